@@ -1,0 +1,218 @@
+// Package config loads zhibu's configuration: built-in defaults, then a YAML
+// file parsed strictly (an unknown key is an error naming it), then ZHIBU_*
+// environment variables (ZHIBU_<PATH> with dots as underscores). Validate
+// refuses invalid values with the key's name, so a bad deployment stops at
+// start instead of misbehaving later.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. Every key is documented, with its
+// default, in config.example.yaml; a test keeps the two in step.
+type Config struct {
+	Database    Database    `yaml:"database"`
+	HTTP        HTTP        `yaml:"http"`
+	Telegram    Telegram    `yaml:"telegram"`
+	Timezone    string      `yaml:"timezone"`
+	Log         Log         `yaml:"log"`
+	Bind        Bind        `yaml:"bind"`
+	Delivery    Delivery    `yaml:"delivery"`
+	Healthcheck Healthcheck `yaml:"healthcheck"`
+	Points      Points      `yaml:"points"`
+	Webhooks    Webhooks    `yaml:"webhooks"`
+	Sandbox     Sandbox     `yaml:"sandbox"`
+}
+
+type Database struct {
+	URL          string `yaml:"url"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+}
+
+type HTTP struct {
+	Listen          string   `yaml:"listen"`
+	PublicURL       string   `yaml:"public_url"`
+	MaxBodyBytes    int      `yaml:"max_body_bytes"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+}
+
+type Telegram struct {
+	Token         string `yaml:"token"`
+	APIURL        string `yaml:"api_url"`
+	Mode          string `yaml:"mode"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	BotUsername   string `yaml:"bot_username"`
+	Workers       int    `yaml:"workers"`
+}
+
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+type Bind struct {
+	CodeTTL Duration `yaml:"code_ttl"`
+}
+
+// Delivery paces the outbox so that Telegram's limits hold by construction.
+type Delivery struct {
+	GlobalPerSecond float64  `yaml:"global_per_second"`
+	ChatPerSecond   float64  `yaml:"chat_per_second"`
+	GroupPerMinute  float64  `yaml:"group_per_minute"`
+	MaxAge          Duration `yaml:"max_age"`
+	PollInterval    Duration `yaml:"poll_interval"`
+}
+
+type Healthcheck struct {
+	Every         Duration          `yaml:"every"`
+	YellowRepeat  Duration          `yaml:"yellow_repeat"`
+	RedRepeat     Duration          `yaml:"red_repeat"`
+	EscalateAfter Duration          `yaml:"escalate_after"`
+	AckDefault    Duration          `yaml:"ack_default"`
+	QuietHours    string            `yaml:"quiet_hours"`
+	Holidays      []string          `yaml:"holidays"`
+	Start         string            `yaml:"start"`
+	Obligations   []Obligation      `yaml:"obligations"`
+	Aliases       map[string]string `yaml:"aliases"`
+}
+
+// Obligation overrides or adds a required activity (规定动作).
+type Obligation struct {
+	Code       string   `yaml:"code"`
+	Name       string   `yaml:"name"`
+	Recurs     string   `yaml:"recurs"`
+	YellowDays int      `yaml:"yellow_days"`
+	PerGroup   bool     `yaml:"per_group"`
+	ThemeDay   bool     `yaml:"theme_day"`
+	GraceDays  int      `yaml:"grace_days"`
+	Aliases    []string `yaml:"aliases"`
+	Disabled   bool     `yaml:"disabled"`
+}
+
+type Points struct {
+	PublicityDays int    `yaml:"publicity_days"`
+	Settlement    string `yaml:"settlement"`
+	Catalog       string `yaml:"catalog"`
+	ClaimsPerHour int    `yaml:"claims_per_hour"`
+}
+
+type Webhooks struct {
+	Tolerance   Duration `yaml:"tolerance"`
+	MaxAttempts int      `yaml:"max_attempts"`
+	Timeout     Duration `yaml:"timeout"`
+}
+
+// Sandbox controls the offline mode used when no bot token is set.
+type Sandbox struct {
+	Demo bool `yaml:"demo"`
+}
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		Database: Database{
+			URL:          "postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable",
+			MaxOpenConns: 20,
+		},
+		HTTP: HTTP{
+			Listen:          "127.0.0.1:8080",
+			MaxBodyBytes:    1 << 20,
+			ShutdownTimeout: Duration(15 * time.Second),
+		},
+		Telegram: Telegram{
+			APIURL:  "https://api.telegram.org",
+			Mode:    "webhook",
+			Workers: 4,
+		},
+		Timezone: "Asia/Shanghai",
+		Log:      Log{Level: "info", Format: "json"},
+		Bind:     Bind{CodeTTL: Duration(14 * 24 * time.Hour)},
+		Delivery: Delivery{
+			GlobalPerSecond: 30,
+			ChatPerSecond:   1,
+			GroupPerMinute:  20,
+			MaxAge:          Duration(24 * time.Hour),
+			PollInterval:    Duration(500 * time.Millisecond),
+		},
+		Healthcheck: Healthcheck{
+			Every:         Duration(15 * time.Minute),
+			YellowRepeat:  Duration(72 * time.Hour),
+			RedRepeat:     Duration(24 * time.Hour),
+			EscalateAfter: Duration(7 * 24 * time.Hour),
+			AckDefault:    Duration(72 * time.Hour),
+			QuietHours:    "21:00-08:00",
+			Holidays:      []string{},
+			Obligations:   []Obligation{},
+			Aliases:       map[string]string{},
+		},
+		Points: Points{
+			PublicityDays: 3,
+			Settlement:    "monthly",
+			ClaimsPerHour: 20,
+		},
+		Webhooks: Webhooks{
+			Tolerance:   Duration(5 * time.Minute),
+			MaxAttempts: 8,
+			Timeout:     Duration(10 * time.Second),
+		},
+		Sandbox: Sandbox{Demo: true},
+	}
+}
+
+// Load parses YAML bytes over the defaults, strictly, then applies env
+// (pass os.Environ() in production, a fixed slice in tests) and validates.
+func Load(data []byte, env []string) (Config, error) {
+	cfg := Default()
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// LoadFile reads path; a missing file at the default path falls back to the
+// built-in defaults, a missing file named explicitly is an error.
+func LoadFile(path string, explicit bool, env []string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			return Load(nil, env)
+		}
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := Load(data, env)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Location returns the configured time zone; Validate guarantees it loads.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Sandbox reports whether serve runs against the embedded fake Bot API.
+func (c Config) SandboxMode() bool { return c.Telegram.Token == "" }

@@ -1,0 +1,120 @@
+package config
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestExampleMatchesDefaults(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(data, nil)
+	if err != nil {
+		t.Fatalf("example config does not load: %v", err)
+	}
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Fatalf("config.example.yaml and Default() differ:\nexample: %+v\ndefault: %+v", cfg, Default())
+	}
+	// Every key is documented: the example names each leaf key.
+	var tree map[string]any
+	if err := yaml.Unmarshal(data, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range Keys() {
+		node := any(tree)
+		for _, part := range strings.Split(key, ".") {
+			m, ok := node.(map[string]any)
+			if !ok {
+				t.Fatalf("key %s not in config.example.yaml", key)
+			}
+			if node, ok = m[part]; !ok {
+				t.Fatalf("key %s not in config.example.yaml", key)
+			}
+		}
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        []string
+		want       string
+	}{
+		{"unknown top key", "databse:\n  url: x\n", nil, "databse"},
+		{"unknown nested key", "healthcheck:\n  evry: 5m\n", nil, "evry"},
+		{"bad mode", "telegram:\n  mode: push\n", nil, "telegram.mode"},
+		{"bad zone", "timezone: Mars/Olympus\n", nil, "timezone"},
+		{"bad quiet", "healthcheck:\n  quiet_hours: late\n", nil, "healthcheck.quiet_hours"},
+		{"bad duration", "healthcheck:\n  every: soon\n", nil, "soon"},
+		{"bad holiday", "healthcheck:\n  holidays: [10-01]\n", nil, "healthcheck.holidays[0]"},
+		{"negative publicity", "points:\n  publicity_days: -1\n", nil, "points.publicity_days"},
+		{"unknown env", "", []string{"ZHIBU_DATABASE_URI=x"}, "ZHIBU_DATABASE_URI"},
+		{"bad env value", "", []string{"ZHIBU_POINTS_PUBLICITY_DAYS=three"}, "points.publicity_days"},
+		{"bad env duration", "", []string{"ZHIBU_HEALTHCHECK_EVERY=often"}, "healthcheck.every"},
+		{"bad secret", "", []string{"ZHIBU_TELEGRAM_WEBHOOK_SECRET=has space"}, "telegram.webhook_secret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load([]byte(tc.yaml), tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	cfg, err := Load([]byte("http:\n  listen: ':9000'\n"), []string{
+		"ZHIBU_DATABASE_URL=postgres://x@h/db?sslmode=disable",
+		"ZHIBU_HTTP_LISTEN=:9090",
+		"ZHIBU_TELEGRAM_TOKEN=1:abc",
+		"ZHIBU_TELEGRAM_API_URL=http://127.0.0.1:1",
+		"ZHIBU_TELEGRAM_WEBHOOK_SECRET=s3cr3t",
+		"ZHIBU_TELEGRAM_MODE=polling",
+		"ZHIBU_TIMEZONE=UTC",
+		"ZHIBU_POINTS_PUBLICITY_DAYS=0",
+		"ZHIBU_HEALTHCHECK_EVERY=0",
+		"ZHIBU_HEALTHCHECK_QUIET_HOURS=",
+		"ZHIBU_HEALTHCHECK_HOLIDAYS=2026-10-01, 2026-10-02",
+		"PATH=/bin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"db", cfg.Database.URL, "postgres://x@h/db?sslmode=disable"},
+		{"listen (env beats file)", cfg.HTTP.Listen, ":9090"},
+		{"token", cfg.Telegram.Token, "1:abc"},
+		{"api", cfg.Telegram.APIURL, "http://127.0.0.1:1"},
+		{"secret", cfg.Telegram.WebhookSecret, "s3cr3t"},
+		{"mode", cfg.Telegram.Mode, "polling"},
+		{"tz", cfg.Timezone, "UTC"},
+		{"publicity", cfg.Points.PublicityDays, 0},
+		{"every", cfg.Healthcheck.Every.D(), time.Duration(0)},
+		{"quiet", cfg.Healthcheck.QuietHours, ""},
+		{"holidays", cfg.Healthcheck.Holidays, []string{"2026-10-01", "2026-10-02"}},
+		{"sandbox", cfg.SandboxMode(), false},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	from, to, err := ParseQuietHours("21:00-08:30")
+	if err != nil || from != 21*60 || to != 8*60+30 {
+		t.Fatalf("got %d %d %v", from, to, err)
+	}
+}

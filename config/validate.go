@@ -1,0 +1,170 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var obligationCode = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Validate checks every value and names the key of the first bad one.
+func (c Config) Validate() error {
+	bad := func(key string, format string, args ...any) error {
+		return fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	if c.Database.URL == "" {
+		return bad("database.url", "must not be empty")
+	}
+	if _, err := url.Parse(c.Database.URL); err != nil && !strings.Contains(c.Database.URL, "=") {
+		return bad("database.url", "not a PostgreSQL URL or key=value DSN")
+	}
+	if c.Database.MaxOpenConns < 2 {
+		return bad("database.max_open_conns", "must be at least 2, got %d", c.Database.MaxOpenConns)
+	}
+	if c.HTTP.Listen == "" {
+		return bad("http.listen", "must not be empty")
+	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+			return bad("http.public_url", "%q is not an http(s) URL", c.HTTP.PublicURL)
+		}
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		return bad("http.max_body_bytes", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+	if c.HTTP.ShutdownTimeout < 0 {
+		return bad("http.shutdown_timeout", "must not be negative")
+	}
+	if u, err := url.Parse(c.Telegram.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
+		return bad("telegram.api_url", "%q is not a URL", c.Telegram.APIURL)
+	}
+	if c.Telegram.Mode != "webhook" && c.Telegram.Mode != "polling" {
+		return bad("telegram.mode", "must be webhook or polling, got %q", c.Telegram.Mode)
+	}
+	if s := c.Telegram.WebhookSecret; s != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(s) {
+		return bad("telegram.webhook_secret", "must be 1-256 characters of A-Z a-z 0-9 _ -")
+	}
+	if c.Telegram.Workers < 1 {
+		return bad("telegram.workers", "must be at least 1, got %d", c.Telegram.Workers)
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		return bad("timezone", "unknown time zone %q", c.Timezone)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		return bad("log.format", "must be json or text, got %q", c.Log.Format)
+	}
+	if c.Bind.CodeTTL <= 0 {
+		return bad("bind.code_ttl", "must be positive")
+	}
+	if c.Delivery.GlobalPerSecond <= 0 {
+		return bad("delivery.global_per_second", "must be positive")
+	}
+	if c.Delivery.ChatPerSecond <= 0 {
+		return bad("delivery.chat_per_second", "must be positive")
+	}
+	if c.Delivery.GroupPerMinute <= 0 {
+		return bad("delivery.group_per_minute", "must be positive")
+	}
+	if c.Delivery.MaxAge <= 0 {
+		return bad("delivery.max_age", "must be positive")
+	}
+	if c.Delivery.PollInterval <= 0 {
+		return bad("delivery.poll_interval", "must be positive")
+	}
+	h := c.Healthcheck
+	if h.Every < 0 {
+		return bad("healthcheck.every", "must not be negative (0 = only on demand)")
+	}
+	for key, d := range map[string]Duration{"healthcheck.yellow_repeat": h.YellowRepeat, "healthcheck.red_repeat": h.RedRepeat,
+		"healthcheck.escalate_after": h.EscalateAfter, "healthcheck.ack_default": h.AckDefault} {
+		if d <= 0 {
+			return bad(key, "must be positive")
+		}
+	}
+	if _, _, err := ParseQuietHours(h.QuietHours); err != nil {
+		return bad("healthcheck.quiet_hours", "%v", err)
+	}
+	for i, d := range h.Holidays {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			return bad(fmt.Sprintf("healthcheck.holidays[%d]", i), "%q is not a date like 2026-10-01", d)
+		}
+	}
+	if h.Start != "" {
+		if _, err := time.Parse("2006-01-02", h.Start); err != nil {
+			return bad("healthcheck.start", "%q is not a date like 2026-01-01", h.Start)
+		}
+	}
+	for i, o := range h.Obligations {
+		key := fmt.Sprintf("healthcheck.obligations[%d]", i)
+		if !obligationCode.MatchString(o.Code) {
+			return bad(key+".code", "%q must be lower-case letters, digits and _", o.Code)
+		}
+		switch o.Recurs {
+		case "", "monthly", "quarterly", "yearly":
+		default:
+			return bad(key+".recurs", "must be monthly, quarterly or yearly, got %q", o.Recurs)
+		}
+		if o.YellowDays < 0 || o.YellowDays > 366 {
+			return bad(key+".yellow_days", "must be between 0 and 366")
+		}
+		if o.GraceDays < 0 || o.GraceDays > 31 {
+			return bad(key+".grace_days", "must be between 0 and 31")
+		}
+	}
+	if c.Points.PublicityDays < 0 || c.Points.PublicityDays > 90 {
+		return bad("points.publicity_days", "must be between 0 and 90, got %d", c.Points.PublicityDays)
+	}
+	switch c.Points.Settlement {
+	case "monthly", "quarterly", "yearly":
+	default:
+		return bad("points.settlement", "must be monthly, quarterly or yearly, got %q", c.Points.Settlement)
+	}
+	if c.Points.ClaimsPerHour < 1 {
+		return bad("points.claims_per_hour", "must be at least 1")
+	}
+	if c.Webhooks.Tolerance <= 0 {
+		return bad("webhooks.tolerance", "must be positive")
+	}
+	if c.Webhooks.MaxAttempts < 1 {
+		return bad("webhooks.max_attempts", "must be at least 1")
+	}
+	if c.Webhooks.Timeout <= 0 {
+		return bad("webhooks.timeout", "must be positive")
+	}
+	return nil
+}
+
+// ParseQuietHours parses "21:00-08:00" into minutes of the day; "" means no
+// quiet hours and returns (0, 0).
+func ParseQuietHours(s string) (from, to int, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not a range like 21:00-08:00", s)
+	}
+	parse := func(x string) (int, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(x))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a range like 21:00-08:00", s)
+		}
+		return t.Hour()*60 + t.Minute(), nil
+	}
+	if from, err = parse(a); err != nil {
+		return 0, 0, err
+	}
+	if to, err = parse(b); err != nil {
+		return 0, 0, err
+	}
+	return from, to, nil
+}

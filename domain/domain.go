@@ -1,0 +1,151 @@
+// Package domain holds the core types shared by every door into zhibu (chat,
+// API, CLI, scheduler) and the errors they map to. It does no I/O.
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors; storage and use cases wrap them, callers test with errors.Is.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrForbidden = errors.New("forbidden")
+	ErrInvalid   = errors.New("invalid input")
+)
+
+// Unit kinds, from the county down.
+const (
+	KindCounty    = "county"
+	KindTownship  = "township"
+	KindStreet    = "street"
+	KindVillage   = "village"
+	KindCommunity = "community"
+	KindBranch    = "branch"
+	KindGroup     = "group"
+)
+
+// UnitKinds lists the kinds in import order.
+var UnitKinds = []string{KindCounty, KindTownship, KindStreet, KindVillage, KindCommunity, KindBranch, KindGroup}
+
+// Roles a person may hold in a unit.
+const (
+	RoleSecretary  = "secretary"
+	RoleOrganiser  = "organiser"
+	RoleReviewer   = "reviewer"
+	RoleVillager   = "villager"
+	RoleShopkeeper = "shopkeeper"
+	RoleAdmin      = "admin"
+)
+
+// Roles lists every role.
+var Roles = []string{RoleSecretary, RoleOrganiser, RoleReviewer, RoleVillager, RoleShopkeeper, RoleAdmin}
+
+// RoleNames are the Chinese names shown to users.
+var RoleNames = map[string]string{
+	RoleSecretary:  "支部书记",
+	RoleOrganiser:  "组织委员",
+	RoleReviewer:   "积分评议员",
+	RoleVillager:   "村民",
+	RoleShopkeeper: "积分超市管理员",
+	RoleAdmin:      "管理员",
+}
+
+// KindNames are the Chinese names of unit kinds.
+var KindNames = map[string]string{
+	KindCounty: "县", KindTownship: "乡镇", KindStreet: "街道", KindVillage: "村",
+	KindCommunity: "社区", KindBranch: "党支部", KindGroup: "党小组",
+}
+
+// ValidKind reports whether k is a unit kind.
+func ValidKind(k string) bool { return contains(UnitKinds, k) }
+
+// ValidRole reports whether r is a role.
+func ValidRole(r string) bool { return contains(Roles, r) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Unit is one node of the organisation tree.
+type Unit struct {
+	ID        int64     `db:"id" json:"id"`
+	Code      string    `db:"code" json:"code"`
+	Name      string    `db:"name" json:"name"`
+	Kind      string    `db:"kind" json:"kind"`
+	ParentID  *int64    `db:"parent_id" json:"parent_id,omitempty"`
+	ThemeDay  *int      `db:"theme_day" json:"theme_day,omitempty"`
+	StartedOn time.Time `db:"started_on" json:"started_on"`
+}
+
+// IsBranch reports whether obligations are owed by the unit itself.
+func (u Unit) IsBranch() bool { return u.Kind == KindBranch }
+
+// Person is someone known to the service.
+type Person struct {
+	ID          int64   `db:"id" json:"id"`
+	Name        string  `db:"name" json:"name"`
+	Phone       *string `db:"phone" json:"phone,omitempty"`
+	HouseholdID *int64  `db:"household_id" json:"household_id,omitempty"`
+}
+
+// Role is a person's role in one unit.
+type Role struct {
+	PersonID int64  `db:"person_id" json:"person_id"`
+	Role     string `db:"role" json:"role"`
+	UnitID   int64  `db:"unit_id" json:"unit_id"`
+	UnitCode string `db:"unit_code" json:"unit_code"`
+	UnitName string `db:"unit_name" json:"unit_name"`
+	UnitKind string `db:"unit_kind" json:"unit_kind"`
+}
+
+// Actor is whoever performs an action: a person (chat), an API token, or the
+// operator's CLI. Use cases authorise against it.
+type Actor struct {
+	PersonID int64  // 0 when not a person
+	Label    string // "tg:12345", "api:7", "cli"
+	Roles    []Role
+}
+
+// Has reports whether the actor holds role in exactly unitID.
+func (a Actor) Has(role string, unitID int64) bool {
+	for _, r := range a.Roles {
+		if r.Role == role && r.UnitID == unitID {
+			return true
+		}
+	}
+	return false
+}
+
+// UnitsWith lists the roles of the given kind.
+func (a Actor) UnitsWith(role string) []Role {
+	var out []Role
+	for _, r := range a.Roles {
+		if r.Role == role {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// UserError is a refusal meant for the user, in Chinese. It wraps a sentinel
+// so that HTTP can pick a status and logs can classify it.
+type UserError struct {
+	Msg  string
+	Kind error
+}
+
+func (e *UserError) Error() string { return e.Msg }
+func (e *UserError) Unwrap() error { return e.Kind }
+
+// Refuse builds a UserError.
+func Refuse(kind error, format string, args ...any) error {
+	return &UserError{Msg: fmt.Sprintf(format, args...), Kind: kind}
+}

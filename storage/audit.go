@@ -1,0 +1,73 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// AuditEntry records who did what to what; refusals have Allowed=false.
+type AuditEntry struct {
+	ActorID int64
+	Actor   string
+	Action  string
+	Subject string
+	Allowed bool
+	Details map[string]any
+}
+
+// Audit appends an entry to the audit log.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	d, err := json.Marshal(e.Details)
+	if err != nil {
+		return fmt.Errorf("storage: audit details: %w", err)
+	}
+	_, err = s.q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1, 0), $2, $3, $4, $5, $6)`,
+		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, d)
+	if err != nil {
+		return fmt.Errorf("storage: audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditRow is a stored audit entry.
+type AuditRow struct {
+	ID      int64           `db:"id" json:"id"`
+	At      time.Time       `db:"at" json:"at"`
+	ActorID *int64          `db:"actor_id" json:"actor_id,omitempty"`
+	Actor   string          `db:"actor" json:"actor"`
+	Action  string          `db:"action" json:"action"`
+	Subject string          `db:"subject" json:"subject"`
+	Allowed bool            `db:"allowed" json:"allowed"`
+	Details json.RawMessage `db:"details" json:"details"`
+}
+
+// AuditLog lists entries newest first, optionally filtered by action.
+func (s *Store) AuditLog(ctx context.Context, action string, limit int) ([]AuditRow, error) {
+	var rs []AuditRow
+	err := sqlxSelect(ctx, s, &rs, `SELECT id, at, actor_id, actor, action, subject, allowed, details FROM audit_log
+		WHERE ($1 = '' OR action = $1) ORDER BY id DESC LIMIT $2`, action, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: audit log: %w", err)
+	}
+	return rs, nil
+}
+
+// AppendEvent appends a domain event (the source of outbound webhooks).
+func (s *Store) AppendEvent(ctx context.Context, typ string, unitID int64, payload any) error {
+	p, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("storage: event payload: %w", err)
+	}
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO events (type, unit_id, payload) VALUES ($1, NULLIF($2, 0), $3)`, typ, unitID, p); err != nil {
+		return fmt.Errorf("storage: append event %s: %w", typ, err)
+	}
+	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('events', '')`); err != nil {
+		return fmt.Errorf("storage: event notify: %w", err)
+	}
+	return nil
+}

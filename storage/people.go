@@ -1,0 +1,154 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// PersonRow is one imported (person, role) line.
+type PersonRow struct {
+	Name, Phone, Role, UnitCode, Household string
+}
+
+// UpsertPerson finds a person by phone, else by name among the people who
+// hold a role in the unit, else creates one. It returns the id and whether
+// it was created.
+func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int64) (int64, bool, error) {
+	var id int64
+	if phone != "" {
+		err := s.q.QueryRowxContext(ctx, `
+			INSERT INTO people (name, phone) VALUES ($1, $2)
+			ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+			RETURNING id, (xmax = 0)`, name, phone).Scan(&id, new(bool))
+		if err != nil {
+			return 0, false, fmt.Errorf("storage: upsert person %s: %w", name, err)
+		}
+		var created bool
+		_ = s.q.QueryRowxContext(ctx, `SELECT created_at = updated_at FROM people WHERE id = $1`, id).Scan(&created)
+		return id, created, nil
+	}
+	err := s.q.QueryRowxContext(ctx, `
+		SELECT p.id FROM people p JOIN roles r ON r.person_id = p.id
+		WHERE p.name = $1 AND r.unit_id = $2 ORDER BY p.id LIMIT 1`, name, unitID).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if err := notFound(err, "person"); !isNotFound(err) {
+		return 0, false, err
+	}
+	if err := s.q.QueryRowxContext(ctx, `INSERT INTO people (name) VALUES ($1) RETURNING id`, name).Scan(&id); err != nil {
+		return 0, false, fmt.Errorf("storage: create person %s: %w", name, err)
+	}
+	return id, true, nil
+}
+
+// AddRole grants role in unit; granting it twice is a no-op.
+func (s *Store) AddRole(ctx context.Context, personID int64, role string, unitID int64) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO roles (person_id, role, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, personID, role, unitID)
+	if err != nil {
+		return fmt.Errorf("storage: add role: %w", err)
+	}
+	return nil
+}
+
+// EnsureHousehold returns the household with code in the village, creating it.
+func (s *Store) EnsureHousehold(ctx context.Context, villageID int64, code string) (int64, error) {
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `
+		INSERT INTO households (unit_id, code) VALUES ($1, $2)
+		ON CONFLICT (unit_id, code) DO UPDATE SET code = EXCLUDED.code
+		RETURNING id`, villageID, code).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("storage: household %s: %w", code, err)
+	}
+	return id, nil
+}
+
+// SetHousehold puts a person in a household.
+func (s *Store) SetHousehold(ctx context.Context, personID, householdID int64) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE people SET household_id = $2, updated_at = now() WHERE id = $1`, personID, householdID)
+	if err != nil {
+		return fmt.Errorf("storage: set household: %w", err)
+	}
+	return nil
+}
+
+// PersonByID loads a person.
+func (s *Store) PersonByID(ctx context.Context, id int64) (domain.Person, error) {
+	var p domain.Person
+	err := sqlxGet(ctx, s, &p, `SELECT id, name, phone, household_id FROM people WHERE id = $1`, id)
+	return p, notFoundf(err, "person %d", id)
+}
+
+// PersonByPhone loads a person by phone.
+func (s *Store) PersonByPhone(ctx context.Context, phone string) (domain.Person, error) {
+	var p domain.Person
+	err := sqlxGet(ctx, s, &p, `SELECT id, name, phone, household_id FROM people WHERE phone = $1`, phone)
+	return p, notFoundf(err, "person with phone")
+}
+
+// RolesOf lists a person's roles with their units.
+func (s *Store) RolesOf(ctx context.Context, personID int64) ([]domain.Role, error) {
+	var rs []domain.Role
+	err := sqlxSelect(ctx, s, &rs, `
+		SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
+		FROM roles r JOIN units u ON u.id = r.unit_id
+		WHERE r.person_id = $1 ORDER BY r.role, u.code`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: roles of %d: %w", personID, err)
+	}
+	return rs, nil
+}
+
+// Holder is a person holding a role in a unit, with their chat if linked.
+type Holder struct {
+	PersonID    int64   `db:"person_id"`
+	Name        string  `db:"name"`
+	Phone       *string `db:"phone"`
+	Role        string  `db:"role"`
+	UnitID      int64   `db:"unit_id"`
+	UnitCode    string  `db:"unit_code"`
+	ChatID      *int64  `db:"chat_id"`
+	Unreachable bool    `db:"unreachable"`
+}
+
+// HoldersInSubtree lists role holders of units in root's subtree; role ""
+// means every role. unlinkedOnly keeps people without a chat link.
+func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string, unlinkedOnly bool) ([]Holder, error) {
+	var hs []Holder
+	err := sqlxSelect(ctx, s, &hs, `
+		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
+		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
+		FROM roles r
+		JOIN units u ON u.id = r.unit_id
+		JOIN people p ON p.id = r.person_id
+		LEFT JOIN chat_links c ON c.person_id = p.id
+		WHERE u.path @> ARRAY[$1::bigint]
+		  AND ($2 = '' OR r.role = $2)
+		  AND (NOT $3 OR c.person_id IS NULL)
+		ORDER BY u.path, r.role, p.name, p.id`, rootID, role, unlinkedOnly)
+	if err != nil {
+		return nil, fmt.Errorf("storage: holders: %w", err)
+	}
+	return hs, nil
+}
+
+// AllHolders lists every role holder (all roots).
+func (s *Store) AllHolders(ctx context.Context, role string, unlinkedOnly bool) ([]Holder, error) {
+	var hs []Holder
+	err := sqlxSelect(ctx, s, &hs, `
+		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
+		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
+		FROM roles r
+		JOIN units u ON u.id = r.unit_id
+		JOIN people p ON p.id = r.person_id
+		LEFT JOIN chat_links c ON c.person_id = p.id
+		WHERE ($1 = '' OR r.role = $1) AND (NOT $2 OR c.person_id IS NULL)
+		ORDER BY u.path, r.role, p.name, p.id`, role, unlinkedOnly)
+	if err != nil {
+		return nil, fmt.Errorf("storage: holders: %w", err)
+	}
+	return hs, nil
+}

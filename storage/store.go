@@ -1,0 +1,133 @@
+// Package storage is zhibu's PostgreSQL persistence: one Store over sqlx,
+// one file per entity, SQL in plain view, migrations embedded in the binary.
+// A missing row is domain.ErrNotFound; dedup and exactly-once live in the
+// schema (unique keys, ON CONFLICT, conditional updates).
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// Migrations holds the numbered SQL migrations.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// MigrationsDir is the directory inside Migrations.
+const MigrationsDir = "migrations"
+
+// Store runs queries against the pool or, inside InTx, a transaction.
+type Store struct {
+	db *sqlx.DB
+	q  sqlx.ExtContext
+}
+
+// New wraps an open pool.
+func New(db *sqlx.DB) *Store { return &Store{db: db, q: db} }
+
+// Open connects to url and checks the connection.
+func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
+	db, err := sqlx.ConnectContext(ctx, "postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("storage: connect: %w", err)
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	return New(db), nil
+}
+
+// DB returns the pool (for the leader lock and metrics).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// InTx runs fn in one transaction; fn's Store sees the transaction. A nested
+// call joins the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	if _, nested := s.q.(*sqlx.Tx); nested {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := fn(&Store{db: s.db, q: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies pending migrations under a PostgreSQL session lock, so two
+// processes starting at once do not race.
+func Migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	sub, err := fs.Sub(Migrations, MigrationsDir)
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return fmt.Errorf("storage: migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("storage: migrate: %w", err)
+	}
+	for _, r := range res {
+		log.Info("migration applied", slog.Int64("version", r.Source.Version), slog.String("file", r.Source.Path), slog.Duration("took", r.Duration))
+	}
+	return nil
+}
+
+// notFound maps sql.ErrNoRows to domain.ErrNotFound with context.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storage: %s: %w", what, domain.ErrNotFound)
+	}
+	return fmt.Errorf("storage: %s: %w", what, err)
+}
+
+// isUnique reports a unique violation.
+func isUnique(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// IsUnavailable reports errors that mean the database cannot be reached, as
+// opposed to a bad query or constraint: callers answer 503 on these.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		// Class 08 connection exceptions, 57P admin shutdown / cannot connect now, 53 resources.
+		c := string(pe.Code)
+		return len(c) >= 2 && (c[:2] == "08" || c[:2] == "53" || c[:3] == "57P")
+	}
+	return true
+}

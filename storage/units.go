@@ -1,0 +1,207 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+const unitCols = `u.id, u.code, u.name, u.kind, u.parent_id, u.theme_day, u.started_on`
+
+// UnitRow is one unit as imported: parents are named by code.
+type UnitRow struct {
+	Code, Name, Kind, ParentCode string
+}
+
+// UpsertUnits inserts or updates units by code, links parents and recomputes
+// the tree paths. Callers validate rows first and run it inside InTx so that
+// an import applies every row or none.
+func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.Time) (created, updated int, err error) {
+	for _, r := range rows {
+		var inserted bool
+		err := s.q.QueryRowxContext(ctx, `
+			INSERT INTO units (code, name, kind, started_on) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, updated_at = now()
+			RETURNING (xmax = 0)`, r.Code, r.Name, r.Kind, startedOn).Scan(&inserted)
+		if err != nil {
+			return 0, 0, fmt.Errorf("storage: upsert unit %s: %w", r.Code, err)
+		}
+		if inserted {
+			created++
+		} else {
+			updated++
+		}
+	}
+	for _, r := range rows {
+		var parent any
+		if r.ParentCode != "" {
+			parent = r.ParentCode
+		}
+		res, err := s.q.ExecContext(ctx, `
+			UPDATE units SET parent_id = (SELECT id FROM units WHERE code = $2)
+			WHERE code = $1`, r.Code, parent)
+		if err != nil {
+			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, domain.ErrNotFound)
+		}
+	}
+	if err := s.RecomputePaths(ctx); err != nil {
+		return 0, 0, err
+	}
+	return created, updated, nil
+}
+
+// RecomputePaths rebuilds every unit's root-to-self id path.
+func (s *Store) RecomputePaths(ctx context.Context) error {
+	_, err := s.q.ExecContext(ctx, `
+		WITH RECURSIVE t(id, path) AS (
+			SELECT id, ARRAY[id] FROM units WHERE parent_id IS NULL
+			UNION ALL
+			SELECT u.id, t.path || u.id FROM units u JOIN t ON u.parent_id = t.id
+		)
+		UPDATE units u SET path = t.path FROM t WHERE u.id = t.id AND u.path IS DISTINCT FROM t.path`)
+	if err != nil {
+		return fmt.Errorf("storage: recompute unit paths: %w", err)
+	}
+	return nil
+}
+
+// CreateUnit inserts one unit under parent (nil for a root).
+func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentID *int64, startedOn time.Time) (domain.Unit, error) {
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `
+		INSERT INTO units (code, name, kind, parent_id, started_on,
+			path) VALUES ($1, $2, $3, $4, $5,
+			COALESCE((SELECT path FROM units WHERE id = $4), '{}'))
+		RETURNING id`, code, name, kind, parentID, startedOn).Scan(&id)
+	if err != nil {
+		if isUnique(err) {
+			return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, domain.ErrConflict)
+		}
+		return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, err)
+	}
+	if _, err := s.q.ExecContext(ctx, `UPDATE units SET path = path || id WHERE id = $1`, id); err != nil {
+		return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, err)
+	}
+	return s.UnitByID(ctx, id)
+}
+
+// SetThemeDay sets a branch's fixed 主题党日 day of month (nil clears it).
+func (s *Store) SetThemeDay(ctx context.Context, unitID int64, day *int) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE units SET theme_day = $2, updated_at = now() WHERE id = $1`, unitID, day)
+	if err != nil {
+		return fmt.Errorf("storage: set theme day: %w", err)
+	}
+	return nil
+}
+
+// SetStartedOn sets the date from which a unit's obligations are owed.
+func (s *Store) SetStartedOn(ctx context.Context, unitID int64, d time.Time) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE units SET started_on = $2, updated_at = now() WHERE id = $1`, unitID, d)
+	if err != nil {
+		return fmt.Errorf("storage: set start date: %w", err)
+	}
+	return nil
+}
+
+// UnitByCode finds a unit by its code.
+func (s *Store) UnitByCode(ctx context.Context, code string) (domain.Unit, error) {
+	var u domain.Unit
+	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
+	return u, notFoundf(err, "unit %s", code)
+}
+
+// UnitByID finds a unit by id.
+func (s *Store) UnitByID(ctx context.Context, id int64) (domain.Unit, error) {
+	var u domain.Unit
+	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.id = $1`, id)
+	return u, notFoundf(err, "unit %d", id)
+}
+
+// UnitCodes returns every unit code with its kind, for import validation.
+func (s *Store) UnitCodes(ctx context.Context) (map[string]string, error) {
+	var rows []struct {
+		Code string `db:"code"`
+		Kind string `db:"kind"`
+	}
+	if err := sqlxSelect(ctx, s, &rows, `SELECT code, kind FROM units`); err != nil {
+		return nil, fmt.Errorf("storage: unit codes: %w", err)
+	}
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		m[r.Code] = r.Kind
+	}
+	return m, nil
+}
+
+// UnitParents returns code -> parent code for every unit (cycle checks).
+func (s *Store) UnitParents(ctx context.Context) (map[string]string, error) {
+	var rows []struct {
+		Code   string  `db:"code"`
+		Parent *string `db:"parent"`
+	}
+	if err := sqlxSelect(ctx, s, &rows, `SELECT u.code, p.code AS parent FROM units u LEFT JOIN units p ON p.id = u.parent_id`); err != nil {
+		return nil, fmt.Errorf("storage: unit parents: %w", err)
+	}
+	m := make(map[string]string, len(rows))
+	for _, r := range rows {
+		if r.Parent != nil {
+			m[r.Code] = *r.Parent
+		} else {
+			m[r.Code] = ""
+		}
+	}
+	return m, nil
+}
+
+// Ancestors returns the unit's ancestors from the root down, excluding it.
+func (s *Store) Ancestors(ctx context.Context, unitID int64) ([]domain.Unit, error) {
+	var us []domain.Unit
+	err := sqlxSelect(ctx, s, &us, `
+		SELECT `+unitCols+` FROM units me
+		JOIN LATERAL unnest(me.path) WITH ORDINALITY AS a(id, n) ON true
+		JOIN units u ON u.id = a.id
+		WHERE me.id = $1 AND u.id <> me.id ORDER BY a.n`, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: ancestors of %d: %w", unitID, err)
+	}
+	return us, nil
+}
+
+// Subtree returns the unit and all units below it, ordered by path.
+func (s *Store) Subtree(ctx context.Context, unitID int64) ([]domain.Unit, error) {
+	var us []domain.Unit
+	err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u WHERE u.path @> ARRAY[$1::bigint] ORDER BY u.path`, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: subtree of %d: %w", unitID, err)
+	}
+	return us, nil
+}
+
+// AllUnits returns every unit ordered by path.
+func (s *Store) AllUnits(ctx context.Context) ([]domain.Unit, error) {
+	var us []domain.Unit
+	if err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u ORDER BY u.path`); err != nil {
+		return nil, fmt.Errorf("storage: units: %w", err)
+	}
+	return us, nil
+}
+
+// InSubtree reports whether unit lies in root's subtree (root included).
+func (s *Store) InSubtree(ctx context.Context, root, unit int64) (bool, error) {
+	var ok bool
+	err := s.q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $2 AND path @> ARRAY[$1::bigint])`, root, unit).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("storage: in subtree: %w", err)
+	}
+	return ok, nil
+}
+
+// Int64s adapts a slice for "= ANY($1)".
+func Int64s(ids []int64) any { return pq.Array(ids) }
