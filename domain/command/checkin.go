@@ -1,0 +1,277 @@
+package command
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Checkin is a parsed /checkin command.
+type Checkin struct {
+	// BranchCode is the branch named first in a private chat, as typed; "" when none.
+	BranchCode string
+	// Obligations are the obligation codes, in the order written, without duplicates.
+	Obligations []string
+	// Date is 00:00 of the day the activity was held, in the caller's location.
+	Date time.Time
+	// Present and Total are the attendance; both 0 when not given.
+	Present, Total int
+	// Topic is the free text after the other fields; "" when none.
+	Topic string
+}
+
+// MaxTopicRunes is the longest topic accepted, in runes.
+const MaxTopicRunes = 200
+
+// maxPeople bounds attendance figures, far above any branch.
+const maxPeople = 99999
+
+// maxBranchCode bounds the length of a branch code.
+const maxBranchCode = 64
+
+// ParseError is a check-in the user must correct; Msg is one Chinese sentence saying why.
+type ParseError struct {
+	Msg string
+}
+
+func (e *ParseError) Error() string { return e.Msg }
+
+func parseErrorf(format string, a ...any) *ParseError {
+	return &ParseError{Msg: fmt.Sprintf(format, a...)}
+}
+
+// ObligationMatcher finds the obligation a word names.
+type ObligationMatcher interface {
+	// Match returns the code of the obligation that word names.
+	Match(word string) (code string, ok bool)
+	// Known lists the obligations for an error message, e.g. "支部委员会(committee_meeting)".
+	Known() []string
+}
+
+// MatcherEntry is one configured obligation for NewMatcher.
+type MatcherEntry struct {
+	Code    string
+	Name    string
+	Aliases []string
+}
+
+// Matcher is the ObligationMatcher over configured obligations. A word matches an
+// obligation's code (case-insensitive), its name or one of its aliases, exactly, after
+// trimming and folding full-width characters. When two entries claim the same word, a code
+// beats a name and a name beats an alias; otherwise the earlier entry wins.
+type Matcher struct {
+	known []string
+	index map[string]string
+}
+
+// NewMatcher builds a Matcher over entries, in their order.
+func NewMatcher(entries []MatcherEntry) *Matcher {
+	m := &Matcher{index: make(map[string]string)}
+	add := func(word, code string) {
+		k := matchKey(word)
+		if _, taken := m.index[k]; k != "" && !taken {
+			m.index[k] = code
+		}
+	}
+	for _, e := range entries {
+		add(e.Code, e.Code)
+		if e.Name == "" {
+			m.known = append(m.known, e.Code)
+		} else {
+			m.known = append(m.known, e.Name+"("+e.Code+")")
+		}
+	}
+	for _, e := range entries {
+		add(e.Name, e.Code)
+	}
+	for _, e := range entries {
+		for _, a := range e.Aliases {
+			add(a, e.Code)
+		}
+	}
+	return m
+}
+
+func matchKey(s string) string { return strings.ToLower(fold(strings.TrimFunc(s, isSpace))) }
+
+// Match implements ObligationMatcher.
+func (m *Matcher) Match(word string) (string, bool) {
+	code, ok := m.index[matchKey(word)]
+	return code, ok
+}
+
+// Known implements ObligationMatcher.
+func (m *Matcher) Known() []string { return append([]string(nil), m.known...) }
+
+var reBranch = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// looksLikeBranch reports whether s is written like a unit code (see the package doc).
+func looksLikeBranch(s string) bool {
+	return len(s) <= maxBranchCode && reBranch.MatchString(s) &&
+		strings.ContainsFunc(s, func(r rune) bool { return r == '-' || 'A' <= r && r <= 'Z' })
+}
+
+func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
+
+var errNoObligation = &ParseError{Msg: "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。"}
+
+// ParseCheckin reads the arguments of /checkin (see the package documentation for the
+// grammar). now and loc give "today"; m names the obligations; allowBranch lets the first
+// argument be a branch code (private chats). Every error is a *ParseError.
+func ParseCheckin(args []string, now time.Time, loc *time.Location, m ObligationMatcher, allowBranch bool) (Checkin, error) {
+	loc = orUTC(loc)
+	args = nonEmpty(args)
+	var c Checkin
+	i := 0
+	if allowBranch && len(args) > 0 && looksLikeBranch(args[0]) {
+		if _, ok := m.Match(args[0]); !ok {
+			c.BranchCode = args[0]
+			i++
+		}
+	}
+	if i == len(args) {
+		return Checkin{}, errNoObligation
+	}
+	if _, st := parseDate(args[i], now, loc); st != notDate || isAttendance(args[i]) {
+		return Checkin{}, errNoObligation // "/checkin 11-20 7/9": the obligation is missing
+	}
+
+	// Obligations: "a+b", "a +b", "a+ b", "a + b".
+	expr := args[i]
+	for i++; i < len(args); i++ {
+		last, _ := utf8.DecodeLastRuneInString(expr)
+		first, _ := utf8.DecodeRuneInString(args[i])
+		if !isJoiner(last) && !isJoiner(first) {
+			break
+		}
+		expr += args[i]
+	}
+	for _, word := range strings.FieldsFunc(expr, isJoiner) {
+		code, ok := m.Match(word)
+		if !ok {
+			return Checkin{}, unknownObligation(word, m.Known())
+		}
+		if !contains(c.Obligations, code) {
+			c.Obligations = append(c.Obligations, code)
+		}
+	}
+	if len(c.Obligations) == 0 {
+		return Checkin{}, errNoObligation
+	}
+
+	// Date and attendance, in either order, each at most once.
+	haveDate, haveAtt := false, false
+	for ; i < len(args) && !(haveDate && haveAtt); i++ {
+		tok := args[i]
+		readDate := !haveDate
+		if isAttendance(tok) {
+			// Only a bare "a/b" may also be a date. With no date read yet, it is one when an
+			// attendance was read before it or follows it, or when it cannot be an
+			// attendance (a > b).
+			a, b, amb := ambiguous(tok)
+			readDate = !haveDate && amb && (haveAtt || i+1 < len(args) && isAttendance(args[i+1]) || a > b)
+		}
+		if readDate {
+			d, st := parseDate(tok, now, loc)
+			switch st {
+			case goodDate:
+				c.Date, haveDate = d, true
+				continue
+			case badDate:
+				return Checkin{}, parseErrorf("日期“%s”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。", quote(tok))
+			case badCalendar:
+				return Checkin{}, parseErrorf("日期“%s”不存在，请检查月份和日期。", quote(tok))
+			}
+		}
+		if !haveAtt {
+			p, t, ok, err := ParseAttendance(tok)
+			if err != nil {
+				return Checkin{}, err
+			}
+			if ok {
+				c.Present, c.Total, haveAtt = p, t, true
+				continue
+			}
+		}
+		break // the topic starts here
+	}
+	if !haveDate {
+		c.Date = dayOf(now.In(loc)).in(loc)
+	}
+
+	c.Topic = strings.TrimFunc(clean(strings.Join(args[i:], " ")), isSpace)
+	if n := utf8.RuneCountInString(c.Topic); n > MaxTopicRunes {
+		return Checkin{}, parseErrorf("主题过长（%d 字），请不超过 %d 字。", n, MaxTopicRunes)
+	}
+	return c, nil
+}
+
+func unknownObligation(word string, known []string) *ParseError {
+	if len(known) == 0 {
+		return parseErrorf("未识别的活动类型“%s”。", quote(word))
+	}
+	return parseErrorf("未识别的活动类型“%s”。可选：%s。", quote(word), strings.Join(known, "、"))
+}
+
+var reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)
+
+// ParseAttendance reads present/total: 7/9, 7／9, 7人/9人 (full-width digits too). ok
+// reports whether s is written as an attendance at all; err (a *ParseError) is set when it
+// is, but the figures are impossible: present above total, total 0, or absurdly large.
+func ParseAttendance(s string) (present, total int, ok bool, err error) {
+	m := reAttendance.FindStringSubmatch(fold(strings.TrimFunc(s, isSpace)))
+	if m == nil {
+		return 0, 0, false, nil
+	}
+	p, perr := strconv.Atoi(m[1])
+	t, terr := strconv.Atoi(m[2])
+	switch {
+	case perr != nil || terr != nil || p > maxPeople || t > maxPeople:
+		return 0, 0, true, parseErrorf("出席人数“%s”不合理，请写成 实到/应到，例如 7/9。", quote(s))
+	case t < 1:
+		return 0, 0, true, parseErrorf("应到人数至少为 1，请写成 实到/应到，例如 7/9。")
+	case p > t:
+		return 0, 0, true, parseErrorf("实到人数 %d 多于应到人数 %d，请写成 实到/应到，例如 7/9。", p, t)
+	}
+	return p, t, true, nil
+}
+
+// isAttendance reports whether s is written as an attendance, valid or not.
+func isAttendance(s string) bool {
+	_, _, ok, _ := ParseAttendance(s)
+	return ok
+}
+
+// ambiguous reports whether s may be a date as well as an attendance: a bare "a/b" with an
+// ASCII slash and one or two digits on each side. "7／9" and "7人/9人" are attendances only.
+func ambiguous(s string) (a, b int, ok bool) {
+	m := reMD.FindStringSubmatch(fold(s))
+	if m == nil || !strings.Contains(s, "/") {
+		return 0, 0, false
+	}
+	a, _ = strconv.Atoi(m[1])
+	b, _ = strconv.Atoi(m[2])
+	return a, b, true
+}
+
+func nonEmpty(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if a = strings.TrimFunc(a, isSpace); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,49 @@
+// Package command parses chat messages into bot commands and check-ins.
+//
+// It is pure: no I/O, no clock. Every instant and *time.Location is passed in.
+//
+// Commands (Parse):
+//   - A command is "/name" or "/name@botusername" at the start of a message (leading
+//     whitespace is ignored). The name is 1–32 ASCII letters, digits or underscores and is
+//     returned lower-case. A command addressed to another bot ("/checkin@other_bot") is not
+//     ours; when botUsername is empty no addressed command is accepted, because we cannot
+//     tell whether it is ours.
+//   - The name must be followed by whitespace, the end, or a non-ASCII character
+//     ("/checkin支委会" is /checkin with argument 支委会); any other ASCII character
+//     ("/path/to", "/a.b") means the text is not a command.
+//   - Arguments are the rest split on any Unicode whitespace (including the ideographic
+//     space U+3000) and the invisible separators U+200B, U+2060 and U+FEFF; Cmd.Rest is the
+//     raw remainder with those trimmed from both ends.
+//   - Plain-text triggers: a message starting with 打卡 or 签到 is the "checkin" command;
+//     the trigger may be followed by whitespace, an optional colon (: or ：), or directly by
+//     text. Cmd.Plain tells the caller it came from plain text, so that it may stay silent
+//     instead of answering chatter such as "打卡机坏了" with an error.
+//
+// Check-ins (ParseCheckin):
+//
+//	/checkin [branch] <obligation>[+<obligation>…] [date] [present/total] [topic…]
+//
+// The parts:
+//   - branch: only when allowBranch (private chats). The first argument is a branch code when
+//     it does not match an obligation and looks like a unit code: ASCII letters, digits, '_'
+//     and '-', starting with a letter or digit, at most 64 bytes, and containing at least one
+//     '-' or upper-case letter (unit codes are like QA-RZ-XZ-B1; obligation codes are
+//     lower-case snake_case). It is returned as typed.
+//   - obligations: matched by code (case-insensitive), name or alias through an
+//     ObligationMatcher; joined with '+', '＋' or '、', with or without spaces around the
+//     joiner; duplicates are dropped, order is kept.
+//   - date: 2026-11-20, 2026/11/20, 2026.11.20, 11-20, 11/20, 11.20, 11月20日 (or 号),
+//     2026年11月20日, 今天/今日, 昨天/昨日, 前天; full-width digits and punctuation are
+//     accepted. The default is today in loc. A date without a year takes the current year in
+//     loc, or the previous year when that would be more than one day in the future. Whether
+//     the date is in the future is the caller's rule (see IsFuture).
+//   - attendance: present/total, e.g. 7/9, 7／9, 7人/9人; present ≤ total and total ≥ 1.
+//   - Date and attendance may come in either order, each at most once. A bare "a/b" with an
+//     ASCII slash is ambiguous (11/20 is a date and an attendance): it is a date when an
+//     attendance was read before it or follows it, or when a > b; otherwise an attendance.
+//     Write dates as 11-20 or 11月20日 to avoid the question.
+//   - topic: every argument after these, joined with single spaces; invalid UTF-8 and control
+//     characters are dropped; at most 200 runes.
+//
+// Every error is a *ParseError whose text is one Chinese sentence saying why.
+package command

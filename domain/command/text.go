@@ -1,0 +1,55 @@
+package command
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// isSpace reports whether r separates arguments: Unicode white space (which includes the
+// ideographic space U+3000) and the invisible separators that pasted text often carries.
+func isSpace(r rune) bool {
+	switch r {
+	case '\u200b', '\u2060', '\ufeff':
+		return true
+	}
+	return unicode.IsSpace(r)
+}
+
+// fold maps full-width ASCII variants (U+FF01–U+FF5E: digits, letters, '／', '－', '＋', …)
+// to their ASCII forms, so that "１１－２０" reads like "11-20".
+func fold(s string) string {
+	if !strings.ContainsFunc(s, isFullWidth) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isFullWidth(r) {
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+}
+
+func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
+
+// clean drops invalid UTF-8 and control characters, for text we keep or echo back.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// quote prepares user input for an error message: cleaned and cut to a readable length.
+func quote(s string) string {
+	const max = 20
+	s = clean(s)
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max]) + "…"
+}
