@@ -202,7 +202,13 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 		c.Date = dayOf(now.In(loc)).in(loc)
 	}
 
-	c.Topic = strings.TrimFunc(clean(strings.Join(args[i:], " ")), isSpace)
+	words := make([]string, 0, len(args)-i)
+	for _, a := range args[i:] {
+		if a = strings.TrimFunc(clean(a), isSpace); a != "" {
+			words = append(words, a)
+		}
+	}
+	c.Topic = strings.Join(words, " ")
 	if n := utf8.RuneCountInString(c.Topic); n > MaxTopicRunes {
 		return Checkin{}, parseErrorf("主题过长（%d 字），请不超过 %d 字。", n, MaxTopicRunes)
 	}
