@@ -1,0 +1,251 @@
+package health
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Obligation is one required activity (规定动作).
+type Obligation struct {
+	// Code is the stable identifier, [a-z_]+ (e.g. "committee_meeting").
+	Code string
+	// Name is the Chinese name shown to users (e.g. "支部委员会").
+	Name string
+	// Aliases are other names a secretary may use in /checkin (e.g. "支委会").
+	Aliases []string
+	// Recurs is how often the obligation is owed.
+	Recurs Recurrence
+	// YellowDays is the length of the yellow window in calendar days: before
+	// due, or for a ThemeDay obligation before the fixed day.
+	YellowDays int
+	// PerGroup means the obligation is owed once per party group (党小组)
+	// of the branch rather than once per branch.
+	PerGroup bool
+	// ThemeDay means the obligation is pinned to the branch's fixed day of
+	// the month (主题党日); only monthly obligations may be.
+	ThemeDay bool
+	// GraceDays is, for a ThemeDay obligation, how many days after the fixed
+	// day it may still be done or recorded.
+	GraceDays int
+}
+
+// Limits that Validate enforces.
+const (
+	maxCodeLen  = 64
+	maxNameLen  = 64 // runes
+	maxGraceDay = 28
+)
+
+// DefaultObligations is the built-in table of SPEC §2, after the 2018 branch
+// work regulations (中国共产党支部工作条例（试行）). Each call returns a fresh
+// slice the caller may change.
+func DefaultObligations() []Obligation {
+	return []Obligation{
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议"}, Recurs: Monthly, YellowDays: 7},
+		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会"}, Recurs: Monthly, YellowDays: 7, PerGroup: true},
+		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
+		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会"}, Recurs: Yearly, YellowDays: 31},
+		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议"}, Recurs: Yearly, YellowDays: 31},
+	}
+}
+
+// FieldError says which field of which obligation is wrong and why. Field
+// is the configuration/API name of the field (code, name, aliases, recurs,
+// yellow_days, theme_day, grace_days).
+type FieldError struct {
+	Code   string // the obligation's code as given (may be empty or invalid)
+	Field  string
+	Reason string // Chinese
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("规定动作 %q 的字段 %s 无效：%s", e.Code, e.Field, e.Reason)
+}
+
+// maxYellowDays keeps the ordinary yellow window inside the shortest period
+// of the recurrence (28, 89 or 365 days).
+func maxYellowDays(r Recurrence) int {
+	switch r {
+	case Monthly:
+		return 28
+	case Quarterly:
+		return 89
+	}
+	return 365
+}
+
+// Validate checks one obligation and returns a *FieldError naming the first
+// bad field.
+func (ob Obligation) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &FieldError{Code: ob.Code, Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	if ob.Code == "" {
+		return bad("code", "不能为空")
+	}
+	if len(ob.Code) > maxCodeLen {
+		return bad("code", "长度不能超过 %d", maxCodeLen)
+	}
+	for i := 0; i < len(ob.Code); i++ {
+		if c := ob.Code[i]; (c < 'a' || c > 'z') && c != '_' {
+			return bad("code", "只能由小写字母 a-z 和下划线组成")
+		}
+	}
+	if err := checkName(ob.Name); err != "" {
+		return bad("name", "%s", err)
+	}
+	seen := map[string]bool{ob.Name: true}
+	for _, a := range ob.Aliases {
+		if err := checkName(a); err != "" {
+			return bad("aliases", "别名 %q %s", a, err)
+		}
+		if seen[a] {
+			return bad("aliases", "别名 %q 重复", a)
+		}
+		seen[a] = true
+	}
+	if !ob.Recurs.Valid() {
+		return bad("recurs", "%q 不是 monthly、quarterly 或 yearly", string(ob.Recurs))
+	}
+	if ob.ThemeDay && ob.Recurs != Monthly {
+		return bad("theme_day", "主题党日类规定动作必须按月（monthly）")
+	}
+	if ob.YellowDays < 0 {
+		return bad("yellow_days", "不能为负数（%d）", ob.YellowDays)
+	}
+	limit := maxYellowDays(ob.Recurs)
+	if ob.ThemeDay {
+		limit = 28
+	}
+	if ob.YellowDays > limit {
+		return bad("yellow_days", "%d 超过上限 %d 天", ob.YellowDays, limit)
+	}
+	if ob.GraceDays < 0 {
+		return bad("grace_days", "不能为负数（%d）", ob.GraceDays)
+	}
+	if ob.GraceDays > 0 && !ob.ThemeDay {
+		return bad("grace_days", "仅适用于主题党日类（theme_day）规定动作")
+	}
+	if ob.GraceDays > maxGraceDay {
+		return bad("grace_days", "%d 超过上限 %d 天", ob.GraceDays, maxGraceDay)
+	}
+	return nil
+}
+
+// checkName returns why a name or alias is unusable, or "".
+func checkName(s string) string {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return "不能为空"
+	case s != strings.TrimSpace(s):
+		return "首尾不能有空白"
+	case len([]rune(s)) > maxNameLen:
+		return fmt.Sprintf("长度不能超过 %d 个字", maxNameLen)
+	case strings.ContainsFunc(s, unicode.IsSpace):
+		return "不能包含空白（打卡命令以空格分隔）"
+	case strings.Contains(s, "+"):
+		return "不能包含“+”（打卡命令用它连接多项）"
+	}
+	return ""
+}
+
+// ValidateObligations checks each obligation and that codes, names and
+// aliases are unique across the set, so that a check-in word names exactly
+// one obligation.
+func ValidateObligations(obs []Obligation) error {
+	codes := map[string]bool{}
+	words := map[string]string{} // lower-cased word → code
+	for _, ob := range obs {
+		if err := ob.Validate(); err != nil {
+			return err
+		}
+		if codes[ob.Code] {
+			return &FieldError{Code: ob.Code, Field: "code", Reason: "与其他规定动作重复"}
+		}
+		codes[ob.Code] = true
+		for i, w := range append([]string{ob.Code, ob.Name}, ob.Aliases...) {
+			k := strings.ToLower(w)
+			if other, ok := words[k]; ok && other != ob.Code {
+				field := "aliases"
+				switch i {
+				case 0:
+					field = "code"
+				case 1:
+					field = "name"
+				}
+				return &FieldError{Code: ob.Code, Field: field, Reason: fmt.Sprintf("%q 与规定动作 %q 冲突", w, other)}
+			}
+			words[k] = ob.Code
+		}
+	}
+	return nil
+}
+
+// FindObligation finds the obligation a user means by word: its code
+// (case-insensitive), its name or one of its aliases, ignoring surrounding
+// blanks.
+func FindObligation(obs []Obligation, word string) (Obligation, bool) {
+	w := strings.TrimSpace(word)
+	if w == "" {
+		return Obligation{}, false
+	}
+	for _, ob := range obs {
+		if strings.EqualFold(ob.Code, w) || ob.Name == w {
+			return ob, true
+		}
+		for _, a := range ob.Aliases {
+			if a == w || strings.EqualFold(a, w) {
+				return ob, true
+			}
+		}
+	}
+	return Obligation{}, false
+}
+
+// ShortName is the shortest way to name the obligation in a command: its
+// shortest alias when shorter than the name, else the name.
+func (ob Obligation) ShortName() string {
+	best := ob.Name
+	for _, a := range ob.Aliases {
+		if len([]rune(a)) < len([]rune(best)) {
+			best = a
+		}
+	}
+	return best
+}
+
+// CheckinPeriod is the period of ob that a check-in for an activity held on
+// date counts for.
+func CheckinPeriod(ob Obligation, date time.Time, loc *time.Location) Period {
+	return PeriodAt(ob.Recurs, date, loc)
+}
+
+// Deadline gives the yellow window's opening and the due instant of ob for
+// period p, for a branch whose fixed themed-party day is themeDay (0 = not
+// set). The obligation is done in time when done before due; the yellow
+// window is [yellowFrom, due).
+//
+// Ordinarily due = p.End(loc) and yellowFrom = due − YellowDays calendar
+// days. For a ThemeDay obligation of a monthly period with themeDay in 1..31
+// (clamped to the month's last day), yellowFrom = the fixed day's midnight −
+// YellowDays days and due = the fixed day's midnight + 1 + GraceDays days,
+// which may lie in the next month. A themeDay outside 1..31 counts as not set.
+func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location) (yellowFrom, due time.Time) {
+	loc = locOr(loc)
+	if ob.ThemeDay && p.Rec == Monthly && themeDay >= 1 && themeDay <= 31 {
+		day := min(themeDay, daysIn(p.Year, time.Month(p.N), loc))
+		fixed := time.Date(p.Year, time.Month(p.N), day, 0, 0, 0, 0, loc)
+		return fixed.AddDate(0, 0, -ob.YellowDays), fixed.AddDate(0, 0, 1+ob.GraceDays)
+	}
+	due = p.End(loc)
+	return due.AddDate(0, 0, -ob.YellowDays), due
+}
+
+// daysIn is the number of days of month m of year y.
+func daysIn(y int, m time.Month, loc *time.Location) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, loc).Day()
+}
