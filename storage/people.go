@@ -17,16 +17,15 @@ type PersonRow struct {
 // it was created.
 func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int64) (int64, bool, error) {
 	var id int64
+	var created bool
 	if phone != "" {
 		err := s.q.QueryRowxContext(ctx, `
 			INSERT INTO people (name, phone) VALUES ($1, $2)
 			ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
-			RETURNING id, (xmax = 0)`, name, phone).Scan(&id, new(bool))
+			RETURNING id, (xmax = 0)`, name, phone).Scan(&id, &created)
 		if err != nil {
 			return 0, false, fmt.Errorf("storage: upsert person %s: %w", name, err)
 		}
-		var created bool
-		_ = s.q.QueryRowxContext(ctx, `SELECT created_at = updated_at FROM people WHERE id = $1`, id).Scan(&created)
 		return id, created, nil
 	}
 	err := s.q.QueryRowxContext(ctx, `

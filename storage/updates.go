@@ -26,14 +26,19 @@ func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, 
 	return n == 1, nil
 }
 
-// ClaimUpdate marks an unprocessed update as taken by this worker and returns
-// it; it returns domain.ErrNotFound when it is processed or taken already.
-func (s *Store) ClaimUpdate(ctx context.Context, id int64) (StoredUpdate, error) {
+// BumpAttempts counts a processing attempt outside the processing
+// transaction, so that an update that keeps crashing is noticed.
+func (s *Store) BumpAttempts(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := s.q.QueryRowxContext(ctx, `UPDATE updates SET attempts = attempts + 1 WHERE update_id = $1 AND processed_at IS NULL RETURNING attempts`, id).Scan(&n)
+	return n, notFoundf(err, "update %d", id)
+}
+
+// LockUpdate locks an unprocessed update inside the processing transaction;
+// it returns domain.ErrNotFound when it is processed or another worker holds it.
+func (s *Store) LockUpdate(ctx context.Context, id int64) (StoredUpdate, error) {
 	var u StoredUpdate
-	err := sqlxGet(ctx, s, &u, `
-		UPDATE updates SET attempts = attempts + 1
-		WHERE update_id = (SELECT update_id FROM updates WHERE update_id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED)
-		RETURNING update_id, raw, attempts`, id)
+	err := sqlxGet(ctx, s, &u, `SELECT update_id, raw, attempts FROM updates WHERE update_id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`, id)
 	return u, notFoundf(err, "update %d", id)
 }
 
@@ -46,15 +51,21 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 	return nil
 }
 
-// UnprocessedUpdates lists stored but unprocessed update ids, oldest first:
+// PendingUpdate is a stored update not processed yet.
+type PendingUpdate struct {
+	UpdateID int64 `db:"update_id"`
+	ChatID   int64 `db:"chat_id"`
+}
+
+// UnprocessedUpdates lists stored but unprocessed updates, oldest first:
 // the work a restarted process picks up.
-func (s *Store) UnprocessedUpdates(ctx context.Context, limit int) ([]int64, error) {
-	var ids []int64
-	err := sqlxSelect(ctx, s, &ids, `SELECT update_id FROM updates WHERE processed_at IS NULL ORDER BY update_id LIMIT $1`, limit)
+func (s *Store) UnprocessedUpdates(ctx context.Context, limit int) ([]PendingUpdate, error) {
+	var us []PendingUpdate
+	err := sqlxSelect(ctx, s, &us, `SELECT update_id, COALESCE(chat_id, 0) AS chat_id FROM updates WHERE processed_at IS NULL ORDER BY update_id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("storage: unprocessed updates: %w", err)
 	}
-	return ids, nil
+	return us, nil
 }
 
 // UpdateOutcome returns the outcome of a processed update ("" if pending).

@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// codeAlphabet leaves out look-alike characters so a code can be read aloud.
+const codeAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+func randomCode(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("app: random code: %w", err)
+	}
+	for i := range b {
+		b[i] = codeAlphabet[int(b[i])%len(codeAlphabet)]
+	}
+	return string(b), nil
+}
+
+// Hash is how codes and tokens are stored: never in clear.
+func Hash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// ActorByTelegram resolves a Telegram user to an Actor; an unlinked user is
+// an Actor with PersonID 0 and no roles.
+func (a *App) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor, error) {
+	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
+	pid, err := a.Store.PersonByTelegram(ctx, tgUserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return actor, nil
+	}
+	if err != nil {
+		return actor, err
+	}
+	roles, err := a.Store.RolesOf(ctx, pid)
+	if err != nil {
+		return actor, err
+	}
+	actor.PersonID, actor.Roles = pid, roles
+	return actor, nil
+}
+
+// NewBindCode creates a fresh single-use bind code for a person.
+func (a *App) NewBindCode(ctx context.Context, personID int64) (string, error) {
+	code, err := randomCode(12)
+	if err != nil {
+		return "", err
+	}
+	if err := a.Store.CreateBindCode(ctx, personID, Hash(code), a.Now().Add(a.Cfg.Bind.CodeTTL.D())); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// ErrBadBindCode is the one refusal for wrong, used and expired codes.
+var ErrBadBindCode = domain.Refuse(domain.ErrNotFound, "绑定码无效或已过期，请向管理员索取新的绑定链接。")
+
+// RedeemBindCode links the Telegram user to the code's person.
+func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
+	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
+	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), a.Now())
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
+	}
+	if err != nil {
+		return domain.Person{}, err
+	}
+	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+		return domain.Person{}, err
+	}
+	p, err := a.Store.PersonByID(ctx, pid)
+	if err != nil {
+		return domain.Person{}, err
+	}
+	actor.PersonID = pid
+	return p, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(pid, 10), true, map[string]any{"tg_user_id": tgUserID})
+}
+
+// groupRoles says which role may bind a group to which kind of unit.
+var groupRoles = map[string][]string{
+	domain.RoleSecretary: {domain.KindBranch},
+	domain.RoleReviewer:  {domain.KindVillage, domain.KindCommunity},
+}
+
+// BindableUnits lists the units whose group the actor may bind.
+func BindableUnits(actor domain.Actor) []domain.Role {
+	var out []domain.Role
+	seen := map[int64]bool{}
+	for _, r := range actor.Roles {
+		for _, k := range groupRoles[r.Role] {
+			if r.UnitKind == k && !seen[r.UnitID] {
+				seen[r.UnitID] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// ErrChooseUnit asks the sender to name the unit; Units lists the choices.
+type ErrChooseUnit struct{ Units []domain.Role }
+
+func (e *ErrChooseUnit) Error() string { return "several units: name one" }
+
+// BindGroup binds a group chat to the sender's branch (secretary) or village
+// (reviewer); unitCode picks one when the sender has several.
+func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, error) {
+	subject := "chat:" + strconv.FormatInt(chatID, 10)
+	if actor.PersonID == 0 {
+		return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。"))
+	}
+	units := BindableUnits(actor)
+	var pick *domain.Role
+	switch {
+	case unitCode != "":
+		for i := range units {
+			if units[i].UnitCode == unitCode {
+				pick = &units[i]
+			}
+		}
+		if pick == nil {
+			return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+				domain.Refuse(domain.ErrForbidden, "只有该党支部的书记或该村的积分评议员才能把本群绑定到 %s。", unitCode))
+		}
+	case len(units) == 1:
+		pick = &units[0]
+	case len(units) == 0:
+		return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+			domain.Refuse(domain.ErrForbidden, "只有党支部书记或村积分评议员才能绑定群聊。"))
+	default:
+		return domain.Unit{}, &ErrChooseUnit{Units: units}
+	}
+	if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+		return domain.Unit{}, err
+	}
+	u, err := a.Store.UnitByID(ctx, pick.UnitID)
+	if err != nil {
+		return domain.Unit{}, err
+	}
+	return u, a.audit(ctx, actor, "bind.group", subject, true, map[string]any{"unit": u.Code, "title": title})
+}
+
+// InviteRow is one line of `zhibu invite`.
+type InviteRow struct {
+	Name, Phone, Role, UnitCode, Code, Link string
+}
+
+// Invite issues a fresh bind code to every unlinked person in the subtree of
+// unitCode ("" = everyone), one row per role held.
+func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
+	var holders []storage.Holder
+	var err error
+	if unitCode == "" {
+		holders, err = a.Store.AllHolders(ctx, "", true)
+	} else {
+		u, uerr := a.Store.UnitByCode(ctx, unitCode)
+		if uerr != nil {
+			return nil, fmt.Errorf("unit %s: %w", unitCode, uerr)
+		}
+		holders, err = a.Store.HoldersInSubtree(ctx, u.ID, "", true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	codes := map[int64]string{}
+	var rows []InviteRow
+	for _, h := range holders {
+		code, ok := codes[h.PersonID]
+		if !ok {
+			if code, err = a.NewBindCode(ctx, h.PersonID); err != nil {
+				return nil, err
+			}
+			codes[h.PersonID] = code
+		}
+		phone := ""
+		if h.Phone != nil {
+			phone = *h.Phone
+		}
+		rows = append(rows, InviteRow{Name: h.Name, Phone: phone, Role: h.Role, UnitCode: h.UnitCode, Code: code,
+			Link: "https://t.me/" + url.PathEscape(botUsername) + "?start=" + code})
+	}
+	return rows, nil
+}
+
+// CreateToken creates an API token scoped to a unit subtree and a role; the
+// token is returned once and stored hashed.
+func (a *App) CreateToken(ctx context.Context, unitCode, role string) (string, error) {
+	if !domain.ValidRole(role) {
+		return "", fmt.Errorf("role %q is not one of %v", role, domain.Roles)
+	}
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if err != nil {
+		return "", fmt.Errorf("unit %s: %w", unitCode, err)
+	}
+	secret, err := randomCode(32)
+	if err != nil {
+		return "", err
+	}
+	token := "zb_" + secret
+	id, err := a.Store.CreateToken(ctx, Hash(token), u.ID, role)
+	if err != nil {
+		return "", err
+	}
+	return token, a.audit(ctx, domain.Actor{Label: "cli"}, "token.create", "token:"+strconv.FormatInt(id, 10), true, map[string]any{"unit": unitCode, "role": role})
+}
+
+// ActorByToken authenticates an API token.
+func (a *App) ActorByToken(ctx context.Context, token string) (domain.Actor, error) {
+	t, err := a.Store.TokenByHash(ctx, Hash(token))
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	u, err := a.Store.UnitByID(ctx, t.UnitID)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	return domain.Actor{Label: "api:" + strconv.FormatInt(t.ID, 10),
+		Roles: []domain.Role{{Role: t.Role, UnitID: u.ID, UnitCode: u.Code, UnitName: u.Name, UnitKind: u.Kind}}}, nil
+}

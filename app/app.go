@@ -1,0 +1,63 @@
+// Package app holds zhibu's use cases, reachable from every door (chat, HTTP
+// API, CLI, scheduler): binding accounts, importing, checking in, claiming,
+// evaluating lights. Authorisation lives here, once. Each use case runs on the
+// Store it is given, which is a transaction when the caller opened one, so
+// that a state change, its messages and its audit entry commit together.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// App carries the dependencies of the use cases.
+type App struct {
+	Store       *storage.Store
+	Cfg         config.Config
+	Loc         *time.Location
+	Now         func() time.Time
+	Log         *slog.Logger
+	BotUsername string
+}
+
+// New builds an App; now may be nil for the wall clock.
+func New(store *storage.Store, cfg config.Config, now func() time.Time, log *slog.Logger) *App {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{Store: store, Cfg: cfg, Loc: cfg.Location(), Now: now, Log: log}
+}
+
+// With returns a copy of the App working on tx.
+func (a *App) With(tx *storage.Store) *App {
+	c := *a
+	c.Store = tx
+	return &c
+}
+
+// InTx runs fn with an App bound to one transaction.
+func (a *App) InTx(ctx context.Context, fn func(*App) error) error {
+	return a.Store.InTx(ctx, func(tx *storage.Store) error { return fn(a.With(tx)) })
+}
+
+// audit records an action; errors here fail the use case, since an action
+// that cannot be audited must not happen.
+func (a *App) audit(ctx context.Context, actor domain.Actor, action, subject string, allowed bool, details map[string]any) error {
+	return a.Store.Audit(ctx, storage.AuditEntry{ActorID: actor.PersonID, Actor: actor.Label, Action: action, Subject: subject, Allowed: allowed, Details: details})
+}
+
+// Refused records a refusal in the audit log and returns the refusal.
+func (a *App) Refused(ctx context.Context, actor domain.Actor, action, subject string, refusal error) error {
+	if err := a.audit(ctx, actor, action, subject, false, map[string]any{"reason": refusal.Error()}); err != nil {
+		return err
+	}
+	return refusal
+}

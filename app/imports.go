@@ -1,0 +1,226 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/storage"
+)
+
+var (
+	unitCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+	phoneRe    = regexp.MustCompile(`^\+?[0-9]{5,15}$`)
+)
+
+// ImportResult summarises an import in one line.
+type ImportResult struct {
+	File             string
+	Rows             int
+	Created, Updated int
+}
+
+func (r ImportResult) String() string {
+	return fmt.Sprintf("%s: %d rows imported (%d created, %d updated)", r.File, r.Rows, r.Created, r.Updated)
+}
+
+// StartDate is the day from which a newly imported branch owes obligations:
+// healthcheck.start when set, else today in the configured zone.
+func (a *App) StartDate() time.Time {
+	if a.Cfg.Healthcheck.Start != "" {
+		if d, err := time.ParseInLocation("2006-01-02", a.Cfg.Healthcheck.Start, a.Loc); err == nil {
+			return d
+		}
+	}
+	y, m, d := a.Now().In(a.Loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// ImportUnits validates every row, then applies them all in one
+// transaction: either every row is imported or none.
+func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+	res := ImportResult{File: t.File}
+	if err := t.RequireHeader("code", "name", "kind", "parent_code"); err != nil {
+		return res, err
+	}
+	err := a.InTx(ctx, func(a *App) error {
+		existing, err := a.Store.UnitParents(ctx)
+		if err != nil {
+			return err
+		}
+		kinds, err := a.Store.UnitCodes(ctx)
+		if err != nil {
+			return err
+		}
+		parents := map[string]string{}
+		for k, v := range existing {
+			parents[k] = v
+		}
+		rowOf := map[string]int{}
+		var rows []storage.UnitRow
+		for i := range t.Rows {
+			if t.Blank(i) {
+				continue
+			}
+			r := storage.UnitRow{Code: t.Cell(i, "code"), Name: t.Cell(i, "name"), Kind: t.Cell(i, "kind"), ParentCode: t.Cell(i, "parent_code")}
+			switch {
+			case r.Code == "":
+				return t.Err(i, "code", "must not be empty")
+			case !unitCodeRe.MatchString(r.Code):
+				return t.Err(i, "code", "%q may contain only letters, digits, - and _", r.Code)
+			case r.Name == "":
+				return t.Err(i, "name", "must not be empty")
+			case !domain.ValidKind(r.Kind):
+				return t.Err(i, "kind", "%q is not one of %s", r.Kind, strings.Join(domain.UnitKinds, ", "))
+			case r.Kind == domain.KindCounty && r.ParentCode != "":
+				return t.Err(i, "parent_code", "a county has no parent")
+			case r.Kind != domain.KindCounty && r.ParentCode == "":
+				return t.Err(i, "parent_code", "a %s needs a parent unit", r.Kind)
+			case r.ParentCode == r.Code:
+				return t.Err(i, "parent_code", "a unit cannot be its own parent")
+			}
+			if prev, dup := rowOf[r.Code]; dup {
+				return t.Err(i, "code", "%q already appears in row %d", r.Code, prev+2)
+			}
+			rowOf[r.Code] = i
+			parents[r.Code] = r.ParentCode
+			kinds[r.Code] = r.Kind
+			rows = append(rows, r)
+		}
+		for _, r := range rows {
+			i := rowOf[r.Code]
+			pk, ok := kinds[r.ParentCode]
+			if r.ParentCode != "" && !ok {
+				return t.Err(i, "parent_code", "unit %q is neither in this file nor imported before", r.ParentCode)
+			}
+			if r.Kind == domain.KindGroup && pk != domain.KindBranch {
+				return t.Err(i, "parent_code", "a party group's parent must be a branch, %q is a %s", r.ParentCode, pk)
+			}
+			if r.Kind != domain.KindGroup && (pk == domain.KindBranch || pk == domain.KindGroup) {
+				return t.Err(i, "parent_code", "a %s cannot be under the %s %q", r.Kind, pk, r.ParentCode)
+			}
+			// Walk up: reaching the unit again means a cycle.
+			seen := map[string]bool{r.Code: true}
+			for p := r.ParentCode; p != ""; p = parents[p] {
+				if seen[p] {
+					return t.Err(i, "parent_code", "%q makes a cycle in the unit tree", r.ParentCode)
+				}
+				seen[p] = true
+			}
+		}
+		res.Rows = len(rows)
+		res.Created, res.Updated, err = a.Store.UpsertUnits(ctx, rows, a.StartDate())
+		if err != nil {
+			return err
+		}
+		return a.audit(ctx, domain.Actor{Label: "cli"}, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+	})
+	return res, err
+}
+
+// roleKinds says which unit kinds each role may be held in.
+var roleKinds = map[string][]string{
+	domain.RoleSecretary:  {domain.KindBranch},
+	domain.RoleReviewer:   {domain.KindVillage, domain.KindCommunity},
+	domain.RoleVillager:   {domain.KindVillage, domain.KindCommunity},
+	domain.RoleShopkeeper: {domain.KindVillage, domain.KindCommunity},
+}
+
+// ImportPeople validates every row, then applies them all in one
+// transaction. A person is identified by phone, else by name within the unit.
+func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+	res := ImportResult{File: t.File}
+	if err := t.RequireHeader("name", "phone", "role", "unit_code", "household"); err != nil {
+		return res, err
+	}
+	err := a.InTx(ctx, func(a *App) error {
+		kinds, err := a.Store.UnitCodes(ctx)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			i                                  int
+			name, phone, role, unit, household string
+		}
+		var rows []row
+		for i := range t.Rows {
+			if t.Blank(i) {
+				continue
+			}
+			r := row{i: i, name: t.Cell(i, "name"), phone: normalisePhone(t.Cell(i, "phone")), role: t.Cell(i, "role"),
+				unit: t.Cell(i, "unit_code"), household: t.Cell(i, "household")}
+			kind, unitKnown := kinds[r.unit]
+			switch {
+			case r.name == "":
+				return t.Err(i, "name", "must not be empty")
+			case r.phone != "" && !phoneRe.MatchString(r.phone):
+				return t.Err(i, "phone", "%q is not a phone number", t.Cell(i, "phone"))
+			case !domain.ValidRole(r.role):
+				return t.Err(i, "role", "%q is not one of %s", r.role, strings.Join(domain.Roles, ", "))
+			case r.unit == "":
+				return t.Err(i, "unit_code", "must not be empty")
+			case !unitKnown:
+				return t.Err(i, "unit_code", "unit %q does not exist; import units first", r.unit)
+			case r.role == domain.RoleVillager && r.household == "":
+				return t.Err(i, "household", "a villager needs a household")
+			case r.role != domain.RoleVillager && r.household != "":
+				return t.Err(i, "household", "only villagers have a household")
+			}
+			if allowed, ok := roleKinds[r.role]; ok && !containsStr(allowed, kind) {
+				return t.Err(i, "unit_code", "a %s belongs to a %s, but %q is a %s", r.role, strings.Join(allowed, " or "), r.unit, kind)
+			}
+			rows = append(rows, r)
+		}
+		seen := map[int64]bool{}
+		for _, r := range rows {
+			u, err := a.Store.UnitByCode(ctx, r.unit)
+			if err != nil {
+				return err
+			}
+			pid, created, err := a.Store.UpsertPerson(ctx, r.name, r.phone, u.ID)
+			if err != nil {
+				return fmt.Errorf("%s: row %d: %w", t.File, r.i+2, err)
+			}
+			if !seen[pid] {
+				seen[pid] = true
+				if created {
+					res.Created++
+				} else {
+					res.Updated++
+				}
+			}
+			if err := a.Store.AddRole(ctx, pid, r.role, u.ID); err != nil {
+				return err
+			}
+			if r.household != "" {
+				hid, err := a.Store.EnsureHousehold(ctx, u.ID, r.household)
+				if err != nil {
+					return err
+				}
+				if err := a.Store.SetHousehold(ctx, pid, hid); err != nil {
+					return err
+				}
+			}
+		}
+		res.Rows = len(rows)
+		return a.audit(ctx, domain.Actor{Label: "cli"}, "import.people", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+	})
+	return res, err
+}
+
+func normalisePhone(s string) string {
+	return strings.NewReplacer(" ", "", "-", "").Replace(s)
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,81 @@
+package bot
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+)
+
+func registerAccountCommands(r *Router) {
+	r.Handle(Command{Name: "start", Description: "开始使用 / 绑定账号", Handler: startHandler})
+	r.Handle(Command{Name: "help", Description: "查看可用命令", Handler: helpHandler})
+	r.Handle(Command{Name: "bind", Description: "把本群绑定到党支部或村（书记/评议员）", Handler: bindHandler,
+		Roles: []string{domain.RoleSecretary, domain.RoleReviewer}})
+}
+
+// startHandler links the account with /start <code> in a private chat.
+func startHandler(c *Ctx) error {
+	if !c.Private() {
+		return c.Reply("请私聊本机器人完成账号绑定。", nil)
+	}
+	if len(c.Cmd.Args) == 0 {
+		return helpHandler(c)
+	}
+	p, err := c.App.RedeemBindCode(c, c.Cmd.Args[0], c.From.ID, c.Msg.Chat.ID, c.From.Username)
+	if err != nil {
+		return err
+	}
+	actor, err := c.App.ActorByTelegram(c, c.From.ID)
+	if err != nil {
+		return err
+	}
+	c.Actor = actor
+	text := "✅ 绑定成功，" + E(p.Name) + "！"
+	if s := roleSummary(actor); s != "" {
+		text += "\n您的身份：" + s
+	}
+	return c.Reply(text+"\n\n"+c.router.helpText(actor), nil)
+}
+
+func helpHandler(c *Ctx) error {
+	if c.Actor.PersonID == 0 {
+		return c.Reply("您好，这里是“支部”智能助手：党支部规定动作提醒与打卡、村级积分申报与审核。\n\n"+
+			"您还没有绑定账号。请点击管理员发给您的绑定链接，或发送 <code>/start 绑定码</code>。", nil)
+	}
+	return c.Reply(c.router.helpText(c.Actor), nil)
+}
+
+func (r *Router) helpText(actor domain.Actor) string {
+	var b strings.Builder
+	b.WriteString("<b>可用命令</b>\n")
+	for _, cmd := range r.helpFor(actor) {
+		b.WriteString("/" + cmd.Name + " — " + E(cmd.Description) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func bindHandler(c *Ctx) error {
+	if c.Private() {
+		return c.Reply("请在要绑定的群里发送 /bind。", nil)
+	}
+	code := ""
+	if len(c.Cmd.Args) > 0 {
+		code = c.Cmd.Args[0]
+	}
+	u, err := c.App.BindGroup(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code)
+	var choose *app.ErrChooseUnit
+	if errors.As(err, &choose) {
+		var b strings.Builder
+		b.WriteString("您负责多个单位，请指明要绑定哪一个：\n")
+		for _, r := range choose.Units {
+			b.WriteString("<code>/bind " + E(r.UnitCode) + "</code> " + E(r.UnitName) + "\n")
+		}
+		return c.Reply(strings.TrimRight(b.String(), "\n"), nil)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Reply("✅ 本群已绑定到 <b>"+E(u.Name)+"</b>（"+E(u.Code)+"）。", nil)
+}

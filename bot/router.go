@@ -1,0 +1,385 @@
+// Package bot adapts Telegram updates to zhibu's use cases. Updates are
+// stored before they are acknowledged (see Pool.Ingest); each is then
+// processed in one database transaction that also records its outcome, so
+// an update's effects and its replies commit together, exactly once. Replies
+// never go out from here: they are enqueued in the outbox.
+//
+// Commands are parsed by domain/command rather than go-telegram/bot's
+// matchers, which miss "/cmd@botname" and slice UTF-8 text with UTF-16
+// offsets; the library supplies the models and, in the outbox, the sending.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Outcomes recorded on an update's row.
+const (
+	OutcomeOK       = "ok"
+	OutcomeRefused  = "refused"
+	OutcomeIgnored  = "ignored"
+	OutcomeError    = "error"
+	OutcomePanic    = "panic"
+	OutcomeMalfomed = "malformed"
+)
+
+// maxAttempts bounds how often a failing update is retried before it is
+// given up (with an apology to the user).
+const maxAttempts = 3
+
+// HandlerFunc handles one command or callback.
+type HandlerFunc func(c *Ctx) error
+
+// Command is a bot command and its help line.
+type Command struct {
+	Name        string
+	Description string // Chinese, for setMyCommands
+	Handler     HandlerFunc
+	// Roles that see it in /help; empty = everyone.
+	Roles []string
+}
+
+// Router routes updates to handlers.
+type Router struct {
+	app       *app.App
+	username  string
+	commands  map[string]Command
+	order     []string
+	callbacks map[string]HandlerFunc
+	fallback  HandlerFunc
+	log       *slog.Logger
+}
+
+// NewRouter builds a router with the built-in commands registered.
+func NewRouter(a *app.App, botUsername string, log *slog.Logger) *Router {
+	r := &Router{app: a, username: botUsername, commands: map[string]Command{}, callbacks: map[string]HandlerFunc{}, log: log}
+	registerAccountCommands(r)
+	return r
+}
+
+// Handle registers a command; a later registration of a name replaces it.
+func (r *Router) Handle(c Command) {
+	if _, ok := r.commands[c.Name]; !ok {
+		r.order = append(r.order, c.Name)
+	}
+	r.commands[c.Name] = c
+}
+
+// HandleCallback registers a handler for callback data "<prefix>:...".
+func (r *Router) HandleCallback(prefix string, h HandlerFunc) { r.callbacks[prefix] = h }
+
+// Commands lists the published commands in registration order.
+func (r *Router) Commands() []Command {
+	out := make([]Command, 0, len(r.order))
+	for _, n := range r.order {
+		if c := r.commands[n]; c.Description != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Ctx is what a handler works with: the update, the sender as an Actor, the
+// parsed command, and an App bound to the update's transaction.
+type Ctx struct {
+	context.Context
+	App      *app.App
+	Update   *models.Update
+	Msg      *models.Message // the message or the callback's message
+	Callback *models.CallbackQuery
+	Actor    domain.Actor
+	Cmd      command.Cmd
+	Data     string // callback data
+	From     *models.User
+	router   *Router
+	n        int
+	answered bool
+}
+
+// ChatID is the chat the update came from.
+func (c *Ctx) ChatID() int64 {
+	if c.Msg != nil {
+		return c.Msg.Chat.ID
+	}
+	if c.From != nil {
+		return c.From.ID
+	}
+	return 0
+}
+
+// Private reports whether the update came from a private chat.
+func (c *Ctx) Private() bool { return c.Msg == nil || c.Msg.Chat.Type == models.ChatTypePrivate }
+
+// Reply enqueues an HTML reply in the update's chat. Callers escape user
+// text with E. The dedupe key derives from the update id, so reprocessing an
+// update never sends its replies twice.
+func (c *Ctx) Reply(text string, markup any) error {
+	payload := map[string]any{"text": text, "parse_mode": "HTML", "link_preview_options": map[string]any{"is_disabled": true}}
+	if markup != nil {
+		payload["reply_markup"] = markup
+	}
+	if c.Msg != nil && c.Callback == nil {
+		payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
+	}
+	if c.Msg != nil && c.Msg.IsTopicMessage {
+		payload["message_thread_id"] = c.Msg.MessageThreadID
+	}
+	return c.SendTo(c.ChatID(), text, payload, storage.PriorityReply, "reply")
+}
+
+// SendTo enqueues a message to any chat as part of this update.
+func (c *Ctx) SendTo(chatID int64, text string, payload map[string]any, priority int, kind string) error {
+	c.n++
+	if payload == nil {
+		payload = map[string]any{"text": text, "parse_mode": "HTML"}
+	}
+	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n),
+		ChatID:    chatID, Priority: priority, Kind: kind, Payload: payload,
+	})
+	return err
+}
+
+// Answer answers the callback query (once); Telegram shows a spinner until then.
+func (c *Ctx) Answer(text string, alert bool) error {
+	if c.Callback == nil || c.answered {
+		return nil
+	}
+	c.answered = true
+	c.n++
+	p := map[string]any{"callback_query_id": c.Callback.ID}
+	if text != "" {
+		p["text"] = text
+		p["show_alert"] = alert
+	}
+	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
+		Priority: storage.PriorityReply, Kind: "callback", Method: "answerCallbackQuery", Payload: p,
+	})
+	return err
+}
+
+// E escapes user-provided text for HTML parse mode.
+func E(s string) string { return html.EscapeString(s) }
+
+// Process handles one stored update: outside any transaction it counts the
+// attempt; then in one transaction it locks the row, runs the handler and
+// records the outcome. A handler error rolls everything back and the update
+// is retried, up to maxAttempts, then recorded as failed with an apology.
+func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, err error) {
+	store := r.app.Store
+	attempts, err := store.BumpAttempts(ctx, updateID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", nil // processed by someone else already
+	}
+	if err != nil {
+		return "", err
+	}
+	err = r.app.InTx(ctx, func(a *app.App) error {
+		su, err := a.Store.LockUpdate(ctx, updateID)
+		if errors.Is(err, domain.ErrNotFound) {
+			outcome = ""
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		outcome, err = r.dispatch(ctx, a, su.Raw)
+		if err != nil {
+			return err
+		}
+		return a.Store.FinishUpdate(ctx, updateID, outcome, "")
+	})
+	if err == nil {
+		return outcome, nil
+	}
+	if attempts < maxAttempts {
+		return OutcomeError, err
+	}
+	// Give up: record the failure and tell the user, in a fresh transaction.
+	kind := OutcomeError
+	var pe *panicError
+	if errors.As(err, &pe) {
+		kind = OutcomePanic
+	}
+	ferr := r.app.InTx(ctx, func(a *app.App) error {
+		su, lerr := a.Store.LockUpdate(ctx, updateID)
+		if lerr != nil {
+			return lerr
+		}
+		var u models.Update
+		if json.Unmarshal(su.Raw, &u) == nil {
+			if c := r.newCtx(ctx, a, &u); c != nil && c.ChatID() != 0 {
+				c.n = 100 // keep clear of keys an earlier attempt might have used
+				_ = c.Answer("", false)
+				if rerr := c.Reply("抱歉，处理您的消息时出错，请稍后再试。", nil); rerr != nil {
+					return rerr
+				}
+			}
+		}
+		return a.Store.FinishUpdate(ctx, updateID, kind, err.Error())
+	})
+	if ferr != nil && !errors.Is(ferr, domain.ErrNotFound) {
+		return kind, errors.Join(err, ferr)
+	}
+	return kind, err
+}
+
+type panicError struct {
+	v     any
+	stack string
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+// dispatch decodes the update and runs its handler; panics become errors.
+func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome string, err error) {
+	var u models.Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return OutcomeMalfomed, nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("handler panic", slog.Int64("update_id", u.ID), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			err = &panicError{v: v, stack: string(debug.Stack())}
+		}
+	}()
+	c := r.newCtx(ctx, a, &u)
+	if c == nil {
+		return OutcomeIgnored, nil
+	}
+	if m := u.Message; m != nil && (m.MigrateToChatID != 0 || m.MigrateFromChatID != 0) {
+		from, to := m.Chat.ID, m.MigrateToChatID
+		if m.MigrateFromChatID != 0 {
+			from, to = m.MigrateFromChatID, m.Chat.ID
+		}
+		if _, err := a.Store.MigrateGroup(ctx, from, to); err != nil {
+			return "", err
+		}
+		return OutcomeOK, nil
+	}
+	if c.From != nil {
+		if c.Actor, err = a.ActorByTelegram(ctx, c.From.ID); err != nil {
+			return "", err
+		}
+		if c.Private() && c.Actor.PersonID != 0 {
+			if err := a.Store.MarkChatReachable(ctx, c.From.ID); err != nil {
+				return "", err
+			}
+		}
+	}
+	h := r.route(c)
+	if h == nil {
+		return OutcomeIgnored, nil
+	}
+	if err := h(c); err != nil {
+		var ue *domain.UserError
+		if errors.As(err, &ue) {
+			if c.Callback != nil {
+				return OutcomeRefused, c.Answer(ue.Msg, true)
+			}
+			return OutcomeRefused, c.Reply(E(ue.Msg), nil)
+		}
+		return "", err
+	}
+	if c.Callback != nil {
+		if err := c.Answer("", false); err != nil {
+			return "", err
+		}
+	}
+	return OutcomeOK, nil
+}
+
+func (r *Router) newCtx(ctx context.Context, a *app.App, u *models.Update) *Ctx {
+	c := &Ctx{Context: ctx, App: a, Update: u, router: r}
+	switch {
+	case u.Message != nil:
+		c.Msg, c.From = u.Message, u.Message.From
+	case u.CallbackQuery != nil:
+		c.Callback = u.CallbackQuery
+		from := u.CallbackQuery.From
+		c.From = &from
+		c.Msg = u.CallbackQuery.Message.Message
+		c.Data = u.CallbackQuery.Data
+	default:
+		return nil
+	}
+	return c
+}
+
+func (r *Router) route(c *Ctx) HandlerFunc {
+	if c.Callback != nil {
+		prefix, _, _ := strings.Cut(c.Data, ":")
+		if h, ok := r.callbacks[prefix]; ok {
+			return h
+		}
+		return func(c *Ctx) error { return c.Answer("该按钮已失效。", false) }
+	}
+	text := c.Msg.Text
+	if text == "" {
+		text = c.Msg.Caption
+	}
+	cmd, ok := command.Parse(text, r.username)
+	if !ok {
+		if c.Private() && text != "" {
+			return helpHandler
+		}
+		return nil
+	}
+	c.Cmd = cmd
+	if h, ok := r.commands[cmd.Name]; ok {
+		return h.Handler
+	}
+	if c.Private() {
+		return func(c *Ctx) error {
+			return c.Reply("未知命令 /"+E(cmd.Name)+"。发送 /help 查看可用命令。", nil)
+		}
+	}
+	return nil
+}
+
+// helpFor lists the commands the actor can use.
+func (r *Router) helpFor(actor domain.Actor) []Command {
+	held := map[string]bool{}
+	for _, x := range actor.Roles {
+		held[x.Role] = true
+	}
+	var out []Command
+	for _, c := range r.Commands() {
+		ok := len(c.Roles) == 0
+		for _, role := range c.Roles {
+			ok = ok || held[role]
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func roleSummary(actor domain.Actor) string {
+	var parts []string
+	for _, r := range actor.Roles {
+		parts = append(parts, E(r.UnitName)+" "+domain.RoleNames[r.Role])
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "、")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,162 @@
+// Package cli is the zhibu command line: one binary with subcommands. Run
+// takes its arguments, streams and environment as parameters so that tests
+// drive it like an operator would.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Env is what a subcommand gets.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Environ        []string
+}
+
+type subcommand struct {
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+var subcommands = map[string]subcommand{}
+
+func register(name, summary string, run func(ctx context.Context, env Env, args []string) error) {
+	subcommands[name] = subcommand{summary: summary, run: run}
+}
+
+// usageError is bad input on the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Run runs one command line and returns the exit status.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.Stderr)
+		if len(args) == 0 {
+			return 1
+		}
+		return 0
+	}
+	sc, ok := subcommands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "zhibu: unknown command %q\n", args[0])
+		usage(env.Stderr)
+		return 1
+	}
+	if err := sc.run(ctx, env, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "zhibu %s: %s\n", args[0], oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: zhibu <command> [--config PATH] [flags]\n\ncommands:")
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, subcommands[n].summary)
+	}
+}
+
+// flags makes a FlagSet with --config; parse errors become usage errors.
+type flags struct {
+	*flag.FlagSet
+	config string
+	env    Env
+}
+
+func newFlags(name string, env Env) *flags {
+	f := &flags{FlagSet: flag.NewFlagSet("zhibu "+name, flag.ContinueOnError), env: env}
+	f.SetOutput(env.Stderr)
+	f.StringVar(&f.config, "config", "config.yaml", "configuration file (missing default file = built-in defaults)")
+	return f
+}
+
+// parse parses flags; flags may come before or after positional arguments.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (f *flags) loadConfig() (config.Config, error) {
+	explicit := false
+	f.Visit(func(fl *flag.Flag) {
+		if fl.Name == "config" {
+			explicit = true
+		}
+	})
+	return config.LoadFile(f.config, explicit, f.env.Environ)
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openApp loads config, connects and migrates: what the one-shot commands share.
+func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	log := newLogger(cfg, f.env.Stderr)
+	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := storage.Migrate(ctx, store.DB().DB, slog.New(slog.DiscardHandler)); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return app.New(store, cfg, nil, log), func() { store.Close() }, nil
+}
+
+// Main is the process entry point.
+func Main() int {
+	ctx, stop := signalContext()
+	defer stop()
+	return Run(ctx, os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
+}

@@ -1,0 +1,265 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/bot"
+	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/handlers"
+	"github.com/zhibu/zhibu/storage"
+)
+
+func init() {
+	register("serve", "run the HTTP server, bot, scheduler and delivery", runServe)
+}
+
+// sandboxUsername is the fake bot's username in the offline sandbox.
+const sandboxUsername = "zhibu_sandbox_bot"
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	f := newFlags("serve", env)
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	cfg, err := f.loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.Stderr)
+	srv, err := StartServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "zhibu: listening on http://%s\n", srv.Addr)
+	if srv.Fake != nil {
+		fmt.Fprintf(env.Stderr, "zhibu: OFFLINE SANDBOX — no telegram.token is set; the bot talks to an embedded fake Telegram Bot API at %s\n", srv.Fake.URL())
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return srv.Shutdown(cfg.HTTP.ShutdownTimeout.D())
+}
+
+// Server is a running `zhibu serve`: exported so that tests start the real
+// thing in-process.
+type Server struct {
+	Addr   string
+	Store  *storage.Store
+	App    *app.App
+	Pool   *bot.Pool
+	Router *bot.Router
+	Bot    *tgbot.Bot
+	Fake   *fakeapi.Server // nil unless sandbox
+	Config config.Config
+
+	http     *http.Server
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+	log      *slog.Logger
+	shutdown []func()
+}
+
+// StartServer starts every part of serve and returns once it listens.
+func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	s := &Server{Config: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+	if cfg.SandboxMode() {
+		s.Fake = fakeapi.New(fakeapi.Options{Username: sandboxUsername})
+		if err := s.Fake.Start(); err != nil {
+			return nil, fmt.Errorf("sandbox: start fake Bot API: %w", err)
+		}
+		s.shutdown = append(s.shutdown, s.Fake.Close)
+		cfg.Telegram.Token = s.Fake.Token()
+		cfg.Telegram.APIURL = s.Fake.URL()
+		cfg.Telegram.Mode = "webhook"
+		if cfg.Telegram.WebhookSecret == "" {
+			cfg.Telegram.WebhookSecret = randomHex(16)
+		}
+		if err := storage.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
+			return nil, err
+		}
+	} else if cfg.Telegram.Mode == "webhook" && cfg.Telegram.WebhookSecret == "" {
+		return nil, fmt.Errorf("config: telegram.webhook_secret: required in webhook mode")
+	}
+	s.Config = cfg
+
+	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, err
+	}
+	s.Store = store
+	s.shutdown = append(s.shutdown, func() { store.Close() })
+	if err := storage.Migrate(ctx, store.DB().DB, log); err != nil {
+		return nil, err
+	}
+
+	b, err := tgbot.New(cfg.Telegram.Token, tgbot.WithServerURL(cfg.Telegram.APIURL), tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(time.Minute, &http.Client{Timeout: 30 * time.Second}))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	s.Bot = b
+	username, err := botUsername(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	s.App = app.New(store, cfg, nil, log)
+	s.App.BotUsername = username
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(store.DB().DB, "zhibu"))
+	s.Router = bot.NewRouter(s.App, username, log)
+	registerFeatures(s)
+	s.Pool = bot.NewPool(s.Router, store, cfg.Telegram.Workers, log, reg)
+
+	if cfg.SandboxMode() || s.Fake != nil {
+		if err := seedSandbox(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := publishCommands(ctx, b, s.Router); err != nil {
+		log.Warn("setMyCommands failed", slog.Any("err", err))
+	}
+
+	engine := handlers.Routes(handlers.Deps{
+		Updates: s.Pool, ErrMalformed: bot.ErrMalformed, DB: store,
+		WebhookSecret: cfg.Telegram.WebhookSecret, MaxBodyBytes: int64(cfg.HTTP.MaxBodyBytes),
+		Gatherer: reg, Log: log, Extra: extraRoutes(s),
+	})
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http.listen: %w", err)
+	}
+	s.Addr = ln.Addr().String()
+	s.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", slog.Any("err", err))
+		}
+	}()
+
+	bgCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.goBG(func() { s.Pool.Run(bgCtx) })
+	switch {
+	case s.Fake != nil:
+		// The fake delivers updates to our own webhook, like Telegram would.
+		if _, err := b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: "http://" + s.Addr + "/telegram/webhook", SecretToken: cfg.Telegram.WebhookSecret}); err != nil {
+			return nil, fmt.Errorf("sandbox: setWebhook: %w", err)
+		}
+	case cfg.Telegram.Mode == "polling":
+		if _, err := b.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+			log.Warn("deleteWebhook failed", slog.Any("err", err))
+		}
+		p := &bot.Poller{APIURL: cfg.Telegram.APIURL, Token: cfg.Telegram.Token, Pool: s.Pool, Log: log, Timeout: 50 * time.Second}
+		s.goBG(func() { _ = p.Run(bgCtx) })
+	case cfg.HTTP.PublicURL != "":
+		url := strings.TrimRight(cfg.HTTP.PublicURL, "/") + "/telegram/webhook"
+		if _, err := b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: url, SecretToken: cfg.Telegram.WebhookSecret, MaxConnections: 40}); err != nil {
+			return nil, fmt.Errorf("telegram: setWebhook %s: %w", url, err)
+		}
+		log.Info("webhook set", slog.String("url", url))
+	}
+	startBackground(bgCtx, s, reg)
+	ok = true
+	log.Info("zhibu serving", slog.String("addr", s.Addr), slog.Bool("sandbox", s.Fake != nil), slog.String("bot", username))
+	return s, nil
+}
+
+func (s *Server) goBG(fn func()) {
+	s.bg.Add(1)
+	go func() { defer s.bg.Done(); fn() }()
+}
+
+// Shutdown stops accepting requests, lets the updates and sends in hand
+// finish, then closes the database. Stored updates not yet processed stay in
+// the database for the next start.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var err error
+	if s.http != nil {
+		err = s.http.Shutdown(ctx)
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("shutdown: timed out waiting for workers"))
+	}
+	s.closeAll()
+	return err
+}
+
+func (s *Server) closeAll() {
+	for i := len(s.shutdown) - 1; i >= 0; i-- {
+		s.shutdown[i]()
+	}
+	s.shutdown = nil
+}
+
+// botUsername is telegram.bot_username, the sandbox bot's, or getMe's.
+func botUsername(ctx context.Context, cfg config.Config) (string, error) {
+	if cfg.Telegram.BotUsername != "" {
+		return cfg.Telegram.BotUsername, nil
+	}
+	if cfg.Telegram.Token == "" {
+		return sandboxUsername, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	b, err := tgbot.New(cfg.Telegram.Token, tgbot.WithServerURL(cfg.Telegram.APIURL), tgbot.WithSkipGetMe())
+	if err != nil {
+		return "", fmt.Errorf("telegram: %w", err)
+	}
+	me, err := b.GetMe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("telegram: getMe (set telegram.bot_username to skip): %w", err)
+	}
+	return me.Username, nil
+}
+
+func publishCommands(ctx context.Context, b *tgbot.Bot, r *bot.Router) error {
+	var cmds []models.BotCommand
+	for _, c := range r.Commands() {
+		cmds = append(cmds, models.BotCommand{Command: c.Name, Description: c.Description})
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := b.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds})
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

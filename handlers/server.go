@@ -1,0 +1,155 @@
+// Package handlers is zhibu's HTTP surface on gin: the Telegram webhook, the
+// JSON API, the dashboard, health and metrics. One route table (Routes),
+// thin handlers, one place that turns errors into statuses (fail).
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// UpdateSink stores an inbound Telegram update (bot.Pool implements it).
+type UpdateSink interface {
+	Ingest(ctx context.Context, raw []byte) (duplicate bool, err error)
+}
+
+// Pinger checks the database.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the handlers' dependencies.
+type Deps struct {
+	Updates       UpdateSink
+	ErrMalformed  error // the sink's error for a body that is not an update
+	DB            Pinger
+	WebhookSecret string
+	MaxBodyBytes  int64
+	Gatherer      prometheus.Gatherer
+	Log           *slog.Logger
+	// Extra registers further routes (API, dashboard) on the engine.
+	Extra []func(*gin.Engine)
+}
+
+// Routes builds the gin engine with every route.
+func Routes(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(recovery(d.Log), accessLog(d.Log))
+	h := &handler{d: d}
+	r.POST("/telegram/webhook", h.telegramWebhook)
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", h.readyz)
+	if d.Gatherer != nil {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	}
+	for _, f := range d.Extra {
+		f(r)
+	}
+	return r
+}
+
+type handler struct{ d Deps }
+
+// telegramWebhook stores the update before answering: 2xx only once it is
+// committed, so a crash or a database outage makes Telegram redeliver.
+func (h *handler) telegramWebhook(c *gin.Context) {
+	got := c.GetHeader("X-Telegram-Bot-Api-Secret-Token")
+	if h.d.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(h.d.WebhookSecret)) != 1 {
+		fail(c, http.StatusUnauthorized, "secret token mismatch")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.d.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
+			return
+		}
+		fail(c, http.StatusBadRequest, "cannot read body")
+		return
+	}
+	dup, err := h.d.Updates.Ingest(c.Request.Context(), body)
+	switch {
+	case errors.Is(err, h.d.ErrMalformed):
+		fail(c, http.StatusBadRequest, "body is not a Telegram update")
+	case err != nil:
+		h.d.Log.Error("webhook: store update", slog.Any("err", err))
+		fail(c, http.StatusServiceUnavailable, "cannot store the update now; retry")
+	case dup:
+		c.JSON(http.StatusOK, gin.H{"ok": true, "duplicate": true})
+	default:
+		c.JSON(http.StatusOK, gin.H{"ok": true})
+	}
+}
+
+func (h *handler) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.d.DB.Ping(ctx); err != nil {
+		fail(c, http.StatusServiceUnavailable, "database unreachable")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// fail writes the one JSON error shape every endpoint uses.
+func fail(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": msg})
+}
+
+// failErr maps a use-case error to a status.
+func failErr(c *gin.Context, log *slog.Logger, err error) {
+	var ue *domain.UserError
+	msg := err.Error()
+	if errors.As(err, &ue) {
+		msg = ue.Msg
+	}
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		fail(c, http.StatusNotFound, msg)
+	case errors.Is(err, domain.ErrForbidden):
+		fail(c, http.StatusForbidden, msg)
+	case errors.Is(err, domain.ErrInvalid):
+		fail(c, http.StatusBadRequest, msg)
+	case errors.Is(err, domain.ErrConflict):
+		fail(c, http.StatusConflict, msg)
+	default:
+		log.Error("request failed", slog.String("path", c.FullPath()), slog.Any("err", err))
+		fail(c, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func recovery(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("http panic", slog.String("path", c.FullPath()), slog.Any("panic", v))
+				fail(c, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		c.Next()
+	}
+}
+
+// accessLog logs requests without query strings or headers (which may carry
+// secrets).
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		log.Debug("http", slog.String("method", c.Request.Method), slog.String("path", c.FullPath()),
+			slog.Int("status", c.Writer.Status()), slog.Duration("took", time.Since(start)))
+	}
+}
