@@ -147,8 +147,8 @@ func checkName(s string) string {
 		return fmt.Sprintf("长度不能超过 %d 个字", maxNameLen)
 	case strings.ContainsFunc(s, unicode.IsSpace):
 		return "不能包含空白（打卡命令以空格分隔）"
-	case strings.Contains(s, "+"):
-		return "不能包含“+”（打卡命令用它连接多项）"
+	case strings.ContainsAny(s, "+＋、"):
+		return "不能包含“+”“＋”“、”（打卡命令用它们连接多项）"
 	}
 	return ""
 }
@@ -183,27 +183,6 @@ func ValidateObligations(obs []Obligation) error {
 		}
 	}
 	return nil
-}
-
-// FindObligation finds the obligation a user means by word: its code
-// (case-insensitive), its name or one of its aliases, ignoring surrounding
-// blanks.
-func FindObligation(obs []Obligation, word string) (Obligation, bool) {
-	w := strings.TrimSpace(word)
-	if w == "" {
-		return Obligation{}, false
-	}
-	for _, ob := range obs {
-		if strings.EqualFold(ob.Code, w) || ob.Name == w {
-			return ob, true
-		}
-		for _, a := range ob.Aliases {
-			if a == w || strings.EqualFold(a, w) {
-				return ob, true
-			}
-		}
-	}
-	return Obligation{}, false
 }
 
 // ShortName is the shortest way to name the obligation in a command: its

@@ -103,14 +103,16 @@ func (p Period) Key() string {
 	if !p.Valid() {
 		return ""
 	}
+	b := make([]byte, 0, 7)
+	y := p.Year
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
 	switch p.Rec {
 	case Monthly:
-		return fmt.Sprintf("%04d-%02d", p.Year, p.N)
+		b = append(b, '-', byte('0'+p.N/10), byte('0'+p.N%10))
 	case Quarterly:
-		return fmt.Sprintf("%04d-Q%d", p.Year, p.N)
-	default:
-		return fmt.Sprintf("%04d", p.Year)
+		b = append(b, '-', 'Q', byte('0'+p.N))
 	}
+	return string(b)
 }
 
 // String is Key.
