@@ -337,8 +337,8 @@ type promptKey struct {
 	period Period
 }
 
-// add plans one line unless its key was seen in this evaluation or sent
-// before.
+// add plans one line unless its key was already planned in this evaluation
+// (the caller passed an item twice) or sent before.
 func (p *planner) add(r Recipient, k NoticeKey, sec section, n Notice) {
 	ks := k.String()
 	if _, dup := p.seen[ks]; dup {
@@ -375,9 +375,10 @@ func (p *planner) add(r Recipient, k NoticeKey, sec section, n Notice) {
 func (p *planner) item(i int) {
 	it := &p.in.Items[i]
 	rules := &p.in.Rules
+	unit, period := it.UnitID(), it.Period.Key()
 	key := func(r Recipient, level Level, slot int64) NoticeKey {
-		return NoticeKey{PersonID: r.PersonID, UnitID: it.UnitID(), Obligation: it.Obligation.Code,
-			Period: it.Period.Key(), Level: level, Slot: slot}
+		return NoticeKey{PersonID: r.PersonID, UnitID: unit, Obligation: it.Obligation.Code,
+			Period: period, Level: level, Slot: slot}
 	}
 	// done holds the people already given a line for this item, so that
 	// someone who is both secretary and organiser gets it once.
