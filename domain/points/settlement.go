@@ -1,0 +1,81 @@
+package points
+
+import (
+	"fmt"
+	"time"
+)
+
+// PeriodKind is how often points are settled into a ranking.
+type PeriodKind string
+
+const (
+	Monthly   PeriodKind = "monthly"
+	Quarterly PeriodKind = "quarterly"
+	Yearly    PeriodKind = "yearly"
+)
+
+// ParsePeriodKind reads "monthly", "quarterly" or "yearly".
+func ParsePeriodKind(s string) (PeriodKind, error) {
+	switch k := PeriodKind(s); k {
+	case Monthly, Quarterly, Yearly:
+		return k, nil
+	}
+	return "", fmt.Errorf("points: settlement period %q is not monthly, quarterly or yearly", s)
+}
+
+func (k PeriodKind) span() (Span, bool) {
+	switch k {
+	case Monthly:
+		return Month, true
+	case Quarterly:
+		return Quarter, true
+	case Yearly:
+		return Year, true
+	}
+	return "", false
+}
+
+// SettlementPeriod is one calendar period in the configured location: [Start, End).
+type SettlementPeriod struct {
+	Kind  PeriodKind
+	Start time.Time // first instant, inclusive
+	End   time.Time // first instant of the next period, exclusive
+}
+
+// PeriodAt returns the period of kind that contains t, in loc.
+func PeriodAt(kind PeriodKind, t time.Time, loc *time.Location) (SettlementPeriod, error) {
+	s, ok := kind.span()
+	if !ok {
+		_, err := ParsePeriodKind(string(kind))
+		return SettlementPeriod{}, err
+	}
+	from, to := window(s, t, loc)
+	return SettlementPeriod{Kind: kind, Start: from, End: to}, nil
+}
+
+// Key names the period: "2026-11", "2026-Q4" or "2026".
+func (p SettlementPeriod) Key() string {
+	y, m, _ := p.Start.Date()
+	switch p.Kind {
+	case Monthly:
+		return fmt.Sprintf("%04d-%02d", y, int(m))
+	case Quarterly:
+		return fmt.Sprintf("%04d-Q%d", y, (int(m)-1)/3+1)
+	}
+	return fmt.Sprintf("%04d", y)
+}
+
+// Contains reports whether t falls in the period.
+func (p SettlementPeriod) Contains(t time.Time) bool { return within(t, p.Start, p.End) }
+
+// Next returns the period that follows p.
+func (p SettlementPeriod) Next() SettlementPeriod {
+	n, _ := PeriodAt(p.Kind, p.End, p.Start.Location())
+	return n
+}
+
+// Prev returns the period that precedes p.
+func (p SettlementPeriod) Prev() SettlementPeriod {
+	n, _ := PeriodAt(p.Kind, p.Start.Add(-time.Nanosecond), p.Start.Location())
+	return n
+}

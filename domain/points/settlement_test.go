@@ -1,0 +1,74 @@
+package points
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPeriodAt(t *testing.T) {
+	loc := shanghai(t)
+	sh := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc) }
+	tests := []struct {
+		kind       PeriodKind
+		at         time.Time
+		key        string
+		start, end time.Time
+	}{
+		{Monthly, time.Date(2026, 11, 30, 15, 59, 59, 0, time.UTC), "2026-11", sh(2026, 11, 1), sh(2026, 12, 1)},
+		{Monthly, time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), "2026-12", sh(2026, 12, 1), sh(2027, 1, 1)},
+		{Quarterly, time.Date(2026, 9, 30, 15, 59, 59, 0, time.UTC), "2026-Q3", sh(2026, 7, 1), sh(2026, 10, 1)},
+		{Quarterly, time.Date(2026, 9, 30, 16, 0, 0, 0, time.UTC), "2026-Q4", sh(2026, 10, 1), sh(2027, 1, 1)},
+		{Quarterly, sh(2026, 2, 14), "2026-Q1", sh(2026, 1, 1), sh(2026, 4, 1)},
+		{Yearly, time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC), "2027", sh(2027, 1, 1), sh(2028, 1, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			p, err := PeriodAt(tt.kind, tt.at, loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Key() != tt.key || !p.Start.Equal(tt.start) || !p.End.Equal(tt.end) || p.Kind != tt.kind {
+				t.Errorf("PeriodAt(%s, %v) = %s [%v, %v)", tt.kind, tt.at, p.Key(), p.Start, p.End)
+			}
+			if !p.Contains(tt.at) || !p.Contains(p.Start) || p.Contains(p.End) || p.Contains(p.Start.Add(-time.Nanosecond)) {
+				t.Error("Contains is not [Start, End)")
+			}
+			if n := p.Next(); !n.Start.Equal(p.End) || n.Prev() != p {
+				t.Errorf("Next = %s, its Prev = %s", n.Key(), n.Prev().Key())
+			}
+		})
+	}
+	if _, err := PeriodAt("weekly", time.Now(), loc); err == nil {
+		t.Error("weekly accepted")
+	}
+}
+
+func TestPeriodKeysAcrossYears(t *testing.T) {
+	loc := shanghai(t)
+	p, _ := PeriodAt(Quarterly, time.Date(2026, 11, 20, 0, 0, 0, 0, loc), loc)
+	var keys []string
+	for range 3 {
+		keys = append(keys, p.Key())
+		p = p.Next()
+	}
+	if got := keys[0] + " " + keys[1] + " " + keys[2]; got != "2026-Q4 2027-Q1 2027-Q2" {
+		t.Errorf("keys %s", got)
+	}
+	m, _ := PeriodAt(Monthly, time.Date(2026, 1, 5, 0, 0, 0, 0, loc), loc)
+	if got := m.Prev().Key(); got != "2025-12" {
+		t.Errorf("previous month %s", got)
+	}
+}
+
+func TestParsePeriodKind(t *testing.T) {
+	for _, s := range []string{"monthly", "quarterly", "yearly"} {
+		if k, err := ParsePeriodKind(s); err != nil || string(k) != s {
+			t.Errorf("ParsePeriodKind(%q) = %q, %v", s, k, err)
+		}
+	}
+	for _, s := range []string{"", "Monthly", "weekly"} {
+		if _, err := ParsePeriodKind(s); err == nil {
+			t.Errorf("ParsePeriodKind(%q) accepted", s)
+		}
+	}
+}
