@@ -198,7 +198,9 @@ func (ob Obligation) ShortName() string {
 }
 
 // CheckinPeriod is the period of ob that a check-in for an activity held on
-// date counts for.
+// date counts for by default. (SPEC §3 also lets a late check-in be filed
+// for an earlier, missed period as long as its date is not before that
+// period; deciding that is the check-in use case's job, not this package's.)
 func CheckinPeriod(ob Obligation, date time.Time, loc *time.Location) Period {
 	return PeriodAt(ob.Recurs, date, loc)
 }
