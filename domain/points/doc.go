@@ -12,8 +12,8 @@
 //     skipped; missing trailing cells read as empty. code is letters, digits, '_' or '-' (at
 //     most 32), unique ignoring case; category is one of the five categories; name is
 //     required; points is a whole number in ±10000; veto and claimable are true or false
-//     (case-insensitive; empty is false); evidence is photo, witness, certificate or none;
-//     cap as ParseCaps; aliases are '|'-separated. Consistency, as in the shipped catalogue:
+//     (empty is false); evidence is photo, witness, certificate or none; cap as ParseCaps;
+//     aliases are '|'-separated. Keywords are read case-insensitively (Excel writes TRUE). Consistency, as in the shipped catalogue:
 //     an item is a veto item exactly when its category is 否决项目; veto items have 0
 //     points, every other item non-zero points; deductions (negative points) and veto items
 //     are not claimable, because only reviewers record them. The first fault is returned as
