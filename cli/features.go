@@ -2,19 +2,35 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zhibu/zhibu/scheduler"
 )
 
-// registerFeatures adds each feature's bot commands to the router.
-func registerFeatures(s *Server) {}
+// jobSets give the scheduler's jobs; each feature file adds itself in init.
+var jobSets []func(s *Server) []scheduler.Job
 
-// extraRoutes returns the API and dashboard routes.
+// extraRoutes returns routes that need the running server (sandbox pages).
 func extraRoutes(s *Server) []func(*gin.Engine) { return nil }
 
 // startBackground starts delivery and the scheduler (leader-elected).
-func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) {}
+func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) {
+	var jobs []scheduler.Job
+	for _, f := range jobSets {
+		jobs = append(jobs, f(s)...)
+	}
+	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Log: s.log}, jobs...)
+	if err != nil {
+		s.log.Error("scheduler", slog.Any("err", err))
+		return
+	}
+	s.Scheduler = sch
+	sch.Start()
+	s.shutdown = append(s.shutdown, func() { _ = sch.Shutdown() })
+}
 
 // seedSandbox loads demo data into an empty sandbox database.
 func seedSandbox(ctx context.Context, s *Server) error { return nil }

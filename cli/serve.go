@@ -15,6 +15,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/zhibu/zhibu/bot/fakeapi"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
+	"github.com/zhibu/zhibu/scheduler"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -43,7 +45,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr)
-	srv, err := StartServer(ctx, cfg, log)
+	srv, err := StartServer(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -67,6 +69,9 @@ type Server struct {
 	Bot    *tgbot.Bot
 	Fake   *fakeapi.Server // nil unless sandbox
 	Config config.Config
+	Clock  clockwork.Clock
+	// Scheduler runs the periodic jobs (nil until started).
+	Scheduler *scheduler.Scheduler
 
 	http     *http.Server
 	cancel   context.CancelFunc
@@ -76,8 +81,12 @@ type Server struct {
 }
 
 // StartServer starts every part of serve and returns once it listens.
-func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
-	s := &Server{Config: cfg, log: log}
+// clock nil means the wall clock; tests pass a fake one.
+func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock clockwork.Clock) (*Server, error) {
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
+	s := &Server{Config: cfg, log: log, Clock: clock}
 	ok := false
 	defer func() {
 		if !ok {
@@ -125,13 +134,12 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 		return nil, err
 	}
 
-	s.App = app.New(store, cfg, nil, log)
+	s.App = app.New(store, cfg, clock.Now, log)
 	s.App.BotUsername = username
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(store.DB().DB, "zhibu"))
 	s.Router = bot.NewRouter(s.App, username, log)
-	registerFeatures(s)
 	s.Pool = bot.NewPool(s.Router, store, cfg.Telegram.Workers, log, reg)
 
 	if cfg.SandboxMode() || s.Fake != nil {
@@ -144,7 +152,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*Ser
 	}
 
 	engine := handlers.Routes(handlers.Deps{
-		Updates: s.Pool, ErrMalformed: bot.ErrMalformed, DB: store,
+		Updates: s.Pool, ErrMalformed: bot.ErrMalformed, DB: store, App: s.App,
 		WebhookSecret: cfg.Telegram.WebhookSecret, MaxBodyBytes: int64(cfg.HTTP.MaxBodyBytes),
 		Gatherer: reg, Log: log, Extra: extraRoutes(s),
 	})

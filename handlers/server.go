@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Updates       UpdateSink
 	ErrMalformed  error // the sink's error for a body that is not an update
 	DB            Pinger
+	App           *app.App
 	WebhookSecret string
 	MaxBodyBytes  int64
 	Gatherer      prometheus.Gatherer
@@ -53,6 +55,14 @@ func Routes(d Deps) *gin.Engine {
 	r.GET("/readyz", h.readyz)
 	if d.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
+	}
+	v1 := r.Group("/api/v1")
+	if d.App != nil {
+		v1.Use(bodyLimit(d.MaxBodyBytes), bearerAuth(d.App, d.Log))
+	}
+	api := API{Engine: r, V1: v1}
+	for _, f := range routeSets {
+		f(api, d)
 	}
 	for _, f := range d.Extra {
 		f(r)

@@ -1,0 +1,37 @@
+# zhibu — the two commands a newcomer needs:
+#   make run    runs the service (offline sandbox with demo data when no bot token is set)
+#   make test   runs every test against a real local PostgreSQL
+SHELL := /bin/bash
+GO ?= go
+PKGS := ./...
+export ZHIBU_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable
+
+.PHONY: run test build db vet fmt fuzz bench clean
+
+build:
+	$(GO) build -o bin/zhibu ./cmd/zhibu
+
+## run: start PostgreSQL if needed, then serve (creates the database in sandbox mode)
+run: db build
+	./bin/zhibu serve
+
+## db: make sure the local PostgreSQL is up (installs it when missing)
+db:
+	@scripts/ensure-postgres.sh
+
+## test: every test, with the race detector, against real PostgreSQL
+test: db
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+fmt:
+	gofmt -l -w .
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseCheckin -fuzztime 30s ./domain/command/
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./domain/...
+
+clean:
+	rm -rf bin
