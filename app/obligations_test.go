@@ -1,0 +1,41 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/zhibu/zhibu/config"
+)
+
+func TestBuildObligations(t *testing.T) {
+	hc := config.Default().Healthcheck
+	obs, err := BuildObligations(hc)
+	if err != nil || len(obs) != 7 {
+		t.Fatalf("defaults: %d %v", len(obs), err)
+	}
+	hc.Obligations = []config.Obligation{
+		{Code: "committee_meeting", YellowDays: 10},
+		{Code: "life_meeting", Disabled: true},
+		{Code: "talk", Name: "谈心谈话", Recurs: "yearly", YellowDays: 30},
+	}
+	hc.Aliases = map[string]string{"支委": "committee_meeting"}
+	obs, err = BuildObligations(hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]int{}
+	for i, o := range obs {
+		byCode[o.Code] = i
+	}
+	if _, ok := byCode["life_meeting"]; ok || len(obs) != 7 {
+		t.Fatalf("disable/add failed: %+v", obs)
+	}
+	cm := obs[byCode["committee_meeting"]]
+	if cm.YellowDays != 10 || cm.Name != "支部委员会" || !strings.Contains(strings.Join(cm.Aliases, ","), "支委") {
+		t.Fatalf("override: %+v", cm)
+	}
+	hc.Aliases = map[string]string{"x": "life_meeting"}
+	if _, err := BuildObligations(hc); err == nil || !strings.Contains(err.Error(), "healthcheck.aliases") {
+		t.Fatalf("alias to disabled obligation: %v", err)
+	}
+}
