@@ -1,0 +1,375 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Outbox row states.
+const (
+	OutboxPending = "pending"
+	OutboxSending = "sending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// MethodAnswerCallback is the one Bot API method outside every chat's
+// order and pace: answering a button tap is not a message in the chat.
+const MethodAnswerCallback = "answerCallbackQuery"
+
+// UnreachablePrefix starts the failed_reason of a message whose chat refused
+// the bot (blocked, kicked, deactivated).
+const UnreachablePrefix = "unreachable: "
+
+// OutboxRow is a claimed outbox row, as the dispatcher sends it.
+type OutboxRow struct {
+	ID         int64         `db:"id"`
+	DedupeKey  string        `db:"dedupe_key"`
+	Channel    string        `db:"channel"`
+	ChatID     int64         `db:"chat_id"`
+	Priority   int           `db:"priority"`
+	Kind       string        `db:"kind"`
+	Method     string        `db:"method"`
+	Payload    []byte        `db:"payload"`
+	Attempts   int           `db:"attempts"` // including this one
+	Failures   int           `db:"failures"`
+	CreatedAt  time.Time     `db:"created_at"`
+	MessageIDs pq.Int64Array `db:"tg_message_ids"` // parts already sent
+
+	// For edits: the original message named by edit_of.
+	EditOf        sql.NullString `db:"edit_of"`
+	OrigStatus    sql.NullString `db:"orig_status"`
+	OrigChatID    sql.NullInt64  `db:"orig_chat_id"`
+	OrigMessageID sql.NullInt64  `db:"orig_message_id"`
+}
+
+// OutboxClaim says which rows ClaimOutbox may take.
+type OutboxClaim struct {
+	Channel string
+	Now     time.Time     // rows with not_before <= Now are due
+	Lease   time.Duration // a claimed row returns to pending after this
+	// SkipChats are chats the caller cannot send to now (pacing, 429 pause).
+	SkipChats []int64
+	// ByPriority rows are taken in (priority, id) order, then up to ByAge
+	// more in id order, oldest first, whatever their priority.
+	ByPriority int
+	ByAge      int
+}
+
+// ClaimOutbox marks due rows 'sending' (attempts+1, lease) and returns them.
+//
+// A row is due when it is pending, its not_before has come, it is not in
+// SkipChats, an edit's original is sent (or failed), and no earlier row of
+// its chat — in (priority, id) order — is in flight, due, or waiting to be
+// retried. So at most one row per chat is in flight and a chat's messages
+// leave in order, also across dispatchers; rows scheduled for later (a
+// future not_before never tried) do not hold their chat up. Answers to
+// callback queries are outside any chat's order.
+//
+// Rows are locked with FOR UPDATE SKIP LOCKED: two dispatchers never claim
+// the same row.
+func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, error) {
+	if c.ByPriority <= 0 && c.ByAge <= 0 {
+		return nil, nil
+	}
+	skip := c.SkipChats
+	if skip == nil {
+		skip = []int64{}
+	}
+	var rows []OutboxRow
+	err := sqlxSelect(ctx, s, &rows, `
+WITH due AS NOT MATERIALIZED (
+	SELECT o.id, o.priority FROM outbox o
+	WHERE o.status = 'pending' AND o.channel = $1 AND o.not_before <= $2
+	  AND (o.method = 'answerCallbackQuery' OR NOT (o.chat_id = ANY($4)))
+	  AND (o.edit_of IS NULL OR EXISTS (
+		SELECT 1 FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.status IN ('sent', 'failed')))
+	  AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
+		SELECT 1 FROM outbox b
+		WHERE b.chat_id = o.chat_id AND b.channel = o.channel
+		  AND b.status IN ('pending', 'sending') AND b.method <> 'answerCallbackQuery'
+		  AND (b.priority, b.id) < (o.priority, o.id)
+		  AND (b.status = 'sending' OR b.not_before <= $2 OR b.attempts > 0)
+		  AND (b.edit_of IS NULL OR EXISTS (
+			SELECT 1 FROM outbox k WHERE k.dedupe_key = b.edit_of AND k.status IN ('sent', 'failed')))))
+), pick AS (
+	(SELECT id FROM due ORDER BY priority, id LIMIT $5)
+	UNION
+	(SELECT id FROM due ORDER BY id LIMIT $6)
+), locked AS (
+	SELECT id FROM outbox WHERE id IN (SELECT id FROM pick) AND status = 'pending'
+	FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
+	lease_until = $3, last_attempt_at = $2
+FROM locked WHERE o.id = locked.id
+RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method, o.payload,
+	o.attempts, o.failures, o.created_at, o.tg_message_ids, o.edit_of,
+	(SELECT k.status FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_status,
+	(SELECT k.chat_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_chat_id,
+	(SELECT k.tg_message_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_message_id`,
+		c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0))
+	if err != nil {
+		return nil, fmt.Errorf("storage: claim outbox: %w", err)
+	}
+	return rows, nil
+}
+
+// OutboxProgress records the parts of a long message sent so far and
+// extends the lease. It reports false when the row is no longer this
+// attempt's (its lease ran out and it was taken back).
+func (s *Store) OutboxProgress(ctx context.Context, id int64, attempt int, messageIDs []int64, leaseUntil time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET tg_message_ids = $3, lease_until = $4
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, pq.Array(nonNil(messageIDs)), leaseUntil)
+	return affected(res, err, "outbox progress")
+}
+
+// OutboxSent marks a row sent with the Telegram ids of its messages (the
+// last one, which carries the buttons, goes to tg_message_id).
+func (s *Store) OutboxSent(ctx context.Context, id int64, attempt int, messageIDs []int64, at time.Time) (bool, error) {
+	var last any
+	if n := len(messageIDs); n > 0 && messageIDs[n-1] != 0 {
+		last = messageIDs[n-1]
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'sent', sent_at = $3, tg_message_id = $4, tg_message_ids = $5,
+			lease_until = NULL, last_error = NULL
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, at, last, pq.Array(nonNil(messageIDs)))
+	return affected(res, err, "outbox sent")
+}
+
+// OutboxRequeue describes a row going back to pending.
+type OutboxRequeue struct {
+	ID         int64
+	Attempt    int
+	NotBefore  time.Time
+	Error      string  // last_error; "" keeps the previous one
+	Failure    bool    // a temporary failure: failures+1
+	Untried    bool    // the call was never made: attempts-1
+	MessageIDs []int64 // parts sent so far
+}
+
+// OutboxRetry puts a claimed row back to pending until NotBefore.
+func (s *Store) OutboxRetry(ctx context.Context, r OutboxRequeue) (bool, error) {
+	fail, untried := 0, 0
+	if r.Failure {
+		fail = 1
+	}
+	if r.Untried {
+		untried = 1
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'pending', not_before = $3, lease_until = NULL,
+			last_error = COALESCE(NULLIF($4, ''), last_error), failures = failures + $5,
+			attempts = attempts - $6, tg_message_ids = $7
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`,
+		r.ID, r.Attempt, r.NotBefore, r.Error, fail, untried, pq.Array(nonNil(r.MessageIDs)))
+	return affected(res, err, "outbox retry")
+}
+
+// OutboxFail marks a claimed row failed for good with reason (for a chat
+// that refused the bot, reason starts with UnreachablePrefix).
+func (s *Store) OutboxFail(ctx context.Context, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'failed', failed_reason = $3, last_error = $3, failed_at = $4,
+			lease_until = NULL, tg_message_ids = $5
+		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)))
+	return affected(res, err, "outbox fail")
+}
+
+// OutboxMoveChat follows a group that became a supergroup: the claimed row
+// id and every pending row of oldChat now go to newChat. The row goes back
+// to pending, due at once, without counting a failure (its attempt stays
+// counted: a call was made).
+func (s *Store) OutboxMoveChat(ctx context.Context, id int64, attempt int, oldChat, newChat int64, messageIDs []int64, now time.Time) error {
+	return s.InTx(ctx, func(tx *Store) error {
+		if _, err := tx.q.ExecContext(ctx, `
+			UPDATE outbox SET chat_id = $2 WHERE chat_id = $1 AND status = 'pending'`, oldChat, newChat); err != nil {
+			return fmt.Errorf("storage: outbox move chat: %w", err)
+		}
+		if _, err := tx.q.ExecContext(ctx, `
+			UPDATE outbox SET chat_id = $3, status = 'pending', not_before = $4, lease_until = NULL, tg_message_ids = $5
+			WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, newChat, now, pq.Array(nonNil(messageIDs))); err != nil {
+			return fmt.Errorf("storage: outbox move chat: %w", err)
+		}
+		return nil
+	})
+}
+
+// RecoverOutboxLeases puts rows whose lease ran out (their dispatcher died
+// mid-send) back to pending. They were maybe sent: at least once.
+func (s *Store) RecoverOutboxLeases(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'pending', lease_until = NULL,
+			last_error = COALESCE(last_error, 'lease expired in flight')
+		WHERE status = 'sending' AND lease_until < $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("storage: recover outbox leases: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// ExpireOutbox fails pending rows of channel that have been due since
+// before dueBefore and still could not be sent (e.g. an edit whose
+// original never went out, a row held up behind its chat), and rows
+// already tried that were created before dueBefore.
+func (s *Store) ExpireOutbox(ctx context.Context, channel string, dueBefore, at time.Time) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox SET status = 'failed', failed_at = $3,
+			failed_reason = 'expired: not sent in time' || COALESCE(' (last error: ' || last_error || ')', '')
+		WHERE status = 'pending' AND channel = $1
+		  AND (not_before < $2 OR (attempts > 0 AND created_at < $2))`, channel, dueBefore, at)
+	if err != nil {
+		return 0, fmt.Errorf("storage: expire outbox: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// OutboxStats is a snapshot of the queue for metrics.
+type OutboxStats struct {
+	Pending    map[int]int64 // by priority, due or not
+	Sending    int64
+	OldestDue  time.Duration // age of the oldest due pending row, 0 if none
+	FailedLast int64         // failed in the last 24 hours
+}
+
+// OutboxStatsOf counts the queue of channel as of now.
+func (s *Store) OutboxStatsOf(ctx context.Context, channel string, now time.Time) (OutboxStats, error) {
+	st := OutboxStats{Pending: map[int]int64{}}
+	var byPrio []struct {
+		Priority int   `db:"priority"`
+		N        int64 `db:"n"`
+	}
+	if err := sqlxSelect(ctx, s, &byPrio, `
+		SELECT priority, count(*) AS n FROM outbox WHERE status = 'pending' AND channel = $1 GROUP BY priority`, channel); err != nil {
+		return st, fmt.Errorf("storage: outbox stats: %w", err)
+	}
+	for _, p := range byPrio {
+		st.Pending[p.Priority] = p.N
+	}
+	var oldest sql.NullTime
+	err := s.q.QueryRowxContext(ctx, `
+		SELECT (SELECT count(*) FROM outbox WHERE status = 'sending' AND channel = $1),
+		       (SELECT min(not_before) FROM outbox WHERE status = 'pending' AND channel = $1 AND not_before <= $2),
+		       (SELECT count(*) FROM outbox WHERE status = 'failed' AND channel = $1 AND failed_at > $2 - interval '24 hours')`,
+		channel, now).Scan(&st.Sending, &oldest, &st.FailedLast)
+	if err != nil {
+		return st, fmt.Errorf("storage: outbox stats: %w", err)
+	}
+	if oldest.Valid && now.After(oldest.Time) {
+		st.OldestDue = now.Sub(oldest.Time)
+	}
+	return st, nil
+}
+
+// FailedMessage is an outbox row that will not be delivered.
+type FailedMessage struct {
+	ID          int64     `db:"id"`
+	DedupeKey   string    `db:"dedupe_key"`
+	Channel     string    `db:"channel"`
+	ChatID      int64     `db:"chat_id"`
+	PersonID    *int64    `db:"person_id"`
+	Kind        string    `db:"kind"`
+	Method      string    `db:"method"`
+	Attempts    int       `db:"attempts"`
+	CreatedAt   time.Time `db:"created_at"`
+	FailedAt    time.Time `db:"failed_at"`
+	Reason      string    `db:"failed_reason"`
+	Unreachable bool      `db:"unreachable"`
+}
+
+// FailedQuery filters FailedOutbox.
+type FailedQuery struct {
+	Since           time.Time // failed at or after; zero = any time
+	UnreachableOnly bool      // only chats that refused the bot
+	PersonID        int64     // 0 = anyone
+	Limit           int       // 0 = 100
+}
+
+// FailedOutbox lists undelivered messages, newest first: the misses to
+// report (a blocked user, a malformed text, an expired notice).
+func (s *Store) FailedOutbox(ctx context.Context, q FailedQuery) ([]FailedMessage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var out []FailedMessage
+	err := sqlxSelect(ctx, s, &out, `
+		SELECT id, dedupe_key, channel, chat_id, person_id, kind, method, attempts, created_at,
+			COALESCE(failed_at, created_at) AS failed_at, COALESCE(failed_reason, '') AS failed_reason,
+			COALESCE(failed_reason, '') LIKE 'unreachable: %' AS unreachable
+		FROM outbox
+		WHERE status = 'failed' AND COALESCE(failed_at, created_at) >= $1
+		  AND (NOT $2 OR failed_reason LIKE 'unreachable: %')
+		  AND ($3 = 0 OR person_id = $3)
+		ORDER BY failed_at DESC NULLS LAST, id DESC LIMIT $4`, q.Since, q.UnreachableOnly, q.PersonID, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: failed outbox: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxRecord is an outbox row's delivery state.
+type OutboxRecord struct {
+	ID           int64          `db:"id"`
+	DedupeKey    string         `db:"dedupe_key"`
+	ChatID       int64          `db:"chat_id"`
+	Priority     int            `db:"priority"`
+	Method       string         `db:"method"`
+	Status       string         `db:"status"`
+	Attempts     int            `db:"attempts"`
+	Failures     int            `db:"failures"`
+	NotBefore    time.Time      `db:"not_before"`
+	CreatedAt    time.Time      `db:"created_at"`
+	SentAt       sql.NullTime   `db:"sent_at"`
+	MessageID    sql.NullInt64  `db:"tg_message_id"`
+	MessageIDs   pq.Int64Array  `db:"tg_message_ids"`
+	LastError    sql.NullString `db:"last_error"`
+	FailedReason sql.NullString `db:"failed_reason"`
+}
+
+const outboxRecordCols = `id, dedupe_key, chat_id, priority, method, status, attempts, failures, not_before,
+	created_at, sent_at, tg_message_id, tg_message_ids, last_error, failed_reason`
+
+// OutboxByKey returns the delivery state of the message with dedupe key.
+func (s *Store) OutboxByKey(ctx context.Context, key string) (OutboxRecord, error) {
+	var r OutboxRecord
+	err := sqlxGet(ctx, s, &r, `SELECT `+outboxRecordCols+` FROM outbox WHERE dedupe_key = $1`, key)
+	return r, notFoundf(err, "outbox %s", key)
+}
+
+// OutboxByStatus lists rows in status (all when status is ""), by id.
+func (s *Store) OutboxByStatus(ctx context.Context, status string) ([]OutboxRecord, error) {
+	var out []OutboxRecord
+	err := sqlxSelect(ctx, s, &out, `SELECT `+outboxRecordCols+` FROM outbox WHERE ($1 = '' OR status = $1) ORDER BY id`, status)
+	if err != nil {
+		return nil, fmt.Errorf("storage: outbox by status: %w", err)
+	}
+	return out, nil
+}
+
+func nonNil(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
+func affected(res sql.Result, err error, what string) (bool, error) {
+	if err != nil {
+		return false, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	return n > 0, nil
+}
+
+// IsUnreachableReason reports a failed_reason written for a chat that refused the bot.
+func IsUnreachableReason(reason string) bool { return strings.HasPrefix(reason, UnreachablePrefix) }

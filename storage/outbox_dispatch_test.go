@@ -1,0 +1,269 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+func enqueue(t *testing.T, s *storage.Store, key string, chat int64, prio int, method string, payload any) int64 {
+	t.Helper()
+	id, _, err := s.Enqueue(context.Background(), storage.OutMessage{
+		DedupeKey: key, ChatID: chat, Priority: prio, Method: method, Payload: payload,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func claimKeys(t *testing.T, s *storage.Store, c storage.OutboxClaim) []string {
+	t.Helper()
+	if c.Channel == "" {
+		c.Channel = "telegram"
+	}
+	if c.Now.IsZero() {
+		c.Now = time.Now()
+	}
+	if c.Lease == 0 {
+		c.Lease = time.Minute
+	}
+	rows, err := s.ClaimOutbox(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, r := range rows {
+		keys = append(keys, r.DedupeKey)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestClaimOutboxOrderPerChat(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	text := map[string]string{"text": "x"}
+	enqueue(t, s, "a-bulk", 1, storage.PriorityBulk, "", text)
+	enqueue(t, s, "a-reply", 1, storage.PriorityReply, "", text)
+	enqueue(t, s, "b-green", 2, storage.PriorityGreen, "", text)
+	enqueue(t, s, "cb1", 0, storage.PriorityReply, storage.MethodAnswerCallback, map[string]any{"callback_query_id": "1"})
+	enqueue(t, s, "cb2", 0, storage.PriorityReply, storage.MethodAnswerCallback, map[string]any{"callback_query_id": "2"})
+
+	// One row per chat, the chat's first by (priority, id); callback answers are outside chats.
+	got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10})
+	if fmt.Sprint(got) != "[a-reply b-green cb1 cb2]" {
+		t.Fatalf("first claim: %v", got)
+	}
+	// a-reply is in flight: a-bulk waits.
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10}); len(got) != 0 {
+		t.Fatalf("claimed while the chat's row is in flight: %v", got)
+	}
+	r, _ := s.OutboxByKey(ctx, "a-reply")
+	if ok, err := s.OutboxSent(ctx, r.ID, r.Attempts+1, []int64{7}, time.Now()); err != nil || ok {
+		t.Fatalf("sent with a stale attempt: %v %v", ok, err)
+	}
+	if ok, err := s.OutboxSent(ctx, r.ID, r.Attempts, []int64{7}, time.Now()); err != nil || !ok {
+		t.Fatalf("sent: %v %v", ok, err)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10}); fmt.Sprint(got) != "[a-bulk]" {
+		t.Fatalf("after the reply was sent: %v", got)
+	}
+	r, _ = s.OutboxByKey(ctx, "a-reply")
+	if r.Status != storage.OutboxSent || r.MessageID.Int64 != 7 || !r.SentAt.Valid || r.Attempts != 1 {
+		t.Fatalf("sent row: %+v", r)
+	}
+}
+
+func TestClaimOutboxWaitsAndSkips(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	text := map[string]string{"text": "x"}
+	now := time.Now()
+	// A row scheduled for later does not hold its chat up ...
+	if _, _, err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "later", ChatID: 1, Priority: storage.PriorityReply,
+		Payload: text, NotBefore: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	enqueue(t, s, "now", 1, storage.PriorityBulk, "", text)
+	enqueue(t, s, "other", 2, storage.PriorityBulk, "", text)
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, SkipChats: []int64{2}}); fmt.Sprint(got) != "[now]" {
+		t.Fatalf("claim: %v", got)
+	}
+	// ... but a row waiting for a retry does.
+	r, _ := s.OutboxByKey(ctx, "now")
+	if ok, err := s.OutboxRetry(ctx, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: now.Add(time.Minute),
+		Error: "500", Failure: true}); err != nil || !ok {
+		t.Fatalf("retry: %v %v", ok, err)
+	}
+	enqueue(t, s, "after", 1, storage.PriorityBulk, "", text)
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, SkipChats: []int64{2}}); len(got) != 0 {
+		t.Fatalf("claimed behind a row waiting for a retry: %v", got)
+	}
+	got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Now: now.Add(2 * time.Minute)})
+	if fmt.Sprint(got) != "[now other]" {
+		t.Fatalf("after the back-off: %v", got)
+	}
+	r, _ = s.OutboxByKey(ctx, "now")
+	if r.Attempts != 2 || r.Failures != 1 || r.LastError.String != "500" {
+		t.Fatalf("counters: %+v", r)
+	}
+	// An untried put-back gives the attempt back.
+	if ok, err := s.OutboxRetry(ctx, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: now, Untried: true}); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if r, _ = s.OutboxByKey(ctx, "now"); r.Attempts != 1 || r.Status != storage.OutboxPending {
+		t.Fatalf("untried: %+v", r)
+	}
+}
+
+func TestClaimOutboxOldestShare(t *testing.T) {
+	s := testdb.New(t)
+	text := map[string]string{"text": "x"}
+	enqueue(t, s, "old-bulk", 100, storage.PriorityBulk, "", text)
+	for i := range 5 {
+		enqueue(t, s, fmt.Sprintf("reply-%d", i), int64(i+1), storage.PriorityReply, "", text)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 2}); fmt.Sprint(got) != "[reply-0 reply-1]" {
+		t.Fatalf("by priority: %v", got)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 1, ByAge: 1}); fmt.Sprint(got) != "[old-bulk reply-2]" {
+		t.Fatalf("with an age share: %v", got)
+	}
+}
+
+func TestClaimOutboxEditWaitsForOriginal(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	enqueue(t, s, "card", -5, storage.PriorityDefault, "", map[string]string{"text": "card"})
+	enqueue(t, s, "card:edit", -5, storage.PriorityReply, "editMessageText", map[string]string{"edit_of": "card", "text": "done"})
+	// The edit ranks first but waits for its original, and does not block it.
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10}); fmt.Sprint(got) != "[card]" {
+		t.Fatalf("claim: %v", got)
+	}
+	r, _ := s.OutboxByKey(ctx, "card")
+	if _, err := s.OutboxSent(ctx, r.ID, r.Attempts, []int64{41, 42}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Minute, ByPriority: 10})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("edit claim: %v %v", rows, err)
+	}
+	e := rows[0]
+	if e.EditOf.String != "card" || e.OrigStatus.String != "sent" || e.OrigChatID.Int64 != -5 || e.OrigMessageID.Int64 != 42 {
+		t.Fatalf("edit row: %+v", e)
+	}
+}
+
+func TestClaimOutboxTwoStoresNeverShareARow(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	open := func() *storage.Store {
+		db, err := sqlx.Open("postgres", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return storage.New(db)
+	}
+	a, b := open(), open()
+	const n = 400
+	for i := range n {
+		enqueue(t, a, fmt.Sprintf("m%d", i), int64(i%50+1), i%7, "", map[string]string{"text": "x"})
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for _, s := range []*storage.Store{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idle := 0; idle < 20; {
+				rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Minute, ByPriority: 7, ByAge: 1})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(rows) == 0 {
+					idle++
+					time.Sleep(5 * time.Millisecond)
+					continue
+				}
+				idle = 0
+				for _, r := range rows {
+					mu.Lock()
+					seen[r.ID]++
+					mu.Unlock()
+					if _, err := s.OutboxSent(ctx, r.ID, r.Attempts, []int64{1}, time.Now()); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d distinct rows of %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("row %d claimed %d times", id, c)
+		}
+	}
+}
+
+func TestOutboxLeaseRecoveryAndFailures(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	text := map[string]string{"text": "x"}
+	enqueue(t, s, "stuck", 1, 0, "", text)
+	enqueue(t, s, "blocked", 2, 0, "", text)
+	enqueue(t, s, "bad", 3, 0, "", text)
+	now := time.Now()
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Lease: time.Second, Now: now}); len(got) != 3 {
+		t.Fatalf("claim: %v", got)
+	}
+	if n, err := s.RecoverOutboxLeases(ctx, now); err != nil || n != 0 {
+		t.Fatalf("recovered before the lease ran out: %d %v", n, err)
+	}
+	if n, err := s.RecoverOutboxLeases(ctx, now.Add(2*time.Second)); err != nil || n != 3 {
+		t.Fatalf("recover: %d %v", n, err)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Now: now.Add(2 * time.Second)}); len(got) != 3 {
+		t.Fatalf("reclaim: %v", got)
+	}
+	for key, reason := range map[string]string{"blocked": storage.UnreachablePrefix + "Forbidden: bot was blocked by the user", "bad": "Bad Request: can't parse entities"} {
+		r, _ := s.OutboxByKey(ctx, key)
+		if ok, err := s.OutboxFail(ctx, r.ID, r.Attempts, reason, nil, now); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	all, err := s.FailedOutbox(ctx, storage.FailedQuery{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("failed: %v %v", all, err)
+	}
+	un, err := s.FailedOutbox(ctx, storage.FailedQuery{UnreachableOnly: true})
+	if err != nil || len(un) != 1 || un[0].DedupeKey != "blocked" || !un[0].Unreachable || un[0].Attempts != 2 {
+		t.Fatalf("unreachable: %+v %v", un, err)
+	}
+	st, err := s.OutboxStatsOf(ctx, "telegram", now)
+	if err != nil || st.Sending != 1 || st.FailedLast != 2 {
+		t.Fatalf("stats: %+v %v", st, err)
+	}
+	// A row pending long past its due time expires.
+	enqueue(t, s, "old", 9, storage.PriorityBulk, "", text)
+	if n, err := s.ExpireOutbox(ctx, "telegram", time.Now().Add(time.Hour), time.Now()); err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if r, _ := s.OutboxByKey(ctx, "old"); r.Status != storage.OutboxFailed || r.FailedReason.String != "expired: not sent in time" {
+		t.Fatalf("expired row: %+v", r)
+	}
+}
