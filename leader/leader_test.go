@@ -1,0 +1,150 @@
+package leader_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/leader"
+)
+
+// The elector plugs into gocron.WithDistributedElector.
+var _ gocron.Elector = (*leader.Elector)(nil)
+
+func pool(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// eventually polls cond every 20ms until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestOneLeaderThenTheOther(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	key := leader.Key("test")
+	a := leader.NewElector(pool(t, url), key, nil)
+	b := leader.NewElector(pool(t, url), key, nil)
+
+	if err := a.IsLeader(ctx); err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	if err := a.IsLeader(ctx); err != nil { // again: keeps it, does not stack
+		t.Fatalf("a again: %v", err)
+	}
+	if err := b.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
+		t.Fatalf("b while a leads: %v", err)
+	}
+	if err := a.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.IsLeader(ctx); err != nil {
+		t.Fatalf("b after a resigned: %v", err)
+	}
+	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
+		t.Fatalf("a after b took over: %v", err)
+	}
+	if !b.Leading() || a.Leading() {
+		t.Fatal("Leading() disagrees")
+	}
+	if err := b.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLeaderConnectionDies kills the leader's session from outside, as a
+// crash or a network cut would: the other elector wins, the old one notices.
+func TestLeaderConnectionDies(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	key := leader.Key("test")
+	admin := pool(t, url)
+	a := leader.NewElector(pool(t, url), key, nil)
+	b := leader.NewElector(pool(t, url), key, nil)
+	if err := a.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var killed bool
+	err := admin.QueryRowContext(ctx, `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed)
+	if err != nil || !killed {
+		t.Fatalf("terminate the leader's session: %v %v", killed, err)
+	}
+	eventually(t, 5*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
+	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
+		t.Fatalf("a after losing its session: %v", err)
+	}
+}
+
+// TestRunHandsOver runs the same task under two electors: only one runs it
+// at a time, and when the leader stops the other takes over within seconds.
+func TestRunHandsOver(t *testing.T) {
+	url := testdb.URL(t)
+	key := leader.Key("test")
+	var running, maxRunning atomic.Int32
+	var who atomic.Value
+	task := func(name string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			n := running.Add(1)
+			for {
+				m := maxRunning.Load()
+				if n <= m || maxRunning.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			who.Store(name)
+			<-ctx.Done()
+			running.Add(-1)
+			return nil
+		}
+	}
+	ctxA, stopA := context.WithCancel(context.Background())
+	ctxB, stopB := context.WithCancel(context.Background())
+	defer stopB()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = leader.Run(ctxA, leader.NewElector(pool(t, url), key, nil), 100*time.Millisecond, task("a"))
+	}()
+	eventually(t, 5*time.Second, "a to lead", func() bool { return who.Load() == "a" })
+	go func() {
+		defer wg.Done()
+		_ = leader.Run(ctxB, leader.NewElector(pool(t, url), key, nil), 100*time.Millisecond, task("b"))
+	}()
+	time.Sleep(300 * time.Millisecond) // b checks three times meanwhile; it must not start
+	if who.Load() != "a" || running.Load() != 1 {
+		t.Fatalf("b started while a leads")
+	}
+	start := time.Now()
+	stopA()
+	eventually(t, 5*time.Second, "b to take over", func() bool { return who.Load() == "b" })
+	t.Logf("hand-over took %s", time.Since(start))
+	stopB()
+	wg.Wait()
+	if maxRunning.Load() != 1 {
+		t.Fatalf("%d tasks ran at once", maxRunning.Load())
+	}
+}
