@@ -78,9 +78,8 @@ func (s *Server) nextMessageIDLocked(chatID int64) int {
 }
 
 type queryState struct {
-	data     string
-	from     int64
-	answered bool
+	data string
+	from int64
 }
 
 type storedFile struct {

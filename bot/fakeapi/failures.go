@@ -1,7 +1,6 @@
 package fakeapi
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -53,7 +52,9 @@ func Migrated(to int64) Failure {
 // Dropped closes the connection without an answer.
 func Dropped() Failure { return Failure{Drop: true} }
 
-// Slow delays the answer by d and then processes the call normally.
+// Slow delays the answer by d and then processes the call normally, even if
+// the client gave up waiting meanwhile: like with Telegram, a timed-out send
+// may still have been delivered.
 func Slow(d time.Duration) Failure { return Failure{Delay: d} }
 
 func badRequest(desc string) *Failure {
@@ -62,8 +63,6 @@ func badRequest(desc string) *Failure {
 	}
 	return &Failure{Code: http.StatusBadRequest, Description: desc}
 }
-
-func (f *Failure) Error() string { return fmt.Sprintf("%d %s", f.Code, f.Description) }
 
 // normalized fills Telegram's default description for the code.
 func (f *Failure) normalized() *Failure {

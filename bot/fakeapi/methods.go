@@ -140,12 +140,12 @@ func (s *Server) storeSent(m *Message) {
 	k := msgKey{m.ChatID, m.MessageID}
 	s.msgs[k] = m
 	s.sent = append(s.sent, k)
-	if max := s.opts.MaxRecords; max > 0 && len(s.sent) > max {
+	if limit := s.opts.MaxRecords; limit > 0 && len(s.sent) > limit {
 		// The sandbox forgets old messages entirely to bound memory.
-		for _, old := range s.sent[:len(s.sent)-max] {
+		for _, old := range s.sent[:len(s.sent)-limit] {
 			delete(s.msgs, old)
 		}
-		s.sent = trim(s.sent, max)
+		s.sent = trim(s.sent, limit)
 	}
 	s.notify()
 }
@@ -268,15 +268,17 @@ func (s *Server) answerCallbackQuery(c *apiCall) (any, *Failure) {
 	p := c.p
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Answered ids are forgotten: a second answer gets the unknown-id error,
+	// as with Telegram.
 	q, ok := s.queries[p["callback_query_id"]]
-	if !ok || q.answered {
+	if !ok {
 		return nil, badRequest("query is too old and response timeout expired or query ID is invalid")
 	}
 	cache, f := intParam(p, "cache_time")
 	if f != nil {
 		return nil, f
 	}
-	q.answered = true
+	delete(s.queries, p["callback_query_id"])
 	s.answers = trim(append(s.answers, CallbackAnswer{
 		QueryID: p["callback_query_id"], Data: q.data, UserID: q.from,
 		Text: p["text"], ShowAlert: boolParam(p, "show_alert"), URL: p["url"], CacheTime: cache,

@@ -25,8 +25,9 @@ type Options struct {
 	// Use Limits{Disabled: true} to switch it off.
 	Limits Limits
 
-	// Now is the clock for message dates and recordings (default time.Now).
-	// Rate limiting, long-poll timeouts and webhook backoff use real time.
+	// Now is the clock for message dates and recordings (default time.Now);
+	// it is called from several goroutines. Rate limiting, long-poll
+	// timeouts and webhook backoff use real time.
 	Now func() time.Time
 
 	// StrictChats makes calls to a chat the server has never seen (through
@@ -116,10 +117,10 @@ type Server struct {
 	// updates
 	nextUpdateID int64
 	queue        []queuedUpdate
+	queueSeq     uint64
 	allowed      []string // nil: Telegram's default set
 	pollGen      uint64
 	polls        int // getUpdates requests in progress
-	waiters      map[int64][]chan error
 	hook         webhookState
 	delivering   bool // deliverer goroutine started
 
@@ -187,7 +188,6 @@ func New(opts Options) *Server {
 		queries:      map[string]*queryState{},
 		files:        map[string]*storedFile{},
 		nextUpdateID: 1,
-		waiters:      map[int64][]chan error{},
 		blocked:      map[int64]bool{},
 		migrated:     map[int64]int64{},
 	}
@@ -250,8 +250,8 @@ func (s *Server) Close() {
 		close(s.closed)
 		s.cancel()
 		s.mu.Lock()
-		for id := range s.waiters {
-			s.resolve(id, ErrClosed)
+		for i := range s.queue {
+			s.queue[i].resolve(ErrClosed)
 		}
 		srv := s.httpSrv
 		s.notify()
@@ -430,9 +430,9 @@ func cloneMap(m map[string]string) map[string]string {
 }
 
 // trim keeps the newest max entries of a recording (max <= 0: all).
-func trim[T any](xs []T, max int) []T {
-	if max <= 0 || len(xs) <= max {
+func trim[T any](xs []T, limit int) []T {
+	if limit <= 0 || len(xs) <= limit {
 		return xs
 	}
-	return append(xs[:0:0], xs[len(xs)-max:]...)
+	return append(xs[:0:0], xs[len(xs)-limit:]...)
 }

@@ -16,9 +16,21 @@ import (
 )
 
 type queuedUpdate struct {
-	id  int64
-	typ string // the update's kind: "message", "callback_query", ...
-	raw json.RawMessage
+	seq    uint64 // unique per entry, unlike id
+	id     int64
+	typ    string // the update's kind: "message", "callback_query", ...
+	raw    json.RawMessage
+	waiter chan error // SendUpdateAndWait's, until told the outcome
+}
+
+// resolve tells a SendUpdateAndWait caller what became of the update. The
+// waiter lives in the queue entry, not in a map by update_id, because tests
+// re-send an update_id on purpose to check deduplication.
+func (q *queuedUpdate) resolve(err error) {
+	if q.waiter != nil {
+		q.waiter <- err // buffered, and sent at most once
+		q.waiter = nil
+	}
 }
 
 type webhookState struct {
@@ -97,10 +109,8 @@ func (s *Server) enqueue(u models.Update, waiter chan error) (int64, error) {
 		return u.ID, fmt.Errorf("%w: %s", ErrFiltered, typ)
 	}
 	s.observeLocked(&u)
-	s.queue = append(s.queue, queuedUpdate{id: u.ID, typ: typ, raw: raw})
-	if waiter != nil {
-		s.waiters[u.ID] = append(s.waiters[u.ID], waiter)
-	}
+	s.queueSeq++
+	s.queue = append(s.queue, queuedUpdate{seq: s.queueSeq, id: u.ID, typ: typ, raw: raw, waiter: waiter})
 	s.notify()
 	return u.ID, nil
 }
@@ -151,20 +161,9 @@ func (s *Server) observeLocked(u *models.Update) {
 	}
 }
 
-// resolve tells SendUpdateAndWait callers what became of update id.
-func (s *Server) resolve(id int64, err error) {
-	for _, ch := range s.waiters[id] {
-		select {
-		case ch <- err:
-		default:
-		}
-	}
-	delete(s.waiters, id)
-}
-
 func (s *Server) dropPendingLocked() {
-	for _, q := range s.queue {
-		s.resolve(q.id, ErrDropped)
+	for i := range s.queue {
+		s.queue[i].resolve(ErrDropped)
 	}
 	s.queue = nil
 	s.hook.attempt, s.hook.nextTry = 0, time.Time{}
@@ -256,7 +255,7 @@ func (s *Server) confirmLocked(offset int64) {
 	for i, q := range s.queue {
 		drop := offset > 0 && q.id < offset || offset < 0 && int64(len(s.queue)-i) > -offset
 		if drop {
-			s.resolve(q.id, ErrDropped) // no-op when a getUpdates already carried it
+			q.resolve(ErrDropped) // no-op when a getUpdates already carried it
 			continue
 		}
 		keep = append(keep, q)
@@ -266,15 +265,15 @@ func (s *Server) confirmLocked(offset int64) {
 
 func (s *Server) batchLocked(offset int64, limit int) []json.RawMessage {
 	out := []json.RawMessage{}
-	for _, q := range s.queue {
+	for i := range s.queue {
 		if len(out) == limit {
 			break
 		}
-		if offset > 0 && q.id < offset {
+		if offset > 0 && s.queue[i].id < offset {
 			continue
 		}
-		out = append(out, q.raw)
-		s.resolve(q.id, nil)
+		out = append(out, s.queue[i].raw)
+		s.queue[i].resolve(nil)
 	}
 	if len(out) > 0 {
 		s.notify()
@@ -435,15 +434,15 @@ func (s *Server) deliverLoop() {
 
 		s.mu.Lock()
 		s.deliveries = trim(append(s.deliveries, d), s.opts.MaxRecords)
-		stillHead := len(s.queue) > 0 && s.queue[0].id == head.id
+		// The queue may have been dropped meanwhile; a dropped entry was
+		// already told so.
+		stillHead := len(s.queue) > 0 && s.queue[0].seq == head.seq
 		switch {
-		case ok:
-			if stillHead {
-				s.queue = s.queue[1:]
-			}
+		case ok && stillHead:
+			s.queue[0].resolve(nil)
+			s.queue = s.queue[1:]
 			s.hook.attempt, s.hook.nextTry = 0, time.Time{}
-			s.resolve(head.id, nil)
-		case stillHead && s.hook.gen == hook.gen && s.ctx.Err() == nil:
+		case !ok && stillHead && s.hook.gen == hook.gen && s.ctx.Err() == nil:
 			s.hook.attempt++
 			s.hook.lastErrDate = s.now().Unix()
 			s.hook.lastErrMsg = d.Err
@@ -451,9 +450,9 @@ func (s *Server) deliverLoop() {
 				s.hook.lastErrMsg = fmt.Sprintf("Wrong response from the webhook: %d %s", d.Status, http.StatusText(d.Status))
 			}
 			if s.hook.attempt >= s.opts.WebhookAttempts {
+				s.queue[0].resolve(ErrGaveUp)
 				s.queue = s.queue[1:]
 				s.hook.attempt, s.hook.nextTry = 0, time.Time{}
-				s.resolve(head.id, ErrGaveUp)
 			} else {
 				s.hook.nextTry = time.Now().Add(s.backoff(s.hook.attempt))
 			}

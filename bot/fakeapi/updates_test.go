@@ -429,3 +429,52 @@ func TestWaitForTimeout(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// TestRepeatedUpdateID re-sends an update_id, as a dedup test does, and
+// drops a pending update.
+func TestRepeatedUpdateID(t *testing.T) {
+	hook := &hookRecorder{}
+	hs := httptest.NewServer(hook)
+	defer hs.Close()
+	s, b := start(t, Options{})
+	ctx := testCtx(t)
+	if _, err := b.SetWebhook(ctx, &bot.SetWebhookParams{URL: hs.URL}); err != nil {
+		t.Fatal(err)
+	}
+	u := s.TextMessage(s.Group(-3, "g"), models.User{ID: 4}, "/claim B03")
+	id, err := s.SendUpdateAndWait(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.ID = id
+	if again, err := s.SendUpdateAndWait(ctx, u); err != nil || again != id {
+		t.Fatalf("resend: %d %v", again, err)
+	}
+	hook.mu.Lock()
+	if len(hook.bodies) != 2 || hook.bodies[0].ID != id || hook.bodies[1].ID != id {
+		t.Fatalf("delivered %+v", hook.bodies)
+	}
+	hook.mu.Unlock()
+	if next, err := s.SendUpdateAndWait(ctx, s.TextMessage(s.Group(-3, "g"), models.User{ID: 4}, "x")); err != nil || next != id+1 {
+		t.Fatalf("next id = %d (%v)", next, err)
+	}
+
+	// Polling mode, nobody polls: dropping pending updates tells the waiter.
+	if _, err := b.DeleteWebhook(ctx, &bot.DeleteWebhookParams{}); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.SendUpdateAndWait(ctx, s.TextMessage(s.Group(-3, "g"), models.User{ID: 4}, "y"))
+		errc <- err
+	}()
+	if err := s.WaitFor(ctx, func(s *Server) bool { return s.PendingUpdates() >= 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.DeleteWebhook(ctx, &bot.DeleteWebhookParams{DropPendingUpdates: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, ErrDropped) {
+		t.Fatalf("waiter got %v", err)
+	}
+}
