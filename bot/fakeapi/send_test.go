@@ -632,3 +632,43 @@ func TestConcurrentSends(t *testing.T) {
 		t.Fatal("Reset must keep sent messages editable")
 	}
 }
+
+func TestChatsFilesAndMisc(t *testing.T) {
+	s, b := start(t, Options{StrictChats: true, Limits: noLimits, MaxRecords: 3})
+	ctx := testCtx(t)
+	_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(404), Text: "x"})
+	if !errors.Is(err, bot.ErrorBadRequest) || !strings.Contains(err.Error(), "chat not found") {
+		t.Fatalf("unknown chat with StrictChats: %v", err)
+	}
+	s.AddChat(models.Chat{ID: -1002000000000, Type: models.ChatTypeChannel, Title: "通知", Username: "zhibu_news"})
+	got, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: "@zhibu_news", Text: "公告"})
+	if err != nil || got.Chat.ID != -1002000000000 || got.SenderChat == nil || got.From != nil {
+		t.Fatalf("@username channel: %+v %v", got, err)
+	}
+	if ok, err := b.SendChatAction(ctx, &bot.SendChatActionParams{ChatID: "@zhibu_news", Action: models.ChatActionTyping}); err != nil || !ok {
+		t.Fatalf("sendChatAction: %v", err)
+	}
+	if ok, err := b.DeleteMessage(ctx, &bot.DeleteMessageParams{ChatID: got.Chat.ID, MessageID: got.ID}); err != nil || !ok {
+		t.Fatalf("deleteMessage: %v", err)
+	}
+	if m, _ := s.Message(got.Chat.ID, got.ID); !m.Deleted {
+		t.Fatal("not marked deleted")
+	}
+	_, err = b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: got.Chat.ID, MessageID: got.ID, Text: "y"})
+	if err == nil || !strings.Contains(err.Error(), "message to edit not found") {
+		t.Fatalf("edit deleted: %v", err)
+	}
+	_, err = b.GetFile(ctx, &bot.GetFileParams{FileID: "nope"})
+	if !errors.Is(err, bot.ErrorBadRequest) || !strings.Contains(err.Error(), "invalid file_id") {
+		t.Fatalf("getFile: %v", err)
+	}
+	// MaxRecords bounds the recordings.
+	for range 4 {
+		if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: "@zhibu_news", Text: "z"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.Messages()) != 3 || len(s.Calls()) != 3 {
+		t.Fatalf("recorded %d messages, %d calls", len(s.Messages()), len(s.Calls()))
+	}
+}

@@ -69,7 +69,7 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Errors returned by SendUpdate, SendUpdateAndWait and WaitFor helpers.
+// Errors from SendUpdate and SendUpdateAndWait.
 var (
 	ErrClosed   = errors.New("fakeapi: server closed")
 	ErrFiltered = errors.New("fakeapi: update type excluded by allowed_updates")
