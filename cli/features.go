@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/scheduler"
@@ -12,9 +11,6 @@ import (
 
 // jobSets give the scheduler's jobs; each feature file adds itself in init.
 var jobSets []func(s *Server) []scheduler.Job
-
-// extraRoutes returns routes that need the running server (sandbox pages).
-func extraRoutes(s *Server) []func(*gin.Engine) { return nil }
 
 // startBackground starts delivery and the scheduler (leader-elected).
 func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) {
@@ -31,6 +27,3 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	sch.Start()
 	s.shutdown = append(s.shutdown, func() { _ = sch.Shutdown() })
 }
-
-// seedSandbox loads demo data into an empty sandbox database.
-func seedSandbox(ctx context.Context, s *Server) error { return nil }

@@ -78,6 +78,7 @@ type Server struct {
 	bg       sync.WaitGroup
 	log      *slog.Logger
 	shutdown []func()
+	sandbox  *sandbox
 }
 
 // StartServer starts every part of serve and returns once it listens.
@@ -142,7 +143,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 	s.Router = bot.NewRouter(s.App, username, log)
 	s.Pool = bot.NewPool(s.Router, store, cfg.Telegram.Workers, log, reg)
 
-	if cfg.SandboxMode() || s.Fake != nil {
+	if s.Fake != nil {
 		if err := seedSandbox(ctx, s); err != nil {
 			return nil, err
 		}

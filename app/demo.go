@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/tabular"
+)
+
+// DemoUser is a demo person with the Telegram account the sandbox gives them.
+type DemoUser struct {
+	Name, Phone, Role, UnitCode string
+	TelegramID                  int64
+}
+
+// DemoGroup is a sandbox group chat bound to a unit.
+type DemoGroup struct {
+	ChatID   int64
+	UnitCode string
+	Title    string
+}
+
+// Demo is the sandbox's demo county: 3 townships with 5 branches each, a
+// village per township with villagers, a reviewer and a shopkeeper.
+type Demo struct {
+	Units  [][]string
+	People [][]string
+	Users  []DemoUser
+	Groups []DemoGroup
+}
+
+// BuildDemo returns the demo county's data.
+func BuildDemo() Demo {
+	d := Demo{Units: [][]string{{"code", "name", "kind", "parent_code"}, {"QA", "乾安县", "county", ""}},
+		People: [][]string{{"name", "phone", "role", "unit_code", "household"}}}
+	townships := []struct{ code, name, village string }{
+		{"QA-RZ", "让字镇", "幸福村"}, {"QA-DB", "大布苏镇", "和兴村"}, {"QA-SZ", "所字镇", "永安村"},
+	}
+	surnames := []rune("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗")
+	n := 0
+	person := func(role, unit, household string) DemoUser {
+		n++
+		name := string(surnames[n%len(surnames)]) + map[string]string{
+			domain.RoleSecretary: "书记", domain.RoleOrganiser: "委员", domain.RoleReviewer: "评议员",
+			domain.RoleVillager: "村民", domain.RoleShopkeeper: "店长", domain.RoleAdmin: "管理员"}[role] + fmt.Sprint(n)
+		u := DemoUser{Name: name, Phone: fmt.Sprintf("139%08d", n), Role: role, UnitCode: unit, TelegramID: int64(100000 + n)}
+		d.People = append(d.People, []string{u.Name, u.Phone, role, unit, household})
+		d.Users = append(d.Users, u)
+		return u
+	}
+	person(domain.RoleOrganiser, "QA", "")
+	person(domain.RoleAdmin, "QA", "")
+	for ti, t := range townships {
+		d.Units = append(d.Units, []string{t.code, t.name, "township", "QA"})
+		person(domain.RoleOrganiser, t.code, "")
+		v := t.code + "-V1"
+		d.Units = append(d.Units, []string{v, t.village, "village", t.code})
+		d.Groups = append(d.Groups, DemoGroup{ChatID: -1001000000000 - int64(ti*100), UnitCode: v, Title: t.village + "积分评议群"})
+		person(domain.RoleReviewer, v, "")
+		person(domain.RoleShopkeeper, v, "")
+		for h := 1; h <= 4; h++ {
+			person(domain.RoleVillager, v, fmt.Sprintf("H%03d", h))
+		}
+		for b := 1; b <= 5; b++ {
+			bc := fmt.Sprintf("%s-B%d", v, b)
+			d.Units = append(d.Units, []string{bc, fmt.Sprintf("%s第%d党支部", t.village, b), "branch", v})
+			d.Groups = append(d.Groups, DemoGroup{ChatID: -1001000000000 - int64(ti*100+b), UnitCode: bc, Title: fmt.Sprintf("%s第%d党支部群", t.village, b)})
+			person(domain.RoleSecretary, bc, "")
+		}
+	}
+	return d
+}
+
+// LoadDemo imports the demo county, links every demo person to their
+// sandbox Telegram account and binds the demo groups. Branches owe
+// obligations from three months back, so the board shows every light.
+// It is idempotent.
+func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
+	d := BuildDemo()
+	err := a.InTx(ctx, func(a *App) error {
+		if _, err := a.ImportUnits(ctx, &tabular.Table{File: "demo-units", Header: d.Units[0], Rows: d.Units[1:]}); err != nil {
+			return err
+		}
+		if _, err := a.ImportPeople(ctx, &tabular.Table{File: "demo-people", Header: d.People[0], Rows: d.People[1:]}); err != nil {
+			return err
+		}
+		start := a.Now().In(a.Loc).AddDate(0, -3, 0)
+		start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+		for _, u := range d.Units[1:] {
+			unit, err := a.Store.UnitByCode(ctx, u[0])
+			if err != nil {
+				return err
+			}
+			if err := a.Store.SetStartedOn(ctx, unit.ID, start); err != nil {
+				return err
+			}
+		}
+		for _, u := range d.Users {
+			p, err := a.Store.PersonByPhone(ctx, u.Phone)
+			if err != nil {
+				return err
+			}
+			if err := a.Store.LinkChat(ctx, p.ID, u.TelegramID, u.TelegramID, fmt.Sprintf("demo%d", u.TelegramID)); err != nil {
+				return err
+			}
+		}
+		for _, g := range d.Groups {
+			unit, err := a.Store.UnitByCode(ctx, g.UnitCode)
+			if err != nil {
+				return err
+			}
+			if err := a.Store.BindGroup(ctx, g.ChatID, unit.ID, g.Title, 0); err != nil {
+				return err
+			}
+		}
+		return a.audit(ctx, domain.Actor{Label: "cli"}, "demo.load", "", true, nil)
+	})
+	return d, err
+}
