@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -226,9 +227,15 @@ func TestGroupLimit(t *testing.T) {
 }
 
 func TestGlobalLimit(t *testing.T) {
-	s, b := start(t, Options{})
+	if d := DefaultLimits(); d.GlobalPerSecond != 30 || d.GlobalBurst != 30 || d.ChatPerSecond != 1 || d.ChatBurst != 3 ||
+		d.GroupPerMinute != 20 || d.GroupBurst != 20 {
+		t.Fatalf("DefaultLimits() = %+v", d)
+	}
+	// At 30/s the bucket refills during a slow (-race) run of 30 sends, so
+	// the global bucket is checked with a slower refill.
+	s, b := start(t, Options{Limits: Limits{GlobalPerSecond: 1, GlobalBurst: 10, ChatPerSecond: 1, ChatBurst: 3}})
 	ctx := testCtx(t)
-	for i := range 30 {
+	for i := range 10 {
 		if _, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(1000 + i), Text: "通知"}); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
@@ -236,7 +243,7 @@ func TestGlobalLimit(t *testing.T) {
 	_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(2000), Text: "通知"})
 	var tmr *bot.TooManyRequestsError
 	if !errors.As(err, &tmr) || tmr.RetryAfter != 1 {
-		t.Fatalf("31st send: %v", err)
+		t.Fatalf("11th send: %v", err)
 	}
 	// Methods that create nothing are not limited.
 	for range 5 {
@@ -246,6 +253,16 @@ func TestGlobalLimit(t *testing.T) {
 	}
 	if s.TooManyRequests() != 1 {
 		t.Fatalf("429 count = %d", s.TooManyRequests())
+	}
+	// A refused send takes no token from the chat's bucket.
+	s.SetLimits(Limits{GlobalPerSecond: 1, GlobalBurst: 1, ChatPerSecond: 1, ChatBurst: 3})
+	_, _ = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(3000), Text: "a"})
+	_, _ = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(3000), Text: "b"})
+	s.mu.Lock()
+	tokens := s.perChat[3000].TokensAt(time.Now())
+	s.mu.Unlock()
+	if tokens < 1.9 {
+		t.Fatalf("chat bucket has %.2f tokens, want ~2", tokens)
 	}
 }
 
