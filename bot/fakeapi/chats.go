@@ -276,6 +276,42 @@ func (s *Server) MigrationUpdates(old models.Chat, newID int64, from models.User
 	return []models.Update{{Message: m1}, {Message: m2}}
 }
 
+// BotMembership builds the my_chat_member update Telegram sends when the
+// bot's status in chat changes, e.g. models.ChatMemberTypeBanned ("kicked")
+// when a user blocks the bot or a group removes it, ChatMemberTypeMember when
+// it is (re)started or added. Delivering it through SendUpdate blocks or
+// unblocks the chat like BlockChat does.
+func (s *Server) BotMembership(chat models.Chat, from models.User, status models.ChatMemberType) models.Update {
+	old := models.ChatMemberTypeMember
+	if status == models.ChatMemberTypeMember || status == models.ChatMemberTypeAdministrator {
+		old = models.ChatMemberTypeLeft
+		if chat.Type == models.ChatTypePrivate {
+			old = models.ChatMemberTypeBanned
+		}
+	}
+	s.AddChat(chat)
+	return models.Update{MyChatMember: &models.ChatMemberUpdated{
+		Chat: chat, From: from, Date: int(s.now().Unix()),
+		OldChatMember: chatMember(old, s.me), NewChatMember: chatMember(status, s.me),
+	}}
+}
+
+func chatMember(status models.ChatMemberType, u models.User) models.ChatMember {
+	m := models.ChatMember{Type: status}
+	switch status {
+	case models.ChatMemberTypeAdministrator:
+		m.Administrator = &models.ChatMemberAdministrator{Status: status, User: u}
+	case models.ChatMemberTypeLeft:
+		m.Left = &models.ChatMemberLeft{Status: status, User: &u}
+	case models.ChatMemberTypeBanned:
+		m.Banned = &models.ChatMemberBanned{Status: status, User: &u}
+	default:
+		m.Type = models.ChatMemberTypeMember
+		m.Member = &models.ChatMemberMember{Status: models.ChatMemberTypeMember, User: &u}
+	}
+	return m
+}
+
 // commandEntities finds bot commands the way Telegram does: "/" at the start
 // or after a space, then 1-64 of [A-Za-z0-9_], an optional @username, and no
 // word character right after (so "/打卡" is not a command). Lengths are in

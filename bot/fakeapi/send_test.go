@@ -350,6 +350,21 @@ func TestBlockAndMigrateChat(t *testing.T) {
 	}
 
 	s.UnblockChat(-555)
+	// The user blocking the bot arrives as my_chat_member "kicked".
+	user := models.User{ID: 12, FirstName: "吴"}
+	if _, err := s.SendUpdate(s.BotMembership(s.PrivateChat(user), user, models.ChatMemberTypeBanned)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(12), Text: "x"}); !errors.Is(err, bot.ErrorForbidden) {
+		t.Fatalf("after my_chat_member kicked: %v", err)
+	}
+	if _, err := s.SendUpdate(s.BotMembership(s.PrivateChat(user), user, models.ChatMemberTypeMember)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(12), Text: "x"}); err != nil {
+		t.Fatalf("after my_chat_member member: %v", err)
+	}
+
 	s.MigrateChat(-555, -1005550000000)
 	_, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(-555), Text: "x"})
 	var me *bot.MigrateError

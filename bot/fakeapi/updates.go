@@ -149,6 +149,19 @@ func (s *Server) observeLocked(u *models.Update) {
 			}
 		}
 	}
+	// my_chat_member is always about the bot: kicked/left means blocked by
+	// the user or removed from the group, so later sends get 403.
+	if cm := u.MyChatMember; cm != nil && cm.Chat.ID != 0 {
+		if _, ok := s.chats[cm.Chat.ID]; !ok {
+			s.chats[cm.Chat.ID] = cm.Chat
+		}
+		switch cm.NewChatMember.Type {
+		case models.ChatMemberTypeBanned, models.ChatMemberTypeLeft:
+			s.blocked[cm.Chat.ID] = true
+		default:
+			delete(s.blocked, cm.Chat.ID)
+		}
+	}
 	if q := u.CallbackQuery; q != nil && q.ID != "" {
 		if _, ok := s.queries[q.ID]; !ok {
 			s.queries[q.ID] = &queryState{data: q.Data, from: q.From.ID}

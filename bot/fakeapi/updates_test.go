@@ -401,6 +401,17 @@ func TestBuilders(t *testing.T) {
 		t.Fatalf("channel post: %+v", up)
 	}
 
+	// my_chat_member survives the JSON round trip the client does.
+	raw, err := json.Marshal(s.BotMembership(g, u, models.ChatMemberTypeBanned))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back models.Update
+	if err := json.Unmarshal(raw, &back); err != nil || back.MyChatMember.NewChatMember.Type != models.ChatMemberTypeBanned ||
+		back.MyChatMember.NewChatMember.Banned.User.ID != s.Bot().ID || back.MyChatMember.OldChatMember.Type != models.ChatMemberTypeMember {
+		t.Fatalf("my_chat_member = %s (%v)", raw, err)
+	}
+
 	mig := s.MigrationUpdates(g, -1000000000123, u)
 	if mig[0].Message.MigrateToChatID != -1000000000123 || mig[1].Message.MigrateFromChatID != -123 || mig[1].Message.Chat.Type != models.ChatTypeSupergroup {
 		t.Fatalf("migration = %+v / %+v", mig[0].Message, mig[1].Message)
