@@ -17,8 +17,10 @@
 //     sends and edits get 429 with parameters.retry_after;
 //   - message validation: empty and over-long texts and captions, HTML parse
 //     mode (only the documented tags and the entities &lt; &gt; &amp; &quot;
-//     and numeric ones; rendered text and entities are returned like
-//     Telegram does), inline keyboards (callback_data 1-64 bytes, URL buttons,
+//     and numeric ones; a bare '&' is refused as the documentation demands,
+//     although Telegram's parser tolerates it, so unescaped user text is
+//     caught; rendered text and entities are returned like Telegram does),
+//     inline keyboards (callback_data 1-64 bytes, URL buttons,
 //     no action-less buttons; the empty copy_text go-telegram/bot sends is
 //     accepted), replies to missing messages;
 //   - edits: "message to edit not found", "message is not modified", and an
@@ -32,8 +34,18 @@
 //     header, a non-2xx answer blocks the queue and is retried with backoff, the
 //     update is dropped after a few attempts, getWebhookInfo reports the
 //     pending count and the last error;
-//   - blocked users and kicked bots (403) and group→supergroup migration
-//     (400 with parameters.migrate_to_chat_id).
+//   - blocked users and kicked bots (403, also after a my_chat_member update
+//     saying so) and group→supergroup migration (400 with
+//     parameters.migrate_to_chat_id, also after a message carrying
+//     migrate_to_chat_id).
+//
+// Implemented methods: getMe, getUpdates, setWebhook, deleteWebhook,
+// getWebhookInfo, setMyCommands, getMyCommands, deleteMyCommands, sendMessage,
+// sendPhoto, sendChatAction, editMessageText, editMessageReplyMarkup,
+// deleteMessage, answerCallbackQuery, getFile. Any other method answers 404
+// like an unknown one (the call is still recorded). Not modelled: MarkdownV2
+// validation, inline messages, entities Telegram detects by itself (URLs,
+// mentions) in answers, media groups.
 //
 // Everything the bot does is recorded (Calls, Messages, CallbackAnswers,
 // Commands, WebhookDeliveries) and tests wait on conditions with WaitFor
