@@ -1,0 +1,358 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Evaluation is the result of one health check over a subtree at one
+// instant: the lights, and the digests sent (or, in a dry run, that would
+// be sent).
+type Evaluation struct {
+	At     time.Time
+	Root   *domain.Unit // nil = every unit
+	DryRun bool
+
+	// Lights lists, for every branch (and party group), the current
+	// period of each obligation, the next one when its yellow window is
+	// open, and every missed past period (when kept).
+	Lights []health.ItemLight
+	// Codes names the branches and groups of Lights by id.
+	Codes map[int64]string
+	// Counts counts branches per light (a branch's light is its worst).
+	Counts health.Counts
+	// Branches are per-branch statuses (summaries only).
+	Branches []BranchStatus
+
+	// Digests are the digests planned (when kept); Silenced the items
+	// that would have been notified but are silenced.
+	Digests  []health.Digest
+	Silenced []health.Item
+	// Deferred: quiet hours or a holiday; nothing was sent, and the
+	// planned lines wait until NextAllowed.
+	Deferred    bool
+	DeferReason string
+	NextAllowed time.Time
+	Stats       health.PlanStats
+
+	Items    int // items given to the planner
+	Sent     int // digests planned
+	Messages int // outbox rows written
+	Changes  int // lights that changed since the last recorded evaluation
+	Took     time.Duration
+}
+
+// ItemStatus is one listed item of a branch with the facts behind its
+// light, for /status, the dashboard and the escalations list.
+type ItemStatus struct {
+	health.ItemLight
+	GroupCode  string
+	GroupName  string
+	YellowFrom time.Time
+	Due        time.Time
+	CheckedIn  bool
+	Exempt     bool
+	Ack        *storage.Ack // latest acknowledgement of a red item
+}
+
+// BranchStatus is a branch's light and its items (yellow and red ones, or
+// every listed one for a single branch).
+type BranchStatus struct {
+	ID    int64
+	Code  string
+	Name  string
+	Light health.Light
+	Items []ItemStatus
+}
+
+// errConcurrentEvaluation: a notice line was logged by someone else while
+// this evaluation ran; it is rolled back and the next one plans afresh.
+var errConcurrentEvaluation = errors.New("app: healthcheck: another evaluation logged the same notices; rolled back")
+
+// rootOf resolves a unit code ("" = every unit).
+func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error) {
+	if unitCode == "" {
+		return nil, nil
+	}
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, domain.Refuse(domain.ErrNotFound, "单位 %s 不存在。", unitCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// Evaluate runs one health check as of at over the subtree of unitCode
+// ("" = every unit) and changes nothing: it returns every light and the
+// digests that would be sent (a dry run).
+func (a *App) Evaluate(ctx context.Context, at time.Time, unitCode string) (*Evaluation, error) {
+	var ev *Evaluation
+	err := a.InTx(ctx, func(a *App) error {
+		if err := a.Store.TuneForScan(ctx); err != nil {
+			return err
+		}
+		var err error
+		ev, err = a.evaluate(ctx, at, unitCode, evalMode{plan: true, keepLights: true, keepDigests: true})
+		return err
+	})
+	return ev, err
+}
+
+// RunHealthcheck evaluates as of at over the subtree of unitCode ("" =
+// every unit) and acts on it, in one transaction under the evaluation lock:
+// light changes are stored (with light.changed events) and the digests are
+// logged and enqueued, each notice line at most once whatever restarts,
+// retries or replicas (see storage.RecordDigests). keep retains the lights
+// and digests in the result (the CLI prints them); the scheduler passes
+// false so that a province is evaluated in bounded memory.
+func (a *App) RunHealthcheck(ctx context.Context, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
+	var ev *Evaluation
+	err := a.InTx(ctx, func(a *App) error {
+		if err := a.Store.TuneForScan(ctx); err != nil {
+			return err
+		}
+		if err := a.Store.LockHealthcheck(ctx); err != nil {
+			return err
+		}
+		var err error
+		ev, err = a.evaluate(ctx, at, unitCode, evalMode{plan: true, record: true, keepLights: keep, keepDigests: keep})
+		if err != nil {
+			return err
+		}
+		run := storage.HealthRun{At: at, Took: ev.Took, Items: ev.Items, Digests: ev.Sent, Lines: ev.Stats.Lines,
+			Changes: ev.Changes, Deferred: ev.Deferred}
+		if ev.Root != nil {
+			run.RootID = ev.Root.ID
+		}
+		return a.Store.RecordHealthRun(ctx, run)
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Log.Info("healthcheck", "at", at, "unit", unitCode, "items", ev.Items, "digests", ev.Sent, "messages", ev.Messages,
+		"changes", ev.Changes, "deferred", ev.Deferred, "took", ev.Took)
+	return ev, nil
+}
+
+func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode evalMode) (*Evaluation, error) {
+	started := time.Now()
+	root, err := a.rootOf(ctx, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	var rootID int64
+	if root != nil {
+		rootID = root.ID
+	}
+	e, err := a.newEngine(a.Store, at, rootID, mode)
+	if err != nil {
+		return nil, err
+	}
+	e.ev.Root = root
+	if err := e.run(ctx); err != nil {
+		return nil, err
+	}
+	ev := e.ev
+	if mode.keepLights {
+		ev.Codes = make(map[int64]string)
+		for i := range e.units {
+			if k := e.units[i].Kind; k == domain.KindBranch || k == domain.KindGroup {
+				ev.Codes[e.units[i].ID] = e.units[i].Code
+			}
+		}
+		order := make(map[string]int, len(e.obs))
+		for i, ob := range e.obs {
+			order[ob.Code] = i
+		}
+		slices.SortFunc(ev.Lights, func(x, y health.ItemLight) int {
+			return cmp.Or(strings.Compare(ev.Codes[x.BranchID], ev.Codes[y.BranchID]), cmp.Compare(order[x.Obligation], order[y.Obligation]),
+				strings.Compare(ev.Codes[x.GroupID], ev.Codes[y.GroupID]), x.Period.Compare(y.Period))
+		})
+	}
+	ev.Took = time.Since(started)
+	return ev, nil
+}
+
+// BranchLights lists the lights of one branch at a.Now(): for each
+// obligation (per party group for a per-group one, or the branch itself
+// when it has no groups) the current period, the
+// next when its yellow window is open, and every missed past period. It
+// reads through a.Store, so inside a check-in's transaction it sees the new
+// check-in.
+func (a *App) BranchLights(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
+	st, err := a.branchStatus(ctx, branchID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]health.ItemLight, len(st.Items))
+	for i := range st.Items {
+		out[i] = st.Items[i].ItemLight
+	}
+	return out, nil
+}
+
+// BranchStatus is BranchLights with the facts behind each light.
+func (a *App) BranchStatus(ctx context.Context, branchID int64) (BranchStatus, error) {
+	return a.branchStatus(ctx, branchID)
+}
+
+func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, error) {
+	u, err := a.Store.UnitByID(ctx, branchID)
+	if err != nil {
+		return BranchStatus{}, err
+	}
+	if u.Kind != domain.KindBranch {
+		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Code)
+	}
+	e, err := a.newEngine(a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
+	if err != nil {
+		return BranchStatus{}, err
+	}
+	if err := e.run(ctx); err != nil {
+		return BranchStatus{}, err
+	}
+	if len(e.ev.Branches) != 1 {
+		return BranchStatus{}, fmt.Errorf("app: branch lights of %d: %d branches", branchID, len(e.ev.Branches))
+	}
+	st := e.ev.Branches[0]
+	order := make(map[string]int, len(e.obs))
+	for i, ob := range e.obs {
+		order[ob.Code] = i
+	}
+	slices.SortStableFunc(st.Items, func(x, y ItemStatus) int {
+		return cmp.Or(cmp.Compare(order[x.Obligation], order[y.Obligation]), strings.Compare(x.GroupCode, y.GroupCode), x.Period.Compare(y.Period))
+	})
+	return st, nil
+}
+
+// UnitSummary counts the branches of a unit's subtree per light at a.Now()
+// and returns every branch with its yellow and red items, worst first.
+func (a *App) UnitSummary(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
+	e, err := a.newEngine(a.Store, a.Now(), unitID, evalMode{statuses: true})
+	if err != nil {
+		return health.Counts{}, nil, err
+	}
+	if err := e.run(ctx); err != nil {
+		return health.Counts{}, nil, err
+	}
+	bs := e.ev.Branches
+	slices.SortStableFunc(bs, func(x, y BranchStatus) int {
+		return cmp.Or(cmp.Compare(y.Light.Severity(), x.Light.Severity()), strings.Compare(x.Code, y.Code))
+	})
+	return e.ev.Counts, bs, nil
+}
+
+// digestKey is the outbox dedupe key of a digest: a hash of its sorted
+// notice keys, so the same lines always make the same key.
+func digestKey(keys []string) string {
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	h := sha256.New()
+	for _, k := range sorted {
+		h.Write([]byte(k))
+		h.Write([]byte{'\n'})
+	}
+	return "hc:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// digestPriority maps a digest's level to its outbox priority.
+func digestPriority(l health.Level) int {
+	switch l {
+	case health.LevelRed:
+		return storage.PriorityRed
+	case health.LevelYellow:
+		return storage.PriorityYellow
+	}
+	return storage.PriorityGreen
+}
+
+// maxAckButtons is how many 收到 buttons a digest carries before they are
+// folded into one per branch.
+const maxAckButtons = 6
+
+// AckData is the callback data of a 收到 button: "ack:<unit>:<obligation>:<period>",
+// or "ack:<branch>:*" for every red item of a branch.
+func AckData(unitID int64, obligation, period string) string {
+	if obligation == "" {
+		return "ack:" + strconv.FormatInt(unitID, 10) + ":*"
+	}
+	return "ack:" + strconv.FormatInt(unitID, 10) + ":" + obligation + ":" + period
+}
+
+// ackMarkup gives a digest with red notices for a secretary its 收到
+// buttons (nil when it has none).
+func ackMarkup(d *health.Digest, items []health.Item) any {
+	type button struct {
+		Text string `json:"text"`
+		Data string `json:"callback_data"`
+	}
+	var rows [][]button
+	var branches []int64
+	for _, n := range d.Notices {
+		if n.Level != health.LevelRed || n.Role != health.RoleSecretary {
+			continue
+		}
+		it := &items[n.Items[0]]
+		if !slices.Contains(branches, it.BranchID) {
+			branches = append(branches, it.BranchID)
+		}
+		data := AckData(it.UnitID(), it.Obligation.Code, it.Period.Key())
+		if len(data) > 64 {
+			data = AckData(it.BranchID, "", "")
+		}
+		label := "收到 · " + it.Obligation.ShortName() + " " + it.Period.Key()
+		rows = append(rows, []button{{Text: label, Data: data}})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if len(rows) == 1 {
+		rows[0][0].Text = "收到"
+	}
+	if len(rows) > maxAckButtons {
+		rows = rows[:0]
+		for _, b := range branches {
+			label := "全部收到"
+			if len(branches) > 1 {
+				for i := range items {
+					if items[i].BranchID == b {
+						label = "全部收到 · " + items[i].BranchCode
+						break
+					}
+				}
+			}
+			rows = append(rows, []button{{Text: label, Data: AckData(b, "", "")}})
+		}
+	}
+	return map[string]any{"inline_keyboard": rows}
+}
+
+// digestRecord turns a planned digest into what storage logs and enqueues.
+func digestRecord(d *health.Digest, items []health.Item) storage.DigestRecord {
+	r := storage.DigestRecord{
+		DedupeKey: digestKey(d.Keys), PersonID: d.PersonID, PersonName: d.Name, ChatID: d.ChatID,
+		ViaFallback: d.ViaFallback, Undeliverable: d.Undeliverable, Level: string(d.Level),
+		Priority: digestPriority(d.Level), Texts: d.Texts, Markup: ackMarkup(d, items),
+		Lines: make([]storage.NoticeLine, len(d.Notices)),
+	}
+	for i, n := range d.Notices {
+		k := n.Key
+		r.Lines[i] = storage.NoticeLine{PersonID: k.PersonID, UnitID: k.UnitID, Obligation: k.Obligation, Period: k.Period,
+			Level: string(k.Level), Slot: k.Slot, Role: string(n.Role), OrgLevel: n.OrgLevel}
+	}
+	return r
+}
