@@ -1,0 +1,373 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Claim statuses.
+const (
+	ClaimPending  = "pending"
+	ClaimApproved = "approved"
+	ClaimRejected = "rejected"
+	ClaimFrozen   = "frozen"
+)
+
+// Claim kinds: a villager's claim, or a deduction/veto a reviewer recorded.
+const (
+	ClaimKindClaim     = "claim"
+	ClaimKindDeduction = "deduction"
+)
+
+// Household is a household (户) of a village, with its members' names.
+type Household struct {
+	ID          int64  `db:"id" json:"id"`
+	VillageID   int64  `db:"village_id" json:"village_id"`
+	VillageCode string `db:"village_code" json:"village"`
+	VillageName string `db:"village_name" json:"village_name"`
+	Code        string `db:"code" json:"code"`
+	Name        string `db:"name" json:"name"`
+	Members     string `db:"members" json:"members"` // names joined with 、
+}
+
+// Label is how a household is shown: its code and its members.
+func (h Household) Label() string {
+	switch {
+	case h.Members != "":
+		return h.Code + " " + h.Members
+	case h.Name != "":
+		return h.Code + " " + h.Name
+	}
+	return h.Code
+}
+
+const householdCols = `h.id, h.unit_id AS village_id, u.code AS village_code, u.name AS village_name, h.code, h.name,
+	COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members`
+
+// HouseholdByID loads a household.
+func (s *Store) HouseholdByID(ctx context.Context, id int64) (Household, error) {
+	var h Household
+	err := sqlxGet(ctx, s, &h, `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id = $1`, id)
+	return h, notFoundf(err, "household %d", id)
+}
+
+// HouseholdsByCode finds the households with code in any of the villages.
+func (s *Store) HouseholdsByCode(ctx context.Context, villageIDs []int64, code string) ([]Household, error) {
+	var hs []Household
+	err := sqlxSelect(ctx, s, &hs, `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id
+		WHERE h.unit_id = ANY($1) AND h.code = $2 ORDER BY h.id`, pq.Array(villageIDs), code)
+	if err != nil {
+		return nil, fmt.Errorf("storage: households %s: %w", code, err)
+	}
+	return hs, nil
+}
+
+// LockHousehold takes the household's row lock until the transaction ends.
+// It is the household's mutex: claims (caps, duplicates, rate), decisions
+// and redemptions of one household take it first, so their checks hold
+// under concurrency. FOR NO KEY UPDATE does not block inserts that merely
+// reference the household.
+func (s *Store) LockHousehold(ctx context.Context, id int64) error {
+	var got int64
+	err := s.q.QueryRowxContext(ctx, `SELECT id FROM households WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&got)
+	return notFoundf(err, "household %d", id)
+}
+
+// HouseholdChats lists the linked private chats of a household's members.
+func (s *Store) HouseholdChats(ctx context.Context, householdID int64) ([]ChatLink, error) {
+	var cs []ChatLink
+	err := sqlxSelect(ctx, s, &cs, `
+		SELECT c.person_id, c.tg_user_id, c.chat_id, c.username, c.unreachable_at IS NOT NULL AS unreachable, c.unreachable_reason
+		FROM people p JOIN chat_links c ON c.person_id = p.id
+		WHERE p.household_id = $1 ORDER BY p.id`, householdID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: household chats: %w", err)
+	}
+	return cs, nil
+}
+
+// Claim is a stored claim with the names needed to show it.
+type Claim struct {
+	ID            int64          `db:"id" json:"id"`
+	VillageID     int64          `db:"village_id" json:"-"`
+	VillageCode   string         `db:"village_code" json:"village"`
+	VillageName   string         `db:"village_name" json:"village_name"`
+	HouseholdID   int64          `db:"household_id" json:"-"`
+	HouseholdCode string         `db:"household_code" json:"household"`
+	PersonID      *int64         `db:"person_id" json:"-"`
+	PersonName    string         `db:"person_name" json:"person"`
+	RecordedBy    *int64         `db:"recorded_by" json:"-"`
+	RecorderName  string         `db:"recorder_name" json:"recorded_by"`
+	Kind          string         `db:"kind" json:"kind"`
+	ItemCode      string         `db:"item_code" json:"item_code"`
+	ItemName      string         `db:"item_name" json:"item_name"`
+	Category      string         `db:"category" json:"category"`
+	Points        int            `db:"points" json:"points"`
+	Veto          bool           `db:"veto" json:"veto"`
+	Evidence      string         `db:"evidence" json:"evidence"`
+	Note          string         `db:"note" json:"note"`
+	Photo         *string        `db:"photo" json:"photo,omitempty"`
+	Status        string         `db:"status" json:"status"`
+	ClaimedAt     time.Time      `db:"claimed_at" json:"claimed_at"`
+	DecidedAt     *time.Time     `db:"decided_at" json:"decided_at,omitempty"`
+	DecidedBy     *int64         `db:"decided_by" json:"-"`
+	Decider       string         `db:"decider" json:"decided_by,omitempty"`
+	Reason        string         `db:"reason" json:"reason,omitempty"`
+	FrozenBy      *int64         `db:"frozen_by" json:"frozen_by,omitempty"`
+	Objections    int            `db:"objections" json:"objections"`
+	CardVersion   int            `db:"card_version" json:"-"`
+	CardKeys      pq.StringArray `db:"card_keys" json:"-"`
+	Source        string         `db:"source" json:"source"`
+	// EffectiveAt is when an approved claim's points take effect (the end
+	// of publicity); nil unless approved.
+	EffectiveAt *time.Time `db:"effective_at" json:"effective_at,omitempty"`
+}
+
+// HasPhoto reports whether the claim carries a photo.
+func (c Claim) HasPhoto() bool { return c.Photo != nil && *c.Photo != "" }
+
+const claimSelect = `SELECT c.id, c.village_id, u.code AS village_code, u.name AS village_name, c.household_id, h.code AS household_code,
+	c.person_id, COALESCE(p.name, '') AS person_name, c.recorded_by, COALESCE(r.name, '') AS recorder_name, c.kind,
+	c.item_code, c.item_name, c.category, c.points, c.veto, c.evidence, c.note, c.photo, c.status, c.claimed_at,
+	c.decided_at, c.decided_by, c.decider, c.reason, c.frozen_by, c.objections, c.card_version, c.card_keys, c.source,
+	CASE WHEN c.status = 'approved' THEN (SELECT l.effective_at FROM point_ledger l WHERE l.claim_id = c.id AND l.kind <> 'reversal'
+		AND NOT EXISTS (SELECT 1 FROM point_ledger r WHERE r.reverses = l.id) ORDER BY l.id DESC LIMIT 1) END AS effective_at
+	FROM claims c
+	JOIN units u ON u.id = c.village_id
+	JOIN households h ON h.id = c.household_id
+	LEFT JOIN people p ON p.id = c.person_id
+	LEFT JOIN people r ON r.id = c.recorded_by`
+
+// NewClaim is what InsertClaim stores.
+type NewClaim struct {
+	VillageID, HouseholdID int64
+	PersonID, RecordedBy   int64 // 0 = none
+	Kind                   string
+	ItemCode, ItemName     string
+	Category               string
+	Points                 int
+	Veto                   bool
+	Evidence               string
+	Note                   string
+	Photo                  string
+	Status                 string // pending, or approved for a reviewer's deduction
+	ClaimedAt              time.Time
+	Decider                string
+	Source                 string
+}
+
+// InsertClaim stores a claim and returns its id.
+func (s *Store) InsertClaim(ctx context.Context, c NewClaim) (int64, error) {
+	var decidedAt, decidedBy any
+	if c.Status != ClaimPending {
+		decidedAt = c.ClaimedAt
+		if c.RecordedBy != 0 {
+			decidedBy = c.RecordedBy
+		}
+	}
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `
+		INSERT INTO claims (village_id, household_id, person_id, recorded_by, kind, item_code, item_name, category, points, veto,
+			evidence, note, photo, status, claimed_at, decided_at, decided_by, decider, source)
+		VALUES ($1, $2, NULLIF($3, 0), NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''), $14, $15, $16, $17, $18, $19)
+		RETURNING id`,
+		c.VillageID, c.HouseholdID, c.PersonID, c.RecordedBy, c.Kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto,
+		c.Evidence, c.Note, c.Photo, c.Status, c.ClaimedAt, decidedAt, decidedBy, c.Decider, c.Source).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("storage: insert claim: %w", err)
+	}
+	return id, nil
+}
+
+// ClaimByID loads a claim.
+func (s *Store) ClaimByID(ctx context.Context, id int64) (Claim, error) {
+	var c Claim
+	err := sqlxGet(ctx, s, &c, claimSelect+` WHERE c.id = $1`, id)
+	return c, notFoundf(err, "claim %d", id)
+}
+
+// LiveClaimTimes returns when the household's pending and approved claims
+// of an item were made: what caps and duplicates count.
+func (s *Store) LiveClaimTimes(ctx context.Context, householdID int64, itemCode string) ([]time.Time, error) {
+	var ts []time.Time
+	err := sqlxSelect(ctx, s, &ts, `SELECT claimed_at FROM claims
+		WHERE household_id = $1 AND item_code = $2 AND status IN ('pending','approved') ORDER BY claimed_at`, householdID, itemCode)
+	if err != nil {
+		return nil, fmt.Errorf("storage: claim times: %w", err)
+	}
+	return ts, nil
+}
+
+// CountClaimsSince counts the claims a person submitted at or after since.
+func (s *Store) CountClaimsSince(ctx context.Context, personID int64, since time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRowxContext(ctx, `SELECT count(*) FROM claims WHERE recorded_by = $1 AND kind = 'claim' AND claimed_at >= $2`, personID, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("storage: count claims: %w", err)
+	}
+	return n, nil
+}
+
+// VetoedIn reports whether the household has an approved veto recorded in
+// [from, to).
+func (s *Store) VetoedIn(ctx context.Context, householdID int64, from, to time.Time) (bool, error) {
+	var ok bool
+	err := s.q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE household_id = $1 AND veto AND status = 'approved'
+		AND claimed_at >= $2 AND claimed_at < $3)`, householdID, from, to).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("storage: vetoed: %w", err)
+	}
+	return ok, nil
+}
+
+// ClaimDecision is a claim's decision as DecideClaim writes it.
+type ClaimDecision struct {
+	Status    string // approved or rejected
+	At        time.Time
+	By        int64 // person, 0 for an API token
+	Decider   string
+	Reason    string
+	FromState string // the status it must have: pending (a review) or approved (an objection reopening it)
+}
+
+// DecideClaim moves a claim from d.FromState (default pending) to d.Status
+// with one conditional UPDATE, so that of several concurrent deciders
+// exactly one wins. ok is false when the claim was not in d.FromState.
+func (s *Store) DecideClaim(ctx context.Context, id int64, d ClaimDecision) (ok bool, err error) {
+	from := d.FromState
+	if from == "" {
+		from = ClaimPending
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE claims SET status = $3, decided_at = $4, decided_by = NULLIF($5, 0), decider = $6, reason = $7
+		WHERE id = $1 AND status = $2`, id, from, d.Status, d.At, d.By, d.Decider, d.Reason)
+	if err != nil {
+		return false, fmt.Errorf("storage: decide claim %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ReopenClaim puts an approved claim back to pending for a new review round
+// (an objection during publicity), bumping its card version. ok is false when
+// the claim was not approved.
+func (s *Store) ReopenClaim(ctx context.Context, id int64, reason string) (ok bool, err error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE claims SET status = 'pending', decided_at = NULL, decided_by = NULL, decider = '', reason = $2,
+			objections = objections + 1, card_version = card_version + 1, card_keys = '{}'
+		WHERE id = $1 AND status = 'approved'`, id, reason)
+	if err != nil {
+		return false, fmt.Errorf("storage: reopen claim %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// SetClaimCards records the outbox dedupe keys of the claim's review cards.
+func (s *Store) SetClaimCards(ctx context.Context, id int64, keys []string) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE claims SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys)); err != nil {
+		return fmt.Errorf("storage: claim cards: %w", err)
+	}
+	return nil
+}
+
+// FreezeClaims freezes the household's pending claims because of a veto
+// and returns their ids.
+func (s *Store) FreezeClaims(ctx context.Context, householdID, vetoID int64) ([]int64, error) {
+	var ids []int64
+	err := sqlxSelect(ctx, s, &ids, `UPDATE claims SET status = 'frozen', frozen_by = $2
+		WHERE household_id = $1 AND status = 'pending' AND id <> $2 RETURNING id`, householdID, vetoID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: freeze claims: %w", err)
+	}
+	return ids, nil
+}
+
+// UnfreezeClaims returns the claims a veto froze to pending (the veto was
+// reopened) with a new review round, and returns their ids.
+func (s *Store) UnfreezeClaims(ctx context.Context, vetoID int64) ([]int64, error) {
+	var ids []int64
+	err := sqlxSelect(ctx, s, &ids, `UPDATE claims SET status = 'pending', frozen_by = NULL, card_version = card_version + 1, card_keys = '{}'
+		WHERE frozen_by = $1 AND status = 'frozen' RETURNING id`, vetoID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: unfreeze claims: %w", err)
+	}
+	return ids, nil
+}
+
+// ClaimFilter selects claims for lists and exports.
+type ClaimFilter struct {
+	RootID     int64   // units in this subtree (0 = all)
+	VillageIDs []int64 // or exactly these villages (nil = no restriction)
+	Status     string  // "" = any
+	Limit      int     // 0 = no limit
+	Ascending  bool    // oldest first (exports); default newest first
+}
+
+// Claims lists claims.
+func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
+	q := claimSelect + ` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR c.village_id = ANY($2))
+		AND ($3 = '' OR c.status = $3)`
+	if f.Ascending {
+		q += ` ORDER BY c.id`
+	} else {
+		q += ` ORDER BY c.id DESC`
+	}
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	var villages any
+	if f.VillageIDs != nil {
+		villages = pq.Array(f.VillageIDs)
+	}
+	var cs []Claim
+	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status); err != nil {
+		return nil, fmt.Errorf("storage: claims: %w", err)
+	}
+	return cs, nil
+}
+
+// PendingClaimPoints sums the points of a household's pending claims.
+func (s *Store) PendingClaimPoints(ctx context.Context, householdID int64) (sum, n int, err error) {
+	err = s.q.QueryRowxContext(ctx, `SELECT COALESCE(sum(points), 0), count(*) FROM claims WHERE household_id = $1 AND status = 'pending'`, householdID).Scan(&sum, &n)
+	if err != nil {
+		return 0, 0, fmt.Errorf("storage: pending claims: %w", err)
+	}
+	return sum, n, nil
+}
+
+// ClaimDraft is an ambiguous claim waiting for the villager's pick.
+type ClaimDraft struct {
+	ID         int64          `db:"id"`
+	PersonID   int64          `db:"person_id"`
+	ChatID     int64          `db:"chat_id"`
+	Query      string         `db:"query"`
+	Note       string         `db:"note"`
+	Photo      *string        `db:"photo"`
+	Candidates pq.StringArray `db:"candidates"`
+	CreatedAt  time.Time      `db:"created_at"`
+}
+
+// InsertDraft stores an ambiguous claim and returns its id.
+func (s *Store) InsertDraft(ctx context.Context, d ClaimDraft) (int64, error) {
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `INSERT INTO claim_drafts (person_id, chat_id, query, note, photo, candidates, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, d.PersonID, d.ChatID, d.Query, d.Note, d.Photo, d.Candidates, d.CreatedAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("storage: insert claim draft: %w", err)
+	}
+	return id, nil
+}
+
+// TakeDraft marks a person's draft used, once: a second tap finds nothing
+// (domain.ErrNotFound), as does a draft created before notBefore.
+func (s *Store) TakeDraft(ctx context.Context, id, personID int64, at, notBefore time.Time) (ClaimDraft, error) {
+	var d ClaimDraft
+	err := sqlxGet(ctx, s, &d, `UPDATE claim_drafts SET used_at = $3
+		WHERE id = $1 AND person_id = $2 AND used_at IS NULL AND created_at >= $4
+		RETURNING id, person_id, chat_id, query, note, photo, candidates, created_at`, id, personID, at, notBefore)
+	return d, notFoundf(err, "claim draft %d", id)
+}

@@ -1,0 +1,201 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// Ledger entry kinds.
+const (
+	EntryAward      = "award"
+	EntryDeduction  = "deduction"
+	EntryVeto       = "veto"
+	EntryRedemption = "redemption"
+	EntryReversal   = "reversal"
+)
+
+// PointEntry is one line of the append-only points ledger.
+type PointEntry struct {
+	ID            int64     `db:"id" json:"id"`
+	HouseholdID   int64     `db:"household_id" json:"-"`
+	HouseholdCode string    `db:"household_code" json:"household"`
+	VillageID     int64     `db:"village_id" json:"-"`
+	VillageCode   string    `db:"village_code" json:"village"`
+	Kind          string    `db:"kind" json:"kind"`
+	Points        int       `db:"points" json:"points"`
+	ClaimID       *int64    `db:"claim_id" json:"claim_id,omitempty"`
+	Reverses      *int64    `db:"reverses" json:"reverses,omitempty"`
+	ItemCode      string    `db:"item_code" json:"item_code,omitempty"`
+	ItemName      string    `db:"item_name" json:"item_name,omitempty"`
+	Goods         string    `db:"goods" json:"goods,omitempty"`
+	Note          string    `db:"note" json:"note,omitempty"`
+	RecordedAt    time.Time `db:"recorded_at" json:"recorded_at"`
+	EffectiveAt   time.Time `db:"effective_at" json:"effective_at"`
+	RecordedBy    *int64    `db:"recorded_by" json:"-"`
+	Actor         string    `db:"actor" json:"actor"`
+	RecorderName  string    `db:"recorder_name" json:"recorded_by,omitempty"`
+}
+
+const pointEntrySelect = `SELECT l.id, l.household_id, h.code AS household_code, l.village_id, u.code AS village_code, l.kind, l.points,
+	l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note, l.recorded_at, l.effective_at, l.recorded_by, l.actor,
+	COALESCE(p.name, '') AS recorder_name
+	FROM point_ledger l
+	JOIN households h ON h.id = l.household_id
+	JOIN units u ON u.id = l.village_id
+	LEFT JOIN people p ON p.id = l.recorded_by`
+
+// AppendPointEntry appends an entry and returns its id. Nothing ever updates or
+// deletes one: the database refuses it.
+func (s *Store) AppendPointEntry(ctx context.Context, e PointEntry) (int64, error) {
+	var id int64
+	var by any
+	if e.RecordedBy != nil && *e.RecordedBy != 0 {
+		by = *e.RecordedBy
+	}
+	err := s.q.QueryRowxContext(ctx, `
+		INSERT INTO point_ledger (household_id, village_id, kind, points, claim_id, reverses, item_code, item_name, goods, note,
+			recorded_at, effective_at, recorded_by, actor)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		e.HouseholdID, e.VillageID, e.Kind, e.Points, e.ClaimID, e.Reverses, e.ItemCode, e.ItemName, e.Goods, e.Note,
+		e.RecordedAt, e.EffectiveAt, by, e.Actor).Scan(&id)
+	if err != nil {
+		if isUnique(err) {
+			return 0, fmt.Errorf("storage: append ledger: entry %v already reversed: %w", e.Reverses, domain.ErrConflict)
+		}
+		return 0, fmt.Errorf("storage: append ledger: %w", err)
+	}
+	return id, nil
+}
+
+// PointEntryByID loads an entry.
+func (s *Store) PointEntryByID(ctx context.Context, id int64) (PointEntry, error) {
+	var e PointEntry
+	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.id = $1`, id)
+	return e, notFoundf(err, "ledger entry %d", id)
+}
+
+// ClaimEntry returns the claim's entry (award, deduction or veto) that no
+// reversal cancels yet: what an objection reverses.
+func (s *Store) ClaimEntry(ctx context.Context, claimID int64) (PointEntry, error) {
+	var e PointEntry
+	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto')
+		AND NOT EXISTS (SELECT 1 FROM point_ledger r WHERE r.reverses = l.id) ORDER BY l.id DESC LIMIT 1`, claimID)
+	return e, notFoundf(err, "ledger entry of claim %d", claimID)
+}
+
+// PointBalance returns a household's balance at t (entries effective at or
+// before t) and the points still in publicity (effective after t), in one
+// index-only pass over the household's entries.
+func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time) (balance, publicity int, err error) {
+	err = s.q.QueryRowxContext(ctx, `
+		SELECT COALESCE(sum(points) FILTER (WHERE effective_at <= $2), 0), COALESCE(sum(points) FILTER (WHERE effective_at > $2), 0)
+		FROM point_ledger WHERE household_id = $1`, householdID, t).Scan(&balance, &publicity)
+	if err != nil {
+		return 0, 0, fmt.Errorf("storage: balance: %w", err)
+	}
+	return balance, publicity, nil
+}
+
+// LastPointEntries returns a household's n newest entries, newest first.
+func (s *Store) LastPointEntries(ctx context.Context, householdID int64, n int) ([]PointEntry, error) {
+	var es []PointEntry
+	err := sqlxSelect(ctx, s, &es, `SELECT x.id, x.household_id, h.code AS household_code, x.village_id, u.code AS village_code, x.kind, x.points,
+		x.claim_id, x.reverses, x.item_code, x.item_name, x.goods, x.note, x.recorded_at, x.effective_at, x.recorded_by, x.actor,
+		COALESCE(p.name, '') AS recorder_name
+		FROM (SELECT * FROM point_ledger WHERE household_id = $1 ORDER BY id DESC LIMIT $2) x
+		JOIN households h ON h.id = x.household_id
+		JOIN units u ON u.id = x.village_id
+		LEFT JOIN people p ON p.id = x.recorded_by
+		ORDER BY x.id DESC`, householdID, n)
+	if err != nil {
+		return nil, fmt.Errorf("storage: last entries: %w", err)
+	}
+	return es, nil
+}
+
+// PointLedgerRow is an entry with the household's running balance after it, in
+// order of effect (effective_at, then id): what an accountant reads.
+type PointLedgerRow struct {
+	PointEntry
+	VillageName  string `db:"village_name" json:"village_name"`
+	Members      string `db:"members" json:"members"`
+	BalanceAfter int    `db:"balance_after" json:"balance_after"`
+	ReversedBy   *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
+}
+
+// PointLedgerFilter selects ledger rows.
+type PointLedgerFilter struct {
+	RootID      int64 // units in this subtree (0 = all)
+	HouseholdID int64 // 0 = every household
+	Limit       int   // 0 = no limit (the newest when limited)
+}
+
+// PointLedger lists entries in order of effect with running balances.
+func (s *Store) PointLedger(ctx context.Context, f PointLedgerFilter) ([]PointLedgerRow, error) {
+	q := `SELECT * FROM (SELECT l.id, l.household_id, h.code AS household_code, l.village_id, u.code AS village_code, u.name AS village_name,
+		COALESCE((SELECT string_agg(m.name, '、' ORDER BY m.id) FROM people m WHERE m.household_id = h.id), '') AS members,
+		l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note, l.recorded_at, l.effective_at,
+		l.recorded_by, l.actor, COALESCE(p.name, '') AS recorder_name,
+		sum(l.points) OVER (PARTITION BY l.household_id ORDER BY l.effective_at, l.id)::int AS balance_after,
+		(SELECT r.id FROM point_ledger r WHERE r.reverses = l.id) AS reversed_by
+		FROM point_ledger l
+		JOIN households h ON h.id = l.household_id
+		JOIN units u ON u.id = l.village_id
+		LEFT JOIN people p ON p.id = l.recorded_by
+		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2 = 0 OR l.household_id = $2)) x`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` ORDER BY x.effective_at DESC, x.id DESC LIMIT %d`, f.Limit)
+	} else {
+		q += ` ORDER BY x.village_code, x.household_code, x.effective_at, x.id`
+	}
+	var rs []PointLedgerRow
+	if err := sqlxSelect(ctx, s, &rs, q, f.RootID, f.HouseholdID); err != nil {
+		return nil, fmt.Errorf("storage: ledger: %w", err)
+	}
+	return rs, nil
+}
+
+// PeriodTotal is a household's points in a period, for rankings.
+type PeriodTotal struct {
+	HouseholdID int64  `db:"household_id"`
+	VillageID   int64  `db:"village_id"`
+	Code        string `db:"code"`
+	Members     string `db:"members"`
+	Points      int    `db:"points"`
+	Vetoed      bool   `db:"vetoed"`
+}
+
+// PeriodTotals returns every household of the villages with its points
+// effective in [from, to) — awards, deductions and their reversals, not
+// redemptions, which spend points and do not lower a rank — and whether an
+// approved veto was recorded in the period. Households without entries
+// count 0.
+func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to time.Time) ([]PeriodTotal, error) {
+	var ts []PeriodTotal
+	err := sqlxSelect(ctx, s, &ts, `
+		WITH sums AS (
+			SELECT household_id, sum(points)::int AS points FROM point_ledger
+			WHERE village_id = ANY($1) AND effective_at >= $2 AND effective_at < $3 AND kind <> 'redemption'
+			GROUP BY household_id
+		), vetoes AS (
+			SELECT DISTINCT household_id FROM claims
+			WHERE village_id = ANY($1) AND veto AND status = 'approved' AND claimed_at >= $2 AND claimed_at < $3
+		)
+		SELECT h.id AS household_id, h.unit_id AS village_id, h.code,
+			COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,
+			COALESCE(s.points, 0) AS points, v.household_id IS NOT NULL AS vetoed
+		FROM households h
+		LEFT JOIN sums s ON s.household_id = h.id
+		LEFT JOIN vetoes v ON v.household_id = h.id
+		WHERE h.unit_id = ANY($1)
+		ORDER BY h.unit_id, h.id`, pq.Array(villageIDs), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("storage: period totals: %w", err)
+	}
+	return ts, nil
+}
