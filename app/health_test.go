@@ -17,7 +17,7 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-var shanghai = func() *time.Location {
+var hcLoc = func() *time.Location {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		panic(err)
@@ -25,14 +25,14 @@ var shanghai = func() *time.Location {
 	return loc
 }()
 
-func at(y int, m time.Month, d, h, min int) time.Time {
-	return time.Date(y, m, d, h, min, 0, 0, shanghai)
+func hcAt(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, hcLoc)
 }
 
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+func hcDay(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-// fixture is a small county in a fresh database with a settable clock.
-type fixture struct {
+// hcFixture is a small county in a fresh database with a settable clock.
+type hcFixture struct {
 	t     *testing.T
 	ctx   context.Context
 	st    *storage.Store
@@ -42,20 +42,20 @@ type fixture struct {
 	ppl   map[string]int64
 }
 
-func newFixture(t *testing.T, now time.Time, cfgs ...func(*config.Config)) *fixture {
+func newHCFixture(t *testing.T, now time.Time, cfgs ...func(*config.Config)) *hcFixture {
 	t.Helper()
 	st := testdb.New(t)
 	cfg := config.Default()
 	for _, f := range cfgs {
 		f(&cfg)
 	}
-	f := &fixture{t: t, ctx: context.Background(), st: st, now: now, units: map[string]domain.Unit{}, ppl: map[string]int64{}}
+	f := &hcFixture{t: t, ctx: context.Background(), st: st, now: now, units: map[string]domain.Unit{}, ppl: map[string]int64{}}
 	f.app = app.New(st, cfg, func() time.Time { return f.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return f
 }
 
 // unit creates a unit under parent ("" = root) owing obligations from start.
-func (f *fixture) unit(code, name, kind, parent string, start time.Time) domain.Unit {
+func (f *hcFixture) unit(code, name, kind, parent string, start time.Time) domain.Unit {
 	f.t.Helper()
 	var pid *int64
 	if parent != "" {
@@ -71,7 +71,7 @@ func (f *fixture) unit(code, name, kind, parent string, start time.Time) domain.
 }
 
 // person creates a person with a role, linked to chat when chat != 0.
-func (f *fixture) person(name, role, unit string, chat int64) int64 {
+func (f *hcFixture) person(name, role, unit string, chat int64) int64 {
 	f.t.Helper()
 	id, ok := f.ppl[name]
 	if !ok {
@@ -95,7 +95,7 @@ func (f *fixture) person(name, role, unit string, chat int64) int64 {
 
 // checkin records a check-in of unit for obligation and period directly,
 // as the check-in use case would; state is "", "withdrawn" or "rejected".
-func (f *fixture) checkin(branch, unit, obligation, period string, held time.Time, state string) {
+func (f *hcFixture) checkin(branch, unit, obligation, period string, held time.Time, state string) {
 	f.t.Helper()
 	var id int64
 	err := f.st.DB().QueryRowContext(f.ctx, `INSERT INTO checkins (branch_id, held_on, withdrawn_at, rejected_at)
@@ -110,7 +110,7 @@ func (f *fixture) checkin(branch, unit, obligation, period string, held time.Tim
 	}
 }
 
-func (f *fixture) exempt(unit, obligation, period string) {
+func (f *hcFixture) exempt(unit, obligation, period string) {
 	f.t.Helper()
 	if _, _, err := f.st.CreateExemption(f.ctx, storage.Exemption{UnitID: f.units[unit].ID, Obligation: obligation, Period: period,
 		Reason: "受灾", Actor: "test", At: f.now}); err != nil {
@@ -118,8 +118,8 @@ func (f *fixture) exempt(unit, obligation, period string) {
 	}
 }
 
-// lightsText renders lights as "obligation[/group] period light" lines.
-func lightsText(f *fixture, ls []health.ItemLight) string {
+// hcLightsText renders lights as "obligation[/group] period light" lines.
+func hcLightsText(f *hcFixture, ls []health.ItemLight) string {
 	codes := map[int64]string{}
 	for c, u := range f.units {
 		codes[u.ID] = c
@@ -135,7 +135,7 @@ func lightsText(f *fixture, ls []health.ItemLight) string {
 	return strings.Join(out, "\n")
 }
 
-func smallCounty(f *fixture, start time.Time) {
+func hcCounty(f *hcFixture, start time.Time) {
 	f.unit("QA", "乾安县", "county", "", start)
 	f.unit("QA-RZ", "让字镇", "township", "QA", start)
 	f.unit("QA-RZ-XZ", "幸福村", "village", "QA-RZ", start)
@@ -144,13 +144,13 @@ func smallCounty(f *fixture, start time.Time) {
 }
 
 func TestBranchLights(t *testing.T) {
-	f := newFixture(t, at(2026, 11, 25, 10, 0))
-	smallCounty(f, day(2026, 9, 1))
-	f.checkin("B1", "B1", "committee_meeting", "2026-09", day(2026, 9, 10), "")
-	f.checkin("B1", "B1", "committee_meeting", "2026-10", day(2026, 10, 10), "withdrawn")
-	f.checkin("B1", "B1", "general_meeting", "2026-Q3", day(2026, 9, 12), "rejected")
-	f.checkin("B1", "B1", "theme_day", "2026-10", day(2026, 10, 20), "")
-	f.checkin("B1", "B1-G1", "group_meeting", "2026-11", day(2026, 11, 2), "withdrawn")
+	f := newHCFixture(t, hcAt(2026, 11, 25, 10, 0))
+	hcCounty(f, hcDay(2026, 9, 1))
+	f.checkin("B1", "B1", "committee_meeting", "2026-09", hcDay(2026, 9, 10), "")
+	f.checkin("B1", "B1", "committee_meeting", "2026-10", hcDay(2026, 10, 10), "withdrawn")
+	f.checkin("B1", "B1", "general_meeting", "2026-Q3", hcDay(2026, 9, 12), "rejected")
+	f.checkin("B1", "B1", "theme_day", "2026-10", hcDay(2026, 10, 20), "")
+	f.checkin("B1", "B1-G1", "group_meeting", "2026-11", hcDay(2026, 11, 2), "withdrawn")
 	f.exempt("B1", "party_lecture", "2026-Q3")
 
 	got, err := f.app.BranchLights(f.ctx, f.units["B1"].ID)
@@ -171,31 +171,31 @@ func TestBranchLights(t *testing.T) {
 		"life_meeting 2026 green",
 		"member_appraisal 2026 green",
 	}, "\n")
-	if s := lightsText(f, got); s != want {
+	if s := hcLightsText(f, got); s != want {
 		t.Fatalf("lights:\n%s\nwant:\n%s", s, want)
 	}
 
 	// The themed party day on the 1st warns at the end of the month before.
-	if err := f.st.SetThemeDay(f.ctx, f.units["B1"].ID, ptr(1)); err != nil {
+	if err := f.st.SetThemeDay(f.ctx, f.units["B1"].ID, hcPtr(1)); err != nil {
 		t.Fatal(err)
 	}
-	f.now = at(2026, 11, 29, 9, 0)
+	f.now = hcAt(2026, 11, 29, 9, 0)
 	got, err = f.app.BranchLights(f.ctx, f.units["B1"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := lightsText(f, got); !strings.Contains(s, "theme_day 2026-12 yellow") || !strings.Contains(s, "theme_day 2026-11 red") {
+	if s := hcLightsText(f, got); !strings.Contains(s, "theme_day 2026-12 yellow") || !strings.Contains(s, "theme_day 2026-11 red") {
 		t.Fatalf("theme day on the 1st:\n%s", s)
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
+func hcPtr[T any](v T) *T { return &v }
 
 func TestLightsOwedFromStartOnly(t *testing.T) {
-	f := newFixture(t, at(2026, 11, 25, 10, 0))
-	smallCounty(f, day(2026, 11, 10))
+	f := newHCFixture(t, hcAt(2026, 11, 25, 10, 0))
+	hcCounty(f, hcDay(2026, 11, 10))
 	// A branch without party groups owes the group meeting itself.
-	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", day(2026, 11, 10))
+	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 11, 10))
 	got, err := f.app.BranchLights(f.ctx, f.units["B2"].ID)
 	if err != nil {
 		t.Fatal(err)
@@ -209,11 +209,11 @@ func TestLightsOwedFromStartOnly(t *testing.T) {
 		"life_meeting 2026 green",
 		"member_appraisal 2026 green",
 	}, "\n")
-	if s := lightsText(f, got); s != want {
+	if s := hcLightsText(f, got); s != want {
 		t.Fatalf("lights:\n%s\nwant:\n%s", s, want)
 	}
 	// Starting next year: nothing owed yet, not even the current periods.
-	if err := f.st.SetStartedOn(f.ctx, f.units["B2"].ID, day(2027, 1, 1)); err != nil {
+	if err := f.st.SetStartedOn(f.ctx, f.units["B2"].ID, hcDay(2027, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
 	got, err = f.app.BranchLights(f.ctx, f.units["B2"].ID)

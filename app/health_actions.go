@@ -1,0 +1,479 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Limits on what organisers and secretaries may ask for.
+const (
+	maxReasonRunes = 200
+	maxAckAhead    = 90 // days a promised date may lie ahead
+	maxSilence     = 366 * 24 * time.Hour
+)
+
+// AckRequest acknowledges red items (收到). With UnitID set (a button) it
+// names one item or, with Obligation "", every red item of that branch;
+// otherwise it covers the red items of the actor's branches (BranchID
+// narrows to one), optionally only one obligation.
+type AckRequest struct {
+	UnitID     int64
+	BranchID   int64
+	Obligation string // code; "" = every red item
+	Period     string // period key; "" = every red period
+	// Planned is the promised completion date (00:00 in the zone); nil
+	// pauses the repeats for healthcheck.ack_default.
+	Planned *time.Time
+}
+
+// AckResult says what was acknowledged and until when repeats pause.
+type AckResult struct {
+	Branches []domain.Unit
+	Items    []ItemStatus
+	Until    time.Time
+	Planned  *time.Time
+}
+
+// Ack records a secretary's acknowledgement of red items: their red
+// notices stop repeating until the promised date (the end of that day), or
+// for healthcheck.ack_default; first notices and escalations still go out,
+// and organisers see who acknowledged and the promised date.
+func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckResult, error) {
+	refuse := func(format string, args ...any) (AckResult, error) {
+		return AckResult{}, a.Refused(ctx, actor, "health.ack", "", domain.Refuse(domain.ErrForbidden, format, args...))
+	}
+	if actor.PersonID == 0 {
+		return refuse("您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
+	}
+	now := a.Now()
+	res := AckResult{}
+	if req.Planned != nil {
+		y, m, d := req.Planned.In(a.Loc).Date()
+		planned := time.Date(y, m, d, 0, 0, 0, 0, a.Loc)
+		ty, tm, td := now.In(a.Loc).Date()
+		today := time.Date(ty, tm, td, 0, 0, 0, 0, a.Loc)
+		if planned.Before(today) {
+			return AckResult{}, domain.Refuse(domain.ErrInvalid, "计划完成日期 %s 已经过去，请填写今天或以后的日期。", planned.Format(time.DateOnly))
+		}
+		if planned.After(today.AddDate(0, 0, maxAckAhead)) {
+			return AckResult{}, domain.Refuse(domain.ErrInvalid, "计划完成日期不能晚于 %d 天以后。", maxAckAhead)
+		}
+		res.Planned = &planned
+		res.Until = planned.AddDate(0, 0, 1)
+	} else {
+		res.Until = now.Add(a.Cfg.Healthcheck.AckDefault.D())
+	}
+	// Which branches, and which unit within them.
+	var branches []int64
+	unitFilter := int64(0)
+	switch {
+	case req.UnitID != 0:
+		u, err := a.Store.UnitByID(ctx, req.UnitID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return refuse("该事项已不存在。")
+		}
+		if err != nil {
+			return AckResult{}, err
+		}
+		branch := u.ID
+		if u.Kind == domain.KindGroup && u.ParentID != nil {
+			branch = *u.ParentID
+		}
+		if u.Kind != domain.KindBranch && u.Kind != domain.KindGroup {
+			return refuse("该事项已不存在。")
+		}
+		if req.Obligation != "" {
+			unitFilter = u.ID // one item; "*" covers the whole branch
+		}
+		branches = []int64{branch}
+	case req.BranchID != 0:
+		branches = []int64{req.BranchID}
+	default:
+		for _, r := range actor.UnitsWith(domain.RoleSecretary) {
+			if r.UnitKind == domain.KindBranch {
+				branches = append(branches, r.UnitID)
+			}
+		}
+		if len(branches) == 0 {
+			return refuse("只有党支部书记才能确认督办事项。")
+		}
+	}
+	for _, b := range branches {
+		if !actor.Has(domain.RoleSecretary, b) {
+			return refuse("只有本支部的书记才能确认督办事项。")
+		}
+	}
+	for _, b := range branches {
+		st, err := a.branchStatus(ctx, b)
+		if err != nil {
+			return AckResult{}, err
+		}
+		unit, err := a.Store.UnitByID(ctx, b)
+		if err != nil {
+			return AckResult{}, err
+		}
+		took := false
+		for _, it := range st.Items {
+			if it.Light != health.Red {
+				continue
+			}
+			if req.Obligation != "" && it.Obligation != req.Obligation {
+				continue
+			}
+			if req.Period != "" && it.Period.Key() != req.Period {
+				continue
+			}
+			uid := it.BranchID
+			if it.GroupID != 0 {
+				uid = it.GroupID
+			}
+			if unitFilter != 0 && uid != unitFilter {
+				continue
+			}
+			ack := storage.Ack{HealthItem: storage.HealthItem{UnitID: uid, Obligation: it.Obligation, Period: it.Period.Key()},
+				PersonID: actor.PersonID, At: now, PlannedOn: res.Planned, Until: res.Until}
+			if err := a.Store.AddAck(ctx, ack); err != nil {
+				return AckResult{}, err
+			}
+			res.Items = append(res.Items, it)
+			took = true
+		}
+		if took {
+			res.Branches = append(res.Branches, unit)
+		}
+	}
+	if len(res.Items) == 0 {
+		return AckResult{}, domain.Refuse(domain.ErrNotFound, "当前没有需要确认的红灯事项。")
+	}
+	details := map[string]any{"items": len(res.Items), "until": res.Until}
+	if res.Planned != nil {
+		details["planned"] = res.Planned.Format(time.DateOnly)
+	}
+	var subject []string
+	for _, b := range res.Branches {
+		subject = append(subject, "unit:"+b.Code)
+	}
+	return res, a.audit(ctx, actor, "health.ack", strings.Join(subject, ","), true, details)
+}
+
+// canManage reports whether actor is an organiser or admin of unitID's
+// ancestors (strict) or of the unit itself or its ancestors.
+func (a *App) canManage(ctx context.Context, actor domain.Actor, unitID int64, strict bool) (bool, error) {
+	anc, err := a.Store.Ancestors(ctx, unitID)
+	if err != nil {
+		return false, err
+	}
+	ids := make([]int64, 0, len(anc)+1)
+	for _, u := range anc {
+		ids = append(ids, u.ID)
+	}
+	if !strict {
+		ids = append(ids, unitID)
+	}
+	for _, r := range actor.Roles {
+		if (r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin) && slices.Contains(ids, r.UnitID) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// matchObligation finds an obligation by code, name or alias.
+func (a *App) matchObligation(word string) (health.Obligation, bool) {
+	code, ok := a.ObligationMatcher().Match(word)
+	if !ok {
+		return health.Obligation{}, false
+	}
+	return a.Obligation(code)
+}
+
+func checkReason(reason string) error {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return domain.Refuse(domain.ErrInvalid, "请写明理由。")
+	case utf8.RuneCountInString(reason) > maxReasonRunes:
+		return domain.Refuse(domain.ErrInvalid, "理由不能超过 %d 个字。", maxReasonRunes)
+	}
+	return nil
+}
+
+// ExemptRequest exempts one period of an obligation for a branch (or party
+// group): the item turns green and its red notices stop.
+type ExemptRequest struct {
+	UnitCode   string // branch, or party group
+	Obligation string // code, name or alias
+	Period     string // key: 2026-11, 2026-Q4, 2026
+	Reason     string
+}
+
+// Exempt records an exemption, by an organiser or admin of a unit above the
+// branch; audited. For a per-group obligation named on a branch with
+// party groups every group is exempted.
+func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
+	subject := "unit:" + req.UnitCode
+	refuse := func(kind error, format string, args ...any) ([]storage.Exemption, error) {
+		return nil, a.Refused(ctx, actor, "health.exempt", subject, domain.Refuse(kind, format, args...))
+	}
+	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	if errors.Is(err, domain.ErrNotFound) {
+		return refuse(domain.ErrNotFound, "支部 %s 不存在。", req.UnitCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	branch := u
+	if u.Kind == domain.KindGroup && u.ParentID != nil {
+		if branch, err = a.Store.UnitByID(ctx, *u.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	if branch.Kind != domain.KindBranch {
+		return refuse(domain.ErrInvalid, "%s 不是党支部，只能豁免党支部（或党小组）的规定动作。", req.UnitCode)
+	}
+	ok, err := a.canManage(ctx, actor, branch.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Code)
+	}
+	ob, found := a.matchObligation(req.Obligation)
+	if !found {
+		return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+	}
+	p, err := health.ParsePeriod(req.Period)
+	if err != nil {
+		return refuse(domain.ErrInvalid, "%s", err.Error())
+	}
+	if p.Rec != ob.Recurs {
+		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Key())
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return nil, a.Refused(ctx, actor, "health.exempt", subject, err)
+	}
+	now := a.Now()
+	if p.After(health.PeriodAt(ob.Recurs, now, a.Loc).Next()) {
+		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Key())
+	}
+	y, m, d := branch.StartedOn.Date()
+	if !health.IsOwed(p, time.Date(y, m, d, 0, 0, 0, 0, a.Loc), a.Loc) {
+		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Code, branch.StartedOn.Format(time.DateOnly), p.Key())
+	}
+	units := []domain.Unit{u}
+	if ob.PerGroup && u.Kind == domain.KindBranch {
+		groups, err := a.Store.Subtree(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		var gs []domain.Unit
+		for _, g := range groups {
+			if g.Kind == domain.KindGroup {
+				gs = append(gs, g)
+			}
+		}
+		if len(gs) > 0 {
+			units = gs
+		}
+	}
+	var out []storage.Exemption
+	for _, x := range units {
+		e := storage.Exemption{UnitID: x.ID, UnitCode: x.Code, Obligation: ob.Code, Period: p.Key(), Reason: strings.TrimSpace(req.Reason),
+			ByID: actor.PersonID, Actor: actor.Label, At: now}
+		id, created, err := a.Store.CreateExemption(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		if !created {
+			if len(units) == 1 {
+				return refuse(domain.ErrConflict, "%s 的%s %s 已经豁免过。", x.Code, ob.Name, p.Key())
+			}
+			continue
+		}
+		e.ID = id
+		out = append(out, e)
+		if err := a.audit(ctx, actor, "health.exempt", "unit:"+x.Code, true, map[string]any{
+			"exemption": id, "obligation": ob.Code, "period": p.Key(), "reason": e.Reason}); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return refuse(domain.ErrConflict, "%s 的%s %s 已经豁免过。", u.Code, ob.Name, p.Key())
+	}
+	return out, nil
+}
+
+// SilenceRequest mutes notices about a unit subtree (one obligation or all)
+// until a time, with a reason.
+type SilenceRequest struct {
+	UnitCode   string
+	Obligation string    // code, name or alias; "" = every obligation
+	From       time.Time // zero = now
+	Until      time.Time
+	Reason     string
+}
+
+// Silence records a silence, by an organiser or admin of the unit or a unit
+// above it; audited. Silenced items are still shown (status, API, CLI) but
+// not sent.
+func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
+	subject := "unit:" + req.UnitCode
+	refuse := func(kind error, format string, args ...any) (storage.Silence, error) {
+		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, domain.Refuse(kind, format, args...))
+	}
+	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	if errors.Is(err, domain.ErrNotFound) {
+		return refuse(domain.ErrNotFound, "单位 %s 不存在。", req.UnitCode)
+	}
+	if err != nil {
+		return storage.Silence{}, err
+	}
+	ok, err := a.canManage(ctx, actor, u.ID, false)
+	if err != nil {
+		return storage.Silence{}, err
+	}
+	if !ok {
+		return refuse(domain.ErrForbidden, "只有 %s 或其上级的组织委员或管理员才能设置静默。", u.Code)
+	}
+	x := storage.Silence{UnitID: u.ID, UnitCode: u.Code, From: req.From, Until: req.Until, Reason: strings.TrimSpace(req.Reason), Actor: actor.Label}
+	if req.Obligation != "" {
+		ob, found := a.matchObligation(req.Obligation)
+		if !found {
+			return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+		}
+		x.Obligation = ob.Code
+	}
+	now := a.Now()
+	if x.From.IsZero() {
+		x.From = now
+	}
+	switch {
+	case !x.Until.After(now) || !x.Until.After(x.From):
+		return refuse(domain.ErrInvalid, "静默的结束时间必须晚于现在和开始时间。")
+	case x.Until.Sub(x.From) > maxSilence:
+		return refuse(domain.ErrInvalid, "静默时间不能超过一年。")
+	}
+	if err := checkReason(req.Reason); err != nil {
+		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, err)
+	}
+	if x.ID, err = a.Store.CreateSilence(ctx, x, actor.PersonID); err != nil {
+		return storage.Silence{}, err
+	}
+	return x, a.audit(ctx, actor, "health.silence", subject, true, map[string]any{
+		"silence": x.ID, "obligation": x.Obligation, "from": x.From, "until": x.Until, "reason": x.Reason})
+}
+
+// Escalation is a red item as organisers follow it up.
+type Escalation struct {
+	Branch         string       `json:"branch"`
+	BranchName     string       `json:"branch_name"`
+	Group          string       `json:"group,omitempty"`
+	Obligation     string       `json:"obligation"`
+	ObligationName string       `json:"obligation_name"`
+	Period         string       `json:"period"`
+	Due            time.Time    `json:"due"`
+	DaysOverdue    int          `json:"days_overdue"`
+	Escalated      bool         `json:"escalated"` // red for longer than escalate_after
+	Ack            *storage.Ack `json:"ack,omitempty"`
+}
+
+// Escalations lists the red items of a unit's subtree at a.Now(), longest
+// overdue first, with who acknowledged them and the promised date.
+func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
+	_, bs, err := a.UnitSummary(ctx, unitID)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	names := map[string]string{}
+	for _, ob := range a.Obligations() {
+		names[ob.Code] = ob.Name
+	}
+	var out []Escalation
+	for _, b := range bs {
+		for _, it := range b.Items {
+			if it.Light != health.Red {
+				continue
+			}
+			overdue := now.Sub(it.Due)
+			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
+				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
+				DaysOverdue: int(overdue / (24 * time.Hour)), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Escalation) int {
+		if c := x.Due.Compare(y.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Branch, y.Branch)
+	})
+	return out, nil
+}
+
+// UnitForActor resolves the unit a summary is asked for: code "" means the
+// actor's own unit (the first organiser/admin role); a unit outside every
+// subtree the actor may see is refused.
+func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
+	if code == "" {
+		for _, r := range actor.Roles {
+			return a.Store.UnitByID(ctx, r.UnitID)
+		}
+		return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "没有可查看的单位。")
+	}
+	u, err := a.Store.UnitByCode(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Unit{}, domain.Refuse(domain.ErrNotFound, "单位 %s 不存在。", code)
+	}
+	if err != nil {
+		return domain.Unit{}, err
+	}
+	for _, r := range actor.Roles {
+		in, err := a.Store.InSubtree(ctx, r.UnitID, u.ID)
+		if err != nil {
+			return domain.Unit{}, err
+		}
+		if in {
+			return u, nil
+		}
+	}
+	return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", code)
+}
+
+// parseUnitID reads a decimal id from callback data.
+func parseUnitID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("bad unit id %q", s)
+	}
+	return id, nil
+}
+
+// ParseAckData reads the data of a 收到 button (see AckData).
+func ParseAckData(data string) (AckRequest, error) {
+	rest, ok := strings.CutPrefix(data, "ack:")
+	if !ok {
+		return AckRequest{}, fmt.Errorf("not an ack button: %q", data)
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	id, err := parseUnitID(parts[0])
+	if err != nil {
+		return AckRequest{}, err
+	}
+	switch {
+	case len(parts) == 2 && parts[1] == "*":
+		return AckRequest{UnitID: id}, nil
+	case len(parts) == 3 && parts[1] != "" && parts[2] != "":
+		return AckRequest{UnitID: id, Obligation: parts[1], Period: parts[2]}, nil
+	}
+	return AckRequest{}, fmt.Errorf("bad ack button %q", data)
+}
