@@ -27,9 +27,11 @@ CREATE INDEX outbox_chat_order_idx ON outbox (chat_id, priority, id)
     WHERE status IN ('pending', 'sending') AND method <> 'answerCallbackQuery';
 CREATE INDEX outbox_lease_idx ON outbox (lease_until) WHERE status = 'sending';
 CREATE INDEX outbox_failed_idx ON outbox (failed_at) WHERE status = 'failed';
+-- Recent sends: a new leader paces chats its predecessor just wrote to.
+CREATE INDEX outbox_sent_at_idx ON outbox (sent_at) WHERE status = 'sent';
 
 -- +goose Down
-DROP INDEX outbox_failed_idx, outbox_lease_idx, outbox_chat_order_idx, outbox_pending_age_idx;
+DROP INDEX outbox_sent_at_idx, outbox_failed_idx, outbox_lease_idx, outbox_chat_order_idx, outbox_pending_age_idx;
 ALTER TABLE outbox
     DROP COLUMN edit_of,
     DROP COLUMN tg_message_ids,
