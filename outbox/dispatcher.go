@@ -1,0 +1,621 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Options tune a Dispatcher. Zero fields take the defaults shown.
+type Options struct {
+	// Pacing (config delivery.*): the bot's global rate (30/s), private
+	// chats (1/s), groups (20/min).
+	GlobalPerSecond float64
+	ChatPerSecond   float64
+	GroupPerMinute  float64
+	// PaidBroadcast sends with Telegram's allow_paid_broadcast (0.1 Star per
+	// message over the free rate); raise GlobalPerSecond with it, up to 1000.
+	PaidBroadcast bool
+
+	MaxAge       time.Duration // temporary failures are retried this long after created_at (24h)
+	PollInterval time.Duration // look for due rows at least this often (500ms)
+	// ListenURL is the database URL for LISTEN outbox (Store.Enqueue
+	// notifies it); empty means polling only.
+	ListenURL string
+
+	Lease       time.Duration // a 'sending' row returns to pending after this (1m)
+	SendTimeout time.Duration // one API call (20s)
+	Workers     int           // concurrent sends (GlobalPerSecond/2, within 8..128)
+	// OldestShare of every claim goes to the oldest due rows whatever their
+	// priority, so that no class starves under a flood of urgent ones (0.1).
+	OldestShare float64
+	BackoffBase time.Duration // first retry delay after a temporary failure (2s), doubled each time
+	BackoffMax  time.Duration // (10m)
+	// MaintainEvery is how often expired leases are recovered, rows past
+	// MaxAge expired and the queue gauges refreshed (5s).
+	MaintainEvery time.Duration
+
+	// Now is the clock for not_before, leases, backoff and max age
+	// (time.Now). Pacing always runs on real time.
+	Now func() time.Time
+}
+
+// FromConfig maps the delivery section of the configuration.
+func FromConfig(d config.Delivery) Options {
+	return Options{
+		GlobalPerSecond: d.GlobalPerSecond,
+		ChatPerSecond:   d.ChatPerSecond,
+		GroupPerMinute:  d.GroupPerMinute,
+		MaxAge:          d.MaxAge.D(),
+		PollInterval:    d.PollInterval.D(),
+	}
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if o.GlobalPerSecond <= 0 {
+		o.GlobalPerSecond = 30
+	}
+	if o.ChatPerSecond <= 0 {
+		o.ChatPerSecond = 1
+	}
+	if o.GroupPerMinute <= 0 {
+		o.GroupPerMinute = 20
+	}
+	def(&o.MaxAge, 24*time.Hour)
+	def(&o.PollInterval, 500*time.Millisecond)
+	def(&o.Lease, time.Minute)
+	def(&o.SendTimeout, 20*time.Second)
+	def(&o.BackoffBase, 2*time.Second)
+	def(&o.BackoffMax, 10*time.Minute)
+	def(&o.MaintainEvery, 5*time.Second)
+	if o.Lease < 2*o.SendTimeout {
+		o.Lease = 2 * o.SendTimeout
+	}
+	if o.Workers <= 0 {
+		o.Workers = min(max(int(math.Ceil(o.GlobalPerSecond/2)), 8), 128)
+	}
+	if o.OldestShare <= 0 {
+		o.OldestShare = 0.1
+	}
+	o.OldestShare = min(o.OldestShare, 1)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Dispatcher sends the outbox rows of one channel. Create it with New, run
+// it with Run (under leader.Run when there are several replicas).
+type Dispatcher struct {
+	store *storage.Store
+	ch    Channel
+	split Splitter
+	opts  Options
+	log   *slog.Logger
+	m     *metrics
+	pace  *pacer
+
+	running atomic.Bool
+	wake    chan struct{}
+
+	ageDebt float64 // claim slots owed to the oldest rows (planner goroutine only)
+}
+
+// New returns a dispatcher for the rows whose channel column is ch.Name().
+// Its metrics are registered on reg (nil: not registered).
+func New(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg prometheus.Registerer) *Dispatcher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts = opts.withDefaults()
+	d := &Dispatcher{
+		store: store,
+		ch:    ch,
+		opts:  opts,
+		log:   log.With(slog.String("component", "outbox"), slog.String("channel", ch.Name())),
+		m:     newMetrics(ch.Name(), reg),
+		pace:  newPacer(opts.GlobalPerSecond, opts.ChatPerSecond, opts.GroupPerMinute),
+		wake:  make(chan struct{}, 1),
+	}
+	if s, ok := ch.(Splitter); ok {
+		d.split = s
+	}
+	return d
+}
+
+// Options returns the effective options (defaults filled in).
+func (d *Dispatcher) Options() Options { return d.opts }
+
+// Wake makes a waiting dispatcher look for due rows now (LISTEN does the
+// same across processes).
+func (d *Dispatcher) Wake() { signal(d.wake) }
+
+// Run sends due rows until ctx is done, then puts back the rows it holds
+// that it has not started to send, finishes the call in flight and records
+// its result. It returns nil after a clean stop; it never stops on a
+// database or network error (it logs, backs off and goes on).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	if !d.running.CompareAndSwap(false, true) {
+		return errors.New("outbox: dispatcher already running")
+	}
+	defer d.running.Store(false)
+	if d.opts.ListenURL != "" {
+		stop := d.listen(ctx)
+		defer stop()
+	}
+	_, err := d.loop(ctx, false)
+	return err
+}
+
+// RunOnce sends every row that is due now, paced like Run, and returns
+// when none is left that could go out within a few seconds (rows waiting
+// for a later not_before, a back-off or a long 429 pause stay). It
+// returns the number of rows delivered.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	if !d.running.CompareAndSwap(false, true) {
+		return 0, errors.New("outbox: dispatcher already running")
+	}
+	defer d.running.Store(false)
+	return d.loop(ctx, true)
+}
+
+// onceMaxWait: RunOnce waits for a busy chat or a pause at most this long.
+const onceMaxWait = 5 * time.Second
+
+// minClaimGap spaces claims so that a stream of completions does not turn
+// into one query per message.
+const minClaimGap = 5 * time.Millisecond
+
+type job struct {
+	row storage.OutboxRow
+}
+
+func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
+	workers := d.opts.Workers
+	jobs := make(chan job, workers)
+	done := make(chan struct{}, 1)
+	var inflight, sent atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if d.process(ctx, j) {
+					sent.Add(1)
+				}
+				inflight.Add(-1)
+				signal(done)
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		wg.Wait()
+	}()
+
+	d.warmStart(ctx)
+	d.maintain(ctx)
+	nextMaintain := time.Now().Add(d.opts.MaintainEvery)
+	var lastClaim time.Time
+	dbErrors := 0
+	poll := time.NewTimer(d.opts.PollInterval)
+	defer poll.Stop()
+	for ctx.Err() == nil {
+		if time.Now().After(nextMaintain) {
+			d.maintain(ctx)
+			nextMaintain = time.Now().Add(d.opts.MaintainEvery)
+		}
+		if gap := time.Since(lastClaim); gap < minClaimGap {
+			_ = sleepCtx(ctx, minClaimGap-gap)
+		}
+		room := workers - int(inflight.Load())
+		claimed, full := 0, false
+		var next time.Time // when a busy chat or the bot frees up
+		now := time.Now()
+		if until := d.pace.pausedUntil(); until.After(now) {
+			next = until
+		} else if room > 0 {
+			skip, free := d.pace.busy(now)
+			next = free
+			byAge := d.ageSlots(room)
+			lastClaim = time.Now()
+			// Not cancelled by ctx: a claim cancelled after the server ran it
+			// would leave rows 'sending' that nobody sends until the lease ends.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			rows, err := d.store.ClaimOutbox(cctx, storage.OutboxClaim{
+				Channel: d.ch.Name(), Now: d.opts.Now(), Lease: d.opts.Lease, SkipChats: skip,
+				ByPriority: room - byAge, ByAge: byAge,
+			})
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				dbErrors++
+				if dbErrors == 1 || dbErrors%20 == 0 {
+					d.log.Warn("outbox claim failed", slog.Int("times", dbErrors), slog.Any("err", err))
+				}
+				if once && dbErrors >= 3 {
+					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
+				}
+				_ = sleepCtx(ctx, max(time.Second, d.opts.PollInterval))
+				continue
+			}
+			dbErrors = 0
+			slices.SortFunc(rows, func(a, b storage.OutboxRow) int {
+				if a.Priority != b.Priority {
+					return a.Priority - b.Priority
+				}
+				return int(a.ID - b.ID)
+			})
+			for _, r := range rows {
+				inflight.Add(1)
+				jobs <- job{row: r}
+			}
+			claimed = len(rows)
+			full = claimed >= room
+		}
+		if once && claimed == 0 && inflight.Load() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
+			break
+		}
+		if full {
+			// Every worker is busy: wait for one to finish.
+			select {
+			case <-done:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		var nextC <-chan time.Time
+		var nextT *time.Timer
+		if !next.IsZero() {
+			nextT = time.NewTimer(max(time.Until(next), minClaimGap))
+			nextC = nextT.C
+		}
+		if !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
+		}
+		poll.Reset(d.opts.PollInterval)
+		select {
+		case <-done:
+		case <-d.wake:
+		case <-poll.C:
+		case <-nextC:
+		case <-ctx.Done():
+		}
+		if nextT != nil {
+			nextT.Stop()
+		}
+	}
+	return int(sent.Load()), nil
+}
+
+// ageSlots returns how many of room claim slots go to the oldest rows:
+// OldestShare of all slots over time.
+func (d *Dispatcher) ageSlots(room int) int {
+	d.ageDebt += float64(room) * d.opts.OldestShare
+	n := min(int(d.ageDebt), room)
+	d.ageDebt -= float64(n)
+	return n
+}
+
+// paced reports whether a method counts against the bot's and the chat's
+// limits: everything but answering a callback query.
+func paced(method string) bool { return method != MethodAnswerCallbackQuery }
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// warmStart paces the chats that a previous leader (or this process's last
+// run) sent to within the longest chat interval, so that a hand-over does not
+// send to a chat sooner than its limit allows.
+func (d *Dispatcher) warmStart(ctx context.Context) {
+	interval := time.Duration(max(1/d.opts.ChatPerSecond, 60/d.opts.GroupPerMinute) * float64(time.Second))
+	recent, err := d.store.RecentOutboxSends(ctx, d.ch.Name(), d.opts.Now().Add(-interval))
+	if err != nil {
+		d.log.Warn("outbox warm start failed", slog.Any("err", err))
+		return
+	}
+	now := time.Now()
+	for chat, at := range recent {
+		if !at.After(now) { // only real past times (Options.Now may be a test clock)
+			d.pace.seed(chat, at)
+		}
+	}
+}
+
+// maintain recovers expired leases, expires rows past MaxAge and refreshes
+// the queue gauges.
+func (d *Dispatcher) maintain(ctx context.Context) {
+	now := d.opts.Now()
+	if n, err := d.store.RecoverOutboxLeases(ctx, now); err != nil {
+		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
+	} else if n > 0 {
+		d.log.Warn("outbox rows taken back from a dead dispatcher", slog.Int64("rows", n))
+		d.m.retried.WithLabelValues("lease_expired").Add(float64(n))
+	}
+	if n, err := d.store.ExpireOutbox(ctx, d.ch.Name(), now.Add(-d.opts.MaxAge), now); err != nil {
+		d.log.Warn("outbox expiry failed", slog.Any("err", err))
+	} else if n > 0 {
+		d.log.Warn("outbox rows expired unsent", slog.Int64("rows", n), slog.Duration("max_age", d.opts.MaxAge))
+		d.m.failed.WithLabelValues("expired").Add(float64(n))
+	}
+	if st, err := d.store.OutboxStatsOf(ctx, d.ch.Name(), now); err != nil {
+		d.log.Warn("outbox stats failed", slog.Any("err", err))
+	} else {
+		d.m.setStats(st)
+	}
+}
+
+// listen wakes the dispatcher on NOTIFY outbox. pq.Listener reconnects on
+// its own; a nil notification after a reconnect wakes it too.
+func (d *Dispatcher) listen(ctx context.Context) (stop func()) {
+	l := pq.NewListener(d.opts.ListenURL, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			d.log.Debug("outbox listener", slog.Int("event", int(ev)), slog.Any("err", err))
+		}
+	})
+	if err := l.Listen("outbox"); err != nil {
+		d.log.Warn("outbox LISTEN failed; polling only until it reconnects", slog.Any("err", err))
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ping := time.NewTicker(90 * time.Second)
+		defer ping.Stop()
+		for {
+			select {
+			case <-l.Notify:
+				signal(d.wake)
+			case <-ping.C:
+				_ = l.Ping()
+			case <-lctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+		_ = l.Close()
+	}
+}
+
+// process sends one claimed row (all its parts) and records the outcome.
+// It reports whether the row was delivered.
+func (d *Dispatcher) process(ctx context.Context, j job) bool {
+	r := j.row
+	log := d.log.With(slog.Int64("outbox_id", r.ID), slog.String("dedupe_key", r.DedupeKey),
+		slog.Int64("chat_id", r.ChatID), slog.String("method", r.Method), slog.Int("attempt", r.Attempts))
+	leaseEnd := time.Now().Add(d.opts.Lease)
+	m := Message{
+		ID: r.ID, DedupeKey: r.DedupeKey, ChatID: r.ChatID, Method: r.Method,
+		Payload: r.Payload, Attempt: r.Attempts, PaidBroadcast: d.opts.PaidBroadcast,
+	}
+	if r.EditOf.Valid {
+		switch orig := r.OrigStatus.String; {
+		case orig == storage.OutboxSent && r.OrigMessageID.Valid:
+			m.ChatID, m.EditMessageID = r.OrigChatID.Int64, r.OrigMessageID.Int64
+		case orig == storage.OutboxSent:
+			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q has no message id", r.EditOf.String))
+			return false
+		case orig == storage.OutboxFailed || !r.OrigStatus.Valid:
+			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q was not sent", r.EditOf.String))
+			return false
+		default:
+			// Not sent yet (the claim waits for it; this is a race): soon again.
+			d.putBack(log, r, r.MessageIDs, true, d.opts.Now().Add(d.opts.PollInterval), "edit_waiting")
+			return false
+		}
+	}
+	parts := []Message{m}
+	if d.split != nil {
+		var err error
+		if parts, err = d.split.Split(m); err != nil {
+			d.fail(log, r, r.MessageIDs, "bad_request", "bad payload: "+err.Error())
+			return false
+		}
+	}
+	ids := slices.Clone([]int64(r.MessageIDs))
+	startIDs := len(ids)
+	for i := len(ids); i < len(parts); i++ {
+		untried := i == startIDs // no call made for this claim yet
+		if paced(m.Method) {
+			deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
+			for {
+				at := d.pace.chatReady(m.ChatID, time.Now())
+				if at.After(deadline) {
+					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(at)), "paused")
+					return false
+				}
+				if err := sleepCtx(ctx, time.Until(at)); err != nil {
+					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+					return false
+				}
+				ok, err := d.pace.waitGlobal(ctx, deadline)
+				if err != nil {
+					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+					return false
+				}
+				if !ok {
+					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(d.pace.pausedUntil())), "paused")
+					return false
+				}
+				if d.pace.takeChat(m.ChatID, time.Now()) == 0 {
+					break
+				}
+			}
+		} else if ctx.Err() != nil {
+			d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+			return false
+		}
+
+		// The call itself is not cancelled by ctx: a stop waits for it.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout)
+		t0 := time.Now()
+		res, err := d.ch.Send(sctx, parts[i])
+		cancel()
+		d.m.latency.WithLabelValues(m.Method).Observe(time.Since(t0).Seconds())
+		if err != nil {
+			if res.Outcome == Delivered {
+				res = Result{Outcome: Retry, Reason: err.Error()}
+			}
+			if res.Reason == "" {
+				res.Reason = err.Error()
+			}
+			d.failed(ctx, log, r, m, res, ids)
+			return false
+		}
+		ids = append(ids, res.MessageID)
+		if i < len(parts)-1 {
+			leaseEnd = time.Now().Add(d.opts.Lease)
+			d.write(log, "progress", func(ctx context.Context) (bool, error) {
+				return d.store.OutboxProgress(ctx, r.ID, r.Attempts, ids, d.opts.Now().Add(d.opts.Lease))
+			})
+		}
+	}
+	d.write(log, "sent", func(ctx context.Context) (bool, error) {
+		return d.store.OutboxSent(ctx, r.ID, r.Attempts, ids, d.opts.Now())
+	})
+	d.m.sent.WithLabelValues(m.Method).Inc()
+	return true
+}
+
+// failed records an unsuccessful call according to its outcome.
+func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.OutboxRow, m Message, res Result, ids []int64) {
+	now := d.opts.Now()
+	switch res.Outcome {
+	case RateLimited:
+		d.m.rateLimited.Inc()
+		global := d.pace.rateLimited(m.ChatID, res.RetryAfter, time.Now())
+		log.Warn("outbox rate limited", slog.Duration("retry_after", res.RetryAfter), slog.Bool("bot_wide", global), slog.String("reason", res.Reason))
+		d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: now.Add(res.RetryAfter),
+			Error: "429: " + res.Reason, MessageIDs: ids}, "rate_limited")
+	case Migrated:
+		if res.NewChatID == 0 {
+			d.retryLater(log, r, ids, now, "migrated to an unknown chat")
+			return
+		}
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		moved, err := d.store.MigrateGroup(wctx, m.ChatID, res.NewChatID)
+		if err != nil {
+			log.Error("outbox group migration failed", slog.Int64("new_chat_id", res.NewChatID), slog.Any("err", err))
+		}
+		log.Info("outbox chat migrated", slog.Int64("new_chat_id", res.NewChatID), slog.Bool("binding_moved", moved))
+		d.write(log, "move chat", func(ctx context.Context) (bool, error) {
+			return true, d.store.OutboxMoveChat(ctx, r.ID, r.Attempts, m.ChatID, res.NewChatID, ids, now)
+		})
+		d.m.retried.WithLabelValues("migrated").Inc()
+		signal(d.wake)
+	case Unreachable:
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := d.store.MarkChatUnreachable(wctx, m.ChatID, res.Reason); err != nil {
+			log.Error("outbox mark unreachable failed", slog.Any("err", err))
+		}
+		d.fail(log, r, ids, "unreachable", storage.UnreachablePrefix+res.Reason)
+	case Permanent:
+		d.fail(log, r, ids, "bad_request", res.Reason)
+	default:
+		d.retryLater(log, r, ids, now, res.Reason)
+	}
+}
+
+// retryLater backs off after a temporary failure, or fails the row once the
+// next try would come after MaxAge.
+func (d *Dispatcher) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int64, now time.Time, reason string) {
+	failures := r.Failures + 1
+	next := now.Add(d.backoff(failures))
+	if next.After(r.CreatedAt.Add(d.opts.MaxAge)) {
+		d.fail(log, r, ids, "max_age", fmt.Sprintf("gave up after %d attempts in %s: %s", r.Attempts, d.opts.MaxAge, reason))
+		return
+	}
+	log.Info("outbox send failed, will retry", slog.Time("not_before", next), slog.String("reason", reason))
+	d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: next, Error: reason,
+		Failure: true, MessageIDs: ids}, "temporary")
+}
+
+// backoff is BackoffBase·2^(failures-1), capped at BackoffMax, with equal
+// jitter (half fixed, half random) so that retries after an outage spread.
+func (d *Dispatcher) backoff(failures int) time.Duration {
+	b := d.opts.BackoffBase
+	for i := 1; i < failures && b < d.opts.BackoffMax; i++ {
+		b *= 2
+	}
+	b = min(b, d.opts.BackoffMax)
+	half := b / 2
+	return half + rand.N(half+1)
+}
+
+func (d *Dispatcher) putBack(log *slog.Logger, r storage.OutboxRow, ids []int64, untried bool, notBefore time.Time, reason string) {
+	d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: notBefore, Untried: untried, MessageIDs: ids}, reason)
+}
+
+func (d *Dispatcher) requeue(log *slog.Logger, q storage.OutboxRequeue, reason string) {
+	d.write(log, "requeue", func(ctx context.Context) (bool, error) { return d.store.OutboxRetry(ctx, q) })
+	d.m.retried.WithLabelValues(reason).Inc()
+}
+
+func (d *Dispatcher) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, metric, reason string) {
+	lvl := slog.LevelWarn
+	if metric == "bad_request" || metric == "original_failed" {
+		lvl = slog.LevelError // a bug on our side: a message we built was refused
+	}
+	log.Log(context.Background(), lvl, "outbox message failed", slog.String("reason", reason), slog.String("class", metric))
+	d.write(log, "fail", func(ctx context.Context) (bool, error) {
+		return d.store.OutboxFail(ctx, r.ID, r.Attempts, reason, ids, d.opts.Now())
+	})
+	d.m.failed.WithLabelValues(metric).Inc()
+}
+
+// write records a result. It runs outside the dispatcher's context (a stop
+// must not lose the result of a call already made) and retries a few times
+// over a database blip; if it still fails, the lease brings the row back
+// and it is sent again: at least once.
+func (d *Dispatcher) write(log *slog.Logger, what string, fn func(ctx context.Context) (bool, error)) {
+	delays := []time.Duration{0, 200 * time.Millisecond, time.Second, 3 * time.Second}
+	var err error
+	for _, delay := range delays {
+		time.Sleep(delay)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var ok bool
+		ok, err = fn(ctx)
+		cancel()
+		if err == nil {
+			if !ok {
+				log.Warn("outbox row was taken back before its result was recorded", slog.String("op", what))
+			}
+			return
+		}
+	}
+	log.Error("outbox could not record a result; the row will be retried after its lease", slog.String("op", what), slog.Any("err", err))
+}

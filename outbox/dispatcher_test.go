@@ -1,0 +1,796 @@
+package outbox_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/leader"
+	"github.com/zhibu/zhibu/outbox"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// env is one test's world: a fresh database, the fake Bot API over real
+// HTTP with flood control on, and a bot client pointed at it.
+type env struct {
+	t     *testing.T
+	url   string
+	store *storage.Store
+	api   *fakeapi.Server
+	bot   *bot.Bot
+}
+
+// scaled limits keep tests short: the bot's global limit is Telegram's,
+// chats are faster. Both the fake and the dispatcher use them.
+var scaled = fakeapi.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 3, GroupPerMinute: 300, GroupBurst: 20}
+
+func scaledOptions() outbox.Options {
+	return outbox.Options{GlobalPerSecond: scaled.GlobalPerSecond, ChatPerSecond: scaled.ChatPerSecond, GroupPerMinute: scaled.GroupPerMinute,
+		PollInterval: 100 * time.Millisecond, BackoffBase: 100 * time.Millisecond, MaintainEvery: 200 * time.Millisecond}
+}
+
+func newEnv(t *testing.T, limits fakeapi.Limits) *env {
+	t.Helper()
+	api := fakeapi.New(fakeapi.Options{Limits: limits})
+	if err := api.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	url := testdb.URL(t)
+	return &env{t: t, url: url, store: openStore(t, url), api: api, bot: newBot(t, api)}
+}
+
+func openStore(t *testing.T, url string) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), url, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newBot(t testing.TB, api *fakeapi.Server) *bot.Bot {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b, err := bot.New(api.Token(), bot.WithServerURL(api.URL()), bot.WithSkipGetMe(), bot.WithHTTPClient(time.Minute, client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (e *env) dispatcher(opts outbox.Options) (*outbox.Dispatcher, *prometheus.Registry) {
+	return e.dispatcherOn(e.store, opts)
+}
+
+func (e *env) dispatcherOn(s *storage.Store, opts outbox.Options) (*outbox.Dispatcher, *prometheus.Registry) {
+	reg := prometheus.NewRegistry()
+	return outbox.New(s, outbox.NewTelegram(e.bot), opts, nil, reg), reg
+}
+
+// run starts d.Run; the returned stop cancels it and waits for it to return.
+func run(t *testing.T, d *outbox.Dispatcher) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("Run did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func (e *env) enqueue(m storage.OutMessage) int64 {
+	e.t.Helper()
+	id, _, err := e.store.Enqueue(context.Background(), m)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func (e *env) text(key string, chat int64, prio int) int64 {
+	e.t.Helper()
+	return e.enqueue(storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: prio, Payload: map[string]string{"text": key}})
+}
+
+// waitFor polls cond (database state) until it holds.
+func (e *env) waitFor(timeout time.Duration, what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) row(key string) storage.OutboxRecord {
+	e.t.Helper()
+	r, err := e.store.OutboxByKey(context.Background(), key)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) waitStatus(key, status string, timeout time.Duration) storage.OutboxRecord {
+	e.t.Helper()
+	var r storage.OutboxRecord
+	e.waitFor(timeout, key+" "+status, func() bool { r = e.row(key); return r.Status == status })
+	return r
+}
+
+func (e *env) waitMessages(n int, timeout time.Duration) []fakeapi.Message {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	got, err := e.api.WaitMessages(ctx, n)
+	if err != nil {
+		rows, _ := e.store.OutboxByStatus(context.Background(), "")
+		for _, r := range rows {
+			if r.Status != storage.OutboxSent {
+				e.t.Logf("unsent: %s chat %d prio %d %s attempts %d failures %d not_before %s last_error %q",
+					r.DedupeKey, r.ChatID, r.Priority, r.Status, r.Attempts, r.Failures, time.Until(r.NotBefore).Round(time.Millisecond), r.LastError.String)
+			}
+		}
+		e.t.Fatal(err)
+	}
+	return got
+}
+
+// countByText counts the fake's messages per text (our texts are dedupe keys).
+func countByText(msgs []fakeapi.Message) map[string]int {
+	c := map[string]int{}
+	for _, m := range msgs {
+		c[m.Text]++
+	}
+	return c
+}
+
+// TestDeliversAllInOrderWithinLimits sends 300 messages to 10 private chats
+// and 3 groups, enqueued beforehand with mixed priorities. It proves: every
+// row is delivered exactly once, each chat receives its messages in
+// (priority, id) order, the fake Bot API (enforcing the same limits) never
+// answers 429, and the global rate holds at 30/s (the run cannot be faster
+// than 300/30 s). Chat limits are scaled up (5/s, 300/min) to keep it short;
+// TestDefaultPacing covers the real per-chat defaults.
+func TestDeliversAllInOrderWithinLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	chats := []int64{-1001, -1002, -1003}
+	for i := range 10 {
+		chats = append(chats, int64(5001+i))
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const n = 300
+	for i := range n {
+		e.text(fmt.Sprintf("m%03d", i), chats[rng.IntN(len(chats))], rng.IntN(storage.PriorityBulk+1))
+	}
+	d, reg := e.dispatcher(scaledOptions())
+	start := time.Now()
+	run(t, d)
+	msgs := e.waitMessages(n, 40*time.Second)
+	took := time.Since(start)
+
+	if c := e.api.TooManyRequests(); c != 0 {
+		t.Errorf("fake Bot API answered 429 %d times", c)
+	}
+	for key, c := range countByText(msgs) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", key, c)
+		}
+	}
+	rows, err := e.store.OutboxByStatus(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rank := map[string][2]int64{}
+	for _, r := range rows {
+		rank[r.DedupeKey] = [2]int64{int64(r.Priority), r.ID}
+	}
+	for _, chat := range chats {
+		var got [][2]int64
+		for _, m := range e.api.MessagesTo(chat) {
+			got = append(got, rank[m.Text])
+		}
+		if !slices.IsSortedFunc(got, func(a, b [2]int64) int {
+			if a[0] != b[0] {
+				return int(a[0] - b[0])
+			}
+			return int(a[1] - b[1])
+		}) {
+			t.Errorf("chat %d: out of order: %v", chat, got)
+		}
+	}
+	e.waitFor(5*time.Second, "all rows sent", func() bool {
+		sent, _ := e.store.OutboxByStatus(context.Background(), storage.OutboxSent)
+		return len(sent) == n
+	})
+	sent, _ := e.store.OutboxByStatus(context.Background(), storage.OutboxSent)
+	for _, r := range sent {
+		if !r.MessageID.Valid || !r.SentAt.Valid || r.Attempts != 1 {
+			t.Fatalf("sent row lacks its record: %+v", r)
+		}
+	}
+	// 300 sends at 30/s with a burst of 1 need at least 299/30 s.
+	if min := 299 * time.Second / 30; took < min {
+		t.Errorf("300 messages in %s: faster than the global limit allows (%s)", took, min)
+	}
+	t.Logf("300 messages in %s (%.1f/s)", took, float64(n)/took.Seconds())
+	if v := metricValue(t, reg, "zhibu_outbox_sent_total", "", ""); v != n {
+		t.Errorf("sent_total = %v", v)
+	}
+}
+
+// TestDefaultPacing runs at the real defaults (30/s, 1/s per private chat,
+// 20/min per group) against the fake at Telegram's defaults, and checks the
+// spacing the fake saw: ≥ 1 s between messages of a private chat, ≥ 3 s in a
+// group. With a burst of 1, 3 s spacing means no 60 s window ever holds more
+// than 20 group messages however many are queued (the fake's group bucket
+// allows a burst of 20, so only spacing shows the pacing before message 21;
+// TestPacerWindows checks 100 messages on a simulated clock).
+func TestDefaultPacing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.DefaultLimits())
+	const group, private = int64(-777), int64(777)
+	for i := range 4 {
+		e.text(fmt.Sprintf("g%d", i), group, storage.PriorityDefault)
+		e.text(fmt.Sprintf("p%d", i), private, storage.PriorityDefault)
+	}
+	d, _ := e.dispatcher(outbox.Options{})
+	run(t, d)
+	e.waitMessages(8, 20*time.Second)
+	if c := e.api.TooManyRequests(); c != 0 {
+		t.Errorf("429 answers: %d", c)
+	}
+	// The fake stamps each call when it arrives; network jitter may shave a
+	// few milliseconds off an interval, never a whole token.
+	const jitter = 50 * time.Millisecond
+	for chat, gap := range map[int64]time.Duration{group: 3 * time.Second, private: time.Second} {
+		var at []time.Time
+		for _, c := range e.api.CallsTo("sendMessage") {
+			if c.Params["chat_id"] == fmt.Sprint(chat) {
+				at = append(at, c.At)
+			}
+		}
+		for i := 1; i < len(at); i++ {
+			if d := at[i].Sub(at[i-1]); d < gap-jitter {
+				t.Errorf("chat %d: messages %d and %d only %s apart (want ≥ %s)", chat, i-1, i, d, gap)
+			}
+		}
+	}
+}
+
+func TestRateLimitIsObeyed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	const chat = int64(42)
+	e.text("first", chat, storage.PriorityReply)
+	e.text("second", chat, storage.PriorityReply)
+	e.api.FailNext("sendMessage", chat, fakeapi.RetryAfter(2))
+	d, reg := e.dispatcher(scaledOptions())
+	run(t, d)
+	e.waitMessages(2, 15*time.Second)
+
+	calls := e.api.CallsTo("sendMessage")
+	if len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
+		t.Fatalf("calls: %+v", calls)
+	}
+	if wait := calls[1].At.Sub(calls[0].At); wait < 2*time.Second {
+		t.Errorf("retried %s after a 429 with retry_after 2", wait)
+	}
+	if calls[1].Params["text"] != "first" || calls[2].Params["text"] != "second" {
+		t.Errorf("order after the 429: %s, %s", calls[1].Params["text"], calls[2].Params["text"])
+	}
+	r := e.waitStatus("first", storage.OutboxSent, 5*time.Second)
+	if r.Attempts != 2 || r.Failures != 0 {
+		t.Errorf("a 429 counted as a failure: %+v", r)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_rate_limited_total", "", ""); v != 1 {
+		t.Errorf("rate_limited_total = %v", v)
+	}
+}
+
+func TestTemporaryErrorIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	e.text("flaky", 43, storage.PriorityDefault)
+	e.api.FailNext("sendMessage", 43, fakeapi.InternalError())
+	e.api.FailNext("sendMessage", 43, fakeapi.Dropped())
+	d, _ := e.dispatcher(scaledOptions())
+	run(t, d)
+	r := e.waitStatus("flaky", storage.OutboxSent, 10*time.Second)
+	if got := countByText(e.api.Messages())["flaky"]; got != 1 {
+		t.Fatalf("delivered %d times", got)
+	}
+	if r.Attempts != 3 || r.Failures != 2 {
+		t.Errorf("counters: attempts %d failures %d", r.Attempts, r.Failures)
+	}
+	if n := len(e.api.CallsTo("sendMessage")); n != 3 {
+		t.Errorf("%d calls", n)
+	}
+}
+
+// TestMaxAge: a temporary failure whose next try would come after max_age
+// fails the row with the reason. The dispatcher's clock is moved to just
+// before the message's max age.
+func TestMaxAge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	e.text("stale", 44, storage.PriorityDefault)
+	e.api.FailNext("sendMessage", 44, fakeapi.InternalError())
+	created := e.row("stale").CreatedAt
+	opts := scaledOptions()
+	opts.Now = func() time.Time { return created.Add(24*time.Hour - time.Second) }
+	opts.BackoffBase = 4 * time.Second // the next try (2-4 s later) would be past max_age
+	d, reg := e.dispatcher(opts)
+	n, err := d.RunOnce(context.Background())
+	if err != nil || n != 0 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	r := e.row("stale")
+	if r.Status != storage.OutboxFailed || !strings.HasPrefix(r.FailedReason.String, "gave up after 1 attempts") ||
+		!strings.Contains(r.FailedReason.String, "Internal Server Error") {
+		t.Fatalf("row: %s %q", r.Status, r.FailedReason.String)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_failed_total", "reason", "max_age"); v != 1 {
+		t.Errorf("failed_total{max_age} = %v", v)
+	}
+}
+
+func TestBadRequestFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	e.text("bad", 45, storage.PriorityDefault)
+	e.text("fine", 45, storage.PriorityDefault)
+	e.api.FailNext("sendMessage", 45, fakeapi.BadRequest("can't parse entities: unsupported start tag \"foo\" at byte offset 0"))
+	d, _ := e.dispatcher(scaledOptions())
+	n, err := d.RunOnce(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	r := e.row("bad")
+	if r.Status != storage.OutboxFailed || r.FailedReason.String != "Bad Request: can't parse entities: unsupported start tag \"foo\" at byte offset 0" {
+		t.Fatalf("row: %s %q", r.Status, r.FailedReason.String)
+	}
+	if r.Attempts != 1 || len(e.api.CallsTo("sendMessage")) != 2 {
+		t.Fatalf("retried a 400: %d attempts", r.Attempts)
+	}
+}
+
+func TestBlockedChatIsUnreachable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	const chat = int64(46)
+	unit, err := e.store.CreateUnit(ctx, "V1", "幸福村", "village", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	person, _, err := e.store.UpsertPerson(ctx, "张三", "13800000000", unit.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.LinkChat(ctx, person, chat, chat, "zhangsan"); err != nil {
+		t.Fatal(err)
+	}
+	e.enqueue(storage.OutMessage{DedupeKey: "to-blocked", ChatID: chat, PersonID: person, Payload: map[string]string{"text": "你好"}})
+	e.api.BlockChat(chat)
+	d, reg := e.dispatcher(scaledOptions())
+	if _, err := d.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := e.row("to-blocked")
+	if r.Status != storage.OutboxFailed || r.FailedReason.String != "unreachable: Forbidden: bot was blocked by the user" {
+		t.Fatalf("row: %s %q", r.Status, r.FailedReason.String)
+	}
+	link, err := e.store.ChatOf(ctx, person)
+	if err != nil || !link.Unreachable {
+		t.Fatalf("chat link not marked: %+v %v", link, err)
+	}
+	missed, err := e.store.FailedOutbox(ctx, storage.FailedQuery{UnreachableOnly: true})
+	if err != nil || len(missed) != 1 || missed[0].PersonID == nil || *missed[0].PersonID != person {
+		t.Fatalf("misses: %+v %v", missed, err)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_failed_total", "reason", "unreachable"); v != 1 {
+		t.Errorf("failed_total{unreachable} = %v", v)
+	}
+}
+
+func TestGroupMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	const oldID, newID = int64(-300), int64(-1000000000300)
+	unit, err := e.store.CreateUnit(ctx, "B1", "一支部", "branch", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.BindGroup(ctx, oldID, unit.ID, "一支部群", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.api.Group(oldID, "一支部群")
+	e.api.MigrateChat(oldID, newID)
+	e.text("notice-1", oldID, storage.PriorityRed)
+	e.text("notice-2", oldID, storage.PriorityYellow)
+	d, _ := e.dispatcher(scaledOptions())
+	n, err := d.RunOnce(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	got := e.api.MessagesTo(newID)
+	if len(got) != 2 || got[0].Text != "notice-1" || got[1].Text != "notice-2" {
+		t.Fatalf("at the new id: %+v", got)
+	}
+	g, err := e.store.GroupOfUnit(ctx, unit.ID)
+	if err != nil || g.ChatID != newID {
+		t.Fatalf("binding: %+v %v", g, err)
+	}
+	if r := e.row("notice-1"); r.ChatID != newID || r.Failures != 0 {
+		t.Fatalf("row: %+v", r)
+	}
+}
+
+// TestStopAndRestart cancels a running dispatcher mid-way and starts a new
+// one: everything arrives exactly once. A stop is graceful (the call in
+// flight finishes and is recorded, rows not yet started go back), so not
+// even the row in flight is repeated; a crash is TestCrashedRowsComeBack.
+func TestStopAndRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	const n = 80
+	for i := range n {
+		e.text(fmt.Sprintf("r%02d", i), int64(100+i%8), i%3)
+	}
+	d1, _ := e.dispatcher(scaledOptions())
+	stop := run(t, d1)
+	e.waitMessages(25, 20*time.Second)
+	stop()
+	sending, _ := e.store.OutboxByStatus(context.Background(), storage.OutboxSending)
+	if len(sending) != 0 {
+		t.Errorf("%d rows left in flight after a graceful stop", len(sending))
+	}
+	before := len(e.api.Messages())
+	if before >= n {
+		t.Fatalf("everything was sent before the stop (%d)", before)
+	}
+	d2, _ := e.dispatcher(scaledOptions())
+	run(t, d2)
+	msgs := e.waitMessages(n, 30*time.Second)
+	for key, c := range countByText(msgs) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", key, c)
+		}
+	}
+	if len(countByText(msgs)) != n {
+		t.Errorf("%d distinct messages of %d", len(countByText(msgs)), n)
+	}
+	t.Logf("%d sent before the stop, the rest after the restart", before)
+}
+
+// TestCrashedRowsComeBack: rows claimed by a dispatcher that died (left
+// 'sending') are sent once their lease runs out.
+func TestCrashedRowsComeBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	for i := range 3 {
+		e.text(fmt.Sprintf("c%d", i), int64(200+i), storage.PriorityDefault)
+	}
+	rows, err := e.store.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Second, ByPriority: 10})
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("claim: %d %v", len(rows), err)
+	}
+	d, reg := e.dispatcher(scaledOptions())
+	run(t, d)
+	e.waitMessages(3, 10*time.Second)
+	if r := e.waitStatus("c0", storage.OutboxSent, 5*time.Second); r.Attempts != 2 {
+		t.Errorf("attempts %d", r.Attempts)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "lease_expired"); v != 3 {
+		t.Errorf("retried_total{lease_expired} = %v", v)
+	}
+}
+
+// TestTwoDispatchersOneDatabase runs two dispatchers with their own pools on
+// one database at once, without leader election: SKIP LOCKED and the
+// one-per-chat claim keep every row to one send. (Their pacing adds up, so
+// this test gives the fake room; TestReplicasUnderLeader is the deployment.)
+func TestTwoDispatchersOneDatabase(t *testing.T) {
+	t.Parallel()
+	lim := scaled
+	lim.GlobalPerSecond, lim.GlobalBurst = 100, 100
+	lim.ChatPerSecond = 20
+	e := newEnv(t, lim)
+	const n = 200
+	for i := range n {
+		e.text(fmt.Sprintf("d%03d", i), int64(300+i%20), i%7)
+	}
+	opts := scaledOptions()
+	opts.GlobalPerSecond = 40
+	opts.ChatPerSecond = 8
+	d1, _ := e.dispatcherOn(openStore(t, e.url), opts)
+	d2, _ := e.dispatcherOn(openStore(t, e.url), opts)
+	run(t, d1)
+	run(t, d2)
+	msgs := e.waitMessages(n, 30*time.Second)
+	for key, c := range countByText(msgs) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", key, c)
+		}
+	}
+	for _, chat := range []int64{300, 301, 319} {
+		var prev string
+		for _, m := range e.api.MessagesTo(chat) {
+			if prev != "" && m.Text < prev && rowPriority(t, e, m.Text) == rowPriority(t, e, prev) {
+				t.Errorf("chat %d: %s after %s", chat, m.Text, prev)
+			}
+			prev = m.Text
+		}
+	}
+}
+
+func rowPriority(t *testing.T, e *env, key string) int { return e.row(key).Priority }
+
+func TestEditsAndCallbacks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	const chat = int64(-555)
+	kb := json.RawMessage(`{"inline_keyboard":[[{"text":"通过","callback_data":"claim:12:ok"},{"text":"驳回","callback_data":"claim:12:no"}]]}`)
+	e.enqueue(storage.OutMessage{DedupeKey: "claim:12:card", ChatID: chat, Priority: storage.PriorityDefault,
+		Payload: map[string]any{"text": "<b>积分申请</b> 张三 +5", "parse_mode": "HTML", "reply_markup": kb}})
+	// Enqueued right after, ranked higher: it still waits for the card.
+	e.enqueue(storage.OutMessage{DedupeKey: "claim:12:decided", ChatID: chat, Priority: storage.PriorityReply,
+		Method: "editMessageText", Payload: map[string]any{"edit_of": "claim:12:card", "text": "<b>积分申请</b> 张三 +5 ✅ 已通过", "parse_mode": "HTML"}})
+	d, _ := e.dispatcher(scaledOptions())
+	if n, err := d.RunOnce(ctx); err != nil || n != 2 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	card := e.row("claim:12:card")
+	m, ok := e.api.Message(chat, int(card.MessageID.Int64))
+	if !ok || !m.Edited || m.Plain != "积分申请 张三 +5 ✅ 已通过" || len(m.Keyboard) != 0 {
+		t.Fatalf("edited message: %+v", m)
+	}
+	if e.row("claim:12:decided").MessageID.Int64 != card.MessageID.Int64 {
+		t.Fatal("edit row does not record the edited message id")
+	}
+	// The same edit again: "message is not modified" counts as done.
+	e.enqueue(storage.OutMessage{DedupeKey: "claim:12:decided-again", ChatID: chat, Method: "editMessageText",
+		Payload: map[string]any{"edit_of": "claim:12:card", "text": "<b>积分申请</b> 张三 +5 ✅ 已通过", "parse_mode": "HTML"}})
+	// An answer to a button tap: no chat, no pacing.
+	upd := e.api.CallbackQuery(e.api.Bot(), m, "claim:12:ok")
+	e.enqueue(storage.OutMessage{DedupeKey: "cb:" + upd.CallbackQuery.ID, Method: "answerCallbackQuery",
+		Payload: map[string]any{"callback_query_id": upd.CallbackQuery.ID, "text": "已通过"}})
+	if n, err := d.RunOnce(ctx); err != nil || n != 2 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	if r := e.row("claim:12:decided-again"); r.Status != storage.OutboxSent {
+		t.Fatalf("not-modified edit: %s %s", r.Status, r.LastError.String)
+	}
+	if a := e.api.CallbackAnswers(); len(a) != 1 || a[0].Text != "已通过" {
+		t.Fatalf("answers: %+v", a)
+	}
+	// An edit of a message that failed fails too.
+	e.api.FailNext("sendMessage", chat, fakeapi.BadRequest("nope"))
+	e.text("doomed", chat, storage.PriorityDefault)
+	e.enqueue(storage.OutMessage{DedupeKey: "doomed:edit", ChatID: chat, Method: "editMessageReplyMarkup",
+		Payload: map[string]any{"edit_of": "doomed", "reply_markup": kb}})
+	if _, err := d.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.row("doomed:edit"); r.Status != storage.OutboxFailed || !strings.Contains(r.FailedReason.String, "was not sent") {
+		t.Fatalf("edit of a failed message: %s %q", r.Status, r.FailedReason.String)
+	}
+}
+
+func TestPhoto(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	e.api.AddFile("photo-1", []byte("\xff\xd8 not really a jpeg"))
+	e.enqueue(storage.OutMessage{DedupeKey: "photo", ChatID: 50, Method: "sendPhoto",
+		Payload: map[string]any{"photo": "photo-1", "caption": "<b>主题党日</b> 现场", "parse_mode": "HTML"}})
+	d, _ := e.dispatcher(scaledOptions())
+	if n, err := d.RunOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	m := e.api.MessagesTo(50)
+	if len(m) != 1 || m[0].Photo != "photo-1" || m[0].Plain != "主题党日 现场" {
+		t.Fatalf("photo: %+v", m)
+	}
+}
+
+func TestLongTextIsSplit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	const chat = int64(47)
+	var b strings.Builder
+	b.WriteString("<b>本月台账</b>\n<i>")
+	for i := range 400 {
+		fmt.Fprintf(&b, "第%03d条：三会一课已按时召开 &amp; 已上传照片\n", i)
+	}
+	b.WriteString("</i>结束")
+	kb := json.RawMessage(`{"inline_keyboard":[[{"text":"知道了","callback_data":"ack:1"}]]}`)
+	e.text("anchor", chat, storage.PriorityReply)
+	d, _ := e.dispatcher(scaledOptions())
+	if _, err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	anchor := e.row("anchor").MessageID.Int64
+	e.enqueue(storage.OutMessage{DedupeKey: "ledger", ChatID: chat, Payload: map[string]any{
+		"text": b.String(), "parse_mode": "HTML", "reply_markup": kb, "reply_parameters": map[string]any{"message_id": anchor}}})
+	if n, err := d.RunOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RunOnce: %d %v", n, err)
+	}
+	msgs := e.api.MessagesTo(chat)[1:]
+	if len(msgs) < 2 {
+		t.Fatalf("%d parts", len(msgs))
+	}
+	r := e.row("ledger")
+	if len(r.MessageIDs) != len(msgs) || r.MessageID.Int64 != int64(msgs[len(msgs)-1].MessageID) {
+		t.Fatalf("ids: %v / %d, %d parts", r.MessageIDs, r.MessageID.Int64, len(msgs))
+	}
+	var plain []string
+	for i, m := range msgs {
+		if (m.ReplyTo != 0) != (i == 0) || (len(m.Keyboard) != 0) != (i == len(msgs)-1) {
+			t.Errorf("part %d: reply_to %d, keyboard %v", i, m.ReplyTo, m.Keyboard)
+		}
+		plain = append(plain, m.Plain)
+	}
+	if !strings.HasPrefix(plain[0], "本月台账\n第000条") || !strings.HasSuffix(plain[len(plain)-1], "第399条：三会一课已按时召开 & 已上传照片\n结束") {
+		t.Errorf("texts: %q … %q", plain[0][:30], plain[len(plain)-1])
+	}
+}
+
+// TestListenWakesTheDispatcher: with polling set to a minute, a message
+// enqueued while the dispatcher waits arrives within seconds because
+// Enqueue's NOTIFY wakes it.
+func TestListenWakesTheDispatcher(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	opts := scaledOptions()
+	opts.PollInterval = time.Minute
+	opts.MaintainEvery = time.Minute
+	opts.ListenURL = e.url
+	d, _ := e.dispatcher(opts)
+	run(t, d)
+	time.Sleep(200 * time.Millisecond) // let it settle into its wait (not an assertion)
+	start := time.Now()
+	e.text("wake", 48, storage.PriorityReply)
+	e.waitMessages(1, 10*time.Second)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("woke after %s", took)
+	}
+}
+
+func TestMetricsGauges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	for i := range 3 {
+		e.enqueue(storage.OutMessage{DedupeKey: fmt.Sprintf("later%d", i), ChatID: 49, Priority: storage.PriorityBulk,
+			Payload: map[string]string{"text": "x"}, NotBefore: time.Now().Add(time.Hour)})
+	}
+	d, reg := e.dispatcher(scaledOptions())
+	if _, err := d.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_queue_depth", "priority", "6"); v != 3 {
+		t.Errorf("queue_depth{6} = %v", v)
+	}
+	if v := metricValue(t, reg, "zhibu_outbox_oldest_due_seconds", "", ""); v != 0 {
+		t.Errorf("oldest_due_seconds = %v (nothing is due)", v)
+	}
+}
+
+// metricValue reads one series of a registered metric (0 if absent).
+func metricValue(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			ok := label == ""
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == label && lp.GetValue() == value {
+					ok = true
+				}
+			}
+			if ok {
+				return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// TestReplicasUnderLeader is the deployment: two replicas, each with its
+// own pool, elector and dispatcher under leader.Run. Only the leader sends;
+// when it stops, the other takes over within a second and finishes. Every
+// message arrives once and the fake never answers 429 — the new leader
+// starts its chat pacing from the old leader's last sends.
+func TestReplicasUnderLeader(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fakeapi.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 1, GroupPerMinute: 300, GroupBurst: 1})
+	const n = 120
+	for i := range n {
+		chat := int64(400 + i%6)
+		if i%2 == 1 {
+			chat = -chat
+		}
+		e.text(fmt.Sprintf("l%03d", i), chat, i%4)
+	}
+	type replica struct {
+		el   *leader.Elector
+		stop func()
+	}
+	var reps []*replica
+	// The fake allows no burst at all here, so that a hand-over sending to a
+	// chat too early is caught; the dispatcher runs 10% under the fake's
+	// rates so that a few milliseconds of scheduling jitter between two
+	// calls are not mistaken for that.
+	opts := scaledOptions()
+	opts.ChatPerSecond, opts.GroupPerMinute = 4.5, 270
+	for range 2 {
+		s := openStore(t, e.url)
+		d, _ := e.dispatcherOn(s, opts)
+		el := leader.NewElector(s.DB().DB, leader.Key("outbox-test"), nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = leader.Run(ctx, el, 100*time.Millisecond, d.Run) }()
+		r := &replica{el: el, stop: func() { cancel(); <-done }}
+		t.Cleanup(r.stop)
+		reps = append(reps, r)
+	}
+	e.waitMessages(40, 20*time.Second)
+	first, second := reps[0], reps[1]
+	if !first.el.Leading() {
+		first, second = second, first
+	}
+	if !first.el.Leading() || second.el.Leading() {
+		t.Fatalf("leading: %v %v", first.el.Leading(), second.el.Leading())
+	}
+	stopped := time.Now()
+	first.stop()
+	e.waitFor(3*time.Second, "the other replica to lead", second.el.Leading)
+	t.Logf("took over in %s", time.Since(stopped))
+	msgs := e.waitMessages(n, 30*time.Second)
+	for key, c := range countByText(msgs) {
+		if c != 1 {
+			t.Errorf("%s delivered %d times", key, c)
+		}
+	}
+	if c := e.api.TooManyRequests(); c != 0 {
+		t.Errorf("429 answers: %d", c)
+	}
+}

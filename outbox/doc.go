@@ -1,0 +1,82 @@
+// Package outbox delivers the messages that use cases write to the outbox
+// table (storage.Store.Enqueue, in the transaction of the change that
+// causes them): once, in order, in time, within the platform's limits, and
+// across crashes and replicas.
+//
+// # Rules
+//
+// Order. Due rows (not_before has come) are claimed by priority, then id
+// (storage.Priority*: replies 0, red 1, yellow 2, green 3, ranking 4,
+// default 5, bulk 6). Within one chat a row is only claimed when no earlier
+// row of that chat — in (priority, id) order — is in flight, due, or
+// waiting to be retried: at most one message per chat is in flight and a
+// chat's messages leave in order. A row scheduled for later (a future
+// not_before, never tried) does not hold its chat up. Answers to callback
+// queries are outside any chat's order.
+//
+// No starvation. OldestShare (10%) of all claim slots go to the oldest due
+// rows, whatever their priority, so a flood of urgent messages slows bulk
+// ones down to a tenth of the capacity but never stops them.
+//
+// Limits by construction. One token bucket for the bot (GlobalPerSecond,
+// 30/s; up to 1000/s with PaidBroadcast) and one per chat (ChatPerSecond
+// for private chats, positive ids, 1/s; GroupPerMinute for groups and
+// channels, negative ids, 20/min), all with a burst of 1, so no window of
+// the limit's length sees more than the limit. A chat whose bucket is empty
+// is skipped by the claim; buckets of idle chats are dropped. Edits count
+// like sends; answerCallbackQuery counts against nothing. Each part of a
+// split text counts as a message.
+//
+// At least once. A claimed row is 'sending' with a lease (Lease, 1m) and
+// attempts+1 before the call; 'sent' with the Telegram message ids and
+// sent_at after it. Rows are claimed with UPDATE … FOR UPDATE SKIP LOCKED,
+// so two dispatchers never take the same row. A row whose lease ran out
+// (its dispatcher died mid-call) goes back to pending: duplicates are
+// limited to the rows in flight, and a split text resumes after the last
+// part recorded.
+//
+// Errors as Telegram means them (see Classify):
+//   - 429: the chat waits retry_after, or the whole bot when several chats
+//     got one within 2 s (or the call had no chat); the row is requeued
+//     at now+retry_after without counting a failure.
+//   - 5xx, timeouts, refused connections, 401/404: exponential back-off with
+//     jitter (BackoffBase doubling up to BackoffMax) until MaxAge after
+//     created_at, then 'failed' with the reason.
+//   - 400: 'failed' with Telegram's description, never retried ("message is
+//     not modified" on an edit counts as sent).
+//   - 403: the chat is marked unreachable (Store.MarkChatUnreachable) and the
+//     row fails with reason "unreachable: …" (Store.FailedOutbox lists them).
+//   - 400 with migrate_to_chat_id: Store.MigrateGroup moves the binding, the
+//     chat's pending rows follow, and the row is sent to the new id.
+//
+// Rows still pending MaxAge after they became due (an edit whose original
+// never went out, a chat held up behind a failing row) expire as 'failed'.
+//
+// # Payload
+//
+// The payload column holds the Bot API parameters of the row's method
+// except chat_id (the chat_id column):
+//
+//	sendMessage          {"text":"…","parse_mode":"HTML","reply_markup":{…},"reply_parameters":{"message_id":5},"message_thread_id":3}
+//	sendPhoto            {"photo":"<file_id or URL>","caption":"…","parse_mode":"HTML"}
+//	editMessageText      {"edit_of":"claim:12:card","text":"…","parse_mode":"HTML","reply_markup":{…}}
+//	editMessageReplyMarkup {"edit_of":"claim:12:card","reply_markup":{…}}
+//	answerCallbackQuery  {"callback_query_id":"…","text":"…","show_alert":true}   (chat_id 0 allowed)
+//
+// An edit names the message it changes by that message's dedupe key
+// (edit_of); it waits until the original is sent, then goes to the
+// original's chat and message id (or fails when the original failed). Give
+// it the original's chat_id so that it keeps its place in that chat's order.
+// A sendMessage text over 4,096 UTF-16 units is split at line boundaries
+// (SplitHTML) into several messages; the reply goes on the first, the
+// buttons on the last, whose id is the row's tg_message_id.
+//
+// # Wiring
+//
+//	tg := outbox.NewTelegram(b)                     // b: *bot.Bot with WithSkipGetMe
+//	opts := outbox.FromConfig(cfg.Delivery)
+//	opts.ListenURL = cfg.Database.URL                 // LISTEN outbox; polling is the fallback
+//	d := outbox.New(store, tg, opts, log, prometheus.DefaultRegisterer)
+//	el := leader.NewElector(store.DB().DB, leader.Key("zhibu"), log)
+//	go leader.Run(ctx, el, time.Second, d.Run)        // only the leader sends
+package outbox

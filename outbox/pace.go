@@ -1,0 +1,226 @@
+package outbox
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// pacer keeps the sending side under the platform's limits by construction:
+// one token bucket for the bot and one per chat (private chats and groups
+// at their own rates), all with a burst of 1, so that no window of the
+// limit's length ever sees more than the limit allows. It also holds the
+// pauses a 429 asks for. Limiters run on real time (rate's clock), not on
+// Options.Now.
+//
+// A send waits until its chat is ready, then takes the global token, then
+// the chat's token, and goes at once: both tokens are taken at the moment
+// of the call, so the spacing Telegram sees is the spacing of the buckets
+// (waiting on one bucket never lets calls bunch up on the other). The
+// one-row-per-chat claim means a chat's token has a single taker at a time.
+type pacer struct {
+	global    *rate.Limiter
+	chatRate  rate.Limit
+	groupRate rate.Limit
+
+	mu          sync.Mutex
+	chats       map[int64]*chatPace
+	globalUntil time.Time        // whole bot paused until then
+	recent      []rateLimitEvent // 429s of the last globalWindow
+}
+
+type chatPace struct {
+	lim   *rate.Limiter
+	until time.Time // paused by a 429 until then
+}
+
+type rateLimitEvent struct {
+	chat int64
+	at   time.Time
+}
+
+// A 429 pauses its chat only, unless globalChats distinct chats got one
+// within globalWindow: then it looks like the bot's own limit and the
+// whole bot pauses.
+const (
+	globalChats  = 3
+	globalWindow = 2 * time.Second
+)
+
+func newPacer(globalPerSecond, chatPerSecond, groupPerMinute float64) *pacer {
+	return &pacer{
+		global:    rate.NewLimiter(rate.Limit(globalPerSecond), 1),
+		chatRate:  rate.Limit(chatPerSecond),
+		groupRate: rate.Limit(groupPerMinute / 60),
+		chats:     map[int64]*chatPace{},
+	}
+}
+
+// chatLocked returns chat's state, creating it. Private chats have positive
+// ids, groups, supergroups and channels negative ones.
+func (p *pacer) chatLocked(chat int64) *chatPace {
+	c, ok := p.chats[chat]
+	if !ok {
+		r := p.chatRate
+		if chat < 0 {
+			r = p.groupRate
+		}
+		c = &chatPace{lim: rate.NewLimiter(r, 1)}
+		p.chats[chat] = c
+	}
+	return c
+}
+
+// chatReady returns when chat may take its next message: its bucket holds
+// a token and no 429 pause runs. It takes nothing.
+func (p *pacer) chatReady(chat int64, now time.Time) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.chats[chat]
+	if !ok {
+		return now
+	}
+	return c.readyAt(now)
+}
+
+func (c *chatPace) readyAt(now time.Time) time.Time {
+	at := now
+	if t := c.lim.TokensAt(now); t < 1 {
+		at = now.Add(time.Duration((1 - t) / float64(c.lim.Limit()) * float64(time.Second)))
+	}
+	if c.until.After(at) {
+		at = c.until
+	}
+	return at
+}
+
+// takeChat charges one message to chat at now, the moment it is sent. If
+// the chat is not ready after all (a 429 pause came in meanwhile) it takes
+// nothing and returns how long to wait.
+func (p *pacer) takeChat(chat int64, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.chatLocked(chat)
+	if at := c.readyAt(now); at.After(now) {
+		return at.Sub(now)
+	}
+	c.lim.AllowN(now, 1)
+	return 0
+}
+
+// seed records a message sent to chat at (by a previous leader), so that
+// the next one keeps its distance.
+func (p *pacer) seed(chat int64, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, known := p.chats[chat]; known {
+		return // this pacer saw it itself
+	}
+	p.chatLocked(chat).lim.ReserveN(at, 1)
+}
+
+// busy lists the chats that cannot take a message at now (bucket empty or
+// paused) and the earliest time one of them frees up (zero if none). Chats
+// whose bucket is full again and that are not paused are forgotten, so the
+// map only holds chats active within the last interval of their rate.
+func (p *pacer) busy(now time.Time) ([]int64, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var ids []int64
+	var next time.Time
+	for id, c := range p.chats {
+		tokens := c.lim.TokensAt(now)
+		if tokens >= 1 && !c.until.After(now) {
+			delete(p.chats, id)
+			continue
+		}
+		ids = append(ids, id)
+		free := c.readyAt(now)
+		if next.IsZero() || free.Before(next) {
+			next = free
+		}
+	}
+	return ids, next
+}
+
+// rateLimited records a 429 for chat and pauses the chat, or the whole bot
+// when several chats were refused at once (or the call had no chat). It
+// reports whether the pause is global.
+func (p *pacer) rateLimited(chat int64, retryAfter time.Duration, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	until := now.Add(retryAfter)
+	keep := p.recent[:0]
+	for _, e := range p.recent {
+		if now.Sub(e.at) < globalWindow {
+			keep = append(keep, e)
+		}
+	}
+	p.recent = append(keep, rateLimitEvent{chat: chat, at: now})
+	distinct := map[int64]bool{}
+	for _, e := range p.recent {
+		distinct[e.chat] = true
+	}
+	if chat == 0 || len(distinct) >= globalChats {
+		if until.After(p.globalUntil) {
+			p.globalUntil = until
+		}
+		return true
+	}
+	c := p.chatLocked(chat)
+	if until.After(c.until) {
+		c.until = until
+	}
+	return false
+}
+
+// pausedUntil is the end of the bot-wide pause (zero or past when none).
+func (p *pacer) pausedUntil() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.globalUntil
+}
+
+// waitGlobal waits for the bot-wide pause to end and for a global token.
+// It gives up, with ok false and without taking a token, when the wait
+// would go past deadline (the row is better put back than held).
+func (p *pacer) waitGlobal(ctx context.Context, deadline time.Time) (ok bool, err error) {
+	for {
+		until := p.pausedUntil()
+		now := time.Now()
+		if !until.After(now) {
+			break
+		}
+		if until.After(deadline) {
+			return false, nil
+		}
+		if err := sleepCtx(ctx, until.Sub(now)); err != nil {
+			return false, err
+		}
+	}
+	r := p.global.Reserve()
+	if d := r.Delay(); d > 0 {
+		if err := sleepCtx(ctx, d); err != nil {
+			r.Cancel()
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// sleepCtx sleeps for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

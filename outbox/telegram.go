@@ -1,0 +1,267 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Telegram sends outbox rows through the Bot API with go-telegram/bot. It
+// supports sendMessage, sendPhoto, editMessageText, editMessageReplyMarkup
+// and answerCallbackQuery; any other method fails the row as permanent.
+type Telegram struct {
+	b *bot.Bot
+}
+
+// NewTelegram returns the Telegram channel over b (built with
+// bot.WithSkipGetMe and, in tests, bot.WithServerURL).
+func NewTelegram(b *bot.Bot) *Telegram { return &Telegram{b: b} }
+
+// Name is "telegram", the outbox channel column's default.
+func (t *Telegram) Name() string { return "telegram" }
+
+// Bot API methods the channel knows.
+const (
+	MethodSendMessage            = "sendMessage"
+	MethodSendPhoto              = "sendPhoto"
+	MethodEditMessageText        = "editMessageText"
+	MethodEditMessageReplyMarkup = "editMessageReplyMarkup"
+	MethodAnswerCallbackQuery    = storage.MethodAnswerCallback
+)
+
+// isEdit reports methods that change a message the bot sent before.
+func isEdit(method string) bool {
+	return method == MethodEditMessageText || method == MethodEditMessageReplyMarkup
+}
+
+// Split cuts a sendMessage text over MaxTextUnits into several messages at
+// line boundaries (SplitHTML for parse_mode HTML, plain cutting when there
+// is no parse mode; MarkdownV2 texts are sent whole). The reply goes on the
+// first part, the buttons on the last, everything else on each.
+func (t *Telegram) Split(m Message) ([]Message, error) {
+	if m.Method != MethodSendMessage {
+		return []Message{m}, nil
+	}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var text, mode string
+	if raw, ok := p["text"]; ok {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return nil, fmt.Errorf("payload text: %w", err)
+		}
+	}
+	if raw, ok := p["parse_mode"]; ok {
+		_ = json.Unmarshal(raw, &mode)
+	}
+	var texts []string
+	switch {
+	case strings.EqualFold(mode, "HTML"):
+		texts = SplitHTML(text, MaxTextUnits)
+	case mode == "":
+		texts = splitPlain(text, MaxTextUnits)
+	default:
+		texts = []string{text}
+	}
+	if len(texts) <= 1 {
+		return []Message{m}, nil
+	}
+	parts := make([]Message, len(texts))
+	for i, tx := range texts {
+		q := make(map[string]json.RawMessage, len(p))
+		for k, v := range p {
+			q[k] = v
+		}
+		q["text"], _ = json.Marshal(tx)
+		if i > 0 {
+			delete(q, "reply_parameters")
+		}
+		if i < len(texts)-1 {
+			delete(q, "reply_markup")
+		}
+		payload, err := json.Marshal(q)
+		if err != nil {
+			return nil, err
+		}
+		parts[i] = m
+		parts[i].Payload = payload
+		parts[i].Part, parts[i].Parts = i, len(texts)
+	}
+	return parts, nil
+}
+
+// splitPlain cuts a text without markup: SplitHTML on the escaped text,
+// unescaped again, so that '<' and '&' count as the characters they are.
+func splitPlain(text string, limit int) []string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(text)
+	parts := SplitHTML(esc, limit)
+	if len(parts) == 1 {
+		return []string{text}
+	}
+	un := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+	for i := range parts {
+		parts[i] = un.Replace(parts[i])
+	}
+	return parts
+}
+
+// markup passes reply_markup on as the enqueuer wrote it (the library's
+// keyboard types would add an empty copy_text to every button). The
+// payload structs below declare ReplyMarkup json.RawMessage at the top
+// level, which shadows the library field when decoding.
+func markup(raw json.RawMessage) models.ReplyMarkup {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	return raw
+}
+
+// Send makes the Bot API call for m and classifies the answer.
+func (t *Telegram) Send(ctx context.Context, m Message) (Result, error) {
+	switch m.Method {
+	case MethodSendMessage:
+		var p struct {
+			bot.SendMessageParams
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		p.SendMessageParams.ChatID = m.ChatID
+		p.SendMessageParams.ReplyMarkup = markup(p.ReplyMarkup)
+		p.AllowPaidBroadcast = p.AllowPaidBroadcast || m.PaidBroadcast
+		msg, err := t.b.SendMessage(ctx, &p.SendMessageParams)
+		return sentOrClassify(msg, err)
+	case MethodSendPhoto:
+		var p struct {
+			bot.SendPhotoParams
+			Photo       string          `json:"photo"`
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		if p.Photo == "" {
+			return badPayload(errors.New("photo (a file_id or URL) is required"))
+		}
+		p.SendPhotoParams.ChatID = m.ChatID
+		p.SendPhotoParams.Photo = &models.InputFileString{Data: p.Photo}
+		p.SendPhotoParams.ReplyMarkup = markup(p.ReplyMarkup)
+		p.AllowPaidBroadcast = p.AllowPaidBroadcast || m.PaidBroadcast
+		msg, err := t.b.SendPhoto(ctx, &p.SendPhotoParams)
+		return sentOrClassify(msg, err)
+	case MethodEditMessageText:
+		var p struct {
+			bot.EditMessageTextParams
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		p.EditMessageTextParams.ChatID = m.ChatID
+		if m.EditMessageID != 0 {
+			p.MessageID = int(m.EditMessageID)
+		}
+		p.EditMessageTextParams.ReplyMarkup = markup(p.ReplyMarkup)
+		_, err := t.b.EditMessageText(ctx, &p.EditMessageTextParams)
+		return editResult(int64(p.MessageID), err)
+	case MethodEditMessageReplyMarkup:
+		var p struct {
+			bot.EditMessageReplyMarkupParams
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		p.EditMessageReplyMarkupParams.ChatID = m.ChatID
+		if m.EditMessageID != 0 {
+			p.MessageID = int(m.EditMessageID)
+		}
+		p.EditMessageReplyMarkupParams.ReplyMarkup = markup(p.ReplyMarkup)
+		_, err := t.b.EditMessageReplyMarkup(ctx, &p.EditMessageReplyMarkupParams)
+		return editResult(int64(p.MessageID), err)
+	case MethodAnswerCallbackQuery:
+		var p bot.AnswerCallbackQueryParams
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		_, err := t.b.AnswerCallbackQuery(ctx, &p)
+		if err != nil {
+			return Classify(err), err
+		}
+		return Result{Outcome: Delivered}, nil
+	default:
+		err := fmt.Errorf("outbox: telegram: unsupported method %q", m.Method)
+		return Result{Outcome: Permanent, Reason: err.Error()}, err
+	}
+}
+
+func badPayload(err error) (Result, error) {
+	err = fmt.Errorf("outbox: bad payload: %w", err)
+	return Result{Outcome: Permanent, Reason: err.Error()}, err
+}
+
+func sentOrClassify(msg *models.Message, err error) (Result, error) {
+	if err != nil {
+		return Classify(err), err
+	}
+	var id int64
+	if msg != nil {
+		id = int64(msg.ID)
+	}
+	return Result{Outcome: Delivered, MessageID: id}, nil
+}
+
+// editResult treats "message is not modified" as success: the message
+// already shows what the edit wanted.
+func editResult(messageID int64, err error) (Result, error) {
+	if err != nil && !(errors.Is(err, bot.ErrorBadRequest) && strings.Contains(err.Error(), "message is not modified")) {
+		return Classify(err), err
+	}
+	return Result{Outcome: Delivered, MessageID: messageID}, nil
+}
+
+// Classify maps a go-telegram/bot error to what the dispatcher does:
+//   - 429 (*bot.TooManyRequestsError) → RateLimited for retry_after seconds;
+//   - 400 with migrate_to_chat_id (*bot.MigrateError) → Migrated;
+//   - 403 (bot.ErrorForbidden: blocked, kicked, deactivated) → Unreachable;
+//   - other 400 (bot.ErrorBadRequest) → Permanent with Telegram's description;
+//   - everything else (5xx, 401/404 from a wrong token or server URL,
+//     timeouts, refused connections, undecodable answers) → Retry: the
+//     message is fine, the way to Telegram is not.
+func Classify(err error) Result {
+	if err == nil {
+		return Result{Outcome: Delivered}
+	}
+	var tmr *bot.TooManyRequestsError
+	if errors.As(err, &tmr) {
+		return Result{Outcome: RateLimited, RetryAfter: time.Duration(max(tmr.RetryAfter, 1)) * time.Second, Reason: tmr.Message}
+	}
+	var mig *bot.MigrateError
+	if errors.As(err, &mig) {
+		return Result{Outcome: Migrated, NewChatID: int64(mig.MigrateToChatID), Reason: mig.Message}
+	}
+	switch {
+	case errors.Is(err, bot.ErrorForbidden):
+		return Result{Outcome: Unreachable, Reason: description(err, bot.ErrorForbidden)}
+	case errors.Is(err, bot.ErrorBadRequest):
+		return Result{Outcome: Permanent, Reason: description(err, bot.ErrorBadRequest)}
+	}
+	return Result{Outcome: Retry, Reason: err.Error()}
+}
+
+// description drops the library's "<sentinel>, " prefix, leaving
+// Telegram's own text ("Forbidden: bot was blocked by the user").
+func description(err, sentinel error) string {
+	return strings.TrimPrefix(err.Error(), sentinel.Error()+", ")
+}
