@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,8 +144,9 @@ func (a *App) RunHealthcheck(ctx context.Context, at time.Time, unitCode string,
 	if err != nil {
 		return nil, err
 	}
-	a.Log.Info("healthcheck", "at", at, "unit", unitCode, "items", ev.Items, "digests", ev.Sent, "messages", ev.Messages,
-		"changes", ev.Changes, "deferred", ev.Deferred, "took", ev.Took)
+	a.Log.Info("healthcheck", slog.Time("at", at), slog.String("unit", unitCode), slog.Int("items", ev.Items),
+		slog.Int("digests", ev.Sent), slog.Int("messages", ev.Messages), slog.Int("changes", ev.Changes),
+		slog.Bool("deferred", ev.Deferred), slog.Int64("took_ms", ev.Took.Milliseconds()))
 	return ev, nil
 }
 
