@@ -1,0 +1,636 @@
+package app
+
+// Check-ins (SPEC §3): a secretary reports a held meeting, by chat message
+// or through the API, and it is filed for the obligations it names.
+//
+// RecordCheckin applies the rules in this order; every refusal is one
+// Chinese sentence and is audited:
+//
+//  1. The sender must be linked (a person) or an API token, and hold a role
+//     that may check in at all (secretary, or admin).
+//  2. The branch: a group chat bound to a branch implies it; otherwise an
+//     explicit branch (BranchID from a keyboard tap, BranchCode typed first
+//     in a private chat); otherwise the sender's only branch as secretary.
+//     A secretary of several branches gets *ErrChooseBranch (the bot shows a
+//     keyboard and keeps the request as a pending check-in).
+//  3. Only a secretary of that branch, or an admin of it or of a unit above,
+//     may check in for it.
+//  4. The date may not be after today. Each obligation counts for the
+//     period that contains the date (health.CheckinPeriod), so a make-up
+//     check-in for a missed period is filed with a date inside that period;
+//     the date may not be before that period, nor may the period be before
+//     the branch's start period (obligations are not owed before it).
+//  5. Per-group obligations (党小组会) are filed for one party group (unit of
+//     kind group under the branch), named as "党小组会@第一党小组" (or the
+//     group's code or name as the first word of the topic, or the API's
+//     group field); a branch with one group implies it; a branch without
+//     groups files them for the branch itself.
+//  6. An item whose (unit, obligation, period) already has an active
+//     check-in is kept as an extra record; an item recorded at or after its
+//     period's due time (health.Deadline) is late.
+//
+// The check-in, its items, its audit entry and its domain event are written
+// in one transaction, the caller's when it opened one (the bot's update
+// transaction, which also holds the confirmation reply).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Check-in sources.
+const (
+	SourceTelegram = "telegram"
+	SourceAPI      = "api"
+)
+
+// UndoWindow is how long after recording a check-in its author may withdraw it.
+const UndoWindow = 24 * time.Hour
+
+// maxRejectReason bounds a rejection reason, in runes.
+const maxRejectReason = 200
+
+// CheckinRequest is a check-in as a door submits it, before the branch is
+// resolved and the rules are applied. It is also what a pending check-in
+// keeps while the sender chooses a branch (hence the JSON tags).
+type CheckinRequest struct {
+	BranchCode  string    `json:"branch,omitempty"`    // typed by the sender; "" = implied
+	BranchID    int64     `json:"branch_id,omitempty"` // chosen from a keyboard
+	Obligations []string  `json:"obligations"`         // obligation codes
+	Group       string    `json:"group,omitempty"`     // party group code or name (党小组会)
+	Date        time.Time `json:"date"`                // the activity's day (00:00 in the zone)
+	Present     int       `json:"present,omitempty"`
+	Total       int       `json:"total,omitempty"` // 0 = attendance not given
+	Topic       string    `json:"topic,omitempty"`
+	Evidence    []string  `json:"evidence,omitempty"` // photo file ids (or URLs from the API)
+	// MediaGroupID is the Telegram album the captioned photo belongs to: the
+	// album's other photos join the evidence (see migration 00005).
+	MediaGroupID string `json:"media_group_id,omitempty"`
+	// ChatID is the chat the command came from; InGroup says it is a group
+	// chat, whose bound branch then applies.
+	ChatID    int64  `json:"chat_id,omitempty"`
+	InGroup   bool   `json:"in_group,omitempty"`
+	MessageID int64  `json:"message_id,omitempty"`
+	Source    string `json:"source,omitempty"`
+}
+
+// CheckinLine is one obligation (and party group) a check-in was filed for.
+type CheckinLine struct {
+	Obligation health.Obligation
+	Period     health.Period
+	Unit       domain.Unit // the branch, or the party group
+	Due        time.Time
+	Late       bool
+	Extra      bool
+}
+
+// CheckinResult is an accepted check-in: what was stored, for which
+// obligations, and the branch's lights afterwards.
+type CheckinResult struct {
+	Checkin storage.Checkin
+	Branch  domain.Unit
+	Lines   []CheckinLine
+	Lights  LightsView
+}
+
+// ErrChooseBranch means the sender is secretary of several branches and
+// must name one; Branches lists them.
+type ErrChooseBranch struct{ Branches []domain.Role }
+
+func (e *ErrChooseBranch) Error() string { return "several branches: choose one" }
+
+// Refusals shared by several doors.
+var (
+	errNotLinked    = domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
+	errNotSecretary = domain.Refuse(domain.ErrForbidden, "只有党支部书记才能打卡。")
+)
+
+// CheckinGate is the first rule: whether the actor may check in anywhere at
+// all (a secretary, or an admin). The bot uses it to stay silent when
+// someone who is not a secretary happens to type "打卡…" in a group.
+func CheckinGate(actor domain.Actor) error {
+	if actor.PersonID == 0 && len(actor.Roles) == 0 {
+		return errNotLinked
+	}
+	if len(actor.UnitsWith(domain.RoleSecretary)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
+		return errNotSecretary
+	}
+	return nil
+}
+
+// ParseCheckinArgs reads the arguments of /checkin (command.ParseCheckin)
+// into a request, with one addition: an obligation written with a party
+// group, "党小组会@第一党小组" (also "党小组会 @第一党小组", full-width ＠ too),
+// names the group. allowBranch lets a branch code come first (private chats).
+// Errors are refusals (domain.ErrInvalid) whose text says what to correct.
+func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
+	m := a.ObligationMatcher()
+	args, group := splitGroup(args, m)
+	pc, err := command.ParseCheckin(args, a.Now(), a.Loc, m, allowBranch)
+	if err != nil {
+		var pe *command.ParseError
+		if errors.As(err, &pe) {
+			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", pe.Msg)
+		}
+		return CheckinRequest{}, err
+	}
+	return CheckinRequest{BranchCode: pc.BranchCode, Obligations: pc.Obligations, Group: group, Date: pc.Date,
+		Present: pc.Present, Total: pc.Total, Topic: pc.Topic}, nil
+}
+
+// splitGroup takes "<obligation>@<group>" apart: the first argument whose
+// part before '@' ends with a known obligation loses the suffix, which is
+// returned as the group. A separate "@<group>" right after an obligation
+// counts too.
+func splitGroup(args []string, m command.ObligationMatcher) ([]string, string) {
+	endsWithObligation := func(s string) bool {
+		words := strings.FieldsFunc(s, isJoiner)
+		if len(words) == 0 {
+			return false
+		}
+		_, ok := m.Match(words[len(words)-1])
+		return ok
+	}
+	for i, arg := range args {
+		at, width := indexAt(arg)
+		if at < 0 {
+			continue
+		}
+		left, right := arg[:at], strings.TrimSpace(arg[at+width:])
+		if right == "" {
+			continue
+		}
+		if at > 0 && endsWithObligation(left) {
+			out := append([]string(nil), args...)
+			out[i] = left
+			return out, right
+		}
+		if at == 0 && i > 0 && endsWithObligation(args[i-1]) {
+			out := append(append([]string(nil), args[:i]...), args[i+1:]...)
+			return out, right
+		}
+	}
+	return args, ""
+}
+
+func indexAt(s string) (int, int) {
+	if i := strings.IndexByte(s, '@'); i >= 0 {
+		return i, 1
+	}
+	if i := strings.Index(s, "＠"); i >= 0 {
+		return i, len("＠")
+	}
+	return -1, 0
+}
+
+func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
+
+// inTxKeepRefusal runs fn in a transaction (joining the caller's) that is
+// committed even when fn refuses, so that the refusal's audit entry stays;
+// the refusal is then returned. fn must refuse before it changes anything
+// but the audit log.
+func (a *App) inTxKeepRefusal(ctx context.Context, fn func(*App) error) error {
+	var refusal error
+	err := a.InTx(ctx, func(a *App) error {
+		err := fn(a)
+		var ue *domain.UserError
+		var choose *ErrChooseBranch
+		if errors.As(err, &ue) || errors.As(err, &choose) {
+			refusal = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// RecordCheckin applies the check-in rules (see the top of this file) and
+// stores the check-in. It returns *ErrChooseBranch when the sender must name
+// a branch, and a *domain.UserError for every refusal.
+func (a *App) RecordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
+	var res CheckinResult
+	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+		var err error
+		res, err = a.recordCheckin(ctx, actor, req)
+		return err
+	})
+	return res, err
+}
+
+func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
+	const action = "checkin.record"
+	refuse := func(subject string, err error) (CheckinResult, error) {
+		return CheckinResult{}, a.Refused(ctx, actor, action, subject, err)
+	}
+	if err := CheckinGate(actor); err != nil {
+		return refuse("", err)
+	}
+	obs, err := a.requestObligations(req.Obligations)
+	if err != nil {
+		return refuse("", err)
+	}
+	branch, err := a.checkinBranch(ctx, actor, req)
+	if err != nil {
+		var ue *domain.UserError
+		if errors.As(err, &ue) {
+			return refuse("", err)
+		}
+		return CheckinResult{}, err
+	}
+	subject := "unit:" + branch.Code
+	ok, err := a.canCheckIn(ctx, actor, branch)
+	if err != nil {
+		return CheckinResult{}, err
+	}
+	if !ok {
+		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s（%s）的书记才能为该支部打卡。", branch.Name, branch.Code))
+	}
+
+	// The date and the periods.
+	now := a.Now()
+	if req.Date.IsZero() {
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "请写明活动日期，例如 2026-11-20。"))
+	}
+	date := civilIn(req.Date, a.Loc)
+	if command.IsFuture(date, now, a.Loc) {
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 晚于今天，不能为尚未开展的活动打卡。", date.Format(time.DateOnly)))
+	}
+	if req.Total < 0 || req.Present < 0 || req.Present > req.Total {
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "出席人数不合理：实到 %d 人，应到 %d 人。", req.Present, req.Total))
+	}
+	if n := utf8.RuneCountInString(req.Topic); n > command.MaxTopicRunes {
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "主题过长（%d 字），请不超过 %d 字。", n, command.MaxTopicRunes))
+	}
+	start := startOf(branch, a.Loc)
+	themeDay := 0
+	if branch.ThemeDay != nil {
+		themeDay = *branch.ThemeDay
+	}
+
+	// Party groups for per-group obligations.
+	groups, err := a.Store.GroupsOf(ctx, branch.ID)
+	if err != nil {
+		return CheckinResult{}, err
+	}
+	topic := req.Topic
+	perGroup := false
+	for _, ob := range obs {
+		perGroup = perGroup || ob.PerGroup
+	}
+	var group *domain.Unit
+	switch {
+	case req.Group != "" && !perGroup:
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "只有党小组会需要写明党小组（“@%s”）。", req.Group))
+	case !perGroup || len(groups) == 0 && req.Group == "":
+	case req.Group != "":
+		g, ok := matchGroup(groups, req.Group, true)
+		if !ok {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s没有党小组“%s”。%s", branch.Name, req.Group, groupChoices(groups)))
+		}
+		group = &g
+	case len(groups) == 1:
+		group = &groups[0]
+	default:
+		first, rest, _ := strings.Cut(topic, " ")
+		if g, ok := matchGroup(groups, first, false); ok {
+			group, topic = &g, rest
+			break
+		}
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：/checkin %s@%s 11-20 7/9 主题。%s",
+			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
+	}
+
+	var lines []CheckinLine
+	for _, ob := range obs {
+		p := health.CheckinPeriod(ob, date, a.Loc)
+		if date.Before(p.Start(a.Loc)) {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 早于%s所属期间（%s）的开始，不能计入该期间。", date.Format(time.DateOnly), ob.Name, p.Label()))
+		}
+		if !health.IsOwed(p, start, a.Loc) {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s自 %s 起纳入规定动作考核，%s的活动日期 %s 属于更早的期间（%s），无需打卡。",
+				branch.Name, start.Format(time.DateOnly), ob.Name, date.Format(time.DateOnly), p.Label()))
+		}
+		unit := branch
+		if ob.PerGroup && group != nil {
+			unit = *group
+		}
+		_, due := health.Deadline(ob, p, themeDay, a.Loc)
+		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due)})
+	}
+
+	// Everything is allowed: record. The branch lock makes "first or extra"
+	// exact under concurrent check-ins; the album lock pairs with the trigger
+	// that attaches album photos arriving while we record.
+	if err := a.Store.LockCheckinBranch(ctx, branch.ID); err != nil {
+		return CheckinResult{}, err
+	}
+	evidence := append([]string(nil), req.Evidence...)
+	if req.MediaGroupID != "" && req.ChatID != 0 {
+		if err := a.Store.LockAlbum(ctx, req.ChatID, req.MediaGroupID); err != nil {
+			return CheckinResult{}, err
+		}
+		album, err := a.Store.AlbumPhotos(ctx, req.ChatID, req.MediaGroupID)
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		evidence = mergeIDs(album, evidence)
+	}
+	for i := range lines {
+		done, err := a.Store.CheckinDone(ctx, lines[i].Unit.ID, lines[i].Obligation.Code, lines[i].Period.Key())
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		lines[i].Extra = done
+	}
+	source := req.Source
+	if source == "" {
+		source = SourceTelegram
+	}
+	id, err := a.Store.InsertCheckin(ctx, storage.NewCheckin{
+		BranchID: branch.ID, HeldOn: date.Format(time.DateOnly), Present: req.Present, Total: req.Total,
+		Topic: topic, Evidence: evidence, MediaGroupID: req.MediaGroupID, Source: source,
+		ChatID: req.ChatID, MessageID: req.MessageID, RecordedBy: actor.PersonID, RecordedAt: now,
+	})
+	if err != nil {
+		return CheckinResult{}, err
+	}
+	for i, l := range lines {
+		if err := a.Store.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
+			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, Pos: i}); err != nil {
+			return CheckinResult{}, err
+		}
+	}
+	c, err := a.Store.CheckinByID(ctx, id)
+	if err != nil {
+		return CheckinResult{}, err
+	}
+	details := checkinPayload(c)
+	if err := a.audit(ctx, actor, action, "checkin:"+strconv.FormatInt(id, 10), true, details); err != nil {
+		return CheckinResult{}, err
+	}
+	if err := a.Store.AppendEvent(ctx, "checkin.recorded", branch.ID, details); err != nil {
+		return CheckinResult{}, err
+	}
+	lights, err := a.lightsView(ctx, branch)
+	if err != nil {
+		return CheckinResult{}, err
+	}
+	return CheckinResult{Checkin: c, Branch: branch, Lines: lines, Lights: lights}, nil
+}
+
+// requestObligations looks up the obligation codes of a request (the API
+// may send names or aliases too).
+func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
+	if len(words) == 0 {
+		return nil, domain.Refuse(domain.ErrInvalid, "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。")
+	}
+	m := a.ObligationMatcher()
+	var out []health.Obligation
+	seen := map[string]bool{}
+	for _, w := range words {
+		code, ok := m.Match(w)
+		if !ok {
+			return nil, domain.Refuse(domain.ErrInvalid, "未识别的活动类型“%s”。可选：%s。", w, strings.Join(m.Known(), "、"))
+		}
+		if seen[code] {
+			continue
+		}
+		seen[code] = true
+		ob, _ := a.Obligation(code)
+		out = append(out, ob)
+	}
+	return out, nil
+}
+
+// checkinBranch resolves the branch of a request (rule 2). Refusals are
+// *domain.UserError; several candidate branches give *ErrChooseBranch.
+func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
+	noSuch := func(code string) error {
+		return domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的党支部，请检查支部代码。", code)
+	}
+	switch {
+	case req.BranchID != 0:
+		u, err := a.Store.UnitByID(ctx, req.BranchID)
+		if errors.Is(err, domain.ErrNotFound) || err == nil && !u.IsBranch() {
+			return domain.Unit{}, noSuch(strconv.FormatInt(req.BranchID, 10))
+		}
+		return u, err
+	case req.InGroup:
+		g, err := a.Store.GroupByChat(ctx, req.ChatID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "本群还没有绑定党支部：请支部书记先在群里发送 /bind，或私聊本机器人打卡。")
+		}
+		if err != nil {
+			return domain.Unit{}, err
+		}
+		u, err := a.Store.UnitByID(ctx, g.UnitID)
+		if err != nil {
+			return domain.Unit{}, err
+		}
+		if !u.IsBranch() {
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "本群绑定的是%s，不是党支部，请在党支部群里或私聊本机器人打卡。", u.Name)
+		}
+		return u, nil
+	case req.BranchCode != "":
+		u, err := a.Store.UnitByCode(ctx, req.BranchCode)
+		if errors.Is(err, domain.ErrNotFound) || err == nil && !u.IsBranch() {
+			return domain.Unit{}, noSuch(req.BranchCode)
+		}
+		return u, err
+	}
+	var mine []domain.Role
+	for _, r := range actor.UnitsWith(domain.RoleSecretary) {
+		if r.UnitKind == domain.KindBranch {
+			mine = append(mine, r)
+		}
+	}
+	switch len(mine) {
+	case 0:
+		if len(actor.UnitsWith(domain.RoleAdmin)) > 0 {
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部代码，例如：/checkin QA-RZ-XZ-B1 支委会 11-20。")
+		}
+		return domain.Unit{}, errNotSecretary
+	case 1:
+		return a.Store.UnitByID(ctx, mine[0].UnitID)
+	}
+	return domain.Unit{}, &ErrChooseBranch{Branches: mine}
+}
+
+// canCheckIn: a secretary of the branch, or an admin of it or a unit above.
+func (a *App) canCheckIn(ctx context.Context, actor domain.Actor, branch domain.Unit) (bool, error) {
+	if actor.Has(domain.RoleSecretary, branch.ID) {
+		return true, nil
+	}
+	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
+		ok, err := a.Store.InSubtree(ctx, r.UnitID, branch.ID)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// canReject: an organiser of a unit above the branch, or an admin of the
+// branch or a unit above.
+func (a *App) canReject(ctx context.Context, actor domain.Actor, branch domain.Unit) (bool, error) {
+	anc, err := a.Store.Ancestors(ctx, branch.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range anc {
+		if actor.Has(domain.RoleOrganiser, u.ID) || actor.Has(domain.RoleAdmin, u.ID) {
+			return true, nil
+		}
+	}
+	return actor.Has(domain.RoleAdmin, branch.ID), nil
+}
+
+// matchGroup finds a party group by code (any case) or name; loose also
+// accepts a word that is part of exactly one group's name ("第一").
+func matchGroup(groups []domain.Unit, word string, loose bool) (domain.Unit, bool) {
+	word = strings.TrimSpace(word)
+	if word == "" {
+		return domain.Unit{}, false
+	}
+	for _, g := range groups {
+		if strings.EqualFold(g.Code, word) || g.Name == word {
+			return g, true
+		}
+	}
+	if !loose {
+		return domain.Unit{}, false
+	}
+	var found []domain.Unit
+	for _, g := range groups {
+		if strings.Contains(g.Name, word) {
+			found = append(found, g)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return domain.Unit{}, false
+}
+
+func groupChoices(groups []domain.Unit) string {
+	if len(groups) == 0 {
+		return ""
+	}
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	return "可选：" + strings.Join(names, "、") + "。"
+}
+
+// shortName is the short name of the first (per-group) obligation.
+func shortName(obs []health.Obligation, perGroup bool) string {
+	for _, ob := range obs {
+		if ob.PerGroup == perGroup {
+			return ob.ShortName()
+		}
+	}
+	return obs[0].ShortName()
+}
+
+// mergeIDs appends the ids of b missing from a, keeping order.
+func mergeIDs(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// civilIn is 00:00 in loc of the calendar day t falls on in loc.
+func civilIn(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// startOf is 00:00 in loc of the branch's start date (a DATE column, read
+// as midnight UTC: its calendar day is taken as it is).
+func startOf(u domain.Unit, loc *time.Location) time.Time {
+	y, m, d := u.StartedOn.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// checkinPayload is the audit details and event payload of a check-in.
+func checkinPayload(c storage.Checkin) map[string]any {
+	obligations := make([]string, len(c.Items))
+	periods := make([]string, len(c.Items))
+	items := make([]map[string]any, len(c.Items))
+	for i, it := range c.Items {
+		obligations[i], periods[i] = it.Obligation, it.Period
+		items[i] = map[string]any{"obligation": it.Obligation, "period": it.Period, "unit": it.UnitCode, "late": it.Late, "extra": it.Extra}
+	}
+	p := map[string]any{"id": c.ID, "branch": c.BranchCode, "obligations": obligations, "periods": periods,
+		"items": items, "date": c.HeldOn, "evidence": len(c.Evidence), "source": c.Source}
+	if c.Total != nil {
+		p["present"], p["total"] = *c.Present, *c.Total
+	}
+	return p
+}
+
+// SavePendingCheckin keeps a request while the sender chooses a branch and
+// returns its id for the buttons ("ci:<id>:<branch id>").
+func (a *App) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
+	return a.Store.CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
+}
+
+// pendingTTL is how long a branch keyboard stays usable.
+const pendingTTL = 24 * time.Hour
+
+// RecordPendingCheckin records a pending check-in for the branch its author
+// tapped. Only the author may tap, once; a refusal leaves it pending so that
+// another branch may be tapped.
+func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
+	var res CheckinResult
+	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.Refuse(domain.ErrNotFound, "该打卡已失效，请重新发送 /checkin。")
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.PersonID != actor.PersonID:
+			return domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。")
+		case p.UsedAt != nil:
+			return domain.Refuse(domain.ErrConflict, "该打卡已经记录过了。")
+		case a.Now().Sub(p.CreatedAt) > pendingTTL:
+			return domain.Refuse(domain.ErrInvalid, "该打卡已超过 24 小时未选择支部，请重新发送 /checkin。")
+		}
+		var req CheckinRequest
+		if err := json.Unmarshal(p.Request, &req); err != nil {
+			return fmt.Errorf("app: pending check-in %d: %w", pendingID, err)
+		}
+		req.BranchID, req.BranchCode, req.InGroup = branchID, "", false
+		res, err = a.recordCheckin(ctx, actor, req)
+		if err != nil {
+			return err
+		}
+		_, err = a.Store.UsePendingCheckin(ctx, pendingID, a.Now())
+		return err
+	})
+	return res, err
+}

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// CheckinChange is a withdrawn or rejected check-in and the branch's lights
+// afterwards.
+type CheckinChange struct {
+	Checkin storage.Checkin
+	Branch  domain.Unit
+	Lights  LightsView
+	// NotifiedChat is where the secretary was told of a rejection (the
+	// branch group, else the recorder's private chat); 0 when nowhere.
+	NotifiedChat int64
+}
+
+// UndoCheckin withdraws the actor's most recent active check-in if it was
+// recorded less than UndoWindow ago (/undo). The check-in is kept, marked
+// withdrawn; its obligations count as not done again.
+func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChange, error) {
+	var res CheckinChange
+	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+		const action = "checkin.withdraw"
+		if actor.PersonID == 0 {
+			return a.Refused(ctx, actor, action, "", errNotLinked)
+		}
+		c, err := a.Store.LastCheckinBy(ctx, actor.PersonID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return a.Refused(ctx, actor, action, "", domain.Refuse(domain.ErrNotFound, "您没有可以撤回的打卡。"))
+		}
+		if err != nil {
+			return err
+		}
+		subject := "checkin:" + strconv.FormatInt(c.ID, 10)
+		now := a.Now()
+		if now.Sub(c.RecordedAt) > UndoWindow {
+			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden,
+				"您最近一次打卡（#%d，%s 记录）已超过 24 小时，不能撤回；如需更正，请联系上级组织委员驳回。",
+				c.ID, c.RecordedAt.In(a.Loc).Format("2006-01-02 15:04")))
+		}
+		ok, err := a.Store.WithdrawCheckin(ctx, c.ID, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrConflict, "打卡 #%d 已被撤回或驳回。", c.ID))
+		}
+		if c, err = a.Store.CheckinByID(ctx, c.ID); err != nil {
+			return err
+		}
+		details := checkinPayload(c)
+		if err := a.audit(ctx, actor, action, subject, true, details); err != nil {
+			return err
+		}
+		if err := a.Store.AppendEvent(ctx, "checkin.withdrawn", c.BranchID, details); err != nil {
+			return err
+		}
+		branch, err := a.Store.UnitByID(ctx, c.BranchID)
+		if err != nil {
+			return err
+		}
+		lights, err := a.lightsView(ctx, branch)
+		if err != nil {
+			return err
+		}
+		res = CheckinChange{Checkin: c, Branch: branch, Lights: lights}
+		return nil
+	})
+	return res, err
+}
+
+// RejectCheckin rejects (驳回) an active check-in with a reason. Only an
+// organiser of a unit above the branch, or an admin of the branch or a unit
+// above, may. The secretary is told why, in the branch's group when one is
+// bound, else privately (the recorder); the obligation's light goes back.
+func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (CheckinChange, error) {
+	var res CheckinChange
+	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+		const action = "checkin.reject"
+		subject := "checkin:" + strconv.FormatInt(id, 10)
+		refuse := func(err error) error { return a.Refused(ctx, actor, action, subject, err) }
+		if actor.PersonID == 0 && len(actor.Roles) == 0 {
+			return refuse(errNotLinked)
+		}
+		if len(actor.UnitsWith(domain.RoleOrganiser)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
+			return refuse(domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。"))
+		}
+		reason = strings.TrimSpace(reason)
+		if reason == "" {
+			return refuse(domain.Refuse(domain.ErrInvalid, "请写明驳回理由，例如：/reject %d 缺少签到表照片。", id))
+		}
+		if n := utf8.RuneCountInString(reason); n > maxRejectReason {
+			return refuse(domain.Refuse(domain.ErrInvalid, "驳回理由过长（%d 字），请不超过 %d 字。", n, maxRejectReason))
+		}
+		c, err := a.Store.CheckinByID(ctx, id)
+		if errors.Is(err, domain.ErrNotFound) {
+			return refuse(domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id))
+		}
+		if err != nil {
+			return err
+		}
+		branch, err := a.Store.UnitByID(ctx, c.BranchID)
+		if err != nil {
+			return err
+		}
+		ok, err := a.canReject(ctx, actor, branch)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return refuse(domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name))
+		}
+		switch {
+		case c.WithdrawnAt != nil:
+			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id))
+		case c.RejectedAt != nil:
+			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04")))
+		}
+		now := a.Now()
+		done, err := a.Store.RejectCheckin(ctx, id, actor.PersonID, reason, now)
+		if err != nil {
+			return err
+		}
+		if !done {
+			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 刚刚已被撤回或驳回。", id))
+		}
+		if c, err = a.Store.CheckinByID(ctx, id); err != nil {
+			return err
+		}
+		details := checkinPayload(c)
+		details["reason"] = reason
+		if err := a.audit(ctx, actor, action, subject, true, details); err != nil {
+			return err
+		}
+		if err := a.Store.AppendEvent(ctx, "checkin.rejected", c.BranchID, details); err != nil {
+			return err
+		}
+		lights, err := a.lightsView(ctx, branch)
+		if err != nil {
+			return err
+		}
+		res = CheckinChange{Checkin: c, Branch: branch, Lights: lights}
+		by := actor.Label
+		if actor.PersonID != 0 {
+			if p, err := a.Store.PersonByID(ctx, actor.PersonID); err == nil {
+				by = p.Name
+			}
+		}
+		res.NotifiedChat, err = a.notifyRejected(ctx, res, by, reason)
+		return err
+	})
+	return res, err
+}
+
+// notifyRejected tells the secretary why a check-in was rejected: in the
+// branch's bound group, else in the recorder's private chat. It returns the
+// chat (0 when there is none to tell).
+func (a *App) notifyRejected(ctx context.Context, ch CheckinChange, by, reason string) (int64, error) {
+	var chatID, personID int64
+	g, err := a.Store.GroupOfUnit(ctx, ch.Branch.ID)
+	switch {
+	case err == nil:
+		chatID = g.ChatID
+	case !errors.Is(err, domain.ErrNotFound):
+		return 0, err
+	case ch.Checkin.RecordedBy != nil:
+		link, err := a.Store.ChatOf(ctx, *ch.Checkin.RecordedBy)
+		if errors.Is(err, domain.ErrNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		chatID, personID = link.ChatID, link.PersonID
+	default:
+		return 0, nil
+	}
+	_, _, err = a.Store.Enqueue(ctx, storage.OutMessage{
+		DedupeKey: fmt.Sprintf("checkin:%d:rejected", ch.Checkin.ID),
+		ChatID:    chatID, PersonID: personID, Priority: storage.PriorityRed, Kind: "checkin_rejected",
+		Payload: map[string]any{"text": a.RejectedNotice(ch, by, reason), "parse_mode": "HTML",
+			"link_preview_options": map[string]any{"is_disabled": true}},
+	})
+	if err != nil {
+		return 0, err
+	}
+	return chatID, nil
+}

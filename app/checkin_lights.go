@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"html"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// LightsView is a branch's lights as a check-in reply shows them.
+type LightsView struct {
+	Branch   domain.Unit
+	ThemeDay int
+	Items    []health.ItemLight
+	Groups   map[int64]string // party group id → name
+	Done     map[storage.DoneKey]bool
+	At       time.Time
+}
+
+// lightsView gathers the branch's current lights for a check-in reply.
+func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, error) {
+	items, err := a.checkinLights(ctx, branch)
+	if err != nil {
+		return LightsView{}, err
+	}
+	groups, err := a.Store.GroupsOf(ctx, branch.ID)
+	if err != nil {
+		return LightsView{}, err
+	}
+	done, err := a.Store.CheckedIn(ctx, branch.ID)
+	if err != nil {
+		return LightsView{}, err
+	}
+	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now()}
+	if branch.ThemeDay != nil {
+		v.ThemeDay = *branch.ThemeDay
+	}
+	for _, g := range groups {
+		v.Groups[g.ID] = g.Name
+	}
+	return v, nil
+}
+
+// checkinLights computes the branch's item lights from its check-ins, for
+// every open period of every obligation (health.OpenPeriods), per party
+// group for per-group obligations.
+//
+// It stands in for the health check's App.BranchLights (which also knows
+// exemptions) until that exists; then it should become
+// `return a.BranchLights(ctx, branch.ID)`.
+func (a *App) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
+	groups, err := a.Store.GroupsOf(ctx, branch.ID)
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.Store.CheckedIn(ctx, branch.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Now()
+	start := startOf(branch, a.Loc)
+	themeDay := 0
+	if branch.ThemeDay != nil {
+		themeDay = *branch.ThemeDay
+	}
+	var out []health.ItemLight
+	for _, ob := range a.Obligations() {
+		units := []int64{0} // 0: the branch itself
+		if ob.PerGroup && len(groups) > 0 {
+			units = units[:0]
+			for _, g := range groups {
+				units = append(units, g.ID)
+			}
+		}
+		for _, p := range health.OpenPeriods(ob, themeDay, start, now, a.Loc) {
+			for _, g := range units {
+				unitID := branch.ID
+				if g != 0 {
+					unitID = g
+				}
+				f := health.Facts{Owed: health.IsOwed(p, start, a.Loc),
+					CheckedIn: done[storage.DoneKey{UnitID: unitID, Obligation: ob.Code, Period: p.Key()}]}
+				out = append(out, health.ItemLight{BranchID: branch.ID, GroupID: g, Obligation: ob.Code, Period: p,
+					Light: health.LightAt(ob, p, themeDay, f, now, a.Loc)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// lightEmoji is the light as a coloured dot.
+func lightEmoji(l health.Light) string {
+	switch l {
+	case health.Green:
+		return "🟢"
+	case health.Yellow:
+		return "🟡"
+	case health.Red:
+		return "🔴"
+	}
+	return "⚪"
+}
+
+// RenderLights lists the items of the current periods and every item that
+// is not green (missed periods, early warnings), obligations in configured
+// order: "🟢 支部委员会 · 2026年11月". HTML; names escaped.
+func (a *App) RenderLights(v LightsView) string {
+	order := map[string]int{}
+	obs := map[string]health.Obligation{}
+	for i, ob := range a.Obligations() {
+		order[ob.Code], obs[ob.Code] = i, ob
+	}
+	var shown []health.ItemLight
+	for _, it := range v.Items {
+		ob, ok := obs[it.Obligation]
+		if !ok {
+			continue
+		}
+		if it.Light != health.Green || it.Period == health.PeriodAt(ob.Recurs, v.At, a.Loc) {
+			shown = append(shown, it)
+		}
+	}
+	sort.SliceStable(shown, func(i, j int) bool {
+		x, y := shown[i], shown[j]
+		if order[x.Obligation] != order[y.Obligation] {
+			return order[x.Obligation] < order[y.Obligation]
+		}
+		if c := x.Period.Compare(y.Period); c != 0 {
+			return c < 0
+		}
+		return v.Groups[x.GroupID] < v.Groups[y.GroupID]
+	})
+	if len(shown) == 0 {
+		return "🟢 本期暂无需开展的规定动作"
+	}
+	var b strings.Builder
+	for i, it := range shown {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		ob := obs[it.Obligation]
+		b.WriteString(lightEmoji(it.Light) + " " + html.EscapeString(ob.Name))
+		if name := v.Groups[it.GroupID]; name != "" {
+			b.WriteString("（" + html.EscapeString(name) + "）")
+		}
+		b.WriteString(" · " + it.Period.Label())
+		_, due := health.Deadline(ob, it.Period, v.ThemeDay, a.Loc)
+		unitID := it.BranchID
+		if it.GroupID != 0 {
+			unitID = it.GroupID
+		}
+		switch {
+		case v.Done[storage.DoneKey{UnitID: unitID, Obligation: it.Obligation, Period: it.Period.Key()}]:
+			b.WriteString(" · 已完成")
+		case it.Light == health.Yellow:
+			b.WriteString(" · 截止 " + due.Add(-time.Nanosecond).In(a.Loc).Format("01-02"))
+		case it.Light == health.Red:
+			b.WriteString(" · 已逾期，请补录")
+		}
+	}
+	return b.String()
+}

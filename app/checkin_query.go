@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// maxListedCheckins bounds one API listing.
+const maxListedCheckins = 1000
+
+// ListCheckins lists the check-ins of the branches in unitCode's subtree
+// (default: the actor's own unit) held between from and to (YYYY-MM-DD,
+// inclusive, either may be empty). The unit must lie in the subtree of one
+// of the actor's units.
+func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, from, to string) ([]storage.Checkin, error) {
+	for _, d := range []struct{ name, v string }{{"from", from}, {"to", to}} {
+		if d.v == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, d.v); err != nil {
+			return nil, domain.Refuse(domain.ErrInvalid, "%s 应为 2026-11-20 格式的日期。", d.name)
+		}
+	}
+	if len(actor.Roles) == 0 {
+		return nil, domain.Refuse(domain.ErrForbidden, "无权查看打卡记录。")
+	}
+	var unit domain.Unit
+	var err error
+	if unitCode == "" {
+		unit, err = a.Store.UnitByID(ctx, actor.Roles[0].UnitID)
+	} else {
+		unit, err = a.Store.UnitByCode(ctx, unitCode)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的单位。", unitCode)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	inScope := false
+	for _, r := range actor.Roles {
+		ok, err := a.Store.InSubtree(ctx, r.UnitID, unit.ID)
+		if err != nil {
+			return nil, err
+		}
+		inScope = inScope || ok
+	}
+	if !inScope {
+		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Code)
+	}
+	return a.Store.Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: maxListedCheckins})
+}
+
+// LedgerLine is one row of the check-in ledger (台账) export: one
+// (check-in, obligation, unit).
+type LedgerLine struct {
+	storage.LedgerRow
+	ObligationName string
+	RecordedByName string // the person, or "API" for a token
+}
+
+// CheckinLedger reads the check-in ledger of unitCode's subtree ("" = all).
+func (a *App) CheckinLedger(ctx context.Context, unitCode string) ([]LedgerLine, error) {
+	var root int64
+	if unitCode != "" {
+		u, err := a.Store.UnitByCode(ctx, unitCode)
+		if err != nil {
+			return nil, fmt.Errorf("unit %s: %w", unitCode, err)
+		}
+		root = u.ID
+	}
+	rows, err := a.Store.CheckinLedger(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]LedgerLine, len(rows))
+	for i, r := range rows {
+		l := LedgerLine{LedgerRow: r, ObligationName: r.Obligation, RecordedByName: "API"}
+		if ob, ok := a.Obligation(r.Obligation); ok {
+			l.ObligationName = ob.Name
+		}
+		if r.RecordedBy != nil {
+			l.RecordedByName = *r.RecordedBy
+		} else if r.Source != SourceAPI {
+			l.RecordedByName = r.Source
+		}
+		out[i] = l
+	}
+	return out, nil
+}
