@@ -1,0 +1,164 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Check-in commands (SPEC §3):
+//
+//	/checkin [branch] <obligation>[+<obligation>…] [date] [present/total] [topic…]
+//	打卡 … / 签到 …      the same, as plain text
+//	/undo               withdraw my last check-in (within 24 hours)
+//	/reject <id> <理由>  reject a check-in (organisers above the branch, admins)
+//
+// A photo whose caption is the command keeps the photo (largest size) as
+// evidence; the other photos of the same album join it (see app and
+// migration 00005). A party group for 党小组会 is named "党小组会@第一党小组".
+// A secretary of several branches who checks in privately gets one button
+// per branch; the request waits server-side and the buttons carry
+// "ci:<pending id>:<branch id>" (well under Telegram's 64 bytes).
+//
+// Plain-text triggers in a group stay silent when the text does not parse
+// or the sender is not a secretary at all: people say "打卡机坏了".
+func init() {
+	features = append(features, func(r *Router) {
+		secretaries := []string{domain.RoleSecretary}
+		r.Handle(Command{Name: "checkin", Description: "打卡：/checkin 支委会 11-20 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries})
+		r.Handle(Command{Name: "undo", Description: "撤回 24 小时内的最近一次打卡", Handler: undoHandler, Roles: secretaries})
+		r.Handle(Command{Name: "reject", Description: "驳回打卡：/reject 编号 理由（上级组织委员）", Handler: rejectHandler,
+			Roles: []string{domain.RoleOrganiser, domain.RoleAdmin}})
+		r.HandleCallback("ci", checkinBranchCallback)
+	})
+}
+
+func checkinHandler(c *Ctx) error {
+	silent := c.Cmd.Plain && !c.Private()
+	if err := app.CheckinGate(c.Actor); err != nil {
+		if silent {
+			return nil
+		}
+		return c.App.Refused(c, c.Actor, "checkin.record", "", err)
+	}
+	req, err := c.App.ParseCheckinArgs(c.Cmd.Args, c.Private())
+	if err != nil {
+		if silent {
+			return nil
+		}
+		return err
+	}
+	req.ChatID, req.InGroup, req.MessageID, req.Source = c.Msg.Chat.ID, !c.Private(), int64(c.Msg.ID), app.SourceTelegram
+	if id := largestPhoto(c.Msg.Photo); id != "" {
+		req.Evidence = []string{id}
+	}
+	req.MediaGroupID = c.Msg.MediaGroupID
+	res, err := c.App.RecordCheckin(c, c.Actor, req)
+	var choose *app.ErrChooseBranch
+	if errors.As(err, &choose) {
+		return askBranch(c, req, choose.Branches)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Reply(c.App.CheckinConfirmation(res), nil)
+}
+
+// askBranch keeps the request and offers one button per branch.
+func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
+	id, err := c.App.SavePendingCheckin(c, c.Actor, req)
+	if err != nil {
+		return err
+	}
+	rows := make([][]map[string]string, 0, len(branches))
+	for _, b := range branches {
+		rows = append(rows, []map[string]string{{
+			"text":          b.UnitName + "（" + b.UnitCode + "）",
+			"callback_data": fmt.Sprintf("ci:%d:%d", id, b.UnitID),
+		}})
+	}
+	return c.Reply("您是多个党支部的书记，请选择本次打卡属于哪个支部：", map[string]any{"inline_keyboard": rows})
+}
+
+// checkinBranchCallback records a pending check-in for the tapped branch.
+func checkinBranchCallback(c *Ctx) error {
+	parts := strings.Split(c.Data, ":")
+	var id, branchID int64
+	var err1, err2 error
+	if len(parts) == 3 {
+		id, err1 = strconv.ParseInt(parts[1], 10, 64)
+		branchID, err2 = strconv.ParseInt(parts[2], 10, 64)
+	}
+	if len(parts) != 3 || err1 != nil || err2 != nil {
+		return c.Answer("该按钮已失效。", false)
+	}
+	res, err := c.App.RecordPendingCheckin(c, c.Actor, id, branchID)
+	if err != nil {
+		return err
+	}
+	if err := c.Answer("已记录", false); err != nil {
+		return err
+	}
+	if c.Msg != nil {
+		if err := editMessage(c, c.Msg.ID, "已选择："+E(res.Branch.Name)+"（"+E(res.Branch.Code)+"）"); err != nil {
+			return err
+		}
+	}
+	return c.Reply(c.App.CheckinConfirmation(res), nil)
+}
+
+// editMessage replaces the text of a message the bot sent in this chat
+// (and drops its keyboard).
+func editMessage(c *Ctx, messageID int, text string) error {
+	c.n++
+	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
+		Priority: storage.PriorityReply, Kind: "edit", Method: "editMessageText",
+		Payload: map[string]any{"message_id": messageID, "text": text, "parse_mode": "HTML"},
+	})
+	return err
+}
+
+func undoHandler(c *Ctx) error {
+	ch, err := c.App.UndoCheckin(c, c.Actor)
+	if err != nil {
+		return err
+	}
+	return c.Reply(c.App.WithdrawnReply(ch), nil)
+}
+
+func rejectHandler(c *Ctx) error {
+	usage := domain.Refuse(domain.ErrInvalid, "用法：/reject 打卡编号 理由，例如：/reject 12 缺少签到表照片。")
+	if len(c.Cmd.Args) == 0 {
+		return c.App.Refused(c, c.Actor, "checkin.reject", "", usage)
+	}
+	id, err := strconv.ParseInt(strings.TrimLeft(c.Cmd.Args[0], "#＃"), 10, 64)
+	if err != nil || id <= 0 {
+		return c.App.Refused(c, c.Actor, "checkin.reject", "", usage)
+	}
+	reason := strings.TrimSpace(strings.TrimPrefix(c.Cmd.Rest, c.Cmd.Args[0]))
+	ch, err := c.App.RejectCheckin(c, c.Actor, id, reason)
+	if err != nil {
+		return err
+	}
+	return c.Reply(c.App.RejectedReply(ch), nil)
+}
+
+// largestPhoto is the file id of the largest size of a photo ("" if none).
+func largestPhoto(sizes []models.PhotoSize) string {
+	best, area, bytes := "", -1, -1
+	for _, p := range sizes {
+		a := p.Width * p.Height
+		if a > area || a == area && p.FileSize >= bytes {
+			best, area, bytes = p.FileID, a, p.FileSize
+		}
+	}
+	return best
+}
