@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain/command"
+)
+
+// Check-in API (SPEC §3, §5):
+//
+//	POST /api/v1/checkins   record a check-in: the same use case as /checkin,
+//	                        the actor is the token (a secretary token of the
+//	                        branch, or an admin token of it or a unit above)
+//	GET  /api/v1/checkins?unit=CODE&from=YYYY-MM-DD&to=YYYY-MM-DD
+//	                        check-ins of the branches in unit's subtree (default:
+//	                        the token's unit); 403 outside the token's subtree
+func init() {
+	routeSets = append(routeSets, func(api API, d Deps) {
+		if d.App == nil {
+			return
+		}
+		h := &checkinHandlers{app: d.App, log: d.Log}
+		api.V1.POST("/checkins", h.create)
+		api.V1.GET("/checkins", h.list)
+	})
+}
+
+type checkinHandlers struct {
+	app *app.App
+	log *slog.Logger
+}
+
+// checkinBody is the POST body. Obligations are codes, names or aliases;
+// "obligation" may instead name them joined by '+' ("主题党日+党课").
+type checkinBody struct {
+	Branch      string   `json:"branch"`
+	Obligations []string `json:"obligations"`
+	Obligation  string   `json:"obligation"`
+	Group       string   `json:"group"`
+	Date        string   `json:"date"` // 2026-11-20 (or any /checkin date form); default today
+	Present     int      `json:"present"`
+	Total       int      `json:"total"`
+	Topic       string   `json:"topic"`
+	Evidence    []string `json:"evidence"` // file ids or URLs
+}
+
+// Bounds on a POSTed check-in's evidence.
+const (
+	maxEvidence    = 20
+	maxEvidenceLen = 1024
+)
+
+func (h *checkinHandlers) create(c *gin.Context) {
+	var body checkinBody
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			FailErr(c, h.log, err)
+			return
+		}
+		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return
+	}
+	obligations := body.Obligations
+	if body.Obligation != "" {
+		obligations = append(obligations, strings.FieldsFunc(body.Obligation, func(r rune) bool {
+			return r == '+' || r == '＋' || r == '、'
+		})...)
+	}
+	if len(body.Evidence) > maxEvidence {
+		Fail(c, http.StatusBadRequest, "at most 20 evidence items")
+		return
+	}
+	for _, e := range body.Evidence {
+		if e == "" || len(e) > maxEvidenceLen {
+			Fail(c, http.StatusBadRequest, "evidence items must be 1 to 1024 bytes")
+			return
+		}
+	}
+	now := h.app.Now()
+	date := now
+	if body.Date != "" {
+		d, ok := command.ParseDate(body.Date, now, h.app.Loc)
+		if !ok {
+			Fail(c, http.StatusBadRequest, "日期“"+body.Date+"”无法识别，请写成 2026-11-20。")
+			return
+		}
+		date = d
+	}
+	if body.Total == 0 && body.Present != 0 {
+		Fail(c, http.StatusBadRequest, "present needs total")
+		return
+	}
+	req := app.CheckinRequest{BranchCode: strings.TrimSpace(body.Branch), Obligations: obligations, Group: body.Group,
+		Date: date, Present: body.Present, Total: body.Total, Topic: strings.TrimSpace(body.Topic),
+		Evidence: body.Evidence, Source: app.SourceAPI}
+	res, err := h.app.RecordCheckin(c.Request.Context(), ActorOf(c), req)
+	var choose *app.ErrChooseBranch
+	if errors.As(err, &choose) {
+		Fail(c, http.StatusBadRequest, "branch is required: the token may check in for several branches")
+		return
+	}
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"checkin": res.Checkin, "lights": lightsJSON(res.Lights)})
+}
+
+func (h *checkinHandlers) list(c *gin.Context) {
+	cs, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"))
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"checkins": cs})
+}
+
+type lightJSON struct {
+	Obligation string `json:"obligation"`
+	Period     string `json:"period"`
+	Group      string `json:"group,omitempty"`
+	Light      string `json:"light"`
+}
+
+func lightsJSON(v app.LightsView) []lightJSON {
+	out := make([]lightJSON, 0, len(v.Items))
+	for _, it := range v.Items {
+		out = append(out, lightJSON{Obligation: it.Obligation, Period: it.Period.Key(), Group: v.Groups[it.GroupID], Light: string(it.Light)})
+	}
+	return out
+}
