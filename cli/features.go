@@ -3,22 +3,35 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zhibu/zhibu/leader"
+	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
 )
 
 // jobSets give the scheduler's jobs; each feature file adds itself in init.
 var jobSets []func(s *Server) []scheduler.Job
 
-// startBackground starts delivery and the scheduler (leader-elected).
+// startBackground starts outbound delivery and the scheduler. Both run only
+// on the replica holding the PostgreSQL advisory lock, so Telegram's limits
+// and the jobs' at-most-once hold across replicas; another replica takes
+// over within seconds when the leader's connection dies.
 func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) {
+	el := leader.NewElector(s.Store.DB().DB, leader.Key("zhibu"), s.log)
+	s.Elector = el
+	opts := outbox.FromConfig(s.Config.Delivery)
+	opts.ListenURL = s.Config.Database.URL
+	s.Outbox = outbox.New(s.Store, outbox.NewTelegram(s.Bot), opts, s.log, reg)
+	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
+
 	var jobs []scheduler.Job
 	for _, f := range jobSets {
 		jobs = append(jobs, f(s)...)
 	}
-	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Log: s.log}, jobs...)
+	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Elector: el, Log: s.log}, jobs...)
 	if err != nil {
 		s.log.Error("scheduler", slog.Any("err", err))
 		return

@@ -24,6 +24,8 @@ import (
 	"github.com/zhibu/zhibu/bot/fakeapi"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
+	"github.com/zhibu/zhibu/leader"
+	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -72,6 +74,8 @@ type Server struct {
 	Clock  clockwork.Clock
 	// Scheduler runs the periodic jobs (nil until started).
 	Scheduler *scheduler.Scheduler
+	Outbox    *outbox.Dispatcher
+	Elector   *leader.Elector
 
 	http     *http.Server
 	cancel   context.CancelFunc
