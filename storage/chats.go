@@ -61,7 +61,7 @@ func (s *Store) BindGroup(ctx context.Context, chatID, unitID int64, title strin
 	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_chats WHERE (unit_id = $1 OR chat_id = $2)`, unitID, chatID); err != nil {
 		return fmt.Errorf("storage: bind group: %w", err)
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO group_chats (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4, 0))`, chatID, unitID, title, by)
+	_, err := s.q.ExecContext(ctx, `INSERT INTO group_chats (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4::bigint, 0))`, chatID, unitID, title, by)
 	if err != nil {
 		return fmt.Errorf("storage: bind group: %w", err)
 	}

@@ -59,7 +59,7 @@ func (s *Store) Enqueue(ctx context.Context, m OutMessage) (id int64, inserted b
 	}
 	err = s.q.QueryRowxContext(ctx, `
 		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
-		VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, COALESCE($9, now()))
+		VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, COALESCE($9, now()))
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`, m.DedupeKey, m.Channel, m.ChatID, m.PersonID, m.Priority, m.Kind, m.Method, payload, notBefore).Scan(&id)
 	if err == nil {

@@ -17,7 +17,7 @@ type StoredUpdate struct {
 // already stored (a redelivery), which the caller acknowledges and skips.
 func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, userID int64, kind string) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `
-		INSERT INTO updates (update_id, raw, chat_id, user_id, kind) VALUES ($1, $2, NULLIF($3, 0), NULLIF($4, 0), $5)
+		INSERT INTO updates (update_id, raw, chat_id, user_id, kind) VALUES ($1, $2, NULLIF($3::bigint, 0), NULLIF($4::bigint, 0), $5)
 		ON CONFLICT (update_id) DO NOTHING`, id, raw, chatID, userID, kind)
 	if err != nil {
 		return false, fmt.Errorf("storage: insert update %d: %w", id, err)
