@@ -46,51 +46,11 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 	return v, nil
 }
 
-// checkinLights computes the branch's item lights from its check-ins, for
-// every open period of every obligation (health.OpenPeriods), per party
-// group for per-group obligations.
-//
-// It stands in for the health check's App.BranchLights (which also knows
-// exemptions) until that exists; then it should become
-// `return a.BranchLights(ctx, branch.ID)`.
+// checkinLights is the branch's lights for a check-in reply: the health
+// check's, which also know exemptions and read through a.Store, so inside
+// the check-in's transaction they see the new check-in.
 func (a *App) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
-	groups, err := a.Store.GroupsOf(ctx, branch.ID)
-	if err != nil {
-		return nil, err
-	}
-	done, err := a.Store.CheckedIn(ctx, branch.ID)
-	if err != nil {
-		return nil, err
-	}
-	now := a.Now()
-	start := startOf(branch, a.Loc)
-	themeDay := 0
-	if branch.ThemeDay != nil {
-		themeDay = *branch.ThemeDay
-	}
-	var out []health.ItemLight
-	for _, ob := range a.Obligations() {
-		units := []int64{0} // 0: the branch itself
-		if ob.PerGroup && len(groups) > 0 {
-			units = units[:0]
-			for _, g := range groups {
-				units = append(units, g.ID)
-			}
-		}
-		for _, p := range health.OpenPeriods(ob, themeDay, start, now, a.Loc) {
-			for _, g := range units {
-				unitID := branch.ID
-				if g != 0 {
-					unitID = g
-				}
-				f := health.Facts{Owed: health.IsOwed(p, start, a.Loc),
-					CheckedIn: done[storage.DoneKey{UnitID: unitID, Obligation: ob.Code, Period: p.Key()}]}
-				out = append(out, health.ItemLight{BranchID: branch.ID, GroupID: g, Obligation: ob.Code, Period: p,
-					Light: health.LightAt(ob, p, themeDay, f, now, a.Loc)})
-			}
-		}
-	}
-	return out, nil
+	return a.BranchLights(ctx, branch.ID)
 }
 
 // lightEmoji is the light as a coloured dot.
