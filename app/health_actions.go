@@ -166,9 +166,9 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 	return res, a.audit(ctx, actor, "health.ack", strings.Join(subject, ","), true, details)
 }
 
-// canManage reports whether actor is an organiser or admin of unitID's
+// hcCanManage reports whether actor is an organiser or admin of unitID's
 // ancestors (strict) or of the unit itself or its ancestors.
-func (a *App) canManage(ctx context.Context, actor domain.Actor, unitID int64, strict bool) (bool, error) {
+func (a *App) hcCanManage(ctx context.Context, actor domain.Actor, unitID int64, strict bool) (bool, error) {
 	anc, err := a.Store.Ancestors(ctx, unitID)
 	if err != nil {
 		return false, err
@@ -188,8 +188,8 @@ func (a *App) canManage(ctx context.Context, actor domain.Actor, unitID int64, s
 	return false, nil
 }
 
-// matchObligation finds an obligation by code, name or alias.
-func (a *App) matchObligation(word string) (health.Obligation, bool) {
+// hcMatchObligation finds an obligation by code, name or alias.
+func (a *App) hcMatchObligation(word string) (health.Obligation, bool) {
 	code, ok := a.ObligationMatcher().Match(word)
 	if !ok {
 		return health.Obligation{}, false
@@ -197,7 +197,7 @@ func (a *App) matchObligation(word string) (health.Obligation, bool) {
 	return a.Obligation(code)
 }
 
-func checkReason(reason string) error {
+func hcCheckReason(reason string) error {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
@@ -241,14 +241,14 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	if branch.Kind != domain.KindBranch {
 		return refuse(domain.ErrInvalid, "%s 不是党支部，只能豁免党支部（或党小组）的规定动作。", req.UnitCode)
 	}
-	ok, err := a.canManage(ctx, actor, branch.ID, true)
+	ok, err := a.hcCanManage(ctx, actor, branch.ID, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Code)
 	}
-	ob, found := a.matchObligation(req.Obligation)
+	ob, found := a.hcMatchObligation(req.Obligation)
 	if !found {
 		return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
 	}
@@ -259,7 +259,7 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	if p.Rec != ob.Recurs {
 		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Key())
 	}
-	if err := checkReason(req.Reason); err != nil {
+	if err := hcCheckReason(req.Reason); err != nil {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, err)
 	}
 	now := a.Now()
@@ -338,7 +338,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if err != nil {
 		return storage.Silence{}, err
 	}
-	ok, err := a.canManage(ctx, actor, u.ID, false)
+	ok, err := a.hcCanManage(ctx, actor, u.ID, false)
 	if err != nil {
 		return storage.Silence{}, err
 	}
@@ -347,7 +347,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	}
 	x := storage.Silence{UnitID: u.ID, UnitCode: u.Code, From: req.From, Until: req.Until, Reason: strings.TrimSpace(req.Reason), Actor: actor.Label}
 	if req.Obligation != "" {
-		ob, found := a.matchObligation(req.Obligation)
+		ob, found := a.hcMatchObligation(req.Obligation)
 		if !found {
 			return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
 		}
@@ -363,7 +363,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	case x.Until.Sub(x.From) > maxSilence:
 		return refuse(domain.ErrInvalid, "静默时间不能超过一年。")
 	}
-	if err := checkReason(req.Reason); err != nil {
+	if err := hcCheckReason(req.Reason); err != nil {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, err)
 	}
 	if x.ID, err = a.Store.CreateSilence(ctx, x, actor.PersonID); err != nil {
@@ -449,8 +449,8 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", code)
 }
 
-// parseUnitID reads a decimal id from callback data.
-func parseUnitID(s string) (int64, error) {
+// hcParseUnitID reads a decimal id from callback data.
+func hcParseUnitID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
 		return 0, fmt.Errorf("bad unit id %q", s)
@@ -465,7 +465,7 @@ func ParseAckData(data string) (AckRequest, error) {
 		return AckRequest{}, fmt.Errorf("not an ack button: %q", data)
 	}
 	parts := strings.SplitN(rest, ":", 3)
-	id, err := parseUnitID(parts[0])
+	id, err := hcParseUnitID(parts[0])
 	if err != nil {
 		return AckRequest{}, err
 	}
@@ -476,4 +476,51 @@ func ParseAckData(data string) (AckRequest, error) {
 		return AckRequest{UnitID: id, Obligation: parts[1], Period: parts[2]}, nil
 	}
 	return AckRequest{}, fmt.Errorf("bad ack button %q", data)
+}
+
+// LightsOf lists the lights of a unit's subtree at a.Now() (no planning,
+// nothing written): what the API and the dashboard show.
+func (a *App) LightsOf(ctx context.Context, unit domain.Unit) (*Evaluation, error) {
+	return a.evaluate(ctx, a.Now(), unit.Code, evalMode{keepLights: true})
+}
+
+// RevokeExemption withdraws an exemption (the row is marked, not deleted),
+// by an organiser or admin above the branch; audited. The item's light
+// falls back to what its check-ins say.
+func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
+	subject := "exemption:" + strconv.FormatInt(id, 10)
+	x, err := a.Store.ExemptionByID(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, domain.Refuse(domain.ErrNotFound, "豁免记录 %d 不存在。", id))
+	}
+	if err != nil {
+		return storage.Exemption{}, err
+	}
+	ok, err := a.hcCanManage(ctx, actor, x.UnitID, true)
+	if err != nil {
+		return storage.Exemption{}, err
+	}
+	if !ok {
+		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject,
+			domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能撤销豁免。"))
+	}
+	if err := hcCheckReason(reason); err != nil {
+		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, err)
+	}
+	x, err = a.Store.RevokeExemption(ctx, id, actor.PersonID, strings.TrimSpace(reason), a.Now())
+	if errors.Is(err, domain.ErrNotFound) {
+		return storage.Exemption{}, domain.Refuse(domain.ErrConflict, "豁免记录 %d 已经撤销。", id)
+	}
+	if err != nil {
+		return storage.Exemption{}, err
+	}
+	return x, a.audit(ctx, actor, "health.exempt.revoke", subject, true, map[string]any{"unit": x.UnitCode, "obligation": x.Obligation,
+		"period": x.Period, "reason": strings.TrimSpace(reason)})
+}
+
+// Misses lists the digests of a unit's subtree since a time that did not
+// reach their person directly (group fallback, no chat at all, or refused
+// by Telegram), newest first.
+func (a *App) Misses(ctx context.Context, unit domain.Unit, since time.Time, limit int) ([]storage.Miss, error) {
+	return a.Store.HealthMisses(ctx, unit.ID, since, limit)
 }

@@ -58,8 +58,8 @@ type hcUnit struct {
 	doneLo, doneHi int32 // range of engine.done
 }
 
-// itemKey identifies an item by unit, obligation index and period number.
-type itemKey struct {
+// hcItemKey identifies an item by unit, obligation index and period number.
+type hcItemKey struct {
 	unit int64
 	ob   int16
 	seq  int32
@@ -103,8 +103,8 @@ type engine struct {
 	units    []hcUnit
 	byID     map[int64]int32
 	done     []int32
-	exempt   map[itemKey]struct{}
-	acks     map[itemKey]*storage.Ack
+	exempt   map[hcItemKey]struct{}
+	acks     map[hcItemKey]*storage.Ack
 	silences []storage.Silence
 	pending  map[int64][]pendingResolved
 	stored   []storedLight
@@ -271,7 +271,7 @@ func (e *engine) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.exempt = make(map[itemKey]struct{}, len(exs))
+	e.exempt = make(map[hcItemKey]struct{}, len(exs))
 	for _, x := range exs {
 		if k, ok := e.key(x.UnitID, x.Obligation, x.Period); ok {
 			e.exempt[k] = struct{}{}
@@ -282,7 +282,7 @@ func (e *engine) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		e.acks = make(map[itemKey]*storage.Ack, len(acks))
+		e.acks = make(map[hcItemKey]*storage.Ack, len(acks))
 		for i := range acks {
 			if k, ok := e.key(acks[i].UnitID, acks[i].Obligation, acks[i].Period); ok {
 				e.acks[k] = &acks[i]
@@ -320,7 +320,7 @@ func (e *engine) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(e.stored, func(a, b storedLight) int { return cmpItem(a.unit, a.ob, a.seq, b.unit, b.ob, b.seq) })
+	slices.SortFunc(e.stored, func(a, b storedLight) int { return hcCmpItem(a.unit, a.ob, a.seq, b.unit, b.ob, b.seq) })
 	reds, err := st.HealthRedNotified(ctx, root)
 	if err != nil {
 		return err
@@ -349,7 +349,7 @@ func (e *engine) load(ctx context.Context) error {
 		b = append(b, '/')
 		b = append(b, level...)
 		e.buf = b
-		e.sent = append(e.sent, sentEntry{h: fnv64(b), slot: slot})
+		e.sent = append(e.sent, sentEntry{h: hcHash(b), slot: slot})
 		return nil
 	})
 	if err != nil {
@@ -401,18 +401,18 @@ func (e *engine) loadDone(ctx context.Context) error {
 	})
 }
 
-// key resolves stored names to an itemKey; ok is false for an unknown
+// key resolves stored names to an hcItemKey; ok is false for an unknown
 // obligation or a malformed period.
-func (e *engine) key(unit int64, ob, period string) (itemKey, bool) {
+func (e *engine) key(unit int64, ob, period string) (hcItemKey, bool) {
 	oi, ok := e.obIdx[ob]
 	if !ok {
-		return itemKey{}, false
+		return hcItemKey{}, false
 	}
 	seq, ok := parseSeq([]byte(period), e.obs[oi].Recurs)
-	return itemKey{unit: unit, ob: oi, seq: seq}, ok
+	return hcItemKey{unit: unit, ob: oi, seq: seq}, ok
 }
 
-func cmpItem(au int64, ao int16, as int32, bu int64, bo int16, bs int32) int {
+func hcCmpItem(au int64, ao int16, as int32, bu int64, bo int16, bs int32) int {
 	switch {
 	case au != bu:
 		if au < bu {
@@ -430,8 +430,8 @@ func cmpItem(au int64, ao int16, as int32, bu int64, bo int16, bs int32) int {
 	return 0
 }
 
-// fnv64 is FNV-1a, for the notification state's in-memory index.
-func fnv64(b []byte) uint64 {
+// hcHash is FNV-1a, for the notification state's in-memory index.
+func hcHash(b []byte) uint64 {
 	h := uint64(14695981039346656037)
 	for _, c := range b {
 		h ^= uint64(c)
@@ -442,7 +442,7 @@ func fnv64(b []byte) uint64 {
 
 // sentSlot is the last slot logged for a key without its slot.
 func (e *engine) sentSlot(prefix []byte) (int64, bool) {
-	h := fnv64(prefix)
+	h := hcHash(prefix)
 	i, ok := slices.BinarySearchFunc(e.sent, h, func(s sentEntry, h uint64) int {
 		switch {
 		case s.h < h:
@@ -544,7 +544,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		if j < len(done) && done[j]&seqMask == s {
 			continue
 		}
-		if _, ok := e.exempt[itemKey{u.ID, int16(oi), s}]; ok {
+		if _, ok := e.exempt[hcItemKey{u.ID, int16(oi), s}]; ok {
 			continue
 		}
 		p := seqPeriod(ob.Recurs, s)
@@ -565,7 +565,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			}
 		}
 		_, checked := slices.BinarySearch(done, int32(oi)<<doneShift|s)
-		_, exempt := e.exempt[itemKey{u.ID, int16(oi), s}]
+		_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), s}]
 		l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: true}, e.at, e.loc)
 		if err := e.emit(ctx, b, g, oi, p, s, l, checked, exempt, s == curSeq); err != nil {
 			return worst, err
@@ -579,7 +579,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			}
 			p := seqPeriod(ob.Recurs, pr.seq)
 			_, checked := slices.BinarySearch(done, int32(oi)<<doneShift|pr.seq)
-			_, exempt := e.exempt[itemKey{u.ID, int16(oi), pr.seq}]
+			_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), pr.seq}]
 			owed := pr.seq >= firstSeq
 			if l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: owed}, e.at, e.loc); l != health.Green {
 				continue
@@ -612,7 +612,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 		}
 		is.YellowFrom, is.Due = health.Deadline(*ob, p, b.ThemeDay, e.loc)
 		if l == health.Red {
-			is.Ack = e.acks[itemKey{u.ID, int16(oi), seq}]
+			is.Ack = e.acks[hcItemKey{u.ID, int16(oi), seq}]
 		}
 		e.branch.Items = append(e.branch.Items, is)
 	}
@@ -621,8 +621,8 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 	}
 	// Compare with the stored light.
 	prev := health.Green
-	if i, ok := slices.BinarySearchFunc(e.stored, itemKey{u.ID, int16(oi), seq}, func(s storedLight, k itemKey) int {
-		return cmpItem(s.unit, s.ob, s.seq, k.unit, k.ob, k.seq)
+	if i, ok := slices.BinarySearchFunc(e.stored, hcItemKey{u.ID, int16(oi), seq}, func(s storedLight, k hcItemKey) int {
+		return hcCmpItem(s.unit, s.ob, s.seq, k.unit, k.ob, k.seq)
 	}); ok {
 		e.stored[i].seen = true
 		prev = e.stored[i].light
@@ -696,7 +696,7 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		}
 	}
 	if l == health.Red {
-		if a := e.acks[itemKey{u.ID, int16(oi), periodSeq(p)}]; a != nil {
+		if a := e.acks[hcItemKey{u.ID, int16(oi), periodSeq(p)}]; a != nil {
 			it.AckBy, it.AckUntil = a.Person, a.Until
 			if a.PlannedOn != nil {
 				y, m, d := a.PlannedOn.Date()
@@ -823,17 +823,17 @@ func (e *engine) change(ctx context.Context, b, g *hcUnit, ob *health.Obligation
 	key := p.Key()
 	buf := e.buf[:0]
 	buf = append(buf, `{"unit":`...)
-	buf = appendJSONString(buf, u.Code)
+	buf = hcAppendJSON(buf, u.Code)
 	buf = append(buf, `,"branch":`...)
-	buf = appendJSONString(buf, b.Code)
+	buf = hcAppendJSON(buf, b.Code)
 	if g != nil {
 		buf = append(buf, `,"group":`...)
-		buf = appendJSONString(buf, g.Code)
+		buf = hcAppendJSON(buf, g.Code)
 	}
 	buf = append(buf, `,"obligation":`...)
-	buf = appendJSONString(buf, ob.Code)
+	buf = hcAppendJSON(buf, ob.Code)
 	buf = append(buf, `,"period":`...)
-	buf = appendJSONString(buf, key)
+	buf = hcAppendJSON(buf, key)
 	buf = append(buf, `,"from":"`...)
 	buf = append(buf, from...)
 	buf = append(buf, `","to":"`...)
@@ -860,8 +860,8 @@ func (e *engine) flushChanges(ctx context.Context) error {
 	return err
 }
 
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
+// hcAppendJSON appends s as a JSON string.
+func hcAppendJSON(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]

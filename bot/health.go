@@ -1,0 +1,388 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/domain/health"
+)
+
+func init() {
+	features = append(features, func(r *Router) {
+		viewers := []string{domain.RoleSecretary, domain.RoleOrganiser, domain.RoleAdmin}
+		managers := []string{domain.RoleOrganiser, domain.RoleAdmin}
+		r.Handle(Command{Name: "status", Description: "查看支部体检红黄绿灯（书记看本支部，组织委员看辖区汇总）", Handler: statusHandler, Roles: viewers})
+		r.Handle(Command{Name: "ack", Description: "确认收到红灯督办：/ack [规定动作] [计划完成日期]", Handler: ackHandler,
+			Roles: []string{domain.RoleSecretary}})
+		r.Handle(Command{Name: "exempt", Description: "豁免：/exempt 支部编码 规定动作 期间 理由（上级组织委员）", Handler: exemptHandler, Roles: managers})
+		r.Handle(Command{Name: "silence", Description: "静默提醒：/silence 单位编码 [规定动作] 截止日期 理由", Handler: silenceHandler, Roles: managers})
+		r.HandleCallback("ack", ackCallback)
+	})
+}
+
+// hcMaxListed bounds the branches a summary names per light.
+const hcMaxListed = 20
+
+var hcLightIcons = map[health.Light]string{health.Green: "🟢", health.Yellow: "🟡", health.Red: "🔴"}
+
+func hcNeedLinked(c *Ctx) error {
+	if c.Actor.PersonID == 0 {
+		return domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
+	}
+	return nil
+}
+
+// statusHandler shows a branch's lights in its group or to its secretary,
+// and the subtree's summary to an organiser or admin; "/status CODE" picks
+// a unit within the sender's scope.
+func statusHandler(c *Ctx) error {
+	if err := hcNeedLinked(c); err != nil {
+		return err
+	}
+	a := c.App
+	if len(c.Cmd.Args) > 0 {
+		u, err := a.UnitForActor(c, c.Actor, c.Cmd.Args[0])
+		if err != nil {
+			return err
+		}
+		text, err := hcUnitStatusText(c, u)
+		if err != nil {
+			return err
+		}
+		return c.Reply(text, nil)
+	}
+	if !c.Private() {
+		g, err := a.Store.GroupByChat(c, c.ChatID())
+		if err == nil {
+			u, err := a.Store.UnitByID(c, g.UnitID)
+			if err != nil {
+				return err
+			}
+			if u.Kind == domain.KindBranch {
+				text, err := hcBranchStatusText(c, u)
+				if err != nil {
+					return err
+				}
+				return c.Reply(text, nil)
+			}
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+	}
+	var parts []string
+	seen := map[int64]bool{}
+	for _, r := range c.Actor.Roles {
+		if seen[r.UnitID] {
+			continue
+		}
+		switch {
+		case r.Role == domain.RoleSecretary && r.UnitKind == domain.KindBranch:
+		case r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin:
+		default:
+			continue
+		}
+		seen[r.UnitID] = true
+		u, err := a.Store.UnitByID(c, r.UnitID)
+		if err != nil {
+			return err
+		}
+		text, err := hcUnitStatusText(c, u)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, text)
+	}
+	if len(parts) == 0 {
+		return domain.Refuse(domain.ErrForbidden, "只有党支部书记、组织委员或管理员可以查看体检情况。")
+	}
+	return c.Reply(strings.Join(parts, "\n\n"), nil)
+}
+
+// hcUnitStatusText is a branch's lights or a unit's summary.
+func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
+	if u.Kind == domain.KindBranch {
+		return hcBranchStatusText(c, u)
+	}
+	if u.Kind == domain.KindGroup && u.ParentID != nil {
+		b, err := c.App.Store.UnitByID(c, *u.ParentID)
+		if err != nil {
+			return "", err
+		}
+		return hcBranchStatusText(c, b)
+	}
+	return hcSummaryText(c, u)
+}
+
+func hcObligationName(a *app.App, code string) string {
+	if ob, ok := a.Obligation(code); ok {
+		return ob.Name
+	}
+	return code
+}
+
+// hcItemLine renders one item of a branch.
+func hcItemLine(c *Ctx, it app.ItemStatus) string {
+	a := c.App
+	var b strings.Builder
+	b.WriteString(hcLightIcons[it.Light] + " " + E(hcObligationName(a, it.Obligation)))
+	if it.GroupName != "" {
+		b.WriteString("（" + E(it.GroupName) + "）")
+	}
+	b.WriteString(" " + it.Period.Key())
+	last := it.Due.Add(-time.Nanosecond).In(a.Loc)
+	switch {
+	case it.CheckedIn:
+		b.WriteString(" · 已完成")
+	case it.Exempt:
+		b.WriteString(" · 已豁免")
+	case it.Light == health.Red:
+		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), max(1, hcCivilDays(a.Now().In(a.Loc))-hcCivilDays(last)))
+		if it.Ack != nil {
+			b.WriteString(" · " + E(it.Ack.Person) + " 已确认收到")
+			if it.Ack.PlannedOn != nil {
+				b.WriteString("，计划 " + it.Ack.PlannedOn.Format("01-02") + " 前完成")
+			}
+		}
+	default:
+		b.WriteString(" · 截止 " + last.Format("01-02"))
+	}
+	return b.String()
+}
+
+func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
+	a := c.App
+	st, err := a.BranchStatus(c, u.ID)
+	if err != nil {
+		return "", err
+	}
+	now := a.Now()
+	var cur, missed []string
+	for _, it := range st.Items {
+		line := hcItemLine(c, it)
+		if it.Period.Before(health.PeriodAt(it.Period.Rec, now, a.Loc)) {
+			missed = append(missed, line)
+		} else {
+			cur = append(cur, line)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "📋 <b>%s</b>（%s）体检：%s %s\n", E(u.Name), E(u.Code), hcLightIcons[st.Light], st.Light.Label())
+	if len(cur) == 0 && len(missed) == 0 {
+		b.WriteString("当前没有需要开展的规定动作。")
+		return b.String(), nil
+	}
+	if len(cur) > 0 {
+		b.WriteString("<b>本期</b>\n" + strings.Join(cur, "\n"))
+	}
+	if len(missed) > 0 {
+		if len(cur) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("<b>逾期未完成</b>\n" + strings.Join(missed, "\n"))
+	}
+	return b.String(), nil
+}
+
+func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
+	a := c.App
+	counts, bs, err := a.UnitSummary(c, u.ID)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "📊 <b>%s</b>（%s）支部体检：共 %d 个支部\n🟢 %d　🟡 %d　🔴 %d",
+		E(u.Name), E(u.Code), counts.Total(), counts.Green, counts.Yellow, counts.Red)
+	for _, l := range []health.Light{health.Red, health.Yellow} {
+		var lines []string
+		n := 0
+		for _, br := range bs {
+			if br.Light != l {
+				continue
+			}
+			n++
+			if len(lines) >= hcMaxListed {
+				continue
+			}
+			var items []string
+			for _, it := range br.Items {
+				if it.Light == l {
+					s := E(hcObligationName(a, it.Obligation)) + " " + it.Period.Key()
+					if it.Ack != nil {
+						s += "（" + E(it.Ack.Person) + "已确认"
+						if it.Ack.PlannedOn != nil {
+							s += "，计划 " + it.Ack.PlannedOn.Format("01-02")
+						}
+						s += "）"
+					}
+					items = append(items, s)
+				}
+			}
+			lines = append(lines, "• "+E(br.Code)+" "+E(br.Name)+"："+strings.Join(items, "、"))
+		}
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s<b>%s支部</b>\n%s", hcLightIcons[l], l.Label(), strings.Join(lines, "\n"))
+		if n > len(lines) {
+			fmt.Fprintf(&b, "\n……等共 %d 个", n)
+		}
+	}
+	return b.String(), nil
+}
+
+// ackHandler: /ack [obligation] [planned date].
+func ackHandler(c *Ctx) error {
+	if err := hcNeedLinked(c); err != nil {
+		return err
+	}
+	a := c.App
+	var req app.AckRequest
+	for _, arg := range c.Cmd.Args {
+		if d, ok := command.ParseDate(arg, a.Now(), a.Loc); ok && req.Planned == nil {
+			req.Planned = &d
+			continue
+		}
+		if code, ok := a.ObligationMatcher().Match(arg); ok && req.Obligation == "" {
+			req.Obligation = code
+			continue
+		}
+		return domain.Refuse(domain.ErrInvalid, "无法识别“%s”。用法：/ack [规定动作] [计划完成日期]，如 /ack 支委会 11-20", arg)
+	}
+	if !c.Private() {
+		if g, err := a.Store.GroupByChat(c, c.ChatID()); err == nil {
+			if u, err := a.Store.UnitByID(c, g.UnitID); err == nil && u.Kind == domain.KindBranch && c.Actor.Has(domain.RoleSecretary, u.ID) {
+				req.BranchID = u.ID
+			}
+		}
+	}
+	res, err := a.Ack(c, c.Actor, req)
+	if err != nil {
+		return err
+	}
+	return c.Reply(hcAckText(a, res), nil)
+}
+
+func hcAckText(a *app.App, res app.AckResult) string {
+	var items []string
+	for _, it := range res.Items {
+		s := hcObligationName(a, it.Obligation)
+		if it.GroupName != "" {
+			s += "（" + it.GroupName + "）"
+		}
+		items = append(items, E(s)+" "+it.Period.Key())
+	}
+	text := "✅ 已确认收到督办：" + strings.Join(items, "、") + "。"
+	if res.Planned != nil {
+		text += "\n计划 " + res.Planned.Format(time.DateOnly) + " 前完成，此前暂停重复提醒；上级组织委员可以看到您的计划。"
+	} else {
+		text += "\n" + res.Until.In(a.Loc).Format("01-02 15:04") + " 前暂停重复提醒。可用 <code>/ack 计划完成日期</code> 告知计划。"
+	}
+	return text
+}
+
+// ackCallback handles the 收到 button of a red notice.
+func ackCallback(c *Ctx) error {
+	if err := hcNeedLinked(c); err != nil {
+		return err
+	}
+	req, err := app.ParseAckData(c.Data)
+	if err != nil {
+		return c.Answer("该按钮已失效。", false)
+	}
+	res, err := c.App.Ack(c, c.Actor, req)
+	if err != nil {
+		return err
+	}
+	return c.Answer(fmt.Sprintf("已确认收到 %d 项，%s 前暂停重复提醒。", len(res.Items), res.Until.In(c.App.Loc).Format("01-02 15:04")), false)
+}
+
+// hcSplitArgs cuts the first n words off rest and returns them with the
+// remainder (which keeps its inner spacing).
+func hcSplitArgs(rest string, n int) ([]string, string) {
+	var words []string
+	s := strings.TrimSpace(rest)
+	for len(words) < n && s != "" {
+		i := strings.IndexFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '　' })
+		if i < 0 {
+			words = append(words, s)
+			s = ""
+			break
+		}
+		words = append(words, s[:i])
+		s = strings.TrimLeft(s[i:], " \t\n　")
+	}
+	return words, s
+}
+
+// exemptHandler: /exempt <branch code> <obligation> <period> <reason>.
+func exemptHandler(c *Ctx) error {
+	if err := hcNeedLinked(c); err != nil {
+		return err
+	}
+	words, reason := hcSplitArgs(c.Cmd.Rest, 3)
+	if len(words) < 3 || reason == "" {
+		return domain.Refuse(domain.ErrInvalid, "用法：/exempt 支部编码 规定动作 期间 理由，如 /exempt QA-RZ-XZ-B1 支委会 2026-10 村里受灾停电")
+	}
+	xs, err := c.App.Exempt(c, c.Actor, app.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
+	if err != nil {
+		return err
+	}
+	var units []string
+	for _, x := range xs {
+		units = append(units, E(x.UnitCode))
+	}
+	x := xs[0]
+	return c.Reply(fmt.Sprintf("✅ 已豁免 %s 的%s %s。\n理由：%s\n该项即为绿灯，已收到红灯督办的组织委员将收到消除通知。",
+		strings.Join(units, "、"), E(hcObligationName(c.App, x.Obligation)), x.Period, E(x.Reason)), nil)
+}
+
+// silenceHandler: /silence <unit code> [obligation] <until date> <reason>.
+func silenceHandler(c *Ctx) error {
+	if err := hcNeedLinked(c); err != nil {
+		return err
+	}
+	a := c.App
+	usage := domain.Refuse(domain.ErrInvalid, "用法：/silence 单位编码 [规定动作] 截止日期 理由，如 /silence QA-RZ 11-20 防汛抢险")
+	words, rest := hcSplitArgs(c.Cmd.Rest, 2)
+	if len(words) < 2 {
+		return usage
+	}
+	req := app.SilenceRequest{UnitCode: words[0]}
+	until, ok := command.ParseDate(words[1], a.Now(), a.Loc)
+	if !ok {
+		req.Obligation = words[1]
+		more, reason := hcSplitArgs(rest, 1)
+		if len(more) < 1 {
+			return usage
+		}
+		if until, ok = command.ParseDate(more[0], a.Now(), a.Loc); !ok {
+			return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", more[0], usage.Error())
+		}
+		rest = reason
+	}
+	if strings.TrimSpace(rest) == "" {
+		return usage
+	}
+	req.Until, req.Reason = until.AddDate(0, 0, 1), rest
+	x, err := a.Silence(c, c.Actor, req)
+	if err != nil {
+		return err
+	}
+	what := "全部规定动作"
+	if x.Obligation != "" {
+		what = E(hcObligationName(a, x.Obligation))
+	}
+	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，至 %s 结束。\n理由：%s\n期间红黄灯照常显示，但不推送。",
+		E(x.UnitCode), what, until.Format(time.DateOnly), E(x.Reason)), nil)
+}
+
+// hcCivilDays numbers the calendar day of t (in its own zone).
+func hcCivilDays(t time.Time) int {
+	y, m, d := t.Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}

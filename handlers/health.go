@@ -1,0 +1,272 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+)
+
+// Health-check API (SPEC §2, §5), scoped to the token's unit subtree:
+//
+//	GET  /api/v1/lights?unit=CODE          lights of the subtree (default: the token's unit)
+//	GET  /api/v1/escalations?unit=CODE     red items with who acknowledged them
+//	POST /api/v1/exemptions                {"branch","obligation","period","reason"} (organiser/admin above)
+//	POST /api/v1/exemptions/:id/revoke     {"reason"}
+//	POST /api/v1/silences                  {"unit","obligation"?,"from"?,"until","reason"} (organiser/admin)
+//	GET  /api/v1/notifications/misses?unit=CODE&since=RFC3339
+//	                                       digests sent to a group instead, sent nowhere, or refused
+func init() {
+	routeSets = append(routeSets, func(api API, d Deps) {
+		if d.App == nil {
+			return
+		}
+		h := &healthHandlers{app: d.App, log: d.Log}
+		api.V1.GET("/lights", h.lights)
+		api.V1.GET("/escalations", h.escalations)
+		api.V1.POST("/exemptions", h.exempt)
+		api.V1.POST("/exemptions/:id/revoke", h.revoke)
+		api.V1.POST("/silences", h.silence)
+		api.V1.GET("/notifications/misses", h.misses)
+	})
+}
+
+type healthHandlers struct {
+	app *app.App
+	log *slog.Logger
+}
+
+// scope resolves ?unit= within the token's subtree (403 outside it).
+func (h *healthHandlers) scope(c *gin.Context) (domain.Unit, bool) {
+	u, err := h.app.UnitForActor(c.Request.Context(), ActorOf(c), c.Query("unit"))
+	if err != nil {
+		FailErr(c, h.log, err)
+		return domain.Unit{}, false
+	}
+	return u, true
+}
+
+type hcLightJSON struct {
+	Branch     string `json:"branch"`
+	Group      string `json:"group,omitempty"`
+	Obligation string `json:"obligation"`
+	Period     string `json:"period"`
+	Light      string `json:"light"`
+}
+
+type hcCountsJSON struct {
+	Green  int `json:"green"`
+	Yellow int `json:"yellow"`
+	Red    int `json:"red"`
+}
+
+func (h *healthHandlers) lights(c *gin.Context) {
+	u, ok := h.scope(c)
+	if !ok {
+		return
+	}
+	ev, err := h.app.LightsOf(c.Request.Context(), u)
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	out := make([]hcLightJSON, 0, len(ev.Lights))
+	for _, l := range ev.Lights {
+		lj := hcLightJSON{Branch: ev.Codes[l.BranchID], Obligation: l.Obligation, Period: l.Period.Key(), Light: string(l.Light)}
+		if l.GroupID != 0 {
+			lj.Group = ev.Codes[l.GroupID]
+		}
+		out = append(out, lj)
+	}
+	c.JSON(http.StatusOK, gin.H{"at": ev.At.In(h.app.Loc).Format(time.RFC3339), "unit": u.Code,
+		"counts": hcCountsJSON{Green: ev.Counts.Green, Yellow: ev.Counts.Yellow, Red: ev.Counts.Red}, "lights": out})
+}
+
+func (h *healthHandlers) escalations(c *gin.Context) {
+	u, ok := h.scope(c)
+	if !ok {
+		return
+	}
+	es, err := h.app.Escalations(c.Request.Context(), u.ID)
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	if es == nil {
+		es = []app.Escalation{}
+	}
+	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "escalations": es})
+}
+
+// decode reads a JSON body strictly; it answers 400 (or 413) itself.
+func (h *healthHandlers) decode(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			FailErr(c, h.log, err)
+			return false
+		}
+		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+type hcExemptBody struct {
+	Branch     string `json:"branch"` // branch or party group code
+	Obligation string `json:"obligation"`
+	Period     string `json:"period"`
+	Reason     string `json:"reason"`
+}
+
+func (h *healthHandlers) exempt(c *gin.Context) {
+	var b hcExemptBody
+	if !h.decode(c, &b) {
+		return
+	}
+	if b.Branch == "" || b.Obligation == "" || b.Period == "" {
+		Fail(c, http.StatusBadRequest, "branch, obligation and period are required")
+		return
+	}
+	var xs any
+	err := h.app.InTx(c.Request.Context(), func(a *app.App) error {
+		var err error
+		xs, err = a.Exempt(c.Request.Context(), ActorOf(c), app.ExemptRequest{UnitCode: b.Branch, Obligation: b.Obligation, Period: b.Period, Reason: b.Reason})
+		return err
+	})
+	if err != nil {
+		h.failAudited(c, "health.exempt", "unit:"+b.Branch, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"exemptions": xs})
+}
+
+func (h *healthHandlers) revoke(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		Fail(c, http.StatusBadRequest, "bad exemption id")
+		return
+	}
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if !h.decode(c, &b) {
+		return
+	}
+	var x any
+	err = h.app.InTx(c.Request.Context(), func(a *app.App) error {
+		var err error
+		x, err = a.RevokeExemption(c.Request.Context(), ActorOf(c), id, b.Reason)
+		return err
+	})
+	if err != nil {
+		h.failAudited(c, "health.exempt.revoke", "exemption:"+c.Param("id"), err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"exemption": x})
+}
+
+type hcSilenceBody struct {
+	Unit       string `json:"unit"`
+	Obligation string `json:"obligation"`
+	From       string `json:"from"`  // RFC 3339 or 2026-11-20 (start of day); default now
+	Until      string `json:"until"` // RFC 3339, or 2026-11-20 (silenced through that day)
+	Reason     string `json:"reason"`
+}
+
+// hcParseWhen reads an RFC 3339 instant or a date; a date means the start of
+// the day, or with endOfDay the start of the next.
+func hcParseWhen(s string, loc *time.Location, endOfDay bool) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if endOfDay {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, true
+}
+
+func (h *healthHandlers) silence(c *gin.Context) {
+	var b hcSilenceBody
+	if !h.decode(c, &b) {
+		return
+	}
+	if b.Unit == "" || b.Until == "" {
+		Fail(c, http.StatusBadRequest, "unit and until are required")
+		return
+	}
+	req := app.SilenceRequest{UnitCode: b.Unit, Obligation: b.Obligation, Reason: b.Reason}
+	var ok bool
+	if req.Until, ok = hcParseWhen(b.Until, h.app.Loc, true); !ok {
+		Fail(c, http.StatusBadRequest, "until: want RFC 3339 or YYYY-MM-DD")
+		return
+	}
+	if b.From != "" {
+		if req.From, ok = hcParseWhen(b.From, h.app.Loc, false); !ok {
+			Fail(c, http.StatusBadRequest, "from: want RFC 3339 or YYYY-MM-DD")
+			return
+		}
+	}
+	var x any
+	err := h.app.InTx(c.Request.Context(), func(a *app.App) error {
+		var err error
+		x, err = a.Silence(c.Request.Context(), ActorOf(c), req)
+		return err
+	})
+	if err != nil {
+		h.failAudited(c, "health.silence", "unit:"+b.Unit, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"silence": x})
+}
+
+// failAudited answers a refused action. The refusal was audited inside the
+// transaction that the refusal rolled back, so it is written again here.
+func (h *healthHandlers) failAudited(c *gin.Context, action, subject string, err error) {
+	var ue *domain.UserError
+	if errors.As(err, &ue) {
+		if aerr := h.app.Refused(c.Request.Context(), ActorOf(c), action, subject, ue); !errors.Is(aerr, ue) {
+			h.log.Error("audit refusal", slog.Any("err", aerr))
+		}
+	}
+	FailErr(c, h.log, err)
+}
+
+func (h *healthHandlers) misses(c *gin.Context) {
+	u, ok := h.scope(c)
+	if !ok {
+		return
+	}
+	since := h.app.Now().AddDate(0, 0, -30)
+	if s := c.Query("since"); s != "" {
+		t, ok := hcParseWhen(s, h.app.Loc, false)
+		if !ok {
+			Fail(c, http.StatusBadRequest, "since: want RFC 3339 or YYYY-MM-DD")
+			return
+		}
+		since = t
+	}
+	ms, err := h.app.Misses(c.Request.Context(), u, since, 500)
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	out := make([]any, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m)
+	}
+	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "since": since.In(h.app.Loc).Format(time.RFC3339), "misses": out})
+}
