@@ -1,0 +1,212 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+var ciLoc = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// ciFixture: county QA > township QA-RZ > branch B1 (started 2026-10-01),
+// at 2026-11-26 10:00 in Asia/Shanghai.
+type ciFixture struct {
+	ctx     context.Context
+	app     *app.App
+	st      *storage.Store
+	now     time.Time
+	branch  domain.Unit
+	town    domain.Unit
+	sec     domain.Actor
+	org     domain.Actor
+	branchO domain.Actor // an organiser of the branch itself: not above it
+}
+
+func newCIFixture(t *testing.T) *ciFixture {
+	t.Helper()
+	ctx := context.Background()
+	st := testdb.New(t)
+	f := &ciFixture{ctx: ctx, st: st, now: time.Date(2026, 11, 26, 10, 0, 0, 0, ciLoc)}
+	f.app = app.New(st, config.Default(), func() time.Time { return f.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	county, err := st.CreateUnit(ctx, "QA", "乾安县", domain.KindCounty, nil, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.town, _ = st.CreateUnit(ctx, "QA-RZ", "让字镇", domain.KindTownship, &county.ID, start)
+	f.branch, _ = st.CreateUnit(ctx, "QA-RZ-B1", "一支部", domain.KindBranch, &f.town.ID, start)
+	actor := func(name, role string, unit domain.Unit) domain.Actor {
+		id, _, err := st.UpsertPerson(ctx, name, "", unit.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddRole(ctx, id, role, unit.ID); err != nil {
+			t.Fatal(err)
+		}
+		roles, _ := st.RolesOf(ctx, id)
+		return domain.Actor{PersonID: id, Label: name, Roles: roles}
+	}
+	f.sec = actor("书记", domain.RoleSecretary, f.branch)
+	f.org = actor("委员", domain.RoleOrganiser, f.town)
+	f.branchO = actor("支部组织委员", domain.RoleOrganiser, f.branch)
+	return f
+}
+
+func (f *ciFixture) req(date string, obligations ...string) app.CheckinRequest {
+	d, err := time.ParseInLocation(time.DateOnly, date, ciLoc)
+	if err != nil {
+		panic(err)
+	}
+	return app.CheckinRequest{Obligations: obligations, Date: d, Source: app.SourceAPI}
+}
+
+func TestCheckinLateAndThemeDay(t *testing.T) {
+	f := newCIFixture(t)
+	day := 28
+	if err := f.st.SetThemeDay(f.ctx, f.branch.ID, &day); err != nil {
+		t.Fatal(err)
+	}
+	f.branch.ThemeDay = &day
+	tests := []struct {
+		date, obligation, period string
+		late                     bool
+	}{
+		{"2026-10-20", "committee_meeting", "2026-10", true}, // due 11-01: a make-up for a missed month
+		{"2026-11-20", "committee_meeting", "2026-11", false},
+		{"2026-10-29", "theme_day", "2026-10", true}, // fixed day 28 + 7 grace: due 11-05
+		{"2026-11-20", "theme_day", "2026-11", false},
+		{"2026-10-02", "party_lecture", "2026-Q4", false},
+	}
+	for _, tc := range tests {
+		res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req(tc.date, tc.obligation))
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.date, tc.obligation, err)
+		}
+		l := res.Lines[0]
+		if l.Period.Key() != tc.period || l.Late != tc.late || res.Checkin.Items[0].Late != tc.late {
+			t.Fatalf("%s %s: period %s late %v", tc.date, tc.obligation, l.Period.Key(), l.Late)
+		}
+	}
+	// The late make-up clears October's red.
+	text := f.app.RenderLights(mustLights(t, f))
+	if strings.Contains(text, "🔴 支部委员会") || strings.Contains(text, "🔴 主题党日") {
+		t.Fatalf("October still red:\n%s", text)
+	}
+	if !strings.Contains(text, "🔴 党小组会 · 2026年10月") {
+		t.Fatalf("missed group meeting not shown:\n%s", text)
+	}
+	// Before the start period: refused.
+	_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-09-30", "committee_meeting"))
+	var ue *domain.UserError
+	if !errors.As(err, &ue) || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(ue.Msg, "2026-10-01") {
+		t.Fatalf("before start: %v", err)
+	}
+}
+
+func mustLights(t *testing.T, f *ciFixture) app.LightsView {
+	t.Helper()
+	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-26", "member_appraisal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Lights
+}
+
+func TestCheckinConcurrentFirstIsUnique(t *testing.T) {
+	f := newCIFixture(t)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var firsts, extras int
+	if err := f.st.DB().GetContext(f.ctx, &firsts, `SELECT count(*) FROM checkin_items WHERE NOT extra`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DB().GetContext(f.ctx, &extras, `SELECT count(*) FROM checkin_items WHERE extra`); err != nil {
+		t.Fatal(err)
+	}
+	if firsts != 1 || extras != n-1 {
+		t.Fatalf("%d first and %d extra records", firsts, extras)
+	}
+}
+
+func TestCheckinUndoAndRejectRules(t *testing.T) {
+	f := newCIFixture(t)
+	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Checkin.ID
+
+	// Only the author's own check-ins are undone.
+	if _, err := f.app.UndoCheckin(f.ctx, f.org); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("undo by someone else: %v", err)
+	}
+	// An organiser of the branch itself is not above it; the secretary is not an organiser.
+	for _, who := range []domain.Actor{f.branchO, f.sec} {
+		if _, err := f.app.RejectCheckin(f.ctx, who, id, "理由"); !errors.Is(err, domain.ErrForbidden) {
+			t.Fatalf("reject by %s: %v", who.Label, err)
+		}
+	}
+	if _, err := f.app.RejectCheckin(f.ctx, f.org, 999999, "理由"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("reject unknown: %v", err)
+	}
+	ch, err := f.app.RejectCheckin(f.ctx, f.org, id, "照片不清楚")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.NotifiedChat != 0 {
+		t.Fatalf("nobody to tell, yet notified %d", ch.NotifiedChat)
+	}
+	// An admin token above the branch may reject too; a rejected one cannot be undone.
+	admin := domain.Actor{Label: "api:1", Roles: []domain.Role{{Role: domain.RoleAdmin, UnitID: f.town.ID, UnitCode: f.town.Code}}}
+	res, _ = f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+	if _, err := f.app.RejectCheckin(f.ctx, admin, res.Checkin.ID, "重复"); err != nil {
+		t.Fatalf("admin reject: %v", err)
+	}
+	if _, err := f.app.UndoCheckin(f.ctx, f.sec); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("undo with only rejected check-ins: %v", err)
+	}
+	// Every refusal is audited.
+	rows, _ := f.st.AuditLog(f.ctx, "checkin.reject", 20)
+	refused := 0
+	for _, r := range rows {
+		if !r.Allowed {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Fatalf("%d refusals audited, want 3", refused)
+	}
+}

@@ -1,0 +1,140 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+func albumUpdate(id, chat int64, mg, fileID string) []byte {
+	return fmt.Appendf(nil, `{"update_id":%d,"message":{"message_id":%d,"date":1,"chat":{"id":%d,"type":"group"},
+		"media_group_id":%q,"photo":[{"file_id":"%s_s","file_unique_id":"u1","width":90,"height":68},
+		{"file_id":%q,"file_unique_id":"u2","width":1280,"height":960,"file_size":12345}]}}`, id, id, chat, mg, fileID, fileID)
+}
+
+func TestAlbumPhotosJoinTheirCheckin(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	b, err := s.CreateUnit(ctx, "B1", "一支部", "branch", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingest := func(id int64, raw []byte) {
+		t.Helper()
+		if ok, err := s.InsertUpdate(ctx, id, raw, -100, 7, "message"); err != nil || !ok {
+			t.Fatalf("insert update %d: %v %v", id, ok, err)
+		}
+	}
+	// Before the check-in exists: remembered, largest size only.
+	ingest(1, albumUpdate(1, -100, "mg1", "a"))
+	ingest(2, albumUpdate(2, -100, "mg1", "b"))
+	ingest(3, albumUpdate(3, -200, "mg1", "elsewhere")) // same album id, other chat
+	ids, err := s.AlbumPhotos(ctx, -100, "mg1")
+	if err != nil || strings.Join(ids, ",") != "a,b" {
+		t.Fatalf("album photos %v %v", ids, err)
+	}
+	var id int64
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.LockAlbum(ctx, -100, "mg1"); err != nil {
+			return err
+		}
+		id, err = tx.InsertCheckin(ctx, storage.NewCheckin{BranchID: b.ID, HeldOn: "2026-11-20", Evidence: ids,
+			MediaGroupID: "mg1", Source: "telegram", ChatID: -100, RecordedAt: time.Now()})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After: appended to the check-in, once.
+	ingest(4, albumUpdate(4, -100, "mg1", "c"))
+	ingest(5, albumUpdate(5, -100, "mg1", "c"))
+	// Bookkeeping never refuses an update, even a strange one.
+	ingest(6, []byte(`{"update_id":6,"message":{"chat":{"id":"x"},"media_group_id":"mg1","photo":[{"file_id":"z"}]}}`))
+	ingest(7, []byte(`{"update_id":7,"message":{"chat":{"id":-100},"media_group_id":"mg1","photo":"nope"}}`))
+	c, err := s.CheckinByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Evidence, ",") != "a,b,c" {
+		t.Fatalf("evidence %v", c.Evidence)
+	}
+}
+
+func TestCheckinStateChangesAreConditional(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	b, _ := s.CreateUnit(ctx, "B1", "一支部", "branch", nil, time.Now())
+	pid, _, err := s.UpsertPerson(ctx, "王书记", "13800000001", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	newCheckin := func() int64 {
+		id, err := s.InsertCheckin(ctx, storage.NewCheckin{BranchID: b.ID, HeldOn: "2026-11-20", Present: 3, Total: 5,
+			Source: "telegram", RecordedBy: pid, RecordedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: "committee_meeting", Period: "2026-11", UnitID: b.ID}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	a, c := newCheckin(), newCheckin()
+	if last, err := s.LastCheckinBy(ctx, pid); err != nil || last.ID != c || *last.Present != 3 || len(last.Items) != 1 {
+		t.Fatalf("last %+v %v", last, err)
+	}
+	if ok, _ := s.WithdrawCheckin(ctx, c, now); !ok {
+		t.Fatal("withdraw")
+	}
+	if ok, _ := s.WithdrawCheckin(ctx, c, now); ok {
+		t.Fatal("withdrawn twice")
+	}
+	if ok, _ := s.RejectCheckin(ctx, c, pid, "x", now); ok {
+		t.Fatal("rejected a withdrawn check-in")
+	}
+	if done, _ := s.CheckinDone(ctx, b.ID, "committee_meeting", "2026-11"); !done {
+		t.Fatal("the other check-in still counts")
+	}
+	if ok, _ := s.RejectCheckin(ctx, a, pid, "缺照片", now); !ok {
+		t.Fatal("reject")
+	}
+	if done, _ := s.CheckinDone(ctx, b.ID, "committee_meeting", "2026-11"); done {
+		t.Fatal("a rejected check-in counts")
+	}
+	if last, err := s.LastCheckinBy(ctx, pid); err == nil {
+		t.Fatalf("no active check-in left, got %d", last.ID)
+	}
+	rows, err := s.CheckinLedger(ctx, 0)
+	if err != nil || len(rows) != 2 || rows[0].RejectReason == nil || *rows[0].RejectReason != "缺照片" || rows[1].WithdrawnAt == nil ||
+		rows[0].UnitPath != "一支部" || *rows[0].RecordedBy != "王书记" {
+		t.Fatalf("ledger %+v %v", rows, err)
+	}
+
+	// A pending check-in is used once.
+	pend, err := s.CreatePendingCheckin(ctx, pid, 42, map[string]any{"obligations": []string{"committee_meeting"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		p, err := tx.LockPendingCheckin(ctx, pend)
+		if err != nil || p.PersonID != pid || p.UsedAt != nil || !strings.Contains(string(p.Request), "committee_meeting") {
+			t.Fatalf("pending %+v %v", p, err)
+		}
+		if ok, _ := tx.UsePendingCheckin(ctx, pend, now); !ok {
+			t.Fatal("use")
+		}
+		if ok, _ := tx.UsePendingCheckin(ctx, pend, now); ok {
+			t.Fatal("used twice")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
