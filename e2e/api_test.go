@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// api calls the JSON API with a bearer token and decodes the answer.
+func (h *H) api(method, path, token string, body any) (int, map[string]any) {
+	h.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, h.Base+path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func (h *H) token(unit, role string) string {
+	h.t.Helper()
+	return strings.TrimSpace(h.mustCLI("token", "create", "--unit", unit, "--role", role))
+}
+
+func TestDirectoryAPI(t *testing.T) {
+	h := start(t)
+	h.seed()
+	admin := h.token("QA-RZ", "admin")
+	org := h.token("QA-RZ", "organiser")
+
+	if code, _ := h.api("GET", "/api/v1/units", "", nil); code != 401 {
+		t.Fatalf("no token: %d", code)
+	}
+	if code, _ := h.api("GET", "/api/v1/units", "zb_wrong", nil); code != 401 {
+		t.Fatalf("bad token: %d", code)
+	}
+	code, out := h.api("GET", "/api/v1/units", org, nil)
+	if code != 200 || len(out["units"].([]any)) != 4 {
+		t.Fatalf("units of QA-RZ: %d %v", code, out)
+	}
+	if code, _ := h.api("GET", "/api/v1/units?unit=QA-DB", org, nil); code != 403 {
+		t.Fatalf("outside the subtree: %d", code)
+	}
+	code, out = h.api("GET", "/api/v1/people?unit=QA-RZ-XZ&role=villager", org, nil)
+	if code != 200 || len(out["people"].([]any)) != 2 {
+		t.Fatalf("villagers: %d %v", code, out)
+	}
+	// Bind codes: admins only, within their subtree.
+	if code, _ := h.api("POST", "/api/v1/bind-codes", org, map[string]string{"phone": "13800000006"}); code != 403 {
+		t.Fatalf("organiser issued a bind code: %d", code)
+	}
+	if code, _ := h.api("POST", "/api/v1/bind-codes", admin, map[string]string{"phone": "13800000009"}); code != 403 {
+		t.Fatalf("admin of QA-RZ issued a code for QA-DB: %d", code)
+	}
+	code, out = h.api("POST", "/api/v1/bind-codes", admin, map[string]string{"phone": "13800000006"})
+	if code != 201 || !strings.HasPrefix(out["link"].(string), "https://t.me/"+username+"?start=") {
+		t.Fatalf("bind code: %d %v", code, out)
+	}
+	h.say(h.Fake.PrivateChat(zhou), zhou, "/start "+out["code"].(string))
+	h.waitMsg(zhou.ID, "绑定成功")
+	if code, _ := h.api("POST", "/api/v1/bind-codes", admin, "not json"); code != 400 {
+		t.Fatalf("malformed body: %d", code)
+	}
+	code, out = h.api("GET", "/api/v1/audit?action=bind.code", admin, nil)
+	if code != 200 || len(out["entries"].([]any)) != 3 {
+		t.Fatalf("audit: %d %v", code, out)
+	}
+	if code, _ := h.api("GET", "/api/v1/audit", org, nil); code != 403 {
+		t.Fatalf("organiser read the audit log: %d", code)
+	}
+}

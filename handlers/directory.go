@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+func init() {
+	routeSets = append(routeSets, func(api API, d Deps) {
+		h := &directory{d: d}
+		api.V1.GET("/units", h.units)
+		api.V1.GET("/people", h.people)
+		api.V1.POST("/bind-codes", h.bindCode)
+		api.V1.GET("/audit", h.audit)
+	})
+}
+
+type directory struct{ d Deps }
+
+// units: GET /api/v1/units?unit=CODE — the subtree (default: the token's unit).
+func (h *directory) units(c *gin.Context) {
+	us, err := h.d.App.UnitTree(c.Request.Context(), ActorOf(c), c.Query("unit"))
+	if err != nil {
+		FailErr(c, h.d.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"units": us})
+}
+
+type holderJSON struct {
+	PersonID int64   `json:"person_id"`
+	Name     string  `json:"name"`
+	Phone    *string `json:"phone,omitempty"`
+	Role     string  `json:"role"`
+	Unit     string  `json:"unit"`
+	Linked   bool    `json:"linked"`
+	Reach    bool    `json:"reachable"`
+}
+
+// people: GET /api/v1/people?unit=CODE&role=ROLE — role holders in the subtree.
+func (h *directory) people(c *gin.Context) {
+	hs, err := h.d.App.Directory(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"))
+	if err != nil {
+		FailErr(c, h.d.Log, err)
+		return
+	}
+	out := make([]holderJSON, 0, len(hs))
+	for _, x := range hs {
+		out = append(out, holderJSON{PersonID: x.PersonID, Name: x.Name, Phone: x.Phone, Role: x.Role, Unit: x.UnitCode,
+			Linked: x.ChatID != nil, Reach: x.ChatID != nil && !x.Unreachable})
+	}
+	c.JSON(http.StatusOK, gin.H{"people": out})
+}
+
+// bindCode: POST /api/v1/bind-codes {"phone": "..."} — a fresh deep link.
+func (h *directory) bindCode(c *gin.Context) {
+	var req struct {
+		Phone string `json:"phone"`
+	}
+	if err := c.ShouldBindJSON(&req); err != nil || req.Phone == "" {
+		fail(c, http.StatusBadRequest, "body must be {\"phone\": \"...\"}")
+		return
+	}
+	code, err := h.d.App.IssueBindCode(c.Request.Context(), ActorOf(c), req.Phone)
+	if err != nil {
+		FailErr(c, h.d.Log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, code)
+}
+
+// audit: GET /api/v1/audit?action=&limit= — admins only.
+func (h *directory) audit(c *gin.Context) {
+	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
+	rows, err := h.d.App.AuditLog(c.Request.Context(), ActorOf(c), c.Query("action"), limit)
+	if err != nil {
+		FailErr(c, h.d.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": rows})
+}
