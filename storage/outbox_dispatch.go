@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -82,7 +83,28 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		skip = []int64{}
 	}
 	var rows []OutboxRow
-	err := sqlxSelect(ctx, s, &rows, `
+	err := s.InTx(ctx, func(tx *Store) error {
+		// The claim must walk the (priority, id) and id indexes in order and
+		// stop after LIMIT rows. Right after a broadcast is enqueued the
+		// statistics still describe a table with few pending rows, and the
+		// planner then prefers a bitmap scan of every pending row plus a
+		// sort — O(queue) per claim. Ruling those plans out keeps a claim
+		// proportional to the rows it takes.
+		if _, err := tx.q.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
+			return err
+		}
+		return sqlxSelect(ctx, tx, &rows, claimSQL,
+			c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: claim outbox: %w", err)
+	}
+	return rows, nil
+}
+
+// claimSQL: $1 channel, $2 now, $3 lease end, $4 chats to skip, $5 rows by
+// priority, $6 rows by age.
+const claimSQL = `
 WITH due AS NOT MATERIALIZED (
 	SELECT o.id, o.priority FROM outbox o
 	WHERE o.status = 'pending' AND o.channel = $1 AND o.not_before <= $2
@@ -102,23 +124,17 @@ WITH due AS NOT MATERIALIZED (
 	UNION
 	(SELECT id FROM due ORDER BY id LIMIT $6)
 ), locked AS (
-	SELECT id FROM outbox WHERE id IN (SELECT id FROM pick) AND status = 'pending'
+	SELECT id FROM outbox WHERE id = ANY(ARRAY(SELECT id FROM pick)) AND status = 'pending'
 	FOR UPDATE SKIP LOCKED
 )
 UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
 	lease_until = $3, last_attempt_at = $2
-FROM locked WHERE o.id = locked.id
+WHERE o.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method, o.payload,
 	o.attempts, o.failures, o.created_at, o.tg_message_ids, o.edit_of,
 	(SELECT k.status FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_status,
 	(SELECT k.chat_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_chat_id,
-	(SELECT k.tg_message_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_message_id`,
-		c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0))
-	if err != nil {
-		return nil, fmt.Errorf("storage: claim outbox: %w", err)
-	}
-	return rows, nil
-}
+	(SELECT k.tg_message_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_message_id`
 
 // OutboxProgress records the parts of a long message sent so far and
 // extends the lease. It reports false when the row is no longer this
@@ -142,6 +158,38 @@ func (s *Store) OutboxSent(ctx context.Context, id int64, attempt int, messageID
 			lease_until = NULL, last_error = NULL
 		WHERE id = $1 AND attempts = $2 AND status = 'sending'`, id, attempt, at, last, pq.Array(nonNil(messageIDs)))
 	return affected(res, err, "outbox sent")
+}
+
+// OutboxSentRecord is one delivered row for OutboxSentBatch.
+type OutboxSentRecord struct {
+	ID         int64     `json:"id"`
+	Attempt    int       `json:"attempt"`
+	MessageIDs []int64   `json:"ids"`
+	At         time.Time `json:"at"`
+}
+
+// OutboxSentBatch marks several rows sent in one statement (what OutboxSent
+// does for one). It returns how many were still this attempt's.
+func (s *Store) OutboxSentBatch(ctx context.Context, recs []OutboxSentRecord) (int64, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	for i := range recs {
+		recs[i].MessageIDs = nonNil(recs[i].MessageIDs)
+	}
+	js, err := json.Marshal(recs)
+	if err != nil {
+		return 0, fmt.Errorf("storage: outbox sent batch: %w", err)
+	}
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE outbox o SET status = 'sent', sent_at = v.at, tg_message_ids = v.ids,
+			tg_message_id = NULLIF(v.ids[cardinality(v.ids)], 0), lease_until = NULL, last_error = NULL
+		FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, attempt int, ids bigint[], at timestamptz)
+		WHERE o.id = v.id AND o.attempts = v.attempt AND o.status = 'sending'`, js)
+	if err != nil {
+		return 0, fmt.Errorf("storage: outbox sent batch: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // OutboxRequeue describes a row going back to pending.

@@ -77,6 +77,22 @@ func TestClaimOutboxOrderPerChat(t *testing.T) {
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10}); fmt.Sprint(got) != "[a-bulk]" {
 		t.Fatalf("after the reply was sent: %v", got)
 	}
+	// Several at once; a stale attempt is skipped.
+	var recs []storage.OutboxSentRecord
+	for _, key := range []string{"a-bulk", "b-green", "cb1"} {
+		r := e2row(t, s, key)
+		recs = append(recs, storage.OutboxSentRecord{ID: r.ID, Attempt: r.Attempts, MessageIDs: []int64{8, 9}, At: time.Now()})
+	}
+	recs = append(recs, storage.OutboxSentRecord{ID: e2row(t, s, "cb2").ID, Attempt: 5, At: time.Now()})
+	if n, err := s.OutboxSentBatch(ctx, recs); err != nil || n != 3 {
+		t.Fatalf("batch: %d %v", n, err)
+	}
+	if r := e2row(t, s, "b-green"); r.Status != storage.OutboxSent || r.MessageID.Int64 != 9 || len(r.MessageIDs) != 2 {
+		t.Fatalf("batch-sent row: %+v", r)
+	}
+	if r := e2row(t, s, "cb2"); r.Status != storage.OutboxSending {
+		t.Fatalf("stale attempt recorded: %+v", r)
+	}
 	r, _ = s.OutboxByKey(ctx, "a-reply")
 	if r.Status != storage.OutboxSent || r.MessageID.Int64 != 7 || !r.SentAt.Valid || r.Attempts != 1 {
 		t.Fatalf("sent row: %+v", r)
@@ -266,4 +282,13 @@ func TestOutboxLeaseRecoveryAndFailures(t *testing.T) {
 	if r, _ := s.OutboxByKey(ctx, "old"); r.Status != storage.OutboxFailed || r.FailedReason.String != "expired: not sent in time" {
 		t.Fatalf("expired row: %+v", r)
 	}
+}
+
+func e2row(t *testing.T, s *storage.Store, key string) storage.OutboxRecord {
+	t.Helper()
+	r, err := s.OutboxByKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
