@@ -115,6 +115,7 @@ type Dispatcher struct {
 
 	running atomic.Bool
 	wake    chan struct{}
+	sent    chan storage.OutboxSentRecord // to the recorder of the current run
 
 	ageDebt float64 // claim slots owed to the oldest rows (planner goroutine only)
 }
@@ -207,9 +208,13 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			}
 		}()
 	}
+	d.sent = make(chan storage.OutboxSentRecord, workers)
+	recorded := d.recordSent(d.sent)
 	defer func() {
 		close(jobs)
 		wg.Wait()
+		close(d.sent)
+		<-recorded
 	}()
 
 	d.warmStart(ctx)
@@ -502,11 +507,64 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 			})
 		}
 	}
-	d.write(log, "sent", func(ctx context.Context) (bool, error) {
-		return d.store.OutboxSent(ctx, r.ID, r.Attempts, ids, d.opts.Now())
-	})
+	d.sent <- storage.OutboxSentRecord{ID: r.ID, Attempt: r.Attempts, MessageIDs: ids, At: d.opts.Now()}
 	d.m.sent.WithLabelValues(m.Method).Inc()
 	return true
+}
+
+// Sent rows are recorded in batches of up to sentBatch, at most sentDelay
+// after the send: one statement instead of one transaction per message.
+// Until then the row stays 'sending' (its chat waits), and a crash in that
+// window re-sends it after the lease, like any row in flight.
+const (
+	sentBatch = 256
+	sentDelay = 5 * time.Millisecond
+)
+
+// recordSent writes what arrives on in until in is closed, then closes the
+// returned channel.
+func (d *Dispatcher) recordSent(in <-chan storage.OutboxSentRecord) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var batch []storage.OutboxSentRecord
+		flush := func() {
+			if len(batch) == 0 {
+				return
+			}
+			recs := batch
+			batch = nil
+			d.write(d.log, "sent", func(ctx context.Context) (bool, error) {
+				n, err := d.store.OutboxSentBatch(ctx, recs)
+				if err == nil && n < int64(len(recs)) {
+					d.log.Warn("outbox rows were taken back before they were recorded sent", slog.Int64("rows", int64(len(recs))-n))
+				}
+				return true, err
+			})
+		}
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
+		for {
+			select {
+			case rec, ok := <-in:
+				if !ok {
+					flush()
+					return
+				}
+				if len(batch) == 0 {
+					timer.Reset(sentDelay)
+				}
+				batch = append(batch, rec)
+				if len(batch) >= sentBatch {
+					timer.Stop()
+					flush()
+				}
+			case <-timer.C:
+				flush()
+			}
+		}
+	}()
+	return done
 }
 
 // failed records an unsuccessful call according to its outcome.
