@@ -119,7 +119,7 @@ func (s *Store) InsertCheckin(ctx context.Context, c NewCheckin) (int64, error) 
 	err := s.q.QueryRowxContext(ctx, `
 		INSERT INTO checkins (branch_id, held_on, present, total, topic, evidence, media_group_id, source,
 			chat_id, message_id, recorded_by, recorded_at)
-		VALUES ($1, $2::date, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9, 0), NULLIF($10, 0), NULLIF($11, 0), $12)
+		VALUES ($1, $2::date, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9::bigint, 0), NULLIF($10::bigint, 0), NULLIF($11::bigint, 0), $12)
 		RETURNING id`,
 		c.BranchID, c.HeldOn, present, total, c.Topic, pq.StringArray(c.Evidence), c.MediaGroupID, c.Source,
 		c.ChatID, c.MessageID, c.RecordedBy, c.RecordedAt).Scan(&id)
@@ -293,7 +293,7 @@ func (s *Store) WithdrawCheckin(ctx context.Context, id int64, at time.Time) (bo
 // RejectCheckin marks an active check-in rejected (驳回) with a reason. It
 // reports false when it was already withdrawn or rejected.
 func (s *Store) RejectCheckin(ctx context.Context, id, by int64, reason string, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE checkins SET rejected_at = $4, rejected_by = NULLIF($2, 0), reject_reason = $3
+	res, err := s.q.ExecContext(ctx, `UPDATE checkins SET rejected_at = $4, rejected_by = NULLIF($2::bigint, 0), reject_reason = $3
 		WHERE id = $1 AND withdrawn_at IS NULL AND rejected_at IS NULL`, id, by, reason, at)
 	if err != nil {
 		return false, fmt.Errorf("storage: reject check-in %d: %w", id, err)
