@@ -31,8 +31,8 @@ var (
 )
 
 const (
-	ciGroupB1 = -100301 // bound to QA-RZ-XZ-B1
-	ciGroupB2 = -100302 // bound to QA-RZ-XZ-B2
+	ciGroupB1 = -1001000000301 // bound to QA-RZ-XZ-B1
+	ciGroupB2 = -1001000000302 // bound to QA-RZ-XZ-B2
 )
 
 var ciShanghai = func() *time.Location {
@@ -87,7 +87,6 @@ func ciStart(t *testing.T) *ciH {
 	if err := h.Srv.Store.BindGroup(h.Ctx, ciGroupB2, c.b2ID, "第二支部群", 0); err != nil {
 		t.Fatal(err)
 	}
-	ciDeliveryShim(h)
 	return c
 }
 
