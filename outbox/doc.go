@@ -73,10 +73,14 @@
 //
 // # Wiring
 //
-//	tg := outbox.NewTelegram(b)                     // b: *bot.Bot with WithSkipGetMe
 //	opts := outbox.FromConfig(cfg.Delivery)
 //	opts.ListenURL = cfg.Database.URL                 // LISTEN outbox; polling is the fallback
-//	d := outbox.New(store, tg, opts, log, prometheus.DefaultRegisterer)
+//	b, _ := bot.New(cfg.Telegram.Token, bot.WithServerURL(cfg.Telegram.APIURL), bot.WithSkipGetMe(),
+//		bot.WithHTTPClient(time.Minute, outbox.NewHTTPClient(opts)))
+//	d := outbox.New(store, outbox.NewTelegram(b), opts, log, prometheus.DefaultRegisterer)
 //	el := leader.NewElector(store.DB().DB, leader.Key("zhibu"), log)
 //	go leader.Run(ctx, el, time.Second, d.Run)        // only the leader sends
+//
+// The leader lock holds one of the pool's connections for as long as it
+// leads; LISTEN holds one more outside the pool.
 package outbox

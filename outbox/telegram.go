@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -264,4 +265,17 @@ func Classify(err error) Result {
 // Telegram's own text ("Forbidden: bot was blocked by the user").
 func description(err, sentinel error) string {
 	return strings.TrimPrefix(err.Error(), sentinel.Error()+", ")
+}
+
+// NewHTTPClient returns an HTTP client for the bot that sends for a
+// dispatcher with opts: it keeps one idle connection per worker (the
+// default transport keeps two, so concurrent sends would open and close a
+// TLS connection each) and times a call out a little after SendTimeout.
+// Pass it with bot.WithHTTPClient.
+func NewHTTPClient(opts Options) *http.Client {
+	opts = opts.withDefaults()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = opts.Workers
+	tr.MaxIdleConns = max(tr.MaxIdleConns, opts.Workers)
+	return &http.Client{Transport: tr, Timeout: opts.SendTimeout + 5*time.Second}
 }
