@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,7 +244,7 @@ func ackHandler(c *Ctx) error {
 	a := c.App
 	var req app.AckRequest
 	for _, arg := range c.Cmd.Args {
-		if d, ok := command.ParseDate(arg, a.Now(), a.Loc); ok && req.Planned == nil {
+		if d, ok := plannedDate(arg, a.Now(), a.Loc); ok && req.Planned == nil {
 			req.Planned = &d
 			continue
 		}
@@ -283,6 +284,22 @@ func hcAckText(a *app.App, res app.AckResult) string {
 		text += "\n" + res.Until.In(a.Loc).Format("01-02 15:04") + " 前暂停重复提醒。可用 <code>/ack 计划完成日期</code> 告知计划。"
 	}
 	return text
+}
+
+// plannedDate reads a promised date. Unlike a check-in's date it lies ahead:
+// a date written without its year that has passed this year means next
+// year's.
+func plannedDate(arg string, now time.Time, loc *time.Location) (time.Time, bool) {
+	d, ok := command.ParseDate(arg, now, loc)
+	if !ok {
+		return time.Time{}, false
+	}
+	y, m, dd := now.In(loc).Date()
+	today := time.Date(y, m, dd, 0, 0, 0, 0, loc)
+	for d.Before(today) && !strings.Contains(arg, strconv.Itoa(d.Year())) {
+		d = d.AddDate(1, 0, 0)
+	}
+	return d, true
 }
 
 // ackCallback handles the 收到 button of a red notice.
