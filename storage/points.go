@@ -201,10 +201,10 @@ func (s *Store) LiveClaimTimes(ctx context.Context, householdID int64, itemCode 
 	return ts, nil
 }
 
-// CountClaimsSince counts the claims a person submitted at or after since.
+// CountClaimsSince counts the claims a person submitted after since.
 func (s *Store) CountClaimsSince(ctx context.Context, personID int64, since time.Time) (int, error) {
 	var n int
-	err := s.q.QueryRowxContext(ctx, `SELECT count(*) FROM claims WHERE recorded_by = $1 AND kind = 'claim' AND claimed_at >= $2`, personID, since).Scan(&n)
+	err := s.q.QueryRowxContext(ctx, `SELECT count(*) FROM claims WHERE recorded_by = $1 AND kind = 'claim' AND claimed_at > $2`, personID, since).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("storage: count claims: %w", err)
 	}
@@ -268,6 +268,9 @@ func (s *Store) ReopenClaim(ctx context.Context, id int64, reason string) (ok bo
 
 // SetClaimCards records the outbox dedupe keys of the claim's review cards.
 func (s *Store) SetClaimCards(ctx context.Context, id int64, keys []string) error {
+	if keys == nil {
+		keys = []string{}
+	}
 	if _, err := s.q.ExecContext(ctx, `UPDATE claims SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys)); err != nil {
 		return fmt.Errorf("storage: claim cards: %w", err)
 	}

@@ -1,0 +1,779 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Village points use cases (SPEC §4): claims by villagers, one-tap review by
+// the village's reviewers, deductions and vetoes, objections during
+// publicity. Every change of one household runs under the household's row
+// lock (Store.LockHousehold) taken first, so caps, duplicates, the hourly
+// rate, balances and decisions hold under concurrency and across replicas;
+// a decision itself is a conditional UPDATE … WHERE status = 'pending', so
+// it is taken exactly once. Cards, edits and notices are enqueued in the
+// same transaction as the change that causes them.
+
+// draftTTL is how long the item choice of an ambiguous claim stays open.
+const draftTTL = 24 * time.Hour
+
+// PeriodKind is the configured settlement period (monthly by default).
+func (a *App) PeriodKind() points.PeriodKind {
+	k, err := points.ParsePeriodKind(a.Cfg.Points.Settlement)
+	if err != nil {
+		return points.Monthly
+	}
+	return k
+}
+
+// CurrentPeriod is the settlement period containing t.
+func (a *App) CurrentPeriod(t time.Time) points.SettlementPeriod {
+	p, _ := points.PeriodAt(a.PeriodKind(), t, a.Loc)
+	return p
+}
+
+// ClaimRequest is a villager's "/claim <code or words> [note]".
+type ClaimRequest struct {
+	Words  []string // the command's arguments
+	Photo  string   // file_id of the largest photo; "" = none
+	ChatID int64    // where an ambiguous claim's choice is asked
+	Source string   // "telegram" (default) or "api"
+}
+
+// ClaimChoice is an ambiguous claim kept server-side (a draft) until the
+// villager picks one of Items.
+type ClaimChoice struct {
+	DraftID int64
+	Items   []points.Item
+}
+
+// ClaimResult is what a claim became: a pending claim, a choice to make,
+// or nothing matched (the categories are listed then).
+type ClaimResult struct {
+	Claim     *storage.Claim
+	Household storage.Household
+	Choice    *ClaimChoice
+	NoMatch   bool
+}
+
+// SubmitClaim files a villager's claim for their household. The words name
+// the item (points.Match over the claimable items of the village's
+// catalogue): the first word alone, else all of them; the rest is the note.
+// An ambiguous match keeps the claim as a draft and returns the candidates.
+func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
+	hh, err := a.villagerHousehold(ctx, actor)
+	if err != nil {
+		return ClaimResult{}, a.Refused(ctx, actor, "claim.submit", "", err)
+	}
+	res := ClaimResult{Household: hh}
+	if len(req.Words) == 0 {
+		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrInvalid,
+			"请写明申报的项目，例如 /claim 巡逻 今晚参加护村队值守，或 /claim A01。发送 /items 查看积分项目。"))
+	}
+	items, err := a.CatalogFor(ctx, hh.VillageID)
+	if err != nil {
+		return res, err
+	}
+	item, cands, note := matchClaim(points.Claimable(items), req.Words)
+	switch {
+	case item != nil:
+		c, err := a.createClaim(ctx, actor, hh, *item, note, req.Photo, req.Source)
+		if err != nil {
+			return res, err
+		}
+		res.Claim = &c
+		return res, nil
+	case len(cands) > 0:
+		codes := make([]string, len(cands))
+		for i, it := range cands {
+			codes[i] = it.Code
+		}
+		var photo *string
+		if req.Photo != "" {
+			photo = &req.Photo
+		}
+		id, err := a.Store.InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: req.ChatID,
+			Query: strings.Join(req.Words, " "), Note: note, Photo: photo, Candidates: codes, CreatedAt: a.Now()})
+		if err != nil {
+			return res, err
+		}
+		res.Choice = &ClaimChoice{DraftID: id, Items: cands}
+		return res, nil
+	}
+	// Nothing claimable: a deduction or veto named exactly is refused with
+	// its reason; anything else lists the categories.
+	if it, _, _ := matchClaim(items, req.Words); it != nil && !it.Claimable {
+		r := points.CheckClaim(*it, nil, a.Now(), a.Loc, req.Photo != "")
+		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrForbidden, "%s", r.Msg))
+	}
+	res.NoMatch = true
+	return res, nil
+}
+
+// matchClaim reads the item out of a claim's words: the first word alone
+// when it names one item, else all the words together; the note is what is
+// left (all the words when they only describe the deed).
+func matchClaim(items []points.Item, words []string) (item *points.Item, candidates []points.Item, note string) {
+	if len(words) == 0 {
+		return nil, nil, ""
+	}
+	all := strings.Join(words, " ")
+	rest := strings.Join(words[1:], " ")
+	first := points.Match(items, words[0])
+	if first.Exact != nil {
+		if names(*first.Exact, words[0]) {
+			return first.Exact, nil, rest
+		}
+		return first.Exact, nil, all
+	}
+	if whole := points.Match(items, all); whole.Exact != nil {
+		return whole.Exact, nil, all
+	} else if len(first.Candidates) == 0 {
+		return nil, whole.Candidates, all
+	}
+	return nil, first.Candidates, rest
+}
+
+// names reports whether w is the item's code, name or one of its aliases.
+func names(it points.Item, w string) bool {
+	if strings.EqualFold(it.Code, w) || it.Name == w {
+		return true
+	}
+	for _, al := range it.Aliases {
+		if strings.EqualFold(al, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// PickClaimItem completes an ambiguous claim with the villager's choice
+// (index into the draft's candidates). A draft is used once.
+func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
+	now := a.Now()
+	d, err := a.Store.TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
+	if errors.Is(err, domain.ErrNotFound) {
+		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "该选择已失效，请重新发送 /claim。"))
+	}
+	if err != nil {
+		return storage.Claim{}, d, err
+	}
+	if index < 0 || index >= len(d.Candidates) {
+		return storage.Claim{}, d, nil // cancelled
+	}
+	hh, err := a.villagerHousehold(ctx, actor)
+	if err != nil {
+		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", err)
+	}
+	items, err := a.CatalogFor(ctx, hh.VillageID)
+	if err != nil {
+		return storage.Claim{}, d, err
+	}
+	for _, it := range items {
+		if it.Code == d.Candidates[index] && it.Claimable {
+			photo := ""
+			if d.Photo != nil {
+				photo = *d.Photo
+			}
+			c, err := a.createClaim(ctx, actor, hh, it, d.Note, photo, "telegram")
+			return c, d, err
+		}
+	}
+	return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "该项目已不在积分清单中，请重新发送 /claim。"))
+}
+
+// refusalKind maps a rule's refusal to the error class callers see.
+func refusalKind(r points.Reason) error {
+	switch r {
+	case points.ReasonNotClaimable:
+		return domain.ErrForbidden
+	case points.ReasonEvidence, points.ReasonAmount:
+		return domain.ErrInvalid
+	}
+	return domain.ErrConflict
+}
+
+// createClaim checks and stores a villager's claim of item, under the
+// household lock: the hourly rate, a veto this period, then the rules of
+// points.CheckClaim (claimable, evidence, same day, caps counting pending
+// and approved claims). It posts the review card and records the event.
+func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Household, item points.Item, note, photo, source string) (storage.Claim, error) {
+	if source == "" {
+		source = "telegram"
+	}
+	subject := "household:" + strconv.FormatInt(hh.ID, 10)
+	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
+		return storage.Claim{}, err
+	}
+	now := a.Now()
+	n, err := a.Store.CountClaimsSince(ctx, actor.PersonID, now.Add(-time.Hour))
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	if limit := a.Cfg.Points.ClaimsPerHour; limit > 0 && n >= limit {
+		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrConflict,
+			"您一小时内已申报 %d 次，达到上限，请稍后再试。", n))
+	}
+	period := a.CurrentPeriod(now)
+	vetoed, err := a.Store.VetoedIn(ctx, hh.ID, period.Start, period.End)
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	if vetoed {
+		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrForbidden,
+			"本户本期（%s）因一票否决项目暂停积分申报。", period.Key()))
+	}
+	existing, err := a.Store.LiveClaimTimes(ctx, hh.ID, item.Code)
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	if r := points.CheckClaim(item, existing, now, a.Loc, photo != ""); r != nil {
+		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", r.Msg))
+	}
+	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: actor.PersonID,
+		RecordedBy: actor.PersonID, Kind: storage.ClaimKindClaim, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,
+		Points: item.Points, Veto: item.Veto, Evidence: string(item.Evidence), Note: cut(note, 500), Photo: photo,
+		Status: storage.ClaimPending, ClaimedAt: now, Source: source})
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	c, err := a.Store.ClaimByID(ctx, id)
+	if err != nil {
+		return storage.Claim{}, err
+	}
+	if err := a.postCards(ctx, &c, hh, ""); err != nil {
+		return c, err
+	}
+	if err := a.Store.AppendEvent(ctx, "claim.submitted", c.VillageID, claimEvent(c, hh, nil)); err != nil {
+		return c, err
+	}
+	return c, a.audit(ctx, actor, "claim.submit", claimSubject(c.ID), true, map[string]any{"item": c.ItemCode, "points": c.Points, "household": hh.Code})
+}
+
+// claimEvent is the payload of claim.submitted and claim.decided.
+func claimEvent(c storage.Claim, hh storage.Household, entry *storage.PointEntry) map[string]any {
+	ev := map[string]any{
+		"claim_id": c.ID, "kind": c.Kind, "village": c.VillageCode, "household": hh.Code, "person": c.PersonName,
+		"item_code": c.ItemCode, "item_name": c.ItemName, "points": c.Points, "veto": c.Veto, "status": c.Status,
+		"claimed_at": c.ClaimedAt, "has_photo": c.HasPhoto(),
+	}
+	if c.DecidedAt != nil {
+		ev["decided_at"], ev["decided_by"] = *c.DecidedAt, c.Decider
+	}
+	if c.Reason != "" {
+		ev["reason"] = c.Reason
+	}
+	if entry != nil {
+		ev["ledger_entry"], ev["effective_at"] = entry.ID, entry.EffectiveAt
+	}
+	return ev
+}
+
+// cardKey is the outbox dedupe key of a claim's card in one chat and review
+// round; edits name it in edit_of.
+func cardKey(claimID int64, version int, chatID int64) string {
+	return fmt.Sprintf("claim:%d:card:%d:%d", claimID, version, chatID)
+}
+
+// cardChat reads the chat back out of a card key.
+func cardChat(key string) int64 {
+	i := strings.LastIndexByte(key, ':')
+	id, _ := strconv.ParseInt(key[i+1:], 10, 64)
+	return id
+}
+
+// postCards posts a claim's card to the village's bound group, or, when the
+// village has none, to each of its reviewers' private chats: with the
+// decision buttons while it awaits review, else with footer. The keys are
+// stored on the claim for later edits.
+func (a *App) postCards(ctx context.Context, c *storage.Claim, hh storage.Household, footer string) error {
+	buttons := c.Status == storage.ClaimPending
+	var chats []int64
+	g, err := a.Store.GroupOfUnit(ctx, c.VillageID)
+	switch {
+	case err == nil:
+		chats = []int64{g.ChatID}
+	case errors.Is(err, domain.ErrNotFound):
+		hs, err := a.Store.HoldersInSubtree(ctx, c.VillageID, domain.RoleReviewer, false)
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if h.UnitID == c.VillageID && h.ChatID != nil && !h.Unreachable {
+				chats = append(chats, *h.ChatID)
+			}
+		}
+	default:
+		return err
+	}
+	text := a.cardText(*c, hh)
+	if footer != "" {
+		text += "\n\n" + footer
+	}
+	var keys []string
+	for _, chat := range chats {
+		key := cardKey(c.ID, c.CardVersion, chat)
+		m := storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: storage.PriorityDefault, Kind: "claim_card"}
+		payload := map[string]any{"parse_mode": "HTML"}
+		if buttons {
+			payload["reply_markup"] = reviewKeyboard(c.ID)
+		}
+		if c.HasPhoto() {
+			m.Method = "sendPhoto"
+			payload["photo"], payload["caption"] = *c.Photo, text
+		} else {
+			payload["text"] = text
+			payload["link_preview_options"] = map[string]any{"is_disabled": true}
+		}
+		m.Payload = payload
+		if _, _, err := a.Store.Enqueue(ctx, m); err != nil {
+			return err
+		}
+		keys = append(keys, key)
+	}
+	c.CardKeys = keys
+	return a.Store.SetClaimCards(ctx, c.ID, keys)
+}
+
+// editCards rewrites a claim's cards with footer below the claim text and
+// no buttons; tag keeps each edit's dedupe key unique.
+func (a *App) editCards(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string) error {
+	text := a.cardText(c, hh)
+	if footer != "" {
+		text += "\n\n" + footer
+	}
+	for _, key := range keys {
+		m := storage.OutMessage{DedupeKey: key + ":" + tag, ChatID: cardChat(key), Priority: storage.PriorityDefault, Kind: "claim_card_edit"}
+		if c.HasPhoto() {
+			m.Method = "editMessageCaption"
+			m.Payload = map[string]any{"edit_of": key, "caption": text, "parse_mode": "HTML"}
+		} else {
+			m.Method = "editMessageText"
+			m.Payload = map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML",
+				"link_preview_options": map[string]any{"is_disabled": true}}
+		}
+		if _, _, err := a.Store.Enqueue(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellPerson sends a notice to a person's private chat when it is linked.
+func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) error {
+	if personID == 0 {
+		return nil
+	}
+	ch, err := a.Store.ChatOf(ctx, personID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, _, err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: ch.ChatID, PersonID: personID,
+		Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
+	return err
+}
+
+// tellHousehold sends a notice to every linked member of a household.
+func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text string) error {
+	chats, err := a.Store.HouseholdChats(ctx, householdID)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chats {
+		_, _, err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":" + strconv.FormatInt(ch.PersonID, 10), ChatID: ch.ChatID,
+			PersonID: ch.PersonID, Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecisionResult is a decided claim and, when approved, its ledger entry.
+type DecisionResult struct {
+	Claim storage.Claim
+	Entry *storage.PointEntry
+}
+
+// decider names whoever decides: the person's name, else the API token.
+func (a *App) decider(ctx context.Context, actor domain.Actor) (string, error) {
+	if actor.PersonID == 0 {
+		return actor.Label, nil
+	}
+	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+var statusWords = map[string]string{
+	storage.ClaimPending: "待审核", storage.ClaimApproved: "已通过", storage.ClaimRejected: "已驳回", storage.ClaimFrozen: "已冻结",
+}
+
+// DecideClaim approves or rejects a pending claim. Only a reviewer of the
+// claim's village may (or an API token with the reviewer or admin role over
+// it). Of several concurrent decisions exactly one is taken: the others are
+// refused with who decided. Approval appends the ledger entry, effective
+// after the publicity period; a veto freezes the household's other pending
+// claims. The cards are edited and the claimant is told.
+func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
+	subject := claimSubject(claimID)
+	c, err := a.Store.ClaimByID(ctx, claimID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrNotFound, "申报 #%d 不存在。", claimID))
+	}
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	if !ok {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrForbidden,
+			"只有%s的积分评议员才能审核这条申报。", c.VillageName))
+	}
+	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+		return DecisionResult{}, err
+	}
+	name, err := a.decider(ctx, actor)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	now := a.Now()
+	d := storage.ClaimDecision{Status: storage.ClaimRejected, At: now, By: actor.PersonID, Decider: name, Reason: cut(strings.TrimSpace(reason), 500)}
+	if approve {
+		d.Status = storage.ClaimApproved
+	}
+	taken, err := a.Store.DecideClaim(ctx, claimID, d)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	if !taken {
+		cur, err := a.Store.ClaimByID(ctx, claimID)
+		if err != nil {
+			return DecisionResult{}, err
+		}
+		msg := fmt.Sprintf("申报 #%d %s", claimID, statusWords[cur.Status])
+		if cur.Decider != "" && cur.Status != storage.ClaimFrozen {
+			msg += "（" + cur.Decider + "）"
+		}
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrConflict, "%s，无需重复处理。", msg))
+	}
+	oldKeys := c.CardKeys
+	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+		return DecisionResult{}, err
+	}
+	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	res := DecisionResult{Claim: c}
+	var effective *time.Time
+	if approve {
+		e, err := a.bookClaim(ctx, actor, c, hh)
+		if err != nil {
+			return res, err
+		}
+		res.Entry, effective = &e, &e.EffectiveAt
+	}
+	tag := "decided"
+	if err := a.editCards(ctx, c, oldKeys, hh, a.decisionFooter(c, effective), tag); err != nil {
+		return res, err
+	}
+	if err := a.tellPerson(ctx, derefID(c.PersonID), fmt.Sprintf("claim:%d:told:%d:%s", c.ID, c.CardVersion, c.Status), a.claimantNotice(c, effective)); err != nil {
+		return res, err
+	}
+	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
+		return res, err
+	}
+	return res, a.audit(ctx, actor, "claim.decide", subject, true, map[string]any{"status": c.Status, "reason": c.Reason})
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// bookClaim appends an approved claim's ledger entry, effective after the
+// publicity period, and applies a veto.
+func (a *App) bookClaim(ctx context.Context, actor domain.Actor, c storage.Claim, hh storage.Household) (storage.PointEntry, error) {
+	at := a.Now()
+	if c.DecidedAt != nil {
+		at = *c.DecidedAt
+	}
+	kind := storage.EntryAward
+	switch {
+	case c.Veto:
+		kind = storage.EntryVeto
+	case c.Points < 0:
+		kind = storage.EntryDeduction
+	}
+	e := storage.PointEntry{HouseholdID: c.HouseholdID, VillageID: c.VillageID, Kind: kind, Points: c.Points, ClaimID: &c.ID,
+		ItemCode: c.ItemCode, ItemName: c.ItemName, Note: c.Note, RecordedAt: at,
+		EffectiveAt: points.EffectiveAt(at, a.Cfg.Points.PublicityDays, a.Loc), Actor: actor.Label}
+	if actor.PersonID != 0 {
+		e.RecordedBy = &actor.PersonID
+	}
+	if c.Veto {
+		e.Points = 0
+	}
+	id, err := a.Store.AppendPointEntry(ctx, e)
+	if err != nil {
+		return e, err
+	}
+	e.ID = id
+	if c.Veto {
+		if err := a.freezeFor(ctx, c, hh); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// freezeFor freezes the household's pending claims because of veto c and
+// rewrites their cards.
+func (a *App) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Household) error {
+	ids, err := a.Store.FreezeClaims(ctx, veto.HouseholdID, veto.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		fc, err := a.Store.ClaimByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := a.editCards(ctx, fc, fc.CardKeys, hh, a.decisionFooter(fc, nil)+fmt.Sprintf("（#%d）", veto.ID), "frozen"); err != nil {
+			return err
+		}
+		if err := a.tellPerson(ctx, derefID(fc.PersonID), fmt.Sprintf("claim:%d:told:%d:frozen", fc.ID, fc.CardVersion), a.claimantNotice(fc, nil)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ObjectClaim reopens an approved claim during its publicity period (公示):
+// a reviewer of the village objects with a reason; the ledger entry is
+// cancelled by a reversing entry (effective when it would have been, so the
+// balance never dips), the claim goes back to pending and its card is posted
+// again for a new review. Reopening a veto unfreezes the claims it froze.
+func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
+	subject := claimSubject(claimID)
+	reason = strings.TrimSpace(reason)
+	c, err := a.Store.ClaimByID(ctx, claimID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrNotFound, "申报 #%d 不存在。", claimID))
+	}
+	if err != nil {
+		return c, err
+	}
+	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
+	if err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "只有%s的积分评议员才能提出异议。", c.VillageName))
+	}
+	if reason == "" {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "请写明异议理由：/object %d 理由。", claimID))
+	}
+	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+		return c, err
+	}
+	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+		return c, err
+	}
+	if c.Status != storage.ClaimApproved {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d %s，只能对已通过、仍在公示期内的申报提出异议。", claimID, statusWords[c.Status]))
+	}
+	e, err := a.Store.ClaimEntry(ctx, claimID)
+	if err != nil {
+		return c, err
+	}
+	now := a.Now()
+	if !now.Before(e.EffectiveAt) {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d 的公示期已于 %s 结束，不能再提出异议；如需更正，请用 /deduct 记录扣分。", claimID, a.clock(e.EffectiveAt)))
+	}
+	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
+	if err != nil {
+		return c, err
+	}
+	if !taken {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict, "申报 #%d 已在重新评议中。", claimID))
+	}
+	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
+		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: "异议：" + cut(reason, 200),
+		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label}
+	if actor.PersonID != 0 {
+		rev.RecordedBy = &actor.PersonID
+	}
+	if _, err := a.Store.AppendPointEntry(ctx, rev); err != nil {
+		return c, err
+	}
+	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	if err != nil {
+		return c, err
+	}
+	name, err := a.decider(ctx, actor)
+	if err != nil {
+		return c, err
+	}
+	// The old cards say what happened; a new card starts the new round.
+	oldKeys := c.CardKeys
+	footer := a.decisionFooter(c, &e.EffectiveAt) + fmt.Sprintf("\n⚠️ 公示期内异议 — %s %s\n理由：%s\n已重新提交评议", esc(name), a.clock(now), esc(cut(reason, 200)))
+	if err := a.editCards(ctx, c, oldKeys, hh, footer, "objected"); err != nil {
+		return c, err
+	}
+	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+		return c, err
+	}
+	if err := a.postCards(ctx, &c, hh, ""); err != nil {
+		return c, err
+	}
+	if c.Veto {
+		ids, err := a.Store.UnfreezeClaims(ctx, c.ID)
+		if err != nil {
+			return c, err
+		}
+		for _, id := range ids {
+			fc, err := a.Store.ClaimByID(ctx, id)
+			if err != nil {
+				return c, err
+			}
+			if err := a.postCards(ctx, &fc, hh, ""); err != nil {
+				return c, err
+			}
+		}
+	}
+	if c.Kind == storage.ClaimKindClaim {
+		if err := a.tellPerson(ctx, derefID(c.PersonID), fmt.Sprintf("claim:%d:told:%d:reopened", c.ID, c.CardVersion), a.claimantNotice(c, nil)); err != nil {
+			return c, err
+		}
+	}
+	return c, a.audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "reversed_entry": e.ID})
+}
+
+// PendingClaims lists the claims awaiting review in the actor's villages
+// (a reviewer's), oldest first.
+func (a *App) PendingClaims(ctx context.Context, actor domain.Actor) ([]storage.Claim, error) {
+	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能查看待审核的申报。"))
+	}
+	return a.Store.Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200})
+}
+
+// DeductRequest is a reviewer's "/deduct <phone | household> <item> [note]".
+type DeductRequest struct {
+	Target string
+	Item   string
+	Note   string
+}
+
+// RecordDeduction records a deduction or veto (否决项目) against a household,
+// by a reviewer of its village: the item must be one only reviewers record.
+// It is approved by its recorder at once, enters the ledger after the
+// publicity period like any approved points (another reviewer may object
+// meanwhile), and a veto disqualifies the household from this period's
+// ranking and freezes its pending claims. The card is posted to the review
+// group without buttons and the household is told.
+func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
+	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	if len(vs) == 0 {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能记录扣分和一票否决。"))
+	}
+	if req.Target == "" || req.Item == "" {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrInvalid,
+			"用法：/deduct 手机号或户号 项目编号 [说明]，例如 /deduct H001 A07 焚烧秸秆。"))
+	}
+	hh, personID, err := a.resolveHousehold(ctx, req.Target, vs)
+	if err != nil {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", err)
+	}
+	subject := "household:" + strconv.FormatInt(hh.ID, 10)
+	items, err := a.CatalogFor(ctx, hh.VillageID)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	var recordable []points.Item
+	for _, it := range items {
+		if !it.Claimable {
+			recordable = append(recordable, it)
+		}
+	}
+	m := points.Match(recordable, req.Item)
+	if m.Exact == nil {
+		if len(m.Candidates) > 0 {
+			var b strings.Builder
+			for _, it := range m.Candidates {
+				fmt.Fprintf(&b, "\n%s %s", it.Code, it.Name)
+			}
+			return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
+				"“%s”对应多个项目，请用项目编号：%s", req.Item, b.String()))
+		}
+		if other := points.Match(items, req.Item); other.Exact != nil {
+			return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
+				"%s %s 是加分项目，由村民自行申报；/deduct 只记录扣分和一票否决项目。", other.Exact.Code, other.Exact.Name))
+		}
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrNotFound,
+			"没有找到扣分或否决项目“%s”。发送 /items 查看积分项目。", req.Item))
+	}
+	item := *m.Exact
+	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
+		return DecisionResult{}, err
+	}
+	name, err := a.decider(ctx, actor)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	now := a.Now()
+	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: personID,
+		RecordedBy: actor.PersonID, Kind: storage.ClaimKindDeduction, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,
+		Points: item.Points, Veto: item.Veto, Evidence: string(item.Evidence), Note: cut(req.Note, 500),
+		Status: storage.ClaimApproved, ClaimedAt: now, Decider: name, Source: "telegram"})
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	c, err := a.Store.ClaimByID(ctx, id)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	e, err := a.bookClaim(ctx, actor, c, hh)
+	if err != nil {
+		return DecisionResult{}, err
+	}
+	if err := a.postCards(ctx, &c, hh, a.decisionFooter(c, &e.EffectiveAt)); err != nil {
+		return DecisionResult{}, err
+	}
+	if err := a.tellHousehold(ctx, hh.ID, fmt.Sprintf("claim:%d:deducted", c.ID), a.householdDeductionNotice(c, e.EffectiveAt)); err != nil {
+		return DecisionResult{}, err
+	}
+	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
+		return DecisionResult{}, err
+	}
+	return DecisionResult{Claim: c, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
+		map[string]any{"item": c.ItemCode, "points": c.Points, "veto": c.Veto, "household": hh.Code})
+}

@@ -1,0 +1,307 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Who may do what with points (SPEC §4). A person acts in exactly the
+// villages where they hold the role. An API token acts in every village of
+// its subtree, as its role, and an admin token may do what any role may.
+// The operator's CLI may do everything.
+
+func isAPI(actor domain.Actor) bool { return strings.HasPrefix(actor.Label, "api:") }
+
+func isCLI(actor domain.Actor) bool {
+	return actor.Label == "cli" && actor.PersonID == 0 && len(actor.Roles) == 0
+}
+
+func isVillage(kind string) bool { return kind == domain.KindVillage || kind == domain.KindCommunity }
+
+// rolesFor adds admin to the roles an API token may act as.
+func rolesFor(actor domain.Actor, roles []string) []string {
+	if isAPI(actor) {
+		return append(slices.Clone(roles), domain.RoleAdmin)
+	}
+	return roles
+}
+
+// mayInVillage reports whether the actor holds one of roles for the village.
+func (a *App) mayInVillage(ctx context.Context, actor domain.Actor, villageID int64, roles ...string) (bool, error) {
+	if isCLI(actor) {
+		return true, nil
+	}
+	roles = rolesFor(actor, roles)
+	for _, r := range actor.Roles {
+		if !slices.Contains(roles, r.Role) {
+			continue
+		}
+		if r.UnitID == villageID {
+			return true, nil
+		}
+		if isAPI(actor) {
+			ok, err := a.Store.InSubtree(ctx, r.UnitID, villageID)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+	}
+	return false, nil
+}
+
+// villagesFor lists the villages (and communities) where the actor holds
+// one of roles, in a stable order.
+func (a *App) villagesFor(ctx context.Context, actor domain.Actor, roles ...string) ([]domain.Unit, error) {
+	var roots []int64
+	if isCLI(actor) {
+		us, err := a.Store.AllUnits(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return villagesOf(us), nil
+	}
+	roles = rolesFor(actor, roles)
+	var out []domain.Unit
+	seen := map[int64]bool{}
+	for _, r := range actor.Roles {
+		if !slices.Contains(roles, r.Role) || seen[r.UnitID] {
+			continue
+		}
+		if isAPI(actor) {
+			roots = append(roots, r.UnitID)
+			continue
+		}
+		if isVillage(r.UnitKind) {
+			seen[r.UnitID] = true
+			out = append(out, domain.Unit{ID: r.UnitID, Code: r.UnitCode, Name: r.UnitName, Kind: r.UnitKind})
+		}
+	}
+	for _, root := range roots {
+		us, err := a.Store.Subtree(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range villagesOf(us) {
+			if !seen[u.ID] {
+				seen[u.ID] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
+}
+
+func villagesOf(us []domain.Unit) []domain.Unit {
+	var out []domain.Unit
+	for _, u := range us {
+		if isVillage(u.Kind) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func unitIDs(us []domain.Unit) []int64 {
+	ids := make([]int64, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	return ids
+}
+
+// scopeRoot is the unit subtree an API listing covers: the token's unit, or
+// unitCode when it lies inside it. For a person, their role units decide.
+func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string, roles ...string) (root int64, villages []int64, err error) {
+	if isCLI(actor) {
+		if unitCode == "" {
+			return 0, nil, nil
+		}
+		u, err := a.Store.UnitByCode(ctx, unitCode)
+		if err != nil {
+			return 0, nil, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+		}
+		return u.ID, nil, nil
+	}
+	roles = rolesFor(actor, roles)
+	if isAPI(actor) {
+		for _, r := range actor.Roles {
+			if !slices.Contains(roles, r.Role) {
+				continue
+			}
+			if unitCode == "" {
+				return r.UnitID, nil, nil
+			}
+			u, err := a.Store.UnitByCode(ctx, unitCode)
+			if errors.Is(err, domain.ErrNotFound) {
+				return 0, nil, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+			}
+			if err != nil {
+				return 0, nil, err
+			}
+			ok, err := a.Store.InSubtree(ctx, r.UnitID, u.ID)
+			if err != nil {
+				return 0, nil, err
+			}
+			if !ok {
+				return 0, nil, domain.Refuse(domain.ErrForbidden, "unit %s is outside the token's scope", unitCode)
+			}
+			return u.ID, nil, nil
+		}
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "a %s token may not read this", strings.Join(actorRoles(actor), ","))
+	}
+	vs, err := a.villagesFor(ctx, actor, roles...)
+	if err != nil {
+		return 0, nil, err
+	}
+	ids := unitIDs(vs)
+	if unitCode != "" {
+		ids = nil
+		for _, v := range vs {
+			if v.Code == unitCode {
+				ids = []int64{v.ID}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "您没有查看该村积分的权限。")
+	}
+	return 0, ids, nil
+}
+
+func actorRoles(actor domain.Actor) []string {
+	var out []string
+	for _, r := range actor.Roles {
+		out = append(out, r.Role)
+	}
+	return out
+}
+
+// OwnHousehold is the household of a linked villager (a refusal otherwise,
+// not audited: callers use it to personalise, not to authorise).
+func (a *App) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
+	return a.villagerHousehold(ctx, actor)
+}
+
+// villagerHousehold is the household a linked villager claims for.
+func (a *App) villagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
+	notVillager := domain.Refuse(domain.ErrForbidden, "只有已登记并绑定账号的村民才能申报积分；如有疑问请联系村积分评议员。")
+	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
+		return storage.Household{}, notVillager
+	}
+	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	if err != nil {
+		return storage.Household{}, err
+	}
+	if p.HouseholdID == nil {
+		return storage.Household{}, notVillager
+	}
+	hh, err := a.Store.HouseholdByID(ctx, *p.HouseholdID)
+	if err != nil {
+		return storage.Household{}, err
+	}
+	if !actor.Has(domain.RoleVillager, hh.VillageID) {
+		return storage.Household{}, notVillager
+	}
+	return hh, nil
+}
+
+// resolveHousehold reads "/deduct 13800000006 …" or "/redeem H001 …": a
+// mobile number names the person's household, anything else a household
+// code, looked up in the given villages. personID is the named person (0
+// for a household code).
+func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domain.Unit) (hh storage.Household, personID int64, err error) {
+	phone, code := points.ParseMemberRef(ref)
+	if phone == "" && code == "" {
+		return hh, 0, domain.Refuse(domain.ErrInvalid, "请写明农户：户号或村民手机号。")
+	}
+	if phone != "" {
+		p, err := a.Store.PersonByPhone(ctx, phone)
+		if errors.Is(err, domain.ErrNotFound) {
+			return hh, 0, domain.Refuse(domain.ErrNotFound, "没有找到手机号为 %s 的村民。", phone)
+		}
+		if err != nil {
+			return hh, 0, err
+		}
+		if p.HouseholdID == nil {
+			return hh, 0, domain.Refuse(domain.ErrNotFound, "%s 没有登记所属农户。", p.Name)
+		}
+		hh, err = a.Store.HouseholdByID(ctx, *p.HouseholdID)
+		if err != nil {
+			return hh, 0, err
+		}
+		if !slices.Contains(unitIDs(villages), hh.VillageID) {
+			return storage.Household{}, 0, domain.Refuse(domain.ErrForbidden, "%s 不是您负责的村的村民。", p.Name)
+		}
+		return hh, p.ID, nil
+	}
+	hs, err := a.Store.HouseholdsByCode(ctx, unitIDs(villages), code)
+	if err != nil {
+		return hh, 0, err
+	}
+	switch len(hs) {
+	case 0:
+		return hh, 0, domain.Refuse(domain.ErrNotFound, "没有找到户号 %s。", code)
+	case 1:
+		return hs[0], 0, nil
+	}
+	return hh, 0, domain.Refuse(domain.ErrConflict, "您负责的多个村都有户号 %s，请改用村民手机号。", code)
+}
+
+// InTxRefusable runs fn in one transaction like InTx, but commits when fn
+// refuses with a *domain.UserError, so that the refusal's audit entry is
+// kept (the chat router does the same); the refusal is returned.
+func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
+	var refusal error
+	err := a.InTx(ctx, func(a *App) error {
+		err := fn(a)
+		var ue *domain.UserError
+		if errors.As(err, &ue) {
+			refusal = err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10) }
+
+// NarrowActor limits an actor to unitCode: each role held at or (for an API
+// token) above the unit becomes the same role held in the unit. It refuses a
+// unit outside the actor's scope.
+func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, unitCode string) (domain.Actor, error) {
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if errors.Is(err, domain.ErrNotFound) {
+		return actor, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+	}
+	if err != nil {
+		return actor, err
+	}
+	out := actor
+	out.Roles = nil
+	for _, r := range actor.Roles {
+		ok := r.UnitID == u.ID
+		if !ok && isAPI(actor) {
+			if ok, err = a.Store.InSubtree(ctx, r.UnitID, u.ID); err != nil {
+				return actor, err
+			}
+		}
+		if ok {
+			out.Roles = append(out.Roles, domain.Role{PersonID: r.PersonID, Role: r.Role, UnitID: u.ID, UnitCode: u.Code, UnitName: u.Name, UnitKind: u.Kind})
+		}
+	}
+	if len(out.Roles) == 0 {
+		return actor, domain.Refuse(domain.ErrForbidden, "unit %s is outside the token's scope", unitCode)
+	}
+	return out, nil
+}

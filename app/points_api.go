@@ -1,0 +1,207 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Listings for the HTTP API and exports, scoped like everything else: an
+// API token sees its unit's subtree (narrowed by unit), a person their
+// villages, the CLI everything.
+
+// claimReaders may list claims; ledgerReaders may read ledgers.
+var (
+	claimReaders  = []string{domain.RoleReviewer, domain.RoleOrganiser}
+	ledgerReaders = []string{domain.RoleReviewer, domain.RoleOrganiser, domain.RoleShopkeeper}
+)
+
+var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, storage.ClaimRejected, storage.ClaimFrozen}
+
+// ListClaims lists claims in scope, newest first; status "" is any.
+func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int) ([]storage.Claim, error) {
+	if !slices.Contains(claimStatuses, status) {
+		return nil, domain.Refuse(domain.ErrInvalid, "status must be pending, approved, rejected or frozen")
+	}
+	root, villages, err := a.scopeRoot(ctx, actor, unitCode, claimReaders...)
+	if err != nil {
+		return nil, a.Refused(ctx, actor, "claims.list", unitCode, err)
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	return a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit})
+}
+
+// LedgerView is a household's ledger with running balances.
+type LedgerView struct {
+	Household storage.Household        `json:"household"`
+	Balance   int                      `json:"balance"`
+	Publicity int                      `json:"publicity"`
+	Entries   []storage.PointLedgerRow `json:"entries"`
+}
+
+// HouseholdLedger returns a household's ledger (newest first, up to 1,000
+// entries) named by household code or phone within the actor's scope;
+// unitCode narrows the scope (a village, when household codes repeat).
+func (a *App) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode, household string) (LedgerView, error) {
+	if household == "" {
+		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "household is required (a household code or a phone number)")
+	}
+	root, villages, err := a.scopeRoot(ctx, actor, unitCode, ledgerReaders...)
+	if err != nil {
+		return LedgerView{}, a.Refused(ctx, actor, "ledger.read", household, err)
+	}
+	var vs []domain.Unit
+	if villages != nil {
+		for _, id := range villages {
+			vs = append(vs, domain.Unit{ID: id})
+		}
+	} else {
+		var us []domain.Unit
+		if root == 0 {
+			us, err = a.Store.AllUnits(ctx)
+		} else {
+			us, err = a.Store.Subtree(ctx, root)
+		}
+		if err != nil {
+			return LedgerView{}, err
+		}
+		vs = villagesOf(us)
+	}
+	hh, _, err := a.resolveHousehold(ctx, household, vs)
+	if err != nil {
+		return LedgerView{}, a.Refused(ctx, actor, "ledger.read", household, err)
+	}
+	v := LedgerView{Household: hh}
+	if v.Balance, v.Publicity, err = a.Store.PointBalance(ctx, hh.ID, a.Now()); err != nil {
+		return v, err
+	}
+	v.Entries, err = a.Store.PointLedger(ctx, storage.PointLedgerFilter{HouseholdID: hh.ID, Limit: 1000})
+	return v, err
+}
+
+// ExportTable is an export: column keys (the CSV header), Chinese titles
+// (the XLSX header) and rows of typed cells (string, int, int64, bool,
+// time.Time, *time.Time; nil is an empty cell).
+type ExportTable struct {
+	Keys   []string
+	Titles []string
+	Rows   [][]any
+}
+
+func (a *App) exportRoot(ctx context.Context, unitCode string) (int64, error) {
+	if unitCode == "" {
+		return 0, nil
+	}
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+var entryKindWords = map[string]string{
+	storage.EntryAward: "加分", storage.EntryDeduction: "扣分", storage.EntryVeto: "一票否决",
+	storage.EntryRedemption: "兑换", storage.EntryReversal: "冲正",
+}
+
+// ExportLedger is the points ledger of the subtree of unitCode ("" = all),
+// one row per entry in order of effect, with each household's balance
+// after it: what a village accountant keeps.
+func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, unitCode)
+	if err != nil {
+		return ExportTable{}, err
+	}
+	rows, err := a.Store.PointLedger(ctx, storage.PointLedgerFilter{RootID: root})
+	if err != nil {
+		return ExportTable{}, err
+	}
+	t := ExportTable{
+		Keys: []string{"entry_id", "date", "village", "village_name", "household", "members", "kind", "item_code", "item_name",
+			"goods", "points", "claim_id", "recorded_by", "recorded_at", "effective_at", "status", "balance_after", "reverses", "note"},
+		Titles: []string{"流水号", "日期", "村代码", "村名", "户号", "家庭成员", "类型", "项目编号", "项目名称",
+			"兑换物品", "积分", "申报号", "经办人", "登记时间", "生效时间", "状态", "变动后余额", "冲正流水号", "说明"},
+	}
+	now := a.Now()
+	for _, r := range rows {
+		status := "已生效"
+		switch {
+		case r.ReversedBy != nil:
+			status = "已冲正"
+		case r.EffectiveAt.After(now):
+			status = "公示中"
+		}
+		by := r.RecorderName
+		if by == "" {
+			by = r.Actor
+		}
+		t.Rows = append(t.Rows, []any{
+			r.ID, r.RecordedAt.In(a.Loc).Format("2006-01-02"), r.VillageCode, r.VillageName, r.HouseholdCode, r.Members,
+			entryKindWords[r.Kind], r.ItemCode, r.ItemName, r.Goods, r.Points, optID(r.ClaimID), by,
+			r.RecordedAt, r.EffectiveAt, status, r.BalanceAfter, optID(r.Reverses), r.Note,
+		})
+	}
+	return t, nil
+}
+
+var claimStatusWords = map[string]string{
+	storage.ClaimPending: "待审核", storage.ClaimApproved: "已通过", storage.ClaimRejected: "已驳回", storage.ClaimFrozen: "已冻结",
+}
+
+// ExportClaims is every claim, deduction and veto of the subtree of
+// unitCode ("" = all), oldest first.
+func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, unitCode)
+	if err != nil {
+		return ExportTable{}, err
+	}
+	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, Ascending: true})
+	if err != nil {
+		return ExportTable{}, err
+	}
+	t := ExportTable{
+		Keys: []string{"claim_id", "date", "village", "village_name", "household", "person", "kind", "item_code", "item_name",
+			"category", "points", "veto", "status", "claimed_at", "decided_by", "decided_at", "effective_at", "reason", "note", "photo", "objections", "source"},
+		Titles: []string{"申报号", "日期", "村代码", "村名", "户号", "申报人", "类型", "项目编号", "项目名称",
+			"类别", "积分", "一票否决", "状态", "申报时间", "审核人", "审核时间", "生效时间", "理由", "说明", "照片", "异议次数", "来源"},
+	}
+	for _, c := range cs {
+		kind, person := "村民申报", c.PersonName
+		if c.Kind == storage.ClaimKindDeduction {
+			kind = "评议登记"
+			if person == "" {
+				person = c.RecorderName
+			}
+		}
+		photo := ""
+		if c.HasPhoto() {
+			photo = *c.Photo
+		}
+		t.Rows = append(t.Rows, []any{
+			c.ID, c.ClaimedAt.In(a.Loc).Format("2006-01-02"), c.VillageCode, c.VillageName, c.HouseholdCode, person,
+			kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto, claimStatusWords[c.Status], c.ClaimedAt,
+			c.Decider, optTime(c.DecidedAt), optTime(c.EffectiveAt), c.Reason, c.Note, photo, c.Objections, c.Source,
+		})
+	}
+	return t, nil
+}
+
+// optID and optTime turn nil pointers into empty cells.
+func optID(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func optTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
