@@ -1,0 +1,426 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Village points commands (SPEC §4): /claim (text or photo caption), the
+// one-tap review buttons ("cl:<id>:ok" / "cl:<id>:no"), the item choice of an
+// ambiguous claim ("clp:<draft>:<index>" / "clp:<draft>:x"), /pending,
+// /deduct, /object, /points, /rank, /items and /redeem. The use cases in app
+// authorise, apply the rules and enqueue the cards and notices; these
+// handlers only parse and reply.
+func init() {
+	features = append(features, func(r *Router) {
+		villagers := []string{domain.RoleVillager}
+		reviewers := []string{domain.RoleReviewer}
+		village := []string{domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper}
+		r.Handle(Command{Name: "claim", Description: "申报积分：/claim 项目 [说明]，可附照片", Handler: claimHandler, Roles: villagers})
+		r.Handle(Command{Name: "points", Description: "查看本户积分余额和最近记录", Handler: pointsHandler, Roles: village})
+		r.Handle(Command{Name: "rank", Description: "本村本期积分排名", Handler: rankHandler, Roles: village})
+		r.Handle(Command{Name: "items", Description: "查看积分项目清单", Handler: itemsHandler, Roles: village})
+		r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers})
+		r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers})
+		r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers})
+		r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}})
+		r.HandleCallback("cl", decideCallback)
+		r.HandleCallback("clp", pickCallback)
+	})
+}
+
+// claimPhoto is the file id of the biggest size of a message's photo.
+func claimPhoto(m *models.Message) string {
+	if m == nil || len(m.Photo) == 0 {
+		return ""
+	}
+	best := m.Photo[len(m.Photo)-1] // Telegram lists sizes ascending
+	for _, p := range m.Photo {
+		if p.FileSize > best.FileSize || p.FileSize == best.FileSize && p.Width*p.Height > best.Width*best.Height {
+			best = p
+		}
+	}
+	return best.FileID
+}
+
+// parseClaimID reads "12" or "#12".
+func parseClaimID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimPrefix(s, "#"), "＃"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func signed(n int) string {
+	if n > 0 {
+		return "+" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+func claimHandler(c *Ctx) error {
+	res, err := c.App.SubmitClaim(c, c.Actor, app.ClaimRequest{Words: c.Cmd.Args, Photo: claimPhoto(c.Msg), ChatID: c.ChatID()})
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Claim != nil:
+		return c.Reply(submittedText(*res.Claim), nil)
+	case res.Choice != nil:
+		var rows [][]map[string]string
+		for i, it := range res.Choice.Items {
+			label := cutRunes(it.Code+" "+it.Name, 28) + " " + signed(it.Points)
+			rows = append(rows, []map[string]string{{"text": label, "callback_data": fmt.Sprintf("clp:%d:%d", res.Choice.DraftID, i)}})
+		}
+		rows = append(rows, []map[string]string{{"text": "取消", "callback_data": fmt.Sprintf("clp:%d:x", res.Choice.DraftID)}})
+		payload := map[string]any{"text": "“" + E(strings.Join(c.Cmd.Args, " ")) + "”可能是以下项目，请选择：", "parse_mode": "HTML",
+			"reply_markup": map[string]any{"inline_keyboard": rows}}
+		if c.Msg != nil {
+			payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
+		}
+		_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
+			Priority: storage.PriorityReply, Kind: "reply", Payload: payload})
+		return err
+	}
+	return c.Reply(noMatchText(c, strings.Join(c.Cmd.Args, " ")), nil)
+}
+
+func draftKey(id int64) string { return "claimdraft:" + strconv.FormatInt(id, 10) }
+
+func submittedText(cl storage.Claim) string {
+	s := fmt.Sprintf("✅ 已提交积分申报 #%d：%s", cl.ID, E(app.PointsText(cl)))
+	if cl.HasPhoto() {
+		s += "（附照片）"
+	}
+	return s + "\n等待村积分评议员审核，结果会通知您。"
+}
+
+// noMatchText lists the categories with a few claimable items each.
+func noMatchText(c *Ctx, query string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "没有找到与“%s”对应的可申报项目。积分项目分为：\n", E(cutRunes(query, 20)))
+	items, err := c.App.CatalogForActor(c, c.Actor)
+	if err == nil {
+		for _, cat := range points.Categories() {
+			var names []string
+			for _, it := range items {
+				if it.Category == cat && it.Claimable && len(names) < 3 {
+					names = append(names, E(it.Code+" "+it.Name))
+				}
+			}
+			if len(names) == 0 {
+				fmt.Fprintf(&b, "• <b>%s</b>（由评议员登记）\n", E(cat))
+				continue
+			}
+			fmt.Fprintf(&b, "• <b>%s</b>：%s 等\n", E(cat), strings.Join(names, "；"))
+		}
+	}
+	b.WriteString("发送 /items 查看完整清单，用项目编号申报更准确，例如 <code>/claim A01 今晚参加巡逻</code>。")
+	return b.String()
+}
+
+func pickCallback(c *Ctx) error {
+	parts := strings.Split(c.Data, ":")
+	if len(parts) != 3 {
+		return c.Answer("该按钮已失效。", false)
+	}
+	id, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return c.Answer("该按钮已失效。", false)
+	}
+	index := -1
+	if parts[2] != "x" {
+		if index, err = strconv.Atoi(parts[2]); err != nil {
+			return c.Answer("该按钮已失效。", false)
+		}
+	}
+	cl, d, err := c.App.PickClaimItem(c, c.Actor, id, index)
+	var ue *domain.UserError
+	switch {
+	case errors.As(err, &ue) && d.ID != 0:
+		// The draft was used: the keyboard goes, the reason stays.
+		if eerr := editDraft(c, id, "❌ 申报未成功："+E(ue.Msg)); eerr != nil {
+			return eerr
+		}
+		return err
+	case err != nil:
+		return err
+	case cl.ID == 0:
+		if err := editDraft(c, id, "已取消申报。"); err != nil {
+			return err
+		}
+		return c.Answer("已取消", false)
+	}
+	if err := editDraft(c, id, submittedText(cl)); err != nil {
+		return err
+	}
+	return c.Answer(fmt.Sprintf("已提交申报 #%d", cl.ID), false)
+}
+
+// editDraft replaces the choice message of a draft (and its buttons).
+func editDraft(c *Ctx, draftID int64, text string) error {
+	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
+		Priority: storage.PriorityReply, Kind: "reply", Method: "editMessageText",
+		Payload: map[string]any{"edit_of": draftKey(draftID), "text": text, "parse_mode": "HTML"}})
+	return err
+}
+
+func decideCallback(c *Ctx) error {
+	parts := strings.Split(c.Data, ":")
+	if len(parts) != 3 || (parts[2] != "ok" && parts[2] != "no") {
+		return c.Answer("该按钮已失效。", false)
+	}
+	id, ok := parseClaimID(parts[1])
+	if !ok {
+		return c.Answer("该按钮已失效。", false)
+	}
+	approve := parts[2] == "ok"
+	if _, err := c.App.DecideClaim(c, c.Actor, id, approve, ""); err != nil {
+		return err
+	}
+	if approve {
+		return c.Answer(fmt.Sprintf("已通过申报 #%d", id), false)
+	}
+	return c.Answer(fmt.Sprintf("已驳回申报 #%d", id), false)
+}
+
+func pendingHandler(c *Ctx) error {
+	cs, err := c.App.PendingClaims(c, c.Actor)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		return c.Reply("目前没有待审核的积分申报。", nil)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
+	var rows [][]map[string]string
+	for i, cl := range cs {
+		if i == 30 {
+			fmt.Fprintf(&b, "……另有 %d 条\n", len(cs)-i)
+			break
+		}
+		photo := ""
+		if cl.HasPhoto() {
+			photo = " 📷"
+		}
+		fmt.Fprintf(&b, "#%d %s %s · %s%s · %s\n", cl.ID, E(cl.HouseholdCode), E(cl.PersonName), E(app.PointsText(cl)), photo,
+			cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04"))
+		if i < 10 {
+			id := strconv.FormatInt(cl.ID, 10)
+			rows = append(rows, []map[string]string{
+				{"text": "通过 #" + id, "callback_data": "cl:" + id + ":ok"},
+				{"text": "驳回 #" + id, "callback_data": "cl:" + id + ":no"},
+			})
+		}
+	}
+	return c.Reply(strings.TrimRight(b.String(), "\n"), map[string]any{"inline_keyboard": rows})
+}
+
+func deductHandler(c *Ctx) error {
+	args := c.Cmd.Args
+	req := app.DeductRequest{}
+	if len(args) > 0 {
+		req.Target = args[0]
+	}
+	if len(args) > 1 {
+		req.Item = args[1]
+		req.Note = strings.Join(args[2:], " ")
+	}
+	res, err := c.App.RecordDeduction(c, c.Actor, req)
+	if err != nil {
+		return err
+	}
+	cl := res.Claim
+	if cl.Veto {
+		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：户 %s，%s。\n该户本期不参加排名和奖励，待审核的申报已冻结。",
+			cl.ID, E(cl.HouseholdCode), E(cl.ItemCode+" "+cl.ItemName)), nil)
+	}
+	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：户 %s，%s。", cl.ID, E(cl.HouseholdCode), E(app.PointsText(cl)))
+	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
+		s += "\n公示至 " + res.Entry.EffectiveAt.In(c.App.Loc).Format("01-02 15:04") + "，期满生效。"
+	}
+	return c.Reply(s, nil)
+}
+
+func objectHandler(c *Ctx) error {
+	if len(c.Cmd.Args) == 0 {
+		return domain.Refuse(domain.ErrInvalid, "用法：/object 申报号 异议理由，例如 /object 12 照片与实际不符。")
+	}
+	id, ok := parseClaimID(c.Cmd.Args[0])
+	if !ok {
+		return domain.Refuse(domain.ErrInvalid, "申报号应为数字，例如 /object 12 照片与实际不符。")
+	}
+	cl, err := c.App.ObjectClaim(c, c.Actor, id, strings.Join(c.Cmd.Args[1:], " "))
+	if err != nil {
+		return err
+	}
+	return c.Reply(fmt.Sprintf("已对 #%d %s 提出异议：公示中的积分已冲正，该申报重新进入评议。", cl.ID, E(app.PointsText(cl))), nil)
+}
+
+func redeemHandler(c *Ctx) error {
+	args := c.Cmd.Args
+	if len(args) < 2 {
+		return domain.Refuse(domain.ErrInvalid, "用法：/redeem 户号或手机号 积分 [物品]，例如 /redeem H001 5 酱油一瓶。")
+	}
+	n, err := strconv.Atoi(foldDigits(strings.TrimSuffix(args[1], "分")))
+	if err != nil {
+		return domain.Refuse(domain.ErrInvalid, "兑换积分须为正整数，例如 /redeem H001 5 酱油一瓶。")
+	}
+	r, err := c.App.Redeem(c, c.Actor, app.RedeemRequest{Target: args[0], Points: n, Goods: strings.Join(args[2:], " ")})
+	if err != nil {
+		return err
+	}
+	s := fmt.Sprintf("✅ 兑换成功 #%d：%s 兑换 %d 分", r.Entry.ID, E(r.Household.Label()), n)
+	if r.Entry.Goods != "" {
+		s += "（" + E(r.Entry.Goods) + "）"
+	}
+	return c.Reply(s+fmt.Sprintf("。\n余额 %d → <b>%d</b> 分，回执已发给该户。", r.Before, r.After), nil)
+}
+
+// foldDigits maps full-width digits to ASCII.
+func foldDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, s)
+}
+
+var entryWords = map[string]string{
+	storage.EntryAward: "加分", storage.EntryDeduction: "扣分", storage.EntryVeto: "一票否决",
+	storage.EntryRedemption: "兑换", storage.EntryReversal: "冲正",
+}
+
+func pointsHandler(c *Ctx) error {
+	v, err := c.App.HouseholdPoints(c, c.Actor, c.Cmd.Rest)
+	if err != nil {
+		return err
+	}
+	now := c.App.Now()
+	loc := c.App.Loc
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	fmt.Fprintf(&b, "当前余额：<b>%d</b> 分\n", v.Balance)
+	if v.Publicity != 0 {
+		fmt.Fprintf(&b, "公示中：%s 分（期满生效）\n", signed(v.Publicity))
+	}
+	if v.PendingCount > 0 {
+		fmt.Fprintf(&b, "待审核：%s 分（%d 条申报）\n", signed(v.PendingClaims), v.PendingCount)
+	}
+	if len(v.Entries) == 0 {
+		b.WriteString("暂无积分记录。")
+		return c.Reply(b.String(), nil)
+	}
+	b.WriteString("<b>最近记录</b>\n")
+	for _, e := range v.Entries {
+		what := e.ItemCode + " " + e.ItemName
+		if e.Kind == storage.EntryRedemption {
+			what = "兑换 " + e.Goods
+		}
+		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
+		if e.EffectiveAt.After(now) {
+			line += "（公示至 " + e.EffectiveAt.In(loc).Format("01-02 15:04") + "）"
+		}
+		b.WriteString(line + "\n")
+	}
+	return c.Reply(strings.TrimRight(b.String(), "\n"), nil)
+}
+
+func rankHandler(c *Ctx) error {
+	code := ""
+	if len(c.Cmd.Args) > 0 {
+		code = c.Cmd.Args[0]
+	}
+	rk, err := c.App.VillageRanking(c, c.Actor, code)
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("🏆 %s %s 积分排名（截至 %s）", rk.Village.Name, rk.Period.Key(), c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
+	text := app.RankingText(title, rk.Rows, 30)
+	if hh, err := c.App.OwnHousehold(c, c.Actor); err == nil {
+		for _, r := range rk.Rows {
+			if r.Household == hh.ID {
+				if r.Vetoed {
+					text += "\n本户本期因一票否决不参与排名。"
+				} else {
+					text += fmt.Sprintf("\n本户：第 %d 名，%d 分。", r.Rank, r.Points)
+				}
+			}
+		}
+	}
+	return c.Reply(text, nil)
+}
+
+var evidenceMarks = map[points.Evidence]string{
+	points.EvidencePhoto: " 📷", points.EvidenceCertificate: " 📄", points.EvidenceWitness: " 👁",
+}
+
+func itemsHandler(c *Ctx) error {
+	items, err := c.App.CatalogForActor(c, c.Actor)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("<b>积分项目清单</b>\n📷 需附现场照片　📄 需附证明照片　👁 评议员见证\n")
+	for _, cat := range points.Categories() {
+		first := true
+		for _, it := range items {
+			if it.Category != cat {
+				continue
+			}
+			if first {
+				b.WriteString("\n<b>" + E(cat) + "</b>\n")
+				first = false
+			}
+			pts := signed(it.Points) + " 分"
+			if it.Veto {
+				pts = "一票否决"
+			}
+			line := fmt.Sprintf("<code>%s</code> %s %s%s", E(it.Code), E(it.Name), pts, evidenceMarks[it.Evidence])
+			if len(it.Caps) > 0 {
+				var caps []string
+				for _, cp := range it.Caps {
+					caps = append(caps, capWords(cp))
+				}
+				line += "（" + strings.Join(caps, "，") + "）"
+			}
+			if !it.Claimable {
+				line += " · 评议员登记"
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\n申报：<code>/claim 项目编号或关键词 [说明]</code>，需照片的项目请发照片并把命令写在照片说明里。")
+	return c.Reply(b.String(), nil)
+}
+
+func capWords(cp points.Cap) string {
+	switch cp.Per {
+	case points.Day:
+		return fmt.Sprintf("每天%d次", cp.N)
+	case points.Month:
+		return fmt.Sprintf("每月%d次", cp.N)
+	case points.Quarter:
+		return fmt.Sprintf("每季度%d次", cp.N)
+	case points.Year:
+		return fmt.Sprintf("每年%d次", cp.N)
+	}
+	return fmt.Sprintf("限%d次", cp.N)
+}

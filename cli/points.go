@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/scheduler"
+)
+
+// Village points on the command line:
+//
+//	zhibu import catalog FILE                 the deployment-wide catalogue (SPEC §5.1)
+//	zhibu points catalog --unit CODE FILE     a unit's own catalogue: a county's, or a
+//	                                          village's override of its county's
+//	zhibu points catalog --unit CODE --clear  drop a unit's own catalogue again
+//	zhibu points settle [--at RFC3339]        settle the period ended before --at (default now)
+//
+// and the scheduled settlement job.
+func init() {
+	importers["catalog"] = (*app.App).ImportCatalog
+	register("points", "catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints)
+	jobSets = append(jobSets, pointsJobs)
+}
+
+// pointsJobs is the settlement job (定期结算): hourly at minute 5, so the
+// first run after a period ends is at 00:05 of the new period in the
+// configured zone; villages already settled are skipped, so later runs only
+// catch up what a stopped service missed.
+func pointsJobs(s *Server) []scheduler.Job {
+	if err := app.CheckCatalogConfig(s.Config.Points.Catalog); err != nil {
+		s.log.Error("points catalogue", slog.Any("err", err))
+	}
+	return []scheduler.Job{{
+		Name: "points-settlement",
+		Cron: app.SettlementCron,
+		Task: func(ctx context.Context, now time.Time) error {
+			_, err := s.App.Settle(ctx, now)
+			return err
+		},
+	}}
+}
+
+func runPoints(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("usage: zhibu points catalog --unit CODE FILE | points catalog --unit CODE --clear | points settle [--at RFC3339]")
+	}
+	switch args[0] {
+	case "catalog":
+		return runPointsCatalog(ctx, env, args[1:])
+	case "settle":
+		return runPointsSettle(ctx, env, args[1:])
+	}
+	return usagef("unknown points command %q: use catalog or settle", args[0])
+}
+
+func runPointsCatalog(ctx context.Context, env Env, args []string) error {
+	f := newFlags("points catalog", env)
+	unit := f.String("unit", "", "unit code whose subtree the catalogue is for (a county or a village)")
+	clearOwn := f.Bool("clear", false, "drop the unit's own catalogue: it inherits the one above it again")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if *unit == "" {
+		return usagef("--unit is required (for the deployment-wide catalogue use: zhibu import catalog FILE)")
+	}
+	if *clearOwn != (len(pos) == 0) || len(pos) > 1 {
+		return usagef("usage: zhibu points catalog --unit CODE FILE | zhibu points catalog --unit CODE --clear")
+	}
+	var t *tabular.Table
+	if !*clearOwn {
+		if t, err = tabular.ReadFile(pos[0]); err != nil {
+			return err
+		}
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if *clearOwn {
+		if err := a.ClearUnitCatalog(ctx, *unit); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
+		return nil
+	}
+	res, err := a.ImportUnitCatalog(ctx, *unit, t)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s (for %s)\n", res.String(), *unit)
+	return nil
+}
+
+func runPointsSettle(ctx context.Context, env Env, args []string) error {
+	f := newFlags("points settle", env)
+	at := f.String("at", "", "settle the period that ended before this instant (RFC 3339; default now)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("usage: zhibu points settle [--at RFC3339]")
+	}
+	now := time.Now()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)", *at)
+		}
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := a.Settle(ctx, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", res.Period, res.Settled, res.Posted)
+	return nil
+}
