@@ -1,0 +1,377 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// The dashboard's view models. They only read: the board of a unit's
+// subtree (lights counted per child unit, a branch's obligations with the
+// check-ins behind them), and a village's live points ranking. Who may see
+// what is decided here, once: an organiser or admin token sees its unit's
+// subtree and nothing else (the pages show people's names).
+
+// Limits on what one dashboard page lists.
+const (
+	dashAttention = 30 // yellow and red branches listed under a board
+	dashRecent    = 10 // last check-ins of a branch
+	dashCheckins  = 500
+)
+
+// MayViewDashboard reports whether the actor holds a role that may see the
+// dashboard: organiser or admin, of any unit.
+func MayViewDashboard(actor domain.Actor) bool {
+	for _, r := range actor.Roles {
+		if r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin {
+			return true
+		}
+	}
+	return false
+}
+
+// Board is the traffic-light board of one unit at one instant.
+type Board struct {
+	At   time.Time
+	Unit domain.Unit
+	// Path is the breadcrumb trail from the actor's own unit down to Unit
+	// (inclusive); units above the actor's are not shown.
+	Path []domain.Unit
+	// Counts counts the subtree's branches per light.
+	Counts health.Counts
+	// Children are the unit's child units (party groups excluded) with
+	// their branches counted, for a unit that is not a branch.
+	Children []BoardChild
+	// Attention lists the subtree's yellow and red branches, worst first
+	// (at most dashAttention; AttentionMore says how many were left off).
+	Attention     []BranchStatus
+	AttentionMore int
+	// Branch is set when Unit is a branch.
+	Branch *BranchBoard
+}
+
+// BoardChild is one child unit on a board.
+type BoardChild struct {
+	Unit   domain.Unit
+	Counts health.Counts
+	Light  health.Light // the worst light of its branches (green when none)
+	// Red and Yellow count the items of a child that is itself a branch.
+	Red, Yellow int
+}
+
+// IsBranch reports whether the child is a branch (it shows items, not
+// branch counts).
+func (c BoardChild) IsBranch() bool { return c.Unit.Kind == domain.KindBranch }
+
+// IsVillage reports whether the child is a village or community (it has a
+// points ranking).
+func (c BoardChild) IsVillage() bool { return dashIsVillage(c.Unit.Kind) }
+
+// BranchBoard is a branch's page: its listed obligations (current and
+// missed periods, and the next one once its yellow window is open) with the
+// check-ins behind them, and its last check-ins.
+type BranchBoard struct {
+	Status BranchStatus
+	Items  []BoardItem
+	Recent []storage.Checkin
+}
+
+// BoardItem is one listed (obligation, period) of a branch or party group.
+type BoardItem struct {
+	ItemStatus
+	Name string // the obligation's Chinese name
+	// Checkin is the active check-in that counts for the item (the first
+	// one filed for it), nil when none; Entry is its line for the item
+	// (late, extra).
+	Checkin *storage.Checkin
+	Entry   storage.CheckinItem
+	// Rejected are the rejected (驳回) check-ins filed for the item.
+	Rejected []storage.Checkin
+	// DaysOverdue counts whole days since the due time of a red item.
+	DaysOverdue int
+}
+
+// LastDay is the last calendar day of the item's period (its due instant
+// is the first instant after it).
+func (it BoardItem) LastDay() time.Time { return it.Due.Add(-time.Second) }
+
+// Board builds the board of unitCode ("" = the actor's own unit) at
+// a.Now(). A unit outside the actor's subtree is refused (ErrForbidden), an
+// unknown one is ErrNotFound.
+func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (Board, error) {
+	if !MayViewDashboard(actor) {
+		return Board{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+	}
+	u, err := a.UnitForActor(ctx, actor, unitCode)
+	if err != nil {
+		return Board{}, err
+	}
+	b := Board{At: a.Now(), Unit: u}
+	if b.Path, err = a.dashPath(ctx, actor, u); err != nil {
+		return Board{}, err
+	}
+	if u.Kind == domain.KindGroup && u.ParentID != nil {
+		// A party group is shown as its branch.
+		parent, err := a.Store.UnitByID(ctx, *u.ParentID)
+		if err != nil {
+			return Board{}, err
+		}
+		return a.Board(ctx, actor, parent.Code)
+	}
+	if u.Kind == domain.KindBranch {
+		bb, err := a.branchBoard(ctx, u)
+		if err != nil {
+			return Board{}, err
+		}
+		b.Branch = &bb
+		b.Counts.Add(bb.Status.Light)
+		return b, nil
+	}
+	sub, err := a.Store.Subtree(ctx, u.ID)
+	if err != nil {
+		return Board{}, err
+	}
+	counts, branches, err := a.UnitSummary(ctx, u.ID)
+	if err != nil {
+		return Board{}, err
+	}
+	b.Counts = counts
+	parent := make(map[int64]int64, len(sub))
+	index := map[int64]int{}
+	for _, x := range sub {
+		if x.ParentID != nil {
+			parent[x.ID] = *x.ParentID
+		}
+		if x.ParentID != nil && *x.ParentID == u.ID && x.Kind != domain.KindGroup {
+			index[x.ID] = len(b.Children)
+			b.Children = append(b.Children, BoardChild{Unit: x, Light: health.Green})
+		}
+	}
+	for _, bs := range branches {
+		id := bs.ID
+		for id != 0 && parent[id] != u.ID {
+			id = parent[id]
+		}
+		i, ok := index[id]
+		if !ok {
+			continue
+		}
+		c := &b.Children[i]
+		c.Counts.Add(bs.Light)
+		c.Light = health.Worst(c.Light, bs.Light)
+		if bs.ID == c.Unit.ID {
+			for _, it := range bs.Items {
+				switch it.Light {
+				case health.Red:
+					c.Red++
+				case health.Yellow:
+					c.Yellow++
+				}
+			}
+		}
+		if bs.Light != health.Green {
+			if len(b.Attention) < dashAttention {
+				b.Attention = append(b.Attention, bs)
+			} else {
+				b.AttentionMore++
+			}
+		}
+	}
+	slices.SortStableFunc(b.Children, func(x, y BoardChild) int { return strings.Compare(x.Unit.Code, y.Unit.Code) })
+	return b, nil
+}
+
+// dashPath is the breadcrumb trail of u as the actor may see it.
+func (a *App) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) ([]domain.Unit, error) {
+	anc, err := a.Store.Ancestors(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	path := append(anc, u)
+	for i, x := range path {
+		for _, r := range actor.Roles {
+			if r.UnitID == x.ID {
+				return path[i:], nil
+			}
+		}
+	}
+	return []domain.Unit{u}, nil
+}
+
+// branchBoard lists a branch's obligations with their check-ins.
+func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
+	st, err := a.BranchStatus(ctx, u.ID)
+	if err != nil {
+		return BranchBoard{}, err
+	}
+	bb := BranchBoard{Status: st}
+	names := map[string]string{}
+	for _, ob := range a.Obligations() {
+		names[ob.Code] = ob.Name
+	}
+	// Check-ins are dated within (or after) the period they are filed
+	// for, so those held since the oldest listed period cover every item.
+	var from time.Time
+	for _, it := range st.Items {
+		if s := it.Period.Start(a.Loc); from.IsZero() || s.Before(from) {
+			from = s
+		}
+	}
+	var cs []storage.Checkin
+	if !from.IsZero() {
+		cs, err = a.Store.Checkins(ctx, storage.CheckinFilter{RootID: u.ID, From: from.In(a.Loc).Format(time.DateOnly), Limit: dashCheckins})
+		if err != nil {
+			return BranchBoard{}, err
+		}
+	}
+	// Oldest first, so that the first check-in filed for an item counts.
+	slices.SortStableFunc(cs, func(x, y storage.Checkin) int {
+		return cmp.Or(x.RecordedAt.Compare(y.RecordedAt), cmp.Compare(x.ID, y.ID))
+	})
+	now := a.Now()
+	for _, it := range st.Items {
+		bi := BoardItem{ItemStatus: it, Name: names[it.Obligation]}
+		if bi.Name == "" {
+			bi.Name = it.Obligation
+		}
+		unitID := it.BranchID
+		if it.GroupID != 0 {
+			unitID = it.GroupID
+		}
+		key := it.Period.Key()
+		for i := range cs {
+			c := &cs[i]
+			for _, ci := range c.Items {
+				if ci.Obligation != it.Obligation || ci.Period != key || ci.UnitID != unitID {
+					continue
+				}
+				switch {
+				case c.RejectedAt != nil:
+					bi.Rejected = append(bi.Rejected, *c)
+				case c.Active() && bi.Checkin == nil:
+					bi.Checkin, bi.Entry = c, ci
+				}
+			}
+		}
+		if it.Light == health.Red && now.After(it.Due) {
+			bi.DaysOverdue = int(now.Sub(it.Due) / (24 * time.Hour))
+		}
+		bb.Items = append(bb.Items, bi)
+	}
+	if bb.Recent, err = a.Store.Checkins(ctx, storage.CheckinFilter{RootID: u.ID, Limit: dashRecent}); err != nil {
+		return BranchBoard{}, err
+	}
+	return bb, nil
+}
+
+// DashboardEscalations lists the red items of unitCode's subtree ("" = the
+// actor's own unit), longest overdue first (see Escalations).
+func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string) (domain.Unit, []domain.Unit, []Escalation, error) {
+	if !MayViewDashboard(actor) {
+		return domain.Unit{}, nil, nil, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+	}
+	u, err := a.UnitForActor(ctx, actor, unitCode)
+	if err != nil {
+		return domain.Unit{}, nil, nil, err
+	}
+	path, err := a.dashPath(ctx, actor, u)
+	if err != nil {
+		return domain.Unit{}, nil, nil, err
+	}
+	es, err := a.Escalations(ctx, u.ID)
+	return u, path, es, err
+}
+
+// RankingRow is one household in a dashboard ranking.
+type RankingRow struct {
+	Rank    int // 0 for a vetoed household
+	Code    string
+	Members string
+	Points  int
+	Vetoed  bool
+}
+
+// RankingBoard is a village's live points ranking for the current
+// settlement period, or, for a unit above villages, the villages to pick.
+type RankingBoard struct {
+	At       time.Time
+	Unit     domain.Unit
+	Path     []domain.Unit
+	Villages []domain.Unit // villages and communities of the subtree (Unit not a village)
+	// For a village:
+	Period string // settlement period key: 2026-11, 2026-Q4, 2026
+	From   time.Time
+	To     time.Time // exclusive
+	Rows   []RankingRow
+}
+
+// IsVillage reports whether the board ranks one village.
+func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
+
+// DashboardRanking is the live ranking of the village unitCode for the
+// current settlement period: points in effect so far, vetoed households
+// last with no rank. For a unit above villages ("" = the actor's own unit)
+// it lists the villages of its subtree.
+func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode string) (RankingBoard, error) {
+	if !MayViewDashboard(actor) {
+		return RankingBoard{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+	}
+	u, err := a.UnitForActor(ctx, actor, unitCode)
+	if err != nil {
+		return RankingBoard{}, err
+	}
+	now := a.Now()
+	rb := RankingBoard{At: now, Unit: u}
+	if rb.Path, err = a.dashPath(ctx, actor, u); err != nil {
+		return RankingBoard{}, err
+	}
+	if !dashIsVillage(u.Kind) {
+		sub, err := a.Store.Subtree(ctx, u.ID)
+		if err != nil {
+			return RankingBoard{}, err
+		}
+		for _, x := range sub {
+			if dashIsVillage(x.Kind) {
+				rb.Villages = append(rb.Villages, x)
+			}
+		}
+		return rb, nil
+	}
+	kind, err := points.ParsePeriodKind(a.Cfg.Points.Settlement)
+	if err != nil {
+		kind = points.Monthly
+	}
+	p, err := points.PeriodAt(kind, now, a.Loc)
+	if err != nil {
+		return RankingBoard{}, err
+	}
+	rb.Period, rb.From, rb.To = p.Key(), p.Start, p.End
+	// Up to and including now: timestamps are stored to the microsecond.
+	totals, err := a.Store.PeriodTotals(ctx, []int64{u.ID}, p.Start, now.Add(time.Microsecond))
+	if err != nil {
+		return RankingBoard{}, err
+	}
+	rows := make([]points.RankRow, len(totals))
+	byID := make(map[int64]storage.PeriodTotal, len(totals))
+	for i, t := range totals {
+		rows[i] = points.RankRow{Household: t.HouseholdID, Name: t.Code, Points: t.Points, Vetoed: t.Vetoed}
+		byID[t.HouseholdID] = t
+	}
+	for _, r := range points.Rank(rows) {
+		t := byID[r.Household]
+		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Points: r.Points, Vetoed: r.Vetoed})
+	}
+	return rb, nil
+}
+
+// dashIsVillage reports whether a unit kind keeps village points.
+func dashIsVillage(kind string) bool {
+	return kind == domain.KindVillage || kind == domain.KindCommunity
+}

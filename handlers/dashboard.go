@@ -1,0 +1,454 @@
+package handlers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/web"
+)
+
+// Dashboard (SPEC §5): server-rendered pages in Chinese, readable on a
+// phone, with no script and no external resource:
+//
+//	GET  /                 the traffic-light board; ?unit=CODE drills down
+//	                       (county → township → village → branch)
+//	GET  /escalations      the red list, longest overdue first (?unit=CODE)
+//	GET  /rankings         a village's live points ranking (?unit=VILLAGE);
+//	                       above villages, the villages to pick from
+//	GET  /login            the token form; ?token=… logs in at once
+//	POST /login            form fields token, next
+//	GET|POST /logout       forgets the token
+//	GET  /assets/*file     the embedded stylesheets (web/static)
+//
+// The pages show people's names, so they are not public: one logs in with an
+// organiser or admin API token (zhibu token create --unit CODE --role
+// organiser), kept in an HttpOnly, SameSite=Strict cookie. Every request
+// resolves the token again (a revoked token loses access at once) and sees
+// only the token's unit subtree: a unit outside it answers 403, an unknown
+// one 404, both as pages.
+func init() {
+	routeSets = append(routeSets, func(api API, d Deps) {
+		if d.App == nil {
+			return
+		}
+		registerDashboard(api.Engine, d)
+	})
+}
+
+const (
+	dashCookie    = "zhibu_dashboard"
+	dashCookieAge = 7 * 24 * time.Hour
+	dashAssets    = "/assets"
+	dashMaxForm   = 4 << 10
+)
+
+type dashboard struct {
+	app     *app.App
+	log     *slog.Logger
+	tmpl    *template.Template
+	sandbox func() bool
+	assets  map[string]string // file name -> version (content hash)
+}
+
+func registerDashboard(r *gin.Engine, d Deps) {
+	static, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		panic(err)
+	}
+	h := &dashboard{app: d.App, log: d.Log, assets: map[string]string{}}
+	_ = fs.WalkDir(static, ".", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if b, err := fs.ReadFile(static, p); err == nil {
+				sum := sha256.Sum256(b)
+				h.assets[p] = hex.EncodeToString(sum[:4])
+			}
+		}
+		return nil
+	})
+	// The offline sandbox registers its console after the feature routes;
+	// its presence is what tells the login page to explain the demo token.
+	h.sandbox = sync.OnceValue(func() bool {
+		for _, ri := range r.Routes() {
+			if ri.Method == http.MethodGet && ri.Path == "/sandbox" {
+				return true
+			}
+		}
+		return false
+	})
+	h.tmpl = web.Templates(h.funcs())
+	if !hasRoute(r, http.MethodGet, dashAssets+"/*filepath") {
+		files := http.FileServer(http.FS(static))
+		r.GET(dashAssets+"/*filepath", func(c *gin.Context) {
+			name := strings.TrimPrefix(c.Param("filepath"), "/")
+			if _, ok := h.assets[name]; !ok {
+				c.String(http.StatusNotFound, "not found")
+				return
+			}
+			c.Header("Cache-Control", "public, max-age=86400")
+			c.Header("X-Content-Type-Options", "nosniff")
+			c.Request.URL.Path = "/" + name
+			files.ServeHTTP(c.Writer, c.Request)
+		})
+	}
+	pages := r.Group("/", h.secure)
+	pages.GET("/", h.page(h.board))
+	pages.GET("/escalations", h.page(h.escalations))
+	pages.GET("/rankings", h.page(h.rankings))
+	pages.GET("/login", h.loginForm)
+	pages.POST("/login", h.login)
+	pages.GET("/logout", h.logout)
+	pages.POST("/logout", h.logout)
+}
+
+func hasRoute(r *gin.Engine, method, path string) bool {
+	for _, ri := range r.Routes() {
+		if ri.Method == method && ri.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// secure sets the headers every dashboard page carries: nothing cached
+// (names), nothing framed, nothing loaded from elsewhere, no script at all.
+func (h *dashboard) secure(c *gin.Context) {
+	hd := c.Writer.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	c.Next()
+}
+
+// page wraps a page handler with the login check.
+func (h *dashboard) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		token, err := c.Cookie(dashCookie)
+		if err != nil || token == "" {
+			h.toLogin(c, "")
+			return
+		}
+		actor, err := h.app.ActorByToken(c.Request.Context(), token)
+		if errors.Is(err, domain.ErrNotFound) {
+			h.clearCookie(c)
+			h.toLogin(c, "revoked")
+			return
+		}
+		if err != nil {
+			h.fail(c, dashPage{}, err)
+			return
+		}
+		if !app.MayViewDashboard(actor) {
+			h.clearCookie(c)
+			h.toLogin(c, "role")
+			return
+		}
+		p := dashPage{Who: whoLabel(actor), Sandbox: h.sandbox(), At: h.app.Now()}
+		fn(c, actor, p)
+	}
+}
+
+// toLogin redirects to the login form, coming back to this page afterwards.
+func (h *dashboard) toLogin(c *gin.Context, why string) {
+	q := url.Values{}
+	if next := c.Request.URL.RequestURI(); next != "/" {
+		q.Set("next", next)
+	}
+	if why != "" {
+		q.Set("why", why)
+	}
+	target := "/login"
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	c.Redirect(http.StatusSeeOther, target)
+	c.Abort()
+}
+
+// dashPage is what the shared header, breadcrumbs and footer show.
+type dashPage struct {
+	Title   string
+	Nav     string // board, escalations, rankings
+	Who     string // the token's unit and role
+	At      time.Time
+	Unit    domain.Unit   // the unit in view (zero on the login page)
+	Path    []domain.Unit // breadcrumbs
+	Sandbox bool
+	Status  int
+	Message string
+}
+
+// RankUnit is the unit the nav's ranking link opens: the unit in view, or
+// for a branch the nearest unit above it (normally its village).
+func (p dashPage) RankUnit() string {
+	for i := len(p.Path) - 1; i >= 0; i-- {
+		if k := p.Path[i].Kind; k != domain.KindBranch && k != domain.KindGroup {
+			return p.Path[i].Code
+		}
+	}
+	return p.Unit.Code
+}
+
+func whoLabel(a domain.Actor) string {
+	for _, r := range a.Roles {
+		return r.UnitName + " · " + domain.RoleNames[r.Role]
+	}
+	return ""
+}
+
+type boardPage struct {
+	dashPage
+	Board app.Board
+}
+
+func (h *dashboard) board(c *gin.Context, actor domain.Actor, p dashPage) {
+	b, err := h.app.Board(c.Request.Context(), actor, c.Query("unit"))
+	if err != nil {
+		h.fail(c, p, err)
+		return
+	}
+	p.Title, p.Nav, p.Unit, p.Path, p.At = b.Unit.Name, "board", b.Unit, b.Path, b.At
+	h.render(c, http.StatusOK, "dashboard_board", boardPage{dashPage: p, Board: b})
+}
+
+type escalationsPage struct {
+	dashPage
+	Items []app.Escalation
+}
+
+func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) {
+	u, path, es, err := h.app.DashboardEscalations(c.Request.Context(), actor, c.Query("unit"))
+	if err != nil {
+		h.fail(c, p, err)
+		return
+	}
+	p.Title, p.Nav, p.Unit, p.Path = "红灯督办 · "+u.Name, "escalations", u, path
+	h.render(c, http.StatusOK, "dashboard_escalations", escalationsPage{dashPage: p, Items: es})
+}
+
+type rankingsPage struct {
+	dashPage
+	Ranking app.RankingBoard
+}
+
+func (h *dashboard) rankings(c *gin.Context, actor domain.Actor, p dashPage) {
+	rb, err := h.app.DashboardRanking(c.Request.Context(), actor, c.Query("unit"))
+	if err != nil {
+		h.fail(c, p, err)
+		return
+	}
+	p.Title, p.Nav, p.Unit, p.Path, p.At = "积分排名 · "+rb.Unit.Name, "rankings", rb.Unit, rb.Path, rb.At
+	h.render(c, http.StatusOK, "dashboard_rankings", rankingsPage{dashPage: p, Ranking: rb})
+}
+
+type loginPage struct {
+	dashPage
+	Next  string
+	Error string
+}
+
+var loginReasons = map[string]string{
+	"revoked": "令牌无效或已被撤销，请重新登录。",
+	"role":    "该令牌不能查看看板：请使用组织委员（organiser）或管理员（admin）的令牌。",
+}
+
+func (h *dashboard) loginForm(c *gin.Context) {
+	if token := c.Query("token"); token != "" {
+		h.tryLogin(c, token, c.Query("next"))
+		return
+	}
+	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox()}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
+	h.render(c, http.StatusOK, "dashboard_login", p)
+}
+
+func (h *dashboard) login(c *gin.Context) {
+	// A login form posted from another site would log the victim in as
+	// someone else (login CSRF): browsers name the page's origin.
+	if o := c.GetHeader("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != c.Request.Host {
+			h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "登录请求来自其他网站，已拒绝。"))
+			return
+		}
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, dashMaxForm)
+	h.tryLogin(c, c.PostForm("token"), c.PostForm("next"))
+}
+
+// tryLogin checks a token and, when it may see the dashboard, keeps it in
+// the cookie and goes on to next (a local path; default the board).
+func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
+	token = strings.TrimSpace(token)
+	again := func(msg string) {
+		p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox()}, Next: localPath(next), Error: msg}
+		h.render(c, http.StatusUnauthorized, "dashboard_login", p)
+	}
+	if token == "" {
+		again("请输入令牌。")
+		return
+	}
+	actor, err := h.app.ActorByToken(c.Request.Context(), token)
+	if errors.Is(err, domain.ErrNotFound) {
+		h.log.Warn("dashboard: refused login", slog.String("reason", "unknown token"))
+		again(loginReasons["revoked"])
+		return
+	}
+	if err != nil {
+		h.fail(c, dashPage{}, err)
+		return
+	}
+	if !app.MayViewDashboard(actor) {
+		h.log.Warn("dashboard: refused login", slog.String("reason", "role"), slog.String("actor", actor.Label))
+		again(loginReasons["role"])
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: dashCookie, Value: token, Path: "/", MaxAge: int(dashCookieAge.Seconds()),
+		HttpOnly: true, Secure: h.https(c), SameSite: http.SameSiteStrictMode})
+	h.log.Info("dashboard: login", slog.String("actor", actor.Label))
+	target := localPath(next)
+	if target == "" {
+		target = "/"
+	}
+	c.Redirect(http.StatusSeeOther, target)
+}
+
+func (h *dashboard) logout(c *gin.Context) {
+	h.clearCookie(c)
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (h *dashboard) clearCookie(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: dashCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.https(c), SameSite: http.SameSiteStrictMode})
+}
+
+// https reports whether the browser reached us over TLS (directly, behind a
+// proxy, or as the configured public URL says).
+func (h *dashboard) https(c *gin.Context) bool {
+	return c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") ||
+		strings.HasPrefix(h.app.Cfg.HTTP.PublicURL, "https://")
+}
+
+// localPath keeps next only when it is a path on this site (no open
+// redirect); "" otherwise.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(u.Path, "/login") {
+		return ""
+	}
+	return next
+}
+
+// fail renders a refusal or failure as a page in Chinese.
+func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
+	var ue *domain.UserError
+	msg := ""
+	if errors.As(err, &ue) {
+		msg = ue.Msg
+	}
+	p.Status = http.StatusInternalServerError
+	switch {
+	case errors.Is(err, domain.ErrForbidden):
+		p.Status, p.Title = http.StatusForbidden, "无权查看"
+		if msg == "" {
+			msg = "您无权查看该页面。"
+		}
+	case errors.Is(err, domain.ErrNotFound):
+		p.Status, p.Title = http.StatusNotFound, "找不到"
+		if msg == "" {
+			msg = "要查看的单位不存在。"
+		}
+	case errors.Is(err, domain.ErrInvalid):
+		p.Status, p.Title = http.StatusBadRequest, "请求有误"
+	default:
+		h.log.Error("dashboard failed", slog.String("path", c.FullPath()), slog.Any("err", err))
+		p.Title, msg = "出错了", "服务器暂时无法显示该页面，请稍后再试。"
+	}
+	p.Message = msg
+	h.render(c, p.Status, "dashboard_error", p)
+}
+
+func (h *dashboard) render(c *gin.Context, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := h.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		h.log.Error("dashboard: render", slog.String("template", name), slog.Any("err", err))
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("页面渲染失败"))
+		c.Abort()
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	c.Abort()
+}
+
+// barView is a stacked bar of light counts, in percent of the total.
+type barView struct {
+	Green, Yellow, Red float64
+	Empty              bool
+}
+
+func (h *dashboard) funcs() template.FuncMap {
+	loc := h.app.Loc
+	return template.FuncMap{
+		"asset": func(name string) string { return dashAssets + "/" + name + "?v=" + h.assets[name] },
+		"kind":  func(k string) string { return domain.KindNames[k] },
+		"dt":    func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
+		"day":   func(t time.Time) string { return t.In(loc).Format(time.DateOnly) },
+		"md":    func(t time.Time) string { return t.In(loc).Format("01-02 15:04") },
+		// A due time is the first instant after the period: show its last day.
+		"lastday": func(t time.Time) string { return t.Add(-time.Second).In(loc).Format(time.DateOnly) },
+		// A promised date is a civil date kept at UTC midnight.
+		"civil": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format(time.DateOnly)
+		},
+		"bar": func(c health.Counts) barView {
+			n := c.Total()
+			if n == 0 {
+				return barView{Empty: true}
+			}
+			f := func(k int) float64 { return float64(k) * 100 / float64(n) }
+			return barView{Green: f(c.Green), Yellow: f(c.Yellow), Red: f(c.Red)}
+		},
+		"add": func(a, b float64) float64 { return a + b },
+		"attendance": func(present, total *int) string {
+			if present == nil || total == nil || *total == 0 {
+				return ""
+			}
+			return strconv.Itoa(*present) + "/" + strconv.Itoa(*total)
+		},
+		"period": func(key string) string {
+			if p, err := health.ParsePeriod(key); err == nil {
+				return p.Label()
+			}
+			return key
+		},
+		"obligation": func(code string) string {
+			if ob, ok := h.app.Obligation(code); ok {
+				return ob.Name
+			}
+			return code
+		},
+		"last": func(i, n int) bool { return i == n-1 },
+	}
+}
