@@ -1,0 +1,84 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// Group robots (migration 00007): WeCom, DingTalk and Feishu webhook robots
+// of a unit, which the outbox channels of the same names post to.
+
+// Robot is a stored group robot.
+type Robot struct {
+	ID        int64     `db:"id" json:"id"`
+	UnitID    int64     `db:"unit_id" json:"-"`
+	UnitCode  string    `db:"unit_code" json:"unit"`
+	Kind      string    `db:"kind" json:"kind"`
+	URL       string    `db:"url" json:"url"`
+	Secret    string    `db:"secret" json:"-"`
+	Active    bool      `db:"active" json:"active"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+const robotCols = `r.id, r.unit_id, u.code AS unit_code, r.kind, r.url, r.secret, r.active, r.created_at`
+
+// CreateRobot stores a robot; a robot with the same kind and URL already
+// registered is domain.ErrConflict.
+func (s *Store) CreateRobot(ctx context.Context, unitID int64, kind, url, secret string) (Robot, error) {
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `INSERT INTO robots (unit_id, kind, url, secret) VALUES ($1, $2, $3, $4) RETURNING id`,
+		unitID, kind, url, secret).Scan(&id)
+	if isUnique(err) {
+		return Robot{}, fmt.Errorf("storage: %s robot with this URL exists: %w", kind, domain.ErrConflict)
+	}
+	if err != nil {
+		return Robot{}, fmt.Errorf("storage: create robot: %w", err)
+	}
+	return s.RobotByID(ctx, id)
+}
+
+// RobotByID returns a robot, active or not.
+func (s *Store) RobotByID(ctx context.Context, id int64) (Robot, error) {
+	var r Robot
+	err := sqlxGet(ctx, s, &r, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id WHERE r.id = $1`, id)
+	return r, notFoundf(err, "robot %d", id)
+}
+
+// ActiveRobotsOf lists a unit's active robots, by id.
+func (s *Store) ActiveRobotsOf(ctx context.Context, unitID int64) ([]Robot, error) {
+	var out []Robot
+	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
+		WHERE r.unit_id = $1 AND r.active ORDER BY r.id`, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: robots of %d: %w", unitID, err)
+	}
+	return out, nil
+}
+
+// RobotsIn lists the robots of root's subtree (root 0: all), by id.
+func (s *Store) RobotsIn(ctx context.Context, root int64) ([]Robot, error) {
+	var out []Robot
+	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
+		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY r.id`, root)
+	if err != nil {
+		return nil, fmt.Errorf("storage: robots: %w", err)
+	}
+	return out, nil
+}
+
+// SetRobotActive turns a robot on or off.
+func (s *Store) SetRobotActive(ctx context.Context, id int64, active bool) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE robots SET active = $2 WHERE id = $1`, id, active)
+	ok, err := affected(res, err, "set robot active")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(sql.ErrNoRows, fmt.Sprintf("robot %d", id))
+	}
+	return nil
+}
