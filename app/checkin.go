@@ -75,7 +75,7 @@ type CheckinRequest struct {
 	Topic       string    `json:"topic,omitempty"`
 	Evidence    []string  `json:"evidence,omitempty"` // photo file ids (or URLs from the API)
 	// MediaGroupID is the Telegram album the captioned photo belongs to: the
-	// album's other photos join the evidence (see migration 00005).
+	// album's other photos join the evidence (AttachAlbumPhoto).
 	MediaGroupID string `json:"media_group_id,omitempty"`
 	// ChatID is the chat the command came from; InGroup says it is a group
 	// chat, whose bound branch then applies.
@@ -333,8 +333,8 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	}
 
 	// Everything is allowed: record. The branch lock makes "first or extra"
-	// exact under concurrent check-ins; the album lock pairs with the trigger
-	// that attaches album photos arriving while we record.
+	// exact under concurrent check-ins; the album lock pairs with
+	// AttachAlbumPhoto for photos processed while we record.
 	if err := a.Store.LockCheckinBranch(ctx, branch.ID); err != nil {
 		return CheckinResult{}, err
 	}
@@ -633,4 +633,18 @@ func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pend
 		return err
 	})
 	return res, err
+}
+
+// AttachAlbumPhoto remembers a photo of a Telegram album and adds it to the
+// album's check-in when that exists; a check-in recorded later collects the
+// photos remembered before it. Album photos are not check-ins themselves,
+// so a photo from anyone in the chat is kept only as the album's evidence.
+func (a *App) AttachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
+	if fileID == "" {
+		return nil
+	}
+	if err := a.Store.LockAlbum(ctx, chatID, mediaGroupID); err != nil {
+		return err
+	}
+	return a.Store.AddAlbumPhoto(ctx, chatID, mediaGroupID, fileID, updateID)
 }

@@ -21,8 +21,8 @@ import (
 //	/reject <id> <理由>  reject a check-in (organisers above the branch, admins)
 //
 // A photo whose caption is the command keeps the photo (largest size) as
-// evidence; the other photos of the same album join it (see app and
-// migration 00005). A party group for 党小组会 is named "党小组会@第一党小组".
+// evidence; the other photos of the same album (captionless, so no command)
+// join it through a message hook. A party group for 党小组会 is named "党小组会@第一党小组".
 // A secretary of several branches who checks in privately gets one button
 // per branch; the request waits server-side and the buttons carry
 // "ci:<pending id>:<branch id>" (well under Telegram's 64 bytes).
@@ -37,7 +37,18 @@ func init() {
 		r.Handle(Command{Name: "reject", Description: "驳回打卡：/reject 编号 理由（上级组织委员）", Handler: rejectHandler,
 			Roles: []string{domain.RoleOrganiser, domain.RoleAdmin}})
 		r.HandleCallback("ci", checkinBranchCallback)
+		r.HandleMessage(albumPhotoHook)
 	})
+}
+
+// albumPhotoHook keeps a captionless photo of an album with the album's
+// check-in (or until the captioned photo creates it).
+func albumPhotoHook(c *Ctx) (bool, error) {
+	m := c.Msg
+	if m == nil || m.MediaGroupID == "" || len(m.Photo) == 0 {
+		return false, nil
+	}
+	return true, c.App.AttachAlbumPhoto(c, m.Chat.ID, m.MediaGroupID, largestPhoto(m.Photo), c.Update.ID)
 }
 
 func checkinHandler(c *Ctx) error {

@@ -62,9 +62,13 @@ type Router struct {
 	commands  map[string]Command
 	order     []string
 	callbacks map[string]HandlerFunc
-	fallback  HandlerFunc
+	messages  []MessageHook
 	log       *slog.Logger
 }
+
+// MessageHook sees messages that carry no command (e.g. the captionless
+// photos of an album); it reports whether it handled the message.
+type MessageHook func(c *Ctx) (handled bool, err error)
 
 // features register their commands and callbacks; each feature file adds
 // itself in an init function, so a new feature touches only its own file.
@@ -87,6 +91,9 @@ func (r *Router) Handle(c Command) {
 	}
 	r.commands[c.Name] = c
 }
+
+// HandleMessage registers a hook for messages without a command.
+func (r *Router) HandleMessage(h MessageHook) { r.messages = append(r.messages, h) }
 
 // HandleCallback registers a handler for callback data "<prefix>:...".
 func (r *Router) HandleCallback(prefix string, h HandlerFunc) { r.callbacks[prefix] = h }
@@ -296,6 +303,9 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 		return OutcomeIgnored, nil
 	}
 	if err := h(c); err != nil {
+		if errors.Is(err, errIgnored) {
+			return OutcomeIgnored, nil
+		}
 		var ue *domain.UserError
 		if errors.As(err, &ue) {
 			if c.Callback != nil {
@@ -344,10 +354,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	}
 	cmd, ok := command.Parse(text, r.username)
 	if !ok {
-		if c.Private() && text != "" {
-			return helpHandler
-		}
-		return nil
+		return r.routeMessage(c, text)
 	}
 	c.Cmd = cmd
 	if h, ok := r.commands[cmd.Name]; ok {
@@ -360,6 +367,26 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	}
 	return nil
 }
+
+// routeMessage offers a message without a command to the hooks; a private
+// text nobody handles gets the help.
+func (r *Router) routeMessage(c *Ctx, text string) HandlerFunc {
+	return func(c *Ctx) error {
+		for _, h := range r.messages {
+			handled, err := h(c)
+			if err != nil || handled {
+				return err
+			}
+		}
+		if c.Private() && text != "" {
+			return helpHandler(c)
+		}
+		return errIgnored
+	}
+}
+
+// errIgnored marks an update no handler wanted (outcome "ignored").
+var errIgnored = errors.New("ignored")
 
 // helpFor lists the commands the actor can use.
 func (r *Router) helpFor(actor domain.Actor) []Command {

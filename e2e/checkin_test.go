@@ -198,7 +198,7 @@ func TestCheckinAlbumKeepsPhotosTogether(t *testing.T) {
 		return u
 	}
 	// A captionless photo may arrive before the captioned one...
-	if o := h.waitProcessed(h.send(photo("", "album-a"))); o != "ignored" {
+	if o := h.waitProcessed(h.send(photo("", "album-a"))); o != "ok" {
 		t.Fatalf("captionless photo: outcome %q", o)
 	}
 	h.send(photo("/checkin 支委会 11-25 7/9", "album-b"))

@@ -86,8 +86,8 @@ func (s *Store) LockCheckinBranch(ctx context.Context, branchID int64) error {
 	return nil
 }
 
-// LockAlbum takes the per-album lock that the updates trigger also takes
-// (see migration 00005), until the end of the transaction.
+// LockAlbum takes the per-album lock, until the end of the transaction, so
+// that recording an album's check-in and attaching its photos serialise.
 func (s *Store) LockAlbum(ctx context.Context, chatID int64, mediaGroupID string) error {
 	if _, err := s.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('checkin-album:' || $1::text || ':' || $2, 0))`, chatID, mediaGroupID); err != nil {
 		return fmt.Errorf("storage: lock album: %w", err)
@@ -104,6 +104,20 @@ func (s *Store) AlbumPhotos(ctx context.Context, chatID int64, mediaGroupID stri
 		return nil, fmt.Errorf("storage: album photos: %w", err)
 	}
 	return ids, nil
+}
+
+// AddAlbumPhoto remembers one photo of an album and appends it to the
+// album's check-in if that exists. Call it after LockAlbum.
+func (s *Store) AddAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO checkin_album_photos (chat_id, media_group_id, file_id, update_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, chatID, mediaGroupID, fileID, updateID); err != nil {
+		return fmt.Errorf("storage: album photo: %w", err)
+	}
+	if _, err := s.q.ExecContext(ctx, `UPDATE checkins SET evidence = evidence || $3::text
+		WHERE chat_id = $1 AND media_group_id = $2 AND NOT ($3 = ANY (evidence))`, chatID, mediaGroupID, fileID); err != nil {
+		return fmt.Errorf("storage: album photo: %w", err)
+	}
+	return nil
 }
 
 // InsertCheckin stores a check-in (without items) and returns its id.
