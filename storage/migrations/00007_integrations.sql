@@ -7,11 +7,27 @@
 -- alone: a bigserial id is taken at INSERT and becomes visible at COMMIT, so
 -- a reader that advanced a cursor by id could pass an id whose transaction
 -- commits later and lose that event. xid is the writing transaction's id;
--- every event whose xid is below the oldest running transaction
--- (pg_snapshot_xmin(pg_current_snapshot())) is committed or rolled back for
--- good, so a cursor over (xid, id) below that horizon never skips an event.
+-- xids are handed out in increasing order, so every event whose xid is below
+-- webhook_event_horizon() is committed or rolled back for good, and a cursor
+-- over (xid, id) below it never skips an event.
 ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
 CREATE INDEX events_xid_idx ON events (xid, id);
+
+-- webhook_event_horizon is the oldest transaction still running that may
+-- write to this database (else the next xid to be assigned). Transactions
+-- that pg_stat_activity shows in another database of the cluster are left
+-- out, so a long transaction elsewhere does not hold webhooks up; a
+-- transaction that cannot be placed (it ended meanwhile, or a background
+-- process) counts, which only errs on the side of waiting.
+-- +goose StatementBegin
+CREATE FUNCTION webhook_event_horizon() RETURNS xid8 LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+    FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+    WHERE (x::text::bigint % 4294967296) NOT IN (
+        SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+        WHERE a.backend_xid IS NOT NULL AND a.datname IS NOT NULL AND a.datname <> current_database())
+$$;
+-- +goose StatementEnd
 
 -- Outbound webhook subscriptions. secret ("whsec_" + base64) is kept in
 -- clear because it is the HMAC key that signs every request; it is shown once
@@ -32,7 +48,7 @@ CREATE TABLE webhook_subscriptions (
     disabled_at     timestamptz,
     disabled_reason text,
     deleted_at      timestamptz,
-    cursor_xid      xid8 NOT NULL DEFAULT pg_snapshot_xmin(pg_current_snapshot()),
+    cursor_xid      xid8 NOT NULL DEFAULT webhook_event_horizon(),
     cursor_id       bigint NOT NULL DEFAULT 0,
     created_by      text NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT now()
@@ -129,5 +145,6 @@ CREATE INDEX robots_unit_idx ON robots (unit_id) WHERE active;
 -- +goose Down
 DROP TABLE robots, integration_checkins, integration_messages, integrations,
     webhook_attempts, webhook_deliveries, webhook_subscriptions;
+DROP FUNCTION webhook_event_horizon();
 DROP INDEX events_xid_idx;
 ALTER TABLE events DROP COLUMN xid;

@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+)
+
+// Inbound integrations (migration 00007): other platforms that post signed
+// check-ins, the webhook-ids they used (replay protection) and their
+// external ids (idempotency).
+
+// Integration is a stored inbound integration.
+type Integration struct {
+	ID         int64      `db:"id" json:"id"`
+	Name       string     `db:"name" json:"name"`
+	Secret     string     `db:"secret" json:"-"`
+	UnitID     int64      `db:"unit_id" json:"-"`
+	UnitCode   string     `db:"unit_code" json:"unit"`
+	UnitName   string     `db:"unit_name" json:"unit_name"`
+	UnitKind   string     `db:"unit_kind" json:"unit_kind"`
+	Role       string     `db:"role" json:"role"`
+	Active     bool       `db:"active" json:"active"`
+	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
+	LastUsedAt *time.Time `db:"last_used_at" json:"last_used_at,omitempty"`
+}
+
+const integrationCols = `i.id, i.name, i.secret, i.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind,
+	i.role, i.active, i.created_at, i.last_used_at`
+
+// CreateIntegration stores an integration; a taken name is domain.ErrConflict.
+func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unitID int64, role string) (Integration, error) {
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `INSERT INTO integrations (name, secret, unit_id, role) VALUES ($1, $2, $3, $4) RETURNING id`,
+		name, secret, unitID, role).Scan(&id)
+	if isUnique(err) {
+		return Integration{}, fmt.Errorf("storage: integration %q exists: %w", name, domain.ErrConflict)
+	}
+	if err != nil {
+		return Integration{}, fmt.Errorf("storage: create integration: %w", err)
+	}
+	var in Integration
+	err = sqlxGet(ctx, s, &in, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id WHERE i.id = $1`, id)
+	return in, notFoundf(err, "integration %d", id)
+}
+
+// ActiveIntegrations lists the active integrations, by id (the inbound
+// endpoint tries their secrets in turn).
+func (s *Store) ActiveIntegrations(ctx context.Context) ([]Integration, error) {
+	var out []Integration
+	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
+		WHERE i.active ORDER BY i.id`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: integrations: %w", err)
+	}
+	return out, nil
+}
+
+// Integrations lists every integration, by id.
+func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
+	var out []Integration
+	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: integrations: %w", err)
+	}
+	return out, nil
+}
+
+// SetIntegrationActive turns an integration on or off by name.
+func (s *Store) SetIntegrationActive(ctx context.Context, name string, active bool) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE integrations SET active = $2 WHERE name = $1`, name, active)
+	ok, err := affected(res, err, "set integration active")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(sql.ErrNoRows, "integration "+name)
+	}
+	return nil
+}
+
+// TouchIntegration notes that an integration was used.
+func (s *Store) TouchIntegration(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE integrations SET last_used_at = $2 WHERE id = $1`, id, at); err != nil {
+		return fmt.Errorf("storage: touch integration: %w", err)
+	}
+	return nil
+}
+
+// ClaimIntegrationMessage records that integration id received msgID at
+// now. fresh is false when the id was seen before; prior is then the
+// check-in it created (0 if none yet). Within a transaction a concurrent
+// request with the same id waits for this one to commit or roll back, so a
+// message is processed once. Ids received before forgetBefore are dropped
+// first: their signed timestamps are out of tolerance by now.
+func (s *Store) ClaimIntegrationMessage(ctx context.Context, integrationID int64, msgID string, now, forgetBefore time.Time) (fresh bool, prior int64, err error) {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE received_at < $1`, forgetBefore); err != nil {
+		return false, 0, fmt.Errorf("storage: forget integration messages: %w", err)
+	}
+	var one int
+	err = s.q.QueryRowxContext(ctx, `
+		INSERT INTO integration_messages (integration_id, msg_id, received_at) VALUES ($1, $2, $3)
+		ON CONFLICT (integration_id, msg_id) DO NOTHING RETURNING 1`, integrationID, msgID, now).Scan(&one)
+	if err == nil {
+		return true, 0, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("storage: claim integration message: %w", err)
+	}
+	var c sql.NullInt64
+	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM integration_messages WHERE integration_id = $1 AND msg_id = $2`,
+		integrationID, msgID).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("storage: integration message: %w", err)
+	}
+	return false, c.Int64, nil
+}
+
+// ReleaseIntegrationMessage forgets a message id again (the request was
+// refused: nothing was recorded under it).
+func (s *Store) ReleaseIntegrationMessage(ctx context.Context, integrationID int64, msgID string) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE integration_id = $1 AND msg_id = $2`, integrationID, msgID); err != nil {
+		return fmt.Errorf("storage: release integration message: %w", err)
+	}
+	return nil
+}
+
+// ClaimExternalID reserves an integration's external id like
+// ClaimIntegrationMessage reserves a message id, but for good.
+func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, externalID string, now time.Time) (fresh bool, prior int64, err error) {
+	var one int
+	err = s.q.QueryRowxContext(ctx, `
+		INSERT INTO integration_checkins (integration_id, external_id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING 1`, integrationID, externalID, now).Scan(&one)
+	if err == nil {
+		return true, 0, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("storage: claim external id: %w", err)
+	}
+	var c sql.NullInt64
+	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM integration_checkins WHERE integration_id = $1 AND external_id = $2`,
+		integrationID, externalID).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("storage: external id: %w", err)
+	}
+	return false, c.Int64, nil
+}
+
+// ReleaseExternalID forgets a reserved external id (the request was refused).
+func (s *Store) ReleaseExternalID(ctx context.Context, integrationID int64, externalID string) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_checkins WHERE integration_id = $1 AND external_id = $2`, integrationID, externalID); err != nil {
+		return fmt.Errorf("storage: release external id: %w", err)
+	}
+	return nil
+}
+
+// LinkIntegrationCheckin notes the check-in a message (and its external id,
+// if any) created.
+func (s *Store) LinkIntegrationCheckin(ctx context.Context, integrationID int64, msgID, externalID string, checkinID int64) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE integration_messages SET checkin_id = $3 WHERE integration_id = $1 AND msg_id = $2`,
+		integrationID, msgID, checkinID); err != nil {
+		return fmt.Errorf("storage: link integration message: %w", err)
+	}
+	if externalID == "" {
+		return nil
+	}
+	if _, err := s.q.ExecContext(ctx, `UPDATE integration_checkins SET checkin_id = $3 WHERE integration_id = $1 AND external_id = $2`,
+		integrationID, externalID, checkinID); err != nil {
+		return fmt.Errorf("storage: link external id: %w", err)
+	}
+	return nil
+}

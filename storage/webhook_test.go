@@ -1,0 +1,258 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// webhookTree imports QA > QA-RZ > QA-RZ-XZ > QA-RZ-XZ-B1 and QA > QA-DB.
+func webhookTree(t *testing.T, s *storage.Store) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	rows := []storage.UnitRow{
+		{Code: "QA", Name: "乾安县", Kind: "county"},
+		{Code: "QA-RZ", Name: "让字镇", Kind: "township", ParentCode: "QA"},
+		{Code: "QA-RZ-XZ", Name: "幸福村", Kind: "village", ParentCode: "QA-RZ"},
+		{Code: "QA-RZ-XZ-B1", Name: "一支部", Kind: "branch", ParentCode: "QA-RZ-XZ"},
+		{Code: "QA-DB", Name: "大布苏镇", Kind: "township", ParentCode: "QA"},
+	}
+	if err := s.InTx(ctx, func(tx *storage.Store) error { _, _, err := tx.UpsertUnits(ctx, rows, time.Now()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for _, r := range rows {
+		u, err := s.UnitByCode(ctx, r.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[r.Code] = u.ID
+	}
+	return ids
+}
+
+func subscribe(t *testing.T, s *storage.Store, unit int64, types ...string) storage.WebhookSubscription {
+	t.Helper()
+	w, err := s.CreateWebhookSubscription(context.Background(), storage.NewWebhookSubscription{
+		URL: "http://example.invalid/hook", Secret: "whsec_AAAA", EventTypes: types, UnitID: unit, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func fanOutAll(t *testing.T, s *storage.Store) int {
+	t.Helper()
+	total := 0
+	for {
+		n, more, err := s.FanOutWebhookEvents(context.Background(), 2, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+		if !more {
+			return total
+		}
+	}
+}
+
+// deliveredEvents lists (event type, unit) of a subscription's deliveries, oldest first.
+func deliveredEvents(t *testing.T, s *storage.Store, sub int64) []int64 {
+	t.Helper()
+	ds, err := s.WebhookDeliveries(context.Background(), sub, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int64
+	for i := len(ds) - 1; i >= 0; i-- {
+		out = append(out, ds[i].EventID)
+	}
+	return out
+}
+
+func eventID(t *testing.T, s *storage.Store, typ string, unit int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.AppendEvent(ctx, typ, unit, map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := s.DB().GetContext(ctx, &id, `SELECT max(id) FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestWebhookFanOutScopesAndTypes(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	u := webhookTree(t, s)
+	before := eventID(t, s, "checkin.recorded", u["QA-RZ-XZ-B1"]) // before any subscription
+	all := subscribe(t, s, u["QA"])
+	rz := subscribe(t, s, u["QA-RZ"], "checkin.recorded", "claim.submitted")
+	db := subscribe(t, s, u["QA-DB"])
+
+	e1 := eventID(t, s, "checkin.recorded", u["QA-RZ-XZ-B1"])
+	e2 := eventID(t, s, "points.redeemed", u["QA-RZ-XZ"])
+	e3 := eventID(t, s, "claim.submitted", u["QA-DB"])
+	e4 := eventID(t, s, "settlement.closed", 0) // no unit: root subscriptions only
+	if n := fanOutAll(t, s); n != 4+1+1 {
+		t.Fatalf("created %d deliveries", n)
+	}
+	for _, c := range []struct {
+		sub  int64
+		want []int64
+	}{{all.ID, []int64{e1, e2, e3, e4}}, {rz.ID, []int64{e1}}, {db.ID, []int64{e3}}} {
+		got := deliveredEvents(t, s, c.sub)
+		if len(got) != len(c.want) {
+			t.Fatalf("sub %d: events %v, want %v (event %d predates it)", c.sub, got, c.want, before)
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Fatalf("sub %d: events %v, want %v", c.sub, got, c.want)
+			}
+		}
+	}
+	// Idempotent: a second fan-out finds nothing new.
+	if n := fanOutAll(t, s); n != 0 {
+		t.Fatalf("second fan-out created %d", n)
+	}
+	// A deleted subscription gets nothing more.
+	if err := s.DeleteWebhookSubscription(ctx, db.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteWebhookSubscription(ctx, db.ID, time.Now()); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	eventID(t, s, "claim.submitted", u["QA-DB"])
+	if n := fanOutAll(t, s); n != 1 { // the county's only
+		t.Fatalf("after delete: %d", n)
+	}
+	subs, err := s.WebhookSubscriptionsIn(ctx, u["QA-RZ"])
+	if err != nil || len(subs) != 1 || subs[0].ID != rz.ID || subs[0].UnitCode != "QA-RZ" || len(subs[0].EventTypes) != 2 {
+		t.Fatalf("subscriptions in QA-RZ: %+v %v", subs, err)
+	}
+}
+
+// TestWebhookFanOutWaitsForLateCommits: an event whose transaction took its
+// id first but commits last is not skipped.
+func TestWebhookFanOutWaitsForLateCommits(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	u := webhookTree(t, s)
+	sub := subscribe(t, s, u["QA"])
+
+	slow, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Rollback() //nolint:errcheck
+	if _, err := slow.ExecContext(ctx, `INSERT INTO events (type, unit_id) VALUES ('checkin.recorded', $1)`, u["QA-RZ-XZ-B1"]); err != nil {
+		t.Fatal(err)
+	}
+	fast := eventID(t, s, "claim.submitted", u["QA-RZ-XZ"]) // a higher id, committed first
+	if n := fanOutAll(t, s); n != 0 {
+		t.Fatalf("fanned out %d while an older transaction is open", n)
+	}
+	if err := slow.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := fanOutAll(t, s); n != 2 {
+		t.Fatalf("after commit: %d deliveries", n)
+	}
+	got := deliveredEvents(t, s, sub.ID)
+	if len(got) != 2 || got[0] != fast-1 || got[1] != fast {
+		t.Fatalf("events %v", got)
+	}
+}
+
+func TestWebhookClaimAndRecord(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	u := webhookTree(t, s)
+	a := subscribe(t, s, u["QA"])
+	b := subscribe(t, s, u["QA"], "claim.submitted")
+	e1 := eventID(t, s, "checkin.recorded", u["QA-RZ-XZ-B1"])
+	e2 := eventID(t, s, "claim.submitted", u["QA-RZ-XZ"])
+	fanOutAll(t, s)
+	now := time.Now()
+
+	// One in flight per subscription: a's oldest and b's only.
+	jobs, err := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10)
+	if err != nil || len(jobs) != 2 {
+		t.Fatalf("claim: %+v %v", jobs, err)
+	}
+	var ja, jb storage.WebhookJob
+	for _, j := range jobs {
+		if j.SubscriptionID == a.ID {
+			ja = j
+		} else {
+			jb = j
+		}
+	}
+	if ja.EventID != e1 || ja.Attempt != 1 || ja.EventType != "checkin.recorded" || ja.Secret != "whsec_AAAA" || string(ja.Payload) != `{"n": 1}` {
+		t.Fatalf("job a %+v", ja)
+	}
+	if jb.EventID != e2 {
+		t.Fatalf("job b %+v", jb)
+	}
+	if more, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10); len(more) != 0 {
+		t.Fatalf("claimed %d more while in flight", len(more))
+	}
+
+	// a: a temporary failure, retried later; then delivered.
+	res, err := s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: ja.ID, Attempt: 1, At: now, StatusCode: 500, Error: "HTTP 500", Duration: 12 * time.Millisecond},
+		storage.WebhookOutcome{Retry: true, NextAttempt: now.Add(time.Hour), MaxFailures: 2})
+	if err != nil || !res.Current || res.Disabled {
+		t.Fatalf("record retry: %+v %v", res, err)
+	}
+	next, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10)
+	if len(next) != 1 || next[0].EventID == e1 {
+		t.Fatalf("a's second delivery should go while the first waits: %+v", next)
+	}
+	// A stale result (lease taken back) is logged but changes nothing.
+	if res, err := s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: ja.ID, Attempt: 1, At: now, Error: "late"},
+		storage.WebhookOutcome{Delivered: true}); err != nil || res.Current {
+		t.Fatalf("stale record: %+v %v", res, err)
+	}
+
+	// b: two deliveries fail for good in a row → disabled at MaxFailures 2.
+	if res, err := s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: jb.ID, Attempt: 1, At: now, StatusCode: 410, Error: "HTTP 410"},
+		storage.WebhookOutcome{MaxFailures: 2}); err != nil || !res.Current || res.Disabled {
+		t.Fatalf("first failure: %+v %v", res, err)
+	}
+	eventID(t, s, "claim.submitted", u["QA-RZ-XZ"])
+	fanOutAll(t, s)
+	jobs, _ = s.ClaimWebhookDeliveries(ctx, time.Now(), now.Add(time.Minute), 10)
+	var jb2 *storage.WebhookJob
+	for i := range jobs {
+		if jobs[i].SubscriptionID == b.ID {
+			jb2 = &jobs[i]
+		}
+	}
+	if jb2 == nil {
+		ds, _ := s.WebhookDeliveries(ctx, b.ID, 0)
+		t.Fatalf("b's next delivery not claimed: %+v; deliveries %+v", jobs, ds)
+	}
+	res, err = s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: jb2.ID, Attempt: 1, At: now, Error: "connection refused"},
+		storage.WebhookOutcome{MaxFailures: 2})
+	if err != nil || !res.Current || !res.Disabled {
+		t.Fatalf("second failure: %+v %v", res, err)
+	}
+	w, _ := s.WebhookSubscription(ctx, b.ID)
+	if w.Active || w.FailureCount != 2 || w.DisabledAt == nil || w.DisabledReason == nil {
+		t.Fatalf("b after two failures: %+v", w)
+	}
+	attempts, err := s.WebhookAttempts(ctx, a.ID, 0)
+	if err != nil || len(attempts) != 1 || *attempts[0].StatusCode != 500 || attempts[0].DurationMS != 12 {
+		t.Fatalf("a's attempts: %+v %v", attempts, err)
+	}
+	if n, err := s.RecoverWebhookLeases(ctx, now.Add(2*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("recover leases: %d %v", n, err)
+	}
+}
