@@ -75,8 +75,8 @@ func (c BoardChild) IsBranch() bool { return c.Unit.Kind == domain.KindBranch }
 func (c BoardChild) IsVillage() bool { return dashIsVillage(c.Unit.Kind) }
 
 // BranchBoard is a branch's page: its listed obligations (current and
-// missed periods, and the next one once its yellow window is open) with the
-// check-ins behind them, and its last check-ins.
+// missed periods, and the next one once its yellow window is open), worst
+// first, with the check-ins behind them, and its last check-ins.
 type BranchBoard struct {
 	Status BranchStatus
 	Items  []BoardItem
@@ -178,6 +178,8 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 		}
 		if bs.Light != health.Green {
 			if len(b.Attention) < dashAttention {
+				bs.Items = slices.Clone(bs.Items)
+				slices.SortStableFunc(bs.Items, worstItemFirst)
 				b.Attention = append(b.Attention, bs)
 			} else {
 				b.AttentionMore++
@@ -265,6 +267,7 @@ func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, erro
 		}
 		bb.Items = append(bb.Items, bi)
 	}
+	slices.SortStableFunc(bb.Items, func(x, y BoardItem) int { return worstItemFirst(x.ItemStatus, y.ItemStatus) })
 	if bb.Recent, err = a.Store.Checkins(ctx, storage.CheckinFilter{RootID: u.ID, Limit: dashRecent}); err != nil {
 		return BranchBoard{}, err
 	}
@@ -370,6 +373,10 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 	}
 	return rb, nil
 }
+
+// worstItemFirst orders items red, yellow, green, keeping the order within
+// a light (obligation, then period).
+func worstItemFirst(x, y ItemStatus) int { return cmp.Compare(y.Light.Severity(), x.Light.Severity()) }
 
 // dashIsVillage reports whether a unit kind keeps village points.
 func dashIsVillage(kind string) bool {

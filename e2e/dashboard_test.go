@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"context"
+	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,6 +15,11 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/zhibu/zhibu/cli"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/web"
 )
 
 // The dashboard tests run on a fake clock at 2026-11-26 10:00 (Asia/Shanghai).
@@ -306,4 +315,64 @@ func TestDashboardBoard(t *testing.T) {
 		t.Fatal("the vetoed household should come last")
 	}
 	mustContain(t, body, `<td class="num">5</td>`)
+}
+
+// The sandbox console parses every template of web with no funcs: the
+// dashboard's templates must parse that way too (they format through
+// methods), or `make run` would not start.
+func TestDashboardTemplatesNeedNoFuncs(t *testing.T) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.Fatalf("web.Templates without funcs: %v", v)
+		}
+	}()
+	tmpl := web.Templates(template.FuncMap{})
+	for _, name := range []string{"dashboard_board", "dashboard_escalations", "dashboard_rankings", "dashboard_login", "dashboard_error", "sandbox"} {
+		if tmpl.Lookup(name) == nil {
+			t.Errorf("template %s missing", name)
+		}
+	}
+}
+
+// In the offline sandbox (no bot token) the login page says how to get a
+// token for the demo county, and the board shows it.
+func TestDashboardSandbox(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	dbURL := testdb.URL(t)
+	cfg := config.Default()
+	cfg.Database.URL = dbURL
+	cfg.Telegram.Token = ""
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Healthcheck.Every = 0
+	var logs bytes.Buffer
+	srv, err := cli.StartServer(ctx, cfg, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs}, nil)), nil)
+	if err != nil {
+		t.Fatalf("start the sandbox: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(10 * time.Second) })
+	base := "http://" + srv.Addr
+	var out, errb bytes.Buffer
+	if code := cli.Run(ctx, []string{"token", "create", "--unit", "QA", "--role", "admin"},
+		cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: []string{"ZHIBU_DATABASE_URL=" + dbURL}}); code != 0 {
+		t.Fatalf("token create: %d %s", code, errb.String())
+	}
+	c := dashClient(t, true)
+	resp, body := dashGet(t, c, base+"/login")
+	if resp.StatusCode != 200 {
+		t.Fatalf("login form: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "本服务正运行在<strong>离线沙盒</strong>", "./bin/zhibu token create --unit QA --role admin", `href="/sandbox"`)
+	resp, body = dashPost(t, c, base+"/login", url.Values{"token": {strings.TrimSpace(out.String())}}, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	mustContain(t, body, "<h1>乾安县</h1>", "让字镇", "大布苏镇", "所字镇", `href="/sandbox">沙盒对话</a>`, "需关注的支部")
+	if resp, body = dashGet(t, c, base+"/?unit=QA-RZ-V1-B1"); resp.StatusCode != 200 {
+		t.Fatalf("demo branch: %d", resp.StatusCode)
+	}
+	mustContain(t, body, `<tr class="item light-red">`) // the demo owes from three months back
+	if resp, _ = dashGet(t, c, base+"/sandbox"); resp.StatusCode != 200 {
+		t.Fatalf("the sandbox console: %d", resp.StatusCode)
+	}
 }

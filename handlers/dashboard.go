@@ -64,6 +64,7 @@ type dashboard struct {
 	tmpl    *template.Template
 	sandbox func() bool
 	assets  map[string]string // file name -> version (content hash)
+	fmt     dashFmt
 }
 
 func registerDashboard(r *gin.Engine, d Deps) {
@@ -91,7 +92,8 @@ func registerDashboard(r *gin.Engine, d Deps) {
 		}
 		return false
 	})
-	h.tmpl = web.Templates(h.funcs())
+	h.fmt = dashFmt{loc: d.App.Loc, app: d.App, assets: h.assets}
+	h.tmpl = web.Templates(template.FuncMap{})
 	if !hasRoute(r, http.MethodGet, dashAssets+"/*filepath") {
 		files := http.FileServer(http.FS(static))
 		r.GET(dashAssets+"/*filepath", func(c *gin.Context) {
@@ -160,7 +162,7 @@ func (h *dashboard) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.Hand
 			h.toLogin(c, "role")
 			return
 		}
-		p := dashPage{Who: whoLabel(actor), Sandbox: h.sandbox(), At: h.app.Now()}
+		p := dashPage{Who: whoLabel(actor), Sandbox: h.sandbox(), At: h.app.Now(), F: h.fmt}
 		fn(c, actor, p)
 	}
 }
@@ -193,6 +195,7 @@ type dashPage struct {
 	Sandbox bool
 	Status  int
 	Message string
+	F       dashFmt
 }
 
 // RankUnit is the unit the nav's ranking link opens: the unit in view, or
@@ -274,7 +277,7 @@ func (h *dashboard) loginForm(c *gin.Context) {
 		h.tryLogin(c, token, c.Query("next"))
 		return
 	}
-	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox()}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
+	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
 	h.render(c, http.StatusOK, "dashboard_login", p)
 }
 
@@ -296,7 +299,7 @@ func (h *dashboard) login(c *gin.Context) {
 func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 	token = strings.TrimSpace(token)
 	again := func(msg string) {
-		p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox()}, Next: localPath(next), Error: msg}
+		p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(next), Error: msg}
 		h.render(c, http.StatusUnauthorized, "dashboard_login", p)
 	}
 	if token == "" {
@@ -383,7 +386,7 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 		h.log.Error("dashboard failed", slog.String("path", c.FullPath()), slog.Any("err", err))
 		p.Title, msg = "出错了", "服务器暂时无法显示该页面，请稍后再试。"
 	}
-	p.Message = msg
+	p.Message, p.F = msg, h.fmt
 	h.render(c, p.Status, "dashboard_error", p)
 }
 
@@ -402,53 +405,76 @@ func (h *dashboard) render(c *gin.Context, status int, name string, data any) {
 // barView is a stacked bar of light counts, in percent of the total.
 type barView struct {
 	Green, Yellow, Red float64
+	RedX               float64 // where the red part starts
 	Empty              bool
 }
 
-func (h *dashboard) funcs() template.FuncMap {
-	loc := h.app.Loc
-	return template.FuncMap{
-		"asset": func(name string) string { return dashAssets + "/" + name + "?v=" + h.assets[name] },
-		"kind":  func(k string) string { return domain.KindNames[k] },
-		"dt":    func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
-		"day":   func(t time.Time) string { return t.In(loc).Format(time.DateOnly) },
-		"md":    func(t time.Time) string { return t.In(loc).Format("01-02 15:04") },
-		// A due time is the first instant after the period: show its last day.
-		"lastday": func(t time.Time) string { return t.Add(-time.Second).In(loc).Format(time.DateOnly) },
-		// A promised date is a civil date kept at UTC midnight.
-		"civil": func(t *time.Time) string {
-			if t == nil {
-				return ""
-			}
-			return t.UTC().Format(time.DateOnly)
-		},
-		"bar": func(c health.Counts) barView {
-			n := c.Total()
-			if n == 0 {
-				return barView{Empty: true}
-			}
-			f := func(k int) float64 { return float64(k) * 100 / float64(n) }
-			return barView{Green: f(c.Green), Yellow: f(c.Yellow), Red: f(c.Red)}
-		},
-		"add": func(a, b float64) float64 { return a + b },
-		"attendance": func(present, total *int) string {
-			if present == nil || total == nil || *total == 0 {
-				return ""
-			}
-			return strconv.Itoa(*present) + "/" + strconv.Itoa(*total)
-		},
-		"period": func(key string) string {
-			if p, err := health.ParsePeriod(key); err == nil {
-				return p.Label()
-			}
-			return key
-		},
-		"obligation": func(code string) string {
-			if ob, ok := h.app.Obligation(code); ok {
-				return ob.Name
-			}
-			return code
-		},
-		"last": func(i, n int) bool { return i == n-1 },
+// dashFmt formats values for the templates. Its methods, not template
+// funcs, do it: the sandbox console parses every template of web with no
+// funcs, and a method is only looked up when a page runs.
+type dashFmt struct {
+	loc    *time.Location
+	app    *app.App
+	assets map[string]string
+}
+
+// Asset is the URL of an embedded static file, versioned by its content.
+func (f dashFmt) Asset(name string) string { return dashAssets + "/" + name + "?v=" + f.assets[name] }
+
+// Kind is the Chinese name of a unit kind.
+func (f dashFmt) Kind(k string) string { return domain.KindNames[k] }
+
+// DT is a date and time in the configured zone.
+func (f dashFmt) DT(t time.Time) string { return t.In(f.loc).Format("2006-01-02 15:04") }
+
+// Day is a date in the configured zone.
+func (f dashFmt) Day(t time.Time) string { return t.In(f.loc).Format(time.DateOnly) }
+
+// MD is a short date and time in the configured zone.
+func (f dashFmt) MD(t time.Time) string { return t.In(f.loc).Format("01-02 15:04") }
+
+// LastDay is the last day before a due instant (the first instant after a
+// period).
+func (f dashFmt) LastDay(t time.Time) string { return f.Day(t.Add(-time.Second)) }
+
+// Civil is a promised date, a civil date kept at UTC midnight.
+func (f dashFmt) Civil(t *time.Time) string {
+	if t == nil {
+		return ""
 	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// Bar is the stacked bar of counts.
+func (f dashFmt) Bar(c health.Counts) barView {
+	n := c.Total()
+	if n == 0 {
+		return barView{Empty: true}
+	}
+	pct := func(k int) float64 { return float64(k) * 100 / float64(n) }
+	return barView{Green: pct(c.Green), Yellow: pct(c.Yellow), Red: pct(c.Red), RedX: pct(c.Green + c.Yellow)}
+}
+
+// Attendance is "present/total", or "" when not given.
+func (f dashFmt) Attendance(present, total *int) string {
+	if present == nil || total == nil || *total == 0 {
+		return ""
+	}
+	return strconv.Itoa(*present) + "/" + strconv.Itoa(*total)
+}
+
+// Period is the Chinese name of a period key (2026-11 → 2026年11月).
+func (f dashFmt) Period(key string) string {
+	if p, err := health.ParsePeriod(key); err == nil {
+		return p.Label()
+	}
+	return key
+}
+
+// Obligation is the Chinese name of an obligation code.
+func (f dashFmt) Obligation(code string) string {
+	if ob, ok := f.app.Obligation(code); ok {
+		return ob.Name
+	}
+	return code
 }
