@@ -181,6 +181,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 // onceMaxWait: RunOnce waits for a busy chat or a pause at most this long.
 const onceMaxWait = 5 * time.Second
 
+// fullWait bounds how long a saturated dispatcher gathers free workers
+// before it claims again.
+const fullWait = 50 * time.Millisecond
+
 // minClaimGap spaces claims so that a stream of completions does not turn
 // into one query per message.
 const minClaimGap = 5 * time.Millisecond
@@ -283,11 +287,22 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			break
 		}
 		if full {
-			// Every worker is busy: wait for one to finish.
-			select {
-			case <-done:
-			case <-ctx.Done():
+			// Every worker is busy: wait until a quarter of them are free
+			// (or fullWait passed), so that claims come in batches rather
+			// than one query per finished message.
+			want := max(1, workers/4)
+			deadline := time.NewTimer(fullWait)
+		wait:
+			for workers-int(inflight.Load()) < want {
+				select {
+				case <-done:
+				case <-deadline.C:
+					break wait
+				case <-ctx.Done():
+					break wait
+				}
 			}
+			deadline.Stop()
 			continue
 		}
 		var nextC <-chan time.Time
