@@ -51,7 +51,7 @@ type Board struct {
 	Children []BoardChild
 	// Attention lists the subtree's yellow and red branches, worst first
 	// (at most dashAttention; AttentionMore says how many were left off).
-	Attention     []BranchStatus
+	Attention     []AttentionRow
 	AttentionMore int
 	// Branch is set when Unit is a branch.
 	Branch *BranchBoard
@@ -73,6 +73,38 @@ func (c BoardChild) IsBranch() bool { return c.Unit.Kind == domain.KindBranch }
 // IsVillage reports whether the child is a village or community (it has a
 // points ranking).
 func (c BoardChild) IsVillage() bool { return dashIsVillage(c.Unit.Kind) }
+
+// AttentionRow is a yellow or red branch on a board: how many items are
+// red and yellow, and the worst few of them.
+type AttentionRow struct {
+	BranchStatus
+	Red, Yellow int
+	Shown       []ItemStatus // the first dashShownItems items, worst first
+	More        int          // items not shown
+}
+
+// Len is the number of yellow and red items.
+func (r AttentionRow) Len() int { return len(r.Items) }
+
+// dashShownItems is how many items an attention row names.
+const dashShownItems = 4
+
+func attentionRow(bs BranchStatus) AttentionRow {
+	items := slices.Clone(bs.Items)
+	slices.SortStableFunc(items, worstItemFirst)
+	r := AttentionRow{BranchStatus: bs}
+	for _, it := range items {
+		switch it.Light {
+		case health.Red:
+			r.Red++
+		case health.Yellow:
+			r.Yellow++
+		}
+	}
+	r.Shown = items[:min(len(items), dashShownItems)]
+	r.More = len(items) - len(r.Shown)
+	return r
+}
 
 // BranchBoard is a branch's page: its listed obligations (current and
 // missed periods, and the next one once its yellow window is open), worst
@@ -178,9 +210,7 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 		}
 		if bs.Light != health.Green {
 			if len(b.Attention) < dashAttention {
-				bs.Items = slices.Clone(bs.Items)
-				slices.SortStableFunc(bs.Items, worstItemFirst)
-				b.Attention = append(b.Attention, bs)
+				b.Attention = append(b.Attention, attentionRow(bs))
 			} else {
 				b.AttentionMore++
 			}
