@@ -33,7 +33,11 @@ func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, stat
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	return a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit})
+	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit})
+	if cs == nil && err == nil {
+		cs = []storage.Claim{}
+	}
+	return cs, err
 }
 
 // LedgerView is a household's ledger with running balances.
@@ -81,6 +85,9 @@ func (a *App) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode,
 		return v, err
 	}
 	v.Entries, err = a.Store.PointLedger(ctx, storage.PointLedgerFilter{HouseholdID: hh.ID, Limit: 1000})
+	if v.Entries == nil {
+		v.Entries = []storage.PointLedgerRow{}
+	}
 	return v, err
 }
 

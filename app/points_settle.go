@@ -133,7 +133,11 @@ func (a *App) Settlements(ctx context.Context, actor domain.Actor, unitCode, per
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "settlements.list", unitCode, err)
 	}
-	return a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root, VillageIDs: villages, Period: period, Limit: 1000})
+	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root, VillageIDs: villages, Period: period, Limit: 1000})
+	if ss == nil && err == nil {
+		ss = []storage.Settlement{}
+	}
+	return ss, err
 }
 
 func isNotFoundErr(err error) bool { return errors.Is(err, domain.ErrNotFound) }
