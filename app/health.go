@@ -53,6 +53,14 @@ type Evaluation struct {
 	Messages int // outbox rows written
 	Changes  int // lights that changed since the last recorded evaluation
 	Took     time.Duration
+	// Timings break Took down by phase (loads, walk, planning, writes).
+	Timings []Timing
+}
+
+// Timing is the time one phase of an evaluation took.
+type Timing struct {
+	Phase string
+	Took  time.Duration
 }
 
 // ItemStatus is one listed item of a branch with the facts behind its
@@ -353,7 +361,7 @@ func digestRecord(d *health.Digest, items []health.Item) storage.DigestRecord {
 	}
 	for i, n := range d.Notices {
 		k := n.Key
-		r.Lines[i] = storage.NoticeLine{PersonID: k.PersonID, UnitID: k.UnitID, Obligation: k.Obligation, Period: k.Period,
+		r.Lines[i] = storage.NoticeLine{Key: d.Keys[i], PersonID: k.PersonID, UnitID: k.UnitID, Obligation: k.Obligation, Period: k.Period,
 			Level: string(k.Level), Slot: k.Slot, Role: string(n.Role), OrgLevel: n.OrgLevel}
 	}
 	return r

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
@@ -14,26 +13,31 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// The engine evaluates one subtree at one instant. It reads everything it
-// needs in a few set-based queries (units, holders, group chats, the done
-// set aggregated per unit, exemptions, silences, acknowledgements, stored
-// lights, the notification state), then walks the branches once:
+// The engine evaluates one subtree at one instant. It reads the subtree in
+// one row per unit (storage.HealthTree: the unit, its people, its group
+// chat, its done periods as runs, and the memory the last evaluations left:
+// stored lights and the last slot sent per recipient, item and level), plus
+// the few exemptions, acknowledgements and silences; then it walks the
+// branches once:
 //
 //   - per (branch or group, obligation) only the periods that matter are
 //     looked at: the current one, the next when its yellow window is open,
-//     and past periods that are not done (a done past period is skipped by
-//     walking the unit's sorted done list alongside the period numbers);
-//   - the lights are compared with the stored ones (light.changed);
-//   - items that may give a notice (yellow, red, resolved, and the current
-//     period's items while its green prompt is due) go to the planner in
-//     batches of whole "recipient components" — branches that share no
-//     recipient never share a digest, so planning a county at a time keeps
-//     memory bounded and still gives every person one digest.
+//     and past periods not done (done runs are skipped whole);
+//   - lights are compared with the stored ones (light.changed);
+//   - an item goes to the planner only when it may give a line not sent
+//     yet (its current slot for some recipient, a resolved note, or the
+//     period's green prompt), so a steady evaluation plans almost nothing;
+//   - items are planned in batches of whole "recipient components" —
+//     branches that share no recipient never share a digest — so memory
+//     stays bounded and every person still gets one digest;
+//   - the memory of the units that changed is rewritten, in the same
+//     transaction as the notification log (the authority: a line the memory
+//     forgot is refused by the log's key and planned again).
 
 // evalMode says what an engine run produces.
 type evalMode struct {
 	plan        bool // run the planner
-	record      bool // write light changes, the log and the outbox
+	record      bool // write light changes, the log, the outbox and the memory
 	keepLights  bool // collect every listed light in Evaluation.Lights
 	keepDigests bool // collect digests and silenced items in the Evaluation
 	statuses    bool // collect per-branch statuses (summary, /status)
@@ -44,18 +48,40 @@ type evalMode struct {
 // a component boundary).
 const batchItems = 20000
 
-// changeChunk is how many light changes are buffered before writing.
+// changeChunk is how many light-change events are buffered before writing.
 const changeChunk = 20000
 
+// maxReplans bounds how often a batch is planned again after the log
+// refused lines the memory did not know.
+const maxReplans = 5
+
 type hcUnit struct {
-	storage.HealthUnit
-	parent         int32 // index in engine.units, -1 when unknown
-	start          time.Time
-	secretaries    []health.Recipient
-	organisers     []health.Recipient
-	groupChat      int64
-	groups         []int32
+	ID        int64
+	ParentID  int64
+	Code      string
+	Name      string
+	Kind      string
+	ThemeDay  int
+	StartedOn time.Time
+	Above     bool
+
+	parent      int32 // index in engine.units, -1 when unknown
+	start       time.Time
+	secretaries []health.Recipient
+	organisers  []health.Recipient
+	groupChat   int64
+	groups      []int32
+
 	doneLo, doneHi int32 // range of engine.done
+	memLo, memHi   int32 // range of engine.mem
+	litLo, litHi   int32 // range of engine.stored
+	touched        bool  // its memory must be rewritten
+}
+
+// doneRun is a run of consecutive done periods of one obligation.
+type doneRun struct {
+	ob     int16
+	lo, hi int32
 }
 
 // hcItemKey identifies an item by unit, obligation index and period number.
@@ -65,17 +91,20 @@ type hcItemKey struct {
 	seq  int32
 }
 
+// storedLight is a light the memory holds for an item of a unit.
 type storedLight struct {
-	unit  int64
 	ob    int16
 	seq   int32
 	light health.Light
 	seen  bool
 }
 
-type sentEntry struct {
-	h    uint64
-	slot int64
+// newLight is a yellow or red light computed for an item of a unit.
+type newLight struct {
+	unit  int32
+	ob    int16
+	seq   int32
+	light health.Light
 }
 
 type pendingResolved struct {
@@ -83,9 +112,6 @@ type pendingResolved struct {
 	seq    int32
 	people []int64
 }
-
-// doneShift packs (obligation index, period number) into one int32.
-const doneShift = 20
 
 type engine struct {
 	a      *App
@@ -96,26 +122,33 @@ type engine struct {
 	obs    []health.Obligation
 	obIdx  map[string]int16
 	cur    []int32 // current period number per obligation
+	curRec [3]int32
 	mode   evalMode
 	rootID int64
 	ev     *Evaluation
 
 	units    []hcUnit
 	byID     map[int64]int32
-	done     []int32
+	done     []doneRun
+	mem      []memRec
+	stored   []storedLight
 	exempt   map[hcItemKey]struct{}
 	acks     map[hcItemKey]*storage.Ack
 	silences []storage.Silence
 	pending  map[int64][]pendingResolved
-	stored   []storedLight
-	sent     []sentEntry
 
 	orgMemo  map[int32][][]health.Recipient
 	pathMemo map[int32][]string
 
-	batch   []health.Item
-	changes []storage.LightChange
-	buf     []byte
+	batch     []health.Item
+	changes   []storage.LightChange
+	lit       []newLight // yellow and red lights computed (for the memory)
+	newMem    []memRec   // lines recorded in this run (for the memory)
+	extraSent map[string]struct{}
+	buf       []byte
+
+	lap                      time.Time
+	tPlan, tDigests, tLights time.Duration
 
 	// per branch, while walking it
 	branch     *BranchStatus
@@ -136,11 +169,14 @@ func (a *App) newEngine(st *storage.Store, at time.Time, rootID int64, mode eval
 	obs := a.Obligations()
 	e := &engine{a: a, st: st, at: at, loc: a.Loc, rules: rules, obs: obs, mode: mode, rootID: rootID,
 		obIdx: make(map[string]int16, len(obs)), cur: make([]int32, len(obs)),
-		orgMemo: map[int32][][]health.Recipient{}, pathMemo: map[int32][]string{},
+		orgMemo: map[int32][][]health.Recipient{}, pathMemo: map[int32][]string{}, extraSent: map[string]struct{}{},
 		ev: &Evaluation{At: at, DryRun: !mode.record}}
 	for i, ob := range obs {
 		e.obIdx[ob.Code] = int16(i)
 		e.cur[i] = periodSeq(health.PeriodAt(ob.Recurs, at, a.Loc))
+	}
+	for i, rec := range []health.Recurrence{health.Monthly, health.Quarterly, health.Yearly} {
+		e.curRec[i] = periodSeq(health.PeriodAt(rec, at, a.Loc))
 	}
 	return e, nil
 }
@@ -161,8 +197,18 @@ func (a *App) HealthRules() (health.Rules, error) {
 	return r, r.Validate()
 }
 
+// phase records the time since the last phase under name.
+func (e *engine) phase(name string) {
+	now := time.Now()
+	if !e.lap.IsZero() {
+		e.ev.Timings = append(e.ev.Timings, Timing{Phase: name, Took: now.Sub(e.lap)})
+	}
+	e.lap = now
+}
+
 // run loads the subtree and walks it.
 func (e *engine) run(ctx context.Context) error {
+	e.phase("")
 	if err := e.load(ctx); err != nil {
 		return err
 	}
@@ -176,6 +222,7 @@ func (e *engine) run(ctx context.Context) error {
 	if e.mode.plan {
 		comps = e.components(branches)
 	}
+	e.phase("prepare")
 	for _, comp := range comps {
 		for _, bi := range comp {
 			if err := e.evalBranch(ctx, bi); err != nil {
@@ -191,82 +238,80 @@ func (e *engine) run(ctx context.Context) error {
 	if err := e.flushPlan(ctx); err != nil {
 		return err
 	}
-	// Stored yellow and red lights not seen again are green now (done,
-	// exempt, or no longer owed).
-	for i := range e.stored {
-		s := &e.stored[i]
-		if s.seen {
-			continue
-		}
-		ui, ok := e.byID[s.unit]
-		if !ok {
-			continue
-		}
-		u := &e.units[ui]
-		b, g := u, (*hcUnit)(nil)
-		if u.Kind == domain.KindGroup && u.parent >= 0 {
-			b, g = &e.units[u.parent], u
-		}
-		ob := &e.obs[s.ob]
-		if err := e.change(ctx, b, g, ob, seqPeriod(ob.Recurs, s.seq), s.light, health.Green); err != nil {
+	if err := e.flushChanges(ctx); err != nil {
+		return err
+	}
+	e.phase("walk, plan, record")
+	if e.mode.record {
+		if err := e.saveMemory(ctx); err != nil {
 			return err
 		}
+		e.phase("save memory")
 	}
-	return e.flushChanges(ctx)
+	e.ev.Timings = append(e.ev.Timings, Timing{"(of which planning)", e.tPlan}, Timing{"(of which recording digests)", e.tDigests},
+		Timing{"(of which recording events)", e.tLights})
+	return nil
 }
 
 // load reads the subtree.
 func (e *engine) load(ctx context.Context) error {
 	st, root := e.st, e.rootID
-	hus, err := st.HealthUnits(ctx, root)
+	parts := storage.TreeParts{People: e.mode.plan, Memory: e.mode.plan}
+	e.byID = map[int64]int32{}
+	type holder struct {
+		unit int32
+		sec  bool
+		r    health.Recipient
+	}
+	var holders []holder
+	err := st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
+		i := int32(len(e.units))
+		y, m, d := r.StartedOn.Date()
+		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
+			ThemeDay: r.ThemeDay, StartedOn: r.StartedOn, Above: r.Above, parent: -1,
+			start: time.Date(y, m, d, 0, 0, 0, 0, e.loc), groupChat: r.GroupChat}
+		e.byID[u.ID] = i
+		for h := r.Holders; len(h) > 0; {
+			var entry []byte
+			entry, h, _ = bytes.Cut(h, []byte{storage.HolderSep})
+			if len(entry) < 2 {
+				continue
+			}
+			id, rest, _ := bytes.Cut(entry[1:], []byte{':'})
+			chat, name, _ := bytes.Cut(rest, []byte{':'})
+			holders = append(holders, holder{unit: i, sec: entry[0] == 's',
+				r: health.Recipient{PersonID: storage.ParseInt(id), Name: string(name), ChatID: storage.ParseInt(chat), FallbackChatID: r.GroupChat}})
+		}
+		u.doneLo = int32(len(e.done))
+		e.parseDone(r.Done)
+		u.doneHi = int32(len(e.done))
+		e.units = append(e.units, u)
+		if len(r.Memory) > 0 {
+			e.parseMemory(i, r.Memory)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	e.units = make([]hcUnit, len(hus))
-	e.byID = make(map[int64]int32, len(hus))
-	for i, hu := range hus {
-		y, m, d := hu.StartedOn.Date()
-		e.units[i] = hcUnit{HealthUnit: hu, parent: -1, start: time.Date(y, m, d, 0, 0, 0, 0, e.loc)}
-		e.byID[hu.ID] = int32(i)
-	}
 	for i := range e.units {
 		u := &e.units[i]
-		if p, ok := e.byID[u.ParentID]; ok {
+		if p, ok := e.byID[u.ParentID]; ok && u.ParentID != 0 {
 			u.parent = p
 			if u.Kind == domain.KindGroup && e.units[p].Kind == domain.KindBranch {
 				e.units[p].groups = append(e.units[p].groups, int32(i))
 			}
 		}
 	}
-	chats, err := st.HealthGroupChats(ctx, root)
-	if err != nil {
-		return err
-	}
-	for unit, chat := range chats {
-		if i, ok := e.byID[unit]; ok {
-			e.units[i].groupChat = chat
-		}
-	}
-	holders, err := st.HealthHolders(ctx, root)
-	if err != nil {
-		return err
-	}
 	for _, h := range holders {
-		i, ok := e.byID[h.UnitID]
-		if !ok {
-			continue
-		}
-		u := &e.units[i]
-		r := health.Recipient{PersonID: h.PersonID, Name: h.Name, ChatID: h.ChatID, FallbackChatID: u.groupChat}
-		if h.Role == domain.RoleSecretary {
-			u.secretaries = append(u.secretaries, r)
+		u := &e.units[h.unit]
+		if h.sec {
+			u.secretaries = append(u.secretaries, h.r)
 		} else {
-			u.organisers = append(u.organisers, r)
+			u.organisers = append(u.organisers, h.r)
 		}
 	}
-	if err := e.loadDone(ctx); err != nil {
-		return err
-	}
+	e.phase("load tree")
 	exs, err := st.HealthExemptions(ctx, root)
 	if err != nil {
 		return err
@@ -289,115 +334,56 @@ func (e *engine) load(ctx context.Context) error {
 			}
 		}
 	}
-	if !e.mode.plan {
-		return nil
-	}
-	if e.silences, err = st.HealthSilences(ctx, root, e.at); err != nil {
-		return err
-	}
-	// Periods whose notification state matters: the previous, current and
-	// next period of every recurrence, and the periods of items that were
-	// yellow or red or await a "resolved" note.
-	periods := map[string]struct{}{}
-	for i, ob := range e.obs {
-		for d := int32(-1); d <= 1; d++ {
-			periods[seqPeriod(ob.Recurs, e.cur[i]+d).Key()] = struct{}{}
+	if e.mode.plan {
+		if e.silences, err = st.HealthSilences(ctx, root, e.at); err != nil {
+			return err
 		}
 	}
-	err = st.HealthLights(ctx, root, func(unit int64, ob, period, light []byte) error {
-		periods[string(period)] = struct{}{}
-		oi, ok := e.obIdx[string(ob)]
-		if !ok {
-			return nil
-		}
-		seq, ok := parseSeq(period, e.obs[oi].Recurs)
-		if !ok {
-			return nil
-		}
-		e.stored = append(e.stored, storedLight{unit: unit, ob: oi, seq: seq, light: health.Light(light)})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(e.stored, func(a, b storedLight) int { return hcCmpItem(a.unit, a.ob, a.seq, b.unit, b.ob, b.seq) })
-	reds, err := st.HealthRedNotified(ctx, root)
-	if err != nil {
-		return err
-	}
-	e.pending = map[int64][]pendingResolved{}
-	for _, r := range reds {
-		periods[r.Period] = struct{}{}
-		if k, ok := e.key(r.UnitID, r.Obligation, r.Period); ok {
-			e.pending[k.unit] = append(e.pending[k.unit], pendingResolved{ob: k.ob, seq: k.seq, people: r.People})
-		}
-	}
-	keys := make([]string, 0, len(periods))
-	for p := range periods {
-		keys = append(keys, p)
-	}
-	slices.Sort(keys)
-	err = st.HealthSent(ctx, root, keys, func(person, unit int64, ob, period, level []byte, slot int64) error {
-		b := e.buf[:0]
-		b = strconv.AppendInt(b, person, 10)
-		b = append(b, '/')
-		b = strconv.AppendInt(b, unit, 10)
-		b = append(b, '/')
-		b = append(b, ob...)
-		b = append(b, '/')
-		b = append(b, period...)
-		b = append(b, '/')
-		b = append(b, level...)
-		e.buf = b
-		e.sent = append(e.sent, sentEntry{h: hcHash(b), slot: slot})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(e.sent, func(a, b sentEntry) int {
-		switch {
-		case a.h < b.h:
-			return -1
-		case a.h > b.h:
-			return 1
-		}
-		return 0
-	})
+	e.phase("load exemptions, acks, silences")
 	return nil
 }
 
-// loadDone reads the done set into one array, a sorted run per unit.
-func (e *engine) loadDone(ctx context.Context) error {
-	return e.st.HealthDone(ctx, e.rootID, func(unit int64, pairs []byte) error {
-		ui, ok := e.byID[unit]
+// kindOf interns the few unit kinds.
+func kindOf(b []byte) string {
+	for _, k := range domain.UnitKinds {
+		if string(b) == k {
+			return k
+		}
+	}
+	return string(b)
+}
+
+// parseDone appends a unit's runs of done periods, sorted by obligation
+// and period.
+func (e *engine) parseDone(runs []byte) {
+	lo := len(e.done)
+	for len(runs) > 0 {
+		var run []byte
+		run, runs, _ = bytes.Cut(runs, []byte{','})
+		ob, periods, ok := bytes.Cut(run, []byte{' '})
 		if !ok {
-			return nil
+			continue
 		}
-		lo := int32(len(e.done))
-		for len(pairs) > 0 {
-			var pair []byte
-			pair, pairs, _ = bytes.Cut(pairs, []byte{','})
-			ob, period, ok := bytes.Cut(pair, []byte{' '})
-			if !ok {
-				continue
-			}
-			oi, ok := e.obIdx[string(ob)]
-			if !ok {
-				continue
-			}
-			seq, ok := parseSeq(period, e.obs[oi].Recurs)
-			if !ok {
-				continue
-			}
-			e.done = append(e.done, int32(oi)<<doneShift|seq)
+		oi, ok := e.obIdx[string(ob)]
+		if !ok {
+			continue
 		}
-		run := e.done[lo:]
-		slices.Sort(run)
-		run = slices.Compact(run)
-		e.done = e.done[:int(lo)+len(run)]
-		e.units[ui].doneLo, e.units[ui].doneHi = lo, int32(len(e.done))
-		return nil
+		first, last, isRange := bytes.Cut(periods, []byte(".."))
+		if !isRange {
+			last = first
+		}
+		a, ok1 := parseSeq(first, e.obs[oi].Recurs)
+		b, ok2 := parseSeq(last, e.obs[oi].Recurs)
+		if !ok1 || !ok2 || a > b {
+			continue
+		}
+		e.done = append(e.done, doneRun{ob: oi, lo: a, hi: b})
+	}
+	slices.SortFunc(e.done[lo:], func(x, y doneRun) int {
+		if x.ob != y.ob {
+			return int(x.ob) - int(y.ob)
+		}
+		return int(x.lo - y.lo)
 	})
 }
 
@@ -412,78 +398,29 @@ func (e *engine) key(unit int64, ob, period string) (hcItemKey, bool) {
 	return hcItemKey{unit: unit, ob: oi, seq: seq}, ok
 }
 
-func hcCmpItem(au int64, ao int16, as int32, bu int64, bo int16, bs int32) int {
-	switch {
-	case au != bu:
-		if au < bu {
-			return -1
+// doneRuns returns u's runs of done periods of obligation oi.
+func (e *engine) doneRuns(u *hcUnit, oi int) []doneRun {
+	runs := e.done[u.doneLo:u.doneHi]
+	lo := 0
+	for lo < len(runs) && int(runs[lo].ob) < oi {
+		lo++
+	}
+	hi := lo
+	for hi < len(runs) && int(runs[hi].ob) == oi {
+		hi++
+	}
+	return runs[lo:hi]
+}
+
+// isDone reports whether period s lies in one of the runs.
+func isDone(runs []doneRun, s int32) bool {
+	for _, r := range runs {
+		if r.lo <= s && s <= r.hi {
+			return true
 		}
-		return 1
-	case ao != bo:
-		return int(ao) - int(bo)
-	case as != bs:
-		if as < bs {
-			return -1
-		}
-		return 1
 	}
-	return 0
+	return false
 }
-
-// hcHash is FNV-1a, for the notification state's in-memory index.
-func hcHash(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
-	}
-	return h
-}
-
-// sentSlot is the last slot logged for a key without its slot.
-func (e *engine) sentSlot(prefix []byte) (int64, bool) {
-	h := hcHash(prefix)
-	i, ok := slices.BinarySearchFunc(e.sent, h, func(s sentEntry, h uint64) int {
-		switch {
-		case s.h < h:
-			return -1
-		case s.h > h:
-			return 1
-		}
-		return 0
-	})
-	if !ok {
-		return 0, false
-	}
-	return e.sent[i].slot, true
-}
-
-// alreadySent is the planner's AlreadySent: a key is sent when a slot at
-// least as late was logged for its (person, item, level). Slots only grow
-// with time, so this is exact for live evaluations and errs towards silence
-// for an evaluation as of an earlier instant.
-func (e *engine) alreadySent(key string) bool {
-	i := strings.LastIndexByte(key, '/')
-	if i < 0 {
-		return false
-	}
-	slot, err := strconv.ParseInt(key[i+1:], 10, 64)
-	if err != nil {
-		return false
-	}
-	last, ok := e.sentSlot([]byte(key[:i]))
-	return ok && last >= slot
-}
-
-// doneSeqs returns the sorted period numbers of obligation oi done by u.
-func (e *engine) doneSeqs(u *hcUnit, oi int) []int32 {
-	run := e.done[u.doneLo:u.doneHi]
-	lo, _ := slices.BinarySearch(run, int32(oi)<<doneShift)
-	hi, _ := slices.BinarySearch(run, int32(oi+1)<<doneShift)
-	return run[lo:hi]
-}
-
-const seqMask = 1<<doneShift - 1
 
 func (e *engine) evalBranch(ctx context.Context, bi int32) error {
 	b := &e.units[bi]
@@ -516,6 +453,36 @@ func (e *engine) evalBranch(ctx context.Context, bi int32) error {
 	if e.branch != nil {
 		e.branch.Light = worst
 	}
+	if e.mode.plan {
+		// Stored lights not listed again are green now (done, exempt, or no
+		// longer owed).
+		if err := e.clearUnseen(ctx, b, nil); err != nil {
+			return err
+		}
+		for _, gi := range b.groups {
+			if err := e.clearUnseen(ctx, b, &e.units[gi]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e *engine) clearUnseen(ctx context.Context, b, g *hcUnit) error {
+	u := b
+	if g != nil {
+		u = g
+	}
+	for i := u.litLo; i < u.litHi; i++ {
+		s := &e.stored[i]
+		if s.seen {
+			continue
+		}
+		ob := &e.obs[s.ob]
+		if err := e.change(ctx, b, g, ob, seqPeriod(ob.Recurs, s.seq), s.light, health.Green); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -534,14 +501,15 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 	theme := b.ThemeDay
 	curSeq := e.cur[oi]
 	firstSeq := periodSeq(health.PeriodAt(ob.Recurs, start, e.loc))
-	done := e.doneSeqs(u, oi)
+	done := e.doneRuns(u, oi)
 	worst := health.Green
 	j := 0
 	for s := firstSeq; s < curSeq; s++ {
-		for j < len(done) && done[j]&seqMask < s {
+		for j < len(done) && done[j].hi < s {
 			j++
 		}
-		if j < len(done) && done[j]&seqMask == s {
+		if j < len(done) && done[j].lo <= s {
+			s = done[j].hi // the whole run is done
 			continue
 		}
 		if _, ok := e.exempt[hcItemKey{u.ID, int16(oi), s}]; ok {
@@ -564,7 +532,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 				continue
 			}
 		}
-		_, checked := slices.BinarySearch(done, int32(oi)<<doneShift|s)
+		checked := isDone(done, s)
 		_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), s}]
 		l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: true}, e.at, e.loc)
 		if err := e.emit(ctx, b, g, oi, p, s, l, checked, exempt, s == curSeq); err != nil {
@@ -578,7 +546,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 				continue
 			}
 			p := seqPeriod(ob.Recurs, pr.seq)
-			_, checked := slices.BinarySearch(done, int32(oi)<<doneShift|pr.seq)
+			checked := isDone(done, pr.seq)
 			_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), pr.seq}]
 			owed := pr.seq >= firstSeq
 			if l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: owed}, e.at, e.loc); l != health.Green {
@@ -621,21 +589,87 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 	}
 	// Compare with the stored light.
 	prev := health.Green
-	if i, ok := slices.BinarySearchFunc(e.stored, hcItemKey{u.ID, int16(oi), seq}, func(s storedLight, k hcItemKey) int {
-		return hcCmpItem(s.unit, s.ob, s.seq, k.unit, k.ob, k.seq)
-	}); ok {
-		e.stored[i].seen = true
-		prev = e.stored[i].light
+	for i := u.litLo; i < u.litHi; i++ {
+		if s := &e.stored[i]; int(s.ob) == oi && s.seq == seq {
+			s.seen, prev = true, s.light
+			break
+		}
+	}
+	if l != health.Green {
+		e.lit = append(e.lit, newLight{unit: e.byID[u.ID], ob: int16(oi), seq: seq, light: l})
 	}
 	if prev != l {
 		if err := e.change(ctx, b, g, ob, p, prev, l); err != nil {
 			return err
 		}
 	}
-	if l != health.Green || (current && !exempt && e.promptWanted(b, ob, p, seq)) {
+	// The item is planned when it has a line not sent yet, or while the
+	// period's green prompt (which lists every current item) is due.
+	if (l != health.Green && e.unsent(u, oi, p, seq, l, b, g)) || (current && !exempt && e.promptWanted(b, ob, p, seq)) {
 		e.batch = append(e.batch, e.item(b, g, oi, p, l, checked, exempt))
 	}
 	return nil
+}
+
+// unsent reports whether a yellow or red item has a line for its current
+// slot that some recipient was not sent yet — the planner's rules (see
+// health.Plan), erring towards planning: when in doubt the item is planned
+// and the planner decides.
+func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
+	ob := &e.obs[oi]
+	yf, due := health.Deadline(*ob, p, b.ThemeDay, e.loc)
+	ui := e.byID[u.ID]
+	secs := b.secretaries
+	check := func(rs []health.Recipient, level byte, slot int64) bool {
+		for _, r := range rs {
+			if last, ok := e.sentSlot(ui, r.PersonID, int16(oi), seq, level); !ok || last < slot {
+				return true
+			}
+		}
+		return false
+	}
+	if g != nil && len(g.secretaries) > 0 {
+		if l == health.Yellow && check(g.secretaries, 'y', hcSlot(e.at.Sub(yf), e.rules.YellowRepeat)) {
+			return true
+		}
+		if l == health.Red && check(g.secretaries, 'r', hcSlot(e.at.Sub(due), e.rules.RedRepeat)) {
+			return true
+		}
+	}
+	if l == health.Yellow {
+		return check(secs, 'y', hcSlot(e.at.Sub(yf), e.rules.YellowRepeat))
+	}
+	since := e.at.Sub(due)
+	slot := hcSlot(since, e.rules.RedRepeat)
+	paused := false
+	if a := e.acks[hcItemKey{u.ID, int16(oi), seq}]; a != nil && e.at.Before(a.Until) {
+		paused = true
+	}
+	orgs := e.orgs(b)
+	if slot == 0 || !paused {
+		if check(secs, 'r', slot) {
+			return true
+		}
+		if len(orgs) > 0 && check(orgs[0], 'r', slot) {
+			return true
+		}
+	}
+	if e.rules.EscalateAfter > 0 && since >= e.rules.EscalateAfter && len(orgs) > 1 {
+		slot1 := hcSlot(since-e.rules.EscalateAfter, e.rules.RedRepeat)
+		if (slot1 == 0 || !paused) && check(orgs[1], 'r', slot1) {
+			return true
+		}
+	}
+	return false
+}
+
+// hcSlot is the planner's repeat slot: ⌊d/repeat⌋, 0 when d < 0 or repeat
+// <= 0.
+func hcSlot(d, repeat time.Duration) int64 {
+	if d <= 0 || repeat <= 0 {
+		return 0
+	}
+	return int64(d / repeat)
 }
 
 // promptWanted reports whether the green prompt of b for period p is due
@@ -644,32 +678,15 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 	if len(b.secretaries) == 0 || !e.at.Before(p.Start(e.loc).AddDate(0, 1, 0)) {
 		return false
 	}
-	slot := 0
-	switch ob.Recurs {
-	case health.Quarterly:
-		slot = 1
-	case health.Yearly:
-		slot = 2
-	}
+	slot := recIndex(ob.Recurs)
 	m := &e.promptMemo[slot]
 	if m.rec == ob.Recurs && m.seq == seq {
 		return m.wanted
 	}
 	m.rec, m.seq, m.wanted = ob.Recurs, seq, false
-	key := p.Key()
+	bi := e.byID[b.ID]
 	for _, r := range b.secretaries {
-		buf := e.buf[:0]
-		buf = strconv.AppendInt(buf, r.PersonID, 10)
-		buf = append(buf, '/')
-		buf = strconv.AppendInt(buf, b.ID, 10)
-		buf = append(buf, '/')
-		buf = append(buf, health.AllObligations...)
-		buf = append(buf, '/')
-		buf = append(buf, key...)
-		buf = append(buf, '/')
-		buf = append(buf, health.LevelGreen...)
-		e.buf = buf
-		if _, ok := e.sentSlot(buf); !ok {
+		if _, ok := e.sentSlot(bi, r.PersonID, promptOb-int16(slot), seq, 'g'); !ok {
 			m.wanted = true
 			break
 		}
@@ -705,7 +722,7 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		}
 	}
 	if len(e.silences) > 0 {
-		for ui := int32(e.byID[u.ID]); ui >= 0; ui = e.units[ui].parent {
+		for ui := e.byID[u.ID]; ui >= 0; ui = e.units[ui].parent {
 			id := e.units[ui].ID
 			for _, s := range e.silences {
 				if s.UnitID == id && (s.Obligation == "" || s.Obligation == ob.Code) {
@@ -765,8 +782,7 @@ func (e *engine) components(branches []int32) [][]int32 {
 	for i := range parent {
 		parent[i] = int32(i)
 	}
-	var find func(int32) int32
-	find = func(x int32) int32 {
+	find := func(x int32) int32 {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
@@ -820,6 +836,7 @@ func (e *engine) change(ctx context.Context, b, g *hcUnit, ob *health.Obligation
 	if g != nil {
 		u = g
 	}
+	u.touched = true
 	key := p.Key()
 	buf := e.buf[:0]
 	buf = append(buf, `{"unit":`...)
@@ -842,8 +859,7 @@ func (e *engine) change(ctx context.Context, b, g *hcUnit, ob *health.Obligation
 	buf = e.at.In(e.loc).AppendFormat(buf, time.RFC3339)
 	buf = append(buf, `"}`...)
 	e.buf = buf
-	e.changes = append(e.changes, storage.LightChange{UnitID: u.ID, Obligation: ob.Code, Period: key,
-		From: string(from), To: string(to), Payload: slices.Clone(buf)})
+	e.changes = append(e.changes, storage.LightChange{UnitID: u.ID, Payload: slices.Clone(buf)})
 	if len(e.changes) >= changeChunk {
 		return e.flushChanges(ctx)
 	}
@@ -854,7 +870,9 @@ func (e *engine) flushChanges(ctx context.Context) error {
 	if len(e.changes) == 0 {
 		return nil
 	}
-	err := e.st.SaveLightChanges(ctx, e.at, e.changes)
+	start := time.Now()
+	err := e.st.AppendLightEvents(ctx, e.changes)
+	e.tLights += time.Since(start)
 	clear(e.changes)
 	e.changes = e.changes[:0]
 	return err
@@ -878,13 +896,69 @@ func hcAppendJSON(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// alreadySent is the planner's AlreadySent: a key is sent when the memory
+// holds a slot at least as late for its (person, item, level), or the log
+// refused it in an earlier attempt of this run. Slots only grow with time,
+// so this is exact for live evaluations and errs towards silence for an
+// evaluation as of an earlier instant.
+func (e *engine) alreadySent(key string) bool {
+	if _, ok := e.extraSent[key]; ok {
+		return true
+	}
+	k, ok := e.parseKey(key)
+	if !ok {
+		return false
+	}
+	last, ok := e.sentSlot(k.unit, k.person, k.ob, k.seq, k.level)
+	return ok && last >= k.slot
+}
+
 // flushPlan plans the gathered items and records or keeps the digests.
+// When the log refuses lines the memory did not know, they count as sent
+// and the batch is planned again.
 func (e *engine) flushPlan(ctx context.Context) error {
 	if len(e.batch) == 0 {
 		return nil
 	}
-	out := health.Plan(health.PlanInput{At: e.at, Loc: e.loc, Rules: e.rules, Items: e.batch, AlreadySent: e.alreadySent})
 	ev := e.ev
+	var out health.PlanOutput
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		out = health.Plan(health.PlanInput{At: e.at, Loc: e.loc, Rules: e.rules, Items: e.batch, AlreadySent: e.alreadySent})
+		e.tPlan += time.Since(start)
+		if !e.mode.record || len(out.Digests) == 0 {
+			break
+		}
+		recs := make([]storage.DigestRecord, len(out.Digests))
+		for i := range out.Digests {
+			recs[i] = digestRecord(&out.Digests[i], e.batch)
+		}
+		start = time.Now()
+		n, err := e.st.RecordDigests(ctx, e.at, recs)
+		e.tDigests += time.Since(start)
+		var conflict *storage.ConflictError
+		if errors.As(err, &conflict) && attempt < maxReplans {
+			e.a.Log.Warn("healthcheck: lines already logged; planning again", slog.Int("lines", len(conflict.Lines)))
+			for _, l := range conflict.Lines {
+				e.extraSent[l.Key] = struct{}{}
+				e.remember(l)
+			}
+			continue
+		}
+		if err != nil {
+			if errors.Is(err, domain.ErrConflict) {
+				return errConcurrentEvaluation
+			}
+			return err
+		}
+		ev.Messages += n
+		for i := range recs {
+			for _, l := range recs[i].Lines {
+				e.remember(l)
+			}
+		}
+		break
+	}
 	ev.Items += len(e.batch)
 	ev.Stats.Lines += out.Stats.Lines
 	ev.Stats.AlreadySent += out.Stats.AlreadySent
@@ -899,20 +973,6 @@ func (e *engine) flushPlan(ctx context.Context) error {
 		ev.Silenced = append(ev.Silenced, out.Silenced...)
 	}
 	ev.Sent += len(out.Digests)
-	if e.mode.record && len(out.Digests) > 0 {
-		recs := make([]storage.DigestRecord, len(out.Digests))
-		for i := range out.Digests {
-			recs[i] = digestRecord(&out.Digests[i], e.batch)
-		}
-		n, err := e.st.RecordDigests(ctx, e.at, recs)
-		if err != nil {
-			if errors.Is(err, domain.ErrConflict) {
-				return errConcurrentEvaluation
-			}
-			return err
-		}
-		ev.Messages += n
-	}
 	clear(e.batch)
 	e.batch = e.batch[:0]
 	return nil

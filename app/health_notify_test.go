@@ -206,17 +206,33 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	if outbox != 3 || logged != 5 { // 王, 李: red + green; 赵: red
 		t.Fatalf("outbox %d, log %d", outbox, logged)
 	}
-	// A dry run afterwards plans nothing and writes nothing (the red lines
-	// are already sent; the prompt is not even considered).
+	// A dry run afterwards plans nothing and writes nothing: everything due
+	// is in the memory, so no item even reaches the planner.
 	ev, err := f.app.Evaluate(f.ctx, hcAt(2026, 11, 1, 9, 30), "")
-	if err != nil || len(ev.Digests) != 0 || ev.Stats.AlreadySent != 3 {
-		t.Fatalf("dry run after sending: %d digests, %d already sent, %v", len(ev.Digests), ev.Stats.AlreadySent, err)
+	if err != nil || len(ev.Digests) != 0 || ev.Items != 0 {
+		t.Fatalf("dry run after sending: %d digests, %d items planned, %v", len(ev.Digests), ev.Items, err)
 	}
 	// The log's key is the notice key: a second row for one is refused.
-	_, err = f.st.DB().ExecContext(f.ctx, `INSERT INTO notification_log (person_id, unit_id, obligation, period, level, slot, role, digest_id, at)
-		SELECT person_id, unit_id, obligation, period, level, slot, role, digest_id, at FROM notification_log LIMIT 1`)
+	_, err = f.st.DB().ExecContext(f.ctx, `INSERT INTO notification_log (key, person_id, unit_id, obligation, period, level, slot, role, digest_id, at)
+		SELECT key, person_id, unit_id, obligation, period, level, slot, role, digest_id, at FROM notification_log LIMIT 1`)
 	if err == nil || !strings.Contains(err.Error(), "duplicate key") {
 		t.Fatalf("duplicate notice key accepted: %v", err)
+	}
+	// The log is the authority: with the memory lost, the lines it refuses
+	// are planned again as sent, and nothing goes out twice.
+	if _, err := f.st.DB().ExecContext(f.ctx, `DELETE FROM health_memory`); err != nil {
+		t.Fatal(err)
+	}
+	ev, err = f.app.RunHealthcheck(f.ctx, hcAt(2026, 11, 1, 9, 45), "", true)
+	if err != nil || len(ev.Digests) != 0 || ev.Messages != 0 {
+		t.Fatalf("run without memory: %d digests, %d messages, %v", len(ev.Digests), ev.Messages, err)
+	}
+	if err := f.st.DB().GetContext(f.ctx, &outbox, `SELECT count(*) FROM outbox WHERE kind = 'health'`); err != nil || outbox != 3 {
+		t.Fatalf("outbox after a run without memory: %d %v", outbox, err)
+	}
+	// and the memory is back: the next run plans nothing at all.
+	if ev, err = f.app.Evaluate(f.ctx, hcAt(2026, 11, 1, 10, 0), ""); err != nil || ev.Items != 0 {
+		t.Fatalf("memory not rebuilt: %d items planned, %v", ev.Items, err)
 	}
 	// The 收到 button rides on the secretary's red digest.
 	var payload string

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -38,148 +39,150 @@ func inSubtree(alias string, rootID int64) string {
 	return alias + `.path @> ARRAY[$1::bigint]`
 }
 
-// HealthUnit is a unit as the health check reads it.
-type HealthUnit struct {
-	ID       int64
-	Code     string
-	Name     string
-	Kind     string
-	ParentID int64 // 0 for a root
-	ThemeDay int   // 0 = not set
-	// StartedOn is the civil date (at UTC midnight) from which the unit
-	// owes obligations.
+// scoped renders "FROM <table> <alias>" restricted to root's subtree by
+// its unit_id column (no join at all for every unit).
+func scoped(table, alias string, rootID int64) string {
+	if rootID == 0 {
+		return table + ` ` + alias + ` WHERE $1::bigint = 0`
+	}
+	return table + ` ` + alias + ` JOIN units u ON u.id = ` + alias + `.unit_id WHERE ` + inSubtree("u", rootID)
+}
+
+// HealthRow is one unit as an evaluation reads it: the unit, its people,
+// its group chat, what it has done and what the last evaluations left. The
+// byte slices are only valid during the callback.
+type HealthRow struct {
+	ID        int64
+	ParentID  int64 // 0 for a root
+	ThemeDay  int   // 0 = not set
 	StartedOn time.Time
-	// Above: an ancestor of the root, read for its organisers and name.
-	Above bool
+	Above     bool // an ancestor of the root, read for its organisers and name
+	Kind      []byte
+	Code      []byte
+	Name      []byte
+	// GroupChat is the bound group chat (0 = none, or it refused the bot).
+	GroupChat int64
+	// Holders lists the secretaries and organisers, separated by 0x1e,
+	// each "s<person id>:<chat id>:<name>" or "o…" (chat id 0 = not linked
+	// or blocked the bot).
+	Holders []byte
+	// Done is the health_done summary: "obligation first[..last],…".
+	Done []byte
+	// Memory is what health_memory holds for the unit (see SaveHealthMemory).
+	Memory []byte
 }
 
-// HealthUnits lists root's subtree and root's ancestors, ordered by id.
-func (s *Store) HealthUnits(ctx context.Context, rootID int64) ([]HealthUnit, error) {
-	q := `WITH ` + scopeCTE(rootID, true) + `
-		SELECT u.id, u.code, u.name, u.kind, COALESCE(u.parent_id, 0), COALESCE(u.theme_day, 0), u.started_on,
-		       NOT (` + inSubtree("u", rootID) + `)
-		FROM units u JOIN scope ON scope.id = u.id
-		ORDER BY u.id`
+// TreeParts says what HealthTree reads besides the units and done periods.
+type TreeParts struct {
+	People bool // holders and group chats
+	Memory bool // health_memory
+}
+
+// Field separators of HealthTree's rows.
+const (
+	treeFieldSep  = 0x1f
+	HolderSep     = 0x1e
+	treeFieldsLen = 12
+)
+
+// HealthTree streams root's subtree and ancestors (rootID 0 = every unit),
+// one row per unit ordered by id, everything an evaluation needs about the
+// unit in a single text column so that a province costs one row per unit
+// on the wire.
+func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, fn func(*HealthRow) error) error {
+	var with []string
+	from, where, above := `units u`, `$1::bigint = 0`, `0`
+	rolesFrom := `roles r`
+	if rootID != 0 {
+		with = append(with, scopeCTE(rootID, true))
+		from, where = `units u JOIN scope ON scope.id = u.id`, `$1::bigint <> 0`
+		above = `CASE WHEN ` + inSubtree("u", rootID) + ` THEN 0 ELSE 1 END`
+		rolesFrom = `roles r JOIN scope ON scope.id = r.unit_id`
+	}
+	from += ` LEFT JOIN health_done d ON d.unit_id = u.id`
+	chat, holders, memory := `0`, `''`, `''`
+	if parts.People {
+		with = append(with, `hs AS (
+			SELECT r.unit_id, string_agg(CASE WHEN r.role = 'secretary' THEN 's' ELSE 'o' END || p.id || ':' ||
+			       CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END || ':' ||
+			       translate(p.name, chr(31) || chr(30), '  '), chr(30) ORDER BY r.role DESC, p.id) AS h
+			FROM `+rolesFrom+` JOIN people p ON p.id = r.person_id LEFT JOIN chat_links c ON c.person_id = p.id
+			WHERE r.role IN ('secretary', 'organiser')
+			GROUP BY r.unit_id)`)
+		from += ` LEFT JOIN group_chats g ON g.unit_id = u.id AND g.unreachable_at IS NULL LEFT JOIN hs ON hs.unit_id = u.id`
+		chat, holders = `COALESCE(g.chat_id, 0)`, `COALESCE(hs.h, '')`
+	}
+	if parts.Memory {
+		from += ` LEFT JOIN health_memory m ON m.unit_id = u.id`
+		memory = `COALESCE(m.data, '')`
+	}
+	q := ``
+	if len(with) > 0 {
+		q = `WITH ` + strings.Join(with, `, `)
+	}
+	q += ` SELECT concat_ws(chr(31), u.id, COALESCE(u.parent_id, 0), COALESCE(u.theme_day, 0), u.started_on - DATE '1970-01-01', ` + above + `,
+		       u.kind, translate(u.code, chr(31) || chr(30), '  '), translate(u.name, chr(31) || chr(30), '  '), ` + chat + `, ` + holders + `,
+		       COALESCE(d.done, ''), ` + memory + `)
+		FROM ` + from + ` WHERE ` + where + ` ORDER BY u.id`
 	rows, err := s.q.QueryContext(ctx, q, rootID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: health units: %w", err)
+		return fmt.Errorf("storage: health tree: %w", err)
 	}
 	defer rows.Close()
-	var out []HealthUnit
+	var line sql.RawBytes
+	var f [treeFieldsLen][]byte
+	var r HealthRow
 	for rows.Next() {
-		var u HealthUnit
-		if err := rows.Scan(&u.ID, &u.Code, &u.Name, &u.Kind, &u.ParentID, &u.ThemeDay, &u.StartedOn, &u.Above); err != nil {
-			return nil, fmt.Errorf("storage: health units: %w", err)
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("storage: health tree: %w", err)
 		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health units: %w", err)
-	}
-	return out, nil
-}
-
-// HealthHolder is a secretary or organiser with their private chat.
-type HealthHolder struct {
-	Role     string
-	UnitID   int64
-	PersonID int64
-	Name     string
-	// ChatID is the linked private chat; 0 when not linked or when the
-	// person blocked the bot (unreachable).
-	ChatID int64
-}
-
-// HealthHolders lists the secretaries and organisers of root's subtree and
-// ancestors.
-func (s *Store) HealthHolders(ctx context.Context, rootID int64) ([]HealthHolder, error) {
-	q := `WITH ` + scopeCTE(rootID, true) + `
-		SELECT r.role, r.unit_id, p.id, p.name, CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END
-		FROM roles r
-		JOIN scope ON scope.id = r.unit_id
-		JOIN people p ON p.id = r.person_id
-		LEFT JOIN chat_links c ON c.person_id = p.id
-		WHERE r.role IN ('secretary', 'organiser')
-		ORDER BY r.unit_id, r.role, p.id`
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health holders: %w", err)
-	}
-	defer rows.Close()
-	var out []HealthHolder
-	for rows.Next() {
-		var h HealthHolder
-		if err := rows.Scan(&h.Role, &h.UnitID, &h.PersonID, &h.Name, &h.ChatID); err != nil {
-			return nil, fmt.Errorf("storage: health holders: %w", err)
+		rest := []byte(line)
+		for i := range f {
+			if i == len(f)-1 {
+				f[i] = rest
+				break
+			}
+			j := bytes.IndexByte(rest, treeFieldSep)
+			if j < 0 {
+				return fmt.Errorf("storage: health tree: short row %q", line)
+			}
+			f[i], rest = rest[:j], rest[j+1:]
 		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health holders: %w", err)
-	}
-	return out, nil
-}
-
-// HealthGroupChats maps units of root's subtree and ancestors to their bound
-// group chat, leaving out groups that refused the bot.
-func (s *Store) HealthGroupChats(ctx context.Context, rootID int64) (map[int64]int64, error) {
-	q := `WITH ` + scopeCTE(rootID, true) + `
-		SELECT g.unit_id, g.chat_id FROM group_chats g JOIN scope ON scope.id = g.unit_id
-		WHERE g.unreachable_at IS NULL`
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health group chats: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64]int64{}
-	for rows.Next() {
-		var unit, chat int64
-		if err := rows.Scan(&unit, &chat); err != nil {
-			return nil, fmt.Errorf("storage: health group chats: %w", err)
-		}
-		out[unit] = chat
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health group chats: %w", err)
-	}
-	return out, nil
-}
-
-// HealthDone streams the done items of root's subtree: for each unit that
-// has any, one call with the distinct (obligation, period) pairs of its
-// check-ins that are neither withdrawn nor rejected, encoded as
-// "obligation period,obligation period,…". The slice is only valid during
-// the call. Aggregating per unit in the database keeps a province (a
-// million check-ins) to one row per branch on the wire.
-func (s *Store) HealthDone(ctx context.Context, rootID int64, fn func(unitID int64, pairs []byte) error) error {
-	q := `SELECT d.unit_id, string_agg(d.obligation || ' ' || d.period, ',')
-		FROM (SELECT ci.unit_id, ci.obligation, ci.period
-		      FROM checkin_items ci
-		      JOIN checkins c ON c.id = ci.checkin_id
-		      JOIN units u ON u.id = ci.unit_id
-		      WHERE c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND ` + inSubtree("u", rootID) + `
-		      GROUP BY ci.unit_id, ci.obligation, ci.period) d
-		GROUP BY d.unit_id`
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return fmt.Errorf("storage: health done: %w", err)
-	}
-	defer rows.Close()
-	var pairs sql.RawBytes
-	for rows.Next() {
-		var unit int64
-		if err := rows.Scan(&unit, &pairs); err != nil {
-			return fmt.Errorf("storage: health done: %w", err)
-		}
-		if err := fn(unit, pairs); err != nil {
+		r = HealthRow{ID: atoi(f[0]), ParentID: atoi(f[1]), ThemeDay: int(atoi(f[2])),
+			StartedOn: time.Unix(atoi(f[3])*86400, 0).UTC(), Above: len(f[4]) == 1 && f[4][0] == '1',
+			Kind: f[5], Code: f[6], Name: f[7], GroupChat: atoi(f[8]), Holders: f[9], Done: f[10], Memory: f[11]}
+		if err := fn(&r); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("storage: health done: %w", err)
+		return fmt.Errorf("storage: health tree: %w", err)
 	}
 	return nil
 }
+
+// atoi parses a decimal integer (with an optional minus) without
+// allocating; anything else reads as 0.
+func atoi(b []byte) int64 {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
+
+// ParseInt is atoi for callers that parse HealthRow fields.
+func ParseInt(b []byte) int64 { return atoi(b) }
 
 // HealthItem names one item: a unit (branch or party group), an obligation
 // code and a period key.
@@ -291,98 +294,6 @@ func (s *Store) HealthAcks(ctx context.Context, rootID int64) ([]Ack, error) {
 		return nil, fmt.Errorf("storage: health acks: %w", err)
 	}
 	return out, nil
-}
-
-// HealthSent streams the notification state of root's subtree for the given
-// periods: per (recipient, unit, obligation, period, level) the latest slot
-// logged. The byte slices are only valid during the call.
-func (s *Store) HealthSent(ctx context.Context, rootID int64, periods []string,
-	fn func(person, unit int64, obligation, period, level []byte, lastSlot int64) error) error {
-	q := `SELECT n.person_id, n.unit_id, n.obligation, n.period, n.level, n.last_slot
-		FROM notification_state n JOIN units u ON u.id = n.unit_id
-		WHERE n.period = ANY($2) AND ` + inSubtree("u", rootID)
-	rows, err := s.q.QueryContext(ctx, q, rootID, pq.StringArray(periods))
-	if err != nil {
-		return fmt.Errorf("storage: health sent: %w", err)
-	}
-	defer rows.Close()
-	var ob, period, level sql.RawBytes
-	for rows.Next() {
-		var person, unit, slot int64
-		if err := rows.Scan(&person, &unit, &ob, &period, &level, &slot); err != nil {
-			return fmt.Errorf("storage: health sent: %w", err)
-		}
-		if err := fn(person, unit, ob, period, level, slot); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("storage: health sent: %w", err)
-	}
-	return nil
-}
-
-// RedNotified is an item whose red notice reached organisers and whose
-// "resolved" note has not gone out yet.
-type RedNotified struct {
-	HealthItem
-	People []int64 // the organisers who got a red line
-}
-
-// HealthRedNotified lists the items of root's subtree that organisers got a
-// red notice about and no "resolved" note yet: when such an item is green,
-// the organisers are told.
-func (s *Store) HealthRedNotified(ctx context.Context, rootID int64) ([]RedNotified, error) {
-	q := `SELECT n.unit_id, n.obligation, n.period, array_agg(n.person_id ORDER BY n.person_id)
-		FROM notification_state n JOIN units u ON u.id = n.unit_id
-		WHERE n.level = 'red' AND n.org AND ` + inSubtree("u", rootID) + `
-		  AND NOT EXISTS (SELECT 1 FROM notification_state r
-		                  WHERE r.unit_id = n.unit_id AND r.obligation = n.obligation AND r.period = n.period AND r.level = 'resolved')
-		GROUP BY n.unit_id, n.obligation, n.period`
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health red notified: %w", err)
-	}
-	defer rows.Close()
-	var out []RedNotified
-	for rows.Next() {
-		var r RedNotified
-		var people pq.Int64Array
-		if err := rows.Scan(&r.UnitID, &r.Obligation, &r.Period, &people); err != nil {
-			return nil, fmt.Errorf("storage: health red notified: %w", err)
-		}
-		r.People = people
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health red notified: %w", err)
-	}
-	return out, nil
-}
-
-// HealthLights streams the stored yellow and red lights of root's subtree.
-func (s *Store) HealthLights(ctx context.Context, rootID int64, fn func(unit int64, obligation, period, light []byte) error) error {
-	q := `SELECT l.unit_id, l.obligation, l.period, l.light FROM health_lights l JOIN units u ON u.id = l.unit_id
-		WHERE ` + inSubtree("u", rootID)
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return fmt.Errorf("storage: health lights: %w", err)
-	}
-	defer rows.Close()
-	var ob, period, light sql.RawBytes
-	for rows.Next() {
-		var unit int64
-		if err := rows.Scan(&unit, &ob, &period, &light); err != nil {
-			return fmt.Errorf("storage: health lights: %w", err)
-		}
-		if err := fn(unit, ob, period, light); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("storage: health lights: %w", err)
-	}
-	return nil
 }
 
 // healthLockKey is the advisory lock that serialises state-changing

@@ -5,18 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/domain"
 )
 
 // NoticeLine is one line of a digest as the notification log keeps it:
-// its key (person, unit, obligation, period, level, slot) and why the
-// person got it.
+// its key (health.NoticeKey: person/unit/obligation/period/level/slot) and
+// why the person got it.
 type NoticeLine struct {
+	Key        string
 	PersonID   int64
 	UnitID     int64
 	Obligation string
@@ -45,35 +46,6 @@ type DigestRecord struct {
 	Lines  []NoticeLine
 }
 
-// maxParams keeps a statement under PostgreSQL's 65,535 bind parameters.
-const maxParams = 60000
-
-// valuesSQL renders "($1,$2,…),(…)" for n rows of cols parameters, with an
-// optional cast per column ("" = none).
-func valuesSQL(n int, casts []string) string {
-	var b strings.Builder
-	cols := len(casts)
-	b.Grow(n * cols * 6)
-	p := 1
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for j := range cols {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
-			b.WriteString(casts[j])
-			p++
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
 // telegramPayload is a sendMessage payload (without chat_id).
 type telegramPayload struct {
 	Text        string         `json:"text"`
@@ -84,298 +56,224 @@ type telegramPayload struct {
 
 var noPreview = map[string]any{"is_disabled": true}
 
+// ConflictError says which notice lines were logged already (key and
+// role): the digests were not recorded, and the caller plans again without
+// those lines.
+type ConflictError struct{ Lines []NoticeLine }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("storage: %d notice lines already logged", len(e.Lines))
+}
+
+func (e *ConflictError) Unwrap() error { return domain.ErrConflict }
+
+// copyIn streams n rows into table with COPY (the caller's transaction).
+func (s *Store) copyIn(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
+	tx, ok := s.q.(*sqlx.Tx)
+	if !ok {
+		return fmt.Errorf("storage: copy into %s: not in a transaction", table)
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+	if err != nil {
+		return fmt.Errorf("storage: copy into %s: %w", table, err)
+	}
+	dst := make([]any, 0, len(cols))
+	for i := range n {
+		if _, err := stmt.ExecContext(ctx, row(i, dst[:0])...); err != nil {
+			stmt.Close()
+			return fmt.Errorf("storage: copy into %s: %w", table, err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return fmt.Errorf("storage: copy into %s: %w", table, err)
+	}
+	if err := stmt.Close(); err != nil {
+		return fmt.Errorf("storage: copy into %s: %w", table, err)
+	}
+	return nil
+}
+
 // RecordDigests logs the digests of one evaluation and their lines, then
-// enqueues every deliverable one, all in the caller's transaction. Sending
-// at most once lives here: the log's primary key is the notice key, so a
-// line logged before (by an earlier evaluation, a restart, another replica)
-// makes the insert fall short, and RecordDigests returns domain.ErrConflict
-// — the caller rolls the whole evaluation back and the next one, reading
-// the log afresh, plans only what is new. It returns the number of outbox
-// rows written.
+// enqueues every deliverable one, in the caller's transaction (COPY, so a
+// province's morning fits in seconds). Sending at most once lives here:
+// the log's primary key is the notice key, so a line logged before (by an
+// earlier evaluation, a restart, another replica) makes the whole batch
+// fail; it is then rolled back to a savepoint and a *ConflictError lists
+// the keys already logged, for the caller to plan again without them. It
+// returns the number of outbox rows written.
 func (s *Store) RecordDigests(ctx context.Context, at time.Time, ds []DigestRecord) (int, error) {
 	if len(ds) == 0 {
 		return 0, nil
 	}
-	ids, err := s.insertDigests(ctx, at, ds)
+	if _, err := s.q.ExecContext(ctx, `SAVEPOINT health_record`); err != nil {
+		return 0, fmt.Errorf("storage: record digests: %w", err)
+	}
+	n, err := s.recordDigests(ctx, at, ds)
+	if err == nil {
+		if _, err := s.q.ExecContext(ctx, `RELEASE SAVEPOINT health_record`); err != nil {
+			return 0, fmt.Errorf("storage: record digests: %w", err)
+		}
+		return n, nil
+	}
+	if _, rerr := s.q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT health_record`); rerr != nil {
+		return 0, fmt.Errorf("storage: record digests: %w (rollback: %v)", err, rerr)
+	}
+	if !isUnique(err) {
+		return 0, err
+	}
+	var keys []string
+	for i := range ds {
+		for _, l := range ds[i].Lines {
+			keys = append(keys, l.Key)
+		}
+	}
+	var logged []struct {
+		Key  string `db:"key"`
+		Role string `db:"role"`
+	}
+	if qerr := sqlxSelect(ctx, s, &logged, `SELECT key, role FROM notification_log WHERE key = ANY($1)`, pq.StringArray(keys)); qerr != nil {
+		return 0, fmt.Errorf("storage: record digests: %w (finding logged keys: %v)", err, qerr)
+	}
+	if len(logged) == 0 {
+		return 0, fmt.Errorf("storage: record digests: %w", err)
+	}
+	ce := &ConflictError{}
+	for _, l := range logged {
+		ce.Lines = append(ce.Lines, NoticeLine{Key: l.Key, Role: l.Role})
+	}
+	return 0, ce
+}
+
+func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestRecord) (int, error) {
+	var ids []int64
+	if err := sqlxSelect(ctx, s, &ids, `SELECT nextval('notification_digests_id_seq') FROM generate_series(1, $1)`, len(ds)); err != nil {
+		return 0, fmt.Errorf("storage: record digests: %w", err)
+	}
+	err := s.copyIn(ctx, "notification_digests",
+		[]string{"id", "dedupe_key", "person_id", "person_name", "chat_id", "via_fallback", "undeliverable", "level", "items", "texts", "at"},
+		len(ds), func(i int, dst []any) []any {
+			d := &ds[i]
+			return append(dst, ids[i], d.DedupeKey, d.PersonID, d.PersonName, d.ChatID, d.ViaFallback, d.Undeliverable, d.Level,
+				len(d.Lines), pq.StringArray(d.Texts), at)
+		})
 	if err != nil {
 		return 0, err
 	}
-	if err := s.insertNoticeLines(ctx, at, ds, ids); err != nil {
+	type ref struct{ d, l int }
+	var lines []ref
+	for i := range ds {
+		for j := range ds[i].Lines {
+			lines = append(lines, ref{i, j})
+		}
+	}
+	err = s.copyIn(ctx, "notification_log",
+		[]string{"key", "person_id", "unit_id", "obligation", "period", "level", "slot", "role", "org_level", "digest_id", "at"},
+		len(lines), func(i int, dst []any) []any {
+			l := &ds[lines[i].d].Lines[lines[i].l]
+			return append(dst, l.Key, l.PersonID, l.UnitID, l.Obligation, l.Period, l.Level, l.Slot, l.Role, l.OrgLevel, ids[lines[i].d], at)
+		})
+	if err != nil {
 		return 0, err
 	}
-	if err := s.upsertNoticeState(ctx, at, ds); err != nil {
-		return 0, err
-	}
-	return s.enqueueDigests(ctx, ds)
-}
-
-func (s *Store) insertDigests(ctx context.Context, at time.Time, ds []DigestRecord) ([]int64, error) {
-	const cols = 10
-	ids := make([]int64, len(ds))
-	index := make(map[string]int, len(ds))
+	type part struct{ d, t int }
+	var parts []part
 	for i := range ds {
-		index[ds[i].DedupeKey] = i
-	}
-	casts := []string{"", "::bigint", "", "::bigint", "::boolean", "::boolean", "", "::int", "::text[]", "::timestamptz"}
-	per := maxParams / cols
-	for lo := 0; lo < len(ds); lo += per {
-		hi := min(lo+per, len(ds))
-		args := make([]any, 0, (hi-lo)*cols)
-		for _, d := range ds[lo:hi] {
-			args = append(args, d.DedupeKey, d.PersonID, d.PersonName, d.ChatID, d.ViaFallback, d.Undeliverable,
-				d.Level, len(d.Lines), pq.StringArray(d.Texts), at)
-		}
-		q := `INSERT INTO notification_digests (dedupe_key, person_id, person_name, chat_id, via_fallback, undeliverable, level, items, texts, at)
-			VALUES ` + valuesSQL(hi-lo, casts) + `
-			ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key`
-		rows, err := s.q.QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, fmt.Errorf("storage: record digests: %w", err)
-		}
-		n := 0
-		for rows.Next() {
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("storage: record digests: %w", err)
-			}
-			ids[index[key]] = id
-			n++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("storage: record digests: %w", err)
-		}
-		if n != hi-lo {
-			return nil, fmt.Errorf("storage: record digests: %d of %d already recorded: %w", hi-lo-n, hi-lo, domain.ErrConflict)
-		}
-	}
-	return ids, nil
-}
-
-// lineChunk bounds the arrays of one unnest insert.
-const lineChunk = 50000
-
-func (s *Store) insertNoticeLines(ctx context.Context, at time.Time, ds []DigestRecord, ids []int64) error {
-	var persons, units, slots, digests []int64
-	var obs, periods, levels, roles []string
-	var orgLevels []int64
-	flush := func() error {
-		if len(persons) == 0 {
-			return nil
-		}
-		res, err := s.q.ExecContext(ctx, `
-			INSERT INTO notification_log (person_id, unit_id, obligation, period, level, slot, role, org_level, digest_id, at)
-			SELECT p, u, o, pe, l, s, r, ol, d, $10
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::int[], $9::bigint[])
-			     AS t(p, u, o, pe, l, s, r, ol, d)
-			ON CONFLICT DO NOTHING`,
-			pq.Int64Array(persons), pq.Int64Array(units), pq.StringArray(obs), pq.StringArray(periods), pq.StringArray(levels),
-			pq.Int64Array(slots), pq.StringArray(roles), pq.Int64Array(orgLevels), pq.Int64Array(digests), at)
-		if err != nil {
-			return fmt.Errorf("storage: log notices: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(persons)) {
-			return fmt.Errorf("storage: log notices: %d of %d already logged: %w", int64(len(persons))-n, len(persons), domain.ErrConflict)
-		}
-		persons, units, slots, digests = persons[:0], units[:0], slots[:0], digests[:0]
-		obs, periods, levels, roles, orgLevels = obs[:0], periods[:0], levels[:0], roles[:0], orgLevels[:0]
-		return nil
-	}
-	for i := range ds {
-		for _, l := range ds[i].Lines {
-			persons = append(persons, l.PersonID)
-			units = append(units, l.UnitID)
-			obs = append(obs, l.Obligation)
-			periods = append(periods, l.Period)
-			levels = append(levels, l.Level)
-			slots = append(slots, l.Slot)
-			roles = append(roles, l.Role)
-			orgLevels = append(orgLevels, int64(l.OrgLevel))
-			digests = append(digests, ids[i])
-			if len(persons) >= lineChunk {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return flush()
-}
-
-func (s *Store) upsertNoticeState(ctx context.Context, at time.Time, ds []DigestRecord) error {
-	type key struct {
-		person, unit      int64
-		ob, period, level string
-	}
-	type val struct {
-		slot int64
-		org  bool
-	}
-	state := map[key]val{}
-	for i := range ds {
-		for _, l := range ds[i].Lines {
-			k := key{l.PersonID, l.UnitID, l.Obligation, l.Period, l.Level}
-			v := state[k]
-			v.slot = max(v.slot, l.Slot)
-			v.org = v.org || l.Role == "organiser"
-			state[k] = v
-		}
-	}
-	var persons, units, slots []int64
-	var obs, periods, levels []string
-	var orgs []bool
-	flush := func() error {
-		if len(persons) == 0 {
-			return nil
-		}
-		_, err := s.q.ExecContext(ctx, `
-			INSERT INTO notification_state AS n (person_id, unit_id, obligation, period, level, last_slot, org, last_at)
-			SELECT p, u, o, pe, l, s, g, $8
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[]) AS t(p, u, o, pe, l, s, g)
-			ON CONFLICT (unit_id, obligation, period, level, person_id) DO UPDATE
-			SET last_slot = GREATEST(n.last_slot, EXCLUDED.last_slot), org = n.org OR EXCLUDED.org, last_at = EXCLUDED.last_at`,
-			pq.Int64Array(persons), pq.Int64Array(units), pq.StringArray(obs), pq.StringArray(periods), pq.StringArray(levels),
-			pq.Int64Array(slots), pq.BoolArray(orgs), at)
-		if err != nil {
-			return fmt.Errorf("storage: notice state: %w", err)
-		}
-		persons, units, slots, obs, periods, levels, orgs = persons[:0], units[:0], slots[:0], obs[:0], periods[:0], levels[:0], orgs[:0]
-		return nil
-	}
-	for k, v := range state {
-		persons = append(persons, k.person)
-		units = append(units, k.unit)
-		obs = append(obs, k.ob)
-		periods = append(periods, k.period)
-		levels = append(levels, k.level)
-		slots = append(slots, v.slot)
-		orgs = append(orgs, v.org)
-		if len(persons) >= lineChunk {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
-}
-
-func (s *Store) enqueueDigests(ctx context.Context, ds []DigestRecord) (int, error) {
-	const cols = 6
-	casts := []string{"", "::bigint", "::bigint", "::smallint", "", "::jsonb"}
-	var args []any
-	rows, total := 0, 0
-	flush := func() error {
-		if rows == 0 {
-			return nil
-		}
-		q := `INSERT INTO outbox (dedupe_key, chat_id, person_id, priority, kind, payload) VALUES ` +
-			valuesSQL(rows, casts) + ` ON CONFLICT (dedupe_key) DO NOTHING`
-		res, err := s.q.ExecContext(ctx, q, args...)
-		if err != nil {
-			return fmt.Errorf("storage: enqueue digests: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += int(n)
-		args, rows = args[:0], 0
-		return nil
-	}
-	for i := range ds {
-		d := &ds[i]
-		if d.Undeliverable || d.ChatID == 0 {
+		if ds[i].Undeliverable || ds[i].ChatID == 0 {
 			continue
 		}
-		for j, text := range d.Texts {
-			p := telegramPayload{Text: text, ParseMode: "HTML", LinkPreview: noPreview}
+		for j := range ds[i].Texts {
+			parts = append(parts, part{i, j})
+		}
+	}
+	var perr error
+	err = s.copyIn(ctx, "outbox", []string{"dedupe_key", "chat_id", "person_id", "priority", "kind", "payload"},
+		len(parts), func(i int, dst []any) []any {
+			d := &ds[parts[i].d]
+			j := parts[i].t
+			p := telegramPayload{Text: d.Texts[j], ParseMode: "HTML", LinkPreview: noPreview}
 			if j == len(d.Texts)-1 {
 				p.ReplyMarkup = d.Markup
 			}
 			payload, err := json.Marshal(p)
 			if err != nil {
-				return 0, fmt.Errorf("storage: enqueue digests: payload: %w", err)
+				perr = err
 			}
 			var person any
 			if !d.ViaFallback {
 				person = d.PersonID
 			}
-			args = append(args, d.DedupeKey+":"+strconv.Itoa(j+1), d.ChatID, person, d.Priority, "health", string(payload))
-			rows++
-			if (rows+1)*cols > maxParams {
-				if err := flush(); err != nil {
-					return 0, err
-				}
-			}
-		}
-	}
-	if err := flush(); err != nil {
+			return append(dst, d.DedupeKey+":"+strconv.Itoa(j+1), d.ChatID, person, d.Priority, "health", string(payload))
+		})
+	if err != nil {
 		return 0, err
 	}
-	if total > 0 {
+	if perr != nil {
+		return 0, fmt.Errorf("storage: enqueue digests: payload: %w", perr)
+	}
+	if len(parts) > 0 {
 		// Wake the dispatcher; delivered at commit, dropped on rollback.
 		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('outbox', '')`); err != nil {
 			return 0, fmt.Errorf("storage: enqueue notify: %w", err)
 		}
 	}
-	return total, nil
+	return len(parts), nil
+}
+
+// memoryChunk bounds the arrays of one memory upsert.
+const memoryChunk = 20000
+
+// SaveHealthMemory replaces the health_memory rows of the given units (an
+// empty data deletes the row). The format is the evaluation's business.
+func (s *Store) SaveHealthMemory(ctx context.Context, units []int64, data []string) error {
+	for lo := 0; lo < len(units); lo += memoryChunk {
+		hi := min(lo+memoryChunk, len(units))
+		var upU, delU []int64
+		var upD []string
+		for i := lo; i < hi; i++ {
+			if data[i] == "" {
+				delU = append(delU, units[i])
+			} else {
+				upU, upD = append(upU, units[i]), append(upD, data[i])
+			}
+		}
+		if len(upU) > 0 {
+			_, err := s.q.ExecContext(ctx, `
+				INSERT INTO health_memory AS m (unit_id, data) SELECT u, d FROM unnest($1::bigint[], $2::text[]) AS t(u, d)
+				ON CONFLICT (unit_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`, pq.Int64Array(upU), pq.StringArray(upD))
+			if err != nil {
+				return fmt.Errorf("storage: save health memory: %w", err)
+			}
+		}
+		if len(delU) > 0 {
+			if _, err := s.q.ExecContext(ctx, `DELETE FROM health_memory WHERE unit_id = ANY($1)`, pq.Int64Array(delU)); err != nil {
+				return fmt.Errorf("storage: save health memory: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // LightChange is an item whose light changed between evaluations.
 type LightChange struct {
-	UnitID     int64
-	Obligation string
-	Period     string
-	From, To   string // green, yellow or red
+	UnitID int64
 	// Payload is the light.changed event's JSON.
 	Payload []byte
 }
 
-// SaveLightChanges stores the new lights (yellow and red kept, green
-// dropped) and appends one light.changed event per change.
-func (s *Store) SaveLightChanges(ctx context.Context, at time.Time, cs []LightChange) error {
-	for lo := 0; lo < len(cs); lo += lineChunk {
-		chunk := cs[lo:min(lo+lineChunk, len(cs))]
-		var upU, delU, evU []int64
-		var upO, upP, upL, delO, delP, evP []string
-		for _, c := range chunk {
-			if c.To == "yellow" || c.To == "red" {
-				upU, upO, upP, upL = append(upU, c.UnitID), append(upO, c.Obligation), append(upP, c.Period), append(upL, c.To)
-			} else {
-				delU, delO, delP = append(delU, c.UnitID), append(delO, c.Obligation), append(delP, c.Period)
-			}
-			evU, evP = append(evU, c.UnitID), append(evP, string(c.Payload))
-		}
-		if len(upU) > 0 {
-			_, err := s.q.ExecContext(ctx, `
-				INSERT INTO health_lights AS l (unit_id, obligation, period, light, since)
-				SELECT u, o, p, li, $5 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(u, o, p, li)
-				ON CONFLICT (unit_id, obligation, period) DO UPDATE SET light = EXCLUDED.light, since = EXCLUDED.since`,
-				pq.Int64Array(upU), pq.StringArray(upO), pq.StringArray(upP), pq.StringArray(upL), at)
-			if err != nil {
-				return fmt.Errorf("storage: save lights: %w", err)
-			}
-		}
-		if len(delU) > 0 {
-			_, err := s.q.ExecContext(ctx, `
-				DELETE FROM health_lights l USING unnest($1::bigint[], $2::text[], $3::text[]) AS t(u, o, p)
-				WHERE l.unit_id = t.u AND l.obligation = t.o AND l.period = t.p`,
-				pq.Int64Array(delU), pq.StringArray(delO), pq.StringArray(delP))
-			if err != nil {
-				return fmt.Errorf("storage: save lights: %w", err)
-			}
-		}
-		_, err := s.q.ExecContext(ctx, `
-			INSERT INTO events (type, unit_id, payload)
-			SELECT 'light.changed', u, p::jsonb FROM unnest($1::bigint[], $2::text[]) AS t(u, p)`,
-			pq.Int64Array(evU), pq.StringArray(evP))
-		if err != nil {
-			return fmt.Errorf("storage: light events: %w", err)
-		}
+// AppendLightEvents appends one light.changed event per change (COPY).
+func (s *Store) AppendLightEvents(ctx context.Context, cs []LightChange) error {
+	if len(cs) == 0 {
+		return nil
 	}
-	if len(cs) > 0 {
-		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('events', '')`); err != nil {
-			return fmt.Errorf("storage: event notify: %w", err)
-		}
+	err := s.copyIn(ctx, "events", []string{"type", "unit_id", "payload"}, len(cs), func(i int, dst []any) []any {
+		return append(dst, "light.changed", cs[i].UnitID, string(cs[i].Payload))
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('events', '')`); err != nil {
+		return fmt.Errorf("storage: event notify: %w", err)
 	}
 	return nil
 }

@@ -80,10 +80,11 @@ CREATE TABLE notification_digests (
 CREATE INDEX notification_digests_misses_idx ON notification_digests (at DESC) WHERE via_fallback OR undeliverable;
 
 -- The notification log: one row per notice line. Its key is the notice key
--- (recipient, unit, obligation, period, level, repeat slot): a line is
+-- "person/unit/obligation/period/level/slot" (health.NoticeKey): a line is
 -- logged, and so sent, at most once whatever restarts, retries or replicas.
 -- Rows are written in the transaction that enqueues their digest.
 CREATE TABLE notification_log (
+    key         text PRIMARY KEY,
     person_id   bigint NOT NULL,
     unit_id     bigint NOT NULL,
     obligation  text NOT NULL,
@@ -93,38 +94,125 @@ CREATE TABLE notification_log (
     role        text NOT NULL,
     org_level   smallint NOT NULL DEFAULT 0,
     digest_id   bigint NOT NULL REFERENCES notification_digests(id),
-    at          timestamptz NOT NULL,
-    PRIMARY KEY (person_id, unit_id, obligation, period, level, slot)
+    at          timestamptz NOT NULL
 );
-CREATE INDEX notification_log_item_idx ON notification_log (unit_id, obligation, period);
 CREATE INDEX notification_log_digest_idx ON notification_log (digest_id);
 
--- The latest slot logged per (recipient, item, level): what an evaluation
--- reads instead of the whole log (a red item repeated daily has one row
--- here, not one per day). org is set once an organiser got a red line.
-CREATE TABLE notification_state (
-    person_id   bigint NOT NULL,
-    unit_id     bigint NOT NULL,
-    obligation  text NOT NULL,
-    period      text NOT NULL,
-    level       text NOT NULL,
-    last_slot   bigint NOT NULL,
-    org         boolean NOT NULL DEFAULT false,
-    last_at     timestamptz NOT NULL,
-    PRIMARY KEY (unit_id, obligation, period, level, person_id)
+-- What the last evaluations left per unit (branch or group), so that the
+-- next one reads a single row per unit: the lights that are yellow or red
+-- (to see which changed) and, per (recipient, item, level), the latest slot
+-- logged (to plan only what is new). It summarises notification_log and is
+-- written in the same transaction; the log stays the authority (a line
+-- this summary forgot is caught by the log's key and planned again).
+CREATE TABLE health_memory (
+    unit_id     bigint PRIMARY KEY,
+    data        text NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX notification_state_period_idx ON notification_state (period);
 
--- The last light of every item that is yellow or red (absent = green), so
--- that an evaluation sees which lights changed and appends light.changed.
-CREATE TABLE health_lights (
-    unit_id     bigint NOT NULL,
-    obligation  text NOT NULL,
-    period      text NOT NULL,
-    light       text NOT NULL CHECK (light IN ('yellow','red')),
-    since       timestamptz NOT NULL,
-    PRIMARY KEY (unit_id, obligation, period)
+-- What is done, per unit, kept by triggers on the check-in tables so that
+-- an evaluation reads one short row per branch or group instead of every
+-- check-in ever recorded. done lists, per obligation, the periods covered by
+-- a check-in that is neither withdrawn nor rejected, as runs of consecutive
+-- periods: "committee_meeting 2025-11..2026-04,committee_meeting 2026-06,
+-- life_meeting 2025". A healthy branch has one run per obligation however
+-- long its history.
+CREATE TABLE health_done (
+    unit_id  bigint PRIMARY KEY,
+    done     text NOT NULL
 );
+
+-- health_period_seq numbers a period key within its kind (month, quarter,
+-- year) so that consecutive periods differ by one; NULL for other shapes.
+-- +goose StatementBegin
+CREATE FUNCTION health_period_seq(p text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p ~ '^[0-9]{4}-(0[1-9]|1[0-2])$' THEN substr(p, 1, 4)::int * 12 + substr(p, 6, 2)::int - 1
+        WHEN p ~ '^[0-9]{4}-[Qq][1-4]$' THEN substr(p, 1, 4)::int * 4 + substr(p, 7, 1)::int - 1
+        WHEN p ~ '^[0-9]{4}$' THEN p::int
+    END
+$$;
+-- +goose StatementEnd
+
+-- health_done_refresh recomputes the rows of the given units. It first
+-- locks them (a transaction lock per unit; for a bulk change the table), so
+-- that two check-ins of one unit committing at once cannot each write a
+-- summary missing the other's: the second waits, then reads the first's.
+-- +goose StatementBegin
+CREATE FUNCTION health_done_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF units IS NULL OR cardinality(units) = 0 THEN
+        RETURN;
+    END IF;
+    IF cardinality(units) > 32 THEN
+        LOCK TABLE health_done IN SHARE ROW EXCLUSIVE MODE;
+    ELSE
+        PERFORM pg_advisory_xact_lock(1751475310, (u % 2147483647)::int) FROM (SELECT DISTINCT u FROM unnest(units) u ORDER BY u) x;
+    END IF;
+    DELETE FROM health_done h USING unnest(units) AS x(u) WHERE h.unit_id = x.u;
+    INSERT INTO health_done (unit_id, done)
+    SELECT unit_id, string_agg(obligation || ' ' || CASE WHEN lo = hi THEN lo ELSE lo || '..' || hi END, ',' ORDER BY obligation, first_seq)
+    FROM (
+        SELECT unit_id, obligation, min(seq) AS first_seq,
+               (array_agg(period ORDER BY seq))[1] AS lo, (array_agg(period ORDER BY seq DESC))[1] AS hi
+        FROM (
+            SELECT unit_id, obligation, period, seq, shape,
+                   seq - row_number() OVER (PARTITION BY unit_id, obligation, shape ORDER BY seq) AS run
+            FROM (
+                SELECT DISTINCT ci.unit_id, ci.obligation, upper(ci.period) AS period, health_period_seq(ci.period) AS seq,
+                       CASE WHEN length(ci.period) = 4 THEN 'Y' WHEN upper(substr(ci.period, 6, 1)) = 'Q' THEN 'Q' ELSE 'M' END AS shape
+                FROM (SELECT DISTINCT u FROM unnest(units) AS x(u)) x
+                JOIN checkin_items ci ON ci.unit_id = x.u
+                JOIN checkins c ON c.id = ci.checkin_id
+                WHERE c.withdrawn_at IS NULL AND c.rejected_at IS NULL
+            ) d
+            WHERE seq IS NOT NULL
+        ) g
+        GROUP BY unit_id, obligation, shape, run
+    ) r
+    GROUP BY unit_id;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_done_items_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM new_rows));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM old_rows));
+    ELSE
+        PERFORM health_done_refresh(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_done_checkins_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM health_done_refresh(ARRAY(
+        SELECT DISTINCT ci.unit_id
+        FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN checkin_items ci ON ci.checkin_id = n.id
+        WHERE (n.withdrawn_at IS NULL AND n.rejected_at IS NULL) IS DISTINCT FROM (o.withdrawn_at IS NULL AND o.rejected_at IS NULL)));
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER health_done_items_insert AFTER INSERT ON checkin_items
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
+CREATE TRIGGER health_done_items_update AFTER UPDATE ON checkin_items
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
+CREATE TRIGGER health_done_items_delete AFTER DELETE ON checkin_items
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
+CREATE TRIGGER health_done_checkins_update AFTER UPDATE ON checkins
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_checkins_changed();
+
+-- Check-ins recorded before this migration.
+SELECT health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM checkin_items));
 
 -- Evaluations that change state run one at a time (an advisory lock), and
 -- this row says when the last one ran.
@@ -142,5 +230,10 @@ CREATE TABLE health_runs (
 );
 
 -- +goose Down
-DROP TABLE health_runs, health_lights, notification_state, notification_log, notification_digests,
+DROP TRIGGER health_done_checkins_update ON checkins;
+DROP TRIGGER health_done_items_delete ON checkin_items;
+DROP TRIGGER health_done_items_update ON checkin_items;
+DROP TRIGGER health_done_items_insert ON checkin_items;
+DROP FUNCTION health_done_checkins_changed(), health_done_items_changed(), health_done_refresh(bigint[]), health_period_seq(text);
+DROP TABLE health_done, health_runs, health_memory, notification_log, notification_digests,
     health_acks, health_silences, health_exemptions;

@@ -1,0 +1,263 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// hcBranch creates county → branch and returns the branch.
+func hcBranch(t *testing.T, s *storage.Store) (county, branch domain.Unit) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.CreateUnit(ctx, "QA", "乾安县", "county", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateUnit(ctx, "QA-B1", "一支部", "branch", &c.ID, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, b
+}
+
+func hcDone(t *testing.T, s *storage.Store, unit int64) string {
+	t.Helper()
+	var done string
+	err := s.DB().GetContext(context.Background(), &done, `SELECT COALESCE((SELECT done FROM health_done WHERE unit_id = $1), '')`, unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+func TestHealthDoneKeptByTriggers(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	_, b := hcBranch(t, s)
+	db := s.DB()
+	insert := func(items ...string) int64 {
+		t.Helper()
+		var id int64
+		if err := db.QueryRowContext(ctx, `INSERT INTO checkins (branch_id, held_on) VALUES ($1, '2026-01-10') RETURNING id`, b.ID).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			ob, period, _ := strings.Cut(it, " ")
+			if _, err := db.ExecContext(ctx, `INSERT INTO checkin_items (checkin_id, obligation, period, unit_id) VALUES ($1, $2, $3, $4)`,
+				id, ob, period, b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return id
+	}
+	insert("committee_meeting 2026-01", "general_meeting 2026-Q1", "life_meeting 2025")
+	feb := insert("committee_meeting 2026-02")
+	insert("committee_meeting 2026-04", "general_meeting 2026-q2")
+	insert("committee_meeting 2026-13") // malformed: ignored
+	insert("committee_meeting 2026-01") // an extra record
+	want := "committee_meeting 2026-01..2026-02,committee_meeting 2026-04,general_meeting 2026-Q1..2026-Q2,life_meeting 2025"
+	if got := hcDone(t, s, b.ID); got != want {
+		t.Fatalf("done:\n%s\nwant\n%s", got, want)
+	}
+	// Withdrawn and rejected check-ins do not count; restoring one does.
+	for _, col := range []string{"withdrawn_at", "rejected_at"} {
+		if _, err := db.ExecContext(ctx, `UPDATE checkins SET `+col+` = now() WHERE id = $1`, feb); err != nil {
+			t.Fatal(err)
+		}
+		if got := hcDone(t, s, b.ID); !strings.HasPrefix(got, "committee_meeting 2026-01,committee_meeting 2026-04,") {
+			t.Fatalf("after %s: %s", col, got)
+		}
+		if _, err := db.ExecContext(ctx, `UPDATE checkins SET `+col+` = NULL WHERE id = $1`, feb); err != nil {
+			t.Fatal(err)
+		}
+		if got := hcDone(t, s, b.ID); got != want {
+			t.Fatalf("restored after %s: %s", col, got)
+		}
+	}
+	// Deleting items and updating them are followed too.
+	if _, err := db.ExecContext(ctx, `UPDATE checkin_items SET period = '2026-03' WHERE checkin_id = $1`, feb); err != nil {
+		t.Fatal(err)
+	}
+	if got := hcDone(t, s, b.ID); !strings.HasPrefix(got, "committee_meeting 2026-01,committee_meeting 2026-03..2026-04,") {
+		t.Fatalf("after update: %s", got)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM checkin_items`); err != nil {
+		t.Fatal(err)
+	}
+	if got := hcDone(t, s, b.ID); got != "" {
+		t.Fatalf("after delete: %q", got)
+	}
+}
+
+func TestHealthDoneConcurrentCheckins(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	_, b := hcBranch(t, s)
+	db := s.DB()
+	tx1, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id1 int64
+	if err := tx1.QueryRowContext(ctx, `INSERT INTO checkins (branch_id, held_on) VALUES ($1, '2026-01-10') RETURNING id`, b.ID).Scan(&id1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx1.ExecContext(ctx, `INSERT INTO checkin_items (checkin_id, obligation, period, unit_id) VALUES ($1, 'committee_meeting', '2026-01', $2)`, id1, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A second check-in of the same branch commits while the first is
+	// open: its summary must wait for the first and include it.
+	done := make(chan error, 1)
+	go func() {
+		tx2, err := db.BeginTxx(ctx, nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer tx2.Rollback() //nolint:errcheck
+		var id2 int64
+		if err := tx2.QueryRowContext(ctx, `INSERT INTO checkins (branch_id, held_on) VALUES ($1, '2026-02-10') RETURNING id`, b.ID).Scan(&id2); err != nil {
+			done <- err
+			return
+		}
+		if _, err := tx2.ExecContext(ctx, `INSERT INTO checkin_items (checkin_id, obligation, period, unit_id) VALUES ($1, 'committee_meeting', '2026-02', $2)`, id2, b.ID); err != nil {
+			done <- err
+			return
+		}
+		done <- tx2.Commit()
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := tx1.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := hcDone(t, s, b.ID); got != "committee_meeting 2026-01..2026-02" {
+		t.Fatalf("done after concurrent check-ins: %q", got)
+	}
+}
+
+func TestRecordDigestsAtMostOnce(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	c, b := hcBranch(t, s)
+	pid, _, err := s.UpsertPerson(ctx, "王书记", "13800000001", c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	line := func(slot int64) storage.NoticeLine {
+		return storage.NoticeLine{Key: "x/" + string(rune('0'+slot)), PersonID: pid, UnitID: b.ID, Obligation: "committee_meeting",
+			Period: "2026-10", Level: "red", Slot: slot, Role: "secretary"}
+	}
+	digest := func(key string, lines ...storage.NoticeLine) storage.DigestRecord {
+		return storage.DigestRecord{DedupeKey: key, PersonID: pid, PersonName: "王书记", ChatID: 100, Level: "red",
+			Priority: storage.PriorityRed, Texts: []string{"第一部分", "第二部分"}, Markup: map[string]any{"inline_keyboard": [][]map[string]string{{{"text": "收到", "callback_data": "ack:1:*"}}}},
+			Lines: lines}
+	}
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		n, err := tx.RecordDigests(ctx, at, []storage.DigestRecord{digest("hc:a", line(0))})
+		if n != 2 {
+			t.Errorf("outbox rows %d, want 2 (two parts)", n)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same line again, in another digest: refused, nothing written.
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		_, err := tx.RecordDigests(ctx, at, []storage.DigestRecord{digest("hc:b", line(1), line(0))})
+		var ce *storage.ConflictError
+		if !errors.As(err, &ce) || len(ce.Lines) != 1 || ce.Lines[0].Key != "x/0" || !errors.Is(err, domain.ErrConflict) {
+			t.Fatalf("second record: %v", err)
+		}
+		// The transaction is still usable after the savepoint.
+		_, err = tx.RecordDigests(ctx, at, []storage.DigestRecord{digest("hc:c", line(1))})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	if err := s.DB().SelectContext(ctx, &keys, `SELECT dedupe_key FROM outbox ORDER BY dedupe_key`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(keys, " ") != "hc:a:1 hc:a:2 hc:c:1 hc:c:2" {
+		t.Fatalf("outbox keys %v", keys)
+	}
+	var markup int
+	if err := s.DB().GetContext(ctx, &markup, `SELECT count(*) FROM outbox WHERE payload ? 'reply_markup'`); err != nil || markup != 2 {
+		t.Fatalf("buttons on %d rows (want the last part of each digest): %v", markup, err)
+	}
+	lines, err := s.NoticeLog(ctx, c.ID, at.Add(-time.Hour))
+	if err != nil || len(lines) != 2 {
+		t.Fatalf("log %v %v", lines, err)
+	}
+}
+
+func TestHealthTreeRows(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	c, b := hcBranch(t, s)
+	pid, _, err := s.UpsertPerson(ctx, "王;书记", "13800000001", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct {
+		role string
+		unit int64
+	}{{"secretary", b.ID}, {"organiser", c.ID}, {"villager", b.ID}} {
+		if err := s.AddRole(ctx, pid, r.role, r.unit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.LinkChat(ctx, pid, 555, 555, "w"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BindGroup(ctx, -100, b.ID, "群", pid); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	err = s.HealthTree(ctx, b.ID, storage.TreeParts{People: true, Memory: true}, func(r *storage.HealthRow) error {
+		got[string(r.Code)] = string(r.Kind) + "|" + string(r.Holders) + "|" + strings.TrimSpace(string(r.Name))
+		if string(r.Code) == "QA-B1" && (r.Above || r.GroupChat != -100 || r.ParentID != c.ID) {
+			t.Errorf("branch row %+v", r)
+		}
+		if string(r.Code) == "QA" && !r.Above {
+			t.Errorf("county not marked above the root")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := string(rune(storage.HolderSep))
+	if got["QA-B1"] != "branch|s"+itoa(pid)+":555:王;书记|一支部" || got["QA"] != "county|o"+itoa(pid)+":555:王;书记|乾安县" {
+		t.Fatalf("rows %q (sep %q)", got, sep)
+	}
+	// A person who blocked the bot has no chat.
+	if err := s.MarkChatUnreachable(ctx, 555, "blocked"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
+		if string(r.Code) == "QA-B1" && !strings.Contains(string(r.Holders), ":0:") {
+			t.Errorf("unreachable chat still given: %q", r.Holders)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
