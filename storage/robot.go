@@ -50,7 +50,7 @@ func (s *Store) RobotByID(ctx context.Context, id int64) (Robot, error) {
 
 // ActiveRobotsOf lists a unit's active robots, by id.
 func (s *Store) ActiveRobotsOf(ctx context.Context, unitID int64) ([]Robot, error) {
-	var out []Robot
+	out := []Robot{}
 	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
 		WHERE r.unit_id = $1 AND r.active ORDER BY r.id`, unitID)
 	if err != nil {
@@ -61,7 +61,7 @@ func (s *Store) ActiveRobotsOf(ctx context.Context, unitID int64) ([]Robot, erro
 
 // RobotsIn lists the robots of root's subtree (root 0: all), by id.
 func (s *Store) RobotsIn(ctx context.Context, root int64) ([]Robot, error) {
-	var out []Robot
+	out := []Robot{}
 	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
 		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY r.id`, root)
 	if err != nil {

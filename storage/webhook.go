@@ -77,7 +77,7 @@ func (s *Store) WebhookSubscription(ctx context.Context, id int64) (WebhookSubsc
 // WebhookSubscriptionsIn lists the subscriptions scoped to units in root's
 // subtree (root 0: all), by id.
 func (s *Store) WebhookSubscriptionsIn(ctx context.Context, root int64) ([]WebhookSubscription, error) {
-	var out []WebhookSubscription
+	out := []WebhookSubscription{}
 	err := sqlxSelect(ctx, s, &out, `SELECT `+subscriptionCols+` FROM webhook_subscriptions w JOIN units u ON u.id = w.unit_id
 		WHERE w.deleted_at IS NULL AND ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY w.id`, root)
 	if err != nil {
@@ -172,7 +172,7 @@ type WebhookJob struct {
 // subscription's oldest due delivery, so a slow or failing receiver holds up
 // no one else and is not flooded. Rows are locked with SKIP LOCKED.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookJob, error) {
-	var out []WebhookJob
+	out := []WebhookJob{}
 	err := sqlxSelect(ctx, s, &out, `
 WITH cand AS (
 	SELECT d.id, d.next_attempt_at FROM webhook_subscriptions w CROSS JOIN LATERAL (
@@ -322,7 +322,7 @@ func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, lim
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []WebhookDelivery
+	out := []WebhookDelivery{}
 	err := sqlxSelect(ctx, s, &out, `
 		SELECT d.id, d.subscription_id, d.event_id, e.type, d.status, d.attempts, d.next_attempt_at,
 			d.last_status, d.last_error, d.created_at, d.delivered_at, d.failed_at
@@ -351,7 +351,7 @@ func (s *Store) WebhookAttempts(ctx context.Context, subscriptionID int64, limit
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []WebhookAttemptRow
+	out := []WebhookAttemptRow{}
 	err := sqlxSelect(ctx, s, &out, `
 		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
 		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id

@@ -51,7 +51,7 @@ func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unit
 // ActiveIntegrations lists the active integrations, by id (the inbound
 // endpoint tries their secrets in turn).
 func (s *Store) ActiveIntegrations(ctx context.Context) ([]Integration, error) {
-	var out []Integration
+	out := []Integration{}
 	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
 		WHERE i.active ORDER BY i.id`)
 	if err != nil {
@@ -62,7 +62,7 @@ func (s *Store) ActiveIntegrations(ctx context.Context) ([]Integration, error) {
 
 // Integrations lists every integration, by id.
 func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
-	var out []Integration
+	out := []Integration{}
 	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`)
 	if err != nil {
 		return nil, fmt.Errorf("storage: integrations: %w", err)
@@ -91,16 +91,22 @@ func (s *Store) TouchIntegration(ctx context.Context, id int64, at time.Time) er
 	return nil
 }
 
+// ForgetIntegrationMessages drops the message ids received before before:
+// their signed timestamps are out of tolerance by now, so a replay would be
+// refused as stale anyway.
+func (s *Store) ForgetIntegrationMessages(ctx context.Context, before time.Time) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE received_at < $1`, before); err != nil {
+		return fmt.Errorf("storage: forget integration messages: %w", err)
+	}
+	return nil
+}
+
 // ClaimIntegrationMessage records that integration id received msgID at
 // now. fresh is false when the id was seen before; prior is then the
 // check-in it created (0 if none yet). Within a transaction a concurrent
 // request with the same id waits for this one to commit or roll back, so a
-// message is processed once. Ids received before forgetBefore are dropped
-// first: their signed timestamps are out of tolerance by now.
-func (s *Store) ClaimIntegrationMessage(ctx context.Context, integrationID int64, msgID string, now, forgetBefore time.Time) (fresh bool, prior int64, err error) {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE received_at < $1`, forgetBefore); err != nil {
-		return false, 0, fmt.Errorf("storage: forget integration messages: %w", err)
-	}
+// message is processed once.
+func (s *Store) ClaimIntegrationMessage(ctx context.Context, integrationID int64, msgID string, now time.Time) (fresh bool, prior int64, err error) {
 	var one int
 	err = s.q.QueryRowxContext(ctx, `
 		INSERT INTO integration_messages (integration_id, msg_id, received_at) VALUES ($1, $2, $3)
