@@ -1,0 +1,228 @@
+package app
+
+// Inbound integrations (SPEC §5 "Integrations"): another platform posts
+// check-ins to POST /api/v1/integrations/checkins, signed per Standard
+// Webhooks with the secret it got from `zhibu integration create`.
+//
+// Rules, in order:
+//
+//  1. The request must carry webhook-id (1–256 printable ASCII characters),
+//     webhook-timestamp and webhook-signature, else it is not authenticated.
+//  2. Its timestamp must lie within webhooks.tolerance of now (either way),
+//     else it is refused as stale: a captured request cannot be replayed
+//     later.
+//  3. Its signature must verify with the secret of an active integration,
+//     which identifies the integration (secrets are random; each active
+//     integration's secret is tried in turn).
+//  4. A webhook-id the integration already used within the tolerance window
+//     is a replay: it is answered as a duplicate, with the check-in it
+//     created, and nothing is processed again. (Senders keep the id on
+//     retries, so a retry after a lost answer is acknowledged, not refused.)
+//  5. An external_id the integration already used, at any time, is likewise
+//     a duplicate of the check-in it created.
+//  6. The check-in goes through RecordCheckin as the integration's actor
+//     ("integration:<name>", holding its role in its unit): every check-in
+//     rule applies and every refusal comes back in Chinese. A refused
+//     request leaves its id and external id unused.
+//
+// Ids and the check-in are written in one transaction, so two copies of a
+// request arriving at once record one check-in.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// IntegrationRoles are the roles an integration may act as.
+var IntegrationRoles = []string{domain.RoleAdmin, domain.RoleSecretary}
+
+// maxMessageID bounds a webhook-id.
+const maxMessageID = 256
+
+// AuthError is a request that is not authenticated; Reason says why
+// (English, for the integrator's developer).
+type AuthError struct{ Reason string }
+
+func (e *AuthError) Error() string { return "integration: " + e.Reason }
+
+// CreateIntegration registers an inbound integration (operator only) and
+// returns it with its secret, shown this once.
+func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string) (storage.Integration, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\n/") {
+		return storage.Integration{}, "", fmt.Errorf("--name %q: 1 to 64 characters without spaces or '/'", name)
+	}
+	if role == "" {
+		role = domain.RoleAdmin
+	}
+	if role != domain.RoleAdmin && role != domain.RoleSecretary {
+		return storage.Integration{}, "", fmt.Errorf("--role %q: use admin (the unit's subtree) or secretary (one branch)", role)
+	}
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if err != nil {
+		return storage.Integration{}, "", fmt.Errorf("unit %s: %w", unitCode, err)
+	}
+	if role == domain.RoleSecretary && !u.IsBranch() {
+		return storage.Integration{}, "", fmt.Errorf("--role secretary needs a branch, and %s is a %s", u.Code, u.Kind)
+	}
+	secret, err := NewWebhookSecret()
+	if err != nil {
+		return storage.Integration{}, "", err
+	}
+	var in storage.Integration
+	err = a.InTx(ctx, func(a *App) error {
+		var err error
+		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
+			return err
+		}
+		return a.audit(ctx, OperatorActor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
+	})
+	return in, secret, err
+}
+
+// ListIntegrations lists every integration (operator only).
+func (a *App) ListIntegrations(ctx context.Context) ([]storage.Integration, error) {
+	return a.Store.Integrations(ctx)
+}
+
+// SetIntegrationActive turns an integration on or off (operator only).
+func (a *App) SetIntegrationActive(ctx context.Context, name string, active bool) error {
+	return a.InTx(ctx, func(a *App) error {
+		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
+			return err
+		}
+		return a.audit(ctx, OperatorActor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
+	})
+}
+
+// AuthenticateIntegration applies rules 1–3 to a request's headers and
+// body and returns the integration that signed it, or an *AuthError.
+func (a *App) AuthenticateIntegration(ctx context.Context, h http.Header, body []byte) (storage.Integration, error) {
+	id := h.Get(standardwebhooks.HeaderWebhookID)
+	ts := h.Get(standardwebhooks.HeaderWebhookTimestamp)
+	sig := h.Get(standardwebhooks.HeaderWebhookSignature)
+	if id == "" || ts == "" || sig == "" {
+		return storage.Integration{}, &AuthError{"missing webhook-id, webhook-timestamp or webhook-signature header"}
+	}
+	if len(id) > maxMessageID || strings.IndexFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return storage.Integration{}, &AuthError{"webhook-id must be 1 to 256 printable ASCII characters"}
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return storage.Integration{}, &AuthError{"webhook-timestamp is not Unix seconds"}
+	}
+	tol := a.Cfg.Webhooks.Tolerance.D()
+	if d := a.Now().Sub(time.Unix(secs, 0)); d > tol || d < -tol {
+		return storage.Integration{}, &AuthError{fmt.Sprintf("webhook-timestamp is more than %s away from the server's time", tol)}
+	}
+	ins, err := a.Store.ActiveIntegrations(ctx)
+	if err != nil {
+		return storage.Integration{}, err
+	}
+	for _, in := range ins {
+		wh, err := standardwebhooks.NewWebhook(in.Secret)
+		if err != nil {
+			a.Log.Error("integration: stored secret is not base64", "integration", in.Name)
+			continue
+		}
+		if wh.VerifyIgnoringTimestamp(body, h) == nil {
+			return in, nil
+		}
+	}
+	return storage.Integration{}, &AuthError{"signature does not match any active integration"}
+}
+
+// IntegrationActor is the actor an integration acts as.
+func IntegrationActor(in storage.Integration) domain.Actor {
+	return domain.Actor{Label: "integration:" + in.Name, Roles: []domain.Role{{
+		Role: in.Role, UnitID: in.UnitID, UnitCode: in.UnitCode, UnitName: in.UnitName, UnitKind: in.UnitKind}}}
+}
+
+// IntegrationCheckinResult is what became of an integration's check-in.
+type IntegrationCheckinResult struct {
+	Duplicate bool  // a replay or a repeated external id: nothing recorded
+	CheckinID int64 // the check-in recorded now, or by the original request
+	Result    CheckinResult
+}
+
+// maxExternalID bounds an external id.
+const maxExternalID = 128
+
+// RecordIntegrationCheckin applies rules 4–6 (see the top of this file) to
+// a check-in that in sent with webhook-id msgID.
+func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req CheckinRequest) (IntegrationCheckinResult, error) {
+	var out IntegrationCheckinResult
+	if len(externalID) > maxExternalID {
+		return out, domain.Refuse(domain.ErrInvalid, "external_id 过长（不超过 %d 字节）。", maxExternalID)
+	}
+	actor := IntegrationActor(in)
+	req.Source = "integration:" + in.Name
+	req.ChatID, req.InGroup, req.MessageID, req.BranchID = 0, false, 0, 0
+	var refusal error
+	now := a.Now()
+	if err := a.Store.ForgetIntegrationMessages(ctx, now.Add(-2*a.Cfg.Webhooks.Tolerance.D())); err != nil {
+		return out, err
+	}
+	// Noted outside the transaction: a row lock on the integration would
+	// serialise its concurrent requests.
+	if err := a.Store.TouchIntegration(ctx, in.ID, now); err != nil {
+		return out, err
+	}
+	err := a.InTx(ctx, func(a *App) error {
+		fresh, prior, err := a.Store.ClaimIntegrationMessage(ctx, in.ID, msgID, now)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			out = IntegrationCheckinResult{Duplicate: true, CheckinID: prior}
+			return nil
+		}
+		if externalID != "" {
+			fresh, prior, err := a.Store.ClaimExternalID(ctx, in.ID, externalID, now)
+			if err != nil {
+				return err
+			}
+			if !fresh {
+				out = IntegrationCheckinResult{Duplicate: true, CheckinID: prior}
+				return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, "", prior)
+			}
+		}
+		res, err := a.RecordCheckin(ctx, actor, req)
+		var ue *domain.UserError
+		var choose *ErrChooseBranch
+		switch {
+		case errors.As(err, &ue) || errors.As(err, &choose):
+			// Refused (and audited): the ids stay free for a corrected request.
+			refusal = err
+			if err := a.Store.ReleaseIntegrationMessage(ctx, in.ID, msgID); err != nil {
+				return err
+			}
+			if externalID != "" {
+				return a.Store.ReleaseExternalID(ctx, in.ID, externalID)
+			}
+			return nil
+		case err != nil:
+			return err
+		}
+		out = IntegrationCheckinResult{CheckinID: res.Checkin.ID, Result: res}
+		return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, externalID, res.Checkin.ID)
+	})
+	if err != nil {
+		return IntegrationCheckinResult{}, err
+	}
+	var choose *ErrChooseBranch
+	if errors.As(refusal, &choose) {
+		refusal = domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部代码（branch）。")
+	}
+	return out, refusal
+}

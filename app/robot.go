@@ -1,0 +1,110 @@
+package app
+
+// Group robots (SPEC §5 "Integrations"): units that use WeCom (企业微信),
+// DingTalk (钉钉) or Feishu (飞书) register their group's webhook robot with
+// `zhibu robot add`; notices for the unit then also go to its robots,
+// through the outbox like every message (channels "wecom", "dingtalk",
+// "feishu", see package outbox). Robots only push: replies come through
+// Telegram or the API.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zhibu/zhibu/storage"
+)
+
+// RobotKinds are the robot platforms; each is an outbox channel of the same
+// name (outbox.RobotKinds).
+var RobotKinds = []string{"wecom", "dingtalk", "feishu"}
+
+// RobotRequest is a robot to register.
+type RobotRequest struct {
+	UnitCode string
+	Kind     string // wecom, dingtalk, feishu
+	URL      string // the robot's webhook address, key included
+	Secret   string // DingTalk "SEC…" or Feishu signing secret; "" when the robot does not check signatures
+}
+
+// AddRobot registers a unit's group robot (operator only).
+func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, error) {
+	kind := strings.ToLower(strings.TrimSpace(req.Kind))
+	if !slices.Contains(RobotKinds, kind) {
+		return storage.Robot{}, fmt.Errorf("--kind %q: use wecom, dingtalk or feishu", req.Kind)
+	}
+	if _, err := checkURL(req.URL); err != nil {
+		return storage.Robot{}, fmt.Errorf("--url: %w", err)
+	}
+	secret := strings.TrimSpace(req.Secret)
+	if kind == "wecom" && secret != "" {
+		return storage.Robot{}, fmt.Errorf("--secret: WeCom robots are not signed; leave it out")
+	}
+	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	if err != nil {
+		return storage.Robot{}, fmt.Errorf("unit %s: %w", req.UnitCode, err)
+	}
+	var r storage.Robot
+	err = a.InTx(ctx, func(a *App) error {
+		var err error
+		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); err != nil {
+			return err
+		}
+		return a.audit(ctx, OperatorActor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
+	})
+	return r, err
+}
+
+// ListRobots lists the robots of unitCode's subtree ("" = all; operator only).
+func (a *App) ListRobots(ctx context.Context, unitCode string) ([]storage.Robot, error) {
+	if unitCode == "" {
+		return a.Store.RobotsIn(ctx, 0)
+	}
+	u, err := a.Store.UnitByCode(ctx, unitCode)
+	if err != nil {
+		return nil, fmt.Errorf("unit %s: %w", unitCode, err)
+	}
+	return a.Store.RobotsIn(ctx, u.ID)
+}
+
+// SetRobotActive turns a robot on or off (operator only). Messages already
+// queued for an inactive robot fail rather than go out.
+func (a *App) SetRobotActive(ctx context.Context, id int64, active bool) error {
+	return a.InTx(ctx, func(a *App) error {
+		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
+			return err
+		}
+		return a.audit(ctx, OperatorActor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
+	})
+}
+
+// NotifyUnitRobots enqueues htmlText (Telegram HTML, user text escaped) for
+// every active robot of the unit: one outbox row per robot, channel = the
+// robot's kind, chat_id = the robot's id, dedupe key dedupeKey+"@robot:<id>",
+// so that calling it again for the same notice adds nothing. Run it inside
+// the transaction of the change that causes the notice. A unit without
+// robots is not an error.
+func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htmlText string, priority int) error {
+	if dedupeKey == "" {
+		return fmt.Errorf("app: notify robots: empty dedupe key")
+	}
+	robots, err := a.Store.ActiveRobotsOf(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	for _, r := range robots {
+		if _, _, err := a.Store.Enqueue(ctx, storage.OutMessage{
+			DedupeKey: dedupeKey + "@robot:" + strconv.FormatInt(r.ID, 10),
+			Channel:   r.Kind,
+			ChatID:    r.ID,
+			Priority:  priority,
+			Kind:      "robot",
+			Payload:   map[string]string{"text": htmlText},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

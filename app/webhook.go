@@ -1,0 +1,237 @@
+package app
+
+// Outbound webhook subscriptions (SPEC §5 "Integrations"). An admin (API
+// token or person with the admin role) manages the subscriptions of units
+// in their subtree; the operator's CLI manages any. A subscription gets the
+// events of its unit's subtree, of the types it names (none: all). Its
+// secret is generated here, returned once and never shown again. Package
+// webhooks delivers.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// WebhookEventTypes are the event types a subscription may name.
+var WebhookEventTypes = []string{
+	"light.changed", "checkin.recorded", "checkin.withdrawn", "checkin.rejected",
+	"claim.submitted", "claim.decided", "points.redeemed", "settlement.closed",
+}
+
+// maxWebhookURL bounds a subscription URL, in bytes.
+const maxWebhookURL = 2048
+
+// WebhookRequest is a subscription to create.
+type WebhookRequest struct {
+	URL      string   `json:"url"`
+	UnitCode string   `json:"unit"`   // "" = the actor's admin unit
+	Events   []string `json:"events"` // empty = every type
+}
+
+// CreatedWebhook is a new subscription with its secret, shown this once.
+type CreatedWebhook struct {
+	Subscription storage.WebhookSubscription
+	Secret       string
+}
+
+// isOperator reports the operator's CLI actor, which may do everything.
+func isOperator(actor domain.Actor) bool {
+	return actor.Label == "cli" && actor.PersonID == 0 && len(actor.Roles) == 0
+}
+
+// OperatorActor is the actor of the operator's command line.
+var OperatorActor = domain.Actor{Label: "cli"}
+
+// adminOver reports whether the actor administers unitID: the operator, or
+// an admin of the unit or of a unit above it.
+func (a *App) adminOver(ctx context.Context, actor domain.Actor, unitID int64) (bool, error) {
+	if isOperator(actor) {
+		return true, nil
+	}
+	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
+		ok, err := a.Store.InSubtree(ctx, r.UnitID, unitID)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+var errNotAdmin = domain.Refuse(domain.ErrForbidden, "只有管理员才能管理 Webhook 订阅。")
+
+// scopeUnit resolves the unit a request names ("" = the actor's only admin
+// unit) and checks that the actor administers it.
+func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
+	if code == "" {
+		admins := actor.UnitsWith(domain.RoleAdmin)
+		switch {
+		case len(admins) == 1:
+			return a.Store.UnitByID(ctx, admins[0].UnitID)
+		case isOperator(actor) || len(admins) > 1:
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明单位代码（unit）。")
+		default:
+			return domain.Unit{}, errNotAdmin
+		}
+	}
+	u, err := a.Store.UnitByCode(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Unit{}, domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的单位。", code)
+	}
+	if err != nil {
+		return domain.Unit{}, err
+	}
+	ok, err := a.adminOver(ctx, actor, u.ID)
+	if err != nil {
+		return domain.Unit{}, err
+	}
+	if !ok {
+		return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "您无权管理 %s（%s）的 Webhook 订阅。", u.Name, u.Code)
+	}
+	return u, nil
+}
+
+// checkURL accepts absolute http(s) URLs.
+func checkURL(raw string) (*url.URL, error) {
+	if len(raw) > maxWebhookURL {
+		return nil, domain.Refuse(domain.ErrInvalid, "地址过长（不超过 %d 字节）。", maxWebhookURL)
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, domain.Refuse(domain.ErrInvalid, "地址必须是以 http:// 或 https:// 开头的完整网址。")
+	}
+	return u, nil
+}
+
+// NewWebhookSecret returns a fresh Standard Webhooks secret: "whsec_" and
+// 32 random bytes in base64.
+func NewWebhookSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("app: webhook secret: %w", err)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
+}
+
+// CreateWebhook creates a subscription scoped to a unit the actor
+// administers and returns it with its secret.
+func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req WebhookRequest) (CreatedWebhook, error) {
+	const action = "webhook.create"
+	var out CreatedWebhook
+	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+		u, err := a.scopeUnit(ctx, actor, strings.TrimSpace(req.UnitCode))
+		if err != nil {
+			return a.refusedOr(ctx, actor, action, req.UnitCode, err)
+		}
+		target, err := checkURL(req.URL)
+		if err != nil {
+			return a.Refused(ctx, actor, action, u.Code, err)
+		}
+		var types []string
+		for _, t := range req.Events {
+			t = strings.TrimSpace(t)
+			if t == "" || slices.Contains(types, t) {
+				continue
+			}
+			if !slices.Contains(WebhookEventTypes, t) {
+				return a.Refused(ctx, actor, action, u.Code, domain.Refuse(domain.ErrInvalid, "未知的事件类型“%s”。可选：%s。", t, strings.Join(WebhookEventTypes, "、")))
+			}
+			types = append(types, t)
+		}
+		secret, err := NewWebhookSecret()
+		if err != nil {
+			return err
+		}
+		sub, err := a.Store.CreateWebhookSubscription(ctx, storage.NewWebhookSubscription{
+			URL: target.String(), Secret: secret, EventTypes: types, UnitID: u.ID, CreatedBy: actor.Label})
+		if err != nil {
+			return err
+		}
+		out = CreatedWebhook{Subscription: sub, Secret: secret}
+		// The URL may carry a token of the receiver's: audit its host only.
+		return a.audit(ctx, actor, action, "webhook:"+strconv.FormatInt(sub.ID, 10), true,
+			map[string]any{"unit": u.Code, "host": target.Host, "events": types})
+	})
+	return out, err
+}
+
+// refusedOr audits err when it is a refusal, and returns it.
+func (a *App) refusedOr(ctx context.Context, actor domain.Actor, action, subject string, err error) error {
+	var ue *domain.UserError
+	if errors.As(err, &ue) {
+		return a.Refused(ctx, actor, action, subject, err)
+	}
+	return err
+}
+
+// ListWebhooks lists the subscriptions in the subtree of unitCode ("" = the
+// actor's admin unit; the operator: all).
+func (a *App) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.WebhookSubscription, error) {
+	if isOperator(actor) && unitCode == "" {
+		return a.Store.WebhookSubscriptionsIn(ctx, 0)
+	}
+	u, err := a.scopeUnit(ctx, actor, unitCode)
+	if err != nil {
+		return nil, err
+	}
+	return a.Store.WebhookSubscriptionsIn(ctx, u.ID)
+}
+
+// webhookOf returns subscription id when the actor administers its unit;
+// otherwise it does not exist for them.
+func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (storage.WebhookSubscription, error) {
+	notFound := domain.Refuse(domain.ErrNotFound, "没有编号为 %d 的 Webhook 订阅。", id)
+	w, err := a.Store.WebhookSubscription(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return w, notFound
+	}
+	if err != nil {
+		return w, err
+	}
+	ok, err := a.adminOver(ctx, actor, w.UnitID)
+	if err != nil {
+		return w, err
+	}
+	if !ok {
+		return w, notFound
+	}
+	return w, nil
+}
+
+// DeleteWebhook removes a subscription of a unit the actor administers.
+// Its deliveries and attempts stay on record.
+func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) error {
+	const action = "webhook.delete"
+	subject := "webhook:" + strconv.FormatInt(id, 10)
+	return a.inTxKeepRefusal(ctx, func(a *App) error {
+		if _, err := a.webhookOf(ctx, actor, id); err != nil {
+			return a.refusedOr(ctx, actor, action, subject, err)
+		}
+		if err := a.Store.DeleteWebhookSubscription(ctx, id, a.Now()); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, action, subject, true, nil)
+	})
+}
+
+// WebhookLog returns a subscription's latest deliveries and attempts.
+func (a *App) WebhookLog(ctx context.Context, actor domain.Actor, id int64, limit int) ([]storage.WebhookDelivery, []storage.WebhookAttemptRow, error) {
+	if _, err := a.webhookOf(ctx, actor, id); err != nil {
+		return nil, nil, err
+	}
+	ds, err := a.Store.WebhookDeliveries(ctx, id, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, err := a.Store.WebhookAttempts(ctx, id, limit)
+	return ds, as, err
+}
