@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/app"
+)
+
+// Integrations on the command line (SPEC §5 "Integrations"):
+//
+//	zhibu integration create --name N --unit CODE [--role admin|secretary]
+//	                         an inbound integration; prints its whsec_ secret alone
+//	zhibu integration list   CSV: name,unit,role,active,last_used_at
+//	zhibu integration enable|disable --name N
+//	zhibu webhook create --url U --unit CODE [--events a,b]
+//	                         an outbound subscription; prints its whsec_ secret alone
+//	zhibu webhook list [--unit CODE]
+//	                         CSV: id,unit,url,events,active,failure_count,disabled_reason
+//	zhibu webhook delete ID
+//	zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]
+//	                         a unit's group robot; prints its id alone
+//	zhibu robot list [--unit CODE]
+//	                         CSV: id,unit,kind,active,url (the key in the URL masked)
+//	zhibu robot enable|disable ID
+//
+// Secrets go to stdout only where created; a note on stderr says what was made.
+func init() {
+	register("integration", "create --name N --unit CODE [--role admin|secretary]: an inbound integration (prints its secret); list; enable|disable --name N", runIntegration)
+	register("webhook", "create --url U --unit CODE [--events a,b]: an outbound webhook (prints its secret); list [--unit CODE]; delete ID", runWebhook)
+	register("robot", "add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]: a group robot (prints its id); list [--unit CODE]; enable|disable ID", runRobot)
+}
+
+func runIntegration(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: zhibu integration create --name N --unit CODE [--role admin|secretary] | list | enable --name N | disable --name N"
+	if len(args) == 0 {
+		return usagef(usage)
+	}
+	f := newFlags("integration "+args[0], env)
+	name := f.String("name", "", "the integration's name (the platform), unique")
+	unit := f.String("unit", "", "unit code: the integration acts in this unit's subtree")
+	role := f.String("role", "admin", "admin (any branch of the unit's subtree) or secretary (the unit is one branch)")
+	pos, err := f.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef(usage)
+	}
+	switch args[0] {
+	case "create":
+		if *name == "" || *unit == "" {
+			return usagef("--name and --unit are required")
+		}
+	case "enable", "disable":
+		if *name == "" {
+			return usagef("--name is required")
+		}
+	case "list":
+	default:
+		return usagef(usage)
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch args[0] {
+	case "create":
+		in, secret, err := a.CreateIntegration(ctx, *name, *unit, *role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "integration %q created for %s as %s; sign requests to POST /api/v1/integrations/checkins with this secret (shown once):\n", in.Name, in.UnitCode, in.Role)
+		fmt.Fprintln(env.Stdout, secret)
+		return nil
+	case "list":
+		ins, err := a.ListIntegrations(ctx)
+		if err != nil {
+			return err
+		}
+		w := csv.NewWriter(env.Stdout)
+		_ = w.Write([]string{"name", "unit", "role", "active", "last_used_at"})
+		for _, in := range ins {
+			used := ""
+			if in.LastUsedAt != nil {
+				used = in.LastUsedAt.Format(time.RFC3339)
+			}
+			_ = w.Write([]string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used})
+		}
+		w.Flush()
+		return w.Error()
+	default:
+		if err := a.SetIntegrationActive(ctx, *name, args[0] == "enable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])
+		return nil
+	}
+}
+
+func runWebhook(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: zhibu webhook create --url U --unit CODE [--events a,b] | list [--unit CODE] | delete ID"
+	if len(args) == 0 {
+		return usagef(usage)
+	}
+	f := newFlags("webhook "+args[0], env)
+	target := f.String("url", "", "the subscriber's http(s) URL")
+	unit := f.String("unit", "", "unit code: events of this unit's subtree")
+	events := f.String("events", "", "comma-separated event types (default: all): "+strings.Join(app.WebhookEventTypes, ","))
+	pos, err := f.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	var id int64
+	switch args[0] {
+	case "create":
+		if *target == "" || *unit == "" || len(pos) != 0 {
+			return usagef("usage: zhibu webhook create --url U --unit CODE [--events a,b]")
+		}
+	case "list":
+		if len(pos) != 0 {
+			return usagef(usage)
+		}
+	case "delete":
+		if len(pos) != 1 {
+			return usagef("usage: zhibu webhook delete ID")
+		}
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
+			return usagef("webhook id %q: not a number", pos[0])
+		}
+	default:
+		return usagef(usage)
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch args[0] {
+	case "create":
+		var types []string
+		for _, t := range strings.Split(*events, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				types = append(types, t)
+			}
+		}
+		created, err := a.CreateWebhook(ctx, app.OperatorActor, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "webhook %d created for %s; verify its requests with this secret (shown once):\n", created.Subscription.ID, created.Subscription.UnitCode)
+		fmt.Fprintln(env.Stdout, created.Secret)
+		return nil
+	case "list":
+		ws, err := a.ListWebhooks(ctx, app.OperatorActor, *unit)
+		if err != nil {
+			return err
+		}
+		w := csv.NewWriter(env.Stdout)
+		_ = w.Write([]string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"})
+		for _, s := range ws {
+			reason := ""
+			if s.DisabledReason != nil {
+				reason = *s.DisabledReason
+			}
+			_ = w.Write([]string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
+				strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason})
+		}
+		w.Flush()
+		return w.Error()
+	default:
+		if err := a.DeleteWebhook(ctx, app.OperatorActor, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
+		return nil
+	}
+}
+
+func runRobot(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S] | list [--unit CODE] | enable ID | disable ID"
+	if len(args) == 0 {
+		return usagef(usage)
+	}
+	f := newFlags("robot "+args[0], env)
+	unit := f.String("unit", "", "unit code whose notices the robot's group gets")
+	kind := f.String("kind", "", "wecom, dingtalk or feishu")
+	target := f.String("url", "", "the robot's webhook URL, key included")
+	secret := f.String("secret", "", "signing secret (DingTalk SEC…, Feishu); leave out when the robot does not check signatures")
+	pos, err := f.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	var id int64
+	switch args[0] {
+	case "add":
+		if *unit == "" || *kind == "" || *target == "" || len(pos) != 0 {
+			return usagef("usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]")
+		}
+	case "list":
+		if len(pos) != 0 {
+			return usagef(usage)
+		}
+	case "enable", "disable":
+		if len(pos) != 1 {
+			return usagef("usage: zhibu robot %s ID", args[0])
+		}
+		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
+			return usagef("robot id %q: not a number", pos[0])
+		}
+	default:
+		return usagef(usage)
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	switch args[0] {
+	case "add":
+		r, err := a.AddRobot(ctx, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "%s robot %d added for %s\n", r.Kind, r.ID, r.UnitCode)
+		fmt.Fprintln(env.Stdout, r.ID)
+		return nil
+	case "list":
+		rs, err := a.ListRobots(ctx, *unit)
+		if err != nil {
+			return err
+		}
+		w := csv.NewWriter(env.Stdout)
+		_ = w.Write([]string{"id", "unit", "kind", "active", "url"})
+		for _, r := range rs {
+			_ = w.Write([]string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)})
+		}
+		w.Flush()
+		return w.Error()
+	default:
+		if err := a.SetRobotActive(ctx, id, args[0] == "enable"); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])
+		return nil
+	}
+}
+
+// maskKey hides a robot URL's query values (key=…, access_token=…): they
+// are the robot's credentials.
+func maskKey(raw string) string {
+	base, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return raw
+	}
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(p, "="); ok && len(v) > 4 {
+			parts[i] = k + "=" + v[:4] + "…"
+		}
+	}
+	return base + "?" + strings.Join(parts, "&")
+}
