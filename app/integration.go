@@ -32,7 +32,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +67,7 @@ func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string
 	if role == "" {
 		role = domain.RoleAdmin
 	}
-	if role != domain.RoleAdmin && role != domain.RoleSecretary {
+	if !slices.Contains(IntegrationRoles, role) {
 		return storage.Integration{}, "", fmt.Errorf("--role %q: use admin (the unit's subtree) or secretary (one branch)", role)
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
@@ -132,7 +134,7 @@ func (a *App) AuthenticateIntegration(ctx context.Context, h http.Header, body [
 	for _, in := range ins {
 		wh, err := standardwebhooks.NewWebhook(in.Secret)
 		if err != nil {
-			a.Log.Error("integration: stored secret is not base64", "integration", in.Name)
+			a.Log.Error("integration: stored secret is not base64", slog.String("integration", in.Name))
 			continue
 		}
 		if wh.VerifyIgnoringTimestamp(body, h) == nil {
