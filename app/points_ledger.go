@@ -32,11 +32,18 @@ const lastEntries = 8
 // household (a villager); otherwise a reviewer or shopkeeper of the village
 // (or an API token over it) names it by phone or household code.
 func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target string) (PointsView, error) {
-	var hh storage.Household
-	var err error
 	if strings.TrimSpace(target) == "" {
-		hh, err = a.villagerHousehold(ctx, actor)
-		if err != nil {
+		// The sender's own household, in one statement: /points is the
+		// command villagers send most.
+		var snap storage.PointsSnapshot
+		err := domain.ErrNotFound
+		if actor.PersonID != 0 && len(actor.UnitsWith(domain.RoleVillager)) > 0 {
+			snap, err = a.Store.HouseholdPoints(ctx, 0, actor.PersonID, a.Now(), lastEntries)
+			if err == nil && !actor.Has(domain.RoleVillager, snap.VillageID) {
+				err = domain.ErrNotFound
+			}
+		}
+		if errors.Is(err, domain.ErrNotFound) {
 			if vs, _ := a.villagesFor(ctx, actor, domain.RoleReviewer, domain.RoleShopkeeper); len(vs) > 0 {
 				err = domain.Refuse(domain.ErrInvalid, "请写明要查询的农户：/points 户号或村民手机号。")
 			} else {
@@ -44,43 +51,42 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 			}
 			return PointsView{}, a.Refused(ctx, actor, "points.view", "", err)
 		}
-	} else {
-		vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer, domain.RoleShopkeeper)
 		if err != nil {
 			return PointsView{}, err
 		}
-		own, ownErr := a.villagerHousehold(ctx, actor)
-		if len(vs) == 0 && ownErr == nil {
-			vs = []domain.Unit{{ID: own.VillageID}}
-		}
-		if len(vs) == 0 {
-			return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员和积分超市管理员可以查询其他农户的积分。"))
-		}
-		hh, _, err = a.resolveHousehold(ctx, target, vs)
-		if err != nil {
-			return PointsView{}, a.Refused(ctx, actor, "points.view", "", err)
-		}
-		if ok, err := a.mayInVillage(ctx, actor, hh.VillageID, domain.RoleReviewer, domain.RoleShopkeeper); err != nil {
-			return PointsView{}, err
-		} else if !ok && (ownErr != nil || own.ID != hh.ID) {
-			return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "您只能查看本户积分：发送 /points。"))
-		}
+		return viewOf(snap)
 	}
-	return a.pointsOf(ctx, hh)
+	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer, domain.RoleShopkeeper)
+	if err != nil {
+		return PointsView{}, err
+	}
+	own, ownErr := a.villagerHousehold(ctx, actor)
+	if len(vs) == 0 && ownErr == nil {
+		vs = []domain.Unit{{ID: own.VillageID}}
+	}
+	if len(vs) == 0 {
+		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员和积分超市管理员可以查询其他农户的积分。"))
+	}
+	hh, _, err := a.resolveHousehold(ctx, target, vs)
+	if err != nil {
+		return PointsView{}, a.Refused(ctx, actor, "points.view", "", err)
+	}
+	if ok, err := a.mayInVillage(ctx, actor, hh.VillageID, domain.RoleReviewer, domain.RoleShopkeeper); err != nil {
+		return PointsView{}, err
+	} else if !ok && (ownErr != nil || own.ID != hh.ID) {
+		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "您只能查看本户积分：发送 /points。"))
+	}
+	snap, err := a.Store.HouseholdPoints(ctx, hh.ID, 0, a.Now(), lastEntries)
+	if err != nil {
+		return PointsView{}, err
+	}
+	return viewOf(snap)
 }
 
-// pointsOf reads a household's points: three short index queries.
-func (a *App) pointsOf(ctx context.Context, hh storage.Household) (PointsView, error) {
-	v := PointsView{Household: hh}
-	var err error
-	if v.Balance, v.Publicity, err = a.Store.PointBalance(ctx, hh.ID, a.Now()); err != nil {
-		return v, err
-	}
-	if v.PendingClaims, v.PendingCount, err = a.Store.PendingClaimPoints(ctx, hh.ID); err != nil {
-		return v, err
-	}
-	v.Entries, err = a.Store.LastPointEntries(ctx, hh.ID, lastEntries)
-	return v, err
+func viewOf(snap storage.PointsSnapshot) (PointsView, error) {
+	es, err := snap.Entries()
+	return PointsView{Household: snap.Household, Balance: snap.Balance, Publicity: snap.Publicity,
+		PendingClaims: snap.PendingPoints, PendingCount: snap.PendingCount, Entries: es}, err
 }
 
 // Redemption is a recorded redemption (日常兑现) and the balance around it.

@@ -333,15 +333,6 @@ func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 	return cs, nil
 }
 
-// PendingClaimPoints sums the points of a household's pending claims.
-func (s *Store) PendingClaimPoints(ctx context.Context, householdID int64) (sum, n int, err error) {
-	err = s.q.QueryRowxContext(ctx, `SELECT COALESCE(sum(points), 0), count(*) FROM claims WHERE household_id = $1 AND status = 'pending'`, householdID).Scan(&sum, &n)
-	if err != nil {
-		return 0, 0, fmt.Errorf("storage: pending claims: %w", err)
-	}
-	return sum, n, nil
-}
-
 // ClaimDraft is an ambiguous claim waiting for the villager's pick.
 type ClaimDraft struct {
 	ID         int64          `db:"id"`

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -101,23 +102,6 @@ func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time
 	return balance, publicity, nil
 }
 
-// LastPointEntries returns a household's n newest entries, newest first.
-func (s *Store) LastPointEntries(ctx context.Context, householdID int64, n int) ([]PointEntry, error) {
-	var es []PointEntry
-	err := sqlxSelect(ctx, s, &es, `SELECT x.id, x.household_id, h.code AS household_code, x.village_id, u.code AS village_code, x.kind, x.points,
-		x.claim_id, x.reverses, x.item_code, x.item_name, x.goods, x.note, x.recorded_at, x.effective_at, x.recorded_by, x.actor,
-		COALESCE(p.name, '') AS recorder_name
-		FROM (SELECT * FROM point_ledger WHERE household_id = $1 ORDER BY id DESC LIMIT $2) x
-		JOIN households h ON h.id = x.household_id
-		JOIN units u ON u.id = x.village_id
-		LEFT JOIN people p ON p.id = x.recorded_by
-		ORDER BY x.id DESC`, householdID, n)
-	if err != nil {
-		return nil, fmt.Errorf("storage: last entries: %w", err)
-	}
-	return es, nil
-}
-
 // PointLedgerRow is an entry with the household's running balance after it, in
 // order of effect (effective_at, then id): what an accountant reads.
 type PointLedgerRow struct {
@@ -198,4 +182,40 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 		return nil, fmt.Errorf("storage: period totals: %w", err)
 	}
 	return ts, nil
+}
+
+// PointsSnapshot is what /points shows of a household, read in one round
+// trip: its balance at an instant, the points still in publicity, its
+// pending claims and its newest entries.
+type PointsSnapshot struct {
+	Household
+	Balance       int             `db:"balance"`
+	Publicity     int             `db:"publicity"`
+	PendingPoints int             `db:"pending_points"`
+	PendingCount  int             `db:"pending_count"`
+	EntriesJSON   json.RawMessage `db:"entries"`
+}
+
+// Entries decodes the newest entries (newest first).
+func (p PointsSnapshot) Entries() ([]PointEntry, error) {
+	var es []PointEntry
+	if err := json.Unmarshal(p.EntriesJSON, &es); err != nil {
+		return nil, fmt.Errorf("storage: points entries: %w", err)
+	}
+	for i := range es {
+		es[i].HouseholdCode, es[i].VillageCode = p.Code, p.VillageCode
+	}
+	return es, nil
+}
+
+// HouseholdPoints reads a household's snapshot at t with its n newest
+// entries in one statement, the points_snapshot function of migration
+// 00006 (a function so that its plan is cached per connection: /points is
+// the command villagers send most). The household is householdID, or, when
+// that is 0, the household of personID.
+func (s *Store) HouseholdPoints(ctx context.Context, householdID, personID int64, t time.Time, n int) (PointsSnapshot, error) {
+	var p PointsSnapshot
+	err := sqlxGet(ctx, s, &p, `SELECT id, village_id, village_code, village_name, code, name, members,
+		balance, publicity, pending_points, pending_count, entries FROM points_snapshot($1, $2, $3, $4)`, householdID, personID, t, n)
+	return p, notFoundf(err, "household points")
 }

@@ -162,6 +162,42 @@ CREATE TRIGGER settlements_append_only BEFORE UPDATE OR DELETE ON settlements
 CREATE TRIGGER settlements_no_truncate BEFORE TRUNCATE ON settlements
     FOR EACH STATEMENT EXECUTE FUNCTION points_append_only();
 
+-- points_snapshot is what /points shows of a household, the command
+-- villagers send most: its balance at p_at (entries effective by then),
+-- the points still in publicity, its pending claims and its p_n newest
+-- entries (JSON, newest first). The household is p_household, or when that
+-- is 0 the household of p_person. It is a PL/pgSQL function only so that
+-- its plan is cached per connection: planning the statement cost more than
+-- running it (two index-only ranges over the household's entries).
+-- +goose StatementBegin
+CREATE FUNCTION points_snapshot(p_household bigint, p_person bigint, p_at timestamptz, p_n int)
+RETURNS TABLE (id bigint, village_id bigint, village_code text, village_name text, code text, name text, members text,
+               balance int, publicity int, pending_points int, pending_count int, entries json)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT h.id, h.unit_id, u.code, u.name, h.code, h.name,
+        COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), ''),
+        b.balance, b.publicity, c.pending_points, c.pending_count,
+        COALESCE((SELECT json_agg(json_build_object('id', e.id, 'kind', e.kind, 'points', e.points, 'claim_id', e.claim_id,
+                'reverses', e.reverses, 'item_code', e.item_code, 'item_name', e.item_name, 'goods', e.goods, 'note', e.note,
+                'recorded_at', e.recorded_at, 'effective_at', e.effective_at, 'actor', e.actor) ORDER BY e.id DESC)
+            FROM (SELECT * FROM point_ledger l WHERE l.household_id = h.id ORDER BY l.id DESC LIMIT p_n) e), '[]'::json)
+    FROM households h
+    JOIN units u ON u.id = h.unit_id
+    CROSS JOIN LATERAL (SELECT COALESCE(sum(l.points) FILTER (WHERE l.effective_at <= p_at), 0)::int AS balance,
+            COALESCE(sum(l.points) FILTER (WHERE l.effective_at > p_at), 0)::int AS publicity
+        FROM point_ledger l WHERE l.household_id = h.id) b
+    CROSS JOIN LATERAL (SELECT COALESCE(sum(cl.points), 0)::int AS pending_points, count(*)::int AS pending_count
+        FROM claims cl WHERE cl.household_id = h.id AND cl.status = 'pending') c
+    WHERE h.id = CASE WHEN p_household <> 0 THEN p_household
+                      ELSE (SELECT pp.household_id FROM people pp WHERE pp.id = p_person) END;
+END
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
 DROP TABLE settlements, point_ledger, claim_drafts, claims, point_items, point_catalogs;
 DROP FUNCTION points_append_only();
+DROP FUNCTION points_snapshot(bigint, bigint, timestamptz, int);
