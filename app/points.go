@@ -493,7 +493,16 @@ func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if err := a.editCards(ctx, c, oldKeys, hh, a.decisionFooter(c, effective), tag); err != nil {
 		return res, err
 	}
-	if err := a.tellPerson(ctx, derefID(c.PersonID), fmt.Sprintf("claim:%d:told:%d:%s", c.ID, c.CardVersion, c.Status), a.claimantNotice(c, effective)); err != nil {
+	if c.Kind == storage.ClaimKindDeduction {
+		// A deduction reopened by an objection was decided again.
+		text := fmt.Sprintf("本户的扣分记录 #%d %s 经重新评议已撤销（%s）。", c.ID, esc(PointsText(c)), esc(c.Decider))
+		if effective != nil {
+			text = a.householdDeductionNotice(c, *effective)
+		}
+		if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("claim:%d:told:%d:%s", c.ID, c.CardVersion, c.Status), text); err != nil {
+			return res, err
+		}
+	} else if err := a.tellPerson(ctx, derefID(c.PersonID), fmt.Sprintf("claim:%d:told:%d:%s", c.ID, c.CardVersion, c.Status), a.claimantNotice(c, effective)); err != nil {
 		return res, err
 	}
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {

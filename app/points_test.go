@@ -575,3 +575,44 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 		t.Fatalf("ranking %+v", rows)
 	}
 }
+
+func TestObjectionToVetoUnfreezes(t *testing.T) {
+	f := newPointsFixture(t, nil) // publicity 3 days
+	pending := f.mustClaim("13800000007", "A02", "")
+	var veto app.DecisionResult
+	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
+		veto, err = a.RecordDeduction(f.ctx, f.actor("13800000005"), app.DeductRequest{Target: "H002", Item: "E03"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.a.Store.ClaimByID(f.ctx, pending.ID); got.Status != storage.ClaimFrozen || got.FrozenBy == nil || *got.FrozenBy != veto.Claim.ID {
+		t.Fatalf("frozen: %+v", got)
+	}
+	f.set(f.at().Add(time.Hour))
+	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
+		_, err := a.ObjectClaim(f.ctx, f.actor("13800000015"), veto.Claim.ID, "上访已依法处理，不属非正常上访")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.a.Store.ClaimByID(f.ctx, pending.ID); got.Status != storage.ClaimPending || got.FrozenBy != nil || got.CardVersion != 1 {
+		t.Fatalf("unfrozen: %+v", got)
+	}
+	// While the veto is reviewed again it does not apply.
+	f.mustClaim("13800000007", "B04", "")
+	f.mustDecide("13800000005", veto.Claim.ID, false)
+	f.mustDecide("13800000005", pending.ID, true)
+	rk, err := f.a.VillageRanking(f.ctx, f.actor("13800000007"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rk.Rows {
+		if r.Vetoed {
+			t.Fatalf("vetoed after the veto was rejected: %+v", rk.Rows)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM point_ledger WHERE claim_id = $1`, veto.Claim.ID); n != 2 {
+		t.Fatalf("veto entries %d, want the veto and its reversal", n)
+	}
+}
