@@ -10,6 +10,7 @@ import (
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
+	"github.com/zhibu/zhibu/webhooks"
 )
 
 // jobSets give the scheduler's jobs; each feature file adds itself in init.
@@ -26,6 +27,17 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	opts.ListenURL = s.Config.Database.URL
 	s.Outbox = outbox.New(s.Store, outbox.NewTelegram(s.Bot), opts, s.log, reg)
 	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
+	// Group robots (WeCom, DingTalk, Feishu): one dispatcher per platform, so
+	// each robot is paced at its platform's own rate.
+	for _, ch := range outbox.NewRobotChannels(s.Store, nil) {
+		d := outbox.New(s.Store, ch, outbox.RobotOptions(ch.Name(), opts), s.log, reg)
+		s.goBG(func() { _ = leader.Run(ctx, el, time.Second, d.Run) })
+	}
+	// Signed outbound webhooks from the events table.
+	wopts := webhooks.FromConfig(s.Config.Webhooks)
+	wopts.ListenURL = s.Config.Database.URL
+	wh := webhooks.New(s.Store, wopts, s.log, reg)
+	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, wh.Run) })
 
 	var jobs []scheduler.Job
 	for _, f := range jobSets {

@@ -128,8 +128,9 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		return nil, err
 	}
 
+	// One idle connection per delivery worker: the default transport keeps 2.
 	b, err := tgbot.New(cfg.Telegram.Token, tgbot.WithServerURL(cfg.Telegram.APIURL), tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(time.Minute, &http.Client{Timeout: 30 * time.Second}))
+		tgbot.WithHTTPClient(time.Minute, outbox.NewHTTPClient(outbox.FromConfig(cfg.Delivery))))
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}

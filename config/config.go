@@ -68,6 +68,7 @@ type Delivery struct {
 	GlobalPerSecond float64  `yaml:"global_per_second"`
 	ChatPerSecond   float64  `yaml:"chat_per_second"`
 	GroupPerMinute  float64  `yaml:"group_per_minute"`
+	PaidBroadcast   bool     `yaml:"paid_broadcast"`
 	MaxAge          Duration `yaml:"max_age"`
 	PollInterval    Duration `yaml:"poll_interval"`
 }

@@ -59,6 +59,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad env value", "", []string{"ZHIBU_POINTS_PUBLICITY_DAYS=three"}, "points.publicity_days"},
 		{"bad env duration", "", []string{"ZHIBU_HEALTHCHECK_EVERY=often"}, "healthcheck.every"},
 		{"bad secret", "", []string{"ZHIBU_TELEGRAM_WEBHOOK_SECRET=has space"}, "telegram.webhook_secret"},
+		{"fast without paid broadcast", "delivery:\n  global_per_second: 100\n", nil, "delivery.paid_broadcast"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

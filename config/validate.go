@@ -67,6 +67,12 @@ func (c Config) Validate() error {
 	if c.Delivery.GlobalPerSecond <= 0 {
 		return bad("delivery.global_per_second", "must be positive")
 	}
+	if c.Delivery.GlobalPerSecond > 30 && !c.Delivery.PaidBroadcast {
+		return bad("delivery.global_per_second", "above Telegram's free 30/s needs delivery.paid_broadcast: true")
+	}
+	if c.Delivery.GlobalPerSecond > 1000 {
+		return bad("delivery.global_per_second", "Telegram allows at most 1000/s even with paid broadcast")
+	}
 	if c.Delivery.ChatPerSecond <= 0 {
 		return bad("delivery.chat_per_second", "must be positive")
 	}

@@ -59,6 +59,7 @@ func FromConfig(d config.Delivery) Options {
 		GlobalPerSecond: d.GlobalPerSecond,
 		ChatPerSecond:   d.ChatPerSecond,
 		GroupPerMinute:  d.GroupPerMinute,
+		PaidBroadcast:   d.PaidBroadcast,
 		MaxAge:          d.MaxAge.D(),
 		PollInterval:    d.PollInterval.D(),
 	}
