@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-telegram/bot/models"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/storage"
@@ -34,6 +33,23 @@ type Pool struct {
 	// Rescan is how often stored-but-unprocessed updates are picked up
 	// (after a crash, a full queue, or a failed attempt).
 	Rescan time.Duration
+
+	ingestQ   chan ingestReq
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// ingestBatchers is how many batches may be committing at once.
+const ingestBatchers = 4
+
+type ingestReq struct {
+	u    storage.NewUpdate
+	done chan ingestRes
+}
+
+type ingestRes struct {
+	inserted bool
+	err      error
 }
 
 type job struct{ updateID, chatID int64 }
@@ -46,7 +62,11 @@ type poolMetrics struct {
 
 // NewPool builds a pool with n workers; metrics go to reg when non-nil.
 func NewPool(router *Router, store *storage.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
-	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second}
+	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
+		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{})}
+	for i := 0; i < ingestBatchers; i++ {
+		go p.batcher()
+	}
 	for i := 0; i < n; i++ {
 		p.shards = append(p.shards, make(chan job, 256))
 	}
@@ -66,46 +86,136 @@ func NewPool(router *Router, store *storage.Store, n int, log *slog.Logger, reg 
 // Ingest stores a raw update and queues it. It returns duplicate=true for an
 // update_id seen before, ErrMalformed for a body that is not an update, and
 // any storage error (the caller answers 5xx so Telegram redelivers).
+//
+// Concurrent requests are stored together: a few batchers each take what
+// has queued up and insert it in one statement and one commit, so the
+// commit cost is shared without adding a wait to a lone request.
 func (p *Pool) Ingest(ctx context.Context, raw []byte) (duplicate bool, err error) {
-	var u models.Update
-	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
+	u, ok := describe(raw)
+	if !ok {
 		return false, ErrMalformed
 	}
-	chatID, userID, kind := describe(&u)
-	inserted, err := p.store.InsertUpdate(ctx, u.ID, raw, chatID, userID, kind)
-	if err != nil {
-		return false, fmt.Errorf("bot: store update: %w", err)
+	req := ingestReq{u: u, done: make(chan ingestRes, 1)}
+	select {
+	case p.ingestQ <- req:
+	case <-p.closed:
+		return false, errors.New("bot: shutting down")
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	if !inserted {
+	var res ingestRes
+	select {
+	case res = <-req.done:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	if res.err != nil {
+		return false, fmt.Errorf("bot: store update: %w", res.err)
+	}
+	if !res.inserted {
 		p.metrics.duplicates.Inc()
 		return true, nil
 	}
 	p.metrics.received.Inc()
-	p.submit(job{u.ID, chatID})
+	p.submit(job{u.ID, u.ChatID})
 	return false, nil
 }
 
-// describe extracts the chat, the sender and the kind of an update.
-func describe(u *models.Update) (chatID, userID int64, kind string) {
-	switch {
-	case u.Message != nil:
-		if u.Message.From != nil {
-			userID = u.Message.From.ID
+// Close stops the batchers; later Ingest calls fail.
+func (p *Pool) Close() { p.closeOnce.Do(func() { close(p.closed) }) }
+
+func (p *Pool) batcher() {
+	for {
+		var first ingestReq
+		select {
+		case first = <-p.ingestQ:
+		case <-p.closed:
+			return
 		}
-		return u.Message.Chat.ID, userID, "message"
-	case u.CallbackQuery != nil:
-		if m := u.CallbackQuery.Message.Message; m != nil {
-			chatID = m.Chat.ID
-		} else {
-			chatID = u.CallbackQuery.From.ID
+		batch := []ingestReq{first}
+	fill:
+		for len(batch) < 256 {
+			select {
+			case r := <-p.ingestQ:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
 		}
-		return chatID, u.CallbackQuery.From.ID, "callback_query"
-	case u.EditedMessage != nil:
-		return u.EditedMessage.Chat.ID, 0, "edited_message"
-	case u.MyChatMember != nil:
-		return u.MyChatMember.Chat.ID, u.MyChatMember.From.ID, "my_chat_member"
+		p.flush(batch)
 	}
-	return 0, 0, "other"
+}
+
+func (p *Pool) flush(batch []ingestReq) {
+	us := make([]storage.NewUpdate, 0, len(batch))
+	for _, r := range batch {
+		us = append(us, r.u)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	inserted, err := p.store.InsertUpdates(ctx, us)
+	for _, r := range batch {
+		// The first request of an id in the batch owns the insert; a copy
+		// in the same batch is a duplicate.
+		ok := inserted[r.u.ID]
+		delete(inserted, r.u.ID)
+		r.done <- ingestRes{inserted: ok, err: err}
+	}
+}
+
+// updateHead is the part of an Update that ingest needs; decoding only it
+// keeps the acknowledgement path cheap.
+type updateHead struct {
+	ID      int64    `json:"update_id"`
+	Message *msgHead `json:"message"`
+	Edited  *msgHead `json:"edited_message"`
+	Channel *msgHead `json:"channel_post"`
+	Member  *msgHead `json:"my_chat_member"`
+	Query   *struct {
+		From    idHead   `json:"from"`
+		Message *msgHead `json:"message"`
+	} `json:"callback_query"`
+}
+
+type idHead struct {
+	ID int64 `json:"id"`
+}
+
+type msgHead struct {
+	Chat idHead  `json:"chat"`
+	From *idHead `json:"from"`
+}
+
+// describe checks that raw is an update and extracts its id, chat, sender
+// and kind.
+func describe(raw []byte) (storage.NewUpdate, bool) {
+	var h updateHead
+	if err := json.Unmarshal(raw, &h); err != nil || h.ID <= 0 {
+		return storage.NewUpdate{}, false
+	}
+	u := storage.NewUpdate{ID: h.ID, Raw: raw, Kind: "other"}
+	from := func(m *msgHead) int64 {
+		if m.From != nil {
+			return m.From.ID
+		}
+		return 0
+	}
+	switch {
+	case h.Message != nil:
+		u.ChatID, u.UserID, u.Kind = h.Message.Chat.ID, from(h.Message), "message"
+	case h.Query != nil:
+		u.ChatID, u.UserID, u.Kind = h.Query.From.ID, h.Query.From.ID, "callback_query"
+		if h.Query.Message != nil && h.Query.Message.Chat.ID != 0 {
+			u.ChatID = h.Query.Message.Chat.ID
+		}
+	case h.Edited != nil:
+		u.ChatID, u.UserID, u.Kind = h.Edited.Chat.ID, from(h.Edited), "edited_message"
+	case h.Channel != nil:
+		u.ChatID, u.Kind = h.Channel.Chat.ID, "channel_post"
+	case h.Member != nil:
+		u.ChatID, u.UserID, u.Kind = h.Member.Chat.ID, from(h.Member), "my_chat_member"
+	}
+	return u, true
 }
 
 // submit queues a job on its chat's worker unless it is queued already; a

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"github.com/lib/pq"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -79,4 +81,41 @@ func (s *Store) UpdateOutcome(ctx context.Context, id int64) (string, error) {
 		return "", nil
 	}
 	return *o, nil
+}
+
+// NewUpdate is one inbound update to store.
+type NewUpdate struct {
+	ID             int64
+	Raw            []byte
+	ChatID, UserID int64
+	Kind           string
+}
+
+// InsertUpdates stores a batch of updates in one statement and one commit
+// (group commit for concurrent webhook requests). It returns the ids that
+// were new; the others were stored before (redeliveries).
+func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bool, error) {
+	ids := make([]int64, len(us))
+	raws := make([]string, len(us))
+	chats := make([]int64, len(us))
+	users := make([]int64, len(us))
+	kinds := make([]string, len(us))
+	for i, u := range us {
+		ids[i], raws[i], chats[i], users[i], kinds[i] = u.ID, string(u.Raw), u.ChatID, u.UserID, u.Kind
+	}
+	var inserted []int64
+	err := sqlxSelect(ctx, s, &inserted, `
+		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
+		SELECT id, raw::jsonb, NULLIF(chat, 0), NULLIF(usr, 0), kind
+		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS t(id, raw, chat, usr, kind)
+		ON CONFLICT (update_id) DO NOTHING
+		RETURNING update_id`, pq.Array(ids), pq.Array(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
+	if err != nil {
+		return nil, fmt.Errorf("storage: insert %d updates: %w", len(us), err)
+	}
+	out := make(map[int64]bool, len(inserted))
+	for _, id := range inserted {
+		out[id] = true
+	}
+	return out, nil
 }
