@@ -177,22 +177,6 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 		return nil, err
 	}
 	ev := e.ev
-	if mode.keepLights {
-		ev.Codes = make(map[int64]string)
-		for i := range e.units {
-			if k := e.units[i].Kind; k == domain.KindBranch || k == domain.KindGroup {
-				ev.Codes[e.units[i].ID] = e.units[i].Code
-			}
-		}
-		order := make(map[string]int, len(e.obs))
-		for i, ob := range e.obs {
-			order[ob.Code] = i
-		}
-		slices.SortFunc(ev.Lights, func(x, y health.ItemLight) int {
-			return cmp.Or(strings.Compare(ev.Codes[x.BranchID], ev.Codes[y.BranchID]), cmp.Compare(order[x.Obligation], order[y.Obligation]),
-				strings.Compare(ev.Codes[x.GroupID], ev.Codes[y.GroupID]), x.Period.Compare(y.Period))
-		})
-	}
 	ev.Took = time.Since(started)
 	return ev, nil
 }

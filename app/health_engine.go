@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
@@ -46,7 +47,7 @@ type evalMode struct {
 
 // batchItems is how many plan items are gathered before planning them (at
 // a component boundary).
-const batchItems = 20000
+const batchItems = 5000
 
 // changeChunk is how many light-change events are buffered before writing.
 const changeChunk = 20000
@@ -56,17 +57,17 @@ const changeChunk = 20000
 const maxReplans = 5
 
 type hcUnit struct {
-	ID        int64
-	ParentID  int64
-	Code      string
-	Name      string
-	Kind      string
-	ThemeDay  int
-	StartedOn time.Time
-	Above     bool
+	ID       int64
+	ParentID int64
+	Code     string
+	Name     string
+	Kind     string
+	ThemeDay int
+	Above    bool
 
 	parent      int32 // index in engine.units, -1 when unknown
 	start       time.Time
+	startSeq    [3]int32 // number of the start period per recurrence
 	secretaries []health.Recipient
 	organisers  []health.Recipient
 	groupChat   int64
@@ -107,6 +108,12 @@ type newLight struct {
 	light health.Light
 }
 
+// lightRange is where a branch's lights are in Evaluation.Lights.
+type lightRange struct {
+	branch int32
+	lo, hi int32
+}
+
 type pendingResolved struct {
 	ob     int16
 	seq    int32
@@ -137,8 +144,9 @@ type engine struct {
 	silences []storage.Silence
 	pending  map[int64][]pendingResolved
 
-	orgMemo  map[int32][][]health.Recipient
-	pathMemo map[int32][]string
+	orgMemo   map[int32][][]health.Recipient
+	deadlines map[dlKey]dlVal
+	pathMemo  map[int32][]string
 
 	batch     []health.Item
 	changes   []storage.LightChange
@@ -149,6 +157,9 @@ type engine struct {
 
 	lap                      time.Time
 	tPlan, tDigests, tLights time.Duration
+
+	// lightRanges says where each branch's lights are in Evaluation.Lights
+	lightRanges []lightRange
 
 	// per branch, while walking it
 	branch     *BranchStatus
@@ -248,6 +259,9 @@ func (e *engine) run(ctx context.Context) error {
 		}
 		e.phase("save memory")
 	}
+	if e.mode.keepLights {
+		e.sortLights()
+	}
 	e.ev.Timings = append(e.ev.Timings, Timing{"(of which planning)", e.tPlan}, Timing{"(of which recording digests)", e.tDigests},
 		Timing{"(of which recording events)", e.tLights})
 	return nil
@@ -257,19 +271,27 @@ func (e *engine) run(ctx context.Context) error {
 func (e *engine) load(ctx context.Context) error {
 	st, root := e.st, e.rootID
 	parts := storage.TreeParts{People: e.mode.plan, Memory: e.mode.plan}
-	e.byID = map[int64]int32{}
+	n, err := st.HealthTreeSize(ctx, root)
+	if err != nil {
+		return err
+	}
+	e.units = make([]hcUnit, 0, n)
+	e.byID = make(map[int64]int32, n)
 	type holder struct {
 		unit int32
 		sec  bool
 		r    health.Recipient
 	}
 	var holders []holder
-	err := st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
+	err = st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
 		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
-			ThemeDay: r.ThemeDay, StartedOn: r.StartedOn, Above: r.Above, parent: -1,
+			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1,
 			start: time.Date(y, m, d, 0, 0, 0, 0, e.loc), groupChat: r.GroupChat}
+		for k, rec := range recs {
+			u.startSeq[k] = periodSeq(health.PeriodAt(rec, u.start, e.loc))
+		}
 		e.byID[u.ID] = i
 		for h := r.Holders; len(h) > 0; {
 			var entry []byte
@@ -424,6 +446,12 @@ func isDone(runs []doneRun, s int32) bool {
 
 func (e *engine) evalBranch(ctx context.Context, bi int32) error {
 	b := &e.units[bi]
+	if e.mode.keepLights {
+		lo := int32(len(e.ev.Lights))
+		defer func() {
+			e.lightRanges = append(e.lightRanges, lightRange{branch: bi, lo: lo, hi: int32(len(e.ev.Lights))})
+		}()
+	}
 	if e.mode.statuses {
 		e.ev.Branches = append(e.ev.Branches, BranchStatus{ID: b.ID, Code: b.Code, Name: b.Name, Light: health.Green})
 		e.branch = &e.ev.Branches[len(e.ev.Branches)-1]
@@ -490,17 +518,15 @@ func (e *engine) clearUnseen(ctx context.Context, b, g *hcUnit) error {
 // that matter and returns the worst light listed.
 func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Light, error) {
 	ob := &e.obs[oi]
+	ri := recIndex(ob.Recurs)
 	u := b
-	start := b.start
+	firstSeq := b.startSeq[ri]
 	if g != nil {
 		u = g
-		if g.start.After(start) {
-			start = g.start
-		}
+		firstSeq = max(firstSeq, g.startSeq[ri])
 	}
 	theme := b.ThemeDay
 	curSeq := e.cur[oi]
-	firstSeq := periodSeq(health.PeriodAt(ob.Recurs, start, e.loc))
 	done := e.doneRuns(u, oi)
 	worst := health.Green
 	j := 0
@@ -515,27 +541,25 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		if _, ok := e.exempt[hcItemKey{u.ID, int16(oi), s}]; ok {
 			continue
 		}
-		p := seqPeriod(ob.Recurs, s)
-		l := health.LightAt(*ob, p, theme, health.Facts{Owed: true}, e.at, e.loc)
+		l := e.lightAt(oi, s, theme, false)
 		if l == health.Green { // not yet in its window: nothing to list
 			continue
 		}
-		if err := e.emit(ctx, b, g, oi, p, s, l, false, false, false); err != nil {
+		if err := e.emit(ctx, b, g, oi, seqPeriod(ob.Recurs, s), s, l, false, false, false); err != nil {
 			return worst, err
 		}
 		worst = health.Worst(worst, l)
 	}
 	for s := max(curSeq, firstSeq); s <= curSeq+1; s++ {
-		p := seqPeriod(ob.Recurs, s)
 		if s > curSeq {
-			if yf, _ := health.Deadline(*ob, p, theme, e.loc); e.at.Before(yf) {
+			if yf, _ := e.deadline(oi, s, theme); e.at.Before(yf) {
 				continue
 			}
 		}
 		checked := isDone(done, s)
 		_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), s}]
-		l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: true}, e.at, e.loc)
-		if err := e.emit(ctx, b, g, oi, p, s, l, checked, exempt, s == curSeq); err != nil {
+		l := e.lightAt(oi, s, theme, checked || exempt)
+		if err := e.emit(ctx, b, g, oi, seqPeriod(ob.Recurs, s), s, l, checked, exempt, s == curSeq); err != nil {
 			return worst, err
 		}
 		worst = health.Worst(worst, l)
@@ -549,7 +573,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			checked := isDone(done, pr.seq)
 			_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), pr.seq}]
 			owed := pr.seq >= firstSeq
-			if l := health.LightAt(*ob, p, theme, health.Facts{CheckedIn: checked, Exempt: exempt, Owed: owed}, e.at, e.loc); l != health.Green {
+			if l := e.lightAt(oi, pr.seq, theme, checked || exempt || !owed); l != health.Green {
 				continue
 			}
 			it := e.item(b, g, oi, p, health.Green, checked, exempt)
@@ -578,7 +602,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 		if g != nil {
 			is.GroupCode, is.GroupName = g.Code, g.Name
 		}
-		is.YellowFrom, is.Due = health.Deadline(*ob, p, b.ThemeDay, e.loc)
+		is.YellowFrom, is.Due = e.deadline(oi, seq, b.ThemeDay)
 		if l == health.Red {
 			is.Ack = e.acks[hcItemKey{u.ID, int16(oi), seq}]
 		}
@@ -616,8 +640,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 // health.Plan), erring towards planning: when in doubt the item is planned
 // and the planner decides.
 func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
-	ob := &e.obs[oi]
-	yf, due := health.Deadline(*ob, p, b.ThemeDay, e.loc)
+	yf, due := e.deadline(oi, seq, b.ThemeDay)
 	ui := e.byID[u.ID]
 	secs := b.secretaries
 	check := func(rs []health.Recipient, level byte, slot int64) bool {
@@ -663,6 +686,72 @@ func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.
 	return false
 }
 
+// sortLights orders Evaluation.Lights by branch code: each branch's lights
+// are already in obligation, group and period order, so whole ranges move.
+func (e *engine) sortLights() {
+	rs := e.lightRanges
+	slices.SortFunc(rs, func(x, y lightRange) int { return strings.Compare(e.units[x.branch].Code, e.units[y.branch].Code) })
+	out := make([]health.ItemLight, 0, len(e.ev.Lights))
+	for _, r := range rs {
+		out = append(out, e.ev.Lights[r.lo:r.hi]...)
+	}
+	e.ev.Lights = out
+	e.ev.Codes = make(map[int64]string, len(rs)*2)
+	for _, r := range rs {
+		b := &e.units[r.branch]
+		e.ev.Codes[b.ID] = b.Code
+		for _, gi := range b.groups {
+			e.ev.Codes[e.units[gi].ID] = e.units[gi].Code
+		}
+	}
+}
+
+// dlKey names a deadline: obligation, period number and fixed day (0 for
+// obligations that do not use it).
+type dlKey struct {
+	ob    int16
+	theme int8
+	seq   int32
+}
+
+type dlVal struct{ yellowFrom, due time.Time }
+
+// deadline is health.Deadline, memoised: a province has few distinct
+// (obligation, period, fixed day) triples.
+func (e *engine) deadline(oi int, seq int32, theme int) (yellowFrom, due time.Time) {
+	ob := &e.obs[oi]
+	if !ob.ThemeDay || theme < 1 || theme > 31 {
+		theme = 0
+	}
+	k := dlKey{ob: int16(oi), theme: int8(theme), seq: seq}
+	if v, ok := e.deadlines[k]; ok {
+		return v.yellowFrom, v.due
+	}
+	yf, due := health.Deadline(*ob, seqPeriod(ob.Recurs, seq), theme, e.loc)
+	if e.deadlines == nil {
+		e.deadlines = map[dlKey]dlVal{}
+	}
+	e.deadlines[k] = dlVal{yf, due}
+	return yf, due
+}
+
+// lightAt is health.LightAt for an owed period over the memoised
+// deadlines: green when done (checked in or exempt) or before the yellow
+// window, yellow inside it, red from due on.
+func (e *engine) lightAt(oi int, seq int32, theme int, done bool) health.Light {
+	if done {
+		return health.Green
+	}
+	yf, due := e.deadline(oi, seq, theme)
+	switch {
+	case e.at.Before(yf):
+		return health.Green
+	case e.at.Before(due):
+		return health.Yellow
+	}
+	return health.Red
+}
+
 // hcSlot is the planner's repeat slot: ⌊d/repeat⌋, 0 when d < 0 or repeat
 // <= 0.
 func hcSlot(d, repeat time.Duration) int64 {
@@ -697,7 +786,7 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 // item builds the planner's view of one item.
 func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, checked, exempt bool) health.Item {
 	ob := e.obs[oi]
-	yf, due := health.Deadline(ob, p, b.ThemeDay, e.loc)
+	yf, due := e.deadline(oi, periodSeq(p), b.ThemeDay)
 	it := health.Item{
 		BranchID: b.ID, BranchCode: b.Code, BranchName: b.Name, UnitPath: e.path(b),
 		Obligation: ob, Period: p, Light: l, YellowFrom: yf, Due: due,

@@ -10,7 +10,7 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// The memory of a unit (health_memory.data) is what the last evaluations
+// The memory of a unit (health_units.memory) is what the last evaluations
 // left about it, one entry per ';':
 //
 //	L <obligation> <period> <y|r>                     a yellow or red light
@@ -299,9 +299,18 @@ func (e *engine) saveMemory(ctx context.Context) error {
 		}
 		ids = append(ids, u.ID)
 		data = append(data, strings.TrimSuffix(b.String(), ";"))
+		if len(ids) >= memoryChunk {
+			if err := e.st.SaveHealthMemory(ctx, ids, data); err != nil {
+				return err
+			}
+			ids, data = ids[:0], data[:0]
+		}
 	}
 	return e.st.SaveHealthMemory(ctx, ids, data)
 }
+
+// memoryChunk is how many units' memory is written per statement.
+const memoryChunk = 10000
 
 // keep decides whether a sent entry is still worth remembering: prompts of
 // the current periods; anything about an item that is yellow or red now,

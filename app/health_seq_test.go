@@ -2,7 +2,9 @@ package app
 
 import (
 	"testing"
+	"time"
 
+	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/health"
 )
 
@@ -58,6 +60,37 @@ func TestPeriodSeq(t *testing.T) {
 				t.Fatalf("%s: %v -> %v not consecutive", rec, p, p.Next())
 			}
 			p = p.Next()
+		}
+	}
+}
+
+// TestEngineLightAtMatchesDomain checks the engine's memoised lights
+// against health.LightAt over every default obligation, fixed day and a
+// spread of instants around the periods' windows.
+func TestEngineLightAtMatchesDomain(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	a := &App{Cfg: cfg, Loc: loc}
+	for at := time.Date(2026, 10, 20, 0, 0, 0, 0, loc); at.Before(time.Date(2027, 1, 10, 0, 0, 0, 0, loc)); at = at.Add(37 * time.Hour) {
+		e, err := a.newEngine(nil, at, 0, evalMode{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for oi, ob := range e.obs {
+			cur := health.PeriodAt(ob.Recurs, at, loc)
+			for _, p := range []health.Period{cur.Prev().Prev(), cur.Prev(), cur, cur.Next()} {
+				for theme := 0; theme <= 31; theme++ {
+					for _, done := range []bool{false, true} {
+						want := health.LightAt(ob, p, theme, health.Facts{CheckedIn: done, Owed: true}, at, loc)
+						if got := e.lightAt(oi, periodSeq(p), theme, done); got != want {
+							t.Fatalf("%s %s theme %d done %v at %s: engine %s, domain %s", ob.Code, p, theme, done, at, got, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -48,9 +48,9 @@ func scoped(table, alias string, rootID int64) string {
 	return table + ` ` + alias + ` JOIN units u ON u.id = ` + alias + `.unit_id WHERE ` + inSubtree("u", rootID)
 }
 
-// HealthRow is one unit as an evaluation reads it: the unit, its people,
-// its group chat, what it has done and what the last evaluations left. The
-// byte slices are only valid during the callback.
+// HealthRow is one unit as an evaluation reads it: the unit and its
+// health_units row (people, group chat, done runs, memory; see the
+// migration). The byte slices are only valid during the callback.
 type HealthRow struct {
 	ID        int64
 	ParentID  int64 // 0 for a root
@@ -66,16 +66,16 @@ type HealthRow struct {
 	// each "s<person id>:<chat id>:<name>" or "o…" (chat id 0 = not linked
 	// or blocked the bot).
 	Holders []byte
-	// Done is the health_done summary: "obligation first[..last],…".
+	// Done is the done summary: "obligation first[..last],…".
 	Done []byte
-	// Memory is what health_memory holds for the unit (see SaveHealthMemory).
+	// Memory is what the last evaluations left (see SaveHealthMemory).
 	Memory []byte
 }
 
 // TreeParts says what HealthTree reads besides the units and done periods.
 type TreeParts struct {
 	People bool // holders and group chats
-	Memory bool // health_memory
+	Memory bool // the evaluations' memory
 }
 
 // Field separators of HealthTree's rows.
@@ -85,45 +85,42 @@ const (
 	treeFieldsLen = 12
 )
 
-// HealthTree streams root's subtree and ancestors (rootID 0 = every unit),
-// one row per unit ordered by id, everything an evaluation needs about the
-// unit in a single text column so that a province costs one row per unit
-// on the wire.
-func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, fn func(*HealthRow) error) error {
-	var with []string
-	from, where, above := `units u`, `$1::bigint = 0`, `0`
-	rolesFrom := `roles r`
+// HealthTreeSize is how many rows HealthTree will give (an estimate for
+// every unit), to size the caller's arrays once.
+func (s *Store) HealthTreeSize(ctx context.Context, rootID int64) (int, error) {
+	var n int64
+	q := `SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'units'::regclass AND $1::bigint = 0`
 	if rootID != 0 {
-		with = append(with, scopeCTE(rootID, true))
+		q = `WITH ` + scopeCTE(rootID, true) + ` SELECT count(*) FROM scope`
+	}
+	if err := s.q.QueryRowxContext(ctx, q, rootID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("storage: health tree size: %w", err)
+	}
+	return int(min(n, 1<<24)), nil
+}
+
+// HealthTree streams root's subtree and ancestors (rootID 0 = every unit),
+// one row per unit in no particular order, everything an evaluation needs
+// about the unit in a single text column, so that a province costs one scan
+// of health_units and one row per unit on the wire.
+func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, fn func(*HealthRow) error) error {
+	q, from, where, above := ``, `units u`, `$1::bigint = 0`, `0`
+	if rootID != 0 {
+		q = `WITH ` + scopeCTE(rootID, true)
 		from, where = `units u JOIN scope ON scope.id = u.id`, `$1::bigint <> 0`
 		above = `CASE WHEN ` + inSubtree("u", rootID) + ` THEN 0 ELSE 1 END`
-		rolesFrom = `roles r JOIN scope ON scope.id = r.unit_id`
 	}
-	from += ` LEFT JOIN health_done d ON d.unit_id = u.id`
-	chat, holders, memory := `0`, `''`, `''`
+	chat, people, memory := `0`, `''`, `''`
 	if parts.People {
-		with = append(with, `hs AS (
-			SELECT r.unit_id, string_agg(CASE WHEN r.role = 'secretary' THEN 's' ELSE 'o' END || p.id || ':' ||
-			       CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END || ':' ||
-			       translate(p.name, chr(31) || chr(30), '  '), chr(30) ORDER BY r.role DESC, p.id) AS h
-			FROM `+rolesFrom+` JOIN people p ON p.id = r.person_id LEFT JOIN chat_links c ON c.person_id = p.id
-			WHERE r.role IN ('secretary', 'organiser')
-			GROUP BY r.unit_id)`)
-		from += ` LEFT JOIN group_chats g ON g.unit_id = u.id AND g.unreachable_at IS NULL LEFT JOIN hs ON hs.unit_id = u.id`
-		chat, holders = `COALESCE(g.chat_id, 0)`, `COALESCE(hs.h, '')`
+		chat, people = `COALESCE(h.chat, 0)`, `COALESCE(h.people, '')`
 	}
 	if parts.Memory {
-		from += ` LEFT JOIN health_memory m ON m.unit_id = u.id`
-		memory = `COALESCE(m.data, '')`
-	}
-	q := ``
-	if len(with) > 0 {
-		q = `WITH ` + strings.Join(with, `, `)
+		memory = `COALESCE(h.memory, '')`
 	}
 	q += ` SELECT concat_ws(chr(31), u.id, COALESCE(u.parent_id, 0), COALESCE(u.theme_day, 0), u.started_on - DATE '1970-01-01', ` + above + `,
-		       u.kind, translate(u.code, chr(31) || chr(30), '  '), translate(u.name, chr(31) || chr(30), '  '), ` + chat + `, ` + holders + `,
-		       COALESCE(d.done, ''), ` + memory + `)
-		FROM ` + from + ` WHERE ` + where + ` ORDER BY u.id`
+		       u.kind, translate(u.code, chr(31) || chr(30), '  '), translate(u.name, chr(31) || chr(30), '  '), ` + chat + `, ` + people + `,
+		       COALESCE(h.done, ''), ` + memory + `)
+		FROM ` + from + ` LEFT JOIN health_units h ON h.unit_id = u.id WHERE ` + where
 	rows, err := s.q.QueryContext(ctx, q, rootID)
 	if err != nil {
 		return fmt.Errorf("storage: health tree: %w", err)

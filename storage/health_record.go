@@ -223,32 +223,18 @@ func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestReco
 // memoryChunk bounds the arrays of one memory upsert.
 const memoryChunk = 20000
 
-// SaveHealthMemory replaces the health_memory rows of the given units (an
-// empty data deletes the row). The format is the evaluation's business.
+// SaveHealthMemory replaces the memory of the given units (health_units;
+// the format is the evaluation's business), in unit order so that it never
+// deadlocks with the triggers that keep the other columns.
 func (s *Store) SaveHealthMemory(ctx context.Context, units []int64, data []string) error {
 	for lo := 0; lo < len(units); lo += memoryChunk {
 		hi := min(lo+memoryChunk, len(units))
-		var upU, delU []int64
-		var upD []string
-		for i := lo; i < hi; i++ {
-			if data[i] == "" {
-				delU = append(delU, units[i])
-			} else {
-				upU, upD = append(upU, units[i]), append(upD, data[i])
-			}
-		}
-		if len(upU) > 0 {
-			_, err := s.q.ExecContext(ctx, `
-				INSERT INTO health_memory AS m (unit_id, data) SELECT u, d FROM unnest($1::bigint[], $2::text[]) AS t(u, d)
-				ON CONFLICT (unit_id) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`, pq.Int64Array(upU), pq.StringArray(upD))
-			if err != nil {
-				return fmt.Errorf("storage: save health memory: %w", err)
-			}
-		}
-		if len(delU) > 0 {
-			if _, err := s.q.ExecContext(ctx, `DELETE FROM health_memory WHERE unit_id = ANY($1)`, pq.Int64Array(delU)); err != nil {
-				return fmt.Errorf("storage: save health memory: %w", err)
-			}
+		_, err := s.q.ExecContext(ctx, `
+			INSERT INTO health_units AS h (unit_id, memory)
+			SELECT u, d FROM unnest($1::bigint[], $2::text[]) AS t(u, d) ORDER BY u
+			ON CONFLICT (unit_id) DO UPDATE SET memory = EXCLUDED.memory`, pq.Int64Array(units[lo:hi]), pq.StringArray(data[lo:hi]))
+		if err != nil {
+			return fmt.Errorf("storage: save health memory: %w", err)
 		}
 	}
 	return nil

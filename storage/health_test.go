@@ -31,7 +31,7 @@ func hcBranch(t *testing.T, s *storage.Store) (county, branch domain.Unit) {
 func hcDone(t *testing.T, s *storage.Store, unit int64) string {
 	t.Helper()
 	var done string
-	err := s.DB().GetContext(context.Background(), &done, `SELECT COALESCE((SELECT done FROM health_done WHERE unit_id = $1), '')`, unit)
+	err := s.DB().GetContext(context.Background(), &done, `SELECT COALESCE((SELECT done FROM health_units WHERE unit_id = $1), '')`, unit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +244,27 @@ func TestHealthTreeRows(t *testing.T) {
 	sep := string(rune(storage.HolderSep))
 	if got["QA-B1"] != "branch|s"+itoa(pid)+":555:王;书记|一支部" || got["QA"] != "county|o"+itoa(pid)+":555:王;书记|乾安县" {
 		t.Fatalf("rows %q (sep %q)", got, sep)
+	}
+	// Renaming, unbinding the group and removing a role follow through.
+	if _, _, err := s.UpsertPerson(ctx, "王书记", "13800000001", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `DELETE FROM roles WHERE role = 'organiser'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BindGroup(ctx, -100, c.ID, "县群", pid); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
+		rows[string(r.Code)] = string(r.Holders) + "|" + itoa(r.GroupChat)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows["QA-B1"] != "s"+itoa(pid)+":555:王书记|0" || rows["QA"] != "|-100" {
+		t.Fatalf("after changes: %q", rows)
 	}
 	// A person who blocked the bot has no chat.
 	if err := s.MarkChatUnreachable(ctx, 555, "blocked"); err != nil {

@@ -67,7 +67,10 @@ func main() {
 	}
 	defer store.Close()
 	if *reset {
-		if _, err := store.DB().ExecContext(ctx, `TRUNCATE notification_log, notification_digests, health_memory, health_runs, outbox, events CASCADE`); err != nil {
+		if _, err := store.DB().ExecContext(ctx, `TRUNCATE notification_log, notification_digests, health_runs, outbox, events CASCADE`); err != nil {
+			fail(err)
+		}
+		if _, err := store.DB().ExecContext(ctx, `UPDATE health_units SET memory = '' WHERE memory <> ''`); err != nil {
 			fail(err)
 		}
 	}

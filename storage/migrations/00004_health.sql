@@ -98,28 +98,39 @@ CREATE TABLE notification_log (
 );
 CREATE INDEX notification_log_digest_idx ON notification_log (digest_id);
 
--- What the last evaluations left per unit (branch or group), so that the
--- next one reads a single row per unit: the lights that are yellow or red
--- (to see which changed) and, per (recipient, item, level), the latest slot
--- logged (to plan only what is new). It summarises notification_log and is
--- written in the same transaction; the log stays the authority (a line
--- this summary forgot is caught by the log's key and planned again).
-CREATE TABLE health_memory (
-    unit_id     bigint PRIMARY KEY,
-    data        text NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now()
-);
-
--- What is done, per unit, kept by triggers on the check-in tables so that
--- an evaluation reads one short row per branch or group instead of every
--- check-in ever recorded. done lists, per obligation, the periods covered by
--- a check-in that is neither withdrawn nor rejected, as runs of consecutive
--- periods: "committee_meeting 2025-11..2026-04,committee_meeting 2026-06,
--- life_meeting 2025". A healthy branch has one run per obligation however
--- long its history.
-CREATE TABLE health_done (
+-- health_units holds, per unit (branch or party group; organisers' units
+-- too), everything an evaluation reads about it besides the unit itself, so
+-- that a province is one scan of one table joined to units. Each column has
+-- one writer:
+--
+--   done    kept by triggers on checkins/checkin_items: per obligation, the
+--           periods covered by a check-in neither withdrawn nor rejected, as
+--           runs of consecutive periods, "committee_meeting 2025-11..2026-04,
+--           committee_meeting 2026-06,life_meeting 2025" (a healthy branch
+--           has one run per obligation however long its history);
+--   people  kept by triggers on roles/people/chat_links: the secretaries and
+--           organisers, separated by chr(30), "s<person>:<chat>:<name>" or
+--           "o…" (chat 0 = not linked, or the person blocked the bot);
+--   chat    kept by triggers on group_chats: the bound group (0 = none or it
+--           refused the bot);
+--   memory  written by evaluations: the lights that are yellow or red (to see
+--           which changed) and per (recipient, item, level) the latest slot
+--           logged (to plan only what is new) — a summary of
+--           notification_log written in the same transaction; the log stays
+--           the authority (a line this summary forgot is refused by the log's
+--           key and planned again).
+--
+-- Triggers recompute a unit's column after taking a transaction lock on the
+-- unit (per kind of column; the whole table for a bulk change), so that two
+-- transactions changing one unit at once cannot each write a summary missing
+-- the other's: the second waits, then reads the first's. Rows are written in
+-- unit order, so that writers never deadlock.
+CREATE TABLE health_units (
     unit_id  bigint PRIMARY KEY,
-    done     text NOT NULL
+    done     text NOT NULL DEFAULT '',
+    people   text NOT NULL DEFAULT '',
+    chat     bigint NOT NULL DEFAULT 0,
+    memory   text NOT NULL DEFAULT ''
 );
 
 -- health_period_seq numbers a period key within its kind (month, quarter,
@@ -134,54 +145,114 @@ CREATE FUNCTION health_period_seq(p text) RETURNS int LANGUAGE sql IMMUTABLE AS 
 $$;
 -- +goose StatementEnd
 
--- health_done_refresh recomputes the rows of the given units. It first
--- locks them (a transaction lock per unit; for a bulk change the table), so
--- that two check-ins of one unit committing at once cannot each write a
--- summary missing the other's: the second waits, then reads the first's.
+-- health_units_lock locks the given units for the kind of column (1 done,
+-- 2 people, 3 chat) and returns them sorted and distinct.
 -- +goose StatementBegin
-CREATE FUNCTION health_done_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION health_units_lock(units bigint[], kind int) RETURNS bigint[] LANGUAGE plpgsql AS $$
+DECLARE
+    sorted bigint[];
 BEGIN
-    IF units IS NULL OR cardinality(units) = 0 THEN
-        RETURN;
-    END IF;
-    IF cardinality(units) > 32 THEN
-        LOCK TABLE health_done IN SHARE ROW EXCLUSIVE MODE;
+    sorted := ARRAY(SELECT DISTINCT u FROM unnest(units) u WHERE u IS NOT NULL ORDER BY u);
+    IF cardinality(sorted) > 32 THEN
+        LOCK TABLE health_units IN SHARE ROW EXCLUSIVE MODE;
     ELSE
-        PERFORM pg_advisory_xact_lock(1751475310, (u % 2147483647)::int) FROM (SELECT DISTINCT u FROM unnest(units) u ORDER BY u) x;
+        PERFORM pg_advisory_xact_lock(1751475310 + kind, (u % 2147483647)::int) FROM unnest(sorted) u;
     END IF;
-    DELETE FROM health_done h USING unnest(units) AS x(u) WHERE h.unit_id = x.u;
-    INSERT INTO health_done (unit_id, done)
-    SELECT unit_id, string_agg(obligation || ' ' || CASE WHEN lo = hi THEN lo ELSE lo || '..' || hi END, ',' ORDER BY obligation, first_seq)
-    FROM (
-        SELECT unit_id, obligation, min(seq) AS first_seq,
-               (array_agg(period ORDER BY seq))[1] AS lo, (array_agg(period ORDER BY seq DESC))[1] AS hi
-        FROM (
-            SELECT unit_id, obligation, period, seq, shape,
-                   seq - row_number() OVER (PARTITION BY unit_id, obligation, shape ORDER BY seq) AS run
-            FROM (
-                SELECT DISTINCT ci.unit_id, ci.obligation, upper(ci.period) AS period, health_period_seq(ci.period) AS seq,
-                       CASE WHEN length(ci.period) = 4 THEN 'Y' WHEN upper(substr(ci.period, 6, 1)) = 'Q' THEN 'Q' ELSE 'M' END AS shape
-                FROM (SELECT DISTINCT u FROM unnest(units) AS x(u)) x
-                JOIN checkin_items ci ON ci.unit_id = x.u
-                JOIN checkins c ON c.id = ci.checkin_id
-                WHERE c.withdrawn_at IS NULL AND c.rejected_at IS NULL
-            ) d
-            WHERE seq IS NOT NULL
-        ) g
-        GROUP BY unit_id, obligation, shape, run
-    ) r
-    GROUP BY unit_id;
+    RETURN sorted;
 END
 $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE FUNCTION health_done_items_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION health_done_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    units := health_units_lock(units, 1);
+    IF cardinality(units) = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO health_units AS h (unit_id, done)
+    SELECT x.u, COALESCE(s.done, '')
+    FROM unnest(units) AS x(u)
+    LEFT JOIN (
+        SELECT unit_id, string_agg(obligation || ' ' || CASE WHEN lo = hi THEN lo ELSE lo || '..' || hi END, ',' ORDER BY obligation, first_seq) AS done
+        FROM (
+            SELECT unit_id, obligation, min(seq) AS first_seq,
+                   (array_agg(period ORDER BY seq))[1] AS lo, (array_agg(period ORDER BY seq DESC))[1] AS hi
+            FROM (
+                SELECT unit_id, obligation, period, seq, shape,
+                       seq - row_number() OVER (PARTITION BY unit_id, obligation, shape ORDER BY seq) AS run
+                FROM (
+                    SELECT DISTINCT ci.unit_id, ci.obligation, upper(ci.period) AS period, health_period_seq(ci.period) AS seq,
+                           CASE WHEN length(ci.period) = 4 THEN 'Y' WHEN upper(substr(ci.period, 6, 1)) = 'Q' THEN 'Q' ELSE 'M' END AS shape
+                    FROM unnest(units) AS x(u)
+                    JOIN checkin_items ci ON ci.unit_id = x.u
+                    JOIN checkins c ON c.id = ci.checkin_id
+                    WHERE c.withdrawn_at IS NULL AND c.rejected_at IS NULL
+                ) d
+                WHERE seq IS NOT NULL
+            ) g
+            GROUP BY unit_id, obligation, shape, run
+        ) r
+        GROUP BY unit_id
+    ) s ON s.unit_id = x.u
+    ORDER BY x.u
+    ON CONFLICT (unit_id) DO UPDATE SET done = EXCLUDED.done;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_people_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    units := health_units_lock(units, 2);
+    IF cardinality(units) = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO health_units AS h (unit_id, people)
+    SELECT x.u, COALESCE(s.people, '')
+    FROM unnest(units) AS x(u)
+    LEFT JOIN (
+        SELECT r.unit_id, string_agg(CASE WHEN r.role = 'secretary' THEN 's' ELSE 'o' END || p.id || ':' ||
+               CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END || ':' ||
+               translate(p.name, chr(31) || chr(30), '  '), chr(30) ORDER BY r.role DESC, p.id) AS people
+        FROM unnest(units) AS y(u)
+        JOIN roles r ON r.unit_id = y.u
+        JOIN people p ON p.id = r.person_id
+        LEFT JOIN chat_links c ON c.person_id = p.id
+        WHERE r.role IN ('secretary', 'organiser')
+        GROUP BY r.unit_id
+    ) s ON s.unit_id = x.u
+    ORDER BY x.u
+    ON CONFLICT (unit_id) DO UPDATE SET people = EXCLUDED.people;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_chat_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    units := health_units_lock(units, 3);
+    IF cardinality(units) = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO health_units AS h (unit_id, chat)
+    SELECT x.u, COALESCE((SELECT g.chat_id FROM group_chats g WHERE g.unit_id = x.u AND g.unreachable_at IS NULL), 0)
+    FROM unnest(units) AS x(u)
+    ORDER BY x.u
+    ON CONFLICT (unit_id) DO UPDATE SET chat = EXCLUDED.chat;
+END
+$$;
+-- +goose StatementEnd
+
+-- Check-ins: items added, changed or removed; check-ins withdrawn, rejected
+-- or restored.
+-- +goose StatementBegin
+CREATE FUNCTION health_items_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM new_rows));
+        PERFORM health_done_refresh(ARRAY(SELECT unit_id FROM new_rows));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM old_rows));
+        PERFORM health_done_refresh(ARRAY(SELECT unit_id FROM old_rows));
     ELSE
         PERFORM health_done_refresh(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows));
     END IF;
@@ -191,10 +262,10 @@ $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE FUNCTION health_done_checkins_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION health_checkins_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM health_done_refresh(ARRAY(
-        SELECT DISTINCT ci.unit_id
+        SELECT ci.unit_id
         FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN checkin_items ci ON ci.checkin_id = n.id
         WHERE (n.withdrawn_at IS NULL AND n.rejected_at IS NULL) IS DISTINCT FROM (o.withdrawn_at IS NULL AND o.rejected_at IS NULL)));
     RETURN NULL;
@@ -202,17 +273,105 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER health_done_items_insert AFTER INSERT ON checkin_items
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
-CREATE TRIGGER health_done_items_update AFTER UPDATE ON checkin_items
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
-CREATE TRIGGER health_done_items_delete AFTER DELETE ON checkin_items
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_items_changed();
-CREATE TRIGGER health_done_checkins_update AFTER UPDATE ON checkins
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_done_checkins_changed();
+-- People: roles granted or removed, a renamed person, a chat linked,
+-- unlinked or found unreachable.
+-- +goose StatementBegin
+CREATE FUNCTION health_roles_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM health_people_refresh(ARRAY(SELECT unit_id FROM new_rows));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM health_people_refresh(ARRAY(SELECT unit_id FROM old_rows));
+    ELSE
+        PERFORM health_people_refresh(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
 
--- Check-ins recorded before this migration.
+-- +goose StatementBegin
+CREATE FUNCTION health_person_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM health_people_refresh(ARRAY(
+        SELECT r.unit_id FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN roles r ON r.person_id = n.id
+        WHERE n.name IS DISTINCT FROM o.name));
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_links_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM health_people_refresh(ARRAY(SELECT r.unit_id FROM new_rows n JOIN roles r ON r.person_id = n.person_id));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM health_people_refresh(ARRAY(SELECT r.unit_id FROM old_rows o JOIN roles r ON r.person_id = o.person_id));
+    ELSE
+        PERFORM health_people_refresh(ARRAY(
+            SELECT r.unit_id FROM new_rows n JOIN old_rows o ON o.person_id = n.person_id JOIN roles r ON r.person_id IN (n.person_id, o.person_id)
+            WHERE (n.chat_id, n.unreachable_at IS NULL) IS DISTINCT FROM (o.chat_id, o.unreachable_at IS NULL)
+            UNION
+            SELECT r.unit_id FROM new_rows n JOIN roles r ON r.person_id = n.person_id
+            WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.person_id = n.person_id)
+            UNION
+            SELECT r.unit_id FROM old_rows o JOIN roles r ON r.person_id = o.person_id
+            WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.person_id = o.person_id)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION health_groups_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM health_chat_refresh(ARRAY(SELECT unit_id FROM new_rows));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM health_chat_refresh(ARRAY(SELECT unit_id FROM old_rows));
+    ELSE
+        PERFORM health_chat_refresh(ARRAY(SELECT unit_id FROM new_rows UNION SELECT unit_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER health_items_insert AFTER INSERT ON checkin_items
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_items_changed();
+CREATE TRIGGER health_items_update AFTER UPDATE ON checkin_items
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_items_changed();
+CREATE TRIGGER health_items_delete AFTER DELETE ON checkin_items
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_items_changed();
+CREATE TRIGGER health_checkins_update AFTER UPDATE ON checkins
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_checkins_changed();
+CREATE TRIGGER health_roles_insert AFTER INSERT ON roles
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_roles_changed();
+CREATE TRIGGER health_roles_update AFTER UPDATE ON roles
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_roles_changed();
+CREATE TRIGGER health_roles_delete AFTER DELETE ON roles
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_roles_changed();
+CREATE TRIGGER health_people_update AFTER UPDATE ON people
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_person_renamed();
+CREATE TRIGGER health_links_insert AFTER INSERT ON chat_links
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_links_changed();
+CREATE TRIGGER health_links_update AFTER UPDATE ON chat_links
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_links_changed();
+CREATE TRIGGER health_links_delete AFTER DELETE ON chat_links
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_links_changed();
+CREATE TRIGGER health_groups_insert AFTER INSERT ON group_chats
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_groups_changed();
+CREATE TRIGGER health_groups_update AFTER UPDATE ON group_chats
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION health_groups_changed();
+CREATE TRIGGER health_groups_delete AFTER DELETE ON group_chats
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION health_groups_changed();
+
+-- What existed before this migration.
 SELECT health_done_refresh(ARRAY(SELECT DISTINCT unit_id FROM checkin_items));
+SELECT health_people_refresh(ARRAY(SELECT DISTINCT unit_id FROM roles));
+SELECT health_chat_refresh(ARRAY(SELECT unit_id FROM group_chats));
 
 -- Evaluations that change state run one at a time (an advisory lock), and
 -- this row says when the last one ran.
@@ -230,10 +389,21 @@ CREATE TABLE health_runs (
 );
 
 -- +goose Down
-DROP TRIGGER health_done_checkins_update ON checkins;
-DROP TRIGGER health_done_items_delete ON checkin_items;
-DROP TRIGGER health_done_items_update ON checkin_items;
-DROP TRIGGER health_done_items_insert ON checkin_items;
-DROP FUNCTION health_done_checkins_changed(), health_done_items_changed(), health_done_refresh(bigint[]), health_period_seq(text);
-DROP TABLE health_done, health_runs, health_memory, notification_log, notification_digests,
-    health_acks, health_silences, health_exemptions;
+DROP TRIGGER health_groups_delete ON group_chats;
+DROP TRIGGER health_groups_update ON group_chats;
+DROP TRIGGER health_groups_insert ON group_chats;
+DROP TRIGGER health_links_delete ON chat_links;
+DROP TRIGGER health_links_update ON chat_links;
+DROP TRIGGER health_links_insert ON chat_links;
+DROP TRIGGER health_people_update ON people;
+DROP TRIGGER health_roles_delete ON roles;
+DROP TRIGGER health_roles_update ON roles;
+DROP TRIGGER health_roles_insert ON roles;
+DROP TRIGGER health_checkins_update ON checkins;
+DROP TRIGGER health_items_delete ON checkin_items;
+DROP TRIGGER health_items_update ON checkin_items;
+DROP TRIGGER health_items_insert ON checkin_items;
+DROP FUNCTION health_groups_changed(), health_links_changed(), health_person_renamed(), health_roles_changed(),
+    health_checkins_changed(), health_items_changed(), health_chat_refresh(bigint[]), health_people_refresh(bigint[]),
+    health_done_refresh(bigint[]), health_units_lock(bigint[], int), health_period_seq(text);
+DROP TABLE health_runs, health_units, notification_log, notification_digests, health_acks, health_silences, health_exemptions;

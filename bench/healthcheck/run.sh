@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Seeds and times the health check at 10,000 and 100,000 branches (see
+# RESULTS.md). Each measurement is its own process so that its peak RSS is
+# its own. Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+go build -o /tmp/zhibu-hcbench ./bench/healthcheck
+for n in ${BRANCHES:-10000 100000}; do
+	[ -n "${NOSEED:-}" ] || /tmp/zhibu-hcbench -branches "$n" -seed
+	echo "== $n branches (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+	# The scheduler's evaluation in a steady state: the 10:00 run sent what
+	# was due, the 10:15 one finds nothing new (the common case, every 15m).
+	/tmp/zhibu-hcbench -branches "$n" -mode run -reset -at 2026-05-25T10:00:00+08:00 >/dev/null
+	/tmp/zhibu-hcbench -branches "$n" -mode run -at 2026-05-25T10:15:00+08:00
+	# The next morning's run: the daily red repeats and the light changes of
+	# midnight go out at 08:00.
+	/tmp/zhibu-hcbench -branches "$n" -mode run -at 2026-05-26T08:00:00+08:00
+	# A dry run (zhibu healthcheck --dry-run): every light and every digest
+	# kept in memory to be printed.
+	/tmp/zhibu-hcbench -branches "$n" -mode dry -at 2026-05-26T08:15:00+08:00
+	# The very first evaluation of a province: every secretary's prompt.
+	/tmp/zhibu-hcbench -branches "$n" -mode run -reset -at 2026-05-25T10:00:00+08:00
+done
