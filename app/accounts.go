@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // codeAlphabet leaves out look-alike characters so a code can be read aloud.
@@ -161,17 +160,15 @@ type InviteRow struct {
 // Invite issues a fresh bind code to every unlinked person in the subtree of
 // unitCode ("" = everyone), one row per role held.
 func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
-	var holders []storage.Holder
-	var err error
-	if unitCode == "" {
-		holders, err = a.Store.AllHolders(ctx, "", true)
-	} else {
-		u, uerr := a.Store.UnitByCode(ctx, unitCode)
-		if uerr != nil {
-			return nil, fmt.Errorf("unit %s: %w", unitCode, uerr)
+	var root int64 // 0 = everyone
+	if unitCode != "" {
+		u, err := a.Store.UnitByCode(ctx, unitCode)
+		if err != nil {
+			return nil, fmt.Errorf("unit %s: %w", unitCode, err)
 		}
-		holders, err = a.Store.HoldersInSubtree(ctx, u.ID, "", true)
+		root = u.ID
 	}
+	holders, err := a.Store.HoldersInSubtree(ctx, root, "", true)
 	if err != nil {
 		return nil, err
 	}

@@ -113,8 +113,9 @@ type Holder struct {
 	Unreachable bool    `db:"unreachable"`
 }
 
-// HoldersInSubtree lists role holders of units in root's subtree; role ""
-// means every role. unlinkedOnly keeps people without a chat link.
+// HoldersInSubtree lists role holders of units in root's subtree (root 0 =
+// every unit); role "" means every role. unlinkedOnly keeps people without
+// a chat link.
 func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string, unlinkedOnly bool) ([]Holder, error) {
 	var hs []Holder
 	err := sqlxSelect(ctx, s, &hs, `
@@ -124,28 +125,10 @@ func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string,
 		JOIN units u ON u.id = r.unit_id
 		JOIN people p ON p.id = r.person_id
 		LEFT JOIN chat_links c ON c.person_id = p.id
-		WHERE u.path @> ARRAY[$1::bigint]
+		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint])
 		  AND ($2 = '' OR r.role = $2)
 		  AND (NOT $3 OR c.person_id IS NULL)
 		ORDER BY u.path, r.role, p.name, p.id`, rootID, role, unlinkedOnly)
-	if err != nil {
-		return nil, fmt.Errorf("storage: holders: %w", err)
-	}
-	return hs, nil
-}
-
-// AllHolders lists every role holder (all roots).
-func (s *Store) AllHolders(ctx context.Context, role string, unlinkedOnly bool) ([]Holder, error) {
-	var hs []Holder
-	err := sqlxSelect(ctx, s, &hs, `
-		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
-		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
-		FROM roles r
-		JOIN units u ON u.id = r.unit_id
-		JOIN people p ON p.id = r.person_id
-		LEFT JOIN chat_links c ON c.person_id = p.id
-		WHERE ($1 = '' OR r.role = $1) AND (NOT $2 OR c.person_id IS NULL)
-		ORDER BY u.path, r.role, p.name, p.id`, role, unlinkedOnly)
 	if err != nil {
 		return nil, fmt.Errorf("storage: holders: %w", err)
 	}
