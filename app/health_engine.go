@@ -47,7 +47,7 @@ type evalMode struct {
 
 // batchItems is how many plan items are gathered before planning them (at
 // a component boundary).
-const batchItems = 5000
+const batchItems = 2000
 
 // changeChunk is how many light-change events are buffered before writing.
 const changeChunk = 20000
@@ -63,19 +63,18 @@ type hcUnit struct {
 	Name     string
 	Kind     string
 	ThemeDay int
-	Above    bool
 
-	parent      int32 // index in engine.units, -1 when unknown
-	start       time.Time
-	startSeq    [3]int32 // number of the start period per recurrence
-	secretaries []health.Recipient
-	organisers  []health.Recipient
-	groupChat   int64
-	groups      []int32
+	parent       int32    // index in engine.units, -1 when unknown
+	startSeq     [3]int32 // number of the start period per recurrence
+	secLo, secHi int32    // its secretaries in engine.recips
+	orgLo, orgHi int32    // its organisers in engine.recips
+	groupChat    int64
+	groups       []int32
 
 	doneLo, doneHi int32 // range of engine.done
 	memLo, memHi   int32 // range of engine.mem
 	litLo, litHi   int32 // range of engine.stored
+	Above          bool  // an ancestor of the root, read for its organisers and name
 	touched        bool  // its memory must be rewritten
 }
 
@@ -108,12 +107,6 @@ type newLight struct {
 	light health.Light
 }
 
-// lightRange is where a branch's lights are in Evaluation.Lights.
-type lightRange struct {
-	branch int32
-	lo, hi int32
-}
-
 type pendingResolved struct {
 	ob     int16
 	seq    int32
@@ -136,6 +129,7 @@ type engine struct {
 
 	units    []hcUnit
 	byID     map[int64]int32
+	recips   []health.Recipient
 	done     []doneRun
 	mem      []memRec
 	stored   []storedLight
@@ -158,8 +152,9 @@ type engine struct {
 	lap                      time.Time
 	tPlan, tDigests, tLights time.Duration
 
-	// lightRanges says where each branch's lights are in Evaluation.Lights
-	lightRanges []lightRange
+	// the component being walked and the items each component gathered
+	comp      int32
+	compItems [][]health.Item
 
 	// per branch, while walking it
 	branch     *BranchStatus
@@ -233,16 +228,43 @@ func (e *engine) run(ctx context.Context) error {
 	if e.mode.plan {
 		comps = e.components(branches)
 	}
-	e.phase("prepare")
-	for _, comp := range comps {
-		for _, bi := range comp {
-			if err := e.evalBranch(ctx, bi); err != nil {
-				return err
-			}
+	// The walk goes component by component; when the lights are kept for
+	// printing it goes in branch-code order instead, and each component's
+	// items wait until its last branch is walked.
+	order := make([]int32, 0, len(branches))
+	for _, c := range comps {
+		order = append(order, c...)
+	}
+	if e.mode.keepLights {
+		slices.SortFunc(order, func(x, y int32) int { return strings.Compare(e.units[x].Code, e.units[y].Code) })
+		e.ev.Lights = make([]health.ItemLight, 0, len(order)*(len(e.obs)+1))
+	}
+	compOf := make(map[int32]int32, len(order))
+	left := make([]int, len(comps))
+	if e.mode.keepLights {
+		e.compItems = make([][]health.Item, len(comps))
+	}
+	for ci, c := range comps {
+		left[ci] = len(c)
+		for _, bi := range c {
+			compOf[bi] = int32(ci)
 		}
-		if len(e.batch) >= batchItems {
-			if err := e.flushPlan(ctx); err != nil {
-				return err
+	}
+	e.phase("prepare")
+	for _, bi := range order {
+		e.comp = compOf[bi]
+		if err := e.evalBranch(ctx, bi); err != nil {
+			return err
+		}
+		if left[e.comp]--; left[e.comp] == 0 {
+			if e.compItems != nil {
+				e.batch = append(e.batch, e.compItems[e.comp]...)
+				e.compItems[e.comp] = nil
+			}
+			if len(e.batch) >= batchItems {
+				if err := e.flushPlan(ctx); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -260,7 +282,14 @@ func (e *engine) run(ctx context.Context) error {
 		e.phase("save memory")
 	}
 	if e.mode.keepLights {
-		e.sortLights()
+		e.ev.Codes = make(map[int64]string, len(order)*2)
+		for _, bi := range order {
+			b := &e.units[bi]
+			e.ev.Codes[b.ID] = b.Code
+			for _, gi := range b.groups {
+				e.ev.Codes[e.units[gi].ID] = e.units[gi].Code
+			}
+		}
 	}
 	e.ev.Timings = append(e.ev.Timings, Timing{"(of which planning)", e.tPlan}, Timing{"(of which recording digests)", e.tDigests},
 		Timing{"(of which recording events)", e.tLights})
@@ -277,33 +306,36 @@ func (e *engine) load(ctx context.Context) error {
 	}
 	e.units = make([]hcUnit, 0, n)
 	e.byID = make(map[int64]int32, n)
-	type holder struct {
-		unit int32
-		sec  bool
-		r    health.Recipient
-	}
-	var holders []holder
 	err = st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
 		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
-			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1,
-			start: time.Date(y, m, d, 0, 0, 0, 0, e.loc), groupChat: r.GroupChat}
+			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat}
+		start := time.Date(y, m, d, 0, 0, 0, 0, e.loc)
 		for k, rec := range recs {
-			u.startSeq[k] = periodSeq(health.PeriodAt(rec, u.start, e.loc))
+			u.startSeq[k] = periodSeq(health.PeriodAt(rec, start, e.loc))
+		}
+		// Secretaries, then organisers, into the shared recipients array.
+		for pass, role := range []byte{'s', 'o'} {
+			lo := int32(len(e.recips))
+			for h := r.Holders; len(h) > 0; {
+				var entry []byte
+				entry, h, _ = bytes.Cut(h, []byte{storage.HolderSep})
+				if len(entry) < 2 || entry[0] != role {
+					continue
+				}
+				id, rest, _ := bytes.Cut(entry[1:], []byte{':'})
+				chat, name, _ := bytes.Cut(rest, []byte{':'})
+				e.recips = append(e.recips, health.Recipient{PersonID: storage.ParseInt(id), Name: string(name),
+					ChatID: storage.ParseInt(chat), FallbackChatID: r.GroupChat})
+			}
+			if pass == 0 {
+				u.secLo, u.secHi = lo, int32(len(e.recips))
+			} else {
+				u.orgLo, u.orgHi = lo, int32(len(e.recips))
+			}
 		}
 		e.byID[u.ID] = i
-		for h := r.Holders; len(h) > 0; {
-			var entry []byte
-			entry, h, _ = bytes.Cut(h, []byte{storage.HolderSep})
-			if len(entry) < 2 {
-				continue
-			}
-			id, rest, _ := bytes.Cut(entry[1:], []byte{':'})
-			chat, name, _ := bytes.Cut(rest, []byte{':'})
-			holders = append(holders, holder{unit: i, sec: entry[0] == 's',
-				r: health.Recipient{PersonID: storage.ParseInt(id), Name: string(name), ChatID: storage.ParseInt(chat), FallbackChatID: r.GroupChat}})
-		}
 		u.doneLo = int32(len(e.done))
 		e.parseDone(r.Done)
 		u.doneHi = int32(len(e.done))
@@ -323,14 +355,6 @@ func (e *engine) load(ctx context.Context) error {
 			if u.Kind == domain.KindGroup && e.units[p].Kind == domain.KindBranch {
 				e.units[p].groups = append(e.units[p].groups, int32(i))
 			}
-		}
-	}
-	for _, h := range holders {
-		u := &e.units[h.unit]
-		if h.sec {
-			u.secretaries = append(u.secretaries, h.r)
-		} else {
-			u.organisers = append(u.organisers, h.r)
 		}
 	}
 	e.phase("load tree")
@@ -446,12 +470,6 @@ func isDone(runs []doneRun, s int32) bool {
 
 func (e *engine) evalBranch(ctx context.Context, bi int32) error {
 	b := &e.units[bi]
-	if e.mode.keepLights {
-		lo := int32(len(e.ev.Lights))
-		defer func() {
-			e.lightRanges = append(e.lightRanges, lightRange{branch: bi, lo: lo, hi: int32(len(e.ev.Lights))})
-		}()
-	}
 	if e.mode.statuses {
 		e.ev.Branches = append(e.ev.Branches, BranchStatus{ID: b.ID, Code: b.Code, Name: b.Name, Light: health.Green})
 		e.branch = &e.ev.Branches[len(e.ev.Branches)-1]
@@ -578,7 +596,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			}
 			it := e.item(b, g, oi, p, health.Green, checked, exempt)
 			it.Resolved, it.RedNotified = true, pr.people
-			e.batch = append(e.batch, it)
+			e.planItem(it)
 		}
 	}
 	return worst, nil
@@ -630,7 +648,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 	// The item is planned when it has a line not sent yet, or while the
 	// period's green prompt (which lists every current item) is due.
 	if (l != health.Green && e.unsent(u, oi, p, seq, l, b, g)) || (current && !exempt && e.promptWanted(b, ob, p, seq)) {
-		e.batch = append(e.batch, e.item(b, g, oi, p, l, checked, exempt))
+		e.planItem(e.item(b, g, oi, p, l, checked, exempt))
 	}
 	return nil
 }
@@ -642,7 +660,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
 	yf, due := e.deadline(oi, seq, b.ThemeDay)
 	ui := e.byID[u.ID]
-	secs := b.secretaries
+	secs := e.secs(b)
 	check := func(rs []health.Recipient, level byte, slot int64) bool {
 		for _, r := range rs {
 			if last, ok := e.sentSlot(ui, r.PersonID, int16(oi), seq, level); !ok || last < slot {
@@ -651,11 +669,11 @@ func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.
 		}
 		return false
 	}
-	if g != nil && len(g.secretaries) > 0 {
-		if l == health.Yellow && check(g.secretaries, 'y', hcSlot(e.at.Sub(yf), e.rules.YellowRepeat)) {
+	if g != nil && g.secHi > g.secLo {
+		if l == health.Yellow && check(e.secs(g), 'y', hcSlot(e.at.Sub(yf), e.rules.YellowRepeat)) {
 			return true
 		}
-		if l == health.Red && check(g.secretaries, 'r', hcSlot(e.at.Sub(due), e.rules.RedRepeat)) {
+		if l == health.Red && check(e.secs(g), 'r', hcSlot(e.at.Sub(due), e.rules.RedRepeat)) {
 			return true
 		}
 	}
@@ -686,24 +704,20 @@ func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.
 	return false
 }
 
-// sortLights orders Evaluation.Lights by branch code: each branch's lights
-// are already in obligation, group and period order, so whole ranges move.
-func (e *engine) sortLights() {
-	rs := e.lightRanges
-	slices.SortFunc(rs, func(x, y lightRange) int { return strings.Compare(e.units[x.branch].Code, e.units[y.branch].Code) })
-	out := make([]health.ItemLight, 0, len(e.ev.Lights))
-	for _, r := range rs {
-		out = append(out, e.ev.Lights[r.lo:r.hi]...)
+// secs are u's secretaries.
+func (e *engine) secs(u *hcUnit) []health.Recipient {
+	return slices.Clip(e.recips[u.secLo:u.secHi])
+}
+
+// planItem hands an item to the planner: straight into the batch when the
+// walk goes component by component, else into its component's list until
+// the component is complete.
+func (e *engine) planItem(it health.Item) {
+	if e.compItems != nil {
+		e.compItems[e.comp] = append(e.compItems[e.comp], it)
+		return
 	}
-	e.ev.Lights = out
-	e.ev.Codes = make(map[int64]string, len(rs)*2)
-	for _, r := range rs {
-		b := &e.units[r.branch]
-		e.ev.Codes[b.ID] = b.Code
-		for _, gi := range b.groups {
-			e.ev.Codes[e.units[gi].ID] = e.units[gi].Code
-		}
-	}
+	e.batch = append(e.batch, it)
 }
 
 // dlKey names a deadline: obligation, period number and fixed day (0 for
@@ -764,7 +778,7 @@ func hcSlot(d, repeat time.Duration) int64 {
 // promptWanted reports whether the green prompt of b for period p is due
 // and has not reached every secretary of b yet.
 func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period, seq int32) bool {
-	if len(b.secretaries) == 0 || !e.at.Before(p.Start(e.loc).AddDate(0, 1, 0)) {
+	if b.secHi == b.secLo || !e.at.Before(p.Start(e.loc).AddDate(0, 1, 0)) {
 		return false
 	}
 	slot := recIndex(ob.Recurs)
@@ -774,7 +788,7 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 	}
 	m.rec, m.seq, m.wanted = ob.Recurs, seq, false
 	bi := e.byID[b.ID]
-	for _, r := range b.secretaries {
+	for _, r := range e.secs(b) {
 		if _, ok := e.sentSlot(bi, r.PersonID, promptOb-int16(slot), seq, 'g'); !ok {
 			m.wanted = true
 			break
@@ -791,14 +805,14 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		BranchID: b.ID, BranchCode: b.Code, BranchName: b.Name, UnitPath: e.path(b),
 		Obligation: ob, Period: p, Light: l, YellowFrom: yf, Due: due,
 		CheckedIn: checked, Exempt: exempt,
-		Secretaries: b.secretaries, Organisers: e.orgs(b),
+		Secretaries: e.secs(b), Organisers: e.orgs(b),
 	}
 	u := b
 	if g != nil {
 		u = g
 		it.GroupID, it.GroupName = g.ID, g.Name
-		if len(g.secretaries) > 0 {
-			it.Secretaries = append(slices.Clip(b.secretaries), g.secretaries...)
+		if g.secHi > g.secLo {
+			it.Secretaries = append(slices.Clip(e.secs(b)), e.secs(g)...)
 		}
 	}
 	if l == health.Red {
@@ -838,7 +852,8 @@ func (e *engine) orgs(b *hcUnit) [][]health.Recipient {
 	}
 	var out [][]health.Recipient
 	for ui := b.parent; ui >= 0 && len(out) < 2; ui = e.units[ui].parent {
-		if rs := e.units[ui].organisers; len(rs) > 0 {
+		if u := &e.units[ui]; u.orgHi > u.orgLo {
+			rs := slices.Clip(e.recips[u.orgLo:u.orgHi])
 			out = append(out, rs)
 		}
 	}
@@ -892,9 +907,9 @@ func (e *engine) components(branches []int32) [][]int32 {
 	}
 	for pos, bi := range branches {
 		b := &e.units[bi]
-		join(int32(pos), b.secretaries)
+		join(int32(pos), e.secs(b))
 		for _, gi := range b.groups {
-			join(int32(pos), e.units[gi].secretaries)
+			join(int32(pos), e.secs(&e.units[gi]))
 		}
 		for _, lvl := range e.orgs(b) {
 			join(int32(pos), lvl)

@@ -45,12 +45,12 @@ var recs = [3]health.Recurrence{health.Monthly, health.Quarterly, health.Yearly}
 
 // memRec is one S entry.
 type memRec struct {
-	unit   int32
 	person int64
-	ob     int16 // obligation index, or promptOb-recIndex for a prompt
-	seq    int32
-	level  byte
 	slot   int64
+	unit   int32
+	seq    int32
+	ob     int16 // obligation index, or promptOb-recIndex for a prompt
+	level  byte
 	org    bool
 }
 

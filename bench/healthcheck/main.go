@@ -39,6 +39,7 @@ func main() {
 	reset := flag.Bool("reset", false, "before -mode run: forget every notice, light and outbox row (a first evaluation)")
 	atFlag := flag.String("at", "2026-05-25T10:00:00+08:00", "evaluation instant")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the evaluation to this file")
+	memProfile := flag.String("memprofile", "", "write a heap profile (live objects after the evaluation) to this file")
 	flag.Parse()
 	if *branches < 1000 || *branches%1000 != 0 {
 		fail(fmt.Errorf("-branches must be a positive multiple of 1000"))
@@ -103,6 +104,16 @@ func main() {
 	took := time.Since(start)
 	if err != nil {
 		fail(err)
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			fail(err)
+		}
+		f.Close()
 	}
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

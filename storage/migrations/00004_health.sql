@@ -65,7 +65,7 @@ CREATE INDEX health_acks_item_idx ON health_acks (unit_id, obligation, period, a
 -- to nobody (undeliverable: no chat, no group) is a miss.
 CREATE TABLE notification_digests (
     id            bigserial PRIMARY KEY,
-    dedupe_key    text NOT NULL UNIQUE,
+    dedupe_key    text COLLATE "C" NOT NULL UNIQUE,
     person_id     bigint NOT NULL REFERENCES people(id),
     person_name   text NOT NULL,
     chat_id       bigint NOT NULL DEFAULT 0,
@@ -83,8 +83,11 @@ CREATE INDEX notification_digests_misses_idx ON notification_digests (at DESC) W
 -- "person/unit/obligation/period/level/slot" (health.NoticeKey): a line is
 -- logged, and so sent, at most once whatever restarts, retries or replicas.
 -- Rows are written in the transaction that enqueues their digest.
+-- Keys compare bytewise (COLLATE "C"): a province's morning logs tens of
+-- thousands of lines, and the index need not know the language. digest_id
+-- is not a foreign key: both rows are written by the same statement batch.
 CREATE TABLE notification_log (
-    key         text PRIMARY KEY,
+    key         text COLLATE "C" PRIMARY KEY,
     person_id   bigint NOT NULL,
     unit_id     bigint NOT NULL,
     obligation  text NOT NULL,
@@ -93,7 +96,7 @@ CREATE TABLE notification_log (
     slot        bigint NOT NULL,
     role        text NOT NULL,
     org_level   smallint NOT NULL DEFAULT 0,
-    digest_id   bigint NOT NULL REFERENCES notification_digests(id),
+    digest_id   bigint NOT NULL,
     at          timestamptz NOT NULL
 );
 CREATE INDEX notification_log_digest_idx ON notification_log (digest_id);
