@@ -180,10 +180,10 @@ BEGIN
     SELECT h.id, h.unit_id, u.code, u.name, h.code, h.name,
         COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), ''),
         b.balance, b.publicity, c.pending_points, c.pending_count,
-        COALESCE((SELECT json_agg(json_build_object('id', e.id, 'kind', e.kind, 'points', e.points, 'claim_id', e.claim_id,
-                'reverses', e.reverses, 'item_code', e.item_code, 'item_name', e.item_name, 'goods', e.goods, 'note', e.note,
-                'recorded_at', e.recorded_at, 'effective_at', e.effective_at, 'actor', e.actor) ORDER BY e.id DESC)
-            FROM (SELECT * FROM point_ledger l WHERE l.household_id = h.id ORDER BY l.id DESC LIMIT p_n) e), '[]'::json)
+        COALESCE((SELECT json_agg(e ORDER BY e.id DESC)
+            FROM (SELECT l.id, l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note,
+                         l.recorded_at, l.effective_at, l.actor
+                  FROM point_ledger l WHERE l.household_id = h.id ORDER BY l.id DESC LIMIT p_n) e), '[]'::json)
     FROM households h
     JOIN units u ON u.id = h.unit_id
     CROSS JOIN LATERAL (SELECT COALESCE(sum(l.points) FILTER (WHERE l.effective_at <= p_at), 0)::int AS balance,
