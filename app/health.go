@@ -183,10 +183,10 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 
 // BranchLights lists the lights of one branch at a.Now(): for each
 // obligation (per party group for a per-group one, or the branch itself
-// when it has no groups) the current period, the
-// next when its yellow window is open, and every missed past period. It
-// reads through a.Store, so inside a check-in's transaction it sees the new
-// check-in.
+// when it has no groups) the current period, the next when its yellow
+// window is open, and every missed past period. It reads through a.Store,
+// so inside a check-in's transaction it sees the new check-in (the done
+// summary is kept by triggers in that same transaction).
 func (a *App) BranchLights(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
 	st, err := a.branchStatus(ctx, branchID)
 	if err != nil {
