@@ -117,6 +117,13 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		return nil, fmt.Errorf("config: telegram.webhook_secret: required in webhook mode")
 	}
 	s.Config = cfg
+	// Refuse at launch what would otherwise fail every scheduler run.
+	if _, err := app.BuildObligations(cfg.Healthcheck); err != nil {
+		return nil, err
+	}
+	if _, err := (&app.App{Cfg: cfg}).HealthRules(); err != nil {
+		return nil, fmt.Errorf("config: healthcheck: %w", err)
+	}
 
 	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
 	if err != nil {

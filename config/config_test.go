@@ -52,6 +52,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad mode", "telegram:\n  mode: push\n", nil, "telegram.mode"},
 		{"bad zone", "timezone: Mars/Olympus\n", nil, "timezone"},
 		{"bad quiet", "healthcheck:\n  quiet_hours: late\n", nil, "healthcheck.quiet_hours"},
+		{"empty quiet range", "healthcheck:\n  quiet_hours: 08:00-08:00\n", nil, "healthcheck.quiet_hours"},
 		{"bad duration", "healthcheck:\n  every: soon\n", nil, "soon"},
 		{"bad holiday", "healthcheck:\n  holidays: [10-01]\n", nil, "healthcheck.holidays[0]"},
 		{"negative publicity", "points:\n  publicity_days: -1\n", nil, "points.publicity_days"},

@@ -172,5 +172,8 @@ func ParseQuietHours(s string) (from, to int, err error) {
 	if to, err = parse(b); err != nil {
 		return 0, 0, err
 	}
+	if from == to {
+		return 0, 0, fmt.Errorf("%q starts and ends at the same time; leave it empty for no quiet hours", s)
+	}
 	return from, to, nil
 }
