@@ -190,6 +190,15 @@ const fullWait = 50 * time.Millisecond
 // into one query per message.
 const minClaimGap = 5 * time.Millisecond
 
+// A claim that found less than it had room for is not repeated sooner than
+// claimDuty times its own duration (at most maxClaimGap): with a large
+// backlog held back by pacing, each claim walks many waiting rows, and
+// claiming on every wake-up would spend the database on finding nothing.
+const (
+	claimDuty   = 4
+	maxClaimGap = 200 * time.Millisecond
+)
+
 type job struct {
 	row storage.OutboxRow
 }
@@ -226,6 +235,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	d.maintain(ctx)
 	nextMaintain := time.Now().Add(d.opts.MaintainEvery)
 	var lastClaim time.Time
+	claimGap := minClaimGap
 	dbErrors := 0
 	poll := time.NewTimer(d.opts.PollInterval)
 	defer poll.Stop()
@@ -234,8 +244,8 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			d.maintain(ctx)
 			nextMaintain = time.Now().Add(d.opts.MaintainEvery)
 		}
-		if gap := time.Since(lastClaim); gap < minClaimGap {
-			_ = sleepCtx(ctx, minClaimGap-gap)
+		if gap := time.Since(lastClaim); gap < claimGap {
+			_ = sleepCtx(ctx, claimGap-gap)
 		}
 		room := workers - int(inflight.Load())
 		claimed, full := 0, false
@@ -256,6 +266,10 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 				ByPriority: room - byAge, ByAge: byAge,
 			})
 			cancel()
+			claimGap = minClaimGap
+			if took := time.Since(lastClaim); err == nil && len(rows) < room {
+				claimGap = min(max(minClaimGap, claimDuty*took), maxClaimGap)
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					break

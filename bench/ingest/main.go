@@ -35,6 +35,7 @@ func main() {
 	db := flag.String("db", "postgres://postgres@127.0.0.1:5432/zhibu_bench?sslmode=disable", "database URL (created if missing)")
 	clients := flag.Int("c", 32, "concurrent clients")
 	workers := flag.Int("workers", 4, "update-processing workers running meanwhile (telegram.workers)")
+	users := flag.Int("users", 10000, "distinct users (private chats) the updates come from")
 	dur := flag.Duration("d", 20*time.Second, "duration")
 	prof := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
@@ -45,14 +46,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*db, *clients, *workers, *dur); err != nil {
+	if err := run(*db, *clients, *workers, *users, *dur); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(db string, clients, workers int, dur time.Duration) error {
+func run(db string, clients, workers, users int, dur time.Duration) error {
 	ctx := context.Background()
 	if err := storage.EnsureDatabase(ctx, db); err != nil {
 		return err
@@ -92,9 +93,11 @@ func run(db string, clients, workers int, dur time.Duration) error {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			from := models.User{ID: int64(7000 + c), FirstName: "bench"}
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
+			for i := 0; time.Now().Before(deadline); i++ {
+				// Many users each send a little, as on Telegram (one user
+				// cannot send 50 messages a second).
+				from := models.User{ID: int64(7000 + (i*clients+c)%users), FirstName: "bench"}
 				u := fake.TextMessage(fake.PrivateChat(from), from, "/help")
 				u.ID = next.Add(1)
 				body, _ := json.Marshal(u)
@@ -120,7 +123,7 @@ func run(db string, clients, workers int, dur time.Duration) error {
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	fmt.Printf("workers=%d clients=%d duration=%s acknowledged=%d failed=%d rate=%.0f updates/s p50=%s p99=%s max=%s\n",
-		workers, clients, dur, len(lat), failed.Load(), float64(len(lat))/dur.Seconds(), pct(0.5), pct(0.99), lat[len(lat)-1])
+	fmt.Printf("users=%d workers=%d clients=%d duration=%s acknowledged=%d failed=%d rate=%.0f updates/s p50=%s p99=%s max=%s\n",
+		users, workers, clients, dur, len(lat), failed.Load(), float64(len(lat))/dur.Seconds(), pct(0.5), pct(0.99), lat[len(lat)-1])
 	return nil
 }
