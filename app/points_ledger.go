@@ -84,9 +84,8 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 }
 
 func viewOf(snap storage.PointsSnapshot) (PointsView, error) {
-	es, err := snap.Entries()
 	return PointsView{Household: snap.Household, Balance: snap.Balance, Publicity: snap.Publicity,
-		PendingClaims: snap.PendingPoints, PendingCount: snap.PendingCount, Entries: es}, err
+		PendingClaims: snap.PendingPoints, PendingCount: snap.PendingCount, Entries: snap.Entries}, nil
 }
 
 // Redemption is a recorded redemption (日常兑现) and the balance around it.

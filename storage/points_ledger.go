@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -186,26 +185,36 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 
 // PointsSnapshot is what /points shows of a household, read in one round
 // trip: its balance at an instant, the points still in publicity, its
-// pending claims and its newest entries.
+// pending claims and its newest entries (newest first).
 type PointsSnapshot struct {
 	Household
-	Balance       int             `db:"balance"`
-	Publicity     int             `db:"publicity"`
-	PendingPoints int             `db:"pending_points"`
-	PendingCount  int             `db:"pending_count"`
-	EntriesJSON   json.RawMessage `db:"entries"`
+	Balance       int
+	Publicity     int
+	PendingPoints int
+	PendingCount  int
+	Entries       []PointEntry
 }
 
-// Entries decodes the newest entries (newest first).
-func (p PointsSnapshot) Entries() ([]PointEntry, error) {
-	var es []PointEntry
-	if err := json.Unmarshal(p.EntriesJSON, &es); err != nil {
-		return nil, fmt.Errorf("storage: points entries: %w", err)
-	}
-	for i := range es {
-		es[i].HouseholdCode, es[i].VillageCode = p.Code, p.VillageCode
-	}
-	return es, nil
+// snapshotRow is one row of points_snapshot: the household's figures and
+// one of its entries (all NULL when it has none).
+type snapshotRow struct {
+	Household
+	Balance       int        `db:"balance"`
+	Publicity     int        `db:"publicity"`
+	PendingPoints int        `db:"pending_points"`
+	PendingCount  int        `db:"pending_count"`
+	EntryID       *int64     `db:"entry_id"`
+	Kind          *string    `db:"entry_kind"`
+	Points        *int       `db:"entry_points"`
+	ClaimID       *int64     `db:"entry_claim_id"`
+	Reverses      *int64     `db:"entry_reverses"`
+	ItemCode      *string    `db:"entry_item_code"`
+	ItemName      *string    `db:"entry_item_name"`
+	Goods         *string    `db:"entry_goods"`
+	Note          *string    `db:"entry_note"`
+	RecordedAt    *time.Time `db:"entry_recorded_at"`
+	EffectiveAt   *time.Time `db:"entry_effective_at"`
+	Actor         *string    `db:"entry_actor"`
 }
 
 // HouseholdPoints reads a household's snapshot at t with its n newest
@@ -214,8 +223,48 @@ func (p PointsSnapshot) Entries() ([]PointEntry, error) {
 // the command villagers send most). The household is householdID, or, when
 // that is 0, the household of personID.
 func (s *Store) HouseholdPoints(ctx context.Context, householdID, personID int64, t time.Time, n int) (PointsSnapshot, error) {
-	var p PointsSnapshot
-	err := sqlxGet(ctx, s, &p, `SELECT id, village_id, village_code, village_name, code, name, members,
-		balance, publicity, pending_points, pending_count, entries FROM points_snapshot($1, $2, $3, $4)`, householdID, personID, t, n)
-	return p, notFoundf(err, "household points")
+	var rows []snapshotRow
+	err := sqlxSelect(ctx, s, &rows, `SELECT id, village_id, village_code, village_name, code, name, members,
+		balance, publicity, pending_points, pending_count, entry_id, entry_kind, entry_points, entry_claim_id, entry_reverses,
+		entry_item_code, entry_item_name, entry_goods, entry_note, entry_recorded_at, entry_effective_at, entry_actor
+		FROM points_snapshot($1, $2, $3, $4)`, householdID, personID, t, n)
+	if err != nil {
+		return PointsSnapshot{}, fmt.Errorf("storage: household points: %w", err)
+	}
+	if len(rows) == 0 {
+		return PointsSnapshot{}, fmt.Errorf("storage: household points: %w", domain.ErrNotFound)
+	}
+	r := rows[0]
+	p := PointsSnapshot{Household: r.Household, Balance: r.Balance, Publicity: r.Publicity, PendingPoints: r.PendingPoints, PendingCount: r.PendingCount}
+	for _, r := range rows {
+		if r.EntryID == nil {
+			continue
+		}
+		p.Entries = append(p.Entries, PointEntry{ID: *r.EntryID, HouseholdID: p.ID, HouseholdCode: p.Code, VillageID: p.VillageID,
+			VillageCode: p.VillageCode, Kind: ptStr(r.Kind), Points: ptInt(r.Points), ClaimID: r.ClaimID, Reverses: r.Reverses,
+			ItemCode: ptStr(r.ItemCode), ItemName: ptStr(r.ItemName), Goods: ptStr(r.Goods), Note: ptStr(r.Note),
+			RecordedAt: ptTime(r.RecordedAt), EffectiveAt: ptTime(r.EffectiveAt), Actor: ptStr(r.Actor)})
+	}
+	return p, nil
+}
+
+func ptStr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ptInt(n *int) int {
+	if n == nil {
+		return 0
+	}
+	return *n
+}
+
+func ptTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }

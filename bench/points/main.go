@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -54,6 +55,7 @@ func main() {
 	duration := flag.Duration("duration", 30*time.Second, "how long /points runs (after a 3s warm-up)")
 	conns := flag.Int("conns", 20, "database pool size (database.max_open_conns; default as configured)")
 	scope := flag.String("scope", "usecase", "what one /points call is: usecase (App.HouseholdPoints for the sender, actor known), update (also a transaction and the actor from the Telegram id, as the bot's router adds) or query (the storage statement alone)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
 	atFlag := flag.String("at", "2026-11-01T00:05:00+08:00", "clock of the run: /points reads balances at it, settle closes the month before it")
 	flag.Parse()
 	if *households < 100 || *households%100 != 0 || *entries%*households != 0 {
@@ -95,6 +97,16 @@ func main() {
 			fail(fmt.Errorf("unknown -scope %q", *scope))
 		}
 		fmt.Printf("scope=%s conns=%d\n", *scope, *conns)
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				fail(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fail(err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		benchPoints(ctx, a, call, *households, *users, *duration)
 	case "settle":
 		benchSettle(ctx, a, store, at)
@@ -145,9 +157,8 @@ func snapshotCall(ctx context.Context, a *app.App, tgUser int64) (app.PointsView
 	if err != nil {
 		return app.PointsView{}, err
 	}
-	es, err := s.Entries()
 	return app.PointsView{Household: s.Household, Balance: s.Balance, Publicity: s.Publicity, PendingClaims: s.PendingPoints,
-		PendingCount: s.PendingCount, Entries: es}, err
+		PendingCount: s.PendingCount, Entries: s.Entries}, nil
 }
 
 func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *app.App, int64) (app.PointsView, error), households, users int, d time.Duration) {

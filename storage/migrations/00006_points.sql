@@ -164,15 +164,19 @@ CREATE TRIGGER settlements_no_truncate BEFORE TRUNCATE ON settlements
 
 -- points_snapshot is what /points shows of a household, the command
 -- villagers send most: its balance at p_at (entries effective by then),
--- the points still in publicity, its pending claims and its p_n newest
--- entries (JSON, newest first). The household is p_household, or when that
--- is 0 the household of p_person. It is a PL/pgSQL function only so that
--- its plan is cached per connection: planning the statement cost more than
--- running it (two index-only ranges over the household's entries).
+-- the points still in publicity and its pending claims, repeated on one row
+-- per entry for its p_n newest entries (newest first; one row with NULL
+-- entry columns when it has none). The household is p_household, or when
+-- that is 0 the household of p_person. It is a PL/pgSQL function only so
+-- that its plan is cached per connection: planning the statement cost more
+-- than running it (index-only ranges over the household's entries).
 -- +goose StatementBegin
 CREATE FUNCTION points_snapshot(p_household bigint, p_person bigint, p_at timestamptz, p_n int)
 RETURNS TABLE (id bigint, village_id bigint, village_code text, village_name text, code text, name text, members text,
-               balance int, publicity int, pending_points int, pending_count int, entries json)
+               balance int, publicity int, pending_points int, pending_count int,
+               entry_id bigint, entry_kind text, entry_points int, entry_claim_id bigint, entry_reverses bigint,
+               entry_item_code text, entry_item_name text, entry_goods text, entry_note text,
+               entry_recorded_at timestamptz, entry_effective_at timestamptz, entry_actor text)
 LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
@@ -180,10 +184,7 @@ BEGIN
     SELECT h.id, h.unit_id, u.code, u.name, h.code, h.name,
         COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), ''),
         b.balance, b.publicity, c.pending_points, c.pending_count,
-        COALESCE((SELECT json_agg(e ORDER BY e.id DESC)
-            FROM (SELECT l.id, l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note,
-                         l.recorded_at, l.effective_at, l.actor
-                  FROM point_ledger l WHERE l.household_id = h.id ORDER BY l.id DESC LIMIT p_n) e), '[]'::json)
+        e.id, e.kind, e.points, e.claim_id, e.reverses, e.item_code, e.item_name, e.goods, e.note, e.recorded_at, e.effective_at, e.actor
     FROM households h
     JOIN units u ON u.id = h.unit_id
     CROSS JOIN LATERAL (SELECT COALESCE(sum(l.points) FILTER (WHERE l.effective_at <= p_at), 0)::int AS balance,
@@ -191,8 +192,12 @@ BEGIN
         FROM point_ledger l WHERE l.household_id = h.id) b
     CROSS JOIN LATERAL (SELECT COALESCE(sum(cl.points), 0)::int AS pending_points, count(*)::int AS pending_count
         FROM claims cl WHERE cl.household_id = h.id AND cl.status = 'pending') c
+    LEFT JOIN LATERAL (SELECT l.id, l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note,
+                              l.recorded_at, l.effective_at, l.actor
+                       FROM point_ledger l WHERE l.household_id = h.id ORDER BY l.id DESC LIMIT p_n) e ON true
     WHERE h.id = CASE WHEN p_household <> 0 THEN p_household
-                      ELSE (SELECT pp.household_id FROM people pp WHERE pp.id = p_person) END;
+                      ELSE (SELECT pp.household_id FROM people pp WHERE pp.id = p_person) END
+    ORDER BY e.id DESC;
 END
 $$;
 -- +goose StatementEnd
