@@ -12,10 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -148,7 +148,7 @@ func (d *Dispatcher) Options() Options { return d.opts }
 
 // Wake makes a waiting dispatcher look for due rows now (LISTEN does the
 // same across processes).
-func (d *Dispatcher) Wake() { signal(d.wake) }
+func (d *Dispatcher) Wake() { pgnotify.Signal(d.wake) }
 
 // Run sends due rows until ctx is done, then puts back the rows it holds
 // that it has not started to send, finishes the call in flight and records
@@ -160,7 +160,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	defer d.running.Store(false)
 	if d.opts.ListenURL != "" {
-		stop := d.listen(ctx)
+		stop := pgnotify.Listen(ctx, d.opts.ListenURL, "outbox", d.wake, d.log)
 		defer stop()
 	}
 	_, err := d.loop(ctx, false)
@@ -218,7 +218,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 					sent.Add(1)
 				}
 				inflight.Add(-1)
-				signal(done)
+				pgnotify.Signal(done)
 			}
 		}()
 	}
@@ -360,13 +360,6 @@ func (d *Dispatcher) ageSlots(room int) int {
 // limits: everything but answering a callback query.
 func paced(method string) bool { return method != MethodAnswerCallbackQuery }
 
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
 // warmStart paces the chats that a previous leader (or this process's last
 // run) sent to within the longest chat interval, so that a hand-over does not
 // send to a chat sooner than its limit allows.
@@ -405,42 +398,6 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 		d.log.Warn("outbox stats failed", slog.Any("err", err))
 	} else {
 		d.m.setStats(st)
-	}
-}
-
-// listen wakes the dispatcher on NOTIFY outbox. pq.Listener reconnects on
-// its own; a nil notification after a reconnect wakes it too.
-func (d *Dispatcher) listen(ctx context.Context) (stop func()) {
-	l := pq.NewListener(d.opts.ListenURL, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			d.log.Debug("outbox listener", slog.Int("event", int(ev)), slog.Any("err", err))
-		}
-	})
-	if err := l.Listen("outbox"); err != nil {
-		d.log.Warn("outbox LISTEN failed; polling only until it reconnects", slog.Any("err", err))
-	}
-	lctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ping := time.NewTicker(90 * time.Second)
-		defer ping.Stop()
-		for {
-			select {
-			case <-l.Notify:
-				signal(d.wake)
-			case <-ping.C:
-				_ = l.Ping()
-			case <-lctx.Done():
-				return
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-		_ = l.Close()
 	}
 }
 
@@ -623,7 +580,7 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 			return true, d.store.OutboxMoveChat(ctx, r.ID, r.Attempts, m.ChatID, res.NewChatID, ids, now)
 		})
 		d.m.retried.WithLabelValues("migrated").Inc()
-		signal(d.wake)
+		pgnotify.Signal(d.wake)
 	case Unreachable:
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()

@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -106,7 +106,7 @@ func New(store *storage.Store, opts Options, log *slog.Logger, reg prometheus.Re
 func (w *Worker) Options() Options { return w.opts }
 
 // Wake makes a waiting worker look for events and due deliveries now.
-func (w *Worker) Wake() { signal(w.wake) }
+func (w *Worker) Wake() { pgnotify.Signal(w.wake) }
 
 // Run delivers until ctx is done, then finishes the requests in flight and
 // records them. It never stops on a database or network error.
@@ -116,7 +116,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer w.running.Store(false)
 	if w.opts.ListenURL != "" {
-		stop := w.listen(ctx)
+		stop := pgnotify.Listen(ctx, w.opts.ListenURL, "events", w.wake, w.log)
 		defer stop()
 	}
 	_, err := w.loop(ctx, true)
@@ -147,7 +147,7 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 				w.deliver(ctx, j)
 				attempts.Add(1)
 				inflight.Add(-1)
-				signal(done)
+				pgnotify.Signal(done)
 			}
 		}()
 	}
@@ -326,48 +326,6 @@ func (w *Worker) write(what string, fn func(ctx context.Context) error) {
 		}
 	}
 	w.log.Error("webhooks: could not record a result; the delivery is retried after its lease", slog.String("op", what), slog.Any("err", err))
-}
-
-// listen wakes the worker on NOTIFY events.
-func (w *Worker) listen(ctx context.Context) (stop func()) {
-	l := pq.NewListener(w.opts.ListenURL, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
-		if err != nil {
-			w.log.Debug("webhooks listener", slog.Int("event", int(ev)), slog.Any("err", err))
-		}
-	})
-	if err := l.Listen("events"); err != nil {
-		w.log.Warn("webhooks: LISTEN failed; polling only until it reconnects", slog.Any("err", err))
-	}
-	lctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ping := time.NewTicker(90 * time.Second)
-		defer ping.Stop()
-		for {
-			select {
-			case <-l.Notify:
-				signal(w.wake)
-			case <-ping.C:
-				_ = l.Ping()
-			case <-lctx.Done():
-				return
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		wg.Wait()
-		_ = l.Close()
-	}
-}
-
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
