@@ -78,3 +78,10 @@ func New(t testing.TB) *storage.Store {
 	t.Cleanup(func() { db.Close() })
 	return storage.New(db)
 }
+
+// EmptyURL creates a fresh database with no migrations applied.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	check(t)
+	return pgtestdb.Custom(t, config(), pgtestdb.NoopMigrator{}).URL()
+}
