@@ -28,6 +28,7 @@ type Config struct {
 	Bind        Bind        `yaml:"bind"`
 	Delivery    Delivery    `yaml:"delivery"`
 	Healthcheck Healthcheck `yaml:"healthcheck"`
+	Checkins    Checkins    `yaml:"checkins"`
 	Points      Points      `yaml:"points"`
 	Webhooks    Webhooks    `yaml:"webhooks"`
 	Sandbox     Sandbox     `yaml:"sandbox"`
@@ -97,6 +98,13 @@ type Obligation struct {
 	GraceDays  int      `yaml:"grace_days"`
 	Aliases    []string `yaml:"aliases"`
 	Disabled   bool     `yaml:"disabled"`
+}
+
+// Checkins configures what happens around a recorded check-in.
+type Checkins struct {
+	// OrganiserCopies sends each accepted check-in, with a 驳回 button, to
+	// the organisers of the nearest unit above the branch that has any.
+	OrganiserCopies bool `yaml:"organiser_copies"`
 }
 
 type Points struct {

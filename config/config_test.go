@@ -59,6 +59,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"unknown env", "", []string{"ZHIBU_DATABASE_URI=x"}, "ZHIBU_DATABASE_URI"},
 		{"bad env value", "", []string{"ZHIBU_POINTS_PUBLICITY_DAYS=three"}, "points.publicity_days"},
 		{"bad env duration", "", []string{"ZHIBU_HEALTHCHECK_EVERY=often"}, "healthcheck.every"},
+		{"bad env bool", "", []string{"ZHIBU_CHECKINS_ORGANISER_COPIES=maybe"}, "checkins.organiser_copies"},
 		{"bad secret", "", []string{"ZHIBU_TELEGRAM_WEBHOOK_SECRET=has space"}, "telegram.webhook_secret"},
 		{"fast without paid broadcast", "delivery:\n  global_per_second: 100\n", nil, "delivery.paid_broadcast"},
 	}
@@ -85,6 +86,7 @@ func TestEnvOverrides(t *testing.T) {
 		"ZHIBU_HEALTHCHECK_EVERY=0",
 		"ZHIBU_HEALTHCHECK_QUIET_HOURS=",
 		"ZHIBU_HEALTHCHECK_HOLIDAYS=2026-10-01, 2026-10-02",
+		"ZHIBU_CHECKINS_ORGANISER_COPIES=true",
 		"PATH=/bin",
 	})
 	if err != nil {
@@ -106,6 +108,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"quiet", cfg.Healthcheck.QuietHours, ""},
 		{"holidays", cfg.Healthcheck.Holidays, []string{"2026-10-01", "2026-10-02"}},
 		{"sandbox", cfg.SandboxMode(), false},
+		{"organiser copies", cfg.Checkins.OrganiserCopies, true},
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {
