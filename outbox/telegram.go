@@ -36,12 +36,13 @@ const (
 	MethodSendPhoto              = "sendPhoto"
 	MethodEditMessageText        = "editMessageText"
 	MethodEditMessageReplyMarkup = "editMessageReplyMarkup"
+	MethodEditMessageCaption     = "editMessageCaption"
 	MethodAnswerCallbackQuery    = storage.MethodAnswerCallback
 )
 
 // isEdit reports methods that change a message the bot sent before.
 func isEdit(method string) bool {
-	return method == MethodEditMessageText || method == MethodEditMessageReplyMarkup
+	return method == MethodEditMessageText || method == MethodEditMessageReplyMarkup || method == MethodEditMessageCaption
 }
 
 // Split cuts a sendMessage text over MaxTextUnits into several messages at
@@ -175,6 +176,21 @@ func (t *Telegram) Send(ctx context.Context, m Message) (Result, error) {
 		}
 		p.EditMessageTextParams.ReplyMarkup = markup(p.ReplyMarkup)
 		_, err := t.b.EditMessageText(ctx, &p.EditMessageTextParams)
+		return editResult(int64(p.MessageID), err)
+	case MethodEditMessageCaption:
+		var p struct {
+			bot.EditMessageCaptionParams
+			ReplyMarkup json.RawMessage `json:"reply_markup"`
+		}
+		if err := json.Unmarshal(m.Payload, &p); err != nil {
+			return badPayload(err)
+		}
+		p.EditMessageCaptionParams.ChatID = m.ChatID
+		if m.EditMessageID != 0 {
+			p.MessageID = int(m.EditMessageID)
+		}
+		p.EditMessageCaptionParams.ReplyMarkup = markup(p.ReplyMarkup)
+		_, err := t.b.EditMessageCaption(ctx, &p.EditMessageCaptionParams)
 		return editResult(int64(p.MessageID), err)
 	case MethodEditMessageReplyMarkup:
 		var p struct {

@@ -37,6 +37,7 @@ func init() {
 		"sendPhoto":              (*Server).sendPhoto,
 		"sendChatAction":         (*Server).sendChatAction,
 		"editMessageText":        (*Server).editMessageText,
+		"editMessageCaption":     (*Server).editMessageCaption,
 		"editMessageReplyMarkup": (*Server).editMessageReplyMarkup,
 		"deleteMessage":          (*Server).deleteMessage,
 		"answerCallbackQuery":    (*Server).answerCallbackQuery,
@@ -188,6 +189,39 @@ func (s *Server) editMessageText(c *apiCall) (any, *Failure) {
 	// Like Telegram, an edit without reply_markup removes the inline keyboard.
 	m.ReplyMarkup, m.Keyboard = markup, kb
 	m.LinkPreviewDisabled = linkPreviewDisabled(p)
+	m.Edited, m.EditedAt = true, s.now()
+	s.notify()
+	return s.apiMessage(m, true), nil
+}
+
+// editMessageCaption changes the caption (and keyboard) of a photo the bot sent.
+func (s *Server) editMessageCaption(c *apiCall) (any, *Failure) {
+	p := c.p
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, f := s.editTarget(p)
+	if f != nil {
+		return nil, f
+	}
+	if m.Photo == "" {
+		return nil, badRequest("there is no caption in the message to edit")
+	}
+	plain, ents, f := renderText(p["caption"], p["parse_mode"], p["caption_entities"], true)
+	if f != nil {
+		return nil, f
+	}
+	markup, kb, f := parseMarkup(p["reply_markup"])
+	if f != nil {
+		return nil, f
+	}
+	if plain == m.Plain && entitiesEqual(ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
+		return nil, badRequest(notModified)
+	}
+	if f := s.takeToken(m.ChatID); f != nil {
+		return nil, f
+	}
+	m.Caption, m.ParseMode, m.Plain, m.Entities = p["caption"], p["parse_mode"], plain, ents
+	m.ReplyMarkup, m.Keyboard = markup, kb
 	m.Edited, m.EditedAt = true, s.now()
 	s.notify()
 	return s.apiMessage(m, true), nil

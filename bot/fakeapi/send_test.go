@@ -704,3 +704,28 @@ func TestChatsFilesAndMisc(t *testing.T) {
 		t.Fatalf("recorded %d messages, %d calls", len(s.Messages()), len(s.Calls()))
 	}
 }
+
+func TestEditMessageCaption(t *testing.T) {
+	s, b := start(t, Options{Limits: noLimits})
+	ctx := testCtx(t)
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: "通过", CallbackData: "cl:1:ok"}}}}
+	s.AddFile("photo-1", []byte("jpeg"))
+	sent, err := b.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: int64(-100), Photo: &models.InputFileString{Data: "photo-1"}, Caption: "申报 #1", ReplyMarkup: kb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: int64(-100), MessageID: sent.ID, Text: "x"}); err == nil {
+		t.Fatal("editMessageText on a photo must fail like Telegram")
+	}
+	if _, err := b.EditMessageCaption(ctx, &bot.EditMessageCaptionParams{ChatID: int64(-100), MessageID: sent.ID, Caption: "申报 #1 <b>已通过</b>", ParseMode: models.ParseModeHTML}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Message(-100, sent.ID)
+	if !m.Edited || m.Plain != "申报 #1 已通过" || len(m.Keyboard) != 0 || m.Photo != "photo-1" {
+		t.Fatalf("after caption edit: %+v", m)
+	}
+	_, err = b.EditMessageCaption(ctx, &bot.EditMessageCaptionParams{ChatID: int64(-100), MessageID: sent.ID, Caption: "申报 #1 <b>已通过</b>", ParseMode: models.ParseModeHTML})
+	if err == nil || !strings.Contains(err.Error(), "message is not modified") {
+		t.Fatalf("same caption: %v", err)
+	}
+}
