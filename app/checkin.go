@@ -389,7 +389,11 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	if err != nil {
 		return CheckinResult{}, err
 	}
-	return CheckinResult{Checkin: c, Branch: branch, Lines: lines, Lights: lights}, nil
+	res := CheckinResult{Checkin: c, Branch: branch, Lines: lines, Lights: lights}
+	if err := a.enqueueCheckinCopies(ctx, actor, res); err != nil {
+		return CheckinResult{}, err
+	}
+	return res, nil
 }
 
 // requestObligations looks up the obligation codes of a request (the API

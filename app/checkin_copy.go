@@ -1,0 +1,188 @@
+package app
+
+// Organiser copies of check-ins (SPEC §3): when checkins.organiser_copies is
+// on, every accepted check-in (extra records too) is copied, in the
+// transaction that records it, to the organisers of the nearest unit above
+// the branch that has organisers, the same level the health notices go to
+// first. Organisers without a linked, reachable private chat are skipped.
+// The copy carries a 驳回 button ("cir:<check-in id>"); tapping it asks for
+// the reason as /reject <id> <理由>, which RejectCheckin then applies.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// CheckinCopyCallback is the callback prefix of the 驳回 button on a copy.
+const CheckinCopyCallback = "cir"
+
+// CheckinCopyButton is the callback data of the 驳回 button for check-in id.
+func CheckinCopyButton(id int64) string {
+	return CheckinCopyCallback + ":" + strconv.FormatInt(id, 10)
+}
+
+// copyOrganisers returns the organisers of the nearest unit above the
+// branch that has any (linked or not), nearest first in the unit's order.
+func (a *App) copyOrganisers(ctx context.Context, branch domain.Unit) ([]storage.Holder, error) {
+	anc, err := a.Store.Ancestors(ctx, branch.ID)
+	if err != nil || len(anc) == 0 {
+		return nil, err
+	}
+	// One query for the organisers of the whole tree under the top ancestor;
+	// organisers are few.
+	hs, err := a.Store.HoldersInSubtree(ctx, anc[0].ID, domain.RoleOrganiser, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range slices.Backward(anc) {
+		var out []storage.Holder
+		for _, h := range hs {
+			if h.UnitID == u.ID {
+				out = append(out, h)
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+// enqueueCheckinCopies sends the organiser copies of an accepted check-in
+// when the configuration turns them on. The recorder gets none (they have
+// the confirmation), nor does anyone twice.
+func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r CheckinResult) error {
+	if !a.Cfg.Checkins.OrganiserCopies {
+		return nil
+	}
+	orgs, err := a.copyOrganisers(ctx, r.Branch)
+	if err != nil {
+		return err
+	}
+	var text string
+	seen := map[int64]bool{}
+	for _, h := range orgs {
+		if h.ChatID == nil || h.Unreachable || seen[h.PersonID] || h.PersonID == actor.PersonID {
+			continue
+		}
+		seen[h.PersonID] = true
+		if text == "" {
+			text = a.CheckinCopy(r)
+		}
+		_, _, err := a.Store.Enqueue(ctx, storage.OutMessage{
+			DedupeKey: fmt.Sprintf("cicopy:%d:%d", r.Checkin.ID, h.PersonID),
+			ChatID:    *h.ChatID, PersonID: h.PersonID, Priority: storage.PriorityDefault, Kind: "checkin_copy",
+			Payload: map[string]any{"text": text, "parse_mode": "HTML",
+				"link_preview_options": map[string]any{"is_disabled": true},
+				"reply_markup": map[string]any{"inline_keyboard": [][]map[string]string{{
+					{"text": "驳回", "callback_data": CheckinCopyButton(r.Checkin.ID)},
+				}}}},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckinCopy is the text of an organiser's copy of a check-in.
+func (a *App) CheckinCopy(r CheckinResult) string {
+	var b strings.Builder
+	c := r.Checkin
+	fmt.Fprintf(&b, "📋 <b>支部打卡</b>（#%d）· %s（%s）\n", c.ID, html.EscapeString(r.Branch.Name), html.EscapeString(r.Branch.Code))
+	for _, l := range r.Lines {
+		b.WriteString("• " + html.EscapeString(l.Obligation.Name))
+		if l.Unit.ID != r.Branch.ID {
+			b.WriteString("（" + html.EscapeString(l.Unit.Name) + "）")
+		}
+		b.WriteString(" · " + l.Period.Label())
+		if l.Late {
+			b.WriteString(" · 逾期补录")
+		}
+		if l.Extra {
+			b.WriteString(" · 补充记录")
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("日期：" + c.HeldOn + "\n")
+	if c.Total != nil {
+		fmt.Fprintf(&b, "实到/应到：%d/%d\n", *c.Present, *c.Total)
+	} else {
+		b.WriteString("实到/应到：未填写\n")
+	}
+	if c.Topic != "" {
+		b.WriteString("主题：" + html.EscapeString(c.Topic) + "\n")
+	} else {
+		b.WriteString("主题：未填写\n")
+	}
+	if n := len(c.Evidence); n > 0 {
+		fmt.Fprintf(&b, "佐证照片：%d 张\n", n)
+	} else {
+		b.WriteString("佐证照片：无\n")
+	}
+	by := "接口"
+	if c.RecordedByName != nil && *c.RecordedByName != "" {
+		by = *c.RecordedByName
+	}
+	b.WriteString("记录人：" + html.EscapeString(by) + "\n")
+	fmt.Fprintf(&b, "\n如有问题，点击“驳回”，或发送 /reject %d 理由。", c.ID)
+	return b.String()
+}
+
+// RejectPrompt checks that the actor may reject check-in id from the
+// button on a copy, and returns the check-in. Refusals (audited) say why:
+// not an organiser or admin above the branch, no such check-in, already
+// withdrawn or rejected. Nothing changes.
+func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, error) {
+	const action = "checkin.reject_prompt"
+	subject := "checkin:" + strconv.FormatInt(id, 10)
+	refuse := func(err error) (storage.Checkin, error) {
+		return storage.Checkin{}, a.Refused(ctx, actor, action, subject, err)
+	}
+	if actor.PersonID == 0 && len(actor.Roles) == 0 {
+		return refuse(errNotLinked)
+	}
+	forbidden := domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。")
+	if len(actor.UnitsWith(domain.RoleOrganiser)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
+		return refuse(forbidden)
+	}
+	c, err := a.Store.CheckinByID(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return refuse(domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id))
+	}
+	if err != nil {
+		return storage.Checkin{}, err
+	}
+	branch, err := a.Store.UnitByID(ctx, c.BranchID)
+	if err != nil {
+		return storage.Checkin{}, err
+	}
+	ok, err := a.canReject(ctx, actor, branch)
+	if err != nil {
+		return storage.Checkin{}, err
+	}
+	if !ok {
+		return refuse(domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name))
+	}
+	switch {
+	case c.WithdrawnAt != nil:
+		return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id))
+	case c.RejectedAt != nil:
+		return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04")))
+	}
+	return c, nil
+}
+
+// RejectPromptText asks for the reason of a rejection.
+func (a *App) RejectPromptText(c storage.Checkin) string {
+	return fmt.Sprintf("驳回 %s 的打卡 #%d（%s · %s）：请回复：/reject %d 理由\n例如：/reject %d 缺少签到表照片。",
+		html.EscapeString(c.BranchName), c.ID, html.EscapeString(itemNames(a, c)), c.HeldOn, c.ID, c.ID)
+}

@@ -1,0 +1,35 @@
+package bot
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/zhibu/zhibu/app"
+)
+
+// The 驳回 button on an organiser's copy of a check-in (config
+// checkins.organiser_copies, app/checkin_copy.go) carries "cir:<check-in id>".
+// A tap by an organiser or admin above the branch is answered and asks, in
+// the same chat, for /reject <id> <理由>; anyone else, or a check-in already
+// withdrawn or rejected, gets an alert and nothing changes.
+func init() {
+	features = append(features, func(r *Router) {
+		r.HandleCallback(app.CheckinCopyCallback, rejectButtonCallback)
+	})
+}
+
+func rejectButtonCallback(c *Ctx) error {
+	_, rest, _ := strings.Cut(c.Data, ":")
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || id <= 0 {
+		return c.Answer("该按钮已失效。", false)
+	}
+	ci, err := c.App.RejectPrompt(c, c.Actor, id)
+	if err != nil {
+		return err // a refusal becomes an alert (Router.dispatch)
+	}
+	if err := c.Answer("请回复驳回理由", false); err != nil {
+		return err
+	}
+	return c.Reply(c.App.RejectPromptText(ci), nil)
+}
