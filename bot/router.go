@@ -192,28 +192,22 @@ func (c *Ctx) Answer(text string, alert bool) error {
 // E escapes user-provided text for HTML parse mode.
 func E(s string) string { return html.EscapeString(s) }
 
-// Process handles one stored update: outside any transaction it counts the
-// attempt; then in one transaction it locks the row, runs the handler and
-// records the outcome. A handler error rolls everything back and the update
-// is retried, up to maxAttempts, then recorded as failed with an apology.
+// Process handles one stored update in one transaction: lock the row, run
+// the handler, record the outcome. A handler error rolls everything back;
+// the failed attempt is then counted in its own statement, and the update
+// is retried up to maxAttempts, then recorded as failed with an apology.
 func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, err error) {
-	store := r.app.Store
-	attempts, err := store.BumpAttempts(ctx, updateID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return "", nil // processed by someone else already
-	}
-	if err != nil {
-		return "", err
-	}
+	attempts := 0
 	err = r.app.InTx(ctx, func(a *app.App) error {
 		su, err := a.Store.LockUpdate(ctx, updateID)
 		if errors.Is(err, domain.ErrNotFound) {
-			outcome = ""
+			outcome = "" // processed by someone else already
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+		attempts = su.Attempts
 		outcome, err = r.dispatch(ctx, a, su.Raw)
 		if err != nil {
 			return err
@@ -222,6 +216,11 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 	})
 	if err == nil {
 		return outcome, nil
+	}
+	if n, berr := r.app.Store.BumpAttempts(ctx, updateID); berr == nil {
+		attempts = n
+	} else {
+		attempts++
 	}
 	if attempts < maxAttempts {
 		return OutcomeError, err

@@ -28,8 +28,9 @@ func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, 
 	return n == 1, nil
 }
 
-// BumpAttempts counts a processing attempt outside the processing
-// transaction, so that an update that keeps crashing is noticed.
+// BumpAttempts counts a failed processing attempt, outside the processing
+// transaction (which rolled back), so that an update that keeps failing is
+// given up after a few tries. attempts counts failures only.
 func (s *Store) BumpAttempts(ctx context.Context, id int64) (int, error) {
 	var n int
 	err := s.q.QueryRowxContext(ctx, `UPDATE updates SET attempts = attempts + 1 WHERE update_id = $1 AND processed_at IS NULL RETURNING attempts`, id).Scan(&n)

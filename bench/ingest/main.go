@@ -76,8 +76,9 @@ func run(db string, clients, workers, users int, dur time.Duration) error {
 		return err
 	}
 	defer srv.Shutdown(30 * time.Second)
-	// Start from a clean update log so ids do not collide between runs.
-	if _, err := srv.Store.DB().ExecContext(ctx, `TRUNCATE updates`); err != nil {
+	// Start from empty logs so that runs do not inherit each other's
+	// update ids or outbox backlog.
+	if _, err := srv.Store.DB().ExecContext(ctx, `TRUNCATE updates, outbox, audit_log`); err != nil {
 		return err
 	}
 	url := "http://" + srv.Addr + "/telegram/webhook"
