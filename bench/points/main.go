@@ -32,6 +32,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -197,6 +198,11 @@ func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *ap
 		return all
 	}
 	run(3 * time.Second) // warm-up: pool, plans, caches
+	load := func() string {
+		b, _ := os.ReadFile("/proc/loadavg")
+		return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
+	}
+	loadBefore := load()
 	var before, after syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	lat := run(d)
@@ -204,6 +210,7 @@ func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *ap
 	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	fmt.Printf("loadavg before=%s after=%s (other work on the machine shows here)\n", loadBefore, load())
 	fmt.Printf("/points users=%d duration=%s calls=%d throughput=%.0f/s p50=%s p90=%s p99=%s max=%s client_cpu_per_call=%s\n",
 		users, d, len(lat), float64(len(lat))/d.Seconds(), q(0.50).Round(10*time.Microsecond), q(0.90).Round(10*time.Microsecond),
 		q(0.99).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond), (cpu / time.Duration(len(lat))).Round(time.Microsecond))

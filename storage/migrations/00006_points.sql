@@ -181,12 +181,14 @@ LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_column
 BEGIN
     RETURN QUERY
-    SELECT h.id, h.unit_id, u.code, u.name, h.code, h.name,
-        COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), ''),
+    SELECT h.id, h.unit_id, u.code, u.name, h.code, h.name, m.members,
         b.balance, b.publicity, c.pending_points, c.pending_count,
         e.id, e.kind, e.points, e.claim_id, e.reverses, e.item_code, e.item_name, e.goods, e.note, e.recorded_at, e.effective_at, e.actor
     FROM households h
     JOIN units u ON u.id = h.unit_id
+    -- Laterals run once per household, not once per entry row.
+    CROSS JOIN LATERAL (SELECT COALESCE(string_agg(p.name, '、' ORDER BY p.id), '') AS members
+        FROM people p WHERE p.household_id = h.id) m
     CROSS JOIN LATERAL (SELECT COALESCE(sum(l.points) FILTER (WHERE l.effective_at <= p_at), 0)::int AS balance,
             COALESCE(sum(l.points) FILTER (WHERE l.effective_at > p_at), 0)::int AS publicity
         FROM point_ledger l WHERE l.household_id = h.id) b
