@@ -77,7 +77,7 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 		if text == "" {
 			text = a.CheckinCopy(r)
 		}
-		_, _, err := a.Store.Enqueue(ctx, storage.OutMessage{
+		err := a.Store.Enqueue(ctx, storage.OutMessage{
 			DedupeKey: fmt.Sprintf("cicopy:%d:%d", r.Checkin.ID, h.PersonID),
 			ChatID:    *h.ChatID, PersonID: h.PersonID, Priority: storage.PriorityDefault, Kind: "checkin_copy",
 			Payload: map[string]any{"text": text, "parse_mode": "HTML",

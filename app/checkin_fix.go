@@ -184,7 +184,7 @@ func (a *App) notifyRejected(ctx context.Context, ch CheckinChange, by, reason s
 	default:
 		return 0, nil
 	}
-	_, _, err = a.Store.Enqueue(ctx, storage.OutMessage{
+	err = a.Store.Enqueue(ctx, storage.OutMessage{
 		DedupeKey: fmt.Sprintf("checkin:%d:rejected", ch.Checkin.ID),
 		ChatID:    chatID, PersonID: personID, Priority: storage.PriorityRed, Kind: "checkin_rejected",
 		Payload: map[string]any{"text": a.RejectedNotice(ch, by, reason), "parse_mode": "HTML",

@@ -334,7 +334,7 @@ func (a *App) postCards(ctx context.Context, c *storage.Claim, hh storage.Househ
 			payload["link_preview_options"] = map[string]any{"is_disabled": true}
 		}
 		m.Payload = payload
-		if _, _, err := a.Store.Enqueue(ctx, m); err != nil {
+		if err := a.Store.Enqueue(ctx, m); err != nil {
 			return err
 		}
 		keys = append(keys, key)
@@ -360,7 +360,7 @@ func (a *App) editCards(ctx context.Context, c storage.Claim, keys []string, hh 
 			m.Payload = map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML",
 				"link_preview_options": map[string]any{"is_disabled": true}}
 		}
-		if _, _, err := a.Store.Enqueue(ctx, m); err != nil {
+		if err := a.Store.Enqueue(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -379,7 +379,7 @@ func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) 
 	if err != nil {
 		return err
 	}
-	_, _, err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: ch.ChatID, PersonID: personID,
+	err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: ch.ChatID, PersonID: personID,
 		Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
 	return err
 }
@@ -391,7 +391,7 @@ func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text st
 		return err
 	}
 	for _, ch := range chats {
-		_, _, err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":" + strconv.FormatInt(ch.PersonID, 10), ChatID: ch.ChatID,
+		err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":" + strconv.FormatInt(ch.PersonID, 10), ChatID: ch.ChatID,
 			PersonID: ch.PersonID, Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
 		if err != nil {
 			return err

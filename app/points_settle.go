@@ -90,7 +90,7 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 			switch {
 			case err == nil:
 				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Key(), periodWords[period.Kind])
-				_, _, err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
+				err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
 					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
 					Payload: map[string]any{"text": RankingText(title, ranked, 30), "parse_mode": "HTML"}})
 				if err != nil {

@@ -95,7 +95,7 @@ func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htm
 		return err
 	}
 	for _, r := range robots {
-		if _, _, err := a.Store.Enqueue(ctx, storage.OutMessage{
+		if err := a.Store.Enqueue(ctx, storage.OutMessage{
 			DedupeKey: dedupeKey + "@robot:" + strconv.FormatInt(r.ID, 10),
 			Channel:   r.Kind,
 			ChatID:    r.ID,

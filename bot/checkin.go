@@ -129,7 +129,7 @@ func checkinBranchCallback(c *Ctx) error {
 // (and drops its keyboard).
 func editMessage(c *Ctx, messageID int, text string) error {
 	c.n++
-	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, storage.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
 		Priority: storage.PriorityReply, Kind: "edit", Method: "editMessageText",
 		Payload: map[string]any{"message_id": messageID, "text": text, "parse_mode": "HTML"},

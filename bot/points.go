@@ -93,7 +93,7 @@ func claimHandler(c *Ctx) error {
 		if c.Msg != nil {
 			payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
 		}
-		_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
+		err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
 			Priority: storage.PriorityReply, Kind: "reply", Payload: payload})
 		return err
 	}
@@ -174,7 +174,7 @@ func pickCallback(c *Ctx) error {
 
 // editDraft replaces the choice message of a draft (and its buttons).
 func editDraft(c *Ctx, draftID int64, text string) error {
-	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
+	err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
 		Priority: storage.PriorityReply, Kind: "reply", Method: "editMessageText",
 		Payload: map[string]any{"edit_of": draftKey(draftID), "text": text, "parse_mode": "HTML"}})
 	return err

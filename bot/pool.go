@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,11 @@ type Pool struct {
 	ingestQ   chan ingestReq
 	closed    chan struct{}
 	closeOnce sync.Once
+	// behind is set when an update could not be queued (its worker's queue
+	// was full); kick then asks for a rescan as soon as a worker has room,
+	// so a backlog drains at processing speed rather than a page per Rescan.
+	behind atomic.Bool
+	kick   chan struct{}
 }
 
 // ingestBatchers is how many batches may be committing at once.
@@ -63,7 +69,7 @@ type poolMetrics struct {
 // NewPool builds a pool with n workers; metrics go to reg when non-nil.
 func NewPool(router *Router, store *storage.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
 	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
-		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{})}
+		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{}), kick: make(chan struct{}, 1)}
 	for i := 0; i < ingestBatchers; i++ {
 		go p.batcher()
 	}
@@ -234,6 +240,7 @@ func (p *Pool) submit(j job) {
 	case p.shards[int(h.Sum32())%len(p.shards)] <- j:
 	default:
 		p.done(j.updateID)
+		p.behind.Store(true)
 	}
 }
 
@@ -261,11 +268,14 @@ func (p *Pool) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			p.rescan(ctx)
+		case <-p.kick:
+			p.rescan(ctx)
 		}
 	}
 }
 
 func (p *Pool) rescan(ctx context.Context) {
+	p.behind.Store(false)
 	pending, err := p.store.UnprocessedUpdates(ctx, 1000)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -276,34 +286,70 @@ func (p *Pool) rescan(ctx context.Context) {
 	for _, u := range pending {
 		p.submit(job{u.UpdateID, u.ChatID})
 	}
+	if len(pending) == 1000 {
+		p.behind.Store(true) // more than a page is waiting
+	}
 }
+
+// maxBatch bounds how many updates a worker processes in one transaction.
+const maxBatch = 64
 
 func (p *Pool) worker(ctx context.Context, ch chan job) {
 	defer p.wg.Done()
+	batch := make([]job, 0, maxBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-ch:
-			// Finish the update in hand even when shutdown starts meanwhile.
-			p.handle(context.WithoutCancel(ctx), j)
+			// Take what else has queued up on this worker: under load one
+			// transaction carries many updates; a lone update goes alone.
+			batch = append(batch[:0], j)
+		fill:
+			for len(batch) < maxBatch {
+				select {
+				case j := <-ch:
+					batch = append(batch, j)
+				default:
+					break fill
+				}
+			}
+			// Finish the updates in hand even when shutdown starts meanwhile.
+			p.handle(context.WithoutCancel(ctx), batch)
+			if len(ch) == 0 && p.behind.Load() {
+				select {
+				case p.kick <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 }
 
-func (p *Pool) handle(ctx context.Context, j job) {
-	defer p.done(j.updateID)
+func (p *Pool) handle(ctx context.Context, batch []job) {
+	ids := make([]int64, len(batch))
+	for i, j := range batch {
+		ids[i] = j.updateID
+	}
+	defer func() {
+		for _, id := range ids {
+			p.done(id)
+		}
+	}()
 	start := time.Now()
-	outcome, err := p.router.Process(ctx, j.updateID)
-	p.metrics.latency.Observe(time.Since(start).Seconds())
-	if outcome != "" {
-		p.metrics.outcomes.WithLabelValues(outcome).Inc()
+	outcomes, err := p.router.ProcessBatch(ctx, ids)
+	took := time.Since(start)
+	for _, o := range outcomes {
+		if o != "" {
+			p.metrics.latency.Observe(took.Seconds())
+			p.metrics.outcomes.WithLabelValues(o).Inc()
+		}
 	}
 	if err != nil {
-		p.log.Error("process update", slog.Int64("update_id", j.updateID), slog.String("outcome", outcome), slog.Any("err", err))
+		p.log.Error("process updates", slog.Any("update_ids", ids), slog.Any("outcomes", outcomes), slog.Any("err", err))
 		return
 	}
-	p.log.Debug("update processed", slog.Int64("update_id", j.updateID), slog.String("outcome", outcome), slog.Duration("took", time.Since(start)))
+	p.log.Debug("updates processed", slog.Any("update_ids", ids), slog.Any("outcomes", outcomes), slog.Duration("took", took))
 }
 
 // Drain processes every stored, unprocessed update now (tests, CLI).

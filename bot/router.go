@@ -163,7 +163,7 @@ func (c *Ctx) SendTo(chatID int64, text string, payload map[string]any, priority
 	if payload == nil {
 		payload = map[string]any{"text": text, "parse_mode": "HTML"}
 	}
-	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, storage.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n),
 		ChatID:    chatID, Priority: priority, Kind: kind, Payload: payload,
 	})
@@ -182,7 +182,7 @@ func (c *Ctx) Answer(text string, alert bool) error {
 		p["text"] = text
 		p["show_alert"] = alert
 	}
-	_, _, err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, storage.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
 		Priority: storage.PriorityReply, Kind: "callback", Method: "answerCallbackQuery", Payload: p,
 	})
@@ -253,6 +253,68 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 	}
 	return kind, err
 }
+
+// ProcessBatch handles several stored updates in one transaction, in the
+// order given (a chat's updates keep their order), and returns their
+// outcomes in that order ("" for one processed elsewhere). One commit for
+// many updates is what lets a busy bot keep up: a commit waits for the disk,
+// a statement does not. When any update of the batch fails (an error, a
+// panic, a deadlock) or has failed before, the batch rolls back and each
+// update is processed on its own by Process, so a bad update costs its
+// batch-mates a second run, never their effects, and its failures are
+// counted as usual.
+func (r *Router) ProcessBatch(ctx context.Context, ids []int64) ([]string, error) {
+	outcomes := make([]string, len(ids))
+	if len(ids) > 1 {
+		err := r.app.InTx(ctx, func(a *app.App) error {
+			locked, err := a.Store.LockUpdates(ctx, ids)
+			if err != nil {
+				return err
+			}
+			senders := make([]int64, 0, len(locked))
+			for _, su := range locked {
+				if su.UserID != 0 {
+					senders = append(senders, su.UserID)
+				}
+			}
+			if err := a.Store.PrefetchActors(ctx, senders); err != nil {
+				return err
+			}
+			done := make([]storage.Outcome, 0, len(locked))
+			for i, id := range ids {
+				su, ok := locked[id]
+				if !ok {
+					continue
+				}
+				if su.Attempts > 0 {
+					return errRetrySingly
+				}
+				if outcomes[i], err = r.dispatch(ctx, a, su.Raw); err != nil {
+					return err
+				}
+				done = append(done, storage.Outcome{UpdateID: id, Outcome: outcomes[i]})
+			}
+			return a.Store.FinishUpdates(ctx, done)
+		})
+		if err == nil {
+			return outcomes, nil
+		}
+		if !errors.Is(err, errRetrySingly) {
+			r.log.Warn("batch failed; processing its updates one by one", slog.Int("updates", len(ids)), slog.Any("err", err))
+		}
+	}
+	var errs []error
+	for i, id := range ids {
+		var err error
+		if outcomes[i], err = r.Process(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("update %d: %w", id, err))
+		}
+	}
+	return outcomes, errors.Join(errs...)
+}
+
+// errRetrySingly sends a batch back to one-by-one processing.
+var errRetrySingly = errors.New("bot: batch holds an update that failed before")
 
 type panicError struct {
 	v     any

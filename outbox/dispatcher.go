@@ -160,7 +160,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	defer d.running.Store(false)
 	if d.opts.ListenURL != "" {
-		stop := pgnotify.Listen(ctx, d.opts.ListenURL, "outbox", d.wake, d.log)
+		stop := pgnotify.Listen(ctx, d.opts.ListenURL, storage.OutboxNotifyChannel(d.ch.Name()), d.wake, d.log)
 		defer stop()
 	}
 	_, err := d.loop(ctx, false)

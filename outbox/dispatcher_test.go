@@ -106,8 +106,11 @@ func run(t *testing.T, d *outbox.Dispatcher) (stop func()) {
 
 func (e *env) enqueue(m storage.OutMessage) int64 {
 	e.t.Helper()
-	id, _, err := e.store.Enqueue(context.Background(), m)
-	if err != nil {
+	if err := e.store.Enqueue(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	var id int64
+	if err := e.store.DB().Get(&id, `SELECT id FROM outbox WHERE dedupe_key = $1`, m.DedupeKey); err != nil {
 		e.t.Fatal(err)
 	}
 	return id

@@ -414,7 +414,7 @@ func TestRobotPacingPerRobot(t *testing.T) {
 			if r.kind == "wecom" && i == 2 {
 				continue
 			}
-			if _, _, err := store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("m%d-%d", r.id, i), Channel: r.kind,
+			if err := store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("m%d-%d", r.id, i), Channel: r.kind,
 				ChatID: r.id, Kind: "robot", Payload: map[string]string{"text": fmt.Sprintf("第%d条", i)}}); err != nil {
 				t.Fatal(err)
 			}

@@ -27,7 +27,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		return fmt.Errorf("storage: audit details: %w", err)
 	}
 	_, err = s.q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5, $6)`,
-		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, d)
+		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d))
 	if err != nil {
 		return fmt.Errorf("storage: audit %s: %w", e.Action, err)
 	}
@@ -63,11 +63,8 @@ func (s *Store) AppendEvent(ctx context.Context, typ string, unitID int64, paylo
 	if err != nil {
 		return fmt.Errorf("storage: event payload: %w", err)
 	}
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO events (type, unit_id, payload) VALUES ($1, NULLIF($2::bigint, 0), $3)`, typ, unitID, p); err != nil {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO events (type, unit_id, payload) VALUES ($1, NULLIF($2::bigint, 0), $3)`, typ, unitID, string(p)); err != nil {
 		return fmt.Errorf("storage: append event %s: %w", typ, err)
 	}
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('events', '')`); err != nil {
-		return fmt.Errorf("storage: event notify: %w", err)
-	}
-	return nil
+	return s.notify(ctx, "events")
 }

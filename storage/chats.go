@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -18,6 +19,7 @@ type ChatLink struct {
 // LinkChat links a Telegram user to a person. A Telegram account belongs to
 // one person: an earlier link of the same account is replaced.
 func (s *Store) LinkChat(ctx context.Context, personID, tgUserID, chatID int64, username string) error {
+	s.accountsChanged()
 	if _, err := s.q.ExecContext(ctx, `DELETE FROM chat_links WHERE tg_user_id = $1 AND person_id <> $2`, tgUserID, personID); err != nil {
 		return fmt.Errorf("storage: link chat: %w", err)
 	}
@@ -34,6 +36,12 @@ func (s *Store) LinkChat(ctx context.Context, personID, tgUserID, chatID int64, 
 
 // PersonByTelegram returns the person linked to a Telegram user.
 func (s *Store) PersonByTelegram(ctx context.Context, tgUserID int64) (int64, error) {
+	if id, ok := s.cachedPerson(tgUserID); ok {
+		if id == 0 {
+			return 0, notFound(sql.ErrNoRows, "chat link")
+		}
+		return id, nil
+	}
 	var id int64
 	err := s.q.QueryRowxContext(ctx, `SELECT person_id FROM chat_links WHERE tg_user_id = $1`, tgUserID).Scan(&id)
 	return id, notFoundf(err, "chat link")
@@ -94,6 +102,9 @@ func (s *Store) MigrateGroup(ctx context.Context, oldID, newID int64) (bool, err
 	n, _ := res.RowsAffected()
 	if n > 0 {
 		// Messages queued for the old id follow the group.
+		if err := s.flushOutbox(ctx); err != nil {
+			return false, err
+		}
 		if _, err := s.q.ExecContext(ctx, `UPDATE outbox SET chat_id = $2 WHERE chat_id = $1 AND status = 'pending'`, oldID, newID); err != nil {
 			return false, fmt.Errorf("storage: migrate group outbox: %w", err)
 		}

@@ -388,7 +388,7 @@ func (s *Store) CreatePendingCheckin(ctx context.Context, personID, chatID int64
 	}
 	var id int64
 	err = s.q.QueryRowxContext(ctx, `INSERT INTO checkin_pending (person_id, chat_id, request, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		personID, chatID, raw, at).Scan(&id)
+		personID, chatID, string(raw), at).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("storage: pending check-in: %w", err)
 	}

@@ -187,6 +187,9 @@ func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestReco
 		}
 	}
 	var perr error
+	if err := s.flushOutbox(ctx); err != nil { // keep the order of enqueueing
+		return 0, err
+	}
 	err = s.copyIn(ctx, "outbox", []string{"dedupe_key", "chat_id", "person_id", "priority", "kind", "payload"},
 		len(parts), func(i int, dst []any) []any {
 			d := &ds[parts[i].d]
@@ -213,8 +216,8 @@ func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestReco
 	}
 	if len(parts) > 0 {
 		// Wake the dispatcher; delivered at commit, dropped on rollback.
-		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('outbox', '')`); err != nil {
-			return 0, fmt.Errorf("storage: enqueue notify: %w", err)
+		if err := s.notify(ctx, OutboxNotifyChannel("telegram")); err != nil {
+			return 0, err
 		}
 	}
 	return len(parts), nil
@@ -258,10 +261,7 @@ func (s *Store) AppendLightEvents(ctx context.Context, cs []LightChange) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('events', '')`); err != nil {
-		return fmt.Errorf("storage: event notify: %w", err)
-	}
-	return nil
+	return s.notify(ctx, "events")
 }
 
 // HealthRun summarises one state-changing evaluation.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Outbox priorities: lower is sent first. Replies to a user's own message go
@@ -33,12 +35,16 @@ type OutMessage struct {
 	NotBefore time.Time // zero = now
 }
 
-// Enqueue writes a message to the outbox. It is idempotent on DedupeKey: the
-// second call returns inserted=false and the first row's id. Run it inside
-// the transaction of the change that causes the message.
-func (s *Store) Enqueue(ctx context.Context, m OutMessage) (id int64, inserted bool, err error) {
+// Enqueue writes a message to the outbox, idempotently on DedupeKey (a key
+// enqueued before is skipped). Run it inside the transaction of the change
+// that causes the message: there the row is held and written, together with
+// the transaction's other messages in one statement, just before the commit
+// (or before the transaction next touches the outbox), so that handling an
+// update costs no round trip per reply. Outside a transaction it is written
+// at once.
+func (s *Store) Enqueue(ctx context.Context, m OutMessage) error {
 	if m.DedupeKey == "" {
-		return 0, false, fmt.Errorf("storage: enqueue: empty dedupe key")
+		return fmt.Errorf("storage: enqueue: empty dedupe key")
 	}
 	if m.Channel == "" {
 		m.Channel = "telegram"
@@ -51,29 +57,76 @@ func (s *Store) Enqueue(ctx context.Context, m OutMessage) (id int64, inserted b
 	}
 	payload, err := json.Marshal(m.Payload)
 	if err != nil {
-		return 0, false, fmt.Errorf("storage: enqueue: payload: %w", err)
+		return fmt.Errorf("storage: enqueue %s: payload: %w", m.DedupeKey, err)
 	}
-	var notBefore any
-	if !m.NotBefore.IsZero() {
-		notBefore = m.NotBefore
+	r := outRow{m: m, payload: string(payload)}
+	if s.tx != nil {
+		s.tx.outbox = append(s.tx.outbox, r)
+		return nil
 	}
-	err = s.q.QueryRowxContext(ctx, `
-		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
-		VALUES ($1, $2, $3, NULLIF($4::bigint, 0), $5, $6, $7, $8, COALESCE($9, now()))
-		ON CONFLICT (dedupe_key) DO NOTHING
-		RETURNING id`, m.DedupeKey, m.Channel, m.ChatID, m.PersonID, m.Priority, m.Kind, m.Method, payload, notBefore).Scan(&id)
-	if err == nil {
-		// Wake the dispatcher; delivered at commit, dropped on rollback.
-		if _, err := s.q.ExecContext(ctx, `SELECT pg_notify('outbox', '')`); err != nil {
-			return 0, false, fmt.Errorf("storage: enqueue notify: %w", err)
-		}
-		return id, true, nil
-	}
-	if isNotFound(notFound(err, "")) {
-		if err := s.q.QueryRowxContext(ctx, `SELECT id FROM outbox WHERE dedupe_key = $1`, m.DedupeKey).Scan(&id); err != nil {
-			return 0, false, fmt.Errorf("storage: enqueue: existing %s: %w", m.DedupeKey, err)
-		}
-		return id, false, nil
-	}
-	return 0, false, fmt.Errorf("storage: enqueue %s: %w", m.DedupeKey, err)
+	return s.insertOutbox(ctx, []outRow{r})
 }
+
+// outRow is an enqueued message with its payload encoded.
+type outRow struct {
+	m       OutMessage
+	payload string
+}
+
+// flushOutbox writes the messages this transaction has enqueued so far.
+// Whatever reads or changes outbox rows inside a transaction calls it first,
+// so that the transaction sees its own messages, in the order enqueued.
+func (s *Store) flushOutbox(ctx context.Context) error {
+	if s.tx == nil || len(s.tx.outbox) == 0 {
+		return nil
+	}
+	rows := s.tx.outbox
+	s.tx.outbox = nil
+	return s.insertOutbox(ctx, rows)
+}
+
+func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
+	n := len(rows)
+	keys, channels, kinds, methods, payloads, notBefore := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	chats, persons, priorities := make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, r := range rows {
+		m := r.m
+		keys[i], channels[i], kinds[i], methods[i], payloads[i] = m.DedupeKey, m.Channel, m.Kind, m.Method, r.payload
+		chats[i], persons[i], priorities[i] = m.ChatID, m.PersonID, int64(m.Priority)
+		if !m.NotBefore.IsZero() {
+			notBefore[i] = m.NotBefore.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	// ORDER BY ord: ids follow the order of enqueueing, which is the order
+	// a chat's messages leave in.
+	res, err := s.q.ExecContext(ctx, `
+		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
+		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl::jsonb, COALESCE(NULLIF(nb, '')::timestamptz, now())
+		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
+		ORDER BY ord
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
+		pq.Array(kinds), pq.Array(methods), pq.Array(payloads), pq.Array(notBefore))
+	if err != nil {
+		if n == 1 {
+			return fmt.Errorf("storage: enqueue %s: %w", keys[0], err)
+		}
+		return fmt.Errorf("storage: enqueue %d messages (%s, …): %w", n, keys[0], err)
+	}
+	if added, _ := res.RowsAffected(); added > 0 {
+		// Wake the dispatchers of the channels written to; delivered at
+		// commit, dropped on rollback.
+		for _, ch := range channels {
+			if err := s.notify(ctx, OutboxNotifyChannel(ch)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// OutboxNotifyChannel is the NOTIFY channel that announces new outbox rows
+// of an outbox channel ("telegram", "wecom", …). Each outbox channel has its
+// own, so that a Telegram reply does not wake the robot dispatchers.
+func OutboxNotifyChannel(channel string) string { return "outbox_" + channel }

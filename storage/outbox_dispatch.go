@@ -185,7 +185,7 @@ func (s *Store) OutboxSentBatch(ctx context.Context, recs []OutboxSentRecord) (i
 		UPDATE outbox o SET status = 'sent', sent_at = v.at, tg_message_ids = v.ids,
 			tg_message_id = NULLIF(v.ids[cardinality(v.ids)], 0), lease_until = NULL, last_error = NULL
 		FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, attempt int, ids bigint[], at timestamptz)
-		WHERE o.id = v.id AND o.attempts = v.attempt AND o.status = 'sending'`, js)
+		WHERE o.id = v.id AND o.attempts = v.attempt AND o.status = 'sending'`, string(js))
 	if err != nil {
 		return 0, fmt.Errorf("storage: outbox sent batch: %w", err)
 	}

@@ -16,10 +16,14 @@ import (
 
 func enqueue(t *testing.T, s *storage.Store, key string, chat int64, prio int, method string, payload any) int64 {
 	t.Helper()
-	id, _, err := s.Enqueue(context.Background(), storage.OutMessage{
+	err := s.Enqueue(context.Background(), storage.OutMessage{
 		DedupeKey: key, ChatID: chat, Priority: prio, Method: method, Payload: payload,
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := s.DB().Get(&id, `SELECT id FROM outbox WHERE dedupe_key = $1`, key); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -105,7 +109,7 @@ func TestClaimOutboxWaitsAndSkips(t *testing.T) {
 	text := map[string]string{"text": "x"}
 	now := time.Now()
 	// A row scheduled for later does not hold its chat up ...
-	if _, _, err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "later", ChatID: 1, Priority: storage.PriorityReply,
+	if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "later", ChatID: 1, Priority: storage.PriorityReply,
 		Payload: text, NotBefore: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int
 
 // AddRole grants role in unit; granting it twice is a no-op.
 func (s *Store) AddRole(ctx context.Context, personID int64, role string, unitID int64) error {
+	s.accountsChanged()
 	_, err := s.q.ExecContext(ctx, `INSERT INTO roles (person_id, role, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, personID, role, unitID)
 	if err != nil {
 		return fmt.Errorf("storage: add role: %w", err)
@@ -90,6 +91,9 @@ func (s *Store) PersonByPhone(ctx context.Context, phone string) (domain.Person,
 
 // RolesOf lists a person's roles with their units.
 func (s *Store) RolesOf(ctx context.Context, personID int64) ([]domain.Role, error) {
+	if rs, ok := s.cachedRoles(personID); ok {
+		return rs, nil
+	}
 	var rs []domain.Role
 	err := sqlxSelect(ctx, s, &rs, `
 		SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind

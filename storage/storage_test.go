@@ -97,13 +97,80 @@ func TestEnqueueIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s := testdb.New(t)
 	m := storage.OutMessage{DedupeKey: "k1", ChatID: 42, Payload: map[string]any{"text": "你好"}}
-	id1, ins1, err := s.Enqueue(ctx, m)
-	if err != nil || !ins1 {
-		t.Fatalf("first: %v %v", ins1, err)
+	for range 2 {
+		if err := s.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	id2, ins2, err := s.Enqueue(ctx, m)
-	if err != nil || ins2 || id2 != id1 {
-		t.Fatalf("second: %d %v %v", id2, ins2, err)
+	type row struct {
+		ID   int64  `db:"id"`
+		Key  string `db:"dedupe_key"`
+		Chat int64  `db:"chat_id"`
+		Text string `db:"text"`
+	}
+	rows := func() []row {
+		var rs []row
+		if err := s.DB().Select(&rs, `SELECT id, dedupe_key, chat_id, payload->>'text' AS text FROM outbox ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	if rs := rows(); len(rs) != 1 || rs[0].Text != "你好" {
+		t.Fatalf("after two enqueues outside a transaction: %+v", rs)
+	}
+
+	// In a transaction the rows are written at commit, in the order
+	// enqueued, each key once; a key stored before is left as it was.
+	err := s.InTx(ctx, func(tx *storage.Store) error {
+		for _, m := range []storage.OutMessage{
+			{DedupeKey: "a", ChatID: 7, Payload: map[string]any{"text": "一"}},
+			{DedupeKey: "b", ChatID: 7, Payload: map[string]any{"text": "二"}},
+			{DedupeKey: "a", ChatID: 7, Payload: map[string]any{"text": "重复"}},
+			{DedupeKey: "k1", ChatID: 42, Payload: map[string]any{"text": "覆盖"}},
+		} {
+			if err := tx.Enqueue(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rows()
+	if len(rs) != 3 || rs[0].Text != "你好" || rs[1].Key != "a" || rs[1].Text != "一" || rs[2].Key != "b" || rs[1].ID > rs[2].ID {
+		t.Fatalf("after the transaction: %+v", rs)
+	}
+
+	// A rolled-back transaction leaves nothing.
+	_ = s.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.Enqueue(ctx, storage.OutMessage{DedupeKey: "gone", ChatID: 7, Payload: map[string]any{"text": "x"}}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if rs := rows(); len(rs) != 3 {
+		t.Fatalf("rolled-back enqueue was written: %+v", rs)
+	}
+
+	// A group migration later in the same transaction moves the messages
+	// enqueued before it.
+	u, _ := s.CreateUnit(ctx, "B", "支部", "branch", nil, time.Now())
+	if err := s.BindGroup(ctx, -100, u.ID, "群", 0); err != nil {
+		t.Fatal(err)
+	}
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.Enqueue(ctx, storage.OutMessage{DedupeKey: "g", ChatID: -100, Payload: map[string]any{"text": "群消息"}}); err != nil {
+			return err
+		}
+		_, err := tx.MigrateGroup(ctx, -100, -1009)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := rows(); len(rs) != 4 || rs[3].Key != "g" || rs[3].Chat != -1009 {
+		t.Fatalf("message enqueued before the migration: %+v", rs)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -33,6 +35,34 @@ const MigrationsDir = "migrations"
 type Store struct {
 	db *sqlx.DB
 	q  sqlx.ExtContext
+	// tx is the state of the transaction q belongs to; nil outside one.
+	tx *txState
+}
+
+// txState is shared by every Store bound to one transaction.
+type txState struct {
+	notified map[string]bool
+	outbox   []outRow    // enqueued, not yet written (see Enqueue)
+	actors   *actorCache // read ahead for a batch of updates (see PrefetchActors)
+}
+
+// notify wakes the listeners of channel when the transaction commits
+// (at once outside a transaction). Within a transaction it is sent once:
+// listeners only need to know that something is new, and every NOTIFY makes
+// the commit take PostgreSQL's notification-queue lock.
+func (s *Store) notify(ctx context.Context, channel string) error {
+	if s.tx != nil {
+		if s.tx.notified[channel] {
+			return nil
+		}
+	}
+	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, '')`, channel); err != nil {
+		return fmt.Errorf("storage: notify %s: %w", channel, err)
+	}
+	if s.tx != nil {
+		s.tx.notified[channel] = true
+	}
+	return nil
 }
 
 // New wraps an open pool.
@@ -40,13 +70,35 @@ func New(db *sqlx.DB) *Store { return &Store{db: db, q: db} }
 
 // Open connects to url and checks the connection.
 func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
-	db, err := sqlx.ConnectContext(ctx, "postgres", url)
+	db, err := sqlx.ConnectContext(ctx, "postgres", DriverURL(url))
 	if err != nil {
 		return nil, fmt.Errorf("storage: connect: %w", err)
 	}
 	db.SetMaxOpenConns(maxOpen)
 	db.SetMaxIdleConns(maxOpen)
 	return New(db), nil
+}
+
+// DriverURL adds binary_parameters=yes to a lib/pq connection URL (or
+// key=value string) unless it says otherwise. Without it lib/pq sends every
+// statement with arguments as two round trips (prepare, then execute); with
+// it, one. Its one other effect, []byte arguments sent as binary data, is
+// right for bytea; storage passes JSON to json/jsonb columns as strings.
+func DriverURL(raw string) string {
+	if strings.Contains(raw, "binary_parameters") {
+		return raw
+	}
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return raw // the driver reports the error
+		}
+		q := u.Query()
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return strings.TrimSpace(raw + " binary_parameters=yes")
 }
 
 // DB returns the pool (for the leader lock and metrics).
@@ -69,7 +121,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	if err := fn(&Store{db: s.db, q: tx}); err != nil {
+	txs := &Store{db: s.db, q: tx, tx: &txState{notified: map[string]bool{}}}
+	if err := fn(txs); err != nil {
+		return err
+	}
+	if err := txs.flushOutbox(ctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

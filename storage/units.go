@@ -21,6 +21,7 @@ type UnitRow struct {
 // the tree paths. Callers validate rows first and run it inside InTx so that
 // an import applies every row or none.
 func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.Time) (created, updated int, err error) {
+	s.accountsChanged()
 	for _, r := range rows {
 		var inserted bool
 		err := s.q.QueryRowxContext(ctx, `
@@ -74,6 +75,7 @@ func (s *Store) RecomputePaths(ctx context.Context) error {
 
 // CreateUnit inserts one unit under parent (nil for a root).
 func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentID *int64, startedOn time.Time) (domain.Unit, error) {
+	s.accountsChanged()
 	var id int64
 	err := s.q.QueryRowxContext(ctx, `
 		INSERT INTO units (code, name, kind, parent_id, started_on,

@@ -13,6 +13,7 @@ type StoredUpdate struct {
 	UpdateID int64           `db:"update_id"`
 	Raw      json.RawMessage `db:"raw"`
 	Attempts int             `db:"attempts"`
+	UserID   int64           `db:"user_id"` // the sender, 0 if none (LockUpdates only)
 }
 
 // InsertUpdate stores a raw update. It returns false when the update_id was
@@ -20,7 +21,7 @@ type StoredUpdate struct {
 func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, userID int64, kind string) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `
 		INSERT INTO updates (update_id, raw, chat_id, user_id, kind) VALUES ($1, $2, NULLIF($3::bigint, 0), NULLIF($4::bigint, 0), $5)
-		ON CONFLICT (update_id) DO NOTHING`, id, raw, chatID, userID, kind)
+		ON CONFLICT (update_id) DO NOTHING`, id, string(raw), chatID, userID, kind)
 	if err != nil {
 		return false, fmt.Errorf("storage: insert update %d: %w", id, err)
 	}
@@ -50,6 +51,48 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 	_, err := s.q.ExecContext(ctx, `UPDATE updates SET processed_at = now(), outcome = $2, error = NULLIF($3, '') WHERE update_id = $1`, id, outcome, errText)
 	if err != nil {
 		return fmt.Errorf("storage: finish update %d: %w", id, err)
+	}
+	return nil
+}
+
+// LockUpdates locks the unprocessed updates among ids, like LockUpdate,
+// for processing several in one transaction; the ones processed or held
+// elsewhere are missing from the map.
+func (s *Store) LockUpdates(ctx context.Context, ids []int64) (map[int64]StoredUpdate, error) {
+	var us []StoredUpdate
+	err := sqlxSelect(ctx, s, &us, `SELECT update_id, raw, attempts, COALESCE(user_id, 0) AS user_id FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("storage: lock %d updates: %w", len(ids), err)
+	}
+	out := make(map[int64]StoredUpdate, len(us))
+	for _, u := range us {
+		out[u.UpdateID] = u
+	}
+	return out, nil
+}
+
+// Outcome is the result of processing one update.
+type Outcome struct {
+	UpdateID int64
+	Outcome  string
+}
+
+// FinishUpdates records the outcomes of several updates in one statement.
+func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
+	if len(os) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(os))
+	outs := make([]string, len(os))
+	for i, o := range os {
+		ids[i], outs[i] = o.UpdateID, o.Outcome
+	}
+	_, err := s.q.ExecContext(ctx, `
+		UPDATE updates u SET processed_at = now(), outcome = t.outcome, error = NULL
+		FROM unnest($1::bigint[], $2::text[]) AS t(id, outcome)
+		WHERE u.update_id = t.id`, pq.Array(ids), pq.Array(outs))
+	if err != nil {
+		return fmt.Errorf("storage: finish %d updates: %w", len(os), err)
 	}
 	return nil
 }

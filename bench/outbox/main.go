@@ -192,7 +192,7 @@ func run(n int, rate float64, pg string) error {
 	t0 := time.Now()
 	err = store.InTx(ctx, func(tx *storage.Store) error {
 		for i := range n {
-			_, _, err := tx.Enqueue(ctx, storage.OutMessage{
+			err := tx.Enqueue(ctx, storage.OutMessage{
 				DedupeKey: fmt.Sprintf("bench:%d", i), ChatID: int64(1_000_000 + i), Priority: storage.PriorityBulk,
 				Payload: map[string]any{"text": fmt.Sprintf("bench:%d", i), "parse_mode": "HTML"},
 			})

@@ -70,7 +70,7 @@ func URL(t testing.TB) string {
 // New returns a Store over a fresh migrated database.
 func New(t testing.TB) *storage.Store {
 	t.Helper()
-	db, err := sqlx.Open("postgres", URL(t))
+	db, err := sqlx.Open("postgres", storage.DriverURL(URL(t)))
 	if err != nil {
 		t.Fatalf("testdb: open: %v", err)
 	}

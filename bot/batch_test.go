@@ -1,0 +1,157 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/bot"
+	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+type batchEnv struct {
+	t      *testing.T
+	ctx    context.Context
+	store  *storage.Store
+	app    *app.App
+	router *bot.Router
+	fake   *fakeapi.Server
+	next   int64
+}
+
+func newBatchEnv(t *testing.T) *batchEnv {
+	store := testdb.New(t)
+	a := app.New(store, config.Default(), time.Now, slog.New(slog.DiscardHandler))
+	return &batchEnv{t: t, ctx: context.Background(), store: store, app: a,
+		router: bot.NewRouter(a, "zhibu_bot", slog.New(slog.DiscardHandler)), fake: fakeapi.New(fakeapi.Options{})}
+}
+
+// store stores a private text message from user and returns its update id.
+func (e *batchEnv) say(user int64, text string) int64 {
+	e.t.Helper()
+	from := models.User{ID: user, FirstName: "用户"}
+	u := e.fake.TextMessage(e.fake.PrivateChat(from), from, text)
+	e.next++
+	u.ID = e.next
+	raw, _ := json.Marshal(u)
+	if _, err := e.store.InsertUpdates(e.ctx, []storage.NewUpdate{{ID: u.ID, Raw: raw, ChatID: user, UserID: user, Kind: "message"}}); err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// replies returns the texts enqueued for chat, in order.
+func (e *batchEnv) replies(chat int64) []string {
+	e.t.Helper()
+	var ts []string
+	if err := e.store.DB().Select(&ts, `SELECT payload->>'text' FROM outbox WHERE chat_id = $1 ORDER BY id`, chat); err != nil {
+		e.t.Fatal(err)
+	}
+	return ts
+}
+
+func (e *batchEnv) outcome(id int64) (string, int) {
+	e.t.Helper()
+	var o struct {
+		Outcome  *string `db:"outcome"`
+		Attempts int     `db:"attempts"`
+	}
+	if err := e.store.DB().Get(&o, `SELECT outcome, attempts FROM updates WHERE update_id = $1`, id); err != nil {
+		e.t.Fatal(err)
+	}
+	if o.Outcome == nil {
+		return "", o.Attempts
+	}
+	return *o.Outcome, o.Attempts
+}
+
+// Within one batch, a sender bound by an earlier update of the batch is
+// seen as bound by the later ones: the senders read ahead for the batch
+// are read again after the binding.
+func TestBatchSeesBindingMadeEarlierInTheBatch(t *testing.T) {
+	e := newBatchEnv(t)
+	unit, err := e.store.CreateUnit(e.ctx, "B1", "第一支部", domain.KindBranch, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _, err := e.store.UpsertPerson(e.ctx, "王书记", "13800000001", unit.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.AddRole(e.ctx, pid, domain.RoleSecretary, unit.ID); err != nil {
+		t.Fatal(err)
+	}
+	code, err := e.app.NewBindCode(e.ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{e.say(500, "/help"), e.say(501, "/help"), e.say(500, "/start "+code), e.say(500, "/help")}
+	outcomes, err := e.router.ProcessBatch(e.ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(outcomes, ",") != "ok,ok,ok,ok" {
+		t.Fatalf("outcomes %v", outcomes)
+	}
+	rs := e.replies(500)
+	if len(rs) != 3 || !strings.Contains(rs[0], "还没有绑定") || !strings.Contains(rs[1], "绑定成功") || !strings.Contains(rs[2], "/bind") {
+		t.Fatalf("replies to the binding user, in order: %q", rs)
+	}
+	if rs := e.replies(501); len(rs) != 1 || !strings.Contains(rs[0], "还没有绑定") {
+		t.Fatalf("replies to the other user: %q", rs)
+	}
+}
+
+// An update that fails rolls its batch back; the others are then processed
+// one by one, each once, and the failing one is counted and retried alone.
+func TestBatchWithAFailingUpdateFallsBackToOneByOne(t *testing.T) {
+	e := newBatchEnv(t)
+	calls := 0
+	e.router.Handle(bot.Command{Name: "boom", Handler: func(c *bot.Ctx) error {
+		calls++
+		panic("boom")
+	}})
+	a, b, c := e.say(600, "/help"), e.say(601, "/boom"), e.say(602, "/help")
+	outcomes, err := e.router.ProcessBatch(e.ctx, []int64{a, b, c})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v, want the panic reported", err)
+	}
+	if strings.Join(outcomes, ",") != "ok,error,ok" || calls != 2 {
+		t.Fatalf("outcomes %v after %d calls, want ok,error,ok after 2 (batch, then alone)", outcomes, calls)
+	}
+	for _, chat := range []int64{600, 602} {
+		if rs := e.replies(chat); len(rs) != 1 {
+			t.Fatalf("chat %d got %d replies, want 1: %q", chat, len(rs), rs)
+		}
+	}
+	if o, n := e.outcome(b); o != "" || n != 1 {
+		t.Fatalf("failing update: outcome %q attempts %d, want pending with 1 failure", o, n)
+	}
+	// A batch holding an update that failed before sends it alone again:
+	// after the third failure it is given up with an apology.
+	for range 2 {
+		d := e.say(603, "/help")
+		if _, err := e.router.ProcessBatch(e.ctx, []int64{b, d}); err == nil {
+			t.Fatal("no error for the failing update")
+		}
+		if o, _ := e.outcome(d); o != "ok" {
+			t.Fatalf("batch-mate outcome %q", o)
+		}
+	}
+	if o, n := e.outcome(b); o != "panic" || n != 3 || calls != 4 {
+		t.Fatalf("after three failures: outcome %q attempts %d calls %d", o, n, calls)
+	}
+	if rs := e.replies(601); len(rs) != 1 || !strings.Contains(rs[0], "抱歉") {
+		t.Fatalf("apology: %q", rs)
+	}
+}
