@@ -118,13 +118,7 @@ func (p *Pool) Ingest(ctx context.Context, raw []byte) (duplicate bool, err erro
 	if res.err != nil {
 		return false, fmt.Errorf("bot: store update: %w", res.err)
 	}
-	if !res.inserted {
-		p.metrics.duplicates.Inc()
-		return true, nil
-	}
-	p.metrics.received.Inc()
-	p.submit(job{u.ID, u.ChatID})
-	return false, nil
+	return !res.inserted, nil
 }
 
 // Close stops the batchers; later Ingest calls fail.
@@ -165,6 +159,16 @@ func (p *Pool) flush(batch []ingestReq) {
 		// in the same batch is a duplicate.
 		ok := inserted[r.u.ID]
 		delete(inserted, r.u.ID)
+		switch {
+		case err != nil:
+		case ok:
+			p.metrics.received.Inc()
+			// Queued here, not by the request: a stored update is queued
+			// even when its request was cancelled meanwhile.
+			p.submit(job{r.u.ID, r.u.ChatID})
+		default:
+			p.metrics.duplicates.Inc()
+		}
 		r.done <- ingestRes{inserted: ok, err: err}
 	}
 }

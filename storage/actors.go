@@ -30,7 +30,7 @@ func (s *Store) PrefetchActors(ctx context.Context, tgUserIDs []int64) error {
 		TG     int64 `db:"tg_user_id"`
 		Person int64 `db:"person_id"`
 	}
-	if err := sqlxSelect(ctx, s, &links, `SELECT tg_user_id, person_id FROM chat_links WHERE tg_user_id = ANY($1)`, pq.Array(tgUserIDs)); err != nil {
+	if err := s.selectP(ctx, &links, `SELECT tg_user_id, person_id FROM chat_links WHERE tg_user_id = ANY($1)`, pq.Array(tgUserIDs)); err != nil {
 		return fmt.Errorf("storage: prefetch chat links: %w", err)
 	}
 	c := actorCache{person: make(map[int64]int64, len(tgUserIDs)), roles: map[int64][]domain.Role{}}
@@ -45,7 +45,7 @@ func (s *Store) PrefetchActors(ctx context.Context, tgUserIDs []int64) error {
 	}
 	if len(persons) > 0 {
 		var rs []domain.Role
-		err := sqlxSelect(ctx, s, &rs, `
+		err := s.selectP(ctx, &rs, `
 			SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
 			FROM roles r JOIN units u ON u.id = r.unit_id
 			WHERE r.person_id = ANY($1) ORDER BY r.person_id, r.role, u.code`, pq.Array(persons))

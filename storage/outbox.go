@@ -59,7 +59,7 @@ func (s *Store) Enqueue(ctx context.Context, m OutMessage) error {
 	if err != nil {
 		return fmt.Errorf("storage: enqueue %s: payload: %w", m.DedupeKey, err)
 	}
-	r := outRow{m: m, payload: string(payload)}
+	r := outRow{m: m, payload: payload}
 	if s.tx != nil {
 		s.tx.outbox = append(s.tx.outbox, r)
 		return nil
@@ -70,7 +70,7 @@ func (s *Store) Enqueue(ctx context.Context, m OutMessage) error {
 // outRow is an enqueued message with its payload encoded.
 type outRow struct {
 	m       OutMessage
-	payload string
+	payload []byte
 }
 
 // flushOutbox writes the messages this transaction has enqueued so far.
@@ -87,7 +87,8 @@ func (s *Store) flushOutbox(ctx context.Context) error {
 
 func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	n := len(rows)
-	keys, channels, kinds, methods, payloads, notBefore := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	keys, channels, kinds, methods, notBefore := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	payloads := make([][]byte, n)
 	chats, persons, priorities := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, r := range rows {
 		m := r.m
@@ -99,15 +100,16 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	}
 	// ORDER BY ord: ids follow the order of enqueueing, which is the order
 	// a chat's messages leave in.
-	res, err := s.q.ExecContext(ctx, `
+	res, err := s.execP(ctx, `
 		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
-		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl::jsonb, COALESCE(NULLIF(nb, '')::timestamptz, now())
-		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now())
+		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
+			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
 			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
 		ORDER BY ord
 		ON CONFLICT (dedupe_key) DO NOTHING`,
 		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
-		pq.Array(kinds), pq.Array(methods), pq.Array(payloads), pq.Array(notBefore))
+		pq.Array(kinds), pq.Array(methods), jsonArray(payloads), pq.Array(notBefore))
 	if err != nil {
 		if n == 1 {
 			return fmt.Errorf("storage: enqueue %s: %w", keys[0], err)

@@ -36,7 +36,8 @@ type Store struct {
 	db *sqlx.DB
 	q  sqlx.ExtContext
 	// tx is the state of the transaction q belongs to; nil outside one.
-	tx *txState
+	tx    *txState
+	stmts *stmtCache
 }
 
 // txState is shared by every Store bound to one transaction.
@@ -66,7 +67,9 @@ func (s *Store) notify(ctx context.Context, channel string) error {
 }
 
 // New wraps an open pool.
-func New(db *sqlx.DB) *Store { return &Store{db: db, q: db} }
+func New(db *sqlx.DB) *Store {
+	return &Store{db: db, q: db, stmts: &stmtCache{m: map[string]*sqlx.Stmt{}}}
+}
 
 // Open connects to url and checks the connection.
 func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
@@ -105,7 +108,10 @@ func DriverURL(raw string) string {
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -121,7 +127,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	txs := &Store{db: s.db, q: tx, tx: &txState{notified: map[string]bool{}}}
+	txs := &Store{db: s.db, q: tx, stmts: s.stmts, tx: &txState{notified: map[string]bool{}}}
 	if err := fn(txs); err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 // elsewhere are missing from the map.
 func (s *Store) LockUpdates(ctx context.Context, ids []int64) (map[int64]StoredUpdate, error) {
 	var us []StoredUpdate
-	err := sqlxSelect(ctx, s, &us, `SELECT update_id, raw, attempts, COALESCE(user_id, 0) AS user_id FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`, pq.Array(ids))
+	err := s.selectP(ctx, &us, `SELECT update_id, raw, attempts, COALESCE(user_id, 0) AS user_id FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`, pq.Array(ids))
 	if err != nil {
 		return nil, fmt.Errorf("storage: lock %d updates: %w", len(ids), err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 	for i, o := range os {
 		ids[i], outs[i] = o.UpdateID, o.Outcome
 	}
-	_, err := s.q.ExecContext(ctx, `
+	_, err := s.execP(ctx, `
 		UPDATE updates u SET processed_at = now(), outcome = t.outcome, error = NULL
 		FROM unnest($1::bigint[], $2::text[]) AS t(id, outcome)
 		WHERE u.update_id = t.id`, pq.Array(ids), pq.Array(outs))
@@ -140,20 +140,21 @@ type NewUpdate struct {
 // were new; the others were stored before (redeliveries).
 func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bool, error) {
 	ids := make([]int64, len(us))
-	raws := make([]string, len(us))
+	raws := make([][]byte, len(us))
 	chats := make([]int64, len(us))
 	users := make([]int64, len(us))
 	kinds := make([]string, len(us))
 	for i, u := range us {
-		ids[i], raws[i], chats[i], users[i], kinds[i] = u.ID, string(u.Raw), u.ChatID, u.UserID, u.Kind
+		ids[i], raws[i], chats[i], users[i], kinds[i] = u.ID, u.Raw, u.ChatID, u.UserID, u.Kind
 	}
 	var inserted []int64
-	err := sqlxSelect(ctx, s, &inserted, `
+	err := s.selectP(ctx, &inserted, `
 		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
-		SELECT id, raw::jsonb, NULLIF(chat, 0), NULLIF(usr, 0), kind
-		FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS t(id, raw, chat, usr, kind)
+		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
+		FROM ROWS FROM (unnest($1::bigint[]), jsonb_array_elements($2::jsonb), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
+			AS t(id, raw, chat, usr, kind)
 		ON CONFLICT (update_id) DO NOTHING
-		RETURNING update_id`, pq.Array(ids), pq.Array(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
+		RETURNING update_id`, pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
 	if err != nil {
 		return nil, fmt.Errorf("storage: insert %d updates: %w", len(us), err)
 	}
@@ -162,4 +163,24 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 		out[id] = true
 	}
 	return out, nil
+}
+
+// jsonArray joins JSON documents into one JSON array, to pass many of them
+// as one parameter (taken apart by jsonb_array_elements): as a text[] each
+// would be quoted and escaped on the way in and parsed twice on arrival.
+// Each element must be valid JSON.
+func jsonArray(docs [][]byte) string {
+	n := 2
+	for _, d := range docs {
+		n += len(d) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, d := range docs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, d...)
+	}
+	return string(append(b, ']'))
 }

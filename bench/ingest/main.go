@@ -11,14 +11,19 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
+	"regexp"
 	"runtime/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +47,7 @@ func main() {
 	users := flag.Int("users", 10000, "distinct users (private chats) the updates come from")
 	dur := flag.Duration("d", 20*time.Second, "duration")
 	prof := flag.String("cpuprofile", "", "write a CPU profile here")
+	client := flag.String("client", "go", `load generator: "go" (goroutines in this process) or "wrk" (wrk in a second process, as pgbench is; apt-get install wrk)`)
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -50,14 +56,14 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	if err := run(*db, *clients, *workers, *users, *dur); err != nil {
+	if err := run(*db, *client, *clients, *workers, *users, *dur); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(db string, clients, workers, users int, dur time.Duration) error {
+func run(db, client string, clients, workers, users int, dur time.Duration) error {
 	ctx := context.Background()
 	if err := storage.EnsureDatabase(ctx, db); err != nil {
 		return err
@@ -86,6 +92,50 @@ func run(db string, clients, workers, users int, dur time.Duration) error {
 		return err
 	}
 	url := "http://" + srv.Addr + "/telegram/webhook"
+	var res load
+	switch client {
+	case "go":
+		res = goLoad(url, clients, users, dur)
+	case "wrk":
+		if res, err = wrkLoad(url, clients, users, dur); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-client %q: want go or wrk", client)
+	}
+	end := time.Now()
+	// Processing runs meanwhile and must keep up: report how many of the
+	// acknowledged updates were processed (with their replies enqueued)
+	// within the run, and how long the rest took.
+	var processed int
+	if err := srv.Store.DB().GetContext(ctx, &processed, `SELECT count(*) FROM updates WHERE processed_at <= $1`, end); err != nil {
+		return err
+	}
+	var backlog int
+	for {
+		if err := srv.Store.DB().GetContext(ctx, &backlog, `SELECT count(*) FROM updates WHERE processed_at IS NULL`); err != nil {
+			return err
+		}
+		if backlog == 0 || time.Since(end) > time.Minute {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	fmt.Printf("client=%s users=%d workers=%d clients=%d duration=%s acknowledged=%d failed=%d rate=%.0f updates/s p50=%s p99=%s max=%s\n",
+		client, users, workers, clients, dur, res.ok, res.failed, float64(res.ok)/dur.Seconds(), res.p50, res.p99, res.max)
+	fmt.Printf("processed during the run=%d (%.0f updates/s); backlog drained %s after the end (left: %d)\n",
+		processed, float64(processed)/dur.Seconds(), time.Since(end).Round(time.Millisecond), backlog)
+	return nil
+}
+
+// load is what a load generator measured.
+type load struct {
+	ok, failed    int
+	p50, p99, max time.Duration
+}
+
+// goLoad drives the webhook from goroutines in this process.
+func goLoad(url string, clients, users int, dur time.Duration) load {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: tr}
 	var next atomic.Int64
@@ -105,7 +155,7 @@ func run(db string, clients, workers, users int, dur time.Duration) error {
 				// cannot send 50 messages a second). The body is what
 				// Telegram sends for "/help", built without reflection so
 				// that the load generator takes little of the cores it
-				// shares with the server (pgbench is a C client).
+				// shares with the server.
 				from := 7000 + (i*clients+c)%users
 				id := next.Add(1)
 				body := fmt.Appendf(buf[:0], helpUpdate, id, id%1_000_000+1, from, time.Now().Unix(), from)
@@ -131,29 +181,73 @@ func run(db string, clients, workers, users int, dur time.Duration) error {
 		}(c)
 	}
 	wg.Wait()
-	end := time.Now()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration { return lat[int(float64(len(lat)-1)*p)] }
-	// Processing runs meanwhile and must keep up: report how many of the
-	// acknowledged updates were processed (with their replies enqueued)
-	// within the run, and how long the rest took.
-	var processed int
-	if err := srv.Store.DB().GetContext(ctx, &processed, `SELECT count(*) FROM updates WHERE processed_at <= $1`, end); err != nil {
-		return err
+	return load{ok: len(lat), failed: int(failed.Load()), p50: pct(0.5), p99: pct(0.99), max: lat[len(lat)-1]}
+}
+
+//go:embed help.lua
+var helpLua []byte
+
+// wrkLoad drives the webhook with wrk (a C load generator in a second
+// process, as pgbench is for the comparison) and parses its report.
+func wrkLoad(url string, clients, users int, dur time.Duration) (load, error) {
+	script, err := os.CreateTemp("", "zhibu-help-*.lua")
+	if err != nil {
+		return load{}, err
 	}
-	var backlog int
-	for {
-		if err := srv.Store.DB().GetContext(ctx, &backlog, `SELECT count(*) FROM updates WHERE processed_at IS NULL`); err != nil {
-			return err
-		}
-		if backlog == 0 || time.Since(end) > time.Minute {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
+	defer os.Remove(script.Name())
+	if _, err := script.Write(helpLua); err != nil {
+		return load{}, err
 	}
-	fmt.Printf("users=%d workers=%d clients=%d duration=%s acknowledged=%d failed=%d rate=%.0f updates/s p50=%s p99=%s max=%s\n",
-		users, workers, clients, dur, len(lat), failed.Load(), float64(len(lat))/dur.Seconds(), pct(0.5), pct(0.99), lat[len(lat)-1])
-	fmt.Printf("processed during the run=%d (%.0f updates/s); backlog drained %s after the end (left: %d)\n",
-		processed, float64(processed)/dur.Seconds(), time.Since(end).Round(time.Millisecond), backlog)
-	return nil
+	script.Close()
+	const threads = 2
+	out, err := exec.Command("wrk", "-t", strconv.Itoa(threads), "-c", strconv.Itoa(clients), "-d", dur.String(),
+		"--latency", "-s", script.Name(), url, "--", strconv.Itoa(users), strconv.Itoa(threads)).CombinedOutput()
+	if err != nil {
+		return load{}, fmt.Errorf("wrk: %w\n%s", err, out)
+	}
+	return parseWrk(string(out))
+}
+
+var (
+	wrkTotal  = regexp.MustCompile(`(\d+) requests in`)
+	wrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	wrkErrors = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+	wrkPct    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+(\S+)$`)
+	wrkMax    = regexp.MustCompile(`(?m)^\s+Latency\s+\S+\s+\S+\s+(\S+)`)
+)
+
+func parseWrk(out string) (load, error) {
+	m := wrkTotal.FindStringSubmatch(out)
+	if m == nil {
+		return load{}, fmt.Errorf("wrk: no request count in its report:\n%s", out)
+	}
+	total, _ := strconv.Atoi(m[1])
+	var l load
+	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
+		l.failed, _ = strconv.Atoi(m[1])
+	}
+	if m := wrkErrors.FindStringSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.Atoi(s)
+			l.failed += n
+		}
+	}
+	l.ok = total - l.failed
+	for _, m := range wrkPct.FindAllStringSubmatch(out, -1) {
+		d, err := time.ParseDuration(strings.Replace(m[2], "us", "µs", 1))
+		if err != nil {
+			return load{}, fmt.Errorf("wrk: latency %q: %w", m[2], err)
+		}
+		if m[1] == "50" {
+			l.p50 = d
+		} else {
+			l.p99 = d
+		}
+	}
+	if m := wrkMax.FindStringSubmatch(out); m != nil {
+		l.max, _ = time.ParseDuration(strings.Replace(m[1], "us", "µs", 1))
+	}
+	return l, nil
 }
