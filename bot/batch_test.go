@@ -27,13 +27,15 @@ type batchEnv struct {
 	router *bot.Router
 	fake   *fakeapi.Server
 	next   int64
+	raws   map[int64][]byte
 }
 
 func newBatchEnv(t *testing.T) *batchEnv {
 	store := testdb.New(t)
 	a := app.New(store, config.Default(), time.Now, slog.New(slog.DiscardHandler))
 	return &batchEnv{t: t, ctx: context.Background(), store: store, app: a,
-		router: bot.NewRouter(a, "zhibu_bot", slog.New(slog.DiscardHandler)), fake: fakeapi.New(fakeapi.Options{})}
+		router: bot.NewRouter(a, "zhibu_bot", slog.New(slog.DiscardHandler)), fake: fakeapi.New(fakeapi.Options{}),
+		raws: map[int64][]byte{}}
 }
 
 // store stores a private text message from user and returns its update id.
@@ -44,10 +46,20 @@ func (e *batchEnv) say(user int64, text string) int64 {
 	e.next++
 	u.ID = e.next
 	raw, _ := json.Marshal(u)
+	e.raws[u.ID] = raw
 	if _, err := e.store.InsertUpdates(e.ctx, []storage.NewUpdate{{ID: u.ID, Raw: raw, ChatID: user, UserID: user, Kind: "message"}}); err != nil {
 		e.t.Fatal(err)
 	}
 	return u.ID
+}
+
+// jobs names stored updates for ProcessBatch, to be read from the store.
+func jobs(ids ...int64) []bot.Job {
+	js := make([]bot.Job, len(ids))
+	for i, id := range ids {
+		js[i] = bot.Job{UpdateID: id}
+	}
+	return js
 }
 
 // replies returns the texts enqueued for chat, in order.
@@ -96,7 +108,11 @@ func TestBatchSeesBindingMadeEarlierInTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := []int64{e.say(500, "/help"), e.say(501, "/help"), e.say(500, "/start "+code), e.say(500, "/help")}
-	outcomes, err := e.router.ProcessBatch(e.ctx, ids)
+	// Two of them as ingest hands them over (raw in hand), two to be read
+	// from the store (as after a rescan).
+	js := jobs(ids...)
+	js[1].Raw, js[3].Raw = e.raws[ids[1]], e.raws[ids[3]]
+	outcomes, err := e.router.ProcessBatch(e.ctx, js)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +138,7 @@ func TestBatchWithAFailingUpdateFallsBackToOneByOne(t *testing.T) {
 		panic("boom")
 	}})
 	a, b, c := e.say(600, "/help"), e.say(601, "/boom"), e.say(602, "/help")
-	outcomes, err := e.router.ProcessBatch(e.ctx, []int64{a, b, c})
+	outcomes, err := e.router.ProcessBatch(e.ctx, jobs(a, b, c))
 	if err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("error %v, want the panic reported", err)
 	}
@@ -141,7 +157,7 @@ func TestBatchWithAFailingUpdateFallsBackToOneByOne(t *testing.T) {
 	// after the third failure it is given up with an apology.
 	for range 2 {
 		d := e.say(603, "/help")
-		if _, err := e.router.ProcessBatch(e.ctx, []int64{b, d}); err == nil {
+		if _, err := e.router.ProcessBatch(e.ctx, jobs(b, d)); err == nil {
 			t.Fatal("no error for the failing update")
 		}
 		if o, _ := e.outcome(d); o != "ok" {

@@ -58,7 +58,10 @@ type ingestRes struct {
 	err      error
 }
 
-type job struct{ updateID, chatID int64 }
+type job struct {
+	updateID, chatID int64
+	raw              []byte // as received; nil when picked up by a rescan
+}
 
 type poolMetrics struct {
 	received, duplicates prometheus.Counter
@@ -165,7 +168,7 @@ func (p *Pool) flush(batch []ingestReq) {
 			p.metrics.received.Inc()
 			// Queued here, not by the request: a stored update is queued
 			// even when its request was cancelled meanwhile.
-			p.submit(job{r.u.ID, r.u.ChatID})
+			p.submit(job{r.u.ID, r.u.ChatID, r.u.Raw})
 		default:
 			p.metrics.duplicates.Inc()
 		}
@@ -288,7 +291,7 @@ func (p *Pool) rescan(ctx context.Context) {
 		return
 	}
 	for _, u := range pending {
-		p.submit(job{u.UpdateID, u.ChatID})
+		p.submit(job{updateID: u.UpdateID, chatID: u.ChatID})
 	}
 	if len(pending) == 1000 {
 		p.behind.Store(true) // more than a page is waiting
@@ -332,8 +335,10 @@ func (p *Pool) worker(ctx context.Context, ch chan job) {
 
 func (p *Pool) handle(ctx context.Context, batch []job) {
 	ids := make([]int64, len(batch))
+	jobs := make([]Job, len(batch))
 	for i, j := range batch {
 		ids[i] = j.updateID
+		jobs[i] = Job{UpdateID: j.updateID, Raw: j.raw}
 	}
 	defer func() {
 		for _, id := range ids {
@@ -341,7 +346,7 @@ func (p *Pool) handle(ctx context.Context, batch []job) {
 		}
 	}()
 	start := time.Now()
-	outcomes, err := p.router.ProcessBatch(ctx, ids)
+	outcomes, err := p.router.ProcessBatch(ctx, jobs)
 	took := time.Since(start)
 	for _, o := range outcomes {
 		if o != "" {

@@ -254,6 +254,13 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 	return kind, err
 }
 
+// Job is a stored update to process; Raw is the update as received when
+// it is still in hand from ingest (nil: read it from the store).
+type Job struct {
+	UpdateID int64
+	Raw      []byte
+}
+
 // ProcessBatch handles several stored updates in one transaction, in the
 // order given (a chat's updates keep their order), and returns their
 // outcomes in that order ("" for one processed elsewhere). One commit for
@@ -263,11 +270,19 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 // update is processed on its own by Process, so a bad update costs its
 // batch-mates a second run, never their effects, and its failures are
 // counted as usual.
-func (r *Router) ProcessBatch(ctx context.Context, ids []int64) ([]string, error) {
-	outcomes := make([]string, len(ids))
-	if len(ids) > 1 {
+func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error) {
+	outcomes := make([]string, len(jobs))
+	if len(jobs) > 1 {
+		ids := make([]int64, len(jobs))
+		var known []int64
+		for i, j := range jobs {
+			ids[i] = j.UpdateID
+			if j.Raw != nil {
+				known = append(known, j.UpdateID)
+			}
+		}
 		err := r.app.InTx(ctx, func(a *app.App) error {
-			locked, err := a.Store.LockUpdates(ctx, ids)
+			locked, err := a.Store.LockUpdates(ctx, ids, known)
 			if err != nil {
 				return err
 			}
@@ -281,18 +296,22 @@ func (r *Router) ProcessBatch(ctx context.Context, ids []int64) ([]string, error
 				return err
 			}
 			done := make([]storage.Outcome, 0, len(locked))
-			for i, id := range ids {
-				su, ok := locked[id]
+			for i, j := range jobs {
+				su, ok := locked[j.UpdateID]
 				if !ok {
 					continue
 				}
 				if su.Attempts > 0 {
 					return errRetrySingly
 				}
-				if outcomes[i], err = r.dispatch(ctx, a, su.Raw); err != nil {
+				raw := j.Raw
+				if raw == nil {
+					raw = su.Raw
+				}
+				if outcomes[i], err = r.dispatch(ctx, a, raw); err != nil {
 					return err
 				}
-				done = append(done, storage.Outcome{UpdateID: id, Outcome: outcomes[i]})
+				done = append(done, storage.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
 			}
 			return a.Store.FinishUpdates(ctx, done)
 		})
@@ -300,14 +319,14 @@ func (r *Router) ProcessBatch(ctx context.Context, ids []int64) ([]string, error
 			return outcomes, nil
 		}
 		if !errors.Is(err, errRetrySingly) {
-			r.log.Warn("batch failed; processing its updates one by one", slog.Int("updates", len(ids)), slog.Any("err", err))
+			r.log.Warn("batch failed; processing its updates one by one", slog.Int("updates", len(jobs)), slog.Any("err", err))
 		}
 	}
 	var errs []error
-	for i, id := range ids {
+	for i, j := range jobs {
 		var err error
-		if outcomes[i], err = r.Process(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("update %d: %w", id, err))
+		if outcomes[i], err = r.Process(ctx, j.UpdateID); err != nil {
+			errs = append(errs, fmt.Errorf("update %d: %w", j.UpdateID, err))
 		}
 	}
 	return outcomes, errors.Join(errs...)

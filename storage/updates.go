@@ -57,10 +57,14 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 
 // LockUpdates locks the unprocessed updates among ids, like LockUpdate,
 // for processing several in one transaction; the ones processed or held
-// elsewhere are missing from the map.
-func (s *Store) LockUpdates(ctx context.Context, ids []int64) (map[int64]StoredUpdate, error) {
+// elsewhere are missing from the map. The raw update is not read back for
+// the ids in known: the caller has it in hand from ingest.
+func (s *Store) LockUpdates(ctx context.Context, ids, known []int64) (map[int64]StoredUpdate, error) {
 	var us []StoredUpdate
-	err := s.selectP(ctx, &us, `SELECT update_id, raw, attempts, COALESCE(user_id, 0) AS user_id FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`, pq.Array(ids))
+	err := s.selectP(ctx, &us, `
+		SELECT update_id, CASE WHEN update_id = ANY($2) THEN NULL ELSE raw END AS raw, attempts, COALESCE(user_id, 0) AS user_id
+		FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`,
+		pq.Array(ids), pq.Array(known))
 	if err != nil {
 		return nil, fmt.Errorf("storage: lock %d updates: %w", len(ids), err)
 	}

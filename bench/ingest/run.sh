@@ -17,9 +17,14 @@ go build -o /tmp/zhibu-ingest-bench ./bench/ingest
 # The first run creates and migrates the database.
 /tmp/zhibu-ingest-bench -d 2s -client "$CLIENT" >/dev/null
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "CREATE TABLE IF NOT EXISTS bench_insert (id bigint PRIMARY KEY, raw jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+# Each measurement starts after a CHECKPOINT, so that neither pays for
+# writing out what the one before it dirtied.
+checkpoint() { psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "CHECKPOINT"; }
 for i in $(seq "$ROUNDS"); do
 	psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "TRUNCATE bench_insert"
+	checkpoint
 	tps=$("$PGBENCH" -h 127.0.0.1 -U postgres -n -c 32 -j 2 -T "$DUR" -f bench/ingest/insert.sql "$DB" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	checkpoint
 	out=$(/tmp/zhibu-ingest-bench -d "${DUR}s" -client "$CLIENT")
 	rate=$(sed -n 's/.* rate=\([0-9]*\) updates.*/\1/p' <<<"$out")
 	echo "round $i (load average $(cut -d' ' -f1-3 /proc/loadavg)): pgbench ${tps%.*} TPS"
