@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/bot"
@@ -72,6 +73,19 @@ func (e *batchEnv) replies(chat int64) []string {
 	return ts
 }
 
+// sameTransaction checks that the updates were processed in one
+// transaction (one now() for all), not one by one after a failed batch.
+func (e *batchEnv) sameTransaction(ids ...int64) {
+	e.t.Helper()
+	var n int
+	if err := e.store.DB().Get(&n, `SELECT count(DISTINCT processed_at) FROM updates WHERE update_id = ANY($1)`, pq.Array(ids)); err != nil {
+		e.t.Fatal(err)
+	}
+	if n != 1 {
+		e.t.Fatalf("updates %v processed in %d transactions, want 1 batch", ids, n)
+	}
+}
+
 func (e *batchEnv) outcome(id int64) (string, int) {
 	e.t.Helper()
 	var o struct {
@@ -119,6 +133,7 @@ func TestBatchSeesBindingMadeEarlierInTheBatch(t *testing.T) {
 	if strings.Join(outcomes, ",") != "ok,ok,ok,ok" {
 		t.Fatalf("outcomes %v", outcomes)
 	}
+	e.sameTransaction(ids...)
 	rs := e.replies(500)
 	if len(rs) != 3 || !strings.Contains(rs[0], "还没有绑定") || !strings.Contains(rs[1], "绑定成功") || !strings.Contains(rs[2], "/bind") {
 		t.Fatalf("replies to the binding user, in order: %q", rs)

@@ -60,7 +60,10 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 // elsewhere are missing from the map. The raw update is not read back for
 // the ids in known: the caller has it in hand from ingest.
 func (s *Store) LockUpdates(ctx context.Context, ids, known []int64) (map[int64]StoredUpdate, error) {
-	var us []StoredUpdate
+	var us []struct {
+		StoredUpdate
+		Raw []byte `db:"raw"` // NULL for the known ones (json.RawMessage cannot scan NULL)
+	}
 	err := s.selectP(ctx, &us, `
 		SELECT update_id, CASE WHEN update_id = ANY($2) THEN NULL ELSE raw END AS raw, attempts, COALESCE(user_id, 0) AS user_id
 		FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`,
@@ -70,7 +73,8 @@ func (s *Store) LockUpdates(ctx context.Context, ids, known []int64) (map[int64]
 	}
 	out := make(map[int64]StoredUpdate, len(us))
 	for _, u := range us {
-		out[u.UpdateID] = u
+		u.StoredUpdate.Raw = u.Raw
+		out[u.UpdateID] = u.StoredUpdate
 	}
 	return out, nil
 }

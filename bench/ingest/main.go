@@ -81,7 +81,11 @@ func run(db, client string, clients, workers, users int, dur time.Duration) erro
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	cfg.Telegram.Workers = workers
-	srv, err := cli.StartServer(ctx, cfg, slog.New(slog.DiscardHandler), nil)
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("BENCH_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	srv, err := cli.StartServer(ctx, cfg, logger, nil)
 	if err != nil {
 		return err
 	}
