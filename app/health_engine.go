@@ -114,18 +114,20 @@ type pendingResolved struct {
 }
 
 type engine struct {
-	a      *App
-	st     *storage.Store
-	at     time.Time
-	loc    *time.Location
-	rules  health.Rules
-	obs    []health.Obligation
-	obIdx  map[string]int16
-	cur    []int32 // current period number per obligation
-	curRec [3]int32
-	mode   evalMode
-	rootID int64
-	ev     *Evaluation
+	a  *App
+	st *storage.Store
+	// robotUnits are the units with active group robots (nil: not read yet).
+	robotUnits map[int64]bool
+	at         time.Time
+	loc        *time.Location
+	rules      health.Rules
+	obs        []health.Obligation
+	obIdx      map[string]int16
+	cur        []int32 // current period number per obligation
+	curRec     [3]int32
+	mode       evalMode
+	rootID     int64
+	ev         *Evaluation
 
 	units    []hcUnit
 	byID     map[int64]int32
@@ -1056,6 +1058,9 @@ func (e *engine) flushPlan(ctx context.Context) error {
 			return err
 		}
 		ev.Messages += n
+		if err := e.notifyRobots(ctx, recs); err != nil {
+			return err
+		}
 		for i := range recs {
 			for _, l := range recs[i].Lines {
 				e.remember(l)

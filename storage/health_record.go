@@ -106,6 +106,12 @@ func (s *Store) RecordDigests(ctx context.Context, at time.Time, ds []DigestReco
 	if len(ds) == 0 {
 		return 0, nil
 	}
+	// Messages enqueued before the savepoint are written before it, so that
+	// rolling back to it drops only what came after.
+	if err := s.flushOutbox(ctx); err != nil {
+		return 0, err
+	}
+	saved := s.tx.save()
 	if _, err := s.q.ExecContext(ctx, `SAVEPOINT health_record`); err != nil {
 		return 0, fmt.Errorf("storage: record digests: %w", err)
 	}
@@ -119,6 +125,7 @@ func (s *Store) RecordDigests(ctx context.Context, at time.Time, ds []DigestReco
 	if _, rerr := s.q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT health_record`); rerr != nil {
 		return 0, fmt.Errorf("storage: record digests: %w (rollback: %v)", err, rerr)
 	}
+	s.tx.restore(saved)
 	if !isUnique(err) {
 		return 0, err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/zhibu/zhibu/domain"
 )
 
@@ -81,4 +83,32 @@ func (s *Store) SetRobotActive(ctx context.Context, id int64, active bool) error
 		return notFound(sql.ErrNoRows, fmt.Sprintf("robot %d", id))
 	}
 	return nil
+}
+
+// RobotUnits lists the units that have at least one active robot.
+func (s *Store) RobotUnits(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	if err := sqlxSelect(ctx, s, &ids, `SELECT DISTINCT unit_id FROM robots WHERE active ORDER BY unit_id`); err != nil {
+		return nil, fmt.Errorf("storage: robot units: %w", err)
+	}
+	return ids, nil
+}
+
+// OrganiserUnitsOver answers, for each (persons[i], units[i]), in which of
+// the candidate units the person holds the organiser role over units[i]:
+// the nearest such unit at or above it, 0 when there is none.
+func (s *Store) OrganiserUnitsOver(ctx context.Context, persons, units, candidates []int64) ([]int64, error) {
+	var out []int64
+	err := sqlxSelect(ctx, s, &out, `
+		SELECT COALESCE((
+			SELECT r.unit_id FROM roles r JOIN units a ON a.id = r.unit_id
+			WHERE r.person_id = t.person AND r.role = 'organiser' AND r.unit_id = ANY($3)
+			  AND (SELECT path FROM units WHERE id = t.unit) @> ARRAY[r.unit_id]
+			ORDER BY cardinality(a.path) DESC LIMIT 1), 0)
+		FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(person, unit, ord)
+		ORDER BY ord`, pq.Array(persons), pq.Array(units), pq.Array(candidates))
+	if err != nil {
+		return nil, fmt.Errorf("storage: organiser units: %w", err)
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -45,6 +46,24 @@ type txState struct {
 	notified map[string]bool
 	outbox   []outRow    // enqueued, not yet written (see Enqueue)
 	actors   *actorCache // read ahead for a batch of updates (see PrefetchActors)
+}
+
+// txSaved is the part of a transaction's state that a rollback to a
+// savepoint must undo: messages enqueued and NOTIFYs sent after it (the
+// server drops those NOTIFYs, so they must be sent again).
+type txSaved struct {
+	outbox   int
+	notified map[string]bool
+}
+
+func (t *txState) save() txSaved {
+	return txSaved{outbox: len(t.outbox), notified: maps.Clone(t.notified)}
+}
+
+func (t *txState) restore(s txSaved) {
+	t.outbox = t.outbox[:s.outbox]
+	t.notified = s.notified
+	t.actors = nil
 }
 
 // notify wakes the listeners of channel when the transaction commits
