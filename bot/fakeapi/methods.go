@@ -160,53 +160,31 @@ func (s *Server) sendChatAction(c *apiCall) (any, *Failure) {
 	return true, nil
 }
 
-func (s *Server) editMessageText(c *apiCall) (any, *Failure) {
-	p := c.p
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, f := s.editTarget(p)
-	if f != nil {
-		return nil, f
-	}
-	if m.Photo != "" {
-		return nil, badRequest("there is no text in the message to edit")
-	}
-	plain, ents, f := renderText(p["text"], p["parse_mode"], p["entities"], false)
-	if f != nil {
-		return nil, f
-	}
-	markup, kb, f := parseMarkup(p["reply_markup"])
-	if f != nil {
-		return nil, f
-	}
-	if plain == m.Plain && entitiesEqual(ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
-		return nil, badRequest(notModified)
-	}
-	if f := s.takeToken(m.ChatID); f != nil {
-		return nil, f
-	}
-	m.Text, m.ParseMode, m.Plain, m.Entities = p["text"], p["parse_mode"], plain, ents
-	// Like Telegram, an edit without reply_markup removes the inline keyboard.
-	m.ReplyMarkup, m.Keyboard = markup, kb
-	m.LinkPreviewDisabled = linkPreviewDisabled(p)
-	m.Edited, m.EditedAt = true, s.now()
-	s.notify()
-	return s.apiMessage(m, true), nil
-}
+func (s *Server) editMessageText(c *apiCall) (any, *Failure) { return s.editContent(c.p, false) }
 
 // editMessageCaption changes the caption (and keyboard) of a photo the bot sent.
-func (s *Server) editMessageCaption(c *apiCall) (any, *Failure) {
-	p := c.p
+func (s *Server) editMessageCaption(c *apiCall) (any, *Failure) { return s.editContent(c.p, true) }
+
+// editContent is editMessageText (caption=false) and editMessageCaption:
+// the same checks and effects on a message's text or a photo's caption.
+func (s *Server) editContent(p map[string]string, caption bool) (any, *Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, f := s.editTarget(p)
 	if f != nil {
 		return nil, f
 	}
-	if m.Photo == "" {
-		return nil, badRequest("there is no caption in the message to edit")
+	field, entField := "text", "entities"
+	if caption {
+		field, entField = "caption", "caption_entities"
 	}
-	plain, ents, f := renderText(p["caption"], p["parse_mode"], p["caption_entities"], true)
+	switch {
+	case caption && m.Photo == "":
+		return nil, badRequest("there is no caption in the message to edit")
+	case !caption && m.Photo != "":
+		return nil, badRequest("there is no text in the message to edit")
+	}
+	plain, ents, f := renderText(p[field], p["parse_mode"], p[entField], caption)
 	if f != nil {
 		return nil, f
 	}
@@ -220,7 +198,14 @@ func (s *Server) editMessageCaption(c *apiCall) (any, *Failure) {
 	if f := s.takeToken(m.ChatID); f != nil {
 		return nil, f
 	}
-	m.Caption, m.ParseMode, m.Plain, m.Entities = p["caption"], p["parse_mode"], plain, ents
+	if caption {
+		m.Caption = p[field]
+	} else {
+		m.Text = p[field]
+		m.LinkPreviewDisabled = linkPreviewDisabled(p)
+	}
+	m.ParseMode, m.Plain, m.Entities = p["parse_mode"], plain, ents
+	// Like Telegram, an edit without reply_markup removes the inline keyboard.
 	m.ReplyMarkup, m.Keyboard = markup, kb
 	m.Edited, m.EditedAt = true, s.now()
 	s.notify()
