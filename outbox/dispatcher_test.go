@@ -301,6 +301,11 @@ func TestRateLimitIsObeyed(t *testing.T) {
 	d, reg := e.dispatcher(scaledOptions())
 	run(t, d)
 	e.waitMessages(2, 15*time.Second)
+	// A message shows before its call is logged (the call's answer is
+	// logged after the method ran): wait for the third call too.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.api.WaitFor(ctx, func(s *fakeapi.Server) bool { return len(s.CallsTo("sendMessage")) >= 3 })
 
 	calls := e.api.CallsTo("sendMessage")
 	if len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
