@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-15}
 CLIENT=${CLIENT:-wrk}
+WORKERS=${WORKERS:-4} # telegram.workers: processing workers (fewer make bigger batches)
 DB=zhibu_bench
 PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
 PGBENCH=${PGBENCH:-pgbench}
@@ -23,11 +24,16 @@ checkpoint() { psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "CHECKPOINT"; }
 for i in $(seq "$ROUNDS"); do
 	psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "TRUNCATE bench_insert"
 	checkpoint
-	tps=$("$PGBENCH" -h 127.0.0.1 -U postgres -n -c 32 -j 2 -T "$DUR" -f bench/ingest/insert.sql "$DB" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	# -l logs each transaction's latency (µs, third column): pgbench's own p99
+	# at the same moment, to tell our tail from the machine's.
+	logdir=$(mktemp -d)
+	tps=$(cd "$logdir" && "$PGBENCH" -h 127.0.0.1 -U postgres -n -c 32 -j 2 -T "$DUR" -l -f "$OLDPWD/bench/ingest/insert.sql" "$DB" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
+	pgp99=$(cat "$logdir"/pgbench_log.* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.1f ms", a[int(NR*0.99)]/1000}')
+	rm -rf "$logdir"
 	checkpoint
-	out=$(/tmp/zhibu-ingest-bench -d "${DUR}s" -client "$CLIENT")
+	out=$(/tmp/zhibu-ingest-bench -d "${DUR}s" -client "$CLIENT" -workers "$WORKERS")
 	rate=$(sed -n 's/.* rate=\([0-9]*\) updates.*/\1/p' <<<"$out")
-	echo "round $i (load average $(cut -d' ' -f1-3 /proc/loadavg)): pgbench ${tps%.*} TPS"
+	echo "round $i (load average $(cut -d' ' -f1-3 /proc/loadavg)): pgbench ${tps%.*} TPS, p99 $pgp99"
 	echo "$out"
 	echo "ratio $(awk -v a="$rate" -v b="$tps" 'BEGIN { printf "%.2f", a / b }')"
 done
