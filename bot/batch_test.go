@@ -186,3 +186,62 @@ func TestBatchWithAFailingUpdateFallsBackToOneByOne(t *testing.T) {
 		t.Fatalf("apology: %q", rs)
 	}
 }
+
+// A batch takes no row locks: when another process finishes one of its
+// updates meanwhile, the batch's outcomes are refused for it, the batch
+// rolls back, and the rest is processed one by one — nothing twice.
+func TestBatchLosingARaceToAnotherProcessRollsBack(t *testing.T) {
+	e := newBatchEnv(t)
+	a, b := e.say(700, "/help"), e.say(701, "/help")
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- e.store.InTx(e.ctx, func(tx *storage.Store) error {
+			if _, err := tx.LockUpdate(e.ctx, b); err != nil {
+				return err
+			}
+			if err := tx.FinishUpdate(e.ctx, b, "ignored", ""); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	type result struct {
+		outcomes []string
+		err      error
+	}
+	res := make(chan result, 1)
+	go func() {
+		o, err := e.router.ProcessBatch(e.ctx, jobs(a, b))
+		res <- result{o, err}
+	}()
+	// Let the batch reach b's row lock, then commit the other process.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		_ = e.store.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)
+		if waiting > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	r := <-res
+	if r.err != nil || strings.Join(r.outcomes, ",") != "ok," {
+		t.Fatalf("outcomes %q err %v, want a processed and b left to the other process", r.outcomes, r.err)
+	}
+	if o, _ := e.outcome(b); o != "ignored" {
+		t.Fatalf("b's outcome %q, want the other process's", o)
+	}
+	if rs := e.replies(700); len(rs) != 1 {
+		t.Fatalf("a got %d replies: %q", len(rs), rs)
+	}
+	if rs := e.replies(701); len(rs) != 0 {
+		t.Fatalf("b got replies from the losing batch: %q", rs)
+	}
+}
