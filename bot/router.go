@@ -313,11 +313,7 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 				}
 				done = append(done, storage.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
 			}
-			n, err := a.Store.FinishUpdates(ctx, done)
-			if err == nil && n != len(done) {
-				return errRetrySingly // another process finished some meanwhile
-			}
-			return err
+			return a.Store.FinishUpdates(ctx, done)
 		})
 		if err == nil {
 			return outcomes, nil
@@ -336,9 +332,8 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 	return outcomes, errors.Join(errs...)
 }
 
-// errRetrySingly sends a batch back to one-by-one processing: it holds an
-// update that failed before, or that another process finished meanwhile.
-var errRetrySingly = errors.New("bot: batch to be processed one by one")
+// errRetrySingly sends a batch back to one-by-one processing.
+var errRetrySingly = errors.New("bot: batch holds an update that failed before")
 
 type panicError struct {
 	v     any

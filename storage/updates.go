@@ -55,13 +55,10 @@ func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText str
 	return nil
 }
 
-// LockUpdates reads the unprocessed updates among ids for processing
-// several in one transaction; the ones processed already are missing from
-// the map. It takes no row locks (a lock is a WAL record and a page write
-// per update): FinishUpdates records outcomes only on rows still
-// unprocessed, so a batch that another process finished an update of
-// meanwhile finds out there and rolls back. The raw update is not read
-// back for the ids in known: the caller has it in hand from ingest.
+// LockUpdates locks the unprocessed updates among ids, like LockUpdate,
+// for processing several in one transaction; the ones processed or held
+// elsewhere are missing from the map. The raw update is not read back for
+// the ids in known: the caller has it in hand from ingest.
 func (s *Store) LockUpdates(ctx context.Context, ids, known []int64) (map[int64]StoredUpdate, error) {
 	var us []struct {
 		StoredUpdate
@@ -69,7 +66,7 @@ func (s *Store) LockUpdates(ctx context.Context, ids, known []int64) (map[int64]
 	}
 	err := s.selectP(ctx, &us, `
 		SELECT update_id, CASE WHEN update_id = ANY($2) THEN NULL ELSE raw END AS raw, attempts, COALESCE(user_id, 0) AS user_id
-		FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id`,
+		FROM updates WHERE update_id = ANY($1) AND processed_at IS NULL ORDER BY update_id FOR UPDATE SKIP LOCKED`,
 		pq.Array(ids), pq.Array(known))
 	if err != nil {
 		return nil, fmt.Errorf("storage: lock %d updates: %w", len(ids), err)
@@ -88,28 +85,24 @@ type Outcome struct {
 	Outcome  string
 }
 
-// FinishUpdates records the outcomes of several updates in one statement,
-// on the rows still unprocessed, and returns how many it recorded: fewer
-// than given means another process finished some meanwhile (its row lock
-// made this statement wait for its commit).
-func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) (int, error) {
+// FinishUpdates records the outcomes of several updates in one statement.
+func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 	if len(os) == 0 {
-		return 0, nil
+		return nil
 	}
 	ids := make([]int64, len(os))
 	outs := make([]string, len(os))
 	for i, o := range os {
 		ids[i], outs[i] = o.UpdateID, o.Outcome
 	}
-	res, err := s.execP(ctx, `
+	_, err := s.execP(ctx, `
 		UPDATE updates u SET processed_at = now(), outcome = t.outcome, error = NULL
 		FROM unnest($1::bigint[], $2::text[]) AS t(id, outcome)
-		WHERE u.update_id = t.id AND u.processed_at IS NULL`, pq.Array(ids), pq.Array(outs))
+		WHERE u.update_id = t.id`, pq.Array(ids), pq.Array(outs))
 	if err != nil {
-		return 0, fmt.Errorf("storage: finish %d updates: %w", len(os), err)
+		return fmt.Errorf("storage: finish %d updates: %w", len(os), err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return nil
 }
 
 // PendingUpdate is a stored update not processed yet.
