@@ -121,6 +121,9 @@ func (p *Pool) Ingest(ctx context.Context, raw []byte) (duplicate bool, err erro
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+	if errors.Is(res.err, ErrMalformed) {
+		return false, ErrMalformed
+	}
 	if res.err != nil {
 		return false, fmt.Errorf("bot: store update: %w", res.err)
 	}
@@ -160,6 +163,18 @@ func (p *Pool) flush(batch []ingestReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	inserted, err := p.store.InsertUpdates(ctx, us)
+	if err != nil && len(batch) > 1 && !storage.IsUnavailable(err) {
+		// One update the database refuses (text that is not UTF-8, say)
+		// must not fail its batch-mates: store each on its own.
+		for _, r := range batch {
+			p.flush([]ingestReq{r})
+		}
+		return
+	}
+	if err != nil && storage.IsBadData(err) {
+		p.log.Warn("update refused by the database", slog.Int64("update_id", us[0].ID), slog.Any("err", err))
+		err = ErrMalformed
+	}
 	for _, r := range batch {
 		// The first request of an id in the batch owns the insert; a copy
 		// in the same batch is a duplicate.

@@ -214,6 +214,54 @@ func TestWebhookStatuses(t *testing.T) {
 	}
 }
 
+// Any JSON Telegram may send is stored as sent, "\u0000" escapes too (jsonb
+// would refuse them); text the database refuses (not UTF-8) gets 400 for
+// that update alone, never a failure of the updates stored with it.
+func TestWebhookStoresAnyJSONAndRefusesOnlyItsBadUpdate(t *testing.T) {
+	h := start(t)
+	url := h.Base + "/telegram/webhook"
+	body := func(id int64, name string) []byte {
+		return []byte(fmt.Sprintf(`{"update_id":%d,"message":{"message_id":1,"date":1,"from":{"id":%d,"is_bot":false,"first_name":"%s"},`+
+			`"chat":{"id":%d,"type":"private"},"text":"/help"}}`, id, id, name, id))
+	}
+	nul := body(888000, `a\u0000b`)
+	bad := body(888001, "a\xffb")
+	statuses := make([]int, 40)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch i {
+			case 0:
+				statuses[i] = post(t, url, secret, nul)
+			case 1:
+				statuses[i] = post(t, url, secret, bad)
+			default:
+				statuses[i] = post(t, url, secret, body(int64(888100+i), "bench"))
+			}
+		}()
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if want := map[bool]int{true: 400, false: 200}[i == 1]; st != want {
+			t.Errorf("request %d: status %d, want %d", i, st, want)
+		}
+	}
+	var raw string
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &raw, `SELECT raw::text FROM updates WHERE update_id = 888000`); err != nil || raw != string(nul) {
+		t.Fatalf("stored %q (%v), want the body as sent %q", raw, err, nul)
+	}
+	var stored int
+	_ = h.Srv.Store.DB().GetContext(h.Ctx, &stored, `SELECT count(*) FROM updates`)
+	if stored != len(statuses)-1 {
+		t.Fatalf("%d updates stored, want %d", stored, len(statuses)-1)
+	}
+	if o := h.waitProcessed(888000); o == "" {
+		t.Fatal("the update with \\u0000 was not processed")
+	}
+}
+
 func TestWebhookAnswers503WhileDatabaseIsDown(t *testing.T) {
 	url := testdb.URL(t)
 	proxy, viaProxy := testdb.NewProxy(t, url)

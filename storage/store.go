@@ -198,6 +198,14 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
+// IsBadData reports that the database refused a value itself (class 22,
+// data exception: text that is not valid UTF-8, say), as opposed to being
+// unreachable or refusing the statement: retrying will not help.
+func IsBadData(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code.Class() == "22"
+}
+
 // IsUnavailable reports errors that mean the database cannot be reached, as
 // opposed to a bad query or constraint: callers answer 503 on these.
 func IsUnavailable(err error) bool {

@@ -159,7 +159,7 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 	err := s.selectP(ctx, &inserted, `
 		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
 		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
-		FROM ROWS FROM (unnest($1::bigint[]), jsonb_array_elements($2::jsonb), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
+		FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
 			AS t(id, raw, chat, usr, kind)
 		ON CONFLICT (update_id) DO NOTHING
 		RETURNING update_id`, pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
@@ -174,7 +174,7 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 }
 
 // jsonArray joins JSON documents into one JSON array, to pass many of them
-// as one parameter (taken apart by jsonb_array_elements): as a text[] each
+// as one parameter (taken apart by json_array_elements): as a text[] each
 // would be quoted and escaped on the way in and parsed twice on arrival.
 // Each element must be valid JSON.
 func jsonArray(docs [][]byte) string {
