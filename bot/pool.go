@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -221,7 +220,7 @@ type msgHead struct {
 // and kind.
 func describe(raw []byte) (storage.NewUpdate, bool) {
 	var h updateHead
-	if err := json.Unmarshal(raw, &h); err != nil || h.ID <= 0 {
+	if !validJSON(raw) || decodeHead(raw, &h) != nil || h.ID <= 0 {
 		return storage.NewUpdate{}, false
 	}
 	u := storage.NewUpdate{ID: h.ID, Raw: raw, Kind: "other"}

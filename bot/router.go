@@ -345,7 +345,7 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
 // dispatch decodes the update and runs its handler; panics become errors.
 func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome string, err error) {
 	var u models.Update
-	if err := json.Unmarshal(raw, &u); err != nil {
+	if err := decodeUpdate(raw, &u); err != nil {
 		return OutcomeMalfomed, nil
 	}
 	defer func() {
