@@ -98,11 +98,19 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 		h.d.Log.Error("webhook: store update", slog.Any("err", err))
 		fail(c, http.StatusServiceUnavailable, "cannot store the update now; retry")
 	case dup:
-		c.JSON(http.StatusOK, gin.H{"ok": true, "duplicate": true})
+		c.Data(http.StatusOK, jsonType, okDuplicate)
 	default:
-		c.JSON(http.StatusOK, gin.H{"ok": true})
+		c.Data(http.StatusOK, jsonType, okStored)
 	}
 }
+
+// The webhook's answers, encoded once: every update gets one.
+var (
+	okStored    = []byte(`{"ok":true}`)
+	okDuplicate = []byte(`{"duplicate":true,"ok":true}`)
+)
+
+const jsonType = "application/json; charset=utf-8"
 
 func (h *handler) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
