@@ -73,6 +73,7 @@ type poolMetrics struct {
 
 // NewPool builds a pool with n workers; metrics go to reg when non-nil.
 func NewPool(router *Router, store *storage.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
+	warmDecoders()
 	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
 		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{}), kick: make(chan struct{}, 1)}
 	for i := 0; i < ingestBatchers; i++ {
