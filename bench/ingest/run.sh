@@ -17,7 +17,8 @@ PGBENCH=${PGBENCH:-pgbench}
 go build -o /tmp/zhibu-ingest-bench ./bench/ingest
 # The first run creates and migrates the database.
 /tmp/zhibu-ingest-bench -d 2s -client "$CLIENT" >/dev/null
-psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "CREATE TABLE IF NOT EXISTS bench_insert (id bigint PRIMARY KEY, raw jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
+# The same column types as updates (raw json), so both sides store the same.
+psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "DROP TABLE IF EXISTS bench_insert" -c "CREATE TABLE bench_insert (id bigint PRIMARY KEY, raw json NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"
 # Each measurement starts after a CHECKPOINT, so that neither pays for
 # writing out what the one before it dirtied.
 checkpoint() { psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "CHECKPOINT"; }
