@@ -98,20 +98,7 @@ func (a *App) CheckinCopy(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
 	fmt.Fprintf(&b, "📋 <b>支部打卡</b>（#%d）· %s（%s）\n", c.ID, html.EscapeString(r.Branch.Name), html.EscapeString(r.Branch.Code))
-	for _, l := range r.Lines {
-		b.WriteString("• " + html.EscapeString(l.Obligation.Name))
-		if l.Unit.ID != r.Branch.ID {
-			b.WriteString("（" + html.EscapeString(l.Unit.Name) + "）")
-		}
-		b.WriteString(" · " + l.Period.Label())
-		if l.Late {
-			b.WriteString(" · 逾期补录")
-		}
-		if l.Extra {
-			b.WriteString(" · 补充记录")
-		}
-		b.WriteByte('\n')
-	}
+	writeCheckinLines(&b, r)
 	b.WriteString("日期：" + c.HeldOn + "\n")
 	if c.Total != nil {
 		fmt.Fprintf(&b, "实到/应到：%d/%d\n", *c.Present, *c.Total)
@@ -154,31 +141,42 @@ func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (s
 	if len(actor.UnitsWith(domain.RoleOrganiser)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
 		return refuse(forbidden)
 	}
+	c, _, err := a.rejectable(ctx, actor, id)
+	var ue *domain.UserError
+	if errors.As(err, &ue) {
+		return refuse(err)
+	}
+	return c, err
+}
+
+// rejectable reads check-in id and its branch for a rejection by actor.
+// The error is a *domain.UserError, saying why, when there is no such
+// check-in, the actor is not an organiser or admin above its branch, or it
+// is withdrawn or rejected already.
+func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, domain.Unit, error) {
 	c, err := a.Store.CheckinByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id))
+		return c, domain.Unit{}, domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id)
 	}
 	if err != nil {
-		return storage.Checkin{}, err
+		return c, domain.Unit{}, err
 	}
 	branch, err := a.Store.UnitByID(ctx, c.BranchID)
 	if err != nil {
-		return storage.Checkin{}, err
+		return c, branch, err
 	}
 	ok, err := a.canReject(ctx, actor, branch)
-	if err != nil {
-		return storage.Checkin{}, err
-	}
-	if !ok {
-		return refuse(domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name))
-	}
 	switch {
+	case err != nil:
+		return c, branch, err
+	case !ok:
+		return c, branch, domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name)
 	case c.WithdrawnAt != nil:
-		return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id))
+		return c, branch, domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id)
 	case c.RejectedAt != nil:
-		return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04")))
+		return c, branch, domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04"))
 	}
-	return c, nil
+	return c, branch, nil
 }
 
 // RejectPromptText asks for the reason of a rejection.

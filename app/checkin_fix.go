@@ -101,29 +101,13 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if n := utf8.RuneCountInString(reason); n > maxRejectReason {
 			return refuse(domain.Refuse(domain.ErrInvalid, "驳回理由过长（%d 字），请不超过 %d 字。", n, maxRejectReason))
 		}
-		c, err := a.Store.CheckinByID(ctx, id)
-		if errors.Is(err, domain.ErrNotFound) {
-			return refuse(domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id))
+		c, branch, err := a.rejectable(ctx, actor, id)
+		var ue *domain.UserError
+		if errors.As(err, &ue) {
+			return refuse(err)
 		}
 		if err != nil {
 			return err
-		}
-		branch, err := a.Store.UnitByID(ctx, c.BranchID)
-		if err != nil {
-			return err
-		}
-		ok, err := a.canReject(ctx, actor, branch)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return refuse(domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name))
-		}
-		switch {
-		case c.WithdrawnAt != nil:
-			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id))
-		case c.RejectedAt != nil:
-			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04")))
 		}
 		now := a.Now()
 		done, err := a.Store.RejectCheckin(ctx, id, actor.PersonID, reason, now)

@@ -13,12 +13,10 @@ import (
 // escaped. They are in app because several doors send them (the bot's
 // replies, the rejection notice of any door).
 
-// CheckinConfirmation is the reply to an accepted check-in: what was
-// recorded, whether it is late or an extra record, and the branch's lights.
-func (a *App) CheckinConfirmation(r CheckinResult) string {
-	var b strings.Builder
-	c := r.Checkin
-	fmt.Fprintf(&b, "✅ <b>打卡成功</b>（#%d）· %s\n", c.ID, html.EscapeString(r.Branch.Name))
+// writeCheckinLines writes a check-in's obligations, a line each: the
+// obligation, the unit when not the branch itself, the period, and whether
+// it is a late or an extra record.
+func writeCheckinLines(b *strings.Builder, r CheckinResult) {
 	for _, l := range r.Lines {
 		b.WriteString("• " + html.EscapeString(l.Obligation.Name))
 		if l.Unit.ID != r.Branch.ID {
@@ -33,6 +31,15 @@ func (a *App) CheckinConfirmation(r CheckinResult) string {
 		}
 		b.WriteByte('\n')
 	}
+}
+
+// CheckinConfirmation is the reply to an accepted check-in: what was
+// recorded, whether it is late or an extra record, and the branch's lights.
+func (a *App) CheckinConfirmation(r CheckinResult) string {
+	var b strings.Builder
+	c := r.Checkin
+	fmt.Fprintf(&b, "✅ <b>打卡成功</b>（#%d）· %s\n", c.ID, html.EscapeString(r.Branch.Name))
+	writeCheckinLines(&b, r)
 	b.WriteString("日期：" + c.HeldOn)
 	if c.Total != nil {
 		fmt.Fprintf(&b, " · 实到/应到：%d/%d", *c.Present, *c.Total)
