@@ -95,6 +95,10 @@ func run(db, client string, clients, workers, users int, dur time.Duration) erro
 	if _, err := srv.Store.DB().ExecContext(ctx, `TRUNCATE updates, outbox, audit_log`); err != nil {
 		return err
 	}
+	before, err := readDBStats(ctx, srv.Store)
+	if err != nil {
+		return err
+	}
 	url := "http://" + srv.Addr + "/telegram/webhook"
 	var res load
 	switch client {
@@ -129,7 +133,36 @@ func run(db, client string, clients, workers, users int, dur time.Duration) erro
 		client, users, workers, clients, dur, res.ok, res.failed, float64(res.ok)/dur.Seconds(), res.p50, res.p99, res.max)
 	fmt.Printf("processed during the run=%d (%.0f updates/s); backlog drained %s after the end (left: %d)\n",
 		processed, float64(processed)/dur.Seconds(), time.Since(end).Round(time.Millisecond), backlog)
+	// Backends publish their counters at most once a second.
+	time.Sleep(1500 * time.Millisecond)
+	after, err := readDBStats(ctx, srv.Store)
+	if err != nil {
+		return err
+	}
+	if n := float64(res.ok); n > 0 {
+		fmt.Printf("per update, run and drain: %.2f transactions, %.0f bytes of WAL (whole server)\n",
+			float64(after.Commits-before.Commits)/n, float64(after.WALBytes-before.WALBytes)/n)
+	}
 	return nil
+}
+
+// dbStats are the server's counters that explain a run's cost: its
+// transactions (each pays a round trip and a WAL flush) and its WAL.
+type dbStats struct {
+	Commits  int64   `db:"commits"`
+	WALBytes float64 `db:"wal_bytes"`
+}
+
+func readDBStats(ctx context.Context, st *storage.Store) (dbStats, error) {
+	var s dbStats
+	// The statistics snapshot of a transaction is frozen: read afresh.
+	if _, err := st.DB().ExecContext(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
+		return s, err
+	}
+	err := st.DB().GetContext(ctx, &s, `
+		SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()) AS commits,
+		       (SELECT wal_bytes FROM pg_stat_wal) AS wal_bytes`)
+	return s, err
 }
 
 // load is what a load generator measured.
