@@ -101,7 +101,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if n := utf8.RuneCountInString(reason); n > maxRejectReason {
 			return refuse(domain.Refuse(domain.ErrInvalid, "驳回理由过长（%d 字），请不超过 %d 字。", n, maxRejectReason))
 		}
-		c, branch, err := a.rejectable(ctx, actor, id)
+		_, branch, err := a.rejectable(ctx, actor, id)
 		var ue *domain.UserError
 		if errors.As(err, &ue) {
 			return refuse(err)
@@ -117,7 +117,8 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if !done {
 			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 刚刚已被撤回或驳回。", id))
 		}
-		if c, err = a.Store.CheckinByID(ctx, id); err != nil {
+		c, err := a.Store.CheckinByID(ctx, id)
+		if err != nil {
 			return err
 		}
 		details := checkinPayload(c)

@@ -56,20 +56,6 @@ type memRec struct {
 
 var levelBytes = map[health.Level]byte{health.LevelGreen: 'g', health.LevelYellow: 'y', health.LevelRed: 'r', health.LevelResolved: 'v'}
 
-func levelOf(b byte) health.Level {
-	switch b {
-	case 'g':
-		return health.LevelGreen
-	case 'y':
-		return health.LevelYellow
-	case 'r':
-		return health.LevelRed
-	case 'v':
-		return health.LevelResolved
-	}
-	return ""
-}
-
 // rec is the recurrence of an entry's obligation.
 func (e *engine) rec(ob int16) health.Recurrence {
 	if ob < 0 {

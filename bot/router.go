@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/go-telegram/bot/models"
@@ -495,5 +494,3 @@ func roleSummary(actor domain.Actor) string {
 	sort.Strings(parts)
 	return strings.Join(parts, "、")
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

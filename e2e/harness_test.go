@@ -46,10 +46,9 @@ type H struct {
 type option func(*hopts)
 
 type hopts struct {
-	cfg    func(*config.Config)
-	clock  clockwork.Clock
-	dbURL  string
-	limits *fakeapi.Limits
+	cfg   func(*config.Config)
+	clock clockwork.Clock
+	dbURL string
 }
 
 func withConfig(f func(*config.Config)) option { return func(o *hopts) { o.cfg = f } }

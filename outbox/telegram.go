@@ -40,11 +40,6 @@ const (
 	MethodAnswerCallbackQuery    = storage.MethodAnswerCallback
 )
 
-// isEdit reports methods that change a message the bot sent before.
-func isEdit(method string) bool {
-	return method == MethodEditMessageText || method == MethodEditMessageReplyMarkup || method == MethodEditMessageCaption
-}
-
 // Split cuts a sendMessage text over MaxTextUnits into several messages at
 // line boundaries (SplitHTML for parse_mode HTML, plain cutting when there
 // is no parse mode; MarkdownV2 texts are sent whole). The reply goes on the

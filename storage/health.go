@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // The health check reads a whole subtree in a few set-based queries (never
@@ -37,15 +35,6 @@ func inSubtree(alias string, rootID int64) string {
 		return `$1::bigint = 0`
 	}
 	return alias + `.path @> ARRAY[$1::bigint]`
-}
-
-// scoped renders "FROM <table> <alias>" restricted to root's subtree by
-// its unit_id column (no join at all for every unit).
-func scoped(table, alias string, rootID int64) string {
-	if rootID == 0 {
-		return table + ` ` + alias + ` WHERE $1::bigint = 0`
-	}
-	return table + ` ` + alias + ` JOIN units u ON u.id = ` + alias + `.unit_id WHERE ` + inSubtree("u", rootID)
 }
 
 // HealthRow is one unit as an evaluation reads it: the unit and its
@@ -277,7 +266,7 @@ func (s *Store) HealthAcks(ctx context.Context, rootID int64) ([]Ack, error) {
 	var out []Ack
 	for rows.Next() {
 		var a Ack
-		var planned pq.NullTime
+		var planned sql.NullTime
 		if err := rows.Scan(&a.UnitID, &a.Obligation, &a.Period, &a.PersonID, &a.Person, &a.At, &planned, &a.Until); err != nil {
 			return nil, fmt.Errorf("storage: health acks: %w", err)
 		}

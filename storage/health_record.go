@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -73,7 +74,11 @@ func (s *Store) copyIn(ctx context.Context, table string, cols []string, n int, 
 	if !ok {
 		return fmt.Errorf("storage: copy into %s: not in a transaction", table)
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	stmt, err := tx.PrepareContext(ctx, "COPY "+pq.QuoteIdentifier(table)+" ("+strings.Join(quoted, ", ")+") FROM STDIN")
 	if err != nil {
 		return fmt.Errorf("storage: copy into %s: %w", table, err)
 	}
