@@ -6,7 +6,7 @@ GO ?= go
 PKGS := ./...
 export ZHIBU_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable
 
-.PHONY: run test build db vet fmt fuzz bench clean
+.PHONY: run test build db vet lint fmt fuzz bench clean
 
 build:
 	$(GO) build -o bin/zhibu ./cmd/zhibu
@@ -19,10 +19,15 @@ run: db build
 db:
 	@scripts/ensure-postgres.sh
 
-## test: every test, with the race detector, against real PostgreSQL
-test: db
-	$(GO) vet $(PKGS)
+## test: the linters, then every test with the race detector against real PostgreSQL
+test: db lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool)
+lint:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
 
 fmt:
 	gofmt -l -w .
