@@ -258,7 +258,10 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 	return c, a.audit(ctx, actor, "claim.submit", claimSubject(c.ID), true, map[string]any{"item": c.ItemCode, "points": c.Points, "household": hh.Code})
 }
 
-// claimEvent is the payload of claim.submitted and claim.decided.
+// claimEvent is the payload of claim.submitted and claim.decided. A claim
+// reopened by an objection is submitted again, its payload adding
+// "reopened": true, "objection" (the reason) and "reversal_entry" (the
+// ledger entry that cancels its points).
 func claimEvent(c storage.Claim, hh storage.Household, entry *storage.PointEntry) map[string]any {
 	ev := map[string]any{
 		"claim_id": c.ID, "kind": c.Kind, "village": c.VillageCode, "household": hh.Code, "person": c.PersonName,
@@ -633,7 +636,8 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if actor.PersonID != 0 {
 		rev.RecordedBy = &actor.PersonID
 	}
-	if _, err := a.Store.AppendPointEntry(ctx, rev); err != nil {
+	revID, err := a.Store.AppendPointEntry(ctx, rev)
+	if err != nil {
 		return c, err
 	}
 	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
@@ -654,6 +658,14 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 		return c, err
 	}
 	if err := a.postCards(ctx, &c, hh, ""); err != nil {
+		return c, err
+	}
+	// To subscribers the claim is submitted again: pending, with why and
+	// the entry that cancels its points, so a mirror of the ledger and of
+	// the review queue stays right.
+	ev := claimEvent(c, hh, nil)
+	ev["reopened"], ev["objection"], ev["reversal_entry"] = true, cut(reason, 500), revID
+	if err := a.Store.AppendEvent(ctx, "claim.submitted", c.VillageID, ev); err != nil {
 		return c, err
 	}
 	if c.Veto {

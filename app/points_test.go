@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -454,6 +455,23 @@ func TestPublicityAndObjection(t *testing.T) {
 	}
 	if b, p := f.balance(hh); b != 0 || p != 0 {
 		t.Fatalf("after objection: balance %d publicity %d", b, p)
+	}
+	// Subscribers see the claim submitted again, with the objection and
+	// the entry that reverses its points.
+	var ev struct {
+		Status    string `json:"status"`
+		Reopened  bool   `json:"reopened"`
+		Objection string `json:"objection"`
+		Reversal  int64  `json:"reversal_entry"`
+	}
+	var payload []byte
+	if err := f.a.Store.DB().GetContext(f.ctx, &payload, `SELECT payload FROM events WHERE type = 'claim.submitted' ORDER BY id DESC LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(payload, &ev)
+	reversal := f.count(`SELECT id FROM point_ledger WHERE claim_id = $1 AND kind = 'reversal'`, c.ID)
+	if ev.Status != storage.ClaimPending || !ev.Reopened || ev.Objection != "邻居反映并非本人照顾" || ev.Reversal == 0 || int(ev.Reversal) != reversal {
+		t.Fatalf("reopen event %s, want pending, reopened, the objection and reversal entry %d", payload, reversal)
 	}
 	// The reversal takes effect with the entry it cancels: the balance never dips.
 	f.set(want.Add(time.Hour))
