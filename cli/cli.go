@@ -14,7 +14,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -24,6 +27,18 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Environ        []string
+	// Clock is the one source of "now" for every command: nil means the wall
+	// clock (clock.Real); tests pass their fake clock so that a CLI run inside
+	// a test lives on the test's day.
+	Clock clockwork.Clock
+}
+
+// clock is the command's source of "now".
+func (e Env) clock() clockwork.Clock {
+	if e.Clock == nil {
+		return clock.Real()
+	}
+	return e.Clock
 }
 
 type subcommand struct {
@@ -151,7 +166,7 @@ func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
 		store.Close()
 		return nil, nil, err
 	}
-	return app.New(store, cfg, nil, log), func() { store.Close() }, nil
+	return app.New(store, cfg, f.env.clock().Now, log), func() { store.Close() }, nil
 }
 
 // Main is the process entry point.

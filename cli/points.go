@@ -107,7 +107,7 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("usage: zhibu points settle [--at RFC3339]")
 	}
-	now := time.Now()
+	now := env.clock().Now()
 	if *at != "" {
 		if now, err = time.Parse(time.RFC3339, *at); err != nil {
 			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)", *at)

@@ -24,6 +24,7 @@ import (
 	"github.com/zhibu/zhibu/bot/fakeapi"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
+	zclock "github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
@@ -47,7 +48,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr)
-	srv, err := StartServer(ctx, cfg, log, nil)
+	srv, err := StartServer(ctx, cfg, log, env.Clock)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ type Server struct {
 // clock nil means the wall clock; tests pass a fake one.
 func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock clockwork.Clock) (*Server, error) {
 	if clock == nil {
-		clock = clockwork.NewRealClock()
+		clock = zclock.Real()
 	}
 	s := &Server{Config: cfg, log: log, Clock: clock}
 	ok := false

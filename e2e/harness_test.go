@@ -125,7 +125,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // cli runs a zhibu subcommand like an operator against the test database.
 func (h *H) cli(args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
-	code = cli.Run(h.Ctx, args, cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: h.Env})
+	code = cli.Run(h.Ctx, args, cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: h.Env, Clock: h.Clock})
 	return out.String(), errb.String(), code
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 func cliRun(h *H, args, env []string, out, errw io.Writer) int {
-	return cli.Run(h.Ctx, args, cli.Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errw, Environ: env})
+	return cli.Run(h.Ctx, args, cli.Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: errw, Environ: env, Clock: h.Clock})
 }
 
 func writeXLSX(t *testing.T, path string, rows [][]string) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// defaultCatalogCSV is a copy of shared/catalog/points-sample.csv: the illustrative 39-item
+// defaultCatalogCSV is the shipped copy of the published sample catalogue: the illustrative 39-item
 // catalogue the service ships as the default.
 //
 //go:embed default_catalog.csv
