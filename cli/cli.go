@@ -17,8 +17,8 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/zhibu/zhibu/app"
-	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
