@@ -6,7 +6,7 @@ GO ?= go
 PKGS := ./...
 export ZHIBU_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable
 
-.PHONY: run test build db vet lint fmt fuzz bench clean
+.PHONY: run test build db browser vet lint fmt fuzz bench clean install
 
 build:
 	$(GO) build -o bin/zhibu ./cmd/zhibu
@@ -15,12 +15,16 @@ build:
 run: db build
 	./bin/zhibu serve
 
+## browser: Chromium and the CJK and emoji fonts for the browser test
+browser:
+	@scripts/ensure-chromium.sh
+
 ## db: make sure the local PostgreSQL is up (installs it when missing)
 db:
 	@scripts/ensure-postgres.sh
 
 ## test: the linters, then every test with the race detector against real PostgreSQL
-test: db lint
+test: db browser lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 ## lint: gofmt, go vet and staticcheck (pinned in go.mod as a tool)

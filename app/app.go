@@ -12,6 +12,7 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -28,7 +29,7 @@ type App struct {
 // New builds an App; now may be nil for the wall clock.
 func New(store *storage.Store, cfg config.Config, now func() time.Time, log *slog.Logger) *App {
 	if now == nil {
-		now = time.Now
+		now = clock.Real().Now
 	}
 	if log == nil {
 		log = slog.Default()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -159,7 +160,7 @@ func (a *App) RunHealthcheck(ctx context.Context, at time.Time, unitCode string,
 }
 
 func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode evalMode) (*Evaluation, error) {
-	started := time.Now()
+	started := clock.Monotonic()
 	root, err := a.rootOf(ctx, unitCode)
 	if err != nil {
 		return nil, err

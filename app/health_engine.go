@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -207,7 +208,7 @@ func (a *App) HealthRules() (health.Rules, error) {
 
 // phase records the time since the last phase under name.
 func (e *engine) phase(name string) {
-	now := time.Now()
+	now := clock.Monotonic()
 	if !e.lap.IsZero() {
 		e.ev.Timings = append(e.ev.Timings, Timing{Phase: name, Took: now.Sub(e.lap)})
 	}
@@ -976,7 +977,7 @@ func (e *engine) flushChanges(ctx context.Context) error {
 	if len(e.changes) == 0 {
 		return nil
 	}
-	start := time.Now()
+	start := clock.Monotonic()
 	err := e.st.AppendLightEvents(ctx, e.changes)
 	e.tLights += time.Since(start)
 	clear(e.changes)
@@ -1029,7 +1030,7 @@ func (e *engine) flushPlan(ctx context.Context) error {
 	ev := e.ev
 	var out health.PlanOutput
 	for attempt := 0; ; attempt++ {
-		start := time.Now()
+		start := clock.Monotonic()
 		out = health.Plan(health.PlanInput{At: e.at, Loc: e.loc, Rules: e.rules, Items: e.batch, AlreadySent: e.alreadySent})
 		e.tPlan += time.Since(start)
 		if !e.mode.record || len(out.Digests) == 0 {
@@ -1039,7 +1040,7 @@ func (e *engine) flushPlan(ctx context.Context) error {
 		for i := range out.Digests {
 			recs[i] = digestRecord(&out.Digests[i], e.batch)
 		}
-		start = time.Now()
+		start = clock.Monotonic()
 		n, err := e.st.RecordDigests(ctx, e.at, recs)
 		e.tDigests += time.Since(start)
 		var conflict *storage.ConflictError

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -388,7 +389,7 @@ func (p *Pool) handle(ctx context.Context, batch []job) {
 			p.done(id)
 		}
 	}()
-	start := time.Now()
+	start := clock.Monotonic()
 	outcomes, err := p.router.ProcessBatch(ctx, jobs)
 	took := time.Since(start)
 	for _, o := range outcomes {

@@ -191,7 +191,7 @@ func (s *Server) sandboxSend(c *gin.Context) {
 	if ok && text != "" {
 		chat := s.sandboxChat(u, chatID)
 		s.sandbox.mu.Lock()
-		s.sandbox.sent = append(s.sandbox.sent, sandboxMsg{ChatID: chat.ID, Who: u.Name, Text: text, At: time.Now(), Mine: true})
+		s.sandbox.sent = append(s.sandbox.sent, sandboxMsg{ChatID: chat.ID, Who: u.Name, Text: text, At: s.Clock.Now(), Mine: true})
 		s.sandbox.mu.Unlock()
 		if _, err := s.Fake.SendUpdate(s.Fake.TextMessage(chat, tgUser(u), text)); err != nil {
 			s.log.Warn("sandbox send", slog.Any("err", err))

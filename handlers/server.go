@@ -18,6 +18,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // UpdateSink stores an inbound Telegram update (bot.Pool implements it).
@@ -165,7 +166,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 // secrets).
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		start := time.Now()
+		start := clock.Monotonic()
 		c.Next()
 		log.Debug("http", slog.String("method", c.Request.Method), slog.String("path", c.FullPath()),
 			slog.Int("status", c.Writer.Status()), slog.Duration("took", time.Since(start)))

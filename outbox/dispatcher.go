@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -49,7 +50,7 @@ type Options struct {
 	MaintainEvery time.Duration
 
 	// Now is the clock for not_before, leases, backoff and max age
-	// (time.Now). Pacing always runs on real time.
+	// (clock.Real().Now). Pacing always runs on real time.
 	Now func() time.Time
 }
 
@@ -98,7 +99,7 @@ func (o Options) withDefaults() Options {
 	}
 	o.OldestShare = min(o.OldestShare, 1)
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Real().Now
 	}
 	return o
 }
@@ -233,16 +234,16 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 
 	d.warmStart(ctx)
 	d.maintain(ctx)
-	nextMaintain := time.Now().Add(d.opts.MaintainEvery)
+	nextMaintain := clock.Monotonic().Add(d.opts.MaintainEvery)
 	var lastClaim time.Time
 	claimGap := minClaimGap
 	dbErrors := 0
 	poll := time.NewTimer(d.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {
-		if time.Now().After(nextMaintain) {
+		if clock.Monotonic().After(nextMaintain) {
 			d.maintain(ctx)
-			nextMaintain = time.Now().Add(d.opts.MaintainEvery)
+			nextMaintain = clock.Monotonic().Add(d.opts.MaintainEvery)
 		}
 		if gap := time.Since(lastClaim); gap < claimGap {
 			_ = sleepCtx(ctx, claimGap-gap)
@@ -250,14 +251,14 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 		room := workers - int(inflight.Load())
 		claimed, full := 0, false
 		var next time.Time // when a busy chat or the bot frees up
-		now := time.Now()
+		now := clock.Monotonic()
 		if until := d.pace.pausedUntil(); until.After(now) {
 			next = until
 		} else if room > 0 {
 			skip, free := d.pace.busy(now)
 			next = free
 			byAge := d.ageSlots(room)
-			lastClaim = time.Now()
+			lastClaim = clock.Monotonic()
 			// Not cancelled by ctx: a claim cancelled after the server ran it
 			// would leave rows 'sending' that nobody sends until the lease ends.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -370,7 +371,7 @@ func (d *Dispatcher) warmStart(ctx context.Context) {
 		d.log.Warn("outbox warm start failed", slog.Any("err", err))
 		return
 	}
-	now := time.Now()
+	now := clock.Monotonic()
 	for chat, at := range recent {
 		if !at.After(now) { // only real past times (Options.Now may be a test clock)
 			d.pace.seed(chat, at)
@@ -407,7 +408,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 	r := j.row
 	log := d.log.With(slog.Int64("outbox_id", r.ID), slog.String("dedupe_key", r.DedupeKey),
 		slog.Int64("chat_id", r.ChatID), slog.String("method", r.Method), slog.Int("attempt", r.Attempts))
-	leaseEnd := time.Now().Add(d.opts.Lease)
+	leaseEnd := clock.Monotonic().Add(d.opts.Lease)
 	m := Message{
 		ID: r.ID, DedupeKey: r.DedupeKey, ChatID: r.ChatID, Method: r.Method,
 		Payload: r.Payload, Attempt: r.Attempts, PaidBroadcast: d.opts.PaidBroadcast,
@@ -443,7 +444,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 		if paced(m.Method) {
 			deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
 			for {
-				at := d.pace.chatReady(m.ChatID, time.Now())
+				at := d.pace.chatReady(m.ChatID, clock.Monotonic())
 				if at.After(deadline) {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(at)), "paused")
 					return false
@@ -461,7 +462,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(d.pace.pausedUntil())), "paused")
 					return false
 				}
-				if d.pace.takeChat(m.ChatID, time.Now()) == 0 {
+				if d.pace.takeChat(m.ChatID, clock.Monotonic()) == 0 {
 					break
 				}
 			}
@@ -472,7 +473,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 
 		// The call itself is not cancelled by ctx: a stop waits for it.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout)
-		t0 := time.Now()
+		t0 := clock.Monotonic()
 		res, err := d.ch.Send(sctx, parts[i])
 		cancel()
 		d.m.latency.WithLabelValues(m.Method).Observe(time.Since(t0).Seconds())
@@ -488,7 +489,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 		}
 		ids = append(ids, res.MessageID)
 		if i < len(parts)-1 {
-			leaseEnd = time.Now().Add(d.opts.Lease)
+			leaseEnd = clock.Monotonic().Add(d.opts.Lease)
 			d.write(log, "progress", func(ctx context.Context) (bool, error) {
 				return d.store.OutboxProgress(ctx, r.ID, r.Attempts, ids, d.opts.Now().Add(d.opts.Lease))
 			})
@@ -560,7 +561,7 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 	switch res.Outcome {
 	case RateLimited:
 		d.m.rateLimited.Inc()
-		global := d.pace.rateLimited(m.ChatID, res.RetryAfter, time.Now())
+		global := d.pace.rateLimited(m.ChatID, res.RetryAfter, clock.Monotonic())
 		log.Warn("outbox rate limited", slog.Duration("retry_after", res.RetryAfter), slog.Bool("bot_wide", global), slog.String("reason", res.Reason))
 		d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: now.Add(res.RetryAfter),
 			Error: "429: " + res.Reason, MessageIDs: ids}, "rate_limited")

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // pacer keeps the sending side under the platform's limits by construction:
@@ -189,7 +191,7 @@ func (p *pacer) pausedUntil() time.Time {
 func (p *pacer) waitGlobal(ctx context.Context, deadline time.Time) (ok bool, err error) {
 	for {
 		until := p.pausedUntil()
-		now := time.Now()
+		now := clock.Monotonic()
 		if !until.After(now) {
 			break
 		}

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -141,7 +142,7 @@ func NewRobot(kind string, dir RobotDirectory, client *http.Client) (*Robot, err
 	if client == nil {
 		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	return &Robot{spec: spec, dir: dir, client: client, now: time.Now}, nil
+	return &Robot{spec: spec, dir: dir, client: client, now: clock.Real().Now}, nil
 }
 
 // NewRobotChannels returns the three robot channels over one client.

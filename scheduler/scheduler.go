@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // Job is one periodic task. Task receives the scheduler clock's instant, so
@@ -94,7 +96,7 @@ func (s *Scheduler) run(j Job) {
 		}
 	}()
 	now := s.clock.Now()
-	start := time.Now()
+	start := clock.Monotonic()
 	if err := j.Task(s.ctx, now); err != nil {
 		s.log.Error("job failed", slog.String("job", j.Name), slog.Any("err", err))
 		return

@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# Installs Debian's Chromium for the dashboard's browser test when missing.
+# Installs what the dashboard's browser test needs when it is missing:
+# Debian's Chromium and the CJK and emoji fonts without which every Chinese
+# character and every light renders as a box. Idempotent; used by `make test`
+# and CI. Needs root (apt-get) only when something is missing.
 set -euo pipefail
-command -v chromium >/dev/null 2>&1 && exit 0
-echo "ensure-chromium: installing chromium with apt-get" >&2
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fc_has() { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "$1"; }
+fc_has "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+fc_has "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "ensure-chromium: installing ${missing[*]} with apt-get" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "ensure-chromium: not root; run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
+apt-get install -y -qq "${missing[@]}" >/dev/null

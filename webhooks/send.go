@@ -15,6 +15,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -89,7 +90,7 @@ func attempt(ctx context.Context, client *http.Client, timeout time.Duration, j 
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "zhibu-webhooks/1")
-	t0 := time.Now()
+	t0 := clock.Monotonic()
 	resp, err := client.Do(req)
 	if err != nil {
 		return result{retry: true, err: redact(err).Error(), took: time.Since(t0)}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -41,7 +42,7 @@ type Options struct {
 
 	// Client sends the requests (default: no redirects followed).
 	Client *http.Client
-	// Now is the clock for scheduling (time.Now). Signatures always carry
+	// Now is the clock for scheduling (clock.Real().Now). Signatures always carry
 	// the wall clock: the receiver checks them against its own.
 	Now func() time.Time
 }
@@ -76,7 +77,7 @@ func (o Options) withDefaults() Options {
 		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = clock.Real().Now
 	}
 	return o
 }
@@ -157,7 +158,7 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 	}()
 
 	w.maintain(ctx)
-	nextMaintain := time.Now().Add(w.opts.MaintainEvery)
+	nextMaintain := clock.Monotonic().Add(w.opts.MaintainEvery)
 	// RunOnce fans out and claims as of its start: a retry it schedules is
 	// due later than that, so each delivery gets one attempt.
 	start := w.opts.Now()
@@ -165,9 +166,9 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 	poll := time.NewTimer(w.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {
-		if time.Now().After(nextMaintain) {
+		if clock.Monotonic().After(nextMaintain) {
 			w.maintain(ctx)
-			nextMaintain = time.Now().Add(w.opts.MaintainEvery)
+			nextMaintain = clock.Monotonic().Add(w.opts.MaintainEvery)
 		}
 		now := start
 		if forever {
@@ -264,7 +265,7 @@ func (w *Worker) deliver(ctx context.Context, j storage.WebhookJob) {
 	log := w.log.With(slog.Int64("delivery_id", j.ID), slog.Int64("subscription_id", j.SubscriptionID),
 		slog.Int64("event_id", j.EventID), slog.String("event_type", j.EventType), slog.Int("attempt", j.Attempt))
 	started := w.opts.Now()
-	a := attempt(ctx, w.opts.Client, w.opts.Timeout, j, time.Now())
+	a := attempt(ctx, w.opts.Client, w.opts.Timeout, j, clock.Monotonic())
 	rec := storage.WebhookAttempt{DeliveryID: j.ID, Attempt: j.Attempt, At: started, StatusCode: a.status, Error: a.err, Duration: a.took}
 	out := storage.WebhookOutcome{Delivered: a.ok, MaxFailures: w.opts.MaxAttempts}
 	label := "delivered"

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // setLimits installs fresh buckets. Callers hold s.mu or own s exclusively.
@@ -63,7 +65,7 @@ func (s *Server) takeToken(chatID int64) *Failure {
 	if s.limits.Disabled {
 		return nil
 	}
-	now := time.Now()
+	now := clock.Monotonic()
 	var wait time.Duration
 	lims := []*rate.Limiter{s.global, s.chatLimiter(chatID)}
 	for _, l := range lims {

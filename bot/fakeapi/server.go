@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-telegram/bot/models"
 	"golang.org/x/time/rate"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // Options configures a Server. The zero value is usable.
@@ -25,7 +27,7 @@ type Options struct {
 	// Use Limits{Disabled: true} to switch it off.
 	Limits Limits
 
-	// Now is the clock for message dates and recordings (default time.Now);
+	// Now is the clock for message dates and recordings (default clock.Real().Now);
 	// it is called from several goroutines. Rate limiting, long-poll
 	// timeouts and webhook backoff use real time.
 	Now func() time.Time
@@ -160,7 +162,7 @@ func New(opts Options) *Server {
 		opts.Limits = DefaultLimits()
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = clock.Real().Now
 	}
 	if opts.WebhookAttempts <= 0 {
 		opts.WebhookAttempts = 5

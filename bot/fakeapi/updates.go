@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 type queuedUpdate struct {
@@ -467,7 +469,7 @@ func (s *Server) deliverLoop() {
 				s.queue = s.queue[1:]
 				s.hook.attempt, s.hook.nextTry = 0, time.Time{}
 			} else {
-				s.hook.nextTry = time.Now().Add(s.backoff(s.hook.attempt))
+				s.hook.nextTry = clock.Monotonic().Add(s.backoff(s.hook.attempt))
 			}
 		}
 		s.notify()
@@ -485,7 +487,7 @@ func (s *Server) backoff(failures int) time.Duration {
 
 func (s *Server) post(url, secret string, u queuedUpdate) WebhookDelivery {
 	d := WebhookDelivery{UpdateID: u.id, URL: url, At: s.now()}
-	start := time.Now()
+	start := clock.Monotonic()
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(u.raw))
 	if err != nil {
 		d.Err = err.Error()
