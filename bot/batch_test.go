@@ -13,7 +13,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/bot"
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/testdb"
@@ -26,7 +26,7 @@ type batchEnv struct {
 	store  *storage.Store
 	app    *app.App
 	router *bot.Router
-	fake   *fakeapi.Server
+	fake   *tgfake.Server
 	next   int64
 	raws   map[int64][]byte
 }
@@ -35,7 +35,7 @@ func newBatchEnv(t *testing.T) *batchEnv {
 	store := testdb.New(t)
 	a := app.New(store, config.Default(), time.Now, slog.New(slog.DiscardHandler))
 	return &batchEnv{t: t, ctx: context.Background(), store: store, app: a,
-		router: bot.NewRouter(a, "zhibu_bot", slog.New(slog.DiscardHandler)), fake: fakeapi.New(fakeapi.Options{}),
+		router: bot.NewRouter(a, "zhibu_bot", slog.New(slog.DiscardHandler)), fake: tgfake.New(tgfake.Options{}),
 		raws: map[int64][]byte{}}
 }
 

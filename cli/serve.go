@@ -21,7 +21,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/bot"
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
 	zclock "github.com/zhibu/zhibu/internal/clock"
@@ -70,7 +70,7 @@ type Server struct {
 	Pool   *bot.Pool
 	Router *bot.Router
 	Bot    *tgbot.Bot
-	Fake   *fakeapi.Server // nil unless sandbox
+	Fake   *tgfake.Server // nil unless sandbox
 	Config config.Config
 	Clock  clockwork.Clock
 	// Scheduler runs the periodic jobs (nil until started).
@@ -100,7 +100,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		}
 	}()
 	if cfg.SandboxMode() {
-		s.Fake = fakeapi.New(fakeapi.Options{Username: sandboxUsername})
+		s.Fake = tgfake.New(tgfake.Options{Username: sandboxUsername})
 		if err := s.Fake.Start(); err != nil {
 			return nil, fmt.Errorf("sandbox: start fake Bot API: %w", err)
 		}

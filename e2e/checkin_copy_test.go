@@ -9,7 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 )
 
@@ -46,7 +46,7 @@ func ccStart(t *testing.T, copies bool) *ciH {
 }
 
 // ccAnswer waits for the answer to a callback query of user containing want.
-func ccAnswer(t *testing.T, h *H, from models.User, want string) fakeapi.CallbackAnswer {
+func ccAnswer(t *testing.T, h *H, from models.User, want string) tgfake.CallbackAnswer {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -58,7 +58,7 @@ func ccAnswer(t *testing.T, h *H, from models.User, want string) fakeapi.Callbac
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("no callback answer to %d containing %q: %+v", from.ID, want, h.Fake.CallbackAnswers())
-	return fakeapi.CallbackAnswer{}
+	return tgfake.CallbackAnswer{}
 }
 
 func (c *ciH) copies() int {

@@ -16,7 +16,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -114,7 +114,7 @@ func (c *ciH) count() int {
 }
 
 // reply sends text and waits for the answer containing want.
-func (c *ciH) reply(chat models.Chat, from models.User, text, want string) fakeapi.Message {
+func (c *ciH) reply(chat models.Chat, from models.User, text, want string) tgfake.Message {
 	c.t.Helper()
 	c.say(chat, from, text)
 	return c.waitMsg(chat.ID, want)

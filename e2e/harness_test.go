@@ -18,7 +18,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/testdb"
@@ -33,7 +33,7 @@ const (
 type H struct {
 	t     *testing.T
 	Ctx   context.Context
-	Fake  *fakeapi.Server
+	Fake  *tgfake.Server
 	Srv   *cli.Server
 	Base  string // http://host:port
 	DBURL string
@@ -65,7 +65,7 @@ func start(t *testing.T, opts ...option) *H {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	fake := fakeapi.New(fakeapi.Options{Username: username})
+	fake := tgfake.New(tgfake.Options{Username: username})
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func (h *H) say(chat models.Chat, from models.User, text string) int64 {
 }
 
 // waitMsg waits for a message to chatID whose text contains want.
-func (h *H) waitMsg(chatID int64, want string) fakeapi.Message {
+func (h *H) waitMsg(chatID int64, want string) tgfake.Message {
 	h.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -222,7 +222,7 @@ func (h *H) waitMsg(chatID int64, want string) fakeapi.Message {
 		got = append(got, m.Text)
 	}
 	h.t.Fatalf("no message to %d containing %q; got %q", chatID, want, got)
-	return fakeapi.Message{}
+	return tgfake.Message{}
 }
 
 // noMsg asserts that no message to chatID contains s (after what was queued drains).

@@ -13,7 +13,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 )
 
@@ -494,7 +494,7 @@ func TestHealthSchedulerRestartAndReplicas(t *testing.T) {
 	}
 	h2.drainOutbox()
 	total := 0
-	for _, f := range []*fakeapi.Server{h2.Fake, h3.Fake} {
+	for _, f := range []*tgfake.Server{h2.Fake, h3.Fake} {
 		total += len(f.MessagesTo(c.users["orgA"].ID))
 	}
 	if total != 1 {

@@ -18,7 +18,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 )
 
@@ -77,7 +77,7 @@ func ptStart(t *testing.T, at time.Time, cfg ...func(*config.Config)) *ptH {
 }
 
 // private sends text in from's private chat and waits for a reply with want.
-func (p *ptH) private(from models.User, text, want string) fakeapi.Message {
+func (p *ptH) private(from models.User, text, want string) tgfake.Message {
 	p.t.Helper()
 	p.say(p.Fake.PrivateChat(from), from, text)
 	return p.waitMsg(from.ID, want)
@@ -93,7 +93,7 @@ func (p *ptH) count(q string, args ...any) int {
 }
 
 // waitPlain waits for a message to chatID whose rendered text contains want.
-func (p *ptH) waitPlain(chatID int64, want string) fakeapi.Message {
+func (p *ptH) waitPlain(chatID int64, want string) tgfake.Message {
 	p.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -105,11 +105,11 @@ func (p *ptH) waitPlain(chatID int64, want string) fakeapi.Message {
 		time.Sleep(20 * time.Millisecond)
 	}
 	p.t.Fatalf("no message to %d showing %q", chatID, want)
-	return fakeapi.Message{}
+	return tgfake.Message{}
 }
 
 // answer waits for the answer to a callback query of userID containing want.
-func (p *ptH) answer(userID int64, want string) fakeapi.CallbackAnswer {
+func (p *ptH) answer(userID int64, want string) tgfake.CallbackAnswer {
 	p.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -121,11 +121,11 @@ func (p *ptH) answer(userID int64, want string) fakeapi.CallbackAnswer {
 		time.Sleep(20 * time.Millisecond)
 	}
 	p.t.Fatalf("no callback answer to %d containing %q: %+v", userID, want, p.Fake.CallbackAnswers())
-	return fakeapi.CallbackAnswer{}
+	return tgfake.CallbackAnswer{}
 }
 
 // current waits until the bot's message m satisfies ok and returns it.
-func (p *ptH) current(m fakeapi.Message, what string, ok func(fakeapi.Message) bool) fakeapi.Message {
+func (p *ptH) current(m tgfake.Message, what string, ok func(tgfake.Message) bool) tgfake.Message {
 	p.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -256,7 +256,7 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 	// The reviewer approves with one tap.
 	p.send(p.Fake.CallbackQuery(sun, card, ok.CallbackData))
 	p.answer(sun.ID, "已通过申报 #1")
-	edited := p.current(card, "edited to show the decision", func(m fakeapi.Message) bool {
+	edited := p.current(card, "edited to show the decision", func(m tgfake.Message) bool {
 		return m.Edited && strings.Contains(m.Plain, "已通过") && len(m.Keyboard) == 0
 	})
 	mustContain(t, edited.Plain, "孙评议", "公示至 11-23 10:00")
@@ -348,7 +348,7 @@ func TestPointsAmbiguousClaimAndNoMatch(t *testing.T) {
 	// The villager's pick files the claim with the note kept server-side.
 	p.send(p.Fake.CallbackQuery(zhou, m, b01.CallbackData))
 	p.answer(zhou.ID, "已提交申报 #1")
-	p.current(m, "replaced by the result", func(c fakeapi.Message) bool {
+	p.current(m, "replaced by the result", func(c tgfake.Message) bool {
 		return c.Edited && strings.Contains(c.Plain, "已提交积分申报 #1") && len(c.Keyboard) == 0
 	})
 	var item, note string
@@ -540,7 +540,7 @@ func TestPointsPublicityAndObjection(t *testing.T) {
 	p.private(zhou, "/object 1 不对", "积分评议员才能提出异议")
 	p.private(qian, "/object 1", "请写明异议理由")
 	p.private(qian, "/object #1 失主说钱包是自己找回的", "已对 #1")
-	p.current(card, "marked as objected", func(m fakeapi.Message) bool { return strings.Contains(m.Plain, "公示期内异议") })
+	p.current(card, "marked as objected", func(m tgfake.Message) bool { return strings.Contains(m.Plain, "公示期内异议") })
 	again := p.waitMsg(ptGroup, "第 2 轮评议")
 	mustContain(t, again.Plain, "积分申报 #1", "失主说钱包是自己找回的")
 	if b, ok := again.Button("通过"); !ok || b.CallbackData != "cl:1:ok" {
@@ -599,7 +599,7 @@ func TestPointsVetoDeductionAndRanking(t *testing.T) {
 	if s := p.claimStatus(3); s != "frozen" {
 		t.Fatalf("pending claim of the vetoed household is %s", s)
 	}
-	p.current(card3, "frozen", func(m fakeapi.Message) bool { return strings.Contains(m.Plain, "已冻结") && len(m.Keyboard) == 0 })
+	p.current(card3, "frozen", func(m tgfake.Message) bool { return strings.Contains(m.Plain, "已冻结") && len(m.Keyboard) == 0 })
 	p.waitMsg(ptWu.ID, "已冻结")
 	p.send(p.Fake.CallbackQuery(sun, card3, "cl:3:ok"))
 	p.answer(sun.ID, "已冻结")
@@ -836,7 +836,7 @@ func TestPointsAPI(t *testing.T) {
 		t.Fatalf("reject: %d %v", code, out)
 	}
 	p.waitMsg(ptWu.ID, "理由：无人证明")
-	p.current(p.waitMsg(ptGroup, "积分申报 #1"), "edited by the API decision", func(m fakeapi.Message) bool {
+	p.current(p.waitMsg(ptGroup, "积分申报 #1"), "edited by the API decision", func(m tgfake.Message) bool {
 		return strings.Contains(m.Plain, "已通过") && strings.Contains(m.Plain, "api:")
 	})
 	// Redemptions: the balance holds.

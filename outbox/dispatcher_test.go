@@ -15,7 +15,7 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
@@ -28,22 +28,22 @@ type env struct {
 	t     *testing.T
 	url   string
 	store *storage.Store
-	api   *fakeapi.Server
+	api   *tgfake.Server
 	bot   *bot.Bot
 }
 
 // scaled limits keep tests short: the bot's global limit is Telegram's,
 // chats are faster. Both the fake and the dispatcher use them.
-var scaled = fakeapi.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 3, GroupPerMinute: 300, GroupBurst: 20}
+var scaled = tgfake.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 3, GroupPerMinute: 300, GroupBurst: 20}
 
 func scaledOptions() outbox.Options {
 	return outbox.Options{GlobalPerSecond: scaled.GlobalPerSecond, ChatPerSecond: scaled.ChatPerSecond, GroupPerMinute: scaled.GroupPerMinute,
 		PollInterval: 100 * time.Millisecond, BackoffBase: 100 * time.Millisecond, MaintainEvery: 200 * time.Millisecond}
 }
 
-func newEnv(t *testing.T, limits fakeapi.Limits) *env {
+func newEnv(t *testing.T, limits tgfake.Limits) *env {
 	t.Helper()
-	api := fakeapi.New(fakeapi.Options{Limits: limits})
+	api := tgfake.New(tgfake.Options{Limits: limits})
 	if err := api.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func openStore(t *testing.T, url string) *storage.Store {
 	return s
 }
 
-func newBot(t testing.TB, api *fakeapi.Server) *bot.Bot {
+func newBot(t testing.TB, api *tgfake.Server) *bot.Bot {
 	t.Helper()
 	client := outbox.NewHTTPClient(outbox.Options{Workers: 64})
 	b, err := bot.New(api.Token(), bot.WithServerURL(api.URL()), bot.WithSkipGetMe(), bot.WithHTTPClient(time.Minute, client))
@@ -149,7 +149,7 @@ func (e *env) waitStatus(key, status string, timeout time.Duration) storage.Outb
 	return r
 }
 
-func (e *env) waitMessages(n int, timeout time.Duration) []fakeapi.Message {
+func (e *env) waitMessages(n int, timeout time.Duration) []tgfake.Message {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -168,7 +168,7 @@ func (e *env) waitMessages(n int, timeout time.Duration) []fakeapi.Message {
 }
 
 // countByText counts the fake's messages per text (our texts are dedupe keys).
-func countByText(msgs []fakeapi.Message) map[string]int {
+func countByText(msgs []tgfake.Message) map[string]int {
 	c := map[string]int{}
 	for _, m := range msgs {
 		c[m.Text]++
@@ -260,7 +260,7 @@ func TestDeliversAllInOrderWithinLimits(t *testing.T) {
 // TestPacerWindows checks 100 messages on a simulated clock).
 func TestDefaultPacing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakeapi.DefaultLimits())
+	e := newEnv(t, tgfake.DefaultLimits())
 	const group, private = int64(-777), int64(777)
 	for i := range 4 {
 		e.text(fmt.Sprintf("g%d", i), group, storage.PriorityDefault)
@@ -297,7 +297,7 @@ func TestRateLimitIsObeyed(t *testing.T) {
 	const chat = int64(42)
 	e.text("first", chat, storage.PriorityReply)
 	e.text("second", chat, storage.PriorityReply)
-	e.api.FailNext("sendMessage", chat, fakeapi.RetryAfter(2))
+	e.api.FailNext("sendMessage", chat, tgfake.RetryAfter(2))
 	d, reg := e.dispatcher(scaledOptions())
 	run(t, d)
 	e.waitMessages(2, 15*time.Second)
@@ -305,7 +305,7 @@ func TestRateLimitIsObeyed(t *testing.T) {
 	// logged after the method ran): wait for the third call too.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = e.api.WaitFor(ctx, func(s *fakeapi.Server) bool { return len(s.CallsTo("sendMessage")) >= 3 })
+	_ = e.api.WaitFor(ctx, func(s *tgfake.Server) bool { return len(s.CallsTo("sendMessage")) >= 3 })
 
 	calls := e.api.CallsTo("sendMessage")
 	if len(calls) != 3 || calls[0].Status != http.StatusTooManyRequests {
@@ -330,8 +330,8 @@ func TestTemporaryErrorIsRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, scaled)
 	e.text("flaky", 43, storage.PriorityDefault)
-	e.api.FailNext("sendMessage", 43, fakeapi.InternalError())
-	e.api.FailNext("sendMessage", 43, fakeapi.Dropped())
+	e.api.FailNext("sendMessage", 43, tgfake.InternalError())
+	e.api.FailNext("sendMessage", 43, tgfake.Dropped())
 	d, _ := e.dispatcher(scaledOptions())
 	run(t, d)
 	r := e.waitStatus("flaky", storage.OutboxSent, 10*time.Second)
@@ -353,7 +353,7 @@ func TestMaxAge(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, scaled)
 	e.text("stale", 44, storage.PriorityDefault)
-	e.api.FailNext("sendMessage", 44, fakeapi.InternalError())
+	e.api.FailNext("sendMessage", 44, tgfake.InternalError())
 	created := e.row("stale").CreatedAt
 	opts := scaledOptions()
 	opts.Now = func() time.Time { return created.Add(24*time.Hour - time.Second) }
@@ -378,7 +378,7 @@ func TestBadRequestFailsAtOnce(t *testing.T) {
 	e := newEnv(t, scaled)
 	e.text("bad", 45, storage.PriorityDefault)
 	e.text("fine", 45, storage.PriorityDefault)
-	e.api.FailNext("sendMessage", 45, fakeapi.BadRequest("can't parse entities: unsupported start tag \"foo\" at byte offset 0"))
+	e.api.FailNext("sendMessage", 45, tgfake.BadRequest("can't parse entities: unsupported start tag \"foo\" at byte offset 0"))
 	d, _ := e.dispatcher(scaledOptions())
 	n, err := d.RunOnce(context.Background())
 	if err != nil || n != 1 {
@@ -607,7 +607,7 @@ func TestEditsAndCallbacks(t *testing.T) {
 		t.Fatalf("answers: %+v", a)
 	}
 	// An edit of a message that failed fails too.
-	e.api.FailNext("sendMessage", chat, fakeapi.BadRequest("nope"))
+	e.api.FailNext("sendMessage", chat, tgfake.BadRequest("nope"))
 	e.text("doomed", chat, storage.PriorityDefault)
 	e.enqueue(storage.OutMessage{DedupeKey: "doomed:edit", ChatID: chat, Method: "editMessageReplyMarkup",
 		Payload: map[string]any{"edit_of": "doomed", "reply_markup": kb}})
@@ -625,7 +625,7 @@ func TestEditsAndCallbacks(t *testing.T) {
 // of sending, no 429.
 func TestPaidBroadcast(t *testing.T) {
 	t.Parallel()
-	lim := fakeapi.DefaultLimits()
+	lim := tgfake.DefaultLimits()
 	lim.GlobalPerSecond, lim.GlobalBurst = 500, 500
 	e := newEnv(t, lim)
 	for i := range 200 {
@@ -787,7 +787,7 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label, value stri
 // starts its chat pacing from the old leader's last sends.
 func TestReplicasUnderLeader(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fakeapi.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 1, GroupPerMinute: 300, GroupBurst: 1})
+	e := newEnv(t, tgfake.Limits{GlobalPerSecond: 30, GlobalBurst: 30, ChatPerSecond: 5, ChatBurst: 1, GroupPerMinute: 300, GroupBurst: 1})
 	const n = 120
 	for i := range n {
 		chat := int64(400 + i%6)
@@ -847,7 +847,7 @@ func TestReplicasUnderLeader(t *testing.T) {
 func TestWarmStartPacesRecentChats(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, fakeapi.DefaultLimits())
+	e := newEnv(t, tgfake.DefaultLimits())
 	e.text("before", 78, storage.PriorityDefault)
 	rows, err := e.store.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Minute, ByPriority: 1})
 	if err != nil || len(rows) != 1 {

@@ -28,7 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/storage"
@@ -68,7 +68,7 @@ func run(db, client string, clients, workers, users int, dur time.Duration) erro
 	if err := storage.EnsureDatabase(ctx, db); err != nil {
 		return err
 	}
-	fake := fakeapi.New(fakeapi.Options{Limits: fakeapi.Limits{Disabled: true}})
+	fake := tgfake.New(tgfake.Options{Limits: tgfake.Limits{Disabled: true}})
 	if err := fake.Start(); err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -78,7 +78,7 @@ type report struct {
 // "report" lines on stdin until stdin closes.
 func serveFake(rate float64) error {
 	burst := max(int(rate), 1)
-	api := fakeapi.New(fakeapi.Options{MaxRecords: 0, Limits: fakeapi.Limits{
+	api := tgfake.New(tgfake.Options{MaxRecords: 0, Limits: tgfake.Limits{
 		GlobalPerSecond: rate, GlobalBurst: burst, ChatPerSecond: 1, ChatBurst: 3, GroupPerMinute: 20, GroupBurst: 20}})
 	if err := api.Start(); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package fakeapi
+package tgfake
 
 import (
 	"context"
@@ -73,10 +73,10 @@ func DefaultLimits() Limits {
 
 // Errors from SendUpdate and SendUpdateAndWait.
 var (
-	ErrClosed   = errors.New("fakeapi: server closed")
-	ErrFiltered = errors.New("fakeapi: update type excluded by allowed_updates")
-	ErrDropped  = errors.New("fakeapi: pending update dropped")
-	ErrGaveUp   = errors.New("fakeapi: webhook delivery gave up")
+	ErrClosed   = errors.New("tgfake: server closed")
+	ErrFiltered = errors.New("tgfake: update type excluded by allowed_updates")
+	ErrDropped  = errors.New("tgfake: pending update dropped")
+	ErrGaveUp   = errors.New("tgfake: webhook delivery gave up")
 )
 
 // Server is a fake Bot API server for one bot.
@@ -215,7 +215,7 @@ func (s *Server) StartAt(addr string) error {
 	if s.httpSrv != nil {
 		s.mu.Unlock()
 		_ = ln.Close()
-		return errors.New("fakeapi: already started")
+		return errors.New("tgfake: already started")
 	}
 	s.httpSrv = srv
 	s.url = "http://" + ln.Addr().String()

@@ -1,4 +1,4 @@
-package fakeapi_test
+package tgfake_test
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/zhibu/zhibu/bot/fakeapi"
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // A test starts the fake, points the real client at it, acts, then waits on
 // the recordings instead of sleeping.
 func Example() {
-	s := fakeapi.New(fakeapi.Options{})
+	s := tgfake.New(tgfake.Options{})
 	if err := s.Start(); err != nil {
 		panic(err)
 	}
@@ -33,7 +33,7 @@ func Example() {
 	fmt.Println(errors.Is(err, bot.ErrorBadRequest))
 
 	// A blocked user answers 403 once.
-	s.FailNext("sendMessage", 42, fakeapi.Blocked())
+	s.FailNext("sendMessage", 42, tgfake.Blocked())
 	_, err = b.SendMessage(ctx, &bot.SendMessageParams{ChatID: int64(42), Text: "x"})
 	fmt.Println(errors.Is(err, bot.ErrorForbidden))
 

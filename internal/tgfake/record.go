@@ -1,4 +1,4 @@
-package fakeapi
+package tgfake
 
 import (
 	"context"
@@ -220,7 +220,7 @@ func (s *Server) WaitFor(ctx context.Context, cond func(*Server) bool) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("fakeapi: condition not met: %w", context.Cause(ctx))
+			return fmt.Errorf("tgfake: condition not met: %w", context.Cause(ctx))
 		}
 	}
 }
@@ -234,7 +234,7 @@ func (s *Server) WaitMessages(ctx context.Context, n int) ([]Message, error) {
 		return len(got) >= n
 	})
 	if err != nil {
-		return got, fmt.Errorf("fakeapi: %d of %d messages: %w", len(got), n, err)
+		return got, fmt.Errorf("tgfake: %d of %d messages: %w", len(got), n, err)
 	}
 	return got, nil
 }
@@ -247,7 +247,7 @@ func (s *Server) WaitCalls(ctx context.Context, method string, n int) ([]Call, e
 		return len(got) >= n
 	})
 	if err != nil {
-		return got, fmt.Errorf("fakeapi: %d of %d %s calls: %w", len(got), n, method, err)
+		return got, fmt.Errorf("tgfake: %d of %d %s calls: %w", len(got), n, method, err)
 	}
 	return got, nil
 }

@@ -1,4 +1,4 @@
-package fakeapi
+package tgfake
 
 import (
 	"bytes"
@@ -76,7 +76,7 @@ func (s *Server) SendUpdateAndWait(ctx context.Context, u models.Update) (int64,
 	case err := <-ch:
 		return id, err
 	case <-ctx.Done():
-		return id, fmt.Errorf("fakeapi: update %d not acknowledged: %w", id, context.Cause(ctx))
+		return id, fmt.Errorf("tgfake: update %d not acknowledged: %w", id, context.Cause(ctx))
 	}
 }
 
@@ -101,11 +101,11 @@ func (s *Server) enqueue(u models.Update, waiter chan error) (int64, error) {
 	s.nextUpdateID = max(s.nextUpdateID, u.ID+1)
 	raw, err := json.Marshal(&u)
 	if err != nil {
-		return u.ID, fmt.Errorf("fakeapi: encode update: %w", err)
+		return u.ID, fmt.Errorf("tgfake: encode update: %w", err)
 	}
 	typ := updateType(raw)
 	if typ == "" {
-		return u.ID, fmt.Errorf("fakeapi: update %d has no content", u.ID)
+		return u.ID, fmt.Errorf("tgfake: update %d has no content", u.ID)
 	}
 	if !s.allowedLocked(typ) {
 		return u.ID, fmt.Errorf("%w: %s", ErrFiltered, typ)

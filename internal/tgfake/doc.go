@@ -1,4 +1,4 @@
-// Package fakeapi is an in-process fake of the Telegram Bot API server, used by
+// Package tgfake is an in-process fake of the Telegram Bot API server, used by
 // zhibu's tests and by the offline sandbox (`zhibu serve` without a bot token).
 //
 // It speaks the real HTTP protocol: every call is a POST (or GET) to
@@ -51,4 +51,4 @@
 // Commands, WebhookDeliveries) and tests wait on conditions with WaitFor
 // instead of sleeping. Failures can be injected with FailNext and OnCall.
 // The Server is safe for concurrent use.
-package fakeapi
+package tgfake
