@@ -117,9 +117,20 @@ func TestEnvOverrides(t *testing.T) {
 	}
 }
 
-func TestQuietHours(t *testing.T) {
-	from, to, err := ParseQuietHours("21:00-08:30")
-	if err != nil || from != 21*60 || to != 8*60+30 {
-		t.Fatalf("got %d %d %v", from, to, err)
+// Config accepts exactly the quiet hours the health check understands.
+func TestQuietHoursAgreeWithTheRule(t *testing.T) {
+	for _, v := range []string{"21:00-08:30", "22:00-24:00", "", "8:00-9:30"} {
+		c := Default()
+		c.Healthcheck.QuietHours = v
+		if err := c.Validate(); err != nil {
+			t.Errorf("quiet_hours %q refused: %v", v, err)
+		}
+	}
+	for _, v := range []string{"24:00-08:00", "08:00-08:00", "00:00-24:00", "21:00"} {
+		c := Default()
+		c.Healthcheck.QuietHours = v
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "healthcheck.quiet_hours") {
+			t.Errorf("quiet_hours %q: error %v should name the key", v, err)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/zhibu/zhibu/domain/health"
 )
 
 var obligationCode = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -95,8 +97,10 @@ func (c Config) Validate() error {
 			return bad(key, "must be positive")
 		}
 	}
-	if _, _, err := ParseQuietHours(h.QuietHours); err != nil {
-		return bad("healthcheck.quiet_hours", "%v", err)
+	// One parser for quiet hours: the rule's own, so that config accepts
+	// exactly what the health check understands (22:00-24:00 included).
+	if _, _, err := health.ParseQuietHours(h.QuietHours); err != nil {
+		return fmt.Errorf("config: %w", err)
 	}
 	for i, d := range h.Holidays {
 		if _, err := time.Parse("2006-01-02", d); err != nil {
@@ -146,34 +150,4 @@ func (c Config) Validate() error {
 		return bad("webhooks.timeout", "must be positive")
 	}
 	return nil
-}
-
-// ParseQuietHours parses "21:00-08:00" into minutes of the day; "" means no
-// quiet hours and returns (0, 0).
-func ParseQuietHours(s string) (from, to int, err error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, 0, nil
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return 0, 0, fmt.Errorf("%q is not a range like 21:00-08:00", s)
-	}
-	parse := func(x string) (int, error) {
-		t, err := time.Parse("15:04", strings.TrimSpace(x))
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a range like 21:00-08:00", s)
-		}
-		return t.Hour()*60 + t.Minute(), nil
-	}
-	if from, err = parse(a); err != nil {
-		return 0, 0, err
-	}
-	if to, err = parse(b); err != nil {
-		return 0, 0, err
-	}
-	if from == to {
-		return 0, 0, fmt.Errorf("%q starts and ends at the same time; leave it empty for no quiet hours", s)
-	}
-	return from, to, nil
 }
