@@ -14,12 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
-
-// RobotKinds are the robot platforms; each is an outbox channel of the same
-// name (outbox.RobotKinds).
-var RobotKinds = []string{"wecom", "dingtalk", "feishu"}
 
 // RobotRequest is a robot to register.
 type RobotRequest struct {
@@ -32,7 +29,7 @@ type RobotRequest struct {
 // AddRobot registers a unit's group robot (operator only).
 func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, error) {
 	kind := strings.ToLower(strings.TrimSpace(req.Kind))
-	if !slices.Contains(RobotKinds, kind) {
+	if !slices.Contains(outbox.RobotKinds, kind) {
 		return storage.Robot{}, fmt.Errorf("--kind %q: use wecom, dingtalk or feishu", req.Kind)
 	}
 	if _, err := checkURL(req.URL); err != nil {
