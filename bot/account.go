@@ -8,13 +8,6 @@ import (
 	"github.com/zhibu/zhibu/domain"
 )
 
-func registerAccountCommands(r *Router) {
-	r.Handle(Command{Name: "start", Description: "开始使用 / 绑定账号", Handler: startHandler})
-	r.Handle(Command{Name: "help", Description: "查看可用命令", Handler: helpHandler})
-	r.Handle(Command{Name: "bind", Description: "把本群绑定到党支部或村（书记/评议员）", Handler: bindHandler,
-		Roles: []string{domain.RoleSecretary, domain.RoleReviewer}})
-}
-
 // startHandler links the account with /start <code> in a private chat.
 func startHandler(c *Ctx) error {
 	if !c.Private() {

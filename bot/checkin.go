@@ -29,17 +29,6 @@ import (
 //
 // Plain-text triggers in a group stay silent when the text does not parse
 // or the sender is not a secretary at all: people say "打卡机坏了".
-func init() {
-	features = append(features, func(r *Router) {
-		secretaries := []string{domain.RoleSecretary}
-		r.Handle(Command{Name: "checkin", Description: "打卡：/checkin 支委会 11-20 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries})
-		r.Handle(Command{Name: "undo", Description: "撤回 24 小时内的最近一次打卡", Handler: undoHandler, Roles: secretaries})
-		r.Handle(Command{Name: "reject", Description: "驳回打卡：/reject 编号 理由（上级组织委员）", Handler: rejectHandler,
-			Roles: []string{domain.RoleOrganiser, domain.RoleAdmin}})
-		r.HandleCallback("ci", checkinBranchCallback)
-		r.HandleMessage(albumPhotoHook)
-	})
-}
 
 // albumPhotoHook keeps a captionless photo of an album with the album's
 // check-in (or until the captioned photo creates it).

@@ -3,8 +3,6 @@ package bot
 import (
 	"strconv"
 	"strings"
-
-	"github.com/zhibu/zhibu/app"
 )
 
 // The 驳回 button on an organiser's copy of a check-in (config
@@ -12,11 +10,6 @@ import (
 // A tap by an organiser or admin above the branch is answered and asks, in
 // the same chat, for /reject <id> <理由>; anyone else, or a check-in already
 // withdrawn or rejected, gets an alert and nothing changes.
-func init() {
-	features = append(features, func(r *Router) {
-		r.HandleCallback(app.CheckinCopyCallback, rejectButtonCallback)
-	})
-}
 
 func rejectButtonCallback(c *Ctx) error {
 	_, rest, _ := strings.Cut(c.Data, ":")

@@ -13,19 +13,6 @@ import (
 	"github.com/zhibu/zhibu/domain/health"
 )
 
-func init() {
-	features = append(features, func(r *Router) {
-		viewers := []string{domain.RoleSecretary, domain.RoleOrganiser, domain.RoleAdmin}
-		managers := []string{domain.RoleOrganiser, domain.RoleAdmin}
-		r.Handle(Command{Name: "status", Description: "查看支部体检红黄绿灯（书记看本支部，组织委员看辖区汇总）", Handler: statusHandler, Roles: viewers})
-		r.Handle(Command{Name: "ack", Description: "确认收到红灯督办：/ack [规定动作] [计划完成日期]", Handler: ackHandler,
-			Roles: []string{domain.RoleSecretary}})
-		r.Handle(Command{Name: "exempt", Description: "豁免：/exempt 支部编码 规定动作 期间 理由（上级组织委员）", Handler: exemptHandler, Roles: managers})
-		r.Handle(Command{Name: "silence", Description: "静默提醒：/silence 单位编码 [规定动作] 截止日期 理由", Handler: silenceHandler, Roles: managers})
-		r.HandleCallback("ack", ackCallback)
-	})
-}
-
 // hcMaxListed bounds the branches a summary names per light.
 const hcMaxListed = 20
 

@@ -21,23 +21,6 @@ import (
 // /deduct, /object, /points, /rank, /items and /redeem. The use cases in app
 // authorise, apply the rules and enqueue the cards and notices; these
 // handlers only parse and reply.
-func init() {
-	features = append(features, func(r *Router) {
-		villagers := []string{domain.RoleVillager}
-		reviewers := []string{domain.RoleReviewer}
-		village := []string{domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper}
-		r.Handle(Command{Name: "claim", Description: "申报积分：/claim 项目 [说明]，可附照片", Handler: claimHandler, Roles: villagers})
-		r.Handle(Command{Name: "points", Description: "查看本户积分余额和最近记录", Handler: pointsHandler, Roles: village})
-		r.Handle(Command{Name: "rank", Description: "本村本期积分排名", Handler: rankHandler, Roles: village})
-		r.Handle(Command{Name: "items", Description: "查看积分项目清单", Handler: itemsHandler, Roles: village})
-		r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers})
-		r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers})
-		r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers})
-		r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}})
-		r.HandleCallback("cl", decideCallback)
-		r.HandleCallback("clp", pickCallback)
-	})
-}
 
 // claimPhoto is the file id of the biggest size of a message's photo.
 func claimPhoto(m *models.Message) string {

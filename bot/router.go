@@ -69,17 +69,10 @@ type Router struct {
 // photos of an album); it reports whether it handled the message.
 type MessageHook func(c *Ctx) (handled bool, err error)
 
-// features register their commands and callbacks; each feature file adds
-// itself in an init function, so a new feature touches only its own file.
-var features []func(*Router)
-
 // NewRouter builds a router with every feature's commands registered.
 func NewRouter(a *app.App, botUsername string, log *slog.Logger) *Router {
 	r := &Router{app: a, username: botUsername, commands: map[string]Command{}, callbacks: map[string]HandlerFunc{}, log: log}
-	registerAccountCommands(r)
-	for _, f := range features {
-		f(r)
-	}
+	registerAll(r)
 	return r
 }
 

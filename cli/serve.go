@@ -21,10 +21,10 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/bot"
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
 	zclock "github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"

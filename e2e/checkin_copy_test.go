@@ -9,8 +9,8 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // ccStart is ciStart with checkins.organiser_copies set to copies.

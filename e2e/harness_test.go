@@ -18,10 +18,10 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 const (

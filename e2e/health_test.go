@@ -13,8 +13,8 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // The health check end to end: a county of three townships (安字 A, 宝字 B,

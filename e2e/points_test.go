@@ -18,8 +18,8 @@ import (
 	"github.com/lib/pq"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // The points tests run on a fake clock from 2026-11-20 10:00 (Asia/Shanghai)

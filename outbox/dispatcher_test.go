@@ -15,8 +15,8 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"

@@ -28,9 +28,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/storage"
 )
 
