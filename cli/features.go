@@ -2,7 +2,8 @@ package cli
 
 import (
 	"context"
-	"log/slog"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,14 +14,18 @@ import (
 	"github.com/zhibu/zhibu/webhooks"
 )
 
-// jobSets give the scheduler's jobs; each feature file adds itself in init.
-var jobSets []func(s *Server) []scheduler.Job
+// jobs is the scheduler's whole job table.
+func jobs(s *Server) []scheduler.Job {
+	return slices.Concat(healthcheckJobs(s), pointsJobs(s))
+}
 
 // startBackground starts outbound delivery and the scheduler. Both run only
 // on the replica holding the PostgreSQL advisory lock, so Telegram's limits
 // and the jobs' at-most-once hold across replicas; another replica takes
-// over within seconds when the leader's connection dies.
-func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) {
+// over within seconds when the leader's connection dies. A scheduler that
+// cannot start stops serve: a replica without its jobs would look healthy
+// and never send a reminder.
+func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) error {
 	el := leader.NewElector(s.Store.DB().DB, leader.Key("zhibu"), s.log)
 	s.Elector = el
 	opts := outbox.FromConfig(s.Config.Delivery)
@@ -39,16 +44,12 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	wh := webhooks.New(s.Store, wopts, s.log, reg)
 	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, wh.Run) })
 
-	var jobs []scheduler.Job
-	for _, f := range jobSets {
-		jobs = append(jobs, f(s)...)
-	}
-	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Elector: el, Log: s.log}, jobs...)
+	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Elector: el, Log: s.log}, jobs(s)...)
 	if err != nil {
-		s.log.Error("scheduler", slog.Any("err", err))
-		return
+		return fmt.Errorf("scheduler: %w", err)
 	}
 	s.Scheduler = sch
 	sch.Start()
 	s.shutdown = append(s.shutdown, func() { _ = sch.Shutdown() })
+	return nil
 }

@@ -16,7 +16,6 @@ import (
 
 func init() {
 	register("healthcheck", "evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck)
-	jobSets = append(jobSets, healthcheckJobs)
 }
 
 // healthcheckJobs evaluates every healthcheck.every (0 = only on demand)

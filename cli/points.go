@@ -23,7 +23,6 @@ import (
 func init() {
 	importers["catalog"] = (*app.App).ImportCatalog
 	register("points", "catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints)
-	jobSets = append(jobSets, pointsJobs)
 }
 
 // pointsJobs is the settlement job (定期结算): hourly at minute 5, so the

@@ -207,7 +207,9 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		}
 		log.Info("webhook set", slog.String("url", url))
 	}
-	startBackground(bgCtx, s, reg)
+	if err := startBackground(bgCtx, s, reg); err != nil {
+		return nil, err
+	}
 	ok = true
 	log.Info("zhibu serving", slog.String("addr", s.Addr), slog.Bool("sandbox", s.Fake != nil), slog.String("bot", username))
 	return s, nil
