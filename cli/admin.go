@@ -11,13 +11,6 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-func init() {
-	register("migrate", "apply database migrations", runMigrate)
-	register("import", "import units|people|catalog FILE (CSV or XLSX; all rows or none)", runImport)
-	register("invite", "print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite)
-	register("token", "create --unit CODE --role ROLE: print a new API token", runToken)
-}
-
 func runMigrate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("migrate", env)
 	if _, err := f.parse(args); err != nil {
@@ -40,10 +33,6 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 }
 
 // importers maps `zhibu import <what>` to its use case; other files add to it.
-var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Table) (app.ImportResult, error){
-	"units":  (*app.App).ImportUnits,
-	"people": (*app.App).ImportPeople,
-}
 
 func runImport(ctx context.Context, env Env, args []string) error {
 	f := newFlags("import", env)

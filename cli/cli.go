@@ -46,12 +46,6 @@ type subcommand struct {
 	run     func(ctx context.Context, env Env, args []string) error
 }
 
-var subcommands = map[string]subcommand{}
-
-func register(name, summary string, run func(ctx context.Context, env Env, args []string) error) {
-	subcommands[name] = subcommand{summary: summary, run: run}
-}
-
 // usageError is bad input on the command line.
 type usageError struct{ msg string }
 

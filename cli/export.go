@@ -6,9 +6,8 @@ package cli
 // to stdout), or XLSX with Chinese headers (--format xlsx, or an --out file
 // ending in .xlsx). --unit limits it to a unit's subtree.
 //
-// Adding an export: in cli/<feature>.go,
-//
-//	func init() { registerExporter("lights", exportLights) }
+// Adding an export: a line in the exporters table (cli/commands.go) and, in
+// cli/<feature>.go,
 //
 //	func exportLights(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {
 //		return exportTable{
@@ -42,11 +41,6 @@ import (
 	"github.com/zhibu/zhibu/domain/health"
 )
 
-func init() {
-	register("export", "export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport)
-	registerExporter("checkins", exportCheckins)
-}
-
 // exportOptions are the flags every exporter gets.
 type exportOptions struct {
 	Unit string // unit code whose subtree to export; "" = everything
@@ -62,13 +56,6 @@ type exportTable struct {
 }
 
 type exporterFunc func(ctx context.Context, a *app.App, o exportOptions) (exportTable, error)
-
-// exporters maps `zhibu export <what>` to its exporter; feature files add to
-// it with registerExporter from an init function.
-var exporters = map[string]exporterFunc{}
-
-// registerExporter adds `zhibu export <name>`.
-func registerExporter(name string, fn exporterFunc) { exporters[name] = fn }
 
 func exporterNames() string {
 	names := make([]string, 0, len(exporters))

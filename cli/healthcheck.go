@@ -14,10 +14,6 @@ import (
 	"github.com/zhibu/zhibu/scheduler"
 )
 
-func init() {
-	register("healthcheck", "evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck)
-}
-
 // healthcheckJobs evaluates every healthcheck.every (0 = only on demand)
 // as of the scheduler's clock; green prompts, reminders, red notices and
 // escalations all come from that one evaluation.

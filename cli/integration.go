@@ -29,11 +29,6 @@ import (
 //	zhibu robot enable|disable ID
 //
 // Secrets go to stdout only where created; a note on stderr says what was made.
-func init() {
-	register("integration", "create --name N --unit CODE [--role admin|secretary]: an inbound integration (prints its secret); list; enable|disable --name N", runIntegration)
-	register("webhook", "create --url U --unit CODE [--events a,b]: an outbound webhook (prints its secret); list [--unit CODE]; delete ID", runWebhook)
-	register("robot", "add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]: a group robot (prints its id); list [--unit CODE]; enable|disable ID", runRobot)
-}
 
 func runIntegration(ctx context.Context, env Env, args []string) error {
 	const usage = "usage: zhibu integration create --name N --unit CODE [--role admin|secretary] | list | enable --name N | disable --name N"

@@ -20,10 +20,6 @@ import (
 //	zhibu points settle [--at RFC3339]        settle the period ended before --at (default now)
 //
 // and the scheduled settlement job.
-func init() {
-	importers["catalog"] = (*app.App).ImportCatalog
-	register("points", "catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints)
-}
 
 // pointsJobs is the settlement job (定期结算): hourly at minute 5, so the
 // first run after a period ends is at 00:05 of the new period in the

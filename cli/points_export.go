@@ -8,10 +8,6 @@ import (
 
 // `zhibu export ledger` (the points ledger with running balances) and
 // `zhibu export claims` (every claim, deduction and veto with its decision).
-func init() {
-	registerExporter("ledger", exportPointsTable("积分台账", (*app.App).ExportLedger))
-	registerExporter("claims", exportPointsTable("积分申报", (*app.App).ExportClaims))
-}
 
 func exportPointsTable(sheet string, fn func(*app.App, context.Context, string) (app.ExportTable, error)) exporterFunc {
 	return func(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {

@@ -20,10 +20,6 @@ import (
 	"github.com/zhibu/zhibu/web"
 )
 
-func init() {
-	register("demo", "load the demo county (units, people, linked sandbox accounts) into the database", runDemo)
-}
-
 func runDemo(ctx context.Context, env Env, args []string) error {
 	f := newFlags("demo", env)
 	if _, err := f.parse(args); err != nil {

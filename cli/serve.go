@@ -31,10 +31,6 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-func init() {
-	register("serve", "run the HTTP server, bot, scheduler and delivery", runServe)
-}
-
 // sandboxUsername is the fake bot's username in the offline sandbox.
 const sandboxUsername = "zhibu_sandbox_bot"
 

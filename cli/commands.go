@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/internal/tabular"
+)
+
+// subcommands is the binary's whole command table (`zhibu help` lists it).
+var subcommands = map[string]subcommand{
+	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
+	"migrate":     {"apply database migrations", runMigrate},
+	"import":      {"import units|people|catalog FILE (CSV or XLSX; all rows or none)", runImport},
+	"export":      {"export checkins|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
+	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
+	"token":       {"create --unit CODE --role ROLE: print a new API token", runToken},
+	"healthcheck": {"evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck},
+	"demo":        {"load the demo county (units, people, linked sandbox accounts) into the database", runDemo},
+	"points":      {"catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints},
+	"integration": {"create --name N --unit CODE [--role admin|secretary]: an inbound integration (prints its secret); list; enable|disable --name N", runIntegration},
+	"webhook":     {"create --url U --unit CODE [--events a,b]: an outbound webhook (prints its secret); list [--unit CODE]; delete ID", runWebhook},
+	"robot":       {"add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]: a group robot (prints its id); list [--unit CODE]; enable|disable ID", runRobot},
+}
+
+// importers maps `zhibu import <what>` to the use case that applies a table.
+var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Table) (app.ImportResult, error){
+	"units":   (*app.App).ImportUnits,
+	"people":  (*app.App).ImportPeople,
+	"catalog": (*app.App).ImportCatalog,
+}
+
+// exporters maps `zhibu export <what>` to its exporter.
+var exporters = map[string]exporterFunc{
+	"checkins": exportCheckins,
+	"ledger":   exportPointsTable("积分台账", (*app.App).ExportLedger),
+	"claims":   exportPointsTable("积分申报", (*app.App).ExportClaims),
+}
