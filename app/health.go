@@ -31,8 +31,8 @@ type Evaluation struct {
 	// period of each obligation, the next one when its yellow window is
 	// open, and every missed past period (when kept).
 	Lights []health.ItemLight
-	// Codes names the branches and groups of Lights by id.
-	Codes map[int64]string
+	// Codes and Names name the branches and groups of Lights by id.
+	Codes, Names map[int64]string
 	// Counts counts branches per light (a branch's light is its worst).
 	Counts health.Counts
 	// Branches are per-branch statuses (summaries only).

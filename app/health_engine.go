@@ -286,11 +286,12 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	if e.mode.keepLights {
 		e.ev.Codes = make(map[int64]string, len(order)*2)
+		e.ev.Names = make(map[int64]string, len(order)*2)
 		for _, bi := range order {
 			b := &e.units[bi]
-			e.ev.Codes[b.ID] = b.Code
+			e.ev.Codes[b.ID], e.ev.Names[b.ID] = b.Code, b.Name
 			for _, gi := range b.groups {
-				e.ev.Codes[e.units[gi].ID] = e.units[gi].Code
+				e.ev.Codes[e.units[gi].ID], e.ev.Names[e.units[gi].ID] = e.units[gi].Code, e.units[gi].Name
 			}
 		}
 	}

@@ -12,7 +12,7 @@ var subcommands = map[string]subcommand{
 	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
 	"migrate":     {"apply database migrations", runMigrate},
 	"import":      {"import units|people|catalog FILE (CSV or XLSX; all rows or none)", runImport},
-	"export":      {"export checkins|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
+	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
 	"token":       {"create --unit CODE --role ROLE: print a new API token", runToken},
 	"healthcheck": {"evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck},
@@ -33,6 +33,7 @@ var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Tabl
 // exporters maps `zhibu export <what>` to its exporter.
 var exporters = map[string]exporterFunc{
 	"checkins": exportCheckins,
+	"lights":   exportLights,
 	"ledger":   exportPointsTable("积分台账", (*app.App).ExportLedger),
 	"claims":   exportPointsTable("积分申报", (*app.App).ExportClaims),
 }

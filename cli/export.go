@@ -43,7 +43,8 @@ import (
 
 // exportOptions are the flags every exporter gets.
 type exportOptions struct {
-	Unit string // unit code whose subtree to export; "" = everything
+	Unit string    // unit code whose subtree to export; "" = everything
+	At   time.Time // the command's "now", for exports as of an instant
 }
 
 // exportTable is what an exporter returns.
@@ -97,7 +98,7 @@ func runExport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	t, err := exp(ctx, a, exportOptions{Unit: strings.TrimSpace(*unit)})
+	t, err := exp(ctx, a, exportOptions{Unit: strings.TrimSpace(*unit), At: env.clock().Now()})
 	if err != nil {
 		return err
 	}

@@ -167,3 +167,31 @@ func printHealthTable(w io.Writer, ev *app.Evaluation, a *app.App) {
 		fmt.Fprintf(w, "enqueued %d messages, %d light changes\n", ev.Messages, ev.Changes)
 	}
 }
+
+// exportLights exports the lights as of the command's clock: one row per
+// branch (or party group), obligation and period that an evaluation shows —
+// the current periods and every missed one.
+func exportLights(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {
+	ev, err := a.Evaluate(ctx, o.At, o.Unit)
+	if err != nil {
+		return exportTable{}, err
+	}
+	names := map[string]string{}
+	for _, ob := range a.Obligations() {
+		names[ob.Code] = ob.Name
+	}
+	t := exportTable{
+		Sheet: "红黄绿灯",
+		CSV:   []string{"branch_code", "branch_name", "group_code", "group_name", "obligation", "period", "light"},
+		XLSX:  []string{"支部", "党小组", "规定动作", "期间", "灯"},
+	}
+	for _, l := range ev.Lights {
+		var gCode, gName string
+		if l.GroupID != 0 {
+			gCode, gName = ev.Codes[l.GroupID], ev.Names[l.GroupID]
+		}
+		t.Rows = append(t.Rows, []any{ev.Codes[l.BranchID], ev.Names[l.BranchID], gCode, gName, l.Obligation, l.Period.Key(), string(l.Light)})
+		t.XLSXRows = append(t.XLSXRows, []any{ev.Names[l.BranchID], gName, names[l.Obligation], l.Period.Label(), l.Light.Label()})
+	}
+	return t, nil
+}
