@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -282,3 +283,25 @@ func TestHealthTreeRows(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The read model's SQL numbering of period keys is the domain's Period.Seq:
+// the triggers and the engine must agree on every key, or a check-in would
+// count for the wrong period.
+func TestPeriodSeqMatchesSQL(t *testing.T) {
+	s := testdb.New(t)
+	keys := []string{"2026-01", "2026-11", "2026-12", "2027-01", "2026-Q1", "2026-q4", "2027-Q1", "2026", "2028", "9999-12",
+		"2026-13", "2026-00", "2026-1", "2026-Q0", "2026-Q5", "20x6", "", "2026-Q4 ", "2026-11-01"}
+	for _, k := range keys {
+		var got *int32
+		if err := s.DB().GetContext(context.Background(), &got, `SELECT health_period_seq($1)`, k); err != nil {
+			t.Fatal(err)
+		}
+		p, ok := health.ParseKey([]byte(k))
+		switch {
+		case ok != (got != nil):
+			t.Errorf("%q: SQL %v, domain ok=%v", k, got, ok)
+		case ok && *got != p.Seq():
+			t.Errorf("%q: SQL %d, domain %d", k, *got, p.Seq())
+		}
+	}
+}

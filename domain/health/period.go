@@ -133,43 +133,70 @@ func (p Period) Label() string {
 }
 
 // ParsePeriod reads a key made by Key: "2026-11", "2026-Q4" (or "2026-q4")
-// or "2026".
+// or "2026", with surrounding space.
 func ParsePeriod(key string) (Period, error) {
-	bad := func() (Period, error) {
+	p, ok := ParseKey([]byte(strings.TrimSpace(key)))
+	if !ok {
 		return Period{}, fmt.Errorf("期间 %q 无效：应为 2026-11（月）、2026-Q4（季度）或 2026（年）", key)
 	}
-	s := strings.TrimSpace(key)
-	if len(s) < 4 {
-		return bad()
-	}
-	year, ok := digits(s[:4])
-	if !ok || year < 1 {
-		return bad()
-	}
-	rest := s[4:]
-	var p Period
-	switch {
-	case rest == "":
-		p = Period{Rec: Yearly, Year: year}
-	case len(rest) == 3 && rest[0] == '-' && (rest[1] == 'Q' || rest[1] == 'q'):
-		n, ok := digits(rest[2:])
-		if !ok {
-			return bad()
-		}
-		p = Period{Rec: Quarterly, Year: year, N: n}
-	case len(rest) == 3 && rest[0] == '-':
-		n, ok := digits(rest[1:])
-		if !ok {
-			return bad()
-		}
-		p = Period{Rec: Monthly, Year: year, N: n}
-	default:
-		return bad()
-	}
-	if !p.Valid() {
-		return bad()
-	}
 	return p, nil
+}
+
+// ParseKey is the one period-key parser: exactly "2026-11", "2026-Q4"
+// (or "2026-q4") or "2026", without allocating, for the evaluation's hot
+// path; ok is false for any other shape or an invalid period.
+func ParseKey(b []byte) (p Period, ok bool) {
+	if len(b) < 4 {
+		return Period{}, false
+	}
+	y := 0
+	for _, c := range b[:4] {
+		if c < '0' || c > '9' {
+			return Period{}, false
+		}
+		y = y*10 + int(c-'0')
+	}
+	switch {
+	case len(b) == 4:
+		p = Period{Rec: Yearly, Year: y}
+	case len(b) == 7 && b[4] == '-' && (b[5] == 'Q' || b[5] == 'q') && b[6] >= '0' && b[6] <= '9':
+		p = Period{Rec: Quarterly, Year: y, N: int(b[6] - '0')}
+	case len(b) == 7 && b[4] == '-' && b[5] >= '0' && b[5] <= '9' && b[6] >= '0' && b[6] <= '9':
+		p = Period{Rec: Monthly, Year: y, N: int(b[5]-'0')*10 + int(b[6]-'0')}
+	default:
+		return Period{}, false
+	}
+	return p, p.Valid()
+}
+
+// Seq numbers p within its recurrence so that an evaluation can walk a
+// branch's periods as integers and keep its done set as small sorted
+// arrays: a month is year*12+month-1, a quarter year*4+quarter-1, a year
+// itself. Consecutive periods have consecutive numbers; 0 for an invalid
+// period. The SQL function health_period_seq (migration 00004) numbers keys
+// the same way; TestPeriodSeqMatchesSQL holds the two together.
+func (p Period) Seq() int32 {
+	switch p.Rec {
+	case Monthly:
+		return int32(p.Year*12 + p.N - 1)
+	case Quarterly:
+		return int32(p.Year*4 + p.N - 1)
+	case Yearly:
+		return int32(p.Year)
+	}
+	return 0
+}
+
+// PeriodOfSeq is the period of rec numbered seq (the inverse of Seq).
+func PeriodOfSeq(rec Recurrence, seq int32) Period {
+	s := int(seq)
+	switch rec {
+	case Monthly:
+		return Period{Rec: rec, Year: s / 12, N: s%12 + 1}
+	case Quarterly:
+		return Period{Rec: rec, Year: s / 4, N: s%4 + 1}
+	}
+	return Period{Rec: rec, Year: s}
 }
 
 // digits parses s made only of ASCII digits.
