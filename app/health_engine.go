@@ -44,6 +44,10 @@ type evalMode struct {
 	keepDigests bool // collect digests and silenced items in the Evaluation
 	statuses    bool // collect per-branch statuses (summary, /status)
 	allItems    bool // statuses list every item, not only yellow and red
+	// planAll hands every yellow and red item to the planner, bypassing the
+	// unsent pre-filter: tests compare the two to hold the pre-filter to
+	// health.Plan's rules (TestPreFilterNeverDropsWhatPlanSends).
+	planAll bool
 }
 
 // batchItems is how many plan items are gathered before planning them (at
@@ -651,7 +655,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 	}
 	// The item is planned when it has a line not sent yet, or while the
 	// period's green prompt (which lists every current item) is due.
-	if (l != health.Green && e.unsent(u, oi, p, seq, l, b, g)) || (current && !exempt && e.promptWanted(b, ob, p, seq)) {
+	if (l != health.Green && (e.mode.planAll || e.unsent(u, oi, p, seq, l, b, g))) || (current && !exempt && e.promptWanted(b, ob, p, seq)) {
 		e.planItem(e.item(b, g, oi, p, l, checked, exempt))
 	}
 	return nil
@@ -770,14 +774,8 @@ func (e *engine) lightAt(oi int, seq int32, theme int, done bool) health.Light {
 	return health.Red
 }
 
-// hcSlot is the planner's repeat slot: ⌊d/repeat⌋, 0 when d < 0 or repeat
-// <= 0.
-func hcSlot(d, repeat time.Duration) int64 {
-	if d <= 0 || repeat <= 0 {
-		return 0
-	}
-	return int64(d / repeat)
-}
+// hcSlot is the planner's repeat slot (health.SlotOf).
+func hcSlot(d, repeat time.Duration) int64 { return health.SlotOf(d, repeat) }
 
 // promptWanted reports whether the green prompt of b for period p is due
 // and has not reached every secretary of b yet.

@@ -289,8 +289,10 @@ func Plan(in PlanInput) PlanOutput {
 	return out
 }
 
-// slotOf is ⌊d/repeat⌋, 0 when d < 0 or repeat <= 0 (no repeats).
-func slotOf(d, repeat time.Duration) int64 {
+// SlotOf is the repeat slot of a notice d after its level began:
+// ⌊d/repeat⌋, 0 when d < 0 or repeat <= 0 (no repeats). The engine's
+// pre-filter uses it too, so the two never disagree on a slot.
+func SlotOf(d, repeat time.Duration) int64 {
 	if d <= 0 || repeat <= 0 {
 		return 0
 	}
@@ -392,7 +394,7 @@ func (p *planner) item(i int) {
 	}
 	switch it.Light {
 	case Yellow:
-		slot := slotOf(p.t.Sub(it.YellowFrom), rules.YellowRepeat)
+		slot := SlotOf(p.t.Sub(it.YellowFrom), rules.YellowRepeat)
 		for _, r := range it.Secretaries {
 			if once(r.PersonID) {
 				p.add(r, key(r, LevelYellow, slot), secYellow, Notice{Role: RoleSecretary, Level: LevelYellow, Items: []int{i}})
@@ -415,7 +417,7 @@ func (p *planner) item(i int) {
 			}
 			p.add(r, key(r, LevelRed, slot), sec, Notice{Role: role, Level: LevelRed, OrgLevel: orgLevel, Items: []int{i}})
 		}
-		slot := slotOf(since, rules.RedRepeat)
+		slot := SlotOf(since, rules.RedRepeat)
 		for _, r := range it.Secretaries {
 			send(r, slot, RoleSecretary, 0)
 		}
@@ -425,7 +427,7 @@ func (p *planner) item(i int) {
 			}
 		}
 		if rules.EscalateAfter > 0 && since >= rules.EscalateAfter && len(it.Organisers) > 1 {
-			slot1 := slotOf(since-rules.EscalateAfter, rules.RedRepeat)
+			slot1 := SlotOf(since-rules.EscalateAfter, rules.RedRepeat)
 			for _, r := range it.Organisers[1] {
 				send(r, slot1, RoleOrganiser, 1)
 			}

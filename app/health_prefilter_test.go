@@ -1,0 +1,73 @@
+package app_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/app"
+)
+
+// The engine plans only items with a line not sent yet (its pre-filter, for
+// speed at province scale); health.Plan decides what is sent. Walking a
+// county with every default obligation through a quarter and a year end,
+// with acknowledgements, late check-ins and escalations, every evaluation
+// must send exactly what it sends when every yellow and red item goes to the
+// planner: a pre-filter that drops a line Plan would send fails here.
+func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
+	f := newHCFixture(t, hcAt(2026, 9, 20, 10, 0))
+	hcCounty(f, hcDay(2026, 9, 1))
+	f.unit("B2", "幸福村第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 9, 1))
+	f.person("钱部长", "organiser", "QA", 900)
+	f.person("赵委员", "organiser", "QA-RZ", 800)
+	f.person("王书记", "secretary", "B1", 100)
+	f.person("李副书记", "secretary", "B1", 0)
+	f.person("孙书记", "secretary", "B2", 200)
+	if err := f.st.BindGroup(f.ctx, -1001, f.units["B1"].ID, "一支部群", f.ppl["王书记"]); err != nil {
+		t.Fatal(err)
+	}
+	digests := func(ev *app.Evaluation) []string {
+		var out []string
+		for _, d := range ev.Digests {
+			out = append(out, fmt.Sprintf("%s→%d: %s", d.Name, d.ChatID, strings.Join(d.Texts, "¶")))
+		}
+		slices.Sort(out)
+		return out
+	}
+	sent := 0
+	for at := hcAt(2026, 9, 20, 10, 0); at.Before(hcAt(2027, 1, 20, 0, 0)); at = at.Add(7 * time.Hour) {
+		switch at.Format("2006-01-02T15") {
+		case "2026-10-03T12":
+			f.checkin("B2", "B2", "committee_meeting", "2026-09", hcDay(2026, 10, 2), "")
+		case "2026-11-02T14": // the pause covers the escalation on 8 Nov
+			planned := hcDay(2026, 11, 9)
+			if _, err := f.app.Ack(f.ctx, f.actor("王书记"), app.AckRequest{Planned: &planned}); err != nil {
+				t.Fatalf("ack at %s: %v", at, err)
+			}
+		case "2026-12-10T09":
+			f.checkin("B1", "B1", "general_meeting", "2026-Q3", hcDay(2026, 12, 9), "")
+		}
+		all, err := f.app.EvaluateUnfiltered(f.ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filtered, err := f.app.Evaluate(f.ctx, at, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := digests(all), digests(filtered); !slices.Equal(a, b) {
+			t.Fatalf("at %s the pre-filter changed what is sent:\nevery item planned:\n%s\npre-filtered:\n%s",
+				at.In(f.app.Loc), strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+		ev, _ := f.run(at)
+		sent += len(ev.Digests)
+		if len(ev.Digests) != len(filtered.Digests) && !ev.Deferred {
+			t.Fatalf("at %s: the run sent %d digests, its dry run planned %d", at, len(ev.Digests), len(filtered.Digests))
+		}
+	}
+	if sent < 20 {
+		t.Fatalf("only %d digests in four months: the scenario exercises too little", sent)
+	}
+}
