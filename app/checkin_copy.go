@@ -18,16 +18,9 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/storage"
 )
-
-// CheckinCopyCallback is the callback prefix of the 驳回 button on a copy.
-const CheckinCopyCallback = "cir"
-
-// CheckinCopyButton is the callback data of the 驳回 button for check-in id.
-func CheckinCopyButton(id int64) string {
-	return CheckinCopyCallback + ":" + strconv.FormatInt(id, 10)
-}
 
 // copyOrganisers returns the organisers of the nearest unit above the
 // branch that has any (linked or not), nearest first in the unit's order.
@@ -83,7 +76,7 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 			Payload: map[string]any{"text": text, "parse_mode": "HTML",
 				"link_preview_options": map[string]any{"is_disabled": true},
 				"reply_markup": map[string]any{"inline_keyboard": [][]map[string]string{{
-					{"text": "驳回", "callback_data": CheckinCopyButton(r.Checkin.ID)},
+					{"text": "驳回", "callback_data": callback.Reject(r.Checkin.ID)},
 				}}}},
 		})
 		if err != nil {

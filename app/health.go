@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
@@ -279,13 +279,9 @@ func digestPriority(l health.Level) int {
 // folded into one per branch.
 const maxAckButtons = 6
 
-// AckData is the callback data of a 收到 button: "ack:<unit>:<obligation>:<period>",
-// or "ack:<branch>:*" for every red item of a branch.
+// AckData is the callback data of a 收到 button (callback.AckButton).
 func AckData(unitID int64, obligation, period string) string {
-	if obligation == "" {
-		return "ack:" + strconv.FormatInt(unitID, 10) + ":*"
-	}
-	return "ack:" + strconv.FormatInt(unitID, 10) + ":" + obligation + ":" + period
+	return callback.AckButton(unitID, obligation, period)
 }
 
 // ackMarkup gives a digest with red notices for a secretary its 收到

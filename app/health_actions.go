@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -449,33 +450,14 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", code)
 }
 
-// hcParseUnitID reads a decimal id from callback data.
-func hcParseUnitID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("bad unit id %q", s)
-	}
-	return id, nil
-}
 
 // ParseAckData reads the data of a 收到 button (see AckData).
 func ParseAckData(data string) (AckRequest, error) {
-	rest, ok := strings.CutPrefix(data, "ack:")
+	id, ob, period, ok := callback.ParseAck(data)
 	if !ok {
-		return AckRequest{}, fmt.Errorf("not an ack button: %q", data)
+		return AckRequest{}, fmt.Errorf("bad ack button %q", data)
 	}
-	parts := strings.SplitN(rest, ":", 3)
-	id, err := hcParseUnitID(parts[0])
-	if err != nil {
-		return AckRequest{}, err
-	}
-	switch {
-	case len(parts) == 2 && parts[1] == "*":
-		return AckRequest{UnitID: id}, nil
-	case len(parts) == 3 && parts[1] != "" && parts[2] != "":
-		return AckRequest{UnitID: id, Obligation: parts[1], Period: parts[2]}, nil
-	}
-	return AckRequest{}, fmt.Errorf("bad ack button %q", data)
+	return AckRequest{UnitID: id, Obligation: ob, Period: period}, nil
 }
 
 // LightsOf lists the lights of a unit's subtree at a.Now() (no planning,

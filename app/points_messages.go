@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -131,10 +132,9 @@ func (a *App) decisionFooter(c storage.Claim, effective *time.Time) string {
 
 // reviewKeyboard carries the one-tap decision buttons of a card.
 func reviewKeyboard(claimID int64) map[string]any {
-	id := strconv.FormatInt(claimID, 10)
 	return map[string]any{"inline_keyboard": [][]map[string]string{{
-		{"text": "通过", "callback_data": "cl:" + id + ":ok"},
-		{"text": "驳回", "callback_data": "cl:" + id + ":no"},
+		{"text": "通过", "callback_data": callback.Decision(claimID, true)},
+		{"text": "驳回", "callback_data": callback.Decision(claimID, false)},
 	}}}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -81,7 +82,7 @@ func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
 	for _, b := range branches {
 		rows = append(rows, []map[string]string{{
 			"text":          b.UnitName + "（" + b.UnitCode + "）",
-			"callback_data": fmt.Sprintf("ci:%d:%d", id, b.UnitID),
+			"callback_data": callback.Branch(id, b.UnitID),
 		}})
 	}
 	return c.Reply("您是多个党支部的书记，请选择本次打卡属于哪个支部：", map[string]any{"inline_keyboard": rows})
@@ -89,14 +90,8 @@ func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
 
 // checkinBranchCallback records a pending check-in for the tapped branch.
 func checkinBranchCallback(c *Ctx) error {
-	parts := strings.Split(c.Data, ":")
-	var id, branchID int64
-	var err1, err2 error
-	if len(parts) == 3 {
-		id, err1 = strconv.ParseInt(parts[1], 10, 64)
-		branchID, err2 = strconv.ParseInt(parts[2], 10, 64)
-	}
-	if len(parts) != 3 || err1 != nil || err2 != nil {
+	id, branchID, ok := callback.ParseBranch(c.Data)
+	if !ok {
 		return c.Answer("该按钮已失效。", false)
 	}
 	res, err := c.App.RecordPendingCheckin(c, c.Actor, id, branchID)

@@ -1,9 +1,6 @@
 package bot
 
-import (
-	"strconv"
-	"strings"
-)
+import "github.com/zhibu/zhibu/domain/callback"
 
 // The 驳回 button on an organiser's copy of a check-in (config
 // checkins.organiser_copies, app/checkin_copy.go) carries "cir:<check-in id>".
@@ -12,9 +9,8 @@ import (
 // withdrawn or rejected, gets an alert and nothing changes.
 
 func rejectButtonCallback(c *Ctx) error {
-	_, rest, _ := strings.Cut(c.Data, ":")
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := callback.ParseReject(c.Data)
+	if !ok {
 		return c.Answer("该按钮已失效。", false)
 	}
 	ci, err := c.App.RejectPrompt(c, c.Actor, id)

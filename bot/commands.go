@@ -1,8 +1,8 @@
 package bot
 
 import (
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 )
 
 // registerAll is the bot's whole command table: every command, callback
@@ -26,8 +26,8 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "checkin", Description: "打卡：/checkin 支委会 11-20 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries})
 	r.Handle(Command{Name: "undo", Description: "撤回 24 小时内的最近一次打卡", Handler: undoHandler, Roles: secretaries})
 	r.Handle(Command{Name: "reject", Description: "驳回打卡：/reject 编号 理由（上级组织委员）", Handler: rejectHandler, Roles: managers})
-	r.HandleCallback("ci", checkinBranchCallback)
-	r.HandleCallback(app.CheckinCopyCallback, rejectButtonCallback)
+	r.HandleCallback(callback.CheckinBranch, checkinBranchCallback)
+	r.HandleCallback(callback.CheckinReject, rejectButtonCallback)
 	r.HandleMessage(albumPhotoHook)
 
 	// Branch health check.
@@ -35,7 +35,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "ack", Description: "确认收到红灯督办：/ack [规定动作] [计划完成日期]", Handler: ackHandler, Roles: secretaries})
 	r.Handle(Command{Name: "exempt", Description: "豁免：/exempt 支部编码 规定动作 期间 理由（上级组织委员）", Handler: exemptHandler, Roles: managers})
 	r.Handle(Command{Name: "silence", Description: "静默提醒：/silence 单位编码 [规定动作] 截止日期 理由", Handler: silenceHandler, Roles: managers})
-	r.HandleCallback("ack", ackCallback)
+	r.HandleCallback(callback.Ack, ackCallback)
 
 	// Village points.
 	r.Handle(Command{Name: "claim", Description: "申报积分：/claim 项目 [说明]，可附照片", Handler: claimHandler, Roles: villagers})
@@ -46,6 +46,6 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers})
 	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers})
 	r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}})
-	r.HandleCallback("cl", decideCallback)
-	r.HandleCallback("clp", pickCallback)
+	r.HandleCallback(callback.ClaimDecision, decideCallback)
+	r.HandleCallback(callback.ClaimPick, pickCallback)
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain/callback"
 )
 
 // The command table is the order people see in /help and the client's menu.
@@ -23,7 +23,7 @@ func TestCommandTableOrder(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("commands %v\nwant %v", names, want)
 	}
-	for _, p := range []string{"ci", app.CheckinCopyCallback, "ack", "cl", "clp"} {
+	for _, p := range []string{callback.CheckinBranch, callback.CheckinReject, callback.Ack, callback.ClaimDecision, callback.ClaimPick} {
 		if _, ok := r.callbacks[p]; !ok {
 			t.Errorf("callback prefix %q not routed", p)
 		}

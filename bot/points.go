@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -68,9 +69,9 @@ func claimHandler(c *Ctx) error {
 		var rows [][]map[string]string
 		for i, it := range res.Choice.Items {
 			label := cutRunes(it.Code+" "+it.Name, 28) + " " + signed(it.Points)
-			rows = append(rows, []map[string]string{{"text": label, "callback_data": fmt.Sprintf("clp:%d:%d", res.Choice.DraftID, i)}})
+			rows = append(rows, []map[string]string{{"text": label, "callback_data": callback.Pick(res.Choice.DraftID, i)}})
 		}
-		rows = append(rows, []map[string]string{{"text": "取消", "callback_data": fmt.Sprintf("clp:%d:x", res.Choice.DraftID)}})
+		rows = append(rows, []map[string]string{{"text": "取消", "callback_data": callback.Pick(res.Choice.DraftID, -1)}})
 		payload := map[string]any{"text": "“" + E(strings.Join(c.Cmd.Args, " ")) + "”可能是以下项目，请选择：", "parse_mode": "HTML",
 			"reply_markup": map[string]any{"inline_keyboard": rows}}
 		if c.Msg != nil {
@@ -118,19 +119,9 @@ func noMatchText(c *Ctx, query string) string {
 }
 
 func pickCallback(c *Ctx) error {
-	parts := strings.Split(c.Data, ":")
-	if len(parts) != 3 {
+	id, index, ok := callback.ParsePick(c.Data)
+	if !ok {
 		return c.Answer("该按钮已失效。", false)
-	}
-	id, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return c.Answer("该按钮已失效。", false)
-	}
-	index := -1
-	if parts[2] != "x" {
-		if index, err = strconv.Atoi(parts[2]); err != nil {
-			return c.Answer("该按钮已失效。", false)
-		}
 	}
 	cl, d, err := c.App.PickClaimItem(c, c.Actor, id, index)
 	var ue *domain.UserError
@@ -164,15 +155,10 @@ func editDraft(c *Ctx, draftID int64, text string) error {
 }
 
 func decideCallback(c *Ctx) error {
-	parts := strings.Split(c.Data, ":")
-	if len(parts) != 3 || (parts[2] != "ok" && parts[2] != "no") {
-		return c.Answer("该按钮已失效。", false)
-	}
-	id, ok := parseClaimID(parts[1])
+	id, approve, ok := callback.ParseDecision(c.Data)
 	if !ok {
 		return c.Answer("该按钮已失效。", false)
 	}
-	approve := parts[2] == "ok"
 	if _, err := c.App.DecideClaim(c, c.Actor, id, approve, ""); err != nil {
 		return err
 	}
@@ -207,8 +193,8 @@ func pendingHandler(c *Ctx) error {
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
-				{"text": "通过 #" + id, "callback_data": "cl:" + id + ":ok"},
-				{"text": "驳回 #" + id, "callback_data": "cl:" + id + ":no"},
+				{"text": "通过 #" + id, "callback_data": callback.Decision(cl.ID, true)},
+				{"text": "驳回 #" + id, "callback_data": callback.Decision(cl.ID, false)},
 			})
 		}
 	}

@@ -1,0 +1,77 @@
+package callback
+
+import "testing"
+
+func TestRoundTrips(t *testing.T) {
+	if id, ok, valid := ParseDecision(Decision(42, true)); !valid || !ok || id != 42 {
+		t.Errorf("approve: %d %v %v", id, ok, valid)
+	}
+	if id, ok, valid := ParseDecision(Decision(7, false)); !valid || ok || id != 7 {
+		t.Errorf("reject: %d %v %v", id, ok, valid)
+	}
+	if d, i, ok := ParsePick(Pick(9, 3)); !ok || d != 9 || i != 3 {
+		t.Errorf("pick: %d %d %v", d, i, ok)
+	}
+	if d, i, ok := ParsePick(Pick(9, -1)); !ok || d != 9 || i != -1 {
+		t.Errorf("cancel: %d %d %v", d, i, ok)
+	}
+	if p, b, ok := ParseBranch(Branch(5, 77)); !ok || p != 5 || b != 77 {
+		t.Errorf("branch: %d %d %v", p, b, ok)
+	}
+	if c, ok := ParseReject(Reject(12)); !ok || c != 12 {
+		t.Errorf("reject copy: %d %v", c, ok)
+	}
+	for data, want := range map[string]string{Decision(1, true): ClaimDecision, Pick(1, 0): ClaimPick,
+		Branch(1, 2): CheckinBranch, Reject(1): CheckinReject, "ack:1:*": Ack} {
+		if got := Prefix(data); got != want {
+			t.Errorf("Prefix(%q) = %q, want %q", data, got, want)
+		}
+	}
+}
+
+// Stale, foreign or forged data is refused, never misread.
+func TestRefusesMalformed(t *testing.T) {
+	for _, d := range []string{"", "cl", "cl:", "cl:1", "cl:1:maybe", "cl:x:ok", "cl:-1:ok", "cl:0:no", "cl:1:ok:extra", "clp:1:ok", "cir:1"} {
+		if _, _, ok := ParseDecision(d); ok {
+			t.Errorf("ParseDecision(%q) accepted", d)
+		}
+	}
+	for _, d := range []string{"clp:1", "clp:1:-2", "clp:0:1", "clp:a:1", "cl:1:1", "clp:1:1:1"} {
+		if _, _, ok := ParsePick(d); ok {
+			t.Errorf("ParsePick(%q) accepted", d)
+		}
+	}
+	for _, d := range []string{"ci:1", "ci:1:0", "ci:a:1", "cir:1:2", "ci:1:2:3"} {
+		if _, _, ok := ParseBranch(d); ok {
+			t.Errorf("ParseBranch(%q) accepted", d)
+		}
+	}
+	for _, d := range []string{"cir:", "cir:0", "cir:1:2", "ci:1", "cir:x"} {
+		if _, ok := ParseReject(d); ok {
+			t.Errorf("ParseReject(%q) accepted", d)
+		}
+	}
+}
+
+func FuzzDecision(f *testing.F) {
+	f.Add("cl:1:ok")
+	f.Fuzz(func(t *testing.T, data string) {
+		if id, approve, ok := ParseDecision(data); ok && Decision(id, approve) != data {
+			t.Fatalf("%q read as %d %v", data, id, approve)
+		}
+	})
+}
+
+func TestAck(t *testing.T) {
+	if u, ob, p, ok := ParseAck(AckButton(3, "committee_meeting", "2026-11")); !ok || u != 3 || ob != "committee_meeting" || p != "2026-11" {
+		t.Errorf("item: %d %q %q %v", u, ob, p, ok)
+	}
+	if u, ob, p, ok := ParseAck(AckButton(3, "", "")); !ok || u != 3 || ob != "" || p != "" {
+		t.Errorf("branch: %d %q %q %v", u, ob, p, ok)
+	}
+	for _, d := range []string{"ack:", "ack:3", "ack:3:", "ack:x:*", "ack:0:*", "ack:3:a:", "ack:3::b", "cl:3:*"} {
+		if _, _, _, ok := ParseAck(d); ok {
+			t.Errorf("ParseAck(%q) accepted", d)
+		}
+	}
+}
