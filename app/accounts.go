@@ -211,7 +211,7 @@ func (a *App) CreateToken(ctx context.Context, unitCode, role string) (string, e
 	if err != nil {
 		return "", err
 	}
-	return token, a.audit(ctx, domain.Actor{Label: "cli"}, "token.create", "token:"+strconv.FormatInt(id, 10), true, map[string]any{"unit": unitCode, "role": role})
+	return token, a.audit(ctx, domain.Operator, "token.create", "token:"+strconv.FormatInt(id, 10), true, map[string]any{"unit": unitCode, "role": role})
 }
 
 // ActorByToken authenticates an API token.

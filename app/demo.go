@@ -115,7 +115,7 @@ func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 				return err
 			}
 		}
-		return a.audit(ctx, domain.Actor{Label: "cli"}, "demo.load", "", true, nil)
+		return a.audit(ctx, domain.Operator, "demo.load", "", true, nil)
 	})
 	return d, err
 }

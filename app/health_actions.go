@@ -450,7 +450,6 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", code)
 }
 
-
 // ParseAckData reads the data of a 收到 button (see AckData).
 func ParseAckData(data string) (AckRequest, error) {
 	id, ob, period, ok := callback.ParseAck(data)

@@ -117,7 +117,7 @@ func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, 
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Actor{Label: "cli"}, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+		return a.audit(ctx, domain.Operator, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
 }
@@ -207,7 +207,7 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 			}
 		}
 		res.Rows = len(rows)
-		return a.audit(ctx, domain.Actor{Label: "cli"}, "import.people", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+		return a.audit(ctx, domain.Operator, "import.people", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
 }

@@ -87,7 +87,7 @@ func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string
 		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
 			return err
 		}
-		return a.audit(ctx, OperatorActor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
+		return a.audit(ctx, domain.Operator, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
 	})
 	return in, secret, err
 }
@@ -103,7 +103,7 @@ func (a *App) SetIntegrationActive(ctx context.Context, name string, active bool
 		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, OperatorActor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
+		return a.audit(ctx, domain.Operator, "integration.active", "integration:"+name, true, map[string]any{"active": active})
 	})
 }
 

@@ -19,10 +19,6 @@ import (
 
 func isAPI(actor domain.Actor) bool { return strings.HasPrefix(actor.Label, "api:") }
 
-func isCLI(actor domain.Actor) bool {
-	return actor.Label == "cli" && actor.PersonID == 0 && len(actor.Roles) == 0
-}
-
 func isVillage(kind string) bool { return kind == domain.KindVillage || kind == domain.KindCommunity }
 
 // rolesFor adds admin to the roles an API token may act as.
@@ -35,7 +31,7 @@ func rolesFor(actor domain.Actor, roles []string) []string {
 
 // mayInVillage reports whether the actor holds one of roles for the village.
 func (a *App) mayInVillage(ctx context.Context, actor domain.Actor, villageID int64, roles ...string) (bool, error) {
-	if isCLI(actor) {
+	if actor.IsOperator() {
 		return true, nil
 	}
 	roles = rolesFor(actor, roles)
@@ -60,7 +56,7 @@ func (a *App) mayInVillage(ctx context.Context, actor domain.Actor, villageID in
 // one of roles, in a stable order.
 func (a *App) villagesFor(ctx context.Context, actor domain.Actor, roles ...string) ([]domain.Unit, error) {
 	var roots []int64
-	if isCLI(actor) {
+	if actor.IsOperator() {
 		us, err := a.Store.AllUnits(ctx)
 		if err != nil {
 			return nil, err
@@ -119,7 +115,7 @@ func unitIDs(us []domain.Unit) []int64 {
 // scopeRoot is the unit subtree an API listing covers: the token's unit, or
 // unitCode when it lies inside it. For a person, their role units decide.
 func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string, roles ...string) (root int64, villages []int64, err error) {
-	if isCLI(actor) {
+	if actor.IsOperator() {
 		if unitCode == "" {
 			return 0, nil, nil
 		}

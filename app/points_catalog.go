@@ -122,7 +122,7 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Actor{Label: "cli"}, "import.catalog", t.File, true,
+		return a.audit(ctx, domain.Operator, "import.catalog", t.File, true,
 			map[string]any{"scope": scope, "version": id, "items": len(items)})
 	})
 	return res, err
@@ -138,7 +138,7 @@ func (a *App) ClearUnitCatalog(ctx context.Context, unitCode string) error {
 		if err := a.Store.ClearCatalog(ctx, u.ID); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Actor{Label: "cli"}, "catalog.clear", u.Code, true, nil)
+		return a.audit(ctx, domain.Operator, "catalog.clear", u.Code, true, nil)
 	})
 }
 

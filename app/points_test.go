@@ -584,7 +584,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM events WHERE type = 'settlement.closed'`); n != events || n != 2 {
 		t.Fatalf("settlement.closed events %d then %d", events, n)
 	}
-	ss, err := f.a.Settlements(f.ctx, domain.Actor{Label: "cli"}, "QA-RZ-XZ", "2026-11")
+	ss, err := f.a.Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026-11")
 	if err != nil || len(ss) != 1 {
 		t.Fatalf("settlements %v %v", ss, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -49,7 +50,7 @@ func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, er
 		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); err != nil {
 			return err
 		}
-		return a.audit(ctx, OperatorActor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
+		return a.audit(ctx, domain.Operator, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
 	})
 	return r, err
 }
@@ -73,7 +74,7 @@ func (a *App) SetRobotActive(ctx context.Context, id int64, active bool) error {
 		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, OperatorActor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
+		return a.audit(ctx, domain.Operator, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
 	})
 }
 

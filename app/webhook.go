@@ -44,18 +44,10 @@ type CreatedWebhook struct {
 	Secret       string
 }
 
-// isOperator reports the operator's CLI actor, which may do everything.
-func isOperator(actor domain.Actor) bool {
-	return actor.Label == "cli" && actor.PersonID == 0 && len(actor.Roles) == 0
-}
-
-// OperatorActor is the actor of the operator's command line.
-var OperatorActor = domain.Actor{Label: "cli"}
-
 // adminOver reports whether the actor administers unitID: the operator, or
 // an admin of the unit or of a unit above it.
 func (a *App) adminOver(ctx context.Context, actor domain.Actor, unitID int64) (bool, error) {
-	if isOperator(actor) {
+	if actor.IsOperator() {
 		return true, nil
 	}
 	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
@@ -77,7 +69,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 		switch {
 		case len(admins) == 1:
 			return a.Store.UnitByID(ctx, admins[0].UnitID)
-		case isOperator(actor) || len(admins) > 1:
+		case actor.IsOperator() || len(admins) > 1:
 			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明单位代码（unit）。")
 		default:
 			return domain.Unit{}, errNotAdmin
@@ -176,7 +168,7 @@ func (a *App) refusedOr(ctx context.Context, actor domain.Actor, action, subject
 // ListWebhooks lists the subscriptions in the subtree of unitCode ("" = the
 // actor's admin unit; the operator: all).
 func (a *App) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.WebhookSubscription, error) {
-	if isOperator(actor) && unitCode == "" {
+	if actor.IsOperator() && unitCode == "" {
 		return a.Store.WebhookSubscriptionsIn(ctx, 0)
 	}
 	u, err := a.scopeUnit(ctx, actor, unitCode)

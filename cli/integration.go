@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 )
 
 // Integrations on the command line (SPEC §5 "Integrations"):
@@ -144,7 +145,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 				types = append(types, t)
 			}
 		}
-		created, err := a.CreateWebhook(ctx, app.OperatorActor, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
+		created, err := a.CreateWebhook(ctx, domain.Operator, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, created.Secret)
 		return nil
 	case "list":
-		ws, err := a.ListWebhooks(ctx, app.OperatorActor, *unit)
+		ws, err := a.ListWebhooks(ctx, domain.Operator, *unit)
 		if err != nil {
 			return err
 		}
@@ -169,7 +170,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		w.Flush()
 		return w.Error()
 	default:
-		if err := a.DeleteWebhook(ctx, app.OperatorActor, id); err != nil {
+		if err := a.DeleteWebhook(ctx, domain.Operator, id); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)

@@ -112,7 +112,16 @@ type Actor struct {
 	PersonID int64  // 0 when not a person
 	Label    string // "tg:12345", "api:7", "cli"
 	Roles    []Role
+	operator bool
 }
+
+// Operator is the person at the command line of the server: the one actor
+// above every unit. Only this package can make it, so no label, token or
+// chat account can pass for it.
+var Operator = Actor{Label: "cli", operator: true}
+
+// IsOperator reports the operator's actor.
+func (a Actor) IsOperator() bool { return a.operator }
 
 // Has reports whether the actor holds role in exactly unitID.
 func (a Actor) Has(role string, unitID int64) bool {
