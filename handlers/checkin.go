@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -59,15 +58,7 @@ const (
 
 func (h *checkinHandlers) create(c *gin.Context) {
 	var body checkinBody
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			FailErr(c, h.log, err)
-			return
-		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	if !decodeBody(c, h.log, &body) {
 		return
 	}
 	obligations := body.Obligations

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -105,22 +104,6 @@ func (h *healthHandlers) escalations(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "escalations": es})
 }
 
-// decode reads a JSON body strictly; it answers 400 (or 413) itself.
-func (h *healthHandlers) decode(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			FailErr(c, h.log, err)
-			return false
-		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
-		return false
-	}
-	return true
-}
-
 type hcExemptBody struct {
 	Branch     string `json:"branch"` // branch or party group code
 	Obligation string `json:"obligation"`
@@ -130,7 +113,7 @@ type hcExemptBody struct {
 
 func (h *healthHandlers) exempt(c *gin.Context) {
 	var b hcExemptBody
-	if !h.decode(c, &b) {
+	if !decodeBody(c, h.log, &b) {
 		return
 	}
 	if b.Branch == "" || b.Obligation == "" || b.Period == "" {
@@ -159,7 +142,7 @@ func (h *healthHandlers) revoke(c *gin.Context) {
 	var b struct {
 		Reason string `json:"reason"`
 	}
-	if !h.decode(c, &b) {
+	if !decodeBody(c, h.log, &b) {
 		return
 	}
 	var x any
@@ -201,7 +184,7 @@ func hcParseWhen(s string, loc *time.Location, endOfDay bool) (time.Time, bool) 
 
 func (h *healthHandlers) silence(c *gin.Context) {
 	var b hcSilenceBody
-	if !h.decode(c, &b) {
+	if !decodeBody(c, h.log, &b) {
 		return
 	}
 	if b.Unit == "" || b.Until == "" {

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -109,14 +108,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	}
 
 	var b integrationCheckinBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
-		return
-	}
-	if dec.More() {
-		Fail(c, http.StatusBadRequest, "invalid JSON body: more than one value")
+	if !decodeStrict(c, h.log, bytes.NewReader(body), &b) {
 		return
 	}
 	req, msg := h.request(b)

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -48,22 +46,6 @@ type pointsHandlers struct {
 	log *slog.Logger
 }
 
-// decode reads a JSON body strictly; false when it answered 400 or 413.
-func (h *pointsHandlers) decode(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			FailErr(c, h.log, err)
-			return false
-		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
-		return false
-	}
-	return true
-}
-
 func (h *pointsHandlers) listClaims(c *gin.Context) {
 	limit := 0
 	if s := c.Query("limit"); s != "" {
@@ -94,7 +76,7 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		return
 	}
 	var body decisionBody
-	if !h.decode(c, &body) {
+	if !decodeBody(c, h.log, &body) {
 		return
 	}
 	var approve bool
@@ -140,7 +122,7 @@ type redemptionBody struct {
 
 func (h *pointsHandlers) redeem(c *gin.Context) {
 	var body redemptionBody
-	if !h.decode(c, &body) {
+	if !decodeBody(c, h.log, &body) {
 		return
 	}
 	if strings.TrimSpace(body.Household) == "" {

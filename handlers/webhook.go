@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -44,15 +42,7 @@ type webhookHandlers struct {
 
 func (h *webhookHandlers) create(c *gin.Context) {
 	var body app.WebhookRequest
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			FailErr(c, h.log, err)
-			return
-		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	if !decodeBody(c, h.log, &body) {
 		return
 	}
 	created, err := h.app.CreateWebhook(c.Request.Context(), ActorOf(c), body)

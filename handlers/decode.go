@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// decodeStrict reads exactly one JSON value from r into v, refusing unknown
+// fields and trailing values. On failure it has answered already — 413 for a
+// body over the limit, else 400 naming what is wrong — and returns false.
+func decodeStrict(c *gin.Context, log *slog.Logger, r io.Reader, v any) bool {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("more than one value")
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			FailErr(c, log, err)
+			return false
+		}
+		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// decodeBody is decodeStrict on the request body.
+func decodeBody(c *gin.Context, log *slog.Logger, v any) bool {
+	return decodeStrict(c, log, c.Request.Body, v)
+}
