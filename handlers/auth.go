@@ -16,7 +16,7 @@ const actorKey = "zhibu.actor"
 
 // bearerAuth resolves "Authorization: Bearer <token>" to an Actor scoped to
 // the token's unit subtree and role. Integration endpoints that are signed
-// instead of token-authenticated skip it (see SkipAuth).
+// instead of token-authenticated skip it (see skipAuthPaths).
 func bearerAuth(a *app.App, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.GetBool(skipAuthKey) || skipAuthPaths[c.FullPath()] {
@@ -44,13 +44,6 @@ func bearerAuth(a *app.App, log *slog.Logger) gin.HandlerFunc {
 }
 
 const skipAuthKey = "zhibu.skipauth"
-
-// skipAuthPaths are /api/v1 routes authenticated otherwise (signatures).
-var skipAuthPaths = map[string]bool{}
-
-// SkipAuth marks a full route path as not token-authenticated; call it from
-// an init function of the feature that registers the route.
-func SkipAuth(path string) { skipAuthPaths[path] = true }
 
 // ActorOf returns the authenticated actor of an API request.
 func ActorOf(c *gin.Context) domain.Actor {

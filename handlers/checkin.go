@@ -20,16 +20,6 @@ import (
 //	GET  /api/v1/checkins?unit=CODE&from=YYYY-MM-DD&to=YYYY-MM-DD
 //	                        check-ins of the branches in unit's subtree (default:
 //	                        the token's unit); 403 outside the token's subtree
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		h := &checkinHandlers{app: d.App, log: d.Log}
-		api.V1.POST("/checkins", h.create)
-		api.V1.GET("/checkins", h.list)
-	})
-}
 
 type checkinHandlers struct {
 	app *app.App

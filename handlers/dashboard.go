@@ -42,14 +42,6 @@ import (
 // resolves the token again (a revoked token loses access at once) and sees
 // only the token's unit subtree: a unit outside it answers 403, an unknown
 // one 404, both as pages.
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		registerDashboard(api.Engine, d)
-	})
-}
 
 const (
 	dashCookie    = "zhibu_dashboard"

@@ -7,16 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		h := &directory{d: d}
-		api.V1.GET("/units", h.units)
-		api.V1.GET("/people", h.people)
-		api.V1.POST("/bind-codes", h.bindCode)
-		api.V1.GET("/audit", h.audit)
-	})
-}
-
 type directory struct{ d Deps }
 
 // units: GET /api/v1/units?unit=CODE — the subtree (default: the token's unit).

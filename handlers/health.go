@@ -22,20 +22,6 @@ import (
 //	POST /api/v1/silences                  {"unit","obligation"?,"from"?,"until","reason"} (organiser/admin)
 //	GET  /api/v1/notifications/misses?unit=CODE&since=RFC3339
 //	                                       digests sent to a group instead, sent nowhere, or refused
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		h := &healthHandlers{app: d.App, log: d.Log}
-		api.V1.GET("/lights", h.lights)
-		api.V1.GET("/escalations", h.escalations)
-		api.V1.POST("/exemptions", h.exempt)
-		api.V1.POST("/exemptions/:id/revoke", h.revoke)
-		api.V1.POST("/silences", h.silence)
-		api.V1.GET("/notifications/misses", h.misses)
-	})
-}
 
 type healthHandlers struct {
 	app *app.App

@@ -42,20 +42,6 @@ import (
 // Replays are answered 200-duplicate rather than 409 because Standard
 // Webhooks senders keep the webhook-id on retries: a retry after a lost
 // answer must be acknowledged, or the sender retries until it gives up.
-func init() {
-	SkipAuth(IntegrationCheckinsPath)
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		limit := int64(IntegrationMaxBody)
-		if d.MaxBodyBytes > 0 && d.MaxBodyBytes < limit {
-			limit = d.MaxBodyBytes
-		}
-		h := &integrationHandlers{app: d.App, log: d.Log, limit: limit}
-		api.V1.POST("/integrations/checkins", h.checkin)
-	})
-}
 
 // IntegrationCheckinsPath is the inbound check-in route.
 const IntegrationCheckinsPath = "/api/v1/integrations/checkins"

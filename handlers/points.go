@@ -27,19 +27,6 @@ import (
 //	                        when the balance does not cover it
 //	GET  /api/v1/settlements?unit=CODE&period=2026-11
 //	                        settled rankings in the subtree (any token)
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		h := &pointsHandlers{app: d.App, log: d.Log}
-		api.V1.GET("/claims", h.listClaims)
-		api.V1.POST("/claims/:id/decision", h.decide)
-		api.V1.GET("/ledger", h.ledger)
-		api.V1.POST("/redemptions", h.redeem)
-		api.V1.GET("/settlements", h.settlements)
-	})
-}
 
 type pointsHandlers struct {
 	app *app.App

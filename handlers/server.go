@@ -61,9 +61,8 @@ func Routes(d Deps) *gin.Engine {
 	if d.App != nil {
 		v1.Use(bodyLimit(d.MaxBodyBytes), bearerAuth(d.App, d.Log))
 	}
-	api := API{Engine: r, V1: v1}
-	for _, f := range routeSets {
-		f(api, d)
+	if d.App != nil {
+		routes(r, v1, d)
 	}
 	for _, f := range d.Extra {
 		f(r)

@@ -22,18 +22,6 @@ import (
 //	                          → {"deliveries":[…],"attempts":[…]}, newest first
 //
 // A subscription outside the token's subtree answers 404.
-func init() {
-	routeSets = append(routeSets, func(api API, d Deps) {
-		if d.App == nil {
-			return
-		}
-		h := &webhookHandlers{app: d.App, log: d.Log}
-		api.V1.POST("/webhooks", h.create)
-		api.V1.GET("/webhooks", h.list)
-		api.V1.DELETE("/webhooks/:id", h.delete)
-		api.V1.GET("/webhooks/:id/attempts", h.attempts)
-	})
-}
 
 type webhookHandlers struct {
 	app *app.App
