@@ -64,11 +64,4 @@ func bodyLimit(n int64) gin.HandlerFunc {
 func Fail(c *gin.Context, status int, msg string) { fail(c, status, msg) }
 
 // FailErr maps a use-case error to a status for feature handlers.
-func FailErr(c *gin.Context, log *slog.Logger, err error) {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
-		return
-	}
-	failErr(c, log, err)
-}
+func FailErr(c *gin.Context, log *slog.Logger, err error) { failErr(c, log, err) }

@@ -360,23 +360,23 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 	if errors.As(err, &ue) {
 		msg = ue.Msg
 	}
-	p.Status = http.StatusInternalServerError
-	switch {
-	case errors.Is(err, domain.ErrForbidden):
-		p.Status, p.Title = http.StatusForbidden, "无权查看"
+	p.Status = statusOf(err)
+	switch p.Status {
+	case http.StatusForbidden:
+		p.Title = "无权查看"
 		if msg == "" {
 			msg = "您无权查看该页面。"
 		}
-	case errors.Is(err, domain.ErrNotFound):
-		p.Status, p.Title = http.StatusNotFound, "找不到"
+	case http.StatusNotFound:
+		p.Title = "找不到"
 		if msg == "" {
 			msg = "要查看的单位不存在。"
 		}
-	case errors.Is(err, domain.ErrInvalid):
-		p.Status, p.Title = http.StatusBadRequest, "请求有误"
+	case http.StatusBadRequest, http.StatusConflict:
+		p.Title = "请求有误"
 	default:
 		h.log.Error("dashboard failed", slog.String("path", c.FullPath()), slog.Any("err", err))
-		p.Title, msg = "出错了", "服务器暂时无法显示该页面，请稍后再试。"
+		p.Status, p.Title, msg = http.StatusInternalServerError, "出错了", "服务器暂时无法显示该页面，请稍后再试。"
 	}
 	p.Message, p.F = msg, h.fmt
 	h.render(c, p.Status, "dashboard_error", p)

@@ -105,9 +105,11 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	res, err := h.app.RecordIntegrationCheckin(ctx, in, c.GetHeader("webhook-id"), strings.TrimSpace(b.ExternalID), req)
 	var ue *domain.UserError
 	switch {
-	case errors.As(err, &ue) && errors.Is(err, domain.ErrForbidden):
+	case errors.As(err, &ue) && statusOf(err) == http.StatusForbidden:
 		Fail(c, http.StatusForbidden, ue.Msg)
 	case errors.As(err, &ue):
+		// A refusal of the check-in itself: the integrator's request was
+		// well-formed, so 422 rather than the 400 of statusOf.
 		Fail(c, http.StatusUnprocessableEntity, ue.Msg)
 	case err != nil:
 		FailErr(c, h.log, err)

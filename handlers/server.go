@@ -127,25 +127,22 @@ func fail(c *gin.Context, status int, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": msg})
 }
 
-// failErr maps a use-case error to a status.
+// failErr answers a use case's error with its status (statusOf): the
+// user's sentence for a refusal, "internal error" (and a log line) for the
+// rest.
 func failErr(c *gin.Context, log *slog.Logger, err error) {
+	status := statusOf(err)
 	var ue *domain.UserError
-	msg := err.Error()
-	if errors.As(err, &ue) {
-		msg = ue.Msg
-	}
 	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		fail(c, http.StatusNotFound, msg)
-	case errors.Is(err, domain.ErrForbidden):
-		fail(c, http.StatusForbidden, msg)
-	case errors.Is(err, domain.ErrInvalid):
-		fail(c, http.StatusBadRequest, msg)
-	case errors.Is(err, domain.ErrConflict):
-		fail(c, http.StatusConflict, msg)
-	default:
+	case status == http.StatusRequestEntityTooLarge:
+		fail(c, status, "body larger than the limit")
+	case status == http.StatusInternalServerError:
 		log.Error("request failed", slog.String("path", c.FullPath()), slog.Any("err", err))
-		fail(c, http.StatusInternalServerError, "internal error")
+		fail(c, status, "internal error")
+	case errors.As(err, &ue):
+		fail(c, status, ue.Msg)
+	default:
+		fail(c, status, err.Error())
 	}
 }
 
