@@ -196,34 +196,12 @@ func indexAt(s string) (int, int) {
 
 func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 
-// inTxKeepRefusal runs fn in a transaction (joining the caller's) that is
-// committed even when fn refuses, so that the refusal's audit entry stays;
-// the refusal is then returned. fn must refuse before it changes anything
-// but the audit log.
-func (a *App) inTxKeepRefusal(ctx context.Context, fn func(*App) error) error {
-	var refusal error
-	err := a.InTx(ctx, func(a *App) error {
-		err := fn(a)
-		var ue *domain.UserError
-		var choose *ErrChooseBranch
-		if errors.As(err, &ue) || errors.As(err, &choose) {
-			refusal = err
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return refusal
-}
-
 // RecordCheckin applies the check-in rules (see the top of this file) and
 // stores the check-in. It returns *ErrChooseBranch when the sender must name
 // a branch, and a *domain.UserError for every refusal.
 func (a *App) RecordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
 	var res CheckinResult
-	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		var err error
 		res, err = a.recordCheckin(ctx, actor, req)
 		return err
@@ -608,7 +586,7 @@ const pendingTTL = 24 * time.Hour
 // another branch may be tapped.
 func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
 	var res CheckinResult
-	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "该打卡已失效，请重新发送 /checkin。")

@@ -28,7 +28,7 @@ type CheckinChange struct {
 // withdrawn; its obligations count as not done again.
 func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChange, error) {
 	var res CheckinChange
-	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		const action = "checkin.withdraw"
 		if actor.PersonID == 0 {
 			return a.Refused(ctx, actor, action, "", errNotLinked)
@@ -84,7 +84,7 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 // bound, else privately (the recorder); the obligation's light goes back.
 func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (CheckinChange, error) {
 	var res CheckinChange
-	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		const action = "checkin.reject"
 		subject := "checkin:" + strconv.FormatInt(id, 10)
 		refuse := func(err error) error { return a.Refused(ctx, actor, action, subject, err) }

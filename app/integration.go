@@ -200,10 +200,8 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 			}
 		}
 		res, err := a.RecordCheckin(ctx, actor, req)
-		var ue *domain.UserError
-		var choose *ErrChooseBranch
 		switch {
-		case errors.As(err, &ue) || errors.As(err, &choose):
+		case isRefusal(err):
 			// Refused (and audited): the ids stay free for a corrected request.
 			refusal = err
 			if err := a.Store.ReleaseIntegrationMessage(ctx, in.ID, msgID); err != nil {

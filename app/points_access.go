@@ -250,15 +250,16 @@ func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domai
 	return hh, 0, domain.Refuse(domain.ErrConflict, "您负责的多个村都有户号 %s，请改用村民手机号。", code)
 }
 
-// InTxRefusable runs fn in one transaction like InTx, but commits when fn
-// refuses with a *domain.UserError, so that the refusal's audit entry is
-// kept (the chat router does the same); the refusal is returned.
+// InTxRefusable runs fn in one transaction (joining the caller's) that is
+// committed even when fn refuses — a *domain.UserError, or *ErrChooseBranch
+// asking the sender to choose — so that the refusal's audit entry stays
+// (the chat router does the same); the refusal is then returned. fn must
+// refuse before it changes anything but the audit log.
 func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
 	var refusal error
 	err := a.InTx(ctx, func(a *App) error {
 		err := fn(a)
-		var ue *domain.UserError
-		if errors.As(err, &ue) {
+		if isRefusal(err) {
 			refusal = err
 			return nil
 		}
@@ -268,6 +269,13 @@ func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
 		return err
 	}
 	return refusal
+}
+
+// isRefusal reports an answer to the user rather than a failure.
+func isRefusal(err error) bool {
+	var ue *domain.UserError
+	var choose *ErrChooseBranch
+	return errors.As(err, &ue) || errors.As(err, &choose)
 }
 
 func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10) }

@@ -119,7 +119,7 @@ func NewWebhookSecret() (string, error) {
 func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req WebhookRequest) (CreatedWebhook, error) {
 	const action = "webhook.create"
 	var out CreatedWebhook
-	err := a.inTxKeepRefusal(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		u, err := a.scopeUnit(ctx, actor, strings.TrimSpace(req.UnitCode))
 		if err != nil {
 			return a.refusedOr(ctx, actor, action, req.UnitCode, err)
@@ -204,7 +204,7 @@ func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (stor
 func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) error {
 	const action = "webhook.delete"
 	subject := "webhook:" + strconv.FormatInt(id, 10)
-	return a.inTxKeepRefusal(ctx, func(a *App) error {
+	return a.InTxRefusable(ctx, func(a *App) error {
 		if _, err := a.webhookOf(ctx, actor, id); err != nil {
 			return a.refusedOr(ctx, actor, action, subject, err)
 		}
