@@ -53,6 +53,8 @@ type edgeCase struct {
 	// At the first minute of a period: the local date of 昨天 and the
 	// Chinese name of its month.
 	late, lateLabel string
+	// What 李书记's digest says at `at` (outside the quiet hours only).
+	digest []string
 }
 
 func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
@@ -107,7 +109,8 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第1季度", "组织生活会 · 2028年度"},
 		lights: []string{"committee_meeting 2028-01 red", "committee_meeting 2028-02 yellow", "theme_day 2028-02 yellow",
 			"general_meeting 2028-Q1 green", "life_meeting 2028 green"},
-		next: hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
+		digest: []string{"党小组会 · 2028-02 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028-01 · 截止 2028-01-31 · 已逾期 29 天"},
+		next:   hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
 		nlights: []string{"committee_meeting 2028-02 red", "committee_meeting 2028-03 green", "theme_day 2028-02 red",
 			"general_meeting 2028-Q1 green"},
 	}}
@@ -184,7 +187,10 @@ func edgeRun(t *testing.T, tc edgeCase) {
 	}
 
 	// The health check as of the injected clock.
-	edgeHealth(t, h, tc.at, tc.keys, map[string][]string{"QA-RZ-XZ-B1": tc.lights, "QA-RZ-XZ-B2": b2}, prev)
+	digests := edgeHealth(t, h, tc.at, tc.keys, map[string][]string{"QA-RZ-XZ-B1": tc.lights, "QA-RZ-XZ-B2": b2}, prev)
+	if len(tc.digest) > 0 {
+		mustContain(t, digests["李书记"], tc.digest...)
+	}
 	if tc.next.IsZero() {
 		return
 	}
@@ -210,12 +216,14 @@ type edgeLight struct {
 // current one of `at` (never one of UTC's calendar), and that each
 // "obligation period light" wanted per branch is there and that none of
 // the "branch obligation period" in done is yellow or red.
-func edgeHealth(t *testing.T, h *H, at time.Time, keys edgeKeys, want map[string][]string, done []string) {
+// It returns the digests' texts by person.
+func edgeHealth(t *testing.T, h *H, at time.Time, keys edgeKeys, want map[string][]string, done []string) map[string]string {
 	t.Helper()
 	out := h.mustCLI("healthcheck", "--json")
 	var res struct {
-		At     string      `json:"at"`
-		Lights []edgeLight `json:"lights"`
+		At      string      `json:"at"`
+		Lights  []edgeLight `json:"lights"`
+		Digests []struct{ Person, Text string }
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("healthcheck --json: %v\n%s", err, out)
@@ -254,6 +262,11 @@ func edgeHealth(t *testing.T, h *H, at time.Time, keys edgeKeys, want map[string
 			}
 		}
 	}
+	texts := map[string]string{}
+	for _, d := range res.Digests {
+		texts[d.Person] += d.Text
+	}
+	return texts
 }
 
 func edgeDump(ls []edgeLight, branch string) string {
