@@ -86,8 +86,10 @@ func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 		if _, err := a.ImportPeople(ctx, &tabular.Table{File: "demo-people", Header: d.People[0], Rows: d.People[1:]}); err != nil {
 			return err
 		}
-		start := a.Now().In(a.Loc).AddDate(0, -3, 0)
-		start = time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
+		// The month three back counted from the 1st: AddDate(0, -3, 0) on
+		// 12-31 gives "09-31", normalised to 10-01, only two months back.
+		y, m, _ := a.Now().In(a.Loc).Date()
+		start := time.Date(y, m-3, 1, 0, 0, 0, 0, time.UTC)
 		for _, u := range d.Units[1:] {
 			unit, err := a.Store.UnitByCode(ctx, u[0])
 			if err != nil {

@@ -335,8 +335,11 @@ func TestDashboardTemplatesNeedNoFuncs(t *testing.T) {
 }
 
 // In the offline sandbox (no bot token) the login page says how to get a
-// token for the demo county, and the board shows it.
+// token for the demo county, and the board shows it. The sandbox runs on
+// a fake clock on the last day of a year, where "three months back" is
+// 1 September (not 31 September = 1 October).
 func TestDashboardSandbox(t *testing.T) {
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 23, 59, 0, 0, dashShanghai))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dbURL := testdb.URL(t)
@@ -346,7 +349,7 @@ func TestDashboardSandbox(t *testing.T) {
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	var logs bytes.Buffer
-	srv, err := cli.StartServer(ctx, cfg, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs}, nil)), nil)
+	srv, err := cli.StartServer(ctx, cfg, slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs}, nil)), fc)
 	if err != nil {
 		t.Fatalf("start the sandbox: %v", err)
 	}
@@ -354,7 +357,7 @@ func TestDashboardSandbox(t *testing.T) {
 	base := "http://" + srv.Addr
 	var out, errb bytes.Buffer
 	if code := cli.Run(ctx, []string{"token", "create", "--unit", "QA", "--role", "admin"},
-		cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: []string{"ZHIBU_DATABASE_URL=" + dbURL}}); code != 0 {
+		cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Environ: []string{"ZHIBU_DATABASE_URL=" + dbURL}, Clock: fc}); code != 0 {
 		t.Fatalf("token create: %d %s", code, errb.String())
 	}
 	c := dashClient(t, true)
@@ -372,6 +375,9 @@ func TestDashboardSandbox(t *testing.T) {
 		t.Fatalf("demo branch: %d", resp.StatusCode)
 	}
 	mustContain(t, body, `<tr class="item light-red">`) // the demo owes from three months back
+	if b1, err := srv.Store.UnitByCode(ctx, "QA-RZ-V1-B1"); err != nil || b1.StartedOn.Format(time.DateOnly) != "2026-09-01" {
+		t.Fatalf("demo branch starts %v (%v), want 2026-09-01", b1.StartedOn, err)
+	}
 	if resp, _ = dashGet(t, c, base+"/sandbox"); resp.StatusCode != 200 {
 		t.Fatalf("the sandbox console: %d", resp.StatusCode)
 	}

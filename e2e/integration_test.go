@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/zhibu/zhibu/app"
@@ -62,7 +63,11 @@ func igCount(t *testing.T, h *H, q string, args ...any) int {
 }
 
 func TestIntegrationInboundCheckins(t *testing.T) {
-	h := start(t)
+	// On a fake clock (the first minute of 2027 in Shanghai, still 2026 in
+	// UTC): the check-ins default to its local day and the signatures are
+	// checked against it, so nothing here depends on the day the test runs.
+	fc := clockwork.NewFakeClockAt(time.Date(2027, 1, 1, 0, 0, 0, 0, hcLoc))
+	h := start(t, withClock(fc))
 	h.seed()
 	secret := strings.TrimSpace(h.mustCLI("integration", "create", "--name", "dangjian", "--unit", "QA-RZ"))
 	if !strings.HasPrefix(secret, "whsec_") {
@@ -74,7 +79,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	if _, errs, code := h.cli("integration", "create", "--name", "x", "--unit", "QA-RZ", "--role", "secretary"); code != 1 || !strings.Contains(errs, "branch") {
 		t.Fatalf("secretary of a township: %d %s", code, errs)
 	}
-	now := time.Now()
+	now := fc.Now()
 	body := []byte(`{"branch":"QA-RZ-XZ-B1","obligations":["committee_meeting"],"present":7,"total":9,"topic":"学习党的二十届全会精神","external_id":"ext-1"}`)
 	checkins := func() int { return igCount(t, h, `SELECT count(*) FROM checkins`) }
 
@@ -85,7 +90,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	}
 	ci := out["checkin"].(map[string]any)
 	id := int64(out["checkin_id"].(float64))
-	if ci["branch"] != "QA-RZ-XZ-B1" || ci["source"] != "integration:dangjian" || ci["present"] != float64(7) || len(out["lights"].([]any)) == 0 {
+	if ci["branch"] != "QA-RZ-XZ-B1" || ci["source"] != "integration:dangjian" || ci["present"] != float64(7) || ci["date"] != "2027-01-01" || len(out["lights"].([]any)) == 0 {
 		t.Fatalf("recorded %v", out)
 	}
 	if n := igCount(t, h, `SELECT count(*) FROM audit_log WHERE actor = 'integration:dangjian' AND action = 'checkin.record' AND allowed`); n != 1 {
