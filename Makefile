@@ -5,11 +5,19 @@ SHELL := /bin/bash
 GO ?= go
 PKGS := ./...
 export ZHIBU_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable
+# make install copies bin/zhibu to $(PREFIX)/bin (override: make install PREFIX=$$HOME/.local)
+PREFIX ?= /usr/local
 
 .PHONY: run test build db browser vet lint fmt fuzz bench clean install
 
+## build: the binary at bin/zhibu
 build:
 	$(GO) build -o bin/zhibu ./cmd/zhibu
+
+## install: copy bin/zhibu to $(PREFIX)/bin/zhibu (default /usr/local/bin, on the PATH)
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/zhibu $(DESTDIR)$(PREFIX)/bin/zhibu
 
 ## run: start PostgreSQL if needed, then serve (creates the database in sandbox mode)
 run: db build

@@ -57,6 +57,8 @@ func Routes(d Deps) *gin.Engine {
 	if d.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Gatherer, promhttp.HandlerOpts{})))
 	}
+	// Registered on the engine, not the v1 group: it needs no token.
+	r.GET(OpenAPIPath, serveOpenAPI)
 	v1 := r.Group("/api/v1")
 	if d.App != nil {
 		v1.Use(bodyLimit(d.MaxBodyBytes), bearerAuth(d.App, d.Log))
