@@ -139,10 +139,35 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "text" {
+	if logFormat(cfg.Log.Format, w) == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// logFormat resolves log.format: "json" and "text" are taken as set; "auto"
+// (the default) is text when w is a terminal, where a person reads it, and
+// JSON otherwise (a file, a pipe, a log collector, a test's buffer).
+func logFormat(format string, w io.Writer) string {
+	switch format {
+	case "json", "text":
+		return format
+	}
+	if isTerminal(w) {
+		return "text"
+	}
+	return "json"
+}
+
+// isTerminal reports whether w is a character device (a terminal) without a
+// dependency: a regular file, a pipe or a buffer is not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // openApp loads config, connects and migrates: what the one-shot commands share.
