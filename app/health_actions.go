@@ -408,7 +408,7 @@ func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 			overdue := now.Sub(it.Due)
 			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
 				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
-				DaysOverdue: int(overdue / (24 * time.Hour)), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
+				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Escalation) int {
