@@ -227,7 +227,7 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "支部 %s 不存在。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "没有编码为 %s 的党支部。", req.UnitCode)
 	}
 	if err != nil {
 		return nil, err
@@ -333,7 +333,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "单位 %s 不存在。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "没有编码为 %s 的单位。", req.UnitCode)
 	}
 	if err != nil {
 		return storage.Silence{}, err
@@ -432,7 +432,7 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	}
 	u, err := a.Store.UnitByCode(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Unit{}, domain.Refuse(domain.ErrNotFound, "单位 %s 不存在。", code)
+		return domain.Unit{}, domain.UnitNotFound(code)
 	}
 	if err != nil {
 		return domain.Unit{}, err

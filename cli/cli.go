@@ -18,6 +18,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -72,13 +73,33 @@ func Run(ctx context.Context, args []string, env Env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(env.Stderr, "zhibu %s: %s\n", args[0], oneLine(err))
+		fmt.Fprintf(env.Stderr, "zhibu %s: %s\n", args[0], errorLine(err))
 		return 1
 	}
 	return 0
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// errorLine is the one stderr line for a failed command. A refusal
+// (domain.UserError, e.g. 没有编码为 NOPE 的单位。) is shown in its own words,
+// keeping only the context the command put before it (a file and row) and
+// dropping the internal chain ("storage: unit NOPE: …") between the two.
+// Other errors are the operator's to read and keep their chain.
+func errorLine(err error) string {
+	var ue *domain.UserError
+	if !errors.As(err, &ue) {
+		return oneLine(err)
+	}
+	msg, prefix := err.Error(), ""
+	if strings.HasSuffix(msg, ue.Msg) {
+		prefix = strings.TrimSuffix(msg, ue.Msg)
+		if i := strings.Index(prefix, "storage: "); i >= 0 {
+			prefix = prefix[:i]
+		}
+	}
+	return strings.ReplaceAll(prefix+ue.Msg, "\n", "; ")
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zhibu <command> [--config PATH] [flags]\n\ncommands:")

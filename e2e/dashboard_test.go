@@ -301,7 +301,7 @@ func TestDashboardBoard(t *testing.T) {
 	page("/?unit=QA", 403, "无权查看")
 	page("/escalations?unit=QA-DB-HX", 403, "无权查看")
 	page("/rankings?unit=QA-DB-HX", 403, "无权查看")
-	page("/?unit=NOPE", 404, "找不到", "不存在")
+	page("/?unit=NOPE", 404, "找不到", "没有编码为 NOPE 的单位")
 
 	// The red list, longest overdue first, with who acknowledged.
 	page("/escalations", 200, "红灯督办", `class="esc-count">2</b>`, "幸福村第一党支部", "党小组会", "主题党日",

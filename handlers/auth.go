@@ -74,7 +74,7 @@ func Fail(c *gin.Context, status int, msg string) { fail(c, status, msg) }
 func FailErr(c *gin.Context, log *slog.Logger, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
+		fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
 		return
 	}
 	failErr(c, log, err)

@@ -67,7 +67,7 @@ func (h *checkinHandlers) create(c *gin.Context) {
 			FailErr(c, h.log, err)
 			return
 		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return
 	}
 	obligations := body.Obligations

@@ -89,7 +89,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			Fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
+			Fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
 			return
 		}
 		Fail(c, http.StatusBadRequest, "cannot read body")
@@ -112,11 +112,11 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return
 	}
 	if dec.More() {
-		Fail(c, http.StatusBadRequest, "invalid JSON body: more than one value")
+		Fail(c, http.StatusBadRequest, "请求体只能是一个 JSON 对象。")
 		return
 	}
 	req, msg := h.request(b)

@@ -58,7 +58,7 @@ func (h *pointsHandlers) decode(c *gin.Context, v any) bool {
 			FailErr(c, h.log, err)
 			return false
 		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return false
 	}
 	return true

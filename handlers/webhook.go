@@ -52,7 +52,7 @@ func (h *webhookHandlers) create(c *gin.Context) {
 			FailErr(c, h.log, err)
 			return
 		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return
 	}
 	created, err := h.app.CreateWebhook(c.Request.Context(), ActorOf(c), body)
