@@ -164,7 +164,7 @@ func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]Invit
 	if unitCode != "" {
 		u, err := a.Store.UnitByCode(ctx, unitCode)
 		if err != nil {
-			return nil, fmt.Errorf("unit %s: %w", unitCode, err)
+			return nil, err
 		}
 		root = u.ID
 	}
@@ -200,7 +200,7 @@ func (a *App) CreateToken(ctx context.Context, unitCode, role string) (string, e
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return "", fmt.Errorf("unit %s: %w", unitCode, err)
+		return "", err
 	}
 	secret, err := randomCode(32)
 	if err != nil {

@@ -402,7 +402,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 // *domain.UserError; several candidate branches give *ErrChooseBranch.
 func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
 	noSuch := func(code string) error {
-		return domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的党支部，请检查支部代码。", code)
+		return domain.Refuse(domain.ErrNotFound, "没有编码为 %s 的党支部，请检查支部编码。", code)
 	}
 	switch {
 	case req.BranchID != 0:
@@ -443,7 +443,7 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 	switch len(mine) {
 	case 0:
 		if len(actor.UnitsWith(domain.RoleAdmin)) > 0 {
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部代码，例如：/checkin QA-RZ-XZ-B1 支委会 11-20。")
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码，例如：/checkin QA-RZ-XZ-B1 支委会 11-20。")
 		}
 		return domain.Unit{}, errNotSecretary
 	case 1:

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
@@ -36,7 +35,7 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 	} else {
 		unit, err = a.Store.UnitByCode(ctx, unitCode)
 		if errors.Is(err, domain.ErrNotFound) {
-			return nil, domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的单位。", unitCode)
+			return nil, domain.UnitNotFound(unitCode)
 		}
 	}
 	if err != nil {
@@ -70,7 +69,7 @@ func (a *App) CheckinLedger(ctx context.Context, unitCode string) ([]LedgerLine,
 	if unitCode != "" {
 		u, err := a.Store.UnitByCode(ctx, unitCode)
 		if err != nil {
-			return nil, fmt.Errorf("unit %s: %w", unitCode, err)
+			return nil, err
 		}
 		root = u.ID
 	}

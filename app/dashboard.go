@@ -126,7 +126,7 @@ type BoardItem struct {
 	Entry   storage.CheckinItem
 	// Rejected are the rejected (驳回) check-ins filed for the item.
 	Rejected []storage.Checkin
-	// DaysOverdue counts whole days since the due time of a red item.
+	// DaysOverdue is health.DaysOverdue of a red item (calendar days), 0 otherwise.
 	DaysOverdue int
 }
 
@@ -292,8 +292,8 @@ func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, erro
 				}
 			}
 		}
-		if it.Light == health.Red && now.After(it.Due) {
-			bi.DaysOverdue = int(now.Sub(it.Due) / (24 * time.Hour))
+		if it.Light == health.Red {
+			bi.DaysOverdue = health.DaysOverdue(it.Due, now, a.Loc)
 		}
 		bb.Items = append(bb.Items, bi)
 	}

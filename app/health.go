@@ -98,7 +98,7 @@ func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error)
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return nil, domain.Refuse(domain.ErrNotFound, "单位 %s 不存在。", unitCode)
+		return nil, domain.UnitNotFound(unitCode)
 	}
 	if err != nil {
 		return nil, err

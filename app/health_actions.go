@@ -228,7 +228,7 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "支部 %s 不存在。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "没有编码为 %s 的党支部。", req.UnitCode)
 	}
 	if err != nil {
 		return nil, err
@@ -334,7 +334,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "单位 %s 不存在。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "没有编码为 %s 的单位。", req.UnitCode)
 	}
 	if err != nil {
 		return storage.Silence{}, err
@@ -409,7 +409,7 @@ func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 			overdue := now.Sub(it.Due)
 			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
 				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
-				DaysOverdue: int(overdue / (24 * time.Hour)), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
+				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Escalation) int {
@@ -433,7 +433,7 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	}
 	u, err := a.Store.UnitByCode(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Unit{}, domain.Refuse(domain.ErrNotFound, "单位 %s 不存在。", code)
+		return domain.Unit{}, domain.UnitNotFound(code)
 	}
 	if err != nil {
 		return domain.Unit{}, err

@@ -361,7 +361,7 @@ func TestUnitSummaryAndEscalations(t *testing.T) {
 		t.Fatalf("summary %+v %+v", counts, bs)
 	}
 	esc, err := f.app.Escalations(f.ctx, f.units["QA"].ID)
-	if err != nil || len(esc) != 1 || esc[0].Branch != "B1" || !esc[0].Escalated || esc[0].DaysOverdue != 8 {
+	if err != nil || len(esc) != 1 || esc[0].Branch != "B1" || !esc[0].Escalated || esc[0].DaysOverdue != 9 { // 11-01 is day 1, 11-09 day 9
 		t.Fatalf("escalations %+v %v", esc, err)
 	}
 }

@@ -72,7 +72,7 @@ func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return storage.Integration{}, "", fmt.Errorf("unit %s: %w", unitCode, err)
+		return storage.Integration{}, "", err
 	}
 	if role == domain.RoleSecretary && !u.IsBranch() {
 		return storage.Integration{}, "", fmt.Errorf("--role secretary needs a branch, and %s is a %s", u.Code, u.Kind)
@@ -222,7 +222,7 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 	}
 	var choose *ErrChooseBranch
 	if errors.As(refusal, &choose) {
-		refusal = domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部代码（branch）。")
+		refusal = domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码（branch）。")
 	}
 	return out, refusal
 }

@@ -121,7 +121,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 		}
 		u, err := a.Store.UnitByCode(ctx, unitCode)
 		if err != nil {
-			return 0, nil, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+			return 0, nil, domain.UnitNotFound(unitCode)
 		}
 		return u.ID, nil, nil
 	}
@@ -136,7 +136,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 			}
 			u, err := a.Store.UnitByCode(ctx, unitCode)
 			if errors.Is(err, domain.ErrNotFound) {
-				return 0, nil, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+				return 0, nil, domain.UnitNotFound(unitCode)
 			}
 			if err != nil {
 				return 0, nil, err
@@ -146,11 +146,11 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 				return 0, nil, err
 			}
 			if !ok {
-				return 0, nil, domain.Refuse(domain.ErrForbidden, "unit %s is outside the token's scope", unitCode)
+				return 0, nil, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode)
 			}
 			return u.ID, nil, nil
 		}
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "a %s token may not read this", strings.Join(actorRoles(actor), ","))
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "您的令牌（角色：%s）无权查看这些内容。", strings.Join(actorRoles(actor), "、"))
 	}
 	vs, err := a.villagesFor(ctx, actor, roles...)
 	if err != nil {
@@ -286,7 +286,7 @@ func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10)
 func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, unitCode string) (domain.Actor, error) {
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return actor, domain.Refuse(domain.ErrNotFound, "unit %s does not exist", unitCode)
+		return actor, domain.UnitNotFound(unitCode)
 	}
 	if err != nil {
 		return actor, err
@@ -305,7 +305,7 @@ func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, unitCode stri
 		}
 	}
 	if len(out.Roles) == 0 {
-		return actor, domain.Refuse(domain.ErrForbidden, "unit %s is outside the token's scope", unitCode)
+		return actor, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode)
 	}
 	return out, nil
 }

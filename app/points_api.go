@@ -24,7 +24,7 @@ var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, st
 // ListClaims lists claims in scope, newest first; status "" is any.
 func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int) ([]storage.Claim, error) {
 	if !slices.Contains(claimStatuses, status) {
-		return nil, domain.Refuse(domain.ErrInvalid, "status must be pending, approved, rejected or frozen")
+		return nil, domain.Refuse(domain.ErrInvalid, "status 只能是 pending（待审核）、approved（已通过）、rejected（已驳回）或 frozen（已冻结）。")
 	}
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, claimReaders...)
 	if err != nil {
@@ -53,7 +53,7 @@ type LedgerView struct {
 // unitCode narrows the scope (a village, when household codes repeat).
 func (a *App) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode, household string) (LedgerView, error) {
 	if household == "" {
-		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "household is required (a household code or a phone number)")
+		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "请写明户号或村民手机号（household）。")
 	}
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, ledgerReaders...)
 	if err != nil {

@@ -82,7 +82,7 @@ func (a *App) ImportCatalog(ctx context.Context, t *tabular.Table) (ImportResult
 func (a *App) ImportUnitCatalog(ctx context.Context, unitCode string, t *tabular.Table) (ImportResult, error) {
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return ImportResult{File: t.File}, fmt.Errorf("unit %s: %w", unitCode, err)
+		return ImportResult{File: t.File}, err
 	}
 	return a.importCatalog(ctx, &u, t)
 }
@@ -132,7 +132,7 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 func (a *App) ClearUnitCatalog(ctx context.Context, unitCode string) error {
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return fmt.Errorf("unit %s: %w", unitCode, err)
+		return err
 	}
 	return a.InTx(ctx, func(a *App) error {
 		if err := a.Store.ClearCatalog(ctx, u.ID); err != nil {

@@ -42,7 +42,7 @@ func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, er
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if err != nil {
-		return storage.Robot{}, fmt.Errorf("unit %s: %w", req.UnitCode, err)
+		return storage.Robot{}, err
 	}
 	var r storage.Robot
 	err = a.InTx(ctx, func(a *App) error {
@@ -62,7 +62,7 @@ func (a *App) ListRobots(ctx context.Context, unitCode string) ([]storage.Robot,
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return nil, fmt.Errorf("unit %s: %w", unitCode, err)
+		return nil, err
 	}
 	return a.Store.RobotsIn(ctx, u.ID)
 }

@@ -70,14 +70,14 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 		case len(admins) == 1:
 			return a.Store.UnitByID(ctx, admins[0].UnitID)
 		case actor.IsOperator() || len(admins) > 1:
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明单位代码（unit）。")
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明单位编码（unit）。")
 		default:
 			return domain.Unit{}, errNotAdmin
 		}
 	}
 	u, err := a.Store.UnitByCode(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Unit{}, domain.Refuse(domain.ErrNotFound, "没有代码为 %s 的单位。", code)
+		return domain.Unit{}, domain.UnitNotFound(code)
 	}
 	if err != nil {
 		return domain.Unit{}, err

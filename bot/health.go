@@ -129,7 +129,7 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 	case it.Exempt:
 		b.WriteString(" · 已豁免")
 	case it.Light == health.Red:
-		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), max(1, hcCivilDays(a.Now().In(a.Loc))-hcCivilDays(last)))
+		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), health.DaysOverdue(it.Due, a.Now(), a.Loc))
 		if it.Ack != nil {
 			b.WriteString(" · " + E(it.Ack.Person) + " 已确认收到")
 			if it.Ack.PlannedOn != nil {
@@ -383,10 +383,4 @@ func silenceHandler(c *Ctx) error {
 	}
 	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，至 %s 结束。\n理由：%s\n期间红黄灯照常显示，但不推送。",
 		E(x.UnitCode), what, until.Format(time.DateOnly), E(x.Reason)), nil)
-}
-
-// hcCivilDays numbers the calendar day of t (in its own zone).
-func hcCivilDays(t time.Time) int {
-	y, m, d := t.Date()
-	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }

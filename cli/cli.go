@@ -18,6 +18,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -72,13 +73,33 @@ func Run(ctx context.Context, args []string, env Env) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(env.Stderr, "zhibu %s: %s\n", args[0], oneLine(err))
+		fmt.Fprintf(env.Stderr, "zhibu %s: %s\n", args[0], errorLine(err))
 		return 1
 	}
 	return 0
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// errorLine is the one stderr line for a failed command. A refusal
+// (domain.UserError, e.g. 没有编码为 NOPE 的单位。) is shown in its own words,
+// keeping only the context the command put before it (a file and row) and
+// dropping the internal chain ("storage: unit NOPE: …") between the two.
+// Other errors are the operator's to read and keep their chain.
+func errorLine(err error) string {
+	var ue *domain.UserError
+	if !errors.As(err, &ue) {
+		return oneLine(err)
+	}
+	msg, prefix := err.Error(), ""
+	if strings.HasSuffix(msg, ue.Msg) {
+		prefix = strings.TrimSuffix(msg, ue.Msg)
+		if i := strings.Index(prefix, "storage: "); i >= 0 {
+			prefix = prefix[:i]
+		}
+	}
+	return strings.ReplaceAll(prefix+ue.Msg, "\n", "; ")
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zhibu <command> [--config PATH] [flags]\n\ncommands:")
@@ -139,10 +160,35 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "text" {
+	if logFormat(cfg.Log.Format, w) == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// logFormat resolves log.format: "json" and "text" are taken as set; "auto"
+// (the default) is text when w is a terminal, where a person reads it, and
+// JSON otherwise (a file, a pipe, a log collector, a test's buffer).
+func logFormat(format string, w io.Writer) string {
+	switch format {
+	case "json", "text":
+		return format
+	}
+	if isTerminal(w) {
+		return "text"
+	}
+	return "json"
+}
+
+// isTerminal reports whether w is a character device (a terminal) without a
+// dependency: a regular file, a pipe or a buffer is not.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // openApp loads config, connects and migrates: what the one-shot commands share.

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,15 +45,27 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, env.Stderr)
+	// The format is chosen for stderr itself; the logs are held back until
+	// the start-up block is out, so that it is the first thing one reads.
+	held := &heldWriter{w: env.Stderr}
+	cfg.Log.Format = logFormat(cfg.Log.Format, env.Stderr)
+	log := newLogger(cfg, held)
 	srv, err := StartServer(ctx, cfg, log, env.Clock)
 	if err != nil {
+		held.release(nil)
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "zhibu: listening on http://%s\n", srv.Addr)
+	si := startInfo{Addr: srv.Addr, Sandbox: srv.Fake != nil, Bot: srv.App.BotUsername}
 	if srv.Fake != nil {
-		fmt.Fprintf(env.Stderr, "zhibu: OFFLINE SANDBOX — no telegram.token is set; the bot talks to an embedded fake Telegram Bot API at %s\n", srv.Fake.URL())
+		si.FakeURL = srv.Fake.URL()
+		si.Demo = srv.sandbox != nil
 	}
+	f.Visit(func(fl *flag.Flag) {
+		if fl.Name == "config" {
+			si.ConfigFlag = " --config " + fl.Value.String()
+		}
+	})
+	held.release(func(w io.Writer) { writeStartBlock(w, si) })
 	<-ctx.Done()
 	log.Info("shutting down")
 	return srv.Shutdown(cfg.HTTP.ShutdownTimeout.D())

@@ -143,7 +143,7 @@ func Default() Config {
 			Workers: 4,
 		},
 		Timezone: "Asia/Shanghai",
-		Log:      Log{Level: "info", Format: "json"},
+		Log:      Log{Level: "info", Format: "auto"},
 		Bind:     Bind{CodeTTL: Duration(14 * 24 * time.Hour)},
 		Delivery: Delivery{
 			GlobalPerSecond: 30,

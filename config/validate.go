@@ -60,8 +60,8 @@ func (c Config) Validate() error {
 	default:
 		return bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
 	}
-	if c.Log.Format != "json" && c.Log.Format != "text" {
-		return bad("log.format", "must be json or text, got %q", c.Log.Format)
+	if c.Log.Format != "auto" && c.Log.Format != "json" && c.Log.Format != "text" {
+		return bad("log.format", "must be auto, json or text, got %q", c.Log.Format)
 	}
 	if c.Bind.CodeTTL <= 0 {
 		return bad("bind.code_ttl", "must be positive")

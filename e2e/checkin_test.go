@@ -289,7 +289,7 @@ func TestCheckinRefusals(t *testing.T) {
 		{"villager", h.Fake.PrivateChat(zhou), zhou, "/checkin 支委会", "只有党支部书记才能打卡"},
 		{"secretary of another branch", h.b2, ciFeng, "/checkin 支委会", "只有幸福村第二党支部（QA-RZ-XZ-B2）的书记才能为该支部打卡"},
 		{"another branch named privately", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-RZ-XZ-B2 支委会", "只有幸福村第二党支部（QA-RZ-XZ-B2）的书记"},
-		{"unknown branch", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-XX-B9 支委会", "没有代码为 QA-XX-B9 的党支部"},
+		{"unknown branch", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-XX-B9 支委会", "没有编码为 QA-XX-B9 的党支部"},
 		{"unlinked", h.b2, stray, "/checkin 支委会", "还没有绑定账号"},
 		{"future date", h.b2, li, "/checkin 支委会 11-27", "晚于今天"},
 		{"before the branch's start", h.b2, li, "/checkin 支委会 10-15", "自 2026-11-01 起纳入规定动作考核"},

@@ -290,7 +290,7 @@ func TestDashboardBoard(t *testing.T) {
 	// check-ins with the late one marked.
 	body = page("/?unit=QA-RZ-XZ-B1", 200, "幸福村第一党支部", "规定动作", "支部委员会", "党小组会", "主题党日",
 		"2026年10月", "2026年11月", "2026-10-31", "支部委员会 2026年10月（补）", "6/9", "补开十月支委会",
-		"已驳回", "缺少签到表照片", "逾期 25 天", "确认收到", "承诺 2026-11-30 前完成", "最近打卡", "观看电影", "王书记")
+		"已驳回", "缺少签到表照片", "逾期 26 天", "确认收到", "承诺 2026-11-30 前完成", "最近打卡", "观看电影", "王书记")
 	if n := strings.Count(body, `<tr class="item light-red">`); n != 2 {
 		t.Fatalf("branch page lists %d red items, want 2 (October 党小组会 and 主题党日)", n)
 	}
@@ -301,11 +301,11 @@ func TestDashboardBoard(t *testing.T) {
 	page("/?unit=QA", 403, "无权查看")
 	page("/escalations?unit=QA-DB-HX", 403, "无权查看")
 	page("/rankings?unit=QA-DB-HX", 403, "无权查看")
-	page("/?unit=NOPE", 404, "找不到", "不存在")
+	page("/?unit=NOPE", 404, "找不到", "没有编码为 NOPE 的单位")
 
 	// The red list, longest overdue first, with who acknowledged.
 	page("/escalations", 200, "红灯督办", `class="esc-count">2</b>`, "幸福村第一党支部", "党小组会", "主题党日",
-		"2026-10-31", "25 天", "王书记", "承诺 2026-11-30 前完成", "未确认")
+		"2026-10-31", "26 天", "王书记", "承诺 2026-11-30 前完成", "未确认")
 	page("/escalations?unit=QA-RZ-XZ-B2", 200, "目前没有红灯事项")
 
 	// Rankings: above villages, the villages; a village, its households.

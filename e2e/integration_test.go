@@ -73,7 +73,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	if !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("secret %q", secret)
 	}
-	if _, errs, code := h.cli("integration", "create", "--name", "dangjian", "--unit", "QA-RZ"); code != 1 || !strings.Contains(errs, "exists") {
+	if _, errs, code := h.cli("integration", "create", "--name", "dangjian", "--unit", "QA-RZ"); code != 1 || !strings.Contains(errs, "名称为 dangjian 的集成已存在") {
 		t.Fatalf("duplicate name: %d %s", code, errs)
 	}
 	if _, errs, code := h.cli("integration", "create", "--name", "x", "--unit", "QA-RZ", "--role", "secretary"); code != 1 || !strings.Contains(errs, "branch") {
@@ -173,7 +173,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	if code, out = igPost(t, h, secret, "msg_5", now, []byte(`{"branch":"QA-RZ-XZ-B1","obligations":["picnic"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "未识别") {
 		t.Fatalf("unknown obligation: %d %v", code, out)
 	}
-	if code, out = igPost(t, h, secret, "msg_6", now, []byte(`{"obligations":["theme_day"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "党支部代码") {
+	if code, out = igPost(t, h, secret, "msg_6", now, []byte(`{"obligations":["theme_day"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "党支部编码") {
 		t.Fatalf("no branch: %d %v", code, out)
 	}
 	if code, out = igPost(t, h, secret, "msg_4", now, []byte(`{"branch":"QA-RZ-XZ-B1","obligations":["theme_day"],"obligation":"党课","external_id":"ext-2"}`)); code != 201 {

@@ -358,7 +358,7 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 	var ue *domain.UserError
 	msg := ""
 	if errors.As(err, &ue) {
-		msg = ue.Msg
+		msg = ue.Msg // the refusal's own words; the kinds' defaults follow
 	}
 	p.Status = statusOf(err)
 	switch p.Status {
@@ -374,6 +374,9 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 		}
 	case http.StatusBadRequest, http.StatusConflict:
 		p.Title = "请求有误"
+		if msg == "" {
+			msg = "请求有误，请检查后重试。"
+		}
 	default:
 		h.log.Error("dashboard failed", slog.String("path", c.FullPath()), slog.Any("err", err))
 		p.Status, p.Title, msg = http.StatusInternalServerError, "出错了", "服务器暂时无法显示该页面，请稍后再试。"

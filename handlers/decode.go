@@ -12,13 +12,15 @@ import (
 
 // decodeStrict reads exactly one JSON value from r into v, refusing unknown
 // fields and trailing values. On failure it has answered already — 413 for a
-// body over the limit, else 400 naming what is wrong — and returns false.
+// body over the limit, else 400 saying in Chinese what is wrong (BadJSON) —
+// and returns false.
 func decodeStrict(c *gin.Context, log *slog.Logger, r io.Reader, v any) bool {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
-		err = errors.New("more than one value")
+		Fail(c, http.StatusBadRequest, "请求体只能是一个 JSON 对象。")
+		return false
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -26,7 +28,7 @@ func decodeStrict(c *gin.Context, log *slog.Logger, r io.Reader, v any) bool {
 			FailErr(c, log, err)
 			return false
 		}
-		Fail(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return false
 	}
 	return true

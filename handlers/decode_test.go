@@ -25,9 +25,9 @@ func TestDecodeStrict(t *testing.T) {
 	}{
 		{`{"name":"王"}`, 1 << 10, true, 0, ""},
 		{`{"name":"王"}` + "\n", 1 << 10, true, 0, ""},
-		{`{"name":"王","extra":1}`, 1 << 10, false, 400, "unknown field"},
-		{`{"name":"王"} {"name":"李"}`, 1 << 10, false, 400, "more than one value"},
-		{`{"name":`, 1 << 10, false, 400, "invalid JSON body"},
+		{`{"name":"王","extra":1}`, 1 << 10, false, 400, "不认识的字段"},
+		{`{"name":"王"} {"name":"李"}`, 1 << 10, false, 400, "只能是一个 JSON 对象"},
+		{`{"name":`, 1 << 10, false, 400, "不是有效的 JSON"},
 		{`{"name":"` + strings.Repeat("x", 100) + `"}`, 16, false, 413, ""},
 	}
 	for _, tt := range tests {

@@ -74,7 +74,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			Fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
+			Fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
 			return
 		}
 		Fail(c, http.StatusBadRequest, "cannot read body")

@@ -6,10 +6,13 @@ package handlers
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -86,7 +89,7 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			fail(c, http.StatusRequestEntityTooLarge, "body larger than the limit")
+			fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
 			return
 		}
 		fail(c, http.StatusBadRequest, "cannot read body")
@@ -124,27 +127,41 @@ func (h *handler) readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 
+// internalError is the body of a 500: the details are in the log.
+const internalError = "服务器内部错误，请稍后再试。"
+
+// BadJSON says in Chinese what is wrong with a request body that did not
+// decode, naming the field where it can, without the decoder's English.
+func BadJSON(err error) string {
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("请求体字段 %s 的类型不对。", typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Sprintf("请求体里有不认识的字段 %s。", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return "请求体不是有效的 JSON。"
+}
+
 // fail writes the one JSON error shape every endpoint uses.
 func fail(c *gin.Context, status int, msg string) {
 	c.AbortWithStatusJSON(status, gin.H{"error": msg})
 }
 
-// failErr answers a use case's error with its status (statusOf): the
-// user's sentence for a refusal, "internal error" (and a log line) for the
-// rest.
+// failErr answers a use case's error with its status (statusOf). The body
+// says what is wrong in Chinese (domain.UserMessage), never the Go error
+// chain, which goes to the log when it is a failure of ours.
 func failErr(c *gin.Context, log *slog.Logger, err error) {
 	status := statusOf(err)
-	var ue *domain.UserError
+	msg, ok := domain.UserMessage(err)
 	switch {
 	case status == http.StatusRequestEntityTooLarge:
-		fail(c, status, "body larger than the limit")
-	case status == http.StatusInternalServerError:
+		fail(c, status, "请求体超过了大小上限。")
+	case status == http.StatusInternalServerError || !ok:
 		log.Error("request failed", slog.String("path", c.FullPath()), slog.Any("err", err))
-		fail(c, status, "internal error")
-	case errors.As(err, &ue):
-		fail(c, status, ue.Msg)
+		fail(c, http.StatusInternalServerError, internalError)
 	default:
-		fail(c, status, err.Error())
+		fail(c, status, msg)
 	}
 }
 
@@ -153,7 +170,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 		defer func() {
 			if v := recover(); v != nil {
 				log.Error("http panic", slog.String("path", c.FullPath()), slog.Any("panic", v))
-				fail(c, http.StatusInternalServerError, "internal error")
+				fail(c, http.StatusInternalServerError, internalError)
 			}
 		}()
 		c.Next()

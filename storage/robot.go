@@ -26,6 +26,9 @@ type Robot struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
+// robotKindNames are the platforms' names as users know them.
+var robotKindNames = map[string]string{"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+
 const robotCols = `r.id, r.unit_id, u.code AS unit_code, r.kind, r.url, r.secret, r.active, r.created_at`
 
 // CreateRobot stores a robot; a robot with the same kind and URL already
@@ -35,7 +38,8 @@ func (s *Store) CreateRobot(ctx context.Context, unitID int64, kind, url, secret
 	err := s.q.QueryRowxContext(ctx, `INSERT INTO robots (unit_id, kind, url, secret) VALUES ($1, $2, $3, $4) RETURNING id`,
 		unitID, kind, url, secret).Scan(&id)
 	if isUnique(err) {
-		return Robot{}, fmt.Errorf("storage: %s robot with this URL exists: %w", kind, domain.ErrConflict)
+		return Robot{}, fmt.Errorf("storage: %s robot with this URL exists: %w", kind,
+			domain.Refuse(domain.ErrConflict, "这个地址的%s群机器人已经登记过了。", robotKindNames[kind]))
 	}
 	if err != nil {
 		return Robot{}, fmt.Errorf("storage: create robot: %w", err)

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -84,7 +86,7 @@ func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentI
 		RETURNING id`, code, name, kind, parentID, startedOn).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
-			return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, domain.ErrConflict)
+			return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, domain.Exists("单位", "编码", code))
 		}
 		return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, err)
 	}
@@ -116,6 +118,10 @@ func (s *Store) SetStartedOn(ctx context.Context, unitID int64, d time.Time) err
 func (s *Store) UnitByCode(ctx context.Context, code string) (domain.Unit, error) {
 	var u domain.Unit
 	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The code is what the user typed: say so in their words.
+		return u, fmt.Errorf("storage: unit %s: %w", code, domain.UnitNotFound(code))
+	}
 	return u, notFoundf(err, "unit %s", code)
 }
 

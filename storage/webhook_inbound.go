@@ -38,7 +38,7 @@ func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unit
 	err := s.q.QueryRowxContext(ctx, `INSERT INTO integrations (name, secret, unit_id, role) VALUES ($1, $2, $3, $4) RETURNING id`,
 		name, secret, unitID, role).Scan(&id)
 	if isUnique(err) {
-		return Integration{}, fmt.Errorf("storage: integration %q exists: %w", name, domain.ErrConflict)
+		return Integration{}, fmt.Errorf("storage: integration %q exists: %w", name, domain.Exists("集成", "名称", name))
 	}
 	if err != nil {
 		return Integration{}, fmt.Errorf("storage: create integration: %w", err)

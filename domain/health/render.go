@@ -114,7 +114,7 @@ func (p *planner) itemLine(l *line) string {
 			fmt.Fprintf(&b, " · 还有 %d 天", left)
 		}
 	case LevelRed:
-		fmt.Fprintf(&b, " · 已逾期 %d 天", max(1, today-civilDay(lastDay(it.Due), p.loc)))
+		fmt.Fprintf(&b, " · 已逾期 %d 天", DaysOverdue(it.Due, p.t, p.loc))
 		if n.OrgLevel == 1 {
 			fmt.Fprintf(&b, "（逾期超过 %s，提级督办）", days(p.in.Rules.EscalateAfter))
 		}

@@ -1,0 +1,45 @@
+package domain
+
+import "errors"
+
+// Missing is a lookup by a key the user gave that found nothing, worded so
+// that the user sees what is wrong: Missing("单位", "编码", "NOPE") says
+// 没有编码为 NOPE 的单位。 It is a *UserError of kind ErrNotFound, so every
+// door (bot, API, dashboard, CLI) shows its message as it shows any refusal,
+// and errors.Is(err, ErrNotFound) holds.
+func Missing(what, by, key string) error {
+	return Refuse(ErrNotFound, "没有%s为 %s 的%s。", by, key, what)
+}
+
+// UnitNotFound is the refusal for an unknown unit code.
+func UnitNotFound(code string) error { return Missing("单位", "编码", code) }
+
+// Exists is a create that clashes with an existing record named by a key
+// the user gave: Exists("单位", "编码", "QA") says 编码为 QA 的单位已存在。
+func Exists(what, by, key string) error {
+	return Refuse(ErrConflict, "%s为 %s 的%s已存在。", by, key, what)
+}
+
+// UserMessage is what to tell a user about err in plain Chinese, never the
+// Go error chain: the message of a refusal anywhere in the chain, else a
+// general sentence for the kind of error (not found, conflict, forbidden,
+// invalid). ok is false for a failure that is no fault of the user's (the
+// database is down, a bug): the caller logs err and apologises.
+func UserMessage(err error) (msg string, ok bool) {
+	var ue *UserError
+	switch {
+	case err == nil:
+		return "", false
+	case errors.As(err, &ue):
+		return ue.Msg, true
+	case errors.Is(err, ErrNotFound):
+		return "要找的记录不存在。", true
+	case errors.Is(err, ErrConflict):
+		return "与已有的记录冲突，请检查后重试。", true
+	case errors.Is(err, ErrForbidden):
+		return "您无权进行此操作。", true
+	case errors.Is(err, ErrInvalid):
+		return "输入有误，请检查后重试。", true
+	}
+	return "", false
+}
