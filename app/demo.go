@@ -8,8 +8,8 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
-	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // DemoUser is a demo person with the Telegram account the sandbox gives them.

@@ -34,14 +34,14 @@ type sandboxButton struct {
 // botMsg is a message the bot sent, as the outbox recorded it, with the
 // later edits applied: what the chat shows now.
 type botMsg struct {
-	ChatID                           int64
-	ID                               int // Telegram message id (the last part of a split text); 0 until sent
-	Text, Caption, Photo, ParseMode  string
-	Markup                           json.RawMessage
-	Status                           string
-	At                               time.Time
-	Edited                           bool
-	key                              string
+	ChatID                          int64
+	ID                              int // Telegram message id (the last part of a split text); 0 until sent
+	Text, Caption, Photo, ParseMode string
+	Markup                          json.RawMessage
+	Status                          string
+	At                              time.Time
+	Edited                          bool
+	key                             string
 }
 
 type outPayload struct {
