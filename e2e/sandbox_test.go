@@ -339,3 +339,114 @@ func TestSandboxHintsWork(t *testing.T) {
 	}
 	mustContain(t, board, "支部委员会 2026年10月（补）")
 }
+
+// tapForm finds the button labelled text under the bot's message that
+// contains marker.
+func tapForm(t *testing.T, body, marker, text string) (sbForm, bool) {
+	t.Helper()
+	for _, m := range regexp.MustCompile(`(?s)<div class="msg bot">(.*?)</div></div>\n`).FindAllStringSubmatch(body, -1) {
+		if !strings.Contains(m[1], marker) {
+			continue
+		}
+		for _, f := range sbForms(m[1]) {
+			if f.Action == "/sandbox/tap" && f.Button == text {
+				return f, true
+			}
+		}
+	}
+	return sbForm{}, false
+}
+
+// A villager's claims go to the village's reviewer group, which the
+// villager and the reviewer both see; the reviewer decides with the card's
+// buttons. A photo with a caption goes through the page's file input. The
+// conversation is read from the database: after a restart it is all still
+// there, the card's buttons still work, and new messages are processed,
+// not dropped as redeliveries.
+func TestSandboxReviewAndRestart(t *testing.T) {
+	dbURL := testdb.URL(t)
+	r := startSandbox(t, dbURL, sandboxClock())
+	ids, labels, _ := sbUsers(t, r.page(0, 0))
+	villager, reviewer := firstOf(t, ids, labels, "村民"), firstOf(t, ids, labels, "积分评议员")
+	secretary := firstOf(t, ids, labels, "支部书记")
+	group, ok := sbChats(r.page(villager, 0))["幸福村积分评议群"]
+	if !ok {
+		t.Fatalf("the villager does not see the village's reviewer group: %v", sbChats(r.page(villager, 0)))
+	}
+	if g := sbChats(r.page(reviewer, 0))["幸福村积分评议群"]; g != group {
+		t.Fatalf("the reviewer does not see the village's reviewer group: %v", sbChats(r.page(reviewer, 0)))
+	}
+
+	// A claim without a photo, decided at once.
+	r.say(villager, 0, "/claim 拾金不昧 捡到钱包已交还失主", nil)
+	if _, o := r.lastOutcome(villager); o != "ok" {
+		t.Fatalf("claim: %q", o)
+	}
+	mustContain(t, r.page(villager, group), "拾金不昧") // where the claim went
+	body := r.page(reviewer, group)
+	if _, ok := tapForm(t, body, "拾金不昧", "驳回"); !ok {
+		t.Fatalf("no 驳回 button on the card in the reviewer's group:\n%s", sbText(body))
+	}
+	approve, ok := tapForm(t, body, "拾金不昧", "通过")
+	if !ok {
+		t.Fatalf("no 通过 button on the card in the reviewer's group:\n%s", sbText(body))
+	}
+	body = r.submit(approve)
+	if _, o := r.lastOutcome(reviewer); o != "ok" {
+		t.Fatalf("tap 通过: %q\n%s", o, sbText(body))
+	}
+	if _, ok := tapForm(t, body, "拾金不昧", "通过"); ok {
+		t.Fatalf("the decided card still has its buttons:\n%s", sbText(body))
+	}
+	mustContain(t, body, "点了“通过”")
+	notice := r.page(villager, 0)
+	t.Logf("villager after the decision: %s", sbText(notice))
+
+	// A claim with a photo, through the file input.
+	body = r.say(villager, 0, "/claim 志愿 参加志愿服务", samplePNG)
+	if _, o := r.lastOutcome(villager); o != "ok" {
+		t.Fatalf("claim with a photo: %q\n%s", o, sbText(body))
+	}
+	ms := sbMessages(body)
+	if last := ms[len(ms)-1]; last.Mine || !strings.Contains(last.Text, "附照片") {
+		t.Fatalf("answer to the photo claim: %+v", last)
+	}
+	mustContain(t, body, "［照片］")
+	before, _ := r.lastOutcome(villager)
+	if _, ok := tapForm(t, r.page(reviewer, group), "参加志愿服务", "通过"); !ok {
+		t.Fatalf("no 通过 button on the photo claim's card:\n%s", sbText(r.page(reviewer, group)))
+	}
+
+	// Restart against the same database.
+	if err := r.srv.Shutdown(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	r = startSandbox(t, dbURL, sandboxClock())
+	body = r.page(villager, 0)
+	mustContain(t, body, "/claim 拾金不昧 捡到钱包已交还失主", "/claim 志愿 参加志愿服务", "已提交积分申报")
+	body = r.page(reviewer, group)
+	approve, ok = tapForm(t, body, "参加志愿服务", "通过")
+	if !ok {
+		t.Fatalf("after the restart, no 通过 button on the photo claim's card:\n%s", sbText(body))
+	}
+	body = r.submit(approve)
+	if id, o := r.lastOutcome(reviewer); o != "ok" || id <= before {
+		t.Fatalf("tap 通过 after the restart: update %d (last before %d) %q", id, before, o)
+	}
+	if _, ok := tapForm(t, body, "参加志愿服务", "通过"); ok {
+		t.Fatalf("after the restart, the decided card still has its buttons:\n%s", sbText(body))
+	}
+
+	// A new message after the restart is answered.
+	body = r.say(secretary, 0, "/status", nil)
+	if id, o := r.lastOutcome(secretary); o != "ok" || id <= before {
+		t.Fatalf("/status after the restart: update %d (last before %d) %q", id, before, o)
+	}
+	ms = sbMessages(body)
+	if last := ms[len(ms)-1]; last.Mine || !strings.Contains(last.Text, "体检") {
+		t.Fatalf("answer to /status after the restart: %+v", ms)
+	}
+}
+
+// samplePNG is a photo as a browser uploads it (any bytes will do).
+var samplePNG = []byte("\x89PNG\r\n\x1a\n sandbox test photo")
