@@ -256,7 +256,7 @@ func (s *Server) sandboxHints(u app.DemoUser, chatID int64) ([]sandboxHint, stri
 		case domain.RoleVillager, domain.RoleShopkeeper:
 			return nil, "本村的积分申报和审核结果都会发到这个群。发命令请到“与机器人私聊”。"
 		case domain.RoleSecretary:
-			return nil, "这是本支部的群，机器人的提醒也会发到这里。打卡请到“与机器人私聊”。"
+			return nil, "这是本支部的群。打卡、查看红绿灯请到“与机器人私聊”。"
 		default:
 			return nil, "这是辖区内的群。发命令请到“与机器人私聊”。"
 		}
@@ -273,8 +273,8 @@ func (s *Server) sandboxHints(u app.DemoUser, chatID int64) ([]sandboxHint, stri
 		}, ""
 	case domain.RoleVillager:
 		return []sandboxHint{
-			{Text: "/claim 拾金不昧 捡到钱包已交还失主", Why: "申报一项不需要照片的积分，申报会发到本村积分评议群等评议员审核"},
-			{Text: "/claim 巡逻 参加晚间治安巡逻", Photo: true, Why: "巡逻要附现场照片：这条会连同一张示例照片发出"},
+			{Text: "/claim 拾金不昧 捡到钱包已交还失主", Why: "申报一项不需要照片的积分：申报会发到本村积分评议群等评议员审核（同一项目每天只能报一次）"},
+			{Text: "/claim 巡逻 参加晚间治安巡逻", Photo: true, Why: "巡逻要附现场照片：这条会连同一张示例照片发出（同一项目每天只能报一次）"},
 			{Text: "/points", Why: "看本户的积分"},
 		}, ""
 	case domain.RoleReviewer:
