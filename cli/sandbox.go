@@ -248,9 +248,22 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 	view := func(x app.DemoUser) userView {
 		return userView{x, domain.RoleNames[x.Role], s.sandbox.unitName(x.UnitCode)}
 	}
-	var users []userView
-	for _, x := range s.sandbox.demo.Users {
-		users = append(users, view(x))
+	// The identities by role, those the sandbox is mostly about first.
+	type userGroup struct {
+		Label string
+		Users []userView
+	}
+	var users []userGroup
+	for _, role := range []string{domain.RoleSecretary, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleOrganiser, domain.RoleAdmin} {
+		g := userGroup{Label: domain.RoleNames[role]}
+		for _, x := range s.sandbox.demo.Users {
+			if x.Role == role {
+				g.Users = append(g.Users, view(x))
+			}
+		}
+		if len(g.Users) > 0 {
+			users = append(users, g)
+		}
 	}
 	type msgView struct {
 		sandboxMsg
