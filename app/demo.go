@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // DemoUser is a demo person with the Telegram account the sandbox gives them.
@@ -73,10 +76,29 @@ func BuildDemo() Demo {
 	return d
 }
 
+// ChatsOf lists the demo groups u is a member of: those of u's own unit (a
+// branch's group for its secretary; the village's reviewer group for the
+// village's reviewer, shopkeeper and villagers, who see their claims reviewed
+// there) and, for a township's organisers, every group of the township.
+func (d Demo) ChatsOf(u DemoUser) []DemoGroup {
+	township := false
+	for _, row := range d.Units[1:] {
+		township = township || row[0] == u.UnitCode && row[2] == "township"
+	}
+	var gs []DemoGroup
+	for _, g := range d.Groups {
+		if g.UnitCode == u.UnitCode || township && strings.HasPrefix(g.UnitCode, u.UnitCode+"-") {
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
 // LoadDemo imports the demo county, links every demo person to their
 // sandbox Telegram account and binds the demo groups. Branches owe
-// obligations from three months back, so the board shows every light.
-// It is idempotent.
+// obligations from three months back and have checked in for all of them
+// but a few (see demoGaps), so the board shows mostly green, a few red and,
+// near a deadline, yellow. Dates follow the App's clock. It is idempotent.
 func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 	d := BuildDemo()
 	err := a.InTx(ctx, func(a *App) error {
@@ -99,6 +121,7 @@ func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 				return err
 			}
 		}
+		secretaries := map[string]int64{}
 		for _, u := range d.Users {
 			p, err := a.Store.PersonByPhone(ctx, u.Phone)
 			if err != nil {
@@ -107,6 +130,12 @@ func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 			if err := a.Store.LinkChat(ctx, p.ID, u.TelegramID, u.TelegramID, fmt.Sprintf("demo%d", u.TelegramID)); err != nil {
 				return err
 			}
+			if u.Role == domain.RoleSecretary {
+				secretaries[u.UnitCode] = p.ID
+			}
+		}
+		if err := a.demoHistory(ctx, d, start, secretaries); err != nil {
+			return err
 		}
 		for _, g := range d.Groups {
 			unit, err := a.Store.UnitByCode(ctx, g.UnitCode)
@@ -120,4 +149,64 @@ func (a *App) LoadDemo(ctx context.Context) (Demo, error) {
 		return a.audit(ctx, domain.Operator, "demo.load", "", true, nil)
 	})
 	return d, err
+}
+
+// demoGaps are the past obligations the demo branches did not check in
+// for, by branch code: obligation code → how many of the latest past
+// periods are missing. The first branch's secretary is the sandbox's
+// default identity: its only red light is last month's committee meeting,
+// which the sandbox suggests checking in for, turning the branch green.
+var demoGaps = map[string]map[string]int{
+	"QA-RZ-V1-B1": {"committee_meeting": 1},
+	"QA-DB-V1-B3": {"theme_day": 1},
+	"QA-SZ-V1-B5": {"committee_meeting": 2, "group_meeting": 2},
+}
+
+// demoHistory records, for every demo branch, a check-in for each period
+// already due since start, except the demoGaps. It writes the check-ins
+// directly: no confirmations are sent for this made-up past.
+func (a *App) demoHistory(ctx context.Context, d Demo, start time.Time, secretaries map[string]int64) error {
+	now := a.Now()
+	for _, u := range d.Units[1:] {
+		if u[2] != "branch" {
+			continue
+		}
+		branch, err := a.Store.UnitByCode(ctx, u[0])
+		if err != nil {
+			return err
+		}
+		if done, err := a.Store.CheckedIn(ctx, branch.ID); err != nil {
+			return err
+		} else if len(done) > 0 {
+			continue // loaded before
+		}
+		for _, ob := range a.Obligations() {
+			var due []health.Period
+			for _, p := range health.OpenPeriods(ob, 0, start, now, a.Loc) {
+				if _, end := health.Deadline(ob, p, 0, a.Loc); !now.Before(end) {
+					due = append(due, p)
+				}
+			}
+			due = due[:max(0, len(due)-demoGaps[u[0]][ob.Code])]
+			for _, p := range due {
+				from := p.Start(a.Loc)
+				if from.Before(start) {
+					from = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, a.Loc)
+				}
+				held := from.AddDate(0, 0, 9)
+				id, err := a.Store.InsertCheckin(ctx, storage.NewCheckin{
+					BranchID: branch.ID, HeldOn: held.Format(time.DateOnly), Present: 7, Total: 9,
+					Topic: "学习贯彻党的二十届三中全会精神", Source: "telegram",
+					RecordedBy: secretaries[u[0]], RecordedAt: held.Add(19 * time.Hour),
+				})
+				if err != nil {
+					return err
+				}
+				if err := a.Store.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: ob.Code, Period: p.Key(), UnitID: branch.ID}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

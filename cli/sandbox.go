@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html/template"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/web"
 )
 
@@ -39,7 +43,8 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 }
 
 // seedSandbox loads the demo county into an empty sandbox database, so
-// that `make run` on a fresh machine shows something to play with.
+// that `make run` on a fresh machine shows something to play with, and
+// makes the fake Bot API continue the conversations stored by earlier runs.
 func seedSandbox(ctx context.Context, s *Server) error {
 	if !s.Config.Sandbox.Demo {
 		return nil
@@ -59,30 +64,101 @@ func seedSandbox(ctx context.Context, s *Server) error {
 	for _, g := range d.Groups {
 		s.Fake.AddChat(s.Fake.Group(g.ChatID, g.Title))
 	}
+	for _, u := range d.Users {
+		s.Fake.PrivateChat(tgUser(u))
+	}
+	return s.resumeSandbox(ctx)
+}
+
+// resumeSandbox tells the fake Bot API, which starts empty, what the
+// database remembers: update and message ids continue past the stored ones
+// (or the service would take new messages for redeliveries and drop them),
+// and the bot's messages can still be edited and their buttons tapped.
+func (s *Server) resumeSandbox(ctx context.Context) error {
+	lastUpdate, lastMsg, err := s.Store.ConversationIDs(ctx)
+	if err != nil {
+		return err
+	}
+	sends, err := s.Store.ChatSends(ctx, s.sandbox.allChats(), sandboxResumeSends)
+	if err != nil {
+		return err
+	}
+	var msgs []tgfake.Message
+	for _, m := range botMessages(sends) {
+		if m.ID != 0 {
+			msgs = append(msgs, m.fake())
+		}
+	}
+	if err := s.Fake.Resume(lastUpdate, lastMsg, msgs); err != nil {
+		s.log.Warn("sandbox: some stored messages cannot be restored", slog.Any("err", err))
+	}
+	if lastUpdate > 0 {
+		s.log.Info("sandbox: conversations resumed", slog.Int64("last_update_id", lastUpdate), slog.Int("messages", len(msgs)))
+	}
 	return nil
 }
 
-// sandbox is the console at /sandbox: pick a demo person and a chat, talk to
-// the bot through the fake Bot API, see its replies and tap its buttons.
+const (
+	sandboxHistory     = 200  // messages shown per chat
+	sandboxResumeSends = 5000 // bot messages restored into the fake at start
+	sandboxSettle      = 5 * time.Second
+)
+
+// sandbox is the console at /sandbox: pick a demo person and one of their
+// chats, talk to the bot through the fake Bot API, see its replies and tap
+// its buttons. The conversation shown is read from the database (the
+// updates and outbox tables), so it survives restarts.
 type sandbox struct {
 	demo app.Demo
 	srv  *Server
-	mu   sync.Mutex
-	sent []sandboxMsg // what demo users said, per chat
 }
 
-type sandboxMsg struct {
-	ChatID    int64
-	Who, Text string
-	At        time.Time
-	Mine      bool
-	MessageID int
-	Buttons   []sandboxButton
+func (sb *sandbox) allChats() []int64 {
+	var ids []int64
+	for _, u := range sb.demo.Users {
+		ids = append(ids, u.TelegramID)
+	}
+	for _, g := range sb.demo.Groups {
+		ids = append(ids, g.ChatID)
+	}
+	return ids
 }
 
-type sandboxButton struct {
-	Text, Data string
-	MessageID  int
+// defaultUser is the first branch secretary: the person the sandbox is
+// mostly about.
+func (sb *sandbox) defaultUser() app.DemoUser {
+	for _, u := range sb.demo.Users {
+		if u.Role == domain.RoleSecretary {
+			return u
+		}
+	}
+	return sb.demo.Users[0]
+}
+
+func (sb *sandbox) unitName(code string) string {
+	for _, row := range sb.demo.Units[1:] {
+		if row[0] == code {
+			return row[1]
+		}
+	}
+	return code
+}
+
+// sandboxChatView is one of a person's chats.
+type sandboxChatView struct {
+	ID       int64
+	Title    string
+	Count    int
+	Selected bool
+}
+
+// chatsOf lists u's chats: the private chat with the bot, then their groups.
+func (sb *sandbox) chatsOf(u app.DemoUser) []sandboxChatView {
+	cs := []sandboxChatView{{ID: 0, Title: "与机器人私聊"}}
+	for _, g := range sb.demo.ChatsOf(u) {
+		cs = append(cs, sandboxChatView{ID: g.ChatID, Title: g.Title})
+	}
+	return cs
 }
 
 // extraRoutes adds the sandbox console when running offline.
@@ -100,31 +176,36 @@ func extraRoutes(s *Server) []func(*gin.Engine) {
 	}}
 }
 
-func (s *Server) sandboxUser(c *gin.Context, field string) (app.DemoUser, int64, bool) {
+// sandboxUser reads the identity and the chat of a request: the default
+// secretary when none or an unknown one is named, the private chat when
+// the chat is not one of theirs.
+func (s *Server) sandboxUser(c *gin.Context) (app.DemoUser, int64, bool) {
 	if s.sandbox == nil || len(s.sandbox.demo.Users) == 0 {
 		return app.DemoUser{}, 0, false
 	}
-	id, _ := strconv.ParseInt(c.Request.FormValue(field), 10, 64)
-	u := s.sandbox.demo.Users[0]
+	id, _ := strconv.ParseInt(c.Request.FormValue("user"), 10, 64)
+	u := s.sandbox.defaultUser()
 	for _, x := range s.sandbox.demo.Users {
 		if x.TelegramID == id {
 			u = x
 		}
 	}
 	chat, _ := strconv.ParseInt(c.Request.FormValue("chat"), 10, 64)
-	return u, chat, true
+	for _, g := range s.sandbox.demo.ChatsOf(u) {
+		if g.ChatID == chat {
+			return u, chat, true
+		}
+	}
+	return u, 0, true
 }
 
 func (s *Server) sandboxChat(u app.DemoUser, chatID int64) models.Chat {
-	if chatID == 0 {
-		return s.Fake.PrivateChat(models.User{ID: u.TelegramID, FirstName: u.Name})
-	}
 	for _, g := range s.sandbox.demo.Groups {
 		if g.ChatID == chatID {
 			return s.Fake.Group(g.ChatID, g.Title)
 		}
 	}
-	return s.Fake.PrivateChat(models.User{ID: u.TelegramID, FirstName: u.Name})
+	return s.Fake.PrivateChat(tgUser(u))
 }
 
 func tgUser(u app.DemoUser) models.User {
@@ -132,37 +213,57 @@ func tgUser(u app.DemoUser) models.User {
 }
 
 func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
-	u, chatID, ok := s.sandboxUser(c, "user")
+	u, chatID, ok := s.sandboxUser(c)
 	if !ok {
 		c.String(http.StatusNotFound, "沙盒没有演示数据（sandbox.demo: false）")
 		return
 	}
+	ctx := c.Request.Context()
 	chat := s.sandboxChat(u, chatID)
-	var msgs []sandboxMsg
-	s.sandbox.mu.Lock()
-	for _, m := range s.sandbox.sent {
-		if m.ChatID == chat.ID {
-			msgs = append(msgs, m)
+	msgs, err := s.sandboxConversation(ctx, chat.ID, u.TelegramID)
+	if err != nil {
+		s.log.Error("sandbox page", slog.Any("err", err))
+		c.String(http.StatusInternalServerError, "读取对话记录失败，请稍后刷新。")
+		return
+	}
+	chats := s.sandbox.chatsOf(u)
+	ids := make([]int64, len(chats))
+	for i, ch := range chats {
+		ids[i] = ch.ID
+		if ch.ID == 0 {
+			ids[i] = u.TelegramID
 		}
 	}
-	s.sandbox.mu.Unlock()
-	for _, m := range s.Fake.MessagesTo(chat.ID) {
-		sm := sandboxMsg{ChatID: chat.ID, Who: "机器人", Text: m.Plain, At: m.At, MessageID: m.MessageID}
-		for _, row := range m.Keyboard {
-			for _, b := range row {
-				sm.Buttons = append(sm.Buttons, sandboxButton{Text: b.Text, Data: b.CallbackData, MessageID: m.MessageID})
-			}
-		}
-		msgs = append(msgs, sm)
+	counts, err := s.Store.ChatMessageCounts(ctx, ids)
+	if err != nil {
+		s.log.Error("sandbox page", slog.Any("err", err))
 	}
-	sort.SliceStable(msgs, func(i, j int) bool { return msgs[i].At.Before(msgs[j].At) })
+	for i := range chats {
+		chats[i].Count, chats[i].Selected = counts[ids[i]], chats[i].ID == chatID
+	}
 	type userView struct {
 		app.DemoUser
-		RoleName string
+		RoleName, UnitName string
 	}
-	var users []userView
-	for _, x := range s.sandbox.demo.Users {
-		users = append(users, userView{x, domain.RoleNames[x.Role]})
+	view := func(x app.DemoUser) userView {
+		return userView{x, domain.RoleNames[x.Role], s.sandbox.unitName(x.UnitCode)}
+	}
+	// The identities by role, those the sandbox is mostly about first.
+	type userGroup struct {
+		Label string
+		Users []userView
+	}
+	var users []userGroup
+	for _, role := range []string{domain.RoleSecretary, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleOrganiser, domain.RoleAdmin} {
+		g := userGroup{Label: domain.RoleNames[role]}
+		for _, x := range s.sandbox.demo.Users {
+			if x.Role == role {
+				g.Users = append(g.Users, view(x))
+			}
+		}
+		if len(g.Users) > 0 {
+			users = append(users, g)
+		}
 	}
 	type msgView struct {
 		sandboxMsg
@@ -172,42 +273,108 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 	for _, m := range msgs {
 		views = append(views, msgView{m, m.At.In(s.Config.Location()).Format("01-02 15:04:05")})
 	}
+	var title string
+	for _, ch := range chats {
+		if ch.Selected {
+			title = ch.Title
+		}
+	}
+	hints, note := s.sandboxHints(u, chatID)
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	if err := tmpl.ExecuteTemplate(c.Writer, "sandbox", map[string]any{
-		"Users": users, "User": userView{u, domain.RoleNames[u.Role]}, "Groups": s.sandbox.demo.Groups, "ChatID": chatID, "Messages": views,
+		"Users": users, "User": view(u), "Chats": chats, "ChatID": chatID, "ChatTitle": title,
+		"Messages": views, "Hints": hints, "HintNote": note,
 	}); err != nil {
 		s.log.Error("sandbox page", slog.Any("err", err))
 	}
 }
 
+// sandboxSend sends what the person typed (or the hint they pressed) as a
+// text message, or as a photo with that caption when they attached one or
+// asked for the sample photo, and waits until the bot has answered.
 func (s *Server) sandboxSend(c *gin.Context) {
-	u, chatID, ok := s.sandboxUser(c, "user")
+	u, chatID, ok := s.sandboxUser(c)
 	text := c.PostForm("text")
-	if ok && text != "" {
+	photo, err := sandboxPhoto(c)
+	if err != nil {
+		s.log.Warn("sandbox photo", slog.Any("err", err))
+	}
+	if ok && (text != "" || photo != nil) {
 		chat := s.sandboxChat(u, chatID)
-		s.sandbox.mu.Lock()
-		s.sandbox.sent = append(s.sandbox.sent, sandboxMsg{ChatID: chat.ID, Who: u.Name, Text: text, At: s.Clock.Now(), Mine: true})
-		s.sandbox.mu.Unlock()
-		if _, err := s.Fake.SendUpdate(s.Fake.TextMessage(chat, tgUser(u), text)); err != nil {
-			s.log.Warn("sandbox send", slog.Any("err", err))
+		upd := s.Fake.TextMessage(chat, tgUser(u), text)
+		if photo != nil {
+			fileID := "AgACsandbox" + randomHex(8)
+			s.Fake.AddFile(fileID, photo)
+			upd = s.Fake.PhotoMessage(chat, tgUser(u), text, fileID)
 		}
-		time.Sleep(300 * time.Millisecond) // let the reply arrive before the page reloads
+		s.deliverSandbox(c.Request.Context(), upd)
 	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/sandbox?user=%d&chat=%d", u.TelegramID, chatID))
 }
 
+// sandboxPhoto is the uploaded photo, the sample photo when "photo" is
+// ticked, or nil.
+func sandboxPhoto(c *gin.Context) ([]byte, error) {
+	if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, 10<<20))
+	}
+	if c.PostForm("photo") == "" {
+		return nil, nil
+	}
+	return samplePhoto(), nil
+}
+
+// samplePhoto is a small JPEG standing in for a photo taken on the spot.
+func samplePhoto() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for y := 0; y < 240; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.RGBA{R: 200, G: uint8(60 + y/2), B: uint8(40 + x/4), A: 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 70})
+	return b.Bytes()
+}
+
 func (s *Server) sandboxTap(c *gin.Context) {
-	u, chatID, ok := s.sandboxUser(c, "user")
+	u, chatID, ok := s.sandboxUser(c)
 	mid, _ := strconv.Atoi(c.PostForm("message"))
 	if ok {
 		chat := s.sandboxChat(u, chatID)
 		if m, found := s.Fake.Message(chat.ID, mid); found {
-			if _, err := s.Fake.SendUpdate(s.Fake.CallbackQuery(tgUser(u), m, c.PostForm("data"))); err != nil {
-				s.log.Warn("sandbox tap", slog.Any("err", err))
-			}
-			time.Sleep(300 * time.Millisecond)
+			s.deliverSandbox(c.Request.Context(), s.Fake.CallbackQuery(tgUser(u), m, c.PostForm("data")))
 		}
 	}
 	c.Redirect(http.StatusSeeOther, fmt.Sprintf("/sandbox?user=%d&chat=%d", u.TelegramID, chatID))
+}
+
+// deliverSandbox hands an update to the fake Bot API and waits (a few
+// seconds at most) until the service has processed it and sent what it
+// had to send, so that the page reloads with the answer.
+func (s *Server) deliverSandbox(ctx context.Context, u models.Update) {
+	ctx, cancel := context.WithTimeout(ctx, sandboxSettle)
+	defer cancel()
+	id, err := s.Fake.SendUpdateAndWait(ctx, u)
+	if err != nil {
+		s.log.Warn("sandbox: update not delivered", slog.Int64("update_id", id), slog.Any("err", err))
+		return
+	}
+	for {
+		done, err := s.Store.UpdateSettled(ctx, id)
+		if err != nil || done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

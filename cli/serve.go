@@ -110,7 +110,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		}
 	}()
 	if cfg.SandboxMode() {
-		s.Fake = tgfake.New(tgfake.Options{Username: sandboxUsername})
+		s.Fake = tgfake.New(tgfake.Options{Username: sandboxUsername, Now: clock.Now})
 		if err := s.Fake.Start(); err != nil {
 			return nil, fmt.Errorf("sandbox: start fake Bot API: %w", err)
 		}

@@ -3,6 +3,7 @@ package tgfake
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -250,4 +251,60 @@ func (s *Server) WaitCalls(ctx context.Context, method string, n int) ([]Call, e
 		return got, fmt.Errorf("tgfake: %d of %d %s calls: %w", len(got), n, method, err)
 	}
 	return got, nil
+}
+
+// Render is what a user sees of text sent with parse mode mode: the HTML
+// rendered, other modes as they are. Text that does not parse is returned
+// unchanged.
+func Render(text, mode string) string {
+	if !strings.EqualFold(mode, "HTML") {
+		return text
+	}
+	plain, _, _, err := parseHTML(text)
+	if err != nil {
+		return text
+	}
+	return plain
+}
+
+// Resume continues a conversation that the server did not see begin, e.g.
+// one the sandbox keeps in its database across restarts: update ids continue
+// after lastUpdateID, each chat's message ids after lastMessageIDs[chat] (so
+// that a new message is never taken for one seen before), and msgs, the
+// bot's messages as last edited, can be edited and their buttons tapped
+// again. Of each msg it reads MessageID, ChatID, Text or Photo and Caption,
+// ParseMode, ReplyMarkup and At; the rest is derived. Ids never go back. A
+// message whose text or keyboard Telegram would refuse is skipped and
+// reported in the error; the others are kept.
+func (s *Server) Resume(lastUpdateID int64, lastMessageIDs map[int64]int, msgs []Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUpdateID = max(s.nextUpdateID, lastUpdateID+1)
+	for chat, id := range lastMessageIDs {
+		s.lastMsgID[chat] = max(s.lastMsgID[chat], id)
+	}
+	var errs []error
+	for _, in := range msgs {
+		m := in.clone()
+		text, caption := m.Text, m.Photo != ""
+		if caption {
+			text = m.Caption
+		}
+		plain, ents, f := renderText(text, m.ParseMode, "", caption)
+		if f == nil {
+			m.ReplyMarkup, m.Keyboard, f = parseMarkup(string(in.ReplyMarkup))
+		}
+		if f != nil {
+			errs = append(errs, fmt.Errorf("tgfake: resume message %d of chat %d: %s", m.MessageID, m.ChatID, f.Description))
+			continue
+		}
+		m.Plain, m.Entities = plain, ents
+		if m.Photo != "" && s.files[m.Photo] == nil {
+			s.addFileLocked(m.Photo, "photos", ".jpg", nil)
+		}
+		s.lastMsgID[m.ChatID] = max(s.lastMsgID[m.ChatID], m.MessageID)
+		s.msgs[msgKey{m.ChatID, m.MessageID}] = &m
+	}
+	s.notify()
+	return errors.Join(errs...)
 }
