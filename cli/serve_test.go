@@ -79,7 +79,7 @@ func TestServeStartBlock(t *testing.T) {
 	for _, want := range []string{
 		"离线沙盒", "/sandbox", "看板", "/login",
 		"./bin/zhibu token create --unit QA --role admin",
-		"/checkin 支委会 今天 7/9 学习", "红绿灯",
+		"补上个月的支委会打卡", "由红灯变成绿灯",
 	} {
 		if !strings.Contains(block, want) {
 			t.Errorf("start-up block lacks %q:\n%s", want, block)

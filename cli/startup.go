@@ -101,8 +101,8 @@ func writeStartBlock(w io.Writer, si startInfo) {
 	line("            把输出的令牌（zb_ 开头）粘贴到 %s/login", base)
 	line("可以试试：")
 	if si.Sandbox {
-		line("  1. 打开沙盒对话，扮演支部书记发送：/checkin 支委会 今天 7/9 学习")
-		line("  2. 打开看板，看这个支部的红绿灯变化")
+		line("  1. 打开沙盒对话（默认身份是支部书记），点页面上的建议“补上个月的支委会打卡”")
+		line("  2. 打开看板：这个支部会由红灯变成绿灯")
 	} else {
 		line("  1. 在 Telegram 里给 @%s 发送 /help", si.Bot)
 		line("  2. 打开看板，查看各支部的红绿灯")
