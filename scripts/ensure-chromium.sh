@@ -7,7 +7,7 @@ set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc_has() { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "$1"; }
+fc_has() { command -v fc-list >/dev/null 2>&1 && fc-list : family 2>/dev/null | grep -i "$1" >/dev/null; }
 fc_has "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 fc_has "Noto Color Emoji" || missing+=(fonts-noto-color-emoji)
 [ ${#missing[@]} -eq 0 ] && exit 0
