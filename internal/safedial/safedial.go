@@ -37,7 +37,7 @@ var blocked = func() []netip.Prefix {
 		"198.18.0.0/15",  // benchmarking
 		"224.0.0.0/4",    // multicast
 		"240.0.0.0/4",    // reserved, incl. broadcast
-		"::/128",         // unspecified
+		"::/96",          // unspecified, loopback, deprecated IPv4-compatible
 		"::1/128",        // loopback
 		"64:ff9b:1::/48", // local-use NAT64
 		"fc00::/7",       // unique local
@@ -67,8 +67,23 @@ func Forbidden(ip netip.Addr) bool {
 			return true
 		}
 	}
+	// Addresses that carry an IPv4 address a gateway would reach: NAT64
+	// (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::).
+	if b := ip.As16(); ip.Is6() {
+		switch {
+		case nat64.Contains(ip.WithZone("")):
+			return Forbidden(netip.AddrFrom4([4]byte(b[12:16])))
+		case sixToFour.Contains(ip.WithZone("")):
+			return Forbidden(netip.AddrFrom4([4]byte(b[2:6])))
+		}
+	}
 	return false
 }
+
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
 
 // CheckHost judges the host of a URL before anything is sent: "localhost"
 // (and its subdomains) and literal addresses Forbidden refuses are
