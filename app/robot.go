@@ -33,7 +33,7 @@ func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, er
 	if !slices.Contains(outbox.RobotKinds, kind) {
 		return storage.Robot{}, fmt.Errorf("--kind %q: use wecom, dingtalk or feishu", req.Kind)
 	}
-	if _, err := checkURL(req.URL); err != nil {
+	if _, err := a.checkURL(req.URL); err != nil {
 		return storage.Robot{}, fmt.Errorf("--url: %w", err)
 	}
 	secret := strings.TrimSpace(req.Secret)

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -92,14 +93,21 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 	return u, nil
 }
 
-// checkURL accepts absolute http(s) URLs.
-func checkURL(raw string) (*url.URL, error) {
+// checkURL accepts absolute http(s) URLs. Unless
+// webhooks.allow_private_targets, it refuses localhost and literal
+// loopback, private, link-local and unspecified addresses (SPEC §7.5);
+// names are checked again on the resolved address at connect time.
+func (a *App) checkURL(raw string) (*url.URL, error) {
 	if len(raw) > maxWebhookURL {
 		return nil, domain.Refuse(domain.ErrInvalid, "地址过长（不超过 %d 字节）。", maxWebhookURL)
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, domain.Refuse(domain.ErrInvalid, "地址必须是以 http:// 或 https:// 开头的完整网址。")
+	}
+	if !a.Cfg.Webhooks.AllowPrivateTargets && safedial.CheckHost(u.Hostname()) != nil {
+		return nil, domain.Refuse(domain.ErrInvalid,
+			"地址不能指向本机或内网（%s）：本机、内网、链路本地和未指定地址一律拒绝。确有需要，请运维人员在配置中开启 webhooks.allow_private_targets。", u.Hostname())
 	}
 	return u, nil
 }
@@ -124,7 +132,7 @@ func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req Webhook
 		if err != nil {
 			return a.refusedOr(ctx, actor, action, req.UnitCode, err)
 		}
-		target, err := checkURL(req.URL)
+		target, err := a.checkURL(req.URL)
 		if err != nil {
 			return a.Refused(ctx, actor, action, u.Code, err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
@@ -34,7 +35,7 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
 	// Group robots (WeCom, DingTalk, Feishu): one dispatcher per platform, so
 	// each robot is paced at its platform's own rate.
-	for _, ch := range outbox.NewRobotChannels(s.Store, nil) {
+	for _, ch := range outbox.NewRobotChannels(s.Store, safedial.Client(s.Config.Webhooks.AllowPrivateTargets)) {
 		d := outbox.New(s.Store, ch, outbox.RobotOptions(ch.Name(), opts), s.log, reg)
 		s.goBG(func() { _ = leader.Run(ctx, el, time.Second, d.Run) })
 	}

@@ -118,6 +118,9 @@ type Webhooks struct {
 	Tolerance   Duration `yaml:"tolerance"`
 	MaxAttempts int      `yaml:"max_attempts"`
 	Timeout     Duration `yaml:"timeout"`
+	// AllowPrivateTargets lets outbound webhooks and group robots reach
+	// loopback, private and link-local addresses (SPEC §7.5); off by default.
+	AllowPrivateTargets bool `yaml:"allow_private_targets"`
 }
 
 // Sandbox controls the offline mode used when no bot token is set.

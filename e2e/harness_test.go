@@ -94,6 +94,9 @@ func start(t *testing.T, opts ...option) *H {
 	t.Cleanup(func() { _ = srv.Shutdown(10 * time.Second) })
 	h := &H{t: t, Ctx: ctx, Fake: fake, Srv: srv, Base: "http://" + srv.Addr, DBURL: o.dbURL, Cfg: cfg, Clock: srv.Clock, Log: logs,
 		Env: []string{"ZHIBU_DATABASE_URL=" + o.dbURL, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}}
+	if cfg.Webhooks.AllowPrivateTargets { // the CLI follows the server's setting
+		h.Env = append(h.Env, "ZHIBU_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true")
+	}
 	h.setWebhook()
 	return h
 }

@@ -19,6 +19,8 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
@@ -254,8 +256,12 @@ func (s *igSubscriber) received() []map[string]any {
 	return append([]map[string]any(nil), s.got...)
 }
 
+// allowPrivate lets webhooks and robots reach the loopback httptest
+// receivers of these tests (webhooks.allow_private_targets).
+func allowPrivate(c *config.Config) { c.Webhooks.AllowPrivateTargets = true }
+
 func TestIntegrationWebhookSubscriptionsAndDelivery(t *testing.T) {
-	h := start(t)
+	h := start(t, withConfig(allowPrivate))
 	h.seed()
 	admin := h.token("QA-RZ", "admin")
 	secretary := h.token("QA-RZ-XZ-B1", "secretary")
@@ -358,7 +364,7 @@ func TestIntegrationWebhookSubscriptionsAndDelivery(t *testing.T) {
 }
 
 func TestIntegrationRobots(t *testing.T) {
-	h := start(t)
+	h := start(t, withConfig(allowPrivate))
 	h.seed()
 	var mu sync.Mutex
 	got := map[string][]map[string]any{}
@@ -412,7 +418,7 @@ func TestIntegrationRobots(t *testing.T) {
 	// The robot dispatchers, wired as serve should wire them.
 	ctx, cancel := context.WithCancel(h.Ctx)
 	var wg sync.WaitGroup
-	for _, ch := range outbox.NewRobotChannels(h.Srv.Store, nil) {
+	for _, ch := range outbox.NewRobotChannels(h.Srv.Store, safedial.Client(h.Cfg.Webhooks.AllowPrivateTargets)) {
 		base := outbox.FromConfig(h.Cfg.Delivery)
 		base.ListenURL = h.DBURL
 		d := outbox.New(h.Srv.Store, ch, outbox.RobotOptions(ch.Name(), base), nil, nil)
@@ -440,5 +446,91 @@ func TestIntegrationRobots(t *testing.T) {
 	}
 	if n := igCount(t, h, `SELECT count(*) FROM outbox WHERE kind = 'robot'`); n != 3 {
 		t.Fatalf("%d robot rows after disabling one", n)
+	}
+}
+
+// With the default configuration (webhooks.allow_private_targets off) no
+// subscription or robot may name the machine or an internal address, and
+// a subscription that got in anyway (made while the switch was on) is
+// refused at connect time: its attempts show the reason, never an internal
+// service's answer. Only loopback is ever contacted.
+func TestIntegrationPrivateTargetsRefused(t *testing.T) {
+	h := start(t)
+	h.seed()
+	admin := h.token("QA-RZ", "admin")
+	secretary := h.token("QA-RZ-XZ-B1", "secretary")
+	var hits sync.Map
+	inside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Store(r.URL.Path, true)
+		w.WriteHeader(500)
+		_, _ = io.WriteString(w, "INTERNAL-ANSWER")
+	}))
+	defer inside.Close()
+	for _, u := range []string{
+		inside.URL + "/hook",
+		strings.Replace(inside.URL, "127.0.0.1", "localhost", 1) + "/hook",
+		"http://127.0.0.1:5432/",
+		"http://[::ffff:127.0.0.1]/",
+		"http://169.254.169.254/latest/meta-data/",
+		"http://192.168.0.1/",
+	} {
+		code, out := h.api("POST", "/api/v1/webhooks", admin, map[string]any{"url": u})
+		if code != 400 || !strings.Contains(fmt.Sprint(out), "webhooks.allow_private_targets") {
+			t.Errorf("subscribe %s: %d %v", u, code, out)
+		}
+	}
+	if _, errs, code := h.cli("webhook", "create", "--url", inside.URL, "--unit", "QA-DB"); code != 1 || !strings.Contains(errs, "内网") {
+		t.Errorf("CLI webhook create: %d %s", code, errs)
+	}
+	if _, errs, code := h.cli("robot", "add", "--unit", "QA-RZ-XZ-B1", "--kind", "wecom", "--url", inside.URL+"/wecom?key=K"); code != 1 || !strings.Contains(errs, "内网") {
+		t.Errorf("CLI robot add: %d %s", code, errs)
+	}
+	if code, out := h.api("GET", "/api/v1/webhooks", admin, nil); code != 200 || len(out["webhooks"].([]any)) != 0 {
+		t.Fatalf("list: %d %v", code, out)
+	}
+
+	// A subscription stored while private targets were allowed.
+	rz, err := h.Srv.Store.UnitByCode(h.Ctx, "QA-RZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := app.NewWebhookSecret()
+	sub, err := h.Srv.Store.CreateWebhookSubscription(h.Ctx, storage.NewWebhookSubscription{
+		URL: inside.URL + "/hook", Secret: secret, UnitID: rz.ID, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := webhooks.FromConfig(h.Cfg.Webhooks)
+	opts.PollInterval = 100 * time.Millisecond
+	w := webhooks.New(h.Srv.Store, opts, nil, nil)
+	ctx, cancel := context.WithCancel(h.Ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if code, out := h.api("POST", "/api/v1/checkins", secretary, map[string]any{"obligations": []string{"committee_meeting"}, "topic": "ssrf"}); code != 201 {
+		t.Fatalf("check-in: %d %v", code, out)
+	}
+	var attempts []any
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		code, out := h.api("GET", fmt.Sprintf("/api/v1/webhooks/%d/attempts", sub.ID), admin, nil)
+		if code != 200 {
+			t.Fatalf("attempts: %d %v", code, out)
+		}
+		if attempts = out["attempts"].([]any); len(attempts) > 0 {
+			break
+		}
+	}
+	if len(attempts) != 1 {
+		t.Fatalf("attempts %v", attempts)
+	}
+	a := attempts[0].(map[string]any)
+	if _, has := a["status_code"]; has || !strings.Contains(fmt.Sprint(a["error"]), "allow_private_targets") ||
+		strings.Contains(fmt.Sprint(a), "INTERNAL-ANSWER") {
+		t.Fatalf("attempt %v", a)
+	}
+	n := 0
+	hits.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Fatalf("internal server was reached %d times", n)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -132,15 +133,17 @@ type Robot struct {
 }
 
 // NewRobot returns the channel for kind ("wecom", "dingtalk", "feishu").
-// client nil means a client that follows no redirects; the dispatcher's
-// SendTimeout bounds each call.
+// client nil means safedial.Client(false): no redirects followed, and no
+// connection to loopback, private or link-local addresses (pass
+// safedial.Client(cfg.Webhooks.AllowPrivateTargets) to follow the
+// configuration). The dispatcher's SendTimeout bounds each call.
 func NewRobot(kind string, dir RobotDirectory, client *http.Client) (*Robot, error) {
 	spec, ok := robotSpecs[kind]
 	if !ok {
 		return nil, fmt.Errorf("outbox: unknown robot kind %q (want wecom, dingtalk or feishu)", kind)
 	}
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = safedial.Client(false)
 	}
 	return &Robot{spec: spec, dir: dir, client: client, now: clock.Real().Now}, nil
 }
@@ -271,6 +274,11 @@ func (r *Robot) Send(ctx context.Context, m Message) (Result, error) {
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := r.client.Do(req)
+	if errors.Is(err, safedial.ErrForbidden) {
+		// Nothing was sent; retrying cannot help until the configuration
+		// changes.
+		return permanent("refused: " + redact(err).Error() + " (webhooks.allow_private_targets is false)")
+	}
 	if err != nil {
 		err = redact(err) // the URL carries the robot's key
 		return Result{Outcome: Retry, Reason: err.Error()}, err

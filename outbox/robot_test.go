@@ -18,10 +18,15 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// loopback is the client of tests whose fake platforms are loopback
+// httptest servers (webhooks.allow_private_targets: true).
+var loopback = safedial.Client(true)
 
 // robotDir is an in-memory robot directory.
 type robotDir map[int64]storage.Robot
@@ -164,7 +169,7 @@ func TestRobotFormatsAndSignatures(t *testing.T) {
 	}
 	html := "<b>【红灯督办】</b>幸福村第一党支部\n支部委员会 committee_meeting 已逾期 &lt;3天&gt;"
 	for i, k := range outbox.RobotKinds {
-		ch, err := outbox.NewRobot(k, dir, nil)
+		ch, err := outbox.NewRobot(k, dir, loopback)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +213,7 @@ func TestRobotWithoutSecretIsUnsigned(t *testing.T) {
 		2: {ID: 2, Kind: outbox.ChannelFeishu, URL: f.robotURL(outbox.ChannelFeishu, 2), Active: true},
 	}
 	for i, k := range []string{outbox.ChannelDingTalk, outbox.ChannelFeishu} {
-		ch, _ := outbox.NewRobot(k, dir, nil)
+		ch, _ := outbox.NewRobot(k, dir, loopback)
 		sendAll(t, ch, textMessage(int64(i+1), "通知"))
 	}
 	if q := f.requests("/dingtalk/1")[0].query; q.Has("sign") || q.Has("timestamp") {
@@ -232,7 +237,7 @@ func TestRobotSplitsWithinLimits(t *testing.T) {
 	}
 	html := strings.Join(lines, "\n") // ~60 KB
 	for i, k := range outbox.RobotKinds {
-		ch, _ := outbox.NewRobot(k, dir, nil)
+		ch, _ := outbox.NewRobot(k, dir, loopback)
 		parts, err := ch.Split(textMessage(int64(i+1), html))
 		if err != nil {
 			t.Fatal(err)
@@ -323,7 +328,7 @@ func TestRobotClassifiesAnswers(t *testing.T) {
 			}))
 			defer srv.Close()
 			dir := robotDir{1: {ID: 1, Kind: tt.kind, URL: srv.URL + "/hook?key=K", Secret: "x", Active: true}}
-			ch, _ := outbox.NewRobot(tt.kind, dir, nil)
+			ch, _ := outbox.NewRobot(tt.kind, dir, loopback)
 			res := sendAll(t, ch, textMessage(1, "通知"))[0]
 			if res.Outcome != tt.outcome || res.RetryAfter != tt.wait || !strings.Contains(res.Reason, tt.reason) {
 				t.Errorf("got %v after %s (%q), want %v after %s (%q)", res.Outcome, res.RetryAfter, res.Reason, tt.outcome, tt.wait, tt.reason)
@@ -338,14 +343,14 @@ func TestRobotRefusesUnknownAndInactiveRobots(t *testing.T) {
 		2: {ID: 2, Kind: "feishu", URL: "http://127.0.0.1:1/x", Active: true},
 		3: {ID: 3, Kind: "wecom", URL: "ftp://example.org/x", Active: true},
 	}
-	ch, _ := outbox.NewRobot("wecom", dir, nil)
+	ch, _ := outbox.NewRobot("wecom", dir, loopback)
 	for id, want := range map[int64]string{1: "not active", 2: "feishu robot", 3: "not an http(s) URL", 9: "does not exist"} {
 		res := sendAll(t, ch, textMessage(id, "x"))[0]
 		if res.Outcome != outbox.Permanent || !strings.Contains(res.Reason, want) {
 			t.Errorf("robot %d: %v %q, want permanent %q", id, res.Outcome, res.Reason, want)
 		}
 	}
-	if _, err := outbox.NewRobot("slack", dir, nil); err == nil {
+	if _, err := outbox.NewRobot("slack", dir, loopback); err == nil {
 		t.Error("unknown kind accepted")
 	}
 }
@@ -355,10 +360,33 @@ func TestRobotNetworkErrorsAreRetriedWithoutTheKey(t *testing.T) {
 	base := srv.URL
 	srv.Close() // connection refused from now on
 	dir := robotDir{1: {ID: 1, Kind: "wecom", URL: base + "/cgi-bin/webhook/send?key=TOPSECRET", Active: true}}
-	ch, _ := outbox.NewRobot("wecom", dir, nil)
+	ch, _ := outbox.NewRobot("wecom", dir, loopback)
 	res := sendAll(t, ch, textMessage(1, "x"))[0]
 	if res.Outcome != outbox.Retry || strings.Contains(res.Reason, "TOPSECRET") || res.Reason == "" {
 		t.Errorf("got %v %q", res.Outcome, res.Reason)
+	}
+}
+
+// The default client never connects to a loopback platform, named by
+// address or by a name resolving to it: the message fails for good with
+// the reason, the key not in it, and nothing reaches the server.
+func TestRobotRefusesLoopbackByDefault(t *testing.T) {
+	f := newFakeRobots(t, "")
+	byName := strings.Replace(f.robotURL(outbox.ChannelWeCom, 2), "127.0.0.1", "localhost", 1)
+	dir := robotDir{
+		1: {ID: 1, Kind: "wecom", URL: f.robotURL(outbox.ChannelWeCom, 1), Active: true},
+		2: {ID: 2, Kind: "wecom", URL: byName, Active: true},
+	}
+	ch, _ := outbox.NewRobot("wecom", dir, nil)
+	for id := range int64(2) {
+		res := sendAll(t, ch, textMessage(id+1, "x"))[0]
+		if res.Outcome != outbox.Permanent || !strings.Contains(res.Reason, "allow_private_targets") ||
+			!strings.Contains(res.Reason, "127.0.0.1") || strings.Contains(res.Reason, "SECRETKEY") {
+			t.Errorf("robot %d: %v %q", id+1, res.Outcome, res.Reason)
+		}
+	}
+	if n := len(f.requests("/wecom/1")) + len(f.requests("/wecom/2")); n != 0 {
+		t.Fatalf("loopback platform got %d requests", n)
 	}
 }
 
@@ -423,7 +451,7 @@ func TestRobotPacingPerRobot(t *testing.T) {
 	base := outbox.Options{PollInterval: 50 * time.Millisecond, MaintainEvery: time.Second}
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	for _, ch := range outbox.NewRobotChannels(store, nil) {
+	for _, ch := range outbox.NewRobotChannels(store, loopback) {
 		d := outbox.New(store, ch, outbox.RobotOptions(ch.Name(), base), nil, nil)
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = d.Run(runCtx) }()

@@ -22,7 +22,11 @@
 // every retry, so a receiver dedupes on it), webhook-timestamp (Unix seconds
 // of this attempt) and webhook-signature ("v1,<base64 HMAC-SHA256 of
 // id.timestamp.body>" keyed with the subscription's whsec_ secret). The body
-// is the same bytes on every attempt. Redirects are not followed.
+// is the same bytes on every attempt. Redirects are not followed, and
+// unless AllowPrivateTargets (webhooks.allow_private_targets) the
+// connection is refused when the resolved address is loopback, private,
+// link-local or unspecified (internal/safedial): that attempt fails for
+// good, its reason recorded, nothing sent (SPEC §7.5).
 //
 // Outcome of an attempt. 2xx is delivered. 5xx, 408, 429, timeouts and
 // connection errors are retried with exponential back-off and equal jitter

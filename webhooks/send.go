@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -92,6 +94,11 @@ func attempt(ctx context.Context, client *http.Client, timeout time.Duration, j 
 	req.Header.Set("User-Agent", "zhibu-webhooks/1")
 	t0 := clock.Monotonic()
 	resp, err := client.Do(req)
+	if errors.Is(err, safedial.ErrForbidden) {
+		// Not worth retrying: the target stays internal until the
+		// configuration changes. Nothing was sent, nothing came back.
+		return result{err: guardReason(err), took: time.Since(t0)}
+	}
 	if err != nil {
 		return result{retry: true, err: redact(err).Error(), took: time.Since(t0)}
 	}
@@ -124,6 +131,16 @@ func retryAfter(v string) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// guardReason explains a connection refused by safedial.
+func guardReason(err error) string {
+	var oe *net.OpError
+	addr := ""
+	if errors.As(err, &oe) && oe.Addr != nil {
+		addr = " " + oe.Addr.String()
+	}
+	return "refused: target address" + addr + " is loopback, private or link-local (webhooks.allow_private_targets is false)"
 }
 
 // redact drops the URL from an HTTP client error: URLs may carry tokens.

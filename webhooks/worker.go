@@ -16,6 +16,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
+	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -40,7 +41,11 @@ type Options struct {
 	// gauges refreshed (5s).
 	MaintainEvery time.Duration
 
-	// Client sends the requests (default: no redirects followed).
+	// AllowPrivateTargets lets the default client reach loopback, private
+	// and link-local addresses (webhooks.allow_private_targets, false).
+	AllowPrivateTargets bool
+	// Client sends the requests (default: safedial.Client, no redirects
+	// followed, non-public addresses refused unless AllowPrivateTargets).
 	Client *http.Client
 	// Now is the clock for scheduling (clock.Real().Now). Signatures always carry
 	// the wall clock: the receiver checks them against its own.
@@ -49,7 +54,7 @@ type Options struct {
 
 // FromConfig maps the webhooks section of the configuration.
 func FromConfig(c config.Webhooks) Options {
-	return Options{MaxAttempts: c.MaxAttempts, Timeout: c.Timeout.D()}
+	return Options{MaxAttempts: c.MaxAttempts, Timeout: c.Timeout.D(), AllowPrivateTargets: c.AllowPrivateTargets}
 }
 
 func (o Options) withDefaults() Options {
@@ -74,7 +79,7 @@ func (o Options) withDefaults() Options {
 		o.Batch = 500
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		o.Client = safedial.Client(o.AllowPrivateTargets)
 	}
 	if o.Now == nil {
 		o.Now = clock.Real().Now

@@ -160,7 +160,46 @@ func (w *world) attempts(sub int64) []storage.WebhookAttemptRow {
 
 func fast() webhooks.Options {
 	return webhooks.Options{PollInterval: 20 * time.Millisecond, BackoffBase: 40 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
-		Timeout: 2 * time.Second, MaintainEvery: 100 * time.Millisecond}
+		Timeout: 2 * time.Second, MaintainEvery: 100 * time.Millisecond,
+		AllowPrivateTargets: true} // the subscribers are loopback httptest servers
+}
+
+// With the default configuration nothing reaches a loopback target, named
+// by address or by a name resolving to it, even when the subscription got
+// in (created while private targets were allowed): the delivery fails at
+// once, with the reason and no answer.
+func TestLoopbackTargetsAreRefusedAtConnect(t *testing.T) {
+	w := newWorld(t)
+	s := newSubscriber(t, func(int) int { return 200 })
+	byIP := w.subscribe(s, "QA")
+	byName, err := w.store.CreateWebhookSubscription(w.ctx, storage.NewWebhookSubscription{
+		URL: strings.Replace(s.srv.URL, "127.0.0.1", "localhost", 1) + "/hook?token=URLSECRET", Secret: s.secret,
+		UnitID: w.units["QA"], CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.event("checkin.recorded", "QA", map[string]any{})
+	opts := fast()
+	opts.AllowPrivateTargets = false
+	if _, err := webhooks.New(w.store, opts, nil, nil).RunOnce(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []storage.WebhookSubscription{byIP, byName} {
+		w.waitFor("refused delivery", func() bool {
+			ds := w.deliveries(sub.ID)
+			return len(ds) == 1 && ds[0].Status == storage.DeliveryFailed
+		})
+		as := w.attempts(sub.ID)
+		if len(as) != 1 || as[0].StatusCode != nil || as[0].Error == nil ||
+			!strings.Contains(*as[0].Error, "refused") || !strings.Contains(*as[0].Error, "allow_private_targets") ||
+			strings.Contains(*as[0].Error, "URLSECRET") {
+			t.Fatalf("sub %s attempts %+v", sub.URL, as)
+		}
+		t.Logf("%s: %s", sub.URL, *as[0].Error)
+	}
+	if n := len(s.requests()); n != 0 {
+		t.Fatalf("loopback subscriber got %d requests", n)
+	}
 }
 
 func TestDeliversSignedVerifiableRequests(t *testing.T) {
