@@ -65,3 +65,11 @@ func TestCheckinExportFormula(t *testing.T) {
 		t.Fatalf("present %q", got)
 	}
 }
+
+// SPEC §7.5: a NUL in a bot command gets a refusal reply, not a failing
+// handler that is retried.
+func TestBotNULRefused(t *testing.T) {
+	p := ptStart(t, ptAt(2026, 11, 20, 10, 0))
+	p.private(zhou, "/claim B04 捡到钱包\x00交给村委", "不允许的字符")
+	p.private(zhou, "/claim B04 捡到钱包交给村委", "已提交积分申报 #1")
+}
