@@ -73,3 +73,16 @@ func TestBotNULRefused(t *testing.T) {
 	p.private(zhou, "/claim B04 捡到钱包\x00交给村委", "不允许的字符")
 	p.private(zhou, "/claim B04 捡到钱包交给村委", "已提交积分申报 #1")
 }
+
+// A private /start without "from" is refused, not a panic.
+func TestStartWithoutFrom(t *testing.T) {
+	p := ptStart(t, ptAt(2026, 11, 20, 10, 0))
+	chat := p.Fake.PrivateChat(zhou)
+	u := p.Fake.TextMessage(chat, zhou, "/start ABCDEF")
+	u.Message.From = nil
+	id := p.send(u)
+	if o := p.waitProcessed(id); o != "refused" {
+		t.Fatalf("outcome %q", o)
+	}
+	p.waitMsg(chat.ID, "无法识别发送者的账号")
+}
