@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,4 +87,36 @@ func TestStartWithoutFrom(t *testing.T) {
 		t.Fatalf("outcome %q", o)
 	}
 	p.waitMsg(chat.ID, "无法识别发送者的账号")
+}
+
+// Imported fields are bounded: an over-long name, or a NUL in any cell, is
+// refused with the file, row and column, and nothing is applied.
+func TestImportFieldBounds(t *testing.T) {
+	h := start(t)
+	h.seed()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	long := strings.Repeat("长", 300000)
+	for _, c := range []struct{ what, file, body, want string }{
+		{"units", "long-unit.csv", "code,name,kind,parent_code\nQA-NEW,新镇,township,QA\nQA-NEW2," + long + ",township,QA\n", `long-unit.csv: row 3, column "name"`},
+		{"units", "long-unit2.csv", "code,name,kind,parent_code\nQA-NEW," + strings.Repeat("长", 101) + ",township,QA\n", `long-unit2.csv: row 2, column "name"`},
+		{"units", "nul-unit.csv", "code,name,kind,parent_code\nQA-NEW,新\x00镇,township,QA\n", `nul-unit.csv: row 2, column "name"`},
+		{"people", "long-person.csv", "name,phone,role,unit_code,household\n" + strings.Repeat("王", 101) + ",13800000099,secretary,QA-RZ-XZ-B1,\n", `long-person.csv: row 2, column "name"`},
+	} {
+		_, errs, code := h.cli("import", c.what, write(c.file, c.body))
+		if code != 1 || !strings.Contains(errs, c.want) || len(errs) > 500 {
+			t.Errorf("%s: exit %d, stderr %.300q", c.file, code, errs)
+		}
+	}
+	if _, errs, code := h.cli("export", "checkins", "--unit", "QA-NEW"); code != 1 || !strings.Contains(errs, "QA-NEW") {
+		t.Fatalf("a refused import applied a row: exit %d %q", code, errs)
+	}
+	// A name at the limit is fine.
+	h.mustCLI("import", "units", write("ok.csv", "code,name,kind,parent_code\nQA-NEW,"+strings.Repeat("长", 100)+",township,QA\n"))
 }
