@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
@@ -72,8 +73,12 @@ func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, 
 				return t.Err(i, "code", "must not be empty")
 			case !unitCodeRe.MatchString(r.Code):
 				return t.Err(i, "code", "%q may contain only letters, digits, - and _", r.Code)
+			case utf8.RuneCountInString(r.Code) > MaxCodeLen:
+				return t.Err(i, "code", "is longer than %d characters", MaxCodeLen)
 			case r.Name == "":
 				return t.Err(i, "name", "must not be empty")
+			case utf8.RuneCountInString(r.Name) > MaxNameLen:
+				return t.Err(i, "name", "is longer than %d characters", MaxNameLen)
 			case !domain.ValidKind(r.Kind):
 				return t.Err(i, "kind", "%q is not one of %s", r.Kind, strings.Join(domain.UnitKinds, ", "))
 			case r.Kind == domain.KindCounty && r.ParentCode != "":
@@ -157,6 +162,10 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 			switch {
 			case r.name == "":
 				return t.Err(i, "name", "must not be empty")
+			case utf8.RuneCountInString(r.name) > MaxNameLen:
+				return t.Err(i, "name", "is longer than %d characters", MaxNameLen)
+			case utf8.RuneCountInString(r.household) > MaxCodeLen:
+				return t.Err(i, "household", "is longer than %d characters", MaxCodeLen)
 			case r.phone != "" && !phoneRe.MatchString(r.phone):
 				return t.Err(i, "phone", "%q is not a phone number", t.Cell(i, "phone"))
 			case !domain.ValidRole(r.role):
@@ -211,6 +220,13 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 	})
 	return res, err
 }
+
+// Bounds on imported fields: a unit's or person's name, and codes (unit
+// codes, households).
+const (
+	MaxNameLen = 100
+	MaxCodeLen = 64
+)
 
 func normalisePhone(s string) string {
 	return strings.NewReplacer(" ", "", "-", "").Replace(s)

@@ -16,6 +16,11 @@ func startHandler(c *Ctx) error {
 	if len(c.Cmd.Args) == 0 {
 		return helpHandler(c)
 	}
+	if c.From == nil {
+		// An update without a sender (Telegram may omit from): there is
+		// no account to link the code to.
+		return domain.Refuse(domain.ErrInvalid, "无法识别发送者的账号，请用自己的 Telegram 账号私聊本机器人再试。")
+	}
 	p, err := c.App.RedeemBindCode(c, c.Cmd.Args[0], c.From.ID, c.Msg.Chat.ID, c.From.Username)
 	if err != nil {
 		return err

@@ -426,10 +426,21 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	}
 	cmd, ok := command.Parse(text, r.username)
 	if !ok {
+		if strings.ContainsRune(text, 0) {
+			// PostgreSQL refuses NUL in text: a private message is
+			// told so, a group's chatter is left alone.
+			if c.Private() {
+				return refuseNUL
+			}
+			return nil
+		}
 		return r.routeMessage(c, text)
 	}
 	c.Cmd = cmd
 	if h, ok := r.commands[cmd.Name]; ok {
+		if strings.ContainsRune(text, 0) {
+			return refuseNUL
+		}
 		return h.Handler
 	}
 	if c.Private() {
@@ -438,6 +449,12 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 		}
 	}
 	return nil
+}
+
+// refuseNUL answers a message with a NUL (U+0000) in it, which no use
+// case can store (SPEC §7.5), instead of failing and retrying the update.
+func refuseNUL(*Ctx) error {
+	return domain.Refuse(domain.ErrInvalid, "消息里含有不允许的字符（NUL），请删去后重发。")
 }
 
 // routeMessage offers a message without a command to the hooks; a private

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func csvCell(v any, loc *time.Location) string {
 	case nil:
 		return ""
 	case string:
-		return x
+		return csvText(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case int:
@@ -171,7 +172,7 @@ func csvCell(v any, loc *time.Location) string {
 		if x == nil {
 			return ""
 		}
-		return *x
+		return csvText(*x)
 	case time.Time:
 		if x.IsZero() {
 			return ""
@@ -183,7 +184,21 @@ func csvCell(v any, loc *time.Location) string {
 		}
 		return x.In(loc).Format(time.RFC3339)
 	}
+	if reflect.ValueOf(v).Kind() == reflect.String {
+		return csvText(fmt.Sprint(v))
+	}
 	return fmt.Sprint(v)
+}
+
+// csvText neutralises a text cell that a spreadsheet would run as a formula
+// (SPEC §7.5): one starting with =, +, -, @, tab or CR gets a leading '.
+// Only text goes through here; numbers the writer formats itself (points
+// like -5) stay numbers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func xlsxCell(v any, loc *time.Location) any {

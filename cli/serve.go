@@ -179,14 +179,15 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 	engine := handlers.Routes(handlers.Deps{
 		Updates: s.Pool, ErrMalformed: bot.ErrMalformed, DB: store, App: s.App,
 		WebhookSecret: cfg.Telegram.WebhookSecret, MaxBodyBytes: int64(cfg.HTTP.MaxBodyBytes),
-		Gatherer: reg, Log: log, Extra: extraRoutes(s),
+		TrustedProxies: cfg.HTTP.TrustedProxies,
+		Gatherer:       reg, Log: log, Extra: extraRoutes(s),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("http.listen: %w", err)
 	}
 	s.Addr = ln.Addr().String()
-	s.http = &http.Server{Handler: engine, ReadHeaderTimeout: 10 * time.Second}
+	s.http = newHTTPServer(cfg.HTTP, engine)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -223,6 +224,18 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 	ok = true
 	log.Info("zhibu serving", slog.String("addr", s.Addr), slog.Bool("sandbox", s.Fake != nil), slog.String("bot", username))
 	return s, nil
+}
+
+// newHTTPServer bounds header, body, write and idle times (SPEC §7.5).
+func newHTTPServer(c config.HTTP, h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, c.ReadTimeout.D()),
+		ReadTimeout:       c.ReadTimeout.D(),
+		WriteTimeout:      c.WriteTimeout.D(),
+		IdleTimeout:       c.IdleTimeout.D(),
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+	}
 }
 
 func (s *Server) goBG(fn func()) {

@@ -44,6 +44,14 @@ type HTTP struct {
 	PublicURL       string   `yaml:"public_url"`
 	MaxBodyBytes    int      `yaml:"max_body_bytes"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// The server's bounds on a connection (SPEC §7.5).
+	ReadTimeout    Duration `yaml:"read_timeout"`
+	WriteTimeout   Duration `yaml:"write_timeout"`
+	IdleTimeout    Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int      `yaml:"max_header_bytes"`
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
+	// believed; empty = the client is the connection's peer.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 type Telegram struct {
@@ -139,6 +147,11 @@ func Default() Config {
 			Listen:          "127.0.0.1:8080",
 			MaxBodyBytes:    1 << 20,
 			ShutdownTimeout: Duration(15 * time.Second),
+			ReadTimeout:     Duration(30 * time.Second),
+			WriteTimeout:    Duration(60 * time.Second),
+			IdleTimeout:     Duration(120 * time.Second),
+			MaxHeaderBytes:  64 << 10,
+			TrustedProxies:  []string{},
 		},
 		Telegram: Telegram{
 			APIURL:  "https://api.telegram.org",

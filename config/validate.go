@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -39,6 +40,19 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.ShutdownTimeout < 0 {
 		return bad("http.shutdown_timeout", "must not be negative")
+	}
+	for key, d := range map[string]Duration{"http.read_timeout": c.HTTP.ReadTimeout, "http.write_timeout": c.HTTP.WriteTimeout, "http.idle_timeout": c.HTTP.IdleTimeout} {
+		if d <= 0 {
+			return bad(key, "must be positive")
+		}
+	}
+	if c.HTTP.MaxHeaderBytes < 1024 {
+		return bad("http.max_header_bytes", "must be at least 1024, got %d", c.HTTP.MaxHeaderBytes)
+	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return bad(fmt.Sprintf("http.trusted_proxies[%d]", i), "%q is not an IP address or CIDR", p)
+		}
 	}
 	if u, err := url.Parse(c.Telegram.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return bad("telegram.api_url", "%q is not a URL", c.Telegram.APIURL)

@@ -3,9 +3,13 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"reflect"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -31,7 +35,75 @@ func decodeStrict(c *gin.Context, log *slog.Logger, r io.Reader, v any) bool {
 		Fail(c, http.StatusBadRequest, BadJSON(err))
 		return false
 	}
+	if msg := badValue(reflect.ValueOf(v), ""); msg != "" {
+		Fail(c, http.StatusBadRequest, msg)
+		return false
+	}
 	return true
+}
+
+// badValue walks a decoded body and says in Chinese which field the
+// database would refuse (SPEC §7.5): text with NUL (U+0000), or a Go int
+// outside PostgreSQL's integer range. int64 fields (ids) are bigint and not
+// bounded here. "" means the value is fine.
+func badValue(v reflect.Value, field string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return ""
+		}
+		return badValue(v.Elem(), field)
+	case reflect.String:
+		if strings.ContainsRune(v.String(), 0) {
+			return fmt.Sprintf("请求体字段 %s 含有不允许的字符（NUL）。", fieldName(field))
+		}
+	case reflect.Int, reflect.Int32:
+		if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
+			return fmt.Sprintf("请求体字段 %s 的数值超出范围。", fieldName(field))
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if msg := badValue(v.Index(i), field); msg != "" {
+				return msg
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if msg := badValue(it.Key(), field); msg != "" {
+				return msg
+			}
+			if msg := badValue(it.Value(), field); msg != "" {
+				return msg
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
+				name = tag
+			}
+			if field != "" {
+				name = field + "." + name
+			}
+			if msg := badValue(v.Field(i), name); msg != "" {
+				return msg
+			}
+		}
+	}
+	return ""
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "（整体）"
+	}
+	return f
 }
 
 // decodeBody is decodeStrict on the request body.

@@ -42,8 +42,11 @@ type Deps struct {
 	App           *app.App
 	WebhookSecret string
 	MaxBodyBytes  int64
-	Gatherer      prometheus.Gatherer
-	Log           *slog.Logger
+	// TrustedProxies may set the client address by X-Forwarded-For; none
+	// when empty.
+	TrustedProxies []string
+	Gatherer       prometheus.Gatherer
+	Log            *slog.Logger
 	// Extra registers further routes (API, dashboard) on the engine.
 	Extra []func(*gin.Engine)
 }
@@ -52,6 +55,13 @@ type Deps struct {
 func Routes(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// Only config-validated addresses get here; an empty list trusts none.
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		if d.Log != nil {
+			d.Log.Error("http.trusted_proxies", slog.Any("err", err))
+		}
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(recovery(d.Log), accessLog(d.Log))
 	h := &handler{d: d}
 	r.POST("/telegram/webhook", h.telegramWebhook)

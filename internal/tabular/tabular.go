@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -125,13 +126,20 @@ func build(records [][]string, name string) (*Table, error) {
 		}
 		t.Header = append(t.Header, strings.ToLower(h))
 	}
-	for _, r := range records[1:] {
+	for i, r := range records[1:] {
 		empty := true
 		row := make([]string, len(r))
 		for j, c := range r {
 			row[j] = strings.TrimSpace(c)
 			if row[j] != "" {
 				empty = false
+			}
+			if msg := badCell(row[j]); msg != "" {
+				col := ""
+				if j < len(t.Header) {
+					col = t.Header[j]
+				}
+				return nil, &RowError{File: name, Row: i + 2, Column: col, Msg: msg}
 			}
 		}
 		if empty {
@@ -141,6 +149,20 @@ func build(records [][]string, name string) (*Table, error) {
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
+}
+
+// MaxCellLen bounds any cell; importers bound their own fields tighter.
+const MaxCellLen = 1000
+
+// badCell says what no importer can store: NUL, or a cell beyond MaxCellLen.
+func badCell(s string) string {
+	if strings.ContainsRune(s, 0) {
+		return "contains a NUL character"
+	}
+	if utf8.RuneCountInString(s) > MaxCellLen {
+		return fmt.Sprintf("is longer than %d characters", MaxCellLen)
+	}
+	return ""
 }
 
 // Blank reports whether data row i is empty (skipped by importers).
