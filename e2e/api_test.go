@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 // api calls the JSON API with a bearer token and decodes the answer.
@@ -82,5 +84,49 @@ func TestDirectoryAPI(t *testing.T) {
 	}
 	if code, _ := h.api("GET", "/api/v1/audit", org, nil); code != 403 {
 		t.Fatalf("organiser read the audit log: %d", code)
+	}
+}
+
+// The audit log shows an admin token only the entries of its subtree; the
+// operator sees all (issue #13 item 2).
+func TestAuditLogScoped(t *testing.T) {
+	h := start(t)
+	h.seed()
+	rz := h.token("QA-RZ", "admin")
+	db := h.token("QA-DB", "admin")
+	// QA-RZ's admin issues a code in its subtree and is refused one outside it.
+	if code, _ := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000006"}); code != 201 {
+		t.Fatalf("bind code: %d", code)
+	}
+	if code, _ := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000009"}); code != 403 {
+		t.Fatalf("bind code outside: %d", code)
+	}
+	// QA-DB's admin issues one of its own.
+	if code, _ := h.api("POST", "/api/v1/bind-codes", db, map[string]string{"phone": "13800000009"}); code != 201 {
+		t.Fatalf("bind code QA-DB: %d", code)
+	}
+	entries := func(tok string) []map[string]any {
+		t.Helper()
+		code, out := h.api("GET", "/api/v1/audit?action=bind.code", tok, nil)
+		if code != 200 {
+			t.Fatalf("audit: %d %v", code, out)
+		}
+		var es []map[string]any
+		for _, e := range out["entries"].([]any) {
+			es = append(es, e.(map[string]any))
+		}
+		return es
+	}
+	es := entries(db)
+	if len(es) != 1 || es[0]["allowed"] != true {
+		t.Fatalf("QA-DB admin sees %v", es)
+	}
+	es = entries(rz)
+	if len(es) != 2 || es[0]["allowed"] != false || es[1]["allowed"] != true {
+		t.Fatalf("QA-RZ admin sees %v", es)
+	}
+	rows, err := h.Srv.App.AuditLog(h.Ctx, domain.Operator, "bind.code", 100)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("operator sees %d entries (%v)", len(rows), err)
 	}
 }

@@ -88,7 +88,7 @@ func TestBindCodeRefusalsDoNotRevealWhich(t *testing.T) {
 		t.Fatal("a refused code linked the account")
 	}
 	// Refusals are audited.
-	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "bind.person", 10)
+	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "bind.person", nil, 10)
 	refused := 0
 	for _, r := range rows {
 		if !r.Allowed {
