@@ -51,7 +51,8 @@ type IssuedCode struct {
 }
 
 // IssueBindCode gives a person (by phone) a fresh bind code; only an admin
-// of a unit the person holds a role in, or above it, may.
+// over every unit the person holds a role in may. The new code revokes the
+// person's older unused codes.
 func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
 	p, err := a.Store.PersonByPhone(ctx, phone)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -64,12 +65,14 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	if err != nil {
 		return IssuedCode{}, err
 	}
-	allowed := false
+	// The code carries all of the person's roles, so the admin must be over
+	// every one of them (SPEC §7.5), not just one.
+	allowed := len(roles) > 0
 	for _, r := range roles {
 		if allowed, err = a.isAdminOver(ctx, actor, r.UnitID); err != nil {
 			return IssuedCode{}, err
 		}
-		if allowed {
+		if !allowed {
 			break
 		}
 	}

@@ -130,3 +130,42 @@ func TestAuditLogScoped(t *testing.T) {
 		t.Fatalf("operator sees %d entries (%v)", len(rows), err)
 	}
 }
+
+// A bind code carries all of a person's roles: only an admin over every one
+// of them may issue it, and a new code revokes the older unused ones
+// (issue #13 item 1, in part).
+func TestBindCodeNeedsAllRoles(t *testing.T) {
+	h := start(t)
+	h.seed()
+	rz := h.token("QA-RZ", "admin")
+	county := h.token("QA", "admin")
+	// 周村民 (villager in QA-RZ-XZ) also becomes a secretary in QA-DB.
+	if _, err := h.Srv.Store.DB().ExecContext(h.Ctx, `INSERT INTO roles (person_id, role, unit_id) SELECT p.id, 'secretary', u.id FROM people p, units u WHERE p.phone = '13800000006' AND u.code = 'QA-DB-HX-B1'`); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000006"}); code != 403 {
+		t.Fatalf("QA-RZ admin issued a code carrying a QA-DB role: %d %v", code, out)
+	}
+	var n int
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM audit_log WHERE action = 'bind.code' AND NOT allowed
+		AND subject = 'person:' || (SELECT id FROM people WHERE phone = '13800000006')`); err != nil || n != 1 {
+		t.Fatalf("%d refused audit entries (%v)", n, err)
+	}
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM bind_codes`); err != nil || n != 0 {
+		t.Fatalf("%d codes after the refusal (%v)", n, err)
+	}
+
+	// The county admin is over both roles; a second code revokes the first.
+	code, first := h.api("POST", "/api/v1/bind-codes", county, map[string]string{"phone": "13800000006"})
+	if code != 201 {
+		t.Fatalf("county admin: %d %v", code, first)
+	}
+	code, second := h.api("POST", "/api/v1/bind-codes", county, map[string]string{"phone": "13800000006"})
+	if code != 201 {
+		t.Fatalf("second code: %d %v", code, second)
+	}
+	h.say(h.Fake.PrivateChat(zhou), zhou, "/start "+first["code"].(string))
+	h.waitMsg(zhou.ID, "绑定码无效或已过期")
+	h.say(h.Fake.PrivateChat(zhou), zhou, "/start "+second["code"].(string))
+	h.waitMsg(zhou.ID, "绑定成功")
+}
