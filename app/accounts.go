@@ -114,11 +114,12 @@ type ErrChooseUnit struct{ Units []domain.Role }
 func (e *ErrChooseUnit) Error() string { return "several units: name one" }
 
 // BindGroup binds a group chat to the sender's branch (secretary) or village
-// (reviewer); unitCode picks one when the sender has several.
-func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, error) {
+// (reviewer); unitCode picks one when the sender has several. When the group
+// was bound to another unit, that unit is returned as replaced.
+func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, *domain.Unit, error) {
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
-		return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
 			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。"))
 	}
 	units := BindableUnits(actor)
@@ -131,25 +132,59 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 			}
 		}
 		if pick == nil {
-			return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
 				domain.Refuse(domain.ErrForbidden, "只有该党支部的书记或该村的积分评议员才能把本群绑定到 %s。", unitCode))
 		}
 	case len(units) == 1:
 		pick = &units[0]
 	case len(units) == 0:
-		return domain.Unit{}, a.Refused(ctx, actor, "bind.group", subject,
+		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
 			domain.Refuse(domain.ErrForbidden, "只有党支部书记或村积分评议员才能绑定群聊。"))
 	default:
-		return domain.Unit{}, &ErrChooseUnit{Units: units}
+		return domain.Unit{}, nil, &ErrChooseUnit{Units: units}
+	}
+	// A group bound to another unit is re-bound only by someone holding a
+	// role at or above that unit (SPEC §7.5); the reply names what it replaced.
+	var replaced *domain.Unit
+	cur, err := a.Store.GroupByChat(ctx, chatID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return domain.Unit{}, nil, err
+	case cur.UnitID != pick.UnitID:
+		old, err := a.Store.UnitByID(ctx, cur.UnitID)
+		if err != nil {
+			return domain.Unit{}, nil, err
+		}
+		above := false
+		for _, r := range actor.Roles {
+			ok, err := a.Store.InSubtree(ctx, r.UnitID, old.ID)
+			if err != nil {
+				return domain.Unit{}, nil, err
+			}
+			if ok {
+				above = true
+				break
+			}
+		}
+		if !above {
+			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject, domain.Refuse(domain.ErrForbidden,
+				"本群已绑定到 %s（%s）。只有在该单位或其上级单位任职的人才能改绑本群。", old.Name, old.Code))
+		}
+		replaced = &old
 	}
 	if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
-		return domain.Unit{}, err
+		return domain.Unit{}, nil, err
 	}
 	u, err := a.Store.UnitByID(ctx, pick.UnitID)
 	if err != nil {
-		return domain.Unit{}, err
+		return domain.Unit{}, nil, err
 	}
-	return u, a.audit(ctx, actor, "bind.group", subject, true, map[string]any{"unit": u.Code, "title": title})
+	details := map[string]any{"unit": u.Code, "title": title}
+	if replaced != nil {
+		details["replaced"] = replaced.Code
+	}
+	return u, replaced, a.audit(ctx, actor, "bind.group", subject, true, details)
 }
 
 // InviteRow is one line of `zhibu invite`.

@@ -199,7 +199,7 @@ func TestCheckinUndoAndRejectRules(t *testing.T) {
 		t.Fatalf("undo with only rejected check-ins: %v", err)
 	}
 	// Every refusal is audited.
-	rows, _ := f.st.AuditLog(f.ctx, "checkin.reject", 20)
+	rows, _ := f.st.AuditLog(f.ctx, "checkin.reject", nil, 20)
 	refused := 0
 	for _, r := range rows {
 		if !r.Allowed {

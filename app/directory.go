@@ -51,7 +51,8 @@ type IssuedCode struct {
 }
 
 // IssueBindCode gives a person (by phone) a fresh bind code; only an admin
-// of a unit the person holds a role in, or above it, may.
+// over every unit the person holds a role in may. The new code revokes the
+// person's older unused codes.
 func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
 	p, err := a.Store.PersonByPhone(ctx, phone)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -64,12 +65,14 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	if err != nil {
 		return IssuedCode{}, err
 	}
-	allowed := false
+	// The code carries all of the person's roles, so the admin must be over
+	// every one of them (SPEC §7.5), not just one.
+	allowed := len(roles) > 0
 	for _, r := range roles {
 		if allowed, err = a.isAdminOver(ctx, actor, r.UnitID); err != nil {
 			return IssuedCode{}, err
 		}
-		if allowed {
+		if !allowed {
 			break
 		}
 	}
@@ -87,13 +90,23 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	return IssuedCode{PersonID: p.ID, Name: p.Name, Code: code, Link: "https://t.me/" + url.PathEscape(a.BotUsername) + "?start=" + code}, nil
 }
 
-// AuditLog lists the audit log for an admin.
+// AuditLog lists the audit log for an admin: only the entries of actors in
+// the admin's subtree (see Store.AuditLog for how an entry maps to a unit,
+// SPEC §7.5). The operator sees every entry.
 func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, limit int) ([]storage.AuditRow, error) {
-	if len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
-		return nil, a.Refused(ctx, actor, "audit.read", "", domain.Refuse(domain.ErrForbidden, "只有管理员可以查看审计日志。"))
-	}
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	return a.Store.AuditLog(ctx, action, limit)
+	if actor.IsOperator() {
+		return a.Store.AuditLog(ctx, action, nil, limit)
+	}
+	admin := actor.UnitsWith(domain.RoleAdmin)
+	if len(admin) == 0 {
+		return nil, a.Refused(ctx, actor, "audit.read", "", domain.Refuse(domain.ErrForbidden, "只有管理员可以查看审计日志。"))
+	}
+	roots := make([]int64, 0, len(admin))
+	for _, r := range admin {
+		roots = append(roots, r.UnitID)
+	}
+	return a.Store.AuditLog(ctx, action, roots, limit)
 }

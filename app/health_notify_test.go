@@ -332,7 +332,7 @@ func TestSilenceAndExemption(t *testing.T) {
 		t.Errorf("resolved text: %q", ds["赵委员"].Texts)
 	}
 	// Both are audited.
-	rows, err := f.st.AuditLog(f.ctx, "health.exempt", 10)
+	rows, err := f.st.AuditLog(f.ctx, "health.exempt", nil, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -451,6 +451,18 @@ func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
 		return DecisionResult{}, err
 	}
+	// A reviewer never decides a claim of their own household (SPEC §7.4):
+	// another reviewer of the village has to.
+	if actor.PersonID != 0 {
+		p, err := a.Store.PersonByID(ctx, actor.PersonID)
+		if err != nil {
+			return DecisionResult{}, err
+		}
+		if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
+			return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrForbidden,
+				"申报 #%d 属于您本户，您不能审核本户的申报，请由%s的其他积分评议员审核。", claimID, c.VillageName))
+		}
+	}
 	name, err := a.decider(ctx, actor)
 	if err != nil {
 		return DecisionResult{}, err

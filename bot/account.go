@@ -62,7 +62,7 @@ func bindHandler(c *Ctx) error {
 	if len(c.Cmd.Args) > 0 {
 		code = c.Cmd.Args[0]
 	}
-	u, err := c.App.BindGroup(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code)
+	u, replaced, err := c.App.BindGroup(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code)
 	var choose *app.ErrChooseUnit
 	if errors.As(err, &choose) {
 		var b strings.Builder
@@ -75,5 +75,9 @@ func bindHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Reply("✅ 本群已绑定到 <b>"+E(u.Name)+"</b>（"+E(u.Code)+"）。", nil)
+	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>（" + E(u.Code) + "）。"
+	if replaced != nil {
+		msg += "原绑定的 " + E(replaced.Name) + "（" + E(replaced.Code) + "）已解除。"
+	}
+	return c.Reply(msg, nil)
 }

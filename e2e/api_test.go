@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 // api calls the JSON API with a bearer token and decodes the answer.
@@ -83,4 +85,87 @@ func TestDirectoryAPI(t *testing.T) {
 	if code, _ := h.api("GET", "/api/v1/audit", org, nil); code != 403 {
 		t.Fatalf("organiser read the audit log: %d", code)
 	}
+}
+
+// The audit log shows an admin token only the entries of its subtree; the
+// operator sees all (issue #13 item 2).
+func TestAuditLogScoped(t *testing.T) {
+	h := start(t)
+	h.seed()
+	rz := h.token("QA-RZ", "admin")
+	db := h.token("QA-DB", "admin")
+	// QA-RZ's admin issues a code in its subtree and is refused one outside it.
+	if code, _ := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000006"}); code != 201 {
+		t.Fatalf("bind code: %d", code)
+	}
+	if code, _ := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000009"}); code != 403 {
+		t.Fatalf("bind code outside: %d", code)
+	}
+	// QA-DB's admin issues one of its own.
+	if code, _ := h.api("POST", "/api/v1/bind-codes", db, map[string]string{"phone": "13800000009"}); code != 201 {
+		t.Fatalf("bind code QA-DB: %d", code)
+	}
+	entries := func(tok string) []map[string]any {
+		t.Helper()
+		code, out := h.api("GET", "/api/v1/audit?action=bind.code", tok, nil)
+		if code != 200 {
+			t.Fatalf("audit: %d %v", code, out)
+		}
+		var es []map[string]any
+		for _, e := range out["entries"].([]any) {
+			es = append(es, e.(map[string]any))
+		}
+		return es
+	}
+	es := entries(db)
+	if len(es) != 1 || es[0]["allowed"] != true {
+		t.Fatalf("QA-DB admin sees %v", es)
+	}
+	es = entries(rz)
+	if len(es) != 2 || es[0]["allowed"] != false || es[1]["allowed"] != true {
+		t.Fatalf("QA-RZ admin sees %v", es)
+	}
+	rows, err := h.Srv.App.AuditLog(h.Ctx, domain.Operator, "bind.code", 100)
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("operator sees %d entries (%v)", len(rows), err)
+	}
+}
+
+// A bind code carries all of a person's roles: only an admin over every one
+// of them may issue it, and a new code revokes the older unused ones
+// (issue #13 item 1, in part).
+func TestBindCodeNeedsAllRoles(t *testing.T) {
+	h := start(t)
+	h.seed()
+	rz := h.token("QA-RZ", "admin")
+	county := h.token("QA", "admin")
+	// 周村民 (villager in QA-RZ-XZ) also becomes a secretary in QA-DB.
+	if _, err := h.Srv.Store.DB().ExecContext(h.Ctx, `INSERT INTO roles (person_id, role, unit_id) SELECT p.id, 'secretary', u.id FROM people p, units u WHERE p.phone = '13800000006' AND u.code = 'QA-DB-HX-B1'`); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := h.api("POST", "/api/v1/bind-codes", rz, map[string]string{"phone": "13800000006"}); code != 403 {
+		t.Fatalf("QA-RZ admin issued a code carrying a QA-DB role: %d %v", code, out)
+	}
+	var n int
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM audit_log WHERE action = 'bind.code' AND NOT allowed
+		AND subject = 'person:' || (SELECT id FROM people WHERE phone = '13800000006')`); err != nil || n != 1 {
+		t.Fatalf("%d refused audit entries (%v)", n, err)
+	}
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM bind_codes`); err != nil || n != 0 {
+		t.Fatalf("%d codes after the refusal (%v)", n, err)
+	}
+
+	// The county admin is over both roles; a second code revokes the first.
+	code, first := h.api("POST", "/api/v1/bind-codes", county, map[string]string{"phone": "13800000006"})
+	if code != 201 {
+		t.Fatalf("county admin: %d %v", code, first)
+	}
+	code, second := h.api("POST", "/api/v1/bind-codes", county, map[string]string{"phone": "13800000006"})
+	if code != 201 {
+		t.Fatalf("second code: %d %v", code, second)
+	}
+	h.say(h.Fake.PrivateChat(zhou), zhou, "/start "+first["code"].(string))
+	h.waitMsg(zhou.ID, "绑定码无效或已过期")
+	h.say(h.Fake.PrivateChat(zhou), zhou, "/start "+second["code"].(string))
+	h.waitMsg(zhou.ID, "绑定成功")
 }

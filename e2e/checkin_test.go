@@ -184,7 +184,7 @@ func TestCheckinInGroupPrivatelyAndWithPhoto(t *testing.T) {
 	if ob := evs[1]["obligations"].([]any); len(ob) != 2 || ob[0] != "theme_day" || evs[1]["periods"].([]any)[1] != "2026-Q4" {
 		t.Fatalf("event payload %v", evs[1])
 	}
-	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.record", 10)
+	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.record", nil, 10)
 	if len(rows) != 3 || !rows[0].Allowed {
 		t.Fatalf("audit %+v", rows)
 	}
@@ -313,7 +313,7 @@ func TestCheckinRefusals(t *testing.T) {
 		t.Fatal("a refused check-in was stored")
 	}
 	// Authorisation refusals are audited.
-	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.record", 20)
+	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.record", nil, 20)
 	if len(rows) < 5 || rows[0].Allowed {
 		t.Fatalf("refusals not audited: %+v", rows)
 	}
@@ -405,7 +405,7 @@ func TestCheckinReject(t *testing.T) {
 	if evs := h.events("checkin.rejected"); len(evs) != 2 || evs[0]["reason"] != "缺少签到表照片" {
 		t.Fatalf("rejected events %v", evs)
 	}
-	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.reject", 20)
+	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "checkin.reject", nil, 20)
 	allowed := 0
 	for _, r := range rows {
 		if r.Allowed {

@@ -88,7 +88,7 @@ func TestBindCodeRefusalsDoNotRevealWhich(t *testing.T) {
 		t.Fatal("a refused code linked the account")
 	}
 	// Refusals are audited.
-	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "bind.person", 10)
+	rows, _ := h.Srv.Store.AuditLog(h.Ctx, "bind.person", nil, 10)
 	refused := 0
 	for _, r := range rows {
 		if !r.Allowed {
@@ -472,4 +472,34 @@ func TestShutdownLosesNoAcknowledgedUpdate(t *testing.T) {
 	if len(acked) != 200 || stored != 200 || replies != 200 {
 		t.Fatalf("acked %d, processed %d, replies %d; want 200 each", len(acked), stored, replies)
 	}
+}
+
+// /bind in a group bound to another unit is refused unless the sender holds
+// a role at or above that unit; then the reply names what it replaced
+// (issue #13 item 3).
+func TestBindGroupHijack(t *testing.T) {
+	h := start(t)
+	h.seed()
+	h.link("13800000001", wang) // secretary of B1 and B2
+	h.link("13800000002", li)   // secretary of B2 only
+	group := h.Fake.Group(-100300, "第一支部群")
+	h.say(group, wang, "/bind QA-RZ-XZ-B1")
+	h.waitMsg(group.ID, "幸福村第一党支部")
+
+	// Li holds nothing at or above B1: refused, audited, binding unchanged.
+	h.say(group, li, "/bind")
+	h.waitMsg(group.ID, "只有在该单位或其上级单位任职的人才能改绑本群")
+	b1, _ := h.Srv.Store.UnitByCode(h.Ctx, "QA-RZ-XZ-B1")
+	if g, err := h.Srv.Store.GroupByChat(h.Ctx, group.ID); err != nil || g.UnitID != b1.ID {
+		t.Fatalf("binding after refusal %+v %v", g, err)
+	}
+	var n int
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM audit_log WHERE action = 'bind.group' AND subject = 'chat:-100300' AND NOT allowed AND actor_id = (SELECT id FROM people WHERE phone = '13800000002')`); err != nil || n != 1 {
+		t.Fatalf("%d refused audit entries (%v)", n, err)
+	}
+
+	// Wang holds B1: he may move the group to B2, and is told what it replaced.
+	h.say(group, wang, "/bind QA-RZ-XZ-B2")
+	m := h.waitMsg(group.ID, "已解除")
+	mustContain(t, m.Plain, "幸福村第二党支部", "原绑定的", "QA-RZ-XZ-B1")
 }

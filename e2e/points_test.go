@@ -876,3 +876,37 @@ func TestPointsAPI(t *testing.T) {
 		t.Fatalf("settlements of the other county: %d %v", code, out)
 	}
 }
+
+// A reviewer never decides a claim of their own household; another reviewer
+// of the village still can (issue #13 item 6).
+func TestPointsReviewerOwnHousehold(t *testing.T) {
+	p := ptStart(t, ptAt(2026, 11, 20, 10, 0))
+	db := p.Srv.Store.DB()
+	// 孙评议 moves into 周村民's household H001; 吴村民 (H002) becomes a reviewer too.
+	if _, err := db.ExecContext(p.Ctx, `UPDATE people SET household_id = (SELECT household_id FROM people WHERE phone = '13800000006') WHERE phone = '13800000005'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(p.Ctx, `INSERT INTO roles (person_id, role, unit_id) SELECT p.id, 'reviewer', u.id FROM people p, units u WHERE p.phone = '13800000007' AND u.code = 'QA-RZ-XZ'`); err != nil {
+		t.Fatal(err)
+	}
+	p.private(zhou, "/claim B04 捡到钱包交给村委", "已提交积分申报 #1")
+	card := p.waitMsg(ptGroup, "积分申报 #1")
+	ok, _ := card.Button("通过")
+
+	p.send(p.Fake.CallbackQuery(sun, card, ok.CallbackData))
+	if a := p.answer(sun.ID, "您不能审核本户的申报"); !a.ShowAlert {
+		t.Fatalf("not an alert: %+v", a)
+	}
+	if s := p.claimStatus(1); s != "pending" {
+		t.Fatalf("own-household tap changed the claim: %s", s)
+	}
+	if n := p.count(`SELECT count(*) FROM audit_log WHERE action = 'claim.decide' AND subject = 'claim:1' AND NOT allowed AND actor_id = (SELECT id FROM people WHERE phone = '13800000005')`); n != 1 {
+		t.Fatalf("%d refused audit entries", n)
+	}
+
+	p.send(p.Fake.CallbackQuery(ptWu, card, ok.CallbackData))
+	p.answer(ptWu.ID, "已通过申报 #1")
+	if s := p.claimStatus(1); s != "approved" {
+		t.Fatalf("other reviewer's approval: %s", s)
+	}
+}

@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-// CreateBindCode stores the hash of a fresh bind code for a person.
+// CreateBindCode stores the hash of a fresh bind code for a person and, in
+// the same statement, revokes the person's older unused codes (SPEC §7.5):
+// only the newest code handed out works.
 func (s *Store) CreateBindCode(ctx context.Context, personID int64, hash []byte, expires time.Time) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO bind_codes (person_id, code_hash, expires_at) VALUES ($1, $2, $3)`, personID, hash, expires)
+	_, err := s.q.ExecContext(ctx, `
+		WITH revoked AS (DELETE FROM bind_codes WHERE person_id = $1 AND used_at IS NULL)
+		INSERT INTO bind_codes (person_id, code_hash, expires_at) VALUES ($1, $2, $3)`, personID, hash, expires)
 	if err != nil {
 		return fmt.Errorf("storage: create bind code: %w", err)
 	}
