@@ -78,9 +78,6 @@ func TestBindCodeSingleUseAndExpiry(t *testing.T) {
 	if err := s.CreateBindCode(ctx, pid, h[:], now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateBindCode(ctx, pid, old[:], now.Add(-time.Second)); err != nil {
-		t.Fatal(err)
-	}
 	got, err := s.ConsumeBindCode(ctx, h[:], now)
 	if err != nil || got != pid {
 		t.Fatalf("consume: %d %v", got, err)
@@ -88,8 +85,24 @@ func TestBindCodeSingleUseAndExpiry(t *testing.T) {
 	if _, err := s.ConsumeBindCode(ctx, h[:], now); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("second use: %v", err)
 	}
+	if err := s.CreateBindCode(ctx, pid, old[:], now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.ConsumeBindCode(ctx, old[:], now); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("expired: %v", err)
+	}
+	// A new code revokes the person's older unused ones.
+	first, second := sha256.Sum256([]byte("code3")), sha256.Sum256([]byte("code4"))
+	for _, c := range [][32]byte{first, second} {
+		if err := s.CreateBindCode(ctx, pid, c[:], now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ConsumeBindCode(ctx, first[:], now); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("older code after a new one: %v", err)
+	}
+	if got, err := s.ConsumeBindCode(ctx, second[:], now); err != nil || got != pid {
+		t.Fatalf("newest code: %d %v", got, err)
 	}
 }
 
