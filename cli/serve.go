@@ -117,13 +117,15 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		s.shutdown = append(s.shutdown, s.Fake.Close)
 		cfg.Telegram.Token = s.Fake.Token()
 		cfg.Telegram.APIURL = s.Fake.URL()
-		cfg.Telegram.Mode = "webhook"
+		cfg.HTTP.Listen = sandboxListen(cfg, log)
 		if cfg.Telegram.WebhookSecret == "" {
 			cfg.Telegram.WebhookSecret = randomHex(16)
 		}
 		if err := storage.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
 			return nil, err
 		}
+	} else if cfg.Telegram.Token == "" {
+		return nil, fmt.Errorf("config: %s", errNoToken)
 	} else if cfg.Telegram.Mode == "webhook" && cfg.Telegram.WebhookSecret == "" {
 		return nil, fmt.Errorf("config: telegram.webhook_secret: required in webhook mode")
 	}
@@ -275,6 +277,30 @@ func (s *Server) closeAll() {
 }
 
 // botUsername is telegram.bot_username, the sandbox bot's, or getMe's.
+// errNoToken is what serve says when a real mode has no bot token.
+const errNoToken = "telegram.token is empty: set it (ZHIBU_TELEGRAM_TOKEN), or run the offline sandbox with telegram.mode: sandbox (ZHIBU_TELEGRAM_MODE=sandbox; make run does)"
+
+// sandboxListen keeps the sandbox, whose console needs no login and acts as
+// anyone, on loopback: without sandbox.listen_any it binds 127.0.0.1 on the
+// port of http.listen.
+func sandboxListen(cfg config.Config, log *slog.Logger) string {
+	addr := cfg.HTTP.Listen
+	if cfg.Sandbox.ListenAny {
+		return addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr // net.Listen reports it
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
+		return addr
+	}
+	loop := net.JoinHostPort("127.0.0.1", port)
+	log.Warn("sandbox listens on loopback only; set sandbox.listen_any: true to expose it",
+		slog.String("http.listen", addr), slog.String("addr", loop))
+	return loop
+}
+
 func botUsername(ctx context.Context, cfg config.Config) (string, error) {
 	if cfg.Telegram.BotUsername != "" {
 		return cfg.Telegram.BotUsername, nil

@@ -345,7 +345,7 @@ func TestDashboardSandbox(t *testing.T) {
 	dbURL := testdb.URL(t)
 	cfg := config.Default()
 	cfg.Database.URL = dbURL
-	cfg.Telegram.Token = ""
+	cfg.Telegram.Mode = "sandbox"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	var logs bytes.Buffer
