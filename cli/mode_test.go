@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/testdb"
@@ -78,5 +80,38 @@ func TestSandboxLoopbackOnly(t *testing.T) {
 		if loop == any {
 			t.Errorf("listen_any=%v: sandbox listens on %s", any, srv.Addr)
 		}
+	}
+}
+
+// TestServeUnreachableBotAPI: in webhook mode with no bot_username and a Bot
+// API that refuses connections, serve still starts and answers /healthz;
+// getMe is retried in the background.
+func TestServeUnreachableBotAPI(t *testing.T) {
+	cfg := config.Default()
+	cfg.Database.URL = testdb.URL(t)
+	cfg.Telegram.Token = "1:abc"
+	cfg.Telegram.APIURL = "http://127.0.0.1:1"
+	cfg.Telegram.WebhookSecret = "s3cret"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Healthcheck.Every = 0
+	var logs syncBuffer
+	srv, err := StartServer(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+	if err != nil {
+		t.Fatalf("serve refused to start with an unreachable Bot API: %v", err)
+	}
+	defer func() { _ = srv.Shutdown(10e9) }()
+	resp, err := http.Get("http://" + srv.Addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %d", resp.StatusCode)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "getMe failed, retrying"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no getMe retry logged:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
