@@ -1,5 +1,5 @@
 # zhibu — the two commands a newcomer needs:
-#   make run    runs the service (offline sandbox with demo data when no bot token is set)
+#   make run    runs the offline sandbox with demo data (ZHIBU_TELEGRAM_MODE=sandbox)
 #   make test   runs every test against a real local PostgreSQL
 SHELL := /bin/bash
 # The Go the environment offers: newer than the machine's, with the standard
@@ -22,9 +22,9 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/zhibu $(DESTDIR)$(PREFIX)/bin/zhibu
 
-## run: start PostgreSQL if needed, then serve (creates the database in sandbox mode)
+## run: start PostgreSQL if needed, then serve the offline sandbox (creates the database)
 run: db build
-	./bin/zhibu serve
+	ZHIBU_TELEGRAM_MODE=sandbox ./bin/zhibu serve
 
 ## browser: Chromium and the CJK and emoji fonts for the browser test
 browser:

@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/zhibu/zhibu/config"
@@ -18,12 +19,34 @@ import (
 
 // App carries the dependencies of the use cases.
 type App struct {
-	Store       *storage.Store
-	Cfg         config.Config
-	Loc         *time.Location
-	Now         func() time.Time
-	Log         *slog.Logger
-	BotUsername string
+	Store *storage.Store
+	Cfg   config.Config
+	Loc   *time.Location
+	Now   func() time.Time
+	Log   *slog.Logger
+	// username is the bot's username, shared with the copies With makes:
+	// serve may learn it from getMe after start.
+	username *atomic.Pointer[string]
+}
+
+// BotUsername returns the bot's username without @, "" while unknown.
+func (a *App) BotUsername() string {
+	if a.username == nil {
+		return ""
+	}
+	if p := a.username.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SetBotUsername records the bot's username; safe while the App is in use.
+// An App not built by New gets its holder here, before it is shared.
+func (a *App) SetBotUsername(name string) {
+	if a.username == nil {
+		a.username = new(atomic.Pointer[string])
+	}
+	a.username.Store(&name)
 }
 
 // New builds an App; now may be nil for the wall clock.
@@ -34,7 +57,7 @@ func New(store *storage.Store, cfg config.Config, now func() time.Time, log *slo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &App{Store: store, Cfg: cfg, Loc: cfg.Location(), Now: now, Log: log}
+	return &App{Store: store, Cfg: cfg, Loc: cfg.Location(), Now: now, Log: log, username: new(atomic.Pointer[string])}
 }
 
 // With returns a copy of the App working on tx.

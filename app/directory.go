@@ -87,7 +87,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	if err := a.audit(ctx, actor, "bind.code", "person:"+strconv.FormatInt(p.ID, 10), true, nil); err != nil {
 		return IssuedCode{}, err
 	}
-	return IssuedCode{PersonID: p.ID, Name: p.Name, Code: code, Link: "https://t.me/" + url.PathEscape(a.BotUsername) + "?start=" + code}, nil
+	return IssuedCode{PersonID: p.ID, Name: p.Name, Code: code, Link: "https://t.me/" + url.PathEscape(a.BotUsername()) + "?start=" + code}, nil
 }
 
 // AuditLog lists the audit log for an admin: only the entries of actors in

@@ -76,6 +76,17 @@ func NewRouter(a *app.App, botUsername string, log *slog.Logger) *Router {
 	return r
 }
 
+// botUsername is the username learnt since start (serve asks getMe in the
+// background), else the one given to NewRouter.
+func (r *Router) botUsername() string {
+	if r.app != nil {
+		if u := r.app.BotUsername(); u != "" {
+			return u
+		}
+	}
+	return r.username
+}
+
 // Handle registers a command; a later registration of a name replaces it.
 func (r *Router) Handle(c Command) {
 	if _, ok := r.commands[c.Name]; !ok {
@@ -424,7 +435,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	if text == "" {
 		text = c.Msg.Caption
 	}
-	cmd, ok := command.Parse(text, r.username)
+	cmd, ok := command.Parse(text, r.botUsername())
 	if !ok {
 		if strings.ContainsRune(text, 0) {
 			// PostgreSQL refuses NUL in text: a private message is

@@ -55,7 +55,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		held.release(nil)
 		return err
 	}
-	si := startInfo{Addr: srv.Addr, Sandbox: srv.Fake != nil, Bot: srv.App.BotUsername}
+	si := startInfo{Addr: srv.Addr, Sandbox: srv.Fake != nil, Bot: srv.App.BotUsername()}
 	if srv.Fake != nil {
 		si.FakeURL = srv.Fake.URL()
 		si.Demo = srv.sandbox != nil
@@ -117,13 +117,15 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		s.shutdown = append(s.shutdown, s.Fake.Close)
 		cfg.Telegram.Token = s.Fake.Token()
 		cfg.Telegram.APIURL = s.Fake.URL()
-		cfg.Telegram.Mode = "webhook"
+		cfg.HTTP.Listen = sandboxListen(cfg, log)
 		if cfg.Telegram.WebhookSecret == "" {
 			cfg.Telegram.WebhookSecret = randomHex(16)
 		}
 		if err := storage.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
 			return nil, err
 		}
+	} else if cfg.Telegram.Token == "" {
+		return nil, fmt.Errorf("config: %s", errNoToken)
 	} else if cfg.Telegram.Mode == "webhook" && cfg.Telegram.WebhookSecret == "" {
 		return nil, fmt.Errorf("config: telegram.webhook_secret: required in webhook mode")
 	}
@@ -153,13 +155,19 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	s.Bot = b
-	username, err := botUsername(ctx, cfg)
-	if err != nil {
-		return nil, err
+	// Outside the sandbox serve starts without reaching the Bot API: when
+	// telegram.bot_username is empty, getMe is retried in the background.
+	username := cfg.Telegram.BotUsername
+	if s.Fake != nil && username == "" {
+		if username, err = botUsername(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 
 	s.App = app.New(store, cfg, clock.Now, log)
-	s.App.BotUsername = username
+	if username != "" {
+		s.App.SetBotUsername(username)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(store.DB().DB, "zhibu"))
@@ -172,8 +180,10 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 			return nil, err
 		}
 	}
-	if err := publishCommands(ctx, b, s.Router); err != nil {
-		log.Warn("setMyCommands failed", slog.Any("err", err))
+	if s.Fake != nil {
+		if err := publishCommands(ctx, b, s.Router); err != nil {
+			log.Warn("setMyCommands failed", slog.Any("err", err))
+		}
 	}
 
 	engine := handlers.Routes(handlers.Deps{
@@ -205,18 +215,10 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		if _, err := b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: "http://" + s.Addr + "/telegram/webhook", SecretToken: cfg.Telegram.WebhookSecret}); err != nil {
 			return nil, fmt.Errorf("sandbox: setWebhook: %w", err)
 		}
-	case cfg.Telegram.Mode == "polling":
-		if _, err := b.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
-			log.Warn("deleteWebhook failed", slog.Any("err", err))
-		}
-		p := &bot.Poller{APIURL: cfg.Telegram.APIURL, Token: cfg.Telegram.Token, Pool: s.Pool, Log: log, Timeout: 50 * time.Second}
-		s.goBG(func() { _ = p.Run(bgCtx) })
-	case cfg.HTTP.PublicURL != "":
-		url := strings.TrimRight(cfg.HTTP.PublicURL, "/") + "/telegram/webhook"
-		if _, err := b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: url, SecretToken: cfg.Telegram.WebhookSecret, MaxConnections: 40}); err != nil {
-			return nil, fmt.Errorf("telegram: setWebhook %s: %w", url, err)
-		}
-		log.Info("webhook set", slog.String("url", url))
+	default:
+		// getMe, setMyCommands, and deleteWebhook then getUpdates or
+		// setWebhook: each retried until the Bot API answers.
+		s.goBG(func() { s.reachBotAPI(bgCtx) })
 	}
 	if err := startBackground(bgCtx, s, reg); err != nil {
 		return nil, err
@@ -275,6 +277,87 @@ func (s *Server) closeAll() {
 }
 
 // botUsername is telegram.bot_username, the sandbox bot's, or getMe's.
+// reachBotAPI does, once the Bot API answers, what serve needs from it
+// outside the sandbox: getMe when telegram.bot_username is empty, then
+// setMyCommands, then deleteWebhook and polling or, with http.public_url,
+// setWebhook. Every call is retried with a backoff up to a minute until ctx
+// ends, so serve starts (and answers /healthz) while Telegram is unreachable.
+func (s *Server) reachBotAPI(ctx context.Context) {
+	cfg, log, b := s.Config, s.log, s.Bot
+	retry := func(what string, fn func() error) bool {
+		wait := time.Second
+		for {
+			err := fn()
+			if err == nil {
+				return true
+			}
+			log.Warn("telegram: "+what+" failed, retrying", slog.Any("err", err), slog.Duration("in", wait))
+			select {
+			case <-ctx.Done():
+				return false
+			case <-s.Clock.After(wait):
+			}
+			wait = min(2*wait, time.Minute)
+		}
+	}
+	if s.App.BotUsername() == "" && !retry("getMe", func() error {
+		name, err := botUsername(ctx, cfg)
+		if err == nil {
+			s.App.SetBotUsername(name)
+			log.Info("bot username from getMe", slog.String("bot", name))
+		}
+		return err
+	}) {
+		return
+	}
+	if !retry("setMyCommands", func() error { return publishCommands(ctx, b, s.Router) }) {
+		return
+	}
+	switch {
+	case cfg.Telegram.Mode == "polling":
+		if !retry("deleteWebhook", func() error {
+			_, err := b.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{})
+			return err
+		}) {
+			return
+		}
+		p := &bot.Poller{APIURL: cfg.Telegram.APIURL, Token: cfg.Telegram.Token, Pool: s.Pool, Log: log, Timeout: 50 * time.Second}
+		_ = p.Run(ctx)
+	case cfg.HTTP.PublicURL != "":
+		url := strings.TrimRight(cfg.HTTP.PublicURL, "/") + "/telegram/webhook"
+		if retry("setWebhook "+url, func() error {
+			_, err := b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: url, SecretToken: cfg.Telegram.WebhookSecret, MaxConnections: 40})
+			return err
+		}) {
+			log.Info("webhook set", slog.String("url", url))
+		}
+	}
+}
+
+// errNoToken is what serve says when a real mode has no bot token.
+const errNoToken = "telegram.token is empty: set it (ZHIBU_TELEGRAM_TOKEN), or run the offline sandbox with telegram.mode: sandbox (ZHIBU_TELEGRAM_MODE=sandbox; make run does)"
+
+// sandboxListen keeps the sandbox, whose console needs no login and acts as
+// anyone, on loopback: without sandbox.listen_any it binds 127.0.0.1 on the
+// port of http.listen.
+func sandboxListen(cfg config.Config, log *slog.Logger) string {
+	addr := cfg.HTTP.Listen
+	if cfg.Sandbox.ListenAny {
+		return addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr // net.Listen reports it
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
+		return addr
+	}
+	loop := net.JoinHostPort("127.0.0.1", port)
+	log.Warn("sandbox listens on loopback only; set sandbox.listen_any: true to expose it",
+		slog.String("http.listen", addr), slog.String("addr", loop))
+	return loop
+}
+
 func botUsername(ctx context.Context, cfg config.Config) (string, error) {
 	if cfg.Telegram.BotUsername != "" {
 		return cfg.Telegram.BotUsername, nil

@@ -41,7 +41,7 @@ func TestServeStartBlock(t *testing.T) {
 	defer cancel()
 	stderr := &syncBuffer{}
 	env := Env{Stdout: &bytes.Buffer{}, Stderr: stderr, Environ: []string{
-		"ZHIBU_DATABASE_URL=" + url, "ZHIBU_HTTP_LISTEN=127.0.0.1:0", "ZHIBU_HEALTHCHECK_EVERY=0",
+		"ZHIBU_DATABASE_URL=" + url, "ZHIBU_HTTP_LISTEN=127.0.0.1:0", "ZHIBU_HEALTHCHECK_EVERY=0", "ZHIBU_TELEGRAM_MODE=sandbox",
 	}}
 	done := make(chan int, 1)
 	go func() { done <- Run(ctx, []string{"serve"}, env) }()

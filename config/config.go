@@ -131,9 +131,12 @@ type Webhooks struct {
 	AllowPrivateTargets bool `yaml:"allow_private_targets"`
 }
 
-// Sandbox controls the offline mode used when no bot token is set.
+// Sandbox controls the offline mode (telegram.mode: sandbox).
 type Sandbox struct {
 	Demo bool `yaml:"demo"`
+	// ListenAny lets the sandbox bind http.listen as given; otherwise it binds
+	// 127.0.0.1 on that port, since its console acts as anyone without login.
+	ListenAny bool `yaml:"listen_any"`
 }
 
 // Default returns the built-in configuration.
@@ -240,4 +243,4 @@ func (c Config) Location() *time.Location {
 }
 
 // Sandbox reports whether serve runs against the embedded fake Bot API.
-func (c Config) SandboxMode() bool { return c.Telegram.Token == "" }
+func (c Config) SandboxMode() bool { return c.Telegram.Mode == "sandbox" }

@@ -134,3 +134,22 @@ func TestQuietHoursAgreeWithTheRule(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxIsExplicit: only telegram.mode sandbox is the sandbox; an empty
+// token in the default webhook mode is not (serve refuses it).
+func TestSandboxIsExplicit(t *testing.T) {
+	cfg, err := Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SandboxMode() {
+		t.Error("the defaults (no token, webhook) are the sandbox")
+	}
+	cfg, err = Load([]byte("sandbox:\n  listen_any: true\n"), []string{"ZHIBU_TELEGRAM_MODE=sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.SandboxMode() || !cfg.Sandbox.ListenAny {
+		t.Errorf("mode sandbox: SandboxMode %v, listen_any %v", cfg.SandboxMode(), cfg.Sandbox.ListenAny)
+	}
+}

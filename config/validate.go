@@ -57,8 +57,8 @@ func (c Config) Validate() error {
 	if u, err := url.Parse(c.Telegram.APIURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return bad("telegram.api_url", "%q is not a URL", c.Telegram.APIURL)
 	}
-	if c.Telegram.Mode != "webhook" && c.Telegram.Mode != "polling" {
-		return bad("telegram.mode", "must be webhook or polling, got %q", c.Telegram.Mode)
+	if c.Telegram.Mode != "webhook" && c.Telegram.Mode != "polling" && c.Telegram.Mode != "sandbox" {
+		return bad("telegram.mode", "must be webhook, polling or sandbox, got %q", c.Telegram.Mode)
 	}
 	if s := c.Telegram.WebhookSecret; s != "" && !regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`).MatchString(s) {
 		return bad("telegram.webhook_secret", "must be 1-256 characters of A-Z a-z 0-9 _ -")

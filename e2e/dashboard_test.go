@@ -334,7 +334,7 @@ func TestDashboardTemplatesNeedNoFuncs(t *testing.T) {
 	}
 }
 
-// In the offline sandbox (no bot token) the login page says how to get a
+// In the offline sandbox (telegram.mode sandbox) the login page says how to get a
 // token for the demo county, and the board shows it. The sandbox runs on
 // a fake clock on the last day of a year, where "three months back" is
 // 1 September (not 31 September = 1 October).
@@ -345,7 +345,7 @@ func TestDashboardSandbox(t *testing.T) {
 	dbURL := testdb.URL(t)
 	cfg := config.Default()
 	cfg.Database.URL = dbURL
-	cfg.Telegram.Token = ""
+	cfg.Telegram.Mode = "sandbox"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	var logs bytes.Buffer

@@ -142,7 +142,11 @@ func TestBindGroup(t *testing.T) {
 
 func TestCommandsPublished(t *testing.T) {
 	h := start(t)
+	// serve publishes them in the background, once the Bot API answers.
 	cmds := h.Fake.Commands()
+	for deadline := time.Now().Add(10 * time.Second); len(cmds) == 0 && time.Now().Before(deadline); cmds = h.Fake.Commands() {
+		time.Sleep(20 * time.Millisecond)
+	}
 	names := map[string]bool{}
 	for _, c := range cmds {
 		names[c.Command] = true

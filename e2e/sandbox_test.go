@@ -40,13 +40,13 @@ func sandboxClock() *clockwork.FakeClock {
 	return clockwork.NewFakeClockAt(time.Date(2026, 11, 16, 10, 0, 0, 0, dashShanghai))
 }
 
-// startSandbox starts serve with no bot token against dbURL: the offline
+// startSandbox starts serve in telegram.mode sandbox against dbURL: the offline
 // sandbox with its demo county.
 func startSandbox(t *testing.T, dbURL string, fc clockwork.Clock) *sandboxRun {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Database.URL = dbURL
-	cfg.Telegram.Token = ""
+	cfg.Telegram.Mode = "sandbox"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	var logs bytes.Buffer

@@ -1,5 +1,5 @@
 // Package tgfake is an in-process fake of the Telegram Bot API server, used by
-// zhibu's tests and by the offline sandbox (`zhibu serve` without a bot token).
+// zhibu's tests and by the offline sandbox (`zhibu serve` with telegram.mode sandbox).
 //
 // It speaks the real HTTP protocol: every call is a POST (or GET) to
 // <server>/bot<token>/<method> with multipart/form-data (what
