@@ -86,7 +86,7 @@ func writeStartBlock(w io.Writer, si startInfo) {
 		if si.Demo {
 			demo = "已载入演示县“乾安县”（单位编码 QA）"
 		}
-		line("离线沙盒模式：没有配置 telegram.token，机器人连的是内置的模拟 Telegram（%s），%s。", si.FakeURL, demo)
+		line("离线沙盒模式（telegram.mode: sandbox）：机器人连的是内置的模拟 Telegram（%s），%s。", si.FakeURL, demo)
 		line("  沙盒对话：%s/sandbox", base)
 	} else {
 		line("机器人：@%s", si.Bot)
