@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/storage"
@@ -517,15 +516,7 @@ func TestCheckinExport(t *testing.T) {
 	// XLSX with Chinese headers, readable by excelize.
 	path := filepath.Join(t.TempDir(), "台账.xlsx")
 	h.mustCLI("export", "checkins", "--format", "xlsx", "--out", path)
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(f.GetSheetName(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readXLSX(t, path)
 	wantX := []string{"单位", "支部", "规定动作", "期间", "日期", "应到", "实到", "主题", "佐证材料数", "记录人", "记录时间", "是否按时", "是否撤回", "是否驳回", "驳回理由"}
 	if len(rows) != 6 || strings.Join(rows[0][:len(wantX)], ",") != strings.Join(wantX, ",") {
 		t.Fatalf("xlsx header %v (%d rows)", rows[0], len(rows))

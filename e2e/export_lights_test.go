@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // zhibu export lights writes the lights as of the command's clock (SPEC §5.1).
@@ -45,15 +43,7 @@ func TestExportLights(t *testing.T) {
 	// XLSX: Chinese headers, names and labels, no internal codes.
 	path := filepath.Join(t.TempDir(), "灯.xlsx")
 	h.mustCLI("export", "lights", "--unit", "QA-RZ-XZ", "--out", path)
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := f.GetRows(f.GetSheetName(0))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readXLSX(t, path)
 	if strings.Join(rows[0], ",") != "支部,党小组,规定动作,期间,灯" || len(rows) != len(recs) {
 		t.Fatalf("xlsx header %v, %d rows vs %d", rows[0], len(rows), len(recs))
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 	"github.com/lib/pq"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/tgfake"
@@ -777,14 +776,9 @@ func TestPointsExports(t *testing.T) {
 	// XLSX with Chinese headers.
 	path := filepath.Join(t.TempDir(), "ledger.xlsx")
 	p.mustCLI("export", "ledger", "--out", path)
-	f, err := excelize.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	xrows, err := f.GetRows(f.GetSheetList()[0])
-	if err != nil || len(xrows) != 3 || xrows[0][0] != "流水号" || xrows[0][16] != "变动后余额" {
-		t.Fatalf("xlsx %v %v", xrows, err)
+	xrows := readXLSX(t, path)
+	if len(xrows) != 3 || xrows[0][0] != "流水号" || xrows[0][16] != "变动后余额" {
+		t.Fatalf("xlsx %v", xrows)
 	}
 	// Outside the tree: nothing.
 	out = p.mustCLI("export", "claims", "--unit", "QA-DB")

@@ -30,3 +30,18 @@ func writeXLSX(t *testing.T, path string, rows [][]string) {
 		t.Fatal(err)
 	}
 }
+
+// readXLSX returns the rows of the first sheet of the workbook at path.
+func readXLSX(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
