@@ -292,6 +292,10 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
 	}
 
+	cal, err := a.Calendar(ctx)
+	if err != nil {
+		return CheckinResult{}, err
+	}
 	var lines []CheckinLine
 	for _, ob := range obs {
 		p := health.CheckinPeriod(ob, date, a.Loc)
@@ -306,7 +310,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		if ob.PerGroup && group != nil {
 			unit = *group
 		}
-		_, due := health.Deadline(ob, p, themeDay, a.Loc)
+		_, due := health.Deadline(ob, p, themeDay, a.Loc, cal)
 		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due)})
 	}
 

@@ -11,7 +11,7 @@ import (
 var subcommands = map[string]subcommand{
 	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
 	"migrate":     {"apply database migrations", runMigrate},
-	"import":      {"import units|people|catalog FILE (CSV or XLSX; all rows or none)", runImport},
+	"import":      {"import units|people|catalog|holidays FILE (CSV or XLSX; all rows or none)", runImport},
 	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
 	"token":       {"create --unit CODE --role ROLE: print a new API token", runToken},
@@ -25,9 +25,10 @@ var subcommands = map[string]subcommand{
 
 // importers maps `zhibu import <what>` to the use case that applies a table.
 var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Table) (app.ImportResult, error){
-	"units":   (*app.App).ImportUnits,
-	"people":  (*app.App).ImportPeople,
-	"catalog": (*app.App).ImportCatalog,
+	"units":    (*app.App).ImportUnits,
+	"people":   (*app.App).ImportPeople,
+	"catalog":  (*app.App).ImportCatalog,
+	"holidays": (*app.App).ImportHolidays,
 }
 
 // exporters maps `zhibu export <what>` to its exporter.

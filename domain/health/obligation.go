@@ -207,23 +207,26 @@ func CheckinPeriod(ob Obligation, date time.Time, loc *time.Location) Period {
 
 // Deadline gives the yellow window's opening and the due instant of ob for
 // period p, for a branch whose fixed themed-party day is themeDay (0 = not
-// set). The obligation is done in time when done before due; the yellow
-// window is [yellowFrom, due).
+// set), under calendar cal (nil = every day a working day). The obligation
+// is done in time when done before due; the yellow window is
+// [yellowFrom, due).
 //
 // Ordinarily due = p.End(loc) and yellowFrom = due − YellowDays calendar
 // days. For a ThemeDay obligation of a monthly period with themeDay in 1..31
 // (clamped to the month's last day), yellowFrom = the fixed day's midnight −
 // YellowDays days and due = the fixed day's midnight + 1 + GraceDays days,
-// which may lie in the next month. A themeDay outside 1..31 counts as not set.
-func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location) (yellowFrom, due time.Time) {
+// which may lie in the next month. A themeDay outside 1..31 counts as not
+// set. A due time whose last day is a day off moves to the end of the next
+// working day (SPEC §7.2); the yellow window opens as before.
+func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location, cal *Calendar) (yellowFrom, due time.Time) {
 	loc = locOr(loc)
 	if ob.ThemeDay && p.Rec == Monthly && themeDay >= 1 && themeDay <= 31 {
 		day := min(themeDay, daysIn(p.Year, time.Month(p.N), loc))
 		fixed := time.Date(p.Year, time.Month(p.N), day, 0, 0, 0, 0, loc)
-		return fixed.AddDate(0, 0, -ob.YellowDays), fixed.AddDate(0, 0, 1+ob.GraceDays)
+		return fixed.AddDate(0, 0, -ob.YellowDays), cal.MoveDue(fixed.AddDate(0, 0, 1+ob.GraceDays), loc)
 	}
 	due = p.End(loc)
-	return due.AddDate(0, 0, -ob.YellowDays), due
+	return due.AddDate(0, 0, -ob.YellowDays), cal.MoveDue(due, loc)
 }
 
 // daysIn is the number of days of month m of year y.

@@ -145,7 +145,7 @@ func TestDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			yf, due := Deadline(obligation(t, tt.ob), tt.p, tt.themeDay, sh)
+			yf, due := Deadline(obligation(t, tt.ob), tt.p, tt.themeDay, sh, nil)
 			if !yf.Equal(tt.yellowFrom) || !due.Equal(tt.due) {
 				t.Fatalf("Deadline = %v, %v; want %v, %v", yf.In(sh), due.In(sh), tt.yellowFrom, tt.due)
 			}
