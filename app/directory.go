@@ -99,6 +99,8 @@ type IssuedCode struct {
 // same answer, so that the endpoint does not tell whether a phone number
 // is known outside the admin's subtree (SPEC §7.5).
 func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
+	// The refusal's audit entry names the phone asked for, never the
+	// person found: admins read the audit log of their subtree.
 	refuse := func() error {
 		return a.Refused(ctx, actor, "bind.code", "phone:"+phone, domain.Refuse(domain.ErrForbidden,
 			"无法为手机号 %s 生成绑定码：您管辖的单位里没有该手机号的人员，或其角色不全在您的管辖范围内。", phone))
