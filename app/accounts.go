@@ -226,4 +226,3 @@ func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]Invit
 	}
 	return rows, nil
 }
-

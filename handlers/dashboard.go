@@ -48,9 +48,9 @@ import (
 // only and refuse a form posted from another site.
 
 const (
-	dashCookie    = "zhibu_dashboard"
-	dashAssets    = "/assets"
-	dashMaxForm   = 4 << 10
+	dashCookie  = "zhibu_dashboard"
+	dashAssets  = "/assets"
+	dashMaxForm = 4 << 10
 )
 
 type dashboard struct {
