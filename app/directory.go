@@ -158,5 +158,9 @@ func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, l
 	for _, r := range admin {
 		roots = append(roots, r.UnitID)
 	}
-	return a.Store.AuditLog(ctx, action, roots, limit)
+	rows, err := a.Store.AuditLog(ctx, action, roots, limit)
+	if rows == nil && err == nil {
+		rows = []storage.AuditRow{}
+	}
+	return rows, err
 }

@@ -389,3 +389,51 @@ func TestRefusalsNameNobodyOutside(t *testing.T) {
 		t.Fatalf("ledger of a villager of the village: %d %v", code, out)
 	}
 }
+
+// The audit log shows an admin token only its subtree: entries of a person
+// who holds a role outside it too (who may have acted there) are for an
+// admin over all of their roles.
+func TestAuditLogSubtreeOnly(t *testing.T) {
+	h, _ := sessionsStart(t)
+	rz, county := h.token("QA-RZ", "admin"), h.token("QA", "admin")
+	db := h.Srv.Store.DB()
+	// 王书记 (QA-RZ-XZ-B1 and -B2) and 冯书记 (QA-DB-HX-B1), then 王书记 also in QA-DB.
+	for _, e := range []struct{ phone, subject string }{{"13800000001", "rz-only"}, {"13800000009", "db-only"}} {
+		if _, err := db.ExecContext(h.Ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details)
+			SELECT id, 'tg:1', 'test.audit', $2, true, '{}' FROM people WHERE phone = $1`, e.phone, e.subject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subjects := func(tok string) string {
+		t.Helper()
+		code, out := h.api("GET", "/api/v1/audit?action=test.audit", tok, nil)
+		if code != 200 {
+			t.Fatalf("audit: %d %v", code, out)
+		}
+		es, ok := out["entries"].([]any)
+		if !ok {
+			t.Fatalf("audit entries %v, want a list", out["entries"])
+		}
+		var s []string
+		for _, e := range es {
+			s = append(s, e.(map[string]any)["subject"].(string))
+		}
+		return strings.Join(s, ",")
+	}
+	if got := subjects(rz); got != "rz-only" {
+		t.Fatalf("QA-RZ admin sees %q", got)
+	}
+	if got := subjects(county); got != "db-only,rz-only" {
+		t.Fatalf("county admin sees %q", got)
+	}
+	if _, err := db.ExecContext(h.Ctx, `INSERT INTO roles (person_id, role, unit_id) SELECT p.id, 'secretary', u.id FROM people p, units u
+		WHERE p.phone = '13800000001' AND u.code = 'QA-DB-HX-B1'`); err != nil {
+		t.Fatal(err)
+	}
+	if got := subjects(rz); got != "" {
+		t.Fatalf("QA-RZ admin sees %q of someone who also serves in QA-DB", got)
+	}
+	if got := subjects(county); got != "db-only,rz-only" {
+		t.Fatalf("county admin sees %q", got)
+	}
+}
