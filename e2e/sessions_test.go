@@ -195,6 +195,7 @@ func TestDashboardSessions(t *testing.T) {
 	if resp.StatusCode != 200 || len(resp.Cookies()) != 0 || strings.Contains(body, org) || sessionCount(t, h, id) != 0 {
 		t.Fatalf("GET /login?token=: %d %v", resp.StatusCode, resp.Cookies())
 	}
+	mustContain(t, body, "不接受放在链接里的令牌", `name="token"`)
 
 	// POST /login: the cookie is a session id, stored only as its hash.
 	resp, sid := sessionCookie(t, h, c, org, nil)

@@ -265,6 +265,7 @@ type loginPage struct {
 var loginReasons = map[string]string{
 	"revoked": "令牌无效或已被撤销，请重新登录。",
 	"expired": "令牌已过期，请向系统管理员索取新的令牌。",
+	"link":    "为了安全，看板不接受放在链接里的令牌：请把令牌粘贴到下面的输入框，再点“登录”。",
 	"ended":   "登录已失效（已退出、超过 7 天，或令牌已过期或被撤销），请重新登录。",
 	"role":    "该令牌不能查看看板：请使用组织委员（organiser）或管理员（admin）的令牌。",
 }
@@ -274,6 +275,9 @@ var loginReasons = map[string]string{
 // else): the token is only taken from the POSTed form.
 func (h *dashboard) loginForm(c *gin.Context) {
 	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
+	if c.Query("token") != "" {
+		p.Error = loginReasons["link"]
+	}
 	h.render(c, http.StatusOK, "dashboard_login", p)
 }
 
