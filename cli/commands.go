@@ -14,7 +14,7 @@ var subcommands = map[string]subcommand{
 	"import":      {"import units|people|catalog|holidays FILE (CSV or XLSX; all rows or none)", runImport},
 	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
-	"token":       {"create --unit CODE --role ROLE: print a new API token", runToken},
+	"token":       {"create --unit CODE --role ROLE [--expires 30d|2027-01-31]: print a new API token; list [--unit CODE]; revoke ID", runToken},
 	"healthcheck": {"evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck},
 	"demo":        {"load the demo county (units, people, linked sandbox accounts) into the database", runDemo},
 	"points":      {"catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints},
