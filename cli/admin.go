@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -45,11 +46,11 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("usage: zhibu import units|people|catalog FILE")
+		return usagef("usage: zhibu import %s FILE", strings.Join(importerNames(), "|"))
 	}
 	imp, ok := importers[pos[0]]
 	if !ok {
-		return usagef("cannot import %q: use units, people or catalog", pos[0])
+		return usagef("cannot import %q: use %s", pos[0], strings.Join(importerNames(), ", "))
 	}
 	t, err := tabular.ReadFile(pos[1])
 	if err != nil {
@@ -182,4 +183,14 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	}
+}
+
+// importerNames lists `zhibu import`'s kinds in order.
+func importerNames() []string {
+	names := make([]string, 0, len(importers))
+	for n := range importers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

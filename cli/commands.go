@@ -11,7 +11,7 @@ import (
 var subcommands = map[string]subcommand{
 	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
 	"migrate":     {"apply database migrations", runMigrate},
-	"import":      {"import units|people|catalog|holidays FILE (CSV or XLSX; all rows or none)", runImport},
+	"import":      {"import units|people|catalog|holidays|goods FILE (CSV or XLSX; all rows or none)", runImport},
 	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
 	"token":       {"create --unit CODE --role ROLE [--expires 30d|2027-01-31]: print a new API token; list [--unit CODE]; revoke ID", runToken},
@@ -29,6 +29,7 @@ var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Tabl
 	"people":   (*app.App).ImportPeople,
 	"catalog":  (*app.App).ImportCatalog,
 	"holidays": (*app.App).ImportHolidays,
+	"goods":    (*app.App).ImportGoods,
 }
 
 // exporters maps `zhibu export <what>` to its exporter.

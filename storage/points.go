@@ -30,7 +30,7 @@ type Household struct {
 	VillageName string `db:"village_name" json:"village_name"`
 	Code        string `db:"code" json:"code"`
 	Name        string `db:"name" json:"name"`
-	Members     string `db:"members" json:"members"` // names joined with 、
+	Members     string `db:"members" json:"members"`     // names joined with 、
 	Head        string `db:"head" json:"head,omitempty"` // the head's name (户主), "" when none is recorded
 }
 
