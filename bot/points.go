@@ -359,7 +359,11 @@ func pointsHandler(c *Ctx) error {
 	now := c.App.Now()
 	loc := c.App.Loc
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	if v.Household.Head != "" {
+		fmt.Fprintf(&b, "<b>%s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	} else {
+		fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	}
 	fmt.Fprintf(&b, "当前余额：<b>%d</b> 分\n", v.Balance)
 	if v.Publicity != 0 {
 		fmt.Fprintf(&b, "公示中：%s 分（期满生效）\n", signed(v.Publicity))
@@ -375,7 +379,7 @@ func pointsHandler(c *Ctx) error {
 	for _, e := range v.Entries {
 		what := e.ItemCode + " " + e.ItemName
 		if e.Kind == storage.EntryRedemption {
-			what = "兑换 " + e.Goods
+			what = e.Goods // "洗衣粉 ×2": the line reads "-40 兑换 洗衣粉 ×2"
 		}
 		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
 		if e.EffectiveAt.After(now) {
