@@ -144,8 +144,11 @@ func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 				"兑换数量应为 1 到 %d 之间的整数。", MaxRedeemQty))
 		}
 		found, err := a.shopGoods(ctx, hh.VillageID, ref)
-		if err != nil {
+		if isRefusal(err) {
 			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, err)
+		}
+		if err != nil {
+			return Redemption{}, err
 		}
 		g = &found
 		req.Points = g.Points * qty
