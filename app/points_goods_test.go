@@ -348,6 +348,24 @@ func TestPeopleImportHead(t *testing.T) {
 		t.Fatalf("ranking:\n%s", text)
 	}
 
+	// The dashboard's ranking too.
+	rzU, err := f.a.Store.UnitByCode(f.ctx, "QA-RZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := domain.Actor{Label: "api:9", Roles: []domain.Role{{Role: domain.RoleOrganiser, UnitID: rzU.ID, UnitCode: rzU.Code, UnitKind: rzU.Kind}}}
+	board, err := f.a.DashboardRanking(f.ctx, org, "QA-RZ-XZ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := map[string]string{}
+	for _, r := range board.Rows {
+		heads[r.Code] = r.Head
+	}
+	if heads["H001"] != "周村民" || heads["H002"] != "" {
+		t.Fatalf("dashboard heads %v", heads)
+	}
+
 	// Bad heads: refused with row and column, nothing imported.
 	for _, c := range []struct{ csv, want string }{
 		{"吴村民,13800000007,villager,QA-RZ-XZ,H002,maybe\n", `column "head"`},
