@@ -387,4 +387,15 @@ func TestPeopleImportHead(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM people WHERE phone = '13800000099'`); n != 0 {
 		t.Fatal("a refused import stored a person")
 	}
+	// A head who moves to another household no longer names the old one.
+	tab, err = tabular.ReadCSV(strings.NewReader("name,phone,role,unit_code,household\n周村民,13800000006,villager,QA-RZ-XZ,H002\n"), "move.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.ImportPeople(f.ctx, tab); err != nil {
+		t.Fatal(err)
+	}
+	if h := f.household("QA-RZ-XZ", "H001"); h.Head != "" || h.Label() != "H001 周家人" {
+		t.Fatalf("H001 after its head moved: head %q label %q", h.Head, h.Label())
+	}
 }

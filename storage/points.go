@@ -56,7 +56,7 @@ func HouseholdLabel(head, code, members, name string) string {
 
 const householdCols = `h.id, h.unit_id AS village_id, u.code AS village_code, u.name AS village_name, h.code, h.name,
 	COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,
-	COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id), '') AS head`
+	COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id AND p.household_id = h.id), '') AS head`
 
 // HouseholdByID loads a household.
 func (s *Store) HouseholdByID(ctx context.Context, id int64) (Household, error) {

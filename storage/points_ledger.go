@@ -172,7 +172,7 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 		)
 		SELECT h.id AS household_id, h.unit_id AS village_id, h.code,
 			COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,
-			COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id), '') AS head,
+			COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id AND p.household_id = h.id), '') AS head,
 			COALESCE(s.points, 0) AS points, v.household_id IS NOT NULL AS vetoed
 		FROM households h
 		LEFT JOIN sums s ON s.household_id = h.id

@@ -21,7 +21,8 @@ CREATE TABLE goods (
 );
 
 -- The household head (户主, people import column `head`): households are
--- shown by the head's name (张三户).
+-- shown by the head's name (张三户). A head who has since moved to another
+-- household no longer names this one (readers join on household_id too).
 ALTER TABLE households ADD COLUMN head_id bigint REFERENCES people(id);
 
 -- points_snapshot as in 00006, also returning the head's name.
@@ -42,7 +43,7 @@ BEGIN
         e.id, e.kind, e.points, e.claim_id, e.reverses, e.item_code, e.item_name, e.goods, e.note, e.recorded_at, e.effective_at, e.actor
     FROM households h
     JOIN units u ON u.id = h.unit_id
-    LEFT JOIN people hp ON hp.id = h.head_id
+    LEFT JOIN people hp ON hp.id = h.head_id AND hp.household_id = h.id
     -- Laterals run once per household, not once per entry row.
     CROSS JOIN LATERAL (SELECT COALESCE(string_agg(p.name, '、' ORDER BY p.id), '') AS members
         FROM people p WHERE p.household_id = h.id) m
