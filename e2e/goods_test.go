@@ -13,7 +13,7 @@ import (
 // The points shop (积分超市, SPEC §7.4) from outside: goods imported with the
 // CLI, listed with /goods and the API, redeemed by code and quantity.
 
-func writeFile(t *testing.T, name, body string) string {
+func goodsFile(t *testing.T, name, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -44,14 +44,14 @@ func TestGoodsShop(t *testing.T) {
 	p := ptStart(t, ptAt(2026, 11, 20, 10, 0), func(c *config.Config) { c.Points.PublicityDays = 0 })
 
 	// A bad file: one Chinese line naming row and column, nothing imported.
-	bad := writeFile(t, "goods_bad.csv", "unit_code,code,name,points,stock\nQA-RZ-XZ,G01,洗衣粉,20,5\nQA-RZ-XZ,G02,酱油,五,\n")
+	bad := goodsFile(t, "goods_bad.csv", "unit_code,code,name,points,stock\nQA-RZ-XZ,G01,洗衣粉,20,5\nQA-RZ-XZ,G02,酱油,五,\n")
 	if _, errs, code := p.cli("import", "goods", bad); code != 1 || !strings.Contains(errs, "goods_bad.csv：第 3 行“points”列") {
 		t.Fatalf("bad import: exit %d, %q", code, errs)
 	}
 	if n := p.count(`SELECT count(*) FROM goods`); n != 0 {
 		t.Fatalf("a refused import stored %d goods", n)
 	}
-	good := writeFile(t, "goods.csv", "unit_code,code,name,points,stock,active\n"+
+	good := goodsFile(t, "goods.csv", "unit_code,code,name,points,stock,active\n"+
 		"QA-RZ-XZ,G01,洗衣粉,20,5,\nQA-RZ-XZ,G02,酱油,5,,\nQA-RZ-XZ,G03,毛巾,8,1,\nQA-RZ-XZ,G09,旧挂历,1,9,否\n")
 	if out := p.mustCLI("import", "goods", good); !strings.Contains(out, "4 rows imported (4 created, 0 updated)") {
 		t.Fatalf("import: %q", out)
@@ -99,13 +99,13 @@ func TestGoodsShop(t *testing.T) {
 	}
 
 	// Re-import restocks by code.
-	p.mustCLI("import", "goods", writeFile(t, "restock.csv", "village,code,name,points,stock\nQA-RZ-XZ,G03,毛巾,8,10\n"))
+	p.mustCLI("import", "goods", goodsFile(t, "restock.csv", "village,code,name,points,stock\nQA-RZ-XZ,G03,毛巾,8,10\n"))
 	p.private(ptZheng, "/redeem H001 G03 2", "毛巾 库存剩 8 件")
 }
 
 func TestGoodsAPIAndHeads(t *testing.T) {
 	p := ptStart(t, ptAt(2026, 11, 20, 10, 0), func(c *config.Config) { c.Points.PublicityDays = 0 })
-	p.mustCLI("import", "goods", writeFile(t, "goods.csv", "unit_code,code,name,points,stock\nQA-RZ-XZ,G01,洗衣粉,20,5\nQA-RZ-XZ,G02,酱油,5,\n"))
+	p.mustCLI("import", "goods", goodsFile(t, "goods.csv", "unit_code,code,name,points,stock\nQA-RZ-XZ,G01,洗衣粉,20,5\nQA-RZ-XZ,G02,酱油,5,\n"))
 	villager := p.token("QA-RZ-XZ", "villager")
 	township := p.token("QA-RZ", "organiser")
 	other := p.token("QA-DB", "admin")
@@ -139,7 +139,7 @@ func TestGoodsAPIAndHeads(t *testing.T) {
 	}
 
 	// Household heads: the people import's head column names the household.
-	p.mustCLI("import", "people", writeFile(t, "heads.csv", "name,phone,role,unit_code,household,head\n周村民,13800000006,villager,QA-RZ-XZ,H001,是\n"))
+	p.mustCLI("import", "people", goodsFile(t, "heads.csv", "name,phone,role,unit_code,household,head\n周村民,13800000006,villager,QA-RZ-XZ,H001,是\n"))
 	m := p.private(zhou, "/points", "当前余额")
 	mustContain(t, m.Plain, "周村民户 积分（幸福村）")
 	p.private(ptWu, "/rank", "周村民户")
