@@ -105,6 +105,7 @@ type Obligation struct {
 	PerGroup   bool     `yaml:"per_group"`
 	ThemeDay   bool     `yaml:"theme_day"`
 	GraceDays  int      `yaml:"grace_days"`
+	DueAfter   string   `yaml:"due_after"`
 	Aliases    []string `yaml:"aliases"`
 	Disabled   bool     `yaml:"disabled"`
 }
