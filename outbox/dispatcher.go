@@ -383,7 +383,7 @@ func (d *Dispatcher) warmStart(ctx context.Context) {
 // the queue gauges.
 func (d *Dispatcher) maintain(ctx context.Context) {
 	now := d.opts.Now()
-	if n, err := d.store.RecoverOutboxLeases(ctx, now); err != nil {
+	if n, err := d.store.RecoverOutboxLeases(ctx, d.ch.Name(), now); err != nil {
 		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
 	} else if n > 0 {
 		d.log.Warn("outbox rows taken back from a dead dispatcher", slog.Int64("rows", n))

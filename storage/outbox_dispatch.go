@@ -250,13 +250,15 @@ func (s *Store) OutboxMoveChat(ctx context.Context, id int64, attempt int, oldCh
 	})
 }
 
-// RecoverOutboxLeases puts rows whose lease ran out (their dispatcher died
-// mid-send) back to pending. They were maybe sent: at least once.
-func (s *Store) RecoverOutboxLeases(ctx context.Context, now time.Time) (int64, error) {
+// RecoverOutboxLeases puts rows of channel whose lease ran out (their
+// dispatcher died mid-send) back to pending. They were maybe sent: at least
+// once. Each channel's dispatcher recovers only its own rows, so the counts
+// (and the metric) are per channel.
+func (s *Store) RecoverOutboxLeases(ctx context.Context, channel string, now time.Time) (int64, error) {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE outbox SET status = 'pending', lease_until = NULL,
 			last_error = COALESCE(last_error, 'lease expired in flight')
-		WHERE status = 'sending' AND lease_until < $1`, now)
+		WHERE status = 'sending' AND channel = $1 AND lease_until < $2`, channel, now)
 	if err != nil {
 		return 0, fmt.Errorf("storage: recover outbox leases: %w", err)
 	}

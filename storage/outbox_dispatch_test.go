@@ -251,10 +251,13 @@ func TestOutboxLeaseRecoveryAndFailures(t *testing.T) {
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Lease: time.Second, Now: now}); len(got) != 3 {
 		t.Fatalf("claim: %v", got)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, now); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now); err != nil || n != 0 {
 		t.Fatalf("recovered before the lease ran out: %d %v", n, err)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, now.Add(2*time.Second)); err != nil || n != 3 {
+	if n, err := s.RecoverOutboxLeases(ctx, "dingtalk", now.Add(2*time.Second)); err != nil || n != 0 {
+		t.Fatalf("another channel's dispatcher recovered telegram leases: %d %v", n, err)
+	}
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now.Add(2*time.Second)); err != nil || n != 3 {
 		t.Fatalf("recover: %d %v", n, err)
 	}
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Now: now.Add(2 * time.Second)}); len(got) != 3 {
