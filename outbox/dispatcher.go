@@ -17,6 +17,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
+	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -238,6 +239,12 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	var lastClaim time.Time
 	claimGap := minClaimGap
 	dbErrors := 0
+	// Under leader.Run every claim carries the leadership's fencing epoch:
+	// the database refuses it once another replica has taken over.
+	var fence storage.LeaderFence
+	if f, ok := leader.FenceFrom(ctx); ok {
+		fence = storage.LeaderFence{Key: f.Key, Epoch: f.Epoch}
+	}
 	poll := time.NewTimer(d.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {
@@ -264,7 +271,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			rows, err := d.store.ClaimOutbox(cctx, storage.OutboxClaim{
 				Channel: d.ch.Name(), Now: d.opts.Now(), Lease: d.opts.Lease, SkipChats: skip,
-				ByPriority: room - byAge, ByAge: byAge,
+				ByPriority: room - byAge, ByAge: byAge, Fence: fence,
 			})
 			cancel()
 			claimGap = minClaimGap
@@ -274,6 +281,11 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			if err != nil {
 				if ctx.Err() != nil {
 					break
+				}
+				if errors.Is(err, storage.ErrStaleLeader) {
+					// Not the leader any more: stop; leader.Run notices too.
+					d.log.Warn("outbox: leadership superseded; stopping delivery", slog.Any("err", err))
+					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
 				}
 				dbErrors++
 				if dbErrors == 1 || dbErrors%20 == 0 {

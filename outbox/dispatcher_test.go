@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -869,4 +870,37 @@ func TestWarmStartPacesRecentChats(t *testing.T) {
 	if gap := calls[0].At.Sub(sentAt); gap < time.Second-10*time.Millisecond {
 		t.Errorf("sent %s after the previous leader's message to the chat (want ≥ 1s)", gap)
 	}
+}
+
+// TestStaleFenceStopsDelivery: a dispatcher running under a leadership that
+// another replica has superseded (its fencing epoch is no longer current)
+// is refused its claims by the database, sends nothing and stops.
+func TestStaleFenceStopsDelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, tgfake.DefaultLimits())
+	e.text("fenced", 91, storage.PriorityDefault)
+	key := leader.Key("fence-test")
+	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 5)`, key); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.dispatcher(scaledOptions())
+	rctx, cancel := context.WithTimeout(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 4}), 10*time.Second)
+	defer cancel()
+	if err := d.Run(rctx); !errors.Is(err, storage.ErrStaleLeader) {
+		t.Fatalf("Run under a stale fence: %v, want ErrStaleLeader", err)
+	}
+	if n := len(e.api.CallsTo("sendMessage")); n != 0 {
+		t.Fatalf("%d messages sent under a stale fence", n)
+	}
+	if r := e.row("fenced"); r.Status != "pending" || r.Attempts != 0 {
+		t.Fatalf("row after the refused claim: %+v", r)
+	}
+	// Under the current epoch the same dispatcher delivers it.
+	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 5}))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(dctx) }()
+	e.waitStatus("fenced", "sent", 10*time.Second)
+	stop()
+	<-done
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -60,7 +61,18 @@ type OutboxClaim struct {
 	// more in id order, oldest first, whatever their priority.
 	ByPriority int
 	ByAge      int
+	// Fence, when set, is the leadership the claim is made under: the
+	// claim is refused (ErrStaleLeader) unless its epoch is still the
+	// key's current one in leader_epoch.
+	Fence LeaderFence
 }
+
+// LeaderFence is a leadership's fencing token (leader.Fence): the lock
+// key and the epoch of the take-over. The zero value fences nothing.
+type LeaderFence struct{ Key, Epoch int64 }
+
+// ErrStaleLeader refuses a claim made under a superseded leadership.
+var ErrStaleLeader = errors.New("storage: another replica has taken over the leadership")
 
 // ClaimOutbox marks due rows 'sending' (attempts+1, lease) and returns them.
 //
@@ -92,6 +104,18 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		// proportional to the rows it takes.
 		if _, err := tx.q.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
 			return err
+		}
+		if c.Fence.Epoch != 0 {
+			// FOR SHARE waits for a take-over in progress (it updates the
+			// row) and keeps one from committing until this claim has.
+			var epoch int64
+			err := tx.q.QueryRowxContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, c.Fence.Key).Scan(&epoch)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("fencing epoch: %w", err)
+			}
+			if epoch != c.Fence.Epoch {
+				return fmt.Errorf("%w (claim under epoch %d, current %d)", ErrStaleLeader, c.Fence.Epoch, epoch)
+			}
 		}
 		return sqlxSelect(ctx, tx, &rows, claimSQL,
 			c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0))

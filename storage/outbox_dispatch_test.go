@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -298,4 +299,27 @@ func e2row(t *testing.T, s *storage.Store, key string) storage.OutboxRecord {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// A claim made under a superseded leadership (leader.Fence) is refused by
+// the database and takes nothing.
+func TestClaimOutboxRefusesAStaleFence(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	enqueue(t, s, "fenced", 1, 0, "", map[string]string{"text": "x"})
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []storage.LeaderFence{{Key: 7, Epoch: 1}, {Key: 8, Epoch: 2}} {
+		rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Minute, ByPriority: 10, Fence: stale})
+		if !errors.Is(err, storage.ErrStaleLeader) || len(rows) != 0 {
+			t.Fatalf("claim under %+v: %d rows, %v; want ErrStaleLeader", stale, len(rows), err)
+		}
+	}
+	if r, _ := s.OutboxByKey(ctx, "fenced"); r.Status != "pending" || r.Attempts != 0 {
+		t.Fatalf("a refused claim touched the row: %+v", r)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Fence: storage.LeaderFence{Key: 7, Epoch: 2}}); len(got) != 1 {
+		t.Fatalf("claim under the current epoch: %v", got)
+	}
 }

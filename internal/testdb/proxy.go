@@ -83,6 +83,13 @@ func (p *Proxy) pipe(c net.Conn) {
 	p.mu.Unlock()
 	go func() { p.copy(up, c); up.Close() }()
 	p.copy(c, up)
+	p.mu.Lock()
+	black = p.black
+	p.mu.Unlock()
+	if black { // HangUpServer: the client's side stays silent
+		p.drain(c)
+		return
+	}
 	c.Close()
 }
 
