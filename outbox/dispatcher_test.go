@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -903,4 +904,99 @@ func TestStaleFenceStopsDelivery(t *testing.T) {
 	e.waitStatus("fenced", "sent", 10*time.Second)
 	stop()
 	<-done
+}
+
+// TestBotWide429PausesEverySend (SPEC §7.7): one 429 with retry_after 2
+// pauses every chat of the bot, not only the one refused: no call reaches
+// the API until 2 s have passed (calls already in flight when the 429 came
+// back aside), and then a single call goes first.
+func TestBotWide429PausesEverySend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	for i := range 12 {
+		e.text(fmt.Sprintf("w%02d", i), int64(500+i), storage.PriorityDefault)
+	}
+	var refused atomic.Bool
+	e.api.OnCall(func(method string, params map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && params["chat_id"] == "503" && refused.CompareAndSwap(false, true) {
+			f := tgfake.RetryAfter(2)
+			return &f
+		}
+		return nil
+	})
+	d, _ := e.dispatcher(scaledOptions())
+	run(t, d)
+	e.waitMessages(12, 20*time.Second)
+
+	calls := e.api.CallsTo("sendMessage")
+	var at time.Time
+	for _, c := range calls {
+		if c.Status == http.StatusTooManyRequests {
+			at = c.At
+		}
+	}
+	if at.IsZero() {
+		t.Fatalf("no 429 among %d calls", len(calls))
+	}
+	// The dispatcher learns of the 429 a moment after the fake logged it;
+	// a call begun before that may still arrive.
+	const inFlight = 150 * time.Millisecond
+	var after []time.Time
+	for _, c := range calls {
+		if d := c.At.Sub(at); d > inFlight && d < 2*time.Second {
+			t.Errorf("a call %s after a bot-wide 429 with retry_after 2 (chat %s)", d, c.Params["chat_id"])
+		}
+		if c.At.Sub(at) >= 2*time.Second {
+			after = append(after, c.At)
+		}
+	}
+	if len(after) < 2 {
+		t.Fatalf("%d calls after the pause", len(after))
+	}
+	// The first call after the pause is a probe: the next waits for its answer.
+	if gap := after[1].Sub(after[0]); gap <= 0 {
+		t.Errorf("the probe after the pause had company: %s", gap)
+	}
+	for key, n := range countByText(e.api.Messages()) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", key, n)
+		}
+	}
+}
+
+// TestRepeated5xxBackOffBotWide: a Bot API answering 500 to everything is
+// not hammered: after a few failures in a row every send pauses, longer
+// each time, and sends resume when it recovers.
+func TestRepeated5xxBackOffBotWide(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	for i := range 10 {
+		e.text(fmt.Sprintf("f%02d", i), int64(600+i), storage.PriorityDefault)
+	}
+	var down atomic.Bool
+	down.Store(true)
+	e.api.OnCall(func(method string, _ map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && down.Load() {
+			f := tgfake.InternalError()
+			return &f
+		}
+		return nil
+	})
+	d, _ := e.dispatcher(scaledOptions())
+	run(t, d)
+	time.Sleep(4 * time.Second)
+	failedCalls := len(e.api.CallsTo("sendMessage"))
+	down.Store(false)
+	e.waitMessages(10, 90*time.Second)
+	// Without a bot-wide back-off the per-row one (100 ms base here) would
+	// make hundreds of calls in 4 s; with it the streak pauses 1 s, 2 s, ...
+	if failedCalls > 60 {
+		t.Fatalf("%d calls in 4 s against a Bot API answering 500", failedCalls)
+	}
+	for key, n := range countByText(e.api.Messages()) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", key, n)
+		}
+	}
+	t.Logf("%d calls in 4 s of 500s", failedCalls)
 }
