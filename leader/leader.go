@@ -71,7 +71,21 @@ type Elector struct {
 	// fence mirrors conn and epoch for Leading and Fence, which must not
 	// wait for a check or a take-over in progress (they hold mu for up to
 	// their timeouts).
-	fence atomic.Pointer[Fence]
+	cur atomic.Pointer[leadership]
+}
+
+// leadership is one spell of leading: its fence, and a channel closed when
+// it ends.
+type leadership struct {
+	fence Fence
+	lost  chan struct{}
+}
+
+// setLost ends the current leadership, if any (e.mu held).
+func (e *Elector) setLost() {
+	if l := e.cur.Swap(nil); l != nil {
+		close(l.lost)
+	}
 }
 
 // Fence is a leadership's fencing token: the lock key and its epoch.
@@ -175,7 +189,7 @@ func (e *Elector) prove(ctx context.Context) error {
 		discard(conn)
 	}
 	e.conn, e.epoch = nil, 0
-	e.fence.Store(nil)
+	e.setLost()
 	return err
 }
 
@@ -202,7 +216,7 @@ func (e *Elector) acquire(ctx context.Context) error {
 		return err
 	}
 	e.conn, e.epoch = w.conn, w.epoch
-	e.fence.Store(&Fence{Key: e.key, Epoch: w.epoch})
+	e.cur.Store(&leadership{fence: Fence{Key: e.key, Epoch: w.epoch}, lost: make(chan struct{})})
 	e.log.Info("leadership acquired", slog.Int64("key", e.key), slog.Int64("epoch", w.epoch))
 	return nil
 }
@@ -243,15 +257,35 @@ func (e *Elector) take(ctx context.Context) (*sql.Conn, int64, error) {
 // Fence returns the fencing token of the current leadership, without a
 // round trip.
 func (e *Elector) Fence() (Fence, bool) {
-	if f := e.fence.Load(); f != nil {
-		return *f, true
+	if l := e.cur.Load(); l != nil {
+		return l.fence, true
 	}
 	return Fence{}, false
 }
 
+// LeaderContext returns, when this process leads, a context derived from
+// ctx that carries the leadership's Fence and is cancelled as soon as the
+// leadership ends (whichever caller's check finds it lost: Run's, or the
+// scheduler's through IsLeader). ok is false when it does not lead.
+func (e *Elector) LeaderContext(ctx context.Context) (_ context.Context, cancel context.CancelFunc, ok bool) {
+	l := e.cur.Load()
+	if l == nil {
+		return ctx, func() {}, false
+	}
+	lctx, cancel := context.WithCancel(WithFence(ctx, l.fence))
+	go func() {
+		select {
+		case <-l.lost:
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	return lctx, cancel, true
+}
+
 // Leading reports, without a round trip or waiting for a check in
 // progress, whether the last IsLeader won.
-func (e *Elector) Leading() bool { return e.fence.Load() != nil }
+func (e *Elector) Leading() bool { return e.cur.Load() != nil }
 
 // Resign releases the lock and its connection, letting another replica
 // lead. A later IsLeader may take the lock again.
@@ -263,7 +297,7 @@ func (e *Elector) Resign(ctx context.Context) error {
 	}
 	conn := e.conn
 	e.conn, e.epoch = nil, 0
-	e.fence.Store(nil)
+	e.setLost()
 	err := within(ctx, e.CheckTimeout, func(ctx context.Context) error {
 		_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, e.key)
 		return err
@@ -323,10 +357,14 @@ func Run(ctx context.Context, e *Elector, interval time.Duration, fn func(ctx co
 }
 
 // lead runs fn while IsLeader keeps answering nil. fn's context carries
-// the leadership's Fence and is cancelled as soon as a check fails.
+// the leadership's Fence and is cancelled as soon as a check fails (its
+// own, or any other caller's of IsLeader).
 func (e *Elector) lead(ctx context.Context, tick <-chan time.Time, fn func(ctx context.Context) error) {
-	f, _ := e.Fence()
-	lctx, cancel := context.WithCancel(WithFence(ctx, f))
+	lctx, cancel, ok := e.LeaderContext(ctx)
+	if !ok {
+		cancel()
+		return
+	}
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- fn(lctx) }()
@@ -337,8 +375,10 @@ func (e *Elector) lead(ctx context.Context, tick <-chan time.Time, fn func(ctx c
 				e.log.Error("leader task failed", slog.Any("err", err))
 			}
 			return
-		case <-ctx.Done():
-			cancel()
+		case <-lctx.Done(): // stopping, or another caller's check found the lock lost
+			if ctx.Err() == nil {
+				e.log.Warn("leadership lost; stopping leader task")
+			}
 			<-done
 			return
 		case <-tick:

@@ -228,3 +228,40 @@ func TestLeaderCutOffSilentlyStepsDownBeforeTakeover(t *testing.T) {
 	}
 	t.Logf("a stepped down %s after the cut; b took over %s after a", stepDown, lb.began.Sub(la.ended))
 }
+
+// TestLeaderContextEndsWithTheLeadership: the context LeaderContext gives
+// (what Run's fn and scheduler jobs run under) carries the fence and ends
+// as soon as any IsLeader call finds the lock lost.
+func TestLeaderContextEndsWithTheLeadership(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	admin := pool(t, url)
+	a := leader.NewElector(pool(t, url), leader.Key("test"), nil)
+	if _, _, ok := a.LeaderContext(ctx); ok {
+		t.Fatal("LeaderContext before leading")
+	}
+	if err := a.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel, ok := a.LeaderContext(ctx)
+	defer cancel()
+	if f, has := leader.FenceFrom(lctx); !ok || !has || f.Epoch != 1 {
+		t.Fatalf("leader context: ok %v, fence %+v %v", ok, f, has)
+	}
+	if _, err := admin.ExecContext(ctx, `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	if lctx.Err() != nil {
+		t.Fatal("ended before anyone checked")
+	}
+	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
+		t.Fatalf("after the session was killed: %v", err)
+	}
+	select {
+	case <-lctx.Done():
+	case <-time.After(time.Second):
+		t.Fatal("the leader context outlived the leadership")
+	}
+}
