@@ -20,8 +20,24 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 	h.seed()
 	h.link("13800000002", li)
 
+	deadline := time.Now().Add(5 * time.Second)
+	for !h.Srv.Elector.Leading() {
+		if time.Now().After(deadline) {
+			t.Fatal("serve never led")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	proxy.Blackhole()
+	cut := time.Now()
 	t.Cleanup(proxy.Heal) // before the harness stops serve
+	steppedDown := make(chan time.Duration, 1)
+	go func() {
+		for h.Srv.Elector.Leading() && time.Since(cut) < 10*time.Second {
+			time.Sleep(10 * time.Millisecond)
+		}
+		steppedDown <- time.Since(cut)
+	}()
 	const bound = 2500 * time.Millisecond
 	for i, id := range []int64{4343, 4344} { // the second finds every ingest connection stuck
 		u := h.Fake.TextMessage(h.Fake.PrivateChat(li), li, "/help")
@@ -49,13 +65,21 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 		}
 	}
 
+	// Meanwhile the replica, cut off, has stopped leading (delivering and
+	// scheduling) rather than wait for the partition to end.
+	if d := <-steppedDown; d > 3*time.Second {
+		t.Fatalf("serve stepped down only %s into a silent partition, want within 3 s", d)
+	} else {
+		t.Logf("serve stepped down %s into the partition", d)
+	}
+
 	proxy.Heal()
 	// Telegram redelivers; once the network is back the update is stored
 	// and processed.
 	u := h.Fake.TextMessage(h.Fake.PrivateChat(li), li, "/help")
 	u.ID = 4343
 	body, _ := json.Marshal(u)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline = time.Now().Add(15 * time.Second)
 	for post(t, h.Base+"/telegram/webhook", secret, body) != http.StatusOK {
 		if time.Now().After(deadline) {
 			t.Fatal("webhook did not recover after the partition healed")
