@@ -248,6 +248,16 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	if f, ok := leader.FenceFrom(ctx); ok {
 		fence = storage.LeaderFence{Key: f.Key, Epoch: f.Epoch}
 	}
+	if fence.Epoch != 0 {
+		// Rows a previous leader had in flight go back now, not after their
+		// lease: it is gone (this leadership superseded it).
+		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence); err != nil {
+			d.log.Warn("outbox: recovering a previous leader's rows failed; they wait for their lease", slog.Any("err", err))
+		} else if n > 0 {
+			d.log.Warn("outbox rows taken back from a previous leader", slog.Int64("rows", n), slog.Int64("epoch", fence.Epoch))
+			d.m.retried.WithLabelValues("leader_changed").Add(float64(n))
+		}
+	}
 	poll := time.NewTimer(d.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {

@@ -1000,3 +1000,39 @@ func TestRepeated5xxBackOffBotWide(t *testing.T) {
 	}
 	t.Logf("%d calls in 4 s of 500s", failedCalls)
 }
+
+// TestNewLeaderSendsTheOldLeadersRowsAtOnce (SPEC §7.7): rows a dead leader
+// had claimed are sent by the next within seconds of its take-over, not
+// after their lease.
+func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	key := leader.Key("takeover-test")
+	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)`, key); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.text(fmt.Sprintf("inflight%d", i), int64(700+i), storage.PriorityDefault)
+	}
+	// The old leader claims them (lease: an hour) and dies.
+	rows, err := e.store.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Hour, ByPriority: 10,
+		Fence: storage.LeaderFence{Key: key, Epoch: 1}})
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("old leader's claim: %d %v", len(rows), err)
+	}
+	if _, err := e.store.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = $1`, key); err != nil {
+		t.Fatal(err)
+	}
+	d, reg := e.dispatcher(scaledOptions())
+	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 2}))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(dctx) }()
+	defer func() { stop(); <-done }()
+	began := time.Now()
+	e.waitMessages(3, 10*time.Second)
+	t.Logf("the old leader's rows sent %s after the take-over", time.Since(began))
+	if v := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "leader_changed"); v != 3 {
+		t.Errorf("retried_total{reason=leader_changed} = %v", v)
+	}
+}

@@ -52,7 +52,11 @@
 //
 // Under leader.Run each claim carries the leadership's fencing epoch
 // (leader.FenceFrom); the database refuses a claim under a superseded one
-// (storage.ErrStaleLeader) and the dispatcher stops.
+// (storage.ErrStaleLeader) and the dispatcher stops. A dispatcher starting
+// under a new epoch first puts back the rows claimed under older ones
+// (Store.RecoverOutboxFromOldLeaders): a dead leader's rows go out within
+// seconds of the take-over instead of after their lease, and since a chat
+// has at most one row in flight, at most one message per chat goes twice.
 //   - 400: 'failed' with Telegram's description, never retried ("message is
 //     not modified" on an edit counts as sent).
 //   - 403: the chat is marked unreachable (Store.MarkChatUnreachable) and the

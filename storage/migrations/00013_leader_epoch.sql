@@ -10,5 +10,11 @@ CREATE TABLE leader_epoch (
 	taken_at   timestamptz NOT NULL DEFAULT now()
 );
 
+-- The leadership a row in flight was claimed under (NULL: no fence, or
+-- claimed before this migration). A new leader puts back at once the rows
+-- claimed under an older epoch of its key instead of waiting out their lease.
+ALTER TABLE outbox ADD COLUMN claim_key bigint, ADD COLUMN claim_epoch bigint;
+
 -- +goose Down
+ALTER TABLE outbox DROP COLUMN claim_key, DROP COLUMN claim_epoch;
 DROP TABLE leader_epoch;
