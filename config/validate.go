@@ -27,6 +27,12 @@ func (c Config) Validate() error {
 	if c.Database.MaxOpenConns < 2 {
 		return bad("database.max_open_conns", "must be at least 2, got %d", c.Database.MaxOpenConns)
 	}
+	for key, d := range map[string]Duration{"database.connect_timeout": c.Database.ConnectTimeout, "database.statement_timeout": c.Database.StatementTimeout,
+		"database.tcp_user_timeout": c.Database.TCPUserTimeout, "database.tcp_keepalive": c.Database.TCPKeepalive} {
+		if d < 0 {
+			return bad(key, "must not be negative")
+		}
+	}
 	if c.HTTP.Listen == "" {
 		return bad("http.listen", "must not be empty")
 	}
