@@ -254,10 +254,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return refuse(subject, domain.Refuse(domain.ErrInvalid, "主题过长（%d 字），请不超过 %d 字。", n, command.MaxTopicRunes))
 	}
 	start := startOf(branch, a.Loc)
-	themeDay := 0
-	if branch.ThemeDay != nil {
-		themeDay = *branch.ThemeDay
-	}
+	themeDay := unitTheme(branch)
 
 	// Party groups for per-group obligations.
 	groups, err := a.Store.GroupsOf(ctx, branch.ID)

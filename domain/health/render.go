@@ -98,6 +98,9 @@ func (p *planner) itemLine(l *line) string {
 		}
 	}
 	branchLabel(&b, it)
+	if it.Obligation.TermEnd {
+		return termLine(&b, it, n, p.t, p.loc)
+	}
 	b.WriteString(" · ")
 	b.WriteString(esc(it.Obligation.Name, clipShort))
 	b.WriteString(" · ")

@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+)
+
+// unitTheme is the theme code of a branch's 主题党日 (health.ThemeCode).
+func unitTheme(u domain.Unit) int {
+	day, weekday := 0, ""
+	if u.ThemeDay != nil {
+		day = *u.ThemeDay
+	}
+	if u.ThemeWeekday != nil {
+		weekday = *u.ThemeWeekday
+	}
+	return health.ThemeCode(day, weekday)
+}
+
+// withBranchInfo fills in Branch, the attributes with their defaults, of
+// every branch of a unit listing (a subtree: a branch's party groups are in
+// it; a parent outside it is read).
+func (a *App) withBranchInfo(ctx context.Context, us []domain.Unit) ([]domain.Unit, error) {
+	kinds := make(map[int64]string, len(us))
+	groups := map[int64]bool{}
+	for _, u := range us {
+		kinds[u.ID] = u.Kind
+		if u.Kind == domain.KindGroup && u.ParentID != nil {
+			groups[*u.ParentID] = true
+		}
+	}
+	for i := range us {
+		u := &us[i]
+		if u.Kind != domain.KindBranch {
+			continue
+		}
+		parentKind := ""
+		if u.ParentID != nil {
+			k, ok := kinds[*u.ParentID]
+			if !ok {
+				p, err := a.Store.UnitByID(ctx, *u.ParentID)
+				if err != nil {
+					return nil, err
+				}
+				k = p.Kind
+				kinds[p.ID] = k
+			}
+			parentKind = k
+		}
+		info := u.Info(parentKind, groups[u.ID])
+		u.Branch = &info
+	}
+	return us, nil
+}
