@@ -28,7 +28,7 @@ var BranchTypeNames = map[string]string{
 var branchTypeWords = map[string]string{
 	"村党支部": BranchVillage, "农村": BranchVillage,
 	"社区党支部": BranchCommunity,
-	"小区": BranchCompound, "小区功能型党支部": BranchCompound, "功能型": BranchCompound,
+	"小区":    BranchCompound, "小区功能型党支部": BranchCompound, "功能型": BranchCompound,
 	"物业党组织": BranchProperty, "物业公司": BranchProperty,
 	"企业党支部": BranchEnterprise, "非公企业": BranchEnterprise,
 	"机关": BranchInstitution, "事业单位": BranchInstitution, "机关事业": BranchInstitution,
