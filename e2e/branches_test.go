@@ -74,7 +74,7 @@ func TestBranchAttributesImportAPIAndHealthcheck(t *testing.T) {
 	// here), its term reminder is yellow; B1 owes the 支委会.
 	out = h.mustCLI("healthcheck", "--json", "--dry-run")
 	var hc struct {
-		Lights []struct{ Branch, Obligation, Period, Light string } `json:"lights"`
+		Lights  []struct{ Branch, Obligation, Period, Light string } `json:"lights"`
 		Digests []struct{ Person, Text string }
 	}
 	if err := json.Unmarshal([]byte(out), &hc); err != nil {
