@@ -2,6 +2,7 @@ package health
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,41 @@ func TestBinds(t *testing.T) {
 func TestBranchTypesMatchDomain(t *testing.T) {
 	if !slices.Equal(branchTypes, domain.BranchTypes) {
 		t.Fatalf("health.branchTypes %v, domain.BranchTypes %v", branchTypes, domain.BranchTypes)
+	}
+}
+
+func TestPlanTermReminder(t *testing.T) {
+	loc := shanghai(t)
+	f := newFixture(loc)
+	ob := obligation(t, "term_end")
+	end := time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC)
+	yf, due := TermDeadline(end, loc)
+	item := func(l Light) Item {
+		return Item{BranchID: f.branchID, BranchCode: f.code, BranchName: f.name, UnitPath: []string{"乾安县", "让字镇", "新庄村"},
+			Obligation: ob, Period: TermPeriod(end), Light: l, YellowFrom: yf, Due: due,
+			Secretaries: []Recipient{secZhang}, Organisers: [][]Recipient{{orgLi}, {orgWang}}}
+	}
+	// In January of the term's last year: yellow, and not in the year's
+	// green prompt; no /checkin example for a reminder one cannot check in.
+	now := time.Date(2027, 1, 5, 10, 0, 0, 0, loc)
+	out := plan(t, now, Rules{YellowRepeat: 72 * time.Hour, RedRepeat: 24 * time.Hour}, nil, item(Yellow))
+	d := digestOf(out, secZhang.PersonID)
+	if d == nil {
+		t.Fatal("no digest for the secretary")
+	}
+	text := strings.Join(d.Texts, "\n")
+	if !strings.Contains(text, "新庄村党支部 · 支部委员会任期将于2027年3月31日届满，请及时换届") || strings.Contains(text, "/checkin") ||
+		strings.Contains(text, "本期规定动作") {
+		t.Fatalf("yellow term reminder:\n%s", text)
+	}
+	// Passed: red to the secretary and the organisers, with the 收到 hint.
+	now = time.Date(2027, 4, 2, 10, 0, 0, 0, loc)
+	out = plan(t, now, Rules{YellowRepeat: 72 * time.Hour, RedRepeat: 24 * time.Hour}, nil, item(Red))
+	text = strings.Join(digestOf(out, secZhang.PersonID).Texts, "\n")
+	if !strings.Contains(text, "支部委员会任期已于2027年3月31日届满，请尽快换届") || !strings.Contains(text, "/ack") || strings.Contains(text, "/checkin") {
+		t.Fatalf("red term reminder:\n%s", text)
+	}
+	if o := digestOf(out, orgLi.PersonID); o == nil || !strings.Contains(strings.Join(o.Texts, "\n"), "支部委员会任期已于2027年3月31日届满") {
+		t.Fatalf("organiser's red term reminder: %+v", o)
 	}
 }
