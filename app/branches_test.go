@@ -237,6 +237,31 @@ func TestObligationsBindBranches(t *testing.T) {
 	if strings.Contains(texts["王书记"], "• 换届提醒") || strings.Contains(texts["王书记"], "支部委员会 · 截止") {
 		t.Errorf("prompt of B2:\n%s", texts["王书记"])
 	}
+	// Check-ins of what a branch does not owe are refused, saying why.
+	actorOf := func(name string) domain.Actor {
+		roles, err := f.st.RolesOf(f.ctx, f.ppl[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return domain.Actor{PersonID: f.ppl[name], Label: name, Roles: roles}
+	}
+	f.person("陈书记", "secretary", "B3", 300)
+	day := hcAt(2026, 11, 20, 0, 0)
+	for _, c := range []struct{ who, word, want string }{
+		{"王书记", "支委会", "幸福村第二党支部未设支部委员会，不需要召开支部委员会。"},
+		{"王书记", "党小组会", "幸福村第二党支部没有党小组，不需要召开党小组会。"},
+		{"陈书记", "党费", "幸福社区党支部（社区党支部）不需要开展党费收缴。"},
+	} {
+		_, err := f.app.RecordCheckin(f.ctx, actorOf(c.who), app.CheckinRequest{Obligations: []string{c.word}, Date: day, Source: app.SourceAPI})
+		var ue *domain.UserError
+		if !errors.As(err, &ue) || ue.Msg != c.want {
+			t.Errorf("%s %s: %v, want %q", c.who, c.word, err, c.want)
+		}
+	}
+	if _, err := f.app.RecordCheckin(f.ctx, actorOf("陈书记"), app.CheckinRequest{Obligations: []string{"支委会"}, Date: day, Source: app.SourceAPI}); err != nil {
+		t.Errorf("B3 (12 members) 支委会: %v", err)
+	}
+
 	// A new term end clears it.
 	if _, err := importCSV(f, "term.csv", "code,name,kind,parent_code,term_end\nB5,让字镇企业党支部,branch,QA-RZ,2031-10-31\n"); err != nil {
 		t.Fatal(err)

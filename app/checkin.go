@@ -261,6 +261,17 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	if err != nil {
 		return CheckinResult{}, err
 	}
+	// An obligation the branch does not owe (no committee, no party
+	// groups, another type of branch) is not checked in.
+	for _, ob := range obs {
+		why, err := a.notOwedReason(ctx, branch, len(groups) > 0, ob)
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		if why != "" {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", why))
+		}
+	}
 	topic := req.Topic
 	perGroup := false
 	for _, ob := range obs {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
@@ -17,6 +18,30 @@ func unitTheme(u domain.Unit) int {
 		weekday = *u.ThemeWeekday
 	}
 	return health.ThemeCode(day, weekday)
+}
+
+// notOwedReason says, in Chinese, why branch does not owe ob ("" when it
+// does): the rule of health.Obligation.Binds, worded for the secretary.
+func (a *App) notOwedReason(ctx context.Context, branch domain.Unit, hasGroups bool, ob health.Obligation) (string, error) {
+	parentKind := ""
+	if branch.ParentID != nil {
+		p, err := a.Store.UnitByID(ctx, *branch.ParentID)
+		if err != nil {
+			return "", err
+		}
+		parentKind = p.Kind
+	}
+	info := branch.Info(parentKind, hasGroups)
+	if ob.Binds(info.Type, info.Committee, info.HasGroups) {
+		return "", nil
+	}
+	switch {
+	case ob.Needs == health.NeedsCommittee && !info.Committee:
+		return fmt.Sprintf("%s未设支部委员会，不需要召开%s。", branch.Name, ob.Name), nil
+	case ob.Needs == health.NeedsGroups && !info.HasGroups:
+		return fmt.Sprintf("%s没有党小组，不需要召开%s。", branch.Name, ob.Name), nil
+	}
+	return fmt.Sprintf("%s（%s党支部）不需要开展%s。", branch.Name, domain.BranchTypeNames[info.Type], ob.Name), nil
 }
 
 // withBranchInfo fills in Branch, the attributes with their defaults, of
