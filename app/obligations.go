@@ -31,8 +31,16 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 		if o.Needs == "none" {
 			o.Needs = ""
 		}
+		da, err := health.ParseDueAfter(c.DueAfter)
+		if err != nil {
+			return nil, fmt.Errorf("config: healthcheck.obligations %q: %w", c.Code, err)
+		}
+		o.DueAfter = da
 		if i, ok := index[c.Code]; ok {
 			base := obs[i]
+			if c.DueAfter == "" {
+				o.DueAfter = base.DueAfter
+			}
 			// What binds a branch and the term reminder's nature are the
 			// built-in's unless the override says otherwise.
 			o.TermEnd = base.TermEnd

@@ -42,6 +42,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "points", Description: "查看本户积分余额和最近记录", Handler: pointsHandler, Roles: village})
 	r.Handle(Command{Name: "rank", Description: "本村本期积分排名", Handler: rankHandler, Roles: village})
 	r.Handle(Command{Name: "items", Description: "查看积分项目清单", Handler: itemsHandler, Roles: village})
+	r.Handle(Command{Name: "goods", Description: "积分超市商品、所需积分和库存", Handler: goodsHandler, Roles: village})
 	r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers})
 	r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers})
 	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers})

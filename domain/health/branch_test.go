@@ -63,7 +63,7 @@ func TestDeadlineWeekdayRule(t *testing.T) {
 		if code == 0 {
 			t.Fatalf("ThemeCode(%q) = 0", c.rule)
 		}
-		yf, due := Deadline(ob, Period{Rec: Monthly, Year: 2026, N: int(c.month)}, code, loc)
+		yf, due := Deadline(ob, Period{Rec: Monthly, Year: 2026, N: int(c.month)}, code, loc, nil)
 		fixed := time.Date(2026, c.month, c.fixed, 0, 0, 0, 0, loc)
 		if fixed.Weekday() != map[string]time.Weekday{"first-fri": time.Friday, "last-sat": time.Saturday, "second-wed": time.Wednesday, "fourth-mon": time.Monday}[c.rule] {
 			t.Fatalf("test data: %v is a %v", fixed, fixed.Weekday())
