@@ -123,6 +123,14 @@ func TestBinds(t *testing.T) {
 	if err := general.Validate(); err == nil {
 		t.Error("unknown needs accepted")
 	}
+	term := obligation(t, "term_end")
+	if err := term.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	term.DueAfter = DueAfter{Months: 1}
+	if err := term.Validate(); err == nil {
+		t.Error("a term reminder with due_after accepted")
+	}
 }
 
 func TestBranchTypesMatchDomain(t *testing.T) {

@@ -235,8 +235,8 @@ func (ob Obligation) Validate() error {
 	default:
 		return bad("needs", "%q 应为 committee（需有支部委员会）或 groups（需有党小组）", ob.Needs)
 	}
-	if ob.TermEnd && (ob.ThemeDay || ob.PerGroup || ob.Recurs != Yearly) {
-		return bad("term_end", "换届提醒不按期开展，不能按小组、固定日或非按年设置")
+	if ob.TermEnd && (ob.ThemeDay || ob.PerGroup || ob.Recurs != Yearly || !ob.DueAfter.IsZero()) {
+		return bad("term_end", "换届提醒按任期届满日计算，不能按小组、固定日、非按年或延后截止（due_after）设置")
 	}
 	return nil
 }
