@@ -114,6 +114,11 @@ type Obligation struct {
 	DueAfter   string   `yaml:"due_after"`
 	Aliases    []string `yaml:"aliases"`
 	Disabled   bool     `yaml:"disabled"`
+	// AppliesTo lists the branch types the obligation binds (empty = all).
+	AppliesTo []string `yaml:"applies_to"`
+	// Needs is "committee", "groups", "none" or empty (an override keeps
+	// the built-in obligation's).
+	Needs string `yaml:"needs"`
 }
 
 // Checkins configures what happens around a recorded check-in.

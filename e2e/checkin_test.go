@@ -431,10 +431,11 @@ func TestCheckinGroupMeeting(t *testing.T) {
 	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B2-G2" || c.Topic != "学习" {
 		t.Fatalf("group by code %+v %q", c.Items, c.Topic)
 	}
-	// A branch without groups files it for itself.
-	h.reply(h.b1, wang, "/checkin 党小组会", "打卡成功")
-	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B1" {
-		t.Fatalf("branch without groups %+v", c.Items)
+	// A branch without groups owes no 党小组会 (SPEC §7.1): refused, nothing stored.
+	before := h.last().ID
+	h.reply(h.b1, wang, "/checkin 党小组会", "幸福村第一党支部没有党小组，不需要召开党小组会。")
+	if c := h.last(); c.ID != before {
+		t.Fatalf("a group meeting was recorded for a branch without groups: %+v", c)
 	}
 }
 
