@@ -159,7 +159,10 @@ func Migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("storage: migration lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	// Migrations are independent of one another and numbered when a change
+	// starts, so one merged later may carry a lower number than one already
+	// applied: apply it rather than refuse the start.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
