@@ -47,9 +47,13 @@ func helpHandler(c *Ctx) error {
 
 func (r *Router) helpText(actor domain.Actor) string {
 	var b strings.Builder
-	b.WriteString("<b>可用命令</b>\n")
+	b.WriteString("<b>可用命令</b>（直接写中文词即可，也可用 / 命令）\n")
 	for _, cmd := range r.helpFor(actor) {
-		b.WriteString("/" + cmd.Name + " — " + E(cmd.Description) + "\n")
+		if len(cmd.Words) > 0 {
+			b.WriteString("<b>" + E(strings.Join(cmd.Words, "、")) + "</b>（/" + cmd.Name + "）— " + E(cmd.Description) + "\n")
+		} else {
+			b.WriteString("/" + cmd.Name + " — " + E(cmd.Description) + "\n")
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

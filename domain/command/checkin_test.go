@@ -110,7 +110,7 @@ func TestParseCheckin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd, ok := Parse("/checkin "+tt.text, "bot")
+			cmd, ok := Parse("/checkin "+tt.text, "bot", nil)
 			if !ok {
 				t.Fatal("not a command")
 			}

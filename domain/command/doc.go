@@ -14,10 +14,14 @@
 //   - Arguments are the rest split on any Unicode whitespace (including the ideographic
 //     space U+3000) and the invisible separators U+200B, U+2060 and U+FEFF; Cmd.Rest is the
 //     raw remainder with those trimmed from both ends.
-//   - Plain-text triggers: a message starting with 打卡 or 签到 is the "checkin" command;
-//     the trigger may be followed by whitespace, an optional colon (: or ：), or directly by
-//     text. Cmd.Plain tells the caller it came from plain text, so that it may stay silent
-//     instead of answering chatter such as "打卡机坏了" with an error.
+//   - Command words: a message starting with one of the Words given (the bot's command
+//     table: 打卡, 签到, 积分, 积分项目 …) is that command, in groups and private chats. The
+//     longest word wins (积分项目 before 积分), and a word counts only when the text ends
+//     after it or white space or punctuation follows: "积分很重要", "打卡机坏了" and
+//     "打卡党课" are chatter, "排名", "排名？" and "打卡：党课" are commands. A word counts
+//     only at the start of the message ("大家记得打卡" is not a command). White space and
+//     separators (: ： , ， 、 ; ； 。 ! ！ ? ？) after the word are dropped. Cmd.Plain and
+//     Cmd.Word tell the caller it came from a word.
 //
 // Check-ins (ParseCheckin):
 //
