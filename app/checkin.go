@@ -235,7 +235,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	if !ok {
-		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s（%s）的书记才能为该支部打卡。", branch.Name, branch.Code))
+		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s的书记才能为该支部打卡。", branch.Name))
 	}
 
 	// The date and the periods.
@@ -378,7 +378,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 // may send names or aliases too).
 func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。")
+		return nil, domain.Refuse(domain.ErrInvalid, "请写明开的是什么会。%s", command.Offer(a.ObligationMatcher().Known()))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -386,7 +386,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	for _, w := range words {
 		code, ok := m.Match(w)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "未识别的活动类型“%s”。可选：%s。", w, strings.Join(m.Known(), "、"))
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", command.UnknownObligation(w, m.Known()))
 		}
 		if seen[code] {
 			continue
@@ -523,10 +523,10 @@ func groupChoices(groups []domain.Unit) string {
 func shortName(obs []health.Obligation, perGroup bool) string {
 	for _, ob := range obs {
 		if ob.PerGroup == perGroup {
-			return ob.ShortName()
+			return ob.Word()
 		}
 	}
-	return obs[0].ShortName()
+	return obs[0].Word()
 }
 
 // mergeIDs appends the ids of b missing from a, keeping order.

@@ -247,7 +247,7 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		return nil, err
 	}
 	if !ok {
-		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Code)
+		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Name)
 	}
 	ob, found := a.hcMatchObligation(req.Obligation)
 	if !found {
@@ -265,11 +265,11 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	}
 	now := a.Now()
 	if p.After(health.PeriodAt(ob.Recurs, now, a.Loc).Next()) {
-		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Key())
+		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Label())
 	}
 	y, m, d := branch.StartedOn.Date()
 	if !health.IsOwed(p, time.Date(y, m, d, 0, 0, 0, 0, a.Loc), a.Loc) {
-		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Code, branch.StartedOn.Format(time.DateOnly), p.Key())
+		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Name, branch.StartedOn.Format(time.DateOnly), p.Label())
 	}
 	units := []domain.Unit{u}
 	if ob.PerGroup && u.Kind == domain.KindBranch {

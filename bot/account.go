@@ -79,9 +79,9 @@ func bindHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>（" + E(u.Code) + "）。"
+	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>。"
 	if replaced != nil {
-		msg += "原绑定的 " + E(replaced.Name) + "（" + E(replaced.Code) + "）已解除。"
+		msg += "原绑定的 " + E(replaced.Name) + " 已解除。"
 	}
 	return c.Reply(msg, nil)
 }

@@ -244,7 +244,7 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	// of the period's activities; 书记C5, not linked, in C5's group.
 	c.evaluate(hcAt(2026, 10, 24, 10, 0))
 	want := map[string][][]string{}
-	each(want, []string{"本期规定动作", "2026年10月", "2026年第4季度", "支部委员会"}, hcAll...)
+	each(want, []string{"本期规定动作", "2026年10月", "2026年第四季度", "支部委员会"}, hcAll...)
 	each(want, []string{"本期规定动作", "尚未绑定", "书记C5"}, "C5group")
 	c.expect("prompt", want)
 
@@ -379,7 +379,7 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 
 	c.evaluate(hcAt(2027, 1, 1, 8, 0))
 	want = map[string][][]string{}
-	each(want, []string{"本期规定动作", "2027年1月", "2027年第1季度", "2027年度"}, others("B1", "B2")...)
+	each(want, []string{"本期规定动作", "2027年1月", "2027年第一季度", "2027年度"}, others("B1", "B2")...)
 	want["B1"] = [][]string{{"红灯督办", "支部党员大会", "2026-Q4", "2027年1月"}}
 	want["B2"] = [][]string{{"红灯督办", "组织生活会", "2026 ", "2027年1月"}}
 	each(want, []string{"本期规定动作", "2027年1月"}, "C5group")

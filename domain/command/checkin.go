@@ -47,7 +47,7 @@ func parseErrorf(format string, a ...any) *ParseError {
 type ObligationMatcher interface {
 	// Match returns the code of the obligation that word names.
 	Match(word string) (code string, ok bool)
-	// Known lists the obligations for an error message, e.g. "支部委员会(committee_meeting)".
+	// Known lists the words for the obligations that an error message offers, e.g. "支委会".
 	Known() []string
 }
 
@@ -56,6 +56,8 @@ type MatcherEntry struct {
 	Code    string
 	Name    string
 	Aliases []string
+	// Word is what an error message offers for it (e.g. "支委会"); default Name, else Code.
+	Word string
 }
 
 // Matcher is the ObligationMatcher over configured obligations. A word matches an
@@ -78,10 +80,13 @@ func NewMatcher(entries []MatcherEntry) *Matcher {
 	}
 	for _, e := range entries {
 		add(e.Code, e.Code)
-		if e.Name == "" {
+		switch {
+		case e.Word != "":
+			m.known = append(m.known, e.Word)
+		case e.Name != "":
+			m.known = append(m.known, e.Name)
+		default:
 			m.known = append(m.known, e.Code)
-		} else {
-			m.known = append(m.known, e.Name+"("+e.Code+")")
 		}
 	}
 	for _, e := range entries {
@@ -116,7 +121,24 @@ func looksLikeBranch(s string) bool {
 
 func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 
-var errNoObligation = &ParseError{Msg: "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。"}
+// noObligation says that the activity is missing, offering the known words.
+func noObligation(known []string) *ParseError {
+	return &ParseError{Msg: "请写明开的是什么会。" + Offer(known)}
+}
+
+// Offer lists the words for the obligations and an example check-in: "可写：支委会、党课。例：
+// 打卡 支委会 11月20日 7/9 学习全会精神"; "" when known is empty.
+func Offer(known []string) string {
+	if len(known) == 0 {
+		return ""
+	}
+	return "可写：" + strings.Join(known, "、") + "。例：打卡 " + known[0] + " 11月20日 7/9 学习全会精神"
+}
+
+// UnknownObligation is the message for a word that names no obligation.
+func UnknownObligation(word string, known []string) string {
+	return "没认出“" + quote(word) + "”。" + Offer(known)
+}
 
 // ParseCheckin reads the arguments of /checkin (see the package documentation for the
 // grammar). now and loc give "today"; m names the obligations; allowBranch lets the first
@@ -133,10 +155,10 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 		}
 	}
 	if i == len(args) {
-		return Checkin{}, errNoObligation
+		return Checkin{}, noObligation(m.Known())
 	}
 	if _, st := parseDate(args[i], now, loc); st != notDate || isAttendance(args[i]) {
-		return Checkin{}, errNoObligation // "/checkin 11-20 7/9": the obligation is missing
+		return Checkin{}, noObligation(m.Known()) // "/checkin 11-20 7/9": the obligation is missing
 	}
 
 	// Obligations: "a+b", "a +b", "a+ b", "a + b".
@@ -159,7 +181,7 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 		}
 	}
 	if len(c.Obligations) == 0 {
-		return Checkin{}, errNoObligation
+		return Checkin{}, noObligation(m.Known())
 	}
 
 	// Date and attendance, in either order, each at most once.
@@ -216,10 +238,7 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 }
 
 func unknownObligation(word string, known []string) *ParseError {
-	if len(known) == 0 {
-		return parseErrorf("未识别的活动类型“%s”。", quote(word))
-	}
-	return parseErrorf("未识别的活动类型“%s”。可选：%s。", quote(word), strings.Join(known, "、"))
+	return &ParseError{Msg: UnknownObligation(word, known)}
 }
 
 var reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)

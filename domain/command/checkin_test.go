@@ -10,8 +10,8 @@ import (
 
 func testMatcher() *Matcher {
 	return NewMatcher([]MatcherEntry{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "大会"}},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议"}},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "大会"}, Word: "党员大会"},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议"}, Word: "支委会"},
 		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"小组会"}},
 		{Code: "party_lecture", Name: "党课"},
 		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日"}},
@@ -42,7 +42,7 @@ func TestMatcher(t *testing.T) {
 		}
 	}
 	known := m.Known()
-	if len(known) != 7 || known[1] != "支部委员会(committee_meeting)" {
+	if len(known) != 7 || known[1] != "支委会" || known[2] != "党小组会" {
 		t.Errorf("Known() = %v", known)
 	}
 	known[0] = "changed"
@@ -135,7 +135,8 @@ func TestParseCheckin(t *testing.T) {
 func TestParseCheckinErrors(t *testing.T) {
 	loc := shanghai(t)
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, loc)
-	const missing = "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。"
+	const offer = "可写：党员大会、支委会、党小组会、党课、主题党日、组织生活会、民主评议党员。例：打卡 党员大会 11月20日 7/9 学习全会精神"
+	const missing = "请写明开的是什么会。" + offer
 	tests := []struct {
 		name        string
 		args        []string
@@ -149,10 +150,10 @@ func TestParseCheckinErrors(t *testing.T) {
 		{"only a plus", []string{"+"}, false, missing},
 		{"only a branch", []string{"QA-B1"}, true, missing},
 		{"branch then date", []string{"QA-B1", "今天"}, true, missing},
-		{"unknown", []string{"开会"}, false, "未识别的活动类型“开会”。可选：支部党员大会(general_meeting)、支部委员会(committee_meeting)、党小组会(group_meeting)、党课(party_lecture)、主题党日(theme_day)、组织生活会(life_meeting)、民主评议党员(member_appraisal)。"},
-		{"second unknown", []string{"党课+团课"}, false, "未识别的活动类型“团课”。"},
-		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, "未识别的活动类型“QA-B1”。"},
-		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "未识别的活动类型“" + strings.Repeat("长", 20) + "…”。"},
+		{"unknown", []string{"开会"}, false, "没认出“开会”。" + offer},
+		{"second unknown", []string{"党课+团课"}, false, "没认出“团课”。可写："},
+		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, "没认出“QA-B1”。"},
+		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "没认出“" + strings.Repeat("长", 20) + "…”。"},
 		{"bad date", []string{"党课", "13-40"}, false, "日期“13-40”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。"},
 		{"year-month only", []string{"党课", "2026-11"}, false, "日期“2026-11”无法识别"},
 		{"day only", []string{"党课", "20日"}, false, "日期“20日”无法识别"},

@@ -43,13 +43,13 @@ const (
 // slice the caller may change.
 func DefaultObligations() []Obligation {
 	return []Obligation{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议"}, Recurs: Monthly, YellowDays: 7},
-		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会"}, Recurs: Monthly, YellowDays: 7, PerGroup: true},
-		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
-		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会"}, Recurs: Yearly, YellowDays: 31},
-		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议"}, Recurs: Yearly, YellowDays: 31},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会", "党员会"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议", "支委"}, Recurs: Monthly, YellowDays: 7},
+		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会", "党小组"}, Recurs: Monthly, YellowDays: 7, PerGroup: true},
+		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课", "上党课"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动", "党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
+		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会", "组织生活"}, Recurs: Yearly, YellowDays: 31},
+		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议", "评议"}, Recurs: Yearly, YellowDays: 31},
 	}
 }
 
@@ -185,17 +185,21 @@ func ValidateObligations(obs []Obligation) error {
 	return nil
 }
 
-// ShortName is the shortest way to name the obligation in a command: its
-// shortest alias when shorter than the name, else the name.
-func (ob Obligation) ShortName() string {
-	best := ob.Name
+// Word is what people call the obligation when they write a check-in (支委会,
+// 党员大会, 党课): its name, or for a name longer than four characters its
+// first shorter alias.
+func (ob Obligation) Word() string {
+	if len([]rune(ob.Name)) <= 4 {
+		return ob.Name
+	}
 	for _, a := range ob.Aliases {
-		if len([]rune(a)) < len([]rune(best)) {
-			best = a
+		if len([]rune(a)) < len([]rune(ob.Name)) {
+			return a
 		}
 	}
-	return best
+	return ob.Name
 }
+
 
 // CheckinPeriod is the period of ob that a check-in for an activity held on
 // date counts for by default. (SPEC §3 also lets a late check-in be filed

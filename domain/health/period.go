@@ -118,19 +118,22 @@ func (p Period) Key() string {
 // String is Key.
 func (p Period) String() string { return p.Key() }
 
-// Label is the Chinese name of the period: "2026年11月", "2026年第4季度",
+// Label is the Chinese name of the period: "2026年11月", "2026年第四季度",
 // "2026年度".
 func (p Period) Label() string {
 	switch p.Rec {
 	case Monthly:
 		return fmt.Sprintf("%d年%d月", p.Year, p.N)
 	case Quarterly:
-		return fmt.Sprintf("%d年第%d季度", p.Year, p.N)
+		return fmt.Sprintf("%d年第%s季度", p.Year, quarterNumerals[p.N])
 	case Yearly:
 		return fmt.Sprintf("%d年度", p.Year)
 	}
 	return p.Key()
 }
+
+// quarterNumerals are the Chinese numerals of the quarters (index 1–4).
+var quarterNumerals = [...]string{"", "一", "二", "三", "四"}
 
 // ParsePeriod reads a key made by Key: "2026-11", "2026-Q4" (or "2026-q4")
 // or "2026", with surrounding space.

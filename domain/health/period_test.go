@@ -200,3 +200,19 @@ func TestNilLocationIsUTCPlus8(t *testing.T) {
 		t.Fatal("Start differs between nil and Shanghai")
 	}
 }
+
+// Labels are what people read: Chinese numerals for quarters, never a key.
+func TestPeriodLabel(t *testing.T) {
+	for key, want := range map[string]string{
+		"2026-11": "2026年11月", "2027-01": "2027年1月", "2026-Q1": "2026年第一季度", "2026-Q2": "2026年第二季度",
+		"2026-Q3": "2026年第三季度", "2026-Q4": "2026年第四季度", "2026": "2026年度",
+	} {
+		p, err := ParsePeriod(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Label(); got != want {
+			t.Errorf("%s: Label = %q, want %q", key, got, want)
+		}
+	}
+}

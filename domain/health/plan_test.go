@@ -246,9 +246,12 @@ func TestPlanOneDigestPerOrganiser(t *testing.T) {
 			t.Fatalf("organiser digest: %d items, %d texts", d.Items, len(d.Texts))
 		}
 		for i := range 30 {
-			if !strings.Contains(d.Texts[0], fmt.Sprintf("QA-RZ-V%03d-B1 第%d村党支部&lt;&amp;&gt;", i, i)) {
+			if !strings.Contains(d.Texts[0], fmt.Sprintf("第%d村党支部&lt;&amp;&gt; · 支部委员会 · 2026年11月", i)) {
 				t.Fatalf("branch %d missing or unescaped", i)
 			}
+		}
+		if strings.Contains(d.Texts[0], "QA-RZ-") || strings.Contains(d.Texts[0], " 2026-11 ") {
+			t.Fatalf("a unit code or period key shown: %s", d.Texts[0])
 		}
 		if strings.Count(d.Texts[0], "【红灯督办】") != 1 {
 			t.Fatal("one header per section")
@@ -262,7 +265,7 @@ func TestPlanOneDigestPerOrganiser(t *testing.T) {
 		}
 		all := strings.Join(d.Texts, "\n")
 		for i := range 300 {
-			if n := strings.Count(all, fmt.Sprintf("QA-RZ-V%03d-B1 ", i)); n != 1 {
+			if n := strings.Count(all, fmt.Sprintf("〕第%d村党支部&lt;", i)); n != 1 {
 				t.Fatalf("branch %d appears %d times", i, n)
 			}
 		}
@@ -492,7 +495,7 @@ func TestPlanGreenPrompt(t *testing.T) {
 		}
 		d := digestOf(out, 1)
 		text := d.Texts[0]
-		for _, s := range []string{"【本期规定动作】", "2026年10月", "2026年第4季度", "支部委员会", "主题党日 · 截止 2026-10-22", "党小组会（第一党小组）", "党小组会（第二党小组）", "支部党员大会"} {
+		for _, s := range []string{"【本期规定动作】", "2026年10月", "2026年第四季度", "支部委员会", "主题党日 · 截止 2026-10-22", "党小组会（第一党小组）", "党小组会（第二党小组）", "支部党员大会"} {
 			if !strings.Contains(text, s) {
 				t.Fatalf("prompt lacks %q:\n%s", s, text)
 			}
