@@ -200,7 +200,6 @@ func (ob Obligation) Word() string {
 	return ob.Name
 }
 
-
 // CheckinPeriod is the period of ob that a check-in for an activity held on
 // date counts for by default. (SPEC §3 also lets a late check-in be filed
 // for an earlier, missed period as long as its date is not before that
