@@ -115,7 +115,7 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第一季度", "组织生活会 · 2028年度"},
 		lights: []string{"committee_meeting 2028-01 red", "committee_meeting 2028-02 yellow", "theme_day 2028-02 yellow",
 			"general_meeting 2028-Q1 green", "life_meeting 2028 green"},
-		digest: []string{"党小组会 · 2028-02 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028-01 · 截止 2028-01-31 · 已逾期 29 天"},
+		digest: []string{"党小组会 · 2028年2月 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028年1月 · 截止 2028-01-31 · 已逾期 29 天"},
 		next:   hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
 		nlights: []string{"committee_meeting 2028-02 red", "committee_meeting 2028-03 green", "theme_day 2028-02 red",
 			"general_meeting 2028-Q1 green"},
