@@ -188,6 +188,15 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 	haveDate, haveAtt := false, false
 	for ; i < len(args) && !(haveDate && haveAtt); i++ {
 		tok := args[i]
+		merged := false
+		if halfAttendance(tok) && !haveAtt {
+			// "应到9人 实到7人": the two halves of one attendance. A half alone is asked for,
+			// not guessed.
+			if i+1 >= len(args) || !halfAttendance(args[i+1]) {
+				return Checkin{}, parseErrorf("出席人数只写了“%s”，请把应到和实到都写上，例如 应到9人实到7人。", quote(tok))
+			}
+			tok, merged = tok+args[i+1], true
+		}
 		readDate := !haveDate
 		if isAttendance(tok) {
 			// Only a bare "a/b" may also be a date. With no date read yet, it is one when an
@@ -215,6 +224,9 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 			}
 			if ok {
 				c.Present, c.Total, haveAtt = p, t, true
+				if merged {
+					i++
+				}
 				continue
 			}
 		}
@@ -241,18 +253,36 @@ func unknownObligation(word string, known []string) *ParseError {
 	return &ParseError{Msg: UnknownObligation(word, known)}
 }
 
-var reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)
+var (
+	reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)
+	// reAttendanceCN is 应到9人实到7人 or 实到7人，应到9人 (人 and the separator optional).
+	reAttendanceCN = regexp.MustCompile(`^(应到|实到)(\d+)人?[,，、;；]?(应到|实到)(\d+)人?[,，、;；。]?$`)
+	// reHalfAttendance is one half of it: 应到9人 or 实到7人, perhaps followed by a separator.
+	reHalfAttendance = regexp.MustCompile(`^(应到|实到)(\d+)人?[,，、;；]?$`)
+)
 
-// ParseAttendance reads present/total: 7/9, 7／9, 7人/9人 (full-width digits too). ok
-// reports whether s is written as an attendance at all; err (a *ParseError) is set when it
-// is, but the figures are impossible: present above total, total 0, or absurdly large.
+// ParseAttendance reads present/total: 7/9, 7／9, 7人/9人, 应到9人实到7人, 实到7人，应到9人
+// (full-width digits too). ok reports whether s is written as an attendance at all; err (a
+// *ParseError) is set when it is, but the figures are impossible: present above total,
+// total 0, or absurdly large.
 func ParseAttendance(s string) (present, total int, ok bool, err error) {
-	m := reAttendance.FindStringSubmatch(fold(strings.TrimFunc(s, isSpace)))
-	if m == nil {
+	f := fold(strings.TrimFunc(s, isSpace))
+	var ps, ts string
+	if m := reAttendance.FindStringSubmatch(f); m != nil {
+		ps, ts = m[1], m[2]
+	} else if m := reAttendanceCN.FindStringSubmatch(f); m != nil {
+		if m[1] == m[3] {
+			return 0, 0, true, parseErrorf("出席人数“%s”写了两次%s，请写成 应到9人实到7人 或 7/9。", quote(s), m[1])
+		}
+		ps, ts = m[2], m[4]
+		if m[1] == "应到" {
+			ps, ts = m[4], m[2]
+		}
+	} else {
 		return 0, 0, false, nil
 	}
-	p, perr := strconv.Atoi(m[1])
-	t, terr := strconv.Atoi(m[2])
+	p, perr := strconv.Atoi(ps)
+	t, terr := strconv.Atoi(ts)
 	switch {
 	case perr != nil || terr != nil || p > maxPeople || t > maxPeople:
 		return 0, 0, true, parseErrorf("出席人数“%s”不合理，请写成 实到/应到，例如 7/9。", quote(s))
@@ -262,6 +292,11 @@ func ParseAttendance(s string) (present, total int, ok bool, err error) {
 		return 0, 0, true, parseErrorf("实到人数 %d 多于应到人数 %d，请写成 实到/应到，例如 7/9。", p, t)
 	}
 	return p, t, true, nil
+}
+
+// halfAttendance reports whether s is only 应到N人 or 实到N人.
+func halfAttendance(s string) bool {
+	return reHalfAttendance.MatchString(fold(strings.TrimFunc(s, isSpace)))
 }
 
 // isAttendance reports whether s is written as an attendance, valid or not.

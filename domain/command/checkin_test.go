@@ -11,7 +11,7 @@ import (
 func testMatcher() *Matcher {
 	return NewMatcher([]MatcherEntry{
 		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "大会"}, Word: "党员大会"},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议"}, Word: "支委会"},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议", "支委"}, Word: "支委会"},
 		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"小组会"}},
 		{Code: "party_lecture", Name: "党课"},
 		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日"}},
@@ -32,7 +32,8 @@ func TestMatcher(t *testing.T) {
 		{"支委会", "committee_meeting"},
 		{" 党课 ", "party_lecture"},
 		{"党日", "theme_day"},
-		{"支委", ""},
+		{"支委", "committee_meeting"},
+		{"支委员", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -96,6 +97,11 @@ func TestParseCheckin(t *testing.T) {
 		{"a/b after an attendance is a date", "支委会 7人/9人 11/19", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9}},
 		{"third a/b is topic", "支委会 11-19 7/9 1/2 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9, Topic: "1/2 学习"}},
 		{"second date is topic", "支委会 今天 昨天", false, Checkin{Obligations: []string{"committee_meeting"}, Date: today, Topic: "昨天"}},
+		{"应到 实到 in one", "支委会 20号 应到9人实到7人 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: today, Present: 7, Total: 9, Topic: "学习"}},
+		{"实到，应到", "支委会 实到7人，应到9人 上周五", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 13), Present: 7, Total: 9}},
+		{"应到 实到 in two", "支委会 应到9人 实到7人 11.19 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9, Topic: "学习"}},
+		{"实到 应到 in two after a date", "党课 前天 实到7人， 应到9人", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2026, 11, 18), Present: 7, Total: 9}},
+		{"short form 支委", "支委 19号", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19)}},
 		{"year and full date", "党课 2025年12月30日", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2025, 12, 30)}},
 		{"future date kept for the caller", "党课 11-21", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2026, 11, 21)}},
 		{"branch in private chat", "QA-RZ-XZ-B1 支委会 11-20 7/9", true, Checkin{BranchCode: "QA-RZ-XZ-B1", Obligations: []string{"committee_meeting"}, Date: today, Present: 7, Total: 9}},
@@ -156,7 +162,11 @@ func TestParseCheckinErrors(t *testing.T) {
 		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "没认出“" + strings.Repeat("长", 20) + "…”。"},
 		{"bad date", []string{"党课", "13-40"}, false, "日期“13-40”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。"},
 		{"year-month only", []string{"党课", "2026-11"}, false, "日期“2026-11”无法识别"},
-		{"day only", []string{"党课", "20日"}, false, "日期“20日”无法识别"},
+		{"day 0", []string{"党课", "0日"}, false, "日期“0日”无法识别"},
+		{"half an attendance", []string{"党课", "实到7人", "学习"}, false, "出席人数只写了“实到7人”，请把应到和实到都写上"},
+		{"half an attendance at the end", []string{"党课", "今天", "应到9人"}, false, "出席人数只写了“应到9人”"},
+		{"the same half twice", []string{"党课", "应到9人", "应到7人"}, false, "出席人数“应到9人应到7人”写了两次应到"},
+		{"应到 below 实到", []string{"党课", "应到7人实到9人"}, false, "实到人数 9 多于应到人数 7"},
 		{"not a calendar date", []string{"党课", "2月30日"}, false, "日期“2月30日”不存在，请检查月份和日期。"},
 		{"not a leap year", []string{"党课", "2026-02-29"}, false, "日期“2026-02-29”不存在"},
 		{"present above total", []string{"党课", "11-20", "9/7"}, false, "实到人数 9 多于应到人数 7，请写成 实到/应到，例如 7/9。"},
@@ -230,6 +240,17 @@ func TestParseAttendance(t *testing.T) {
 		{"7-9", 0, 0, false, false},
 		{"七/九", 0, 0, false, false},
 		{"2026/11/20", 0, 0, false, false},
+		{"应到9人实到7人", 7, 9, true, false},
+		{"实到7人，应到9人", 7, 9, true, false},
+		{"实到7人,应到9人", 7, 9, true, false},
+		{"应到9实到7", 7, 9, true, false},
+		{"应到９人、实到７人", 7, 9, true, false},
+		{"应到9人实到7人。", 7, 9, true, false},
+		{"应到7人实到9人", 0, 0, true, true},
+		{"应到9人应到7人", 0, 0, true, true},
+		{"应到0人实到0人", 0, 0, true, true},
+		{"应到9人", 0, 0, false, false},
+		{"实到人", 0, 0, false, false},
 	}
 	for _, tt := range tests {
 		p, to, ok, err := ParseAttendance(tt.in)
