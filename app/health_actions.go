@@ -251,14 +251,14 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	}
 	ob, found := a.hcMatchObligation(req.Obligation)
 	if !found {
-		return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+		return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
 	}
 	p, err := health.ParsePeriod(req.Period)
 	if err != nil {
 		return refuse(domain.ErrInvalid, "%s", err.Error())
 	}
 	if p.Rec != ob.Recurs {
-		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Key())
+		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Label())
 	}
 	if err := hcCheckReason(req.Reason); err != nil {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, err)
@@ -350,7 +350,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if req.Obligation != "" {
 		ob, found := a.hcMatchObligation(req.Obligation)
 		if !found {
-			return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+			return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
 		}
 		x.Obligation = ob.Code
 	}

@@ -353,7 +353,7 @@ func exemptHandler(c *Ctx) error {
 	}
 	words, reason := hcSplitArgs(c.Cmd.Rest, 3)
 	if len(words) < 3 || reason == "" {
-		return domain.Refuse(domain.ErrInvalid, "用法：/exempt 支部编码 规定动作 期间 理由，如 /exempt QA-RZ-XZ-B1 支委会 2026-10 村里受灾停电")
+		return domain.Refuse(domain.ErrInvalid, "用法：豁免 支部编码 活动 期间 理由，如 豁免 QA-RZ-XZ-B1 支委会 2026年10月 村里受灾停电")
 	}
 	xs, err := c.App.Exempt(c, c.Actor, app.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
 	if err != nil {
@@ -384,14 +384,14 @@ func silenceHandler(c *Ctx) error {
 		return usage
 	}
 	req := app.SilenceRequest{UnitCode: words[0]}
-	until, ok := command.ParseDate(words[1], a.Now(), a.Loc)
+	until, ok := plannedDate(words[1], a.Now(), a.Loc)
 	if !ok {
 		req.Obligation = words[1]
 		more, reason := hcSplitArgs(rest, 1)
 		if len(more) < 1 {
 			return usage
 		}
-		if until, ok = command.ParseDate(more[0], a.Now(), a.Loc); !ok {
+		if until, ok = plannedDate(more[0], a.Now(), a.Loc); !ok {
 			return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", more[0], usage.Error())
 		}
 		rest = reason

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // SPEC §7.3: every command has Chinese words, in groups and private chats;
@@ -85,4 +87,18 @@ func TestChineseCommandWordsForCheckins(t *testing.T) {
 
 	// 撤回 withdraws the last check-in.
 	h.reply(h.b2, li, "撤回", "已撤回打卡")
+
+	// The organiser's words: arguments may still be unit codes, but replies
+	// name the unit and read the period.
+	private := h.Fake.PrivateChat(ciZhao)
+	m = h.reply(private, ciZhao, "豁免 QA-RZ-XZ-B2 党课 2026年第四季度 书记住院", "已豁免")
+	mustContain(t, m.Text, "幸福村第二党支部", "党课", "2026年第四季度")
+	m = h.reply(private, ciZhao, "静默 QA-RZ 11-30 防汛抢险", "已静默")
+	mustContain(t, m.Text, "让字镇")
+	for _, r := range []tgfake.Message{m, h.waitMsg(ciZhao.ID, "已豁免")} {
+		if strings.Contains(r.Text, "QA-RZ") || strings.Contains(r.Text, "2026-Q4") {
+			t.Fatalf("a reply shows a code: %q", r.Text)
+		}
+	}
+	h.reply(private, ciZhao, "豁免 QA-RZ-XZ-B2 开大会 2026年11月 x", "没认出“开大会”。可写：党员大会、支委会")
 }
