@@ -60,7 +60,11 @@ func (r *Router) helpText(actor domain.Actor) string {
 
 func bindHandler(c *Ctx) error {
 	if c.Private() {
-		return c.Reply("请在要绑定的群里发送 /bind。", nil)
+		if len(c.Cmd.Args) > 0 {
+			// "绑定 3k9xq7" in private: the person's own bind code, as /start.
+			return startHandler(c)
+		}
+		return c.Reply("请在要绑定的群里发送 /bind（或“绑定”）；绑定自己的账号请发送 <code>绑定 绑定码</code>。", nil)
 	}
 	code := ""
 	if len(c.Cmd.Args) > 0 {

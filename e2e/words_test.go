@@ -102,3 +102,18 @@ func TestChineseCommandWordsForCheckins(t *testing.T) {
 	}
 	h.reply(private, ciZhao, "豁免 QA-RZ-XZ-B2 开大会 2026年11月 x", "没认出“开大会”。可写：党员大会、支委会")
 }
+
+// 绑定 in a private chat with a code links the account, like /start.
+func TestChineseBindWordLinksAccount(t *testing.T) {
+	h := start(t)
+	h.seed()
+	chat := h.Fake.PrivateChat(li)
+	h.say(chat, li, "帮助")
+	h.waitMsg(li.ID, "还没有绑定账号")
+	h.say(chat, li, "绑定 "+h.bindCode("13800000002"))
+	m := h.waitMsg(li.ID, "绑定成功")
+	mustContain(t, m.Plain, "李书记", "打卡、签到、纪实（/checkin）")
+	if _, err := h.Srv.Store.PersonByTelegram(h.Ctx, li.ID); err != nil {
+		t.Fatalf("not linked: %v", err)
+	}
+}
