@@ -288,7 +288,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			group, topic = &g, rest
 			break
 		}
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：/checkin %s@%s 11-20 7/9 主题。%s",
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：打卡 %s@%s 11月20日 7/9 主题。%s",
 			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
 	}
 

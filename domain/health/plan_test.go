@@ -156,7 +156,7 @@ func TestPlanYellowRepeats(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, st.want)
 			}
 			if d := digestOf(out, 1); d != nil {
-				if d.Level != LevelYellow || !strings.Contains(d.Texts[0], "【黄灯提醒】") || !strings.Contains(d.Texts[0], "/checkin 支委会") {
+				if d.Level != LevelYellow || !strings.Contains(d.Texts[0], "【黄灯提醒】") || !strings.Contains(d.Texts[0], "<code>打卡 支委会 ") {
 					t.Fatalf("digest %+v", d)
 				}
 			}
@@ -199,10 +199,10 @@ func TestPlanRedAndEscalation(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, want)
 			}
 			sec, org := digestOf(out, 1), digestOf(out, 10)
-			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "/ack") {
+			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "<code>收到 ") {
 				t.Fatalf("secretary text %q", sec.Texts[0])
 			}
-			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "/checkin") {
+			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "<code>打卡 ") {
 				t.Fatalf("organiser text %q", org.Texts[0])
 			}
 			if !strings.Contains(org.Texts[0], "截止 2026-11-30") || !strings.Contains(org.Texts[0], "〔乾安县/让字镇/新庄村〕") {

@@ -192,10 +192,10 @@ func (p *planner) footer(lines []line) []string {
 		return nil
 	}
 	lt := p.t.In(p.loc)
-	out := []string{fmt.Sprintf("打卡：<code>/checkin %s %s 7/9 主题</code>（规定动作 日期 实到/应到 主题）",
-		esc(example.Obligation.Word(), clipShort), lt.Format("01-02"))}
+	out := []string{fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
+		esc(example.Obligation.Word(), clipShort), monthDay(lt))}
 	if red {
-		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>/ack %s</code>（计划完成日期）", lt.AddDate(0, 0, 3).Format("01-02")))
+		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))
 	}
 	return out
 }
@@ -459,3 +459,6 @@ func TelegramLen(s string) int {
 	}
 	return n
 }
+
+// monthDay writes a date as people do: "11月20日".
+func monthDay(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
