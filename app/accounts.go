@@ -226,39 +226,3 @@ func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]Invit
 	}
 	return rows, nil
 }
-
-// CreateToken creates an API token scoped to a unit subtree and a role; the
-// token is returned once and stored hashed.
-func (a *App) CreateToken(ctx context.Context, unitCode, role string) (string, error) {
-	if !domain.ValidRole(role) {
-		return "", fmt.Errorf("role %q is not one of %v", role, domain.Roles)
-	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
-	if err != nil {
-		return "", err
-	}
-	secret, err := randomCode(32)
-	if err != nil {
-		return "", err
-	}
-	token := "zb_" + secret
-	id, err := a.Store.CreateToken(ctx, Hash(token), u.ID, role)
-	if err != nil {
-		return "", err
-	}
-	return token, a.audit(ctx, domain.Operator, "token.create", "token:"+strconv.FormatInt(id, 10), true, map[string]any{"unit": unitCode, "role": role})
-}
-
-// ActorByToken authenticates an API token.
-func (a *App) ActorByToken(ctx context.Context, token string) (domain.Actor, error) {
-	t, err := a.Store.TokenByHash(ctx, Hash(token))
-	if err != nil {
-		return domain.Actor{}, err
-	}
-	u, err := a.Store.UnitByID(ctx, t.UnitID)
-	if err != nil {
-		return domain.Actor{}, err
-	}
-	return domain.Actor{Label: "api:" + strconv.FormatInt(t.ID, 10),
-		Roles: []domain.Role{{Role: t.Role, UnitID: u.ID, UnitCode: u.Code, UnitName: u.Name, UnitKind: u.Kind}}}, nil
-}

@@ -16,10 +16,12 @@ package app
 //  3. Only a secretary of that branch, or an admin of it or of a unit above,
 //     may check in for it.
 //  4. The date may not be after today. Each obligation counts for the
-//     period that contains the date (health.CheckinPeriod), so a make-up
-//     check-in for a missed period is filed with a date inside that period;
-//     the date may not be before that period, nor may the period be before
-//     the branch's start period (obligations are not owed before it).
+//     oldest owed period not yet done whose window (its start to its due
+//     time, health.CheckinCandidates) contains the date: a 组织生活会 held in
+//     January for last year, a 主题党日 in its grace days for its month;
+//     otherwise for the period that contains the date (an extra record when
+//     that one is done too). The period containing the date may not be
+//     before the branch's start period (obligations are not owed before it).
 //  5. Per-group obligations (党小组会) are filed for one party group (unit of
 //     kind group under the branch), named as "党小组会@第一党小组" (or the
 //     group's code or name as the first word of the topic, or the API's
@@ -93,6 +95,11 @@ type CheckinLine struct {
 	Due        time.Time
 	Late       bool
 	Extra      bool
+
+	// candidates are the owed periods whose window contains the date,
+	// oldest first (health.CheckinCandidates); the line is filed for the
+	// first not yet done.
+	candidates []health.Period
 }
 
 // CheckinResult is an accepted check-in: what was stored, for which
@@ -292,6 +299,10 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
 	}
 
+	cal, err := a.Calendar(ctx)
+	if err != nil {
+		return CheckinResult{}, err
+	}
 	var lines []CheckinLine
 	for _, ob := range obs {
 		p := health.CheckinPeriod(ob, date, a.Loc)
@@ -306,8 +317,14 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		if ob.PerGroup && group != nil {
 			unit = *group
 		}
-		_, due := health.Deadline(ob, p, themeDay, a.Loc)
-		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due)})
+		_, due := health.Deadline(ob, p, themeDay, a.Loc, cal)
+		var cands []health.Period
+		for _, c := range health.CheckinCandidates(ob, date, themeDay, a.Loc, cal) {
+			if health.IsOwed(c, start, a.Loc) {
+				cands = append(cands, c)
+			}
+		}
+		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands})
 	}
 
 	// Everything is allowed: record. The branch lock makes "first or extra"
@@ -327,12 +344,24 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		}
 		evidence = mergeIDs(album, evidence)
 	}
+	// Under the branch lock: each line goes to the oldest open period whose
+	// window contains the date, else it is an extra record of the period
+	// that contains the date.
 	for i := range lines {
-		done, err := a.Store.CheckinDone(ctx, lines[i].Unit.ID, lines[i].Obligation.Code, lines[i].Period.Key())
-		if err != nil {
-			return CheckinResult{}, err
+		l := &lines[i]
+		l.Extra = true
+		for _, c := range l.candidates {
+			done, err := a.Store.CheckinDone(ctx, l.Unit.ID, l.Obligation.Code, c.Key())
+			if err != nil {
+				return CheckinResult{}, err
+			}
+			if !done {
+				l.Period, l.Extra = c, false
+				_, l.Due = health.Deadline(l.Obligation, c, themeDay, a.Loc, cal)
+				l.Late = !now.Before(l.Due)
+				break
+			}
 		}
-		lines[i].Extra = done
 	}
 	source := req.Source
 	if source == "" {

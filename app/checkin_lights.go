@@ -20,6 +20,7 @@ type LightsView struct {
 	Groups   map[int64]string // party group id → name
 	Done     map[storage.DoneKey]bool
 	At       time.Time
+	Calendar *health.Calendar // due times move off days off
 }
 
 // lightsView gathers the branch's current lights for a check-in reply.
@@ -36,7 +37,11 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 	if err != nil {
 		return LightsView{}, err
 	}
-	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now()}
+	cal, err := a.Calendar(ctx)
+	if err != nil {
+		return LightsView{}, err
+	}
+	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now(), Calendar: cal}
 	if branch.ThemeDay != nil {
 		v.ThemeDay = *branch.ThemeDay
 	}
@@ -109,7 +114,7 @@ func (a *App) RenderLights(v LightsView) string {
 			b.WriteString("（" + html.EscapeString(name) + "）")
 		}
 		b.WriteString(" · " + it.Period.Label())
-		_, due := health.Deadline(ob, it.Period, v.ThemeDay, a.Loc)
+		_, due := health.Deadline(ob, it.Period, v.ThemeDay, a.Loc, v.Calendar)
 		unitID := it.BranchID
 		if it.GroupID != 0 {
 			unitID = it.GroupID

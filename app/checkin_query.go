@@ -28,6 +28,11 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 	if len(actor.Roles) == 0 {
 		return nil, domain.Refuse(domain.ErrForbidden, "无权查看打卡记录。")
 	}
+	// Check-ins name who recorded them: not for villager, reviewer or
+	// shopkeeper tokens (SPEC §7.5).
+	if !MayListPeople(actor) {
+		return nil, a.Refused(ctx, actor, "checkins.list", unitCode, domain.Refuse(domain.ErrForbidden, "您的角色（%s）不能查看打卡记录。", roleNamesOf(actor)))
+	}
 	var unit domain.Unit
 	var err error
 	if unitCode == "" {

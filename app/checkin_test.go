@@ -210,3 +210,37 @@ func TestCheckinUndoAndRejectRules(t *testing.T) {
 		t.Fatalf("%d refusals audited, want 3", refused)
 	}
 }
+
+// TestCheckinCountsForOldestOpenPeriod: a meeting counts for the oldest open
+// period whose window contains its date (SPEC §7.1).
+func TestCheckinCountsForOldestOpenPeriod(t *testing.T) {
+	f := newCIFixture(t)
+	day := 28
+	if err := f.st.SetThemeDay(f.ctx, f.branch.ID, &day); err != nil {
+		t.Fatal(err)
+	}
+	f.branch.ThemeDay = &day
+	f.now = time.Date(2026, 12, 3, 10, 0, 0, 0, ciLoc)
+	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
+	if err != nil || res.Lines[0].Period.Key() != "2026-11" || res.Lines[0].Late {
+		t.Fatalf("主题党日 made up on 3 December: %+v %v", res.Lines, err)
+	}
+	res, err = f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
+	if err != nil || res.Lines[0].Period.Key() != "2026-12" || res.Lines[0].Extra {
+		t.Fatalf("the next one is December's: %+v %v", res.Lines, err)
+	}
+
+	f.now = time.Date(2027, 1, 20, 10, 0, 0, 0, ciLoc)
+	for _, want := range []struct {
+		period string
+		extra  bool
+	}{{"2026", false}, {"2027", false}, {"2027", true}} {
+		res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2027-01-15", "life_meeting"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := res.Lines[0]; l.Period.Key() != want.period || l.Late || l.Extra != want.extra {
+			t.Fatalf("组织生活会 on 2027-01-15: period %s late %v extra %v, want %s extra %v", l.Period.Key(), l.Late, l.Extra, want.period, want.extra)
+		}
+	}
+}

@@ -327,6 +327,7 @@ type RankingRow struct {
 	Rank    int // 0 for a vetoed household
 	Code    string
 	Members string
+	Head    string // the head's name (户主), "" when none is recorded
 	Points  int
 	Vetoed  bool
 }
@@ -399,7 +400,7 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 	}
 	for _, r := range points.Rank(rows) {
 		t := byID[r.Household]
-		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Points: r.Points, Vetoed: r.Vetoed})
+		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Head: t.Head, Points: r.Points, Vetoed: r.Vetoed})
 	}
 	return rb, nil
 }

@@ -180,10 +180,14 @@ func (a *App) demoHistory(ctx context.Context, d Demo, start time.Time, secretar
 		} else if len(done) > 0 {
 			continue // loaded before
 		}
+		cal, err := a.Calendar(ctx)
+		if err != nil {
+			return err
+		}
 		for _, ob := range a.Obligations() {
 			var due []health.Period
 			for _, p := range health.OpenPeriods(ob, 0, start, now, a.Loc) {
-				if _, end := health.Deadline(ob, p, 0, a.Loc); !now.Before(end) {
+				if _, end := health.Deadline(ob, p, 0, a.Loc, cal); !now.Before(end) {
 					due = append(due, p)
 				}
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
@@ -30,9 +32,50 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 	return a.Store.Subtree(ctx, u.ID)
 }
 
-// Directory lists role holders of a subtree the actor may see.
+// peopleReaders are the roles that may list people, their phones and
+// households (SPEC §7.5): villager, reviewer and shopkeeper tokens may not.
+var peopleReaders = []string{domain.RoleAdmin, domain.RoleOrganiser, domain.RoleSecretary}
+
+// MayListPeople reports whether the actor may list people (names, phones,
+// chat links, who acknowledged or missed a notice) of its scope.
+func MayListPeople(actor domain.Actor) bool {
+	if actor.IsOperator() {
+		return true
+	}
+	for _, r := range actor.Roles {
+		if slices.Contains(peopleReaders, r.Role) {
+			return true
+		}
+	}
+	return false
+}
+
+// PeopleScope resolves the unit a listing that names people is asked for
+// (see UnitForActor), refusing (and logging) an actor whose role may not
+// list people.
+func (a *App) PeopleScope(ctx context.Context, actor domain.Actor, action, code string) (domain.Unit, error) {
+	if !MayListPeople(actor) {
+		return domain.Unit{}, a.Refused(ctx, actor, action, code, domain.Refuse(domain.ErrForbidden,
+			"您的角色（%s）不能查看人员名单和联系方式。", roleNamesOf(actor)))
+	}
+	return a.UnitForActor(ctx, actor, code)
+}
+
+// roleNamesOf is the actor's roles in Chinese, for refusals.
+func roleNamesOf(actor domain.Actor) string {
+	var names []string
+	for _, r := range actor.Roles {
+		if n := domain.RoleNames[r.Role]; n != "" && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, "、")
+}
+
+// Directory lists role holders of a subtree the actor may see; only
+// admins, organisers and secretaries may (peopleReaders).
 func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role string) ([]storage.Holder, error) {
-	u, err := a.UnitForActor(ctx, actor, code)
+	u, err := a.PeopleScope(ctx, actor, "people.list", code)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +95,19 @@ type IssuedCode struct {
 
 // IssueBindCode gives a person (by phone) a fresh bind code; only an admin
 // over every unit the person holds a role in may. The new code revokes the
-// person's older unused codes.
+// person's older unused codes. "No such person" and "not yours" get the
+// same answer, so that the endpoint does not tell whether a phone number
+// is known outside the admin's subtree (SPEC §7.5).
 func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
+	// The refusal's audit entry names the phone asked for, never the
+	// person found: admins read the audit log of their subtree.
+	refuse := func() error {
+		return a.Refused(ctx, actor, "bind.code", "phone:"+phone, domain.Refuse(domain.ErrForbidden,
+			"无法为手机号 %s 生成绑定码：您管辖的单位里没有该手机号的人员，或其角色不全在您的管辖范围内。", phone))
+	}
 	p, err := a.Store.PersonByPhone(ctx, phone)
 	if errors.Is(err, domain.ErrNotFound) {
-		return IssuedCode{}, domain.Refuse(domain.ErrNotFound, "没有手机号为 %s 的人员。", phone)
+		return IssuedCode{}, refuse()
 	}
 	if err != nil {
 		return IssuedCode{}, err
@@ -77,8 +128,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 		}
 	}
 	if !allowed {
-		return IssuedCode{}, a.Refused(ctx, actor, "bind.code", "person:"+strconv.FormatInt(p.ID, 10),
-			domain.Refuse(domain.ErrForbidden, "您无权为该人员生成绑定码。"))
+		return IssuedCode{}, refuse()
 	}
 	code, err := a.NewBindCode(ctx, p.ID)
 	if err != nil {
@@ -108,5 +158,9 @@ func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, l
 	for _, r := range admin {
 		roots = append(roots, r.UnitID)
 	}
-	return a.Store.AuditLog(ctx, action, roots, limit)
+	rows, err := a.Store.AuditLog(ctx, action, roots, limit)
+	if rows == nil && err == nil {
+		rows = []storage.AuditRow{}
+	}
+	return rows, err
 }

@@ -143,6 +143,15 @@ func (a *App) RunHealthcheck(ctx context.Context, at time.Time, unitCode string,
 		if err != nil {
 			return err
 		}
+		if !ev.Deferred && unitCode == "" {
+			cal, err := a.Calendar(ctx)
+			if err != nil {
+				return err
+			}
+			if err := a.warnMissingCalendar(ctx, cal, at); err != nil {
+				return err
+			}
+		}
 		run := storage.HealthRun{At: at, Took: ev.Took, Items: ev.Items, Digests: ev.Sent, Lines: ev.Stats.Lines,
 			Changes: ev.Changes, Deferred: ev.Deferred}
 		if ev.Root != nil {
@@ -169,7 +178,7 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 	if root != nil {
 		rootID = root.ID
 	}
-	e, err := a.newEngine(a.Store, at, rootID, mode)
+	e, err := a.newEngine(ctx, a.Store, at, rootID, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +222,7 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 	if u.Kind != domain.KindBranch {
 		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Name)
 	}
-	e, err := a.newEngine(a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
+	e, err := a.newEngine(ctx, a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
 	if err != nil {
 		return BranchStatus{}, err
 	}
@@ -237,7 +246,7 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 // UnitSummary counts the branches of a unit's subtree per light at a.Now()
 // and returns every branch with its yellow and red items, worst first.
 func (a *App) UnitSummary(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
-	e, err := a.newEngine(a.Store, a.Now(), unitID, evalMode{statuses: true})
+	e, err := a.newEngine(ctx, a.Store, a.Now(), unitID, evalMode{statuses: true})
 	if err != nil {
 		return health.Counts{}, nil, err
 	}

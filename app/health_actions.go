@@ -388,6 +388,13 @@ type Escalation struct {
 	Ack            *storage.Ack `json:"ack,omitempty"`
 }
 
+// escalated reports whether an item red since due is past escalate_after
+// (working days) at now.
+func escalated(r health.Rules, due, now time.Time, loc *time.Location) bool {
+	at := r.EscalateAt(due, loc)
+	return !at.IsZero() && !now.Before(at)
+}
+
 // Escalations lists the red items of a unit's subtree at a.Now(), longest
 // overdue first, with who acknowledged them and the promised date.
 func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
@@ -400,16 +407,22 @@ func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 	for _, ob := range a.Obligations() {
 		names[ob.Code] = ob.Name
 	}
+	rules, err := a.HealthRules()
+	if err != nil {
+		return nil, err
+	}
+	if rules.Calendar, err = a.Calendar(ctx); err != nil {
+		return nil, err
+	}
 	var out []Escalation
 	for _, b := range bs {
 		for _, it := range b.Items {
 			if it.Light != health.Red {
 				continue
 			}
-			overdue := now.Sub(it.Due)
 			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
 				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
-				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: overdue >= a.Cfg.Healthcheck.EscalateAfter.D(), Ack: it.Ack})
+				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: escalated(rules, it.Due, now, a.Loc), Ack: it.Ack})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Escalation) int {

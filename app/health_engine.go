@@ -174,10 +174,15 @@ type promptMemo struct {
 	wanted bool
 }
 
-func (a *App) newEngine(st *storage.Store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
+func (a *App) newEngine(ctx context.Context, st *storage.Store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
 	rules, err := a.HealthRules()
 	if err != nil {
 		return nil, err
+	}
+	if st != nil {
+		if rules.Calendar, err = a.With(st).Calendar(ctx); err != nil {
+			return nil, err
+		}
 	}
 	obs := a.Obligations()
 	e := &engine{a: a, st: st, at: at, loc: a.Loc, rules: rules, obs: obs, mode: mode, rootID: rootID,
@@ -194,7 +199,9 @@ func (a *App) newEngine(st *storage.Store, at time.Time, rootID int64, mode eval
 	return e, nil
 }
 
-// HealthRules are the notice rules from healthcheck.* in the configuration.
+// HealthRules are the notice rules from healthcheck.* in the configuration,
+// with the calendar's configured days off only (the engine adds the
+// official calendar, which needs the database: see Calendar).
 func (a *App) HealthRules() (health.Rules, error) {
 	hc := a.Cfg.Healthcheck
 	from, to, err := health.ParseQuietHours(hc.QuietHours)
@@ -205,8 +212,8 @@ func (a *App) HealthRules() (health.Rules, error) {
 	if err != nil {
 		return health.Rules{}, err
 	}
-	r := health.Rules{YellowRepeat: hc.YellowRepeat.D(), RedRepeat: hc.RedRepeat.D(), EscalateAfter: hc.EscalateAfter.D(),
-		QuietFrom: from, QuietTo: to, Holidays: hol}
+	r := health.Rules{YellowRepeat: hc.YellowRepeat.D(), RedRepeat: hc.RedRepeat.D(), EscalateDays: int(hc.EscalateAfter),
+		QuietFrom: from, QuietTo: to, Calendar: (*health.Calendar)(nil).WithExtraHolidays(hol)}
 	return r, r.Validate()
 }
 
@@ -703,8 +710,8 @@ func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.
 			return true
 		}
 	}
-	if e.rules.EscalateAfter > 0 && since >= e.rules.EscalateAfter && len(orgs) > 1 {
-		slot1 := hcSlot(since-e.rules.EscalateAfter, e.rules.RedRepeat)
+	if esc := e.rules.EscalateAt(due, e.loc); !esc.IsZero() && !e.at.Before(esc) && len(orgs) > 1 {
+		slot1 := hcSlot(e.at.Sub(esc), e.rules.RedRepeat)
 		if (slot1 == 0 || !paused) && check(orgs[1], 'r', slot1) {
 			return true
 		}
@@ -749,7 +756,7 @@ func (e *engine) deadline(oi int, seq int32, theme int) (yellowFrom, due time.Ti
 	if v, ok := e.deadlines[k]; ok {
 		return v.yellowFrom, v.due
 	}
-	yf, due := health.Deadline(*ob, seqPeriod(ob.Recurs, seq), theme, e.loc)
+	yf, due := health.Deadline(*ob, seqPeriod(ob.Recurs, seq), theme, e.loc, e.rules.Calendar)
 	if e.deadlines == nil {
 		e.deadlines = map[dlKey]dlVal{}
 	}

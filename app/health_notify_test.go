@@ -21,11 +21,16 @@ func hcOnlyCommittee(c *config.Config) {
 	}
 }
 
+// hcEveryDayWorking is healthcheck.calendar none: the scenarios about
+// repeats and quiet hours run on any day of the week.
+func hcEveryDayWorking(c *config.Config) { c.Healthcheck.Calendar = "none" }
+
 // hcNotifyCounty: county (organiser 钱), township (organiser 赵), village,
 // branch B1 with secretaries 王 (linked) and 李 (not linked; the branch
-// group is bound), started 2026-10-01.
+// group is bound), started 2026-10-01. Every day is a working day unless a
+// cfg says otherwise.
 func hcNotifyCounty(t *testing.T, now time.Time, cfgs ...func(*config.Config)) *hcFixture {
-	f := newHCFixture(t, now, append([]func(*config.Config){hcOnlyCommittee}, cfgs...)...)
+	f := newHCFixture(t, now, append([]func(*config.Config){hcOnlyCommittee, hcEveryDayWorking}, cfgs...)...)
 	hcCounty(f, hcDay(2026, 10, 1))
 	f.person("钱部长", "organiser", "QA", 900)
 	f.person("赵委员", "organiser", "QA-RZ", 800)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -74,17 +75,19 @@ func TestEngineLightAtMatchesDomain(t *testing.T) {
 	}
 	cfg := config.Default()
 	a := &App{Cfg: cfg, Loc: loc}
+	cal := health.NewCalendar(health.OfficialDays())
 	for at := time.Date(2026, 10, 20, 0, 0, 0, 0, loc); at.Before(time.Date(2027, 1, 10, 0, 0, 0, 0, loc)); at = at.Add(37 * time.Hour) {
-		e, err := a.newEngine(nil, at, 0, evalMode{})
+		e, err := a.newEngine(context.Background(), nil, at, 0, evalMode{})
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.rules.Calendar = cal
 		for oi, ob := range e.obs {
 			cur := health.PeriodAt(ob.Recurs, at, loc)
 			for _, p := range []health.Period{cur.Prev().Prev(), cur.Prev(), cur, cur.Next()} {
 				for theme := 0; theme <= 31; theme++ {
 					for _, done := range []bool{false, true} {
-						want := health.LightAt(ob, p, theme, health.Facts{CheckedIn: done, Owed: true}, at, loc)
+						want := health.LightAt(ob, p, theme, health.Facts{CheckedIn: done, Owed: true}, at, loc, cal)
 						if got := e.lightAt(oi, periodSeq(p), theme, done); got != want {
 							t.Fatalf("%s %s theme %d done %v at %s: engine %s, domain %s", ob.Code, p, theme, done, at, got, want)
 						}

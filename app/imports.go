@@ -137,9 +137,15 @@ var roleKinds = map[string][]string{
 
 // ImportPeople validates every row, then applies them all in one
 // transaction. A person is identified by phone, else by name within the unit.
+// An optional last column head (yes/是) marks a villager as the household's
+// head (户主); households are then shown by the head (张三户).
 func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult, error) {
 	res := ImportResult{File: t.File}
-	if err := t.RequireHeader("name", "phone", "role", "unit_code", "household"); err != nil {
+	peopleCols := []string{"name", "phone", "role", "unit_code", "household"}
+	if len(t.Header) == len(peopleCols)+1 && t.Header[len(peopleCols)] == "head" {
+		peopleCols = append(peopleCols, "head")
+	}
+	if err := t.RequireHeader(peopleCols...); err != nil {
 		return res, err
 	}
 	err := a.InTx(ctx, func(a *App) error {
@@ -150,8 +156,10 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 		type row struct {
 			i                                  int
 			name, phone, role, unit, household string
+			head                               bool
 		}
 		var rows []row
+		headRow := map[string]int{} // unit and household -> the row naming its head
 		for i := range t.Rows {
 			if t.Blank(i) {
 				continue
@@ -181,6 +189,23 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 			}
 			if allowed, ok := roleKinds[r.role]; ok && !containsStr(allowed, kind) {
 				return t.Err(i, "unit_code", "a %s belongs to a %s, but %q is a %s", r.role, strings.Join(allowed, " or "), r.unit, kind)
+			}
+			if h := t.Cell(i, "head"); h != "" {
+				v, ok := parseYesNo(h)
+				switch {
+				case !ok:
+					return t.Err(i, "head", "%q must be yes or no (是/否)", h)
+				case v && r.household == "":
+					return t.Err(i, "head", "only a villager with a household can be its head")
+				}
+				key := r.unit + "\x00" + r.household
+				if prev, dup := headRow[key]; v && dup {
+					return t.Err(i, "head", "household %q already has its head in row %d", r.household, prev+2)
+				}
+				if v {
+					headRow[key] = i
+				}
+				r.head = v
 			}
 			rows = append(rows, r)
 		}
@@ -212,6 +237,11 @@ func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult,
 				}
 				if err := a.Store.SetHousehold(ctx, pid, hid); err != nil {
 					return err
+				}
+				if r.head {
+					if err := a.Store.SetHouseholdHead(ctx, hid, pid); err != nil {
+						return err
+					}
 				}
 			}
 		}

@@ -28,8 +28,16 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 	for _, c := range hc.Obligations {
 		o := health.Obligation{Code: c.Code, Name: c.Name, Aliases: c.Aliases, Recurs: health.Recurrence(c.Recurs),
 			YellowDays: c.YellowDays, PerGroup: c.PerGroup, ThemeDay: c.ThemeDay, GraceDays: c.GraceDays}
+		da, err := health.ParseDueAfter(c.DueAfter)
+		if err != nil {
+			return nil, fmt.Errorf("config: healthcheck.obligations %q: %w", c.Code, err)
+		}
+		o.DueAfter = da
 		if i, ok := index[c.Code]; ok {
 			base := obs[i]
+			if c.DueAfter == "" {
+				o.DueAfter = base.DueAfter
+			}
 			if o.Name == "" {
 				o.Name = base.Name
 			}

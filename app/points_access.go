@@ -150,7 +150,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 			}
 			return u.ID, nil, nil
 		}
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "您的令牌（角色：%s）无权查看这些内容。", strings.Join(actorRoles(actor), "、"))
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "您的令牌（角色：%s）无权查看这些内容。", roleNamesOf(actor))
 	}
 	vs, err := a.villagesFor(ctx, actor, roles...)
 	if err != nil {
@@ -169,14 +169,6 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 		return 0, nil, domain.Refuse(domain.ErrForbidden, "您没有查看该村积分的权限。")
 	}
 	return 0, ids, nil
-}
-
-func actorRoles(actor domain.Actor) []string {
-	var out []string
-	for _, r := range actor.Roles {
-		out = append(out, r.Role)
-	}
-	return out
 }
 
 // OwnHousehold is the household of a linked villager (a refusal otherwise,
@@ -211,29 +203,41 @@ func (a *App) villagerHousehold(ctx context.Context, actor domain.Actor) (storag
 // resolveHousehold reads "/deduct 13800000006 …" or "/redeem H001 …": a
 // mobile number names the person's household, anything else a household
 // code, looked up in the given villages. personID is the named person (0
-// for a household code).
+// for a household code). A phone of nobody in those villages gets the same
+// answer whether or not it is known elsewhere, naming nobody (SPEC §7.5).
 func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domain.Unit) (hh storage.Household, personID int64, err error) {
 	phone, code := points.ParseMemberRef(ref)
 	if phone == "" && code == "" {
 		return hh, 0, domain.Refuse(domain.ErrInvalid, "请写明农户：户号或村民手机号。")
 	}
 	if phone != "" {
+		notHere := domain.Refuse(domain.ErrNotFound, "您负责的村里没有找到手机号为 %s 的村民。", phone)
 		p, err := a.Store.PersonByPhone(ctx, phone)
 		if errors.Is(err, domain.ErrNotFound) {
-			return hh, 0, domain.Refuse(domain.ErrNotFound, "没有找到手机号为 %s 的村民。", phone)
+			return hh, 0, notHere
 		}
 		if err != nil {
 			return hh, 0, err
 		}
 		if p.HouseholdID == nil {
-			return hh, 0, domain.Refuse(domain.ErrNotFound, "%s 没有登记所属农户。", p.Name)
+			// Named only when the person holds a role in one of the villages.
+			roles, err := a.Store.RolesOf(ctx, p.ID)
+			if err != nil {
+				return hh, 0, err
+			}
+			for _, r := range roles {
+				if slices.Contains(unitIDs(villages), r.UnitID) {
+					return hh, 0, domain.Refuse(domain.ErrNotFound, "%s 没有登记所属农户。", p.Name)
+				}
+			}
+			return hh, 0, notHere
 		}
 		hh, err = a.Store.HouseholdByID(ctx, *p.HouseholdID)
 		if err != nil {
 			return hh, 0, err
 		}
 		if !slices.Contains(unitIDs(villages), hh.VillageID) {
-			return storage.Household{}, 0, domain.Refuse(domain.ErrForbidden, "%s 不是您负责的村的村民。", p.Name)
+			return storage.Household{}, 0, notHere
 		}
 		return hh, p.ID, nil
 	}

@@ -94,21 +94,31 @@ type Redemption struct {
 	Household     storage.Household
 	Before, After int
 	Operator      string
+	// Goods and Qty are set for a redemption of listed goods; StockLeft is
+	// the goods' pieces left after it (nil = unlimited).
+	Goods     *storage.Goods
+	Qty       int
+	StockLeft *int
 }
 
-// RedeemRequest is a shopkeeper's "/redeem <phone | household> <points> [goods]".
+// RedeemRequest is a shopkeeper's "/redeem <phone | household> <points> [goods]"
+// or, with GoodsCode set, "/redeem <phone | household> <goods code> [qty]".
 type RedeemRequest struct {
-	Target string
-	Points int
-	Goods  string
+	Target    string
+	Points    int
+	Goods     string
+	GoodsCode string // listed goods (code or exact name); Points and Goods are then ignored
+	Qty       int    // pieces of GoodsCode; 0 = 1
 }
 
 // Redeem records that a household spent points at the points shop, by a
 // shopkeeper of its village (or an API token with the shopkeeper or admin
 // role over it). Under the household's row lock the balance in effect is
 // read and the redemption refused when it would go below zero, so that
-// concurrent redemptions never overdraw. Every linked member of the
-// household gets a receipt.
+// concurrent redemptions never overdraw. Listed goods cost their price ×
+// qty and take qty pieces of stock with a conditional UPDATE (never more
+// than is left, under concurrency); every refusal comes before any change.
+// Every linked member of the household gets a receipt.
 func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleShopkeeper)
 	if err != nil {
@@ -122,6 +132,28 @@ func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 		return Redemption{}, a.Refused(ctx, actor, "points.redeem", "", err)
 	}
 	subject := "household:" + strconv.FormatInt(hh.ID, 10)
+	var g *storage.Goods
+	qty := req.Qty
+	goods := cut(strings.TrimSpace(req.Goods), 200)
+	if ref := strings.TrimSpace(req.GoodsCode); ref != "" {
+		if qty == 0 {
+			qty = 1
+		}
+		if qty < 1 || qty > MaxRedeemQty {
+			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(domain.ErrInvalid,
+				"兑换数量应为 1 到 %d 之间的整数。", MaxRedeemQty))
+		}
+		found, err := a.shopGoods(ctx, hh.VillageID, ref)
+		if isRefusal(err) {
+			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, err)
+		}
+		if err != nil {
+			return Redemption{}, err
+		}
+		g = &found
+		req.Points = g.Points * qty
+		goods = fmt.Sprintf("%s ×%d", g.Name, qty)
+	}
 	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
 		return Redemption{}, err
 	}
@@ -130,7 +162,30 @@ func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 	if err != nil {
 		return Redemption{}, err
 	}
-	if err := points.CanRedeem(balance, req.Points); err != nil {
+	var left *int
+	if g != nil {
+		if g.Stock != nil && *g.Stock < qty {
+			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, stockShort(*g, *g.Stock))
+		}
+		if balance < req.Points {
+			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(domain.ErrConflict,
+				"积分不足（余额 %d，需要 %d）：%s 每件 %d 分 ×%d。", balance, req.Points, g.Name, g.Points, qty))
+		}
+		if g.Stock != nil {
+			n, ok, err := a.Store.TakeStock(ctx, g.ID, qty)
+			if err != nil {
+				return Redemption{}, err
+			}
+			if !ok {
+				rest := 0
+				if n != nil {
+					rest = *n
+				}
+				return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, stockShort(*g, rest))
+			}
+			left = n
+		}
+	} else if err := points.CanRedeem(balance, req.Points); err != nil {
 		var r *points.Refusal
 		errors.As(err, &r)
 		return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(refusalKind(r.Reason), "%s", r.Msg))
@@ -140,25 +195,45 @@ func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 		return Redemption{}, err
 	}
 	e := storage.PointEntry{HouseholdID: hh.ID, VillageID: hh.VillageID, Kind: storage.EntryRedemption, Points: -req.Points,
-		Goods: cut(strings.TrimSpace(req.Goods), 200), RecordedAt: now, EffectiveAt: now, Actor: actor.Label,
+		Goods: goods, RecordedAt: now, EffectiveAt: now, Actor: actor.Label,
 		HouseholdCode: hh.Code, VillageCode: hh.VillageCode}
+	if g != nil {
+		e.Note = "商品编号 " + g.Code
+	}
 	if actor.PersonID != 0 {
 		e.RecordedBy = &actor.PersonID
 	}
 	if e.ID, err = a.Store.AppendPointEntry(ctx, e); err != nil {
 		return Redemption{}, err
 	}
-	r := Redemption{Entry: e, Household: hh, Before: balance, After: balance - req.Points, Operator: name}
+	r := Redemption{Entry: e, Household: hh, Before: balance, After: balance - req.Points, Operator: name, Goods: g, Qty: qty, StockLeft: left}
 	if err := a.tellHousehold(ctx, hh.ID, fmt.Sprintf("redeem:%d", e.ID), a.receiptText(r)); err != nil {
 		return r, err
 	}
-	if err := a.Store.AppendEvent(ctx, "points.redeemed", hh.VillageID, map[string]any{
+	ev := map[string]any{
 		"ledger_entry": e.ID, "village": hh.VillageCode, "household": hh.Code, "points": req.Points, "goods": e.Goods,
 		"balance_before": r.Before, "balance_after": r.After, "by": name, "at": now,
-	}); err != nil {
+	}
+	detail := map[string]any{"points": req.Points, "goods": e.Goods, "entry": e.ID}
+	if g != nil {
+		ev["goods_code"], ev["quantity"], ev["unit_points"] = g.Code, qty, g.Points
+		detail["goods_code"], detail["quantity"] = g.Code, qty
+		if left != nil {
+			ev["stock_after"] = *left
+		}
+	}
+	if err := a.Store.AppendEvent(ctx, "points.redeemed", hh.VillageID, ev); err != nil {
 		return r, err
 	}
-	return r, a.audit(ctx, actor, "points.redeem", subject, true, map[string]any{"points": req.Points, "goods": e.Goods, "entry": e.ID})
+	return r, a.audit(ctx, actor, "points.redeem", subject, true, detail)
+}
+
+// stockShort refuses a redemption of more pieces than are left.
+func stockShort(g storage.Goods, left int) error {
+	if left == 0 {
+		return domain.Refuse(domain.ErrConflict, "库存不足（剩 0 件）：%s 已兑完。", g.Name)
+	}
+	return domain.Refuse(domain.ErrConflict, "库存不足（剩 %d 件）：%s 最多还能兑换 %d 件。", left, g.Name, left)
 }
 
 // RankedHousehold is a household's place in a village ranking.
@@ -166,14 +241,13 @@ type RankedHousehold struct {
 	points.Ranked
 	Code    string
 	Members string
+	Head    string
 }
 
-// Label is how the ranking shows the household.
+// Label is how the ranking shows the household: by its head (张三户) when
+// recorded, else its code and members.
 func (r RankedHousehold) Label() string {
-	if r.Members == "" {
-		return r.Code
-	}
-	return r.Code + " " + r.Members
+	return storage.HouseholdLabel(r.Head, r.Code, r.Members, "")
 }
 
 // Ranking is a village's ranking for a settlement period.
@@ -194,7 +268,7 @@ func rank(totals []storage.PeriodTotal) []RankedHousehold {
 	out := make([]RankedHousehold, 0, len(rows))
 	for _, r := range points.Rank(rows) {
 		t := byID[r.Household]
-		out = append(out, RankedHousehold{Ranked: r, Code: t.Code, Members: t.Members})
+		out = append(out, RankedHousehold{Ranked: r, Code: t.Code, Members: t.Members, Head: t.Head})
 	}
 	return out
 }

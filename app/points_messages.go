@@ -190,7 +190,9 @@ func (a *App) receiptText(r Redemption) string {
 	fmt.Fprintf(&b, "🧾 <b>积分兑换回执</b> #%d\n", r.Entry.ID)
 	fmt.Fprintf(&b, "农户：%s（%s）\n", esc(r.Household.Label()), esc(r.Household.VillageName))
 	fmt.Fprintf(&b, "兑换积分：%d 分\n", -r.Entry.Points)
-	if r.Entry.Goods != "" {
+	if r.Goods != nil {
+		fmt.Fprintf(&b, "商品：%s ×%d（每件 %d 分）\n", esc(r.Goods.Name), r.Qty, r.Goods.Points)
+	} else if r.Entry.Goods != "" {
 		fmt.Fprintf(&b, "物品：%s\n", esc(r.Entry.Goods))
 	}
 	fmt.Fprintf(&b, "经办：%s\n", esc(r.Operator))

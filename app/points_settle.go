@@ -74,7 +74,7 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 	rows := make([]storage.SettlementRow, len(ranked))
 	active := false
 	for i, r := range ranked {
-		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Points: r.Points, Vetoed: r.Vetoed}
+		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Head: r.Head, Points: r.Points, Vetoed: r.Vetoed}
 		active = active || r.Points != 0 || r.Vetoed
 	}
 	err = a.InTx(ctx, func(a *App) error {

@@ -45,6 +45,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "points", Description: "查看本户积分余额和最近记录", Handler: pointsHandler, Roles: village, Words: []string{"积分", "我的积分"}})
 	r.Handle(Command{Name: "rank", Description: "本村本期积分排名", Handler: rankHandler, Roles: village, Words: []string{"排名"}})
 	r.Handle(Command{Name: "items", Description: "查看积分项目清单", Handler: itemsHandler, Roles: village, Words: []string{"积分项目"}})
+	r.Handle(Command{Name: "goods", Description: "积分超市商品、所需积分和库存", Handler: goodsHandler, Roles: village, Words: []string{"商品", "积分超市"}})
 	r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers, Words: []string{"待审"}})
 	r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers, Words: []string{"扣分"}})
 	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers, Words: []string{"异议"}})

@@ -20,7 +20,7 @@ func TestCommandTableOrder(t *testing.T) {
 		}
 	}
 	want := []string{"start", "help", "bind", "checkin", "undo", "reject", "status", "ack", "exempt", "silence",
-		"claim", "points", "rank", "items", "pending", "deduct", "object", "redeem"}
+		"claim", "points", "rank", "items", "goods", "pending", "deduct", "object", "redeem"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("commands %v\nwant %v", names, want)
 	}

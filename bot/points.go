@@ -19,7 +19,7 @@ import (
 // Village points commands (SPEC §4): /claim (text or photo caption), the
 // one-tap review buttons ("cl:<id>:ok" / "cl:<id>:no"), the item choice of an
 // ambiguous claim ("clp:<draft>:<index>" / "clp:<draft>:x"), /pending,
-// /deduct, /object, /points, /rank, /items and /redeem. The use cases in app
+// /deduct, /object, /points, /rank, /items, /goods and /redeem. The use cases in app
 // authorise, apply the rules and enqueue the cards and notices; these
 // handlers only parse and reply.
 
@@ -245,11 +245,12 @@ func objectHandler(c *Ctx) error {
 func redeemHandler(c *Ctx) error {
 	args := c.Cmd.Args
 	if len(args) < 2 {
-		return domain.Refuse(domain.ErrInvalid, "用法：/redeem 户号或手机号 积分 [物品]，例如 /redeem H001 5 酱油一瓶。")
+		return domain.Refuse(domain.ErrInvalid, "用法：/redeem 户号或手机号 商品编号 [数量]，例如 /redeem H001 G01 2；"+
+			"不在清单上的物品按积分登记：/redeem H001 5 酱油一瓶。发送 /goods 查看商品。")
 	}
 	n, err := strconv.Atoi(foldDigits(strings.TrimSuffix(args[1], "分")))
 	if err != nil {
-		return domain.Refuse(domain.ErrInvalid, "兑换积分须为正整数，例如 /redeem H001 5 酱油一瓶。")
+		return redeemGoods(c, args)
 	}
 	r, err := c.App.Redeem(c, c.Actor, app.RedeemRequest{Target: args[0], Points: n, Goods: strings.Join(args[2:], " ")})
 	if err != nil {
@@ -260,6 +261,79 @@ func redeemHandler(c *Ctx) error {
 		s += "（" + E(r.Entry.Goods) + "）"
 	}
 	return c.Reply(s+fmt.Sprintf("。\n余额 %d → <b>%d</b> 分，回执已发给该户。", r.Before, r.After), nil)
+}
+
+// redeemGoods is "/redeem <household> <goods code> [qty]": listed goods,
+// price × qty, taken from stock. "G01×2" and "G01 ×2" read as 2 pieces.
+func redeemGoods(c *Ctx, args []string) error {
+	code, rest := args[1], args[2:]
+	if i := strings.IndexAny(code, "×*"); i > 0 {
+		code, rest = code[:i], append([]string{code[i:]}, rest...)
+	}
+	qty := 1
+	if len(rest) > 0 {
+		q, ok := parseQty(rest[0])
+		if !ok || len(rest) > 1 {
+			return domain.Refuse(domain.ErrInvalid, "兑换数量应为正整数，例如 /redeem %s %s 2。", args[0], code)
+		}
+		qty = q
+	}
+	r, err := c.App.Redeem(c, c.Actor, app.RedeemRequest{Target: args[0], GoodsCode: code, Qty: qty})
+	if err != nil {
+		return err
+	}
+	s := fmt.Sprintf("✅ 兑换成功 #%d：%s 兑换 %s ×%d，共 %d 分。\n余额 %d → <b>%d</b> 分",
+		r.Entry.ID, E(r.Household.Label()), E(r.Goods.Name), r.Qty, -r.Entry.Points, r.Before, r.After)
+	if r.StockLeft != nil {
+		s += fmt.Sprintf("；%s 库存剩 %d 件", E(r.Goods.Name), *r.StockLeft)
+	}
+	return c.Reply(s+"。回执已发给该户。", nil)
+}
+
+// parseQty reads a quantity: 2, ２, ×2, x2, *2, 2件, 2个.
+func parseQty(s string) (int, bool) {
+	s = foldDigits(s)
+	s = strings.TrimLeft(s, "×xX*")
+	s = strings.TrimRight(s, "件个份袋瓶包")
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n > 0
+}
+
+func goodsHandler(c *Ctx) error {
+	shops, err := c.App.ShopGoods(c, c.Actor)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	shopkeeper := false
+	for i, v := range shops {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "🛒 <b>%s积分超市</b>\n", E(v.Village.Name))
+		shopkeeper = shopkeeper || v.Shopkeeper
+		if len(v.Goods) == 0 {
+			b.WriteString("还没有上架商品。\n")
+			continue
+		}
+		for _, g := range v.Goods {
+			stock := "不限量"
+			switch {
+			case g.Stock == nil:
+			case *g.Stock == 0:
+				stock = "已兑完"
+			default:
+				stock = fmt.Sprintf("库存 %d 件", *g.Stock)
+			}
+			fmt.Fprintf(&b, "<code>%s</code> %s · %d 积分 · %s\n", E(g.Code), E(g.Name), g.Points, stock)
+		}
+	}
+	if shopkeeper {
+		b.WriteString("\n登记兑换：<code>/redeem 户号或手机号 商品编号 [数量]</code>，例如 <code>/redeem H001 G01 2</code>。")
+	} else {
+		b.WriteString("\n兑换请到村积分超市，由积分超市管理员登记；发送 /points 查看本户积分。")
+	}
+	return c.Reply(b.String(), nil)
 }
 
 // foldDigits maps full-width digits to ASCII.
@@ -285,7 +359,11 @@ func pointsHandler(c *Ctx) error {
 	now := c.App.Now()
 	loc := c.App.Loc
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	if v.Household.Head != "" {
+		fmt.Fprintf(&b, "<b>%s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	} else {
+		fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
+	}
 	fmt.Fprintf(&b, "当前余额：<b>%d</b> 分\n", v.Balance)
 	if v.Publicity != 0 {
 		fmt.Fprintf(&b, "公示中：%s 分（期满生效）\n", signed(v.Publicity))
@@ -301,7 +379,7 @@ func pointsHandler(c *Ctx) error {
 	for _, e := range v.Entries {
 		what := e.ItemCode + " " + e.ItemName
 		if e.Kind == storage.EntryRedemption {
-			what = "兑换 " + e.Goods
+			what = e.Goods // "洗衣粉 ×2": the line reads "-40 兑换 洗衣粉 ×2"
 		}
 		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
 		if e.EffectiveAt.After(now) {

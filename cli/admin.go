@@ -5,8 +5,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -41,11 +46,11 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("usage: zhibu import units|people|catalog FILE")
+		return usagef("usage: zhibu import %s FILE", strings.Join(importerNames(), "|"))
 	}
 	imp, ok := importers[pos[0]]
 	if !ok {
-		return usagef("cannot import %q: use units, people or catalog", pos[0])
+		return usagef("cannot import %q: use %s", pos[0], strings.Join(importerNames(), ", "))
 	}
 	t, err := tabular.ReadFile(pos[1])
 	if err != nil {
@@ -98,29 +103,94 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	return w.Error()
 }
 
+// runToken is `zhibu token create|list|revoke` (SPEC §5.1, §7.5).
 func runToken(ctx context.Context, env Env, args []string) error {
+	const usage = "usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31] | list [--unit CODE] | revoke ID"
 	f := newFlags("token", env)
-	unit := f.String("unit", "", "unit code the token is scoped to (its subtree)")
-	role := f.String("role", "", "role the token acts as")
+	unit := f.String("unit", "", "unit code the token is scoped to (its subtree); for list, only tokens of this subtree")
+	role := f.String("role", "", "role the token acts as: "+strings.Join(domain.Roles, ", "))
+	expires := f.String("expires", "", "create: a lifetime (30d, 12h) or the last day it works (2027-01-31); default never")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || pos[0] != "create" {
-		return usagef("usage: zhibu token create --unit CODE --role ROLE")
+	if len(pos) == 0 {
+		return usagef(usage)
 	}
-	if *unit == "" || *role == "" {
-		return usagef("--unit and --role are required")
+	var id int64
+	switch pos[0] {
+	case "create":
+		if len(pos) != 1 {
+			return usagef("usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31]")
+		}
+		if *unit == "" || *role == "" {
+			return usagef("--unit and --role are required")
+		}
+	case "list":
+		if len(pos) != 1 || *role != "" || *expires != "" {
+			return usagef("usage: zhibu token list [--unit CODE]")
+		}
+	case "revoke":
+		if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
+			return usagef("usage: zhibu token revoke ID")
+		}
+		if id, err = strconv.ParseInt(pos[1], 10, 64); err != nil || id <= 0 {
+			return usagef("token id %q: not a number (see zhibu token list)", pos[1])
+		}
+	default:
+		return usagef(usage)
 	}
 	a, done, err := openApp(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer done()
-	token, err := a.CreateToken(ctx, *unit, *role)
-	if err != nil {
-		return err
+	switch pos[0] {
+	case "create":
+		token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, token)
+		return nil
+	case "list":
+		ts, err := a.ListTokens(ctx, domain.Operator, *unit)
+		if err != nil {
+			return err
+		}
+		at := func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.In(a.Loc).Format(time.RFC3339)
+		}
+		w := csv.NewWriter(env.Stdout)
+		_ = w.Write([]string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"})
+		for _, t := range ts {
+			_ = w.Write([]string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)})
+		}
+		w.Flush()
+		return w.Error()
+	default:
+		live, err := a.RevokeToken(ctx, domain.Operator, id)
+		if err != nil {
+			return err
+		}
+		if live {
+			fmt.Fprintf(env.Stdout, "token %d revoked\n", id)
+		} else {
+			fmt.Fprintf(env.Stdout, "token %d was already revoked\n", id)
+		}
+		return nil
 	}
-	fmt.Fprintln(env.Stdout, token)
-	return nil
+}
+
+// importerNames lists `zhibu import`'s kinds in order.
+func importerNames() []string {
+	names := make([]string, 0, len(importers))
+	for n := range importers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

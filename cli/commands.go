@@ -11,10 +11,10 @@ import (
 var subcommands = map[string]subcommand{
 	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
 	"migrate":     {"apply database migrations", runMigrate},
-	"import":      {"import units|people|catalog FILE (CSV or XLSX; all rows or none)", runImport},
+	"import":      {"import units|people|catalog|holidays|goods FILE (CSV or XLSX; all rows or none)", runImport},
 	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
-	"token":       {"create --unit CODE --role ROLE: print a new API token", runToken},
+	"token":       {"create --unit CODE --role ROLE [--expires 30d|2027-01-31]: print a new API token; list [--unit CODE]; revoke ID", runToken},
 	"healthcheck": {"evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck},
 	"demo":        {"load the demo county (units, people, linked sandbox accounts) into the database", runDemo},
 	"points":      {"catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints},
@@ -25,9 +25,11 @@ var subcommands = map[string]subcommand{
 
 // importers maps `zhibu import <what>` to the use case that applies a table.
 var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Table) (app.ImportResult, error){
-	"units":   (*app.App).ImportUnits,
-	"people":  (*app.App).ImportPeople,
-	"catalog": (*app.App).ImportCatalog,
+	"units":    (*app.App).ImportUnits,
+	"people":   (*app.App).ImportPeople,
+	"catalog":  (*app.App).ImportCatalog,
+	"holidays": (*app.App).ImportHolidays,
+	"goods":    (*app.App).ImportGoods,
 }
 
 // exporters maps `zhibu export <what>` to its exporter.

@@ -86,10 +86,11 @@ type Healthcheck struct {
 	Every         Duration          `yaml:"every"`
 	YellowRepeat  Duration          `yaml:"yellow_repeat"`
 	RedRepeat     Duration          `yaml:"red_repeat"`
-	EscalateAfter Duration          `yaml:"escalate_after"`
+	EscalateAfter WorkingDays       `yaml:"escalate_after"`
 	AckDefault    Duration          `yaml:"ack_default"`
 	QuietHours    string            `yaml:"quiet_hours"`
 	Holidays      []string          `yaml:"holidays"`
+	Calendar      string            `yaml:"calendar"`
 	Start         string            `yaml:"start"`
 	Obligations   []Obligation      `yaml:"obligations"`
 	Aliases       map[string]string `yaml:"aliases"`
@@ -104,6 +105,7 @@ type Obligation struct {
 	PerGroup   bool     `yaml:"per_group"`
 	ThemeDay   bool     `yaml:"theme_day"`
 	GraceDays  int      `yaml:"grace_days"`
+	DueAfter   string   `yaml:"due_after"`
 	Aliases    []string `yaml:"aliases"`
 	Disabled   bool     `yaml:"disabled"`
 }
@@ -175,10 +177,11 @@ func Default() Config {
 			Every:         Duration(15 * time.Minute),
 			YellowRepeat:  Duration(72 * time.Hour),
 			RedRepeat:     Duration(24 * time.Hour),
-			EscalateAfter: Duration(7 * 24 * time.Hour),
+			EscalateAfter: 5,
 			AckDefault:    Duration(72 * time.Hour),
 			QuietHours:    "21:00-08:00",
 			Holidays:      []string{},
+			Calendar:      "official",
 			Obligations:   []Obligation{},
 			Aliases:       map[string]string{},
 		},

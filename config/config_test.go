@@ -55,6 +55,9 @@ func TestLoadRefuses(t *testing.T) {
 		{"empty quiet range", "healthcheck:\n  quiet_hours: 08:00-08:00\n", nil, "healthcheck.quiet_hours"},
 		{"bad duration", "healthcheck:\n  every: soon\n", nil, "soon"},
 		{"bad holiday", "healthcheck:\n  holidays: [10-01]\n", nil, "healthcheck.holidays[0]"},
+		{"escalation in hours", "healthcheck:\n  escalate_after: 36h\n", nil, "working days"},
+		{"bad env escalation", "", []string{"ZHIBU_HEALTHCHECK_ESCALATE_AFTER=-1"}, "healthcheck.escalate_after"},
+		{"bad calendar", "healthcheck:\n  calendar: lunar\n", nil, "healthcheck.calendar"},
 		{"negative publicity", "points:\n  publicity_days: -1\n", nil, "points.publicity_days"},
 		{"unknown env", "", []string{"ZHIBU_DATABASE_URI=x"}, "ZHIBU_DATABASE_URI"},
 		{"bad env value", "", []string{"ZHIBU_POINTS_PUBLICITY_DAYS=three"}, "points.publicity_days"},
@@ -87,6 +90,8 @@ func TestEnvOverrides(t *testing.T) {
 		"ZHIBU_HEALTHCHECK_QUIET_HOURS=",
 		"ZHIBU_HEALTHCHECK_HOLIDAYS=2026-10-01, 2026-10-02",
 		"ZHIBU_CHECKINS_ORGANISER_COPIES=true",
+		"ZHIBU_HEALTHCHECK_ESCALATE_AFTER=3d",
+		"ZHIBU_HEALTHCHECK_CALENDAR=none",
 		"PATH=/bin",
 	})
 	if err != nil {
@@ -109,6 +114,11 @@ func TestEnvOverrides(t *testing.T) {
 		{"holidays", cfg.Healthcheck.Holidays, []string{"2026-10-01", "2026-10-02"}},
 		{"sandbox", cfg.SandboxMode(), false},
 		{"organiser copies", cfg.Checkins.OrganiserCopies, true},
+		{"escalate after", cfg.Healthcheck.EscalateAfter, WorkingDays(3)},
+		{"calendar", cfg.Healthcheck.Calendar, "none"},
+	}
+	if c, err := Load([]byte("healthcheck:\n  escalate_after: 7\n"), nil); err != nil || c.Healthcheck.EscalateAfter != 7 {
+		t.Errorf("escalate_after: 7 in YAML: %v %v", c.Healthcheck.EscalateAfter, err)
 	}
 	for _, c := range checks {
 		if !reflect.DeepEqual(c.got, c.want) {

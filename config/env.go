@@ -28,6 +28,30 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// WorkingDays is a count of working days (healthcheck.escalate_after):
+// written 5 or 5d. Hours are refused: a working-day count has none.
+type WorkingDays int
+
+func (w *WorkingDays) UnmarshalText(b []byte) error {
+	n, err := parseWorkingDays(string(b))
+	if err != nil {
+		return err
+	}
+	*w = WorkingDays(n)
+	return nil
+}
+
+func (w WorkingDays) MarshalText() ([]byte, error) { return []byte(strconv.Itoa(int(w)) + "d"), nil }
+
+func parseWorkingDays(s string) (int, error) {
+	v := strings.TrimSuffix(strings.TrimSpace(s), "d")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a number of working days (write e.g. 5 or 5d; 0 = never)", s)
+	}
+	return n, nil
+}
+
 // parseDuration accepts Go durations plus a "d" suffix for days ("14d").
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -124,6 +148,13 @@ func setFromString(v reflect.Value, s string) error {
 			return err
 		}
 		v.Set(reflect.ValueOf(Duration(d)))
+		return nil
+	case WorkingDays:
+		n, err := parseWorkingDays(s)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(WorkingDays(n)))
 		return nil
 	}
 	switch v.Kind() {

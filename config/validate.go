@@ -106,7 +106,7 @@ func (c Config) Validate() error {
 		return bad("healthcheck.every", "must not be negative (0 = only on demand)")
 	}
 	for key, d := range map[string]Duration{"healthcheck.yellow_repeat": h.YellowRepeat, "healthcheck.red_repeat": h.RedRepeat,
-		"healthcheck.escalate_after": h.EscalateAfter, "healthcheck.ack_default": h.AckDefault} {
+		"healthcheck.ack_default": h.AckDefault} {
 		if d <= 0 {
 			return bad(key, "must be positive")
 		}
@@ -115,6 +115,9 @@ func (c Config) Validate() error {
 	// exactly what the health check understands (22:00-24:00 included).
 	if _, _, err := health.ParseQuietHours(h.QuietHours); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	if h.Calendar != "official" && h.Calendar != "none" {
+		return bad("healthcheck.calendar", "%q is not official or none", h.Calendar)
 	}
 	for i, d := range h.Holidays {
 		if _, err := time.Parse("2006-01-02", d); err != nil {

@@ -222,6 +222,6 @@ func TestDashboardBrowser(t *testing.T) {
 	}
 
 	// Logging out ends the session.
-	dashStep(t, ctx, "log out", chromedp.Click(chromedp.CSS(`.who a[href="/logout"]`)), chromedp.WaitVisible(chromedp.ID("token")))
+	dashStep(t, ctx, "log out", chromedp.Click(chromedp.CSS(`.who form.logout[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("token")))
 	dashStep(t, ctx, "open the board again", chromedp.Navigate(h.Base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
 }

@@ -212,8 +212,19 @@ func TestDashboardLogin(t *testing.T) {
 	}
 	mustContain(t, body, "让字镇 · 组织委员", "幸福村") // the header names the token's unit and role
 
-	// Logout forgets the token.
-	resp, _ = dashGet(t, c, h.Base+"/logout")
+	// The cookie is a session id, never the token.
+	if strings.Contains(sc, org) || strings.Contains(sc, strings.TrimPrefix(org, "zb_")) {
+		t.Fatalf("the cookie holds the token: %q", sc)
+	}
+
+	// Logout is POST only and ends the session.
+	if resp, _ = dashGet(t, c, h.Base+"/logout"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /logout: %d, want 404 (POST only)", resp.StatusCode)
+	}
+	if resp, _ = dashGet(t, c, h.Base+"/"); resp.StatusCode != 200 {
+		t.Fatalf("board after GET /logout: %d, want still logged in", resp.StatusCode)
+	}
+	resp, _ = dashPost(t, c, h.Base+"/logout", nil, map[string]string{"Origin": h.Base})
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age=0") {
 		t.Fatalf("logout: %d %q", resp.StatusCode, resp.Header.Get("Set-Cookie"))
 	}
@@ -221,21 +232,26 @@ func TestDashboardLogin(t *testing.T) {
 		t.Fatalf("board after logout: %d", resp.StatusCode)
 	}
 
-	// ?token= logs in at once and goes on to next.
-	resp, _ = dashGet(t, c, h.Base+"/login?token="+url.QueryEscape(org)+"&next="+url.QueryEscape("/?unit=QA-RZ-XZ"))
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/?unit=QA-RZ-XZ" {
-		t.Fatalf("login by link: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	// ?token= never logs in: GET /login only shows the form.
+	resp, body = dashGet(t, c, h.Base+"/login?token="+url.QueryEscape(org)+"&next="+url.QueryEscape("/?unit=QA-RZ-XZ"))
+	if resp.StatusCode != 200 || resp.Header.Get("Set-Cookie") != "" || strings.Contains(body, org) {
+		t.Fatalf("login by link: %d %q", resp.StatusCode, resp.Header.Get("Set-Cookie"))
 	}
-	if resp, _ = dashGet(t, c, h.Base+"/?unit=QA-RZ-XZ"); resp.StatusCode != 200 {
-		t.Fatalf("board after login by link: %d", resp.StatusCode)
+	mustContain(t, body, `name="token"`, `value="/?unit=QA-RZ-XZ"`)
+	if resp, _ = dashGet(t, c, h.Base+"/?unit=QA-RZ-XZ"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("board after login by link: %d, want the login form", resp.StatusCode)
 	}
 
 	// A revoked (here: forgotten) token loses access at once.
+	resp, _ = dashPost(t, c, h.Base+"/login", url.Values{"token": {org}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login again: %d", resp.StatusCode)
+	}
 	if _, err := h.Srv.Store.DB().ExecContext(h.Ctx, `DELETE FROM api_tokens`); err != nil {
 		t.Fatal(err)
 	}
 	resp, _ = dashGet(t, c, h.Base+"/")
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?why=revoked" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?why=ended" {
 		t.Fatalf("revoked token: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 

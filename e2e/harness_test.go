@@ -82,6 +82,9 @@ func start(t *testing.T, opts ...option) *H {
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
 	cfg.Log.Level = "debug"
+	// Every day a working day, so that scenarios run on any day of the
+	// week; the official calendar's own tests turn it on.
+	cfg.Healthcheck.Calendar = "none"
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
@@ -93,7 +96,8 @@ func start(t *testing.T, opts ...option) *H {
 	}
 	t.Cleanup(func() { _ = srv.Shutdown(10 * time.Second) })
 	h := &H{t: t, Ctx: ctx, Fake: fake, Srv: srv, Base: "http://" + srv.Addr, DBURL: o.dbURL, Cfg: cfg, Clock: srv.Clock, Log: logs,
-		Env: []string{"ZHIBU_DATABASE_URL=" + o.dbURL, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}}
+		Env: []string{"ZHIBU_DATABASE_URL=" + o.dbURL, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username,
+			"ZHIBU_HEALTHCHECK_CALENDAR=" + cfg.Healthcheck.Calendar}}
 	if cfg.Webhooks.AllowPrivateTargets { // the CLI follows the server's setting
 		h.Env = append(h.Env, "ZHIBU_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true")
 	}

@@ -365,9 +365,9 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 		t.Errorf("misses: %d %s", code, body)
 	}
 
-	// The quarter and the year end: B1's party members' assembly and B2's
-	// organisational life meeting turn red; the township gets one digest
-	// for both; every secretary gets the new month, quarter and year.
+	// The quarter and the year end: B1's party members' assembly turns red
+	// and the township is told; every secretary gets the new month, quarter
+	// and year.
 	c.checkin("QA-A-V-B1", "QA-A-V-B1", "committee_meeting", "2026-10", hcAt(2026, 11, 20, 0, 0))
 	c.checkin("QA-C-V-B1", "QA-C-V-B1", "committee_meeting", "2026-10", hcAt(2026, 11, 20, 0, 0))
 	c.evaluate(hcAt(2026, 11, 20, 8, 0))
@@ -379,12 +379,16 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 
 	c.evaluate(hcAt(2027, 1, 1, 8, 0))
 	want = map[string][][]string{}
-	each(want, []string{"本期规定动作", "2027年1月", "2027年第一季度", "2027年度"}, others("B1", "B2")...)
+	// B2's 2026 组织生活会 is not red on 元旦: the yearly meetings of 2026
+	// are due at the end of February 2027 (due_after).
+	each(want, []string{"本期规定动作", "2027年1月", "2027年第一季度", "2027年度"}, others("B1")...)
 	want["B1"] = [][]string{{"红灯督办", "支部党员大会", "2026年第四季度", "2027年1月"}}
-	want["B2"] = [][]string{{"红灯督办", "组织生活会", "2026年度", "2027年1月"}}
 	each(want, []string{"本期规定动作", "2027年1月"}, "C5group")
-	want["orgB"] = [][]string{{"红灯督办", "宝字村第1党支部", "支部党员大会", "宝字村第2党支部", "组织生活会"}}
+	want["orgB"] = [][]string{{"红灯督办", "宝字村第1党支部", "支部党员大会"}}
 	c.expect("quarter end", want)
+	if hcCount(t, c.H, `SELECT count(*) FROM notification_log WHERE obligation = 'life_meeting' AND period = '2026' AND level = 'red'`) != 0 {
+		t.Error("a red notice for 2026's 组织生活会 went out before the end of February 2027")
+	}
 }
 
 // hcAPI calls the API with a bearer token and returns status and body.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,23 +32,25 @@ import (
 //	GET  /escalations      the red list, longest overdue first (?unit=CODE)
 //	GET  /rankings         a village's live points ranking (?unit=VILLAGE);
 //	                       above villages, the villages to pick from
-//	GET  /login            the token form; ?token=… logs in at once
-//	POST /login            form fields token, next
-//	GET|POST /logout       forgets the token
+//	GET  /login            the token form (it never takes a token itself)
+//	POST /login            form fields token, next: opens a session
+//	POST /logout           ends the session
 //	GET  /assets/*file     the embedded stylesheets (web/static)
 //
 // The pages show people's names, so they are not public: one logs in with an
 // organiser or admin API token (zhibu token create --unit CODE --role
-// organiser), kept in an HttpOnly, SameSite=Strict cookie. Every request
-// resolves the token again (a revoked token loses access at once) and sees
-// only the token's unit subtree: a unit outside it answers 403, an unknown
-// one 404, both as pages.
+// organiser). The login opens a server-side session (SPEC §7.5): the
+// HttpOnly, SameSite=Strict cookie holds a random session id, never the
+// token, and only the id's hash is stored. Every request resolves the
+// session and its token again (logging out, revoking or expiring the token
+// ends it at once) and sees only the token's unit subtree: a unit outside it
+// answers 403, an unknown one 404, both as pages. Login and logout are POST
+// only and refuse a form posted from another site.
 
 const (
-	dashCookie    = "zhibu_dashboard"
-	dashCookieAge = 7 * 24 * time.Hour
-	dashAssets    = "/assets"
-	dashMaxForm   = 4 << 10
+	dashCookie  = "zhibu_dashboard"
+	dashAssets  = "/assets"
+	dashMaxForm = 4 << 10
 )
 
 type dashboard struct {
@@ -57,6 +60,7 @@ type dashboard struct {
 	sandbox func() bool
 	assets  map[string]string // file name -> version (content hash)
 	fmt     dashFmt
+	proxies []netip.Prefix // whose X-Forwarded-Proto is believed
 }
 
 func registerDashboard(r *gin.Engine, d Deps) {
@@ -64,7 +68,7 @@ func registerDashboard(r *gin.Engine, d Deps) {
 	if err != nil {
 		panic(err)
 	}
-	h := &dashboard{app: d.App, log: d.Log, assets: map[string]string{}}
+	h := &dashboard{app: d.App, log: d.Log, assets: map[string]string{}, proxies: parseProxies(d.TrustedProxies)}
 	_ = fs.WalkDir(static, ".", func(p string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() {
 			if b, err := fs.ReadFile(static, p); err == nil {
@@ -106,7 +110,6 @@ func registerDashboard(r *gin.Engine, d Deps) {
 	pages.GET("/rankings", h.page(h.rankings))
 	pages.GET("/login", h.loginForm)
 	pages.POST("/login", h.login)
-	pages.GET("/logout", h.logout)
 	pages.POST("/logout", h.logout)
 }
 
@@ -134,15 +137,15 @@ func (h *dashboard) secure(c *gin.Context) {
 // page wraps a page handler with the login check.
 func (h *dashboard) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		token, err := c.Cookie(dashCookie)
-		if err != nil || token == "" {
+		sid, err := c.Cookie(dashCookie)
+		if err != nil || sid == "" {
 			h.toLogin(c, "")
 			return
 		}
-		actor, err := h.app.ActorByToken(c.Request.Context(), token)
+		actor, err := h.app.DashboardActor(c.Request.Context(), sid)
 		if errors.Is(err, domain.ErrNotFound) {
 			h.clearCookie(c)
-			h.toLogin(c, "revoked")
+			h.toLogin(c, "ended")
 			return
 		}
 		if err != nil {
@@ -261,33 +264,49 @@ type loginPage struct {
 
 var loginReasons = map[string]string{
 	"revoked": "令牌无效或已被撤销，请重新登录。",
+	"expired": "令牌已过期，请向系统管理员索取新的令牌。",
+	"link":    "为了安全，看板不接受放在链接里的令牌：请把令牌粘贴到下面的输入框，再点“登录”。",
+	"ended":   "登录已失效（已退出、超过 7 天，或令牌已过期或被撤销），请重新登录。",
 	"role":    "该令牌不能查看看板：请使用组织委员（organiser）或管理员（admin）的令牌。",
 }
 
+// loginForm shows the form. It never logs in, even with ?token= (a link
+// would put the token in history and logs, and log a victim in as someone
+// else): the token is only taken from the POSTed form.
 func (h *dashboard) loginForm(c *gin.Context) {
-	if token := c.Query("token"); token != "" {
-		h.tryLogin(c, token, c.Query("next"))
-		return
-	}
 	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
+	if c.Query("token") != "" {
+		p.Error = loginReasons["link"]
+	}
 	h.render(c, http.StatusOK, "dashboard_login", p)
 }
 
 func (h *dashboard) login(c *gin.Context) {
 	// A login form posted from another site would log the victim in as
 	// someone else (login CSRF): browsers name the page's origin.
-	if o := c.GetHeader("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != c.Request.Host {
-			h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "登录请求来自其他网站，已拒绝。"))
-			return
-		}
+	if h.crossSite(c) {
+		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "登录请求来自其他网站，已拒绝。"))
+		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, dashMaxForm)
 	h.tryLogin(c, c.PostForm("token"), c.PostForm("next"))
 }
 
-// tryLogin checks a token and, when it may see the dashboard, keeps it in
-// the cookie and goes on to next (a local path; default the board).
+// crossSite reports a form posted from another site: browsers name the
+// page's origin (no Origin, or "null", is let through: older browsers and
+// privacy settings; SameSite=Strict keeps the session cookie home anyway).
+func (h *dashboard) crossSite(c *gin.Context) bool {
+	o := c.GetHeader("Origin")
+	if o == "" || o == "null" {
+		return false
+	}
+	u, err := url.Parse(o)
+	return err != nil || u.Host != c.Request.Host
+}
+
+// tryLogin checks a token and, when it may see the dashboard, opens a
+// session, keeps its id in the cookie and goes on to next (a local path;
+// default the board).
 func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 	token = strings.TrimSpace(token)
 	again := func(msg string) {
@@ -298,24 +317,34 @@ func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 		again("请输入令牌。")
 		return
 	}
-	actor, err := h.app.ActorByToken(c.Request.Context(), token)
-	if errors.Is(err, domain.ErrNotFound) {
+	s, err := h.app.DashboardLogin(c.Request.Context(), token)
+	switch {
+	case errors.Is(err, app.ErrTokenExpired):
+		h.log.Warn("dashboard: refused login", slog.String("reason", "expired token"))
+		again(loginReasons["expired"])
+		return
+	case errors.Is(err, domain.ErrNotFound):
 		h.log.Warn("dashboard: refused login", slog.String("reason", "unknown token"))
 		again(loginReasons["revoked"])
 		return
-	}
-	if err != nil {
+	case errors.Is(err, app.ErrNoDashboard):
+		h.log.Warn("dashboard: refused login", slog.String("reason", "role"))
+		again(loginReasons["role"])
+		return
+	case err != nil:
 		h.fail(c, dashPage{}, err)
 		return
 	}
-	if !app.MayViewDashboard(actor) {
-		h.log.Warn("dashboard: refused login", slog.String("reason", "role"), slog.String("actor", actor.Label))
-		again(loginReasons["role"])
-		return
+	// A session this browser had before ends: one login, one session.
+	if old, err := c.Cookie(dashCookie); err == nil && old != "" {
+		if err := h.app.DashboardLogout(c.Request.Context(), old); err != nil {
+			h.log.Warn("dashboard: end previous session", slog.Any("err", err))
+		}
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: dashCookie, Value: token, Path: "/", MaxAge: int(dashCookieAge.Seconds()),
+	maxAge := int(s.Expires.Sub(h.app.Now()).Seconds())
+	http.SetCookie(c.Writer, &http.Cookie{Name: dashCookie, Value: s.ID, Path: "/", MaxAge: max(maxAge, 1),
 		HttpOnly: true, Secure: h.https(c), SameSite: http.SameSiteStrictMode})
-	h.log.Info("dashboard: login", slog.String("actor", actor.Label))
+	h.log.Info("dashboard: login", slog.String("actor", s.Actor.Label))
 	target := localPath(next)
 	if target == "" {
 		target = "/"
@@ -323,7 +352,19 @@ func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 	c.Redirect(http.StatusSeeOther, target)
 }
 
+// logout ends the session (POST only, from this site) and forgets the
+// cookie.
 func (h *dashboard) logout(c *gin.Context) {
+	if h.crossSite(c) {
+		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "退出请求来自其他网站，已拒绝。"))
+		return
+	}
+	if sid, err := c.Cookie(dashCookie); err == nil && sid != "" {
+		if err := h.app.DashboardLogout(c.Request.Context(), sid); err != nil {
+			h.fail(c, dashPage{}, err)
+			return
+		}
+	}
 	h.clearCookie(c)
 	c.Redirect(http.StatusSeeOther, "/login")
 }
@@ -333,11 +374,44 @@ func (h *dashboard) clearCookie(c *gin.Context) {
 		HttpOnly: true, Secure: h.https(c), SameSite: http.SameSiteStrictMode})
 }
 
-// https reports whether the browser reached us over TLS (directly, behind a
-// proxy, or as the configured public URL says).
+// https reports whether the browser reached us over TLS: directly, through
+// a trusted proxy (http.trusted_proxies) that says X-Forwarded-Proto:
+// https, or as the configured public URL says. Anyone else's
+// X-Forwarded-Proto is ignored.
 func (h *dashboard) https(c *gin.Context) bool {
-	return c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") ||
-		strings.HasPrefix(h.app.Cfg.HTTP.PublicURL, "https://")
+	if c.Request.TLS != nil || strings.HasPrefix(h.app.Cfg.HTTP.PublicURL, "https://") {
+		return true
+	}
+	return strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") && h.fromTrustedProxy(c)
+}
+
+func (h *dashboard) fromTrustedProxy(c *gin.Context) bool {
+	ap, err := netip.ParseAddrPort(c.Request.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range h.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseProxies reads http.trusted_proxies (addresses or CIDRs, validated
+// by config); what does not parse is left out.
+func parseProxies(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
 }
 
 // localPath keeps next only when it is a path on this site (no open

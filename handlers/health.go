@@ -38,6 +38,17 @@ func (h *healthHandlers) scope(c *gin.Context) (domain.Unit, bool) {
 	return u, true
 }
 
+// peopleScope is scope for a listing that names people (who acknowledged,
+// who missed a notice): refused to tokens whose role may not list people.
+func (h *healthHandlers) peopleScope(c *gin.Context, action string) (domain.Unit, bool) {
+	u, err := h.app.PeopleScope(c.Request.Context(), ActorOf(c), action, c.Query("unit"))
+	if err != nil {
+		FailErr(c, h.log, err)
+		return domain.Unit{}, false
+	}
+	return u, true
+}
+
 type hcLightJSON struct {
 	Branch     string `json:"branch"`
 	Group      string `json:"group,omitempty"`
@@ -75,7 +86,7 @@ func (h *healthHandlers) lights(c *gin.Context) {
 }
 
 func (h *healthHandlers) escalations(c *gin.Context) {
-	u, ok := h.scope(c)
+	u, ok := h.peopleScope(c, "escalations.list")
 	if !ok {
 		return
 	}
@@ -215,7 +226,7 @@ func (h *healthHandlers) failAudited(c *gin.Context, action, subject string, err
 }
 
 func (h *healthHandlers) misses(c *gin.Context) {
-	u, ok := h.scope(c)
+	u, ok := h.peopleScope(c, "misses.list")
 	if !ok {
 		return
 	}

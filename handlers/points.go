@@ -23,8 +23,11 @@ import (
 //	                        a household's ledger with running balances
 //	                        (reviewer, organiser, shopkeeper, admin tokens)
 //	POST /api/v1/redemptions  {"household":"H001","unit":"QA-RZ-XZ","points":5,"goods":"…"}
+//	                        or {"household":"H001","goods_code":"G01","quantity":2}
 //	                        record a redemption (shopkeeper or admin token); 409
-//	                        when the balance does not cover it
+//	                        when the balance or the stock does not cover it
+//	GET  /api/v1/goods?unit=VILLAGE
+//	                        the points shops' goods in the subtree (any token)
 //	GET  /api/v1/settlements?unit=CODE&period=2026-11
 //	                        settled rankings in the subtree (any token)
 
@@ -105,6 +108,8 @@ type redemptionBody struct {
 	Unit      string `json:"unit"`      // the village, when household codes repeat in the subtree
 	Points    int    `json:"points"`
 	Goods     string `json:"goods"`
+	GoodsCode string `json:"goods_code"` // listed goods; points and goods are then ignored
+	Quantity  int    `json:"quantity"`   // pieces of goods_code, default 1
 }
 
 func (h *pointsHandlers) redeem(c *gin.Context) {
@@ -120,6 +125,18 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "goods is longer than 1000 bytes")
 		return
 	}
+	if len(body.GoodsCode) > 64 {
+		Fail(c, http.StatusBadRequest, "goods_code is longer than 64 bytes")
+		return
+	}
+	if body.GoodsCode == "" && body.Quantity != 0 {
+		Fail(c, http.StatusBadRequest, "quantity needs goods_code")
+		return
+	}
+	if body.GoodsCode != "" && (body.Quantity < 0 || body.Quantity > app.MaxRedeemQty) {
+		Fail(c, http.StatusBadRequest, "quantity must be between 1 and 999")
+		return
+	}
 	actor := ActorOf(c)
 	if body.Unit != "" {
 		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, body.Unit)
@@ -131,14 +148,19 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 	}
 	var r app.Redemption
 	err := h.app.InTxRefusable(c.Request.Context(), func(a *app.App) (err error) {
-		r, err = a.Redeem(c.Request.Context(), actor, app.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods})
+		r, err = a.Redeem(c.Request.Context(), actor, app.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods,
+			GoodsCode: strings.TrimSpace(body.GoodsCode), Qty: body.Quantity})
 		return err
 	})
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"ledger_entry": r.Entry, "household": r.Household, "balance_before": r.Before, "balance_after": r.After})
+	out := gin.H{"ledger_entry": r.Entry, "household": r.Household, "balance_before": r.Before, "balance_after": r.After}
+	if r.Goods != nil {
+		out["goods"], out["quantity"], out["stock_after"] = r.Goods, r.Qty, r.StockLeft
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 func (h *pointsHandlers) settlements(c *gin.Context) {
@@ -148,4 +170,13 @@ func (h *pointsHandlers) settlements(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"settlements": ss})
+}
+
+func (h *pointsHandlers) goods(c *gin.Context) {
+	gs, err := h.app.ListGoods(c.Request.Context(), ActorOf(c), c.Query("unit"))
+	if err != nil {
+		FailErr(c, h.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"goods": gs})
 }

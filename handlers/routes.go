@@ -29,6 +29,7 @@ func routes(r *gin.Engine, v1 *gin.RouterGroup, d Deps) {
 	v1.POST("/claims/:id/decision", pt.decide)
 	v1.GET("/ledger", pt.ledger)
 	v1.POST("/redemptions", pt.redeem)
+	v1.GET("/goods", pt.goods)
 	v1.GET("/settlements", pt.settlements)
 
 	wh := &webhookHandlers{app: d.App, log: d.Log}

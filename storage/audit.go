@@ -49,18 +49,20 @@ type AuditRow struct {
 }
 
 // AuditLog lists entries newest first, optionally filtered by action. With
-// roots, only entries whose actor belongs to one of the roots' subtrees are
-// listed: a person acting is in the subtree when one of their roles is, an
-// API token ("api:ID") when its unit is. Entries of other actors (unlinked
-// chat users, the scheduler, integrations, the CLI operator) belong to no
-// unit and are listed only without roots (the operator).
+// roots, only entries whose actor belongs to the roots' subtrees are
+// listed: a person acting is in them when every one of their roles is (a
+// person who also holds a role elsewhere may have acted there, SPEC §7.5),
+// an API token ("api:ID") when its unit is. Entries of other actors
+// (unlinked chat users, the scheduler, integrations, the CLI operator)
+// belong to no unit and are listed only without roots (the operator).
 func (s *Store) AuditLog(ctx context.Context, action string, roots []int64, limit int) ([]AuditRow, error) {
 	var rs []AuditRow
 	err := sqlxSelect(ctx, s, &rs, `SELECT id, at, actor_id, actor, action, subject, allowed, details FROM audit_log a
 		WHERE ($1 = '' OR action = $1)
 		  AND ($3::bigint[] IS NULL
-		    OR EXISTS (SELECT 1 FROM roles r JOIN units u ON u.id = r.unit_id
-		               WHERE r.person_id = a.actor_id AND u.path && $3::bigint[])
+		    OR (EXISTS (SELECT 1 FROM roles r WHERE r.person_id = a.actor_id)
+		        AND NOT EXISTS (SELECT 1 FROM roles r JOIN units u ON u.id = r.unit_id
+		                        WHERE r.person_id = a.actor_id AND NOT u.path && $3::bigint[]))
 		    OR EXISTS (SELECT 1 FROM api_tokens t JOIN units u ON u.id = t.unit_id
 		               WHERE a.actor = 'api:' || t.id AND u.path && $3::bigint[]))
 		ORDER BY id DESC LIMIT $2`, action, limit, pq.Array(roots))

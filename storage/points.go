@@ -30,22 +30,33 @@ type Household struct {
 	VillageName string `db:"village_name" json:"village_name"`
 	Code        string `db:"code" json:"code"`
 	Name        string `db:"name" json:"name"`
-	Members     string `db:"members" json:"members"` // names joined with 、
+	Members     string `db:"members" json:"members"`     // names joined with 、
+	Head        string `db:"head" json:"head,omitempty"` // the head's name (户主), "" when none is recorded
 }
 
-// Label is how a household is shown: its code and its members.
+// Label is how a household is shown: by its head (张三户) when one is
+// recorded, else its code and its members.
 func (h Household) Label() string {
+	return HouseholdLabel(h.Head, h.Code, h.Members, h.Name)
+}
+
+// HouseholdLabel names a household the way people do: 张三户 by its head,
+// else its code and members (or its name).
+func HouseholdLabel(head, code, members, name string) string {
 	switch {
-	case h.Members != "":
-		return h.Code + " " + h.Members
-	case h.Name != "":
-		return h.Code + " " + h.Name
+	case head != "":
+		return head + "户"
+	case members != "":
+		return code + " " + members
+	case name != "":
+		return code + " " + name
 	}
-	return h.Code
+	return code
 }
 
 const householdCols = `h.id, h.unit_id AS village_id, u.code AS village_code, u.name AS village_name, h.code, h.name,
-	COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members`
+	COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,
+	COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id AND p.household_id = h.id), '') AS head`
 
 // HouseholdByID loads a household.
 func (s *Store) HouseholdByID(ctx context.Context, id int64) (Household, error) {
@@ -364,4 +375,12 @@ func (s *Store) TakeDraft(ctx context.Context, id, personID int64, at, notBefore
 		WHERE id = $1 AND person_id = $2 AND used_at IS NULL AND created_at >= $4
 		RETURNING id, person_id, chat_id, query, note, photo, candidates, created_at`, id, personID, at, notBefore)
 	return d, notFoundf(err, "claim draft %d", id)
+}
+
+// SetHouseholdHead records personID as the head (户主) of a household.
+func (s *Store) SetHouseholdHead(ctx context.Context, householdID, personID int64) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE households SET head_id = $2 WHERE id = $1`, householdID, personID); err != nil {
+		return fmt.Errorf("storage: household head: %w", err)
+	}
+	return nil
 }

@@ -149,6 +149,7 @@ type PeriodTotal struct {
 	VillageID   int64  `db:"village_id"`
 	Code        string `db:"code"`
 	Members     string `db:"members"`
+	Head        string `db:"head"` // the head's name, "" when none is recorded
 	Points      int    `db:"points"`
 	Vetoed      bool   `db:"vetoed"`
 }
@@ -171,6 +172,7 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 		)
 		SELECT h.id AS household_id, h.unit_id AS village_id, h.code,
 			COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,
+			COALESCE((SELECT p.name FROM people p WHERE p.id = h.head_id AND p.household_id = h.id), '') AS head,
 			COALESCE(s.points, 0) AS points, v.household_id IS NOT NULL AS vetoed
 		FROM households h
 		LEFT JOIN sums s ON s.household_id = h.id
@@ -219,12 +221,12 @@ type snapshotRow struct {
 
 // HouseholdPoints reads a household's snapshot at t with its n newest
 // entries in one statement, the points_snapshot function of migration
-// 00006 (a function so that its plan is cached per connection: /points is
+// 00012 (first 00006) (a function so that its plan is cached per connection: /points is
 // the command villagers send most). The household is householdID, or, when
 // that is 0, the household of personID.
 func (s *Store) HouseholdPoints(ctx context.Context, householdID, personID int64, t time.Time, n int) (PointsSnapshot, error) {
 	var rows []snapshotRow
-	err := sqlxSelect(ctx, s, &rows, `SELECT id, village_id, village_code, village_name, code, name, members,
+	err := sqlxSelect(ctx, s, &rows, `SELECT id, village_id, village_code, village_name, code, name, members, head,
 		balance, publicity, pending_points, pending_count, entry_id, entry_kind, entry_points, entry_claim_id, entry_reverses,
 		entry_item_code, entry_item_name, entry_goods, entry_note, entry_recorded_at, entry_effective_at, entry_actor
 		FROM points_snapshot($1, $2, $3, $4)`, householdID, personID, t, n)

@@ -16,6 +16,7 @@ type SettlementRow struct {
 	Rank      int    `json:"rank"` // 0 = vetoed, not ranked
 	Household string `json:"household"`
 	Members   string `json:"members,omitempty"`
+	Head      string `json:"head,omitempty"` // the head's name (户主)
 	Points    int    `json:"points"`
 	Vetoed    bool   `json:"vetoed,omitempty"`
 }

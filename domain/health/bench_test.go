@@ -13,7 +13,7 @@ func BenchmarkLightAt(b *testing.B) {
 	tm := at(sh, 2026, 12, 3, 9, 0, 0)
 	f := Facts{Owed: true}
 	for b.Loop() {
-		if LightAt(ob, p, 28, f, tm, sh) != Yellow {
+		if LightAt(ob, p, 28, f, tm, sh, nil) != Yellow {
 			b.Fatal("wrong light")
 		}
 	}

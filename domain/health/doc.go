@@ -48,16 +48,17 @@
 //     (slot = ⌊(t−yellowFrom)/YellowRepeat⌋);
 //   - red: the secretaries and the level-0 organisers (nearest unit above
 //     with organisers), repeated every Rules.RedRepeat
-//     (slot = ⌊(t−due)/RedRepeat⌋); once t−due >= Rules.EscalateAfter the
-//     level-1 organisers too, their slots counted from due+EscalateAfter;
+//     (slot = ⌊(t−due)/RedRepeat⌋); from Rules.EscalateAt(due) (EscalateDays
+//     working days after due) the level-1 organisers too, their slots
+//     counted from then, but never before a level-0 red line has gone out;
 //   - resolved: once green again, the organisers who had a red notice;
 //   - green: in the first month of each period, each secretary gets the list
 //     of the branch's activities for that period, once per period key.
 //
 // An acknowledgement pauses the red repeats (slot >= 1) of its item for every
 // recipient until AckUntil; first notices (slot 0) are never paused. Silenced
-// items are reported but never notified. During quiet hours and on holidays
-// nothing is sent: the plan is marked Deferred, and the next evaluation
+// items are reported but never notified. During quiet hours and on days off
+// (Rules.Calendar) nothing is sent: the plan is marked Deferred, and the next evaluation
 // after them sends the then-current slot. Every notice has a stable key
 // (recipient, unit, obligation, period, level, slot); keys the caller has
 // already sent are left out, so a notice goes out at most once however often

@@ -110,11 +110,11 @@ func (f Facts) Done() bool { return f.CheckedIn || f.Exempt || !f.Owed }
 // LightAt is the light of ob for period p at instant t: green when done
 // (checked in, exempt or not owed) or before the yellow window, yellow
 // inside it, red from due on. See Deadline for the window.
-func LightAt(ob Obligation, p Period, themeDay int, f Facts, t time.Time, loc *time.Location) Light {
+func LightAt(ob Obligation, p Period, themeDay int, f Facts, t time.Time, loc *time.Location, cal *Calendar) Light {
 	if f.Done() {
 		return Green
 	}
-	yellowFrom, due := Deadline(ob, p, themeDay, loc)
+	yellowFrom, due := Deadline(ob, p, themeDay, loc, cal)
 	switch {
 	case t.Before(yellowFrom):
 		return Green
@@ -157,7 +157,7 @@ func OpenPeriods(ob Obligation, themeDay int, start, t time.Time, loc *time.Loca
 		}
 	}
 	if next := cur.Next(); !next.Before(first) {
-		if yf, _ := Deadline(ob, next, themeDay, loc); !t.Before(yf) {
+		if yf, _ := Deadline(ob, next, themeDay, loc, nil); !t.Before(yf) {
 			out = append(out, next)
 		}
 	}

@@ -39,7 +39,7 @@ func TestLightAt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := LightAt(tt.ob, nov, tt.themeDay, tt.f, tt.t, sh); got != tt.want {
+			if got := LightAt(tt.ob, nov, tt.themeDay, tt.f, tt.t, sh, nil); got != tt.want {
 				t.Fatalf("LightAt = %s, want %s", got, tt.want)
 			}
 		})

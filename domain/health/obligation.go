@@ -29,6 +29,54 @@ type Obligation struct {
 	// GraceDays is, for a ThemeDay obligation, how many days after the fixed
 	// day it may still be done or recorded.
 	GraceDays int
+	// DueAfter moves the due time past the period's end: the yearly 组织生活会
+	// and 民主评议党员 of year Y are held in January–February of Y+1.
+	DueAfter DueAfter
+}
+
+// DueAfter is how long after its period's end an obligation is due.
+type DueAfter struct{ Months, Days int }
+
+// IsZero reports whether the obligation is due at its period's end.
+func (d DueAfter) IsZero() bool { return d.Months == 0 && d.Days == 0 }
+
+func (d DueAfter) String() string {
+	switch {
+	case d.Months != 0 && d.Days != 0:
+		return fmt.Sprintf("%dmo%dd", d.Months, d.Days)
+	case d.Months != 0:
+		return fmt.Sprintf("%dmo", d.Months)
+	}
+	return fmt.Sprintf("%dd", d.Days)
+}
+
+// ParseDueAfter reads healthcheck.obligations[].due_after: "2mo" (months),
+// "14d" (days), "1mo14d", or "0" / "" for none.
+func ParseDueAfter(s string) (DueAfter, error) {
+	v := strings.TrimSpace(s)
+	if v == "" || v == "0" {
+		return DueAfter{}, nil
+	}
+	var d DueAfter
+	rest := v
+	if m, r, ok := strings.Cut(rest, "mo"); ok {
+		n, ok := digits(m)
+		if !ok {
+			return DueAfter{}, fmt.Errorf("due_after %q: write e.g. 2mo, 14d or 1mo14d", s)
+		}
+		d.Months, rest = n, r
+	}
+	if rest != "" {
+		n, ok := digits(strings.TrimSuffix(rest, "d"))
+		if !ok || !strings.HasSuffix(rest, "d") {
+			return DueAfter{}, fmt.Errorf("due_after %q: write e.g. 2mo, 14d or 1mo14d", s)
+		}
+		d.Days = n
+	}
+	if d.Months > 12 || d.Days > 366 {
+		return DueAfter{}, fmt.Errorf("due_after %q: at most 12 months or 366 days", s)
+	}
+	return d, nil
 }
 
 // Limits that Validate enforces.
@@ -48,8 +96,9 @@ func DefaultObligations() []Obligation {
 		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会", "党小组"}, Recurs: Monthly, YellowDays: 7, PerGroup: true},
 		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课", "上党课"}, Recurs: Quarterly, YellowDays: 15},
 		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动", "党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
-		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会", "组织生活"}, Recurs: Yearly, YellowDays: 31},
-		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议", "评议"}, Recurs: Yearly, YellowDays: 31},
+		// The yearly meetings of year Y are held in January–February of Y+1.
+		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会", "组织生活"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议", "评议"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
 	}
 }
 
@@ -210,23 +259,47 @@ func CheckinPeriod(ob Obligation, date time.Time, loc *time.Location) Period {
 
 // Deadline gives the yellow window's opening and the due instant of ob for
 // period p, for a branch whose fixed themed-party day is themeDay (0 = not
-// set). The obligation is done in time when done before due; the yellow
-// window is [yellowFrom, due).
+// set), under calendar cal (nil = every day a working day). The obligation
+// is done in time when done before due; the yellow window is
+// [yellowFrom, due).
 //
 // Ordinarily due = p.End(loc) and yellowFrom = due − YellowDays calendar
 // days. For a ThemeDay obligation of a monthly period with themeDay in 1..31
 // (clamped to the month's last day), yellowFrom = the fixed day's midnight −
 // YellowDays days and due = the fixed day's midnight + 1 + GraceDays days,
-// which may lie in the next month. A themeDay outside 1..31 counts as not set.
-func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location) (yellowFrom, due time.Time) {
+// which may lie in the next month. A themeDay outside 1..31 counts as not
+// set. A due time whose last day is a day off moves to the end of the next
+// working day (SPEC §7.2); the yellow window opens as before.
+func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location, cal *Calendar) (yellowFrom, due time.Time) {
 	loc = locOr(loc)
 	if ob.ThemeDay && p.Rec == Monthly && themeDay >= 1 && themeDay <= 31 {
 		day := min(themeDay, daysIn(p.Year, time.Month(p.N), loc))
 		fixed := time.Date(p.Year, time.Month(p.N), day, 0, 0, 0, 0, loc)
-		return fixed.AddDate(0, 0, -ob.YellowDays), fixed.AddDate(0, 0, 1+ob.GraceDays)
+		return fixed.AddDate(0, 0, -ob.YellowDays), cal.MoveDue(fixed.AddDate(0, 0, 1+ob.GraceDays), loc)
 	}
-	due = p.End(loc)
-	return due.AddDate(0, 0, -ob.YellowDays), due
+	due = p.End(loc).AddDate(0, ob.DueAfter.Months, ob.DueAfter.Days)
+	return due.AddDate(0, 0, -ob.YellowDays), cal.MoveDue(due, loc)
+}
+
+// CheckinCandidates are the periods of ob whose window — from the period's
+// start to its due time — contains the civil date of an activity, oldest
+// first; the last is the period that contains the date. A check-in counts
+// for the oldest of them not yet done (SPEC §7.1): a 组织生活会 held in
+// January counts for last year while last year is open, a 主题党日 made up in
+// its grace days for the month it belongs to.
+func CheckinCandidates(ob Obligation, date time.Time, themeDay int, loc *time.Location, cal *Calendar) []Period {
+	cur := PeriodAt(ob.Recurs, date, loc)
+	out := []Period{cur}
+	for p := cur.Prev(); len(out) < 24; p = p.Prev() {
+		if _, due := Deadline(ob, p, themeDay, loc, cal); !date.Before(due) {
+			break
+		}
+		out = append(out, p)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
 }
 
 // daysIn is the number of days of month m of year y.

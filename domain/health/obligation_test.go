@@ -152,7 +152,7 @@ func TestDeadline(t *testing.T) {
 		{"committee end of month", "committee_meeting", nov, 0, at(sh, 2026, 11, 24, 0, 0, 0), at(sh, 2026, 12, 1, 0, 0, 0)},
 		{"committee ignores theme day", "committee_meeting", nov, 15, at(sh, 2026, 11, 24, 0, 0, 0), at(sh, 2026, 12, 1, 0, 0, 0)},
 		{"general meeting end of quarter", "general_meeting", Period{Quarterly, 2026, 4}, 0, at(sh, 2026, 12, 17, 0, 0, 0), at(sh, 2027, 1, 1, 0, 0, 0)},
-		{"life meeting end of year", "life_meeting", Period{Yearly, 2026, 0}, 0, at(sh, 2026, 12, 1, 0, 0, 0), at(sh, 2027, 1, 1, 0, 0, 0)},
+		{"life meeting: end of February of the next year", "life_meeting", Period{Yearly, 2026, 0}, 0, at(sh, 2027, 1, 29, 0, 0, 0), at(sh, 2027, 3, 1, 0, 0, 0)},
 		{"committee Feb 2028 leap", "committee_meeting", Period{Monthly, 2028, 2}, 0, at(sh, 2028, 2, 23, 0, 0, 0), at(sh, 2028, 3, 1, 0, 0, 0)},
 		{"committee Feb 2027", "committee_meeting", Period{Monthly, 2027, 2}, 0, at(sh, 2027, 2, 22, 0, 0, 0), at(sh, 2027, 3, 1, 0, 0, 0)},
 		{"theme day 15", "theme_day", nov, 15, at(sh, 2026, 11, 12, 0, 0, 0), at(sh, 2026, 11, 23, 0, 0, 0)},
@@ -166,10 +166,50 @@ func TestDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			yf, due := Deadline(obligation(t, tt.ob), tt.p, tt.themeDay, sh)
+			yf, due := Deadline(obligation(t, tt.ob), tt.p, tt.themeDay, sh, nil)
 			if !yf.Equal(tt.yellowFrom) || !due.Equal(tt.due) {
 				t.Fatalf("Deadline = %v, %v; want %v, %v", yf.In(sh), due.In(sh), tt.yellowFrom, tt.due)
 			}
 		})
+	}
+}
+
+func TestDueAfterAndCheckinCandidates(t *testing.T) {
+	sh := shanghai(t)
+	life := obligation(t, "life_meeting")
+	if life.DueAfter != (DueAfter{Months: 2}) {
+		t.Fatalf("life_meeting due_after %v", life.DueAfter)
+	}
+	_, due := Deadline(life, Period{Yearly, 2026, 0}, 0, sh, nil)
+	if !due.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, sh)) {
+		t.Fatalf("2026's 组织生活会 due %v, want the end of February 2027", due)
+	}
+	jan := time.Date(2027, 1, 15, 0, 0, 0, 0, sh)
+	if got := CheckinCandidates(life, jan, 0, sh, nil); len(got) != 2 || got[0] != (Period{Yearly, 2026, 0}) || got[1] != (Period{Yearly, 2027, 0}) {
+		t.Fatalf("candidates for 2027-01-15: %v", got)
+	}
+	mar := time.Date(2027, 3, 1, 0, 0, 0, 0, sh)
+	if got := CheckinCandidates(life, mar, 0, sh, nil); len(got) != 1 || got[0] != (Period{Yearly, 2027, 0}) {
+		t.Fatalf("candidates for 2027-03-01: %v", got)
+	}
+	theme := obligation(t, "theme_day")
+	dec3 := time.Date(2026, 12, 3, 0, 0, 0, 0, sh)
+	if got := CheckinCandidates(theme, dec3, 28, sh, nil); len(got) != 2 || got[0] != (Period{Monthly, 2026, 11}) {
+		t.Fatalf("主题党日 on the 28th, made up on 3 December: %v", got)
+	}
+	committee := obligation(t, "committee_meeting")
+	if got := CheckinCandidates(committee, dec3, 0, sh, nil); len(got) != 1 || got[0] != (Period{Monthly, 2026, 12}) {
+		t.Fatalf("支委会 on 3 December: %v", got)
+	}
+	for _, tt := range []struct {
+		in   string
+		want DueAfter
+		ok   bool
+	}{{"2mo", DueAfter{Months: 2}, true}, {"14d", DueAfter{Days: 14}, true}, {"1mo14d", DueAfter{1, 14}, true}, {"", DueAfter{}, true},
+		{"0", DueAfter{}, true}, {"2m", DueAfter{}, false}, {"13mo", DueAfter{}, false}, {"x", DueAfter{}, false}} {
+		got, err := ParseDueAfter(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseDueAfter(%q) = %v, %v", tt.in, got, err)
+		}
 	}
 }

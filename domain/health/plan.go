@@ -426,8 +426,10 @@ func (p *planner) item(i int) {
 				send(r, slot, RoleOrganiser, 0)
 			}
 		}
-		if rules.EscalateAfter > 0 && since >= rules.EscalateAfter && len(it.Organisers) > 1 {
-			slot1 := SlotOf(since-rules.EscalateAfter, rules.RedRepeat)
+		// Escalation never goes out with the item's first red notice (as
+		// after a long holiday): it waits until a level-0 line has gone.
+		if esc := rules.EscalateAt(it.Due, p.loc); !esc.IsZero() && !p.t.Before(esc) && len(it.Organisers) > 1 && p.firstRedSent(it, key) {
+			slot1 := SlotOf(p.t.Sub(esc), rules.RedRepeat)
 			for _, r := range it.Organisers[1] {
 				send(r, slot1, RoleOrganiser, 1)
 			}
@@ -460,6 +462,28 @@ func (p *planner) item(i int) {
 	}
 	pk := promptKey{branch: it.BranchID, period: it.Period}
 	p.prompts[pk] = append(p.prompts[pk], i)
+}
+
+// firstRedSent reports whether a level-0 red notice of slot 0 (a
+// secretary's or a level-0 organiser's) was sent before this evaluation,
+// or there is nobody at level 0 to send one to.
+func (p *planner) firstRedSent(it *Item, key func(Recipient, Level, int64) NoticeKey) bool {
+	level0 := slices.Clone(it.Secretaries)
+	if len(it.Organisers) > 0 {
+		level0 = append(level0, it.Organisers[0]...)
+	}
+	if len(level0) == 0 {
+		return true
+	}
+	if p.in.AlreadySent == nil {
+		return false
+	}
+	for _, r := range level0 {
+		if p.in.AlreadySent(key(r, LevelRed, 0).String()) {
+			return true
+		}
+	}
+	return false
 }
 
 // greenPrompts plans one green line per (secretary, branch, period).

@@ -29,14 +29,14 @@ type fixture struct {
 }
 
 func (f fixture) item(ob Obligation, p Period, t time.Time) Item {
-	yf, due := Deadline(ob, p, f.themeDay, f.loc)
+	yf, due := Deadline(ob, p, f.themeDay, f.loc, nil)
 	facts := f.facts
 	facts.Owed = true
 	return Item{
 		BranchID: f.branchID, BranchCode: f.code, BranchName: f.name,
 		UnitPath:   []string{"乾安县", "让字镇", "新庄村"},
 		Obligation: ob, Period: p,
-		Light:      LightAt(ob, p, f.themeDay, facts, t, f.loc),
+		Light:      LightAt(ob, p, f.themeDay, facts, t, f.loc, nil),
 		YellowFrom: yf, Due: due,
 		CheckedIn: facts.CheckedIn, Exempt: facts.Exempt,
 		Secretaries: []Recipient{secZhang},
@@ -190,9 +190,16 @@ func TestPlanRedAndEscalation(t *testing.T) {
 		{"7 days: county added", at(sh, 2026, 12, 8, 9, 0, 0), []string{rk(1, 7), rk(10, 7), rk(100, 0)}},
 		{"8 days: county repeats from its own start", at(sh, 2026, 12, 9, 9, 0, 0), []string{rk(1, 8), rk(10, 8), rk(100, 1)}},
 	}
-	for _, st := range steps {
+	rules7 := DefaultRules()
+	rules7.EscalateDays = 7 // every day is a working day: no calendar
+	firstRed := []string{rk(1, 0), rk(10, 0)}
+	for i, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			out := plan(t, st.t, DefaultRules(), nil, f.item(committee, nov, st.t))
+			var sent []string
+			if i > 0 {
+				sent = firstRed
+			}
+			out := plan(t, st.t, rules7, sent, f.item(committee, nov, st.t))
 			want := slices.Clone(st.want)
 			slices.Sort(want)
 			if got := allKeys(out); !slices.Equal(got, want) {
@@ -213,12 +220,46 @@ func TestPlanRedAndEscalation(t *testing.T) {
 			}
 		})
 	}
+	// The first red notice and the escalation never go out together: an
+	// item first seen red long after its due time (a long holiday) gets
+	// level 0 first.
+	late := at(sh, 2026, 12, 12, 9, 0, 0)
+	if got := allKeys(plan(t, late, rules7, nil, f.item(committee, nov, late))); !slices.Equal(got, []string{rk(1, 11), rk(10, 11)}) {
+		t.Fatalf("first red with escalation due: %v", got)
+	}
 	// Escalation off.
 	rules := DefaultRules()
-	rules.EscalateAfter = 0
+	rules.EscalateDays = 0
 	tm := at(sh, 2026, 12, 20, 9, 0, 0)
-	if d := digestOf(plan(t, tm, rules, nil, f.item(committee, nov, tm)), 100); d != nil {
+	if d := digestOf(plan(t, tm, rules, firstRed, f.item(committee, nov, tm)), 100); d != nil {
 		t.Fatal("escalation disabled but the county was notified")
+	}
+}
+
+// TestPlanEscalationCountsWorkingDays: under the official calendar the 5
+// working days after 2026-12-01 end on Monday 7 December (5 and 6 December
+// are a weekend), and nothing goes out at the weekend.
+func TestPlanEscalationCountsWorkingDays(t *testing.T) {
+	sh := shanghai(t)
+	f := newFixture(sh)
+	committee := obligation(t, "committee_meeting")
+	nov := Period{Monthly, 2026, 11}
+	rules := DefaultRules()
+	rules.Calendar = NewCalendar(OfficialDays())
+	sent := []string{key(1, 7, "committee_meeting", "2026-11", LevelRed, 0), key(10, 7, "committee_meeting", "2026-11", LevelRed, 0)}
+	sat := at(sh, 2026, 12, 5, 10, 0, 0)
+	if out := plan(t, sat, rules, sent, f.item(committee, nov, sat)); !out.Deferred || !strings.Contains(out.DeferReason, "休息日") ||
+		!out.NextAllowed.Equal(at(sh, 2026, 12, 7, 8, 0, 0)) {
+		t.Fatalf("Saturday: deferred %v %q next %v", out.Deferred, out.DeferReason, out.NextAllowed)
+	}
+	mon := at(sh, 2026, 12, 7, 10, 0, 0)
+	if d := digestOf(plan(t, mon, rules, sent, f.item(committee, nov, mon)), 100); d != nil {
+		t.Fatalf("county told after 4 working days: %q", d.Texts[0])
+	}
+	tue := at(sh, 2026, 12, 8, 10, 0, 0)
+	d := digestOf(plan(t, tue, rules, sent, f.item(committee, nov, tue)), 100)
+	if d == nil || !strings.Contains(d.Texts[0], "逾期超过 5 个工作日，提级督办") {
+		t.Fatalf("county digest after 5 working days: %+v", d)
 	}
 }
 
@@ -313,10 +354,10 @@ func TestPlanQuietHoursAndHolidays(t *testing.T) {
 
 	// Holiday.
 	hol := DefaultRules()
-	hol.Holidays = map[string]bool{"2026-12-01": true}
+	hol.Calendar = (*Calendar)(nil).WithExtraHolidays(map[string]bool{"2026-12-01": true})
 	noon := at(sh, 2026, 12, 1, 12, 0, 0)
 	out = plan(t, noon, hol, nil, f.item(committee, nov, noon))
-	if !out.Deferred || len(out.Digests) != 0 || !strings.Contains(out.DeferReason, "节假日（2026-12-01）") {
+	if !out.Deferred || len(out.Digests) != 0 || !strings.Contains(out.DeferReason, "休息日（2026-12-01）") {
 		t.Fatalf("holiday: %+v", out)
 	}
 	if !out.NextAllowed.Equal(at(sh, 2026, 12, 2, 8, 0, 0)) {
@@ -339,6 +380,9 @@ func TestPlanAcknowledgement(t *testing.T) {
 	rk := func(person int64, slot int64) string {
 		return key(person, 7, "committee_meeting", "2026-11", LevelRed, slot)
 	}
+	rules7 := DefaultRules()
+	rules7.EscalateDays = 7
+	firstRed := []string{rk(1, 0), rk(10, 0)}
 	t.Run("slot 0 is never paused", func(t *testing.T) {
 		tm := at(sh, 2026, 12, 1, 9, 0, 0)
 		if got := allKeys(plan(t, tm, DefaultRules(), nil, acked(tm))); len(got) != 2 {
@@ -354,7 +398,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 	})
 	t.Run("escalation still goes out and shows the acknowledgement", func(t *testing.T) {
 		tm := at(sh, 2026, 12, 8, 9, 0, 0)
-		out := plan(t, tm, DefaultRules(), nil, acked(tm))
+		out := plan(t, tm, rules7, firstRed, acked(tm))
 		if got := allKeys(out); !slices.Equal(got, []string{rk(100, 0)}) {
 			t.Fatalf("keys %v", got)
 		}
@@ -365,7 +409,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 	})
 	t.Run("resumes after AckUntil with the current slot", func(t *testing.T) {
 		tm := at(sh, 2026, 12, 10, 9, 0, 0)
-		out := plan(t, tm, DefaultRules(), nil, acked(tm))
+		out := plan(t, tm, rules7, firstRed, acked(tm))
 		want := []string{rk(1, 9), rk(10, 9), rk(100, 2)}
 		slices.Sort(want)
 		if got := allKeys(out); !slices.Equal(got, want) {

@@ -49,14 +49,6 @@ func civilDay(t time.Time, loc *time.Location) int64 {
 // lastDay is the last instant before due: the deadline as people say it.
 func lastDay(due time.Time) time.Time { return due.Add(-time.Nanosecond) }
 
-// days renders a duration as whole days, or hours when not whole days.
-func days(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%d 天", d/(24*time.Hour))
-	}
-	return fmt.Sprintf("%g 小时", d.Hours())
-}
-
 // displayPath is the item's unit path for organisers, without the branch
 // itself and limited to the last few units.
 func displayPath(it *Item) string {
@@ -113,7 +105,7 @@ func (p *planner) itemLine(l *line) string {
 	case LevelRed:
 		fmt.Fprintf(&b, " · 已逾期 %d 天", DaysOverdue(it.Due, p.t, p.loc))
 		if n.OrgLevel == 1 {
-			fmt.Fprintf(&b, "（逾期超过 %s，提级督办）", days(p.in.Rules.EscalateAfter))
+			fmt.Fprintf(&b, "（逾期超过 %d 个工作日，提级督办）", p.in.Rules.EscalateDays)
 		}
 		if n.Role == RoleOrganiser && it.AckBy != "" {
 			promised := it.AckPlanned

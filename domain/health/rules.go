@@ -14,27 +14,38 @@ type Rules struct {
 	// RedRepeat is how often a red notice repeats while the item stays red;
 	// 0 = never repeat.
 	RedRepeat time.Duration
-	// EscalateAfter is how long an item stays red before the level-1
-	// organisers are added; 0 = never escalate.
-	EscalateAfter time.Duration
+	// EscalateDays is how many working days an item stays red before the
+	// level-1 organisers are added; 0 = never escalate. See EscalateAt.
+	EscalateDays int
 	// QuietFrom and QuietTo are the quiet hours as minutes after midnight in
 	// the zone, [QuietFrom, QuietTo), wrapping midnight when QuietFrom >
 	// QuietTo; equal values mean no quiet hours.
 	QuietFrom, QuietTo int
-	// Holidays are civil dates ("2026-10-01") in the zone on which nothing
-	// is sent.
-	Holidays map[string]bool
+	// Calendar says which days are days off: nothing is sent on them, due
+	// times on them move to the next working day, and escalation counts
+	// working days. nil = every day is a working day.
+	Calendar *Calendar
+}
+
+// EscalateAt is when an item red since due is escalated to the level-1
+// organisers: EscalateDays working days after due (zero time = never).
+func (r Rules) EscalateAt(due time.Time, loc *time.Location) time.Time {
+	if r.EscalateDays <= 0 {
+		return time.Time{}
+	}
+	return r.Calendar.AddWorkingDays(due, r.EscalateDays, loc)
 }
 
 // DefaultRules are the documented defaults: yellow every 72h, red every
-// 24h, escalation after 7 days, quiet 21:00-08:00, no holidays.
+// 24h, escalation after 5 working days, quiet 21:00-08:00, every day a
+// working day (the caller sets the calendar).
 func DefaultRules() Rules {
 	return Rules{
-		YellowRepeat:  72 * time.Hour,
-		RedRepeat:     24 * time.Hour,
-		EscalateAfter: 7 * 24 * time.Hour,
-		QuietFrom:     21 * 60,
-		QuietTo:       8 * 60,
+		YellowRepeat: 72 * time.Hour,
+		RedRepeat:    24 * time.Hour,
+		EscalateDays: 5,
+		QuietFrom:    21 * 60,
+		QuietTo:      8 * 60,
 	}
 }
 
@@ -48,19 +59,14 @@ func (r Rules) Validate() error {
 	if r.RedRepeat < 0 {
 		return fmt.Errorf("healthcheck.red_repeat 不能为负数（%s）", r.RedRepeat)
 	}
-	if r.EscalateAfter < 0 {
-		return fmt.Errorf("healthcheck.escalate_after 不能为负数（%s）", r.EscalateAfter)
+	if r.EscalateDays < 0 {
+		return fmt.Errorf("healthcheck.escalate_after 不能为负数（%d）", r.EscalateDays)
 	}
 	if r.QuietFrom < 0 || r.QuietFrom >= minutesPerDay || r.QuietTo < 0 || r.QuietTo > minutesPerDay {
 		return fmt.Errorf("healthcheck.quiet_hours 超出范围（%d-%d 分钟）", r.QuietFrom, r.QuietTo)
 	}
 	if r.QuietFrom == 0 && r.QuietTo == minutesPerDay {
 		return fmt.Errorf("healthcheck.quiet_hours 覆盖全天，将永远无法发送")
-	}
-	for d := range r.Holidays {
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return fmt.Errorf("healthcheck.holidays：日期 %q 无效，应为 2026-10-01 格式", d)
-		}
 	}
 	return nil
 }
@@ -148,11 +154,11 @@ func ParseHolidays(dates []string) (map[string]bool, error) {
 }
 
 // Hold says why nothing may be sent at t ("" when sending is allowed):
-// the quiet hours or a holiday, in Chinese.
+// a day off or the quiet hours, in Chinese.
 func (r Rules) Hold(t time.Time, loc *time.Location) string {
 	loc = locOr(loc)
-	if d := t.In(loc).Format(time.DateOnly); r.Holidays[d] {
-		return "节假日（" + d + "）不发送"
+	if r.Calendar.DayOff(t, loc) {
+		return "休息日（" + t.In(loc).Format(time.DateOnly) + "）不发送"
 	}
 	if InQuietHours(t, loc, r.QuietFrom, r.QuietTo) {
 		return "静默时段（" + FormatQuietHours(r.QuietFrom, r.QuietTo) + "）不发送"
@@ -161,7 +167,7 @@ func (r Rules) Hold(t time.Time, loc *time.Location) string {
 }
 
 // NextAllowed is the first instant at or after t when sending is allowed:
-// t itself outside quiet hours and holidays, else the end of the quiet
+// t itself outside quiet hours and days off, else the end of the quiet
 // hours or the next day. It is the zero time when no instant within a year
 // is allowed.
 func (r Rules) NextAllowed(t time.Time, loc *time.Location) time.Time {
@@ -170,7 +176,7 @@ func (r Rules) NextAllowed(t time.Time, loc *time.Location) time.Time {
 	for range 2 * 370 {
 		y, m, d := cur.Date()
 		switch {
-		case r.Holidays[cur.Format(time.DateOnly)]:
+		case r.Calendar.DayOff(cur, loc):
 			cur = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
 		case InQuietHours(cur, loc, r.QuietFrom, r.QuietTo):
 			end := time.Date(y, m, d, 0, r.QuietTo, 0, 0, loc)

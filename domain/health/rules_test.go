@@ -85,8 +85,8 @@ func TestHoldAndNextAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	withHolidays := DefaultRules()
-	withHolidays.Holidays = holidays
-	noQuiet := Rules{Holidays: holidays}
+	withHolidays.Calendar = (*Calendar)(nil).WithExtraHolidays(holidays)
+	noQuiet := Rules{Calendar: (*Calendar)(nil).WithExtraHolidays(holidays)}
 	tests := []struct {
 		name   string
 		rules  Rules
@@ -97,8 +97,8 @@ func TestHoldAndNextAllowed(t *testing.T) {
 		{"evening", DefaultRules(), at(sh, 2026, 11, 20, 22, 0, 0), "静默时段（21:00-08:00）", at(sh, 2026, 11, 21, 8, 0, 0)},
 		{"early morning", DefaultRules(), at(sh, 2026, 11, 21, 7, 0, 0), "静默时段", at(sh, 2026, 11, 21, 8, 0, 0)},
 		{"day", DefaultRules(), at(sh, 2026, 11, 21, 10, 0, 0), "", at(sh, 2026, 11, 21, 10, 0, 0)},
-		{"national day week", withHolidays, at(sh, 2026, 10, 1, 10, 0, 0), "节假日（2026-10-01）", at(sh, 2026, 10, 8, 8, 0, 0)},
-		{"holiday without quiet hours", noQuiet, at(sh, 2026, 10, 7, 23, 0, 0), "节假日", at(sh, 2026, 10, 8, 0, 0, 0)},
+		{"national day week", withHolidays, at(sh, 2026, 10, 1, 10, 0, 0), "休息日（2026-10-01）", at(sh, 2026, 10, 8, 8, 0, 0)},
+		{"holiday without quiet hours", noQuiet, at(sh, 2026, 10, 7, 23, 0, 0), "休息日", at(sh, 2026, 10, 8, 0, 0, 0)},
 		{"holiday evening before", withHolidays, at(sh, 2026, 9, 30, 22, 0, 0), "静默时段", at(sh, 2026, 10, 8, 8, 0, 0)},
 	}
 	for _, tt := range tests {
@@ -128,10 +128,9 @@ func TestRulesValidate(t *testing.T) {
 	}{
 		{"negative yellow", func(r *Rules) { r.YellowRepeat = -time.Hour }, "yellow_repeat"},
 		{"negative red", func(r *Rules) { r.RedRepeat = -time.Hour }, "red_repeat"},
-		{"negative escalation", func(r *Rules) { r.EscalateAfter = -time.Hour }, "escalate_after"},
+		{"negative escalation", func(r *Rules) { r.EscalateDays = -1 }, "escalate_after"},
 		{"quiet out of range", func(r *Rules) { r.QuietFrom = 1440 }, "quiet_hours"},
 		{"quiet all day", func(r *Rules) { r.QuietFrom, r.QuietTo = 0, 1440 }, "quiet_hours"},
-		{"bad holiday", func(r *Rules) { r.Holidays = map[string]bool{"2026-13-01": true} }, "holidays"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,246 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// The points shop (积分超市, SPEC §7.4): each village's goods with a price in
+// points and a stock, imported by the operator (`zhibu import goods FILE`),
+// listed with /goods and GET /api/v1/goods, redeemed with
+// `/redeem <household> <goods code> [qty]` (Redeem).
+
+// Goods import bounds.
+const (
+	MaxGoodsPoints = 100000 // price of one piece
+	MaxGoodsStock  = 1000000
+	MaxRedeemQty   = 999
+)
+
+// goodsCodeRe: letters, digits, - and _, starting with a letter or digit,
+// with at least one letter, so that a code never reads as a number of
+// points in /redeem.
+var goodsCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+
+// goodsCols are the goods file's columns; the first four are required, in
+// any order. unit_code may be written village.
+var goodsCols = []string{"unit_code", "code", "name", "points", "stock", "active"}
+
+// cellErr names a bad cell in Chinese: file, row (the header is row 1) and
+// column.
+func cellErr(t *tabular.Table, i int, col, format string, args ...any) error {
+	return domain.Refuse(domain.ErrInvalid, "%s：第 %d 行“%s”列：%s", t.File, i+2, col, fmt.Sprintf(format, args...))
+}
+
+// parseYesNo reads yes/no cells (yes, y, true, 1, 是; no, n, false, 0, 否).
+func parseYesNo(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "y", "true", "1", "是":
+		return true, true
+	case "no", "n", "false", "0", "否":
+		return false, true
+	}
+	return false, false
+}
+
+// ImportGoods validates a goods file (columns unit_code or village, code,
+// name, points; optional stock and active, in any order) and applies it in
+// one transaction: every row or none. Goods are matched by village and code
+// (codes are case-insensitive and stored upper-cased): a re-import updates
+// name, price, stock and active; goods missing from the file stay as they
+// are. An empty stock cell means unlimited; an empty active cell means yes.
+func (a *App) ImportGoods(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+	res := ImportResult{File: t.File}
+	col := map[string]string{}
+	for _, h := range t.Header {
+		name := h
+		if h == "village" {
+			name = "unit_code"
+		}
+		if !containsStr(goodsCols, name) {
+			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：不认识的列“%s”；商品表的列为 unit_code（或 village）、code、name、points，可选 stock、active。", t.File, h)
+		}
+		if _, dup := col[name]; dup {
+			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：列“%s”出现了两次。", t.File, h)
+		}
+		col[name] = h
+	}
+	for _, need := range goodsCols[:4] {
+		if _, ok := col[need]; !ok {
+			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：缺少列“%s”；商品表的列为 unit_code（或 village）、code、name、points，可选 stock、active。", t.File, need)
+		}
+	}
+	cell := func(i int, name string) string {
+		if h, ok := col[name]; ok {
+			return t.Cell(i, h)
+		}
+		return ""
+	}
+	err := a.InTx(ctx, func(a *App) error {
+		villages := map[string]int64{}
+		rowOf := map[string]int{}
+		var rows []storage.GoodsRow
+		for i := range t.Rows {
+			if t.Blank(i) {
+				continue
+			}
+			unit, code, name := cell(i, "unit_code"), strings.ToUpper(cell(i, "code")), cell(i, "name")
+			uc := col["unit_code"]
+			if unit == "" {
+				return cellErr(t, i, uc, "请填写商品所属村的单位代码。")
+			}
+			vid, known := villages[unit]
+			if !known {
+				u, err := a.Store.UnitByCode(ctx, unit)
+				if errors.Is(err, domain.ErrNotFound) {
+					return cellErr(t, i, uc, "没有单位代码为“%s”的村，请先导入单位。", unit)
+				}
+				if err != nil {
+					return err
+				}
+				if !isVillage(u.Kind) {
+					return cellErr(t, i, uc, "“%s”（%s）不是村或社区，积分超市的商品只属于村或社区。", unit, u.Name)
+				}
+				vid, villages[unit] = u.ID, u.ID
+			}
+			switch {
+			case code == "":
+				return cellErr(t, i, col["code"], "请填写商品编号。")
+			case !goodsCodeRe.MatchString(code):
+				return cellErr(t, i, col["code"], "商品编号“%s”只能由字母、数字、- 和 _ 组成，最长 32 个字符。", cell(i, "code"))
+			case strings.Trim(code, "0123456789") == "":
+				return cellErr(t, i, col["code"], "商品编号“%s”不能全是数字（以免与兑换积分数混淆），请加上字母，例如 G%s。", code, code)
+			case name == "":
+				return cellErr(t, i, col["name"], "请填写商品名称。")
+			case utf8.RuneCountInString(name) > MaxNameLen:
+				return cellErr(t, i, col["name"], "商品名称超过 %d 个字。", MaxNameLen)
+			}
+			key := unit + "\x00" + code
+			if prev, dup := rowOf[key]; dup {
+				return cellErr(t, i, col["code"], "商品编号“%s”在本村已出现在第 %d 行。", code, prev+2)
+			}
+			rowOf[key] = i
+			pts, err := strconv.Atoi(cell(i, "points"))
+			if err != nil || pts < 1 || pts > MaxGoodsPoints {
+				return cellErr(t, i, col["points"], "兑换所需积分应为 1 到 %d 之间的整数，“%s”不是。", MaxGoodsPoints, cell(i, "points"))
+			}
+			r := storage.GoodsRow{VillageID: vid, Code: code, Name: name, Points: pts, Active: true}
+			if s := cell(i, "stock"); s != "" {
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 0 || n > MaxGoodsStock {
+					return cellErr(t, i, col["stock"], "库存应为 0 到 %d 之间的整数（不限量请留空），“%s”不是。", MaxGoodsStock, s)
+				}
+				r.Stock = &n
+			}
+			if s := cell(i, "active"); s != "" {
+				v, ok := parseYesNo(s)
+				if !ok {
+					return cellErr(t, i, col["active"], "“%s”应为 是/否（yes/no）。", s)
+				}
+				r.Active = v
+			}
+			rows = append(rows, r)
+		}
+		var err error
+		res.Rows = len(rows)
+		if res.Created, res.Updated, err = a.Store.UpsertGoods(ctx, rows); err != nil {
+			return err
+		}
+		return a.audit(ctx, domain.Operator, "import.goods", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+	})
+	return res, err
+}
+
+// VillageGoods is one village's shop as /goods shows it.
+type VillageGoods struct {
+	Village    domain.Unit
+	Goods      []storage.Goods
+	Shopkeeper bool // the actor records redemptions here
+}
+
+// ShopGoods lists the active goods of the villages where the actor is a
+// villager, reviewer or shopkeeper (/goods).
+func (a *App) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGoods, error) {
+	vs, err := a.villagesFor(ctx, actor, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, a.Refused(ctx, actor, "goods.list", "", domain.Refuse(domain.ErrForbidden, "只有本村村民、积分评议员和积分超市管理员可以查看积分超市的商品。"))
+	}
+	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{VillageIDs: unitIDs(vs), ActiveOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]VillageGoods, len(vs))
+	at := map[int64]int{}
+	for i, v := range vs {
+		out[i] = VillageGoods{Village: v, Goods: []storage.Goods{}, Shopkeeper: actor.Has(domain.RoleShopkeeper, v.ID)}
+		at[v.ID] = i
+	}
+	for _, g := range gs {
+		out[at[g.VillageID]].Goods = append(out[at[g.VillageID]].Goods, g)
+	}
+	return out, nil
+}
+
+// goodsReaders may list goods through the API: any token role of the
+// village or above.
+var goodsReaders = []string{domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleSecretary, domain.RoleOrganiser}
+
+// ListGoods lists the goods (active or not) of the villages in the actor's
+// scope, narrowed by unitCode: GET /api/v1/goods.
+func (a *App) ListGoods(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Goods, error) {
+	root, villages, err := a.scopeRoot(ctx, actor, unitCode, goodsReaders...)
+	if err != nil {
+		return nil, a.Refused(ctx, actor, "goods.list", unitCode, err)
+	}
+	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{RootID: root, VillageIDs: villages})
+	if gs == nil && err == nil {
+		gs = []storage.Goods{}
+	}
+	return gs, err
+}
+
+// shopGoods finds the goods a shopkeeper names in a village: by code
+// (case-insensitive) or exact name, active only. Not found is refused with
+// the village's codes.
+func (a *App) shopGoods(ctx context.Context, villageID int64, ref string) (storage.Goods, error) {
+	g, err := a.Store.GoodsByCode(ctx, villageID, strings.ToUpper(ref))
+	if err == nil && g.Active {
+		return g, nil
+	}
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return g, err
+	}
+	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{VillageIDs: []int64{villageID}, ActiveOnly: true})
+	if err != nil {
+		return storage.Goods{}, err
+	}
+	for _, g := range gs {
+		if g.Name == ref {
+			return g, nil
+		}
+	}
+	if len(gs) == 0 {
+		return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "没有这个商品编号“%s”：本村积分超市还没有上架商品。不在清单上的物品请按积分登记：/redeem 户号 积分 [物品]。", ref)
+	}
+	var list []string
+	for i, g := range gs {
+		if i == 30 {
+			list = append(list, fmt.Sprintf("……共 %d 种", len(gs)))
+			break
+		}
+		list = append(list, g.Code+" "+g.Name)
+	}
+	return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "没有这个商品编号“%s”。本村商品：%s。发送 /goods 查看价格和库存。", ref, strings.Join(list, "、"))
+}

@@ -1,0 +1,48 @@
+package domain
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxTokenLifetime bounds `zhibu token create --expires`.
+const MaxTokenLifetime = 10 * 366 * 24 * time.Hour
+
+// ParseTokenExpiry reads `zhibu token create --expires`: a lifetime in
+// days or hours ("30d", "12h") counted from now, or the last day the token
+// works ("2027-01-31", through the end of that day in loc). It returns the
+// first instant the token no longer works; "" is nil (never expires). A
+// lifetime that is not positive, longer than ten years, or a day already
+// over is refused.
+func ParseTokenExpiry(s string, now time.Time, loc *time.Location) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	bad := Refuse(ErrInvalid, "有效期 %s 写法不对：写天数或小时数（如 30d、12h），或最后一天的日期（如 2027-01-31）。", s)
+	var at time.Time
+	if day, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		at = day.AddDate(0, 0, 1)
+		if !at.After(now) {
+			return nil, Refuse(ErrInvalid, "有效期 %s 已经过去，请写今天或以后的日期。", s)
+		}
+	} else {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour}[s[len(s)-1]]
+		n, err := strconv.Atoi(s[:len(s)-1])
+		if unit == 0 || err != nil || strings.HasPrefix(s, "+") {
+			return nil, bad
+		}
+		if n <= 0 {
+			return nil, Refuse(ErrInvalid, "有效期 %s 必须大于零。", s)
+		}
+		if int64(n) > int64(MaxTokenLifetime/unit) {
+			return nil, Refuse(ErrInvalid, "有效期 %s 太长：最长十年。", s)
+		}
+		at = now.Add(time.Duration(n) * unit)
+	}
+	if at.Sub(now) > MaxTokenLifetime {
+		return nil, Refuse(ErrInvalid, "有效期 %s 太长：最长十年。", s)
+	}
+	return &at, nil
+}
