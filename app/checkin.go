@@ -261,15 +261,23 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return refuse(subject, domain.Refuse(domain.ErrInvalid, "主题过长（%d 字），请不超过 %d 字。", n, command.MaxTopicRunes))
 	}
 	start := startOf(branch, a.Loc)
-	themeDay := 0
-	if branch.ThemeDay != nil {
-		themeDay = *branch.ThemeDay
-	}
+	themeDay := unitTheme(branch)
 
 	// Party groups for per-group obligations.
 	groups, err := a.Store.GroupsOf(ctx, branch.ID)
 	if err != nil {
 		return CheckinResult{}, err
+	}
+	// An obligation the branch does not owe (no committee, no party
+	// groups, another type of branch) is not checked in.
+	for _, ob := range obs {
+		why, err := a.notOwedReason(ctx, branch, len(groups) > 0, ob)
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		if why != "" {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", why))
+		}
 	}
 	topic := req.Topic
 	perGroup := false

@@ -109,8 +109,9 @@ func TestCheckinLateAndThemeDay(t *testing.T) {
 	if strings.Contains(text, "🔴 支部委员会") || strings.Contains(text, "🔴 主题党日") {
 		t.Fatalf("October still red:\n%s", text)
 	}
-	if !strings.Contains(text, "🔴 党小组会 · 2026年10月") {
-		t.Fatalf("missed group meeting not shown:\n%s", text)
+	// A missed month is shown; a branch without party groups owes no 党小组会.
+	if !strings.Contains(text, "🔴 党费收缴 · 2026年10月") || strings.Contains(text, "党小组会") {
+		t.Fatalf("missed dues not shown, or a group meeting owed without groups:\n%s", text)
 	}
 	// Before the start period: refused.
 	_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-09-30", "committee_meeting"))

@@ -16,8 +16,10 @@ import (
 // hcOnlyCommittee keeps the monthly committee meeting alone, so that each
 // step of a scenario has few, predictable lines.
 func hcOnlyCommittee(c *config.Config) {
-	for _, code := range []string{"general_meeting", "group_meeting", "party_lecture", "theme_day", "life_meeting", "member_appraisal"} {
-		c.Healthcheck.Obligations = append(c.Healthcheck.Obligations, config.Obligation{Code: code, Disabled: true})
+	for _, ob := range health.DefaultObligations() {
+		if ob.Code != "committee_meeting" {
+			c.Healthcheck.Obligations = append(c.Healthcheck.Obligations, config.Obligation{Code: ob.Code, Disabled: true})
+		}
 	}
 }
 

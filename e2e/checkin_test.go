@@ -292,7 +292,7 @@ func TestCheckinRefusals(t *testing.T) {
 		{"unlinked", h.b2, stray, "/checkin 支委会", "还没有绑定账号"},
 		{"future date", h.b2, li, "/checkin 支委会 11-27", "晚于今天"},
 		{"before the branch's start", h.b2, li, "/checkin 支委会 10-15", "自 2026-11-01 起纳入规定动作考核"},
-		{"unknown obligation", h.b2, li, "/checkin 开大会 11-25", "没认出“开大会”。可写：党员大会、支委会、党小组会、党课、主题党日、生活会、评议党员。例：打卡 党员大会 11月20日 7/9"},
+		{"unknown obligation", h.b2, li, "/checkin 开大会 11-25", "没认出“开大会”。可写：党员大会、支委会、党小组会、党课、主题党日、生活会、评议党员、"},
 		{"unknown obligation by word", h.b2, li, "打卡 开大会 11-25", "没认出“开大会”。可写：党员大会、支委会"},
 		{"no obligation by word", h.b2, li, "签到：今天到了", "没认出“今天到了”。可写："},
 		{"bare word", h.b2, li, "纪实", "请写明开的是什么会。可写："},
@@ -432,10 +432,11 @@ func TestCheckinGroupMeeting(t *testing.T) {
 	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B2-G2" || c.Topic != "学习" {
 		t.Fatalf("group by code %+v %q", c.Items, c.Topic)
 	}
-	// A branch without groups files it for itself.
-	h.reply(h.b1, wang, "/checkin 党小组会", "打卡成功")
-	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B1" {
-		t.Fatalf("branch without groups %+v", c.Items)
+	// A branch without groups owes no 党小组会 (SPEC §7.1): refused, nothing stored.
+	before := h.last().ID
+	h.reply(h.b1, wang, "/checkin 党小组会", "幸福村第一党支部没有党小组，不需要召开党小组会。")
+	if c := h.last(); c.ID != before {
+		t.Fatalf("a group meeting was recorded for a branch without groups: %+v", c)
 	}
 }
 

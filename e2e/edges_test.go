@@ -20,11 +20,12 @@ import (
 // the configured zone) passes.
 
 // edgeRecurs is the recurrence of each default obligation the test county
-// owes (a branch without party groups owes 党小组会 itself).
+// owes (its branches have no party groups, so no 党小组会, and no term end,
+// so no 换届提醒).
 var edgeRecurs = map[string]string{
-	"committee_meeting": "month", "theme_day": "month", "group_meeting": "month",
+	"committee_meeting": "month", "theme_day": "month", "dues": "month",
 	"general_meeting": "quarter", "party_lecture": "quarter",
-	"life_meeting": "year", "member_appraisal": "year",
+	"life_meeting": "year", "member_appraisal": "year", "heart_talk": "year", "secretary_lecture": "year",
 }
 
 type edgeKeys struct{ month, quarter, year string }
@@ -125,7 +126,7 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第一季度", "组织生活会 · 2028年度"},
 		lights: []string{"committee_meeting 2028-01 red", "committee_meeting 2028-02 yellow", "theme_day 2028-02 yellow",
 			"general_meeting 2028-Q1 green", "life_meeting 2028 green"},
-		digest: []string{"党小组会 · 2028年2月 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028年1月 · 截止 2028-01-31 · 已逾期 29 天"},
+		digest: []string{"党费收缴 · 2028年2月 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028年1月 · 截止 2028-01-31 · 已逾期 29 天"},
 		next:   hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
 		nlights: []string{"committee_meeting 2028-02 red", "committee_meeting 2028-03 green", "theme_day 2028-02 red",
 			"general_meeting 2028-Q1 green"},

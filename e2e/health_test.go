@@ -119,9 +119,10 @@ func (c *hcCounty) doneExcept(missing ...string) {
 	items := []struct{ ob, period, held string }{
 		{"general_meeting", "2026-Q4", "2026-10-10"}, {"party_lecture", "2026-Q4", "2026-10-10"},
 		{"life_meeting", "2026", "2026-10-12"}, {"member_appraisal", "2026", "2026-10-12"},
+		{"heart_talk", "2026", "2026-10-12"}, {"secretary_lecture", "2026", "2026-10-12"},
 	}
 	for _, m := range []string{"10", "11", "12"} {
-		for _, ob := range []string{"committee_meeting", "group_meeting", "theme_day"} {
+		for _, ob := range []string{"committee_meeting", "group_meeting", "theme_day", "dues"} {
 			items = append(items, struct{ ob, period, held string }{ob, "2026-" + m, "2026-" + m + "-05"})
 		}
 	}

@@ -451,7 +451,7 @@ func (p *planner) item(i int) {
 	}
 	// The green prompt lists the current period's activities, during the
 	// first month of the period.
-	if it.Exempt || !it.Obligation.Recurs.Valid() || it.Period != PeriodAt(it.Obligation.Recurs, p.t, p.loc) {
+	if it.Exempt || it.Obligation.TermEnd || !it.Obligation.Recurs.Valid() || it.Period != PeriodAt(it.Obligation.Recurs, p.t, p.loc) {
 		return
 	}
 	if !p.t.Before(it.Period.Start(p.loc).AddDate(0, 1, 0)) {

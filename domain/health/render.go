@@ -87,6 +87,9 @@ func (p *planner) itemLine(l *line) string {
 		}
 	}
 	branchLabel(&b, it)
+	if it.Obligation.TermEnd {
+		return termLine(&b, it, n, p.t, p.loc)
+	}
 	b.WriteString(" · ")
 	b.WriteString(esc(it.Obligation.Name, clipShort))
 	b.WriteString(" · ")
@@ -175,17 +178,18 @@ func (p *planner) footer(lines []line) []string {
 		if n.Role != RoleSecretary {
 			continue
 		}
-		if example == nil {
-			example = &p.in.Items[n.Items[0]]
+		// The 换届提醒 is not checked in: it gives no example.
+		if it := &p.in.Items[n.Items[0]]; example == nil && !it.Obligation.TermEnd {
+			example = it
 		}
 		red = red || n.Level == LevelRed
 	}
-	if example == nil {
-		return nil
-	}
 	lt := p.t.In(p.loc)
-	out := []string{fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
-		esc(example.Obligation.Word(), clipShort), monthDay(lt))}
+	var out []string
+	if example != nil {
+		out = append(out, fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
+			esc(example.Obligation.Word(), clipShort), monthDay(lt)))
+	}
 	if red {
 		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))
 	}
