@@ -242,7 +242,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	if !ok {
-		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s（%s）的书记才能为该支部打卡。", branch.Name, branch.Code))
+		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s的书记才能为该支部打卡。", branch.Name))
 	}
 
 	// The date and the periods.
@@ -303,7 +303,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			group, topic = &g, rest
 			break
 		}
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：/checkin %s@%s 11-20 7/9 主题。%s",
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：打卡 %s@%s 11月20日 7/9 主题。%s",
 			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
 	}
 
@@ -415,7 +415,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 // may send names or aliases too).
 func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。")
+		return nil, domain.Refuse(domain.ErrInvalid, "请写明开的是什么会。%s", command.Offer(a.ObligationMatcher().Known()))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -423,7 +423,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	for _, w := range words {
 		code, ok := m.Match(w)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "未识别的活动类型“%s”。可选：%s。", w, strings.Join(m.Known(), "、"))
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", command.UnknownObligation(w, m.Known()))
 		}
 		if seen[code] {
 			continue
@@ -560,10 +560,10 @@ func groupChoices(groups []domain.Unit) string {
 func shortName(obs []health.Obligation, perGroup bool) string {
 	for _, ob := range obs {
 		if ob.PerGroup == perGroup {
-			return ob.ShortName()
+			return ob.Word()
 		}
 	}
-	return obs[0].ShortName()
+	return obs[0].Word()
 }
 
 // mergeIDs appends the ids of b missing from a, keeping order.

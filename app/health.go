@@ -220,7 +220,7 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 		return BranchStatus{}, err
 	}
 	if u.Kind != domain.KindBranch {
-		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Code)
+		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Name)
 	}
 	e, err := a.newEngine(ctx, a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
 	if err != nil {
@@ -314,7 +314,7 @@ func ackMarkup(d *health.Digest, items []health.Item) any {
 		if len(data) > 64 {
 			data = AckData(it.BranchID, "", "")
 		}
-		label := "收到 · " + it.Obligation.ShortName() + " " + it.Period.Key()
+		label := "收到 · " + it.Obligation.Word() + " " + it.Period.Label()
 		rows = append(rows, []button{{Text: label, Data: data}})
 	}
 	if len(rows) == 0 {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/command"
@@ -89,7 +90,7 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 	}
 	for i := range out {
 		for alias, code := range hc.Aliases {
-			if code == out[i].Code {
+			if code == out[i].Code && !slices.Contains(out[i].Aliases, alias) {
 				out[i].Aliases = append(append([]string(nil), out[i].Aliases...), alias)
 			}
 		}
@@ -107,7 +108,7 @@ func (a *App) ObligationMatcher() *command.Matcher {
 		if o.TermEnd { // a reminder, not an activity one checks in
 			continue
 		}
-		es = append(es, command.MatcherEntry{Code: o.Code, Name: o.Name, Aliases: o.Aliases})
+		es = append(es, command.MatcherEntry{Code: o.Code, Name: o.Name, Aliases: o.Aliases, Word: o.Word()})
 	}
 	return command.NewMatcher(es)
 }

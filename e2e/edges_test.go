@@ -70,7 +70,7 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 	cases := []edgeCase{{
 		name: "last minute of Q3", at: hcAt(2026, 9, 30, 23, 59), start: "2026-01-01", word: "今天", heldOn: "2026-09-30",
 		keys:   edgeKeys{"2026-09", "2026-Q3", "2026"},
-		labels: []string{"支部委员会 · 2026年9月", "党课 · 2026年第3季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年9月", "党课 · 2026年第三季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-08 red", "committee_meeting 2026-09 yellow", "theme_day 2026-09 yellow",
 			"general_meeting 2026-Q2 red", "general_meeting 2026-Q3 yellow", "party_lecture 2026-Q3 yellow",
 			"life_meeting 2026 green", "member_appraisal 2026 green"},
@@ -80,7 +80,7 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 	}, {
 		name: "last minute of a month", at: hcAt(2026, 11, 30, 23, 59), start: "2026-01-01", word: "今天", heldOn: "2026-11-30",
 		keys:   edgeKeys{"2026-11", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年11月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年11月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		// The yearly 31-day window opens at 12-01 00:00, one minute later.
 		lights: []string{"committee_meeting 2026-10 red", "committee_meeting 2026-11 yellow", "theme_day 2026-11 yellow",
 			"general_meeting 2026-Q4 green", "life_meeting 2026 green", "member_appraisal 2026 green"},
@@ -94,13 +94,13 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 		name: "first minute of a month", at: hcAt(2026, 12, 1, 0, 0), start: "2026-01-01", word: "今天", heldOn: "2026-12-01",
 		late: "2026-11-30", lateLabel: "2026年11月",
 		keys:   edgeKeys{"2026-12", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-11 red", "committee_meeting 2026-12 green", "theme_day 2026-11 red",
 			"general_meeting 2026-Q4 green", "life_meeting 2026 green", "member_appraisal 2026 green"},
 	}, {
 		name: "last minute of the year", at: hcAt(2026, 12, 31, 23, 59), start: "2026-01-01", word: "12月31日", heldOn: "2026-12-31",
 		keys:   edgeKeys{"2026-12", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-12 yellow", "theme_day 2026-12 yellow", "general_meeting 2026-Q4 yellow",
 			"party_lecture 2026-Q4 yellow", "life_meeting 2026 green", "member_appraisal 2026 green"},
 		next: hcAt(2027, 1, 1, 0, 0), nkeys: edgeKeys{"2027-01", "2027-Q1", "2027"},
@@ -117,16 +117,16 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 		// A 组织生活会 on 1 January counts for 2026, still open until the end
 		// of February (the oldest open period whose window holds the date).
 		lifeFiled: "2026",
-		labels:    []string{"支部委员会 · 2027年1月", "党课 · 2027年第1季度", "组织生活会 · 2026年度"},
+		labels:    []string{"支部委员会 · 2027年1月", "党课 · 2027年第一季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-12 red", "committee_meeting 2027-01 green", "general_meeting 2026-Q4 red",
 			"general_meeting 2027-Q1 green", "life_meeting 2027 green"},
 	}, {
 		name: "leap day", at: hcAt(2028, 2, 29, 12, 0), start: "2028-01-01", word: "2月29日", heldOn: "2028-02-29",
 		keys:   edgeKeys{"2028-02", "2028-Q1", "2028"},
-		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第1季度", "组织生活会 · 2028年度"},
+		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第一季度", "组织生活会 · 2028年度"},
 		lights: []string{"committee_meeting 2028-01 red", "committee_meeting 2028-02 yellow", "theme_day 2028-02 yellow",
 			"general_meeting 2028-Q1 green", "life_meeting 2028 green"},
-		digest: []string{"党费收缴 · 2028-02 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028-01 · 截止 2028-01-31 · 已逾期 29 天"},
+		digest: []string{"党费收缴 · 2028年2月 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028年1月 · 截止 2028-01-31 · 已逾期 29 天"},
 		next:   hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
 		nlights: []string{"committee_meeting 2028-02 red", "committee_meeting 2028-03 green", "theme_day 2028-02 red",
 			"general_meeting 2028-Q1 green"},

@@ -159,7 +159,7 @@ func TestPlanTermReminder(t *testing.T) {
 		t.Fatal("no digest for the secretary")
 	}
 	text := strings.Join(d.Texts, "\n")
-	if !strings.Contains(text, "新庄村党支部 · 支部委员会任期将于2027年3月31日届满，请及时换届") || strings.Contains(text, "/checkin") ||
+	if !strings.Contains(text, "新庄村党支部 · 支部委员会任期将于2027年3月31日届满，请及时换届") || strings.Contains(text, "<code>打卡 ") ||
 		strings.Contains(text, "本期规定动作") {
 		t.Fatalf("yellow term reminder:\n%s", text)
 	}
@@ -167,7 +167,7 @@ func TestPlanTermReminder(t *testing.T) {
 	now = time.Date(2027, 4, 2, 10, 0, 0, 0, loc)
 	out = plan(t, now, Rules{YellowRepeat: 72 * time.Hour, RedRepeat: 24 * time.Hour}, nil, item(Red))
 	text = strings.Join(digestOf(out, secZhang.PersonID).Texts, "\n")
-	if !strings.Contains(text, "支部委员会任期已于2027年3月31日届满，请尽快换届") || !strings.Contains(text, "/ack") || strings.Contains(text, "/checkin") {
+	if !strings.Contains(text, "支部委员会任期已于2027年3月31日届满，请尽快换届") || !strings.Contains(text, "<code>收到 ") || strings.Contains(text, "<code>打卡 ") {
 		t.Fatalf("red term reminder:\n%s", text)
 	}
 	if o := digestOf(out, orgLi.PersonID); o == nil || !strings.Contains(strings.Join(o.Texts, "\n"), "支部委员会任期已于2027年3月31日届满") {

@@ -130,14 +130,14 @@ const (
 // slice the caller may change.
 func DefaultObligations() []Obligation {
 	return []Obligation{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议"}, Recurs: Monthly, YellowDays: 7, Needs: NeedsCommittee},
-		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会"}, Recurs: Monthly, YellowDays: 7, PerGroup: true, Needs: NeedsGroups},
-		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会", "党员会"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议", "支委"}, Recurs: Monthly, YellowDays: 7, Needs: NeedsCommittee},
+		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会", "党小组"}, Recurs: Monthly, YellowDays: 7, PerGroup: true, Needs: NeedsGroups},
+		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课", "上党课"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动", "党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
 		// The yearly meetings of year Y are held in January–February of Y+1.
-		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
-		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会", "组织生活"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议", "评议"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
 		{Code: "heart_talk", Name: "谈心谈话", Aliases: []string{"谈心", "谈话谈心", "谈心谈话活动"}, Recurs: Yearly, YellowDays: 31},
 		{Code: "dues", Name: "党费收缴", Aliases: []string{"收党费", "交党费", "党费"}, Recurs: Monthly, YellowDays: 7},
 		{Code: "secretary_lecture", Name: "书记讲党课", Aliases: []string{"书记党课", "支部书记讲党课"}, Recurs: Yearly, YellowDays: 31},
@@ -290,16 +290,19 @@ func ValidateObligations(obs []Obligation) error {
 	return nil
 }
 
-// ShortName is the shortest way to name the obligation in a command: its
-// shortest alias when shorter than the name, else the name.
-func (ob Obligation) ShortName() string {
-	best := ob.Name
+// Word is what people call the obligation when they write a check-in (支委会,
+// 党员大会, 党课): its name, or for a name longer than four characters its
+// first shorter alias.
+func (ob Obligation) Word() string {
+	if len([]rune(ob.Name)) <= 4 {
+		return ob.Name
+	}
 	for _, a := range ob.Aliases {
-		if len([]rune(a)) < len([]rune(best)) {
-			best = a
+		if len([]rune(a)) < len([]rune(ob.Name)) {
+			return a
 		}
 	}
-	return best
+	return ob.Name
 }
 
 // CheckinPeriod is the period of ob that a check-in for an activity held on

@@ -2,6 +2,7 @@ package health
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,11 +58,31 @@ func TestDefaultObligations(t *testing.T) {
 	}
 }
 
-func TestShortName(t *testing.T) {
-	for code, want := range map[string]string{"committee_meeting": "支委会", "party_lecture": "党课", "theme_day": "党日"} {
-		if s := obligation(t, code).ShortName(); s != want {
-			t.Errorf("%s: ShortName = %q, want %q", code, s, want)
+func TestWord(t *testing.T) {
+	for code, want := range map[string]string{"committee_meeting": "支委会", "general_meeting": "党员大会",
+		"party_lecture": "党课", "theme_day": "主题党日", "group_meeting": "党小组会", "life_meeting": "生活会"} {
+		if s := obligation(t, code).Word(); s != want {
+			t.Errorf("%s: Word = %q, want %q", code, s, want)
 		}
+	}
+}
+
+// The short forms people write are aliases of the default obligations.
+func TestDefaultShortForms(t *testing.T) {
+	for word, code := range map[string]string{"支委": "committee_meeting", "党员会": "general_meeting", "小组会": "group_meeting",
+		"党日": "theme_day", "生活会": "life_meeting", "评议": "member_appraisal", "党小组": "group_meeting"} {
+		found := ""
+		for _, ob := range DefaultObligations() {
+			if ob.Name == word || slices.Contains(ob.Aliases, word) {
+				found = ob.Code
+			}
+		}
+		if found != code {
+			t.Errorf("%q names %q, want %q", word, found, code)
+		}
+	}
+	if err := ValidateObligations(DefaultObligations()); err != nil {
+		t.Fatal(err)
 	}
 }
 

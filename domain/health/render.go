@@ -16,7 +16,6 @@ const MaxMessageLen = 4096
 // Lengths at which user-provided strings are clipped, so that one line can
 // never exceed a message.
 const (
-	clipCode   = 32
 	clipName   = 40
 	clipShort  = 20
 	clipPathEl = 16
@@ -67,10 +66,8 @@ func displayPath(it *Item) string {
 	return strings.Join(parts, "/")
 }
 
-// branchLabel is "CODE 名称[ 党小组]".
+// branchLabel is "名称[ 党小组]": people read units by name, never by code.
 func branchLabel(b *strings.Builder, it *Item) {
-	b.WriteString(esc(it.BranchCode, clipCode))
-	b.WriteByte(' ')
 	b.WriteString(esc(it.BranchName, clipName))
 	if it.GroupName != "" {
 		b.WriteByte(' ')
@@ -96,7 +93,7 @@ func (p *planner) itemLine(l *line) string {
 	b.WriteString(" · ")
 	b.WriteString(esc(it.Obligation.Name, clipShort))
 	b.WriteString(" · ")
-	b.WriteString(it.Period.Key())
+	b.WriteString(it.Period.Label())
 	b.WriteString(" · 截止 ")
 	b.WriteString(lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 	today := civilDay(p.t, p.loc)
@@ -149,8 +146,6 @@ func (p *planner) promptBlock(l *line) []string {
 	first := &p.in.Items[l.notice.Items[0]]
 	var b strings.Builder
 	b.WriteString("<b>")
-	b.WriteString(esc(first.BranchCode, clipCode))
-	b.WriteByte(' ')
 	b.WriteString(esc(first.BranchName, clipName))
 	b.WriteString(" · ")
 	b.WriteString(first.Period.Label())
@@ -192,11 +187,11 @@ func (p *planner) footer(lines []line) []string {
 	lt := p.t.In(p.loc)
 	var out []string
 	if example != nil {
-		out = append(out, fmt.Sprintf("打卡：<code>/checkin %s %s 7/9 主题</code>（规定动作 日期 实到/应到 主题）",
-			esc(example.Obligation.ShortName(), clipShort), lt.Format("01-02")))
+		out = append(out, fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
+			esc(example.Obligation.Word(), clipShort), monthDay(lt)))
 	}
 	if red {
-		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>/ack %s</code>（计划完成日期）", lt.AddDate(0, 0, 3).Format("01-02")))
+		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))
 	}
 	return out
 }
@@ -460,3 +455,6 @@ func TelegramLen(s string) int {
 	}
 	return n
 }
+
+// monthDay writes a date as people do: "11月20日".
+func monthDay(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
