@@ -95,6 +95,9 @@ type CheckinLine struct {
 	Due        time.Time
 	Late       bool
 	Extra      bool
+	// BelowQuorum: recorded, but with no more than half present it does
+	// not count (health.Obligation.Quorum).
+	BelowQuorum bool
 
 	// candidates are the owed periods whose window contains the date,
 	// oldest first (health.CheckinCandidates); the line is filed for the
@@ -332,7 +335,8 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 				cands = append(cands, c)
 			}
 		}
-		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands})
+		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands,
+			BelowQuorum: ob.Quorum && health.BelowQuorum(req.Present, req.Total)})
 	}
 
 	// Everything is allowed: record. The branch lock makes "first or extra"
@@ -385,7 +389,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	}
 	for i, l := range lines {
 		if err := a.Store.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
-			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, Pos: i}); err != nil {
+			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, BelowQuorum: l.BelowQuorum, Pos: i}); err != nil {
 			return CheckinResult{}, err
 		}
 	}

@@ -75,6 +75,9 @@ type ItemStatus struct {
 	CheckedIn  bool
 	Exempt     bool
 	Ack        *storage.Ack // latest acknowledgement of a red item
+	// Reason says why an item is yellow when its deadline does not: its
+	// meetings were held below quorum.
+	Reason string
 }
 
 // BranchStatus is a branch's light and its items (yellow and red ones, or

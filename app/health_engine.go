@@ -142,13 +142,16 @@ type engine struct {
 	rootID     int64
 	ev         *Evaluation
 
-	units    []hcUnit
-	byID     map[int64]int32
-	recips   []health.Recipient
-	done     []doneRun
-	mem      []memRec
-	stored   []storedLight
-	exempt   map[hcItemKey]struct{}
+	units  []hcUnit
+	byID   map[int64]int32
+	recips []health.Recipient
+	done   []doneRun
+	mem    []memRec
+	stored []storedLight
+	exempt map[hcItemKey]struct{}
+	// weak are the items whose meetings were all held below quorum, with
+	// why they stay yellow (health.QuorumReason).
+	weak     map[hcItemKey]string
 	acks     map[hcItemKey]*storage.Ack
 	silences []storage.Silence
 	pending  map[int64][]pendingResolved
@@ -415,6 +418,16 @@ func (e *engine) load(ctx context.Context) error {
 			e.exempt[k] = struct{}{}
 		}
 	}
+	weak, err := st.BelowQuorumItems(ctx, root)
+	if err != nil {
+		return err
+	}
+	e.weak = make(map[hcItemKey]string, len(weak))
+	for _, w := range weak {
+		if k, ok := e.key(w.UnitID, w.Obligation, w.Period); ok {
+			e.weak[k] = health.QuorumReason(w.Present, w.Total)
+		}
+	}
 	if e.mode.plan || e.mode.statuses {
 		acks, err := st.HealthAcks(ctx, root)
 		if err != nil {
@@ -634,7 +647,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		if _, ok := e.exempt[hcItemKey{u.ID, int16(oi), s}]; ok {
 			continue
 		}
-		l := e.lightAt(oi, s, theme, false)
+		l := e.weakLight(u, oi, s, e.lightAt(oi, s, theme, false), false)
 		if l == health.Green { // not yet in its window: nothing to list
 			continue
 		}
@@ -651,7 +664,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		}
 		checked := isDone(done, s)
 		_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), s}]
-		l := e.lightAt(oi, s, theme, checked || exempt)
+		l := e.weakLight(u, oi, s, e.lightAt(oi, s, theme, checked || exempt), checked || exempt)
 		if err := e.emit(ctx, b, g, oi, seqPeriod(ob.Recurs, s), s, l, checked, exempt, s == curSeq); err != nil {
 			return worst, err
 		}
@@ -666,7 +679,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			checked := isDone(done, pr.seq)
 			_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), pr.seq}]
 			owed := pr.seq >= firstSeq
-			if l := e.lightAt(oi, pr.seq, theme, checked || exempt || !owed); l != health.Green {
+			if l := e.weakLight(u, oi, pr.seq, e.lightAt(oi, pr.seq, theme, checked || exempt || !owed), checked || exempt || !owed); l != health.Green {
 				continue
 			}
 			it := e.item(b, g, oi, p, health.Green, checked, exempt)
@@ -675,6 +688,18 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		}
 	}
 	return worst, nil
+}
+
+// weakLight is l, or yellow for an item not done whose meetings were all
+// held below quorum: recorded, so never red, but not done either.
+func (e *engine) weakLight(u *hcUnit, oi int, seq int32, l health.Light, done bool) health.Light {
+	if done || len(e.weak) == 0 {
+		return l
+	}
+	if _, ok := e.weak[hcItemKey{u.ID, int16(oi), seq}]; ok {
+		return health.Yellow
+	}
+	return l
 }
 
 // emit records one listed light: the result, the change against the
@@ -696,6 +721,9 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 			is.GroupCode, is.GroupName = g.Code, g.Name
 		}
 		is.YellowFrom, is.Due = e.deadlineOf(b, oi, seq)
+		if !checked && !exempt {
+			is.Reason = e.weak[hcItemKey{u.ID, int16(oi), seq}]
+		}
 		if l == health.Red {
 			is.Ack = e.acks[hcItemKey{u.ID, int16(oi), seq}]
 		}
@@ -954,6 +982,9 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		if g.secHi > g.secLo {
 			it.Secretaries = append(slices.Clip(e.secs(b)), e.secs(g)...)
 		}
+	}
+	if l == health.Yellow {
+		it.Reason = e.weak[hcItemKey{u.ID, int16(oi), periodSeq(p)}]
 	}
 	if l == health.Red {
 		if a := e.acks[hcItemKey{u.ID, int16(oi), periodSeq(p)}]; a != nil {

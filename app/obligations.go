@@ -42,6 +42,7 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 			if c.DueAfter == "" {
 				o.DueAfter = base.DueAfter
 			}
+			o.Quorum = base.Quorum
 			// What binds a branch and the term reminder's nature are the
 			// built-in's unless the override says otherwise.
 			o.TermEnd = base.TermEnd

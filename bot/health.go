@@ -145,6 +145,8 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 		b.WriteString(" · 已完成")
 	case it.Exempt:
 		b.WriteString(" · 已豁免")
+	case it.Reason != "":
+		b.WriteString(" · " + E(it.Reason))
 	case it.Light == health.Red:
 		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), health.DaysOverdue(it.Due, a.Now(), a.Loc))
 		if it.Ack != nil {

@@ -45,10 +45,23 @@ type Obligation struct {
 	// DueAfter moves the due time past the period's end: the yearly 组织生活会
 	// and 民主评议党员 of year Y are held in January–February of Y+1.
 	DueAfter DueAfter
+	// Quorum: a meeting with no more than half of the members present
+	// (BelowQuorum) is recorded but does not count (支部党员大会).
+	Quorum bool
 }
 
 // DueAfter is how long after its period's end an obligation is due.
 type DueAfter struct{ Months, Days int }
+
+// BelowQuorum reports whether an attendance of present out of total is no
+// more than half: a 支部党员大会 needs more than half of its members. An
+// attendance not given (total 0) is not judged.
+func BelowQuorum(present, total int) bool { return total > 0 && present*2 <= total }
+
+// QuorumReason is why a below-quorum meeting does not count, for users.
+func QuorumReason(present, total int) string {
+	return fmt.Sprintf("实到 %d 人、应到 %d 人，未过半数，不计为已召开，请重新召开", present, total)
+}
 
 // IsZero reports whether the obligation is due at its period's end.
 func (d DueAfter) IsZero() bool { return d.Months == 0 && d.Days == 0 }
@@ -130,7 +143,7 @@ const (
 // slice the caller may change.
 func DefaultObligations() []Obligation {
 	return []Obligation{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会", "党员会"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会", "党员会"}, Recurs: Quarterly, YellowDays: 15, Quorum: true},
 		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议", "支委"}, Recurs: Monthly, YellowDays: 7, Needs: NeedsCommittee},
 		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会", "党小组"}, Recurs: Monthly, YellowDays: 7, PerGroup: true, Needs: NeedsGroups},
 		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课", "上党课"}, Recurs: Quarterly, YellowDays: 15},

@@ -46,6 +46,9 @@ type Item struct {
 	// change wording (已完成, 已豁免).
 	CheckedIn bool
 	Exempt    bool
+	// Reason explains a light the deadline does not: a meeting held below
+	// quorum keeps its item yellow (QuorumReason).
+	Reason string
 
 	// AckBy is who acknowledged the red notice ("" = nobody); AckUntil is
 	// when the pause of repeats ends (zero = no pause); AckPlanned is the

@@ -100,7 +100,9 @@ func (p *planner) itemLine(l *line) string {
 	switch n.Level {
 	case LevelYellow:
 		left := civilDay(lastDay(it.Due), p.loc) - today
-		if left <= 0 {
+		if it.Reason != "" {
+			b.WriteString(" · " + html.EscapeString(it.Reason))
+		} else if left <= 0 {
 			b.WriteString(" · 今日截止")
 		} else {
 			fmt.Fprintf(&b, " · 还有 %d 天", left)
