@@ -17,7 +17,30 @@ const (
 	CheckinBranch = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
 	CheckinReject = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
 	Ack           = "ack" // 收到 on a red notice (fields: see app.AckData)
+	FreeText      = "ft"  // 确认/修改/取消 under a reading of free text: ft:<pending>:ok|ed|x
 )
+
+// The actions on a reading of free text.
+const (
+	TextConfirm = "ok" // ✅ 确认: record it
+	TextEdit    = "ed" // ✏️ 修改: send me the command to edit
+	TextCancel  = "x"  // ✖ 取消: drop it
+)
+
+// Text is the data of a button under the reading of free text pendingID.
+func Text(pendingID int64, action string) string {
+	return FreeText + ":" + id(pendingID) + ":" + action
+}
+
+// ParseText reads Text's data.
+func ParseText(data string) (pendingID int64, action string, ok bool) {
+	f, ok := fields(data, FreeText, 2)
+	if !ok || (f[1] != TextConfirm && f[1] != TextEdit && f[1] != TextCancel) {
+		return 0, "", false
+	}
+	pendingID, ok = positive(f[0])
+	return pendingID, f[1], ok
+}
 
 // Prefix is the kind of button data is from.
 func Prefix(data string) string {

@@ -75,3 +75,17 @@ func TestAck(t *testing.T) {
 		}
 	}
 }
+
+func TestTextButtons(t *testing.T) {
+	for _, action := range []string{TextConfirm, TextEdit, TextCancel} {
+		data := Text(123, action)
+		if p, a, ok := ParseText(data); !ok || p != 123 || a != action || Prefix(data) != FreeText || len(data) > 64 {
+			t.Errorf("ParseText(%q) = %d %q %v", data, p, a, ok)
+		}
+	}
+	for _, d := range []string{"ft", "ft:1", "ft:1:yes", "ft:0:ok", "ft:01:ok", "ft:1:ok:2", "cl:1:ok"} {
+		if _, _, ok := ParseText(d); ok {
+			t.Errorf("ParseText(%q) accepted", d)
+		}
+	}
+}

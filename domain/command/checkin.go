@@ -67,36 +67,47 @@ type MatcherEntry struct {
 type Matcher struct {
 	known []string
 	index map[string]string
+	// terms are the names and aliases (match keys), longest first, for free text.
+	terms []string
+	// words maps a code to the word offered for it.
+	words map[string]string
 }
 
 // NewMatcher builds a Matcher over entries, in their order.
 func NewMatcher(entries []MatcherEntry) *Matcher {
-	m := &Matcher{index: make(map[string]string)}
-	add := func(word, code string) {
+	m := &Matcher{index: make(map[string]string), words: make(map[string]string)}
+	add := func(word, code string, term bool) {
 		k := matchKey(word)
 		if _, taken := m.index[k]; k != "" && !taken {
 			m.index[k] = code
+			if term {
+				m.terms = append(m.terms, k)
+			}
 		}
 	}
 	for _, e := range entries {
-		add(e.Code, e.Code)
+		add(e.Code, e.Code, false)
+		word := e.Code
 		switch {
 		case e.Word != "":
-			m.known = append(m.known, e.Word)
+			word = e.Word
 		case e.Name != "":
-			m.known = append(m.known, e.Name)
-		default:
-			m.known = append(m.known, e.Code)
+			word = e.Name
+		}
+		m.known = append(m.known, word)
+		if _, ok := m.words[e.Code]; !ok {
+			m.words[e.Code] = word
 		}
 	}
 	for _, e := range entries {
-		add(e.Name, e.Code)
+		add(e.Name, e.Code, true)
 	}
 	for _, e := range entries {
 		for _, a := range e.Aliases {
-			add(a, e.Code)
+			add(a, e.Code, true)
 		}
 	}
+	sortTerms(m.terms)
 	return m
 }
 

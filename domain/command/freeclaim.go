@@ -1,0 +1,81 @@
+package command
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/zhibu/zhibu/domain/points"
+)
+
+// ClaimReading is what a villager's free text claims: one item (Item), several that it may
+// be (Candidates, best first) — never both.
+type ClaimReading struct {
+	Item       *points.Item
+	Candidates []points.Item
+	// Note is the message as written, cleaned: the claim's description.
+	Note string
+}
+
+// describe maps how villagers describe a deed to the words of the catalogue (names and
+// aliases of the default catalogue). A strong rule names the deed by whom it helped (帮五保户
+// 扫雪 is 帮扶, whatever the chore): when one matches, the weak rules are not used.
+var describe = []struct {
+	re     *regexp.Regexp
+	word   string
+	strong bool
+}{
+	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居老人|空巢)`), "帮扶", true},
+	{regexp.MustCompile(`照顾.{0,4}(?:五保户|孤寡|留守|独居老人|空巢)`), "帮扶", true},
+	{regexp.MustCompile(`[扫铲除清].{0,5}雪`), "清雪", false},
+	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
+	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
+	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡`), "巡逻", false},
+	{regexp.MustCompile(`劝和|劝架|调解|矛盾`), "调解", false},
+	{regexp.MustCompile(`捡到|拾到|归还失主|还给失主`), "捡到", false},
+	{regexp.MustCompile(`献血`), "献血", false},
+	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
+	{regexp.MustCompile(`带动.{0,8}就业`), "带动就业", false},
+	{regexp.MustCompile(`修路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
+	{regexp.MustCompile(`捐`), "捐款", true},
+	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
+}
+
+// reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
+
+// reDeed says the sender did something.
+var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获`)
+
+// ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
+// when the text names no item or is not a claim (a plan, a question, thanks).
+func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
+	s := strings.Join(strings.FieldsFunc(fold(clean(text)), isSpace), " ")
+	if s == "" || reNotDeed.MatchString(s) || !reDeed.MatchString(s) {
+		return ClaimReading{}, false
+	}
+	var strong, weak []string
+	for _, d := range describe {
+		if d.re.MatchString(s) {
+			if d.strong {
+				strong = append(strong, d.word)
+			} else {
+				weak = append(weak, d.word)
+			}
+		}
+	}
+	query := s
+	switch {
+	case len(strong) > 0:
+		query = strings.Join(strong, " ")
+	case len(weak) > 0:
+		query = s + " " + strings.Join(weak, " ")
+	}
+	res := points.Match(points.Claimable(items), query)
+	switch {
+	case res.Exact != nil:
+		return ClaimReading{Item: res.Exact, Note: s}, true
+	case len(res.Candidates) > 0:
+		return ClaimReading{Candidates: res.Candidates, Note: s}, true
+	}
+	return ClaimReading{}, false
+}

@@ -1,0 +1,523 @@
+package command
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain/health"
+)
+
+// Free text (SPEC §7.3): a message that is not a command, read for a check-in.
+//
+// ReadCheckin finds, anywhere in the text, the activities named (the obligations' names and
+// aliases, longest first: 支委会 before 支委), the date, the attendance, the topic and a
+// requested make-up period. It never guesses: a field it cannot read for sure is listed in
+// Reading.Unsure with a Chinese question, and the caller asks instead of recording. Text that
+// names no activity, announces or asks about one (明天开支委会、支委会开了吗？), or names one
+// without anything that says it was held, is not a check-in.
+
+// Fields of a reading, as Unsure names them.
+const (
+	FieldDate       = "date"
+	FieldAttendance = "attendance"
+	FieldMakeUp     = "makeup"
+)
+
+// Unsure is one field the reader could not read for sure, and the question to ask.
+type Unsure struct {
+	Field    string
+	Question string
+}
+
+// Reading is what a free-text check-in says.
+type Reading struct {
+	// Obligations are the obligation codes named, in the order written.
+	Obligations []string
+	// Date is 00:00 in loc of the day held; today when DateWritten is false.
+	Date        time.Time
+	DateWritten bool
+	// Present and Total are the attendance; both 0 when not given.
+	Present, Total int
+	// Topic is the topic written after 主题/议题/内容 (or the clause that starts with 学习,
+	// 传达 …); "" when none.
+	Topic string
+	// MakeUp is the period a 补开11月 / 补第三季度 asks for; the zero Period when none.
+	MakeUp health.Period
+	// Unsure lists the fields that must be asked, not guessed.
+	Unsure []Unsure
+}
+
+// Sure reports whether every field was read for sure.
+func (r Reading) Sure() bool { return len(r.Unsure) == 0 }
+
+// UnsureOf reports whether field is unsure.
+func (r Reading) UnsureOf(field string) bool {
+	for _, u := range r.Unsure {
+		if u.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reading) unsure(field, format string, a ...any) {
+	if !r.UnsureOf(field) {
+		r.Unsure = append(r.Unsure, Unsure{Field: field, Question: fmt.Sprintf(format, a...)})
+	}
+}
+
+var (
+	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
+	// meeting.
+	reNotHeld = regexp.MustCompile(`明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	// reHeld says that something took place.
+	reHeld = regexp.MustCompile(`开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+
+	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
+
+	reFullCJK  = regexp.MustCompile(`(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
+	reFullNum  = regexp.MustCompile(`(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})[日号]?`)
+	reMonthDay = regexp.MustCompile(`(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
+	reDotDash  = regexp.MustCompile(`(\d{1,2})[.\-](\d{1,2})`)
+	reDayOnly  = regexp.MustCompile(`(\d{1,2})\s*[日号]`)
+	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿|昨天|昨日|昨晚|前天|前日`)
+	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
+	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
+
+	reMakeUpMonth   = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
+	reMakeUpQuarter = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记)?了?上个?月`)
+
+	reTotal   = regexp.MustCompile(`(?:应到会?|应出席|应参会|应参加)\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
+	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会)\s*(?:人数)?\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
+	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
+	reSlash   = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
+	// reAttHint before an a/b says it is an attendance.
+	reAttHint = regexp.MustCompile(`(?:出席|参会|到会|人数|实到|应到|党员)\s*[:：]?\s*$`)
+	// reDateHint before an a/b says it is a date.
+	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
+
+	reTopicLabel = regexp.MustCompile(`(?:会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容)\s*(?:是|为)?\s*[:：]?\s*`)
+	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
+	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温)`)
+	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
+)
+
+// ReadCheckin reads free text for a check-in (see above). ok is false when the text is not a
+// check-in at all. now and loc give "today"; m names the obligations.
+func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
+	loc = orUTC(loc)
+	s := fold(clean(text))
+	if strings.TrimFunc(s, isSpace) == "" {
+		return Reading{}, false
+	}
+	r.Obligations = m.findAll(s)
+	if len(r.Obligations) == 0 || reNotHeld.MatchString(s) {
+		return Reading{}, false
+	}
+	w := []byte(s) // the working copy: what is read is blanked out, offsets kept
+	blank := func(i, j int) {
+		for k := i; k < j; k++ {
+			w[k] = ' '
+		}
+	}
+	today := dayOf(now.In(loc))
+
+	// The topic first: its words must not be read as a date or an attendance.
+	topicAt := -1
+	if lb := topicLabel(w); lb != nil {
+		end := len(w)
+		if h := reHardStop.FindIndex(w[lb[1]:]); h != nil {
+			end = lb[1] + h[0]
+		}
+		if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
+			end = lb[1] + n[0]
+		}
+		end = lb[1] + fieldClause(string(w[lb[1]:end]))
+		r.Topic = trimTopic(string(w[lb[1]:end]))
+		topicAt = lb[0]
+		blank(lb[0], end)
+	}
+
+	// A requested make-up period.
+	if mm := reMakeUpMonth.FindSubmatchIndex(w); mm != nil && !digitAt(w, mm[1]) {
+		month, _ := strconv.Atoi(string(w[mm[4]:mm[5]]))
+		year := today.y
+		if mm[2] >= 0 {
+			year, _ = strconv.Atoi(string(w[mm[2]:mm[3]]))
+		} else if time.Month(month) > today.m {
+			year--
+		}
+		if month < 1 || month > 12 {
+			r.unsure(FieldMakeUp, "补开的月份“%d月”不存在，请核对。", month)
+		} else {
+			r.MakeUp = health.Period{Rec: health.Monthly, Year: year, N: month}
+		}
+		blank(mm[0], mm[1])
+	} else if mq := reMakeUpQuarter.FindSubmatchIndex(w); mq != nil {
+		q := quarterNumber(string(w[mq[4]:mq[5]]))
+		year := today.y
+		if mq[2] >= 0 {
+			year, _ = strconv.Atoi(string(w[mq[2]:mq[3]]))
+		} else if q > (int(today.m)+2)/3 {
+			year--
+		}
+		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
+		blank(mq[0], mq[1])
+	} else if ml := reMakeUpLast.FindIndex(w); ml != nil {
+		last := civil{today.y, today.m - 1, 1}
+		if last.m < time.January {
+			last = civil{today.y - 1, time.December, 1}
+		}
+		r.MakeUp = health.Period{Rec: health.Monthly, Year: last.y, N: int(last.m)}
+		blank(ml[0], ml[1])
+	}
+
+	// Times of day are dropped: 下午3点 is no day 3.
+	for _, t := range reTimeOfDay.FindAllIndex(w, -1) {
+		blank(t[0], t[1])
+	}
+
+	// Attendance in words: 应到9人 实到7人 缺席2人, in any order.
+	total, present, absent := -1, -1, -1
+	if t := reTotal.FindSubmatchIndex(w); t != nil {
+		total = atoi(w[t[2]:t[3]])
+		blank(t[0], t[1])
+	}
+	for _, p := range rePresent.FindAllSubmatchIndex(w, -1) {
+		if p[0] >= 3 && string(w[p[0]-3:p[0]]) == "应" || slashAfter(w, p[1]) {
+			continue // 应出席; 出席：7/9 is read below as an a/b
+		}
+		present = atoi(w[p[2]:p[3]])
+		blank(p[0], p[1])
+		break
+	}
+	for _, a := range reAbsent.FindAllSubmatchIndex(w, -1) {
+		absent = max(absent, 0) + atoi(w[a[2]:a[3]])
+		blank(a[0], a[1])
+	}
+	haveAtt := false
+	switch {
+	case total >= 0 && present >= 0:
+		r.Present, r.Total, haveAtt = present, total, true
+	case total >= 0 && absent >= 0:
+		r.Present, r.Total, haveAtt = total-absent, total, true
+	case present >= 0 && absent >= 0:
+		r.Present, r.Total, haveAtt = present, present+absent, true
+	case total >= 0:
+		r.Total = total
+		r.unsure(FieldAttendance, "出席人数只写了应到%d人，实到多少人？", total)
+	case present >= 0:
+		r.Present = present
+		r.unsure(FieldAttendance, "出席人数只写了实到%d人，应到多少人？", present)
+	}
+
+	// Dates written in full.
+	var dates []civil
+	var dateWords []string
+	addDate := func(tok string, i, j int) {
+		d, st := parseDate(tok, now, loc)
+		blank(i, j)
+		switch st {
+		case goodDate:
+			c := dayOf(d)
+			for _, x := range dates {
+				if x == c {
+					return
+				}
+			}
+			dates, dateWords = append(dates, c), append(dateWords, strings.TrimFunc(tok, isSpace))
+		default:
+			r.unsure(FieldDate, "日期“%s”不存在，请核对月份和日期。", quote(tok))
+		}
+	}
+	for _, d := range reFullCJK.FindAllSubmatchIndex(w, -1) {
+		addDate(string(w[d[2]:d[3]])+"年"+string(w[d[4]:d[5]])+"月"+string(w[d[6]:d[7]])+"日", d[0], d[1])
+	}
+	for _, d := range reFullNum.FindAllSubmatchIndex(w, -1) {
+		if w[d[4]] == w[d[8]] {
+			addDate(string(w[d[0]:d[1]]), d[0], d[1])
+		}
+	}
+	for _, d := range reMonthDay.FindAllSubmatchIndex(w, -1) {
+		addDate(string(w[d[2]:d[3]])+"月"+string(w[d[4]:d[5]])+"日", d[0], d[1])
+	}
+	for _, d := range reDotDash.FindAllSubmatchIndex(w, -1) {
+		if digitAt(w, d[1]) || d[0] > 0 && (isDigit(w[d[0]-1]) || strings.IndexByte(".-/", w[d[0]-1]) >= 0) || d[1] < len(w) && strings.IndexByte(".-/", w[d[1]]) >= 0 {
+			continue
+		}
+		addDate(string(w[d[0]:d[1]]), d[0], d[1])
+	}
+	for _, d := range reDayOnly.FindAllSubmatchIndex(w, -1) {
+		if d[0] > 0 && isDigit(w[d[0]-1]) {
+			continue
+		}
+		addDate(string(w[d[2]:d[3]])+"号", d[0], d[1])
+	}
+	for _, d := range reRelDay.FindAllIndex(w, -1) {
+		tok := string(w[d[0]:d[1]])
+		switch tok {
+		case "今晚", "今早", "今儿":
+			tok = "今天"
+		case "昨晚":
+			tok = "昨天"
+		case "前日":
+			tok = "前天"
+		}
+		addDate(tok, d[0], d[1])
+	}
+	for _, d := range reWeekRel.FindAllSubmatchIndex(w, -1) {
+		addDate(string(w[d[2]:d[3]])+"周"+string(w[d[4]:d[5]]), d[0], d[1])
+	}
+	bareWeek := reWeekBare.FindSubmatchIndex(w)
+
+	// a/b: an attendance or a date.
+	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
+		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
+		tok := string(w[sl[0]:sl[1]])
+		withPeople := sl[4] >= 0 || sl[8] >= 0
+		canDate := !withPeople && a >= 1 && a <= 12 && b >= 1 && b <= 31
+		canAtt := a <= b && b >= 1
+		if canDate && canAtt && !recent(a, b, today) {
+			canDate = false // 7/9 in late November: July is too long ago for a report
+		}
+		before := w[:sl[0]]
+		asDate := false
+		switch {
+		case !canDate:
+		case !canAtt:
+			asDate = true
+		case haveAtt:
+			asDate = true
+		case reAttHint.Match(before):
+		case reDateHint.Match(before):
+			asDate = true
+		case len(dates) > 0 || bareWeek != nil:
+		default:
+			r.Present, r.Total, haveAtt = a, b, true
+			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
+			blank(sl[0], sl[1])
+			continue
+		}
+		if asDate {
+			addDate(fmt.Sprintf("%d月%d日", a, b), sl[0], sl[1])
+			continue
+		}
+		if !haveAtt && canAtt {
+			r.Present, r.Total, haveAtt = a, b, true
+		}
+		blank(sl[0], sl[1])
+	}
+	if haveAtt && !r.UnsureOf(FieldAttendance) {
+		switch {
+		case r.Total < 1 || r.Total > maxPeople || r.Present < 0:
+			r.unsure(FieldAttendance, "出席人数不合理（实到%d人，应到%d人），请核对。", r.Present, r.Total)
+		case r.Present > r.Total:
+			r.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", r.Present, r.Total)
+		}
+	}
+
+	switch {
+	case len(dates) > 1:
+		r.unsure(FieldDate, "写了%d个日期（%s），活动是哪一天？", len(dates), strings.Join(dateWords, "、"))
+	case len(dates) == 1:
+		r.Date, r.DateWritten = dates[0].in(loc), true
+		if dates[0].after(today) {
+			r.unsure(FieldDate, "日期%s还没到，请核对。", DayLabel(r.Date, now, loc))
+		}
+	case bareWeek != nil:
+		r.unsure(FieldDate, "“%s”是哪一天？请写明日期，例如 11月20日、上周五 或 本周五。", string(w[bareWeek[0]:bareWeek[1]]))
+	}
+	if !r.DateWritten {
+		r.Date = today.in(loc)
+	}
+
+	// Without a label, the clause that starts with 学习/传达 … is the topic.
+	if r.Topic == "" && topicAt < 0 {
+		for _, clause := range splitClauses(string(w)) {
+			if v := reTopicVerb.FindStringIndex(clause); v != nil {
+				r.Topic = trimTopic(clause[v[0]:])
+				break
+			}
+		}
+	}
+	if n := utf8.RuneCountInString(r.Topic); n > MaxTopicRunes {
+		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
+	}
+
+	if !r.DateWritten && !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) {
+		return Reading{}, false // an activity named in passing
+	}
+	return r, true
+}
+
+// DayLabel writes a day as people do: 11月20日 this year, 2025年11月20日 another.
+func DayLabel(d, now time.Time, loc *time.Location) string {
+	loc = orUTC(loc)
+	c, t := dayOf(d.In(loc)), dayOf(now.In(loc))
+	if c.y != t.y {
+		return fmt.Sprintf("%d年%d月%d日", c.y, c.m, c.d)
+	}
+	return fmt.Sprintf("%d月%d日", c.m, c.d)
+}
+
+// CheckinCommand is the check-in command that records r: what the 修改 button offers to
+// edit and send, e.g. "打卡 支委会+党课 11月20日 7/9 学习全会精神".
+func CheckinCommand(r Reading, now time.Time, loc *time.Location, m *Matcher) string {
+	words := make([]string, 0, len(r.Obligations))
+	for _, code := range r.Obligations {
+		words = append(words, m.WordOf(code))
+	}
+	parts := []string{"打卡", strings.Join(words, "+"), DayLabel(r.Date, now, loc)}
+	if r.Total > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d", r.Present, r.Total))
+	}
+	if r.Topic != "" {
+		parts = append(parts, r.Topic)
+	}
+	return strings.Join(parts, " ")
+}
+
+// topicLabel finds 主题/议题/内容 … (not the 主题 of 主题党日); nil when none.
+func topicLabel(w []byte) []int {
+	for _, lb := range reTopicLabel.FindAllIndex(w, -1) {
+		if !strings.HasPrefix(string(w[lb[0]:]), "主题党日") {
+			return lb
+		}
+	}
+	return nil
+}
+
+// reField finds a clause that holds another field (attendance, a date, a time).
+var reField = regexp.MustCompile(`应到|实到|出席|到会|缺席|请假|\d+\s*(?:人|名)?\s*[/／]\s*\d+|\d+\s*月\s*\d+|\d+\s*[日号]|今天|昨天|前天|上周|本周|\d+\s*点`)
+
+// fieldClause is the length of s up to the first comma-separated clause that holds
+// another field: where the topic ends.
+func fieldClause(s string) int {
+	at := 0
+	for {
+		i := strings.IndexAny(s[at:], ",，")
+		clause := s[at:]
+		if i >= 0 {
+			clause = s[at : at+i]
+		}
+		if at > 0 && reField.MatchString(clause) {
+			return at
+		}
+		if i < 0 {
+			return len(s)
+		}
+		_, n := utf8.DecodeRuneInString(s[at+i:])
+		at += i + n
+	}
+}
+
+// recent reports whether month a, day b (this year or last) lies within 45 days before
+// today or one day after it: a date a bare a/b could well mean.
+func recent(a, b int, today civil) bool {
+	c := civil{today.y, time.Month(a), b}
+	if c.after(today.addDays(1)) {
+		c.y--
+	}
+	t := time.Date(c.y, c.m, c.d, 12, 0, 0, 0, time.UTC)
+	n := time.Date(today.y, today.m, today.d, 12, 0, 0, 0, time.UTC)
+	return n.Sub(t) <= 45*24*time.Hour
+}
+
+func splitClauses(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return strings.ContainsRune("，,。；;！!\n、", r)
+	})
+}
+
+// trimTopic drops the separators and spaces around a topic and the clauses after it that
+// were read as other fields (they are blank by now).
+func trimTopic(s string) string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '，' || r == ',' })
+	var keep []string
+	for _, p := range parts {
+		if p = strings.TrimFunc(p, isSpace); p == "" {
+			break
+		}
+		keep = append(keep, p)
+	}
+	out := strings.Join(keep, "，")
+	out = strings.TrimFunc(out, func(r rune) bool {
+		return isSpace(r) || strings.ContainsRune("，,。、:：;；“”\"'《》【】", r) && r != '《' && r != '》'
+	})
+	return strings.Join(strings.FieldsFunc(out, isSpace), " ")
+}
+
+// slashAfter reports whether a slash follows w[:i], past white space.
+func slashAfter(w []byte, i int) bool {
+	rest := strings.TrimLeft(string(w[i:]), " ")
+	return strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "／")
+}
+
+func digitAt(w []byte, i int) bool { return i < len(w) && isDigit(w[i]) }
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }
+
+func atoi(b []byte) int {
+	n, err := strconv.Atoi(string(b))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func quarterNumber(s string) int {
+	switch s {
+	case "一", "1":
+		return 1
+	case "二", "2":
+		return 2
+	case "三", "3":
+		return 3
+	}
+	return 4
+}
+
+// findAll returns the obligations whose names or aliases occur in s, in order of first
+// occurrence; at each place the longest word wins.
+func (m *Matcher) findAll(s string) []string {
+	s = strings.ToLower(s)
+	var out []string
+	for i := 0; i < len(s); {
+		hit := ""
+		for _, t := range m.terms {
+			if strings.HasPrefix(s[i:], t) {
+				hit = t
+				break
+			}
+		}
+		if hit == "" {
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			continue
+		}
+		if code := m.index[hit]; !contains(out, code) {
+			out = append(out, code)
+		}
+		i += len(hit)
+	}
+	return out
+}
+
+// WordOf is the word an obligation is offered by ("支委会"); the code when unknown.
+func (m *Matcher) WordOf(code string) string {
+	if w, ok := m.words[code]; ok {
+		return w
+	}
+	return code
+}
+
+// sortTerms orders the matcher's names and aliases longest first.
+func sortTerms(terms []string) {
+	sort.SliceStable(terms, func(i, j int) bool { return len(terms[i]) > len(terms[j]) })
+}
