@@ -1,0 +1,317 @@
+package app
+
+// Free text (SPEC §7.3): a message that is not a command but names an
+// activity (from a secretary) or a catalogue item (from a villager) is read
+// (domain/command ReadCheckin, ReadClaim), kept as pending free text, and
+// recorded only when its sender taps 确认. 修改 gives the command form to
+// edit and send; 取消 drops it. A reading is kept 24 hours.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// textTTL is how long a reading of free text waits for 确认.
+const textTTL = 24 * time.Hour
+
+// TextCheckin is a check-in read from free text, as kept until 确认.
+type TextCheckin struct {
+	Request CheckinRequest `json:"request"`
+	// MakeUp is the period a 补开11月 asks for (its label), "" when none;
+	// it is shown, the check-in is filed by its date.
+	MakeUp string `json:"makeup,omitempty"`
+	// Command is the check-in command that records it (for 修改).
+	Command string `json:"command"`
+}
+
+// TextClaim is a claim read from free text, as kept until 确认.
+type TextClaim struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Points int    `json:"points"`
+	Note   string `json:"note"`
+	Photo  string `json:"photo,omitempty"`
+}
+
+// TextMessage is where free text came from.
+type TextMessage struct {
+	ChatID, MessageID int64
+	InGroup           bool
+	Text              string
+	Photo             string // the largest photo's file id, "" when none
+	MediaGroupID      string
+}
+
+// CheckinReadingView is a reading shown for confirmation.
+type CheckinReadingView struct {
+	Reading     command.Reading
+	Activities  []string // the obligations' names
+	Periods     []string // per activity: the period it counts for, in Chinese
+	Day         string   // 2026年11月20日
+	MakeUp      string   // 2026年11月, "" when none
+	Command     string   // 打卡 支委会 11月20日 7/9 学习全会精神
+	PendingID   int64    // 0 when the reading is unsure and nothing was kept
+	HasEvidence bool
+}
+
+// ReadCheckinText reads a secretary's free text for a check-in and, when
+// every field is sure, keeps it for the sender's 确认. ok is false when the
+// text is no check-in or the sender may not check in there: the bot then
+// stays silent. In a group only a secretary of the branch the group is bound
+// to (or an admin over it) is heard.
+func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
+	if actor.PersonID == 0 || CheckinGate(actor) != nil {
+		return CheckinReadingView{}, false, nil
+	}
+	if msg.InGroup {
+		g, err := a.Store.GroupByChat(ctx, msg.ChatID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return CheckinReadingView{}, false, nil
+		}
+		if err != nil {
+			return CheckinReadingView{}, false, err
+		}
+		u, err := a.Store.UnitByID(ctx, g.UnitID)
+		if err != nil {
+			return CheckinReadingView{}, false, err
+		}
+		if u.Kind != domain.KindBranch || !mayCheckinFor(actor, u) {
+			return CheckinReadingView{}, false, nil
+		}
+	}
+	m := a.ObligationMatcher()
+	now := a.Now()
+	r, ok := command.ReadCheckin(msg.Text, now, a.Loc, m)
+	if !ok {
+		return CheckinReadingView{}, false, nil
+	}
+	v := CheckinReadingView{Reading: r, Day: fmt.Sprintf("%d年%d月%d日", r.Date.Year(), r.Date.Month(), r.Date.Day()),
+		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != ""}
+	if r.MakeUp.Valid() {
+		v.MakeUp = r.MakeUp.Label()
+	}
+	cal, err := a.Calendar(ctx)
+	if err != nil {
+		return CheckinReadingView{}, false, err
+	}
+	for _, code := range r.Obligations {
+		ob, _ := a.Obligation(code)
+		v.Activities = append(v.Activities, ob.Name)
+		v.Periods = append(v.Periods, periodsText(health.CheckinCandidates(ob, r.Date, 0, a.Loc, cal)))
+	}
+	if !r.Sure() {
+		return v, true, nil // asked, not kept
+	}
+	req := CheckinRequest{Obligations: r.Obligations, Date: r.Date, Present: r.Present, Total: r.Total, Topic: r.Topic,
+		ChatID: msg.ChatID, InGroup: msg.InGroup, MessageID: msg.MessageID, Source: SourceTelegram, MediaGroupID: msg.MediaGroupID}
+	if msg.Photo != "" {
+		req.Evidence = []string{msg.Photo}
+	}
+	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
+		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command})
+	if err != nil {
+		return CheckinReadingView{}, false, err
+	}
+	v.PendingID = id
+	return v, true, nil
+}
+
+// mayCheckinFor reports whether actor is the secretary of branch u: in a
+// group bound to a branch, only its secretaries' free text is read.
+func mayCheckinFor(actor domain.Actor, u domain.Unit) bool {
+	return actor.Has(domain.RoleSecretary, u.ID)
+}
+
+// periodsText names the periods a check-in may count for: one, or the
+// oldest open one first ("2025年度，已完成则计入2026年度").
+func periodsText(ps []health.Period) string {
+	switch len(ps) {
+	case 0:
+		return ""
+	case 1:
+		return ps[0].Label()
+	}
+	return ps[0].Label() + "（已完成则计入" + ps[len(ps)-1].Label() + "）"
+}
+
+// ClaimReadingView is a villager's free-text claim shown for confirmation.
+type ClaimReadingView struct {
+	Item      *points.Item // the item named; nil when candidates are offered
+	Choice    *ClaimChoice // the candidates, kept as a draft for the item buttons
+	Note      string
+	PendingID int64
+	// NeedsPhoto says why the item cannot be claimed without a photo ("" when
+	// it can): nothing is kept, the villager is asked to send one.
+	NeedsPhoto string
+}
+
+// ReadClaimText reads a villager's free text for a claim. One item named:
+// it is kept for the sender's 确认. Several it may be: a draft claim offers
+// them as buttons (as /claim does). ok is false when the text claims nothing
+// or the sender is no villager of the village the group is bound to.
+func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
+	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
+		return ClaimReadingView{}, false, nil
+	}
+	hh, err := a.villagerHousehold(ctx, actor)
+	var ue *domain.UserError
+	if errors.As(err, &ue) {
+		return ClaimReadingView{}, false, nil
+	}
+	if err != nil {
+		return ClaimReadingView{}, false, err
+	}
+	if msg.InGroup {
+		g, err := a.Store.GroupByChat(ctx, msg.ChatID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return ClaimReadingView{}, false, nil
+		}
+		if err != nil {
+			return ClaimReadingView{}, false, err
+		}
+		if g.UnitID != hh.VillageID {
+			return ClaimReadingView{}, false, nil
+		}
+	}
+	items, err := a.CatalogFor(ctx, hh.VillageID)
+	if err != nil {
+		return ClaimReadingView{}, false, err
+	}
+	cr, ok := command.ReadClaim(items, msg.Text)
+	if !ok {
+		return ClaimReadingView{}, false, nil
+	}
+	now := a.Now()
+	v := ClaimReadingView{Item: cr.Item, Note: cr.Note}
+	if cr.Item == nil {
+		codes := make([]string, len(cr.Candidates))
+		for i, it := range cr.Candidates {
+			codes[i] = it.Code
+		}
+		var photo *string
+		if msg.Photo != "" {
+			photo = &msg.Photo
+		}
+		id, err := a.Store.InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: msg.ChatID,
+			Query: cr.Note, Note: cr.Note, Photo: photo, Candidates: codes, CreatedAt: now})
+		if err != nil {
+			return ClaimReadingView{}, false, err
+		}
+		v.Choice = &ClaimChoice{DraftID: id, Items: cr.Candidates}
+		return v, true, nil
+	}
+	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
+		v.NeedsPhoto = strings.ReplaceAll(r.Msg, "申报命令", "这段话")
+		return v, true, nil
+	}
+	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
+		Kind: storage.PendingTextClaim, CreatedAt: now},
+		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo})
+	if err != nil {
+		return ClaimReadingView{}, false, err
+	}
+	v.PendingID = id
+	return v, true, nil
+}
+
+// TextOutcome is what a tap on a reading's button did.
+type TextOutcome struct {
+	Kind    string // storage.PendingTextCheckin or storage.PendingTextClaim
+	Action  string // callback.TextConfirm, TextEdit or TextCancel
+	Checkin *CheckinResult
+	// Choose is set when a secretary of several branches confirmed in a
+	// private chat: the request goes on to the branch keyboard.
+	Choose  *ErrChooseBranch
+	Request CheckinRequest
+	Claim   *storage.Claim
+	Command string // for 修改: the command to edit and send
+}
+
+// Text actions, as callback.Text writes them.
+const (
+	textConfirm = "ok"
+	textEdit    = "ed"
+	textCancel  = "x"
+)
+
+// ActOnText applies a tap on a reading's button. Only its sender may tap,
+// once; a refusal of the record itself (a date before the branch's start …)
+// leaves the reading pending.
+func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64, action string) (TextOutcome, error) {
+	var out TextOutcome
+	err := a.InTxRefusable(ctx, func(a *App) error {
+		p, err := a.Store.LockPendingText(ctx, pendingID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return domain.Refuse(domain.ErrNotFound, "该消息已失效，请重新发送。")
+		}
+		if err != nil {
+			return err
+		}
+		now := a.Now()
+		switch {
+		case p.PersonID != actor.PersonID || actor.PersonID == 0:
+			return domain.Refuse(domain.ErrForbidden, "这不是您发的消息，只有发送人才能确认。")
+		case p.UsedAt != nil:
+			return domain.Refuse(domain.ErrConflict, "这条消息已经处理过了。")
+		case now.Sub(p.CreatedAt) > textTTL:
+			return domain.Refuse(domain.ErrInvalid, "已超过 24 小时未确认，请重新发送。")
+		}
+		out.Kind, out.Action = p.Kind, action
+		outcome := map[string]string{textConfirm: "confirmed", textEdit: "edit", textCancel: "cancelled"}[action]
+		if outcome == "" {
+			return fmt.Errorf("app: pending text %d: unknown action %q", pendingID, action)
+		}
+		switch p.Kind {
+		case storage.PendingTextCheckin:
+			var tc TextCheckin
+			if err := json.Unmarshal(p.Reading, &tc); err != nil {
+				return fmt.Errorf("app: pending text %d: %w", pendingID, err)
+			}
+			out.Command, out.Request = tc.Command, tc.Request
+			if action == textConfirm {
+				res, err := a.recordCheckin(ctx, actor, tc.Request)
+				var choose *ErrChooseBranch
+				switch {
+				case errors.As(err, &choose):
+					out.Choose = choose
+				case err != nil:
+					return err
+				default:
+					out.Checkin = &res
+				}
+			}
+		case storage.PendingTextClaim:
+			var tc TextClaim
+			if err := json.Unmarshal(p.Reading, &tc); err != nil {
+				return fmt.Errorf("app: pending text %d: %w", pendingID, err)
+			}
+			out.Command = strings.TrimSpace("申报 " + tc.Code + " " + tc.Note)
+			if action == textConfirm {
+				res, err := a.SubmitClaim(ctx, actor, ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
+					Photo: tc.Photo, ChatID: p.ChatID})
+				if err != nil {
+					return err
+				}
+				if res.Claim == nil {
+					return domain.Refuse(domain.ErrNotFound, "该项目已不在积分清单中，请发送 积分项目 查看后重新申报。")
+				}
+				out.Claim = res.Claim
+			}
+		default:
+			return fmt.Errorf("app: pending text %d: kind %q", pendingID, p.Kind)
+		}
+		_, err = a.Store.UsePendingText(ctx, pendingID, outcome, now)
+		return err
+	})
+	return out, err
+}

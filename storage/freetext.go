@@ -1,0 +1,68 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// PendingText is free text read by the bot and waiting for its sender's
+// 确认, 修改 or 取消 (SPEC §7.3), one per chat message.
+type PendingText struct {
+	ID        int64           `db:"id"`
+	ChatID    int64           `db:"chat_id"`
+	MessageID int64           `db:"message_id"`
+	PersonID  int64           `db:"person_id"`
+	Kind      string          `db:"kind"` // "checkin" or "claim"
+	Reading   json.RawMessage `db:"reading"`
+	CreatedAt time.Time       `db:"created_at"`
+	UsedAt    *time.Time      `db:"used_at"`
+	Outcome   *string         `db:"outcome"`
+}
+
+// The kinds of pending free text.
+const (
+	PendingTextCheckin = "checkin"
+	PendingTextClaim   = "claim"
+)
+
+// SavePendingText keeps a reading of message (chatID, messageID) and returns
+// its id; a message already kept keeps its first reading and id.
+func (s *Store) SavePendingText(ctx context.Context, p PendingText, reading any) (int64, error) {
+	raw, err := json.Marshal(reading)
+	if err != nil {
+		return 0, fmt.Errorf("storage: pending text: %w", err)
+	}
+	var id int64
+	err = s.q.QueryRowxContext(ctx, `
+		INSERT INTO freetext_pending (chat_id, message_id, person_id, kind, reading, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (chat_id, message_id) DO UPDATE SET chat_id = EXCLUDED.chat_id
+		RETURNING id`, p.ChatID, p.MessageID, p.PersonID, p.Kind, string(raw), p.CreatedAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("storage: pending text of message %d in chat %d: %w", p.MessageID, p.ChatID, err)
+	}
+	return id, nil
+}
+
+// LockPendingText loads pending free text and locks it until the end of the
+// transaction, so that taps on its buttons are taken one at a time.
+func (s *Store) LockPendingText(ctx context.Context, id int64) (PendingText, error) {
+	var p PendingText
+	err := sqlxGet(ctx, s, &p, `
+		SELECT id, chat_id, message_id, person_id, kind, reading, created_at, used_at, outcome
+		FROM freetext_pending WHERE id = $1 FOR UPDATE`, id)
+	return p, notFoundf(err, "pending text %d", id)
+}
+
+// UsePendingText marks pending free text used with its outcome
+// ("confirmed", "edit", "cancelled"); false when it already was.
+func (s *Store) UsePendingText(ctx context.Context, id int64, outcome string, at time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE freetext_pending SET used_at = $2, outcome = $3 WHERE id = $1 AND used_at IS NULL`, id, at, outcome)
+	if err != nil {
+		return false, fmt.Errorf("storage: use pending text %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
