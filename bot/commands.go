@@ -31,6 +31,8 @@ func registerAll(r *Router) {
 	r.HandleCallback(callback.CheckinBranch, checkinBranchCallback)
 	r.HandleCallback(callback.CheckinReject, rejectButtonCallback)
 	r.HandleMessage(albumPhotoHook)
+	r.HandleMessage(checkinTextHook) // free text naming an activity: read, then 确认
+	r.HandleCallback(callback.FreeText, textCallback)
 
 	// Branch health check.
 	r.Handle(Command{Name: "status", Description: "查看支部体检红黄绿灯（书记看本支部，组织委员看辖区汇总）", Handler: statusHandler, Roles: viewers,
@@ -52,4 +54,5 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}, Words: []string{"兑换"}})
 	r.HandleCallback(callback.ClaimDecision, decideCallback)
 	r.HandleCallback(callback.ClaimPick, pickCallback)
+	r.HandleMessage(claimTextHook) // free text naming a catalogue item: read, then 确认
 }
