@@ -24,13 +24,13 @@ func TestCommandTableOrder(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("commands %v\nwant %v", names, want)
 	}
-	for _, p := range []string{callback.CheckinBranch, callback.CheckinReject, callback.Ack, callback.ClaimDecision, callback.ClaimPick} {
+	for _, p := range []string{callback.CheckinBranch, callback.CheckinReject, callback.Ack, callback.ClaimDecision, callback.ClaimPick, callback.FreeText} {
 		if _, ok := r.callbacks[p]; !ok {
 			t.Errorf("callback prefix %q not routed", p)
 		}
 	}
-	if len(r.messages) != 1 {
-		t.Errorf("%d message hooks, want the album hook", len(r.messages))
+	if len(r.messages) != 3 {
+		t.Errorf("%d message hooks, want the album hook and the free-text check-in and claim hooks", len(r.messages))
 	}
 }
 

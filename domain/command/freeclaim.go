@@ -35,7 +35,8 @@ var describe = []struct {
 	{regexp.MustCompile(`献血`), "献血", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`带动.{0,8}就业`), "带动就业", false},
-	{regexp.MustCompile(`修路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
+	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
+	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
 }

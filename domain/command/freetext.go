@@ -74,7 +74,7 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
 	reHeld = regexp.MustCompile(`开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
@@ -93,16 +93,16 @@ var (
 	reMakeUpQuarter = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
 	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记)?了?上个?月`)
 
-	reTotal   = regexp.MustCompile(`(?:应到会?|应出席|应参会|应参加)\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
-	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会)\s*(?:人数)?\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
-	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:人|名)?`)
+	reTotal   = regexp.MustCompile(`(?:应到会?|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reSlash   = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
 	// reAttHint before an a/b says it is an attendance.
 	reAttHint = regexp.MustCompile(`(?:出席|参会|到会|人数|实到|应到|党员)\s*[:：]?\s*$`)
 	// reDateHint before an a/b says it is a date.
 	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
 
-	reTopicLabel = regexp.MustCompile(`(?:会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容)\s*(?:是|为)?\s*[:：]?\s*`)
+	reTopicLabel = regexp.MustCompile(`(?:会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
 	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)

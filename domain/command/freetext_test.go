@@ -270,3 +270,35 @@ func BenchmarkReadCheckin(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReadCheckin: any text reads without a panic, and a sure reading is a recordable one
+// (attendance within bounds, a date not after today, a topic within its limit).
+func FuzzReadCheckin(f *testing.F) {
+	for _, c := range readCorpus(f) {
+		f.Add(c.text)
+	}
+	m := defaultMatcher()
+	items := points.DefaultCatalog()
+	f.Fuzz(func(t *testing.T, s string) {
+		r, ok := ReadCheckin(s, corpusNow, cst, m)
+		ReadClaim(items, s)
+		if !ok {
+			return
+		}
+		if len(r.Obligations) == 0 {
+			t.Fatalf("%q: a check-in without an activity", s)
+		}
+		if !r.Sure() {
+			return
+		}
+		if r.Total != 0 && (r.Present < 0 || r.Present > r.Total || r.Total > maxPeople) || r.Total == 0 && r.Present != 0 {
+			t.Fatalf("%q: sure attendance %d/%d", s, r.Present, r.Total)
+		}
+		if IsFuture(r.Date, corpusNow, cst) {
+			t.Fatalf("%q: sure date %v after today", s, r.Date)
+		}
+		if n := len([]rune(r.Topic)); n > MaxTopicRunes {
+			t.Fatalf("%q: topic of %d runes", s, n)
+		}
+	})
+}
