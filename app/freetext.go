@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
@@ -237,13 +238,6 @@ type TextOutcome struct {
 	Command string // for 修改: the command to edit and send
 }
 
-// Text actions, as callback.Text writes them.
-const (
-	textConfirm = "ok"
-	textEdit    = "ed"
-	textCancel  = "x"
-)
-
 // ActOnText applies a tap on a reading's button. Only its sender may tap,
 // once; a refusal of the record itself (a date before the branch's start …)
 // leaves the reading pending.
@@ -267,7 +261,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 			return domain.Refuse(domain.ErrInvalid, "已超过 24 小时未确认，请重新发送。")
 		}
 		out.Kind, out.Action = p.Kind, action
-		outcome := map[string]string{textConfirm: "confirmed", textEdit: "edit", textCancel: "cancelled"}[action]
+		outcome := map[string]string{callback.TextConfirm: "confirmed", callback.TextEdit: "edit", callback.TextCancel: "cancelled"}[action]
 		if outcome == "" {
 			return fmt.Errorf("app: pending text %d: unknown action %q", pendingID, action)
 		}
@@ -278,7 +272,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 				return fmt.Errorf("app: pending text %d: %w", pendingID, err)
 			}
 			out.Command, out.Request = tc.Command, tc.Request
-			if action == textConfirm {
+			if action == callback.TextConfirm {
 				res, err := a.recordCheckin(ctx, actor, tc.Request)
 				var choose *ErrChooseBranch
 				switch {
@@ -296,7 +290,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 				return fmt.Errorf("app: pending text %d: %w", pendingID, err)
 			}
 			out.Command = strings.TrimSpace("申报 " + tc.Code + " " + tc.Note)
-			if action == textConfirm {
+			if action == callback.TextConfirm {
 				res, err := a.SubmitClaim(ctx, actor, ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
 					Photo: tc.Photo, ChatID: p.ChatID})
 				if err != nil {

@@ -194,3 +194,31 @@ func (p *ptH) reply(from models.User, text, want string) tgfake.Message {
 	p.say(p.group, from, text)
 	return p.waitPlain(ptGroup, want)
 }
+
+// In a private chat a secretary of several branches confirms, then chooses the branch.
+func TestFreeTextCheckinPrivateChoosesBranch(t *testing.T) {
+	h := ciStart(t)
+	private := h.Fake.PrivateChat(wang)
+	m := h.reply(private, wang, "昨天开了党员大会，应到30人实到28人，议题：年终总结", "我理解的是")
+	mustContain(t, m.Plain, "支部党员大会（2026年第四季度）", "2026年11月25日", "实到28人，应到30人", "年终总结")
+	h.send(h.Fake.CallbackQuery(wang, m, textButton(t, m, "确认").CallbackData))
+	choice := h.waitMsg(wang.ID, "请选择本次打卡属于哪个支部")
+	var b1 models.InlineKeyboardButton
+	for _, b := range choice.Buttons() {
+		if strings.Contains(b.Text, "第一党支部") {
+			b1 = b
+		}
+	}
+	if b1.CallbackData == "" {
+		t.Fatalf("branch buttons %+v", choice.Buttons())
+	}
+	if h.count() != 0 {
+		t.Fatal("recorded before the branch was chosen")
+	}
+	h.send(h.Fake.CallbackQuery(wang, choice, b1.CallbackData))
+	h.waitMsg(wang.ID, "打卡成功")
+	c := h.last()
+	if c.BranchID != h.b1ID || c.HeldOn != "2026-11-25" || c.Present == nil || *c.Present != 28 || c.Topic != "年终总结" {
+		t.Fatalf("recorded %+v", c)
+	}
+}

@@ -55,4 +55,10 @@
 //     characters are dropped; at most 200 runes.
 //
 // Every error is a *ParseError whose text is one Chinese sentence saying why.
+//
+// Free text (ReadCheckin, ReadClaim; SPEC §7.3): a message that is no command is read for
+// a check-in — the activities named anywhere, the date, the attendance, the topic after
+// 主题/议题/内容, a requested make-up period (补开11月), the pasted minutes template — or for a
+// claim (a catalogue item named or described). What cannot be read for sure is returned in
+// Reading.Unsure as a question, never guessed. testdata/corpus.tsv measures it (TestCorpus).
 package command

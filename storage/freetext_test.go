@@ -1,0 +1,71 @@
+package storage_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// A reading of free text is kept once per message and used once.
+func TestPendingTextOncePerMessage(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	b, err := s.CreateUnit(ctx, "B1", "一支部", "branch", nil, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _, err := s.UpsertPerson(ctx, "李书记", "13800000002", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := storage.PendingText{ChatID: -100, MessageID: 7, PersonID: pid, Kind: storage.PendingTextCheckin, CreatedAt: at}
+	id, err := s.SavePendingText(ctx, p, map[string]string{"command": "打卡 支委会"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same message again (a redelivered update): the first reading and id.
+	again, err := s.SavePendingText(ctx, p, map[string]string{"command": "changed"})
+	if err != nil || again != id {
+		t.Fatalf("again: %d %v, want %d", again, err, id)
+	}
+	other, err := s.SavePendingText(ctx, storage.PendingText{ChatID: -100, MessageID: 8, PersonID: pid, Kind: storage.PendingTextClaim, CreatedAt: at}, map[string]string{})
+	if err != nil || other == id {
+		t.Fatalf("another message: %d %v", other, err)
+	}
+	var got storage.PendingText
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		if got, err = tx.LockPendingText(ctx, id); err != nil {
+			return err
+		}
+		ok, err := tx.UsePendingText(ctx, id, "confirmed", at.Add(time.Minute))
+		if !ok && err == nil {
+			t.Error("first use refused")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]string
+	if err := json.Unmarshal(got.Reading, &r); err != nil || r["command"] != "打卡 支委会" || got.UsedAt != nil || got.PersonID != pid {
+		t.Fatalf("kept %+v %v", got, err)
+	}
+	if ok, err := s.UsePendingText(ctx, id, "cancelled", at.Add(2*time.Minute)); ok || err != nil {
+		t.Fatalf("second use: %v %v", ok, err)
+	}
+	used, err := s.LockPendingText(ctx, id)
+	if err != nil || used.UsedAt == nil || used.Outcome == nil || *used.Outcome != "confirmed" {
+		t.Fatalf("used %+v %v", used, err)
+	}
+	if _, err := s.UsePendingText(ctx, other, "maybe", at); err == nil {
+		t.Fatal("an unknown outcome was stored")
+	}
+	if _, err := s.LockPendingText(ctx, 999999); err == nil {
+		t.Fatal("a missing reading was found")
+	}
+}
