@@ -279,7 +279,8 @@ func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
 func isRefusal(err error) bool {
 	var ue *domain.UserError
 	var choose *ErrChooseBranch
-	return errors.As(err, &ue) || errors.As(err, &choose)
+	var period *ErrChoosePeriod
+	return errors.As(err, &ue) || errors.As(err, &choose) || errors.As(err, &period)
 }
 
 func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10) }

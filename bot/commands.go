@@ -29,6 +29,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "undo", Description: "撤回 24 小时内的最近一次打卡", Handler: undoHandler, Roles: secretaries, Words: []string{"撤回"}})
 	r.Handle(Command{Name: "reject", Description: "驳回打卡：驳回 编号 理由（上级组织委员）", Handler: rejectHandler, Roles: managers, Words: []string{"驳回"}})
 	r.HandleCallback(callback.CheckinBranch, checkinBranchCallback)
+	r.HandleCallback(callback.CheckinPeriod, checkinPeriodCallback)
 	r.HandleCallback(callback.CheckinReject, rejectButtonCallback)
 	r.HandleMessage(albumPhotoHook)
 

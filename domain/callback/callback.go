@@ -16,6 +16,7 @@ const (
 	ClaimPick     = "clp" // choosing an item for a draft claim: clp:<draft>:<index>|x
 	CheckinBranch = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
 	CheckinReject = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
+	CheckinPeriod = "cip" // choosing the period of a pending check-in (补开): cip:<pending>:<period key>|dated
 	Ack           = "ack" // 收到 on a red notice (fields: see app.AckData)
 )
 
@@ -87,6 +88,33 @@ func ParseBranch(data string) (pendingID, branchID int64, ok bool) {
 	pendingID, ok1 := positive(f[0])
 	branchID, ok2 := positive(f[1])
 	return pendingID, branchID, ok1 && ok2
+}
+
+// AsDated is Period's choice of the period the check-in's date files it for.
+const AsDated = "dated"
+
+// Period is the data of the button filing pending check-in pendingID for
+// the period with key periodKey ("2026-11", "2026-Q3", "2026") or AsDated.
+func Period(pendingID int64, periodKey string) string {
+	return CheckinPeriod + ":" + id(pendingID) + ":" + periodKey
+}
+
+// ParsePeriod reads Period's data; the key is only checked for its shape.
+func ParsePeriod(data string) (pendingID int64, periodKey string, ok bool) {
+	f, ok := fields(data, CheckinPeriod, 2)
+	if !ok {
+		return 0, "", false
+	}
+	if pendingID, ok = positive(f[0]); !ok {
+		return 0, "", false
+	}
+	if f[1] == AsDated {
+		return pendingID, f[1], true
+	}
+	if len(f[1]) < 4 || len(f[1]) > 7 || strings.Trim(f[1], "0123456789-Q") != "" {
+		return 0, "", false
+	}
+	return pendingID, f[1], true
 }
 
 // Reject is the data of the 驳回 button on a copy of check-in checkinID.

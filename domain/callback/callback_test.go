@@ -75,3 +75,19 @@ func TestAck(t *testing.T) {
 		}
 	}
 }
+
+func TestPeriodButtons(t *testing.T) {
+	for _, key := range []string{"2026-11", "2026-Q3", "2026", AsDated} {
+		if p, k, ok := ParsePeriod(Period(8, key)); !ok || p != 8 || k != key {
+			t.Errorf("period %s: %d %q %v", key, p, k, ok)
+		}
+	}
+	if Prefix(Period(1, "2026")) != CheckinPeriod {
+		t.Error("prefix")
+	}
+	for _, d := range []string{"cip:1", "cip:0:2026", "cip:1:2026-11-01", "cip:1:x'; drop", "cip:a:2026", "ci:1:2026", "cip:1:2026:1"} {
+		if _, _, ok := ParsePeriod(d); ok {
+			t.Errorf("ParsePeriod(%q) accepted", d)
+		}
+	}
+}
