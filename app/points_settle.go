@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
@@ -12,11 +13,20 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// SettleResult says what one settlement run did.
+// SettleResult says what one settlement run did: per configured period
+// kind (points.settle) in Runs, the first one's period and the sums.
 type SettleResult struct {
 	Period  string
 	Settled int // villages settled by this run
 	Posted  int // rankings posted to a village group
+	Runs    []SettleRun
+}
+
+// SettleRun is what a run did for one period kind.
+type SettleRun struct {
+	Period  string
+	Settled int
+	Posted  int
 }
 
 // settleBatch is how many villages one ranking query covers.
@@ -30,13 +40,48 @@ const settleBatch = 500
 // Each village commits on its own; a village settled before is skipped by
 // the unique (village, period) key, so running twice changes nothing and a
 // run after downtime catches up.
+//
+// Every configured kind (points.settle: e.g. monthly and yearly) is settled
+// in turn; a yearly settlement rates each household 1–5 stars by
+// points.stars. No period that ended before the first point was recorded
+// is settled. The posts go to the village's villagers' group (its bound
+// group when none) and wait for the end of quiet hours and days off.
 func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
-	period, err := points.PeriodAt(a.PeriodKind(), now, a.Loc)
+	var res SettleResult
+	first, err := a.Store.FirstPointAt(ctx)
 	if err != nil {
-		return SettleResult{}, err
+		return res, err
 	}
-	period = period.Prev()
-	res := SettleResult{Period: period.Key()}
+	rules, err := a.sendRules(ctx)
+	if err != nil {
+		return res, err
+	}
+	notBefore := rules.NextAllowed(now, a.Loc)
+	for i, kind := range a.SettleKinds() {
+		period, err := points.PeriodAt(kind, now, a.Loc)
+		if err != nil {
+			return res, err
+		}
+		period = period.Prev()
+		run := SettleRun{Period: period.Key()}
+		if !first.IsZero() && period.End.After(first) {
+			if run, err = a.settlePeriod(ctx, period, now, notBefore); err != nil {
+				return res, err
+			}
+		}
+		if i == 0 {
+			res.Period = run.Period
+		}
+		res.Settled += run.Settled
+		res.Posted += run.Posted
+		res.Runs = append(res.Runs, run)
+	}
+	return res, nil
+}
+
+// settlePeriod settles one period for every village not settled for it.
+func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, now, notBefore time.Time) (SettleRun, error) {
+	res := SettleRun{Period: period.Key()}
 	villages, err := a.Store.UnsettledVillages(ctx, period.Key())
 	if err != nil {
 		return res, err
@@ -53,7 +98,7 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 			byVillage[t.VillageID] = append(byVillage[t.VillageID], t)
 		}
 		for _, v := range batch {
-			settled, posted, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
+			settled, posted, err := a.settleVillage(ctx, v, period, now, notBefore, byVillage[v.ID])
 			if err != nil {
 				return res, fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
 			}
@@ -69,12 +114,16 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 	return res, nil
 }
 
-func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled, posted bool, err error) {
+func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now, notBefore time.Time, totals []storage.PeriodTotal) (settled, posted bool, err error) {
 	ranked := rank(totals)
 	rows := make([]storage.SettlementRow, len(ranked))
 	active := false
 	for i, r := range ranked {
-		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Head: r.Head, Points: r.Points, Vetoed: r.Vetoed}
+		if period.Kind == points.Yearly {
+			ranked[i].Stars = points.Stars(r.Points, a.Cfg.Points.Stars, r.Vetoed)
+		}
+		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Head: r.Head, Points: r.Points, Vetoed: r.Vetoed,
+			Stars: ranked[i].Stars}
 		active = active || r.Points != 0 || r.Vetoed
 	}
 	err = a.InTx(ctx, func(a *App) error {
@@ -86,13 +135,17 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 		settled = true
 		// A village where nothing happened is recorded, not announced.
 		if active {
-			g, err := a.Store.GroupOfUnit(ctx, v.ID)
+			g, err := a.Store.PublicGroupOfUnit(ctx, v.ID)
 			switch {
 			case err == nil:
-				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Key(), periodWords[period.Kind])
+				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Label(), periodWords[period.Kind])
+				text := RankingText(title, ranked, 30)
+				if period.Kind == points.Yearly {
+					text += "\n\n" + a.starsText(ranked)
+				}
 				err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
-					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
-					Payload: map[string]any{"text": RankingText(title, ranked, 30), "parse_mode": "HTML"}})
+					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement", NotBefore: notBefore,
+					Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
 				if err != nil {
 					return err
 				}
@@ -141,3 +194,28 @@ func (a *App) Settlements(ctx context.Context, actor domain.Actor, unitCode, per
 }
 
 func isNotFoundErr(err error) bool { return errors.Is(err, domain.ErrNotFound) }
+
+// starsText lists the yearly 星级文明户 by stars, 5 first; vetoed
+// households are left out without naming why.
+func (a *App) starsText(rows []RankedHousehold) string {
+	var b strings.Builder
+	b.WriteString("<b>⭐ 星级文明户</b>")
+	found := false
+	for n := 5; n >= 1; n-- {
+		var names []string
+		for _, r := range rows {
+			if !r.Vetoed && r.Stars == n {
+				names = append(names, esc(r.Label()))
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		found = true
+		fmt.Fprintf(&b, "\n%s %d星：%s", strings.Repeat("⭐", n), n, strings.Join(names, "、"))
+	}
+	if !found {
+		b.WriteString("\n本年度暂无农户达到星级标准。")
+	}
+	return b.String()
+}
