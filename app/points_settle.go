@@ -18,7 +18,7 @@ import (
 type SettleResult struct {
 	Period  string
 	Settled int // villages settled by this run
-	Posted  int // rankings posted to a village group
+	Posted  int // rankings posted to a village group (any period waiting for it)
 	Runs    []SettleRun
 }
 
@@ -26,7 +26,6 @@ type SettleResult struct {
 type SettleRun struct {
 	Period  string
 	Settled int
-	Posted  int
 }
 
 // settleBatch is how many villages one ranking query covers.
@@ -45,7 +44,7 @@ const settleBatch = 500
 // in turn; a yearly settlement rates each household 1–5 stars by
 // points.stars. No period that ended before the first point was recorded
 // is settled. The posts go to the village's villagers' group (its bound
-// group when none) and wait for the end of quiet hours and days off.
+// group when none), by the first run outside quiet hours and days off.
 func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 	var res SettleResult
 	first, err := a.Store.FirstPointAt(ctx)
@@ -56,7 +55,6 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 	if err != nil {
 		return res, err
 	}
-	notBefore := rules.NextAllowed(now, a.Loc)
 	for i, kind := range a.SettleKinds() {
 		period, err := points.PeriodAt(kind, now, a.Loc)
 		if err != nil {
@@ -65,7 +63,7 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 		period = period.Prev()
 		run := SettleRun{Period: period.Key()}
 		if !first.IsZero() && period.End.After(first) {
-			if run, err = a.settlePeriod(ctx, period, now, notBefore); err != nil {
+			if run, err = a.settlePeriod(ctx, period, now); err != nil {
 				return res, err
 			}
 		}
@@ -73,14 +71,21 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 			res.Period = run.Period
 		}
 		res.Settled += run.Settled
-		res.Posted += run.Posted
 		res.Runs = append(res.Runs, run)
+	}
+	// Announcements keep quiet hours and days off (SPEC §7.4): held now,
+	// they go out with the first hourly run when sending is allowed.
+	if rules.Hold(now, a.Loc) != "" {
+		return res, nil
+	}
+	if res.Posted, err = a.postSettlements(ctx); err != nil {
+		return res, err
 	}
 	return res, nil
 }
 
 // settlePeriod settles one period for every village not settled for it.
-func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, now, notBefore time.Time) (SettleRun, error) {
+func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, now time.Time) (SettleRun, error) {
 	res := SettleRun{Period: period.Key()}
 	villages, err := a.Store.UnsettledVillages(ctx, period.Key())
 	if err != nil {
@@ -98,23 +103,20 @@ func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, 
 			byVillage[t.VillageID] = append(byVillage[t.VillageID], t)
 		}
 		for _, v := range batch {
-			settled, posted, err := a.settleVillage(ctx, v, period, now, notBefore, byVillage[v.ID])
+			settled, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
 			if err != nil {
 				return res, fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
 			}
 			if settled {
 				res.Settled++
 			}
-			if posted {
-				res.Posted++
-			}
 		}
 	}
-	a.Log.Info("points settlement", slog.String("period", res.Period), slog.Int("settled", res.Settled), slog.Int("posted", res.Posted))
+	a.Log.Info("points settlement", slog.String("period", res.Period), slog.Int("settled", res.Settled))
 	return res, nil
 }
 
-func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now, notBefore time.Time, totals []storage.PeriodTotal) (settled, posted bool, err error) {
+func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {
 	ranked := rank(totals)
 	rows := make([]storage.SettlementRow, len(ranked))
 	active := false
@@ -133,24 +135,10 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 			return err
 		}
 		settled = true
-		// A village where nothing happened is recorded, not announced.
+		// A village where nothing happened is recorded, not announced; the
+		// announcement waits for a time when sending is allowed.
 		if active {
-			g, err := a.Store.PublicGroupOfUnit(ctx, v.ID)
-			switch {
-			case err == nil:
-				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Label(), periodWords[period.Kind])
-				text := RankingText(title, ranked, 30)
-				if period.Kind == points.Yearly {
-					text += "\n\n" + a.starsText(ranked)
-				}
-				err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
-					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement", NotBefore: notBefore,
-					Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
-				if err != nil {
-					return err
-				}
-				posted = true
-			case !isNotFoundErr(err):
+			if err := a.Store.InsertSettlementPost(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -168,7 +156,59 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 		}
 		return a.audit(ctx, domain.Actor{Label: "scheduler"}, "points.settle", v.Code, true, map[string]any{"period": period.Key(), "households": len(rows)})
 	})
-	return settled, posted, err
+	return settled, err
+}
+
+// postSettlements announces the settlements still waiting for it, each in
+// its own transaction: to the village's villagers' group (its bound group
+// when none), priority Ranking; a village with no group is marked done.
+func (a *App) postSettlements(ctx context.Context) (int, error) {
+	ss, err := a.Store.PendingSettlementPosts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	posted := 0
+	for _, st := range ss {
+		err := a.InTx(ctx, func(a *App) error {
+			if ok, err := a.Store.MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
+				return err
+			}
+			g, err := a.Store.PublicGroupOfUnit(ctx, st.VillageID)
+			if isNotFoundErr(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			stored, err := st.Ranking()
+			if err != nil {
+				return err
+			}
+			ranked := make([]RankedHousehold, len(stored))
+			for i, r := range stored {
+				ranked[i] = RankedHousehold{Ranked: points.Ranked{RankRow: points.RankRow{Name: r.Household, Points: r.Points, Vetoed: r.Vetoed}, Rank: r.Rank},
+					Code: r.Household, Members: r.Members, Head: r.Head, Stars: r.Stars}
+			}
+			kind, _ := points.ParsePeriodKind(st.Kind)
+			period := points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc), End: st.End.In(a.Loc)}
+			title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", st.VillageName, period.Label(), periodWords[kind])
+			text := RankingText(title, ranked, 30)
+			if kind == points.Yearly {
+				text += "\n\n" + a.starsText(ranked)
+			}
+			if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", st.VillageID, st.Period),
+				ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
+				Payload: map[string]any{"text": text, "parse_mode": "HTML"}}); err != nil {
+				return err
+			}
+			posted++
+			return nil
+		})
+		if err != nil {
+			return posted, fmt.Errorf("post settlement %d: %w", st.ID, err)
+		}
+	}
+	return posted, nil
 }
 
 var periodWords = map[points.PeriodKind]string{points.Monthly: "月度", points.Quarterly: "季度", points.Yearly: "年度"}

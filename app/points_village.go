@@ -391,9 +391,10 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 
 var objectionWords = map[string]string{storage.ObjectionOpen: "待评议", storage.ObjectionUpheld: "异议成立", storage.ObjectionDismissed: "异议不成立"}
 
-// PublicityCron is when the daily 公示 list goes to the villagers' groups:
-// 09:00 every day (a day off is skipped; quiet hours are respected).
-const PublicityCron = "0 9 * * *"
+// PublicityCron is when the daily 公示 list job runs: hourly from 09:00 to
+// 20:00; the first run of a working day outside quiet hours posts the day's
+// list (once a day per village: its dedupe key), a day off posts none.
+const PublicityCron = "0 9-20 * * *"
 
 // PublicityResult says what one run of the daily 公示 list did.
 type PublicityResult struct {
@@ -405,17 +406,16 @@ type PublicityResult struct {
 // group (its bound group when it has no villagers' group): the villagers'
 // claims approved and still in 公示, with how to object. Deductions and
 // vetoes are a household's matter and not listed. A day off posts nothing
-// (the claims are still listed the next working day); once per village and
-// day (the dedupe key); a message falling in quiet hours waits for their end.
+// (the claims are still listed the next working day), nor do quiet hours;
+// once per village and day (the dedupe key).
 func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult, error) {
 	rules, err := a.sendRules(ctx)
 	if err != nil {
 		return PublicityResult{}, err
 	}
-	if rules.Calendar.DayOff(now, a.Loc) {
-		return PublicityResult{Held: rules.Hold(now, a.Loc)}, nil
+	if held := rules.Hold(now, a.Loc); held != "" {
+		return PublicityResult{Held: held}, nil
 	}
-	notBefore := rules.NextAllowed(now, a.Loc)
 	gs, err := a.Store.PublicGroups(ctx)
 	if err != nil {
 		return PublicityResult{}, err
@@ -458,7 +458,7 @@ func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult
 		}
 		b.WriteString("如有异议，请在公示期内发送：<code>异议 申报号 理由</code>（或 <code>/object 申报号 理由</code>）。")
 		err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("publicity:%d:%s", g.UnitID, day.Format(time.DateOnly)),
-			ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "publicity", NotBefore: notBefore,
+			ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "publicity",
 			Payload: map[string]any{"text": b.String(), "parse_mode": "HTML"}})
 		if err != nil {
 			return res, err

@@ -127,8 +127,9 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	for _, r := range res.Runs {
-		fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
+		fmt.Fprintf(env.Stdout, "period %s: %d villages settled\n", r.Period, r.Settled)
 	}
+	fmt.Fprintf(env.Stdout, "%d rankings posted\n", res.Posted)
 	return nil
 }
 

@@ -242,3 +242,36 @@ func (s *Store) LastClaimEntry(ctx context.Context, claimID int64) (PointEntry, 
 	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto') ORDER BY l.id DESC LIMIT 1`, claimID)
 	return e, notFoundf(err, "ledger entry of claim %d", claimID)
 }
+
+// InsertSettlementPost marks a settlement as to be announced.
+func (s *Store) InsertSettlementPost(ctx context.Context, settlementID int64) error {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO settlement_posts (settlement_id) VALUES ($1) ON CONFLICT DO NOTHING`, settlementID); err != nil {
+		return fmt.Errorf("storage: settlement post: %w", err)
+	}
+	return nil
+}
+
+// PendingSettlementPosts lists the settlements waiting to be announced,
+// oldest first.
+func (s *Store) PendingSettlementPosts(ctx context.Context) ([]Settlement, error) {
+	var ss []Settlement
+	err := sqlxSelect(ctx, s, &ss, `SELECT st.id, st.village_id, u.code AS village_code, u.name AS village_name, st.period, st.kind,
+		st.period_start, st.period_end, st.closed_at, st.households, st.ranking
+		FROM settlement_posts sp JOIN settlements st ON st.id = sp.settlement_id JOIN units u ON u.id = st.village_id
+		WHERE sp.posted_at IS NULL ORDER BY st.id LIMIT 5000`)
+	if err != nil {
+		return nil, fmt.Errorf("storage: pending settlement posts: %w", err)
+	}
+	return ss, nil
+}
+
+// MarkSettlementPosted records that a settlement was announced; ok is false
+// when it was already (another run took it).
+func (s *Store) MarkSettlementPosted(ctx context.Context, settlementID int64, at time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE settlement_posts SET posted_at = $2 WHERE settlement_id = $1 AND posted_at IS NULL`, settlementID, at)
+	if err != nil {
+		return false, fmt.Errorf("storage: settlement posted: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

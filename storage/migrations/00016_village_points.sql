@@ -53,7 +53,16 @@ ALTER TABLE claims ADD COLUMN veto_from timestamptz;
 ALTER TABLE claims ADD COLUMN veto_until timestamptz;
 CREATE INDEX claims_veto_window_idx ON claims (household_id, veto_from, veto_until) WHERE veto AND status = 'approved';
 
+-- A settlement to announce (its village had points or a veto in the
+-- period): posted_at is set when the ranking is enqueued, by the first
+-- settlement run outside quiet hours and days off.
+CREATE TABLE settlement_posts (
+    settlement_id bigint PRIMARY KEY REFERENCES settlements(id),
+    posted_at     timestamptz
+);
+CREATE INDEX settlement_posts_pending_idx ON settlement_posts (settlement_id) WHERE posted_at IS NULL;
+
 -- +goose Down
 DROP INDEX claims_veto_window_idx;
 ALTER TABLE claims DROP COLUMN act_date, DROP COLUMN veto_from, DROP COLUMN veto_until;
-DROP TABLE claim_objections, claim_approvals, public_groups;
+DROP TABLE settlement_posts, claim_objections, claim_approvals, public_groups;
