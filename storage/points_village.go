@@ -103,10 +103,10 @@ func (s *Store) AddApproval(ctx context.Context, claimID int64, round int, a App
 	return n == 1, nil
 }
 
-// Approvals lists a claim's approvals in a review round, oldest first.
+// Approvals lists a claim's approvals in a review round in the order they came.
 func (s *Store) Approvals(ctx context.Context, claimID int64, round int) ([]Approval, error) {
 	var as []Approval
-	err := sqlxSelect(ctx, s, &as, `SELECT approver, name, at FROM claim_approvals WHERE claim_id = $1 AND round = $2 ORDER BY at, approver`,
+	err := sqlxSelect(ctx, s, &as, `SELECT approver, name, at FROM claim_approvals WHERE claim_id = $1 AND round = $2 ORDER BY seq`,
 		claimID, round)
 	if err != nil {
 		return nil, fmt.Errorf("storage: approvals of claim %d: %w", claimID, err)

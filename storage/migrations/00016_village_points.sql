@@ -24,6 +24,7 @@ CREATE TABLE claim_approvals (
     approver    text NOT NULL,
     name        text NOT NULL,
     at          timestamptz NOT NULL,
+    seq         bigserial NOT NULL, -- the order the approvals came in
     PRIMARY KEY (claim_id, round, approver)
 );
 
