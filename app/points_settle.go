@@ -26,6 +26,7 @@ type SettleResult struct {
 type SettleRun struct {
 	Period  string
 	Settled int
+	Posted  int // rankings of this period announced by this run
 }
 
 // settleBatch is how many villages one ranking query covers.
@@ -78,10 +79,14 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 	if rules.Hold(now, a.Loc) != "" {
 		return res, nil
 	}
-	if res.Posted, err = a.postSettlements(ctx); err != nil {
-		return res, err
+	byPeriod, err := a.postSettlements(ctx)
+	for _, n := range byPeriod {
+		res.Posted += n
 	}
-	return res, nil
+	for i := range res.Runs {
+		res.Runs[i].Posted = byPeriod[res.Runs[i].Period]
+	}
+	return res, err
 }
 
 // settlePeriod settles one period for every village not settled for it.
@@ -162,12 +167,12 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 // postSettlements announces the settlements still waiting for it, each in
 // its own transaction: to the village's villagers' group (its bound group
 // when none), priority Ranking; a village with no group is marked done.
-func (a *App) postSettlements(ctx context.Context) (int, error) {
+func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 	ss, err := a.Store.PendingSettlementPosts(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	posted := 0
+	posted := map[string]int{}
 	for _, st := range ss {
 		err := a.InTx(ctx, func(a *App) error {
 			if ok, err := a.Store.MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
@@ -201,7 +206,7 @@ func (a *App) postSettlements(ctx context.Context) (int, error) {
 				Payload: map[string]any{"text": text, "parse_mode": "HTML"}}); err != nil {
 				return err
 			}
-			posted++
+			posted[st.Period]++
 			return nil
 		})
 		if err != nil {

@@ -127,9 +127,11 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	for _, r := range res.Runs {
-		fmt.Fprintf(env.Stdout, "period %s: %d villages settled\n", r.Period, r.Settled)
+		fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
 	}
-	fmt.Fprintf(env.Stdout, "%d rankings posted\n", res.Posted)
+	if other := res.Posted - postedIn(res.Runs); other > 0 {
+		fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
+	}
 	return nil
 }
 
@@ -164,4 +166,12 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
 	return nil
+}
+
+func postedIn(runs []app.SettleRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.Posted
+	}
+	return n
 }

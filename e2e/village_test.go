@@ -95,9 +95,9 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	// Settlement of December and of 2026: announced at 08:05, with stars,
 	// H002 left out without a word.
 	out = p.mustCLI("points", "settle", "--at", "2027-01-01T00:05:00+08:00")
-	mustContain(t, out, "period 2026-12: 1 villages settled", "period 2026: 1 villages settled", "0 rankings posted")
+	mustContain(t, out, "period 2026-12: 1 villages settled, 0 rankings posted", "period 2026: 1 villages settled, 0 rankings posted")
 	out = p.mustCLI("points", "settle", "--at", "2027-01-01T08:05:00+08:00")
-	mustContain(t, out, "2 rankings posted")
+	mustContain(t, out, "period 2026-12: 0 villages settled, 1 rankings posted", "period 2026: 0 villages settled, 1 rankings posted")
 	post := p.waitMsg(vlPublicGroup, "2026年度 积分排名（年度结算）")
 	mustContain(t, post.Plain, "1. 🥇H001 周村民 — 3 分", "星级文明户", "2星：H001 周村民")
 	p.waitMsg(vlPublicGroup, "2026年12月 积分排名（月度结算）")
