@@ -86,6 +86,17 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 		t.Fatalf("claim 1 is %s", s)
 	}
 
+	// Through the API an approval counts toward the quorum too.
+	p.private(ptWu, "/claim B04 捡到手机", "#3")
+	card3 := p.waitMsg(ptGroup, "积分申报 #3")
+	reviewer := p.token("QA-RZ-XZ", "reviewer")
+	code, body := p.api("POST", "/api/v1/claims/3/decision", reviewer, map[string]any{"decision": "approve"})
+	if code != 200 || body["awaiting_approvals"] != float64(1) || body["ledger_entry"] != nil {
+		t.Fatalf("API approval: %d %v", code, body)
+	}
+	p.send(p.Fake.CallbackQuery(sun, card3, "cl:3:ok"))
+	p.waitMsg(ptWu.ID, "#3 B04 拾金不昧（+3 分） 已通过")
+
 	// A veto for the act's year, told privately.
 	m = p.private(sun, "/deduct H002 E02 2026-11-18", "已登记一票否决")
 	mustContain(t, m.Plain, "2026年度不参加积分排名和奖励")
@@ -110,7 +121,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 
 	// The API, the exports and the dashboard carry the stars.
 	org := p.token("QA-RZ", "organiser")
-	code, body := p.api("GET", "/api/v1/settlements?period=2026", org, nil)
+	code, body = p.api("GET", "/api/v1/settlements?period=2026", org, nil)
 	ss, _ := body["settlements"].([]any)
 	if code != 200 || len(ss) != 1 {
 		t.Fatalf("settlements: %d %v", code, body)
