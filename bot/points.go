@@ -223,6 +223,15 @@ func pendingHandler(c *Ctx) error {
 }
 
 func deductHandler(c *Ctx) error {
+	if !c.Private() {
+		// A deduction or veto is a household's matter: never recorded (and
+		// answered) in the villagers' 公示 group.
+		if _, err := c.App.Store.PublicGroupByChat(c, c.ChatID()); err == nil {
+			return domain.Refuse(domain.ErrForbidden, "扣分请在积分评议群或私聊中登记，不在公示群里登记。")
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+	}
 	args := c.Cmd.Args
 	req := app.DeductRequest{}
 	// The act's date may close the command: /deduct H001 E01 2026-11-20.

@@ -98,6 +98,8 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	p.waitMsg(ptWu.ID, "#3 B04 拾金不昧（+3 分） 已通过")
 
 	// A veto for the act's year, told privately.
+	p.say(vg, sun, "/deduct H002 E02 2026-11-18")
+	p.waitMsg(vlPublicGroup, "不在公示群里登记")
 	m = p.private(sun, "/deduct H002 E02 2026-11-18", "已登记一票否决")
 	mustContain(t, m.Plain, "2026年度不参加积分排名和奖励")
 	p.waitMsg(ptWu.ID, "本户2026年度不参加积分排名和奖励")
