@@ -55,7 +55,7 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 		inScope = inScope || ok
 	}
 	if !inScope {
-		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Code)
+		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Name)
 	}
 	return a.Store.Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: maxListedCheckins})
 }

@@ -3,11 +3,14 @@ package config
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 func TestExampleMatchesDefaults(t *testing.T) {
@@ -73,6 +76,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad quorum", "points:\n  review_quorum: 0\n", nil, "points.review_quorum"},
 		{"bad veto scope", "points:\n  veto_scope: forever\n", nil, "points.veto_scope"},
 		{"fast without paid broadcast", "delivery:\n  global_per_second: 100\n", nil, "delivery.paid_broadcast"},
+		{"bad applies_to", "healthcheck:\n  obligations:\n    - code: dues\n      applies_to: [village, farm]\n", nil, "healthcheck.obligations[0].applies_to[1]"},
+		{"bad needs", "healthcheck:\n  obligations:\n    - code: dues\n      needs: secretary\n", nil, "healthcheck.obligations[0].needs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,5 +194,12 @@ func TestOldSettlementKey(t *testing.T) {
 	}
 	if got := Default().Points.SettleKinds(); !reflect.DeepEqual(got, []string{"monthly", "yearly"}) {
 		t.Fatalf("default settle %v", got)
+	}
+}
+
+// The branch types an obligation may apply to are the domain's.
+func TestBranchTypesMatchDomain(t *testing.T) {
+	if !slices.Equal(branchTypes, domain.BranchTypes) {
+		t.Fatalf("config %v, domain %v", branchTypes, domain.BranchTypes)
 	}
 }
