@@ -32,7 +32,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	// Two bindings: a villager binds nothing; the reviewer binds both.
 	p.say(vg, sun, "/bind 公示")
 	p.waitMsg(vlPublicGroup, "积分公示群")
-	p.say(p.group, sun, "/bind 评议")
+	p.say(p.group, sun, "绑定 评议")
 	p.waitMsg(ptGroup, "积分评议群")
 
 	// Quorum 2: the first 通过 is recorded on the card, the second decides.
@@ -67,7 +67,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	mustContain(t, list.Plain, "#1", "B01 孝老爱亲", "#2", "异议 申报号 理由")
 
 	// 吴村民 objects in the villagers' group; the reviewers uphold it.
-	p.say(vg, ptWu, "/object 1 那天他在外地打工")
+	p.say(vg, ptWu, "异议 1 那天他在外地打工")
 	p.waitMsg(vlPublicGroup, "已收到您对申报 #1")
 	oc := p.waitMsg(ptGroup, "公示异议：申报 #1")
 	mustContain(t, oc.Plain, "吴村民", "那天他在外地打工")
