@@ -113,16 +113,50 @@ type ErrChooseUnit struct{ Units []domain.Role }
 
 func (e *ErrChooseUnit) Error() string { return "several units: name one" }
 
+// GroupPurpose is what a group is bound for (SPEC §7.4).
+type GroupPurpose string
+
+const (
+	// GroupDefault is plain /bind: a branch's group, or a village's
+	// reviewers' group.
+	GroupDefault GroupPurpose = ""
+	// GroupReview is /bind 评议: a village's reviewers' group (claim cards).
+	GroupReview GroupPurpose = "review"
+	// GroupPublic is /bind 公示: a village's villagers' group (the daily
+	// 公示 list, settlements and rankings).
+	GroupPublic GroupPurpose = "public"
+)
+
 // BindGroup binds a group chat to the sender's branch (secretary) or village
 // (reviewer); unitCode picks one when the sender has several. When the group
 // was bound to another unit, that unit is returned as replaced.
 func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, *domain.Unit, error) {
+	return a.BindGroupAs(ctx, actor, chatID, title, unitCode, GroupDefault)
+}
+
+// BindGroupAs is BindGroup for a purpose: 评议 and 公示 bind a village's
+// reviewers' or villagers' group, by a reviewer of the village. A chat has
+// one binding: binding it for one purpose drops the other.
+func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
 			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。"))
 	}
 	units := BindableUnits(actor)
+	if purpose != GroupDefault {
+		var vs []domain.Role
+		for _, r := range units {
+			if r.Role == domain.RoleReviewer {
+				vs = append(vs, r)
+			}
+		}
+		if len(vs) == 0 {
+			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
+				domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能绑定本村的评议群或公示群。"))
+		}
+		units = vs
+	}
 	var pick *domain.Role
 	switch {
 	case unitCode != "":
@@ -147,6 +181,9 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 	// role at or above that unit (SPEC §7.5); the reply names what it replaced.
 	var replaced *domain.Unit
 	cur, err := a.Store.GroupByChat(ctx, chatID)
+	if errors.Is(err, domain.ErrNotFound) {
+		cur, err = a.Store.PublicGroupByChat(ctx, chatID)
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
@@ -173,14 +210,26 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 		}
 		replaced = &old
 	}
-	if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
-		return domain.Unit{}, nil, err
+	if purpose == GroupPublic {
+		if err := a.Store.BindPublicGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+			return domain.Unit{}, nil, err
+		}
+	} else {
+		if err := a.Store.UnbindPublicChat(ctx, chatID); err != nil {
+			return domain.Unit{}, nil, err
+		}
+		if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+			return domain.Unit{}, nil, err
+		}
 	}
 	u, err := a.Store.UnitByID(ctx, pick.UnitID)
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}
 	details := map[string]any{"unit": u.Code, "title": title}
+	if purpose != GroupDefault {
+		details["purpose"] = string(purpose)
+	}
 	if replaced != nil {
 		details["replaced"] = replaced.Code
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -344,7 +345,45 @@ type RankingBoard struct {
 	From   time.Time
 	To     time.Time // exclusive
 	Rows   []RankingRow
+	// Months are the village's points per month over the last 12 months
+	// (awards and deductions in effect, not redemptions), for the chart.
+	Months []MonthBar
+	// ChartMax is the largest month's points (the chart's scale).
+	ChartMax int
+	// Settled are the village's settled rankings, newest first (at most 6),
+	// with the yearly settlements' stars.
+	Settled []SettledBoard
 }
+
+// MonthBar is one month of the village's chart: its label, points and the
+// bar's geometry in the inline SVG (viewBox 0 0 480 180).
+type MonthBar struct {
+	Label  string // 11月
+	Points int
+	X, Y   int
+	W, H   int
+}
+
+// SettledBoard is a settled ranking on the dashboard.
+type SettledBoard struct {
+	Label    string // 2026年11月, 2026年度
+	Kind     string // 月度, 季度, 年度
+	Yearly   bool
+	ClosedAt time.Time
+	Rows     []SettledRow
+}
+
+// SettledRow is one household of a settled ranking.
+type SettledRow struct {
+	Rank   int
+	Name   string
+	Points int
+	Vetoed bool
+	Stars  int
+}
+
+// StarMarks is the stars as ★ (empty for none).
+func (r SettledRow) StarMarks() string { return strings.Repeat("★", r.Stars) }
 
 // IsVillage reports whether the board ranks one village.
 func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
@@ -378,11 +417,7 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 		}
 		return rb, nil
 	}
-	kind, err := points.ParsePeriodKind(a.Cfg.Points.Settlement)
-	if err != nil {
-		kind = points.Monthly
-	}
-	p, err := points.PeriodAt(kind, now, a.Loc)
+	p, err := points.PeriodAt(a.PeriodKind(), now, a.Loc)
 	if err != nil {
 		return RankingBoard{}, err
 	}
@@ -402,7 +437,62 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 		t := byID[r.Household]
 		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Head: t.Head, Points: r.Points, Vetoed: r.Vetoed})
 	}
+	if err := a.dashVillageHistory(ctx, &rb, now); err != nil {
+		return RankingBoard{}, err
+	}
 	return rb, nil
+}
+
+// dashVillageHistory adds the village's monthly chart and settled rankings.
+func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time.Time) error {
+	cur, _ := points.PeriodAt(points.Monthly, now, a.Loc)
+	first := cur
+	for range 11 {
+		first = first.Prev()
+	}
+	ms, err := a.Store.VillageMonthlyTotals(ctx, rb.Unit.ID, first.Start, now.Add(time.Microsecond), a.Loc.String())
+	if err != nil {
+		return err
+	}
+	byMonth := map[string]int{}
+	for _, m := range ms {
+		byMonth[m.Month.Format("2006-01")] = m.Points
+	}
+	p := first
+	for range 12 {
+		n := byMonth[p.Key()]
+		rb.Months = append(rb.Months, MonthBar{Label: fmt.Sprintf("%d月", int(p.Start.Month())), Points: n})
+		rb.ChartMax = max(rb.ChartMax, n)
+		p = p.Next()
+	}
+	const top, height, slot = 20, 130, 40
+	for i := range rb.Months {
+		m := &rb.Months[i]
+		m.X, m.W = i*slot+6, slot-12
+		if rb.ChartMax > 0 && m.Points > 0 {
+			m.H = max(m.Points*height/rb.ChartMax, 1)
+		}
+		m.Y = top + height - m.H
+	}
+	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{VillageIDs: []int64{rb.Unit.ID}, Limit: 6})
+	if err != nil {
+		return err
+	}
+	for _, st := range ss {
+		rows, err := st.Ranking()
+		if err != nil {
+			return err
+		}
+		kind, _ := points.ParsePeriodKind(st.Kind)
+		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: periodWords[kind],
+			Yearly: kind == points.Yearly, ClosedAt: st.ClosedAt}
+		for _, r := range rows {
+			sb.Rows = append(sb.Rows, SettledRow{Rank: r.Rank, Name: storage.HouseholdLabel(r.Head, r.Household, r.Members, ""),
+				Points: r.Points, Vetoed: r.Vetoed, Stars: r.Stars})
+		}
+		rb.Settled = append(rb.Settled, sb)
+	}
+	return nil
 }
 
 // worstItemFirst orders items red, yellow, green, keeping the order within

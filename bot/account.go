@@ -66,17 +66,27 @@ func bindHandler(c *Ctx) error {
 		}
 		return c.Reply("请在要绑定的群里发送 /bind（或“绑定”）；绑定自己的账号请发送 <code>绑定 绑定码</code>。", nil)
 	}
-	code := ""
-	if len(c.Cmd.Args) > 0 {
-		code = c.Cmd.Args[0]
+	args := c.Cmd.Args
+	purpose, word := app.GroupDefault, ""
+	if len(args) > 0 {
+		switch args[0] {
+		case "评议", "评议群":
+			purpose, word, args = app.GroupReview, "评议 ", args[1:]
+		case "公示", "公示群":
+			purpose, word, args = app.GroupPublic, "公示 ", args[1:]
+		}
 	}
-	u, replaced, err := c.App.BindGroup(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code)
+	code := ""
+	if len(args) > 0 {
+		code = args[0]
+	}
+	u, replaced, err := c.App.BindGroupAs(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code, purpose)
 	var choose *app.ErrChooseUnit
 	if errors.As(err, &choose) {
 		var b strings.Builder
 		b.WriteString("您负责多个单位，请指明要绑定哪一个：\n")
 		for _, r := range choose.Units {
-			b.WriteString("<code>/bind " + E(r.UnitCode) + "</code> " + E(r.UnitName) + "\n")
+			b.WriteString("<code>/bind " + E(word+r.UnitCode) + "</code> " + E(r.UnitName) + "\n")
 		}
 		return c.Reply(strings.TrimRight(b.String(), "\n"), nil)
 	}
@@ -84,6 +94,12 @@ func bindHandler(c *Ctx) error {
 		return err
 	}
 	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>。"
+	switch purpose {
+	case app.GroupPublic:
+		msg = "✅ 本群已绑定为 <b>" + E(u.Name) + "</b> 的积分公示群：每天的公示名单、积分结算和排名发到本群，村民可在公示期内提出异议。"
+	case app.GroupReview:
+		msg = "✅ 本群已绑定为 <b>" + E(u.Name) + "</b> 的积分评议群：积分申报卡片和村民异议发到本群审核。"
+	}
 	if replaced != nil {
 		msg += "原绑定的 " + E(replaced.Name) + " 已解除。"
 	}

@@ -49,8 +49,9 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "goods", Description: "积分超市商品、所需积分和库存", Handler: goodsHandler, Roles: village, Words: []string{"商品", "积分超市"}})
 	r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers, Words: []string{"待审"}})
 	r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers, Words: []string{"扣分"}})
-	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers, Words: []string{"异议"}})
+	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议：异议 申报号 理由", Handler: objectHandler, Roles: village, Words: []string{"异议"}})
 	r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}, Words: []string{"兑换"}})
 	r.HandleCallback(callback.ClaimDecision, decideCallback)
 	r.HandleCallback(callback.ClaimPick, pickCallback)
+	r.HandleCallback(callback.ObjectionDecision, objectionCallback)
 }

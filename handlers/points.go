@@ -91,7 +91,11 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"claim": res.Claim, "ledger_entry": res.Entry})
+	out := gin.H{"claim": res.Claim, "ledger_entry": res.Entry}
+	if res.Awaiting > 0 {
+		out["awaiting_approvals"], out["approvals"] = res.Awaiting, res.Approvals
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (h *pointsHandlers) ledger(c *gin.Context) {

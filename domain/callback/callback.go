@@ -12,12 +12,13 @@ import (
 
 // The prefixes, one per kind of button.
 const (
-	ClaimDecision = "cl"  // 通过/驳回 on a claim card: cl:<claim>:ok|no
-	ClaimPick     = "clp" // choosing an item for a draft claim: clp:<draft>:<index>|x
-	CheckinBranch = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
-	CheckinReject = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
-	CheckinPeriod = "cip" // choosing the period of a pending check-in (补开): cip:<pending>:<period key>|dated
-	Ack           = "ack" // 收到 on a red notice (fields: see app.AckData)
+	ClaimDecision     = "cl"  // 通过/驳回 on a claim card: cl:<claim>:ok|no
+	ClaimPick         = "clp" // choosing an item for a draft claim: clp:<draft>:<index>|x
+	ObjectionDecision = "ob"  // 维持异议/驳回异议 on a villager's objection card: ob:<objection>:up|no
+	CheckinBranch     = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
+	CheckinReject     = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
+	CheckinPeriod     = "cip" // choosing the period of a pending check-in (补开): cip:<pending>:<period key>|dated
+	Ack               = "ack" // 收到 on a red notice (fields: see app.AckData)
 )
 
 // Prefix is the kind of button data is from.
@@ -47,6 +48,25 @@ func ParseDecision(data string) (claimID int64, approve, ok bool) {
 
 // Pick is the data of the button choosing item index of a draft claim;
 // index < 0 is the 取消 (cancel) button.
+// Objection is the data of 维持异议 (uphold) or 驳回异议 on an objection card.
+func Objection(objectionID int64, uphold bool) string {
+	verb := "no"
+	if uphold {
+		verb = "up"
+	}
+	return ObjectionDecision + ":" + id(objectionID) + ":" + verb
+}
+
+// ParseObjection reads Objection's data.
+func ParseObjection(data string) (objectionID int64, uphold, ok bool) {
+	f, ok := fields(data, ObjectionDecision, 2)
+	if !ok || (f[1] != "up" && f[1] != "no") {
+		return 0, false, false
+	}
+	objectionID, ok = positive(f[0])
+	return objectionID, f[1] == "up", ok
+}
+
 func Pick(draftID int64, index int) string {
 	choice := "x"
 	if index >= 0 {
