@@ -21,6 +21,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "help", Description: "查看可用命令", Handler: helpHandler})
 	r.Handle(Command{Name: "bind", Description: "把本群绑定到党支部或村（书记/评议员）", Handler: bindHandler,
 		Roles: []string{domain.RoleSecretary, domain.RoleReviewer}})
+	r.HandleCallback(callback.Relink, relinkCallback)
 
 	// Check-ins.
 	r.Handle(Command{Name: "checkin", Description: "打卡：/checkin 支委会 11-20 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries})
