@@ -86,7 +86,9 @@ type ErrConfirmRelink struct {
 	Person    domain.Person
 }
 
-func (e *ErrConfirmRelink) Error() string { return "person linked to another account: confirm the re-link" }
+func (e *ErrConfirmRelink) Error() string {
+	return "person linked to another account: confirm the re-link"
+}
 
 // RedeemBindCode links the Telegram user to the code's person. When the
 // person is linked to another account it links nothing and returns
