@@ -144,11 +144,18 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 // the admin's subtree (see Store.AuditLog for how an entry maps to a unit,
 // SPEC §7.5). The operator sees every entry.
 func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, limit int) ([]storage.AuditRow, error) {
-	if limit <= 0 || limit > 1000 {
+	return a.AuditLogBefore(ctx, actor, action, limit, 0)
+}
+
+// AuditLogBefore is AuditLog from the entry before beforeID on (0: from the
+// newest); limit is at most 1,001 (a page of 1,000 and one to tell whether
+// more follow).
+func (a *App) AuditLogBefore(ctx context.Context, actor domain.Actor, action string, limit int, beforeID int64) ([]storage.AuditRow, error) {
+	if limit <= 0 || limit > 1001 {
 		limit = 100
 	}
 	if actor.IsOperator() {
-		return a.Store.AuditLog(ctx, action, nil, limit)
+		return a.Store.AuditLogBefore(ctx, action, nil, limit, beforeID)
 	}
 	admin := actor.UnitsWith(domain.RoleAdmin)
 	if len(admin) == 0 {
@@ -158,7 +165,7 @@ func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, l
 	for _, r := range admin {
 		roots = append(roots, r.UnitID)
 	}
-	rows, err := a.Store.AuditLog(ctx, action, roots, limit)
+	rows, err := a.Store.AuditLogBefore(ctx, action, roots, limit, beforeID)
 	if rows == nil && err == nil {
 		rows = []storage.AuditRow{}
 	}
