@@ -155,7 +155,7 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 	}
 	actor := ActorOf(c)
 	if body.Unit != "" {
-		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, body.Unit)
+		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, "points.redeem", body.Unit)
 		if err != nil {
 			FailErr(c, h.log, err)
 			return
