@@ -512,7 +512,9 @@ func mxRows() []mxRow {
 			}
 			return mxDeny
 		}, at("unit", func(m *mx, r, u string) mxOut { return m.bot(r, m.group("群"+u), "/bind "+u) })},
-		{"/checkin", true, checkinWant, at("branch", func(m *mx, r, b string) mxOut { return m.bot(r, nil, "/checkin "+b+" 主题党日 "+today(m)+" 6/7 学习") })},
+		{"/checkin", true, checkinWant, at("branch", func(m *mx, r, b string) mxOut {
+			return m.bot(r, nil, "/checkin "+b+" 主题党日 "+today(m)+" 6/7 学习")
+		})},
 		// Who may check in may withdraw their own last check-in.
 		{"/undo", true, by("secretary", "admin"),
 			ownOnly(func(m *mx, r string) mxOut { return m.bot(r, nil, "/undo") })},
