@@ -85,6 +85,19 @@ func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role stri
 	return a.Store.HoldersInSubtree(ctx, u.ID, role, false)
 }
 
+// DirectoryPage is one page of Directory: at most limit holders after the
+// one at after (nil: from the first).
+func (a *App) DirectoryPage(ctx context.Context, actor domain.Actor, code, role string, limit int, after *storage.HolderKey) ([]storage.Holder, error) {
+	u, err := a.PeopleScope(ctx, actor, "people.list", code)
+	if err != nil {
+		return nil, err
+	}
+	if role != "" && !domain.ValidRole(role) {
+		return nil, domain.Refuse(domain.ErrInvalid, "未知角色 %s。", role)
+	}
+	return a.Store.HoldersPage(ctx, u.ID, role, after, limit)
+}
+
 // IssuedCode is a fresh bind code and its deep link.
 type IssuedCode struct {
 	PersonID int64  `json:"person_id"`

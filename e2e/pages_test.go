@@ -15,7 +15,8 @@ import (
 
 // pageAll walks a list route page by page and returns each item's key in
 // the order served; it fails on a page larger than limit or a loop.
-func pageAll(t *testing.T, h *H, path, field, token string, limit int, key func(map[string]any) string) []string {
+// between, when given, runs after each page (writes while paging).
+func pageAll(t *testing.T, h *H, path, field, token string, limit int, key func(map[string]any) string, between ...func()) []string {
 	t.Helper()
 	var keys []string
 	cursor := ""
@@ -53,6 +54,9 @@ func pageAll(t *testing.T, h *H, path, field, token string, limit int, key func(
 			t.Fatalf("GET %s: a short page (%d) that is not the last", q, len(items))
 		}
 		cursor = next.(string)
+		for _, f := range between {
+			f()
+		}
 	}
 }
 
@@ -142,7 +146,15 @@ func TestPaginationEveryRowOnce(t *testing.T) {
 	if err := db.SelectContext(h.Ctx, &want, `SELECT id::text AS k FROM audit_log WHERE action = 'test.page' ORDER BY audit_log.id DESC`); err != nil || len(want) != 250 {
 		t.Fatalf("audit seeded: %d %v", len(want), err)
 	}
-	exactlyOnce(t, "audit", pageAll(t, h, "/api/v1/audit?action=test.page", "entries", admin, 100, func(m map[string]any) string { return num(m, "id") }), want)
+	// Entries written while paging (newer than the first page) neither
+	// repeat nor push one out.
+	more := func() {
+		if _, err := db.ExecContext(h.Ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details)
+			SELECT (SELECT id FROM people WHERE phone = '13800000010'), 'tg:1', 'test.page', 'late', true, '{}'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exactlyOnce(t, "audit", pageAll(t, h, "/api/v1/audit?action=test.page", "entries", admin, 100, func(m map[string]any) string { return num(m, "id") }, more), want)
 
 	// People: the whole list in one page is the order the pages must keep.
 	code, all := h.api("GET", "/api/v1/people?unit=QA-RZ-XZ&role=villager&limit=1000", admin, nil)

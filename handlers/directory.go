@@ -46,16 +46,20 @@ func (h *directory) people(c *gin.Context) {
 	if !ok {
 		return
 	}
-	hs, err := h.d.App.Directory(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"))
+	after, ok := holderAfter(c, p)
+	if !ok {
+		return
+	}
+	hs, err := h.d.App.DirectoryPage(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"), p.Limit+1, after)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
 	}
-	hs, next, ok := pageInMemory(c, p, hs, func(x storage.Holder) string {
-		return strconv.FormatInt(x.PersonID, 10) + "/" + x.Role + "/" + x.UnitCode
-	})
-	if !ok {
-		return
+	var next any
+	if len(hs) > p.Limit {
+		hs = hs[:p.Limit]
+		x := hs[len(hs)-1]
+		next = nextCursor(true, strconv.FormatInt(x.UnitID, 10)+"/"+x.Role+"/"+strconv.FormatInt(x.PersonID, 10))
 	}
 	out := make([]holderJSON, 0, len(hs))
 	for _, x := range hs {

@@ -112,6 +112,23 @@ func pageInMemory[T any](c *gin.Context, p page, items []T, key func(T) string) 
 	return items, nextCursor(true, key(items[len(items)-1])), true
 }
 
+// holderAfter reads a people cursor ("unit id/role/person id").
+func holderAfter(c *gin.Context, p page) (*storage.HolderKey, bool) {
+	if p.After == "" {
+		return nil, true
+	}
+	f := strings.Split(p.After, "/")
+	if len(f) == 3 {
+		u, err1 := strconv.ParseInt(f[0], 10, 64)
+		pid, err2 := strconv.ParseInt(f[2], 10, 64)
+		if err1 == nil && err2 == nil && u > 0 && pid > 0 && f[1] != "" {
+			return &storage.HolderKey{UnitID: u, Role: f[1], PersonID: pid}, true
+		}
+	}
+	Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
+	return nil, false
+}
+
 // checkinAfter reads a check-in cursor ("YYYY-MM-DD/id").
 func checkinAfter(c *gin.Context, p page) (*storage.CheckinKey, bool) {
 	if p.After == "" {
