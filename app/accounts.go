@@ -294,7 +294,7 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 		}
 		if !above {
 			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject, domain.Refuse(domain.ErrForbidden,
-				"本群已绑定到 %s（%s）。只有在该单位或其上级单位任职的人才能改绑本群。", old.Name, old.Code))
+				"本群已绑定到 %s。只有在该单位或其上级单位任职的人才能改绑本群。", old.Name))
 		}
 		replaced = &old
 	}

@@ -95,6 +95,9 @@ type CheckinLine struct {
 	Due        time.Time
 	Late       bool
 	Extra      bool
+	// BelowQuorum: recorded, but with no more than half present it does
+	// not count (health.Obligation.Quorum).
+	BelowQuorum bool
 
 	// candidates are the owed periods whose window contains the date,
 	// oldest first (health.CheckinCandidates); the line is filed for the
@@ -242,7 +245,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	if !ok {
-		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s（%s）的书记才能为该支部打卡。", branch.Name, branch.Code))
+		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s的书记才能为该支部打卡。", branch.Name))
 	}
 
 	// The date and the periods.
@@ -261,15 +264,23 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return refuse(subject, domain.Refuse(domain.ErrInvalid, "主题过长（%d 字），请不超过 %d 字。", n, command.MaxTopicRunes))
 	}
 	start := startOf(branch, a.Loc)
-	themeDay := 0
-	if branch.ThemeDay != nil {
-		themeDay = *branch.ThemeDay
-	}
+	themeDay := unitTheme(branch)
 
 	// Party groups for per-group obligations.
 	groups, err := a.Store.GroupsOf(ctx, branch.ID)
 	if err != nil {
 		return CheckinResult{}, err
+	}
+	// An obligation the branch does not owe (no committee, no party
+	// groups, another type of branch) is not checked in.
+	for _, ob := range obs {
+		why, err := a.notOwedReason(ctx, branch, len(groups) > 0, ob)
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		if why != "" {
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", why))
+		}
 	}
 	topic := req.Topic
 	perGroup := false
@@ -295,7 +306,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			group, topic = &g, rest
 			break
 		}
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：/checkin %s@%s 11-20 7/9 主题。%s",
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：打卡 %s@%s 11月20日 7/9 主题。%s",
 			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
 	}
 
@@ -324,7 +335,8 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 				cands = append(cands, c)
 			}
 		}
-		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands})
+		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands,
+			BelowQuorum: ob.Quorum && health.BelowQuorum(req.Present, req.Total)})
 	}
 
 	// Everything is allowed: record. The branch lock makes "first or extra"
@@ -377,7 +389,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	}
 	for i, l := range lines {
 		if err := a.Store.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
-			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, Pos: i}); err != nil {
+			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, BelowQuorum: l.BelowQuorum, Pos: i}); err != nil {
 			return CheckinResult{}, err
 		}
 	}
@@ -407,7 +419,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 // may send names or aliases too).
 func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。")
+		return nil, domain.Refuse(domain.ErrInvalid, "请写明开的是什么会。%s", command.Offer(a.ObligationMatcher().Known()))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -415,7 +427,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	for _, w := range words {
 		code, ok := m.Match(w)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "未识别的活动类型“%s”。可选：%s。", w, strings.Join(m.Known(), "、"))
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", command.UnknownObligation(w, m.Known()))
 		}
 		if seen[code] {
 			continue
@@ -552,10 +564,10 @@ func groupChoices(groups []domain.Unit) string {
 func shortName(obs []health.Obligation, perGroup bool) string {
 	for _, ob := range obs {
 		if ob.PerGroup == perGroup {
-			return ob.ShortName()
+			return ob.Word()
 		}
 	}
-	return obs[0].ShortName()
+	return obs[0].Word()
 }
 
 // mergeIDs appends the ids of b missing from a, keeping order.

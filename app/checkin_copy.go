@@ -90,7 +90,7 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 func (a *App) CheckinCopy(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
-	fmt.Fprintf(&b, "📋 <b>支部打卡</b>（#%d）· %s（%s）\n", c.ID, html.EscapeString(r.Branch.Name), html.EscapeString(r.Branch.Code))
+	fmt.Fprintf(&b, "📋 <b>支部打卡</b>（#%d）· %s\n", c.ID, html.EscapeString(r.Branch.Name))
 	writeCheckinLines(&b, r)
 	b.WriteString("日期：" + c.HeldOn + "\n")
 	if c.Total != nil {

@@ -42,9 +42,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 		return LightsView{}, err
 	}
 	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now(), Calendar: cal}
-	if branch.ThemeDay != nil {
-		v.ThemeDay = *branch.ThemeDay
-	}
+	v.ThemeDay = unitTheme(branch)
 	for _, g := range groups {
 		v.Groups[g.ID] = g.Name
 	}
@@ -109,6 +107,11 @@ func (a *App) RenderLights(v LightsView) string {
 			b.WriteByte('\n')
 		}
 		ob := obs[it.Obligation]
+		if ob.TermEnd && v.Branch.TermEnd != nil {
+			_, due := health.TermDeadline(*v.Branch.TermEnd, a.Loc)
+			b.WriteString(lightEmoji(it.Light) + " " + health.TermNotice(due, v.At, a.Loc))
+			continue
+		}
 		b.WriteString(lightEmoji(it.Light) + " " + html.EscapeString(ob.Name))
 		if name := v.Groups[it.GroupID]; name != "" {
 			b.WriteString("（" + html.EscapeString(name) + "）")

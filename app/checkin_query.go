@@ -56,7 +56,7 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 		inScope = inScope || ok
 	}
 	if !inScope {
-		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Code)
+		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Name)
 	}
 	if limit <= 0 || limit > maxListedCheckins+1 {
 		limit = maxListedCheckins

@@ -109,8 +109,9 @@ func TestCheckinLateAndThemeDay(t *testing.T) {
 	if strings.Contains(text, "🔴 支部委员会") || strings.Contains(text, "🔴 主题党日") {
 		t.Fatalf("October still red:\n%s", text)
 	}
-	if !strings.Contains(text, "🔴 党小组会 · 2026年10月") {
-		t.Fatalf("missed group meeting not shown:\n%s", text)
+	// A missed month is shown; a branch without party groups owes no 党小组会.
+	if !strings.Contains(text, "🔴 党费收缴 · 2026年10月") || strings.Contains(text, "党小组会") {
+		t.Fatalf("missed dues not shown, or a group meeting owed without groups:\n%s", text)
 	}
 	// Before the start period: refused.
 	_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-09-30", "committee_meeting"))
@@ -242,5 +243,56 @@ func TestCheckinCountsForOldestOpenPeriod(t *testing.T) {
 		if l := res.Lines[0]; l.Period.Key() != want.period || l.Late || l.Extra != want.extra {
 			t.Fatalf("组织生活会 on 2027-01-15: period %s late %v extra %v, want %s extra %v", l.Period.Key(), l.Late, l.Extra, want.period, want.extra)
 		}
+	}
+}
+
+// TestGeneralMeetingBelowQuorum: a 支部党员大会 with no more than half
+// present is recorded but stays yellow, with the reason, even past its due
+// time; a meeting with a quorum then counts for the same quarter.
+func TestGeneralMeetingBelowQuorum(t *testing.T) {
+	f := newCIFixture(t)
+	f.now = time.Date(2026, 11, 21, 10, 0, 0, 0, ciLoc)
+	req := f.req("2026-11-20", "general_meeting")
+	req.Present, req.Total = 3, 25
+	res, err := f.app.RecordCheckin(f.ctx, f.sec, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := res.Lines[0]; !l.BelowQuorum || l.Period.Key() != "2026-Q4" || !res.Checkin.Items[0].BelowQuorum {
+		t.Fatalf("line %+v, item %+v", l, res.Checkin.Items[0])
+	}
+	if text := f.app.CheckinConfirmation(res); !strings.Contains(text, "未过半数，不计为已召开") {
+		t.Fatalf("the reply does not say why it does not count:\n%s", text)
+	}
+	light := func(at time.Time) app.ItemStatus {
+		t.Helper()
+		f.now = at
+		st, err := f.app.BranchStatus(f.ctx, f.branch.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range st.Items {
+			if it.Obligation == "general_meeting" && it.Period.Key() == "2026-Q4" {
+				return it
+			}
+		}
+		t.Fatalf("no 2026-Q4 general_meeting item at %s: %+v", at, st.Items)
+		return app.ItemStatus{}
+	}
+	for _, at := range []time.Time{time.Date(2026, 11, 21, 10, 0, 0, 0, ciLoc), time.Date(2027, 1, 6, 10, 0, 0, 0, ciLoc)} {
+		if it := light(at); it.Light != "yellow" || !strings.Contains(it.Reason, "实到 3 人、应到 25 人") {
+			t.Fatalf("at %s: %s %q, want yellow with the reason", at, it.Light, it.Reason)
+		}
+	}
+	// A meeting with a quorum counts for the quarter, not as an extra.
+	f.now = time.Date(2026, 12, 21, 10, 0, 0, 0, ciLoc)
+	req = f.req("2026-12-20", "general_meeting")
+	req.Present, req.Total = 20, 25
+	res, err = f.app.RecordCheckin(f.ctx, f.sec, req)
+	if err != nil || res.Lines[0].Extra || res.Lines[0].BelowQuorum || res.Lines[0].Period.Key() != "2026-Q4" {
+		t.Fatalf("the quorate meeting: %+v %v", res.Lines, err)
+	}
+	if it := light(time.Date(2026, 12, 21, 10, 0, 0, 0, ciLoc)); it.Light != "green" {
+		t.Fatalf("after a quorate meeting: %s", it.Light)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/zhibu/zhibu/domain/health"
 	"html"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ func writeCheckinLines(b *strings.Builder, r CheckinResult) {
 		if l.Extra {
 			b.WriteString(" · 补充记录")
 		}
+		if l.BelowQuorum {
+			b.WriteString(" · 未过半数")
+		}
 		b.WriteByte('\n')
 	}
 }
@@ -54,6 +58,12 @@ func (a *App) CheckinConfirmation(r CheckinResult) string {
 	for _, l := range r.Lines {
 		if l.Extra {
 			fmt.Fprintf(&b, "<i>%s%s已有打卡，本次作为补充记录保存，不重复计算。</i>\n", html.EscapeString(l.Obligation.Name), l.Period.Label())
+		}
+	}
+	for _, l := range r.Lines {
+		if l.BelowQuorum && c.Present != nil && c.Total != nil {
+			fmt.Fprintf(&b, "<i>%s%s：%s。</i>\n", html.EscapeString(l.Obligation.Name), l.Period.Label(),
+				health.QuorumReason(*c.Present, *c.Total))
 		}
 	}
 	for _, l := range r.Lines {

@@ -185,6 +185,9 @@ func (a *App) demoHistory(ctx context.Context, d Demo, start time.Time, secretar
 			return err
 		}
 		for _, ob := range a.Obligations() {
+			if ob.TermEnd { // a reminder, never checked in
+				continue
+			}
 			var due []health.Period
 			for _, p := range health.OpenPeriods(ob, 0, start, now, a.Loc) {
 				if _, end := health.Deadline(ob, p, 0, a.Loc, cal); !now.Before(end) {

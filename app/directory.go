@@ -29,7 +29,11 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 	if err != nil {
 		return nil, err
 	}
-	return a.Store.Subtree(ctx, u.ID)
+	us, err := a.Store.Subtree(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return a.withBranchInfo(ctx, us)
 }
 
 // peopleReaders are the roles that may list people, their phones and

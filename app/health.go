@@ -75,6 +75,9 @@ type ItemStatus struct {
 	CheckedIn  bool
 	Exempt     bool
 	Ack        *storage.Ack // latest acknowledgement of a red item
+	// Reason says why an item is yellow when its deadline does not: its
+	// meetings were held below quorum.
+	Reason string
 }
 
 // BranchStatus is a branch's light and its items (yellow and red ones, or
@@ -220,7 +223,7 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 		return BranchStatus{}, err
 	}
 	if u.Kind != domain.KindBranch {
-		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Code)
+		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Name)
 	}
 	e, err := a.newEngine(ctx, a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
 	if err != nil {
@@ -314,7 +317,7 @@ func ackMarkup(d *health.Digest, items []health.Item) any {
 		if len(data) > 64 {
 			data = AckData(it.BranchID, "", "")
 		}
-		label := "收到 · " + it.Obligation.ShortName() + " " + it.Period.Key()
+		label := "收到 · " + it.Obligation.Word() + " " + it.Period.Label()
 		rows = append(rows, []button{{Text: label, Data: data}})
 	}
 	if len(rows) == 0 {

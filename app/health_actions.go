@@ -247,29 +247,29 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		return nil, err
 	}
 	if !ok {
-		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Code)
+		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Name)
 	}
 	ob, found := a.hcMatchObligation(req.Obligation)
 	if !found {
-		return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+		return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
 	}
 	p, err := health.ParsePeriod(req.Period)
 	if err != nil {
 		return refuse(domain.ErrInvalid, "%s", err.Error())
 	}
 	if p.Rec != ob.Recurs {
-		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Key())
+		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Label())
 	}
 	if err := hcCheckReason(req.Reason); err != nil {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, err)
 	}
 	now := a.Now()
 	if p.After(health.PeriodAt(ob.Recurs, now, a.Loc).Next()) {
-		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Key())
+		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Label())
 	}
 	y, m, d := branch.StartedOn.Date()
 	if !health.IsOwed(p, time.Date(y, m, d, 0, 0, 0, 0, a.Loc), a.Loc) {
-		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Code, branch.StartedOn.Format(time.DateOnly), p.Key())
+		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Name, branch.StartedOn.Format(time.DateOnly), p.Label())
 	}
 	units := []domain.Unit{u}
 	if ob.PerGroup && u.Kind == domain.KindBranch {
@@ -350,7 +350,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if req.Obligation != "" {
 		ob, found := a.hcMatchObligation(req.Obligation)
 		if !found {
-			return refuse(domain.ErrInvalid, "未知的规定动作“%s”。", req.Obligation)
+			return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
 		}
 		x.Obligation = ob.Code
 	}

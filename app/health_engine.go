@@ -67,7 +67,15 @@ type hcUnit struct {
 	Code     string
 	Name     string
 	Kind     string
+	// ThemeDay is the theme code of the branch's 主题党日 (health.ThemeCode:
+	// a day of the month or a weekday rule; 0 = not set).
 	ThemeDay int
+
+	// What binds the branch (with the defaults applied after loading):
+	// its type, whether it has a committee, its committee's term end.
+	branchType string
+	committee  bool
+	termEnd    time.Time // civil date at UTC midnight; zero = none
 
 	parent       int32    // index in engine.units, -1 when unknown
 	startSeq     [3]int32 // number of the start period per recurrence
@@ -134,13 +142,16 @@ type engine struct {
 	rootID     int64
 	ev         *Evaluation
 
-	units    []hcUnit
-	byID     map[int64]int32
-	recips   []health.Recipient
-	done     []doneRun
-	mem      []memRec
-	stored   []storedLight
-	exempt   map[hcItemKey]struct{}
+	units  []hcUnit
+	byID   map[int64]int32
+	recips []health.Recipient
+	done   []doneRun
+	mem    []memRec
+	stored []storedLight
+	exempt map[hcItemKey]struct{}
+	// weak are the items whose meetings were all held below quorum, with
+	// why they stay yellow (health.QuorumReason).
+	weak     map[hcItemKey]string
 	acks     map[hcItemKey]*storage.Ack
 	silences []storage.Silence
 	pending  map[int64][]pendingResolved
@@ -325,7 +336,24 @@ func (e *engine) load(ctx context.Context) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
 		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
-			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat}
+			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
+		if len(r.ThemeWeekday) > 0 {
+			u.ThemeDay = health.ThemeCode(0, string(r.ThemeWeekday))
+		}
+		if u.Kind == domain.KindBranch {
+			// The type's default needs the parent, known after the load.
+			u.branchType = branchTypeOf(r.BranchType)
+			var given *bool
+			if r.Committee >= 0 {
+				c := r.Committee == 1
+				given = &c
+			}
+			var members *int
+			if r.Members >= 0 {
+				members = &r.Members
+			}
+			u.committee = domain.HasCommittee(given, members)
+		}
 		start := time.Date(y, m, d, 0, 0, 0, 0, e.loc)
 		for k, rec := range recs {
 			u.startSeq[k] = periodSeq(health.PeriodAt(rec, start, e.loc))
@@ -371,6 +399,13 @@ func (e *engine) load(ctx context.Context) error {
 				e.units[p].groups = append(e.units[p].groups, int32(i))
 			}
 		}
+		if u.Kind == domain.KindBranch && u.branchType == "" {
+			parentKind := ""
+			if u.parent >= 0 {
+				parentKind = e.units[u.parent].Kind
+			}
+			u.branchType = domain.DefaultBranchType(parentKind)
+		}
 	}
 	e.phase("load tree")
 	exs, err := st.HealthExemptions(ctx, root)
@@ -381,6 +416,16 @@ func (e *engine) load(ctx context.Context) error {
 	for _, x := range exs {
 		if k, ok := e.key(x.UnitID, x.Obligation, x.Period); ok {
 			e.exempt[k] = struct{}{}
+		}
+	}
+	weak, err := st.BelowQuorumItems(ctx, root)
+	if err != nil {
+		return err
+	}
+	e.weak = make(map[hcItemKey]string, len(weak))
+	for _, w := range weak {
+		if k, ok := e.key(w.UnitID, w.Obligation, w.Period); ok {
+			e.weak[k] = health.QuorumReason(w.Present, w.Total)
 		}
 	}
 	if e.mode.plan || e.mode.statuses {
@@ -402,6 +447,16 @@ func (e *engine) load(ctx context.Context) error {
 	}
 	e.phase("load exemptions, acks, silences")
 	return nil
+}
+
+// branchTypeOf interns the few branch types ("" = not given).
+func branchTypeOf(b []byte) string {
+	for _, t := range domain.BranchTypes {
+		if string(b) == t {
+			return t
+		}
+	}
+	return string(b)
 }
 
 // kindOf interns the few unit kinds.
@@ -494,7 +549,25 @@ func (e *engine) evalBranch(ctx context.Context, bi int32) error {
 	e.promptMemo = [3]promptMemo{}
 	worst := health.Green
 	for oi := range e.obs {
-		if e.obs[oi].PerGroup && len(b.groups) > 0 {
+		ob := &e.obs[oi]
+		if !ob.Binds(b.branchType, b.committee, len(b.groups) > 0) {
+			// Not owed (any more): red notices sent before get their
+			// resolved note.
+			e.resolveAll(b, nil, oi)
+			for _, gi := range b.groups {
+				e.resolveAll(b, &e.units[gi], oi)
+			}
+			continue
+		}
+		if ob.TermEnd {
+			l, err := e.evalTerm(ctx, b, oi)
+			if err != nil {
+				return err
+			}
+			worst = health.Worst(worst, l)
+			continue
+		}
+		if ob.PerGroup && len(b.groups) > 0 {
 			for _, gi := range b.groups {
 				l, err := e.evalItem(ctx, b, &e.units[gi], oi)
 				if err != nil {
@@ -574,7 +647,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		if _, ok := e.exempt[hcItemKey{u.ID, int16(oi), s}]; ok {
 			continue
 		}
-		l := e.lightAt(oi, s, theme, false)
+		l := e.weakLight(u, oi, s, e.lightAt(oi, s, theme, false), false)
 		if l == health.Green { // not yet in its window: nothing to list
 			continue
 		}
@@ -591,7 +664,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		}
 		checked := isDone(done, s)
 		_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), s}]
-		l := e.lightAt(oi, s, theme, checked || exempt)
+		l := e.weakLight(u, oi, s, e.lightAt(oi, s, theme, checked || exempt), checked || exempt)
 		if err := e.emit(ctx, b, g, oi, seqPeriod(ob.Recurs, s), s, l, checked, exempt, s == curSeq); err != nil {
 			return worst, err
 		}
@@ -606,7 +679,7 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 			checked := isDone(done, pr.seq)
 			_, exempt := e.exempt[hcItemKey{u.ID, int16(oi), pr.seq}]
 			owed := pr.seq >= firstSeq
-			if l := e.lightAt(oi, pr.seq, theme, checked || exempt || !owed); l != health.Green {
+			if l := e.weakLight(u, oi, pr.seq, e.lightAt(oi, pr.seq, theme, checked || exempt || !owed), checked || exempt || !owed); l != health.Green {
 				continue
 			}
 			it := e.item(b, g, oi, p, health.Green, checked, exempt)
@@ -615,6 +688,18 @@ func (e *engine) evalItem(ctx context.Context, b, g *hcUnit, oi int) (health.Lig
 		}
 	}
 	return worst, nil
+}
+
+// weakLight is l, or yellow for an item not done whose meetings were all
+// held below quorum: recorded, so never red, but not done either.
+func (e *engine) weakLight(u *hcUnit, oi int, seq int32, l health.Light, done bool) health.Light {
+	if done || len(e.weak) == 0 {
+		return l
+	}
+	if _, ok := e.weak[hcItemKey{u.ID, int16(oi), seq}]; ok {
+		return health.Yellow
+	}
+	return l
 }
 
 // emit records one listed light: the result, the change against the
@@ -635,7 +720,10 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 		if g != nil {
 			is.GroupCode, is.GroupName = g.Code, g.Name
 		}
-		is.YellowFrom, is.Due = e.deadline(oi, seq, b.ThemeDay)
+		is.YellowFrom, is.Due = e.deadlineOf(b, oi, seq)
+		if !checked && !exempt {
+			is.Reason = e.weak[hcItemKey{u.ID, int16(oi), seq}]
+		}
 		if l == health.Red {
 			is.Ack = e.acks[hcItemKey{u.ID, int16(oi), seq}]
 		}
@@ -673,7 +761,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 // health.Plan), erring towards planning: when in doubt the item is planned
 // and the planner decides.
 func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
-	yf, due := e.deadline(oi, seq, b.ThemeDay)
+	yf, due := e.deadlineOf(b, oi, seq)
 	ui := e.byID[u.ID]
 	secs := e.secs(b)
 	check := func(rs []health.Recipient, level byte, slot int64) bool {
@@ -739,7 +827,7 @@ func (e *engine) planItem(it health.Item) {
 // obligations that do not use it).
 type dlKey struct {
 	ob    int16
-	theme int8
+	theme int16
 	seq   int32
 }
 
@@ -749,10 +837,10 @@ type dlVal struct{ yellowFrom, due time.Time }
 // (obligation, period, fixed day) triples.
 func (e *engine) deadline(oi int, seq int32, theme int) (yellowFrom, due time.Time) {
 	ob := &e.obs[oi]
-	if !ob.ThemeDay || theme < 1 || theme > 31 {
+	if !ob.ThemeDay {
 		theme = 0
 	}
-	k := dlKey{ob: int16(oi), theme: int8(theme), seq: seq}
+	k := dlKey{ob: int16(oi), theme: int16(theme), seq: seq}
 	if v, ok := e.deadlines[k]; ok {
 		return v.yellowFrom, v.due
 	}
@@ -762,6 +850,77 @@ func (e *engine) deadline(oi int, seq int32, theme int) (yellowFrom, due time.Ti
 	}
 	e.deadlines[k] = dlVal{yf, due}
 	return yf, due
+}
+
+// deadlineOf is the deadline of b's item of obligation oi for period seq:
+// from b's term end for the term reminder, else deadline.
+func (e *engine) deadlineOf(b *hcUnit, oi int, seq int32) (yellowFrom, due time.Time) {
+	if e.obs[oi].TermEnd {
+		return health.TermDeadline(b.termEnd, e.loc)
+	}
+	return e.deadline(oi, seq, b.ThemeDay)
+}
+
+// evalTerm evaluates the 换届提醒 of b: one item, filed under the year its
+// committee's term ends, yellow from health.TermYellowMonths before, red
+// once passed; none when the term end is not known. It is owed whatever
+// the branch's start date: a term that ran out is news, not history. A new
+// term end date clears the item of the old one (a resolved note when a red
+// notice went out).
+func (e *engine) evalTerm(ctx context.Context, b *hcUnit, oi int) (health.Light, error) {
+	ob := &e.obs[oi]
+	seq := int32(-1)
+	light := health.Green
+	if !b.termEnd.IsZero() {
+		seq = periodSeq(health.TermPeriod(b.termEnd))
+		_, exempt := e.exempt[hcItemKey{b.ID, int16(oi), seq}]
+		yf, due := e.deadlineOf(b, oi, seq)
+		switch {
+		case exempt || e.at.Before(yf):
+		case e.at.Before(due):
+			light = health.Yellow
+		default:
+			light = health.Red
+		}
+		if light != health.Green || exempt {
+			if err := e.emit(ctx, b, nil, oi, seqPeriod(ob.Recurs, seq), seq, light, false, exempt, false); err != nil {
+				return light, err
+			}
+		}
+	}
+	if e.mode.plan {
+		for _, pr := range e.pending[b.ID] {
+			if int(pr.ob) != oi || (pr.seq == seq && light != health.Green) {
+				continue
+			}
+			it := e.item(b, nil, oi, seqPeriod(ob.Recurs, pr.seq), health.Green, false, pr.seq == seq)
+			it.Resolved, it.RedNotified = true, pr.people
+			e.planItem(it)
+		}
+	}
+	return light, nil
+}
+
+// resolveAll plans the resolved notes of every item of obligation oi of b
+// (or of its group g) that had a red notice: the obligation no longer binds
+// the branch.
+func (e *engine) resolveAll(b, g *hcUnit, oi int) {
+	if !e.mode.plan {
+		return
+	}
+	u := b
+	if g != nil {
+		u = g
+	}
+	ob := &e.obs[oi]
+	for _, pr := range e.pending[u.ID] {
+		if int(pr.ob) != oi {
+			continue
+		}
+		it := e.item(b, g, oi, seqPeriod(ob.Recurs, pr.seq), health.Green, false, false)
+		it.Resolved, it.RedNotified = true, pr.people
+		e.planItem(it)
+	}
 }
 
 // lightAt is health.LightAt for an owed period over the memoised
@@ -809,7 +968,7 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 // item builds the planner's view of one item.
 func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, checked, exempt bool) health.Item {
 	ob := e.obs[oi]
-	yf, due := e.deadline(oi, periodSeq(p), b.ThemeDay)
+	yf, due := e.deadlineOf(b, oi, periodSeq(p))
 	it := health.Item{
 		BranchID: b.ID, BranchCode: b.Code, BranchName: b.Name, UnitPath: e.path(b),
 		Obligation: ob, Period: p, Light: l, YellowFrom: yf, Due: due,
@@ -823,6 +982,9 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		if g.secHi > g.secLo {
 			it.Secretaries = append(slices.Clip(e.secs(b)), e.secs(g)...)
 		}
+	}
+	if l == health.Yellow {
+		it.Reason = e.weak[hcItemKey{u.ID, int16(oi), periodSeq(p)}]
 	}
 	if l == health.Red {
 		if a := e.acks[hcItemKey{u.ID, int16(oi), periodSeq(p)}]; a != nil {

@@ -16,8 +16,10 @@ import (
 // hcOnlyCommittee keeps the monthly committee meeting alone, so that each
 // step of a scenario has few, predictable lines.
 func hcOnlyCommittee(c *config.Config) {
-	for _, code := range []string{"general_meeting", "group_meeting", "party_lecture", "theme_day", "life_meeting", "member_appraisal"} {
-		c.Healthcheck.Obligations = append(c.Healthcheck.Obligations, config.Obligation{Code: code, Disabled: true})
+	for _, ob := range health.DefaultObligations() {
+		if ob.Code != "committee_meeting" {
+			c.Healthcheck.Obligations = append(c.Healthcheck.Obligations, config.Obligation{Code: ob.Code, Disabled: true})
+		}
 	}
 }
 
@@ -112,7 +114,7 @@ func TestNoticesThroughAMonth(t *testing.T) {
 	// prompt rides in the same digest.
 	_, ds = f.run(hcAt(2026, 11, 1, 8, 0))
 	hcExpect(t, "red", ds, map[string]string{"王书记": "red,green", "李副书记": "red,green", "赵委员": "red@0"})
-	if !strings.Contains(ds["赵委员"].Texts[0], "B1 幸福村第一党支部") || !strings.Contains(ds["赵委员"].Texts[0], "让字镇") {
+	if !strings.Contains(ds["赵委员"].Texts[0], "〕幸福村第一党支部 · 支部委员会 · 2026年10月") || !strings.Contains(ds["赵委员"].Texts[0], "让字镇") {
 		t.Errorf("organiser text: %q", ds["赵委员"].Texts)
 	}
 	// The next day: the daily repeat.

@@ -28,6 +28,15 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 	if err := f.st.BindGroup(f.ctx, -1001, f.units["B1"].ID, "一支部群", f.ppl["王书记"]); err != nil {
 		t.Fatal(err)
 	}
+	// 换届提醒: B2's term runs out at the year end (yellow all along, red in
+	// January); B1's ran out in November until a new term is set.
+	setTerm := func(code, day string) {
+		if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE units SET term_end = $2 WHERE code = $1`, code, day); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setTerm("B2", "2026-12-31")
+	setTerm("B1", "2026-11-15")
 	digests := func(ev *app.Evaluation) []string {
 		var out []string
 		for _, d := range ev.Digests {
@@ -37,6 +46,8 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 		return out
 	}
 	sent := 0
+	termWords := []string{"任期将于2026年12月31日届满", "任期已于2026年12月31日届满", "任期已于2026年11月15日届满", "换届提醒 · 已消除"}
+	termSeen := map[string]bool{}
 	for at := hcAt(2026, 9, 20, 10, 0); at.Before(hcAt(2027, 1, 20, 0, 0)); at = at.Add(7 * time.Hour) {
 		switch at.Format("2006-01-02T15") {
 		case "2026-10-03T12":
@@ -46,6 +57,8 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 			if _, err := f.app.Ack(f.ctx, f.actor("王书记"), app.AckRequest{Planned: &planned}); err != nil {
 				t.Fatalf("ack at %s: %v", at, err)
 			}
+		case "2026-11-25T15":
+			setTerm("B1", "2031-11-15")
 		case "2026-12-10T09":
 			f.checkin("B1", "B1", "general_meeting", "2026-Q3", hcDay(2026, 12, 9), "")
 		}
@@ -63,8 +76,22 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 		}
 		ev, _ := f.run(at)
 		sent += len(ev.Digests)
+		for _, d := range ev.Digests {
+			for _, txt := range d.Texts {
+				for _, w := range termWords {
+					if strings.Contains(txt, w) {
+						termSeen[w] = true
+					}
+				}
+			}
+		}
 		if len(ev.Digests) != len(filtered.Digests) && !ev.Deferred {
 			t.Fatalf("at %s: the run sent %d digests, its dry run planned %d", at, len(ev.Digests), len(filtered.Digests))
+		}
+	}
+	for _, w := range termWords {
+		if !termSeen[w] {
+			t.Errorf("no notice says %q: the term reminder is not exercised", w)
 		}
 	}
 	if sent < 20 {

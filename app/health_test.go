@@ -170,6 +170,11 @@ func TestBranchLights(t *testing.T) {
 		"theme_day 2026-11 green",
 		"life_meeting 2026 green",
 		"member_appraisal 2026 green",
+		"heart_talk 2026 green",
+		"dues 2026-09 red",
+		"dues 2026-10 red",
+		"dues 2026-11 yellow",
+		"secretary_lecture 2026 green",
 	}, "\n")
 	if s := hcLightsText(f, got); s != want {
 		t.Fatalf("lights:\n%s\nwant:\n%s", s, want)
@@ -194,7 +199,7 @@ func hcPtr[T any](v T) *T { return &v }
 func TestLightsOwedFromStartOnly(t *testing.T) {
 	f := newHCFixture(t, hcAt(2026, 11, 25, 10, 0))
 	hcCounty(f, hcDay(2026, 11, 10))
-	// A branch without party groups owes the group meeting itself.
+	// A branch without party groups owes no group meeting (SPEC §7.1).
 	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 11, 10))
 	got, err := f.app.BranchLights(f.ctx, f.units["B2"].ID)
 	if err != nil {
@@ -203,11 +208,13 @@ func TestLightsOwedFromStartOnly(t *testing.T) {
 	want := strings.Join([]string{
 		"general_meeting 2026-Q4 green",
 		"committee_meeting 2026-11 yellow",
-		"group_meeting 2026-11 yellow",
 		"party_lecture 2026-Q4 green",
 		"theme_day 2026-11 green",
 		"life_meeting 2026 green",
 		"member_appraisal 2026 green",
+		"heart_talk 2026 green",
+		"dues 2026-11 yellow",
+		"secretary_lecture 2026 green",
 	}, "\n")
 	if s := hcLightsText(f, got); s != want {
 		t.Fatalf("lights:\n%s\nwant:\n%s", s, want)

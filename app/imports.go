@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -45,7 +48,7 @@ func (a *App) StartDate() time.Time {
 // transaction: either every row is imported or none.
 func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, error) {
 	res := ImportResult{File: t.File}
-	if err := t.RequireHeader("code", "name", "kind", "parent_code"); err != nil {
+	if err := unitsHeader(t); err != nil {
 		return res, err
 	}
 	err := a.InTx(ctx, func(a *App) error {
@@ -88,6 +91,9 @@ func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, 
 			case r.ParentCode == r.Code:
 				return t.Err(i, "parent_code", "a unit cannot be its own parent")
 			}
+			if err := branchAttributes(t, i, &r); err != nil {
+				return err
+			}
 			if prev, dup := rowOf[r.Code]; dup {
 				return t.Err(i, "code", "%q already appears in row %d", r.Code, prev+2)
 			}
@@ -125,6 +131,99 @@ func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, 
 		return a.audit(ctx, domain.Operator, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
+}
+
+// unitOptional are the optional columns of a units file, a branch's
+// attributes (SPEC §7.1).
+var unitOptional = []string{"branch_type", "members", "committee", "theme_day", "term_end"}
+
+// unitsHeader checks a units file's header: code,name,kind,parent_code,
+// then any of the optional columns, each at most once.
+func unitsHeader(t *tabular.Table) error {
+	required := []string{"code", "name", "kind", "parent_code"}
+	ok := len(t.Header) >= len(required) && slices.Equal(t.Header[:len(required)], required)
+	seen := map[string]bool{}
+	for _, h := range t.Header[min(len(required), len(t.Header)):] {
+		if !slices.Contains(unitOptional, h) || seen[h] {
+			ok = false
+		}
+		seen[h] = true
+	}
+	if !ok {
+		return &tabular.RowError{File: t.File, Row: 1, Msg: fmt.Sprintf("表头应为 %q，其后可选列 %s（每列至多一次），实际为 %q",
+			strings.Join(required, ","), strings.Join(unitOptional, "、"), strings.Join(t.Header, ","))}
+	}
+	return nil
+}
+
+// branchAttributes reads row i's optional branch columns into r. An empty
+// cell leaves the field nil (keep what is stored); a value on a unit that
+// is not a branch, or a bad value, is refused naming the row, column and
+// value.
+func branchAttributes(t *tabular.Table, i int, r *storage.UnitRow) error {
+	for _, col := range unitOptional {
+		v := t.Cell(i, col)
+		if v == "" {
+			continue
+		}
+		if r.Kind != domain.KindBranch {
+			return t.Err(i, col, "“%s”只适用于党支部（branch），%s 是%s", v, r.Code, domain.KindNames[r.Kind])
+		}
+		switch col {
+		case "branch_type":
+			bt, ok := domain.ParseBranchType(v)
+			if !ok {
+				return t.Err(i, col, "支部类型“%s”无效，应为 %s 之一（或其中文：%s）", v, strings.Join(domain.BranchTypes, "、"), branchTypeWords())
+			}
+			r.BranchType = &bt
+		case "members":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxMembers {
+				return t.Err(i, col, "正式党员数“%s”无效，应为 0 到 %d 的整数", v, maxMembers)
+			}
+			r.Members = &n
+		case "committee":
+			var c bool
+			switch strings.ToLower(v) {
+			case "yes", "是", "有", "y", "true":
+				c = true
+			case "no", "否", "无", "n", "false":
+			default:
+				return t.Err(i, col, "是否设支部委员会“%s”无效，应为 yes/no（是/否）", v)
+			}
+			r.Committee = &c
+		case "theme_day":
+			day, weekday, err := health.ParseThemeDay(v)
+			if err != nil {
+				return t.Err(i, col, "主题党日“%s”无效：%s", v, err.Error())
+			}
+			r.Theme = true
+			if weekday != "" {
+				r.ThemeWeekday = &weekday
+			} else {
+				r.ThemeDay = &day
+			}
+		case "term_end":
+			d, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return t.Err(i, col, "任期届满日期“%s”无效，应为 YYYY-MM-DD，例如 2027-03-31", v)
+			}
+			r.TermEnd = &d
+		}
+	}
+	return nil
+}
+
+// maxMembers bounds a branch's member count (a sanity limit).
+const maxMembers = 100000
+
+// branchTypeWords lists the Chinese words of the branch types.
+func branchTypeWords() string {
+	var out []string
+	for _, bt := range domain.BranchTypes {
+		out = append(out, domain.BranchTypeNames[bt])
+	}
+	return strings.Join(out, "、")
 }
 
 // roleKinds says which unit kinds each role may be held in.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/command"
@@ -26,7 +27,11 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 	}
 	for _, c := range hc.Obligations {
 		o := health.Obligation{Code: c.Code, Name: c.Name, Aliases: c.Aliases, Recurs: health.Recurrence(c.Recurs),
-			YellowDays: c.YellowDays, PerGroup: c.PerGroup, ThemeDay: c.ThemeDay, GraceDays: c.GraceDays}
+			YellowDays: c.YellowDays, PerGroup: c.PerGroup, ThemeDay: c.ThemeDay, GraceDays: c.GraceDays,
+			AppliesTo: c.AppliesTo, Needs: c.Needs}
+		if o.Needs == "none" {
+			o.Needs = ""
+		}
 		da, err := health.ParseDueAfter(c.DueAfter)
 		if err != nil {
 			return nil, fmt.Errorf("config: healthcheck.obligations %q: %w", c.Code, err)
@@ -36,6 +41,16 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 			base := obs[i]
 			if c.DueAfter == "" {
 				o.DueAfter = base.DueAfter
+			}
+			o.Quorum = base.Quorum
+			// What binds a branch and the term reminder's nature are the
+			// built-in's unless the override says otherwise.
+			o.TermEnd = base.TermEnd
+			if c.Needs == "" {
+				o.Needs = base.Needs
+			}
+			if len(o.AppliesTo) == 0 {
+				o.AppliesTo = base.AppliesTo
 			}
 			if o.Name == "" {
 				o.Name = base.Name
@@ -76,7 +91,7 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 	}
 	for i := range out {
 		for alias, code := range hc.Aliases {
-			if code == out[i].Code {
+			if code == out[i].Code && !slices.Contains(out[i].Aliases, alias) {
 				out[i].Aliases = append(append([]string(nil), out[i].Aliases...), alias)
 			}
 		}
@@ -91,7 +106,10 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 func (a *App) ObligationMatcher() *command.Matcher {
 	var es []command.MatcherEntry
 	for _, o := range a.Obligations() {
-		es = append(es, command.MatcherEntry{Code: o.Code, Name: o.Name, Aliases: o.Aliases})
+		if o.TermEnd { // a reminder, not an activity one checks in
+			continue
+		}
+		es = append(es, command.MatcherEntry{Code: o.Code, Name: o.Name, Aliases: o.Aliases, Word: o.Word()})
 	}
 	return command.NewMatcher(es)
 }

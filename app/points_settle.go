@@ -89,7 +89,7 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 			g, err := a.Store.GroupOfUnit(ctx, v.ID)
 			switch {
 			case err == nil:
-				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Key(), periodWords[period.Kind])
+				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Label(), periodWords[period.Kind])
 				err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
 					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
 					Payload: map[string]any{"text": RankingText(title, ranked, 30), "parse_mode": "HTML"}})

@@ -94,16 +94,24 @@ func helpHandler(c *Ctx) error {
 
 func (r *Router) helpText(actor domain.Actor) string {
 	var b strings.Builder
-	b.WriteString("<b>可用命令</b>\n")
+	b.WriteString("<b>可用命令</b>（直接写中文词即可，也可用 / 命令）\n")
 	for _, cmd := range r.helpFor(actor) {
-		b.WriteString("/" + cmd.Name + " — " + E(cmd.Description) + "\n")
+		if len(cmd.Words) > 0 {
+			b.WriteString("<b>" + E(strings.Join(cmd.Words, "、")) + "</b>（/" + cmd.Name + "）— " + E(cmd.Description) + "\n")
+		} else {
+			b.WriteString("/" + cmd.Name + " — " + E(cmd.Description) + "\n")
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func bindHandler(c *Ctx) error {
 	if c.Private() {
-		return c.Reply("请在要绑定的群里发送 /bind。", nil)
+		if len(c.Cmd.Args) > 0 {
+			// "绑定 3k9xq7" in private: the person's own bind code, as /start.
+			return startHandler(c)
+		}
+		return c.Reply("请在要绑定的群里发送 /bind（或“绑定”）；绑定自己的账号请发送 <code>绑定 绑定码</code>。", nil)
 	}
 	code := ""
 	if len(c.Cmd.Args) > 0 {
@@ -122,9 +130,9 @@ func bindHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>（" + E(u.Code) + "）。"
+	msg := "✅ 本群已绑定到 <b>" + E(u.Name) + "</b>。"
 	if replaced != nil {
-		msg += "原绑定的 " + E(replaced.Name) + "（" + E(replaced.Code) + "）已解除。"
+		msg += "原绑定的 " + E(replaced.Name) + " 已解除。"
 	}
 	return c.Reply(msg, nil)
 }

@@ -28,8 +28,10 @@ import (
 // per branch; the request waits server-side and the buttons carry
 // "ci:<pending id>:<branch id>" (well under Telegram's 64 bytes).
 //
-// Plain-text triggers in a group stay silent when the text does not parse
-// or the sender is not a secretary at all: people say "打卡机坏了".
+// A check-in word (打卡, 签到, 纪实) is a command only when followed by the end,
+// white space or punctuation (domain/command), so "打卡机坏了" is chatter; a
+// message that is a command always gets an answer, in groups too, saying
+// what is missing (SPEC §7.3).
 
 // albumPhotoHook keeps a captionless photo of an album with the album's
 // check-in (or until the captioned photo creates it).
@@ -42,18 +44,11 @@ func albumPhotoHook(c *Ctx) (bool, error) {
 }
 
 func checkinHandler(c *Ctx) error {
-	silent := c.Cmd.Plain && !c.Private()
 	if err := app.CheckinGate(c.Actor); err != nil {
-		if silent {
-			return nil
-		}
 		return c.App.Refused(c, c.Actor, "checkin.record", "", err)
 	}
 	req, err := c.App.ParseCheckinArgs(c.Cmd.Args, c.Private())
 	if err != nil {
-		if silent {
-			return nil
-		}
 		return err
 	}
 	req.ChatID, req.InGroup, req.MessageID, req.Source = c.Msg.Chat.ID, !c.Private(), int64(c.Msg.ID), app.SourceTelegram
@@ -81,7 +76,7 @@ func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
 	rows := make([][]map[string]string, 0, len(branches))
 	for _, b := range branches {
 		rows = append(rows, []map[string]string{{
-			"text":          b.UnitName + "（" + b.UnitCode + "）",
+			"text":          b.UnitName,
 			"callback_data": callback.Branch(id, b.UnitID),
 		}})
 	}
@@ -102,7 +97,7 @@ func checkinBranchCallback(c *Ctx) error {
 		return err
 	}
 	if c.Msg != nil {
-		if err := editMessage(c, c.Msg.ID, "已选择："+E(res.Branch.Name)+"（"+E(res.Branch.Code)+"）"); err != nil {
+		if err := editMessage(c, c.Msg.ID, "已选择："+E(res.Branch.Name)); err != nil {
 			return err
 		}
 	}

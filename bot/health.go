@@ -106,6 +106,23 @@ func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
 	return hcSummaryText(c, u)
 }
 
+// hcUnitName is a unit's name, for replies (never its code).
+func hcUnitName(c *Ctx, id int64) (string, error) {
+	u, err := c.App.Store.UnitByID(c, id)
+	if err != nil {
+		return "", fmt.Errorf("unit %d: %w", id, err)
+	}
+	return u.Name, nil
+}
+
+// hcPeriodLabel is the Chinese label of a period key ("2026年第四季度").
+func hcPeriodLabel(key string) string {
+	if p, err := health.ParsePeriod(key); err == nil {
+		return p.Label()
+	}
+	return key
+}
+
 func hcObligationName(a *app.App, code string) string {
 	if ob, ok := a.Obligation(code); ok {
 		return ob.Name
@@ -121,13 +138,15 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 	if it.GroupName != "" {
 		b.WriteString("（" + E(it.GroupName) + "）")
 	}
-	b.WriteString(" " + it.Period.Key())
+	b.WriteString(" " + it.Period.Label())
 	last := it.Due.Add(-time.Nanosecond).In(a.Loc)
 	switch {
 	case it.CheckedIn:
 		b.WriteString(" · 已完成")
 	case it.Exempt:
 		b.WriteString(" · 已豁免")
+	case it.Reason != "":
+		b.WriteString(" · " + E(it.Reason))
 	case it.Light == health.Red:
 		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), health.DaysOverdue(it.Due, a.Now(), a.Loc))
 		if it.Ack != nil {
@@ -159,7 +178,7 @@ func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📋 <b>%s</b>（%s）体检：%s %s\n", E(u.Name), E(u.Code), hcLightIcons[st.Light], st.Light.Label())
+	fmt.Fprintf(&b, "📋 <b>%s</b>体检：%s %s\n", E(u.Name), hcLightIcons[st.Light], st.Light.Label())
 	if len(cur) == 0 && len(missed) == 0 {
 		b.WriteString("当前没有需要开展的规定动作。")
 		return b.String(), nil
@@ -183,8 +202,8 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📊 <b>%s</b>（%s）支部体检：共 %d 个支部\n🟢 %d　🟡 %d　🔴 %d",
-		E(u.Name), E(u.Code), counts.Total(), counts.Green, counts.Yellow, counts.Red)
+	fmt.Fprintf(&b, "📊 <b>%s</b>支部体检：共 %d 个支部\n🟢 %d　🟡 %d　🔴 %d",
+		E(u.Name), counts.Total(), counts.Green, counts.Yellow, counts.Red)
 	for _, l := range []health.Light{health.Red, health.Yellow} {
 		var lines []string
 		n := 0
@@ -199,7 +218,7 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 			var items []string
 			for _, it := range br.Items {
 				if it.Light == l {
-					s := E(hcObligationName(a, it.Obligation)) + " " + it.Period.Key()
+					s := E(hcObligationName(a, it.Obligation)) + " " + it.Period.Label()
 					if it.Ack != nil {
 						s += "（" + E(it.Ack.Person) + "已确认"
 						if it.Ack.PlannedOn != nil {
@@ -210,7 +229,7 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 					items = append(items, s)
 				}
 			}
-			lines = append(lines, "• "+E(br.Code)+" "+E(br.Name)+"："+strings.Join(items, "、"))
+			lines = append(lines, "• "+E(br.Name)+"："+strings.Join(items, "、"))
 		}
 		if n == 0 {
 			continue
@@ -224,7 +243,13 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 }
 
 // ackHandler: /ack [obligation] [planned date].
+//
+// 收到 alone is also what everyone in a group says to any announcement: from
+// someone who is no secretary at all it is chatter, not a command.
 func ackHandler(c *Ctx) error {
+	if c.Cmd.Plain && !c.Private() && len(c.Cmd.Args) == 0 && len(c.Actor.UnitsWith(domain.RoleSecretary)) == 0 {
+		return errIgnored
+	}
 	if err := hcNeedLinked(c); err != nil {
 		return err
 	}
@@ -262,7 +287,7 @@ func hcAckText(a *app.App, res app.AckResult) string {
 		if it.GroupName != "" {
 			s += "（" + it.GroupName + "）"
 		}
-		items = append(items, E(s)+" "+it.Period.Key())
+		items = append(items, E(s)+" "+it.Period.Label())
 	}
 	text := "✅ 已确认收到督办：" + strings.Join(items, "、") + "。"
 	if res.Planned != nil {
@@ -330,7 +355,7 @@ func exemptHandler(c *Ctx) error {
 	}
 	words, reason := hcSplitArgs(c.Cmd.Rest, 3)
 	if len(words) < 3 || reason == "" {
-		return domain.Refuse(domain.ErrInvalid, "用法：/exempt 支部编码 规定动作 期间 理由，如 /exempt QA-RZ-XZ-B1 支委会 2026-10 村里受灾停电")
+		return domain.Refuse(domain.ErrInvalid, "用法：豁免 支部编码 活动 期间 理由，如 豁免 QA-RZ-XZ-B1 支委会 2026年10月 村里受灾停电")
 	}
 	xs, err := c.App.Exempt(c, c.Actor, app.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
 	if err != nil {
@@ -338,11 +363,15 @@ func exemptHandler(c *Ctx) error {
 	}
 	var units []string
 	for _, x := range xs {
-		units = append(units, E(x.UnitCode))
+		name, err := hcUnitName(c, x.UnitID)
+		if err != nil {
+			return err
+		}
+		units = append(units, E(name))
 	}
 	x := xs[0]
 	return c.Reply(fmt.Sprintf("✅ 已豁免 %s 的%s %s。\n理由：%s\n该项即为绿灯，已收到红灯督办的组织委员将收到消除通知。",
-		strings.Join(units, "、"), E(hcObligationName(c.App, x.Obligation)), x.Period, E(x.Reason)), nil)
+		strings.Join(units, "、"), E(hcObligationName(c.App, x.Obligation)), hcPeriodLabel(x.Period), E(x.Reason)), nil)
 }
 
 // silenceHandler: /silence <unit code> [obligation] <until date> <reason>.
@@ -357,14 +386,14 @@ func silenceHandler(c *Ctx) error {
 		return usage
 	}
 	req := app.SilenceRequest{UnitCode: words[0]}
-	until, ok := command.ParseDate(words[1], a.Now(), a.Loc)
+	until, ok := plannedDate(words[1], a.Now(), a.Loc)
 	if !ok {
 		req.Obligation = words[1]
 		more, reason := hcSplitArgs(rest, 1)
 		if len(more) < 1 {
 			return usage
 		}
-		if until, ok = command.ParseDate(more[0], a.Now(), a.Loc); !ok {
+		if until, ok = plannedDate(more[0], a.Now(), a.Loc); !ok {
 			return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", more[0], usage.Error())
 		}
 		rest = reason
@@ -381,6 +410,10 @@ func silenceHandler(c *Ctx) error {
 	if x.Obligation != "" {
 		what = E(hcObligationName(a, x.Obligation))
 	}
+	name, err := hcUnitName(c, x.UnitID)
+	if err != nil {
+		return err
+	}
 	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，至 %s 结束。\n理由：%s\n期间红黄灯照常显示，但不推送。",
-		E(x.UnitCode), what, until.Format(time.DateOnly), E(x.Reason)), nil)
+		E(name), what, until.Format(time.DateOnly), E(x.Reason)), nil)
 }

@@ -399,7 +399,7 @@ func rankHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("🏆 %s %s 积分排名（截至 %s）", rk.Village.Name, rk.Period.Key(), c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
+	title := fmt.Sprintf("🏆 %s %s 积分排名（截至 %s）", rk.Village.Name, rk.Period.Label(), c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
 	text := app.RankingText(title, rk.Rows, 30)
 	if hh, err := c.App.OwnHousehold(c, c.Actor); err == nil {
 		for _, r := range rk.Rows {

@@ -52,6 +52,10 @@ type Command struct {
 	Handler     HandlerFunc
 	// Roles that see it in /help; empty = everyone.
 	Roles []string
+	// Words are the Chinese words that stand for the command without a
+	// slash, in groups and private chats ("打卡", "积分"); /help shows them.
+	// A word belongs to one command.
+	Words []string
 }
 
 // Router routes updates to handlers.
@@ -60,6 +64,7 @@ type Router struct {
 	username  string
 	commands  map[string]Command
 	order     []string
+	words     command.Words
 	callbacks map[string]HandlerFunc
 	messages  []MessageHook
 	log       *slog.Logger
@@ -71,7 +76,7 @@ type MessageHook func(c *Ctx) (handled bool, err error)
 
 // NewRouter builds a router with every feature's commands registered.
 func NewRouter(a *app.App, botUsername string, log *slog.Logger) *Router {
-	r := &Router{app: a, username: botUsername, commands: map[string]Command{}, callbacks: map[string]HandlerFunc{}, log: log}
+	r := &Router{app: a, username: botUsername, commands: map[string]Command{}, words: command.Words{}, callbacks: map[string]HandlerFunc{}, log: log}
 	registerAll(r)
 	return r
 }
@@ -88,9 +93,20 @@ func (r *Router) botUsername() string {
 }
 
 // Handle registers a command; a later registration of a name replaces it.
+// A word already taken by another command panics: the table is wrong.
 func (r *Router) Handle(c Command) {
-	if _, ok := r.commands[c.Name]; !ok {
+	if old, ok := r.commands[c.Name]; !ok {
 		r.order = append(r.order, c.Name)
+	} else {
+		for _, w := range old.Words {
+			delete(r.words, w)
+		}
+	}
+	for _, w := range c.Words {
+		if other, ok := r.words[w]; ok && other != c.Name {
+			panic(fmt.Sprintf("bot: command word %q of /%s is already /%s's", w, c.Name, other))
+		}
+		r.words[w] = c.Name
 	}
 	r.commands[c.Name] = c
 }
@@ -435,7 +451,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	if text == "" {
 		text = c.Msg.Caption
 	}
-	cmd, ok := command.Parse(text, r.botUsername())
+	cmd, ok := command.Parse(text, r.botUsername(), r.words)
 	if !ok {
 		if strings.ContainsRune(text, 0) {
 			// PostgreSQL refuses NUL in text: a private message is

@@ -25,7 +25,7 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
 	if err != nil {
 		return err
 	}

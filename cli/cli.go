@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -198,7 +199,7 @@ func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
 		return nil, nil, err
 	}
 	log := newLogger(cfg, f.env.Stderr)
-	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,4 +215,11 @@ func Main() int {
 	ctx, stop := signalContext()
 	defer stop()
 	return Run(ctx, os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
+}
+
+// connOptions are the database.* bounds on every connection.
+func connOptions(cfg config.Config) storage.ConnOptions {
+	d := cfg.Database
+	return storage.ConnOptions{MaxOpen: d.MaxOpenConns, ConnectTimeout: time.Duration(d.ConnectTimeout),
+		StatementTimeout: time.Duration(d.StatementTimeout), TCPUserTimeout: time.Duration(d.TCPUserTimeout), KeepAlive: time.Duration(d.TCPKeepalive)}
 }

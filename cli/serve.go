@@ -138,7 +138,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		return nil, fmt.Errorf("config: healthcheck: %w", err)
 	}
 
-	store, err := storage.Open(ctx, cfg.Database.URL, cfg.Database.MaxOpenConns)
+	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,12 @@ type Config struct {
 type Database struct {
 	URL          string `yaml:"url"`
 	MaxOpenConns int    `yaml:"max_open_conns"`
+	// Bounds on every connection (SPEC §7.7): no call blocks past them
+	// under a silent network partition. 0 = no bound.
+	ConnectTimeout   Duration `yaml:"connect_timeout"`
+	StatementTimeout Duration `yaml:"statement_timeout"`
+	TCPUserTimeout   Duration `yaml:"tcp_user_timeout"`
+	TCPKeepalive     Duration `yaml:"tcp_keepalive"`
 }
 
 type HTTP struct {
@@ -108,6 +114,11 @@ type Obligation struct {
 	DueAfter   string   `yaml:"due_after"`
 	Aliases    []string `yaml:"aliases"`
 	Disabled   bool     `yaml:"disabled"`
+	// AppliesTo lists the branch types the obligation binds (empty = all).
+	AppliesTo []string `yaml:"applies_to"`
+	// Needs is "committee", "groups", "none" or empty (an override keeps
+	// the built-in obligation's).
+	Needs string `yaml:"needs"`
 }
 
 // Checkins configures what happens around a recorded check-in.
@@ -145,8 +156,12 @@ type Sandbox struct {
 func Default() Config {
 	return Config{
 		Database: Database{
-			URL:          "postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable",
-			MaxOpenConns: 20,
+			URL:              "postgres://postgres@127.0.0.1:5432/zhibu?sslmode=disable",
+			MaxOpenConns:     20,
+			ConnectTimeout:   Duration(5 * time.Second),
+			StatementTimeout: Duration(60 * time.Second),
+			TCPUserTimeout:   Duration(10 * time.Second),
+			TCPKeepalive:     Duration(5 * time.Second),
 		},
 		HTTP: HTTP{
 			Listen:          "127.0.0.1:8080",

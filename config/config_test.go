@@ -3,11 +3,14 @@ package config
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 func TestExampleMatchesDefaults(t *testing.T) {
@@ -65,6 +68,8 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad env bool", "", []string{"ZHIBU_CHECKINS_ORGANISER_COPIES=maybe"}, "checkins.organiser_copies"},
 		{"bad secret", "", []string{"ZHIBU_TELEGRAM_WEBHOOK_SECRET=has space"}, "telegram.webhook_secret"},
 		{"fast without paid broadcast", "delivery:\n  global_per_second: 100\n", nil, "delivery.paid_broadcast"},
+		{"bad applies_to", "healthcheck:\n  obligations:\n    - code: dues\n      applies_to: [village, farm]\n", nil, "healthcheck.obligations[0].applies_to[1]"},
+		{"bad needs", "healthcheck:\n  obligations:\n    - code: dues\n      needs: secretary\n", nil, "healthcheck.obligations[0].needs"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,5 +166,12 @@ func TestSandboxIsExplicit(t *testing.T) {
 	}
 	if !cfg.SandboxMode() || !cfg.Sandbox.ListenAny {
 		t.Errorf("mode sandbox: SandboxMode %v, listen_any %v", cfg.SandboxMode(), cfg.Sandbox.ListenAny)
+	}
+}
+
+// The branch types an obligation may apply to are the domain's.
+func TestBranchTypesMatchDomain(t *testing.T) {
+	if !slices.Equal(branchTypes, domain.BranchTypes) {
+		t.Fatalf("config %v, domain %v", branchTypes, domain.BranchTypes)
 	}
 }

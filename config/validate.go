@@ -5,11 +5,15 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain/health"
 )
+
+// branchTypes are the branch types an obligation may apply to (domain.BranchTypes).
+var branchTypes = []string{"village", "community", "compound", "property", "enterprise", "institution", "other"}
 
 var obligationCode = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -26,6 +30,12 @@ func (c Config) Validate() error {
 	}
 	if c.Database.MaxOpenConns < 2 {
 		return bad("database.max_open_conns", "must be at least 2, got %d", c.Database.MaxOpenConns)
+	}
+	for key, d := range map[string]Duration{"database.connect_timeout": c.Database.ConnectTimeout, "database.statement_timeout": c.Database.StatementTimeout,
+		"database.tcp_user_timeout": c.Database.TCPUserTimeout, "database.tcp_keepalive": c.Database.TCPKeepalive} {
+		if d < 0 {
+			return bad(key, "must not be negative")
+		}
 	}
 	if c.HTTP.Listen == "" {
 		return bad("http.listen", "must not be empty")
@@ -144,6 +154,16 @@ func (c Config) Validate() error {
 		}
 		if o.GraceDays < 0 || o.GraceDays > 31 {
 			return bad(key+".grace_days", "must be between 0 and 31")
+		}
+		for j, t := range o.AppliesTo {
+			if !slices.Contains(branchTypes, t) {
+				return bad(fmt.Sprintf("%s.applies_to[%d]", key, j), "%q is not one of %s", t, strings.Join(branchTypes, ", "))
+			}
+		}
+		switch o.Needs {
+		case "", "committee", "groups", "none":
+		default:
+			return bad(key+".needs", "must be committee, groups or none, got %q", o.Needs)
 		}
 	}
 	if c.Points.PublicityDays < 0 || c.Points.PublicityDays > 90 {

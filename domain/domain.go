@@ -83,6 +83,18 @@ type Unit struct {
 	ParentID  *int64    `db:"parent_id" json:"parent_id,omitempty"`
 	ThemeDay  *int      `db:"theme_day" json:"theme_day,omitempty"`
 	StartedOn time.Time `db:"started_on" json:"started_on"`
+
+	// A branch's attributes as imported (nil = never given; see Info for
+	// the defaults). ThemeWeekday is a weekday rule of the 主题党日 such as
+	// "first-fri", set instead of ThemeDay.
+	BranchType   *string    `db:"branch_type" json:"-"`
+	Members      *int       `db:"members" json:"-"`
+	Committee    *bool      `db:"committee" json:"-"`
+	ThemeWeekday *string    `db:"theme_weekday" json:"theme_weekday,omitempty"`
+	TermEnd      *time.Time `db:"term_end" json:"-"`
+	// Branch is, for a branch in a unit listing, its attributes with the
+	// defaults applied (nil elsewhere).
+	Branch *BranchInfo `db:"-" json:"branch,omitempty"`
 }
 
 // IsBranch reports whether obligations are owed by the unit itself.

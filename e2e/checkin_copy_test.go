@@ -78,8 +78,11 @@ func TestCheckinOrganiserCopyAndRejectButton(t *testing.T) {
 
 	// The township organiser (the nearest level with organisers) gets the copy.
 	cp := h.waitMsg(ciZhao.ID, "#"+id)
-	mustContain(t, cp.Text, "幸福村第一党支部", "QA-RZ-XZ-B1", "支部委员会", "2026-11-25", "7/9",
+	mustContain(t, cp.Text, "幸福村第一党支部", "支部委员会 · 2026年11月", "2026-11-25", "7/9",
 		"学习&lt;党章&gt;", "佐证照片：无", "记录人：王书记")
+	if strings.Contains(cp.Text, "QA-RZ-XZ-B1") {
+		t.Fatalf("the copy shows the unit code: %q", cp.Text)
+	}
 	mustContain(t, cp.Plain, "学习<党章>")
 	btn, ok := cp.Button("驳回")
 	if !ok || btn.CallbackData != "cir:"+id || len(btn.CallbackData) > 64 {
@@ -143,8 +146,8 @@ func TestCheckinOrganiserCopyAndRejectButton(t *testing.T) {
 	h.reply(h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin 支委会 11-25", "打卡成功")
 	other := h.last()
 	cp3 := h.waitMsg(ciQian.ID, fmt.Sprintf("#%d", other.ID))
-	mustContain(t, cp3.Text, "QA-DB-HX-B1", "记录人：冯书记")
-	h.noMsg(ciZhao.ID, "QA-DB-HX-B1")
+	mustContain(t, cp3.Text, "和兴村党支部", "记录人：冯书记")
+	h.noMsg(ciZhao.ID, "和兴村党支部")
 	h.send(h.Fake.CallbackQuery(ciZhao, cp3, fmt.Sprintf("cir:%d", other.ID)))
 	if a := ccAnswer(t, h.H, ciZhao, "上级党组织的组织委员或管理员才能驳回该支部"); !a.ShowAlert {
 		t.Fatalf("not an alert: %+v", a)

@@ -160,7 +160,7 @@ func TestCheckinInGroupPrivatelyAndWithPhoto(t *testing.T) {
 
 	// Privately (li has one branch), several obligations at one sitting.
 	m = h.reply(h.Fake.PrivateChat(li), li, "/checkin 主题党日+党课 11-20 8/9 主题党日活动", "打卡成功")
-	mustContain(t, m.Text, "主题党日 · 2026年11月", "党课 · 2026年第4季度")
+	mustContain(t, m.Text, "主题党日 · 2026年11月", "党课 · 2026年第四季度")
 	c = h.last()
 	if len(c.Items) != 2 || c.Items[0].Obligation != "theme_day" || c.Items[1].Obligation != "party_lecture" || c.Items[1].Period != "2026-Q4" {
 		t.Fatalf("multi-obligation items %+v", c.Items)
@@ -221,7 +221,7 @@ func TestCheckinChooseBranchWithKeyboard(t *testing.T) {
 	h := ciStart(t)
 	private := h.Fake.PrivateChat(wang)
 	m := h.reply(private, wang, "/checkin 支委会 11-25 5/6", "请选择")
-	b1, ok := m.Button("幸福村第一党支部（QA-RZ-XZ-B1）")
+	b1, ok := m.Button("幸福村第一党支部")
 	if !ok || len(m.Buttons()) != 2 || len(b1.CallbackData) > 64 || !strings.HasPrefix(b1.CallbackData, "ci:") {
 		t.Fatalf("keyboard %+v", m.Keyboard)
 	}
@@ -286,13 +286,18 @@ func TestCheckinRefusals(t *testing.T) {
 		want string
 	}{
 		{"villager", h.Fake.PrivateChat(zhou), zhou, "/checkin 支委会", "只有党支部书记才能打卡"},
-		{"secretary of another branch", h.b2, ciFeng, "/checkin 支委会", "只有幸福村第二党支部（QA-RZ-XZ-B2）的书记才能为该支部打卡"},
-		{"another branch named privately", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-RZ-XZ-B2 支委会", "只有幸福村第二党支部（QA-RZ-XZ-B2）的书记"},
+		{"secretary of another branch", h.b2, ciFeng, "/checkin 支委会", "只有幸福村第二党支部的书记才能为该支部打卡"},
+		{"another branch named privately", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-RZ-XZ-B2 支委会", "只有幸福村第二党支部的书记"},
 		{"unknown branch", h.Fake.PrivateChat(ciFeng), ciFeng, "/checkin QA-XX-B9 支委会", "没有编码为 QA-XX-B9 的党支部"},
 		{"unlinked", h.b2, stray, "/checkin 支委会", "还没有绑定账号"},
 		{"future date", h.b2, li, "/checkin 支委会 11-27", "晚于今天"},
 		{"before the branch's start", h.b2, li, "/checkin 支委会 10-15", "自 2026-11-01 起纳入规定动作考核"},
-		{"unknown obligation", h.b2, li, "/checkin 开大会 11-25", "未识别的活动类型“开大会”。可选：支部党员大会(general_meeting)"},
+		{"unknown obligation", h.b2, li, "/checkin 开大会 11-25", "没认出“开大会”。可写：党员大会、支委会、党小组会、党课、主题党日、生活会、评议党员、"},
+		{"unknown obligation by word", h.b2, li, "打卡 开大会 11-25", "没认出“开大会”。可写：党员大会、支委会"},
+		{"no obligation by word", h.b2, li, "签到：今天到了", "没认出“今天到了”。可写："},
+		{"bare word", h.b2, li, "纪实", "请写明开的是什么会。可写："},
+		{"word from a villager in a group", h.b2, zhou, "打卡 支委会", "只有党支部书记才能打卡"},
+		{"word from an unlinked sender in a group", h.b2, stray, "签到 今天", "还没有绑定账号"},
 		{"bad attendance", h.b2, li, "/checkin 支委会 11-25 9人/7人", "实到人数 9 多于应到人数 7"},
 		{"group named for another obligation", h.b2, li, "/checkin 支委会@第一党小组", "只有党小组会需要写明党小组"},
 	}
@@ -317,19 +322,15 @@ func TestCheckinRefusals(t *testing.T) {
 		t.Fatalf("refusals not audited: %+v", rows)
 	}
 
-	// Plain-text chatter and non-secretaries' 打卡 stay silent in a group.
-	for _, s := range []struct {
-		from models.User
-		text string
-	}{{li, "打卡机坏了"}, {zhou, "打卡 支委会"}, {stray, "签到 今天"}, {li, "签到：今天到了"}} {
-		id := h.say(h.b2, s.from, s.text)
-		if o := h.waitProcessed(id); o == "refused" || o == "error" {
-			t.Fatalf("%q: outcome %q", s.text, o)
+	// Chatter that merely starts like a command word is no command (SPEC §7.3).
+	for _, text := range []string{"打卡机坏了", "大家记得打卡", "签到表在村部"} {
+		id := h.say(h.b2, li, text)
+		if o := h.waitProcessed(id); o != "ignored" {
+			t.Fatalf("%q: outcome %q", text, o)
 		}
 	}
 	h.noMsg(h.b2.ID, "机坏了")
-	h.noMsg(h.b2.ID, "未识别的活动类型“机坏了”")
-	h.noMsg(h.b2.ID, "未识别的活动类型“今天到了”")
+	h.noMsg(h.b2.ID, "签到表")
 	if h.count() != 0 {
 		t.Fatal("chatter was recorded")
 	}
@@ -431,10 +432,11 @@ func TestCheckinGroupMeeting(t *testing.T) {
 	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B2-G2" || c.Topic != "学习" {
 		t.Fatalf("group by code %+v %q", c.Items, c.Topic)
 	}
-	// A branch without groups files it for itself.
-	h.reply(h.b1, wang, "/checkin 党小组会", "打卡成功")
-	if c := h.last(); c.Items[0].UnitCode != "QA-RZ-XZ-B1" {
-		t.Fatalf("branch without groups %+v", c.Items)
+	// A branch without groups owes no 党小组会 (SPEC §7.1): refused, nothing stored.
+	before := h.last().ID
+	h.reply(h.b1, wang, "/checkin 党小组会", "幸福村第一党支部没有党小组，不需要召开党小组会。")
+	if c := h.last(); c.ID != before {
+		t.Fatalf("a group meeting was recorded for a branch without groups: %+v", c)
 	}
 }
 

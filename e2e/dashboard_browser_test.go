@@ -184,7 +184,7 @@ func TestDashboardBrowser(t *testing.T) {
 		t.Fatalf("%d red obligations on the branch page, want 2", n)
 	}
 	items := dashEval[string](t, ctx, `document.querySelector('table.items').innerText`)
-	mustContain(t, items, "党小组会", "主题党日", "逾期 26 天", "已驳回", "缺少签到表照片", "承诺 2026-11-30 前完成")
+	mustContain(t, items, "党费收缴", "主题党日", "逾期 26 天", "已驳回", "缺少签到表照片", "承诺 2026-11-30 前完成")
 	recent := dashEval[string](t, ctx, `document.querySelector('table.recent').innerText`)
 	mustContain(t, recent, "补开十月支委会", "6/9")
 	// On a phone the tables become one card per row: no header row, and

@@ -23,10 +23,11 @@ import (
 )
 
 // The dashboard tests run on a fake clock at 2026-11-26 10:00 (Asia/Shanghai).
-// QA-RZ-XZ-B1 owes obligations from October: its October 党小组会 and
+// QA-RZ-XZ-B1 owes obligations from October: its October 党费收缴 and
 // 主题党日 are red (the latter's check-in was rejected), its October 支委会 was
 // checked in late; QA-RZ-XZ-B2 started in November and is only yellow (the
-// November 支委会 and 党小组会 are in their yellow window). So township
+// November 支委会 and 党费收缴 are in their yellow window). The branches have
+// no party groups, so they owe no 党小组会. So township
 // QA-RZ counts one red and one yellow branch, both in 幸福村.
 var (
 	dashWang = user(5101, "王") // secretary of B1 and B2
@@ -80,7 +81,7 @@ func dashStart(t *testing.T) (*H, string) {
 	}
 	h.say(h.Fake.PrivateChat(dashZhao), dashZhao, "/reject "+strconv.FormatInt(themeID, 10)+" 缺少签到表照片")
 	h.waitMsg(dashZhao.ID, "已驳回")
-	h.say(wang, dashWang, "/ack 党小组会 11-30")
+	h.say(wang, dashWang, "/ack 党费收缴 11-30")
 	h.waitMsg(dashWang.ID, "11-30")
 
 	// Village points of the current settlement period: five for H001, a
@@ -304,11 +305,11 @@ func TestDashboardBoard(t *testing.T) {
 	// The branch: obligations with lights, due dates and the check-ins
 	// behind them, the rejected one marked, the promise; the last
 	// check-ins with the late one marked.
-	body = page("/?unit=QA-RZ-XZ-B1", 200, "幸福村第一党支部", "规定动作", "支部委员会", "党小组会", "主题党日",
+	body = page("/?unit=QA-RZ-XZ-B1", 200, "幸福村第一党支部", "规定动作", "支部委员会", "党费收缴", "主题党日",
 		"2026年10月", "2026年11月", "2026-10-31", "支部委员会 2026年10月（补）", "6/9", "补开十月支委会",
 		"已驳回", "缺少签到表照片", "逾期 26 天", "确认收到", "承诺 2026-11-30 前完成", "最近打卡", "观看电影", "王书记")
 	if n := strings.Count(body, `<tr class="item light-red">`); n != 2 {
-		t.Fatalf("branch page lists %d red items, want 2 (October 党小组会 and 主题党日)", n)
+		t.Fatalf("branch page lists %d red items, want 2 (October 党费收缴 and 主题党日)", n)
 	}
 	page("/?unit=QA-RZ-XZ-B2", 200, "2026-11-25 召开", "出席 7/9", "学习二十大精神", "黄灯")
 
@@ -320,7 +321,7 @@ func TestDashboardBoard(t *testing.T) {
 	page("/?unit=NOPE", 404, "找不到", "没有编码为 NOPE 的单位")
 
 	// The red list, longest overdue first, with who acknowledged.
-	page("/escalations", 200, "红灯督办", `class="esc-count">2</b>`, "幸福村第一党支部", "党小组会", "主题党日",
+	page("/escalations", 200, "红灯督办", `class="esc-count">2</b>`, "幸福村第一党支部", "党费收缴", "主题党日",
 		"2026-10-31", "26 天", "王书记", "承诺 2026-11-30 前完成", "未确认")
 	page("/escalations?unit=QA-RZ-XZ-B2", 200, "目前没有红灯事项")
 

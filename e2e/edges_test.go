@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +20,12 @@ import (
 // the configured zone) passes.
 
 // edgeRecurs is the recurrence of each default obligation the test county
-// owes (a branch without party groups owes 党小组会 itself).
+// owes (its branches have no party groups, so no 党小组会, and no term end,
+// so no 换届提醒).
 var edgeRecurs = map[string]string{
-	"committee_meeting": "month", "theme_day": "month", "group_meeting": "month",
+	"committee_meeting": "month", "theme_day": "month", "dues": "month",
 	"general_meeting": "quarter", "party_lecture": "quarter",
-	"life_meeting": "year", "member_appraisal": "year",
+	"life_meeting": "year", "member_appraisal": "year", "heart_talk": "year", "secretary_lecture": "year",
 }
 
 type edgeKeys struct{ month, quarter, year string }
@@ -39,17 +41,20 @@ func (k edgeKeys) of(obligation string) string {
 }
 
 type edgeCase struct {
-	name    string
-	at      time.Time // the server's "now"
-	start   string    // every unit's start date
-	word    string    // the date as the secretary writes it
-	heldOn  string    // the local date it must be stored as
-	keys    edgeKeys  // the current periods at `at`
-	labels  []string  // in the check-in reply: the periods in Chinese
-	lights  []string  // "obligation period light" of B1 at `at`
-	next    time.Time // the clock is then advanced here (zero: not)
-	nkeys   edgeKeys  // the current periods at `next`
-	nlights []string  // B1 at `next`
+	name   string
+	at     time.Time // the server's "now"
+	start  string    // every unit's start date
+	word   string    // the date as the secretary writes it
+	heldOn string    // the local date it must be stored as
+	keys   edgeKeys  // the current periods at `at`
+	labels []string  // in the check-in reply: the periods in Chinese
+	// lifeFiled is the year the 组织生活会 is filed for when not keys.year:
+	// in January–February the last year's is still open (due_after).
+	lifeFiled string
+	lights    []string  // "obligation period light" of B1 at `at`
+	next      time.Time // the clock is then advanced here (zero: not)
+	nkeys     edgeKeys  // the current periods at `next`
+	nlights   []string  // B1 at `next`
 	// At the first minute of a period: the local date of 昨天 and the
 	// Chinese name of its month.
 	late, lateLabel string
@@ -65,7 +70,7 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 	cases := []edgeCase{{
 		name: "last minute of Q3", at: hcAt(2026, 9, 30, 23, 59), start: "2026-01-01", word: "今天", heldOn: "2026-09-30",
 		keys:   edgeKeys{"2026-09", "2026-Q3", "2026"},
-		labels: []string{"支部委员会 · 2026年9月", "党课 · 2026年第3季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年9月", "党课 · 2026年第三季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-08 red", "committee_meeting 2026-09 yellow", "theme_day 2026-09 yellow",
 			"general_meeting 2026-Q2 red", "general_meeting 2026-Q3 yellow", "party_lecture 2026-Q3 yellow",
 			"life_meeting 2026 green", "member_appraisal 2026 green"},
@@ -75,47 +80,53 @@ func TestHealthAndCheckinAtCalendarEdges(t *testing.T) {
 	}, {
 		name: "last minute of a month", at: hcAt(2026, 11, 30, 23, 59), start: "2026-01-01", word: "今天", heldOn: "2026-11-30",
 		keys:   edgeKeys{"2026-11", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年11月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年11月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		// The yearly 31-day window opens at 12-01 00:00, one minute later.
 		lights: []string{"committee_meeting 2026-10 red", "committee_meeting 2026-11 yellow", "theme_day 2026-11 yellow",
 			"general_meeting 2026-Q4 green", "life_meeting 2026 green", "member_appraisal 2026 green"},
 		next: hcAt(2026, 12, 1, 0, 0), nkeys: edgeKeys{"2026-12", "2026-Q4", "2026"},
+		// The yearly meetings are due at the end of February of the next
+		// year: still green in December.
 		nlights: []string{"committee_meeting 2026-11 red", "committee_meeting 2026-12 green", "theme_day 2026-11 red",
-			"general_meeting 2026-Q4 green", "life_meeting 2026 yellow", "member_appraisal 2026 yellow"},
+			"general_meeting 2026-Q4 green", "life_meeting 2026 green", "member_appraisal 2026 green"},
 	}, {
 		// 00:00 in Shanghai is still 2026-11-30 in UTC.
 		name: "first minute of a month", at: hcAt(2026, 12, 1, 0, 0), start: "2026-01-01", word: "今天", heldOn: "2026-12-01",
 		late: "2026-11-30", lateLabel: "2026年11月",
 		keys:   edgeKeys{"2026-12", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-11 red", "committee_meeting 2026-12 green", "theme_day 2026-11 red",
-			"general_meeting 2026-Q4 green", "life_meeting 2026 yellow", "member_appraisal 2026 yellow"},
+			"general_meeting 2026-Q4 green", "life_meeting 2026 green", "member_appraisal 2026 green"},
 	}, {
 		name: "last minute of the year", at: hcAt(2026, 12, 31, 23, 59), start: "2026-01-01", word: "12月31日", heldOn: "2026-12-31",
 		keys:   edgeKeys{"2026-12", "2026-Q4", "2026"},
-		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第4季度", "组织生活会 · 2026年度"},
+		labels: []string{"支部委员会 · 2026年12月", "党课 · 2026年第四季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-12 yellow", "theme_day 2026-12 yellow", "general_meeting 2026-Q4 yellow",
-			"party_lecture 2026-Q4 yellow", "life_meeting 2026 yellow", "member_appraisal 2026 yellow"},
+			"party_lecture 2026-Q4 yellow", "life_meeting 2026 green", "member_appraisal 2026 green"},
 		next: hcAt(2027, 1, 1, 0, 0), nkeys: edgeKeys{"2027-01", "2027-Q1", "2027"},
+		// 元旦 turns no branch red for the yearly meetings (due end of February).
 		nlights: []string{"committee_meeting 2026-12 red", "committee_meeting 2027-01 green", "general_meeting 2026-Q4 red",
-			"general_meeting 2027-Q1 green", "life_meeting 2026 red", "life_meeting 2027 green", "member_appraisal 2026 red"},
+			"general_meeting 2027-Q1 green", "life_meeting 2027 green"},
 		// A 主题党日 on the 1st warns from 12-29, across the year.
 		hxTheme: 1, hx: []string{"theme_day 2026-12 red", "theme_day 2027-01 yellow"}, nhx: []string{"theme_day 2027-01 yellow"},
 	}, {
 		// 00:00 in Shanghai is still 2026-12-31 in UTC: another year there.
 		name: "first minute of a year", at: hcAt(2027, 1, 1, 0, 0), start: "2026-01-01", word: "今天", heldOn: "2027-01-01",
 		late: "2026-12-31", lateLabel: "2026年12月",
-		keys:   edgeKeys{"2027-01", "2027-Q1", "2027"},
-		labels: []string{"支部委员会 · 2027年1月", "党课 · 2027年第1季度", "组织生活会 · 2027年度"},
+		keys: edgeKeys{"2027-01", "2027-Q1", "2027"},
+		// A 组织生活会 on 1 January counts for 2026, still open until the end
+		// of February (the oldest open period whose window holds the date).
+		lifeFiled: "2026",
+		labels:    []string{"支部委员会 · 2027年1月", "党课 · 2027年第一季度", "组织生活会 · 2026年度"},
 		lights: []string{"committee_meeting 2026-12 red", "committee_meeting 2027-01 green", "general_meeting 2026-Q4 red",
-			"general_meeting 2027-Q1 green", "life_meeting 2026 red", "life_meeting 2027 green", "member_appraisal 2026 red"},
+			"general_meeting 2027-Q1 green", "life_meeting 2027 green"},
 	}, {
 		name: "leap day", at: hcAt(2028, 2, 29, 12, 0), start: "2028-01-01", word: "2月29日", heldOn: "2028-02-29",
 		keys:   edgeKeys{"2028-02", "2028-Q1", "2028"},
-		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第1季度", "组织生活会 · 2028年度"},
+		labels: []string{"支部委员会 · 2028年2月", "党课 · 2028年第一季度", "组织生活会 · 2028年度"},
 		lights: []string{"committee_meeting 2028-01 red", "committee_meeting 2028-02 yellow", "theme_day 2028-02 yellow",
 			"general_meeting 2028-Q1 green", "life_meeting 2028 green"},
-		digest: []string{"党小组会 · 2028-02 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028-01 · 截止 2028-01-31 · 已逾期 29 天"},
+		digest: []string{"党费收缴 · 2028年2月 · 截止 2028-02-29 · 今日截止", "支部委员会 · 2028年1月 · 截止 2028-01-31 · 已逾期 29 天"},
 		next:   hcAt(2028, 3, 1, 0, 0), nkeys: edgeKeys{"2028-03", "2028-Q1", "2028"},
 		nlights: []string{"committee_meeting 2028-02 red", "committee_meeting 2028-03 green", "theme_day 2028-02 red",
 			"general_meeting 2028-Q1 green"},
@@ -171,15 +182,26 @@ func edgeRun(t *testing.T, tc edgeCase) {
 	if c.BranchCode != "QA-RZ-XZ-B2" || c.HeldOn != tc.heldOn || !c.RecordedAt.Equal(tc.at) || len(c.Items) != 3 {
 		t.Fatalf("stored %+v, want held on %s (UTC date %s) recorded at %s", c, tc.heldOn, tc.at.UTC().Format(time.DateOnly), tc.at)
 	}
+	lifeYear := tc.keys.year
+	if tc.lifeFiled != "" {
+		lifeYear = tc.lifeFiled
+	}
 	for _, it := range c.Items {
-		if want := tc.keys.of(it.Obligation); it.Period != want || it.Late || it.Extra {
+		want := tc.keys.of(it.Obligation)
+		if it.Obligation == "life_meeting" {
+			want = lifeYear
+		}
+		if it.Period != want || it.Late || it.Extra {
 			t.Errorf("item %+v: want period %s, on time, first", it, want)
 		}
 	}
-	done := []string{"committee_meeting " + tc.keys.month, "party_lecture " + tc.keys.quarter, "life_meeting " + tc.keys.year}
+	done := []string{"committee_meeting " + tc.keys.month, "party_lecture " + tc.keys.quarter, "life_meeting " + lifeYear}
 	b2 := make([]string, len(done))
 	for i, d := range done {
 		b2[i] = d + " green"
+	}
+	if lifeYear != tc.keys.year { // a past period, done: not listed; the current one is
+		b2[2] = "life_meeting " + tc.keys.year + " green"
 	}
 
 	// At the first minute of a period, 昨天 is the last day of the old one:
@@ -201,7 +223,7 @@ func edgeRun(t *testing.T, tc edgeCase) {
 	}
 
 	// The health check as of the injected clock.
-	digests := edgeHealth(t, h, tc.at, tc.keys, map[string][]string{"QA-RZ-XZ-B1": tc.lights, "QA-RZ-XZ-B2": b2, "QA-DB-HX-B1": tc.hx}, prev)
+	digests := edgeHealth(t, h, tc.at, tc.keys, map[string][]string{"QA-RZ-XZ-B1": tc.lights, "QA-RZ-XZ-B2": b2, "QA-DB-HX-B1": tc.hx}, append(prev, notRedInJanuary(tc.keys)...))
 	if len(tc.digest) > 0 {
 		mustContain(t, digests["李书记"], tc.digest...)
 	}
@@ -217,7 +239,19 @@ func edgeRun(t *testing.T, tc edgeCase) {
 	for _, d := range done {
 		b2done = append(b2done, "QA-RZ-XZ-B2 "+d)
 	}
-	edgeHealth(t, h, tc.next, tc.nkeys, map[string][]string{"QA-RZ-XZ-B1": tc.nlights, "QA-DB-HX-B1": tc.nhx}, b2done)
+	edgeHealth(t, h, tc.next, tc.nkeys, map[string][]string{"QA-RZ-XZ-B1": tc.nlights, "QA-DB-HX-B1": tc.nhx}, append(b2done, notRedInJanuary(tc.nkeys)...))
+}
+
+// notRedInJanuary: in January the last year's yearly meetings of B1 (which
+// did none) are neither yellow nor red — they are due at the end of
+// February (due_after).
+func notRedInJanuary(k edgeKeys) []string {
+	if !strings.HasSuffix(k.month, "-01") {
+		return nil
+	}
+	y, _ := strconv.Atoi(k.year)
+	last := strconv.Itoa(y - 1)
+	return []string{"QA-RZ-XZ-B1 life_meeting " + last, "QA-RZ-XZ-B1 member_appraisal " + last}
 }
 
 // edgeLight is one light of `zhibu healthcheck --json`.

@@ -505,5 +505,8 @@ func TestBindGroupHijack(t *testing.T) {
 	// Wang holds B1: he may move the group to B2, and is told what it replaced.
 	h.say(group, wang, "/bind QA-RZ-XZ-B2")
 	m := h.waitMsg(group.ID, "已解除")
-	mustContain(t, m.Plain, "幸福村第二党支部", "原绑定的", "QA-RZ-XZ-B1")
+	mustContain(t, m.Plain, "幸福村第二党支部", "原绑定的", "幸福村第一党支部")
+	if strings.Contains(m.Plain, "QA-RZ-XZ-B") {
+		t.Fatalf("the reply shows unit codes: %q", m.Plain)
+	}
 }

@@ -119,9 +119,10 @@ func (c *hcCounty) doneExcept(missing ...string) {
 	items := []struct{ ob, period, held string }{
 		{"general_meeting", "2026-Q4", "2026-10-10"}, {"party_lecture", "2026-Q4", "2026-10-10"},
 		{"life_meeting", "2026", "2026-10-12"}, {"member_appraisal", "2026", "2026-10-12"},
+		{"heart_talk", "2026", "2026-10-12"}, {"secretary_lecture", "2026", "2026-10-12"},
 	}
 	for _, m := range []string{"10", "11", "12"} {
-		for _, ob := range []string{"committee_meeting", "group_meeting", "theme_day"} {
+		for _, ob := range []string{"committee_meeting", "group_meeting", "theme_day", "dues"} {
 			items = append(items, struct{ ob, period, held string }{ob, "2026-" + m, "2026-" + m + "-05"})
 		}
 	}
@@ -244,7 +245,7 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	// of the period's activities; 书记C5, not linked, in C5's group.
 	c.evaluate(hcAt(2026, 10, 24, 10, 0))
 	want := map[string][][]string{}
-	each(want, []string{"本期规定动作", "2026年10月", "2026年第4季度", "支部委员会"}, hcAll...)
+	each(want, []string{"本期规定动作", "2026年10月", "2026年第四季度", "支部委员会"}, hcAll...)
 	each(want, []string{"本期规定动作", "尚未绑定", "书记C5"}, "C5group")
 	c.expect("prompt", want)
 
@@ -266,11 +267,11 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	// the same message) and ONE digest per township organiser.
 	c.evaluate(hcAt(2026, 11, 1, 8, 0))
 	want = map[string][][]string{}
-	each(want, []string{"红灯督办", "支部委员会", "2026-10", "本期规定动作", "2026年11月"}, "A1", "A2", "A3", "A4", "A5", "C1")
+	each(want, []string{"红灯督办", "支部委员会", "2026年10月", "本期规定动作", "2026年11月"}, "A1", "A2", "A3", "A4", "A5", "C1")
 	each(want, []string{"本期规定动作", "2026年11月"}, others("A1", "A2", "A3", "A4", "A5", "C1")...)
 	each(want, []string{"本期规定动作", "尚未绑定"}, "C5group")
-	want["orgA"] = [][]string{{"红灯督办", "请督促整改", "QA-A-V-B1", "QA-A-V-B2", "QA-A-V-B3", "QA-A-V-B4", "QA-A-V-B5", "安字镇"}}
-	want["orgC"] = [][]string{{"红灯督办", "QA-C-V-B1"}}
+	want["orgA"] = [][]string{{"红灯督办", "请督促整改", "安字村第1党支部", "安字村第2党支部", "安字村第3党支部", "安字村第4党支部", "安字村第5党支部", "安字镇"}}
+	want["orgC"] = [][]string{{"红灯督办", "才字村第1党支部"}}
 	c.expect("red", want)
 
 	// The red notice carries 收到; A1 taps it: repeats pause for 72h.
@@ -290,10 +291,10 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	c.evaluate(hcAt(2026, 11, 2, 8, 0))
 	want = map[string][][]string{}
 	each(want, []string{"红灯督办", "已逾期 2 天"}, "A2", "A4", "A5", "C1")
-	want["orgA"] = [][]string{{"红灯督办", "QA-A-V-B2", "QA-A-V-B4", "QA-A-V-B5"}}
-	want["orgC"] = [][]string{{"红灯督办", "QA-C-V-B1"}}
+	want["orgA"] = [][]string{{"红灯督办", "安字村第2党支部", "安字村第4党支部", "安字村第5党支部"}}
+	want["orgC"] = [][]string{{"红灯督办", "才字村第1党支部"}}
 	c.expect("repeat", want)
-	if txt := c.Fake.MessagesTo(c.users["orgA"].ID); strings.Contains(txt[len(txt)-1].Text, "QA-A-V-B1 ") {
+	if txt := c.Fake.MessagesTo(c.users["orgA"].ID); strings.Contains(txt[len(txt)-1].Text, "安字村第1党支部 ") {
 		t.Errorf("acknowledged A1 repeated to the organiser: %q", txt[len(txt)-1].Text)
 	}
 
@@ -301,7 +302,7 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	// township's summary with who acknowledged.
 	c.say(c.Fake.PrivateChat(c.users["A3"]), c.users["A3"], "/status")
 	st := c.waitMsg(c.users["A3"].ID, "体检")
-	if !strings.Contains(st.Text, "🔴") || !strings.Contains(st.Text, "逾期未完成") || !strings.Contains(st.Text, "支部委员会 2026-10") {
+	if !strings.Contains(st.Text, "🔴") || !strings.Contains(st.Text, "逾期未完成") || !strings.Contains(st.Text, "支部委员会 2026年10月") {
 		t.Errorf("secretary /status: %q", st.Text)
 	}
 	c.seen[c.users["A3"].ID]++
@@ -316,9 +317,9 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	c.evaluate(hcAt(2026, 11, 8, 8, 0))
 	want = map[string][][]string{}
 	each(want, []string{"红灯督办", "已逾期 8 天"}, "A1", "A2", "A3", "A4", "A5", "C1")
-	want["orgA"] = [][]string{{"红灯督办", "QA-A-V-B1", "QA-A-V-B5"}}
-	want["orgC"] = [][]string{{"红灯督办", "QA-C-V-B1"}}
-	want["county"] = [][]string{{"提级督办", "QA-A-V-B1", "QA-A-V-B2", "QA-A-V-B3", "QA-A-V-B4", "QA-A-V-B5", "QA-C-V-B1"}}
+	want["orgA"] = [][]string{{"红灯督办", "安字村第1党支部", "安字村第5党支部"}}
+	want["orgC"] = [][]string{{"红灯督办", "才字村第1党支部"}}
+	want["county"] = [][]string{{"提级督办", "安字村第1党支部", "安字村第2党支部", "安字村第3党支部", "安字村第4党支部", "安字村第5党支部", "才字村第1党支部"}}
 	c.expect("escalation", want)
 
 	// A2 checks in late: the township and the county are told, in the same
@@ -327,11 +328,11 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	c.evaluate(hcAt(2026, 11, 9, 8, 0))
 	want = map[string][][]string{}
 	each(want, []string{"红灯督办"}, "A1", "A3", "A4", "A5", "C1")
-	want["orgA"] = [][]string{{"红灯督办", "已整改", "QA-A-V-B2", "已补录打卡"}}
-	want["orgC"] = [][]string{{"红灯督办", "QA-C-V-B1"}}
-	want["county"] = [][]string{{"提级督办", "已整改", "QA-A-V-B2"}}
+	want["orgA"] = [][]string{{"红灯督办", "已整改", "安字村第2党支部", "已补录打卡"}}
+	want["orgC"] = [][]string{{"红灯督办", "才字村第1党支部"}}
+	want["county"] = [][]string{{"提级督办", "已整改", "安字村第2党支部"}}
 	c.expect("resolved", want)
-	if txt := c.Fake.MessagesTo(c.users["orgA"].ID); strings.Count(txt[len(txt)-1].Text, "QA-A-V-B2") != 1 {
+	if txt := c.Fake.MessagesTo(c.users["orgA"].ID); strings.Count(txt[len(txt)-1].Text, "安字村第2党支部") != 1 {
 		t.Errorf("A2 still red for the township: %q", txt[len(txt)-1].Text)
 	}
 
@@ -372,19 +373,19 @@ func TestHealthCountyThroughMonthAndQuarterEnd(t *testing.T) {
 	c.checkin("QA-C-V-B1", "QA-C-V-B1", "committee_meeting", "2026-10", hcAt(2026, 11, 20, 0, 0))
 	c.evaluate(hcAt(2026, 11, 20, 8, 0))
 	want = map[string][][]string{}
-	want["orgA"] = [][]string{{"已整改", "QA-A-V-B1", "QA-A-V-B3", "QA-A-V-B4", "QA-A-V-B5", "已豁免"}}
-	want["orgC"] = [][]string{{"已整改", "QA-C-V-B1"}}
-	want["county"] = [][]string{{"已整改", "QA-A-V-B1", "QA-C-V-B1"}}
+	want["orgA"] = [][]string{{"已整改", "安字村第1党支部", "安字村第3党支部", "安字村第4党支部", "安字村第5党支部", "已豁免"}}
+	want["orgC"] = [][]string{{"已整改", "才字村第1党支部"}}
+	want["county"] = [][]string{{"已整改", "安字村第1党支部", "才字村第1党支部"}}
 	c.expect("all clear", want)
 
 	c.evaluate(hcAt(2027, 1, 1, 8, 0))
 	want = map[string][][]string{}
 	// B2's 2026 组织生活会 is not red on 元旦: the yearly meetings of 2026
 	// are due at the end of February 2027 (due_after).
-	each(want, []string{"本期规定动作", "2027年1月", "2027年第1季度", "2027年度"}, others("B1")...)
-	want["B1"] = [][]string{{"红灯督办", "支部党员大会", "2026-Q4", "2027年1月"}}
+	each(want, []string{"本期规定动作", "2027年1月", "2027年第一季度", "2027年度"}, others("B1")...)
+	want["B1"] = [][]string{{"红灯督办", "支部党员大会", "2026年第四季度", "2027年1月"}}
 	each(want, []string{"本期规定动作", "2027年1月"}, "C5group")
-	want["orgB"] = [][]string{{"红灯督办", "QA-B-V-B1", "支部党员大会"}}
+	want["orgB"] = [][]string{{"红灯督办", "宝字村第1党支部", "支部党员大会"}}
 	c.expect("quarter end", want)
 	if hcCount(t, c.H, `SELECT count(*) FROM notification_log WHERE obligation = 'life_meeting' AND period = '2026' AND level = 'red'`) != 0 {
 		t.Error("a red notice for 2026's 组织生活会 went out before the end of February 2027")

@@ -172,7 +172,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	if code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "晚于今天") {
 		t.Fatalf("future date: %d %v", code, out)
 	}
-	if code, out = igPost(t, h, secret, "msg_5", now, []byte(`{"branch":"QA-RZ-XZ-B1","obligations":["picnic"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "未识别") {
+	if code, out = igPost(t, h, secret, "msg_5", now, []byte(`{"branch":"QA-RZ-XZ-B1","obligations":["picnic"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "没认出“picnic”") {
 		t.Fatalf("unknown obligation: %d %v", code, out)
 	}
 	if code, out = igPost(t, h, secret, "msg_6", now, []byte(`{"obligations":["theme_day"]}`)); code != 422 || !strings.Contains(fmt.Sprint(out["error"]), "党支部编码") {

@@ -9,7 +9,7 @@ import (
 
 // TestOverdueDaysAgree: one overdue item, one number of days on every
 // surface — the bot's /status, its red notice, the dashboard's branch page
-// and red list, and the API. October's 党小组会 of QA-RZ-XZ-B1 was due
+// and red list, and the API. October's 党费收缴 of QA-RZ-XZ-B1 was due
 // 2026-10-31; on 2026-11-26 at 10:00 (Shanghai) that is 26 calendar days
 // (25 whole 24-hour spans, which the dashboard used to show).
 func TestOverdueDaysAgree(t *testing.T) {
@@ -19,9 +19,9 @@ func TestOverdueDaysAgree(t *testing.T) {
 	// The bot's /status.
 	h.say(h.Fake.PrivateChat(dashWang), dashWang, "/status QA-RZ-XZ-B1")
 	st := h.waitMsg(dashWang.ID, "体检：")
-	m := regexp.MustCompile(`党小组会[^\n]*已逾期 (\d+) 天`).FindStringSubmatch(st.Text)
+	m := regexp.MustCompile(`党费收缴[^\n]*已逾期 (\d+) 天`).FindStringSubmatch(st.Text)
 	if m == nil || m[1] != want {
-		t.Fatalf("bot /status: want 已逾期 %s 天 for 党小组会, got %q", want, st.Text)
+		t.Fatalf("bot /status: want 已逾期 %s 天 for 党费收缴, got %q", want, st.Text)
 	}
 
 	// The red notice the health check would send.

@@ -636,7 +636,7 @@ func TestPointsSettlementJob(t *testing.T) {
 	if n := p.count(`SELECT count(*) FROM settlements WHERE period = '2026-11'`); n != 1 {
 		t.Fatalf("%d settlements", n)
 	}
-	m := p.waitMsg(ptGroup, "2026-11 积分排名（月度结算）")
+	m := p.waitMsg(ptGroup, "2026年11月 积分排名（月度结算）")
 	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 5 分", "2. 🥈H002 吴村民 — 3 分")
 	var snapshot string
 	if err := p.Srv.Store.DB().GetContext(p.Ctx, &snapshot, `SELECT string_agg(id || ranking::text, '|') FROM settlements`); err != nil {

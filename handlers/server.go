@@ -25,6 +25,8 @@ import (
 )
 
 // UpdateSink stores an inbound Telegram update (bot.Pool implements it).
+// Ingest must return when ctx ends, even if the database does not answer:
+// the webhook answers 503 at its deadline (SPEC §7.7).
 type UpdateSink interface {
 	Ingest(ctx context.Context, raw []byte) (duplicate bool, err error)
 }
@@ -105,7 +107,12 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "cannot read body")
 		return
 	}
-	dup, err := h.d.Updates.Ingest(c.Request.Context(), body)
+	// The sink hands the update to a batcher and returns when ctx ends,
+	// whatever the batcher's statement is doing (UpdateSink), so a deadline
+	// is enough here; /readyz, which calls the driver itself, needs bounded.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), dbBudget)
+	dup, err := h.d.Updates.Ingest(ctx, body)
+	cancel()
 	switch {
 	case errors.Is(err, h.d.ErrMalformed):
 		fail(c, http.StatusBadRequest, "body is not a Telegram update")
@@ -119,6 +126,38 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 	}
 }
 
+// dbBudget is how long the webhook and /readyz wait for the database
+// before answering 503: they must answer within 2 s whatever the failure
+// (SPEC §7.7), and the rest of the 2 s is left for the network.
+const dbBudget = 1500 * time.Millisecond
+
+// bounded runs fn with a context that ends after d and returns at the
+// deadline even if fn does not: under a silent partition a lib/pq call
+// ignores its context (it sends a cancel request over a new connection,
+// which hangs too) until the connection's TCP user timeout. fn keeps
+// running in the background until then, writing only its own variables,
+// which the caller must not read after a timeout.
+func bounded(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	done := make(chan error, 1)
+	go func() {
+		defer cancel()
+		done <- fn(ctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// fn may have finished at the same moment: prefer its answer.
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
+		return fmt.Errorf("database did not answer within %s: %w", d, ctx.Err())
+	}
+}
+
 // The webhook's answers, encoded once: every update gets one.
 var (
 	okStored    = []byte(`{"ok":true}`)
@@ -128,9 +167,7 @@ var (
 const jsonType = "application/json; charset=utf-8"
 
 func (h *handler) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	if err := h.d.DB.Ping(ctx); err != nil {
+	if err := bounded(c.Request.Context(), dbBudget, h.d.DB.Ping); err != nil {
 		fail(c, http.StatusServiceUnavailable, "database unreachable")
 		return
 	}

@@ -148,3 +148,120 @@ func TestRunHandsOver(t *testing.T) {
 		t.Fatalf("%d tasks ran at once", maxRunning.Load())
 	}
 }
+
+// TestLeaderCutOffSilentlyStepsDownBeforeTakeover partitions the leader
+// from the database without a refusal or a reset (SPEC §7.7): it must step
+// down within about interval + CheckTimeout, before the server ends its
+// session and another replica takes over; the new leadership has the next
+// fencing epoch.
+func TestLeaderCutOffSilentlyStepsDownBeforeTakeover(t *testing.T) {
+	url := testdb.URL(t)
+	proxy, via := testdb.NewProxy(t, url)
+	key := leader.Key("test")
+	a := leader.NewElector(pool(t, via), key, nil)
+	b := leader.NewElector(pool(t, url), key, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); proxy.Heal(); wg.Wait() }()
+
+	type lead struct {
+		fence leader.Fence
+		began time.Time
+		ended time.Time
+	}
+	var mu sync.Mutex
+	leads := map[string][]*lead{}
+	task := func(name string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			f, ok := leader.FenceFrom(ctx)
+			if !ok {
+				t.Errorf("%s leads without a fence", name)
+			}
+			l := &lead{fence: f, began: time.Now()}
+			mu.Lock()
+			leads[name] = append(leads[name], l)
+			mu.Unlock()
+			<-ctx.Done()
+			mu.Lock()
+			l.ended = time.Now()
+			mu.Unlock()
+			return nil
+		}
+	}
+	last := func(name string) lead {
+		mu.Lock()
+		defer mu.Unlock()
+		if ls := leads[name]; len(ls) > 0 {
+			return *ls[len(ls)-1]
+		}
+		return lead{}
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = leader.Run(ctx, a, time.Second, task("a")) }()
+	eventually(t, 5*time.Second, "a to lead", func() bool { return !last("a").began.IsZero() })
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = leader.Run(ctx, b, time.Second, task("b")) }()
+
+	proxy.Blackhole()
+	cut := time.Now()
+	eventually(t, 4*time.Second, "a to step down", func() bool { return !last("a").ended.IsZero() })
+	stepDown := last("a").ended.Sub(cut)
+	if bound := time.Second + a.CheckTimeout + 500*time.Millisecond; stepDown > bound {
+		t.Fatalf("a stepped down %s after the cut, want within %s", stepDown, bound)
+	}
+	if a.Leading() {
+		t.Fatal("a reports Leading() after stepping down")
+	}
+	if !last("b").began.IsZero() {
+		t.Fatal("b took over while a's session still held the lock")
+	}
+	// The server gives up on a's silent session (its keepalives; 7-11 s in
+	// production): the lock is free and b takes it.
+	proxy.HangUpServer()
+	eventually(t, 5*time.Second, "b to take over", func() bool { return !last("b").began.IsZero() })
+	la, lb := last("a"), last("b")
+	if !la.ended.Before(lb.began) {
+		t.Fatalf("two leaders at once: a until %s, b from %s", la.ended, lb.began)
+	}
+	if lb.fence.Key != key || lb.fence.Epoch != la.fence.Epoch+1 {
+		t.Fatalf("fences: a %+v, b %+v; want b's epoch one more", la.fence, lb.fence)
+	}
+	t.Logf("a stepped down %s after the cut; b took over %s after a", stepDown, lb.began.Sub(la.ended))
+}
+
+// TestLeaderContextEndsWithTheLeadership: the context LeaderContext gives
+// (what Run's fn and scheduler jobs run under) carries the fence and ends
+// as soon as any IsLeader call finds the lock lost.
+func TestLeaderContextEndsWithTheLeadership(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	admin := pool(t, url)
+	a := leader.NewElector(pool(t, url), leader.Key("test"), nil)
+	if _, _, ok := a.LeaderContext(ctx); ok {
+		t.Fatal("LeaderContext before leading")
+	}
+	if err := a.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lctx, cancel, ok := a.LeaderContext(ctx)
+	defer cancel()
+	if f, has := leader.FenceFrom(lctx); !ok || !has || f.Epoch != 1 {
+		t.Fatalf("leader context: ok %v, fence %+v %v", ok, f, has)
+	}
+	if _, err := admin.ExecContext(ctx, `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	if lctx.Err() != nil {
+		t.Fatal("ended before anyone checked")
+	}
+	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
+		t.Fatalf("after the session was killed: %v", err)
+	}
+	select {
+	case <-lctx.Done():
+	case <-time.After(time.Second):
+		t.Fatal("the leader context outlived the leadership")
+	}
+}

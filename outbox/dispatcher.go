@@ -17,6 +17,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
+	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -138,6 +139,9 @@ func New(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg p
 		pace:  newPacer(opts.GlobalPerSecond, opts.ChatPerSecond, opts.GroupPerMinute),
 		wake:  make(chan struct{}, 1),
 	}
+	if bw, ok := ch.(interface{ BotWideLimits() bool }); ok {
+		d.pace.botWide = bw.BotWideLimits()
+	}
 	if s, ok := ch.(Splitter); ok {
 		d.split = s
 	}
@@ -238,6 +242,22 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	var lastClaim time.Time
 	claimGap := minClaimGap
 	dbErrors := 0
+	// Under leader.Run every claim carries the leadership's fencing epoch:
+	// the database refuses it once another replica has taken over.
+	var fence storage.LeaderFence
+	if f, ok := leader.FenceFrom(ctx); ok {
+		fence = storage.LeaderFence{Key: f.Key, Epoch: f.Epoch}
+	}
+	if fence.Epoch != 0 {
+		// Rows a previous leader had in flight go back now, not after their
+		// lease: it is gone (this leadership superseded it).
+		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence); err != nil {
+			d.log.Warn("outbox: recovering a previous leader's rows failed; they wait for their lease", slog.Any("err", err))
+		} else if n > 0 {
+			d.log.Warn("outbox rows taken back from a previous leader", slog.Int64("rows", n), slog.Int64("epoch", fence.Epoch))
+			d.m.retried.WithLabelValues("leader_changed").Add(float64(n))
+		}
+	}
 	poll := time.NewTimer(d.opts.PollInterval)
 	defer poll.Stop()
 	for ctx.Err() == nil {
@@ -264,7 +284,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			rows, err := d.store.ClaimOutbox(cctx, storage.OutboxClaim{
 				Channel: d.ch.Name(), Now: d.opts.Now(), Lease: d.opts.Lease, SkipChats: skip,
-				ByPriority: room - byAge, ByAge: byAge,
+				ByPriority: room - byAge, ByAge: byAge, Fence: fence,
 			})
 			cancel()
 			claimGap = minClaimGap
@@ -274,6 +294,11 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			if err != nil {
 				if ctx.Err() != nil {
 					break
+				}
+				if errors.Is(err, storage.ErrStaleLeader) {
+					// Not the leader any more: stop; leader.Run notices too.
+					d.log.Warn("outbox: leadership superseded; stopping delivery", slog.Any("err", err))
+					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
 				}
 				dbErrors++
 				if dbErrors == 1 || dbErrors%20 == 0 {
@@ -383,7 +408,7 @@ func (d *Dispatcher) warmStart(ctx context.Context) {
 // the queue gauges.
 func (d *Dispatcher) maintain(ctx context.Context) {
 	now := d.opts.Now()
-	if n, err := d.store.RecoverOutboxLeases(ctx, now); err != nil {
+	if n, err := d.store.RecoverOutboxLeases(ctx, d.ch.Name(), now); err != nil {
 		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
 	} else if n > 0 {
 		d.log.Warn("outbox rows taken back from a dead dispatcher", slog.Int64("rows", n))
@@ -441,9 +466,10 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 	startIDs := len(ids)
 	for i := len(ids); i < len(parts); i++ {
 		untried := i == startIDs // no call made for this claim yet
-		if paced(m.Method) {
-			deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
-			for {
+		deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
+		var tk *ticket
+		for tk == nil {
+			if paced(m.Method) {
 				at := d.pace.chatReady(m.ChatID, clock.Monotonic())
 				if at.After(deadline) {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(at)), "paused")
@@ -453,22 +479,40 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
 					return false
 				}
-				ok, err := d.pace.waitGlobal(ctx, deadline)
+			} else if ctx.Err() != nil {
+				d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+				return false
+			}
+			// A bot-wide pause and the probe after it hold every call.
+			t, ok, err := d.pace.admit(ctx, deadline)
+			if err != nil {
+				d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+				return false
+			}
+			if !ok {
+				d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(d.pace.pausedUntil())), "paused")
+				return false
+			}
+			if !paced(m.Method) {
+				tk = t
+				break
+			}
+			ok, err = d.pace.waitGlobal(ctx, deadline)
+			if err != nil || !ok {
+				t.done(false)
 				if err != nil {
 					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
-					return false
-				}
-				if !ok {
+				} else {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(d.pace.pausedUntil())), "paused")
-					return false
 				}
-				if d.pace.takeChat(m.ChatID, clock.Monotonic()) == 0 {
-					break
-				}
+				return false
 			}
-		} else if ctx.Err() != nil {
-			d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
-			return false
+			// A pause may have begun while this call waited for its token.
+			if t.clear() && d.pace.takeChat(m.ChatID, clock.Monotonic()) == 0 {
+				tk = t
+			} else {
+				t.done(false)
+			}
 		}
 
 		// The call itself is not cancelled by ctx: a stop waits for it.
@@ -484,9 +528,24 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 			if res.Reason == "" {
 				res.Reason = err.Error()
 			}
-			d.failed(ctx, log, r, m, res, ids)
+			// Pauses first, then the waiting calls may look at them.
+			botWide := false
+			switch res.Outcome {
+			case RateLimited:
+				botWide = d.pace.rateLimited(m.ChatID, res.RetryAfter, clock.Monotonic())
+			case Retry:
+				if pause := d.pace.failed(t0, clock.Monotonic()); pause > 0 {
+					log.Warn("outbox: repeated temporary failures; pausing every send", slog.Duration("pause", pause), slog.String("reason", res.Reason))
+				}
+			default:
+				d.pace.answered() // the platform answered: the way to it works
+			}
+			tk.done(true)
+			d.failed(ctx, log, r, m, res, ids, botWide)
 			return false
 		}
+		d.pace.answered()
+		tk.done(true)
 		ids = append(ids, res.MessageID)
 		if i < len(parts)-1 {
 			leaseEnd = clock.Monotonic().Add(d.opts.Lease)
@@ -556,13 +615,14 @@ func (d *Dispatcher) recordSent(in <-chan storage.OutboxSentRecord) <-chan struc
 }
 
 // failed records an unsuccessful call according to its outcome.
-func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.OutboxRow, m Message, res Result, ids []int64) {
+// botWide says whether a 429 paused the whole bot (the pacer has recorded
+// the pause already).
+func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.OutboxRow, m Message, res Result, ids []int64, botWide bool) {
 	now := d.opts.Now()
 	switch res.Outcome {
 	case RateLimited:
 		d.m.rateLimited.Inc()
-		global := d.pace.rateLimited(m.ChatID, res.RetryAfter, clock.Monotonic())
-		log.Warn("outbox rate limited", slog.Duration("retry_after", res.RetryAfter), slog.Bool("bot_wide", global), slog.String("reason", res.Reason))
+		log.Warn("outbox rate limited", slog.Duration("retry_after", res.RetryAfter), slog.Bool("bot_wide", botWide), slog.String("reason", res.Reason))
 		d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: now.Add(res.RetryAfter),
 			Error: "429: " + res.Reason, MessageIDs: ids}, "rate_limited")
 	case Migrated:

@@ -3,12 +3,14 @@ package outbox_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -868,5 +870,173 @@ func TestWarmStartPacesRecentChats(t *testing.T) {
 	}
 	if gap := calls[0].At.Sub(sentAt); gap < time.Second-10*time.Millisecond {
 		t.Errorf("sent %s after the previous leader's message to the chat (want ≥ 1s)", gap)
+	}
+}
+
+// TestStaleFenceStopsDelivery: a dispatcher running under a leadership that
+// another replica has superseded (its fencing epoch is no longer current)
+// is refused its claims by the database, sends nothing and stops.
+func TestStaleFenceStopsDelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, tgfake.DefaultLimits())
+	e.text("fenced", 91, storage.PriorityDefault)
+	key := leader.Key("fence-test")
+	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 5)`, key); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := e.dispatcher(scaledOptions())
+	rctx, cancel := context.WithTimeout(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 4}), 10*time.Second)
+	defer cancel()
+	if err := d.Run(rctx); !errors.Is(err, storage.ErrStaleLeader) {
+		t.Fatalf("Run under a stale fence: %v, want ErrStaleLeader", err)
+	}
+	if n := len(e.api.CallsTo("sendMessage")); n != 0 {
+		t.Fatalf("%d messages sent under a stale fence", n)
+	}
+	if r := e.row("fenced"); r.Status != "pending" || r.Attempts != 0 {
+		t.Fatalf("row after the refused claim: %+v", r)
+	}
+	// Under the current epoch the same dispatcher delivers it.
+	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 5}))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(dctx) }()
+	e.waitStatus("fenced", "sent", 10*time.Second)
+	stop()
+	<-done
+}
+
+// TestBotWide429PausesEverySend (SPEC §7.7): one 429 with retry_after 2
+// pauses every chat of the bot, not only the one refused: no call reaches
+// the API until 2 s have passed (calls already in flight when the 429 came
+// back aside), and then a single call goes first.
+func TestBotWide429PausesEverySend(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	// The first call is refused, whichever chat it is for, so that most
+	// messages are still queued when the pause begins however the machine
+	// schedules the dispatcher.
+	const n = 30
+	for i := range n {
+		e.text(fmt.Sprintf("w%02d", i), int64(500+i), storage.PriorityDefault)
+	}
+	var refused atomic.Bool
+	e.api.OnCall(func(method string, params map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && refused.CompareAndSwap(false, true) {
+			f := tgfake.RetryAfter(2)
+			return &f
+		}
+		return nil
+	})
+	d, _ := e.dispatcher(scaledOptions())
+	run(t, d)
+	e.waitMessages(n, 20*time.Second)
+
+	calls := e.api.CallsTo("sendMessage")
+	var at time.Time
+	for _, c := range calls {
+		if c.Status == http.StatusTooManyRequests {
+			at = c.At
+		}
+	}
+	if at.IsZero() {
+		t.Fatalf("no 429 among %d calls", len(calls))
+	}
+	// The dispatcher learns of the 429 a moment after the fake logged it;
+	// a call begun before that may still arrive.
+	const inFlight = 150 * time.Millisecond
+	var after []time.Time
+	for _, c := range calls {
+		if d := c.At.Sub(at); d > inFlight && d < 2*time.Second {
+			t.Errorf("a call %s after a bot-wide 429 with retry_after 2 (chat %s)", d, c.Params["chat_id"])
+		}
+		if c.At.Sub(at) >= 2*time.Second {
+			after = append(after, c.At)
+		}
+	}
+	if len(after) < 2 {
+		t.Fatalf("%d calls after the pause", len(after))
+	}
+	// The first call after the pause is a probe: the next waits for its answer.
+	if gap := after[1].Sub(after[0]); gap <= 0 {
+		t.Errorf("the probe after the pause had company: %s", gap)
+	}
+	for key, n := range countByText(e.api.Messages()) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", key, n)
+		}
+	}
+}
+
+// TestRepeated5xxBackOffBotWide: a Bot API answering 500 to everything is
+// not hammered: after a few failures in a row every send pauses, longer
+// each time, and sends resume when it recovers.
+func TestRepeated5xxBackOffBotWide(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	for i := range 10 {
+		e.text(fmt.Sprintf("f%02d", i), int64(600+i), storage.PriorityDefault)
+	}
+	var down atomic.Bool
+	down.Store(true)
+	e.api.OnCall(func(method string, _ map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && down.Load() {
+			f := tgfake.InternalError()
+			return &f
+		}
+		return nil
+	})
+	d, _ := e.dispatcher(scaledOptions())
+	run(t, d)
+	time.Sleep(4 * time.Second)
+	failedCalls := len(e.api.CallsTo("sendMessage"))
+	down.Store(false)
+	e.waitMessages(10, 90*time.Second)
+	// Without a bot-wide back-off the per-row one (100 ms base here) would
+	// make hundreds of calls in 4 s; with it the streak pauses 1 s, 2 s, ...
+	if failedCalls > 60 {
+		t.Fatalf("%d calls in 4 s against a Bot API answering 500", failedCalls)
+	}
+	for key, n := range countByText(e.api.Messages()) {
+		if n != 1 {
+			t.Errorf("%s delivered %d times", key, n)
+		}
+	}
+	t.Logf("%d calls in 4 s of 500s", failedCalls)
+}
+
+// TestNewLeaderSendsTheOldLeadersRowsAtOnce (SPEC §7.7): rows a dead leader
+// had claimed are sent by the next within seconds of its take-over, not
+// after their lease.
+func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, scaled)
+	key := leader.Key("takeover-test")
+	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)`, key); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		e.text(fmt.Sprintf("inflight%d", i), int64(700+i), storage.PriorityDefault)
+	}
+	// The old leader claims them (lease: an hour) and dies.
+	rows, err := e.store.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Hour, ByPriority: 10,
+		Fence: storage.LeaderFence{Key: key, Epoch: 1}})
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("old leader's claim: %d %v", len(rows), err)
+	}
+	if _, err := e.store.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = $1`, key); err != nil {
+		t.Fatal(err)
+	}
+	d, reg := e.dispatcher(scaledOptions())
+	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 2}))
+	done := make(chan error, 1)
+	go func() { done <- d.Run(dctx) }()
+	defer func() { stop(); <-done }()
+	began := time.Now()
+	e.waitMessages(3, 10*time.Second)
+	t.Logf("the old leader's rows sent %s after the take-over", time.Since(began))
+	if v := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "leader_changed"); v != 3 {
+		t.Errorf("retried_total{reason=leader_changed} = %v", v)
 	}
 }

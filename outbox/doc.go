@@ -36,12 +36,27 @@
 // part recorded.
 //
 // Errors as Telegram means them (see Classify):
-//   - 429: the chat waits retry_after, or the whole bot when several chats
-//     got one within 2 s (or the call had no chat); the row is requeued
-//     at now+retry_after without counting a failure.
+//   - 429: on Telegram (its flood control is per bot) every send of the
+//     bot waits retry_after; on a robot channel the chat waits, or the
+//     whole channel when several chats got one within 2 s (or the call had
+//     no chat). The row is requeued at now+retry_after without counting a
+//     failure. After a bot-wide pause one call goes first (the probe) and
+//     the others wait for its answer, so a pause that ends does not let
+//     every worker call at once.
 //   - 5xx, timeouts, refused connections, 401/404: exponential back-off with
 //     jitter (BackoffBase doubling up to BackoffMax) until MaxAge after
-//     created_at, then 'failed' with the reason.
+//     created_at, then 'failed' with the reason. On Telegram three such
+//     failures in a row also pause every send, 1 s doubling up to 1 min
+//     while they go on (calls begun during a pause do not lengthen it),
+//     then a probe; any answer from the API ends the streak.
+//
+// Under leader.Run each claim carries the leadership's fencing epoch
+// (leader.FenceFrom); the database refuses a claim under a superseded one
+// (storage.ErrStaleLeader) and the dispatcher stops. A dispatcher starting
+// under a new epoch first puts back the rows claimed under older ones
+// (Store.RecoverOutboxFromOldLeaders): a dead leader's rows go out within
+// seconds of the take-over instead of after their lease, and since a chat
+// has at most one row in flight, at most one message per chat goes twice.
 //   - 400: 'failed' with Telegram's description, never retried ("message is
 //     not modified" on an edit counts as sent).
 //   - 403: the chat is marked unreachable (Store.MarkChatUnreachable) and the

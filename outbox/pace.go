@@ -27,11 +27,34 @@ type pacer struct {
 	chatRate  rate.Limit
 	groupRate rate.Limit
 
+	// botWide: one endpoint's limits govern every chat (a Telegram bot):
+	// any 429 pauses the whole bot, and repeated temporary failures back
+	// off bot-wide. Robot channels (one webhook per chat) pause the chat.
+	botWide bool
+
 	mu          sync.Mutex
 	chats       map[int64]*chatPace
 	globalUntil time.Time        // whole bot paused until then
 	recent      []rateLimitEvent // 429s of the last globalWindow
+
+	// After a bot-wide pause one call goes first (the probe) and the
+	// others wait for its answer: on Telegram, calls made during a flood
+	// wait lengthen it, and a pause ending lets every waiting worker go.
+	probeNeeded bool
+	probe       chan struct{} // closed when the probe in flight answers; nil when none
+	// Repeated temporary failures (5xx, refused, timeouts): streak counts
+	// them, a call begun before failPauseEnd does not count again.
+	streak       int
+	failPauseEnd time.Time
 }
+
+// Bot-wide back-off after failStreak temporary failures in a row:
+// failBase, doubled for each further one, at most failMax.
+const (
+	failStreak = 3
+	failBase   = time.Second
+	failMax    = time.Minute
+)
 
 type chatPace struct {
 	lim   *rate.Limiter
@@ -148,12 +171,20 @@ func (p *pacer) busy(now time.Time) ([]int64, time.Time) {
 }
 
 // rateLimited records a 429 for chat and pauses the chat, or the whole bot
-// when several chats were refused at once (or the call had no chat). It
-// reports whether the pause is global.
+// when the pacer is botWide, several chats were refused at once or the
+// call had no chat. It reports whether the pause is global.
 func (p *pacer) rateLimited(chat int64, retryAfter time.Duration, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	until := now.Add(retryAfter)
+	if p.botWide {
+		p.pauseLocked(until)
+		c := p.chatLocked(chat)
+		if until.After(c.until) {
+			c.until = until
+		}
+		return true
+	}
 	keep := p.recent[:0]
 	for _, e := range p.recent {
 		if now.Sub(e.at) < globalWindow {
@@ -166,9 +197,7 @@ func (p *pacer) rateLimited(chat int64, retryAfter time.Duration, now time.Time)
 		distinct[e.chat] = true
 	}
 	if chat == 0 || len(distinct) >= globalChats {
-		if until.After(p.globalUntil) {
-			p.globalUntil = until
-		}
+		p.pauseLocked(until)
 		return true
 	}
 	c := p.chatLocked(chat)
@@ -176,6 +205,137 @@ func (p *pacer) rateLimited(chat int64, retryAfter time.Duration, now time.Time)
 		c.until = until
 	}
 	return false
+}
+
+// pauseLocked pauses the whole bot until until; the first call after it
+// is a probe.
+func (p *pacer) pauseLocked(until time.Time) {
+	if until.After(p.globalUntil) {
+		p.globalUntil = until
+	}
+	p.probeNeeded = true
+}
+
+// failed records a temporary failure of a call begun at began (a 5xx, a
+// refused connection, a timeout) and, on a botWide pacer, pauses the bot
+// after failStreak of them in a row, exponentially longer while they go
+// on. Calls begun before the last such pause ended were answered by the
+// same outage and do not lengthen it. It returns the pause (0 if none).
+func (p *pacer) failed(began, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.botWide || began.Before(p.failPauseEnd) {
+		return 0
+	}
+	p.streak++
+	if p.streak < failStreak {
+		return 0
+	}
+	d := failBase
+	for i := failStreak; i < p.streak && d < failMax; i++ {
+		d *= 2
+	}
+	d = min(d, failMax)
+	p.failPauseEnd = now.Add(d)
+	p.pauseLocked(p.failPauseEnd)
+	return d
+}
+
+// answered ends the streak of temporary failures.
+func (p *pacer) answered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.streak = 0
+}
+
+// ticket is a call's admission past the bot-wide pause (admit).
+type ticket struct {
+	p     *pacer
+	probe chan struct{} // non-nil: this call is the probe
+	once  sync.Once
+}
+
+// admit is called before a call's global token: it waits out a bot-wide
+// pause and, after one, lets a single call go first (the probe) and the
+// others wait for its answer (deadline as for waitGlobal: ok false when
+// the wait would pass it). The ticket's done must be called once the call
+// has been answered and its pauses recorded (called true), or with called
+// false when no call was made after all (the next call is then the probe).
+func (p *pacer) admit(ctx context.Context, deadline time.Time) (t *ticket, ok bool, err error) {
+	for {
+		p.mu.Lock()
+		now := clock.Monotonic()
+		until, probe := p.globalUntil, p.probe
+		switch {
+		case until.After(now):
+			p.mu.Unlock()
+			if until.After(deadline) {
+				return nil, false, nil
+			}
+			if err := sleepCtx(ctx, until.Sub(now)); err != nil {
+				return nil, false, err
+			}
+		case probe != nil:
+			p.mu.Unlock()
+			if !deadline.After(now) {
+				return nil, false, nil
+			}
+			t := time.NewTimer(deadline.Sub(now))
+			select {
+			case <-probe:
+				t.Stop()
+			case <-t.C:
+				return nil, false, nil
+			case <-ctx.Done():
+				t.Stop()
+				return nil, false, ctx.Err()
+			}
+		case p.probeNeeded:
+			p.probeNeeded = false
+			p.probe = make(chan struct{})
+			t := &ticket{p: p, probe: p.probe}
+			p.mu.Unlock()
+			return t, true, nil
+		default:
+			p.mu.Unlock()
+			return &ticket{p: p}, true, nil
+		}
+	}
+}
+
+// clear reports whether the call may still go now: no bot-wide pause began
+// since admit (while it waited for its global token), and no probe other
+// than itself is due or in flight.
+func (t *ticket) clear() bool {
+	p := t.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.globalUntil.After(clock.Monotonic()) {
+		return false
+	}
+	if t.probe != nil {
+		return p.probe == t.probe
+	}
+	return p.probe == nil && !p.probeNeeded
+}
+
+// done releases the ticket (see admit).
+func (t *ticket) done(called bool) {
+	t.once.Do(func() {
+		if t.probe == nil {
+			return
+		}
+		p := t.p
+		p.mu.Lock()
+		if p.probe == t.probe {
+			p.probe = nil
+			if !called {
+				p.probeNeeded = true
+			}
+		}
+		p.mu.Unlock()
+		close(t.probe)
+	})
 }
 
 // pausedUntil is the end of the bot-wide pause (zero or past when none).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/zhibu/zhibu/internal/clock"
 )
 
 // TestPacerWindows drives the per-chat buckets on a simulated clock, each
@@ -113,5 +115,84 @@ func TestAgeSlots(t *testing.T) {
 	}
 	if share := float64(age) / float64(total); share < 0.099 || share > 0.101 {
 		t.Fatalf("age share %.3f", share)
+	}
+}
+
+func TestPacerBotWide(t *testing.T) {
+	p := newPacer(30, 1, 20)
+	p.botWide = true
+	now := time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)
+	if !p.rateLimited(1, 2*time.Second, now) {
+		t.Fatal("a bot-wide pacer paused only the chat")
+	}
+	if until := p.pausedUntil(); !until.Equal(now.Add(2 * time.Second)) {
+		t.Fatalf("paused until %v", until)
+	}
+	// Temporary failures: the third in a row pauses 1 s, the next 2 s;
+	// a call begun during that pause does not lengthen it; a success ends
+	// the streak.
+	p = newPacer(30, 1, 20)
+	p.botWide = true
+	for i := range 2 {
+		if d := p.failed(now, now); d != 0 {
+			t.Fatalf("failure %d paused %s", i+1, d)
+		}
+	}
+	if d := p.failed(now, now); d != failBase {
+		t.Fatalf("third failure: %s", d)
+	}
+	if d := p.failed(now.Add(500*time.Millisecond), now.Add(600*time.Millisecond)); d != 0 {
+		t.Fatalf("a call begun during the pause lengthened it: %s", d)
+	}
+	if d := p.failed(now.Add(1100*time.Millisecond), now.Add(1200*time.Millisecond)); d != 2*failBase {
+		t.Fatalf("fourth failure: %s", d)
+	}
+	p.answered()
+	if d := p.failed(now.Add(5*time.Second), now.Add(5*time.Second)); d != 0 {
+		t.Fatalf("after a success: %s", d)
+	}
+	// Capped.
+	for range 20 {
+		p.failPauseEnd = time.Time{}
+		p.failed(now, now)
+	}
+	if d := p.failed(now.Add(2*failMax), now.Add(2*failMax)); d != failMax {
+		t.Fatalf("cap: %s", d)
+	}
+	// A robot channel's pacer keeps per-chat behaviour.
+	r := newPacer(30, 1, 20)
+	if r.rateLimited(1, time.Second, now) || r.failed(now, now) != 0 {
+		t.Fatal("a per-chat pacer paused bot-wide")
+	}
+}
+
+func TestPacerProbeAfterPause(t *testing.T) {
+	p := newPacer(30, 1, 20)
+	p.botWide = true
+	ctx := context.Background()
+	p.rateLimited(1, 50*time.Millisecond, clock.Monotonic())
+	deadline := clock.Monotonic().Add(5 * time.Second)
+	first, ok, err := p.admit(ctx, deadline)
+	if !ok || err != nil || first.probe == nil {
+		t.Fatalf("first after the pause is not the probe: %v %v", ok, err)
+	}
+	got := make(chan *ticket, 1)
+	go func() {
+		t2, _, _ := p.admit(ctx, deadline)
+		got <- t2
+	}()
+	select {
+	case <-got:
+		t.Fatal("a second call went while the probe was in flight")
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.done(true)
+	select {
+	case t2 := <-got:
+		if t2 == nil || t2.probe != nil || !t2.clear() {
+			t.Fatalf("after the probe: %+v", t2)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("the probe's answer did not let the others go")
 	}
 }

@@ -30,6 +30,11 @@ func NewTelegram(b *bot.Bot) *Telegram { return &Telegram{b: b} }
 // Name is "telegram", the outbox channel column's default.
 func (t *Telegram) Name() string { return "telegram" }
 
+// BotWideLimits: Telegram's flood control is per bot, so a 429 pauses every
+// send of the dispatcher, and repeated 5xx, timeouts or refused connections
+// back off bot-wide (the pacer).
+func (t *Telegram) BotWideLimits() bool { return true }
+
 // Bot API methods the channel knows.
 const (
 	MethodSendMessage            = "sendMessage"

@@ -32,10 +32,18 @@ type Job struct {
 
 // Scheduler wraps a gocron scheduler.
 type Scheduler struct {
-	s     gocron.Scheduler
-	clock clockwork.Clock
-	log   *slog.Logger
-	ctx   context.Context
+	s       gocron.Scheduler
+	clock   clockwork.Clock
+	log     *slog.Logger
+	ctx     context.Context
+	elector gocron.Elector
+}
+
+// leaderContexter is an elector that can tie a job's context to the
+// leadership it runs under (leader.Elector): the job's context carries the
+// fencing token and is cancelled as soon as the leadership is lost.
+type leaderContexter interface {
+	LeaderContext(ctx context.Context) (context.Context, context.CancelFunc, bool)
 }
 
 // Options configure New.
@@ -60,7 +68,7 @@ func New(ctx context.Context, o Options, jobs ...Job) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
-	s := &Scheduler{s: gs, clock: o.Clock, log: o.Log, ctx: ctx}
+	s := &Scheduler{s: gs, clock: o.Clock, log: o.Log, ctx: ctx, elector: o.Elector}
 	for _, j := range jobs {
 		if err := s.add(j); err != nil {
 			_ = gs.Shutdown()
@@ -97,7 +105,19 @@ func (s *Scheduler) run(j Job) {
 	}()
 	now := s.clock.Now()
 	start := clock.Monotonic()
-	if err := j.Task(s.ctx, now); err != nil {
+	ctx := s.ctx
+	if lc, ok := s.elector.(leaderContexter); ok {
+		// gocron asked IsLeader just before; a job that finds leadership
+		// gone since is not run, and one running stops when it is lost.
+		lctx, cancel, leading := lc.LeaderContext(ctx)
+		defer cancel()
+		if !leading {
+			s.log.Info("job skipped: leadership lost", slog.String("job", j.Name))
+			return
+		}
+		ctx = lctx
+	}
+	if err := j.Task(ctx, now); err != nil {
 		s.log.Error("job failed", slog.String("job", j.Name), slog.Any("err", err))
 		return
 	}

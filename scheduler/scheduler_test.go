@@ -74,3 +74,66 @@ func TestJobsRunOnFakeClockOnlyOnLeaderAndSurvivePanics(t *testing.T) {
 	fc.Advance(15 * time.Minute)
 	wait("after regaining leadership")
 }
+
+// ctxElector also ties jobs' contexts to its leadership (as leader.Elector).
+type ctxElector struct {
+	elector
+	lost chan struct{}
+}
+
+func (e *ctxElector) LeaderContext(ctx context.Context) (context.Context, context.CancelFunc, bool) {
+	if !e.leader.Load() {
+		return ctx, func() {}, false
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-e.lost:
+			cancel()
+		case <-lctx.Done():
+		}
+	}()
+	return lctx, cancel, true
+}
+
+// A running job's context ends when the leadership it started under is
+// lost: the old leader stops scheduling work mid-run, not only next time.
+func TestRunningJobStopsWhenLeadershipIsLost(t *testing.T) {
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 3, 31, 23, 59, 0, 0, time.UTC))
+	el := &ctxElector{lost: make(chan struct{})}
+	el.leader.Store(true)
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := New(ctx, Options{Location: time.UTC, Clock: fc, Elector: el, Log: slog.New(slog.DiscardHandler)},
+		Job{Name: "long", Every: time.Minute, Task: func(ctx context.Context, _ time.Time) error {
+			close(started)
+			<-ctx.Done()
+			stopped <- ctx.Err()
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Shutdown()
+	bctx, bcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer bcancel()
+	_ = fc.BlockUntilContext(bctx, 1)
+	fc.Advance(time.Minute)
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("job did not start")
+	}
+	el.leader.Store(false)
+	close(el.lost)
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("job's context ended with %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a running job kept its context after leadership was lost")
+	}
+}

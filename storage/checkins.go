@@ -51,7 +51,9 @@ type CheckinItem struct {
 	UnitName   string `db:"unit_name" json:"unit_name"`
 	Late       bool   `db:"late" json:"late"`
 	Extra      bool   `db:"extra" json:"extra"`
-	Pos        int    `db:"pos" json:"-"`
+	// BelowQuorum: recorded, but too few present to count (支部党员大会).
+	BelowQuorum bool `db:"below_quorum" json:"below_quorum"`
+	Pos         int  `db:"pos" json:"-"`
 }
 
 // NewCheckin is a check-in to insert.
@@ -146,9 +148,9 @@ func (s *Store) InsertCheckin(ctx context.Context, c NewCheckin) (int64, error) 
 // InsertCheckinItem stores one obligation/period of a check-in.
 func (s *Store) InsertCheckinItem(ctx context.Context, it CheckinItem) error {
 	_, err := s.q.ExecContext(ctx, `
-		INSERT INTO checkin_items (checkin_id, obligation, period, unit_id, late, extra, pos)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		it.CheckinID, it.Obligation, it.Period, it.UnitID, it.Late, it.Extra, it.Pos)
+		INSERT INTO checkin_items (checkin_id, obligation, period, unit_id, late, extra, pos, below_quorum)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		it.CheckinID, it.Obligation, it.Period, it.UnitID, it.Late, it.Extra, it.Pos, it.BelowQuorum)
 	if err != nil {
 		return fmt.Errorf("storage: insert check-in item: %w", err)
 	}
@@ -162,7 +164,7 @@ func (s *Store) CheckinDone(ctx context.Context, unitID int64, obligation, perio
 	err := s.q.QueryRowxContext(ctx, `
 		SELECT EXISTS (SELECT 1 FROM checkin_items ci JOIN checkins c ON c.id = ci.checkin_id
 			WHERE ci.unit_id = $1 AND ci.obligation = $2 AND ci.period = $3
-			  AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL)`, unitID, obligation, period).Scan(&ok)
+			  AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum)`, unitID, obligation, period).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("storage: check-in done: %w", err)
 	}
@@ -183,13 +185,41 @@ func (s *Store) CheckedIn(ctx context.Context, branchID int64) (map[DoneKey]bool
 	err := sqlxSelect(ctx, s, &ks, `
 		SELECT DISTINCT ci.unit_id, ci.obligation, ci.period
 		FROM checkin_items ci JOIN checkins c ON c.id = ci.checkin_id
-		WHERE c.branch_id = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL`, branchID)
+		WHERE c.branch_id = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum`, branchID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: checked-in items of %d: %w", branchID, err)
 	}
 	out := make(map[DoneKey]bool, len(ks))
 	for _, k := range ks {
 		out[k] = true
+	}
+	return out, nil
+}
+
+// BelowQuorum is a (unit, obligation, period) with an active check-in held
+// below quorum, and the best attendance among them.
+type BelowQuorum struct {
+	DoneKey
+	Present int `db:"present"`
+	Total   int `db:"total"`
+}
+
+// BelowQuorumItems lists the items, under rootID (0 = everywhere), whose
+// active check-ins were all held below quorum. They are few: each one is a
+// meeting to be held again.
+func (s *Store) BelowQuorumItems(ctx context.Context, rootID int64) ([]BelowQuorum, error) {
+	var out []BelowQuorum
+	err := sqlxSelect(ctx, s, &out, `
+		SELECT DISTINCT ON (ci.unit_id, ci.obligation, ci.period) ci.unit_id, ci.obligation, ci.period,
+		       COALESCE(c.present, 0) AS present, COALESCE(c.total, 0) AS total
+		FROM checkin_items ci
+		JOIN checkins c ON c.id = ci.checkin_id
+		JOIN units u ON u.id = ci.unit_id
+		WHERE ci.below_quorum AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
+		  AND ($1 = 0 OR u.path @> ARRAY[$1::bigint])
+		ORDER BY ci.unit_id, ci.obligation, ci.period, c.present DESC NULLS LAST`, rootID)
+	if err != nil {
+		return nil, fmt.Errorf("storage: below-quorum items: %w", err)
 	}
 	return out, nil
 }
@@ -294,7 +324,7 @@ func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
 	var its []CheckinItem
 	err := sqlxSelect(ctx, s, &its, `
 		SELECT ci.checkin_id, ci.obligation, ci.period, ci.unit_id, u.code AS unit_code, u.name AS unit_name,
-		       ci.late, ci.extra, ci.pos
+		       ci.late, ci.extra, ci.pos, ci.below_quorum
 		FROM checkin_items ci JOIN units u ON u.id = ci.unit_id
 		WHERE ci.checkin_id = ANY($1) ORDER BY ci.checkin_id, ci.pos, ci.obligation, u.code`, pq.Array(ids))
 	if err != nil {

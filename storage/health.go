@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -49,6 +48,12 @@ type HealthRow struct {
 	Kind      []byte
 	Code      []byte
 	Name      []byte
+	// A branch's attributes as stored (see domain.Unit.Info for defaults).
+	ThemeWeekday []byte    // a weekday rule such as "first-fri", empty = none
+	BranchType   []byte    // empty = never given
+	Members      int       // -1 = unknown
+	Committee    int8      // -1 = never given, 0 no, 1 yes
+	TermEnd      time.Time // a civil date at UTC midnight; zero = none
 	// GroupChat is the bound group chat (0 = none, or it refused the bot).
 	GroupChat int64
 	// Holders lists the secretaries and organisers, separated by 0x1e,
@@ -67,12 +72,8 @@ type TreeParts struct {
 	Memory bool // the evaluations' memory
 }
 
-// Field separators of HealthTree's rows.
-const (
-	treeFieldSep  = 0x1f
-	HolderSep     = 0x1e
-	treeFieldsLen = 12
-)
+// HolderSep separates the entries of HealthRow.Holders.
+const HolderSep = 0x1e
 
 // HealthTreeSize is how many rows HealthTree will give (an estimate for
 // every unit), to size the caller's arrays once.
@@ -89,15 +90,15 @@ func (s *Store) HealthTreeSize(ctx context.Context, rootID int64) (int, error) {
 }
 
 // HealthTree streams root's subtree and ancestors (rootID 0 = every unit),
-// one row per unit in no particular order, everything an evaluation needs
-// about the unit in a single text column, so that a province costs one scan
+// one row per unit in no particular order, with everything an evaluation
+// needs about the unit in typed columns, so that a province costs one scan
 // of health_units and one row per unit on the wire.
 func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, fn func(*HealthRow) error) error {
-	q, from, where, above := ``, `units u`, `$1::bigint = 0`, `0`
+	q, from, where, above := ``, `units u`, `$1::bigint = 0`, `false`
 	if rootID != 0 {
 		q = `WITH ` + scopeCTE(rootID, true)
 		from, where = `units u JOIN scope ON scope.id = u.id`, `$1::bigint <> 0`
-		above = `CASE WHEN ` + inSubtree("u", rootID) + ` THEN 0 ELSE 1 END`
+		above = `NOT (` + inSubtree("u", rootID) + `)`
 	}
 	chat, people, memory := `0`, `''`, `''`
 	if parts.People {
@@ -106,37 +107,36 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 	if parts.Memory {
 		memory = `COALESCE(h.memory, '')`
 	}
-	q += ` SELECT concat_ws(chr(31), u.id, COALESCE(u.parent_id, 0), COALESCE(u.theme_day, 0), u.started_on - DATE '1970-01-01', ` + above + `,
-		       u.kind, translate(u.code, chr(31) || chr(30), '  '), translate(u.name, chr(31) || chr(30), '  '), ` + chat + `, ` + people + `,
-		       COALESCE(h.done, ''), ` + memory + `)
+	// Dates travel as day numbers (0 = none): cheaper to read than dates.
+	q += ` SELECT u.id, COALESCE(u.parent_id, 0), COALESCE(u.theme_day, 0), u.started_on - DATE '1970-01-01', ` + above + `,
+		       u.kind, u.code, u.name, COALESCE(u.theme_weekday, ''), COALESCE(u.branch_type, ''), COALESCE(u.members, -1),
+		       CASE u.committee WHEN true THEN 1 WHEN false THEN 0 ELSE -1 END, COALESCE(u.term_end - DATE '1970-01-01', -1),
+		       ` + chat + `, ` + people + `, COALESCE(h.done, ''), ` + memory + `
 		FROM ` + from + ` LEFT JOIN health_units h ON h.unit_id = u.id WHERE ` + where
 	rows, err := s.q.QueryContext(ctx, q, rootID)
 	if err != nil {
 		return fmt.Errorf("storage: health tree: %w", err)
 	}
 	defer rows.Close()
-	var line sql.RawBytes
-	var f [treeFieldsLen][]byte
-	var r HealthRow
+	var (
+		r                                HealthRow
+		themeDay, started, members, term int64
+		committee                        int64
+		kind, code, name, weekday, btype sql.RawBytes
+		holders, done, mem               sql.RawBytes
+	)
 	for rows.Next() {
-		if err := rows.Scan(&line); err != nil {
+		if err := rows.Scan(&r.ID, &r.ParentID, &themeDay, &started, &r.Above, &kind, &code, &name, &weekday, &btype,
+			&members, &committee, &term, &r.GroupChat, &holders, &done, &mem); err != nil {
 			return fmt.Errorf("storage: health tree: %w", err)
 		}
-		rest := []byte(line)
-		for i := range f {
-			if i == len(f)-1 {
-				f[i] = rest
-				break
-			}
-			j := bytes.IndexByte(rest, treeFieldSep)
-			if j < 0 {
-				return fmt.Errorf("storage: health tree: short row %q", line)
-			}
-			f[i], rest = rest[:j], rest[j+1:]
+		r.ThemeDay, r.StartedOn = int(themeDay), time.Unix(started*86400, 0).UTC()
+		r.Kind, r.Code, r.Name, r.ThemeWeekday, r.BranchType = kind, code, name, weekday, btype
+		r.Members, r.Committee, r.TermEnd = int(members), int8(committee), time.Time{}
+		if term >= 0 {
+			r.TermEnd = time.Unix(term*86400, 0).UTC()
 		}
-		r = HealthRow{ID: atoi(f[0]), ParentID: atoi(f[1]), ThemeDay: int(atoi(f[2])),
-			StartedOn: time.Unix(atoi(f[3])*86400, 0).UTC(), Above: len(f[4]) == 1 && f[4][0] == '1',
-			Kind: f[5], Code: f[6], Name: f[7], GroupChat: atoi(f[8]), Holders: f[9], Done: f[10], Memory: f[11]}
+		r.Holders, r.Done, r.Memory = holders, done, mem
 		if err := fn(&r); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -60,7 +61,18 @@ type OutboxClaim struct {
 	// more in id order, oldest first, whatever their priority.
 	ByPriority int
 	ByAge      int
+	// Fence, when set, is the leadership the claim is made under: the
+	// claim is refused (ErrStaleLeader) unless its epoch is still the
+	// key's current one in leader_epoch.
+	Fence LeaderFence
 }
+
+// LeaderFence is a leadership's fencing token (leader.Fence): the lock
+// key and the epoch of the take-over. The zero value fences nothing.
+type LeaderFence struct{ Key, Epoch int64 }
+
+// ErrStaleLeader refuses a claim made under a superseded leadership.
+var ErrStaleLeader = errors.New("storage: another replica has taken over the leadership")
 
 // ClaimOutbox marks due rows 'sending' (attempts+1, lease) and returns them.
 //
@@ -93,8 +105,24 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		if _, err := tx.q.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
 			return err
 		}
+		if c.Fence.Epoch != 0 {
+			// FOR SHARE waits for a take-over in progress (it updates the
+			// row) and keeps one from committing until this claim has.
+			var epoch int64
+			err := tx.q.QueryRowxContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, c.Fence.Key).Scan(&epoch)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("fencing epoch: %w", err)
+			}
+			if epoch != c.Fence.Epoch {
+				return fmt.Errorf("%w (claim under epoch %d, current %d)", ErrStaleLeader, c.Fence.Epoch, epoch)
+			}
+		}
+		var key, epoch sql.NullInt64
+		if c.Fence.Epoch != 0 {
+			key, epoch = sql.NullInt64{Int64: c.Fence.Key, Valid: true}, sql.NullInt64{Int64: c.Fence.Epoch, Valid: true}
+		}
 		return sqlxSelect(ctx, tx, &rows, claimSQL,
-			c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0))
+			c.Channel, c.Now, c.Now.Add(c.Lease), pq.Array(skip), max(c.ByPriority, 0), max(c.ByAge, 0), key, epoch)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim outbox: %w", err)
@@ -103,7 +131,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 }
 
 // claimSQL: $1 channel, $2 now, $3 lease end, $4 chats to skip, $5 rows by
-// priority, $6 rows by age.
+// priority, $6 rows by age, $7 and $8 the fence's key and epoch (or NULL).
 const claimSQL = `
 WITH due AS NOT MATERIALIZED (
 	SELECT o.id, o.priority FROM outbox o
@@ -128,7 +156,7 @@ WITH due AS NOT MATERIALIZED (
 	FOR UPDATE SKIP LOCKED
 )
 UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
-	lease_until = $3, last_attempt_at = $2
+	lease_until = $3, last_attempt_at = $2, claim_key = $7, claim_epoch = $8
 WHERE o.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method, o.payload,
 	o.attempts, o.failures, o.created_at, o.tg_message_ids, o.edit_of,
@@ -250,15 +278,35 @@ func (s *Store) OutboxMoveChat(ctx context.Context, id int64, attempt int, oldCh
 	})
 }
 
-// RecoverOutboxLeases puts rows whose lease ran out (their dispatcher died
-// mid-send) back to pending. They were maybe sent: at least once.
-func (s *Store) RecoverOutboxLeases(ctx context.Context, now time.Time) (int64, error) {
+// RecoverOutboxLeases puts rows of channel whose lease ran out (their
+// dispatcher died mid-send) back to pending. They were maybe sent: at least
+// once. Each channel's dispatcher recovers only its own rows, so the counts
+// (and the metric) are per channel.
+func (s *Store) RecoverOutboxLeases(ctx context.Context, channel string, now time.Time) (int64, error) {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE outbox SET status = 'pending', lease_until = NULL,
 			last_error = COALESCE(last_error, 'lease expired in flight')
-		WHERE status = 'sending' AND lease_until < $1`, now)
+		WHERE status = 'sending' AND channel = $1 AND lease_until < $2`, channel, now)
 	if err != nil {
 		return 0, fmt.Errorf("storage: recover outbox leases: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RecoverOutboxFromOldLeaders puts back to pending, at once, the rows of
+// channel in flight under an older epoch of fence's key: their leader is
+// gone (fence is the current leadership, checked in the same statement),
+// so waiting out their lease would only hold their chats up. They were
+// maybe sent: at most the one row in flight per chat goes out twice.
+func (s *Store) RecoverOutboxFromOldLeaders(ctx context.Context, channel string, fence LeaderFence) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		WITH cur AS (SELECT epoch FROM leader_epoch WHERE key = $2 AND epoch = $3 FOR SHARE)
+		UPDATE outbox SET status = 'pending', lease_until = NULL,
+			last_error = COALESCE(last_error, 'in flight when its leader was replaced')
+		WHERE status = 'sending' AND channel = $1 AND claim_key = $2 AND claim_epoch < $3
+		  AND EXISTS (SELECT 1 FROM cur)`, channel, fence.Key, fence.Epoch)
+	if err != nil {
+		return 0, fmt.Errorf("storage: recover outbox from old leaders: %w", err)
 	}
 	return res.RowsAffected()
 }

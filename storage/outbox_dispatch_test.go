@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -251,10 +252,13 @@ func TestOutboxLeaseRecoveryAndFailures(t *testing.T) {
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Lease: time.Second, Now: now}); len(got) != 3 {
 		t.Fatalf("claim: %v", got)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, now); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now); err != nil || n != 0 {
 		t.Fatalf("recovered before the lease ran out: %d %v", n, err)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, now.Add(2*time.Second)); err != nil || n != 3 {
+	if n, err := s.RecoverOutboxLeases(ctx, "dingtalk", now.Add(2*time.Second)); err != nil || n != 0 {
+		t.Fatalf("another channel's dispatcher recovered telegram leases: %d %v", n, err)
+	}
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now.Add(2*time.Second)); err != nil || n != 3 {
 		t.Fatalf("recover: %d %v", n, err)
 	}
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Now: now.Add(2 * time.Second)}); len(got) != 3 {
@@ -295,4 +299,78 @@ func e2row(t *testing.T, s *storage.Store, key string) storage.OutboxRecord {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// A claim made under a superseded leadership (leader.Fence) is refused by
+// the database and takes nothing.
+func TestClaimOutboxRefusesAStaleFence(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	enqueue(t, s, "fenced", 1, 0, "", map[string]string{"text": "x"})
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, stale := range []storage.LeaderFence{{Key: 7, Epoch: 1}, {Key: 8, Epoch: 2}} {
+		rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: time.Minute, ByPriority: 10, Fence: stale})
+		if !errors.Is(err, storage.ErrStaleLeader) || len(rows) != 0 {
+			t.Fatalf("claim under %+v: %d rows, %v; want ErrStaleLeader", stale, len(rows), err)
+		}
+	}
+	if r, _ := s.OutboxByKey(ctx, "fenced"); r.Status != "pending" || r.Attempts != 0 {
+		t.Fatalf("a refused claim touched the row: %+v", r)
+	}
+	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Fence: storage.LeaderFence{Key: 7, Epoch: 2}}); len(got) != 1 {
+		t.Fatalf("claim under the current epoch: %v", got)
+	}
+}
+
+// A new leader takes back at once the rows in flight under an older epoch
+// of its key, not those of its own epoch, of another key or another
+// channel; and only while its own epoch is current.
+func TestRecoverOutboxFromOldLeaders(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	text := map[string]string{"text": "x"}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 1), (9, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(key string, chat int64, f storage.LeaderFence) {
+		t.Helper()
+		enqueue(t, s, key, chat, 0, "", text)
+		if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 1, Now: time.Now(), Lease: time.Hour, Fence: f, SkipChats: othersThan(chat)}); len(got) != 1 || got[0] != key {
+			t.Fatalf("claim %s: %v", key, got)
+		}
+	}
+	claim("old", 1, storage.LeaderFence{Key: 7, Epoch: 1})
+	claim("otherkey", 2, storage.LeaderFence{Key: 9, Epoch: 1})
+	claim("unfenced", 3, storage.LeaderFence{})
+	if _, err := s.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = 7`); err != nil {
+		t.Fatal(err)
+	}
+	claim("mine", 4, storage.LeaderFence{Key: 7, Epoch: 2})
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 1}); err != nil || n != 0 {
+		t.Fatalf("a superseded leader recovered %d rows (%v)", n, err)
+	}
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "dingtalk", storage.LeaderFence{Key: 7, Epoch: 2}); err != nil || n != 0 {
+		t.Fatalf("another channel: %d %v", n, err)
+	}
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 2}); err != nil || n != 1 {
+		t.Fatalf("recovered %d rows (%v), want 1", n, err)
+	}
+	for key, want := range map[string]string{"old": "pending", "otherkey": "sending", "unfenced": "sending", "mine": "sending"} {
+		if r, _ := s.OutboxByKey(ctx, key); r.Status != want {
+			t.Errorf("%s: %s, want %s", key, r.Status, want)
+		}
+	}
+}
+
+// othersThan lists chats 1..9 but chat, so a claim takes only chat's row.
+func othersThan(chat int64) []int64 {
+	var out []int64
+	for c := int64(1); c <= 9; c++ {
+		if c != chat {
+			out = append(out, c)
+		}
+	}
+	return out
 }

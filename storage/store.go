@@ -90,17 +90,6 @@ func New(db *sqlx.DB) *Store {
 	return &Store{db: db, q: db, stmts: &stmtCache{m: map[string]*sqlx.Stmt{}}}
 }
 
-// Open connects to url and checks the connection.
-func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
-	db, err := sqlx.ConnectContext(ctx, "postgres", DriverURL(url))
-	if err != nil {
-		return nil, fmt.Errorf("storage: connect: %w", err)
-	}
-	db.SetMaxOpenConns(maxOpen)
-	db.SetMaxIdleConns(maxOpen)
-	return New(db), nil
-}
-
 // DriverURL adds binary_parameters=yes to a lib/pq connection URL (or
 // key=value string) unless it says otherwise. Without it lib/pq sends every
 // statement with arguments as two round trips (prepare, then execute); with
@@ -170,7 +159,10 @@ func Migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("storage: migration lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	// Migrations are independent of one another and numbered when a change
+	// starts, so one merged later may carry a lower number than one already
+	// applied: apply it rather than refuse the start.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}

@@ -12,11 +12,24 @@ import (
 	"github.com/zhibu/zhibu/domain"
 )
 
-const unitCols = `u.id, u.code, u.name, u.kind, u.parent_id, u.theme_day, u.started_on`
+const unitCols = `u.id, u.code, u.name, u.kind, u.parent_id, u.theme_day, u.started_on,
+	u.branch_type, u.members, u.committee, u.theme_weekday, u.term_end`
 
-// UnitRow is one unit as imported: parents are named by code.
+// UnitRow is one unit as imported: parents are named by code. A branch's
+// attributes are nil when the file does not give them: a new unit has none
+// (the defaults apply), an existing one keeps what it has.
 type UnitRow struct {
 	Code, Name, Kind, ParentCode string
+
+	BranchType *string
+	Members    *int
+	Committee  *bool
+	// Theme says the 主题党日 is given: ThemeDay (a day of the month) or
+	// ThemeWeekday (a weekday rule); the other one is cleared.
+	Theme        bool
+	ThemeDay     *int
+	ThemeWeekday *string
+	TermEnd      *time.Time // a civil date
 }
 
 // UpsertUnits inserts or updates units by code, links parents and recomputes
@@ -26,10 +39,23 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 	s.accountsChanged()
 	for _, r := range rows {
 		var inserted bool
+		var termEnd any
+		if r.TermEnd != nil {
+			termEnd = r.TermEnd.Format(time.DateOnly)
+		}
 		err := s.q.QueryRowxContext(ctx, `
-			INSERT INTO units (code, name, kind, started_on) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, updated_at = now()
-			RETURNING (xmax = 0)`, r.Code, r.Name, r.Kind, startedOn).Scan(&inserted)
+			INSERT INTO units (code, name, kind, started_on, branch_type, members, committee, theme_day, theme_weekday, term_end)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date)
+			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
+				branch_type = COALESCE(EXCLUDED.branch_type, units.branch_type),
+				members = COALESCE(EXCLUDED.members, units.members),
+				committee = COALESCE(EXCLUDED.committee, units.committee),
+				theme_day = CASE WHEN $11 THEN EXCLUDED.theme_day ELSE units.theme_day END,
+				theme_weekday = CASE WHEN $11 THEN EXCLUDED.theme_weekday ELSE units.theme_weekday END,
+				term_end = COALESCE(EXCLUDED.term_end, units.term_end),
+				updated_at = now()
+			RETURNING (xmax = 0)`, r.Code, r.Name, r.Kind, startedOn,
+			r.BranchType, r.Members, r.Committee, r.ThemeDay, r.ThemeWeekday, termEnd, r.Theme).Scan(&inserted)
 		if err != nil {
 			return 0, 0, fmt.Errorf("storage: upsert unit %s: %w", r.Code, err)
 		}
@@ -96,9 +122,10 @@ func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentI
 	return s.UnitByID(ctx, id)
 }
 
-// SetThemeDay sets a branch's fixed 主题党日 day of month (nil clears it).
+// SetThemeDay sets a branch's fixed 主题党日 day of month and clears its
+// weekday rule (nil clears both).
 func (s *Store) SetThemeDay(ctx context.Context, unitID int64, day *int) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE units SET theme_day = $2, updated_at = now() WHERE id = $1`, unitID, day)
+	_, err := s.q.ExecContext(ctx, `UPDATE units SET theme_day = $2, theme_weekday = NULL, updated_at = now() WHERE id = $1`, unitID, day)
 	if err != nil {
 		return fmt.Errorf("storage: set theme day: %w", err)
 	}

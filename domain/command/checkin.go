@@ -47,7 +47,7 @@ func parseErrorf(format string, a ...any) *ParseError {
 type ObligationMatcher interface {
 	// Match returns the code of the obligation that word names.
 	Match(word string) (code string, ok bool)
-	// Known lists the obligations for an error message, e.g. "支部委员会(committee_meeting)".
+	// Known lists the words for the obligations that an error message offers, e.g. "支委会".
 	Known() []string
 }
 
@@ -56,6 +56,8 @@ type MatcherEntry struct {
 	Code    string
 	Name    string
 	Aliases []string
+	// Word is what an error message offers for it (e.g. "支委会"); default Name, else Code.
+	Word string
 }
 
 // Matcher is the ObligationMatcher over configured obligations. A word matches an
@@ -78,10 +80,13 @@ func NewMatcher(entries []MatcherEntry) *Matcher {
 	}
 	for _, e := range entries {
 		add(e.Code, e.Code)
-		if e.Name == "" {
+		switch {
+		case e.Word != "":
+			m.known = append(m.known, e.Word)
+		case e.Name != "":
+			m.known = append(m.known, e.Name)
+		default:
 			m.known = append(m.known, e.Code)
-		} else {
-			m.known = append(m.known, e.Name+"("+e.Code+")")
 		}
 	}
 	for _, e := range entries {
@@ -116,7 +121,24 @@ func looksLikeBranch(s string) bool {
 
 func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 
-var errNoObligation = &ParseError{Msg: "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。"}
+// noObligation says that the activity is missing, offering the known words.
+func noObligation(known []string) *ParseError {
+	return &ParseError{Msg: "请写明开的是什么会。" + Offer(known)}
+}
+
+// Offer lists the words for the obligations and an example check-in: "可写：支委会、党课。例：
+// 打卡 支委会 11月20日 7/9 学习全会精神"; "" when known is empty.
+func Offer(known []string) string {
+	if len(known) == 0 {
+		return ""
+	}
+	return "可写：" + strings.Join(known, "、") + "。例：打卡 " + known[0] + " 11月20日 7/9 学习全会精神"
+}
+
+// UnknownObligation is the message for a word that names no obligation.
+func UnknownObligation(word string, known []string) string {
+	return "没认出“" + quote(word) + "”。" + Offer(known)
+}
 
 // ParseCheckin reads the arguments of /checkin (see the package documentation for the
 // grammar). now and loc give "today"; m names the obligations; allowBranch lets the first
@@ -133,10 +155,10 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 		}
 	}
 	if i == len(args) {
-		return Checkin{}, errNoObligation
+		return Checkin{}, noObligation(m.Known())
 	}
 	if _, st := parseDate(args[i], now, loc); st != notDate || isAttendance(args[i]) {
-		return Checkin{}, errNoObligation // "/checkin 11-20 7/9": the obligation is missing
+		return Checkin{}, noObligation(m.Known()) // "/checkin 11-20 7/9": the obligation is missing
 	}
 
 	// Obligations: "a+b", "a +b", "a+ b", "a + b".
@@ -159,13 +181,22 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 		}
 	}
 	if len(c.Obligations) == 0 {
-		return Checkin{}, errNoObligation
+		return Checkin{}, noObligation(m.Known())
 	}
 
 	// Date and attendance, in either order, each at most once.
 	haveDate, haveAtt := false, false
 	for ; i < len(args) && !(haveDate && haveAtt); i++ {
 		tok := args[i]
+		merged := false
+		if halfAttendance(tok) && !haveAtt {
+			// "应到9人 实到7人": the two halves of one attendance. A half alone is asked for,
+			// not guessed.
+			if i+1 >= len(args) || !halfAttendance(args[i+1]) {
+				return Checkin{}, parseErrorf("出席人数只写了“%s”，请把应到和实到都写上，例如 应到9人实到7人。", quote(tok))
+			}
+			tok, merged = tok+args[i+1], true
+		}
 		readDate := !haveDate
 		if isAttendance(tok) {
 			// Only a bare "a/b" may also be a date. With no date read yet, it is one when an
@@ -193,6 +224,9 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 			}
 			if ok {
 				c.Present, c.Total, haveAtt = p, t, true
+				if merged {
+					i++
+				}
 				continue
 			}
 		}
@@ -216,24 +250,39 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 }
 
 func unknownObligation(word string, known []string) *ParseError {
-	if len(known) == 0 {
-		return parseErrorf("未识别的活动类型“%s”。", quote(word))
-	}
-	return parseErrorf("未识别的活动类型“%s”。可选：%s。", quote(word), strings.Join(known, "、"))
+	return &ParseError{Msg: UnknownObligation(word, known)}
 }
 
-var reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)
+var (
+	reAttendance = regexp.MustCompile(`^(\d+)人?/(\d+)人?$`)
+	// reAttendanceCN is 应到9人实到7人 or 实到7人，应到9人 (人 and the separator optional).
+	reAttendanceCN = regexp.MustCompile(`^(应到|实到)(\d+)人?[,，、;；]?(应到|实到)(\d+)人?[,，、;；。]?$`)
+	// reHalfAttendance is one half of it: 应到9人 or 实到7人, perhaps followed by a separator.
+	reHalfAttendance = regexp.MustCompile(`^(应到|实到)(\d+)人?[,，、;；]?$`)
+)
 
-// ParseAttendance reads present/total: 7/9, 7／9, 7人/9人 (full-width digits too). ok
-// reports whether s is written as an attendance at all; err (a *ParseError) is set when it
-// is, but the figures are impossible: present above total, total 0, or absurdly large.
+// ParseAttendance reads present/total: 7/9, 7／9, 7人/9人, 应到9人实到7人, 实到7人，应到9人
+// (full-width digits too). ok reports whether s is written as an attendance at all; err (a
+// *ParseError) is set when it is, but the figures are impossible: present above total,
+// total 0, or absurdly large.
 func ParseAttendance(s string) (present, total int, ok bool, err error) {
-	m := reAttendance.FindStringSubmatch(fold(strings.TrimFunc(s, isSpace)))
-	if m == nil {
+	f := fold(strings.TrimFunc(s, isSpace))
+	var ps, ts string
+	if m := reAttendance.FindStringSubmatch(f); m != nil {
+		ps, ts = m[1], m[2]
+	} else if m := reAttendanceCN.FindStringSubmatch(f); m != nil {
+		if m[1] == m[3] {
+			return 0, 0, true, parseErrorf("出席人数“%s”写了两次%s，请写成 应到9人实到7人 或 7/9。", quote(s), m[1])
+		}
+		ps, ts = m[2], m[4]
+		if m[1] == "应到" {
+			ps, ts = m[4], m[2]
+		}
+	} else {
 		return 0, 0, false, nil
 	}
-	p, perr := strconv.Atoi(m[1])
-	t, terr := strconv.Atoi(m[2])
+	p, perr := strconv.Atoi(ps)
+	t, terr := strconv.Atoi(ts)
 	switch {
 	case perr != nil || terr != nil || p > maxPeople || t > maxPeople:
 		return 0, 0, true, parseErrorf("出席人数“%s”不合理，请写成 实到/应到，例如 7/9。", quote(s))
@@ -243,6 +292,11 @@ func ParseAttendance(s string) (present, total int, ok bool, err error) {
 		return 0, 0, true, parseErrorf("实到人数 %d 多于应到人数 %d，请写成 实到/应到，例如 7/9。", p, t)
 	}
 	return p, t, true, nil
+}
+
+// halfAttendance reports whether s is only 应到N人 or 实到N人.
+func halfAttendance(s string) bool {
+	return reHalfAttendance.MatchString(fold(strings.TrimFunc(s, isSpace)))
 }
 
 // isAttendance reports whether s is written as an attendance, valid or not.

@@ -10,8 +10,8 @@ import (
 
 func testMatcher() *Matcher {
 	return NewMatcher([]MatcherEntry{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "大会"}},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议"}},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "大会"}, Word: "党员大会"},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支委会议", "支委"}, Word: "支委会"},
 		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"小组会"}},
 		{Code: "party_lecture", Name: "党课"},
 		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日"}},
@@ -32,7 +32,8 @@ func TestMatcher(t *testing.T) {
 		{"支委会", "committee_meeting"},
 		{" 党课 ", "party_lecture"},
 		{"党日", "theme_day"},
-		{"支委", ""},
+		{"支委", "committee_meeting"},
+		{"支委员", ""},
 		{"", ""},
 	}
 	for _, tt := range tests {
@@ -42,7 +43,7 @@ func TestMatcher(t *testing.T) {
 		}
 	}
 	known := m.Known()
-	if len(known) != 7 || known[1] != "支部委员会(committee_meeting)" {
+	if len(known) != 7 || known[1] != "支委会" || known[2] != "党小组会" {
 		t.Errorf("Known() = %v", known)
 	}
 	known[0] = "changed"
@@ -96,6 +97,11 @@ func TestParseCheckin(t *testing.T) {
 		{"a/b after an attendance is a date", "支委会 7人/9人 11/19", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9}},
 		{"third a/b is topic", "支委会 11-19 7/9 1/2 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9, Topic: "1/2 学习"}},
 		{"second date is topic", "支委会 今天 昨天", false, Checkin{Obligations: []string{"committee_meeting"}, Date: today, Topic: "昨天"}},
+		{"应到 实到 in one", "支委会 20号 应到9人实到7人 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: today, Present: 7, Total: 9, Topic: "学习"}},
+		{"实到，应到", "支委会 实到7人，应到9人 上周五", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 13), Present: 7, Total: 9}},
+		{"应到 实到 in two", "支委会 应到9人 实到7人 11.19 学习", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19), Present: 7, Total: 9, Topic: "学习"}},
+		{"实到 应到 in two after a date", "党课 前天 实到7人， 应到9人", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2026, 11, 18), Present: 7, Total: 9}},
+		{"short form 支委", "支委 19号", false, Checkin{Obligations: []string{"committee_meeting"}, Date: day(loc, 2026, 11, 19)}},
 		{"year and full date", "党课 2025年12月30日", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2025, 12, 30)}},
 		{"future date kept for the caller", "党课 11-21", false, Checkin{Obligations: []string{"party_lecture"}, Date: day(loc, 2026, 11, 21)}},
 		{"branch in private chat", "QA-RZ-XZ-B1 支委会 11-20 7/9", true, Checkin{BranchCode: "QA-RZ-XZ-B1", Obligations: []string{"committee_meeting"}, Date: today, Present: 7, Total: 9}},
@@ -110,7 +116,7 @@ func TestParseCheckin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd, ok := Parse("/checkin "+tt.text, "bot")
+			cmd, ok := Parse("/checkin "+tt.text, "bot", nil)
 			if !ok {
 				t.Fatal("not a command")
 			}
@@ -135,7 +141,8 @@ func TestParseCheckin(t *testing.T) {
 func TestParseCheckinErrors(t *testing.T) {
 	loc := shanghai(t)
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, loc)
-	const missing = "请写明活动类型，例如：/checkin 支委会 11-20 7/9 主题。"
+	const offer = "可写：党员大会、支委会、党小组会、党课、主题党日、组织生活会、民主评议党员。例：打卡 党员大会 11月20日 7/9 学习全会精神"
+	const missing = "请写明开的是什么会。" + offer
 	tests := []struct {
 		name        string
 		args        []string
@@ -149,13 +156,17 @@ func TestParseCheckinErrors(t *testing.T) {
 		{"only a plus", []string{"+"}, false, missing},
 		{"only a branch", []string{"QA-B1"}, true, missing},
 		{"branch then date", []string{"QA-B1", "今天"}, true, missing},
-		{"unknown", []string{"开会"}, false, "未识别的活动类型“开会”。可选：支部党员大会(general_meeting)、支部委员会(committee_meeting)、党小组会(group_meeting)、党课(party_lecture)、主题党日(theme_day)、组织生活会(life_meeting)、民主评议党员(member_appraisal)。"},
-		{"second unknown", []string{"党课+团课"}, false, "未识别的活动类型“团课”。"},
-		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, "未识别的活动类型“QA-B1”。"},
-		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "未识别的活动类型“" + strings.Repeat("长", 20) + "…”。"},
+		{"unknown", []string{"开会"}, false, "没认出“开会”。" + offer},
+		{"second unknown", []string{"党课+团课"}, false, "没认出“团课”。可写："},
+		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, "没认出“QA-B1”。"},
+		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "没认出“" + strings.Repeat("长", 20) + "…”。"},
 		{"bad date", []string{"党课", "13-40"}, false, "日期“13-40”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。"},
 		{"year-month only", []string{"党课", "2026-11"}, false, "日期“2026-11”无法识别"},
-		{"day only", []string{"党课", "20日"}, false, "日期“20日”无法识别"},
+		{"day 0", []string{"党课", "0日"}, false, "日期“0日”无法识别"},
+		{"half an attendance", []string{"党课", "实到7人", "学习"}, false, "出席人数只写了“实到7人”，请把应到和实到都写上"},
+		{"half an attendance at the end", []string{"党课", "今天", "应到9人"}, false, "出席人数只写了“应到9人”"},
+		{"the same half twice", []string{"党课", "应到9人", "应到7人"}, false, "出席人数“应到9人应到7人”写了两次应到"},
+		{"应到 below 实到", []string{"党课", "应到7人实到9人"}, false, "实到人数 9 多于应到人数 7"},
 		{"not a calendar date", []string{"党课", "2月30日"}, false, "日期“2月30日”不存在，请检查月份和日期。"},
 		{"not a leap year", []string{"党课", "2026-02-29"}, false, "日期“2026-02-29”不存在"},
 		{"present above total", []string{"党课", "11-20", "9/7"}, false, "实到人数 9 多于应到人数 7，请写成 实到/应到，例如 7/9。"},
@@ -229,6 +240,17 @@ func TestParseAttendance(t *testing.T) {
 		{"7-9", 0, 0, false, false},
 		{"七/九", 0, 0, false, false},
 		{"2026/11/20", 0, 0, false, false},
+		{"应到9人实到7人", 7, 9, true, false},
+		{"实到7人，应到9人", 7, 9, true, false},
+		{"实到7人,应到9人", 7, 9, true, false},
+		{"应到9实到7", 7, 9, true, false},
+		{"应到９人、实到７人", 7, 9, true, false},
+		{"应到9人实到7人。", 7, 9, true, false},
+		{"应到7人实到9人", 0, 0, true, true},
+		{"应到9人应到7人", 0, 0, true, true},
+		{"应到0人实到0人", 0, 0, true, true},
+		{"应到9人", 0, 0, false, false},
+		{"实到人", 0, 0, false, false},
 	}
 	for _, tt := range tests {
 		p, to, ok, err := ParseAttendance(tt.in)

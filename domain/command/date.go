@@ -21,14 +21,20 @@ var (
 	reYMD   = regexp.MustCompile(`^(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})$`)
 	reMD    = regexp.MustCompile(`^(\d{1,2})[-/.](\d{1,2})$`)
 	reCJK   = regexp.MustCompile(`^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?$`)
+	reDay   = regexp.MustCompile(`^(\d{1,2})[日号]$`)
+	reWeek  = regexp.MustCompile(`^(上|本|这)(?:周|星期|礼拜)([一二三四五六日天])$`)
 	relDays = map[string]int{"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
+	// weekdays numbers the days of a week that starts on Monday, as Chinese weeks do.
+	weekdays = map[string]int{"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 )
 
 // ParseDate reads a calendar date written as 2026-11-20, 2026/11/20, 2026.11.20, 11-20,
-// 11/20, 11.20, 11月20日, 2026年11月20日, 今天, 昨天 or 前天 (full-width digits too). It
-// returns 00:00 of that day in loc. A date without a year takes the current year in loc, or
-// the previous year when that would be more than one day after today. It does not refuse
-// future dates: see IsFuture.
+// 11/20, 11.20, 11月20日, 2026年11月20日, 20号 or 20日 (a day of this month), 今天, 昨天,
+// 前天, 上周五 (a day of last week; weeks start on Monday) or 本周一/这周一 (full-width
+// digits too). It returns 00:00 of that day in loc. A date without a year takes the current
+// year in loc, or the previous year when that would be more than one day after today; a day
+// without a month likewise takes this month or the previous one. It does not refuse future
+// dates: see IsFuture.
 func ParseDate(s string, now time.Time, loc *time.Location) (time.Time, bool) {
 	t, st := parseDate(strings.TrimFunc(s, isSpace), now, loc)
 	return t, st == goodDate
@@ -82,6 +88,30 @@ func parseDate(tok string, now time.Time, loc *time.Location) (time.Time, dateSt
 	if n, ok := relDays[s]; ok {
 		return today.addDays(n).in(loc), goodDate
 	}
+	if m := reWeek.FindStringSubmatch(s); m != nil {
+		monday := today.addDays(-weekdayIndex(today))
+		if m[1] == "上" {
+			monday = monday.addDays(-7)
+		}
+		return monday.addDays(weekdays[m[2]]).in(loc), goodDate
+	}
+	if m := reDay.FindStringSubmatch(s); m != nil {
+		day, _ := strconv.Atoi(m[1])
+		if day < 1 || day > 31 {
+			return time.Time{}, badDate
+		}
+		c := civil{today.y, today.m, day}
+		if c.after(today.addDays(1)) {
+			c = civil{today.y, today.m - 1, day}
+			if c.m < time.January {
+				c = civil{today.y - 1, time.December, day}
+			}
+		}
+		if day > daysIn(c.y, c.m) {
+			return time.Time{}, badCalendar
+		}
+		return c.in(loc), goodDate
+	}
 	var ys, ms, ds string
 	if m := reYMD.FindStringSubmatch(s); m != nil && m[2] == m[4] {
 		ys, ms, ds = m[1], m[3], m[5]
@@ -110,6 +140,11 @@ func parseDate(tok string, now time.Time, loc *time.Location) (time.Time, dateSt
 		return time.Time{}, badCalendar
 	}
 	return c.in(loc), goodDate
+}
+
+// weekdayIndex is the day's place in its Monday-first week: Monday 0 … Sunday 6.
+func weekdayIndex(c civil) int {
+	return (int(time.Date(c.y, c.m, c.d, 12, 0, 0, 0, time.UTC).Weekday()) + 6) % 7
 }
 
 func daysIn(y int, m time.Month) int {

@@ -62,6 +62,26 @@ func TestParseDate(t *testing.T) {
 		{"党课", time.Time{}},
 		{"", time.Time{}},
 		{"20261120", time.Time{}},
+		// A day of this month (or the last, when this month's is more than a day ahead).
+		{"20号", day(loc, 2026, 11, 20)},
+		{"19日", day(loc, 2026, 11, 19)},
+		{"１８号", day(loc, 2026, 11, 18)},
+		{"21号", day(loc, 2026, 11, 21)},
+		{"25号", day(loc, 2026, 10, 25)},
+		{"31号", day(loc, 2026, 10, 31)},
+		{"0号", time.Time{}},
+		{"32号", time.Time{}},
+		// Weeks start on Monday; 2026-11-20 is a Friday.
+		{"上周五", day(loc, 2026, 11, 13)},
+		{"上周一", day(loc, 2026, 11, 9)},
+		{"上周日", day(loc, 2026, 11, 15)},
+		{"上星期三", day(loc, 2026, 11, 11)},
+		{"上礼拜天", day(loc, 2026, 11, 15)},
+		{"本周一", day(loc, 2026, 11, 16)},
+		{"这周四", day(loc, 2026, 11, 19)},
+		{"这周日", day(loc, 2026, 11, 22)}, // ahead: the caller refuses it
+		{"上周八", time.Time{}},
+		{"周五", time.Time{}}, // which week? not guessed
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -93,6 +113,10 @@ func TestParseDateAroundMidnight(t *testing.T) {
 		{"new year's day: 01-02 is tomorrow, this year", time.Date(2026, 12, 31, 16, 5, 0, 0, time.UTC), "01-02", day(loc, 2027, 1, 2)},
 		{"new year's eve: 01-01 is January of this year, not tomorrow", time.Date(2026, 12, 31, 3, 0, 0, 0, time.UTC), "01-01", day(loc, 2026, 1, 1)},
 		{"March 1st: 2-29 of a leap year", time.Date(2028, 3, 1, 2, 0, 0, 0, loc), "2-29", day(loc, 2028, 2, 29)},
+		{"new year's day: 31号 is last December", time.Date(2026, 12, 31, 16, 5, 0, 0, time.UTC), "31号", day(loc, 2026, 12, 31)},
+		{"new year's day: 上周一 is last year", time.Date(2026, 12, 31, 16, 5, 0, 0, time.UTC), "上周一", day(loc, 2026, 12, 21)},
+		{"a Monday: 上周日 is yesterday", time.Date(2026, 11, 23, 9, 0, 0, 0, loc), "上周日", day(loc, 2026, 11, 22)},
+		{"a Sunday: 本周一 is six days ago", time.Date(2026, 11, 22, 9, 0, 0, 0, loc), "本周一", day(loc, 2026, 11, 16)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

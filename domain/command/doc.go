@@ -14,10 +14,14 @@
 //   - Arguments are the rest split on any Unicode whitespace (including the ideographic
 //     space U+3000) and the invisible separators U+200B, U+2060 and U+FEFF; Cmd.Rest is the
 //     raw remainder with those trimmed from both ends.
-//   - Plain-text triggers: a message starting with 打卡 or 签到 is the "checkin" command;
-//     the trigger may be followed by whitespace, an optional colon (: or ：), or directly by
-//     text. Cmd.Plain tells the caller it came from plain text, so that it may stay silent
-//     instead of answering chatter such as "打卡机坏了" with an error.
+//   - Command words: a message starting with one of the Words given (the bot's command
+//     table: 打卡, 签到, 积分, 积分项目 …) is that command, in groups and private chats. The
+//     longest word wins (积分项目 before 积分), and a word counts only when the text ends
+//     after it or white space or punctuation follows: "积分很重要", "打卡机坏了" and
+//     "打卡党课" are chatter, "排名", "排名？" and "打卡：党课" are commands. A word counts
+//     only at the start of the message ("大家记得打卡" is not a command). White space and
+//     separators (: ： , ， 、 ; ； 。 ! ！ ? ？) after the word are dropped. Cmd.Plain and
+//     Cmd.Word tell the caller it came from a word.
 //
 // Check-ins (ParseCheckin):
 //
@@ -33,11 +37,16 @@
 //     ObligationMatcher; joined with '+', '＋' or '、', with or without spaces around the
 //     joiner; duplicates are dropped, order is kept.
 //   - date: 2026-11-20, 2026/11/20, 2026.11.20, 11-20, 11/20, 11.20, 11月20日 (or 号),
-//     2026年11月20日, 今天/今日, 昨天/昨日, 前天; full-width digits and punctuation are
-//     accepted. The default is today in loc. A date without a year takes the current year in
-//     loc, or the previous year when that would be more than one day in the future. Whether
+//     2026年11月20日, 20号/20日 (a day of this month), 今天/今日, 昨天/昨日, 前天, 上周五 /
+//     上星期五 / 上礼拜五 (a day of last week, weeks starting on Monday), 本周一 / 这周一;
+//     full-width digits and punctuation are accepted. The default is today in loc. A date
+//     without a year takes the current year in loc, or the previous year when that would be
+//     more than one day in the future; a day without a month likewise takes this month or
+//     the previous one. A bare weekday (周五) is not read: which week is not guessed. Whether
 //     the date is in the future is the caller's rule (see IsFuture).
-//   - attendance: present/total, e.g. 7/9, 7／9, 7人/9人; present ≤ total and total ≥ 1.
+//   - attendance: present/total, e.g. 7/9, 7／9, 7人/9人, or 应到9人实到7人 / 实到7人，应到9人
+//     (in one argument or two; 人 optional); present ≤ total and total ≥ 1. One half alone
+//     (实到7人) is an error asking for the other, not a guess.
 //   - Date and attendance may come in either order, each at most once. A bare "a/b" with an
 //     ASCII slash is ambiguous (11/20 is a date and an attendance): it is a date when an
 //     attendance was read before it or follows it, or when a > b; otherwise an attendance.

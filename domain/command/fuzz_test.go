@@ -29,7 +29,7 @@ func FuzzParseCheckin(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string, offset int64) {
 		now := fuzzNow(offset)
-		cmd, ok := Parse("/checkin "+text, "zhibu_bot")
+		cmd, ok := Parse("/checkin "+text, "zhibu_bot", testWords)
 		if !ok || cmd.Name != CheckinName {
 			t.Fatalf("Parse(/checkin %q) = %#v, %v", text, cmd, ok)
 		}
@@ -89,7 +89,7 @@ func isMidnight(d time.Time, loc *time.Location) bool {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"/checkin 支委会 11-20 7/9 学习", "/checkin@zhibu_bot 党课", "/checkin@other_bot 党课",
-		"打卡 党课", "签到：主题党日", "打卡党课", "/", "/@", "/a@b@c", "/ä", "/checkin\u3000党课",
+		"打卡 党课", "签到：主题党日", "打卡党课", "积分项目", "积分很重要", "我的积分？", "/", "/@", "/a@b@c", "/ä", "/checkin\u3000党课",
 		"/start abc123", "\u3000\u200b/points", "/usr/bin", "/x\xff", "签\xff到", "",
 	} {
 		f.Add(s, "zhibu_bot")
@@ -97,7 +97,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("/checkin@ZHIBU_BOT x", "@zhibu_bot")
 	f.Add("/checkin@x y", "")
 	f.Fuzz(func(t *testing.T, text, bot string) {
-		c, ok := Parse(text, bot)
+		c, ok := Parse(text, bot, testWords)
 		if !ok {
 			if c.Name != "" || c.Args != nil || c.Rest != "" {
 				t.Fatalf("refused but returned %#v", c)
@@ -110,8 +110,11 @@ func FuzzParse(f *testing.F) {
 		if wordLen(c.Name) != len(c.Name) {
 			t.Fatalf("name %q has characters outside [a-z0-9_]", c.Name)
 		}
-		if c.Plain != (c.Name == CheckinName && !strings.HasPrefix(strings.TrimLeftFunc(text, isSpace), "/")) {
+		if c.Plain != !strings.HasPrefix(strings.TrimLeftFunc(text, isSpace), "/") {
 			t.Fatalf("Plain = %v for %q", c.Plain, text)
+		}
+		if c.Plain && (testWords[c.Word] != c.Name || !strings.HasPrefix(strings.TrimLeftFunc(text, isSpace), c.Word)) {
+			t.Fatalf("word %q → %q for %q", c.Word, c.Name, text)
 		}
 		if strings.TrimFunc(c.Rest, isSpace) != c.Rest {
 			t.Fatalf("rest %q is not trimmed", c.Rest)

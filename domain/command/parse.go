@@ -2,6 +2,7 @@ package command
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -13,43 +14,63 @@ type Cmd struct {
 	Args []string
 	// Rest is the raw rest of the message, trimmed of white space. It is not cleaned.
 	Rest string
-	// Plain is true when the command came from a plain-text trigger (打卡, 签到).
+	// Plain is true when the command came from a Chinese command word (打卡, 积分 …)
+	// rather than a slash.
 	Plain bool
+	// Word is the command word as written when Plain ("打卡"); "" for a slash command.
+	Word string
 }
 
-// CheckinName is the command name that the plain-text triggers stand for.
+// CheckinName is the name of the check-in command.
 const CheckinName = "checkin"
 
 // maxNameLen is Telegram's limit on a command name.
 const maxNameLen = 32
 
-// plainTriggers start a check-in without a slash, where the bot can see plain text.
-var plainTriggers = []string{"打卡", "签到"}
+// Words maps a Chinese command word ("打卡", "积分项目") to the name of the command it
+// stands for ("checkin", "items"). The bot builds it from its command table.
+type Words map[string]string
 
-// Parse recognises a bot command at the start of text. It returns false when the text is
-// not a command, or is a command addressed to another bot. See the package documentation
-// for the rules.
-func Parse(text string, botUsername string) (Cmd, bool) {
+// Parse recognises a bot command at the start of text: a slash command, or one of words.
+// It returns false when the text is not a command, or is a command addressed to another
+// bot. See the package documentation for the rules.
+func Parse(text string, botUsername string, words Words) (Cmd, bool) {
 	s := strings.TrimLeftFunc(text, isSpace)
 	if rest, ok := strings.CutPrefix(s, "/"); ok {
 		return parseSlash(rest, botUsername)
 	}
-	for _, t := range plainTriggers {
-		rest, ok := strings.CutPrefix(s, t)
-		if !ok {
-			continue
+	word, name := "", ""
+	for w, n := range words {
+		if len(w) > len(word) && strings.HasPrefix(s, w) && endsWord(s[len(w):]) {
+			word, name = w, n
 		}
-		rest = strings.TrimLeftFunc(rest, isSpace)
-		if r, ok := strings.CutPrefix(rest, ":"); ok {
-			rest = r
-		} else if r, ok := strings.CutPrefix(rest, "："); ok {
-			rest = r
-		}
-		c := newCmd(CheckinName, rest)
-		c.Plain = true
-		return c, true
 	}
-	return Cmd{}, false
+	if word == "" {
+		return Cmd{}, false
+	}
+	c := newCmd(name, strings.TrimLeftFunc(s[len(word):], isLead))
+	c.Plain, c.Word = true, word
+	return c, true
+}
+
+// endsWord reports whether a command word may end where rest begins: at the end of the
+// text, white space or punctuation. "积分很重要" does not start with the word 积分.
+func endsWord(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return isSpace(r) || unicode.IsPunct(r)
+}
+
+// isLead is what may stand between a command word and its arguments: white space and the
+// separators people type after a word (打卡：…, 申报，…).
+func isLead(r rune) bool {
+	switch r {
+	case ':', '：', ',', '，', '、', ';', '；', '。', '.', '!', '！', '?', '？', '~', '～':
+		return true
+	}
+	return isSpace(r)
 }
 
 func parseSlash(s, botUsername string) (Cmd, bool) {

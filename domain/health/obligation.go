@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -29,13 +30,38 @@ type Obligation struct {
 	// GraceDays is, for a ThemeDay obligation, how many days after the fixed
 	// day it may still be done or recorded.
 	GraceDays int
+	// AppliesTo lists the branch types the obligation binds (nil = every
+	// branch; see domain.BranchTypes).
+	AppliesTo []string
+	// Needs is what a branch must have to owe the obligation: NeedsCommittee
+	// (a branch committee, for 支委会), NeedsGroups (party groups, for
+	// 党小组会) or "" (nothing).
+	Needs string
+	// TermEnd marks the 换届提醒: not a recurring activity but a reminder
+	// evaluated from the branch's term end date (TermDeadline), filed under
+	// the year the term ends in, cleared by a new term end date and never
+	// checked in.
+	TermEnd bool
 	// DueAfter moves the due time past the period's end: the yearly 组织生活会
 	// and 民主评议党员 of year Y are held in January–February of Y+1.
 	DueAfter DueAfter
+	// Quorum: a meeting with no more than half of the members present
+	// (BelowQuorum) is recorded but does not count (支部党员大会).
+	Quorum bool
 }
 
 // DueAfter is how long after its period's end an obligation is due.
 type DueAfter struct{ Months, Days int }
+
+// BelowQuorum reports whether an attendance of present out of total is no
+// more than half: a 支部党员大会 needs more than half of its members. An
+// attendance not given (total 0) is not judged.
+func BelowQuorum(present, total int) bool { return total > 0 && present*2 <= total }
+
+// QuorumReason is why a below-quorum meeting does not count, for users.
+func QuorumReason(present, total int) string {
+	return fmt.Sprintf("实到 %d 人、应到 %d 人，未过半数，不计为已召开，请重新召开", present, total)
+}
 
 // IsZero reports whether the obligation is due at its period's end.
 func (d DueAfter) IsZero() bool { return d.Months == 0 && d.Days == 0 }
@@ -79,6 +105,32 @@ func ParseDueAfter(s string) (DueAfter, error) {
 	return d, nil
 }
 
+// What an obligation may need of a branch.
+const (
+	NeedsCommittee = "committee"
+	NeedsGroups    = "groups"
+)
+
+// Binds reports whether ob is owed by a branch of type branchType, with or
+// without a committee and party groups. A TermEnd obligation also needs the
+// branch's term end date, which the caller checks.
+func (ob Obligation) Binds(branchType string, committee, groups bool) bool {
+	if len(ob.AppliesTo) > 0 && !slices.Contains(ob.AppliesTo, branchType) {
+		return false
+	}
+	switch ob.Needs {
+	case NeedsCommittee:
+		return committee
+	case NeedsGroups:
+		return groups
+	}
+	return true
+}
+
+// branchTypes are the branch type codes of domain.BranchTypes (this package
+// does not import domain; TestBranchTypesMatchDomain holds them together).
+var branchTypes = []string{"village", "community", "compound", "property", "enterprise", "institution", "other"}
+
 // Limits that Validate enforces.
 const (
 	maxCodeLen  = 64
@@ -91,20 +143,24 @@ const (
 // slice the caller may change.
 func DefaultObligations() []Obligation {
 	return []Obligation{
-		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议"}, Recurs: Monthly, YellowDays: 7},
-		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会"}, Recurs: Monthly, YellowDays: 7, PerGroup: true},
-		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课"}, Recurs: Quarterly, YellowDays: 15},
-		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
+		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会", "支部大会", "全体党员大会", "党员会"}, Recurs: Quarterly, YellowDays: 15, Quorum: true},
+		{Code: "committee_meeting", Name: "支部委员会", Aliases: []string{"支委会", "支部委员会会议", "支委会议", "支委"}, Recurs: Monthly, YellowDays: 7, Needs: NeedsCommittee},
+		{Code: "group_meeting", Name: "党小组会", Aliases: []string{"党小组会议", "小组会", "党小组"}, Recurs: Monthly, YellowDays: 7, PerGroup: true, Needs: NeedsGroups},
+		{Code: "party_lecture", Name: "党课", Aliases: []string{"讲党课", "专题党课", "上党课"}, Recurs: Quarterly, YellowDays: 15},
+		{Code: "theme_day", Name: "主题党日", Aliases: []string{"党日", "主题党日活动", "党日活动"}, Recurs: Monthly, YellowDays: 3, ThemeDay: true, GraceDays: 7},
 		// The yearly meetings of year Y are held in January–February of Y+1.
-		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
-		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "life_meeting", Name: "组织生活会", Aliases: []string{"生活会", "专题组织生活会", "组织生活"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "member_appraisal", Name: "民主评议党员", Aliases: []string{"评议党员", "民主评议", "评议"}, Recurs: Yearly, YellowDays: 31, DueAfter: DueAfter{Months: 2}},
+		{Code: "heart_talk", Name: "谈心谈话", Aliases: []string{"谈心", "谈话谈心", "谈心谈话活动"}, Recurs: Yearly, YellowDays: 31},
+		{Code: "dues", Name: "党费收缴", Aliases: []string{"收党费", "交党费", "党费"}, Recurs: Monthly, YellowDays: 7},
+		{Code: "secretary_lecture", Name: "书记讲党课", Aliases: []string{"书记党课", "支部书记讲党课"}, Recurs: Yearly, YellowDays: 31},
+		{Code: "term_end", Name: "换届提醒", Aliases: []string{"换届"}, Recurs: Yearly, TermEnd: true},
 	}
 }
 
 // FieldError says which field of which obligation is wrong and why. Field
 // is the configuration/API name of the field (code, name, aliases, recurs,
-// yellow_days, theme_day, grace_days).
+// yellow_days, theme_day, grace_days, applies_to, needs).
 type FieldError struct {
 	Code   string // the obligation's code as given (may be empty or invalid)
 	Field  string
@@ -182,6 +238,19 @@ func (ob Obligation) Validate() error {
 	if ob.GraceDays > maxGraceDay {
 		return bad("grace_days", "%d 超过上限 %d 天", ob.GraceDays, maxGraceDay)
 	}
+	for _, t := range ob.AppliesTo {
+		if !slices.Contains(branchTypes, t) {
+			return bad("applies_to", "%q 不是支部类型（%s）", t, strings.Join(branchTypes, "、"))
+		}
+	}
+	switch ob.Needs {
+	case "", NeedsCommittee, NeedsGroups:
+	default:
+		return bad("needs", "%q 应为 committee（需有支部委员会）或 groups（需有党小组）", ob.Needs)
+	}
+	if ob.TermEnd && (ob.ThemeDay || ob.PerGroup || ob.Recurs != Yearly || !ob.DueAfter.IsZero()) {
+		return bad("term_end", "换届提醒按任期届满日计算，不能按小组、固定日、非按年或延后截止（due_after）设置")
+	}
 	return nil
 }
 
@@ -234,16 +303,19 @@ func ValidateObligations(obs []Obligation) error {
 	return nil
 }
 
-// ShortName is the shortest way to name the obligation in a command: its
-// shortest alias when shorter than the name, else the name.
-func (ob Obligation) ShortName() string {
-	best := ob.Name
+// Word is what people call the obligation when they write a check-in (支委会,
+// 党员大会, 党课): its name, or for a name longer than four characters its
+// first shorter alias.
+func (ob Obligation) Word() string {
+	if len([]rune(ob.Name)) <= 4 {
+		return ob.Name
+	}
 	for _, a := range ob.Aliases {
-		if len([]rune(a)) < len([]rune(best)) {
-			best = a
+		if len([]rune(a)) < len([]rune(ob.Name)) {
+			return a
 		}
 	}
-	return best
+	return ob.Name
 }
 
 // CheckinPeriod is the period of ob that a check-in for an activity held on
@@ -264,13 +336,15 @@ func CheckinPeriod(ob Obligation, date time.Time, loc *time.Location) Period {
 // days. For a ThemeDay obligation of a monthly period with themeDay in 1..31
 // (clamped to the month's last day), yellowFrom = the fixed day's midnight −
 // YellowDays days and due = the fixed day's midnight + 1 + GraceDays days,
-// which may lie in the next month. A themeDay outside 1..31 counts as not
-// set. A due time whose last day is a day off moves to the end of the next
-// working day (SPEC §7.2); the yellow window opens as before.
+// which may lie in the next month. themeDay may also be a weekday rule's
+// theme code (ThemeCode), which names the fixed day of each month; any other
+// value counts as not set. A due time whose last day is a day off moves to
+// the end of the next working day (SPEC §7.2); the yellow window opens as
+// before.
 func Deadline(ob Obligation, p Period, themeDay int, loc *time.Location, cal *Calendar) (yellowFrom, due time.Time) {
 	loc = locOr(loc)
-	if ob.ThemeDay && p.Rec == Monthly && themeDay >= 1 && themeDay <= 31 {
-		day := min(themeDay, daysIn(p.Year, time.Month(p.N), loc))
+	if ob.ThemeDay && p.Rec == Monthly && validTheme(themeDay) {
+		day := fixedDay(themeDay, p.Year, time.Month(p.N), loc)
 		fixed := time.Date(p.Year, time.Month(p.N), day, 0, 0, 0, 0, loc)
 		return fixed.AddDate(0, 0, -ob.YellowDays), cal.MoveDue(fixed.AddDate(0, 0, 1+ob.GraceDays), loc)
 	}

@@ -2,6 +2,7 @@ package health
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +16,20 @@ func TestDefaultObligations(t *testing.T) {
 		perGroup   bool
 		themeDay   bool
 		grace      int
+		needs      string
+		termEnd    bool
 	}{
-		{"general_meeting", "支部党员大会", Quarterly, 15, false, false, 0},
-		{"committee_meeting", "支部委员会", Monthly, 7, false, false, 0},
-		{"group_meeting", "党小组会", Monthly, 7, true, false, 0},
-		{"party_lecture", "党课", Quarterly, 15, false, false, 0},
-		{"theme_day", "主题党日", Monthly, 3, false, true, 7},
-		{"life_meeting", "组织生活会", Yearly, 31, false, false, 0},
-		{"member_appraisal", "民主评议党员", Yearly, 31, false, false, 0},
+		{"general_meeting", "支部党员大会", Quarterly, 15, false, false, 0, "", false},
+		{"committee_meeting", "支部委员会", Monthly, 7, false, false, 0, NeedsCommittee, false},
+		{"group_meeting", "党小组会", Monthly, 7, true, false, 0, NeedsGroups, false},
+		{"party_lecture", "党课", Quarterly, 15, false, false, 0, "", false},
+		{"theme_day", "主题党日", Monthly, 3, false, true, 7, "", false},
+		{"life_meeting", "组织生活会", Yearly, 31, false, false, 0, "", false},
+		{"member_appraisal", "民主评议党员", Yearly, 31, false, false, 0, "", false},
+		{"heart_talk", "谈心谈话", Yearly, 31, false, false, 0, "", false},
+		{"dues", "党费收缴", Monthly, 7, false, false, 0, "", false},
+		{"secretary_lecture", "书记讲党课", Yearly, 31, false, false, 0, "", false},
+		{"term_end", "换届提醒", Yearly, 0, false, false, 0, "", true},
 	}
 	obs := DefaultObligations()
 	if len(obs) != len(want) {
@@ -32,7 +39,8 @@ func TestDefaultObligations(t *testing.T) {
 		ob := obs[i]
 		t.Run(w.code, func(t *testing.T) {
 			if ob.Code != w.code || ob.Name != w.name || ob.Recurs != w.rec || ob.YellowDays != w.yellow ||
-				ob.PerGroup != w.perGroup || ob.ThemeDay != w.themeDay || ob.GraceDays != w.grace {
+				ob.PerGroup != w.perGroup || ob.ThemeDay != w.themeDay || ob.GraceDays != w.grace ||
+				ob.Needs != w.needs || ob.TermEnd != w.termEnd || len(ob.AppliesTo) != 0 {
 				t.Fatalf("got %+v", ob)
 			}
 			if err := ob.Validate(); err != nil {
@@ -50,11 +58,31 @@ func TestDefaultObligations(t *testing.T) {
 	}
 }
 
-func TestShortName(t *testing.T) {
-	for code, want := range map[string]string{"committee_meeting": "支委会", "party_lecture": "党课", "theme_day": "党日"} {
-		if s := obligation(t, code).ShortName(); s != want {
-			t.Errorf("%s: ShortName = %q, want %q", code, s, want)
+func TestWord(t *testing.T) {
+	for code, want := range map[string]string{"committee_meeting": "支委会", "general_meeting": "党员大会",
+		"party_lecture": "党课", "theme_day": "主题党日", "group_meeting": "党小组会", "life_meeting": "生活会"} {
+		if s := obligation(t, code).Word(); s != want {
+			t.Errorf("%s: Word = %q, want %q", code, s, want)
 		}
+	}
+}
+
+// The short forms people write are aliases of the default obligations.
+func TestDefaultShortForms(t *testing.T) {
+	for word, code := range map[string]string{"支委": "committee_meeting", "党员会": "general_meeting", "小组会": "group_meeting",
+		"党日": "theme_day", "生活会": "life_meeting", "评议": "member_appraisal", "党小组": "group_meeting"} {
+		found := ""
+		for _, ob := range DefaultObligations() {
+			if ob.Name == word || slices.Contains(ob.Aliases, word) {
+				found = ob.Code
+			}
+		}
+		if found != code {
+			t.Errorf("%q names %q, want %q", word, found, code)
+		}
+	}
+	if err := ValidateObligations(DefaultObligations()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -2,6 +2,8 @@ package health
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,28 +120,67 @@ func (p Period) Key() string {
 // String is Key.
 func (p Period) String() string { return p.Key() }
 
-// Label is the Chinese name of the period: "2026年11月", "2026年第4季度",
+// Label is the Chinese name of the period: "2026年11月", "2026年第四季度",
 // "2026年度".
 func (p Period) Label() string {
 	switch p.Rec {
 	case Monthly:
 		return fmt.Sprintf("%d年%d月", p.Year, p.N)
 	case Quarterly:
-		return fmt.Sprintf("%d年第%d季度", p.Year, p.N)
+		return fmt.Sprintf("%d年第%s季度", p.Year, quarterNumerals[p.N])
 	case Yearly:
 		return fmt.Sprintf("%d年度", p.Year)
 	}
 	return p.Key()
 }
 
-// ParsePeriod reads a key made by Key: "2026-11", "2026-Q4" (or "2026-q4")
-// or "2026", with surrounding space.
+// quarterNumerals are the Chinese numerals of the quarters (index 1–4).
+var quarterNumerals = [...]string{"", "一", "二", "三", "四"}
+
+// ParsePeriod reads a period as people write it, a label ("2026年11月",
+// "2026年第四季度" or "2026年第4季度", "2026年度" or "2026年"), or a key made
+// by Key ("2026-11", "2026-Q4" or "2026-q4", "2026"), with surrounding space.
 func ParsePeriod(key string) (Period, error) {
-	p, ok := ParseKey([]byte(strings.TrimSpace(key)))
-	if !ok {
-		return Period{}, fmt.Errorf("期间 %q 无效：应为 2026-11（月）、2026-Q4（季度）或 2026（年）", key)
+	s := strings.TrimSpace(key)
+	if p, ok := ParseKey([]byte(s)); ok {
+		return p, nil
 	}
-	return p, nil
+	if p, ok := parseLabel(s); ok {
+		return p, nil
+	}
+	return Period{}, fmt.Errorf("期间“%s”无法识别：应写成 2026年11月、2026年第四季度 或 2026年度", key)
+}
+
+var (
+	reMonthLabel   = regexp.MustCompile(`^(\d{4})年(\d{1,2})月份?$`)
+	reQuarterLabel = regexp.MustCompile(`^(\d{4})年第?([一二三四1-4])季度$`)
+	reYearLabel    = regexp.MustCompile(`^(\d{4})年度?$`)
+)
+
+// parseLabel reads what Label writes, and the forms people use for it.
+func parseLabel(s string) (Period, bool) {
+	var p Period
+	if m := reMonthLabel.FindStringSubmatch(s); m != nil {
+		p.Rec, p.Year = Monthly, atoi(m[1])
+		p.N = atoi(m[2])
+	} else if m := reQuarterLabel.FindStringSubmatch(s); m != nil {
+		p.Rec, p.Year = Quarterly, atoi(m[1])
+		p.N = slices.Index(quarterNumerals[:], m[2])
+		if p.N < 0 {
+			p.N = atoi(m[2])
+		}
+	} else if m := reYearLabel.FindStringSubmatch(s); m != nil {
+		p.Rec, p.Year = Yearly, atoi(m[1])
+	} else {
+		return Period{}, false
+	}
+	return p, p.Valid()
+}
+
+// atoi reads the digits the label patterns matched (at most four).
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // ParseKey is the one period-key parser: exactly "2026-11", "2026-Q4"

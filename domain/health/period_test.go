@@ -40,7 +40,7 @@ func TestPeriodKeyAndParse(t *testing.T) {
 				return
 			}
 			_, err := ParsePeriod(bad)
-			if err == nil || !strings.Contains(err.Error(), "无效") {
+			if err == nil || !strings.Contains(err.Error(), "无法识别") {
 				t.Fatalf("ParsePeriod(%q) error = %v, want a refusal", bad, err)
 			}
 		})
@@ -198,5 +198,42 @@ func TestNilLocationIsUTCPlus8(t *testing.T) {
 	p := Period{Monthly, 2026, 12}
 	if !p.Start(nil).Equal(p.Start(sh)) {
 		t.Fatal("Start differs between nil and Shanghai")
+	}
+}
+
+// Labels are what people read: Chinese numerals for quarters, never a key.
+func TestPeriodLabel(t *testing.T) {
+	for key, want := range map[string]string{
+		"2026-11": "2026年11月", "2027-01": "2027年1月", "2026-Q1": "2026年第一季度", "2026-Q2": "2026年第二季度",
+		"2026-Q3": "2026年第三季度", "2026-Q4": "2026年第四季度", "2026": "2026年度",
+	} {
+		p, err := ParsePeriod(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Label(); got != want {
+			t.Errorf("%s: Label = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// Periods may be written as people read them.
+func TestParsePeriodLabels(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026年11月": "2026-11", "2026年1月份": "2026-01", " 2026年第四季度 ": "2026-Q4", "2026年第4季度": "2026-Q4",
+		"2026年一季度": "2026-Q1", "2026年度": "2026", "2026年": "2026", "2026-Q3": "2026-Q3", "2026-10": "2026-10",
+	} {
+		p, err := ParsePeriod(in)
+		if err != nil || p.Key() != want {
+			t.Errorf("ParsePeriod(%q) = %s, %v; want %s", in, p.Key(), err, want)
+		}
+		if q, err := ParsePeriod(p.Label()); err != nil || q != p {
+			t.Errorf("ParsePeriod(Label %q) = %v, %v", p.Label(), q, err)
+		}
+	}
+	for _, in := range []string{"2026年13月", "2026年第五季度", "2026年第0季度", "11月", "第四季度", "", "2026年11月20日"} {
+		if _, err := ParsePeriod(in); err == nil || !strings.Contains(err.Error(), "2026年11月、2026年第四季度 或 2026年度") {
+			t.Errorf("ParsePeriod(%q) = %v, want a refusal naming the forms", in, err)
+		}
 	}
 }

@@ -46,6 +46,9 @@ type Item struct {
 	// change wording (已完成, 已豁免).
 	CheckedIn bool
 	Exempt    bool
+	// Reason explains a light the deadline does not: a meeting held below
+	// quorum keeps its item yellow (QuorumReason).
+	Reason string
 
 	// AckBy is who acknowledged the red notice ("" = nobody); AckUntil is
 	// when the pause of repeats ends (zero = no pause); AckPlanned is the
@@ -451,7 +454,7 @@ func (p *planner) item(i int) {
 	}
 	// The green prompt lists the current period's activities, during the
 	// first month of the period.
-	if it.Exempt || !it.Obligation.Recurs.Valid() || it.Period != PeriodAt(it.Obligation.Recurs, p.t, p.loc) {
+	if it.Exempt || it.Obligation.TermEnd || !it.Obligation.Recurs.Valid() || it.Period != PeriodAt(it.Obligation.Recurs, p.t, p.loc) {
 		return
 	}
 	if !p.t.Before(it.Period.Start(p.loc).AddDate(0, 1, 0)) {

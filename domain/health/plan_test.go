@@ -156,7 +156,7 @@ func TestPlanYellowRepeats(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, st.want)
 			}
 			if d := digestOf(out, 1); d != nil {
-				if d.Level != LevelYellow || !strings.Contains(d.Texts[0], "【黄灯提醒】") || !strings.Contains(d.Texts[0], "/checkin 支委会") {
+				if d.Level != LevelYellow || !strings.Contains(d.Texts[0], "【黄灯提醒】") || !strings.Contains(d.Texts[0], "<code>打卡 支委会 ") {
 					t.Fatalf("digest %+v", d)
 				}
 			}
@@ -206,10 +206,10 @@ func TestPlanRedAndEscalation(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, want)
 			}
 			sec, org := digestOf(out, 1), digestOf(out, 10)
-			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "/ack") {
+			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "<code>收到 ") {
 				t.Fatalf("secretary text %q", sec.Texts[0])
 			}
-			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "/checkin") {
+			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "<code>打卡 ") {
 				t.Fatalf("organiser text %q", org.Texts[0])
 			}
 			if !strings.Contains(org.Texts[0], "截止 2026-11-30") || !strings.Contains(org.Texts[0], "〔乾安县/让字镇/新庄村〕") {
@@ -287,9 +287,12 @@ func TestPlanOneDigestPerOrganiser(t *testing.T) {
 			t.Fatalf("organiser digest: %d items, %d texts", d.Items, len(d.Texts))
 		}
 		for i := range 30 {
-			if !strings.Contains(d.Texts[0], fmt.Sprintf("QA-RZ-V%03d-B1 第%d村党支部&lt;&amp;&gt;", i, i)) {
+			if !strings.Contains(d.Texts[0], fmt.Sprintf("第%d村党支部&lt;&amp;&gt; · 支部委员会 · 2026年11月", i)) {
 				t.Fatalf("branch %d missing or unescaped", i)
 			}
+		}
+		if strings.Contains(d.Texts[0], "QA-RZ-") || strings.Contains(d.Texts[0], " 2026-11 ") {
+			t.Fatalf("a unit code or period key shown: %s", d.Texts[0])
 		}
 		if strings.Count(d.Texts[0], "【红灯督办】") != 1 {
 			t.Fatal("one header per section")
@@ -303,7 +306,7 @@ func TestPlanOneDigestPerOrganiser(t *testing.T) {
 		}
 		all := strings.Join(d.Texts, "\n")
 		for i := range 300 {
-			if n := strings.Count(all, fmt.Sprintf("QA-RZ-V%03d-B1 ", i)); n != 1 {
+			if n := strings.Count(all, fmt.Sprintf("〕第%d村党支部&lt;", i)); n != 1 {
 				t.Fatalf("branch %d appears %d times", i, n)
 			}
 		}
@@ -536,7 +539,7 @@ func TestPlanGreenPrompt(t *testing.T) {
 		}
 		d := digestOf(out, 1)
 		text := d.Texts[0]
-		for _, s := range []string{"【本期规定动作】", "2026年10月", "2026年第4季度", "支部委员会", "主题党日 · 截止 2026-10-22", "党小组会（第一党小组）", "党小组会（第二党小组）", "支部党员大会"} {
+		for _, s := range []string{"【本期规定动作】", "2026年10月", "2026年第四季度", "支部委员会", "主题党日 · 截止 2026-10-22", "党小组会（第一党小组）", "党小组会（第二党小组）", "支部党员大会"} {
 			if !strings.Contains(text, s) {
 				t.Fatalf("prompt lacks %q:\n%s", s, text)
 			}

@@ -16,7 +16,6 @@ const MaxMessageLen = 4096
 // Lengths at which user-provided strings are clipped, so that one line can
 // never exceed a message.
 const (
-	clipCode   = 32
 	clipName   = 40
 	clipShort  = 20
 	clipPathEl = 16
@@ -67,10 +66,8 @@ func displayPath(it *Item) string {
 	return strings.Join(parts, "/")
 }
 
-// branchLabel is "CODE 名称[ 党小组]".
+// branchLabel is "名称[ 党小组]": people read units by name, never by code.
 func branchLabel(b *strings.Builder, it *Item) {
-	b.WriteString(esc(it.BranchCode, clipCode))
-	b.WriteByte(' ')
 	b.WriteString(esc(it.BranchName, clipName))
 	if it.GroupName != "" {
 		b.WriteByte(' ')
@@ -90,17 +87,22 @@ func (p *planner) itemLine(l *line) string {
 		}
 	}
 	branchLabel(&b, it)
+	if it.Obligation.TermEnd {
+		return termLine(&b, it, n, p.t, p.loc)
+	}
 	b.WriteString(" · ")
 	b.WriteString(esc(it.Obligation.Name, clipShort))
 	b.WriteString(" · ")
-	b.WriteString(it.Period.Key())
+	b.WriteString(it.Period.Label())
 	b.WriteString(" · 截止 ")
 	b.WriteString(lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 	today := civilDay(p.t, p.loc)
 	switch n.Level {
 	case LevelYellow:
 		left := civilDay(lastDay(it.Due), p.loc) - today
-		if left <= 0 {
+		if it.Reason != "" {
+			b.WriteString(" · " + html.EscapeString(it.Reason))
+		} else if left <= 0 {
 			b.WriteString(" · 今日截止")
 		} else {
 			fmt.Fprintf(&b, " · 还有 %d 天", left)
@@ -146,8 +148,6 @@ func (p *planner) promptBlock(l *line) []string {
 	first := &p.in.Items[l.notice.Items[0]]
 	var b strings.Builder
 	b.WriteString("<b>")
-	b.WriteString(esc(first.BranchCode, clipCode))
-	b.WriteByte(' ')
 	b.WriteString(esc(first.BranchName, clipName))
 	b.WriteString(" · ")
 	b.WriteString(first.Period.Label())
@@ -180,19 +180,20 @@ func (p *planner) footer(lines []line) []string {
 		if n.Role != RoleSecretary {
 			continue
 		}
-		if example == nil {
-			example = &p.in.Items[n.Items[0]]
+		// The 换届提醒 is not checked in: it gives no example.
+		if it := &p.in.Items[n.Items[0]]; example == nil && !it.Obligation.TermEnd {
+			example = it
 		}
 		red = red || n.Level == LevelRed
 	}
-	if example == nil {
-		return nil
-	}
 	lt := p.t.In(p.loc)
-	out := []string{fmt.Sprintf("打卡：<code>/checkin %s %s 7/9 主题</code>（规定动作 日期 实到/应到 主题）",
-		esc(example.Obligation.ShortName(), clipShort), lt.Format("01-02"))}
+	var out []string
+	if example != nil {
+		out = append(out, fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
+			esc(example.Obligation.Word(), clipShort), monthDay(lt)))
+	}
 	if red {
-		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>/ack %s</code>（计划完成日期）", lt.AddDate(0, 0, 3).Format("01-02")))
+		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))
 	}
 	return out
 }
@@ -456,3 +457,6 @@ func TelegramLen(s string) int {
 	}
 	return n
 }
+
+// monthDay writes a date as people do: "11月20日".
+func monthDay(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }

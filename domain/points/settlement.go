@@ -65,6 +65,19 @@ func (p SettlementPeriod) Key() string {
 	return fmt.Sprintf("%04d", y)
 }
 
+// Label is the Chinese name of the period people read: "2026年11月",
+// "2026年第四季度", "2026年度".
+func (p SettlementPeriod) Label() string {
+	y, m, _ := p.Start.Date()
+	switch p.Kind {
+	case Monthly:
+		return fmt.Sprintf("%d年%d月", y, int(m))
+	case Quarterly:
+		return fmt.Sprintf("%d年第%s季度", y, [...]string{"一", "二", "三", "四"}[(int(m)-1)/3])
+	}
+	return fmt.Sprintf("%d年度", y)
+}
+
 // Contains reports whether t falls in the period.
 func (p SettlementPeriod) Contains(t time.Time) bool { return within(t, p.Start, p.End) }
 

@@ -72,3 +72,20 @@ func TestParsePeriodKind(t *testing.T) {
 		}
 	}
 }
+
+func TestSettlementPeriodLabel(t *testing.T) {
+	loc := shanghai(t)
+	at := time.Date(2026, 11, 20, 12, 0, 0, 0, loc)
+	for kind, want := range map[PeriodKind]string{Monthly: "2026年11月", Quarterly: "2026年第四季度", Yearly: "2026年度"} {
+		p, err := PeriodAt(kind, at, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Label(); got != want {
+			t.Errorf("%s: Label = %q, want %q", kind, got, want)
+		}
+	}
+	if p, _ := PeriodAt(Quarterly, time.Date(2026, 2, 1, 0, 0, 0, 0, loc), loc); p.Label() != "2026年第一季度" {
+		t.Errorf("Q1 label %q", p.Label())
+	}
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
+)
+
+// unitTheme is the theme code of a branch's 主题党日 (health.ThemeCode).
+func unitTheme(u domain.Unit) int {
+	day, weekday := 0, ""
+	if u.ThemeDay != nil {
+		day = *u.ThemeDay
+	}
+	if u.ThemeWeekday != nil {
+		weekday = *u.ThemeWeekday
+	}
+	return health.ThemeCode(day, weekday)
+}
+
+// notOwedReason says, in Chinese, why branch does not owe ob ("" when it
+// does): the rule of health.Obligation.Binds, worded for the secretary.
+func (a *App) notOwedReason(ctx context.Context, branch domain.Unit, hasGroups bool, ob health.Obligation) (string, error) {
+	parentKind := ""
+	if branch.ParentID != nil {
+		p, err := a.Store.UnitByID(ctx, *branch.ParentID)
+		if err != nil {
+			return "", err
+		}
+		parentKind = p.Kind
+	}
+	info := branch.Info(parentKind, hasGroups)
+	if ob.Binds(info.Type, info.Committee, info.HasGroups) {
+		return "", nil
+	}
+	switch {
+	case ob.Needs == health.NeedsCommittee && !info.Committee:
+		return fmt.Sprintf("%s未设支部委员会，不需要召开%s。", branch.Name, ob.Name), nil
+	case ob.Needs == health.NeedsGroups && !info.HasGroups:
+		return fmt.Sprintf("%s没有党小组，不需要召开%s。", branch.Name, ob.Name), nil
+	}
+	return fmt.Sprintf("%s（%s党支部）不需要开展%s。", branch.Name, domain.BranchTypeNames[info.Type], ob.Name), nil
+}
+
+// withBranchInfo fills in Branch, the attributes with their defaults, of
+// every branch of a unit listing (a subtree: a branch's party groups are in
+// it; a parent outside it is read).
+func (a *App) withBranchInfo(ctx context.Context, us []domain.Unit) ([]domain.Unit, error) {
+	kinds := make(map[int64]string, len(us))
+	groups := map[int64]bool{}
+	for _, u := range us {
+		kinds[u.ID] = u.Kind
+		if u.Kind == domain.KindGroup && u.ParentID != nil {
+			groups[*u.ParentID] = true
+		}
+	}
+	for i := range us {
+		u := &us[i]
+		if u.Kind != domain.KindBranch {
+			continue
+		}
+		parentKind := ""
+		if u.ParentID != nil {
+			k, ok := kinds[*u.ParentID]
+			if !ok {
+				p, err := a.Store.UnitByID(ctx, *u.ParentID)
+				if err != nil {
+					return nil, err
+				}
+				k = p.Kind
+				kinds[p.ID] = k
+			}
+			parentKind = k
+		}
+		info := u.Info(parentKind, groups[u.ID])
+		u.Branch = &info
+	}
+	return us, nil
+}
