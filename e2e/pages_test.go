@@ -171,6 +171,31 @@ func TestPaginationEveryRowOnce(t *testing.T) {
 	}
 	exactlyOnce(t, "people", pageAll(t, h, "/api/v1/people?unit=QA-RZ-XZ&role=villager", "people", admin, 100, func(m map[string]any) string { return num(m, "person_id") }), want)
 
+	// Lists computed whole are cut after the cursor's item: small pages
+	// give the one-page list again.
+	for _, l := range []struct {
+		path, field string
+		key         func(map[string]any) string
+	}{
+		{"/api/v1/lights?unit=QA", "lights", func(m map[string]any) string {
+			return num(m, "branch") + "|" + num(m, "group") + "|" + num(m, "obligation") + "|" + num(m, "period")
+		}},
+		{"/api/v1/units?unit=QA", "units", func(m map[string]any) string { return num(m, "code") }},
+	} {
+		code, whole := h.api("GET", l.path+"&limit=1000", admin, nil)
+		if code != 200 || whole["next_cursor"] != nil {
+			t.Fatalf("%s: %d %v", l.path, code, whole["next_cursor"])
+		}
+		want = want[:0]
+		for _, it := range whole[l.field].([]any) {
+			want = append(want, l.key(it.(map[string]any)))
+		}
+		if len(want) < 8 {
+			t.Fatalf("%s: only %d items", l.path, len(want))
+		}
+		exactlyOnce(t, l.path, pageAll(t, h, l.path, l.field, admin, 3, l.key), want)
+	}
+
 	// Bad paging is a 400 with a reason, never a 500.
 	for _, q := range []string{"/api/v1/people?limit=0", "/api/v1/people?limit=1001", "/api/v1/people?limit=x",
 		"/api/v1/people?cursor=!!!", "/api/v1/checkins?cursor=" + encodeCursor("2026-13-01/5"), "/api/v1/claims?cursor=" + encodeCursor("abc"),
