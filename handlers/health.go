@@ -269,7 +269,9 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	ms, next, ok := pageInMemory(c, p, ms, func(m storage.Miss) string { return strconv.FormatInt(m.DigestID, 10) })
+	ms, next, ok := pageInMemory(c, p, ms, func(m storage.Miss) string {
+		return strconv.FormatInt(m.DigestID, 10) + "/" + strconv.FormatInt(m.PersonID, 10)
+	})
 	if !ok {
 		return
 	}
