@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // codeAlphabet leaves out look-alike characters so a code can be read aloud.
@@ -66,25 +68,148 @@ func (a *App) NewBindCode(ctx context.Context, personID int64) (string, error) {
 // ErrBadBindCode is the one refusal for wrong, used and expired codes.
 var ErrBadBindCode = domain.Refuse(domain.ErrNotFound, "绑定码无效或已过期，请向管理员索取新的绑定链接。")
 
-// RedeemBindCode links the Telegram user to the code's person.
+// Failed /start attempts are limited per Telegram account (SPEC §7.5):
+// after BindFailureLimit failures within BindFailureWindow the account is
+// refused until the oldest of them leaves the window.
+const (
+	BindFailureLimit  = 5
+	BindFailureWindow = 15 * time.Minute
+	// RelinkTTL is how long the question "move the link here?" may be answered.
+	RelinkTTL = time.Hour
+)
+
+// ErrConfirmRelink says that the code's person is linked to another
+// Telegram account: the new account must confirm the move (RequestID is
+// what its buttons carry). The code is used up either way.
+type ErrConfirmRelink struct {
+	RequestID int64
+	Person    domain.Person
+}
+
+func (e *ErrConfirmRelink) Error() string {
+	return "person linked to another account: confirm the re-link"
+}
+
+// RedeemBindCode links the Telegram user to the code's person. When the
+// person is linked to another account it links nothing and returns
+// *ErrConfirmRelink; ConfirmRelink finishes it. Wrong codes are counted and,
+// past BindFailureLimit, refused without being looked at.
 func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
-	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), a.Now())
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
-	}
+	now := a.Now()
+	n, oldest, err := a.Store.BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
 	if err != nil {
 		return domain.Person{}, err
 	}
-	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+	if n >= BindFailureLimit {
+		retry := oldest.Add(BindFailureWindow).In(a.Loc)
+		when := retry.Format("15:04")
+		if y, m, d := retry.Date(); y != now.In(a.Loc).Year() || m != now.In(a.Loc).Month() || d != now.In(a.Loc).Day() {
+			when = retry.Format("1月2日 15:04")
+		}
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", domain.Refuse(domain.ErrForbidden,
+			"绑定码输错次数过多（%d 分钟内 %d 次），请在 %s 以后再试，或向管理员索取新的绑定链接。",
+			int(BindFailureWindow/time.Minute), BindFailureLimit, when))
+	}
+	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), now)
+	if errors.Is(err, domain.ErrNotFound) {
+		if err := a.Store.RecordBindFailure(ctx, tgUserID, now); err != nil {
+			return domain.Person{}, err
+		}
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
+	}
+	if err != nil {
 		return domain.Person{}, err
 	}
 	p, err := a.Store.PersonByID(ctx, pid)
 	if err != nil {
 		return domain.Person{}, err
 	}
+	subject := "person:" + strconv.FormatInt(pid, 10)
+	cur, err := a.Store.ChatOf(ctx, pid)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return domain.Person{}, err
+	case cur.TGUserID != tgUserID:
+		id, err := a.Store.CreateRelinkRequest(ctx, storage.RelinkRequest{PersonID: pid, TGUserID: tgUserID, ChatID: chatID,
+			Username: username, CreatedAt: now, ExpiresAt: now.Add(RelinkTTL)})
+		if err != nil {
+			return domain.Person{}, err
+		}
+		if err := a.audit(ctx, actor, "bind.relink_requested", subject, true, map[string]any{"tg_user_id": tgUserID, "request": id}); err != nil {
+			return domain.Person{}, err
+		}
+		return p, &ErrConfirmRelink{RequestID: id, Person: p}
+	}
+	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+		return domain.Person{}, err
+	}
 	actor.PersonID = pid
-	return p, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(pid, 10), true, map[string]any{"tg_user_id": tgUserID})
+	return p, a.audit(ctx, actor, "bind.person", subject, true, map[string]any{"tg_user_id": tgUserID})
+}
+
+// Relinked is the outcome of a confirmed re-link: the person, and the chat
+// of the account the link was taken from (0 if none), to be told.
+type Relinked struct {
+	Person    domain.Person
+	OldChatID int64
+}
+
+var errRelinkGone = domain.Refuse(domain.ErrNotFound, "这个改绑确认已失效，请重新点击管理员发给您的绑定链接。")
+
+// ConfirmRelink answers the re-link question of request id for the Telegram
+// user who tapped: confirm moves the person's link to that account, cancel
+// leaves the old link as it was. Only the account that redeemed the code
+// may answer, once, within RelinkTTL.
+func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
+	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
+	subject := "relink:" + strconv.FormatInt(requestID, 10)
+	req, err := a.Store.LockRelinkRequest(ctx, requestID)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && req.TGUserID != tgUserID) {
+		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
+	}
+	if err != nil {
+		return Relinked{}, err
+	}
+	if req.Status != "pending" {
+		return Relinked{}, domain.Refuse(domain.ErrConflict, "这个改绑确认已处理过了。")
+	}
+	if !a.Now().Before(req.ExpiresAt) {
+		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
+	}
+	p, err := a.Store.PersonByID(ctx, req.PersonID)
+	if err != nil {
+		return Relinked{}, err
+	}
+	if !confirm {
+		if err := a.Store.FinishRelinkRequest(ctx, req.ID, "cancelled"); err != nil {
+			return Relinked{}, err
+		}
+		return Relinked{Person: p}, a.audit(ctx, actor, "bind.relink_cancelled", subject, true, map[string]any{"person": req.PersonID})
+	}
+	var out Relinked
+	out.Person = p
+	old, err := a.Store.ChatOf(ctx, req.PersonID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return Relinked{}, err
+	case old.TGUserID != tgUserID:
+		out.OldChatID = old.ChatID
+	}
+	if err := a.Store.LinkChat(ctx, req.PersonID, req.TGUserID, req.ChatID, req.Username); err != nil {
+		return Relinked{}, err
+	}
+	if err := a.Store.FinishRelinkRequest(ctx, req.ID, "confirmed"); err != nil {
+		return Relinked{}, err
+	}
+	actor.PersonID = req.PersonID
+	details := map[string]any{"tg_user_id": tgUserID, "relinked": true}
+	if out.OldChatID != 0 {
+		details["old_tg_user_id"] = old.TGUserID
+	}
+	return out, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(req.PersonID, 10), true, details)
 }
 
 // groupRoles says which role may bind a group to which kind of unit.

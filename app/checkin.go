@@ -768,7 +768,9 @@ func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID i
 		}
 		switch {
 		case p.PersonID != actor.PersonID:
-			return domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。")
+			// Someone else's button (forwarded or forged): audited.
+			return a.Refused(ctx, actor, "checkin.record", "pending:"+strconv.FormatInt(pendingID, 10),
+				domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。"))
 		case p.UsedAt != nil:
 			return domain.Refuse(domain.ErrConflict, "该打卡已经记录过了。")
 		case a.Now().Sub(p.CreatedAt) > pendingTTL:

@@ -22,8 +22,9 @@ var (
 
 var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, storage.ClaimRejected, storage.ClaimFrozen}
 
-// ListClaims lists claims in scope, newest first; status "" is any.
-func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int) ([]storage.Claim, error) {
+// ListClaims lists claims in scope, newest first; status "" is any;
+// beforeID > 0 lists those older than that claim (the next page).
+func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int, beforeID int64) ([]storage.Claim, error) {
 	if !slices.Contains(claimStatuses, status) {
 		return nil, domain.Refuse(domain.ErrInvalid, "status 只能是 pending（待审核）、approved（已通过）、rejected（已驳回）或 frozen（已冻结）。")
 	}
@@ -31,10 +32,10 @@ func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, stat
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "claims.list", unitCode, err)
 	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	if limit <= 0 || limit > 1001 {
+		limit = 1001
 	}
-	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit})
+	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit, BeforeID: beforeID})
 	if cs == nil && err == nil {
 		cs = []storage.Claim{}
 	}

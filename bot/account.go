@@ -6,6 +6,8 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // startHandler links the account with /start <code> in a private chat.
@@ -22,19 +24,64 @@ func startHandler(c *Ctx) error {
 		return domain.Refuse(domain.ErrInvalid, "无法识别发送者的账号，请用自己的 Telegram 账号私聊本机器人再试。")
 	}
 	p, err := c.App.RedeemBindCode(c, c.Cmd.Args[0], c.From.ID, c.Msg.Chat.ID, c.From.Username)
+	var relink *app.ErrConfirmRelink
+	if errors.As(err, &relink) {
+		return c.Reply("“"+E(relink.Person.Name)+"”的账号已绑定在另一个 Telegram 账号上。\n"+
+			"确认改为绑定到当前这个账号吗？确认后，原来的账号将不再收到提醒和消息。",
+			map[string]any{"inline_keyboard": [][]map[string]string{{
+				{"text": "✅ 确认改绑", "callback_data": callback.RelinkChoice(relink.RequestID, true)},
+				{"text": "✖ 取消", "callback_data": callback.RelinkChoice(relink.RequestID, false)},
+			}}})
+	}
 	if err != nil {
 		return err
 	}
+	return c.linked(p, "✅ 绑定成功，")
+}
+
+// linked tells the sender who they now are and what they may do.
+func (c *Ctx) linked(p domain.Person, lead string) error {
 	actor, err := c.App.ActorByTelegram(c, c.From.ID)
 	if err != nil {
 		return err
 	}
 	c.Actor = actor
-	text := "✅ 绑定成功，" + E(p.Name) + "！"
+	text := lead + E(p.Name) + "！"
 	if s := roleSummary(actor); s != "" {
 		text += "\n您的身份：" + s
 	}
 	return c.Reply(text+"\n\n"+c.router.helpText(actor), nil)
+}
+
+// relinkNotice tells the account a link was taken from.
+const relinkNotice = "你的账号已在另一个 Telegram 账号上绑定，本账号不再接收提醒和消息。如果这不是你本人的操作，请立即联系管理员。"
+
+// relinkCallback answers the re-link question: 确认改绑 moves the link to
+// the tapping account and tells the old one; 取消 leaves it where it was.
+func relinkCallback(c *Ctx) error {
+	id, confirm, ok := callback.ParseRelink(c.Data)
+	if !ok {
+		return c.Answer("该按钮已失效。", false)
+	}
+	res, err := c.App.ConfirmRelink(c, c.From.ID, id, confirm)
+	if err != nil {
+		return err
+	}
+	if !confirm {
+		if err := c.Answer("已取消", false); err != nil {
+			return err
+		}
+		return c.Reply("已取消改绑，原来的账号绑定保持不变。", nil)
+	}
+	if res.OldChatID != 0 {
+		if err := c.SendTo(res.OldChatID, relinkNotice, nil, storage.PriorityReply, "notice"); err != nil {
+			return err
+		}
+	}
+	if err := c.Answer("已改绑", false); err != nil {
+		return err
+	}
+	return c.linked(res.Person, "✅ 已改绑到当前账号，")
 }
 
 func helpHandler(c *Ctx) error {

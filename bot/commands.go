@@ -22,6 +22,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "help", Description: "查看可用命令", Handler: helpHandler, Words: []string{"帮助"}})
 	r.Handle(Command{Name: "bind", Description: "把本群绑定到党支部或村（书记/评议员）", Handler: bindHandler,
 		Roles: []string{domain.RoleSecretary, domain.RoleReviewer}, Words: []string{"绑定"}})
+	r.HandleCallback(callback.Relink, relinkCallback)
 
 	// Check-ins.
 	r.Handle(Command{Name: "checkin", Description: "记录开会等活动，例：打卡 支委会 11月20日 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries,

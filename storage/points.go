@@ -328,13 +328,16 @@ type ClaimFilter struct {
 	Status     string  // "" = any
 	Limit      int     // 0 = no limit
 	Ascending  bool    // oldest first (exports); default newest first
+	BeforeID   int64   // newest first only: claims older than this id (the next page)
 }
 
 // Claims lists claims.
 func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 	q := claimSelect + ` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR c.village_id = ANY($2))
-		AND ($3 = '' OR c.status = $3)`
+		AND ($3 = '' OR c.status = $3) AND ($4::bigint = 0 OR c.id < $4)`
+	before := f.BeforeID
 	if f.Ascending {
+		before = 0
 		q += ` ORDER BY c.id`
 	} else {
 		q += ` ORDER BY c.id DESC`
@@ -347,7 +350,7 @@ func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 		villages = pq.Array(f.VillageIDs)
 	}
 	var cs []Claim
-	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status); err != nil {
+	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status, before); err != nil {
 		return nil, fmt.Errorf("storage: claims: %w", err)
 	}
 	return cs, nil

@@ -19,6 +19,7 @@ const (
 	CheckinReject     = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
 	CheckinPeriod     = "cip" // choosing the period of a pending check-in (补开): cip:<pending>:<period key>|dated
 	Ack               = "ack" // 收到 on a red notice (fields: see app.AckData)
+	Relink            = "rl"  // confirming a re-link of an account: rl:<request>:ok|no
 )
 
 // Prefix is the kind of button data is from.
@@ -44,6 +45,26 @@ func ParseDecision(data string) (claimID int64, approve, ok bool) {
 	}
 	claimID, ok = positive(f[0])
 	return claimID, f[1] == "ok", ok
+}
+
+// RelinkChoice is the data of the 确认改绑 (confirm) or 取消 button on the
+// question a re-link asks the new account.
+func RelinkChoice(requestID int64, confirm bool) string {
+	verb := "no"
+	if confirm {
+		verb = "ok"
+	}
+	return Relink + ":" + id(requestID) + ":" + verb
+}
+
+// ParseRelink reads RelinkChoice's data.
+func ParseRelink(data string) (requestID int64, confirm, ok bool) {
+	f, ok := fields(data, Relink, 2)
+	if !ok || (f[1] != "ok" && f[1] != "no") {
+		return 0, false, false
+	}
+	requestID, ok = positive(f[0])
+	return requestID, f[1] == "ok", ok
 }
 
 // Pick is the data of the button choosing item index of a draft claim;
