@@ -362,7 +362,9 @@ func (b EscalationsBoard) Prev() int { return b.Page - 1 }
 func (b EscalationsBoard) Next() int { return b.Page + 1 }
 
 // Filtered reports whether an obligation or township is chosen.
-func (b EscalationsBoard) Filtered() bool { return b.Filter.Obligation != "" || b.Filter.Township != "" }
+func (b EscalationsBoard) Filtered() bool {
+	return b.Filter.Obligation != "" || b.Filter.Township != ""
+}
 
 // Rows counts the rows on this page.
 func (b EscalationsBoard) Rows() int {
