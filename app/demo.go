@@ -54,6 +54,9 @@ type Demo struct {
 	People [][]string
 	Users  []DemoUser
 	Groups []DemoGroup
+	// Existing is set by LoadDemoSeed when the demo was loaded before (it
+	// then changed nothing).
+	Existing bool
 
 	// termDays are the branches whose committee term ends near the load
 	// date: unit row index → days from the load date (negative: passed);
@@ -335,7 +338,8 @@ func (a *App) LoadDemoSeed(ctx context.Context, seed uint64) (Demo, error) {
 	}
 	err := a.InTx(ctx, func(a *App) error {
 		if _, err := a.Store.UnitByCode(ctx, d.pinned); err == nil {
-			return nil // loaded before
+			d.Existing = true // loaded before
+			return nil
 		} else if !errors.Is(err, domain.ErrNotFound) {
 			return err
 		}

@@ -45,8 +45,8 @@ func TestDemoStartsThreeMonthsBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := demoCounts(t, st)
-		if _, err := a.LoadDemo(ctx); err != nil {
-			t.Fatalf("second load: %v", err)
+		if d, err := a.LoadDemo(ctx); err != nil || !d.Existing {
+			t.Fatalf("second load: existing %v, %v", d.Existing, err)
 		}
 		if after := demoCounts(t, st); after != before {
 			t.Fatalf("a second load changed the county: %s, then %s", before, after)

@@ -39,6 +39,10 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if d.Existing {
+		fmt.Fprintln(env.Stdout, "demo county already loaded: nothing changed (load it into an empty database to start afresh)")
+		return nil
+	}
 	fmt.Fprintf(env.Stdout, "demo county loaded: %d units, %d people, %d sandbox accounts, %d group chats\n",
 		len(d.Units)-1, len(d.People)-1, len(d.Users), len(d.Groups))
 	return nil
