@@ -246,3 +246,28 @@ func TestDemoShapeAndMix(t *testing.T) {
 		t.Fatalf("branch lights %+v: want 446 branches, most green, some yellow, a few red", branches)
 	}
 }
+
+// The mix holds on the awkward days too: New Year's night, when every
+// yearly period of the year just ended falls due, and the last evening of a
+// quarter.
+func TestDemoMixOnEdgeDays(t *testing.T) {
+	ctx := context.Background()
+	for _, now := range []time.Time{
+		time.Date(2027, 1, 1, 0, 30, 0, 0, ciLoc),
+		time.Date(2026, 9, 30, 22, 0, 0, 0, ciLoc),
+	} {
+		a, st := demoApp(t, now)
+		if _, err := a.LoadDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+		items, branches := demoMix(t, a, st)
+		t.Logf("%s: items %+v, branches %+v", now, items, branches)
+		n, m := items.Total(), branches.Total()
+		if items.Green*100 <= 70*n || items.Yellow == 0 || items.Red == 0 || items.Red*100 >= 10*n {
+			t.Errorf("%s: item lights %+v", now, items)
+		}
+		if m != 446 || branches.Green*2 <= m || branches.Red == 0 || branches.Red*100 >= 15*m {
+			t.Errorf("%s: branch lights %+v", now, branches)
+		}
+	}
+}
