@@ -480,6 +480,7 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 	b.Page = min(max(f.Page, 1), b.Pages)
 	page := rows[min(len(rows), (b.Page-1)*EscPageSize):min(len(rows), b.Page*EscPageSize)]
 	index := map[string]int{}
+	perOb := map[[2]string]int{} // township, obligation → matched items
 	for _, r := range rows {
 		i, ok := index[r.town.Code]
 		if !ok {
@@ -488,18 +489,14 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 			b.Townships = append(b.Townships, EscalationGroup{Township: r.town})
 		}
 		b.Townships[i].Count++
+		perOb[[2]string{r.town.Code, r.Obligation}]++
 	}
+	obs := a.Obligations()
 	for i := range b.Townships {
 		g := &b.Townships[i]
-		n := map[string]int{}
-		for _, r := range rows {
-			if r.town.Code == g.Township.Code {
-				n[r.Obligation]++
-			}
-		}
-		for _, ob := range a.Obligations() {
-			if n[ob.Code] > 0 {
-				g.ByOb = append(g.ByOb, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n[ob.Code]})
+		for _, ob := range obs {
+			if n := perOb[[2]string{g.Township.Code, ob.Code}]; n > 0 {
+				g.ByOb = append(g.ByOb, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
 			}
 		}
 		slices.SortStableFunc(g.ByOb, func(x, y EscalationChoice) int { return cmp.Compare(y.Count, x.Count) })
