@@ -386,15 +386,17 @@ func (a *App) LoadDemoSeed(ctx context.Context, seed uint64) (Demo, error) {
 }
 
 // demoHistory records the branches' check-ins since start. Each branch
-// has its own random stream (seed, branch row), so one branch's history
-// does not depend on another's. A branch checked in for every period
-// already due but, for about one branch in twelve, one or two missed
-// (red); for the current period, when its usual day has come, most did
-// (the rest are yellow inside the window): three in four branches hold
-// everything as soon as its day comes, the others each item with odds of
-// three in five. The sandbox's branch (pinned)
-// missed only last month's 支委会 and has not met yet this month. The
-// check-ins are written directly: no confirmations for a made-up past.
+// draws from its own random stream (seed, its row), so that one branch's
+// history does not depend on another's:
+//   - every period already due is checked in, except that about one
+//     branch in twelve missed one or two (red);
+//   - of the current periods, those whose usual day has come are checked
+//     in by three branches in four; the others leave each one with odds of
+//     two in five to the last days (yellow once its window opens).
+//
+// The sandbox's branch (pinned) missed only last month's 支委会 and has
+// not met yet this month. The check-ins are written directly: no
+// confirmations are sent for a made-up past.
 func (a *App) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, start time.Time) error {
 	now := a.Now()
 	cal, err := a.Calendar(ctx)
