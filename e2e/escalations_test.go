@@ -185,6 +185,12 @@ func TestDashboardBrowserEscalations(t *testing.T) {
 	}
 	dashFits(t, ctx, "escalations, open")
 	dashShot(t, ctx, "escalations-open.png")
+	// A smaller phone (375 px) does not scroll sideways either.
+	dashStep(t, ctx, "a 375 px phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait))
+	if w := dashEval[int](t, ctx, `document.documentElement.scrollWidth`); w > 375 {
+		t.Fatalf("the open red list is %dpx wide on a 375px phone", w)
+	}
+	dashStep(t, ctx, "back to the phone", chromedp.EmulateViewport(dashPhoneW, dashPhoneH, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait))
 	dashStep(t, ctx, "filter", chromedp.Click(chromedp.CSS(`.esc-filter button`)), chromedp.WaitVisible(chromedp.CSS(".pager")))
 	dashFits(t, ctx, "escalations, pager")
 	dashStep(t, ctx, "next page", chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(".pager a[rel=prev]")))
