@@ -305,22 +305,208 @@ func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, erro
 	return bb, nil
 }
 
+// EscPageSize is how many red items one page of /escalations lists.
+const EscPageSize = 50
+
+// EscalationFilter narrows the escalations page: an obligation code, a
+// township (or street) code, and the page (from 1; 0 = the first).
+type EscalationFilter struct {
+	Obligation, Township string
+	Page                 int
+}
+
+// EscalationsBoard is the red list of a unit's subtree as the dashboard
+// shows it: counted per township and obligation, filtered, one page of
+// rows at a time, the rows grouped by township.
+type EscalationsBoard struct {
+	Unit   domain.Unit
+	Path   []domain.Unit
+	Filter EscalationFilter
+	// Total counts every red item of the subtree, Matched those the filter keeps.
+	Total, Matched int
+	Page, Pages    int
+	// Townships are the groups of the matched items, in unit-code order,
+	// each with its counts per obligation and the page's rows.
+	Townships []EscalationGroup
+	// Obligations and Areas are the filter's choices, with their counts
+	// among all red items of the subtree.
+	Obligations []EscalationChoice
+	Areas       []EscalationChoice
+}
+
+// EscalationGroup is one township's red items.
+type EscalationGroup struct {
+	Township domain.Unit
+	Count    int                // matched items of the township (all pages)
+	ByOb     []EscalationChoice // Count per obligation, most first
+	Rows     []EscalationRow    // those on this page
+}
+
+// EscalationRow is a red item on the page, its party group named.
+type EscalationRow struct {
+	Escalation
+	GroupName string
+}
+
+// EscalationChoice is an obligation or a township with its count.
+type EscalationChoice struct {
+	Code, Name string
+	Count      int
+}
+
+// HasPrev and HasNext say whether there are pages before and after this one.
+func (b EscalationsBoard) HasPrev() bool { return b.Page > 1 }
+func (b EscalationsBoard) HasNext() bool { return b.Page < b.Pages }
+
+// Prev and Next are the neighbouring page numbers.
+func (b EscalationsBoard) Prev() int { return b.Page - 1 }
+func (b EscalationsBoard) Next() int { return b.Page + 1 }
+
+// Filtered reports whether an obligation or township is chosen.
+func (b EscalationsBoard) Filtered() bool {
+	return b.Filter.Obligation != "" || b.Filter.Township != ""
+}
+
+// Rows counts the rows on this page.
+func (b EscalationsBoard) Rows() int {
+	n := 0
+	for _, g := range b.Townships {
+		n += len(g.Rows)
+	}
+	return n
+}
+
 // DashboardEscalations lists the red items of unitCode's subtree ("" = the
-// actor's own unit), longest overdue first (see Escalations).
-func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string) (domain.Unit, []domain.Unit, []Escalation, error) {
+// actor's own unit) for the dashboard: grouped by township, by township
+// then longest overdue first, filtered by f, EscPageSize rows a page (see
+// Escalations). An unknown obligation or a township outside the subtree
+// is refused naming it; a page past the last shows the last.
+func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
 	if !MayViewDashboard(actor) {
-		return domain.Unit{}, nil, nil, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+		return EscalationsBoard{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
 	if err != nil {
-		return domain.Unit{}, nil, nil, err
+		return EscalationsBoard{}, err
 	}
-	path, err := a.dashPath(ctx, actor, u)
-	if err != nil {
-		return domain.Unit{}, nil, nil, err
+	b := EscalationsBoard{Unit: u, Filter: f}
+	if b.Path, err = a.dashPath(ctx, actor, u); err != nil {
+		return EscalationsBoard{}, err
+	}
+	if f.Obligation != "" {
+		if _, ok := a.Obligation(f.Obligation); !ok {
+			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "没有“%s”这项规定动作，请在筛选框里选择。", f.Obligation)
+		}
+	}
+	if f.Page < 0 {
+		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "页码无效，应为从 1 开始的整数。")
 	}
 	es, err := a.Escalations(ctx, u.ID)
-	return u, path, es, err
+	if err != nil {
+		return EscalationsBoard{}, err
+	}
+	// Each branch's township: below a county, its ancestor right below
+	// the county; at a township or below, the township itself.
+	sub, err := a.Store.Subtree(ctx, u.ID)
+	if err != nil {
+		return EscalationsBoard{}, err
+	}
+	byCode := make(map[string]domain.Unit, len(sub))
+	byID := make(map[int64]domain.Unit, len(sub))
+	for _, x := range sub {
+		byCode[x.Code], byID[x.ID] = x, x
+	}
+	own := u
+	if u.Kind != domain.KindCounty {
+		anc, err := a.Store.Ancestors(ctx, u.ID)
+		if err != nil {
+			return EscalationsBoard{}, err
+		}
+		for _, x := range anc {
+			if x.Kind == domain.KindTownship || x.Kind == domain.KindStreet {
+				own = x
+			}
+		}
+	}
+	townshipOf := func(code string) domain.Unit {
+		if u.Kind != domain.KindCounty {
+			return own
+		}
+		x := byCode[code]
+		for x.ParentID != nil && *x.ParentID != u.ID {
+			p, ok := byID[*x.ParentID]
+			if !ok {
+				break
+			}
+			x = p
+		}
+		return x
+	}
+	if _, ok := byCode[f.Township]; f.Township != "" && !ok {
+		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s下没有要筛选的乡镇（%s）。", u.Name, f.Township)
+	}
+	type row struct {
+		Escalation
+		town domain.Unit
+	}
+	rows := make([]row, 0, len(es))
+	obCount, areaCount := map[string]int{}, map[string]int{}
+	areas := map[string]domain.Unit{}
+	for _, e := range es {
+		t := townshipOf(e.Branch)
+		obCount[e.Obligation]++
+		areaCount[t.Code]++
+		areas[t.Code] = t
+		if f.Obligation != "" && e.Obligation != f.Obligation || f.Township != "" && t.Code != f.Township {
+			continue
+		}
+		rows = append(rows, row{e, t})
+	}
+	b.Total, b.Matched = len(es), len(rows)
+	for _, ob := range a.Obligations() {
+		if n := obCount[ob.Code]; n > 0 || ob.Code == f.Obligation {
+			b.Obligations = append(b.Obligations, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
+		}
+	}
+	if t, ok := byCode[f.Township]; ok && areaCount[f.Township] == 0 {
+		areas[t.Code] = t
+	}
+	for code, t := range areas {
+		b.Areas = append(b.Areas, EscalationChoice{Code: code, Name: t.Name, Count: areaCount[code]})
+	}
+	slices.SortFunc(b.Areas, func(x, y EscalationChoice) int { return strings.Compare(x.Code, y.Code) })
+	// By township, then as Escalations orders them (longest overdue first).
+	slices.SortStableFunc(rows, func(x, y row) int { return strings.Compare(x.town.Code, y.town.Code) })
+	b.Pages = max(1, (len(rows)+EscPageSize-1)/EscPageSize)
+	b.Page = min(max(f.Page, 1), b.Pages)
+	page := rows[min(len(rows), (b.Page-1)*EscPageSize):min(len(rows), b.Page*EscPageSize)]
+	index := map[string]int{}
+	perOb := map[[2]string]int{} // township, obligation → matched items
+	for _, r := range rows {
+		i, ok := index[r.town.Code]
+		if !ok {
+			i = len(b.Townships)
+			index[r.town.Code] = i
+			b.Townships = append(b.Townships, EscalationGroup{Township: r.town})
+		}
+		b.Townships[i].Count++
+		perOb[[2]string{r.town.Code, r.Obligation}]++
+	}
+	obs := a.Obligations()
+	for i := range b.Townships {
+		g := &b.Townships[i]
+		for _, ob := range obs {
+			if n := perOb[[2]string{g.Township.Code, ob.Code}]; n > 0 {
+				g.ByOb = append(g.ByOb, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
+			}
+		}
+		slices.SortStableFunc(g.ByOb, func(x, y EscalationChoice) int { return cmp.Compare(y.Count, x.Count) })
+	}
+	for _, r := range page {
+		g := &b.Townships[index[r.town.Code]]
+		g.Rows = append(g.Rows, EscalationRow{Escalation: r.Escalation, GroupName: byCode[r.Group].Name})
+	}
+	return b, nil
 }
 
 // RankingRow is one household in a dashboard ranking.
