@@ -513,7 +513,9 @@ func mxRows() []mxRow {
 			return mxDeny
 		}, at("unit", func(m *mx, r, u string) mxOut { return m.bot(r, m.group("群"+u), "/bind "+u) })},
 		{"/checkin", true, checkinWant, at("branch", func(m *mx, r, b string) mxOut {
-			return m.bot(r, nil, "/checkin "+b+" 主题党日 "+today(m)+" 6/7 学习")
+			// Two activities at one sitting are filed by their date at once
+			// (a single one may ask first whether it was a 补开).
+			return m.bot(r, nil, "/checkin "+b+" 主题党日+党课 "+today(m)+" 6/7 学习")
 		})},
 		// Who may check in may withdraw their own last check-in.
 		{"/undo", true, by("secretary", "admin"),
@@ -556,9 +558,8 @@ func mxRows() []mxRow {
 		{"/goods", false, by("villager", "reviewer", "shopkeeper"), ownOnly(func(m *mx, r string) mxOut { return m.bot(r, nil, "/goods") })},
 		{"/pending", false, by("reviewer"), ownOnly(func(m *mx, r string) mxOut { return m.bot(r, nil, "/pending") })},
 		{"/deduct", true, by("reviewer"), at("village", func(m *mx, r, v string) mxOut { return m.bot(r, nil, "/deduct "+mxHousehold[v]+" A08 打架") })},
-		// SPEC §7.4 lets the village's villagers object too; that is the
-		// points feature's (not merged yet): today only its reviewers.
-		{"/object", true, by("reviewer"), at("village", func(m *mx, r, v string) mxOut {
+		// SPEC §7.4: the village's reviewers and its villagers object.
+		{"/object", true, by("reviewer", "villager"), at("village", func(m *mx, r, v string) mxOut {
 			if _, ok := m.users[r]; !ok {
 				return mxNA
 			}
@@ -598,6 +599,31 @@ func mxRows() []mxRow {
 					SELECT (SELECT id FROM people WHERE phone = $2), $3, request, created_at FROM checkin_pending WHERE id = $1 RETURNING id`, p, mxPhone["secretary"], u.ID)
 			}
 			return m.tap(r, callback.Branch(p, m.id(`SELECT id FROM units WHERE code = 'QA-RZ-XZ-B1'`)))
+		})},
+		// The period of a pending check-in (补开) is its author's alone to choose.
+		{"button " + callback.CheckinPeriod, true, by("secretary"), ownOnly(func(m *mx, r string) mxOut {
+			u, ok := m.users[r]
+			if !ok {
+				return mxNA
+			}
+			owner := mxPhone["secretary"]
+			if r != "secretary" { // someone else's pending check-in
+				owner = "13700000014"
+			}
+			p := m.id(`INSERT INTO checkin_pending (person_id, chat_id, request, created_at)
+				SELECT id, $2, $3::jsonb, $4 FROM people WHERE phone = $1 RETURNING checkin_pending.id`,
+				owner, u.ID, fmt.Sprintf(`{"obligations":["party_lecture"],"date":%q,"source":"telegram","topic":"党课%d"}`,
+					m.h.Clock.Now().Format(time.RFC3339), m.next()), m.h.Clock.Now())
+			return m.tap(r, callback.Period(p, callback.AsDated))
+		})},
+		// A villager's objection card: the village's reviewers decide it.
+		{"button " + callback.ObjectionDecision, true, by("reviewer"), at("village", func(m *mx, r, v string) mxOut {
+			if _, ok := m.users[r]; !ok {
+				return mxNA
+			}
+			o := m.id(`INSERT INTO claim_objections (claim_id, reason, created_at) VALUES ($1, '不属实', $2) RETURNING id`,
+				m.claimIn(v, mxHousehold[v], "approved"), m.h.Clock.Now())
+			return m.tap(r, callback.Objection(o, false))
 		})},
 		{"button " + callback.CheckinReject, false, by("organiser", "admin"), at("branch", func(m *mx, r, b string) mxOut {
 			if _, ok := m.users[r]; !ok {
