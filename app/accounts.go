@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // codeAlphabet leaves out look-alike characters so a code can be read aloud.
@@ -66,25 +68,148 @@ func (a *App) NewBindCode(ctx context.Context, personID int64) (string, error) {
 // ErrBadBindCode is the one refusal for wrong, used and expired codes.
 var ErrBadBindCode = domain.Refuse(domain.ErrNotFound, "绑定码无效或已过期，请向管理员索取新的绑定链接。")
 
-// RedeemBindCode links the Telegram user to the code's person.
+// Failed /start attempts are limited per Telegram account (SPEC §7.5):
+// after BindFailureLimit failures within BindFailureWindow the account is
+// refused until the oldest of them leaves the window.
+const (
+	BindFailureLimit  = 5
+	BindFailureWindow = 15 * time.Minute
+	// RelinkTTL is how long the question "move the link here?" may be answered.
+	RelinkTTL = time.Hour
+)
+
+// ErrConfirmRelink says that the code's person is linked to another
+// Telegram account: the new account must confirm the move (RequestID is
+// what its buttons carry). The code is used up either way.
+type ErrConfirmRelink struct {
+	RequestID int64
+	Person    domain.Person
+}
+
+func (e *ErrConfirmRelink) Error() string {
+	return "person linked to another account: confirm the re-link"
+}
+
+// RedeemBindCode links the Telegram user to the code's person. When the
+// person is linked to another account it links nothing and returns
+// *ErrConfirmRelink; ConfirmRelink finishes it. Wrong codes are counted and,
+// past BindFailureLimit, refused without being looked at.
 func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
-	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), a.Now())
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
-	}
+	now := a.Now()
+	n, oldest, err := a.Store.BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
 	if err != nil {
 		return domain.Person{}, err
 	}
-	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+	if n >= BindFailureLimit {
+		retry := oldest.Add(BindFailureWindow).In(a.Loc)
+		when := retry.Format("15:04")
+		if y, m, d := retry.Date(); y != now.In(a.Loc).Year() || m != now.In(a.Loc).Month() || d != now.In(a.Loc).Day() {
+			when = retry.Format("1月2日 15:04")
+		}
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", domain.Refuse(domain.ErrForbidden,
+			"绑定码输错次数过多（%d 分钟内 %d 次），请在 %s 以后再试，或向管理员索取新的绑定链接。",
+			int(BindFailureWindow/time.Minute), BindFailureLimit, when))
+	}
+	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), now)
+	if errors.Is(err, domain.ErrNotFound) {
+		if err := a.Store.RecordBindFailure(ctx, tgUserID, now); err != nil {
+			return domain.Person{}, err
+		}
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
+	}
+	if err != nil {
 		return domain.Person{}, err
 	}
 	p, err := a.Store.PersonByID(ctx, pid)
 	if err != nil {
 		return domain.Person{}, err
 	}
+	subject := "person:" + strconv.FormatInt(pid, 10)
+	cur, err := a.Store.ChatOf(ctx, pid)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return domain.Person{}, err
+	case cur.TGUserID != tgUserID:
+		id, err := a.Store.CreateRelinkRequest(ctx, storage.RelinkRequest{PersonID: pid, TGUserID: tgUserID, ChatID: chatID,
+			Username: username, CreatedAt: now, ExpiresAt: now.Add(RelinkTTL)})
+		if err != nil {
+			return domain.Person{}, err
+		}
+		if err := a.audit(ctx, actor, "bind.relink_requested", subject, true, map[string]any{"tg_user_id": tgUserID, "request": id}); err != nil {
+			return domain.Person{}, err
+		}
+		return p, &ErrConfirmRelink{RequestID: id, Person: p}
+	}
+	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+		return domain.Person{}, err
+	}
 	actor.PersonID = pid
-	return p, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(pid, 10), true, map[string]any{"tg_user_id": tgUserID})
+	return p, a.audit(ctx, actor, "bind.person", subject, true, map[string]any{"tg_user_id": tgUserID})
+}
+
+// Relinked is the outcome of a confirmed re-link: the person, and the chat
+// of the account the link was taken from (0 if none), to be told.
+type Relinked struct {
+	Person    domain.Person
+	OldChatID int64
+}
+
+var errRelinkGone = domain.Refuse(domain.ErrNotFound, "这个改绑确认已失效，请重新点击管理员发给您的绑定链接。")
+
+// ConfirmRelink answers the re-link question of request id for the Telegram
+// user who tapped: confirm moves the person's link to that account, cancel
+// leaves the old link as it was. Only the account that redeemed the code
+// may answer, once, within RelinkTTL.
+func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
+	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
+	subject := "relink:" + strconv.FormatInt(requestID, 10)
+	req, err := a.Store.LockRelinkRequest(ctx, requestID)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && req.TGUserID != tgUserID) {
+		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
+	}
+	if err != nil {
+		return Relinked{}, err
+	}
+	if req.Status != "pending" {
+		return Relinked{}, domain.Refuse(domain.ErrConflict, "这个改绑确认已处理过了。")
+	}
+	if !a.Now().Before(req.ExpiresAt) {
+		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
+	}
+	p, err := a.Store.PersonByID(ctx, req.PersonID)
+	if err != nil {
+		return Relinked{}, err
+	}
+	if !confirm {
+		if err := a.Store.FinishRelinkRequest(ctx, req.ID, "cancelled"); err != nil {
+			return Relinked{}, err
+		}
+		return Relinked{Person: p}, a.audit(ctx, actor, "bind.relink_cancelled", subject, true, map[string]any{"person": req.PersonID})
+	}
+	var out Relinked
+	out.Person = p
+	old, err := a.Store.ChatOf(ctx, req.PersonID)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+	case err != nil:
+		return Relinked{}, err
+	case old.TGUserID != tgUserID:
+		out.OldChatID = old.ChatID
+	}
+	if err := a.Store.LinkChat(ctx, req.PersonID, req.TGUserID, req.ChatID, req.Username); err != nil {
+		return Relinked{}, err
+	}
+	if err := a.Store.FinishRelinkRequest(ctx, req.ID, "confirmed"); err != nil {
+		return Relinked{}, err
+	}
+	actor.PersonID = req.PersonID
+	details := map[string]any{"tg_user_id": tgUserID, "relinked": true}
+	if out.OldChatID != 0 {
+		details["old_tg_user_id"] = old.TGUserID
+	}
+	return out, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(req.PersonID, 10), true, details)
 }
 
 // groupRoles says which role may bind a group to which kind of unit.
@@ -113,16 +238,50 @@ type ErrChooseUnit struct{ Units []domain.Role }
 
 func (e *ErrChooseUnit) Error() string { return "several units: name one" }
 
+// GroupPurpose is what a group is bound for (SPEC §7.4).
+type GroupPurpose string
+
+const (
+	// GroupDefault is plain /bind: a branch's group, or a village's
+	// reviewers' group.
+	GroupDefault GroupPurpose = ""
+	// GroupReview is /bind 评议: a village's reviewers' group (claim cards).
+	GroupReview GroupPurpose = "review"
+	// GroupPublic is /bind 公示: a village's villagers' group (the daily
+	// 公示 list, settlements and rankings).
+	GroupPublic GroupPurpose = "public"
+)
+
 // BindGroup binds a group chat to the sender's branch (secretary) or village
 // (reviewer); unitCode picks one when the sender has several. When the group
 // was bound to another unit, that unit is returned as replaced.
 func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, *domain.Unit, error) {
+	return a.BindGroupAs(ctx, actor, chatID, title, unitCode, GroupDefault)
+}
+
+// BindGroupAs is BindGroup for a purpose: 评议 and 公示 bind a village's
+// reviewers' or villagers' group, by a reviewer of the village. A chat has
+// one binding: binding it for one purpose drops the other.
+func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
 			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。"))
 	}
 	units := BindableUnits(actor)
+	if purpose != GroupDefault {
+		var vs []domain.Role
+		for _, r := range units {
+			if r.Role == domain.RoleReviewer {
+				vs = append(vs, r)
+			}
+		}
+		if len(vs) == 0 {
+			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
+				domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能绑定本村的评议群或公示群。"))
+		}
+		units = vs
+	}
 	var pick *domain.Role
 	switch {
 	case unitCode != "":
@@ -147,6 +306,9 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 	// role at or above that unit (SPEC §7.5); the reply names what it replaced.
 	var replaced *domain.Unit
 	cur, err := a.Store.GroupByChat(ctx, chatID)
+	if errors.Is(err, domain.ErrNotFound) {
+		cur, err = a.Store.PublicGroupByChat(ctx, chatID)
+	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
@@ -173,14 +335,26 @@ func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, t
 		}
 		replaced = &old
 	}
-	if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
-		return domain.Unit{}, nil, err
+	if purpose == GroupPublic {
+		if err := a.Store.BindPublicGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+			return domain.Unit{}, nil, err
+		}
+	} else {
+		if err := a.Store.UnbindPublicChat(ctx, chatID); err != nil {
+			return domain.Unit{}, nil, err
+		}
+		if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+			return domain.Unit{}, nil, err
+		}
 	}
 	u, err := a.Store.UnitByID(ctx, pick.UnitID)
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}
 	details := map[string]any{"unit": u.Code, "title": title}
+	if purpose != GroupDefault {
+		details["purpose"] = string(purpose)
+	}
 	if replaced != nil {
 		details["replaced"] = replaced.Code
 	}

@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,7 +86,16 @@ type CheckinRequest struct {
 	InGroup   bool   `json:"in_group,omitempty"`
 	MessageID int64  `json:"message_id,omitempty"`
 	Source    string `json:"source,omitempty"`
+	// MakeUp is a period the meeting was held late for, as typed (补开11月);
+	// Period a period key chosen from the buttons, or PeriodAsDated to
+	// file it by its date without asking.
+	MakeUp *health.MakeUp `json:"make_up,omitempty"`
+	Period string         `json:"period,omitempty"`
 }
+
+// PeriodAsDated in CheckinRequest.Period files a check-in by its date: the
+// sender chose 本期 rather than a 补开.
+const PeriodAsDated = "dated"
 
 // CheckinLine is one obligation (and party group) a check-in was filed for.
 type CheckinLine struct {
@@ -103,6 +113,8 @@ type CheckinLine struct {
 	// oldest first (health.CheckinCandidates); the line is filed for the
 	// first not yet done.
 	candidates []health.Period
+	// makeUp: the sender named the period (补开); it must not be done yet.
+	makeUp bool
 }
 
 // CheckinResult is an accepted check-in: what was stored, for which
@@ -119,6 +131,19 @@ type CheckinResult struct {
 type ErrChooseBranch struct{ Branches []domain.Role }
 
 func (e *ErrChooseBranch) Error() string { return "several branches: choose one" }
+
+// ErrChoosePeriod means the meeting may have been held late for a red
+// period (补开) or for the current one: the sender chooses (SPEC §7.1).
+type ErrChoosePeriod struct {
+	Obligation health.Obligation
+	Red        []health.Period // newest first
+	Current    health.Period   // the period its date files it for
+	// Request is the check-in as asked (its branch resolved when it was
+	// chosen from a keyboard), to keep while the sender chooses.
+	Request CheckinRequest
+}
+
+func (e *ErrChoosePeriod) Error() string { return "a red period is open: choose the period" }
 
 // Refusals shared by several doors.
 var (
@@ -147,6 +172,7 @@ func CheckinGate(actor domain.Actor) error {
 func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
 	m := a.ObligationMatcher()
 	args, group := splitGroup(args, m)
+	args, makeUp := takeMakeUp(args)
 	pc, err := command.ParseCheckin(args, a.Now(), a.Loc, m, allowBranch)
 	if err != nil {
 		var pe *command.ParseError
@@ -156,7 +182,18 @@ func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest,
 		return CheckinRequest{}, err
 	}
 	return CheckinRequest{BranchCode: pc.BranchCode, Obligations: pc.Obligations, Group: group, Date: pc.Date,
-		Present: pc.Present, Total: pc.Total, Topic: pc.Topic}, nil
+		Present: pc.Present, Total: pc.Total, Topic: pc.Topic, MakeUp: makeUp}, nil
+}
+
+// takeMakeUp takes the first 补开 word (补开11月, 补第三季度) out of the
+// arguments.
+func takeMakeUp(args []string) ([]string, *health.MakeUp) {
+	for i, arg := range args {
+		if mu, ok := health.ParseMakeUp(arg); ok {
+			return append(append([]string(nil), args[:i]...), args[i+1:]...), &mu
+		}
+	}
+	return args, nil
 }
 
 // splitGroup takes "<obligation>@<group>" apart: the first argument whose
@@ -335,7 +372,25 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 				cands = append(cands, c)
 			}
 		}
-		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands,
+		forced, err := a.namedPeriod(ob, req, now)
+		if err != nil {
+			return refuse(subject, err)
+		}
+		if forced != nil {
+			switch {
+			case date.Before(forced.Start(a.Loc)):
+				return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 早于%s的开始，不能记为%s的补开。", date.Format(time.DateOnly), forced.Label(), ob.Name))
+			case !health.IsOwed(*forced, start, a.Loc):
+				return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s自 %s 起纳入规定动作考核，%s的%s无需打卡。",
+					branch.Name, start.Format(time.DateOnly), forced.Label(), ob.Name))
+			}
+			cands = []health.Period{*forced}
+		}
+		if forced != nil {
+			p = *forced
+			_, due = health.Deadline(ob, p, themeDay, a.Loc, cal)
+		}
+		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands, makeUp: forced != nil,
 			BelowQuorum: ob.Quorum && health.BelowQuorum(req.Present, req.Total)})
 	}
 
@@ -373,6 +428,21 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 				l.Late = !now.Before(l.Due)
 				break
 			}
+		}
+		if l.makeUp && l.Extra {
+			return refuse(subject, domain.Refuse(domain.ErrConflict, "%s%s已有打卡，无需补开。", l.Period.Label(), l.Obligation.Name))
+		}
+	}
+	// A meeting filed on time while a red period of the same activity is
+	// open may have been held late for it: ask (the bot shows a button per
+	// red period and one for the current period).
+	if req.Source == SourceTelegram && req.Period == "" && req.MakeUp == nil && len(lines) == 1 && !lines[0].Late && !lines[0].Extra {
+		red, err := a.redPeriods(ctx, branch, lines[0])
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		if len(red) > 0 {
+			return CheckinResult{}, &ErrChoosePeriod{Obligation: lines[0].Obligation, Red: red, Current: lines[0].Period, Request: req}
 		}
 	}
 	source := req.Source
@@ -413,6 +483,55 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	return res, nil
+}
+
+// namedPeriod is the period the request names for ob: a button's choice
+// or a typed 补开; nil when it names none (or chose the dated period).
+func (a *App) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Time) (*health.Period, error) {
+	switch {
+	case req.Period != "" && req.Period != PeriodAsDated:
+		p, err := health.ParsePeriod(req.Period)
+		if err != nil || p.Rec != ob.Recurs {
+			return nil, domain.Refuse(domain.ErrInvalid, "补开的期间“%s”不是%s的期间。", req.Period, ob.Name)
+		}
+		return &p, nil
+	case req.MakeUp != nil:
+		p, ok := req.MakeUp.PeriodFor(ob.Recurs, now, a.Loc)
+		if !ok {
+			return nil, domain.Refuse(domain.ErrInvalid, "没看懂要补开%s的哪一期（%s按%s考核）。例：补开11月、补开第三季度、补开2026年度。",
+				ob.Name, ob.Name, ob.Recurs.Label())
+		}
+		return &p, nil
+	}
+	return nil, nil
+}
+
+// maxMakeUpChoices bounds the 补开 buttons: the newest red periods.
+const maxMakeUpChoices = 6
+
+// redPeriods lists, newest first, the red periods of l's activity for l's
+// unit before l's period: the periods a meeting might have been held late
+// for.
+func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
+	st, err := a.branchStatus(ctx, branch.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []health.Period
+	for _, it := range st.Items {
+		unit := it.BranchID
+		if it.GroupID != 0 {
+			unit = it.GroupID
+		}
+		if it.Obligation == l.Obligation.Code && it.Light == health.Red && unit == l.Unit.ID && it.Period.Before(l.Period) {
+			out = append(out, it.Period)
+		}
+	}
+	slices.SortFunc(out, func(x, y health.Period) int { return y.Compare(x) })
+	if len(out) > maxMakeUpChoices {
+		out = out[:maxMakeUpChoices]
+	}
+	return out, nil
 }
 
 // requestObligations looks up the obligation codes of a request (the API
@@ -626,6 +745,18 @@ const pendingTTL = 24 * time.Hour
 // tapped. Only the author may tap, once; a refusal leaves it pending so that
 // another branch may be tapped.
 func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
+	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) {
+		req.BranchID, req.BranchCode, req.InGroup = branchID, "", false
+	})
+}
+
+// RecordPendingCheckinFor records a pending check-in for the period its
+// author tapped: a red period's key (补开) or PeriodAsDated.
+func (a *App) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor, pendingID int64, period string) (CheckinResult, error) {
+	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) { req.Period = period })
+}
+
+func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*CheckinRequest)) (CheckinResult, error) {
 	var res CheckinResult
 	err := a.InTxRefusable(ctx, func(a *App) error {
 		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
@@ -637,7 +768,9 @@ func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pend
 		}
 		switch {
 		case p.PersonID != actor.PersonID:
-			return domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。")
+			// Someone else's button (forwarded or forged): audited.
+			return a.Refused(ctx, actor, "checkin.record", "pending:"+strconv.FormatInt(pendingID, 10),
+				domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。"))
 		case p.UsedAt != nil:
 			return domain.Refuse(domain.ErrConflict, "该打卡已经记录过了。")
 		case a.Now().Sub(p.CreatedAt) > pendingTTL:
@@ -647,7 +780,7 @@ func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pend
 		if err := json.Unmarshal(p.Request, &req); err != nil {
 			return fmt.Errorf("app: pending check-in %d: %w", pendingID, err)
 		}
-		req.BranchID, req.BranchCode, req.InGroup = branchID, "", false
+		choose(&req)
 		res, err = a.recordCheckin(ctx, actor, req)
 		if err != nil {
 			return err

@@ -128,7 +128,7 @@ func (a *App) RenderLights(v LightsView) string {
 		case it.Light == health.Yellow:
 			b.WriteString(" · 截止 " + due.Add(-time.Nanosecond).In(a.Loc).Format("01-02"))
 		case it.Light == health.Red:
-			b.WriteString(" · 已逾期，请补录")
+			b.WriteString(" · 已逾期，请补开")
 		}
 	}
 	return b.String()

@@ -15,8 +15,9 @@ const maxListedCheckins = 1000
 // ListCheckins lists the check-ins of the branches in unitCode's subtree
 // (default: the actor's own unit) held between from and to (YYYY-MM-DD,
 // inclusive, either may be empty). The unit must lie in the subtree of one
-// of the actor's units.
-func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, from, to string) ([]storage.Checkin, error) {
+// of the actor's units. limit (at most 1,001, default 1,000) and before
+// (nil: from the newest) page through them.
+func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, from, to string, limit int, before *storage.CheckinKey) ([]storage.Checkin, error) {
 	for _, d := range []struct{ name, v string }{{"from", from}, {"to", to}} {
 		if d.v == "" {
 			continue
@@ -57,7 +58,10 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 	if !inScope {
 		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Name)
 	}
-	return a.Store.Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: maxListedCheckins})
+	if limit <= 0 || limit > maxListedCheckins+1 {
+		limit = maxListedCheckins
+	}
+	return a.Store.Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: limit, Before: before})
 }
 
 // LedgerLine is one row of the check-in ledger (台账) export: one

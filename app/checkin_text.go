@@ -25,7 +25,7 @@ func writeCheckinLines(b *strings.Builder, r CheckinResult) {
 		}
 		b.WriteString(" · " + l.Period.Label())
 		if l.Late {
-			b.WriteString(" · 逾期补录")
+			b.WriteString(" · 补开")
 		}
 		if l.Extra {
 			b.WriteString(" · 补充记录")
@@ -68,7 +68,7 @@ func (a *App) CheckinConfirmation(r CheckinResult) string {
 	}
 	for _, l := range r.Lines {
 		if l.Late && !l.Extra {
-			fmt.Fprintf(&b, "<i>%s%s已于 %s 截止，本次记为逾期补录。</i>\n", html.EscapeString(l.Obligation.Name), l.Period.Label(),
+			fmt.Fprintf(&b, "<i>%s%s已于 %s 截止，本次记为补开（按实际日期记录）。</i>\n", html.EscapeString(l.Obligation.Name), l.Period.Label(),
 				l.Due.Add(-time.Nanosecond).In(a.Loc).Format(time.DateOnly))
 		}
 	}

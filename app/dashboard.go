@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -304,22 +305,208 @@ func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, erro
 	return bb, nil
 }
 
+// EscPageSize is how many red items one page of /escalations lists.
+const EscPageSize = 50
+
+// EscalationFilter narrows the escalations page: an obligation code, a
+// township (or street) code, and the page (from 1; 0 = the first).
+type EscalationFilter struct {
+	Obligation, Township string
+	Page                 int
+}
+
+// EscalationsBoard is the red list of a unit's subtree as the dashboard
+// shows it: counted per township and obligation, filtered, one page of
+// rows at a time, the rows grouped by township.
+type EscalationsBoard struct {
+	Unit   domain.Unit
+	Path   []domain.Unit
+	Filter EscalationFilter
+	// Total counts every red item of the subtree, Matched those the filter keeps.
+	Total, Matched int
+	Page, Pages    int
+	// Townships are the groups of the matched items, in unit-code order,
+	// each with its counts per obligation and the page's rows.
+	Townships []EscalationGroup
+	// Obligations and Areas are the filter's choices, with their counts
+	// among all red items of the subtree.
+	Obligations []EscalationChoice
+	Areas       []EscalationChoice
+}
+
+// EscalationGroup is one township's red items.
+type EscalationGroup struct {
+	Township domain.Unit
+	Count    int                // matched items of the township (all pages)
+	ByOb     []EscalationChoice // Count per obligation, most first
+	Rows     []EscalationRow    // those on this page
+}
+
+// EscalationRow is a red item on the page, its party group named.
+type EscalationRow struct {
+	Escalation
+	GroupName string
+}
+
+// EscalationChoice is an obligation or a township with its count.
+type EscalationChoice struct {
+	Code, Name string
+	Count      int
+}
+
+// HasPrev and HasNext say whether there are pages before and after this one.
+func (b EscalationsBoard) HasPrev() bool { return b.Page > 1 }
+func (b EscalationsBoard) HasNext() bool { return b.Page < b.Pages }
+
+// Prev and Next are the neighbouring page numbers.
+func (b EscalationsBoard) Prev() int { return b.Page - 1 }
+func (b EscalationsBoard) Next() int { return b.Page + 1 }
+
+// Filtered reports whether an obligation or township is chosen.
+func (b EscalationsBoard) Filtered() bool {
+	return b.Filter.Obligation != "" || b.Filter.Township != ""
+}
+
+// Rows counts the rows on this page.
+func (b EscalationsBoard) Rows() int {
+	n := 0
+	for _, g := range b.Townships {
+		n += len(g.Rows)
+	}
+	return n
+}
+
 // DashboardEscalations lists the red items of unitCode's subtree ("" = the
-// actor's own unit), longest overdue first (see Escalations).
-func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string) (domain.Unit, []domain.Unit, []Escalation, error) {
+// actor's own unit) for the dashboard: grouped by township, by township
+// then longest overdue first, filtered by f, EscPageSize rows a page (see
+// Escalations). An unknown obligation or a township outside the subtree
+// is refused naming it; a page past the last shows the last.
+func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
 	if !MayViewDashboard(actor) {
-		return domain.Unit{}, nil, nil, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+		return EscalationsBoard{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
 	if err != nil {
-		return domain.Unit{}, nil, nil, err
+		return EscalationsBoard{}, err
 	}
-	path, err := a.dashPath(ctx, actor, u)
-	if err != nil {
-		return domain.Unit{}, nil, nil, err
+	b := EscalationsBoard{Unit: u, Filter: f}
+	if b.Path, err = a.dashPath(ctx, actor, u); err != nil {
+		return EscalationsBoard{}, err
+	}
+	if f.Obligation != "" {
+		if _, ok := a.Obligation(f.Obligation); !ok {
+			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "没有“%s”这项规定动作，请在筛选框里选择。", f.Obligation)
+		}
+	}
+	if f.Page < 0 {
+		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "页码无效，应为从 1 开始的整数。")
 	}
 	es, err := a.Escalations(ctx, u.ID)
-	return u, path, es, err
+	if err != nil {
+		return EscalationsBoard{}, err
+	}
+	// Each branch's township: below a county, its ancestor right below
+	// the county; at a township or below, the township itself.
+	sub, err := a.Store.Subtree(ctx, u.ID)
+	if err != nil {
+		return EscalationsBoard{}, err
+	}
+	byCode := make(map[string]domain.Unit, len(sub))
+	byID := make(map[int64]domain.Unit, len(sub))
+	for _, x := range sub {
+		byCode[x.Code], byID[x.ID] = x, x
+	}
+	own := u
+	if u.Kind != domain.KindCounty {
+		anc, err := a.Store.Ancestors(ctx, u.ID)
+		if err != nil {
+			return EscalationsBoard{}, err
+		}
+		for _, x := range anc {
+			if x.Kind == domain.KindTownship || x.Kind == domain.KindStreet {
+				own = x
+			}
+		}
+	}
+	townshipOf := func(code string) domain.Unit {
+		if u.Kind != domain.KindCounty {
+			return own
+		}
+		x := byCode[code]
+		for x.ParentID != nil && *x.ParentID != u.ID {
+			p, ok := byID[*x.ParentID]
+			if !ok {
+				break
+			}
+			x = p
+		}
+		return x
+	}
+	if _, ok := byCode[f.Township]; f.Township != "" && !ok {
+		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s下没有要筛选的乡镇（%s）。", u.Name, f.Township)
+	}
+	type row struct {
+		Escalation
+		town domain.Unit
+	}
+	rows := make([]row, 0, len(es))
+	obCount, areaCount := map[string]int{}, map[string]int{}
+	areas := map[string]domain.Unit{}
+	for _, e := range es {
+		t := townshipOf(e.Branch)
+		obCount[e.Obligation]++
+		areaCount[t.Code]++
+		areas[t.Code] = t
+		if f.Obligation != "" && e.Obligation != f.Obligation || f.Township != "" && t.Code != f.Township {
+			continue
+		}
+		rows = append(rows, row{e, t})
+	}
+	b.Total, b.Matched = len(es), len(rows)
+	for _, ob := range a.Obligations() {
+		if n := obCount[ob.Code]; n > 0 || ob.Code == f.Obligation {
+			b.Obligations = append(b.Obligations, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
+		}
+	}
+	if t, ok := byCode[f.Township]; ok && areaCount[f.Township] == 0 {
+		areas[t.Code] = t
+	}
+	for code, t := range areas {
+		b.Areas = append(b.Areas, EscalationChoice{Code: code, Name: t.Name, Count: areaCount[code]})
+	}
+	slices.SortFunc(b.Areas, func(x, y EscalationChoice) int { return strings.Compare(x.Code, y.Code) })
+	// By township, then as Escalations orders them (longest overdue first).
+	slices.SortStableFunc(rows, func(x, y row) int { return strings.Compare(x.town.Code, y.town.Code) })
+	b.Pages = max(1, (len(rows)+EscPageSize-1)/EscPageSize)
+	b.Page = min(max(f.Page, 1), b.Pages)
+	page := rows[min(len(rows), (b.Page-1)*EscPageSize):min(len(rows), b.Page*EscPageSize)]
+	index := map[string]int{}
+	perOb := map[[2]string]int{} // township, obligation → matched items
+	for _, r := range rows {
+		i, ok := index[r.town.Code]
+		if !ok {
+			i = len(b.Townships)
+			index[r.town.Code] = i
+			b.Townships = append(b.Townships, EscalationGroup{Township: r.town})
+		}
+		b.Townships[i].Count++
+		perOb[[2]string{r.town.Code, r.Obligation}]++
+	}
+	obs := a.Obligations()
+	for i := range b.Townships {
+		g := &b.Townships[i]
+		for _, ob := range obs {
+			if n := perOb[[2]string{g.Township.Code, ob.Code}]; n > 0 {
+				g.ByOb = append(g.ByOb, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
+			}
+		}
+		slices.SortStableFunc(g.ByOb, func(x, y EscalationChoice) int { return cmp.Compare(y.Count, x.Count) })
+	}
+	for _, r := range page {
+		g := &b.Townships[index[r.town.Code]]
+		g.Rows = append(g.Rows, EscalationRow{Escalation: r.Escalation, GroupName: byCode[r.Group].Name})
+	}
+	return b, nil
 }
 
 // RankingRow is one household in a dashboard ranking.
@@ -344,7 +531,45 @@ type RankingBoard struct {
 	From   time.Time
 	To     time.Time // exclusive
 	Rows   []RankingRow
+	// Months are the village's points per month over the last 12 months
+	// (awards and deductions in effect, not redemptions), for the chart.
+	Months []MonthBar
+	// ChartMax is the largest month's points (the chart's scale).
+	ChartMax int
+	// Settled are the village's settled rankings, newest first (at most 6),
+	// with the yearly settlements' stars.
+	Settled []SettledBoard
 }
+
+// MonthBar is one month of the village's chart: its label, points and the
+// bar's geometry in the inline SVG (viewBox 0 0 480 180).
+type MonthBar struct {
+	Label  string // 11月
+	Points int
+	X, Y   int
+	W, H   int
+}
+
+// SettledBoard is a settled ranking on the dashboard.
+type SettledBoard struct {
+	Label    string // 2026年11月, 2026年度
+	Kind     string // 月度, 季度, 年度
+	Yearly   bool
+	ClosedAt time.Time
+	Rows     []SettledRow
+}
+
+// SettledRow is one household of a settled ranking.
+type SettledRow struct {
+	Rank   int
+	Name   string
+	Points int
+	Vetoed bool
+	Stars  int
+}
+
+// StarMarks is the stars as ★ (empty for none).
+func (r SettledRow) StarMarks() string { return strings.Repeat("★", r.Stars) }
 
 // IsVillage reports whether the board ranks one village.
 func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
@@ -378,11 +603,7 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 		}
 		return rb, nil
 	}
-	kind, err := points.ParsePeriodKind(a.Cfg.Points.Settlement)
-	if err != nil {
-		kind = points.Monthly
-	}
-	p, err := points.PeriodAt(kind, now, a.Loc)
+	p, err := points.PeriodAt(a.PeriodKind(), now, a.Loc)
 	if err != nil {
 		return RankingBoard{}, err
 	}
@@ -402,7 +623,62 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 		t := byID[r.Household]
 		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Head: t.Head, Points: r.Points, Vetoed: r.Vetoed})
 	}
+	if err := a.dashVillageHistory(ctx, &rb, now); err != nil {
+		return RankingBoard{}, err
+	}
 	return rb, nil
+}
+
+// dashVillageHistory adds the village's monthly chart and settled rankings.
+func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time.Time) error {
+	cur, _ := points.PeriodAt(points.Monthly, now, a.Loc)
+	first := cur
+	for range 11 {
+		first = first.Prev()
+	}
+	ms, err := a.Store.VillageMonthlyTotals(ctx, rb.Unit.ID, first.Start, now.Add(time.Microsecond), a.Loc.String())
+	if err != nil {
+		return err
+	}
+	byMonth := map[string]int{}
+	for _, m := range ms {
+		byMonth[m.Month.Format("2006-01")] = m.Points
+	}
+	p := first
+	for range 12 {
+		n := byMonth[p.Key()]
+		rb.Months = append(rb.Months, MonthBar{Label: fmt.Sprintf("%d月", int(p.Start.Month())), Points: n})
+		rb.ChartMax = max(rb.ChartMax, n)
+		p = p.Next()
+	}
+	const top, height, slot = 20, 130, 40
+	for i := range rb.Months {
+		m := &rb.Months[i]
+		m.X, m.W = i*slot+6, slot-12
+		if rb.ChartMax > 0 && m.Points > 0 {
+			m.H = max(m.Points*height/rb.ChartMax, 1)
+		}
+		m.Y = top + height - m.H
+	}
+	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{VillageIDs: []int64{rb.Unit.ID}, Limit: 6})
+	if err != nil {
+		return err
+	}
+	for _, st := range ss {
+		rows, err := st.Ranking()
+		if err != nil {
+			return err
+		}
+		kind, _ := points.ParsePeriodKind(st.Kind)
+		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: periodWords[kind],
+			Yearly: kind == points.Yearly, ClosedAt: st.ClosedAt}
+		for _, r := range rows {
+			sb.Rows = append(sb.Rows, SettledRow{Rank: r.Rank, Name: storage.HouseholdLabel(r.Head, r.Household, r.Members, ""),
+				Points: r.Points, Vetoed: r.Vetoed, Stars: r.Stars})
+		}
+		rb.Settled = append(rb.Settled, sb)
+	}
+	return nil
 }
 
 // worstItemFirst orders items red, yellow, green, keeping the order within

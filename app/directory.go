@@ -89,6 +89,19 @@ func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role stri
 	return a.Store.HoldersInSubtree(ctx, u.ID, role, false)
 }
 
+// DirectoryPage is one page of Directory: at most limit holders after the
+// one at after (nil: from the first).
+func (a *App) DirectoryPage(ctx context.Context, actor domain.Actor, code, role string, limit int, after *storage.HolderKey) ([]storage.Holder, error) {
+	u, err := a.PeopleScope(ctx, actor, "people.list", code)
+	if err != nil {
+		return nil, err
+	}
+	if role != "" && !domain.ValidRole(role) {
+		return nil, domain.Refuse(domain.ErrInvalid, "未知角色 %s。", role)
+	}
+	return a.Store.HoldersPage(ctx, u.ID, role, after, limit)
+}
+
 // IssuedCode is a fresh bind code and its deep link.
 type IssuedCode struct {
 	PersonID int64  `json:"person_id"`
@@ -148,11 +161,18 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 // the admin's subtree (see Store.AuditLog for how an entry maps to a unit,
 // SPEC §7.5). The operator sees every entry.
 func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, limit int) ([]storage.AuditRow, error) {
-	if limit <= 0 || limit > 1000 {
+	return a.AuditLogBefore(ctx, actor, action, limit, 0)
+}
+
+// AuditLogBefore is AuditLog from the entry before beforeID on (0: from the
+// newest); limit is at most 1,001 (a page of 1,000 and one to tell whether
+// more follow).
+func (a *App) AuditLogBefore(ctx context.Context, actor domain.Actor, action string, limit int, beforeID int64) ([]storage.AuditRow, error) {
+	if limit <= 0 || limit > 1001 {
 		limit = 100
 	}
 	if actor.IsOperator() {
-		return a.Store.AuditLog(ctx, action, nil, limit)
+		return a.Store.AuditLogBefore(ctx, action, nil, limit, beforeID)
 	}
 	admin := actor.UnitsWith(domain.RoleAdmin)
 	if len(admin) == 0 {
@@ -162,7 +182,7 @@ func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, l
 	for _, r := range admin {
 		roots = append(roots, r.UnitID)
 	}
-	rows, err := a.Store.AuditLog(ctx, action, roots, limit)
+	rows, err := a.Store.AuditLogBefore(ctx, action, roots, limit, beforeID)
 	if rows == nil && err == nil {
 		rows = []storage.AuditRow{}
 	}

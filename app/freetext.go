@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,6 +109,10 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	for _, code := range r.Obligations {
 		ob, _ := a.Obligation(code)
 		v.Activities = append(v.Activities, ob.Name)
+		if r.MakeUp.Valid() && r.MakeUp.Rec == ob.Recurs {
+			v.Periods = append(v.Periods, r.MakeUp.Label()+"，补开")
+			continue
+		}
 		v.Periods = append(v.Periods, periodsText(health.CheckinCandidates(ob, r.Date, 0, a.Loc, cal)))
 	}
 	if !r.Sure() {
@@ -117,6 +122,12 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 		ChatID: msg.ChatID, InGroup: msg.InGroup, MessageID: msg.MessageID, Source: SourceTelegram, MediaGroupID: msg.MediaGroupID}
 	if msg.Photo != "" {
 		req.Evidence = []string{msg.Photo}
+	}
+	switch mp := r.MakeUp; mp.Rec {
+	case health.Monthly:
+		req.MakeUp = &health.MakeUp{Year: mp.Year, Month: mp.N}
+	case health.Quarterly:
+		req.MakeUp = &health.MakeUp{Year: mp.Year, Quarter: mp.N}
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
 		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command})
@@ -232,10 +243,13 @@ type TextOutcome struct {
 	Checkin *CheckinResult
 	// Choose is set when a secretary of several branches confirmed in a
 	// private chat: the request goes on to the branch keyboard.
-	Choose  *ErrChooseBranch
-	Request CheckinRequest
-	Claim   *storage.Claim
-	Command string // for 修改: the command to edit and send
+	Choose *ErrChooseBranch
+	// ChoosePeriod is set when a red period of the activity is open: the
+	// request goes on to the period keyboard (补开 or this period).
+	ChoosePeriod *ErrChoosePeriod
+	Request      CheckinRequest
+	Claim        *storage.Claim
+	Command      string // for 修改: the command to edit and send
 }
 
 // ActOnText applies a tap on a reading's button. Only its sender may tap,
@@ -254,7 +268,13 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 		now := a.Now()
 		switch {
 		case p.PersonID != actor.PersonID || actor.PersonID == 0:
-			return domain.Refuse(domain.ErrForbidden, "这不是您发的消息，只有发送人才能确认。")
+			// Someone else's button (another member's tap, forwarded or forged): audited.
+			action := "checkin.record"
+			if p.Kind == storage.PendingTextClaim {
+				action = "claim.submit"
+			}
+			return a.Refused(ctx, actor, action, "freetext:"+strconv.FormatInt(pendingID, 10),
+				domain.Refuse(domain.ErrForbidden, "这不是您发的消息，只有发送人才能确认。"))
 		case p.UsedAt != nil:
 			return domain.Refuse(domain.ErrConflict, "这条消息已经处理过了。")
 		case now.Sub(p.CreatedAt) > textTTL:
@@ -275,9 +295,12 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 			if action == callback.TextConfirm {
 				res, err := a.recordCheckin(ctx, actor, tc.Request)
 				var choose *ErrChooseBranch
+				var period *ErrChoosePeriod
 				switch {
 				case errors.As(err, &choose):
 					out.Choose = choose
+				case errors.As(err, &period):
+					out.ChoosePeriod = period
 				case err != nil:
 					return err
 				default:

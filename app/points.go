@@ -25,13 +25,34 @@ import (
 // draftTTL is how long the item choice of an ambiguous claim stays open.
 const draftTTL = 24 * time.Hour
 
-// PeriodKind is the configured settlement period (monthly by default).
+// PeriodKind is the shortest configured settlement period (monthly by
+// default): the period /rank and the dashboard show.
 func (a *App) PeriodKind() points.PeriodKind {
-	k, err := points.ParsePeriodKind(a.Cfg.Points.Settlement)
-	if err != nil {
-		return points.Monthly
+	return a.SettleKinds()[0]
+}
+
+// SettleKinds are the configured settlement periods, shortest first
+// (points.settle; points.settlement when set). Never empty.
+func (a *App) SettleKinds() []points.PeriodKind {
+	var out []points.PeriodKind
+	for _, k := range a.Cfg.Points.SettleKinds() {
+		if pk, err := points.ParsePeriodKind(k); err == nil {
+			out = append(out, pk)
+		}
 	}
-	return k
+	if len(out) == 0 {
+		out = []points.PeriodKind{points.Monthly}
+	}
+	return out
+}
+
+// vetoScope is points.veto_scope (a year by default).
+func (a *App) vetoScope() points.VetoScope {
+	v, err := points.ParseVetoScope(a.Cfg.Points.VetoScope)
+	if err != nil {
+		return points.VetoYear
+	}
+	return v
 }
 
 // CurrentPeriod is the settlement period containing t.
@@ -229,7 +250,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 	}
 	if vetoed {
 		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrForbidden,
-			"本户本期（%s）因一票否决项目暂停积分申报。", period.Key()))
+			"本户因一票否决项目暂停积分申报，%s不参加积分排名和奖励。", vetoScopeWords[a.vetoScope()]))
 	}
 	existing, err := a.Store.LiveClaimTimes(ctx, hh.ID, item.Code)
 	if err != nil {
@@ -404,9 +425,14 @@ func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text st
 }
 
 // DecisionResult is a decided claim and, when approved, its ledger entry.
+// Under a review quorum an approval that does not reach it leaves the claim
+// pending: Awaiting says how many approvals are still needed and Approvals
+// who approved so far.
 type DecisionResult struct {
-	Claim storage.Claim
-	Entry *storage.PointEntry
+	Claim     storage.Claim
+	Entry     *storage.PointEntry
+	Approvals []string
+	Awaiting  int
 }
 
 // decider names whoever decides: the person's name, else the API token.
@@ -468,6 +494,18 @@ func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64
 		return DecisionResult{}, err
 	}
 	now := a.Now()
+	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+		return DecisionResult{}, err
+	}
+	if approve && c.Status == storage.ClaimPending && a.Cfg.Points.ReviewQuorum > 1 {
+		// Collective review (积分评议小组): the approval counts toward the
+		// quorum; the claim is decided only when the quorum is reached.
+		names, done, err := a.approveTowardQuorum(ctx, actor, c, name, now)
+		if err != nil || !done {
+			return DecisionResult{Claim: c, Approvals: names, Awaiting: max(a.Cfg.Points.ReviewQuorum-len(names), 0)}, err
+		}
+		name = strings.Join(names, "、")
+	}
 	d := storage.ClaimDecision{Status: storage.ClaimRejected, At: now, By: actor.PersonID, Decider: name, Reason: cut(strings.TrimSpace(reason), 500)}
 	if approve {
 		d.Status = storage.ClaimApproved
@@ -610,8 +648,19 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if err != nil {
 		return c, err
 	}
+	if !ok && actor.PersonID != 0 && actor.Has(domain.RoleVillager, c.VillageID) {
+		// Any linked villager of the village may object during 公示
+		// (SPEC §7.4): the reviewers decide on the objection.
+		return a.villagerObjection(ctx, actor, c, reason)
+	}
 	if !ok {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "只有%s的积分评议员才能提出异议。", c.VillageName))
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "只有%s的村民和积分评议员才能提出异议。", c.VillageName))
+	}
+	if _, err := a.Store.OpenObjection(ctx, claimID); err == nil {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d 已有村民提出异议，请在评议群的异议卡片上选择“维持异议”或“驳回异议”。", claimID))
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return c, err
 	}
 	if reason == "" {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "请写明异议理由：/object %d 理由。", claimID))
@@ -721,6 +770,9 @@ type DeductRequest struct {
 	Target string
 	Item   string
 	Note   string
+	// ActDate is the day the act happened (/deduct … 日期); zero = today.
+	// A veto excludes the household for points.veto_scope around it.
+	ActDate time.Time
 }
 
 // RecordDeduction records a deduction or veto (否决项目) against a household,
@@ -775,6 +827,17 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 			"没有找到扣分或否决项目“%s”。发送 /items 查看积分项目。", req.Item))
 	}
 	item := *m.Exact
+	now := a.Now()
+	act := req.ActDate
+	if act.IsZero() {
+		act = now
+	}
+	y, mo, d := act.In(a.Loc).Date()
+	actDay := time.Date(y, mo, d, 0, 0, 0, 0, a.Loc)
+	if ty, tm, td := now.In(a.Loc).Date(); actDay.After(time.Date(ty, tm, td, 0, 0, 0, 0, a.Loc)) {
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
+			"日期 %d年%d月%d日 还没到：请写发生的日期，例如 /deduct %s %s %s。", y, int(mo), d, req.Target, item.Code, now.In(a.Loc).Format("2006-01-02")))
+	}
 	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
 		return DecisionResult{}, err
 	}
@@ -782,11 +845,15 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 	if err != nil {
 		return DecisionResult{}, err
 	}
-	now := a.Now()
-	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: personID,
+	nc := storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: personID,
 		RecordedBy: actor.PersonID, Kind: storage.ClaimKindDeduction, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,
 		Points: item.Points, Veto: item.Veto, Evidence: string(item.Evidence), Note: cut(req.Note, 500),
-		Status: storage.ClaimApproved, ClaimedAt: now, Decider: name, Source: "telegram"})
+		Status: storage.ClaimApproved, ClaimedAt: now, Decider: name, Source: "telegram", ActDate: &actDay}
+	if item.Veto {
+		from, until := points.VetoWindow(a.vetoScope(), actDay, a.Loc)
+		nc.VetoFrom, nc.VetoUntil = &from, &until
+	}
+	id, err := a.Store.InsertClaim(ctx, nc)
 	if err != nil {
 		return DecisionResult{}, err
 	}

@@ -279,7 +279,8 @@ func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
 func isRefusal(err error) bool {
 	var ue *domain.UserError
 	var choose *ErrChooseBranch
-	return errors.As(err, &ue) || errors.As(err, &choose)
+	var period *ErrChoosePeriod
+	return errors.As(err, &ue) || errors.As(err, &choose) || errors.As(err, &period)
 }
 
 func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10) }
@@ -287,10 +288,12 @@ func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10)
 // NarrowActor limits an actor to unitCode: each role held at or (for an API
 // token) above the unit becomes the same role held in the unit. It refuses a
 // unit outside the actor's scope.
-func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, unitCode string) (domain.Actor, error) {
+//
+// A unit out of reach (or unknown) is a refusal of action, audited.
+func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, action, unitCode string) (domain.Actor, error) {
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return actor, domain.UnitNotFound(unitCode)
+		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.UnitNotFound(unitCode))
 	}
 	if err != nil {
 		return actor, err
@@ -309,7 +312,7 @@ func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, unitCode stri
 		}
 	}
 	if len(out.Roles) == 0 {
-		return actor, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode)
+		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode))
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -21,8 +22,9 @@ var (
 
 var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, storage.ClaimRejected, storage.ClaimFrozen}
 
-// ListClaims lists claims in scope, newest first; status "" is any.
-func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int) ([]storage.Claim, error) {
+// ListClaims lists claims in scope, newest first; status "" is any;
+// beforeID > 0 lists those older than that claim (the next page).
+func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int, beforeID int64) ([]storage.Claim, error) {
 	if !slices.Contains(claimStatuses, status) {
 		return nil, domain.Refuse(domain.ErrInvalid, "status 只能是 pending（待审核）、approved（已通过）、rejected（已驳回）或 frozen（已冻结）。")
 	}
@@ -30,10 +32,10 @@ func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, stat
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "claims.list", unitCode, err)
 	}
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	if limit <= 0 || limit > 1001 {
+		limit = 1001
 	}
-	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit})
+	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit, BeforeID: beforeID})
 	if cs == nil && err == nil {
 		cs = []storage.Claim{}
 	}
@@ -128,11 +130,15 @@ func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, e
 	if err != nil {
 		return ExportTable{}, err
 	}
+	stars, err := a.yearStars(ctx, root)
+	if err != nil {
+		return ExportTable{}, err
+	}
 	t := ExportTable{
 		Keys: []string{"entry_id", "date", "village", "village_name", "household", "members", "kind", "item_code", "item_name",
-			"goods", "points", "claim_id", "recorded_by", "recorded_at", "effective_at", "status", "balance_after", "reverses", "note"},
+			"goods", "points", "claim_id", "recorded_by", "recorded_at", "effective_at", "status", "balance_after", "reverses", "note", "stars"},
 		Titles: []string{"流水号", "日期", "村代码", "村名", "户号", "家庭成员", "类型", "项目编号", "项目名称",
-			"兑换物品", "积分", "申报号", "经办人", "登记时间", "生效时间", "状态", "变动后余额", "冲正流水号", "说明"},
+			"兑换物品", "积分", "申报号", "经办人", "登记时间", "生效时间", "状态", "变动后余额", "冲正流水号", "说明", "年度星级"},
 	}
 	now := a.Now()
 	for _, r := range rows {
@@ -151,6 +157,7 @@ func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, e
 			r.ID, r.RecordedAt.In(a.Loc).Format("2006-01-02"), r.VillageCode, r.VillageName, r.HouseholdCode, r.Members,
 			entryKindWords[r.Kind], r.ItemCode, r.ItemName, r.Goods, r.Points, optID(r.ClaimID), by,
 			r.RecordedAt, r.EffectiveAt, status, r.BalanceAfter, optID(r.Reverses), r.Note,
+			stars.of(r.VillageCode, r.HouseholdCode, r.EffectiveAt.In(a.Loc).Year()),
 		})
 	}
 	return t, nil
@@ -171,11 +178,17 @@ func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, e
 	if err != nil {
 		return ExportTable{}, err
 	}
+	stars, err := a.yearStars(ctx, root)
+	if err != nil {
+		return ExportTable{}, err
+	}
 	t := ExportTable{
 		Keys: []string{"claim_id", "date", "village", "village_name", "household", "person", "kind", "item_code", "item_name",
-			"category", "points", "veto", "status", "claimed_at", "decided_by", "decided_at", "effective_at", "reason", "note", "photo", "objections", "source"},
+			"category", "points", "veto", "status", "claimed_at", "decided_by", "decided_at", "effective_at", "reason", "note", "photo", "objections", "source",
+			"act_date", "stars"},
 		Titles: []string{"申报号", "日期", "村代码", "村名", "户号", "申报人", "类型", "项目编号", "项目名称",
-			"类别", "积分", "一票否决", "状态", "申报时间", "审核人", "审核时间", "生效时间", "理由", "说明", "照片", "异议次数", "来源"},
+			"类别", "积分", "一票否决", "状态", "申报时间", "审核人", "审核时间", "生效时间", "理由", "说明", "照片", "异议次数", "来源",
+			"发生日期", "年度星级"},
 	}
 	for _, c := range cs {
 		kind, person := "村民申报", c.PersonName
@@ -193,9 +206,95 @@ func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, e
 			c.ID, c.ClaimedAt.In(a.Loc).Format("2006-01-02"), c.VillageCode, c.VillageName, c.HouseholdCode, person,
 			kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto, claimStatusWords[c.Status], c.ClaimedAt,
 			c.Decider, optTime(c.DecidedAt), optTime(c.EffectiveAt), c.Reason, c.Note, photo, c.Objections, c.Source,
+			optDate(c.ActDate), stars.of(c.VillageCode, c.HouseholdCode, c.ClaimedAt.In(a.Loc).Year()),
 		})
 	}
 	return t, nil
+}
+
+// starsByYear holds the households' stars of the yearly settlements:
+// village code → household code → year → stars.
+type starsByYear map[string]map[string]map[int]int
+
+// of is a household's stars of a year's settlement; empty when that year is
+// not settled (0 when it is and the household earned none).
+func (s starsByYear) of(village, household string, year int) any {
+	n, ok := s[village][household][year]
+	if !ok {
+		return nil
+	}
+	return n
+}
+
+// yearStars reads the stars of every yearly settlement in the subtree.
+func (a *App) yearStars(ctx context.Context, root int64) (starsByYear, error) {
+	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root})
+	if err != nil {
+		return nil, err
+	}
+	out := starsByYear{}
+	for _, st := range ss {
+		if st.Kind != string(points.Yearly) {
+			continue
+		}
+		rows, err := st.Ranking()
+		if err != nil {
+			return nil, err
+		}
+		year := st.Start.In(a.Loc).Year()
+		for _, r := range rows {
+			if out[st.VillageCode] == nil {
+				out[st.VillageCode] = map[string]map[int]int{}
+			}
+			if out[st.VillageCode][r.Household] == nil {
+				out[st.VillageCode][r.Household] = map[int]int{}
+			}
+			out[st.VillageCode][r.Household][year] = r.Stars
+		}
+	}
+	return out, nil
+}
+
+// ExportSettlements is every settled ranking of the subtree of unitCode
+// ("" = all), one row per household and period, with the yearly stars.
+func (a *App) ExportSettlements(ctx context.Context, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, unitCode)
+	if err != nil {
+		return ExportTable{}, err
+	}
+	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root})
+	if err != nil {
+		return ExportTable{}, err
+	}
+	t := ExportTable{
+		Keys:   []string{"settlement_id", "period", "period_name", "kind", "village", "village_name", "rank", "household", "head", "members", "points", "vetoed", "stars", "closed_at"},
+		Titles: []string{"结算号", "期间代码", "期间", "结算类型", "村代码", "村名", "名次", "户号", "户主", "家庭成员", "积分", "一票否决", "星级", "结算时间"},
+	}
+	for _, st := range ss {
+		rows, err := st.Ranking()
+		if err != nil {
+			return ExportTable{}, err
+		}
+		kind, _ := points.ParsePeriodKind(st.Kind)
+		label := points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label()
+		for _, r := range rows {
+			var stars any
+			if kind == points.Yearly {
+				stars = r.Stars
+			}
+			t.Rows = append(t.Rows, []any{st.ID, st.Period, label, periodWords[kind], st.VillageCode, st.VillageName, r.Rank, r.Household,
+				r.Head, r.Members, r.Points, r.Vetoed, stars, st.ClosedAt})
+		}
+	}
+	return t, nil
+}
+
+// optDate is a civil date cell (empty when nil).
+func optDate(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Format(time.DateOnly)
 }
 
 // optID and optTime turn nil pointers into empty cells.

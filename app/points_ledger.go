@@ -242,6 +242,7 @@ type RankedHousehold struct {
 	Code    string
 	Members string
 	Head    string
+	Stars   int // yearly settlements: 星级文明户 (0 = none)
 }
 
 // Label is how the ranking shows the household: by its head (张三户) when

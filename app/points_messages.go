@@ -167,8 +167,15 @@ func (a *App) claimantNotice(c storage.Claim, effective *time.Time) string {
 // householdDeductionNotice tells a household about a deduction or veto.
 func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) string {
 	if c.Veto {
-		s := fmt.Sprintf("⛔ 本户被记录一票否决项目：%s %s（%s 登记，记录 #%d）。\n本期不参加积分排名和奖励，待审核的申报已冻结。",
-			esc(c.ItemCode), esc(c.ItemName), esc(c.Decider), c.ID)
+		when := "本期"
+		if l := a.VetoLabel(c); l != "" {
+			when = l
+		}
+		s := fmt.Sprintf("⛔ 本户被记录一票否决项目：%s %s（%s 登记，记录 #%d）。\n本户%s不参加积分排名和奖励，待审核的申报已冻结。",
+			esc(c.ItemCode), esc(c.ItemName), esc(c.Decider), c.ID, when)
+		if c.ActDate != nil {
+			s += "\n发生日期：" + c.ActDate.Format("2006年1月2日")
+		}
 		if c.Note != "" {
 			s += "\n说明：" + esc(c.Note)
 		}
@@ -202,15 +209,14 @@ func (a *App) receiptText(r Redemption) string {
 }
 
 // RankingText renders a ranking for a chat: the first max rows, then how
-// many more, and the vetoed households apart.
+// many more. Vetoed households are left out without naming why (SPEC §7.4):
+// a veto is the household's matter, told to it privately.
 func RankingText(title string, rows []RankedHousehold, max int) string {
 	var b strings.Builder
 	b.WriteString("<b>" + esc(title) + "</b>\n")
-	var vetoed []RankedHousehold
 	shown, ranked := 0, 0
 	for _, r := range rows {
 		if r.Vetoed {
-			vetoed = append(vetoed, r)
 			continue
 		}
 		ranked++
@@ -234,16 +240,6 @@ func RankingText(title string, rows []RankedHousehold, max int) string {
 	}
 	if ranked > shown {
 		fmt.Fprintf(&b, "……共 %d 户参与排名\n", ranked)
-	}
-	if len(vetoed) > 0 {
-		b.WriteString("⛔ 一票否决，不参与排名：")
-		for i, r := range vetoed {
-			if i > 0 {
-				b.WriteString("、")
-			}
-			b.WriteString(esc(r.Label()))
-		}
-		b.WriteString("\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

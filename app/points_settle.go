@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
@@ -12,11 +13,20 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// SettleResult says what one settlement run did.
+// SettleResult says what one settlement run did: per configured period
+// kind (points.settle) in Runs, the first one's period and the sums.
 type SettleResult struct {
 	Period  string
 	Settled int // villages settled by this run
-	Posted  int // rankings posted to a village group
+	Posted  int // rankings posted to a village group (any period waiting for it)
+	Runs    []SettleRun
+}
+
+// SettleRun is what a run did for one period kind.
+type SettleRun struct {
+	Period  string
+	Settled int
+	Posted  int // rankings of this period announced by this run
 }
 
 // settleBatch is how many villages one ranking query covers.
@@ -30,13 +40,58 @@ const settleBatch = 500
 // Each village commits on its own; a village settled before is skipped by
 // the unique (village, period) key, so running twice changes nothing and a
 // run after downtime catches up.
+//
+// Every configured kind (points.settle: e.g. monthly and yearly) is settled
+// in turn; a yearly settlement rates each household 1–5 stars by
+// points.stars. No period that ended before the first point was recorded
+// is settled. The posts go to the village's villagers' group (its bound
+// group when none), by the first run outside quiet hours and days off.
 func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
-	period, err := points.PeriodAt(a.PeriodKind(), now, a.Loc)
+	var res SettleResult
+	first, err := a.Store.FirstPointAt(ctx)
 	if err != nil {
-		return SettleResult{}, err
+		return res, err
 	}
-	period = period.Prev()
-	res := SettleResult{Period: period.Key()}
+	rules, err := a.sendRules(ctx)
+	if err != nil {
+		return res, err
+	}
+	for i, kind := range a.SettleKinds() {
+		period, err := points.PeriodAt(kind, now, a.Loc)
+		if err != nil {
+			return res, err
+		}
+		period = period.Prev()
+		run := SettleRun{Period: period.Key()}
+		if !first.IsZero() && period.End.After(first) {
+			if run, err = a.settlePeriod(ctx, period, now); err != nil {
+				return res, err
+			}
+		}
+		if i == 0 {
+			res.Period = run.Period
+		}
+		res.Settled += run.Settled
+		res.Runs = append(res.Runs, run)
+	}
+	// Announcements keep quiet hours and days off (SPEC §7.4): held now,
+	// they go out with the first hourly run when sending is allowed.
+	if rules.Hold(now, a.Loc) != "" {
+		return res, nil
+	}
+	byPeriod, err := a.postSettlements(ctx)
+	for _, n := range byPeriod {
+		res.Posted += n
+	}
+	for i := range res.Runs {
+		res.Runs[i].Posted = byPeriod[res.Runs[i].Period]
+	}
+	return res, err
+}
+
+// settlePeriod settles one period for every village not settled for it.
+func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, now time.Time) (SettleRun, error) {
+	res := SettleRun{Period: period.Key()}
 	villages, err := a.Store.UnsettledVillages(ctx, period.Key())
 	if err != nil {
 		return res, err
@@ -53,28 +108,29 @@ func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 			byVillage[t.VillageID] = append(byVillage[t.VillageID], t)
 		}
 		for _, v := range batch {
-			settled, posted, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
+			settled, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
 			if err != nil {
 				return res, fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
 			}
 			if settled {
 				res.Settled++
 			}
-			if posted {
-				res.Posted++
-			}
 		}
 	}
-	a.Log.Info("points settlement", slog.String("period", res.Period), slog.Int("settled", res.Settled), slog.Int("posted", res.Posted))
+	a.Log.Info("points settlement", slog.String("period", res.Period), slog.Int("settled", res.Settled))
 	return res, nil
 }
 
-func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled, posted bool, err error) {
+func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {
 	ranked := rank(totals)
 	rows := make([]storage.SettlementRow, len(ranked))
 	active := false
 	for i, r := range ranked {
-		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Head: r.Head, Points: r.Points, Vetoed: r.Vetoed}
+		if period.Kind == points.Yearly {
+			ranked[i].Stars = points.Stars(r.Points, a.Cfg.Points.Stars, r.Vetoed)
+		}
+		rows[i] = storage.SettlementRow{Rank: r.Rank, Household: r.Code, Members: r.Members, Head: r.Head, Points: r.Points, Vetoed: r.Vetoed,
+			Stars: ranked[i].Stars}
 		active = active || r.Points != 0 || r.Vetoed
 	}
 	err = a.InTx(ctx, func(a *App) error {
@@ -84,20 +140,10 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 			return err
 		}
 		settled = true
-		// A village where nothing happened is recorded, not announced.
+		// A village where nothing happened is recorded, not announced; the
+		// announcement waits for a time when sending is allowed.
 		if active {
-			g, err := a.Store.GroupOfUnit(ctx, v.ID)
-			switch {
-			case err == nil:
-				title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", v.Name, period.Label(), periodWords[period.Kind])
-				err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", v.ID, period.Key()),
-					ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
-					Payload: map[string]any{"text": RankingText(title, ranked, 30), "parse_mode": "HTML"}})
-				if err != nil {
-					return err
-				}
-				posted = true
-			case !isNotFoundErr(err):
+			if err := a.Store.InsertSettlementPost(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -115,7 +161,59 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 		}
 		return a.audit(ctx, domain.Actor{Label: "scheduler"}, "points.settle", v.Code, true, map[string]any{"period": period.Key(), "households": len(rows)})
 	})
-	return settled, posted, err
+	return settled, err
+}
+
+// postSettlements announces the settlements still waiting for it, each in
+// its own transaction: to the village's villagers' group (its bound group
+// when none), priority Ranking; a village with no group is marked done.
+func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
+	ss, err := a.Store.PendingSettlementPosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	posted := map[string]int{}
+	for _, st := range ss {
+		err := a.InTx(ctx, func(a *App) error {
+			if ok, err := a.Store.MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
+				return err
+			}
+			g, err := a.Store.PublicGroupOfUnit(ctx, st.VillageID)
+			if isNotFoundErr(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			stored, err := st.Ranking()
+			if err != nil {
+				return err
+			}
+			ranked := make([]RankedHousehold, len(stored))
+			for i, r := range stored {
+				ranked[i] = RankedHousehold{Ranked: points.Ranked{RankRow: points.RankRow{Name: r.Household, Points: r.Points, Vetoed: r.Vetoed}, Rank: r.Rank},
+					Code: r.Household, Members: r.Members, Head: r.Head, Stars: r.Stars}
+			}
+			kind, _ := points.ParsePeriodKind(st.Kind)
+			period := points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc), End: st.End.In(a.Loc)}
+			title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", st.VillageName, period.Label(), periodWords[kind])
+			text := RankingText(title, ranked, 30)
+			if kind == points.Yearly {
+				text += "\n\n" + a.starsText(ranked)
+			}
+			if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", st.VillageID, st.Period),
+				ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
+				Payload: map[string]any{"text": text, "parse_mode": "HTML"}}); err != nil {
+				return err
+			}
+			posted[st.Period]++
+			return nil
+		})
+		if err != nil {
+			return posted, fmt.Errorf("post settlement %d: %w", st.ID, err)
+		}
+	}
+	return posted, nil
 }
 
 var periodWords = map[points.PeriodKind]string{points.Monthly: "月度", points.Quarterly: "季度", points.Yearly: "年度"}
@@ -141,3 +239,28 @@ func (a *App) Settlements(ctx context.Context, actor domain.Actor, unitCode, per
 }
 
 func isNotFoundErr(err error) bool { return errors.Is(err, domain.ErrNotFound) }
+
+// starsText lists the yearly 星级文明户 by stars, 5 first; vetoed
+// households are left out without naming why.
+func (a *App) starsText(rows []RankedHousehold) string {
+	var b strings.Builder
+	b.WriteString("<b>⭐ 星级文明户</b>")
+	found := false
+	for n := 5; n >= 1; n-- {
+		var names []string
+		for _, r := range rows {
+			if !r.Vetoed && r.Stars == n {
+				names = append(names, esc(r.Label()))
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		found = true
+		fmt.Fprintf(&b, "\n%s %d星：%s", strings.Repeat("⭐", n), n, strings.Join(names, "、"))
+	}
+	if !found {
+		b.WriteString("\n本年度暂无农户达到星级标准。")
+	}
+	return b.String()
+}

@@ -435,7 +435,7 @@ func TestPublicityAndObjection(t *testing.T) {
 	if b, p := f.balance(hh); b != 0 || p != 5 {
 		t.Fatalf("during publicity: balance %d publicity %d", b, p)
 	}
-	// A villager cannot object; a reviewer needs a reason.
+	// The claimant's household cannot object to its own claim; a reviewer needs a reason.
 	object := func(phone, reason string) (storage.Claim, error) {
 		var cl storage.Claim
 		err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
@@ -445,7 +445,7 @@ func TestPublicityAndObjection(t *testing.T) {
 		return cl, err
 	}
 	_, err := object("13800000006", "不对")
-	refused(t, err, "积分评议员才能提出异议")
+	refused(t, err, "本户的申报")
 	_, err = object("13800000015", " ")
 	refused(t, err, "请写明异议理由")
 	f.set(time.Date(2026, 11, 22, 9, 0, 0, 0, shanghai))
@@ -539,8 +539,12 @@ func TestVetoExcludesFromRankingAndFreezes(t *testing.T) {
 		rk.Rows[1].Code != "H002" || !rk.Rows[1].Vetoed || rk.Rows[1].Rank != 0 || rk.Rows[1].Points != 3 {
 		t.Fatalf("ranking %+v", rk.Rows)
 	}
-	// Next period the veto no longer applies.
+	// The veto lasts the settlement year of the act (points.veto_scope:
+	// year): next month still, next year no longer.
 	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai))
+	_, err = f.claim("13800000007", "C04", "p")
+	refused(t, err, "一票否决项目暂停积分申报")
+	f.set(time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai))
 	f.mustClaim("13800000007", "C04", "p")
 }
 

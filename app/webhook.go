@@ -223,15 +223,21 @@ func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) e
 	})
 }
 
-// WebhookLog returns a subscription's latest deliveries and attempts.
-func (a *App) WebhookLog(ctx context.Context, actor domain.Actor, id int64, limit int) ([]storage.WebhookDelivery, []storage.WebhookAttemptRow, error) {
+// WebhookLog returns a subscription's deliveries, newest first (limit of
+// them, older than beforeID when that is > 0: the next page), and the
+// attempts of those deliveries.
+func (a *App) WebhookLog(ctx context.Context, actor domain.Actor, id int64, limit int, beforeID int64) ([]storage.WebhookDelivery, []storage.WebhookAttemptRow, error) {
 	if _, err := a.webhookOf(ctx, actor, id); err != nil {
 		return nil, nil, err
 	}
-	ds, err := a.Store.WebhookDeliveries(ctx, id, limit)
+	ds, err := a.Store.WebhookDeliveries(ctx, id, limit, beforeID)
 	if err != nil {
 		return nil, nil, err
 	}
-	as, err := a.Store.WebhookAttempts(ctx, id, limit)
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	as, err := a.Store.WebhookAttemptsOf(ctx, ids)
 	return ds, as, err
 }

@@ -57,14 +57,72 @@ func checkinHandler(c *Ctx) error {
 	}
 	req.MediaGroupID = c.Msg.MediaGroupID
 	res, err := c.App.RecordCheckin(c, c.Actor, req)
+	return replyCheckin(c, req, res, err)
+}
+
+// replyCheckin answers a check-in: the confirmation, or the question the
+// use case asked (which branch, which period).
+func replyCheckin(c *Ctx, req app.CheckinRequest, res app.CheckinResult, err error) error {
 	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {
 		return askBranch(c, req, choose.Branches)
+	}
+	var period *app.ErrChoosePeriod
+	if errors.As(err, &period) {
+		return askPeriod(c, period)
 	}
 	if err != nil {
 		return err
 	}
 	return c.Reply(c.App.CheckinConfirmation(res), nil)
+}
+
+// askPeriod keeps the request and asks which period the meeting was for:
+// one button per red period (补开) and one for the period of its date.
+func askPeriod(c *Ctx, q *app.ErrChoosePeriod) error {
+	id, err := c.App.SavePendingCheckin(c, c.Actor, q.Request)
+	if err != nil {
+		return err
+	}
+	rows := make([][]map[string]string, 0, len(q.Red)+1)
+	for _, p := range q.Red {
+		rows = append(rows, []map[string]string{{"text": p.Label() + "（补开）", "callback_data": callback.Period(id, p.Key())}})
+	}
+	rows = append(rows, []map[string]string{{"text": q.Current.Label() + "（本期）", "callback_data": callback.Period(id, callback.AsDated)}})
+	text := fmt.Sprintf("%s还有逾期未开的期次。这次会议是为哪一期开的？\n补开的会议按实际日期记录，标为“补开”。", E(q.Obligation.Name))
+	return c.Reply(text, map[string]any{"inline_keyboard": rows})
+}
+
+// checkinPeriodCallback records a pending check-in for the tapped period.
+func checkinPeriodCallback(c *Ctx) error {
+	id, key, ok := callback.ParsePeriod(c.Data)
+	if !ok {
+		return c.Answer("该按钮已失效。", false)
+	}
+	if key == callback.AsDated {
+		key = app.PeriodAsDated
+	}
+	res, err := c.App.RecordPendingCheckinFor(c, c.Actor, id, key)
+	if err != nil {
+		return err
+	}
+	if err := c.Answer("已记录", false); err != nil {
+		return err
+	}
+	if c.Msg != nil {
+		if err := editMessage(c, c.Msg.ID, "已选择："+res.Lines[0].Period.Label()+periodNote(res.Lines[0])); err != nil {
+			return err
+		}
+	}
+	return c.Reply(c.App.CheckinConfirmation(res), nil)
+}
+
+// periodNote marks a 补开 in the edited question.
+func periodNote(l app.CheckinLine) string {
+	if l.Late {
+		return "（补开）"
+	}
+	return "（本期）"
 }
 
 // askBranch keeps the request and offers one button per branch.
@@ -90,6 +148,10 @@ func checkinBranchCallback(c *Ctx) error {
 		return c.Answer("该按钮已失效。", false)
 	}
 	res, err := c.App.RecordPendingCheckin(c, c.Actor, id, branchID)
+	var period *app.ErrChoosePeriod
+	if errors.As(err, &period) {
+		return askPeriod(c, period)
+	}
 	if err != nil {
 		return err
 	}

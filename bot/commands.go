@@ -22,6 +22,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "help", Description: "查看可用命令", Handler: helpHandler, Words: []string{"帮助"}})
 	r.Handle(Command{Name: "bind", Description: "把本群绑定到党支部或村（书记/评议员）", Handler: bindHandler,
 		Roles: []string{domain.RoleSecretary, domain.RoleReviewer}, Words: []string{"绑定"}})
+	r.HandleCallback(callback.Relink, relinkCallback)
 
 	// Check-ins.
 	r.Handle(Command{Name: "checkin", Description: "记录开会等活动，例：打卡 支委会 11月20日 7/9 主题（可附照片）", Handler: checkinHandler, Roles: secretaries,
@@ -29,6 +30,7 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "undo", Description: "撤回 24 小时内的最近一次打卡", Handler: undoHandler, Roles: secretaries, Words: []string{"撤回"}})
 	r.Handle(Command{Name: "reject", Description: "驳回打卡：驳回 编号 理由（上级组织委员）", Handler: rejectHandler, Roles: managers, Words: []string{"驳回"}})
 	r.HandleCallback(callback.CheckinBranch, checkinBranchCallback)
+	r.HandleCallback(callback.CheckinPeriod, checkinPeriodCallback)
 	r.HandleCallback(callback.CheckinReject, rejectButtonCallback)
 	r.HandleMessage(albumPhotoHook)
 	r.HandleMessage(checkinTextHook) // free text naming an activity: read, then 确认
@@ -50,9 +52,10 @@ func registerAll(r *Router) {
 	r.Handle(Command{Name: "goods", Description: "积分超市商品、所需积分和库存", Handler: goodsHandler, Roles: village, Words: []string{"商品", "积分超市"}})
 	r.Handle(Command{Name: "pending", Description: "待审核的积分申报（评议员）", Handler: pendingHandler, Roles: reviewers, Words: []string{"待审"}})
 	r.Handle(Command{Name: "deduct", Description: "记录扣分或一票否决（评议员）", Handler: deductHandler, Roles: reviewers, Words: []string{"扣分"}})
-	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议（评议员）", Handler: objectHandler, Roles: reviewers, Words: []string{"异议"}})
+	r.Handle(Command{Name: "object", Description: "公示期内对申报提出异议：异议 申报号 理由", Handler: objectHandler, Roles: village, Words: []string{"异议"}})
 	r.Handle(Command{Name: "redeem", Description: "登记积分兑换（积分超市）", Handler: redeemHandler, Roles: []string{domain.RoleShopkeeper}, Words: []string{"兑换"}})
 	r.HandleCallback(callback.ClaimDecision, decideCallback)
 	r.HandleCallback(callback.ClaimPick, pickCallback)
+	r.HandleCallback(callback.ObjectionDecision, objectionCallback)
 	r.HandleMessage(claimTextHook) // free text naming a catalogue item: read, then 确认
 }

@@ -192,6 +192,11 @@ func textCallback(c *Ctx) error {
 			return err
 		}
 		return askBranch(c, out.Request, out.Choose.Branches)
+	case out.ChoosePeriod != nil:
+		if err := editKeyed(c, key, "✅ 已确认，请选择期次。"); err != nil {
+			return err
+		}
+		return askPeriod(c, out.ChoosePeriod)
 	case out.Claim != nil:
 		if err := editKeyed(c, key, submittedText(*out.Claim)); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -159,13 +160,33 @@ func decideCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer("该按钮已失效。", false)
 	}
-	if _, err := c.App.DecideClaim(c, c.Actor, id, approve, ""); err != nil {
+	res, err := c.App.DecideClaim(c, c.Actor, id, approve, "")
+	if err != nil {
 		return err
+	}
+	if res.Awaiting > 0 {
+		return c.Answer(fmt.Sprintf("已记录您的同意（%d/%d），还需 %d 位评议员同意", len(res.Approvals), len(res.Approvals)+res.Awaiting, res.Awaiting), false)
 	}
 	if approve {
 		return c.Answer(fmt.Sprintf("已通过申报 #%d", id), false)
 	}
 	return c.Answer(fmt.Sprintf("已驳回申报 #%d", id), false)
+}
+
+// objectionCallback is 维持异议 / 驳回异议 on a villager's objection card.
+func objectionCallback(c *Ctx) error {
+	id, uphold, ok := callback.ParseObjection(c.Data)
+	if !ok {
+		return c.Answer("该按钮已失效。", false)
+	}
+	res, err := c.App.DecideObjection(c, c.Actor, id, uphold)
+	if err != nil {
+		return err
+	}
+	if uphold {
+		return c.Answer(fmt.Sprintf("异议成立，申报 #%d 不计积分", res.Claim.ID), false)
+	}
+	return c.Answer(fmt.Sprintf("异议不成立，申报 #%d 照常计入", res.Claim.ID), false)
 }
 
 func pendingHandler(c *Ctx) error {
@@ -202,8 +223,23 @@ func pendingHandler(c *Ctx) error {
 }
 
 func deductHandler(c *Ctx) error {
+	if !c.Private() {
+		// A deduction or veto is a household's matter: never recorded (and
+		// answered) in the villagers' 公示 group.
+		if _, err := c.App.Store.PublicGroupByChat(c, c.ChatID()); err == nil {
+			return domain.Refuse(domain.ErrForbidden, "扣分请在积分评议群或私聊中登记，不在公示群里登记。")
+		} else if !errors.Is(err, domain.ErrNotFound) {
+			return err
+		}
+	}
 	args := c.Cmd.Args
 	req := app.DeductRequest{}
+	// The act's date may close the command: /deduct H001 E01 2026-11-20.
+	if n := len(args); n > 2 {
+		if d, ok := command.ParseDate(args[n-1], c.App.Now(), c.App.Loc); ok {
+			req.ActDate, args = d, args[:n-1]
+		}
+	}
 	if len(args) > 0 {
 		req.Target = args[0]
 	}
@@ -217,8 +253,12 @@ func deductHandler(c *Ctx) error {
 	}
 	cl := res.Claim
 	if cl.Veto {
-		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：户 %s，%s。\n该户本期不参加排名和奖励，待审核的申报已冻结。",
-			cl.ID, E(cl.HouseholdCode), E(cl.ItemCode+" "+cl.ItemName)), nil)
+		when := "本期"
+		if l := c.App.VetoLabel(cl); l != "" {
+			when = l
+		}
+		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：户 %s，%s。\n该户%s不参加积分排名和奖励，待审核的申报已冻结；已私下告知该户，公开排名中不显示原因。",
+			cl.ID, E(cl.HouseholdCode), E(cl.ItemCode+" "+cl.ItemName), when), nil)
 	}
 	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：户 %s，%s。", cl.ID, E(cl.HouseholdCode), E(app.PointsText(cl)))
 	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
@@ -229,7 +269,7 @@ func deductHandler(c *Ctx) error {
 
 func objectHandler(c *Ctx) error {
 	if len(c.Cmd.Args) == 0 {
-		return domain.Refuse(domain.ErrInvalid, "用法：/object 申报号 异议理由，例如 /object 12 照片与实际不符。")
+		return domain.Refuse(domain.ErrInvalid, "用法：异议 申报号 理由（或 /object 申报号 理由），例如 异议 12 照片与实际不符。")
 	}
 	id, ok := parseClaimID(c.Cmd.Args[0])
 	if !ok {
@@ -238,6 +278,10 @@ func objectHandler(c *Ctx) error {
 	cl, err := c.App.ObjectClaim(c, c.Actor, id, strings.Join(c.Cmd.Args[1:], " "))
 	if err != nil {
 		return err
+	}
+	if cl.Status == storage.ClaimApproved {
+		// A villager's objection: the reviewers decide on it.
+		return c.Reply(fmt.Sprintf("已收到您对申报 #%d %s 的异议，积分暂缓计入，村积分评议员评议后会通知您。", cl.ID, E(app.PointsText(cl))), nil)
 	}
 	return c.Reply(fmt.Sprintf("已对 #%d %s 提出异议：公示中的积分已冲正，该申报重新进入评议。", cl.ID, E(app.PointsText(cl))), nil)
 }
@@ -404,6 +448,10 @@ func rankHandler(c *Ctx) error {
 	if hh, err := c.App.OwnHousehold(c, c.Actor); err == nil {
 		for _, r := range rk.Rows {
 			if r.Household == hh.ID {
+				if r.Vetoed && !c.Private() {
+					// A veto is the household's matter: not said in a group.
+					continue
+				}
 				if r.Vetoed {
 					text += "\n本户本期因一票否决不参与排名。"
 				} else {

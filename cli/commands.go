@@ -12,12 +12,12 @@ var subcommands = map[string]subcommand{
 	"serve":       {"run the HTTP server, bot, scheduler and delivery", runServe},
 	"migrate":     {"apply database migrations", runMigrate},
 	"import":      {"import units|people|catalog|holidays|goods FILE (CSV or XLSX; all rows or none)", runImport},
-	"export":      {"export checkins|lights|ledger|claims [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
+	"export":      {"export checkins|lights|ledger|claims|settlements [--unit CODE] [--format csv|xlsx] [--out FILE]", runExport},
 	"invite":      {"print fresh bind codes for unlinked people as CSV [--unit CODE]", runInvite},
 	"token":       {"create --unit CODE --role ROLE [--expires 30d|2027-01-31]: print a new API token; list [--unit CODE]; revoke ID", runToken},
 	"healthcheck": {"evaluate branch lights and send reminders [--at RFC3339] [--dry-run] [--unit CODE] [--json]", runHealthcheck},
 	"demo":        {"load the demo county (units, people, linked sandbox accounts) into the database", runDemo},
-	"points":      {"catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last period", runPoints},
+	"points":      {"catalog --unit CODE FILE|--clear: a unit's own points catalogue; settle [--at T]: close the last periods; publicity [--at T]: post the daily 公示 list", runPoints},
 	"integration": {"create --name N --unit CODE [--role admin|secretary]: an inbound integration (prints its secret); list; enable|disable --name N", runIntegration},
 	"webhook":     {"create --url U --unit CODE [--events a,b]: an outbound webhook (prints its secret); list [--unit CODE]; delete ID", runWebhook},
 	"robot":       {"add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]: a group robot (prints its id); list [--unit CODE]; enable|disable ID", runRobot},
@@ -34,8 +34,9 @@ var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Tabl
 
 // exporters maps `zhibu export <what>` to its exporter.
 var exporters = map[string]exporterFunc{
-	"checkins": exportCheckins,
-	"lights":   exportLights,
-	"ledger":   exportPointsTable("积分台账", (*app.App).ExportLedger),
-	"claims":   exportPointsTable("积分申报", (*app.App).ExportClaims),
+	"checkins":    exportCheckins,
+	"lights":      exportLights,
+	"ledger":      exportPointsTable("积分台账", (*app.App).ExportLedger),
+	"claims":      exportPointsTable("积分申报", (*app.App).ExportClaims),
+	"settlements": exportPointsTable("积分结算", (*app.App).ExportSettlements),
 }

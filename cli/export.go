@@ -317,6 +317,9 @@ func exportCheckins(ctx context.Context, a *app.App, o exportOptions) (exportTab
 		if p, err := health.ParsePeriod(l.Period); err == nil {
 			period = p.Label()
 		}
+		if l.Late {
+			period += "（补开）" // held or recorded after its due time: never shown as on time
+		}
 		name := l.ObligationName
 		if l.UnitKind == "group" {
 			name += "（" + l.UnitName + "）"

@@ -36,20 +36,29 @@ func pointsJobs(s *Server) []scheduler.Job {
 			_, err := s.App.Settle(ctx, now)
 			return err
 		},
+	}, {
+		Name: "points-publicity",
+		Cron: app.PublicityCron,
+		Task: func(ctx context.Context, now time.Time) error {
+			_, err := s.App.PostPublicity(ctx, now)
+			return err
+		},
 	}}
 }
 
 func runPoints(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("usage: zhibu points catalog --unit CODE FILE | points catalog --unit CODE --clear | points settle [--at RFC3339]")
+		return usagef("usage: zhibu points catalog --unit CODE FILE | points catalog --unit CODE --clear | points settle [--at RFC3339] | points publicity [--at RFC3339]")
 	}
 	switch args[0] {
 	case "catalog":
 		return runPointsCatalog(ctx, env, args[1:])
 	case "settle":
 		return runPointsSettle(ctx, env, args[1:])
+	case "publicity":
+		return runPointsPublicity(ctx, env, args[1:])
 	}
-	return usagef("unknown points command %q: use catalog or settle", args[0])
+	return usagef("unknown points command %q: use catalog, settle or publicity", args[0])
 }
 
 func runPointsCatalog(ctx context.Context, env Env, args []string) error {
@@ -117,6 +126,52 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", res.Period, res.Settled, res.Posted)
+	for _, r := range res.Runs {
+		fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
+	}
+	if other := res.Posted - postedIn(res.Runs); other > 0 {
+		fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
+	}
 	return nil
+}
+
+func runPointsPublicity(ctx context.Context, env Env, args []string) error {
+	f := newFlags("points publicity", env)
+	at := f.String("at", "", "post the 公示 list as of this instant (RFC 3339; default now)")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("usage: zhibu points publicity [--at RFC3339]")
+	}
+	now := env.clock().Now()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T09:00:00+08:00)", *at)
+		}
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := a.PostPublicity(ctx, now)
+	if err != nil {
+		return err
+	}
+	if res.Held != "" {
+		fmt.Fprintf(env.Stdout, "publicity: nothing posted (%s)\n", res.Held)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
+	return nil
+}
+
+func postedIn(runs []app.SettleRun) int {
+	n := 0
+	for _, r := range runs {
+		n += r.Posted
+	}
+	return n
 }

@@ -26,6 +26,7 @@ import (
 
 func runDemo(ctx context.Context, env Env, args []string) error {
 	f := newFlags("demo", env)
+	seed := f.Uint64("seed", app.DemoSeed, "the demo county's seed: the same seed loads the same county")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -34,11 +35,16 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	d, err := a.LoadDemo(ctx)
+	d, err := a.LoadDemoSeed(ctx, *seed)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "demo county loaded: %d units, %d people, %d group chats\n", len(d.Units)-1, len(d.Users), len(d.Groups))
+	if d.Existing {
+		fmt.Fprintln(env.Stdout, "demo county already loaded: nothing changed (load it into an empty database to start afresh)")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "demo county loaded: %d units, %d people, %d sandbox accounts, %d group chats\n",
+		len(d.Units)-1, len(d.People)-1, len(d.Users), len(d.Groups))
 	return nil
 }
 
@@ -58,7 +64,7 @@ func seedSandbox(ctx context.Context, s *Server) error {
 		if d, err = s.App.LoadDemo(ctx); err != nil {
 			return fmt.Errorf("sandbox: demo data: %w", err)
 		}
-		s.log.Info("sandbox: demo county loaded", slog.Int("units", len(d.Units)-1), slog.Int("people", len(d.Users)))
+		s.log.Info("sandbox: demo county loaded", slog.Int("units", len(d.Units)-1), slog.Int("people", len(d.People)-1), slog.Int("sandbox_accounts", len(d.Users)))
 	}
 	s.sandbox = &sandbox{demo: d, srv: s}
 	for _, g := range d.Groups {

@@ -129,10 +129,56 @@ type Checkins struct {
 }
 
 type Points struct {
-	PublicityDays int    `yaml:"publicity_days"`
+	PublicityDays int `yaml:"publicity_days"`
+	// Settle names the settlement periods (定期结算): month, quarter, year.
+	Settle []string `yaml:"settle"`
+	// Settlement is the older single settlement period; when set it
+	// replaces Settle (kept so existing configurations still load).
 	Settlement    string `yaml:"settlement"`
 	Catalog       string `yaml:"catalog"`
 	ClaimsPerHour int    `yaml:"claims_per_hour"`
+	// ReviewQuorum is how many distinct reviewers' approvals decide a claim.
+	ReviewQuorum int `yaml:"review_quorum"`
+	// VetoScope is how long a veto excludes a household: the month,
+	// quarter or year (settlement year) of the act's date.
+	VetoScope string `yaml:"veto_scope"`
+	// Stars are the yearly totals for 1..5 stars (星级文明户).
+	Stars []int `yaml:"stars"`
+}
+
+// SettleKinds is the configured settlement periods, shortest first, as
+// monthly, quarterly, yearly (points.settlement, when set, replaces
+// points.settle).
+func (p Points) SettleKinds() []string {
+	names := p.Settle
+	if p.Settlement != "" {
+		names = []string{p.Settlement}
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if k := settleKind(n); k != "" {
+			seen[k] = true
+		}
+	}
+	var out []string
+	for _, k := range []string{"monthly", "quarterly", "yearly"} {
+		if seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func settleKind(s string) string {
+	switch s {
+	case "month", "monthly":
+		return "monthly"
+	case "quarter", "quarterly":
+		return "quarterly"
+	case "year", "yearly":
+		return "yearly"
+	}
+	return ""
 }
 
 type Webhooks struct {
@@ -202,8 +248,11 @@ func Default() Config {
 		},
 		Points: Points{
 			PublicityDays: 3,
-			Settlement:    "monthly",
+			Settle:        []string{"month", "year"},
 			ClaimsPerHour: 20,
+			ReviewQuorum:  1,
+			VetoScope:     "year",
+			Stars:         []int{100, 200, 300, 400, 500},
 		},
 		Webhooks: Webhooks{
 			Tolerance:   Duration(5 * time.Minute),

@@ -67,6 +67,14 @@ func TestLoadRefuses(t *testing.T) {
 		{"bad env duration", "", []string{"ZHIBU_HEALTHCHECK_EVERY=often"}, "healthcheck.every"},
 		{"bad env bool", "", []string{"ZHIBU_CHECKINS_ORGANISER_COPIES=maybe"}, "checkins.organiser_copies"},
 		{"bad secret", "", []string{"ZHIBU_TELEGRAM_WEBHOOK_SECRET=has space"}, "telegram.webhook_secret"},
+		{"bad stars", "points:\n  stars: [100, 50, 300, 400, 500]\n", nil, "points.stars[1]"},
+		{"four stars", "points:\n  stars: [1, 2, 3, 4]\n", nil, "points.stars"},
+		{"bad env stars", "", []string{"ZHIBU_POINTS_STARS=1,two"}, "points.stars"},
+		{"bad settle", "points:\n  settle: [month, week]\n", nil, "points.settle[1]"},
+		{"no settle", "points:\n  settle: []\n", nil, "points.settle"},
+		{"bad old settlement", "points:\n  settlement: weekly\n", nil, "points.settlement"},
+		{"bad quorum", "points:\n  review_quorum: 0\n", nil, "points.review_quorum"},
+		{"bad veto scope", "points:\n  veto_scope: forever\n", nil, "points.veto_scope"},
 		{"fast without paid broadcast", "delivery:\n  global_per_second: 100\n", nil, "delivery.paid_broadcast"},
 		{"bad applies_to", "healthcheck:\n  obligations:\n    - code: dues\n      applies_to: [village, farm]\n", nil, "healthcheck.obligations[0].applies_to[1]"},
 		{"bad needs", "healthcheck:\n  obligations:\n    - code: dues\n      needs: secretary\n", nil, "healthcheck.obligations[0].needs"},
@@ -97,6 +105,9 @@ func TestEnvOverrides(t *testing.T) {
 		"ZHIBU_CHECKINS_ORGANISER_COPIES=true",
 		"ZHIBU_HEALTHCHECK_ESCALATE_AFTER=3d",
 		"ZHIBU_HEALTHCHECK_CALENDAR=none",
+		"ZHIBU_POINTS_STARS=10, 20,30,40,50",
+		"ZHIBU_POINTS_SETTLE=month,quarter",
+		"ZHIBU_POINTS_REVIEW_QUORUM=3",
 		"PATH=/bin",
 	})
 	if err != nil {
@@ -121,6 +132,9 @@ func TestEnvOverrides(t *testing.T) {
 		{"organiser copies", cfg.Checkins.OrganiserCopies, true},
 		{"escalate after", cfg.Healthcheck.EscalateAfter, WorkingDays(3)},
 		{"calendar", cfg.Healthcheck.Calendar, "none"},
+		{"stars", cfg.Points.Stars, []int{10, 20, 30, 40, 50}},
+		{"settle", cfg.Points.SettleKinds(), []string{"monthly", "quarterly"}},
+		{"quorum", cfg.Points.ReviewQuorum, 3},
 	}
 	if c, err := Load([]byte("healthcheck:\n  escalate_after: 7\n"), nil); err != nil || c.Healthcheck.EscalateAfter != 7 {
 		t.Errorf("escalate_after: 7 in YAML: %v %v", c.Healthcheck.EscalateAfter, err)
@@ -166,6 +180,20 @@ func TestSandboxIsExplicit(t *testing.T) {
 	}
 	if !cfg.SandboxMode() || !cfg.Sandbox.ListenAny {
 		t.Errorf("mode sandbox: SandboxMode %v, listen_any %v", cfg.SandboxMode(), cfg.Sandbox.ListenAny)
+	}
+}
+
+// The older single points.settlement still loads and replaces points.settle.
+func TestOldSettlementKey(t *testing.T) {
+	cfg, err := Load([]byte("points:\n  settlement: quarterly\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Points.SettleKinds(); !reflect.DeepEqual(got, []string{"quarterly"}) {
+		t.Fatalf("settlement: quarterly reads as %v", got)
+	}
+	if got := Default().Points.SettleKinds(); !reflect.DeepEqual(got, []string{"monthly", "yearly"}) {
+		t.Fatalf("default settle %v", got)
 	}
 }
 

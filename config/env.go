@@ -179,6 +179,22 @@ func setFromString(v reflect.Value, s string) error {
 		}
 		v.SetBool(b)
 	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Int {
+			// A list of numbers: "100,200,300".
+			nums := []int{}
+			for _, p := range strings.Split(s, ",") {
+				if p = strings.TrimSpace(p); p == "" {
+					continue
+				}
+				n, err := strconv.Atoi(p)
+				if err != nil {
+					return fmt.Errorf("%q is not a comma-separated list of integers", s)
+				}
+				nums = append(nums, n)
+			}
+			v.Set(reflect.ValueOf(nums))
+			return nil
+		}
 		if v.Type().Elem().Kind() != reflect.String {
 			return fmt.Errorf("this key cannot be set from the environment; use the config file")
 		}

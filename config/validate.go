@@ -169,10 +169,32 @@ func (c Config) Validate() error {
 	if c.Points.PublicityDays < 0 || c.Points.PublicityDays > 90 {
 		return bad("points.publicity_days", "must be between 0 and 90, got %d", c.Points.PublicityDays)
 	}
-	switch c.Points.Settlement {
-	case "monthly", "quarterly", "yearly":
-	default:
+	if c.Points.Settlement != "" && settleKind(c.Points.Settlement) == "" {
 		return bad("points.settlement", "must be monthly, quarterly or yearly, got %q", c.Points.Settlement)
+	}
+	for i, k := range c.Points.Settle {
+		if settleKind(k) == "" {
+			return bad(fmt.Sprintf("points.settle[%d]", i), "must be month, quarter or year, got %q", k)
+		}
+	}
+	if len(c.Points.SettleKinds()) == 0 {
+		return bad("points.settle", "must name at least one of month, quarter, year")
+	}
+	if c.Points.ReviewQuorum < 1 || c.Points.ReviewQuorum > 9 {
+		return bad("points.review_quorum", "must be between 1 and 9, got %d", c.Points.ReviewQuorum)
+	}
+	switch c.Points.VetoScope {
+	case "month", "quarter", "year":
+	default:
+		return bad("points.veto_scope", "must be month, quarter or year, got %q", c.Points.VetoScope)
+	}
+	if len(c.Points.Stars) != 5 {
+		return bad("points.stars", "must list 5 yearly totals (for 1 to 5 stars), got %d", len(c.Points.Stars))
+	}
+	for i, n := range c.Points.Stars {
+		if n < 1 || i > 0 && n <= c.Points.Stars[i-1] {
+			return bad(fmt.Sprintf("points.stars[%d]", i), "must be positive and greater than the one before, got %d", n)
+		}
 	}
 	if c.Points.ClaimsPerHour < 1 {
 		return bad("points.claims_per_hour", "must be at least 1")

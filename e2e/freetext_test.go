@@ -222,3 +222,31 @@ func TestFreeTextCheckinPrivateChoosesBranch(t *testing.T) {
 		t.Fatalf("recorded %+v", c)
 	}
 }
+
+// 补开 in free text (SPEC §7.1, §7.3): 补开10月 files the confirmed check-in for
+// October, late, with its real date; without it, the open red periods are asked.
+func TestFreeTextMakeUp(t *testing.T) {
+	h := makeUpStart(t) // 2026-12-02, October's and November's 支委会 red
+	chat := h.Fake.PrivateChat(li)
+	h.say(chat, li, "补开10月的支委会，今天开的，应到9人实到7人")
+	m := h.waitMsg(li.ID, "我理解的是")
+	mustContain(t, m.Plain, "支部委员会（2026年10月，补开）", "补开：2026年10月", "2026年12月2日")
+	h.send(h.Fake.CallbackQuery(li, m, textButton(t, m, "确认").CallbackData))
+	h.waitMsg(li.ID, "打卡成功")
+	var id int64
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &id, `SELECT max(id) FROM checkins`); err != nil {
+		t.Fatal(err)
+	}
+	if period, late, held := makeUpItem(t, h, id); period != "2026-10" || !late || held != "2026-12-02" {
+		t.Fatalf("filed %s late=%v held %s", period, late, held)
+	}
+
+	// Without 补开, confirming asks which period, as /checkin does.
+	h.say(chat, li, "今天又开了支委会，7/9")
+	m = h.waitMsg(li.ID, "支部委员会（2026年12月）")
+	h.send(h.Fake.CallbackQuery(li, m, textButton(t, m, "确认").CallbackData))
+	q := h.waitMsg(li.ID, "这次会议是为哪一期开的")
+	if _, ok := q.Button("2026年11月（补开）"); !ok {
+		t.Fatalf("buttons %+v", q.Keyboard)
+	}
+}

@@ -536,7 +536,7 @@ func TestPointsPublicityAndObjection(t *testing.T) {
 	// During publicity another reviewer objects: the entry is reversed,
 	// the claim is pending again and a new card goes to the group.
 	p.fc.Advance(24 * time.Hour)
-	p.private(zhou, "/object 1 不对", "积分评议员才能提出异议")
+	p.private(zhou, "/object 1 不对", "不能对本户的申报提出异议")
 	p.private(qian, "/object 1", "请写明异议理由")
 	p.private(qian, "/object #1 失主说钱包是自己找回的", "已对 #1")
 	p.current(card, "marked as objected", func(m tgfake.Message) bool { return strings.Contains(m.Plain, "公示期内异议") })
@@ -604,8 +604,13 @@ func TestPointsVetoDeductionAndRanking(t *testing.T) {
 	p.answer(sun.ID, "已冻结")
 	p.private(ptWu, "/claim C04", "暂停积分申报")
 
+	// Public rankings leave the vetoed household out without naming why;
+	// the household itself is told in private.
 	m = p.private(zhou, "/rank", "积分排名（截至")
-	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 0 分", "一票否决，不参与排名：H002 吴村民", "本户：第 1 名，0 分")
+	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 0 分", "本户：第 1 名，0 分")
+	if strings.Contains(m.Plain, "H002") || strings.Contains(m.Plain, "否决") {
+		t.Fatalf("ranking names the vetoed household: %q", m.Plain)
+	}
 	m = p.private(ptWu, "/rank", "积分排名（截至")
 	mustContain(t, m.Plain, "本户本期因一票否决不参与排名")
 }
@@ -635,6 +640,24 @@ func TestPointsSettlementJob(t *testing.T) {
 	// QA-RZ-XZ (2 households) and QA-DB-HX (none: not settled) — one row.
 	if n := p.count(`SELECT count(*) FROM settlements WHERE period = '2026-11'`); n != 1 {
 		t.Fatalf("%d settlements", n)
+	}
+	// The ranking is announced by the first hourly run after the quiet
+	// hours (21:00-08:00): 08:05.
+	p.drainOutbox()
+	for _, m := range p.Fake.MessagesTo(ptGroup) {
+		if strings.Contains(m.Plain, "积分排名") {
+			t.Fatalf("ranking posted at %s, in quiet hours", p.fc.Now())
+		}
+	}
+	for i := 0; i < 10 && p.count(`SELECT count(*) FROM settlement_posts WHERE posted_at IS NOT NULL`) == 0; i++ {
+		p.fc.Advance(time.Hour)
+		deadline := time.Now().Add(500 * time.Millisecond)
+		for time.Now().Before(deadline) && p.count(`SELECT count(*) FROM settlement_posts WHERE posted_at IS NOT NULL`) == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if got := p.fc.Now().In(ciShanghai); got.Hour() < 8 {
+		t.Fatalf("posted at %s", got)
 	}
 	m := p.waitMsg(ptGroup, "2026年11月 积分排名（月度结算）")
 	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 5 分", "2. 🥈H002 吴村民 — 3 分")

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // Check-in API (SPEC §3, §5):
@@ -98,12 +100,29 @@ func (h *checkinHandlers) create(c *gin.Context) {
 }
 
 func (h *checkinHandlers) list(c *gin.Context) {
-	cs, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"))
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
+	before, ok := checkinAfter(c, p)
+	if !ok {
+		return
+	}
+	cs, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"checkins": cs})
+	if cs == nil {
+		cs = []storage.Checkin{}
+	}
+	var next any
+	if len(cs) > p.Limit {
+		cs = cs[:p.Limit]
+		last := cs[len(cs)-1]
+		next = nextCursor(true, last.HeldOn+"/"+strconv.FormatInt(last.ID, 10))
+	}
+	c.JSON(http.StatusOK, gin.H{"checkins": cs, "next_cursor": next})
 }
 
 type lightJSON struct {

@@ -29,7 +29,8 @@ import (
 //
 //	GET  /                 the traffic-light board; ?unit=CODE drills down
 //	                       (county → township → village → branch)
-//	GET  /escalations      the red list, longest overdue first (?unit=CODE)
+//	GET  /escalations      the red list by township, longest overdue first
+//	                       (?unit=CODE, filters ?obligation= ?township=, ?page=N)
 //	GET  /rankings         a village's live points ranking (?unit=VILLAGE);
 //	                       above villages, the villages to pick from
 //	GET  /login            the token form (it never takes a token itself)
@@ -228,18 +229,55 @@ func (h *dashboard) board(c *gin.Context, actor domain.Actor, p dashPage) {
 
 type escalationsPage struct {
 	dashPage
-	Items []app.Escalation
+	Esc app.EscalationsBoard
 }
 
+// escalations is the red list: ?unit=CODE, ?obligation=CODE (a filter),
+// ?township=CODE (a filter), ?page=N.
 func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) {
-	u, path, es, err := h.app.DashboardEscalations(c.Request.Context(), actor, c.Query("unit"))
+	f := app.EscalationFilter{Obligation: c.Query("obligation"), Township: c.Query("township")}
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			h.fail(c, p, domain.Refuse(domain.ErrInvalid, "页码“%s”无效，应为从 1 开始的整数。", v))
+			return
+		}
+		f.Page = n
+	}
+	b, err := h.app.DashboardEscalations(c.Request.Context(), actor, c.Query("unit"), f)
 	if err != nil {
 		h.fail(c, p, err)
 		return
 	}
-	p.Title, p.Nav, p.Unit, p.Path = "红灯督办 · "+u.Name, "escalations", u, path
-	h.render(c, http.StatusOK, "dashboard_escalations", escalationsPage{dashPage: p, Items: es})
+	p.Title, p.Nav, p.Unit, p.Path = "红灯督办 · "+b.Unit.Name, "escalations", b.Unit, b.Path
+	h.render(c, http.StatusOK, "dashboard_escalations", escalationsPage{dashPage: p, Esc: b})
 }
+
+// EscURL is the escalations page of the unit in view with a filter and a
+// page ("" and 0 leave them out).
+func (p escalationsPage) EscURL(obligation, township string, page int) string {
+	q := url.Values{}
+	q.Set("unit", p.Esc.Unit.Code)
+	if obligation != "" {
+		q.Set("obligation", obligation)
+	}
+	if township != "" {
+		q.Set("township", township)
+	}
+	if page > 1 {
+		q.Set("page", strconv.Itoa(page))
+	}
+	return "/escalations?" + q.Encode()
+}
+
+// PageURL is another page of the same filter.
+func (p escalationsPage) PageURL(page int) string {
+	return p.EscURL(p.Esc.Filter.Obligation, p.Esc.Filter.Township, page)
+}
+
+// OpenGroups says whether the township groups start expanded: when there
+// is one, or the page's rows are few.
+func (p escalationsPage) OpenGroups() bool { return len(p.Esc.Townships) <= 1 || p.Esc.Rows() <= 20 }
 
 type rankingsPage struct {
 	dashPage
@@ -547,3 +585,6 @@ func (f dashFmt) Obligation(code string) string {
 	}
 	return code
 }
+
+// PageSize is how many red items a page lists.
+func (p escalationsPage) PageSize() int { return app.EscPageSize }

@@ -5,18 +5,29 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
 )
 
 type directory struct{ d Deps }
 
 // units: GET /api/v1/units?unit=CODE — the subtree (default: the token's unit).
 func (h *directory) units(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	us, err := h.d.App.UnitTree(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"units": us})
+	us, next, ok := pageInMemory(c, p, us, func(u domain.Unit) string { return u.Code })
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"units": us, "next_cursor": next})
 }
 
 type holderJSON struct {
@@ -31,17 +42,31 @@ type holderJSON struct {
 
 // people: GET /api/v1/people?unit=CODE&role=ROLE — role holders in the subtree.
 func (h *directory) people(c *gin.Context) {
-	hs, err := h.d.App.Directory(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"))
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
+	after, ok := holderAfter(c, p)
+	if !ok {
+		return
+	}
+	hs, err := h.d.App.DirectoryPage(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"), p.Limit+1, after)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
+	}
+	var next any
+	if len(hs) > p.Limit {
+		hs = hs[:p.Limit]
+		x := hs[len(hs)-1]
+		next = nextCursor(true, strconv.FormatInt(x.UnitID, 10)+"/"+x.Role+"/"+strconv.FormatInt(x.PersonID, 10))
 	}
 	out := make([]holderJSON, 0, len(hs))
 	for _, x := range hs {
 		out = append(out, holderJSON{PersonID: x.PersonID, Name: x.Name, Phone: x.Phone, Role: x.Role, Unit: x.UnitCode,
 			Linked: x.ChatID != nil, Reach: x.ChatID != nil && !x.Unreachable})
 	}
-	c.JSON(http.StatusOK, gin.H{"people": out})
+	c.JSON(http.StatusOK, gin.H{"people": out, "next_cursor": next})
 }
 
 // bindCode: POST /api/v1/bind-codes {"phone": "..."} — a fresh deep link.
@@ -63,11 +88,19 @@ func (h *directory) bindCode(c *gin.Context) {
 
 // audit: GET /api/v1/audit?action=&limit= — admins only.
 func (h *directory) audit(c *gin.Context) {
-	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "100"))
-	rows, err := h.d.App.AuditLog(c.Request.Context(), ActorOf(c), c.Query("action"), limit)
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
+	before, ok := afterID(c, p)
+	if !ok {
+		return
+	}
+	rows, err := h.d.App.AuditLogBefore(c.Request.Context(), ActorOf(c), c.Query("action"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"entries": rows})
+	rows, next := pageByID(rows, p.Limit, func(r storage.AuditRow) int64 { return r.ID })
+	c.JSON(http.StatusOK, gin.H{"entries": rows, "next_cursor": next})
 }

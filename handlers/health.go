@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // Health-check API (SPEC §2, §5), scoped to the token's unit subtree:
@@ -64,6 +65,10 @@ type hcCountsJSON struct {
 }
 
 func (h *healthHandlers) lights(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	u, ok := h.scope(c)
 	if !ok {
 		return
@@ -81,11 +86,21 @@ func (h *healthHandlers) lights(c *gin.Context) {
 		}
 		out = append(out, lj)
 	}
+	out, next, ok := pageInMemory(c, p, out, func(l hcLightJSON) string {
+		return l.Branch + "|" + l.Group + "|" + l.Obligation + "|" + l.Period
+	})
+	if !ok {
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"at": ev.At.In(h.app.Loc).Format(time.RFC3339), "unit": u.Code,
-		"counts": hcCountsJSON{Green: ev.Counts.Green, Yellow: ev.Counts.Yellow, Red: ev.Counts.Red}, "lights": out})
+		"counts": hcCountsJSON{Green: ev.Counts.Green, Yellow: ev.Counts.Yellow, Red: ev.Counts.Red}, "lights": out, "next_cursor": next})
 }
 
 func (h *healthHandlers) escalations(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	u, ok := h.peopleScope(c, "escalations.list")
 	if !ok {
 		return
@@ -98,7 +113,13 @@ func (h *healthHandlers) escalations(c *gin.Context) {
 	if es == nil {
 		es = []app.Escalation{}
 	}
-	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "escalations": es})
+	es, next, ok := pageInMemory(c, p, es, func(e app.Escalation) string {
+		return e.Branch + "|" + e.Group + "|" + e.Obligation + "|" + e.Period
+	})
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "escalations": es, "next_cursor": next})
 }
 
 type hcExemptBody struct {
@@ -226,6 +247,10 @@ func (h *healthHandlers) failAudited(c *gin.Context, action, subject string, err
 }
 
 func (h *healthHandlers) misses(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	u, ok := h.peopleScope(c, "misses.list")
 	if !ok {
 		return
@@ -244,9 +269,15 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
+	ms, next, ok := pageInMemory(c, p, ms, func(m storage.Miss) string {
+		return strconv.FormatInt(m.DigestID, 10) + "/" + strconv.FormatInt(m.PersonID, 10)
+	})
+	if !ok {
+		return
+	}
 	out := make([]any, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, m)
 	}
-	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "since": since.In(h.app.Loc).Format(time.RFC3339), "misses": out})
+	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "since": since.In(h.app.Loc).Format(time.RFC3339), "misses": out, "next_cursor": next})
 }

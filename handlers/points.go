@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // Village points API (SPEC §4, §5), every route scoped to the token's unit
@@ -37,21 +38,21 @@ type pointsHandlers struct {
 }
 
 func (h *pointsHandlers) listClaims(c *gin.Context) {
-	limit := 0
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			Fail(c, http.StatusBadRequest, "limit must be a positive number")
-			return
-		}
-		limit = n
+	p, ok := readPage(c)
+	if !ok {
+		return
 	}
-	cs, err := h.app.ListClaims(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("status"), limit)
+	before, ok := afterID(c, p)
+	if !ok {
+		return
+	}
+	cs, err := h.app.ListClaims(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("status"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"claims": cs})
+	cs, next := pageByID(cs, p.Limit, func(x storage.Claim) int64 { return x.ID })
+	c.JSON(http.StatusOK, gin.H{"claims": cs, "next_cursor": next})
 }
 
 type decisionBody struct {
@@ -91,16 +92,35 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"claim": res.Claim, "ledger_entry": res.Entry})
+	out := gin.H{"claim": res.Claim, "ledger_entry": res.Entry}
+	if res.Awaiting > 0 {
+		out["awaiting_approvals"], out["approvals"] = res.Awaiting, res.Approvals
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (h *pointsHandlers) ledger(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	v, err := h.app.HouseholdLedger(c.Request.Context(), ActorOf(c), c.Query("unit"), strings.TrimSpace(c.Query("household")))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	entries, next, ok := pageInMemory(c, p, v.Entries, func(e storage.PointLedgerRow) string { return strconv.FormatInt(e.ID, 10) })
+	if !ok {
+		return
+	}
+	v.Entries = entries
+	c.JSON(http.StatusOK, ledgerPage{LedgerView: v, NextCursor: next})
+}
+
+// ledgerPage is a page of a household's ledger.
+type ledgerPage struct {
+	app.LedgerView
+	NextCursor any `json:"next_cursor"`
 }
 
 type redemptionBody struct {
@@ -139,7 +159,7 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 	}
 	actor := ActorOf(c)
 	if body.Unit != "" {
-		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, body.Unit)
+		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, "points.redeem", body.Unit)
 		if err != nil {
 			FailErr(c, h.log, err)
 			return
@@ -164,19 +184,35 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 }
 
 func (h *pointsHandlers) settlements(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	ss, err := h.app.Settlements(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("period"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"settlements": ss})
+	ss, next, ok := pageInMemory(c, p, ss, func(s storage.Settlement) string { return strconv.FormatInt(s.ID, 10) })
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"settlements": ss, "next_cursor": next})
 }
 
 func (h *pointsHandlers) goods(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	gs, err := h.app.ListGoods(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"goods": gs})
+	gs, next, ok := pageInMemory(c, p, gs, func(g storage.Goods) string { return g.VillageCode + "/" + g.Code })
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"goods": gs, "next_cursor": next})
 }

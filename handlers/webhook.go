@@ -3,11 +3,13 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // Webhook subscription API (SPEC §5 "Integrations"), for admin tokens,
@@ -42,12 +44,20 @@ func (h *webhookHandlers) create(c *gin.Context) {
 }
 
 func (h *webhookHandlers) list(c *gin.Context) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
 	ws, err := h.app.ListWebhooks(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"webhooks": ws})
+	ws, next, ok := pageInMemory(c, p, ws, func(w storage.WebhookSubscription) string { return strconv.FormatInt(w.ID, 10) })
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"webhooks": ws, "next_cursor": next})
 }
 
 func webhookID(c *gin.Context) (int64, bool) {
@@ -76,19 +86,26 @@ func (h *webhookHandlers) attempts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	limit := 100
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			Fail(c, http.StatusBadRequest, "limit must be 1 to 1000")
-			return
-		}
-		limit = n
+	p, ok := readPage(c)
+	if !ok {
+		return
 	}
-	ds, as, err := h.app.WebhookLog(c.Request.Context(), ActorOf(c), id, limit)
+	before, ok := afterID(c, p)
+	if !ok {
+		return
+	}
+	ds, as, err := h.app.WebhookLog(c.Request.Context(), ActorOf(c), id, p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"deliveries": ds, "attempts": as})
+	ds, next := pageByID(ds, p.Limit, func(d storage.WebhookDelivery) int64 { return d.ID })
+	if next != nil { // drop the attempts of the delivery that only told there is more
+		kept := map[int64]bool{}
+		for _, d := range ds {
+			kept[d.ID] = true
+		}
+		as = slices.DeleteFunc(as, func(a storage.WebhookAttemptRow) bool { return !kept[a.DeliveryID] })
+	}
+	c.JSON(http.StatusOK, gin.H{"deliveries": ds, "attempts": as, "next_cursor": next})
 }

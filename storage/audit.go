@@ -56,6 +56,12 @@ type AuditRow struct {
 // (unlinked chat users, the scheduler, integrations, the CLI operator)
 // belong to no unit and are listed only without roots (the operator).
 func (s *Store) AuditLog(ctx context.Context, action string, roots []int64, limit int) ([]AuditRow, error) {
+	return s.AuditLogBefore(ctx, action, roots, limit, 0)
+}
+
+// AuditLogBefore is AuditLog from the entry before beforeID on (0: from the
+// newest): the pages of GET /api/v1/audit.
+func (s *Store) AuditLogBefore(ctx context.Context, action string, roots []int64, limit int, beforeID int64) ([]AuditRow, error) {
 	var rs []AuditRow
 	err := sqlxSelect(ctx, s, &rs, `SELECT id, at, actor_id, actor, action, subject, allowed, details FROM audit_log a
 		WHERE ($1 = '' OR action = $1)
@@ -65,7 +71,8 @@ func (s *Store) AuditLog(ctx context.Context, action string, roots []int64, limi
 		                        WHERE r.person_id = a.actor_id AND NOT u.path && $3::bigint[]))
 		    OR EXISTS (SELECT 1 FROM api_tokens t JOIN units u ON u.id = t.unit_id
 		               WHERE a.actor = 'api:' || t.id AND u.path && $3::bigint[]))
-		ORDER BY id DESC LIMIT $2`, action, limit, pq.Array(roots))
+		  AND ($4::bigint = 0 OR id < $4)
+		ORDER BY id DESC LIMIT $2`, action, limit, pq.Array(roots), beforeID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: audit log: %w", err)
 	}

@@ -30,3 +30,74 @@ func (s *Store) ConsumeBindCode(ctx context.Context, hash []byte, now time.Time)
 		RETURNING person_id`, hash, now).Scan(&personID)
 	return personID, notFoundf(err, "bind code")
 }
+
+// RecordBindFailure counts a failed /start attempt of a Telegram account.
+func (s *Store) RecordBindFailure(ctx context.Context, tgUserID int64, at time.Time) error {
+	if _, err := s.q.ExecContext(ctx, `INSERT INTO bind_failures (tg_user_id, at) VALUES ($1, $2)`, tgUserID, at); err != nil {
+		return fmt.Errorf("storage: record bind failure: %w", err)
+	}
+	return nil
+}
+
+// BindFailuresSince returns how many failed /start attempts a Telegram
+// account made after since, and when the oldest of them was.
+func (s *Store) BindFailuresSince(ctx context.Context, tgUserID int64, since time.Time) (int, time.Time, error) {
+	var row struct {
+		N      int        `db:"n"`
+		Oldest *time.Time `db:"oldest"`
+	}
+	if err := sqlxGet(ctx, s, &row, `SELECT count(*) AS n, min(at) AS oldest FROM bind_failures WHERE tg_user_id = $1 AND at > $2`, tgUserID, since); err != nil {
+		return 0, time.Time{}, fmt.Errorf("storage: bind failures: %w", err)
+	}
+	if row.Oldest == nil {
+		return row.N, time.Time{}, nil
+	}
+	return row.N, *row.Oldest, nil
+}
+
+// RelinkRequest is a redeemed bind code waiting for the new account's
+// confirmation because its person is linked to another account.
+type RelinkRequest struct {
+	ID        int64     `db:"id"`
+	PersonID  int64     `db:"person_id"`
+	TGUserID  int64     `db:"tg_user_id"`
+	ChatID    int64     `db:"chat_id"`
+	Username  string    `db:"username"`
+	CreatedAt time.Time `db:"created_at"`
+	ExpiresAt time.Time `db:"expires_at"`
+	Status    string    `db:"status"`
+}
+
+// CreateRelinkRequest stores a pending re-link and returns its id; the
+// person's earlier pending requests are cancelled (only the newest counts).
+func (s *Store) CreateRelinkRequest(ctx context.Context, r RelinkRequest) (int64, error) {
+	if _, err := s.q.ExecContext(ctx, `UPDATE relink_requests SET status = 'cancelled' WHERE person_id = $1 AND status = 'pending'`, r.PersonID); err != nil {
+		return 0, fmt.Errorf("storage: create relink request: %w", err)
+	}
+	var id int64
+	err := s.q.QueryRowxContext(ctx, `
+		INSERT INTO relink_requests (person_id, tg_user_id, chat_id, username, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		r.PersonID, r.TGUserID, r.ChatID, r.Username, r.CreatedAt, r.ExpiresAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("storage: create relink request: %w", err)
+	}
+	return id, nil
+}
+
+// LockRelinkRequest reads a re-link request and locks it until the end of
+// the transaction, so that two taps decide it once.
+func (s *Store) LockRelinkRequest(ctx context.Context, id int64) (RelinkRequest, error) {
+	var r RelinkRequest
+	err := sqlxGet(ctx, s, &r, `SELECT id, person_id, tg_user_id, chat_id, username, created_at, expires_at, status
+		FROM relink_requests WHERE id = $1 FOR UPDATE`, id)
+	return r, notFoundf(err, "relink request %d", id)
+}
+
+// FinishRelinkRequest marks a pending request confirmed or cancelled.
+func (s *Store) FinishRelinkRequest(ctx context.Context, id int64, status string) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE relink_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, id, status); err != nil {
+		return fmt.Errorf("storage: finish relink request %d: %w", id, err)
+	}
+	return nil
+}

@@ -100,6 +100,14 @@ func (s *Store) MigrateGroup(ctx context.Context, oldID, newID int64) (bool, err
 		return false, fmt.Errorf("storage: migrate group %d: %w", oldID, err)
 	}
 	n, _ := res.RowsAffected()
+	pub, err := s.q.ExecContext(ctx, `
+		UPDATE public_groups SET chat_id = $2
+		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM public_groups WHERE chat_id = $2)`, oldID, newID)
+	if err != nil {
+		return false, fmt.Errorf("storage: migrate public group %d: %w", oldID, err)
+	}
+	m, _ := pub.RowsAffected()
+	n += m
 	if n > 0 {
 		// Messages queued for the old id follow the group.
 		if err := s.flushOutbox(ctx); err != nil {
@@ -118,6 +126,9 @@ func (s *Store) MarkChatUnreachable(ctx context.Context, chatID int64, reason st
 		return fmt.Errorf("storage: mark unreachable: %w", err)
 	}
 	if _, err := s.q.ExecContext(ctx, `UPDATE group_chats SET unreachable_at = now(), unreachable_reason = $2 WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID, reason); err != nil {
+		return fmt.Errorf("storage: mark unreachable: %w", err)
+	}
+	if _, err := s.q.ExecContext(ctx, `UPDATE public_groups SET unreachable_at = now() WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID); err != nil {
 		return fmt.Errorf("storage: mark unreachable: %w", err)
 	}
 	return nil

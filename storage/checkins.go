@@ -267,6 +267,15 @@ type CheckinFilter struct {
 	RootID   int64  // unit subtree; 0 = every unit
 	From, To string // held_on bounds, YYYY-MM-DD, inclusive; "" = open
 	Limit    int    // 0 = no limit
+	// Before, when set, lists only check-ins after it in the newest-first
+	// order (held earlier, or on the same day with a smaller id): the next page.
+	Before *CheckinKey
+}
+
+// CheckinKey is a check-in's place in the newest-first order.
+type CheckinKey struct {
+	HeldOn string // YYYY-MM-DD
+	ID     int64
 }
 
 // Checkins lists check-ins of branches in a subtree, newest activity first.
@@ -275,13 +284,19 @@ func (s *Store) Checkins(ctx context.Context, f CheckinFilter) ([]Checkin, error
 	if f.Limit > 0 {
 		limit = f.Limit
 	}
+	var beforeDay any
+	var beforeID int64
+	if f.Before != nil {
+		beforeDay, beforeID = f.Before.HeldOn, f.Before.ID
+	}
 	var cs []Checkin
 	err := sqlxSelect(ctx, s, &cs, `SELECT `+checkinCols+checkinFrom+`
 		WHERE ($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
 		  AND ($2 = '' OR c.held_on >= $2::date)
 		  AND ($3 = '' OR c.held_on <= $3::date)
+		  AND ($5::date IS NULL OR (c.held_on, c.id) < ($5::date, $6::bigint))
 		ORDER BY c.held_on DESC, c.id DESC
-		LIMIT $4`, f.RootID, f.From, f.To, limit)
+		LIMIT $4`, f.RootID, f.From, f.To, limit, beforeDay, beforeID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: check-ins: %w", err)
 	}

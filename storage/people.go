@@ -138,3 +138,39 @@ func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string,
 	}
 	return hs, nil
 }
+
+// HolderKey is a role holder's place in the order of HoldersInSubtree.
+type HolderKey struct {
+	UnitID   int64
+	Role     string
+	PersonID int64
+}
+
+// HoldersPage is one page of HoldersInSubtree (every holder, linked or
+// not): at most limit holders after the one at after (nil: from the first),
+// in the same order, found by the index rather than by reading the subtree.
+func (s *Store) HoldersPage(ctx context.Context, rootID int64, role string, after *HolderKey, limit int) ([]Holder, error) {
+	var au, ap int64
+	var ar any
+	if after != nil {
+		au, ar, ap = after.UnitID, after.Role, after.PersonID
+	}
+	hs := []Holder{}
+	err := sqlxSelect(ctx, s, &hs, `
+		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
+		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
+		FROM roles r
+		JOIN units u ON u.id = r.unit_id
+		JOIN people p ON p.id = r.person_id
+		LEFT JOIN chat_links c ON c.person_id = p.id
+		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint])
+		  AND ($2 = '' OR r.role = $2)
+		  AND ($4::text IS NULL OR (u.path, r.role, p.name, p.id) >
+		       (SELECT cu.path, $4::text, cp.name, cp.id FROM units cu, people cp WHERE cu.id = $3 AND cp.id = $5))
+		ORDER BY u.path, r.role, p.name, p.id
+		LIMIT $6`, rootID, role, au, ar, ap, limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: holders page: %w", err)
+	}
+	return hs, nil
+}

@@ -132,6 +132,9 @@ type Claim struct {
 	CardVersion   int            `db:"card_version" json:"-"`
 	CardKeys      pq.StringArray `db:"card_keys" json:"-"`
 	Source        string         `db:"source" json:"source"`
+	ActDate       *time.Time     `db:"act_date" json:"-"`
+	VetoFrom      *time.Time     `db:"veto_from" json:"-"`
+	VetoUntil     *time.Time     `db:"veto_until" json:"-"`
 	// EffectiveAt is when an approved claim's points take effect (the end
 	// of publicity); nil unless approved.
 	EffectiveAt *time.Time `db:"effective_at" json:"effective_at,omitempty"`
@@ -144,6 +147,7 @@ const claimSelect = `SELECT c.id, c.village_id, u.code AS village_code, u.name A
 	c.person_id, COALESCE(p.name, '') AS person_name, c.recorded_by, COALESCE(r.name, '') AS recorder_name, c.kind,
 	c.item_code, c.item_name, c.category, c.points, c.veto, c.evidence, c.note, c.photo, c.status, c.claimed_at,
 	c.decided_at, c.decided_by, c.decider, c.reason, c.frozen_by, c.objections, c.card_version, c.card_keys, c.source,
+	c.act_date, c.veto_from, c.veto_until,
 	CASE WHEN c.status = 'approved' THEN (SELECT l.effective_at FROM point_ledger l WHERE l.claim_id = c.id AND l.kind <> 'reversal'
 		AND NOT EXISTS (SELECT 1 FROM point_ledger r WHERE r.reverses = l.id) ORDER BY l.id DESC LIMIT 1) END AS effective_at
 	FROM claims c
@@ -168,6 +172,10 @@ type NewClaim struct {
 	ClaimedAt              time.Time
 	Decider                string
 	Source                 string
+	// ActDate is when the act of a deduction or veto happened (/deduct …
+	// 日期); VetoFrom/VetoUntil the window a veto excludes the household for.
+	ActDate             *time.Time
+	VetoFrom, VetoUntil *time.Time
 }
 
 // InsertClaim stores a claim and returns its id.
@@ -182,11 +190,12 @@ func (s *Store) InsertClaim(ctx context.Context, c NewClaim) (int64, error) {
 	var id int64
 	err := s.q.QueryRowxContext(ctx, `
 		INSERT INTO claims (village_id, household_id, person_id, recorded_by, kind, item_code, item_name, category, points, veto,
-			evidence, note, photo, status, claimed_at, decided_at, decided_by, decider, source)
-		VALUES ($1, $2, NULLIF($3, 0), NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''), $14, $15, $16, $17, $18, $19)
+			evidence, note, photo, status, claimed_at, decided_at, decided_by, decider, source, act_date, veto_from, veto_until)
+		VALUES ($1, $2, NULLIF($3, 0), NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''), $14, $15, $16, $17, $18, $19,
+			$20::date, $21, $22)
 		RETURNING id`,
 		c.VillageID, c.HouseholdID, c.PersonID, c.RecordedBy, c.Kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto,
-		c.Evidence, c.Note, c.Photo, c.Status, c.ClaimedAt, decidedAt, decidedBy, c.Decider, c.Source).Scan(&id)
+		c.Evidence, c.Note, c.Photo, c.Status, c.ClaimedAt, decidedAt, decidedBy, c.Decider, c.Source, dateArg(c.ActDate), c.VetoFrom, c.VetoUntil).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("storage: insert claim: %w", err)
 	}
@@ -222,12 +231,12 @@ func (s *Store) CountClaimsSince(ctx context.Context, personID int64, since time
 	return n, nil
 }
 
-// VetoedIn reports whether the household has an approved veto recorded in
-// [from, to).
+// VetoedIn reports whether the household has an approved veto whose window
+// overlaps [from, to) (a veto without a window: recorded in it).
 func (s *Store) VetoedIn(ctx context.Context, householdID int64, from, to time.Time) (bool, error) {
 	var ok bool
 	err := s.q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE household_id = $1 AND veto AND status = 'approved'
-		AND claimed_at >= $2 AND claimed_at < $3)`, householdID, from, to).Scan(&ok)
+		AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2))`, householdID, from, to).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("storage: vetoed: %w", err)
 	}
@@ -319,13 +328,16 @@ type ClaimFilter struct {
 	Status     string  // "" = any
 	Limit      int     // 0 = no limit
 	Ascending  bool    // oldest first (exports); default newest first
+	BeforeID   int64   // newest first only: claims older than this id (the next page)
 }
 
 // Claims lists claims.
 func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 	q := claimSelect + ` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR c.village_id = ANY($2))
-		AND ($3 = '' OR c.status = $3)`
+		AND ($3 = '' OR c.status = $3) AND ($4::bigint = 0 OR c.id < $4)`
+	before := f.BeforeID
 	if f.Ascending {
+		before = 0
 		q += ` ORDER BY c.id`
 	} else {
 		q += ` ORDER BY c.id DESC`
@@ -338,7 +350,7 @@ func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 		villages = pq.Array(f.VillageIDs)
 	}
 	var cs []Claim
-	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status); err != nil {
+	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status, before); err != nil {
 		return nil, fmt.Errorf("storage: claims: %w", err)
 	}
 	return cs, nil

@@ -157,7 +157,8 @@ type PeriodTotal struct {
 // PeriodTotals returns every household of the villages with its points
 // effective in [from, to) — awards, deductions and their reversals, not
 // redemptions, which spend points and do not lower a rank — and whether an
-// approved veto was recorded in the period. Households without entries
+// approved veto's window overlaps the period (a veto without a window: was
+// recorded in it). Households without entries
 // count 0.
 func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to time.Time) ([]PeriodTotal, error) {
 	var ts []PeriodTotal
@@ -168,7 +169,8 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 			GROUP BY household_id
 		), vetoes AS (
 			SELECT DISTINCT household_id FROM claims
-			WHERE village_id = ANY($1) AND veto AND status = 'approved' AND claimed_at >= $2 AND claimed_at < $3
+			WHERE village_id = ANY($1) AND veto AND status = 'approved'
+			  AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2)
 		)
 		SELECT h.id AS household_id, h.unit_id AS village_id, h.code,
 			COALESCE((SELECT string_agg(p.name, '、' ORDER BY p.id) FROM people p WHERE p.household_id = h.id), '') AS members,

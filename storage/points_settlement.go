@@ -19,6 +19,9 @@ type SettlementRow struct {
 	Head      string `json:"head,omitempty"` // the head's name (户主)
 	Points    int    `json:"points"`
 	Vetoed    bool   `json:"vetoed,omitempty"`
+	// Stars is the yearly rating (星级文明户, 1–5; 0 = none), set only
+	// in yearly settlements.
+	Stars int `json:"stars,omitempty"`
 }
 
 // Settlement is a village's frozen ranking for one period.

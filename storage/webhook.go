@@ -318,7 +318,8 @@ type WebhookDelivery struct {
 }
 
 // WebhookDeliveries lists a subscription's deliveries, newest first.
-func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, limit int) ([]WebhookDelivery, error) {
+// beforeID > 0 lists the deliveries older than that one (the next page).
+func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, limit int, beforeID int64) ([]WebhookDelivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -327,7 +328,8 @@ func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, lim
 		SELECT d.id, d.subscription_id, d.event_id, e.type, d.status, d.attempts, d.next_attempt_at,
 			d.last_status, d.last_error, d.created_at, d.delivered_at, d.failed_at
 		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.subscription_id = $1 ORDER BY d.id DESC LIMIT $2`, subscriptionID, limit)
+		WHERE d.subscription_id = $1 AND ($3::bigint = 0 OR d.id < $3)
+		ORDER BY d.id DESC LIMIT $2`, subscriptionID, limit, beforeID)
 	if err != nil {
 		return nil, fmt.Errorf("storage: webhook deliveries: %w", err)
 	}
@@ -343,6 +345,22 @@ type WebhookAttemptRow struct {
 	StatusCode *int      `db:"status_code" json:"status_code,omitempty"`
 	Error      *string   `db:"error" json:"error,omitempty"`
 	DurationMS int       `db:"duration_ms" json:"duration_ms"`
+}
+
+// WebhookAttemptsOf lists the attempts of the given deliveries, newest first.
+func (s *Store) WebhookAttemptsOf(ctx context.Context, deliveryIDs []int64) ([]WebhookAttemptRow, error) {
+	out := []WebhookAttemptRow{}
+	if len(deliveryIDs) == 0 {
+		return out, nil
+	}
+	err := sqlxSelect(ctx, s, &out, `
+		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
+		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+		WHERE a.delivery_id = ANY($1) ORDER BY a.at DESC, a.id DESC`, pq.Array(deliveryIDs))
+	if err != nil {
+		return nil, fmt.Errorf("storage: webhook attempts: %w", err)
+	}
+	return out, nil
 }
 
 // WebhookAttempts lists the attempts of a subscription's deliveries, newest

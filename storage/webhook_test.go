@@ -95,7 +95,7 @@ func fanOutNow(t *testing.T, s *storage.Store) int {
 // deliveredEvents lists (event type, unit) of a subscription's deliveries, oldest first.
 func deliveredEvents(t *testing.T, s *storage.Store, sub int64) []int64 {
 	t.Helper()
-	ds, err := s.WebhookDeliveries(context.Background(), sub, 0)
+	ds, err := s.WebhookDeliveries(context.Background(), sub, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 		}
 	}
 	if jb2 == nil {
-		ds, _ := s.WebhookDeliveries(ctx, b.ID, 0)
+		ds, _ := s.WebhookDeliveries(ctx, b.ID, 0, 0)
 		t.Fatalf("b's next delivery not claimed: %+v; deliveries %+v", jobs, ds)
 	}
 	res, err = s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: jb2.ID, Attempt: 1, At: now, Error: "connection refused"},

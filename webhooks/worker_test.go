@@ -142,7 +142,7 @@ func (w *world) waitFor(what string, cond func() bool) {
 
 func (w *world) deliveries(sub int64) []storage.WebhookDelivery {
 	w.t.Helper()
-	ds, err := w.store.WebhookDeliveries(w.ctx, sub, 0)
+	ds, err := w.store.WebhookDeliveries(w.ctx, sub, 0, 0)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -12,12 +12,15 @@ import (
 
 // The prefixes, one per kind of button.
 const (
-	ClaimDecision = "cl"  // 通过/驳回 on a claim card: cl:<claim>:ok|no
-	ClaimPick     = "clp" // choosing an item for a draft claim: clp:<draft>:<index>|x
-	CheckinBranch = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
-	CheckinReject = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
-	Ack           = "ack" // 收到 on a red notice (fields: see app.AckData)
-	FreeText      = "ft"  // 确认/修改/取消 under a reading of free text: ft:<pending>:ok|ed|x
+	ClaimDecision     = "cl"  // 通过/驳回 on a claim card: cl:<claim>:ok|no
+	ClaimPick         = "clp" // choosing an item for a draft claim: clp:<draft>:<index>|x
+	ObjectionDecision = "ob"  // 维持异议/驳回异议 on a villager's objection card: ob:<objection>:up|no
+	CheckinBranch     = "ci"  // choosing the branch of a pending check-in: ci:<pending>:<branch>
+	CheckinReject     = "cir" // 驳回 on an organiser's copy of a check-in: cir:<checkin>
+	CheckinPeriod     = "cip" // choosing the period of a pending check-in (补开): cip:<pending>:<period key>|dated
+	Ack               = "ack" // 收到 on a red notice (fields: see app.AckData)
+	Relink            = "rl"  // confirming a re-link of an account: rl:<request>:ok|no
+	FreeText          = "ft"  // 确认/修改/取消 under a reading of free text: ft:<pending>:ok|ed|x
 )
 
 // The actions on a reading of free text.
@@ -67,8 +70,47 @@ func ParseDecision(data string) (claimID int64, approve, ok bool) {
 	return claimID, f[1] == "ok", ok
 }
 
+// RelinkChoice is the data of the 确认改绑 (confirm) or 取消 button on the
+// question a re-link asks the new account.
+func RelinkChoice(requestID int64, confirm bool) string {
+	verb := "no"
+	if confirm {
+		verb = "ok"
+	}
+	return Relink + ":" + id(requestID) + ":" + verb
+}
+
+// ParseRelink reads RelinkChoice's data.
+func ParseRelink(data string) (requestID int64, confirm, ok bool) {
+	f, ok := fields(data, Relink, 2)
+	if !ok || (f[1] != "ok" && f[1] != "no") {
+		return 0, false, false
+	}
+	requestID, ok = positive(f[0])
+	return requestID, f[1] == "ok", ok
+}
+
 // Pick is the data of the button choosing item index of a draft claim;
 // index < 0 is the 取消 (cancel) button.
+// Objection is the data of 维持异议 (uphold) or 驳回异议 on an objection card.
+func Objection(objectionID int64, uphold bool) string {
+	verb := "no"
+	if uphold {
+		verb = "up"
+	}
+	return ObjectionDecision + ":" + id(objectionID) + ":" + verb
+}
+
+// ParseObjection reads Objection's data.
+func ParseObjection(data string) (objectionID int64, uphold, ok bool) {
+	f, ok := fields(data, ObjectionDecision, 2)
+	if !ok || (f[1] != "up" && f[1] != "no") {
+		return 0, false, false
+	}
+	objectionID, ok = positive(f[0])
+	return objectionID, f[1] == "up", ok
+}
+
 func Pick(draftID int64, index int) string {
 	choice := "x"
 	if index >= 0 {
@@ -110,6 +152,33 @@ func ParseBranch(data string) (pendingID, branchID int64, ok bool) {
 	pendingID, ok1 := positive(f[0])
 	branchID, ok2 := positive(f[1])
 	return pendingID, branchID, ok1 && ok2
+}
+
+// AsDated is Period's choice of the period the check-in's date files it for.
+const AsDated = "dated"
+
+// Period is the data of the button filing pending check-in pendingID for
+// the period with key periodKey ("2026-11", "2026-Q3", "2026") or AsDated.
+func Period(pendingID int64, periodKey string) string {
+	return CheckinPeriod + ":" + id(pendingID) + ":" + periodKey
+}
+
+// ParsePeriod reads Period's data; the key is only checked for its shape.
+func ParsePeriod(data string) (pendingID int64, periodKey string, ok bool) {
+	f, ok := fields(data, CheckinPeriod, 2)
+	if !ok {
+		return 0, "", false
+	}
+	if pendingID, ok = positive(f[0]); !ok {
+		return 0, "", false
+	}
+	if f[1] == AsDated {
+		return pendingID, f[1], true
+	}
+	if len(f[1]) < 4 || len(f[1]) > 7 || strings.Trim(f[1], "0123456789-Q") != "" {
+		return 0, "", false
+	}
+	return pendingID, f[1], true
 }
 
 // Reject is the data of the 驳回 button on a copy of check-in checkinID.

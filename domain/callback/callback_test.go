@@ -21,7 +21,13 @@ func TestRoundTrips(t *testing.T) {
 	if c, ok := ParseReject(Reject(12)); !ok || c != 12 {
 		t.Errorf("reject copy: %d %v", c, ok)
 	}
-	for data, want := range map[string]string{Decision(1, true): ClaimDecision, Pick(1, 0): ClaimPick,
+	if o, up, ok := ParseObjection(Objection(8, true)); !ok || !up || o != 8 {
+		t.Errorf("uphold: %d %v %v", o, up, ok)
+	}
+	if o, up, ok := ParseObjection(Objection(8, false)); !ok || up || o != 8 {
+		t.Errorf("dismiss: %d %v %v", o, up, ok)
+	}
+	for data, want := range map[string]string{Decision(1, true): ClaimDecision, Pick(1, 0): ClaimPick, Objection(1, true): ObjectionDecision,
 		Branch(1, 2): CheckinBranch, Reject(1): CheckinReject, "ack:1:*": Ack} {
 		if got := Prefix(data); got != want {
 			t.Errorf("Prefix(%q) = %q, want %q", data, got, want)
@@ -44,6 +50,11 @@ func TestRefusesMalformed(t *testing.T) {
 	for _, d := range []string{"ci:1", "ci:1:0", "ci:a:1", "cir:1:2", "ci:1:2:3"} {
 		if _, _, ok := ParseBranch(d); ok {
 			t.Errorf("ParseBranch(%q) accepted", d)
+		}
+	}
+	for _, d := range []string{"ob:", "ob:1", "ob:0:up", "ob:1:ok", "cl:1:up", "ob:1:up:2"} {
+		if _, _, ok := ParseObjection(d); ok {
+			t.Errorf("ParseObjection(%q) accepted", d)
 		}
 	}
 	for _, d := range []string{"cir:", "cir:0", "cir:1:2", "ci:1", "cir:x"} {
@@ -86,6 +97,22 @@ func TestTextButtons(t *testing.T) {
 	for _, d := range []string{"ft", "ft:1", "ft:1:yes", "ft:0:ok", "ft:01:ok", "ft:1:ok:2", "cl:1:ok"} {
 		if _, _, ok := ParseText(d); ok {
 			t.Errorf("ParseText(%q) accepted", d)
+		}
+	}
+}
+
+func TestPeriodButtons(t *testing.T) {
+	for _, key := range []string{"2026-11", "2026-Q3", "2026", AsDated} {
+		if p, k, ok := ParsePeriod(Period(8, key)); !ok || p != 8 || k != key {
+			t.Errorf("period %s: %d %q %v", key, p, k, ok)
+		}
+	}
+	if Prefix(Period(1, "2026")) != CheckinPeriod {
+		t.Error("prefix")
+	}
+	for _, d := range []string{"cip:1", "cip:0:2026", "cip:1:2026-11-01", "cip:1:x'; drop", "cip:a:2026", "ci:1:2026", "cip:1:2026:1"} {
+		if _, _, ok := ParsePeriod(d); ok {
+			t.Errorf("ParsePeriod(%q) accepted", d)
 		}
 	}
 }

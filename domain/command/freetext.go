@@ -373,7 +373,11 @@ func CheckinCommand(r Reading, now time.Time, loc *time.Location, m *Matcher) st
 	for _, code := range r.Obligations {
 		words = append(words, m.WordOf(code))
 	}
-	parts := []string{"打卡", strings.Join(words, "+"), DayLabel(r.Date, now, loc)}
+	parts := []string{"打卡", strings.Join(words, "+")}
+	if r.MakeUp.Valid() {
+		parts = append(parts, "补开"+r.MakeUp.Label())
+	}
+	parts = append(parts, DayLabel(r.Date, now, loc))
 	if r.Total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d", r.Present, r.Total))
 	}

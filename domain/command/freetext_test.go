@@ -221,6 +221,13 @@ func TestReadCheckinOnNewYear(t *testing.T) {
 	if got := r.Date.Format("2006-01-02"); got != "2026-12-31" || r.MakeUp.Label() != "2026年12月" || r.Present != 7 || r.Total != 9 {
 		t.Fatalf("read %s %s %d/%d", got, r.MakeUp.Label(), r.Present, r.Total)
 	}
+	cmd := CheckinCommand(r, now, cst, defaultMatcher())
+	if cmd != "打卡 支委会 补开2026年12月 2026年12月31日 7/9" {
+		t.Fatalf("command %q", cmd)
+	}
+	if mu, ok := health.ParseMakeUp(strings.Fields(cmd)[2]); !ok || mu.Year != 2026 || mu.Month != 12 {
+		t.Fatalf("the make-up word reads back as %+v %v", mu, ok)
+	}
 	r, _ = ReadCheckin("昨天开了党员大会 30/32", now, cst, defaultMatcher())
 	if got := r.Date.Format("2006-01-02"); got != "2026-12-31" {
 		t.Fatalf("昨天 on 1 January = %s", got)

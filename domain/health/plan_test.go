@@ -206,7 +206,7 @@ func TestPlanRedAndEscalation(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, want)
 			}
 			sec, org := digestOf(out, 1), digestOf(out, 10)
-			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "<code>收到 ") {
+			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "<code>打卡 支委会 补开2026年11月 今天") || !strings.Contains(sec.Texts[0], "<code>收到 ") {
 				t.Fatalf("secretary text %q", sec.Texts[0])
 			}
 			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "<code>打卡 ") {

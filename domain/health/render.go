@@ -173,7 +173,7 @@ func (p *planner) promptBlock(l *line) []string {
 
 // footer gives secretaries the commands they need; organisers get none.
 func (p *planner) footer(lines []line) []string {
-	var example *Item
+	var example, redExample *Item
 	red := false
 	for i := range lines {
 		n := &lines[i].notice
@@ -184,6 +184,9 @@ func (p *planner) footer(lines []line) []string {
 		if it := &p.in.Items[n.Items[0]]; example == nil && !it.Obligation.TermEnd {
 			example = it
 		}
+		if it := &p.in.Items[n.Items[0]]; redExample == nil && n.Level == LevelRed && !it.Obligation.TermEnd {
+			redExample = it
+		}
 		red = red || n.Level == LevelRed
 	}
 	lt := p.t.In(p.loc)
@@ -191,6 +194,12 @@ func (p *planner) footer(lines []line) []string {
 	if example != nil {
 		out = append(out, fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
 			esc(example.Obligation.Word(), clipShort), monthDay(lt)))
+	}
+	if redExample != nil {
+		// A meeting held late is filed for the period it was for, with its
+		// real date: never a false date inside the missed period.
+		out = append(out, fmt.Sprintf("补开：<code>打卡 %s %s 今天 7/9 主题</code>（按实际日期打卡，写明补开哪一期）",
+			esc(redExample.Obligation.Word(), clipShort), MakeUpWord(redExample.Period)))
 	}
 	if red {
 		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))

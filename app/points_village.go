@@ -1,0 +1,480 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// Points as villages run them (SPEC §7.4): the reviewers' quorum, villagers'
+// objections during 公示 decided by the reviewers, the veto's window and
+// the daily 公示 list in the villagers' group.
+
+var vetoScopeWords = map[points.VetoScope]string{points.VetoMonth: "本月", points.VetoQuarter: "本季度", points.VetoYear: "本年度"}
+
+// VetoLabel names the window a veto excludes its household for: 2026年度,
+// 2026年第四季度 or 2026年11月 ("" for an older veto without a window).
+func (a *App) VetoLabel(c storage.Claim) string {
+	if c.VetoFrom == nil || c.VetoUntil == nil {
+		return ""
+	}
+	from := c.VetoFrom.In(a.Loc)
+	kind := points.Monthly
+	switch {
+	case !from.AddDate(1, 0, 0).After(*c.VetoUntil):
+		kind = points.Yearly
+	case !from.AddDate(0, 3, 0).After(*c.VetoUntil):
+		kind = points.Quarterly
+	}
+	return points.SettlementPeriod{Kind: kind, Start: from}.Label()
+}
+
+// approverKey names an approver for the quorum: the person, else the token.
+func approverKey(actor domain.Actor) string {
+	if actor.PersonID != 0 {
+		return "p:" + strconv.FormatInt(actor.PersonID, 10)
+	}
+	return "t:" + actor.Label
+}
+
+// approveTowardQuorum records the actor's approval of pending claim c in
+// its review round (the caller holds the household lock, so approvals of
+// one claim are counted one at a time). It returns who approved so far and
+// whether the quorum is reached; short of it, the cards are edited to show
+// the approvals with the buttons kept. A second approval by the same
+// reviewer is refused.
+func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c storage.Claim, name string, now time.Time) ([]string, bool, error) {
+	subject := claimSubject(c.ID)
+	added, err := a.Store.AddApproval(ctx, c.ID, c.CardVersion, storage.Approval{Approver: approverKey(actor), Name: name, At: now})
+	if err != nil {
+		return nil, false, err
+	}
+	as, err := a.Store.Approvals(ctx, c.ID, c.CardVersion)
+	if err != nil {
+		return nil, false, err
+	}
+	names := make([]string, len(as))
+	for i, x := range as {
+		names[i] = x.Name
+	}
+	done, missing := points.ApprovalsNeeded(len(as), a.Cfg.Points.ReviewQuorum)
+	if !added {
+		return names, false, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrConflict,
+			"您已同意申报 #%d，还需 %d 位评议员同意。", c.ID, missing))
+	}
+	if done {
+		return names, true, nil
+	}
+	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	if err != nil {
+		return names, false, err
+	}
+	footer := fmt.Sprintf("👍 已同意：%s（%d/%d），还需 %d 位评议员同意", esc(strings.Join(names, "、")), len(names), a.Cfg.Points.ReviewQuorum, missing)
+	if err := a.editCardsWith(ctx, c, c.CardKeys, hh, footer, "ok"+strconv.Itoa(len(names)), reviewKeyboard(c.ID)); err != nil {
+		return names, false, err
+	}
+	return names, false, a.audit(ctx, actor, "claim.approve", subject, true, map[string]any{"approvals": len(names), "quorum": a.Cfg.Points.ReviewQuorum})
+}
+
+// editCardsWith rewrites a claim's cards with footer and the given inline
+// keyboard (nil = none).
+func (a *App) editCardsWith(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string, markup any) error {
+	text := a.cardText(c, hh)
+	if footer != "" {
+		text += "\n\n" + footer
+	}
+	for _, key := range keys {
+		m := storage.OutMessage{DedupeKey: key + ":" + tag, ChatID: cardChat(key), Priority: storage.PriorityDefault, Kind: "claim_card_edit"}
+		payload := map[string]any{"edit_of": key, "parse_mode": "HTML"}
+		if c.HasPhoto() {
+			m.Method = "editMessageCaption"
+			payload["caption"] = text
+		} else {
+			m.Method = "editMessageText"
+			payload["text"] = text
+			payload["link_preview_options"] = map[string]any{"is_disabled": true}
+		}
+		if markup != nil {
+			payload["reply_markup"] = markup
+		}
+		m.Payload = payload
+		if err := a.Store.Enqueue(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reviewerChats are the chats a village's review cards go to: its
+// reviewers' group, else each reachable reviewer's private chat.
+func (a *App) reviewerChats(ctx context.Context, villageID int64) ([]int64, error) {
+	g, err := a.Store.GroupOfUnit(ctx, villageID)
+	switch {
+	case err == nil:
+		return []int64{g.ChatID}, nil
+	case !errors.Is(err, domain.ErrNotFound):
+		return nil, err
+	}
+	hs, err := a.Store.HoldersInSubtree(ctx, villageID, domain.RoleReviewer, false)
+	if err != nil {
+		return nil, err
+	}
+	var chats []int64
+	for _, h := range hs {
+		if h.UnitID == villageID && h.ChatID != nil && !h.Unreachable {
+			chats = append(chats, *h.ChatID)
+		}
+	}
+	return chats, nil
+}
+
+// objectionKey is the outbox key of an objection's card in one chat.
+func objectionKey(id, chatID int64) string { return fmt.Sprintf("objection:%d:card:%d", id, chatID) }
+
+// villagerObjection is "异议 <申报号> 理由" by a villager of the claim's
+// village during 公示: the claim's points are held back (a reversing entry,
+// effective when the award would have been) and a card with 维持异议 /
+// 驳回异议 goes to the reviewers; the claim waits for them.
+func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c storage.Claim, reason string) (storage.Claim, error) {
+	subject := claimSubject(c.ID)
+	if reason == "" {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid,
+			"请写明异议理由，例如：异议 %d 当天没有看到他参加巡逻。", c.ID))
+	}
+	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+		return c, err
+	}
+	c, err := a.Store.ClaimByID(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	if p, err := a.Store.PersonByID(ctx, actor.PersonID); err != nil {
+		return c, err
+	} else if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden,
+			"申报 #%d 是本户的申报，不能对本户的申报提出异议。", c.ID))
+	}
+	if c.Kind != storage.ClaimKindClaim {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden,
+			"#%d 不是公示中的积分申报；村民可以对公示名单上的申报提出异议。", c.ID))
+	}
+	if c.Status != storage.ClaimApproved {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d %s，只能对已通过、仍在公示期内的申报提出异议。", c.ID, statusWords[c.Status]))
+	}
+	if _, err := a.Store.OpenObjection(ctx, c.ID); err == nil {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d 已有村民提出异议，正在等待村积分评议员处理。", c.ID))
+	} else if !errors.Is(err, domain.ErrNotFound) {
+		return c, err
+	}
+	e, err := a.Store.ClaimEntry(ctx, c.ID)
+	if err != nil {
+		return c, err
+	}
+	now := a.Now()
+	if !now.Before(e.EffectiveAt) {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d 的公示期已于 %s 结束，不能再提出异议；如有问题请联系村积分评议员。", c.ID, a.clock(e.EffectiveAt)))
+	}
+	reason = cut(reason, 500)
+	oid, ok, err := a.Store.InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
+	if err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
+			"申报 #%d 已有村民提出异议，正在等待村积分评议员处理。", c.ID))
+	}
+	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
+		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: "村民异议，暂缓计入：" + cut(reason, 200),
+		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label, RecordedBy: &actor.PersonID}
+	if _, err := a.Store.AppendPointEntry(ctx, rev); err != nil {
+		return c, err
+	}
+	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	if err != nil {
+		return c, err
+	}
+	name, err := a.decider(ctx, actor)
+	if err != nil {
+		return c, err
+	}
+	o := storage.Objection{ID: oid, ClaimID: c.ID, PersonName: name, Reason: reason, Status: storage.ObjectionOpen, CreatedAt: now}
+	chats, err := a.reviewerChats(ctx, c.VillageID)
+	if err != nil {
+		return c, err
+	}
+	var keys []string
+	for _, chat := range chats {
+		key := objectionKey(oid, chat)
+		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: storage.PriorityDefault, Kind: "objection_card",
+			Payload: map[string]any{"text": a.objectionCardText(c, hh, o, e.EffectiveAt), "parse_mode": "HTML",
+				"reply_markup": objectionKeyboard(oid)}}); err != nil {
+			return c, err
+		}
+		keys = append(keys, key)
+	}
+	if err := a.Store.SetObjectionCards(ctx, oid, keys); err != nil {
+		return c, err
+	}
+	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:told", oid), fmt.Sprintf(
+		"⚠️ 本户的积分申报 #%d %s 在公示期内收到村民异议，积分暂缓计入，等待村积分评议员评议，结果会通知您。",
+		c.ID, esc(PointsText(c)))); err != nil {
+		return c, err
+	}
+	return c, a.audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "objection": oid, "by": "villager"})
+}
+
+// objectionCardText is the reviewers' card of a villager's objection.
+func (a *App) objectionCardText(c storage.Claim, hh storage.Household, o storage.Objection, effective time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>⚠️ 公示异议：申报 #%d</b>\n", c.ID)
+	fmt.Fprintf(&b, "村：%s\n", esc(c.VillageName))
+	fmt.Fprintf(&b, "农户：%s\n", esc(hh.Label()))
+	fmt.Fprintf(&b, "项目：%s\n", esc(PointsText(c)))
+	fmt.Fprintf(&b, "异议人：%s（%s）\n", esc(o.PersonName), a.clock(o.CreatedAt))
+	fmt.Fprintf(&b, "理由：%s\n", esc(cut(o.Reason, 200)))
+	fmt.Fprintf(&b, "原定 %s 公示期满，积分暂缓计入，等待评议。", a.clock(effective))
+	return b.String()
+}
+
+// objectionKeyboard carries 维持异议 / 驳回异议.
+func objectionKeyboard(objectionID int64) map[string]any {
+	return map[string]any{"inline_keyboard": [][]map[string]string{{
+		{"text": "维持异议（不计积分）", "callback_data": callback.Objection(objectionID, true)},
+		{"text": "驳回异议（照常计入）", "callback_data": callback.Objection(objectionID, false)},
+	}}}
+}
+
+// ObjectionResult is a decided objection and its claim.
+type ObjectionResult struct {
+	Objection storage.Objection
+	Claim     storage.Claim
+	Entry     *storage.PointEntry // the award booked again when dismissed
+}
+
+// DecideObjection upholds or dismisses a villager's objection, by a
+// reviewer of the claim's village (not of the claim's household), exactly
+// once under concurrent taps. Upheld: the claim is rejected (its points
+// stay reversed). Dismissed: its points are booked again, effective when
+// its 公示 would have ended (or now, when that has passed).
+func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
+	subject := "objection:" + strconv.FormatInt(objectionID, 10)
+	o, err := a.Store.ObjectionByID(ctx, objectionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrNotFound, "该异议不存在。"))
+	}
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	c, err := a.Store.ClaimByID(ctx, o.ClaimID)
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	if !ok {
+		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrForbidden,
+			"只有%s的积分评议员才能处理异议。", c.VillageName))
+	}
+	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+		return ObjectionResult{}, err
+	}
+	if actor.PersonID != 0 {
+		p, err := a.Store.PersonByID(ctx, actor.PersonID)
+		if err != nil {
+			return ObjectionResult{}, err
+		}
+		if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
+			return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrForbidden,
+				"申报 #%d 属于您本户，请由%s的其他积分评议员处理这条异议。", c.ID, c.VillageName))
+		}
+	}
+	name, err := a.decider(ctx, actor)
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	now := a.Now()
+	status := storage.ObjectionDismissed
+	if uphold {
+		status = storage.ObjectionUpheld
+	}
+	taken, err := a.Store.DecideObjection(ctx, objectionID, status, now, name)
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	if !taken {
+		cur, err := a.Store.ObjectionByID(ctx, objectionID)
+		if err != nil {
+			return ObjectionResult{}, err
+		}
+		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrConflict,
+			"该异议已由%s处理（%s），无需重复处理。", cur.Decider, objectionWords[cur.Status]))
+	}
+	if o, err = a.Store.ObjectionByID(ctx, objectionID); err != nil {
+		return ObjectionResult{}, err
+	}
+	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	if err != nil {
+		return ObjectionResult{}, err
+	}
+	res := ObjectionResult{Objection: o}
+	last, err := a.Store.LastClaimEntry(ctx, c.ID)
+	if err != nil {
+		return res, err
+	}
+	if uphold {
+		d := storage.ClaimDecision{Status: storage.ClaimRejected, At: now, By: actor.PersonID, Decider: name,
+			Reason: cut("村民异议成立："+o.Reason, 500), FromState: storage.ClaimApproved}
+		if _, err := a.Store.DecideClaim(ctx, c.ID, d); err != nil {
+			return res, err
+		}
+	} else {
+		e := last
+		e.ID, e.Kind, e.Reverses = 0, last.Kind, nil
+		e.RecordedAt, e.Note, e.Actor = now, "异议不成立，照常计入", actor.Label
+		if last.EffectiveAt.Before(now) {
+			e.EffectiveAt = now
+		}
+		if actor.PersonID != 0 {
+			e.RecordedBy = &actor.PersonID
+		}
+		if e.ID, err = a.Store.AppendPointEntry(ctx, e); err != nil {
+			return res, err
+		}
+		res.Entry = &e
+	}
+	if c, err = a.Store.ClaimByID(ctx, c.ID); err != nil {
+		return res, err
+	}
+	res.Claim = c
+	footer := fmt.Sprintf("✅ <b>异议成立</b> — %s %s\n申报 #%d 不计积分", esc(name), a.clock(now), c.ID)
+	if !uphold {
+		footer = fmt.Sprintf("❌ <b>异议不成立</b> — %s %s\n申报 #%d 的积分 %s 生效", esc(name), a.clock(now), c.ID, a.clock(res.Entry.EffectiveAt))
+	}
+	for _, key := range o.CardKeys {
+		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":decided", ChatID: cardChat(key), Priority: storage.PriorityDefault,
+			Kind: "objection_card_edit", Method: "editMessageText", Payload: map[string]any{"edit_of": key, "parse_mode": "HTML",
+				"text": a.objectionCardText(c, hh, o, last.EffectiveAt) + "\n\n" + footer}}); err != nil {
+			return res, err
+		}
+	}
+	told := fmt.Sprintf("您对申报 #%d %s 提出的异议经评议成立，该申报不计积分。", c.ID, esc(PointsText(c)))
+	household := fmt.Sprintf("❌ 本户的积分申报 #%d %s 收到的异议经评议成立，该申报不计积分。", c.ID, esc(PointsText(c)))
+	if !uphold {
+		told = fmt.Sprintf("您对申报 #%d %s 提出的异议经评议不成立，积分照常计入。", c.ID, esc(PointsText(c)))
+		household = fmt.Sprintf("✅ 本户的积分申报 #%d %s 收到的异议经评议不成立，积分 %s 计入本户。", c.ID, esc(PointsText(c)), a.clock(res.Entry.EffectiveAt))
+	}
+	if err := a.tellPerson(ctx, derefID(o.PersonID), fmt.Sprintf("objection:%d:objector", o.ID), told); err != nil {
+		return res, err
+	}
+	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:decided", o.ID), household); err != nil {
+		return res, err
+	}
+	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
+		return res, err
+	}
+	return res, a.audit(ctx, actor, "objection.decide", subject, true, map[string]any{"claim": c.ID, "status": status})
+}
+
+var objectionWords = map[string]string{storage.ObjectionOpen: "待评议", storage.ObjectionUpheld: "异议成立", storage.ObjectionDismissed: "异议不成立"}
+
+// PublicityCron is when the daily 公示 list job runs: hourly from 09:00 to
+// 20:00; the first run of a working day outside quiet hours posts the day's
+// list (once a day per village: its dedupe key), a day off posts none.
+const PublicityCron = "0 9-20 * * *"
+
+// PublicityResult says what one run of the daily 公示 list did.
+type PublicityResult struct {
+	Posted int // villages whose list was posted
+	Held   string
+}
+
+// PostPublicity posts the daily 公示 list to every village's villagers'
+// group (its bound group when it has no villagers' group): the villagers'
+// claims approved and still in 公示, with how to object. Deductions and
+// vetoes are a household's matter and not listed. A day off posts nothing
+// (the claims are still listed the next working day), nor do quiet hours;
+// once per village and day (the dedupe key).
+func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult, error) {
+	rules, err := a.sendRules(ctx)
+	if err != nil {
+		return PublicityResult{}, err
+	}
+	if held := rules.Hold(now, a.Loc); held != "" {
+		return PublicityResult{Held: held}, nil
+	}
+	gs, err := a.Store.PublicGroups(ctx)
+	if err != nil {
+		return PublicityResult{}, err
+	}
+	var res PublicityResult
+	day := now.In(a.Loc)
+	for _, g := range gs {
+		if g.Unreachable {
+			continue
+		}
+		cs, err := a.Store.InPublicity(ctx, g.UnitID, now)
+		if err != nil {
+			return res, err
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		v, err := a.Store.UnitByID(ctx, g.UnitID)
+		if err != nil {
+			return res, err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "📢 <b>%s 积分公示（%d月%d日）</b>\n以下积分申报已通过审核，正在公示：\n", esc(v.Name), int(day.Month()), day.Day())
+		labels := map[int64]string{}
+		for _, c := range cs {
+			label, ok := labels[c.HouseholdID]
+			if !ok {
+				hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+				if err != nil {
+					return res, err
+				}
+				label = hh.Label()
+				labels[c.HouseholdID] = label
+			}
+			until := ""
+			if c.EffectiveAt != nil {
+				until = "，公示至 " + a.clock(*c.EffectiveAt)
+			}
+			fmt.Fprintf(&b, "#%d %s：%s%s\n", c.ID, esc(label), esc(PointsText(c)), until)
+		}
+		b.WriteString("如有异议，请在公示期内发送：<code>异议 申报号 理由</code>（或 <code>/object 申报号 理由</code>）。")
+		err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("publicity:%d:%s", g.UnitID, day.Format(time.DateOnly)),
+			ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "publicity",
+			Payload: map[string]any{"text": b.String(), "parse_mode": "HTML"}})
+		if err != nil {
+			return res, err
+		}
+		res.Posted++
+	}
+	return res, nil
+}
+
+// sendRules are the health check's quiet hours and calendar (SPEC §7.2),
+// which the points' group posts keep too.
+func (a *App) sendRules(ctx context.Context) (health.Rules, error) {
+	rules, err := a.HealthRules()
+	if err != nil {
+		return rules, err
+	}
+	rules.Calendar, err = a.Calendar(ctx)
+	return rules, err
+}
