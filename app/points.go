@@ -391,6 +391,35 @@ func (a *App) editCards(ctx context.Context, c storage.Claim, keys []string, hh 
 	return nil
 }
 
+// reviewerOf authorises a decision on claim c (its approval, or an
+// objection to it): only a reviewer of its village, never one of its own
+// household (SPEC §7.4). It locks the household, so that decisions on it
+// are serialised, and audits a refusal under action and subject with the
+// given Chinese text.
+func (a *App) reviewerOf(ctx context.Context, actor domain.Actor, c storage.Claim, action, subject, notReviewer, ownHousehold string) error {
+	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden, "%s", notReviewer))
+	}
+	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+		return err
+	}
+	if actor.PersonID == 0 {
+		return nil
+	}
+	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	if err != nil {
+		return err
+	}
+	if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
+		return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden, "%s", ownHousehold))
+	}
+	return nil
+}
+
 // tellPerson sends a notice to a person's private chat when it is linked.
 func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) error {
 	if personID == 0 {
@@ -466,28 +495,10 @@ func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if err != nil {
 		return DecisionResult{}, err
 	}
-	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
-	if err != nil {
+	if err := a.reviewerOf(ctx, actor, c, "claim.decide", subject,
+		fmt.Sprintf("只有%s的积分评议员才能审核这条申报。", c.VillageName),
+		fmt.Sprintf("申报 #%d 属于您本户，您不能审核本户的申报，请由%s的其他积分评议员审核。", claimID, c.VillageName)); err != nil {
 		return DecisionResult{}, err
-	}
-	if !ok {
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrForbidden,
-			"只有%s的积分评议员才能审核这条申报。", c.VillageName))
-	}
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
-		return DecisionResult{}, err
-	}
-	// A reviewer never decides a claim of their own household (SPEC §7.4):
-	// another reviewer of the village has to.
-	if actor.PersonID != 0 {
-		p, err := a.Store.PersonByID(ctx, actor.PersonID)
-		if err != nil {
-			return DecisionResult{}, err
-		}
-		if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
-			return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrForbidden,
-				"申报 #%d 属于您本户，您不能审核本户的申报，请由%s的其他积分评议员审核。", claimID, c.VillageName))
-		}
 	}
 	name, err := a.decider(ctx, actor)
 	if err != nil {

@@ -281,26 +281,10 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 	if err != nil {
 		return ObjectionResult{}, err
 	}
-	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
-	if err != nil {
+	if err := a.reviewerOf(ctx, actor, c, "objection.decide", subject,
+		fmt.Sprintf("只有%s的积分评议员才能处理异议。", c.VillageName),
+		fmt.Sprintf("申报 #%d 属于您本户，请由%s的其他积分评议员处理这条异议。", c.ID, c.VillageName)); err != nil {
 		return ObjectionResult{}, err
-	}
-	if !ok {
-		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrForbidden,
-			"只有%s的积分评议员才能处理异议。", c.VillageName))
-	}
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
-		return ObjectionResult{}, err
-	}
-	if actor.PersonID != 0 {
-		p, err := a.Store.PersonByID(ctx, actor.PersonID)
-		if err != nil {
-			return ObjectionResult{}, err
-		}
-		if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
-			return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrForbidden,
-				"申报 #%d 属于您本户，请由%s的其他积分评议员处理这条异议。", c.ID, c.VillageName))
-		}
 	}
 	name, err := a.decider(ctx, actor)
 	if err != nil {
