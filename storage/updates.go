@@ -18,10 +18,17 @@ type StoredUpdate struct {
 
 // InsertUpdate stores a raw update. It returns false when the update_id was
 // already stored (a redelivery), which the caller acknowledges and skips.
+//
+// The update log is partitioned by month (part_month, see migration 00018):
+// ON CONFLICT refuses a duplicate within the month's partition, concurrent
+// ones included, and NOT EXISTS one kept in any other partition, so an
+// update_id is refused as long as the retention window keeps it.
 func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, userID int64, kind string) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `
-		INSERT INTO updates (update_id, raw, chat_id, user_id, kind) VALUES ($1, $2, NULLIF($3::bigint, 0), NULLIF($4::bigint, 0), $5)
-		ON CONFLICT (update_id) DO NOTHING`, id, string(raw), chatID, userID, kind)
+		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
+		SELECT $1::bigint, $2::json, NULLIF($3::bigint, 0), NULLIF($4::bigint, 0), $5::text
+		WHERE NOT EXISTS (SELECT 1 FROM updates WHERE update_id = $1::bigint)
+		ON CONFLICT (update_id, part_month) DO NOTHING`, id, string(raw), chatID, userID, kind)
 	if err != nil {
 		return false, fmt.Errorf("storage: insert update %d: %w", id, err)
 	}
@@ -161,7 +168,8 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
 		FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
 			AS t(id, raw, chat, usr, kind)
-		ON CONFLICT (update_id) DO NOTHING
+		WHERE NOT EXISTS (SELECT 1 FROM updates u WHERE u.update_id = t.id)
+		ON CONFLICT (update_id, part_month) DO NOTHING
 		RETURNING update_id`, pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
 	if err != nil {
 		return nil, fmt.Errorf("storage: insert %d updates: %w", len(us), err)
