@@ -76,15 +76,37 @@ func checkRetained(table string) error {
 // exists, moving rows of that month out of the default partition. It
 // reports whether it made one.
 func (s *Store) EnsurePartition(ctx context.Context, table string, month time.Time) (bool, error) {
+	return s.ensurePartition(ctx, table, month, 0)
+}
+
+// ensurePartition is EnsurePartition waiting at most lockWait (0: no limit)
+// for the locks (the default partition's, briefly exclusive).
+func (s *Store) ensurePartition(ctx context.Context, table string, month time.Time, lockWait time.Duration) (bool, error) {
 	if err := checkRetained(table); err != nil {
 		return false, err
 	}
 	var made bool
-	err := s.q.QueryRowxContext(ctx, `SELECT retention_ensure_partition($1, $2::date)`, table, MonthOf(month).Format(time.DateOnly)).Scan(&made)
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := setLockTimeout(ctx, tx, lockWait); err != nil {
+			return err
+		}
+		return tx.q.QueryRowxContext(ctx, `SELECT retention_ensure_partition($1, $2::date)`, table, MonthOf(month).Format(time.DateOnly)).Scan(&made)
+	})
 	if err != nil {
 		return false, fmt.Errorf("storage: make partition %s: %w", PartitionName(table, month), err)
 	}
 	return made, nil
+}
+
+// setLockTimeout bounds the transaction's waits for locks (0: no limit).
+func setLockTimeout(ctx context.Context, tx *Store, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if _, err := tx.q.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, max(d.Milliseconds(), 1))); err != nil {
+		return fmt.Errorf("set lock timeout: %w", err)
+	}
+	return nil
 }
 
 var partitionName = regexp.MustCompile(`^(.+)_p(\d{6})$`)
@@ -140,8 +162,8 @@ func (s *Store) DropPartition(ctx context.Context, p Partition, lockWait time.Du
 	}
 	live := livePredicate[p.Table]
 	err = s.InTx(ctx, func(tx *Store) error {
-		if _, err := tx.q.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, max(lockWait.Milliseconds(), 1))); err != nil {
-			return fmt.Errorf("set lock timeout: %w", err)
+		if err := setLockTimeout(ctx, tx, lockWait); err != nil {
+			return err
 		}
 		// The parent first, as every query takes them: no deadlock.
 		if _, err := tx.q.ExecContext(ctx, fmt.Sprintf(`LOCK TABLE %s IN ACCESS EXCLUSIVE MODE`, p.Table)); err != nil {
@@ -219,7 +241,7 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time, windows Reten
 			}
 		}
 		for _, m := range months {
-			made, err := s.EnsurePartition(ctx, table, m)
+			made, err := s.ensurePartition(ctx, table, m, lockWait)
 			if err != nil {
 				keep(err)
 				continue

@@ -36,20 +36,25 @@ BEGIN
 	IF to_regclass(part) IS NOT NULL THEN
 		RETURN false;
 	END IF;
+	-- CREATE TABLE ... PARTITION OF would hold an ACCESS EXCLUSIVE lock on
+	-- the parent, stopping every reader and writer meanwhile; ATTACH takes
+	-- SHARE UPDATE EXCLUSIVE, which lets them run (the default partition,
+	-- scanned for rows of this month, is locked for that moment).
+	EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE)', part, tbl);
 	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE part_month >= %L AND part_month < %L)', tbl || '_default', lo, hi)
 		INTO stray;
-	IF NOT stray THEN
-		EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, tbl, lo, hi);
-		RETURN true;
+	IF stray THEN
+		-- Rows of this month landed in the default partition before the
+		-- partition existed: move them in, then attach.
+		SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
+		FROM pg_attribute WHERE attrelid = tbl::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
+		EXECUTE format('WITH moved AS (DELETE FROM %I WHERE part_month >= %L AND part_month < %L RETURNING %s) INSERT INTO %I (%s) SELECT %s FROM moved',
+			tbl || '_default', lo, hi, cols, part, cols, cols);
 	END IF;
-	-- Rows of this month already landed in the default partition: move
-	-- them into the new partition, then attach it.
-	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
-	FROM pg_attribute WHERE attrelid = tbl::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
-	EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)', part, tbl);
-	EXECUTE format('WITH moved AS (DELETE FROM %I WHERE part_month >= %L AND part_month < %L RETURNING %s) INSERT INTO %I (%s) SELECT %s FROM moved',
-		tbl || '_default', lo, hi, cols, part, cols, cols);
+	-- The partition constraint as a CHECK spares ATTACH a scan of the table.
+	EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (part_month >= %L AND part_month < %L)', part, part || '_month', lo, hi);
 	EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', tbl, part, lo, hi);
+	EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, part || '_month');
 	RETURN true;
 END $$;
 -- +goose StatementEnd
