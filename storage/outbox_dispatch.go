@@ -217,11 +217,17 @@ func (s *Store) OutboxSentBatch(ctx context.Context, recs []OutboxSentRecord) (i
 	if err != nil {
 		return 0, fmt.Errorf("storage: outbox sent batch: %w", err)
 	}
+	// The ids again as an array, so that each month's partition is searched
+	// by its index rather than scanned for a hash join.
+	ids := make([]int64, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
 	res, err := s.execP(ctx, `
 		UPDATE outbox o SET status = 'sent', sent_at = v.at, tg_message_ids = v.ids,
 			tg_message_id = NULLIF(v.ids[cardinality(v.ids)], 0), lease_until = NULL, last_error = NULL
 		FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, attempt int, ids bigint[], at timestamptz)
-		WHERE o.id = v.id AND o.attempts = v.attempt AND o.status = 'sending'`, string(js))
+		WHERE o.id = v.id AND o.id = ANY($2::bigint[]) AND o.attempts = v.attempt AND o.status = 'sending'`, string(js), pq.Array(ids))
 	if err != nil {
 		return 0, fmt.Errorf("storage: outbox sent batch: %w", err)
 	}

@@ -93,6 +93,9 @@ type Outcome struct {
 }
 
 // FinishUpdates records the outcomes of several updates in one statement.
+// The update_id = ANY condition lets each month's partition be searched by
+// its index: the join alone was planned as a hash join over a scan of every
+// stored update (13 ms a batch at 15,000 rows).
 func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 	if len(os) == 0 {
 		return nil
@@ -105,7 +108,7 @@ func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 	_, err := s.execP(ctx, `
 		UPDATE updates u SET processed_at = now(), outcome = t.outcome, error = NULL
 		FROM unnest($1::bigint[], $2::text[]) AS t(id, outcome)
-		WHERE u.update_id = t.id`, pq.Array(ids), pq.Array(outs))
+		WHERE u.update_id = t.id AND u.update_id = ANY($1::bigint[])`, pq.Array(ids), pq.Array(outs))
 	if err != nil {
 		return fmt.Errorf("storage: finish %d updates: %w", len(os), err)
 	}
@@ -152,7 +155,10 @@ type NewUpdate struct {
 
 // InsertUpdates stores a batch of updates in one statement and one commit
 // (group commit for concurrent webhook requests). It returns the ids that
-// were new; the others were stored before (redeliveries).
+// were new; the others were stored before (redeliveries). The ids stored in
+// other months' partitions are looked up once, by index, as an array: as a
+// NOT EXISTS join the planner, guessing 100 rows for the unnest, hashed
+// every stored update instead (40 ms a batch at 38,000 rows).
 func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bool, error) {
 	ids := make([]int64, len(us))
 	raws := make([][]byte, len(us))
@@ -168,7 +174,7 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
 		FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
 			AS t(id, raw, chat, usr, kind)
-		WHERE NOT EXISTS (SELECT 1 FROM updates u WHERE u.update_id = t.id)
+		WHERE NOT (t.id = ANY (ARRAY(SELECT update_id FROM updates WHERE update_id = ANY($1::bigint[]))))
 		ON CONFLICT (update_id, part_month) DO NOTHING
 		RETURNING update_id`, pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
 	if err != nil {
