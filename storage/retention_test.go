@@ -112,14 +112,23 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if ok, err := s.InsertUpdate(ctx, 2, []byte(`{}`), 0, 0, "message"); err != nil || ok {
 		t.Fatalf("update 2 stored twice: %v %v", ok, err)
 	}
-	for _, k := range []string{"old-sent", "recent-sent", "older-pending"} {
-		if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: k, ChatID: 7, Payload: map[string]string{"text": "x"}}); err != nil {
-			t.Fatal(err)
-		}
+	// An outbox key is refused from the previous month's partition (by the
+	// database's clock, which sets part_month): the live months.
+	dbNow, err := s.DatabaseNow(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 5 {
-		t.Fatalf("outbox has %d rows after enqueueing kept keys again, want 5", n)
+	if _, err := s.EnsurePartition(ctx, storage.TableOutbox, storage.MonthOf(dbNow).AddDate(0, -1, 0)); err != nil {
+		t.Fatal(err)
 	}
+	enq("live-prev", storage.MonthOf(dbNow).AddDate(0, -1, 0), "sent")
+	if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "live-prev", ChatID: 7, Payload: map[string]string{"text": "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'live-prev'`); n != 1 {
+		t.Fatalf("outbox key of the previous month stored %d times, want once", n)
+	}
+	mustExec(t, s, `DELETE FROM outbox WHERE dedupe_key = 'live-prev'`)
 
 	rep, err := s.ApplyRetention(ctx, retentionNow, days180, 2*time.Second)
 	if err != nil {
@@ -294,8 +303,11 @@ func TestRetentionMigrationKeepsRows(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM outbox WHERE id > (SELECT id FROM outbox WHERE dedupe_key = 'k-new') AND dedupe_key = 'k-3'`); n != 1 {
 		t.Errorf("outbox ids do not go on from the old sequence")
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 3 {
-		t.Errorf("%d outbox rows, want 3 (k-old refused)", n)
+	// k-old is in October 2025, before the live months (the previous
+	// month and later, by the database's clock): an outbox key is refused
+	// only within them (docs/ARCHITECTURE.md, Retention).
+	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 4 {
+		t.Errorf("%d outbox rows, want 4 (k-old again: outside the live months)", n)
 	}
 	if n := count(t, s, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'outbox'::regclass`); n < 4 {
 		t.Errorf("outbox has %d partitions, want default, October, this month and the next", n)
@@ -305,13 +317,69 @@ func TestRetentionMigrationKeepsRows(t *testing.T) {
 	if _, err := p.DownTo(ctx, 17); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`) + count(t, s, `SELECT count(*) FROM updates`) + count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 6 {
-		t.Errorf("%d rows after down, want 6", n)
+	if n := count(t, s, `SELECT count(*) FROM outbox`) + count(t, s, `SELECT count(*) FROM updates`) + count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 7 {
+		t.Errorf("%d rows after down, want 7", n)
+	}
+	// The older k-old took its month as a suffix, to keep the key unique.
+	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key IN ('k-old', 'k-old#2025-10')`); n != 2 {
+		t.Errorf("%d of k-old's two rows after down, want 2", n)
 	}
 	if _, err := db.Exec(`INSERT INTO updates (update_id, raw) VALUES (10, '{}') ON CONFLICT (update_id) DO NOTHING`); err != nil {
 		t.Errorf("update_id is no longer the key after down: %v", err)
 	}
 	if err := storage.Migrate(ctx, db.DB, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("up again: %v", err)
+	}
+}
+
+// The hot statements search the live months first (storage/livemonths.go);
+// rows of a past month are still found: an update not processed yet is
+// locked and finished, its update_id refused again, and a message still
+// pending there is claimed and marked sent.
+func TestPastMonthsRowsAreStillFound(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	dbNow, err := s.DatabaseNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := storage.MonthOf(dbNow).AddDate(0, -3, 0)
+	for _, table := range storage.RetainedTables {
+		if _, err := s.EnsurePartition(ctx, table, past); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(t, s, `INSERT INTO updates (update_id, raw, kind, part_month) VALUES (500, '{}', 'message', $1)`, month(past))
+	mustExec(t, s, `INSERT INTO outbox (dedupe_key, chat_id, payload, part_month) VALUES ('past-pending', 7, '{"text":"x"}', $1)`, month(past))
+
+	if n, err := s.InsertUpdates(ctx, []storage.NewUpdate{{ID: 500, Raw: []byte(`{}`)}, {ID: 501, Raw: []byte(`{}`)}}); err != nil || len(n) != 1 || !n[501] {
+		t.Fatalf("insert updates 500 (stored three months ago) and 501: new %v, %v", n, err)
+	}
+	err = s.InTx(ctx, func(tx *storage.Store) error {
+		locked, err := tx.LockUpdates(ctx, []int64{500, 501}, nil)
+		if err != nil {
+			return err
+		}
+		if len(locked) != 2 || string(locked[500].Raw) != `{}` {
+			t.Errorf("locked %v, want updates 500 and 501", locked)
+		}
+		return tx.FinishUpdates(ctx, []storage.Outcome{{UpdateID: 500, Outcome: "ok"}, {UpdateID: 501, Outcome: "ok"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM updates WHERE outcome = 'ok' AND processed_at IS NOT NULL`); n != 2 {
+		t.Errorf("%d updates finished, want 2", n)
+	}
+
+	rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: dbNow.Add(time.Minute), Lease: time.Minute, ByPriority: 10})
+	if err != nil || len(rows) != 1 || rows[0].DedupeKey != "past-pending" {
+		t.Fatalf("claim: %v, %v; want the message pending since three months ago", rows, err)
+	}
+	if ok, err := s.OutboxSent(ctx, rows[0].ID, rows[0].Attempts, []int64{42}, dbNow); err != nil || !ok {
+		t.Fatalf("sent: %v, %v", ok, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'past-pending' AND status = 'sent' AND tg_message_id = 42`); n != 1 {
+		t.Errorf("the past month's message is not marked sent")
 	}
 }

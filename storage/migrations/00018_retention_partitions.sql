@@ -175,6 +175,16 @@ BEGIN
 	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols
 	FROM pg_attribute WHERE attrelid = tbl::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
 	EXECUTE format('INSERT INTO %I (%s) SELECT %s FROM %I', tbl, cols, cols, old);
+	IF tbl = 'outbox' THEN
+		-- An outbox key is refused only within the live months (the current
+		-- and the previous one, storage/livemonths.go), so a key may be
+		-- stored in two months: the older rows take their month as a
+		-- suffix, which keeps every row and makes the key unique again.
+		UPDATE outbox o SET dedupe_key = o.dedupe_key || '#' || to_char(p.part_month, 'YYYY-MM')
+		FROM outbox_partitioned p
+		WHERE p.id = o.id AND EXISTS (
+			SELECT 1 FROM outbox_partitioned q WHERE q.dedupe_key = p.dedupe_key AND q.part_month > p.part_month);
+	END IF;
 	IF cardinality(condefs) > 0 THEN
 		EXECUTE format('ALTER TABLE %I %s', tbl, array_to_string(condefs, ', '));
 	END IF;
