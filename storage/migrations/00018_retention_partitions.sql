@@ -10,9 +10,10 @@
 -- partitioned table must contain the partition key, so the keys become
 -- (update_id, part_month), (dedupe_key, part_month), (id, part_month) and
 -- (delivery_id, attempt, part_month); the inserts that rely on them
--- (storage/updates.go, storage/outbox.go) also refuse a key stored in any
--- other partition (NOT EXISTS), so a key is refused as long as it is kept:
--- within the retention window. See docs/ARCHITECTURE.md (Retention).
+-- (storage/updates.go, storage/outbox.go) also refuse a key stored in
+-- another partition: an update_id for as long as it is kept, an outbox key
+-- within the current and the previous month (storage/livemonths.go). See
+-- docs/ARCHITECTURE.md (Retention).
 --
 -- Partitions are named <table>_pYYYYMM; <table>_default catches a month
 -- whose partition does not exist yet, so that an insert never fails;
