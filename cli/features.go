@@ -17,7 +17,7 @@ import (
 
 // jobs is the scheduler's whole job table.
 func jobs(s *Server) []scheduler.Job {
-	return slices.Concat(healthcheckJobs(s), pointsJobs(s))
+	return slices.Concat(healthcheckJobs(s), pointsJobs(s), retentionJobs(s))
 }
 
 // startBackground starts outbound delivery and the scheduler. Both run only

@@ -31,6 +31,7 @@ type Config struct {
 	Checkins    Checkins    `yaml:"checkins"`
 	Points      Points      `yaml:"points"`
 	Webhooks    Webhooks    `yaml:"webhooks"`
+	Retention   Retention   `yaml:"retention"`
 	Sandbox     Sandbox     `yaml:"sandbox"`
 }
 
@@ -190,6 +191,16 @@ type Webhooks struct {
 	AllowPrivateTargets bool `yaml:"allow_private_targets"`
 }
 
+// Retention says how long the partitioned logs are kept (SPEC §7.7): the
+// retention job drops a month's partition once all of it is older than the
+// window. 0 keeps forever. Check-ins, claims, the ledger and the audit log
+// are always kept.
+type Retention struct {
+	Updates         Duration `yaml:"updates"`
+	Outbox          Duration `yaml:"outbox"`
+	WebhookAttempts Duration `yaml:"webhook_attempts"`
+}
+
 // Sandbox controls the offline mode (telegram.mode: sandbox).
 type Sandbox struct {
 	Demo bool `yaml:"demo"`
@@ -258,6 +269,11 @@ func Default() Config {
 			Tolerance:   Duration(5 * time.Minute),
 			MaxAttempts: 8,
 			Timeout:     Duration(10 * time.Second),
+		},
+		Retention: Retention{
+			Updates:         Duration(180 * 24 * time.Hour),
+			Outbox:          Duration(180 * 24 * time.Hour),
+			WebhookAttempts: Duration(180 * 24 * time.Hour),
 		},
 		Sandbox: Sandbox{Demo: true},
 	}

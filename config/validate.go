@@ -208,5 +208,16 @@ func (c Config) Validate() error {
 	if c.Webhooks.Timeout <= 0 {
 		return bad("webhooks.timeout", "must be positive")
 	}
+	for _, r := range []struct {
+		key string
+		d   Duration
+	}{{"retention.updates", c.Retention.Updates}, {"retention.outbox", c.Retention.Outbox}, {"retention.webhook_attempts", c.Retention.WebhookAttempts}} {
+		if r.d < 0 {
+			return bad(r.key, "must be 0 (keep forever) or positive, got %s", r.d)
+		}
+		if r.d > 0 && r.d < Duration(31*24*time.Hour) {
+			return bad(r.key, "must be at least 31d (partitions are monthly), got %s", r.d)
+		}
+	}
 	return nil
 }

@@ -99,15 +99,26 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 		}
 	}
 	// ORDER BY ord: ids follow the order of enqueueing, which is the order
-	// a chat's messages leave in.
-	res, err := s.execP(ctx, `
+	// a chat's messages leave in. The outbox is partitioned by month
+	// (migration 00018): ON CONFLICT refuses a key within this month's
+	// partition (concurrent enqueues included), the NOT ... ANY a key kept in
+	// the previous month's (or a later one: the live months, livemonths.go;
+	// looked up once, by index: see InsertUpdates). A key stored before the
+	// previous month is no longer refused: see docs/ARCHITECTURE.md
+	// (Retention) for why that is enough.
+	lo, err := s.liveFrom(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.execP(ctx, withLive(`
 		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
 		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now())
 		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
 			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
 			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
+		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live})))
 		ORDER BY ord
-		ON CONFLICT (dedupe_key) DO NOTHING`,
+		ON CONFLICT (dedupe_key, part_month) DO NOTHING`, lo),
 		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
 		pq.Array(kinds), pq.Array(methods), jsonArray(payloads), pq.Array(notBefore))
 	if err != nil {

@@ -39,6 +39,8 @@ type Store struct {
 	// tx is the state of the transaction q belongs to; nil outside one.
 	tx    *txState
 	stmts *stmtCache
+	// months is the database's current month as last seen (livemonths.go).
+	months *monthCache
 }
 
 // txState is shared by every Store bound to one transaction.
@@ -87,7 +89,7 @@ func (s *Store) notify(ctx context.Context, channel string) error {
 
 // New wraps an open pool.
 func New(db *sqlx.DB) *Store {
-	return &Store{db: db, q: db, stmts: &stmtCache{m: map[string]*sqlx.Stmt{}}}
+	return &Store{db: db, q: db, stmts: &stmtCache{m: map[string]*sqlx.Stmt{}}, months: &monthCache{}}
 }
 
 // DriverURL adds binary_parameters=yes to a lib/pq connection URL (or
@@ -135,7 +137,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	txs := &Store{db: s.db, q: tx, stmts: s.stmts, tx: &txState{notified: map[string]bool{}}}
+	txs := &Store{db: s.db, q: tx, stmts: s.stmts, months: s.months, tx: &txState{notified: map[string]bool{}}}
 	if err := fn(txs); err != nil {
 		return err
 	}

@@ -235,8 +235,9 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o We
 	err := s.InTx(ctx, func(tx *Store) error {
 		if _, err := tx.q.ExecContext(ctx, `
 			INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-			VALUES ($1, $2, $3, NULLIF($4, 0), NULLIF($5, ''), $6)
-			ON CONFLICT (delivery_id, attempt) DO NOTHING`,
+			SELECT $1::bigint, $2::int, $3::timestamptz, NULLIF($4::int, 0), NULLIF($5::text, ''), $6::int
+			WHERE NOT EXISTS (SELECT 1 FROM webhook_attempts WHERE delivery_id = $1::bigint AND attempt = $2::int)
+			ON CONFLICT (delivery_id, attempt, part_month) DO NOTHING`,
 			a.DeliveryID, a.Attempt, a.At, a.StatusCode, a.Error, a.Duration.Milliseconds()); err != nil {
 			return fmt.Errorf("storage: log webhook attempt: %w", err)
 		}

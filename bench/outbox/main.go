@@ -49,6 +49,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 10000, "messages, one per distinct private chat")
+	months := flag.Int("months", 0, "past months' outbox partitions to make first (7 = what retention.outbox: 180d keeps)")
 	rate := flag.Float64("rate", 30, "global messages/s allowed (30 = Telegram's free limit; >30 = paid broadcast)")
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (a scratch database is created there)")
 	fake := flag.Bool("fake", false, "internal: serve the fake Bot API (child process)")
@@ -57,7 +58,7 @@ func main() {
 	if *fake {
 		err = serveFake(*rate)
 	} else {
-		err = run(*n, *rate, *pg)
+		err = run(*n, *rate, *pg, *months)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench/outbox:", err)
@@ -159,7 +160,8 @@ func maxRSS() int64 {
 	return ru.Maxrss * 1024 // kilobytes on Linux
 }
 
-func run(n int, rate float64, pg string) error {
+func run(n int, rate float64, pg string, months int) error {
+	t0 := time.Now()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -187,9 +189,19 @@ func run(n int, rate float64, pg string) error {
 	db.SetMaxOpenConns(20)
 	store := storage.New(db)
 	defer store.Close()
+	// The months a production outbox keeps (retention.outbox: 180d, and
+	// the two ahead): every claim's subqueries span them all.
+	for i := 1; i <= months; i++ {
+		if _, err := store.EnsurePartition(ctx, storage.TableOutbox, t0.AddDate(0, -i, 0)); err != nil {
+			return err
+		}
+	}
+	if _, err := db.ExecContext(ctx, `ANALYZE outbox`); err != nil {
+		return err
+	}
 
 	// Enqueue n messages to n distinct private chats.
-	t0 := time.Now()
+	t0 = time.Now()
 	err = store.InTx(ctx, func(tx *storage.Store) error {
 		for i := range n {
 			err := tx.Enqueue(ctx, storage.OutMessage{
