@@ -306,7 +306,7 @@ func TestDashboardBoard(t *testing.T) {
 	// behind them, the rejected one marked, the promise; the last
 	// check-ins with the late one marked.
 	body = page("/?unit=QA-RZ-XZ-B1", 200, "幸福村第一党支部", "规定动作", "支部委员会", "党费收缴", "主题党日",
-		"2026年10月", "2026年11月", "2026-10-31", "支部委员会 2026年10月（补）", "6/9", "补开十月支委会",
+		"2026年10月", "2026年11月", "2026-10-31", "支部委员会 2026年10月（补开）", "6/9", "补开十月支委会",
 		"已驳回", "缺少签到表照片", "逾期 26 天", "确认收到", "承诺 2026-11-30 前完成", "最近打卡", "观看电影", "王书记")
 	if n := strings.Count(body, `<tr class="item light-red">`); n != 2 {
 		t.Fatalf("branch page lists %d red items, want 2 (October 党费收缴 and 主题党日)", n)

@@ -319,7 +319,7 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Fatalf("%s: %d %q", path, resp.StatusCode, b.String()[:min(200, b.Len())])
 		}
 	}
-	if strings.Contains(h.Log.String(), h.Fake.Token()) || strings.Contains(h.Log.String(), secret) {
+	if strings.Contains(h.logText(), h.Fake.Token()) || strings.Contains(h.logText(), secret) {
 		t.Fatal("a secret appears in the logs")
 	}
 }

@@ -40,7 +40,8 @@ type H struct {
 	Cfg   config.Config
 	Clock clockwork.Clock
 	Env   []string
-	Log   *bytes.Buffer
+	Log   *bytes.Buffer // written by the server: read it with logText
+	logw  *lockedWriter
 }
 
 type option func(*hopts)
@@ -89,13 +90,14 @@ func start(t *testing.T, opts ...option) *H {
 		o.cfg(&cfg)
 	}
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logw := &lockedWriter{w: logs}
+	log := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := cli.StartServer(ctx, cfg, log, o.clock)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Shutdown(10 * time.Second) })
-	h := &H{t: t, Ctx: ctx, Fake: fake, Srv: srv, Base: "http://" + srv.Addr, DBURL: o.dbURL, Cfg: cfg, Clock: srv.Clock, Log: logs,
+	h := &H{t: t, Ctx: ctx, Fake: fake, Srv: srv, Base: "http://" + srv.Addr, DBURL: o.dbURL, Cfg: cfg, Clock: srv.Clock, Log: logs, logw: logw,
 		Env: []string{"ZHIBU_DATABASE_URL=" + o.dbURL, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username,
 			"ZHIBU_HEALTHCHECK_CALENDAR=" + cfg.Healthcheck.Calendar}}
 	if cfg.Webhooks.AllowPrivateTargets { // the CLI follows the server's setting
@@ -127,6 +129,14 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// logText is the server's log so far, read under the writer's lock (the
+// server's goroutines write to it while the test reads).
+func (h *H) logText() string {
+	h.logw.mu.Lock()
+	defer h.logw.mu.Unlock()
+	return h.Log.String()
 }
 
 // cli runs a zhibu subcommand like an operator against the test database.

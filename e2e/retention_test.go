@@ -99,10 +99,10 @@ func TestRetentionJob(t *testing.T) {
 	for _, want := range []string{`"msg":"retention: partition dropped","partition":"` + oldName("outbox", old) + `"`,
 		`"msg":"retention: partition past its window kept: it holds work not done yet","partition":"` + oldName("outbox", older) + `"`} {
 		deadline := time.Now().Add(10 * time.Second)
-		for !strings.Contains(h.Log.String(), want) && time.Now().Before(deadline) {
+		for !strings.Contains(h.logText(), want) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if !strings.Contains(h.Log.String(), want) {
+		if !strings.Contains(h.logText(), want) {
 			t.Errorf("log lacks %s", want)
 		}
 	}
