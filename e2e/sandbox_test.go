@@ -343,7 +343,7 @@ func TestSandboxHintsWork(t *testing.T) {
 	if l := branchLight(board); l != "green" {
 		t.Fatalf("QA-RZ-V1-B1 is %q after the suggested check-in, want green", l)
 	}
-	mustContain(t, board, "支部委员会 2026年10月（补）")
+	mustContain(t, board, "支部委员会 2026年10月（补开）")
 }
 
 // tapForm finds the button labelled text under the bot's message that
