@@ -420,6 +420,19 @@ func (a *App) reviewerOf(ctx context.Context, actor domain.Actor, c storage.Clai
 	return nil
 }
 
+// reverseAward appends the entry cancelling claim c's award e (an
+// objection holds its points back), effective when the award is, and
+// returns its id.
+func (a *App) reverseAward(ctx context.Context, actor domain.Actor, c storage.Claim, e storage.PointEntry, note string, now time.Time) (int64, error) {
+	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
+		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: note,
+		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label}
+	if actor.PersonID != 0 {
+		rev.RecordedBy = &actor.PersonID
+	}
+	return a.Store.AppendPointEntry(ctx, rev)
+}
+
 // tellPerson sends a notice to a person's private chat when it is linked.
 func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) error {
 	if personID == 0 {
@@ -702,13 +715,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if !taken {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict, "申报 #%d 已在重新评议中。", claimID))
 	}
-	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
-		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: "异议：" + cut(reason, 200),
-		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label}
-	if actor.PersonID != 0 {
-		rev.RecordedBy = &actor.PersonID
-	}
-	revID, err := a.Store.AppendPointEntry(ctx, rev)
+	revID, err := a.reverseAward(ctx, actor, c, e, "异议："+cut(reason, 200), now)
 	if err != nil {
 		return c, err
 	}

@@ -195,10 +195,7 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"申报 #%d 已有村民提出异议，正在等待村积分评议员处理。", c.ID))
 	}
-	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
-		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: "村民异议，暂缓计入：" + cut(reason, 200),
-		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label, RecordedBy: &actor.PersonID}
-	if _, err := a.Store.AppendPointEntry(ctx, rev); err != nil {
+	if _, err := a.reverseAward(ctx, actor, c, e, "村民异议，暂缓计入："+cut(reason, 200), now); err != nil {
 		return c, err
 	}
 	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
