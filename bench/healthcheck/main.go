@@ -40,7 +40,7 @@ func main() {
 	atFlag := flag.String("at", "2026-05-25T10:00:00+08:00", "evaluation instant")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the evaluation to this file")
 	memProfile := flag.String("memprofile", "", "write a heap profile (live objects after the evaluation) to this file")
-	allObligations := flag.Bool("all-obligations", false, "owe every default obligation (by default the seven the seed is designed for; SPEC §7.1 added heart_talk, dues, secretary_lecture and term_end)")
+	sevenObligations := flag.Bool("seven-obligations", false, "owe only the seven obligations of issue #4 (by default every default obligation, with SPEC §7.1's heart_talk, dues, secretary_lecture and term_end, which the seed checks in)")
 	flag.Parse()
 	if *branches < 1000 || *branches%1000 != 0 {
 		fail(fmt.Errorf("-branches must be a positive multiple of 1000"))
@@ -78,7 +78,7 @@ func main() {
 	}
 	cfg := config.Default()
 	cfg.Database.URL = url
-	if !*allObligations {
+	if *sevenObligations {
 		for _, code := range []string{"heart_talk", "dues", "secretary_lecture", "term_end"} {
 			cfg.Healthcheck.Obligations = append(cfg.Healthcheck.Obligations, config.Obligation{Code: code, Disabled: true})
 		}
@@ -179,6 +179,18 @@ func seedDB(ctx context.Context, name, url string, n int) error {
 			SELECT 1000000+b, 'B'||b, '第'||b||'党支部', 'branch', 200000+b/10, ARRAY[10+b/1000, 100000+b/100, 200000+b/10, 1000000+b],
 			       1 + b%28, '2025-11-01'
 			FROM generate_series(0, $1-1) b`},
+		// SPEC §7.1's mix: every 10th branch (b%10 = 3) is small (5 members,
+		// no 支委会, never owed one), every 5th (b%5 = 2) a compound
+		// (小区功能型) branch; committees' terms end in 2028, except every
+		// 25th (within six months: yellow) and every 100th (passed: red).
+		{"branch attributes", `UPDATE units SET
+			branch_type = CASE WHEN (id-1000000) % 5 = 2 THEN 'compound' ELSE 'village' END,
+			members = CASE WHEN (id-1000000) % 10 = 3 THEN 5 ELSE 12 END,
+			committee = (id-1000000) % 10 <> 3,
+			term_end = CASE WHEN (id-1000000) % 100 = 7 THEN date '2026-03-31'
+			                WHEN (id-1000000) % 25 = 7 THEN date '2026-09-30'
+			                ELSE date '2028-06-30' END
+			WHERE kind = 'branch' AND $1 > 0`},
 		{"groups", `INSERT INTO units (id, code, name, kind, parent_id, path, started_on)
 			SELECT 2000000+b, 'G'||b, '第一党小组', 'group', 1000000+b, ARRAY[10+b/1000, 100000+b/100, 200000+b/10, 1000000+b, 2000000+b], '2025-11-01'
 			FROM generate_series(0, $1-1, 4) b`},
@@ -205,28 +217,34 @@ func seedDB(ctx context.Context, name, url string, n int) error {
 		// every 20th branch February's meetings, every 50th (from 1) the
 		// 2025 yearly ones; 20% have not met yet in May (k = 6 is their
 		// early Q2 assembly instead); k = 7 is withdrawn, k = 8 rejected,
-		// k = 9 an extra record.
+		// k = 9 an extra record. 党费 is collected at every monthly sitting,
+		// 谈心谈话 and 书记讲党课 of 2025 in December (2026's are still open).
+		// A branch without 支委会 records no 支委会, one without party
+		// groups no 党小组会.
 		{"checkin items", `INSERT INTO checkin_items (checkin_id, obligation, period, unit_id)
 			SELECT b*10+p.k+1, p.ob, p.period,
 			       CASE WHEN p.ob = 'group_meeting' AND b % 4 = 0 THEN 2000000+b ELSE 1000000+b END
 			FROM generate_series(0, $1-1) b
 			CROSS JOIN (VALUES
-				(0, 'committee_meeting', '2025-11'), (0, 'theme_day', '2025-11'), (0, 'group_meeting', '2025-11'),
-				(1, 'committee_meeting', '2025-12'), (1, 'theme_day', '2025-12'), (1, 'group_meeting', '2025-12'),
+				(0, 'committee_meeting', '2025-11'), (0, 'theme_day', '2025-11'), (0, 'group_meeting', '2025-11'), (0, 'dues', '2025-11'),
+				(1, 'committee_meeting', '2025-12'), (1, 'theme_day', '2025-12'), (1, 'group_meeting', '2025-12'), (1, 'dues', '2025-12'),
 				(1, 'general_meeting', '2025-Q4'), (1, 'party_lecture', '2025-Q4'), (1, 'life_meeting', '2025'), (1, 'member_appraisal', '2025'),
-				(2, 'committee_meeting', '2026-01'), (2, 'theme_day', '2026-01'), (2, 'group_meeting', '2026-01'),
-				(3, 'committee_meeting', '2026-02'), (3, 'theme_day', '2026-02'), (3, 'group_meeting', '2026-02'),
-				(4, 'committee_meeting', '2026-03'), (4, 'theme_day', '2026-03'), (4, 'group_meeting', '2026-03'),
+				(1, 'heart_talk', '2025'), (1, 'secretary_lecture', '2025'),
+				(2, 'committee_meeting', '2026-01'), (2, 'theme_day', '2026-01'), (2, 'group_meeting', '2026-01'), (2, 'dues', '2026-01'),
+				(3, 'committee_meeting', '2026-02'), (3, 'theme_day', '2026-02'), (3, 'group_meeting', '2026-02'), (3, 'dues', '2026-02'),
+				(4, 'committee_meeting', '2026-03'), (4, 'theme_day', '2026-03'), (4, 'group_meeting', '2026-03'), (4, 'dues', '2026-03'),
 				(4, 'general_meeting', '2026-Q1'), (4, 'party_lecture', '2026-Q1'),
-				(5, 'committee_meeting', '2026-04'), (5, 'theme_day', '2026-04'), (5, 'group_meeting', '2026-04'),
-				(6, 'committee_meeting', '2026-05'), (6, 'theme_day', '2026-05'), (6, 'group_meeting', '2026-05'),
+				(5, 'committee_meeting', '2026-04'), (5, 'theme_day', '2026-04'), (5, 'group_meeting', '2026-04'), (5, 'dues', '2026-04'),
+				(6, 'committee_meeting', '2026-05'), (6, 'theme_day', '2026-05'), (6, 'group_meeting', '2026-05'), (6, 'dues', '2026-05'),
 				(6, 'general_meeting', '2026-Q2'),
 				(7, 'committee_meeting', '2026-04'), (8, 'theme_day', '2026-03'), (9, 'committee_meeting', '2026-02')
 			) AS p(k, ob, period)
 			WHERE NOT (p.k = 3 AND b % 20 = 0)
 			  AND NOT (p.k = 1 AND p.ob IN ('life_meeting', 'member_appraisal') AND b % 50 = 1)
 			  AND NOT (p.k = 6 AND p.ob <> 'general_meeting' AND b % 5 = 0)
-			  AND NOT (p.k = 6 AND p.ob = 'general_meeting' AND b % 5 <> 0)`},
+			  AND NOT (p.k = 6 AND p.ob = 'general_meeting' AND b % 5 <> 0)
+			  AND NOT (p.ob = 'committee_meeting' AND b % 10 = 3)
+			  AND NOT (p.ob = 'group_meeting' AND b % 4 <> 0)`},
 		{"sequences", `SELECT setval('units_id_seq', 3000000), setval('people_id_seq', 3000000), setval('checkins_id_seq', $1::bigint*10+1)`},
 	}
 	for _, s := range steps {

@@ -18,6 +18,12 @@ for n in ${BRANCHES:-10000 100000}; do
 	# A dry run (zhibu healthcheck --dry-run): every light and every digest
 	# kept in memory to be printed.
 	/tmp/zhibu-hcbench -branches "$n" -mode dry -at 2026-05-26T08:15:00+08:00
+	# The first of a month: May's periods close at midnight (the steady
+	# 23:45 tick sends the catch-up first), the 00:15 run records the new
+	# reds and the 08:00 run sends the month's digests.
+	/tmp/zhibu-hcbench -branches "$n" -mode run -at 2026-05-31T23:45:00+08:00 >/dev/null
+	/tmp/zhibu-hcbench -branches "$n" -mode run -at 2026-06-01T00:15:00+08:00
+	/tmp/zhibu-hcbench -branches "$n" -mode run -at 2026-06-01T08:00:00+08:00
 	# The very first evaluation of a province: every secretary's prompt.
 	/tmp/zhibu-hcbench -branches "$n" -mode run -reset -at 2026-05-25T10:00:00+08:00
 done
