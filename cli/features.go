@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
+	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
 )
 
@@ -29,8 +30,11 @@ func jobs(s *Server) []scheduler.Job {
 func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) error {
 	el := leader.NewElector(s.Store.DB().DB, leader.Key("zhibu"), s.log)
 	s.Elector = el
+	// LISTEN connections get the pool's bounds and dialer (SPEC §7.7).
+	co := connOptions(s.Config)
+	listenURL, listenDialer := storage.ConnURL(s.Config.Database.URL, co), storage.NewDialer(co)
 	opts := outbox.FromConfig(s.Config.Delivery)
-	opts.ListenURL = s.Config.Database.URL
+	opts.ListenURL, opts.ListenDialer = listenURL, listenDialer
 	s.Outbox = outbox.New(s.Store, outbox.NewTelegram(s.Bot), opts, s.log, reg)
 	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
 	// Group robots (WeCom, DingTalk, Feishu): one dispatcher per platform, so
@@ -41,7 +45,7 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	}
 	// Signed outbound webhooks from the events table.
 	wopts := webhooks.FromConfig(s.Config.Webhooks)
-	wopts.ListenURL = s.Config.Database.URL
+	wopts.ListenURL, wopts.ListenDialer = listenURL, listenDialer
 	wh := webhooks.New(s.Store, wopts, s.log, reg)
 	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, wh.Run) })
 

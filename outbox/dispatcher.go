@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
@@ -37,6 +38,10 @@ type Options struct {
 	// ListenURL is the database URL for LISTEN outbox (Store.Enqueue
 	// notifies it); empty means polling only.
 	ListenURL string
+	// ListenDialer dials the LISTEN connection: storage.NewDialer of the
+	// database.* bounds, so a partition is noticed on it as on the pool
+	// (nil: lib/pq\'s default dialer, no keepalive).
+	ListenDialer pq.Dialer
 
 	Lease       time.Duration // a 'sending' row returns to pending after this (1m)
 	SendTimeout time.Duration // one API call (20s)
@@ -165,7 +170,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	defer d.running.Store(false)
 	if d.opts.ListenURL != "" {
-		stop := pgnotify.Listen(ctx, d.opts.ListenURL, storage.OutboxNotifyChannel(d.ch.Name()), d.wake, d.log)
+		stop := pgnotify.Listen(ctx, d.opts.ListenURL, d.opts.ListenDialer, storage.OutboxNotifyChannel(d.ch.Name()), d.wake, d.log)
 		defer stop()
 	}
 	_, err := d.loop(ctx, false)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zhibu/zhibu/config"
@@ -31,6 +32,10 @@ type Options struct {
 	PollInterval time.Duration // look for new events and due retries at least this often (1s)
 	// ListenURL is the database URL for LISTEN events; empty means polling only.
 	ListenURL string
+	// ListenDialer dials the LISTEN connection: storage.NewDialer of the
+	// database.* bounds, so a partition is noticed on it as on the pool
+	// (nil: lib/pq\'s default dialer, no keepalive).
+	ListenDialer pq.Dialer
 
 	Workers     int           // concurrent requests, one per subscription at most (8)
 	BackoffBase time.Duration // first retry delay (30s), doubled per failed attempt
@@ -122,7 +127,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	defer w.running.Store(false)
 	if w.opts.ListenURL != "" {
-		stop := pgnotify.Listen(ctx, w.opts.ListenURL, "events", w.wake, w.log)
+		stop := pgnotify.Listen(ctx, w.opts.ListenURL, w.opts.ListenDialer, "events", w.wake, w.log)
 		defer stop()
 	}
 	_, err := w.loop(ctx, true)

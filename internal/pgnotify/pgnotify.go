@@ -15,8 +15,13 @@ import (
 // Listen LISTENs on channel over its own connection to url and sends to wake
 // (without blocking) on every notification and after every reconnect. The
 // returned stop ends it and closes the connection.
-func Listen(ctx context.Context, url, channel string, wake chan<- struct{}, log *slog.Logger) (stop func()) {
-	l := pq.NewListener(url, time.Second, 30*time.Second, func(ev pq.ListenerEventType, err error) {
+//
+// dial should be the pool's dialer (storage.NewDialer): with lib/pq's
+// default one the LISTEN connection has no TCP keepalive nor
+// TCP_USER_TIMEOUT, so a silent partition would leave it waiting for hours
+// instead of reconnecting (SPEC §7.7). nil means lib/pq's default.
+func Listen(ctx context.Context, url string, dial pq.Dialer, channel string, wake chan<- struct{}, log *slog.Logger) (stop func()) {
+	l := newListener(url, dial, func(ev pq.ListenerEventType, err error) {
 		if err != nil {
 			log.Debug("listener", slog.String("channel", channel), slog.Int("event", int(ev)), slog.Any("err", err))
 		}
@@ -47,6 +52,13 @@ func Listen(ctx context.Context, url, channel string, wake chan<- struct{}, log 
 		wg.Wait()
 		_ = l.Close()
 	}
+}
+
+func newListener(url string, dial pq.Dialer, cb pq.EventCallbackType) *pq.Listener {
+	if dial == nil {
+		return pq.NewListener(url, time.Second, 30*time.Second, cb)
+	}
+	return pq.NewDialListener(dial, url, time.Second, 30*time.Second, cb)
 }
 
 // Signal sends on c unless a wake-up is already pending.
