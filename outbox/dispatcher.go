@@ -40,7 +40,7 @@ type Options struct {
 	ListenURL string
 	// ListenDialer dials the LISTEN connection: storage.NewDialer of the
 	// database.* bounds, so a partition is noticed on it as on the pool
-	// (nil: lib/pq\'s default dialer, no keepalive).
+	// (nil: lib/pq's default dialer, no keepalive).
 	ListenDialer pq.Dialer
 
 	Lease       time.Duration // a 'sending' row returns to pending after this (1m)

@@ -34,7 +34,7 @@ type Options struct {
 	ListenURL string
 	// ListenDialer dials the LISTEN connection: storage.NewDialer of the
 	// database.* bounds, so a partition is noticed on it as on the pool
-	// (nil: lib/pq\'s default dialer, no keepalive).
+	// (nil: lib/pq's default dialer, no keepalive).
 	ListenDialer pq.Dialer
 
 	Workers     int           // concurrent requests, one per subscription at most (8)
