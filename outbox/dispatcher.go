@@ -251,7 +251,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	// the database refuses it once another replica has taken over.
 	var fence storage.LeaderFence
 	if f, ok := leader.FenceFrom(ctx); ok {
-		fence = storage.LeaderFence{Key: f.Key, Epoch: f.Epoch}
+		fence = storage.LeaderFence(f)
 	}
 	if fence.Epoch != 0 {
 		// Rows a previous leader had in flight go back now, not after their

@@ -18,6 +18,7 @@ import (
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/internal/safedial"
+	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -167,6 +168,13 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 		wg.Wait()
 	}()
 
+	// Under leader.Run every claim carries the leadership's fencing epoch:
+	// the database refuses it once another replica has taken over.
+	var fence storage.LeaderFence
+	if f, ok := leader.FenceFrom(ctx); ok {
+		fence = storage.LeaderFence(f)
+		w.recoverFromOldLeaders(ctx, fence)
+	}
 	w.maintain(ctx)
 	nextMaintain := clock.Monotonic().Add(w.opts.MaintainEvery)
 	// RunOnce fans out and claims as of its start: a retry it schedules is
@@ -184,10 +192,17 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 		if forever {
 			now = w.opts.Now()
 		}
-		claimed, err := w.round(ctx, now, w.opts.Workers-int(inflight.Load()), jobs, &inflight)
+		claimed, err := w.round(ctx, now, w.opts.Workers-int(inflight.Load()), fence, jobs, &inflight)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			if errors.Is(err, storage.ErrStaleLeader) {
+				// Not the leader any more: stop claiming; the requests in
+				// flight finish and are recorded (the deferred wait), and
+				// leader.Run notices too.
+				w.log.Warn("webhooks: leadership superseded; stopping delivery", slog.Any("err", err))
+				return int(attempts.Load()), fmt.Errorf("webhooks: %w", err)
 			}
 			dbErrors++
 			if dbErrors == 1 || dbErrors%20 == 0 {
@@ -224,7 +239,7 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 }
 
 // round fans out new events and claims up to room deliveries due at now.
-func (w *Worker) round(ctx context.Context, now time.Time, room int, jobs chan<- storage.WebhookJob, inflight *atomic.Int64) (int, error) {
+func (w *Worker) round(ctx context.Context, now time.Time, room int, fence storage.LeaderFence, jobs chan<- storage.WebhookJob, inflight *atomic.Int64) (int, error) {
 	// Not cancelled by ctx: a statement cancelled after the server ran it
 	// would leave claimed rows for the lease to bring back.
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -242,7 +257,7 @@ func (w *Worker) round(ctx context.Context, now time.Time, room int, jobs chan<-
 	if room <= 0 {
 		return 0, nil
 	}
-	js, err := w.store.ClaimWebhookDeliveries(qctx, now, w.opts.Now().Add(w.opts.Lease), room)
+	js, err := w.store.ClaimWebhookDeliveries(qctx, now, w.opts.Now().Add(w.opts.Lease), room, fence)
 	if err != nil {
 		return 0, err
 	}
@@ -251,6 +266,19 @@ func (w *Worker) round(ctx context.Context, now time.Time, room int, jobs chan<-
 		jobs <- j
 	}
 	return len(js), nil
+}
+
+// recoverFromOldLeaders puts back at once the deliveries a previous leader
+// had in flight: it is gone (this leadership superseded it), and waiting
+// out their lease would hold their subscriptions up.
+func (w *Worker) recoverFromOldLeaders(ctx context.Context, fence storage.LeaderFence) {
+	n, err := w.store.RecoverWebhookFromOldLeaders(ctx, fence)
+	switch {
+	case err != nil:
+		w.log.Warn("webhooks: recovering a previous leader's deliveries failed; they wait for their lease", slog.Any("err", err))
+	case n > 0:
+		w.log.Warn("webhooks: deliveries taken back from a previous leader", slog.Int64("deliveries", n), slog.Int64("epoch", fence.Epoch))
+	}
 }
 
 // maintain takes back expired leases and refreshes the gauges.
