@@ -3,10 +3,14 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/internal/tgfake"
+	"github.com/zhibu/zhibu/leader"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // SPEC §7.7: under a silent partition (no refusal, no reset: the database
@@ -87,4 +91,135 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 		time.Sleep(100 * time.Millisecond)
 	}
 	h.waitProcessed(4343)
+}
+
+// SPEC §7.7, two replicas: each serve has its own pool and elector on one
+// database and one Bot API. The leader is partitioned (a silent network)
+// and its lock session ended on the server (pg_terminate_backend, as the
+// server's keepalives would do a few seconds later). The other replica
+// takes over; a message the old leader had in flight goes out again
+// within 15 s of the take-over (it may have been delivered: at most one
+// duplicate, in its chat), a notice that was waiting for its time is sent
+// exactly once, by the new leader, and nothing more once the old leader is
+// back on the network.
+func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
+	url := testdb.URL(t)
+	proxy, viaProxy := testdb.NewProxy(t, url)
+	a := start(t, withDB(viaProxy))
+	t.Cleanup(proxy.Heal) // before the harness stops a
+	a.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
+	waitUntil(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
+	b := start(t, withDB(url), withFake(a.Fake))
+	a.seed()
+	inflightChat, noticeChat := a.Fake.PrivateChat(li).ID, a.Fake.PrivateChat(wang).ID
+
+	// a's send of one message hangs at the Bot API until the test lets it
+	// through: the old leader is cut off mid-call.
+	const inflightText, noticeText = "收到，已登记。", "【督办】一支部：上月支委会还没开，请尽快补开。"
+	callMade, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	a.Fake.OnCall(func(method string, p map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && p["text"] == inflightText {
+			first := false
+			once.Do(func() { first = true })
+			if first {
+				close(callMade)
+				<-release
+			}
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	enqueue := func(key string, chat int64, kind, text string, at time.Time) {
+		t.Helper()
+		if err := b.Srv.Store.Enqueue(b.Ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: kind,
+			Payload: map[string]any{"text": text}, NotBefore: at}); err != nil {
+			t.Fatal(err)
+		}
+		b.Srv.Outbox.Wake()
+		a.Srv.Outbox.Wake()
+	}
+	enqueue("fault:inflight", inflightChat, "reply", inflightText, time.Time{})
+	select {
+	case <-callMade:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a never sent the message")
+	}
+	enqueue("fault:notice", noticeChat, "notice", noticeText, time.Now().Add(3*time.Second))
+
+	// Partition a and end its lock session on the server.
+	proxy.Blackhole()
+	cut := time.Now()
+	key := leader.Key("zhibu")
+	var killed int
+	if err := b.Srv.Store.DB().GetContext(b.Ctx, &killed, `
+		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1
+		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		uint32(uint64(key)>>32), uint32(uint64(key))); err != nil || killed != 1 {
+		t.Fatalf("terminate the leader's lock session: %d %v", killed, err)
+	}
+	waitUntil(t, 10*time.Second, "b to take over", b.Srv.Elector.Leading)
+	tookOver := time.Since(cut)
+	waitUntil(t, 5*time.Second, "a to step down", func() bool { return !a.Srv.Elector.Leading() })
+	t.Logf("b took over %s after the cut; a stepped down %s after it", tookOver, time.Since(cut))
+
+	// The message a had in flight goes out again from b (its lease is
+	// far longer: the take-over put it back).
+	b.waitMsg(inflightChat, inflightText)
+	if resent := time.Since(cut) - tookOver; resent > 15*time.Second {
+		t.Fatalf("the in-flight message went out %s after the take-over, want within 15 s", resent)
+	} else {
+		t.Logf("the in-flight message went out again %s after the take-over", resent)
+	}
+	// a's call now completes at the Bot API: Telegram would have delivered
+	// it too — the one duplicate.
+	close(release)
+	b.waitMsg(noticeChat, noticeText)
+
+	// a comes back on the network: it does not lead again and sends nothing.
+	proxy.Heal()
+	time.Sleep(3 * time.Second)
+	if !b.Srv.Elector.Leading() || a.Srv.Elector.Leading() {
+		t.Fatalf("after the heal: a leads %v, b leads %v; want b only", a.Srv.Elector.Leading(), b.Srv.Elector.Leading())
+	}
+	b.drainOutbox()
+	count := func(chat int64, text string) int {
+		n := 0
+		for _, m := range a.Fake.MessagesTo(chat) {
+			if m.Text == text {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(noticeChat, noticeText); n != 1 {
+		t.Fatalf("the notice was sent %d times, want exactly once", n)
+	}
+	if n := count(inflightChat, inflightText); n < 1 || n > 2 {
+		t.Fatalf("the in-flight message was sent %d times, want once or twice", n)
+	}
+	for _, key := range []string{"fault:inflight", "fault:notice"} {
+		if r, err := b.Srv.Store.OutboxByKey(b.Ctx, key); err != nil || r.Status != storage.OutboxSent {
+			t.Fatalf("%s: %+v %v", key, r, err)
+		}
+	}
+}
+
+// waitUntil polls cond every 10 ms until it holds or d has passed.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
