@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,8 +15,8 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/delivery"
 	"github.com/zhibu/zhibu/internal/pgnotify"
-	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -163,7 +161,9 @@ func (d *Dispatcher) Wake() { pgnotify.Signal(d.wake) }
 // Run sends due rows until ctx is done, then puts back the rows it holds
 // that it has not started to send, finishes the call in flight and records
 // its result. It returns nil after a clean stop; it never stops on a
-// database or network error (it logs, backs off and goes on).
+// database or network error (it logs, backs off and goes on). Under
+// leader.Run it stops, with an error wrapping storage.ErrStaleLeader, when
+// a claim finds that another replica has taken over.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if !d.running.CompareAndSwap(false, true) {
 		return errors.New("outbox: dispatcher already running")
@@ -215,28 +215,16 @@ type job struct {
 
 func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	workers := d.opts.Workers
-	jobs := make(chan job, workers)
-	done := make(chan struct{}, 1)
-	var inflight, sent atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if d.process(ctx, j) {
-					sent.Add(1)
-				}
-				inflight.Add(-1)
-				pgnotify.Signal(done)
-			}
-		}()
-	}
+	var sent atomic.Int64
+	pool := delivery.NewPool(workers, func(j job) {
+		if d.process(ctx, j) {
+			sent.Add(1)
+		}
+	})
 	d.sent = make(chan storage.OutboxSentRecord, workers)
 	recorded := d.recordSent(d.sent)
 	defer func() {
-		close(jobs)
-		wg.Wait()
+		pool.Close()
 		close(d.sent)
 		<-recorded
 	}()
@@ -249,10 +237,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	dbErrors := 0
 	// Under leader.Run every claim carries the leadership's fencing epoch:
 	// the database refuses it once another replica has taken over.
-	var fence storage.LeaderFence
-	if f, ok := leader.FenceFrom(ctx); ok {
-		fence = storage.LeaderFence(f)
-	}
+	fence := delivery.Fence(ctx)
 	if fence.Epoch != 0 {
 		// Rows a previous leader had in flight go back now, not after their
 		// lease: it is gone (this leadership superseded it).
@@ -271,9 +256,9 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			nextMaintain = clock.Monotonic().Add(d.opts.MaintainEvery)
 		}
 		if gap := time.Since(lastClaim); gap < claimGap {
-			_ = sleepCtx(ctx, claimGap-gap)
+			_ = delivery.Sleep(ctx, claimGap-gap)
 		}
-		room := workers - int(inflight.Load())
+		room := pool.Free()
 		claimed, full := 0, false
 		var next time.Time // when a busy chat or the bot frees up
 		now := clock.Monotonic()
@@ -312,7 +297,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 				if once && dbErrors >= 3 {
 					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
 				}
-				_ = sleepCtx(ctx, max(time.Second, d.opts.PollInterval))
+				_ = delivery.Sleep(ctx, max(time.Second, d.opts.PollInterval))
 				continue
 			}
 			dbErrors = 0
@@ -323,13 +308,12 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 				return int(a.ID - b.ID)
 			})
 			for _, r := range rows {
-				inflight.Add(1)
-				jobs <- job{row: r}
+				pool.Submit(job{row: r})
 			}
 			claimed = len(rows)
 			full = claimed >= room
 		}
-		if once && claimed == 0 && inflight.Load() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
+		if once && claimed == 0 && pool.InFlight() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
 			break
 		}
 		if full {
@@ -339,9 +323,9 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			want := max(1, workers/4)
 			deadline := time.NewTimer(fullWait)
 		wait:
-			for workers-int(inflight.Load()) < want {
+			for pool.Free() < want {
 				select {
-				case <-done:
+				case <-pool.Finished():
 				case <-deadline.C:
 					break wait
 				case <-ctx.Done():
@@ -365,7 +349,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 		}
 		poll.Reset(d.opts.PollInterval)
 		select {
-		case <-done:
+		case <-pool.Finished():
 		case <-d.wake:
 		case <-poll.C:
 		case <-nextC:
@@ -480,7 +464,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(at)), "paused")
 					return false
 				}
-				if err := sleepCtx(ctx, time.Until(at)); err != nil {
+				if err := delivery.Sleep(ctx, time.Until(at)); err != nil {
 					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
 					return false
 				}
@@ -675,16 +659,10 @@ func (d *Dispatcher) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int
 		Failure: true, MessageIDs: ids}, "temporary")
 }
 
-// backoff is BackoffBase·2^(failures-1), capped at BackoffMax, with equal
-// jitter (half fixed, half random) so that retries after an outage spread.
+// backoff is the delay after the failures-th temporary failure
+// (delivery.Backoff of BackoffBase and BackoffMax).
 func (d *Dispatcher) backoff(failures int) time.Duration {
-	b := d.opts.BackoffBase
-	for i := 1; i < failures && b < d.opts.BackoffMax; i++ {
-		b *= 2
-	}
-	b = min(b, d.opts.BackoffMax)
-	half := b / 2
-	return half + rand.N(half+1)
+	return delivery.Backoff(d.opts.BackoffBase, d.opts.BackoffMax, failures)
 }
 
 func (d *Dispatcher) putBack(log *slog.Logger, r storage.OutboxRow, ids []int64, untried bool, notBefore time.Time, reason string) {
@@ -708,25 +686,21 @@ func (d *Dispatcher) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, me
 	d.m.failed.WithLabelValues(metric).Inc()
 }
 
-// write records a result. It runs outside the dispatcher's context (a stop
-// must not lose the result of a call already made) and retries a few times
-// over a database blip; if it still fails, the lease brings the row back
-// and it is sent again: at least once.
+// write records a result outside the dispatcher's context (a stop must not
+// lose the result of a call already made), retrying over a database blip
+// (delivery.Write); if it still fails, the lease brings the row back and
+// it is sent again: at least once.
 func (d *Dispatcher) write(log *slog.Logger, what string, fn func(ctx context.Context) (bool, error)) {
-	delays := []time.Duration{0, 200 * time.Millisecond, time.Second, 3 * time.Second}
-	var err error
-	for _, delay := range delays {
-		time.Sleep(delay)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var ok bool
+	var ok bool
+	err := delivery.Write(func(ctx context.Context) error {
+		var err error
 		ok, err = fn(ctx)
-		cancel()
-		if err == nil {
-			if !ok {
-				log.Warn("outbox row was taken back before its result was recorded", slog.String("op", what))
-			}
-			return
-		}
+		return err
+	})
+	switch {
+	case err != nil:
+		log.Error("outbox could not record a result; the row will be retried after its lease", slog.String("op", what), slog.Any("err", err))
+	case !ok:
+		log.Warn("outbox row was taken back before its result was recorded", slog.String("op", what))
 	}
-	log.Error("outbox could not record a result; the row will be retried after its lease", slog.String("op", what), slog.Any("err", err))
 }
