@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -69,7 +71,8 @@ func startReplica(t *testing.T, dbURL string, fake *tgfake.Server) *replica {
 		"ZHIBU_DATABASE_URL="+dbURL, "ZHIBU_HTTP_LISTEN="+addr,
 		"ZHIBU_TELEGRAM_TOKEN="+fake.Token(), "ZHIBU_TELEGRAM_API_URL="+fake.URL(),
 		"ZHIBU_TELEGRAM_WEBHOOK_SECRET="+secret, "ZHIBU_TELEGRAM_BOT_USERNAME="+username,
-		"ZHIBU_HEALTHCHECK_EVERY=0", "ZHIBU_HEALTHCHECK_CALENDAR=none", "ZHIBU_LOG_FORMAT=json")
+		"ZHIBU_HEALTHCHECK_EVERY=0", "ZHIBU_HEALTHCHECK_CALENDAR=none", "ZHIBU_LOG_FORMAT=json",
+		"ZHIBU_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true") // the test's receiver is on loopback
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -123,10 +126,12 @@ func lockHolder(t *testing.T, s *storage.Store) int {
 
 // SPEC §7.7 with real processes: two `zhibu serve` replicas on one
 // database and one Bot API; the leader is killed with SIGKILL while one of
-// its sends hangs at the Bot API. The other takes over; the message the
-// dead leader had in flight is sent again within 15 s of the take-over (it
-// may have gone out: the one duplicate, in its chat), and a notice that was
-// waiting for its time goes out exactly once. Nothing is lost.
+// its sends hangs at the Bot API and one outbound webhook request hangs at
+// its receiver. The other takes over; the message the dead leader had in
+// flight is sent again within 15 s of the take-over (it may have gone out:
+// the one duplicate, in its chat), the webhook delivery too (the receiver
+// sees its webhook-id twice), and a notice that was waiting for its time
+// goes out exactly once. Nothing is lost.
 func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	url := testdb.URL(t)
 	fake := tgfake.New(tgfake.Options{Username: username})
@@ -158,6 +163,41 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	free := func() { released.Do(func() { close(release) }) }
 	t.Cleanup(free)
 
+	// An outbound webhook subscription whose receiver holds the first
+	// request until the test lets it go.
+	var hookMu sync.Mutex
+	var hookIDs []string
+	hookMade, hookRelease := make(chan struct{}), make(chan struct{})
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookMu.Lock()
+		hookIDs = append(hookIDs, r.Header.Get("webhook-id"))
+		first := len(hookIDs) == 1
+		hookMu.Unlock()
+		if first {
+			close(hookMade)
+			<-hookRelease
+		}
+	}))
+	var hookReleased sync.Once
+	freeHook := func() { hookReleased.Do(func() { close(hookRelease) }) }
+	t.Cleanup(receiver.Close)
+	t.Cleanup(freeHook) // before the receiver closes
+	ctx := context.Background()
+	county, err := store.CreateUnit(ctx, "QA", "乾安县", "county", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := store.CreateWebhookSubscription(ctx, storage.NewWebhookSubscription{URL: receiver.URL + "/hook",
+		Secret: "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32)), UnitID: county.ID, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := func() []string {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return append([]string(nil), hookIDs...)
+	}
+
 	a := startReplica(t, url, fake)
 	waitUntil(t, 10*time.Second, "a to lead", func() bool { return lockHolder(t, store) != 0 })
 	oldHolder := lockHolder(t, store)
@@ -175,6 +215,14 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	case <-callMade:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the leader never sent the message")
+	}
+	if err := store.AppendEvent(ctx, "settlement.closed", county.ID, map[string]any{"period": "2026-11"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hookMade:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the leader never made the webhook request")
 	}
 	enqueue("kill:notice", noticeChat, "notice", noticeText, time.Now().Add(2*time.Second))
 
@@ -201,6 +249,15 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	waitUntil(t, 20*time.Second, "the in-flight message from the new leader", func() bool { return count(inflightChat, inflightText) >= 1 })
 	resent := time.Since(killed) - tookOver
 	free() // the dead leader's call completes at the Bot API: Telegram would have delivered it too
+	waitUntil(t, 20*time.Second, "the webhook delivery from the new leader", func() bool {
+		ds, err := store.WebhookDeliveries(ctx, sub.ID, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ds) == 1 && ds[0].Status == storage.DeliveryDelivered
+	})
+	hookResent := time.Since(killed) - tookOver
+	freeHook()
 	waitUntil(t, 20*time.Second, "the notice", func() bool { return count(noticeChat, noticeText) >= 1 })
 	waitUntil(t, 20*time.Second, "the outbox to drain", func() bool {
 		var n int
@@ -212,10 +269,13 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // anything late would show now
 
 	dupes := count(inflightChat, inflightText) - 1
-	t.Logf("kill -9 of the leader: lock taken over after %.2f s; in-flight message sent again %.2f s after the take-over; lost 0; duplicated %d (the message in flight)",
-		tookOver.Seconds(), resent.Seconds(), dupes)
-	if resent > 15*time.Second {
-		t.Errorf("the in-flight message went out %s after the take-over, want within 15 s", resent)
+	t.Logf("kill -9 of the leader: lock taken over after %.2f s; in-flight message sent again %.2f s and the webhook delivery %.2f s after the take-over; lost 0; duplicated %d message (the one in flight)",
+		tookOver.Seconds(), resent.Seconds(), hookResent.Seconds(), dupes)
+	if resent > 15*time.Second || hookResent > 15*time.Second {
+		t.Errorf("the in-flight message went out %s, the webhook delivery %s after the take-over; want both within 15 s", resent, hookResent)
+	}
+	if ids := hooks(); len(ids) != 2 || ids[0] != ids[1] || ids[0] == "" {
+		t.Errorf("webhook requests %q: want the dead leader's and the new one's, with one webhook-id", ids)
 	}
 	if n := count(noticeChat, noticeText); n != 1 {
 		t.Errorf("the notice was sent %d times, want exactly once", n)
