@@ -3,13 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhibu/zhibu/internal/testdb"
-	"github.com/zhibu/zhibu/internal/tgfake"
-	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -115,27 +112,7 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 
 	// a's send of one message hangs at the Bot API until the test lets it
 	// through: the old leader is cut off mid-call.
-	const inflightText, noticeText = "收到，已登记。", "【督办】一支部：上月支委会还没开，请尽快补开。"
-	callMade, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	a.Fake.OnCall(func(method string, p map[string]string) *tgfake.Failure {
-		if method == "sendMessage" && p["text"] == inflightText {
-			first := false
-			once.Do(func() { first = true })
-			if first {
-				close(callMade)
-				<-release
-			}
-		}
-		return nil
-	})
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
+	callMade, release := holdFirstSend(t, a.Fake, inflightText)
 	enqueue := func(key string, chat int64, kind, text string, at time.Time) {
 		t.Helper()
 		if err := b.Srv.Store.Enqueue(b.Ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: kind,
@@ -156,14 +133,8 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 	// Partition a and end its lock session on the server.
 	proxy.Blackhole()
 	cut := time.Now()
-	key := leader.Key("zhibu")
-	var killed int
-	if err := b.Srv.Store.DB().GetContext(b.Ctx, &killed, `
-		SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1
-		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-		uint32(uint64(key)>>32), uint32(uint64(key))); err != nil || killed != 1 {
-		t.Fatalf("terminate the leader's lock session: %d %v", killed, err)
+	if !terminateLockSession(t, b.Srv.Store, lockHolder(t, b.Srv.Store)) {
+		t.Fatal("could not terminate the leader's lock session")
 	}
 	waitUntil(t, 10*time.Second, "b to take over", b.Srv.Elector.Leading)
 	tookOver := time.Since(cut)
@@ -180,7 +151,7 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 	}
 	// a's call now completes at the Bot API: Telegram would have delivered
 	// it too — the one duplicate.
-	close(release)
+	release()
 	b.waitMsg(noticeChat, noticeText)
 
 	// a comes back on the network: it does not lead again and sends nothing.
@@ -190,15 +161,7 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 		t.Fatalf("after the heal: a leads %v, b leads %v; want b only", a.Srv.Elector.Leading(), b.Srv.Elector.Leading())
 	}
 	b.drainOutbox()
-	count := func(chat int64, text string) int {
-		n := 0
-		for _, m := range a.Fake.MessagesTo(chat) {
-			if m.Text == text {
-				n++
-			}
-		}
-		return n
-	}
+	count := func(chat int64, text string) int { return countText(a.Fake, chat, text) }
 	if n := count(noticeChat, noticeText); n != 1 {
 		t.Fatalf("the notice was sent %d times, want exactly once", n)
 	}

@@ -124,6 +124,54 @@ func lockHolder(t *testing.T, s *storage.Store) int {
 	return pid
 }
 
+// terminateLockSession ends the backend pid on the server, as a DBA or the
+// server's keepalives would end a vanished leader's session.
+func terminateLockSession(t *testing.T, s *storage.Store, pid int) bool {
+	t.Helper()
+	var ok bool
+	if err := s.DB().GetContext(context.Background(), &ok, `SELECT pid <> 0 AND pg_terminate_backend(pid) FROM (SELECT $1::int AS pid) p`, pid); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// The texts of the fault tests' two messages: a reply the leader has in
+// flight when it fails, and a notice due a little later.
+const inflightText, noticeText = "收到，已登记。", "【督办】一支部：上月支委会还没开，请尽快补开。"
+
+// holdFirstSend makes the first sendMessage of text wait at the fake Bot
+// API until release is called (at the latest at cleanup): a call whose
+// sender may fail before it is answered. made is closed when it arrives.
+func holdFirstSend(t *testing.T, fake *tgfake.Server, text string) (made <-chan struct{}, release func()) {
+	arrived, gate := make(chan struct{}), make(chan struct{})
+	var first, released sync.Once
+	fake.OnCall(func(method string, p map[string]string) *tgfake.Failure {
+		if method == "sendMessage" && p["text"] == text {
+			held := false
+			first.Do(func() { held = true })
+			if held {
+				close(arrived)
+				<-gate
+			}
+		}
+		return nil
+	})
+	release = func() { released.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	return arrived, release
+}
+
+// countText counts the messages to chat whose text is text.
+func countText(fake *tgfake.Server, chat int64, text string) int {
+	n := 0
+	for _, m := range fake.MessagesTo(chat) {
+		if m.Text == text {
+			n++
+		}
+	}
+	return n
+}
+
 // SPEC §7.7 with real processes: two `zhibu serve` replicas on one
 // database and one Bot API; the leader is killed with SIGKILL while one of
 // its sends hangs at the Bot API and one outbound webhook request hangs at
@@ -145,23 +193,7 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	}
 	t.Cleanup(func() { store.DB().Close() })
 	inflightChat, noticeChat := fake.PrivateChat(li).ID, fake.PrivateChat(wang).ID
-	const inflightText, noticeText = "收到，已登记。", "【督办】一支部：上月支委会还没开，请尽快补开。"
-	callMade, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	fake.OnCall(func(method string, p map[string]string) *tgfake.Failure {
-		if method == "sendMessage" && p["text"] == inflightText {
-			first := false
-			once.Do(func() { first = true })
-			if first {
-				close(callMade)
-				<-release
-			}
-		}
-		return nil
-	})
-	var released sync.Once
-	free := func() { released.Do(func() { close(release) }) }
-	t.Cleanup(free)
+	callMade, free := holdFirstSend(t, fake, inflightText)
 
 	// An outbound webhook subscription whose receiver holds the first
 	// request until the test lets it go.
@@ -237,15 +269,7 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	})
 	tookOver := time.Since(killed)
 
-	count := func(chat int64, text string) int {
-		n := 0
-		for _, m := range fake.MessagesTo(chat) {
-			if m.Text == text {
-				n++
-			}
-		}
-		return n
-	}
+	count := func(chat int64, text string) int { return countText(fake, chat, text) }
 	waitUntil(t, 20*time.Second, "the in-flight message from the new leader", func() bool { return count(inflightChat, inflightText) >= 1 })
 	resent := time.Since(killed) - tookOver
 	free() // the dead leader's call completes at the Bot API: Telegram would have delivered it too

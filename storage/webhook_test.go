@@ -309,15 +309,22 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 // and the old leader's late results are only logged. An unfenced claim
 // comes back after its lease.
 func TestWebhookClaimsAreFencedAndANewLeaderTakesTheOldOnesBack(t *testing.T) {
-	ctx := context.Background()
 	s := testdb.New(t)
 	u := webhookTree(t, s)
-	a := subscribe(t, s, u["QA"])
-	b := subscribe(t, s, u["QA"], "claim.submitted")
-	c := subscribe(t, s, u["QA"], "settlement.closed")
-	eventID(t, s, "checkin.recorded", u["QA-RZ-XZ-B1"])
-	eventID(t, s, "claim.submitted", u["QA-RZ-XZ"])
-	eventID(t, s, "settlement.closed", u["QA-RZ"])
+	// a takes every type, b and c one each; one event of each type.
+	var subs [3]storage.WebhookSubscription
+	for i, typ := range []string{"", "claim.submitted", "settlement.closed"} {
+		if typ == "" {
+			subs[i] = subscribe(t, s, u["QA"])
+		} else {
+			subs[i] = subscribe(t, s, u["QA"], typ)
+		}
+	}
+	a, b, c := subs[0], subs[1], subs[2]
+	for typ, unit := range map[string]string{"checkin.recorded": "QA-RZ-XZ-B1", "claim.submitted": "QA-RZ-XZ", "settlement.closed": "QA-RZ"} {
+		eventID(t, s, typ, u[unit])
+	}
+	ctx := context.Background()
 	fanOutAll(t, s)
 	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 1), (9, 1)`); err != nil {
 		t.Fatal(err)
