@@ -367,7 +367,7 @@ func TestUnitSummaryAndEscalations(t *testing.T) {
 	if counts != (health.Counts{Green: 1, Red: 1}) || len(bs) != 2 || bs[0].Code != "B1" || bs[0].Light != health.Red {
 		t.Fatalf("summary %+v %+v", counts, bs)
 	}
-	esc, err := f.app.Escalations(f.ctx, f.units["QA"].ID)
+	_, esc, err := f.app.Escalations(f.ctx, domain.Operator, "QA")
 	if err != nil || len(esc) != 1 || esc[0].Branch != "B1" || !esc[0].Escalated || esc[0].DaysOverdue != 9 { // 11-01 is day 1, 11-09 day 9
 		t.Fatalf("escalations %+v %v", esc, err)
 	}

@@ -134,8 +134,8 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
 			return usagef("usage: zhibu token revoke ID")
 		}
-		if id, err = strconv.ParseInt(pos[1], 10, 64); err != nil || id <= 0 {
-			return usagef("token id %q: not a number (see zhibu token list)", pos[1])
+		if id, err = parseID("token", pos[1], " (see zhibu token list)"); err != nil {
+			return err
 		}
 	default:
 		return usagef(usage)
