@@ -33,6 +33,18 @@ func (a *App) authorise(ctx context.Context, actor domain.Actor, action access.A
 	return a.Refused(ctx, actor, useCase, "unit:"+u.Code, access.Refusal(actor, action, subject))
 }
 
+// authoriseID is authorise for a unit known by id.
+func (a *App) authoriseID(ctx context.Context, actor domain.Actor, action access.Action, useCase string, unitID int64) error {
+	if actor.IsOperator() {
+		return nil
+	}
+	u, err := a.Store.UnitByID(ctx, unitID)
+	if err != nil {
+		return err
+	}
+	return a.authorise(ctx, actor, action, useCase, u, u.Name)
+}
+
 // authoriseGlobal is authorise for an action that is not about one unit
 // (the operator's alone, such as managing robots).
 func (a *App) authoriseGlobal(ctx context.Context, actor domain.Actor, action access.Action, useCase string) error {

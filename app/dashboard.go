@@ -167,7 +167,7 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 	if err != nil {
 		return Board{}, err
 	}
-	counts, branches, err := a.UnitSummary(ctx, u.ID)
+	counts, branches, err := a.unitSummary(ctx, u.ID)
 	if err != nil {
 		return Board{}, err
 	}
@@ -236,7 +236,7 @@ func (a *App) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) (
 
 // branchBoard lists a branch's obligations with their check-ins.
 func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
-	st, err := a.BranchStatus(ctx, u.ID)
+	st, err := a.branchStatus(ctx, u.ID)
 	if err != nil {
 		return BranchBoard{}, err
 	}

@@ -388,7 +388,7 @@ func (a *App) Escalations(ctx context.Context, actor domain.Actor, code string) 
 }
 
 func (a *App) escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
-	_, bs, err := a.UnitSummary(ctx, unitID)
+	_, bs, err := a.unitSummary(ctx, unitID)
 	if err != nil {
 		return nil, err
 	}

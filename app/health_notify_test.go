@@ -360,7 +360,7 @@ func TestUnitSummaryAndEscalations(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
 	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 10, 1))
 	f.checkin("B2", "B2", "committee_meeting", "2026-10", hcDay(2026, 10, 30), "")
-	counts, bs, err := f.app.UnitSummary(f.ctx, f.units["QA-RZ"].ID)
+	counts, bs, err := f.app.UnitSummary(f.ctx, domain.Operator, f.units["QA-RZ"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
