@@ -64,11 +64,17 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	if _, err := f.app.ListIntegrations(f.ctx, domain.Operator); err != nil {
 		t.Errorf("operator lists integrations: %v", err)
 	}
+	if err := f.app.ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
+		t.Errorf("county organiser clears a catalogue: %v", err)
+	}
+	if _, err := f.app.Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("county organiser lists invitations: %v", err)
+	}
 	if _, err := f.app.CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("villager reads the check-in ledger: %v", err)
 	}
 
-	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1} {
+	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1} {
 		rows, err := f.st.AuditLog(f.ctx, action, nil, 10)
 		if err != nil {
 			t.Fatal(err)

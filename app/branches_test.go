@@ -32,7 +32,7 @@ func importCSV(f *hcFixture, name, text string) (app.ImportResult, error) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	res, err := f.app.ImportUnits(f.ctx, tab)
+	res, err := f.app.ImportUnits(f.ctx, domain.Operator, tab)
 	us, lerr := f.st.AllUnits(f.ctx)
 	if lerr != nil {
 		f.t.Fatal(lerr)

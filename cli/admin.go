@@ -61,7 +61,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := imp(a, ctx, t)
+	res, err := imp(a, ctx, domain.Operator, t)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	var rows []app.InviteRow
 	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
-		rows, err = a.Invite(ctx, *unit, username)
+		rows, err = a.Invite(ctx, domain.Operator, *unit, username)
 		return err
 	})
 	if err != nil {

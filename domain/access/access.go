@@ -50,6 +50,9 @@ const (
 	ManageRobots Action = "robot.manage"
 	// ManageIntegrations creates, lists and switches inbound integrations.
 	ManageIntegrations Action = "integration.manage"
+	// ImportData applies an import file (units, people, catalogue,
+	// holidays, goods) or lists chat invitations.
+	ImportData Action = "data.import"
 	// ReadAudit reads the audit log of a subtree.
 	ReadAudit Action = "audit.read"
 )
@@ -98,6 +101,7 @@ var grants = map[Action][]Grant{
 	ManageWebhooks:     anyOf(HereOrAbove, domain.RoleAdmin),
 	ManageRobots:       nil,
 	ManageIntegrations: nil,
+	ImportData:         nil,
 	ReadAudit:          anyOf(HereOrAbove, domain.RoleAdmin),
 }
 
@@ -222,5 +226,6 @@ var verbs = map[Action]string{
 	ManageWebhooks:     "管理 Webhook 订阅",
 	ManageRobots:       "管理群机器人",
 	ManageIntegrations: "管理外部系统接入",
+	ImportData:         "导入数据",
 	ReadAudit:          "查看审计日志",
 }
