@@ -163,7 +163,7 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 
 func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	st, err := a.BranchStatus(c, u.ID)
+	st, err := a.BranchStatus(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -197,7 +197,7 @@ func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 
 func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	counts, bs, err := a.UnitSummary(c, u.ID)
+	counts, bs, err := a.UnitSummary(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
