@@ -123,6 +123,16 @@ func (e *env) text(key string, chat int64, prio int) int64 {
 	return e.enqueue(storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: prio, Payload: map[string]string{"text": key}})
 }
 
+// setEpoch makes epoch the current fencing epoch of the leader key (as a
+// take-over does).
+func (e *env) setEpoch(key, epoch int64) {
+	e.t.Helper()
+	if _, err := e.store.DB().Exec(`INSERT INTO leader_epoch (key, epoch) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET epoch = EXCLUDED.epoch`, key, epoch); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // waitFor polls cond (database state) until it holds.
 func (e *env) waitFor(timeout time.Duration, what string, cond func() bool) {
 	e.t.Helper()
@@ -882,9 +892,7 @@ func TestStaleFenceStopsDelivery(t *testing.T) {
 	e := newEnv(t, tgfake.DefaultLimits())
 	e.text("fenced", 91, storage.PriorityDefault)
 	key := leader.Key("fence-test")
-	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 5)`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 5)
 	d, _ := e.dispatcher(scaledOptions())
 	rctx, cancel := context.WithTimeout(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 4}), 10*time.Second)
 	defer cancel()
@@ -1013,9 +1021,7 @@ func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, scaled)
 	key := leader.Key("takeover-test")
-	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 1)
 	for i := range 3 {
 		e.text(fmt.Sprintf("inflight%d", i), int64(700+i), storage.PriorityDefault)
 	}
@@ -1025,9 +1031,7 @@ func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("old leader's claim: %d %v", len(rows), err)
 	}
-	if _, err := e.store.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = $1`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 2)
 	d, reg := e.dispatcher(scaledOptions())
 	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 2}))
 	done := make(chan error, 1)
@@ -1083,22 +1087,17 @@ func callsWithText(api *tgfake.Server, text string) int {
 // nothing.
 func TestRedNoticeInFlightAtATakeOverIsNotSentAgain(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	e := newEnv(t, scaled)
 	key := leader.Key("redonce-test")
-	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 1)
 	e.enqueue(storage.OutMessage{DedupeKey: "red", ChatID: 801, Kind: storage.KindHealth, Priority: storage.PriorityRed,
 		Payload: map[string]string{"text": "red"}})
 	e.text("plain", 802, storage.PriorityDefault)
 	arrived, release := holdFirstCalls(t, e.api, "red", "plain")
 
 	old, _ := e.dispatcher(scaledOptions())
-	octx, ostop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 1}))
+	odone, ostop := runFenced(old, leader.Fence{Key: key, Epoch: 1})
 	defer ostop()
-	odone := make(chan error, 1)
-	go func() { odone <- old.Run(octx) }()
 	for range 2 {
 		select {
 		case <-arrived:
@@ -1108,13 +1107,9 @@ func TestRedNoticeInFlightAtATakeOverIsNotSentAgain(t *testing.T) {
 	}
 
 	// Another replica takes over while both calls hang.
-	if _, err := e.store.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = $1`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 2)
 	d, reg := e.dispatcher(scaledOptions())
-	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 2}))
-	done := make(chan error, 1)
-	go func() { done <- d.Run(dctx) }()
+	done, stop := runFenced(d, leader.Fence{Key: key, Epoch: 2})
 	defer func() { stop(); <-done }()
 	red := e.waitStatus("red", storage.OutboxUncertain, 10*time.Second)
 	// The fake records a call once it answers: the old leader's are held.
@@ -1145,11 +1140,24 @@ func TestRedNoticeInFlightAtATakeOverIsNotSentAgain(t *testing.T) {
 	if r := e.row("red"); r.Status != storage.OutboxUncertain || r.FailedReason.String != storage.LeaderReplacedReason || r.Attempts != red.Attempts {
 		t.Errorf("red row after the old leader's answer: %+v", r)
 	}
-	if v := metricValue(t, reg, "zhibu_outbox_uncertain_total", "reason", "leader_changed"); v != 1 {
-		t.Errorf("uncertain_total{reason=leader_changed} = %v, want 1", v)
-	}
-	if v := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "leader_changed"); v != 1 {
-		t.Errorf("retried_total{reason=leader_changed} = %v, want 1", v)
+	wantMetric(t, reg, "zhibu_outbox_uncertain_total", "leader_changed", 1)
+	wantMetric(t, reg, "zhibu_outbox_retried_total", "leader_changed", 1)
+}
+
+// runFenced starts d.Run under leader fence f; stop cancels it, done
+// receives what Run returned.
+func runFenced(d *outbox.Dispatcher, f leader.Fence) (done <-chan error, stop func()) {
+	ctx, cancel := context.WithCancel(leader.WithFence(context.Background(), f))
+	ch := make(chan error, 1)
+	go func() { ch <- d.Run(ctx) }()
+	return ch, cancel
+}
+
+// wantMetric checks the counter name{reason} of reg.
+func wantMetric(t *testing.T, reg *prometheus.Registry, name, reason string, want float64) {
+	t.Helper()
+	if v := metricValue(t, reg, name, "reason", reason); v != want {
+		t.Errorf("%s{reason=%s} = %v, want %v", name, reason, v, want)
 	}
 }
 
@@ -1202,7 +1210,5 @@ func TestRedNoticeWithoutAnAnswerIsNotSentAgain(t *testing.T) {
 	if !strings.HasPrefix(r.FailedReason.String, "no answer to its call: ") {
 		t.Errorf("red-slow reason %q", r.FailedReason.String)
 	}
-	if v := metricValue(t, reg, "zhibu_outbox_uncertain_total", "reason", "no_answer"); v != 1 {
-		t.Errorf("uncertain_total{reason=no_answer} = %v, want 1", v)
-	}
+	wantMetric(t, reg, "zhibu_outbox_uncertain_total", "no_answer", 1)
 }

@@ -299,11 +299,17 @@ func (s *Store) OutboxRetry(ctx context.Context, r OutboxRequeue) (bool, error) 
 // OutboxFail marks a claimed row failed for good with reason (for a chat
 // that refused the bot, reason starts with UnreachablePrefix).
 func (s *Store) OutboxFail(ctx context.Context, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
+	return s.outboxEnd(ctx, OutboxFailed, id, attempt, reason, messageIDs, at)
+}
+
+// outboxEnd ends a claimed row in a final status other than sent (failed,
+// uncertain) with reason.
+func (s *Store) outboxEnd(ctx context.Context, status string, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
 	n, err := s.execLive(ctx, 1, "", `
-		UPDATE outbox SET status = 'failed', failed_reason = $3, last_error = $3, failed_at = $4,
+		UPDATE outbox SET status = $6, failed_reason = $3, last_error = $3, failed_at = $4,
 			lease_until = NULL, tg_message_ids = $5
-		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)))
-	return liveAffected(n, err, "outbox fail")
+		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)), status)
+	return liveAffected(n, err, "outbox "+status)
 }
 
 // OutboxCalling records, before the call is made, that the claimed row's
@@ -326,11 +332,7 @@ func (s *Store) OutboxCalling(ctx context.Context, id int64, attempt int, at tim
 // was made but not answered, so it may have been delivered, and it is sent
 // at most once.
 func (s *Store) OutboxUncertain(ctx context.Context, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
-	n, err := s.execLive(ctx, 1, "", `
-		UPDATE outbox SET status = 'uncertain', failed_reason = $3, last_error = $3, failed_at = $4,
-			lease_until = NULL, tg_message_ids = $5
-		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)))
-	return liveAffected(n, err, "outbox uncertain")
+	return s.outboxEnd(ctx, OutboxUncertain, id, attempt, reason, messageIDs, at)
 }
 
 // OutboxMoveChat follows a group that became a supergroup: the claimed row
