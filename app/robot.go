@@ -108,7 +108,7 @@ func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htm
 			Channel:   r.Kind,
 			ChatID:    r.ID,
 			Priority:  priority,
-			Kind:      "robot",
+			Kind:      storage.KindRobot,
 			Payload:   map[string]string{"text": htmlText},
 		}); err != nil {
 			return err

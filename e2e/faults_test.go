@@ -96,7 +96,8 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 // server's keepalives would do a few seconds later). The other replica
 // takes over; a message the old leader had in flight goes out again
 // within 15 s of the take-over (it may have been delivered: at most one
-// duplicate, in its chat), a notice that was waiting for its time is sent
+// duplicate, in its chat), a red supervision notice it had in flight does
+// not (it ends uncertain: a red notice never twice), a notice that was waiting for its time is sent
 // exactly once, by the new leader, and nothing more once the old leader is
 // back on the network.
 func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
@@ -108,11 +109,12 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 	waitUntil(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
 	b := start(t, withDB(url), withFake(a.Fake))
 	a.seed()
-	inflightChat, noticeChat := a.Fake.PrivateChat(li).ID, a.Fake.PrivateChat(wang).ID
+	inflightChat, noticeChat, redChat := a.Fake.PrivateChat(li).ID, a.Fake.PrivateChat(wang).ID, a.Fake.PrivateChat(zhou).ID
 
-	// a's send of one message hangs at the Bot API until the test lets it
-	// through: the old leader is cut off mid-call.
-	callMade, release := holdFirstSend(t, a.Fake, inflightText)
+	// a's sends of a reply and of a red supervision notice hang at the Bot
+	// API until the test lets them through: the old leader is cut off
+	// mid-call.
+	callMade, release := holdFirstSend(t, a.Fake, inflightText, redText)
 	enqueue := func(key string, chat int64, kind, text string, at time.Time) {
 		t.Helper()
 		if err := b.Srv.Store.Enqueue(b.Ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: kind,
@@ -123,10 +125,12 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 		a.Srv.Outbox.Wake()
 	}
 	enqueue("fault:inflight", inflightChat, "reply", inflightText, time.Time{})
+	enqueueRed(t, b.Srv.Store, "fault:red", redChat)
+	a.Srv.Outbox.Wake()
 	select {
 	case <-callMade:
 	case <-time.After(10 * time.Second):
-		t.Fatal("a never sent the message")
+		t.Fatal("a never sent the two messages")
 	}
 	enqueue("fault:notice", noticeChat, "notice", noticeText, time.Now().Add(3*time.Second))
 
@@ -168,9 +172,13 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 	if n := count(inflightChat, inflightText); n < 1 || n > 2 {
 		t.Fatalf("the in-flight message was sent %d times, want once or twice", n)
 	}
-	for _, key := range []string{"fault:inflight", "fault:notice"} {
-		if r, err := b.Srv.Store.OutboxByKey(b.Ctx, key); err != nil || r.Status != storage.OutboxSent {
-			t.Fatalf("%s: %+v %v", key, r, err)
+	// The red notice a had in flight: a's call only, never b's.
+	if n := count(redChat, redText); n != 1 {
+		t.Fatalf("the red notice in flight was delivered %d times, want once (a's call)", n)
+	}
+	for key, want := range map[string]string{"fault:inflight": storage.OutboxSent, "fault:notice": storage.OutboxSent, "fault:red": storage.OutboxUncertain} {
+		if r, err := b.Srv.Store.OutboxByKey(b.Ctx, key); err != nil || r.Status != want {
+			t.Fatalf("%s: %+v %v, want %s", key, r, err, want)
 		}
 	}
 }

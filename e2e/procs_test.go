@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,30 +136,53 @@ func terminateLockSession(t *testing.T, s *storage.Store, pid int) bool {
 	return ok
 }
 
-// The texts of the fault tests' two messages: a reply the leader has in
-// flight when it fails, and a notice due a little later.
-const inflightText, noticeText = "收到，已登记。", "【督办】一支部：上月支委会还没开，请尽快补开。"
+// The texts of the fault tests' messages: a reply and a red supervision
+// notice the leader has in flight when it fails, and a notice due a little
+// later.
+const (
+	inflightText = "收到，已登记。"
+	redText      = "【督办】二支部：本季度党课逾期未上，请尽快补上。"
+	noticeText   = "【督办】一支部：上月支委会还没开，请尽快补开。"
+)
 
-// holdFirstSend makes the first sendMessage of text wait at the fake Bot
-// API until release is called (at the latest at cleanup): a call whose
-// sender may fail before it is answered. made is closed when it arrives.
-func holdFirstSend(t *testing.T, fake *tgfake.Server, text string) (made <-chan struct{}, release func()) {
+// holdFirstSend makes the first sendMessage of each of texts wait at the
+// fake Bot API until release is called (at the latest at cleanup): calls
+// whose sender may fail before they are answered. made is closed when all
+// have arrived.
+func holdFirstSend(t *testing.T, fake *tgfake.Server, texts ...string) (made <-chan struct{}, release func()) {
 	arrived, gate := make(chan struct{}), make(chan struct{})
-	var first, released sync.Once
+	var mu sync.Mutex
+	held := map[string]bool{}
+	var released sync.Once
 	fake.OnCall(func(method string, p map[string]string) *tgfake.Failure {
-		if method == "sendMessage" && p["text"] == text {
-			held := false
-			first.Do(func() { held = true })
-			if held {
-				close(arrived)
-				<-gate
-			}
+		if method != "sendMessage" || !slices.Contains(texts, p["text"]) {
+			return nil
+		}
+		mu.Lock()
+		first := !held[p["text"]]
+		held[p["text"]] = true
+		if first && len(held) == len(texts) {
+			close(arrived)
+		}
+		mu.Unlock()
+		if first {
+			<-gate
 		}
 		return nil
 	})
 	release = func() { released.Do(func() { close(gate) }) }
 	t.Cleanup(release)
 	return arrived, release
+}
+
+// enqueueRed enqueues a red supervision notice of the health check (sent
+// at most once: storage.AtMostOnce) to chat.
+func enqueueRed(t *testing.T, s *storage.Store, key string, chat int64) {
+	t.Helper()
+	if err := s.Enqueue(context.Background(), storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: storage.KindHealth,
+		Priority: storage.PriorityRed, Payload: map[string]any{"text": redText}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // countText counts the messages to chat whose text is text.
@@ -173,13 +197,15 @@ func countText(fake *tgfake.Server, chat int64, text string) int {
 }
 
 // SPEC §7.7 with real processes: two `zhibu serve` replicas on one
-// database and one Bot API; the leader is killed with SIGKILL while one of
-// its sends hangs at the Bot API and one outbound webhook request hangs at
-// its receiver. The other takes over; the message the dead leader had in
-// flight is sent again within 15 s of the take-over (it may have gone out:
-// the one duplicate, in its chat), the webhook delivery too (the receiver
-// sees its webhook-id twice), and a notice that was waiting for its time
-// goes out exactly once. Nothing is lost.
+// database and one Bot API; the leader is killed with SIGKILL while two of
+// its sends hang at the Bot API (a reply and a red supervision notice) and
+// one outbound webhook request hangs at its receiver. The other takes
+// over; the reply the dead leader had in flight is sent again within 15 s
+// of the take-over (it may have gone out: the one duplicate, in its chat),
+// the webhook delivery too (the receiver sees its webhook-id twice), the
+// red notice is not sent again (it ends uncertain: a red notice never
+// twice), and a notice that was waiting for its time goes out exactly
+// once. Nothing is lost.
 func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	url := testdb.URL(t)
 	fake := tgfake.New(tgfake.Options{Username: username})
@@ -192,8 +218,8 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.DB().Close() })
-	inflightChat, noticeChat := fake.PrivateChat(li).ID, fake.PrivateChat(wang).ID
-	callMade, free := holdFirstSend(t, fake, inflightText)
+	inflightChat, noticeChat, redChat := fake.PrivateChat(li).ID, fake.PrivateChat(wang).ID, fake.PrivateChat(zhou).ID
+	callMade, free := holdFirstSend(t, fake, inflightText, redText)
 
 	// An outbound webhook subscription whose receiver holds the first
 	// request until the test lets it go.
@@ -243,10 +269,11 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 		}
 	}
 	enqueue("kill:inflight", inflightChat, "reply", inflightText, time.Time{})
+	enqueueRed(t, store, "kill:red", redChat)
 	select {
 	case <-callMade:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the leader never sent the message")
+		t.Fatal("the leader never sent the two messages")
 	}
 	if err := store.AppendEvent(ctx, "settlement.closed", county.ID, map[string]any{"period": "2026-11"}); err != nil {
 		t.Fatal(err)
@@ -293,8 +320,8 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // anything late would show now
 
 	dupes := count(inflightChat, inflightText) - 1
-	t.Logf("kill -9 of the leader: lock taken over after %.2f s; in-flight message sent again %.2f s and the webhook delivery %.2f s after the take-over; lost 0; duplicated %d message (the one in flight)",
-		tookOver.Seconds(), resent.Seconds(), hookResent.Seconds(), dupes)
+	t.Logf("kill -9 of the leader: lock taken over after %.2f s; in-flight message sent again %.2f s and the webhook delivery %.2f s after the take-over; lost 0; duplicated %d message (the reply in flight); the red notice in flight delivered %d time(s)",
+		tookOver.Seconds(), resent.Seconds(), hookResent.Seconds(), dupes, count(redChat, redText))
 	if resent > 15*time.Second || hookResent > 15*time.Second {
 		t.Errorf("the in-flight message went out %s, the webhook delivery %s after the take-over; want both within 15 s", resent, hookResent)
 	}
@@ -307,9 +334,13 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	if dupes < 0 || dupes > 1 {
 		t.Errorf("the in-flight message was sent %d times, want once or twice", dupes+1)
 	}
-	for _, key := range []string{"kill:inflight", "kill:notice"} {
-		if r, err := store.OutboxByKey(context.Background(), key); err != nil || r.Status != storage.OutboxSent {
-			t.Errorf("%s: %+v %v", key, r, err)
+	// The dead leader's call of the red notice is the only one.
+	if n := count(redChat, redText); n != 1 {
+		t.Errorf("the red notice in flight was delivered %d times, want once (the dead leader's call)", n)
+	}
+	for key, want := range map[string]string{"kill:inflight": storage.OutboxSent, "kill:notice": storage.OutboxSent, "kill:red": storage.OutboxUncertain} {
+		if r, err := store.OutboxByKey(context.Background(), key); err != nil || r.Status != want {
+			t.Errorf("%s: %+v %v, want %s", key, r, err, want)
 		}
 	}
 }

@@ -241,11 +241,10 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	if fence.Epoch != 0 {
 		// Rows a previous leader had in flight go back now, not after their
 		// lease: it is gone (this leadership superseded it).
-		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence); err != nil {
+		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence, d.opts.Now()); err != nil {
 			d.log.Warn("outbox: recovering a previous leader's rows failed; they wait for their lease", slog.Any("err", err))
-		} else if n > 0 {
-			d.log.Warn("outbox rows taken back from a previous leader", slog.Int64("rows", n), slog.Int64("epoch", fence.Epoch))
-			d.m.retried.WithLabelValues("leader_changed").Add(float64(n))
+		} else {
+			d.tookBack(n, "leader_changed", "outbox rows taken back from a previous leader", slog.Int64("epoch", fence.Epoch))
 		}
 	}
 	poll := time.NewTimer(d.opts.PollInterval)
@@ -399,9 +398,8 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 	now := d.opts.Now()
 	if n, err := d.store.RecoverOutboxLeases(ctx, d.ch.Name(), now); err != nil {
 		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
-	} else if n > 0 {
-		d.log.Warn("outbox rows taken back from a dead dispatcher", slog.Int64("rows", n))
-		d.m.retried.WithLabelValues("lease_expired").Add(float64(n))
+	} else {
+		d.tookBack(n, "lease_expired", "outbox rows taken back from a dead dispatcher")
 	}
 	if n, err := d.store.ExpireOutbox(ctx, d.ch.Name(), now.Add(-d.opts.MaxAge), now); err != nil {
 		d.log.Warn("outbox expiry failed", slog.Any("err", err))
@@ -413,6 +411,21 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 		d.log.Warn("outbox stats failed", slog.Any("err", err))
 	} else {
 		d.m.setStats(st)
+	}
+}
+
+// tookBack logs and counts what a recovery took back (reason: the metric
+// label): rows sent again, and rows sent at most once that it ended
+// uncertain instead.
+func (d *Dispatcher) tookBack(n storage.OutboxTakenBack, reason, msg string, attrs ...any) {
+	if n.Requeued > 0 {
+		d.log.Warn(msg, append([]any{slog.Int64("rows", n.Requeued)}, attrs...)...)
+		d.m.retried.WithLabelValues(reason).Add(float64(n.Requeued))
+	}
+	if n.Uncertain > 0 {
+		d.log.Error("outbox rows sent at most once were in flight and may have been delivered; not sent again",
+			append([]any{slog.Int64("rows", n.Uncertain), slog.String("reason", reason)}, attrs...)...)
+		d.m.uncertain.WithLabelValues(reason).Add(float64(n.Uncertain))
 	}
 }
 
@@ -434,8 +447,8 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 		case orig == storage.OutboxSent:
 			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q has no message id", r.EditOf.String))
 			return false
-		case orig == storage.OutboxFailed || !r.OrigStatus.Valid:
-			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q was not sent", r.EditOf.String))
+		case orig == storage.OutboxFailed || orig == storage.OutboxUncertain || !r.OrigStatus.Valid:
+			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q was not sent (or is not known to be)", r.EditOf.String))
 			return false
 		default:
 			// Not sent yet (the claim waits for it; this is a race): soon again.
@@ -453,6 +466,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 	}
 	ids := slices.Clone([]int64(r.MessageIDs))
 	startIDs := len(ids)
+	atMostOnce := storage.AtMostOnce(r.Kind, r.Priority)
 	for i := len(ids); i < len(parts); i++ {
 		untried := i == startIDs // no call made for this claim yet
 		deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
@@ -504,6 +518,21 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 			}
 		}
 
+		// A row sent at most once: its call is recorded as begun, committed,
+		// before it is made, so that whoever takes the row back does not
+		// make it again.
+		if atMostOnce {
+			if ok, err := d.calling(r); err != nil || !ok {
+				tk.done(false)
+				if err != nil {
+					log.Warn("outbox could not record the start of a call; not made now", slog.Any("err", err))
+					d.putBack(log, r, ids, untried, d.opts.Now().Add(d.opts.PollInterval), "not_marked")
+				} else {
+					log.Warn("outbox row was taken back before its call; not made")
+				}
+				return false
+			}
+		}
 		// The call itself is not cancelled by ctx: a stop waits for it.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout)
 		t0 := clock.Monotonic()
@@ -641,8 +670,28 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 	case Permanent:
 		d.fail(log, r, ids, "bad_request", res.Reason)
 	default:
+		if storage.AtMostOnce(r.Kind, r.Priority) && !res.NotDelivered {
+			// The call may have been delivered (a timeout, a lost answer):
+			// a message sent at most once is not made again.
+			log.Error("outbox message sent at most once may have been delivered; not sent again", slog.String("reason", res.Reason))
+			d.write(log, "uncertain", func(ctx context.Context) (bool, error) {
+				return d.store.OutboxUncertain(ctx, r.ID, r.Attempts, "no answer to its call: "+res.Reason, ids, d.opts.Now())
+			})
+			d.m.uncertain.WithLabelValues("no_answer").Inc()
+			return
+		}
 		d.retryLater(log, r, ids, now, res.Reason)
 	}
+}
+
+// calling records that the call of r begins (Store.OutboxCalling): the call
+// may be made only when it reports true. False: the row was taken back or
+// its leadership superseded. An error: nothing recorded, so no call either
+// (the row stays unmarked and goes out later).
+func (d *Dispatcher) calling(r storage.OutboxRow) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return d.store.OutboxCalling(ctx, r.ID, r.Attempts, d.opts.Now())
 }
 
 // retryLater backs off after a temporary failure, or fails the row once the
