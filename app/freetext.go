@@ -43,6 +43,9 @@ type TextClaim struct {
 	Points int    `json:"points"`
 	Note   string `json:"note"`
 	Photo  string `json:"photo,omitempty"`
+	// MediaGroupID is the Telegram album the claim was written under, so
+	// that the album is read once.
+	MediaGroupID string `json:"media_group_id,omitempty"`
 }
 
 // TextMessage is where free text came from.
@@ -64,6 +67,9 @@ type CheckinReadingView struct {
 	Command     string   // 打卡 支委会 11月20日 7/9 学习全会精神
 	PendingID   int64    // 0 when the reading is unsure and nothing was kept
 	HasEvidence bool
+	// Album is set when the text came as the caption of an album: its
+	// photos are kept with the check-in.
+	Album bool
 }
 
 // ReadCheckinText reads a secretary's free text for a check-in and, when
@@ -97,8 +103,11 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	if !ok {
 		return CheckinReadingView{}, false, nil
 	}
+	if read, err := a.albumRead(ctx, msg); read || err != nil {
+		return CheckinReadingView{}, false, err
+	}
 	v := CheckinReadingView{Reading: r, Day: fmt.Sprintf("%d年%d月%d日", r.Date.Year(), r.Date.Month(), r.Date.Day()),
-		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != ""}
+		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != "", Album: msg.MediaGroupID != ""}
 	if r.MakeUp.Valid() {
 		v.MakeUp = r.MakeUp.Label()
 	}
@@ -136,6 +145,16 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	}
 	v.PendingID = id
 	return v, true, nil
+}
+
+// albumRead reports whether msg is the caption of an album another caption
+// of which was already read: an album is read once (SPEC §7.3), its photos
+// join what that reading records.
+func (a *App) albumRead(ctx context.Context, msg TextMessage) (bool, error) {
+	if msg.MediaGroupID == "" {
+		return false, nil
+	}
+	return a.Store.AlbumHasPendingText(ctx, msg.ChatID, msg.MediaGroupID)
 }
 
 // mayCheckinFor reports whether actor is the secretary of branch u: in a
@@ -203,6 +222,9 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 	if !ok {
 		return ClaimReadingView{}, false, nil
 	}
+	if read, err := a.albumRead(ctx, msg); read || err != nil {
+		return ClaimReadingView{}, false, err
+	}
 	now := a.Now()
 	v := ClaimReadingView{Item: cr.Item, Note: cr.Note}
 	if cr.Item == nil {
@@ -228,7 +250,7 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
 		Kind: storage.PendingTextClaim, CreatedAt: now},
-		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo})
+		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo, MediaGroupID: msg.MediaGroupID})
 	if err != nil {
 		return ClaimReadingView{}, false, err
 	}

@@ -122,7 +122,10 @@ func writeCheckinReading(b *strings.Builder, v app.CheckinReadingView) {
 	if v.MakeUp != "" {
 		fmt.Fprintf(b, "补开：%s\n", E(v.MakeUp))
 	}
-	if v.HasEvidence {
+	switch {
+	case v.Album:
+		b.WriteString("照片：这组照片一并保存\n")
+	case v.HasEvidence:
 		b.WriteString("照片：1张\n")
 	}
 }
