@@ -39,13 +39,16 @@ var describe = []struct {
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
+	{regexp.MustCompile(`救了|救起|救人|救出`), "见义勇为", false},
+	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
+	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|孝敬|孝顺`), "孝老", false},
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
 
 // reDeed says the sender did something.
-var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获`)
+var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获|发现|救|简办`)
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
 // when the text names no item or is not a claim (a plan, a question, thanks).
