@@ -75,7 +75,7 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
 	reHeld = regexp.MustCompile(`开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
@@ -94,18 +94,21 @@ var (
 
 	reMakeUpMonth   = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
 	reMakeUpQuarter = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
-	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记)?了?上个?月`)
+	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
-	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?|第?([一二三四1-4])季度)的[^，,。；;\n]{1,12}?补(?:开|办|录|记|上)`)
+	// A quarter is no date, so 第三季度党课已于11月23日补讲 needs no 的.
+	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
-	reTotal   = regexp.MustCompile(`(?:应到会?|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
-	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
+	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
-	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会)`)
-	reSlash        = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
+	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
+	// reTotalAfter is the total written before its word: 33人应到.
+	reTotalAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)?\s*(?:党员|委员|同志)?\s*应到`)
+	reSlash      = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
 	// reAttHint before an a/b says it is an attendance.
 	reAttHint = regexp.MustCompile(`(?:出席|参会|到会|人数|实到|应到|党员)\s*[:：]?\s*$`)
 	// reDateHint before an a/b says it is a date.
@@ -113,7 +116,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温)`)
+	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
@@ -205,14 +208,14 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			}
 			r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
 		}
-		blank(ma[0], ma[1])
+		blankMakeUp(blank, w, ma[0], ma[1])
 	} else if ml := reMakeUpLast.FindIndex(w); ml != nil {
 		last := civil{today.y, today.m - 1, 1}
 		if last.m < time.January {
 			last = civil{today.y - 1, time.December, 1}
 		}
 		r.MakeUp = health.Period{Rec: health.Monthly, Year: last.y, N: int(last.m)}
-		blank(ml[0], ml[1])
+		blankMakeUp(blank, w, ml[0], ml[1])
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -223,6 +226,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	// Attendance in words: 应到9人 实到7人 缺席2人, in any order.
 	total, present, absent := -1, -1, -1
 	if t := reTotal.FindSubmatchIndex(w); t != nil {
+		total = atoi(w[t[2]:t[3]])
+		blank(t[0], t[1])
+	} else if t := reTotalAfter.FindSubmatchIndex(w); t != nil {
 		total = atoi(w[t[2]:t[3]])
 		blank(t[0], t[1])
 	}
@@ -396,6 +402,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if r.Topic == "" && topicAt < 0 {
 		for _, clause := range splitClauses(string(w)) {
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
+				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
+					continue // 党小组学习: a verb with nothing to learn is no topic
+				}
 				r.Topic = trimTopic(clause[v[0]:])
 				break
 			}
@@ -410,6 +419,27 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	}
 	r.placeActivities(s, m)
 	return r, true
+}
+
+// blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
+// (第三季度党课已于11月23日补讲), only the period and the 补 verb, so that the words
+// between them (a date) are still read.
+func blankMakeUp(blank func(i, j int), w []byte, i, j int) {
+	m := string(w[i:j])
+	if strings.HasPrefix(m, "补") {
+		blank(i, j)
+		return
+	}
+	end := strings.Index(m, "季度")
+	if k := strings.Index(m, "的"); k >= 0 && (end < 0 || k < end) {
+		end = k + len("的")
+	} else if end >= 0 {
+		end += len("季度")
+	} else {
+		end = len(m)
+	}
+	blank(i, i+end)
+	blank(j-len("补讲"), j) // 补 and its verb: two three-byte runes
 }
 
 // reYear finds a year written in a date.

@@ -120,13 +120,13 @@ func TestCorpus(t *testing.T) {
 
 // TestHeldOutCorpus measures the reader on messages it was not developed on
 // (testdata/heldout.tsv). The contract (issue 15) is at least 95 % exact and none
-// silently wrong; on its first run the held-out batch was read 72 of 89 exact
-// (80.9 %) with 9 silently wrong, so the contract is NOT met on unseen text yet.
-// Until the reader is improved (and the batch moved to corpus.tsv and replaced
-// by a fresh one), this test holds the measured floor so that it cannot fall,
-// and logs the gap to the contract.
+// silently wrong; on its first run the current (fifth) held-out batch was read 73
+// of 86 exact (84.9 %) with 7 silently wrong, so the contract is NOT met on unseen
+// text yet. Until the reader is improved (and the batch moved to corpus.tsv and
+// replaced by a fresh one), this test holds the measured floor so that it cannot
+// fall, and logs the gap to the contract.
 func TestHeldOutCorpus(t *testing.T) {
-	const exactFloor, silentCeiling = 72, 9
+	const exactFloor, silentCeiling = 73, 7
 	st := measureCorpus(t, "testdata/heldout.tsv", false)
 	if st.n < 80 || st.kinds["ci"] < 35 || st.kinds["cl"] < 20 || st.kinds["no"] < 20 {
 		t.Fatalf("the held-out corpus is too small: %d messages %v", st.n, st.kinds)
@@ -399,7 +399,7 @@ func TestReadCheckinPlacesActivities(t *testing.T) {
 	if !r.Sure() || strings.Join(r.Obligations, "+") != "committee_meeting" || r.Topic != "研究党费收缴工作" {
 		t.Fatalf("activity in the topic: %+v", r)
 	}
-	r, _ = ReadCheckin("昨天召开了党员大会，30/32，会议选举产生了新一届支委", corpusNow, cst, m)
+	r, _ = ReadCheckin("昨天召开了党员大会，30/32，支委都参加了", corpusNow, cst, m)
 	if !r.UnsureOf(FieldActivity) || !strings.Contains(r.Unsure[0].Question, "党员大会和支委会") {
 		t.Fatalf("activities apart: %+v", r)
 	}
