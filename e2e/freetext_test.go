@@ -251,6 +251,23 @@ func TestFreeTextMakeUp(t *testing.T) {
 	}
 }
 
+// album makes the photos of one Telegram album sent by from in chat.
+func album(h *H, chat models.Chat, from models.User, group string) func(caption, fileID string) models.Update {
+	return func(caption, fileID string) models.Update {
+		u := h.Fake.PhotoMessage(chat, from, caption, fileID)
+		u.Message.MediaGroupID = group
+		return u
+	}
+}
+
+// sendWant sends u and fails unless its outcome is want.
+func sendWant(h *H, u models.Update, want string) {
+	h.t.Helper()
+	if o := h.waitProcessed(h.send(u)); o != want {
+		h.t.Fatalf("%q: outcome %q, want %q", u.Message.Caption+u.Message.Text, o, want)
+	}
+}
+
 // countPlain counts the messages to chatID showing want.
 func countPlain(h *H, chatID int64, want string) int {
 	h.drainOutbox()
@@ -268,24 +285,14 @@ func countPlain(h *H, chatID int64, want string) int {
 // captioned one.
 func TestFreeTextAlbumCheckin(t *testing.T) {
 	h := ciStart(t)
-	photo := func(caption, fileID string) models.Update {
-		u := h.Fake.PhotoMessage(h.b2, li, caption, fileID)
-		u.Message.MediaGroupID = "album-ft"
-		return u
-	}
-	if o := h.waitProcessed(h.send(photo("", "ft-a"))); o != "ok" {
-		t.Fatalf("captionless photo: outcome %q", o)
-	}
+	photo := album(h.H, h.b2, li, "album-ft")
+	sendWant(h.H, photo("", "ft-a"), "ok")
 	h.send(photo("昨天晚上开了支委会，应到9人实到7人，主题是学习全会精神", "ft-b"))
 	m := h.waitMsg(h.b2.ID, "我理解的是")
 	mustContain(t, m.Plain, "支部委员会（2026年11月）", "2026年11月25日", "实到7人，应到9人", "学习全会精神", "这组照片一并保存")
-	if o := h.waitProcessed(h.send(photo("", "ft-c"))); o != "ok" {
-		t.Fatalf("captionless photo after the caption: outcome %q", o)
-	}
+	sendWant(h.H, photo("", "ft-c"), "ok")
 	// A second caption in the same album is not read again.
-	if o := h.waitProcessed(h.send(photo("今天开了支委会 7/9", "ft-d"))); o != "ignored" {
-		t.Fatalf("second caption of the album: outcome %q", o)
-	}
+	sendWant(h.H, photo("今天开了支委会 7/9", "ft-d"), "ignored")
 	if n := countPlain(h.H, h.b2.ID, "我理解的是"); n != 1 {
 		t.Fatalf("%d readings for one album", n)
 	}
@@ -315,22 +322,12 @@ func TestFreeTextAlbumCheckin(t *testing.T) {
 // A claim written as an album's caption is read once and keeps the captioned photo.
 func TestFreeTextAlbumClaim(t *testing.T) {
 	p := ptStart(t, ptAt(2026, 11, 20, 10, 0))
-	photo := func(caption, fileID string) models.Update {
-		u := p.Fake.PhotoMessage(p.group, zhou, caption, fileID)
-		u.Message.MediaGroupID = "album-snow"
-		return u
-	}
-	if o := p.waitProcessed(p.send(photo("今天帮五保户扫雪", "snow-a"))); o != "ok" {
-		t.Fatalf("captioned photo: outcome %q", o)
-	}
+	photo := album(p.H, p.group, zhou, "album-snow")
+	sendWant(p.H, photo("今天帮五保户扫雪", "snow-a"), "ok")
 	m := p.waitPlain(ptGroup, "请点“✅ 确认”提交申报")
 	mustContain(t, m.Plain, "帮扶困难户/留守老人儿童（+2分）", "今天帮五保户扫雪")
-	if o := p.waitProcessed(p.send(photo("", "snow-b"))); o != "ok" {
-		t.Fatalf("captionless photo: outcome %q", o)
-	}
-	if o := p.waitProcessed(p.send(photo("帮五保户扫雪", "snow-c"))); o != "ignored" {
-		t.Fatalf("second caption: outcome %q", o)
-	}
+	sendWant(p.H, photo("", "snow-b"), "ok")
+	sendWant(p.H, photo("帮五保户扫雪", "snow-c"), "ignored")
 	if n := countPlain(p.H, ptGroup, "要申报积分吗"); n != 1 {
 		t.Fatalf("%d readings for one album", n)
 	}
