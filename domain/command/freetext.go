@@ -77,7 +77,7 @@ var (
 	// meeting.
 	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -92,16 +92,19 @@ var (
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
-	reMakeUpMonth   = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
-	reMakeUpQuarter = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
-	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
+	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpLast        = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	reMakeUpLastQuarter = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?季度|上个?季度的?[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
 	// A quarter is no date, so 第三季度党课已于11月23日补讲 needs no 的.
 	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
+	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
 	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
@@ -114,9 +117,9 @@ var (
 	// reDateHint before an a/b says it is a date.
 	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
 
-	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
+	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决)`)
+	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织(?:党员)?|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
@@ -216,6 +219,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 		r.MakeUp = health.Period{Rec: health.Monthly, Year: last.y, N: int(last.m)}
 		blankMakeUp(blank, w, ml[0], ml[1])
+	} else if lq := reMakeUpLastQuarter.FindIndex(w); lq != nil {
+		q, year := (int(today.m)+2)/3-1, today.y
+		if q < 1 {
+			q, year = 4, year-1
+		}
+		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
+		blankMakeUp(blank, w, lq[0], lq[1])
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -225,20 +235,37 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// Attendance in words: 应到9人 实到7人 缺席2人, in any order.
 	total, present, absent := -1, -1, -1
-	if t := reTotal.FindSubmatchIndex(w); t != nil {
-		total = atoi(w[t[2]:t[3]])
-		blank(t[0], t[1])
-	} else if t := reTotalAfter.FindSubmatchIndex(w); t != nil {
-		total = atoi(w[t[2]:t[3]])
-		blank(t[0], t[1])
+	if ts := reTotal.FindAllSubmatch(w, -1); len(ts) > 1 {
+		for _, x := range ts[1:] {
+			if string(x[1]) != string(ts[0][1]) {
+				// 支委会应到5人实到5人，党员大会应到30人实到28人: which is this check-in's?
+				r.unsure(FieldAttendance, "写了几组出席人数（应到%s人、应到%s人），这次打卡按哪一组？", ts[0][1], x[1])
+				break
+			}
+		}
+	}
+	if o := reOfWhom.FindSubmatchIndex(w); o != nil && atoi(w[o[4]:o[5]]) <= atoi(w[o[2]:o[3]]) {
+		total, present = atoi(w[o[2]:o[3]]), atoi(w[o[4]:o[5]])
+		blank(o[0], o[1])
+	}
+	if total < 0 {
+		if t := reTotal.FindSubmatchIndex(w); t != nil {
+			total = atoi(w[t[2]:t[3]])
+			blank(t[0], t[1])
+		} else if t := reTotalAfter.FindSubmatchIndex(w); t != nil {
+			total = atoi(w[t[2]:t[3]])
+			blank(t[0], t[1])
+		}
 	}
 	for _, p := range rePresent.FindAllSubmatchIndex(w, -1) {
+		if present >= 0 {
+			break
+		}
 		if p[0] >= 3 && string(w[p[0]-3:p[0]]) == "应" || slashAfter(w, p[1]) {
 			continue // 应出席; 出席：7/9 is read below as an a/b
 		}
 		present = atoi(w[p[2]:p[3]])
 		blank(p[0], p[1])
-		break
 	}
 	if present < 0 {
 		if p := rePresentAfter.FindSubmatchIndex(w); p != nil && !slashAfter(w, p[1]) {
