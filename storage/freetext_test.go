@@ -69,3 +69,38 @@ func TestPendingTextOncePerMessage(t *testing.T) {
 		t.Fatal("a missing reading was found")
 	}
 }
+
+// An album is found by the media group of a check-in's request or of a claim.
+func TestAlbumHasPendingText(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	b, err := s.CreateUnit(ctx, "B1", "一支部", "branch", nil, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _, err := s.UpsertPerson(ctx, "李书记", "13800000002", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	save := func(msg int64, kind string, reading any) {
+		t.Helper()
+		if _, err := s.SavePendingText(ctx, storage.PendingText{ChatID: -100, MessageID: msg, PersonID: pid, Kind: kind, CreatedAt: at}, reading); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(1, storage.PendingTextCheckin, map[string]any{"request": map[string]string{"media_group_id": "g-checkin"}})
+	save(2, storage.PendingTextClaim, map[string]string{"media_group_id": "g-claim"})
+	save(3, storage.PendingTextClaim, map[string]string{"code": "B05"})
+	for _, tc := range []struct {
+		chat  int64
+		group string
+		want  bool
+	}{
+		{-100, "g-checkin", true}, {-100, "g-claim", true}, {-100, "g-other", false}, {-200, "g-checkin", false},
+	} {
+		if got, err := s.AlbumHasPendingText(ctx, tc.chat, tc.group); err != nil || got != tc.want {
+			t.Errorf("chat %d album %s: %v %v, want %v", tc.chat, tc.group, got, err, tc.want)
+		}
+	}
+}
