@@ -10,8 +10,9 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// A reading of free text is kept once per message and used once.
-func TestPendingTextOncePerMessage(t *testing.T) {
+// pendingTextStore is a fresh store with one branch and its secretary.
+func pendingTextStore(t *testing.T) (*storage.Store, int64, time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	s := testdb.New(t)
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -23,6 +24,13 @@ func TestPendingTextOncePerMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, pid, at
+}
+
+// A reading of free text is kept once per message and used once.
+func TestPendingTextOncePerMessage(t *testing.T) {
+	ctx := context.Background()
+	s, pid, at := pendingTextStore(t)
 	p := storage.PendingText{ChatID: -100, MessageID: 7, PersonID: pid, Kind: storage.PendingTextCheckin, CreatedAt: at}
 	id, err := s.SavePendingText(ctx, p, map[string]string{"command": "打卡 支委会"})
 	if err != nil {
@@ -73,16 +81,7 @@ func TestPendingTextOncePerMessage(t *testing.T) {
 // An album is found by the media group of a check-in's request or of a claim.
 func TestAlbumHasPendingText(t *testing.T) {
 	ctx := context.Background()
-	s := testdb.New(t)
-	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	b, err := s.CreateUnit(ctx, "B1", "一支部", "branch", nil, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _, err := s.UpsertPerson(ctx, "李书记", "13800000002", b.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, pid, at := pendingTextStore(t)
 	save := func(msg int64, kind string, reading any) {
 		t.Helper()
 		if _, err := s.SavePendingText(ctx, storage.PendingText{ChatID: -100, MessageID: msg, PersonID: pid, Kind: kind, CreatedAt: at}, reading); err != nil {
