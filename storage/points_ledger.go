@@ -167,7 +167,17 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 			SELECT household_id, sum(points)::int AS points FROM point_ledger
 			WHERE village_id = ANY($1) AND effective_at >= $2 AND effective_at < $3 AND kind <> 'redemption'
 			GROUP BY household_id
-		), vetoes AS (
+		), `+periodTotalsTail, pq.Array(villageIDs), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("storage: period totals: %w", err)
+	}
+	return ts, nil
+}
+
+// periodTotalsTail completes a period-totals statement whose sums CTE
+// gives each household's points ($1 villages, $2 and $3 the period):
+// every household of the villages, its members, head and veto.
+const periodTotalsTail = `vetoes AS (
 			SELECT DISTINCT household_id FROM claims
 			WHERE village_id = ANY($1) AND veto AND status = 'approved'
 			  AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2)
@@ -180,9 +190,64 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 		LEFT JOIN sums s ON s.household_id = h.id
 		LEFT JOIN vetoes v ON v.household_id = h.id
 		WHERE h.unit_id = ANY($1)
-		ORDER BY h.unit_id, h.id`, pq.Array(villageIDs), from, to)
+		ORDER BY h.unit_id, h.id`
+
+// SettledSpan is a settlement's village and period, without its ranking.
+type SettledSpan struct {
+	ID        int64     `db:"id"`
+	VillageID int64     `db:"village_id"`
+	Start     time.Time `db:"period_start"`
+	End       time.Time `db:"period_end"`
+}
+
+// SettledWithin lists the villages' settlements of kind whose period lies
+// within [from, to), by village and start.
+func (s *Store) SettledWithin(ctx context.Context, villageIDs []int64, kind string, from, to time.Time) ([]SettledSpan, error) {
+	var ss []SettledSpan
+	err := sqlxSelect(ctx, s, &ss, `SELECT id, village_id, period_start, period_end FROM settlements
+		WHERE village_id = ANY($1) AND kind = $2 AND period_start >= $3 AND period_end <= $4
+		ORDER BY village_id, period_start`, pq.Array(villageIDs), kind, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("storage: period totals: %w", err)
+		return nil, fmt.Errorf("storage: settlements within %s: %w", kind, err)
+	}
+	return ss, nil
+}
+
+// LedgerGap is a stretch of a village's ledger to sum.
+type LedgerGap struct {
+	VillageID int64
+	From, To  time.Time
+}
+
+// PeriodTotalsFrom is PeriodTotals for [from, to) built from shorter
+// settlements already made: each household's points are the sum of its
+// points in the frozen rankings of settled (settlement ids, which must not
+// overlap) plus its ledger points in gaps, the stretches no settlement
+// covers (redemptions left out as in PeriodTotals). A household is matched
+// to a ranking row by its village and code, which never change. The veto
+// is read for the whole period, as in PeriodTotals.
+func (s *Store) PeriodTotalsFrom(ctx context.Context, villageIDs []int64, from, to time.Time, settled []int64, gaps []LedgerGap) ([]PeriodTotal, error) {
+	gv, gf, gt := make([]int64, len(gaps)), make([]time.Time, len(gaps)), make([]time.Time, len(gaps))
+	for i, g := range gaps {
+		gv[i], gf[i], gt[i] = g.VillageID, g.From, g.To
+	}
+	var ts []PeriodTotal
+	err := sqlxSelect(ctx, s, &ts, `
+		WITH parts AS (
+			SELECT h.id AS household_id, r.points FROM settlements st
+			CROSS JOIN LATERAL jsonb_to_recordset(st.ranking) AS r(household text, points int)
+			JOIN households h ON h.unit_id = st.village_id AND h.code = r.household
+			WHERE st.id = ANY($4)
+			UNION ALL
+			SELECT l.household_id, l.points
+			FROM unnest($5::bigint[], $6::timestamptz[], $7::timestamptz[]) AS g(village_id, gap_from, gap_to)
+			JOIN point_ledger l ON l.village_id = g.village_id AND l.effective_at >= g.gap_from AND l.effective_at < g.gap_to
+			WHERE l.kind <> 'redemption'
+		), sums AS (
+			SELECT household_id, sum(points)::int AS points FROM parts GROUP BY household_id
+		), `+periodTotalsTail, pq.Array(villageIDs), from, to, pq.Array(settled), pq.Array(gv), pq.Array(gf), pq.Array(gt))
+	if err != nil {
+		return nil, fmt.Errorf("storage: period totals from settlements: %w", err)
 	}
 	return ts, nil
 }
