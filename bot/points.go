@@ -190,16 +190,19 @@ func objectionCallback(c *Ctx) error {
 }
 
 func pendingHandler(c *Ctx) error {
-	cs, err := c.App.PendingClaims(c, c.Actor)
+	pr, err := c.App.PendingClaims(c, c.Actor)
 	if err != nil {
 		return err
 	}
-	if len(cs) == 0 {
-		return c.Reply("目前没有待审核的积分申报。", nil)
+	cs, os := pr.Claims, pr.Objections
+	if len(cs) == 0 && len(os) == 0 {
+		return c.Reply("目前没有待审核的积分申报，也没有待评议的公示异议。", nil)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
 	var rows [][]map[string]string
+	if len(cs) > 0 {
+		fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
+	}
 	for i, cl := range cs {
 		if i == 30 {
 			fmt.Fprintf(&b, "……另有 %d 条\n", len(cs)-i)
@@ -216,6 +219,30 @@ func pendingHandler(c *Ctx) error {
 			rows = append(rows, []map[string]string{
 				{"text": "通过 #" + id, "callback_data": callback.Decision(cl.ID, true)},
 				{"text": "驳回 #" + id, "callback_data": callback.Decision(cl.ID, false)},
+			})
+		}
+	}
+	if len(os) > 0 {
+		if len(cs) > 0 {
+			b.WriteString("\n")
+		}
+		// Claims in 公示 held by a villager's objection wait for the
+		// reviewers too: 维持 rejects the claim, 驳回 books it again.
+		fmt.Fprintf(&b, "<b>公示异议待评议（%d 条）</b>\n", len(os))
+	}
+	for i, oc := range os {
+		if i == 30 {
+			fmt.Fprintf(&b, "……另有 %d 条\n", len(os)-i)
+			break
+		}
+		cl, o := oc.Claim, oc.Objection
+		fmt.Fprintf(&b, "#%d %s %s · %s · 异议人 %s：%s\n", cl.ID, E(cl.HouseholdCode), E(cl.PersonName), E(app.PointsText(cl)),
+			E(o.PersonName), E(cutRunes(o.Reason, 60)))
+		if i < 10 {
+			id := strconv.FormatInt(cl.ID, 10)
+			rows = append(rows, []map[string]string{
+				{"text": "维持异议 #" + id, "callback_data": callback.Objection(o.ID, true)},
+				{"text": "驳回异议 #" + id, "callback_data": callback.Objection(o.ID, false)},
 			})
 		}
 	}

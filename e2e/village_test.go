@@ -74,6 +74,19 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	p.waitMsg(zhou.ID, "收到村民异议")
 	m := p.private(zhou, "/points", "当前余额")
 	mustContain(t, m.Plain, "公示中：+3 分")
+	// /pending shows the reviewers the claim under objection, with its
+	// buttons; nothing else waits.
+	m = p.private(sun, "/pending", "公示异议待评议（1 条）")
+	mustContain(t, m.Plain, "#1", "B01 孝老爱亲", "吴村民", "那天他在外地打工")
+	if strings.Contains(m.Plain, "待审核的积分申报（") {
+		t.Fatalf("pending lists claims to decide: %q", m.Plain)
+	}
+	if b, ok := m.Button("维持异议 #1"); !ok || b.CallbackData != "ob:1:up" {
+		t.Fatalf("pending objection buttons %+v", m.Keyboard)
+	}
+	if b, ok := m.Button("驳回异议 #1"); !ok || b.CallbackData != "ob:1:no" {
+		t.Fatalf("pending objection buttons %+v", m.Keyboard)
+	}
 	p.send(p.Fake.CallbackQuery(zhou, oc, "ob:1:up"))
 	p.answer(zhou.ID, "积分评议员才能处理异议")
 	p.send(p.Fake.CallbackQuery(qian, oc, "ob:1:up"))
@@ -85,6 +98,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	if s := p.claimStatus(1); s != "rejected" {
 		t.Fatalf("claim 1 is %s", s)
 	}
+	p.private(sun, "/pending", "目前没有待审核的积分申报，也没有待评议的公示异议。")
 
 	// Through the API an approval counts toward the quorum too.
 	p.private(ptWu, "/claim B04 捡到手机", "#3")
