@@ -472,6 +472,7 @@ func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text st
 // who approved so far.
 type DecisionResult struct {
 	Claim     storage.Claim
+	Household storage.Household // set by RecordDeduction, for its reply
 	Entry     *storage.PointEntry
 	Approvals []string
 	Awaiting  int
@@ -905,6 +906,6 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
 		return DecisionResult{}, err
 	}
-	return DecisionResult{Claim: c, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
+	return DecisionResult{Claim: c, Household: hh, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
 		map[string]any{"item": c.ItemCode, "points": c.Points, "veto": c.Veto, "household": hh.Code})
 }

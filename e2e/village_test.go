@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,7 +127,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	out = p.mustCLI("points", "settle", "--at", "2027-01-01T08:05:00+08:00")
 	mustContain(t, out, "period 2026-12: 0 villages settled, 1 rankings posted", "period 2026: 0 villages settled, 1 rankings posted")
 	post := p.waitMsg(vlPublicGroup, "2026年度 积分排名（年度结算）")
-	mustContain(t, post.Plain, "1. 🥇H001 周村民 — 3 分", "星级文明户", "2星：H001 周村民")
+	mustContain(t, post.Plain, "1. 🥇周村民家 — 3 分", "星级文明户", "2星：周村民家")
 	p.waitMsg(vlPublicGroup, "2026年12月 积分排名（月度结算）")
 	p.drainOutbox()
 	for _, m := range p.Fake.MessagesTo(vlPublicGroup) {
@@ -166,8 +167,14 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 		t.Fatalf("settlements export %q", recs)
 	}
 	recs, err = csv.NewReader(strings.NewReader(p.mustCLI("export", "ledger", "--unit", "QA-RZ-XZ"))).ReadAll()
-	if err != nil || recs[0][len(recs[0])-1] != "stars" || recs[1][len(recs[1])-1] != "2" {
+	if err != nil || len(recs) < 2 || !slices.Contains(recs[0], "stars") || !slices.Contains(recs[0], "household_name") {
 		t.Fatalf("ledger export %q %v", recs, err)
+	}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if recs[1][col["stars"]] != "2" || recs[1][col["household"]] != "H001" || recs[1][col["household_name"]] != "周村民家" {
+		t.Fatalf("ledger export %q", recs)
 	}
 	c := dashLogin(t, p.H, org)
 	resp, page := dashGet(t, c, p.Base+"/rankings?unit=QA-RZ-XZ")

@@ -105,10 +105,12 @@ func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time
 // order of effect (effective_at, then id): what an accountant reads.
 type PointLedgerRow struct {
 	PointEntry
-	VillageName  string `db:"village_name" json:"village_name"`
-	Members      string `db:"members" json:"members"`
-	BalanceAfter int    `db:"balance_after" json:"balance_after"`
-	ReversedBy   *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
+	VillageName string `db:"village_name" json:"village_name"`
+	Members     string `db:"members" json:"members"`
+	// HouseholdName is how people read the household (Household.Label).
+	HouseholdName string `db:"household_name" json:"-"`
+	BalanceAfter  int    `db:"balance_after" json:"balance_after"`
+	ReversedBy    *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
 }
 
 // PointLedgerFilter selects ledger rows.
@@ -122,6 +124,7 @@ type PointLedgerFilter struct {
 func (s *Store) PointLedger(ctx context.Context, f PointLedgerFilter) ([]PointLedgerRow, error) {
 	q := `SELECT * FROM (SELECT l.id, l.household_id, h.code AS household_code, l.village_id, u.code AS village_code, u.name AS village_name,
 		COALESCE((SELECT string_agg(m.name, '、' ORDER BY m.id) FROM people m WHERE m.household_id = h.id), '') AS members,
+		` + householdLabelSQL + ` AS household_name,
 		l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note, l.recorded_at, l.effective_at,
 		l.recorded_by, l.actor, COALESCE(p.name, '') AS recorder_name,
 		sum(l.points) OVER (PARTITION BY l.household_id ORDER BY l.effective_at, l.id)::int AS balance_after,
