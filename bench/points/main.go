@@ -11,8 +11,10 @@
 //     every update (a transaction, the sender's actor from their Telegram
 //     id); -scope query is the storage statement alone;
 //
-//   - settlement: one Settle over every village for the month before -at
-//     (rankings frozen, posts and events written), then a second run that
+//   - settlement: one Settle over every village for the periods just
+//     ended at -at, of every kind in points.settle (-settle overrides it;
+//     on 1 January the month and the year, which sums the settled months),
+//     rankings frozen, posts and events written; then a second run that
 //     must find nothing to do.
 //
 //     go run ./bench/points -seed                      # 20,000 households, 2,000,000 entries
