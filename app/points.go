@@ -472,6 +472,7 @@ func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text st
 // who approved so far.
 type DecisionResult struct {
 	Claim     storage.Claim
+	Household storage.Household // set by RecordDeduction, for its reply
 	Entry     *storage.PointEntry
 	Approvals []string
 	Awaiting  int
@@ -771,16 +772,29 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 }
 
 // PendingClaims lists the claims awaiting review in the actor's villages
-// (a reviewer's), oldest first.
-func (a *App) PendingClaims(ctx context.Context, actor domain.Actor) ([]storage.Claim, error) {
+// (a reviewer's), oldest first, and the claims held by a villager's open
+// objection, oldest objection first.
+func (a *App) PendingClaims(ctx context.Context, actor domain.Actor) (PendingReview, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
 	if err != nil {
-		return nil, err
+		return PendingReview{}, err
 	}
 	if len(vs) == 0 {
-		return nil, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能查看待审核的申报。"))
+		return PendingReview{}, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能查看待审核的申报。"))
 	}
-	return a.Store.Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200})
+	var r PendingReview
+	if r.Claims, err = a.Store.Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200}); err != nil {
+		return r, err
+	}
+	r.Objections, err = a.Store.UnderObjection(ctx, unitIDs(vs), 200)
+	return r, err
+}
+
+// PendingReview is what waits for a reviewer (/pending): claims to decide
+// and claims in 公示 held by a villager's objection.
+type PendingReview struct {
+	Claims     []storage.Claim
+	Objections []storage.ObjectedClaim
 }
 
 // DeductRequest is a reviewer's "/deduct <phone | household> <item> [note]".
@@ -892,6 +906,6 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
 		return DecisionResult{}, err
 	}
-	return DecisionResult{Claim: c, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
+	return DecisionResult{Claim: c, Household: hh, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
 		map[string]any{"item": c.ItemCode, "points": c.Points, "veto": c.Veto, "household": hh.Code})
 }

@@ -136,9 +136,9 @@ func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, e
 	}
 	t := ExportTable{
 		Keys: []string{"entry_id", "date", "village", "village_name", "household", "members", "kind", "item_code", "item_name",
-			"goods", "points", "claim_id", "recorded_by", "recorded_at", "effective_at", "status", "balance_after", "reverses", "note", "stars"},
+			"goods", "points", "claim_id", "recorded_by", "recorded_at", "effective_at", "status", "balance_after", "reverses", "note", "stars", "household_name"},
 		Titles: []string{"流水号", "日期", "村代码", "村名", "户号", "家庭成员", "类型", "项目编号", "项目名称",
-			"兑换物品", "积分", "申报号", "经办人", "登记时间", "生效时间", "状态", "变动后余额", "冲正流水号", "说明", "年度星级"},
+			"兑换物品", "积分", "申报号", "经办人", "登记时间", "生效时间", "状态", "变动后余额", "冲正流水号", "说明", "年度星级", "户名"},
 	}
 	now := a.Now()
 	for _, r := range rows {
@@ -157,7 +157,7 @@ func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, e
 			r.ID, r.RecordedAt.In(a.Loc).Format("2006-01-02"), r.VillageCode, r.VillageName, r.HouseholdCode, r.Members,
 			entryKindWords[r.Kind], r.ItemCode, r.ItemName, r.Goods, r.Points, optID(r.ClaimID), by,
 			r.RecordedAt, r.EffectiveAt, status, r.BalanceAfter, optID(r.Reverses), r.Note,
-			stars.of(r.VillageCode, r.HouseholdCode, r.EffectiveAt.In(a.Loc).Year()),
+			stars.of(r.VillageCode, r.HouseholdCode, r.EffectiveAt.In(a.Loc).Year()), r.HouseholdName,
 		})
 	}
 	return t, nil
@@ -185,10 +185,10 @@ func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, e
 	t := ExportTable{
 		Keys: []string{"claim_id", "date", "village", "village_name", "household", "person", "kind", "item_code", "item_name",
 			"category", "points", "veto", "status", "claimed_at", "decided_by", "decided_at", "effective_at", "reason", "note", "photo", "objections", "source",
-			"act_date", "stars"},
+			"act_date", "stars", "household_name"},
 		Titles: []string{"申报号", "日期", "村代码", "村名", "户号", "申报人", "类型", "项目编号", "项目名称",
 			"类别", "积分", "一票否决", "状态", "申报时间", "审核人", "审核时间", "生效时间", "理由", "说明", "照片", "异议次数", "来源",
-			"发生日期", "年度星级"},
+			"发生日期", "年度星级", "户名"},
 	}
 	for _, c := range cs {
 		kind, person := "村民申报", c.PersonName
@@ -206,7 +206,7 @@ func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, e
 			c.ID, c.ClaimedAt.In(a.Loc).Format("2006-01-02"), c.VillageCode, c.VillageName, c.HouseholdCode, person,
 			kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto, claimStatusWords[c.Status], c.ClaimedAt,
 			c.Decider, optTime(c.DecidedAt), optTime(c.EffectiveAt), c.Reason, c.Note, photo, c.Objections, c.Source,
-			optDate(c.ActDate), stars.of(c.VillageCode, c.HouseholdCode, c.ClaimedAt.In(a.Loc).Year()),
+			optDate(c.ActDate), stars.of(c.VillageCode, c.HouseholdCode, c.ClaimedAt.In(a.Loc).Year()), c.HouseholdName,
 		})
 	}
 	return t, nil

@@ -326,8 +326,19 @@ func TestPeopleImportHead(t *testing.T) {
 	if hh.Head != "周村民" || hh.Label() != "周村民户" {
 		t.Fatalf("H001 head %q label %q", hh.Head, hh.Label())
 	}
-	if h2 := f.household("QA-RZ-XZ", "H002"); h2.Head != "" || h2.Label() != "H002 吴村民" {
+	if h2 := f.household("QA-RZ-XZ", "H002"); h2.Head != "" || h2.Label() != "吴村民家" {
 		t.Fatalf("H002 head %q label %q", h2.Head, h2.Label())
+	}
+	// Claims read the household the same way (the rule in SQL).
+	c1, c2 := f.mustClaim("13800000016", "B04", ""), f.mustClaim("13800000007", "B04", "")
+	for _, want := range []struct {
+		id   int64
+		name string
+	}{{c1.ID, "周村民户"}, {c2.ID, "吴村民家"}} {
+		c, err := f.a.Store.ClaimByID(f.ctx, want.id)
+		if err != nil || c.HouseholdName != want.name {
+			t.Fatalf("claim %d household %q, want %q (%v)", want.id, c.HouseholdName, want.name, err)
+		}
 	}
 	// Shown by head in a redemption, /points and the ranking.
 	f.credit(hh, 10)
@@ -344,7 +355,7 @@ func TestPeopleImportHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := app.RankingText("排名", rk.Rows, 30)
-	if !strings.Contains(text, "周村民户") || !strings.Contains(text, "H002 吴村民") {
+	if !strings.Contains(text, "周村民户") || !strings.Contains(text, "吴村民家") || strings.Contains(text, "H00") {
 		t.Fatalf("ranking:\n%s", text)
 	}
 
@@ -395,7 +406,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if _, err := f.a.ImportPeople(f.ctx, domain.Operator, tab); err != nil {
 		t.Fatal(err)
 	}
-	if h := f.household("QA-RZ-XZ", "H001"); h.Head != "" || h.Label() != "H001 周家人" {
+	if h := f.household("QA-RZ-XZ", "H001"); h.Head != "" || h.Label() != "周家人家" {
 		t.Fatalf("H001 after its head moved: head %q label %q", h.Head, h.Label())
 	}
 }

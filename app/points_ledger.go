@@ -245,8 +245,8 @@ type RankedHousehold struct {
 	Stars   int // yearly settlements: 星级文明户 (0 = none)
 }
 
-// Label is how the ranking shows the household: by its head (张三户) when
-// recorded, else its code and members.
+// Label is how the ranking shows the household (storage.HouseholdLabel):
+// by its head (张三户), else its first member (李四家), never its code.
 func (r RankedHousehold) Label() string {
 	return storage.HouseholdLabel(r.Head, r.Code, r.Members, "")
 }

@@ -70,7 +70,7 @@ func (a *App) cardText(c storage.Claim, hh storage.Household) string {
 		fmt.Fprintf(&b, "农户：%s\n", esc(hh.Label()))
 		fmt.Fprintf(&b, "登记人：%s\n", esc(c.RecorderName))
 	} else {
-		fmt.Fprintf(&b, "申报人：%s（户 %s）\n", esc(c.PersonName), esc(hh.Code))
+		fmt.Fprintf(&b, "申报人：%s（%s）\n", esc(c.PersonName), esc(hh.Label()))
 	}
 	fmt.Fprintf(&b, "项目：<code>%s</code> %s\n", esc(c.ItemCode), esc(c.ItemName))
 	if c.Veto {

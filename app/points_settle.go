@@ -32,19 +32,23 @@ type SettleRun struct {
 // settleBatch is how many villages one ranking query covers.
 const settleBatch = 500
 
+// settleTxVillages is how many villages one transaction settles.
+const settleTxVillages = 50
+
 // Settle closes the settlement period that ended last before now (定期结算):
 // for every village with households and no settlement for it yet, it
 // freezes the ranking (points effective in the period, redemptions not
 // counted, vetoed households unranked) into the settlements table, posts it
 // to the village's group (priority Ranking) and appends settlement.closed.
-// Each village commits on its own; a village settled before is skipped by
+// Villages commit in groups (settleTxVillages); a village settled before is skipped by
 // the unique (village, period) key, so running twice changes nothing and a
 // run after downtime catches up.
 //
 // Every configured kind (points.settle: e.g. monthly and yearly) is settled
 // in turn; a yearly settlement rates each household 1–5 stars by
 // points.stars. No period that ended before the first point was recorded
-// is settled. The posts go to the village's villagers' group (its bound
+// is settled. A quarter or a year sums the months settled before it (see
+// periodTotals). The posts go to the village's villagers' group (its bound
 // group when none), by the first run outside quiet hours and days off.
 func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
 	var res SettleResult
@@ -99,7 +103,7 @@ func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, 
 	for len(villages) > 0 {
 		batch := villages[:min(settleBatch, len(villages))]
 		villages = villages[len(batch):]
-		totals, err := a.Store.PeriodTotals(ctx, unitIDs(batch), period.Start, period.End)
+		totals, err := a.periodTotals(ctx, unitIDs(batch), period)
 		if err != nil {
 			return res, err
 		}
@@ -107,18 +111,61 @@ func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, 
 		for _, t := range totals {
 			byVillage[t.VillageID] = append(byVillage[t.VillageID], t)
 		}
-		for _, v := range batch {
-			settled, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
+		// Villages commit settleTxVillages at a time: one commit per
+		// village was most of a run's time on a busy database.
+		for len(batch) > 0 {
+			chunk := batch[:min(settleTxVillages, len(batch))]
+			batch = batch[len(chunk):]
+			n := 0
+			err := a.InTx(ctx, func(a *App) error {
+				for _, v := range chunk {
+					settled, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
+					if err != nil {
+						return fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
+					}
+					if settled {
+						n++
+					}
+				}
+				return nil
+			})
 			if err != nil {
-				return res, fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
+				return res, err
 			}
-			if settled {
-				res.Settled++
-			}
+			res.Settled += n
 		}
 	}
 	a.Log.Info("points settlement", slog.String("period", res.Period), slog.Int("settled", res.Settled))
 	return res, nil
+}
+
+// periodTotals is what settling period ranks the villages by. A quarter
+// or a year is the sum of its months settled already (frozen, as they were
+// announced) and of the ledger for the months no settlement covers (e.g.
+// before the first point was recorded, or before monthly settlement was
+// configured), so that the yearly settlement does not read a year of
+// ledger again.
+func (a *App) periodTotals(ctx context.Context, villageIDs []int64, period points.SettlementPeriod) ([]storage.PeriodTotal, error) {
+	if period.Kind == points.Monthly {
+		return a.Store.PeriodTotals(ctx, villageIDs, period.Start, period.End)
+	}
+	months, err := a.Store.SettledWithin(ctx, villageIDs, string(points.Monthly), period.Start, period.End)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[int64][]points.Interval{}
+	var settled []int64
+	for _, m := range months {
+		covered[m.VillageID] = append(covered[m.VillageID], points.Interval{From: m.Start, To: m.End})
+		settled = append(settled, m.ID)
+	}
+	var gaps []storage.LedgerGap
+	for _, v := range villageIDs {
+		for _, g := range points.Uncovered(period.Start, period.End, covered[v]) {
+			gaps = append(gaps, storage.LedgerGap{VillageID: v, From: g.From, To: g.To})
+		}
+	}
+	return a.Store.PeriodTotalsFrom(ctx, villageIDs, period.Start, period.End, settled, gaps)
 }
 
 func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -413,7 +414,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 		t.Fatalf("09:05: %+v %v", res, err)
 	}
 	post := lastContaining(f.texts(publicGroup), "2026年度 积分排名")
-	if !strings.Contains(post, "星级文明户") || !strings.Contains(post, "3星：H001") || strings.Contains(post, "H002") || strings.Contains(post, "否决") {
+	if !strings.Contains(post, "星级文明户") || !strings.Contains(post, "3星：周村民家") || strings.Contains(post, "H00") || strings.Contains(post, "吴村民") || strings.Contains(post, "否决") {
 		t.Fatalf("yearly post %q", post)
 	}
 	if lastContaining(f.texts(reviewGroup), "积分排名") != "" {
@@ -428,8 +429,8 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := len(tab.Keys) - 1
-	if tab.Keys[col] != "stars" || tab.Rows[0][col] != 3 {
+	col, name := slices.Index(tab.Keys, "stars"), slices.Index(tab.Keys, "household_name")
+	if col < 0 || tab.Rows[0][col] != 3 || name < 0 || tab.Rows[0][name] != "周村民家" {
 		t.Fatalf("ledger stars %v %v", tab.Keys, tab.Rows[0])
 	}
 }

@@ -190,16 +190,19 @@ func objectionCallback(c *Ctx) error {
 }
 
 func pendingHandler(c *Ctx) error {
-	cs, err := c.App.PendingClaims(c, c.Actor)
+	pr, err := c.App.PendingClaims(c, c.Actor)
 	if err != nil {
 		return err
 	}
-	if len(cs) == 0 {
-		return c.Reply("目前没有待审核的积分申报。", nil)
+	cs, os := pr.Claims, pr.Objections
+	if len(cs) == 0 && len(os) == 0 {
+		return c.Reply("目前没有待审核的积分申报，也没有待评议的公示异议。", nil)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
 	var rows [][]map[string]string
+	if len(cs) > 0 {
+		fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
+	}
 	for i, cl := range cs {
 		if i == 30 {
 			fmt.Fprintf(&b, "……另有 %d 条\n", len(cs)-i)
@@ -209,13 +212,37 @@ func pendingHandler(c *Ctx) error {
 		if cl.HasPhoto() {
 			photo = " 📷"
 		}
-		fmt.Fprintf(&b, "#%d %s %s · %s%s · %s\n", cl.ID, E(cl.HouseholdCode), E(cl.PersonName), E(app.PointsText(cl)), photo,
+		fmt.Fprintf(&b, "#%d %s（%s）· %s%s · %s\n", cl.ID, E(cl.PersonName), E(cl.HouseholdName), E(app.PointsText(cl)), photo,
 			cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04"))
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
 				{"text": "通过 #" + id, "callback_data": callback.Decision(cl.ID, true)},
 				{"text": "驳回 #" + id, "callback_data": callback.Decision(cl.ID, false)},
+			})
+		}
+	}
+	if len(os) > 0 {
+		if len(cs) > 0 {
+			b.WriteString("\n")
+		}
+		// Claims in 公示 held by a villager's objection wait for the
+		// reviewers too: 维持 rejects the claim, 驳回 books it again.
+		fmt.Fprintf(&b, "<b>公示异议待评议（%d 条）</b>\n", len(os))
+	}
+	for i, oc := range os {
+		if i == 30 {
+			fmt.Fprintf(&b, "……另有 %d 条\n", len(os)-i)
+			break
+		}
+		cl, o := oc.Claim, oc.Objection
+		fmt.Fprintf(&b, "#%d %s（%s）· %s · 异议人 %s：%s\n", cl.ID, E(cl.PersonName), E(cl.HouseholdName), E(app.PointsText(cl)),
+			E(o.PersonName), E(cutRunes(o.Reason, 60)))
+		if i < 10 {
+			id := strconv.FormatInt(cl.ID, 10)
+			rows = append(rows, []map[string]string{
+				{"text": "维持异议 #" + id, "callback_data": callback.Objection(o.ID, true)},
+				{"text": "驳回异议 #" + id, "callback_data": callback.Objection(o.ID, false)},
 			})
 		}
 	}
@@ -257,10 +284,10 @@ func deductHandler(c *Ctx) error {
 		if l := c.App.VetoLabel(cl); l != "" {
 			when = l
 		}
-		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：户 %s，%s。\n该户%s不参加积分排名和奖励，待审核的申报已冻结；已私下告知该户，公开排名中不显示原因。",
-			cl.ID, E(cl.HouseholdCode), E(cl.ItemCode+" "+cl.ItemName), when), nil)
+		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：%s，%s。\n该户%s不参加积分排名和奖励，待审核的申报已冻结；已私下告知该户，公开排名中不显示原因。",
+			cl.ID, E(res.Household.Label()), E(cl.ItemCode+" "+cl.ItemName), when), nil)
 	}
-	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：户 %s，%s。", cl.ID, E(cl.HouseholdCode), E(app.PointsText(cl)))
+	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：%s，%s。", cl.ID, E(res.Household.Label()), E(app.PointsText(cl)))
 	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
 		s += "\n公示至 " + res.Entry.EffectiveAt.In(c.App.Loc).Format("01-02 15:04") + "，期满生效。"
 	}
@@ -403,11 +430,7 @@ func pointsHandler(c *Ctx) error {
 	now := c.App.Now()
 	loc := c.App.Loc
 	var b strings.Builder
-	if v.Household.Head != "" {
-		fmt.Fprintf(&b, "<b>%s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
-	} else {
-		fmt.Fprintf(&b, "<b>户 %s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
-	}
+	fmt.Fprintf(&b, "<b>%s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
 	fmt.Fprintf(&b, "当前余额：<b>%d</b> 分\n", v.Balance)
 	if v.Publicity != 0 {
 		fmt.Fprintf(&b, "公示中：%s 分（期满生效）\n", signed(v.Publicity))

@@ -234,7 +234,7 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 
 	// The card in the review group: who, household, item, points, note.
 	card := p.waitMsg(ptGroup, "积分申报 #1")
-	mustContain(t, card.Plain, "周村民（户 H001）", "B04 拾金不昧", "+3 分", "捡到钱包交给村委", "见证")
+	mustContain(t, card.Plain, "周村民（周村民家）", "B04 拾金不昧", "+3 分", "捡到钱包交给村委", "见证")
 	ok, found := card.Button("通过")
 	no, found2 := card.Button("驳回")
 	if !found || !found2 || ok.CallbackData != "cl:1:ok" || no.CallbackData != "cl:1:no" {
@@ -275,7 +275,7 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 	}
 
 	// /points: nothing in effect during publicity, then the 3 points.
-	m := p.private(zhou, "/points", "户 H001")
+	m := p.private(zhou, "/points", "周村民家 积分")
 	mustContain(t, m.Plain, "当前余额：0 分", "公示中：+3 分", "B04 拾金不昧", "公示至 11-23 10:00")
 	p.fc.Advance(3 * 24 * time.Hour)
 	p.say(p.Fake.PrivateChat(zhou), zhou, "/points")
@@ -284,7 +284,7 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 	// /pending lists open claims for reviewers, with buttons.
 	p.private(ptWu, "/claim A02 调解了两家的宅基地纠纷", "已提交积分申报 #2")
 	m = p.private(sun, "/pending", "待审核的积分申报（1 条）")
-	mustContain(t, m.Plain, "#2 H002 吴村民", "A02")
+	mustContain(t, m.Plain, "#2 吴村民（吴村民家）", "A02")
 	if b, ok := m.Button("驳回 #2"); !ok || b.CallbackData != "cl:2:no" {
 		t.Fatalf("pending buttons %+v", m.Keyboard)
 	}
@@ -513,7 +513,7 @@ func TestPointsConcurrentRedemptions(t *testing.T) {
 	for _, m := range p.Fake.MessagesTo(zhou.ID) {
 		if strings.Contains(m.Plain, "积分兑换回执") {
 			receipts++
-			mustContain(t, m.Plain, "H001", "兑换积分：1 分", "肥皂")
+			mustContain(t, m.Plain, "周村民家", "兑换积分：1 分", "肥皂")
 		}
 	}
 	if receipts != 5 {
@@ -549,7 +549,7 @@ func TestPointsPublicityAndObjection(t *testing.T) {
 	if s := p.claimStatus(1); s != "pending" {
 		t.Fatalf("status %s", s)
 	}
-	m := p.private(zhou, "/points", "户 H001")
+	m := p.private(zhou, "/points", "周村民家 积分")
 	mustContain(t, m.Plain, "当前余额：0 分", "待审核：+3 分（1 条申报）", "冲正")
 	if strings.Contains(m.Plain, "公示中") {
 		t.Fatalf("publicity shown after the reversal: %q", m.Plain)
@@ -587,7 +587,7 @@ func TestPointsVetoDeductionAndRanking(t *testing.T) {
 	p.private(zhou, "/deduct H002 A08", "只有村积分评议员")
 	p.private(sun, "/deduct H002 B04", "是加分项目")
 	m := p.private(sun, "/deduct 13800000006 A08 与邻居打架", "已登记扣分 #4")
-	mustContain(t, m.Plain, "户 H001", "-5 分")
+	mustContain(t, m.Plain, "：周村民家，", "-5 分")
 	p.waitMsg(zhou.ID, "本户被记录扣分")
 	p.waitMsg(ptGroup, "扣分记录 #4")
 
@@ -607,7 +607,7 @@ func TestPointsVetoDeductionAndRanking(t *testing.T) {
 	// Public rankings leave the vetoed household out without naming why;
 	// the household itself is told in private.
 	m = p.private(zhou, "/rank", "积分排名（截至")
-	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 0 分", "本户：第 1 名，0 分")
+	mustContain(t, m.Plain, "1. 🥇周村民家 — 0 分", "本户：第 1 名，0 分")
 	if strings.Contains(m.Plain, "H002") || strings.Contains(m.Plain, "否决") {
 		t.Fatalf("ranking names the vetoed household: %q", m.Plain)
 	}
@@ -660,7 +660,7 @@ func TestPointsSettlementJob(t *testing.T) {
 		t.Fatalf("posted at %s", got)
 	}
 	m := p.waitMsg(ptGroup, "2026年11月 积分排名（月度结算）")
-	mustContain(t, m.Plain, "1. 🥇H001 周村民 — 5 分", "2. 🥈H002 吴村民 — 3 分")
+	mustContain(t, m.Plain, "1. 🥇周村民家 — 5 分", "2. 🥈吴村民家 — 3 分")
 	var snapshot string
 	if err := p.Srv.Store.DB().GetContext(p.Ctx, &snapshot, `SELECT string_agg(id || ranking::text, '|') FROM settlements`); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,19 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	p.waitMsg(zhou.ID, "收到村民异议")
 	m := p.private(zhou, "/points", "当前余额")
 	mustContain(t, m.Plain, "公示中：+3 分")
+	// /pending shows the reviewers the claim under objection, with its
+	// buttons; nothing else waits.
+	m = p.private(sun, "/pending", "公示异议待评议（1 条）")
+	mustContain(t, m.Plain, "#1", "B01 孝老爱亲", "吴村民", "那天他在外地打工")
+	if strings.Contains(m.Plain, "待审核的积分申报（") {
+		t.Fatalf("pending lists claims to decide: %q", m.Plain)
+	}
+	if b, ok := m.Button("维持异议 #1"); !ok || b.CallbackData != "ob:1:up" {
+		t.Fatalf("pending objection buttons %+v", m.Keyboard)
+	}
+	if b, ok := m.Button("驳回异议 #1"); !ok || b.CallbackData != "ob:1:no" {
+		t.Fatalf("pending objection buttons %+v", m.Keyboard)
+	}
 	p.send(p.Fake.CallbackQuery(zhou, oc, "ob:1:up"))
 	p.answer(zhou.ID, "积分评议员才能处理异议")
 	p.send(p.Fake.CallbackQuery(qian, oc, "ob:1:up"))
@@ -85,6 +99,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	if s := p.claimStatus(1); s != "rejected" {
 		t.Fatalf("claim 1 is %s", s)
 	}
+	p.private(sun, "/pending", "目前没有待审核的积分申报，也没有待评议的公示异议。")
 
 	// Through the API an approval counts toward the quorum too.
 	p.private(ptWu, "/claim B04 捡到手机", "#3")
@@ -112,7 +127,7 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 	out = p.mustCLI("points", "settle", "--at", "2027-01-01T08:05:00+08:00")
 	mustContain(t, out, "period 2026-12: 0 villages settled, 1 rankings posted", "period 2026: 0 villages settled, 1 rankings posted")
 	post := p.waitMsg(vlPublicGroup, "2026年度 积分排名（年度结算）")
-	mustContain(t, post.Plain, "1. 🥇H001 周村民 — 3 分", "星级文明户", "2星：H001 周村民")
+	mustContain(t, post.Plain, "1. 🥇周村民家 — 3 分", "星级文明户", "2星：周村民家")
 	p.waitMsg(vlPublicGroup, "2026年12月 积分排名（月度结算）")
 	p.drainOutbox()
 	for _, m := range p.Fake.MessagesTo(vlPublicGroup) {
@@ -152,8 +167,14 @@ func TestVillagePointsAsVillagesRunThem(t *testing.T) {
 		t.Fatalf("settlements export %q", recs)
 	}
 	recs, err = csv.NewReader(strings.NewReader(p.mustCLI("export", "ledger", "--unit", "QA-RZ-XZ"))).ReadAll()
-	if err != nil || recs[0][len(recs[0])-1] != "stars" || recs[1][len(recs[1])-1] != "2" {
+	if err != nil || len(recs) < 2 || !slices.Contains(recs[0], "stars") || !slices.Contains(recs[0], "household_name") {
 		t.Fatalf("ledger export %q %v", recs, err)
+	}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	if recs[1][col["stars"]] != "2" || recs[1][col["household"]] != "H001" || recs[1][col["household_name"]] != "周村民家" {
+		t.Fatalf("ledger export %q", recs)
 	}
 	c := dashLogin(t, p.H, org)
 	resp, page := dashGet(t, c, p.Base+"/rankings?unit=QA-RZ-XZ")

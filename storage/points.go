@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -34,22 +35,25 @@ type Household struct {
 	Head        string `db:"head" json:"head,omitempty"` // the head's name (户主), "" when none is recorded
 }
 
-// Label is how a household is shown: by its head (张三户) when one is
-// recorded, else its code and its members.
+// Label is how a household is shown to people: by its head (张三户) when
+// one is recorded, else its name, else its first member (李四家); never by
+// its code, which only a household with no members falls back to.
 func (h Household) Label() string {
 	return HouseholdLabel(h.Head, h.Code, h.Members, h.Name)
 }
 
 // HouseholdLabel names a household the way people do: 张三户 by its head,
-// else its code and members (or its name).
+// else its name (周家), else 李四家 by the first of its members (names
+// joined with 、); the code only when it has none of them.
 func HouseholdLabel(head, code, members, name string) string {
 	switch {
 	case head != "":
 		return head + "户"
-	case members != "":
-		return code + " " + members
 	case name != "":
-		return code + " " + name
+		return name
+	case members != "":
+		first, _, _ := strings.Cut(members, "、")
+		return first + "家"
 	}
 	return code
 }
@@ -102,12 +106,14 @@ func (s *Store) HouseholdChats(ctx context.Context, householdID int64) ([]ChatLi
 
 // Claim is a stored claim with the names needed to show it.
 type Claim struct {
-	ID            int64          `db:"id" json:"id"`
-	VillageID     int64          `db:"village_id" json:"-"`
-	VillageCode   string         `db:"village_code" json:"village"`
-	VillageName   string         `db:"village_name" json:"village_name"`
-	HouseholdID   int64          `db:"household_id" json:"-"`
-	HouseholdCode string         `db:"household_code" json:"household"`
+	ID            int64  `db:"id" json:"id"`
+	VillageID     int64  `db:"village_id" json:"-"`
+	VillageCode   string `db:"village_code" json:"village"`
+	VillageName   string `db:"village_name" json:"village_name"`
+	HouseholdID   int64  `db:"household_id" json:"-"`
+	HouseholdCode string `db:"household_code" json:"household"`
+	// HouseholdName is how people read the household (Household.Label).
+	HouseholdName string         `db:"household_name" json:"-"`
 	PersonID      *int64         `db:"person_id" json:"-"`
 	PersonName    string         `db:"person_name" json:"person"`
 	RecordedBy    *int64         `db:"recorded_by" json:"-"`
@@ -143,7 +149,12 @@ type Claim struct {
 // HasPhoto reports whether the claim carries a photo.
 func (c Claim) HasPhoto() bool { return c.Photo != nil && *c.Photo != "" }
 
+// householdLabelSQL is HouseholdLabel in SQL, for households h.
+const householdLabelSQL = `COALESCE((SELECT p.name || '户' FROM people p WHERE p.id = h.head_id AND p.household_id = h.id), NULLIF(h.name, ''),
+	(SELECT p.name || '家' FROM people p WHERE p.household_id = h.id ORDER BY p.id LIMIT 1), h.code)`
+
 const claimSelect = `SELECT c.id, c.village_id, u.code AS village_code, u.name AS village_name, c.household_id, h.code AS household_code,
+	` + householdLabelSQL + ` AS household_name,
 	c.person_id, COALESCE(p.name, '') AS person_name, c.recorded_by, COALESCE(r.name, '') AS recorder_name, c.kind,
 	c.item_code, c.item_name, c.category, c.points, c.veto, c.evidence, c.note, c.photo, c.status, c.claimed_at,
 	c.decided_at, c.decided_by, c.decider, c.reason, c.frozen_by, c.objections, c.card_version, c.card_keys, c.source,

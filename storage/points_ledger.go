@@ -105,10 +105,12 @@ func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time
 // order of effect (effective_at, then id): what an accountant reads.
 type PointLedgerRow struct {
 	PointEntry
-	VillageName  string `db:"village_name" json:"village_name"`
-	Members      string `db:"members" json:"members"`
-	BalanceAfter int    `db:"balance_after" json:"balance_after"`
-	ReversedBy   *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
+	VillageName string `db:"village_name" json:"village_name"`
+	Members     string `db:"members" json:"members"`
+	// HouseholdName is how people read the household (Household.Label).
+	HouseholdName string `db:"household_name" json:"-"`
+	BalanceAfter  int    `db:"balance_after" json:"balance_after"`
+	ReversedBy    *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
 }
 
 // PointLedgerFilter selects ledger rows.
@@ -122,6 +124,7 @@ type PointLedgerFilter struct {
 func (s *Store) PointLedger(ctx context.Context, f PointLedgerFilter) ([]PointLedgerRow, error) {
 	q := `SELECT * FROM (SELECT l.id, l.household_id, h.code AS household_code, l.village_id, u.code AS village_code, u.name AS village_name,
 		COALESCE((SELECT string_agg(m.name, '、' ORDER BY m.id) FROM people m WHERE m.household_id = h.id), '') AS members,
+		` + householdLabelSQL + ` AS household_name,
 		l.kind, l.points, l.claim_id, l.reverses, l.item_code, l.item_name, l.goods, l.note, l.recorded_at, l.effective_at,
 		l.recorded_by, l.actor, COALESCE(p.name, '') AS recorder_name,
 		sum(l.points) OVER (PARTITION BY l.household_id ORDER BY l.effective_at, l.id)::int AS balance_after,
@@ -167,7 +170,17 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 			SELECT household_id, sum(points)::int AS points FROM point_ledger
 			WHERE village_id = ANY($1) AND effective_at >= $2 AND effective_at < $3 AND kind <> 'redemption'
 			GROUP BY household_id
-		), vetoes AS (
+		), `+periodTotalsTail, pq.Array(villageIDs), from, to)
+	if err != nil {
+		return nil, fmt.Errorf("storage: period totals: %w", err)
+	}
+	return ts, nil
+}
+
+// periodTotalsTail completes a period-totals statement whose sums CTE
+// gives each household's points ($1 villages, $2 and $3 the period):
+// every household of the villages, its members, head and veto.
+const periodTotalsTail = `vetoes AS (
 			SELECT DISTINCT household_id FROM claims
 			WHERE village_id = ANY($1) AND veto AND status = 'approved'
 			  AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2)
@@ -180,9 +193,64 @@ func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to t
 		LEFT JOIN sums s ON s.household_id = h.id
 		LEFT JOIN vetoes v ON v.household_id = h.id
 		WHERE h.unit_id = ANY($1)
-		ORDER BY h.unit_id, h.id`, pq.Array(villageIDs), from, to)
+		ORDER BY h.unit_id, h.id`
+
+// SettledSpan is a settlement's village and period, without its ranking.
+type SettledSpan struct {
+	ID        int64     `db:"id"`
+	VillageID int64     `db:"village_id"`
+	Start     time.Time `db:"period_start"`
+	End       time.Time `db:"period_end"`
+}
+
+// SettledWithin lists the villages' settlements of kind whose period lies
+// within [from, to), by village and start.
+func (s *Store) SettledWithin(ctx context.Context, villageIDs []int64, kind string, from, to time.Time) ([]SettledSpan, error) {
+	var ss []SettledSpan
+	err := sqlxSelect(ctx, s, &ss, `SELECT id, village_id, period_start, period_end FROM settlements
+		WHERE village_id = ANY($1) AND kind = $2 AND period_start >= $3 AND period_end <= $4
+		ORDER BY village_id, period_start`, pq.Array(villageIDs), kind, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("storage: period totals: %w", err)
+		return nil, fmt.Errorf("storage: settlements within %s: %w", kind, err)
+	}
+	return ss, nil
+}
+
+// LedgerGap is a stretch of a village's ledger to sum.
+type LedgerGap struct {
+	VillageID int64
+	From, To  time.Time
+}
+
+// PeriodTotalsFrom is PeriodTotals for [from, to) built from shorter
+// settlements already made: each household's points are the sum of its
+// points in the frozen rankings of settled (settlement ids, which must not
+// overlap) plus its ledger points in gaps, the stretches no settlement
+// covers (redemptions left out as in PeriodTotals). A household is matched
+// to a ranking row by its village and code, which never change. The veto
+// is read for the whole period, as in PeriodTotals.
+func (s *Store) PeriodTotalsFrom(ctx context.Context, villageIDs []int64, from, to time.Time, settled []int64, gaps []LedgerGap) ([]PeriodTotal, error) {
+	gv, gf, gt := make([]int64, len(gaps)), make([]time.Time, len(gaps)), make([]time.Time, len(gaps))
+	for i, g := range gaps {
+		gv[i], gf[i], gt[i] = g.VillageID, g.From, g.To
+	}
+	var ts []PeriodTotal
+	err := sqlxSelect(ctx, s, &ts, `
+		WITH parts AS (
+			SELECT h.id AS household_id, r.points FROM settlements st
+			CROSS JOIN LATERAL jsonb_to_recordset(st.ranking) AS r(household text, points int)
+			JOIN households h ON h.unit_id = st.village_id AND h.code = r.household
+			WHERE st.id = ANY($4)
+			UNION ALL
+			SELECT l.household_id, l.points
+			FROM unnest($5::bigint[], $6::timestamptz[], $7::timestamptz[]) AS g(village_id, gap_from, gap_to)
+			JOIN point_ledger l ON l.village_id = g.village_id AND l.effective_at >= g.gap_from AND l.effective_at < g.gap_to
+			WHERE l.kind <> 'redemption'
+		), sums AS (
+			SELECT household_id, sum(points)::int AS points FROM parts GROUP BY household_id
+		), `+periodTotalsTail, pq.Array(villageIDs), from, to, pq.Array(settled), pq.Array(gv), pq.Array(gf), pq.Array(gt))
+	if err != nil {
+		return nil, fmt.Errorf("storage: period totals from settlements: %w", err)
 	}
 	return ts, nil
 }

@@ -166,6 +166,43 @@ func (s *Store) OpenObjection(ctx context.Context, claimID int64) (Objection, er
 	return o, notFoundf(err, "open objection of claim %d", claimID)
 }
 
+// ObjectedClaim is a claim with its open villager's objection.
+type ObjectedClaim struct {
+	Claim     Claim
+	Objection Objection
+}
+
+// UnderObjection lists the villages' claims held by an open villager's
+// objection (公示异议), the oldest objection first, at most limit.
+func (s *Store) UnderObjection(ctx context.Context, villageIDs []int64, limit int) ([]ObjectedClaim, error) {
+	var os []Objection
+	err := sqlxSelect(ctx, s, &os, objectionSelect+` JOIN claims c ON c.id = o.claim_id
+		WHERE o.status = 'open' AND c.village_id = ANY($1) ORDER BY o.id LIMIT $2`, pq.Array(villageIDs), limit)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open objections: %w", err)
+	}
+	if len(os) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(os))
+	for i, o := range os {
+		ids[i] = o.ClaimID
+	}
+	var cs []Claim
+	if err := sqlxSelect(ctx, s, &cs, claimSelect+` WHERE c.id = ANY($1)`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("storage: objected claims: %w", err)
+	}
+	byID := make(map[int64]Claim, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	out := make([]ObjectedClaim, 0, len(os))
+	for _, o := range os {
+		out = append(out, ObjectedClaim{Claim: byID[o.ClaimID], Objection: o})
+	}
+	return out, nil
+}
+
 // SetObjectionCards records the outbox keys of an objection's cards.
 func (s *Store) SetObjectionCards(ctx context.Context, id int64, keys []string) error {
 	if keys == nil {

@@ -11,8 +11,10 @@
 //     every update (a transaction, the sender's actor from their Telegram
 //     id); -scope query is the storage statement alone;
 //
-//   - settlement: one Settle over every village for the month before -at
-//     (rankings frozen, posts and events written), then a second run that
+//   - settlement: one Settle over every village for the periods just
+//     ended at -at, of every kind in points.settle (-settle overrides it;
+//     on 1 January the month and the year, which sums the settled months),
+//     rankings frozen, posts and events written; then a second run that
 //     must find nothing to do.
 //
 //     go run ./bench/points -seed                      # 20,000 households, 2,000,000 entries
@@ -38,11 +40,12 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -57,6 +60,7 @@ func main() {
 	conns := flag.Int("conns", 20, "database pool size (database.max_open_conns; default as configured)")
 	scope := flag.String("scope", "usecase", "what one /points call is: usecase (App.HouseholdPoints for the sender, actor known), update (also a transaction and the actor from the Telegram id, as the bot's router adds) or query (the storage statement alone)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	settleKinds := flag.String("settle", "", "points.settle for -mode settle, comma-separated (month,year); default as configured")
 	atFlag := flag.String("at", "2026-11-01T00:05:00+08:00", "clock of the run: /points reads balances at it, settle closes the month before it")
 	flag.Parse()
 	if *households < 100 || *households%100 != 0 || *entries%*households != 0 {
@@ -83,6 +87,9 @@ func main() {
 	defer store.Close()
 	cfg := config.Default()
 	cfg.Database.URL = url
+	if *settleKinds != "" {
+		cfg.Points.Settle, cfg.Points.Settlement = strings.Split(*settleKinds, ","), ""
+	}
 	a := app.New(store, cfg, func() time.Time { return at }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	switch *mode {
 	case "points":
@@ -219,10 +226,37 @@ func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *ap
 func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.Time) {
 	period := a.CurrentPeriod(at).Prev().Key()
 	// Settlements are append-only (a trigger refuses DELETE); the bench
-	// database's owner bypasses triggers to run the same period again.
-	if _, err := store.DB().ExecContext(ctx, `SET session_replication_role = replica; DELETE FROM settlements WHERE period = '`+period+`'; SET session_replication_role = DEFAULT`); err != nil {
+	// database's owner bypasses triggers to run the same periods again:
+	// every configured kind's period just ended (with its posts), so that
+	// a run on 1 January settles the month and the year each time.
+	var keys []string
+	for _, kind := range a.SettleKinds() {
+		p, err := points.PeriodAt(kind, at, a.Loc)
+		if err != nil {
+			fail(err)
+		}
+		keys = append(keys, p.Prev().Key())
+	}
+	conn, err := store.DB().Connx(ctx)
+	if err != nil {
 		fail(err)
 	}
+	for _, q := range []string{`SET session_replication_role = replica`,
+		`WITH gone AS (DELETE FROM settlements WHERE period = ANY($1) RETURNING id)
+		DELETE FROM settlement_posts WHERE settlement_id IN (SELECT id FROM gone)`,
+		`SET session_replication_role = DEFAULT`} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = append(args, pq.Array(keys))
+		}
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			fail(err)
+		}
+	}
+	if err := conn.Close(); err != nil {
+		fail(err)
+	}
+	fmt.Printf("settling %s\n", strings.Join(keys, ", "))
 	start := time.Now()
 	res, err := a.Settle(ctx, at)
 	if err != nil {

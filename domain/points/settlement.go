@@ -2,6 +2,7 @@ package points
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -91,4 +92,48 @@ func (p SettlementPeriod) Next() SettlementPeriod {
 func (p SettlementPeriod) Prev() SettlementPeriod {
 	n, _ := PeriodAt(p.Kind, p.Start.Add(-time.Nanosecond), p.Start.Location())
 	return n
+}
+
+// Interval is a half-open stretch of time [From, To).
+type Interval struct {
+	From, To time.Time
+}
+
+// Uncovered returns the parts of [from, to) that none of covered overlaps,
+// in order, each as long as it can be (adjacent gaps are one). A yearly
+// settlement sums the months already settled and reads the ledger only
+// for what they leave uncovered.
+func Uncovered(from, to time.Time, covered []Interval) []Interval {
+	cs := make([]Interval, 0, len(covered))
+	for _, c := range covered {
+		if c.From.Before(c.To) {
+			cs = append(cs, c)
+		}
+	}
+	slices.SortFunc(cs, func(a, b Interval) int { return a.From.Compare(b.From) })
+	var out []Interval
+	at := from
+	for _, c := range cs {
+		if !c.To.After(at) {
+			continue
+		}
+		if c.From.After(at) {
+			out = append(out, Interval{From: at, To: minTime(c.From, to)})
+		}
+		at = c.To
+		if !at.Before(to) {
+			return out
+		}
+	}
+	if at.Before(to) {
+		out = append(out, Interval{From: at, To: to})
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -89,3 +89,34 @@ func TestSettlementPeriodLabel(t *testing.T) {
 		t.Errorf("Q1 label %q", p.Label())
 	}
 }
+
+func TestUncovered(t *testing.T) {
+	loc := shanghai(t)
+	m := func(month int) time.Time { return time.Date(2026, time.Month(month), 1, 0, 0, 0, 0, loc) }
+	iv := func(a, b int) Interval { return Interval{From: m(a), To: m(b)} }
+	tests := []struct {
+		name    string
+		covered []Interval
+		want    []Interval
+	}{
+		{"nothing settled", nil, []Interval{iv(1, 13)}},
+		{"every month", []Interval{iv(3, 4), iv(1, 2), iv(2, 3), iv(4, 5), iv(5, 6), iv(6, 7), iv(7, 8), iv(8, 9), iv(9, 10), iv(10, 11), iv(11, 12), iv(12, 13)}, nil},
+		{"first months never settled", []Interval{iv(11, 12), iv(12, 13)}, []Interval{iv(1, 11)}},
+		{"holes merge", []Interval{iv(2, 3), iv(5, 6), iv(6, 7)}, []Interval{iv(1, 2), iv(3, 5), iv(7, 13)}},
+		{"December missing", []Interval{iv(1, 2), iv(2, 12)}, []Interval{iv(12, 13)}},
+		{"overlapping and outside", []Interval{iv(0, 3), iv(2, 4), iv(12, 14), iv(6, 6)}, []Interval{iv(4, 12)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Uncovered(m(1), m(13), tt.covered)
+			if len(got) != len(tt.want) {
+				t.Fatalf("Uncovered = %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if !got[i].From.Equal(tt.want[i].From) || !got[i].To.Equal(tt.want[i].To) {
+					t.Fatalf("Uncovered = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
