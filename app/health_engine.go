@@ -264,7 +264,7 @@ func (e *engine) run(ctx context.Context) error {
 		slices.SortFunc(order, func(x, y int32) int { return strings.Compare(e.units[x].Code, e.units[y].Code) })
 		e.ev.Lights = make([]health.ItemLight, 0, len(order)*(len(e.obs)+1))
 	}
-	compOf := make(map[int32]int32, len(order))
+	compOf := make([]int32, len(e.units)) // by unit index
 	left := make([]int, len(comps))
 	if e.mode.keepLights {
 		e.compItems = make([][]health.Item, len(comps))
@@ -335,7 +335,7 @@ func (e *engine) load(ctx context.Context) error {
 	err = st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
-		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
+		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: r.Code, Name: r.Name, Kind: kindOf(r.Kind),
 			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
 		if len(r.ThemeWeekday) > 0 {
 			u.ThemeDay = health.ThemeCode(0, string(r.ThemeWeekday))
