@@ -77,6 +77,7 @@ type hcUnit struct {
 	committee  bool
 	termEnd    time.Time // civil date at UTC midnight; zero = none
 
+	idx          int32    // its own index in engine.units
 	parent       int32    // index in engine.units, -1 when unknown
 	startSeq     [3]int32 // number of the start period per recurrence
 	secLo, secHi int32    // its secretaries in engine.recips
@@ -336,7 +337,7 @@ func (e *engine) load(ctx context.Context) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
 		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: r.Code, Name: r.Name, Kind: kindOf(r.Kind),
-			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
+			ThemeDay: r.ThemeDay, Above: r.Above, idx: i, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
 		if len(r.ThemeWeekday) > 0 {
 			u.ThemeDay = health.ThemeCode(0, string(r.ThemeWeekday))
 		}
@@ -741,7 +742,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 		}
 	}
 	if l != health.Green {
-		e.lit = append(e.lit, newLight{unit: e.byID[u.ID], ob: int16(oi), seq: seq, light: l})
+		e.lit = append(e.lit, newLight{unit: u.idx, ob: int16(oi), seq: seq, light: l})
 	}
 	if prev != l {
 		if err := e.change(ctx, b, g, ob, p, prev, l); err != nil {
@@ -762,7 +763,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 // and the planner decides.
 func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
 	yf, due := e.deadlineOf(b, oi, seq)
-	ui := e.byID[u.ID]
+	ui := u.idx
 	secs := e.secs(b)
 	check := func(rs []health.Recipient, level byte, slot int64) bool {
 		for _, r := range rs {
@@ -955,7 +956,7 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 		return m.wanted
 	}
 	m.rec, m.seq, m.wanted = ob.Recurs, seq, false
-	bi := e.byID[b.ID]
+	bi := b.idx
 	for _, r := range e.secs(b) {
 		if _, ok := e.sentSlot(bi, r.PersonID, promptOb-int16(slot), seq, 'g'); !ok {
 			m.wanted = true
@@ -996,7 +997,7 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		}
 	}
 	if len(e.silences) > 0 {
-		for ui := e.byID[u.ID]; ui >= 0; ui = e.units[ui].parent {
+		for ui := u.idx; ui >= 0; ui = e.units[ui].parent {
 			id := e.units[ui].ID
 			for _, s := range e.silences {
 				if s.UnitID == id && (s.Obligation == "" || s.Obligation == ob.Code) {
