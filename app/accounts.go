@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -368,7 +369,10 @@ type InviteRow struct {
 
 // Invite issues a fresh bind code to every unlinked person in the subtree of
 // unitCode ("" = everyone), one row per role held.
-func (a *App) Invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
+func (a *App) Invite(ctx context.Context, actor domain.Actor, unitCode, botUsername string) ([]InviteRow, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "invite"); err != nil {
+		return nil, err
+	}
 	var root int64 // 0 = everyone
 	if unitCode != "" {
 		u, err := a.Store.UnitByCode(ctx, unitCode)

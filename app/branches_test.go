@@ -32,7 +32,7 @@ func importCSV(f *hcFixture, name, text string) (app.ImportResult, error) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	res, err := f.app.ImportUnits(f.ctx, tab)
+	res, err := f.app.ImportUnits(f.ctx, domain.Operator, tab)
 	us, lerr := f.st.AllUnits(f.ctx)
 	if lerr != nil {
 		f.t.Fatal(lerr)
@@ -160,7 +160,7 @@ func TestImportUnitsBranchColumns(t *testing.T) {
 // lightsOf is the branch's lights as "obligation[/group] period light".
 func lightsOf(f *hcFixture, code string) string {
 	f.t.Helper()
-	ls, err := f.app.BranchLights(f.ctx, mustUnit(f, code).ID)
+	ls, err := f.app.BranchLights(f.ctx, domain.Operator, mustUnit(f, code).ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}

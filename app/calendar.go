@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
@@ -49,7 +50,10 @@ func civilUTC(t time.Time) time.Time {
 // every year that appears in the file replaces what was known of that year
 // (shipped or imported before), so a correction lists the whole year. All
 // rows or none.
-func (a *App) ImportHolidays(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.holidays"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	res := ImportResult{File: t.File}
 	if err := t.RequireHeader("date", "kind"); err != nil {
 		if err2 := t.RequireHeader("date", "kind", "name"); err2 != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 )
 
@@ -95,7 +96,7 @@ func TestMissingCalendarToldOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.app.ImportHolidays(f.ctx, tab)
+	res, err := f.app.ImportHolidays(f.ctx, domain.Operator, tab)
 	if err != nil || res.Rows != 2 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
@@ -116,7 +117,7 @@ func TestImportHolidaysRefusesBadRows(t *testing.T) {
 	} {
 		tab, err := tabular.ReadCSV(strings.NewReader(tt.csv), "x.csv")
 		if err == nil {
-			_, err = f.app.ImportHolidays(f.ctx, tab)
+			_, err = f.app.ImportHolidays(f.ctx, domain.Operator, tab)
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want an error naming %q", tt.csv, err, tt.want)

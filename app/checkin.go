@@ -47,6 +47,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/storage"
@@ -277,7 +278,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	subject := "unit:" + branch.Code
-	ok, err := a.canCheckIn(ctx, actor, branch)
+	ok, err := a.can(ctx, actor, access.CheckIn, branch.ID)
 	if err != nil {
 		return CheckinResult{}, err
 	}
@@ -610,35 +611,6 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 		return a.Store.UnitByID(ctx, mine[0].UnitID)
 	}
 	return domain.Unit{}, &ErrChooseBranch{Branches: mine}
-}
-
-// canCheckIn: a secretary of the branch, or an admin of it or a unit above.
-func (a *App) canCheckIn(ctx context.Context, actor domain.Actor, branch domain.Unit) (bool, error) {
-	if actor.Has(domain.RoleSecretary, branch.ID) {
-		return true, nil
-	}
-	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
-		ok, err := a.Store.InSubtree(ctx, r.UnitID, branch.ID)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
-}
-
-// canReject: an organiser of a unit above the branch, or an admin of the
-// branch or a unit above.
-func (a *App) canReject(ctx context.Context, actor domain.Actor, branch domain.Unit) (bool, error) {
-	anc, err := a.Store.Ancestors(ctx, branch.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, u := range anc {
-		if actor.Has(domain.RoleOrganiser, u.ID) || actor.Has(domain.RoleAdmin, u.ID) {
-			return true, nil
-		}
-	}
-	return actor.Has(domain.RoleAdmin, branch.ID), nil
 }
 
 // matchGroup finds a party group by code (any case) or name; loose also

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -131,7 +132,7 @@ func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (s
 		return refuse(errNotLinked)
 	}
 	forbidden := domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。")
-	if len(actor.UnitsWith(domain.RoleOrganiser)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
+	if !access.MayAnywhere(actor, access.RejectCheckin) {
 		return refuse(forbidden)
 	}
 	c, _, err := a.rejectable(ctx, actor, id)
@@ -158,7 +159,7 @@ func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (sto
 	if err != nil {
 		return c, branch, err
 	}
-	ok, err := a.canReject(ctx, actor, branch)
+	ok, err := a.can(ctx, actor, access.RejectCheckin, branch.ID)
 	switch {
 	case err != nil:
 		return c, branch, err

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -91,7 +92,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if actor.PersonID == 0 && len(actor.Roles) == 0 {
 			return refuse(errNotLinked)
 		}
-		if len(actor.UnitsWith(domain.RoleOrganiser)) == 0 && len(actor.UnitsWith(domain.RoleAdmin)) == 0 {
+		if !access.MayAnywhere(actor, access.RejectCheckin) {
 			return refuse(domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。"))
 		}
 		reason = strings.TrimSpace(reason)

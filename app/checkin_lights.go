@@ -53,7 +53,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 // check's, which also know exemptions and read through a.Store, so inside
 // the check-in's transaction they see the new check-in.
 func (a *App) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
-	return a.BranchLights(ctx, branch.ID)
+	return a.branchLights(ctx, branch.ID)
 }
 
 // lightEmoji is the light as a coloured dot.

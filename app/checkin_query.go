@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -26,37 +26,11 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 			return nil, domain.Refuse(domain.ErrInvalid, "%s 应为 2026-11-20 格式的日期。", d.name)
 		}
 	}
-	if len(actor.Roles) == 0 {
-		return nil, domain.Refuse(domain.ErrForbidden, "无权查看打卡记录。")
-	}
 	// Check-ins name who recorded them: not for villager, reviewer or
 	// shopkeeper tokens (SPEC §7.5).
-	if !MayListPeople(actor) {
-		return nil, a.Refused(ctx, actor, "checkins.list", unitCode, domain.Refuse(domain.ErrForbidden, "您的角色（%s）不能查看打卡记录。", roleNamesOf(actor)))
-	}
-	var unit domain.Unit
-	var err error
-	if unitCode == "" {
-		unit, err = a.Store.UnitByID(ctx, actor.Roles[0].UnitID)
-	} else {
-		unit, err = a.Store.UnitByCode(ctx, unitCode)
-		if errors.Is(err, domain.ErrNotFound) {
-			return nil, domain.UnitNotFound(unitCode)
-		}
-	}
+	unit, err := a.scope(ctx, actor, access.ListCheckins, string(access.ListCheckins), unitCode)
 	if err != nil {
 		return nil, err
-	}
-	inScope := false
-	for _, r := range actor.Roles {
-		ok, err := a.Store.InSubtree(ctx, r.UnitID, unit.ID)
-		if err != nil {
-			return nil, err
-		}
-		inScope = inScope || ok
-	}
-	if !inScope {
-		return nil, domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", unit.Name)
 	}
 	if limit <= 0 || limit > maxListedCheckins+1 {
 		limit = maxListedCheckins
@@ -72,11 +46,12 @@ type LedgerLine struct {
 	RecordedByName string // the person, or "API" for a token
 }
 
-// CheckinLedger reads the check-in ledger of unitCode's subtree ("" = all).
-func (a *App) CheckinLedger(ctx context.Context, unitCode string) ([]LedgerLine, error) {
+// CheckinLedger reads the check-in ledger of unitCode's subtree ("" = all
+// for the operator, the actor's own unit for anyone else).
+func (a *App) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode string) ([]LedgerLine, error) {
 	var root int64
-	if unitCode != "" {
-		u, err := a.Store.UnitByCode(ctx, unitCode)
+	if unitCode != "" || !actor.IsOperator() {
+		u, err := a.scope(ctx, actor, access.ListCheckins, "checkins.ledger", unitCode)
 		if err != nil {
 			return nil, err
 		}

@@ -267,7 +267,7 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 	light := func(at time.Time) app.ItemStatus {
 		t.Helper()
 		f.now = at
-		st, err := f.app.BranchStatus(f.ctx, f.branch.ID)
+		st, err := f.app.BranchStatus(f.ctx, domain.Operator, f.branch.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

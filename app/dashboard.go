@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
@@ -30,12 +31,7 @@ const (
 // MayViewDashboard reports whether the actor holds a role that may see the
 // dashboard: organiser or admin, of any unit.
 func MayViewDashboard(actor domain.Actor) bool {
-	for _, r := range actor.Roles {
-		if r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin {
-			return true
-		}
-	}
-	return false
+	return access.MayAnywhere(actor, access.ViewDashboard)
 }
 
 // Board is the traffic-light board of one unit at one instant.
@@ -171,7 +167,7 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 	if err != nil {
 		return Board{}, err
 	}
-	counts, branches, err := a.UnitSummary(ctx, u.ID)
+	counts, branches, err := a.unitSummary(ctx, u.ID)
 	if err != nil {
 		return Board{}, err
 	}
@@ -240,7 +236,7 @@ func (a *App) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) (
 
 // branchBoard lists a branch's obligations with their check-ins.
 func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
-	st, err := a.BranchStatus(ctx, u.ID)
+	st, err := a.branchStatus(ctx, u.ID)
 	if err != nil {
 		return BranchBoard{}, err
 	}
@@ -401,7 +397,7 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 	if f.Page < 0 {
 		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "页码无效，应为从 1 开始的整数。")
 	}
-	es, err := a.Escalations(ctx, u.ID)
+	es, err := a.escalations(ctx, u.ID)
 	if err != nil {
 		return EscalationsBoard{}, err
 	}

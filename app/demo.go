@@ -343,7 +343,7 @@ func (a *App) LoadDemoSeed(ctx context.Context, seed uint64) (Demo, error) {
 		} else if !errors.Is(err, domain.ErrNotFound) {
 			return err
 		}
-		if _, err := a.ImportUnits(ctx, &tabular.Table{File: "demo-units", Header: d.Units[0], Rows: d.Units[1:]}); err != nil {
+		if _, err := a.ImportUnits(ctx, domain.Operator, &tabular.Table{File: "demo-units", Header: d.Units[0], Rows: d.Units[1:]}); err != nil {
 			return err
 		}
 		people := make([]storage.DemoPerson, 0, len(d.People)-1)

@@ -4,24 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
 )
-
-// isAdminOver reports whether the actor is an admin of unitID or above it.
-func (a *App) isAdminOver(ctx context.Context, actor domain.Actor, unitID int64) (bool, error) {
-	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
-		in, err := a.Store.InSubtree(ctx, r.UnitID, unitID)
-		if err != nil || in {
-			return in, err
-		}
-	}
-	return false, nil
-}
 
 // UnitTree lists the units of a subtree the actor may see.
 func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]domain.Unit, error) {
@@ -36,48 +24,16 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 	return a.withBranchInfo(ctx, us)
 }
 
-// peopleReaders are the roles that may list people, their phones and
-// households (SPEC §7.5): villager, reviewer and shopkeeper tokens may not.
-var peopleReaders = []string{domain.RoleAdmin, domain.RoleOrganiser, domain.RoleSecretary}
-
-// MayListPeople reports whether the actor may list people (names, phones,
-// chat links, who acknowledged or missed a notice) of its scope.
-func MayListPeople(actor domain.Actor) bool {
-	if actor.IsOperator() {
-		return true
-	}
-	for _, r := range actor.Roles {
-		if slices.Contains(peopleReaders, r.Role) {
-			return true
-		}
-	}
-	return false
-}
-
 // PeopleScope resolves the unit a listing that names people is asked for
-// (see UnitForActor), refusing (and logging) an actor whose role may not
-// list people.
+// (see UnitForActor), refusing (and auditing under action) an actor whose
+// roles there may not list people (SPEC §7.5: villager, reviewer and
+// shopkeeper tokens may not).
 func (a *App) PeopleScope(ctx context.Context, actor domain.Actor, action, code string) (domain.Unit, error) {
-	if !MayListPeople(actor) {
-		return domain.Unit{}, a.Refused(ctx, actor, action, code, domain.Refuse(domain.ErrForbidden,
-			"您的角色（%s）不能查看人员名单和联系方式。", roleNamesOf(actor)))
-	}
-	return a.UnitForActor(ctx, actor, code)
+	return a.scope(ctx, actor, access.ListPeople, action, code)
 }
 
-// roleNamesOf is the actor's roles in Chinese, for refusals.
-func roleNamesOf(actor domain.Actor) string {
-	var names []string
-	for _, r := range actor.Roles {
-		if n := domain.RoleNames[r.Role]; n != "" && !slices.Contains(names, n) {
-			names = append(names, n)
-		}
-	}
-	return strings.Join(names, "、")
-}
-
-// Directory lists role holders of a subtree the actor may see; only
-// admins, organisers and secretaries may (peopleReaders).
+// Directory lists role holders of a subtree the actor may see; only roles
+// that may list people may.
 func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role string) ([]storage.Holder, error) {
 	u, err := a.PeopleScope(ctx, actor, "people.list", code)
 	if err != nil {
@@ -137,7 +93,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	// every one of them (SPEC §7.5), not just one.
 	allowed := len(roles) > 0
 	for _, r := range roles {
-		if allowed, err = a.isAdminOver(ctx, actor, r.UnitID); err != nil {
+		if allowed, err = a.can(ctx, actor, access.IssueBindCodes, r.UnitID); err != nil {
 			return IssuedCode{}, err
 		}
 		if !allowed {
@@ -174,13 +130,9 @@ func (a *App) AuditLogBefore(ctx context.Context, actor domain.Actor, action str
 	if actor.IsOperator() {
 		return a.Store.AuditLogBefore(ctx, action, nil, limit, beforeID)
 	}
-	admin := actor.UnitsWith(domain.RoleAdmin)
-	if len(admin) == 0 {
-		return nil, a.Refused(ctx, actor, "audit.read", "", domain.Refuse(domain.ErrForbidden, "只有管理员可以查看审计日志。"))
-	}
-	roots := make([]int64, 0, len(admin))
-	for _, r := range admin {
-		roots = append(roots, r.UnitID)
+	roots := access.Roots(actor, access.ReadAudit)
+	if len(roots) == 0 {
+		return nil, a.Refused(ctx, actor, string(access.ReadAudit), "", access.Refusal(actor, access.ReadAudit, ""))
 	}
 	rows, err := a.Store.AuditLogBefore(ctx, action, roots, limit, beforeID)
 	if rows == nil && err == nil {

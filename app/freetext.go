@@ -20,6 +20,7 @@ import (
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -43,6 +44,9 @@ type TextClaim struct {
 	Points int    `json:"points"`
 	Note   string `json:"note"`
 	Photo  string `json:"photo,omitempty"`
+	// MediaGroupID is the Telegram album the claim was written under, so
+	// that the album is read once.
+	MediaGroupID string `json:"media_group_id,omitempty"`
 }
 
 // TextMessage is where free text came from.
@@ -64,6 +68,9 @@ type CheckinReadingView struct {
 	Command     string   // 打卡 支委会 11月20日 7/9 学习全会精神
 	PendingID   int64    // 0 when the reading is unsure and nothing was kept
 	HasEvidence bool
+	// Album is set when the text came as the caption of an album: its
+	// photos are kept with the check-in.
+	Album bool
 }
 
 // ReadCheckinText reads a secretary's free text for a check-in and, when
@@ -97,8 +104,12 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	if !ok {
 		return CheckinReadingView{}, false, nil
 	}
-	v := CheckinReadingView{Reading: r, Day: fmt.Sprintf("%d年%d月%d日", r.Date.Year(), r.Date.Month(), r.Date.Day()),
-		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != ""}
+	if read, err := a.albumRead(ctx, msg); read || err != nil {
+		return CheckinReadingView{}, false, err
+	}
+	v := CheckinReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
+		"month", strconv.Itoa(int(r.Date.Month())), "day", strconv.Itoa(r.Date.Day())),
+		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != "", Album: msg.MediaGroupID != ""}
 	if r.MakeUp.Valid() {
 		v.MakeUp = r.MakeUp.Label()
 	}
@@ -110,7 +121,7 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 		ob, _ := a.Obligation(code)
 		v.Activities = append(v.Activities, ob.Name)
 		if r.MakeUp.Valid() && r.MakeUp.Rec == ob.Recurs {
-			v.Periods = append(v.Periods, r.MakeUp.Label()+"，补开")
+			v.Periods = append(v.Periods, texts.FreeText.T("checkin.period.makeup", "period", r.MakeUp.Label()))
 			continue
 		}
 		v.Periods = append(v.Periods, periodsText(health.CheckinCandidates(ob, r.Date, 0, a.Loc, cal)))
@@ -138,6 +149,16 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	return v, true, nil
 }
 
+// albumRead reports whether msg is the caption of an album another caption
+// of which was already read: an album is read once (SPEC §7.3), its photos
+// join what that reading records.
+func (a *App) albumRead(ctx context.Context, msg TextMessage) (bool, error) {
+	if msg.MediaGroupID == "" {
+		return false, nil
+	}
+	return a.Store.AlbumHasPendingText(ctx, msg.ChatID, msg.MediaGroupID)
+}
+
 // mayCheckinFor reports whether actor is the secretary of branch u: in a
 // group bound to a branch, only its secretaries' free text is read.
 func mayCheckinFor(actor domain.Actor, u domain.Unit) bool {
@@ -153,7 +174,7 @@ func periodsText(ps []health.Period) string {
 	case 1:
 		return ps[0].Label()
 	}
-	return ps[0].Label() + "（已完成则计入" + ps[len(ps)-1].Label() + "）"
+	return texts.FreeText.T("checkin.period.either", "first", ps[0].Label(), "last", ps[len(ps)-1].Label())
 }
 
 // ClaimReadingView is a villager's free-text claim shown for confirmation.
@@ -203,6 +224,9 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 	if !ok {
 		return ClaimReadingView{}, false, nil
 	}
+	if read, err := a.albumRead(ctx, msg); read || err != nil {
+		return ClaimReadingView{}, false, err
+	}
 	now := a.Now()
 	v := ClaimReadingView{Item: cr.Item, Note: cr.Note}
 	if cr.Item == nil {
@@ -223,12 +247,12 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 		return v, true, nil
 	}
 	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
-		v.NeedsPhoto = strings.ReplaceAll(r.Msg, "申报命令", "这段话")
+		v.NeedsPhoto = strings.ReplaceAll(r.Msg, "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
 		Kind: storage.PendingTextClaim, CreatedAt: now},
-		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo})
+		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo, MediaGroupID: msg.MediaGroupID})
 	if err != nil {
 		return ClaimReadingView{}, false, err
 	}
@@ -260,7 +284,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 	err := a.InTxRefusable(ctx, func(a *App) error {
 		p, err := a.Store.LockPendingText(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return domain.Refuse(domain.ErrNotFound, "该消息已失效，请重新发送。")
+			return domain.Refuse(domain.ErrNotFound, "%s", texts.FreeText.T("refuse.gone"))
 		}
 		if err != nil {
 			return err
@@ -274,11 +298,11 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 				action = "claim.submit"
 			}
 			return a.Refused(ctx, actor, action, "freetext:"+strconv.FormatInt(pendingID, 10),
-				domain.Refuse(domain.ErrForbidden, "这不是您发的消息，只有发送人才能确认。"))
+				domain.Refuse(domain.ErrForbidden, "%s", texts.FreeText.T("refuse.not_sender")))
 		case p.UsedAt != nil:
-			return domain.Refuse(domain.ErrConflict, "这条消息已经处理过了。")
+			return domain.Refuse(domain.ErrConflict, "%s", texts.FreeText.T("refuse.used"))
 		case now.Sub(p.CreatedAt) > textTTL:
-			return domain.Refuse(domain.ErrInvalid, "已超过 24 小时未确认，请重新发送。")
+			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("refuse.expired"))
 		}
 		out.Kind, out.Action = p.Kind, action
 		outcome := map[string]string{callback.TextConfirm: "confirmed", callback.TextEdit: "edit", callback.TextCancel: "cancelled"}[action]
@@ -320,7 +344,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 					return err
 				}
 				if res.Claim == nil {
-					return domain.Refuse(domain.ErrNotFound, "该项目已不在积分清单中，请发送 积分项目 查看后重新申报。")
+					return domain.Refuse(domain.ErrNotFound, "%s", texts.FreeText.T("refuse.item_gone"))
 				}
 				out.Claim = res.Claim
 			}

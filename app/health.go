@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/clock"
@@ -203,7 +204,14 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 // window is open, and every missed past period. It reads through a.Store,
 // so inside a check-in's transaction it sees the new check-in (the done
 // summary is kept by triggers in that same transaction).
-func (a *App) BranchLights(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
+func (a *App) BranchLights(ctx context.Context, actor domain.Actor, branchID int64) ([]health.ItemLight, error) {
+	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.lights", branchID); err != nil {
+		return nil, err
+	}
+	return a.branchLights(ctx, branchID)
+}
+
+func (a *App) branchLights(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
 	st, err := a.branchStatus(ctx, branchID)
 	if err != nil {
 		return nil, err
@@ -216,7 +224,10 @@ func (a *App) BranchLights(ctx context.Context, branchID int64) ([]health.ItemLi
 }
 
 // BranchStatus is BranchLights with the facts behind each light.
-func (a *App) BranchStatus(ctx context.Context, branchID int64) (BranchStatus, error) {
+func (a *App) BranchStatus(ctx context.Context, actor domain.Actor, branchID int64) (BranchStatus, error) {
+	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.status", branchID); err != nil {
+		return BranchStatus{}, err
+	}
 	return a.branchStatus(ctx, branchID)
 }
 
@@ -251,7 +262,14 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 
 // UnitSummary counts the branches of a unit's subtree per light at a.Now()
 // and returns every branch with its yellow and red items, worst first.
-func (a *App) UnitSummary(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
+func (a *App) UnitSummary(ctx context.Context, actor domain.Actor, unitID int64) (health.Counts, []BranchStatus, error) {
+	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.summary", unitID); err != nil {
+		return health.Counts{}, nil, err
+	}
+	return a.unitSummary(ctx, unitID)
+}
+
+func (a *App) unitSummary(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
 	e, err := a.newEngine(ctx, a.Store, a.Now(), unitID, evalMode{statuses: true})
 	if err != nil {
 		return health.Counts{}, nil, err

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/storage"
@@ -167,28 +168,6 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 	return res, a.audit(ctx, actor, "health.ack", strings.Join(subject, ","), true, details)
 }
 
-// hcCanManage reports whether actor is an organiser or admin of unitID's
-// ancestors (strict) or of the unit itself or its ancestors.
-func (a *App) hcCanManage(ctx context.Context, actor domain.Actor, unitID int64, strict bool) (bool, error) {
-	anc, err := a.Store.Ancestors(ctx, unitID)
-	if err != nil {
-		return false, err
-	}
-	ids := make([]int64, 0, len(anc)+1)
-	for _, u := range anc {
-		ids = append(ids, u.ID)
-	}
-	if !strict {
-		ids = append(ids, unitID)
-	}
-	for _, r := range actor.Roles {
-		if (r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin) && slices.Contains(ids, r.UnitID) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
 // hcMatchObligation finds an obligation by code, name or alias.
 func (a *App) hcMatchObligation(word string) (health.Obligation, bool) {
 	code, ok := a.ObligationMatcher().Match(word)
@@ -242,7 +221,7 @@ func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	if branch.Kind != domain.KindBranch {
 		return refuse(domain.ErrInvalid, "%s 不是党支部，只能豁免党支部（或党小组）的规定动作。", req.UnitCode)
 	}
-	ok, err := a.hcCanManage(ctx, actor, branch.ID, true)
+	ok, err := a.can(ctx, actor, access.ManageHealth, branch.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +318,7 @@ func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if err != nil {
 		return storage.Silence{}, err
 	}
-	ok, err := a.hcCanManage(ctx, actor, u.ID, false)
+	ok, err := a.can(ctx, actor, access.SilenceHealth, u.ID)
 	if err != nil {
 		return storage.Silence{}, err
 	}
@@ -395,10 +374,21 @@ func escalated(r health.Rules, due, now time.Time, loc *time.Location) bool {
 	return !at.IsZero() && !now.Before(at)
 }
 
-// Escalations lists the red items of a unit's subtree at a.Now(), longest
-// overdue first, with who acknowledged them and the promised date.
-func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
-	_, bs, err := a.UnitSummary(ctx, unitID)
+// Escalations lists the red items of the subtree of the unit code names
+// ("" = the actor's own) at a.Now(), longest overdue first, with who
+// acknowledged them and the promised date. It names people, so only roles
+// that may list people may read it.
+func (a *App) Escalations(ctx context.Context, actor domain.Actor, code string) (domain.Unit, []Escalation, error) {
+	u, err := a.scope(ctx, actor, access.ListPeople, "escalations.list", code)
+	if err != nil {
+		return domain.Unit{}, nil, err
+	}
+	es, err := a.escalations(ctx, u.ID)
+	return u, es, err
+}
+
+func (a *App) escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
+	_, bs, err := a.unitSummary(ctx, unitID)
 	if err != nil {
 		return nil, err
 	}
@@ -435,32 +425,10 @@ func (a *App) Escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 }
 
 // UnitForActor resolves the unit a summary is asked for: code "" means the
-// actor's own unit (the first organiser/admin role); a unit outside every
-// subtree the actor may see is refused.
+// actor's own unit (its first role's); a unit outside every subtree the
+// actor may see is refused.
 func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
-	if code == "" {
-		for _, r := range actor.Roles {
-			return a.Store.UnitByID(ctx, r.UnitID)
-		}
-		return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "没有可查看的单位。")
-	}
-	u, err := a.Store.UnitByCode(ctx, code)
-	if errors.Is(err, domain.ErrNotFound) {
-		return domain.Unit{}, domain.UnitNotFound(code)
-	}
-	if err != nil {
-		return domain.Unit{}, err
-	}
-	for _, r := range actor.Roles {
-		in, err := a.Store.InSubtree(ctx, r.UnitID, u.ID)
-		if err != nil {
-			return domain.Unit{}, err
-		}
-		if in {
-			return u, nil
-		}
-	}
-	return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", code)
+	return a.scope(ctx, actor, access.ViewUnit, string(access.ViewUnit), code)
 }
 
 // ParseAckData reads the data of a 收到 button (see AckData).
@@ -472,10 +440,16 @@ func ParseAckData(data string) (AckRequest, error) {
 	return AckRequest{UnitID: id, Obligation: ob, Period: period}, nil
 }
 
-// LightsOf lists the lights of a unit's subtree at a.Now() (no planning,
-// nothing written): what the API and the dashboard show.
-func (a *App) LightsOf(ctx context.Context, unit domain.Unit) (*Evaluation, error) {
-	return a.evaluate(ctx, a.Now(), unit.Code, evalMode{keepLights: true})
+// LightsOf lists the lights of the subtree of the unit code names ("" = the
+// actor's own) at a.Now() (no planning, nothing written): what the API
+// shows.
+func (a *App) LightsOf(ctx context.Context, actor domain.Actor, code string) (domain.Unit, *Evaluation, error) {
+	u, err := a.UnitForActor(ctx, actor, code)
+	if err != nil {
+		return domain.Unit{}, nil, err
+	}
+	ev, err := a.evaluate(ctx, a.Now(), u.Code, evalMode{keepLights: true})
+	return u, ev, err
 }
 
 // RevokeExemption withdraws an exemption (the row is marked, not deleted),
@@ -490,7 +464,7 @@ func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64,
 	if err != nil {
 		return storage.Exemption{}, err
 	}
-	ok, err := a.hcCanManage(ctx, actor, x.UnitID, true)
+	ok, err := a.can(ctx, actor, access.ManageHealth, x.UnitID)
 	if err != nil {
 		return storage.Exemption{}, err
 	}
@@ -512,9 +486,15 @@ func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64,
 		"period": x.Period, "reason": strings.TrimSpace(reason)})
 }
 
-// Misses lists the digests of a unit's subtree since a time that did not
-// reach their person directly (group fallback, no chat at all, or refused
-// by Telegram), newest first.
-func (a *App) Misses(ctx context.Context, unit domain.Unit, since time.Time, limit int) ([]storage.Miss, error) {
-	return a.Store.HealthMisses(ctx, unit.ID, since, limit)
+// Misses lists the digests of the subtree of the unit code names ("" = the
+// actor's own) since a time that did not reach their person directly (group
+// fallback, no chat at all, or refused by Telegram), newest first. It names
+// people, so only roles that may list people may read it.
+func (a *App) Misses(ctx context.Context, actor domain.Actor, code string, since time.Time, limit int) (domain.Unit, []storage.Miss, error) {
+	u, err := a.scope(ctx, actor, access.ListPeople, "misses.list", code)
+	if err != nil {
+		return domain.Unit{}, nil, err
+	}
+	ms, err := a.Store.HealthMisses(ctx, u.ID, since, limit)
+	return u, ms, err
 }

@@ -387,14 +387,14 @@ func TestUnitSummaryAndEscalations(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
 	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 10, 1))
 	f.checkin("B2", "B2", "committee_meeting", "2026-10", hcDay(2026, 10, 30), "")
-	counts, bs, err := f.app.UnitSummary(f.ctx, f.units["QA-RZ"].ID)
+	counts, bs, err := f.app.UnitSummary(f.ctx, domain.Operator, f.units["QA-RZ"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if counts != (health.Counts{Green: 1, Red: 1}) || len(bs) != 2 || bs[0].Code != "B1" || bs[0].Light != health.Red {
 		t.Fatalf("summary %+v %+v", counts, bs)
 	}
-	esc, err := f.app.Escalations(f.ctx, f.units["QA"].ID)
+	_, esc, err := f.app.Escalations(f.ctx, domain.Operator, "QA")
 	if err != nil || len(esc) != 1 || esc[0].Branch != "B1" || !esc[0].Escalated || esc[0].DaysOverdue != 9 { // 11-01 is day 1, 11-09 day 9
 		t.Fatalf("escalations %+v %v", esc, err)
 	}

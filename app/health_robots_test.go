@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 )
 
 // Units with group robots get the health check's notices there too: the
@@ -14,11 +15,11 @@ import (
 // nothing.
 func TestHealthNoticesReachUnitRobots(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 10, 24, 10, 0))
-	branch, err := f.app.AddRobot(f.ctx, app.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"})
+	branch, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	township, err := f.app.AddRobot(f.ctx, app.RobotRequest{UnitCode: "QA-RZ", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=rz", Secret: "SECabc"})
+	township, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "QA-RZ", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=rz", Secret: "SECabc"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
@@ -46,7 +47,10 @@ func (a *App) StartDate() time.Time {
 
 // ImportUnits validates every row, then applies them all in one
 // transaction: either every row is imported or none.
-func (a *App) ImportUnits(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.units"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	res := ImportResult{File: t.File}
 	if err := unitsHeader(t); err != nil {
 		return res, err
@@ -238,7 +242,10 @@ var roleKinds = map[string][]string{
 // transaction. A person is identified by phone, else by name within the unit.
 // An optional last column head (yes/是) marks a villager as the household's
 // head (户主); households are then shown by the head (张三户).
-func (a *App) ImportPeople(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.people"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	res := ImportResult{File: t.File}
 	peopleCols := []string{"name", "phone", "role", "unit_code", "household"}
 	if len(t.Header) == len(peopleCols)+1 && t.Header[len(peopleCols)] == "head" {

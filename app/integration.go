@@ -42,6 +42,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -59,7 +60,10 @@ func (e *AuthError) Error() string { return "integration: " + e.Reason }
 
 // CreateIntegration registers an inbound integration (operator only) and
 // returns it with its secret, shown this once.
-func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string) (storage.Integration, string, error) {
+func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, unitCode, role string) (storage.Integration, string, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.create"); err != nil {
+		return storage.Integration{}, "", err
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\n/") {
 		return storage.Integration{}, "", fmt.Errorf("--name %q: 1 to 64 characters without spaces or '/'", name)
@@ -87,23 +91,29 @@ func (a *App) CreateIntegration(ctx context.Context, name, unitCode, role string
 		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
+		return a.audit(ctx, actor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
 	})
 	return in, secret, err
 }
 
 // ListIntegrations lists every integration (operator only).
-func (a *App) ListIntegrations(ctx context.Context) ([]storage.Integration, error) {
+func (a *App) ListIntegrations(ctx context.Context, actor domain.Actor) ([]storage.Integration, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.list"); err != nil {
+		return nil, err
+	}
 	return a.Store.Integrations(ctx)
 }
 
 // SetIntegrationActive turns an integration on or off (operator only).
-func (a *App) SetIntegrationActive(ctx context.Context, name string, active bool) error {
+func (a *App) SetIntegrationActive(ctx context.Context, actor domain.Actor, name string, active bool) error {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.active"); err != nil {
+		return err
+	}
 	return a.InTx(ctx, func(a *App) error {
 		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "integration.active", "integration:"+name, true, map[string]any{"active": active})
+		return a.audit(ctx, actor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/tabular"
 )
@@ -73,13 +74,19 @@ func CheckCatalogConfig(path string) error {
 // code,category,name,name_en,points,veto,evidence,cap,claimable,aliases) and
 // stores it as the deployment-wide catalogue: every row or none. Created
 // counts codes new to the scope, Updated codes it had before.
-func (a *App) ImportCatalog(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportCatalog(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	return a.importCatalog(ctx, nil, t)
 }
 
 // ImportUnitCatalog stores a catalogue for one unit's subtree: a county's
 // own, or a village's override of the county's.
-func (a *App) ImportUnitCatalog(ctx context.Context, unitCode string, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
 		return ImportResult{File: t.File}, err
@@ -129,7 +136,10 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 }
 
 // ClearUnitCatalog drops a unit's own catalogue: it inherits again.
-func (a *App) ClearUnitCatalog(ctx context.Context, unitCode string) error {
+func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string) error {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+		return err
+	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
 		return err

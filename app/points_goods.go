@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -58,7 +59,10 @@ func parseYesNo(s string) (v, ok bool) {
 // (codes are case-insensitive and stored upper-cased): a re-import updates
 // name, price, stock and active; goods missing from the file stay as they
 // are. An empty stock cell means unlimited; an empty active cell means yes.
-func (a *App) ImportGoods(ctx context.Context, t *tabular.Table) (ImportResult, error) {
+func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.goods"); err != nil {
+		return ImportResult{File: t.File}, err
+	}
 	res := ImportResult{File: t.File}
 	col := map[string]string{}
 	for _, h := range t.Header {

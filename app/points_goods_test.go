@@ -27,7 +27,7 @@ func (f *pointsFixture) importGoods(name, csv string) (app.ImportResult, error) 
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return f.a.ImportGoods(f.ctx, tab)
+	return f.a.ImportGoods(f.ctx, domain.Operator, tab)
 }
 
 // credit gives a household points in effect now.
@@ -319,7 +319,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.ImportPeople(f.ctx, tab); err != nil {
+	if _, err := f.a.ImportPeople(f.ctx, domain.Operator, tab); err != nil {
 		t.Fatal(err)
 	}
 	hh := f.household("QA-RZ-XZ", "H001")
@@ -376,7 +376,7 @@ func TestPeopleImportHead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.a.ImportPeople(f.ctx, tab)
+		_, err = f.a.ImportPeople(f.ctx, domain.Operator, tab)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("want an error containing %q, got %v", c.want, err)
 		}
@@ -392,7 +392,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.ImportPeople(f.ctx, tab); err != nil {
+	if _, err := f.a.ImportPeople(f.ctx, domain.Operator, tab); err != nil {
 		t.Fatal(err)
 	}
 	if h := f.household("QA-RZ-XZ", "H001"); h.Head != "" || h.Label() != "H001 周家人" {

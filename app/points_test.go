@@ -66,13 +66,13 @@ func newPointsFixture(t *testing.T, cfg func(*config.Config)) *pointsFixture {
 	f.a = app.New(testdb.New(t), c, func() time.Time { return *f.now.Load() }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, file := range []struct {
 		name, csv string
-		imp       func(context.Context, *tabular.Table) (app.ImportResult, error)
+		imp       func(context.Context, domain.Actor, *tabular.Table) (app.ImportResult, error)
 	}{{"units.csv", pointsUnits, f.a.ImportUnits}, {"people.csv", pointsPeople, f.a.ImportPeople}} {
 		tab, err := tabular.ReadCSV(strings.NewReader(file.csv), file.name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := file.imp(f.ctx, tab); err != nil {
+		if _, err := file.imp(f.ctx, domain.Operator, tab); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -28,7 +29,10 @@ type RobotRequest struct {
 }
 
 // AddRobot registers a unit's group robot (operator only).
-func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, error) {
+func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest) (storage.Robot, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.add"); err != nil {
+		return storage.Robot{}, err
+	}
 	kind := strings.ToLower(strings.TrimSpace(req.Kind))
 	if !slices.Contains(outbox.RobotKinds, kind) {
 		return storage.Robot{}, fmt.Errorf("--kind %q: use wecom, dingtalk or feishu", req.Kind)
@@ -50,13 +54,16 @@ func (a *App) AddRobot(ctx context.Context, req RobotRequest) (storage.Robot, er
 		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
+		return a.audit(ctx, actor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
 	})
 	return r, err
 }
 
 // ListRobots lists the robots of unitCode's subtree ("" = all; operator only).
-func (a *App) ListRobots(ctx context.Context, unitCode string) ([]storage.Robot, error) {
+func (a *App) ListRobots(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Robot, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.list"); err != nil {
+		return nil, err
+	}
 	if unitCode == "" {
 		return a.Store.RobotsIn(ctx, 0)
 	}
@@ -69,12 +76,15 @@ func (a *App) ListRobots(ctx context.Context, unitCode string) ([]storage.Robot,
 
 // SetRobotActive turns a robot on or off (operator only). Messages already
 // queued for an inactive robot fail rather than go out.
-func (a *App) SetRobotActive(ctx context.Context, id int64, active bool) error {
+func (a *App) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, active bool) error {
+	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.active"); err != nil {
+		return err
+	}
 	return a.InTx(ctx, func(a *App) error {
 		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
+		return a.audit(ctx, actor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
 	})
 }
 
@@ -98,7 +108,7 @@ func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htm
 			Channel:   r.Kind,
 			ChatID:    r.ID,
 			Priority:  priority,
-			Kind:      "robot",
+			Kind:      storage.KindRobot,
 			Payload:   map[string]string{"text": htmlText},
 		}); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -45,21 +46,6 @@ type CreatedWebhook struct {
 	Secret       string
 }
 
-// adminOver reports whether the actor administers unitID: the operator, or
-// an admin of the unit or of a unit above it.
-func (a *App) adminOver(ctx context.Context, actor domain.Actor, unitID int64) (bool, error) {
-	if actor.IsOperator() {
-		return true, nil
-	}
-	for _, r := range actor.UnitsWith(domain.RoleAdmin) {
-		ok, err := a.Store.InSubtree(ctx, r.UnitID, unitID)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
-}
-
 var errNotAdmin = domain.Refuse(domain.ErrForbidden, "只有管理员才能管理 Webhook 订阅。")
 
 // scopeUnit resolves the unit a request names ("" = the actor's only admin
@@ -83,7 +69,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 	if err != nil {
 		return domain.Unit{}, err
 	}
-	ok, err := a.adminOver(ctx, actor, u.ID)
+	ok, err := a.can(ctx, actor, access.ManageWebhooks, u.ID)
 	if err != nil {
 		return domain.Unit{}, err
 	}
@@ -197,7 +183,7 @@ func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (stor
 	if err != nil {
 		return w, err
 	}
-	ok, err := a.adminOver(ctx, actor, w.UnitID)
+	ok, err := a.can(ctx, actor, access.ManageWebhooks, w.UnitID)
 	if err != nil {
 		return w, err
 	}

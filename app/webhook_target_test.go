@@ -33,7 +33,7 @@ func TestRobotTargetsMustBePublic(t *testing.T) {
 		"http://[fe80::1%25eth0]/x",
 		"http://[fd00::1]/x",
 	} {
-		_, err := a.AddRobot(context.Background(), app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: u})
+		_, err := a.AddRobot(context.Background(), domain.Operator, app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: u})
 		if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "内网") ||
 			!strings.Contains(err.Error(), "webhooks.allow_private_targets") {
 			t.Errorf("%s: %v", u, err)

@@ -33,14 +33,19 @@ import (
 // message that is a command always gets an answer, in groups too, saying
 // what is missing (SPEC §7.3).
 
-// albumPhotoHook keeps a captionless photo of an album with the album's
-// check-in (or until the captioned photo creates it).
+// albumPhotoHook keeps a photo of an album with the album's check-in (or
+// until the captioned photo creates it). A captionless photo is handled
+// here; a captioned one that is no command goes on to the free-text hooks,
+// which read it once per album (SPEC §7.3).
 func albumPhotoHook(c *Ctx) (bool, error) {
 	m := c.Msg
 	if m == nil || m.MediaGroupID == "" || len(m.Photo) == 0 {
 		return false, nil
 	}
-	return true, c.App.AttachAlbumPhoto(c, m.Chat.ID, m.MediaGroupID, largestPhoto(m.Photo), c.Update.ID)
+	if err := c.App.AttachAlbumPhoto(c, m.Chat.ID, m.MediaGroupID, largestPhoto(m.Photo), c.Update.ID); err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(m.Caption) == "", nil
 }
 
 func checkinHandler(c *Ctx) error {

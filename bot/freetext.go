@@ -7,8 +7,12 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// ft is what the bot says about free text (internal/texts/freetext.yaml).
+var ft = texts.FreeText
 
 // Free text (SPEC §7.3). A message that is no command but names an activity
 // (from a secretary: in a group bound to their branch, or in private) or a
@@ -43,9 +47,9 @@ func textMessage(c *Ctx) (app.TextMessage, bool) {
 // textButtons are the three buttons under a reading.
 func textButtons(id int64) map[string]any {
 	return map[string]any{"inline_keyboard": [][]map[string]string{{
-		{"text": "✅ 确认", "callback_data": callback.Text(id, callback.TextConfirm)},
-		{"text": "✏️ 修改", "callback_data": callback.Text(id, callback.TextEdit)},
-		{"text": "✖ 取消", "callback_data": callback.Text(id, callback.TextCancel)},
+		{"text": ft.T("button.confirm"), "callback_data": callback.Text(id, callback.TextConfirm)},
+		{"text": ft.T("button.edit"), "callback_data": callback.Text(id, callback.TextEdit)},
+		{"text": ft.T("button.cancel"), "callback_data": callback.Text(id, callback.TextCancel)},
 	}}}
 }
 
@@ -86,44 +90,48 @@ func checkinTextHook(c *Ctx) (bool, error) {
 	}
 	var b strings.Builder
 	if v.PendingID == 0 {
-		b.WriteString("我没有完全看懂这条打卡：\n")
+		b.WriteString(ft.T("checkin.unsure.head") + "\n")
 		for _, u := range v.Reading.Unsure {
-			b.WriteString("❓ " + E(u.Question) + "\n")
+			b.WriteString(ft.T("checkin.unsure.question", "question", E(u.Question)) + "\n")
 		}
-		b.WriteString("\n请改好后发送：\n<code>" + E(v.Command) + "</code>")
+		b.WriteString("\n" + ft.T("checkin.unsure.tail", "command", E(v.Command)))
 		return true, c.Reply(b.String(), nil)
 	}
-	b.WriteString("我理解的是：\n")
+	b.WriteString(ft.T("checkin.reading.head") + "\n")
 	writeCheckinReading(&b, v)
-	b.WriteString("\n请点“✅ 确认”记录；有误请点“✏️ 修改”。")
+	b.WriteString("\n" + ft.T("checkin.reading.tail"))
 	return true, replyKeyed(c, textKey(v.PendingID), b.String(), textButtons(v.PendingID))
 }
 
 func writeCheckinReading(b *strings.Builder, v app.CheckinReadingView) {
 	r := v.Reading
+	line := func(key string, pairs ...string) { b.WriteString(ft.T(key, pairs...) + "\n") }
 	for i, name := range v.Activities {
-		fmt.Fprintf(b, "活动：%s（%s）\n", E(name), E(v.Periods[i]))
+		line("checkin.reading.activity", "name", E(name), "period", E(v.Periods[i]))
 	}
-	day := v.Day
-	if !r.DateWritten {
-		day += "（未写日期，按今天）"
-	}
-	fmt.Fprintf(b, "日期：%s\n", E(day))
-	if r.Total > 0 {
-		fmt.Fprintf(b, "出席：实到%d人，应到%d人\n", r.Present, r.Total)
+	if r.DateWritten {
+		line("checkin.reading.date", "day", E(v.Day))
 	} else {
-		b.WriteString("出席：未写\n")
+		line("checkin.reading.date_unwritten", "day", E(v.Day))
+	}
+	if r.Total > 0 {
+		line("checkin.reading.attendance", "present", strconv.Itoa(r.Present), "total", strconv.Itoa(r.Total))
+	} else {
+		line("checkin.reading.attendance_none")
 	}
 	if r.Topic != "" {
-		fmt.Fprintf(b, "主题：%s\n", E(r.Topic))
+		line("checkin.reading.topic", "topic", E(r.Topic))
 	} else {
-		b.WriteString("主题：未写\n")
+		line("checkin.reading.topic_none")
 	}
 	if v.MakeUp != "" {
-		fmt.Fprintf(b, "补开：%s\n", E(v.MakeUp))
+		line("checkin.reading.makeup", "period", E(v.MakeUp))
 	}
-	if v.HasEvidence {
-		b.WriteString("照片：1张\n")
+	switch {
+	case v.Album:
+		line("checkin.reading.photo_album")
+	case v.HasEvidence:
+		line("checkin.reading.photo_one")
 	}
 }
 
@@ -143,15 +151,14 @@ func claimTextHook(c *Ctx) (bool, error) {
 			label := cutRunes(it.Name, 28) + " " + signed(it.Points)
 			rows = append(rows, []map[string]string{{"text": label, "callback_data": callback.Pick(v.Choice.DraftID, i)}})
 		}
-		rows = append(rows, []map[string]string{{"text": "✖ 取消", "callback_data": callback.Pick(v.Choice.DraftID, -1)}})
-		text := "“" + E(cutRunes(v.Note, 30)) + "”要申报积分吗？可能是以下项目，请选择（点击即提交申报）："
+		rows = append(rows, []map[string]string{{"text": ft.T("button.cancel"), "callback_data": callback.Pick(v.Choice.DraftID, -1)}})
+		text := ft.T("claim.choose", "note", E(cutRunes(v.Note, 30)))
 		return true, replyKeyed(c, draftKey(v.Choice.DraftID), text, map[string]any{"inline_keyboard": rows})
 	}
 	if v.NeedsPhoto != "" {
-		return true, c.Reply(fmt.Sprintf("要申报积分吗？我理解的项目是：%s（%s分）。\n%s", E(v.Item.Name), signed(v.Item.Points), E(v.NeedsPhoto)), nil)
+		return true, c.Reply(ft.T("claim.needs_photo", "item", E(v.Item.Name), "points", signed(v.Item.Points), "why", E(v.NeedsPhoto)), nil)
 	}
-	text := fmt.Sprintf("要申报积分吗？我理解的是：\n项目：%s（%s分）\n说明：%s\n\n请点“✅ 确认”提交申报，等待评议员审核。",
-		E(v.Item.Name), signed(v.Item.Points), E(cutRunes(v.Note, 100)))
+	text := ft.T("claim.reading", "item", E(v.Item.Name), "points", signed(v.Item.Points), "note", E(cutRunes(v.Note, 100)))
 	return true, replyKeyed(c, textKey(v.PendingID), text, textButtons(v.PendingID))
 }
 
@@ -159,7 +166,7 @@ func claimTextHook(c *Ctx) (bool, error) {
 func textCallback(c *Ctx) error {
 	id, action, ok := callback.ParseText(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(ft.T("tap.stale_button"), false)
 	}
 	out, err := c.App.ActOnText(c, c.Actor, id, action)
 	if err != nil {
@@ -168,32 +175,32 @@ func textCallback(c *Ctx) error {
 	key := textKey(id)
 	switch action {
 	case callback.TextCancel:
-		if err := editKeyed(c, key, "已取消，没有记录。"); err != nil {
+		if err := editKeyed(c, key, ft.T("tap.cancelled")); err != nil {
 			return err
 		}
-		return c.Answer("已取消", false)
+		return c.Answer(ft.T("tap.cancelled_answer"), false)
 	case callback.TextEdit:
-		if err := editKeyed(c, key, "请复制下面的内容，改好后发送：\n<code>"+E(out.Command)+"</code>"); err != nil {
+		if err := editKeyed(c, key, ft.T("tap.edit", "command", E(out.Command))); err != nil {
 			return err
 		}
-		return c.Answer("请修改后发送", false)
+		return c.Answer(ft.T("tap.edit_answer"), false)
 	}
 	switch {
 	case out.Checkin != nil:
-		if err := editKeyed(c, key, "✅ 已确认"); err != nil {
+		if err := editKeyed(c, key, ft.T("tap.confirmed")); err != nil {
 			return err
 		}
-		if err := c.Answer("已记录", false); err != nil {
+		if err := c.Answer(ft.T("tap.recorded_answer"), false); err != nil {
 			return err
 		}
 		return c.Reply(c.App.CheckinConfirmation(*out.Checkin), nil)
 	case out.Choose != nil:
-		if err := editKeyed(c, key, "✅ 已确认，请选择支部。"); err != nil {
+		if err := editKeyed(c, key, ft.T("tap.confirmed_branch")); err != nil {
 			return err
 		}
 		return askBranch(c, out.Request, out.Choose.Branches)
 	case out.ChoosePeriod != nil:
-		if err := editKeyed(c, key, "✅ 已确认，请选择期次。"); err != nil {
+		if err := editKeyed(c, key, ft.T("tap.confirmed_period")); err != nil {
 			return err
 		}
 		return askPeriod(c, out.ChoosePeriod)
@@ -201,7 +208,7 @@ func textCallback(c *Ctx) error {
 		if err := editKeyed(c, key, submittedText(*out.Claim)); err != nil {
 			return err
 		}
-		return c.Answer(fmt.Sprintf("已提交申报 #%d", out.Claim.ID), false)
+		return c.Answer(ft.T("tap.claimed_answer", "id", strconv.FormatInt(out.Claim.ID, 10)), false)
 	}
 	return c.Answer("", false)
 }

@@ -3,7 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
@@ -163,7 +163,7 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 
 func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	st, err := a.BranchStatus(c, u.ID)
+	st, err := a.BranchStatus(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -197,7 +197,7 @@ func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 
 func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	counts, bs, err := a.UnitSummary(c, u.ID)
+	counts, bs, err := a.UnitSummary(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -298,21 +298,36 @@ func hcAckText(a *app.App, res app.AckResult) string {
 	return text
 }
 
-// plannedDate reads a promised date. Unlike a check-in's date it lies ahead:
-// a date written without its year that has passed this year means next
-// year's.
+// plannedDate reads a promised date. Unlike a check-in's date it lies ahead
+// (command.ParseFutureDate): 11-20 that has passed this year means next
+// year's, 5号 past this month next month's; 明天, 下周五, 月底 are read.
 func plannedDate(arg string, now time.Time, loc *time.Location) (time.Time, bool) {
-	d, ok := command.ParseDate(arg, now, loc)
-	if !ok {
-		return time.Time{}, false
-	}
-	y, m, dd := now.In(loc).Date()
-	today := time.Date(y, m, dd, 0, 0, 0, 0, loc)
-	for d.Before(today) && !strings.Contains(arg, strconv.Itoa(d.Year())) {
-		d = d.AddDate(1, 0, 0)
-	}
-	return d, true
+	return command.ParseFutureDate(arg, now, loc)
 }
+
+// silenceSpan reads the dates of /silence at the start of rest: one date (the
+// last day), or a range (11月28日至12月5日, also written 11-28 至 12-05). It
+// returns the first day (zero: from now), the last day, the words read and
+// what follows.
+func silenceSpan(rest string, now time.Time, loc *time.Location) (from, to time.Time, span, after string, ok bool) {
+	for n := 3; n >= 1; n-- {
+		words, tail := hcSplitArgs(rest, n)
+		if len(words) < n {
+			continue
+		}
+		span := strings.Join(words, "")
+		if n > 1 && !strings.ContainsAny(span, "至到~～—") {
+			continue // only a range spreads over words
+		}
+		if from, to, ok := command.ParseFutureRange(span, now, loc); ok {
+			return from, to, span, tail, true
+		}
+	}
+	return time.Time{}, time.Time{}, "", rest, false
+}
+
+// reYearWritten finds a year in the dates of a command.
+var reYearWritten = regexp.MustCompile(`\d{4}|[０-９]{4}`)
 
 // ackCallback handles the 收到 button of a red notice.
 func ackCallback(c *Ctx) error {
@@ -386,22 +401,34 @@ func silenceHandler(c *Ctx) error {
 		return usage
 	}
 	req := app.SilenceRequest{UnitCode: words[0]}
-	until, ok := plannedDate(words[1], a.Now(), a.Loc)
+	now := a.Now()
+	from, until, span, reason, ok := silenceSpan(words[1]+" "+rest, now, a.Loc)
+	if !ok && strings.ContainsAny(words[1], "0123456789０１２３４５６７８９至到~") {
+		// No obligation has a digit in its name: a date that cannot be read.
+		return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", words[1], usage.Error())
+	}
 	if !ok {
 		req.Obligation = words[1]
-		more, reason := hcSplitArgs(rest, 1)
-		if len(more) < 1 {
+		if strings.TrimSpace(rest) == "" {
 			return usage
 		}
-		if until, ok = plannedDate(more[0], a.Now(), a.Loc); !ok {
+		if from, until, span, reason, ok = silenceSpan(rest, now, a.Loc); !ok {
+			more, _ := hcSplitArgs(rest, 1)
 			return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", more[0], usage.Error())
 		}
-		rest = reason
 	}
-	if strings.TrimSpace(rest) == "" {
+	if strings.TrimSpace(reason) == "" {
 		return usage
 	}
-	req.Until, req.Reason = until.AddDate(0, 0, 1), rest
+	if until.Sub(now) > 183*24*time.Hour && !reYearWritten.MatchString(span) {
+		// 11-20 typed on 11-26 would silence for a year: asked, not guessed.
+		return domain.Refuse(domain.ErrInvalid, "“%s”要到 %d年%d月%d日，静默近一年。如确是明年，请写明年份，如 %s。",
+			span, until.Year(), until.Month(), until.Day(), until.Format(time.DateOnly))
+	}
+	if from.After(now) {
+		req.From = from
+	}
+	req.Until, req.Reason = until.AddDate(0, 0, 1), reason
 	x, err := a.Silence(c, c.Actor, req)
 	if err != nil {
 		return err
@@ -414,6 +441,10 @@ func silenceHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，至 %s 结束。\n理由：%s\n期间红黄灯照常显示，但不推送。",
-		E(name), what, until.Format(time.DateOnly), E(x.Reason)), nil)
+	when := "至 " + until.Format(time.DateOnly) + " 结束"
+	if !req.From.IsZero() {
+		when = "自 " + from.Format(time.DateOnly) + " 起，" + when
+	}
+	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，%s。\n理由：%s\n期间红黄灯照常显示，但不推送。",
+		E(name), what, when, E(x.Reason)), nil)
 }

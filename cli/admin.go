@@ -61,7 +61,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := imp(a, ctx, t)
+	res, err := imp(a, ctx, domain.Operator, t)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	var rows []app.InviteRow
 	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
-		rows, err = a.Invite(ctx, *unit, username)
+		rows, err = a.Invite(ctx, domain.Operator, *unit, username)
 		return err
 	})
 	if err != nil {
@@ -134,8 +134,8 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
 			return usagef("usage: zhibu token revoke ID")
 		}
-		if id, err = strconv.ParseInt(pos[1], 10, 64); err != nil || id <= 0 {
-			return usagef("token id %q: not a number (see zhibu token list)", pos[1])
+		if id, err = parseID("token", pos[1], " (see zhibu token list)"); err != nil {
+			return err
 		}
 	default:
 		return usagef(usage)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,16 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// parseID reads the id argument of a subcommand ("webhook delete 7"); hint
+// follows the usage error ("" or " (see zhibu token list)").
+func parseID(what, arg, hint string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("%s id %q: not a number%s", what, arg, hint)
+	}
+	return id, nil
+}
 
 // Run runs one command line and returns the exit status.
 func Run(ctx context.Context, args []string, env Env) int {

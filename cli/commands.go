@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 )
 
@@ -24,7 +25,7 @@ var subcommands = map[string]subcommand{
 }
 
 // importers maps `zhibu import <what>` to the use case that applies a table.
-var importers = map[string]func(a *app.App, ctx context.Context, t *tabular.Table) (app.ImportResult, error){
+var importers = map[string]func(a *app.App, ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error){
 	"units":    (*app.App).ImportUnits,
 	"people":   (*app.App).ImportPeople,
 	"catalog":  (*app.App).ImportCatalog,

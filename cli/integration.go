@@ -67,7 +67,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 	defer done()
 	switch args[0] {
 	case "create":
-		in, secret, err := a.CreateIntegration(ctx, *name, *unit, *role)
+		in, secret, err := a.CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
 		if err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, secret)
 		return nil
 	case "list":
-		ins, err := a.ListIntegrations(ctx)
+		ins, err := a.ListIntegrations(ctx, domain.Operator)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 		w.Flush()
 		return w.Error()
 	default:
-		if err := a.SetIntegrationActive(ctx, *name, args[0] == "enable"); err != nil {
+		if err := a.SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])
@@ -126,8 +126,8 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		if len(pos) != 1 {
 			return usagef("usage: zhibu webhook delete ID")
 		}
-		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
-			return usagef("webhook id %q: not a number", pos[0])
+		if id, err = parseID("webhook", pos[0], ""); err != nil {
+			return err
 		}
 	default:
 		return usagef(usage)
@@ -206,8 +206,8 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		if len(pos) != 1 {
 			return usagef("usage: zhibu robot %s ID", args[0])
 		}
-		if id, err = strconv.ParseInt(pos[0], 10, 64); err != nil || id <= 0 {
-			return usagef("robot id %q: not a number", pos[0])
+		if id, err = parseID("robot", pos[0], ""); err != nil {
+			return err
 		}
 	default:
 		return usagef(usage)
@@ -219,7 +219,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 	defer done()
 	switch args[0] {
 	case "add":
-		r, err := a.AddRobot(ctx, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
+		r, err := a.AddRobot(ctx, domain.Operator, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
 		if err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, r.ID)
 		return nil
 	case "list":
-		rs, err := a.ListRobots(ctx, *unit)
+		rs, err := a.ListRobots(ctx, domain.Operator, *unit)
 		if err != nil {
 			return err
 		}
@@ -239,7 +239,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		w.Flush()
 		return w.Error()
 	default:
-		if err := a.SetRobotActive(ctx, id, args[0] == "enable"); err != nil {
+		if err := a.SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])

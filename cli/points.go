@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/scheduler"
 )
@@ -87,13 +88,13 @@ func runPointsCatalog(ctx context.Context, env Env, args []string) error {
 	}
 	defer done()
 	if *clearOwn {
-		if err := a.ClearUnitCatalog(ctx, *unit); err != nil {
+		if err := a.ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
 		return nil
 	}
-	res, err := a.ImportUnitCatalog(ctx, *unit, t)
+	res, err := a.ImportUnitCatalog(ctx, domain.Operator, *unit, t)
 	if err != nil {
 		return err
 	}

@@ -228,6 +228,8 @@ func (s *Server) sandboxConversation(ctx context.Context, chat, me int64) ([]san
 			m.Note = "发送中…"
 		case "failed":
 			m.Note = "这条消息未能送达"
+		case storage.OutboxUncertain: // sent at most once; its call was not answered
+			m.Note = "这条消息不确定是否送达，不会再发一遍"
 		}
 		if b.Edited {
 			m.Note = "已更新"

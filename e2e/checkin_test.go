@@ -191,15 +191,9 @@ func TestCheckinInGroupPrivatelyAndWithPhoto(t *testing.T) {
 
 func TestCheckinAlbumKeepsPhotosTogether(t *testing.T) {
 	h := ciStart(t)
-	photo := func(caption, fileID string) models.Update {
-		u := h.Fake.PhotoMessage(h.b2, li, caption, fileID)
-		u.Message.MediaGroupID = "album-17"
-		return u
-	}
+	photo := album(h.H, h.b2, li, "album-17")
 	// A captionless photo may arrive before the captioned one...
-	if o := h.waitProcessed(h.send(photo("", "album-a"))); o != "ok" {
-		t.Fatalf("captionless photo: outcome %q", o)
-	}
+	sendWant(h.H, photo("", "album-a"), "ok")
 	h.send(photo("/checkin 支委会 11-25 7/9", "album-b"))
 	h.waitMsg(h.b2.ID, "打卡成功")
 	// ...and after it.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/storage"
 )
 
 // SPEC §7.7: under a silent partition (no refusal, no reset: the database
@@ -87,4 +88,109 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 		time.Sleep(100 * time.Millisecond)
 	}
 	h.waitProcessed(4343)
+}
+
+// SPEC §7.7, two replicas: each serve has its own pool and elector on one
+// database and one Bot API. The leader is partitioned (a silent network)
+// and its lock session ended on the server (pg_terminate_backend, as the
+// server's keepalives would do a few seconds later). The other replica
+// takes over; a message the old leader had in flight goes out again
+// within 15 s of the take-over (it may have been delivered: at most one
+// duplicate, in its chat), a red supervision notice it had in flight does
+// not (it ends uncertain: a red notice never twice), a notice that was waiting for its time is sent
+// exactly once, by the new leader, and nothing more once the old leader is
+// back on the network.
+func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
+	url := testdb.URL(t)
+	proxy, viaProxy := testdb.NewProxy(t, url)
+	a := start(t, withDB(viaProxy))
+	t.Cleanup(proxy.Heal) // before the harness stops a
+	a.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
+	waitUntil(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
+	b := start(t, withDB(url), withFake(a.Fake))
+	a.seed()
+	inflightChat, noticeChat, redChat := a.Fake.PrivateChat(li).ID, a.Fake.PrivateChat(wang).ID, a.Fake.PrivateChat(zhou).ID
+
+	// a's sends of a reply and of a red supervision notice hang at the Bot
+	// API until the test lets them through: the old leader is cut off
+	// mid-call.
+	callMade, release := holdFirstSend(t, a.Fake, inflightText, redText)
+	enqueue := func(key string, chat int64, kind, text string, at time.Time) {
+		t.Helper()
+		if err := b.Srv.Store.Enqueue(b.Ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: kind,
+			Payload: map[string]any{"text": text}, NotBefore: at}); err != nil {
+			t.Fatal(err)
+		}
+		b.Srv.Outbox.Wake()
+		a.Srv.Outbox.Wake()
+	}
+	enqueue("fault:inflight", inflightChat, "reply", inflightText, time.Time{})
+	enqueueRed(t, b.Srv.Store, "fault:red", redChat)
+	a.Srv.Outbox.Wake()
+	select {
+	case <-callMade:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a never sent the two messages")
+	}
+	enqueue("fault:notice", noticeChat, "notice", noticeText, time.Now().Add(3*time.Second))
+
+	// Partition a and end its lock session on the server.
+	proxy.Blackhole()
+	cut := time.Now()
+	if !terminateLockSession(t, b.Srv.Store, lockHolder(t, b.Srv.Store)) {
+		t.Fatal("could not terminate the leader's lock session")
+	}
+	waitUntil(t, 10*time.Second, "b to take over", b.Srv.Elector.Leading)
+	tookOver := time.Since(cut)
+	waitUntil(t, 5*time.Second, "a to step down", func() bool { return !a.Srv.Elector.Leading() })
+	t.Logf("b took over %s after the cut; a stepped down %s after it", tookOver, time.Since(cut))
+
+	// The message a had in flight goes out again from b (its lease is
+	// far longer: the take-over put it back).
+	b.waitMsg(inflightChat, inflightText)
+	if resent := time.Since(cut) - tookOver; resent > 15*time.Second {
+		t.Fatalf("the in-flight message went out %s after the take-over, want within 15 s", resent)
+	} else {
+		t.Logf("the in-flight message went out again %s after the take-over", resent)
+	}
+	// a's call now completes at the Bot API: Telegram would have delivered
+	// it too — the one duplicate.
+	release()
+	b.waitMsg(noticeChat, noticeText)
+
+	// a comes back on the network: it does not lead again and sends nothing.
+	proxy.Heal()
+	time.Sleep(3 * time.Second)
+	if !b.Srv.Elector.Leading() || a.Srv.Elector.Leading() {
+		t.Fatalf("after the heal: a leads %v, b leads %v; want b only", a.Srv.Elector.Leading(), b.Srv.Elector.Leading())
+	}
+	b.drainOutbox()
+	count := func(chat int64, text string) int { return countText(a.Fake, chat, text) }
+	if n := count(noticeChat, noticeText); n != 1 {
+		t.Fatalf("the notice was sent %d times, want exactly once", n)
+	}
+	if n := count(inflightChat, inflightText); n < 1 || n > 2 {
+		t.Fatalf("the in-flight message was sent %d times, want once or twice", n)
+	}
+	// The red notice a had in flight: a's call only, never b's.
+	if n := count(redChat, redText); n != 1 {
+		t.Fatalf("the red notice in flight was delivered %d times, want once (a's call)", n)
+	}
+	for key, want := range map[string]string{"fault:inflight": storage.OutboxSent, "fault:notice": storage.OutboxSent, "fault:red": storage.OutboxUncertain} {
+		if r, err := b.Srv.Store.OutboxByKey(b.Ctx, key); err != nil || r.Status != want {
+			t.Fatalf("%s: %+v %v, want %s", key, r, err, want)
+		}
+	}
+}
+
+// waitUntil polls cond every 10 ms until it holds or d has passed.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -250,3 +250,94 @@ func TestFreeTextMakeUp(t *testing.T) {
 		t.Fatalf("buttons %+v", q.Keyboard)
 	}
 }
+
+// album makes the photos of one Telegram album sent by from in chat.
+func album(h *H, chat models.Chat, from models.User, group string) func(caption, fileID string) models.Update {
+	return func(caption, fileID string) models.Update {
+		u := h.Fake.PhotoMessage(chat, from, caption, fileID)
+		u.Message.MediaGroupID = group
+		return u
+	}
+}
+
+// sendWant sends u and fails unless its outcome is want.
+func sendWant(h *H, u models.Update, want string) {
+	h.t.Helper()
+	if o := h.waitProcessed(h.send(u)); o != want {
+		h.t.Fatalf("%q: outcome %q, want %q", u.Message.Caption+u.Message.Text, o, want)
+	}
+}
+
+// countPlain counts the messages to chatID showing want.
+func countPlain(h *H, chatID int64, want string) int {
+	h.drainOutbox()
+	n := 0
+	for _, m := range h.Fake.MessagesTo(chatID) {
+		if strings.Contains(m.Plain, want) {
+			n++
+		}
+	}
+	return n
+}
+
+// A check-in written as the caption of one photo of an album is read once, for
+// the album, and its 确认 keeps every photo of the album, before and after the
+// captioned one.
+func TestFreeTextAlbumCheckin(t *testing.T) {
+	h := ciStart(t)
+	photo := album(h.H, h.b2, li, "album-ft")
+	sendWant(h.H, photo("", "ft-a"), "ok")
+	h.send(photo("昨天晚上开了支委会，应到9人实到7人，主题是学习全会精神", "ft-b"))
+	m := h.waitMsg(h.b2.ID, "我理解的是")
+	mustContain(t, m.Plain, "支部委员会（2026年11月）", "2026年11月25日", "实到7人，应到9人", "学习全会精神", "这组照片一并保存")
+	sendWant(h.H, photo("", "ft-c"), "ok")
+	// A second caption in the same album is not read again.
+	sendWant(h.H, photo("今天开了支委会 7/9", "ft-d"), "ignored")
+	if n := countPlain(h.H, h.b2.ID, "我理解的是"); n != 1 {
+		t.Fatalf("%d readings for one album", n)
+	}
+	if h.count() != 0 {
+		t.Fatal("recorded before 确认")
+	}
+	h.send(h.Fake.CallbackQuery(li, m, textButton(t, m, "确认").CallbackData))
+	conf := h.waitMsg(h.b2.ID, "打卡成功")
+	mustContain(t, conf.Text, "佐证照片 4 张")
+	c := h.last()
+	if strings.Join(c.Evidence, ",") != "ft-a,ft-b,ft-c,ft-d" || c.HeldOn != "2026-11-25" || *c.Present != 7 || h.count() != 1 {
+		t.Fatalf("album check-in %+v", c)
+	}
+	// A photo arriving after 确认 still joins it.
+	h.send(photo("", "ft-e"))
+	if c = h.last(); len(c.Evidence) != 5 {
+		t.Fatalf("evidence %q after a late photo", c.Evidence)
+	}
+	// Chatter as an album's caption is left alone; its photos are no check-in.
+	u := h.Fake.PhotoMessage(h.b2, li, "大家看看村里新修的路", "road")
+	u.Message.MediaGroupID = "album-road"
+	if o := h.waitProcessed(h.send(u)); o != "ignored" || h.count() != 1 {
+		t.Fatalf("chatter album: outcome %q, %d check-ins", o, h.count())
+	}
+}
+
+// A claim written as an album's caption is read once and keeps the captioned photo.
+func TestFreeTextAlbumClaim(t *testing.T) {
+	p := ptStart(t, ptAt(2026, 11, 20, 10, 0))
+	photo := album(p.H, p.group, zhou, "album-snow")
+	sendWant(p.H, photo("今天帮五保户扫雪", "snow-a"), "ok")
+	m := p.waitPlain(ptGroup, "请点“✅ 确认”提交申报")
+	mustContain(t, m.Plain, "帮扶困难户/留守老人儿童（+2分）", "今天帮五保户扫雪")
+	sendWant(p.H, photo("", "snow-b"), "ok")
+	sendWant(p.H, photo("帮五保户扫雪", "snow-c"), "ignored")
+	if n := countPlain(p.H, ptGroup, "要申报积分吗"); n != 1 {
+		t.Fatalf("%d readings for one album", n)
+	}
+	p.send(p.Fake.CallbackQuery(zhou, m, textButton(t, m, "确认").CallbackData))
+	p.answer(zhou.ID, "已提交申报 #1")
+	var photoID string
+	if err := p.Srv.Store.DB().QueryRowContext(p.Ctx, `SELECT photo FROM claims WHERE id = 1`).Scan(&photoID); err != nil || photoID != "snow-a" {
+		t.Fatalf("claim photo %q %v", photoID, err)
+	}
+	if p.count(`SELECT count(*) FROM claims`) != 1 {
+		t.Fatal("one album, several claims")
+	}
+}

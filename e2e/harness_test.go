@@ -50,11 +50,16 @@ type hopts struct {
 	cfg   func(*config.Config)
 	clock clockwork.Clock
 	dbURL string
+	fake  *tgfake.Server
 }
 
 func withConfig(f func(*config.Config)) option { return func(o *hopts) { o.cfg = f } }
 func withClock(c clockwork.Clock) option       { return func(o *hopts) { o.clock = c } }
 func withDB(url string) option                 { return func(o *hopts) { o.dbURL = url } }
+
+// withFake makes serve talk to another harness's fake Bot API (a second
+// replica of the same bot); the webhook stays registered to the first.
+func withFake(f *tgfake.Server) option { return func(o *hopts) { o.fake = f } }
 
 // start runs serve in-process with the webhook registered at the fake, so
 // SendUpdate travels fake -> HTTP webhook -> store -> worker -> outbox -> fake.
@@ -66,11 +71,14 @@ func start(t *testing.T, opts ...option) *H {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	fake := tgfake.New(tgfake.Options{Username: username})
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
+	fake := o.fake
+	if fake == nil {
+		fake = tgfake.New(tgfake.Options{Username: username})
+		if err := fake.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fake.Close)
 	}
-	t.Cleanup(fake.Close)
 	if o.dbURL == "" {
 		o.dbURL = testdb.URL(t)
 	}
@@ -103,7 +111,9 @@ func start(t *testing.T, opts ...option) *H {
 	if cfg.Webhooks.AllowPrivateTargets { // the CLI follows the server's setting
 		h.Env = append(h.Env, "ZHIBU_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true")
 	}
-	h.setWebhook()
+	if o.fake == nil {
+		h.setWebhook()
+	}
 	return h
 }
 

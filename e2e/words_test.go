@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,5 +116,54 @@ func TestChineseBindWordLinksAccount(t *testing.T) {
 	mustContain(t, m.Plain, "李书记", "打卡、签到、纪实（/checkin）")
 	if _, err := h.Srv.Store.PersonByTelegram(h.Ctx, li.ID); err != nil {
 		t.Fatalf("not linked: %v", err)
+	}
+}
+
+// Dates for /silence lie ahead (issue 15 item 6): a year-less date is the next
+// one, ranges and Chinese date words are read, and a date that would silence
+// for most of a year is asked, not taken.
+func TestSilenceDatesAhead(t *testing.T) {
+	h := ciStart(t) // Thursday 2026-11-26, 10:00 in Shanghai
+	private := h.Fake.PrivateChat(ciZhao)
+	last := func() (from, until string) {
+		t.Helper()
+		var f, u time.Time
+		if err := h.Srv.Store.DB().QueryRowContext(h.Ctx, `SELECT starts_at, ends_at FROM health_silences ORDER BY id DESC LIMIT 1`).Scan(&f, &u); err != nil {
+			t.Fatal(err)
+		}
+		return f.In(ciShanghai).Format("2006-01-02 15:04"), u.In(ciShanghai).Format("2006-01-02 15:04")
+	}
+	count := func() int {
+		var n int
+		if err := h.Srv.Store.DB().QueryRowContext(h.Ctx, `SELECT count(*) FROM health_silences`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i, tc := range []struct {
+		cmd, reply, from, until string
+	}{
+		{"静默 QA-RZ 12-05 防汛", "至 2026-12-05 结束", "2026-11-26 10:00", "2026-12-06 00:00"},
+		{"静默 QA-RZ 下周五 防汛", "至 2026-12-04 结束", "2026-11-26 10:00", "2026-12-05 00:00"},
+		{"静默 QA-RZ 5号 防汛", "至 2026-12-05 结束", "2026-11-26 10:00", "2026-12-06 00:00"},
+		{"静默 QA-RZ 月底 防汛", "至 2026-11-30 结束", "2026-11-26 10:00", "2026-12-01 00:00"},
+		{"静默 QA-RZ 党课 11月28日至12月3日 书记住院", "自 2026-11-28 起，至 2026-12-03 结束", "2026-11-28 00:00", "2026-12-04 00:00"},
+		{"静默 QA-RZ 12-01 至 12-05 防汛 抢险 ", "自 2026-12-01 起，至 2026-12-05 结束", "2026-12-01 00:00", "2026-12-06 00:00"},
+		{"静默 QA-RZ 2027-11-20 驻村帮扶", "至 2027-11-20 结束", "2026-11-26 10:00", "2027-11-21 00:00"},
+	} {
+		reason := fmt.Sprintf("第%d次", i+1) // tells the replies apart
+		m := h.reply(private, ciZhao, tc.cmd+reason, reason)
+		mustContain(t, m.Text, "已静默", tc.reply)
+		if from, until := last(); from != tc.from || until != tc.until || count() != i+1 {
+			t.Fatalf("%q: silence %s..%s (%d silences), want %s..%s", tc.cmd, from, until, count(), tc.from, tc.until)
+		}
+	}
+	// 11-20 on 11-26 would be next year's: asked, nothing recorded.
+	h.reply(private, ciZhao, "静默 QA-RZ 11-20 防汛抢险", "如确是明年，请写明年份，如 2027-11-20")
+	// A range that ends before it starts, and a past day, are refused.
+	h.reply(private, ciZhao, "静默 QA-RZ 12月5日至12月1日 防汛抢险", "无法识别截止日期")
+	h.reply(private, ciZhao, "静默 QA-RZ 昨天 防汛抢险", "结束时间必须晚于现在")
+	if count() != 7 {
+		t.Fatalf("%d silences after the refusals", count())
 	}
 }

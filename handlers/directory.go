@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -14,20 +15,9 @@ type directory struct{ d Deps }
 
 // units: GET /api/v1/units?unit=CODE — the subtree (default: the token's unit).
 func (h *directory) units(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	us, err := h.d.App.UnitTree(c.Request.Context(), ActorOf(c), c.Query("unit"))
-	if err != nil {
-		FailErr(c, h.d.Log, err)
-		return
-	}
-	us, next, ok := pageInMemory(c, p, us, func(u domain.Unit) string { return u.Code })
-	if !ok {
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"units": us, "next_cursor": next})
+	listWhole(c, h.d.Log, "units", func(ctx context.Context, actor domain.Actor) ([]domain.Unit, error) {
+		return h.d.App.UnitTree(ctx, actor, c.Query("unit"))
+	}, func(u domain.Unit) string { return u.Code })
 }
 
 type holderJSON struct {

@@ -29,27 +29,6 @@ type healthHandlers struct {
 	log *slog.Logger
 }
 
-// scope resolves ?unit= within the token's subtree (403 outside it).
-func (h *healthHandlers) scope(c *gin.Context) (domain.Unit, bool) {
-	u, err := h.app.UnitForActor(c.Request.Context(), ActorOf(c), c.Query("unit"))
-	if err != nil {
-		FailErr(c, h.log, err)
-		return domain.Unit{}, false
-	}
-	return u, true
-}
-
-// peopleScope is scope for a listing that names people (who acknowledged,
-// who missed a notice): refused to tokens whose role may not list people.
-func (h *healthHandlers) peopleScope(c *gin.Context, action string) (domain.Unit, bool) {
-	u, err := h.app.PeopleScope(c.Request.Context(), ActorOf(c), action, c.Query("unit"))
-	if err != nil {
-		FailErr(c, h.log, err)
-		return domain.Unit{}, false
-	}
-	return u, true
-}
-
 type hcLightJSON struct {
 	Branch     string `json:"branch"`
 	Group      string `json:"group,omitempty"`
@@ -69,11 +48,7 @@ func (h *healthHandlers) lights(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, ok := h.scope(c)
-	if !ok {
-		return
-	}
-	ev, err := h.app.LightsOf(c.Request.Context(), u)
+	u, ev, err := h.app.LightsOf(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -101,11 +76,7 @@ func (h *healthHandlers) escalations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, ok := h.peopleScope(c, "escalations.list")
-	if !ok {
-		return
-	}
-	es, err := h.app.Escalations(c.Request.Context(), u.ID)
+	u, es, err := h.app.Escalations(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -251,10 +222,6 @@ func (h *healthHandlers) misses(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, ok := h.peopleScope(c, "misses.list")
-	if !ok {
-		return
-	}
 	since := h.app.Now().AddDate(0, 0, -30)
 	if s := c.Query("since"); s != "" {
 		t, ok := hcParseWhen(s, h.app.Loc, false)
@@ -264,7 +231,7 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		}
 		since = t
 	}
-	ms, err := h.app.Misses(c.Request.Context(), u, since, 500)
+	u, ms, err := h.app.Misses(c.Request.Context(), ActorOf(c), c.Query("unit"), since, 500)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return

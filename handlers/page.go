@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"context"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -84,6 +87,30 @@ func pageByID[T any](items []T, limit int, id func(T) int64) ([]T, any) {
 	}
 	items = items[:limit]
 	return items, nextCursor(true, strconv.FormatInt(id(items[len(items)-1]), 10))
+}
+
+// listWhole answers a GET whose use case reads its list whole: it reads
+// the page parameters, runs read, pages what it returns (see pageInMemory)
+// and writes {field: page, "next_cursor": …}. An empty list is [], never
+// null.
+func listWhole[T any](c *gin.Context, log *slog.Logger, field string, read func(ctx context.Context, actor domain.Actor) ([]T, error), key func(T) string) {
+	p, ok := readPage(c)
+	if !ok {
+		return
+	}
+	items, err := read(c.Request.Context(), ActorOf(c))
+	if err != nil {
+		FailErr(c, log, err)
+		return
+	}
+	items, next, ok := pageInMemory(c, p, items, key)
+	if !ok {
+		return
+	}
+	if items == nil {
+		items = []T{}
+	}
+	c.JSON(http.StatusOK, gin.H{field: items, "next_cursor": next})
 }
 
 // pageInMemory pages a list computed whole, in its own order: the page

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -184,35 +186,13 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 }
 
 func (h *pointsHandlers) settlements(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	ss, err := h.app.Settlements(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("period"))
-	if err != nil {
-		FailErr(c, h.log, err)
-		return
-	}
-	ss, next, ok := pageInMemory(c, p, ss, func(s storage.Settlement) string { return strconv.FormatInt(s.ID, 10) })
-	if !ok {
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"settlements": ss, "next_cursor": next})
+	listWhole(c, h.log, "settlements", func(ctx context.Context, actor domain.Actor) ([]storage.Settlement, error) {
+		return h.app.Settlements(ctx, actor, c.Query("unit"), c.Query("period"))
+	}, func(s storage.Settlement) string { return strconv.FormatInt(s.ID, 10) })
 }
 
 func (h *pointsHandlers) goods(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	gs, err := h.app.ListGoods(c.Request.Context(), ActorOf(c), c.Query("unit"))
-	if err != nil {
-		FailErr(c, h.log, err)
-		return
-	}
-	gs, next, ok := pageInMemory(c, p, gs, func(g storage.Goods) string { return g.VillageCode + "/" + g.Code })
-	if !ok {
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"goods": gs, "next_cursor": next})
+	listWhole(c, h.log, "goods", func(ctx context.Context, actor domain.Actor) ([]storage.Goods, error) {
+		return h.app.ListGoods(ctx, actor, c.Query("unit"))
+	}, func(g storage.Goods) string { return g.VillageCode + "/" + g.Code })
 }

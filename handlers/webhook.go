@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -44,20 +46,9 @@ func (h *webhookHandlers) create(c *gin.Context) {
 }
 
 func (h *webhookHandlers) list(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	ws, err := h.app.ListWebhooks(c.Request.Context(), ActorOf(c), c.Query("unit"))
-	if err != nil {
-		FailErr(c, h.log, err)
-		return
-	}
-	ws, next, ok := pageInMemory(c, p, ws, func(w storage.WebhookSubscription) string { return strconv.FormatInt(w.ID, 10) })
-	if !ok {
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"webhooks": ws, "next_cursor": next})
+	listWhole(c, h.log, "webhooks", func(ctx context.Context, actor domain.Actor) ([]storage.WebhookSubscription, error) {
+		return h.app.ListWebhooks(ctx, actor, c.Query("unit"))
+	}, func(w storage.WebhookSubscription) string { return strconv.FormatInt(w.ID, 10) })
 }
 
 func webhookID(c *gin.Context) (int64, bool) {

@@ -3,6 +3,8 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"time"
 )
 
@@ -66,7 +68,19 @@ type Result struct {
 	MessageID  int64         // Delivered: the platform's id for the message (0 if none)
 	RetryAfter time.Duration // RateLimited
 	NewChatID  int64         // Migrated
-	Reason     string        // why it was not delivered, in the platform's words
+	// NotDelivered (Retry): the answer proves the message was not
+	// delivered — the platform answered with an error, or no connection
+	// was made. Without it a Retry may have been delivered (a timeout, a
+	// lost answer), and a message sent at most once is not sent again.
+	NotDelivered bool
+	Reason       string // why it was not delivered, in the platform's words
+}
+
+// dialFailed reports an error of a call that never reached the platform:
+// no connection was made, so nothing was delivered.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Channel sends messages on one platform. Send makes one call: a nil error

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,8 +15,8 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/delivery"
 	"github.com/zhibu/zhibu/internal/pgnotify"
-	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -163,7 +161,9 @@ func (d *Dispatcher) Wake() { pgnotify.Signal(d.wake) }
 // Run sends due rows until ctx is done, then puts back the rows it holds
 // that it has not started to send, finishes the call in flight and records
 // its result. It returns nil after a clean stop; it never stops on a
-// database or network error (it logs, backs off and goes on).
+// database or network error (it logs, backs off and goes on). Under
+// leader.Run it stops, with an error wrapping storage.ErrStaleLeader, when
+// a claim finds that another replica has taken over.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	if !d.running.CompareAndSwap(false, true) {
 		return errors.New("outbox: dispatcher already running")
@@ -215,28 +215,16 @@ type job struct {
 
 func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	workers := d.opts.Workers
-	jobs := make(chan job, workers)
-	done := make(chan struct{}, 1)
-	var inflight, sent atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				if d.process(ctx, j) {
-					sent.Add(1)
-				}
-				inflight.Add(-1)
-				pgnotify.Signal(done)
-			}
-		}()
-	}
+	var sent atomic.Int64
+	pool := delivery.NewPool(workers, func(j job) {
+		if d.process(ctx, j) {
+			sent.Add(1)
+		}
+	})
 	d.sent = make(chan storage.OutboxSentRecord, workers)
 	recorded := d.recordSent(d.sent)
 	defer func() {
-		close(jobs)
-		wg.Wait()
+		pool.Close()
 		close(d.sent)
 		<-recorded
 	}()
@@ -249,18 +237,14 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 	dbErrors := 0
 	// Under leader.Run every claim carries the leadership's fencing epoch:
 	// the database refuses it once another replica has taken over.
-	var fence storage.LeaderFence
-	if f, ok := leader.FenceFrom(ctx); ok {
-		fence = storage.LeaderFence{Key: f.Key, Epoch: f.Epoch}
-	}
+	fence := delivery.Fence(ctx)
 	if fence.Epoch != 0 {
 		// Rows a previous leader had in flight go back now, not after their
 		// lease: it is gone (this leadership superseded it).
-		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence); err != nil {
+		if n, err := d.store.RecoverOutboxFromOldLeaders(ctx, d.ch.Name(), fence, d.opts.Now()); err != nil {
 			d.log.Warn("outbox: recovering a previous leader's rows failed; they wait for their lease", slog.Any("err", err))
-		} else if n > 0 {
-			d.log.Warn("outbox rows taken back from a previous leader", slog.Int64("rows", n), slog.Int64("epoch", fence.Epoch))
-			d.m.retried.WithLabelValues("leader_changed").Add(float64(n))
+		} else {
+			d.tookBack(n, "leader_changed", "outbox rows taken back from a previous leader", slog.Int64("epoch", fence.Epoch))
 		}
 	}
 	poll := time.NewTimer(d.opts.PollInterval)
@@ -271,9 +255,9 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			nextMaintain = clock.Monotonic().Add(d.opts.MaintainEvery)
 		}
 		if gap := time.Since(lastClaim); gap < claimGap {
-			_ = sleepCtx(ctx, claimGap-gap)
+			_ = delivery.Sleep(ctx, claimGap-gap)
 		}
-		room := workers - int(inflight.Load())
+		room := pool.Free()
 		claimed, full := 0, false
 		var next time.Time // when a busy chat or the bot frees up
 		now := clock.Monotonic()
@@ -312,7 +296,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 				if once && dbErrors >= 3 {
 					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
 				}
-				_ = sleepCtx(ctx, max(time.Second, d.opts.PollInterval))
+				_ = delivery.Sleep(ctx, max(time.Second, d.opts.PollInterval))
 				continue
 			}
 			dbErrors = 0
@@ -323,13 +307,12 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 				return int(a.ID - b.ID)
 			})
 			for _, r := range rows {
-				inflight.Add(1)
-				jobs <- job{row: r}
+				pool.Submit(job{row: r})
 			}
 			claimed = len(rows)
 			full = claimed >= room
 		}
-		if once && claimed == 0 && inflight.Load() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
+		if once && claimed == 0 && pool.InFlight() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
 			break
 		}
 		if full {
@@ -339,9 +322,9 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			want := max(1, workers/4)
 			deadline := time.NewTimer(fullWait)
 		wait:
-			for workers-int(inflight.Load()) < want {
+			for pool.Free() < want {
 				select {
-				case <-done:
+				case <-pool.Finished():
 				case <-deadline.C:
 					break wait
 				case <-ctx.Done():
@@ -365,7 +348,7 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 		}
 		poll.Reset(d.opts.PollInterval)
 		select {
-		case <-done:
+		case <-pool.Finished():
 		case <-d.wake:
 		case <-poll.C:
 		case <-nextC:
@@ -415,9 +398,8 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 	now := d.opts.Now()
 	if n, err := d.store.RecoverOutboxLeases(ctx, d.ch.Name(), now); err != nil {
 		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
-	} else if n > 0 {
-		d.log.Warn("outbox rows taken back from a dead dispatcher", slog.Int64("rows", n))
-		d.m.retried.WithLabelValues("lease_expired").Add(float64(n))
+	} else {
+		d.tookBack(n, "lease_expired", "outbox rows taken back from a dead dispatcher")
 	}
 	if n, err := d.store.ExpireOutbox(ctx, d.ch.Name(), now.Add(-d.opts.MaxAge), now); err != nil {
 		d.log.Warn("outbox expiry failed", slog.Any("err", err))
@@ -429,6 +411,21 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 		d.log.Warn("outbox stats failed", slog.Any("err", err))
 	} else {
 		d.m.setStats(st)
+	}
+}
+
+// tookBack logs and counts what a recovery took back (reason: the metric
+// label): rows sent again, and rows sent at most once that it ended
+// uncertain instead.
+func (d *Dispatcher) tookBack(n storage.OutboxTakenBack, reason, msg string, attrs ...any) {
+	if n.Requeued > 0 {
+		d.log.Warn(msg, append([]any{slog.Int64("rows", n.Requeued)}, attrs...)...)
+		d.m.retried.WithLabelValues(reason).Add(float64(n.Requeued))
+	}
+	if n.Uncertain > 0 {
+		d.log.Error("outbox rows sent at most once were in flight and may have been delivered; not sent again",
+			append([]any{slog.Int64("rows", n.Uncertain), slog.String("reason", reason)}, attrs...)...)
+		d.m.uncertain.WithLabelValues(reason).Add(float64(n.Uncertain))
 	}
 }
 
@@ -450,8 +447,8 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 		case orig == storage.OutboxSent:
 			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q has no message id", r.EditOf.String))
 			return false
-		case orig == storage.OutboxFailed || !r.OrigStatus.Valid:
-			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q was not sent", r.EditOf.String))
+		case orig == storage.OutboxFailed || orig == storage.OutboxUncertain || !r.OrigStatus.Valid:
+			d.fail(log, r, r.MessageIDs, "original_failed", fmt.Sprintf("original message %q was not sent (or is not known to be)", r.EditOf.String))
 			return false
 		default:
 			// Not sent yet (the claim waits for it; this is a race): soon again.
@@ -469,6 +466,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 	}
 	ids := slices.Clone([]int64(r.MessageIDs))
 	startIDs := len(ids)
+	atMostOnce := storage.AtMostOnce(r.Kind, r.Priority)
 	for i := len(ids); i < len(parts); i++ {
 		untried := i == startIDs // no call made for this claim yet
 		deadline := leaseEnd.Add(-d.opts.SendTimeout - time.Second)
@@ -480,7 +478,7 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 					d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(at)), "paused")
 					return false
 				}
-				if err := sleepCtx(ctx, time.Until(at)); err != nil {
+				if err := delivery.Sleep(ctx, time.Until(at)); err != nil {
 					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
 					return false
 				}
@@ -520,6 +518,21 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 			}
 		}
 
+		// A row sent at most once: its call is recorded as begun, committed,
+		// before it is made, so that whoever takes the row back does not
+		// make it again.
+		if atMostOnce {
+			if ok, err := d.calling(r); err != nil || !ok {
+				tk.done(false)
+				if err != nil {
+					log.Warn("outbox could not record the start of a call; not made now", slog.Any("err", err))
+					d.putBack(log, r, ids, untried, d.opts.Now().Add(d.opts.PollInterval), "not_marked")
+				} else {
+					log.Warn("outbox row was taken back before its call; not made")
+				}
+				return false
+			}
+		}
 		// The call itself is not cancelled by ctx: a stop waits for it.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout)
 		t0 := clock.Monotonic()
@@ -657,8 +670,28 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 	case Permanent:
 		d.fail(log, r, ids, "bad_request", res.Reason)
 	default:
+		if storage.AtMostOnce(r.Kind, r.Priority) && !res.NotDelivered {
+			// The call may have been delivered (a timeout, a lost answer):
+			// a message sent at most once is not made again.
+			log.Error("outbox message sent at most once may have been delivered; not sent again", slog.String("reason", res.Reason))
+			d.write(log, "uncertain", func(ctx context.Context) (bool, error) {
+				return d.store.OutboxUncertain(ctx, r.ID, r.Attempts, "no answer to its call: "+res.Reason, ids, d.opts.Now())
+			})
+			d.m.uncertain.WithLabelValues("no_answer").Inc()
+			return
+		}
 		d.retryLater(log, r, ids, now, res.Reason)
 	}
+}
+
+// calling records that the call of r begins (Store.OutboxCalling): the call
+// may be made only when it reports true. False: the row was taken back or
+// its leadership superseded. An error: nothing recorded, so no call either
+// (the row stays unmarked and goes out later).
+func (d *Dispatcher) calling(r storage.OutboxRow) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return d.store.OutboxCalling(ctx, r.ID, r.Attempts, d.opts.Now())
 }
 
 // retryLater backs off after a temporary failure, or fails the row once the
@@ -675,16 +708,10 @@ func (d *Dispatcher) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int
 		Failure: true, MessageIDs: ids}, "temporary")
 }
 
-// backoff is BackoffBase·2^(failures-1), capped at BackoffMax, with equal
-// jitter (half fixed, half random) so that retries after an outage spread.
+// backoff is the delay after the failures-th temporary failure
+// (delivery.Backoff of BackoffBase and BackoffMax).
 func (d *Dispatcher) backoff(failures int) time.Duration {
-	b := d.opts.BackoffBase
-	for i := 1; i < failures && b < d.opts.BackoffMax; i++ {
-		b *= 2
-	}
-	b = min(b, d.opts.BackoffMax)
-	half := b / 2
-	return half + rand.N(half+1)
+	return delivery.Backoff(d.opts.BackoffBase, d.opts.BackoffMax, failures)
 }
 
 func (d *Dispatcher) putBack(log *slog.Logger, r storage.OutboxRow, ids []int64, untried bool, notBefore time.Time, reason string) {
@@ -708,25 +735,21 @@ func (d *Dispatcher) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, me
 	d.m.failed.WithLabelValues(metric).Inc()
 }
 
-// write records a result. It runs outside the dispatcher's context (a stop
-// must not lose the result of a call already made) and retries a few times
-// over a database blip; if it still fails, the lease brings the row back
-// and it is sent again: at least once.
+// write records a result outside the dispatcher's context (a stop must not
+// lose the result of a call already made), retrying over a database blip
+// (delivery.Write); if it still fails, the lease brings the row back and
+// it is sent again: at least once.
 func (d *Dispatcher) write(log *slog.Logger, what string, fn func(ctx context.Context) (bool, error)) {
-	delays := []time.Duration{0, 200 * time.Millisecond, time.Second, 3 * time.Second}
-	var err error
-	for _, delay := range delays {
-		time.Sleep(delay)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var ok bool
+	var ok bool
+	err := delivery.Write(func(ctx context.Context) error {
+		var err error
 		ok, err = fn(ctx)
-		cancel()
-		if err == nil {
-			if !ok {
-				log.Warn("outbox row was taken back before its result was recorded", slog.String("op", what))
-			}
-			return
-		}
+		return err
+	})
+	switch {
+	case err != nil:
+		log.Error("outbox could not record a result; the row will be retried after its lease", slog.String("op", what), slog.Any("err", err))
+	case !ok:
+		log.Warn("outbox row was taken back before its result was recorded", slog.String("op", what))
 	}
-	log.Error("outbox could not record a result; the row will be retried after its lease", slog.String("op", what), slog.Any("err", err))
 }

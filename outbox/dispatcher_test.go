@@ -123,6 +123,16 @@ func (e *env) text(key string, chat int64, prio int) int64 {
 	return e.enqueue(storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: prio, Payload: map[string]string{"text": key}})
 }
 
+// setEpoch makes epoch the current fencing epoch of the leader key (as a
+// take-over does).
+func (e *env) setEpoch(key, epoch int64) {
+	e.t.Helper()
+	if _, err := e.store.DB().Exec(`INSERT INTO leader_epoch (key, epoch) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET epoch = EXCLUDED.epoch`, key, epoch); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // waitFor polls cond (database state) until it holds.
 func (e *env) waitFor(timeout time.Duration, what string, cond func() bool) {
 	e.t.Helper()
@@ -882,9 +892,7 @@ func TestStaleFenceStopsDelivery(t *testing.T) {
 	e := newEnv(t, tgfake.DefaultLimits())
 	e.text("fenced", 91, storage.PriorityDefault)
 	key := leader.Key("fence-test")
-	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 5)`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 5)
 	d, _ := e.dispatcher(scaledOptions())
 	rctx, cancel := context.WithTimeout(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 4}), 10*time.Second)
 	defer cancel()
@@ -1013,9 +1021,7 @@ func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, scaled)
 	key := leader.Key("takeover-test")
-	if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 1)
 	for i := range 3 {
 		e.text(fmt.Sprintf("inflight%d", i), int64(700+i), storage.PriorityDefault)
 	}
@@ -1025,9 +1031,7 @@ func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("old leader's claim: %d %v", len(rows), err)
 	}
-	if _, err := e.store.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = $1`, key); err != nil {
-		t.Fatal(err)
-	}
+	e.setEpoch(key, 2)
 	d, reg := e.dispatcher(scaledOptions())
 	dctx, stop := context.WithCancel(leader.WithFence(ctx, leader.Fence{Key: key, Epoch: 2}))
 	done := make(chan error, 1)
@@ -1039,4 +1043,172 @@ func TestNewLeaderSendsTheOldLeadersRowsAtOnce(t *testing.T) {
 	if v := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "leader_changed"); v != 3 {
 		t.Errorf("retried_total{reason=leader_changed} = %v", v)
 	}
+}
+
+// holdFirstCalls makes the first sendMessage call of each of texts hang at
+// the fake Bot API until release; arrived receives each text as its call
+// comes in. Later calls of the same text go through.
+func holdFirstCalls(t *testing.T, api *tgfake.Server, texts ...string) (arrived <-chan string, release func()) {
+	ch, gate := make(chan string, len(texts)), make(chan struct{})
+	var held sync.Map
+	api.OnCall(func(method string, p map[string]string) *tgfake.Failure {
+		if method != "sendMessage" || !slices.Contains(texts, p["text"]) {
+			return nil
+		}
+		if _, again := held.LoadOrStore(p["text"], true); !again {
+			ch <- p["text"]
+			<-gate
+		}
+		return nil
+	})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	return ch, release
+}
+
+// callsWithText counts the sendMessage calls the fake received with text.
+func callsWithText(api *tgfake.Server, text string) int {
+	n := 0
+	for _, c := range api.CallsTo("sendMessage") {
+		if c.Params["text"] == text {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRedNoticeInFlightAtATakeOverIsNotSentAgain (SPEC §7.7, "a red notice
+// never twice"): the old leader's calls of a red health notice and of an
+// ordinary message hang at the Bot API when another replica takes over.
+// The new leader sends the ordinary message again at once (it may have
+// been delivered: the one duplicate) but not the red notice, which ends
+// uncertain, logged and counted; the old leader's late answers change
+// nothing.
+func TestRedNoticeInFlightAtATakeOverIsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	key := leader.Key("redonce-test")
+	e.setEpoch(key, 1)
+	e.enqueue(storage.OutMessage{DedupeKey: "red", ChatID: 801, Kind: storage.KindHealth, Priority: storage.PriorityRed,
+		Payload: map[string]string{"text": "red"}})
+	e.text("plain", 802, storage.PriorityDefault)
+	arrived, release := holdFirstCalls(t, e.api, "red", "plain")
+
+	old, _ := e.dispatcher(scaledOptions())
+	odone, ostop := runFenced(old, leader.Fence{Key: key, Epoch: 1})
+	defer ostop()
+	for range 2 {
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the old leader did not make both calls")
+		}
+	}
+
+	// Another replica takes over while both calls hang.
+	e.setEpoch(key, 2)
+	d, reg := e.dispatcher(scaledOptions())
+	done, stop := runFenced(d, leader.Fence{Key: key, Epoch: 2})
+	defer func() { stop(); <-done }()
+	red := e.waitStatus("red", storage.OutboxUncertain, 10*time.Second)
+	// The fake records a call once it answers: the old leader's are held.
+	e.waitFor(10*time.Second, "the new leader to send the ordinary message again", func() bool { return callsWithText(e.api, "plain") == 1 })
+	e.waitStatus("plain", storage.OutboxSent, 10*time.Second)
+
+	// The old leader's calls complete (Telegram would have delivered both);
+	// its results are refused and it stops.
+	release()
+	select {
+	case err := <-odone:
+		if !errors.Is(err, storage.ErrStaleLeader) {
+			t.Errorf("old leader's Run: %v, want ErrStaleLeader", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the old leader did not stop")
+	}
+	got := countByText(e.api.Messages())
+	if n := e.row("plain"); n.Status != storage.OutboxSent || n.Attempts != 2 {
+		t.Errorf("ordinary row after the old leader's answer: %+v", n)
+	}
+	if got["red"] != 1 || callsWithText(e.api, "red") != 1 {
+		t.Errorf("red notice: %d delivered, %d calls; want the old leader's one only", got["red"], callsWithText(e.api, "red"))
+	}
+	if got["plain"] != 2 {
+		t.Errorf("ordinary message delivered %d times, want twice (the old leader's and the new one's)", got["plain"])
+	}
+	if r := e.row("red"); r.Status != storage.OutboxUncertain || r.FailedReason.String != storage.LeaderReplacedReason || r.Attempts != red.Attempts {
+		t.Errorf("red row after the old leader's answer: %+v", r)
+	}
+	wantMetric(t, reg, "zhibu_outbox_uncertain_total", "leader_changed", 1)
+	wantMetric(t, reg, "zhibu_outbox_retried_total", "leader_changed", 1)
+}
+
+// runFenced starts d.Run under leader fence f; stop cancels it, done
+// receives what Run returned.
+func runFenced(d *outbox.Dispatcher, f leader.Fence) (done <-chan error, stop func()) {
+	ctx, cancel := context.WithCancel(leader.WithFence(context.Background(), f))
+	ch := make(chan error, 1)
+	go func() { ch <- d.Run(ctx) }()
+	return ch, cancel
+}
+
+// wantMetric checks the counter name{reason} of reg.
+func wantMetric(t *testing.T, reg *prometheus.Registry, name, reason string, want float64) {
+	t.Helper()
+	if v := metricValue(t, reg, name, "reason", reason); v != want {
+		t.Errorf("%s{reason=%s} = %v, want %v", name, reason, v, want)
+	}
+}
+
+// TestRedNoticeWithoutAnAnswerIsNotSentAgain: a red notice whose call
+// times out (the Bot API delivers it but answers too late) ends uncertain
+// and is not sent again, while an ordinary message in the same situation
+// is sent again; a red notice the Bot API refused with an error (a 500) was
+// not delivered, and is sent again.
+func TestRedNoticeWithoutAnAnswerIsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, scaled)
+	red := func(key string, chat int64) {
+		e.enqueue(storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: storage.KindHealth, Priority: storage.PriorityRed,
+			Payload: map[string]string{"text": key}})
+	}
+	red("red-slow", 811)
+	e.text("plain-slow", 812, storage.PriorityDefault)
+	red("red-500", 813)
+	var seen sync.Map
+	e.api.OnCall(func(method string, p map[string]string) *tgfake.Failure {
+		if _, again := seen.LoadOrStore(p["text"], true); method != "sendMessage" || again {
+			return nil
+		}
+		f := tgfake.Slow(time.Second)
+		if p["text"] == "red-500" {
+			f = tgfake.InternalError()
+		}
+		return &f
+	})
+	opts := scaledOptions()
+	opts.SendTimeout = 300 * time.Millisecond
+	d, reg := e.dispatcher(opts)
+	run(t, d)
+	r := e.waitStatus("red-slow", storage.OutboxUncertain, 10*time.Second)
+	e.waitStatus("plain-slow", storage.OutboxSent, 10*time.Second)
+	e.waitStatus("red-500", storage.OutboxSent, 10*time.Second)
+	e.waitFor(5*time.Second, "the slow calls to be delivered", func() bool {
+		got := countByText(e.api.Messages())
+		return got["red-slow"] == 1 && got["plain-slow"] == 2
+	})
+	time.Sleep(300 * time.Millisecond) // a late call would show now
+	for text, want := range map[string]int{"red-slow": 1, "plain-slow": 2, "red-500": 2} {
+		if n := callsWithText(e.api, text); n != want {
+			t.Errorf("%s: %d calls, want %d", text, n, want)
+		}
+	}
+	if got := countByText(e.api.Messages()); got["red-slow"] != 1 || got["red-500"] != 1 {
+		t.Errorf("red notices delivered %v, want each once", got)
+	}
+	if !strings.HasPrefix(r.FailedReason.String, "no answer to its call: ") {
+		t.Errorf("red-slow reason %q", r.FailedReason.String)
+	}
+	wantMetric(t, reg, "zhibu_outbox_uncertain_total", "no_answer", 1)
 }

@@ -35,6 +35,18 @@
 // limited to the rows in flight, and a split text resumes after the last
 // part recorded.
 //
+// At most once, for the messages storage.AtMostOnce names (the health
+// check's red notices). Just before each call of such a row the dispatcher
+// commits call_started_at (Store.OutboxCalling, refused when the row was
+// taken back or its leadership superseded: then no call is made). A row
+// taken back while marked — by a new leader or after its lease — is not put
+// back to pending but ends 'uncertain' (storage.OutboxUncertain: it may or
+// may not have been delivered), logged at error level and counted in
+// zhibu_outbox_uncertain_total; so is a call of such a row left without an
+// answer (a timeout, a lost connection), unless the answer proves it was
+// not delivered (Result.NotDelivered: the Bot API's own error answer, a 429,
+// a 400/403, or no connection made), which is retried as usual.
+//
 // Errors as Telegram means them (see Classify):
 //   - 429: on Telegram (its flood control is per bot) every send of the
 //     bot waits retry_after; on a robot channel the chat waits, or the

@@ -16,6 +16,8 @@ import (
 //	zhibu_outbox_sent_total{channel,method}         rows delivered
 //	zhibu_outbox_retried_total{channel,reason}      rows put back: rate_limited, temporary, migrated, paused, shutdown
 //	zhibu_outbox_failed_total{channel,reason}       rows failed: bad_request, unreachable, max_age, expired, original_failed
+//	zhibu_outbox_uncertain_total{channel,reason}    rows sent at most once that may or may not have been delivered and are
+//	                                                not sent again: leader_changed, lease_expired, no_answer
 //	zhibu_outbox_rate_limited_total{channel}        429 answers (0 when pacing works)
 //	zhibu_outbox_send_seconds{channel,method}       duration of one API call (histogram)
 type metrics struct {
@@ -25,6 +27,7 @@ type metrics struct {
 	sent        *prometheus.CounterVec
 	retried     *prometheus.CounterVec
 	failed      *prometheus.CounterVec
+	uncertain   *prometheus.CounterVec
 	rateLimited prometheus.Counter
 	latency     *prometheus.HistogramVec
 }
@@ -56,6 +59,10 @@ func newMetrics(channel string, reg prometheus.Registerer) *metrics {
 			Namespace: "zhibu", Subsystem: "outbox", Name: "failed_total", ConstLabels: cl,
 			Help: "Outbox rows that will not be delivered, by reason.",
 		}, []string{"reason"}),
+		uncertain: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "zhibu", Subsystem: "outbox", Name: "uncertain_total", ConstLabels: cl,
+			Help: "Outbox rows sent at most once (red notices) whose call may or may not have been delivered; not sent again.",
+		}, []string{"reason"}),
 		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "zhibu", Subsystem: "outbox", Name: "rate_limited_total", ConstLabels: cl,
 			Help: "429 Too Many Requests answers received.",
@@ -70,7 +77,7 @@ func newMetrics(channel string, reg prometheus.Registerer) *metrics {
 		m.depth.WithLabelValues(strconv.Itoa(p))
 	}
 	if reg != nil {
-		reg.MustRegister(m.depth, m.inFlight, m.oldest, m.sent, m.retried, m.failed, m.rateLimited, m.latency)
+		reg.MustRegister(m.depth, m.inFlight, m.oldest, m.sent, m.retried, m.failed, m.uncertain, m.rateLimited, m.latency)
 	}
 	return m
 }

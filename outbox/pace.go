@@ -8,6 +8,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/delivery"
 )
 
 // pacer keeps the sending side under the platform's limits by construction:
@@ -272,7 +273,7 @@ func (p *pacer) admit(ctx context.Context, deadline time.Time) (t *ticket, ok bo
 			if until.After(deadline) {
 				return nil, false, nil
 			}
-			if err := sleepCtx(ctx, until.Sub(now)); err != nil {
+			if err := delivery.Sleep(ctx, until.Sub(now)); err != nil {
 				return nil, false, err
 			}
 		case probe != nil:
@@ -358,31 +359,16 @@ func (p *pacer) waitGlobal(ctx context.Context, deadline time.Time) (ok bool, er
 		if until.After(deadline) {
 			return false, nil
 		}
-		if err := sleepCtx(ctx, until.Sub(now)); err != nil {
+		if err := delivery.Sleep(ctx, until.Sub(now)); err != nil {
 			return false, err
 		}
 	}
 	r := p.global.Reserve()
 	if d := r.Delay(); d > 0 {
-		if err := sleepCtx(ctx, d); err != nil {
+		if err := delivery.Sleep(ctx, d); err != nil {
 			r.Cancel()
 			return false, err
 		}
 	}
 	return true, nil
-}
-
-// sleepCtx sleeps for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -242,7 +242,8 @@ func (r *Robot) Send(ctx context.Context, m Message) (Result, error) {
 		return permanent(fmt.Sprintf("robot %d does not exist", m.ChatID))
 	}
 	if err != nil {
-		return Result{Outcome: Retry, Reason: "robot lookup: " + err.Error()}, err
+		// Nothing was sent yet.
+		return Result{Outcome: Retry, Reason: "robot lookup: " + err.Error(), NotDelivered: true}, err
 	}
 	if !rb.Active {
 		return permanent(fmt.Sprintf("robot %d is not active", rb.ID))
@@ -281,7 +282,7 @@ func (r *Robot) Send(ctx context.Context, m Message) (Result, error) {
 	}
 	if err != nil {
 		err = redact(err) // the URL carries the robot's key
-		return Result{Outcome: Retry, Reason: err.Error()}, err
+		return Result{Outcome: Retry, Reason: err.Error(), NotDelivered: dialFailed(err)}, err
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -389,8 +390,8 @@ func (r *Robot) classify(status int, h http.Header, body []byte) Result {
 		return Result{Outcome: Delivered}
 	case r.spec.rateCodes[code]:
 		return Result{Outcome: RateLimited, RetryAfter: RobotRetryAfter, Reason: fmt.Sprintf("%d %s", code, msg)}
-	case code == -1: // "system busy"
-		return Result{Outcome: Retry, Reason: fmt.Sprintf("%d %s", code, msg)}
+	case code == -1: // "system busy": the platform's own refusal
+		return Result{Outcome: Retry, Reason: fmt.Sprintf("%d %s", code, msg), NotDelivered: true}
 	}
 	return Result{Outcome: Permanent, Reason: fmt.Sprintf("%s error %d: %s", r.spec.name, code, msg)}
 }

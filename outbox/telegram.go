@@ -255,7 +255,8 @@ func editResult(messageID int64, err error) (Result, error) {
 //   - other 400 (bot.ErrorBadRequest) → Permanent with Telegram's description;
 //   - everything else (5xx, 401/404 from a wrong token or server URL,
 //     timeouts, refused connections, undecodable answers) → Retry: the
-//     message is fine, the way to Telegram is not.
+//     message is fine, the way to Telegram is not. NotDelivered when the
+//     Bot API itself answered with an error or no connection was made.
 func Classify(err error) Result {
 	if err == nil {
 		return Result{Outcome: Delivered}
@@ -274,7 +275,16 @@ func Classify(err error) Result {
 	case errors.Is(err, bot.ErrorBadRequest):
 		return Result{Outcome: Permanent, Reason: description(err, bot.ErrorBadRequest)}
 	}
-	return Result{Outcome: Retry, Reason: err.Error()}
+	return Result{Outcome: Retry, Reason: err.Error(), NotDelivered: botAPIRefused(err) || dialFailed(err)}
+}
+
+// botAPIRefused reports an error that is the Bot API's own answer
+// ("ok": false with an error code: 401, 404, 409, 5xx): the method was not
+// carried out. A timeout, a reset connection or an answer that is not the
+// Bot API's (a proxy's HTML page) proves nothing.
+func botAPIRefused(err error) bool {
+	return errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) || errors.Is(err, bot.ErrorConflict) ||
+		strings.HasPrefix(err.Error(), "error response from telegram for method ")
 }
 
 // description drops the library's "<sentinel>, " prefix, leaving

@@ -66,3 +66,17 @@ func (s *Store) UsePendingText(ctx context.Context, id int64, outcome string, at
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// AlbumHasPendingText reports whether a message of the Telegram album
+// (chatID, mediaGroupID) was already read as free text, so that an album is
+// read once, not once per captioned photo.
+func (s *Store) AlbumHasPendingText(ctx context.Context, chatID int64, mediaGroupID string) (bool, error) {
+	var found bool
+	err := s.q.QueryRowxContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM freetext_pending WHERE chat_id = $1
+			AND $2 IN (reading->>'media_group_id', reading->'request'->>'media_group_id'))`, chatID, mediaGroupID).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("storage: pending text of album %q in chat %d: %w", mediaGroupID, chatID, err)
+	}
+	return found, nil
+}

@@ -10,8 +10,9 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// A reading of free text is kept once per message and used once.
-func TestPendingTextOncePerMessage(t *testing.T) {
+// pendingTextStore is a fresh store with one branch and its secretary.
+func pendingTextStore(t *testing.T) (*storage.Store, int64, time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	s := testdb.New(t)
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -23,6 +24,13 @@ func TestPendingTextOncePerMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, pid, at
+}
+
+// A reading of free text is kept once per message and used once.
+func TestPendingTextOncePerMessage(t *testing.T) {
+	ctx := context.Background()
+	s, pid, at := pendingTextStore(t)
 	p := storage.PendingText{ChatID: -100, MessageID: 7, PersonID: pid, Kind: storage.PendingTextCheckin, CreatedAt: at}
 	id, err := s.SavePendingText(ctx, p, map[string]string{"command": "打卡 支委会"})
 	if err != nil {
@@ -67,5 +75,31 @@ func TestPendingTextOncePerMessage(t *testing.T) {
 	}
 	if _, err := s.LockPendingText(ctx, 999999); err == nil {
 		t.Fatal("a missing reading was found")
+	}
+}
+
+// An album is found by the media group of a check-in's request or of a claim.
+func TestAlbumHasPendingText(t *testing.T) {
+	ctx := context.Background()
+	s, pid, at := pendingTextStore(t)
+	save := func(msg int64, kind string, reading any) {
+		t.Helper()
+		if _, err := s.SavePendingText(ctx, storage.PendingText{ChatID: -100, MessageID: msg, PersonID: pid, Kind: kind, CreatedAt: at}, reading); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(1, storage.PendingTextCheckin, map[string]any{"request": map[string]string{"media_group_id": "g-checkin"}})
+	save(2, storage.PendingTextClaim, map[string]string{"media_group_id": "g-claim"})
+	save(3, storage.PendingTextClaim, map[string]string{"code": "B05"})
+	for _, tc := range []struct {
+		chat  int64
+		group string
+		want  bool
+	}{
+		{-100, "g-checkin", true}, {-100, "g-claim", true}, {-100, "g-other", false}, {-200, "g-checkin", false},
+	} {
+		if got, err := s.AlbumHasPendingText(ctx, tc.chat, tc.group); err != nil || got != tc.want {
+			t.Errorf("chat %d album %s: %v %v, want %v", tc.chat, tc.group, got, err, tc.want)
+		}
 	}
 }

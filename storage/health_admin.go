@@ -133,7 +133,9 @@ func (s *Store) AddAck(ctx context.Context, a Ack) error {
 
 // Miss is a digest that did not reach its person directly: sent to their
 // unit's group instead (ViaFallback), sent to nobody (Undeliverable: no
-// chat, no group), or refused by Telegram (Failed, e.g. the bot is blocked).
+// chat, no group), refused by Telegram (Failed, e.g. the bot is blocked),
+// or a red notice whose send may or may not have arrived and that is not
+// sent again (Uncertain: see storage.AtMostOnce).
 type Miss struct {
 	DigestID      int64     `json:"digest_id"`
 	PersonID      int64     `json:"person_id"`
@@ -144,6 +146,7 @@ type Miss struct {
 	ViaFallback   bool      `json:"via_fallback"`
 	Undeliverable bool      `json:"undeliverable"`
 	Failed        string    `json:"failed,omitempty"`
+	Uncertain     bool      `json:"uncertain,omitempty"`
 	At            time.Time `json:"at"`
 }
 
@@ -152,11 +155,12 @@ type Miss struct {
 func (s *Store) HealthMisses(ctx context.Context, rootID int64, since time.Time, limit int) ([]Miss, error) {
 	q := `SELECT d.id, d.person_id, d.person_name, d.chat_id, d.level, d.items, d.via_fallback, d.undeliverable,
 		       COALESCE((SELECT o.failed_reason FROM outbox o WHERE o.dedupe_key LIKE d.dedupe_key || ':%' AND o.status = 'failed' LIMIT 1), ''),
+		       EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key LIKE d.dedupe_key || ':%' AND o.status = 'uncertain'),
 		       d.at
 		FROM notification_digests d
 		WHERE d.at >= $2
 		  AND (d.via_fallback OR d.undeliverable
-		       OR EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key LIKE d.dedupe_key || ':%' AND o.status = 'failed'))
+		       OR EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key LIKE d.dedupe_key || ':%' AND o.status IN ('failed', 'uncertain')))
 		  AND EXISTS (SELECT 1 FROM notification_log l JOIN units u ON u.id = l.unit_id
 		              WHERE l.digest_id = d.id AND ` + inSubtree("u", rootID) + `)
 		ORDER BY d.at DESC, d.id DESC LIMIT $3`
@@ -168,7 +172,7 @@ func (s *Store) HealthMisses(ctx context.Context, rootID int64, since time.Time,
 	var out []Miss
 	for rows.Next() {
 		var m Miss
-		if err := rows.Scan(&m.DigestID, &m.PersonID, &m.Person, &m.ChatID, &m.Level, &m.Items, &m.ViaFallback, &m.Undeliverable, &m.Failed, &m.At); err != nil {
+		if err := rows.Scan(&m.DigestID, &m.PersonID, &m.Person, &m.ChatID, &m.Level, &m.Items, &m.ViaFallback, &m.Undeliverable, &m.Failed, &m.Uncertain, &m.At); err != nil {
 			return nil, fmt.Errorf("storage: health misses: %w", err)
 		}
 		out = append(out, m)

@@ -218,7 +218,7 @@ func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestReco
 			if !d.ViaFallback {
 				person = d.PersonID
 			}
-			return append(dst, d.DedupeKey+":"+strconv.Itoa(j+1), d.ChatID, person, d.Priority, "health", string(payload))
+			return append(dst, d.DedupeKey+":"+strconv.Itoa(j+1), d.ChatID, person, d.Priority, KindHealth, string(payload))
 		})
 	if err != nil {
 		return 0, err

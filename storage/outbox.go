@@ -21,6 +21,26 @@ const (
 	PriorityBulk    = 6
 )
 
+// Outbox kinds of the health check's notices: a digest to a person, and its
+// copy to a unit's group robots.
+const (
+	KindHealth = "health"
+	KindRobot  = "robot"
+)
+
+// AtMostOnce is the one rule of which outbox messages are sent at most once
+// rather than at least once: the health check's red notices (supervision
+// of a branch in the red, to its secretary, to the committee above, to a
+// unit's group robot), which must never arrive twice. The dispatcher
+// commits the start of such a row's call before it makes it
+// (Store.OutboxCalling); a row taken back while its call may have been
+// delivered, or whose call was not answered, is not sent again but ends
+// OutboxUncertain. Every other message is sent at least once: a call in
+// doubt is made again.
+func AtMostOnce(kind string, priority int) bool {
+	return priority == PriorityRed && (kind == KindHealth || kind == KindRobot)
+}
+
 // OutMessage is one message to enqueue. Payload holds the Bot API parameters
 // (text, parse_mode, reply_markup, ...) for Method.
 type OutMessage struct {

@@ -18,6 +18,11 @@ const (
 	OutboxSending = "sending"
 	OutboxSent    = "sent"
 	OutboxFailed  = "failed"
+	// OutboxUncertain: a message sent at most once (AtMostOnce) whose call
+	// may or may not have been delivered (its leader was replaced or its
+	// lease ran out during the call, or the call was not answered). Final:
+	// it is not sent again.
+	OutboxUncertain = "uncertain"
 )
 
 // MethodAnswerCallback is the one Bot API method outside every chat's
@@ -74,6 +79,34 @@ type LeaderFence struct{ Key, Epoch int64 }
 // ErrStaleLeader refuses a claim made under a superseded leadership.
 var ErrStaleLeader = errors.New("storage: another replica has taken over the leadership")
 
+// checkFence refuses (ErrStaleLeader) a claim under f unless f's epoch is
+// still its key's current one; the zero fence passes. It must run in the
+// claim's transaction: FOR SHARE waits for a take-over in progress (it
+// updates the row) and keeps one from committing until the claim has.
+func (s *Store) checkFence(ctx context.Context, f LeaderFence) error {
+	if f.Epoch == 0 {
+		return nil
+	}
+	var epoch int64
+	err := s.q.QueryRowxContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, f.Key).Scan(&epoch)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("fencing epoch: %w", err)
+	}
+	if epoch != f.Epoch {
+		return fmt.Errorf("%w (claim under epoch %d, current %d)", ErrStaleLeader, f.Epoch, epoch)
+	}
+	return nil
+}
+
+// columns is the fence as the claim_key and claim_epoch of a claimed row
+// (NULL for the zero fence).
+func (f LeaderFence) columns() (key, epoch sql.NullInt64) {
+	if f.Epoch == 0 {
+		return key, epoch
+	}
+	return sql.NullInt64{Int64: f.Key, Valid: true}, sql.NullInt64{Int64: f.Epoch, Valid: true}
+}
+
 // ClaimOutbox marks due rows 'sending' (attempts+1, lease) and returns them.
 //
 // A row is due when it is pending, its not_before has come, it is not in
@@ -105,22 +138,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		if _, err := tx.q.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
 			return err
 		}
-		if c.Fence.Epoch != 0 {
-			// FOR SHARE waits for a take-over in progress (it updates the
-			// row) and keeps one from committing until this claim has.
-			var epoch int64
-			err := tx.q.QueryRowxContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, c.Fence.Key).Scan(&epoch)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("fencing epoch: %w", err)
-			}
-			if epoch != c.Fence.Epoch {
-				return fmt.Errorf("%w (claim under epoch %d, current %d)", ErrStaleLeader, c.Fence.Epoch, epoch)
-			}
+		if err := tx.checkFence(ctx, c.Fence); err != nil {
+			return err
 		}
-		var key, epoch sql.NullInt64
-		if c.Fence.Epoch != 0 {
-			key, epoch = sql.NullInt64{Int64: c.Fence.Key, Valid: true}, sql.NullInt64{Int64: c.Fence.Epoch, Valid: true}
-		}
+		key, epoch := c.Fence.columns()
 		// Prepared: on the partitioned outbox (migration 00018) its
 		// subqueries span every month's partition, and planning it took
 		// longer than running it (23 ms against 2 ms with ten partitions).
@@ -150,7 +171,7 @@ WITH due AS NOT MATERIALIZED (
 	WHERE o.part_month >= {live} AND o.status = 'pending' AND o.channel = $1 AND o.not_before <= $2
 	  AND (o.method = 'answerCallbackQuery' OR NOT (o.chat_id = ANY($4)))
 	  AND (o.edit_of IS NULL OR EXISTS (
-		SELECT 1 FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.status IN ('sent', 'failed')))
+		SELECT 1 FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.status IN ('sent', 'failed', 'uncertain')))
 	  AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
 		SELECT 1 FROM outbox b
 		WHERE b.part_month >= {live} AND b.chat_id = o.chat_id AND b.channel = o.channel
@@ -158,7 +179,7 @@ WITH due AS NOT MATERIALIZED (
 		  AND (b.priority, b.id) < (o.priority, o.id)
 		  AND (b.status = 'sending' OR b.not_before <= $2 OR b.attempts > 0)
 		  AND (b.edit_of IS NULL OR EXISTS (
-			SELECT 1 FROM outbox k WHERE k.dedupe_key = b.edit_of AND k.status IN ('sent', 'failed')))))
+			SELECT 1 FROM outbox k WHERE k.dedupe_key = b.edit_of AND k.status IN ('sent', 'failed', 'uncertain')))))
 ), pick AS (
 	(SELECT id FROM due ORDER BY priority, id LIMIT $5)
 	UNION
@@ -168,7 +189,7 @@ WITH due AS NOT MATERIALIZED (
 	FOR UPDATE SKIP LOCKED
 )
 UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
-	lease_until = $3, last_attempt_at = $2, claim_key = $7, claim_epoch = $8
+	lease_until = $3, last_attempt_at = $2, claim_key = $7, claim_epoch = $8, call_started_at = NULL
 WHERE o.part_month >= {live} AND o.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method, o.payload,
 	o.attempts, o.failures, o.created_at, o.tg_message_ids, o.edit_of,
@@ -184,11 +205,12 @@ RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method
 // months' only for a row not found there.
 
 // OutboxProgress records the parts of a long message sent so far and
-// extends the lease. It reports false when the row is no longer this
+// extends the lease (and ends the call OutboxCalling marked: its result is
+// recorded). It reports false when the row is no longer this
 // attempt's (its lease ran out and it was taken back).
 func (s *Store) OutboxProgress(ctx context.Context, id int64, attempt int, messageIDs []int64, leaseUntil time.Time) (bool, error) {
 	n, err := s.execLive(ctx, 1, "", `
-		UPDATE outbox SET tg_message_ids = $3, lease_until = $4
+		UPDATE outbox SET tg_message_ids = $3, lease_until = $4, call_started_at = NULL
 		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, pq.Array(nonNil(messageIDs)), leaseUntil)
 	return liveAffected(n, err, "outbox progress")
 }
@@ -268,7 +290,7 @@ func (s *Store) OutboxRetry(ctx context.Context, r OutboxRequeue) (bool, error) 
 	n, err := s.execLive(ctx, 1, "", `
 		UPDATE outbox SET status = 'pending', not_before = $3, lease_until = NULL,
 			last_error = COALESCE(NULLIF($4, ''), last_error), failures = failures + $5,
-			attempts = attempts - $6, tg_message_ids = $7
+			attempts = attempts - $6, tg_message_ids = $7, call_started_at = NULL
 		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`,
 		r.ID, r.Attempt, r.NotBefore, r.Error, fail, untried, pq.Array(nonNil(r.MessageIDs)))
 	return liveAffected(n, err, "outbox retry")
@@ -277,11 +299,40 @@ func (s *Store) OutboxRetry(ctx context.Context, r OutboxRequeue) (bool, error) 
 // OutboxFail marks a claimed row failed for good with reason (for a chat
 // that refused the bot, reason starts with UnreachablePrefix).
 func (s *Store) OutboxFail(ctx context.Context, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
+	return s.outboxEnd(ctx, OutboxFailed, id, attempt, reason, messageIDs, at)
+}
+
+// outboxEnd ends a claimed row in a final status other than sent (failed,
+// uncertain) with reason.
+func (s *Store) outboxEnd(ctx context.Context, status string, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
 	n, err := s.execLive(ctx, 1, "", `
-		UPDATE outbox SET status = 'failed', failed_reason = $3, last_error = $3, failed_at = $4,
+		UPDATE outbox SET status = $6, failed_reason = $3, last_error = $3, failed_at = $4,
 			lease_until = NULL, tg_message_ids = $5
-		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)))
-	return liveAffected(n, err, "outbox fail")
+		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}`, id, attempt, reason, at, pq.Array(nonNil(messageIDs)), status)
+	return liveAffected(n, err, "outbox "+status)
+}
+
+// OutboxCalling records, before the call is made, that the claimed row's
+// call begins (call_started_at): a row sent at most once (AtMostOnce) whose
+// call has begun is not sent again when it is taken back, but ends
+// OutboxUncertain. It reports false — make no call — when the row is no
+// longer this attempt's (taken back already) or its claim's leadership has
+// been superseded. Whichever of this and a take-over commits first, the
+// other sees it: the row is either taken back unmarked (and sent by the new
+// leader) or marked (and not sent again).
+func (s *Store) OutboxCalling(ctx context.Context, id int64, attempt int, at time.Time) (bool, error) {
+	n, err := s.execLive(ctx, 1, "", `
+		UPDATE outbox SET call_started_at = $3
+		WHERE id = $1 AND attempts = $2 AND status = 'sending' AND {window}
+		  AND (claim_epoch IS NULL OR claim_epoch = (SELECT epoch FROM leader_epoch WHERE key = outbox.claim_key))`, id, attempt, at)
+	return liveAffected(n, err, "outbox calling")
+}
+
+// OutboxUncertain ends a claimed row OutboxUncertain with reason: its call
+// was made but not answered, so it may have been delivered, and it is sent
+// at most once.
+func (s *Store) OutboxUncertain(ctx context.Context, id int64, attempt int, reason string, messageIDs []int64, at time.Time) (bool, error) {
+	return s.outboxEnd(ctx, OutboxUncertain, id, attempt, reason, messageIDs, at)
 }
 
 // OutboxMoveChat follows a group that became a supergroup: the claimed row
@@ -303,37 +354,63 @@ func (s *Store) OutboxMoveChat(ctx context.Context, id int64, attempt int, oldCh
 	})
 }
 
-// RecoverOutboxLeases puts rows of channel whose lease ran out (their
-// dispatcher died mid-send) back to pending. They were maybe sent: at least
-// once. Each channel's dispatcher recovers only its own rows, so the counts
-// (and the metric) are per channel.
-func (s *Store) RecoverOutboxLeases(ctx context.Context, channel string, now time.Time) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
-		UPDATE outbox SET status = 'pending', lease_until = NULL,
-			last_error = COALESCE(last_error, 'lease expired in flight')
-		WHERE status = 'sending' AND channel = $1 AND lease_until < $2`, channel, now)
-	if err != nil {
-		return 0, fmt.Errorf("storage: recover outbox leases: %w", err)
+// OutboxTakenBack counts the rows a recovery took back from a dispatcher
+// that is gone: Requeued went back to pending (at least once: sent again),
+// Uncertain ended OutboxUncertain (sent at most once, and their call had
+// begun: not sent again).
+type OutboxTakenBack struct{ Requeued, Uncertain int64 }
+
+// takeBackSQL takes back the 'sending' rows of channel ($1) that cond
+// selects, $2 being the time: a row whose call had begun (OutboxCalling:
+// only rows sent at most once are marked) ends 'uncertain' with reason
+// {why}, every other row goes back to pending. It answers the two counts.
+const takeBackSQL = `
+WITH back AS (
+	UPDATE outbox SET lease_until = NULL,
+		status = CASE WHEN call_started_at IS NULL THEN 'pending' ELSE 'uncertain' END,
+		last_error = CASE WHEN call_started_at IS NULL THEN COALESCE(last_error, {why}) ELSE {why} END,
+		failed_reason = CASE WHEN call_started_at IS NULL THEN failed_reason ELSE {why} END,
+		failed_at = CASE WHEN call_started_at IS NULL THEN failed_at ELSE $2 END
+	WHERE status = 'sending' AND channel = $1 AND {cond}
+	RETURNING status)
+SELECT count(*) FILTER (WHERE status = 'pending') AS requeued, count(*) FILTER (WHERE status = 'uncertain') AS uncertain FROM back`
+
+func (s *Store) takeBack(ctx context.Context, what, why, cond string, args ...any) (OutboxTakenBack, error) {
+	q := strings.NewReplacer("{why}", pq.QuoteLiteral(why), "{cond}", cond).Replace(takeBackSQL)
+	var n OutboxTakenBack
+	if err := s.q.QueryRowxContext(ctx, q, args...).Scan(&n.Requeued, &n.Uncertain); err != nil {
+		return n, fmt.Errorf("storage: %s: %w", what, err)
 	}
-	return res.RowsAffected()
+	return n, nil
 }
 
-// RecoverOutboxFromOldLeaders puts back to pending, at once, the rows of
-// channel in flight under an older epoch of fence's key: their leader is
-// gone (fence is the current leadership, checked in the same statement),
-// so waiting out their lease would only hold their chats up. They were
-// maybe sent: at most the one row in flight per chat goes out twice.
-func (s *Store) RecoverOutboxFromOldLeaders(ctx context.Context, channel string, fence LeaderFence) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
-		WITH cur AS (SELECT epoch FROM leader_epoch WHERE key = $2 AND epoch = $3 FOR SHARE)
-		UPDATE outbox SET status = 'pending', lease_until = NULL,
-			last_error = COALESCE(last_error, 'in flight when its leader was replaced')
-		WHERE status = 'sending' AND channel = $1 AND claim_key = $2 AND claim_epoch < $3
-		  AND EXISTS (SELECT 1 FROM cur)`, channel, fence.Key, fence.Epoch)
-	if err != nil {
-		return 0, fmt.Errorf("storage: recover outbox from old leaders: %w", err)
-	}
-	return res.RowsAffected()
+// Reasons a row taken back is recorded with (last_error, and failed_reason
+// of one that ends uncertain).
+const (
+	LeaseExpiredReason   = "lease expired in flight"
+	LeaderReplacedReason = "in flight when its leader was replaced"
+)
+
+// RecoverOutboxLeases takes back rows of channel whose lease ran out before
+// now (their dispatcher died mid-send): back to pending — they were maybe
+// sent: at least once — or, for a row sent at most once whose call had
+// begun, uncertain. Each channel's dispatcher recovers only its own rows,
+// so the counts (and the metric) are per channel.
+func (s *Store) RecoverOutboxLeases(ctx context.Context, channel string, now time.Time) (OutboxTakenBack, error) {
+	return s.takeBack(ctx, "recover outbox leases", LeaseExpiredReason, `lease_until < $2`, channel, now)
+}
+
+// RecoverOutboxFromOldLeaders takes back, at once, the rows of channel in
+// flight under an older epoch of fence's key: their leader is gone (fence
+// is the current leadership, checked in the same statement), so waiting
+// out their lease would only hold their chats up. Back to pending — they
+// were maybe sent: at most the one row in flight per chat goes out twice —
+// or, for a row sent at most once whose call had begun, uncertain (with
+// now as its end).
+func (s *Store) RecoverOutboxFromOldLeaders(ctx context.Context, channel string, fence LeaderFence, now time.Time) (OutboxTakenBack, error) {
+	return s.takeBack(ctx, "recover outbox from old leaders", LeaderReplacedReason,
+		`claim_key = $3 AND claim_epoch < $4 AND EXISTS (SELECT 1 FROM leader_epoch WHERE key = $3 AND epoch = $4 FOR SHARE)`,
+		channel, now, fence.Key, fence.Epoch)
 }
 
 // ExpireOutbox fails pending rows of channel that have been due since

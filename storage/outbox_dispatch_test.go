@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -252,13 +253,13 @@ func TestOutboxLeaseRecoveryAndFailures(t *testing.T) {
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Lease: time.Second, Now: now}); len(got) != 3 {
 		t.Fatalf("claim: %v", got)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now); err != nil || n != (storage.OutboxTakenBack{}) {
 		t.Fatalf("recovered before the lease ran out: %d %v", n, err)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, "dingtalk", now.Add(2*time.Second)); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxLeases(ctx, "dingtalk", now.Add(2*time.Second)); err != nil || n != (storage.OutboxTakenBack{}) {
 		t.Fatalf("another channel's dispatcher recovered telegram leases: %d %v", n, err)
 	}
-	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now.Add(2*time.Second)); err != nil || n != 3 {
+	if n, err := s.RecoverOutboxLeases(ctx, "telegram", now.Add(2*time.Second)); err != nil || n != (storage.OutboxTakenBack{Requeued: 3}) {
 		t.Fatalf("recover: %d %v", n, err)
 	}
 	if got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Now: now.Add(2 * time.Second)}); len(got) != 3 {
@@ -348,13 +349,13 @@ func TestRecoverOutboxFromOldLeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	claim("mine", 4, storage.LeaderFence{Key: 7, Epoch: 2})
-	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 1}); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 1}, time.Now()); err != nil || n != (storage.OutboxTakenBack{}) {
 		t.Fatalf("a superseded leader recovered %d rows (%v)", n, err)
 	}
-	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "dingtalk", storage.LeaderFence{Key: 7, Epoch: 2}); err != nil || n != 0 {
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "dingtalk", storage.LeaderFence{Key: 7, Epoch: 2}, time.Now()); err != nil || n != (storage.OutboxTakenBack{}) {
 		t.Fatalf("another channel: %d %v", n, err)
 	}
-	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 2}); err != nil || n != 1 {
+	if n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 2}, time.Now()); err != nil || n != (storage.OutboxTakenBack{Requeued: 1}) {
 		t.Fatalf("recovered %d rows (%v), want 1", n, err)
 	}
 	for key, want := range map[string]string{"old": "pending", "otherkey": "sending", "unfenced": "sending", "mine": "sending"} {
@@ -373,4 +374,97 @@ func othersThan(chat int64) []int64 {
 		}
 	}
 	return out
+}
+
+// A row sent at most once (a red health notice) whose call had begun
+// (OutboxCalling) is not put back when taken back, by a new leader or after
+// its lease, but ends uncertain; rows of every other kind, and a red notice
+// whose call had not begun, go back to pending. A superseded leader or a
+// row already taken back cannot begin a call.
+func TestTakenBackAtMostOnceRowsEndUncertain(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	old := storage.LeaderFence{Key: 7, Epoch: 1}
+	now := time.Now()
+	claim := func(key string, chat int64, kind string, prio int, f storage.LeaderFence, lease time.Duration) storage.OutboxRow {
+		t.Helper()
+		if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Kind: kind, Priority: prio, Payload: map[string]string{"text": key}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: time.Now(), Lease: lease, ByPriority: 1, Fence: f, SkipChats: othersThan(chat)})
+		if err != nil || len(rows) != 1 || rows[0].DedupeKey != key {
+			t.Fatalf("claim %s: %+v %v", key, rows, err)
+		}
+		return rows[0]
+	}
+	calling := func(r storage.OutboxRow) bool {
+		t.Helper()
+		ok, err := s.OutboxCalling(ctx, r.ID, r.Attempts, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	red := claim("red", 1, storage.KindHealth, storage.PriorityRed, old, time.Hour)
+	robot := claim("robot", 2, storage.KindRobot, storage.PriorityRed, old, time.Hour)
+	claim("red-not-called", 3, storage.KindHealth, storage.PriorityRed, old, time.Hour)
+	reply := claim("reply", 4, "reply", storage.PriorityRed, old, time.Hour)
+	late := claim("red-late", 5, storage.KindHealth, storage.PriorityRed, old, time.Hour)
+	if storage.AtMostOnce(reply.Kind, reply.Priority) || storage.AtMostOnce(storage.KindHealth, storage.PriorityYellow) ||
+		!storage.AtMostOnce(red.Kind, red.Priority) || !storage.AtMostOnce(robot.Kind, robot.Priority) {
+		t.Fatal("AtMostOnce: want the red health notices only")
+	}
+	// The dispatcher marks the rows sent at most once, and only once their
+	// call is about to be made: not unmarked's, not reply's.
+	if !calling(red) || !calling(robot) {
+		t.Fatal("OutboxCalling refused a row of the current leadership")
+	}
+
+	if _, err := s.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = 7`); err != nil {
+		t.Fatal(err)
+	}
+	if calling(late) {
+		t.Fatal("a superseded leader began a call")
+	}
+	at := now.Add(time.Second).UTC().Truncate(time.Microsecond)
+	n, err := s.RecoverOutboxFromOldLeaders(ctx, "telegram", storage.LeaderFence{Key: 7, Epoch: 2}, at)
+	if err != nil || n != (storage.OutboxTakenBack{Requeued: 3, Uncertain: 2}) {
+		t.Fatalf("taken back %+v (%v), want 3 requeued and 2 uncertain", n, err)
+	}
+	for key, want := range map[string]string{"red": storage.OutboxUncertain, "robot": storage.OutboxUncertain,
+		"red-not-called": storage.OutboxPending, "reply": storage.OutboxPending, "red-late": storage.OutboxPending} {
+		r := e2row(t, s, key)
+		if r.Status != want {
+			t.Errorf("%s: %s, want %s", key, r.Status, want)
+		}
+		if want == storage.OutboxUncertain && (r.FailedReason.String != storage.LeaderReplacedReason || r.LastError.String != storage.LeaderReplacedReason) {
+			t.Errorf("%s: reason %q / %q", key, r.FailedReason.String, r.LastError.String)
+		}
+	}
+	if calling(red) {
+		t.Fatal("a call began on a row that ended uncertain")
+	}
+	// Uncertain is final: the red row is never claimed again, and the
+	// chat's next message is not held up behind it.
+	enqueue(t, s, "after-red", 1, storage.PriorityDefault, "", map[string]string{"text": "x"})
+	got := claimKeys(t, s, storage.OutboxClaim{ByPriority: 10, Fence: storage.LeaderFence{Key: 7, Epoch: 2}})
+	if strings.Join(got, ",") != "after-red,red-late,red-not-called,reply" {
+		t.Fatalf("claimed after the take-back: %v", got)
+	}
+
+	// After a lease: a marked red row ends uncertain, its reason the lease's.
+	leased := claim("red-leased", 6, storage.KindHealth, storage.PriorityRed, storage.LeaderFence{Key: 7, Epoch: 2}, time.Second)
+	if !calling(leased) {
+		t.Fatal("OutboxCalling refused the current leader's row")
+	}
+	n, err = s.RecoverOutboxLeases(ctx, "telegram", time.Now().Add(2*time.Second))
+	if err != nil || n.Uncertain != 1 {
+		t.Fatalf("lease recovery %+v (%v), want 1 uncertain", n, err)
+	}
+	if r := e2row(t, s, "red-leased"); r.Status != storage.OutboxUncertain || r.FailedReason.String != storage.LeaseExpiredReason {
+		t.Fatalf("red-leased: %+v", r)
+	}
 }

@@ -240,3 +240,17 @@ func (s *Store) InSubtree(ctx context.Context, root, unit int64) (bool, error) {
 
 // Int64s adapts a slice for "= ANY($1)".
 func Int64s(ids []int64) any { return pq.Array(ids) }
+
+// UnitPath returns the ids from the root down to the unit itself: what the
+// access policy checks a role against.
+func (s *Store) UnitPath(ctx context.Context, unitID int64) ([]int64, error) {
+	var path pq.Int64Array
+	err := s.q.QueryRowxContext(ctx, `SELECT path FROM units WHERE id = $1`, unitID).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, domain.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, err)
+	}
+	return path, nil
+}

@@ -167,13 +167,22 @@ type WebhookJob struct {
 }
 
 // ClaimWebhookDeliveries marks up to limit due deliveries 'sending'
-// (attempts+1, lease until leaseUntil) and returns them. At most one
-// delivery per subscription is in flight, and each claim takes the
-// subscription's oldest due delivery, so a slow or failing receiver holds up
-// no one else and is not flooded. Rows are locked with SKIP LOCKED.
-func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]WebhookJob, error) {
+// (attempts+1, lease until leaseUntil, the claim's fence) and returns them.
+// At most one delivery per subscription is in flight, and each claim takes
+// the subscription's oldest due delivery, so a slow or failing receiver
+// holds up no one else and is not flooded. Rows are locked with SKIP LOCKED.
+//
+// fence, when set, is the leadership the claim is made under: the claim is
+// refused (ErrStaleLeader) unless its epoch is still the key's current one
+// in leader_epoch, as for ClaimOutbox.
+func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int, fence LeaderFence) ([]WebhookJob, error) {
 	out := []WebhookJob{}
-	err := sqlxSelect(ctx, s, &out, `
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := tx.checkFence(ctx, fence); err != nil {
+			return err
+		}
+		key, epoch := fence.columns()
+		return sqlxSelect(ctx, tx, &out, `
 WITH cand AS (
 	SELECT d.id, d.next_attempt_at FROM webhook_subscriptions w CROSS JOIN LATERAL (
 		SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
@@ -187,10 +196,12 @@ WITH cand AS (
 	ORDER BY c.next_attempt_at, d.id LIMIT $3
 	FOR UPDATE OF d SKIP LOCKED
 )
-UPDATE webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = $2
+UPDATE webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_until = $2,
+	claim_key = $4, claim_epoch = $5
 FROM picked p, webhook_subscriptions w, events e
 WHERE d.id = p.id AND w.id = d.subscription_id AND e.id = d.event_id
-RETURNING d.id, d.subscription_id, d.event_id, d.attempts, w.url, w.secret, e.type, e.at, e.payload`, now, leaseUntil, limit)
+RETURNING d.id, d.subscription_id, d.event_id, d.attempts, w.url, w.secret, e.type, e.at, e.payload`, now, leaseUntil, limit, key, epoch)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: claim webhook deliveries: %w", err)
 	}
@@ -298,6 +309,26 @@ func (s *Store) RecoverWebhookLeases(ctx context.Context, now time.Time) (int64,
 		WHERE status = 'sending' AND lease_until < $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("storage: recover webhook leases: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// RecoverWebhookFromOldLeaders puts back to pending the deliveries in
+// flight under an older epoch of fence's key: their leader is gone (fence
+// is the current leadership, checked in the same statement), and while one
+// is 'sending' its subscription gets nothing else. They keep their
+// next_attempt_at (they were due when claimed), so each is again its
+// subscription's oldest due delivery. Their request was maybe made: the
+// receiver may get that event twice, with the same webhook-id.
+func (s *Store) RecoverWebhookFromOldLeaders(ctx context.Context, fence LeaderFence) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `
+		WITH cur AS (SELECT epoch FROM leader_epoch WHERE key = $1 AND epoch = $2 FOR SHARE)
+		UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL,
+			last_error = COALESCE(last_error, 'in flight when its leader was replaced')
+		WHERE status = 'sending' AND claim_key = $1 AND claim_epoch < $2
+		  AND EXISTS (SELECT 1 FROM cur)`, fence.Key, fence.Epoch)
+	if err != nil {
+		return 0, fmt.Errorf("storage: recover webhook deliveries from old leaders: %w", err)
 	}
 	return res.RowsAffected()
 }

@@ -228,7 +228,7 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 	now := time.Now()
 
 	// One in flight per subscription: a's oldest and b's only.
-	jobs, err := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10)
+	jobs, err := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10, storage.LeaderFence{})
 	if err != nil || len(jobs) != 2 {
 		t.Fatalf("claim: %+v %v", jobs, err)
 	}
@@ -246,7 +246,7 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 	if jb.EventID != e2 {
 		t.Fatalf("job b %+v", jb)
 	}
-	if more, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10); len(more) != 0 {
+	if more, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10, storage.LeaderFence{}); len(more) != 0 {
 		t.Fatalf("claimed %d more while in flight", len(more))
 	}
 
@@ -256,7 +256,7 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 	if err != nil || !res.Current || res.Disabled {
 		t.Fatalf("record retry: %+v %v", res, err)
 	}
-	next, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10)
+	next, _ := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10, storage.LeaderFence{})
 	if len(next) != 1 || next[0].EventID == e1 {
 		t.Fatalf("a's second delivery should go while the first waits: %+v", next)
 	}
@@ -273,7 +273,7 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 	}
 	eventID(t, s, "claim.submitted", u["QA-RZ-XZ"])
 	fanOutAll(t, s)
-	jobs, _ = s.ClaimWebhookDeliveries(ctx, time.Now(), now.Add(time.Minute), 10)
+	jobs, _ = s.ClaimWebhookDeliveries(ctx, time.Now(), now.Add(time.Minute), 10, storage.LeaderFence{})
 	var jb2 *storage.WebhookJob
 	for i := range jobs {
 		if jobs[i].SubscriptionID == b.ID {
@@ -299,5 +299,145 @@ func TestWebhookClaimAndRecord(t *testing.T) {
 	}
 	if n, err := s.RecoverWebhookLeases(ctx, now.Add(2*time.Minute)); err != nil || n != 1 {
 		t.Fatalf("recover leases: %d %v", n, err)
+	}
+}
+
+// Webhook claims are fenced like the outbox's: once another replica has
+// taken over (a newer epoch), the old leader's claims are refused and
+// change nothing; the new leader takes back at once what the old one had
+// in flight (not what its own epoch, another key or no fence claimed),
+// and the old leader's late results are only logged. An unfenced claim
+// comes back after its lease.
+func TestWebhookClaimsAreFencedAndANewLeaderTakesTheOldOnesBack(t *testing.T) {
+	s := testdb.New(t)
+	u := webhookTree(t, s)
+	// a takes every type, b and c one each; one event of each type.
+	var subs [3]storage.WebhookSubscription
+	for i, typ := range []string{"", "claim.submitted", "settlement.closed"} {
+		if typ == "" {
+			subs[i] = subscribe(t, s, u["QA"])
+		} else {
+			subs[i] = subscribe(t, s, u["QA"], typ)
+		}
+	}
+	a, b, c := subs[0], subs[1], subs[2]
+	for typ, unit := range map[string]string{"checkin.recorded": "QA-RZ-XZ-B1", "claim.submitted": "QA-RZ-XZ", "settlement.closed": "QA-RZ"} {
+		eventID(t, s, typ, u[unit])
+	}
+	ctx := context.Background()
+	fanOutAll(t, s)
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO leader_epoch (key, epoch) VALUES (7, 1), (9, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	old, cur := storage.LeaderFence{Key: 7, Epoch: 1}, storage.LeaderFence{Key: 7, Epoch: 2}
+	now := time.Now()
+	bySub := func(js []storage.WebhookJob) map[int64]storage.WebhookJob {
+		m := map[int64]storage.WebhookJob{}
+		for _, j := range js {
+			m[j.SubscriptionID] = j
+		}
+		return m
+	}
+	// status is the state of the subscription's first delivery.
+	status := func(sub int64) (string, int) {
+		t.Helper()
+		ds, err := s.WebhookDeliveries(ctx, sub, 0, 0)
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("deliveries of %d: %+v %v", sub, ds, err)
+		}
+		d := ds[len(ds)-1]
+		return d.Status, d.Attempts
+	}
+
+	// The old leader claims a's and b's deliveries; c's goes to a claim
+	// without a fence (a single replica, or before migration 00022).
+	claim := func(limit int, f storage.LeaderFence) []storage.WebhookJob {
+		t.Helper()
+		js, err := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), limit, f)
+		if err != nil {
+			t.Fatalf("claim under %+v: %v", f, err)
+		}
+		return js
+	}
+	first := bySub(claim(10, old))
+	if len(first) != 3 {
+		t.Fatalf("first claim: %+v", first)
+	}
+	if _, err := s.DB().ExecContext(ctx, `
+		UPDATE webhook_deliveries SET claim_key = NULL, claim_epoch = NULL WHERE id = $1`, first[c.ID].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another replica takes over.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE leader_epoch SET epoch = 2 WHERE key = 7`); err != nil {
+		t.Fatal(err)
+	}
+	eventID(t, s, "claim.submitted", u["QA-RZ-XZ"])
+	fanOutAll(t, s) // b has a second delivery due
+	if js, err := s.ClaimWebhookDeliveries(ctx, now.Add(time.Hour), now.Add(2*time.Hour), 10, old); !errors.Is(err, storage.ErrStaleLeader) || len(js) != 0 {
+		t.Fatalf("a stale leader's claim: %+v %v, want ErrStaleLeader", js, err)
+	}
+	if js, err := s.ClaimWebhookDeliveries(ctx, now, now.Add(time.Minute), 10, storage.LeaderFence{Key: 7, Epoch: 3}); !errors.Is(err, storage.ErrStaleLeader) || len(js) != 0 {
+		t.Fatalf("a claim under an epoch not yet taken: %+v %v", js, err)
+	}
+	if got := claim(10, cur); len(got) != 0 {
+		t.Fatalf("claimed %+v while every subscription has one in flight", got)
+	}
+
+	// Only the current leader takes the old one's deliveries back.
+	if n, err := s.RecoverWebhookFromOldLeaders(ctx, old); err != nil || n != 0 {
+		t.Fatalf("a superseded leader recovered %d (%v)", n, err)
+	}
+	if n, err := s.RecoverWebhookFromOldLeaders(ctx, storage.LeaderFence{Key: 9, Epoch: 1}); err != nil || n != 0 {
+		t.Fatalf("another key recovered %d (%v)", n, err)
+	}
+	if n, err := s.RecoverWebhookFromOldLeaders(ctx, cur); err != nil || n != 2 {
+		t.Fatalf("recovered %d (%v), want a's and b's", n, err)
+	}
+	for sub, want := range map[int64]string{a.ID: storage.DeliveryPending, b.ID: storage.DeliveryPending, c.ID: storage.DeliverySending} {
+		if got, _ := status(sub); got != want {
+			t.Errorf("sub %d: %s, want %s", sub, got, want)
+		}
+	}
+
+	// The old leader's results come in after the take-back: logged, not applied.
+	res, err := s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: first[b.ID].ID, Attempt: 1, At: now, StatusCode: 200},
+		storage.WebhookOutcome{Delivered: true})
+	if err != nil || res.Current {
+		t.Fatalf("stale leader's result on a taken-back delivery: %+v %v", res, err)
+	}
+	if st, n := status(b.ID); st != storage.DeliveryPending || n != 1 {
+		t.Fatalf("b after the stale result: %s attempts %d", st, n)
+	}
+	second := bySub(claim(10, cur))
+	if len(second) != 2 || second[a.ID].ID != first[a.ID].ID || second[a.ID].Attempt != 2 || second[b.ID].ID != first[b.ID].ID {
+		t.Fatalf("the new leader's claim: %+v", second)
+	}
+	res, err = s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: first[a.ID].ID, Attempt: 1, At: now, StatusCode: 500, Error: "HTTP 500"},
+		storage.WebhookOutcome{MaxFailures: 1})
+	if err != nil || res.Current || res.Disabled {
+		t.Fatalf("stale leader's failure on a re-claimed delivery: %+v %v", res, err)
+	}
+	res, err = s.RecordWebhookAttempt(ctx, storage.WebhookAttempt{DeliveryID: first[a.ID].ID, Attempt: 2, At: now, StatusCode: 200},
+		storage.WebhookOutcome{Delivered: true})
+	if err != nil || !res.Current {
+		t.Fatalf("the new leader's result: %+v %v", res, err)
+	}
+	if w, _ := s.WebhookSubscription(ctx, a.ID); !w.Active || w.FailureCount != 0 {
+		t.Fatalf("a after the stale failure: %+v", w)
+	}
+	if st, n := status(a.ID); st != storage.DeliveryDelivered || n != 2 {
+		t.Fatalf("a: %s attempts %d", st, n)
+	}
+
+	// The unfenced claim waits for its lease.
+	if n, err := s.RecoverWebhookLeases(ctx, now.Add(30*time.Second)); err != nil || n != 0 {
+		t.Fatalf("recovered %d (%v) before the lease ran out", n, err)
+	}
+	if n, err := s.RecoverWebhookLeases(ctx, now.Add(2*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("recovered %d (%v) after the lease, want c's and b's new claim", n, err)
+	}
+	if st, n := status(c.ID); st != storage.DeliveryPending || n != 1 {
+		t.Fatalf("c after its lease: %s attempts %d", st, n)
 	}
 }

@@ -46,8 +46,19 @@
 // At least once. A claimed delivery is 'sending' with a lease; a worker that
 // dies mid-request leaves it to be taken back after the lease and sent
 // again (the attempt counts). Only the leader runs a Worker (leader.Run);
-// claims use SKIP LOCKED and results are recorded conditionally, so a
-// second one for a few seconds around a hand-over does no harm.
+// claims use SKIP LOCKED and results are recorded only while the delivery
+// is still that attempt's.
+//
+// Fenced. Under leader.Run each claim carries the leadership's fencing
+// epoch (leader.FenceFrom), as the outbox's do: the database refuses a
+// claim under a superseded epoch (storage.ErrStaleLeader) and the worker
+// stops, after recording the requests it has in flight. A worker starting
+// under a new epoch first puts back the deliveries claimed under older ones
+// (Store.RecoverWebhookFromOldLeaders), so a dead or cut-off leader's
+// deliveries go out again within a poll of the take-over, not after their
+// lease; the old leader's late results are then only logged. Such a
+// request was maybe made, so the receiver may get it twice, with the same
+// webhook-id: at most one per subscription, the one in flight.
 //
 // Wake-up. LISTEN events (storage.AppendEvent notifies it) wakes the worker
 // at once; PollInterval polling is the fallback and brings retries that

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/delivery"
 	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
@@ -120,7 +119,9 @@ func (w *Worker) Options() Options { return w.opts }
 func (w *Worker) Wake() { pgnotify.Signal(w.wake) }
 
 // Run delivers until ctx is done, then finishes the requests in flight and
-// records them. It never stops on a database or network error.
+// records them. It never stops on a database or network error; under
+// leader.Run it stops, with an error wrapping storage.ErrStaleLeader, when
+// a claim finds that another replica has taken over.
 func (w *Worker) Run(ctx context.Context) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return errors.New("webhooks: worker already running")
@@ -146,27 +147,19 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
-	jobs := make(chan storage.WebhookJob, w.opts.Workers)
-	done := make(chan struct{}, 1)
-	var inflight, attempts atomic.Int64
-	var wg sync.WaitGroup
-	for range w.opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				w.deliver(ctx, j)
-				attempts.Add(1)
-				inflight.Add(-1)
-				pgnotify.Signal(done)
-			}
-		}()
-	}
-	defer func() {
-		close(jobs)
-		wg.Wait()
-	}()
+	var attempts atomic.Int64
+	pool := delivery.NewPool(w.opts.Workers, func(j storage.WebhookJob) {
+		w.deliver(ctx, j)
+		attempts.Add(1)
+	})
+	defer pool.Close()
 
+	// Under leader.Run every claim carries the leadership's fencing epoch:
+	// the database refuses it once another replica has taken over.
+	fence := delivery.Fence(ctx)
+	if fence.Epoch != 0 {
+		w.recoverFromOldLeaders(ctx, fence)
+	}
 	w.maintain(ctx)
 	nextMaintain := clock.Monotonic().Add(w.opts.MaintainEvery)
 	// RunOnce fans out and claims as of its start: a retry it schedules is
@@ -184,10 +177,17 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 		if forever {
 			now = w.opts.Now()
 		}
-		claimed, err := w.round(ctx, now, w.opts.Workers-int(inflight.Load()), jobs, &inflight)
+		claimed, err := w.round(ctx, now, fence, pool)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
+			}
+			if errors.Is(err, storage.ErrStaleLeader) {
+				// Not the leader any more: stop claiming; the requests in
+				// flight finish and are recorded (the deferred wait), and
+				// leader.Run notices too.
+				w.log.Warn("webhooks: leadership superseded; stopping delivery", slog.Any("err", err))
+				return int(attempts.Load()), fmt.Errorf("webhooks: %w", err)
 			}
 			dbErrors++
 			if dbErrors == 1 || dbErrors%20 == 0 {
@@ -196,14 +196,14 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 			if !forever && dbErrors >= 3 {
 				return int(attempts.Load()), fmt.Errorf("webhooks: %w", err)
 			}
-			_ = sleepCtx(ctx, max(time.Second, w.opts.PollInterval))
+			_ = delivery.Sleep(ctx, max(time.Second, w.opts.PollInterval))
 			continue
 		}
 		dbErrors = 0
-		if !forever && claimed == 0 && inflight.Load() == 0 {
+		if !forever && claimed == 0 && pool.InFlight() == 0 {
 			break
 		}
-		if claimed > 0 && int(inflight.Load()) < w.opts.Workers {
+		if claimed > 0 && pool.Free() > 0 {
 			continue // there may be more due right away
 		}
 		if !poll.Stop() {
@@ -214,7 +214,7 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 		}
 		poll.Reset(w.opts.PollInterval)
 		select {
-		case <-done:
+		case <-pool.Finished():
 		case <-w.wake:
 		case <-poll.C:
 		case <-ctx.Done():
@@ -223,8 +223,9 @@ func (w *Worker) loop(ctx context.Context, forever bool) (int, error) {
 	return int(attempts.Load()), nil
 }
 
-// round fans out new events and claims up to room deliveries due at now.
-func (w *Worker) round(ctx context.Context, now time.Time, room int, jobs chan<- storage.WebhookJob, inflight *atomic.Int64) (int, error) {
+// round fans out new events and claims as many deliveries due at now as
+// the pool has free workers, under fence.
+func (w *Worker) round(ctx context.Context, now time.Time, fence storage.LeaderFence, pool *delivery.Pool[storage.WebhookJob]) (int, error) {
 	// Not cancelled by ctx: a statement cancelled after the server ran it
 	// would leave claimed rows for the lease to bring back.
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -239,18 +240,31 @@ func (w *Worker) round(ctx context.Context, now time.Time, room int, jobs chan<-
 			break
 		}
 	}
+	room := pool.Free()
 	if room <= 0 {
 		return 0, nil
 	}
-	js, err := w.store.ClaimWebhookDeliveries(qctx, now, w.opts.Now().Add(w.opts.Lease), room)
+	js, err := w.store.ClaimWebhookDeliveries(qctx, now, w.opts.Now().Add(w.opts.Lease), room, fence)
 	if err != nil {
 		return 0, err
 	}
 	for _, j := range js {
-		inflight.Add(1)
-		jobs <- j
+		pool.Submit(j)
 	}
 	return len(js), nil
+}
+
+// recoverFromOldLeaders puts back at once the deliveries a previous leader
+// had in flight: it is gone (this leadership superseded it), and waiting
+// out their lease would hold their subscriptions up.
+func (w *Worker) recoverFromOldLeaders(ctx context.Context, fence storage.LeaderFence) {
+	n, err := w.store.RecoverWebhookFromOldLeaders(ctx, fence)
+	switch {
+	case err != nil:
+		w.log.Warn("webhooks: recovering a previous leader's deliveries failed; they wait for their lease", slog.Any("err", err))
+	case n > 0:
+		w.log.Warn("webhooks: deliveries taken back from a previous leader", slog.Int64("deliveries", n), slog.Int64("epoch", fence.Epoch))
+	}
 }
 
 // maintain takes back expired leases and refreshes the gauges.
@@ -310,42 +324,17 @@ func (w *Worker) deliver(ctx context.Context, j storage.WebhookJob) {
 	}
 }
 
-// backoff is BackoffBase·2^(attempt-1), capped at BackoffMax, with equal
-// jitter (half fixed, half random) so that retries after an outage spread.
+// backoff is the delay before the attempt after attempt (delivery.Backoff
+// of BackoffBase and BackoffMax).
 func (w *Worker) backoff(attempt int) time.Duration {
-	b := w.opts.BackoffBase
-	for i := 1; i < attempt && b < w.opts.BackoffMax; i++ {
-		b *= 2
-	}
-	b = min(b, w.opts.BackoffMax)
-	half := b / 2
-	return half + rand.N(half+1)
+	return delivery.Backoff(w.opts.BackoffBase, w.opts.BackoffMax, attempt)
 }
 
-// write records a result outside the worker's context (a stop must not
-// lose the result of a request already made), retrying over a database
-// blip; if it still fails the lease brings the delivery back.
+// write records a result outside the worker's context, retrying over a
+// database blip (delivery.Write); if it still fails the lease brings the
+// delivery back.
 func (w *Worker) write(what string, fn func(ctx context.Context) error) {
-	var err error
-	for _, delay := range []time.Duration{0, 200 * time.Millisecond, time.Second, 3 * time.Second} {
-		time.Sleep(delay)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = fn(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-	}
-	w.log.Error("webhooks: could not record a result; the delivery is retried after its lease", slog.String("op", what), slog.Any("err", err))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := delivery.Write(fn); err != nil {
+		w.log.Error("webhooks: could not record a result; the delivery is retried after its lease", slog.String("op", what), slog.Any("err", err))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/zhibu/zhibu/internal/testdb"
+	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
 )
@@ -82,8 +84,11 @@ type world struct {
 	units map[string]int64
 }
 
-func newWorld(t *testing.T) *world {
-	w := &world{t: t, ctx: context.Background(), store: testdb.New(t), units: map[string]int64{}}
+func newWorld(t *testing.T) *world { return newWorldOn(t, testdb.New(t)) }
+
+// newWorldOn creates the units in store's database.
+func newWorldOn(t *testing.T, store *storage.Store) *world {
+	w := &world{t: t, ctx: context.Background(), store: store, units: map[string]int64{}}
 	for _, u := range []struct{ code, kind, parent string }{
 		{"QA", "county", ""}, {"QA-RZ", "township", "QA"}, {"QA-RZ-XZ-B1", "branch", "QA-RZ"}, {"QA-DB", "township", "QA"},
 	} {
@@ -433,5 +438,118 @@ func TestListenWakesTheWorker(t *testing.T) {
 	w.waitFor("delivery after NOTIFY", func() bool { return len(s.requests()) == 1 })
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("took %s", took)
+	}
+}
+
+// openStore opens a pool of its own on url, as another replica would.
+func openStore(t *testing.T, url string) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(context.Background(), url, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.DB().Close() })
+	return s
+}
+
+// Two replicas, each with its own pool and elector, on one database. The
+// leader's lock session is killed while its request is in flight, and it
+// goes on as if it still led (it runs under the old fence, not under
+// leader.Run): the new leader takes its delivery back at once, not after
+// the lease, and delivers it (the receiver sees the same webhook-id
+// twice: the old request had been made); the old leader's late result is
+// only logged, its next claim is refused and it stops.
+func TestAReplacedLeaderCannotClaimAndItsDeliveryIsTakenBackAtOnce(t *testing.T) {
+	url := testdb.URL(t)
+	w := newWorldOn(t, openStore(t, url))
+	storeB := openStore(t, url)
+	ctx := context.Background()
+	release := make(chan struct{})
+	s := newSubscriber(t, func(n int) int {
+		if n == 1 {
+			<-release // the old leader's request hangs until the new one has delivered
+		}
+		return 200
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	sub := w.subscribe(s, "QA")
+	w.event("checkin.recorded", "QA-RZ-XZ-B1", map[string]any{"id": 1})
+
+	key := leader.Key("webhooks-test")
+	elA, elB := leader.NewElector(w.store.DB().DB, key, nil), leader.NewElector(storeB.DB().DB, key, nil)
+	if err := elA.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fenceA, _ := elA.Fence()
+	opts := fast()
+	opts.Timeout = 10 * time.Second
+	opts.Lease = time.Hour // only the take-back can bring the delivery back in time
+	actx, stopA := context.WithCancel(leader.WithFence(ctx, fenceA))
+	defer stopA()
+	aDone := make(chan error, 1)
+	go func() { aDone <- webhooks.New(w.store, opts, nil, nil).Run(actx) }()
+	w.waitFor("the old leader's request", func() bool { return len(s.requests()) == 1 })
+
+	// The old leader's lock session dies; the other replica takes over.
+	if _, err := storeB.DB().ExecContext(ctx, `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	w.waitFor("the new leader", func() bool { return elB.IsLeader(ctx) == nil })
+	fenceB, _ := elB.Fence()
+	if fenceB.Epoch <= fenceA.Epoch {
+		t.Fatalf("epochs: old %d, new %d", fenceA.Epoch, fenceB.Epoch)
+	}
+	took := time.Now()
+	bctx, stopB := context.WithCancel(leader.WithFence(ctx, fenceB))
+	bDone := make(chan error, 1)
+	go func() { bDone <- webhooks.New(storeB, opts, nil, nil).Run(bctx) }()
+	defer func() { stopB(); <-bDone }()
+	w.waitFor("the new leader's delivery", func() bool {
+		ds := w.deliveries(sub.ID)
+		return len(ds) == 1 && ds[0].Status == storage.DeliveryDelivered
+	})
+	t.Logf("delivered by the new leader %s after its take-over", time.Since(took))
+	if d := w.deliveries(sub.ID)[0]; d.Attempts != 2 {
+		t.Fatalf("delivery %+v, want the second attempt", d)
+	}
+
+	// The old request answers now; its result changes nothing, and the old
+	// leader's next claim is refused.
+	close(release)
+	select {
+	case err := <-aDone:
+		if !errors.Is(err, storage.ErrStaleLeader) {
+			t.Fatalf("the old leader's worker stopped with %v, want ErrStaleLeader", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the old leader's worker did not stop")
+	}
+	if d := w.deliveries(sub.ID)[0]; d.Status != storage.DeliveryDelivered || d.Attempts != 2 {
+		t.Fatalf("after the old leader's late result: %+v", d)
+	}
+	reqs := s.requests()
+	if len(reqs) != 2 || reqs[0].header.Get("webhook-id") != reqs[1].header.Get("webhook-id") {
+		t.Fatalf("%d requests (want the old one and the new one, with one webhook-id)", len(reqs))
+	}
+	if as := w.attempts(sub.ID); len(as) != 2 {
+		t.Fatalf("attempts %+v: both are logged", as)
+	}
+
+	// Later events go out once, from the new leader.
+	w.event("checkin.recorded", "QA-RZ-XZ-B1", map[string]any{"id": 2})
+	w.waitFor("the next delivery", func() bool {
+		ds := w.deliveries(sub.ID)
+		return len(ds) == 2 && ds[0].Status == storage.DeliveryDelivered
+	})
+	if n := len(s.requests()); n != 3 {
+		t.Fatalf("%d requests after the next event, want 3", n)
 	}
 }

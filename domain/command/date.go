@@ -23,7 +23,7 @@ var (
 	reCJK   = regexp.MustCompile(`^(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?$`)
 	reDay   = regexp.MustCompile(`^(\d{1,2})[日号]$`)
 	reWeek  = regexp.MustCompile(`^(上|本|这)(?:周|星期|礼拜)([一二三四五六日天])$`)
-	relDays = map[string]int{"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
+	relDays = map[string]int{"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2, "大前天": -3}
 	// weekdays numbers the days of a week that starts on Monday, as Chinese weeks do.
 	weekdays = map[string]int{"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 )

@@ -26,26 +26,33 @@ var describe = []struct {
 }{
 	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居老人|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`照顾.{0,4}(?:五保户|孤寡|留守|独居老人|空巢)`), "帮扶", true},
+	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
 	{regexp.MustCompile(`[扫铲除清].{0,5}雪`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
 	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡`), "巡逻", false},
 	{regexp.MustCompile(`劝和|劝架|调解|矛盾`), "调解", false},
 	{regexp.MustCompile(`捡到|拾到|归还失主|还给失主`), "捡到", false},
-	{regexp.MustCompile(`献血`), "献血", false},
+	{regexp.MustCompile(`献了?.{0,8}血`), "献血", false},
+	{regexp.MustCompile(`院子.{0,4}(?:打扫|收拾|干净)|(?:打扫|收拾).{0,4}院子`), "庭院", false},
+	{regexp.MustCompile(`厕所.{0,4}改|改.{0,2}厕|旱厕.{0,2}改`), "改厕", false},
+	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
-	{regexp.MustCompile(`带动.{0,8}就业`), "带动就业", false},
+	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
 	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
+	{regexp.MustCompile(`救了|救起|救人|救出`), "见义勇为", false},
+	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
+	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|孝敬|孝顺`), "孝老", false},
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
 
 // reDeed says the sender did something.
-var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获`)
+var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获|发现|救|简办|今年`)
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
 // when the text names no item or is not a claim (a plan, a question, thanks).

@@ -26,6 +26,7 @@ const (
 	FieldDate       = "date"
 	FieldAttendance = "attendance"
 	FieldMakeUp     = "makeup"
+	FieldActivity   = "activity"
 )
 
 // Unsure is one field the reader could not read for sure, and the question to ask.
@@ -74,9 +75,9 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -85,34 +86,50 @@ var (
 	reMonthDay = regexp.MustCompile(`(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
 	reDotDash  = regexp.MustCompile(`(\d{1,2})[.\-](\d{1,2})`)
 	reDayOnly  = regexp.MustCompile(`(\d{1,2})\s*[日号]`)
-	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿|昨天|昨日|昨晚|前天|前日`)
+	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿|昨天|昨日|昨晚|大前天|前天|前日`)
+	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
+	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
-	reMakeUpMonth   = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
-	reMakeUpQuarter = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
-	reMakeUpLast    = regexp.MustCompile(`补(?:开|办|录|记)?了?上个?月`)
+	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
+	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpLast        = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	reMakeUpLastQuarter = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?季度|上个?季度的?[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
+	// A quarter is no date, so 第三季度党课已于11月23日补讲 needs no 的.
+	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
-	reTotal   = regexp.MustCompile(`(?:应到会?|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	reSlash   = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
+	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
+	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
+	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
+	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
+	// rePresentAfter is the present written before its verb: 21名党员参加.
+	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
+	// reTotalAfter is the total written before its word: 33人应到.
+	reTotalAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)?\s*(?:党员|委员|同志)?\s*应到`)
+	reSlash      = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
 	// reAttHint before an a/b says it is an attendance.
 	reAttHint = regexp.MustCompile(`(?:出席|参会|到会|人数|实到|应到|党员)\s*[:：]?\s*$`)
 	// reDateHint before an a/b says it is a date.
 	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
 
-	reTopicLabel = regexp.MustCompile(`(?:会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
+	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织|深入)?(?:学习|传达|研究|讨论|部署|观看|重温)`)
+	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织(?:党员)?|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
+	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
+	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
 )
 
 // ReadCheckin reads free text for a check-in (see above). ok is false when the text is not a
 // check-in at all. now and loc give "today"; m names the obligations.
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
-	s := fold(clean(text))
+	s := cnDates(fold(clean(text)))
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
@@ -136,6 +153,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			end = lb[1] + h[0]
 		}
 		if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
+			end = lb[1] + n[0]
+		}
+		if n := reTopicStop.FindIndex(w[lb[1]:end]); n != nil {
 			end = lb[1] + n[0]
 		}
 		end = lb[1] + fieldClause(string(w[lb[1]:end]))
@@ -169,13 +189,43 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
 		blank(mq[0], mq[1])
+	} else if ma := reMakeUpAfter.FindSubmatchIndex(w); ma != nil {
+		year := today.y
+		if ma[2] >= 0 {
+			year, _ = strconv.Atoi(string(w[ma[2]:ma[3]]))
+		}
+		if ma[4] >= 0 {
+			month, _ := strconv.Atoi(string(w[ma[4]:ma[5]]))
+			if ma[2] < 0 && time.Month(month) > today.m {
+				year--
+			}
+			if month < 1 || month > 12 {
+				r.unsure(FieldMakeUp, "补开的月份“%d月”不存在，请核对。", month)
+			} else {
+				r.MakeUp = health.Period{Rec: health.Monthly, Year: year, N: month}
+			}
+		} else {
+			q := quarterNumber(string(w[ma[6]:ma[7]]))
+			if ma[2] < 0 && q > (int(today.m)+2)/3 {
+				year--
+			}
+			r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
+		}
+		blankMakeUp(blank, w, ma[0], ma[1])
 	} else if ml := reMakeUpLast.FindIndex(w); ml != nil {
 		last := civil{today.y, today.m - 1, 1}
 		if last.m < time.January {
 			last = civil{today.y - 1, time.December, 1}
 		}
 		r.MakeUp = health.Period{Rec: health.Monthly, Year: last.y, N: int(last.m)}
-		blank(ml[0], ml[1])
+		blankMakeUp(blank, w, ml[0], ml[1])
+	} else if lq := reMakeUpLastQuarter.FindIndex(w); lq != nil {
+		q, year := (int(today.m)+2)/3-1, today.y
+		if q < 1 {
+			q, year = 4, year-1
+		}
+		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
+		blankMakeUp(blank, w, lq[0], lq[1])
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -185,17 +235,50 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// Attendance in words: 应到9人 实到7人 缺席2人, in any order.
 	total, present, absent := -1, -1, -1
-	if t := reTotal.FindSubmatchIndex(w); t != nil {
-		total = atoi(w[t[2]:t[3]])
-		blank(t[0], t[1])
+	if ts := reTotal.FindAllSubmatch(w, -1); len(ts) > 1 {
+		for _, x := range ts[1:] {
+			if string(x[1]) != string(ts[0][1]) {
+				// 支委会应到5人实到5人，党员大会应到30人实到28人: which is this check-in's?
+				r.unsure(FieldAttendance, "写了几组出席人数（应到%s人、应到%s人），这次打卡按哪一组？", ts[0][1], x[1])
+				break
+			}
+		}
+	}
+	if o := reOfWhom.FindSubmatchIndex(w); o != nil && atoi(w[o[4]:o[5]]) <= atoi(w[o[2]:o[3]]) {
+		total, present = atoi(w[o[2]:o[3]]), atoi(w[o[4]:o[5]])
+		blank(o[0], o[1])
+	}
+	if total < 0 {
+		if t := reTotal.FindSubmatchIndex(w); t != nil {
+			total = atoi(w[t[2]:t[3]])
+			blank(t[0], t[1])
+		} else if t := reTotalAfter.FindSubmatchIndex(w); t != nil {
+			total = atoi(w[t[2]:t[3]])
+			blank(t[0], t[1])
+		}
 	}
 	for _, p := range rePresent.FindAllSubmatchIndex(w, -1) {
+		if present >= 0 {
+			break
+		}
 		if p[0] >= 3 && string(w[p[0]-3:p[0]]) == "应" || slashAfter(w, p[1]) {
 			continue // 应出席; 出席：7/9 is read below as an a/b
 		}
 		present = atoi(w[p[2]:p[3]])
 		blank(p[0], p[1])
-		break
+	}
+	if present < 0 {
+		if p := rePresentAfter.FindSubmatchIndex(w); p != nil && !slashAfter(w, p[1]) {
+			present = atoi(w[p[2]:p[3]])
+			blank(p[0], p[1])
+		}
+	}
+	if total < 0 && present < 0 {
+		if a := reAllCame.FindSubmatchIndex(w); a != nil {
+			total = atoi(w[a[2]:a[3]])
+			present = total
+			blank(a[0], a[1])
+		}
 	}
 	for _, a := range reAbsent.FindAllSubmatchIndex(w, -1) {
 		absent = max(absent, 0) + atoi(w[a[2]:a[3]])
@@ -327,8 +410,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.unsure(FieldDate, "写了%d个日期（%s），活动是哪一天？", len(dates), strings.Join(dateWords, "、"))
 	case len(dates) == 1:
 		r.Date, r.DateWritten = dates[0].in(loc), true
-		if dates[0].after(today) {
+		switch {
+		case dates[0].after(today):
 			r.unsure(FieldDate, "日期%s还没到，请核对。", DayLabel(r.Date, now, loc))
+		case dates[0].y < today.y && !reYear.MatchString(dateWords[0]) && today.in(loc).Sub(r.Date) > staleDays*24*time.Hour:
+			// 12月3日 written on 11月26日: this year's has not come, last year's is long
+			// past; asked, not filed a year back.
+			r.unsure(FieldDate, "“%s”是哪一年的？今年的还没到，去年的已过去很久，请写明年份。", quote(dateWords[0]))
 		}
 	case bareWeek != nil:
 		r.unsure(FieldDate, "“%s”是哪一天？请写明日期，例如 11月20日、上周五 或 本周五。", string(w[bareWeek[0]:bareWeek[1]]))
@@ -341,6 +429,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if r.Topic == "" && topicAt < 0 {
 		for _, clause := range splitClauses(string(w)) {
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
+				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
+					continue // 党小组学习: a verb with nothing to learn is no topic
+				}
 				r.Topic = trimTopic(clause[v[0]:])
 				break
 			}
@@ -353,8 +444,38 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if !r.DateWritten && !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) {
 		return Reading{}, false // an activity named in passing
 	}
+	r.placeActivities(s, m)
 	return r, true
 }
+
+// blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
+// (第三季度党课已于11月23日补讲), only the period and the 补 verb, so that the words
+// between them (a date) are still read.
+func blankMakeUp(blank func(i, j int), w []byte, i, j int) {
+	m := string(w[i:j])
+	if strings.HasPrefix(m, "补") {
+		blank(i, j)
+		return
+	}
+	end := strings.Index(m, "季度")
+	if k := strings.Index(m, "的"); k >= 0 && (end < 0 || k < end) {
+		end = k + len("的")
+	} else if end >= 0 {
+		end += len("季度")
+	} else {
+		end = len(m)
+	}
+	blank(i, i+end)
+	blank(j-len("补讲"), j) // 补 and its verb: two three-byte runes
+}
+
+// reYear finds a year written in a date.
+var reYear = regexp.MustCompile(`\d{4}`)
+
+// staleDays is how far back a date without a year may resolve into the
+// previous year before it is asked: 12月20日 on 1月5日 is last December, 12月3日
+// on 11月26日 most likely a slip.
+const staleDays = 92
 
 // DayLabel writes a day as people do: 11月20日 this year, 2025年11月20日 another.
 func DayLabel(d, now time.Time, loc *time.Location) string {
@@ -458,9 +579,59 @@ func trimTopic(s string) string {
 }
 
 // slashAfter reports whether a slash follows w[:i], past white space.
+// slashAfter reports whether a slash and a number follow w[:i], past white
+// space: 出席：7/9 is an a/b, 实到6人/应到7人 two fields.
 func slashAfter(w []byte, i int) bool {
 	rest := strings.TrimLeft(string(w[i:]), " ")
-	return strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "／")
+	rest, ok := strings.CutPrefix(rest, "/")
+	if !ok {
+		rest, ok = strings.CutPrefix(rest, "／")
+	}
+	rest = strings.TrimLeft(rest, " ")
+	return ok && rest != "" && isDigit(rest[0])
+}
+
+// cnDigits are the Chinese numerals of months and days.
+var cnDigits = map[rune]int{'一': 1, '二': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9}
+
+// cnNumber reads a Chinese numeral from 一 to 三十九 (十一, 二十, 二十六); -1 otherwise.
+func cnNumber(s string) int {
+	r := []rune(s)
+	switch {
+	case len(r) == 1 && r[0] == '十':
+		return 10
+	case len(r) == 1:
+		if n, ok := cnDigits[r[0]]; ok {
+			return n
+		}
+	case len(r) == 2 && r[0] == '十':
+		if n, ok := cnDigits[r[1]]; ok {
+			return 10 + n
+		}
+	case len(r) == 2 && r[1] == '十':
+		if n, ok := cnDigits[r[0]]; ok {
+			return 10 * n
+		}
+	case len(r) == 3 && r[1] == '十':
+		a, ok1 := cnDigits[r[0]]
+		b, ok2 := cnDigits[r[2]]
+		if ok1 && ok2 {
+			return 10*a + b
+		}
+	}
+	return -1
+}
+
+// cnDates rewrites month-and-day dates in Chinese numerals (十一月二十日) in digits.
+func cnDates(s string) string {
+	return reCNDate.ReplaceAllStringFunc(s, func(d string) string {
+		sm := reCNDate.FindStringSubmatch(d)
+		m, day := cnNumber(sm[1]), cnNumber(sm[2])
+		if m < 1 || m > 12 || day < 1 || day > 31 {
+			return d
+		}
+		return fmt.Sprintf("%d月%d日", m, day)
+	})
 }
 
 func digitAt(w []byte, i int) bool { return i < len(w) && isDigit(w[i]) }
@@ -490,8 +661,26 @@ func quarterNumber(s string) int {
 // findAll returns the obligations whose names or aliases occur in s, in order of first
 // occurrence; at each place the longest word wins.
 func (m *Matcher) findAll(s string) []string {
-	s = strings.ToLower(s)
 	var out []string
+	for _, n := range m.named(s) {
+		if !contains(out, n.code) {
+			out = append(out, n.code)
+		}
+	}
+	return out
+}
+
+// naming is one place an obligation is named: s[at:end].
+type naming struct {
+	code    string
+	at, end int
+}
+
+// named lists every place s names an obligation, in order; at each place the
+// longest word wins.
+func (m *Matcher) named(s string) []naming {
+	s = strings.ToLower(s)
+	var out []naming
 	for i := 0; i < len(s); {
 		hit := ""
 		for _, t := range m.terms {
@@ -505,12 +694,54 @@ func (m *Matcher) findAll(s string) []string {
 			i += n
 			continue
 		}
-		if code := m.index[hit]; !contains(out, code) {
-			out = append(out, code)
-		}
+		out = append(out, naming{m.index[hit], i, i + len(hit)})
 		i += len(hit)
 	}
 	return out
+}
+
+// reJoin is what joins activities held in one sitting: 支委会和党课, 党员大会暨党课.
+var reJoin = regexp.MustCompile(`^(?:和|与|及|以及|暨|、|\+|，|,|跟|同|加|及其)?$`)
+
+// placeActivities drops the activities named only inside the topic (议题：研究党费收缴工作
+// names no 党费收缴) and asks when the activities left are not written as one sitting
+// (支委会和党课) but apart (党员大会 … 选举产生了新一届支委).
+func (r *Reading) placeActivities(s string, m *Matcher) {
+	ns := m.named(s)
+	if r.Topic != "" {
+		if i := strings.Index(strings.ToLower(s), strings.ToLower(r.Topic)); i >= 0 {
+			var out []naming
+			for _, n := range ns {
+				if n.at < i || n.end > i+len(r.Topic) {
+					out = append(out, n)
+				}
+			}
+			if len(out) > 0 {
+				ns = out
+			}
+		}
+	}
+	var codes []string
+	for _, n := range ns {
+		if !contains(codes, n.code) {
+			codes = append(codes, n.code)
+		}
+	}
+	r.Obligations = codes
+	for k := 1; k < len(ns); k++ {
+		prev, n := ns[k-1], ns[k]
+		if prev.code == n.code {
+			continue
+		}
+		if gap := strings.TrimFunc(s[prev.end:n.at], isSpace); !reJoin.MatchString(gap) {
+			names := make([]string, len(codes))
+			for i, c := range codes {
+				names[i] = m.WordOf(c)
+			}
+			r.unsure(FieldActivity, "这次开的是哪项活动：%s？如果是一起开的，请写成“%s”。", strings.Join(names, "、"), strings.Join(names, "和"))
+			return
+		}
+	}
 }
 
 // WordOf is the word an obligation is offered by ("支委会"); the code when unknown.

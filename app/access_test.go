@@ -1,0 +1,92 @@
+package app_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
+)
+
+// The health reads, robots and integrations authorise the actor
+// themselves, by the one policy, whichever door calls them; each refusal
+// is audited under the use case's name.
+func TestUseCasesAuthoriseTheActor(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
+	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 10, 1))
+	f.person("孙村民", "villager", "QA-RZ-XZ", 0)
+	f.person("周书记", "secretary", "B2", 0)
+	secretary, organiser, villager, other := f.actor("王书记"), f.actor("赵委员"), f.actor("孙村民"), f.actor("周书记")
+	county := f.actor("钱部长")
+
+	forbidden := func(what string, err error, words string) {
+		t.Helper()
+		if !errors.Is(err, domain.ErrForbidden) || !strings.Contains(err.Error(), words) {
+			t.Errorf("%s: %v, want a refusal saying %q", what, err, words)
+		}
+	}
+	ok := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+
+	_, err := f.app.BranchStatus(f.ctx, secretary, f.units["B1"].ID)
+	ok("secretary reads the own branch", err)
+	_, err = f.app.BranchStatus(f.ctx, other, f.units["B1"].ID)
+	forbidden("secretary of another branch", err, "不在您的管辖范围内")
+	_, _, err = f.app.UnitSummary(f.ctx, organiser, f.units["QA-RZ"].ID)
+	ok("organiser reads the own township", err)
+	_, _, err = f.app.UnitSummary(f.ctx, organiser, f.units["QA"].ID)
+	forbidden("organiser reads the county above", err, "乾安县 不在您的管辖范围内")
+	_, err = f.app.BranchLights(f.ctx, villager, f.units["B1"].ID)
+	ok("villager reads the lights of a branch in the village", err)
+
+	_, _, err = f.app.Escalations(f.ctx, organiser, "QA-RZ")
+	ok("organiser lists escalations", err)
+	_, _, err = f.app.Escalations(f.ctx, secretary, "QA-RZ")
+	forbidden("secretary lists the township's escalations", err, "单位 QA-RZ 不在您的管辖范围内")
+	_, _, err = f.app.Escalations(f.ctx, villager, "")
+	forbidden("villager lists escalations", err, "您的角色（村民）不能查看人员名单和联系方式")
+	_, _, err = f.app.Misses(f.ctx, villager, "QA-RZ-XZ", f.now.AddDate(0, 0, -30), 10)
+	forbidden("villager lists misses", err, "不能查看人员名单")
+	u, _, err := f.app.LightsOf(f.ctx, villager, "")
+	if err != nil || u.Code != "QA-RZ-XZ" {
+		t.Errorf("villager's lights default to the own unit: %s %v", u.Code, err)
+	}
+
+	_, err = f.app.AddRobot(f.ctx, county, app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"})
+	forbidden("county organiser adds a robot", err, "只有服务器管理员可以管理群机器人")
+	_, err = f.app.ListIntegrations(f.ctx, county)
+	forbidden("county organiser lists integrations", err, "只有服务器管理员可以管理外部系统接入")
+	if _, err := f.app.ListIntegrations(f.ctx, domain.Operator); err != nil {
+		t.Errorf("operator lists integrations: %v", err)
+	}
+	if err := f.app.ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
+		t.Errorf("county organiser clears a catalogue: %v", err)
+	}
+	if _, err := f.app.Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("county organiser lists invitations: %v", err)
+	}
+	if _, err := f.app.CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("villager reads the check-in ledger: %v", err)
+	}
+
+	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1} {
+		rows, err := f.st.AuditLog(f.ctx, action, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused := 0
+		for _, r := range rows {
+			if !r.Allowed {
+				refused++
+			}
+		}
+		if refused != want {
+			t.Errorf("%s: %d refusals audited, want %d", action, refused, want)
+		}
+	}
+}
