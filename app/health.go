@@ -48,7 +48,10 @@ type Evaluation struct {
 	Deferred    bool
 	DeferReason string
 	NextAllowed time.Time
-	Stats       health.PlanStats
+	// Stats count the planner's lines. A deferred evaluation that keeps
+	// no digests (the scheduler's) does not plan: its Stats stay zero and
+	// Items counts the items held.
+	Stats health.PlanStats
 
 	Items    int // items given to the planner
 	Sent     int // digests planned

@@ -77,6 +77,7 @@ type hcUnit struct {
 	committee  bool
 	termEnd    time.Time // civil date at UTC midnight; zero = none
 
+	idx          int32    // its own index in engine.units
 	parent       int32    // index in engine.units, -1 when unknown
 	startSeq     [3]int32 // number of the start period per recurrence
 	secLo, secHi int32    // its secretaries in engine.recips
@@ -264,7 +265,7 @@ func (e *engine) run(ctx context.Context) error {
 		slices.SortFunc(order, func(x, y int32) int { return strings.Compare(e.units[x].Code, e.units[y].Code) })
 		e.ev.Lights = make([]health.ItemLight, 0, len(order)*(len(e.obs)+1))
 	}
-	compOf := make(map[int32]int32, len(order))
+	compOf := make([]int32, len(e.units)) // by unit index
 	left := make([]int, len(comps))
 	if e.mode.keepLights {
 		e.compItems = make([][]health.Item, len(comps))
@@ -335,8 +336,8 @@ func (e *engine) load(ctx context.Context) error {
 	err = st.HealthTree(ctx, root, parts, func(r *storage.HealthRow) error {
 		i := int32(len(e.units))
 		y, m, d := r.StartedOn.Date()
-		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: string(r.Code), Name: string(r.Name), Kind: kindOf(r.Kind),
-			ThemeDay: r.ThemeDay, Above: r.Above, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
+		u := hcUnit{ID: r.ID, ParentID: r.ParentID, Code: r.Code, Name: r.Name, Kind: kindOf(r.Kind),
+			ThemeDay: r.ThemeDay, Above: r.Above, idx: i, parent: -1, groupChat: r.GroupChat, termEnd: r.TermEnd}
 		if len(r.ThemeWeekday) > 0 {
 			u.ThemeDay = health.ThemeCode(0, string(r.ThemeWeekday))
 		}
@@ -741,7 +742,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 		}
 	}
 	if l != health.Green {
-		e.lit = append(e.lit, newLight{unit: e.byID[u.ID], ob: int16(oi), seq: seq, light: l})
+		e.lit = append(e.lit, newLight{unit: u.idx, ob: int16(oi), seq: seq, light: l})
 	}
 	if prev != l {
 		if err := e.change(ctx, b, g, ob, p, prev, l); err != nil {
@@ -762,7 +763,7 @@ func (e *engine) emit(ctx context.Context, b, g *hcUnit, oi int, p health.Period
 // and the planner decides.
 func (e *engine) unsent(u *hcUnit, oi int, p health.Period, seq int32, l health.Light, b, g *hcUnit) bool {
 	yf, due := e.deadlineOf(b, oi, seq)
-	ui := e.byID[u.ID]
+	ui := u.idx
 	secs := e.secs(b)
 	check := func(rs []health.Recipient, level byte, slot int64) bool {
 		for _, r := range rs {
@@ -955,7 +956,7 @@ func (e *engine) promptWanted(b *hcUnit, ob *health.Obligation, p health.Period,
 		return m.wanted
 	}
 	m.rec, m.seq, m.wanted = ob.Recurs, seq, false
-	bi := e.byID[b.ID]
+	bi := b.idx
 	for _, r := range e.secs(b) {
 		if _, ok := e.sentSlot(bi, r.PersonID, promptOb-int16(slot), seq, 'g'); !ok {
 			m.wanted = true
@@ -996,7 +997,7 @@ func (e *engine) item(b, g *hcUnit, oi int, p health.Period, l health.Light, che
 		}
 	}
 	if len(e.silences) > 0 {
-		for ui := e.byID[u.ID]; ui >= 0; ui = e.units[ui].parent {
+		for ui := u.idx; ui >= 0; ui = e.units[ui].parent {
 			id := e.units[ui].ID
 			for _, s := range e.silences {
 				if s.UnitID == id && (s.Obligation == "" || s.Obligation == ob.Code) {
@@ -1196,6 +1197,17 @@ func (e *engine) flushPlan(ctx context.Context) error {
 		return nil
 	}
 	ev := e.ev
+	if hold := e.rules.Hold(e.at, e.loc); hold != "" && e.mode.record && !e.mode.keepDigests {
+		// Quiet hours or a day off: the planner would send nothing and
+		// keep nothing, only count the lines held, so the scheduler's
+		// ticks of a night or a holiday do not plan (at 100,000 branches
+		// the first night of a month planned 400,000 items on every tick).
+		ev.Items += len(e.batch)
+		ev.Deferred, ev.DeferReason, ev.NextAllowed = true, hold, e.rules.NextAllowed(e.at, e.loc)
+		clear(e.batch)
+		e.batch = e.batch[:0]
+		return nil
+	}
 	var out health.PlanOutput
 	for attempt := 0; ; attempt++ {
 		start := clock.Monotonic()

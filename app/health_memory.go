@@ -74,15 +74,45 @@ func parsePeriodAny(b []byte) (health.Recurrence, int32, bool) {
 	return "", 0, false
 }
 
+// maxMemFields is the most fields a memory entry has (an S entry of an
+// organiser: 7).
+const maxMemFields = 7
+
+// memFields splits a memory entry at runs of spaces into fs, like
+// bytes.Fields but without allocating (the tree's load parses every
+// unit's memory on each evaluation). An entry with more than maxMemFields
+// fields comes back empty: no entry has that many.
+func memFields(entry []byte, fs *[maxMemFields][]byte) [][]byte {
+	n := 0
+	for {
+		for len(entry) > 0 && entry[0] == ' ' {
+			entry = entry[1:]
+		}
+		if len(entry) == 0 {
+			return fs[:n]
+		}
+		if n == maxMemFields {
+			return fs[:0]
+		}
+		i := bytes.IndexByte(entry, ' ')
+		if i < 0 {
+			i = len(entry)
+		}
+		fs[n], entry = entry[:i], entry[i:]
+		n++
+	}
+}
+
 // parseMemory reads unit ui's memory: its stored lights, its sent slots,
 // and its items awaiting a "resolved" note.
 func (e *engine) parseMemory(ui int32, data []byte) {
 	u := &e.units[ui]
 	u.memLo, u.litLo = int32(len(e.mem)), int32(len(e.stored))
+	var fs [maxMemFields][]byte
 	for len(data) > 0 {
 		var entry []byte
 		entry, data, _ = bytes.Cut(data, []byte{';'})
-		f := bytes.Fields(entry)
+		f := memFields(entry, &fs)
 		switch {
 		case len(f) == 4 && f[0][0] == 'L':
 			oi, ok := e.obIdx[string(f[1])]

@@ -180,6 +180,33 @@ func TestQuietHoursDeferUntilMorning(t *testing.T) {
 	}
 }
 
+// TestSchedulerTickInQuietHoursDoesNotPlan: the scheduler's evaluation
+// (which keeps no digests) in the quiet hours records the run as deferred
+// with the items held, plans nothing, sends nothing, and the morning sends
+// what the night held.
+func TestSchedulerTickInQuietHoursDoesNotPlan(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 11, 1, 0, 30))
+	for _, at := range []time.Time{hcAt(2026, 11, 1, 0, 30), hcAt(2026, 11, 1, 7, 45)} {
+		f.now = at
+		ev, err := f.app.RunHealthcheck(f.ctx, at, "", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Deferred || ev.Items == 0 || ev.Stats.Lines != 0 || ev.Sent != 0 || !ev.NextAllowed.Equal(hcAt(2026, 11, 1, 8, 0)) {
+			t.Fatalf("%s: deferred=%v items=%d lines=%d sent=%d next=%s", at, ev.Deferred, ev.Items, ev.Stats.Lines, ev.Sent, ev.NextAllowed)
+		}
+	}
+	var outbox, runs int
+	if err := f.st.DB().GetContext(f.ctx, &outbox, `SELECT count(*) FROM outbox`); err != nil || outbox != 0 {
+		t.Fatalf("outbox rows during quiet hours: %d %v", outbox, err)
+	}
+	if err := f.st.DB().GetContext(f.ctx, &runs, `SELECT count(*) FROM health_runs WHERE deferred AND items > 0 AND digests = 0`); err != nil || runs != 2 {
+		t.Fatalf("deferred runs recorded: %d %v", runs, err)
+	}
+	_, ds := f.run(hcAt(2026, 11, 1, 8, 0))
+	hcExpect(t, "morning", ds, map[string]string{"王书记": "red,green", "李副书记": "red,green", "赵委员": "red@0"})
+}
+
 func TestNoticeLogAtMostOnce(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 1, 9, 0))
 	// Two replicas evaluate at once: one of them sends, the other waits on

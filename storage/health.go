@@ -46,8 +46,10 @@ type HealthRow struct {
 	StartedOn time.Time
 	Above     bool // an ancestor of the root, read for its organisers and name
 	Kind      []byte
-	Code      []byte
-	Name      []byte
+	// Code and Name are strings: the driver makes one of each text column
+	// anyway, and scanning into a string keeps it without another copy.
+	Code string
+	Name string
 	// A branch's attributes as stored (see domain.Unit.Info for defaults).
 	ThemeWeekday []byte    // a weekday rule such as "first-fri", empty = none
 	BranchType   []byte    // empty = never given
@@ -122,16 +124,16 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		r                                HealthRow
 		themeDay, started, members, term int64
 		committee                        int64
-		kind, code, name, weekday, btype sql.RawBytes
+		kind, weekday, btype             sql.RawBytes
 		holders, done, mem               sql.RawBytes
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &r.ParentID, &themeDay, &started, &r.Above, &kind, &code, &name, &weekday, &btype,
+		if err := rows.Scan(&r.ID, &r.ParentID, &themeDay, &started, &r.Above, &kind, &r.Code, &r.Name, &weekday, &btype,
 			&members, &committee, &term, &r.GroupChat, &holders, &done, &mem); err != nil {
 			return fmt.Errorf("storage: health tree: %w", err)
 		}
 		r.ThemeDay, r.StartedOn = int(themeDay), time.Unix(started*86400, 0).UTC()
-		r.Kind, r.Code, r.Name, r.ThemeWeekday, r.BranchType = kind, code, name, weekday, btype
+		r.Kind, r.ThemeWeekday, r.BranchType = kind, weekday, btype
 		r.Members, r.Committee, r.TermEnd = int(members), int8(committee), time.Time{}
 		if term >= 0 {
 			r.TermEnd = time.Unix(term*86400, 0).UTC()

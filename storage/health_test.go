@@ -230,11 +230,11 @@ func TestHealthTreeRows(t *testing.T) {
 	}
 	got := map[string]string{}
 	err = s.HealthTree(ctx, b.ID, storage.TreeParts{People: true, Memory: true}, func(r *storage.HealthRow) error {
-		got[string(r.Code)] = string(r.Kind) + "|" + string(r.Holders) + "|" + strings.TrimSpace(string(r.Name))
-		if string(r.Code) == "QA-B1" && (r.Above || r.GroupChat != -100 || r.ParentID != c.ID) {
+		got[r.Code] = string(r.Kind) + "|" + string(r.Holders) + "|" + strings.TrimSpace(r.Name)
+		if r.Code == "QA-B1" && (r.Above || r.GroupChat != -100 || r.ParentID != c.ID) {
 			t.Errorf("branch row %+v", r)
 		}
-		if string(r.Code) == "QA" && !r.Above {
+		if r.Code == "QA" && !r.Above {
 			t.Errorf("county not marked above the root")
 		}
 		return nil
@@ -258,7 +258,7 @@ func TestHealthTreeRows(t *testing.T) {
 	}
 	rows := map[string]string{}
 	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
-		rows[string(r.Code)] = string(r.Holders) + "|" + itoa(r.GroupChat)
+		rows[r.Code] = string(r.Holders) + "|" + itoa(r.GroupChat)
 		return nil
 	})
 	if err != nil {
@@ -272,7 +272,7 @@ func TestHealthTreeRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
-		if string(r.Code) == "QA-B1" && !strings.Contains(string(r.Holders), ":0:") {
+		if r.Code == "QA-B1" && !strings.Contains(string(r.Holders), ":0:") {
 			t.Errorf("unreachable chat still given: %q", r.Holders)
 		}
 		return nil

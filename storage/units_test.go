@@ -40,10 +40,10 @@ func TestUnitBranchAttributes(t *testing.T) {
 		}
 		found := false
 		err = s.HealthTree(ctx, 0, storage.TreeParts{}, func(r *storage.HealthRow) error {
-			switch string(r.Code) {
+			switch r.Code {
 			case "QA-B1":
 				found = true
-				if string(r.Name) != "一支部\x1f\x1e" || string(r.BranchType) != "property" || r.Members != members ||
+				if r.Name != "一支部\x1f\x1e" || string(r.BranchType) != "property" || r.Members != members ||
 					int(r.Committee) != committee || string(r.ThemeWeekday) != weekday || r.ThemeDay != day ||
 					!r.TermEnd.Equal(term) || !r.StartedOn.Equal(start) {
 					t.Errorf("%s: health row %+v", when, r)

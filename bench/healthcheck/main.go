@@ -1,5 +1,6 @@
 // Command healthcheck benchmarks one health-check evaluation at province
-// scale: it seeds N branches (7 obligations each, a party group under every
+// scale: it seeds N branches (every default obligation, 11, owed by each;
+// -seven-obligations for issue #4's set; a party group under every
 // fourth, 10 check-ins per branch over seven months) with set-based SQL,
 // then times one evaluation and reports the wall time and the process's
 // peak RSS (getrusage). Run one mode per process so that each peak RSS is
@@ -8,7 +9,8 @@
 //	go run ./bench/healthcheck -branches 100000 -seed
 //	go run ./bench/healthcheck -branches 100000 -mode dry
 //	go run ./bench/healthcheck -branches 100000 -mode run -reset      # first evaluation: every prompt
-//	go run ./bench/healthcheck -branches 100000 -mode run -at 2026-05-25T10:15:00+08:00  # steady state
+//	go run ./bench/healthcheck -branches 100000 -mode run -at 2026-05-25T10:15:00+08:00  # the escalations held back at 10:00
+//	go run ./bench/healthcheck -branches 100000 -mode run -at 2026-05-25T10:30:00+08:00  # steady state
 package main
 
 import (
