@@ -70,11 +70,20 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	if _, err := f.app.Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("county organiser lists invitations: %v", err)
 	}
+	if _, err := f.app.ExportLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("villager exports the points ledger: %v", err)
+	}
+	if _, err := f.app.ExportClaims(f.ctx, organiser, "QA-RZ"); err != nil {
+		t.Errorf("organiser exports the township's claims: %v", err)
+	}
+	if _, err := f.app.ExportSettlements(f.ctx, organiser, "QA"); !errors.Is(err, domain.ErrForbidden) {
+		t.Errorf("organiser exports the county's settlements: %v", err)
+	}
 	if _, err := f.app.CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("villager reads the check-in ledger: %v", err)
 	}
 
-	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1} {
+	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1, "points.export": 2} {
 		rows, err := f.st.AuditLog(f.ctx, action, nil, 10)
 		if err != nil {
 			t.Fatal(err)

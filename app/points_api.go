@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -102,11 +103,13 @@ type ExportTable struct {
 	Rows   [][]any
 }
 
-func (a *App) exportRoot(ctx context.Context, unitCode string) (int64, error) {
-	if unitCode == "" {
+func (a *App) exportRoot(ctx context.Context, actor domain.Actor, unitCode string) (int64, error) {
+	if unitCode == "" && actor.IsOperator() {
 		return 0, nil
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	// The exports name households and their members: for those who may
+	// list people, in their subtree.
+	u, err := a.scope(ctx, actor, access.ListPeople, "points.export", unitCode)
 	if err != nil {
 		return 0, err
 	}
@@ -121,8 +124,8 @@ var entryKindWords = map[string]string{
 // ExportLedger is the points ledger of the subtree of unitCode ("" = all),
 // one row per entry in order of effect, with each household's balance
 // after it: what a village accountant keeps.
-func (a *App) ExportLedger(ctx context.Context, unitCode string) (ExportTable, error) {
-	root, err := a.exportRoot(ctx, unitCode)
+func (a *App) ExportLedger(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -169,8 +172,8 @@ var claimStatusWords = map[string]string{
 
 // ExportClaims is every claim, deduction and veto of the subtree of
 // unitCode ("" = all), oldest first.
-func (a *App) ExportClaims(ctx context.Context, unitCode string) (ExportTable, error) {
-	root, err := a.exportRoot(ctx, unitCode)
+func (a *App) ExportClaims(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -257,8 +260,8 @@ func (a *App) yearStars(ctx context.Context, root int64) (starsByYear, error) {
 
 // ExportSettlements is every settled ranking of the subtree of unitCode
 // ("" = all), one row per household and period, with the yearly stars.
-func (a *App) ExportSettlements(ctx context.Context, unitCode string) (ExportTable, error) {
-	root, err := a.exportRoot(ctx, unitCode)
+func (a *App) ExportSettlements(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
 	}

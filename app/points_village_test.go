@@ -425,7 +425,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 		t.Fatalf("%d settlements of 2025", n)
 	}
 	// The ledger export carries the year's stars.
-	tab, err := f.a.ExportLedger(f.ctx, "QA-RZ-XZ")
+	tab, err := f.a.ExportLedger(f.ctx, domain.Operator, "QA-RZ-XZ")
 	if err != nil {
 		t.Fatal(err)
 	}
