@@ -648,16 +648,13 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 			d.retryLater(log, r, ids, now, "migrated to an unknown chat")
 			return
 		}
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		moved, err := d.store.MigrateGroup(wctx, m.ChatID, res.NewChatID)
-		if err != nil {
-			log.Error("outbox group migration failed", slog.Int64("new_chat_id", res.NewChatID), slog.Any("err", err))
-		}
-		log.Info("outbox chat migrated", slog.Int64("new_chat_id", res.NewChatID), slog.Bool("binding_moved", moved))
+		var moved bool
 		d.write(log, "move chat", func(ctx context.Context) (bool, error) {
-			return true, d.store.OutboxMoveChat(ctx, r.ID, r.Attempts, m.ChatID, res.NewChatID, ids, now)
+			var err error
+			moved, err = d.store.OutboxMigrateChat(ctx, r.ID, r.Attempts, m.ChatID, res.NewChatID, ids, now)
+			return true, err
 		})
+		log.Info("outbox chat migrated", slog.Int64("new_chat_id", res.NewChatID), slog.Bool("binding_moved", moved))
 		d.m.retried.WithLabelValues("migrated").Inc()
 		pgnotify.Signal(d.wake)
 	case Unreachable:

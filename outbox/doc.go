@@ -73,8 +73,9 @@
 //     not modified" on an edit counts as sent).
 //   - 403: the chat is marked unreachable (Store.MarkChatUnreachable) and the
 //     row fails with reason "unreachable: …" (Store.FailedOutbox lists them).
-//   - 400 with migrate_to_chat_id: Store.MigrateGroup moves the binding, the
-//     chat's pending rows follow, and the row is sent to the new id.
+//   - 400 with migrate_to_chat_id: Store.OutboxMigrateChat moves the binding,
+//     the row and the chat's pending rows to the new id in one transaction,
+//     so the row is sent there before the chat's later rows.
 //
 // Rows still pending MaxAge after they became due (an edit whose original
 // never went out, a chat held up behind a failing row) expire as 'failed'.

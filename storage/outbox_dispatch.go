@@ -354,6 +354,24 @@ func (s *Store) OutboxMoveChat(ctx context.Context, id int64, attempt int, oldCh
 	})
 }
 
+// OutboxMigrateChat is what a 400 with migrate_to_chat_id asks for, in one
+// transaction: the group's bindings move to the new id (MigrateGroup) and
+// the row in flight goes back to pending there with the chat's other
+// pending rows (OutboxMoveChat). Done in two commits, a later row of the
+// chat could be claimed at the new id while the earlier one was still in
+// flight at the old, and arrive first. It reports whether a binding moved.
+func (s *Store) OutboxMigrateChat(ctx context.Context, id int64, attempt int, oldChat, newChat int64, messageIDs []int64, now time.Time) (bool, error) {
+	var moved bool
+	err := s.InTx(ctx, func(tx *Store) error {
+		var err error
+		if moved, err = tx.MigrateGroup(ctx, oldChat, newChat); err != nil {
+			return err
+		}
+		return tx.OutboxMoveChat(ctx, id, attempt, oldChat, newChat, messageIDs, now)
+	})
+	return moved, err
+}
+
 // OutboxTakenBack counts the rows a recovery took back from a dispatcher
 // that is gone: Requeued went back to pending (at least once: sent again),
 // Uncertain ended OutboxUncertain (sent at most once, and their call had
