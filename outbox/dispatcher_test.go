@@ -65,10 +65,14 @@ func openStore(t *testing.T, url string) *storage.Store {
 	return s
 }
 
-func newBot(t testing.TB, api *tgfake.Server) *bot.Bot {
+func newBot(t testing.TB, api *tgfake.Server) *bot.Bot { return newBotAt(t, api.Token(), api.URL()) }
+
+// newBotAt is a bot client of the Bot API at url (the fake's, or a proxy's
+// in front of it).
+func newBotAt(t testing.TB, token, url string) *bot.Bot {
 	t.Helper()
 	client := outbox.NewHTTPClient(outbox.Options{Workers: 64})
-	b, err := bot.New(api.Token(), bot.WithServerURL(api.URL()), bot.WithSkipGetMe(), bot.WithHTTPClient(time.Minute, client))
+	b, err := bot.New(token, bot.WithServerURL(url), bot.WithSkipGetMe(), bot.WithHTTPClient(time.Minute, client))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-telegram/bot"
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/zhibu/zhibu/internal/faultreport"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
-	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -109,15 +105,10 @@ func TestFaultBotAPIRefusesConnections(t *testing.T) {
 	e := newEnv(t, scaled)
 	proxy, viaProxy := testdb.NewProxy(t, e.api.URL()) // a TCP proxy; its target need not be a database
 	proxy.Cut()
-	client := outbox.NewHTTPClient(outbox.Options{Workers: 64})
-	b, err := bot.New(e.api.Token(), bot.WithServerURL(viaProxy), bot.WithSkipGetMe(), bot.WithHTTPClient(time.Minute, client))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.bot = newBotAt(t, e.api.Token(), viaProxy)
 	wants := e.texts("r", 940, 9)
 	wants = append(wants, e.red("r-red", 949))
-	reg := prometheus.NewRegistry()
-	d := outbox.New(e.store, outbox.NewTelegram(b), scaledOptions(), nil, reg)
+	d, reg := e.dispatcher(scaledOptions())
 	run(t, d)
 	time.Sleep(4 * time.Second)
 	refused := metricValue(t, reg, "zhibu_outbox_retried_total", "reason", "temporary")
