@@ -11,7 +11,7 @@ export ZHIBU_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/zhibu?sslmode=di
 # make install copies bin/zhibu to $(PREFIX)/bin (override: make install PREFIX=$$HOME/.local)
 PREFIX ?= /usr/local
 
-.PHONY: run test build db browser vet lint fmt fuzz bench clean install
+.PHONY: run test build db browser vet lint fmt fuzz bench faults clean install
 
 ## build: the binary at bin/zhibu
 build:
@@ -47,6 +47,12 @@ lint:
 
 fmt:
 	gofmt -l -w .
+
+## faults: the fault suite (SPEC §7.7, docs/SCALING.md): one summary line per case, full output in bin/faults.log
+faults: db
+	@mkdir -p bin
+	@set -o pipefail; $(GO) test -count=1 -p 1 -v -run Fault ./e2e ./outbox 2>&1 | tee bin/faults.log \
+		| grep -E 'fault=|^(--- FAIL|FAIL|ok)' | sed -E 's/^ +[a-z_]+\.go:[0-9]+: //' || { echo "a fault case failed; full output: bin/faults.log"; exit 1; }
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseCheckin -fuzztime 30s ./domain/command/

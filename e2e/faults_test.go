@@ -1,19 +1,24 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/internal/faultreport"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
 
 // SPEC §7.7: under a silent partition (no refusal, no reset: the database
 // just stops answering) the webhook and /readyz still answer 503 within 2 s,
-// so Telegram redelivers and a load balancer routes elsewhere.
-func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testing.T) {
+// so Telegram redelivers and a load balancer routes elsewhere. Once the
+// network is back, the updates refused meanwhile (redelivered) are each
+// answered once, and a red notice and a notice enqueued during the
+// partition are each sent once. The fault suite's case db-silent.
+func TestFaultSilentDatabasePartitionAnswers503WithinTwoSeconds(t *testing.T) {
 	url := testdb.URL(t)
 	proxy, viaProxy := testdb.NewProxy(t, url)
 	h := start(t, withDB(viaProxy))
@@ -32,6 +37,19 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 	proxy.Blackhole()
 	cut := time.Now()
 	t.Cleanup(proxy.Heal) // before the harness stops serve
+	// Another process, not cut off, enqueues a red notice and a notice
+	// meanwhile (as the health check of a replica that leads next would).
+	direct, err := storage.Open(context.Background(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { direct.DB().Close() })
+	noticeChat, redChat := h.Fake.PrivateChat(wang).ID, h.Fake.PrivateChat(zhou).ID
+	enqueueRed(t, direct, "silent:red", redChat)
+	if err := direct.Enqueue(context.Background(), storage.OutMessage{DedupeKey: "silent:notice", ChatID: noticeChat, Kind: "notice",
+		Payload: map[string]any{"text": noticeText}}); err != nil {
+		t.Fatal(err)
+	}
 	steppedDown := make(chan time.Duration, 1)
 	go func() {
 		for h.Srv.Elector.Leading() && time.Since(cut) < 10*time.Second {
@@ -75,19 +93,29 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 	}
 
 	proxy.Heal()
-	// Telegram redelivers; once the network is back the update is stored
-	// and processed.
-	u := h.Fake.TextMessage(h.Fake.PrivateChat(li), li, "/help")
-	u.ID = 4343
-	body, _ := json.Marshal(u)
+	// Telegram redelivers both; once the network is back the updates are
+	// stored and processed.
 	deadline = time.Now().Add(15 * time.Second)
-	for post(t, h.Base+"/telegram/webhook", secret, body) != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("webhook did not recover after the partition healed")
+	for _, id := range []int64{4343, 4344} {
+		u := h.Fake.TextMessage(h.Fake.PrivateChat(li), li, "/help")
+		u.ID = id
+		body, _ := json.Marshal(u)
+		for post(t, h.Base+"/telegram/webhook", secret, body) != http.StatusOK {
+			if time.Now().After(deadline) {
+				t.Fatal("webhook did not recover after the partition healed")
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
+		h.waitProcessed(id)
 	}
-	h.waitProcessed(4343)
+	help := h.waitMsg(li.ID, "可用命令").Text
+	h.waitMsg(redChat, redText)
+	h.waitMsg(noticeChat, noticeText)
+	h.drainOutbox()
+	time.Sleep(500 * time.Millisecond) // anything late would show now
+	faultreport.Report(t, faultreport.Tally("db-silent", h.Fake.Messages(), []faultreport.Want{
+		{Chat: li.ID, Text: help, Times: 2}, {Chat: noticeChat, Text: noticeText}, {Chat: redChat, Text: redText, Red: true},
+	}, faultreport.NoTakeover), 0)
 }
 
 // SPEC §7.7, two replicas: each serve has its own pool and elector on one
@@ -99,8 +127,8 @@ func TestWebhookAndReadyzAnswer503WithinTwoSecondsUnderSilentPartition(t *testin
 // duplicate, in its chat), a red supervision notice it had in flight does
 // not (it ends uncertain: a red notice never twice), a notice that was waiting for its time is sent
 // exactly once, by the new leader, and nothing more once the old leader is
-// back on the network.
-func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
+// back on the network. The fault suite's case partition-leader.
+func TestFaultLeaderPartitionedAloneTakeOverSendsANoticeOnce(t *testing.T) {
 	url := testdb.URL(t)
 	proxy, viaProxy := testdb.NewProxy(t, url)
 	a := start(t, withDB(viaProxy))
@@ -165,6 +193,9 @@ func TestTwoReplicasLeaderPartitionedTakeOverSendsANoticeOnce(t *testing.T) {
 		t.Fatalf("after the heal: a leads %v, b leads %v; want b only", a.Srv.Elector.Leading(), b.Srv.Elector.Leading())
 	}
 	b.drainOutbox()
+	faultreport.Report(t, faultreport.Tally("partition-leader", a.Fake.Messages(), []faultreport.Want{
+		{Chat: inflightChat, Text: inflightText}, {Chat: noticeChat, Text: noticeText}, {Chat: redChat, Text: redText, Red: true},
+	}, tookOver), 1)
 	count := func(chat int64, text string) int { return countText(a.Fake, chat, text) }
 	if n := count(noticeChat, noticeText); n != 1 {
 		t.Fatalf("the notice was sent %d times, want exactly once", n)

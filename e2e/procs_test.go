@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/cli"
+	"github.com/zhibu/zhibu/internal/faultreport"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/leader"
@@ -205,8 +206,8 @@ func countText(fake *tgfake.Server, chat int64, text string) int {
 // the webhook delivery too (the receiver sees its webhook-id twice), the
 // red notice is not sent again (it ends uncertain: a red notice never
 // twice), and a notice that was waiting for its time goes out exactly
-// once. Nothing is lost.
-func TestKillNineOfTheLeaderProcess(t *testing.T) {
+// once. Nothing is lost. The fault suite's case kill9-leader.
+func TestFaultKillNineOfTheLeaderProcess(t *testing.T) {
 	url := testdb.URL(t)
 	fake := tgfake.New(tgfake.Options{Username: username})
 	if err := fake.Start(); err != nil {
@@ -320,6 +321,9 @@ func TestKillNineOfTheLeaderProcess(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // anything late would show now
 
 	dupes := count(inflightChat, inflightText) - 1
+	faultreport.Report(t, faultreport.Tally("kill9-leader", fake.Messages(), []faultreport.Want{
+		{Chat: inflightChat, Text: inflightText}, {Chat: noticeChat, Text: noticeText}, {Chat: redChat, Text: redText, Red: true},
+	}, tookOver), 1)
 	t.Logf("kill -9 of the leader: lock taken over after %.2f s; in-flight message sent again %.2f s and the webhook delivery %.2f s after the take-over; lost 0; duplicated %d message (the reply in flight); the red notice in flight delivered %d time(s)",
 		tookOver.Seconds(), resent.Seconds(), hookResent.Seconds(), dupes, count(redChat, redText))
 	if resent > 15*time.Second || hookResent > 15*time.Second {
