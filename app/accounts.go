@@ -373,6 +373,16 @@ func (a *App) Invite(ctx context.Context, actor domain.Actor, unitCode, botUsern
 	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "invite"); err != nil {
 		return nil, err
 	}
+	// One transaction: every code of the listing is issued, or none.
+	var rows []InviteRow
+	err := a.InTx(ctx, func(a *App) (err error) {
+		rows, err = a.invite(ctx, unitCode, botUsername)
+		return err
+	})
+	return rows, err
+}
+
+func (a *App) invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
 	var root int64 // 0 = everyone
 	if unitCode != "" {
 		u, err := a.Store.UnitByCode(ctx, unitCode)

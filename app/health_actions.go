@@ -201,6 +201,15 @@ type ExemptRequest struct {
 // branch; audited. For a per-group obligation named on a branch with
 // party groups every group is exempted.
 func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
+	var xs []storage.Exemption
+	err := a.inTxAudited(ctx, actor, "health.exempt", "unit:"+req.UnitCode, func(a *App) (err error) {
+		xs, err = a.exempt(ctx, actor, req)
+		return err
+	})
+	return xs, err
+}
+
+func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
 	subject := "unit:" + req.UnitCode
 	refuse := func(kind error, format string, args ...any) ([]storage.Exemption, error) {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, domain.Refuse(kind, format, args...))
@@ -307,6 +316,15 @@ type SilenceRequest struct {
 // above it; audited. Silenced items are still shown (status, API, CLI) but
 // not sent.
 func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
+	var x storage.Silence
+	err := a.inTxAudited(ctx, actor, "health.silence", "unit:"+req.UnitCode, func(a *App) (err error) {
+		x, err = a.silence(ctx, actor, req)
+		return err
+	})
+	return x, err
+}
+
+func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
 	subject := "unit:" + req.UnitCode
 	refuse := func(kind error, format string, args ...any) (storage.Silence, error) {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, domain.Refuse(kind, format, args...))
@@ -456,6 +474,15 @@ func (a *App) LightsOf(ctx context.Context, actor domain.Actor, code string) (do
 // by an organiser or admin above the branch; audited. The item's light
 // falls back to what its check-ins say.
 func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
+	var x storage.Exemption
+	err := a.inTxAudited(ctx, actor, "health.exempt.revoke", "exemption:"+strconv.FormatInt(id, 10), func(a *App) (err error) {
+		x, err = a.revokeExemption(ctx, actor, id, reason)
+		return err
+	})
+	return x, err
+}
+
+func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
 	subject := "exemption:" + strconv.FormatInt(id, 10)
 	x, err := a.Store.ExemptionByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {

@@ -501,6 +501,15 @@ var statusWords = map[string]string{
 // after the publicity period; a veto freezes the household's other pending
 // claims. The cards are edited and the claimant is told.
 func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
+	var res DecisionResult
+	err := a.InTxRefusable(ctx, func(a *App) (err error) {
+		res, err = a.decideClaim(ctx, actor, claimID, approve, reason)
+		return err
+	})
+	return res, err
+}
+
+func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
 	subject := claimSubject(claimID)
 	c, err := a.Store.ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {

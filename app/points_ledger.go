@@ -120,6 +120,15 @@ type RedeemRequest struct {
 // than is left, under concurrency); every refusal comes before any change.
 // Every linked member of the household gets a receipt.
 func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
+	var r Redemption
+	err := a.InTxRefusable(ctx, func(a *App) (err error) {
+		r, err = a.redeem(ctx, actor, req)
+		return err
+	})
+	return r, err
+}
+
+func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleShopkeeper)
 	if err != nil {
 		return Redemption{}, err

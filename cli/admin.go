@@ -85,12 +85,7 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rows []app.InviteRow
-	err = a.InTx(ctx, func(a *app.App) error {
-		var err error
-		rows, err = a.Invite(ctx, domain.Operator, *unit, username)
-		return err
-	})
+	rows, err := a.Invite(ctx, domain.Operator, *unit, username)
 	if err != nil {
 		return err
 	}

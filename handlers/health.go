@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
-	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -109,14 +107,9 @@ func (h *healthHandlers) exempt(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "branch, obligation and period are required")
 		return
 	}
-	var xs any
-	err := h.app.InTx(c.Request.Context(), func(a *app.App) error {
-		var err error
-		xs, err = a.Exempt(c.Request.Context(), ActorOf(c), app.ExemptRequest{UnitCode: b.Branch, Obligation: b.Obligation, Period: b.Period, Reason: b.Reason})
-		return err
-	})
+	xs, err := h.app.Exempt(c.Request.Context(), ActorOf(c), app.ExemptRequest{UnitCode: b.Branch, Obligation: b.Obligation, Period: b.Period, Reason: b.Reason})
 	if err != nil {
-		h.failAudited(c, "health.exempt", "unit:"+b.Branch, err)
+		FailErr(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"exemptions": xs})
@@ -134,14 +127,9 @@ func (h *healthHandlers) revoke(c *gin.Context) {
 	if !decodeBody(c, h.log, &b) {
 		return
 	}
-	var x any
-	err = h.app.InTx(c.Request.Context(), func(a *app.App) error {
-		var err error
-		x, err = a.RevokeExemption(c.Request.Context(), ActorOf(c), id, b.Reason)
-		return err
-	})
+	x, err := h.app.RevokeExemption(c.Request.Context(), ActorOf(c), id, b.Reason)
 	if err != nil {
-		h.failAudited(c, "health.exempt.revoke", "exemption:"+c.Param("id"), err)
+		FailErr(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"exemption": x})
@@ -192,29 +180,12 @@ func (h *healthHandlers) silence(c *gin.Context) {
 			return
 		}
 	}
-	var x any
-	err := h.app.InTx(c.Request.Context(), func(a *app.App) error {
-		var err error
-		x, err = a.Silence(c.Request.Context(), ActorOf(c), req)
-		return err
-	})
+	x, err := h.app.Silence(c.Request.Context(), ActorOf(c), req)
 	if err != nil {
-		h.failAudited(c, "health.silence", "unit:"+b.Unit, err)
+		FailErr(c, h.log, err)
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"silence": x})
-}
-
-// failAudited answers a refused action. The refusal was audited inside the
-// transaction that the refusal rolled back, so it is written again here.
-func (h *healthHandlers) failAudited(c *gin.Context, action, subject string, err error) {
-	var ue *domain.UserError
-	if errors.As(err, &ue) {
-		if aerr := h.app.Refused(c.Request.Context(), ActorOf(c), action, subject, ue); !errors.Is(aerr, ue) {
-			h.log.Error("audit refusal", slog.Any("err", aerr))
-		}
-	}
-	FailErr(c, h.log, err)
 }
 
 func (h *healthHandlers) misses(c *gin.Context) {

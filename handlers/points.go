@@ -85,11 +85,7 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "reason is longer than 2000 bytes")
 		return
 	}
-	var res app.DecisionResult
-	err = h.app.InTxRefusable(c.Request.Context(), func(a *app.App) error {
-		res, err = a.DecideClaim(c.Request.Context(), ActorOf(c), id, approve, body.Reason)
-		return err
-	})
+	res, err := h.app.DecideClaim(c.Request.Context(), ActorOf(c), id, approve, body.Reason)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -168,12 +164,8 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 		}
 		actor = narrowed
 	}
-	var r app.Redemption
-	err := h.app.InTxRefusable(c.Request.Context(), func(a *app.App) (err error) {
-		r, err = a.Redeem(c.Request.Context(), actor, app.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods,
-			GoodsCode: strings.TrimSpace(body.GoodsCode), Qty: body.Quantity})
-		return err
-	})
+	r, err := h.app.Redeem(c.Request.Context(), actor, app.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods,
+		GoodsCode: strings.TrimSpace(body.GoodsCode), Qty: body.Quantity})
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
