@@ -27,17 +27,20 @@ var describe = []struct {
 	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居老人|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`照顾.{0,4}(?:五保户|孤寡|留守|独居老人|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
+	{regexp.MustCompile(`(?:禁烧|防火).{0,6}值守|值守.{0,6}(?:禁烧|防火)`), "禁烧", true},
 	{regexp.MustCompile(`[扫铲除清].{0,5}雪`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
 	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡`), "巡逻", false},
-	{regexp.MustCompile(`劝和|劝架|调解|矛盾`), "调解", false},
+	{regexp.MustCompile(`劝和|劝架|劝开|劝解|调解|矛盾|吵架`), "调解", false},
 	{regexp.MustCompile(`捡到|拾到|归还失主|还给失主`), "捡到", false},
 	{regexp.MustCompile(`献了?.{0,8}血`), "献血", false},
 	{regexp.MustCompile(`院子.{0,4}(?:打扫|收拾|干净)|(?:打扫|收拾).{0,4}院子`), "庭院", false},
 	{regexp.MustCompile(`厕所.{0,4}改|改.{0,2}厕|旱厕.{0,2}改`), "改厕", false},
 	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
+	{regexp.MustCompile(`认养`), "绿化", false},
+	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
 	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
@@ -49,22 +52,32 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管`)
 
-// reDeed says the sender did something.
-var reDeed = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|义务|我|照顾|被评为|获得|荣获|发现|救|简办|今年`)
+// reDeed says the sender did something; reWeakDeed only that the message is about
+// the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
+// candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
+var (
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|被评为|获得|荣获|发现|救|简办|完成|落实|到位|达标|申请|拾到|捡到|归还|入伍|参军|当兵|考上|考取|认养|献血|值守|巡逻`)
+	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
+)
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
 // when the text names no item or is not a claim (a plan, a question, thanks).
 func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 	s := strings.Join(strings.FieldsFunc(fold(clean(text)), isSpace), " ")
-	if s == "" || reNotDeed.MatchString(s) || !reDeed.MatchString(s) {
+	if s == "" || reNotDeed.MatchString(s) {
+		return ClaimReading{}, false
+	}
+	deed := reDeed.MatchString(s)
+	if !deed && !reWeakDeed.MatchString(s) {
 		return ClaimReading{}, false
 	}
 	var strong, weak []string
 	for _, d := range describe {
 		if d.re.MatchString(s) {
 			if d.strong {
+				deed = true // 给独居老人送饭 describes a deed by itself
 				strong = append(strong, d.word)
 			} else {
 				weak = append(weak, d.word)
@@ -80,6 +93,8 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 	}
 	res := points.Match(points.Claimable(items), query)
 	switch {
+	case res.Exact != nil && !deed:
+		return ClaimReading{Candidates: []points.Item{*res.Exact}, Note: s}, true
 	case res.Exact != nil:
 		return ClaimReading{Item: res.Exact, Note: s}, true
 	case len(res.Candidates) > 0:

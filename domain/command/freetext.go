@@ -77,7 +77,7 @@ var (
 	// meeting.
 	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -92,17 +92,17 @@ var (
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
-	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
-	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?(?:(\d{4})年)?(\d{1,2}|[一二三四五六七八九十]{1,3})月份?`)
+	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
 	reMakeUpLast        = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	reMakeUpLastQuarter = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?季度|上个?季度的?[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
 	// A quarter is no date, so 第三季度党课已于11月23日补讲 needs no 的.
-	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|到场|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
 	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
@@ -119,8 +119,12 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织(?:党员)?|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
+	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
+	// reMakeUpVerb is a make-up written without a period read: 补开、补上.
+	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|录|记|上|讲)`)
+	// reAttWord is a word of attendance and a count: left unread, the attendance is asked.
+	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
 )
@@ -129,7 +133,7 @@ var (
 // check-in at all. now and loc give "today"; m names the obligations.
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
-	s := cnDates(fold(clean(text)))
+	s := cnCounts(cnDates(fold(clean(text))))
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
@@ -155,10 +159,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
 			end = lb[1] + n[0]
 		}
+		end = lb[1] + fieldClause(string(w[lb[1]:end]))
 		if n := reTopicStop.FindIndex(w[lb[1]:end]); n != nil {
 			end = lb[1] + n[0]
 		}
-		end = lb[1] + fieldClause(string(w[lb[1]:end]))
 		r.Topic = trimTopic(string(w[lb[1]:end]))
 		topicAt = lb[0]
 		blank(lb[0], end)
@@ -166,7 +170,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// A requested make-up period.
 	if mm := reMakeUpMonth.FindSubmatchIndex(w); mm != nil && !digitAt(w, mm[1]) {
-		month, _ := strconv.Atoi(string(w[mm[4]:mm[5]]))
+		month := monthNumber(string(w[mm[4]:mm[5]]))
 		year := today.y
 		if mm[2] >= 0 {
 			year, _ = strconv.Atoi(string(w[mm[2]:mm[3]]))
@@ -195,7 +199,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			year, _ = strconv.Atoi(string(w[ma[2]:ma[3]]))
 		}
 		if ma[4] >= 0 {
-			month, _ := strconv.Atoi(string(w[ma[4]:ma[5]]))
+			month := monthNumber(string(w[ma[4]:ma[5]]))
 			if ma[2] < 0 && time.Month(month) > today.m {
 				year--
 			}
@@ -226,6 +230,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
 		blankMakeUp(blank, w, lq[0], lq[1])
+	}
+
+	// A 补 verb whose period was not read is asked: 补开 says some period is made up.
+	if r.MakeUp == (health.Period{}) && !r.UnsureOf(FieldMakeUp) && reMakeUpVerb.Match(w) {
+		r.unsure(FieldMakeUp, "补开的是哪个月或哪个季度的？例如 补开10月、补开第三季度。")
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -281,7 +290,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 	}
 	for _, a := range reAbsent.FindAllSubmatchIndex(w, -1) {
-		absent = max(absent, 0) + atoi(w[a[2]:a[3]])
+		absent = max(absent, 0) + max(atoi(w[a[2]:a[3]]), 0) // 缺席：无 is none
 		blank(a[0], a[1])
 	}
 	haveAtt := false
@@ -403,6 +412,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		case r.Present > r.Total:
 			r.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", r.Present, r.Total)
 		}
+	}
+	// A count next to an attendance word left unread (应到一百零二人) is asked, not dropped.
+	if !haveAtt && !r.UnsureOf(FieldAttendance) && reAttWord.Match(w) {
+		r.unsure(FieldAttendance, "出席人数没有看明白，请写成 应到9人实到7人。")
 	}
 
 	switch {
@@ -632,6 +645,30 @@ func cnDates(s string) string {
 		}
 		return fmt.Sprintf("%d月%d日", m, day)
 	})
+}
+
+// reCNCount is a head count written in Chinese numerals: 五人, 二十八名, 两个.
+var reCNCount = regexp.MustCompile(`([一二三四五六七八九十两]{1,3})(个人|人|名|位|个)`)
+
+// cnCounts rewrites head counts in Chinese numerals (应到五人) in digits, so that
+// they are read as attendance rather than lost.
+func cnCounts(s string) string {
+	return reCNCount.ReplaceAllStringFunc(s, func(c string) string {
+		sm := reCNCount.FindStringSubmatch(c)
+		n := cnNumber(strings.ReplaceAll(sm[1], "两", "二"))
+		if n < 0 {
+			return c
+		}
+		return strconv.Itoa(n) + sm[2]
+	})
+}
+
+// monthNumber reads a month written in digits or Chinese numerals; -1 otherwise.
+func monthNumber(s string) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return cnNumber(s)
 }
 
 func digitAt(w []byte, i int) bool { return i < len(w) && isDigit(w[i]) }
