@@ -26,9 +26,10 @@ var describe = []struct {
 }{
 	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居老人|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`照顾.{0,4}(?:五保户|孤寡|留守|独居老人|空巢)`), "帮扶", true},
+	{regexp.MustCompile(`五保户|困难户|低保户|贫困户`), "帮扶", false}, // 带领贫困户养牛: 帮扶 too, asked
 	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
 	{regexp.MustCompile(`(?:禁烧|防火).{0,6}值守|值守.{0,6}(?:禁烧|防火)`), "禁烧", true},
-	{regexp.MustCompile(`[扫铲除清].{0,5}雪`), "清雪", false},
+	{regexp.MustCompile(`[扫铲除清].{0,5}雪|雪.{0,3}[扫铲清]`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
 	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡`), "巡逻", false},
@@ -42,7 +43,8 @@ var describe = []struct {
 	{regexp.MustCompile(`认养`), "绿化", false},
 	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
-	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工`), "义务劳动", false},
+	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)`), "带头致富", false},
+	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运)了?.{0,6}(?:村口|村道|街道|垃圾|沟渠|河道)`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
@@ -52,13 +54,13 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|各户|各家|每户`)
 
 // reDeed says the sender did something; reWeakDeed only that the message is about
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|被评为|获得|荣获|发现|救|简办|完成|落实|到位|达标|申请|拾到|捡到|归还|入伍|参军|当兵|考上|考取|认养|献血|值守|巡逻`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|被评为|获得|荣获|发现|救|简办|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养|值守|巡逻`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 )
 
@@ -92,6 +94,14 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		query = s + " " + strings.Join(weak, " ")
 	}
 	res := points.Match(points.Claimable(items), query)
+	if len(strong) == 0 && len(weak) > 0 && res.Exact != nil {
+		// A description's word must not overrule an item the text names itself
+		// (志愿服务队清理垃圾 names 志愿服务): both are offered, unless the description
+		// refines the word named (反诈 in 装了反诈APP, read as 反诈软件).
+		if own := points.Match(points.Claimable(items), s); own.Exact != nil && own.Exact.Code != res.Exact.Code && !refines(weak, *own.Exact) {
+			return ClaimReading{Candidates: []points.Item{*own.Exact, *res.Exact}, Note: s}, true
+		}
+	}
 	switch {
 	case res.Exact != nil && !deed:
 		return ClaimReading{Candidates: []points.Item{*res.Exact}, Note: s}, true
@@ -101,4 +111,17 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		return ClaimReading{Candidates: res.Candidates, Note: s}, true
 	}
 	return ClaimReading{}, false
+}
+
+// refines reports whether one of the description words holds a name or alias of it:
+// 反诈软件 refines 反诈.
+func refines(words []string, it points.Item) bool {
+	for _, w := range words {
+		for _, t := range append([]string{it.Name}, it.Aliases...) {
+			if t != "" && t != w && strings.Contains(w, t) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -77,7 +77,7 @@ var (
 	// meeting.
 	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -86,7 +86,12 @@ var (
 	reMonthDay = regexp.MustCompile(`(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
 	reDotDash  = regexp.MustCompile(`(\d{1,2})[.\-](\d{1,2})`)
 	reDayOnly  = regexp.MustCompile(`(\d{1,2})\s*[日号]`)
-	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿|昨天|昨日|昨晚|大前天|前天|前日`)
+	// reLastMonthDay is a day of last month: 上个月20号.
+	reLastMonthDay = regexp.MustCompile(`上个?月份?的?\s*(\d{1,2})\s*[日号]`)
+	// reDateLeft is what is left of a date word the reader did not read (昨儿黑, 上月底):
+	// the date is asked rather than taken as today.
+	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]`)
+	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿(?:个)?|昨天|昨日|昨晚|昨儿(?:个)?|大前天|前天|前日|前儿(?:个)?`)
 	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
 	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
@@ -101,7 +106,7 @@ var (
 	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|到场|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
 	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
@@ -119,12 +124,13 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{1,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
-	// reMakeUpVerb is a make-up written without a period read: 补开、补上.
-	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|录|记|上|讲)`)
+	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
+	// late, it makes nothing up).
+	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|上|讲)`)
 	// reAttWord is a word of attendance and a count: left unread, the attendance is asked.
-	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
+	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数|来了|到了)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
 )
@@ -133,7 +139,7 @@ var (
 // check-in at all. now and loc give "today"; m names the obligations.
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
-	s := cnCounts(cnDates(fold(clean(text))))
+	s := cnCounts(cnDates(foldKeepPunct(clean(text))))
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
@@ -336,6 +342,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			addDate(string(w[d[0]:d[1]]), d[0], d[1])
 		}
 	}
+	for _, d := range reLastMonthDay.FindAllSubmatchIndex(w, -1) {
+		last := today.m - 1
+		if last < time.January {
+			last = time.December
+		}
+		addDate(fmt.Sprintf("%d月%s日", last, w[d[2]:d[3]]), d[0], d[1])
+	}
 	for _, d := range reMonthDay.FindAllSubmatchIndex(w, -1) {
 		addDate(string(w[d[2]:d[3]])+"月"+string(w[d[4]:d[5]])+"日", d[0], d[1])
 	}
@@ -354,11 +367,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	for _, d := range reRelDay.FindAllIndex(w, -1) {
 		tok := string(w[d[0]:d[1]])
 		switch tok {
-		case "今晚", "今早", "今儿":
+		case "今晚", "今早", "今儿", "今儿个":
 			tok = "今天"
-		case "昨晚":
+		case "昨晚", "昨儿", "昨儿个":
 			tok = "昨天"
-		case "前日":
+		case "前日", "前儿", "前儿个":
 			tok = "前天"
 		}
 		addDate(tok, d[0], d[1])
@@ -433,6 +446,8 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 	case bareWeek != nil:
 		r.unsure(FieldDate, "“%s”是哪一天？请写明日期，例如 11月20日、上周五 或 本周五。", string(w[bareWeek[0]:bareWeek[1]]))
+	case !r.UnsureOf(FieldDate) && reDateLeft.Match(w):
+		r.unsure(FieldDate, "活动是哪一天开的？请写明日期，例如 11月20日 或 昨天。")
 	}
 	if !r.DateWritten {
 		r.Date = today.in(loc)
@@ -450,12 +465,16 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			}
 		}
 	}
+	if r.Topic == "" && topicAt < 0 {
+		r.Topic = compactTopic(s, w, m)
+	}
 	if n := utf8.RuneCountInString(r.Topic); n > MaxTopicRunes {
 		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
 	}
 
-	if !r.DateWritten && !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) {
-		return Reading{}, false // an activity named in passing
+	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) &&
+		(!r.DateWritten || reDateOf.MatchString(s)) {
+		return Reading{}, false // an activity named in passing (今天的党课讲得真好)
 	}
 	r.placeActivities(s, m)
 	return r, true
@@ -481,6 +500,35 @@ func blankMakeUp(blank func(i, j int), w []byte, i, j int) {
 	blank(i, i+end)
 	blank(j-len("补讲"), j) // 补 and its verb: two three-byte runes
 }
+
+// compactTopic is the topic of a message written like the command, words apart and no
+// punctuation (11月26日 主题党日 志愿服务 18/20): the one word left whole after the
+// activities, date and attendance were read; "" when none or several.
+func compactTopic(s string, w []byte, m *Matcher) string {
+	if strings.ContainsAny(s, "，,。；;：:！!？?、\n") {
+		return ""
+	}
+	words := strings.FieldsFunc(s, isSpace)
+	if len(words) < 3 {
+		return ""
+	}
+	topic, at := "", 0
+	for _, word := range words {
+		i := at + strings.Index(s[at:], word)
+		at = i + len(word)
+		if string(w[i:at]) != word || len(m.named(word)) > 0 || reWeekBare.MatchString(word) {
+			continue // read as another field, an activity, or the weekday of the date
+		}
+		if topic != "" {
+			return ""
+		}
+		topic = word
+	}
+	return topic
+}
+
+// reDateOf is a date that qualifies the activity named after it: 今天的党课, 20号的支委会.
+var reDateOf = regexp.MustCompile(`(?:今天|今日|今晚|昨天|昨日|昨晚|前天|[日号])的`)
 
 // reYear finds a year written in a date.
 var reYear = regexp.MustCompile(`\d{4}`)
@@ -532,7 +580,7 @@ func topicLabel(w []byte) []int {
 }
 
 // reField finds a clause that holds another field (attendance, a date, a time).
-var reField = regexp.MustCompile(`应到|实到|出席|到会|缺席|请假|\d+\s*(?:人|名)?\s*[/／]\s*\d+|\d+\s*月\s*\d+|\d+\s*[日号]|今天|昨天|前天|上周|本周|\d+\s*点`)
+var reField = regexp.MustCompile(`应到|实到|出席|到会|缺席|请假|(?:来了|到了|参加|到场|参会)\s*\d|\d+\s*(?:个人|个|人|名|位)|\d+\s*(?:人|名)?\s*[/／]\s*\d+|\d+\s*月\s*\d+|\d+\s*[日号]|今天|昨天|前天|上周|本周|\d+\s*点`)
 
 // fieldClause is the length of s up to the first comma-separated clause that holds
 // another field: where the topic ends.

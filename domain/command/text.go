@@ -30,6 +30,18 @@ func fold(s string) string {
 	}, s)
 }
 
+// foldKeepPunct is fold but for the full-width punctuation Chinese text is written
+// with (，：；！？（）), which free text keeps as written: a topic read from it is
+// echoed back.
+func foldKeepPunct(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isFullWidth(r) && !strings.ContainsRune("，：；！？（）", r) {
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+}
+
 func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
 
 // clean drops invalid UTF-8 and control characters, for text we keep or echo back.
