@@ -32,25 +32,28 @@ var describe = []struct {
 	{regexp.MustCompile(`[扫铲除清].{0,5}雪|雪.{0,3}[扫铲清]`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
-	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡`), "巡逻", false},
+	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡|站了?.{0,4}岗`), "巡逻", false},
 	{regexp.MustCompile(`劝和|劝架|劝开|劝解|调解|矛盾|吵架`), "调解", false},
 	{regexp.MustCompile(`捡到|拾到|归还失主|还给失主`), "捡到", false},
 	{regexp.MustCompile(`献了?.{0,8}血`), "献血", false},
 	{regexp.MustCompile(`院子.{0,4}(?:打扫|收拾|干净)|(?:打扫|收拾).{0,4}院子`), "庭院", false},
-	{regexp.MustCompile(`厕所.{0,4}改|改.{0,2}厕|旱厕.{0,2}改`), "改厕", false},
+	{regexp.MustCompile(`厕所.{0,4}改|改.{0,4}厕|旱厕.{0,2}改`), "改厕", false},
 	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`认养`), "绿化", false},
 	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
-	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)`), "带头致富", false},
-	{regexp.MustCompile(`修.{0,6}路|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运)了?.{0,6}(?:村口|村道|街道|垃圾|沟渠|河道)`), "义务劳动", false},
+	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲)`), "带头致富", false},
+	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
+	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "庭院", false},
+	{regexp.MustCompile(`(?:没|不|未|拒绝)有?(?:大操大办|收彩礼|要彩礼|高价彩礼)`), "简办", false},
+	{regexp.MustCompile(`修.{0,6}(?:路|渠|桥|沟)|出了?.{0,4}(?:义务)?工|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运)了?.{0,6}(?:村口|村道|街道|垃圾|沟渠|河道)`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
 	{regexp.MustCompile(`救了|救起|救人|救出`), "见义勇为", false},
 	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
-	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|孝敬|孝顺`), "孝老", false},
+	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴).{0,10}(?:照顾|伺候|照料)|孝敬|孝顺`), "孝老", false},
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
@@ -60,7 +63,7 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|被评为|获得|荣获|发现|救|简办|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养|值守|巡逻`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养|值守|巡逻`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 )
 
@@ -102,6 +105,9 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 			return ClaimReading{Candidates: []points.Item{*own.Exact, *res.Exact}, Note: s}, true
 		}
 	}
+	if res.Exact != nil && qualifies(s, *res.Exact, weak) {
+		deed = false // 志愿者服务队的衣服到了: the item's word names a thing, asked
+	}
 	switch {
 	case res.Exact != nil && !deed:
 		return ClaimReading{Candidates: []points.Item{*res.Exact}, Note: s}, true
@@ -124,4 +130,27 @@ func refines(words []string, it points.Item) bool {
 		}
 	}
 	return false
+}
+
+// reOwnerOf follows a word used to qualify a thing: 志愿者服务队的…, 献血车.
+var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点)?的[^\d，,。！!？?\s了]`)
+
+// qualifies reports whether the text uses a name or alias of it, or a description word,
+// only to qualify something (志愿者服务队的衣服).
+func qualifies(s string, it points.Item, words []string) bool {
+	found := false
+	for _, t := range append(append([]string{it.Name}, it.Aliases...), words...) {
+		for at := 0; t != ""; {
+			i := strings.Index(s[at:], t)
+			if i < 0 {
+				break
+			}
+			at += i + len(t)
+			if !reOwnerOf.MatchString(s[at:]) {
+				return false
+			}
+			found = true
+		}
+	}
+	return found
 }

@@ -75,9 +75,9 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|改到|改在|延期|另行|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:经)?(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了(?:党课|课)|课[^，,。]{0,4}上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -97,8 +97,8 @@ var (
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
-	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?(?:(\d{4})年)?(\d{1,2}|[一二三四五六七八九十]{1,3})月份?`)
-	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?\s*(?:(\d{4})年)?(\d{1,2}|[一二三四五六七八九十]{1,3})月份?`)
+	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?\s*(?:(\d{4})年)?第?([一二三四1-4])季度`)
 	reMakeUpLast        = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	reMakeUpLastQuarter = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?季度|上个?季度的?[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
@@ -124,11 +124,11 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{1,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{1,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|学了|讲)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
-	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|上|讲)`)
+	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|上|讲)|补\s*(?:第|上个?|本|\d|[一二三四五六七八九十])`)
 	// reAttWord is a word of attendance and a count: left unread, the attendance is asked.
 	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数|来了|到了)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
@@ -144,7 +144,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		return Reading{}, false
 	}
 	r.Obligations = m.findAll(s)
-	if len(r.Obligations) == 0 || reNotHeld.MatchString(s) {
+	if len(r.Obligations) == 0 || reNotHeld.MatchString(s) || aboutThing(s, m) {
 		return Reading{}, false
 	}
 	w := []byte(s) // the working copy: what is read is blanked out, offsets kept
@@ -395,6 +395,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		asDate := false
 		switch {
 		case !canDate:
+		case !canAtt && !haveAtt && !reDateHint.Match(before) && a <= maxPeople && (len(dates) > 0 || bareWeek != nil):
+			// 今天支委会 9/7: the date is written, so 9/7 is a mistyped attendance rather
+			// than a second date. Asked.
+			r.Present, r.Total, haveAtt = a, b, true
+			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
+			blank(sl[0], sl[1])
+			continue
 		case !canAtt:
 			asDate = true
 		case haveAtt:
@@ -459,6 +466,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
 				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
 					continue // 党小组学习: a verb with nothing to learn is no topic
+				}
+				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
+					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
 				}
 				r.Topic = trimTopic(clause[v[0]:])
 				break
@@ -525,6 +535,25 @@ func compactTopic(s string, w []byte, m *Matcher) string {
 		topic = word
 	}
 	return topic
+}
+
+// reLectureHeld follows a 讲 that says the lecture was held, not its subject.
+var reLectureHeld = regexp.MustCompile(`^(?:了|的|得|课|党课|完|过|人)`)
+
+// reThing is a thing an activity's name may qualify: 党小组会材料, 支委会的记录.
+var reThing = regexp.MustCompile(`^(?:活动)?的?(?:材料|记录本|照片|签到表|签到本|方案|通知|表格|课件|讲稿|模板|本子|笔记|票数|资料|会议记录)`)
+
+// aboutThing reports whether every place s names an activity names it as the owner of a
+// thing (党小组会材料我放你桌上了): the message is about the thing, not a report.
+func aboutThing(s string, m *Matcher) bool {
+	ns := m.named(s)
+	low := strings.ToLower(s)
+	for _, n := range ns {
+		if !reThing.MatchString(low[n.end:]) {
+			return false
+		}
+	}
+	return len(ns) > 0
 }
 
 // reDateOf is a date that qualifies the activity named after it: 今天的党课, 20号的支委会.
