@@ -47,7 +47,7 @@ var describe = []struct {
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "庭院", false},
 	{regexp.MustCompile(`(?:没|不|未|拒绝)有?(?:大操大办|收彩礼|要彩礼|高价彩礼)`), "简办", false},
-	{regexp.MustCompile(`修.{0,6}(?:路|渠|桥|沟)|出了?.{0,4}(?:义务)?工|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运)了?.{0,6}(?:村口|村道|街道|垃圾|沟渠|河道)`), "义务劳动", false},
+	{regexp.MustCompile(`修.{0,6}(?:路|渠|桥|沟)|出了?.{0,4}(?:义务)?工|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运|疏通)了?.{0,6}(?:村口|村道|街道|垃圾|沟|渠|河道)`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
@@ -57,13 +57,13 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|各户|各家|每户`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
 
 // reDeed says the sender did something; reWeakDeed only that the message is about
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养|值守|巡逻`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 )
 

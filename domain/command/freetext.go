@@ -77,7 +77,7 @@ var (
 	// meeting.
 	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|改到|改在|延期|另行|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`已(?:经)?(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了(?:党课|课)|课[^，,。]{0,4}上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:经)?(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了(?:党课|课)|课[^，,。]{0,4}上了|开完|已开|已经?(?:召开|讲|办|搞)|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -124,7 +124,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{1,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|学了|讲)`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
@@ -482,9 +482,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
 	}
 
-	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) &&
-		(!r.DateWritten || reDateOf.MatchString(s)) {
-		return Reading{}, false // an activity named in passing (今天的党课讲得真好)
+	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && !reHeld.MatchString(s) &&
+		(len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s)) ||
+			len(dates) == 1 && dates[0].after(today)) {
+		// An activity named in passing (今天的党课讲得真好), or a plan: 11月27日开党小组会.
+		return Reading{}, false
 	}
 	r.placeActivities(s, m)
 	return r, true
