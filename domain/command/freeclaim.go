@@ -29,7 +29,7 @@ var describe = []struct {
 	{regexp.MustCompile(`五保户|困难户|低保户|贫困户`), "帮扶", false}, // 带领贫困户养牛: 帮扶 too, asked
 	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
 	{regexp.MustCompile(`(?:禁烧|防火).{0,6}值守|值守.{0,6}(?:禁烧|防火)`), "禁烧", true},
-	{regexp.MustCompile(`[扫铲除清].{0,5}雪|雪.{0,3}[扫铲清]`), "清雪", false},
+	{regexp.MustCompile(`[扫铲除清].{0,8}雪|雪.{0,3}[扫铲清]`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
 	{regexp.MustCompile(`巡夜|站岗|守夜|夜巡|站了?.{0,4}岗`), "巡逻", false},
@@ -51,7 +51,7 @@ var describe = []struct {
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
-	{regexp.MustCompile(`救了|救起|救人|救出`), "见义勇为", false},
+	{regexp.MustCompile(`救了|救起|救人|救出|救上|救回|救下`), "见义勇为", false},
 	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
 	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴).{0,10}(?:照顾|伺候|照料)|孝敬|孝顺`), "孝老", false},
 }
@@ -63,8 +63,10 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
+	// reDeedVerb is a verb of doing among the deed words.
+	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
 )
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
@@ -106,7 +108,12 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		}
 	}
 	if res.Exact != nil && qualifies(s, *res.Exact, weak) {
-		deed = false // 志愿者服务队的衣服到了: the item's word names a thing, asked
+		// 志愿者服务队的衣服到了: the item's word names a thing. No claim without a
+		// verb of doing; with one, asked.
+		if !reDeedVerb.MatchString(s) {
+			return ClaimReading{}, false
+		}
+		deed = false
 	}
 	switch {
 	case res.Exact != nil && !deed:
@@ -133,7 +140,7 @@ func refines(words []string, it points.Item) bool {
 }
 
 // reOwnerOf follows a word used to qualify a thing: 志愿者服务队的…, 献血车.
-var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点)?的[^\d，,。！!？?\s了]`)
+var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点|活动)?的[^\d，,。！!？?\s了]`)
 
 // qualifies reports whether the text uses a name or alias of it, or a description word,
 // only to qualify something (志愿者服务队的衣服).

@@ -90,7 +90,7 @@ var (
 	reLastMonthDay = regexp.MustCompile(`上个?月份?的?\s*(\d{1,2})\s*[日号]`)
 	// reDateLeft is what is left of a date word the reader did not read (昨儿黑, 上月底):
 	// the date is asked rather than taken as today.
-	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]`)
+	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]|月初|月中|月底|月末|[上中下]旬|周末|前几天|前两天|那天|这几天|最近|近日|日前`)
 	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿(?:个)?|昨天|昨日|昨晚|昨儿(?:个)?|大前天|前天|前日|前儿(?:个)?`)
 	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
 	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
@@ -108,12 +108,16 @@ var (
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
+	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
+	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
 	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
 	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
+	// rePresentAll is everyone, counted, present: 全体党员21人参加.
+	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
 	reTotalAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)?\s*(?:党员|委员|同志)?\s*应到`)
 	reSlash      = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
@@ -131,6 +135,9 @@ var (
 	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|上|讲)|补\s*(?:第|上个?|本|\d|[一二三四五六七八九十])`)
 	// reAttWord is a word of attendance and a count: left unread, the attendance is asked.
 	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数|来了|到了)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
+	// reAttAny is any word about attendance; reCountLeft a head count.
+	reAttAny    = regexp.MustCompile(`到会|参加|参会|出席|实到|应到|缺席|请假|到齐|到场|全部|都到|来了|到了`)
+	reCountLeft = regexp.MustCompile(`\d+\s*(?:个人|人|名|位)`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
 )
@@ -282,6 +289,12 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		present = atoi(w[p[2]:p[3]])
 		blank(p[0], p[1])
 	}
+	if present < 0 && total < 0 {
+		if p := rePresentAll.FindSubmatchIndex(w); p != nil {
+			total, present = atoi(w[p[2]:p[3]]), atoi(w[p[2]:p[3]]) // 全体党员21人参加
+			blank(p[0], p[1])
+		}
+	}
 	if present < 0 {
 		if p := rePresentAfter.FindSubmatchIndex(w); p != nil && !slashAfter(w, p[1]) {
 			present = atoi(w[p[2]:p[3]])
@@ -297,6 +310,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	}
 	for _, a := range reAbsent.FindAllSubmatchIndex(w, -1) {
 		absent = max(absent, 0) + max(atoi(w[a[2]:a[3]]), 0) // 缺席：无 is none
+		blank(a[0], a[1])
+	}
+	for _, a := range reAbsentAfter.FindAllSubmatchIndex(w, -1) {
+		absent = max(absent, 0) + atoi(w[a[2]:a[3]]) // 9人请假
 		blank(a[0], a[1])
 	}
 	haveAtt := false
@@ -382,6 +399,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	bareWeek := reWeekBare.FindSubmatchIndex(w)
 
 	// a/b: an attendance or a date.
+	if severalAttendances(w, today) {
+		// 分别是5/5和8/9: which is this check-in's?
+		r.unsure(FieldAttendance, "写了几组出席人数，这次打卡按哪一组？")
+	}
 	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
 		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
 		tok := string(w[sl[0]:sl[1]])
@@ -433,8 +454,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			r.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", r.Present, r.Total)
 		}
 	}
-	// A count next to an attendance word left unread (应到一百零二人) is asked, not dropped.
-	if !haveAtt && !r.UnsureOf(FieldAttendance) && reAttWord.Match(w) {
+	// A count next to an attendance word left unread (应到一百零二人), or a head count left
+	// unread in a message about attendance (除1人外全部到会，共5名委员), is asked, not dropped.
+	if !haveAtt && !r.UnsureOf(FieldAttendance) && (reAttWord.Match(w) || reAttAny.MatchString(s) && reCountLeft.Match(w)) {
 		r.unsure(FieldAttendance, "出席人数没有看明白，请写成 应到9人实到7人。")
 	}
 
@@ -461,6 +483,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	}
 
 	// Without a label, the clause that starts with 学习/传达 … is the topic.
+	if r.Topic == "" && topicAt < 0 {
+		r.Topic = colonTopic(s, w, m)
+	}
 	if r.Topic == "" && topicAt < 0 {
 		for _, clause := range splitClauses(string(w)) {
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
@@ -513,6 +538,50 @@ func blankMakeUp(blank func(i, j int), w []byte, i, j int) {
 	blank(j-len("补讲"), j) // 补 and its verb: two three-byte runes
 }
 
+// colonTopic is what follows an activity's name and a colon, up to the clause's end
+// (今天的主题党日：到敬老院开展志愿服务); "" when none, or when it was read as another field.
+func colonTopic(s string, w []byte, m *Matcher) string {
+	low := strings.ToLower(s)
+	for _, n := range m.named(s) {
+		rest := strings.TrimPrefix(low[n.end:], "活动")
+		at := len(low) - len(rest)
+		for _, c := range []string{"：", ":"} {
+			if strings.HasPrefix(rest, c) {
+				at += len(c)
+				end := at
+				for end < len(w) && !strings.ContainsRune("，,。；;！!\n", rune(w[end])) && !strings.HasPrefix(string(w[end:]), "，") && !strings.HasPrefix(string(w[end:]), "。") && !strings.HasPrefix(string(w[end:]), "；") {
+					end++
+				}
+				// 谈心谈话：书记和每名党员都谈了 says it was done, it names no topic.
+				if t := string(w[at:end]); t == s[at:end] && !reNextLabel.MatchString(s[n.end:end]) && !strings.Contains(t, "了") {
+					return trimTopic(t)
+				}
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+// severalAttendances reports whether w holds two different a/b that can only be
+// attendances (neither a recent date): 分别是5/5和8/9.
+func severalAttendances(w []byte, today civil) bool {
+	var first string
+	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
+		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
+		if a > b || a >= 1 && a <= 12 && b >= 1 && b <= 31 && recent(a, b, today) {
+			continue
+		}
+		tok := fmt.Sprintf("%d/%d", a, b)
+		if first == "" {
+			first = tok
+		} else if tok != first {
+			return true
+		}
+	}
+	return false
+}
+
 // compactTopic is the topic of a message written like the command, words apart and no
 // punctuation (11月26日 主题党日 志愿服务 18/20): the one word left whole after the
 // activities, date and attendance were read; "" when none or several.
@@ -528,7 +597,7 @@ func compactTopic(s string, w []byte, m *Matcher) string {
 	for _, word := range words {
 		i := at + strings.Index(s[at:], word)
 		at = i + len(word)
-		if string(w[i:at]) != word || len(m.named(word)) > 0 || reWeekBare.MatchString(word) {
+		if string(w[i:at]) != word || len(m.named(word)) > 0 || reWeekBare.MatchString(word) || strings.ContainsAny(word, "0123456789%") {
 			continue // read as another field, an activity, or the weekday of the date
 		}
 		if topic != "" {
