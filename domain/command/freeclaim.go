@@ -53,7 +53,7 @@ var describe = []struct {
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
 	{regexp.MustCompile(`救了|救起|救人|救出|救上|救回|救下`), "见义勇为", false},
 	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
-	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴)|(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴).{0,10}(?:照顾|伺候|照料)|孝敬|孝顺`), "孝老", false},
+	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴|丈夫|妻子|公婆|岳父|岳母)|(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴|丈夫|妻子|公婆|岳父|岳母).{0,10}(?:照顾|伺候|照料)|孝敬|孝顺`), "孝老", false},
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
@@ -63,10 +63,10 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 	// reDeedVerb is a verb of doing among the deed words.
-	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
+	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
 )
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
@@ -77,9 +77,6 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		return ClaimReading{}, false
 	}
 	deed := reDeed.MatchString(s)
-	if !deed && !reWeakDeed.MatchString(s) {
-		return ClaimReading{}, false
-	}
 	var strong, weak []string
 	for _, d := range describe {
 		if d.re.MatchString(s) {
@@ -90,6 +87,9 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 				weak = append(weak, d.word)
 			}
 		}
+	}
+	if !deed && !reWeakDeed.MatchString(s) {
+		return ClaimReading{}, false
 	}
 	query := s
 	switch {
@@ -107,7 +107,7 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 			return ClaimReading{Candidates: []points.Item{*own.Exact, *res.Exact}, Note: s}, true
 		}
 	}
-	if res.Exact != nil && qualifies(s, *res.Exact, weak) {
+	if res.Exact != nil && qualifies(s, *res.Exact, append(weak, strong...)) {
 		// 志愿者服务队的衣服到了: the item's word names a thing. No claim without a
 		// verb of doing; with one, asked.
 		if !reDeedVerb.MatchString(s) {
@@ -140,7 +140,7 @@ func refines(words []string, it points.Item) bool {
 }
 
 // reOwnerOf follows a word used to qualify a thing: 志愿者服务队的…, 献血车.
-var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点|活动)?的[^\d，,。！!？?\s了]`)
+var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点|活动)?(?:的[^\d，,。！!？?\s了]|名单|通知|时间|方案|材料|照片|表格|证|箱)`)
 
 // qualifies reports whether the text uses a name or alias of it, or a description word,
 // only to qualify something (志愿者服务队的衣服).

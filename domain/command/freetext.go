@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain/health"
@@ -90,7 +91,7 @@ var (
 	reLastMonthDay = regexp.MustCompile(`上个?月份?的?\s*(\d{1,2})\s*[日号]`)
 	// reDateLeft is what is left of a date word the reader did not read (昨儿黑, 上月底):
 	// the date is asked rather than taken as today.
-	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]|月初|月中|月底|月末|[上中下]旬|周末|前几天|前两天|那天|这几天|最近|近日|日前`)
+	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]|月初|月中|月底|月末|[上中下]旬|周末|前几天|前两天|前些天|前些日子|前阵子|那天|这几天|最近|近日|日前`)
 	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿(?:个)?|昨天|昨日|昨晚|昨儿(?:个)?|大前天|前天|前日|前儿(?:个)?`)
 	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
 	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
@@ -106,7 +107,7 @@ var (
 	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
 	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
@@ -116,6 +117,10 @@ var (
 	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
+	// reAllThere says that everyone came: 全部到齐.
+	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全员到`)
+	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
+	reTotalOf = regexp.MustCompile(`(?:共有?|全体)?\s*(?:党员|委员)\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
 	// rePresentAll is everyone, counted, present: 全体党员21人参加.
 	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
@@ -127,8 +132,8 @@ var (
 	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
-	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲)`)
+	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
@@ -146,7 +151,7 @@ var (
 // check-in at all. now and loc give "today"; m names the obligations.
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
-	s := cnCounts(cnDates(foldKeepPunct(clean(text))))
+	s := cnCounts(cnDates(foldKeepPunct(cleanKeepLines(text))))
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
@@ -301,6 +306,14 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			blank(p[0], p[1])
 		}
 	}
+	if total < 0 && present >= 0 {
+		if t := reTotalOf.FindSubmatchIndex(w); t != nil && atoi(w[t[2]:t[3]]) >= present {
+			total = atoi(w[t[2]:t[3]]) // 共有党员9名，到会8名
+			blank(t[0], t[1])
+		} else if reAllThere.Match(w) && !strings.Contains(s, "除") {
+			total = present // 出勤5人，全部到齐
+		}
+	}
 	if total < 0 && present < 0 {
 		if a := reAllCame.FindSubmatchIndex(w); a != nil {
 			total = atoi(w[a[2]:a[3]])
@@ -425,12 +438,20 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			continue
 		case !canAtt:
 			asDate = true
+		case haveAtt && !recent(a, b, today):
+			// 5/5 after the attendance was read: 5月5日 is too long ago to be written
+			// bare. Asked.
+			r.unsure(FieldDate, "“%s”是日期（%d月%d日）吗？请写明，例如 11月20日。", tok, a, b)
+			blank(sl[0], sl[1])
+			continue
 		case haveAtt:
 			asDate = true
 		case reAttHint.Match(before):
 		case reDateHint.Match(before):
 			asDate = true
 		case len(dates) > 0 || bareWeek != nil:
+		case attOnlyAfter(w, sl[1], today):
+			asDate = true // 11/24开的 5/5: the other a/b is the attendance
 		default:
 			r.Present, r.Total, haveAtt = a, b, true
 			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
@@ -491,6 +512,9 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
 				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
 					continue // 党小组学习: a verb with nothing to learn is no topic
+				}
+				if rest := clause[v[1]:]; isActivityOnly(rest, m) {
+					continue // 开展了主题党日: the verb's object is the activity, no topic
 				}
 				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
 					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
@@ -561,6 +585,27 @@ func colonTopic(s string, w []byte, m *Matcher) string {
 		}
 	}
 	return ""
+}
+
+// isActivityOnly reports whether s is only an activity's name (and 活动): 开展了主题党日.
+func isActivityOnly(s string, m *Matcher) bool {
+	ns := m.named(s)
+	if len(ns) != 1 {
+		return false
+	}
+	left := strings.TrimSpace(s[:ns[0].at]) + strings.TrimPrefix(strings.TrimSpace(s[ns[0].end:]), "活动")
+	return strings.TrimFunc(left, isSpace) == ""
+}
+
+// attOnlyAfter reports whether an a/b after w[:i] can only be an attendance.
+func attOnlyAfter(w []byte, i int, today civil) bool {
+	for _, sl := range reSlash.FindAllSubmatchIndex(w[i:], -1) {
+		a, b := atoi(w[i+sl[2]:i+sl[3]]), atoi(w[i+sl[6]:i+sl[7]])
+		if a <= b && !(a >= 1 && a <= 12 && b >= 1 && b <= 31 && recent(a, b, today)) {
+			return true
+		}
+	}
+	return false
 }
 
 // severalAttendances reports whether w holds two different a/b that can only be
@@ -734,7 +779,7 @@ func trimTopic(s string) string {
 	}
 	out := strings.Join(keep, "，")
 	out = strings.TrimFunc(out, func(r rune) bool {
-		return isSpace(r) || strings.ContainsRune("，,。、:：;；“”\"'《》【】", r) && r != '《' && r != '》'
+		return isSpace(r) || unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == '\ufe0f' || strings.ContainsRune("，,。、:：;；“”\"'《》【】", r) && r != '《' && r != '》'
 	})
 	return strings.Join(strings.FieldsFunc(out, isSpace), " ")
 }

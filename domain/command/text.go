@@ -55,6 +55,17 @@ func clean(s string) string {
 	}, s)
 }
 
+// cleanKeepLines is clean but keeps line breaks, which end a pasted template's fields.
+func cleanKeepLines(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // quote prepares user input for an error message: cleaned and cut to a readable length.
 func quote(s string) string {
 	const max = 20
