@@ -43,7 +43,7 @@ var describe = []struct {
 	{regexp.MustCompile(`认养`), "绿化", false},
 	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
-	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲)`), "带头致富", false},
+	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲|全村|大家)`), "带头致富", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "庭院", false},
 	{regexp.MustCompile(`(?:没|不|未|拒绝)有?(?:大操大办|收彩礼|要彩礼|高价彩礼)`), "简办", false},
@@ -65,6 +65,9 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 var (
 	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
+	// reThirdParty opens a message about another household (老李家的孩子考上大学了):
+	// the item is asked, not claimed for the sender.
+	reThirdParty = regexp.MustCompile(`^(?:老.|小.|.{1,2}大爷|.{1,2}大娘|.{1,2}婶|邻居|隔壁|他|她|别人|人家)家`)
 	// reDeedVerb is a verb of doing among the deed words.
 	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
 )
@@ -76,7 +79,7 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 	if s == "" || reNotDeed.MatchString(s) {
 		return ClaimReading{}, false
 	}
-	deed := reDeed.MatchString(s)
+	deed := reDeed.MatchString(s) && !reThirdParty.MatchString(s)
 	var strong, weak []string
 	for _, d := range describe {
 		if d.re.MatchString(s) {

@@ -94,7 +94,7 @@ var (
 	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]|月初|月中|月底|月末|[上中下]旬|周末|前几天|前两天|前些天|前些日子|前阵子|那天|这几天|最近|近日|日前`)
 	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿(?:个)?|昨天|昨日|昨晚|昨儿(?:个)?|大前天|前天|前日|前儿(?:个)?`)
 	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
-	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
+	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3}|\d{1,2})月([一二三四五六七八九十]{1,3}|\d{1,2})[日号]`)
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
@@ -108,19 +108,19 @@ var (
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
+	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到|缺|少来了?|少到|没来)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
 	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
 	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
-	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
+	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席|在)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
 	// reAllThere says that everyone came: 全部到齐.
 	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全员到`)
 	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
-	reTotalOf = regexp.MustCompile(`(?:共有?|全体)?\s*(?:党员|委员)\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
+	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
 	// rePresentAll is everyone, counted, present: 全体党员21人参加.
 	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
@@ -133,7 +133,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲)`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
@@ -510,8 +510,8 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if r.Topic == "" && topicAt < 0 {
 		for _, clause := range splitClauses(string(w)) {
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
-				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
-					continue // 党小组学习: a verb with nothing to learn is no topic
+				if strings.TrimFunc(clause[v[1]:], isSpace) == "" && !strings.HasPrefix(clause[v[0]:], "去") && !strings.HasPrefix(clause[v[0]:], "到") {
+					continue // 党小组学习: a verb with nothing to learn is no topic (去烈士陵园扫墓 is one)
 				}
 				if rest := clause[v[1]:]; isActivityOnly(rest, m) {
 					continue // 开展了主题党日: the verb's object is the activity, no topic
@@ -832,7 +832,7 @@ func cnNumber(s string) int {
 func cnDates(s string) string {
 	return reCNDate.ReplaceAllStringFunc(s, func(d string) string {
 		sm := reCNDate.FindStringSubmatch(d)
-		m, day := cnNumber(sm[1]), cnNumber(sm[2])
+		m, day := monthNumber(sm[1]), monthNumber(sm[2]) // 十一月二十日, 11月二十日
 		if m < 1 || m > 12 || day < 1 || day > 31 {
 			return d
 		}
@@ -930,6 +930,9 @@ func (m *Matcher) named(s string) []naming {
 	return out
 }
 
+// reApart says activities were held at different times: 分别开了, 分别于.
+var reApart = regexp.MustCompile(`分别(?:开|召开|于|在|举行|举办)`)
+
 // reJoin is what joins activities held in one sitting: 支委会和党课, 党员大会暨党课.
 var reJoin = regexp.MustCompile(`^(?:和|与|及|以及|暨|、|\+|，|,|跟|同|加|及其)?$`)
 
@@ -958,12 +961,13 @@ func (r *Reading) placeActivities(s string, m *Matcher) {
 		}
 	}
 	r.Obligations = codes
+	apart := reApart.MatchString(s) // 分别开了支委会和党员大会: joined, but not one sitting
 	for k := 1; k < len(ns); k++ {
 		prev, n := ns[k-1], ns[k]
 		if prev.code == n.code {
 			continue
 		}
-		if gap := strings.TrimFunc(s[prev.end:n.at], isSpace); !reJoin.MatchString(gap) {
+		if gap := strings.TrimFunc(s[prev.end:n.at], isSpace); apart || !reJoin.MatchString(gap) {
 			names := make([]string, len(codes))
 			for i, c := range codes {
 				names[i] = m.WordOf(c)
