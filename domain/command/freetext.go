@@ -133,7 +133,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫)`)
+	reTopicVerb  = regexp.MustCompile(`(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
@@ -310,8 +310,15 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		if t := reTotalOf.FindSubmatchIndex(w); t != nil && atoi(w[t[2]:t[3]]) >= present {
 			total = atoi(w[t[2]:t[3]]) // 共有党员9名，到会8名
 			blank(t[0], t[1])
-		} else if reAllThere.Match(w) && !strings.Contains(s, "除") {
+		} else if reAllThere.MatchString(s) && !strings.Contains(s, "除") {
 			total = present // 出勤5人，全部到齐
+		}
+	}
+	if total < 0 && present < 0 && reAllThere.Match(w) && !strings.Contains(s, "除") {
+		if c := reCountLeft.FindAllIndex(w, -1); len(c) == 1 {
+			total = atoi(bytesDigits(w[c[0][0]:c[0][1]])) // 大家都来了 7人
+			present = total
+			blank(c[0][0], c[0][1])
 		}
 	}
 	if total < 0 && present < 0 {
@@ -481,6 +488,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.unsure(FieldAttendance, "出席人数没有看明白，请写成 应到9人实到7人。")
 	}
 
+	notYet := false // the one date written has not come this year: a plan, or a slip
 	switch {
 	case len(dates) > 1:
 		r.unsure(FieldDate, "写了%d个日期（%s），活动是哪一天？", len(dates), strings.Join(dateWords, "、"))
@@ -488,10 +496,12 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.Date, r.DateWritten = dates[0].in(loc), true
 		switch {
 		case dates[0].after(today):
+			notYet = true
 			r.unsure(FieldDate, "日期%s还没到，请核对。", DayLabel(r.Date, now, loc))
 		case dates[0].y < today.y && !reYear.MatchString(dateWords[0]) && today.in(loc).Sub(r.Date) > staleDays*24*time.Hour:
 			// 12月3日 written on 11月26日: this year's has not come, last year's is long
 			// past; asked, not filed a year back.
+			notYet = true
 			r.unsure(FieldDate, "“%s”是哪一年的？今年的还没到，去年的已过去很久，请写明年份。", quote(dateWords[0]))
 		}
 	case bareWeek != nil:
@@ -531,10 +541,12 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
 	}
 
-	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && !reHeld.MatchString(s) &&
-		(len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s)) ||
-			len(dates) == 1 && dates[0].after(today)) {
-		// An activity named in passing (今天的党课讲得真好), or a plan: 11月27日开党小组会.
+	plan := notYet && !reSlash.MatchString(s) // a bare 12/5 is asked
+	passing := len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s))
+	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) &&
+		(!reHeld.MatchString(s) && (passing || plan) || plan && !strings.ContainsAny(s, "了已过完")) {
+		// An activity named in passing (今天的党课讲得真好), or a plan: 11月27日开党小组会,
+		// 12月3日召开党员大会.
 		return Reading{}, false
 	}
 	r.placeActivities(s, m)
@@ -862,6 +874,17 @@ func monthNumber(s string) int {
 		return n
 	}
 	return cnNumber(s)
+}
+
+// bytesDigits is the digits of b: 7 of "7人".
+func bytesDigits(b []byte) []byte {
+	var out []byte
+	for _, c := range b {
+		if isDigit(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func digitAt(w []byte, i int) bool { return i < len(w) && isDigit(w[i]) }
