@@ -2,6 +2,7 @@ package command
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/zhibu/zhibu/domain/points"
@@ -41,7 +42,7 @@ var describe = []struct {
 	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`认养`), "绿化", false},
-	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?`), "表彰", false},
+	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
 	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲|全村|大家)`), "带头致富", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
@@ -57,7 +58,7 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|推迟|改期|延期|取消|放在|放到|搁在|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
 
 // reDeed says the sender did something; reWeakDeed only that the message is about
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
@@ -65,6 +66,10 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 var (
 	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
+	// reDeedTime is a time of a deed: 昨晚, 今天.
+	reDeedTime = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|每天|天天`)
+	// reOrg follows an item's word that names a team or place: 志愿服务队, 献血站.
+	reOrg = regexp.MustCompile(`^(?:者|员)?(?:服务)?(?:队|站|车)`)
 	// reThirdParty opens a message about another household (老李家的孩子考上大学了):
 	// the item is asked, not claimed for the sender.
 	reThirdParty = regexp.MustCompile(`^(?:老.|小.|.{1,2}大爷|.{1,2}大娘|.{1,2}婶|邻居|隔壁|他|她|别人|人家)家`)
@@ -102,6 +107,19 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		query = s + " " + strings.Join(weak, " ")
 	}
 	res := points.Match(points.Claimable(items), query)
+	if len(strong) == 0 {
+		// Description words pointing at different items (评为优秀志愿者: 表彰 and 志愿)
+		// are offered, not settled by scores.
+		var pointed []points.Item
+		for _, w := range weak {
+			if r := points.Match(points.Claimable(items), w); r.Exact != nil && !slices.ContainsFunc(pointed, func(it points.Item) bool { return it.Code == r.Exact.Code }) {
+				pointed = append(pointed, *r.Exact)
+			}
+		}
+		if len(pointed) > 1 {
+			return ClaimReading{Candidates: pointed, Note: s}, true
+		}
+	}
 	if len(strong) == 0 && len(weak) > 0 && res.Exact != nil {
 		// A description's word must not overrule an item the text names itself
 		// (志愿服务队清理垃圾 names 志愿服务): both are offered, unless the description
@@ -109,6 +127,9 @@ func ReadClaim(items []points.Item, text string) (ClaimReading, bool) {
 		if own := points.Match(points.Claimable(items), s); own.Exact != nil && own.Exact.Code != res.Exact.Code && !refines(weak, *own.Exact) {
 			return ClaimReading{Candidates: []points.Item{*own.Exact, *res.Exact}, Note: s}, true
 		}
+	}
+	if res.Exact != nil && !reDeedVerb.MatchString(s) && !reDeedTime.MatchString(s) && names(s, *res.Exact, reOrg) {
+		return ClaimReading{}, false // 志愿服务队招新了: about the team, not a deed
 	}
 	if res.Exact != nil && qualifies(s, *res.Exact, append(weak, strong...)) {
 		// 志愿者服务队的衣服到了: the item's word names a thing. No claim without a
@@ -163,4 +184,14 @@ func qualifies(s string, it points.Item, words []string) bool {
 		}
 	}
 	return found
+}
+
+// names reports whether s names one of it's words followed by what re matches.
+func names(s string, it points.Item, re *regexp.Regexp) bool {
+	for _, t := range append([]string{it.Name}, it.Aliases...) {
+		if i := strings.Index(s, t); t != "" && i >= 0 && re.MatchString(s[i+len(t):]) {
+			return true
+		}
+	}
+	return false
 }
