@@ -107,18 +107,18 @@ var (
 	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加|应参评)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)(?:的有|的是)?\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到|缺|少来了?|少到|没来)\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
 	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
 	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
-	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席|在)`)
+	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|参会|出席|在)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
 	// reAllThere says that everyone came: 全部到齐.
-	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全员到`)
+	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全部参会|全员到|全员参加|全体(?:党员|委员)?都?(?:参加|到会|出席|参会)`)
 	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
 	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
 	// rePresentAll is everyone, counted, present: 全体党员21人参加.
@@ -133,7 +133,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:去|到)了?[^，,。；;\s]{1,8}?开展|(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了)`)
+	reTopicVerb  = regexp.MustCompile(`(?:去|到)了?[^，,。；;\s]{1,8}?开展|(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致|义务)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了|开展|确定|决定|定了)`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
