@@ -52,7 +52,7 @@ var describe = []struct {
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
 	{regexp.MustCompile(`志愿者|做志愿|当志愿`), "志愿", false},
-	{regexp.MustCompile(`救了|救起|救人|救出|救上|救回|救下`), "见义勇为", false},
+	{regexp.MustCompile(`救了|救起|救人|救出|救上|救回|救下|勇救`), "见义勇为", false},
 	{regexp.MustCompile(`(?:安装|装了|下载|下了).{0,8}反诈.{0,4}[Aa][Pp][Pp]`), "反诈软件", false},
 	{regexp.MustCompile(`(?:照顾|伺候|照料).{0,6}(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴|丈夫|妻子|公婆|岳父|岳母)|(?:婆婆|公公|父母|父亲|母亲|老人|奶奶|爷爷|老伴|丈夫|妻子|公婆|岳父|岳母).{0,10}(?:照顾|伺候|照料)|给.{0,8}(?:婆婆|公公|父母|父亲|母亲|奶奶|爷爷|老伴|公婆).{0,4}(?:喂|送|做|洗|擦|端)|孝敬|孝顺`), "孝老", false},
 }
@@ -64,7 +64,7 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|勇救|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 	// reDeedTime is a time of a deed: 昨晚, 今天.
 	reDeedTime = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|每天|天天`)

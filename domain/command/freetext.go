@@ -76,7 +76,7 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|改到|改在|延期|另行|取消|之前|以前|截止|[日号]前(?:[^天]|$)|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|(?:了|过)没有?$|想一想|议一议|商量一下|推迟|改期|改到|改在|延期|另行|取消|之前|以前|截止|[日号]前(?:[^天]|$)|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
 	reHeld = regexp.MustCompile(`已(?:经)?(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了(?:党课|课)|课[^，,。]{0,4}上了|开完|已开|已经?(?:召开|讲|办|搞)|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
@@ -107,7 +107,7 @@ var (
 	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
 	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应该来|应来|应出席|应参会|应参加|应参评)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)(?:的有|的是)?\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)(?:的有|的是|的)?\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
 	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到|缺|少来|少到|没来)了?\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
 	// reNoneAbsent is no one absent: 无缺席, 无人请假.
 	reNoneAbsent = regexp.MustCompile(`(?:无|没有)人?(?:缺席|请假)`)
@@ -135,7 +135,7 @@ var (
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
 	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:去|到)了?[^，,。；;\s]{1,8}?开展|(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致|义务)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了|开展|确定|决定|定了|义务(?:为|给))`)
+	reTopicVerb  = regexp.MustCompile(`(?:去|到)了?[^，,。；;\s]{1,8}?开展|(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致|义务)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了|开展|确定|决定|定了|交流|看望|慰问|走访|义务(?:为|给))`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
 	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
 	// late, it makes nothing up).
@@ -154,6 +154,7 @@ var (
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
 	s := cnCounts(cnDates(foldKeepPunct(cleanKeepLines(text))))
+	s = strings.ReplaceAll(s, "讲了党课", "讲党课") // 书记讲了党课 names 书记讲党课
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
@@ -685,7 +686,7 @@ func compactTopic(s string, w []byte, m *Matcher) string {
 var reLectureHeld = regexp.MustCompile(`^(?:了|的|得|课|党课|完|过|人)`)
 
 // reThing is a thing an activity's name may qualify: 党小组会材料, 支委会的记录.
-var reThing = regexp.MustCompile(`^(?:活动)?的?(?:材料|记录本|照片|签到表|签到本|方案|通知|表格|课件|讲稿|模板|本子|笔记|票数|资料|会议记录)`)
+var reThing = regexp.MustCompile(`^(?:活动)?(?:的(?:议题|议程|时间|地点)|的?(?:材料|记录本|照片|签到表|签到本|方案|通知|表格|课件|讲稿|模板|本子|笔记|票数|资料|会议记录))`)
 
 // aboutThing reports whether every place s names an activity names it as the owner of a
 // thing (党小组会材料我放你桌上了): the message is about the thing, not a report.
