@@ -120,14 +120,15 @@ func TestCorpus(t *testing.T) {
 
 // TestHeldOutCorpus measures the reader on messages it was not developed on
 // (testdata/heldout.tsv). The contract (issue 15) is at least 95 % exact and none
-// silently wrong, and it is NOT met on unseen text: the current (sixteenth) held-out
-// batch read 79 of 86 exact (91.9 %) with 1 silently wrong (an unlabelled topic,
-// 义务为村民理发, not read) on its first run; the nine before it (seventh to fifteenth)
-// read 79–93 % with 1–10 silently wrong on theirs (BENCHMARKS.md). Until the reader is improved
-// (and the batch moved to corpus.tsv and replaced by a fresh one), this test holds
-// the measured floor so that it cannot fall, and logs the gap to the contract.
+// silently wrong. The current (eighteenth) held-out batch read 83 of 86 exact (96.5 %)
+// with 1 silently wrong (an unlabelled topic, 商量冬季防火, not read) on its first run, so
+// the silent half of the contract is NOT met on unseen text; the eleven batches before
+// it (seventh to seventeenth) read 79–93 % with 1–10 silently wrong on theirs
+// (BENCHMARKS.md). Until the reader is improved (and the batch moved to corpus.tsv and
+// replaced by a fresh one), this test holds the measured floor so that it cannot fall,
+// and logs the gap to the contract.
 func TestHeldOutCorpus(t *testing.T) {
-	const exactFloor, silentCeiling = 79, 1
+	const exactFloor, silentCeiling = 83, 1
 	st := measureCorpus(t, "testdata/heldout.tsv", false)
 	if st.n < 80 || st.kinds["ci"] < 35 || st.kinds["cl"] < 20 || st.kinds["no"] < 20 {
 		t.Fatalf("the held-out corpus is too small: %d messages %v", st.n, st.kinds)
