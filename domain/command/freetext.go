@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain/health"
@@ -75,9 +76,9 @@ func (r *Reading) unsure(field, format string, a ...any) {
 var (
 	// reNotHeld marks announcements, plans, questions and denials: not a report of a held
 	// meeting.
-	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|推迟|改期|取消|之前|以前|截止|[日号]前|要完成|定在|定于|没有|通知$|[?？]`)
+	reNotHeld = regexp.MustCompile(`(?:周|星期|礼拜)[一二三四五六日天]前|请各|各位(?:党员|委员|同志)|明天|明日|明早|明晚|后天|下周|下星期|下礼拜|下个?月|将于|将在|准时|通知[:：，,]|特此通知|现通知|请各位|请大家|请全体|大家记得|记得|别忘|准备开|计划于|计划在|打算|要开|几点|什么时候|何时|谁|哪|怎么|多少|是否|有没有|吗|呢|没开|未开|还没|没有开|(?:了|过)没有?$|想一想|议一议|商量一下|推迟|改期|改到|改在|延期|另行|取消|之前|以前|截止|[日号]前(?:[^天]|$)|要完成|定在|定于|没有|通知$|[?？]`)
 	// reHeld says that something took place.
-	reHeld = regexp.MustCompile(`已(?:全部)?收缴|缴齐|开了|召开|举行|举办|开展|组织了|进行了|讲了|上了|开完|已开|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
+	reHeld = regexp.MustCompile(`已(?:经)?(?:全部)?收缴|缴齐|开了|开过|做完|搞了|搞完|结束|召开|举行|举办|开展|组织了|进行了|讲了|上了(?:党课|课)|课[^，,。]{0,4}上了|开完|已开|已经?(?:召开|讲|办|搞)|完成|参加了|学习了|已收|收齐|交齐|已交|[:：]`)
 
 	reTimeOfDay = regexp.MustCompile(`(凌晨|早上|早晨|上午|中午|下午|傍晚|晚上)?\s*\d{1,2}\s*(?:[:：]\s*\d{2}(?:\s*[-~至到]\s*\d{1,2}\s*[:：]\s*\d{2})?|点(?:\s*(?:半|\d{1,2}\s*分|钟))?|时(?:\d{1,2}分)?)`)
 
@@ -86,29 +87,44 @@ var (
 	reMonthDay = regexp.MustCompile(`(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?`)
 	reDotDash  = regexp.MustCompile(`(\d{1,2})[.\-](\d{1,2})`)
 	reDayOnly  = regexp.MustCompile(`(\d{1,2})\s*[日号]`)
-	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿|昨天|昨日|昨晚|大前天|前天|前日`)
+	// reLastMonthDay is a day of last month: 上个月20号.
+	reLastMonthDay = regexp.MustCompile(`上个?月份?的?\s*(\d{1,2})\s*[日号]`)
+	// reDateLeft is what is left of a date word the reader did not read (昨儿黑, 上月底):
+	// the date is asked rather than taken as today.
+	reDateLeft = regexp.MustCompile(`昨|前儿|今儿|上个?月|上个?(?:周|星期|礼拜)|\d\s*[日号]|月初|月中|月底|月末|[上中下]旬|周末|前几天|前两天|前些天|前些日子|前阵子|那天|这几天|最近|近日|日前`)
+	reRelDay   = regexp.MustCompile(`今天|今日|今晚|今早|今儿(?:个)?|昨天|昨日|昨晚|昨儿(?:个)?|大前天|前天|前日|前儿(?:个)?`)
 	// reCNDate is a month and day written in Chinese numerals: 十一月二十日.
-	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})[日号]`)
+	reCNDate   = regexp.MustCompile(`([一二三四五六七八九十]{1,3}|\d{1,2})月([一二三四五六七八九十]{1,3}|\d{1,2})[日号]`)
 	reWeekRel  = regexp.MustCompile(`(上|本|这)个?(?:周|星期|礼拜)([一二三四五六日天])`)
 	reWeekBare = regexp.MustCompile(`(?:周|星期|礼拜)([一二三四五六日天])`)
 
-	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?(\d{1,2})月份?`)
-	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记)?了?(?:(\d{4})年)?第?([一二三四1-4])季度`)
+	reMakeUpMonth       = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?\s*(?:(\d{4})年)?(\d{1,2}|[一二三四五六七八九十]{1,3})月份?`)
+	reMakeUpQuarter     = regexp.MustCompile(`补(?:开|办|录|记|上|讲)?了?\s*(?:(\d{4})年)?第?([一二三四1-4])季度`)
 	reMakeUpLast        = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?月|上个?月份?的[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	reMakeUpLastQuarter = regexp.MustCompile(`补(?:开|办|录|记|讲)?了?上个?季度|上个?季度的?[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 	// reMakeUpAfter is a month or quarter named before the 补: 10月份的支委会补开了.
 	// A quarter is no date, so 第三季度党课已于11月23日补讲 needs no 的.
-	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
+	reMakeUpAfter = regexp.MustCompile(`(?:(\d{4})年)?(?:(\d{1,2}|[一二三四五六七八九十]{1,3})月份?的|第?([一二三四1-4])季度的?)[^，,。；;\n]{0,12}?补(?:开|办|录|记|上|讲)`)
 
-	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应出席|应参会|应参加)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|到会|参会|参加|到了|来了)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
-	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到)\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reTotal   = regexp.MustCompile(`(?:应到会?|应该到|应该来|应来|应出席|应参会|应参加|应参评)\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	rePresent = regexp.MustCompile(`(?:听课人数|听课|实到会?|实际到会|实际参会|实际出席|实出席|实参会|实参加|出席|出勤|签到|到会|到场|参会|参评|参加|到了|来了)(?:的有|的是|的)?\s*(?:委员|党员|同志|人数)?\s*[:：]?\s*(\d{1,5})\s*(?:个人|人|名|个|位)?`)
+	reAbsent  = regexp.MustCompile(`(?:缺席|请假|未到|缺|少来|少到|没来)了?\s*[:：]?\s*(\d{1,5}|无)\s*(?:个人|人|名|个|位)?`)
+	// reNoneAbsent is no one absent: 无缺席, 无人请假.
+	reNoneAbsent = regexp.MustCompile(`(?:无|没有)人?(?:缺席|请假)`)
+	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
+	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
 	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
-	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
+	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
-	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|出席)`)
+	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|参会|出席|在)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
+	// reAllThere says that everyone came: 全部到齐.
+	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全部参会|全员到|全员参加|全体(?:党员|委员)?都?(?:参加|到会|出席|参会)`)
+	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
+	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
+	// rePresentAll is everyone, counted, present: 全体党员21人参加.
+	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
 	reTotalAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)?\s*(?:党员|委员|同志)?\s*应到`)
 	reSlash      = regexp.MustCompile(`(\d{1,5})\s*(人|名)?\s*[/／]\s*(\d{1,5})\s*(人|名)?`)
@@ -118,9 +134,17 @@ var (
 	reDateHint = regexp.MustCompile(`(?:日期|时间|于)\s*[:：]?\s*$`)
 
 	reTopicLabel = regexp.MustCompile(`(?:讲的是|讲的内容是|课题|会议主题|学习主题|活动主题|党课主题|主题|会议议题|议题|会议内容|学习内容|活动内容|内容|题目)\s*(?:是|为)?\s*[:：]?\s*`)
-	reNextLabel  = regexp.MustCompile(`(?:时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
-	reTopicVerb  = regexp.MustCompile(`(?:集中|认真|专题|组织(?:党员)?|深入)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫)`)
+	reNextLabel  = regexp.MustCompile(`(?:会议名称|名称|时间|地点|应到|实到|出席|缺席|请假|议题|主题|主持人?|记录人?|参会人员|参加人员|列席)\s*[:：]`)
+	reTopicVerb  = regexp.MustCompile(`(?:去|到)了?[^，,。；;\s]{1,8}?开展|(?:(?:去|到)了?[^，,。；;\s]{0,8}?)?(?:集中|认真|专题|深入|全票|一致|义务)?(?:学习|传达|研究|讨论|部署|观看|重温|开展批评|选举|民主推荐|表决|清扫|打扫|清理|学了|讲|开展了|通报|宣讲|审议|通过|帮助|扫墓|祭扫|看了|开展|确定|决定|定了|交流|看望|慰问|走访|义务(?:为|给))`)
 	reHardStop   = regexp.MustCompile(`[。！!\n；;]`)
+	// reMakeUpVerb is a make-up written without a period read: 补开、补上 (补录 records
+	// late, it makes nothing up).
+	reMakeUpVerb = regexp.MustCompile(`补(?:开|办|上|讲)|补\s*(?:第|上个?|本|\d|[一二三四五六七八九十])`)
+	// reAttWord is a word of attendance and a count: left unread, the attendance is asked.
+	reAttWord = regexp.MustCompile(`(?:应到|实到|应出席|出席|到会|缺席|请假|到场|参会|参加|人数|来了|到了)\s*(?:会|委员|党员|同志)?\s*[:：]?\s*[\d一二三四五六七八九十百两]`)
+	// reAttAny is any word about attendance; reCountLeft a head count.
+	reAttAny    = regexp.MustCompile(`到会|参加|参会|出席|实到|应到|缺席|请假|到齐|到场|全部|都到|来了|到了`)
+	reCountLeft = regexp.MustCompile(`\d+\s*(?:个人|人|名|位)`)
 	// reTopicStop is an attendance after a topic, without a comma: 议题：… 实到5 应到5.
 	reTopicStop = regexp.MustCompile(`(?:应到|实到|应出席|实际出席|缺席|请假|到会|参会)\s*[:：]?\s*\d`)
 )
@@ -129,12 +153,13 @@ var (
 // check-in at all. now and loc give "today"; m names the obligations.
 func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r Reading, ok bool) {
 	loc = orUTC(loc)
-	s := cnDates(fold(clean(text)))
+	s := cnCounts(cnDates(foldKeepPunct(cleanKeepLines(text))))
+	s = strings.ReplaceAll(s, "讲了党课", "讲党课") // 书记讲了党课 names 书记讲党课
 	if strings.TrimFunc(s, isSpace) == "" {
 		return Reading{}, false
 	}
 	r.Obligations = m.findAll(s)
-	if len(r.Obligations) == 0 || reNotHeld.MatchString(s) {
+	if len(r.Obligations) == 0 || reNotHeld.MatchString(s) || aboutThing(s, m) {
 		return Reading{}, false
 	}
 	w := []byte(s) // the working copy: what is read is blanked out, offsets kept
@@ -155,10 +180,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
 			end = lb[1] + n[0]
 		}
+		end = lb[1] + fieldClause(string(w[lb[1]:end]))
 		if n := reTopicStop.FindIndex(w[lb[1]:end]); n != nil {
 			end = lb[1] + n[0]
 		}
-		end = lb[1] + fieldClause(string(w[lb[1]:end]))
 		r.Topic = trimTopic(string(w[lb[1]:end]))
 		topicAt = lb[0]
 		blank(lb[0], end)
@@ -166,7 +191,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// A requested make-up period.
 	if mm := reMakeUpMonth.FindSubmatchIndex(w); mm != nil && !digitAt(w, mm[1]) {
-		month, _ := strconv.Atoi(string(w[mm[4]:mm[5]]))
+		month := monthNumber(string(w[mm[4]:mm[5]]))
 		year := today.y
 		if mm[2] >= 0 {
 			year, _ = strconv.Atoi(string(w[mm[2]:mm[3]]))
@@ -195,7 +220,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			year, _ = strconv.Atoi(string(w[ma[2]:ma[3]]))
 		}
 		if ma[4] >= 0 {
-			month, _ := strconv.Atoi(string(w[ma[4]:ma[5]]))
+			month := monthNumber(string(w[ma[4]:ma[5]]))
 			if ma[2] < 0 && time.Month(month) > today.m {
 				year--
 			}
@@ -226,6 +251,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 		r.MakeUp = health.Period{Rec: health.Quarterly, Year: year, N: q}
 		blankMakeUp(blank, w, lq[0], lq[1])
+	}
+
+	// A 补 verb whose period was not read is asked: 补开 says some period is made up.
+	if r.MakeUp == (health.Period{}) && !r.UnsureOf(FieldMakeUp) && reMakeUpVerb.Match(w) {
+		r.unsure(FieldMakeUp, "补开的是哪个月或哪个季度的？例如 补开10月、补开第三季度。")
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -267,10 +297,31 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		present = atoi(w[p[2]:p[3]])
 		blank(p[0], p[1])
 	}
+	if present < 0 && total < 0 {
+		if p := rePresentAll.FindSubmatchIndex(w); p != nil {
+			total, present = atoi(w[p[2]:p[3]]), atoi(w[p[2]:p[3]]) // 全体党员21人参加
+			blank(p[0], p[1])
+		}
+	}
 	if present < 0 {
 		if p := rePresentAfter.FindSubmatchIndex(w); p != nil && !slashAfter(w, p[1]) {
 			present = atoi(w[p[2]:p[3]])
 			blank(p[0], p[1])
+		}
+	}
+	if total < 0 && present >= 0 {
+		if t := reTotalOf.FindSubmatchIndex(w); t != nil && atoi(w[t[2]:t[3]]) >= present {
+			total = atoi(w[t[2]:t[3]]) // 共有党员9名，到会8名
+			blank(t[0], t[1])
+		} else if reAllThere.MatchString(s) && !strings.Contains(s, "除") {
+			total = present // 出勤5人，全部到齐
+		}
+	}
+	if total < 0 && present < 0 && reAllThere.Match(w) && !strings.Contains(s, "除") {
+		if c := reCountLeft.FindAllIndex(w, -1); len(c) == 1 {
+			total = atoi(bytesDigits(w[c[0][0]:c[0][1]])) // 大家都来了 7人
+			present = total
+			blank(c[0][0], c[0][1])
 		}
 	}
 	if total < 0 && present < 0 {
@@ -281,7 +332,15 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		}
 	}
 	for _, a := range reAbsent.FindAllSubmatchIndex(w, -1) {
-		absent = max(absent, 0) + atoi(w[a[2]:a[3]])
+		absent = max(absent, 0) + max(atoi(w[a[2]:a[3]]), 0) // 缺席：无 is none
+		blank(a[0], a[1])
+	}
+	if a := reNoneAbsent.FindIndex(w); a != nil && absent < 0 {
+		absent = 0 // 无缺席
+		blank(a[0], a[1])
+	}
+	for _, a := range reAbsentAfter.FindAllSubmatchIndex(w, -1) {
+		absent = max(absent, 0) + atoi(w[a[2]:a[3]]) // 9人请假
 		blank(a[0], a[1])
 	}
 	haveAtt := false
@@ -327,6 +386,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			addDate(string(w[d[0]:d[1]]), d[0], d[1])
 		}
 	}
+	for _, d := range reLastMonthDay.FindAllSubmatchIndex(w, -1) {
+		last := today.m - 1
+		if last < time.January {
+			last = time.December
+		}
+		addDate(fmt.Sprintf("%d月%s日", last, w[d[2]:d[3]]), d[0], d[1])
+	}
 	for _, d := range reMonthDay.FindAllSubmatchIndex(w, -1) {
 		addDate(string(w[d[2]:d[3]])+"月"+string(w[d[4]:d[5]])+"日", d[0], d[1])
 	}
@@ -345,11 +411,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	for _, d := range reRelDay.FindAllIndex(w, -1) {
 		tok := string(w[d[0]:d[1]])
 		switch tok {
-		case "今晚", "今早", "今儿":
+		case "今晚", "今早", "今儿", "今儿个":
 			tok = "今天"
-		case "昨晚":
+		case "昨晚", "昨儿", "昨儿个":
 			tok = "昨天"
-		case "前日":
+		case "前日", "前儿", "前儿个":
 			tok = "前天"
 		}
 		addDate(tok, d[0], d[1])
@@ -360,6 +426,10 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	bareWeek := reWeekBare.FindSubmatchIndex(w)
 
 	// a/b: an attendance or a date.
+	if severalAttendances(w, today) {
+		// 分别是5/5和8/9: which is this check-in's?
+		r.unsure(FieldAttendance, "写了几组出席人数，这次打卡按哪一组？")
+	}
 	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
 		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
 		tok := string(w[sl[0]:sl[1]])
@@ -373,14 +443,29 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		asDate := false
 		switch {
 		case !canDate:
+		case !canAtt && !haveAtt && !reDateHint.Match(before) && a <= maxPeople && (len(dates) > 0 || bareWeek != nil):
+			// 今天支委会 9/7: the date is written, so 9/7 is a mistyped attendance rather
+			// than a second date. Asked.
+			r.Present, r.Total, haveAtt = a, b, true
+			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
+			blank(sl[0], sl[1])
+			continue
 		case !canAtt:
 			asDate = true
+		case haveAtt && !recent(a, b, today):
+			// 5/5 after the attendance was read: 5月5日 is too long ago to be written
+			// bare. Asked.
+			r.unsure(FieldDate, "“%s”是日期（%d月%d日）吗？请写明，例如 11月20日。", tok, a, b)
+			blank(sl[0], sl[1])
+			continue
 		case haveAtt:
 			asDate = true
 		case reAttHint.Match(before):
 		case reDateHint.Match(before):
 			asDate = true
 		case len(dates) > 0 || bareWeek != nil:
+		case attOnlyAfter(w, sl[1], today):
+			asDate = true // 11/24开的 5/5: the other a/b is the attendance
 		default:
 			r.Present, r.Total, haveAtt = a, b, true
 			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
@@ -404,7 +489,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			r.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", r.Present, r.Total)
 		}
 	}
+	// A count next to an attendance word left unread (应到一百零二人), or a head count left
+	// unread in a message about attendance (除1人外全部到会，共5名委员), is asked, not dropped.
+	if !haveAtt && !r.UnsureOf(FieldAttendance) && (reAttWord.Match(w) || reAttAny.MatchString(s) && reCountLeft.Match(w)) {
+		r.unsure(FieldAttendance, "出席人数没有看明白，请写成 应到9人实到7人。")
+	}
 
+	notYet := false // the one date written has not come this year: a plan, or a slip
 	switch {
 	case len(dates) > 1:
 		r.unsure(FieldDate, "写了%d个日期（%s），活动是哪一天？", len(dates), strings.Join(dateWords, "、"))
@@ -412,14 +503,18 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.Date, r.DateWritten = dates[0].in(loc), true
 		switch {
 		case dates[0].after(today):
+			notYet = true
 			r.unsure(FieldDate, "日期%s还没到，请核对。", DayLabel(r.Date, now, loc))
 		case dates[0].y < today.y && !reYear.MatchString(dateWords[0]) && today.in(loc).Sub(r.Date) > staleDays*24*time.Hour:
 			// 12月3日 written on 11月26日: this year's has not come, last year's is long
 			// past; asked, not filed a year back.
+			notYet = true
 			r.unsure(FieldDate, "“%s”是哪一年的？今年的还没到，去年的已过去很久，请写明年份。", quote(dateWords[0]))
 		}
 	case bareWeek != nil:
 		r.unsure(FieldDate, "“%s”是哪一天？请写明日期，例如 11月20日、上周五 或 本周五。", string(w[bareWeek[0]:bareWeek[1]]))
+	case !r.UnsureOf(FieldDate) && reDateLeft.Match(w):
+		r.unsure(FieldDate, "活动是哪一天开的？请写明日期，例如 11月20日 或 昨天。")
 	}
 	if !r.DateWritten {
 		r.Date = today.in(loc)
@@ -427,22 +522,39 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// Without a label, the clause that starts with 学习/传达 … is the topic.
 	if r.Topic == "" && topicAt < 0 {
+		r.Topic = colonTopic(s, w, m)
+	}
+	if r.Topic == "" && topicAt < 0 {
 		for _, clause := range splitClauses(string(w)) {
 			if v := reTopicVerb.FindStringIndex(clause); v != nil {
-				if strings.TrimFunc(clause[v[1]:], isSpace) == "" {
-					continue // 党小组学习: a verb with nothing to learn is no topic
+				if strings.TrimFunc(clause[v[1]:], isSpace) == "" && !strings.HasPrefix(clause[v[0]:], "去") && !strings.HasPrefix(clause[v[0]:], "到") {
+					continue // 党小组学习: a verb with nothing to learn is no topic (去烈士陵园扫墓 is one)
+				}
+				if rest := clause[v[1]:]; isActivityOnly(rest, s, m) || reDuration.MatchString(rest) {
+					continue // 开展了主题党日, 学习了2个小时: the activity or a duration, no topic
+				}
+				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
+					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
 				}
 				r.Topic = trimTopic(clause[v[0]:])
 				break
 			}
 		}
 	}
+	if r.Topic == "" && topicAt < 0 {
+		r.Topic = compactTopic(s, w, m)
+	}
 	if n := utf8.RuneCountInString(r.Topic); n > MaxTopicRunes {
 		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
 	}
 
-	if !r.DateWritten && !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) && len(r.Unsure) == 0 && !reHeld.MatchString(s) {
-		return Reading{}, false // an activity named in passing
+	plan := notYet && !reSlash.MatchString(s) // a bare 12/5 is asked
+	passing := len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s))
+	if !haveAtt && r.Topic == "" && r.MakeUp == (health.Period{}) &&
+		(!reHeld.MatchString(s) && (passing || plan) || plan && !strings.ContainsAny(s, "了已过完")) {
+		// An activity named in passing (今天的党课讲得真好), or a plan: 11月27日开党小组会,
+		// 12月3日召开党员大会.
+		return Reading{}, false
 	}
 	r.placeActivities(s, m)
 	return r, true
@@ -468,6 +580,129 @@ func blankMakeUp(blank func(i, j int), w []byte, i, j int) {
 	blank(i, i+end)
 	blank(j-len("补讲"), j) // 补 and its verb: two three-byte runes
 }
+
+// colonTopic is what follows an activity's name and a colon, up to the clause's end
+// (今天的主题党日：到敬老院开展志愿服务); "" when none, or when it was read as another field.
+func colonTopic(s string, w []byte, m *Matcher) string {
+	low := strings.ToLower(s)
+	for _, n := range m.named(s) {
+		rest := strings.TrimPrefix(low[n.end:], "活动")
+		at := len(low) - len(rest)
+		for _, c := range []string{"：", ":"} {
+			if strings.HasPrefix(rest, c) {
+				at += len(c)
+				end := at
+				for end < len(w) && !strings.ContainsRune("，,。；;！!\n", rune(w[end])) && !strings.HasPrefix(string(w[end:]), "，") && !strings.HasPrefix(string(w[end:]), "。") && !strings.HasPrefix(string(w[end:]), "；") {
+					end++
+				}
+				// 谈心谈话：书记和每名党员都谈了 says it was done, it names no topic.
+				if t := string(w[at:end]); t == s[at:end] && !reNextLabel.MatchString(s[n.end:end]) && !strings.Contains(t, "了") {
+					return trimTopic(t)
+				}
+				return ""
+			}
+		}
+	}
+	return ""
+}
+
+// isActivityOnly reports whether rest ends with an activity's name (and 活动) and names
+// every activity of the message all: the object of 开展了主题党日 or 开展了党员志愿服务主题党日
+// is the activity reported. (选举产生了新一届支委 in a 党员大会's message is its topic.)
+func isActivityOnly(rest, all string, m *Matcher) bool {
+	ns := m.named(rest)
+	if len(ns) == 0 || strings.TrimFunc(strings.TrimPrefix(strings.TrimFunc(rest[ns[len(ns)-1].end:], isSpace), "活动"), isSpace) != "" {
+		return false
+	}
+	in := m.findAll(rest)
+	for _, code := range m.findAll(all) {
+		if !contains(in, code) {
+			return false
+		}
+	}
+	return true
+}
+
+// reDuration is how long, not what: 学习了2个小时.
+var reDuration = regexp.MustCompile(`^了?\s*(?:\d+|半)\s*个?(?:多)?(?:小时|钟头|分钟|天)`)
+
+// attOnlyAfter reports whether an a/b after w[:i] can only be an attendance.
+func attOnlyAfter(w []byte, i int, today civil) bool {
+	for _, sl := range reSlash.FindAllSubmatchIndex(w[i:], -1) {
+		a, b := atoi(w[i+sl[2]:i+sl[3]]), atoi(w[i+sl[6]:i+sl[7]])
+		if a <= b && !(a >= 1 && a <= 12 && b >= 1 && b <= 31 && recent(a, b, today)) {
+			return true
+		}
+	}
+	return false
+}
+
+// severalAttendances reports whether w holds two different a/b that can only be
+// attendances (neither a recent date): 分别是5/5和8/9.
+func severalAttendances(w []byte, today civil) bool {
+	var first string
+	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
+		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
+		if a > b || a >= 1 && a <= 12 && b >= 1 && b <= 31 && recent(a, b, today) {
+			continue
+		}
+		tok := fmt.Sprintf("%d/%d", a, b)
+		if first == "" {
+			first = tok
+		} else if tok != first {
+			return true
+		}
+	}
+	return false
+}
+
+// compactTopic is the topic of a message written like the command, words apart and no
+// punctuation (11月26日 主题党日 志愿服务 18/20): the one word left whole after the
+// activities, date and attendance were read; "" when none or several.
+func compactTopic(s string, w []byte, m *Matcher) string {
+	if strings.ContainsAny(s, "，,。；;：:！!？?、\n") {
+		return ""
+	}
+	words := strings.FieldsFunc(s, isSpace)
+	if len(words) < 3 {
+		return ""
+	}
+	topic, at := "", 0
+	for _, word := range words {
+		i := at + strings.Index(s[at:], word)
+		at = i + len(word)
+		if string(w[i:at]) != word || len(m.named(word)) > 0 || reWeekBare.MatchString(word) || strings.ContainsAny(word, "0123456789%") {
+			continue // read as another field, an activity, or the weekday of the date
+		}
+		if topic != "" {
+			return ""
+		}
+		topic = word
+	}
+	return topic
+}
+
+// reLectureHeld follows a 讲 that says the lecture was held, not its subject.
+var reLectureHeld = regexp.MustCompile(`^(?:了|的|得|课|党课|完|过|人)`)
+
+// reThing is a thing an activity's name may qualify: 党小组会材料, 支委会的记录.
+var reThing = regexp.MustCompile(`^(?:活动)?(?:的(?:议题|议程|时间|地点)|的?(?:材料|记录本|照片|签到表|签到本|方案|通知|表格|课件|讲稿|模板|本子|笔记|票数|资料|会议记录))`)
+
+// aboutThing reports whether every place s names an activity names it as the owner of a
+// thing (党小组会材料我放你桌上了): the message is about the thing, not a report.
+func aboutThing(s string, m *Matcher) bool {
+	ns := m.named(s)
+	low := strings.ToLower(s)
+	for _, n := range ns {
+		if !reThing.MatchString(low[n.end:]) {
+			return false
+		}
+	}
+	return len(ns) > 0
+}
+
+// reDateOf is a date that qualifies the activity named after it: 今天的党课, 20号的支委会.
+var reDateOf = regexp.MustCompile(`(?:今天|今日|今晚|昨天|昨日|昨晚|前天|[日号])的`)
 
 // reYear finds a year written in a date.
 var reYear = regexp.MustCompile(`\d{4}`)
@@ -519,7 +754,7 @@ func topicLabel(w []byte) []int {
 }
 
 // reField finds a clause that holds another field (attendance, a date, a time).
-var reField = regexp.MustCompile(`应到|实到|出席|到会|缺席|请假|\d+\s*(?:人|名)?\s*[/／]\s*\d+|\d+\s*月\s*\d+|\d+\s*[日号]|今天|昨天|前天|上周|本周|\d+\s*点`)
+var reField = regexp.MustCompile(`应到|实到|出席|到会|缺席|请假|(?:来了|到了|参加|到场|参会)\s*\d|\d+\s*(?:个人|个|人|名|位)|\d+\s*(?:人|名)?\s*[/／]\s*\d+|\d+\s*月\s*\d+|\d+\s*[日号]|今天|昨天|前天|上周|本周|\d+\s*点`)
 
 // fieldClause is the length of s up to the first comma-separated clause that holds
 // another field: where the topic ends.
@@ -573,7 +808,7 @@ func trimTopic(s string) string {
 	}
 	out := strings.Join(keep, "，")
 	out = strings.TrimFunc(out, func(r rune) bool {
-		return isSpace(r) || strings.ContainsRune("，,。、:：;；“”\"'《》【】", r) && r != '《' && r != '》'
+		return isSpace(r) || unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == '\ufe0f' || strings.ContainsRune("，,。、:：;；“”\"'《》【】", r) && r != '《' && r != '》'
 	})
 	return strings.Join(strings.FieldsFunc(out, isSpace), " ")
 }
@@ -626,12 +861,47 @@ func cnNumber(s string) int {
 func cnDates(s string) string {
 	return reCNDate.ReplaceAllStringFunc(s, func(d string) string {
 		sm := reCNDate.FindStringSubmatch(d)
-		m, day := cnNumber(sm[1]), cnNumber(sm[2])
+		m, day := monthNumber(sm[1]), monthNumber(sm[2]) // 十一月二十日, 11月二十日
 		if m < 1 || m > 12 || day < 1 || day > 31 {
 			return d
 		}
 		return fmt.Sprintf("%d月%d日", m, day)
 	})
+}
+
+// reCNCount is a head count written in Chinese numerals: 五人, 二十八名, 两个.
+var reCNCount = regexp.MustCompile(`([一二三四五六七八九十两]{1,3})(个人|人|名|位|个)`)
+
+// cnCounts rewrites head counts in Chinese numerals (应到五人) in digits, so that
+// they are read as attendance rather than lost.
+func cnCounts(s string) string {
+	return reCNCount.ReplaceAllStringFunc(s, func(c string) string {
+		sm := reCNCount.FindStringSubmatch(c)
+		n := cnNumber(strings.ReplaceAll(sm[1], "两", "二"))
+		if n < 0 {
+			return c
+		}
+		return strconv.Itoa(n) + sm[2]
+	})
+}
+
+// monthNumber reads a month written in digits or Chinese numerals; -1 otherwise.
+func monthNumber(s string) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return cnNumber(s)
+}
+
+// bytesDigits is the digits of b: 7 of "7人".
+func bytesDigits(b []byte) []byte {
+	var out []byte
+	for _, c := range b {
+		if isDigit(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func digitAt(w []byte, i int) bool { return i < len(w) && isDigit(w[i]) }
@@ -700,6 +970,9 @@ func (m *Matcher) named(s string) []naming {
 	return out
 }
 
+// reApart says activities were held at different times: 分别开了, 分别于.
+var reApart = regexp.MustCompile(`分别(?:开|召开|于|在|举行|举办)`)
+
 // reJoin is what joins activities held in one sitting: 支委会和党课, 党员大会暨党课.
 var reJoin = regexp.MustCompile(`^(?:和|与|及|以及|暨|、|\+|，|,|跟|同|加|及其)?$`)
 
@@ -728,12 +1001,13 @@ func (r *Reading) placeActivities(s string, m *Matcher) {
 		}
 	}
 	r.Obligations = codes
+	apart := reApart.MatchString(s) // 分别开了支委会和党员大会: joined, but not one sitting
 	for k := 1; k < len(ns); k++ {
 		prev, n := ns[k-1], ns[k]
 		if prev.code == n.code {
 			continue
 		}
-		if gap := strings.TrimFunc(s[prev.end:n.at], isSpace); !reJoin.MatchString(gap) {
+		if gap := strings.TrimFunc(s[prev.end:n.at], isSpace); apart || !reJoin.MatchString(gap) {
 			names := make([]string, len(codes))
 			for i, c := range codes {
 				names[i] = m.WordOf(c)

@@ -120,15 +120,15 @@ func TestCorpus(t *testing.T) {
 
 // TestHeldOutCorpus measures the reader on messages it was not developed on
 // (testdata/heldout.tsv). The contract (issue 15) is at least 95 % exact and none
-// silently wrong, and it is NOT met on unseen text: the current (sixth) held-out
-// batch read 66 of 82 exact (80.5 %) with 6 silently wrong on its first run, and
-// 65 exact with 7 silently wrong after a change made for corpus.tsv (组织党员清扫街道
-// as a topic, which the sixth batch's 组织党员观看警示教育片 labels without 组织党员).
-// Until the reader is improved (and the batch moved to corpus.tsv and replaced by
-// a fresh one), this test holds the measured floor so that it cannot fall, and
-// logs the gap to the contract.
+// silently wrong. The current (eighteenth) held-out batch read 83 of 86 exact (96.5 %)
+// with 1 silently wrong (an unlabelled topic, 商量冬季防火, not read) on its first run, so
+// the silent half of the contract is NOT met on unseen text; the eleven batches before
+// it (seventh to seventeenth) read 79–93 % with 1–10 silently wrong on theirs
+// (BENCHMARKS.md). Until the reader is improved (and the batch moved to corpus.tsv and
+// replaced by a fresh one), this test holds the measured floor so that it cannot fall,
+// and logs the gap to the contract.
 func TestHeldOutCorpus(t *testing.T) {
-	const exactFloor, silentCeiling = 65, 7
+	const exactFloor, silentCeiling = 83, 1
 	st := measureCorpus(t, "testdata/heldout.tsv", false)
 	if st.n < 80 || st.kinds["ci"] < 35 || st.kinds["cl"] < 20 || st.kinds["no"] < 20 {
 		t.Fatalf("the held-out corpus is too small: %d messages %v", st.n, st.kinds)

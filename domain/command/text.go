@@ -30,6 +30,18 @@ func fold(s string) string {
 	}, s)
 }
 
+// foldKeepPunct is fold but for the full-width punctuation Chinese text is written
+// with (，：；！？（）), which free text keeps as written: a topic read from it is
+// echoed back.
+func foldKeepPunct(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isFullWidth(r) && !strings.ContainsRune("，：；！？（）", r) {
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+}
+
 func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E }
 
 // clean drops invalid UTF-8 and control characters, for text we keep or echo back.
@@ -37,6 +49,17 @@ func clean(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// cleanKeepLines is clean but keeps line breaks, which end a pasted template's fields.
+func cleanKeepLines(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' {
 			return -1
 		}
 		return r
