@@ -511,6 +511,7 @@ type RankingRow struct {
 	Code    string
 	Members string
 	Head    string // the head's name (户主), "" when none is recorded
+	Label   string // how people name the household (storage.HouseholdLabel)
 	Points  int
 	Vetoed  bool
 }
@@ -617,7 +618,8 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 	}
 	for _, r := range points.Rank(rows) {
 		t := byID[r.Household]
-		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Head: t.Head, Points: r.Points, Vetoed: r.Vetoed})
+		rb.Rows = append(rb.Rows, RankingRow{Rank: r.Rank, Code: t.Code, Members: t.Members, Head: t.Head,
+			Label: storage.HouseholdLabel(t.Head, t.Code, t.Members, ""), Points: r.Points, Vetoed: r.Vetoed})
 	}
 	if err := a.dashVillageHistory(ctx, &rb, now); err != nil {
 		return RankingBoard{}, err
