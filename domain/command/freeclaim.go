@@ -42,7 +42,7 @@ var describe = []struct {
 	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`认养`), "绿化", false},
-	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为`), "表彰", false},
+	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为|(?:被|受到|受).{0,6}表彰|表彰为`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
 	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲|全村|大家)`), "带头致富", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
@@ -64,7 +64,7 @@ var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|勇救|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|被.{0,6}表彰|受到.{0,4}表彰|值班|当了?志愿|做志愿|勇救|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 	// reDeedTime is a time of a deed: 昨晚, 今天.
 	reDeedTime = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|每天|天天`)
@@ -74,7 +74,7 @@ var (
 	// the item is asked, not claimed for the sender.
 	reThirdParty = regexp.MustCompile(`^(?:老.|小.|.{1,2}大爷|.{1,2}大娘|.{1,2}婶|邻居|隔壁|他|她|别人|人家)家`)
 	// reDeedVerb is a verb of doing among the deed words.
-	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
+	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|被.{0,6}表彰|受到.{0,4}表彰|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
 )
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false

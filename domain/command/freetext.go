@@ -48,6 +48,11 @@ type Reading struct {
 	// Topic is the topic written after 主题/议题/内容 (or the clause that starts with 学习,
 	// 传达 …); "" when none.
 	Topic string
+	// TopicToConfirm says the topic was inferred, not written after a label (主题/议题/内容 or
+	// the activity's name and a colon): taken from the clause that starts with a verb of
+	// the list, or from the one clause nothing else was read in. The confirmation asks
+	// whether it is the topic instead of showing it as read.
+	TopicToConfirm bool
 	// MakeUp is the period a 补开11月 / 补第三季度 asks for; the zero Period when none.
 	MakeUp health.Period
 	// Unsure lists the fields that must be asked, not guessed.
@@ -121,8 +126,8 @@ var (
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
 	// reAllThere says that everyone came: 全部到齐.
 	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全部参会|全员到|全员参加|全体(?:党员|委员)?都?(?:参加|到会|出席|参会)`)
-	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
-	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
+	// reTotalOf is how many members there are: 共有党员9名, 委员5人, 小组6人.
+	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员|小组|全组|本组|组员|小组成员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
 	// rePresentAll is everyone, counted, present: 全体党员21人参加.
 	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
@@ -536,7 +541,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
 					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
 				}
-				r.Topic = trimTopic(clause[v[0]:])
+				r.Topic, r.TopicToConfirm = trimTopic(clause[v[0]:]), true
 				break
 			}
 		}
@@ -556,8 +561,42 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		// 12月3日召开党员大会.
 		return Reading{}, false
 	}
+	if r.Topic == "" && topicAt < 0 {
+		if t := leftTopic(s, w, m); t != "" {
+			r.Topic, r.TopicToConfirm = t, true // 5个人都到了，商量冬季防火: asked
+		}
+	}
 	r.placeActivities(s, m)
 	return r, true
+}
+
+// reNoTopic is a clause that says how it went, not what it was about: 大家发言积极,
+// 效果很好, 会议由书记主持, 书记讲的, 补录一下.
+var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起|开的|开了|结束|完成|参加|到了|来了|[了吧啊呀哈嘛]$`)
+
+// leftTopic is the one clause of s nothing else was read in (5个人都到了，商量冬季防火):
+// a topic written without a label or a verb of the list, to be confirmed; "" when there
+// is none or several.
+func leftTopic(s string, w []byte, m *Matcher) string {
+	topic, at := "", 0
+	for _, clause := range splitClauses(s) {
+		i := at + strings.Index(s[at:], clause)
+		at = i + len(clause)
+		c := strings.TrimFunc(clause, isSpace)
+		if c == "" || string(w[i:at]) != clause {
+			continue // a field was read in it
+		}
+		n := utf8.RuneCountInString(c)
+		if n < 4 || n > MaxTopicRunes || len(m.named(c)) > 0 || reNoTopic.MatchString(c) || reHeld.MatchString(c) ||
+			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) {
+			continue
+		}
+		if topic != "" {
+			return ""
+		}
+		topic = trimTopic(c)
+	}
+	return topic
 }
 
 // blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
