@@ -30,6 +30,7 @@ var describe = []struct {
 	{regexp.MustCompile(`五保户|困难户|低保户|贫困户`), "帮扶", false}, // 带领贫困户养牛: 帮扶 too, asked
 	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
 	{regexp.MustCompile(`(?:禁烧|防火).{0,6}值守|值守.{0,6}(?:禁烧|防火)`), "禁烧", true},
+	{regexp.MustCompile(`签(?:订|署)?了?.{0,8}承诺`), "安全承诺", true}, // 签了防火安全承诺书: the pledge, not the fire watch
 	{regexp.MustCompile(`[扫铲除清].{0,8}雪|雪.{0,3}[扫铲清]`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
@@ -58,7 +59,7 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|推迟|改期|延期|取消|放在|放到|搁在|定在|改在|在(?:周|星期|礼拜)[一二三四五六日天]|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|推迟|改期|延期|取消|(?:^|[^投])放(?:在|到)|搁在|定在|改在|在(?:周|星期|礼拜)[一二三四五六日天]|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
 
 // reDeed says the sender did something; reWeakDeed only that the message is about
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
@@ -171,6 +172,9 @@ var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点|活动)?(
 func qualifies(s string, it points.Item, words []string) bool {
 	found := false
 	for _, t := range append(append([]string{it.Name}, it.Aliases...), words...) {
+		if reDeedVerb.FindString(t) == t {
+			continue // 捡到的钱包交到了村委会: a deed's verb before 的 describes the deed
+		}
 		for at := 0; t != ""; {
 			i := strings.Index(s[at:], t)
 			if i < 0 {

@@ -594,10 +594,14 @@ func leftTopic(s string, w []byte, m *Matcher) string {
 		if topic != "" {
 			return ""
 		}
-		topic = trimTopic(c)
+		topic = trimTopic(reTopicWho.ReplaceAllString(c, ""))
 	}
 	return topic
 }
+
+// reTopicWho opens a clause with who did it, not what: 带着党员去敬老院包饺子,
+// 党员们给村小学捐了图书.
+var reTopicWho = regexp.MustCompile(`^\s*(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|大家|同志们)(?:一起)?`)
 
 // blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
 // (第三季度党课已于11月23日补讲), only the period and the 补 verb, so that the words
