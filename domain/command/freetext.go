@@ -118,8 +118,8 @@ var (
 	reNoneAbsent = regexp.MustCompile(`(?:无|没有)人?(?:缺席|请假)`)
 	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
 	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
-	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
-	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
+	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个, 组员7人到6人.
+	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会|到)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
 	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|参会|出席|在)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
@@ -535,8 +535,8 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 				if strings.TrimFunc(clause[v[1]:], isSpace) == "" && !strings.HasPrefix(clause[v[0]:], "去") && !strings.HasPrefix(clause[v[0]:], "到") {
 					continue // 党小组学习: a verb with nothing to learn is no topic (去烈士陵园扫墓 is one)
 				}
-				if rest := clause[v[1]:]; isActivityOnly(rest, s, m) || reDuration.MatchString(rest) {
-					continue // 开展了主题党日, 学习了2个小时: the activity or a duration, no topic
+				if rest := clause[v[1]:]; isActivityOnly(rest, s, m) || reDuration.MatchString(rest) || reVerbOnly.MatchString(rest) {
+					continue // 开展了主题党日, 学习了2个小时, 开展的: the activity, a duration or nothing, no topic
 				}
 				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
 					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
@@ -572,7 +572,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 // reNoTopic is a clause that says how it went, not what it was about: 大家发言积极,
 // 效果很好, 会议由书记主持, 书记讲的, 补录一下.
-var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起|开的|开了|结束|完成|参加|到了|来了|[了吧啊呀哈嘛]$`)
+var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起(?:开|召开|举行|搞)|开的|开了|结束|完成|参加|到了|来了|[了吧啊呀哈嘛]$`)
 
 // leftTopic is the one clause of s nothing else was read in (5个人都到了，商量冬季防火):
 // a topic written without a label or a verb of the list, to be confirmed; "" when there
@@ -587,8 +587,9 @@ func leftTopic(s string, w []byte, m *Matcher) string {
 			continue // a field was read in it
 		}
 		n := utf8.RuneCountInString(c)
-		if n < 4 || n > MaxTopicRunes || len(m.named(c)) > 0 || reNoTopic.MatchString(c) || reHeld.MatchString(c) ||
-			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) {
+		if n < 4 || n > MaxTopicRunes || len(m.named(c)) > 0 || reNoTopic.MatchString(c) ||
+			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) ||
+			reHeld.MatchString(c) && !reHeldOf.MatchString(c) {
 			continue
 		}
 		if topic != "" {
@@ -600,8 +601,12 @@ func leftTopic(s string, w []byte, m *Matcher) string {
 }
 
 // reTopicWho opens a clause with who did it, not what: 带着党员去敬老院包饺子,
-// 党员们给村小学捐了图书.
-var reTopicWho = regexp.MustCompile(`^\s*(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|大家|同志们)(?:一起)?`)
+// 党员们给村小学捐了图书, 党员和群众一起…, 会议对….
+var reTopicWho = regexp.MustCompile(`^\s*(?:(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|党员(?:和|与|及)群众|大家|同志们)(?:一起)?|会议|会上)`)
+
+// reHeldOf is a held verb with its object before it, in a clause that says what was
+// done: 对预备党员转正进行了表决.
+var reHeldOf = regexp.MustCompile(`^\s*(?:会议|会上)?\s*(?:对|就|围绕|把)[^，,。]{2,}进行了`)
 
 // blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
 // (第三季度党课已于11月23日补讲), only the period and the 补 verb, so that the words
@@ -665,6 +670,9 @@ func isActivityOnly(rest, all string, m *Matcher) bool {
 	}
 	return true
 }
+
+// reVerbOnly follows a verb that has no object: 11月15日开展的.
+var reVerbOnly = regexp.MustCompile(`^\s*(?:的|了|过)+\s*$`)
 
 // reDuration is how long, not what: 学习了2个小时.
 var reDuration = regexp.MustCompile(`^了?\s*(?:\d+|半)\s*个?(?:多)?(?:小时|钟头|分钟|天)`)
