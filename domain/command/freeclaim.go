@@ -40,7 +40,7 @@ var describe = []struct {
 	{regexp.MustCompile(`献了?.{0,8}血`), "献血", false},
 	{regexp.MustCompile(`院子.{0,4}(?:打扫|收拾|干净)|(?:打扫|收拾).{0,4}院子`), "庭院", false},
 	{regexp.MustCompile(`厕所.{0,4}改|改.{0,4}厕|旱厕.{0,2}改`), "改厕", false},
-	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
+	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)|发现[^。！!]{0,16}报告`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`认养`), "绿化", false},
 	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为|(?:被|受到|受).{0,6}表彰|表彰为`), "表彰", false},

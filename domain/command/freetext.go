@@ -572,7 +572,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 // reNoTopic is a clause that says how it went, not what it was about: 大家发言积极,
 // 效果很好, 会议由书记主持, 书记讲的, 补录一下.
-var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起(?:开|召开|举行|搞)|开的|开了|结束|完成|参加|到了|来了|[了吧啊呀哈嘛]$`)
+var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下$|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起(?:开|召开|举行|搞)|开的|开了|结束|完成|参加(?:了|$)|到了|来了|[了吧啊呀哈嘛]$`)
 
 // leftTopic is the one clause of s nothing else was read in (5个人都到了，商量冬季防火):
 // a topic written without a label or a verb of the list, to be confirmed; "" when there
@@ -588,7 +588,7 @@ func leftTopic(s string, w []byte, m *Matcher) string {
 		}
 		n := utf8.RuneCountInString(c)
 		if n < 4 || n > MaxTopicRunes || len(m.named(c)) > 0 || reNoTopic.MatchString(c) ||
-			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) ||
+			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) && !reJoinWhat.MatchString(c) ||
 			reHeld.MatchString(c) && !reHeldOf.MatchString(c) {
 			continue
 		}
@@ -601,8 +601,11 @@ func leftTopic(s string, w []byte, m *Matcher) string {
 }
 
 // reTopicWho opens a clause with who did it, not what: 带着党员去敬老院包饺子,
-// 党员们给村小学捐了图书, 党员和群众一起…, 会议对….
-var reTopicWho = regexp.MustCompile(`^\s*(?:(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|党员(?:和|与|及)群众|大家|同志们)(?:一起)?|会议|会上)`)
+// 党员们给村小学捐了图书, 党员和群众一起…, 会议对…, 议了一下….
+var reTopicWho = regexp.MustCompile(`^\s*(?:(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|党员(?:和|与|及)群众|大家|同志们)(?:一起)?|会议|会上|(?:议|商量|商议|说|聊|碰)了?一下)`)
+
+// reJoinWhat is 参加 with what was joined, not who came: 组织党员参加村里环境整治.
+var reJoinWhat = regexp.MustCompile(`^\s*(?:组织|带领)?(?:全体)?党员参加[^了的，,。\s]{3,}$`)
 
 // reHeldOf is a held verb with its object before it, in a clause that says what was
 // done: 对预备党员转正进行了表决.
@@ -645,13 +648,42 @@ func colonTopic(s string, w []byte, m *Matcher) string {
 				}
 				// 谈心谈话：书记和每名党员都谈了 says it was done, it names no topic.
 				if t := string(w[at:end]); t == s[at:end] && !reNextLabel.MatchString(s[n.end:end]) && !strings.Contains(t, "了") {
-					return trimTopic(t)
+					return trimTopic(t + moreClauses(s[end:], w[end:], m))
 				}
 				return ""
 			}
 		}
 	}
 	return ""
+}
+
+// moreClauses is what continues a topic after a comma (主题党日：重温入党誓词，观看红色电影):
+// the comma-separated clauses at the start of s that nothing was read in and that name no
+// other field or activity.
+func moreClauses(s string, w []byte, m *Matcher) string {
+	end := 0
+	for {
+		rest := s[end:]
+		sep := ""
+		for _, c := range []string{"，", ","} {
+			if strings.HasPrefix(rest, c) {
+				sep = c
+			}
+		}
+		if sep == "" {
+			return s[:end]
+		}
+		next := len(rest)
+		if i := strings.IndexAny(rest[len(sep):], "，,。；;！!\n"); i >= 0 {
+			next = len(sep) + i
+		}
+		clause := rest[len(sep):next]
+		if strings.TrimFunc(clause, isSpace) == "" || string(w[end+len(sep):end+next]) != clause ||
+			reField.MatchString(clause) || reAttAny.MatchString(clause) || len(m.named(clause)) > 0 || reNoTopic.MatchString(clause) {
+			return s[:end]
+		}
+		end += next
+	}
 }
 
 // isActivityOnly reports whether rest ends with an activity's name (and 活动) and names
