@@ -119,9 +119,12 @@ func writeCheckinReading(b *strings.Builder, v app.CheckinReadingView) {
 	} else {
 		line("checkin.reading.attendance_none")
 	}
-	if r.Topic != "" {
+	switch {
+	case r.Topic != "" && r.TopicToConfirm:
+		line("checkin.reading.topic_confirm", "topic", E(r.Topic))
+	case r.Topic != "":
 		line("checkin.reading.topic", "topic", E(r.Topic))
-	} else {
+	default:
 		line("checkin.reading.topic_none")
 	}
 	if v.MakeUp != "" {

@@ -124,6 +124,18 @@ func TestFreeTextCheckinCancelEditAndAsk(t *testing.T) {
 		t.Fatal("修改 recorded it")
 	}
 
+	// A topic written without 主题/议题/内容 is asked on the card, not shown as read.
+	m = h.reply(h.b2, li, "昨天开了支委会，5个人都到了，商量冬季防火", "我理解的是")
+	mustContain(t, m.Plain, "主题：商量冬季防火", "这次的主题是“商量冬季防火”吗？", "修改")
+	h.send(h.Fake.CallbackQuery(li, m, textButton(t, m, "取消").CallbackData))
+	waitCurrent(h.H, m, "cancelled", func(c tgfake.Message) bool { return c.Edited && strings.Contains(c.Plain, "已取消") })
+	m = h.reply(h.b2, li, "昨天开了支委会，5个人都到了，主题：商量冬季防火", "我理解的是")
+	if strings.Contains(m.Plain, "这次的主题是") {
+		t.Fatalf("a labelled topic is asked: %q", m.Plain)
+	}
+	h.send(h.Fake.CallbackQuery(li, m, textButton(t, m, "取消").CallbackData))
+	waitCurrent(h.H, m, "cancelled", func(c tgfake.Message) bool { return c.Edited && strings.Contains(c.Plain, "已取消") })
+
 	// A bare weekday is asked, not guessed; nothing waits for a 确认.
 	m = h.reply(h.b2, li, "周五开了支委会，应到9人实到7人", "没有完全看懂")
 	mustContain(t, m.Plain, "“周五”是哪一天")

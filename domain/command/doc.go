@@ -60,5 +60,7 @@
 // a check-in — the activities named anywhere, the date, the attendance, the topic after
 // 主题/议题/内容, a requested make-up period (补开11月), the pasted minutes template — or for a
 // claim (a catalogue item named or described). What cannot be read for sure is returned in
-// Reading.Unsure as a question, never guessed. testdata/corpus.tsv measures it (TestCorpus).
+// Reading.Unsure as a question, never guessed; a topic found without a label is marked
+// Reading.TopicToConfirm and asked on the confirmation. testdata/corpus.tsv measures it
+// (TestCorpus).
 package command

@@ -25,11 +25,12 @@ var describe = []struct {
 	word   string
 	strong bool
 }{
-	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居老人|空巢)`), "帮扶", true},
+	{regexp.MustCompile(`帮(?:助|忙|着)?.{0,6}(?:五保户|孤寡|困难户|困难群众|低保户|贫困户|留守|残疾|独居|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`照顾.{0,4}(?:五保户|孤寡|留守|独居老人|空巢)`), "帮扶", true},
 	{regexp.MustCompile(`五保户|困难户|低保户|贫困户`), "帮扶", false}, // 带领贫困户养牛: 帮扶 too, asked
 	{regexp.MustCompile(`给.{0,6}(?:五保户|孤寡|留守|独居老人|空巢|困难户).{0,4}(?:送|做|买|修|洗)`), "帮扶", true},
 	{regexp.MustCompile(`(?:禁烧|防火).{0,6}值守|值守.{0,6}(?:禁烧|防火)`), "禁烧", true},
+	{regexp.MustCompile(`签(?:订|署)?了?.{0,8}承诺`), "安全承诺", true}, // 签了防火安全承诺书: the pledge, not the fire watch
 	{regexp.MustCompile(`[扫铲除清].{0,8}雪|雪.{0,3}[扫铲清]`), "清雪", false},
 	{regexp.MustCompile(`当兵|参军|入伍|应征`), "参军", false},
 	{regexp.MustCompile(`考上|考取|录取`), "考上大学", false},
@@ -39,15 +40,16 @@ var describe = []struct {
 	{regexp.MustCompile(`献了?.{0,8}血`), "献血", false},
 	{regexp.MustCompile(`院子.{0,4}(?:打扫|收拾|干净)|(?:打扫|收拾).{0,4}院子`), "庭院", false},
 	{regexp.MustCompile(`厕所.{0,4}改|改.{0,4}厕|旱厕.{0,2}改`), "改厕", false},
-	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)`), "隐患", false},
+	{regexp.MustCompile(`发现.{0,10}(?:裂缝|隐患|险情|漏电|塌方|危房)|发现[^。！!]{0,16}报告`), "隐患", false},
 	{regexp.MustCompile(`[种栽]了?.{0,4}树`), "植树", false},
 	{regexp.MustCompile(`认养`), "绿化", false},
-	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为`), "表彰", false},
+	{regexp.MustCompile(`(?:被评为|荣获|获得|评上).{0,4}(?:县|市|省|国家)级?|(?:县|市|省|国家)(?:里|级)?.{0,2}评为|(?:被|受到|受).{0,6}表彰|表彰为`), "表彰", false},
 	{regexp.MustCompile(`带动.{0,16}就业`), "带动就业", false},
 	{regexp.MustCompile(`带(?:领|动|着).{0,10}(?:致富|增收|收入|养殖|种植|养|种)|带(?:领|动|着)了?.{0,4}(?:村民|户|群众|乡亲|全村|大家)`), "带头致富", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "门前", false},
 	{regexp.MustCompile(`(?:房前屋后|屋前屋后).{0,6}(?:打扫|清扫|收拾|干净|整洁)`), "庭院", false},
-	{regexp.MustCompile(`(?:没|不|未|拒绝)有?(?:大操大办|收彩礼|要彩礼|高价彩礼)`), "简办", false},
+	{regexp.MustCompile(`(?:没|不|未|拒绝)有?(?:大操大办|收彩礼|要彩礼|高价彩礼)|一切从简|从简(?:办|操办)|(?:没|不|未)(?:摆|办)酒席`), "简办", false},
+	{regexp.MustCompile(`垃圾.{0,6}分类|分类投放`), "垃圾分类", false},
 	{regexp.MustCompile(`修.{0,6}(?:路|渠|桥|沟)|出了?.{0,4}(?:义务)?工|铺路|清理路面|打扫村道|义务劳动|出义务工|(?:清理|清扫|清运|疏通)了?.{0,6}(?:村口|村道|街道|垃圾|沟|渠|河道)`), "义务劳动", false},
 	{regexp.MustCompile(`(?:门口|门前).{0,6}(?:打扫|清扫|扫)|(?:打扫|清扫).{0,4}(?:门口|门前)`), "门前三包", false},
 	{regexp.MustCompile(`捐`), "捐款", true},
@@ -58,13 +60,13 @@ var describe = []struct {
 }
 
 // reNotDeed marks chatter about a deed rather than a claim: plans, questions, thanks.
-var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|推迟|改期|延期|取消|放在|放到|搁在|定在|改在|在(?:周|星期|礼拜)[一二三四五六日天]|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
+var reNotDeed = regexp.MustCompile(`明天|明日|后天|下周|下星期|将于|准备|打算|要去|记得|别忘|通知|请大家|请各位|吗|呢|谁|几点|几时|哪里|在哪|要评|评比|结果出来|集合|报名|大家(?:收拾|注意|准备|抓紧|积极|踊跃)|[?？]|辛苦|谢谢|感谢|恭喜|祝贺|加油|注意|禁止|不要|不准|严禁|没人|没有人|不管|什么|怎么|怎样|商量|再说|推迟|改期|延期|取消|(?:^|[^投])放(?:在|到)|搁在|定在|改在|在(?:周|星期|礼拜)[一二三四五六日天]|各户|各家|每户|(?:要|得|应该|必须)(?:把|照顾|注意|做好|管好|看好|搞好|及时)`)
 
 // reDeed says the sender did something; reWeakDeed only that the message is about
 // the sender (我, 今年, 义务): an item matched on such a message alone is offered as a
 // candidate to confirm, not taken (义务劳动的工具在村部 is no deed).
 var (
-	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|勇救|每天|天天|一直|经常|搞得|做得|做到|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
+	reDeed     = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|了|帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|被.{0,6}表彰|受到.{0,4}表彰|值班|当了?志愿|做志愿|勇救|每天|天天|一直|经常|搞得|做得|做到|按要求|按规定|一切从简|从简办|没(?:摆|办)酒席|获得|荣获|发现|救|简办|打扫|收拾|带动|带领|完成|落实|到位|达标|申请|拾到|捡到|归还|考上|应征|参军|入伍|当兵|认养`)
 	reWeakDeed = regexp.MustCompile(`义务|我|今年`)
 	// reDeedTime is a time of a deed: 昨晚, 今天.
 	reDeedTime = regexp.MustCompile(`今天|今日|今早|今晚|昨天|昨日|昨晚|前天|刚才|刚刚|上午|下午|晚上|每天|天天`)
@@ -74,7 +76,7 @@ var (
 	// the item is asked, not claimed for the sender.
 	reThirdParty = regexp.MustCompile(`^(?:老.|小.|.{1,2}大爷|.{1,2}大娘|.{1,2}婶|邻居|隔壁|他|她|别人|人家)家`)
 	// reDeedVerb is a verb of doing among the deed words.
-	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
+	reDeedVerb = regexp.MustCompile(`帮|参加|参与|去|捐|照顾|伺候|照料|被评为|被.{0,4}评为|被.{0,6}表彰|受到.{0,4}表彰|值班|当了?志愿|做志愿|获得|荣获|发现|救|简办|打扫|清扫|清理|收拾|带动|带领|完成|落实|申请|拾到|捡到|归还|考上|应征|认养`)
 )
 
 // ReadClaim reads a villager's free text for a claim over the claimable items. ok is false
@@ -171,6 +173,9 @@ var reOwnerOf = regexp.MustCompile(`^者?(?:服务)?(?:队|站|车|点|活动)?(
 func qualifies(s string, it points.Item, words []string) bool {
 	found := false
 	for _, t := range append(append([]string{it.Name}, it.Aliases...), words...) {
+		if reDeedVerb.FindString(t) == t {
+			continue // 捡到的钱包交到了村委会: a deed's verb before 的 describes the deed
+		}
 		for at := 0; t != ""; {
 			i := strings.Index(s[at:], t)
 			if i < 0 {

@@ -48,6 +48,11 @@ type Reading struct {
 	// Topic is the topic written after 主题/议题/内容 (or the clause that starts with 学习,
 	// 传达 …); "" when none.
 	Topic string
+	// TopicToConfirm says the topic was inferred, not written after a label (主题/议题/内容 or
+	// the activity's name and a colon): taken from the clause that starts with a verb of
+	// the list, or from the one clause nothing else was read in. The confirmation asks
+	// whether it is the topic instead of showing it as read.
+	TopicToConfirm bool
 	// MakeUp is the period a 补开11月 / 补第三季度 asks for; the zero Period when none.
 	MakeUp health.Period
 	// Unsure lists the fields that must be asked, not guessed.
@@ -113,16 +118,16 @@ var (
 	reNoneAbsent = regexp.MustCompile(`(?:无|没有)人?(?:缺席|请假)`)
 	// reAbsentAfter is the absent written before their word: 9人请假, 1名请假.
 	reAbsentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:请假|缺席|未到)`)
-	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个.
-	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
+	// reOfWhom is a total and how many of them came: 32个党员来了29个, 8个人到了7个, 组员7人到6人.
+	reOfWhom = regexp.MustCompile(`(\d{1,5})\s*(?:个人|个|名|位|人)\s*(?:党员|委员|同志|支委)?\s*(?:来了|到了|参加了|到会|到)\s*(\d{1,5})\s*(?:个人|个|名|位|人)?`)
 	// reAllCame is an attendance where everyone came: 5个委员都到了, 委员5人全到.
 	reAllCame = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|个|位)?\s*(?:委员|党员|同志|支委)?\s*(?:全部|全|都)(?:到|来|参加|参会|出席|在)`)
 	// rePresentAfter is the present written before its verb: 21名党员参加.
 	rePresentAfter = regexp.MustCompile(`(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:党员|委员|同志)?\s*(?:参加|参会|出席|到会|实到)`)
 	// reAllThere says that everyone came: 全部到齐.
 	reAllThere = regexp.MustCompile(`全部到齐|全到了?|都到了|都来了|到齐了?|全部到会|全部参加|全部参会|全员到|全员参加|全体(?:党员|委员)?都?(?:参加|到会|出席|参会)`)
-	// reTotalOf is how many members there are: 共有党员9名, 委员5人.
-	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
+	// reTotalOf is how many members there are: 共有党员9名, 委员5人, 小组6人.
+	reTotalOf = regexp.MustCompile(`(?:(?:共有?|全体)\s*(?:党员|委员)?|(?:党员|委员|小组|全组|本组|组员|小组成员))\s*(?:共|有)?\s*(\d{1,5})\s*(?:个人|人|名|位)`)
 	// rePresentAll is everyone, counted, present: 全体党员21人参加.
 	rePresentAll = regexp.MustCompile(`(?:全体|全部)(?:党员|委员|同志)?\s*(\d{1,5})\s*(?:个人|人|名|位|个)\s*(?:都|全部)?(?:参加|参会|出席|到会|到了|到齐)`)
 	// reTotalAfter is the total written before its word: 33人应到.
@@ -530,13 +535,13 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 				if strings.TrimFunc(clause[v[1]:], isSpace) == "" && !strings.HasPrefix(clause[v[0]:], "去") && !strings.HasPrefix(clause[v[0]:], "到") {
 					continue // 党小组学习: a verb with nothing to learn is no topic (去烈士陵园扫墓 is one)
 				}
-				if rest := clause[v[1]:]; isActivityOnly(rest, s, m) || reDuration.MatchString(rest) {
-					continue // 开展了主题党日, 学习了2个小时: the activity or a duration, no topic
+				if rest := clause[v[1]:]; isActivityOnly(rest, s, m) || reDuration.MatchString(rest) || reVerbOnly.MatchString(rest) {
+					continue // 开展了主题党日, 学习了2个小时, 开展的: the activity, a duration or nothing, no topic
 				}
 				if strings.HasPrefix(clause[v[0]:], "讲") && (strings.TrimLeftFunc(clause, isSpace) != clause[v[0]:] || reLectureHeld.MatchString(clause[v[1]:])) {
 					continue // 讲 opens a topic (讲党史) only as the clause's first word, not 讲了、讲党课
 				}
-				r.Topic = trimTopic(clause[v[0]:])
+				r.Topic, r.TopicToConfirm = trimTopic(clause[v[0]:]), true
 				break
 			}
 		}
@@ -556,9 +561,55 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		// 12月3日召开党员大会.
 		return Reading{}, false
 	}
+	if r.Topic == "" && topicAt < 0 {
+		if t := leftTopic(s, w, m); t != "" {
+			r.Topic, r.TopicToConfirm = t, true // 5个人都到了，商量冬季防火: asked
+		}
+	}
 	r.placeActivities(s, m)
 	return r, true
 }
+
+// reNoTopic is a clause that says how it went, not what it was about: 大家发言积极,
+// 效果很好, 会议由书记主持, 书记讲的, 补录一下.
+var reNoTopic = regexp.MustCompile(`书记|讲的|主讲|授课|讲课|来讲|这个月|上个月|本月|补录|一下$|差不多|全到|到齐|都到|主持|记录|发言|效果|气氛|积极|热烈|很好|不错|顺利|圆满|认真|照片|签到|拍照|村部|会议室|活动室|服务中心|地点|在.{0,6}(?:开|召开|举行)|一起(?:开|召开|举行|搞)|开的|开了|结束|完成|参加(?:了|$)|到了|来了|[了吧啊呀哈嘛]$`)
+
+// leftTopic is the one clause of s nothing else was read in (5个人都到了，商量冬季防火):
+// a topic written without a label or a verb of the list, to be confirmed; "" when there
+// is none or several.
+func leftTopic(s string, w []byte, m *Matcher) string {
+	topic, at := "", 0
+	for _, clause := range splitClauses(s) {
+		i := at + strings.Index(s[at:], clause)
+		at = i + len(clause)
+		c := strings.TrimFunc(clause, isSpace)
+		if c == "" || string(w[i:at]) != clause {
+			continue // a field was read in it
+		}
+		n := utf8.RuneCountInString(c)
+		if n < 4 || n > MaxTopicRunes || len(m.named(c)) > 0 || reNoTopic.MatchString(c) ||
+			strings.ContainsAny(c, "0123456789") || reDateLeft.MatchString(c) || reAttAny.MatchString(c) && !reJoinWhat.MatchString(c) ||
+			reHeld.MatchString(c) && !reHeldOf.MatchString(c) {
+			continue
+		}
+		if topic != "" {
+			return ""
+		}
+		topic = trimTopic(reTopicWho.ReplaceAllString(c, ""))
+	}
+	return topic
+}
+
+// reTopicWho opens a clause with who did it, not what: 带着党员去敬老院包饺子,
+// 党员们给村小学捐了图书, 党员和群众一起…, 会议对…, 议了一下….
+var reTopicWho = regexp.MustCompile(`^\s*(?:(?:(?:带着|带领|组织)(?:全体)?(?:党员|群众)们?|(?:全体)?党员们|党员(?:和|与|及)群众|大家|同志们)(?:一起)?|会议|会上|(?:议|商量|商议|说|聊|碰)了?一下)`)
+
+// reJoinWhat is 参加 with what was joined, not who came: 组织党员参加村里环境整治.
+var reJoinWhat = regexp.MustCompile(`^\s*(?:组织|带领)?(?:全体)?党员参加[^了的，,。\s]{3,}$`)
+
+// reHeldOf is a held verb with its object before it, in a clause that says what was
+// done: 对预备党员转正进行了表决.
+var reHeldOf = regexp.MustCompile(`^\s*(?:会议|会上)?\s*(?:对|就|围绕|把)[^，,。]{2,}进行了`)
 
 // blankMakeUp blanks a make-up w[i:j] read: when the period comes before the 补
 // (第三季度党课已于11月23日补讲), only the period and the 补 verb, so that the words
@@ -597,13 +648,42 @@ func colonTopic(s string, w []byte, m *Matcher) string {
 				}
 				// 谈心谈话：书记和每名党员都谈了 says it was done, it names no topic.
 				if t := string(w[at:end]); t == s[at:end] && !reNextLabel.MatchString(s[n.end:end]) && !strings.Contains(t, "了") {
-					return trimTopic(t)
+					return trimTopic(t + moreClauses(s[end:], w[end:], m))
 				}
 				return ""
 			}
 		}
 	}
 	return ""
+}
+
+// moreClauses is what continues a topic after a comma (主题党日：重温入党誓词，观看红色电影):
+// the comma-separated clauses at the start of s that nothing was read in and that name no
+// other field or activity.
+func moreClauses(s string, w []byte, m *Matcher) string {
+	end := 0
+	for {
+		rest := s[end:]
+		sep := ""
+		for _, c := range []string{"，", ","} {
+			if strings.HasPrefix(rest, c) {
+				sep = c
+			}
+		}
+		if sep == "" {
+			return s[:end]
+		}
+		next := len(rest)
+		if i := strings.IndexAny(rest[len(sep):], "，,。；;！!\n"); i >= 0 {
+			next = len(sep) + i
+		}
+		clause := rest[len(sep):next]
+		if strings.TrimFunc(clause, isSpace) == "" || string(w[end+len(sep):end+next]) != clause ||
+			reField.MatchString(clause) || reAttAny.MatchString(clause) || len(m.named(clause)) > 0 || reNoTopic.MatchString(clause) {
+			return s[:end]
+		}
+		end += next
+	}
 }
 
 // isActivityOnly reports whether rest ends with an activity's name (and 活动) and names
@@ -622,6 +702,9 @@ func isActivityOnly(rest, all string, m *Matcher) bool {
 	}
 	return true
 }
+
+// reVerbOnly follows a verb that has no object: 11月15日开展的.
+var reVerbOnly = regexp.MustCompile(`^\s*(?:的|了|过)+\s*$`)
 
 // reDuration is how long, not what: 学习了2个小时.
 var reDuration = regexp.MustCompile(`^了?\s*(?:\d+|半)\s*个?(?:多)?(?:小时|钟头|分钟|天)`)

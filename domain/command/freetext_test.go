@@ -120,15 +120,13 @@ func TestCorpus(t *testing.T) {
 
 // TestHeldOutCorpus measures the reader on messages it was not developed on
 // (testdata/heldout.tsv). The contract (issue 15) is at least 95 % exact and none
-// silently wrong. The current (eighteenth) held-out batch read 83 of 86 exact (96.5 %)
-// with 1 silently wrong (an unlabelled topic, 商量冬季防火, not read) on its first run, so
-// the silent half of the contract is NOT met on unseen text; the eleven batches before
-// it (seventh to seventeenth) read 79–93 % with 1–10 silently wrong on theirs
-// (BENCHMARKS.md). Until the reader is improved (and the batch moved to corpus.tsv and
-// replaced by a fresh one), this test holds the measured floor so that it cannot fall,
-// and logs the gap to the contract.
+// silently wrong. The current (twenty-second) held-out batch read 85 of 87 exact (97.7 %)
+// with 0 silently wrong on its first run; the four batches before it (eighteenth to
+// twenty-first) read 92–96.5 % with 0–3 silently wrong on theirs (BENCHMARKS.md). This
+// test holds the measured figures so that they cannot fall; when the reader is changed
+// for a line of the batch, the batch moves to corpus.tsv and a fresh one replaces it.
 func TestHeldOutCorpus(t *testing.T) {
-	const exactFloor, silentCeiling = 83, 1
+	const exactFloor, silentCeiling = 85, 0
 	st := measureCorpus(t, "testdata/heldout.tsv", false)
 	if st.n < 80 || st.kinds["ci"] < 35 || st.kinds["cl"] < 20 || st.kinds["no"] < 20 {
 		t.Fatalf("the held-out corpus is too small: %d messages %v", st.n, st.kinds)
@@ -242,7 +240,8 @@ func measureCorpus(t *testing.T, path string, strict bool) corpusStats {
 // when every field matches; wrong (a description) when a field differs that
 // the reading does not mark unsure. The activities are compared as a set, and
 // a field both the reading and the expectation mark unsure is asked, so its
-// value does not count.
+// value does not count. A topic to confirm (TopicToConfirm) is asked on the
+// confirmation: when it differs the reading is not exact, but not silent.
 func compareReading(r Reading, want map[string]string) (exact bool, wrong string) {
 	got := describeReading(r)
 	got["ob"], want["ob"] = sortedPlus(got["ob"]), sortedPlus(want["ob"])
@@ -253,6 +252,9 @@ func compareReading(r Reading, want map[string]string) (exact bool, wrong string
 			continue
 		}
 		exact = false
+		if k == "topic" && r.TopicToConfirm {
+			continue // the confirmation asks whether it is the topic: asked, not silent
+		}
 		if k != "unsure" && (field == "" || !r.UnsureOf(field)) {
 			wrong = fmt.Sprintf("%s = %q, want %q", k, got[k], want[k])
 		}
@@ -408,5 +410,27 @@ func TestReadCheckinPlacesActivities(t *testing.T) {
 	r, _ = ReadCheckin("昨天召开了党员大会暨党课，30/32", corpusNow, cst, m)
 	if !r.Sure() || len(r.Obligations) != 2 {
 		t.Fatalf("one sitting: %+v", r)
+	}
+}
+
+// A topic written after a label is read; one found without a label (a verb of the list, or
+// the one clause nothing else was read in) is to be confirmed, and a clause that says how
+// the meeting went is no topic.
+func TestReadCheckinTopicToConfirm(t *testing.T) {
+	m := defaultMatcher()
+	for _, tc := range []struct {
+		text, topic string
+		confirm     bool
+	}{
+		{"昨天开了支委会，5个人都到了，主题：商量冬季防火", "商量冬季防火", false},
+		{"昨天开了支委会，5个人都到了，商量冬季防火", "商量冬季防火", true},
+		{"昨天开了支委会，5/5，研究了冬季防火工作", "研究了冬季防火工作", true},
+		{"前天主题党日：重温入党誓词，观看红色电影，应到20，实到20", "重温入党誓词，观看红色电影", false},
+		{"昨天开了支委会，5/5，大家发言很积极", "", false},
+	} {
+		r, ok := ReadCheckin(tc.text, corpusNow, cst, m)
+		if !ok || !r.Sure() || r.Topic != tc.topic || r.TopicToConfirm != tc.confirm {
+			t.Errorf("%q: %v topic %q to confirm %v, want %q %v", tc.text, ok, r.Topic, r.TopicToConfirm, tc.topic, tc.confirm)
+		}
 	}
 }

@@ -14,6 +14,7 @@ var FreeText = MustLoad("freetext", map[string][]string{
 	"checkin.reading.attendance_none": nil,
 	"checkin.reading.topic":           {"topic"},
 	"checkin.reading.topic_none":      nil,
+	"checkin.reading.topic_confirm":   {"topic"},
 	"checkin.reading.makeup":          {"period"},
 	"checkin.reading.photo_one":       nil,
 	"checkin.reading.photo_album":     nil,
