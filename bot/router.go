@@ -526,7 +526,7 @@ func (r *Router) helpFor(actor domain.Actor) []Command {
 func roleSummary(actor domain.Actor) string {
 	var parts []string
 	for _, r := range actor.Roles {
-		parts = append(parts, E(r.UnitName)+" "+domain.RoleNames[r.Role])
+		parts = append(parts, E(r.UnitName)+" "+domain.RoleLabel(r.Role, r.UnitKind))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "、")

@@ -53,6 +53,24 @@ var RoleNames = map[string]string{
 	RoleAdmin:      "管理员",
 }
 
+// RoleLabel is the Chinese name of a role held in a unit of kind unitKind.
+// An organiser above the branches is not a branch's 组织委员: at a county
+// it is the county committee's organisation department (县委组织部), at a
+// township the township committee's 组织委员; elsewhere RoleNames.
+func RoleLabel(role, unitKind string) string {
+	if role == RoleOrganiser {
+		switch unitKind {
+		case KindCounty:
+			return "县委组织部"
+		case KindTownship:
+			return "乡镇党委组织委员"
+		case KindStreet:
+			return "街道党工委组织委员"
+		}
+	}
+	return RoleNames[role]
+}
+
 // KindNames are the Chinese names of unit kinds.
 var KindNames = map[string]string{
 	KindCounty: "县", KindTownship: "乡镇", KindStreet: "街道", KindVillage: "村",

@@ -211,7 +211,7 @@ func TestDashboardLogin(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("board after login: %d %v", resp.StatusCode, resp.Header)
 	}
-	mustContain(t, body, "让字镇 · 组织委员", "幸福村") // the header names the token's unit and role
+	mustContain(t, body, "让字镇 · 乡镇党委组织委员", "幸福村") // the header names the token's unit and role
 
 	// The cookie is a session id, never the token.
 	if strings.Contains(sc, org) || strings.Contains(sc, strings.TrimPrefix(org, "zb_")) {

@@ -207,7 +207,7 @@ func (p dashPage) RankUnit() string {
 
 func whoLabel(a domain.Actor) string {
 	for _, r := range a.Roles {
-		return r.UnitName + " · " + domain.RoleNames[r.Role]
+		return r.UnitName + " · " + domain.RoleLabel(r.Role, r.UnitKind)
 	}
 	return ""
 }
