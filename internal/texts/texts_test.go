@@ -41,7 +41,7 @@ func TestLoadChecksTheFile(t *testing.T) {
 }
 
 // The catalogues, by file name.
-var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin}
+var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health}
 
 // Every catalogue loads from its file and is what its code declares (MustLoad
 // checked that at start; this names the file when one is added).
@@ -54,11 +54,11 @@ func TestCataloguesLoad(t *testing.T) {
 }
 
 // Latin letters a text may show: slash commands and the example branch
-// code of the check-in refusals.
-var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ-XZ-B1`)
+// codes of the usage texts.
+var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?`)
 
 // The texts say nothing in English or in codes (SPEC §7.3): no Latin word but
-// HTML tags, slash commands and the one example branch code.
+// HTML tags, slash commands and the example unit codes.
 func TestTextsAreChinese(t *testing.T) {
 	for name, c := range catalogues {
 		for k, v := range c.texts {
@@ -96,4 +96,15 @@ func TestTPanicsOnAnUnknownKey(t *testing.T) {
 		}
 	}()
 	FreeText.T("no.such.key")
+}
+
+func TestHealthFills(t *testing.T) {
+	got := Health.T("silence.from", "day", "2026-11-28", "until", Health.T("silence.until", "day", "2026-12-05"))
+	if got != "自 2026-11-28 起，至 2026-12-05 结束" {
+		t.Fatalf("filled %q", got)
+	}
+	got = Health.T("summary.head", "unit", "迁安市", "total", "3", "green", "1", "yellow", "1", "red", "1")
+	if got != "📊 <b>迁安市</b>支部体检：共 3 个支部\n🟢 1　🟡 1　🔴 1" {
+		t.Fatalf("filled %q", got)
+	}
 }
