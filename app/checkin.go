@@ -148,8 +148,8 @@ func (e *ErrChoosePeriod) Error() string { return "a red period is open: choose 
 
 // Refusals shared by several doors.
 var (
-	errNotLinked    = domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
-	errNotSecretary = domain.Refuse(domain.ErrForbidden, "只有党支部书记才能打卡。")
+	errNotLinked    = domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.not_linked"))
+	errNotSecretary = domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.not_secretary"))
 )
 
 // CheckinGate is the first rule: whether the actor may check in anywhere at
@@ -283,23 +283,23 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	if !ok {
-		return refuse(subject, domain.Refuse(domain.ErrForbidden, "只有%s的书记才能为该支部打卡。", branch.Name))
+		return refuse(subject, domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.not_branch_secretary", "branch", branch.Name)))
 	}
 
 	// The date and the periods.
 	now := a.Now()
 	if req.Date.IsZero() {
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "请写明活动日期，例如 2026-11-20。"))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.no_date")))
 	}
 	date := civilIn(req.Date, a.Loc)
 	if command.IsFuture(date, now, a.Loc) {
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 晚于今天，不能为尚未开展的活动打卡。", date.Format(time.DateOnly)))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.future", "day", date.Format(time.DateOnly))))
 	}
 	if req.Total < 0 || req.Present < 0 || req.Present > req.Total {
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "出席人数不合理：实到 %d 人，应到 %d 人。", req.Present, req.Total))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.attendance", "present", itoa(req.Present), "total", itoa(req.Total))))
 	}
 	if n := utf8.RuneCountInString(req.Topic); n > command.MaxTopicRunes {
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "主题过长（%d 字），请不超过 %d 字。", n, command.MaxTopicRunes))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.topic_long", "count", itoa(n), "max", itoa(command.MaxTopicRunes))))
 	}
 	start := startOf(branch, a.Loc)
 	themeDay := unitTheme(branch)
@@ -328,12 +328,12 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	var group *domain.Unit
 	switch {
 	case req.Group != "" && !perGroup:
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "只有党小组会需要写明党小组（“@%s”）。", req.Group))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_not_needed", "group", req.Group)))
 	case !perGroup || len(groups) == 0 && req.Group == "":
 	case req.Group != "":
 		g, ok := matchGroup(groups, req.Group, true)
 		if !ok {
-			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s没有党小组“%s”。%s", branch.Name, req.Group, groupChoices(groups)))
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_unknown", "branch", branch.Name, "group", req.Group, "choices", groupChoices(groups))))
 		}
 		group = &g
 	case len(groups) == 1:
@@ -344,8 +344,8 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			group, topic = &g, rest
 			break
 		}
-		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s有 %d 个党小组，请写明是哪个党小组的会议，例如：打卡 %s@%s 11月20日 7/9 主题。%s",
-			branch.Name, len(groups), shortName(obs, true), groups[0].Name, groupChoices(groups)))
+		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_which", "branch", branch.Name, "count", itoa(len(groups)),
+			"obligation", shortName(obs, true), "group", groups[0].Name, "choices", groupChoices(groups))))
 	}
 
 	cal, err := a.Calendar(ctx)
@@ -356,11 +356,11 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	for _, ob := range obs {
 		p := health.CheckinPeriod(ob, date, a.Loc)
 		if date.Before(p.Start(a.Loc)) {
-			return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 早于%s所属期间（%s）的开始，不能计入该期间。", date.Format(time.DateOnly), ob.Name, p.Label()))
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.before_period", "day", date.Format(time.DateOnly), "obligation", ob.Name, "period", p.Label())))
 		}
 		if !health.IsOwed(p, start, a.Loc) {
-			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s自 %s 起纳入规定动作考核，%s的活动日期 %s 属于更早的期间（%s），无需打卡。",
-				branch.Name, start.Format(time.DateOnly), ob.Name, date.Format(time.DateOnly), p.Label()))
+			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.before_start", "branch", branch.Name, "start", start.Format(time.DateOnly),
+				"obligation", ob.Name, "day", date.Format(time.DateOnly), "period", p.Label())))
 		}
 		unit := branch
 		if ob.PerGroup && group != nil {
@@ -380,10 +380,10 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		if forced != nil {
 			switch {
 			case date.Before(forced.Start(a.Loc)):
-				return refuse(subject, domain.Refuse(domain.ErrInvalid, "活动日期 %s 早于%s的开始，不能记为%s的补开。", date.Format(time.DateOnly), forced.Label(), ob.Name))
+				return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_before_period", "day", date.Format(time.DateOnly), "period", forced.Label(), "obligation", ob.Name)))
 			case !health.IsOwed(*forced, start, a.Loc):
-				return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s自 %s 起纳入规定动作考核，%s的%s无需打卡。",
-					branch.Name, start.Format(time.DateOnly), forced.Label(), ob.Name))
+				return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_before_start", "branch", branch.Name,
+					"start", start.Format(time.DateOnly), "period", forced.Label(), "obligation", ob.Name)))
 			}
 			cands = []health.Period{*forced}
 		}
@@ -431,7 +431,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 			}
 		}
 		if l.makeUp && l.Extra {
-			return refuse(subject, domain.Refuse(domain.ErrConflict, "%s%s已有打卡，无需补开。", l.Period.Label(), l.Obligation.Name))
+			return refuse(subject, domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.makeup_done", "period", l.Period.Label(), "obligation", l.Obligation.Name)))
 		}
 	}
 	// A meeting filed on time while a red period of the same activity is
@@ -493,14 +493,13 @@ func (a *App) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Tim
 	case req.Period != "" && req.Period != PeriodAsDated:
 		p, err := health.ParsePeriod(req.Period)
 		if err != nil || p.Rec != ob.Recurs {
-			return nil, domain.Refuse(domain.ErrInvalid, "补开的期间“%s”不是%s的期间。", req.Period, ob.Name)
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_wrong_period", "period", req.Period, "obligation", ob.Name))
 		}
 		return &p, nil
 	case req.MakeUp != nil:
 		p, ok := req.MakeUp.PeriodFor(ob.Recurs, now, a.Loc)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "没看懂要补开%s的哪一期（%s按%s考核）。例：补开11月、补开第三季度、补开2026年度。",
-				ob.Name, ob.Name, ob.Recurs.Label())
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_unclear", "obligation", ob.Name, "recurs", ob.Recurs.Label()))
 		}
 		return &p, nil
 	}
@@ -539,7 +538,7 @@ func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine)
 // may send names or aliases too).
 func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "请写明开的是什么会。%s", command.Offer(a.ObligationMatcher().Known()))
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.no_activity", "offer", command.Offer(a.ObligationMatcher().Known())))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -563,7 +562,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 // *domain.UserError; several candidate branches give *ErrChooseBranch.
 func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
 	noSuch := func(code string) error {
-		return domain.Refuse(domain.ErrNotFound, "没有编码为 %s 的党支部，请检查支部编码。", code)
+		return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.no_such_branch", "code", code))
 	}
 	switch {
 	case req.BranchID != 0:
@@ -575,7 +574,7 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 	case req.InGroup:
 		g, err := a.Store.GroupByChat(ctx, req.ChatID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "本群还没有绑定党支部：请支部书记先在群里发送 /bind，或私聊本机器人打卡。")
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_chat_unbound"))
 		}
 		if err != nil {
 			return domain.Unit{}, err
@@ -585,7 +584,7 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 			return domain.Unit{}, err
 		}
 		if !u.IsBranch() {
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "本群绑定的是%s，不是党支部，请在党支部群里或私聊本机器人打卡。", u.Name)
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_chat_not_branch", "unit", u.Name))
 		}
 		return u, nil
 	case req.BranchCode != "":
@@ -604,7 +603,7 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 	switch len(mine) {
 	case 0:
 		if len(actor.UnitsWith(domain.RoleAdmin)) > 0 {
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码，例如：/checkin QA-RZ-XZ-B1 支委会 11-20。")
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.branch_code_needed"))
 		}
 		return domain.Unit{}, errNotSecretary
 	case 1:
@@ -648,7 +647,7 @@ func groupChoices(groups []domain.Unit) string {
 	for i, g := range groups {
 		names[i] = g.Name
 	}
-	return "可选：" + strings.Join(names, "、") + "。"
+	return ck.T("group.choices", "names", strings.Join(names, "、"))
 }
 
 // shortName is the short name of the first (per-group) obligation.
@@ -733,7 +732,7 @@ func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID i
 	err := a.InTxRefusable(ctx, func(a *App) error {
 		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return domain.Refuse(domain.ErrNotFound, "该打卡已失效，请重新发送 /checkin。")
+			return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.pending_gone"))
 		}
 		if err != nil {
 			return err
@@ -742,11 +741,11 @@ func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID i
 		case p.PersonID != actor.PersonID:
 			// Someone else's button (forwarded or forged): audited.
 			return a.Refused(ctx, actor, "checkin.record", "pending:"+strconv.FormatInt(pendingID, 10),
-				domain.Refuse(domain.ErrForbidden, "这不是您的打卡，请自行发送 /checkin。"))
+				domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.pending_not_yours")))
 		case p.UsedAt != nil:
-			return domain.Refuse(domain.ErrConflict, "该打卡已经记录过了。")
+			return domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.pending_used"))
 		case a.Now().Sub(p.CreatedAt) > pendingTTL:
-			return domain.Refuse(domain.ErrInvalid, "该打卡已超过 24 小时未选择支部，请重新发送 /checkin。")
+			return domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.pending_expired"))
 		}
 		var req CheckinRequest
 		if err := json.Unmarshal(p.Request, &req); err != nil {

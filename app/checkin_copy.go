@@ -77,7 +77,7 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 			Payload: map[string]any{"text": text, "parse_mode": "HTML",
 				"link_preview_options": map[string]any{"is_disabled": true},
 				"reply_markup": map[string]any{"inline_keyboard": [][]map[string]string{{
-					{"text": "驳回", "callback_data": callback.Reject(r.Checkin.ID)},
+					{"text": ck.T("copy.button_reject"), "callback_data": callback.Reject(r.Checkin.ID)},
 				}}}},
 		})
 		if err != nil {
@@ -91,30 +91,30 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 func (a *App) CheckinCopy(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
-	fmt.Fprintf(&b, "📋 <b>支部打卡</b>（#%d）· %s\n", c.ID, html.EscapeString(r.Branch.Name))
+	b.WriteString(ck.T("copy.head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
 	writeCheckinLines(&b, r)
-	b.WriteString("日期：" + c.HeldOn + "\n")
+	b.WriteString(ck.T("copy.date", "day", c.HeldOn))
 	if c.Total != nil {
-		fmt.Fprintf(&b, "实到/应到：%d/%d\n", *c.Present, *c.Total)
+		b.WriteString(ck.T("copy.attendance", "present", itoa(*c.Present), "total", itoa(*c.Total)))
 	} else {
-		b.WriteString("实到/应到：未填写\n")
+		b.WriteString(ck.T("copy.attendance_none"))
 	}
 	if c.Topic != "" {
-		b.WriteString("主题：" + html.EscapeString(c.Topic) + "\n")
+		b.WriteString(ck.T("copy.topic", "topic", html.EscapeString(c.Topic)))
 	} else {
-		b.WriteString("主题：未填写\n")
+		b.WriteString(ck.T("copy.topic_none"))
 	}
 	if n := len(c.Evidence); n > 0 {
-		fmt.Fprintf(&b, "佐证照片：%d 张\n", n)
+		b.WriteString(ck.T("copy.photos", "count", itoa(n)))
 	} else {
-		b.WriteString("佐证照片：无\n")
+		b.WriteString(ck.T("copy.photos_none"))
 	}
-	by := "接口"
+	by := ck.T("copy.by_interface")
 	if c.RecordedByName != nil && *c.RecordedByName != "" {
 		by = *c.RecordedByName
 	}
-	b.WriteString("记录人：" + html.EscapeString(by) + "\n")
-	fmt.Fprintf(&b, "\n如有问题，点击“驳回”，或发送 /reject %d 理由。", c.ID)
+	b.WriteString(ck.T("copy.by", "name", html.EscapeString(by)))
+	b.WriteString(ck.T("copy.tail", "id", id64(c.ID)))
 	return b.String()
 }
 
@@ -131,7 +131,7 @@ func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (s
 	if actor.PersonID == 0 && len(actor.Roles) == 0 {
 		return refuse(errNotLinked)
 	}
-	forbidden := domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。")
+	forbidden := domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.reject_forbidden"))
 	if !access.MayAnywhere(actor, access.RejectCheckin) {
 		return refuse(forbidden)
 	}
@@ -150,7 +150,7 @@ func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (s
 func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, domain.Unit, error) {
 	c, err := a.Store.CheckinByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return c, domain.Unit{}, domain.Refuse(domain.ErrNotFound, "没有编号为 #%d 的打卡。", id)
+		return c, domain.Unit{}, domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.reject_no_such", "id", id64(id)))
 	}
 	if err != nil {
 		return c, domain.Unit{}, err
@@ -164,17 +164,17 @@ func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (sto
 	case err != nil:
 		return c, branch, err
 	case !ok:
-		return c, branch, domain.Refuse(domain.ErrForbidden, "只有%s上级党组织的组织委员或管理员才能驳回该支部的打卡。", branch.Name)
+		return c, branch, domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.reject_not_above", "branch", branch.Name))
 	case c.WithdrawnAt != nil:
-		return c, branch, domain.Refuse(domain.ErrConflict, "打卡 #%d 已被书记撤回，无需驳回。", id)
+		return c, branch, domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.reject_withdrawn", "id", id64(id)))
 	case c.RejectedAt != nil:
-		return c, branch, domain.Refuse(domain.ErrConflict, "打卡 #%d 已于 %s 被驳回。", id, c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04"))
+		return c, branch, domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.reject_rejected", "id", id64(id), "at", c.RejectedAt.In(a.Loc).Format("2006-01-02 15:04")))
 	}
 	return c, branch, nil
 }
 
 // RejectPromptText asks for the reason of a rejection.
 func (a *App) RejectPromptText(c storage.Checkin) string {
-	return fmt.Sprintf("驳回 %s 的打卡 #%d（%s · %s）：请回复：/reject %d 理由\n例如：/reject %d 缺少签到表照片。",
-		html.EscapeString(c.BranchName), c.ID, html.EscapeString(itemNames(a, c)), c.HeldOn, c.ID, c.ID)
+	return ck.T("reject.prompt", "branch", html.EscapeString(c.BranchName), "id", id64(c.ID),
+		"items", html.EscapeString(itemNames(a, c)), "day", c.HeldOn)
 }

@@ -36,7 +36,7 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 		}
 		c, err := a.Store.LastCheckinBy(ctx, actor.PersonID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return a.Refused(ctx, actor, action, "", domain.Refuse(domain.ErrNotFound, "您没有可以撤回的打卡。"))
+			return a.Refused(ctx, actor, action, "", domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.undo_none")))
 		}
 		if err != nil {
 			return err
@@ -44,16 +44,15 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 		subject := "checkin:" + strconv.FormatInt(c.ID, 10)
 		now := a.Now()
 		if now.Sub(c.RecordedAt) > UndoWindow {
-			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden,
-				"您最近一次打卡（#%d，%s 记录）已超过 24 小时，不能撤回；如需更正，请联系上级组织委员驳回。",
-				c.ID, c.RecordedAt.In(a.Loc).Format("2006-01-02 15:04")))
+			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden, "%s",
+				ck.T("refuse.undo_late", "id", id64(c.ID), "at", c.RecordedAt.In(a.Loc).Format("2006-01-02 15:04"))))
 		}
 		ok, err := a.Store.WithdrawCheckin(ctx, c.ID, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrConflict, "打卡 #%d 已被撤回或驳回。", c.ID))
+			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.undo_gone", "id", id64(c.ID))))
 		}
 		if c, err = a.Store.CheckinByID(ctx, c.ID); err != nil {
 			return err
@@ -93,14 +92,14 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 			return refuse(errNotLinked)
 		}
 		if !access.MayAnywhere(actor, access.RejectCheckin) {
-			return refuse(domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能驳回打卡。"))
+			return refuse(domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.reject_forbidden")))
 		}
 		reason = strings.TrimSpace(reason)
 		if reason == "" {
-			return refuse(domain.Refuse(domain.ErrInvalid, "请写明驳回理由，例如：/reject %d 缺少签到表照片。", id))
+			return refuse(domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.reject_no_reason", "id", id64(id))))
 		}
 		if n := utf8.RuneCountInString(reason); n > maxRejectReason {
-			return refuse(domain.Refuse(domain.ErrInvalid, "驳回理由过长（%d 字），请不超过 %d 字。", n, maxRejectReason))
+			return refuse(domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.reject_reason_long", "count", itoa(n), "max", itoa(maxRejectReason))))
 		}
 		_, branch, err := a.rejectable(ctx, actor, id)
 		var ue *domain.UserError
@@ -116,7 +115,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 			return err
 		}
 		if !done {
-			return refuse(domain.Refuse(domain.ErrConflict, "打卡 #%d 刚刚已被撤回或驳回。", id))
+			return refuse(domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.reject_raced", "id", id64(id))))
 		}
 		c, err := a.Store.CheckinByID(ctx, id)
 		if err != nil {

@@ -99,7 +99,7 @@ func (a *App) RenderLights(v LightsView) string {
 		return v.Groups[x.GroupID] < v.Groups[y.GroupID]
 	})
 	if len(shown) == 0 {
-		return "🟢 本期暂无需开展的规定动作"
+		return ck.T("lights.none")
 	}
 	var b strings.Builder
 	for i, it := range shown {
@@ -114,9 +114,9 @@ func (a *App) RenderLights(v LightsView) string {
 		}
 		b.WriteString(lightEmoji(it.Light) + " " + html.EscapeString(ob.Name))
 		if name := v.Groups[it.GroupID]; name != "" {
-			b.WriteString("（" + html.EscapeString(name) + "）")
+			b.WriteString(ck.T("lights.group", "group", html.EscapeString(name)))
 		}
-		b.WriteString(" · " + it.Period.Label())
+		b.WriteString(ck.T("lights.period", "period", it.Period.Label()))
 		_, due := health.Deadline(ob, it.Period, v.ThemeDay, a.Loc, v.Calendar)
 		unitID := it.BranchID
 		if it.GroupID != 0 {
@@ -124,11 +124,11 @@ func (a *App) RenderLights(v LightsView) string {
 		}
 		switch {
 		case v.Done[storage.DoneKey{UnitID: unitID, Obligation: it.Obligation, Period: it.Period.Key()}]:
-			b.WriteString(" · 已完成")
+			b.WriteString(ck.T("lights.done"))
 		case it.Light == health.Yellow:
-			b.WriteString(" · 截止 " + due.Add(-time.Nanosecond).In(a.Loc).Format("01-02"))
+			b.WriteString(ck.T("lights.due", "due", due.Add(-time.Nanosecond).In(a.Loc).Format("01-02")))
 		case it.Light == health.Red:
-			b.WriteString(" · 已逾期，请补开")
+			b.WriteString(ck.T("lights.overdue"))
 		}
 	}
 	return b.String()

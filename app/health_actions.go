@@ -14,8 +14,12 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// ht is the health-check catalogue (internal/texts/health.yaml).
+var ht = texts.Health
 
 // Limits on what organisers and secretaries may ask for.
 const (
@@ -55,7 +59,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 		return AckResult{}, a.Refused(ctx, actor, "health.ack", "", domain.Refuse(domain.ErrForbidden, format, args...))
 	}
 	if actor.PersonID == 0 {
-		return refuse("您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
+		return refuse("%s", ht.T("refuse.not_linked"))
 	}
 	now := a.Now()
 	res := AckResult{}
@@ -65,10 +69,10 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 		ty, tm, td := now.In(a.Loc).Date()
 		today := time.Date(ty, tm, td, 0, 0, 0, 0, a.Loc)
 		if planned.Before(today) {
-			return AckResult{}, domain.Refuse(domain.ErrInvalid, "计划完成日期 %s 已经过去，请填写今天或以后的日期。", planned.Format(time.DateOnly))
+			return AckResult{}, domain.Refuse(domain.ErrInvalid, "%s", ht.T("ack.refuse.planned_past", "day", planned.Format(time.DateOnly)))
 		}
 		if planned.After(today.AddDate(0, 0, maxAckAhead)) {
-			return AckResult{}, domain.Refuse(domain.ErrInvalid, "计划完成日期不能晚于 %d 天以后。", maxAckAhead)
+			return AckResult{}, domain.Refuse(domain.ErrInvalid, "%s", ht.T("ack.refuse.planned_far", "days", strconv.Itoa(maxAckAhead)))
 		}
 		res.Planned = &planned
 		res.Until = planned.AddDate(0, 0, 1)
@@ -82,7 +86,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 	case req.UnitID != 0:
 		u, err := a.Store.UnitByID(ctx, req.UnitID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return refuse("该事项已不存在。")
+			return refuse("%s", ht.T("ack.refuse.gone"))
 		}
 		if err != nil {
 			return AckResult{}, err
@@ -92,7 +96,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 			branch = *u.ParentID
 		}
 		if u.Kind != domain.KindBranch && u.Kind != domain.KindGroup {
-			return refuse("该事项已不存在。")
+			return refuse("%s", ht.T("ack.refuse.gone"))
 		}
 		if req.Obligation != "" {
 			unitFilter = u.ID // one item; "*" covers the whole branch
@@ -107,12 +111,12 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 			}
 		}
 		if len(branches) == 0 {
-			return refuse("只有党支部书记才能确认督办事项。")
+			return refuse("%s", ht.T("ack.refuse.not_secretary"))
 		}
 	}
 	for _, b := range branches {
 		if !actor.Has(domain.RoleSecretary, b) {
-			return refuse("只有本支部的书记才能确认督办事项。")
+			return refuse("%s", ht.T("ack.refuse.not_branch_secretary"))
 		}
 	}
 	for _, b := range branches {
@@ -155,7 +159,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 		}
 	}
 	if len(res.Items) == 0 {
-		return AckResult{}, domain.Refuse(domain.ErrNotFound, "当前没有需要确认的红灯事项。")
+		return AckResult{}, domain.Refuse(domain.ErrNotFound, "%s", ht.T("ack.refuse.nothing"))
 	}
 	details := map[string]any{"items": len(res.Items), "until": res.Until}
 	if res.Planned != nil {
@@ -181,9 +185,9 @@ func hcCheckReason(reason string) error {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case reason == "":
-		return domain.Refuse(domain.ErrInvalid, "请写明理由。")
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("reason.missing"))
 	case utf8.RuneCountInString(reason) > maxReasonRunes:
-		return domain.Refuse(domain.ErrInvalid, "理由不能超过 %d 个字。", maxReasonRunes)
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("reason.long", "max", strconv.Itoa(maxReasonRunes)))
 	}
 	return nil
 }
@@ -216,7 +220,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "没有编码为 %s 的党支部。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "%s", ht.T("exempt.refuse.no_branch", "code", req.UnitCode))
 	}
 	if err != nil {
 		return nil, err
@@ -228,36 +232,38 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 	}
 	if branch.Kind != domain.KindBranch {
-		return refuse(domain.ErrInvalid, "%s 不是党支部，只能豁免党支部（或党小组）的规定动作。", req.UnitCode)
+		return refuse(domain.ErrInvalid, "%s", ht.T("exempt.refuse.not_branch", "code", req.UnitCode))
 	}
 	ok, err := a.can(ctx, actor, access.ManageHealth, branch.ID)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能豁免 %s 的规定动作。", branch.Name)
+		return refuse(domain.ErrForbidden, "%s", ht.T("exempt.refuse.forbidden", "branch", branch.Name))
 	}
 	ob, found := a.hcMatchObligation(req.Obligation)
 	if !found {
-		return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
+		return refuse(domain.ErrInvalid, "%s", ht.T("refuse.unknown_activity", "word", req.Obligation, "known", strings.Join(a.ObligationMatcher().Known(), "、")))
 	}
 	p, err := health.ParsePeriod(req.Period)
 	if err != nil {
 		return refuse(domain.ErrInvalid, "%s", err.Error())
 	}
 	if p.Rec != ob.Recurs {
-		return refuse(domain.ErrInvalid, "%s按%s开展，期间应写成 %s 这样的格式。", ob.Name, ob.Recurs.Label(), health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Label())
+		return refuse(domain.ErrInvalid, "%s", ht.T("exempt.refuse.period_form", "obligation", ob.Name, "recurs", ob.Recurs.Label(),
+			"example", health.PeriodAt(ob.Recurs, a.Now(), a.Loc).Label()))
 	}
 	if err := hcCheckReason(req.Reason); err != nil {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, err)
 	}
 	now := a.Now()
 	if p.After(health.PeriodAt(ob.Recurs, now, a.Loc).Next()) {
-		return refuse(domain.ErrInvalid, "不能豁免 %s 这样遥远的未来期间。", p.Label())
+		return refuse(domain.ErrInvalid, "%s", ht.T("exempt.refuse.far_future", "period", p.Label()))
 	}
 	y, m, d := branch.StartedOn.Date()
 	if !health.IsOwed(p, time.Date(y, m, d, 0, 0, 0, 0, a.Loc), a.Loc) {
-		return refuse(domain.ErrInvalid, "%s 从 %s 起才需开展规定动作，%s 不需要豁免。", branch.Name, branch.StartedOn.Format(time.DateOnly), p.Label())
+		return refuse(domain.ErrInvalid, "%s", ht.T("exempt.refuse.before_start", "branch", branch.Name,
+			"start", branch.StartedOn.Format(time.DateOnly), "period", p.Label()))
 	}
 	units := []domain.Unit{u}
 	if ob.PerGroup && u.Kind == domain.KindBranch {
@@ -285,7 +291,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 		if !created {
 			if len(units) == 1 {
-				return refuse(domain.ErrConflict, "%s 的%s %s 已经豁免过。", x.Code, ob.Name, p.Key())
+				return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "code", x.Code, "obligation", ob.Name, "period", p.Key()))
 			}
 			continue
 		}
@@ -297,7 +303,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 	}
 	if len(out) == 0 {
-		return refuse(domain.ErrConflict, "%s 的%s %s 已经豁免过。", u.Code, ob.Name, p.Key())
+		return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "code", u.Code, "obligation", ob.Name, "period", p.Key()))
 	}
 	return out, nil
 }
@@ -331,7 +337,7 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	}
 	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
-		return refuse(domain.ErrNotFound, "没有编码为 %s 的单位。", req.UnitCode)
+		return refuse(domain.ErrNotFound, "%s", ht.T("silence.refuse.no_unit", "code", req.UnitCode))
 	}
 	if err != nil {
 		return storage.Silence{}, err
@@ -341,13 +347,13 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 		return storage.Silence{}, err
 	}
 	if !ok {
-		return refuse(domain.ErrForbidden, "只有 %s 或其上级的组织委员或管理员才能设置静默。", u.Code)
+		return refuse(domain.ErrForbidden, "%s", ht.T("silence.refuse.forbidden", "code", u.Code))
 	}
 	x := storage.Silence{UnitID: u.ID, UnitCode: u.Code, From: req.From, Until: req.Until, Reason: strings.TrimSpace(req.Reason), Actor: actor.Label}
 	if req.Obligation != "" {
 		ob, found := a.hcMatchObligation(req.Obligation)
 		if !found {
-			return refuse(domain.ErrInvalid, "没认出“%s”。可写：%s。", req.Obligation, strings.Join(a.ObligationMatcher().Known(), "、"))
+			return refuse(domain.ErrInvalid, "%s", ht.T("refuse.unknown_activity", "word", req.Obligation, "known", strings.Join(a.ObligationMatcher().Known(), "、")))
 		}
 		x.Obligation = ob.Code
 	}
@@ -357,9 +363,9 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	}
 	switch {
 	case !x.Until.After(now) || !x.Until.After(x.From):
-		return refuse(domain.ErrInvalid, "静默的结束时间必须晚于现在和开始时间。")
+		return refuse(domain.ErrInvalid, "%s", ht.T("silence.refuse.end"))
 	case x.Until.Sub(x.From) > maxSilence:
-		return refuse(domain.ErrInvalid, "静默时间不能超过一年。")
+		return refuse(domain.ErrInvalid, "%s", ht.T("silence.refuse.too_long"))
 	}
 	if err := hcCheckReason(req.Reason); err != nil {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, err)
@@ -486,7 +492,7 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 	subject := "exemption:" + strconv.FormatInt(id, 10)
 	x, err := a.Store.ExemptionByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
-		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, domain.Refuse(domain.ErrNotFound, "豁免记录 %d 不存在。", id))
+		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, domain.Refuse(domain.ErrNotFound, "%s", ht.T("exempt.refuse.revoke_no_such", "id", strconv.FormatInt(id, 10))))
 	}
 	if err != nil {
 		return storage.Exemption{}, err
@@ -497,14 +503,14 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 	}
 	if !ok {
 		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject,
-			domain.Refuse(domain.ErrForbidden, "只有上级党组织的组织委员或管理员才能撤销豁免。"))
+			domain.Refuse(domain.ErrForbidden, "%s", ht.T("exempt.refuse.revoke_forbidden")))
 	}
 	if err := hcCheckReason(reason); err != nil {
 		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, err)
 	}
 	x, err = a.Store.RevokeExemption(ctx, id, actor.PersonID, strings.TrimSpace(reason), a.Now())
 	if errors.Is(err, domain.ErrNotFound) {
-		return storage.Exemption{}, domain.Refuse(domain.ErrConflict, "豁免记录 %d 已经撤销。", id)
+		return storage.Exemption{}, domain.Refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.revoked", "id", strconv.FormatInt(id, 10)))
 	}
 	if err != nil {
 		return storage.Exemption{}, err

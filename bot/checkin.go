@@ -11,8 +11,12 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// ck is the check-in catalogue (internal/texts/checkin.yaml).
+var ck = texts.Checkin
 
 // Check-in commands (SPEC §3):
 //
@@ -91,10 +95,10 @@ func askPeriod(c *Ctx, q *app.ErrChoosePeriod) error {
 	}
 	rows := make([][]map[string]string, 0, len(q.Red)+1)
 	for _, p := range q.Red {
-		rows = append(rows, []map[string]string{{"text": p.Label() + "（补开）", "callback_data": callback.Period(id, p.Key())}})
+		rows = append(rows, []map[string]string{{"text": ck.T("ask.period.makeup", "period", p.Label()), "callback_data": callback.Period(id, p.Key())}})
 	}
-	rows = append(rows, []map[string]string{{"text": q.Current.Label() + "（本期）", "callback_data": callback.Period(id, callback.AsDated)}})
-	text := fmt.Sprintf("%s还有逾期未开的期次。这次会议是为哪一期开的？\n补开的会议按实际日期记录，标为“补开”。", E(q.Obligation.Name))
+	rows = append(rows, []map[string]string{{"text": ck.T("ask.period.current", "period", q.Current.Label()), "callback_data": callback.Period(id, callback.AsDated)}})
+	text := ck.T("ask.period", "obligation", E(q.Obligation.Name))
 	return c.Reply(text, map[string]any{"inline_keyboard": rows})
 }
 
@@ -102,7 +106,7 @@ func askPeriod(c *Ctx, q *app.ErrChoosePeriod) error {
 func checkinPeriodCallback(c *Ctx) error {
 	id, key, ok := callback.ParsePeriod(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(ck.T("tap.stale_button"), false)
 	}
 	if key == callback.AsDated {
 		key = app.PeriodAsDated
@@ -111,23 +115,24 @@ func checkinPeriodCallback(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Answer("已记录", false); err != nil {
+	if err := c.Answer(ck.T("tap.recorded_answer"), false); err != nil {
 		return err
 	}
 	if c.Msg != nil {
-		if err := editMessage(c, c.Msg.ID, "已选择："+res.Lines[0].Period.Label()+periodNote(res.Lines[0])); err != nil {
+		if err := editMessage(c, c.Msg.ID, ck.T("ask.chosen", "choice", periodChoice(res.Lines[0]))); err != nil {
 			return err
 		}
 	}
 	return c.Reply(c.App.CheckinConfirmation(res), nil)
 }
 
-// periodNote marks a 补开 in the edited question.
-func periodNote(l app.CheckinLine) string {
+// periodChoice is the tapped period in the edited question, marked 补开
+// or 本期 as its button was.
+func periodChoice(l app.CheckinLine) string {
 	if l.Late {
-		return "（补开）"
+		return ck.T("ask.period.makeup", "period", l.Period.Label())
 	}
-	return "（本期）"
+	return ck.T("ask.period.current", "period", l.Period.Label())
 }
 
 // askBranch keeps the request and offers one button per branch.
@@ -143,14 +148,14 @@ func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
 			"callback_data": callback.Branch(id, b.UnitID),
 		}})
 	}
-	return c.Reply("您是多个党支部的书记，请选择本次打卡属于哪个支部：", map[string]any{"inline_keyboard": rows})
+	return c.Reply(ck.T("ask.branch"), map[string]any{"inline_keyboard": rows})
 }
 
 // checkinBranchCallback records a pending check-in for the tapped branch.
 func checkinBranchCallback(c *Ctx) error {
 	id, branchID, ok := callback.ParseBranch(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(ck.T("tap.stale_button"), false)
 	}
 	res, err := c.App.RecordPendingCheckin(c, c.Actor, id, branchID)
 	var period *app.ErrChoosePeriod
@@ -160,11 +165,11 @@ func checkinBranchCallback(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Answer("已记录", false); err != nil {
+	if err := c.Answer(ck.T("tap.recorded_answer"), false); err != nil {
 		return err
 	}
 	if c.Msg != nil {
-		if err := editMessage(c, c.Msg.ID, "已选择："+E(res.Branch.Name)); err != nil {
+		if err := editMessage(c, c.Msg.ID, ck.T("ask.chosen", "choice", E(res.Branch.Name))); err != nil {
 			return err
 		}
 	}
@@ -192,7 +197,7 @@ func undoHandler(c *Ctx) error {
 }
 
 func rejectHandler(c *Ctx) error {
-	usage := domain.Refuse(domain.ErrInvalid, "用法：/reject 打卡编号 理由，例如：/reject 12 缺少签到表照片。")
+	usage := domain.Refuse(domain.ErrInvalid, "%s", ck.T("reject.usage"))
 	if len(c.Cmd.Args) == 0 {
 		return c.App.Refused(c, c.Actor, "checkin.reject", "", usage)
 	}

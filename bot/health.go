@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,7 +12,11 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/texts"
 )
+
+// ht is the health-check catalogue (internal/texts/health.yaml).
+var ht = texts.Health
 
 // hcMaxListed bounds the branches a summary names per light.
 const hcMaxListed = 20
@@ -20,7 +25,7 @@ var hcLightIcons = map[health.Light]string{health.Green: "🟢", health.Yellow: 
 
 func hcNeedLinked(c *Ctx) error {
 	if c.Actor.PersonID == 0 {
-		return domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。")
+		return domain.Refuse(domain.ErrForbidden, "%s", ht.T("refuse.not_linked"))
 	}
 	return nil
 }
@@ -86,7 +91,7 @@ func statusHandler(c *Ctx) error {
 		parts = append(parts, text)
 	}
 	if len(parts) == 0 {
-		return domain.Refuse(domain.ErrForbidden, "只有党支部书记、组织委员或管理员可以查看体检情况。")
+		return domain.Refuse(domain.ErrForbidden, "%s", ht.T("status.forbidden"))
 	}
 	return c.Reply(strings.Join(parts, "\n\n"), nil)
 }
@@ -136,27 +141,27 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 	var b strings.Builder
 	b.WriteString(hcLightIcons[it.Light] + " " + E(hcObligationName(a, it.Obligation)))
 	if it.GroupName != "" {
-		b.WriteString("（" + E(it.GroupName) + "）")
+		b.WriteString(ht.T("item.group", "group", E(it.GroupName)))
 	}
-	b.WriteString(" " + it.Period.Label())
+	b.WriteString(ht.T("item.period", "period", it.Period.Label()))
 	last := it.Due.Add(-time.Nanosecond).In(a.Loc)
 	switch {
 	case it.CheckedIn:
-		b.WriteString(" · 已完成")
+		b.WriteString(ht.T("item.done"))
 	case it.Exempt:
-		b.WriteString(" · 已豁免")
+		b.WriteString(ht.T("item.exempt"))
 	case it.Reason != "":
-		b.WriteString(" · " + E(it.Reason))
+		b.WriteString(ht.T("item.reason", "reason", E(it.Reason)))
 	case it.Light == health.Red:
-		fmt.Fprintf(&b, " · 截止 %s · 已逾期 %d 天", last.Format("01-02"), health.DaysOverdue(it.Due, a.Now(), a.Loc))
+		b.WriteString(ht.T("item.overdue", "due", last.Format("01-02"), "days", strconv.Itoa(health.DaysOverdue(it.Due, a.Now(), a.Loc))))
 		if it.Ack != nil {
-			b.WriteString(" · " + E(it.Ack.Person) + " 已确认收到")
+			b.WriteString(ht.T("item.acked", "person", E(it.Ack.Person)))
 			if it.Ack.PlannedOn != nil {
-				b.WriteString("，计划 " + it.Ack.PlannedOn.Format("01-02") + " 前完成")
+				b.WriteString(ht.T("item.planned", "day", it.Ack.PlannedOn.Format("01-02")))
 			}
 		}
 	default:
-		b.WriteString(" · 截止 " + last.Format("01-02"))
+		b.WriteString(ht.T("item.due", "due", last.Format("01-02")))
 	}
 	return b.String()
 }
@@ -178,19 +183,19 @@ func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📋 <b>%s</b>体检：%s %s\n", E(u.Name), hcLightIcons[st.Light], st.Light.Label())
+	b.WriteString(ht.T("branch.head", "unit", E(u.Name), "icon", hcLightIcons[st.Light], "light", st.Light.Label()))
 	if len(cur) == 0 && len(missed) == 0 {
-		b.WriteString("当前没有需要开展的规定动作。")
+		b.WriteString(ht.T("branch.nothing"))
 		return b.String(), nil
 	}
 	if len(cur) > 0 {
-		b.WriteString("<b>本期</b>\n" + strings.Join(cur, "\n"))
+		b.WriteString(ht.T("branch.current", "items", strings.Join(cur, "\n")))
 	}
 	if len(missed) > 0 {
 		if len(cur) > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString("<b>逾期未完成</b>\n" + strings.Join(missed, "\n"))
+		b.WriteString(ht.T("branch.missed", "items", strings.Join(missed, "\n")))
 	}
 	return b.String(), nil
 }
@@ -202,8 +207,8 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "📊 <b>%s</b>支部体检：共 %d 个支部\n🟢 %d　🟡 %d　🔴 %d",
-		E(u.Name), counts.Total(), counts.Green, counts.Yellow, counts.Red)
+	b.WriteString(ht.T("summary.head", "unit", E(u.Name), "total", strconv.Itoa(counts.Total()),
+		"green", strconv.Itoa(counts.Green), "yellow", strconv.Itoa(counts.Yellow), "red", strconv.Itoa(counts.Red)))
 	for _, l := range []health.Light{health.Red, health.Yellow} {
 		var lines []string
 		n := 0
@@ -220,23 +225,23 @@ func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 				if it.Light == l {
 					s := E(hcObligationName(a, it.Obligation)) + " " + it.Period.Label()
 					if it.Ack != nil {
-						s += "（" + E(it.Ack.Person) + "已确认"
 						if it.Ack.PlannedOn != nil {
-							s += "，计划 " + it.Ack.PlannedOn.Format("01-02")
+							s += ht.T("summary.acked_planned", "person", E(it.Ack.Person), "day", it.Ack.PlannedOn.Format("01-02"))
+						} else {
+							s += ht.T("summary.acked", "person", E(it.Ack.Person))
 						}
-						s += "）"
 					}
 					items = append(items, s)
 				}
 			}
-			lines = append(lines, "• "+E(br.Name)+"："+strings.Join(items, "、"))
+			lines = append(lines, ht.T("summary.branch", "branch", E(br.Name), "items", strings.Join(items, "、")))
 		}
 		if n == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s<b>%s支部</b>\n%s", hcLightIcons[l], l.Label(), strings.Join(lines, "\n"))
+		b.WriteString(ht.T("summary.light", "icon", hcLightIcons[l], "light", l.Label(), "lines", strings.Join(lines, "\n")))
 		if n > len(lines) {
-			fmt.Fprintf(&b, "\n……等共 %d 个", n)
+			b.WriteString(ht.T("summary.more", "count", strconv.Itoa(n)))
 		}
 	}
 	return b.String(), nil
@@ -264,7 +269,7 @@ func ackHandler(c *Ctx) error {
 			req.Obligation = code
 			continue
 		}
-		return domain.Refuse(domain.ErrInvalid, "无法识别“%s”。用法：/ack [规定动作] [计划完成日期]，如 /ack 支委会 11-20", arg)
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("ack.unknown", "word", arg))
 	}
 	if !c.Private() {
 		if g, err := a.Store.GroupByChat(c, c.ChatID()); err == nil {
@@ -283,17 +288,17 @@ func ackHandler(c *Ctx) error {
 func hcAckText(a *app.App, res app.AckResult) string {
 	var items []string
 	for _, it := range res.Items {
-		s := hcObligationName(a, it.Obligation)
+		s := E(hcObligationName(a, it.Obligation))
 		if it.GroupName != "" {
-			s += "（" + it.GroupName + "）"
+			s += ht.T("item.group", "group", E(it.GroupName))
 		}
-		items = append(items, E(s)+" "+it.Period.Label())
+		items = append(items, s+ht.T("item.period", "period", it.Period.Label()))
 	}
-	text := "✅ 已确认收到督办：" + strings.Join(items, "、") + "。"
+	text := ht.T("ack.done", "items", strings.Join(items, "、"))
 	if res.Planned != nil {
-		text += "\n计划 " + res.Planned.Format(time.DateOnly) + " 前完成，此前暂停重复提醒；上级组织委员可以看到您的计划。"
+		text += ht.T("ack.planned", "day", res.Planned.Format(time.DateOnly))
 	} else {
-		text += "\n" + res.Until.In(a.Loc).Format("01-02 15:04") + " 前暂停重复提醒。可用 <code>/ack 计划完成日期</code> 告知计划。"
+		text += ht.T("ack.paused", "until", res.Until.In(a.Loc).Format("01-02 15:04"))
 	}
 	return text
 }
@@ -336,13 +341,13 @@ func ackCallback(c *Ctx) error {
 	}
 	req, err := app.ParseAckData(c.Data)
 	if err != nil {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(ht.T("ack.tap_stale"), false)
 	}
 	res, err := c.App.Ack(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
-	return c.Answer(fmt.Sprintf("已确认收到 %d 项，%s 前暂停重复提醒。", len(res.Items), res.Until.In(c.App.Loc).Format("01-02 15:04")), false)
+	return c.Answer(ht.T("ack.tap_done", "count", strconv.Itoa(len(res.Items)), "until", res.Until.In(c.App.Loc).Format("01-02 15:04")), false)
 }
 
 // hcSplitArgs cuts the first n words off rest and returns them with the
@@ -370,7 +375,7 @@ func exemptHandler(c *Ctx) error {
 	}
 	words, reason := hcSplitArgs(c.Cmd.Rest, 3)
 	if len(words) < 3 || reason == "" {
-		return domain.Refuse(domain.ErrInvalid, "用法：豁免 支部编码 活动 期间 理由，如 豁免 QA-RZ-XZ-B1 支委会 2026年10月 村里受灾停电")
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("exempt.usage"))
 	}
 	xs, err := c.App.Exempt(c, c.Actor, app.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
 	if err != nil {
@@ -385,8 +390,8 @@ func exemptHandler(c *Ctx) error {
 		units = append(units, E(name))
 	}
 	x := xs[0]
-	return c.Reply(fmt.Sprintf("✅ 已豁免 %s 的%s %s。\n理由：%s\n该项即为绿灯，已收到红灯督办的组织委员将收到消除通知。",
-		strings.Join(units, "、"), E(hcObligationName(c.App, x.Obligation)), hcPeriodLabel(x.Period), E(x.Reason)), nil)
+	return c.Reply(ht.T("exempt.done", "units", strings.Join(units, "、"), "obligation", E(hcObligationName(c.App, x.Obligation)),
+		"period", hcPeriodLabel(x.Period), "reason", E(x.Reason)), nil)
 }
 
 // silenceHandler: /silence <unit code> [obligation] <until date> <reason>.
@@ -395,7 +400,7 @@ func silenceHandler(c *Ctx) error {
 		return err
 	}
 	a := c.App
-	usage := domain.Refuse(domain.ErrInvalid, "用法：/silence 单位编码 [规定动作] 截止日期 理由，如 /silence QA-RZ 11-20 防汛抢险")
+	usage := domain.Refuse(domain.ErrInvalid, "%s", ht.T("silence.usage"))
 	words, rest := hcSplitArgs(c.Cmd.Rest, 2)
 	if len(words) < 2 {
 		return usage
@@ -405,7 +410,7 @@ func silenceHandler(c *Ctx) error {
 	from, until, span, reason, ok := silenceSpan(words[1]+" "+rest, now, a.Loc)
 	if !ok && strings.ContainsAny(words[1], "0123456789０１２３４５６７８９至到~") {
 		// No obligation has a digit in its name: a date that cannot be read.
-		return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", words[1], usage.Error())
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("silence.bad_date", "date", words[1], "usage", usage.Error()))
 	}
 	if !ok {
 		req.Obligation = words[1]
@@ -414,7 +419,7 @@ func silenceHandler(c *Ctx) error {
 		}
 		if from, until, span, reason, ok = silenceSpan(rest, now, a.Loc); !ok {
 			more, _ := hcSplitArgs(rest, 1)
-			return domain.Refuse(domain.ErrInvalid, "无法识别截止日期“%s”。%s", more[0], usage.Error())
+			return domain.Refuse(domain.ErrInvalid, "%s", ht.T("silence.bad_date", "date", more[0], "usage", usage.Error()))
 		}
 	}
 	if strings.TrimSpace(reason) == "" {
@@ -422,8 +427,8 @@ func silenceHandler(c *Ctx) error {
 	}
 	if until.Sub(now) > 183*24*time.Hour && !reYearWritten.MatchString(span) {
 		// 11-20 typed on 11-26 would silence for a year: asked, not guessed.
-		return domain.Refuse(domain.ErrInvalid, "“%s”要到 %d年%d月%d日，静默近一年。如确是明年，请写明年份，如 %s。",
-			span, until.Year(), until.Month(), until.Day(), until.Format(time.DateOnly))
+		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("silence.far", "span", span, "year", strconv.Itoa(until.Year()),
+			"month", strconv.Itoa(int(until.Month())), "day", strconv.Itoa(until.Day()), "date", until.Format(time.DateOnly)))
 	}
 	if from.After(now) {
 		req.From = from
@@ -433,7 +438,7 @@ func silenceHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	what := "全部规定动作"
+	what := ht.T("silence.all")
 	if x.Obligation != "" {
 		what = E(hcObligationName(a, x.Obligation))
 	}
@@ -441,10 +446,9 @@ func silenceHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	when := "至 " + until.Format(time.DateOnly) + " 结束"
+	when := ht.T("silence.until", "day", until.Format(time.DateOnly))
 	if !req.From.IsZero() {
-		when = "自 " + from.Format(time.DateOnly) + " 起，" + when
+		when = ht.T("silence.from", "day", from.Format(time.DateOnly), "until", when)
 	}
-	return c.Reply(fmt.Sprintf("🔕 已静默 %s 及下级单位的%s提醒，%s。\n理由：%s\n期间红黄灯照常显示，但不推送。",
-		E(name), what, when, E(x.Reason)), nil)
+	return c.Reply(ht.T("silence.done", "unit", E(name), "what", what, "when", when, "reason", E(x.Reason)), nil)
 }

@@ -1,6 +1,7 @@
 package texts
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,17 +40,52 @@ func TestLoadChecksTheFile(t *testing.T) {
 	}
 }
 
-// The texts say nothing in English or in codes (SPEC §7.3): no Latin word but HTML tags.
-func TestFreeTextIsChinese(t *testing.T) {
-	for k, v := range FreeText.texts {
-		s := rePlaceholder.ReplaceAllString(v, "")
-		s = strings.NewReplacer("<code>", "", "</code>", "").Replace(s)
-		for _, r := range s {
-			if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-				t.Errorf("%s: %q has a Latin letter", k, v)
-				break
+// The catalogues, by file name.
+var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health}
+
+// Every catalogue loads from its file and is what its code declares (MustLoad
+// checked that at start; this names the file when one is added).
+func TestCataloguesLoad(t *testing.T) {
+	for name, c := range catalogues {
+		if c.feature != name || len(c.texts) == 0 {
+			t.Errorf("%s: loaded as %q with %d texts", name, c.feature, len(c.texts))
+		}
+	}
+}
+
+// Latin letters a text may show: slash commands and the example branch
+// codes of the usage texts.
+var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?`)
+
+// The texts say nothing in English or in codes (SPEC §7.3): no Latin word but
+// HTML tags, slash commands and the example unit codes.
+func TestTextsAreChinese(t *testing.T) {
+	for name, c := range catalogues {
+		for k, v := range c.texts {
+			s := rePlaceholder.ReplaceAllString(v, "")
+			s = strings.NewReplacer("<code>", "", "</code>", "", "<b>", "", "</b>", "", "<i>", "", "</i>", "").Replace(s)
+			s = reAllowedLatin.ReplaceAllString(s, "")
+			for _, r := range s {
+				if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+					t.Errorf("%s %s: %q has a Latin letter", name, k, v)
+					break
+				}
 			}
 		}
+	}
+}
+
+func TestCheckinFills(t *testing.T) {
+	got := Checkin.T("refuse.group_which", "branch", "让字村党支部", "count", "2", "obligation", "党小组会",
+		"group", "第一党小组", "choices", "可选：第一党小组、第二党小组。")
+	want := "让字村党支部有 2 个党小组，请写明是哪个党小组的会议，例如：打卡 党小组会@第一党小组 11月20日 7/9 主题。可选：第一党小组、第二党小组。"
+	if got != want {
+		t.Fatalf("filled %q", got)
+	}
+	// A value is inserted as given, never read for placeholders itself.
+	if got := Checkin.T("reject.prompt", "branch", "{id}", "id", "12", "items", "党课", "day", "2026-11-20"); got !=
+		"驳回 {id} 的打卡 #12（党课 · 2026-11-20）：请回复：/reject 12 理由\n例如：/reject 12 缺少签到表照片。" {
+		t.Fatalf("filled %q", got)
 	}
 }
 
@@ -60,4 +96,15 @@ func TestTPanicsOnAnUnknownKey(t *testing.T) {
 		}
 	}()
 	FreeText.T("no.such.key")
+}
+
+func TestHealthFills(t *testing.T) {
+	got := Health.T("silence.from", "day", "2026-11-28", "until", Health.T("silence.until", "day", "2026-12-05"))
+	if got != "自 2026-11-28 起，至 2026-12-05 结束" {
+		t.Fatalf("filled %q", got)
+	}
+	got = Health.T("summary.head", "unit", "迁安市", "total", "3", "green", "1", "yellow", "1", "red", "1")
+	if got != "📊 <b>迁安市</b>支部体检：共 3 个支部\n🟢 1　🟡 1　🔴 1" {
+		t.Fatalf("filled %q", got)
+	}
 }
