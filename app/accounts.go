@@ -267,7 +267,7 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
-			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请先私聊本机器人，发送管理员给您的绑定链接。"))
+			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请点击管理员发给您的绑定链接，或私聊本机器人发送“/start 绑定码”。"))
 	}
 	units := BindableUnits(actor)
 	if purpose != GroupDefault {

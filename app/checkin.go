@@ -493,7 +493,13 @@ func (a *App) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Tim
 	case req.Period != "" && req.Period != PeriodAsDated:
 		p, err := health.ParsePeriod(req.Period)
 		if err != nil || p.Rec != ob.Recurs {
-			return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_wrong_period", "period", req.Period, "obligation", ob.Name))
+			// Named as people read a period (2026年11月), never by its key;
+			// a key that does not parse came from no button of ours.
+			label := "所选"
+			if err == nil {
+				label = p.Label()
+			}
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.makeup_wrong_period", "period", label, "obligation", ob.Name))
 		}
 		return &p, nil
 	case req.MakeUp != nil:

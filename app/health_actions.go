@@ -291,7 +291,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 		if !created {
 			if len(units) == 1 {
-				return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "code", x.Code, "obligation", ob.Name, "period", p.Key()))
+				return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "unit", x.Name, "obligation", ob.Name, "period", p.Label()))
 			}
 			continue
 		}
@@ -303,7 +303,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 	}
 	if len(out) == 0 {
-		return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "code", u.Code, "obligation", ob.Name, "period", p.Key()))
+		return refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.done", "unit", u.Name, "obligation", ob.Name, "period", p.Label()))
 	}
 	return out, nil
 }

@@ -54,3 +54,20 @@ func TestRefusedExemptionIsAuditedOnce(t *testing.T) {
 		t.Errorf("%d refusals audited, want 1", refused)
 	}
 }
+
+// The refusal of an exemption made already names the unit and the period as
+// people read them, never their codes.
+func TestExemptionRefusalNamesNoCodes(t *testing.T) {
+	f := newHCFixture(t, hcAt(2026, 11, 20, 10, 0))
+	hcCounty(f, hcDay(2026, 9, 1))
+	f.person("赵委员", "organiser", "QA-RZ", 800)
+	zhao := f.actor("赵委员")
+	req := app.ExemptRequest{UnitCode: "B1", Obligation: "committee_meeting", Period: "2026-10", Reason: "受灾"}
+	if _, err := f.app.Exempt(f.ctx, zhao, req); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.app.Exempt(f.ctx, zhao, req)
+	if err == nil || err.Error() != "幸福村第一党支部的支部委员会（2026年10月）已经豁免过。" {
+		t.Fatalf("second exemption: %v", err)
+	}
+}

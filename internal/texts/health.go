@@ -46,7 +46,7 @@ var Health = MustLoad("health", map[string][]string{
 	"exempt.refuse.period_form":       {"example", "obligation", "recurs"},
 	"exempt.refuse.far_future":        {"period"},
 	"exempt.refuse.before_start":      {"branch", "period", "start"},
-	"exempt.refuse.done":              {"code", "obligation", "period"},
+	"exempt.refuse.done":              {"obligation", "period", "unit"},
 	"exempt.refuse.revoke_no_such":    {"id"},
 	"exempt.refuse.revoke_forbidden":  nil,
 	"exempt.refuse.revoked":           {"id"},
