@@ -228,3 +228,51 @@ func TestRefusalOnItsOwnRollsBackAndKeepsTheAudit(t *testing.T) {
 		t.Fatalf("%d NOTIFYs, want 0", n)
 	}
 }
+
+// A step that sends no statement (a reply held, nothing read) costs no
+// SAVEPOINT; steps one after the other reuse one savepoint instead of
+// nesting ever deeper, and a refusal without a statement undoes what it
+// held.
+func TestSavepointsAreSentOnlyBeforeAStatement(t *testing.T) {
+	e := newUndoEnv(t)
+	err := e.s.InTx(e.ctx, func(tx *storage.Store) error {
+		for i, key := range []string{"a", "b"} {
+			if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+				e.enqueue(tx, key)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if n := tx.SavepointsInDatabase(); n != 0 {
+				t.Fatalf("step %d without a statement sent %d savepoints", i, n)
+			}
+		}
+		if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+			e.enqueue(tx, "refused")
+			return domain.Refuse(domain.ErrInvalid, "不行。")
+		}); !isUserError(err) {
+			t.Fatalf("refusal returned as %v", err)
+		}
+		for i := range 3 {
+			if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+				_, err := tx.CreateUnit(e.ctx, "U"+string(rune('0'+i)), "单位", domain.KindBranch, nil, time.Now())
+				return err
+			}); err != nil {
+				return err
+			}
+			if n := tx.SavepointsInDatabase(); n != 1 {
+				t.Fatalf("after step %d with a statement: %d savepoints, want 1", i, n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := e.outboxKeys(); len(ks) != 2 || ks[0] != "a" || ks[1] != "b" {
+		t.Fatalf("outbox %q, want a, b", ks)
+	}
+	if n := e.count(`SELECT count(*) FROM units WHERE code LIKE 'U%'`); n != 3 {
+		t.Fatalf("%d units, want 3", n)
+	}
+}
