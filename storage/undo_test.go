@@ -81,6 +81,29 @@ func (e *undoEnv) notifications(wait time.Duration) int {
 	}
 }
 
+// keptStep creates a unit in a step that succeeds.
+func (e *undoEnv) keptStep(tx *storage.Store, code string) error {
+	return tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+		_, err := tx.CreateUnit(e.ctx, code, "留下", domain.KindBranch, nil, time.Now())
+		return err
+	})
+}
+
+// refusalKept checks that refusingStep's records were kept, once, and
+// that notifies NOTIFYs arrived.
+func (e *undoEnv) refusalKept(notifies int) {
+	e.t.Helper()
+	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'test.refuse' AND NOT allowed`); n != 1 {
+		e.t.Fatalf("refusal audited %d times, want 1", n)
+	}
+	if n := e.count(`SELECT count(*) FROM bind_failures WHERE tg_user_id = 7`); n != 1 {
+		e.t.Fatalf("failed /start recorded %d times, want 1", n)
+	}
+	if n := e.notifications(300 * time.Millisecond); n != notifies {
+		e.t.Fatalf("%d NOTIFYs, want %d", n, notifies)
+	}
+}
+
 // refusingStep writes a unit, enqueues and writes a message (with its
 // NOTIFY), audits a refusal and records a failed /start, then refuses.
 func (e *undoEnv) refusingStep(tx *storage.Store, code, msg string) error {
@@ -107,10 +130,7 @@ func (e *undoEnv) refusingStep(tx *storage.Store, code, msg string) error {
 func TestRefusalInATransactionUndoesItsStepOnly(t *testing.T) {
 	e := newUndoEnv(t)
 	err := e.s.InTx(e.ctx, func(tx *storage.Store) error {
-		if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
-			_, err := tx.CreateUnit(e.ctx, "KEEP1", "留下", domain.KindBranch, nil, time.Now())
-			return err
-		}); err != nil {
+		if err := e.keptStep(tx, "KEEP1"); err != nil {
 			return err
 		}
 		e.enqueue(tx, "before")
@@ -122,10 +142,7 @@ func TestRefusalInATransactionUndoesItsStepOnly(t *testing.T) {
 			t.Fatalf("refusal records after the undo: %d, want 2", n)
 		}
 		// The next step at the same depth reuses the savepoint's name.
-		if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
-			_, err := tx.CreateUnit(e.ctx, "KEEP2", "留下", domain.KindBranch, nil, time.Now())
-			return err
-		}); err != nil {
+		if err := e.keptStep(tx, "KEEP2"); err != nil {
 			return err
 		}
 		e.enqueue(tx, "after")
@@ -143,17 +160,9 @@ func TestRefusalInATransactionUndoesItsStepOnly(t *testing.T) {
 	if ks := e.outboxKeys(); len(ks) != 2 || ks[0] != "before" || ks[1] != "after" {
 		t.Fatalf("outbox %q, want before, after", ks)
 	}
-	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'test.refuse' AND NOT allowed AND subject = 'GONE'`); n != 1 {
-		t.Fatalf("refusal audited %d times, want 1", n)
-	}
-	if n := e.count(`SELECT count(*) FROM bind_failures WHERE tg_user_id = 7`); n != 1 {
-		t.Fatalf("failed /start recorded %d times, want 1", n)
-	}
 	// The NOTIFY of the undone write was dropped; the commit's write sent
 	// one again.
-	if n := e.notifications(300 * time.Millisecond); n != 1 {
-		t.Fatalf("%d NOTIFYs, want 1", n)
-	}
+	e.refusalKept(1)
 }
 
 // A refused step whose message was its transaction's only one sends no
@@ -185,12 +194,7 @@ func TestRefusalSendsNoNotifyAndNestsUnderAnOuterStep(t *testing.T) {
 	if ks := e.outboxKeys(); len(ks) != 0 {
 		t.Fatalf("outbox %q, want empty", ks)
 	}
-	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'test.refuse' AND NOT allowed`); n != 1 {
-		t.Fatalf("refusal audited %d times, want 1", n)
-	}
-	if n := e.notifications(300 * time.Millisecond); n != 0 {
-		t.Fatalf("%d NOTIFYs for an undone message, want 0", n)
-	}
+	e.refusalKept(0)
 }
 
 // On its own, a refused step's transaction is rolled back and its refusal
@@ -218,15 +222,7 @@ func TestRefusalOnItsOwnRollsBackAndKeepsTheAudit(t *testing.T) {
 	if ks := e.outboxKeys(); len(ks) != 0 {
 		t.Fatalf("outbox %q, want empty", ks)
 	}
-	if n := e.count(`SELECT count(*) FROM audit_log WHERE action = 'test.refuse' AND NOT allowed`); n != 1 {
-		t.Fatalf("%d refusals audited, want 1 (the refused step's)", n)
-	}
-	if n := e.count(`SELECT count(*) FROM bind_failures WHERE tg_user_id = 7`); n != 1 {
-		t.Fatalf("failed /start recorded %d times, want 1", n)
-	}
-	if n := e.notifications(300 * time.Millisecond); n != 0 {
-		t.Fatalf("%d NOTIFYs, want 0", n)
-	}
+	e.refusalKept(0)
 }
 
 // A step that sends no statement (a reply held, nothing read) costs no
@@ -254,10 +250,7 @@ func TestSavepointsAreSentOnlyBeforeAStatement(t *testing.T) {
 			t.Fatalf("refusal returned as %v", err)
 		}
 		for i := range 3 {
-			if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
-				_, err := tx.CreateUnit(e.ctx, "U"+string(rune('0'+i)), "单位", domain.KindBranch, nil, time.Now())
-				return err
-			}); err != nil {
+			if err := e.keptStep(tx, "U"+string(rune('0'+i))); err != nil {
 				return err
 			}
 			if n := tx.SavepointsInDatabase(); n != 1 {
