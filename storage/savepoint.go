@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -27,17 +26,24 @@ import (
 // nothing. A savepoint is never released on its own (that would be one
 // more round trip); the next one at the same depth releases it in the same
 // round trip as it is taken, so savepoints do not nest ever deeper along a
-// batch of updates.
+// batch of updates. Savepoints asked for one right after the other share
+// one (see mark).
 
 // keptWrite is a write that records a refusal: it is done again after the
 // refusal's writes are undone.
 type keptWrite func(ctx context.Context, s *Store) error
 
 // mark is the state of the transaction when a savepoint was asked for.
+// db is the database savepoint that holds its rows once sent: marks asked
+// for with no statement between them share one (a use case's savepoint
+// taken as the router's handler starts), so that a batch's updates give
+// PostgreSQL one subtransaction each, not two (more than 64 in a
+// transaction overflow its subtransaction cache and slow every snapshot).
 type mark struct {
 	outbox, written, kept int
 	notified              map[string]bool
 	actors                *actorCache
+	db                    int
 }
 
 // savepoint is an open savepoint: the level-th mark.
@@ -128,10 +134,10 @@ func (s *Store) rollbackTo(ctx context.Context, sp savepoint) error {
 	s.forget(sp)
 	if sent {
 		// No statement since the mark means nothing to undo in the database.
-		if _, err := s.q.(*txConn).Tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName(sp.level)); err != nil {
+		if _, err := s.q.(*txConn).Tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName(m.db)); err != nil {
 			return fmt.Errorf("storage: rollback to savepoint: %w", err)
 		}
-		t.established = sp.level
+		t.established = m.db
 	}
 	kept := slices.Clone(t.kept[m.kept:])
 	t.outbox, t.written, t.kept = t.outbox[:m.outbox], m.written, t.kept[:m.kept]
@@ -156,27 +162,29 @@ type txConn struct {
 	st *txState
 }
 
-// sendMarks sends the SAVEPOINTs asked for and not yet sent, in one round
-// trip (a simple query of several statements), releasing first an older
-// savepoint of the same depth.
+// sendMarks sends the savepoint of the marks asked for and not yet sent
+// (one for all of them: no statement came between them), releasing first
+// an older savepoint of the same depth in the same round trip.
 func (c *txConn) sendMarks(ctx context.Context) error {
 	t := c.st
 	if t.sent == len(t.marks) {
 		return nil
 	}
-	var b strings.Builder
-	established := t.established
-	for l := t.sent + 1; l <= len(t.marks); l++ {
-		if l <= established {
-			b.WriteString("RELEASE SAVEPOINT " + savepointName(l) + "; ")
-		}
-		b.WriteString("SAVEPOINT " + savepointName(l) + "; ")
-		established = l
+	level := 1
+	if t.sent > 0 {
+		level = t.marks[t.sent-1].db + 1
 	}
-	if _, err := c.Tx.ExecContext(ctx, b.String()); err != nil {
+	q := "SAVEPOINT " + savepointName(level)
+	if level <= t.established {
+		q = "RELEASE SAVEPOINT " + savepointName(level) + "; " + q
+	}
+	if _, err := c.Tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("storage: savepoint: %w", err)
 	}
-	t.sent, t.established = len(t.marks), established
+	for i := t.sent; i < len(t.marks); i++ {
+		t.marks[i].db = level
+	}
+	t.sent, t.established = len(t.marks), level
 	return nil
 }
 

@@ -249,6 +249,26 @@ func TestSavepointsAreSentOnlyBeforeAStatement(t *testing.T) {
 		}); !isUserError(err) {
 			t.Fatalf("refusal returned as %v", err)
 		}
+		// A step that starts with a step shares its savepoint.
+		if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+			return e.keptStep(tx, "NESTED")
+		}); err != nil {
+			return err
+		}
+		if n := tx.SavepointsInDatabase(); n != 1 {
+			t.Fatalf("after a step in a step: %d savepoints, want 1", n)
+		}
+		// An inner step refused undoes to the shared savepoint; the outer
+		// step goes on and keeps what it writes after.
+		if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error {
+			if err := tx.InTxUndoing(e.ctx, isUserError, func(tx *storage.Store) error { return e.refusingStep(tx, "GONE", "refused") }); !isUserError(err) {
+				t.Fatalf("inner refusal returned as %v", err)
+			}
+			_, err := tx.CreateUnit(e.ctx, "AFTER", "留下", domain.KindBranch, nil, time.Now())
+			return err
+		}); err != nil {
+			return err
+		}
 		for i := range 3 {
 			if err := e.keptStep(tx, "U"+string(rune('0'+i))); err != nil {
 				return err
@@ -265,7 +285,11 @@ func TestSavepointsAreSentOnlyBeforeAStatement(t *testing.T) {
 	if ks := e.outboxKeys(); len(ks) != 2 || ks[0] != "a" || ks[1] != "b" {
 		t.Fatalf("outbox %q, want a, b", ks)
 	}
-	if n := e.count(`SELECT count(*) FROM units WHERE code LIKE 'U%'`); n != 3 {
-		t.Fatalf("%d units, want 3", n)
+	if n := e.count(`SELECT count(*) FROM units WHERE code LIKE 'U%' OR code IN ('NESTED', 'AFTER')`); n != 5 {
+		t.Fatalf("%d units, want 5", n)
 	}
+	if n := e.count(`SELECT count(*) FROM units WHERE code = 'GONE'`); n != 0 {
+		t.Fatal("the refused inner step's unit was committed")
+	}
+	e.refusalKept(1) // a and b's
 }
