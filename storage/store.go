@@ -118,12 +118,9 @@ func (s *Store) Close() error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// InTransaction reports whether the Store works inside a transaction (one
-// InTx gave it).
-func (s *Store) InTransaction() bool { return s.tx != nil }
-
 // InTx runs fn in one transaction; fn's Store sees the transaction. A nested
-// call joins the outer transaction.
+// call joins the outer transaction (InTxUndoing gives a step of it that a
+// refusal undoes).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
