@@ -83,18 +83,17 @@ func (a *App) scope(ctx context.Context, actor domain.Actor, action access.Actio
 // roleNamesOf is the actor's roles in Chinese, for refusals.
 func roleNamesOf(actor domain.Actor) string { return access.RoleNames(actor.Roles) }
 
-// inTxAudited runs a use case that writes in its own transaction (joining
-// the caller's, such as a chat update's). A refusal of its own
-// transaction rolls back everything it wrote, its audit entry with it, so
-// that entry is written again on its own: refuse, roll back, keep the
-// audit. Inside a caller's transaction the caller decides (the chat router
-// commits a refusal with its reply).
+// inTxAudited runs a use case that writes as InTxRefusable does, and
+// audits under action and subject a refusal that fn did not audit itself:
+// every refusal of the use case is audited, whichever door it came by.
 func (a *App) inTxAudited(ctx context.Context, actor domain.Actor, action, subject string, fn func(*App) error) error {
-	nested := a.Store.InTransaction()
-	err := a.InTx(ctx, fn)
-	var ue *domain.UserError
-	if !nested && errors.As(err, &ue) {
-		return a.Refused(ctx, actor, action, subject, err)
-	}
-	return err
+	return a.InTxRefusable(ctx, func(a *App) error {
+		before := a.Store.RefusalsRecorded()
+		err := fn(a)
+		var ue *domain.UserError
+		if errors.As(err, &ue) && a.Store.RefusalsRecorded() == before {
+			return a.Refused(ctx, actor, action, subject, err)
+		}
+		return err
+	})
 }

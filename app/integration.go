@@ -180,7 +180,6 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 	actor := IntegrationActor(in)
 	req.Source = "integration:" + in.Name
 	req.ChatID, req.InGroup, req.MessageID, req.BranchID = 0, false, 0, 0
-	var refusal error
 	now := a.Now()
 	if err := a.Store.ForgetIntegrationMessages(ctx, now.Add(-2*a.Cfg.Webhooks.Tolerance.D())); err != nil {
 		return out, err
@@ -190,7 +189,9 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 	if err := a.Store.TouchIntegration(ctx, in.ID, now); err != nil {
 		return out, err
 	}
-	err := a.InTx(ctx, func(a *App) error {
+	// A refusal (audited) undoes the claims of the ids with the rest: they
+	// stay free for a corrected request.
+	err := a.InTxRefusable(ctx, func(a *App) error {
 		fresh, prior, err := a.Store.ClaimIntegrationMessage(ctx, in.ID, msgID, now)
 		if err != nil {
 			return err
@@ -210,29 +211,18 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 			}
 		}
 		res, err := a.RecordCheckin(ctx, actor, req)
-		switch {
-		case isRefusal(err):
-			// Refused (and audited): the ids stay free for a corrected request.
-			refusal = err
-			if err := a.Store.ReleaseIntegrationMessage(ctx, in.ID, msgID); err != nil {
-				return err
-			}
-			if externalID != "" {
-				return a.Store.ReleaseExternalID(ctx, in.ID, externalID)
-			}
-			return nil
-		case err != nil:
+		if err != nil {
 			return err
 		}
 		out = IntegrationCheckinResult{CheckinID: res.Checkin.ID, Result: res}
 		return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, externalID, res.Checkin.ID)
 	})
+	var choose *ErrChooseBranch
+	if errors.As(err, &choose) {
+		return IntegrationCheckinResult{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码（branch）。")
+	}
 	if err != nil {
 		return IntegrationCheckinResult{}, err
 	}
-	var choose *ErrChooseBranch
-	if errors.As(refusal, &choose) {
-		refusal = domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码（branch）。")
-	}
-	return out, refusal
+	return out, nil
 }

@@ -254,25 +254,13 @@ func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domai
 	return hh, 0, domain.Refuse(domain.ErrConflict, "您负责的多个村都有户号 %s，请改用村民手机号。", code)
 }
 
-// InTxRefusable runs fn in one transaction (joining the caller's) that is
-// committed even when fn refuses — a *domain.UserError, or *ErrChooseBranch
-// asking the sender to choose — so that the refusal's audit entry stays
-// (the chat router does the same); the refusal is then returned. fn must
-// refuse before it changes anything but the audit log.
+// InTxRefusable runs fn in one transaction (under a savepoint of the
+// caller's, such as a chat update's). When fn refuses — a
+// *domain.UserError, or *ErrChooseBranch / *ErrChoosePeriod asking the
+// sender to choose — what it wrote is undone but for its refusal records
+// (the audit entry), and the refusal is returned (storage.InTxUndoing).
 func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
-	var refusal error
-	err := a.InTx(ctx, func(a *App) error {
-		err := fn(a)
-		if isRefusal(err) {
-			refusal = err
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return refusal
+	return a.Store.InTxUndoing(ctx, isRefusal, func(tx *storage.Store) error { return fn(a.With(tx)) })
 }
 
 // isRefusal reports an answer to the user rather than a failure.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ import (
 )
 
 type batchEnv struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	store  *storage.Store
 	app    *app.App
@@ -31,7 +32,7 @@ type batchEnv struct {
 	raws   map[int64][]byte
 }
 
-func newBatchEnv(t *testing.T) *batchEnv {
+func newBatchEnv(t testing.TB) *batchEnv {
 	store := testdb.New(t)
 	a := app.New(store, config.Default(), time.Now, slog.New(slog.DiscardHandler))
 	return &batchEnv{t: t, ctx: context.Background(), store: store, app: a,
@@ -184,5 +185,37 @@ func TestBatchWithAFailingUpdateFallsBackToOneByOne(t *testing.T) {
 	}
 	if rs := e.replies(601); len(rs) != 1 || !strings.Contains(rs[0], "抱歉") {
 		t.Fatalf("apology: %q", rs)
+	}
+}
+
+// BenchmarkProcessBatch processes batches of 32 stored updates in one
+// transaction each: /help from unbound senders (no statement of its own,
+// the ingest benchmark's load) and a command that writes one row.
+func BenchmarkProcessBatch(b *testing.B) {
+	for _, cmd := range []string{"/help", "/write"} {
+		b.Run(cmd[1:], func(b *testing.B) {
+			e := newBatchEnv(b)
+			e.router.Handle(bot.Command{Name: "write", Handler: func(c *bot.Ctx) error {
+				if _, err := c.App.Store.CreateUnit(c, "W"+strconv.FormatInt(c.Update.ID, 10), "单位", domain.KindBranch, nil, time.Now()); err != nil {
+					return err
+				}
+				return c.Reply("好。", nil)
+			}})
+			for range b.N {
+				b.StopTimer()
+				ids := make([]int64, 32)
+				for i := range ids {
+					ids[i] = e.say(int64(1000+i), cmd)
+				}
+				js := jobs(ids...)
+				for i := range js {
+					js[i].Raw = e.raws[ids[i]]
+				}
+				b.StartTimer()
+				if _, err := e.router.ProcessBatch(e.ctx, js); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -124,15 +124,10 @@ func pickCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer("该按钮已失效。", false)
 	}
-	cl, d, err := c.App.PickClaimItem(c, c.Actor, id, index)
-	var ue *domain.UserError
+	// A refusal undoes the pick (the draft stays, its keyboard too) and
+	// answers with the reason.
+	cl, _, err := c.App.PickClaimItem(c, c.Actor, id, index)
 	switch {
-	case errors.As(err, &ue) && d.ID != 0:
-		// The draft was used: the keyboard goes, the reason stays.
-		if eerr := editDraft(c, id, "❌ 申报未成功："+E(ue.Msg)); eerr != nil {
-			return eerr
-		}
-		return err
 	case err != nil:
 		return err
 	case cl.ID == 0:

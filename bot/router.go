@@ -1,8 +1,10 @@
 // Package bot adapts Telegram updates to zhibu's use cases. Updates are
 // stored before they are acknowledged (see Pool.Ingest); each is then
 // processed in one database transaction that also records its outcome, so
-// an update's effects and its replies commit together, exactly once. Replies
-// never go out from here: they are enqueued in the outbox.
+// an update's effects and its replies commit together, exactly once. A
+// handler's refusal (*domain.UserError) undoes what the handler wrote, keeps
+// its audit entry and becomes the reply. Replies never go out from here:
+// they are enqueued in the outbox.
 //
 // Commands are parsed by domain/command rather than go-telegram/bot's
 // matchers, which miss "/cmd@botname" and slice UTF-8 text with UTF-16
@@ -401,12 +403,18 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 	if h == nil {
 		return OutcomeIgnored, nil
 	}
-	if err := h(c); err != nil {
+	// A refusal undoes what the handler wrote but its refusal records
+	// (audit entries); the refusal is then the reply. The update's other
+	// effects above and its batch-mates' stay.
+	answered := c.answered
+	err = a.Store.InTxUndoing(ctx, isUserError, func(*storage.Store) error { return h(c) })
+	if err != nil {
 		if errors.Is(err, errIgnored) {
 			return OutcomeIgnored, nil
 		}
 		var ue *domain.UserError
 		if errors.As(err, &ue) {
+			c.answered = answered // an answer enqueued before the refusal was undone
 			if c.Callback != nil {
 				return OutcomeRefused, c.Answer(ue.Msg, true)
 			}
@@ -420,6 +428,12 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 		}
 	}
 	return OutcomeOK, nil
+}
+
+// isUserError reports a refusal meant for the sender.
+func isUserError(err error) bool {
+	var ue *domain.UserError
+	return errors.As(err, &ue)
 }
 
 func (r *Router) newCtx(ctx context.Context, a *app.App, u *models.Update) *Ctx {

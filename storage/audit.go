@@ -19,7 +19,8 @@ type AuditEntry struct {
 	Details map[string]any
 }
 
-// Audit appends an entry to the audit log.
+// Audit appends an entry to the audit log. A refusal's entry outlives
+// the refusal's undoing (InTxUndoing).
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.Details == nil {
 		e.Details = map[string]any{}
@@ -32,6 +33,9 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d))
 	if err != nil {
 		return fmt.Errorf("storage: audit %s: %w", e.Action, err)
+	}
+	if !e.Allowed {
+		s.keep(func(ctx context.Context, s *Store) error { return s.Audit(ctx, e) })
 	}
 	return nil
 }

@@ -36,6 +36,7 @@ func (s *Store) RecordBindFailure(ctx context.Context, tgUserID int64, at time.T
 	if _, err := s.q.ExecContext(ctx, `INSERT INTO bind_failures (tg_user_id, at) VALUES ($1, $2)`, tgUserID, at); err != nil {
 		return fmt.Errorf("storage: record bind failure: %w", err)
 	}
+	s.keep(func(ctx context.Context, s *Store) error { return s.RecordBindFailure(ctx, tgUserID, at) })
 	return nil
 }
 

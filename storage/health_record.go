@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/domain"
@@ -70,8 +69,11 @@ func (e *ConflictError) Unwrap() error { return domain.ErrConflict }
 
 // copyIn streams n rows into table with COPY (the caller's transaction).
 func (s *Store) copyIn(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
-	tx, ok := s.q.(*sqlx.Tx)
-	if !ok {
+	tx, err := s.sqlTx(ctx)
+	if err != nil {
+		return fmt.Errorf("storage: copy into %s: %w", table, err)
+	}
+	if tx == nil {
 		return fmt.Errorf("storage: copy into %s: not in a transaction", table)
 	}
 	quoted := make([]string, len(cols))
@@ -111,26 +113,18 @@ func (s *Store) RecordDigests(ctx context.Context, at time.Time, ds []DigestReco
 	if len(ds) == 0 {
 		return 0, nil
 	}
-	// Messages enqueued before the savepoint are written before it, so that
-	// rolling back to it drops only what came after.
-	if err := s.flushOutbox(ctx); err != nil {
-		return 0, err
+	if s.tx == nil {
+		return 0, fmt.Errorf("storage: record digests: not in a transaction")
 	}
-	saved := s.tx.save()
-	if _, err := s.q.ExecContext(ctx, `SAVEPOINT health_record`); err != nil {
-		return 0, fmt.Errorf("storage: record digests: %w", err)
-	}
+	sp := s.savepoint()
 	n, err := s.recordDigests(ctx, at, ds)
 	if err == nil {
-		if _, err := s.q.ExecContext(ctx, `RELEASE SAVEPOINT health_record`); err != nil {
-			return 0, fmt.Errorf("storage: record digests: %w", err)
-		}
+		s.forget(sp)
 		return n, nil
 	}
-	if _, rerr := s.q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT health_record`); rerr != nil {
+	if rerr := s.rollbackTo(ctx, sp); rerr != nil {
 		return 0, fmt.Errorf("storage: record digests: %w (rollback: %v)", err, rerr)
 	}
-	s.tx.restore(saved)
 	if !isUnique(err) {
 		return 0, err
 	}

@@ -97,11 +97,11 @@ type outRow struct {
 // Whatever reads or changes outbox rows inside a transaction calls it first,
 // so that the transaction sees its own messages, in the order enqueued.
 func (s *Store) flushOutbox(ctx context.Context) error {
-	if s.tx == nil || len(s.tx.outbox) == 0 {
+	if s.tx == nil || s.tx.written == len(s.tx.outbox) {
 		return nil
 	}
-	rows := s.tx.outbox
-	s.tx.outbox = nil
+	rows := s.tx.outbox[s.tx.written:]
+	s.tx.written = len(s.tx.outbox)
 	return s.insertOutbox(ctx, rows)
 }
 

@@ -39,7 +39,11 @@ func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) 
 		}
 		s.stmts.mu.Unlock()
 	}
-	if tx, ok := s.q.(*sqlx.Tx); ok {
+	tx, err := s.sqlTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tx != nil {
 		return tx.StmtxContext(ctx, st), nil
 	}
 	return st, nil

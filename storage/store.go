@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"net/url"
 	"strings"
 
@@ -46,26 +45,19 @@ type Store struct {
 // txState is shared by every Store bound to one transaction.
 type txState struct {
 	notified map[string]bool
-	outbox   []outRow    // enqueued, not yet written (see Enqueue)
-	actors   *actorCache // read ahead for a batch of updates (see PrefetchActors)
-}
-
-// txSaved is the part of a transaction's state that a rollback to a
-// savepoint must undo: messages enqueued and NOTIFYs sent after it (the
-// server drops those NOTIFYs, so they must be sent again).
-type txSaved struct {
-	outbox   int
-	notified map[string]bool
-}
-
-func (t *txState) save() txSaved {
-	return txSaved{outbox: len(t.outbox), notified: maps.Clone(t.notified)}
-}
-
-func (t *txState) restore(s txSaved) {
-	t.outbox = t.outbox[:s.outbox]
-	t.notified = s.notified
-	t.actors = nil
+	// outbox holds the messages enqueued in the transaction; the first
+	// written of them are written (see Enqueue and flushOutbox).
+	outbox  []outRow
+	written int
+	actors  *actorCache // read ahead for a batch of updates (see PrefetchActors)
+	// kept are the refusal records written so far (see InTxUndoing).
+	kept []keptWrite
+	// marks are the open savepoints, innermost last; the first sent of
+	// them are in the database. established savepoints (by depth) exist in
+	// the database, open or not (savepoint.go).
+	marks       []mark
+	sent        int
+	established int
 }
 
 // notify wakes the listeners of channel when the transaction commits
@@ -126,14 +118,11 @@ func (s *Store) Close() error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// InTransaction reports whether the Store works inside a transaction (one
-// InTx gave it).
-func (s *Store) InTransaction() bool { return s.tx != nil }
-
 // InTx runs fn in one transaction; fn's Store sees the transaction. A nested
-// call joins the outer transaction.
+// call joins the outer transaction (InTxUndoing gives a step of it that a
+// refusal undoes).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	if _, nested := s.q.(*sqlx.Tx); nested {
+	if s.tx != nil {
 		return fn(s)
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -141,7 +130,8 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("storage: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
-	txs := &Store{db: s.db, q: tx, stmts: s.stmts, months: s.months, tx: &txState{notified: map[string]bool{}}}
+	st := &txState{notified: map[string]bool{}}
+	txs := &Store{db: s.db, q: &txConn{Tx: tx, st: st}, stmts: s.stmts, months: s.months, tx: st}
 	if err := fn(txs); err != nil {
 		return err
 	}

@@ -125,15 +125,6 @@ func (s *Store) ClaimIntegrationMessage(ctx context.Context, integrationID int64
 	return false, c.Int64, nil
 }
 
-// ReleaseIntegrationMessage forgets a message id again (the request was
-// refused: nothing was recorded under it).
-func (s *Store) ReleaseIntegrationMessage(ctx context.Context, integrationID int64, msgID string) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE integration_id = $1 AND msg_id = $2`, integrationID, msgID); err != nil {
-		return fmt.Errorf("storage: release integration message: %w", err)
-	}
-	return nil
-}
-
 // ClaimExternalID reserves an integration's external id like
 // ClaimIntegrationMessage reserves a message id, but for good.
 func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, externalID string, now time.Time) (fresh bool, prior int64, err error) {
@@ -153,14 +144,6 @@ func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, extern
 		return false, 0, fmt.Errorf("storage: external id: %w", err)
 	}
 	return false, c.Int64, nil
-}
-
-// ReleaseExternalID forgets a reserved external id (the request was refused).
-func (s *Store) ReleaseExternalID(ctx context.Context, integrationID int64, externalID string) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_checkins WHERE integration_id = $1 AND external_id = $2`, integrationID, externalID); err != nil {
-		return fmt.Errorf("storage: release external id: %w", err)
-	}
-	return nil
 }
 
 // LinkIntegrationCheckin notes the check-in a message (and its external id,
