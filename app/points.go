@@ -716,7 +716,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	now := a.Now()
 	if !now.Before(e.EffectiveAt) {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 的公示期已于 %s 结束，不能再提出异议；如需更正，请用 /deduct 记录扣分。", claimID, a.clock(e.EffectiveAt)))
+			"申报 #%d 的公示期已于%s结束，不能再提出异议；如需更正，请用 /deduct 记录扣分。", claimID, a.day(e.EffectiveAt)))
 	}
 	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
 	if err != nil {

@@ -38,6 +38,10 @@ func signed(n int) string {
 
 func (a *App) clock(t time.Time) string { return t.In(a.Loc).Format("01-02 15:04") }
 
+// day is a publicity date as villagers read it: to the day (公示至11月23日),
+// not the minute.
+func (a *App) day(t time.Time) string { return t.In(a.Loc).Format("1月2日") }
+
 // PointsText names a claim's item with its points: "A01 参加治安巡逻（+2 分）".
 func PointsText(c storage.Claim) string {
 	if c.Veto {
@@ -112,7 +116,7 @@ func (a *App) decisionFooter(c storage.Claim, effective *time.Time) string {
 		}
 		if effective != nil {
 			if c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-				s += "\n公示至 " + a.clock(*effective) + "，期满生效"
+				s += "\n公示至" + a.day(*effective) + "，期满生效"
 			} else {
 				s += "\n已生效"
 			}
@@ -145,7 +149,7 @@ func (a *App) claimantNotice(c storage.Claim, effective *time.Time) string {
 	case storage.ClaimApproved:
 		s := fmt.Sprintf("✅ 您的积分申报 #%d %s 已通过（%s）。", c.ID, what, esc(c.Decider))
 		if effective != nil && c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-			s += "\n公示至 " + a.clock(*effective) + "，期满后计入本户积分。"
+			s += "\n公示至" + a.day(*effective) + "，期满后计入本户积分。"
 		} else {
 			s += "\n已计入本户积分。"
 		}
@@ -186,7 +190,7 @@ func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) str
 		s += "\n说明：" + esc(c.Note)
 	}
 	if c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-		s += "\n公示至 " + a.clock(effective) + "，如有异议请在公示期内联系村积分评议员。"
+		s += "\n公示至" + a.day(effective) + "，如有异议请在公示期内联系村积分评议员。"
 	}
 	return s
 }

@@ -184,7 +184,7 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 	now := a.Now()
 	if !now.Before(e.EffectiveAt) {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 的公示期已于 %s 结束，不能再提出异议；如有问题请联系村积分评议员。", c.ID, a.clock(e.EffectiveAt)))
+			"申报 #%d 的公示期已于%s结束，不能再提出异议；如有问题请联系村积分评议员。", c.ID, a.day(e.EffectiveAt)))
 	}
 	reason = cut(reason, 500)
 	oid, ok, err := a.Store.InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
@@ -241,7 +241,7 @@ func (a *App) objectionCardText(c storage.Claim, hh storage.Household, o storage
 	fmt.Fprintf(&b, "项目：%s\n", esc(PointsText(c)))
 	fmt.Fprintf(&b, "异议人：%s（%s）\n", esc(o.PersonName), a.clock(o.CreatedAt))
 	fmt.Fprintf(&b, "理由：%s\n", esc(cut(o.Reason, 200)))
-	fmt.Fprintf(&b, "原定 %s 公示期满，积分暂缓计入，等待评议。", a.clock(effective))
+	fmt.Fprintf(&b, "原定%s公示期满，积分暂缓计入，等待评议。", a.day(effective))
 	return b.String()
 }
 
@@ -433,7 +433,7 @@ func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult
 			}
 			until := ""
 			if c.EffectiveAt != nil {
-				until = "，公示至 " + a.clock(*c.EffectiveAt)
+				until = "，公示至" + a.day(*c.EffectiveAt)
 			}
 			fmt.Fprintf(&b, "#%d %s：%s%s\n", c.ID, esc(label), esc(PointsText(c)), until)
 		}

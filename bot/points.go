@@ -284,7 +284,7 @@ func deductHandler(c *Ctx) error {
 	}
 	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：%s，%s。", cl.ID, E(res.Household.Label()), E(app.PointsText(cl)))
 	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
-		s += "\n公示至 " + res.Entry.EffectiveAt.In(c.App.Loc).Format("01-02 15:04") + "，期满生效。"
+		s += "\n公示至" + res.Entry.EffectiveAt.In(c.App.Loc).Format("1月2日") + "，期满生效。"
 	}
 	return c.Reply(s, nil)
 }
@@ -445,7 +445,7 @@ func pointsHandler(c *Ctx) error {
 		}
 		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
 		if e.EffectiveAt.After(now) {
-			line += "（公示至 " + e.EffectiveAt.In(loc).Format("01-02 15:04") + "）"
+			line += "（公示至" + e.EffectiveAt.In(loc).Format("1月2日") + "）"
 		}
 		b.WriteString(line + "\n")
 	}

@@ -258,9 +258,9 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 	edited := p.current(card, "edited to show the decision", func(m tgfake.Message) bool {
 		return m.Edited && strings.Contains(m.Plain, "已通过") && len(m.Keyboard) == 0
 	})
-	mustContain(t, edited.Plain, "孙评议", "公示至 11-23 10:00")
+	mustContain(t, edited.Plain, "孙评议", "公示至11月23日")
 	told := p.waitMsg(zhou.ID, "已通过（孙评议）")
-	mustContain(t, told.Plain, "#1", "公示至 11-23 10:00")
+	mustContain(t, told.Plain, "#1", "公示至11月23日")
 
 	// A second tap is refused with who decided; nothing more is booked.
 	p.send(p.Fake.CallbackQuery(sun, card, no.CallbackData))
@@ -276,7 +276,7 @@ func TestPointsClaimAndOneTapReview(t *testing.T) {
 
 	// /points: nothing in effect during publicity, then the 3 points.
 	m := p.private(zhou, "/points", "周村民家 积分")
-	mustContain(t, m.Plain, "当前余额：0 分", "公示中：+3 分", "B04 拾金不昧", "公示至 11-23 10:00")
+	mustContain(t, m.Plain, "当前余额：0 分", "公示中：+3 分", "B04 拾金不昧", "公示至11月23日")
 	p.fc.Advance(3 * 24 * time.Hour)
 	p.say(p.Fake.PrivateChat(zhou), zhou, "/points")
 	p.waitMsg(zhou.ID, "当前余额：<b>3</b> 分")
@@ -531,7 +531,7 @@ func TestPointsPublicityAndObjection(t *testing.T) {
 	p.private(zhou, "/claim B04 捡到钱包", "#1")
 	card := p.waitMsg(ptGroup, "积分申报 #1")
 	p.send(p.Fake.CallbackQuery(sun, card, "cl:1:ok"))
-	p.waitMsg(zhou.ID, "公示至 11-23 10:00")
+	p.waitMsg(zhou.ID, "公示至11月23日")
 
 	// During publicity another reviewer objects: the entry is reversed,
 	// the claim is pending again and a new card goes to the group.
@@ -557,12 +557,12 @@ func TestPointsPublicityAndObjection(t *testing.T) {
 
 	// Approved again in the new round; after its publicity the points count.
 	p.send(p.Fake.CallbackQuery(sun, again, "cl:1:ok"))
-	p.waitMsg(zhou.ID, "公示至 11-24 10:00")
+	p.waitMsg(zhou.ID, "公示至11月24日")
 	p.fc.Advance(3 * 24 * time.Hour)
 	p.say(p.Fake.PrivateChat(zhou), zhou, "/points")
 	p.waitMsg(zhou.ID, "当前余额：<b>3</b> 分")
 	// Too late now: corrections are deductions.
-	p.private(qian, "/object 1 还是不对", "公示期已于 11-24 10:00 结束")
+	p.private(qian, "/object 1 还是不对", "公示期已于11月24日结束")
 	var kinds []string
 	if err := p.Srv.Store.DB().SelectContext(p.Ctx, &kinds, `SELECT kind FROM point_ledger WHERE claim_id = 1 ORDER BY id`); err != nil {
 		t.Fatal(err)
