@@ -85,6 +85,11 @@ func main() {
 		fail(err)
 	}
 	defer store.Close()
+	// A database seeded by an older version gets the migrations since, as
+	// serve would apply them (00025 sums its ledger into point_totals once).
+	if err := storage.Migrate(ctx, store.DB().DB, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
+		fail(err)
+	}
 	cfg := config.Default()
 	cfg.Database.URL = url
 	if *settleKinds != "" {
