@@ -96,8 +96,7 @@ func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequ
 	}
 	res := ClaimResult{Household: hh}
 	if len(req.Words) == 0 {
-		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrInvalid,
-			"请写明申报的项目，例如 /claim 巡逻 今晚参加护村队值守，或 /claim A01。发送 /items 查看积分项目。"))
+		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrInvalid, "%s", pt.T("claim.refuse.no_words")))
 	}
 	items, err := a.CatalogFor(ctx, hh.VillageID)
 	if err != nil {
@@ -182,7 +181,7 @@ func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int
 	now := a.Now()
 	d, err := a.Store.TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
 	if errors.Is(err, domain.ErrNotFound) {
-		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "该选择已失效，请重新发送 /claim。"))
+		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.draft_gone")))
 	}
 	if err != nil {
 		return storage.Claim{}, d, err
@@ -208,7 +207,7 @@ func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int
 			return c, d, err
 		}
 	}
-	return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "该项目已不在积分清单中，请重新发送 /claim。"))
+	return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.item_gone")))
 }
 
 // refusalKind maps a rule's refusal to the error class callers see.
@@ -241,7 +240,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 	}
 	if limit := a.Cfg.Points.ClaimsPerHour; limit > 0 && n >= limit {
 		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrConflict,
-			"您一小时内已申报 %d 次，达到上限，请稍后再试。", n))
+			"%s", pt.T("claim.refuse.hourly", "count", strconv.Itoa(n))))
 	}
 	period := a.CurrentPeriod(now)
 	vetoed, err := a.Store.VetoedIn(ctx, hh.ID, period.Start, period.End)
@@ -250,7 +249,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 	}
 	if vetoed {
 		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrForbidden,
-			"本户因一票否决项目暂停积分申报，%s不参加积分排名和奖励。", vetoScopeWords[a.vetoScope()]))
+			"%s", pt.T("claim.refuse.vetoed", "scope", vetoScopeWords[a.vetoScope()])))
 	}
 	existing, err := a.Store.LiveClaimTimes(ctx, hh.ID, item.Code)
 	if err != nil {
@@ -491,7 +490,8 @@ func (a *App) decider(ctx context.Context, actor domain.Actor) (string, error) {
 }
 
 var statusWords = map[string]string{
-	storage.ClaimPending: "待审核", storage.ClaimApproved: "已通过", storage.ClaimRejected: "已驳回", storage.ClaimFrozen: "已冻结",
+	storage.ClaimPending: pt.T("status.pending"), storage.ClaimApproved: pt.T("status.approved"),
+	storage.ClaimRejected: pt.T("status.rejected"), storage.ClaimFrozen: pt.T("status.frozen"),
 }
 
 // DecideClaim approves or rejects a pending claim. Only a reviewer of the
@@ -513,14 +513,14 @@ func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	subject := claimSubject(claimID)
 	c, err := a.Store.ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrNotFound, "申报 #%d 不存在。", claimID))
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.no_such", "id", strconv.FormatInt(claimID, 10))))
 	}
 	if err != nil {
 		return DecisionResult{}, err
 	}
 	if err := a.reviewerOf(ctx, actor, c, "claim.decide", subject,
-		fmt.Sprintf("只有%s的积分评议员才能审核这条申报。", c.VillageName),
-		fmt.Sprintf("申报 #%d 属于您本户，您不能审核本户的申报，请由%s的其他积分评议员审核。", claimID, c.VillageName)); err != nil {
+		pt.T("decide.refuse.not_reviewer", "village", c.VillageName),
+		pt.T("decide.refuse.own_household", "id", strconv.FormatInt(claimID, 10), "village", c.VillageName)); err != nil {
 		return DecisionResult{}, err
 	}
 	name, err := a.decider(ctx, actor)
@@ -553,11 +553,12 @@ func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64
 		if err != nil {
 			return DecisionResult{}, err
 		}
-		msg := fmt.Sprintf("申报 #%d %s", claimID, statusWords[cur.Status])
+		by := ""
 		if cur.Decider != "" && cur.Status != storage.ClaimFrozen {
-			msg += "（" + cur.Decider + "）"
+			by = pt.T("decide.refuse.taken_by", "decider", cur.Decider)
 		}
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrConflict, "%s，无需重复处理。", msg))
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrConflict, "%s",
+			pt.T("decide.refuse.taken", "id", strconv.FormatInt(claimID, 10), "status", statusWords[cur.Status], "by", by)))
 	}
 	oldKeys := c.CardKeys
 	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
@@ -582,7 +583,7 @@ func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	}
 	if c.Kind == storage.ClaimKindDeduction {
 		// A deduction reopened by an objection was decided again.
-		text := fmt.Sprintf("本户的扣分记录 #%d %s 经重新评议已撤销（%s）。", c.ID, esc(PointsText(c)), esc(c.Decider))
+		text := pt.T("notice.deduction_revoked", "id", strconv.FormatInt(c.ID, 10), "item", esc(PointsText(c)), "decider", esc(c.Decider))
 		if effective != nil {
 			text = a.householdDeductionNotice(c, *effective)
 		}
@@ -653,7 +654,7 @@ func (a *App) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Hous
 		if err != nil {
 			return err
 		}
-		if err := a.editCards(ctx, fc, fc.CardKeys, hh, a.decisionFooter(fc, nil)+fmt.Sprintf("（#%d）", veto.ID), "frozen"); err != nil {
+		if err := a.editCards(ctx, fc, fc.CardKeys, hh, a.decisionFooter(fc, nil)+pt.T("footer.frozen_by", "id", strconv.FormatInt(veto.ID, 10)), "frozen"); err != nil {
 			return err
 		}
 		if err := a.tellPerson(ctx, derefID(fc.PersonID), fmt.Sprintf("claim:%d:told:%d:frozen", fc.ID, fc.CardVersion), a.claimantNotice(fc, nil)); err != nil {
@@ -673,7 +674,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	reason = strings.TrimSpace(reason)
 	c, err := a.Store.ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrNotFound, "申报 #%d 不存在。", claimID))
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.no_such", "id", strconv.FormatInt(claimID, 10))))
 	}
 	if err != nil {
 		return c, err
@@ -688,16 +689,16 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 		return a.villagerObjection(ctx, actor, c, reason)
 	}
 	if !ok {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "只有%s的村民和积分评议员才能提出异议。", c.VillageName))
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "%s", pt.T("object.refuse.forbidden", "village", c.VillageName)))
 	}
 	if _, err := a.Store.OpenObjection(ctx, claimID); err == nil {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 已有村民提出异议，请在评议群的异议卡片上选择“维持异议”或“驳回异议”。", claimID))
+			"%s", pt.T("object.refuse.villager_open", "id", strconv.FormatInt(claimID, 10))))
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return c, err
 	}
 	if reason == "" {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "请写明异议理由：/object %d 理由。", claimID))
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.refuse.no_reason", "id", strconv.FormatInt(claimID, 10))))
 	}
 	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
 		return c, err
@@ -707,7 +708,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	}
 	if c.Status != storage.ClaimApproved {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d %s，只能对已通过、仍在公示期内的申报提出异议。", claimID, statusWords[c.Status]))
+			"%s", pt.T("object.refuse.not_approved", "id", strconv.FormatInt(claimID, 10), "status", statusWords[c.Status])))
 	}
 	e, err := a.Store.ClaimEntry(ctx, claimID)
 	if err != nil {
@@ -716,16 +717,16 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	now := a.Now()
 	if !now.Before(e.EffectiveAt) {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 的公示期已于%s结束，不能再提出异议；如需更正，请用 /deduct 记录扣分。", claimID, a.day(e.EffectiveAt)))
+			"%s", pt.T("object.refuse.publicity_over", "id", strconv.FormatInt(claimID, 10), "day", a.day(e.EffectiveAt))))
 	}
 	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
 	if err != nil {
 		return c, err
 	}
 	if !taken {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict, "申报 #%d 已在重新评议中。", claimID))
+		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict, "%s", pt.T("object.refuse.reopened", "id", strconv.FormatInt(claimID, 10))))
 	}
-	revID, err := a.reverseAward(ctx, actor, c, e, "异议："+cut(reason, 200), now)
+	revID, err := a.reverseAward(ctx, actor, c, e, pt.T("object.note", "reason", cut(reason, 200)), now)
 	if err != nil {
 		return c, err
 	}
@@ -739,7 +740,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 	}
 	// The old cards say what happened; a new card starts the new round.
 	oldKeys := c.CardKeys
-	footer := a.decisionFooter(c, &e.EffectiveAt) + fmt.Sprintf("\n⚠️ 公示期内异议 — %s %s\n理由：%s\n已重新提交评议", esc(name), a.clock(now), esc(cut(reason, 200)))
+	footer := a.decisionFooter(c, &e.EffectiveAt) + pt.T("object.footer", "name", esc(name), "time", a.clock(now), "reason", esc(cut(reason, 200)))
 	if err := a.editCards(ctx, c, oldKeys, hh, footer, "objected"); err != nil {
 		return c, err
 	}
@@ -789,7 +790,7 @@ func (a *App) PendingClaims(ctx context.Context, actor domain.Actor) (PendingRev
 		return PendingReview{}, err
 	}
 	if len(vs) == 0 {
-		return PendingReview{}, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能查看待审核的申报。"))
+		return PendingReview{}, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("pending.refuse.forbidden")))
 	}
 	var r PendingReview
 	if r.Claims, err = a.Store.Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200}); err != nil {
@@ -829,11 +830,10 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 		return DecisionResult{}, err
 	}
 	if len(vs) == 0 {
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能记录扣分和一票否决。"))
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.forbidden")))
 	}
 	if req.Target == "" || req.Item == "" {
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrInvalid,
-			"用法：/deduct 手机号或户号 项目编号 [说明]，例如 /deduct H001 A07 焚烧秸秆。"))
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", "", domain.Refuse(domain.ErrInvalid, "%s", pt.T("deduct.usage")))
 	}
 	hh, personID, err := a.resolveHousehold(ctx, req.Target, vs)
 	if err != nil {
@@ -855,17 +855,17 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 		if len(m.Candidates) > 0 {
 			var b strings.Builder
 			for _, it := range m.Candidates {
-				fmt.Fprintf(&b, "\n%s %s", it.Code, it.Name)
+				b.WriteString(pt.T("deduct.refuse.ambiguous_item", "code", it.Code, "name", it.Name))
 			}
 			return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
-				"“%s”对应多个项目，请用项目编号：%s", req.Item, b.String()))
+				"%s", pt.T("deduct.refuse.ambiguous", "word", req.Item, "items", b.String())))
 		}
 		if other := points.Match(items, req.Item); other.Exact != nil {
 			return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
-				"%s %s 是加分项目，由村民自行申报；/deduct 只记录扣分和一票否决项目。", other.Exact.Code, other.Exact.Name))
+				"%s", pt.T("deduct.refuse.claimable", "code", other.Exact.Code, "name", other.Exact.Name)))
 		}
 		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrNotFound,
-			"没有找到扣分或否决项目“%s”。发送 /items 查看积分项目。", req.Item))
+			"%s", pt.T("deduct.refuse.no_item", "word", req.Item)))
 	}
 	item := *m.Exact
 	now := a.Now()
@@ -876,8 +876,9 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 	y, mo, d := act.In(a.Loc).Date()
 	actDay := time.Date(y, mo, d, 0, 0, 0, 0, a.Loc)
 	if ty, tm, td := now.In(a.Loc).Date(); actDay.After(time.Date(ty, tm, td, 0, 0, 0, 0, a.Loc)) {
-		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid,
-			"日期 %d年%d月%d日 还没到：请写发生的日期，例如 /deduct %s %s %s。", y, int(mo), d, req.Target, item.Code, now.In(a.Loc).Format("2006-01-02")))
+		return DecisionResult{}, a.Refused(ctx, actor, "claim.deduct", subject, domain.Refuse(domain.ErrInvalid, "%s", pt.T("deduct.refuse.future",
+			"year", strconv.Itoa(y), "month", strconv.Itoa(int(mo)), "day", strconv.Itoa(d), "target", req.Target, "code", item.Code,
+			"today", now.In(a.Loc).Format("2006-01-02"))))
 	}
 	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
 		return DecisionResult{}, err

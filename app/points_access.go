@@ -146,11 +146,11 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 				return 0, nil, err
 			}
 			if !ok {
-				return 0, nil, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode)
+				return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.unit", "code", unitCode))
 			}
 			return u.ID, nil, nil
 		}
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "您的令牌（角色：%s）无权查看这些内容。", roleNamesOf(actor))
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.token", "roles", roleNamesOf(actor)))
 	}
 	vs, err := a.villagesFor(ctx, actor, roles...)
 	if err != nil {
@@ -166,7 +166,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 		}
 	}
 	if len(ids) == 0 {
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "您没有查看该村积分的权限。")
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.village"))
 	}
 	return 0, ids, nil
 }
@@ -179,7 +179,7 @@ func (a *App) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Hou
 
 // villagerHousehold is the household a linked villager claims for.
 func (a *App) villagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
-	notVillager := domain.Refuse(domain.ErrForbidden, "只有已登记并绑定账号的村民才能申报积分；如有疑问请联系村积分评议员。")
+	notVillager := domain.Refuse(domain.ErrForbidden, "%s", pt.T("claim.refuse.not_villager"))
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return storage.Household{}, notVillager
 	}
@@ -208,10 +208,10 @@ func (a *App) villagerHousehold(ctx context.Context, actor domain.Actor) (storag
 func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domain.Unit) (hh storage.Household, personID int64, err error) {
 	phone, code := points.ParseMemberRef(ref)
 	if phone == "" && code == "" {
-		return hh, 0, domain.Refuse(domain.ErrInvalid, "请写明农户：户号或村民手机号。")
+		return hh, 0, domain.Refuse(domain.ErrInvalid, "%s", pt.T("household.refuse.which"))
 	}
 	if phone != "" {
-		notHere := domain.Refuse(domain.ErrNotFound, "您负责的村里没有找到手机号为 %s 的村民。", phone)
+		notHere := domain.Refuse(domain.ErrNotFound, "%s", pt.T("household.refuse.no_phone", "phone", phone))
 		p, err := a.Store.PersonByPhone(ctx, phone)
 		if errors.Is(err, domain.ErrNotFound) {
 			return hh, 0, notHere
@@ -227,7 +227,7 @@ func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domai
 			}
 			for _, r := range roles {
 				if slices.Contains(unitIDs(villages), r.UnitID) {
-					return hh, 0, domain.Refuse(domain.ErrNotFound, "%s 没有登记所属农户。", p.Name)
+					return hh, 0, domain.Refuse(domain.ErrNotFound, "%s", pt.T("household.refuse.no_household", "name", p.Name))
 				}
 			}
 			return hh, 0, notHere
@@ -247,11 +247,11 @@ func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domai
 	}
 	switch len(hs) {
 	case 0:
-		return hh, 0, domain.Refuse(domain.ErrNotFound, "没有找到户号 %s。", code)
+		return hh, 0, domain.Refuse(domain.ErrNotFound, "%s", pt.T("household.refuse.no_code", "code", code))
 	case 1:
 		return hs[0], 0, nil
 	}
-	return hh, 0, domain.Refuse(domain.ErrConflict, "您负责的多个村都有户号 %s，请改用村民手机号。", code)
+	return hh, 0, domain.Refuse(domain.ErrConflict, "%s", pt.T("household.refuse.many", "code", code))
 }
 
 // InTxRefusable runs fn in one transaction (under a savepoint of the
@@ -300,7 +300,7 @@ func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, action, unitC
 		}
 	}
 	if len(out.Roles) == 0 {
-		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.Refuse(domain.ErrForbidden, "单位 %s 不在您的管辖范围内。", unitCode))
+		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.unit", "code", unitCode)))
 	}
 	return out, nil
 }

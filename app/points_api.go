@@ -27,7 +27,7 @@ var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, st
 // beforeID > 0 lists those older than that claim (the next page).
 func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int, beforeID int64) ([]storage.Claim, error) {
 	if !slices.Contains(claimStatuses, status) {
-		return nil, domain.Refuse(domain.ErrInvalid, "status 只能是 pending（待审核）、approved（已通过）、rejected（已驳回）或 frozen（已冻结）。")
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", pt.T("api.refuse.status"))
 	}
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, claimReaders...)
 	if err != nil {
@@ -56,7 +56,7 @@ type LedgerView struct {
 // unitCode narrows the scope (a village, when household codes repeat).
 func (a *App) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode, household string) (LedgerView, error) {
 	if household == "" {
-		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "请写明户号或村民手机号（household）。")
+		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "%s", pt.T("api.refuse.household"))
 	}
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, ledgerReaders...)
 	if err != nil {

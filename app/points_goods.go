@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,9 +36,9 @@ var goodsCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 var goodsCols = []string{"unit_code", "code", "name", "points", "stock", "active"}
 
 // cellErr names a bad cell in Chinese: file, row (the header is row 1) and
-// column.
-func cellErr(t *tabular.Table, i int, col, format string, args ...any) error {
-	return domain.Refuse(domain.ErrInvalid, "%s：第 %d 行“%s”列：%s", t.File, i+2, col, fmt.Sprintf(format, args...))
+// column, and what is wrong with it.
+func cellErr(t *tabular.Table, i int, col, problem string) error {
+	return domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.cell", "file", t.File, "row", strconv.Itoa(i+2), "column", col, "problem", problem))
 }
 
 // parseYesNo reads yes/no cells (yes, y, true, 1, 是; no, n, false, 0, 否).
@@ -71,16 +70,16 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 			name = "unit_code"
 		}
 		if !containsStr(goodsCols, name) {
-			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：不认识的列“%s”；商品表的列为 unit_code（或 village）、code、name、points，可选 stock、active。", t.File, h)
+			return res, domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.unknown_column", "file", t.File, "column", h))
 		}
 		if _, dup := col[name]; dup {
-			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：列“%s”出现了两次。", t.File, h)
+			return res, domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.duplicate_column", "file", t.File, "column", h))
 		}
 		col[name] = h
 	}
 	for _, need := range goodsCols[:4] {
 		if _, ok := col[need]; !ok {
-			return res, domain.Refuse(domain.ErrInvalid, "%s：第 1 行：缺少列“%s”；商品表的列为 unit_code（或 village）、code、name、points，可选 stock、active。", t.File, need)
+			return res, domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.missing_column", "file", t.File, "column", need))
 		}
 	}
 	cell := func(i int, name string) string {
@@ -100,55 +99,55 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 			unit, code, name := cell(i, "unit_code"), strings.ToUpper(cell(i, "code")), cell(i, "name")
 			uc := col["unit_code"]
 			if unit == "" {
-				return cellErr(t, i, uc, "请填写商品所属村的单位代码。")
+				return cellErr(t, i, uc, pt.T("goods_file.no_unit"))
 			}
 			vid, known := villages[unit]
 			if !known {
 				u, err := a.Store.UnitByCode(ctx, unit)
 				if errors.Is(err, domain.ErrNotFound) {
-					return cellErr(t, i, uc, "没有单位代码为“%s”的村，请先导入单位。", unit)
+					return cellErr(t, i, uc, pt.T("goods_file.unknown_unit", "code", unit))
 				}
 				if err != nil {
 					return err
 				}
 				if !isVillage(u.Kind) {
-					return cellErr(t, i, uc, "“%s”（%s）不是村或社区，积分超市的商品只属于村或社区。", unit, u.Name)
+					return cellErr(t, i, uc, pt.T("goods_file.not_village", "code", unit, "name", u.Name))
 				}
 				vid, villages[unit] = u.ID, u.ID
 			}
 			switch {
 			case code == "":
-				return cellErr(t, i, col["code"], "请填写商品编号。")
+				return cellErr(t, i, col["code"], pt.T("goods_file.no_code"))
 			case !goodsCodeRe.MatchString(code):
-				return cellErr(t, i, col["code"], "商品编号“%s”只能由字母、数字、- 和 _ 组成，最长 32 个字符。", cell(i, "code"))
+				return cellErr(t, i, col["code"], pt.T("goods_file.bad_code", "code", cell(i, "code")))
 			case strings.Trim(code, "0123456789") == "":
-				return cellErr(t, i, col["code"], "商品编号“%s”不能全是数字（以免与兑换积分数混淆），请加上字母，例如 G%s。", code, code)
+				return cellErr(t, i, col["code"], pt.T("goods_file.numeric_code", "code", code))
 			case name == "":
-				return cellErr(t, i, col["name"], "请填写商品名称。")
+				return cellErr(t, i, col["name"], pt.T("goods_file.no_name"))
 			case utf8.RuneCountInString(name) > MaxNameLen:
-				return cellErr(t, i, col["name"], "商品名称超过 %d 个字。", MaxNameLen)
+				return cellErr(t, i, col["name"], pt.T("goods_file.long_name", "max", strconv.Itoa(MaxNameLen)))
 			}
 			key := unit + "\x00" + code
 			if prev, dup := rowOf[key]; dup {
-				return cellErr(t, i, col["code"], "商品编号“%s”在本村已出现在第 %d 行。", code, prev+2)
+				return cellErr(t, i, col["code"], pt.T("goods_file.duplicate_code", "code", code, "row", strconv.Itoa(prev+2)))
 			}
 			rowOf[key] = i
 			pts, err := strconv.Atoi(cell(i, "points"))
 			if err != nil || pts < 1 || pts > MaxGoodsPoints {
-				return cellErr(t, i, col["points"], "兑换所需积分应为 1 到 %d 之间的整数，“%s”不是。", MaxGoodsPoints, cell(i, "points"))
+				return cellErr(t, i, col["points"], pt.T("goods_file.bad_points", "max", strconv.Itoa(MaxGoodsPoints), "value", cell(i, "points")))
 			}
 			r := storage.GoodsRow{VillageID: vid, Code: code, Name: name, Points: pts, Active: true}
 			if s := cell(i, "stock"); s != "" {
 				n, err := strconv.Atoi(s)
 				if err != nil || n < 0 || n > MaxGoodsStock {
-					return cellErr(t, i, col["stock"], "库存应为 0 到 %d 之间的整数（不限量请留空），“%s”不是。", MaxGoodsStock, s)
+					return cellErr(t, i, col["stock"], pt.T("goods_file.bad_stock", "max", strconv.Itoa(MaxGoodsStock), "value", s))
 				}
 				r.Stock = &n
 			}
 			if s := cell(i, "active"); s != "" {
 				v, ok := parseYesNo(s)
 				if !ok {
-					return cellErr(t, i, col["active"], "“%s”应为 是/否（yes/no）。", s)
+					return cellErr(t, i, col["active"], pt.T("goods_file.bad_active", "value", s))
 				}
 				r.Active = v
 			}
@@ -179,7 +178,7 @@ func (a *App) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGoods
 		return nil, err
 	}
 	if len(vs) == 0 {
-		return nil, a.Refused(ctx, actor, "goods.list", "", domain.Refuse(domain.ErrForbidden, "只有本村村民、积分评议员和积分超市管理员可以查看积分超市的商品。"))
+		return nil, a.Refused(ctx, actor, "goods.list", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("goods.refuse.forbidden")))
 	}
 	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{VillageIDs: unitIDs(vs), ActiveOnly: true})
 	if err != nil {
@@ -236,15 +235,15 @@ func (a *App) shopGoods(ctx context.Context, villageID int64, ref string) (stora
 		}
 	}
 	if len(gs) == 0 {
-		return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "没有这个商品编号“%s”：本村积分超市还没有上架商品。不在清单上的物品请按积分登记：/redeem 户号 积分 [物品]。", ref)
+		return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "%s", pt.T("goods.refuse.none_listed", "code", ref))
 	}
 	var list []string
 	for i, g := range gs {
 		if i == 30 {
-			list = append(list, fmt.Sprintf("……共 %d 种", len(gs)))
+			list = append(list, pt.T("goods.refuse.more", "count", strconv.Itoa(len(gs))))
 			break
 		}
 		list = append(list, g.Code+" "+g.Name)
 	}
-	return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "没有这个商品编号“%s”。本村商品：%s。发送 /goods 查看价格和库存。", ref, strings.Join(list, "、"))
+	return storage.Goods{}, domain.Refuse(domain.ErrNotFound, "%s", pt.T("goods.refuse.no_such", "code", ref, "list", strings.Join(list, "、")))
 }

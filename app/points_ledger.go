@@ -45,9 +45,9 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 		}
 		if errors.Is(err, domain.ErrNotFound) {
 			if vs, _ := a.villagesFor(ctx, actor, domain.RoleReviewer, domain.RoleShopkeeper); len(vs) > 0 {
-				err = domain.Refuse(domain.ErrInvalid, "请写明要查询的农户：/points 户号或村民手机号。")
+				err = domain.Refuse(domain.ErrInvalid, "%s", pt.T("points.refuse.which"))
 			} else {
-				err = domain.Refuse(domain.ErrForbidden, "只有已登记并绑定账号的村民才能查看本户积分。")
+				err = domain.Refuse(domain.ErrForbidden, "%s", pt.T("points.refuse.not_villager"))
 			}
 			return PointsView{}, a.Refused(ctx, actor, "points.view", "", err)
 		}
@@ -65,7 +65,7 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 		vs = []domain.Unit{{ID: own.VillageID}}
 	}
 	if len(vs) == 0 {
-		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "只有村积分评议员和积分超市管理员可以查询其他农户的积分。"))
+		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("points.refuse.others")))
 	}
 	hh, _, err := a.resolveHousehold(ctx, target, vs)
 	if err != nil {
@@ -74,7 +74,7 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 	if ok, err := a.mayInVillage(ctx, actor, hh.VillageID, domain.RoleReviewer, domain.RoleShopkeeper); err != nil {
 		return PointsView{}, err
 	} else if !ok && (ownErr != nil || own.ID != hh.ID) {
-		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "您只能查看本户积分：发送 /points。"))
+		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("points.refuse.own_only")))
 	}
 	snap, err := a.Store.HouseholdPoints(ctx, hh.ID, 0, a.Now(), lastEntries)
 	if err != nil {
@@ -134,7 +134,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 		return Redemption{}, err
 	}
 	if len(vs) == 0 {
-		return Redemption{}, a.Refused(ctx, actor, "points.redeem", "", domain.Refuse(domain.ErrForbidden, "只有积分超市管理员才能登记兑换。"))
+		return Redemption{}, a.Refused(ctx, actor, "points.redeem", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("redeem.refuse.forbidden")))
 	}
 	hh, _, err := a.resolveHousehold(ctx, req.Target, vs)
 	if err != nil {
@@ -150,7 +150,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 		}
 		if qty < 1 || qty > MaxRedeemQty {
 			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(domain.ErrInvalid,
-				"兑换数量应为 1 到 %d 之间的整数。", MaxRedeemQty))
+				"%s", pt.T("redeem.refuse.qty", "max", strconv.Itoa(MaxRedeemQty))))
 		}
 		found, err := a.shopGoods(ctx, hh.VillageID, ref)
 		if isRefusal(err) {
@@ -177,8 +177,8 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, stockShort(*g, *g.Stock))
 		}
 		if balance < req.Points {
-			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(domain.ErrConflict,
-				"积分不足（余额 %d，需要 %d）：%s 每件 %d 分 ×%d。", balance, req.Points, g.Name, g.Points, qty))
+			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(domain.ErrConflict, "%s", pt.T("redeem.refuse.balance",
+				"balance", strconv.Itoa(balance), "need", strconv.Itoa(req.Points), "goods", g.Name, "points", strconv.Itoa(g.Points), "qty", strconv.Itoa(qty))))
 		}
 		if g.Stock != nil {
 			n, ok, err := a.Store.TakeStock(ctx, g.ID, qty)
@@ -207,7 +207,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 		Goods: goods, RecordedAt: now, EffectiveAt: now, Actor: actor.Label,
 		HouseholdCode: hh.Code, VillageCode: hh.VillageCode}
 	if g != nil {
-		e.Note = "商品编号 " + g.Code
+		e.Note = pt.T("redeem.note", "code", g.Code)
 	}
 	if actor.PersonID != 0 {
 		e.RecordedBy = &actor.PersonID
@@ -240,9 +240,9 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 // stockShort refuses a redemption of more pieces than are left.
 func stockShort(g storage.Goods, left int) error {
 	if left == 0 {
-		return domain.Refuse(domain.ErrConflict, "库存不足（剩 0 件）：%s 已兑完。", g.Name)
+		return domain.Refuse(domain.ErrConflict, "%s", pt.T("redeem.refuse.sold_out", "goods", g.Name))
 	}
-	return domain.Refuse(domain.ErrConflict, "库存不足（剩 %d 件）：%s 最多还能兑换 %d 件。", left, g.Name, left)
+	return domain.Refuse(domain.ErrConflict, "%s", pt.T("redeem.refuse.stock", "left", strconv.Itoa(left), "goods", g.Name))
 }
 
 // RankedHousehold is a household's place in a village ranking.
@@ -299,7 +299,7 @@ func (a *App) VillageRanking(ctx context.Context, actor domain.Actor, unitCode s
 		}
 	}
 	if v == nil {
-		return Ranking{}, a.Refused(ctx, actor, "points.rank", unitCode, domain.Refuse(domain.ErrForbidden, "只有本村村民和村干部可以查看本村积分排名。"))
+		return Ranking{}, a.Refused(ctx, actor, "points.rank", unitCode, domain.Refuse(domain.ErrForbidden, "%s", pt.T("rank.refuse.forbidden")))
 	}
 	now := a.Now()
 	p := a.CurrentPeriod(now)

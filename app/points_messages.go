@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"html"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -17,6 +17,9 @@ import (
 // Chat replies are the bot's; these are the messages that a use case sends
 // in its own transaction, whichever door it came through: review cards and
 // their edits, notices to claimants and households, receipts, rankings.
+// Their words are in internal/texts/points.yaml.
+
+var pt = texts.Points
 
 func esc(s string) string { return html.EscapeString(s) }
 
@@ -45,58 +48,59 @@ func (a *App) day(t time.Time) string { return t.In(a.Loc).Format("1月2日") }
 // PointsText names a claim's item with its points: "A01 参加治安巡逻（+2 分）".
 func PointsText(c storage.Claim) string {
 	if c.Veto {
-		return c.ItemCode + " " + c.ItemName + "（一票否决）"
+		return pt.T("item.veto", "code", c.ItemCode, "name", c.ItemName)
 	}
-	return c.ItemCode + " " + c.ItemName + "（" + signed(c.Points) + " 分）"
+	return pt.T("item.points", "code", c.ItemCode, "name", c.ItemName, "points", signed(c.Points))
 }
 
 var evidenceWords = map[string]string{
-	string(points.EvidencePhoto):       "现场照片",
-	string(points.EvidenceCertificate): "证书或证明材料照片",
-	string(points.EvidenceWitness):     "见证（评议即确认）",
-	string(points.EvidenceNone):        "无需",
+	string(points.EvidencePhoto):       pt.T("evidence.photo"),
+	string(points.EvidenceCertificate): pt.T("evidence.certificate"),
+	string(points.EvidenceWitness):     pt.T("evidence.witness"),
+	string(points.EvidenceNone):        pt.T("evidence.none"),
 }
 
 // cardText is a claim's review card: who, which household, what, how many
 // points, the note and the evidence.
 func (a *App) cardText(c storage.Claim, hh storage.Household) string {
 	var b strings.Builder
+	id := strconv.FormatInt(c.ID, 10)
 	switch {
 	case c.Kind == storage.ClaimKindDeduction && c.Veto:
-		fmt.Fprintf(&b, "<b>⛔ 一票否决记录 #%d</b>\n", c.ID)
+		b.WriteString(pt.T("card.head_veto", "id", id))
 	case c.Kind == storage.ClaimKindDeduction:
-		fmt.Fprintf(&b, "<b>⚠️ 扣分记录 #%d</b>\n", c.ID)
+		b.WriteString(pt.T("card.head_deduction", "id", id))
 	default:
-		fmt.Fprintf(&b, "<b>📝 积分申报 #%d</b>\n", c.ID)
+		b.WriteString(pt.T("card.head_claim", "id", id))
 	}
-	fmt.Fprintf(&b, "村：%s\n", esc(c.VillageName))
+	b.WriteString(pt.T("card.village", "village", esc(c.VillageName)))
 	if c.Kind == storage.ClaimKindDeduction {
-		fmt.Fprintf(&b, "农户：%s\n", esc(hh.Label()))
-		fmt.Fprintf(&b, "登记人：%s\n", esc(c.RecorderName))
+		b.WriteString(pt.T("card.household", "household", esc(hh.Label())))
+		b.WriteString(pt.T("card.recorder", "name", esc(c.RecorderName)))
 	} else {
-		fmt.Fprintf(&b, "申报人：%s（%s）\n", esc(c.PersonName), esc(hh.Label()))
+		b.WriteString(pt.T("card.claimant", "name", esc(c.PersonName), "household", esc(hh.Label())))
 	}
-	fmt.Fprintf(&b, "项目：<code>%s</code> %s\n", esc(c.ItemCode), esc(c.ItemName))
+	b.WriteString(pt.T("card.item", "code", esc(c.ItemCode), "name", esc(c.ItemName)))
 	if c.Veto {
-		fmt.Fprintf(&b, "类别：%s · <b>一票否决</b>\n", esc(c.Category))
+		b.WriteString(pt.T("card.category_veto", "category", esc(c.Category)))
 	} else {
-		fmt.Fprintf(&b, "类别：%s · <b>%s 分</b>\n", esc(c.Category), signed(c.Points))
+		b.WriteString(pt.T("card.category", "category", esc(c.Category), "points", signed(c.Points)))
 	}
 	ev := evidenceWords[c.Evidence]
 	if c.HasPhoto() {
-		ev += "（已附照片）"
+		ev += pt.T("card.photo_attached")
 	}
 	if ev != "" {
-		fmt.Fprintf(&b, "证明：%s\n", ev)
+		b.WriteString(pt.T("card.evidence", "evidence", ev))
 	}
 	if c.Note != "" {
-		fmt.Fprintf(&b, "说明：%s\n", esc(cut(c.Note, 200)))
+		b.WriteString(pt.T("card.note", "note", esc(cut(c.Note, 200))))
 	}
-	fmt.Fprintf(&b, "时间：%s", a.clock(c.ClaimedAt))
+	b.WriteString(pt.T("card.time", "time", a.clock(c.ClaimedAt)))
 	if c.Objections > 0 && c.Status == storage.ClaimPending {
-		fmt.Fprintf(&b, "\n🔁 第 %d 轮评议", c.Objections+1)
+		b.WriteString(pt.T("card.round", "round", strconv.Itoa(c.Objections+1)))
 		if c.Reason != "" {
-			fmt.Fprintf(&b, "（异议：%s）", esc(cut(c.Reason, 100)))
+			b.WriteString(pt.T("card.round_reason", "reason", esc(cut(c.Reason, 100))))
 		}
 	}
 	return b.String()
@@ -110,26 +114,26 @@ func (a *App) decisionFooter(c storage.Claim, effective *time.Time) string {
 	}
 	switch c.Status {
 	case storage.ClaimApproved:
-		s := fmt.Sprintf("✅ <b>已通过</b> — %s%s", esc(c.Decider), at)
+		s := pt.T("footer.approved", "decider", esc(c.Decider), "at", at)
 		if c.Kind == storage.ClaimKindDeduction {
-			s = fmt.Sprintf("✅ <b>已登记</b> — %s%s", esc(c.Decider), at)
+			s = pt.T("footer.registered", "decider", esc(c.Decider), "at", at)
 		}
 		if effective != nil {
 			if c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-				s += "\n公示至" + a.day(*effective) + "，期满生效"
+				s += pt.T("footer.publicity", "day", a.day(*effective))
 			} else {
-				s += "\n已生效"
+				s += pt.T("footer.effective")
 			}
 		}
 		return s
 	case storage.ClaimRejected:
-		s := fmt.Sprintf("❌ <b>已驳回</b> — %s%s", esc(c.Decider), at)
+		s := pt.T("footer.rejected", "decider", esc(c.Decider), "at", at)
 		if c.Reason != "" {
-			s += "\n理由：" + esc(cut(c.Reason, 200))
+			s += pt.T("footer.reason", "reason", esc(cut(c.Reason, 200)))
 		}
 		return s
 	case storage.ClaimFrozen:
-		return "🧊 <b>已冻结</b>：本户本期被一票否决"
+		return pt.T("footer.frozen")
 	}
 	return ""
 }
@@ -137,60 +141,60 @@ func (a *App) decisionFooter(c storage.Claim, effective *time.Time) string {
 // reviewKeyboard carries the one-tap decision buttons of a card.
 func reviewKeyboard(claimID int64) map[string]any {
 	return map[string]any{"inline_keyboard": [][]map[string]string{{
-		{"text": "通过", "callback_data": callback.Decision(claimID, true)},
-		{"text": "驳回", "callback_data": callback.Decision(claimID, false)},
+		{"text": pt.T("button.approve"), "callback_data": callback.Decision(claimID, true)},
+		{"text": pt.T("button.reject"), "callback_data": callback.Decision(claimID, false)},
 	}}}
 }
 
 // claimantNotice tells the claimant what became of their claim.
 func (a *App) claimantNotice(c storage.Claim, effective *time.Time) string {
-	what := esc(PointsText(c))
+	what, id := esc(PointsText(c)), strconv.FormatInt(c.ID, 10)
 	switch c.Status {
 	case storage.ClaimApproved:
-		s := fmt.Sprintf("✅ 您的积分申报 #%d %s 已通过（%s）。", c.ID, what, esc(c.Decider))
+		s := pt.T("notice.approved", "id", id, "item", what, "decider", esc(c.Decider))
 		if effective != nil && c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-			s += "\n公示至" + a.day(*effective) + "，期满后计入本户积分。"
+			s += pt.T("notice.approved_publicity", "day", a.day(*effective))
 		} else {
-			s += "\n已计入本户积分。"
+			s += pt.T("notice.approved_effective")
 		}
 		return s
 	case storage.ClaimRejected:
-		s := fmt.Sprintf("❌ 您的积分申报 #%d %s 未通过（%s）。", c.ID, what, esc(c.Decider))
+		s := pt.T("notice.rejected", "id", id, "item", what, "decider", esc(c.Decider))
 		if c.Reason != "" {
-			s += "\n理由：" + esc(c.Reason)
+			s += pt.T("notice.reason", "reason", esc(c.Reason))
 		}
 		return s
 	case storage.ClaimFrozen:
-		return fmt.Sprintf("🧊 您的积分申报 #%d %s 已冻结：本户本期被一票否决。", c.ID, what)
+		return pt.T("notice.frozen", "id", id, "item", what)
 	case storage.ClaimPending:
-		return fmt.Sprintf("⚠️ 您的积分申报 #%d %s 在公示期内收到异议，已重新提交评议。\n异议理由：%s", c.ID, what, esc(c.Reason))
+		return pt.T("notice.reopened", "id", id, "item", what, "reason", esc(c.Reason))
 	}
 	return ""
 }
 
 // householdDeductionNotice tells a household about a deduction or veto.
 func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) string {
+	id := strconv.FormatInt(c.ID, 10)
 	if c.Veto {
-		when := "本期"
+		when := pt.T("veto.this_period")
 		if l := a.VetoLabel(c); l != "" {
 			when = l
 		}
-		s := fmt.Sprintf("⛔ 本户被记录一票否决项目：%s %s（%s 登记，记录 #%d）。\n本户%s不参加积分排名和奖励，待审核的申报已冻结。",
-			esc(c.ItemCode), esc(c.ItemName), esc(c.Decider), c.ID, when)
+		s := pt.T("notice.veto", "code", esc(c.ItemCode), "name", esc(c.ItemName), "decider", esc(c.Decider), "id", id, "when", when)
 		if c.ActDate != nil {
-			s += "\n发生日期：" + c.ActDate.Format("2006年1月2日")
+			s += pt.T("notice.act_date", "day", c.ActDate.Format("2006年1月2日"))
 		}
 		if c.Note != "" {
-			s += "\n说明：" + esc(c.Note)
+			s += pt.T("notice.note", "note", esc(c.Note))
 		}
 		return s
 	}
-	s := fmt.Sprintf("⚠️ 本户被记录扣分：%s（%s 登记，记录 #%d）。", esc(PointsText(c)), esc(c.Decider), c.ID)
+	s := pt.T("notice.deduction", "item", esc(PointsText(c)), "decider", esc(c.Decider), "id", id)
 	if c.Note != "" {
-		s += "\n说明：" + esc(c.Note)
+		s += pt.T("notice.note", "note", esc(c.Note))
 	}
 	if c.DecidedAt != nil && effective.After(*c.DecidedAt) {
-		s += "\n公示至" + a.day(effective) + "，如有异议请在公示期内联系村积分评议员。"
+		s += pt.T("notice.deduction_publicity", "day", a.day(effective))
 	}
 	return s
 }
@@ -198,17 +202,17 @@ func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) str
 // receiptText is the household's receipt for a redemption.
 func (a *App) receiptText(r Redemption) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "🧾 <b>积分兑换回执</b> #%d\n", r.Entry.ID)
-	fmt.Fprintf(&b, "农户：%s（%s）\n", esc(r.Household.Label()), esc(r.Household.VillageName))
-	fmt.Fprintf(&b, "兑换积分：%d 分\n", -r.Entry.Points)
+	b.WriteString(pt.T("receipt.head", "id", strconv.FormatInt(r.Entry.ID, 10)))
+	b.WriteString(pt.T("receipt.household", "household", esc(r.Household.Label()), "village", esc(r.Household.VillageName)))
+	b.WriteString(pt.T("receipt.points", "points", strconv.Itoa(-r.Entry.Points)))
 	if r.Goods != nil {
-		fmt.Fprintf(&b, "商品：%s ×%d（每件 %d 分）\n", esc(r.Goods.Name), r.Qty, r.Goods.Points)
+		b.WriteString(pt.T("receipt.goods", "goods", esc(r.Goods.Name), "qty", strconv.Itoa(r.Qty), "points", strconv.Itoa(r.Goods.Points)))
 	} else if r.Entry.Goods != "" {
-		fmt.Fprintf(&b, "物品：%s\n", esc(r.Entry.Goods))
+		b.WriteString(pt.T("receipt.thing", "goods", esc(r.Entry.Goods)))
 	}
-	fmt.Fprintf(&b, "经办：%s\n", esc(r.Operator))
-	fmt.Fprintf(&b, "时间：%s\n", a.clock(r.Entry.RecordedAt))
-	fmt.Fprintf(&b, "余额：%d → <b>%d</b> 分", r.Before, r.After)
+	b.WriteString(pt.T("receipt.operator", "name", esc(r.Operator)))
+	b.WriteString(pt.T("receipt.time", "time", a.clock(r.Entry.RecordedAt)))
+	b.WriteString(pt.T("receipt.balance", "before", strconv.Itoa(r.Before), "after", strconv.Itoa(r.After)))
 	return b.String()
 }
 
@@ -217,7 +221,7 @@ func (a *App) receiptText(r Redemption) string {
 // a veto is the household's matter, told to it privately.
 func RankingText(title string, rows []RankedHousehold, max int) string {
 	var b strings.Builder
-	b.WriteString("<b>" + esc(title) + "</b>\n")
+	b.WriteString(pt.T("rank.title", "title", esc(title)))
 	shown, ranked := 0, 0
 	for _, r := range rows {
 		if r.Vetoed {
@@ -237,13 +241,13 @@ func RankingText(title string, rows []RankedHousehold, max int) string {
 		case 3:
 			medal = "🥉"
 		}
-		fmt.Fprintf(&b, "%d. %s%s — <b>%d</b> 分\n", r.Rank, medal, esc(r.Label()), r.Points)
+		b.WriteString(pt.T("rank.row", "rank", strconv.Itoa(r.Rank), "medal", medal, "household", esc(r.Label()), "points", strconv.Itoa(r.Points)))
 	}
 	if ranked == 0 {
-		b.WriteString("（暂无农户）\n")
+		b.WriteString(pt.T("rank.none"))
 	}
 	if ranked > shown {
-		fmt.Fprintf(&b, "……共 %d 户参与排名\n", ranked)
+		b.WriteString(pt.T("rank.more", "count", strconv.Itoa(ranked)))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,7 +244,7 @@ func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 			}
 			kind, _ := points.ParsePeriodKind(st.Kind)
 			period := points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc), End: st.End.In(a.Loc)}
-			title := fmt.Sprintf("🏆 %s %s 积分排名（%s结算）", st.VillageName, period.Label(), periodWords[kind])
+			title := pt.T("settle.title", "village", st.VillageName, "period", period.Label(), "kind", periodWords[kind])
 			text := RankingText(title, ranked, 30)
 			if kind == points.Yearly {
 				text += "\n\n" + a.starsText(ranked)
@@ -263,7 +264,8 @@ func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 	return posted, nil
 }
 
-var periodWords = map[points.PeriodKind]string{points.Monthly: "月度", points.Quarterly: "季度", points.Yearly: "年度"}
+var periodWords = map[points.PeriodKind]string{points.Monthly: pt.T("period.monthly"), points.Quarterly: pt.T("period.quarterly"),
+	points.Yearly: pt.T("period.yearly")}
 
 // SettlementCron is when the settlement job runs: hourly at minute 5, so
 // the first run of a period is at 00:05 on its first day (settling the
@@ -291,7 +293,7 @@ func isNotFoundErr(err error) bool { return errors.Is(err, domain.ErrNotFound) }
 // households are left out without naming why.
 func (a *App) starsText(rows []RankedHousehold) string {
 	var b strings.Builder
-	b.WriteString("<b>⭐ 星级文明户</b>")
+	b.WriteString(pt.T("stars.head"))
 	found := false
 	for n := 5; n >= 1; n-- {
 		var names []string
@@ -304,10 +306,10 @@ func (a *App) starsText(rows []RankedHousehold) string {
 			continue
 		}
 		found = true
-		fmt.Fprintf(&b, "\n%s %d星：%s", strings.Repeat("⭐", n), n, strings.Join(names, "、"))
+		b.WriteString(pt.T("stars.line", "stars", strings.Repeat("⭐", n), "count", strconv.Itoa(n), "names", strings.Join(names, "、")))
 	}
 	if !found {
-		b.WriteString("\n本年度暂无农户达到星级标准。")
+		b.WriteString(pt.T("stars.none"))
 	}
 	return b.String()
 }

@@ -19,7 +19,8 @@ import (
 // objections during 公示 decided by the reviewers, the veto's window and
 // the daily 公示 list in the villagers' group.
 
-var vetoScopeWords = map[points.VetoScope]string{points.VetoMonth: "本月", points.VetoQuarter: "本季度", points.VetoYear: "本年度"}
+var vetoScopeWords = map[points.VetoScope]string{points.VetoMonth: pt.T("veto_scope.month"), points.VetoQuarter: pt.T("veto_scope.quarter"),
+	points.VetoYear: pt.T("veto_scope.year")}
 
 // VetoLabel names the window a veto excludes its household for: 2026年度,
 // 2026年第四季度 or 2026年11月 ("" for an older veto without a window).
@@ -69,7 +70,7 @@ func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c sto
 	done, missing := points.ApprovalsNeeded(len(as), a.Cfg.Points.ReviewQuorum)
 	if !added {
 		return names, false, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrConflict,
-			"您已同意申报 #%d，还需 %d 位评议员同意。", c.ID, missing))
+			"%s", pt.T("decide.refuse.approved_already", "id", strconv.FormatInt(c.ID, 10), "missing", strconv.Itoa(missing))))
 	}
 	if done {
 		return names, true, nil
@@ -78,7 +79,8 @@ func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c sto
 	if err != nil {
 		return names, false, err
 	}
-	footer := fmt.Sprintf("👍 已同意：%s（%d/%d），还需 %d 位评议员同意", esc(strings.Join(names, "、")), len(names), a.Cfg.Points.ReviewQuorum, missing)
+	footer := pt.T("decide.quorum_footer", "names", esc(strings.Join(names, "、")), "count", strconv.Itoa(len(names)),
+		"quorum", strconv.Itoa(a.Cfg.Points.ReviewQuorum), "missing", strconv.Itoa(missing))
 	if err := a.editCardsWith(ctx, c, c.CardKeys, hh, footer, "ok"+strconv.Itoa(len(names)), reviewKeyboard(c.ID)); err != nil {
 		return names, false, err
 	}
@@ -146,9 +148,10 @@ func objectionKey(id, chatID int64) string { return fmt.Sprintf("objection:%d:ca
 // 驳回异议 goes to the reviewers; the claim waits for them.
 func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c storage.Claim, reason string) (storage.Claim, error) {
 	subject := claimSubject(c.ID)
+	id := strconv.FormatInt(c.ID, 10)
 	if reason == "" {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid,
-			"请写明异议理由，例如：异议 %d 当天没有看到他参加巡逻。", c.ID))
+			"%s", pt.T("objection.refuse.no_reason", "id", id)))
 	}
 	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
 		return c, err
@@ -161,19 +164,19 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 		return c, err
 	} else if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden,
-			"申报 #%d 是本户的申报，不能对本户的申报提出异议。", c.ID))
+			"%s", pt.T("objection.refuse.own", "id", id)))
 	}
 	if c.Kind != storage.ClaimKindClaim {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden,
-			"#%d 不是公示中的积分申报；村民可以对公示名单上的申报提出异议。", c.ID))
+			"%s", pt.T("objection.refuse.not_claim", "id", id)))
 	}
 	if c.Status != storage.ClaimApproved {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d %s，只能对已通过、仍在公示期内的申报提出异议。", c.ID, statusWords[c.Status]))
+			"%s", pt.T("object.refuse.not_approved", "id", id, "status", statusWords[c.Status])))
 	}
 	if _, err := a.Store.OpenObjection(ctx, c.ID); err == nil {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 已有村民提出异议，正在等待村积分评议员处理。", c.ID))
+			"%s", pt.T("objection.refuse.open", "id", id)))
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return c, err
 	}
@@ -184,7 +187,7 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 	now := a.Now()
 	if !now.Before(e.EffectiveAt) {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 的公示期已于%s结束，不能再提出异议；如有问题请联系村积分评议员。", c.ID, a.day(e.EffectiveAt)))
+			"%s", pt.T("objection.refuse.publicity_over", "id", id, "day", a.day(e.EffectiveAt))))
 	}
 	reason = cut(reason, 500)
 	oid, ok, err := a.Store.InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
@@ -193,9 +196,9 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 	}
 	if !ok {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"申报 #%d 已有村民提出异议，正在等待村积分评议员处理。", c.ID))
+			"%s", pt.T("objection.refuse.open", "id", id)))
 	}
-	if _, err := a.reverseAward(ctx, actor, c, e, "村民异议，暂缓计入："+cut(reason, 200), now); err != nil {
+	if _, err := a.reverseAward(ctx, actor, c, e, pt.T("objection.note", "reason", cut(reason, 200)), now); err != nil {
 		return c, err
 	}
 	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
@@ -224,9 +227,8 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 	if err := a.Store.SetObjectionCards(ctx, oid, keys); err != nil {
 		return c, err
 	}
-	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:told", oid), fmt.Sprintf(
-		"⚠️ 本户的积分申报 #%d %s 在公示期内收到村民异议，积分暂缓计入，等待村积分评议员评议，结果会通知您。",
-		c.ID, esc(PointsText(c)))); err != nil {
+	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:told", oid),
+		pt.T("objection.told_household", "id", id, "item", esc(PointsText(c)))); err != nil {
 		return c, err
 	}
 	return c, a.audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "objection": oid, "by": "villager"})
@@ -235,21 +237,21 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 // objectionCardText is the reviewers' card of a villager's objection.
 func (a *App) objectionCardText(c storage.Claim, hh storage.Household, o storage.Objection, effective time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>⚠️ 公示异议：申报 #%d</b>\n", c.ID)
-	fmt.Fprintf(&b, "村：%s\n", esc(c.VillageName))
-	fmt.Fprintf(&b, "农户：%s\n", esc(hh.Label()))
-	fmt.Fprintf(&b, "项目：%s\n", esc(PointsText(c)))
-	fmt.Fprintf(&b, "异议人：%s（%s）\n", esc(o.PersonName), a.clock(o.CreatedAt))
-	fmt.Fprintf(&b, "理由：%s\n", esc(cut(o.Reason, 200)))
-	fmt.Fprintf(&b, "原定%s公示期满，积分暂缓计入，等待评议。", a.day(effective))
+	b.WriteString(pt.T("objection.card_head", "id", strconv.FormatInt(c.ID, 10)))
+	b.WriteString(pt.T("card.village", "village", esc(c.VillageName)))
+	b.WriteString(pt.T("card.household", "household", esc(hh.Label())))
+	b.WriteString(pt.T("objection.card_item", "item", esc(PointsText(c))))
+	b.WriteString(pt.T("objection.card_objector", "name", esc(o.PersonName), "time", a.clock(o.CreatedAt)))
+	b.WriteString(pt.T("objection.card_reason", "reason", esc(cut(o.Reason, 200))))
+	b.WriteString(pt.T("objection.card_held", "day", a.day(effective)))
 	return b.String()
 }
 
 // objectionKeyboard carries 维持异议 / 驳回异议.
 func objectionKeyboard(objectionID int64) map[string]any {
 	return map[string]any{"inline_keyboard": [][]map[string]string{{
-		{"text": "维持异议（不计积分）", "callback_data": callback.Objection(objectionID, true)},
-		{"text": "驳回异议（照常计入）", "callback_data": callback.Objection(objectionID, false)},
+		{"text": pt.T("objection.button_uphold"), "callback_data": callback.Objection(objectionID, true)},
+		{"text": pt.T("objection.button_dismiss"), "callback_data": callback.Objection(objectionID, false)},
 	}}}
 }
 
@@ -269,7 +271,7 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 	subject := "objection:" + strconv.FormatInt(objectionID, 10)
 	o, err := a.Store.ObjectionByID(ctx, objectionID)
 	if errors.Is(err, domain.ErrNotFound) {
-		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrNotFound, "该异议不存在。"))
+		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("objection.refuse.no_such")))
 	}
 	if err != nil {
 		return ObjectionResult{}, err
@@ -279,8 +281,8 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 		return ObjectionResult{}, err
 	}
 	if err := a.reviewerOf(ctx, actor, c, "objection.decide", subject,
-		fmt.Sprintf("只有%s的积分评议员才能处理异议。", c.VillageName),
-		fmt.Sprintf("申报 #%d 属于您本户，请由%s的其他积分评议员处理这条异议。", c.ID, c.VillageName)); err != nil {
+		pt.T("objection.refuse.not_reviewer", "village", c.VillageName),
+		pt.T("objection.refuse.own_household", "id", strconv.FormatInt(c.ID, 10), "village", c.VillageName)); err != nil {
 		return ObjectionResult{}, err
 	}
 	name, err := a.decider(ctx, actor)
@@ -302,7 +304,7 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 			return ObjectionResult{}, err
 		}
 		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrConflict,
-			"该异议已由%s处理（%s），无需重复处理。", cur.Decider, objectionWords[cur.Status]))
+			"%s", pt.T("objection.refuse.taken", "decider", cur.Decider, "status", objectionWords[cur.Status])))
 	}
 	if o, err = a.Store.ObjectionByID(ctx, objectionID); err != nil {
 		return ObjectionResult{}, err
@@ -318,14 +320,14 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 	}
 	if uphold {
 		d := storage.ClaimDecision{Status: storage.ClaimRejected, At: now, By: actor.PersonID, Decider: name,
-			Reason: cut("村民异议成立："+o.Reason, 500), FromState: storage.ClaimApproved}
+			Reason: cut(pt.T("objection.upheld_reason", "reason", o.Reason), 500), FromState: storage.ClaimApproved}
 		if _, err := a.Store.DecideClaim(ctx, c.ID, d); err != nil {
 			return res, err
 		}
 	} else {
 		e := last
 		e.ID, e.Kind, e.Reverses = 0, last.Kind, nil
-		e.RecordedAt, e.Note, e.Actor = now, "异议不成立，照常计入", actor.Label
+		e.RecordedAt, e.Note, e.Actor = now, pt.T("objection.dismissed_note"), actor.Label
 		if last.EffectiveAt.Before(now) {
 			e.EffectiveAt = now
 		}
@@ -341,9 +343,10 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 		return res, err
 	}
 	res.Claim = c
-	footer := fmt.Sprintf("✅ <b>异议成立</b> — %s %s\n申报 #%d 不计积分", esc(name), a.clock(now), c.ID)
+	id := strconv.FormatInt(c.ID, 10)
+	footer := pt.T("objection.footer_upheld", "name", esc(name), "time", a.clock(now), "id", id)
 	if !uphold {
-		footer = fmt.Sprintf("❌ <b>异议不成立</b> — %s %s\n申报 #%d 的积分 %s 生效", esc(name), a.clock(now), c.ID, a.clock(res.Entry.EffectiveAt))
+		footer = pt.T("objection.footer_dismissed", "name", esc(name), "time", a.clock(now), "id", id, "effective", a.clock(res.Entry.EffectiveAt))
 	}
 	for _, key := range o.CardKeys {
 		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":decided", ChatID: cardChat(key), Priority: storage.PriorityDefault,
@@ -352,11 +355,12 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 			return res, err
 		}
 	}
-	told := fmt.Sprintf("您对申报 #%d %s 提出的异议经评议成立，该申报不计积分。", c.ID, esc(PointsText(c)))
-	household := fmt.Sprintf("❌ 本户的积分申报 #%d %s 收到的异议经评议成立，该申报不计积分。", c.ID, esc(PointsText(c)))
+	item := esc(PointsText(c))
+	told := pt.T("objection.told_upheld", "id", id, "item", item)
+	household := pt.T("objection.household_upheld", "id", id, "item", item)
 	if !uphold {
-		told = fmt.Sprintf("您对申报 #%d %s 提出的异议经评议不成立，积分照常计入。", c.ID, esc(PointsText(c)))
-		household = fmt.Sprintf("✅ 本户的积分申报 #%d %s 收到的异议经评议不成立，积分 %s 计入本户。", c.ID, esc(PointsText(c)), a.clock(res.Entry.EffectiveAt))
+		told = pt.T("objection.told_dismissed", "id", id, "item", item)
+		household = pt.T("objection.household_dismissed", "id", id, "item", item, "effective", a.clock(res.Entry.EffectiveAt))
 	}
 	if err := a.tellPerson(ctx, derefID(o.PersonID), fmt.Sprintf("objection:%d:objector", o.ID), told); err != nil {
 		return res, err
@@ -370,7 +374,8 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 	return res, a.audit(ctx, actor, "objection.decide", subject, true, map[string]any{"claim": c.ID, "status": status})
 }
 
-var objectionWords = map[string]string{storage.ObjectionOpen: "待评议", storage.ObjectionUpheld: "异议成立", storage.ObjectionDismissed: "异议不成立"}
+var objectionWords = map[string]string{storage.ObjectionOpen: pt.T("objection_status.open"), storage.ObjectionUpheld: pt.T("objection_status.upheld"),
+	storage.ObjectionDismissed: pt.T("objection_status.dismissed")}
 
 // PublicityCron is when the daily 公示 list job runs: hourly from 09:00 to
 // 20:00; the first run of a working day outside quiet hours posts the day's
@@ -419,7 +424,7 @@ func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult
 			return res, err
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "📢 <b>%s 积分公示（%d月%d日）</b>\n以下积分申报已通过审核，正在公示：\n", esc(v.Name), int(day.Month()), day.Day())
+		b.WriteString(pt.T("publicity.head", "village", esc(v.Name), "month", strconv.Itoa(int(day.Month())), "day", strconv.Itoa(day.Day())))
 		labels := map[int64]string{}
 		for _, c := range cs {
 			label, ok := labels[c.HouseholdID]
@@ -433,11 +438,11 @@ func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult
 			}
 			until := ""
 			if c.EffectiveAt != nil {
-				until = "，公示至" + a.day(*c.EffectiveAt)
+				until = pt.T("publicity.until", "day", a.day(*c.EffectiveAt))
 			}
-			fmt.Fprintf(&b, "#%d %s：%s%s\n", c.ID, esc(label), esc(PointsText(c)), until)
+			b.WriteString(pt.T("publicity.line", "id", strconv.FormatInt(c.ID, 10), "household", esc(label), "item", esc(PointsText(c)), "until", until))
 		}
-		b.WriteString("如有异议，请在公示期内发送：<code>异议 申报号 理由</code>（或 <code>/object 申报号 理由</code>）。")
+		b.WriteString(pt.T("publicity.how"))
 		err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("publicity:%d:%s", g.UnitID, day.Format(time.DateOnly)),
 			ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "publicity",
 			Payload: map[string]any{"text": b.String(), "parse_mode": "HTML"}})

@@ -14,6 +14,7 @@ import (
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -22,7 +23,9 @@ import (
 // ambiguous claim ("clp:<draft>:<index>" / "clp:<draft>:x"), /pending,
 // /deduct, /object, /points, /rank, /items, /goods and /redeem. The use cases in app
 // authorise, apply the rules and enqueue the cards and notices; these
-// handlers only parse and reply.
+// handlers only parse and reply, in the words of internal/texts/points.yaml.
+
+var pt = texts.Points
 
 // claimPhoto is the file id of the biggest size of a message's photo.
 func claimPhoto(m *models.Message) string {
@@ -72,8 +75,8 @@ func claimHandler(c *Ctx) error {
 			label := cutRunes(it.Code+" "+it.Name, 28) + " " + signed(it.Points)
 			rows = append(rows, []map[string]string{{"text": label, "callback_data": callback.Pick(res.Choice.DraftID, i)}})
 		}
-		rows = append(rows, []map[string]string{{"text": "取消", "callback_data": callback.Pick(res.Choice.DraftID, -1)}})
-		payload := map[string]any{"text": "“" + E(strings.Join(c.Cmd.Args, " ")) + "”可能是以下项目，请选择：", "parse_mode": "HTML",
+		rows = append(rows, []map[string]string{{"text": pt.T("claim.cancel"), "callback_data": callback.Pick(res.Choice.DraftID, -1)}})
+		payload := map[string]any{"text": pt.T("claim.choose", "words", E(strings.Join(c.Cmd.Args, " "))), "parse_mode": "HTML",
 			"reply_markup": map[string]any{"inline_keyboard": rows}}
 		if c.Msg != nil {
 			payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
@@ -88,17 +91,17 @@ func claimHandler(c *Ctx) error {
 func draftKey(id int64) string { return "claimdraft:" + strconv.FormatInt(id, 10) }
 
 func submittedText(cl storage.Claim) string {
-	s := fmt.Sprintf("✅ 已提交积分申报 #%d：%s", cl.ID, E(app.PointsText(cl)))
+	s := pt.T("claim.submitted", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl)))
 	if cl.HasPhoto() {
-		s += "（附照片）"
+		s += pt.T("claim.submitted_photo")
 	}
-	return s + "\n等待村积分评议员审核，结果会通知您。"
+	return s + pt.T("claim.submitted_wait")
 }
 
 // noMatchText lists the categories with a few claimable items each.
 func noMatchText(c *Ctx, query string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "没有找到与“%s”对应的可申报项目。积分项目分为：\n", E(cutRunes(query, 20)))
+	b.WriteString(pt.T("claim.no_match", "query", E(cutRunes(query, 20))))
 	items, err := c.App.CatalogForActor(c, c.Actor)
 	if err == nil {
 		for _, cat := range points.Categories() {
@@ -109,20 +112,20 @@ func noMatchText(c *Ctx, query string) string {
 				}
 			}
 			if len(names) == 0 {
-				fmt.Fprintf(&b, "• <b>%s</b>（由评议员登记）\n", E(cat))
+				b.WriteString(pt.T("claim.no_match_recorded", "category", E(cat)))
 				continue
 			}
-			fmt.Fprintf(&b, "• <b>%s</b>：%s 等\n", E(cat), strings.Join(names, "；"))
+			b.WriteString(pt.T("claim.no_match_category", "category", E(cat), "items", strings.Join(names, "；")))
 		}
 	}
-	b.WriteString("发送 /items 查看完整清单，用项目编号申报更准确，例如 <code>/claim A01 今晚参加巡逻</code>。")
+	b.WriteString(pt.T("claim.no_match_how"))
 	return b.String()
 }
 
 func pickCallback(c *Ctx) error {
 	id, index, ok := callback.ParsePick(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(pt.T("tap.stale"), false)
 	}
 	// A refusal undoes the pick (the draft stays, its keyboard too) and
 	// answers with the reason.
@@ -131,15 +134,15 @@ func pickCallback(c *Ctx) error {
 	case err != nil:
 		return err
 	case cl.ID == 0:
-		if err := editDraft(c, id, "已取消申报。"); err != nil {
+		if err := editDraft(c, id, pt.T("claim.cancelled")); err != nil {
 			return err
 		}
-		return c.Answer("已取消", false)
+		return c.Answer(pt.T("claim.tap_cancelled"), false)
 	}
 	if err := editDraft(c, id, submittedText(cl)); err != nil {
 		return err
 	}
-	return c.Answer(fmt.Sprintf("已提交申报 #%d", cl.ID), false)
+	return c.Answer(pt.T("claim.tap_submitted", "id", strconv.FormatInt(cl.ID, 10)), false)
 }
 
 // editDraft replaces the choice message of a draft (and its buttons).
@@ -153,35 +156,36 @@ func editDraft(c *Ctx, draftID int64, text string) error {
 func decideCallback(c *Ctx) error {
 	id, approve, ok := callback.ParseDecision(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(pt.T("tap.stale"), false)
 	}
 	res, err := c.App.DecideClaim(c, c.Actor, id, approve, "")
 	if err != nil {
 		return err
 	}
 	if res.Awaiting > 0 {
-		return c.Answer(fmt.Sprintf("已记录您的同意（%d/%d），还需 %d 位评议员同意", len(res.Approvals), len(res.Approvals)+res.Awaiting, res.Awaiting), false)
+		return c.Answer(pt.T("decide.tap_approval", "count", strconv.Itoa(len(res.Approvals)),
+			"quorum", strconv.Itoa(len(res.Approvals)+res.Awaiting), "missing", strconv.Itoa(res.Awaiting)), false)
 	}
 	if approve {
-		return c.Answer(fmt.Sprintf("已通过申报 #%d", id), false)
+		return c.Answer(pt.T("decide.tap_approved", "id", strconv.FormatInt(id, 10)), false)
 	}
-	return c.Answer(fmt.Sprintf("已驳回申报 #%d", id), false)
+	return c.Answer(pt.T("decide.tap_rejected", "id", strconv.FormatInt(id, 10)), false)
 }
 
 // objectionCallback is 维持异议 / 驳回异议 on a villager's objection card.
 func objectionCallback(c *Ctx) error {
 	id, uphold, ok := callback.ParseObjection(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(pt.T("tap.stale"), false)
 	}
 	res, err := c.App.DecideObjection(c, c.Actor, id, uphold)
 	if err != nil {
 		return err
 	}
 	if uphold {
-		return c.Answer(fmt.Sprintf("异议成立，申报 #%d 不计积分", res.Claim.ID), false)
+		return c.Answer(pt.T("objection.tap_upheld", "id", strconv.FormatInt(res.Claim.ID, 10)), false)
 	}
-	return c.Answer(fmt.Sprintf("异议不成立，申报 #%d 照常计入", res.Claim.ID), false)
+	return c.Answer(pt.T("objection.tap_dismissed", "id", strconv.FormatInt(res.Claim.ID, 10)), false)
 }
 
 func pendingHandler(c *Ctx) error {
@@ -191,29 +195,29 @@ func pendingHandler(c *Ctx) error {
 	}
 	cs, os := pr.Claims, pr.Objections
 	if len(cs) == 0 && len(os) == 0 {
-		return c.Reply("目前没有待审核的积分申报，也没有待评议的公示异议。", nil)
+		return c.Reply(pt.T("pending.none"), nil)
 	}
 	var b strings.Builder
 	var rows [][]map[string]string
 	if len(cs) > 0 {
-		fmt.Fprintf(&b, "<b>待审核的积分申报（%d 条）</b>\n", len(cs))
+		b.WriteString(pt.T("pending.claims", "count", strconv.Itoa(len(cs))))
 	}
 	for i, cl := range cs {
 		if i == 30 {
-			fmt.Fprintf(&b, "……另有 %d 条\n", len(cs)-i)
+			b.WriteString(pt.T("pending.more", "count", strconv.Itoa(len(cs)-i)))
 			break
 		}
 		photo := ""
 		if cl.HasPhoto() {
 			photo = " 📷"
 		}
-		fmt.Fprintf(&b, "#%d %s（%s）· %s%s · %s\n", cl.ID, E(cl.PersonName), E(cl.HouseholdName), E(app.PointsText(cl)), photo,
-			cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04"))
+		b.WriteString(pt.T("pending.claim", "id", strconv.FormatInt(cl.ID, 10), "person", E(cl.PersonName), "household", E(cl.HouseholdName),
+			"item", E(app.PointsText(cl)), "photo", photo, "time", cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04")))
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
-				{"text": "通过 #" + id, "callback_data": callback.Decision(cl.ID, true)},
-				{"text": "驳回 #" + id, "callback_data": callback.Decision(cl.ID, false)},
+				{"text": pt.T("pending.approve", "id", id), "callback_data": callback.Decision(cl.ID, true)},
+				{"text": pt.T("pending.reject", "id", id), "callback_data": callback.Decision(cl.ID, false)},
 			})
 		}
 	}
@@ -223,21 +227,21 @@ func pendingHandler(c *Ctx) error {
 		}
 		// Claims in 公示 held by a villager's objection wait for the
 		// reviewers too: 维持 rejects the claim, 驳回 books it again.
-		fmt.Fprintf(&b, "<b>公示异议待评议（%d 条）</b>\n", len(os))
+		b.WriteString(pt.T("pending.objections", "count", strconv.Itoa(len(os))))
 	}
 	for i, oc := range os {
 		if i == 30 {
-			fmt.Fprintf(&b, "……另有 %d 条\n", len(os)-i)
+			b.WriteString(pt.T("pending.more", "count", strconv.Itoa(len(os)-i)))
 			break
 		}
 		cl, o := oc.Claim, oc.Objection
-		fmt.Fprintf(&b, "#%d %s（%s）· %s · 异议人 %s：%s\n", cl.ID, E(cl.PersonName), E(cl.HouseholdName), E(app.PointsText(cl)),
-			E(o.PersonName), E(cutRunes(o.Reason, 60)))
+		b.WriteString(pt.T("pending.objection", "id", strconv.FormatInt(cl.ID, 10), "person", E(cl.PersonName), "household", E(cl.HouseholdName),
+			"item", E(app.PointsText(cl)), "objector", E(o.PersonName), "reason", E(cutRunes(o.Reason, 60))))
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
-				{"text": "维持异议 #" + id, "callback_data": callback.Objection(o.ID, true)},
-				{"text": "驳回异议 #" + id, "callback_data": callback.Objection(o.ID, false)},
+				{"text": pt.T("pending.uphold", "id", id), "callback_data": callback.Objection(o.ID, true)},
+				{"text": pt.T("pending.dismiss", "id", id), "callback_data": callback.Objection(o.ID, false)},
 			})
 		}
 	}
@@ -249,7 +253,7 @@ func deductHandler(c *Ctx) error {
 		// A deduction or veto is a household's matter: never recorded (and
 		// answered) in the villagers' 公示 group.
 		if _, err := c.App.Store.PublicGroupByChat(c, c.ChatID()); err == nil {
-			return domain.Refuse(domain.ErrForbidden, "扣分请在积分评议群或私聊中登记，不在公示群里登记。")
+			return domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.public_group"))
 		} else if !errors.Is(err, domain.ErrNotFound) {
 			return err
 		}
@@ -275,27 +279,27 @@ func deductHandler(c *Ctx) error {
 	}
 	cl := res.Claim
 	if cl.Veto {
-		when := "本期"
+		when := pt.T("veto.this_period")
 		if l := c.App.VetoLabel(cl); l != "" {
 			when = l
 		}
-		return c.Reply(fmt.Sprintf("⛔ 已登记一票否决 #%d：%s，%s。\n该户%s不参加积分排名和奖励，待审核的申报已冻结；已私下告知该户，公开排名中不显示原因。",
-			cl.ID, E(res.Household.Label()), E(cl.ItemCode+" "+cl.ItemName), when), nil)
+		return c.Reply(pt.T("deduct.done_veto", "id", strconv.FormatInt(cl.ID, 10), "household", E(res.Household.Label()),
+			"item", E(cl.ItemCode+" "+cl.ItemName), "when", when), nil)
 	}
-	s := fmt.Sprintf("⚠️ 已登记扣分 #%d：%s，%s。", cl.ID, E(res.Household.Label()), E(app.PointsText(cl)))
+	s := pt.T("deduct.done", "id", strconv.FormatInt(cl.ID, 10), "household", E(res.Household.Label()), "item", E(app.PointsText(cl)))
 	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
-		s += "\n公示至" + res.Entry.EffectiveAt.In(c.App.Loc).Format("1月2日") + "，期满生效。"
+		s += pt.T("deduct.done_publicity", "day", res.Entry.EffectiveAt.In(c.App.Loc).Format("1月2日"))
 	}
 	return c.Reply(s, nil)
 }
 
 func objectHandler(c *Ctx) error {
 	if len(c.Cmd.Args) == 0 {
-		return domain.Refuse(domain.ErrInvalid, "用法：异议 申报号 理由（或 /object 申报号 理由），例如 异议 12 照片与实际不符。")
+		return domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.usage"))
 	}
 	id, ok := parseClaimID(c.Cmd.Args[0])
 	if !ok {
-		return domain.Refuse(domain.ErrInvalid, "申报号应为数字，例如 /object 12 照片与实际不符。")
+		return domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.refuse.bad_id"))
 	}
 	cl, err := c.App.ObjectClaim(c, c.Actor, id, strings.Join(c.Cmd.Args[1:], " "))
 	if err != nil {
@@ -303,16 +307,15 @@ func objectHandler(c *Ctx) error {
 	}
 	if cl.Status == storage.ClaimApproved {
 		// A villager's objection: the reviewers decide on it.
-		return c.Reply(fmt.Sprintf("已收到您对申报 #%d %s 的异议，积分暂缓计入，村积分评议员评议后会通知您。", cl.ID, E(app.PointsText(cl))), nil)
+		return c.Reply(pt.T("object.done_villager", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl))), nil)
 	}
-	return c.Reply(fmt.Sprintf("已对 #%d %s 提出异议：公示中的积分已冲正，该申报重新进入评议。", cl.ID, E(app.PointsText(cl))), nil)
+	return c.Reply(pt.T("object.done_reviewer", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl))), nil)
 }
 
 func redeemHandler(c *Ctx) error {
 	args := c.Cmd.Args
 	if len(args) < 2 {
-		return domain.Refuse(domain.ErrInvalid, "用法：/redeem 户号或手机号 商品编号 [数量]，例如 /redeem H001 G01 2；"+
-			"不在清单上的物品按积分登记：/redeem H001 5 酱油一瓶。发送 /goods 查看商品。")
+		return domain.Refuse(domain.ErrInvalid, "%s", pt.T("redeem.usage"))
 	}
 	n, err := strconv.Atoi(foldDigits(strings.TrimSuffix(args[1], "分")))
 	if err != nil {
@@ -322,11 +325,11 @@ func redeemHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	s := fmt.Sprintf("✅ 兑换成功 #%d：%s 兑换 %d 分", r.Entry.ID, E(r.Household.Label()), n)
+	s := pt.T("redeem.done", "id", strconv.FormatInt(r.Entry.ID, 10), "household", E(r.Household.Label()), "points", strconv.Itoa(n))
 	if r.Entry.Goods != "" {
-		s += "（" + E(r.Entry.Goods) + "）"
+		s += pt.T("redeem.done_what", "goods", E(r.Entry.Goods))
 	}
-	return c.Reply(s+fmt.Sprintf("。\n余额 %d → <b>%d</b> 分，回执已发给该户。", r.Before, r.After), nil)
+	return c.Reply(s+pt.T("redeem.done_balance", "before", strconv.Itoa(r.Before), "after", strconv.Itoa(r.After)), nil)
 }
 
 // redeemGoods is "/redeem <household> <goods code> [qty]": listed goods,
@@ -340,7 +343,7 @@ func redeemGoods(c *Ctx, args []string) error {
 	if len(rest) > 0 {
 		q, ok := parseQty(rest[0])
 		if !ok || len(rest) > 1 {
-			return domain.Refuse(domain.ErrInvalid, "兑换数量应为正整数，例如 /redeem %s %s 2。", args[0], code)
+			return domain.Refuse(domain.ErrInvalid, "%s", pt.T("redeem.refuse.qty_form", "target", args[0], "code", code))
 		}
 		qty = q
 	}
@@ -348,12 +351,12 @@ func redeemGoods(c *Ctx, args []string) error {
 	if err != nil {
 		return err
 	}
-	s := fmt.Sprintf("✅ 兑换成功 #%d：%s 兑换 %s ×%d，共 %d 分。\n余额 %d → <b>%d</b> 分",
-		r.Entry.ID, E(r.Household.Label()), E(r.Goods.Name), r.Qty, -r.Entry.Points, r.Before, r.After)
+	s := pt.T("redeem.done_goods", "id", strconv.FormatInt(r.Entry.ID, 10), "household", E(r.Household.Label()), "goods", E(r.Goods.Name),
+		"qty", strconv.Itoa(r.Qty), "points", strconv.Itoa(-r.Entry.Points), "before", strconv.Itoa(r.Before), "after", strconv.Itoa(r.After))
 	if r.StockLeft != nil {
-		s += fmt.Sprintf("；%s 库存剩 %d 件", E(r.Goods.Name), *r.StockLeft)
+		s += pt.T("redeem.done_stock", "goods", E(r.Goods.Name), "left", strconv.Itoa(*r.StockLeft))
 	}
-	return c.Reply(s+"。回执已发给该户。", nil)
+	return c.Reply(s+pt.T("redeem.done_receipt"), nil)
 }
 
 // parseQty reads a quantity: 2, ２, ×2, x2, *2, 2件, 2个.
@@ -376,28 +379,28 @@ func goodsHandler(c *Ctx) error {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "🛒 <b>%s积分超市</b>\n", E(v.Village.Name))
+		b.WriteString(pt.T("goods.shop", "village", E(v.Village.Name)))
 		shopkeeper = shopkeeper || v.Shopkeeper
 		if len(v.Goods) == 0 {
-			b.WriteString("还没有上架商品。\n")
+			b.WriteString(pt.T("goods.empty"))
 			continue
 		}
 		for _, g := range v.Goods {
-			stock := "不限量"
+			stock := pt.T("goods.unlimited")
 			switch {
 			case g.Stock == nil:
 			case *g.Stock == 0:
-				stock = "已兑完"
+				stock = pt.T("goods.sold_out")
 			default:
-				stock = fmt.Sprintf("库存 %d 件", *g.Stock)
+				stock = pt.T("goods.stock", "count", strconv.Itoa(*g.Stock))
 			}
-			fmt.Fprintf(&b, "<code>%s</code> %s · %d 积分 · %s\n", E(g.Code), E(g.Name), g.Points, stock)
+			b.WriteString(pt.T("goods.line", "code", E(g.Code), "name", E(g.Name), "points", strconv.Itoa(g.Points), "stock", stock))
 		}
 	}
 	if shopkeeper {
-		b.WriteString("\n登记兑换：<code>/redeem 户号或手机号 商品编号 [数量]</code>，例如 <code>/redeem H001 G01 2</code>。")
+		b.WriteString(pt.T("goods.how_shopkeeper"))
 	} else {
-		b.WriteString("\n兑换请到村积分超市，由积分超市管理员登记；发送 /points 查看本户积分。")
+		b.WriteString(pt.T("goods.how_villager"))
 	}
 	return c.Reply(b.String(), nil)
 }
@@ -413,8 +416,8 @@ func foldDigits(s string) string {
 }
 
 var entryWords = map[string]string{
-	storage.EntryAward: "加分", storage.EntryDeduction: "扣分", storage.EntryVeto: "一票否决",
-	storage.EntryRedemption: "兑换", storage.EntryReversal: "冲正",
+	storage.EntryAward: pt.T("entry.award"), storage.EntryDeduction: pt.T("entry.deduction"), storage.EntryVeto: pt.T("entry.veto"),
+	storage.EntryRedemption: pt.T("entry.redemption"), storage.EntryReversal: pt.T("entry.reversal"),
 }
 
 func pointsHandler(c *Ctx) error {
@@ -425,19 +428,19 @@ func pointsHandler(c *Ctx) error {
 	now := c.App.Now()
 	loc := c.App.Loc
 	var b strings.Builder
-	fmt.Fprintf(&b, "<b>%s 积分</b>（%s）\n", E(v.Household.Label()), E(v.Household.VillageName))
-	fmt.Fprintf(&b, "当前余额：<b>%d</b> 分\n", v.Balance)
+	b.WriteString(pt.T("points.head", "household", E(v.Household.Label()), "village", E(v.Household.VillageName)))
+	b.WriteString(pt.T("points.balance", "balance", strconv.Itoa(v.Balance)))
 	if v.Publicity != 0 {
-		fmt.Fprintf(&b, "公示中：%s 分（期满生效）\n", signed(v.Publicity))
+		b.WriteString(pt.T("points.publicity", "points", signed(v.Publicity)))
 	}
 	if v.PendingCount > 0 {
-		fmt.Fprintf(&b, "待审核：%s 分（%d 条申报）\n", signed(v.PendingClaims), v.PendingCount)
+		b.WriteString(pt.T("points.pending", "points", signed(v.PendingClaims), "count", strconv.Itoa(v.PendingCount)))
 	}
 	if len(v.Entries) == 0 {
-		b.WriteString("暂无积分记录。")
+		b.WriteString(pt.T("points.none"))
 		return c.Reply(b.String(), nil)
 	}
-	b.WriteString("<b>最近记录</b>\n")
+	b.WriteString(pt.T("points.recent"))
 	for _, e := range v.Entries {
 		what := e.ItemCode + " " + e.ItemName
 		if e.Kind == storage.EntryRedemption {
@@ -445,7 +448,7 @@ func pointsHandler(c *Ctx) error {
 		}
 		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
 		if e.EffectiveAt.After(now) {
-			line += "（公示至" + e.EffectiveAt.In(loc).Format("1月2日") + "）"
+			line += pt.T("points.until", "day", e.EffectiveAt.In(loc).Format("1月2日"))
 		}
 		b.WriteString(line + "\n")
 	}
@@ -461,7 +464,7 @@ func rankHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("🏆 %s %s 积分排名（截至 %s）", rk.Village.Name, rk.Period.Label(), c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
+	title := pt.T("rank.title_now", "village", rk.Village.Name, "period", rk.Period.Label(), "time", c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
 	text := app.RankingText(title, rk.Rows, 30)
 	if hh, err := c.App.OwnHousehold(c, c.Actor); err == nil {
 		for _, r := range rk.Rows {
@@ -471,9 +474,9 @@ func rankHandler(c *Ctx) error {
 					continue
 				}
 				if r.Vetoed {
-					text += "\n本户本期因一票否决不参与排名。"
+					text += pt.T("rank.own_vetoed")
 				} else {
-					text += fmt.Sprintf("\n本户：第 %d 名，%d 分。", r.Rank, r.Points)
+					text += pt.T("rank.own", "rank", strconv.Itoa(r.Rank), "points", strconv.Itoa(r.Points))
 				}
 			}
 		}
@@ -491,7 +494,7 @@ func itemsHandler(c *Ctx) error {
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("<b>积分项目清单</b>\n📷 需附现场照片　📄 需附证明照片　👁 评议员见证\n")
+	b.WriteString(pt.T("items.head"))
 	for _, cat := range points.Categories() {
 		first := true
 		for _, it := range items {
@@ -502,9 +505,9 @@ func itemsHandler(c *Ctx) error {
 				b.WriteString("\n<b>" + E(cat) + "</b>\n")
 				first = false
 			}
-			pts := signed(it.Points) + " 分"
+			pts := pt.T("items.points", "points", signed(it.Points))
 			if it.Veto {
-				pts = "一票否决"
+				pts = pt.T("items.veto")
 			}
 			line := fmt.Sprintf("<code>%s</code> %s %s%s", E(it.Code), E(it.Name), pts, evidenceMarks[it.Evidence])
 			if len(it.Caps) > 0 {
@@ -512,28 +515,29 @@ func itemsHandler(c *Ctx) error {
 				for _, cp := range it.Caps {
 					caps = append(caps, capWords(cp))
 				}
-				line += "（" + strings.Join(caps, "，") + "）"
+				line += pt.T("items.caps", "caps", strings.Join(caps, "，"))
 			}
 			if !it.Claimable {
-				line += " · 评议员登记"
+				line += pt.T("items.recorded")
 			}
 			b.WriteString(line + "\n")
 		}
 	}
-	b.WriteString("\n申报：<code>/claim 项目编号或关键词 [说明]</code>，需照片的项目请发照片并把命令写在照片说明里。")
+	b.WriteString(pt.T("items.how"))
 	return c.Reply(b.String(), nil)
 }
 
 func capWords(cp points.Cap) string {
+	n := strconv.Itoa(cp.N)
 	switch cp.Per {
 	case points.Day:
-		return fmt.Sprintf("每天%d次", cp.N)
+		return pt.T("cap.day", "count", n)
 	case points.Month:
-		return fmt.Sprintf("每月%d次", cp.N)
+		return pt.T("cap.month", "count", n)
 	case points.Quarter:
-		return fmt.Sprintf("每季度%d次", cp.N)
+		return pt.T("cap.quarter", "count", n)
 	case points.Year:
-		return fmt.Sprintf("每年%d次", cp.N)
+		return pt.T("cap.year", "count", n)
 	}
-	return fmt.Sprintf("限%d次", cp.N)
+	return pt.T("cap.other", "count", n)
 }

@@ -41,7 +41,7 @@ func TestLoadChecksTheFile(t *testing.T) {
 }
 
 // The catalogues, by file name.
-var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health}
+var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health, "points": Points}
 
 // Every catalogue loads from its file and is what its code declares (MustLoad
 // checked that at start; this names the file when one is added).
@@ -54,8 +54,12 @@ func TestCataloguesLoad(t *testing.T) {
 }
 
 // Latin letters a text may show: slash commands and the example branch
-// codes of the usage texts.
-var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?`)
+// codes of the usage texts; the example household, item and goods codes
+// (H001, A01, G01, and "G{code}" once its placeholder is dropped); what a
+// user types in a file or a query: the goods file's columns and yes/no, the
+// API's parameter and its values.
+var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?|\b[AGH]\d*\b|` +
+	`\b(unit_code|village|code|name|points|stock|active|yes|no|status|pending|approved|rejected|frozen|household)\b`)
 
 // The texts say nothing in English or in codes (SPEC §7.3): no Latin word but
 // HTML tags, slash commands and the example unit codes.
