@@ -12,8 +12,12 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// acct is what the accounts use cases say (internal/texts/accounts.yaml).
+var acct = texts.Accounts
 
 // codeAlphabet leaves out look-alike characters so a code can be read aloud.
 const codeAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -67,7 +71,7 @@ func (a *App) NewBindCode(ctx context.Context, personID int64) (string, error) {
 }
 
 // ErrBadBindCode is the one refusal for wrong, used and expired codes.
-var ErrBadBindCode = domain.Refuse(domain.ErrNotFound, "绑定码无效或已过期，请向管理员索取新的绑定链接。")
+var ErrBadBindCode = domain.Refuse(domain.ErrNotFound, "%s", acct.T("start.refuse.bad_code"))
 
 // Failed /start attempts are limited per Telegram account (SPEC §7.5):
 // after BindFailureLimit failures within BindFailureWindow the account is
@@ -106,11 +110,11 @@ func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID 
 		retry := oldest.Add(BindFailureWindow).In(a.Loc)
 		when := retry.Format("15:04")
 		if y, m, d := retry.Date(); y != now.In(a.Loc).Year() || m != now.In(a.Loc).Month() || d != now.In(a.Loc).Day() {
-			when = retry.Format("1月2日 15:04")
+			when = acct.T("start.refuse.when_other_day", "month", strconv.Itoa(int(m)), "day", strconv.Itoa(d), "time", when)
 		}
-		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", domain.Refuse(domain.ErrForbidden,
-			"绑定码输错次数过多（%d 分钟内 %d 次），请在 %s 以后再试，或向管理员索取新的绑定链接。",
-			int(BindFailureWindow/time.Minute), BindFailureLimit, when))
+		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", domain.Refuse(domain.ErrForbidden, "%s",
+			acct.T("start.refuse.too_many", "minutes", strconv.Itoa(int(BindFailureWindow/time.Minute)),
+				"count", strconv.Itoa(BindFailureLimit), "when", when)))
 	}
 	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), now)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -157,7 +161,7 @@ type Relinked struct {
 	OldChatID int64
 }
 
-var errRelinkGone = domain.Refuse(domain.ErrNotFound, "这个改绑确认已失效，请重新点击管理员发给您的绑定链接。")
+var errRelinkGone = domain.Refuse(domain.ErrNotFound, "%s", acct.T("relink.refuse.gone"))
 
 // ConfirmRelink answers the re-link question of request id for the Telegram
 // user who tapped: confirm moves the person's link to that account, cancel
@@ -174,7 +178,7 @@ func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, conf
 		return Relinked{}, err
 	}
 	if req.Status != "pending" {
-		return Relinked{}, domain.Refuse(domain.ErrConflict, "这个改绑确认已处理过了。")
+		return Relinked{}, domain.Refuse(domain.ErrConflict, "%s", acct.T("relink.refuse.done"))
 	}
 	if !a.Now().Before(req.ExpiresAt) {
 		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
@@ -267,7 +271,7 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
-			domain.Refuse(domain.ErrForbidden, "您还没有绑定账号：请点击管理员发给您的绑定链接，或私聊本机器人发送“/start 绑定码”。"))
+			domain.Refuse(domain.ErrForbidden, "%s", acct.T("refuse.not_linked")))
 	}
 	units := BindableUnits(actor)
 	if purpose != GroupDefault {
@@ -279,7 +283,7 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 		}
 		if len(vs) == 0 {
 			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
-				domain.Refuse(domain.ErrForbidden, "只有村积分评议员才能绑定本村的评议群或公示群。"))
+				domain.Refuse(domain.ErrForbidden, "%s", acct.T("bind.refuse.not_reviewer")))
 		}
 		units = vs
 	}
@@ -293,13 +297,13 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 		}
 		if pick == nil {
 			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
-				domain.Refuse(domain.ErrForbidden, "只有该党支部的书记或该村的积分评议员才能把本群绑定到 %s。", unitCode))
+				domain.Refuse(domain.ErrForbidden, "%s", acct.T("bind.refuse.not_of_unit", "code", unitCode)))
 		}
 	case len(units) == 1:
 		pick = &units[0]
 	case len(units) == 0:
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
-			domain.Refuse(domain.ErrForbidden, "只有党支部书记或村积分评议员才能绑定群聊。"))
+			domain.Refuse(domain.ErrForbidden, "%s", acct.T("bind.refuse.no_role")))
 	default:
 		return domain.Unit{}, nil, &ErrChooseUnit{Units: units}
 	}
@@ -331,8 +335,8 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 			}
 		}
 		if !above {
-			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject, domain.Refuse(domain.ErrForbidden,
-				"本群已绑定到 %s。只有在该单位或其上级单位任职的人才能改绑本群。", old.Name))
+			return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject, domain.Refuse(domain.ErrForbidden, "%s",
+				acct.T("bind.refuse.bound_elsewhere", "unit", old.Name)))
 		}
 		replaced = &old
 	}

@@ -40,7 +40,7 @@ func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role stri
 		return nil, err
 	}
 	if role != "" && !domain.ValidRole(role) {
-		return nil, domain.Refuse(domain.ErrInvalid, "未知角色 %s。", role)
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", acct.T("role.refuse.unknown", "role", role))
 	}
 	return a.Store.HoldersInSubtree(ctx, u.ID, role, false)
 }
@@ -53,7 +53,7 @@ func (a *App) DirectoryPage(ctx context.Context, actor domain.Actor, code, role 
 		return nil, err
 	}
 	if role != "" && !domain.ValidRole(role) {
-		return nil, domain.Refuse(domain.ErrInvalid, "未知角色 %s。", role)
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", acct.T("role.refuse.unknown", "role", role))
 	}
 	return a.Store.HoldersPage(ctx, u.ID, role, after, limit)
 }
@@ -75,8 +75,8 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	// The refusal's audit entry names the phone asked for, never the
 	// person found: admins read the audit log of their subtree.
 	refuse := func() error {
-		return a.Refused(ctx, actor, "bind.code", "phone:"+phone, domain.Refuse(domain.ErrForbidden,
-			"无法为手机号 %s 生成绑定码：您管辖的单位里没有该手机号的人员，或其角色不全在您的管辖范围内。", phone))
+		return a.Refused(ctx, actor, "bind.code", "phone:"+phone, domain.Refuse(domain.ErrForbidden, "%s",
+			acct.T("code.refuse.no_person", "phone", phone)))
 	}
 	p, err := a.Store.PersonByPhone(ctx, phone)
 	if errors.Is(err, domain.ErrNotFound) {

@@ -28,7 +28,7 @@ var (
 	// whoever refuses unknown tokens refuses it too.
 	ErrTokenExpired = fmt.Errorf("api token expired: %w", domain.ErrNotFound)
 	// ErrNoDashboard is a token whose role may not see the dashboard.
-	ErrNoDashboard = domain.Refuse(domain.ErrForbidden, "该令牌不能查看看板：请使用组织委员或管理员的令牌。")
+	ErrNoDashboard = domain.Refuse(domain.ErrForbidden, "%s", acct.T("token.refuse.no_dashboard"))
 )
 
 // TokenRequest is `zhibu token create`.
@@ -40,7 +40,7 @@ type TokenRequest struct {
 
 func operatorOnly(actor domain.Actor) error {
 	if !actor.IsOperator() {
-		return domain.Refuse(domain.ErrForbidden, "只有服务器上的管理员（zhibu 命令行）可以管理令牌。")
+		return domain.Refuse(domain.ErrForbidden, "%s", acct.T("token.refuse.operator_only"))
 	}
 	return nil
 }
@@ -63,7 +63,7 @@ func (a *App) CreateToken(ctx context.Context, actor domain.Actor, req TokenRequ
 		return "", err
 	}
 	if !domain.ValidRole(req.Role) {
-		return "", domain.Refuse(domain.ErrInvalid, "没有角色 %s：只能是 %s。", req.Role, roleList())
+		return "", domain.Refuse(domain.ErrInvalid, "%s", acct.T("token.refuse.no_role", "role", req.Role, "roles", roleList()))
 	}
 	now := a.Now()
 	expires, err := domain.ParseTokenExpiry(req.Expires, now, a.Loc)
@@ -133,7 +133,7 @@ func (a *App) RevokeToken(ctx context.Context, actor domain.Actor, id int64) (bo
 		var err error
 		live, err = a.Store.RevokeToken(ctx, id, a.Now())
 		if errors.Is(err, domain.ErrNotFound) {
-			return domain.Refuse(domain.ErrNotFound, "没有编号为 %d 的令牌。", id)
+			return domain.Refuse(domain.ErrNotFound, "%s", acct.T("token.refuse.no_such", "id", strconv.FormatInt(id, 10)))
 		}
 		if err != nil || !live {
 			return err

@@ -11,13 +11,13 @@ import "github.com/zhibu/zhibu/domain/callback"
 func rejectButtonCallback(c *Ctx) error {
 	id, ok := callback.ParseReject(c.Data)
 	if !ok {
-		return c.Answer("该按钮已失效。", false)
+		return c.Answer(bt.T("button.stale"), false)
 	}
 	ci, err := c.App.RejectPrompt(c, c.Actor, id)
 	if err != nil {
 		return err // a refusal becomes an alert (Router.dispatch)
 	}
-	if err := c.Answer("请回复驳回理由", false); err != nil {
+	if err := c.Answer(ck.T("reject.tap"), false); err != nil {
 		return err
 	}
 	return c.Reply(c.App.RejectPromptText(ci), nil)

@@ -262,7 +262,7 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 			if c := r.newCtx(ctx, a, &u); c != nil && c.ChatID() != 0 {
 				c.n = 100 // keep clear of keys an earlier attempt might have used
 				_ = c.Answer("", false)
-				if rerr := c.Reply("抱歉，处理您的消息时出错，请稍后再试。", nil); rerr != nil {
+				if rerr := c.Reply(bt.T("reply.apology"), nil); rerr != nil {
 					return rerr
 				}
 			}
@@ -459,7 +459,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 		if h, ok := r.callbacks[prefix]; ok {
 			return h
 		}
-		return func(c *Ctx) error { return c.Answer("该按钮已失效。", false) }
+		return func(c *Ctx) error { return c.Answer(bt.T("button.stale"), false) }
 	}
 	text := c.Msg.Text
 	if text == "" {
@@ -486,7 +486,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 	}
 	if c.Private() {
 		return func(c *Ctx) error {
-			return c.Reply("未知命令 /"+E(cmd.Name)+"。发送 /help 查看可用命令。", nil)
+			return c.Reply(bt.T("reply.unknown", "name", E(cmd.Name)), nil)
 		}
 	}
 	return nil
@@ -495,7 +495,7 @@ func (r *Router) route(c *Ctx) HandlerFunc {
 // refuseNUL answers a message with a NUL (U+0000) in it, which no use
 // case can store (SPEC §7.5), instead of failing and retrying the update.
 func refuseNUL(*Ctx) error {
-	return domain.Refuse(domain.ErrInvalid, "消息里含有不允许的字符（NUL），请删去后重发。")
+	return domain.Refuse(domain.ErrInvalid, "%s", bt.T("refuse.nul"))
 }
 
 // routeMessage offers a message without a command to the hooks; a private

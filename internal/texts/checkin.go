@@ -39,6 +39,7 @@ var Checkin = MustLoad("checkin", map[string][]string{
 	"rejected.unnotified":          {"branch", "day", "id", "items"},
 	"reject.prompt":                {"branch", "day", "id", "items"},
 	"reject.usage":                 nil,
+	"reject.tap":                   nil,
 	"copy.head":                    {"branch", "id"},
 	"copy.date":                    {"day"},
 	"copy.attendance":              {"present", "total"},
