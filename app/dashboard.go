@@ -3,8 +3,8 @@ package app
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +12,15 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
+)
+
+// dash is what the dashboard use cases say (internal/texts/dashboard.yaml);
+// errNotManager refuses a board to whoever is not an organiser or admin.
+var (
+	dash          = texts.Dashboard
+	errNotManager = domain.Refuse(domain.ErrForbidden, "%s", dash.T("refuse.not_manager"))
 )
 
 // The dashboard's view models. They only read: the board of a unit's
@@ -136,7 +144,7 @@ func (it BoardItem) LastDay() time.Time { return it.Due.Add(-time.Second) }
 // unknown one is ErrNotFound.
 func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (Board, error) {
 	if !MayViewDashboard(actor) {
-		return Board{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+		return Board{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
 	if err != nil {
@@ -379,7 +387,7 @@ func (b EscalationsBoard) Rows() int {
 // is refused naming it; a page past the last shows the last.
 func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
 	if !MayViewDashboard(actor) {
-		return EscalationsBoard{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+		return EscalationsBoard{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
 	if err != nil {
@@ -391,11 +399,11 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 	}
 	if f.Obligation != "" {
 		if _, ok := a.Obligation(f.Obligation); !ok {
-			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "没有“%s”这项规定动作，请在筛选框里选择。", f.Obligation)
+			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.unknown_obligation", "obligation", f.Obligation))
 		}
 	}
 	if f.Page < 0 {
-		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "页码无效，应为从 1 开始的整数。")
+		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.page_number"))
 	}
 	es, err := a.escalations(ctx, u.ID)
 	if err != nil {
@@ -439,7 +447,7 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 		return x
 	}
 	if _, ok := byCode[f.Township]; f.Township != "" && !ok {
-		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s下没有要筛选的乡镇（%s）。", u.Name, f.Township)
+		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s", dash.T("refuse.no_township", "unit", u.Name, "township", f.Township))
 	}
 	type row struct {
 		Escalation
@@ -577,7 +585,7 @@ func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
 // it lists the villages of its subtree.
 func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode string) (RankingBoard, error) {
 	if !MayViewDashboard(actor) {
-		return RankingBoard{}, domain.Refuse(domain.ErrForbidden, "只有组织委员或管理员可以查看看板。")
+		return RankingBoard{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
 	if err != nil {
@@ -645,7 +653,7 @@ func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time
 	p := first
 	for range 12 {
 		n := byMonth[p.Key()]
-		rb.Months = append(rb.Months, MonthBar{Label: fmt.Sprintf("%d月", int(p.Start.Month())), Points: n})
+		rb.Months = append(rb.Months, MonthBar{Label: dash.T("rankings.month", "month", strconv.Itoa(int(p.Start.Month()))), Points: n})
 		rb.ChartMax = max(rb.ChartMax, n)
 		p = p.Next()
 	}

@@ -175,7 +175,7 @@ const maxExternalID = 128
 func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req CheckinRequest) (IntegrationCheckinResult, error) {
 	var out IntegrationCheckinResult
 	if len(externalID) > maxExternalID {
-		return out, domain.Refuse(domain.ErrInvalid, "external_id 过长（不超过 %d 字节）。", maxExternalID)
+		return out, domain.Refuse(domain.ErrInvalid, "%s", api.T("checkin.refuse.external_id_long", "max", strconv.Itoa(maxExternalID)))
 	}
 	actor := IntegrationActor(in)
 	req.Source = "integration:" + in.Name
@@ -219,7 +219,7 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 	})
 	var choose *ErrChooseBranch
 	if errors.As(err, &choose) {
-		return IntegrationCheckinResult{}, domain.Refuse(domain.ErrInvalid, "请写明要打卡的党支部编码（branch）。")
+		return IntegrationCheckinResult{}, domain.Refuse(domain.ErrInvalid, "%s", api.T("checkin.refuse.no_branch"))
 	}
 	if err != nil {
 		return IntegrationCheckinResult{}, err

@@ -21,8 +21,12 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/safedial"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// api is what the API use cases say (internal/texts/api.yaml).
+var api = texts.API
 
 // WebhookEventTypes are the event types a subscription may name.
 var WebhookEventTypes = []string{
@@ -46,7 +50,7 @@ type CreatedWebhook struct {
 	Secret       string
 }
 
-var errNotAdmin = domain.Refuse(domain.ErrForbidden, "只有管理员才能管理 Webhook 订阅。")
+var errNotAdmin = domain.Refuse(domain.ErrForbidden, "%s", api.T("webhook.refuse.not_admin"))
 
 // scopeUnit resolves the unit a request names ("" = the actor's only admin
 // unit) and checks that the actor administers it.
@@ -57,7 +61,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 		case len(admins) == 1:
 			return a.Store.UnitByID(ctx, admins[0].UnitID)
 		case actor.IsOperator() || len(admins) > 1:
-			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "请写明单位编码（unit）。")
+			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.no_unit"))
 		default:
 			return domain.Unit{}, errNotAdmin
 		}
@@ -74,7 +78,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 		return domain.Unit{}, err
 	}
 	if !ok {
-		return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "您无权管理 %s（%s）的 Webhook 订阅。", u.Name, u.Code)
+		return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "%s", api.T("webhook.refuse.forbidden", "unit", u.Name, "code", u.Code))
 	}
 	return u, nil
 }
@@ -85,15 +89,14 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 // names are checked again on the resolved address at connect time.
 func (a *App) checkURL(raw string) (*url.URL, error) {
 	if len(raw) > maxWebhookURL {
-		return nil, domain.Refuse(domain.ErrInvalid, "地址过长（不超过 %d 字节）。", maxWebhookURL)
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.url_long", "max", strconv.Itoa(maxWebhookURL)))
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, domain.Refuse(domain.ErrInvalid, "地址必须是以 http:// 或 https:// 开头的完整网址。")
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.url_form"))
 	}
 	if !a.Cfg.Webhooks.AllowPrivateTargets && safedial.CheckHost(u.Hostname()) != nil {
-		return nil, domain.Refuse(domain.ErrInvalid,
-			"地址不能指向本机或内网（%s）：本机、内网、链路本地和未指定地址一律拒绝。确有需要，请运维人员在配置中开启 webhooks.allow_private_targets。", u.Hostname())
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.private", "host", u.Hostname()))
 	}
 	return u, nil
 }
@@ -129,7 +132,7 @@ func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req Webhook
 				continue
 			}
 			if !slices.Contains(WebhookEventTypes, t) {
-				return a.Refused(ctx, actor, action, u.Code, domain.Refuse(domain.ErrInvalid, "未知的事件类型“%s”。可选：%s。", t, strings.Join(WebhookEventTypes, "、")))
+				return a.Refused(ctx, actor, action, u.Code, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.unknown_event_type", "type", t, "types", strings.Join(WebhookEventTypes, "、"))))
 			}
 			types = append(types, t)
 		}
@@ -175,7 +178,7 @@ func (a *App) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode str
 // webhookOf returns subscription id when the actor administers its unit;
 // otherwise it does not exist for them.
 func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (storage.WebhookSubscription, error) {
-	notFound := domain.Refuse(domain.ErrNotFound, "没有编号为 %d 的 Webhook 订阅。", id)
+	notFound := domain.Refuse(domain.ErrNotFound, "%s", api.T("webhook.refuse.no_such", "id", strconv.FormatInt(id, 10)))
 	w, err := a.Store.WebhookSubscription(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return w, notFound

@@ -31,7 +31,7 @@ func bearerAuth(a *app.App, log *slog.Logger) gin.HandlerFunc {
 		actor, err := a.ActorByToken(c.Request.Context(), strings.TrimSpace(token))
 		if errors.Is(err, app.ErrTokenExpired) {
 			log.Warn("api: refused token", slog.String("path", c.FullPath()), slog.String("reason", "expired"))
-			fail(c, http.StatusUnauthorized, "令牌已过期，请联系管理员重新创建。")
+			fail(c, http.StatusUnauthorized, api.T("token.expired"))
 			return
 		}
 		if errors.Is(err, domain.ErrNotFound) {

@@ -74,7 +74,7 @@ func (h *checkinHandlers) create(c *gin.Context) {
 	if body.Date != "" {
 		d, ok := command.ParseDate(body.Date, now, h.app.Loc)
 		if !ok {
-			Fail(c, http.StatusBadRequest, "日期“"+body.Date+"”无法识别，请写成 2026-11-20。")
+			Fail(c, http.StatusBadRequest, api.T("date.unknown", "date", body.Date))
 			return
 		}
 		date = d

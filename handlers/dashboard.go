@@ -21,8 +21,12 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/web"
 )
+
+// dash is what the dashboard says (internal/texts/dashboard.yaml).
+var dash = texts.Dashboard
 
 // Dashboard (SPEC §5): server-rendered pages in Chinese, readable on a
 // phone, with no script and no external resource:
@@ -239,7 +243,7 @@ func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) 
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			h.fail(c, p, domain.Refuse(domain.ErrInvalid, "页码“%s”无效，应为从 1 开始的整数。", v))
+			h.fail(c, p, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.page", "page", v)))
 			return
 		}
 		f.Page = n
@@ -249,7 +253,7 @@ func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) 
 		h.fail(c, p, err)
 		return
 	}
-	p.Title, p.Nav, p.Unit, p.Path = "红灯督办 · "+b.Unit.Name, "escalations", b.Unit, b.Path
+	p.Title, p.Nav, p.Unit, p.Path = dash.T("title.escalations", "unit", b.Unit.Name), "escalations", b.Unit, b.Path
 	h.render(c, http.StatusOK, "dashboard_escalations", escalationsPage{dashPage: p, Esc: b})
 }
 
@@ -290,7 +294,7 @@ func (h *dashboard) rankings(c *gin.Context, actor domain.Actor, p dashPage) {
 		h.fail(c, p, err)
 		return
 	}
-	p.Title, p.Nav, p.Unit, p.Path, p.At = "积分排名 · "+rb.Unit.Name, "rankings", rb.Unit, rb.Path, rb.At
+	p.Title, p.Nav, p.Unit, p.Path, p.At = dash.T("title.rankings", "unit", rb.Unit.Name), "rankings", rb.Unit, rb.Path, rb.At
 	h.render(c, http.StatusOK, "dashboard_rankings", rankingsPage{dashPage: p, Ranking: rb})
 }
 
@@ -301,18 +305,18 @@ type loginPage struct {
 }
 
 var loginReasons = map[string]string{
-	"revoked": "令牌无效或已被撤销，请重新登录。",
-	"expired": "令牌已过期，请向系统管理员索取新的令牌。",
-	"link":    "为了安全，看板不接受放在链接里的令牌：请把令牌粘贴到下面的输入框，再点“登录”。",
-	"ended":   "登录已失效（已退出、超过 7 天，或令牌已过期或被撤销），请重新登录。",
-	"role":    "该令牌不能查看看板：请使用组织委员（organiser）或管理员（admin）的令牌。",
+	"revoked": dash.T("login.revoked"),
+	"expired": dash.T("login.expired"),
+	"link":    dash.T("login.link"),
+	"ended":   dash.T("login.ended"),
+	"role":    dash.T("login.role"),
 }
 
 // loginForm shows the form. It never logs in, even with ?token= (a link
 // would put the token in history and logs, and log a victim in as someone
 // else): the token is only taken from the POSTed form.
 func (h *dashboard) loginForm(c *gin.Context) {
-	p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
+	p := loginPage{dashPage: dashPage{Title: dash.T("title.login"), Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
 	if c.Query("token") != "" {
 		p.Error = loginReasons["link"]
 	}
@@ -323,7 +327,7 @@ func (h *dashboard) login(c *gin.Context) {
 	// A login form posted from another site would log the victim in as
 	// someone else (login CSRF): browsers name the page's origin.
 	if h.crossSite(c) {
-		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "登录请求来自其他网站，已拒绝。"))
+		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "%s", dash.T("login.cross_site")))
 		return
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, dashMaxForm)
@@ -348,11 +352,11 @@ func (h *dashboard) crossSite(c *gin.Context) bool {
 func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 	token = strings.TrimSpace(token)
 	again := func(msg string) {
-		p := loginPage{dashPage: dashPage{Title: "登录", Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(next), Error: msg}
+		p := loginPage{dashPage: dashPage{Title: dash.T("title.login"), Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(next), Error: msg}
 		h.render(c, http.StatusUnauthorized, "dashboard_login", p)
 	}
 	if token == "" {
-		again("请输入令牌。")
+		again(dash.T("login.empty"))
 		return
 	}
 	s, err := h.app.DashboardLogin(c.Request.Context(), token)
@@ -394,7 +398,7 @@ func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 // cookie.
 func (h *dashboard) logout(c *gin.Context) {
 	if h.crossSite(c) {
-		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "退出请求来自其他网站，已拒绝。"))
+		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "%s", dash.T("logout.cross_site")))
 		return
 	}
 	if sid, err := c.Cookie(dashCookie); err == nil && sid != "" {
@@ -475,23 +479,23 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 	p.Status = statusOf(err)
 	switch p.Status {
 	case http.StatusForbidden:
-		p.Title = "无权查看"
+		p.Title = dash.T("error.forbidden.title")
 		if msg == "" {
-			msg = "您无权查看该页面。"
+			msg = dash.T("error.forbidden")
 		}
 	case http.StatusNotFound:
-		p.Title = "找不到"
+		p.Title = dash.T("error.not_found.title")
 		if msg == "" {
-			msg = "要查看的单位不存在。"
+			msg = dash.T("error.not_found")
 		}
 	case http.StatusBadRequest, http.StatusConflict:
-		p.Title = "请求有误"
+		p.Title = dash.T("error.bad.title")
 		if msg == "" {
-			msg = "请求有误，请检查后重试。"
+			msg = dash.T("error.bad")
 		}
 	default:
 		h.log.Error("dashboard failed", slog.String("path", c.FullPath()), slog.Any("err", err))
-		p.Status, p.Title, msg = http.StatusInternalServerError, "出错了", "服务器暂时无法显示该页面，请稍后再试。"
+		p.Status, p.Title, msg = http.StatusInternalServerError, dash.T("error.internal.title"), dash.T("error.internal")
 	}
 	p.Message, p.F = msg, h.fmt
 	h.render(c, p.Status, "dashboard_error", p)
@@ -501,7 +505,7 @@ func (h *dashboard) render(c *gin.Context, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		h.log.Error("dashboard: render", slog.String("template", name), slog.Any("err", err))
-		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("页面渲染失败"))
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte(dash.T("error.render")))
 		c.Abort()
 		return
 	}

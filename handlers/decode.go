@@ -3,7 +3,6 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -23,7 +22,7 @@ func decodeStrict(c *gin.Context, log *slog.Logger, r io.Reader, v any) bool {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
-		Fail(c, http.StatusBadRequest, "请求体只能是一个 JSON 对象。")
+		Fail(c, http.StatusBadRequest, api.T("body.one_object"))
 		return false
 	}
 	if err != nil {
@@ -55,11 +54,11 @@ func badValue(v reflect.Value, field string) string {
 		return badValue(v.Elem(), field)
 	case reflect.String:
 		if strings.ContainsRune(v.String(), 0) {
-			return fmt.Sprintf("请求体字段 %s 含有不允许的字符（NUL）。", fieldName(field))
+			return api.T("body.nul", "field", fieldName(field))
 		}
 	case reflect.Int, reflect.Int32:
 		if n := v.Int(); n > math.MaxInt32 || n < math.MinInt32 {
-			return fmt.Sprintf("请求体字段 %s 的数值超出范围。", fieldName(field))
+			return api.T("body.out_of_range", "field", fieldName(field))
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
@@ -101,7 +100,7 @@ func badValue(v reflect.Value, field string) string {
 
 func fieldName(f string) string {
 	if f == "" {
-		return "（整体）"
+		return api.T("body.whole")
 	}
 	return f
 }

@@ -74,7 +74,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			Fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
+			Fail(c, http.StatusRequestEntityTooLarge, api.T("body.too_large"))
 			return
 		}
 		Fail(c, http.StatusBadRequest, "cannot read body")
@@ -145,7 +145,7 @@ func (h *integrationHandlers) request(b integrationCheckinBody) (app.CheckinRequ
 	if b.Date != "" {
 		d, ok := command.ParseDate(b.Date, now, h.app.Loc)
 		if !ok {
-			return app.CheckinRequest{}, "日期“" + b.Date + "”无法识别，请写成 2026-11-20。"
+			return app.CheckinRequest{}, api.T("date.unknown", "date", b.Date)
 		}
 		date = d
 	}

@@ -22,7 +22,11 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/texts"
 )
+
+// api is what the HTTP API says (internal/texts/api.yaml).
+var api = texts.API
 
 // UpdateSink stores an inbound Telegram update (bot.Pool implements it).
 // Ingest must return when ctx ends, even if the database does not answer:
@@ -101,7 +105,7 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			fail(c, http.StatusRequestEntityTooLarge, "请求体超过了大小上限。")
+			fail(c, http.StatusRequestEntityTooLarge, api.T("body.too_large"))
 			return
 		}
 		fail(c, http.StatusBadRequest, "cannot read body")
@@ -175,7 +179,7 @@ func (h *handler) readyz(c *gin.Context) {
 }
 
 // internalError is the body of a 500: the details are in the log.
-const internalError = "服务器内部错误，请稍后再试。"
+var internalError = api.T("internal")
 
 // BadJSON says in Chinese what is wrong with a request body that did not
 // decode, naming the field where it can, without the decoder's English.
@@ -183,11 +187,11 @@ func BadJSON(err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typ) && typ.Field != "":
-		return fmt.Sprintf("请求体字段 %s 的类型不对。", typ.Field)
+		return api.T("body.wrong_type", "field", typ.Field)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fmt.Sprintf("请求体里有不认识的字段 %s。", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return api.T("body.unknown_field", "field", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return "请求体不是有效的 JSON。"
+	return api.T("body.not_json")
 }
 
 // fail writes the one JSON error shape every endpoint uses.
@@ -203,7 +207,7 @@ func failErr(c *gin.Context, log *slog.Logger, err error) {
 	msg, ok := domain.UserMessage(err)
 	switch {
 	case status == http.StatusRequestEntityTooLarge:
-		fail(c, status, "请求体超过了大小上限。")
+		fail(c, status, api.T("body.too_large"))
 	case status == http.StatusInternalServerError || !ok:
 		log.Error("request failed", slog.String("path", c.FullPath()), slog.Any("err", err))
 		fail(c, http.StatusInternalServerError, internalError)
