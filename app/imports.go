@@ -14,8 +14,12 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
+
+// imp is what an import says of a bad file (internal/texts/imports.yaml).
+var imp = texts.Imports
 
 var (
 	unitCodeRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
@@ -154,8 +158,9 @@ func unitsHeader(t *tabular.Table) error {
 		seen[h] = true
 	}
 	if !ok {
-		return &tabular.RowError{File: t.File, Row: 1, Msg: fmt.Sprintf("表头应为 %q，其后可选列 %s（每列至多一次），实际为 %q",
-			strings.Join(required, ","), strings.Join(unitOptional, "、"), strings.Join(t.Header, ","))}
+		return &tabular.RowError{File: t.File, Row: 1, Msg: imp.T("units.header",
+			"want", strconv.Quote(strings.Join(required, ",")), "optional", strings.Join(unitOptional, "、"),
+			"got", strconv.Quote(strings.Join(t.Header, ",")))}
 	}
 	return nil
 }
@@ -171,19 +176,19 @@ func branchAttributes(t *tabular.Table, i int, r *storage.UnitRow) error {
 			continue
 		}
 		if r.Kind != domain.KindBranch {
-			return t.Err(i, col, "“%s”只适用于党支部（branch），%s 是%s", v, r.Code, domain.KindNames[r.Kind])
+			return t.Err(i, col, "%s", imp.T("branch.only", "value", v, "code", r.Code, "kind", domain.KindNames[r.Kind]))
 		}
 		switch col {
 		case "branch_type":
 			bt, ok := domain.ParseBranchType(v)
 			if !ok {
-				return t.Err(i, col, "支部类型“%s”无效，应为 %s 之一（或其中文：%s）", v, strings.Join(domain.BranchTypes, "、"), branchTypeWords())
+				return t.Err(i, col, "%s", imp.T("branch.type", "value", v, "types", strings.Join(domain.BranchTypes, "、"), "words", branchTypeWords()))
 			}
 			r.BranchType = &bt
 		case "members":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || n > maxMembers {
-				return t.Err(i, col, "正式党员数“%s”无效，应为 0 到 %d 的整数", v, maxMembers)
+				return t.Err(i, col, "%s", imp.T("branch.members", "value", v, "max", strconv.Itoa(maxMembers)))
 			}
 			r.Members = &n
 		case "committee":
@@ -193,13 +198,13 @@ func branchAttributes(t *tabular.Table, i int, r *storage.UnitRow) error {
 				c = true
 			case "no", "否", "无", "n", "false":
 			default:
-				return t.Err(i, col, "是否设支部委员会“%s”无效，应为 yes/no（是/否）", v)
+				return t.Err(i, col, "%s", imp.T("branch.committee", "value", v))
 			}
 			r.Committee = &c
 		case "theme_day":
 			day, weekday, err := health.ParseThemeDay(v)
 			if err != nil {
-				return t.Err(i, col, "主题党日“%s”无效：%s", v, err.Error())
+				return t.Err(i, col, "%s", imp.T("branch.theme_day", "value", v, "why", err.Error()))
 			}
 			r.Theme = true
 			if weekday != "" {
@@ -210,7 +215,7 @@ func branchAttributes(t *tabular.Table, i int, r *storage.UnitRow) error {
 		case "term_end":
 			d, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				return t.Err(i, col, "任期届满日期“%s”无效，应为 YYYY-MM-DD，例如 2027-03-31", v)
+				return t.Err(i, col, "%s", imp.T("branch.term_end", "value", v))
 			}
 			r.TermEnd = &d
 		}
