@@ -20,9 +20,14 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/web"
 )
+
+// sbx is what the sandbox and serve's start-up message say
+// (internal/texts/sandbox.yaml).
+var sbx = texts.Sandbox
 
 func runDemo(ctx context.Context, env Env, args []string) error {
 	f := newFlags("demo", env)
@@ -160,7 +165,7 @@ type sandboxChatView struct {
 
 // chatsOf lists u's chats: the private chat with the bot, then their groups.
 func (sb *sandbox) chatsOf(u app.DemoUser) []sandboxChatView {
-	cs := []sandboxChatView{{ID: 0, Title: "与机器人私聊"}}
+	cs := []sandboxChatView{{ID: 0, Title: sbx.T("chat.private")}}
 	for _, g := range sb.demo.ChatsOf(u) {
 		cs = append(cs, sandboxChatView{ID: g.ChatID, Title: g.Title})
 	}
@@ -221,7 +226,7 @@ func tgUser(u app.DemoUser) models.User {
 func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 	u, chatID, ok := s.sandboxUser(c)
 	if !ok {
-		c.String(http.StatusNotFound, "沙盒没有演示数据（sandbox.demo: false）")
+		c.String(http.StatusNotFound, sbx.T("page.no_demo"))
 		return
 	}
 	ctx := c.Request.Context()
@@ -229,7 +234,7 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 	msgs, err := s.sandboxConversation(ctx, chat.ID, u.TelegramID)
 	if err != nil {
 		s.log.Error("sandbox page", slog.Any("err", err))
-		c.String(http.StatusInternalServerError, "读取对话记录失败，请稍后刷新。")
+		c.String(http.StatusInternalServerError, sbx.T("page.read_failed"))
 		return
 	}
 	chats := s.sandbox.chatsOf(u)

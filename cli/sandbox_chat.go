@@ -206,33 +206,33 @@ func (s *Server) sandboxConversation(ctx context.Context, chat, me int64) ([]san
 			}
 			msgs = append(msgs, m)
 		case in.Callback != nil:
-			label := "一个按钮"
+			label := sbx.T("chat.tapped_unknown")
 			if cm := in.Callback.Message; cm != nil && cm.ReplyMarkup != nil {
 				for _, row := range cm.ReplyMarkup.Rows {
 					for _, b := range row {
 						if b.Data == in.Callback.Data {
-							label = "“" + b.Text + "”"
+							label = sbx.T("chat.tapped_button", "button", b.Text)
 						}
 					}
 				}
 			}
-			msgs = append(msgs, sandboxMsg{Who: in.Callback.From.FirstName, Text: "点了" + label, At: u.ReceivedAt,
+			msgs = append(msgs, sandboxMsg{Who: in.Callback.From.FirstName, Text: sbx.T("chat.tapped", "button", label), At: u.ReceivedAt,
 				Mine: in.Callback.From.ID == me, Tap: true})
 		}
 	}
 	for _, b := range botMessages(sends) {
-		m := sandboxMsg{Who: "机器人", Bot: true, Text: b.plain(), At: b.At, Photo: b.Photo != "",
+		m := sandboxMsg{Who: sbx.T("chat.bot"), Bot: true, Text: b.plain(), At: b.At, Photo: b.Photo != "",
 			MessageID: b.ID, Buttons: b.buttons()}
 		switch b.Status {
 		case "pending", "sending":
-			m.Note = "发送中…"
+			m.Note = sbx.T("note.sending")
 		case "failed":
-			m.Note = "这条消息未能送达"
+			m.Note = sbx.T("note.failed")
 		case storage.OutboxUncertain: // sent at most once; its call was not answered
-			m.Note = "这条消息不确定是否送达，不会再发一遍"
+			m.Note = sbx.T("note.uncertain")
 		}
 		if b.Edited {
-			m.Note = "已更新"
+			m.Note = sbx.T("note.edited")
 		}
 		msgs = append(msgs, m)
 	}
@@ -254,13 +254,13 @@ func (s *Server) sandboxHints(u app.DemoUser, chatID int64) ([]sandboxHint, stri
 	if chatID != 0 {
 		switch u.Role {
 		case domain.RoleReviewer:
-			return nil, "村民的积分申报会以卡片发到这个群，点卡片下的“通过”或“驳回”即可审核。"
+			return nil, sbx.T("group.reviewer")
 		case domain.RoleVillager, domain.RoleShopkeeper:
-			return nil, "本村的积分申报和审核结果都会发到这个群。发命令请到“与机器人私聊”。"
+			return nil, sbx.T("group.village")
 		case domain.RoleSecretary:
-			return nil, "这是本支部的群。打卡、查看红绿灯请到“与机器人私聊”。"
+			return nil, sbx.T("group.secretary")
 		default:
-			return nil, "这是辖区内的群。发命令请到“与机器人私聊”。"
+			return nil, sbx.T("group.other")
 		}
 	}
 	now := s.Clock.Now().In(s.Config.Location())
@@ -268,30 +268,30 @@ func (s *Server) sandboxHints(u app.DemoUser, chatID int64) ([]sandboxHint, stri
 	switch u.Role {
 	case domain.RoleSecretary:
 		return []sandboxHint{
-			{Text: "/status", Why: "看本支部各项规定动作的红绿灯"},
+			{Text: "/status", Why: sbx.T("hint.secretary.status")},
 			{Text: fmt.Sprintf("/checkin 支委会 %s 7/9 补开%d月支委会", last.Format(time.DateOnly), int(last.Month())),
-				Why: "补上个月的支委会打卡：看板上这一行会由红灯变成绿灯"},
-			{Text: "/checkin 主题党日 今天 8/9 重温入党誓词", Photo: true, Why: "附照片打卡，照片留作佐证"},
+				Why: sbx.T("hint.secretary.makeup")},
+			{Text: "/checkin 主题党日 今天 8/9 重温入党誓词", Photo: true, Why: sbx.T("hint.secretary.photo")},
 		}, ""
 	case domain.RoleVillager:
 		return []sandboxHint{
-			{Text: "/claim 拾金不昧 捡到钱包已交还失主", Why: "申报一项不需要照片的积分：申报会发到本村积分评议群等评议员审核（同一项目每天只能报一次）"},
-			{Text: "/claim 巡逻 参加晚间治安巡逻", Photo: true, Why: "巡逻要附现场照片：这条会连同一张示例照片发出（同一项目每天只能报一次）"},
-			{Text: "/points", Why: "看本户的积分"},
+			{Text: "/claim 拾金不昧 捡到钱包已交还失主", Why: sbx.T("hint.villager.claim")},
+			{Text: "/claim 巡逻 参加晚间治安巡逻", Photo: true, Why: sbx.T("hint.villager.claim_photo")},
+			{Text: "/points", Why: sbx.T("hint.villager.points")},
 		}, ""
 	case domain.RoleReviewer:
 		return []sandboxHint{
-			{Text: "/pending", Why: "看待审核的积分申报；审核请到本村积分评议群里点卡片下的按钮"},
+			{Text: "/pending", Why: sbx.T("hint.reviewer.pending")},
 		}, ""
 	case domain.RoleShopkeeper:
 		return []sandboxHint{
-			{Text: "/rank", Why: "看本村本期的积分排名"},
-			{Text: "/items", Why: "看积分项目清单"},
+			{Text: "/rank", Why: sbx.T("hint.shopkeeper.rank")},
+			{Text: "/items", Why: sbx.T("hint.shopkeeper.items")},
 		}, ""
 	default: // organisers and admins
 		return []sandboxHint{
-			{Text: "/status", Why: "看辖区各支部的红绿灯汇总"},
-			{Text: "/help", Why: "看可以使用的命令"},
+			{Text: "/status", Why: sbx.T("hint.manager.status")},
+			{Text: "/help", Why: sbx.T("hint.manager.help")},
 		}, ""
 	}
 }

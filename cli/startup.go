@@ -80,34 +80,32 @@ func writeStartBlock(w io.Writer, si startInfo) {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	line("")
-	line("──────── zhibu 已启动 ────────")
+	line("%s", sbx.T("start.head"))
 	if si.Sandbox {
-		demo := "没有载入演示数据（sandbox.demo 为 false）"
+		demo := sbx.T("start.no_demo")
 		if si.Demo {
-			demo = "已载入演示县“乾安县”（单位编码 QA）"
+			demo = sbx.T("start.demo")
 		}
-		line("离线沙盒模式（telegram.mode: sandbox）：机器人连的是内置的模拟 Telegram（%s），%s。", si.FakeURL, demo)
-		line("  沙盒对话：%s/sandbox", base)
+		line("%s", sbx.T("start.sandbox", "url", si.FakeURL, "demo", demo))
+		line("%s", sbx.T("start.sandbox_chat", "base", base))
 	} else {
-		line("机器人：@%s", si.Bot)
+		line("%s", sbx.T("start.bot", "bot", si.Bot))
 	}
-	line("  看板：    %s/", base)
-	line("  登录令牌：在仓库目录另开一个终端执行")
+	line("%s", sbx.T("start.dashboard", "base", base))
+	line("%s", sbx.T("start.token"))
 	if si.Demo {
 		line("            %s", tokenCommand(si.ConfigFlag, "QA"))
 	} else {
-		line("            %s", tokenCommand(si.ConfigFlag, "<单位编码>"))
+		line("            %s", tokenCommand(si.ConfigFlag, sbx.T("start.unit_code")))
 	}
-	line("            把输出的令牌（zb_ 开头）粘贴到 %s/login", base)
-	line("可以试试：")
+	line("%s", sbx.T("start.token_paste", "base", base))
+	line("%s", sbx.T("start.try"))
 	if si.Sandbox {
-		line("  1. 打开沙盒对话（默认身份是支部书记），点页面上的建议“补上个月的支委会打卡”")
-		line("  2. 打开看板：这个支部会由红灯变成绿灯")
+		line("%s", sbx.T("start.try_sandbox"))
 	} else {
-		line("  1. 在 Telegram 里给 @%s 发送 /help", si.Bot)
-		line("  2. 打开看板，查看各支部的红绿灯")
+		line("%s", sbx.T("start.try_bot", "bot", si.Bot))
 	}
-	line("以下是运行日志（Ctrl+C 停止）。")
+	line("%s", sbx.T("start.log"))
 	line("──────────────────────────────")
 	_, _ = io.WriteString(w, b.String())
 }

@@ -43,7 +43,7 @@ func TestLoadChecksTheFile(t *testing.T) {
 // The catalogues, by file name.
 var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health, "points": Points,
 	"accounts": Accounts, "bot": Bot, "dashboard": Dashboard, "api": API,
-	"imports": Imports}
+	"imports": Imports, "sandbox": Sandbox}
 
 // Every catalogue loads from its file and is what its code declares (MustLoad
 // checked that at start; this names the file when one is added).
@@ -59,13 +59,14 @@ func TestCataloguesLoad(t *testing.T) {
 // codes of the usage texts; the example household, item and goods codes
 // (H001, A01, G01, and "G{code}" once its placeholder is dropped); what a
 // user types in a file or a query: the goods file's columns and yes/no, the
-// API's parameter and its values, a date's form, the API's fields (external_id, branch,
-// unit), role codes a token is made with, a config key; names a user knows
-// by them: Telegram, Webhook, JSON, the zhibu command line, the NUL
+// API's parameter and its values, a date's form, the API's fields
+// (external_id, branch, unit), the role codes a token is made with, config
+// keys and values, a token's zb_ prefix, Ctrl+C; names a user knows by
+// them: Telegram, Webhook, JSON, the zhibu command line, the NUL
 // character, the http:// and https:// of an address.
 var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?|\b[AGH]\d*\b|` +
 	`\b(unit_code|village|code|name|points|stock|active|yes|no|status|pending|approved|rejected|frozen|household)\b|` +
-	`\b(external_id|branch|unit|organiser|admin|webhooks\.allow_private_targets|YYYY-MM-DD)\b|` +
+	`\b(external_id|branch|unit|organiser|admin|webhooks\.allow_private_targets|YYYY-MM-DD|QA|sandbox(\.demo)?|telegram\.mode|false|zb_|Ctrl\+C)\b|` +
 	`\b(Telegram|Webhook|JSON|zhibu|NUL|https?)\b`)
 
 // The texts say nothing in English or in codes (SPEC §7.3): no Latin word but
