@@ -61,7 +61,7 @@ func (a *App) scope(ctx context.Context, actor domain.Actor, action access.Actio
 		roots := access.Roots(actor, action)
 		if len(roots) == 0 {
 			if access.MayAnywhere(actor, action) {
-				return domain.Unit{}, domain.Refuse(domain.ErrForbidden, "没有可查看的单位。")
+				return domain.Unit{}, access.NoUnit()
 			}
 			return domain.Unit{}, a.Refused(ctx, actor, useCase, "", access.Refusal(actor, action, ""))
 		}
@@ -74,7 +74,7 @@ func (a *App) scope(ctx context.Context, actor domain.Actor, action access.Actio
 	if err != nil {
 		return domain.Unit{}, err
 	}
-	if err := a.authorise(ctx, actor, action, useCase, u, "单位 "+code); err != nil {
+	if err := a.authorise(ctx, actor, action, useCase, u, access.UnitSubject(code)); err != nil {
 		return domain.Unit{}, err
 	}
 	return u, nil

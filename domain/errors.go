@@ -8,16 +8,16 @@ import "errors"
 // door (bot, API, dashboard, CLI) shows its message as it shows any refusal,
 // and errors.Is(err, ErrNotFound) holds.
 func Missing(what, by, key string) error {
-	return Refuse(ErrNotFound, "没有%s为 %s 的%s。", by, key, what)
+	return Refuse(ErrNotFound, textMissing, by, key, what)
 }
 
 // UnitNotFound is the refusal for an unknown unit code.
-func UnitNotFound(code string) error { return Missing("单位", "编码", code) }
+func UnitNotFound(code string) error { return Missing(textUnit, textUnitCode, code) }
 
 // Exists is a create that clashes with an existing record named by a key
 // the user gave: Exists("单位", "编码", "QA") says 编码为 QA 的单位已存在。
 func Exists(what, by, key string) error {
-	return Refuse(ErrConflict, "%s为 %s 的%s已存在。", by, key, what)
+	return Refuse(ErrConflict, textExists, by, key, what)
 }
 
 // UserMessage is what to tell a user about err in plain Chinese, never the
@@ -33,13 +33,13 @@ func UserMessage(err error) (msg string, ok bool) {
 	case errors.As(err, &ue):
 		return ue.Msg, true
 	case errors.Is(err, ErrNotFound):
-		return "要找的记录不存在。", true
+		return textNotFound, true
 	case errors.Is(err, ErrConflict):
-		return "与已有的记录冲突，请检查后重试。", true
+		return textConflict, true
 	case errors.Is(err, ErrForbidden):
-		return "您无权进行此操作。", true
+		return textForbidden, true
 	case errors.Is(err, ErrInvalid):
-		return "输入有误，请检查后重试。", true
+		return textInvalid, true
 	}
 	return "", false
 }

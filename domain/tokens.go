@@ -20,12 +20,12 @@ func ParseTokenExpiry(s string, now time.Time, loc *time.Location) (*time.Time, 
 	if s == "" {
 		return nil, nil
 	}
-	bad := Refuse(ErrInvalid, "有效期 %s 写法不对：写天数或小时数（如 30d、12h），或最后一天的日期（如 2027-01-31）。", s)
+	bad := Refuse(ErrInvalid, textExpiryForm, s)
 	var at time.Time
 	if day, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
 		at = day.AddDate(0, 0, 1)
 		if !at.After(now) {
-			return nil, Refuse(ErrInvalid, "有效期 %s 已经过去，请写今天或以后的日期。", s)
+			return nil, Refuse(ErrInvalid, textExpiryPast, s)
 		}
 	} else {
 		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'h': time.Hour}[s[len(s)-1]]
@@ -34,15 +34,15 @@ func ParseTokenExpiry(s string, now time.Time, loc *time.Location) (*time.Time, 
 			return nil, bad
 		}
 		if n <= 0 {
-			return nil, Refuse(ErrInvalid, "有效期 %s 必须大于零。", s)
+			return nil, Refuse(ErrInvalid, textExpiryPositive, s)
 		}
 		if int64(n) > int64(MaxTokenLifetime/unit) {
-			return nil, Refuse(ErrInvalid, "有效期 %s 太长：最长十年。", s)
+			return nil, Refuse(ErrInvalid, textExpiryTooLong, s)
 		}
 		at = now.Add(time.Duration(n) * unit)
 	}
 	if at.Sub(now) > MaxTokenLifetime {
-		return nil, Refuse(ErrInvalid, "有效期 %s 太长：最长十年。", s)
+		return nil, Refuse(ErrInvalid, textExpiryTooLong, s)
 	}
 	return &at, nil
 }

@@ -172,25 +172,25 @@ func Roots(actor domain.Actor, action Action) []int64 {
 }
 
 // Refusal is the Chinese refusal of action to actor. subject is the unit as
-// the caller named it ("单位 QA-RZ"; "" when the action is not about one
+// the caller named it (UnitSubject; "" when the action is not about one
 // unit). It names the roles that would allow the action and nobody outside
 // the caller's scope.
 func Refusal(actor domain.Actor, action Action, subject string) error {
 	gs := grants[action]
 	if MayAnywhere(actor, action) && len(gs) > 0 {
 		if subject == "" {
-			return domain.Refuse(domain.ErrForbidden, "没有可查看的单位。")
+			return NoUnit()
 		}
-		return domain.Refuse(domain.ErrForbidden, "%s 不在您的管辖范围内。", subject)
+		return domain.Refuse(domain.ErrForbidden, textOutOfScope, subject)
 	}
 	if action == ListPeople || action == ListCheckins {
-		return domain.Refuse(domain.ErrForbidden, "您的角色（%s）不能%s。", RoleNames(actor.Roles), verbs[action])
+		return domain.Refuse(domain.ErrForbidden, textRoleCannot, RoleNames(actor.Roles), verbs[action])
 	}
-	who := "服务器管理员"
+	who := textOperator
 	if len(gs) > 0 {
 		who = RoleNames(grantRoles(gs))
 	}
-	return domain.Refuse(domain.ErrForbidden, "只有%s可以%s。", who, verbs[action])
+	return domain.Refuse(domain.ErrForbidden, textOnly, who, verbs[action])
 }
 
 func grantRoles(gs []Grant) []domain.Role {
@@ -210,22 +210,4 @@ func RoleNames(rs []domain.Role) string {
 		}
 	}
 	return strings.Join(names, "、")
-}
-
-// verbs says each action in Chinese, for refusals.
-var verbs = map[Action]string{
-	ViewUnit:           "查看这个单位",
-	ViewDashboard:      "登录管理后台",
-	ListPeople:         "查看人员名单和联系方式",
-	ListCheckins:       "查看打卡记录",
-	CheckIn:            "为本支部打卡",
-	RejectCheckin:      "退回打卡",
-	ManageHealth:       "豁免或撤销豁免",
-	SilenceHealth:      "暂停提醒",
-	IssueBindCodes:     "生成绑定码",
-	ManageWebhooks:     "管理 Webhook 订阅",
-	ManageRobots:       "管理群机器人",
-	ManageIntegrations: "管理外部系统接入",
-	ImportData:         "导入数据",
-	ReadAudit:          "查看审计日志",
 }
