@@ -23,7 +23,7 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 			continue
 		}
 		if _, err := time.Parse(time.DateOnly, d.v); err != nil {
-			return nil, domain.Refuse(domain.ErrInvalid, "%s 应为 2026-11-20 格式的日期。", d.name)
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", api.T("query.date", "name", d.name))
 		}
 	}
 	// Check-ins name who recorded them: not for villager, reviewer or

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
@@ -37,11 +36,11 @@ func (a *App) notOwedReason(ctx context.Context, branch domain.Unit, hasGroups b
 	}
 	switch {
 	case ob.Needs == health.NeedsCommittee && !info.Committee:
-		return fmt.Sprintf("%s未设支部委员会，不需要召开%s。", branch.Name, ob.Name), nil
+		return ck.T("refuse.not_owed_committee", "branch", branch.Name, "obligation", ob.Name), nil
 	case ob.Needs == health.NeedsGroups && !info.HasGroups:
-		return fmt.Sprintf("%s没有党小组，不需要召开%s。", branch.Name, ob.Name), nil
+		return ck.T("refuse.not_owed_groups", "branch", branch.Name, "obligation", ob.Name), nil
 	}
-	return fmt.Sprintf("%s（%s党支部）不需要开展%s。", branch.Name, domain.BranchTypeNames[info.Type], ob.Name), nil
+	return ck.T("refuse.not_owed_type", "branch", branch.Name, "type", domain.BranchTypeNames[info.Type], "obligation", ob.Name), nil
 }
 
 // withBranchInfo fills in Branch, the attributes with their defaults, of

@@ -15,6 +15,7 @@ var API = MustLoad("api", map[string][]string{
 	"internal":                          nil,
 	"token.expired":                     nil,
 	"date.unknown":                      {"date"},
+	"query.date":                        {"name"},
 	"checkin.refuse.no_branch":          nil,
 	"checkin.refuse.external_id_long":   {"max"},
 	"webhook.refuse.not_admin":          nil,
