@@ -49,6 +49,7 @@ fmt:
 	gofmt -l -w .
 
 ## faults: the fault suite (SPEC §7.7, docs/SCALING.md): one summary line per case, full output in bin/faults.log
+## (FAULTS_LONG=1 make faults: kill9-leader-load at the issue's size, 300 updates/s for 30 s over three replicas)
 faults: db
 	@mkdir -p bin
 	@set -o pipefail; $(GO) test -count=1 -p 1 -v -run Fault ./e2e ./outbox 2>&1 | tee bin/faults.log \

@@ -47,8 +47,9 @@ type replica struct {
 }
 
 // startReplica runs serve in a child process against dbURL and the fake
-// Bot API, and waits until it answers /readyz.
-func startReplica(t *testing.T, dbURL string, fake *tgfake.Server) *replica {
+// Bot API, with env (ZHIBU_*=...) on top of the test's settings, and waits
+// until it answers /readyz.
+func startReplica(t *testing.T, dbURL string, fake *tgfake.Server, env ...string) *replica {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,18 +64,19 @@ func startReplica(t *testing.T, dbURL string, fake *tgfake.Server) *replica {
 	buf := &bytes.Buffer{}
 	r := &replica{base: "http://" + addr, buf: buf, out: &lockedWriter{w: buf}, done: make(chan struct{})}
 	r.cmd = exec.Command(exe)
-	var env []string
+	var base []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ZHIBU_") { // the test's own settings are not serve's
-			env = append(env, kv)
+			base = append(base, kv)
 		}
 	}
-	r.cmd.Env = append(env, childEnv+"=serve",
+	r.cmd.Env = append(base, childEnv+"=serve",
 		"ZHIBU_DATABASE_URL="+dbURL, "ZHIBU_HTTP_LISTEN="+addr,
 		"ZHIBU_TELEGRAM_TOKEN="+fake.Token(), "ZHIBU_TELEGRAM_API_URL="+fake.URL(),
 		"ZHIBU_TELEGRAM_WEBHOOK_SECRET="+secret, "ZHIBU_TELEGRAM_BOT_USERNAME="+username,
 		"ZHIBU_HEALTHCHECK_EVERY=0", "ZHIBU_HEALTHCHECK_CALENDAR=none", "ZHIBU_LOG_FORMAT=json",
 		"ZHIBU_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true") // the test's receiver is on loopback
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -113,6 +115,15 @@ func startReplica(t *testing.T, dbURL string, fake *tgfake.Server) *replica {
 // lockHolder is the backend pid holding the leader lock (0: nobody).
 func lockHolder(t *testing.T, s *storage.Store) int {
 	t.Helper()
+	pid, err := queryLockHolder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// queryLockHolder is lockHolder for a goroutine other than the test's.
+func queryLockHolder(s *storage.Store) (int, error) {
 	key := leader.Key("zhibu")
 	var pid int
 	err := s.DB().GetContext(context.Background(), &pid, `
@@ -120,10 +131,7 @@ func lockHolder(t *testing.T, s *storage.Store) int {
 		WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1
 		  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 		uint32(uint64(key)>>32), uint32(uint64(key)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
+	return pid, err
 }
 
 // terminateLockSession ends the backend pid on the server, as a DBA or the

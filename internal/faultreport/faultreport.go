@@ -45,6 +45,9 @@ type Summary struct {
 	Duplicated    int // extra copies of wanted messages other than red notices
 	RedDuplicated int // extra copies of red notices
 	Takeover      time.Duration
+	// Extra is a case's own figures (key=value, space-separated), appended
+	// to the line.
+	Extra string
 }
 
 // Tally counts msgs (what the fake Bot API recorded) against wants.
@@ -76,8 +79,12 @@ func (s Summary) String() string {
 	if s.Takeover >= 0 {
 		to = fmt.Sprintf("%.2fs", s.Takeover.Seconds())
 	}
-	return fmt.Sprintf("fault=%s lost=%d duplicated=%d red_duplicated=%d takeover=%s",
+	line := fmt.Sprintf("fault=%s lost=%d duplicated=%d red_duplicated=%d takeover=%s",
 		s.Fault, s.Lost, s.Duplicated, s.RedDuplicated, to)
+	if s.Extra != "" {
+		line += " " + s.Extra
+	}
+	return line
 }
 
 // Report logs the summary line and fails t unless nothing was lost, no red

@@ -29,6 +29,9 @@ func TestTallyCountsLostAndDuplicated(t *testing.T) {
 	if s := (Summary{Fault: "y", Takeover: NoTakeover}).String(); s != "fault=y lost=0 duplicated=0 red_duplicated=0 takeover=none" {
 		t.Fatalf("String without a take-over = %q", s)
 	}
+	if s := (Summary{Fault: "z", Takeover: NoTakeover, Extra: "acked=3"}).String(); s != "fault=z lost=0 duplicated=0 red_duplicated=0 takeover=none acked=3" {
+		t.Fatalf("String with a case's own figures = %q", s)
+	}
 }
 
 // recorder is a testing.TB that keeps its errors.
