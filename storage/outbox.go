@@ -123,22 +123,14 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	// (migration 00018): ON CONFLICT refuses a key within this month's
 	// partition (concurrent enqueues included), the NOT ... ANY a key kept in
 	// the previous month's (or a later one: the live months, livemonths.go;
-	// looked up once, by index: see InsertUpdates). A key stored before the
-	// previous month is no longer refused: see docs/ARCHITECTURE.md
-	// (Retention) for why that is enough.
+	// looked up once, by index, never in this month's: see InsertUpdates).
+	// A key stored before the previous month is no longer refused: see
+	// docs/ARCHITECTURE.md (Retention) for why that is enough.
 	lo, err := s.liveFrom(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := s.execP(ctx, withLive(`
-		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
-		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now())
-		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
-			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
-			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
-		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live})))
-		ORDER BY ord
-		ON CONFLICT (dedupe_key, part_month) DO NOTHING`, lo),
+	res, err := s.execP(ctx, withLive(insertOutboxSQL, lo),
 		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
 		pq.Array(kinds), pq.Array(methods), jsonArray(payloads), pq.Array(notBefore))
 	if err != nil {
@@ -158,6 +150,19 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	}
 	return nil
 }
+
+// insertOutboxSQL is insertOutbox's statement: $1 keys, $2 channels, $3
+// chats, $4 persons, $5 priorities, $6 kinds, $7 methods, $8 payloads as
+// one JSON array, $9 not_before (RFC 3339, "" for now).
+const insertOutboxSQL = `
+		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
+		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now())
+		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
+			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
+			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
+		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live} AND ` + otherMonths + `)))
+		ORDER BY ord
+		ON CONFLICT (dedupe_key, part_month) DO NOTHING`
 
 // OutboxNotifyChannel is the NOTIFY channel that announces new outbox rows
 // of an outbox channel ("telegram", "wecom", …). Each outbox channel has its

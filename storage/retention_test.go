@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -381,5 +382,47 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'past-pending' AND status = 'sent' AND tg_message_id = 42`); n != 1 {
 		t.Errorf("the past month's message is not marked sent")
+	}
+}
+
+// The inserts' duplicate checks (update log, outbox) never read this
+// month's partition, even in a cached generic plan: ON CONFLICT refuses a
+// duplicate there. A generic plan made while the partition was young
+// scanned it in full for every batch (BENCHMARKS.md, 2026-12-03, third
+// session). The other live months are still searched.
+func TestInsertsDuplicateChecksSkipThisMonthsPartition(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	dbNow, err := s.DatabaseNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := storage.MonthOf(dbNow).AddDate(0, -1, 0)
+	for _, table := range storage.RetainedTables {
+		if _, err := s.EnsurePartition(ctx, table, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plans, err := s.GenericInsertPlans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := func(m time.Time) string { return "_p" + m.Format("200601") + `"` }
+	for i, table := range []string{"updates", "updates", "outbox"} {
+		if strings.Contains(plans[i], `"Relation Name": "`+table+suffix(dbNow)) {
+			t.Errorf("plan %d reads %s of this month:\n%s", i, table, plans[i])
+		}
+		if !strings.Contains(plans[i], `"Relation Name": "`+table+suffix(prev)) || !strings.Contains(plans[i], `"Subplans Removed": 1`) {
+			t.Errorf("plan %d does not read %s of the previous month, or prunes nothing at its start:\n%s", i, table, plans[i])
+		}
+	}
+	// The behaviour stays: a duplicate of this month and one of the
+	// previous month are both refused.
+	mustExec(t, s, `INSERT INTO updates (update_id, raw, kind, part_month) VALUES (600, '{}', 'message', $1)`, month(prev))
+	if n, err := s.InsertUpdates(ctx, []storage.NewUpdate{{ID: 601, Raw: []byte(`{}`)}}); err != nil || !n[601] {
+		t.Fatalf("insert 601: %v, %v", n, err)
+	}
+	if n, err := s.InsertUpdates(ctx, []storage.NewUpdate{{ID: 600, Raw: []byte(`{}`)}, {ID: 601, Raw: []byte(`{}`)}, {ID: 602, Raw: []byte(`{}`)}}); err != nil || len(n) != 1 || !n[602] {
+		t.Fatalf("insert 600 (last month), 601 (this month), 602: new %v, %v; want 602 only", n, err)
 	}
 }
