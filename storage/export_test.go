@@ -3,6 +3,9 @@ package storage
 import (
 	"context"
 	"strconv"
+	"time"
+
+	"github.com/lib/pq"
 )
 
 // FlushOutbox writes the messages the transaction holds (as a read of the
@@ -49,4 +52,23 @@ func (s *Store) GenericInsertPlans(ctx context.Context) ([]string, error) {
 		plans = append(plans, plan)
 	}
 	return plans, nil
+}
+
+// ExplainClaim runs the outbox claim of channel at now under EXPLAIN
+// (ANALYZE, FORMAT JSON) in a transaction that is rolled back, and returns
+// the plan.
+func (s *Store) ExplainClaim(ctx context.Context, channel string, now time.Time) (string, error) {
+	from, err := s.claimFrom(ctx)
+	if err != nil {
+		return "", err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback() //nolint:errcheck
+	var plan string
+	err = tx.QueryRowxContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+withLive(claimSQL, from),
+		channel, now, now.Add(time.Minute), pq.Array([]int64{}), 10, 0, nil, nil).Scan(&plan)
+	return plan, err
 }
