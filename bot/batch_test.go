@@ -219,33 +219,3 @@ func BenchmarkProcessBatch(b *testing.B) {
 		})
 	}
 }
-
-// Processing an update, alone or in a batch, commits without waiting for
-// the disk (its update row is durable already: a lost commit is redone);
-// the connection goes back to synchronous commits after it, so that
-// ingest's inserts and the outbox's marks on the same pool wait as before.
-func TestProcessingCommitsWithoutWaitingForTheDisk(t *testing.T) {
-	e := newBatchEnv(t)
-	var seen []string
-	e.router.Handle(bot.Command{Name: "sync", Handler: func(c *bot.Ctx) error {
-		v, err := c.App.Store.SynchronousCommit(c)
-		seen = append(seen, v)
-		return err
-	}})
-	a, b := e.say(700, "/sync"), e.say(701, "/sync")
-	if _, err := e.router.ProcessBatch(e.ctx, jobs(a, b)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.router.Process(e.ctx, e.say(702, "/sync")); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(seen, ",") != "off,off,off" {
-		t.Fatalf("synchronous_commit in the processing transactions: %q, want off for each", seen)
-	}
-	// Every connection of the pool, as ingest gets them.
-	for range 5 {
-		if v, err := e.store.SynchronousCommit(e.ctx); err != nil || v != "on" {
-			t.Fatalf("synchronous_commit outside processing: %q (%v), want on", v, err)
-		}
-	}
-}

@@ -214,18 +214,12 @@ func (c *Ctx) Answer(text string, alert bool) error {
 func E(s string) string { return html.EscapeString(s) }
 
 // Process handles one stored update in one transaction: lock the row, run
-// the handler, record the outcome. The transaction commits without waiting
-// for the disk (Store.CommitAsync): the update row is durable already, so
-// a crash that loses the commit leaves it to be processed again, and
-// nothing it enqueued can have been sent meanwhile. A handler error rolls everything back;
+// the handler, record the outcome. A handler error rolls everything back;
 // the failed attempt is then counted in its own statement, and the update
 // is retried up to maxAttempts, then recorded as failed with an apology.
 func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, err error) {
 	attempts := 0
 	err = r.app.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.CommitAsync(ctx); err != nil {
-			return err
-		}
 		su, err := a.Store.LockUpdate(ctx, updateID)
 		if errors.Is(err, domain.ErrNotFound) {
 			outcome = "" // processed by someone else already
@@ -309,9 +303,6 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 			}
 		}
 		err := r.app.InTx(ctx, func(a *app.App) error {
-			if err := a.Store.CommitAsync(ctx); err != nil {
-				return err
-			}
 			locked, err := a.Store.LockUpdates(ctx, ids, known)
 			if err != nil {
 				return err

@@ -144,37 +144,6 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	return nil
 }
 
-// CommitAsync makes the transaction's commit return without waiting for its
-// WAL to reach the disk (SET LOCAL synchronous_commit = off). Only for a
-// transaction that can be redone from what is durably stored: processing a
-// stored update, whose row ingest committed synchronously before
-// acknowledging it. A crash of PostgreSQL then loses at most the last
-// moments of such commits (up to 3 × wal_writer_delay), with everything they
-// wrote, their replies' outbox rows included, and leaves their updates
-// unprocessed, to be processed again. Nothing they wrote can have been acted
-// on outside: a reply is sent only after the dispatcher's claim (a
-// synchronous commit, later in the WAL) made it durable. See
-// docs/SCALING.md, "Processing commits without waiting for the disk".
-func (s *Store) CommitAsync(ctx context.Context) error {
-	if s.tx == nil {
-		return fmt.Errorf("storage: commit async: not in a transaction")
-	}
-	if _, err := s.q.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return fmt.Errorf("storage: commit async: %w", err)
-	}
-	return nil
-}
-
-// SynchronousCommit is the synchronous_commit the connection (in a
-// transaction: the transaction's commit) runs under.
-func (s *Store) SynchronousCommit(ctx context.Context) (string, error) {
-	var v string
-	if err := s.q.QueryRowxContext(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&v); err != nil {
-		return "", fmt.Errorf("storage: synchronous_commit: %w", err)
-	}
-	return v, nil
-}
-
 // Migrate applies pending migrations under a PostgreSQL session lock, so two
 // processes starting at once do not race.
 func Migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
