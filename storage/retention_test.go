@@ -395,16 +395,8 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 func TestInsertsDuplicateChecksSkipThisMonthsPartition(t *testing.T) {
 	ctx := context.Background()
 	s := testdb.New(t)
-	dbNow, err := s.DatabaseNow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbNow := withPartitions(t, s, -1)
 	prev := storage.MonthOf(dbNow).AddDate(0, -1, 0)
-	for _, table := range storage.RetainedTables {
-		if _, err := s.EnsurePartition(ctx, table, prev); err != nil {
-			t.Fatal(err)
-		}
-	}
 	plans, err := s.GenericInsertPlans(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -433,20 +425,29 @@ func TestInsertsDuplicateChecksSkipThisMonthsPartition(t *testing.T) {
 // initPlanRelations returns the relations read under the InitPlans of an
 // EXPLAIN (FORMAT JSON) plan.
 func initPlanRelations(t *testing.T, plan string) []string {
+	var out []string
+	walkPlan(t, plan, func(n map[string]any, underInit bool) {
+		if rel, ok := n["Relation Name"].(string); ok && underInit {
+			out = append(out, rel)
+		}
+	})
+	return out
+}
+
+// walkPlan calls visit for every node of an EXPLAIN (FORMAT JSON) plan,
+// saying whether it is under an InitPlan.
+func walkPlan(t *testing.T, plan string, visit func(n map[string]any, underInit bool)) {
 	t.Helper()
 	var doc []struct{ Plan map[string]any }
 	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
 		t.Fatalf("plan: %v\n%s", err, plan)
 	}
-	var out []string
 	var walk func(n map[string]any, under bool)
 	walk = func(n map[string]any, under bool) {
 		if name, _ := n["Subplan Name"].(string); strings.HasPrefix(name, "InitPlan") {
 			under = true
 		}
-		if rel, ok := n["Relation Name"].(string); ok && under {
-			out = append(out, rel)
-		}
+		visit(n, under)
 		kids, _ := n["Plans"].([]any)
 		for _, k := range kids {
 			if m, ok := k.(map[string]any); ok {
@@ -455,7 +456,6 @@ func initPlanRelations(t *testing.T, plan string) []string {
 		}
 	}
 	walk(doc[0].Plan, false)
-	return out
 }
 
 // An edit carries its original's month (edit_of_month, migration 00026),
@@ -465,16 +465,8 @@ func initPlanRelations(t *testing.T, plan string) []string {
 func TestAnEditsOriginalIsLookedUpInItsMonthOnly(t *testing.T) {
 	ctx := context.Background()
 	s := testdb.New(t)
-	dbNow, err := s.DatabaseNow(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbNow := withPartitions(t, s, -3, -4)
 	past, other := storage.MonthOf(dbNow).AddDate(0, -3, 0), storage.MonthOf(dbNow).AddDate(0, -4, 0)
-	for _, m := range []time.Time{past, other} {
-		if _, err := s.EnsurePartition(ctx, storage.TableOutbox, m); err != nil {
-			t.Fatal(err)
-		}
-	}
 	mustExec(t, s, `INSERT INTO outbox (dedupe_key, chat_id, payload, status, tg_message_id, part_month) VALUES
 		('card', 9, '{"text":"待审核"}', 'sent', 77, $1), ('unrelated', 9, '{"text":"x"}', 'sent', 78, $2)`, month(past), month(other))
 	edit := func(key, of string) storage.OutMessage {
@@ -483,7 +475,7 @@ func TestAnEditsOriginalIsLookedUpInItsMonthOnly(t *testing.T) {
 	if err := s.Enqueue(ctx, edit("card:edit", "card")); err != nil {
 		t.Fatal(err)
 	}
-	err = s.InTx(ctx, func(tx *storage.Store) error {
+	err := s.InTx(ctx, func(tx *storage.Store) error {
 		if err := tx.Enqueue(ctx, storage.OutMessage{DedupeKey: "new", ChatID: 10, Payload: map[string]string{"text": "新"}}); err != nil {
 			return err
 		}
@@ -535,25 +527,32 @@ func TestAnEditsOriginalIsLookedUpInItsMonthOnly(t *testing.T) {
 // relationLoops sums, per relation, the Actual Loops of the nodes reading
 // it in an EXPLAIN (ANALYZE, FORMAT JSON) plan.
 func relationLoops(t *testing.T, plan string) map[string]int {
-	t.Helper()
-	var doc []struct{ Plan map[string]any }
-	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
-		t.Fatalf("plan: %v\n%s", err, plan)
-	}
 	out := map[string]int{}
-	var walk func(n map[string]any)
-	walk = func(n map[string]any) {
+	walkPlan(t, plan, func(n map[string]any, _ bool) {
 		if rel, ok := n["Relation Name"].(string); ok {
 			l, _ := n["Actual Loops"].(float64)
 			out[rel] += int(l)
 		}
-		kids, _ := n["Plans"].([]any)
-		for _, k := range kids {
-			if m, ok := k.(map[string]any); ok {
-				walk(m)
+	})
+	return out
+}
+
+// withPartitions makes the retained tables' partitions of the months
+// these many months before the database's current one, and returns the
+// database's now.
+func withPartitions(t *testing.T, s *storage.Store, monthsBack ...int) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	dbNow, err := s.DatabaseNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, back := range monthsBack {
+		for _, table := range storage.RetainedTables {
+			if _, err := s.EnsurePartition(ctx, table, storage.MonthOf(dbNow).AddDate(0, back, 0)); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
-	walk(doc[0].Plan)
-	return out
+	return dbNow
 }
