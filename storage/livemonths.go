@@ -75,6 +75,19 @@ func (s *Store) liveFrom(ctx context.Context) (string, error) {
 	return "'" + MonthOf(m).AddDate(0, -1, 0).Format(time.DateOnly) + "'", nil
 }
 
+// otherMonths is a condition on part_month that leaves out the month the
+// database's clock writes to now (the column default, with the same now()
+// in the same statement). An insert's duplicate check needs only the other
+// months: within its own month ON CONFLICT refuses a duplicate by the
+// unique index. Written as two ranges of a stable expression, so that the
+// partition is pruned when the statement starts, also in a cached generic
+// plan; that plan, made while the month's partition was young (a month's
+// first minutes, or a bench's truncated table), would otherwise scan it in
+// full for every batch until its statistics catch up (BENCHMARKS.md,
+// "2026-12-03, third session").
+const otherMonths = `(part_month < date_trunc('month', now() AT TIME ZONE 'UTC')::date
+	OR part_month >= (date_trunc('month', now() AT TIME ZONE 'UTC') + interval '1 month')::date)`
+
 // withLive replaces every {live} in query with the date literal lo.
 func withLive(query, lo string) string { return strings.ReplaceAll(query, "{live}", lo) }
 

@@ -123,31 +123,34 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	// (migration 00018): ON CONFLICT refuses a key within this month's
 	// partition (concurrent enqueues included), the NOT ... ANY a key kept in
 	// the previous month's (or a later one: the live months, livemonths.go;
-	// looked up once, by index: see InsertUpdates). A key stored before the
-	// previous month is no longer refused: see docs/ARCHITECTURE.md
-	// (Retention) for why that is enough.
+	// looked up once, by index, never in this month's: see InsertUpdates).
+	// A key stored before the previous month is no longer refused: see
+	// docs/ARCHITECTURE.md (Retention) for why that is enough.
 	lo, err := s.liveFrom(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := s.execP(ctx, withLive(`
-		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before)
-		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now())
-		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
-			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
-			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
-		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live})))
-		ORDER BY ord
-		ON CONFLICT (dedupe_key, part_month) DO NOTHING`, lo),
+	var res []struct {
+		Added   int64         `db:"added"`
+		Orphans pq.Int64Array `db:"orphans"`
+	}
+	err = s.selectP(ctx, &res, withLive(insertOutboxSQL, lo),
 		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
 		pq.Array(kinds), pq.Array(methods), jsonArray(payloads), pq.Array(notBefore))
+	if err == nil && len(res) == 1 && len(res[0].Orphans) > 0 {
+		// Edits whose original is older than the live months (rare: a card
+		// decided after a month or more) look it up in every month, once.
+		_, err = s.q.ExecContext(ctx, withLive(`
+			UPDATE outbox o SET edit_of_month = (SELECT max(k.part_month) FROM outbox k WHERE k.dedupe_key = o.edit_of)
+			WHERE o.id = ANY($1) AND o.part_month >= {live}`, lo), res[0].Orphans)
+	}
 	if err != nil {
 		if n == 1 {
 			return fmt.Errorf("storage: enqueue %s: %w", keys[0], err)
 		}
 		return fmt.Errorf("storage: enqueue %d messages (%s, …): %w", n, keys[0], err)
 	}
-	if added, _ := res.RowsAffected(); added > 0 {
+	if len(res) == 1 && res[0].Added > 0 {
 		// Wake the dispatchers of the channels written to; delivered at
 		// commit, dropped on rollback.
 		for _, ch := range channels {
@@ -158,6 +161,29 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 	}
 	return nil
 }
+
+// insertOutboxSQL is insertOutbox's statement: $1 keys, $2 channels, $3
+// chats, $4 persons, $5 priorities, $6 kinds, $7 methods, $8 payloads as
+// one JSON array, $9 not_before (RFC 3339, "" for now). It returns how many
+// rows it added, and the ids of the edits whose original it did not find
+// in the live months (orphans). An edit's edit_of_month is its original's
+// month (migration 00026): the live months' row, else this month's when
+// the original is in the same statement.
+const insertOutboxSQL = `
+		WITH ins AS (
+		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before, edit_of_month)
+		SELECT k, ch, chat, NULLIF(p, 0), pr, kd, m, pl, COALESCE(NULLIF(nb, '')::timestamptz, now()),
+			CASE WHEN pl->>'edit_of' IS NOT NULL THEN COALESCE(
+				(SELECT max(o.part_month) FROM outbox o WHERE o.dedupe_key = pl->>'edit_of' AND o.part_month >= {live}),
+				CASE WHEN pl->>'edit_of' = ANY($1::text[]) THEN date_trunc('month', now() AT TIME ZONE 'UTC')::date END) END
+		FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::int[]),
+			unnest($6::text[]), unnest($7::text[]), jsonb_array_elements($8::jsonb), unnest($9::text[]))
+			WITH ORDINALITY AS t(k, ch, chat, p, pr, kd, m, pl, nb, ord)
+		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live} AND ` + otherMonths + `)))
+		ORDER BY ord
+		ON CONFLICT (dedupe_key, part_month) DO NOTHING
+		RETURNING id, edit_of, edit_of_month)
+		SELECT count(*) AS added, COALESCE(array_agg(id) FILTER (WHERE edit_of IS NOT NULL AND edit_of_month IS NULL), '{}') AS orphans FROM ins`
 
 // OutboxNotifyChannel is the NOTIFY channel that announces new outbox rows
 // of an outbox channel ("telegram", "wecom", …). Each outbox channel has its

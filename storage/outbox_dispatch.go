@@ -146,7 +146,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		// subqueries span every month's partition, and planning it took
 		// longer than running it (23 ms against 2 ms with ten partitions).
 		// It searches the months that can hold a pending row (claimFrom),
-		// and the originals of edits in every month.
+		// and an edit's original in its month (edit_of_month), pruned as
+		// the lookup runs.
 		from, err := tx.claimFrom(ctx)
 		if err != nil {
 			return err
@@ -171,7 +172,7 @@ WITH due AS NOT MATERIALIZED (
 	WHERE o.part_month >= {live} AND o.status = 'pending' AND o.channel = $1 AND o.not_before <= $2
 	  AND (o.method = 'answerCallbackQuery' OR NOT (o.chat_id = ANY($4)))
 	  AND (o.edit_of IS NULL OR EXISTS (
-		SELECT 1 FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.status IN ('sent', 'failed', 'uncertain')))
+		SELECT 1 FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.part_month = o.edit_of_month AND k.status IN ('sent', 'failed', 'uncertain')))
 	  AND (o.method = 'answerCallbackQuery' OR NOT EXISTS (
 		SELECT 1 FROM outbox b
 		WHERE b.part_month >= {live} AND b.chat_id = o.chat_id AND b.channel = o.channel
@@ -179,7 +180,7 @@ WITH due AS NOT MATERIALIZED (
 		  AND (b.priority, b.id) < (o.priority, o.id)
 		  AND (b.status = 'sending' OR b.not_before <= $2 OR b.attempts > 0)
 		  AND (b.edit_of IS NULL OR EXISTS (
-			SELECT 1 FROM outbox k WHERE k.dedupe_key = b.edit_of AND k.status IN ('sent', 'failed', 'uncertain')))))
+			SELECT 1 FROM outbox k WHERE k.dedupe_key = b.edit_of AND k.part_month = b.edit_of_month AND k.status IN ('sent', 'failed', 'uncertain')))))
 ), pick AS (
 	(SELECT id FROM due ORDER BY priority, id LIMIT $5)
 	UNION
@@ -193,9 +194,9 @@ UPDATE outbox o SET status = 'sending', attempts = o.attempts + 1,
 WHERE o.part_month >= {live} AND o.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING o.id, o.dedupe_key, o.channel, o.chat_id, o.priority, o.kind, o.method, o.payload,
 	o.attempts, o.failures, o.created_at, o.tg_message_ids, o.edit_of,
-	(SELECT k.status FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_status,
-	(SELECT k.chat_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_chat_id,
-	(SELECT k.tg_message_id FROM outbox k WHERE k.dedupe_key = o.edit_of) AS orig_message_id`
+	(SELECT k.status FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.part_month = o.edit_of_month) AS orig_status,
+	(SELECT k.chat_id FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.part_month = o.edit_of_month) AS orig_chat_id,
+	(SELECT k.tg_message_id FROM outbox k WHERE k.dedupe_key = o.edit_of AND k.part_month = o.edit_of_month) AS orig_message_id`
 
 // The statements a dispatcher runs for every message (claim, progress,
 // sent, retry, fail) are prepared: on the partitioned outbox (migration

@@ -2,9 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -382,4 +385,174 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'past-pending' AND status = 'sent' AND tg_message_id = 42`); n != 1 {
 		t.Errorf("the past month's message is not marked sent")
 	}
+}
+
+// The inserts' duplicate checks (update log, outbox) never read this
+// month's partition, even in a cached generic plan: ON CONFLICT refuses a
+// duplicate there. A generic plan made while the partition was young
+// scanned it in full for every batch (BENCHMARKS.md, 2026-12-03, third
+// session). The other live months are still searched.
+func TestInsertsDuplicateChecksSkipThisMonthsPartition(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	dbNow := withPartitions(t, s, -1)
+	prev := storage.MonthOf(dbNow).AddDate(0, -1, 0)
+	plans, err := s.GenericInsertPlans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, table := range []string{"updates", "updates", "outbox"} {
+		// The duplicate check is the statement's one InitPlan (ARRAY(SELECT …)).
+		read := initPlanRelations(t, plans[i])
+		if slices.Contains(read, table+"_p"+dbNow.Format("200601")) {
+			t.Errorf("plan %d's duplicate check reads %s of this month: %v", i, table, read)
+		}
+		if !slices.Contains(read, table+"_p"+prev.Format("200601")) || !strings.Contains(plans[i], `"Subplans Removed": 1`) {
+			t.Errorf("plan %d's duplicate check does not read %s of the previous month (%v), or prunes nothing at its start:\n%s", i, table, read, plans[i])
+		}
+	}
+	// The behaviour stays: a duplicate of this month and one of the
+	// previous month are both refused.
+	mustExec(t, s, `INSERT INTO updates (update_id, raw, kind, part_month) VALUES (600, '{}', 'message', $1)`, month(prev))
+	if n, err := s.InsertUpdates(ctx, []storage.NewUpdate{{ID: 601, Raw: []byte(`{}`)}}); err != nil || !n[601] {
+		t.Fatalf("insert 601: %v, %v", n, err)
+	}
+	if n, err := s.InsertUpdates(ctx, []storage.NewUpdate{{ID: 600, Raw: []byte(`{}`)}, {ID: 601, Raw: []byte(`{}`)}, {ID: 602, Raw: []byte(`{}`)}}); err != nil || len(n) != 1 || !n[602] {
+		t.Fatalf("insert 600 (last month), 601 (this month), 602: new %v, %v; want 602 only", n, err)
+	}
+}
+
+// initPlanRelations returns the relations read under the InitPlans of an
+// EXPLAIN (FORMAT JSON) plan.
+func initPlanRelations(t *testing.T, plan string) []string {
+	var out []string
+	walkPlan(t, plan, func(n map[string]any, underInit bool) {
+		if rel, ok := n["Relation Name"].(string); ok && underInit {
+			out = append(out, rel)
+		}
+	})
+	return out
+}
+
+// walkPlan calls visit for every node of an EXPLAIN (FORMAT JSON) plan,
+// saying whether it is under an InitPlan.
+func walkPlan(t *testing.T, plan string, visit func(n map[string]any, underInit bool)) {
+	t.Helper()
+	var doc []struct{ Plan map[string]any }
+	if err := json.Unmarshal([]byte(plan), &doc); err != nil || len(doc) != 1 {
+		t.Fatalf("plan: %v\n%s", err, plan)
+	}
+	var walk func(n map[string]any, under bool)
+	walk = func(n map[string]any, under bool) {
+		if name, _ := n["Subplan Name"].(string); strings.HasPrefix(name, "InitPlan") {
+			under = true
+		}
+		visit(n, under)
+		kids, _ := n["Plans"].([]any)
+		for _, k := range kids {
+			if m, ok := k.(map[string]any); ok {
+				walk(m, under)
+			}
+		}
+	}
+	walk(doc[0].Plan, false)
+}
+
+// An edit carries its original's month (edit_of_month, migration 00026),
+// so the claim looks the original up in that month's partition only, not
+// in every month's: found in the live months, in the same statement, or
+// (once, at enqueue) in a past month.
+func TestAnEditsOriginalIsLookedUpInItsMonthOnly(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.New(t)
+	dbNow := withPartitions(t, s, -3, -4)
+	past, other := storage.MonthOf(dbNow).AddDate(0, -3, 0), storage.MonthOf(dbNow).AddDate(0, -4, 0)
+	mustExec(t, s, `INSERT INTO outbox (dedupe_key, chat_id, payload, status, tg_message_id, part_month) VALUES
+		('card', 9, '{"text":"待审核"}', 'sent', 77, $1), ('unrelated', 9, '{"text":"x"}', 'sent', 78, $2)`, month(past), month(other))
+	edit := func(key, of string) storage.OutMessage {
+		return storage.OutMessage{DedupeKey: key, ChatID: 9, Method: "editMessageText", Payload: map[string]string{"edit_of": of, "text": "已通过"}}
+	}
+	if err := s.Enqueue(ctx, edit("card:edit", "card")); err != nil {
+		t.Fatal(err)
+	}
+	err := s.InTx(ctx, func(tx *storage.Store) error {
+		if err := tx.Enqueue(ctx, storage.OutMessage{DedupeKey: "new", ChatID: 10, Payload: map[string]string{"text": "新"}}); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(ctx, edit("new:edit", "new")); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, edit("none:edit", "none"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"card:edit": month(past), "new:edit": month(dbNow), "none:edit": ""} {
+		var got string
+		if err := s.DB().Get(&got, `SELECT COALESCE(edit_of_month::text, '') FROM outbox WHERE dedupe_key = $1`, key); err != nil || got != want {
+			t.Errorf("%s: edit_of_month %q (%v), want %q", key, got, err, want)
+		}
+	}
+
+	plan, err := s.ExplainClaim(ctx, "telegram", dbNow.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loops := relationLoops(t, plan)
+	if n := loops["outbox_p"+other.Format("200601")]; n != 0 {
+		t.Errorf("the claim searched the month holding no original %d times:\n%s", n, plan)
+	}
+	if n := loops["outbox_p"+past.Format("200601")]; n == 0 {
+		t.Errorf("the claim never searched the original's month:\n%s", plan)
+	}
+	rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: dbNow.Add(time.Minute), Lease: time.Minute, ByPriority: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]storage.OutboxRow{}
+	for _, r := range rows {
+		got[r.DedupeKey] = r
+	}
+	if r, ok := got["card:edit"]; !ok || r.OrigMessageID.Int64 != 77 || r.OrigStatus.String != "sent" || r.OrigChatID.Int64 != 9 {
+		t.Errorf("the edit of the past month's card: %+v (claimed %v), want its original's message 77", r, ok)
+	}
+	if _, ok := got["none:edit"]; ok {
+		t.Error("an edit without an original was claimed")
+	}
+	if _, ok := got["new"]; !ok {
+		t.Errorf("claimed %v, want the new message", slices.Collect(maps.Keys(got)))
+	}
+}
+
+// relationLoops sums, per relation, the Actual Loops of the nodes reading
+// it in an EXPLAIN (ANALYZE, FORMAT JSON) plan.
+func relationLoops(t *testing.T, plan string) map[string]int {
+	out := map[string]int{}
+	walkPlan(t, plan, func(n map[string]any, _ bool) {
+		if rel, ok := n["Relation Name"].(string); ok {
+			l, _ := n["Actual Loops"].(float64)
+			out[rel] += int(l)
+		}
+	})
+	return out
+}
+
+// withPartitions makes the retained tables' partitions of the months
+// these many months before the database's current one, and returns the
+// database's now.
+func withPartitions(t *testing.T, s *storage.Store, monthsBack ...int) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	dbNow, err := s.DatabaseNow(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, back := range monthsBack {
+		for _, table := range storage.RetainedTables {
+			if _, err := s.EnsurePartition(ctx, table, storage.MonthOf(dbNow).AddDate(0, back, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dbNow
 }

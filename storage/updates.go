@@ -223,10 +223,12 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 	if len(us) == 0 {
 		return map[int64]bool{}, nil
 	}
-	// The duplicate check searches the live months' partitions
+	// ON CONFLICT refuses an update stored this month; the lookup, one
+	// stored in another month: the live months' partitions
 	// (livemonths.go), and every partition only when an id is not above
-	// the highest one stored in the past months: update_ids grow, so a
-	// redelivery of an update from a past month has such an id.
+	// the highest one stored in the past months (update_ids grow, so a
+	// redelivery of an update from a past month has such an id), never
+	// this month's (otherMonths).
 	lo, err := s.liveFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -235,19 +237,8 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 	if err != nil {
 		return nil, err
 	}
-	window := "AND part_month >= {live}"
-	if slices.Min(ids) <= oldMax {
-		window = ""
-	}
 	var inserted []int64
-	err = s.selectP(ctx, &inserted, withLive(`
-		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
-		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
-		FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
-			AS t(id, raw, chat, usr, kind)
-		WHERE NOT (t.id = ANY (ARRAY(SELECT update_id FROM updates WHERE update_id = ANY($1::bigint[]) `+window+`)))
-		ON CONFLICT (update_id, part_month) DO NOTHING
-		RETURNING update_id`, lo), pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
+	err = s.selectP(ctx, &inserted, withLive(insertUpdatesSQL(slices.Min(ids) <= oldMax), lo), pq.Array(ids), jsonArray(raws), pq.Array(chats), pq.Array(users), pq.Array(kinds))
 	if err != nil {
 		return nil, fmt.Errorf("storage: insert %d updates: %w", len(us), err)
 	}
@@ -256,6 +247,25 @@ func (s *Store) InsertUpdates(ctx context.Context, us []NewUpdate) (map[int64]bo
 		out[id] = true
 	}
 	return out, nil
+}
+
+// insertUpdatesSQL is InsertUpdates' statement: its lookup of updates
+// stored before searches every month's partition but this month's when
+// everyMonth, else the live months' but this month's. $1 ids, $2 the
+// updates as one JSON array, $3 chats, $4 senders, $5 kinds.
+func insertUpdatesSQL(everyMonth bool) string {
+	window := "AND part_month >= {live} AND " + otherMonths
+	if everyMonth {
+		window = "AND " + otherMonths
+	}
+	return `
+		INSERT INTO updates (update_id, raw, chat_id, user_id, kind)
+		SELECT id, raw, NULLIF(chat, 0), NULLIF(usr, 0), kind
+		FROM ROWS FROM (unnest($1::bigint[]), json_array_elements($2::json), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::text[]))
+			AS t(id, raw, chat, usr, kind)
+		WHERE NOT (t.id = ANY (ARRAY(SELECT update_id FROM updates WHERE update_id = ANY($1::bigint[]) ` + window + `)))
+		ON CONFLICT (update_id, part_month) DO NOTHING
+		RETURNING update_id`
 }
 
 // jsonArray joins JSON documents into one JSON array, to pass many of them
