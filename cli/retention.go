@@ -5,9 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/scheduler"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // RetentionCron runs the retention job hourly at minute 23: it makes the
@@ -21,15 +21,6 @@ const RetentionCron = "23 * * * *"
 // cannot get it tries again an hour later.
 const retentionLockWait = 500 * time.Millisecond
 
-// RetentionWindows maps the retention.* keys to the tables they govern.
-func RetentionWindows(r config.Retention) storage.RetentionWindows {
-	return storage.RetentionWindows{
-		storage.TableUpdates:         r.Updates.D(),
-		storage.TableOutbox:          r.Outbox.D(),
-		storage.TableWebhookAttempts: r.WebhookAttempts.D(),
-	}
-}
-
 // retentionJobs is the retention job (leader only, as every job).
 func retentionJobs(s *Server) []scheduler.Job {
 	return []scheduler.Job{{
@@ -42,8 +33,8 @@ func retentionJobs(s *Server) []scheduler.Job {
 }
 
 // runRetention applies retention once and logs what it made and dropped.
-func runRetention(ctx context.Context, st *storage.Store, now time.Time, r config.Retention, log *slog.Logger) error {
-	rep, err := st.ApplyRetention(ctx, now, RetentionWindows(r), retentionLockWait)
+func runRetention(ctx context.Context, st *app.Store, now time.Time, r config.Retention, log *slog.Logger) error {
+	rep, err := st.ApplyRetention(ctx, now, app.RetentionWindows(r), retentionLockWait)
 	for _, p := range rep.Made {
 		log.Info("retention: partition made", slog.String("partition", p))
 	}
