@@ -82,7 +82,7 @@ func demoCounts(t *testing.T, st *storage.Store) string {
 // App's clock.
 func demoMix(t *testing.T, a *app.App, st *storage.Store) (items, branches health.Counts) {
 	t.Helper()
-	ev, err := a.Evaluate(context.Background(), a.Now(), "QA")
+	ev, err := a.Evaluate(context.Background(), domain.System, a.Now(), "QA")
 	if err != nil {
 		t.Fatal(err)
 	}
