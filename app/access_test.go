@@ -126,6 +126,7 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	only("county organiser settles", err)
 	_, err = f.app.PostPublicity(f.ctx, county, f.now)
 	only("county organiser posts the publicity", err)
+	only("county organiser applies retention", f.app.ApplyRetention(f.ctx, county, f.now))
 	_, err = f.app.NewBindCode(f.ctx, county, county.PersonID)
 	only("county organiser bootstraps a bind code", err)
 	_, err = f.app.NewBindCode(f.ctx, domain.System, county.PersonID)
@@ -140,10 +141,13 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	if _, err := f.app.PostPublicity(f.ctx, domain.System, f.now); err != nil {
 		t.Errorf("the system posts the publicity: %v", err)
 	}
+	if err := f.app.ApplyRetention(f.ctx, domain.System, f.now); err != nil {
+		t.Errorf("the system applies retention: %v", err)
+	}
 	if code, err := f.app.NewBindCode(f.ctx, domain.Operator, county.PersonID); err != nil || code == "" {
 		t.Errorf("the operator bootstraps a bind code: %q %v", code, err)
 	}
-	for action, want := range map[string]int{"healthcheck": 2, "points.settle": 1, "points.publicity": 1, "bind.code": 2} {
+	for action, want := range map[string]int{"healthcheck": 2, "points.settle": 1, "points.publicity": 1, "retention": 1, "bind.code": 2} {
 		if refused := f.refusals(action); refused != want {
 			t.Errorf("%s: %d refusals audited, want %d", action, refused, want)
 		}

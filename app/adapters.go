@@ -86,12 +86,3 @@ func ListenConn(cfg config.Config) (string, *storage.Dialer) {
 	co := ConnOptions(cfg)
 	return storage.ConnURL(cfg.Database.URL, co), storage.NewDialer(co)
 }
-
-// RetentionWindows maps the retention.* keys to the tables they govern.
-func RetentionWindows(r config.Retention) storage.RetentionWindows {
-	return storage.RetentionWindows{
-		storage.TableUpdates:         r.Updates.D(),
-		storage.TableOutbox:          r.Outbox.D(),
-		storage.TableWebhookAttempts: r.WebhookAttempts.D(),
-	}
-}
