@@ -105,3 +105,51 @@ func (f *hcFixture) refusals(action string) int {
 	}
 	return n
 }
+
+// The scheduler's jobs and the bind-code bootstrap are use cases too: the
+// system (domain.System) runs the jobs and nothing else, the operator both;
+// a person is refused, and the refusal audited.
+func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
+	county := f.actor("钱部长")
+	only := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, domain.ErrForbidden) || !strings.Contains(err.Error(), "只有服务器管理员可以") {
+			t.Errorf("%s: %v, want the operator's refusal", what, err)
+		}
+	}
+	_, err := f.app.Evaluate(f.ctx, county, f.now, "")
+	only("county organiser evaluates", err)
+	_, err = f.app.RunHealthcheck(f.ctx, county, f.now, "", false)
+	only("county organiser runs the health check", err)
+	_, err = f.app.Settle(f.ctx, county, f.now)
+	only("county organiser settles", err)
+	_, err = f.app.PostPublicity(f.ctx, county, f.now)
+	only("county organiser posts the publicity", err)
+	only("county organiser applies retention", f.app.ApplyRetention(f.ctx, county, f.now))
+	_, err = f.app.NewBindCode(f.ctx, county, county.PersonID)
+	only("county organiser bootstraps a bind code", err)
+	_, err = f.app.NewBindCode(f.ctx, domain.System, county.PersonID)
+	only("the system bootstraps a bind code", err)
+
+	if _, err := f.app.RunHealthcheck(f.ctx, domain.System, f.now, "", false); err != nil {
+		t.Errorf("the system runs the health check: %v", err)
+	}
+	if _, err := f.app.Settle(f.ctx, domain.System, f.now); err != nil {
+		t.Errorf("the system settles: %v", err)
+	}
+	if _, err := f.app.PostPublicity(f.ctx, domain.System, f.now); err != nil {
+		t.Errorf("the system posts the publicity: %v", err)
+	}
+	if err := f.app.ApplyRetention(f.ctx, domain.System, f.now); err != nil {
+		t.Errorf("the system applies retention: %v", err)
+	}
+	if code, err := f.app.NewBindCode(f.ctx, domain.Operator, county.PersonID); err != nil || code == "" {
+		t.Errorf("the operator bootstraps a bind code: %q %v", code, err)
+	}
+	for action, want := range map[string]int{"healthcheck": 2, "points.settle": 1, "points.publicity": 1, "retention": 1, "bind.code": 2} {
+		if refused := f.refusals(action); refused != want {
+			t.Errorf("%s: %d refusals audited, want %d", action, refused, want)
+		}
+	}
+}

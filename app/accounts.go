@@ -58,8 +58,19 @@ func (a *App) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor
 	return actor, nil
 }
 
-// NewBindCode creates a fresh single-use bind code for a person.
-func (a *App) NewBindCode(ctx context.Context, personID int64) (string, error) {
+// NewBindCode creates a fresh single-use bind code for a person: the
+// bootstrap of a first account, the operator's like Invite. An admin's door
+// is IssueBindCode, which checks the person's roles.
+func (a *App) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (string, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
+		return "", err
+	}
+	return a.newBindCode(ctx, personID)
+}
+
+// newBindCode is the step of the use cases that issue codes, once they
+// have authorised the actor.
+func (a *App) newBindCode(ctx context.Context, personID int64) (string, error) {
 	code, err := randomCode(12)
 	if err != nil {
 		return "", err
@@ -404,7 +415,7 @@ func (a *App) invite(ctx context.Context, unitCode, botUsername string) ([]Invit
 	for _, h := range holders {
 		code, ok := codes[h.PersonID]
 		if !ok {
-			if code, err = a.NewBindCode(ctx, h.PersonID); err != nil {
+			if code, err = a.newBindCode(ctx, h.PersonID); err != nil {
 				return nil, err
 			}
 			codes[h.PersonID] = code

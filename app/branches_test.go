@@ -218,7 +218,7 @@ func TestObligationsBindBranches(t *testing.T) {
 	f.person("王书记", "secretary", "B2", 100)
 	f.person("赵委员", "organiser", "QA-RZ", 800)
 	f.person("刘书记", "secretary", "B5", 200)
-	ev, err := f.app.Evaluate(f.ctx, f.now, "")
+	ev, err := f.app.Evaluate(f.ctx, domain.System, f.now, "")
 	if err != nil {
 		t.Fatal(err)
 	}

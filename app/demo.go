@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/tabular"
@@ -319,14 +320,19 @@ func (d Demo) ChatsOf(u DemoUser) []DemoGroup {
 }
 
 // LoadDemo loads the demo county of DemoSeed (see LoadDemoSeed).
-func (a *App) LoadDemo(ctx context.Context) (Demo, error) { return a.LoadDemoSeed(ctx, DemoSeed) }
+func (a *App) LoadDemo(ctx context.Context, actor domain.Actor) (Demo, error) {
+	return a.LoadDemoSeed(ctx, actor, DemoSeed)
+}
 
 // LoadDemoSeed imports the demo county of a seed, links the cast to their
 // sandbox Telegram accounts, binds the cast's groups and writes a history
 // (demoHistory) relative to the App's clock: branches owe from the first
 // of the month three months back and have checked in for most of it. It is
-// idempotent: a second load changes nothing.
-func (a *App) LoadDemoSeed(ctx context.Context, seed uint64) (Demo, error) {
+// idempotent: a second load changes nothing. An import: the operator's.
+func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64) (Demo, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "demo.load"); err != nil {
+		return Demo{}, err
+	}
 	d := BuildDemoSeed(seed)
 	now := a.Now().In(a.Loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)

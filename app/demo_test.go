@@ -41,11 +41,11 @@ func TestDemoStartsThreeMonthsBack(t *testing.T) {
 	}
 	for _, tc := range cases {
 		a, st := demoApp(t, tc.now)
-		if _, err := a.LoadDemo(ctx); err != nil {
+		if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
 			t.Fatal(err)
 		}
 		before := demoCounts(t, st)
-		if d, err := a.LoadDemo(ctx); err != nil || !d.Existing {
+		if d, err := a.LoadDemo(ctx, domain.Operator); err != nil || !d.Existing {
 			t.Fatalf("second load: existing %v, %v", d.Existing, err)
 		}
 		if after := demoCounts(t, st); after != before {
@@ -82,7 +82,7 @@ func demoCounts(t *testing.T, st *storage.Store) string {
 // App's clock.
 func demoMix(t *testing.T, a *app.App, st *storage.Store) (items, branches health.Counts) {
 	t.Helper()
-	ev, err := a.Evaluate(context.Background(), a.Now(), "QA")
+	ev, err := a.Evaluate(context.Background(), domain.System, a.Now(), "QA")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestDemoDeterministic(t *testing.T) {
 	}
 	load := func(seed uint64) result {
 		a, st := demoApp(t, now)
-		if _, err := a.LoadDemoSeed(ctx, seed); err != nil {
+		if _, err := a.LoadDemoSeed(ctx, domain.Operator, seed); err != nil {
 			t.Fatal(err)
 		}
 		var units []string
@@ -143,7 +143,7 @@ func TestDemoShapeAndMix(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 16, 10, 0, 0, 0, ciLoc)
 	a, st := demoApp(t, now)
-	if _, err := a.LoadDemo(ctx); err != nil {
+	if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
 		t.Fatal(err)
 	}
 	units, err := st.AllUnits(ctx)
@@ -257,7 +257,7 @@ func TestDemoMixOnEdgeDays(t *testing.T) {
 		time.Date(2026, 9, 30, 22, 0, 0, 0, ciLoc),
 	} {
 		a, st := demoApp(t, now)
-		if _, err := a.LoadDemo(ctx); err != nil {
+		if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
 			t.Fatal(err)
 		}
 		items, branches := demoMix(t, a, st)

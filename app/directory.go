@@ -103,7 +103,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	if !allowed {
 		return IssuedCode{}, refuse()
 	}
-	code, err := a.NewBindCode(ctx, p.ID)
+	code, err := a.newBindCode(ctx, p.ID)
 	if err != nil {
 		return IssuedCode{}, err
 	}

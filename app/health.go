@@ -115,8 +115,11 @@ func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error)
 
 // Evaluate runs one health check as of at over the subtree of unitCode
 // ("" = every unit) and changes nothing: it returns every light and the
-// digests that would be sent (a dry run).
-func (a *App) Evaluate(ctx context.Context, at time.Time, unitCode string) (*Evaluation, error) {
+// digests that would be sent (a dry run). The system's job, or the operator's.
+func (a *App) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, unitCode string) (*Evaluation, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
+		return nil, err
+	}
 	var ev *Evaluation
 	err := a.InTx(ctx, func(a *App) error {
 		if err := a.Store.TuneForScan(ctx); err != nil {
@@ -135,8 +138,12 @@ func (a *App) Evaluate(ctx context.Context, at time.Time, unitCode string) (*Eva
 // logged and enqueued, each notice line at most once whatever restarts,
 // retries or replicas (see storage.RecordDigests). keep retains the lights
 // and digests in the result (the CLI prints them); the scheduler passes
-// false so that a province is evaluated in bounded memory.
-func (a *App) RunHealthcheck(ctx context.Context, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
+// false so that a province is evaluated in bounded memory. The system's
+// job, or the operator's.
+func (a *App) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
+		return nil, err
+	}
 	var ev *Evaluation
 	err := a.InTx(ctx, func(a *App) error {
 		if err := a.Store.TuneForScan(ctx); err != nil {

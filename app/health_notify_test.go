@@ -48,7 +48,7 @@ func hcNotifyCounty(t *testing.T, now time.Time, cfgs ...func(*config.Config)) *
 func (f *hcFixture) run(t time.Time) (*app.Evaluation, map[string]health.Digest) {
 	f.t.Helper()
 	f.now = t
-	ev, err := f.app.RunHealthcheck(f.ctx, t, "", true)
+	ev, err := f.app.RunHealthcheck(f.ctx, domain.System, t, "", true)
 	if err != nil {
 		f.t.Fatalf("run at %s: %v", t, err)
 	}
@@ -188,7 +188,7 @@ func TestSchedulerTickInQuietHoursDoesNotPlan(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 1, 0, 30))
 	for _, at := range []time.Time{hcAt(2026, 11, 1, 0, 30), hcAt(2026, 11, 1, 7, 45)} {
 		f.now = at
-		ev, err := f.app.RunHealthcheck(f.ctx, at, "", false)
+		ev, err := f.app.RunHealthcheck(f.ctx, domain.System, at, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +218,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			evs[i], errs[i] = f.app.RunHealthcheck(f.ctx, hcAt(2026, 11, 1, 9, 0), "", false)
+			evs[i], errs[i] = f.app.RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 0), "", false)
 		}()
 	}
 	wg.Wait()
@@ -242,7 +242,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	}
 	// A dry run afterwards plans nothing and writes nothing: everything due
 	// is in the memory, so no item even reaches the planner.
-	ev, err := f.app.Evaluate(f.ctx, hcAt(2026, 11, 1, 9, 30), "")
+	ev, err := f.app.Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 30), "")
 	if err != nil || len(ev.Digests) != 0 || ev.Items != 0 {
 		t.Fatalf("dry run after sending: %d digests, %d items planned, %v", len(ev.Digests), ev.Items, err)
 	}
@@ -257,7 +257,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE health_units SET memory = ''`); err != nil {
 		t.Fatal(err)
 	}
-	ev, err = f.app.RunHealthcheck(f.ctx, hcAt(2026, 11, 1, 9, 45), "", true)
+	ev, err = f.app.RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 45), "", true)
 	if err != nil || len(ev.Digests) != 0 || ev.Messages != 0 {
 		t.Fatalf("run without memory: %d digests, %d messages, %v", len(ev.Digests), ev.Messages, err)
 	}
@@ -265,7 +265,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 		t.Fatalf("outbox after a run without memory: %d %v", outbox, err)
 	}
 	// and the memory is back: the next run plans nothing at all.
-	if ev, err = f.app.Evaluate(f.ctx, hcAt(2026, 11, 1, 10, 0), ""); err != nil || ev.Items != 0 {
+	if ev, err = f.app.Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 10, 0), ""); err != nil || ev.Items != 0 {
 		t.Fatalf("memory not rebuilt: %d items planned, %v", ev.Items, err)
 	}
 	// The 收到 button rides on the secretary's red digest.

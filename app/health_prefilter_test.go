@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 )
 
 // The engine plans only items with a line not sent yet (its pre-filter, for
@@ -66,7 +67,7 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		filtered, err := f.app.Evaluate(f.ctx, at, "")
+		filtered, err := f.app.Evaluate(f.ctx, domain.System, at, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -51,8 +52,13 @@ const settleTxVillages = 50
 // is settled. A quarter or a year sums the months settled before it (see
 // periodTotals). The posts go to the village's villagers' group (its bound
 // group when none), by the first run outside quiet hours and days off.
-func (a *App) Settle(ctx context.Context, now time.Time) (SettleResult, error) {
+//
+// The system's job, or the operator's.
+func (a *App) Settle(ctx context.Context, actor domain.Actor, now time.Time) (SettleResult, error) {
 	var res SettleResult
+	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "points.settle"); err != nil {
+		return res, err
+	}
 	first, err := a.Store.FirstPointAt(ctx)
 	if err != nil {
 		return res, err

@@ -26,7 +26,7 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	}
 	settle := func(at time.Time, want ...string) {
 		t.Helper()
-		res, err := f.a.Settle(f.ctx, at)
+		res, err := f.a.Settle(f.ctx, domain.System, at)
 		if err != nil {
 			t.Fatal(err)
 		}

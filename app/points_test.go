@@ -565,7 +565,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	c = f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", c.ID, true)
 	at := time.Date(2026, 12, 1, 0, 5, 0, 0, shanghai)
-	res, err := f.a.Settle(f.ctx, at)
+	res, err := f.a.Settle(f.ctx, domain.System, at)
 	if err != nil || res.Period != "2026-11" || res.Settled != 2 {
 		t.Fatalf("first run: %+v %v", res, err)
 	}
@@ -578,7 +578,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	}
 	before := snapshot()
 	events := f.count(`SELECT count(*) FROM events WHERE type = 'settlement.closed'`)
-	res, err = f.a.Settle(f.ctx, at.Add(time.Hour))
+	res, err = f.a.Settle(f.ctx, domain.System, at.Add(time.Hour))
 	if err != nil || res.Settled != 0 {
 		t.Fatalf("second run: %+v %v", res, err)
 	}

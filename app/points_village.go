@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
@@ -393,8 +394,12 @@ type PublicityResult struct {
 // claims approved and still in 公示, with how to object. Deductions and
 // vetoes are a household's matter and not listed. A day off posts nothing
 // (the claims are still listed the next working day), nor do quiet hours;
-// once per village and day (the dedupe key).
-func (a *App) PostPublicity(ctx context.Context, now time.Time) (PublicityResult, error) {
+// once per village and day (the dedupe key). The system's job, or the
+// operator's.
+func (a *App) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
+	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "points.publicity"); err != nil {
+		return PublicityResult{}, err
+	}
 	rules, err := a.sendRules(ctx)
 	if err != nil {
 		return PublicityResult{}, err

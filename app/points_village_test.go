@@ -382,7 +382,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai)
-	res, err := f.a.Settle(f.ctx, at)
+	res, err := f.a.Settle(f.ctx, domain.System, at)
 	if err != nil || len(res.Runs) != 2 || res.Runs[0].Period != "2026-12" || res.Runs[1].Period != "2026" || res.Runs[1].Settled != 2 {
 		t.Fatalf("settle %+v %v", res, err)
 	}
@@ -404,13 +404,13 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	if res.Posted != 0 || lastContaining(f.texts(publicGroup), "积分排名") != "" {
 		t.Fatalf("posted in quiet hours: %+v", res)
 	}
-	if res, err = f.a.Settle(f.ctx, at.Add(7*time.Hour)); err != nil || res.Posted != 0 {
+	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(7*time.Hour)); err != nil || res.Posted != 0 {
 		t.Fatalf("07:05: %+v %v", res, err)
 	}
-	if res, err = f.a.Settle(f.ctx, at.Add(8*time.Hour)); err != nil || res.Posted != 2 || res.Settled != 0 {
+	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(8*time.Hour)); err != nil || res.Posted != 2 || res.Settled != 0 {
 		t.Fatalf("08:05: %+v %v", res, err)
 	}
-	if res, err = f.a.Settle(f.ctx, at.Add(9*time.Hour)); err != nil || res.Posted != 0 {
+	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(9*time.Hour)); err != nil || res.Posted != 0 {
 		t.Fatalf("09:05: %+v %v", res, err)
 	}
 	post := lastContaining(f.texts(publicGroup), "2026年度 积分排名")
@@ -448,10 +448,10 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Quiet hours, then Saturday (a day off): nothing posted.
-	if res, err := f.a.PostPublicity(f.ctx, time.Date(2026, 11, 20, 22, 0, 0, 0, shanghai)); err != nil || res.Posted != 0 || res.Held == "" {
+	if res, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 20, 22, 0, 0, 0, shanghai)); err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("quiet hours %+v %v", res, err)
 	}
-	res, err := f.a.PostPublicity(f.ctx, time.Date(2026, 11, 21, 9, 0, 0, 0, shanghai))
+	res, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 21, 9, 0, 0, 0, shanghai))
 	if err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("day off %+v %v", res, err)
 	}
@@ -459,7 +459,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatal("posted on a day off")
 	}
 	// Monday 23 November 09:00 the claim (公示 until 10:00) is listed.
-	res, err = f.a.PostPublicity(f.ctx, time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
+	res, err = f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
 	if err != nil || res.Posted != 1 {
 		t.Fatalf("workday %+v %v", res, err)
 	}
@@ -468,7 +468,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatalf("list %q", list)
 	}
 	// Once a day.
-	if _, err := f.a.PostPublicity(f.ctx, time.Date(2026, 11, 23, 9, 30, 0, 0, shanghai)); err != nil {
+	if _, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 30, 0, 0, shanghai)); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(`SELECT count(*) FROM outbox WHERE kind = 'publicity'`); n != 1 {

@@ -8,7 +8,6 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // acct and bt are the catalogues of what the bot says about accounts and
@@ -79,7 +78,7 @@ func relinkCallback(c *Ctx) error {
 		return c.Reply(acct.T("relink.cancelled"), nil)
 	}
 	if res.OldChatID != 0 {
-		if err := c.SendTo(res.OldChatID, acct.T("relink.notice"), nil, storage.PriorityReply, "notice"); err != nil {
+		if err := c.SendTo(res.OldChatID, acct.T("relink.notice"), nil, app.PriorityReply, "notice"); err != nil {
 			return err
 		}
 	}

@@ -118,7 +118,7 @@ func TestBatchSeesBindingMadeEarlierInTheBatch(t *testing.T) {
 	if err := e.store.AddRole(e.ctx, pid, domain.RoleSecretary, unit.ID); err != nil {
 		t.Fatal(err)
 	}
-	code, err := e.app.NewBindCode(e.ctx, pid)
+	code, err := e.app.NewBindCode(e.ctx, domain.Operator, pid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // ck is the check-in catalogue (internal/texts/checkin.yaml).
@@ -180,9 +179,9 @@ func checkinBranchCallback(c *Ctx) error {
 // (and drops its keyboard).
 func editMessage(c *Ctx, messageID int, text string) error {
 	c.n++
-	err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, app.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: storage.PriorityReply, Kind: "edit", Method: "editMessageText",
+		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText",
 		Payload: map[string]any{"message_id": messageID, "text": text, "parse_mode": "HTML"},
 	})
 	return err

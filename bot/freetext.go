@@ -8,7 +8,6 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // ft is what the bot says about free text (internal/texts/freetext.yaml).
@@ -66,15 +65,15 @@ func replyKeyed(c *Ctx, key, text string, markup any) error {
 			payload["message_thread_id"] = c.Msg.MessageThreadID
 		}
 	}
-	return c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: key, ChatID: c.ChatID(), Priority: storage.PriorityReply,
+	return c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: key, ChatID: c.ChatID(), Priority: app.PriorityReply,
 		Kind: "reply", Payload: payload})
 }
 
 // editKeyed replaces the text (and drops the buttons) of a message sent by replyKeyed.
 func editKeyed(c *Ctx, key, text string) error {
 	c.n++
-	return c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: storage.PriorityReply, Kind: "edit", Method: "editMessageText",
+	return c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
+		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText",
 		Payload: map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML"}})
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Village points commands (SPEC §4): /claim (text or photo caption), the
@@ -81,8 +80,8 @@ func claimHandler(c *Ctx) error {
 		if c.Msg != nil {
 			payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
 		}
-		err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
-			Priority: storage.PriorityReply, Kind: "reply", Payload: payload})
+		err := c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
+			Priority: app.PriorityReply, Kind: "reply", Payload: payload})
 		return err
 	}
 	return c.Reply(noMatchText(c, strings.Join(c.Cmd.Args, " ")), nil)
@@ -90,7 +89,7 @@ func claimHandler(c *Ctx) error {
 
 func draftKey(id int64) string { return "claimdraft:" + strconv.FormatInt(id, 10) }
 
-func submittedText(cl storage.Claim) string {
+func submittedText(cl app.Claim) string {
 	s := pt.T("claim.submitted", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl)))
 	if cl.HasPhoto() {
 		s += pt.T("claim.submitted_photo")
@@ -147,8 +146,8 @@ func pickCallback(c *Ctx) error {
 
 // editDraft replaces the choice message of a draft (and its buttons).
 func editDraft(c *Ctx, draftID int64, text string) error {
-	err := c.App.Store.Enqueue(c, storage.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
-		Priority: storage.PriorityReply, Kind: "reply", Method: "editMessageText",
+	err := c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
+		Priority: app.PriorityReply, Kind: "reply", Method: "editMessageText",
 		Payload: map[string]any{"edit_of": draftKey(draftID), "text": text, "parse_mode": "HTML"}})
 	return err
 }
@@ -305,7 +304,7 @@ func objectHandler(c *Ctx) error {
 	if err != nil {
 		return err
 	}
-	if cl.Status == storage.ClaimApproved {
+	if cl.Status == app.ClaimApproved {
 		// A villager's objection: the reviewers decide on it.
 		return c.Reply(pt.T("object.done_villager", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl))), nil)
 	}
@@ -416,8 +415,8 @@ func foldDigits(s string) string {
 }
 
 var entryWords = map[string]string{
-	storage.EntryAward: pt.T("entry.award"), storage.EntryDeduction: pt.T("entry.deduction"), storage.EntryVeto: pt.T("entry.veto"),
-	storage.EntryRedemption: pt.T("entry.redemption"), storage.EntryReversal: pt.T("entry.reversal"),
+	app.EntryAward: pt.T("entry.award"), app.EntryDeduction: pt.T("entry.deduction"), app.EntryVeto: pt.T("entry.veto"),
+	app.EntryRedemption: pt.T("entry.redemption"), app.EntryReversal: pt.T("entry.reversal"),
 }
 
 func pointsHandler(c *Ctx) error {
@@ -443,7 +442,7 @@ func pointsHandler(c *Ctx) error {
 	b.WriteString(pt.T("points.recent"))
 	for _, e := range v.Entries {
 		what := e.ItemCode + " " + e.ItemName
-		if e.Kind == storage.EntryRedemption {
+		if e.Kind == app.EntryRedemption {
 			what = e.Goods // "洗衣粉 ×2": the line reads "-40 兑换 洗衣粉 ×2"
 		}
 		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))

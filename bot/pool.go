@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/internal/clock"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // ErrMalformed means the body is not an Update; the webhook answers 400.
@@ -24,7 +24,7 @@ var ErrMalformed = errors.New("malformed update")
 // order received; different chats proceed in parallel.
 type Pool struct {
 	router  *Router
-	store   *storage.Store
+	store   *app.Store
 	shards  []chan job
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -52,7 +52,7 @@ type Pool struct {
 const ingestBatchers = 2
 
 type ingestReq struct {
-	u    storage.NewUpdate
+	u    app.NewUpdate
 	done chan ingestRes
 }
 
@@ -73,7 +73,7 @@ type poolMetrics struct {
 }
 
 // NewPool builds a pool with n workers; metrics go to reg when non-nil.
-func NewPool(router *Router, store *storage.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
+func NewPool(router *Router, store *app.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
 	warmDecoders()
 	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
 		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{}), kick: make(chan struct{}, 1)}
@@ -157,14 +157,14 @@ func (p *Pool) batcher() {
 }
 
 func (p *Pool) flush(batch []ingestReq) {
-	us := make([]storage.NewUpdate, 0, len(batch))
+	us := make([]app.NewUpdate, 0, len(batch))
 	for _, r := range batch {
 		us = append(us, r.u)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	inserted, err := p.store.InsertUpdates(ctx, us)
-	if err != nil && len(batch) > 1 && !storage.IsUnavailable(err) {
+	if err != nil && len(batch) > 1 && !app.IsUnavailable(err) {
 		// One update the database refuses (text that is not UTF-8, say)
 		// must not fail its batch-mates: store each on its own.
 		for _, r := range batch {
@@ -172,7 +172,7 @@ func (p *Pool) flush(batch []ingestReq) {
 		}
 		return
 	}
-	if err != nil && storage.IsBadData(err) {
+	if err != nil && app.IsBadData(err) {
 		p.log.Warn("update refused by the database", slog.Int64("update_id", us[0].ID), slog.Any("err", err))
 		err = ErrMalformed
 	}
@@ -220,12 +220,12 @@ type msgHead struct {
 
 // describe checks that raw is an update and extracts its id, chat, sender
 // and kind.
-func describe(raw []byte) (storage.NewUpdate, bool) {
+func describe(raw []byte) (app.NewUpdate, bool) {
 	var h updateHead
 	if !validJSON(raw) || decodeHead(raw, &h) != nil || h.ID <= 0 {
-		return storage.NewUpdate{}, false
+		return app.NewUpdate{}, false
 	}
-	u := storage.NewUpdate{ID: h.ID, Raw: raw, Kind: "other"}
+	u := app.NewUpdate{ID: h.ID, Raw: raw, Kind: "other"}
 	from := func(m *msgHead) int64 {
 		if m.From != nil {
 			return m.From.ID

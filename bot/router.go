@@ -27,7 +27,6 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/command"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Outcomes recorded on an update's row.
@@ -175,7 +174,7 @@ func (c *Ctx) Reply(text string, markup any) error {
 	if c.Msg != nil && c.Msg.IsTopicMessage {
 		payload["message_thread_id"] = c.Msg.MessageThreadID
 	}
-	return c.SendTo(c.ChatID(), text, payload, storage.PriorityReply, "reply")
+	return c.SendTo(c.ChatID(), text, payload, app.PriorityReply, "reply")
 }
 
 // SendTo enqueues a message to any chat as part of this update.
@@ -184,7 +183,7 @@ func (c *Ctx) SendTo(chatID int64, text string, payload map[string]any, priority
 	if payload == nil {
 		payload = map[string]any{"text": text, "parse_mode": "HTML"}
 	}
-	err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, app.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n),
 		ChatID:    chatID, Priority: priority, Kind: kind, Payload: payload,
 	})
@@ -203,9 +202,9 @@ func (c *Ctx) Answer(text string, alert bool) error {
 		p["text"] = text
 		p["show_alert"] = alert
 	}
-	err := c.App.Store.Enqueue(c, storage.OutMessage{
+	err := c.App.Store.Enqueue(c, app.OutMessage{
 		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: storage.PriorityReply, Kind: "callback", Method: "answerCallbackQuery", Payload: p,
+		Priority: app.PriorityReply, Kind: "callback", Method: "answerCallbackQuery", Payload: p,
 	})
 	return err
 }
@@ -316,7 +315,7 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 			if err := a.Store.PrefetchActors(ctx, senders); err != nil {
 				return err
 			}
-			done := make([]storage.Outcome, 0, len(locked))
+			done := make([]app.Outcome, 0, len(locked))
 			for i, j := range jobs {
 				su, ok := locked[j.UpdateID]
 				if !ok {
@@ -332,7 +331,7 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 				if outcomes[i], err = r.dispatch(ctx, a, raw); err != nil {
 					return err
 				}
-				done = append(done, storage.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
+				done = append(done, app.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
 			}
 			return a.Store.FinishUpdates(ctx, done)
 		})
@@ -407,7 +406,7 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 	// (audit entries); the refusal is then the reply. The update's other
 	// effects above and its batch-mates' stay.
 	answered := c.answered
-	err = a.Store.InTxUndoing(ctx, isUserError, func(*storage.Store) error { return h(c) })
+	err = a.Store.InTxUndoing(ctx, isUserError, func(*app.Store) error { return h(c) })
 	if err != nil {
 		if errors.Is(err, errIgnored) {
 			return OutcomeIgnored, nil

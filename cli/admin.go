@@ -13,7 +13,6 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
-	"github.com/zhibu/zhibu/storage"
 )
 
 func runMigrate(ctx context.Context, env Env, args []string) error {
@@ -25,14 +24,11 @@ func runMigrate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
+	store, err := app.OpenDatabase(ctx, cfg, newLogger(cfg, env.Stderr))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := storage.Migrate(ctx, store.DB().DB, newLogger(cfg, env.Stderr)); err != nil {
-		return err
-	}
+	store.Close()
 	fmt.Fprintln(env.Stdout, "database is up to date")
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/clock"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Env is what a subcommand gets.
@@ -210,12 +208,8 @@ func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
 		return nil, nil, err
 	}
 	log := newLogger(cfg, f.env.Stderr)
-	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
+	store, err := app.OpenDatabase(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := storage.Migrate(ctx, store.DB().DB, slog.New(slog.DiscardHandler)); err != nil {
-		store.Close()
 		return nil, nil, err
 	}
 	return app.New(store, cfg, f.env.clock().Now, log), func() { store.Close() }, nil
@@ -226,11 +220,4 @@ func Main() int {
 	ctx, stop := signalContext()
 	defer stop()
 	return Run(ctx, os.Args[1:], Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
-}
-
-// connOptions are the database.* bounds on every connection.
-func connOptions(cfg config.Config) storage.ConnOptions {
-	d := cfg.Database
-	return storage.ConnOptions{MaxOpen: d.MaxOpenConns, ConnectTimeout: time.Duration(d.ConnectTimeout),
-		StatementTimeout: time.Duration(d.StatementTimeout), TCPUserTimeout: time.Duration(d.TCPUserTimeout), KeepAlive: time.Duration(d.TCPKeepalive)}
 }

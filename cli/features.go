@@ -8,11 +8,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
-	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
 )
 
@@ -31,8 +31,7 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	el := leader.NewElector(s.Store.DB().DB, leader.Key("zhibu"), s.log)
 	s.Elector = el
 	// LISTEN connections get the pool's bounds and dialer (SPEC §7.7).
-	co := connOptions(s.Config)
-	listenURL, listenDialer := storage.ConnURL(s.Config.Database.URL, co), storage.NewDialer(co)
+	listenURL, listenDialer := app.ListenConn(s.Config)
 	opts := outbox.FromConfig(s.Config.Delivery)
 	opts.ListenURL, opts.ListenDialer = listenURL, listenDialer
 	s.Outbox = outbox.New(s.Store, outbox.NewTelegram(s.Bot), opts, s.log, reg)

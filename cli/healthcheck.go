@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/scheduler"
 )
@@ -23,7 +24,7 @@ func healthcheckJobs(s *Server) []scheduler.Job {
 		return nil
 	}
 	return []scheduler.Job{{Name: "healthcheck", Every: every, Task: func(ctx context.Context, now time.Time) error {
-		_, err := s.App.RunHealthcheck(ctx, now, "", false)
+		_, err := s.App.RunHealthcheck(ctx, domain.System, now, "", false)
 		return err
 	}}}
 }
@@ -57,9 +58,9 @@ func runHealthcheck(ctx context.Context, env Env, args []string) error {
 	}
 	var ev *app.Evaluation
 	if *dryRun {
-		ev, err = a.Evaluate(ctx, at, *unit)
+		ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
 	} else {
-		ev, err = a.RunHealthcheck(ctx, at, *unit, true)
+		ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
 	}
 	if err != nil {
 		return err
@@ -172,7 +173,7 @@ func printHealthTable(w io.Writer, ev *app.Evaluation, a *app.App) {
 // branch (or party group), obligation and period that an evaluation shows —
 // the current periods and every missed one.
 func exportLights(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {
-	ev, err := a.Evaluate(ctx, o.At, o.Unit)
+	ev, err := a.Evaluate(ctx, domain.Operator, o.At, o.Unit)
 	if err != nil {
 		return exportTable{}, err
 	}

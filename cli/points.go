@@ -34,14 +34,14 @@ func pointsJobs(s *Server) []scheduler.Job {
 		Name: "points-settlement",
 		Cron: app.SettlementCron,
 		Task: func(ctx context.Context, now time.Time) error {
-			_, err := s.App.Settle(ctx, now)
+			_, err := s.App.Settle(ctx, domain.System, now)
 			return err
 		},
 	}, {
 		Name: "points-publicity",
 		Cron: app.PublicityCron,
 		Task: func(ctx context.Context, now time.Time) error {
-			_, err := s.App.PostPublicity(ctx, now)
+			_, err := s.App.PostPublicity(ctx, domain.System, now)
 			return err
 		},
 	}}
@@ -123,7 +123,7 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := a.Settle(ctx, now)
+	res, err := a.Settle(ctx, domain.Operator, now)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := a.PostPublicity(ctx, now)
+	res, err := a.PostPublicity(ctx, domain.Operator, now)
 	if err != nil {
 		return err
 	}

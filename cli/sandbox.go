@@ -40,7 +40,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	d, err := a.LoadDemoSeed(ctx, *seed)
+	d, err := a.LoadDemoSeed(ctx, domain.Operator, *seed)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func seedSandbox(ctx context.Context, s *Server) error {
 	}
 	d := app.BuildDemo()
 	if len(units) == 0 {
-		if d, err = s.App.LoadDemo(ctx); err != nil {
+		if d, err = s.App.LoadDemo(ctx, domain.Operator); err != nil {
 			return fmt.Errorf("sandbox: demo data: %w", err)
 		}
 		s.log.Info("sandbox: demo county loaded", slog.Int("units", len(d.Units)-1), slog.Int("people", len(d.People)-1), slog.Int("sandbox_accounts", len(d.Users)))

@@ -10,7 +10,6 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tgfake"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // sandboxMsg is one line of a chat on the sandbox page.
@@ -57,7 +56,7 @@ type outPayload struct {
 // botMessages replays the outbox rows of some chats (oldest first): each
 // send is a message, each edit that went out changes the message it names
 // (by edit_of or message_id), like Telegram does.
-func botMessages(sends []storage.ChatSend) []*botMsg {
+func botMessages(sends []app.ChatSend) []*botMsg {
 	var out []*botMsg
 	byKey := map[string]*botMsg{}
 	type chatMsg struct {
@@ -228,7 +227,7 @@ func (s *Server) sandboxConversation(ctx context.Context, chat, me int64) ([]san
 			m.Note = sbx.T("note.sending")
 		case "failed":
 			m.Note = sbx.T("note.failed")
-		case storage.OutboxUncertain: // sent at most once; its call was not answered
+		case app.OutboxUncertain: // sent at most once; its call was not answered
 			m.Note = sbx.T("note.uncertain")
 		}
 		if b.Edited {

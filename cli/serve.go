@@ -30,7 +30,6 @@ import (
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/scheduler"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // sandboxUsername is the fake bot's username in the offline sandbox.
@@ -75,7 +74,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // thing in-process.
 type Server struct {
 	Addr   string
-	Store  *storage.Store
+	Store  *app.Store
 	App    *app.App
 	Pool   *bot.Pool
 	Router *bot.Router
@@ -121,7 +120,7 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		if cfg.Telegram.WebhookSecret == "" {
 			cfg.Telegram.WebhookSecret = randomHex(16)
 		}
-		if err := storage.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
+		if err := app.EnsureDatabase(ctx, cfg.Database.URL); err != nil {
 			return nil, err
 		}
 	} else if cfg.Telegram.Token == "" {
@@ -138,15 +137,12 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 		return nil, fmt.Errorf("config: healthcheck: %w", err)
 	}
 
-	store, err := storage.OpenWith(ctx, cfg.Database.URL, connOptions(cfg))
+	store, err := app.OpenDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	s.Store = store
 	s.shutdown = append(s.shutdown, func() { store.Close() })
-	if err := storage.Migrate(ctx, store.DB().DB, log); err != nil {
-		return nil, err
-	}
 
 	// One idle connection per delivery worker: the default transport keeps 2.
 	b, err := tgbot.New(cfg.Telegram.Token, tgbot.WithServerURL(cfg.Telegram.APIURL), tgbot.WithSkipGetMe(),

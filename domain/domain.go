@@ -143,6 +143,7 @@ type Actor struct {
 	Label    string // "tg:12345", "api:7", "cli"
 	Roles    []Role
 	operator bool
+	system   bool
 }
 
 // Operator is the person at the command line of the server: the one actor
@@ -152,6 +153,14 @@ var Operator = Actor{Label: "cli", operator: true}
 
 // IsOperator reports the operator's actor.
 func (a Actor) IsOperator() bool { return a.operator }
+
+// System is the service itself running its scheduled jobs (health check,
+// settlement, publicity, retention): an actor with no roles that the policy
+// allows only those jobs. Only this package can make it.
+var System = Actor{Label: "system", system: true}
+
+// IsSystem reports the system's actor.
+func (a Actor) IsSystem() bool { return a.system }
 
 // Has reports whether the actor holds role in exactly unitID.
 func (a Actor) Has(role string, unitID int64) bool {

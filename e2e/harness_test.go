@@ -20,6 +20,7 @@ import (
 
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
@@ -192,7 +193,7 @@ func (h *H) bindCode(phone string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	code, err := h.Srv.App.NewBindCode(h.Ctx, p.ID)
+	code, err := h.Srv.App.NewBindCode(h.Ctx, domain.Operator, p.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -101,11 +102,11 @@ func main() {
 	var ev *app.Evaluation
 	switch *mode {
 	case "dry":
-		ev, err = a.Evaluate(ctx, at, "")
+		ev, err = a.Evaluate(ctx, domain.System, at, "")
 	case "run":
-		ev, err = a.RunHealthcheck(ctx, at, "", false)
+		ev, err = a.RunHealthcheck(ctx, domain.System, at, "", false)
 	case "keep":
-		ev, err = a.RunHealthcheck(ctx, at, "", true)
+		ev, err = a.RunHealthcheck(ctx, domain.System, at, "", true)
 	default:
 		err = fmt.Errorf("unknown -mode %q", *mode)
 	}

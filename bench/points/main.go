@@ -263,7 +263,7 @@ func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.
 	}
 	fmt.Printf("settling %s\n", strings.Join(keys, ", "))
 	start := time.Now()
-	res, err := a.Settle(ctx, at)
+	res, err := a.Settle(ctx, domain.System, at)
 	if err != nil {
 		fail(err)
 	}
@@ -274,7 +274,7 @@ func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.
 	}
 	fmt.Printf("settle period=%s villages=%d households=%d posted=%d wall=%.3fs\n", res.Period, villages, ranked, res.Posted, took.Seconds())
 	start = time.Now()
-	res, err = a.Settle(ctx, at)
+	res, err = a.Settle(ctx, domain.System, at)
 	if err != nil {
 		fail(err)
 	}

@@ -55,6 +55,9 @@ const (
 	ImportData Action = "data.import"
 	// ReadAudit reads the audit log of a subtree.
 	ReadAudit Action = "audit.read"
+	// RunJobs runs the scheduled jobs (health check, settlement, publicity,
+	// retention) over every unit: the system's, and the operator's by hand.
+	RunJobs Action = "jobs.run"
 )
 
 // Reach is how far up from the unit acted on a role counts.
@@ -103,7 +106,11 @@ var grants = map[Action][]Grant{
 	ManageIntegrations: nil,
 	ImportData:         nil,
 	ReadAudit:          anyOf(HereOrAbove, domain.RoleAdmin),
+	RunJobs:            nil,
 }
+
+// systemActions are what the system (domain.System) may do: its jobs, nothing else.
+var systemActions = map[Action]bool{RunJobs: true}
 
 // reaches reports whether a role on unitID reaches the unit at the end of
 // path.
@@ -133,6 +140,9 @@ func allows(action Action, role string) bool {
 func Can(actor domain.Actor, action Action, path []int64) bool {
 	if actor.IsOperator() {
 		return true
+	}
+	if actor.IsSystem() {
+		return systemActions[action]
 	}
 	for _, g := range grants[action] {
 		for _, r := range actor.Roles {

@@ -48,6 +48,12 @@ func TestCanByRoleAndReach(t *testing.T) {
 		{"an unknown action is refused", actor(domain.RoleAdmin, 1), Action("nope"), county, false},
 		{"an empty path is refused", actor(domain.RoleAdmin, 1), ViewUnit, nil, false},
 		{"a forged cli label is not the operator", domain.Actor{Label: "cli"}, ManageRobots, nil, false},
+		{"the system runs its jobs", domain.System, RunJobs, nil, true},
+		{"the operator runs the jobs by hand", domain.Operator, RunJobs, nil, true},
+		{"an admin does not run the jobs", actor(domain.RoleAdmin, 1), RunJobs, county, false},
+		{"the system reads no unit", domain.System, ViewUnit, county, false},
+		{"the system imports nothing", domain.System, ImportData, nil, false},
+		{"a forged system label is not the system", domain.Actor{Label: "system"}, RunJobs, nil, false},
 	}
 	for _, c := range cases {
 		if got := Can(c.actor, c.action, c.path); got != c.want {

@@ -35,6 +35,7 @@ var verbs = map[Action]string{
 	ManageIntegrations: "管理外部系统接入",
 	ImportData:         "导入数据",
 	ReadAudit:          "查看审计日志",
+	RunJobs:            "运行定时任务",
 }
 
 // NoUnit refuses an action that names no unit to an actor whose roles

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/storage"
+)
+
+// What the adapters (bot, handlers, scheduler, cli) need of storage reaches
+// them through here, so that they import app and domain, never storage
+// (TestAdaptersDoNotImportStorage).
+
+// Store is the database handle the composition root holds and passes on.
+type Store = storage.Store
+
+// Messages through the outbox (ARCHITECTURE "Messages only through the outbox").
+type OutMessage = storage.OutMessage
+
+// PriorityReply is the outbox priority of a reply to a user's own message.
+const PriorityReply = storage.PriorityReply
+
+// The update log as the bot's ingest and router write it.
+type (
+	NewUpdate = storage.NewUpdate
+	Outcome   = storage.Outcome
+)
+
+// IsBadData reports an error the database raised for the data itself, which
+// retrying the same batch cannot cure.
+func IsBadData(err error) bool { return storage.IsBadData(err) }
+
+// IsUnavailable reports an error of a database that could not be reached.
+func IsUnavailable(err error) bool { return storage.IsUnavailable(err) }
+
+// Village points as the bot shows them.
+type Claim = storage.Claim
+
+// ClaimApproved is the status of an approved claim.
+const ClaimApproved = storage.ClaimApproved
+
+// Ledger entry kinds.
+const (
+	EntryAward      = storage.EntryAward
+	EntryDeduction  = storage.EntryDeduction
+	EntryVeto       = storage.EntryVeto
+	EntryRedemption = storage.EntryRedemption
+	EntryReversal   = storage.EntryReversal
+)
+
+// The sandbox's chat view.
+type ChatSend = storage.ChatSend
+
+// OutboxUncertain is the status of a message sent at most once whose call was
+// not answered.
+const OutboxUncertain = storage.OutboxUncertain
+
+// ConnOptions are the database.* bounds on every connection.
+func ConnOptions(cfg config.Config) storage.ConnOptions {
+	d := cfg.Database
+	return storage.ConnOptions{MaxOpen: d.MaxOpenConns, ConnectTimeout: time.Duration(d.ConnectTimeout),
+		StatementTimeout: time.Duration(d.StatementTimeout), TCPUserTimeout: time.Duration(d.TCPUserTimeout), KeepAlive: time.Duration(d.TCPKeepalive)}
+}
+
+// OpenDatabase connects with cfg's bounds and migrates to the newest schema;
+// the caller closes the Store.
+func OpenDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*Store, error) {
+	store, err := storage.OpenWith(ctx, cfg.Database.URL, ConnOptions(cfg))
+	if err != nil {
+		return nil, err
+	}
+	if err := storage.Migrate(ctx, store.DB().DB, log); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// EnsureDatabase creates the database of dsn when it does not exist (sandbox).
+func EnsureDatabase(ctx context.Context, dsn string) error { return storage.EnsureDatabase(ctx, dsn) }
+
+// ListenConn is the URL and dialer of a LISTEN connection with the pool's bounds.
+func ListenConn(cfg config.Config) (string, *storage.Dialer) {
+	co := ConnOptions(cfg)
+	return storage.ConnURL(cfg.Database.URL, co), storage.NewDialer(co)
+}
