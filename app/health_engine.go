@@ -360,25 +360,8 @@ func (e *engine) load(ctx context.Context) error {
 			u.startSeq[k] = periodSeq(health.PeriodAt(rec, start, e.loc))
 		}
 		// Secretaries, then organisers, into the shared recipients array.
-		for pass, role := range []byte{'s', 'o'} {
-			lo := int32(len(e.recips))
-			for h := r.Holders; len(h) > 0; {
-				var entry []byte
-				entry, h, _ = bytes.Cut(h, []byte{storage.HolderSep})
-				if len(entry) < 2 || entry[0] != role {
-					continue
-				}
-				id, rest, _ := bytes.Cut(entry[1:], []byte{':'})
-				chat, name, _ := bytes.Cut(rest, []byte{':'})
-				e.recips = append(e.recips, health.Recipient{PersonID: storage.ParseInt(id), Name: string(name),
-					ChatID: storage.ParseInt(chat), FallbackChatID: r.GroupChat})
-			}
-			if pass == 0 {
-				u.secLo, u.secHi = lo, int32(len(e.recips))
-			} else {
-				u.orgLo, u.orgHi = lo, int32(len(e.recips))
-			}
-		}
+		u.secLo, u.secHi = e.addRecipients(&r.Secretaries, r.GroupChat)
+		u.orgLo, u.orgHi = e.addRecipients(&r.Organisers, r.GroupChat)
 		e.byID[u.ID] = i
 		u.doneLo = int32(len(e.done))
 		e.parseDone(r.Done)
@@ -448,6 +431,17 @@ func (e *engine) load(ctx context.Context) error {
 	}
 	e.phase("load exemptions, acks, silences")
 	return nil
+}
+
+// addRecipients appends a unit's holders of one role to e.recips and
+// returns their range there.
+func (e *engine) addRecipients(hs *storage.Holders, groupChat int64) (lo, hi int32) {
+	lo = int32(len(e.recips))
+	for i := range hs.Len() {
+		e.recips = append(e.recips, health.Recipient{PersonID: hs.IDs[i], Name: hs.Names[i], ChatID: hs.Chats[i],
+			FallbackChatID: groupChat})
+	}
+	return lo, int32(len(e.recips))
 }
 
 // branchTypeOf interns the few branch types ("" = not given).

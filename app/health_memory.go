@@ -129,7 +129,12 @@ func (e *engine) parseMemory(ui int32, data []byte) {
 			}
 			e.stored = append(e.stored, storedLight{ob: oi, seq: seq, light: l})
 		case (len(f) == 6 || len(f) == 7) && f[0][0] == 'S':
-			r := memRec{unit: ui, person: storage.ParseInt(f[1]), level: f[4][0], slot: storage.ParseInt(f[5]), org: len(f) == 7}
+			person, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+			slot, err2 := strconv.ParseInt(string(f[5]), 10, 64)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			r := memRec{unit: ui, person: person, level: f[4][0], slot: slot, org: len(f) == 7}
 			if string(f[2]) == health.AllObligations {
 				rec, seq, ok := parsePeriodAny(f[3])
 				if !ok {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // The health check reads a whole subtree in a few set-based queries (never
@@ -58,10 +60,8 @@ type HealthRow struct {
 	TermEnd      time.Time // a civil date at UTC midnight; zero = none
 	// GroupChat is the bound group chat (0 = none, or it refused the bot).
 	GroupChat int64
-	// Holders lists the secretaries and organisers, separated by 0x1e,
-	// each "s<person id>:<chat id>:<name>" or "o…" (chat id 0 = not linked
-	// or blocked the bot).
-	Holders []byte
+	// Secretaries and Organisers are the unit's holders of those roles.
+	Secretaries, Organisers Holders
 	// Done is the done summary: "obligation first[..last],…".
 	Done []byte
 	// Memory is what the last evaluations left (see SaveHealthMemory).
@@ -74,8 +74,17 @@ type TreeParts struct {
 	Memory bool // the evaluations' memory
 }
 
-// HolderSep separates the entries of HealthRow.Holders.
-const HolderSep = 0x1e
+// Holders are the people holding one role in a unit, in person order:
+// IDs[i] is reached at Chats[i] (0 = not linked, or the person blocked the
+// bot) and called Names[i].
+type Holders struct {
+	IDs   pq.Int64Array
+	Chats pq.Int64Array
+	Names pq.StringArray
+}
+
+// Len is the number of holders.
+func (h *Holders) Len() int { return len(h.IDs) }
 
 // HealthTreeSize is how many rows HealthTree will give (an estimate for
 // every unit), to size the caller's arrays once.
@@ -102,9 +111,10 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		from, where = `units u JOIN scope ON scope.id = u.id`, `$1::bigint <> 0`
 		above = `NOT (` + inSubtree("u", rootID) + `)`
 	}
-	chat, people, memory := `0`, `''`, `''`
+	chat, people, memory := `0`, `NULL, NULL, NULL, NULL, NULL, NULL`, `''`
 	if parts.People {
-		chat, people = `COALESCE(h.chat, 0)`, `COALESCE(h.people, '')`
+		chat = `COALESCE(h.chat, 0)`
+		people = `h.secretary_ids, h.secretary_chats, h.secretary_names, h.organiser_ids, h.organiser_chats, h.organiser_names`
 	}
 	if parts.Memory {
 		memory = `COALESCE(h.memory, '')`
@@ -125,11 +135,13 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		themeDay, started, members, term int64
 		committee                        int64
 		kind, weekday, btype             sql.RawBytes
-		holders, done, mem               sql.RawBytes
+		done, mem                        sql.RawBytes
 	)
+	sec, org := &r.Secretaries, &r.Organisers
 	for rows.Next() {
 		if err := rows.Scan(&r.ID, &r.ParentID, &themeDay, &started, &r.Above, &kind, &r.Code, &r.Name, &weekday, &btype,
-			&members, &committee, &term, &r.GroupChat, &holders, &done, &mem); err != nil {
+			&members, &committee, &term, &r.GroupChat, &sec.IDs, &sec.Chats, &sec.Names, &org.IDs, &org.Chats, &org.Names,
+			&done, &mem); err != nil {
 			return fmt.Errorf("storage: health tree: %w", err)
 		}
 		r.ThemeDay, r.StartedOn = int(themeDay), time.Unix(started*86400, 0).UTC()
@@ -138,7 +150,7 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		if term >= 0 {
 			r.TermEnd = time.Unix(term*86400, 0).UTC()
 		}
-		r.Holders, r.Done, r.Memory = holders, done, mem
+		r.Done, r.Memory = done, mem
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -148,29 +160,6 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 	}
 	return nil
 }
-
-// atoi parses a decimal integer (with an optional minus) without
-// allocating; anything else reads as 0.
-func atoi(b []byte) int64 {
-	neg := len(b) > 0 && b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		return -n
-	}
-	return n
-}
-
-// ParseInt is atoi for callers that parse HealthRow fields.
-func ParseInt(b []byte) int64 { return atoi(b) }
 
 // HealthItem names one item: a unit (branch or party group), an obligation
 // code and a period key.

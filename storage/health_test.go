@@ -2,11 +2,19 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
@@ -225,12 +233,21 @@ func TestHealthTreeRows(t *testing.T) {
 	if err := s.LinkChat(ctx, pid, 555, 555, "w"); err != nil {
 		t.Fatal(err)
 	}
+	// A second secretary, never linked, whose name the array must quote.
+	odd := `李 "小",{二}\三`
+	pid2, _, err := s.UpsertPerson(ctx, odd, "13800000002", b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRole(ctx, pid2, "secretary", b.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.BindGroup(ctx, -100, b.ID, "群", pid); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	err = s.HealthTree(ctx, b.ID, storage.TreeParts{People: true, Memory: true}, func(r *storage.HealthRow) error {
-		got[r.Code] = string(r.Kind) + "|" + string(r.Holders) + "|" + strings.TrimSpace(r.Name)
+		got[r.Code] = string(r.Kind) + "|" + holders(r) + "|" + strings.TrimSpace(r.Name)
 		if r.Code == "QA-B1" && (r.Above || r.GroupChat != -100 || r.ParentID != c.ID) {
 			t.Errorf("branch row %+v", r)
 		}
@@ -242,9 +259,9 @@ func TestHealthTreeRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sep := string(rune(storage.HolderSep))
-	if got["QA-B1"] != "branch|s"+itoa(pid)+":555:王;书记|一支部" || got["QA"] != "county|o"+itoa(pid)+":555:王;书记|乾安县" {
-		t.Fatalf("rows %q (sep %q)", got, sep)
+	second := " s" + itoa(pid2) + ":0:" + odd
+	if got["QA-B1"] != "branch|s"+itoa(pid)+":555:王;书记"+second+"|一支部" || got["QA"] != "county|o"+itoa(pid)+":555:王;书记|乾安县" {
+		t.Fatalf("rows %q", got)
 	}
 	// Renaming, unbinding the group and removing a role follow through.
 	if _, _, err := s.UpsertPerson(ctx, "王书记", "13800000001", b.ID); err != nil {
@@ -258,13 +275,13 @@ func TestHealthTreeRows(t *testing.T) {
 	}
 	rows := map[string]string{}
 	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
-		rows[r.Code] = string(r.Holders) + "|" + itoa(r.GroupChat)
+		rows[r.Code] = holders(r) + "|" + itoa(r.GroupChat)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rows["QA-B1"] != "s"+itoa(pid)+":555:王书记|0" || rows["QA"] != "|-100" {
+	if rows["QA-B1"] != "s"+itoa(pid)+":555:王书记"+second+"|0" || rows["QA"] != "|-100" {
 		t.Fatalf("after changes: %q", rows)
 	}
 	// A person who blocked the bot has no chat.
@@ -272,8 +289,8 @@ func TestHealthTreeRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
-		if r.Code == "QA-B1" && !strings.Contains(string(r.Holders), ":0:") {
-			t.Errorf("unreachable chat still given: %q", r.Holders)
+		if r.Code == "QA-B1" && !strings.HasPrefix(holders(r), "s"+itoa(pid)+":0:") {
+			t.Errorf("unreachable chat still given: %q", holders(r))
 		}
 		return nil
 	})
@@ -284,24 +301,158 @@ func TestHealthTreeRows(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// holders prints a row's holders as "s<id>:<chat>:<name>" (secretaries)
+// and "o…" (organisers), space-separated, for comparing.
+func holders(r *storage.HealthRow) string {
+	var out []string
+	for _, h := range []struct {
+		role string
+		hs   *storage.Holders
+	}{{"s", &r.Secretaries}, {"o", &r.Organisers}} {
+		if len(h.hs.Chats) != h.hs.Len() || len(h.hs.Names) != h.hs.Len() {
+			return fmt.Sprintf("ragged holders %+v", *h.hs)
+		}
+		for i := range h.hs.Len() {
+			out = append(out, h.role+itoa(h.hs.IDs[i])+":"+itoa(h.hs.Chats[i])+":"+h.hs.Names[i])
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 // The read model's SQL numbering of period keys is the domain's Period.Seq:
 // the triggers and the engine must agree on every key, or a check-in would
-// count for the wrong period.
+// count for the wrong period. Keys are the domain's parser's (ParseKey, the
+// key forms of ParsePeriod) and walks of Next across year boundaries.
 func TestPeriodSeqMatchesSQL(t *testing.T) {
 	s := testdb.New(t)
 	keys := []string{"2026-01", "2026-11", "2026-12", "2027-01", "2026-Q1", "2026-q4", "2027-Q1", "2026", "2028", "9999-12",
-		"2026-13", "2026-00", "2026-1", "2026-Q0", "2026-Q5", "20x6", "", "2026-Q4 ", "2026-11-01"}
-	for _, k := range keys {
-		var got *int32
-		if err := s.DB().GetContext(context.Background(), &got, `SELECT health_period_seq($1)`, k); err != nil {
-			t.Fatal(err)
-		}
-		p, ok := health.ParseKey([]byte(k))
-		switch {
-		case ok != (got != nil):
-			t.Errorf("%q: SQL %v, domain ok=%v", k, got, ok)
-		case ok && *got != p.Seq():
-			t.Errorf("%q: SQL %d, domain %d", k, *got, p.Seq())
+		"9999-Q4", "9999", "0001-01", "0001-Q1", "0001", "1999-12", "2000-01", "1999-Q4", "2000-Q1",
+		"0000", "0000-01", "0000-Q1", "2026-13", "2026-00", "2026-1", "2026-Q0", "2026-Q5", "20x6", "", "2026-Q4 ", "2026-11-01",
+		"２０２６", "2026年11月"}
+	for _, rec := range []health.Recurrence{health.Monthly, health.Quarterly, health.Yearly} {
+		for p := health.PeriodAt(rec, time.Date(2024, 10, 1, 0, 0, 0, 0, time.UTC), time.UTC); p.Year < 2028; p = p.Next() {
+			keys = append(keys, p.Key())
 		}
 	}
+	var got []sql.NullInt32
+	if err := s.DB().SelectContext(context.Background(), &got, `SELECT health_period_seq(k) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, i) ORDER BY i`,
+		pq.StringArray(keys)); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		p, ok := health.ParseKey([]byte(k))
+		switch {
+		case ok != got[i].Valid:
+			t.Errorf("%q: SQL %v, domain ok=%v", k, got[i], ok)
+		case ok && got[i].Int32 != p.Seq():
+			t.Errorf("%q: SQL %d, domain %d", k, got[i].Int32, p.Seq())
+		}
+		if pp, err := health.ParsePeriod(k); ok && (err != nil || pp != p) {
+			t.Errorf("%q: ParsePeriod %v %v, ParseKey %v", k, pp, err, p)
+		}
+		if ok && i > 0 && keys[i-1] != "" {
+			if prev, _ := health.ParseKey([]byte(keys[i-1])); prev.Rec == p.Rec && prev.Next() == p && got[i].Int32 != got[i-1].Int32+1 {
+				t.Errorf("%s -> %s: SQL %d -> %d, not consecutive", keys[i-1], k, got[i-1].Int32, got[i].Int32)
+			}
+		}
+	}
+}
+
+// The migration *_health_people_typed turns the read model's people text
+// into typed arrays without losing an entry, and back to the same text.
+func TestHealthPeopleMigrationKeepsHolders(t *testing.T) {
+	ctx := context.Background()
+	version := migrationVersion(t, "_health_people_typed.sql")
+	url := testdb.EmptyURL(t)
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(storage.Migrations, storage.MigrationsDir)
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub, goose.WithAllowOutofOrder(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, version-1); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`INSERT INTO units (id, code, name, kind) VALUES (1, 'QA', '乾安县', 'county')`)
+	exec(`INSERT INTO units (id, code, name, kind, parent_id, path) VALUES (2, 'QA-B1', '一支部', 'branch', 1, '{1,2}'), (3, 'QA-B2', '二支部', 'branch', 1, '{1,3}')`)
+	exec(`INSERT INTO people (id, name) VALUES (10, '王书记'), (11, '李 "小",{二}'), (12, '张组织')`)
+	exec(`INSERT INTO roles (person_id, role, unit_id) VALUES (10, 'secretary', 2), (11, 'secretary', 2), (12, 'organiser', 1),
+		(10, 'organiser', 1), (12, 'villager', 3)`)
+	exec(`INSERT INTO chat_links (person_id, tg_user_id, chat_id) VALUES (10, 555, 555), (12, 777, 777)`)
+	exec(`UPDATE chat_links SET unreachable_at = now() WHERE person_id = 12`)
+	people := func() map[int64]string {
+		t.Helper()
+		rows, err := db.Query(`SELECT unit_id, people FROM health_units ORDER BY unit_id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		m := map[int64]string{}
+		for rows.Next() {
+			var u int64
+			var s string
+			if err := rows.Scan(&u, &s); err != nil {
+				t.Fatal(err)
+			}
+			m[u] = s
+		}
+		return m
+	}
+	before := people()
+	sep := string(rune(0x1e))
+	if before[2] != "s10:555:王书记"+sep+`s11:0:李 "小",{二}` || before[1] != "o10:555:王书记"+sep+"o12:0:张组织" {
+		t.Fatalf("people before the migration: %v", before)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.New(db)
+	got := map[int64]string{}
+	err = st.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
+		got[r.ID] = holders(r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[2] != `s10:555:王书记 s11:0:李 "小",{二}` || got[1] != "o10:555:王书记 o12:0:张组织" || got[3] != "" {
+		t.Fatalf("holders after the migration: %v", got)
+	}
+	if _, err := p.DownTo(ctx, version-1); err != nil {
+		t.Fatal(err)
+	}
+	if after := people(); !maps.Equal(after, before) {
+		t.Fatalf("people after down: %v, want %v", after, before)
+	}
+}
+
+// migrationVersion is the number of the migration whose file name ends
+// with suffix (so that renumbering it at a merge keeps the test right).
+func migrationVersion(t *testing.T, suffix string) int64 {
+	t.Helper()
+	entries, err := storage.Migrations.ReadDir(storage.MigrationsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if num, ok := strings.CutSuffix(e.Name(), suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no migration *%s", suffix)
+	return 0
 }
