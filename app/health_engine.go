@@ -360,8 +360,8 @@ func (e *engine) load(ctx context.Context) error {
 			u.startSeq[k] = periodSeq(health.PeriodAt(rec, start, e.loc))
 		}
 		// Secretaries, then organisers, into the shared recipients array.
-		u.secLo, u.secHi = e.addRecipients(&r.Secretaries, r.GroupChat)
-		u.orgLo, u.orgHi = e.addRecipients(&r.Organisers, r.GroupChat)
+		u.secLo, u.secHi = e.addRecipients(r.Holders, domain.RoleSecretary, r.GroupChat)
+		u.orgLo, u.orgHi = e.addRecipients(r.Holders, domain.RoleOrganiser, r.GroupChat)
 		e.byID[u.ID] = i
 		u.doneLo = int32(len(e.done))
 		e.parseDone(r.Done)
@@ -433,13 +433,14 @@ func (e *engine) load(ctx context.Context) error {
 	return nil
 }
 
-// addRecipients appends a unit's holders of one role to e.recips and
-// returns their range there.
-func (e *engine) addRecipients(hs *storage.Holders, groupChat int64) (lo, hi int32) {
+// addRecipients appends a unit's holders of role to e.recips and returns
+// their range there.
+func (e *engine) addRecipients(hs []storage.HealthHolder, role string, groupChat int64) (lo, hi int32) {
 	lo = int32(len(e.recips))
-	for i := range hs.Len() {
-		e.recips = append(e.recips, health.Recipient{PersonID: hs.IDs[i], Name: hs.Names[i], ChatID: hs.Chats[i],
-			FallbackChatID: groupChat})
+	for _, h := range hs {
+		if h.Role == role {
+			e.recips = append(e.recips, health.Recipient{PersonID: h.PersonID, Name: h.Name, ChatID: h.ChatID, FallbackChatID: groupChat})
+		}
 	}
 	return lo, int32(len(e.recips))
 }

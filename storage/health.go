@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
+	json "github.com/goccy/go-json"
 )
 
 // The health check reads a whole subtree in a few set-based queries (never
@@ -40,7 +40,8 @@ func inSubtree(alias string, rootID int64) string {
 
 // HealthRow is one unit as an evaluation reads it: the unit and its
 // health_units row (people, group chat, done runs, memory; see the
-// migration). The byte slices are only valid during the callback.
+// migration). The byte slices and Holders are only valid during the
+// callback.
 type HealthRow struct {
 	ID        int64
 	ParentID  int64 // 0 for a root
@@ -60,8 +61,9 @@ type HealthRow struct {
 	TermEnd      time.Time // a civil date at UTC midnight; zero = none
 	// GroupChat is the bound group chat (0 = none, or it refused the bot).
 	GroupChat int64
-	// Secretaries and Organisers are the unit's holders of those roles.
-	Secretaries, Organisers Holders
+	// Holders are the unit's secretaries, then its organisers, each in
+	// person order.
+	Holders []HealthHolder
 	// Done is the done summary: "obligation first[..last],…".
 	Done []byte
 	// Memory is what the last evaluations left (see SaveHealthMemory).
@@ -74,17 +76,14 @@ type TreeParts struct {
 	Memory bool // the evaluations' memory
 }
 
-// Holders are the people holding one role in a unit, in person order:
-// IDs[i] is reached at Chats[i] (0 = not linked, or the person blocked the
-// bot) and called Names[i].
-type Holders struct {
-	IDs   pq.Int64Array
-	Chats pq.Int64Array
-	Names pq.StringArray
+// HealthHolder is a secretary or organiser of a unit as the read model
+// keeps it (health_units.holders).
+type HealthHolder struct {
+	PersonID int64  `json:"person"`
+	Role     string `json:"role"` // domain.RoleSecretary or domain.RoleOrganiser
+	Name     string `json:"name"`
+	ChatID   int64  `json:"chat"` // 0 = not linked, or the person blocked the bot
 }
-
-// Len is the number of holders.
-func (h *Holders) Len() int { return len(h.IDs) }
 
 // HealthTreeSize is how many rows HealthTree will give (an estimate for
 // every unit), to size the caller's arrays once.
@@ -111,10 +110,9 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		from, where = `units u JOIN scope ON scope.id = u.id`, `$1::bigint <> 0`
 		above = `NOT (` + inSubtree("u", rootID) + `)`
 	}
-	chat, people, memory := `0`, `NULL, NULL, NULL, NULL, NULL, NULL`, `''`
+	chat, people, memory := `0`, `NULL`, `''`
 	if parts.People {
-		chat = `COALESCE(h.chat, 0)`
-		people = `h.secretary_ids, h.secretary_chats, h.secretary_names, h.organiser_ids, h.organiser_chats, h.organiser_names`
+		chat, people = `COALESCE(h.chat, 0)`, `h.holders`
 	}
 	if parts.Memory {
 		memory = `COALESCE(h.memory, '')`
@@ -135,14 +133,19 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		themeDay, started, members, term int64
 		committee                        int64
 		kind, weekday, btype             sql.RawBytes
-		done, mem                        sql.RawBytes
+		holders, done, mem               sql.RawBytes
 	)
-	sec, org := &r.Secretaries, &r.Organisers
 	for rows.Next() {
 		if err := rows.Scan(&r.ID, &r.ParentID, &themeDay, &started, &r.Above, &kind, &r.Code, &r.Name, &weekday, &btype,
-			&members, &committee, &term, &r.GroupChat, &sec.IDs, &sec.Chats, &sec.Names, &org.IDs, &org.Chats, &org.Names,
-			&done, &mem); err != nil {
+			&members, &committee, &term, &r.GroupChat, &holders, &done, &mem); err != nil {
 			return fmt.Errorf("storage: health tree: %w", err)
+		}
+		// The slice is reused from row to row (see HealthRow).
+		r.Holders = r.Holders[:0]
+		if len(holders) > 0 {
+			if err := json.Unmarshal(holders, &r.Holders); err != nil {
+				return fmt.Errorf("storage: health tree: holders of unit %d: %w", r.ID, err)
+			}
 		}
 		r.ThemeDay, r.StartedOn = int(themeDay), time.Unix(started*86400, 0).UTC()
 		r.Kind, r.ThemeWeekday, r.BranchType = kind, weekday, btype

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io/fs"
 	"maps"
 	"strconv"
@@ -305,16 +304,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // and "o…" (organisers), space-separated, for comparing.
 func holders(r *storage.HealthRow) string {
 	var out []string
-	for _, h := range []struct {
-		role string
-		hs   *storage.Holders
-	}{{"s", &r.Secretaries}, {"o", &r.Organisers}} {
-		if len(h.hs.Chats) != h.hs.Len() || len(h.hs.Names) != h.hs.Len() {
-			return fmt.Sprintf("ragged holders %+v", *h.hs)
-		}
-		for i := range h.hs.Len() {
-			out = append(out, h.role+itoa(h.hs.IDs[i])+":"+itoa(h.hs.Chats[i])+":"+h.hs.Names[i])
-		}
+	for _, h := range r.Holders {
+		out = append(out, h.Role[:1]+itoa(h.PersonID)+":"+itoa(h.ChatID)+":"+h.Name)
 	}
 	return strings.Join(out, " ")
 }
@@ -358,11 +349,11 @@ func TestPeriodSeqMatchesSQL(t *testing.T) {
 	}
 }
 
-// The migration *_health_people_typed turns the read model's people text
+// The migration *_health_holders_json turns the read model's people text
 // into typed arrays without losing an entry, and back to the same text.
 func TestHealthPeopleMigrationKeepsHolders(t *testing.T) {
 	ctx := context.Background()
-	version := migrationVersion(t, "_health_people_typed.sql")
+	version := migrationVersion(t, "_health_holders_json.sql")
 	url := testdb.EmptyURL(t)
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {

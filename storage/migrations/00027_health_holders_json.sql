@@ -1,21 +1,18 @@
 -- +goose Up
 
--- The read model's people as typed arrays instead of one chr(30)/chr(31)-
--- joined text ("s<person>:<chat>:<name>"): per unit, its secretaries and
--- its organisers, each as three arrays of one length in person order (id,
--- chat: 0 = not linked or the person blocked the bot, name). The driver
--- reads them; nothing splits or parses them by hand.
-ALTER TABLE health_units
-    ADD COLUMN secretary_ids   bigint[] NOT NULL DEFAULT '{}',
-    ADD COLUMN secretary_chats bigint[] NOT NULL DEFAULT '{}',
-    ADD COLUMN secretary_names text[]   NOT NULL DEFAULT '{}',
-    ADD COLUMN organiser_ids   bigint[] NOT NULL DEFAULT '{}',
-    ADD COLUMN organiser_chats bigint[] NOT NULL DEFAULT '{}',
-    ADD COLUMN organiser_names text[]   NOT NULL DEFAULT '{}',
-    ADD CONSTRAINT health_units_secretaries_check
-        CHECK (cardinality(secretary_chats) = cardinality(secretary_ids) AND cardinality(secretary_names) = cardinality(secretary_ids)),
-    ADD CONSTRAINT health_units_organisers_check
-        CHECK (cardinality(organiser_chats) = cardinality(organiser_ids) AND cardinality(organiser_names) = cardinality(organiser_ids));
+-- The read model's people as JSON instead of one chr(30)/chr(31)-joined
+-- text ("s<person>:<chat>:<name>"): per unit, an array of its secretaries
+-- then its organisers, each in person order,
+--
+--   [{"chat": 555, "name": "王书记", "role": "secretary", "person": 10}, ...]
+--
+-- (chat 0 = not linked, or the person blocked the bot), decoded by a JSON
+-- library; nothing splits or parses it by hand. The type is json, not
+-- jsonb, and not arrays: every evaluation reads the column of every unit,
+-- and json is sent as stored, while jsonb and arrays are formatted anew on
+-- each read (at 10,000 branches: text 2.1 ms, json 3.6 ms, jsonb 6.4 ms,
+-- six arrays 8.1 ms, decoding included).
+ALTER TABLE health_units ADD COLUMN holders json NOT NULL DEFAULT '[]';
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION health_people_refresh(units bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -24,35 +21,26 @@ BEGIN
     IF cardinality(units) = 0 THEN
         RETURN;
     END IF;
-    INSERT INTO health_units AS h (unit_id, secretary_ids, secretary_chats, secretary_names, organiser_ids, organiser_chats, organiser_names)
-    SELECT x.u, COALESCE(s.sids, '{}'), COALESCE(s.schats, '{}'), COALESCE(s.snames, '{}'),
-           COALESCE(s.oids, '{}'), COALESCE(s.ochats, '{}'), COALESCE(s.onames, '{}')
+    INSERT INTO health_units AS h (unit_id, holders)
+    SELECT x.u, COALESCE(s.holders, '[]')
     FROM unnest(units) AS x(u)
     LEFT JOIN (
-        SELECT r.unit_id,
-               array_agg(p.id ORDER BY p.id) FILTER (WHERE r.role = 'secretary') AS sids,
-               array_agg(t.chat ORDER BY p.id) FILTER (WHERE r.role = 'secretary') AS schats,
-               array_agg(p.name ORDER BY p.id) FILTER (WHERE r.role = 'secretary') AS snames,
-               array_agg(p.id ORDER BY p.id) FILTER (WHERE r.role = 'organiser') AS oids,
-               array_agg(t.chat ORDER BY p.id) FILTER (WHERE r.role = 'organiser') AS ochats,
-               array_agg(p.name ORDER BY p.id) FILTER (WHERE r.role = 'organiser') AS onames
+        SELECT r.unit_id, jsonb_agg(jsonb_build_object('person', p.id, 'role', r.role, 'name', p.name,
+               'chat', CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END) ORDER BY r.role DESC, p.id)::json AS holders
         FROM unnest(units) AS y(u)
         JOIN roles r ON r.unit_id = y.u
         JOIN people p ON p.id = r.person_id
         LEFT JOIN chat_links c ON c.person_id = p.id
-        CROSS JOIN LATERAL (SELECT CASE WHEN c.unreachable_at IS NULL THEN COALESCE(c.chat_id, 0) ELSE 0 END AS chat) t
         WHERE r.role IN ('secretary', 'organiser')
         GROUP BY r.unit_id
     ) s ON s.unit_id = x.u
     ORDER BY x.u
-    ON CONFLICT (unit_id) DO UPDATE SET secretary_ids = EXCLUDED.secretary_ids, secretary_chats = EXCLUDED.secretary_chats,
-        secretary_names = EXCLUDED.secretary_names, organiser_ids = EXCLUDED.organiser_ids,
-        organiser_chats = EXCLUDED.organiser_chats, organiser_names = EXCLUDED.organiser_names;
+    ON CONFLICT (unit_id) DO UPDATE SET holders = EXCLUDED.holders;
 END
 $$;
 -- +goose StatementEnd
 
--- The arrays are derived from roles, people and chat_links, as the text
+-- The holders are derived from roles, people and chat_links, as the text
 -- was: recomputing them from those tables converts every row.
 SELECT health_people_refresh(ARRAY(SELECT unit_id FROM roles UNION SELECT unit_id FROM health_units WHERE people <> ''));
 ALTER TABLE health_units DROP COLUMN people;
@@ -112,7 +100,5 @@ END
 $$;
 -- +goose StatementEnd
 
-SELECT health_people_refresh(ARRAY(SELECT unit_id FROM roles UNION
-    SELECT unit_id FROM health_units WHERE cardinality(secretary_ids) + cardinality(organiser_ids) > 0));
-ALTER TABLE health_units DROP COLUMN secretary_ids, DROP COLUMN secretary_chats, DROP COLUMN secretary_names,
-    DROP COLUMN organiser_ids, DROP COLUMN organiser_chats, DROP COLUMN organiser_names;
+SELECT health_people_refresh(ARRAY(SELECT unit_id FROM roles UNION SELECT unit_id FROM health_units WHERE holders::text <> '[]'));
+ALTER TABLE health_units DROP COLUMN holders;
