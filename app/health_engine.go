@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -364,7 +363,7 @@ func (e *engine) load(ctx context.Context) error {
 		u.orgLo, u.orgHi = e.addRecipients(r.Holders, domain.RoleOrganiser, r.GroupChat)
 		e.byID[u.ID] = i
 		u.doneLo = int32(len(e.done))
-		e.parseDone(r.Done)
+		e.addDone(r.Done)
 		u.doneHi = int32(len(e.done))
 		e.units = append(e.units, u)
 		if len(r.Memory) > 0 {
@@ -465,31 +464,17 @@ func kindOf(b []byte) string {
 	return string(b)
 }
 
-// parseDone appends a unit's runs of done periods, sorted by obligation
-// and period.
-func (e *engine) parseDone(runs []byte) {
+// addDone appends a unit's runs of done periods of the obligations owed,
+// sorted by obligation and period (a run of another recurrence than its
+// obligation's, left from before a configuration change, is skipped).
+func (e *engine) addDone(runs []storage.DoneRun) {
 	lo := len(e.done)
-	for len(runs) > 0 {
-		var run []byte
-		run, runs, _ = bytes.Cut(runs, []byte{','})
-		ob, periods, ok := bytes.Cut(run, []byte{' '})
-		if !ok {
+	for _, r := range runs {
+		oi, ok := e.obIdx[string(r.Obligation)]
+		if !ok || r.First.Rec != e.obs[oi].Recurs {
 			continue
 		}
-		oi, ok := e.obIdx[string(ob)]
-		if !ok {
-			continue
-		}
-		first, last, isRange := bytes.Cut(periods, []byte(".."))
-		if !isRange {
-			last = first
-		}
-		a, ok1 := parseSeq(first, e.obs[oi].Recurs)
-		b, ok2 := parseSeq(last, e.obs[oi].Recurs)
-		if !ok1 || !ok2 || a > b {
-			continue
-		}
-		e.done = append(e.done, doneRun{ob: oi, lo: a, hi: b})
+		e.done = append(e.done, doneRun{ob: oi, lo: periodSeq(r.First), hi: periodSeq(r.Last)})
 	}
 	slices.SortFunc(e.done[lo:], func(x, y doneRun) int {
 		if x.ob != y.ob {

@@ -9,3 +9,6 @@ func (s *Store) FlushOutbox(ctx context.Context) error { return s.flushOutbox(ct
 // SavepointsInDatabase is how many savepoints the transaction has sent
 // and not yet released.
 func (s *Store) SavepointsInDatabase() int { return s.tx.established }
+
+// DoneRuns is doneRuns, for testing the reading of health_units.done.
+func DoneRuns(b []byte) []DoneRun { return doneRuns(b, nil) }

@@ -75,6 +75,22 @@ func TestHealthDoneKeptByTriggers(t *testing.T) {
 	if got := hcDone(t, s, b.ID); got != want {
 		t.Fatalf("done:\n%s\nwant\n%s", got, want)
 	}
+	// The tree gives the runs as periods.
+	var runs []string
+	err := s.HealthTree(ctx, b.ID, storage.TreeParts{}, func(r *storage.HealthRow) error {
+		if r.ID == b.ID {
+			runs = doneStrings(r.Done)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRuns := "committee_meeting monthly 2026-01..2026-02,committee_meeting monthly 2026-04..2026-04," +
+		"general_meeting quarterly 2026-Q1..2026-Q2,life_meeting yearly 2025..2025"
+	if got := strings.Join(runs, ","); got != wantRuns {
+		t.Fatalf("tree's done runs:\n%s\nwant\n%s", got, wantRuns)
+	}
 	// Withdrawn and rejected check-ins do not count; restoring one does.
 	for _, col := range []string{"withdrawn_at", "rejected_at"} {
 		if _, err := db.ExecContext(ctx, `UPDATE checkins SET `+col+` = now() WHERE id = $1`, feb); err != nil {
@@ -299,6 +315,30 @@ func TestHealthTreeRows(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// doneStrings prints done runs as "obligation recurrence first..last".
+func doneStrings(runs []storage.DoneRun) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, string(r.Obligation)+" "+string(r.First.Rec)+" "+r.First.Key()+".."+r.Last.Key())
+	}
+	return out
+}
+
+// The done summary's reader keeps what it can read and skips the rest: a
+// run without periods, a malformed key, a range across recurrences or
+// running backwards.
+func TestDoneRunsSkipsWhatItCannotRead(t *testing.T) {
+	got := strings.Join(doneStrings(storage.DoneRuns([]byte(
+		"dues 2025-11..2026-05,broken,x 2026-13,y 2026-Q1..2026-03,z 2026-05..2026-04,life_meeting 2025,,theme_day 2026-q2"))), ",")
+	want := "dues monthly 2025-11..2026-05,life_meeting yearly 2025..2025,theme_day quarterly 2026-Q2..2026-Q2"
+	if got != want {
+		t.Fatalf("runs:\n%s\nwant\n%s", got, want)
+	}
+	if got := storage.DoneRuns(nil); len(got) != 0 {
+		t.Fatalf("runs of nothing: %v", got)
+	}
+}
 
 // holders prints a row's holders as "s<id>:<chat>:<name>" (secretaries)
 // and "o…" (organisers), space-separated, for comparing.
