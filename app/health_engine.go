@@ -366,8 +366,8 @@ func (e *engine) load(ctx context.Context) error {
 		e.addDone(r.Done)
 		u.doneHi = int32(len(e.done))
 		e.units = append(e.units, u)
-		if len(r.Memory) > 0 {
-			e.parseMemory(i, r.Memory)
+		if len(r.Memory.Lights)+len(r.Memory.Sent) > 0 {
+			e.loadMemory(i, &r.Memory)
 		}
 		return nil
 	})

@@ -43,8 +43,7 @@ func inSubtree(alias string, rootID int64) string {
 
 // HealthRow is one unit as an evaluation reads it: the unit and its
 // health_units row (people, group chat, done runs, memory; see the
-// migration). The byte slices, Holders and Done are only valid during the
-// callback.
+// migration). What it holds is only valid during the callback.
 type HealthRow struct {
 	ID        int64
 	ParentID  int64 // 0 for a root
@@ -70,7 +69,7 @@ type HealthRow struct {
 	// Done lists the runs of consecutive periods covered by check-ins.
 	Done []DoneRun
 	// Memory is what the last evaluations left (see SaveHealthMemory).
-	Memory []byte
+	Memory HealthMemory
 }
 
 // TreeParts says what HealthTree reads besides the units and done periods.
@@ -192,7 +191,8 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		if term >= 0 {
 			r.TermEnd = time.Unix(term*86400, 0).UTC()
 		}
-		r.Done, r.Memory = doneRuns(done, r.Done), mem
+		r.Done = doneRuns(done, r.Done)
+		readMemory(mem, &r.Memory)
 		if err := fn(&r); err != nil {
 			return err
 		}

@@ -1,9 +1,11 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"strconv"
@@ -338,6 +340,12 @@ func TestDoneRunsSkipsWhatItCannotRead(t *testing.T) {
 	if got := storage.DoneRuns(nil); len(got) != 0 {
 		t.Fatalf("runs of nothing: %v", got)
 	}
+	// Reading the runs of every unit on each evaluation allocates nothing.
+	raw := []byte("dues 2025-11..2026-05,general_meeting 2025-Q4..2026-Q1,heart_talk 2025")
+	runs := storage.DoneRunsInto(raw, nil)
+	if n := testing.AllocsPerRun(100, func() { runs = storage.DoneRunsInto(raw, runs) }); n != 0 {
+		t.Fatalf("reading the runs allocates %.0f times", n)
+	}
 }
 
 // holders prints a row's holders as "s<id>:<chat>:<name>" (secretaries)
@@ -486,4 +494,73 @@ func migrationVersion(t *testing.T, suffix string) int64 {
 	}
 	t.Fatalf("no migration *%s", suffix)
 	return 0
+}
+
+// TestMemFieldsSplitsLikeFields: the allocation-free splitter of memory
+// entries gives bytes.Fields' answer for every entry shape, and nothing
+// for an entry with too many fields.
+func TestMemFieldsSplitsLikeFields(t *testing.T) {
+	var fs [storage.MaxMemFields][]byte
+	for _, entry := range []string{
+		"L committee_meeting 2026-05 y",
+		"S 11 theme_day 2026-05 r 6",
+		"S 1000000 theme_day 2026-05 r 6 o",
+		"S 9 * 2026-Q2 g 0",
+		"  S  9 *  2026 v 0 ",
+		"",
+		"   ",
+		"L",
+	} {
+		got := storage.MemFields([]byte(entry), &fs)
+		want := bytes.Fields([]byte(entry))
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d fields, want %d", entry, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("%q: field %d = %q, want %q", entry, i, got[i], want[i])
+			}
+		}
+	}
+	if got := storage.MemFields([]byte("S 1 a 2026 r 0 o extra"), &fs); len(got) != 0 {
+		t.Fatalf("eight fields: %q, want none", got)
+	}
+	org := []byte("S 1000000 theme_day 2026-05 r 6 o")
+	if n := testing.AllocsPerRun(100, func() { storage.MemFields(org, &fs) }); n != 0 {
+		t.Fatalf("memFields allocates %.0f times", n)
+	}
+}
+
+// A memory written by the engine before its text moved to storage reads
+// back entry for entry, and writing what was read gives the same text.
+func TestHealthMemoryRoundTrip(t *testing.T) {
+	text := "L committee_meeting 2026-05 y;L general_meeting 2026-Q2 r;S 11 theme_day 2026-05 r 6;" +
+		"S 1000000 theme_day 2026-05 v 7 o;S 9 * 2026-Q2 g 0;S 9 * 2026 g 3"
+	m := storage.ReadMemory([]byte(text))
+	var got []string
+	for _, l := range m.Lights {
+		got = append(got, string(l.Obligation)+"/"+l.Period.Key()+"/"+string(l.Light))
+	}
+	for _, x := range m.Sent {
+		got = append(got, fmt.Sprintf("%d/%s/%s/%s/%d/%v", x.Person, x.Obligation, x.Period.Key(), x.Level, x.Slot, x.Organiser))
+	}
+	want := "committee_meeting/2026-05/yellow general_meeting/2026-Q2/red 11/theme_day/2026-05/red/6/false " +
+		"1000000/theme_day/2026-05/resolved/7/true 9/*/2026-Q2/green/0/false 9/*/2026/green/3/false"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("read:\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+	if back := storage.EncodeMemory(m); back != text {
+		t.Fatalf("written back:\n%s\nwant\n%s", back, text)
+	}
+	// What it cannot read it skips.
+	bad := storage.ReadMemory([]byte("L a 2026-13 y;L a 2026 x;S x a 2026 r 1;S 1 a 2026 q 1;S 1 a 2026 r 1 z;;L b 2026 r"))
+	if len(bad.Sent) != 0 || len(bad.Lights) != 1 || string(bad.Lights[0].Obligation) != "b" {
+		t.Fatalf("malformed entries read as %+v", bad)
+	}
+	// Reading the memory of every unit on each evaluation allocates nothing.
+	var into storage.HealthMemory
+	raw := []byte(text)
+	if n := testing.AllocsPerRun(100, func() { storage.ReadMemoryInto(raw, &into) }); n != 0 {
+		t.Fatalf("reading the memory allocates %.0f times", n)
+	}
 }
