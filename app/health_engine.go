@@ -471,10 +471,10 @@ func (e *engine) addDone(runs []storage.DoneRun) {
 	lo := len(e.done)
 	for _, r := range runs {
 		oi, ok := e.obIdx[string(r.Obligation)]
-		if !ok || r.First.Rec != e.obs[oi].Recurs {
+		if !ok || r.Recurs != e.obs[oi].Recurs {
 			continue
 		}
-		e.done = append(e.done, doneRun{ob: oi, lo: periodSeq(r.First), hi: periodSeq(r.Last)})
+		e.done = append(e.done, doneRun{ob: oi, lo: r.First, hi: r.Last})
 	}
 	slices.SortFunc(e.done[lo:], func(x, y doneRun) int {
 		if x.ob != y.ob {

@@ -88,11 +88,13 @@ type HealthHolder struct {
 }
 
 // DoneRun is a run of consecutive periods of one obligation covered by
-// check-ins neither withdrawn nor rejected: First..Last, of one recurrence.
+// check-ins neither withdrawn nor rejected: the periods of Recurs numbered
+// First..Last (health.Period.Seq; small, as the tree's load copies every
+// unit's runs).
 type DoneRun struct {
-	Obligation []byte // only valid during HealthTree's callback
-	First      health.Period
-	Last       health.Period
+	Obligation  []byte // only valid during HealthTree's callback
+	Recurs      health.Recurrence
+	First, Last int32
 }
 
 // doneRuns reads health_units.done, the runs health_done_refresh writes as
@@ -118,7 +120,7 @@ func doneRuns(b []byte, runs []DoneRun) []DoneRun {
 		if !ok1 || !ok2 || f.Rec != l.Rec || l.Before(f) {
 			continue
 		}
-		runs = append(runs, DoneRun{Obligation: ob, First: f, Last: l})
+		runs = append(runs, DoneRun{Obligation: ob, Recurs: f.Rec, First: f.Seq(), Last: l.Seq()})
 	}
 	return runs
 }

@@ -322,7 +322,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func doneStrings(runs []storage.DoneRun) []string {
 	var out []string
 	for _, r := range runs {
-		out = append(out, string(r.Obligation)+" "+string(r.First.Rec)+" "+r.First.Key()+".."+r.Last.Key())
+		out = append(out, string(r.Obligation)+" "+string(r.Recurs)+" "+health.PeriodOfSeq(r.Recurs, r.First).Key()+".."+
+			health.PeriodOfSeq(r.Recurs, r.Last).Key())
 	}
 	return out
 }
