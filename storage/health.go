@@ -182,7 +182,7 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 		}
 		// The slice is reused from row to row (see HealthRow).
 		r.Holders = r.Holders[:0]
-		if len(holders) > 0 {
+		if len(holders) > 2 { // not NULL or "[]"
 			if err := json.Unmarshal(holders, &r.Holders); err != nil {
 				return fmt.Errorf("storage: health tree: holders of unit %d: %w", r.ID, err)
 			}
