@@ -399,21 +399,11 @@ func TestPeriodSeqMatchesSQL(t *testing.T) {
 }
 
 // The migration *_health_holders_json turns the read model's people text
-// into typed arrays without losing an entry, and back to the same text.
+// into json without losing an entry, and back to the same text.
 func TestHealthPeopleMigrationKeepsHolders(t *testing.T) {
 	ctx := context.Background()
 	version := migrationVersion(t, "_health_holders_json.sql")
-	url := testdb.EmptyURL(t)
-	db, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sub, _ := fs.Sub(storage.Migrations, storage.MigrationsDir)
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub, goose.WithAllowOutofOrder(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, p := emptyMigrator(t)
 	if _, err := p.UpTo(ctx, version-1); err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +448,7 @@ func TestHealthPeopleMigrationKeepsHolders(t *testing.T) {
 	}
 	st := storage.New(db)
 	got := map[int64]string{}
-	err = st.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
+	err := st.HealthTree(ctx, 0, storage.TreeParts{People: true}, func(r *storage.HealthRow) error {
 		got[r.ID] = holders(r)
 		return nil
 	})
@@ -474,6 +464,23 @@ func TestHealthPeopleMigrationKeepsHolders(t *testing.T) {
 	if after := people(); !maps.Equal(after, before) {
 		t.Fatalf("people after down: %v, want %v", after, before)
 	}
+}
+
+// emptyMigrator opens an empty database and a goose provider of the
+// migrations on it, for tests that migrate step by step.
+func emptyMigrator(t *testing.T) (*sqlx.DB, *goose.Provider) {
+	t.Helper()
+	db, err := sqlx.Open("postgres", testdb.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	sub, _ := fs.Sub(storage.Migrations, storage.MigrationsDir)
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub, goose.WithAllowOutofOrder(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, p
 }
 
 // migrationVersion is the number of the migration whose file name ends
