@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -360,32 +359,15 @@ func (e *engine) load(ctx context.Context) error {
 			u.startSeq[k] = periodSeq(health.PeriodAt(rec, start, e.loc))
 		}
 		// Secretaries, then organisers, into the shared recipients array.
-		for pass, role := range []byte{'s', 'o'} {
-			lo := int32(len(e.recips))
-			for h := r.Holders; len(h) > 0; {
-				var entry []byte
-				entry, h, _ = bytes.Cut(h, []byte{storage.HolderSep})
-				if len(entry) < 2 || entry[0] != role {
-					continue
-				}
-				id, rest, _ := bytes.Cut(entry[1:], []byte{':'})
-				chat, name, _ := bytes.Cut(rest, []byte{':'})
-				e.recips = append(e.recips, health.Recipient{PersonID: storage.ParseInt(id), Name: string(name),
-					ChatID: storage.ParseInt(chat), FallbackChatID: r.GroupChat})
-			}
-			if pass == 0 {
-				u.secLo, u.secHi = lo, int32(len(e.recips))
-			} else {
-				u.orgLo, u.orgHi = lo, int32(len(e.recips))
-			}
-		}
+		u.secLo, u.secHi = e.addRecipients(r.Holders, domain.RoleSecretary, r.GroupChat)
+		u.orgLo, u.orgHi = e.addRecipients(r.Holders, domain.RoleOrganiser, r.GroupChat)
 		e.byID[u.ID] = i
 		u.doneLo = int32(len(e.done))
-		e.parseDone(r.Done)
+		e.addDone(r.Done)
 		u.doneHi = int32(len(e.done))
 		e.units = append(e.units, u)
-		if len(r.Memory) > 0 {
-			e.parseMemory(i, r.Memory)
+		if len(r.Memory.Lights)+len(r.Memory.Sent) > 0 {
+			e.loadMemory(i, &r.Memory)
 		}
 		return nil
 	})
@@ -450,6 +432,18 @@ func (e *engine) load(ctx context.Context) error {
 	return nil
 }
 
+// addRecipients appends a unit's holders of role to e.recips and returns
+// their range there.
+func (e *engine) addRecipients(hs []storage.HealthHolder, role string, groupChat int64) (lo, hi int32) {
+	lo = int32(len(e.recips))
+	for _, h := range hs {
+		if h.Role == role {
+			e.recips = append(e.recips, health.Recipient{PersonID: h.PersonID, Name: h.Name, ChatID: h.ChatID, FallbackChatID: groupChat})
+		}
+	}
+	return lo, int32(len(e.recips))
+}
+
 // branchTypeOf interns the few branch types ("" = not given).
 func branchTypeOf(b []byte) string {
 	for _, t := range domain.BranchTypes {
@@ -470,31 +464,17 @@ func kindOf(b []byte) string {
 	return string(b)
 }
 
-// parseDone appends a unit's runs of done periods, sorted by obligation
-// and period.
-func (e *engine) parseDone(runs []byte) {
+// addDone appends a unit's runs of done periods of the obligations owed,
+// sorted by obligation and period (a run of another recurrence than its
+// obligation's, left from before a configuration change, is skipped).
+func (e *engine) addDone(runs []storage.DoneRun) {
 	lo := len(e.done)
-	for len(runs) > 0 {
-		var run []byte
-		run, runs, _ = bytes.Cut(runs, []byte{','})
-		ob, periods, ok := bytes.Cut(run, []byte{' '})
-		if !ok {
+	for _, r := range runs {
+		oi, ok := e.obIdx[string(r.Obligation)]
+		if !ok || r.Recurs != e.obs[oi].Recurs {
 			continue
 		}
-		oi, ok := e.obIdx[string(ob)]
-		if !ok {
-			continue
-		}
-		first, last, isRange := bytes.Cut(periods, []byte(".."))
-		if !isRange {
-			last = first
-		}
-		a, ok1 := parseSeq(first, e.obs[oi].Recurs)
-		b, ok2 := parseSeq(last, e.obs[oi].Recurs)
-		if !ok1 || !ok2 || a > b {
-			continue
-		}
-		e.done = append(e.done, doneRun{ob: oi, lo: a, hi: b})
+		e.done = append(e.done, doneRun{ob: oi, lo: r.First, hi: r.Last})
 	}
 	slices.SortFunc(e.done[lo:], func(x, y doneRun) int {
 		if x.ob != y.ob {

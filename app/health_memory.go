@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -10,21 +9,12 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// The memory of a unit (health_units.memory) is what the last evaluations
-// left about it, one entry per ';':
-//
-//	L <obligation> <period> <y|r>                     a yellow or red light
-//	S <person> <obligation|*> <period> <g|y|r|v> <slot>[ o]
-//	                                                  the latest slot sent to a
-//	                                                  person for an item and level
-//	                                                  (g green prompt, y yellow,
-//	                                                  r red, v resolved; o: the
-//	                                                  person got it as organiser)
-//
-// It is rewritten, pruned, for the units an evaluation changed: entries of
-// green past items whose story is over are dropped. The notification log
-// stays the authority: a line the memory forgot is refused by the log's key
-// and planned again.
+// The memory of a unit (storage.HealthMemory) is what the last evaluations
+// left about it: its yellow and red lights, and per person, item and level
+// the latest slot sent. It is rewritten, pruned, for the units an
+// evaluation changed: entries of green past items whose story is over are
+// dropped. The notification log stays the authority: a line the memory
+// forgot is refused by the log's key and planned again.
 
 // promptOb is the obligation index of a green prompt of monthly periods;
 // quarterly and yearly prompts are promptOb-1 and promptOb-2.
@@ -56,6 +46,16 @@ type memRec struct {
 
 var levelBytes = map[health.Level]byte{health.LevelGreen: 'g', health.LevelYellow: 'y', health.LevelRed: 'r', health.LevelResolved: 'v'}
 
+// levelOfByte is the level a memRec's byte stands for (see levelBytes).
+func levelOfByte(b byte) health.Level {
+	for l, lb := range levelBytes {
+		if lb == b {
+			return l
+		}
+	}
+	return ""
+}
+
 // rec is the recurrence of an entry's obligation.
 func (e *engine) rec(ob int16) health.Recurrence {
 	if ob < 0 {
@@ -64,91 +64,36 @@ func (e *engine) rec(ob int16) health.Recurrence {
 	return e.obs[ob].Recurs
 }
 
-// parsePeriodAny reads a period key of any recurrence.
-func parsePeriodAny(b []byte) (health.Recurrence, int32, bool) {
-	for _, r := range recs {
-		if seq, ok := parseSeq(b, r); ok {
-			return r, seq, true
-		}
-	}
-	return "", 0, false
+// periodAny reads a period key of any recurrence.
+func periodAny(b []byte) (health.Recurrence, int32, bool) {
+	p, ok := health.ParseKey(b)
+	return p.Rec, periodSeq(p), ok
 }
 
-// maxMemFields is the most fields a memory entry has (an S entry of an
-// organiser: 7).
-const maxMemFields = 7
-
-// memFields splits a memory entry at runs of spaces into fs, like
-// bytes.Fields but without allocating (the tree's load parses every
-// unit's memory on each evaluation). An entry with more than maxMemFields
-// fields comes back empty: no entry has that many.
-func memFields(entry []byte, fs *[maxMemFields][]byte) [][]byte {
-	n := 0
-	for {
-		for len(entry) > 0 && entry[0] == ' ' {
-			entry = entry[1:]
-		}
-		if len(entry) == 0 {
-			return fs[:n]
-		}
-		if n == maxMemFields {
-			return fs[:0]
-		}
-		i := bytes.IndexByte(entry, ' ')
-		if i < 0 {
-			i = len(entry)
-		}
-		fs[n], entry = entry[:i], entry[i:]
-		n++
-	}
-}
-
-// parseMemory reads unit ui's memory: its stored lights, its sent slots,
+// loadMemory takes in unit ui's memory: its stored lights, its sent slots,
 // and its items awaiting a "resolved" note.
-func (e *engine) parseMemory(ui int32, data []byte) {
+func (e *engine) loadMemory(ui int32, m *storage.HealthMemory) {
 	u := &e.units[ui]
 	u.memLo, u.litLo = int32(len(e.mem)), int32(len(e.stored))
-	var fs [maxMemFields][]byte
-	for len(data) > 0 {
-		var entry []byte
-		entry, data, _ = bytes.Cut(data, []byte{';'})
-		f := memFields(entry, &fs)
-		switch {
-		case len(f) == 4 && f[0][0] == 'L':
-			oi, ok := e.obIdx[string(f[1])]
-			if !ok {
-				continue
-			}
-			seq, ok := parseSeq(f[2], e.obs[oi].Recurs)
-			if !ok {
-				continue
-			}
-			l := health.Yellow
-			if f[3][0] == 'r' {
-				l = health.Red
-			}
-			e.stored = append(e.stored, storedLight{ob: oi, seq: seq, light: l})
-		case (len(f) == 6 || len(f) == 7) && f[0][0] == 'S':
-			r := memRec{unit: ui, person: storage.ParseInt(f[1]), level: f[4][0], slot: storage.ParseInt(f[5]), org: len(f) == 7}
-			if string(f[2]) == health.AllObligations {
-				rec, seq, ok := parsePeriodAny(f[3])
-				if !ok {
-					continue
-				}
-				r.ob, r.seq = promptOb-int16(recIndex(rec)), seq
-			} else {
-				oi, ok := e.obIdx[string(f[2])]
-				if !ok {
-					continue
-				}
-				seq, ok := parseSeq(f[3], e.obs[oi].Recurs)
-				if !ok {
-					continue
-				}
-				r.ob, r.seq = oi, seq
-			}
-			e.mem = append(e.mem, r)
+	for _, l := range m.Lights {
+		oi, ok := e.obIdx[string(l.Obligation)]
+		if !ok || l.Period.Rec != e.obs[oi].Recurs {
+			continue
 		}
+		e.stored = append(e.stored, storedLight{ob: oi, seq: periodSeq(l.Period), light: l.Light})
+	}
+	for _, x := range m.Sent {
+		r := memRec{unit: ui, person: x.Person, level: levelBytes[x.Level], slot: x.Slot, org: x.Organiser, seq: periodSeq(x.Period)}
+		if string(x.Obligation) == health.AllObligations {
+			r.ob = promptOb - int16(recIndex(x.Period.Rec))
+		} else {
+			oi, ok := e.obIdx[string(x.Obligation)]
+			if !ok || x.Period.Rec != e.obs[oi].Recurs {
+				continue
+			}
+			r.ob = oi
+		}
+		e.mem = append(e.mem, r)
 	}
 	u.memHi, u.litHi = int32(len(e.mem)), int32(len(e.stored))
 	// Items whose red notice reached organisers and whose resolved note
@@ -232,7 +177,7 @@ func (e *engine) parseKey(key string) (parsedKey, bool) {
 	}
 	k.unit, k.person, k.slot, k.level = ui, person, slot, levelBytes[health.Level(f[4])]
 	if f[2] == health.AllObligations {
-		rec, seq, ok := parsePeriodAny([]byte(f[3]))
+		rec, seq, ok := periodAny([]byte(f[3]))
 		if !ok {
 			return parsedKey{}, false
 		}
@@ -272,19 +217,23 @@ func (e *engine) saveMemory(ctx context.Context) error {
 	for _, r := range e.newMem {
 		news[r.unit] = append(news[r.unit], r)
 	}
+	codes := make([][]byte, len(e.obs))
+	for i := range e.obs {
+		codes[i] = []byte(e.obs[i].Code)
+	}
+	allObs := []byte(health.AllObligations)
 	var ids []int64
-	var data []string
-	var b strings.Builder
+	var mems []storage.HealthMemory
 	for ui := range e.units {
 		u := &e.units[ui]
 		if !u.touched {
 			continue
 		}
-		b.Reset()
+		var mem storage.HealthMemory
 		lit := lits[int32(ui)]
 		for _, l := range lit {
 			ob := &e.obs[l.ob]
-			b.WriteString("L " + ob.Code + " " + seqPeriod(ob.Recurs, l.seq).Key() + " " + string(l.light[0]) + ";")
+			mem.Lights = append(mem.Lights, storage.MemoryLight{Obligation: codes[l.ob], Period: seqPeriod(ob.Recurs, l.seq), Light: l.light})
 		}
 		// Merge the old entries with this run's lines.
 		merged := append([]memRec(nil), e.mem[u.memLo:u.memHi]...)
@@ -302,27 +251,22 @@ func (e *engine) saveMemory(ctx context.Context) error {
 			if !e.keep(m, lit, merged) {
 				continue
 			}
-			ob := health.AllObligations
+			ob := allObs
 			if m.ob >= 0 {
-				ob = e.obs[m.ob].Code
+				ob = codes[m.ob]
 			}
-			b.WriteString("S " + strconv.FormatInt(m.person, 10) + " " + ob + " " + seqPeriod(e.rec(m.ob), m.seq).Key() + " " +
-				string(m.level) + " " + strconv.FormatInt(m.slot, 10))
-			if m.org {
-				b.WriteString(" o")
-			}
-			b.WriteByte(';')
+			mem.Sent = append(mem.Sent, storage.MemorySent{Person: m.person, Obligation: ob, Period: seqPeriod(e.rec(m.ob), m.seq),
+				Level: levelOfByte(m.level), Slot: m.slot, Organiser: m.org})
 		}
-		ids = append(ids, u.ID)
-		data = append(data, strings.TrimSuffix(b.String(), ";"))
+		ids, mems = append(ids, u.ID), append(mems, mem)
 		if len(ids) >= memoryChunk {
-			if err := e.st.SaveHealthMemory(ctx, ids, data); err != nil {
+			if err := e.st.SaveHealthMemory(ctx, ids, mems); err != nil {
 				return err
 			}
-			ids, data = ids[:0], data[:0]
+			ids, mems = ids[:0], mems[:0]
 		}
 	}
-	return e.st.SaveHealthMemory(ctx, ids, data)
+	return e.st.SaveHealthMemory(ctx, ids, mems)
 }
 
 // memoryChunk is how many units' memory is written per statement.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -96,40 +95,5 @@ func TestEngineLightAtMatchesDomain(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// TestMemFieldsSplitsLikeFields: the allocation-free splitter of memory
-// entries gives bytes.Fields' answer for every entry shape, and nothing
-// for an entry with too many fields.
-func TestMemFieldsSplitsLikeFields(t *testing.T) {
-	var fs [maxMemFields][]byte
-	for _, entry := range []string{
-		"L committee_meeting 2026-05 y",
-		"S 11 theme_day 2026-05 r 6",
-		"S 1000000 theme_day 2026-05 r 6 o",
-		"S 9 * 2026-Q2 g 0",
-		"  S  9 *  2026 v 0 ",
-		"",
-		"   ",
-		"L",
-	} {
-		got := memFields([]byte(entry), &fs)
-		want := bytes.Fields([]byte(entry))
-		if len(got) != len(want) {
-			t.Fatalf("%q: %d fields, want %d", entry, len(got), len(want))
-		}
-		for i := range want {
-			if !bytes.Equal(got[i], want[i]) {
-				t.Fatalf("%q: field %d = %q, want %q", entry, i, got[i], want[i])
-			}
-		}
-	}
-	if got := memFields([]byte("S 1 a 2026 r 0 o extra"), &fs); len(got) != 0 {
-		t.Fatalf("eight fields: %q, want none", got)
-	}
-	org := []byte("S 1000000 theme_day 2026-05 r 6 o")
-	if n := testing.AllocsPerRun(100, func() { memFields(org, &fs) }); n != 0 {
-		t.Fatalf("memFields allocates %.0f times", n)
 	}
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -71,4 +72,29 @@ func (s *Store) ExplainClaim(ctx context.Context, channel string, now time.Time)
 	err = tx.QueryRowxContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+withLive(claimSQL, from),
 		channel, now, now.Add(time.Minute), pq.Array([]int64{}), 10, 0, nil, nil).Scan(&plan)
 	return plan, err
+}
+
+// DoneRuns is doneRuns, for testing the reading of health_units.done.
+func DoneRuns(b []byte) []DoneRun { return doneRuns(b, nil) }
+
+// DoneRunsInto is doneRuns reusing runs.
+func DoneRunsInto(b []byte, runs []DoneRun) []DoneRun { return doneRuns(b, runs) }
+
+// MaxMemFields and MemFields are maxMemFields and memFields.
+const MaxMemFields = maxMemFields
+
+func MemFields(entry []byte, fs *[MaxMemFields][]byte) [][]byte { return memFields(entry, fs) }
+
+// ReadMemory, ReadMemoryInto and EncodeMemory read and write the memory's text.
+func ReadMemory(b []byte) HealthMemory {
+	var m HealthMemory
+	readMemory(b, &m)
+	return m
+}
+
+func ReadMemoryInto(b []byte, m *HealthMemory) { readMemory(b, m) }
+
+func EncodeMemory(m HealthMemory) string {
+	var b strings.Builder
+	return m.encode(&b)
 }

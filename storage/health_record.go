@@ -233,9 +233,14 @@ func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestReco
 const memoryChunk = 20000
 
 // SaveHealthMemory replaces the memory of the given units (health_units;
-// the format is the evaluation's business), in unit order so that it never
-// deadlocks with the triggers that keep the other columns.
-func (s *Store) SaveHealthMemory(ctx context.Context, units []int64, data []string) error {
+// mems[i] is units[i]'s), in unit order so that it never deadlocks with the
+// triggers that keep the other columns.
+func (s *Store) SaveHealthMemory(ctx context.Context, units []int64, mems []HealthMemory) error {
+	data := make([]string, len(mems))
+	var b strings.Builder
+	for i := range mems {
+		data[i] = mems[i].encode(&b)
+	}
 	for lo := 0; lo < len(units); lo += memoryChunk {
 		hi := min(lo+memoryChunk, len(units))
 		_, err := s.q.ExecContext(ctx, `

@@ -3,16 +3,12 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"log/slog"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3"
 
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
@@ -245,17 +241,7 @@ func TestEnsurePartitionMovesStrayRows(t *testing.T) {
 // partitioned ones without losing a row, and back.
 func TestRetentionMigrationKeepsRows(t *testing.T) {
 	ctx := context.Background()
-	url := testdb.EmptyURL(t)
-	db, err := sqlx.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	sub, _ := fs.Sub(storage.Migrations, storage.MigrationsDir)
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, sub, goose.WithAllowOutofOrder(true))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, p := emptyMigrator(t)
 	if _, err := p.UpTo(ctx, 17); err != nil {
 		t.Fatal(err)
 	}
