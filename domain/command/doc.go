@@ -62,5 +62,6 @@
 // claim (a catalogue item named or described). What cannot be read for sure is returned in
 // Reading.Unsure as a question, never guessed; a topic found without a label is marked
 // Reading.TopicToConfirm and asked on the confirmation. testdata/corpus.tsv measures it
-// (TestCorpus).
+// (TestCorpus). A reply to the confirmation corrects the reading (Correct): a topic, an
+// attendance or a date written in it replaces the one read.
 package command

@@ -467,9 +467,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if r.Topic == "" && topicAt < 0 {
 		r.Topic = compactTopic(s, w, m)
 	}
-	if n := utf8.RuneCountInString(r.Topic); n > MaxTopicRunes {
-		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
-	}
+	r.Topic = cutTopic(r.Topic)
 
 	plan := notYet && !reSlash.MatchString(s) // a bare 12/5 is asked
 	passing := len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s))
