@@ -43,6 +43,14 @@ var FreeText = MustLoad("freetext", map[string][]string{
 	"tap.claimed_answer":   {"id"},
 	"tap.stale_button":     nil,
 
+	"correct.done":       nil,
+	"correct.unread":     nil,
+	"correct.unsure":     {"questions"},
+	"correct.not_sender": nil,
+	"correct.confirmed":  nil,
+	"correct.cancelled":  nil,
+	"correct.edited":     nil,
+
 	"refuse.gone":       nil,
 	"refuse.not_sender": nil,
 	"refuse.used":       nil,
