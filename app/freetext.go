@@ -449,7 +449,7 @@ func (a *App) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		case !r.Sure():
 			qs := make([]string, len(r.Unsure))
 			for i, u := range r.Unsure {
-				qs[i] = texts.FreeText.T("checkin.unsure.question", "question", u.Question)
+				qs[i] = texts.FreeText.T("checkin.unsure.question", "question", Say(u.Question))
 			}
 			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("correct.unsure", "questions", strings.Join(qs, "\n")))
 		}

@@ -100,7 +100,7 @@ func checkinTextHook(c *Ctx) (bool, error) {
 	if v.PendingID == 0 {
 		b.WriteString(ft.T("checkin.unsure.head") + "\n")
 		for _, u := range v.Reading.Unsure {
-			b.WriteString(ft.T("checkin.unsure.question", "question", E(u.Question)) + "\n")
+			b.WriteString(ft.T("checkin.unsure.question", "question", E(app.Say(u.Question))) + "\n")
 		}
 		b.WriteString("\n" + ft.T("checkin.unsure.tail", "command", E(v.Command)))
 		return true, c.Reply(b.String(), nil)

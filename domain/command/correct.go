@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,11 +128,11 @@ func (c *Reading) correctAttendance(w []byte, r Reading, blank func(i, j int)) b
 		return false
 	case total >= 0 && present < 0 && r.Total == 0:
 		c.Total = total
-		c.unsure(FieldAttendance, "出席人数只写了应到%d人，实到多少人？", total)
+		c.unsure(FieldAttendance, "command.ask.attendance_no_present", "total", strconv.Itoa(total))
 		return true
 	case present >= 0 && total < 0 && r.Total == 0:
 		c.Present = present
-		c.unsure(FieldAttendance, "出席人数只写了实到%d人，应到多少人？", present)
+		c.unsure(FieldAttendance, "command.ask.attendance_no_total", "present", strconv.Itoa(present))
 		return true
 	}
 	if total >= 0 {
@@ -142,9 +143,9 @@ func (c *Reading) correctAttendance(w []byte, r Reading, blank func(i, j int)) b
 	}
 	switch {
 	case c.Total < 1 || c.Total > maxPeople || c.Present < 0:
-		c.unsure(FieldAttendance, "出席人数不合理（实到%d人，应到%d人），请核对。", c.Present, c.Total)
+		c.unsure(FieldAttendance, "command.ask.attendance_absurd", "present", strconv.Itoa(c.Present), "total", strconv.Itoa(c.Total))
 	case c.Present > c.Total:
-		c.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", c.Present, c.Total)
+		c.unsure(FieldAttendance, "command.ask.attendance_above", "present", strconv.Itoa(c.Present), "total", strconv.Itoa(c.Total))
 	}
 	return true
 }

@@ -58,7 +58,6 @@ var Checkin = MustLoad("checkin", map[string][]string{
 	"refuse.group_chat_unbound":    nil,
 	"refuse.group_chat_not_branch": {"unit"},
 	"refuse.branch_code_needed":    nil,
-	"refuse.no_activity":           {"offer"},
 	"refuse.no_date":               nil,
 	"refuse.future":                {"day"},
 	"refuse.attendance":            {"present", "total"},
