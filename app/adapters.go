@@ -86,3 +86,6 @@ func ListenConn(cfg config.Config) (string, *storage.Dialer) {
 	co := ConnOptions(cfg)
 	return storage.ConnURL(cfg.Database.URL, co), storage.NewDialer(co)
 }
+
+// PendingTextKey is the dedupe key of a free-text reading's card.
+func PendingTextKey(id int64) string { return storage.PendingTextKey(id) }

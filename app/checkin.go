@@ -178,7 +178,7 @@ func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest,
 	if err != nil {
 		var pe *command.ParseError
 		if errors.As(err, &pe) {
-			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", pe.Msg)
+			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", Say(pe.Text))
 		}
 		return CheckinRequest{}, err
 	}
@@ -544,7 +544,7 @@ func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine)
 // may send names or aliases too).
 func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.no_activity", "offer", command.Offer(a.ObligationMatcher().Known())))
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", Say(command.NoObligation(a.ObligationMatcher().Known())))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -552,7 +552,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	for _, w := range words {
 		code, ok := m.Match(w)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "%s", command.UnknownObligation(w, m.Known()))
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", Say(command.UnknownObligation(w, m.Known())))
 		}
 		if seen[code] {
 			continue

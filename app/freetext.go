@@ -4,7 +4,8 @@ package app
 // activity (from a secretary) or a catalogue item (from a villager) is read
 // (domain/command ReadCheckin, ReadClaim), kept as pending free text, and
 // recorded only when its sender taps 确认. 修改 gives the command form to
-// edit and send; 取消 drops it. A reading is kept 24 hours.
+// edit and send; 取消 drops it; the sender's reply to a check-in's card
+// corrects the reading (CorrectCheckinText). A reading is kept 24 hours.
 
 import (
 	"context"
@@ -35,6 +36,25 @@ type TextCheckin struct {
 	MakeUp string `json:"makeup,omitempty"`
 	// Command is the check-in command that records it (for 修改).
 	Command string `json:"command"`
+	// DateWritten and TopicToConfirm are the reading's (command.Reading), so
+	// that a correction shows the card as it was read.
+	DateWritten    bool `json:"date_written,omitempty"`
+	TopicToConfirm bool `json:"topic_to_confirm,omitempty"`
+}
+
+// reading is the reading kept, as command.Correct reads a correction of it.
+func (tc TextCheckin) reading() command.Reading {
+	q := tc.Request
+	r := command.Reading{Obligations: q.Obligations, Date: q.Date, DateWritten: tc.DateWritten, Present: q.Present, Total: q.Total,
+		Topic: q.Topic, TopicToConfirm: tc.TopicToConfirm}
+	switch mu := q.MakeUp; {
+	case mu == nil:
+	case mu.Month != 0:
+		r.MakeUp = health.Period{Rec: health.Monthly, Year: mu.Year, N: mu.Month}
+	case mu.Quarter != 0:
+		r.MakeUp = health.Period{Rec: health.Quarterly, Year: mu.Year, N: mu.Quarter}
+	}
+	return r
 }
 
 // TextClaim is a claim read from free text, as kept until 确认.
@@ -107,24 +127,9 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 	if read, err := a.albumRead(ctx, msg); read || err != nil {
 		return CheckinReadingView{}, false, err
 	}
-	v := CheckinReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
-		"month", strconv.Itoa(int(r.Date.Month())), "day", strconv.Itoa(r.Date.Day())),
-		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: msg.Photo != "", Album: msg.MediaGroupID != ""}
-	if r.MakeUp.Valid() {
-		v.MakeUp = r.MakeUp.Label()
-	}
-	cal, err := a.Calendar(ctx)
+	v, err := a.checkinView(ctx, r, m, now, msg.Photo != "", msg.MediaGroupID != "")
 	if err != nil {
 		return CheckinReadingView{}, false, err
-	}
-	for _, code := range r.Obligations {
-		ob, _ := a.Obligation(code)
-		v.Activities = append(v.Activities, ob.Name)
-		if r.MakeUp.Valid() && r.MakeUp.Rec == ob.Recurs {
-			v.Periods = append(v.Periods, texts.FreeText.T("checkin.period.makeup", "period", r.MakeUp.Label()))
-			continue
-		}
-		v.Periods = append(v.Periods, periodsText(health.CheckinCandidates(ob, r.Date, 0, a.Loc, cal)))
 	}
 	if !r.Sure() {
 		return v, true, nil // asked, not kept
@@ -141,12 +146,38 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 		req.MakeUp = &health.MakeUp{Year: mp.Year, Quarter: mp.N}
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
-		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command})
+		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command,
+		DateWritten: r.DateWritten, TopicToConfirm: r.TopicToConfirm})
 	if err != nil {
 		return CheckinReadingView{}, false, err
 	}
 	v.PendingID = id
 	return v, true, nil
+}
+
+// checkinView is reading r shown for confirmation (not kept: PendingID 0);
+// photo and album say what came with the text.
+func (a *App) checkinView(ctx context.Context, r command.Reading, m *command.Matcher, now time.Time, photo, album bool) (CheckinReadingView, error) {
+	v := CheckinReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
+		"month", strconv.Itoa(int(r.Date.Month())), "day", strconv.Itoa(r.Date.Day())),
+		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: photo, Album: album}
+	if r.MakeUp.Valid() {
+		v.MakeUp = r.MakeUp.Label()
+	}
+	cal, err := a.Calendar(ctx)
+	if err != nil {
+		return CheckinReadingView{}, err
+	}
+	for _, code := range r.Obligations {
+		ob, _ := a.Obligation(code)
+		v.Activities = append(v.Activities, ob.Name)
+		if r.MakeUp.Valid() && r.MakeUp.Rec == ob.Recurs {
+			v.Periods = append(v.Periods, texts.FreeText.T("checkin.period.makeup", "period", r.MakeUp.Label()))
+			continue
+		}
+		v.Periods = append(v.Periods, periodsText(health.CheckinCandidates(ob, r.Date, 0, a.Loc, cal)))
+	}
+	return v, nil
 }
 
 // albumRead reports whether msg is the caption of an album another caption
@@ -355,4 +386,83 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 		return err
 	})
 	return out, err
+}
+
+// TextCard is the bot's message a reply answers: its Telegram message id,
+// and the pending free text its buttons name (0 when it has none: a card
+// whose buttons are gone is found by its message id).
+type TextCard struct {
+	MessageID, PendingID int64
+}
+
+// CorrectCheckinText applies msg, a reply to card, when that is the card of
+// a pending free-text check-in (SPEC §7.3): the reading corrected
+// (command.Correct) is kept for 确认 again and returned to show on the card.
+// Only its sender may correct it, while it waits; a reply to a card already
+// confirmed, cancelled, edited or expired is refused with what to do. ok is
+// false when card is no check-in card of the chat, or when someone else's
+// reply corrects nothing (chatter under the card).
+func (a *App) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage, card TextCard) (CheckinReadingView, bool, error) {
+	var v CheckinReadingView
+	var ok bool
+	err := a.InTxRefusable(ctx, func(a *App) error {
+		id := card.PendingID
+		if id == 0 {
+			var err error
+			if id, err = a.Store.PendingTextOfCard(ctx, msg.ChatID, card.MessageID); errors.Is(err, domain.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+		}
+		p, err := a.Store.LockPendingText(ctx, id)
+		if errors.Is(err, domain.ErrNotFound) || err == nil && (p.Kind != storage.PendingTextCheckin || p.ChatID != msg.ChatID) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var tc TextCheckin
+		if err := json.Unmarshal(p.Reading, &tc); err != nil {
+			return fmt.Errorf("app: pending text %d: %w", id, err)
+		}
+		m, now := a.ObligationMatcher(), a.Now()
+		r, how := command.Correct(tc.reading(), msg.Text, now, a.Loc, m)
+		if p.PersonID != actor.PersonID || actor.PersonID == 0 {
+			if how != command.CorrectedFields {
+				return nil // a remark under the card, not a correction
+			}
+			return a.Refused(ctx, actor, "checkin.record", storage.PendingTextKey(id),
+				domain.Refuse(domain.ErrForbidden, "%s", texts.FreeText.T("correct.not_sender")))
+		}
+		switch {
+		case p.UsedAt != nil:
+			key := "correct.edited"
+			if p.Outcome != nil && *p.Outcome != "edit" {
+				key = "correct." + *p.Outcome // confirmed, cancelled
+			}
+			return domain.Refuse(domain.ErrConflict, "%s", texts.FreeText.T(key))
+		case now.Sub(p.CreatedAt) > textTTL:
+			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("refuse.expired"))
+		case how == command.NoCorrection:
+			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("correct.unread"))
+		case !r.Sure():
+			qs := make([]string, len(r.Unsure))
+			for i, u := range r.Unsure {
+				qs[i] = texts.FreeText.T("checkin.unsure.question", "question", Say(u.Question))
+			}
+			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("correct.unsure", "questions", strings.Join(qs, "\n")))
+		}
+		tc.Request.Date, tc.Request.Present, tc.Request.Total, tc.Request.Topic = r.Date, r.Present, r.Total, r.Topic
+		tc.Command, tc.DateWritten, tc.TopicToConfirm = command.CheckinCommand(r, now, a.Loc, m), r.DateWritten, r.TopicToConfirm
+		if _, err := a.Store.UpdatePendingText(ctx, id, tc); err != nil {
+			return err
+		}
+		if v, err = a.checkinView(ctx, r, m, now, len(tc.Request.Evidence) > 0, tc.Request.MediaGroupID != ""); err != nil {
+			return err
+		}
+		v.PendingID, ok = id, true
+		return nil
+	})
+	return v, ok && err == nil, err
 }

@@ -32,6 +32,7 @@ func registerAll(r *Router) {
 	r.HandleCallback(callback.CheckinBranch, checkinBranchCallback)
 	r.HandleCallback(callback.CheckinPeriod, checkinPeriodCallback)
 	r.HandleCallback(callback.CheckinReject, rejectButtonCallback)
+	r.HandleMessage(textReplyHook) // a reply to a reading's card: corrects it
 	r.HandleMessage(albumPhotoHook)
 	r.HandleMessage(checkinTextHook) // free text naming an activity: read, then 确认
 	r.HandleCallback(callback.FreeText, textCallback)

@@ -29,8 +29,8 @@ func TestCommandTableOrder(t *testing.T) {
 			t.Errorf("callback prefix %q not routed", p)
 		}
 	}
-	if len(r.messages) != 3 {
-		t.Errorf("%d message hooks, want the album hook and the free-text check-in and claim hooks", len(r.messages))
+	if len(r.messages) != 4 {
+		t.Errorf("%d message hooks, want the reply-to-a-card, album, free-text check-in and claim hooks", len(r.messages))
 	}
 }
 

@@ -20,12 +20,13 @@ var ft = texts.FreeText
 // ✖ 取消 ("ft:<pending>:ok|ed|x"); it is recorded only on its sender's 确认.
 // A field the reader is unsure of is asked (no buttons, the command to
 // correct and send); a claim that may be several items offers them as
-// buttons (as /claim does). Anything else is left alone: chatter gets no
+// buttons (as /claim does). The sender's reply to a check-in's card corrects
+// it: the card shows the corrected reading, buttons and all. Anything else is left alone: chatter gets no
 // answer.
 
 // textKey is the dedupe key of the confirmation of pending free text: the
 // key its edits refer to.
-func textKey(id int64) string { return "freetext:" + strconv.FormatInt(id, 10) }
+func textKey(id int64) string { return app.PendingTextKey(id) }
 
 func textMessage(c *Ctx) (app.TextMessage, bool) {
 	m := c.Msg
@@ -70,11 +71,18 @@ func replyKeyed(c *Ctx, key, text string, markup any) error {
 }
 
 // editKeyed replaces the text (and drops the buttons) of a message sent by replyKeyed.
-func editKeyed(c *Ctx, key, text string) error {
+func editKeyed(c *Ctx, key, text string) error { return editCard(c, key, text, nil) }
+
+// editCard replaces the text and the buttons (none when markup is nil) of a
+// message sent by replyKeyed.
+func editCard(c *Ctx, key, text string, markup any) error {
 	c.n++
+	payload := map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML"}
+	if markup != nil {
+		payload["reply_markup"] = markup
+	}
 	return c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText",
-		Payload: map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML"}})
+		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText", Payload: payload})
 }
 
 // checkinTextHook answers a secretary's free-text check-in with its reading.
@@ -91,15 +99,44 @@ func checkinTextHook(c *Ctx) (bool, error) {
 	if v.PendingID == 0 {
 		b.WriteString(ft.T("checkin.unsure.head") + "\n")
 		for _, u := range v.Reading.Unsure {
-			b.WriteString(ft.T("checkin.unsure.question", "question", E(u.Question)) + "\n")
+			b.WriteString(ft.T("checkin.unsure.question", "question", E(app.Say(u.Question))) + "\n")
 		}
 		b.WriteString("\n" + ft.T("checkin.unsure.tail", "command", E(v.Command)))
 		return true, c.Reply(b.String(), nil)
 	}
+	return true, replyKeyed(c, textKey(v.PendingID), checkinCard(v), textButtons(v.PendingID))
+}
+
+// checkinCard is the card that shows a reading for 确认.
+func checkinCard(v app.CheckinReadingView) string {
+	var b strings.Builder
 	b.WriteString(ft.T("checkin.reading.head") + "\n")
 	writeCheckinReading(&b, v)
 	b.WriteString("\n" + ft.T("checkin.reading.tail"))
-	return true, replyKeyed(c, textKey(v.PendingID), b.String(), textButtons(v.PendingID))
+	return b.String()
+}
+
+// textReplyHook applies a reply to a reading's card: the sender's correction
+// (SPEC §7.3) is shown on the card again, still to be confirmed, and the
+// reply is answered.
+func textReplyHook(c *Ctx) (bool, error) {
+	msg, ok := textMessage(c)
+	if !ok || c.Msg.ReplyToMessage == nil || c.Msg.ReplyToMessage.From == nil || !c.Msg.ReplyToMessage.From.IsBot {
+		return false, nil
+	}
+	card := app.TextCard{MessageID: int64(c.Msg.ReplyToMessage.ID)}
+	if kb := c.Msg.ReplyToMessage.ReplyMarkup; kb != nil && len(kb.InlineKeyboard) > 0 && len(kb.InlineKeyboard[0]) > 0 {
+		// The buttons name the reading: no need to wait until the card's delivery is recorded.
+		card.PendingID, _, _ = callback.ParseText(kb.InlineKeyboard[0][0].CallbackData)
+	}
+	v, ok, err := c.App.CorrectCheckinText(c, c.Actor, msg, card)
+	if err != nil || !ok {
+		return false, err
+	}
+	if err := editCard(c, textKey(v.PendingID), checkinCard(v), textButtons(v.PendingID)); err != nil {
+		return true, err
+	}
+	return true, c.Reply(ft.T("correct.done"), nil)
 }
 
 func writeCheckinReading(b *strings.Builder, v app.CheckinReadingView) {

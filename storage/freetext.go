@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -26,6 +27,10 @@ const (
 	PendingTextCheckin = "checkin"
 	PendingTextClaim   = "claim"
 )
+
+// PendingTextKey is the outbox key of the card that shows pending free text
+// id: the key its edits name, and how a reply to it finds the reading.
+func PendingTextKey(id int64) string { return "freetext:" + strconv.FormatInt(id, 10) }
 
 // SavePendingText keeps a reading of message (chatID, messageID) and returns
 // its id; a message already kept keeps its first reading and id.
@@ -79,4 +84,44 @@ func (s *Store) AlbumHasPendingText(ctx context.Context, chatID int64, mediaGrou
 		return false, fmt.Errorf("storage: pending text of album %q in chat %d: %w", mediaGroupID, chatID, err)
 	}
 	return found, nil
+}
+
+// UpdatePendingText replaces the reading of pending free text not yet used
+// (a correction of it); false when it was used meanwhile.
+func (s *Store) UpdatePendingText(ctx context.Context, id int64, reading any) (bool, error) {
+	raw, err := json.Marshal(reading)
+	if err != nil {
+		return false, fmt.Errorf("storage: pending text %d: %w", id, err)
+	}
+	res, err := s.q.ExecContext(ctx, `UPDATE freetext_pending SET reading = $2 WHERE id = $1 AND used_at IS NULL`, id, string(raw))
+	if err != nil {
+		return false, fmt.Errorf("storage: update pending text %d: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// PendingTextOfCard is the id of the pending free text whose card
+// (PendingTextKey) is Telegram message messageID in chat chatID: the card a
+// reply answers. Only the live months are searched: a card sent before them
+// expired long ago, and a reply to it is chatter. domain.ErrNotFound when the
+// message is no card.
+func (s *Store) PendingTextOfCard(ctx context.Context, chatID, messageID int64) (int64, error) {
+	lo, err := s.liveFrom(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var key string
+	err = sqlxGet(ctx, s, &key, withLive(`
+		SELECT dedupe_key FROM outbox
+		WHERE chat_id = $1 AND tg_message_id = $2 AND dedupe_key LIKE 'freetext:%' AND part_month >= {live}
+		ORDER BY id DESC LIMIT 1`, lo), chatID, messageID)
+	if err = notFoundf(err, "card %d in chat %d", messageID, chatID); err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseInt(key[len("freetext:"):], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("storage: card key %q: %w", key, err)
+	}
+	return id, nil
 }

@@ -3,9 +3,12 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -101,5 +104,51 @@ func TestAlbumHasPendingText(t *testing.T) {
 		if got, err := s.AlbumHasPendingText(ctx, tc.chat, tc.group); err != nil || got != tc.want {
 			t.Errorf("chat %d album %s: %v %v, want %v", tc.chat, tc.group, got, err, tc.want)
 		}
+	}
+}
+
+// A reply finds the reading by the card it answers; the reading is replaced
+// until it is used.
+func TestPendingTextOfCard(t *testing.T) {
+	ctx := context.Background()
+	s, pid, at := pendingTextStore(t)
+	id, err := s.SavePendingText(ctx, storage.PendingText{ChatID: -100, MessageID: 7, PersonID: pid, Kind: storage.PendingTextCheckin, CreatedAt: at},
+		map[string]string{"command": "打卡 支委会"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The card, and another message of the bot in the chat, both sent.
+	for _, m := range []struct {
+		key string
+		tg  int64
+	}{{storage.PendingTextKey(id), 51}, {"upd:9:1", 52}} {
+		if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: m.key, ChatID: -100, Priority: storage.PriorityReply, Kind: "reply",
+			Payload: map[string]any{"text": "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, `UPDATE outbox SET status = 'sent', tg_message_id = $2 WHERE dedupe_key = $1`, m.key, m.tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := s.PendingTextOfCard(ctx, -100, 51); err != nil || got != id {
+		t.Fatalf("the card: %d %v, want %d", got, err, id)
+	}
+	for _, c := range []struct{ chat, msg int64 }{{-100, 52}, {-100, 7}, {-200, 51}} {
+		if got, err := s.PendingTextOfCard(ctx, c.chat, c.msg); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("message %d in %d: %d %v, want not found", c.msg, c.chat, got, err)
+		}
+	}
+	if ok, err := s.UpdatePendingText(ctx, id, map[string]string{"command": "打卡 支委会 8/9"}); !ok || err != nil {
+		t.Fatalf("update: %v %v", ok, err)
+	}
+	p, err := s.LockPendingText(ctx, id)
+	if err != nil || !strings.Contains(string(p.Reading), "8/9") {
+		t.Fatalf("updated %s %v", p.Reading, err)
+	}
+	if _, err := s.UsePendingText(ctx, id, "confirmed", at); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.UpdatePendingText(ctx, id, map[string]string{"command": "late"}); ok || err != nil {
+		t.Fatalf("update after use: %v %v", ok, err)
 	}
 }

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,15 +31,15 @@ const maxPeople = 99999
 // maxBranchCode bounds the length of a branch code.
 const maxBranchCode = 64
 
-// ParseError is a check-in the user must correct; Msg is one Chinese sentence saying why.
+// ParseError is a check-in the user must correct; Text says why, in one sentence.
 type ParseError struct {
-	Msg string
+	Text Text
 }
 
-func (e *ParseError) Error() string { return e.Msg }
+func (e *ParseError) Error() string { return "command: " + e.Text.String() }
 
-func parseErrorf(format string, a ...any) *ParseError {
-	return &ParseError{Msg: fmt.Sprintf(format, a...)}
+func parseError(key string, pairs ...string) *ParseError {
+	return &ParseError{Text: text(key, pairs...)}
 }
 
 // ObligationMatcher finds the obligation a word names.
@@ -132,24 +131,15 @@ func looksLikeBranch(s string) bool {
 
 func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 
-// noObligation says that the activity is missing, offering the known words.
-func noObligation(known []string) *ParseError {
-	return &ParseError{Msg: "请写明开的是什么会。" + Offer(known)}
+// NoObligation says that the activity is missing, offering the known words.
+func NoObligation(known []string) Text { return Text{Key: "command.no_activity", Offer: known} }
+
+// UnknownObligation says that word names no obligation, offering the known words.
+func UnknownObligation(word string, known []string) Text {
+	return Text{Key: "command.unknown_activity", Args: []string{"word", quote(word)}, Offer: known}
 }
 
-// Offer lists the words for the obligations and an example check-in: "可写：支委会、党课。例：
-// 打卡 支委会 11月20日 7/9 学习全会精神"; "" when known is empty.
-func Offer(known []string) string {
-	if len(known) == 0 {
-		return ""
-	}
-	return "可写：" + strings.Join(known, "、") + "。例：打卡 " + known[0] + " 11月20日 7/9 学习全会精神"
-}
-
-// UnknownObligation is the message for a word that names no obligation.
-func UnknownObligation(word string, known []string) string {
-	return "没认出“" + quote(word) + "”。" + Offer(known)
-}
+func noObligation(known []string) *ParseError { return &ParseError{Text: NoObligation(known)} }
 
 // ParseCheckin reads the arguments of /checkin (see the package documentation for the
 // grammar). now and loc give "today"; m names the obligations; allowBranch lets the first
@@ -204,7 +194,7 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 			// "应到9人 实到7人": the two halves of one attendance. A half alone is asked for,
 			// not guessed.
 			if i+1 >= len(args) || !halfAttendance(args[i+1]) {
-				return Checkin{}, parseErrorf("出席人数只写了“%s”，请把应到和实到都写上，例如 应到9人实到7人。", quote(tok))
+				return Checkin{}, parseError("command.half_attendance", "written", quote(tok))
 			}
 			tok, merged = tok+args[i+1], true
 		}
@@ -223,9 +213,9 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 				c.Date, haveDate = d, true
 				continue
 			case badDate:
-				return Checkin{}, parseErrorf("日期“%s”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。", quote(tok))
+				return Checkin{}, parseError("command.date_unread", "date", quote(tok))
 			case badCalendar:
-				return Checkin{}, parseErrorf("日期“%s”不存在，请检查月份和日期。", quote(tok))
+				return Checkin{}, parseError("command.date_no_such_day", "date", quote(tok))
 			}
 		}
 		if !haveAtt {
@@ -255,13 +245,13 @@ func ParseCheckin(args []string, now time.Time, loc *time.Location, m Obligation
 	}
 	c.Topic = strings.Join(words, " ")
 	if n := utf8.RuneCountInString(c.Topic); n > MaxTopicRunes {
-		return Checkin{}, parseErrorf("主题过长（%d 字），请不超过 %d 字。", n, MaxTopicRunes)
+		return Checkin{}, parseError("command.topic_too_long", "runes", strconv.Itoa(n), "max", strconv.Itoa(MaxTopicRunes))
 	}
 	return c, nil
 }
 
 func unknownObligation(word string, known []string) *ParseError {
-	return &ParseError{Msg: UnknownObligation(word, known)}
+	return &ParseError{Text: UnknownObligation(word, known)}
 }
 
 var (
@@ -283,7 +273,7 @@ func ParseAttendance(s string) (present, total int, ok bool, err error) {
 		ps, ts = m[1], m[2]
 	} else if m := reAttendanceCN.FindStringSubmatch(f); m != nil {
 		if m[1] == m[3] {
-			return 0, 0, true, parseErrorf("出席人数“%s”写了两次%s，请写成 应到9人实到7人 或 7/9。", quote(s), m[1])
+			return 0, 0, true, parseError("command.attendance_twice", "written", quote(s), "half", m[1])
 		}
 		ps, ts = m[2], m[4]
 		if m[1] == "应到" {
@@ -296,11 +286,11 @@ func ParseAttendance(s string) (present, total int, ok bool, err error) {
 	t, terr := strconv.Atoi(ts)
 	switch {
 	case perr != nil || terr != nil || p > maxPeople || t > maxPeople:
-		return 0, 0, true, parseErrorf("出席人数“%s”不合理，请写成 实到/应到，例如 7/9。", quote(s))
+		return 0, 0, true, parseError("command.attendance_absurd", "written", quote(s))
 	case t < 1:
-		return 0, 0, true, parseErrorf("应到人数至少为 1，请写成 实到/应到，例如 7/9。")
+		return 0, 0, true, parseError("command.attendance_no_total")
 	case p > t:
-		return 0, 0, true, parseErrorf("实到人数 %d 多于应到人数 %d，请写成 实到/应到，例如 7/9。", p, t)
+		return 0, 0, true, parseError("command.attendance_above", "present", strconv.Itoa(p), "total", strconv.Itoa(t))
 	}
 	return p, t, true, nil
 }

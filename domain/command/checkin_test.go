@@ -141,13 +141,17 @@ func TestParseCheckin(t *testing.T) {
 func TestParseCheckinErrors(t *testing.T) {
 	loc := shanghai(t)
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, loc)
-	const offer = "可写：党员大会、支委会、党小组会、党课、主题党日、组织生活会、民主评议党员。例：打卡 党员大会 11月20日 7/9 学习全会精神"
-	const missing = "请写明开的是什么会。" + offer
+	m := testMatcher()
+	known := m.Known()
+	missing := Text{Key: "command.no_activity", Offer: known}
+	unknown := func(word string) Text {
+		return Text{Key: "command.unknown_activity", Args: []string{"word", word}, Offer: known}
+	}
 	tests := []struct {
 		name        string
 		args        []string
 		allowBranch bool
-		want        string
+		want        Text
 	}{
 		{"nothing", nil, false, missing},
 		{"blank args", []string{"", " "}, false, missing},
@@ -156,26 +160,25 @@ func TestParseCheckinErrors(t *testing.T) {
 		{"only a plus", []string{"+"}, false, missing},
 		{"only a branch", []string{"QA-B1"}, true, missing},
 		{"branch then date", []string{"QA-B1", "今天"}, true, missing},
-		{"unknown", []string{"开会"}, false, "没认出“开会”。" + offer},
-		{"second unknown", []string{"党课+团课"}, false, "没认出“团课”。可写："},
-		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, "没认出“QA-B1”。"},
-		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, "没认出“" + strings.Repeat("长", 20) + "…”。"},
-		{"bad date", []string{"党课", "13-40"}, false, "日期“13-40”无法识别，请写成 2026-11-20、11-20、11月20日、今天 或 昨天。"},
-		{"year-month only", []string{"党课", "2026-11"}, false, "日期“2026-11”无法识别"},
-		{"day 0", []string{"党课", "0日"}, false, "日期“0日”无法识别"},
-		{"half an attendance", []string{"党课", "实到7人", "学习"}, false, "出席人数只写了“实到7人”，请把应到和实到都写上"},
-		{"half an attendance at the end", []string{"党课", "今天", "应到9人"}, false, "出席人数只写了“应到9人”"},
-		{"the same half twice", []string{"党课", "应到9人", "应到7人"}, false, "出席人数“应到9人应到7人”写了两次应到"},
-		{"应到 below 实到", []string{"党课", "应到7人实到9人"}, false, "实到人数 9 多于应到人数 7"},
-		{"not a calendar date", []string{"党课", "2月30日"}, false, "日期“2月30日”不存在，请检查月份和日期。"},
-		{"not a leap year", []string{"党课", "2026-02-29"}, false, "日期“2026-02-29”不存在"},
-		{"present above total", []string{"党课", "11-20", "9/7"}, false, "实到人数 9 多于应到人数 7，请写成 实到/应到，例如 7/9。"},
-		{"present above total, full-width", []string{"党课", "9／7"}, false, "实到人数 9 多于应到人数 7"},
-		{"zero total", []string{"党课", "0/0"}, false, "应到人数至少为 1，请写成 实到/应到，例如 7/9。"},
-		{"huge", []string{"党课", "7/99999999999999999999"}, false, "出席人数“7/999999999999999999…”不合理"},
-		{"topic too long", []string{"党课", strings.Repeat("学", 201)}, false, "主题过长（201 字），请不超过 200 字。"},
+		{"unknown", []string{"开会"}, false, unknown("开会")},
+		{"second unknown", []string{"党课+团课"}, false, unknown("团课")},
+		{"branch-like without allowBranch", []string{"QA-B1", "党课"}, false, unknown("QA-B1")},
+		{"long unknown is cut", []string{strings.Repeat("长", 30)}, false, unknown(strings.Repeat("长", 20) + "…")},
+		{"bad date", []string{"党课", "13-40"}, false, text("command.date_unread", "date", "13-40")},
+		{"year-month only", []string{"党课", "2026-11"}, false, text("command.date_unread", "date", "2026-11")},
+		{"day 0", []string{"党课", "0日"}, false, text("command.date_unread", "date", "0日")},
+		{"half an attendance", []string{"党课", "实到7人", "学习"}, false, text("command.half_attendance", "written", "实到7人")},
+		{"half an attendance at the end", []string{"党课", "今天", "应到9人"}, false, text("command.half_attendance", "written", "应到9人")},
+		{"the same half twice", []string{"党课", "应到9人", "应到7人"}, false, text("command.attendance_twice", "written", "应到9人应到7人", "half", "应到")},
+		{"应到 below 实到", []string{"党课", "应到7人实到9人"}, false, text("command.attendance_above", "present", "9", "total", "7")},
+		{"not a calendar date", []string{"党课", "2月30日"}, false, text("command.date_no_such_day", "date", "2月30日")},
+		{"not a leap year", []string{"党课", "2026-02-29"}, false, text("command.date_no_such_day", "date", "2026-02-29")},
+		{"present above total", []string{"党课", "11-20", "9/7"}, false, text("command.attendance_above", "present", "9", "total", "7")},
+		{"present above total, full-width", []string{"党课", "9／7"}, false, text("command.attendance_above", "present", "9", "total", "7")},
+		{"zero total", []string{"党课", "0/0"}, false, text("command.attendance_no_total")},
+		{"huge", []string{"党课", "7/99999999999999999999"}, false, text("command.attendance_absurd", "written", "7/999999999999999999…")},
+		{"topic too long", []string{"党课", strings.Repeat("学", 201)}, false, text("command.topic_too_long", "runes", "201", "max", "200")},
 	}
-	m := testMatcher()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseCheckin(tt.args, now, loc, m, tt.allowBranch)
@@ -183,8 +186,8 @@ func TestParseCheckinErrors(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("ParseCheckin(%q) = %+v, %v; want a *ParseError", tt.args, got, err)
 			}
-			if !strings.HasPrefix(pe.Error(), tt.want) {
-				t.Errorf("error = %q, want it to start with %q", pe.Error(), tt.want)
+			if !reflect.DeepEqual(pe.Text, tt.want) {
+				t.Errorf("error = %#v, want %#v", pe.Text, tt.want)
 			}
 		})
 	}

@@ -54,7 +54,9 @@
 //   - topic: every argument after these, joined with single spaces; invalid UTF-8 and control
 //     characters are dropped; at most 200 runes.
 //
-// Every error is a *ParseError whose text is one Chinese sentence saying why.
+// Every error is a *ParseError whose Text says why in one sentence. What the package tells
+// the user (errors, Reading.Unsure's questions) is a Text: a key of the free-text
+// catalogue and its values, put in words by the app (app.Say); the package holds no wording.
 //
 // Free text (ReadCheckin, ReadClaim; SPEC §7.3): a message that is no command is read for
 // a check-in — the activities named anywhere, the date, the attendance, the topic after
@@ -62,5 +64,6 @@
 // claim (a catalogue item named or described). What cannot be read for sure is returned in
 // Reading.Unsure as a question, never guessed; a topic found without a label is marked
 // Reading.TopicToConfirm and asked on the confirmation. testdata/corpus.tsv measures it
-// (TestCorpus).
+// (TestCorpus). A reply to the confirmation corrects the reading (Correct): a topic, an
+// attendance or a date written in it replaces the one read.
 package command

@@ -3,6 +3,7 @@ package command
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ const (
 // Unsure is one field the reader could not read for sure, and the question to ask.
 type Unsure struct {
 	Field    string
-	Question string
+	Question Text
 }
 
 // Reading is what a free-text check-in says.
@@ -72,9 +73,9 @@ func (r Reading) UnsureOf(field string) bool {
 	return false
 }
 
-func (r *Reading) unsure(field, format string, a ...any) {
+func (r *Reading) unsure(field, key string, pairs ...string) {
 	if !r.UnsureOf(field) {
-		r.Unsure = append(r.Unsure, Unsure{Field: field, Question: fmt.Sprintf(format, a...)})
+		r.Unsure = append(r.Unsure, Unsure{Field: field, Question: text(key, pairs...)})
 	}
 }
 
@@ -178,18 +179,8 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	// The topic first: its words must not be read as a date or an attendance.
 	topicAt := -1
 	if lb := topicLabel(w); lb != nil {
-		end := len(w)
-		if h := reHardStop.FindIndex(w[lb[1]:]); h != nil {
-			end = lb[1] + h[0]
-		}
-		if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
-			end = lb[1] + n[0]
-		}
-		end = lb[1] + fieldClause(string(w[lb[1]:end]))
-		if n := reTopicStop.FindIndex(w[lb[1]:end]); n != nil {
-			end = lb[1] + n[0]
-		}
-		r.Topic = trimTopic(string(w[lb[1]:end]))
+		var end int
+		r.Topic, end = labelledTopic(w, lb)
 		topicAt = lb[0]
 		blank(lb[0], end)
 	}
@@ -204,7 +195,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 			year--
 		}
 		if month < 1 || month > 12 {
-			r.unsure(FieldMakeUp, "补开的月份“%d月”不存在，请核对。", month)
+			r.unsure(FieldMakeUp, "command.ask.makeup_month", "month", strconv.Itoa(month))
 		} else {
 			r.MakeUp = health.Period{Rec: health.Monthly, Year: year, N: month}
 		}
@@ -230,7 +221,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 				year--
 			}
 			if month < 1 || month > 12 {
-				r.unsure(FieldMakeUp, "补开的月份“%d月”不存在，请核对。", month)
+				r.unsure(FieldMakeUp, "command.ask.makeup_month", "month", strconv.Itoa(month))
 			} else {
 				r.MakeUp = health.Period{Rec: health.Monthly, Year: year, N: month}
 			}
@@ -260,7 +251,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 
 	// A 补 verb whose period was not read is asked: 补开 says some period is made up.
 	if r.MakeUp == (health.Period{}) && !r.UnsureOf(FieldMakeUp) && reMakeUpVerb.Match(w) {
-		r.unsure(FieldMakeUp, "补开的是哪个月或哪个季度的？例如 补开10月、补开第三季度。")
+		r.unsure(FieldMakeUp, "command.ask.makeup_which")
 	}
 
 	// Times of day are dropped: 下午3点 is no day 3.
@@ -274,7 +265,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		for _, x := range ts[1:] {
 			if string(x[1]) != string(ts[0][1]) {
 				// 支委会应到5人实到5人，党员大会应到30人实到28人: which is this check-in's?
-				r.unsure(FieldAttendance, "写了几组出席人数（应到%s人、应到%s人），这次打卡按哪一组？", ts[0][1], x[1])
+				r.unsure(FieldAttendance, "command.ask.attendance_groups", "first", string(ts[0][1]), "second", string(x[1]))
 				break
 			}
 		}
@@ -358,82 +349,21 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		r.Present, r.Total, haveAtt = present, present+absent, true
 	case total >= 0:
 		r.Total = total
-		r.unsure(FieldAttendance, "出席人数只写了应到%d人，实到多少人？", total)
+		r.unsure(FieldAttendance, "command.ask.attendance_no_present", "total", strconv.Itoa(total))
 	case present >= 0:
 		r.Present = present
-		r.unsure(FieldAttendance, "出席人数只写了实到%d人，应到多少人？", present)
+		r.unsure(FieldAttendance, "command.ask.attendance_no_total", "present", strconv.Itoa(present))
 	}
 
 	// Dates written in full.
-	var dates []civil
-	var dateWords []string
-	addDate := func(tok string, i, j int) {
-		d, st := parseDate(tok, now, loc)
-		blank(i, j)
-		switch st {
-		case goodDate:
-			c := dayOf(d)
-			for _, x := range dates {
-				if x == c {
-					return
-				}
-			}
-			dates, dateWords = append(dates, c), append(dateWords, strings.TrimFunc(tok, isSpace))
-		default:
-			r.unsure(FieldDate, "日期“%s”不存在，请核对月份和日期。", quote(tok))
-		}
-	}
-	for _, d := range reFullCJK.FindAllSubmatchIndex(w, -1) {
-		addDate(string(w[d[2]:d[3]])+"年"+string(w[d[4]:d[5]])+"月"+string(w[d[6]:d[7]])+"日", d[0], d[1])
-	}
-	for _, d := range reFullNum.FindAllSubmatchIndex(w, -1) {
-		if w[d[4]] == w[d[8]] {
-			addDate(string(w[d[0]:d[1]]), d[0], d[1])
-		}
-	}
-	for _, d := range reLastMonthDay.FindAllSubmatchIndex(w, -1) {
-		last := today.m - 1
-		if last < time.January {
-			last = time.December
-		}
-		addDate(fmt.Sprintf("%d月%s日", last, w[d[2]:d[3]]), d[0], d[1])
-	}
-	for _, d := range reMonthDay.FindAllSubmatchIndex(w, -1) {
-		addDate(string(w[d[2]:d[3]])+"月"+string(w[d[4]:d[5]])+"日", d[0], d[1])
-	}
-	for _, d := range reDotDash.FindAllSubmatchIndex(w, -1) {
-		if digitAt(w, d[1]) || d[0] > 0 && (isDigit(w[d[0]-1]) || strings.IndexByte(".-/", w[d[0]-1]) >= 0) || d[1] < len(w) && strings.IndexByte(".-/", w[d[1]]) >= 0 {
-			continue
-		}
-		addDate(string(w[d[0]:d[1]]), d[0], d[1])
-	}
-	for _, d := range reDayOnly.FindAllSubmatchIndex(w, -1) {
-		if d[0] > 0 && isDigit(w[d[0]-1]) {
-			continue
-		}
-		addDate(string(w[d[2]:d[3]])+"号", d[0], d[1])
-	}
-	for _, d := range reRelDay.FindAllIndex(w, -1) {
-		tok := string(w[d[0]:d[1]])
-		switch tok {
-		case "今晚", "今早", "今儿", "今儿个":
-			tok = "今天"
-		case "昨晚", "昨儿", "昨儿个":
-			tok = "昨天"
-		case "前日", "前儿", "前儿个":
-			tok = "前天"
-		}
-		addDate(tok, d[0], d[1])
-	}
-	for _, d := range reWeekRel.FindAllSubmatchIndex(w, -1) {
-		addDate(string(w[d[2]:d[3]])+"周"+string(w[d[4]:d[5]]), d[0], d[1])
-	}
+	dr := &dateReader{r: &r, w: w, now: now, loc: loc, blank: blank}
+	dr.readAll()
 	bareWeek := reWeekBare.FindSubmatchIndex(w)
 
 	// a/b: an attendance or a date.
 	if severalAttendances(w, today) {
 		// 分别是5/5和8/9: which is this check-in's?
-		r.unsure(FieldAttendance, "写了几组出席人数，这次打卡按哪一组？")
+		r.unsure(FieldAttendance, "command.ask.attendance_slashes")
 	}
 	for _, sl := range reSlash.FindAllSubmatchIndex(w, -1) {
 		a, b := atoi(w[sl[2]:sl[3]]), atoi(w[sl[6]:sl[7]])
@@ -448,11 +378,11 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		asDate := false
 		switch {
 		case !canDate:
-		case !canAtt && !haveAtt && !reDateHint.Match(before) && a <= maxPeople && (len(dates) > 0 || bareWeek != nil):
+		case !canAtt && !haveAtt && !reDateHint.Match(before) && a <= maxPeople && (len(dr.dates) > 0 || bareWeek != nil):
 			// 今天支委会 9/7: the date is written, so 9/7 is a mistyped attendance rather
 			// than a second date. Asked.
 			r.Present, r.Total, haveAtt = a, b, true
-			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
+			r.unsure(FieldAttendance, "command.ask.attendance_or_date", attOrDate(tok, a, b)...)
 			blank(sl[0], sl[1])
 			continue
 		case !canAtt:
@@ -460,7 +390,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		case haveAtt && !recent(a, b, today):
 			// 5/5 after the attendance was read: 5月5日 is too long ago to be written
 			// bare. Asked.
-			r.unsure(FieldDate, "“%s”是日期（%d月%d日）吗？请写明，例如 11月20日。", tok, a, b)
+			r.unsure(FieldDate, "command.ask.date_bare", "written", tok, "month", strconv.Itoa(a), "day", strconv.Itoa(b))
 			blank(sl[0], sl[1])
 			continue
 		case haveAtt:
@@ -468,17 +398,17 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 		case reAttHint.Match(before):
 		case reDateHint.Match(before):
 			asDate = true
-		case len(dates) > 0 || bareWeek != nil:
+		case len(dr.dates) > 0 || bareWeek != nil:
 		case attOnlyAfter(w, sl[1], today):
 			asDate = true // 11/24开的 5/5: the other a/b is the attendance
 		default:
 			r.Present, r.Total, haveAtt = a, b, true
-			r.unsure(FieldAttendance, "“%s”是出席人数（实到%d人，应到%d人）还是日期（%d月%d日）？", tok, a, b, a, b)
+			r.unsure(FieldAttendance, "command.ask.attendance_or_date", attOrDate(tok, a, b)...)
 			blank(sl[0], sl[1])
 			continue
 		}
 		if asDate {
-			addDate(fmt.Sprintf("%d月%d日", a, b), sl[0], sl[1])
+			dr.add(fmt.Sprintf("%d月%d日", a, b), sl[0], sl[1])
 			continue
 		}
 		if !haveAtt && canAtt {
@@ -489,37 +419,25 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if haveAtt && !r.UnsureOf(FieldAttendance) {
 		switch {
 		case r.Total < 1 || r.Total > maxPeople || r.Present < 0:
-			r.unsure(FieldAttendance, "出席人数不合理（实到%d人，应到%d人），请核对。", r.Present, r.Total)
+			r.unsure(FieldAttendance, "command.ask.attendance_absurd", "present", strconv.Itoa(r.Present), "total", strconv.Itoa(r.Total))
 		case r.Present > r.Total:
-			r.unsure(FieldAttendance, "实到%d人多于应到%d人，请核对。", r.Present, r.Total)
+			r.unsure(FieldAttendance, "command.ask.attendance_above", "present", strconv.Itoa(r.Present), "total", strconv.Itoa(r.Total))
 		}
 	}
 	// A count next to an attendance word left unread (应到一百零二人), or a head count left
 	// unread in a message about attendance (除1人外全部到会，共5名委员), is asked, not dropped.
 	if !haveAtt && !r.UnsureOf(FieldAttendance) && (reAttWord.Match(w) || reAttAny.MatchString(s) && reCountLeft.Match(w)) {
-		r.unsure(FieldAttendance, "出席人数没有看明白，请写成 应到9人实到7人。")
+		r.unsure(FieldAttendance, "command.ask.attendance_unread")
 	}
 
 	notYet := false // the one date written has not come this year: a plan, or a slip
 	switch {
-	case len(dates) > 1:
-		r.unsure(FieldDate, "写了%d个日期（%s），活动是哪一天？", len(dates), strings.Join(dateWords, "、"))
-	case len(dates) == 1:
-		r.Date, r.DateWritten = dates[0].in(loc), true
-		switch {
-		case dates[0].after(today):
-			notYet = true
-			r.unsure(FieldDate, "日期%s还没到，请核对。", DayLabel(r.Date, now, loc))
-		case dates[0].y < today.y && !reYear.MatchString(dateWords[0]) && today.in(loc).Sub(r.Date) > staleDays*24*time.Hour:
-			// 12月3日 written on 11月26日: this year's has not come, last year's is long
-			// past; asked, not filed a year back.
-			notYet = true
-			r.unsure(FieldDate, "“%s”是哪一年的？今年的还没到，去年的已过去很久，请写明年份。", quote(dateWords[0]))
-		}
+	case len(dr.dates) > 0:
+		notYet = dr.take()
 	case bareWeek != nil:
-		r.unsure(FieldDate, "“%s”是哪一天？请写明日期，例如 11月20日、上周五 或 本周五。", string(w[bareWeek[0]:bareWeek[1]]))
+		r.unsure(FieldDate, "command.ask.weekday", "weekday", string(w[bareWeek[0]:bareWeek[1]]))
 	case !r.UnsureOf(FieldDate) && reDateLeft.Match(w):
-		r.unsure(FieldDate, "活动是哪一天开的？请写明日期，例如 11月20日 或 昨天。")
+		r.unsure(FieldDate, "command.ask.date_unread")
 	}
 	if !r.DateWritten {
 		r.Date = today.in(loc)
@@ -549,9 +467,7 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	if r.Topic == "" && topicAt < 0 {
 		r.Topic = compactTopic(s, w, m)
 	}
-	if n := utf8.RuneCountInString(r.Topic); n > MaxTopicRunes {
-		r.Topic = string([]rune(r.Topic)[:MaxTopicRunes])
-	}
+	r.Topic = cutTopic(r.Topic)
 
 	plan := notYet && !reSlash.MatchString(s) // a bare 12/5 is asked
 	passing := len(r.Unsure) == 0 && (!r.DateWritten || reDateOf.MatchString(s))
@@ -568,6 +484,121 @@ func ReadCheckin(text string, now time.Time, loc *time.Location, m *Matcher) (r 
 	}
 	r.placeActivities(s, m)
 	return r, true
+}
+
+// dateReader collects the dates a text names (blanking each in w), each day once, in the
+// order read; a date that does not exist is asked.
+type dateReader struct {
+	r     *Reading
+	w     []byte
+	now   time.Time
+	loc   *time.Location
+	blank func(i, j int)
+	dates []civil
+	words []string // as written
+}
+
+func (d *dateReader) add(tok string, i, j int) {
+	t, st := parseDate(tok, d.now, d.loc)
+	d.blank(i, j)
+	if st != goodDate {
+		d.r.unsure(FieldDate, "command.ask.date_no_such_day", "date", quote(tok))
+		return
+	}
+	c := dayOf(t)
+	if !slices.Contains(d.dates, c) {
+		d.dates, d.words = append(d.dates, c), append(d.words, strings.TrimFunc(tok, isSpace))
+	}
+}
+
+// readAll reads the dates written in full, a day of last month, a day of this one, the
+// relative days and the days of a named week.
+func (d *dateReader) readAll() {
+	w, today := d.w, dayOf(d.now.In(d.loc))
+	for _, m := range reFullCJK.FindAllSubmatchIndex(w, -1) {
+		d.add(string(w[m[2]:m[3]])+"年"+string(w[m[4]:m[5]])+"月"+string(w[m[6]:m[7]])+"日", m[0], m[1])
+	}
+	for _, m := range reFullNum.FindAllSubmatchIndex(w, -1) {
+		if w[m[4]] == w[m[8]] {
+			d.add(string(w[m[0]:m[1]]), m[0], m[1])
+		}
+	}
+	for _, m := range reLastMonthDay.FindAllSubmatchIndex(w, -1) {
+		last := today.m - 1
+		if last < time.January {
+			last = time.December
+		}
+		d.add(fmt.Sprintf("%d月%s日", last, w[m[2]:m[3]]), m[0], m[1])
+	}
+	for _, m := range reMonthDay.FindAllSubmatchIndex(w, -1) {
+		d.add(string(w[m[2]:m[3]])+"月"+string(w[m[4]:m[5]])+"日", m[0], m[1])
+	}
+	for _, m := range reDotDash.FindAllSubmatchIndex(w, -1) {
+		if digitAt(w, m[1]) || m[0] > 0 && (isDigit(w[m[0]-1]) || strings.IndexByte(".-/", w[m[0]-1]) >= 0) || m[1] < len(w) && strings.IndexByte(".-/", w[m[1]]) >= 0 {
+			continue
+		}
+		d.add(string(w[m[0]:m[1]]), m[0], m[1])
+	}
+	for _, m := range reDayOnly.FindAllSubmatchIndex(w, -1) {
+		if m[0] > 0 && isDigit(w[m[0]-1]) {
+			continue
+		}
+		d.add(string(w[m[2]:m[3]])+"号", m[0], m[1])
+	}
+	for _, m := range reRelDay.FindAllIndex(w, -1) {
+		tok := string(w[m[0]:m[1]])
+		switch tok {
+		case "今晚", "今早", "今儿", "今儿个":
+			tok = "今天"
+		case "昨晚", "昨儿", "昨儿个":
+			tok = "昨天"
+		case "前日", "前儿", "前儿个":
+			tok = "前天"
+		}
+		d.add(tok, m[0], m[1])
+	}
+	for _, m := range reWeekRel.FindAllSubmatchIndex(w, -1) {
+		d.add(string(w[m[2]:m[3]])+"周"+string(w[m[4]:m[5]]), m[0], m[1])
+	}
+}
+
+// take sets the reading's date to the one date read and reports whether it has not come
+// (a plan, or a slip); several dates, or one not come, are asked.
+func (d *dateReader) take() (notYet bool) {
+	r, today := d.r, dayOf(d.now.In(d.loc))
+	if len(d.dates) > 1 {
+		r.unsure(FieldDate, "command.ask.dates", "n", strconv.Itoa(len(d.dates)), "dates", strings.Join(d.words, "、"))
+		return false
+	}
+	r.Date, r.DateWritten = d.dates[0].in(d.loc), true
+	switch {
+	case d.dates[0].after(today):
+		r.unsure(FieldDate, "command.ask.date_not_come", "day", DayLabel(r.Date, d.now, d.loc))
+		return true
+	case d.dates[0].y < today.y && !reYear.MatchString(d.words[0]) && today.in(d.loc).Sub(r.Date) > staleDays*24*time.Hour:
+		// 12月3日 written on 11月26日: this year's has not come, last year's is long
+		// past; asked, not filed a year back.
+		r.unsure(FieldDate, "command.ask.date_year", "date", quote(d.words[0]))
+		return true
+	}
+	return false
+}
+
+// labelledTopic is the topic after the label w[lb[0]:lb[1]] (主题是…, 议题：…), up to the
+// end of its clause or the next field, and where it ends in w.
+func labelledTopic(w []byte, lb []int) (string, int) {
+	end := len(w)
+	if h := reHardStop.FindIndex(w[lb[1]:]); h != nil {
+		end = lb[1] + h[0]
+	}
+	if n := reNextLabel.FindIndex(w[lb[1]:end]); n != nil {
+		end = lb[1] + n[0]
+	}
+	end = lb[1] + fieldClause(string(w[lb[1]:end]))
+	if n := reTopicStop.FindIndex(w[lb[1]:end]); n != nil {
+		end = lb[1] + n[0]
+	}
+	return trimTopic(string(w[lb[1]:end])), end
 }
 
 // reNoTopic is a clause that says how it went, not what it was about: 大家发言积极,
@@ -701,6 +732,12 @@ func isActivityOnly(rest, all string, m *Matcher) bool {
 		}
 	}
 	return true
+}
+
+// attOrDate are the values of the question whether a/b (written tok) is an attendance or
+// a date.
+func attOrDate(tok string, a, b int) []string {
+	return []string{"written", tok, "present", strconv.Itoa(a), "total", strconv.Itoa(b), "month", strconv.Itoa(a), "day", strconv.Itoa(b)}
 }
 
 // reVerbOnly follows a verb that has no object: 11月15日开展的.
@@ -1095,7 +1132,7 @@ func (r *Reading) placeActivities(s string, m *Matcher) {
 			for i, c := range codes {
 				names[i] = m.WordOf(c)
 			}
-			r.unsure(FieldActivity, "这次开的是哪项活动：%s？如果是一起开的，请写成“%s”。", strings.Join(names, "、"), strings.Join(names, "和"))
+			r.unsure(FieldActivity, "command.ask.activity", "names", strings.Join(names, "、"), "joined", strings.Join(names, "和"))
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -78,7 +79,7 @@ func describeReading(r Reading) map[string]string {
 	var unsure []string
 	for _, u := range r.Unsure {
 		unsure = append(unsure, u.Field)
-		if u.Question == "" {
+		if u.Question.Key == "" {
 			m["unsure"] = "a question is missing"
 		}
 	}
@@ -306,11 +307,12 @@ func TestReadCheckinOnNewYear(t *testing.T) {
 
 func TestReadCheckinAsksNotGuesses(t *testing.T) {
 	r, ok := ReadCheckin("周五开了支委会，7/9", corpusNow, cst, defaultMatcher())
-	if !ok || !r.UnsureOf(FieldDate) || !strings.Contains(r.Unsure[0].Question, "“周五”是哪一天") {
+	if !ok || !r.UnsureOf(FieldDate) || !reflect.DeepEqual(r.Unsure[0].Question, text("command.ask.weekday", "weekday", "周五")) {
 		t.Fatalf("a bare weekday: %v %+v", ok, r)
 	}
 	r, _ = ReadCheckin("支委会 11/20", corpusNow, cst, defaultMatcher())
-	if !r.UnsureOf(FieldAttendance) || !strings.Contains(r.Unsure[0].Question, "还是日期（11月20日）") {
+	if !r.UnsureOf(FieldAttendance) || !reflect.DeepEqual(r.Unsure[0].Question,
+		text("command.ask.attendance_or_date", "written", "11/20", "present", "11", "total", "20", "month", "11", "day", "20")) {
 		t.Fatalf("11/20: %+v", r)
 	}
 }
@@ -386,7 +388,7 @@ func TestReadCheckinStaleDate(t *testing.T) {
 		t.Fatalf("12月20日 on 5 January: %v %+v", ok, r)
 	}
 	r, ok = ReadCheckin("12月3日开了支委会，应到7人实到6人", corpusNow, cst, m)
-	if !ok || !r.UnsureOf(FieldDate) || len(r.Unsure) != 1 || !strings.Contains(r.Unsure[0].Question, "请写明年份") {
+	if !ok || !r.UnsureOf(FieldDate) || len(r.Unsure) != 1 || !reflect.DeepEqual(r.Unsure[0].Question, text("command.ask.date_year", "date", "12月3日")) {
 		t.Fatalf("12月3日 on 26 November: %v %+v", ok, r)
 	}
 	r, _ = ReadCheckin("2025年12月3日开了支委会，应到7人实到6人", corpusNow, cst, m)
@@ -404,7 +406,7 @@ func TestReadCheckinPlacesActivities(t *testing.T) {
 		t.Fatalf("activity in the topic: %+v", r)
 	}
 	r, _ = ReadCheckin("昨天召开了党员大会，30/32，支委都参加了", corpusNow, cst, m)
-	if !r.UnsureOf(FieldActivity) || !strings.Contains(r.Unsure[0].Question, "党员大会和支委会") {
+	if !r.UnsureOf(FieldActivity) || !reflect.DeepEqual(r.Unsure[0].Question, text("command.ask.activity", "names", "党员大会、支委会", "joined", "党员大会和支委会")) {
 		t.Fatalf("activities apart: %+v", r)
 	}
 	r, _ = ReadCheckin("昨天召开了党员大会暨党课，30/32", corpusNow, cst, m)

@@ -37,8 +37,8 @@ func FuzzParseCheckin(f *testing.F) {
 			c, err := ParseCheckin(cmd.Args, now, loc, m, allowBranch)
 			if err != nil {
 				var pe *ParseError
-				if !errors.As(err, &pe) || pe.Msg == "" || !utf8.ValidString(pe.Msg) {
-					t.Fatalf("error %T %q: want a *ParseError with a valid message", err, err)
+				if !errors.As(err, &pe) || pe.Text.Key == "" || !utf8.ValidString(strings.Join(pe.Text.Args, "")) {
+					t.Fatalf("error %T %q: want a *ParseError with a message and valid values", err, err)
 				}
 				continue
 			}

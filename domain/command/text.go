@@ -1,10 +1,29 @@
 package command
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
+
+// Text is a message for the user, by its key in the free-text catalogue
+// (internal/texts/freetext.yaml, the command.* keys) and its placeholders'
+// values as name, value pairs. The package says what to tell; the app says it
+// in words (app.Say), so that the package stays free of the catalogue and a
+// wording is a change of data.
+type Text struct {
+	Key  string
+	Args []string
+	// Offer are the words for the activities that the text's {offer} lists,
+	// with an example check-in (command.offer); none offers nothing.
+	Offer []string
+}
+
+func text(key string, pairs ...string) Text { return Text{Key: key, Args: pairs} }
+
+// String is the key and the values, for logs.
+func (t Text) String() string { return fmt.Sprintf("%s%q", t.Key, t.Args) }
 
 // isSpace reports whether r separates arguments: Unicode white space (which includes the
 // ideographic space U+3000) and the invisible separators that pasted text often carries.

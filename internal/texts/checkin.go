@@ -59,7 +59,6 @@ var Checkin = MustLoad("checkin", map[string][]string{
 	"refuse.group_chat_unbound":    nil,
 	"refuse.group_chat_not_branch": {"unit"},
 	"refuse.branch_code_needed":    nil,
-	"refuse.no_activity":           {"offer"},
 	"refuse.not_owed_committee":    {"branch", "obligation"},
 	"refuse.not_owed_groups":       {"branch", "obligation"},
 	"refuse.not_owed_type":         {"branch", "obligation", "type"},

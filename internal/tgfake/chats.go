@@ -218,6 +218,21 @@ func (s *Server) TextMessage(chat models.Chat, from models.User, text string) mo
 	return wrapMessage(m)
 }
 
+// ReplyMessage is TextMessage replying to to, a message the bot sent: its
+// reply_to_message is to's current content, buttons included, as Telegram
+// gives it.
+func (s *Server) ReplyMessage(chat models.Chat, from models.User, text string, to Message) models.Update {
+	u := s.TextMessage(chat, from, text)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := &to
+	if m, ok := s.msgs[msgKey{to.ChatID, to.MessageID}]; ok {
+		cur = m
+	}
+	u.Message.ReplyToMessage = s.apiMessage(cur, false)
+	return u
+}
+
 // PhotoMessage builds an update for a photo with a caption (bot_command
 // entities included). fileID names the largest size; an unknown fileID is
 // registered (empty content, see AddFile) so getFile works on it.
