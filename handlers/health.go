@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Health-check API (SPEC §2, §5), scoped to the token's unit subtree:
@@ -207,14 +206,14 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	ms, next, ok := pageInMemory(c, p, ms, func(m storage.Miss) string {
+	vs, next, ok := pageInMemory(c, p, app.ViewMisses(ms), func(m app.MissView) string {
 		return strconv.FormatInt(m.DigestID, 10) + "/" + strconv.FormatInt(m.PersonID, 10)
 	})
 	if !ok {
 		return
 	}
-	out := make([]any, 0, len(ms))
-	for _, m := range ms {
+	out := make([]any, 0, len(vs))
+	for _, m := range vs {
 		out = append(out, m)
 	}
 	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "since": since.In(h.app.Loc).Format(time.RFC3339), "misses": out, "next_cursor": next})
