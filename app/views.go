@@ -212,9 +212,8 @@ func ViewCheckin(r storage.Checkin) CheckinView { return CheckinView(r) }
 
 func ViewClaims(rs []storage.Claim) []ClaimView       { return views(rs, ViewClaim) }
 func ViewCheckins(rs []storage.Checkin) []CheckinView { return views(rs, ViewCheckin) }
-func ViewGoods(rs []storage.Goods) []GoodsView {
-	return views(rs, func(r storage.Goods) GoodsView { return GoodsView(r) })
-}
+func ViewGoods(r storage.Goods) GoodsView             { return GoodsView(r) }
+func ViewGoodsList(rs []storage.Goods) []GoodsView    { return views(rs, ViewGoods) }
 func ViewSettlements(rs []storage.Settlement) []SettlementView {
 	return views(rs, func(r storage.Settlement) SettlementView { return SettlementView(r) })
 }

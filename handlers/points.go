@@ -173,7 +173,7 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 	}
 	out := gin.H{"ledger_entry": r.Entry, "household": r.Household, "balance_before": r.Before, "balance_after": r.After}
 	if r.Goods != nil {
-		out["goods"], out["quantity"], out["stock_after"] = r.Goods, r.Qty, r.StockLeft
+		out["goods"], out["quantity"], out["stock_after"] = app.ViewGoods(*r.Goods), r.Qty, r.StockLeft
 	}
 	c.JSON(http.StatusCreated, out)
 }
@@ -188,6 +188,6 @@ func (h *pointsHandlers) settlements(c *gin.Context) {
 func (h *pointsHandlers) goods(c *gin.Context) {
 	listWhole(c, h.log, "goods", func(ctx context.Context, actor domain.Actor) ([]app.GoodsView, error) {
 		rows, err := h.app.ListGoods(ctx, actor, c.Query("unit"))
-		return app.ViewGoods(rows), err
+		return app.ViewGoodsList(rows), err
 	}, func(g app.GoodsView) string { return g.VillageCode + "/" + g.Code })
 }

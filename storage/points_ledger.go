@@ -110,12 +110,12 @@ func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time
 // order of effect (effective_at, then id): what an accountant reads.
 type PointLedgerRow struct {
 	PointEntry
-	VillageName string `db:"village_name" json:"village_name"`
-	Members     string `db:"members" json:"members"`
+	VillageName string `db:"village_name"`
+	Members     string `db:"members"`
 	// HouseholdName is how people read the household (Household.Label).
-	HouseholdName string `db:"household_name" json:"-"`
-	BalanceAfter  int    `db:"balance_after" json:"balance_after"`
-	ReversedBy    *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
+	HouseholdName string `db:"household_name"`
+	BalanceAfter  int    `db:"balance_after"`
+	ReversedBy    *int64 `db:"reversed_by"`
 }
 
 // PointLedgerFilter selects ledger rows.
