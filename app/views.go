@@ -63,27 +63,41 @@ type ClaimView struct {
 
 // CheckinView is a check-in with what it counts for.
 type CheckinView struct {
-	ID             int64                 `json:"id"`
-	BranchID       int64                 `json:"branch_id"`
-	BranchCode     string                `json:"branch"`
-	BranchName     string                `json:"branch_name"`
-	HeldOn         string                `json:"date"`
-	Present        *int                  `json:"present,omitempty"`
-	Total          *int                  `json:"total,omitempty"`
-	Topic          string                `json:"topic"`
-	Evidence       pq.StringArray        `json:"evidence"`
-	MediaGroupID   *string               `json:"-"`
-	Source         string                `json:"source"`
-	ChatID         *int64                `json:"-"`
-	MessageID      *int64                `json:"-"`
-	RecordedBy     *int64                `json:"recorded_by,omitempty"`
-	RecordedByName *string               `json:"recorded_by_name,omitempty"`
-	RecordedAt     time.Time             `json:"recorded_at"`
-	WithdrawnAt    *time.Time            `json:"withdrawn_at,omitempty"`
-	RejectedAt     *time.Time            `json:"rejected_at,omitempty"`
-	RejectedBy     *int64                `json:"rejected_by,omitempty"`
-	RejectReason   *string               `json:"reject_reason,omitempty"`
-	Items          []storage.CheckinItem `json:"items"`
+	ID             int64             `json:"id"`
+	BranchID       int64             `json:"branch_id"`
+	BranchCode     string            `json:"branch"`
+	BranchName     string            `json:"branch_name"`
+	HeldOn         string            `json:"date"`
+	Present        *int              `json:"present,omitempty"`
+	Total          *int              `json:"total,omitempty"`
+	Topic          string            `json:"topic"`
+	Evidence       pq.StringArray    `json:"evidence"`
+	MediaGroupID   *string           `json:"-"`
+	Source         string            `json:"source"`
+	ChatID         *int64            `json:"-"`
+	MessageID      *int64            `json:"-"`
+	RecordedBy     *int64            `json:"recorded_by,omitempty"`
+	RecordedByName *string           `json:"recorded_by_name,omitempty"`
+	RecordedAt     time.Time         `json:"recorded_at"`
+	WithdrawnAt    *time.Time        `json:"withdrawn_at,omitempty"`
+	RejectedAt     *time.Time        `json:"rejected_at,omitempty"`
+	RejectedBy     *int64            `json:"rejected_by,omitempty"`
+	RejectReason   *string           `json:"reject_reason,omitempty"`
+	Items          []CheckinItemView `json:"items"`
+}
+
+// CheckinItemView is an activity and period a check-in counts for.
+type CheckinItemView struct {
+	CheckinID   int64  `json:"-"`
+	Obligation  string `json:"obligation"`
+	Period      string `json:"period"`
+	UnitID      int64  `json:"unit_id"`
+	UnitCode    string `json:"unit"`
+	UnitName    string `json:"unit_name"`
+	Late        bool   `json:"late"`
+	Extra       bool   `json:"extra"`
+	BelowQuorum bool   `json:"below_quorum"`
+	Pos         int    `json:"-"`
 }
 
 // GoodsView is goods a village redeems points for.
@@ -129,14 +143,73 @@ type MissView struct {
 	At            time.Time `json:"at"`
 }
 
+// PointEntryView is an entry of the points ledger.
+type PointEntryView struct {
+	ID            int64     `json:"id"`
+	HouseholdID   int64     `json:"-"`
+	HouseholdCode string    `json:"household"`
+	VillageID     int64     `json:"-"`
+	VillageCode   string    `json:"village"`
+	Kind          string    `json:"kind"`
+	Points        int       `json:"points"`
+	ClaimID       *int64    `json:"claim_id,omitempty"`
+	Reverses      *int64    `json:"reverses,omitempty"`
+	ItemCode      string    `json:"item_code,omitempty"`
+	ItemName      string    `json:"item_name,omitempty"`
+	Goods         string    `json:"goods,omitempty"`
+	Note          string    `json:"note,omitempty"`
+	RecordedAt    time.Time `json:"recorded_at"`
+	EffectiveAt   time.Time `json:"effective_at"`
+	RecordedBy    *int64    `json:"-"`
+	Actor         string    `json:"actor"`
+	RecorderName  string    `json:"recorded_by,omitempty"`
+}
+
 // LedgerEntryView is a household's ledger entry with the balance after it.
 type LedgerEntryView struct {
-	storage.PointEntry
-	VillageName   string `json:"village_name"`
-	Members       string `json:"members"`
-	HouseholdName string `json:"-"`
-	BalanceAfter  int    `json:"balance_after"`
-	ReversedBy    *int64 `json:"reversed_by,omitempty"`
+	PointEntryView
+	VillageName  string `json:"village_name"`
+	Members      string `json:"members"`
+	BalanceAfter int    `json:"balance_after"`
+	ReversedBy   *int64 `json:"reversed_by,omitempty"`
+}
+
+// HouseholdView is a household of a village.
+type HouseholdView struct {
+	ID          int64  `json:"id"`
+	VillageID   int64  `json:"village_id"`
+	VillageCode string `json:"village"`
+	VillageName string `json:"village_name"`
+	Code        string `json:"code"`
+	Name        string `json:"name"`
+	Members     string `json:"members"`
+	Head        string `json:"head,omitempty"`
+}
+
+// ExemptionView excuses one item of the health check.
+type ExemptionView struct {
+	ID         int64      `json:"id"`
+	UnitID     int64      `json:"unit_id"`
+	UnitCode   string     `json:"unit"`
+	Obligation string     `json:"obligation"`
+	Period     string     `json:"period"`
+	Reason     string     `json:"reason"`
+	ByID       int64      `json:"by_id,omitempty"`
+	Actor      string     `json:"actor"`
+	At         time.Time  `json:"at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// SilenceView mutes notices about a unit subtree for a time range.
+type SilenceView struct {
+	ID         int64     `json:"id"`
+	UnitID     int64     `json:"unit_id"`
+	UnitCode   string    `json:"unit"`
+	Obligation string    `json:"obligation,omitempty"` // "" = every obligation
+	From       time.Time `json:"from"`
+	Until      time.Time `json:"until"`
+	Reason     string    `json:"reason"`
+	Actor      string    `json:"actor"`
 }
 
 // AuditView is an audit log entry.
@@ -207,8 +280,16 @@ func views[V, R any](rows []R, view func(R) V) []V {
 	return out
 }
 
-func ViewClaim(r storage.Claim) ClaimView       { return ClaimView(r) }
-func ViewCheckin(r storage.Checkin) CheckinView { return CheckinView(r) }
+func ViewClaim(r storage.Claim) ClaimView { return ClaimView(r) }
+
+// ViewCheckin is field by field: its items are views too.
+func ViewCheckin(r storage.Checkin) CheckinView {
+	return CheckinView{ID: r.ID, BranchID: r.BranchID, BranchCode: r.BranchCode, BranchName: r.BranchName, HeldOn: r.HeldOn,
+		Present: r.Present, Total: r.Total, Topic: r.Topic, Evidence: r.Evidence, MediaGroupID: r.MediaGroupID, Source: r.Source,
+		ChatID: r.ChatID, MessageID: r.MessageID, RecordedBy: r.RecordedBy, RecordedByName: r.RecordedByName, RecordedAt: r.RecordedAt,
+		WithdrawnAt: r.WithdrawnAt, RejectedAt: r.RejectedAt, RejectedBy: r.RejectedBy, RejectReason: r.RejectReason,
+		Items: views(r.Items, func(it storage.CheckinItem) CheckinItemView { return CheckinItemView(it) })}
+}
 
 func ViewClaims(rs []storage.Claim) []ClaimView       { return views(rs, ViewClaim) }
 func ViewCheckins(rs []storage.Checkin) []CheckinView { return views(rs, ViewCheckin) }
@@ -220,9 +301,17 @@ func ViewSettlements(rs []storage.Settlement) []SettlementView {
 func ViewMisses(rs []storage.Miss) []MissView {
 	return views(rs, func(r storage.Miss) MissView { return MissView(r) })
 }
+func ViewPointEntry(r storage.PointEntry) PointEntryView { return PointEntryView(r) }
 func ViewLedgerEntries(rs []storage.PointLedgerRow) []LedgerEntryView {
-	return views(rs, func(r storage.PointLedgerRow) LedgerEntryView { return LedgerEntryView(r) })
+	return views(rs, func(r storage.PointLedgerRow) LedgerEntryView {
+		return LedgerEntryView{PointEntryView: ViewPointEntry(r.PointEntry), VillageName: r.VillageName, Members: r.Members,
+			BalanceAfter: r.BalanceAfter, ReversedBy: r.ReversedBy}
+	})
 }
+func ViewHousehold(r storage.Household) HouseholdView       { return HouseholdView(r) }
+func ViewExemption(r storage.Exemption) ExemptionView       { return ExemptionView(r) }
+func ViewExemptions(rs []storage.Exemption) []ExemptionView { return views(rs, ViewExemption) }
+func ViewSilence(r storage.Silence) SilenceView             { return SilenceView(r) }
 func ViewAudit(rs []storage.AuditRow) []AuditView {
 	return views(rs, func(r storage.AuditRow) AuditView { return AuditView(r) })
 }

@@ -111,7 +111,7 @@ func (h *healthHandlers) exempt(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"exemptions": xs})
+	c.JSON(http.StatusCreated, gin.H{"exemptions": app.ViewExemptions(xs)})
 }
 
 func (h *healthHandlers) revoke(c *gin.Context) {
@@ -131,7 +131,7 @@ func (h *healthHandlers) revoke(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"exemption": x})
+	c.JSON(http.StatusOK, gin.H{"exemption": app.ViewExemption(x)})
 }
 
 type hcSilenceBody struct {
@@ -184,7 +184,7 @@ func (h *healthHandlers) silence(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"silence": x})
+	c.JSON(http.StatusCreated, gin.H{"silence": app.ViewSilence(x)})
 }
 
 func (h *healthHandlers) misses(c *gin.Context) {

@@ -89,7 +89,11 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	out := gin.H{"claim": app.ViewClaim(res.Claim), "ledger_entry": res.Entry}
+	var entry any // null when no entry was written
+	if res.Entry != nil {
+		entry = app.ViewPointEntry(*res.Entry)
+	}
+	out := gin.H{"claim": app.ViewClaim(res.Claim), "ledger_entry": entry}
 	if res.Awaiting > 0 {
 		out["awaiting_approvals"], out["approvals"] = res.Awaiting, res.Approvals
 	}
@@ -110,14 +114,15 @@ func (h *pointsHandlers) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, ledgerPage{LedgerView: v, Entries: entries, NextCursor: next})
+	c.JSON(http.StatusOK, ledgerPage{Household: app.ViewHousehold(v.Household), Balance: v.Balance, Publicity: v.Publicity,
+		Entries: entries, NextCursor: next})
 }
 
 // ledgerPage is a page of a household's ledger.
 type ledgerPage struct {
-	app.LedgerView
-	// Entries, the page, hides LedgerView's (encoding/json takes the
-	// shallower field), keeping its place in the object.
+	Household  app.HouseholdView     `json:"household"`
+	Balance    int                   `json:"balance"`
+	Publicity  int                   `json:"publicity"`
 	Entries    []app.LedgerEntryView `json:"entries"`
 	NextCursor any                   `json:"next_cursor"`
 }
@@ -171,7 +176,7 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	out := gin.H{"ledger_entry": r.Entry, "household": r.Household, "balance_before": r.Before, "balance_after": r.After}
+	out := gin.H{"ledger_entry": app.ViewPointEntry(r.Entry), "household": app.ViewHousehold(r.Household), "balance_before": r.Before, "balance_after": r.After}
 	if r.Goods != nil {
 		out["goods"], out["quantity"], out["stock_after"] = app.ViewGoods(*r.Goods), r.Qty, r.StockLeft
 	}

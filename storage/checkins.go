@@ -43,17 +43,17 @@ func (c Checkin) Active() bool { return c.WithdrawnAt == nil && c.RejectedAt == 
 // CheckinItem is one obligation and period a check-in counts for, for the
 // branch or, for per-group obligations, one party group.
 type CheckinItem struct {
-	CheckinID  int64  `db:"checkin_id" json:"-"`
-	Obligation string `db:"obligation" json:"obligation"`
-	Period     string `db:"period" json:"period"`
-	UnitID     int64  `db:"unit_id" json:"unit_id"`
-	UnitCode   string `db:"unit_code" json:"unit"`
-	UnitName   string `db:"unit_name" json:"unit_name"`
-	Late       bool   `db:"late" json:"late"`
-	Extra      bool   `db:"extra" json:"extra"`
+	CheckinID  int64  `db:"checkin_id"`
+	Obligation string `db:"obligation"`
+	Period     string `db:"period"`
+	UnitID     int64  `db:"unit_id"`
+	UnitCode   string `db:"unit_code"`
+	UnitName   string `db:"unit_name"`
+	Late       bool   `db:"late"`
+	Extra      bool   `db:"extra"`
 	// BelowQuorum: recorded, but too few present to count (支部党员大会).
-	BelowQuorum bool `db:"below_quorum" json:"below_quorum"`
-	Pos         int  `db:"pos" json:"-"`
+	BelowQuorum bool `db:"below_quorum"`
+	Pos         int  `db:"pos"`
 }
 
 // NewCheckin is a check-in to insert.

@@ -205,14 +205,14 @@ func (s *Store) HealthExemptions(ctx context.Context, rootID int64) ([]HealthIte
 
 // Silence mutes notices about a unit subtree for a time range.
 type Silence struct {
-	ID         int64     `json:"id"`
-	UnitID     int64     `json:"unit_id"`
-	UnitCode   string    `json:"unit"`
-	Obligation string    `json:"obligation,omitempty"` // "" = every obligation
-	From       time.Time `json:"from"`
-	Until      time.Time `json:"until"`
-	Reason     string    `json:"reason"`
-	Actor      string    `json:"actor"`
+	ID         int64
+	UnitID     int64
+	UnitCode   string
+	Obligation string // "" = every obligation
+	From       time.Time
+	Until      time.Time
+	Reason     string
+	Actor      string
 }
 
 // HealthSilences lists the silences in force at instant at on root's

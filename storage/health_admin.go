@@ -10,16 +10,16 @@ import (
 
 // Exemption excuses one item, with a reason, by an organiser or admin.
 type Exemption struct {
-	ID         int64      `json:"id"`
-	UnitID     int64      `json:"unit_id"`
-	UnitCode   string     `json:"unit"`
-	Obligation string     `json:"obligation"`
-	Period     string     `json:"period"`
-	Reason     string     `json:"reason"`
-	ByID       int64      `json:"by_id,omitempty"`
-	Actor      string     `json:"actor"`
-	At         time.Time  `json:"at"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID         int64
+	UnitID     int64
+	UnitCode   string
+	Obligation string
+	Period     string
+	Reason     string
+	ByID       int64
+	Actor      string
+	At         time.Time
+	RevokedAt  *time.Time
 }
 
 // CreateExemption records an exemption; an item already exempt gets

@@ -25,14 +25,14 @@ const (
 
 // Household is a household (户) of a village, with its members' names.
 type Household struct {
-	ID          int64  `db:"id" json:"id"`
-	VillageID   int64  `db:"village_id" json:"village_id"`
-	VillageCode string `db:"village_code" json:"village"`
-	VillageName string `db:"village_name" json:"village_name"`
-	Code        string `db:"code" json:"code"`
-	Name        string `db:"name" json:"name"`
-	Members     string `db:"members" json:"members"`     // names joined with 、
-	Head        string `db:"head" json:"head,omitempty"` // the head's name (户主), "" when none is recorded
+	ID          int64  `db:"id"`
+	VillageID   int64  `db:"village_id"`
+	VillageCode string `db:"village_code"`
+	VillageName string `db:"village_name"`
+	Code        string `db:"code"`
+	Name        string `db:"name"`
+	Members     string `db:"members"` // names joined with 、
+	Head        string `db:"head"`    // the head's name (户主), "" when none is recorded
 }
 
 // Label is how a household is shown to people: by its head (张三户) when
