@@ -200,6 +200,27 @@ type ExemptionView struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
+// AckView is a secretary's acknowledgement of a red item.
+type AckView struct {
+	UnitID     int64      `json:"unit_id"`
+	Obligation string     `json:"obligation"`
+	Period     string     `json:"period"`
+	PersonID   int64      `json:"person_id"`
+	Person     string     `json:"person"`
+	At         time.Time  `json:"at"`
+	PlannedOn  *time.Time `json:"planned_on,omitempty"` // civil date at UTC midnight
+	Until      time.Time  `json:"until"`
+}
+
+// ViewAck is nil for no acknowledgement.
+func ViewAck(r *storage.Ack) *AckView {
+	if r == nil {
+		return nil
+	}
+	return &AckView{UnitID: r.UnitID, Obligation: r.Obligation, Period: r.Period, PersonID: r.PersonID, Person: r.Person,
+		At: r.At, PlannedOn: r.PlannedOn, Until: r.Until}
+}
+
 // SilenceView mutes notices about a unit subtree for a time range.
 type SilenceView struct {
 	ID         int64     `json:"id"`

@@ -77,6 +77,13 @@ func TestViewsJSON(t *testing.T) {
 		{"webhook delivery", app.ViewWebhookDeliveries([]storage.WebhookDelivery{filled[storage.WebhookDelivery]()})[0], `{"id":2,"subscription_id":3,"event_id":4,"type":"s5","status":"s6","attempts":7,"next_attempt_at":"2026-12-01T09:08:00+08:00","last_status":10,"last_error":"s12","created_at":"2026-12-01T09:13:00+08:00","delivered_at":"2026-12-01T09:15:00+08:00","failed_at":"2026-12-01T09:17:00+08:00"}`},
 		{"webhook attempt", app.ViewWebhookAttempts([]storage.WebhookAttemptRow{filled[storage.WebhookAttemptRow]()})[0], `{"delivery_id":2,"event_id":3,"attempt":4,"at":"2026-12-01T09:05:00+08:00","status_code":7,"error":"s9","duration_ms":10}`},
 	}
+	esc, ack := filled[app.Escalation](), filled[storage.Ack]()
+	esc.Ack = app.ViewAck(&ack)
+	cases = append(cases, struct {
+		name string
+		view any
+		want string
+	}{"escalation", esc, `{"branch":"s2","branch_name":"s3","group":"s4","obligation":"s5","obligation_name":"s6","period":"s7","due":"2026-12-01T09:08:00+08:00","days_overdue":9,"escalated":true,"ack":{"unit_id":3,"obligation":"s4","period":"s5","person_id":6,"person":"s7","at":"2026-12-01T09:08:00+08:00","planned_on":"2026-12-01T09:10:00+08:00","until":"2026-12-01T09:11:00+08:00"}}`})
 	for _, c := range cases {
 		got, err := json.Marshal(c.view)
 		if err != nil {

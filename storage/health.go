@@ -175,9 +175,9 @@ func ParseInt(b []byte) int64 { return atoi(b) }
 // HealthItem names one item: a unit (branch or party group), an obligation
 // code and a period key.
 type HealthItem struct {
-	UnitID     int64  `json:"unit_id"`
-	Obligation string `json:"obligation"`
-	Period     string `json:"period"`
+	UnitID     int64
+	Obligation string
+	Period     string
 }
 
 // HealthExemptions lists the standing exemptions of root's subtree.
@@ -245,11 +245,11 @@ func (s *Store) HealthSilences(ctx context.Context, rootID int64, at time.Time) 
 // Ack is a secretary's acknowledgement of a red item.
 type Ack struct {
 	HealthItem
-	PersonID  int64      `json:"person_id"`
-	Person    string     `json:"person"`
-	At        time.Time  `json:"at"`
-	PlannedOn *time.Time `json:"planned_on,omitempty"` // civil date at UTC midnight
-	Until     time.Time  `json:"until"`
+	PersonID  int64
+	Person    string
+	At        time.Time
+	PlannedOn *time.Time // civil date at UTC midnight
+	Until     time.Time
 }
 
 // HealthAcks lists the latest acknowledgement of every item of root's
