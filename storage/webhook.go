@@ -210,12 +210,12 @@ RETURNING d.id, d.subscription_id, d.event_id, d.attempts, w.url, w.secret, e.ty
 
 // WebhookAttempt is one HTTP attempt of a delivery.
 type WebhookAttempt struct {
-	DeliveryID int64         `db:"delivery_id" json:"delivery_id"`
-	Attempt    int           `db:"attempt" json:"attempt"`
-	At         time.Time     `db:"at" json:"at"`
-	StatusCode int           `db:"status_code" json:"status_code,omitempty"` // 0: no answer
-	Error      string        `db:"error" json:"error,omitempty"`             // "" on success
-	Duration   time.Duration `db:"-" json:"-"`
+	DeliveryID int64         `db:"delivery_id"`
+	Attempt    int           `db:"attempt"`
+	At         time.Time     `db:"at"`
+	StatusCode int           `db:"status_code"` // 0: no answer
+	Error      string        `db:"error"`       // "" on success
+	Duration   time.Duration `db:"-"`
 }
 
 // WebhookOutcome is what became of an attempt.
