@@ -11,8 +11,8 @@ const storagePkg = "github.com/zhibu/zhibu/storage"
 
 // adapters are the doors (issue #12): they reach the database through app's
 // use cases and the names app/adapters.go gives them, never storage itself.
-// handlers joins the list once its API returns app's view types.
-var adapters = []string{"bot", "cli", "scheduler"}
+// handlers serves app's view types (app/views.go), never storage rows.
+var adapters = []string{"bot", "cli", "handlers", "scheduler"}
 
 // TestAdaptersDoNotImportStorage reads each adapter's production imports
 // (tests may build fixtures with storage) and fails on storage.

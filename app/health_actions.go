@@ -379,16 +379,16 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 
 // Escalation is a red item as organisers follow it up.
 type Escalation struct {
-	Branch         string       `json:"branch"`
-	BranchName     string       `json:"branch_name"`
-	Group          string       `json:"group,omitempty"`
-	Obligation     string       `json:"obligation"`
-	ObligationName string       `json:"obligation_name"`
-	Period         string       `json:"period"`
-	Due            time.Time    `json:"due"`
-	DaysOverdue    int          `json:"days_overdue"`
-	Escalated      bool         `json:"escalated"` // red for longer than escalate_after
-	Ack            *storage.Ack `json:"ack,omitempty"`
+	Branch         string    `json:"branch"`
+	BranchName     string    `json:"branch_name"`
+	Group          string    `json:"group,omitempty"`
+	Obligation     string    `json:"obligation"`
+	ObligationName string    `json:"obligation_name"`
+	Period         string    `json:"period"`
+	Due            time.Time `json:"due"`
+	DaysOverdue    int       `json:"days_overdue"`
+	Escalated      bool      `json:"escalated"` // red for longer than escalate_after
+	Ack            *AckView  `json:"ack,omitempty"`
 }
 
 // escalated reports whether an item red since due is past escalate_after
@@ -436,7 +436,7 @@ func (a *App) escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 			}
 			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
 				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
-				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: escalated(rules, it.Due, now, a.Loc), Ack: it.Ack})
+				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: escalated(rules, it.Due, now, a.Loc), Ack: ViewAck(it.Ack)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Escalation) int {

@@ -43,12 +43,13 @@ func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, stat
 	return cs, err
 }
 
-// LedgerView is a household's ledger with running balances.
+// LedgerView is a household's ledger with running balances (the API
+// serves it as views: handlers' ledgerPage).
 type LedgerView struct {
-	Household storage.Household        `json:"household"`
-	Balance   int                      `json:"balance"`
-	Publicity int                      `json:"publicity"`
-	Entries   []storage.PointLedgerRow `json:"entries"`
+	Household storage.Household
+	Balance   int
+	Publicity int
+	Entries   []storage.PointLedgerRow
 }
 
 // HouseholdLedger returns a household's ledger (newest first, up to 1,000

@@ -11,7 +11,6 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain/command"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Check-in API (SPEC §3, §5):
@@ -96,7 +95,7 @@ func (h *checkinHandlers) create(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"checkin": res.Checkin, "lights": lightsJSON(res.Lights)})
+	c.JSON(http.StatusCreated, gin.H{"checkin": app.ViewCheckin(res.Checkin), "lights": lightsJSON(res.Lights)})
 }
 
 func (h *checkinHandlers) list(c *gin.Context) {
@@ -108,13 +107,14 @@ func (h *checkinHandlers) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cs, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"), p.Limit+1, before)
+	rows, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
+	cs := app.ViewCheckins(rows)
 	if cs == nil {
-		cs = []storage.Checkin{}
+		cs = []app.CheckinView{}
 	}
 	var next any
 	if len(cs) > p.Limit {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/storage"
 )
 
 type directory struct{ d Deps }
@@ -91,6 +91,6 @@ func (h *directory) audit(c *gin.Context) {
 		FailErr(c, h.d.Log, err)
 		return
 	}
-	rows, next := pageByID(rows, p.Limit, func(r storage.AuditRow) int64 { return r.ID })
-	c.JSON(http.StatusOK, gin.H{"entries": rows, "next_cursor": next})
+	entries, next := pageByID(app.ViewAudit(rows), p.Limit, func(r app.AuditView) int64 { return r.ID })
+	c.JSON(http.StatusOK, gin.H{"entries": entries, "next_cursor": next})
 }

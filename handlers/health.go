@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Health-check API (SPEC §2, §5), scoped to the token's unit subtree:
@@ -112,7 +111,7 @@ func (h *healthHandlers) exempt(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"exemptions": xs})
+	c.JSON(http.StatusCreated, gin.H{"exemptions": app.ViewExemptions(xs)})
 }
 
 func (h *healthHandlers) revoke(c *gin.Context) {
@@ -132,7 +131,7 @@ func (h *healthHandlers) revoke(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"exemption": x})
+	c.JSON(http.StatusOK, gin.H{"exemption": app.ViewExemption(x)})
 }
 
 type hcSilenceBody struct {
@@ -185,7 +184,7 @@ func (h *healthHandlers) silence(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"silence": x})
+	c.JSON(http.StatusCreated, gin.H{"silence": app.ViewSilence(x)})
 }
 
 func (h *healthHandlers) misses(c *gin.Context) {
@@ -207,14 +206,14 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	ms, next, ok := pageInMemory(c, p, ms, func(m storage.Miss) string {
+	vs, next, ok := pageInMemory(c, p, app.ViewMisses(ms), func(m app.MissView) string {
 		return strconv.FormatInt(m.DigestID, 10) + "/" + strconv.FormatInt(m.PersonID, 10)
 	})
 	if !ok {
 		return
 	}
-	out := make([]any, 0, len(ms))
-	for _, m := range ms {
+	out := make([]any, 0, len(vs))
+	for _, m := range vs {
 		out = append(out, m)
 	}
 	c.JSON(http.StatusOK, gin.H{"unit": u.Code, "since": since.In(h.app.Loc).Format(time.RFC3339), "misses": out, "next_cursor": next})

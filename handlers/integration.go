@@ -116,7 +116,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 	case res.Duplicate:
 		c.JSON(http.StatusOK, gin.H{"duplicate": true, "checkin_id": res.CheckinID})
 	default:
-		c.JSON(http.StatusCreated, gin.H{"checkin_id": res.CheckinID, "checkin": res.Result.Checkin, "lights": lightsJSON(res.Result.Lights)})
+		c.JSON(http.StatusCreated, gin.H{"checkin_id": res.CheckinID, "checkin": app.ViewCheckin(res.Result.Checkin), "lights": lightsJSON(res.Result.Lights)})
 	}
 }
 

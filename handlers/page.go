@@ -12,8 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Cursor pagination of every API list (docs/API.md "Pages"): ?limit=
@@ -140,7 +140,7 @@ func pageInMemory[T any](c *gin.Context, p page, items []T, key func(T) string) 
 }
 
 // holderAfter reads a people cursor ("unit id/role/person id").
-func holderAfter(c *gin.Context, p page) (*storage.HolderKey, bool) {
+func holderAfter(c *gin.Context, p page) (*app.HolderKey, bool) {
 	if p.After == "" {
 		return nil, true
 	}
@@ -149,7 +149,7 @@ func holderAfter(c *gin.Context, p page) (*storage.HolderKey, bool) {
 		u, err1 := strconv.ParseInt(f[0], 10, 64)
 		pid, err2 := strconv.ParseInt(f[2], 10, 64)
 		if err1 == nil && err2 == nil && u > 0 && pid > 0 && f[1] != "" {
-			return &storage.HolderKey{UnitID: u, Role: f[1], PersonID: pid}, true
+			return &app.HolderKey{UnitID: u, Role: f[1], PersonID: pid}, true
 		}
 	}
 	Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
@@ -157,7 +157,7 @@ func holderAfter(c *gin.Context, p page) (*storage.HolderKey, bool) {
 }
 
 // checkinAfter reads a check-in cursor ("YYYY-MM-DD/id").
-func checkinAfter(c *gin.Context, p page) (*storage.CheckinKey, bool) {
+func checkinAfter(c *gin.Context, p page) (*app.CheckinKey, bool) {
 	if p.After == "" {
 		return nil, true
 	}
@@ -168,5 +168,5 @@ func checkinAfter(c *gin.Context, p page) (*storage.CheckinKey, bool) {
 		Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
 		return nil, false
 	}
-	return &storage.CheckinKey{HeldOn: day, ID: n}, true
+	return &app.CheckinKey{HeldOn: day, ID: n}, true
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Village points API (SPEC §4, §5), every route scoped to the token's unit
@@ -53,8 +52,8 @@ func (h *pointsHandlers) listClaims(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	cs, next := pageByID(cs, p.Limit, func(x storage.Claim) int64 { return x.ID })
-	c.JSON(http.StatusOK, gin.H{"claims": cs, "next_cursor": next})
+	vs, next := pageByID(app.ViewClaims(cs), p.Limit, func(x app.ClaimView) int64 { return x.ID })
+	c.JSON(http.StatusOK, gin.H{"claims": vs, "next_cursor": next})
 }
 
 type decisionBody struct {
@@ -90,7 +89,11 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	out := gin.H{"claim": res.Claim, "ledger_entry": res.Entry}
+	var entry any // null when no entry was written
+	if res.Entry != nil {
+		entry = app.ViewPointEntry(*res.Entry)
+	}
+	out := gin.H{"claim": app.ViewClaim(res.Claim), "ledger_entry": entry}
 	if res.Awaiting > 0 {
 		out["awaiting_approvals"], out["approvals"] = res.Awaiting, res.Approvals
 	}
@@ -107,18 +110,21 @@ func (h *pointsHandlers) ledger(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	entries, next, ok := pageInMemory(c, p, v.Entries, func(e storage.PointLedgerRow) string { return strconv.FormatInt(e.ID, 10) })
+	entries, next, ok := pageInMemory(c, p, app.ViewLedgerEntries(v.Entries), func(e app.LedgerEntryView) string { return strconv.FormatInt(e.ID, 10) })
 	if !ok {
 		return
 	}
-	v.Entries = entries
-	c.JSON(http.StatusOK, ledgerPage{LedgerView: v, NextCursor: next})
+	c.JSON(http.StatusOK, ledgerPage{Household: app.ViewHousehold(v.Household), Balance: v.Balance, Publicity: v.Publicity,
+		Entries: entries, NextCursor: next})
 }
 
 // ledgerPage is a page of a household's ledger.
 type ledgerPage struct {
-	app.LedgerView
-	NextCursor any `json:"next_cursor"`
+	Household  app.HouseholdView     `json:"household"`
+	Balance    int                   `json:"balance"`
+	Publicity  int                   `json:"publicity"`
+	Entries    []app.LedgerEntryView `json:"entries"`
+	NextCursor any                   `json:"next_cursor"`
 }
 
 type redemptionBody struct {
@@ -170,21 +176,23 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	out := gin.H{"ledger_entry": r.Entry, "household": r.Household, "balance_before": r.Before, "balance_after": r.After}
+	out := gin.H{"ledger_entry": app.ViewPointEntry(r.Entry), "household": app.ViewHousehold(r.Household), "balance_before": r.Before, "balance_after": r.After}
 	if r.Goods != nil {
-		out["goods"], out["quantity"], out["stock_after"] = r.Goods, r.Qty, r.StockLeft
+		out["goods"], out["quantity"], out["stock_after"] = app.ViewGoods(*r.Goods), r.Qty, r.StockLeft
 	}
 	c.JSON(http.StatusCreated, out)
 }
 
 func (h *pointsHandlers) settlements(c *gin.Context) {
-	listWhole(c, h.log, "settlements", func(ctx context.Context, actor domain.Actor) ([]storage.Settlement, error) {
-		return h.app.Settlements(ctx, actor, c.Query("unit"), c.Query("period"))
-	}, func(s storage.Settlement) string { return strconv.FormatInt(s.ID, 10) })
+	listWhole(c, h.log, "settlements", func(ctx context.Context, actor domain.Actor) ([]app.SettlementView, error) {
+		rows, err := h.app.Settlements(ctx, actor, c.Query("unit"), c.Query("period"))
+		return app.ViewSettlements(rows), err
+	}, func(s app.SettlementView) string { return strconv.FormatInt(s.ID, 10) })
 }
 
 func (h *pointsHandlers) goods(c *gin.Context) {
-	listWhole(c, h.log, "goods", func(ctx context.Context, actor domain.Actor) ([]storage.Goods, error) {
-		return h.app.ListGoods(ctx, actor, c.Query("unit"))
-	}, func(g storage.Goods) string { return g.VillageCode + "/" + g.Code })
+	listWhole(c, h.log, "goods", func(ctx context.Context, actor domain.Actor) ([]app.GoodsView, error) {
+		rows, err := h.app.ListGoods(ctx, actor, c.Query("unit"))
+		return app.ViewGoodsList(rows), err
+	}, func(g app.GoodsView) string { return g.VillageCode + "/" + g.Code })
 }

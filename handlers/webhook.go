@@ -11,7 +11,6 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/storage"
 )
 
 // Webhook subscription API (SPEC §5 "Integrations"), for admin tokens,
@@ -42,13 +41,14 @@ func (h *webhookHandlers) create(c *gin.Context) {
 		FailErr(c, h.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"webhook": created.Subscription, "secret": created.Secret})
+	c.JSON(http.StatusCreated, gin.H{"webhook": app.ViewWebhook(created.Subscription), "secret": created.Secret})
 }
 
 func (h *webhookHandlers) list(c *gin.Context) {
-	listWhole(c, h.log, "webhooks", func(ctx context.Context, actor domain.Actor) ([]storage.WebhookSubscription, error) {
-		return h.app.ListWebhooks(ctx, actor, c.Query("unit"))
-	}, func(w storage.WebhookSubscription) string { return strconv.FormatInt(w.ID, 10) })
+	listWhole(c, h.log, "webhooks", func(ctx context.Context, actor domain.Actor) ([]app.WebhookView, error) {
+		rows, err := h.app.ListWebhooks(ctx, actor, c.Query("unit"))
+		return app.ViewWebhooks(rows), err
+	}, func(w app.WebhookView) string { return strconv.FormatInt(w.ID, 10) })
 }
 
 func webhookID(c *gin.Context) (int64, bool) {
@@ -85,18 +85,19 @@ func (h *webhookHandlers) attempts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ds, as, err := h.app.WebhookLog(c.Request.Context(), ActorOf(c), id, p.Limit+1, before)
+	drows, arows, err := h.app.WebhookLog(c.Request.Context(), ActorOf(c), id, p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
-	ds, next := pageByID(ds, p.Limit, func(d storage.WebhookDelivery) int64 { return d.ID })
+	ds, next := pageByID(app.ViewWebhookDeliveries(drows), p.Limit, func(d app.WebhookDeliveryView) int64 { return d.ID })
+	as := app.ViewWebhookAttempts(arows)
 	if next != nil { // drop the attempts of the delivery that only told there is more
 		kept := map[int64]bool{}
 		for _, d := range ds {
 			kept[d.ID] = true
 		}
-		as = slices.DeleteFunc(as, func(a storage.WebhookAttemptRow) bool { return !kept[a.DeliveryID] })
+		as = slices.DeleteFunc(as, func(a app.WebhookAttemptView) bool { return !kept[a.DeliveryID] })
 	}
 	c.JSON(http.StatusOK, gin.H{"deliveries": ds, "attempts": as, "next_cursor": next})
 }

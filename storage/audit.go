@@ -42,14 +42,14 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 
 // AuditRow is a stored audit entry.
 type AuditRow struct {
-	ID      int64           `db:"id" json:"id"`
-	At      time.Time       `db:"at" json:"at"`
-	ActorID *int64          `db:"actor_id" json:"actor_id,omitempty"`
-	Actor   string          `db:"actor" json:"actor"`
-	Action  string          `db:"action" json:"action"`
-	Subject string          `db:"subject" json:"subject"`
-	Allowed bool            `db:"allowed" json:"allowed"`
-	Details json.RawMessage `db:"details" json:"details"`
+	ID      int64           `db:"id"`
+	At      time.Time       `db:"at"`
+	ActorID *int64          `db:"actor_id"`
+	Actor   string          `db:"actor"`
+	Action  string          `db:"action"`
+	Subject string          `db:"subject"`
+	Allowed bool            `db:"allowed"`
+	Details json.RawMessage `db:"details"`
 }
 
 // AuditLog lists entries newest first, optionally filtered by action. With

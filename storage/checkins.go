@@ -14,27 +14,27 @@ import (
 // Checkin is one stored check-in (a held meeting) with the obligations it
 // counts for. Withdrawn and rejected check-ins are kept and marked.
 type Checkin struct {
-	ID             int64          `db:"id" json:"id"`
-	BranchID       int64          `db:"branch_id" json:"branch_id"`
-	BranchCode     string         `db:"branch_code" json:"branch"`
-	BranchName     string         `db:"branch_name" json:"branch_name"`
-	HeldOn         string         `db:"held_on" json:"date"` // YYYY-MM-DD
-	Present        *int           `db:"present" json:"present,omitempty"`
-	Total          *int           `db:"total" json:"total,omitempty"`
-	Topic          string         `db:"topic" json:"topic"`
-	Evidence       pq.StringArray `db:"evidence" json:"evidence"`
-	MediaGroupID   *string        `db:"media_group_id" json:"-"`
-	Source         string         `db:"source" json:"source"`
-	ChatID         *int64         `db:"chat_id" json:"-"`
-	MessageID      *int64         `db:"message_id" json:"-"`
-	RecordedBy     *int64         `db:"recorded_by" json:"recorded_by,omitempty"`
-	RecordedByName *string        `db:"recorded_by_name" json:"recorded_by_name,omitempty"`
-	RecordedAt     time.Time      `db:"recorded_at" json:"recorded_at"`
-	WithdrawnAt    *time.Time     `db:"withdrawn_at" json:"withdrawn_at,omitempty"`
-	RejectedAt     *time.Time     `db:"rejected_at" json:"rejected_at,omitempty"`
-	RejectedBy     *int64         `db:"rejected_by" json:"rejected_by,omitempty"`
-	RejectReason   *string        `db:"reject_reason" json:"reject_reason,omitempty"`
-	Items          []CheckinItem  `db:"-" json:"items"`
+	ID             int64          `db:"id"`
+	BranchID       int64          `db:"branch_id"`
+	BranchCode     string         `db:"branch_code"`
+	BranchName     string         `db:"branch_name"`
+	HeldOn         string         `db:"held_on"` // YYYY-MM-DD
+	Present        *int           `db:"present"`
+	Total          *int           `db:"total"`
+	Topic          string         `db:"topic"`
+	Evidence       pq.StringArray `db:"evidence"`
+	MediaGroupID   *string        `db:"media_group_id"`
+	Source         string         `db:"source"`
+	ChatID         *int64         `db:"chat_id"`
+	MessageID      *int64         `db:"message_id"`
+	RecordedBy     *int64         `db:"recorded_by"`
+	RecordedByName *string        `db:"recorded_by_name"`
+	RecordedAt     time.Time      `db:"recorded_at"`
+	WithdrawnAt    *time.Time     `db:"withdrawn_at"`
+	RejectedAt     *time.Time     `db:"rejected_at"`
+	RejectedBy     *int64         `db:"rejected_by"`
+	RejectReason   *string        `db:"reject_reason"`
+	Items          []CheckinItem  `db:"-"`
 }
 
 // Active reports whether the check-in counts: neither withdrawn nor rejected.
@@ -43,17 +43,17 @@ func (c Checkin) Active() bool { return c.WithdrawnAt == nil && c.RejectedAt == 
 // CheckinItem is one obligation and period a check-in counts for, for the
 // branch or, for per-group obligations, one party group.
 type CheckinItem struct {
-	CheckinID  int64  `db:"checkin_id" json:"-"`
-	Obligation string `db:"obligation" json:"obligation"`
-	Period     string `db:"period" json:"period"`
-	UnitID     int64  `db:"unit_id" json:"unit_id"`
-	UnitCode   string `db:"unit_code" json:"unit"`
-	UnitName   string `db:"unit_name" json:"unit_name"`
-	Late       bool   `db:"late" json:"late"`
-	Extra      bool   `db:"extra" json:"extra"`
+	CheckinID  int64  `db:"checkin_id"`
+	Obligation string `db:"obligation"`
+	Period     string `db:"period"`
+	UnitID     int64  `db:"unit_id"`
+	UnitCode   string `db:"unit_code"`
+	UnitName   string `db:"unit_name"`
+	Late       bool   `db:"late"`
+	Extra      bool   `db:"extra"`
 	// BelowQuorum: recorded, but too few present to count (支部党员大会).
-	BelowQuorum bool `db:"below_quorum" json:"below_quorum"`
-	Pos         int  `db:"pos" json:"-"`
+	BelowQuorum bool `db:"below_quorum"`
+	Pos         int  `db:"pos"`
 }
 
 // NewCheckin is a check-in to insert.

@@ -12,15 +12,15 @@ import (
 // Goods is one article of a village's points shop (积分超市). Stock nil
 // means unlimited.
 type Goods struct {
-	ID          int64  `db:"id" json:"-"`
-	VillageID   int64  `db:"village_id" json:"-"`
-	VillageCode string `db:"village_code" json:"village"`
-	VillageName string `db:"village_name" json:"village_name"`
-	Code        string `db:"code" json:"code"`
-	Name        string `db:"name" json:"name"`
-	Points      int    `db:"points" json:"points"`
-	Stock       *int   `db:"stock" json:"stock"` // null = unlimited
-	Active      bool   `db:"active" json:"active"`
+	ID          int64  `db:"id"`
+	VillageID   int64  `db:"village_id"`
+	VillageCode string `db:"village_code"`
+	VillageName string `db:"village_name"`
+	Code        string `db:"code"`
+	Name        string `db:"name"`
+	Points      int    `db:"points"`
+	Stock       *int   `db:"stock"` // null = unlimited
+	Active      bool   `db:"active"`
 }
 
 const goodsSelect = `SELECT g.id, g.village_id, u.code AS village_code, u.name AS village_name, g.code, g.name, g.points, g.stock, g.active

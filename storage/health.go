@@ -208,9 +208,9 @@ func (s *Store) HealthTree(ctx context.Context, rootID int64, parts TreeParts, f
 // HealthItem names one item: a unit (branch or party group), an obligation
 // code and a period key.
 type HealthItem struct {
-	UnitID     int64  `json:"unit_id"`
-	Obligation string `json:"obligation"`
-	Period     string `json:"period"`
+	UnitID     int64
+	Obligation string
+	Period     string
 }
 
 // HealthExemptions lists the standing exemptions of root's subtree.
@@ -238,14 +238,14 @@ func (s *Store) HealthExemptions(ctx context.Context, rootID int64) ([]HealthIte
 
 // Silence mutes notices about a unit subtree for a time range.
 type Silence struct {
-	ID         int64     `json:"id"`
-	UnitID     int64     `json:"unit_id"`
-	UnitCode   string    `json:"unit"`
-	Obligation string    `json:"obligation,omitempty"` // "" = every obligation
-	From       time.Time `json:"from"`
-	Until      time.Time `json:"until"`
-	Reason     string    `json:"reason"`
-	Actor      string    `json:"actor"`
+	ID         int64
+	UnitID     int64
+	UnitCode   string
+	Obligation string // "" = every obligation
+	From       time.Time
+	Until      time.Time
+	Reason     string
+	Actor      string
 }
 
 // HealthSilences lists the silences in force at instant at on root's
@@ -278,11 +278,11 @@ func (s *Store) HealthSilences(ctx context.Context, rootID int64, at time.Time) 
 // Ack is a secretary's acknowledgement of a red item.
 type Ack struct {
 	HealthItem
-	PersonID  int64      `json:"person_id"`
-	Person    string     `json:"person"`
-	At        time.Time  `json:"at"`
-	PlannedOn *time.Time `json:"planned_on,omitempty"` // civil date at UTC midnight
-	Until     time.Time  `json:"until"`
+	PersonID  int64
+	Person    string
+	At        time.Time
+	PlannedOn *time.Time // civil date at UTC midnight
+	Until     time.Time
 }
 
 // HealthAcks lists the latest acknowledgement of every item of root's

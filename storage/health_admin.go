@@ -10,16 +10,16 @@ import (
 
 // Exemption excuses one item, with a reason, by an organiser or admin.
 type Exemption struct {
-	ID         int64      `json:"id"`
-	UnitID     int64      `json:"unit_id"`
-	UnitCode   string     `json:"unit"`
-	Obligation string     `json:"obligation"`
-	Period     string     `json:"period"`
-	Reason     string     `json:"reason"`
-	ByID       int64      `json:"by_id,omitempty"`
-	Actor      string     `json:"actor"`
-	At         time.Time  `json:"at"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	ID         int64
+	UnitID     int64
+	UnitCode   string
+	Obligation string
+	Period     string
+	Reason     string
+	ByID       int64
+	Actor      string
+	At         time.Time
+	RevokedAt  *time.Time
 }
 
 // CreateExemption records an exemption; an item already exempt gets
@@ -137,17 +137,17 @@ func (s *Store) AddAck(ctx context.Context, a Ack) error {
 // or a red notice whose send may or may not have arrived and that is not
 // sent again (Uncertain: see storage.AtMostOnce).
 type Miss struct {
-	DigestID      int64     `json:"digest_id"`
-	PersonID      int64     `json:"person_id"`
-	Person        string    `json:"person"`
-	ChatID        int64     `json:"chat_id"`
-	Level         string    `json:"level"`
-	Items         int       `json:"items"`
-	ViaFallback   bool      `json:"via_fallback"`
-	Undeliverable bool      `json:"undeliverable"`
-	Failed        string    `json:"failed,omitempty"`
-	Uncertain     bool      `json:"uncertain,omitempty"`
-	At            time.Time `json:"at"`
+	DigestID      int64
+	PersonID      int64
+	Person        string
+	ChatID        int64
+	Level         string
+	Items         int
+	ViaFallback   bool
+	Undeliverable bool
+	Failed        string
+	Uncertain     bool
+	At            time.Time
 }
 
 // HealthMisses lists the misses since a time about root's subtree, newest

@@ -25,14 +25,14 @@ const (
 
 // Household is a household (户) of a village, with its members' names.
 type Household struct {
-	ID          int64  `db:"id" json:"id"`
-	VillageID   int64  `db:"village_id" json:"village_id"`
-	VillageCode string `db:"village_code" json:"village"`
-	VillageName string `db:"village_name" json:"village_name"`
-	Code        string `db:"code" json:"code"`
-	Name        string `db:"name" json:"name"`
-	Members     string `db:"members" json:"members"`     // names joined with 、
-	Head        string `db:"head" json:"head,omitempty"` // the head's name (户主), "" when none is recorded
+	ID          int64  `db:"id"`
+	VillageID   int64  `db:"village_id"`
+	VillageCode string `db:"village_code"`
+	VillageName string `db:"village_name"`
+	Code        string `db:"code"`
+	Name        string `db:"name"`
+	Members     string `db:"members"` // names joined with 、
+	Head        string `db:"head"`    // the head's name (户主), "" when none is recorded
 }
 
 // Label is how a household is shown to people: by its head (张三户) when
@@ -106,44 +106,44 @@ func (s *Store) HouseholdChats(ctx context.Context, householdID int64) ([]ChatLi
 
 // Claim is a stored claim with the names needed to show it.
 type Claim struct {
-	ID            int64  `db:"id" json:"id"`
-	VillageID     int64  `db:"village_id" json:"-"`
-	VillageCode   string `db:"village_code" json:"village"`
-	VillageName   string `db:"village_name" json:"village_name"`
-	HouseholdID   int64  `db:"household_id" json:"-"`
-	HouseholdCode string `db:"household_code" json:"household"`
+	ID            int64  `db:"id"`
+	VillageID     int64  `db:"village_id"`
+	VillageCode   string `db:"village_code"`
+	VillageName   string `db:"village_name"`
+	HouseholdID   int64  `db:"household_id"`
+	HouseholdCode string `db:"household_code"`
 	// HouseholdName is how people read the household (Household.Label).
-	HouseholdName string         `db:"household_name" json:"-"`
-	PersonID      *int64         `db:"person_id" json:"-"`
-	PersonName    string         `db:"person_name" json:"person"`
-	RecordedBy    *int64         `db:"recorded_by" json:"-"`
-	RecorderName  string         `db:"recorder_name" json:"recorded_by"`
-	Kind          string         `db:"kind" json:"kind"`
-	ItemCode      string         `db:"item_code" json:"item_code"`
-	ItemName      string         `db:"item_name" json:"item_name"`
-	Category      string         `db:"category" json:"category"`
-	Points        int            `db:"points" json:"points"`
-	Veto          bool           `db:"veto" json:"veto"`
-	Evidence      string         `db:"evidence" json:"evidence"`
-	Note          string         `db:"note" json:"note"`
-	Photo         *string        `db:"photo" json:"photo,omitempty"`
-	Status        string         `db:"status" json:"status"`
-	ClaimedAt     time.Time      `db:"claimed_at" json:"claimed_at"`
-	DecidedAt     *time.Time     `db:"decided_at" json:"decided_at,omitempty"`
-	DecidedBy     *int64         `db:"decided_by" json:"-"`
-	Decider       string         `db:"decider" json:"decided_by,omitempty"`
-	Reason        string         `db:"reason" json:"reason,omitempty"`
-	FrozenBy      *int64         `db:"frozen_by" json:"frozen_by,omitempty"`
-	Objections    int            `db:"objections" json:"objections"`
-	CardVersion   int            `db:"card_version" json:"-"`
-	CardKeys      pq.StringArray `db:"card_keys" json:"-"`
-	Source        string         `db:"source" json:"source"`
-	ActDate       *time.Time     `db:"act_date" json:"-"`
-	VetoFrom      *time.Time     `db:"veto_from" json:"-"`
-	VetoUntil     *time.Time     `db:"veto_until" json:"-"`
+	HouseholdName string         `db:"household_name"`
+	PersonID      *int64         `db:"person_id"`
+	PersonName    string         `db:"person_name"`
+	RecordedBy    *int64         `db:"recorded_by"`
+	RecorderName  string         `db:"recorder_name"`
+	Kind          string         `db:"kind"`
+	ItemCode      string         `db:"item_code"`
+	ItemName      string         `db:"item_name"`
+	Category      string         `db:"category"`
+	Points        int            `db:"points"`
+	Veto          bool           `db:"veto"`
+	Evidence      string         `db:"evidence"`
+	Note          string         `db:"note"`
+	Photo         *string        `db:"photo"`
+	Status        string         `db:"status"`
+	ClaimedAt     time.Time      `db:"claimed_at"`
+	DecidedAt     *time.Time     `db:"decided_at"`
+	DecidedBy     *int64         `db:"decided_by"`
+	Decider       string         `db:"decider"`
+	Reason        string         `db:"reason"`
+	FrozenBy      *int64         `db:"frozen_by"`
+	Objections    int            `db:"objections"`
+	CardVersion   int            `db:"card_version"`
+	CardKeys      pq.StringArray `db:"card_keys"`
+	Source        string         `db:"source"`
+	ActDate       *time.Time     `db:"act_date"`
+	VetoFrom      *time.Time     `db:"veto_from"`
+	VetoUntil     *time.Time     `db:"veto_until"`
 	// EffectiveAt is when an approved claim's points take effect (the end
 	// of publicity); nil unless approved.
-	EffectiveAt *time.Time `db:"effective_at" json:"effective_at,omitempty"`
+	EffectiveAt *time.Time `db:"effective_at"`
 }
 
 // HasPhoto reports whether the claim carries a photo.

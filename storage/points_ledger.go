@@ -24,24 +24,24 @@ const (
 
 // PointEntry is one line of the append-only points ledger.
 type PointEntry struct {
-	ID            int64     `db:"id" json:"id"`
-	HouseholdID   int64     `db:"household_id" json:"-"`
-	HouseholdCode string    `db:"household_code" json:"household"`
-	VillageID     int64     `db:"village_id" json:"-"`
-	VillageCode   string    `db:"village_code" json:"village"`
-	Kind          string    `db:"kind" json:"kind"`
-	Points        int       `db:"points" json:"points"`
-	ClaimID       *int64    `db:"claim_id" json:"claim_id,omitempty"`
-	Reverses      *int64    `db:"reverses" json:"reverses,omitempty"`
-	ItemCode      string    `db:"item_code" json:"item_code,omitempty"`
-	ItemName      string    `db:"item_name" json:"item_name,omitempty"`
-	Goods         string    `db:"goods" json:"goods,omitempty"`
-	Note          string    `db:"note" json:"note,omitempty"`
-	RecordedAt    time.Time `db:"recorded_at" json:"recorded_at"`
-	EffectiveAt   time.Time `db:"effective_at" json:"effective_at"`
-	RecordedBy    *int64    `db:"recorded_by" json:"-"`
-	Actor         string    `db:"actor" json:"actor"`
-	RecorderName  string    `db:"recorder_name" json:"recorded_by,omitempty"`
+	ID            int64     `db:"id"`
+	HouseholdID   int64     `db:"household_id"`
+	HouseholdCode string    `db:"household_code"`
+	VillageID     int64     `db:"village_id"`
+	VillageCode   string    `db:"village_code"`
+	Kind          string    `db:"kind"`
+	Points        int       `db:"points"`
+	ClaimID       *int64    `db:"claim_id"`
+	Reverses      *int64    `db:"reverses"`
+	ItemCode      string    `db:"item_code"`
+	ItemName      string    `db:"item_name"`
+	Goods         string    `db:"goods"`
+	Note          string    `db:"note"`
+	RecordedAt    time.Time `db:"recorded_at"`
+	EffectiveAt   time.Time `db:"effective_at"`
+	RecordedBy    *int64    `db:"recorded_by"`
+	Actor         string    `db:"actor"`
+	RecorderName  string    `db:"recorder_name"`
 }
 
 const pointEntrySelect = `SELECT l.id, l.household_id, h.code AS household_code, l.village_id, u.code AS village_code, l.kind, l.points,
@@ -110,12 +110,12 @@ func (s *Store) PointBalance(ctx context.Context, householdID int64, t time.Time
 // order of effect (effective_at, then id): what an accountant reads.
 type PointLedgerRow struct {
 	PointEntry
-	VillageName string `db:"village_name" json:"village_name"`
-	Members     string `db:"members" json:"members"`
+	VillageName string `db:"village_name"`
+	Members     string `db:"members"`
 	// HouseholdName is how people read the household (Household.Label).
-	HouseholdName string `db:"household_name" json:"-"`
-	BalanceAfter  int    `db:"balance_after" json:"balance_after"`
-	ReversedBy    *int64 `db:"reversed_by" json:"reversed_by,omitempty"`
+	HouseholdName string `db:"household_name"`
+	BalanceAfter  int    `db:"balance_after"`
+	ReversedBy    *int64 `db:"reversed_by"`
 }
 
 // PointLedgerFilter selects ledger rows.

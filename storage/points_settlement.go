@@ -26,17 +26,17 @@ type SettlementRow struct {
 
 // Settlement is a village's frozen ranking for one period.
 type Settlement struct {
-	ID          int64           `db:"id" json:"id"`
-	VillageID   int64           `db:"village_id" json:"-"`
-	VillageCode string          `db:"village_code" json:"village"`
-	VillageName string          `db:"village_name" json:"village_name"`
-	Period      string          `db:"period" json:"period"`
-	Kind        string          `db:"kind" json:"kind"`
-	Start       time.Time       `db:"period_start" json:"period_start"`
-	End         time.Time       `db:"period_end" json:"period_end"`
-	ClosedAt    time.Time       `db:"closed_at" json:"closed_at"`
-	Households  int             `db:"households" json:"households"`
-	RankingJSON json.RawMessage `db:"ranking" json:"ranking"`
+	ID          int64           `db:"id"`
+	VillageID   int64           `db:"village_id"`
+	VillageCode string          `db:"village_code"`
+	VillageName string          `db:"village_name"`
+	Period      string          `db:"period"`
+	Kind        string          `db:"kind"`
+	Start       time.Time       `db:"period_start"`
+	End         time.Time       `db:"period_end"`
+	ClosedAt    time.Time       `db:"closed_at"`
+	Households  int             `db:"households"`
+	RankingJSON json.RawMessage `db:"ranking"`
 }
 
 // Ranking decodes the stored ranking.

@@ -16,14 +16,14 @@ import (
 
 // Robot is a stored group robot.
 type Robot struct {
-	ID        int64     `db:"id" json:"id"`
-	UnitID    int64     `db:"unit_id" json:"-"`
-	UnitCode  string    `db:"unit_code" json:"unit"`
-	Kind      string    `db:"kind" json:"kind"`
-	URL       string    `db:"url" json:"url"`
-	Secret    string    `db:"secret" json:"-"`
-	Active    bool      `db:"active" json:"active"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	ID        int64     `db:"id"`
+	UnitID    int64     `db:"unit_id"`
+	UnitCode  string    `db:"unit_code"`
+	Kind      string    `db:"kind"`
+	URL       string    `db:"url"`
+	Secret    string    `db:"secret"`
+	Active    bool      `db:"active"`
+	CreatedAt time.Time `db:"created_at"`
 }
 
 // robotKindNames are the platforms' names as users know them.

@@ -23,18 +23,18 @@ const (
 
 // WebhookSubscription is a stored subscription (its secret only when asked).
 type WebhookSubscription struct {
-	ID             int64          `db:"id" json:"id"`
-	URL            string         `db:"url" json:"url"`
-	Secret         string         `db:"secret" json:"-"`
-	EventTypes     pq.StringArray `db:"event_types" json:"events"`
-	UnitID         int64          `db:"unit_id" json:"-"`
-	UnitCode       string         `db:"unit_code" json:"unit"`
-	Active         bool           `db:"active" json:"active"`
-	FailureCount   int            `db:"failure_count" json:"failure_count"`
-	DisabledAt     *time.Time     `db:"disabled_at" json:"disabled_at,omitempty"`
-	DisabledReason *string        `db:"disabled_reason" json:"disabled_reason,omitempty"`
-	CreatedBy      string         `db:"created_by" json:"created_by"`
-	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
+	ID             int64          `db:"id"`
+	URL            string         `db:"url"`
+	Secret         string         `db:"secret"`
+	EventTypes     pq.StringArray `db:"event_types"`
+	UnitID         int64          `db:"unit_id"`
+	UnitCode       string         `db:"unit_code"`
+	Active         bool           `db:"active"`
+	FailureCount   int            `db:"failure_count"`
+	DisabledAt     *time.Time     `db:"disabled_at"`
+	DisabledReason *string        `db:"disabled_reason"`
+	CreatedBy      string         `db:"created_by"`
+	CreatedAt      time.Time      `db:"created_at"`
 }
 
 // NewWebhookSubscription is a subscription to create.
@@ -210,12 +210,12 @@ RETURNING d.id, d.subscription_id, d.event_id, d.attempts, w.url, w.secret, e.ty
 
 // WebhookAttempt is one HTTP attempt of a delivery.
 type WebhookAttempt struct {
-	DeliveryID int64         `db:"delivery_id" json:"delivery_id"`
-	Attempt    int           `db:"attempt" json:"attempt"`
-	At         time.Time     `db:"at" json:"at"`
-	StatusCode int           `db:"status_code" json:"status_code,omitempty"` // 0: no answer
-	Error      string        `db:"error" json:"error,omitempty"`             // "" on success
-	Duration   time.Duration `db:"-" json:"-"`
+	DeliveryID int64         `db:"delivery_id"`
+	Attempt    int           `db:"attempt"`
+	At         time.Time     `db:"at"`
+	StatusCode int           `db:"status_code"` // 0: no answer
+	Error      string        `db:"error"`       // "" on success
+	Duration   time.Duration `db:"-"`
 }
 
 // WebhookOutcome is what became of an attempt.
@@ -335,18 +335,18 @@ func (s *Store) RecoverWebhookFromOldLeaders(ctx context.Context, fence LeaderFe
 
 // WebhookDelivery is a delivery's state, for the API and tests.
 type WebhookDelivery struct {
-	ID             int64      `db:"id" json:"id"`
-	SubscriptionID int64      `db:"subscription_id" json:"subscription_id"`
-	EventID        int64      `db:"event_id" json:"event_id"`
-	EventType      string     `db:"type" json:"type"`
-	Status         string     `db:"status" json:"status"`
-	Attempts       int        `db:"attempts" json:"attempts"`
-	NextAttemptAt  time.Time  `db:"next_attempt_at" json:"next_attempt_at"`
-	LastStatus     *int       `db:"last_status" json:"last_status,omitempty"`
-	LastError      *string    `db:"last_error" json:"last_error,omitempty"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	DeliveredAt    *time.Time `db:"delivered_at" json:"delivered_at,omitempty"`
-	FailedAt       *time.Time `db:"failed_at" json:"failed_at,omitempty"`
+	ID             int64      `db:"id"`
+	SubscriptionID int64      `db:"subscription_id"`
+	EventID        int64      `db:"event_id"`
+	EventType      string     `db:"type"`
+	Status         string     `db:"status"`
+	Attempts       int        `db:"attempts"`
+	NextAttemptAt  time.Time  `db:"next_attempt_at"`
+	LastStatus     *int       `db:"last_status"`
+	LastError      *string    `db:"last_error"`
+	CreatedAt      time.Time  `db:"created_at"`
+	DeliveredAt    *time.Time `db:"delivered_at"`
+	FailedAt       *time.Time `db:"failed_at"`
 }
 
 // WebhookDeliveries lists a subscription's deliveries, newest first.
@@ -370,13 +370,13 @@ func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, lim
 
 // WebhookAttemptRow is a logged attempt with its duration in milliseconds.
 type WebhookAttemptRow struct {
-	DeliveryID int64     `db:"delivery_id" json:"delivery_id"`
-	EventID    int64     `db:"event_id" json:"event_id"`
-	Attempt    int       `db:"attempt" json:"attempt"`
-	At         time.Time `db:"at" json:"at"`
-	StatusCode *int      `db:"status_code" json:"status_code,omitempty"`
-	Error      *string   `db:"error" json:"error,omitempty"`
-	DurationMS int       `db:"duration_ms" json:"duration_ms"`
+	DeliveryID int64     `db:"delivery_id"`
+	EventID    int64     `db:"event_id"`
+	Attempt    int       `db:"attempt"`
+	At         time.Time `db:"at"`
+	StatusCode *int      `db:"status_code"`
+	Error      *string   `db:"error"`
+	DurationMS int       `db:"duration_ms"`
 }
 
 // WebhookAttemptsOf lists the attempts of the given deliveries, newest first.

@@ -16,17 +16,17 @@ import (
 
 // Integration is a stored inbound integration.
 type Integration struct {
-	ID         int64      `db:"id" json:"id"`
-	Name       string     `db:"name" json:"name"`
-	Secret     string     `db:"secret" json:"-"`
-	UnitID     int64      `db:"unit_id" json:"-"`
-	UnitCode   string     `db:"unit_code" json:"unit"`
-	UnitName   string     `db:"unit_name" json:"unit_name"`
-	UnitKind   string     `db:"unit_kind" json:"unit_kind"`
-	Role       string     `db:"role" json:"role"`
-	Active     bool       `db:"active" json:"active"`
-	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
-	LastUsedAt *time.Time `db:"last_used_at" json:"last_used_at,omitempty"`
+	ID         int64      `db:"id"`
+	Name       string     `db:"name"`
+	Secret     string     `db:"secret"`
+	UnitID     int64      `db:"unit_id"`
+	UnitCode   string     `db:"unit_code"`
+	UnitName   string     `db:"unit_name"`
+	UnitKind   string     `db:"unit_kind"`
+	Role       string     `db:"role"`
+	Active     bool       `db:"active"`
+	CreatedAt  time.Time  `db:"created_at"`
+	LastUsedAt *time.Time `db:"last_used_at"`
 }
 
 const integrationCols = `i.id, i.name, i.secret, i.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind,
