@@ -278,7 +278,7 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 		return v, true, nil
 	}
 	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
-		v.NeedsPhoto = strings.ReplaceAll(r.Msg, "申报命令", texts.FreeText.T("claim.photo_command"))
+		v.NeedsPhoto = strings.ReplaceAll(ruleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,

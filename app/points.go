@@ -132,7 +132,7 @@ func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequ
 	// its reason; anything else lists the categories.
 	if it, _, _ := matchClaim(items, req.Words); it != nil && !it.Claimable {
 		r := points.CheckClaim(*it, nil, a.Now(), a.Loc, req.Photo != "")
-		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrForbidden, "%s", r.Msg))
+		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrForbidden, "%s", ruleText(r)))
 	}
 	res.NoMatch = true
 	return res, nil
@@ -211,6 +211,10 @@ func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int
 }
 
 // refusalKind maps a rule's refusal to the error class callers see.
+// ruleText puts a refusal of the pure rules into the words of the points
+// catalogue (rule.<key>).
+func ruleText(r *points.Refusal) string { return pt.T("rule."+r.Key, r.Args...) }
+
 func refusalKind(r points.Reason) error {
 	switch r {
 	case points.ReasonNotClaimable:
@@ -256,7 +260,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 		return storage.Claim{}, err
 	}
 	if r := points.CheckClaim(item, existing, now, a.Loc, photo != ""); r != nil {
-		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", r.Msg))
+		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", ruleText(r)))
 	}
 	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: actor.PersonID,
 		RecordedBy: actor.PersonID, Kind: storage.ClaimKindClaim, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,

@@ -197,7 +197,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 	} else if err := points.CanRedeem(balance, req.Points); err != nil {
 		var r *points.Refusal
 		errors.As(err, &r)
-		return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(refusalKind(r.Reason), "%s", r.Msg))
+		return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(refusalKind(r.Reason), "%s", ruleText(r)))
 	}
 	name, err := a.decider(ctx, actor)
 	if err != nil {

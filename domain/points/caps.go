@@ -104,10 +104,11 @@ func within(t, from, to time.Time) bool {
 	return !t.Before(from) && t.Before(to)
 }
 
-// capWords names a span's window in a refusal: "每月 … 本月".
-var capWords = map[Span][2]string{
-	Day:     {"每天", "今天"},
-	Month:   {"每月", "本月"},
-	Quarter: {"每季度", "本季度"},
-	Year:    {"每年", "今年"},
+// capKeys names the refusal of a cap by its span's window; a cap without a
+// window ("每户累计") is cap_total.
+var capKeys = map[Span]string{
+	Day:     "cap_day",
+	Month:   "cap_month",
+	Quarter: "cap_quarter",
+	Year:    "cap_year",
 }

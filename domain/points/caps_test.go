@@ -111,32 +111,32 @@ func TestCheckCaps(t *testing.T) {
 		item     Item
 		existing []time.Time
 		at       time.Time
-		want     string // "" = allowed
+		want     string // the refusal's key and args; "" = allowed
 	}{
 		{"no caps", Item{Code: "B03"}, eightInNov(), at(11, 9, 9, 0, 0), ""},
 		{"first of the day", patrol, nil, at(11, 20, 9, 0, 0), ""},
-		{"second of the day", patrol, times(at(11, 20, 0, 0, 0)), at(11, 20, 23, 59, 59), "该项每天最多 1 次，今天已申报 1 次。"},
+		{"second of the day", patrol, times(at(11, 20, 0, 0, 0)), at(11, 20, 23, 59, 59), "cap_day max 1 count 1"},
 		{"yesterday's last second does not count", patrol, times(at(11, 19, 23, 59, 59)), at(11, 20, 0, 0, 0), ""},
-		{"day read in Shanghai, not UTC", patrol, times(time.Date(2026, 11, 19, 16, 30, 0, 0, time.UTC)), at(11, 20, 8, 0, 0), "该项每天最多 1 次，今天已申报 1 次。"},
-		{"ninth in the month", patrol, eightInNov(), at(11, 30, 23, 59, 59), "该项每月最多 8 次，本月已申报 8 次。"},
+		{"day read in Shanghai, not UTC", patrol, times(time.Date(2026, 11, 19, 16, 30, 0, 0, time.UTC)), at(11, 20, 8, 0, 0), "cap_day max 1 count 1"},
+		{"ninth in the month", patrol, eightInNov(), at(11, 30, 23, 59, 59), "cap_month max 8 count 8"},
 		{"first second of the next month", patrol, eightInNov(), at(12, 1, 0, 0, 0), ""},
 		{"seven in the month", patrol, eightInNov()[1:], at(11, 30, 10, 0, 0), ""},
 		{"quarter: last second of Q3 counts for Q3 only", oncePerQuarter, times(at(9, 30, 23, 59, 59)), at(10, 1, 0, 0, 0), ""},
-		{"quarter: same quarter", oncePerQuarter, times(at(10, 1, 0, 0, 0)), at(12, 31, 23, 59, 59), "该项每季度最多 1 次，本季度已申报 1 次。"},
-		{"year", twicePerYear, times(at(1, 1, 0, 0, 0), at(6, 1, 0, 0, 0)), at(12, 31, 23, 59, 59), "该项每年最多 2 次，今年已申报 2 次。"},
+		{"quarter: same quarter", oncePerQuarter, times(at(10, 1, 0, 0, 0)), at(12, 31, 23, 59, 59), "cap_quarter max 1 count 1"},
+		{"year", twicePerYear, times(at(1, 1, 0, 0, 0), at(6, 1, 0, 0, 0)), at(12, 31, 23, 59, 59), "cap_year max 2 count 2"},
 		{"year: last year's do not count", twicePerYear, times(time.Date(2025, 12, 31, 23, 59, 59, 0, loc), at(6, 1, 0, 0, 0)), at(12, 31, 0, 0, 0), ""},
 		{"ever: first", once, nil, at(11, 20, 0, 0, 0), ""},
-		{"ever: years later", once, times(time.Date(2019, 5, 1, 0, 0, 0, 0, loc)), at(11, 20, 0, 0, 0), "该项每户累计最多 1 次，已申报 1 次。"},
+		{"ever: years later", once, times(time.Date(2019, 5, 1, 0, 0, 0, 0, loc)), at(11, 20, 0, 0, 0), "cap_total max 1 count 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := CheckCaps(tt.item, tt.existing, tt.at, loc)
 			switch {
 			case tt.want == "" && r != nil:
-				t.Errorf("refused: %s", r.Msg)
+				t.Errorf("refused: %s", r)
 			case tt.want != "" && r == nil:
 				t.Errorf("allowed, want %q", tt.want)
-			case r != nil && (r.Msg != tt.want || r.Reason != ReasonCap || r.Error() != tt.want):
+			case r != nil && (refusalText(r) != tt.want || r.Reason != ReasonCap):
 				t.Errorf("refusal %+v, want %q", r, tt.want)
 			}
 		})
@@ -157,7 +157,7 @@ func TestSameDayAndDuplicate(t *testing.T) {
 	if !SameDay(a, b, time.UTC) {
 		t.Error("both are on the 20th in UTC")
 	}
-	if r := CheckDuplicate([]time.Time{c}, a, loc); r == nil || r.Reason != ReasonDuplicate || r.Msg != "今天已为该项申报过，请勿重复提交。" {
+	if r := CheckDuplicate([]time.Time{c}, a, loc); r == nil || r.Reason != ReasonDuplicate || refusalText(r) != "duplicate" {
 		t.Errorf("CheckDuplicate = %+v", r)
 	}
 	if r := CheckDuplicate([]time.Time{a}, b, loc); r != nil {
@@ -171,8 +171,8 @@ func TestEvidence(t *testing.T) {
 		needs   bool
 		refusal string // without a photo
 	}{
-		{EvidencePhoto, true, "该项需要附现场照片：请发送照片，并把申报命令写在照片说明里。"},
-		{EvidenceCertificate, true, "该项需要附证书或证明材料的照片：请发送照片，并把申报命令写在照片说明里。"},
+		{EvidencePhoto, true, "evidence_photo"},
+		{EvidenceCertificate, true, "evidence_certificate"},
 		{EvidenceWitness, false, ""},
 		{EvidenceNone, false, ""},
 	}
@@ -182,11 +182,11 @@ func TestEvidence(t *testing.T) {
 			t.Errorf("NeedsPhoto(%s) = %v", tt.ev, !tt.needs)
 		}
 		if r := CheckEvidence(it, true); r != nil {
-			t.Errorf("%s with a photo refused: %s", tt.ev, r.Msg)
+			t.Errorf("%s with a photo refused: %s", tt.ev, r)
 		}
 		var got string
 		if r := CheckEvidence(it, false); r != nil {
-			got = r.Msg
+			got = refusalText(r)
 			if r.Reason != ReasonEvidence {
 				t.Errorf("%s: reason %q", tt.ev, r.Reason)
 			}
@@ -234,7 +234,12 @@ func TestCheckClaim(t *testing.T) {
 			}
 		})
 	}
-	if r := CheckClaim(byCode["A07"], nil, now, loc, true); r.Msg != "“焚烧秸秆/违规野外用火”由评议人员登记，不能自行申报。" {
-		t.Errorf("message %q", r.Msg)
+	if r := CheckClaim(byCode["A07"], nil, now, loc, true); refusalText(r) != "not_claimable item 焚烧秸秆/违规野外用火" {
+		t.Errorf("message %q", r)
 	}
+}
+
+// refusalText is a refusal's key and its args, as the tests write them.
+func refusalText(r *Refusal) string {
+	return strings.TrimSpace(r.Key + " " + strings.Join(r.Args, " "))
 }

@@ -1,19 +1,26 @@
 package points
 
 import (
-	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// Refusal is a request the rules refuse; Msg is one Chinese sentence saying why, for the
-// user. It is returned as *Refusal (nil when allowed): do not store a nil *Refusal in an
-// error variable.
+// Refusal is a request the rules refuse. Key names the sentence that says why and Args
+// fills its placeholders (name, value pairs): the words live in the points catalogue
+// (internal/texts/points.yaml, "rule.<Key>"), which this standard-library-only package
+// cannot read, so the app puts a refusal in words. It is returned as *Refusal (nil when
+// allowed): do not store a nil *Refusal in an error variable.
 type Refusal struct {
 	Reason Reason
-	Msg    string
+	Key    string
+	Args   []string
 }
 
-func (r *Refusal) Error() string { return r.Msg }
+// Error is for logs: the key and its values, not the user's sentence.
+func (r *Refusal) Error() string {
+	return "points: refused: " + r.Key + " " + strings.Join(r.Args, " ")
+}
 
 // Reason classifies a refusal for callers and logs.
 type Reason string
@@ -32,7 +39,7 @@ const (
 // and approved claims of this item. It returns the first refusal, or nil.
 func CheckClaim(item Item, existing []time.Time, at time.Time, loc *time.Location, hasPhoto bool) *Refusal {
 	if !item.Claimable {
-		return &Refusal{ReasonNotClaimable, fmt.Sprintf("“%s”由评议人员登记，不能自行申报。", item.Name)}
+		return &Refusal{ReasonNotClaimable, "not_claimable", []string{"item", item.Name}}
 	}
 	if r := CheckEvidence(item, hasPhoto); r != nil {
 		return r
@@ -58,10 +65,11 @@ func CheckCaps(item Item, existing []time.Time, at time.Time, loc *time.Location
 		if n+1 <= c.N {
 			continue
 		}
-		if w, ok := capWords[c.Per]; ok {
-			return &Refusal{ReasonCap, fmt.Sprintf("该项%s最多 %d 次，%s已申报 %d 次。", w[0], c.N, w[1], n)}
+		key := "cap_total"
+		if w, ok := capKeys[c.Per]; ok {
+			key = w
 		}
-		return &Refusal{ReasonCap, fmt.Sprintf("该项每户累计最多 %d 次，已申报 %d 次。", c.N, n)}
+		return &Refusal{ReasonCap, key, []string{"max", strconv.Itoa(c.N), "count", strconv.Itoa(n)}}
 	}
 	return nil
 }
@@ -81,7 +89,7 @@ func SameDay(a, b time.Time, loc *time.Location) bool {
 func CheckDuplicate(existing []time.Time, at time.Time, loc *time.Location) *Refusal {
 	for _, t := range existing {
 		if SameDay(t, at, loc) {
-			return &Refusal{ReasonDuplicate, "今天已为该项申报过，请勿重复提交。"}
+			return &Refusal{ReasonDuplicate, "duplicate", nil}
 		}
 	}
 	return nil
@@ -98,9 +106,8 @@ func CheckEvidence(item Item, hasPhoto bool) *Refusal {
 	if hasPhoto || !NeedsPhoto(item) {
 		return nil
 	}
-	what := "现场照片"
 	if item.Evidence == EvidenceCertificate {
-		what = "证书或证明材料的照片"
+		return &Refusal{ReasonEvidence, "evidence_certificate", nil}
 	}
-	return &Refusal{ReasonEvidence, fmt.Sprintf("该项需要附%s：请发送照片，并把申报命令写在照片说明里。", what)}
+	return &Refusal{ReasonEvidence, "evidence_photo", nil}
 }

@@ -43,6 +43,7 @@
 //     are never ranked for prizes.
 //   - Redemption (CanRedeem): the amount is at least 1 and the balance may not go below 0.
 //
-// Refusals to a user are a *Refusal whose text is one Chinese sentence saying why. Catalogue
+// Refusals to a user are a *Refusal: a key and its values, which the app puts into one Chinese
+// sentence from the points catalogue (internal/texts/points.yaml, "rule.<key>"). Catalogue
 // faults are for the operator importing the file and read as "file: row N, column "c": …".
 package points

@@ -1,7 +1,7 @@
 package points
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -60,10 +60,10 @@ func EffectiveAt(approvedAt time.Time, publicityDays int, loc *time.Location) ti
 // amount or would leave the balance below zero. The refusal is a *Refusal.
 func CanRedeem(balance, amount int) error {
 	if amount < 1 {
-		return &Refusal{ReasonAmount, "兑换积分须为正整数。"}
+		return &Refusal{ReasonAmount, "amount", nil}
 	}
 	if balance-amount < 0 {
-		return &Refusal{ReasonBalance, fmt.Sprintf("积分余额不足：当前 %d 分，需 %d 分。", balance, amount)}
+		return &Refusal{ReasonBalance, "balance", []string{"balance", strconv.Itoa(balance), "amount", strconv.Itoa(amount)}}
 	}
 	return nil
 }
