@@ -13,6 +13,7 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -121,8 +122,7 @@ func (a *App) warnMissingCalendar(ctx context.Context, cal *health.Calendar, at 
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("【提醒】系统里还没有%d年的放假调休安排。国务院办公厅公布后，请系统管理员导入"+
-		"（zhibu import holidays）；在此之前，%d年只按周末休息计算，节假日照常提醒。", next, next)
+	text := texts.Health.T("calendar.missing_year", "year", strconv.Itoa(next))
 	for _, h := range orgs {
 		if h.ChatID == nil {
 			continue

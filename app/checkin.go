@@ -495,7 +495,7 @@ func (a *App) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Tim
 		if err != nil || p.Rec != ob.Recurs {
 			// Named as people read a period (2026年11月), never by its key;
 			// a key that does not parse came from no button of ours.
-			label := "所选"
+			label := ck.T("period.chosen")
 			if err == nil {
 				label = p.Label()
 			}

@@ -76,6 +76,7 @@ var Checkin = MustLoad("checkin", map[string][]string{
 	"refuse.makeup_before_start":   {"branch", "obligation", "period", "start"},
 	"refuse.makeup_done":           {"obligation", "period"},
 	"refuse.makeup_wrong_period":   {"obligation", "period"},
+	"period.chosen":                nil,
 	"refuse.makeup_unclear":        {"obligation", "recurs"},
 	"refuse.pending_gone":          nil,
 	"refuse.pending_not_yours":     nil,

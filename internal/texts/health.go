@@ -4,6 +4,7 @@ package texts
 // replies to /status, /ack, /exempt and /silence and their refusals.
 var Health = MustLoad("health", map[string][]string{
 	"refuse.not_linked":               nil,
+	"calendar.missing_year":           {"year"},
 	"status.forbidden":                nil,
 	"item.group":                      {"group"},
 	"item.period":                     {"period"},

@@ -62,12 +62,13 @@ func TestCataloguesLoad(t *testing.T) {
 // API's parameter and its values, a date's form, the API's fields
 // (external_id, branch, unit), the role codes a token is made with, config
 // keys and values, a token's zb_ prefix, Ctrl+C; names a user knows by
-// them: Telegram, Webhook, JSON, the zhibu command line, the NUL
+// them: Telegram, Webhook, JSON, the zhibu command line (and its import
+// holidays, named to the organisers who ask the operator for it), the NUL
 // character, the http:// and https:// of an address.
 var reAllowedLatin = regexp.MustCompile(`/[a-z]+|QA-RZ(-XZ-B1)?|\b[AGH]\d*\b|` +
 	`\b(unit_code|village|code|name|points|stock|active|yes|no|status|pending|approved|rejected|frozen|household)\b|` +
 	`\b(external_id|branch|unit|organiser|admin|webhooks\.allow_private_targets|YYYY-MM-DD|QA|sandbox(\.demo)?|telegram\.mode|false|zb_|Ctrl\+C)\b|` +
-	`\b(Telegram|Webhook|JSON|zhibu|NUL|https?)\b`)
+	`\b(Telegram|Webhook|JSON|zhibu( import holidays)?|NUL|https?)\b`)
 
 // The texts say nothing in English or in codes (SPEC §7.3): no Latin word but
 // HTML tags, slash commands and the example unit codes.
