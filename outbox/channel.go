@@ -101,3 +101,11 @@ type Channel interface {
 type Splitter interface {
 	Split(m Message) ([]Message, error)
 }
+
+// Prober is implemented by channels with a call that delivers nothing
+// (Telegram's getMe): after a bot-wide pause it goes first instead of a
+// message, so that a probe into an outage never makes a copy. Its Result
+// is classified like a send's.
+type Prober interface {
+	Probe(ctx context.Context) (Result, error)
+}

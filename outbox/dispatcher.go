@@ -111,13 +111,14 @@ func (o Options) withDefaults() Options {
 // Dispatcher sends the outbox rows of one channel. Create it with New, run
 // it with Run (under leader.Run when there are several replicas).
 type Dispatcher struct {
-	store *storage.Store
-	ch    Channel
-	split Splitter
-	opts  Options
-	log   *slog.Logger
-	m     *metrics
-	pace  *pacer
+	store  *storage.Store
+	ch     Channel
+	split  Splitter
+	prober Prober
+	opts   Options
+	log    *slog.Logger
+	m      *metrics
+	pace   *pacer
 
 	running atomic.Bool
 	wake    chan struct{}
@@ -147,6 +148,9 @@ func New(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg p
 	}
 	if s, ok := ch.(Splitter); ok {
 		d.split = s
+	}
+	if p, ok := ch.(Prober); ok {
+		d.prober = p
 	}
 	return d
 }
@@ -496,6 +500,15 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 				d.putBack(log, r, ids, untried, d.opts.Now().Add(time.Until(d.pace.pausedUntil())), "paused")
 				return false
 			}
+			// After a pause the probe is a call that duplicates nothing
+			// (Prober), not this message: it goes once the probe is answered.
+			if t.probe != nil && d.prober != nil {
+				if err := d.probe(ctx, t, deadline); err != nil {
+					d.putBack(log, r, ids, untried, d.opts.Now(), "shutdown")
+					return false
+				}
+				continue
+			}
 			if !paced(m.Method) {
 				tk = t
 				break
@@ -554,6 +567,9 @@ func (d *Dispatcher) process(ctx context.Context, j job) bool {
 			case Retry:
 				if pause := d.pace.failed(t0, clock.Monotonic()); pause > 0 {
 					log.Warn("outbox: repeated temporary failures; pausing every send", slog.Duration("pause", pause), slog.String("reason", res.Reason))
+				}
+				if !res.NotDelivered && d.prober != nil {
+					d.pace.unanswered()
 				}
 			default:
 				d.pace.answered() // the platform answered: the way to it works
@@ -679,6 +695,35 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 		}
 		d.retryLater(log, r, ids, now, res.Reason)
 	}
+}
+
+// probe makes the probe after a bot-wide pause (t is its ticket), through
+// the global rate limiter and the send timeout. Answered, sends resume;
+// not answered in time (or refused), the bot pauses again, longer, and the
+// next call after that pause probes again.
+func (d *Dispatcher) probe(ctx context.Context, t *ticket, deadline time.Time) error {
+	ok, err := d.pace.waitGlobal(ctx, deadline)
+	if err != nil || !ok || !t.clear() {
+		t.done(false)
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.SendTimeout)
+	t0 := clock.Monotonic()
+	res, err := d.prober.Probe(sctx)
+	cancel()
+	d.m.latency.WithLabelValues("getMe").Observe(time.Since(t0).Seconds())
+	switch {
+	case err == nil:
+		d.pace.answered()
+	case res.Outcome == RateLimited:
+		d.pace.rateLimited(0, res.RetryAfter, clock.Monotonic())
+	default:
+		pause := d.pace.probeFailed(t0, clock.Monotonic())
+		d.log.Warn("outbox: the probe after a pause was not answered; pausing every send again",
+			slog.Duration("pause", pause), slog.String("reason", res.Reason))
+	}
+	t.done(true)
+	return nil
 }
 
 // calling records that the call of r begins (Store.OutboxCalling): the call

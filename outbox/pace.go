@@ -242,6 +242,31 @@ func (p *pacer) failed(began, now time.Time) time.Duration {
 	return d
 }
 
+// unanswered records a call that got no answer (a timeout: it may have
+// been delivered). On a botWide pacer the next call is a probe and every
+// other waits for its answer, so that no message, its own retry included,
+// goes into an API that does not answer in time.
+func (p *pacer) unanswered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.botWide {
+		p.probeNeeded = true
+	}
+}
+
+// probeFailed records a probe that got no answer in time (or an error):
+// like failed, and the bot pauses again (at least failBase) whatever the
+// streak, so that no message goes before a probe is answered.
+func (p *pacer) probeFailed(began, now time.Time) time.Duration {
+	if d := p.failed(began, now); d > 0 {
+		return d
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pauseLocked(now.Add(failBase))
+	return failBase
+}
+
 // answered ends the streak of temporary failures.
 func (p *pacer) answered() {
 	p.mu.Lock()

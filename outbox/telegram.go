@@ -35,6 +35,15 @@ func (t *Telegram) Name() string { return "telegram" }
 // back off bot-wide (the pacer).
 func (t *Telegram) BotWideLimits() bool { return true }
 
+// Probe calls getMe: it shows whether the Bot API answers in time and
+// sends nothing.
+func (t *Telegram) Probe(ctx context.Context) (Result, error) {
+	if _, err := t.b.GetMe(ctx); err != nil {
+		return Classify(err), err
+	}
+	return Result{Outcome: Delivered}, nil
+}
+
 // Bot API methods the channel knows.
 const (
 	MethodSendMessage            = "sendMessage"
