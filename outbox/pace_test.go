@@ -196,3 +196,30 @@ func TestPacerProbeAfterPause(t *testing.T) {
 		t.Fatal("the probe's answer did not let the others go")
 	}
 }
+
+func TestPacerUnansweredCallNeedsAProbe(t *testing.T) {
+	p := newPacer(30, 1, 20)
+	p.botWide = true
+	ctx := context.Background()
+	deadline := clock.Monotonic().Add(5 * time.Second)
+	p.unanswered()
+	tk, ok, err := p.admit(ctx, deadline)
+	if !ok || err != nil || tk.probe == nil {
+		t.Fatalf("first call after an unanswered one is not the probe: %v %v", ok, err)
+	}
+	// The probe gets no answer either: the bot pauses, at least failBase.
+	now := clock.Monotonic()
+	if d := p.probeFailed(now, now); d < failBase {
+		t.Fatalf("failed probe paused %s, want at least %s", d, failBase)
+	}
+	tk.done(true)
+	if !p.pausedUntil().After(clock.Monotonic()) || !p.probeNeeded {
+		t.Fatal("after a failed probe: no pause, or no probe due after it")
+	}
+	// A robot channel's pacer is not held back by one chat's timeout.
+	r := newPacer(30, 1, 20)
+	r.unanswered()
+	if rt, ok, _ := r.admit(ctx, deadline); !ok || rt.probe != nil {
+		t.Fatal("a per-chat pacer made a probe after a timeout")
+	}
+}
