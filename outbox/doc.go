@@ -60,7 +60,12 @@
 //     created_at, then 'failed' with the reason. On Telegram three such
 //     failures in a row also pause every send, 1 s doubling up to 1 min
 //     while they go on (calls begun during a pause do not lengthen it),
-//     then a probe; any answer from the API ends the streak.
+//     then a probe; any answer from the API ends the streak. On Telegram
+//     the probe is getMe (Prober), never a message, and a call left
+//     unanswered (a timeout) makes the next call a probe at once: a
+//     message whose call may have been delivered is sent again only once
+//     the API has answered a probe in time, so a slow API costs at most
+//     one copy per message (docs/SCALING.md, "When a message arrives twice").
 //
 // Under leader.Run each claim carries the leadership's fencing epoch
 // (leader.FenceFrom); the database refuses a claim under a superseded one
