@@ -16,6 +16,7 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -317,14 +318,10 @@ func AckData(unitID int64, obligation, period string) string {
 	return callback.AckButton(unitID, obligation, period)
 }
 
-// ackMarkup gives a digest with red notices for a secretary its 收到
+// ackButtons gives a digest with red notices for a secretary its 收到
 // buttons (nil when it has none).
-func ackMarkup(d *health.Digest, items []health.Item) any {
-	type button struct {
-		Text string `json:"text"`
-		Data string `json:"callback_data"`
-	}
-	var rows [][]button
+func ackButtons(d *health.Digest, items []health.Item) [][]notice.Button {
+	var rows [][]notice.Button
 	var branches []int64
 	for _, n := range d.Notices {
 		if n.Level != health.LevelRed || n.Role != health.RoleSecretary {
@@ -339,7 +336,7 @@ func ackMarkup(d *health.Digest, items []health.Item) any {
 			data = AckData(it.BranchID, "", "")
 		}
 		label := "收到 · " + it.Obligation.Word() + " " + it.Period.Label()
-		rows = append(rows, []button{{Text: label, Data: data}})
+		rows = append(rows, []notice.Button{{Text: label, Data: data}})
 	}
 	if len(rows) == 0 {
 		return nil
@@ -359,18 +356,19 @@ func ackMarkup(d *health.Digest, items []health.Item) any {
 					}
 				}
 			}
-			rows = append(rows, []button{{Text: label, Data: AckData(b, "", "")}})
+			rows = append(rows, []notice.Button{{Text: label, Data: AckData(b, "", "")}})
 		}
 	}
-	return map[string]any{"inline_keyboard": rows}
+	return rows
 }
 
-// digestRecord turns a planned digest into what storage logs and enqueues.
+// digestRecord turns a planned digest into what storage logs and enqueues:
+// its parts rendered for Telegram, the 收到 buttons under the last.
 func digestRecord(d *health.Digest, items []health.Item) storage.DigestRecord {
 	r := storage.DigestRecord{
 		DedupeKey: digestKey(d.Keys), PersonID: d.PersonID, PersonName: d.Name, ChatID: d.ChatID,
 		ViaFallback: d.ViaFallback, Undeliverable: d.Undeliverable, Level: string(d.Level),
-		Priority: digestPriority(d.Level), Texts: d.Texts, Markup: ackMarkup(d, items),
+		Priority: digestPriority(d.Level), Texts: d.Texts(), Markup: notice.Keyboard(ackButtons(d, items)),
 		Lines: make([]storage.NoticeLine, len(d.Notices)),
 	}
 	for i, n := range d.Notices {

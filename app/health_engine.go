@@ -1239,7 +1239,7 @@ func (e *engine) flushPlan(ctx context.Context) error {
 			return err
 		}
 		ev.Messages += n
-		if err := e.notifyRobots(ctx, recs); err != nil {
+		if err := e.notifyRobots(ctx, recs, out.Digests); err != nil {
 			return err
 		}
 		for i := range recs {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // A branch's fixed 主题党日 is a day of the month (1..31) or a weekday rule
@@ -167,17 +169,15 @@ func TermNotice(due, t time.Time, loc *time.Location) string {
 
 // termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
 // instead of the obligation, period and deadline of an activity.
-func termLine(b *strings.Builder, it *Item, n *Notice, t time.Time, loc *time.Location) string {
-	b.WriteString(" · ")
+func termLine(b notice.Line, it *Item, n *Notice, t time.Time, loc *time.Location) notice.Line {
 	switch n.Level {
 	case LevelResolved:
-		b.WriteString(esc(it.Obligation.Name, clipShort))
-		b.WriteString(" · 已消除")
+		b = append(b, notice.P(" · "+clip(it.Obligation.Name, clipShort)+" · 已消除"))
 	default:
-		b.WriteString(TermNotice(it.Due, t, loc))
+		b = append(b, notice.P(" · "+TermNotice(it.Due, t, loc)))
 		if n.Level == LevelRed && n.OrgLevel == 1 {
-			b.WriteString("（提级督办）")
+			b = append(b, notice.P("（提级督办）"))
 		}
 	}
-	return b.String()
+	return b
 }

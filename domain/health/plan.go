@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // Recipient is a person who may receive notices.
@@ -186,7 +188,7 @@ type Notice struct {
 }
 
 // Digest is everything one recipient gets from one evaluation, as one
-// message (several Texts only past Telegram's length limit).
+// message (several Parts only past Telegram's length limit).
 type Digest struct {
 	PersonID int64
 	Name     string
@@ -201,9 +203,22 @@ type Digest struct {
 	Notices []Notice
 	// Items is the number of notice lines (len(Keys)).
 	Items int
-	// Texts are the message parts in Telegram HTML, each at most
-	// MaxMessageLen UTF-16 code units after entity parsing.
-	Texts []string
+	// Parts are the message, channel-neutral: each part at most
+	// MaxMessageLen UTF-16 code units (notice.Len), as Telegram counts.
+	Parts []notice.Message
+	// PreludeLines is how many lines at the top of every part are the note
+	// of a message sent via the fallback group (ViaFallback): for the
+	// person's Telegram chat, not for group robots.
+	PreludeLines int
+}
+
+// Texts renders the parts for Telegram (HTML parse mode).
+func (d Digest) Texts() []string {
+	out := make([]string, len(d.Parts))
+	for i := range d.Parts {
+		out[i] = notice.HTML(d.Parts[i])
+	}
+	return out
 }
 
 // PlanInput is one evaluation.
@@ -543,7 +558,7 @@ func (p *planner) digests() []Digest {
 			}
 		}
 		d.Items = len(d.Keys)
-		d.Texts = p.render(&d, pl.lines)
+		d.Parts = p.render(&d, pl.lines)
 		out = append(out, d)
 	}
 	return out
