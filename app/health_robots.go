@@ -27,7 +27,8 @@ import (
 // once, and a repeat the next day (a new slot) again. Robots get the
 // digest's channel-neutral parts (recs[i] is digests[i] as recorded),
 // without the note of a message sent via the fallback group, which is about
-// the person's Telegram account; the robot channel renders them.
+// the person's Telegram account, and without the 收到 buttons; the robot
+// channel renders them.
 func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord, digests []health.Digest) error {
 	if e.robotUnits == nil {
 		ids, err := e.st.RobotUnits(ctx)
@@ -90,6 +91,7 @@ func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord, 
 		dg := &digests[i]
 		for j, part := range dg.Parts {
 			part.Lines = part.Lines[dg.PreludeLines:]
+			part.Buttons = nil // the 收到 taps come back through Telegram only
 			if err := e.a.NotifyUnitRobots(ctx, target, key+":"+strconv.Itoa(j+1), part, d.Priority); err != nil {
 				return err
 			}

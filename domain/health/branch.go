@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // A branch's fixed 主题党日 is a day of the month (1..31) or a weekday rule
@@ -165,19 +163,4 @@ func TermNotice(due, t time.Time, loc *time.Location) string {
 		return "支部委员会任期将于" + date + "届满，请及时换届"
 	}
 	return "支部委员会任期已于" + date + "届满，请尽快换届"
-}
-
-// termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
-// instead of the obligation, period and deadline of an activity.
-func termLine(b notice.Line, it *Item, n *Notice, t time.Time, loc *time.Location) notice.Line {
-	switch n.Level {
-	case LevelResolved:
-		b = append(b, notice.P(" · "+clip(it.Obligation.Name, clipShort)+" · 已消除"))
-	default:
-		b = append(b, notice.P(" · "+TermNotice(it.Due, t, loc)))
-		if n.Level == LevelRed && n.OrgLevel == 1 {
-			b = append(b, notice.P("（提级督办）"))
-		}
-	}
-	return b
 }

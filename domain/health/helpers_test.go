@@ -2,12 +2,15 @@ package health
 
 import (
 	"html"
+	"os"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // shanghai loads Asia/Shanghai from the embedded zone database, so tests
@@ -70,3 +73,22 @@ func unitEnd(s string, i int) (end, units int) {
 	r, w := utf8.DecodeRuneInString(s[i:])
 	return i + w, utf16.RuneLen(r)
 }
+
+// wording is the notices catalogue's wording, read from its file as
+// internal/texts embeds it (this package may not import texts, which
+// declares its keys from here).
+var wording = func() *Wording {
+	raw, err := os.ReadFile("../../internal/texts/notices.yaml")
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]string
+	if err := yaml.Unmarshal(raw, &m); err != nil {
+		panic(err)
+	}
+	w, err := NewWording(func(k string) string { return m[k] })
+	if err != nil {
+		panic(err)
+	}
+	return w
+}()

@@ -204,7 +204,8 @@ type Digest struct {
 	// Items is the number of notice lines (len(Keys)).
 	Items int
 	// Parts are the message, channel-neutral: each part at most
-	// MaxMessageLen UTF-16 code units (notice.Len), as Telegram counts.
+	// MaxMessageLen UTF-16 code units (notice.Len), as Telegram counts;
+	// the last carries the 收到 buttons of a secretary's red notices.
 	Parts []notice.Message
 	// PreludeLines is how many lines at the top of every part are the note
 	// of a message sent via the fallback group (ViaFallback): for the
@@ -230,6 +231,8 @@ type PlanInput struct {
 	// AlreadySent reports whether a key (NoticeKey.String) was sent before;
 	// nil means nothing was. See SentSet.
 	AlreadySent func(key string) bool
+	// Wording is what the notices say (NewWording); required.
+	Wording *Wording
 }
 
 // SentSet makes an AlreadySent function from a list of keys.
@@ -275,6 +278,9 @@ type PlanOutput struct {
 // back through AlreadySent. With the zero Rules nothing repeats, nothing
 // escalates and there are no quiet hours.
 func Plan(in PlanInput) PlanOutput {
+	if in.Wording == nil {
+		panic("health: Plan without a Wording")
+	}
 	loc := locOr(in.Loc)
 	p := planner{in: &in, loc: loc, t: in.At, people: map[int64]*personLines{}, seen: map[string]struct{}{}}
 	out := PlanOutput{At: in.At}

@@ -76,7 +76,7 @@ func key(person, unit int64, ob, period string, level Level, slot int64) string 
 
 func plan(t *testing.T, now time.Time, rules Rules, sent []string, items ...Item) PlanOutput {
 	t.Helper()
-	out := Plan(PlanInput{At: now, Loc: shanghai(t), Rules: rules, Items: items, AlreadySent: SentSet(sent...)})
+	out := Plan(PlanInput{At: now, Loc: shanghai(t), Rules: rules, Items: items, AlreadySent: SentSet(sent...), Wording: wording})
 	for _, d := range out.Digests {
 		checkDigest(t, d)
 	}
@@ -648,7 +648,7 @@ func TestTelegramLen(t *testing.T) {
 }
 
 func TestPackerTinyLimit(t *testing.T) {
-	pk := packer{limit: 40, prelude: []notice.Line{{notice.I("前言")}}, more: notice.P("（续）")}
+	pk := packer{limit: 40, prelude: []notice.Line{{notice.I("前言")}}, more: notice.Line{notice.P("（续）")}}
 	pk.reset()
 	pk.section(notice.Line{notice.B("标题")})
 	long := notice.Line{notice.P("• " + strings.Repeat("长&", 30)), notice.B("粗")}

@@ -1,12 +1,18 @@
 package health
 
+// Rendering: a digest's lines are built as channel-neutral notices (package
+// notice) in the words of the catalogue (Wording), packed into parts within
+// Telegram's limit; callers render them per channel.
+
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/notice"
 )
 
@@ -22,14 +28,6 @@ const (
 	clipPathEl = 16
 	maxPathEls = 4
 )
-
-var sectionHeaders = [numSections]notice.Line{
-	secRedSecretary: {notice.P("🔴 "), notice.B("【红灯督办】以下规定动作已逾期未完成，请尽快整改并补录：")},
-	secRedOrganiser: {notice.P("🔴 "), notice.B("【红灯督办】以下支部规定动作已逾期未完成，请督促整改：")},
-	secYellow:       {notice.P("🟡 "), notice.B("【黄灯提醒】以下规定动作即将到期，请及时开展并打卡：")},
-	secResolved:     {notice.P("✅ "), notice.B("【已整改】以下红灯已消除：")},
-	secGreen:        {notice.P("🟢 "), notice.B("【本期规定动作】请按期开展以下活动并及时打卡：")},
-}
 
 // clip clips a user-provided string to n runes, so that one line can never
 // exceed a message; the renderers escape it.
@@ -67,70 +65,80 @@ func displayPath(it *Item) string {
 	return strings.Join(parts, "/")
 }
 
-// branchLabel is "名称[ 党小组]": people read units by name, never by code.
-func branchLabel(b notice.Line, it *Item) notice.Line {
-	b = append(b, notice.P(clip(it.BranchName, clipName)))
-	if it.GroupName != "" {
-		b = append(b, notice.P(" "+clip(it.GroupName, clipShort)))
-	}
-	return b
-}
-
-// itemLine renders the line of a yellow, red or resolved notice.
+// itemLine renders the line of a yellow, red or resolved notice. People
+// read units by name, never by code: "名称[ 党小组]".
 func (p *planner) itemLine(l *line) notice.Line {
+	w := p.in.Wording
 	it := &p.in.Items[l.notice.Items[0]]
 	n := &l.notice
-	b := make(notice.Line, 0, 12)
-	b = append(b, notice.P("• "))
+	b := make(notice.Line, 0, 24) // the spans of a red organiser's line
+	b = w.bullet.Append(b)
 	if n.Role == RoleOrganiser {
 		if path := displayPath(it); path != "" {
-			b = append(b, notice.P("〔"+path+"〕"))
+			b = w.path.Append(b, "path", path)
 		}
 	}
-	b = branchLabel(b, it)
-	if it.Obligation.TermEnd {
-		return termLine(b, it, n, p.t, p.loc)
+	b = append(b, notice.P(clip(it.BranchName, clipName)))
+	if it.GroupName != "" {
+		b = w.group.Append(b, "group", clip(it.GroupName, clipShort))
 	}
-	b = append(b, notice.P(" · "+clip(it.Obligation.Name, clipShort)+" · "+it.Period.Label()+" · 截止 "+
-		lastDay(it.Due).In(p.loc).Format(time.DateOnly)))
+	if it.Obligation.TermEnd {
+		return p.termLine(b, it, n)
+	}
+	b = w.item.Append(b, "obligation", clip(it.Obligation.Name, clipShort), "period", it.Period.Label(),
+		"due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 	today := civilDay(p.t, p.loc)
 	switch n.Level {
 	case LevelYellow:
 		left := civilDay(lastDay(it.Due), p.loc) - today
 		if it.Reason != "" {
-			b = append(b, notice.P(" · "+it.Reason))
+			b = w.reason.Append(b, "reason", it.Reason)
 		} else if left <= 0 {
-			b = append(b, notice.P(" · 今日截止"))
+			b = w.dueToday.Append(b)
 		} else {
-			b = append(b, notice.P(fmt.Sprintf(" · 还有 %d 天", left)))
+			b = w.daysLeft.Append(b, "days", strconv.FormatInt(left, 10))
 		}
 	case LevelRed:
-		b = append(b, notice.P(fmt.Sprintf(" · 已逾期 %d 天", DaysOverdue(it.Due, p.t, p.loc))))
+		b = w.overdue.Append(b, "days", strconv.Itoa(DaysOverdue(it.Due, p.t, p.loc)))
 		if n.OrgLevel == 1 {
-			b = append(b, notice.P(fmt.Sprintf("（逾期超过 %d 个工作日，提级督办）", p.in.Rules.EscalateDays)))
+			b = w.escalated.Append(b, "days", strconv.Itoa(p.in.Rules.EscalateDays))
 		}
 		if n.Role == RoleOrganiser && it.AckBy != "" {
 			promised := it.AckPlanned
 			if promised.IsZero() {
 				promised = it.AckUntil
 			}
-			b = append(b, notice.P("；"+clip(it.AckBy, clipShort)+" 已回复收到"))
+			b = w.acked.Append(b, "person", clip(it.AckBy, clipShort))
 			if !promised.IsZero() {
-				b = append(b, notice.P("，计划 "+promised.In(p.loc).Format(time.DateOnly)+" 前完成"))
+				b = w.planned.Append(b, "day", promised.In(p.loc).Format(time.DateOnly))
 				if !it.AckUntil.IsZero() && !p.t.Before(it.AckUntil) {
-					b = append(b, notice.P("（已过期）"))
+					b = w.planLapsed.Append(b)
 				}
 			}
 		}
 	case LevelResolved:
 		switch {
 		case it.CheckedIn:
-			b = append(b, notice.P(" · 已补录打卡"))
+			b = w.checkedIn.Append(b)
 		case it.Exempt:
-			b = append(b, notice.P(" · 已豁免"))
+			b = w.exempt.Append(b)
 		default:
-			b = append(b, notice.P(" · 已消除"))
+			b = w.cleared.Append(b)
 		}
+	}
+	return b
+}
+
+// termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
+// instead of the obligation, period and deadline of an activity.
+func (p *planner) termLine(b notice.Line, it *Item, n *Notice) notice.Line {
+	w := p.in.Wording
+	if n.Level == LevelResolved {
+		return w.termCleared.Append(b, "obligation", clip(it.Obligation.Name, clipShort))
+	}
+	b = w.termLine.Append(b, "notice", TermNotice(it.Due, p.t, p.loc))
+	if n.Level == LevelRed && n.OrgLevel == 1 {
+		b = w.termEscalated.Append(b)
 	}
 	return b
 }
@@ -138,19 +146,19 @@ func (p *planner) itemLine(l *line) notice.Line {
 // promptBlock renders a green prompt: a bold branch/period line and one
 // line per activity.
 func (p *planner) promptBlock(l *line) []notice.Line {
+	w := p.in.Wording
 	first := &p.in.Items[l.notice.Items[0]]
 	out := make([]notice.Line, 0, 1+len(l.notice.Items))
-	out = append(out, notice.Line{notice.B(clip(first.BranchName, clipName) + " · " + first.Period.Label())})
+	out = append(out, w.promptHead.Line("branch", clip(first.BranchName, clipName), "period", first.Period.Label()))
 	for _, i := range l.notice.Items { // sorted by greenPrompts
 		it := &p.in.Items[i]
-		b := make(notice.Line, 0, 4)
-		b = append(b, notice.P("• "+clip(it.Obligation.Name, clipShort)))
+		b := w.promptItem.Append(make(notice.Line, 0, 5), "obligation", clip(it.Obligation.Name, clipShort))
 		if it.GroupName != "" {
-			b = append(b, notice.P("（"+clip(it.GroupName, clipShort)+"）"))
+			b = w.promptGroup.Append(b, "group", clip(it.GroupName, clipShort))
 		}
-		b = append(b, notice.P(" · 截止 "+lastDay(it.Due).In(p.loc).Format(time.DateOnly)))
+		b = w.promptDue.Append(b, "due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 		if it.CheckedIn {
-			b = append(b, notice.P(" · 已完成"))
+			b = w.promptDone.Append(b)
 		}
 		out = append(out, b)
 	}
@@ -159,6 +167,7 @@ func (p *planner) promptBlock(l *line) []notice.Line {
 
 // footer gives secretaries the commands they need; organisers get none.
 func (p *planner) footer(lines []line) []notice.Line {
+	w := p.in.Wording
 	var example, redExample *Item
 	red := false
 	for i := range lines {
@@ -178,19 +187,67 @@ func (p *planner) footer(lines []line) []notice.Line {
 	lt := p.t.In(p.loc)
 	var out []notice.Line
 	if example != nil {
-		out = append(out, notice.Line{notice.P("打卡："), notice.C("打卡 " + clip(example.Obligation.Word(), clipShort) + " " + monthDay(lt) + " 7/9 主题"),
-			notice.P("（活动 日期 实到/应到 主题）")})
+		out = append(out, w.footerCheckin.Line("activity", clip(example.Obligation.Word(), clipShort), "day", monthDay(lt)))
 	}
 	if redExample != nil {
 		// A meeting held late is filed for the period it was for, with its
 		// real date: never a false date inside the missed period.
-		out = append(out, notice.Line{notice.P("补开："), notice.C("打卡 " + clip(redExample.Obligation.Word(), clipShort) + " " + MakeUpWord(redExample.Period) + " 今天 7/9 主题"),
-			notice.P("（按实际日期打卡，写明补开哪一期）")})
+		out = append(out, w.footerMakeup.Line("activity", clip(redExample.Obligation.Word(), clipShort), "period", MakeUpWord(redExample.Period)))
 	}
 	if red {
-		out = append(out, notice.Line{notice.P("收到督办请点“收到”，或回复 "), notice.C("收到 " + monthDay(lt.AddDate(0, 0, 3))), notice.P("（计划完成日期）")})
+		out = append(out, w.footerAck.Line("day", monthDay(lt.AddDate(0, 0, 3))))
 	}
 	return out
+}
+
+// maxAckButtons is how many 收到 buttons a digest carries before they are
+// folded into one per branch.
+const maxAckButtons = 6
+
+// ackButtons gives a digest with red notices for a secretary its 收到
+// buttons (nil when it has none).
+func (p *planner) ackButtons(d *Digest) [][]notice.Button {
+	w := p.in.Wording
+	items := p.in.Items
+	var rows [][]notice.Button
+	var branches []int64
+	for _, n := range d.Notices {
+		if n.Level != LevelRed || n.Role != RoleSecretary {
+			continue
+		}
+		it := &items[n.Items[0]]
+		if !slices.Contains(branches, it.BranchID) {
+			branches = append(branches, it.BranchID)
+		}
+		data := callback.AckButton(it.UnitID(), it.Obligation.Code, it.Period.Key())
+		if len(data) > 64 {
+			data = callback.AckButton(it.BranchID, "", "")
+		}
+		label := w.buttonAckItem.Line("activity", it.Obligation.Word(), "period", it.Period.Label()).Text()
+		rows = append(rows, []notice.Button{{Text: label, Data: data}})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if len(rows) == 1 {
+		rows[0][0].Text = w.buttonAck.Line().Text()
+	}
+	if len(rows) > maxAckButtons {
+		rows = rows[:0]
+		for _, b := range branches {
+			label := w.buttonAckAll.Line().Text()
+			if len(branches) > 1 {
+				for i := range items {
+					if items[i].BranchID == b {
+						label = w.buttonAckBranch.Line("branch", items[i].BranchCode).Text()
+						break
+					}
+				}
+			}
+			rows = append(rows, []notice.Button{{Text: label, Data: callback.AckButton(b, "", "")}})
+		}
+	}
+	return rows
 }
 
 // render lays out a digest: prelude (fallback notice), sections by level,
@@ -198,7 +255,7 @@ func (p *planner) footer(lines []line) []notice.Line {
 func (p *planner) render(d *Digest, lines []line) []notice.Message {
 	var prelude []notice.Line
 	if d.ViaFallback {
-		prelude = []notice.Line{{notice.I("（此消息应发给 " + clip(d.Name, clipShort) + "，其尚未绑定个人账号，现发至本组织群）")}}
+		prelude = []notice.Line{p.in.Wording.fallback.Line("name", clip(d.Name, clipShort))}
 	}
 	d.PreludeLines = len(prelude)
 	var secs [numSections][][]notice.Line
@@ -210,13 +267,13 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 			secs[l.section] = append(secs[l.section], []notice.Line{p.itemLine(l)})
 		}
 	}
-	pk := packer{limit: MaxMessageLen, prelude: prelude, more: notice.P("（续）")}
+	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continued.Line()}
 	pk.reset()
 	for s := range numSections {
 		if len(secs[s]) == 0 {
 			continue
 		}
-		pk.section(sectionHeaders[s])
+		pk.section(p.in.Wording.headers[s].Line())
 		for _, blk := range secs[s] {
 			pk.block(blk)
 		}
@@ -225,7 +282,11 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 		pk.section(nil)
 		pk.block(f)
 	}
-	return pk.finish()
+	parts := pk.finish()
+	if len(parts) > 0 {
+		parts[len(parts)-1].Buttons = p.ackButtons(d)
+	}
+	return parts
 }
 
 // packer fills messages with lines, breaking only between lines (and
@@ -234,7 +295,7 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 type packer struct {
 	limit   int
 	prelude []notice.Line
-	more    notice.Span
+	more    notice.Line
 	out     []notice.Message
 	cur     []notice.Line
 	curLen  int
@@ -301,7 +362,7 @@ func (p *packer) withHeader(lines []notice.Line) []notice.Line {
 	}
 	h := p.header
 	if p.started {
-		h = append(slices.Clip(h), p.more)
+		h = append(slices.Clip(h), p.more...)
 	}
 	return append([]notice.Line{h}, lines...)
 }

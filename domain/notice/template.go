@@ -96,6 +96,7 @@ func isName(s string) bool {
 // value that follows name in pairs (raw text: renderers escape it); a
 // placeholder without a value is left empty.
 func (t Template) Append(l Line, pairs ...string) Line {
+	l = slices.Grow(l, len(t.segs))
 	for _, sg := range t.segs {
 		if sg.name == "" {
 			l = append(l, Span{Style: sg.style, Text: sg.text})

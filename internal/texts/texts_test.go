@@ -41,7 +41,7 @@ func TestLoadChecksTheFile(t *testing.T) {
 }
 
 // The catalogues, by file name.
-var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health, "points": Points}
+var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health, "points": Points, "notices": Notices}
 
 // Every catalogue loads from its file and is what its code declares (MustLoad
 // checked that at start; this names the file when one is added).
