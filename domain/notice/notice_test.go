@@ -2,6 +2,7 @@ package notice
 
 import (
 	"encoding/json"
+	"html"
 	"strings"
 	"testing"
 )
@@ -170,6 +171,25 @@ func TestTemplate(t *testing.T) {
 	for _, bad := range []string{"<u>x</u>", "<b>x", "<b><i>x</i></b>", "x</b>", "<b x"} {
 		if _, err := ParseTemplate(bad); err == nil {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// The HTML renderer escapes in place of html.EscapeString and sizes its
+// buffer ahead: both must agree with the standard library byte for byte.
+func TestHTMLEscapesAsTheStandardLibrary(t *testing.T) {
+	for _, s := range []string{"", "plain 文字", `<>&'"`, `a<b>c&d'e"f`, "&amp;", "末尾<"} {
+		l := Line{P(s), B(s), L(s, s)}
+		want := html.EscapeString(s)
+		if s != "" {
+			want = want + "<b>" + want + `</b><a href="` + want + `">` + want + "</a>"
+		}
+		got := LineHTML(l)
+		if got != want {
+			t.Errorf("LineHTML(%q) = %q, want %q", s, got, want)
+		}
+		if n := htmlLen(l); n != len(got) {
+			t.Errorf("htmlLen(%q) = %d, rendered %d bytes", s, n, len(got))
 		}
 	}
 }
