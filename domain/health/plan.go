@@ -356,6 +356,8 @@ type planner struct {
 	stats  PlanStats
 	// prompts groups the items of each green prompt by (branch, period).
 	prompts map[promptKey][]int
+	// spans is the chunk the digests' lines are built in (newLine).
+	spans []notice.Span
 }
 
 type promptKey struct {

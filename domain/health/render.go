@@ -71,7 +71,7 @@ func (p *planner) itemLine(l *line) notice.Line {
 	w := p.in.Wording
 	it := &p.in.Items[l.notice.Items[0]]
 	n := &l.notice
-	b := make(notice.Line, 0, 24) // the spans of a red organiser's line
+	b := p.newLine()
 	b = w.bullet.Append(b)
 	if n.Role == RoleOrganiser {
 		if path := displayPath(it); path != "" {
@@ -149,10 +149,11 @@ func (p *planner) promptBlock(l *line) []notice.Line {
 	w := p.in.Wording
 	first := &p.in.Items[l.notice.Items[0]]
 	out := make([]notice.Line, 0, 1+len(l.notice.Items))
-	out = append(out, w.promptHead.Line("branch", clip(first.BranchName, clipName), "period", first.Period.Label()))
+	out = append(out, w.promptHead.Append(p.newLine(), "branch", clip(first.BranchName, clipName), "period", first.Period.Label()))
+	out[0] = p.claim(out[0])
 	for _, i := range l.notice.Items { // sorted by greenPrompts
 		it := &p.in.Items[i]
-		b := w.promptItem.Append(make(notice.Line, 0, 5), "obligation", clip(it.Obligation.Name, clipShort))
+		b := w.promptItem.Append(p.newLine(), "obligation", clip(it.Obligation.Name, clipShort))
 		if it.GroupName != "" {
 			b = w.promptGroup.Append(b, "group", clip(it.GroupName, clipShort))
 		}
@@ -160,7 +161,7 @@ func (p *planner) promptBlock(l *line) []notice.Line {
 		if it.CheckedIn {
 			b = w.promptDone.Append(b)
 		}
-		out = append(out, b)
+		out = append(out, p.claim(b))
 	}
 	return out
 }
@@ -198,6 +199,32 @@ func (p *planner) footer(lines []line) []notice.Line {
 		out = append(out, w.footerAck.Line("day", monthDay(lt.AddDate(0, 0, 3))))
 	}
 	return out
+}
+
+// spanChunk is how many spans the planner allocates at a time for the
+// lines of its digests (newLine).
+const spanChunk = 4096
+
+// newLine is an empty line to build in the free tail of the planner's
+// chunk of spans; claim takes what it used. The digests' lines so share a
+// few backing arrays instead of one each (issue 12: the health check must
+// not get heavier than the HTML it replaced).
+func (p *planner) newLine() notice.Line {
+	if cap(p.spans)-len(p.spans) < 32 {
+		p.spans = make([]notice.Span, 0, spanChunk)
+	}
+	return p.spans[len(p.spans):len(p.spans)]
+}
+
+// claim marks the spans of l, built from newLine, as used, and clips l so
+// that appending to it can never overwrite the next line. A line that
+// outgrew the chunk was moved by append and claims nothing.
+func (p *planner) claim(l notice.Line) notice.Line {
+	free := p.spans[len(p.spans):cap(p.spans)]
+	if len(l) > 0 && len(free) >= len(l) && &free[0] == &l[0] {
+		p.spans = p.spans[:len(p.spans)+len(l)]
+	}
+	return slices.Clip(l)
 }
 
 // maxAckButtons is how many 收到 buttons a digest carries before they are
@@ -264,16 +291,16 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 		if l.section == secGreen {
 			secs[l.section] = append(secs[l.section], p.promptBlock(l))
 		} else {
-			secs[l.section] = append(secs[l.section], []notice.Line{p.itemLine(l)})
+			secs[l.section] = append(secs[l.section], []notice.Line{p.claim(p.itemLine(l))})
 		}
 	}
-	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continued.Line()}
+	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continuedLine}
 	pk.reset()
 	for s := range numSections {
 		if len(secs[s]) == 0 {
 			continue
 		}
-		pk.section(p.in.Wording.headers[s].Line())
+		pk.section(p.in.Wording.headerLines[s])
 		for _, blk := range secs[s] {
 			pk.block(blk)
 		}

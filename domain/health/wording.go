@@ -29,6 +29,10 @@ type Wording struct {
 	footerCheckin, footerMakeup, footerAck notice.Template
 	buttonAck, buttonAckItem, buttonAckAll notice.Template
 	buttonAckBranch                        notice.Template
+	// The lines without placeholders every digest repeats, made once
+	// (shared: users clip them before appending).
+	headerLines   [numSections]notice.Line
+	continuedLine notice.Line
 }
 
 // wordingKeys maps each catalogue key to its template and placeholders.
@@ -117,5 +121,9 @@ func NewWording(text func(key string) string) (*Wording, error) {
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("health: wording: %s", strings.Join(problems, "; "))
 	}
+	for s := range w.headers {
+		w.headerLines[s] = slices.Clip(w.headers[s].Line())
+	}
+	w.continuedLine = slices.Clip(w.continued.Line())
 	return w, nil
 }
