@@ -356,8 +356,9 @@ type planner struct {
 	stats  PlanStats
 	// prompts groups the items of each green prompt by (branch, period).
 	prompts map[promptKey][]int
-	// spans is the chunk the digests' lines are built in (newLine).
-	spans []notice.Span
+	// nb builds the digests' lines: shared buffers, not a slice and a
+	// string each.
+	nb notice.Builder
 }
 
 type promptKey struct {

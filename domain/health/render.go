@@ -71,76 +71,77 @@ func (p *planner) itemLine(l *line) notice.Line {
 	w := p.in.Wording
 	it := &p.in.Items[l.notice.Items[0]]
 	n := &l.notice
-	b := p.newLine()
-	b = w.bullet.Append(b)
+	b := &p.nb
+	w.bullet.Write(b)
 	if n.Role == RoleOrganiser {
 		if path := displayPath(it); path != "" {
-			b = w.path.Append(b, "path", path)
+			w.path.Write(b, "path", path)
 		}
 	}
-	b = append(b, notice.P(clip(it.BranchName, clipName)))
+	b.Add(notice.Plain, clip(it.BranchName, clipName))
 	if it.GroupName != "" {
-		b = w.group.Append(b, "group", clip(it.GroupName, clipShort))
+		w.group.Write(b, "group", clip(it.GroupName, clipShort))
 	}
 	if it.Obligation.TermEnd {
-		return p.termLine(b, it, n)
+		p.termLine(b, it, n)
+		return b.Line()
 	}
-	b = w.item.Append(b, "obligation", clip(it.Obligation.Name, clipShort), "period", it.Period.Label(),
+	w.item.Write(b, "obligation", clip(it.Obligation.Name, clipShort), "period", it.Period.Label(),
 		"due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 	today := civilDay(p.t, p.loc)
 	switch n.Level {
 	case LevelYellow:
 		left := civilDay(lastDay(it.Due), p.loc) - today
 		if it.Reason != "" {
-			b = w.reason.Append(b, "reason", it.Reason)
+			w.reason.Write(b, "reason", it.Reason)
 		} else if left <= 0 {
-			b = w.dueToday.Append(b)
+			w.dueToday.Write(b)
 		} else {
-			b = w.daysLeft.Append(b, "days", strconv.FormatInt(left, 10))
+			w.daysLeft.Write(b, "days", strconv.FormatInt(left, 10))
 		}
 	case LevelRed:
-		b = w.overdue.Append(b, "days", strconv.Itoa(DaysOverdue(it.Due, p.t, p.loc)))
+		w.overdue.Write(b, "days", strconv.Itoa(DaysOverdue(it.Due, p.t, p.loc)))
 		if n.OrgLevel == 1 {
-			b = w.escalated.Append(b, "days", strconv.Itoa(p.in.Rules.EscalateDays))
+			w.escalated.Write(b, "days", strconv.Itoa(p.in.Rules.EscalateDays))
 		}
 		if n.Role == RoleOrganiser && it.AckBy != "" {
 			promised := it.AckPlanned
 			if promised.IsZero() {
 				promised = it.AckUntil
 			}
-			b = w.acked.Append(b, "person", clip(it.AckBy, clipShort))
+			w.acked.Write(b, "person", clip(it.AckBy, clipShort))
 			if !promised.IsZero() {
-				b = w.planned.Append(b, "day", promised.In(p.loc).Format(time.DateOnly))
+				w.planned.Write(b, "day", promised.In(p.loc).Format(time.DateOnly))
 				if !it.AckUntil.IsZero() && !p.t.Before(it.AckUntil) {
-					b = w.planLapsed.Append(b)
+					w.planLapsed.Write(b)
 				}
 			}
 		}
 	case LevelResolved:
 		switch {
 		case it.CheckedIn:
-			b = w.checkedIn.Append(b)
+			w.checkedIn.Write(b)
 		case it.Exempt:
-			b = w.exempt.Append(b)
+			w.exempt.Write(b)
 		default:
-			b = w.cleared.Append(b)
+			w.cleared.Write(b)
 		}
 	}
-	return b
+	return b.Line()
 }
 
 // termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
 // instead of the obligation, period and deadline of an activity.
-func (p *planner) termLine(b notice.Line, it *Item, n *Notice) notice.Line {
+func (p *planner) termLine(b *notice.Builder, it *Item, n *Notice) {
 	w := p.in.Wording
 	if n.Level == LevelResolved {
-		return w.termCleared.Append(b, "obligation", clip(it.Obligation.Name, clipShort))
+		w.termCleared.Write(b, "obligation", clip(it.Obligation.Name, clipShort))
+		return
 	}
-	b = w.termLine.Append(b, "notice", TermNotice(it.Due, p.t, p.loc))
+	w.termLine.Write(b, "notice", TermNotice(it.Due, p.t, p.loc))
 	if n.Level == LevelRed && n.OrgLevel == 1 {
-		b = w.termEscalated.Append(b)
+		w.termEscalated.Write(b)
 	}
-	return b
 }
 
 // promptBlock renders a green prompt: a bold branch/period line and one
@@ -149,19 +150,20 @@ func (p *planner) promptBlock(l *line) []notice.Line {
 	w := p.in.Wording
 	first := &p.in.Items[l.notice.Items[0]]
 	out := make([]notice.Line, 0, 1+len(l.notice.Items))
-	out = append(out, w.promptHead.Append(p.newLine(), "branch", clip(first.BranchName, clipName), "period", first.Period.Label()))
-	out[0] = p.claim(out[0])
+	b := &p.nb
+	w.promptHead.Write(b, "branch", clip(first.BranchName, clipName), "period", first.Period.Label())
+	out = append(out, b.Line())
 	for _, i := range l.notice.Items { // sorted by greenPrompts
 		it := &p.in.Items[i]
-		b := w.promptItem.Append(p.newLine(), "obligation", clip(it.Obligation.Name, clipShort))
+		w.promptItem.Write(b, "obligation", clip(it.Obligation.Name, clipShort))
 		if it.GroupName != "" {
-			b = w.promptGroup.Append(b, "group", clip(it.GroupName, clipShort))
+			w.promptGroup.Write(b, "group", clip(it.GroupName, clipShort))
 		}
-		b = w.promptDue.Append(b, "due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
+		w.promptDue.Write(b, "due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 		if it.CheckedIn {
-			b = w.promptDone.Append(b)
+			w.promptDone.Write(b)
 		}
-		out = append(out, p.claim(b))
+		out = append(out, b.Line())
 	}
 	return out
 }
@@ -188,43 +190,20 @@ func (p *planner) footer(lines []line) []notice.Line {
 	lt := p.t.In(p.loc)
 	var out []notice.Line
 	if example != nil {
-		out = append(out, w.footerCheckin.Line("activity", clip(example.Obligation.Word(), clipShort), "day", monthDay(lt)))
+		w.footerCheckin.Write(&p.nb, "activity", clip(example.Obligation.Word(), clipShort), "day", monthDay(lt))
+		out = append(out, p.nb.Line())
 	}
 	if redExample != nil {
 		// A meeting held late is filed for the period it was for, with its
 		// real date: never a false date inside the missed period.
-		out = append(out, w.footerMakeup.Line("activity", clip(redExample.Obligation.Word(), clipShort), "period", MakeUpWord(redExample.Period)))
+		w.footerMakeup.Write(&p.nb, "activity", clip(redExample.Obligation.Word(), clipShort), "period", MakeUpWord(redExample.Period))
+		out = append(out, p.nb.Line())
 	}
 	if red {
-		out = append(out, w.footerAck.Line("day", monthDay(lt.AddDate(0, 0, 3))))
+		w.footerAck.Write(&p.nb, "day", monthDay(lt.AddDate(0, 0, 3)))
+		out = append(out, p.nb.Line())
 	}
 	return out
-}
-
-// spanChunk is how many spans the planner allocates at a time for the
-// lines of its digests (newLine).
-const spanChunk = 4096
-
-// newLine is an empty line to build in the free tail of the planner's
-// chunk of spans; claim takes what it used. The digests' lines so share a
-// few backing arrays instead of one each (issue 12: the health check must
-// not get heavier than the HTML it replaced).
-func (p *planner) newLine() notice.Line {
-	if cap(p.spans)-len(p.spans) < 32 {
-		p.spans = make([]notice.Span, 0, spanChunk)
-	}
-	return p.spans[len(p.spans):len(p.spans)]
-}
-
-// claim marks the spans of l, built from newLine, as used, and clips l so
-// that appending to it can never overwrite the next line. A line that
-// outgrew the chunk was moved by append and claims nothing.
-func (p *planner) claim(l notice.Line) notice.Line {
-	free := p.spans[len(p.spans):cap(p.spans)]
-	if len(l) > 0 && len(free) >= len(l) && &free[0] == &l[0] {
-		p.spans = p.spans[:len(p.spans)+len(l)]
-	}
-	return slices.Clip(l)
 }
 
 // maxAckButtons is how many 收到 buttons a digest carries before they are
@@ -282,7 +261,8 @@ func (p *planner) ackButtons(d *Digest) [][]notice.Button {
 func (p *planner) render(d *Digest, lines []line) []notice.Message {
 	var prelude []notice.Line
 	if d.ViaFallback {
-		prelude = []notice.Line{p.in.Wording.fallback.Line("name", clip(d.Name, clipShort))}
+		p.in.Wording.fallback.Write(&p.nb, "name", clip(d.Name, clipShort))
+		prelude = []notice.Line{p.nb.Line()}
 	}
 	d.PreludeLines = len(prelude)
 	var secs [numSections][][]notice.Line
@@ -291,7 +271,7 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 		if l.section == secGreen {
 			secs[l.section] = append(secs[l.section], p.promptBlock(l))
 		} else {
-			secs[l.section] = append(secs[l.section], []notice.Line{p.claim(p.itemLine(l))})
+			secs[l.section] = append(secs[l.section], []notice.Line{p.itemLine(l)})
 		}
 	}
 	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continuedLine}

@@ -193,3 +193,34 @@ func TestHTMLEscapesAsTheStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+// A Builder's lines render as the template's own lines, merge adjacent text
+// of one style into one span, and stay unchanged while later lines are
+// built, across new chunks of text and spans.
+func TestBuilder(t *testing.T) {
+	tp, err := ParseTemplate("• <b>{name} 同志</b> · {x}（<code>打卡 {x}</code>）")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Builder
+	var lines []Line
+	var want []string
+	for i := range 5000 {
+		name := strings.Repeat("名<", i%40)
+		tp.Write(&b, "name", name, "x", "&"+name)
+		b.Add(Plain, "尾")
+		lines = append(lines, b.Line())
+		want = append(want, LineHTML(append(tp.Line("name", name, "x", "&"+name), P("尾"))))
+	}
+	for i, l := range lines {
+		if got := LineHTML(l); got != want[i] {
+			t.Fatalf("line %d = %q, want %q", i, got, want[i])
+		}
+	}
+	if n := len(lines[1]); n != 5 {
+		t.Errorf("line 1 has %d spans, want 5 (plain, bold, plain, code, plain: merged by style): %q", n, lines[1])
+	}
+	if l := b.Line(); l != nil {
+		t.Errorf("an empty line = %q, want nil", l)
+	}
+}
