@@ -215,7 +215,7 @@ const maxAckButtons = 6
 func (p *planner) ackButtons(d *Digest) [][]notice.Button {
 	w := p.in.Wording
 	items := p.in.Items
-	var rows [][]notice.Button
+	var red []*Item // of the secretary's red notices
 	var branches []int64
 	for _, n := range d.Notices {
 		if n.Level != LevelRed || n.Role != RoleSecretary {
@@ -225,33 +225,44 @@ func (p *planner) ackButtons(d *Digest) [][]notice.Button {
 		if !slices.Contains(branches, it.BranchID) {
 			branches = append(branches, it.BranchID)
 		}
-		data := callback.AckButton(it.UnitID(), it.Obligation.Code, it.Period.Key())
-		if len(data) > 64 {
-			data = callback.AckButton(it.BranchID, "", "")
-		}
-		label := w.buttonAckItem.Line("activity", it.Obligation.Word(), "period", it.Period.Label()).Text()
-		rows = append(rows, []notice.Button{{Text: label, Data: data}})
+		red = append(red, it)
 	}
-	if len(rows) == 0 {
+	if len(red) == 0 {
 		return nil
 	}
-	if len(rows) == 1 {
-		rows[0][0].Text = w.buttonAck.Line().Text()
-	}
-	if len(rows) > maxAckButtons {
-		rows = rows[:0]
-		for _, b := range branches {
-			label := w.buttonAckAll.Line().Text()
+	// Labels and data are made only for the buttons shown: one row each,
+	// rows sharing one backing array.
+	if len(red) > maxAckButtons {
+		btns := make([]notice.Button, len(branches))
+		rows := make([][]notice.Button, len(branches))
+		for k, b := range branches {
+			label := w.ackAllText
 			if len(branches) > 1 {
 				for i := range items {
 					if items[i].BranchID == b {
-						label = w.buttonAckBranch.Line("branch", items[i].BranchCode).Text()
+						label = w.buttonAckBranch.Text("branch", items[i].BranchCode)
 						break
 					}
 				}
 			}
-			rows = append(rows, []notice.Button{{Text: label, Data: callback.AckButton(b, "", "")}})
+			btns[k] = notice.Button{Text: label, Data: callback.AckButton(b, "", "")}
+			rows[k] = btns[k : k+1 : k+1]
 		}
+		return rows
+	}
+	btns := make([]notice.Button, len(red))
+	rows := make([][]notice.Button, len(red))
+	for k, it := range red {
+		data := callback.AckButton(it.UnitID(), it.Obligation.Code, it.Period.Key())
+		if len(data) > 64 {
+			data = callback.AckButton(it.BranchID, "", "")
+		}
+		label := w.ackText
+		if len(red) > 1 {
+			label = w.buttonAckItem.Text("activity", it.Obligation.Word(), "period", it.Period.Label())
+		}
+		btns[k] = notice.Button{Text: label, Data: data}
+		rows[k] = btns[k : k+1 : k+1]
 	}
 	return rows
 }

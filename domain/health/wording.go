@@ -31,8 +31,9 @@ type Wording struct {
 	buttonAckBranch                        notice.Template
 	// The lines without placeholders every digest repeats, made once
 	// (shared: users clip them before appending).
-	headerLines   [numSections]notice.Line
-	continuedLine notice.Line
+	headerLines         [numSections]notice.Line
+	continuedLine       notice.Line
+	ackText, ackAllText string
 }
 
 // wordingKeys maps each catalogue key to its template and placeholders.
@@ -125,5 +126,6 @@ func NewWording(text func(key string) string) (*Wording, error) {
 		w.headerLines[s] = slices.Clip(w.headers[s].Line())
 	}
 	w.continuedLine = slices.Clip(w.continued.Line())
+	w.ackText, w.ackAllText = w.buttonAck.Text(), w.buttonAckAll.Text()
 	return w, nil
 }

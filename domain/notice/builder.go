@@ -69,11 +69,6 @@ func (t Template) Write(b *Builder, pairs ...string) {
 			b.Add(sg.style, sg.text)
 			continue
 		}
-		for k := 0; k+1 < len(pairs); k += 2 {
-			if pairs[k] == sg.name {
-				b.Add(sg.style, pairs[k+1])
-				break
-			}
-		}
+		b.Add(sg.style, value(sg.name, pairs))
 	}
 }

@@ -224,3 +224,14 @@ func TestBuilder(t *testing.T) {
 		t.Errorf("an empty line = %q, want nil", l)
 	}
 }
+
+func TestTemplateText(t *testing.T) {
+	tp, err := ParseTemplate("收到 · <b>{activity}</b> {period}{none}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := []string{"activity", "主题党日<", "period", "2026年11月"}
+	if got, want := tp.Text(pairs...), tp.Line(pairs...).Text(); got != want || got != "收到 · 主题党日< 2026年11月" {
+		t.Errorf("Text = %q, Line().Text() = %q", got, want)
+	}
+}

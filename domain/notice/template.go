@@ -102,16 +102,44 @@ func (t Template) Append(l Line, pairs ...string) Line {
 			l = append(l, Span{Style: sg.style, Text: sg.text})
 			continue
 		}
-		for k := 0; k+1 < len(pairs); k += 2 {
-			if pairs[k] == sg.name {
-				if pairs[k+1] != "" {
-					l = append(l, Span{Style: sg.style, Text: pairs[k+1]})
-				}
-				break
-			}
+		if v := value(sg.name, pairs); v != "" {
+			l = append(l, Span{Style: sg.style, Text: v})
 		}
 	}
 	return l
+}
+
+// Text is the text of the template filled (Append), without markup: a
+// button's label. It is one allocation.
+func (t Template) Text(pairs ...string) string {
+	n := 0
+	for _, sg := range t.segs {
+		if sg.name == "" {
+			n += len(sg.text)
+		} else {
+			n += len(value(sg.name, pairs))
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, sg := range t.segs {
+		if sg.name == "" {
+			b.WriteString(sg.text)
+		} else {
+			b.WriteString(value(sg.name, pairs))
+		}
+	}
+	return b.String()
+}
+
+// value is the value that follows name in pairs ("" if none).
+func value(name string, pairs []string) string {
+	for k := 0; k+1 < len(pairs); k += 2 {
+		if pairs[k] == name {
+			return pairs[k+1]
+		}
+	}
+	return ""
 }
 
 // Line is the template filled as a line of its own (see Append).
