@@ -277,15 +277,24 @@ func (p *planner) render(d *Digest, lines []line) []notice.Message {
 	}
 	d.PreludeLines = len(prelude)
 	var secs [numSections][][]notice.Line
+	one := make([]notice.Line, len(lines)) // the one-line blocks' lines
+	n := 0                                 // lines in all
 	for i := range lines {
 		l := &lines[i]
 		if l.section == secGreen {
-			secs[l.section] = append(secs[l.section], p.promptBlock(l))
+			blk := p.promptBlock(l)
+			secs[l.section] = append(secs[l.section], blk)
+			n += len(blk)
 		} else {
-			secs[l.section] = append(secs[l.section], []notice.Line{p.itemLine(l)})
+			one[i] = p.itemLine(l)
+			secs[l.section] = append(secs[l.section], one[i:i+1:i+1])
+			n++
 		}
 	}
-	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continuedLine}
+	// The parts' lines share one array, sized for the common case of one
+	// part (sections, footer); more parts grow it.
+	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continuedLine,
+		free: make([]notice.Line, 0, len(prelude)+n+int(numSections)+4)}
 	pk.reset()
 	for s := range numSections {
 		if len(secs[s]) == 0 {
@@ -316,6 +325,7 @@ type packer struct {
 	more    notice.Line
 	out     []notice.Message
 	cur     []notice.Line
+	free    []notice.Line // empty, with the room after cur's last part
 	curLen  int
 	body    bool        // cur holds more than the prelude
 	header  notice.Line // current section header (nil = none)
@@ -324,7 +334,7 @@ type packer struct {
 }
 
 func (p *packer) reset() {
-	p.cur = append(make([]notice.Line, 0, 16), p.prelude...)
+	p.cur = append(p.free, p.prelude...)
 	p.curLen = 0
 	for i, l := range p.prelude {
 		if i > 0 {
@@ -337,7 +347,7 @@ func (p *packer) reset() {
 
 func (p *packer) flush() {
 	if p.body {
-		p.out = append(p.out, notice.Message{Lines: p.cur})
+		p.emit()
 		if p.inCur {
 			p.started = true
 		}
@@ -424,19 +434,27 @@ func (p *packer) block(lines []notice.Line) {
 
 func (p *packer) tryBlock(lines []notice.Line) bool {
 	all := p.withHeader(lines)
-	if p.cost(all) > p.limit {
+	n := p.cost(all)
+	if n > p.limit {
 		return false
 	}
-	p.push(all...)
+	p.cur, p.curLen, p.body = append(p.cur, all...), n, true // push, measured
 	p.inCur = len(p.header) != 0
 	return true
 }
 
 func (p *packer) finish() []notice.Message {
 	if p.body {
-		p.out = append(p.out, notice.Message{Lines: p.cur})
+		p.emit()
 	}
 	return p.out
+}
+
+// emit makes cur a part; the next part's lines follow it in the array.
+func (p *packer) emit() {
+	n := len(p.cur)
+	p.out = append(p.out, notice.Message{Lines: p.cur[:n:n]})
+	p.free = p.cur[n:n]
 }
 
 // monthDay writes a date as people do: "11月20日".
