@@ -14,7 +14,10 @@
 // it stay inside one <b>). It is pure: standard library only.
 package notice
 
-import "unicode/utf16"
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // Style is how a span is shown.
 type Style string
@@ -72,9 +75,22 @@ func Len(l Line) int {
 }
 
 func units(s string) int {
+	// The packers measure every line: ASCII and the three-byte sequences
+	// of Chinese (valid, one unit) are counted without decoding; the rest
+	// decodes as range would (an invalid byte is U+FFFD, one unit).
 	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c < utf8.RuneSelf:
+			i++
+		case c >= 0xE1 && c <= 0xEF && c != 0xED && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80:
+			i += 3
+		default:
+			r, w := utf8.DecodeRuneInString(s[i:])
+			n += utf16.RuneLen(r) - 1
+			i += w
+		}
+		n++
 	}
 	return n
 }

@@ -5,6 +5,7 @@ import (
 	"html"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 func TestHTML(t *testing.T) {
@@ -233,5 +234,18 @@ func TestTemplateText(t *testing.T) {
 	pairs := []string{"activity", "主题党日<", "period", "2026年11月"}
 	if got, want := tp.Text(pairs...), tp.Line(pairs...).Text(); got != want || got != "收到 · 主题党日< 2026年11月" {
 		t.Errorf("Text = %q, Line().Text() = %q", got, want)
+	}
+}
+
+// Len counts as Telegram does (UTF-16 units), whatever the bytes.
+func TestLenCountsUTF16Units(t *testing.T) {
+	for _, s := range []string{"", "abc", "红灯督办", "🔴 <b>", "\xe0\xa0\x80\xed\x9f\xbf\xed\xa0\x80", "\xe4\xb8", "a\xff\xe4\xb8\xadb", "\xf0\x9f\x94", "ｚ€￿"} {
+		want := 0
+		for _, r := range s {
+			want += len(utf16.Encode([]rune{r}))
+		}
+		if got := Len(Line{P(s)}); got != want {
+			t.Errorf("Len(%q) = %d, want %d", s, got, want)
+		}
 	}
 }
