@@ -359,6 +359,8 @@ type planner struct {
 	// nb builds the digests' lines: shared buffers, not a slice and a
 	// string each.
 	nb notice.Builder
+	// today and ackDay are the footer's dates (monthDay), made once.
+	today, ackDay string
 }
 
 type promptKey struct {

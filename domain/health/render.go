@@ -5,7 +5,6 @@ package health
 // Telegram's limit; callers render them per channel.
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,10 +186,13 @@ func (p *planner) footer(lines []line) []notice.Line {
 		}
 		red = red || n.Level == LevelRed
 	}
-	lt := p.t.In(p.loc)
+	if p.today == "" { // the same in every digest of the evaluation
+		lt := p.t.In(p.loc)
+		p.today, p.ackDay = monthDay(lt), monthDay(lt.AddDate(0, 0, 3))
+	}
 	var out []notice.Line
 	if example != nil {
-		w.footerCheckin.Write(&p.nb, "activity", clip(example.Obligation.Word(), clipShort), "day", monthDay(lt))
+		w.footerCheckin.Write(&p.nb, "activity", clip(example.Obligation.Word(), clipShort), "day", p.today)
 		out = append(out, p.nb.Line())
 	}
 	if redExample != nil {
@@ -200,7 +202,7 @@ func (p *planner) footer(lines []line) []notice.Line {
 		out = append(out, p.nb.Line())
 	}
 	if red {
-		w.footerAck.Write(&p.nb, "day", monthDay(lt.AddDate(0, 0, 3)))
+		w.footerAck.Write(&p.nb, "day", p.ackDay)
 		out = append(out, p.nb.Line())
 	}
 	return out
@@ -458,4 +460,6 @@ func (p *packer) emit() {
 }
 
 // monthDay writes a date as people do: "11月20日".
-func monthDay(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
+func monthDay(t time.Time) string {
+	return strconv.Itoa(int(t.Month())) + "月" + strconv.Itoa(t.Day()) + "日"
+}
