@@ -224,7 +224,7 @@ func TestObligationsBindBranches(t *testing.T) {
 	}
 	texts := map[string]string{}
 	for _, d := range ev.Digests {
-		texts[d.Name] = strings.Join(d.Texts, "\n")
+		texts[d.Name] = strings.Join(d.Texts(), "\n")
 	}
 	if !strings.Contains(texts["王书记"], "幸福村第二党支部 · 支部委员会任期将于2027年3月31日届满，请及时换届") {
 		t.Errorf("yellow term notice:\n%s", texts["王书记"])

@@ -25,8 +25,8 @@ func TestNoticesFollowTheOfficialCalendar(t *testing.T) {
 	}
 	_, ds = f.run(hcAt(2026, 11, 3, 10, 0))
 	hcExpect(t, "first red", ds, map[string]string{"王书记": "red", "李副书记": "red", "赵委员": "red@0"})
-	if !strings.Contains(ds["王书记"].Texts[0], "截止 2026-11-02") {
-		t.Errorf("the moved due date is not shown: %q", ds["王书记"].Texts[0])
+	if !strings.Contains(ds["王书记"].Texts()[0], "截止 2026-11-02") {
+		t.Errorf("the moved due date is not shown: %q", ds["王书记"].Texts()[0])
 	}
 
 	ev, ds := f.run(hcAt(2026, 11, 7, 10, 0))
@@ -39,7 +39,7 @@ func TestNoticesFollowTheOfficialCalendar(t *testing.T) {
 		t.Fatal("the county was told after 4 working days")
 	}
 	_, ds = f.run(hcAt(2026, 11, 10, 10, 0))
-	if d, ok := ds["钱部长"]; !ok || hcLevels(d) != "red@1" || !strings.Contains(d.Texts[0], "逾期超过 5 个工作日") {
+	if d, ok := ds["钱部长"]; !ok || hcLevels(d) != "red@1" || !strings.Contains(d.Texts()[0], "逾期超过 5 个工作日") {
 		t.Fatalf("county on the 6th working day: %+v", ds["钱部长"])
 	}
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/internal/clock"
+	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -315,69 +317,30 @@ func digestPriority(l health.Level) int {
 	return storage.PriorityGreen
 }
 
-// maxAckButtons is how many 收到 buttons a digest carries before they are
-// folded into one per branch.
-const maxAckButtons = 6
-
 // AckData is the callback data of a 收到 button (callback.AckButton).
 func AckData(unitID int64, obligation, period string) string {
 	return callback.AckButton(unitID, obligation, period)
 }
 
-// ackMarkup gives a digest with red notices for a secretary its 收到
-// buttons (nil when it has none).
-func ackMarkup(d *health.Digest, items []health.Item) any {
-	type button struct {
-		Text string `json:"text"`
-		Data string `json:"callback_data"`
+// noticeWording is what the health check's notices say, from the
+// catalogue (internal/texts/notices.yaml); a wrong file stops the program at
+// start, like every catalogue.
+var noticeWording = func() *health.Wording {
+	w, err := health.NewWording(func(key string) string { return texts.Notices.T(key) })
+	if err != nil {
+		panic(err)
 	}
-	var rows [][]button
-	var branches []int64
-	for _, n := range d.Notices {
-		if n.Level != health.LevelRed || n.Role != health.RoleSecretary {
-			continue
-		}
-		it := &items[n.Items[0]]
-		if !slices.Contains(branches, it.BranchID) {
-			branches = append(branches, it.BranchID)
-		}
-		data := AckData(it.UnitID(), it.Obligation.Code, it.Period.Key())
-		if len(data) > 64 {
-			data = AckData(it.BranchID, "", "")
-		}
-		label := "收到 · " + it.Obligation.Word() + " " + it.Period.Label()
-		rows = append(rows, []button{{Text: label, Data: data}})
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	if len(rows) == 1 {
-		rows[0][0].Text = "收到"
-	}
-	if len(rows) > maxAckButtons {
-		rows = rows[:0]
-		for _, b := range branches {
-			label := "全部收到"
-			if len(branches) > 1 {
-				for i := range items {
-					if items[i].BranchID == b {
-						label = "全部收到 · " + items[i].BranchCode
-						break
-					}
-				}
-			}
-			rows = append(rows, []button{{Text: label, Data: AckData(b, "", "")}})
-		}
-	}
-	return map[string]any{"inline_keyboard": rows}
-}
+	return w
+}()
 
-// digestRecord turns a planned digest into what storage logs and enqueues.
-func digestRecord(d *health.Digest, items []health.Item) storage.DigestRecord {
+// digestRecord turns a planned digest into what storage logs and enqueues:
+// its parts rendered for Telegram, the 收到 buttons (of the last) as its
+// inline keyboard.
+func digestRecord(d *health.Digest) storage.DigestRecord {
 	r := storage.DigestRecord{
 		DedupeKey: digestKey(d.Keys), PersonID: d.PersonID, PersonName: d.Name, ChatID: d.ChatID,
 		ViaFallback: d.ViaFallback, Undeliverable: d.Undeliverable, Level: string(d.Level),
-		Priority: digestPriority(d.Level), Texts: d.Texts, Markup: ackMarkup(d, items),
+		Priority: digestPriority(d.Level), Texts: d.Texts(), Markup: digestKeyboard(d),
 		Lines: make([]storage.NoticeLine, len(d.Notices)),
 	}
 	for i, n := range d.Notices {
@@ -386,4 +349,12 @@ func digestRecord(d *health.Digest, items []health.Item) storage.DigestRecord {
 			Level: string(k.Level), Slot: k.Slot, Role: string(n.Role), OrgLevel: n.OrgLevel}
 	}
 	return r
+}
+
+// digestKeyboard is the reply_markup of a digest's last part (nil = none).
+func digestKeyboard(d *health.Digest) any {
+	if len(d.Parts) == 0 {
+		return nil
+	}
+	return notice.Keyboard(d.Parts[len(d.Parts)-1].Buttons)
 }

@@ -1191,14 +1191,14 @@ func (e *engine) flushPlan(ctx context.Context) error {
 	var out health.PlanOutput
 	for attempt := 0; ; attempt++ {
 		start := clock.Monotonic()
-		out = health.Plan(health.PlanInput{At: e.at, Loc: e.loc, Rules: e.rules, Items: e.batch, AlreadySent: e.alreadySent})
+		out = health.Plan(health.PlanInput{At: e.at, Loc: e.loc, Rules: e.rules, Items: e.batch, AlreadySent: e.alreadySent, Wording: noticeWording})
 		e.tPlan += time.Since(start)
 		if !e.mode.record || len(out.Digests) == 0 {
 			break
 		}
 		recs := make([]storage.DigestRecord, len(out.Digests))
 		for i := range out.Digests {
-			recs[i] = digestRecord(&out.Digests[i], e.batch)
+			recs[i] = digestRecord(&out.Digests[i])
 		}
 		start = clock.Monotonic()
 		n, err := e.st.RecordDigests(ctx, e.at, recs)
@@ -1219,7 +1219,7 @@ func (e *engine) flushPlan(ctx context.Context) error {
 			return err
 		}
 		ev.Messages += n
-		if err := e.notifyRobots(ctx, recs); err != nil {
+		if err := e.notifyRobots(ctx, recs, out.Digests); err != nil {
 			return err
 		}
 		for i := range recs {

@@ -78,7 +78,7 @@ func hcExpect(t *testing.T, when string, got map[string]health.Digest, want map[
 	t.Helper()
 	for name, d := range got {
 		if w, ok := want[name]; !ok {
-			t.Errorf("%s: unexpected digest for %s: %s %q", when, name, hcLevels(d), d.Texts)
+			t.Errorf("%s: unexpected digest for %s: %s %q", when, name, hcLevels(d), d.Texts())
 		} else if l := hcLevels(d); l != w {
 			t.Errorf("%s: %s got %s, want %s", when, name, l, w)
 		}
@@ -100,8 +100,8 @@ func TestNoticesThroughAMonth(t *testing.T) {
 	if d := ds["王书记"]; d.ChatID != 100 || d.ViaFallback {
 		t.Errorf("王 digest to %d fallback=%v", d.ChatID, d.ViaFallback)
 	}
-	if d := ds["李副书记"]; d.ChatID != -1001 || !d.ViaFallback || !strings.Contains(d.Texts[0], "尚未绑定") {
-		t.Errorf("李 digest to %d fallback=%v: %q", d.ChatID, d.ViaFallback, d.Texts)
+	if d := ds["李副书记"]; d.ChatID != -1001 || !d.ViaFallback || !strings.Contains(d.Texts()[0], "尚未绑定") {
+		t.Errorf("李 digest to %d fallback=%v: %q", d.ChatID, d.ViaFallback, d.Texts())
 	}
 	// Yellow window: secretaries only.
 	_, ds = f.run(hcAt(2026, 10, 25, 9, 0))
@@ -114,8 +114,8 @@ func TestNoticesThroughAMonth(t *testing.T) {
 	// prompt rides in the same digest.
 	_, ds = f.run(hcAt(2026, 11, 1, 8, 0))
 	hcExpect(t, "red", ds, map[string]string{"王书记": "red,green", "李副书记": "red,green", "赵委员": "red@0"})
-	if !strings.Contains(ds["赵委员"].Texts[0], "〕幸福村第一党支部 · 支部委员会 · 2026年10月") || !strings.Contains(ds["赵委员"].Texts[0], "让字镇") {
-		t.Errorf("organiser text: %q", ds["赵委员"].Texts)
+	if !strings.Contains(ds["赵委员"].Texts()[0], "〕幸福村第一党支部 · 支部委员会 · 2026年10月") || !strings.Contains(ds["赵委员"].Texts()[0], "让字镇") {
+		t.Errorf("organiser text: %q", ds["赵委员"].Texts())
 	}
 	// The next day: the daily repeat.
 	_, ds = f.run(hcAt(2026, 11, 2, 8, 0))
@@ -123,15 +123,15 @@ func TestNoticesThroughAMonth(t *testing.T) {
 	// A week overdue: the county is added.
 	_, ds = f.run(hcAt(2026, 11, 8, 8, 0))
 	hcExpect(t, "escalation", ds, map[string]string{"王书记": "red", "李副书记": "red", "赵委员": "red@0", "钱部长": "red@1"})
-	if !strings.Contains(ds["钱部长"].Texts[0], "提级督办") {
-		t.Errorf("escalation text: %q", ds["钱部长"].Texts)
+	if !strings.Contains(ds["钱部长"].Texts()[0], "提级督办") {
+		t.Errorf("escalation text: %q", ds["钱部长"].Texts())
 	}
 	// A late check-in: the organisers who had red notices are told.
 	f.checkin("B1", "B1", "committee_meeting", "2026-10", hcDay(2026, 10, 30), "")
 	ev, ds := f.run(hcAt(2026, 11, 9, 8, 0))
 	hcExpect(t, "resolved", ds, map[string]string{"赵委员": "resolved@0", "钱部长": "resolved@1"})
-	if !strings.Contains(ds["赵委员"].Texts[0], "已补录打卡") {
-		t.Errorf("resolved text: %q", ds["赵委员"].Texts)
+	if !strings.Contains(ds["赵委员"].Texts()[0], "已补录打卡") {
+		t.Errorf("resolved text: %q", ds["赵委员"].Texts())
 	}
 	if ev.Changes != 1 {
 		t.Errorf("changes %d, want 1 (red → green)", ev.Changes)
@@ -297,7 +297,7 @@ func TestAckPausesRepeats(t *testing.T) {
 	// who promised what.
 	_, ds := f.run(hcAt(2026, 11, 5, 9, 0))
 	hcExpect(t, "resumed", ds, map[string]string{"王书记": "red", "李副书记": "red", "赵委员": "red@0"})
-	if txt := ds["赵委员"].Texts[0]; !strings.Contains(txt, "王书记 已回复收到，计划 2026-11-04 前完成") {
+	if txt := ds["赵委员"].Texts()[0]; !strings.Contains(txt, "王书记 已回复收到，计划 2026-11-04 前完成") {
 		t.Errorf("organiser text lacks the ack: %q", txt)
 	}
 	// Acknowledging needs a red item and a secretary of the branch.
@@ -362,8 +362,8 @@ func TestSilenceAndExemption(t *testing.T) {
 	}
 	_, ds = f.run(hcAt(2026, 11, 4, 9, 0))
 	hcExpect(t, "exempted", ds, map[string]string{"赵委员": "resolved@0"})
-	if !strings.Contains(ds["赵委员"].Texts[0], "已豁免") {
-		t.Errorf("resolved text: %q", ds["赵委员"].Texts)
+	if !strings.Contains(ds["赵委员"].Texts()[0], "已豁免") {
+		t.Errorf("resolved text: %q", ds["赵委员"].Texts())
 	}
 	// Both are audited.
 	rows, err := f.st.AuditLog(f.ctx, "health.exempt", nil, 10)

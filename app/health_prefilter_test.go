@@ -41,7 +41,7 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 	digests := func(ev *app.Evaluation) []string {
 		var out []string
 		for _, d := range ev.Digests {
-			out = append(out, fmt.Sprintf("%s→%d: %s", d.Name, d.ChatID, strings.Join(d.Texts, "¶")))
+			out = append(out, fmt.Sprintf("%s→%d: %s", d.Name, d.ChatID, strings.Join(d.Texts(), "¶")))
 		}
 		slices.Sort(out)
 		return out
@@ -78,7 +78,7 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 		ev, _ := f.run(at)
 		sent += len(ev.Digests)
 		for _, d := range ev.Digests {
-			for _, txt := range d.Texts {
+			for _, txt := range d.Texts() {
 				for _, w := range termWords {
 					if strings.Contains(txt, w) {
 						termSeen[w] = true

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -23,8 +24,12 @@ import (
 // secretary of two branches) is not split and reaches the people only.
 // Its dedupe key comes from the lines without their recipient, so that the
 // identical notices of a branch's secretary and deputy reach its robots
-// once, and a repeat the next day (a new slot) again.
-func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord) error {
+// once, and a repeat the next day (a new slot) again. Robots get the
+// digest's channel-neutral parts (recs[i] is digests[i] as recorded),
+// without the note of a message sent via the fallback group, which is about
+// the person's Telegram account, and without the 收到 buttons; the robot
+// channel renders them.
+func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord, digests []health.Digest) error {
 	if e.robotUnits == nil {
 		ids, err := e.st.RobotUnits(ctx)
 		if err != nil {
@@ -83,8 +88,11 @@ func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord) 
 			continue
 		}
 		key := robotNoticeKey(target, d.Lines)
-		for j, text := range d.Texts {
-			if err := e.a.NotifyUnitRobots(ctx, target, key+":"+strconv.Itoa(j+1), text, d.Priority); err != nil {
+		dg := &digests[i]
+		for j, part := range dg.Parts {
+			part.Lines = part.Lines[dg.PreludeLines:]
+			part.Buttons = nil // the 收到 taps come back through Telegram only
+			if err := e.a.NotifyUnitRobots(ctx, target, key+":"+strconv.Itoa(j+1), part, d.Priority); err != nil {
 				return err
 			}
 		}

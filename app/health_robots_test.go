@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // Units with group robots get the health check's notices there too: the
@@ -23,17 +25,28 @@ func TestHealthNoticesReachUnitRobots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// robotTexts are the notices queued for a robot, as Feishu's plain text.
 	robotTexts := func(robot int64) []string {
 		t.Helper()
-		var ts []string
-		if err := f.st.DB().Select(&ts, `SELECT payload->>'text' FROM outbox WHERE kind = 'robot' AND chat_id = $1 ORDER BY id`, robot); err != nil {
+		var raw []string
+		if err := f.st.DB().Select(&raw, `SELECT payload->>'notice' FROM outbox WHERE kind = 'robot' AND chat_id = $1 ORDER BY id`, robot); err != nil {
 			t.Fatal(err)
+		}
+		ts := make([]string, len(raw))
+		for i, r := range raw {
+			var m notice.Message
+			if err := json.Unmarshal([]byte(r), &m); err != nil {
+				t.Fatalf("robot payload %q: %v", r, err)
+			}
+			ts[i] = notice.Robot(m, notice.PlainText)
 		}
 		return ts
 	}
 
 	f.run(hcAt(2026, 10, 25, 9, 0)) // yellow: the secretaries
-	if ts := robotTexts(branch.ID); len(ts) != 1 || !strings.Contains(ts[0], "黄灯提醒") {
+	// The group's robot is told the notice, not that a secretary's
+	// message went to the Telegram group because he has not linked.
+	if ts := robotTexts(branch.ID); len(ts) != 1 || !strings.HasPrefix(ts[0], "🟡 【黄灯提醒】") || strings.Contains(ts[0], "尚未绑定") {
 		t.Fatalf("branch robot after the yellow run: %q", ts)
 	}
 	if ts := robotTexts(township.ID); len(ts) != 0 {
@@ -65,5 +78,35 @@ func TestHealthNoticesReachUnitRobots(t *testing.T) {
 	}
 	if strings.Join(channels, ",") != "dingtalk,wecom" {
 		t.Fatalf("robot rows on channels %v", channels)
+	}
+}
+
+// A secretary who has not linked gets his notice in the branch's Telegram
+// group with a note saying so; the branch's robot gets the notice alone.
+func TestRobotNoticeLeavesOutTheFallbackNote(t *testing.T) {
+	f := newHCFixture(t, hcAt(2026, 10, 24, 10, 0), hcOnlyCommittee, hcEveryDayWorking)
+	hcCounty(f, hcDay(2026, 10, 1))
+	li := f.person("李副书记", "secretary", "B1", 0)
+	if err := f.st.BindGroup(f.ctx, -1001, f.units["B1"].ID, "一支部群", li); err != nil {
+		t.Fatal(err)
+	}
+	robot, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "B1", Kind: "feishu", URL: "https://open.feishu.cn/open-apis/bot/v2/hook/b1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ds := f.run(hcAt(2026, 10, 25, 9, 0))
+	if d := ds["李副书记"]; !d.ViaFallback || !strings.HasPrefix(d.Texts()[0], "<i>（此消息应发给 李副书记，其尚未绑定个人账号") {
+		t.Fatalf("fallback digest %+v", d)
+	}
+	var raw []string
+	if err := f.st.DB().Select(&raw, `SELECT payload->>'notice' FROM outbox WHERE kind = 'robot' AND chat_id = $1`, robot.ID); err != nil {
+		t.Fatal(err)
+	}
+	var m notice.Message
+	if len(raw) != 1 || json.Unmarshal([]byte(raw[0]), &m) != nil {
+		t.Fatalf("robot rows %q", raw)
+	}
+	if text := notice.Robot(m, notice.PlainText); !strings.HasPrefix(text, "🟡 【黄灯提醒】") || strings.Contains(text, "尚未绑定") {
+		t.Fatalf("robot notice %q", text)
 	}
 }

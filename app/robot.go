@@ -16,6 +16,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -88,15 +89,19 @@ func (a *App) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, 
 	})
 }
 
-// NotifyUnitRobots enqueues htmlText (Telegram HTML, user text escaped) for
-// every active robot of the unit: one outbox row per robot, channel = the
-// robot's kind, chat_id = the robot's id, dedupe key dedupeKey+"@robot:<id>",
-// so that calling it again for the same notice adds nothing. Run it inside
-// the transaction of the change that causes the notice. A unit without
-// robots is not an error.
-func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htmlText string, priority int) error {
+// NotifyUnitRobots enqueues the notice m for every active robot of the
+// unit: one outbox row per robot, channel = the robot's kind, chat_id = the
+// robot's id, payload {"notice": m} (the channel renders it in its
+// platform's format), dedupe key dedupeKey+"@robot:<id>", so that calling
+// it again for the same notice adds nothing. Run it inside the transaction
+// of the change that causes the notice. A unit without robots is not an
+// error.
+func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey string, m notice.Message, priority int) error {
 	if dedupeKey == "" {
 		return fmt.Errorf("app: notify robots: empty dedupe key")
+	}
+	if len(m.Lines) == 0 {
+		return fmt.Errorf("app: notify robots: empty notice")
 	}
 	robots, err := a.Store.ActiveRobotsOf(ctx, unitID)
 	if err != nil {
@@ -109,7 +114,7 @@ func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey, htm
 			ChatID:    r.ID,
 			Priority:  priority,
 			Kind:      storage.KindRobot,
-			Payload:   map[string]string{"text": htmlText},
+			Payload:   map[string]notice.Message{"notice": m},
 		}); err != nil {
 			return err
 		}

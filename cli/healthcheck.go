@@ -107,7 +107,7 @@ func printHealthJSON(w io.Writer, ev *app.Evaluation, a *app.App) error {
 	}
 	for _, d := range ev.Digests {
 		out.Digests = append(out.Digests, healthJSONDigests{Person: d.Name, ChatID: d.ChatID, Level: string(d.Level), Items: d.Items,
-			Text: strings.Join(d.Texts, "\n")})
+			Text: strings.Join(d.Texts(), "\n")})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

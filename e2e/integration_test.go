@@ -20,6 +20,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
@@ -404,7 +405,8 @@ func TestIntegrationRobots(t *testing.T) {
 	b1, _ := h.Srv.Store.UnitByCode(h.Ctx, "QA-RZ-XZ-B1")
 	notify := func() {
 		if err := h.Srv.App.InTx(h.Ctx, func(a *app.App) error {
-			return a.NotifyUnitRobots(h.Ctx, b1.ID, "red:QA-RZ-XZ-B1:committee_meeting:2026-11", "<b>【红灯督办】</b>幸福村第一党支部 支部委员会 逾期", storage.PriorityRed)
+			return a.NotifyUnitRobots(h.Ctx, b1.ID, "red:QA-RZ-XZ-B1:committee_meeting:2026-11",
+				notice.Message{Lines: []notice.Line{{notice.B("【红灯督办】"), notice.P("幸福村第一党支部 支部委员会 逾期")}}}, storage.PriorityRed)
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -441,7 +443,7 @@ func TestIntegrationRobots(t *testing.T) {
 	}
 	// A disabled robot gets nothing more.
 	h.mustCLI("robot", "disable", ding)
-	if err := h.Srv.App.NotifyUnitRobots(h.Ctx, b1.ID, "red:again", "再次提醒", storage.PriorityRed); err != nil {
+	if err := h.Srv.App.NotifyUnitRobots(h.Ctx, b1.ID, "red:again", notice.Message{Lines: []notice.Line{{notice.P("再次提醒")}}}, storage.PriorityRed); err != nil {
 		t.Fatal(err)
 	}
 	if n := igCount(t, h, `SELECT count(*) FROM outbox WHERE kind = 'robot'`); n != 3 {

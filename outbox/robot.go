@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/storage"
@@ -25,10 +26,12 @@ import (
 
 // Group robots (群机器人) of WeCom (企业微信), DingTalk (钉钉) and Feishu (飞书)
 // are outbox channels named "wecom", "dingtalk" and "feishu". A row's
-// chat_id is the robot's id (table robots), its payload {"text": "<Telegram
-// HTML>"} with an optional "title" (DingTalk shows it in the notification).
-// One Dispatcher runs per channel (New with the channel and
-// RobotOptions(name, opts)); robots only push, nothing comes back.
+// chat_id is the robot's id (table robots), its payload {"notice": <a
+// notice.Message>} with an optional "title" (DingTalk shows it in the
+// notification; else the notice's title or first line), which the channel
+// renders in its platform's format (notice.Robot). One Dispatcher runs per
+// channel (New with the channel and RobotOptions(name, opts)); robots only
+// push, nothing comes back.
 //
 // Per platform:
 //
@@ -74,7 +77,7 @@ type RobotDirectory interface {
 type robotSpec struct {
 	name      string
 	perMinute float64
-	format    RobotFormat
+	format    notice.Format
 	limit     int                // per message, in measure units
 	measure   func(s string) int // content size as the platform counts it
 	rateCodes map[int]bool       // "sent too much" answers
@@ -116,11 +119,11 @@ func feishuField(a robotAnswer) (int, string, bool) {
 // Feishu bound the whole request at about 20,000 bytes, so their text is cut
 // at 18,000 bytes as JSON, leaving room for the rest of the body.
 var robotSpecs = map[string]robotSpec{
-	ChannelWeCom: {name: ChannelWeCom, perMinute: 20, format: FormatWeComMarkdown, limit: 4096, measure: byteLen,
+	ChannelWeCom: {name: ChannelWeCom, perMinute: 20, format: notice.WeComMarkdown, limit: 4096, measure: byteLen,
 		rateCodes: map[int]bool{45009: true}, codeField: errcodeField},
-	ChannelDingTalk: {name: ChannelDingTalk, perMinute: 20, format: FormatDingTalkMarkdown, limit: 18000, measure: jsonLen,
+	ChannelDingTalk: {name: ChannelDingTalk, perMinute: 20, format: notice.DingTalkMarkdown, limit: 18000, measure: jsonLen,
 		rateCodes: map[int]bool{130101: true, 410100: true}, codeField: errcodeField},
-	ChannelFeishu: {name: ChannelFeishu, perMinute: 100, format: FormatPlain, limit: 18000, measure: jsonLen,
+	ChannelFeishu: {name: ChannelFeishu, perMinute: 100, format: notice.PlainText, limit: 18000, measure: jsonLen,
 		rateCodes: map[int]bool{11232: true, 99991400: true}, codeField: feishuField},
 }
 
@@ -182,12 +185,35 @@ func (r *Robot) Name() string { return r.spec.name }
 // robotPayload is an outbox row's payload; Formatted is set on the parts
 // Split makes (already in the platform's format and within its limit).
 type robotPayload struct {
+	Notice *notice.Message `json:"notice,omitempty"`
+	// Text is the payload of rows queued before notices were channel-neutral
+	// (Telegram HTML, see legacyNotice).
 	Text      string `json:"text,omitempty"`
 	Title     string `json:"title,omitempty"`
 	Formatted string `json:"formatted,omitempty"`
 }
 
-// Split converts the HTML text to the platform's format and cuts it into
+// render is the payload's notice in the platform's format, and its title.
+func (r *Robot) render(p robotPayload) (content, title string, err error) {
+	var m notice.Message
+	switch {
+	case p.Notice != nil:
+		m = *p.Notice
+	case p.Text != "":
+		m = legacyNotice(p.Text)
+	}
+	content = notice.Robot(m, r.spec.format)
+	if strings.TrimSpace(content) == "" {
+		return "", "", errors.New("empty text")
+	}
+	title = p.Title
+	if title == "" {
+		title = robotTitle(m)
+	}
+	return content, title, nil
+}
+
+// Split renders the notice in the platform's format and cuts it into
 // messages within the platform's size limit.
 func (r *Robot) Split(m Message) ([]Message, error) {
 	var p robotPayload
@@ -197,14 +223,11 @@ func (r *Robot) Split(m Message) ([]Message, error) {
 	if p.Formatted != "" {
 		return []Message{m}, nil
 	}
-	if strings.TrimSpace(p.Text) == "" {
-		return nil, errors.New("payload: empty text")
+	content, title, err := r.render(p)
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
 	}
-	title := p.Title
-	if title == "" {
-		title = robotTitle(p.Text)
-	}
-	texts := cutText(ConvertHTML(p.Text, r.spec.format), r.spec.limit, r.spec.measure)
+	texts := cutText(content, r.spec.limit, r.spec.measure)
 	parts := make([]Message, len(texts))
 	for i, t := range texts {
 		pt := title
@@ -222,10 +245,13 @@ func (r *Robot) Split(m Message) ([]Message, error) {
 	return parts, nil
 }
 
-// robotTitle is the first line of the text, at most 30 characters.
-func robotTitle(html string) string {
-	first, _, _ := strings.Cut(strings.TrimSpace(ConvertHTML(html, FormatPlain)), "\n")
-	first = strings.TrimSpace(first)
+// robotTitle is the notice's title, else its first line with text, at most
+// 30 characters.
+func robotTitle(m notice.Message) string {
+	first := strings.TrimSpace(m.Title)
+	for i := 0; first == "" && i < len(m.Lines); i++ {
+		first = strings.TrimSpace(m.Lines[i].Text())
+	}
 	if utf8.RuneCountInString(first) > 30 {
 		first = string([]rune(first)[:29]) + "…"
 	}
@@ -256,11 +282,14 @@ func (r *Robot) Send(ctx context.Context, m Message) (Result, error) {
 		return badPayload(err)
 	}
 	content, title := p.Formatted, p.Title
-	if content == "" { // not split: convert here, keep what fits
-		content = cutText(ConvertHTML(p.Text, r.spec.format), r.spec.limit, r.spec.measure)[0]
+	if content == "" { // not split: render here, keep what fits
+		if content, title, err = r.render(p); err != nil {
+			return badPayload(err)
+		}
+		content = cutText(content, r.spec.limit, r.spec.measure)[0]
 	}
 	if title == "" {
-		title = robotTitle(p.Text)
+		title = "通知"
 	}
 	if strings.TrimSpace(content) == "" {
 		return badPayload(errors.New("empty text"))

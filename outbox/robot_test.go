@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/outbox"
@@ -154,9 +155,23 @@ func sendAll(t *testing.T, ch *outbox.Robot, m outbox.Message) []outbox.Result {
 	return out
 }
 
+// textMessage is a row as queued before notices were channel-neutral:
+// Telegram HTML.
 func textMessage(robot int64, html string) outbox.Message {
 	p, _ := json.Marshal(map[string]string{"text": html})
 	return outbox.Message{ID: 1, DedupeKey: "k", ChatID: robot, Method: "sendMessage", Payload: p, Attempt: 1}
+}
+
+func noticeMessage(robot int64, m notice.Message) outbox.Message {
+	p, _ := json.Marshal(map[string]notice.Message{"notice": m})
+	return outbox.Message{ID: 1, DedupeKey: "k", ChatID: robot, Method: "sendMessage", Payload: p, Attempt: 1}
+}
+
+// redNotice is a notice with bold, a user's "_" and "<", and a callback
+// button robots cannot show.
+var redNotice = notice.Message{
+	Lines:   []notice.Line{{notice.B("【红灯督办】"), notice.P("幸福村第一党支部")}, {notice.P("支部委员会 committee_meeting 已逾期 <3天>")}},
+	Buttons: [][]notice.Button{{{Text: "收到", Data: "ack:1"}}},
 }
 
 func TestRobotFormatsAndSignatures(t *testing.T) {
@@ -167,7 +182,6 @@ func TestRobotFormatsAndSignatures(t *testing.T) {
 		id := int64(i + 1)
 		dir[id] = storage.Robot{ID: id, Kind: k, URL: f.robotURL(k, id), Secret: secret, Active: true}
 	}
-	html := "<b>【红灯督办】</b>幸福村第一党支部\n支部委员会 committee_meeting 已逾期 &lt;3天&gt;"
 	for i, k := range outbox.RobotKinds {
 		ch, err := outbox.NewRobot(k, dir, loopback)
 		if err != nil {
@@ -176,7 +190,7 @@ func TestRobotFormatsAndSignatures(t *testing.T) {
 		if ch.Name() != k {
 			t.Fatalf("name %q", ch.Name())
 		}
-		res := sendAll(t, ch, textMessage(int64(i+1), html))
+		res := sendAll(t, ch, noticeMessage(int64(i+1), redNotice))
 		if len(res) != 1 || res[0].Outcome != outbox.Delivered {
 			t.Fatalf("%s: %+v", k, res)
 		}
@@ -206,6 +220,33 @@ func TestRobotFormatsAndSignatures(t *testing.T) {
 	}
 }
 
+// A row queued by an older version as Telegram HTML (a rolling upgrade)
+// goes out as the same notice would.
+func TestRobotSendsLegacyHTMLRows(t *testing.T) {
+	f := newFakeRobots(t, "")
+	dir := robotDir{}
+	for i, k := range outbox.RobotKinds {
+		id := int64(i + 1)
+		dir[id] = storage.Robot{ID: id, Kind: k, URL: f.robotURL(k, id), Active: true}
+	}
+	html := "<b>【红灯督办】</b>幸福村第一党支部\n支部委员会 committee_meeting 已逾期 &lt;3天&gt;<u></u>"
+	for i, k := range outbox.RobotKinds {
+		ch, _ := outbox.NewRobot(k, dir, loopback)
+		sendAll(t, ch, textMessage(int64(i+1), html))
+		sendAll(t, ch, noticeMessage(int64(i+1), redNotice))
+		reqs := f.requests(fmt.Sprintf("/%s/%d", k, i+1))
+		if len(reqs) != 2 || fmt.Sprint(reqs[0].body) != fmt.Sprint(reqs[1].body) {
+			t.Errorf("%s: legacy row sent as %v, the notice as %v", k, reqs[0].body, reqs[1].body)
+		}
+	}
+	ch, _ := outbox.NewRobot(outbox.ChannelWeCom, dir, loopback)
+	for _, m := range []outbox.Message{textMessage(1, "<b></b>"), noticeMessage(1, notice.Message{})} {
+		if _, err := ch.Split(m); err == nil {
+			t.Errorf("empty payload %s split", m.Payload)
+		}
+	}
+}
+
 func TestRobotWithoutSecretIsUnsigned(t *testing.T) {
 	f := newFakeRobots(t, "")
 	dir := robotDir{
@@ -231,14 +272,13 @@ func TestRobotSplitsWithinLimits(t *testing.T) {
 		id := int64(i + 1)
 		dir[id] = storage.Robot{ID: id, Kind: k, URL: f.robotURL(k, id), Secret: "s", Active: true}
 	}
-	var lines []string
+	var m notice.Message
 	for i := range 700 {
-		lines = append(lines, fmt.Sprintf("<b>%d</b> 幸福村第%d党支部 “支部委员会” 未按期召开，请于本月底前补开并打卡。", i, i))
-	}
-	html := strings.Join(lines, "\n") // ~60 KB
+		m.Lines = append(m.Lines, notice.Line{notice.B(strconv.Itoa(i)), notice.P(fmt.Sprintf(" 幸福村第%d党支部 “支部委员会” 未按期召开，请于本月底前补开并打卡。", i))})
+	} // ~60 KB
 	for i, k := range outbox.RobotKinds {
 		ch, _ := outbox.NewRobot(k, dir, loopback)
-		parts, err := ch.Split(textMessage(int64(i+1), html))
+		parts, err := ch.Split(noticeMessage(int64(i+1), m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +290,7 @@ func TestRobotSplitsWithinLimits(t *testing.T) {
 				t.Errorf("%s part %d numbered %d/%d", k, j, p.Part, p.Parts)
 			}
 		}
-		sendAll(t, ch, textMessage(int64(i+1), html))
+		sendAll(t, ch, noticeMessage(int64(i+1), m))
 		reqs := f.requests(fmt.Sprintf("/%s/%d", k, i+1))
 		if len(reqs) != len(parts) {
 			t.Fatalf("%s: %d requests for %d parts", k, len(reqs), len(parts))

@@ -164,20 +164,3 @@ func TermNotice(due, t time.Time, loc *time.Location) string {
 	}
 	return "支部委员会任期已于" + date + "届满，请尽快换届"
 }
-
-// termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
-// instead of the obligation, period and deadline of an activity.
-func termLine(b *strings.Builder, it *Item, n *Notice, t time.Time, loc *time.Location) string {
-	b.WriteString(" · ")
-	switch n.Level {
-	case LevelResolved:
-		b.WriteString(esc(it.Obligation.Name, clipShort))
-		b.WriteString(" · 已消除")
-	default:
-		b.WriteString(TermNotice(it.Due, t, loc))
-		if n.Level == LevelRed && n.OrgLevel == 1 {
-			b.WriteString("（提级督办）")
-		}
-	}
-	return b.String()
-}

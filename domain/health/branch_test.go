@@ -158,7 +158,7 @@ func TestPlanTermReminder(t *testing.T) {
 	if d == nil {
 		t.Fatal("no digest for the secretary")
 	}
-	text := strings.Join(d.Texts, "\n")
+	text := strings.Join(d.Texts(), "\n")
 	if !strings.Contains(text, "新庄村党支部 · 支部委员会任期将于2027年3月31日届满，请及时换届") || strings.Contains(text, "<code>打卡 ") ||
 		strings.Contains(text, "本期规定动作") {
 		t.Fatalf("yellow term reminder:\n%s", text)
@@ -166,11 +166,11 @@ func TestPlanTermReminder(t *testing.T) {
 	// Passed: red to the secretary and the organisers, with the 收到 hint.
 	now = time.Date(2027, 4, 2, 10, 0, 0, 0, loc)
 	out = plan(t, now, Rules{YellowRepeat: 72 * time.Hour, RedRepeat: 24 * time.Hour}, nil, item(Red))
-	text = strings.Join(digestOf(out, secZhang.PersonID).Texts, "\n")
+	text = strings.Join(digestOf(out, secZhang.PersonID).Texts(), "\n")
 	if !strings.Contains(text, "支部委员会任期已于2027年3月31日届满，请尽快换届") || !strings.Contains(text, "<code>收到 ") || strings.Contains(text, "<code>打卡 ") {
 		t.Fatalf("red term reminder:\n%s", text)
 	}
-	if o := digestOf(out, orgLi.PersonID); o == nil || !strings.Contains(strings.Join(o.Texts, "\n"), "支部委员会任期已于2027年3月31日届满") {
+	if o := digestOf(out, orgLi.PersonID); o == nil || !strings.Contains(strings.Join(o.Texts(), "\n"), "支部委员会任期已于2027年3月31日届满") {
 		t.Fatalf("organiser's red term reminder: %+v", o)
 	}
 }

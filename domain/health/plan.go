@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // Recipient is a person who may receive notices.
@@ -186,7 +188,7 @@ type Notice struct {
 }
 
 // Digest is everything one recipient gets from one evaluation, as one
-// message (several Texts only past Telegram's length limit).
+// message (several Parts only past Telegram's length limit).
 type Digest struct {
 	PersonID int64
 	Name     string
@@ -201,9 +203,23 @@ type Digest struct {
 	Notices []Notice
 	// Items is the number of notice lines (len(Keys)).
 	Items int
-	// Texts are the message parts in Telegram HTML, each at most
-	// MaxMessageLen UTF-16 code units after entity parsing.
-	Texts []string
+	// Parts are the message, channel-neutral: each part at most
+	// MaxMessageLen UTF-16 code units (notice.Len), as Telegram counts;
+	// the last carries the 收到 buttons of a secretary's red notices.
+	Parts []notice.Message
+	// PreludeLines is how many lines at the top of every part are the note
+	// of a message sent via the fallback group (ViaFallback): for the
+	// person's Telegram chat, not for group robots.
+	PreludeLines int
+}
+
+// Texts renders the parts for Telegram (HTML parse mode).
+func (d Digest) Texts() []string {
+	out := make([]string, len(d.Parts))
+	for i := range d.Parts {
+		out[i] = notice.HTML(d.Parts[i])
+	}
+	return out
 }
 
 // PlanInput is one evaluation.
@@ -215,6 +231,8 @@ type PlanInput struct {
 	// AlreadySent reports whether a key (NoticeKey.String) was sent before;
 	// nil means nothing was. See SentSet.
 	AlreadySent func(key string) bool
+	// Wording is what the notices say (NewWording); required.
+	Wording *Wording
 }
 
 // SentSet makes an AlreadySent function from a list of keys.
@@ -260,6 +278,9 @@ type PlanOutput struct {
 // back through AlreadySent. With the zero Rules nothing repeats, nothing
 // escalates and there are no quiet hours.
 func Plan(in PlanInput) PlanOutput {
+	if in.Wording == nil {
+		panic("health: Plan without a Wording")
+	}
 	loc := locOr(in.Loc)
 	p := planner{in: &in, loc: loc, t: in.At, people: map[int64]*personLines{}, seen: map[string]struct{}{}}
 	out := PlanOutput{At: in.At}
@@ -335,6 +356,11 @@ type planner struct {
 	stats  PlanStats
 	// prompts groups the items of each green prompt by (branch, period).
 	prompts map[promptKey][]int
+	// nb builds the digests' lines: shared buffers, not a slice and a
+	// string each.
+	nb notice.Builder
+	// today and ackDay are the footer's dates (monthDay), made once.
+	today, ackDay string
 }
 
 type promptKey struct {
@@ -543,7 +569,7 @@ func (p *planner) digests() []Digest {
 			}
 		}
 		d.Items = len(d.Keys)
-		d.Texts = p.render(&d, pl.lines)
+		d.Parts = p.render(&d, pl.lines)
 		out = append(out, d)
 	}
 	return out

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 var (
@@ -74,7 +76,7 @@ func key(person, unit int64, ob, period string, level Level, slot int64) string 
 
 func plan(t *testing.T, now time.Time, rules Rules, sent []string, items ...Item) PlanOutput {
 	t.Helper()
-	out := Plan(PlanInput{At: now, Loc: shanghai(t), Rules: rules, Items: items, AlreadySent: SentSet(sent...)})
+	out := Plan(PlanInput{At: now, Loc: shanghai(t), Rules: rules, Items: items, AlreadySent: SentSet(sent...), Wording: wording})
 	for _, d := range out.Digests {
 		checkDigest(t, d)
 	}
@@ -87,13 +89,13 @@ var tagRE = regexp.MustCompile(`<(/?)([a-z]+)>`)
 // valid HTML (balanced known tags, no stray < > &).
 func checkDigest(t *testing.T, d Digest) {
 	t.Helper()
-	if len(d.Texts) == 0 {
+	if len(d.Texts()) == 0 {
 		t.Fatalf("digest for %d has no text", d.PersonID)
 	}
 	if d.Items != len(d.Keys) || len(d.Keys) != len(d.Notices) {
 		t.Fatalf("digest counts: items %d, keys %d, notices %d", d.Items, len(d.Keys), len(d.Notices))
 	}
-	for _, text := range d.Texts {
+	for _, text := range d.Texts() {
 		if n := TelegramLen(text); n > MaxMessageLen {
 			t.Fatalf("text of %d units exceeds the limit", n)
 		}
@@ -156,7 +158,7 @@ func TestPlanYellowRepeats(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, st.want)
 			}
 			if d := digestOf(out, 1); d != nil {
-				if d.Level != LevelYellow || !strings.Contains(d.Texts[0], "【黄灯提醒】") || !strings.Contains(d.Texts[0], "<code>打卡 支委会 ") {
+				if d.Level != LevelYellow || !strings.Contains(d.Texts()[0], "【黄灯提醒】") || !strings.Contains(d.Texts()[0], "<code>打卡 支委会 ") {
 					t.Fatalf("digest %+v", d)
 				}
 			}
@@ -206,17 +208,17 @@ func TestPlanRedAndEscalation(t *testing.T) {
 				t.Fatalf("keys %v, want %v", got, want)
 			}
 			sec, org := digestOf(out, 1), digestOf(out, 10)
-			if sec.Level != LevelRed || !strings.Contains(sec.Texts[0], "请尽快整改并补录") || !strings.Contains(sec.Texts[0], "<code>打卡 支委会 补开2026年11月 今天") || !strings.Contains(sec.Texts[0], "<code>收到 ") {
-				t.Fatalf("secretary text %q", sec.Texts[0])
+			if sec.Level != LevelRed || !strings.Contains(sec.Texts()[0], "请尽快整改并补录") || !strings.Contains(sec.Texts()[0], "<code>打卡 支委会 补开2026年11月 今天") || !strings.Contains(sec.Texts()[0], "<code>收到 ") {
+				t.Fatalf("secretary text %q", sec.Texts()[0])
 			}
-			if !strings.Contains(org.Texts[0], "请督促整改") || strings.Contains(org.Texts[0], "<code>打卡 ") {
-				t.Fatalf("organiser text %q", org.Texts[0])
+			if !strings.Contains(org.Texts()[0], "请督促整改") || strings.Contains(org.Texts()[0], "<code>打卡 ") {
+				t.Fatalf("organiser text %q", org.Texts()[0])
 			}
-			if !strings.Contains(org.Texts[0], "截止 2026-11-30") || !strings.Contains(org.Texts[0], "〔乾安县/让字镇/新庄村〕") {
-				t.Fatalf("organiser line lacks due date or path: %q", org.Texts[0])
+			if !strings.Contains(org.Texts()[0], "截止 2026-11-30") || !strings.Contains(org.Texts()[0], "〔乾安县/让字镇/新庄村〕") {
+				t.Fatalf("organiser line lacks due date or path: %q", org.Texts()[0])
 			}
-			if c := digestOf(out, 100); c != nil && !strings.Contains(c.Texts[0], "提级督办") {
-				t.Fatalf("county text %q", c.Texts[0])
+			if c := digestOf(out, 100); c != nil && !strings.Contains(c.Texts()[0], "提级督办") {
+				t.Fatalf("county text %q", c.Texts()[0])
 			}
 		})
 	}
@@ -254,11 +256,11 @@ func TestPlanEscalationCountsWorkingDays(t *testing.T) {
 	}
 	mon := at(sh, 2026, 12, 7, 10, 0, 0)
 	if d := digestOf(plan(t, mon, rules, sent, f.item(committee, nov, mon)), 100); d != nil {
-		t.Fatalf("county told after 4 working days: %q", d.Texts[0])
+		t.Fatalf("county told after 4 working days: %q", d.Texts()[0])
 	}
 	tue := at(sh, 2026, 12, 8, 10, 0, 0)
 	d := digestOf(plan(t, tue, rules, sent, f.item(committee, nov, tue)), 100)
-	if d == nil || !strings.Contains(d.Texts[0], "逾期超过 5 个工作日，提级督办") {
+	if d == nil || !strings.Contains(d.Texts()[0], "逾期超过 5 个工作日，提级督办") {
 		t.Fatalf("county digest after 5 working days: %+v", d)
 	}
 }
@@ -283,41 +285,41 @@ func TestPlanOneDigestPerOrganiser(t *testing.T) {
 			t.Fatalf("%d digests, want 30 secretaries + 1 organiser", len(out.Digests))
 		}
 		d := digestOf(out, 10)
-		if d.Items != 30 || len(d.Texts) != 1 {
-			t.Fatalf("organiser digest: %d items, %d texts", d.Items, len(d.Texts))
+		if d.Items != 30 || len(d.Texts()) != 1 {
+			t.Fatalf("organiser digest: %d items, %d texts", d.Items, len(d.Texts()))
 		}
 		for i := range 30 {
-			if !strings.Contains(d.Texts[0], fmt.Sprintf("第%d村党支部&lt;&amp;&gt; · 支部委员会 · 2026年11月", i)) {
+			if !strings.Contains(d.Texts()[0], fmt.Sprintf("第%d村党支部&lt;&amp;&gt; · 支部委员会 · 2026年11月", i)) {
 				t.Fatalf("branch %d missing or unescaped", i)
 			}
 		}
-		if strings.Contains(d.Texts[0], "QA-RZ-") || strings.Contains(d.Texts[0], " 2026-11 ") {
-			t.Fatalf("a unit code or period key shown: %s", d.Texts[0])
+		if strings.Contains(d.Texts()[0], "QA-RZ-") || strings.Contains(d.Texts()[0], " 2026-11 ") {
+			t.Fatalf("a unit code or period key shown: %s", d.Texts()[0])
 		}
-		if strings.Count(d.Texts[0], "【红灯督办】") != 1 {
+		if strings.Count(d.Texts()[0], "【红灯督办】") != 1 {
 			t.Fatal("one header per section")
 		}
 	})
 	t.Run("300 red branches: split at the limit, every line kept", func(t *testing.T) {
 		out := plan(t, tm, DefaultRules(), nil, build(300)...)
 		d := digestOf(out, 10)
-		if len(d.Texts) < 2 {
-			t.Fatalf("%d texts, want a split", len(d.Texts))
+		if len(d.Texts()) < 2 {
+			t.Fatalf("%d texts, want a split", len(d.Texts()))
 		}
-		all := strings.Join(d.Texts, "\n")
+		all := strings.Join(d.Texts(), "\n")
 		for i := range 300 {
 			if n := strings.Count(all, fmt.Sprintf("〕第%d村党支部&lt;", i)); n != 1 {
 				t.Fatalf("branch %d appears %d times", i, n)
 			}
 		}
-		for j, text := range d.Texts {
+		for j, text := range d.Texts() {
 			if !strings.HasPrefix(text, "🔴 <b>【红灯督办】") {
 				t.Fatalf("part %d does not start with the section header: %.60q", j, text)
 			}
 			if j > 0 && !strings.Contains(text, "（续）") {
 				t.Fatalf("part %d is not marked as continued", j)
 			}
-			if j < len(d.Texts)-1 && TelegramLen(text) < MaxMessageLen-200 {
+			if j < len(d.Texts())-1 && TelegramLen(text) < MaxMessageLen-200 {
 				t.Fatalf("part %d is only %d long", j, TelegramLen(text))
 			}
 		}
@@ -402,7 +404,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 		if got := allKeys(out); !slices.Equal(got, []string{rk(100, 0)}) {
 			t.Fatalf("keys %v", got)
 		}
-		text := digestOf(out, 100).Texts[0]
+		text := digestOf(out, 100).Texts()[0]
 		if !strings.Contains(text, "张书记 已回复收到，计划 2026-12-10 前完成") || strings.Contains(text, "已过期") {
 			t.Fatalf("county text %q", text)
 		}
@@ -415,7 +417,7 @@ func TestPlanAcknowledgement(t *testing.T) {
 		if got := allKeys(out); !slices.Equal(got, want) {
 			t.Fatalf("keys %v, want %v", got, want)
 		}
-		if text := digestOf(out, 10).Texts[0]; !strings.Contains(text, "（已过期）") {
+		if text := digestOf(out, 10).Texts()[0]; !strings.Contains(text, "（已过期）") {
 			t.Fatalf("organiser text %q", text)
 		}
 	})
@@ -462,7 +464,7 @@ func TestPlanResolved(t *testing.T) {
 			t.Fatalf("keys %v, want %v", got, want)
 		}
 		d := digestOf(out, 10)
-		if d.Level != LevelResolved || !strings.Contains(d.Texts[0], "【已整改】") || !strings.Contains(d.Texts[0], "已补录打卡") {
+		if d.Level != LevelResolved || !strings.Contains(d.Texts()[0], "【已整改】") || !strings.Contains(d.Texts()[0], "已补录打卡") {
 			t.Fatalf("digest %+v", d)
 		}
 	})
@@ -492,14 +494,14 @@ func TestPlanFallbackAndUndeliverable(t *testing.T) {
 	it := f.item(committee, nov, tm)
 	it.Secretaries = []Recipient{{PersonID: 2, Name: "孙书记", FallbackChatID: -100777}}
 	d := digestOf(plan(t, tm, DefaultRules(), nil, it), 2)
-	if d.ChatID != -100777 || !d.ViaFallback || d.Undeliverable || !strings.Contains(d.Texts[0], "孙书记") || !strings.Contains(d.Texts[0], "未绑定") {
+	if d.ChatID != -100777 || !d.ViaFallback || d.Undeliverable || !strings.Contains(d.Texts()[0], "孙书记") || !strings.Contains(d.Texts()[0], "未绑定") {
 		t.Fatalf("fallback digest %+v", d)
 	}
 
 	it.Secretaries = []Recipient{{PersonID: 2, Name: "孙书记"}}
 	out := plan(t, tm, DefaultRules(), nil, it)
 	d = digestOf(out, 2)
-	if d.ChatID != 0 || d.ViaFallback || !d.Undeliverable || len(d.Texts) == 0 || out.Stats.Undeliverable != 1 {
+	if d.ChatID != 0 || d.ViaFallback || !d.Undeliverable || len(d.Texts()) == 0 || out.Stats.Undeliverable != 1 {
 		t.Fatalf("undeliverable digest %+v", d)
 	}
 }
@@ -538,7 +540,7 @@ func TestPlanGreenPrompt(t *testing.T) {
 			t.Fatalf("keys %v", got)
 		}
 		d := digestOf(out, 1)
-		text := d.Texts[0]
+		text := d.Texts()[0]
 		for _, s := range []string{"【本期规定动作】", "2026年10月", "2026年第四季度", "支部委员会", "主题党日 · 截止 2026-10-22", "党小组会（第一党小组）", "党小组会（第二党小组）", "支部党员大会"} {
 			if !strings.Contains(text, s) {
 				t.Fatalf("prompt lacks %q:\n%s", s, text)
@@ -586,10 +588,10 @@ func TestPlanMixedDigest(t *testing.T) {
 	committee.Organisers = [][]Recipient{{secZhang, orgLi}}
 	out := plan(t, tm, DefaultRules(), []string{key(1, 7, AllObligations, "2026-12", LevelGreen, 0)}, theme, committee, group)
 	d := digestOf(out, 1)
-	if d.Level != LevelRed || d.Items != 3 || len(d.Texts) != 1 {
+	if d.Level != LevelRed || d.Items != 3 || len(d.Texts()) != 1 {
 		t.Fatalf("digest %+v", d)
 	}
-	text := d.Texts[0]
+	text := d.Texts()[0]
 	if r, y := strings.Index(text, "【红灯督办】"), strings.Index(text, "【黄灯提醒】"); r < 0 || y < r {
 		t.Fatalf("red must come before yellow:\n%s", text)
 	}
@@ -646,21 +648,28 @@ func TestTelegramLen(t *testing.T) {
 }
 
 func TestPackerTinyLimit(t *testing.T) {
-	pk := packer{limit: 40, prelude: []string{"<i>前言</i>"}}
+	pk := packer{limit: 40, prelude: []notice.Line{{notice.I("前言")}}, more: notice.Line{notice.P("（续）")}}
 	pk.reset()
-	pk.section("<b>标题</b>")
-	long := "• " + strings.Repeat("长&amp;", 30) + "<b>粗</b>"
-	pk.block([]string{"• 第一行", "• 第二行"})
-	pk.block([]string{long})
-	pk.block([]string{"• 末行"})
-	parts := pk.finish()
+	pk.section(notice.Line{notice.B("标题")})
+	long := notice.Line{notice.P("• " + strings.Repeat("长&", 30)), notice.B("粗")}
+	pk.block([]notice.Line{{notice.P("• 第一行")}, {notice.P("• 第二行")}})
+	pk.block([]notice.Line{long})
+	pk.block([]notice.Line{{notice.P("• 末行")}})
+	var parts []string
+	for _, m := range pk.finish() {
+		parts = append(parts, notice.HTML(m))
+	}
 	joined := strings.Join(parts, "\n")
-	for _, p := range parts {
+	for i, p := range parts {
 		if TelegramLen(p) > 40 {
 			t.Fatalf("part %q too long", p)
 		}
 		checkHTML(t, p)
-		if !strings.HasPrefix(p, "<i>前言</i>\n<b>标题</b>") {
+		head := "<i>前言</i>\n<b>标题</b>"
+		if i > 0 {
+			head += "（续）"
+		}
+		if !strings.HasPrefix(p, head) {
 			t.Fatalf("part %q lacks prelude and header", p)
 		}
 	}

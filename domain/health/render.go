@@ -1,12 +1,18 @@
 package health
 
+// Rendering: a digest's lines are built as channel-neutral notices (package
+// notice) in the words of the catalogue (Wording), packed into parts within
+// Telegram's limit; callers render them per channel.
+
 import (
-	"fmt"
-	"html"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/domain/notice"
 )
 
 // MaxMessageLen is Telegram's limit on a message's text: 4096 UTF-16 code
@@ -22,22 +28,14 @@ const (
 	maxPathEls = 4
 )
 
-var sectionHeaders = [numSections]string{
-	secRedSecretary: "🔴 <b>【红灯督办】以下规定动作已逾期未完成，请尽快整改并补录：</b>",
-	secRedOrganiser: "🔴 <b>【红灯督办】以下支部规定动作已逾期未完成，请督促整改：</b>",
-	secYellow:       "🟡 <b>【黄灯提醒】以下规定动作即将到期，请及时开展并打卡：</b>",
-	secResolved:     "✅ <b>【已整改】以下红灯已消除：</b>",
-	secGreen:        "🟢 <b>【本期规定动作】请按期开展以下活动并及时打卡：</b>",
-}
-
-// esc escapes a user-provided string for Telegram HTML after clipping it to
-// n runes.
-func esc(s string, n int) string {
+// clip clips a user-provided string to n runes, so that one line can never
+// exceed a message; the renderers escape it.
+func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) > n {
 		r := []rune(s)
 		s = string(r[:n-1]) + "…"
 	}
-	return html.EscapeString(s)
+	return s
 }
 
 // civilDay numbers the calendar day of t in loc.
@@ -61,118 +59,117 @@ func displayPath(it *Item) string {
 	}
 	parts := make([]string, len(path))
 	for i, s := range path {
-		parts[i] = esc(s, clipPathEl)
+		parts[i] = clip(s, clipPathEl)
 	}
 	return strings.Join(parts, "/")
 }
 
-// branchLabel is "名称[ 党小组]": people read units by name, never by code.
-func branchLabel(b *strings.Builder, it *Item) {
-	b.WriteString(esc(it.BranchName, clipName))
-	if it.GroupName != "" {
-		b.WriteByte(' ')
-		b.WriteString(esc(it.GroupName, clipShort))
-	}
-}
-
-// itemLine renders the line of a yellow, red or resolved notice.
-func (p *planner) itemLine(l *line) string {
+// itemLine renders the line of a yellow, red or resolved notice. People
+// read units by name, never by code: "名称[ 党小组]".
+func (p *planner) itemLine(l *line) notice.Line {
+	w := p.in.Wording
 	it := &p.in.Items[l.notice.Items[0]]
 	n := &l.notice
-	var b strings.Builder
-	b.WriteString("• ")
+	b := &p.nb
+	w.bullet.Write(b)
 	if n.Role == RoleOrganiser {
 		if path := displayPath(it); path != "" {
-			b.WriteString("〔" + path + "〕")
+			w.path.Write(b, "path", path)
 		}
 	}
-	branchLabel(&b, it)
-	if it.Obligation.TermEnd {
-		return termLine(&b, it, n, p.t, p.loc)
+	b.Add(notice.Plain, clip(it.BranchName, clipName))
+	if it.GroupName != "" {
+		w.group.Write(b, "group", clip(it.GroupName, clipShort))
 	}
-	b.WriteString(" · ")
-	b.WriteString(esc(it.Obligation.Name, clipShort))
-	b.WriteString(" · ")
-	b.WriteString(it.Period.Label())
-	b.WriteString(" · 截止 ")
-	b.WriteString(lastDay(it.Due).In(p.loc).Format(time.DateOnly))
+	if it.Obligation.TermEnd {
+		p.termLine(b, it, n)
+		return b.Line()
+	}
+	w.item.Write(b, "obligation", clip(it.Obligation.Name, clipShort), "period", it.Period.Label(),
+		"due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 	today := civilDay(p.t, p.loc)
 	switch n.Level {
 	case LevelYellow:
 		left := civilDay(lastDay(it.Due), p.loc) - today
 		if it.Reason != "" {
-			b.WriteString(" · " + html.EscapeString(it.Reason))
+			w.reason.Write(b, "reason", it.Reason)
 		} else if left <= 0 {
-			b.WriteString(" · 今日截止")
+			w.dueToday.Write(b)
 		} else {
-			fmt.Fprintf(&b, " · 还有 %d 天", left)
+			w.daysLeft.Write(b, "days", strconv.FormatInt(left, 10))
 		}
 	case LevelRed:
-		fmt.Fprintf(&b, " · 已逾期 %d 天", DaysOverdue(it.Due, p.t, p.loc))
+		w.overdue.Write(b, "days", strconv.Itoa(DaysOverdue(it.Due, p.t, p.loc)))
 		if n.OrgLevel == 1 {
-			fmt.Fprintf(&b, "（逾期超过 %d 个工作日，提级督办）", p.in.Rules.EscalateDays)
+			w.escalated.Write(b, "days", strconv.Itoa(p.in.Rules.EscalateDays))
 		}
 		if n.Role == RoleOrganiser && it.AckBy != "" {
 			promised := it.AckPlanned
 			if promised.IsZero() {
 				promised = it.AckUntil
 			}
-			b.WriteString("；")
-			b.WriteString(esc(it.AckBy, clipShort))
-			b.WriteString(" 已回复收到")
+			w.acked.Write(b, "person", clip(it.AckBy, clipShort))
 			if !promised.IsZero() {
-				b.WriteString("，计划 ")
-				b.WriteString(promised.In(p.loc).Format(time.DateOnly))
-				b.WriteString(" 前完成")
+				w.planned.Write(b, "day", promised.In(p.loc).Format(time.DateOnly))
 				if !it.AckUntil.IsZero() && !p.t.Before(it.AckUntil) {
-					b.WriteString("（已过期）")
+					w.planLapsed.Write(b)
 				}
 			}
 		}
 	case LevelResolved:
 		switch {
 		case it.CheckedIn:
-			b.WriteString(" · 已补录打卡")
+			w.checkedIn.Write(b)
 		case it.Exempt:
-			b.WriteString(" · 已豁免")
+			w.exempt.Write(b)
 		default:
-			b.WriteString(" · 已消除")
+			w.cleared.Write(b)
 		}
 	}
-	return b.String()
+	return b.Line()
+}
+
+// termLine ends the line of a 换届提醒 notice: the sentence of TermNotice
+// instead of the obligation, period and deadline of an activity.
+func (p *planner) termLine(b *notice.Builder, it *Item, n *Notice) {
+	w := p.in.Wording
+	if n.Level == LevelResolved {
+		w.termCleared.Write(b, "obligation", clip(it.Obligation.Name, clipShort))
+		return
+	}
+	w.termLine.Write(b, "notice", TermNotice(it.Due, p.t, p.loc))
+	if n.Level == LevelRed && n.OrgLevel == 1 {
+		w.termEscalated.Write(b)
+	}
 }
 
 // promptBlock renders a green prompt: a bold branch/period line and one
 // line per activity.
-func (p *planner) promptBlock(l *line) []string {
+func (p *planner) promptBlock(l *line) []notice.Line {
+	w := p.in.Wording
 	first := &p.in.Items[l.notice.Items[0]]
-	var b strings.Builder
-	b.WriteString("<b>")
-	b.WriteString(esc(first.BranchName, clipName))
-	b.WriteString(" · ")
-	b.WriteString(first.Period.Label())
-	b.WriteString("</b>")
-	out := []string{b.String()}
+	out := make([]notice.Line, 0, 1+len(l.notice.Items))
+	b := &p.nb
+	w.promptHead.Write(b, "branch", clip(first.BranchName, clipName), "period", first.Period.Label())
+	out = append(out, b.Line())
 	for _, i := range l.notice.Items { // sorted by greenPrompts
 		it := &p.in.Items[i]
-		b.Reset()
-		b.WriteString("• ")
-		b.WriteString(esc(it.Obligation.Name, clipShort))
+		w.promptItem.Write(b, "obligation", clip(it.Obligation.Name, clipShort))
 		if it.GroupName != "" {
-			b.WriteString("（" + esc(it.GroupName, clipShort) + "）")
+			w.promptGroup.Write(b, "group", clip(it.GroupName, clipShort))
 		}
-		b.WriteString(" · 截止 ")
-		b.WriteString(lastDay(it.Due).In(p.loc).Format(time.DateOnly))
+		w.promptDue.Write(b, "due", lastDay(it.Due).In(p.loc).Format(time.DateOnly))
 		if it.CheckedIn {
-			b.WriteString(" · 已完成")
+			w.promptDone.Write(b)
 		}
-		out = append(out, b.String())
+		out = append(out, b.Line())
 	}
 	return out
 }
 
 // footer gives secretaries the commands they need; organisers get none.
-func (p *planner) footer(lines []line) []string {
+func (p *planner) footer(lines []line) []notice.Line {
+	w := p.in.Wording
 	var example, redExample *Item
 	red := false
 	for i := range lines {
@@ -189,88 +186,170 @@ func (p *planner) footer(lines []line) []string {
 		}
 		red = red || n.Level == LevelRed
 	}
-	lt := p.t.In(p.loc)
-	var out []string
+	if p.today == "" { // the same in every digest of the evaluation
+		lt := p.t.In(p.loc)
+		p.today, p.ackDay = monthDay(lt), monthDay(lt.AddDate(0, 0, 3))
+	}
+	var out []notice.Line
 	if example != nil {
-		out = append(out, fmt.Sprintf("打卡：<code>打卡 %s %s 7/9 主题</code>（活动 日期 实到/应到 主题）",
-			esc(example.Obligation.Word(), clipShort), monthDay(lt)))
+		w.footerCheckin.Write(&p.nb, "activity", clip(example.Obligation.Word(), clipShort), "day", p.today)
+		out = append(out, p.nb.Line())
 	}
 	if redExample != nil {
 		// A meeting held late is filed for the period it was for, with its
 		// real date: never a false date inside the missed period.
-		out = append(out, fmt.Sprintf("补开：<code>打卡 %s %s 今天 7/9 主题</code>（按实际日期打卡，写明补开哪一期）",
-			esc(redExample.Obligation.Word(), clipShort), MakeUpWord(redExample.Period)))
+		w.footerMakeup.Write(&p.nb, "activity", clip(redExample.Obligation.Word(), clipShort), "period", MakeUpWord(redExample.Period))
+		out = append(out, p.nb.Line())
 	}
 	if red {
-		out = append(out, fmt.Sprintf("收到督办请点“收到”，或回复 <code>收到 %s</code>（计划完成日期）", monthDay(lt.AddDate(0, 0, 3))))
+		w.footerAck.Write(&p.nb, "day", p.ackDay)
+		out = append(out, p.nb.Line())
 	}
 	return out
 }
 
+// maxAckButtons is how many 收到 buttons a digest carries before they are
+// folded into one per branch.
+const maxAckButtons = 6
+
+// ackButtons gives a digest with red notices for a secretary its 收到
+// buttons (nil when it has none).
+func (p *planner) ackButtons(d *Digest) [][]notice.Button {
+	w := p.in.Wording
+	items := p.in.Items
+	var red []*Item // of the secretary's red notices
+	var branches []int64
+	for _, n := range d.Notices {
+		if n.Level != LevelRed || n.Role != RoleSecretary {
+			continue
+		}
+		it := &items[n.Items[0]]
+		if !slices.Contains(branches, it.BranchID) {
+			branches = append(branches, it.BranchID)
+		}
+		red = append(red, it)
+	}
+	if len(red) == 0 {
+		return nil
+	}
+	// Labels and data are made only for the buttons shown: one row each,
+	// rows sharing one backing array.
+	if len(red) > maxAckButtons {
+		btns := make([]notice.Button, len(branches))
+		rows := make([][]notice.Button, len(branches))
+		for k, b := range branches {
+			label := w.ackAllText
+			if len(branches) > 1 {
+				for i := range items {
+					if items[i].BranchID == b {
+						label = w.buttonAckBranch.Text("branch", items[i].BranchCode)
+						break
+					}
+				}
+			}
+			btns[k] = notice.Button{Text: label, Data: callback.AckButton(b, "", "")}
+			rows[k] = btns[k : k+1 : k+1]
+		}
+		return rows
+	}
+	btns := make([]notice.Button, len(red))
+	rows := make([][]notice.Button, len(red))
+	for k, it := range red {
+		data := callback.AckButton(it.UnitID(), it.Obligation.Code, it.Period.Key())
+		if len(data) > 64 {
+			data = callback.AckButton(it.BranchID, "", "")
+		}
+		label := w.ackText
+		if len(red) > 1 {
+			label = w.buttonAckItem.Text("activity", it.Obligation.Word(), "period", it.Period.Label())
+		}
+		btns[k] = notice.Button{Text: label, Data: data}
+		rows[k] = btns[k : k+1 : k+1]
+	}
+	return rows
+}
+
 // render lays out a digest: prelude (fallback notice), sections by level,
 // footer; split into messages of at most MaxMessageLen.
-func (p *planner) render(d *Digest, lines []line) []string {
-	var prelude []string
+func (p *planner) render(d *Digest, lines []line) []notice.Message {
+	var prelude []notice.Line
 	if d.ViaFallback {
-		prelude = []string{"<i>（此消息应发给 " + esc(d.Name, clipShort) + "，其尚未绑定个人账号，现发至本组织群）</i>"}
+		p.in.Wording.fallback.Write(&p.nb, "name", clip(d.Name, clipShort))
+		prelude = []notice.Line{p.nb.Line()}
 	}
-	var secs [numSections][][]string
+	d.PreludeLines = len(prelude)
+	var secs [numSections][][]notice.Line
+	one := make([]notice.Line, len(lines)) // the one-line blocks' lines
+	n := 0                                 // lines in all
 	for i := range lines {
 		l := &lines[i]
 		if l.section == secGreen {
-			secs[l.section] = append(secs[l.section], p.promptBlock(l))
+			blk := p.promptBlock(l)
+			secs[l.section] = append(secs[l.section], blk)
+			n += len(blk)
 		} else {
-			secs[l.section] = append(secs[l.section], []string{p.itemLine(l)})
+			one[i] = p.itemLine(l)
+			secs[l.section] = append(secs[l.section], one[i:i+1:i+1])
+			n++
 		}
 	}
-	pk := packer{limit: MaxMessageLen, prelude: prelude}
+	// The parts' lines share one array, sized for the common case of one
+	// part (sections, footer); more parts grow it.
+	pk := packer{limit: MaxMessageLen, prelude: prelude, more: p.in.Wording.continuedLine,
+		free: make([]notice.Line, 0, len(prelude)+n+int(numSections)+4)}
 	pk.reset()
 	for s := range numSections {
 		if len(secs[s]) == 0 {
 			continue
 		}
-		pk.section(sectionHeaders[s])
+		pk.section(p.in.Wording.headerLines[s])
 		for _, blk := range secs[s] {
 			pk.block(blk)
 		}
 	}
 	if f := p.footer(lines); f != nil {
-		pk.section("")
+		pk.section(nil)
 		pk.block(f)
 	}
-	return pk.finish()
+	parts := pk.finish()
+	if len(parts) > 0 {
+		parts[len(parts)-1].Buttons = p.ackButtons(d)
+	}
+	return parts
 }
 
 // packer fills messages with lines, breaking only between lines (and
 // between blocks where it can), repeating the prelude and the current
-// section header at the top of each message.
+// section header (with more after it) at the top of each message.
 type packer struct {
 	limit   int
-	prelude []string
-	out     []string
-	cur     []string
+	prelude []notice.Line
+	more    notice.Line
+	out     []notice.Message
+	cur     []notice.Line
+	free    []notice.Line // empty, with the room after cur's last part
 	curLen  int
-	body    bool   // cur holds more than the prelude
-	header  string // current section header ("" = none)
-	inCur   bool   // the header is already in cur
-	started bool   // the section already has lines in an earlier message
+	body    bool        // cur holds more than the prelude
+	header  notice.Line // current section header (nil = none)
+	inCur   bool        // the header is already in cur
+	started bool        // the section already has lines in an earlier message
 }
 
 func (p *packer) reset() {
-	p.cur = append(p.cur[:0], p.prelude...)
+	p.cur = append(p.free, p.prelude...)
 	p.curLen = 0
 	for i, l := range p.prelude {
 		if i > 0 {
 			p.curLen++
 		}
-		p.curLen += TelegramLen(l)
+		p.curLen += notice.Len(l)
 	}
 	p.body, p.inCur = false, false
 }
 
 func (p *packer) flush() {
 	if p.body {
-		p.out = append(p.out, strings.Join(p.cur, "\n"))
+		p.emit()
 		if p.inCur {
 			p.started = true
 		}
@@ -279,48 +358,48 @@ func (p *packer) flush() {
 }
 
 // cost is the length cur would have with lines added.
-func (p *packer) cost(lines []string) int {
+func (p *packer) cost(lines []notice.Line) int {
 	n, k := p.curLen, len(p.cur)
 	for _, l := range lines {
 		if k > 0 {
 			n++
 		}
-		n += TelegramLen(l)
+		n += notice.Len(l)
 		k++
 	}
 	return n
 }
 
-func (p *packer) push(lines ...string) {
+func (p *packer) push(lines ...notice.Line) {
 	for _, l := range lines {
 		if len(p.cur) > 0 {
 			p.curLen++
 		}
-		p.curLen += TelegramLen(l)
+		p.curLen += notice.Len(l)
 		p.cur = append(p.cur, l)
 	}
 	p.body = true
 }
 
-func (p *packer) section(header string) {
+func (p *packer) section(header notice.Line) {
 	p.header, p.inCur, p.started = header, false, false
 }
 
 // withHeader prefixes lines with the section header when cur lacks it.
-func (p *packer) withHeader(lines []string) []string {
-	if p.inCur || p.header == "" {
+func (p *packer) withHeader(lines []notice.Line) []notice.Line {
+	if p.inCur || len(p.header) == 0 {
 		return lines
 	}
 	h := p.header
 	if p.started {
-		h += "（续）"
+		h = append(slices.Clip(h), p.more...)
 	}
-	return append([]string{h}, lines...)
+	return append([]notice.Line{h}, lines...)
 }
 
 // block adds lines kept together when they fit in one message, else line
 // by line.
-func (p *packer) block(lines []string) {
+func (p *packer) block(lines []notice.Line) {
 	if p.tryBlock(lines) {
 		return
 	}
@@ -331,141 +410,56 @@ func (p *packer) block(lines []string) {
 		}
 	}
 	for _, l := range lines {
-		if p.tryBlock([]string{l}) {
+		if p.tryBlock([]notice.Line{l}) {
 			continue
 		}
 		if p.body {
 			p.flush()
-			if p.tryBlock([]string{l}) {
+			if p.tryBlock([]notice.Line{l}) {
 				continue
 			}
 		}
 		// A single line longer than a message (user strings are clipped,
-		// so only with a tiny limit): cut it outside tags and entities.
-		room := p.limit - p.cost(p.withHeader([]string{""}))
-		for _, part := range cutLine(l, room) {
-			if !p.tryBlock([]string{part}) {
+		// so only with a tiny limit): cut it between characters.
+		room := p.limit - p.cost(p.withHeader([]notice.Line{nil}))
+		for _, part := range notice.Cut(l, room) {
+			if !p.tryBlock([]notice.Line{part}) {
 				p.flush()
-				if !p.tryBlock([]string{part}) {
-					p.push(p.withHeader([]string{part})...)
-					p.inCur = p.header != ""
+				if !p.tryBlock([]notice.Line{part}) {
+					p.push(p.withHeader([]notice.Line{part})...)
+					p.inCur = len(p.header) != 0
 				}
 			}
 		}
 	}
 }
 
-func (p *packer) tryBlock(lines []string) bool {
+func (p *packer) tryBlock(lines []notice.Line) bool {
 	all := p.withHeader(lines)
-	if p.cost(all) > p.limit {
+	n := p.cost(all)
+	if n > p.limit {
 		return false
 	}
-	p.push(all...)
-	p.inCur = p.header != ""
+	p.cur, p.curLen, p.body = append(p.cur, all...), n, true // push, measured
+	p.inCur = len(p.header) != 0
 	return true
 }
 
-func (p *packer) finish() []string {
+func (p *packer) finish() []notice.Message {
 	if p.body {
-		p.out = append(p.out, strings.Join(p.cur, "\n"))
+		p.emit()
 	}
 	return p.out
 }
 
-// cutLine cuts s into pieces of at most room UTF-16 units (at least one
-// character each), never inside a tag or an entity; tags open at a cut are
-// closed at the end of the piece and opened again in the next.
-func cutLine(s string, room int) []string {
-	room = max(room, 1)
-	var out []string
-	var open []string    // tags open in cur, e.g. "<b>"
-	var pending []string // opening tags not yet followed by text
-	var cur strings.Builder
-	n := 0
-	for i := 0; i < len(s); {
-		j, w := unitEnd(s, i)
-		unit := s[i:j]
-		i = j
-		if w == 0 && strings.HasPrefix(unit, "<") && !strings.HasPrefix(unit, "</") {
-			pending = append(pending, unit) // opens with the text it precedes
-			continue
-		}
-		if w > 0 && n+w > room && n > 0 {
-			for k := len(open) - 1; k >= 0; k-- {
-				cur.WriteString("</" + tagName(open[k]) + ">")
-			}
-			out = append(out, cur.String())
-			cur.Reset()
-			for _, t := range open {
-				cur.WriteString(t)
-			}
-			n = 0
-		}
-		for _, t := range pending {
-			cur.WriteString(t)
-		}
-		open, pending = append(open, pending...), pending[:0]
-		if w == 0 && strings.HasPrefix(unit, "</") && len(open) > 0 {
-			open = open[:len(open)-1]
-		}
-		cur.WriteString(unit)
-		n += w
-	}
-	for _, t := range pending {
-		cur.WriteString(t)
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
-}
-
-// tagName is "b" for "<b>" and "a" for `<a href="…">`.
-func tagName(open string) string {
-	name := strings.Trim(open, "<>")
-	if k := strings.IndexByte(name, ' '); k >= 0 {
-		name = name[:k]
-	}
-	return name
-}
-
-// unitEnd returns the end of the unit starting at s[i] (a tag, an entity or
-// one character) and its length in UTF-16 code units as Telegram counts it.
-func unitEnd(s string, i int) (end, units int) {
-	switch s[i] {
-	case '<':
-		if j := strings.IndexByte(s[i:], '>'); j >= 0 {
-			return i + j + 1, 0
-		}
-	case '&':
-		if j := strings.IndexByte(s[i:], ';'); j > 1 && j <= 10 {
-			dec := html.UnescapeString(s[i : i+j+1])
-			return i + j + 1, utf16Len(dec)
-		}
-	}
-	r, w := utf8.DecodeRuneInString(s[i:])
-	return i + w, utf16.RuneLen(r)
-}
-
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-// TelegramLen is the length Telegram counts for an HTML-mode text: UTF-16
-// code units of the text after tags are removed and entities decoded.
-func TelegramLen(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		j, w := unitEnd(s, i)
-		n += w
-		i = j
-	}
-	return n
+// emit makes cur a part; the next part's lines follow it in the array.
+func (p *packer) emit() {
+	n := len(p.cur)
+	p.out = append(p.out, notice.Message{Lines: p.cur[:n:n]})
+	p.free = p.cur[n:n]
 }
 
 // monthDay writes a date as people do: "11月20日".
-func monthDay(t time.Time) string { return fmt.Sprintf("%d月%d日", t.Month(), t.Day()) }
+func monthDay(t time.Time) string {
+	return strconv.Itoa(int(t.Month())) + "月" + strconv.Itoa(t.Day()) + "日"
+}

@@ -43,7 +43,7 @@ func TestLoadChecksTheFile(t *testing.T) {
 // The catalogues, by file name.
 var catalogues = map[string]Catalog{"freetext": FreeText, "checkin": Checkin, "health": Health, "points": Points,
 	"accounts": Accounts, "bot": Bot, "dashboard": Dashboard, "api": API,
-	"imports": Imports, "sandbox": Sandbox}
+	"imports": Imports, "sandbox": Sandbox, "notices": Notices}
 
 // Every catalogue loads from its file and is what its code declares (MustLoad
 // checked that at start; this names the file when one is added).
