@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"errors"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/notice"
@@ -108,5 +109,24 @@ func TestRobotNoticeLeavesOutTheFallbackNote(t *testing.T) {
 	}
 	if text := notice.Robot(m, notice.PlainText); !strings.HasPrefix(text, "🟡 【黄灯提醒】") || strings.Contains(text, "尚未绑定") {
 		t.Fatalf("robot notice %q", text)
+	}
+}
+
+// A robot registered twice (same platform, same address) is refused in the
+// platform's Chinese name, and the first stays the only one.
+func TestAddRobotTwiceIsRefused(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 10, 24, 10, 0))
+	req := app.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"}
+	if _, err := f.app.AddRobot(f.ctx, domain.Operator, req); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.app.AddRobot(f.ctx, domain.Operator, req)
+	var ue *domain.UserError
+	if !errors.As(err, &ue) || !errors.Is(err, domain.ErrConflict) || ue.Msg != "这个地址的企业微信群机器人已经登记过了。" {
+		t.Fatalf("second AddRobot: %v", err)
+	}
+	robots, err := f.app.ListRobots(f.ctx, domain.Operator, "")
+	if err != nil || len(robots) != 1 {
+		t.Fatalf("robots = %d, %v", len(robots), err)
 	}
 }

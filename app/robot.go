@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"errors"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/notice"
@@ -28,6 +29,9 @@ type RobotRequest struct {
 	URL      string // the robot's webhook address, key included
 	Secret   string // DingTalk "SEC…" or Feishu signing secret; "" when the robot does not check signatures
 }
+
+// robotKindNames are the platforms' names as users know them.
+var robotKindNames = map[string]string{"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 
 // AddRobot registers a unit's group robot (operator only).
 func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest) (storage.Robot, error) {
@@ -52,7 +56,9 @@ func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest
 	var r storage.Robot
 	err = a.InTx(ctx, func(a *App) error {
 		var err error
-		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); err != nil {
+		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); errors.Is(err, storage.ErrRobotExists) {
+			return domain.Refuse(domain.ErrConflict, "%s", api.T("robot.refuse.exists", "platform", robotKindNames[kind]))
+		} else if err != nil {
 			return err
 		}
 		return a.audit(ctx, actor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})

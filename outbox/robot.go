@@ -256,7 +256,7 @@ func robotTitle(m notice.Message) string {
 		first = string([]rune(first)[:29]) + "…"
 	}
 	if first == "" {
-		first = "通知"
+		first = robotNoTitle
 	}
 	return first
 }
@@ -289,7 +289,7 @@ func (r *Robot) Send(ctx context.Context, m Message) (Result, error) {
 		content = cutText(content, r.spec.limit, r.spec.measure)[0]
 	}
 	if title == "" {
-		title = "通知"
+		title = robotNoTitle
 	}
 	if strings.TrimSpace(content) == "" {
 		return badPayload(errors.New("empty text"))
@@ -441,3 +441,8 @@ func retryAfter(h http.Header, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// robotNoTitle titles a robot message whose notice has no words of its own to
+// title it with (outbox cannot reach the catalogues: it renders what the app
+// worded; this one word is the platform's fallback).
+const robotNoTitle = "通知"

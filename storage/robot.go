@@ -26,8 +26,9 @@ type Robot struct {
 	CreatedAt time.Time `db:"created_at"`
 }
 
-// robotKindNames are the platforms' names as users know them.
-var robotKindNames = map[string]string{"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+// ErrRobotExists is a robot of the same kind and URL registered already; the
+// app puts it in words.
+var ErrRobotExists = fmt.Errorf("storage: a robot with this kind and URL exists: %w", domain.ErrConflict)
 
 const robotCols = `r.id, r.unit_id, u.code AS unit_code, r.kind, r.url, r.secret, r.active, r.created_at`
 
@@ -38,8 +39,7 @@ func (s *Store) CreateRobot(ctx context.Context, unitID int64, kind, url, secret
 	err := s.q.QueryRowxContext(ctx, `INSERT INTO robots (unit_id, kind, url, secret) VALUES ($1, $2, $3, $4) RETURNING id`,
 		unitID, kind, url, secret).Scan(&id)
 	if isUnique(err) {
-		return Robot{}, fmt.Errorf("storage: %s robot with this URL exists: %w", kind,
-			domain.Refuse(domain.ErrConflict, "这个地址的%s群机器人已经登记过了。", robotKindNames[kind]))
+		return Robot{}, ErrRobotExists
 	}
 	if err != nil {
 		return Robot{}, fmt.Errorf("storage: create robot: %w", err)

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,14 +30,14 @@ func ParseThemeDay(s string) (day int, weekday string, err error) {
 	s = strings.TrimSpace(s)
 	if n, e := strconv.Atoi(s); e == nil {
 		if n < 1 || n > 28 {
-			return 0, "", fmt.Errorf("每月固定日须在 1 到 28 之间")
+			return 0, "", errors.New(textThemeDayRange)
 		}
 		return n, "", nil
 	}
 	if n, w, ok := parseWeekdayRule(s); ok {
 		return 0, ordinalWords[n-1] + "-" + weekdayWords[w], nil
 	}
-	return 0, "", fmt.Errorf("应为 1 到 28 的日期，或“第一个周五”“最后一个周六”这样的规则")
+	return 0, "", errors.New(textThemeDayForm)
 }
 
 func parseWeekdayRule(s string) (n int, w time.Weekday, ok bool) {
@@ -158,9 +159,9 @@ func TermPeriod(termEnd time.Time) Period {
 func TermNotice(due, t time.Time, loc *time.Location) string {
 	loc = locOr(loc)
 	day := due.Add(-time.Nanosecond).In(loc)
-	date := fmt.Sprintf("%d年%d月%d日", day.Year(), int(day.Month()), day.Day())
+	date := fmt.Sprintf(textTermDay, day.Year(), int(day.Month()), day.Day())
 	if t.Before(due) {
-		return "支部委员会任期将于" + date + "届满，请及时换届"
+		return fmt.Sprintf(textTermAhead, date)
 	}
-	return "支部委员会任期已于" + date + "届满，请尽快换届"
+	return fmt.Sprintf(textTermPast, date)
 }

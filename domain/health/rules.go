@@ -1,6 +1,7 @@
 package health
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,19 +55,19 @@ const minutesPerDay = 24 * 60
 // Validate checks the rules and names the configuration key at fault.
 func (r Rules) Validate() error {
 	if r.YellowRepeat < 0 {
-		return fmt.Errorf("healthcheck.yellow_repeat 不能为负数（%s）", r.YellowRepeat)
+		return fmt.Errorf(textYellowRepeatNegative, r.YellowRepeat)
 	}
 	if r.RedRepeat < 0 {
-		return fmt.Errorf("healthcheck.red_repeat 不能为负数（%s）", r.RedRepeat)
+		return fmt.Errorf(textRedRepeatNegative, r.RedRepeat)
 	}
 	if r.EscalateDays < 0 {
-		return fmt.Errorf("healthcheck.escalate_after 不能为负数（%d）", r.EscalateDays)
+		return fmt.Errorf(textEscalateNegative, r.EscalateDays)
 	}
 	if r.QuietFrom < 0 || r.QuietFrom >= minutesPerDay || r.QuietTo < 0 || r.QuietTo > minutesPerDay {
-		return fmt.Errorf("healthcheck.quiet_hours 超出范围（%d-%d 分钟）", r.QuietFrom, r.QuietTo)
+		return fmt.Errorf(textQuietRange, r.QuietFrom, r.QuietTo)
 	}
 	if r.QuietFrom == 0 && r.QuietTo == minutesPerDay {
-		return fmt.Errorf("healthcheck.quiet_hours 覆盖全天，将永远无法发送")
+		return errors.New(textQuietWholeDay)
 	}
 	return nil
 }
@@ -80,19 +81,19 @@ func ParseQuietHours(s string) (from, to int, err error) {
 		return 0, 0, nil
 	}
 	bad := func(why string) (int, int, error) {
-		return 0, 0, fmt.Errorf("healthcheck.quiet_hours %q 无效：%s（格式如 21:00-08:00，留空表示不设）", s, why)
+		return 0, 0, fmt.Errorf(textQuietBad, s, why)
 	}
 	a, b, ok := strings.Cut(v, "-")
 	if !ok {
-		return bad("缺少“-”")
+		return bad(textQuietNoDash)
 	}
 	from, ok1 := clockMinutes(strings.TrimSpace(a), false)
 	to, ok2 := clockMinutes(strings.TrimSpace(b), true)
 	if !ok1 || !ok2 {
-		return bad("时间应为 HH:MM")
+		return bad(textQuietClock)
 	}
 	if from == to || (from == 0 && to == minutesPerDay) {
-		return bad("起止时间不能相同，也不能覆盖全天")
+		return bad(textQuietEqual)
 	}
 	return from, to, nil
 }
@@ -146,7 +147,7 @@ func ParseHolidays(dates []string) (map[string]bool, error) {
 	for _, d := range dates {
 		v := strings.TrimSpace(d)
 		if _, err := time.Parse(time.DateOnly, v); err != nil {
-			return nil, fmt.Errorf("healthcheck.holidays：日期 %q 无效，应为 2026-10-01 格式", d)
+			return nil, fmt.Errorf(textHolidayBad, d)
 		}
 		out[v] = true
 	}
@@ -158,10 +159,10 @@ func ParseHolidays(dates []string) (map[string]bool, error) {
 func (r Rules) Hold(t time.Time, loc *time.Location) string {
 	loc = locOr(loc)
 	if r.Calendar.DayOff(t, loc) {
-		return "休息日（" + t.In(loc).Format(time.DateOnly) + "）不发送"
+		return fmt.Sprintf(textHoldDayOff, t.In(loc).Format(time.DateOnly))
 	}
 	if InQuietHours(t, loc, r.QuietFrom, r.QuietTo) {
-		return "静默时段（" + FormatQuietHours(r.QuietFrom, r.QuietTo) + "）不发送"
+		return fmt.Sprintf(textHoldQuiet, FormatQuietHours(r.QuietFrom, r.QuietTo))
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ var API = MustLoad("api", map[string][]string{
 	"checkin.refuse.no_branch":          nil,
 	"checkin.refuse.external_id_long":   {"max"},
 	"webhook.refuse.not_admin":          nil,
+	"robot.refuse.exists":               {"platform"},
 	"webhook.refuse.no_unit":            nil,
 	"webhook.refuse.forbidden":          {"code", "unit"},
 	"webhook.refuse.url_long":           {"max"},
