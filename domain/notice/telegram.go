@@ -151,7 +151,7 @@ func Keyboard(rows [][]Button) any {
 	for i, r := range rows {
 		kb[i] = make([]tgButton, len(r))
 		for j, btn := range r {
-			kb[i][j] = tgButton{Text: btn.Text, Data: btn.Data, URL: btn.URL}
+			kb[i][j] = tgButton(btn) // the same fields; the tags name Telegram's
 		}
 	}
 	return map[string]any{"inline_keyboard": kb}
