@@ -95,6 +95,26 @@ func dashEval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
+// dashWait polls js until it is true (10 s at most): after a click that
+// navigates, the old document's nodes may still answer a WaitVisible, and
+// an evaluation during the navigation may fail, so both are retried.
+func dashWait(t *testing.T, ctx context.Context, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s still not true (%v)", what, js, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // dashShot saves a screenshot of the whole page and returns its path.
 func dashShot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()

@@ -191,9 +191,13 @@ func TestDashboardBrowserEscalations(t *testing.T) {
 		t.Fatalf("the open red list is %dpx wide on a 375px phone", w)
 	}
 	dashStep(t, ctx, "back to the phone", chromedp.EmulateViewport(dashPhoneW, dashPhoneH, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulatePortrait))
-	dashStep(t, ctx, "filter", chromedp.Click(chromedp.CSS(`.esc-filter button`)), chromedp.WaitVisible(chromedp.CSS(".pager")))
+	// Each click navigates: wait for the new document by its address, not
+	// for nodes the old one may still show.
+	dashStep(t, ctx, "filter", chromedp.Click(chromedp.CSS(`.esc-filter button`)))
+	dashWait(t, ctx, "filtered", `location.search.includes('obligation=') && document.readyState === 'complete' && !!document.querySelector('.pager')`)
 	dashFits(t, ctx, "escalations, pager")
-	dashStep(t, ctx, "next page", chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)), chromedp.WaitVisible(chromedp.CSS(".pager a[rel=prev]")))
+	dashStep(t, ctx, "next page", chromedp.Click(chromedp.CSS(`.pager a[rel="next"]`)))
+	dashWait(t, ctx, "page 2", `document.readyState === 'complete' && !!document.querySelector('.pager a[rel=prev]')`)
 	if p := dashEval[string](t, ctx, `document.querySelector('.esc-page').textContent`); p != "2" {
 		t.Fatalf("after 下一页 at page %q", p)
 	}
