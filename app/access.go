@@ -8,9 +8,9 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 )
 
-// can asks the one policy (domain/access) whether actor may do action to
+// Can asks the one policy (domain/access) whether actor may do action to
 // the unit unitID.
-func (a *App) can(ctx context.Context, actor domain.Actor, action access.Action, unitID int64) (bool, error) {
+func (a *App) Can(ctx context.Context, actor domain.Actor, action access.Action, unitID int64) (bool, error) {
 	if actor.IsOperator() {
 		return true, nil
 	}
@@ -21,20 +21,20 @@ func (a *App) can(ctx context.Context, actor domain.Actor, action access.Action,
 	return access.Can(actor, action, path), nil
 }
 
-// authorise is the step every use case takes before it reads or changes a
+// Authorise is the step every use case takes before it reads or changes a
 // unit: it asks the policy and audits a refusal under useCase (the audit
 // log's action). subject is the unit as the caller named it, for the
 // refusal's text.
-func (a *App) authorise(ctx context.Context, actor domain.Actor, action access.Action, useCase string, u domain.Unit, subject string) error {
-	ok, err := a.can(ctx, actor, action, u.ID)
+func (a *App) Authorise(ctx context.Context, actor domain.Actor, action access.Action, useCase string, u domain.Unit, subject string) error {
+	ok, err := a.Can(ctx, actor, action, u.ID)
 	if err != nil || ok {
 		return err
 	}
 	return a.Refused(ctx, actor, useCase, "unit:"+u.Code, access.Refusal(actor, action, subject))
 }
 
-// authoriseID is authorise for a unit known by id.
-func (a *App) authoriseID(ctx context.Context, actor domain.Actor, action access.Action, useCase string, unitID int64) error {
+// AuthoriseID is authorise for a unit known by id.
+func (a *App) AuthoriseID(ctx context.Context, actor domain.Actor, action access.Action, useCase string, unitID int64) error {
 	if actor.IsOperator() {
 		return nil
 	}
@@ -42,21 +42,21 @@ func (a *App) authoriseID(ctx context.Context, actor domain.Actor, action access
 	if err != nil {
 		return err
 	}
-	return a.authorise(ctx, actor, action, useCase, u, u.Name)
+	return a.Authorise(ctx, actor, action, useCase, u, u.Name)
 }
 
-// authoriseGlobal is authorise for an action that is not about one unit
+// AuthoriseGlobal is authorise for an action that is not about one unit
 // (the operator's alone, such as managing robots).
-func (a *App) authoriseGlobal(ctx context.Context, actor domain.Actor, action access.Action, useCase string) error {
+func (a *App) AuthoriseGlobal(ctx context.Context, actor domain.Actor, action access.Action, useCase string) error {
 	if access.Can(actor, action, nil) {
 		return nil
 	}
 	return a.Refused(ctx, actor, useCase, "", access.Refusal(actor, action, ""))
 }
 
-// scope resolves the unit a request names by code and authorises action on
+// Scope resolves the unit a request names by code and authorises action on
 // it. Code "" means the first unit where the actor's roles allow the action.
-func (a *App) scope(ctx context.Context, actor domain.Actor, action access.Action, useCase, code string) (domain.Unit, error) {
+func (a *App) Scope(ctx context.Context, actor domain.Actor, action access.Action, useCase, code string) (domain.Unit, error) {
 	if code == "" {
 		roots := access.Roots(actor, action)
 		if len(roots) == 0 {
@@ -74,19 +74,19 @@ func (a *App) scope(ctx context.Context, actor domain.Actor, action access.Actio
 	if err != nil {
 		return domain.Unit{}, err
 	}
-	if err := a.authorise(ctx, actor, action, useCase, u, access.UnitSubject(code)); err != nil {
+	if err := a.Authorise(ctx, actor, action, useCase, u, access.UnitSubject(code)); err != nil {
 		return domain.Unit{}, err
 	}
 	return u, nil
 }
 
-// roleNamesOf is the actor's roles in Chinese, for refusals.
-func roleNamesOf(actor domain.Actor) string { return access.RoleNames(actor.Roles) }
+// RoleNamesOf is the actor's roles in Chinese, for refusals.
+func RoleNamesOf(actor domain.Actor) string { return access.RoleNames(actor.Roles) }
 
-// inTxAudited runs a use case that writes as InTxRefusable does, and
+// InTxAudited runs a use case that writes as InTxRefusable does, and
 // audits under action and subject a refusal that fn did not audit itself:
 // every refusal of the use case is audited, whichever door it came by.
-func (a *App) inTxAudited(ctx context.Context, actor domain.Actor, action, subject string, fn func(*App) error) error {
+func (a *App) InTxAudited(ctx context.Context, actor domain.Actor, action, subject string, fn func(*App) error) error {
 	return a.InTxRefusable(ctx, func(a *App) error {
 		before := a.Store.RefusalsRecorded()
 		err := fn(a)
@@ -96,4 +96,17 @@ func (a *App) inTxAudited(ctx context.Context, actor domain.Actor, action, subje
 		}
 		return err
 	})
+}
+
+// UnitForActor resolves the unit a summary is asked for: code "" means the
+// actor's own unit (its first role's); a unit outside every subtree the
+// actor may see is refused.
+func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
+	return a.Scope(ctx, actor, access.ViewUnit, string(access.ViewUnit), code)
+}
+
+// MayViewDashboard reports whether the actor holds a role that may see the
+// dashboard: organiser or admin, of any unit.
+func MayViewDashboard(actor domain.Actor) bool {
+	return access.MayAnywhere(actor, access.ViewDashboard)
 }

@@ -62,7 +62,7 @@ func (a *App) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor
 // bootstrap of a first account, the operator's like Invite. An admin's door
 // is IssueBindCode, which checks the person's roles.
 func (a *App) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (string, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
 		return "", err
 	}
 	return a.newBindCode(ctx, personID)
@@ -153,7 +153,7 @@ func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID 
 		if err != nil {
 			return domain.Person{}, err
 		}
-		if err := a.audit(ctx, actor, "bind.relink_requested", subject, true, map[string]any{"tg_user_id": tgUserID, "request": id}); err != nil {
+		if err := a.Audit(ctx, actor, "bind.relink_requested", subject, true, map[string]any{"tg_user_id": tgUserID, "request": id}); err != nil {
 			return domain.Person{}, err
 		}
 		return p, &ErrConfirmRelink{RequestID: id, Person: p}
@@ -162,7 +162,7 @@ func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID 
 		return domain.Person{}, err
 	}
 	actor.PersonID = pid
-	return p, a.audit(ctx, actor, "bind.person", subject, true, map[string]any{"tg_user_id": tgUserID})
+	return p, a.Audit(ctx, actor, "bind.person", subject, true, map[string]any{"tg_user_id": tgUserID})
 }
 
 // Relinked is the outcome of a confirmed re-link: the person, and the chat
@@ -202,7 +202,7 @@ func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, conf
 		if err := a.Store.FinishRelinkRequest(ctx, req.ID, "cancelled"); err != nil {
 			return Relinked{}, err
 		}
-		return Relinked{Person: p}, a.audit(ctx, actor, "bind.relink_cancelled", subject, true, map[string]any{"person": req.PersonID})
+		return Relinked{Person: p}, a.Audit(ctx, actor, "bind.relink_cancelled", subject, true, map[string]any{"person": req.PersonID})
 	}
 	var out Relinked
 	out.Person = p
@@ -225,7 +225,7 @@ func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, conf
 	if out.OldChatID != 0 {
 		details["old_tg_user_id"] = old.TGUserID
 	}
-	return out, a.audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(req.PersonID, 10), true, details)
+	return out, a.Audit(ctx, actor, "bind.person", "person:"+strconv.FormatInt(req.PersonID, 10), true, details)
 }
 
 // groupRoles says which role may bind a group to which kind of unit.
@@ -374,7 +374,7 @@ func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64,
 	if replaced != nil {
 		details["replaced"] = replaced.Code
 	}
-	return u, replaced, a.audit(ctx, actor, "bind.group", subject, true, details)
+	return u, replaced, a.Audit(ctx, actor, "bind.group", subject, true, details)
 }
 
 // InviteRow is one line of `zhibu invite`.
@@ -385,7 +385,7 @@ type InviteRow struct {
 // Invite issues a fresh bind code to every unlinked person in the subtree of
 // unitCode ("" = everyone), one row per role held.
 func (a *App) Invite(ctx context.Context, actor domain.Actor, unitCode, botUsername string) ([]InviteRow, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "invite"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "invite"); err != nil {
 		return nil, err
 	}
 	// One transaction: every code of the listing is issued, or none.

@@ -72,15 +72,15 @@ func (a *App) InTx(ctx context.Context, fn func(*App) error) error {
 	return a.Store.InTx(ctx, func(tx *storage.Store) error { return fn(a.With(tx)) })
 }
 
-// audit records an action; errors here fail the use case, since an action
+// Audit records an action; errors here fail the use case, since an action
 // that cannot be audited must not happen.
-func (a *App) audit(ctx context.Context, actor domain.Actor, action, subject string, allowed bool, details map[string]any) error {
+func (a *App) Audit(ctx context.Context, actor domain.Actor, action, subject string, allowed bool, details map[string]any) error {
 	return a.Store.Audit(ctx, storage.AuditEntry{ActorID: actor.PersonID, Actor: actor.Label, Action: action, Subject: subject, Allowed: allowed, Details: details})
 }
 
 // Refused records a refusal in the audit log and returns the refusal.
 func (a *App) Refused(ctx context.Context, actor domain.Actor, action, subject string, refusal error) error {
-	if err := a.audit(ctx, actor, action, subject, false, map[string]any{"reason": refusal.Error()}); err != nil {
+	if err := a.Audit(ctx, actor, action, subject, false, map[string]any{"reason": refusal.Error()}); err != nil {
 		return err
 	}
 	return refusal

@@ -52,7 +52,7 @@ func civilUTC(t time.Time) time.Time {
 // (shipped or imported before), so a correction lists the whole year. All
 // rows or none.
 func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.holidays"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.holidays"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	res := ImportResult{File: t.File}
@@ -104,7 +104,7 @@ func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular
 		if replaced > 0 {
 			res.Created, res.Updated = max(0, len(days)-replaced), min(replaced, len(days))
 		}
-		return a.audit(ctx, domain.Operator, "import.holidays", t.File, true, map[string]any{"rows": res.Rows, "years": ys})
+		return a.Audit(ctx, domain.Operator, "import.holidays", t.File, true, map[string]any{"rows": res.Rows, "years": ys})
 	})
 	return res, err
 }

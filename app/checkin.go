@@ -127,12 +127,6 @@ type CheckinResult struct {
 	Lights  LightsView
 }
 
-// ErrChooseBranch means the sender is secretary of several branches and
-// must name one; Branches lists them.
-type ErrChooseBranch struct{ Branches []domain.Role }
-
-func (e *ErrChooseBranch) Error() string { return "several branches: choose one" }
-
 // ErrChoosePeriod means the meeting may have been held late for a red
 // period (补开) or for the current one: the sender chooses (SPEC §7.1).
 type ErrChoosePeriod struct {
@@ -145,6 +139,9 @@ type ErrChoosePeriod struct {
 }
 
 func (e *ErrChoosePeriod) Error() string { return "a red period is open: choose the period" }
+
+// AsksToChoose marks the error as an app.Choice.
+func (e *ErrChoosePeriod) AsksToChoose() {}
 
 // Refusals shared by several doors.
 var (
@@ -278,7 +275,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	subject := "unit:" + branch.Code
-	ok, err := a.can(ctx, actor, access.CheckIn, branch.ID)
+	ok, err := a.Can(ctx, actor, access.CheckIn, branch.ID)
 	if err != nil {
 		return CheckinResult{}, err
 	}
@@ -302,7 +299,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.topic_long", "count", itoa(n), "max", itoa(command.MaxTopicRunes))))
 	}
 	start := startOf(branch, a.Loc)
-	themeDay := unitTheme(branch)
+	themeDay := UnitTheme(branch)
 
 	// Party groups for per-group obligations.
 	groups, err := a.Store.GroupsOf(ctx, branch.ID)
@@ -312,7 +309,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 	// An obligation the branch does not owe (no committee, no party
 	// groups, another type of branch) is not checked in.
 	for _, ob := range obs {
-		why, err := a.notOwedReason(ctx, branch, len(groups) > 0, ob)
+		why, err := a.NotOwedReason(ctx, branch, len(groups) > 0, ob)
 		if err != nil {
 			return CheckinResult{}, err
 		}
@@ -469,7 +466,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return CheckinResult{}, err
 	}
 	details := checkinPayload(c)
-	if err := a.audit(ctx, actor, action, "checkin:"+strconv.FormatInt(id, 10), true, details); err != nil {
+	if err := a.Audit(ctx, actor, action, "checkin:"+strconv.FormatInt(id, 10), true, details); err != nil {
 		return CheckinResult{}, err
 	}
 	if err := a.Store.AppendEvent(ctx, "checkin.recorded", branch.ID, details); err != nil {
@@ -519,7 +516,7 @@ const maxMakeUpChoices = 6
 // unit before l's period: the periods a meeting might have been held late
 // for.
 func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
-	st, err := a.branchStatus(ctx, branch.ID)
+	st, err := a.BranchStatusOf(ctx, branch.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -159,7 +159,7 @@ func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (sto
 	if err != nil {
 		return c, branch, err
 	}
-	ok, err := a.can(ctx, actor, access.RejectCheckin, branch.ID)
+	ok, err := a.Can(ctx, actor, access.RejectCheckin, branch.ID)
 	switch {
 	case err != nil:
 		return c, branch, err

@@ -58,7 +58,7 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 			return err
 		}
 		details := checkinPayload(c)
-		if err := a.audit(ctx, actor, action, subject, true, details); err != nil {
+		if err := a.Audit(ctx, actor, action, subject, true, details); err != nil {
 			return err
 		}
 		if err := a.Store.AppendEvent(ctx, "checkin.withdrawn", c.BranchID, details); err != nil {
@@ -123,7 +123,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		}
 		details := checkinPayload(c)
 		details["reason"] = reason
-		if err := a.audit(ctx, actor, action, subject, true, details); err != nil {
+		if err := a.Audit(ctx, actor, action, subject, true, details); err != nil {
 			return err
 		}
 		if err := a.Store.AppendEvent(ctx, "checkin.rejected", c.BranchID, details); err != nil {

@@ -42,7 +42,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 		return LightsView{}, err
 	}
 	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now(), Calendar: cal}
-	v.ThemeDay = unitTheme(branch)
+	v.ThemeDay = UnitTheme(branch)
 	for _, g := range groups {
 		v.Groups[g.ID] = g.Name
 	}
@@ -53,7 +53,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 // check's, which also know exemptions and read through a.Store, so inside
 // the check-in's transaction they see the new check-in.
 func (a *App) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
-	return a.branchLights(ctx, branch.ID)
+	return a.BranchLightsOf(ctx, branch.ID)
 }
 
 // lightEmoji is the light as a coloured dot.

@@ -28,7 +28,7 @@ func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, fr
 	}
 	// Check-ins name who recorded them: not for villager, reviewer or
 	// shopkeeper tokens (SPEC §7.5).
-	unit, err := a.scope(ctx, actor, access.ListCheckins, string(access.ListCheckins), unitCode)
+	unit, err := a.Scope(ctx, actor, access.ListCheckins, string(access.ListCheckins), unitCode)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ type LedgerLine struct {
 func (a *App) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode string) ([]LedgerLine, error) {
 	var root int64
 	if unitCode != "" || !actor.IsOperator() {
-		u, err := a.scope(ctx, actor, access.ListCheckins, "checkins.ledger", unitCode)
+		u, err := a.Scope(ctx, actor, access.ListCheckins, "checkins.ledger", unitCode)
 		if err != nil {
 			return nil, err
 		}

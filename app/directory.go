@@ -21,7 +21,7 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 	if err != nil {
 		return nil, err
 	}
-	return a.withBranchInfo(ctx, us)
+	return a.WithBranchInfo(ctx, us)
 }
 
 // PeopleScope resolves the unit a listing that names people is asked for
@@ -29,7 +29,7 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 // roles there may not list people (SPEC §7.5: villager, reviewer and
 // shopkeeper tokens may not).
 func (a *App) PeopleScope(ctx context.Context, actor domain.Actor, action, code string) (domain.Unit, error) {
-	return a.scope(ctx, actor, access.ListPeople, action, code)
+	return a.Scope(ctx, actor, access.ListPeople, action, code)
 }
 
 // Directory lists role holders of a subtree the actor may see; only roles
@@ -93,7 +93,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	// every one of them (SPEC §7.5), not just one.
 	allowed := len(roles) > 0
 	for _, r := range roles {
-		if allowed, err = a.can(ctx, actor, access.IssueBindCodes, r.UnitID); err != nil {
+		if allowed, err = a.Can(ctx, actor, access.IssueBindCodes, r.UnitID); err != nil {
 			return IssuedCode{}, err
 		}
 		if !allowed {
@@ -107,7 +107,7 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 	if err != nil {
 		return IssuedCode{}, err
 	}
-	if err := a.audit(ctx, actor, "bind.code", "person:"+strconv.FormatInt(p.ID, 10), true, nil); err != nil {
+	if err := a.Audit(ctx, actor, "bind.code", "person:"+strconv.FormatInt(p.ID, 10), true, nil); err != nil {
 		return IssuedCode{}, err
 	}
 	return IssuedCode{PersonID: p.ID, Name: p.Name, Code: code, Link: "https://t.me/" + url.PathEscape(a.BotUsername()) + "?start=" + code}, nil

@@ -227,7 +227,7 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return ClaimReadingView{}, false, nil
 	}
-	hh, err := a.villagerHousehold(ctx, actor)
+	hh, err := a.VillagerHousehold(ctx, actor)
 	var ue *domain.UserError
 	if errors.As(err, &ue) {
 		return ClaimReadingView{}, false, nil
@@ -278,7 +278,7 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 		return v, true, nil
 	}
 	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
-		v.NeedsPhoto = strings.ReplaceAll(ruleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
+		v.NeedsPhoto = strings.ReplaceAll(RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,

@@ -119,7 +119,7 @@ func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error)
 // ("" = every unit) and changes nothing: it returns every light and the
 // digests that would be sent (a dry run). The system's job, or the operator's.
 func (a *App) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, unitCode string) (*Evaluation, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
 		return nil, err
 	}
 	var ev *Evaluation
@@ -143,7 +143,7 @@ func (a *App) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, un
 // false so that a province is evaluated in bounded memory. The system's
 // job, or the operator's.
 func (a *App) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
 		return nil, err
 	}
 	var ev *Evaluation
@@ -214,14 +214,14 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 // so inside a check-in's transaction it sees the new check-in (the done
 // summary is kept by triggers in that same transaction).
 func (a *App) BranchLights(ctx context.Context, actor domain.Actor, branchID int64) ([]health.ItemLight, error) {
-	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.lights", branchID); err != nil {
+	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.lights", branchID); err != nil {
 		return nil, err
 	}
-	return a.branchLights(ctx, branchID)
+	return a.BranchLightsOf(ctx, branchID)
 }
 
-func (a *App) branchLights(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
-	st, err := a.branchStatus(ctx, branchID)
+func (a *App) BranchLightsOf(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
+	st, err := a.BranchStatusOf(ctx, branchID)
 	if err != nil {
 		return nil, err
 	}
@@ -234,13 +234,13 @@ func (a *App) branchLights(ctx context.Context, branchID int64) ([]health.ItemLi
 
 // BranchStatus is BranchLights with the facts behind each light.
 func (a *App) BranchStatus(ctx context.Context, actor domain.Actor, branchID int64) (BranchStatus, error) {
-	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.status", branchID); err != nil {
+	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.status", branchID); err != nil {
 		return BranchStatus{}, err
 	}
-	return a.branchStatus(ctx, branchID)
+	return a.BranchStatusOf(ctx, branchID)
 }
 
-func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, error) {
+func (a *App) BranchStatusOf(ctx context.Context, branchID int64) (BranchStatus, error) {
 	u, err := a.Store.UnitByID(ctx, branchID)
 	if err != nil {
 		return BranchStatus{}, err
@@ -272,13 +272,13 @@ func (a *App) branchStatus(ctx context.Context, branchID int64) (BranchStatus, e
 // UnitSummary counts the branches of a unit's subtree per light at a.Now()
 // and returns every branch with its yellow and red items, worst first.
 func (a *App) UnitSummary(ctx context.Context, actor domain.Actor, unitID int64) (health.Counts, []BranchStatus, error) {
-	if err := a.authoriseID(ctx, actor, access.ViewUnit, "health.summary", unitID); err != nil {
+	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.summary", unitID); err != nil {
 		return health.Counts{}, nil, err
 	}
-	return a.unitSummary(ctx, unitID)
+	return a.UnitSummaryOf(ctx, unitID)
 }
 
-func (a *App) unitSummary(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
+func (a *App) UnitSummaryOf(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
 	e, err := a.newEngine(ctx, a.Store, a.Now(), unitID, evalMode{statuses: true})
 	if err != nil {
 		return health.Counts{}, nil, err

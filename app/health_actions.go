@@ -120,7 +120,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 		}
 	}
 	for _, b := range branches {
-		st, err := a.branchStatus(ctx, b)
+		st, err := a.BranchStatusOf(ctx, b)
 		if err != nil {
 			return AckResult{}, err
 		}
@@ -169,7 +169,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 	for _, b := range res.Branches {
 		subject = append(subject, "unit:"+b.Code)
 	}
-	return res, a.audit(ctx, actor, "health.ack", strings.Join(subject, ","), true, details)
+	return res, a.Audit(ctx, actor, "health.ack", strings.Join(subject, ","), true, details)
 }
 
 // hcMatchObligation finds an obligation by code, name or alias.
@@ -206,7 +206,7 @@ type ExemptRequest struct {
 // party groups every group is exempted.
 func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
 	var xs []storage.Exemption
-	err := a.inTxAudited(ctx, actor, "health.exempt", "unit:"+req.UnitCode, func(a *App) (err error) {
+	err := a.InTxAudited(ctx, actor, "health.exempt", "unit:"+req.UnitCode, func(a *App) (err error) {
 		xs, err = a.exempt(ctx, actor, req)
 		return err
 	})
@@ -234,7 +234,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 	if branch.Kind != domain.KindBranch {
 		return refuse(domain.ErrInvalid, "%s", ht.T("exempt.refuse.not_branch", "code", req.UnitCode))
 	}
-	ok, err := a.can(ctx, actor, access.ManageHealth, branch.ID)
+	ok, err := a.Can(ctx, actor, access.ManageHealth, branch.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,7 @@ func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest)
 		}
 		e.ID = id
 		out = append(out, e)
-		if err := a.audit(ctx, actor, "health.exempt", "unit:"+x.Code, true, map[string]any{
+		if err := a.Audit(ctx, actor, "health.exempt", "unit:"+x.Code, true, map[string]any{
 			"exemption": id, "obligation": ob.Code, "period": p.Key(), "reason": e.Reason}); err != nil {
 			return nil, err
 		}
@@ -323,7 +323,7 @@ type SilenceRequest struct {
 // not sent.
 func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
 	var x storage.Silence
-	err := a.inTxAudited(ctx, actor, "health.silence", "unit:"+req.UnitCode, func(a *App) (err error) {
+	err := a.InTxAudited(ctx, actor, "health.silence", "unit:"+req.UnitCode, func(a *App) (err error) {
 		x, err = a.silence(ctx, actor, req)
 		return err
 	})
@@ -342,7 +342,7 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if err != nil {
 		return storage.Silence{}, err
 	}
-	ok, err := a.can(ctx, actor, access.SilenceHealth, u.ID)
+	ok, err := a.Can(ctx, actor, access.SilenceHealth, u.ID)
 	if err != nil {
 		return storage.Silence{}, err
 	}
@@ -373,7 +373,7 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 	if x.ID, err = a.Store.CreateSilence(ctx, x, actor.PersonID); err != nil {
 		return storage.Silence{}, err
 	}
-	return x, a.audit(ctx, actor, "health.silence", subject, true, map[string]any{
+	return x, a.Audit(ctx, actor, "health.silence", subject, true, map[string]any{
 		"silence": x.ID, "obligation": x.Obligation, "from": x.From, "until": x.Until, "reason": x.Reason})
 }
 
@@ -403,16 +403,16 @@ func escalated(r health.Rules, due, now time.Time, loc *time.Location) bool {
 // acknowledged them and the promised date. It names people, so only roles
 // that may list people may read it.
 func (a *App) Escalations(ctx context.Context, actor domain.Actor, code string) (domain.Unit, []Escalation, error) {
-	u, err := a.scope(ctx, actor, access.ListPeople, "escalations.list", code)
+	u, err := a.Scope(ctx, actor, access.ListPeople, "escalations.list", code)
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}
-	es, err := a.escalations(ctx, u.ID)
+	es, err := a.EscalationsUnder(ctx, u.ID)
 	return u, es, err
 }
 
-func (a *App) escalations(ctx context.Context, unitID int64) ([]Escalation, error) {
-	_, bs, err := a.unitSummary(ctx, unitID)
+func (a *App) EscalationsUnder(ctx context.Context, unitID int64) ([]Escalation, error) {
+	_, bs, err := a.UnitSummaryOf(ctx, unitID)
 	if err != nil {
 		return nil, err
 	}
@@ -448,13 +448,6 @@ func (a *App) escalations(ctx context.Context, unitID int64) ([]Escalation, erro
 	return out, nil
 }
 
-// UnitForActor resolves the unit a summary is asked for: code "" means the
-// actor's own unit (its first role's); a unit outside every subtree the
-// actor may see is refused.
-func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
-	return a.scope(ctx, actor, access.ViewUnit, string(access.ViewUnit), code)
-}
-
 // ParseAckData reads the data of a 收到 button (see AckData).
 func ParseAckData(data string) (AckRequest, error) {
 	id, ob, period, ok := callback.ParseAck(data)
@@ -481,7 +474,7 @@ func (a *App) LightsOf(ctx context.Context, actor domain.Actor, code string) (do
 // falls back to what its check-ins say.
 func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
 	var x storage.Exemption
-	err := a.inTxAudited(ctx, actor, "health.exempt.revoke", "exemption:"+strconv.FormatInt(id, 10), func(a *App) (err error) {
+	err := a.InTxAudited(ctx, actor, "health.exempt.revoke", "exemption:"+strconv.FormatInt(id, 10), func(a *App) (err error) {
 		x, err = a.revokeExemption(ctx, actor, id, reason)
 		return err
 	})
@@ -497,7 +490,7 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 	if err != nil {
 		return storage.Exemption{}, err
 	}
-	ok, err := a.can(ctx, actor, access.ManageHealth, x.UnitID)
+	ok, err := a.Can(ctx, actor, access.ManageHealth, x.UnitID)
 	if err != nil {
 		return storage.Exemption{}, err
 	}
@@ -515,7 +508,7 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 	if err != nil {
 		return storage.Exemption{}, err
 	}
-	return x, a.audit(ctx, actor, "health.exempt.revoke", subject, true, map[string]any{"unit": x.UnitCode, "obligation": x.Obligation,
+	return x, a.Audit(ctx, actor, "health.exempt.revoke", subject, true, map[string]any{"unit": x.UnitCode, "obligation": x.Obligation,
 		"period": x.Period, "reason": strings.TrimSpace(reason)})
 }
 
@@ -524,7 +517,7 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 // fallback, no chat at all, or refused by Telegram), newest first. It names
 // people, so only roles that may list people may read it.
 func (a *App) Misses(ctx context.Context, actor domain.Actor, code string, since time.Time, limit int) (domain.Unit, []storage.Miss, error) {
-	u, err := a.scope(ctx, actor, access.ListPeople, "misses.list", code)
+	u, err := a.Scope(ctx, actor, access.ListPeople, "misses.list", code)
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}

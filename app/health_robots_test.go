@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"errors"
+
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/notice"

@@ -26,17 +26,6 @@ var (
 	phoneRe    = regexp.MustCompile(`^\+?[0-9]{5,15}$`)
 )
 
-// ImportResult summarises an import in one line.
-type ImportResult struct {
-	File             string
-	Rows             int
-	Created, Updated int
-}
-
-func (r ImportResult) String() string {
-	return fmt.Sprintf("%s: %d rows imported (%d created, %d updated)", r.File, r.Rows, r.Created, r.Updated)
-}
-
 // StartDate is the day from which a newly imported branch owes obligations:
 // healthcheck.start when set, else today in the configured zone.
 func (a *App) StartDate() time.Time {
@@ -52,7 +41,7 @@ func (a *App) StartDate() time.Time {
 // ImportUnits validates every row, then applies them all in one
 // transaction: either every row is imported or none.
 func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.units"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.units"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	res := ImportResult{File: t.File}
@@ -136,7 +125,7 @@ func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Ta
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+		return a.Audit(ctx, domain.Operator, "import.units", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
 }
@@ -248,7 +237,7 @@ var roleKinds = map[string][]string{
 // An optional last column head (yes/是) marks a villager as the household's
 // head (户主); households are then shown by the head (张三户).
 func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.people"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.people"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	res := ImportResult{File: t.File}
@@ -298,11 +287,11 @@ func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.T
 			case r.role != domain.RoleVillager && r.household != "":
 				return t.Err(i, "household", "only villagers have a household")
 			}
-			if allowed, ok := roleKinds[r.role]; ok && !containsStr(allowed, kind) {
+			if allowed, ok := roleKinds[r.role]; ok && !ContainsStr(allowed, kind) {
 				return t.Err(i, "unit_code", "a %s belongs to a %s, but %q is a %s", r.role, strings.Join(allowed, " or "), r.unit, kind)
 			}
 			if h := t.Cell(i, "head"); h != "" {
-				v, ok := parseYesNo(h)
+				v, ok := ParseYesNo(h)
 				switch {
 				case !ok:
 					return t.Err(i, "head", "%q must be yes or no (是/否)", h)
@@ -357,27 +346,11 @@ func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.T
 			}
 		}
 		res.Rows = len(rows)
-		return a.audit(ctx, domain.Operator, "import.people", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+		return a.Audit(ctx, domain.Operator, "import.people", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
 }
 
-// Bounds on imported fields: a unit's or person's name, and codes (unit
-// codes, households).
-const (
-	MaxNameLen = 100
-	MaxCodeLen = 64
-)
-
 func normalisePhone(s string) string {
 	return strings.NewReplacer(" ", "", "-", "").Replace(s)
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

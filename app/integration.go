@@ -61,7 +61,7 @@ func (e *AuthError) Error() string { return "integration: " + e.Reason }
 // CreateIntegration registers an inbound integration (operator only) and
 // returns it with its secret, shown this once.
 func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, unitCode, role string) (storage.Integration, string, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.create"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.create"); err != nil {
 		return storage.Integration{}, "", err
 	}
 	name = strings.TrimSpace(name)
@@ -91,14 +91,14 @@ func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, u
 		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
+		return a.Audit(ctx, actor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
 	})
 	return in, secret, err
 }
 
 // ListIntegrations lists every integration (operator only).
 func (a *App) ListIntegrations(ctx context.Context, actor domain.Actor) ([]storage.Integration, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.list"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.list"); err != nil {
 		return nil, err
 	}
 	return a.Store.Integrations(ctx)
@@ -106,14 +106,14 @@ func (a *App) ListIntegrations(ctx context.Context, actor domain.Actor) ([]stora
 
 // SetIntegrationActive turns an integration on or off (operator only).
 func (a *App) SetIntegrationActive(ctx context.Context, actor domain.Actor, name string, active bool) error {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.active"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.active"); err != nil {
 		return err
 	}
 	return a.InTx(ctx, func(a *App) error {
 		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
+		return a.Audit(ctx, actor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
 	})
 }
 

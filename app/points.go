@@ -90,7 +90,7 @@ type ClaimResult struct {
 // catalogue): the first word alone, else all of them; the rest is the note.
 // An ambiguous match keeps the claim as a draft and returns the candidates.
 func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
-	hh, err := a.villagerHousehold(ctx, actor)
+	hh, err := a.VillagerHousehold(ctx, actor)
 	if err != nil {
 		return ClaimResult{}, a.Refused(ctx, actor, "claim.submit", "", err)
 	}
@@ -132,7 +132,7 @@ func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequ
 	// its reason; anything else lists the categories.
 	if it, _, _ := matchClaim(items, req.Words); it != nil && !it.Claimable {
 		r := points.CheckClaim(*it, nil, a.Now(), a.Loc, req.Photo != "")
-		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrForbidden, "%s", ruleText(r)))
+		return res, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrForbidden, "%s", RuleText(r)))
 	}
 	res.NoMatch = true
 	return res, nil
@@ -189,7 +189,7 @@ func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int
 	if index < 0 || index >= len(d.Candidates) {
 		return storage.Claim{}, d, nil // cancelled
 	}
-	hh, err := a.villagerHousehold(ctx, actor)
+	hh, err := a.VillagerHousehold(ctx, actor)
 	if err != nil {
 		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", err)
 	}
@@ -211,9 +211,9 @@ func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int
 }
 
 // refusalKind maps a rule's refusal to the error class callers see.
-// ruleText puts a refusal of the pure rules into the words of the points
+// RuleText puts a refusal of the pure rules into the words of the points
 // catalogue (rule.<key>).
-func ruleText(r *points.Refusal) string { return pt.T("rule."+r.Key, r.Args...) }
+func RuleText(r *points.Refusal) string { return pt.T("rule."+r.Key, r.Args...) }
 
 func refusalKind(r points.Reason) error {
 	switch r {
@@ -260,7 +260,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 		return storage.Claim{}, err
 	}
 	if r := points.CheckClaim(item, existing, now, a.Loc, photo != ""); r != nil {
-		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", ruleText(r)))
+		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", RuleText(r)))
 	}
 	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: actor.PersonID,
 		RecordedBy: actor.PersonID, Kind: storage.ClaimKindClaim, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,
@@ -279,7 +279,7 @@ func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Ho
 	if err := a.Store.AppendEvent(ctx, "claim.submitted", c.VillageID, claimEvent(c, hh, nil)); err != nil {
 		return c, err
 	}
-	return c, a.audit(ctx, actor, "claim.submit", claimSubject(c.ID), true, map[string]any{"item": c.ItemCode, "points": c.Points, "household": hh.Code})
+	return c, a.Audit(ctx, actor, "claim.submit", claimSubject(c.ID), true, map[string]any{"item": c.ItemCode, "points": c.Points, "household": hh.Code})
 }
 
 // claimEvent is the payload of claim.submitted and claim.decided. A claim
@@ -600,7 +600,7 @@ func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
 		return res, err
 	}
-	return res, a.audit(ctx, actor, "claim.decide", subject, true, map[string]any{"status": c.Status, "reason": c.Reason})
+	return res, a.Audit(ctx, actor, "claim.decide", subject, true, map[string]any{"status": c.Status, "reason": c.Reason})
 }
 
 func derefID(p *int64) int64 {
@@ -782,7 +782,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 			return c, err
 		}
 	}
-	return c, a.audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "reversed_entry": e.ID})
+	return c, a.Audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "reversed_entry": e.ID})
 }
 
 // PendingClaims lists the claims awaiting review in the actor's villages
@@ -920,6 +920,6 @@ func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req Deduc
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
 		return DecisionResult{}, err
 	}
-	return DecisionResult{Claim: c, Household: hh, Entry: &e}, a.audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
+	return DecisionResult{Claim: c, Household: hh, Entry: &e}, a.Audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,
 		map[string]any{"item": c.ItemCode, "points": c.Points, "veto": c.Veto, "household": hh.Code})
 }

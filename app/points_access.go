@@ -150,7 +150,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 			}
 			return u.ID, nil, nil
 		}
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.token", "roles", roleNamesOf(actor)))
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.token", "roles", RoleNamesOf(actor)))
 	}
 	vs, err := a.villagesFor(ctx, actor, roles...)
 	if err != nil {
@@ -174,11 +174,11 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 // OwnHousehold is the household of a linked villager (a refusal otherwise,
 // not audited: callers use it to personalise, not to authorise).
 func (a *App) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
-	return a.villagerHousehold(ctx, actor)
+	return a.VillagerHousehold(ctx, actor)
 }
 
-// villagerHousehold is the household a linked villager claims for.
-func (a *App) villagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
+// VillagerHousehold is the household a linked villager claims for.
+func (a *App) VillagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
 	notVillager := domain.Refuse(domain.ErrForbidden, "%s", pt.T("claim.refuse.not_villager"))
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return storage.Household{}, notVillager
@@ -252,23 +252,6 @@ func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domai
 		return hs[0], 0, nil
 	}
 	return hh, 0, domain.Refuse(domain.ErrConflict, "%s", pt.T("household.refuse.many", "code", code))
-}
-
-// InTxRefusable runs fn in one transaction (under a savepoint of the
-// caller's, such as a chat update's). When fn refuses — a
-// *domain.UserError, or *ErrChooseBranch / *ErrChoosePeriod asking the
-// sender to choose — what it wrote is undone but for its refusal records
-// (the audit entry), and the refusal is returned (storage.InTxUndoing).
-func (a *App) InTxRefusable(ctx context.Context, fn func(*App) error) error {
-	return a.Store.InTxUndoing(ctx, isRefusal, func(tx *storage.Store) error { return fn(a.With(tx)) })
-}
-
-// isRefusal reports an answer to the user rather than a failure.
-func isRefusal(err error) bool {
-	var ue *domain.UserError
-	var choose *ErrChooseBranch
-	var period *ErrChoosePeriod
-	return errors.As(err, &ue) || errors.As(err, &choose) || errors.As(err, &period)
 }
 
 func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10) }

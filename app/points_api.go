@@ -110,7 +110,7 @@ func (a *App) exportRoot(ctx context.Context, actor domain.Actor, unitCode strin
 	}
 	// The exports name households and their members: for those who may
 	// list people, in their subtree.
-	u, err := a.scope(ctx, actor, access.ListPeople, "points.export", unitCode)
+	u, err := a.Scope(ctx, actor, access.ListPeople, "points.export", unitCode)
 	if err != nil {
 		return 0, err
 	}
@@ -286,7 +286,7 @@ func (a *App) ExportSettlements(ctx context.Context, actor domain.Actor, unitCod
 			if kind == points.Yearly {
 				stars = r.Stars
 			}
-			t.Rows = append(t.Rows, []any{st.ID, st.Period, label, periodWords[kind], st.VillageCode, st.VillageName, r.Rank, r.Household,
+			t.Rows = append(t.Rows, []any{st.ID, st.Period, label, PeriodWords[kind], st.VillageCode, st.VillageName, r.Rank, r.Household,
 				r.Head, r.Members, r.Points, r.Vetoed, stars, st.ClosedAt})
 		}
 	}

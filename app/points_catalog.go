@@ -75,7 +75,7 @@ func CheckCatalogConfig(path string) error {
 // stores it as the deployment-wide catalogue: every row or none. Created
 // counts codes new to the scope, Updated codes it had before.
 func (a *App) ImportCatalog(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	return a.importCatalog(ctx, nil, t)
@@ -84,7 +84,7 @@ func (a *App) ImportCatalog(ctx context.Context, actor domain.Actor, t *tabular.
 // ImportUnitCatalog stores a catalogue for one unit's subtree: a county's
 // own, or a village's override of the county's.
 func (a *App) ImportUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
@@ -129,7 +129,7 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "import.catalog", t.File, true,
+		return a.Audit(ctx, domain.Operator, "import.catalog", t.File, true,
 			map[string]any{"scope": scope, "version": id, "items": len(items)})
 	})
 	return res, err
@@ -137,7 +137,7 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 
 // ClearUnitCatalog drops a unit's own catalogue: it inherits again.
 func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string) error {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return err
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
@@ -148,7 +148,7 @@ func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode
 		if err := a.Store.ClearCatalog(ctx, u.ID); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "catalog.clear", u.Code, true, nil)
+		return a.Audit(ctx, domain.Operator, "catalog.clear", u.Code, true, nil)
 	})
 }
 

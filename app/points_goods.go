@@ -41,17 +41,6 @@ func cellErr(t *tabular.Table, i int, col, problem string) error {
 	return domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.cell", "file", t.File, "row", strconv.Itoa(i+2), "column", col, "problem", problem))
 }
 
-// parseYesNo reads yes/no cells (yes, y, true, 1, 是; no, n, false, 0, 否).
-func parseYesNo(s string) (v, ok bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "y", "true", "1", "是":
-		return true, true
-	case "no", "n", "false", "0", "否":
-		return false, true
-	}
-	return false, false
-}
-
 // ImportGoods validates a goods file (columns unit_code or village, code,
 // name, points; optional stock and active, in any order) and applies it in
 // one transaction: every row or none. Goods are matched by village and code
@@ -59,7 +48,7 @@ func parseYesNo(s string) (v, ok bool) {
 // name, price, stock and active; goods missing from the file stay as they
 // are. An empty stock cell means unlimited; an empty active cell means yes.
 func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "import.goods"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.goods"); err != nil {
 		return ImportResult{File: t.File}, err
 	}
 	res := ImportResult{File: t.File}
@@ -69,7 +58,7 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 		if h == "village" {
 			name = "unit_code"
 		}
-		if !containsStr(goodsCols, name) {
+		if !ContainsStr(goodsCols, name) {
 			return res, domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.unknown_column", "file", t.File, "column", h))
 		}
 		if _, dup := col[name]; dup {
@@ -145,7 +134,7 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 				r.Stock = &n
 			}
 			if s := cell(i, "active"); s != "" {
-				v, ok := parseYesNo(s)
+				v, ok := ParseYesNo(s)
 				if !ok {
 					return cellErr(t, i, col["active"], pt.T("goods_file.bad_active", "value", s))
 				}
@@ -158,7 +147,7 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 		if res.Created, res.Updated, err = a.Store.UpsertGoods(ctx, rows); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Operator, "import.goods", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
+		return a.Audit(ctx, domain.Operator, "import.goods", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
 	})
 	return res, err
 }
@@ -201,7 +190,7 @@ func (a *App) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGoods
 var goodsReaders = []string{domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleSecretary, domain.RoleOrganiser}
 
 // ListGoods lists the goods (active or not) of the villages in the actor's
-// scope, narrowed by unitCode: GET /api/v1/goods.
+// Scope, narrowed by unitCode: GET /api/v1/goods.
 func (a *App) ListGoods(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Goods, error) {
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, goodsReaders...)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/dashboard"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
@@ -365,7 +366,7 @@ func TestPeopleImportHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	org := domain.Actor{Label: "api:9", Roles: []domain.Role{{Role: domain.RoleOrganiser, UnitID: rzU.ID, UnitCode: rzU.Code, UnitKind: rzU.Kind}}}
-	board, err := f.a.DashboardRanking(f.ctx, org, "QA-RZ-XZ")
+	board, err := dashboard.Of(f.a).DashboardRanking(f.ctx, org, "QA-RZ-XZ")
 	if err != nil {
 		t.Fatal(err)
 	}

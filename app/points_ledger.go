@@ -60,7 +60,7 @@ func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target st
 	if err != nil {
 		return PointsView{}, err
 	}
-	own, ownErr := a.villagerHousehold(ctx, actor)
+	own, ownErr := a.VillagerHousehold(ctx, actor)
 	if len(vs) == 0 && ownErr == nil {
 		vs = []domain.Unit{{ID: own.VillageID}}
 	}
@@ -153,7 +153,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 				"%s", pt.T("redeem.refuse.qty", "max", strconv.Itoa(MaxRedeemQty))))
 		}
 		found, err := a.shopGoods(ctx, hh.VillageID, ref)
-		if isRefusal(err) {
+		if IsRefusal(err) {
 			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, err)
 		}
 		if err != nil {
@@ -197,7 +197,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 	} else if err := points.CanRedeem(balance, req.Points); err != nil {
 		var r *points.Refusal
 		errors.As(err, &r)
-		return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(refusalKind(r.Reason), "%s", ruleText(r)))
+		return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, domain.Refuse(refusalKind(r.Reason), "%s", RuleText(r)))
 	}
 	name, err := a.decider(ctx, actor)
 	if err != nil {
@@ -234,7 +234,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 	if err := a.Store.AppendEvent(ctx, "points.redeemed", hh.VillageID, ev); err != nil {
 		return r, err
 	}
-	return r, a.audit(ctx, actor, "points.redeem", subject, true, detail)
+	return r, a.Audit(ctx, actor, "points.redeem", subject, true, detail)
 }
 
 // stockShort refuses a redemption of more pieces than are left.

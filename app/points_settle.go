@@ -56,7 +56,7 @@ const settleTxVillages = 50
 // The system's job, or the operator's.
 func (a *App) Settle(ctx context.Context, actor domain.Actor, now time.Time) (SettleResult, error) {
 	var res SettleResult
-	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "points.settle"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.settle"); err != nil {
 		return res, err
 	}
 	first, err := a.Store.FirstPointAt(ctx)
@@ -213,7 +213,7 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 		}); err != nil {
 			return err
 		}
-		return a.audit(ctx, domain.Actor{Label: "scheduler"}, "points.settle", v.Code, true, map[string]any{"period": period.Key(), "households": len(rows)})
+		return a.Audit(ctx, domain.Actor{Label: "scheduler"}, "points.settle", v.Code, true, map[string]any{"period": period.Key(), "households": len(rows)})
 	})
 	return settled, err
 }
@@ -250,7 +250,7 @@ func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 			}
 			kind, _ := points.ParsePeriodKind(st.Kind)
 			period := points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc), End: st.End.In(a.Loc)}
-			title := pt.T("settle.title", "village", st.VillageName, "period", period.Label(), "kind", periodWords[kind])
+			title := pt.T("settle.title", "village", st.VillageName, "period", period.Label(), "kind", PeriodWords[kind])
 			text := RankingText(title, ranked, 30)
 			if kind == points.Yearly {
 				text += "\n\n" + a.starsText(ranked)
@@ -270,7 +270,7 @@ func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 	return posted, nil
 }
 
-var periodWords = map[points.PeriodKind]string{points.Monthly: pt.T("period.monthly"), points.Quarterly: pt.T("period.quarterly"),
+var PeriodWords = map[points.PeriodKind]string{points.Monthly: pt.T("period.monthly"), points.Quarterly: pt.T("period.quarterly"),
 	points.Yearly: pt.T("period.yearly")}
 
 // SettlementCron is when the settlement job runs: hourly at minute 5, so

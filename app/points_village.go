@@ -85,7 +85,7 @@ func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c sto
 	if err := a.editCardsWith(ctx, c, c.CardKeys, hh, footer, "ok"+strconv.Itoa(len(names)), reviewKeyboard(c.ID)); err != nil {
 		return names, false, err
 	}
-	return names, false, a.audit(ctx, actor, "claim.approve", subject, true, map[string]any{"approvals": len(names), "quorum": a.Cfg.Points.ReviewQuorum})
+	return names, false, a.Audit(ctx, actor, "claim.approve", subject, true, map[string]any{"approvals": len(names), "quorum": a.Cfg.Points.ReviewQuorum})
 }
 
 // editCardsWith rewrites a claim's cards with footer and the given inline
@@ -232,7 +232,7 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 		pt.T("objection.told_household", "id", id, "item", esc(PointsText(c)))); err != nil {
 		return c, err
 	}
-	return c, a.audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "objection": oid, "by": "villager"})
+	return c, a.Audit(ctx, actor, "claim.object", subject, true, map[string]any{"reason": reason, "objection": oid, "by": "villager"})
 }
 
 // objectionCardText is the reviewers' card of a villager's objection.
@@ -372,7 +372,7 @@ func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objection
 	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
 		return res, err
 	}
-	return res, a.audit(ctx, actor, "objection.decide", subject, true, map[string]any{"claim": c.ID, "status": status})
+	return res, a.Audit(ctx, actor, "objection.decide", subject, true, map[string]any{"claim": c.ID, "status": status})
 }
 
 var objectionWords = map[string]string{storage.ObjectionOpen: pt.T("objection_status.open"), storage.ObjectionUpheld: pt.T("objection_status.upheld"),
@@ -397,7 +397,7 @@ type PublicityResult struct {
 // once per village and day (the dedupe key). The system's job, or the
 // operator's.
 func (a *App) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "points.publicity"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.publicity"); err != nil {
 		return PublicityResult{}, err
 	}
 	rules, err := a.sendRules(ctx)

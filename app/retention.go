@@ -29,7 +29,7 @@ func retentionWindows(r config.Retention) storage.RetentionWindows {
 // past their retention.* window (SPEC §7.7), and logs what it made and
 // dropped. The system's job, or the operator's.
 func (a *App) ApplyRetention(ctx context.Context, actor domain.Actor, now time.Time) error {
-	if err := a.authoriseGlobal(ctx, actor, access.RunJobs, "retention"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "retention"); err != nil {
 		return err
 	}
 	rep, err := a.Store.ApplyRetention(ctx, now, retentionWindows(a.Cfg.Retention), retentionLockWait)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"errors"
+
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/notice"
@@ -35,7 +36,7 @@ var robotKindNames = map[string]string{"wecom": "企业微信", "dingtalk": "钉
 
 // AddRobot registers a unit's group robot (operator only).
 func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest) (storage.Robot, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.add"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.add"); err != nil {
 		return storage.Robot{}, err
 	}
 	kind := strings.ToLower(strings.TrimSpace(req.Kind))
@@ -61,14 +62,14 @@ func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest
 		} else if err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
+		return a.Audit(ctx, actor, "robot.add", "robot:"+strconv.FormatInt(r.ID, 10), true, map[string]any{"unit": u.Code, "kind": kind})
 	})
 	return r, err
 }
 
 // ListRobots lists the robots of unitCode's subtree ("" = all; operator only).
 func (a *App) ListRobots(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Robot, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.list"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.list"); err != nil {
 		return nil, err
 	}
 	if unitCode == "" {
@@ -84,14 +85,14 @@ func (a *App) ListRobots(ctx context.Context, actor domain.Actor, unitCode strin
 // SetRobotActive turns a robot on or off (operator only). Messages already
 // queued for an inactive robot fail rather than go out.
 func (a *App) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, active bool) error {
-	if err := a.authoriseGlobal(ctx, actor, access.ManageRobots, "robot.active"); err != nil {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.active"); err != nil {
 		return err
 	}
 	return a.InTx(ctx, func(a *App) error {
 		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
+		return a.Audit(ctx, actor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
 	})
 }
 

@@ -91,7 +91,7 @@ func (a *App) CreateToken(ctx context.Context, actor domain.Actor, req TokenRequ
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "token.create", tokenSubject(id), true, details)
+		return a.Audit(ctx, actor, "token.create", tokenSubject(id), true, details)
 	})
 	if err != nil {
 		return "", err
@@ -138,7 +138,7 @@ func (a *App) RevokeToken(ctx context.Context, actor domain.Actor, id int64) (bo
 		if err != nil || !live {
 			return err
 		}
-		return a.audit(ctx, actor, "token.revoke", tokenSubject(id), true, nil)
+		return a.Audit(ctx, actor, "token.revoke", tokenSubject(id), true, nil)
 	})
 	return live, err
 }
@@ -206,7 +206,7 @@ func (a *App) DashboardLogin(ctx context.Context, token string) (DashSession, er
 		if _, err := a.Store.CreateSession(ctx, Hash(s.ID), t.ID, now, s.Expires); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "dashboard.login", tokenSubject(t.ID), true, nil)
+		return a.Audit(ctx, actor, "dashboard.login", tokenSubject(t.ID), true, nil)
 	})
 	if err != nil {
 		return DashSession{}, err

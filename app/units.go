@@ -7,8 +7,8 @@ import (
 	"github.com/zhibu/zhibu/domain/health"
 )
 
-// unitTheme is the theme code of a branch's 主题党日 (health.ThemeCode).
-func unitTheme(u domain.Unit) int {
+// UnitTheme is the theme code of a branch's 主题党日 (health.ThemeCode).
+func UnitTheme(u domain.Unit) int {
 	day, weekday := 0, ""
 	if u.ThemeDay != nil {
 		day = *u.ThemeDay
@@ -19,9 +19,9 @@ func unitTheme(u domain.Unit) int {
 	return health.ThemeCode(day, weekday)
 }
 
-// notOwedReason says, in Chinese, why branch does not owe ob ("" when it
+// NotOwedReason says, in Chinese, why branch does not owe ob ("" when it
 // does): the rule of health.Obligation.Binds, worded for the secretary.
-func (a *App) notOwedReason(ctx context.Context, branch domain.Unit, hasGroups bool, ob health.Obligation) (string, error) {
+func (a *App) NotOwedReason(ctx context.Context, branch domain.Unit, hasGroups bool, ob health.Obligation) (string, error) {
 	parentKind := ""
 	if branch.ParentID != nil {
 		p, err := a.Store.UnitByID(ctx, *branch.ParentID)
@@ -43,10 +43,10 @@ func (a *App) notOwedReason(ctx context.Context, branch domain.Unit, hasGroups b
 	return ck.T("refuse.not_owed_type", "branch", branch.Name, "type", domain.BranchTypeNames[info.Type], "obligation", ob.Name), nil
 }
 
-// withBranchInfo fills in Branch, the attributes with their defaults, of
+// WithBranchInfo fills in Branch, the attributes with their defaults, of
 // every branch of a unit listing (a subtree: a branch's party groups are in
 // it; a parent outside it is read).
-func (a *App) withBranchInfo(ctx context.Context, us []domain.Unit) ([]domain.Unit, error) {
+func (a *App) WithBranchInfo(ctx context.Context, us []domain.Unit) ([]domain.Unit, error) {
 	kinds := make(map[int64]string, len(us))
 	groups := map[int64]bool{}
 	for _, u := range us {

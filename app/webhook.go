@@ -73,7 +73,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 	if err != nil {
 		return domain.Unit{}, err
 	}
-	ok, err := a.can(ctx, actor, access.ManageWebhooks, u.ID)
+	ok, err := a.Can(ctx, actor, access.ManageWebhooks, u.ID)
 	if err != nil {
 		return domain.Unit{}, err
 	}
@@ -147,7 +147,7 @@ func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req Webhook
 		}
 		out = CreatedWebhook{Subscription: sub, Secret: secret}
 		// The URL may carry a token of the receiver's: audit its host only.
-		return a.audit(ctx, actor, action, "webhook:"+strconv.FormatInt(sub.ID, 10), true,
+		return a.Audit(ctx, actor, action, "webhook:"+strconv.FormatInt(sub.ID, 10), true,
 			map[string]any{"unit": u.Code, "host": target.Host, "events": types})
 	})
 	return out, err
@@ -186,7 +186,7 @@ func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (stor
 	if err != nil {
 		return w, err
 	}
-	ok, err := a.can(ctx, actor, access.ManageWebhooks, w.UnitID)
+	ok, err := a.Can(ctx, actor, access.ManageWebhooks, w.UnitID)
 	if err != nil {
 		return w, err
 	}
@@ -208,7 +208,7 @@ func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) e
 		if err := a.Store.DeleteWebhookSubscription(ctx, id, a.Now()); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, action, subject, true, nil)
+		return a.Audit(ctx, actor, action, subject, true, nil)
 	})
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-telegram/bot/models"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/demo"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/internal/tgfake"
@@ -31,7 +31,7 @@ var sbx = texts.Sandbox
 
 func runDemo(ctx context.Context, env Env, args []string) error {
 	f := newFlags("demo", env)
-	seed := f.Uint64("seed", app.DemoSeed, "the demo county's seed: the same seed loads the same county")
+	seed := f.Uint64("seed", demo.DemoSeed, "the demo county's seed: the same seed loads the same county")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	d, err := a.LoadDemoSeed(ctx, domain.Operator, *seed)
+	d, err := demo.Of(a).LoadDemoSeed(ctx, domain.Operator, *seed)
 	if err != nil {
 		return err
 	}
@@ -64,9 +64,9 @@ func seedSandbox(ctx context.Context, s *Server) error {
 	if err != nil {
 		return err
 	}
-	d := app.BuildDemo()
+	d := demo.BuildDemo()
 	if len(units) == 0 {
-		if d, err = s.App.LoadDemo(ctx, domain.Operator); err != nil {
+		if d, err = demo.Of(s.App).LoadDemo(ctx, domain.Operator); err != nil {
 			return fmt.Errorf("sandbox: demo data: %w", err)
 		}
 		s.log.Info("sandbox: demo county loaded", slog.Int("units", len(d.Units)-1), slog.Int("people", len(d.People)-1), slog.Int("sandbox_accounts", len(d.Users)))
@@ -120,7 +120,7 @@ const (
 // its buttons. The conversation shown is read from the database (the
 // updates and outbox tables), so it survives restarts.
 type sandbox struct {
-	demo app.Demo
+	demo demo.Demo
 	srv  *Server
 }
 
@@ -137,7 +137,7 @@ func (sb *sandbox) allChats() []int64 {
 
 // defaultUser is the first branch secretary: the person the sandbox is
 // mostly about.
-func (sb *sandbox) defaultUser() app.DemoUser {
+func (sb *sandbox) defaultUser() demo.DemoUser {
 	for _, u := range sb.demo.Users {
 		if u.Role == domain.RoleSecretary {
 			return u
@@ -164,7 +164,7 @@ type sandboxChatView struct {
 }
 
 // chatsOf lists u's chats: the private chat with the bot, then their groups.
-func (sb *sandbox) chatsOf(u app.DemoUser) []sandboxChatView {
+func (sb *sandbox) chatsOf(u demo.DemoUser) []sandboxChatView {
 	cs := []sandboxChatView{{ID: 0, Title: sbx.T("chat.private")}}
 	for _, g := range sb.demo.ChatsOf(u) {
 		cs = append(cs, sandboxChatView{ID: g.ChatID, Title: g.Title})
@@ -190,9 +190,9 @@ func extraRoutes(s *Server) []func(*gin.Engine) {
 // sandboxUser reads the identity and the chat of a request: the default
 // secretary when none or an unknown one is named, the private chat when
 // the chat is not one of theirs.
-func (s *Server) sandboxUser(c *gin.Context) (app.DemoUser, int64, bool) {
+func (s *Server) sandboxUser(c *gin.Context) (demo.DemoUser, int64, bool) {
 	if s.sandbox == nil || len(s.sandbox.demo.Users) == 0 {
-		return app.DemoUser{}, 0, false
+		return demo.DemoUser{}, 0, false
 	}
 	id, _ := strconv.ParseInt(c.Request.FormValue("user"), 10, 64)
 	u := s.sandbox.defaultUser()
@@ -210,7 +210,7 @@ func (s *Server) sandboxUser(c *gin.Context) (app.DemoUser, int64, bool) {
 	return u, 0, true
 }
 
-func (s *Server) sandboxChat(u app.DemoUser, chatID int64) models.Chat {
+func (s *Server) sandboxChat(u demo.DemoUser, chatID int64) models.Chat {
 	for _, g := range s.sandbox.demo.Groups {
 		if g.ChatID == chatID {
 			return s.Fake.Group(g.ChatID, g.Title)
@@ -219,7 +219,7 @@ func (s *Server) sandboxChat(u app.DemoUser, chatID int64) models.Chat {
 	return s.Fake.PrivateChat(tgUser(u))
 }
 
-func tgUser(u app.DemoUser) models.User {
+func tgUser(u demo.DemoUser) models.User {
 	return models.User{ID: u.TelegramID, FirstName: u.Name, Username: fmt.Sprintf("demo%d", u.TelegramID)}
 }
 
@@ -253,10 +253,10 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 		chats[i].Count, chats[i].Selected = counts[ids[i]], chats[i].ID == chatID
 	}
 	type userView struct {
-		app.DemoUser
+		demo.DemoUser
 		RoleName, UnitName string
 	}
-	view := func(x app.DemoUser) userView {
+	view := func(x demo.DemoUser) userView {
 		return userView{x, domain.RoleNames[x.Role], s.sandbox.unitName(x.UnitCode)}
 	}
 	// The identities by role, those the sandbox is mostly about first.

@@ -19,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/dashboard"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -58,7 +59,7 @@ const (
 	dashMaxForm = 4 << 10
 )
 
-type dashboard struct {
+type dashboardPages struct {
 	app     *app.App
 	log     *slog.Logger
 	tmpl    *template.Template
@@ -73,7 +74,7 @@ func registerDashboard(r *gin.Engine, d Deps) {
 	if err != nil {
 		panic(err)
 	}
-	h := &dashboard{app: d.App, log: d.Log, assets: map[string]string{}, proxies: parseProxies(d.TrustedProxies)}
+	h := &dashboardPages{app: d.App, log: d.Log, assets: map[string]string{}, proxies: parseProxies(d.TrustedProxies)}
 	_ = fs.WalkDir(static, ".", func(p string, e fs.DirEntry, err error) error {
 		if err == nil && !e.IsDir() {
 			if b, err := fs.ReadFile(static, p); err == nil {
@@ -129,7 +130,7 @@ func hasRoute(r *gin.Engine, method, path string) bool {
 
 // secure sets the headers every dashboard page carries: nothing cached
 // (names), nothing framed, nothing loaded from elsewhere, no script at all.
-func (h *dashboard) secure(c *gin.Context) {
+func (h *dashboardPages) secure(c *gin.Context) {
 	hd := c.Writer.Header()
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
@@ -140,7 +141,7 @@ func (h *dashboard) secure(c *gin.Context) {
 }
 
 // page wraps a page handler with the login check.
-func (h *dashboard) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.HandlerFunc {
+func (h *dashboardPages) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sid, err := c.Cookie(dashCookie)
 		if err != nil || sid == "" {
@@ -168,7 +169,7 @@ func (h *dashboard) page(fn func(*gin.Context, domain.Actor, dashPage)) gin.Hand
 }
 
 // toLogin redirects to the login form, coming back to this page afterwards.
-func (h *dashboard) toLogin(c *gin.Context, why string) {
+func (h *dashboardPages) toLogin(c *gin.Context, why string) {
 	q := url.Values{}
 	if next := c.Request.URL.RequestURI(); next != "/" {
 		q.Set("next", next)
@@ -218,11 +219,11 @@ func whoLabel(a domain.Actor) string {
 
 type boardPage struct {
 	dashPage
-	Board app.Board
+	Board dashboard.Board
 }
 
-func (h *dashboard) board(c *gin.Context, actor domain.Actor, p dashPage) {
-	b, err := h.app.Board(c.Request.Context(), actor, c.Query("unit"))
+func (h *dashboardPages) board(c *gin.Context, actor domain.Actor, p dashPage) {
+	b, err := dashboard.Of(h.app).Board(c.Request.Context(), actor, c.Query("unit"))
 	if err != nil {
 		h.fail(c, p, err)
 		return
@@ -233,13 +234,13 @@ func (h *dashboard) board(c *gin.Context, actor domain.Actor, p dashPage) {
 
 type escalationsPage struct {
 	dashPage
-	Esc app.EscalationsBoard
+	Esc dashboard.EscalationsBoard
 }
 
 // escalations is the red list: ?unit=CODE, ?obligation=CODE (a filter),
 // ?township=CODE (a filter), ?page=N.
-func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) {
-	f := app.EscalationFilter{Obligation: c.Query("obligation"), Township: c.Query("township")}
+func (h *dashboardPages) escalations(c *gin.Context, actor domain.Actor, p dashPage) {
+	f := dashboard.EscalationFilter{Obligation: c.Query("obligation"), Township: c.Query("township")}
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -248,7 +249,7 @@ func (h *dashboard) escalations(c *gin.Context, actor domain.Actor, p dashPage) 
 		}
 		f.Page = n
 	}
-	b, err := h.app.DashboardEscalations(c.Request.Context(), actor, c.Query("unit"), f)
+	b, err := dashboard.Of(h.app).DashboardEscalations(c.Request.Context(), actor, c.Query("unit"), f)
 	if err != nil {
 		h.fail(c, p, err)
 		return
@@ -285,11 +286,11 @@ func (p escalationsPage) OpenGroups() bool { return len(p.Esc.Townships) <= 1 ||
 
 type rankingsPage struct {
 	dashPage
-	Ranking app.RankingBoard
+	Ranking dashboard.RankingBoard
 }
 
-func (h *dashboard) rankings(c *gin.Context, actor domain.Actor, p dashPage) {
-	rb, err := h.app.DashboardRanking(c.Request.Context(), actor, c.Query("unit"))
+func (h *dashboardPages) rankings(c *gin.Context, actor domain.Actor, p dashPage) {
+	rb, err := dashboard.Of(h.app).DashboardRanking(c.Request.Context(), actor, c.Query("unit"))
 	if err != nil {
 		h.fail(c, p, err)
 		return
@@ -315,7 +316,7 @@ var loginReasons = map[string]string{
 // loginForm shows the form. It never logs in, even with ?token= (a link
 // would put the token in history and logs, and log a victim in as someone
 // else): the token is only taken from the POSTed form.
-func (h *dashboard) loginForm(c *gin.Context) {
+func (h *dashboardPages) loginForm(c *gin.Context) {
 	p := loginPage{dashPage: dashPage{Title: dash.T("title.login"), Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(c.Query("next")), Error: loginReasons[c.Query("why")]}
 	if c.Query("token") != "" {
 		p.Error = loginReasons["link"]
@@ -323,7 +324,7 @@ func (h *dashboard) loginForm(c *gin.Context) {
 	h.render(c, http.StatusOK, "dashboard_login", p)
 }
 
-func (h *dashboard) login(c *gin.Context) {
+func (h *dashboardPages) login(c *gin.Context) {
 	// A login form posted from another site would log the victim in as
 	// someone else (login CSRF): browsers name the page's origin.
 	if h.crossSite(c) {
@@ -337,7 +338,7 @@ func (h *dashboard) login(c *gin.Context) {
 // crossSite reports a form posted from another site: browsers name the
 // page's origin (no Origin, or "null", is let through: older browsers and
 // privacy settings; SameSite=Strict keeps the session cookie home anyway).
-func (h *dashboard) crossSite(c *gin.Context) bool {
+func (h *dashboardPages) crossSite(c *gin.Context) bool {
 	o := c.GetHeader("Origin")
 	if o == "" || o == "null" {
 		return false
@@ -349,7 +350,7 @@ func (h *dashboard) crossSite(c *gin.Context) bool {
 // tryLogin checks a token and, when it may see the dashboard, opens a
 // session, keeps its id in the cookie and goes on to next (a local path;
 // default the board).
-func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
+func (h *dashboardPages) tryLogin(c *gin.Context, token, next string) {
 	token = strings.TrimSpace(token)
 	again := func(msg string) {
 		p := loginPage{dashPage: dashPage{Title: dash.T("title.login"), Sandbox: h.sandbox(), F: h.fmt}, Next: localPath(next), Error: msg}
@@ -396,7 +397,7 @@ func (h *dashboard) tryLogin(c *gin.Context, token, next string) {
 
 // logout ends the session (POST only, from this site) and forgets the
 // cookie.
-func (h *dashboard) logout(c *gin.Context) {
+func (h *dashboardPages) logout(c *gin.Context) {
 	if h.crossSite(c) {
 		h.fail(c, dashPage{}, domain.Refuse(domain.ErrForbidden, "%s", dash.T("logout.cross_site")))
 		return
@@ -411,7 +412,7 @@ func (h *dashboard) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/login")
 }
 
-func (h *dashboard) clearCookie(c *gin.Context) {
+func (h *dashboardPages) clearCookie(c *gin.Context) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: dashCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: h.https(c), SameSite: http.SameSiteStrictMode})
 }
@@ -420,14 +421,14 @@ func (h *dashboard) clearCookie(c *gin.Context) {
 // a trusted proxy (http.trusted_proxies) that says X-Forwarded-Proto:
 // https, or as the configured public URL says. Anyone else's
 // X-Forwarded-Proto is ignored.
-func (h *dashboard) https(c *gin.Context) bool {
+func (h *dashboardPages) https(c *gin.Context) bool {
 	if c.Request.TLS != nil || strings.HasPrefix(h.app.Cfg.HTTP.PublicURL, "https://") {
 		return true
 	}
 	return strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") && h.fromTrustedProxy(c)
 }
 
-func (h *dashboard) fromTrustedProxy(c *gin.Context) bool {
+func (h *dashboardPages) fromTrustedProxy(c *gin.Context) bool {
 	ap, err := netip.ParseAddrPort(c.Request.RemoteAddr)
 	if err != nil {
 		return false
@@ -470,7 +471,7 @@ func localPath(next string) string {
 }
 
 // fail renders a refusal or failure as a page in Chinese.
-func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
+func (h *dashboardPages) fail(c *gin.Context, p dashPage, err error) {
 	var ue *domain.UserError
 	msg := ""
 	if errors.As(err, &ue) {
@@ -501,7 +502,7 @@ func (h *dashboard) fail(c *gin.Context, p dashPage, err error) {
 	h.render(c, p.Status, "dashboard_error", p)
 }
 
-func (h *dashboard) render(c *gin.Context, status int, name string, data any) {
+func (h *dashboardPages) render(c *gin.Context, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
 		h.log.Error("dashboard: render", slog.String("template", name), slog.Any("err", err))
@@ -591,4 +592,4 @@ func (f dashFmt) Obligation(code string) string {
 }
 
 // PageSize is how many red items a page lists.
-func (p escalationsPage) PageSize() int { return app.EscPageSize }
+func (p escalationsPage) PageSize() int { return dashboard.EscPageSize }

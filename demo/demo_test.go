@@ -1,4 +1,4 @@
-package app_test
+package demo_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/demo"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/internal/testdb"
@@ -19,6 +20,15 @@ import (
 )
 
 // demoApp is an App on a fresh database whose clock stands at now.
+// ciLoc is the county's zone, Asia/Shanghai.
+var ciLoc = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
 func demoApp(t *testing.T, now time.Time) (*app.App, *storage.Store) {
 	t.Helper()
 	st := testdb.New(t)
@@ -41,11 +51,11 @@ func TestDemoStartsThreeMonthsBack(t *testing.T) {
 	}
 	for _, tc := range cases {
 		a, st := demoApp(t, tc.now)
-		if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
+		if _, err := demo.Of(a).LoadDemo(ctx, domain.Operator); err != nil {
 			t.Fatal(err)
 		}
 		before := demoCounts(t, st)
-		if d, err := a.LoadDemo(ctx, domain.Operator); err != nil || !d.Existing {
+		if d, err := demo.Of(a).LoadDemo(ctx, domain.Operator); err != nil || !d.Existing {
 			t.Fatalf("second load: existing %v, %v", d.Existing, err)
 		}
 		if after := demoCounts(t, st); after != before {
@@ -104,7 +114,7 @@ func TestDemoDeterministic(t *testing.T) {
 	}
 	load := func(seed uint64) result {
 		a, st := demoApp(t, now)
-		if _, err := a.LoadDemoSeed(ctx, domain.Operator, seed); err != nil {
+		if _, err := demo.Of(a).LoadDemoSeed(ctx, domain.Operator, seed); err != nil {
 			t.Fatal(err)
 		}
 		var units []string
@@ -116,7 +126,7 @@ func TestDemoDeterministic(t *testing.T) {
 		r.items, r.branches = demoMix(t, a, st)
 		return r
 	}
-	first, second := load(app.DemoSeed), load(app.DemoSeed)
+	first, second := load(demo.DemoSeed), load(demo.DemoSeed)
 	if first.counts != second.counts {
 		t.Fatalf("two loads of one seed wrote\n%s\n%s", first.counts, second.counts)
 	}
@@ -129,10 +139,10 @@ func TestDemoDeterministic(t *testing.T) {
 	rows := func(x, y [][]string) bool {
 		return slices.EqualFunc(x, y, func(a, b []string) bool { return slices.Equal(a, b) })
 	}
-	if !rows(app.BuildDemoSeed(7).People, app.BuildDemoSeed(7).People) {
+	if !rows(demo.BuildDemoSeed(7).People, demo.BuildDemoSeed(7).People) {
 		t.Fatal("BuildDemoSeed(7) differs from itself")
 	}
-	if other := app.BuildDemoSeed(app.DemoSeed + 1); rows(other.Units, app.BuildDemo().Units) {
+	if other := demo.BuildDemoSeed(demo.DemoSeed + 1); rows(other.Units, demo.BuildDemo().Units) {
 		t.Fatal("another seed gives the same units")
 	}
 }
@@ -143,7 +153,7 @@ func TestDemoShapeAndMix(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 16, 10, 0, 0, 0, ciLoc)
 	a, st := demoApp(t, now)
-	if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
+	if _, err := demo.Of(a).LoadDemo(ctx, domain.Operator); err != nil {
 		t.Fatal(err)
 	}
 	units, err := st.AllUnits(ctx)
@@ -257,7 +267,7 @@ func TestDemoMixOnEdgeDays(t *testing.T) {
 		time.Date(2026, 9, 30, 22, 0, 0, 0, ciLoc),
 	} {
 		a, st := demoApp(t, now)
-		if _, err := a.LoadDemo(ctx, domain.Operator); err != nil {
+		if _, err := demo.Of(a).LoadDemo(ctx, domain.Operator); err != nil {
 			t.Fatal(err)
 		}
 		items, branches := demoMix(t, a, st)

@@ -1,4 +1,4 @@
-package app
+package demo
 
 // The demo county's names (SPEC §7.6): Qian'an's ten townships and towns,
 // its villages named by characters of the 千字文, and made-up communities,

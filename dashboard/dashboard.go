@@ -1,4 +1,4 @@
-package app
+package dashboard
 
 import (
 	"cmp"
@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
-	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -35,12 +35,6 @@ const (
 	dashRecent    = 10 // last check-ins of a branch
 	dashCheckins  = 500
 )
-
-// MayViewDashboard reports whether the actor holds a role that may see the
-// dashboard: organiser or admin, of any unit.
-func MayViewDashboard(actor domain.Actor) bool {
-	return access.MayAnywhere(actor, access.ViewDashboard)
-}
 
 // Board is the traffic-light board of one unit at one instant.
 type Board struct {
@@ -82,10 +76,10 @@ func (c BoardChild) IsVillage() bool { return dashIsVillage(c.Unit.Kind) }
 // AttentionRow is a yellow or red branch on a board: how many items are
 // red and yellow, and the worst few of them.
 type AttentionRow struct {
-	BranchStatus
+	app.BranchStatus
 	Red, Yellow int
-	Shown       []ItemStatus // the first dashShownItems items, worst first
-	More        int          // items not shown
+	Shown       []app.ItemStatus // the first dashShownItems items, worst first
+	More        int              // items not shown
 }
 
 // Len is the number of yellow and red items.
@@ -94,7 +88,7 @@ func (r AttentionRow) Len() int { return len(r.Items) }
 // dashShownItems is how many items an attention row names.
 const dashShownItems = 4
 
-func attentionRow(bs BranchStatus) AttentionRow {
+func attentionRow(bs app.BranchStatus) AttentionRow {
 	items := slices.Clone(bs.Items)
 	slices.SortStableFunc(items, worstItemFirst)
 	r := AttentionRow{BranchStatus: bs}
@@ -115,14 +109,14 @@ func attentionRow(bs BranchStatus) AttentionRow {
 // missed periods, and the next one once its yellow window is open), worst
 // first, with the check-ins behind them, and its last check-ins.
 type BranchBoard struct {
-	Status BranchStatus
+	Status app.BranchStatus
 	Items  []BoardItem
 	Recent []storage.Checkin
 }
 
 // BoardItem is one listed (obligation, period) of a branch or party group.
 type BoardItem struct {
-	ItemStatus
+	app.ItemStatus
 	Name string // the obligation's Chinese name
 	// Checkin is the active check-in that counts for the item (the first
 	// one filed for it), nil when none; Entry is its line for the item
@@ -142,8 +136,8 @@ func (it BoardItem) LastDay() time.Time { return it.Due.Add(-time.Second) }
 // Board builds the board of unitCode ("" = the actor's own unit) at
 // a.Now(). A unit outside the actor's subtree is refused (ErrForbidden), an
 // unknown one is ErrNotFound.
-func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (Board, error) {
-	if !MayViewDashboard(actor) {
+func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string) (Board, error) {
+	if !app.MayViewDashboard(actor) {
 		return Board{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
@@ -175,7 +169,7 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 	if err != nil {
 		return Board{}, err
 	}
-	counts, branches, err := a.unitSummary(ctx, u.ID)
+	counts, branches, err := a.UnitSummaryOf(ctx, u.ID)
 	if err != nil {
 		return Board{}, err
 	}
@@ -226,7 +220,7 @@ func (a *App) Board(ctx context.Context, actor domain.Actor, unitCode string) (B
 }
 
 // dashPath is the breadcrumb trail of u as the actor may see it.
-func (a *App) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) ([]domain.Unit, error) {
+func (a Service) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) ([]domain.Unit, error) {
 	anc, err := a.Store.Ancestors(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -243,8 +237,8 @@ func (a *App) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) (
 }
 
 // branchBoard lists a branch's obligations with their check-ins.
-func (a *App) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
-	st, err := a.branchStatus(ctx, u.ID)
+func (a Service) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
+	st, err := a.BranchStatusOf(ctx, u.ID)
 	if err != nil {
 		return BranchBoard{}, err
 	}
@@ -348,7 +342,7 @@ type EscalationGroup struct {
 
 // EscalationRow is a red item on the page, its party group named.
 type EscalationRow struct {
-	Escalation
+	app.Escalation
 	GroupName string
 }
 
@@ -385,8 +379,8 @@ func (b EscalationsBoard) Rows() int {
 // then longest overdue first, filtered by f, EscPageSize rows a page (see
 // Escalations). An unknown obligation or a township outside the subtree
 // is refused naming it; a page past the last shows the last.
-func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
-	if !MayViewDashboard(actor) {
+func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
+	if !app.MayViewDashboard(actor) {
 		return EscalationsBoard{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
@@ -405,7 +399,7 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 	if f.Page < 0 {
 		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.page_number"))
 	}
-	es, err := a.escalations(ctx, u.ID)
+	es, err := a.EscalationsUnder(ctx, u.ID)
 	if err != nil {
 		return EscalationsBoard{}, err
 	}
@@ -450,7 +444,7 @@ func (a *App) DashboardEscalations(ctx context.Context, actor domain.Actor, unit
 		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s", dash.T("refuse.no_township", "unit", u.Name, "township", f.Township))
 	}
 	type row struct {
-		Escalation
+		app.Escalation
 		town domain.Unit
 	}
 	rows := make([]row, 0, len(es))
@@ -583,8 +577,8 @@ func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
 // current settlement period: points in effect so far, vetoed households
 // last with no rank. For a unit above villages ("" = the actor's own unit)
 // it lists the villages of its subtree.
-func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode string) (RankingBoard, error) {
-	if !MayViewDashboard(actor) {
+func (a Service) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode string) (RankingBoard, error) {
+	if !app.MayViewDashboard(actor) {
 		return RankingBoard{}, errNotManager
 	}
 	u, err := a.UnitForActor(ctx, actor, unitCode)
@@ -636,7 +630,7 @@ func (a *App) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode
 }
 
 // dashVillageHistory adds the village's monthly chart and settled rankings.
-func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time.Time) error {
+func (a Service) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time.Time) error {
 	cur, _ := points.PeriodAt(points.Monthly, now, a.Loc)
 	first := cur
 	for range 11 {
@@ -676,7 +670,7 @@ func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time
 			return err
 		}
 		kind, _ := points.ParsePeriodKind(st.Kind)
-		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: periodWords[kind],
+		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: app.PeriodWords[kind],
 			Yearly: kind == points.Yearly, ClosedAt: st.ClosedAt}
 		for _, r := range rows {
 			sb.Rows = append(sb.Rows, SettledRow{Rank: r.Rank, Name: storage.HouseholdLabel(r.Head, r.Household, r.Members, ""),
@@ -689,7 +683,9 @@ func (a *App) dashVillageHistory(ctx context.Context, rb *RankingBoard, now time
 
 // worstItemFirst orders items red, yellow, green, keeping the order within
 // a light (obligation, then period).
-func worstItemFirst(x, y ItemStatus) int { return cmp.Compare(y.Light.Severity(), x.Light.Severity()) }
+func worstItemFirst(x, y app.ItemStatus) int {
+	return cmp.Compare(y.Light.Severity(), x.Light.Severity())
+}
 
 // dashIsVillage reports whether a unit kind keeps village points.
 func dashIsVillage(kind string) bool {

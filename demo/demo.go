@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
@@ -320,7 +321,7 @@ func (d Demo) ChatsOf(u DemoUser) []DemoGroup {
 }
 
 // LoadDemo loads the demo county of DemoSeed (see LoadDemoSeed).
-func (a *App) LoadDemo(ctx context.Context, actor domain.Actor) (Demo, error) {
+func (a Service) LoadDemo(ctx context.Context, actor domain.Actor) (Demo, error) {
 	return a.LoadDemoSeed(ctx, actor, DemoSeed)
 }
 
@@ -329,8 +330,8 @@ func (a *App) LoadDemo(ctx context.Context, actor domain.Actor) (Demo, error) {
 // (demoHistory) relative to the App's clock: branches owe from the first
 // of the month three months back and have checked in for most of it. It is
 // idempotent: a second load changes nothing. An import: the operator's.
-func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64) (Demo, error) {
-	if err := a.authoriseGlobal(ctx, actor, access.ImportData, "demo.load"); err != nil {
+func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64) (Demo, error) {
+	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "demo.load"); err != nil {
 		return Demo{}, err
 	}
 	d := BuildDemoSeed(seed)
@@ -342,7 +343,7 @@ func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64)
 	for row, days := range d.termAhead {
 		d.Units[row][8] = today.AddDate(0, 0, days).Format(time.DateOnly)
 	}
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		if _, err := a.Store.UnitByCode(ctx, d.pinned); err == nil {
 			d.Existing = true // loaded before
 			return nil
@@ -371,10 +372,10 @@ func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64)
 				return err
 			}
 		}
-		if err := a.demoHistory(ctx, d, ids, start); err != nil {
+		if err := Of(a).demoHistory(ctx, d, ids, start); err != nil {
 			return err
 		}
-		if err := a.demoPoints(ctx, d, ids); err != nil {
+		if err := Of(a).demoPoints(ctx, d, ids); err != nil {
 			return err
 		}
 		for _, g := range d.Groups {
@@ -386,7 +387,7 @@ func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64)
 				return err
 			}
 		}
-		return a.audit(ctx, domain.Operator, "demo.load", "", true, map[string]any{"seed": seed})
+		return a.Audit(ctx, domain.Operator, "demo.load", "", true, map[string]any{"seed": seed})
 	})
 	return d, err
 }
@@ -403,7 +404,7 @@ func (a *App) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint64)
 // The sandbox's branch (pinned) missed only last month's 支委会 and has
 // not met yet this month. The check-ins are written directly: no
 // confirmations are sent for a made-up past.
-func (a *App) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, start time.Time) error {
+func (a Service) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, start time.Time) error {
 	now := a.Now()
 	cal, err := a.Calendar(ctx)
 	if err != nil {
@@ -436,7 +437,7 @@ func (a *App) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, star
 		branch := byCode[u[0]]
 		parentKind := byCode[u[3]].Kind
 		info := branch.Info(parentKind, len(groups[branch.ID]) > 0)
-		theme := unitTheme(branch)
+		theme := app.UnitTheme(branch)
 		rng := rand.New(rand.NewPCG(d.Seed, uint64(row)+1))
 		pinned := u[0] == d.pinned
 		// The obligations this branch missed: code → how many of the
@@ -547,7 +548,7 @@ func minTime(x, y time.Time) time.Time {
 // pending review, and redemptions at the points shop. Nothing is claimed
 // today, nor with the items the sandbox suggests, so the cast's claims
 // are accepted.
-func (a *App) demoPoints(ctx context.Context, d Demo, ids storage.DemoIDs) error {
+func (a Service) demoPoints(ctx context.Context, d Demo, ids storage.DemoIDs) error {
 	now := a.Now()
 	loc := a.Loc
 	day := now.In(loc)
