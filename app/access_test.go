@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 )
 
@@ -59,9 +60,9 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 
 	_, err = f.app.AddRobot(f.ctx, county, app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"})
 	forbidden("county organiser adds a robot", err, "只有服务器管理员可以管理群机器人")
-	_, err = f.app.ListIntegrations(f.ctx, county)
+	_, err = checkin.Of(f.app).ListIntegrations(f.ctx, county)
 	forbidden("county organiser lists integrations", err, "只有服务器管理员可以管理外部系统接入")
-	if _, err := f.app.ListIntegrations(f.ctx, domain.Operator); err != nil {
+	if _, err := checkin.Of(f.app).ListIntegrations(f.ctx, domain.Operator); err != nil {
 		t.Errorf("operator lists integrations: %v", err)
 	}
 	if err := f.app.ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
@@ -79,7 +80,7 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	if _, err := f.app.ExportSettlements(f.ctx, organiser, "QA"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("organiser exports the county's settlements: %v", err)
 	}
-	if _, err := f.app.CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := checkin.Of(f.app).CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("villager reads the check-in ledger: %v", err)
 	}
 

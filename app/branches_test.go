@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
@@ -252,13 +253,13 @@ func TestObligationsBindBranches(t *testing.T) {
 		{"王书记", "党小组会", "幸福村第二党支部没有党小组，不需要召开党小组会。"},
 		{"陈书记", "党费", "幸福社区党支部（社区党支部）不需要开展党费收缴。"},
 	} {
-		_, err := f.app.RecordCheckin(f.ctx, actorOf(c.who), app.CheckinRequest{Obligations: []string{c.word}, Date: day, Source: app.SourceAPI})
+		_, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf(c.who), checkin.CheckinRequest{Obligations: []string{c.word}, Date: day, Source: checkin.SourceAPI})
 		var ue *domain.UserError
 		if !errors.As(err, &ue) || ue.Msg != c.want {
 			t.Errorf("%s %s: %v, want %q", c.who, c.word, err, c.want)
 		}
 	}
-	if _, err := f.app.RecordCheckin(f.ctx, actorOf("陈书记"), app.CheckinRequest{Obligations: []string{"支委会"}, Date: day, Source: app.SourceAPI}); err != nil {
+	if _, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf("陈书记"), checkin.CheckinRequest{Obligations: []string{"支委会"}, Date: day, Source: checkin.SourceAPI}); err != nil {
 		t.Errorf("B3 (12 members) 支委会: %v", err)
 	}
 

@@ -10,6 +10,15 @@ import (
 	"github.com/zhibu/zhibu/domain/command"
 )
 
+// ciLoc is the county's zone, Asia/Shanghai.
+var ciLoc = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
 func sayMatcher() *command.Matcher {
 	return command.NewMatcher([]command.MatcherEntry{
 		{Code: "general_meeting", Name: "支部党员大会", Aliases: []string{"党员大会"}, Word: "党员大会"},

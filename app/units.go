@@ -5,6 +5,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/texts"
 )
 
 // UnitTheme is the theme code of a branch's 主题党日 (health.ThemeCode).
@@ -18,6 +19,9 @@ func UnitTheme(u domain.Unit) int {
 	}
 	return health.ThemeCode(day, weekday)
 }
+
+// ck is the check-in catalogue (internal/texts/checkin.yaml).
+var ck = texts.Checkin
 
 // NotOwedReason says, in Chinese, why branch does not owe ob ("" when it
 // does): the rule of health.Obligation.Binds, worded for the secretary.

@@ -9,6 +9,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -45,50 +46,50 @@ func albumPhotoHook(c *Ctx) (bool, error) {
 	if m == nil || m.MediaGroupID == "" || len(m.Photo) == 0 {
 		return false, nil
 	}
-	if err := c.App.AttachAlbumPhoto(c, m.Chat.ID, m.MediaGroupID, largestPhoto(m.Photo), c.Update.ID); err != nil {
+	if err := checkin.Of(c.App).AttachAlbumPhoto(c, m.Chat.ID, m.MediaGroupID, largestPhoto(m.Photo), c.Update.ID); err != nil {
 		return false, err
 	}
 	return strings.TrimSpace(m.Caption) == "", nil
 }
 
 func checkinHandler(c *Ctx) error {
-	if err := app.CheckinGate(c.Actor); err != nil {
+	if err := checkin.CheckinGate(c.Actor); err != nil {
 		return c.App.Refused(c, c.Actor, "checkin.record", "", err)
 	}
-	req, err := c.App.ParseCheckinArgs(c.Cmd.Args, c.Private())
+	req, err := checkin.Of(c.App).ParseCheckinArgs(c.Cmd.Args, c.Private())
 	if err != nil {
 		return err
 	}
-	req.ChatID, req.InGroup, req.MessageID, req.Source = c.Msg.Chat.ID, !c.Private(), int64(c.Msg.ID), app.SourceTelegram
+	req.ChatID, req.InGroup, req.MessageID, req.Source = c.Msg.Chat.ID, !c.Private(), int64(c.Msg.ID), checkin.SourceTelegram
 	if id := largestPhoto(c.Msg.Photo); id != "" {
 		req.Evidence = []string{id}
 	}
 	req.MediaGroupID = c.Msg.MediaGroupID
-	res, err := c.App.RecordCheckin(c, c.Actor, req)
+	res, err := checkin.Of(c.App).RecordCheckin(c, c.Actor, req)
 	return replyCheckin(c, req, res, err)
 }
 
 // replyCheckin answers a check-in: the confirmation, or the question the
 // use case asked (which branch, which period).
-func replyCheckin(c *Ctx, req app.CheckinRequest, res app.CheckinResult, err error) error {
+func replyCheckin(c *Ctx, req checkin.CheckinRequest, res checkin.CheckinResult, err error) error {
 	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {
 		return askBranch(c, req, choose.Branches)
 	}
-	var period *app.ErrChoosePeriod
+	var period *checkin.ErrChoosePeriod
 	if errors.As(err, &period) {
 		return askPeriod(c, period)
 	}
 	if err != nil {
 		return err
 	}
-	return c.Reply(c.App.CheckinConfirmation(res), nil)
+	return c.Reply(checkin.Of(c.App).CheckinConfirmation(res), nil)
 }
 
 // askPeriod keeps the request and asks which period the meeting was for:
 // one button per red period (补开) and one for the period of its date.
-func askPeriod(c *Ctx, q *app.ErrChoosePeriod) error {
-	id, err := c.App.SavePendingCheckin(c, c.Actor, q.Request)
+func askPeriod(c *Ctx, q *checkin.ErrChoosePeriod) error {
+	id, err := checkin.Of(c.App).SavePendingCheckin(c, c.Actor, q.Request)
 	if err != nil {
 		return err
 	}
@@ -108,9 +109,9 @@ func checkinPeriodCallback(c *Ctx) error {
 		return c.Answer(ck.T("tap.stale_button"), false)
 	}
 	if key == callback.AsDated {
-		key = app.PeriodAsDated
+		key = checkin.PeriodAsDated
 	}
-	res, err := c.App.RecordPendingCheckinFor(c, c.Actor, id, key)
+	res, err := checkin.Of(c.App).RecordPendingCheckinFor(c, c.Actor, id, key)
 	if err != nil {
 		return err
 	}
@@ -122,12 +123,12 @@ func checkinPeriodCallback(c *Ctx) error {
 			return err
 		}
 	}
-	return c.Reply(c.App.CheckinConfirmation(res), nil)
+	return c.Reply(checkin.Of(c.App).CheckinConfirmation(res), nil)
 }
 
 // periodChoice is the tapped period in the edited question, marked 补开
 // or 本期 as its button was.
-func periodChoice(l app.CheckinLine) string {
+func periodChoice(l checkin.CheckinLine) string {
 	if l.Late {
 		return ck.T("ask.period.makeup", "period", l.Period.Label())
 	}
@@ -135,8 +136,8 @@ func periodChoice(l app.CheckinLine) string {
 }
 
 // askBranch keeps the request and offers one button per branch.
-func askBranch(c *Ctx, req app.CheckinRequest, branches []domain.Role) error {
-	id, err := c.App.SavePendingCheckin(c, c.Actor, req)
+func askBranch(c *Ctx, req checkin.CheckinRequest, branches []domain.Role) error {
+	id, err := checkin.Of(c.App).SavePendingCheckin(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
@@ -156,8 +157,8 @@ func checkinBranchCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(ck.T("tap.stale_button"), false)
 	}
-	res, err := c.App.RecordPendingCheckin(c, c.Actor, id, branchID)
-	var period *app.ErrChoosePeriod
+	res, err := checkin.Of(c.App).RecordPendingCheckin(c, c.Actor, id, branchID)
+	var period *checkin.ErrChoosePeriod
 	if errors.As(err, &period) {
 		return askPeriod(c, period)
 	}
@@ -172,7 +173,7 @@ func checkinBranchCallback(c *Ctx) error {
 			return err
 		}
 	}
-	return c.Reply(c.App.CheckinConfirmation(res), nil)
+	return c.Reply(checkin.Of(c.App).CheckinConfirmation(res), nil)
 }
 
 // editMessage replaces the text of a message the bot sent in this chat
@@ -188,11 +189,11 @@ func editMessage(c *Ctx, messageID int, text string) error {
 }
 
 func undoHandler(c *Ctx) error {
-	ch, err := c.App.UndoCheckin(c, c.Actor)
+	ch, err := checkin.Of(c.App).UndoCheckin(c, c.Actor)
 	if err != nil {
 		return err
 	}
-	return c.Reply(c.App.WithdrawnReply(ch), nil)
+	return c.Reply(checkin.Of(c.App).WithdrawnReply(ch), nil)
 }
 
 func rejectHandler(c *Ctx) error {
@@ -205,11 +206,11 @@ func rejectHandler(c *Ctx) error {
 		return c.App.Refused(c, c.Actor, "checkin.reject", "", usage)
 	}
 	reason := strings.TrimSpace(strings.TrimPrefix(c.Cmd.Rest, c.Cmd.Args[0]))
-	ch, err := c.App.RejectCheckin(c, c.Actor, id, reason)
+	ch, err := checkin.Of(c.App).RejectCheckin(c, c.Actor, id, reason)
 	if err != nil {
 		return err
 	}
-	return c.Reply(c.App.RejectedReply(ch), nil)
+	return c.Reply(checkin.Of(c.App).RejectedReply(ch), nil)
 }
 
 // largestPhoto is the file id of the largest size of a photo ("" if none).

@@ -1,6 +1,9 @@
 package bot
 
-import "github.com/zhibu/zhibu/domain/callback"
+import (
+	"github.com/zhibu/zhibu/checkin"
+	"github.com/zhibu/zhibu/domain/callback"
+)
 
 // The 驳回 button on an organiser's copy of a check-in (config
 // checkins.organiser_copies, app/checkin_copy.go) carries "cir:<check-in id>".
@@ -13,12 +16,12 @@ func rejectButtonCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(bt.T("button.stale"), false)
 	}
-	ci, err := c.App.RejectPrompt(c, c.Actor, id)
+	ci, err := checkin.Of(c.App).RejectPrompt(c, c.Actor, id)
 	if err != nil {
 		return err // a refusal becomes an alert (Router.dispatch)
 	}
 	if err := c.Answer(ck.T("reject.tap"), false); err != nil {
 		return err
 	}
-	return c.Reply(c.App.RejectPromptText(ci), nil)
+	return c.Reply(checkin.Of(c.App).RejectPromptText(ci), nil)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
 )
@@ -28,19 +29,19 @@ var ft = texts.FreeText
 // key its edits refer to.
 func textKey(id int64) string { return app.PendingTextKey(id) }
 
-func textMessage(c *Ctx) (app.TextMessage, bool) {
+func textMessage(c *Ctx) (checkin.TextMessage, bool) {
 	m := c.Msg
 	if m == nil || c.Actor.PersonID == 0 {
-		return app.TextMessage{}, false
+		return checkin.TextMessage{}, false
 	}
 	text := m.Text
 	if text == "" {
 		text = m.Caption
 	}
 	if strings.TrimSpace(text) == "" {
-		return app.TextMessage{}, false
+		return checkin.TextMessage{}, false
 	}
-	return app.TextMessage{ChatID: m.Chat.ID, MessageID: int64(m.ID), InGroup: !c.Private(), Text: text,
+	return checkin.TextMessage{ChatID: m.Chat.ID, MessageID: int64(m.ID), InGroup: !c.Private(), Text: text,
 		Photo: largestPhoto(m.Photo), MediaGroupID: m.MediaGroupID}, true
 }
 
@@ -91,7 +92,7 @@ func checkinTextHook(c *Ctx) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	v, ok, err := c.App.ReadCheckinText(c, c.Actor, msg)
+	v, ok, err := checkin.Of(c.App).ReadCheckinText(c, c.Actor, msg)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -108,7 +109,7 @@ func checkinTextHook(c *Ctx) (bool, error) {
 }
 
 // checkinCard is the card that shows a reading for 确认.
-func checkinCard(v app.CheckinReadingView) string {
+func checkinCard(v checkin.CheckinReadingView) string {
 	var b strings.Builder
 	b.WriteString(ft.T("checkin.reading.head") + "\n")
 	writeCheckinReading(&b, v)
@@ -124,12 +125,12 @@ func textReplyHook(c *Ctx) (bool, error) {
 	if !ok || c.Msg.ReplyToMessage == nil || c.Msg.ReplyToMessage.From == nil || !c.Msg.ReplyToMessage.From.IsBot {
 		return false, nil
 	}
-	card := app.TextCard{MessageID: int64(c.Msg.ReplyToMessage.ID)}
+	card := checkin.TextCard{MessageID: int64(c.Msg.ReplyToMessage.ID)}
 	if kb := c.Msg.ReplyToMessage.ReplyMarkup; kb != nil && len(kb.InlineKeyboard) > 0 && len(kb.InlineKeyboard[0]) > 0 {
 		// The buttons name the reading: no need to wait until the card's delivery is recorded.
 		card.PendingID, _, _ = callback.ParseText(kb.InlineKeyboard[0][0].CallbackData)
 	}
-	v, ok, err := c.App.CorrectCheckinText(c, c.Actor, msg, card)
+	v, ok, err := checkin.Of(c.App).CorrectCheckinText(c, c.Actor, msg, card)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -139,7 +140,7 @@ func textReplyHook(c *Ctx) (bool, error) {
 	return true, c.Reply(ft.T("correct.done"), nil)
 }
 
-func writeCheckinReading(b *strings.Builder, v app.CheckinReadingView) {
+func writeCheckinReading(b *strings.Builder, v checkin.CheckinReadingView) {
 	r := v.Reading
 	line := func(key string, pairs ...string) { b.WriteString(ft.T(key, pairs...) + "\n") }
 	for i, name := range v.Activities {
@@ -180,7 +181,7 @@ func claimTextHook(c *Ctx) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	v, ok, err := c.App.ReadClaimText(c, c.Actor, msg)
+	v, ok, err := checkin.Of(c.App).ReadClaimText(c, c.Actor, msg)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -207,7 +208,7 @@ func textCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(ft.T("tap.stale_button"), false)
 	}
-	out, err := c.App.ActOnText(c, c.Actor, id, action)
+	out, err := checkin.Of(c.App).ActOnText(c, c.Actor, id, action)
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func textCallback(c *Ctx) error {
 		if err := c.Answer(ft.T("tap.recorded_answer"), false); err != nil {
 			return err
 		}
-		return c.Reply(c.App.CheckinConfirmation(*out.Checkin), nil)
+		return c.Reply(checkin.Of(c.App).CheckinConfirmation(*out.Checkin), nil)
 	case out.Choose != nil:
 		if err := editKeyed(c, key, ft.T("tap.confirmed_branch")); err != nil {
 			return err

@@ -39,6 +39,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 )
@@ -301,7 +302,7 @@ var (
 // per party group for 党小组会; unit_path ends with the unit the row counts
 // for (the branch or the party group).
 func exportCheckins(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {
-	lines, err := a.CheckinLedger(ctx, domain.Operator, o.Unit)
+	lines, err := checkin.Of(a).CheckinLedger(ctx, domain.Operator, o.Unit)
 	if err != nil {
 		return exportTable{}, err
 	}

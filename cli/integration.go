@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 )
 
@@ -67,7 +68,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 	defer done()
 	switch args[0] {
 	case "create":
-		in, secret, err := a.CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
+		in, secret, err := checkin.Of(a).CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
 		if err != nil {
 			return err
 		}
@@ -75,7 +76,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, secret)
 		return nil
 	case "list":
-		ins, err := a.ListIntegrations(ctx, domain.Operator)
+		ins, err := checkin.Of(a).ListIntegrations(ctx, domain.Operator)
 		if err != nil {
 			return err
 		}
@@ -91,7 +92,7 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 		w.Flush()
 		return w.Error()
 	default:
-		if err := a.SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
+		if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])

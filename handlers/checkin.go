@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain/command"
 )
 
@@ -82,10 +83,10 @@ func (h *checkinHandlers) create(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "present needs total")
 		return
 	}
-	req := app.CheckinRequest{BranchCode: strings.TrimSpace(body.Branch), Obligations: obligations, Group: body.Group,
+	req := checkin.CheckinRequest{BranchCode: strings.TrimSpace(body.Branch), Obligations: obligations, Group: body.Group,
 		Date: date, Present: body.Present, Total: body.Total, Topic: strings.TrimSpace(body.Topic),
-		Evidence: body.Evidence, Source: app.SourceAPI}
-	res, err := h.app.RecordCheckin(c.Request.Context(), ActorOf(c), req)
+		Evidence: body.Evidence, Source: checkin.SourceAPI}
+	res, err := checkin.Of(h.app).RecordCheckin(c.Request.Context(), ActorOf(c), req)
 	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {
 		Fail(c, http.StatusBadRequest, "branch is required: the token may check in for several branches")
@@ -107,7 +108,7 @@ func (h *checkinHandlers) list(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := h.app.ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"), p.Limit+1, before)
+	rows, err := checkin.Of(h.app).ListCheckins(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("from"), c.Query("to"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -132,7 +133,7 @@ type lightJSON struct {
 	Light      string `json:"light"`
 }
 
-func lightsJSON(v app.LightsView) []lightJSON {
+func lightsJSON(v checkin.LightsView) []lightJSON {
 	out := make([]lightJSON, 0, len(v.Items))
 	for _, it := range v.Items {
 		out = append(out, lightJSON{Obligation: it.Obligation, Period: it.Period.Key(), Group: v.Groups[it.GroupID], Light: string(it.Light)})

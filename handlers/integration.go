@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/command"
 )
@@ -81,8 +82,8 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	in, err := h.app.AuthenticateIntegration(ctx, c.Request.Header, body)
-	var auth *app.AuthError
+	in, err := checkin.Of(h.app).AuthenticateIntegration(ctx, c.Request.Header, body)
+	var auth *checkin.AuthError
 	if errors.As(err, &auth) {
 		h.log.Warn("integration: refused request", slog.String("reason", auth.Reason), slog.String("remote", c.ClientIP()))
 		Fail(c, http.StatusUnauthorized, auth.Reason)
@@ -102,7 +103,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, msg)
 		return
 	}
-	res, err := h.app.RecordIntegrationCheckin(ctx, in, c.GetHeader("webhook-id"), strings.TrimSpace(b.ExternalID), req)
+	res, err := checkin.Of(h.app).RecordIntegrationCheckin(ctx, in, c.GetHeader("webhook-id"), strings.TrimSpace(b.ExternalID), req)
 	var ue *domain.UserError
 	switch {
 	case errors.As(err, &ue) && statusOf(err) == http.StatusForbidden:
@@ -122,7 +123,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 
 // request checks the body's fields and builds the check-in request; msg
 // says what is wrong.
-func (h *integrationHandlers) request(b integrationCheckinBody) (app.CheckinRequest, string) {
+func (h *integrationHandlers) request(b integrationCheckinBody) (checkin.CheckinRequest, string) {
 	obligations := b.Obligations
 	if b.Obligation != "" {
 		obligations = append(obligations, strings.FieldsFunc(b.Obligation, func(r rune) bool {
@@ -130,25 +131,25 @@ func (h *integrationHandlers) request(b integrationCheckinBody) (app.CheckinRequ
 		})...)
 	}
 	if len(b.Evidence) > maxEvidence {
-		return app.CheckinRequest{}, "at most 20 evidence items"
+		return checkin.CheckinRequest{}, "at most 20 evidence items"
 	}
 	for _, e := range b.Evidence {
 		if e == "" || len(e) > maxEvidenceLen {
-			return app.CheckinRequest{}, "evidence items must be 1 to 1024 bytes"
+			return checkin.CheckinRequest{}, "evidence items must be 1 to 1024 bytes"
 		}
 	}
 	if b.Total == 0 && b.Present != 0 {
-		return app.CheckinRequest{}, "present needs total"
+		return checkin.CheckinRequest{}, "present needs total"
 	}
 	now := h.app.Now()
 	date := now
 	if b.Date != "" {
 		d, ok := command.ParseDate(b.Date, now, h.app.Loc)
 		if !ok {
-			return app.CheckinRequest{}, api.T("date.unknown", "date", b.Date)
+			return checkin.CheckinRequest{}, api.T("date.unknown", "date", b.Date)
 		}
 		date = d
 	}
-	return app.CheckinRequest{BranchCode: strings.TrimSpace(b.Branch), Obligations: obligations, Group: b.Group,
+	return checkin.CheckinRequest{BranchCode: strings.TrimSpace(b.Branch), Obligations: obligations, Group: b.Group,
 		Date: date, Present: b.Present, Total: b.Total, Topic: strings.TrimSpace(b.Topic), Evidence: b.Evidence}, ""
 }

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 import (
 	"html"
@@ -47,7 +47,7 @@ func id64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // CheckinConfirmation is the reply to an accepted check-in: what was
 // recorded, whether it is late or an extra record, and the branch's lights.
-func (a *App) CheckinConfirmation(r CheckinResult) string {
+func (a Service) CheckinConfirmation(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
 	b.WriteString(ck.T("confirm.head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
@@ -87,20 +87,20 @@ func (a *App) CheckinConfirmation(r CheckinResult) string {
 }
 
 // WithdrawnReply is the reply to /undo.
-func (a *App) WithdrawnReply(ch CheckinChange) string {
+func (a Service) WithdrawnReply(ch CheckinChange) string {
 	return ck.T("withdrawn", "id", id64(ch.Checkin.ID), "items", html.EscapeString(itemNames(a, ch.Checkin)),
 		"day", ch.Checkin.HeldOn, "lights", a.RenderLights(ch.Lights))
 }
 
 // RejectedNotice tells the secretary that a check-in was rejected and why.
-func (a *App) RejectedNotice(ch CheckinChange, by, reason string) string {
+func (a Service) RejectedNotice(ch CheckinChange, by, reason string) string {
 	return ck.T("rejected.notice", "branch", html.EscapeString(ch.Branch.Name), "id", id64(ch.Checkin.ID),
 		"items", html.EscapeString(itemNames(a, ch.Checkin)), "day", ch.Checkin.HeldOn,
 		"by", html.EscapeString(by), "reason", html.EscapeString(reason), "lights", a.RenderLights(ch.Lights))
 }
 
 // RejectedReply is the reply to the organiser who rejected.
-func (a *App) RejectedReply(ch CheckinChange) string {
+func (a Service) RejectedReply(ch CheckinChange) string {
 	key := "rejected.unnotified"
 	if ch.NotifiedChat != 0 {
 		key = "rejected.notified"
@@ -110,7 +110,7 @@ func (a *App) RejectedReply(ch CheckinChange) string {
 }
 
 // itemNames is "主题党日、党课" for a check-in's obligations.
-func itemNames(a *App, c storage.Checkin) string {
+func itemNames(a Service, c storage.Checkin) string {
 	var names []string
 	seen := map[string]bool{}
 	for _, it := range c.Items {

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 // Inbound integrations (SPEC §5 "Integrations"): another platform posts
 // check-ins to POST /api/v1/integrations/checkins, signed per Standard
@@ -41,6 +41,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
@@ -60,7 +61,7 @@ func (e *AuthError) Error() string { return "integration: " + e.Reason }
 
 // CreateIntegration registers an inbound integration (operator only) and
 // returns it with its secret, shown this once.
-func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, unitCode, role string) (storage.Integration, string, error) {
+func (a Service) CreateIntegration(ctx context.Context, actor domain.Actor, name, unitCode, role string) (storage.Integration, string, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.create"); err != nil {
 		return storage.Integration{}, "", err
 	}
@@ -81,12 +82,12 @@ func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, u
 	if role == domain.RoleSecretary && !u.IsBranch() {
 		return storage.Integration{}, "", fmt.Errorf("--role secretary needs a branch, and %s is a %s", u.Code, u.Kind)
 	}
-	secret, err := NewWebhookSecret()
+	secret, err := app.NewWebhookSecret()
 	if err != nil {
 		return storage.Integration{}, "", err
 	}
 	var in storage.Integration
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
 		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
 			return err
@@ -97,7 +98,7 @@ func (a *App) CreateIntegration(ctx context.Context, actor domain.Actor, name, u
 }
 
 // ListIntegrations lists every integration (operator only).
-func (a *App) ListIntegrations(ctx context.Context, actor domain.Actor) ([]storage.Integration, error) {
+func (a Service) ListIntegrations(ctx context.Context, actor domain.Actor) ([]storage.Integration, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.list"); err != nil {
 		return nil, err
 	}
@@ -105,11 +106,11 @@ func (a *App) ListIntegrations(ctx context.Context, actor domain.Actor) ([]stora
 }
 
 // SetIntegrationActive turns an integration on or off (operator only).
-func (a *App) SetIntegrationActive(ctx context.Context, actor domain.Actor, name string, active bool) error {
+func (a Service) SetIntegrationActive(ctx context.Context, actor domain.Actor, name string, active bool) error {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.active"); err != nil {
 		return err
 	}
-	return a.InTx(ctx, func(a *App) error {
+	return a.InTx(ctx, func(a *app.App) error {
 		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
 			return err
 		}
@@ -119,7 +120,7 @@ func (a *App) SetIntegrationActive(ctx context.Context, actor domain.Actor, name
 
 // AuthenticateIntegration applies rules 1–3 to a request's headers and
 // body and returns the integration that signed it, or an *AuthError.
-func (a *App) AuthenticateIntegration(ctx context.Context, h http.Header, body []byte) (storage.Integration, error) {
+func (a Service) AuthenticateIntegration(ctx context.Context, h http.Header, body []byte) (storage.Integration, error) {
 	id := h.Get(standardwebhooks.HeaderWebhookID)
 	ts := h.Get(standardwebhooks.HeaderWebhookTimestamp)
 	sig := h.Get(standardwebhooks.HeaderWebhookSignature)
@@ -172,7 +173,7 @@ const maxExternalID = 128
 
 // RecordIntegrationCheckin applies rules 4–6 (see the top of this file) to
 // a check-in that in sent with webhook-id msgID.
-func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req CheckinRequest) (IntegrationCheckinResult, error) {
+func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req CheckinRequest) (IntegrationCheckinResult, error) {
 	var out IntegrationCheckinResult
 	if len(externalID) > maxExternalID {
 		return out, domain.Refuse(domain.ErrInvalid, "%s", api.T("checkin.refuse.external_id_long", "max", strconv.Itoa(maxExternalID)))
@@ -191,7 +192,7 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 	}
 	// A refusal (audited) undoes the claims of the ids with the rest: they
 	// stay free for a corrected request.
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		fresh, prior, err := a.Store.ClaimIntegrationMessage(ctx, in.ID, msgID, now)
 		if err != nil {
 			return err
@@ -210,14 +211,14 @@ func (a *App) RecordIntegrationCheckin(ctx context.Context, in storage.Integrati
 				return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, "", prior)
 			}
 		}
-		res, err := a.RecordCheckin(ctx, actor, req)
+		res, err := Of(a).RecordCheckin(ctx, actor, req)
 		if err != nil {
 			return err
 		}
 		out = IntegrationCheckinResult{CheckinID: res.Checkin.ID, Result: res}
 		return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, externalID, res.Checkin.ID)
 	})
-	var choose *ErrChooseBranch
+	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {
 		return IntegrationCheckinResult{}, domain.Refuse(domain.ErrInvalid, "%s", api.T("checkin.refuse.no_branch"))
 	}

@@ -1,4 +1,4 @@
-package app_test
+package checkin_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/storage"
@@ -19,17 +19,17 @@ func TestCorrectCheckinText(t *testing.T) {
 	const chat = 7001 // the secretary's private chat
 	read := func(msgID int64) int64 {
 		t.Helper()
-		v, ok, err := f.app.ReadCheckinText(f.ctx, f.sec, app.TextMessage{ChatID: chat, MessageID: msgID, Text: "昨天开了支委会，5个人都到了，商量冬季防火"})
+		v, ok, err := checkin.Of(f.app).ReadCheckinText(f.ctx, f.sec, checkin.TextMessage{ChatID: chat, MessageID: msgID, Text: "昨天开了支委会，5个人都到了，商量冬季防火"})
 		if err != nil || !ok || v.PendingID == 0 || !v.Reading.TopicToConfirm {
 			t.Fatalf("read: %+v %v %v", v, ok, err)
 		}
 		return v.PendingID
 	}
 	id := read(1)
-	correct := func(actor domain.Actor, chatID int64, card app.TextCard, text string) (app.CheckinReadingView, bool, error) {
-		return f.app.CorrectCheckinText(f.ctx, actor, app.TextMessage{ChatID: chatID, MessageID: 9, Text: text}, card)
+	correct := func(actor domain.Actor, chatID int64, card checkin.TextCard, text string) (checkin.CheckinReadingView, bool, error) {
+		return checkin.Of(f.app).CorrectCheckinText(f.ctx, actor, checkin.TextMessage{ChatID: chatID, MessageID: 9, Text: text}, card)
 	}
-	card := app.TextCard{MessageID: 2, PendingID: id}
+	card := checkin.TextCard{MessageID: 2, PendingID: id}
 
 	refusals := []struct {
 		name  string
@@ -52,12 +52,12 @@ func TestCorrectCheckinText(t *testing.T) {
 		name  string
 		actor domain.Actor
 		chat  int64
-		card  app.TextCard
+		card  checkin.TextCard
 		text  string
 	}{
 		{"another's remark", f.org, chat, card, "辛苦了"},
 		{"a card of another chat", f.sec, 7002, card, "实到4人"},
-		{"a message that is no card", f.sec, chat, app.TextCard{MessageID: 99}, "实到4人"},
+		{"a message that is no card", f.sec, chat, checkin.TextCard{MessageID: 99}, "实到4人"},
 	} {
 		if v, ok, err := correct(tt.actor, tt.chat, tt.card, tt.text); ok || err != nil {
 			t.Fatalf("%s: %+v %v %v, want it left alone", tt.name, v, ok, err)
@@ -77,7 +77,7 @@ func TestCorrectCheckinText(t *testing.T) {
 	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE outbox SET status = 'sent', tg_message_id = 2 WHERE dedupe_key = $1`, storage.PendingTextKey(id)); err != nil {
 		t.Fatal(err)
 	}
-	v, ok, err = correct(f.sec, chat, app.TextCard{MessageID: 2}, "实到4人")
+	v, ok, err = correct(f.sec, chat, checkin.TextCard{MessageID: 2}, "实到4人")
 	if err != nil || !ok || v.Reading.Present != 4 || v.Reading.Total != 5 || v.Reading.Topic != "学习党章" || len(v.Activities) != 1 {
 		t.Fatalf("attendance: %+v %v %v", v, ok, err)
 	}
@@ -86,18 +86,18 @@ func TestCorrectCheckinText(t *testing.T) {
 	}
 	// 确认 goes on with the corrected request (to the period keyboard: October's
 	// meeting is missing).
-	out, err := f.app.ActOnText(f.ctx, f.sec, id, callback.TextConfirm)
+	out, err := checkin.Of(f.app).ActOnText(f.ctx, f.sec, id, callback.TextConfirm)
 	if q := out.Request; err != nil || out.ChoosePeriod == nil || q.Present != 4 || q.Total != 5 || q.Topic != "学习党章" || !q.Date.Equal(time.Date(2026, 11, 25, 0, 0, 0, 0, ciLoc)) {
 		t.Fatalf("confirm: %+v %v", out, err)
 	}
 
 	// A card no longer waiting says why.
 	cancelled := read(3)
-	if _, err := f.app.ActOnText(f.ctx, f.sec, cancelled, callback.TextCancel); err != nil {
+	if _, err := checkin.Of(f.app).ActOnText(f.ctx, f.sec, cancelled, callback.TextCancel); err != nil {
 		t.Fatal(err)
 	}
 	edited := read(4)
-	if _, err := f.app.ActOnText(f.ctx, f.sec, edited, callback.TextEdit); err != nil {
+	if _, err := checkin.Of(f.app).ActOnText(f.ctx, f.sec, edited, callback.TextEdit); err != nil {
 		t.Fatal(err)
 	}
 	expired := read(5)
@@ -108,7 +108,7 @@ func TestCorrectCheckinText(t *testing.T) {
 	}{
 		{id, "已经确认记录了"}, {cancelled, "已经取消"}, {edited, "已点过“✏️ 修改”"}, {expired, "已超过 24 小时未确认"},
 	} {
-		_, ok, err := correct(f.sec, chat, app.TextCard{MessageID: 2, PendingID: tt.id}, "实到3人")
+		_, ok, err := correct(f.sec, chat, checkin.TextCard{MessageID: 2, PendingID: tt.id}, "实到3人")
 		var ue *domain.UserError
 		if ok || !errors.As(err, &ue) || !strings.Contains(ue.Msg, tt.want) {
 			t.Fatalf("card %d: %v %v, want %q", tt.id, ok, err, tt.want)

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 import (
 	"context"
@@ -17,7 +17,7 @@ const maxListedCheckins = 1000
 // inclusive, either may be empty). The unit must lie in the subtree of one
 // of the actor's units. limit (at most 1,001, default 1,000) and before
 // (nil: from the newest) page through them.
-func (a *App) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, from, to string, limit int, before *storage.CheckinKey) ([]storage.Checkin, error) {
+func (a Service) ListCheckins(ctx context.Context, actor domain.Actor, unitCode, from, to string, limit int, before *storage.CheckinKey) ([]storage.Checkin, error) {
 	for _, d := range []struct{ name, v string }{{"from", from}, {"to", to}} {
 		if d.v == "" {
 			continue
@@ -48,7 +48,7 @@ type LedgerLine struct {
 
 // CheckinLedger reads the check-in ledger of unitCode's subtree ("" = all
 // for the operator, the actor's own unit for anyone else).
-func (a *App) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode string) ([]LedgerLine, error) {
+func (a Service) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode string) ([]LedgerLine, error) {
 	var root int64
 	if unitCode != "" || !actor.IsOperator() {
 		u, err := a.Scope(ctx, actor, access.ListCheckins, "checkins.ledger", unitCode)

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/storage"
@@ -24,7 +25,7 @@ type LightsView struct {
 }
 
 // lightsView gathers the branch's current lights for a check-in reply.
-func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, error) {
+func (a Service) lightsView(ctx context.Context, branch domain.Unit) (LightsView, error) {
 	items, err := a.checkinLights(ctx, branch)
 	if err != nil {
 		return LightsView{}, err
@@ -42,7 +43,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 		return LightsView{}, err
 	}
 	v := LightsView{Branch: branch, Items: items, Groups: map[int64]string{}, Done: done, At: a.Now(), Calendar: cal}
-	v.ThemeDay = UnitTheme(branch)
+	v.ThemeDay = app.UnitTheme(branch)
 	for _, g := range groups {
 		v.Groups[g.ID] = g.Name
 	}
@@ -52,7 +53,7 @@ func (a *App) lightsView(ctx context.Context, branch domain.Unit) (LightsView, e
 // checkinLights is the branch's lights for a check-in reply: the health
 // check's, which also know exemptions and read through a.Store, so inside
 // the check-in's transaction they see the new check-in.
-func (a *App) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
+func (a Service) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
 	return a.BranchLightsOf(ctx, branch.ID)
 }
 
@@ -72,7 +73,7 @@ func lightEmoji(l health.Light) string {
 // RenderLights lists the items of the current periods and every item that
 // is not green (missed periods, early warnings), obligations in configured
 // order: "🟢 支部委员会 · 2026年11月". HTML; names escaped.
-func (a *App) RenderLights(v LightsView) string {
+func (a Service) RenderLights(v LightsView) string {
 	order := map[string]int{}
 	obs := map[string]health.Obligation{}
 	for i, ob := range a.Obligations() {

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 // Free text (SPEC §7.3): a message that is not a command but names an
 // activity (from a secretary) or a catalogue item (from a villager) is read
@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/command"
@@ -98,7 +99,7 @@ type CheckinReadingView struct {
 // text is no check-in or the sender may not check in there: the bot then
 // stays silent. In a group only a secretary of the branch the group is bound
 // to (or an admin over it) is heard.
-func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
+func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
 	if actor.PersonID == 0 || CheckinGate(actor) != nil {
 		return CheckinReadingView{}, false, nil
 	}
@@ -157,7 +158,7 @@ func (a *App) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextM
 
 // checkinView is reading r shown for confirmation (not kept: PendingID 0);
 // photo and album say what came with the text.
-func (a *App) checkinView(ctx context.Context, r command.Reading, m *command.Matcher, now time.Time, photo, album bool) (CheckinReadingView, error) {
+func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.Matcher, now time.Time, photo, album bool) (CheckinReadingView, error) {
 	v := CheckinReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
 		"month", strconv.Itoa(int(r.Date.Month())), "day", strconv.Itoa(r.Date.Day())),
 		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: photo, Album: album}
@@ -183,7 +184,7 @@ func (a *App) checkinView(ctx context.Context, r command.Reading, m *command.Mat
 // albumRead reports whether msg is the caption of an album another caption
 // of which was already read: an album is read once (SPEC §7.3), its photos
 // join what that reading records.
-func (a *App) albumRead(ctx context.Context, msg TextMessage) (bool, error) {
+func (a Service) albumRead(ctx context.Context, msg TextMessage) (bool, error) {
 	if msg.MediaGroupID == "" {
 		return false, nil
 	}
@@ -210,8 +211,8 @@ func periodsText(ps []health.Period) string {
 
 // ClaimReadingView is a villager's free-text claim shown for confirmation.
 type ClaimReadingView struct {
-	Item      *points.Item // the item named; nil when candidates are offered
-	Choice    *ClaimChoice // the candidates, kept as a draft for the item buttons
+	Item      *points.Item     // the item named; nil when candidates are offered
+	Choice    *app.ClaimChoice // the candidates, kept as a draft for the item buttons
 	Note      string
 	PendingID int64
 	// NeedsPhoto says why the item cannot be claimed without a photo ("" when
@@ -223,7 +224,7 @@ type ClaimReadingView struct {
 // it is kept for the sender's 确认. Several it may be: a draft claim offers
 // them as buttons (as /claim does). ok is false when the text claims nothing
 // or the sender is no villager of the village the group is bound to.
-func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
+func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return ClaimReadingView{}, false, nil
 	}
@@ -274,11 +275,11 @@ func (a *App) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMes
 		if err != nil {
 			return ClaimReadingView{}, false, err
 		}
-		v.Choice = &ClaimChoice{DraftID: id, Items: cr.Candidates}
+		v.Choice = &app.ClaimChoice{DraftID: id, Items: cr.Candidates}
 		return v, true, nil
 	}
 	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
-		v.NeedsPhoto = strings.ReplaceAll(RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
+		v.NeedsPhoto = strings.ReplaceAll(app.RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
@@ -298,7 +299,7 @@ type TextOutcome struct {
 	Checkin *CheckinResult
 	// Choose is set when a secretary of several branches confirmed in a
 	// private chat: the request goes on to the branch keyboard.
-	Choose *ErrChooseBranch
+	Choose *app.ErrChooseBranch
 	// ChoosePeriod is set when a red period of the activity is open: the
 	// request goes on to the period keyboard (补开 or this period).
 	ChoosePeriod *ErrChoosePeriod
@@ -310,9 +311,9 @@ type TextOutcome struct {
 // ActOnText applies a tap on a reading's button. Only its sender may tap,
 // once; a refusal of the record itself (a date before the branch's start …)
 // leaves the reading pending.
-func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64, action string) (TextOutcome, error) {
+func (a Service) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64, action string) (TextOutcome, error) {
 	var out TextOutcome
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		p, err := a.Store.LockPendingText(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "%s", texts.FreeText.T("refuse.gone"))
@@ -348,8 +349,8 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 			}
 			out.Command, out.Request = tc.Command, tc.Request
 			if action == callback.TextConfirm {
-				res, err := a.recordCheckin(ctx, actor, tc.Request)
-				var choose *ErrChooseBranch
+				res, err := Of(a).recordCheckin(ctx, actor, tc.Request)
+				var choose *app.ErrChooseBranch
 				var period *ErrChoosePeriod
 				switch {
 				case errors.As(err, &choose):
@@ -369,7 +370,7 @@ func (a *App) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64
 			}
 			out.Command = strings.TrimSpace("申报 " + tc.Code + " " + tc.Note)
 			if action == callback.TextConfirm {
-				res, err := a.SubmitClaim(ctx, actor, ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
+				res, err := a.SubmitClaim(ctx, actor, app.ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
 					Photo: tc.Photo, ChatID: p.ChatID})
 				if err != nil {
 					return err
@@ -402,10 +403,10 @@ type TextCard struct {
 // confirmed, cancelled, edited or expired is refused with what to do. ok is
 // false when card is no check-in card of the chat, or when someone else's
 // reply corrects nothing (chatter under the card).
-func (a *App) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage, card TextCard) (CheckinReadingView, bool, error) {
+func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage, card TextCard) (CheckinReadingView, bool, error) {
 	var v CheckinReadingView
 	var ok bool
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		id := card.PendingID
 		if id == 0 {
 			var err error
@@ -449,7 +450,7 @@ func (a *App) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		case !r.Sure():
 			qs := make([]string, len(r.Unsure))
 			for i, u := range r.Unsure {
-				qs[i] = texts.FreeText.T("checkin.unsure.question", "question", Say(u.Question))
+				qs[i] = texts.FreeText.T("checkin.unsure.question", "question", app.Say(u.Question))
 			}
 			return domain.Refuse(domain.ErrInvalid, "%s", texts.FreeText.T("correct.unsure", "questions", strings.Join(qs, "\n")))
 		}
@@ -458,7 +459,7 @@ func (a *App) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		if _, err := a.Store.UpdatePendingText(ctx, id, tc); err != nil {
 			return err
 		}
-		if v, err = a.checkinView(ctx, r, m, now, len(tc.Request.Evidence) > 0, tc.Request.MediaGroupID != ""); err != nil {
+		if v, err = Of(a).checkinView(ctx, r, m, now, len(tc.Request.Evidence) > 0, tc.Request.MediaGroupID != ""); err != nil {
 			return err
 		}
 		v.PendingID, ok = id, true

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 // Organiser copies of check-ins (SPEC §3): when checkins.organiser_copies is
 // on, every accepted check-in (extra records too) is copied, in the
@@ -25,7 +25,7 @@ import (
 
 // copyOrganisers returns the organisers of the nearest unit above the
 // branch that has any (linked or not), nearest first in the unit's order.
-func (a *App) copyOrganisers(ctx context.Context, branch domain.Unit) ([]storage.Holder, error) {
+func (a Service) copyOrganisers(ctx context.Context, branch domain.Unit) ([]storage.Holder, error) {
 	anc, err := a.Store.Ancestors(ctx, branch.ID)
 	if err != nil || len(anc) == 0 {
 		return nil, err
@@ -53,7 +53,7 @@ func (a *App) copyOrganisers(ctx context.Context, branch domain.Unit) ([]storage
 // enqueueCheckinCopies sends the organiser copies of an accepted check-in
 // when the configuration turns them on. The recorder gets none (they have
 // the confirmation), nor does anyone twice.
-func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r CheckinResult) error {
+func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r CheckinResult) error {
 	if !a.Cfg.Checkins.OrganiserCopies {
 		return nil
 	}
@@ -88,7 +88,7 @@ func (a *App) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Ch
 }
 
 // CheckinCopy is the text of an organiser's copy of a check-in.
-func (a *App) CheckinCopy(r CheckinResult) string {
+func (a Service) CheckinCopy(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
 	b.WriteString(ck.T("copy.head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
@@ -122,7 +122,7 @@ func (a *App) CheckinCopy(r CheckinResult) string {
 // button on a copy, and returns the check-in. Refusals (audited) say why:
 // not an organiser or admin above the branch, no such check-in, already
 // withdrawn or rejected. Nothing changes.
-func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, error) {
+func (a Service) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, error) {
 	const action = "checkin.reject_prompt"
 	subject := "checkin:" + strconv.FormatInt(id, 10)
 	refuse := func(err error) (storage.Checkin, error) {
@@ -147,7 +147,7 @@ func (a *App) RejectPrompt(ctx context.Context, actor domain.Actor, id int64) (s
 // The error is a *domain.UserError, saying why, when there is no such
 // check-in, the actor is not an organiser or admin above its branch, or it
 // is withdrawn or rejected already.
-func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, domain.Unit, error) {
+func (a Service) rejectable(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, domain.Unit, error) {
 	c, err := a.Store.CheckinByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return c, domain.Unit{}, domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.reject_no_such", "id", id64(id)))
@@ -174,7 +174,7 @@ func (a *App) rejectable(ctx context.Context, actor domain.Actor, id int64) (sto
 }
 
 // RejectPromptText asks for the reason of a rejection.
-func (a *App) RejectPromptText(c storage.Checkin) string {
+func (a Service) RejectPromptText(c storage.Checkin) string {
 	return ck.T("reject.prompt", "branch", html.EscapeString(c.BranchName), "id", id64(c.ID),
 		"items", html.EscapeString(itemNames(a, c)), "day", c.HeldOn)
 }

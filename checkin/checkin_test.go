@@ -1,4 +1,4 @@
-package app_test
+package checkin_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/testdb"
@@ -69,12 +70,12 @@ func newCIFixture(t *testing.T) *ciFixture {
 	return f
 }
 
-func (f *ciFixture) req(date string, obligations ...string) app.CheckinRequest {
+func (f *ciFixture) req(date string, obligations ...string) checkin.CheckinRequest {
 	d, err := time.ParseInLocation(time.DateOnly, date, ciLoc)
 	if err != nil {
 		panic(err)
 	}
-	return app.CheckinRequest{Obligations: obligations, Date: d, Source: app.SourceAPI}
+	return checkin.CheckinRequest{Obligations: obligations, Date: d, Source: checkin.SourceAPI}
 }
 
 func TestCheckinLateAndThemeDay(t *testing.T) {
@@ -95,7 +96,7 @@ func TestCheckinLateAndThemeDay(t *testing.T) {
 		{"2026-10-02", "party_lecture", "2026-Q4", false},
 	}
 	for _, tc := range tests {
-		res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req(tc.date, tc.obligation))
+		res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req(tc.date, tc.obligation))
 		if err != nil {
 			t.Fatalf("%s %s: %v", tc.date, tc.obligation, err)
 		}
@@ -105,7 +106,7 @@ func TestCheckinLateAndThemeDay(t *testing.T) {
 		}
 	}
 	// The late make-up clears October's red.
-	text := f.app.RenderLights(mustLights(t, f))
+	text := checkin.Of(f.app).RenderLights(mustLights(t, f))
 	if strings.Contains(text, "🔴 支部委员会") || strings.Contains(text, "🔴 主题党日") {
 		t.Fatalf("October still red:\n%s", text)
 	}
@@ -114,16 +115,16 @@ func TestCheckinLateAndThemeDay(t *testing.T) {
 		t.Fatalf("missed dues not shown, or a group meeting owed without groups:\n%s", text)
 	}
 	// Before the start period: refused.
-	_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-09-30", "committee_meeting"))
+	_, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-09-30", "committee_meeting"))
 	var ue *domain.UserError
 	if !errors.As(err, &ue) || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(ue.Msg, "2026-10-01") {
 		t.Fatalf("before start: %v", err)
 	}
 }
 
-func mustLights(t *testing.T, f *ciFixture) app.LightsView {
+func mustLights(t *testing.T, f *ciFixture) checkin.LightsView {
 	t.Helper()
-	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-26", "member_appraisal"))
+	res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-11-26", "member_appraisal"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestCheckinConcurrentFirstIsUnique(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+			_, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
 			errs <- err
 		}()
 	}
@@ -164,26 +165,26 @@ func TestCheckinConcurrentFirstIsUnique(t *testing.T) {
 
 func TestCheckinUndoAndRejectRules(t *testing.T) {
 	f := newCIFixture(t)
-	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+	res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := res.Checkin.ID
 
 	// Only the author's own check-ins are undone.
-	if _, err := f.app.UndoCheckin(f.ctx, f.org); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := checkin.Of(f.app).UndoCheckin(f.ctx, f.org); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("undo by someone else: %v", err)
 	}
 	// An organiser of the branch itself is not above it; the secretary is not an organiser.
 	for _, who := range []domain.Actor{f.branchO, f.sec} {
-		if _, err := f.app.RejectCheckin(f.ctx, who, id, "理由"); !errors.Is(err, domain.ErrForbidden) {
+		if _, err := checkin.Of(f.app).RejectCheckin(f.ctx, who, id, "理由"); !errors.Is(err, domain.ErrForbidden) {
 			t.Fatalf("reject by %s: %v", who.Label, err)
 		}
 	}
-	if _, err := f.app.RejectCheckin(f.ctx, f.org, 999999, "理由"); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := checkin.Of(f.app).RejectCheckin(f.ctx, f.org, 999999, "理由"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("reject unknown: %v", err)
 	}
-	ch, err := f.app.RejectCheckin(f.ctx, f.org, id, "照片不清楚")
+	ch, err := checkin.Of(f.app).RejectCheckin(f.ctx, f.org, id, "照片不清楚")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +193,11 @@ func TestCheckinUndoAndRejectRules(t *testing.T) {
 	}
 	// An admin token above the branch may reject too; a rejected one cannot be undone.
 	admin := domain.Actor{Label: "api:1", Roles: []domain.Role{{Role: domain.RoleAdmin, UnitID: f.town.ID, UnitCode: f.town.Code}}}
-	res, _ = f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
-	if _, err := f.app.RejectCheckin(f.ctx, admin, res.Checkin.ID, "重复"); err != nil {
+	res, _ = checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-11-25", "committee_meeting"))
+	if _, err := checkin.Of(f.app).RejectCheckin(f.ctx, admin, res.Checkin.ID, "重复"); err != nil {
 		t.Fatalf("admin reject: %v", err)
 	}
-	if _, err := f.app.UndoCheckin(f.ctx, f.sec); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := checkin.Of(f.app).UndoCheckin(f.ctx, f.sec); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("undo with only rejected check-ins: %v", err)
 	}
 	// Every refusal is audited.
@@ -222,11 +223,11 @@ func TestCheckinCountsForOldestOpenPeriod(t *testing.T) {
 	}
 	f.branch.ThemeDay = &day
 	f.now = time.Date(2026, 12, 3, 10, 0, 0, 0, ciLoc)
-	res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
+	res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
 	if err != nil || res.Lines[0].Period.Key() != "2026-11" || res.Lines[0].Late {
 		t.Fatalf("主题党日 made up on 3 December: %+v %v", res.Lines, err)
 	}
-	res, err = f.app.RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
+	res, err = checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2026-12-03", "theme_day"))
 	if err != nil || res.Lines[0].Period.Key() != "2026-12" || res.Lines[0].Extra {
 		t.Fatalf("the next one is December's: %+v %v", res.Lines, err)
 	}
@@ -236,7 +237,7 @@ func TestCheckinCountsForOldestOpenPeriod(t *testing.T) {
 		period string
 		extra  bool
 	}{{"2026", false}, {"2027", false}, {"2027", true}} {
-		res, err := f.app.RecordCheckin(f.ctx, f.sec, f.req("2027-01-15", "life_meeting"))
+		res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, f.req("2027-01-15", "life_meeting"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,14 +255,14 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 	f.now = time.Date(2026, 11, 21, 10, 0, 0, 0, ciLoc)
 	req := f.req("2026-11-20", "general_meeting")
 	req.Present, req.Total = 3, 25
-	res, err := f.app.RecordCheckin(f.ctx, f.sec, req)
+	res, err := checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l := res.Lines[0]; !l.BelowQuorum || l.Period.Key() != "2026-Q4" || !res.Checkin.Items[0].BelowQuorum {
 		t.Fatalf("line %+v, item %+v", l, res.Checkin.Items[0])
 	}
-	if text := f.app.CheckinConfirmation(res); !strings.Contains(text, "未过半数，不计为已召开") {
+	if text := checkin.Of(f.app).CheckinConfirmation(res); !strings.Contains(text, "未过半数，不计为已召开") {
 		t.Fatalf("the reply does not say why it does not count:\n%s", text)
 	}
 	light := func(at time.Time) app.ItemStatus {
@@ -288,7 +289,7 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 	f.now = time.Date(2026, 12, 21, 10, 0, 0, 0, ciLoc)
 	req = f.req("2026-12-20", "general_meeting")
 	req.Present, req.Total = 20, 25
-	res, err = f.app.RecordCheckin(f.ctx, f.sec, req)
+	res, err = checkin.Of(f.app).RecordCheckin(f.ctx, f.sec, req)
 	if err != nil || res.Lines[0].Extra || res.Lines[0].BelowQuorum || res.Lines[0].Period.Key() != "2026-Q4" {
 		t.Fatalf("the quorate meeting: %+v %v", res.Lines, err)
 	}

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 // Check-ins (SPEC §3): a secretary reports a held meeting, by chat message
 // or through the API, and it is filed for the obligations it names.
@@ -46,6 +46,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/command"
@@ -167,7 +168,7 @@ func CheckinGate(actor domain.Actor) error {
 // group, "党小组会@第一党小组" (also "党小组会 @第一党小组", full-width ＠ too),
 // names the group. allowBranch lets a branch code come first (private chats).
 // Errors are refusals (domain.ErrInvalid) whose text says what to correct.
-func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
+func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
 	m := a.ObligationMatcher()
 	args, group := splitGroup(args, m)
 	args, makeUp := takeMakeUp(args)
@@ -175,7 +176,7 @@ func (a *App) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest,
 	if err != nil {
 		var pe *command.ParseError
 		if errors.As(err, &pe) {
-			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", Say(pe.Text))
+			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", app.Say(pe.Text))
 		}
 		return CheckinRequest{}, err
 	}
@@ -244,17 +245,17 @@ func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 // RecordCheckin applies the check-in rules (see the top of this file) and
 // stores the check-in. It returns *ErrChooseBranch when the sender must name
 // a branch, and a *domain.UserError for every refusal.
-func (a *App) RecordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
+func (a Service) RecordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
 	var res CheckinResult
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		var err error
-		res, err = a.recordCheckin(ctx, actor, req)
+		res, err = Of(a).recordCheckin(ctx, actor, req)
 		return err
 	})
 	return res, err
 }
 
-func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
+func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
 	const action = "checkin.record"
 	refuse := func(subject string, err error) (CheckinResult, error) {
 		return CheckinResult{}, a.Refused(ctx, actor, action, subject, err)
@@ -299,7 +300,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 		return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.topic_long", "count", itoa(n), "max", itoa(command.MaxTopicRunes))))
 	}
 	start := startOf(branch, a.Loc)
-	themeDay := UnitTheme(branch)
+	themeDay := app.UnitTheme(branch)
 
 	// Party groups for per-group obligations.
 	groups, err := a.Store.GroupsOf(ctx, branch.ID)
@@ -485,7 +486,7 @@ func (a *App) recordCheckin(ctx context.Context, actor domain.Actor, req Checkin
 
 // namedPeriod is the period the request names for ob: a button's choice
 // or a typed 补开; nil when it names none (or chose the dated period).
-func (a *App) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Time) (*health.Period, error) {
+func (a Service) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Time) (*health.Period, error) {
 	switch {
 	case req.Period != "" && req.Period != PeriodAsDated:
 		p, err := health.ParsePeriod(req.Period)
@@ -515,7 +516,7 @@ const maxMakeUpChoices = 6
 // redPeriods lists, newest first, the red periods of l's activity for l's
 // unit before l's period: the periods a meeting might have been held late
 // for.
-func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
+func (a Service) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
 	st, err := a.BranchStatusOf(ctx, branch.ID)
 	if err != nil {
 		return nil, err
@@ -539,9 +540,9 @@ func (a *App) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine)
 
 // requestObligations looks up the obligation codes of a request (the API
 // may send names or aliases too).
-func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
+func (a Service) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "%s", Say(command.NoObligation(a.ObligationMatcher().Known())))
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", app.Say(command.NoObligation(a.ObligationMatcher().Known())))
 	}
 	m := a.ObligationMatcher()
 	var out []health.Obligation
@@ -549,7 +550,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 	for _, w := range words {
 		code, ok := m.Match(w)
 		if !ok {
-			return nil, domain.Refuse(domain.ErrInvalid, "%s", Say(command.UnknownObligation(w, m.Known())))
+			return nil, domain.Refuse(domain.ErrInvalid, "%s", app.Say(command.UnknownObligation(w, m.Known())))
 		}
 		if seen[code] {
 			continue
@@ -563,7 +564,7 @@ func (a *App) requestObligations(words []string) ([]health.Obligation, error) {
 
 // checkinBranch resolves the branch of a request (rule 2). Refusals are
 // *domain.UserError; several candidate branches give *ErrChooseBranch.
-func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
+func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
 	noSuch := func(code string) error {
 		return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.no_such_branch", "code", code))
 	}
@@ -612,7 +613,7 @@ func (a *App) checkinBranch(ctx context.Context, actor domain.Actor, req Checkin
 	case 1:
 		return a.Store.UnitByID(ctx, mine[0].UnitID)
 	}
-	return domain.Unit{}, &ErrChooseBranch{Branches: mine}
+	return domain.Unit{}, &app.ErrChooseBranch{Branches: mine}
 }
 
 // matchGroup finds a party group by code (any case) or name; loose also
@@ -708,7 +709,7 @@ func checkinPayload(c storage.Checkin) map[string]any {
 
 // SavePendingCheckin keeps a request while the sender chooses a branch and
 // returns its id for the buttons ("ci:<id>:<branch id>").
-func (a *App) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
+func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
 	return a.Store.CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
 }
 
@@ -718,7 +719,7 @@ const pendingTTL = 24 * time.Hour
 // RecordPendingCheckin records a pending check-in for the branch its author
 // tapped. Only the author may tap, once; a refusal leaves it pending so that
 // another branch may be tapped.
-func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
+func (a Service) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
 	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) {
 		req.BranchID, req.BranchCode, req.InGroup = branchID, "", false
 	})
@@ -726,13 +727,13 @@ func (a *App) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pend
 
 // RecordPendingCheckinFor records a pending check-in for the period its
 // author tapped: a red period's key (补开) or PeriodAsDated.
-func (a *App) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor, pendingID int64, period string) (CheckinResult, error) {
+func (a Service) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor, pendingID int64, period string) (CheckinResult, error) {
 	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) { req.Period = period })
 }
 
-func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*CheckinRequest)) (CheckinResult, error) {
+func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*CheckinRequest)) (CheckinResult, error) {
 	var res CheckinResult
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.pending_gone"))
@@ -755,7 +756,7 @@ func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID i
 			return fmt.Errorf("app: pending check-in %d: %w", pendingID, err)
 		}
 		choose(&req)
-		res, err = a.recordCheckin(ctx, actor, req)
+		res, err = Of(a).recordCheckin(ctx, actor, req)
 		if err != nil {
 			return err
 		}
@@ -769,7 +770,7 @@ func (a *App) recordPending(ctx context.Context, actor domain.Actor, pendingID i
 // album's check-in when that exists; a check-in recorded later collects the
 // photos remembered before it. Album photos are not check-ins themselves,
 // so a photo from anyone in the chat is kept only as the album's evidence.
-func (a *App) AttachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
+func (a Service) AttachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
 	if fileID == "" {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package app
+package checkin
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
@@ -27,9 +28,9 @@ type CheckinChange struct {
 // UndoCheckin withdraws the actor's most recent active check-in if it was
 // recorded less than UndoWindow ago (/undo). The check-in is kept, marked
 // withdrawn; its obligations count as not done again.
-func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChange, error) {
+func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChange, error) {
 	var res CheckinChange
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		const action = "checkin.withdraw"
 		if actor.PersonID == 0 {
 			return a.Refused(ctx, actor, action, "", errNotLinked)
@@ -68,7 +69,7 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 		if err != nil {
 			return err
 		}
-		lights, err := a.lightsView(ctx, branch)
+		lights, err := Of(a).lightsView(ctx, branch)
 		if err != nil {
 			return err
 		}
@@ -82,9 +83,9 @@ func (a *App) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChang
 // organiser of a unit above the branch, or an admin of the branch or a unit
 // above, may. The secretary is told why, in the branch's group when one is
 // bound, else privately (the recorder); the obligation's light goes back.
-func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (CheckinChange, error) {
+func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (CheckinChange, error) {
 	var res CheckinChange
-	err := a.InTxRefusable(ctx, func(a *App) error {
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		const action = "checkin.reject"
 		subject := "checkin:" + strconv.FormatInt(id, 10)
 		refuse := func(err error) error { return a.Refused(ctx, actor, action, subject, err) }
@@ -101,7 +102,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if n := utf8.RuneCountInString(reason); n > maxRejectReason {
 			return refuse(domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.reject_reason_long", "count", itoa(n), "max", itoa(maxRejectReason))))
 		}
-		_, branch, err := a.rejectable(ctx, actor, id)
+		_, branch, err := Of(a).rejectable(ctx, actor, id)
 		var ue *domain.UserError
 		if errors.As(err, &ue) {
 			return refuse(err)
@@ -129,7 +130,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 		if err := a.Store.AppendEvent(ctx, "checkin.rejected", c.BranchID, details); err != nil {
 			return err
 		}
-		lights, err := a.lightsView(ctx, branch)
+		lights, err := Of(a).lightsView(ctx, branch)
 		if err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 				by = p.Name
 			}
 		}
-		res.NotifiedChat, err = a.notifyRejected(ctx, res, by, reason)
+		res.NotifiedChat, err = Of(a).notifyRejected(ctx, res, by, reason)
 		return err
 	})
 	return res, err
@@ -149,7 +150,7 @@ func (a *App) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, r
 // notifyRejected tells the secretary why a check-in was rejected: in the
 // branch's bound group, else in the recorder's private chat. It returns the
 // chat (0 when there is none to tell).
-func (a *App) notifyRejected(ctx context.Context, ch CheckinChange, by, reason string) (int64, error) {
+func (a Service) notifyRejected(ctx context.Context, ch CheckinChange, by, reason string) (int64, error) {
 	var chatID, personID int64
 	g, err := a.Store.GroupOfUnit(ctx, ch.Branch.ID)
 	switch {
