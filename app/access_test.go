@@ -8,6 +8,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // The health reads, robots and integrations authorise the actor
@@ -65,19 +66,19 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	if _, err := checkin.Of(f.app).ListIntegrations(f.ctx, domain.Operator); err != nil {
 		t.Errorf("operator lists integrations: %v", err)
 	}
-	if err := f.app.ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
+	if err := villagepoints.Of(f.app).ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
 		t.Errorf("county organiser clears a catalogue: %v", err)
 	}
 	if _, err := f.app.Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("county organiser lists invitations: %v", err)
 	}
-	if _, err := f.app.ExportLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := villagepoints.Of(f.app).ExportLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("villager exports the points ledger: %v", err)
 	}
-	if _, err := f.app.ExportClaims(f.ctx, organiser, "QA-RZ"); err != nil {
+	if _, err := villagepoints.Of(f.app).ExportClaims(f.ctx, organiser, "QA-RZ"); err != nil {
 		t.Errorf("organiser exports the township's claims: %v", err)
 	}
-	if _, err := f.app.ExportSettlements(f.ctx, organiser, "QA"); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := villagepoints.Of(f.app).ExportSettlements(f.ctx, organiser, "QA"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("organiser exports the county's settlements: %v", err)
 	}
 	if _, err := checkin.Of(f.app).CheckinLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
@@ -123,9 +124,9 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	only("county organiser evaluates", err)
 	_, err = f.app.RunHealthcheck(f.ctx, county, f.now, "", false)
 	only("county organiser runs the health check", err)
-	_, err = f.app.Settle(f.ctx, county, f.now)
+	_, err = villagepoints.Of(f.app).Settle(f.ctx, county, f.now)
 	only("county organiser settles", err)
-	_, err = f.app.PostPublicity(f.ctx, county, f.now)
+	_, err = villagepoints.Of(f.app).PostPublicity(f.ctx, county, f.now)
 	only("county organiser posts the publicity", err)
 	only("county organiser applies retention", f.app.ApplyRetention(f.ctx, county, f.now))
 	_, err = f.app.NewBindCode(f.ctx, county, county.PersonID)
@@ -136,10 +137,10 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	if _, err := f.app.RunHealthcheck(f.ctx, domain.System, f.now, "", false); err != nil {
 		t.Errorf("the system runs the health check: %v", err)
 	}
-	if _, err := f.app.Settle(f.ctx, domain.System, f.now); err != nil {
+	if _, err := villagepoints.Of(f.app).Settle(f.ctx, domain.System, f.now); err != nil {
 		t.Errorf("the system settles: %v", err)
 	}
-	if _, err := f.app.PostPublicity(f.ctx, domain.System, f.now); err != nil {
+	if _, err := villagepoints.Of(f.app).PostPublicity(f.ctx, domain.System, f.now); err != nil {
 		t.Errorf("the system posts the publicity: %v", err)
 	}
 	if err := f.app.ApplyRetention(f.ctx, domain.System, f.now); err != nil {

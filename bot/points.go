@@ -15,6 +15,7 @@ import (
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // Village points commands (SPEC §4): /claim (text or photo caption), the
@@ -61,7 +62,7 @@ func signed(n int) string {
 }
 
 func claimHandler(c *Ctx) error {
-	res, err := c.App.SubmitClaim(c, c.Actor, app.ClaimRequest{Words: c.Cmd.Args, Photo: claimPhoto(c.Msg), ChatID: c.ChatID()})
+	res, err := villagepoints.Of(c.App).SubmitClaim(c, c.Actor, villagepoints.ClaimRequest{Words: c.Cmd.Args, Photo: claimPhoto(c.Msg), ChatID: c.ChatID()})
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func claimHandler(c *Ctx) error {
 func draftKey(id int64) string { return "claimdraft:" + strconv.FormatInt(id, 10) }
 
 func submittedText(cl app.Claim) string {
-	s := pt.T("claim.submitted", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl)))
+	s := pt.T("claim.submitted", "id", strconv.FormatInt(cl.ID, 10), "item", E(villagepoints.PointsText(cl)))
 	if cl.HasPhoto() {
 		s += pt.T("claim.submitted_photo")
 	}
@@ -101,7 +102,7 @@ func submittedText(cl app.Claim) string {
 func noMatchText(c *Ctx, query string) string {
 	var b strings.Builder
 	b.WriteString(pt.T("claim.no_match", "query", E(cutRunes(query, 20))))
-	items, err := c.App.CatalogForActor(c, c.Actor)
+	items, err := villagepoints.Of(c.App).CatalogForActor(c, c.Actor)
 	if err == nil {
 		for _, cat := range points.Categories() {
 			var names []string
@@ -128,7 +129,7 @@ func pickCallback(c *Ctx) error {
 	}
 	// A refusal undoes the pick (the draft stays, its keyboard too) and
 	// answers with the reason.
-	cl, _, err := c.App.PickClaimItem(c, c.Actor, id, index)
+	cl, _, err := villagepoints.Of(c.App).PickClaimItem(c, c.Actor, id, index)
 	switch {
 	case err != nil:
 		return err
@@ -157,7 +158,7 @@ func decideCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(pt.T("tap.stale"), false)
 	}
-	res, err := c.App.DecideClaim(c, c.Actor, id, approve, "")
+	res, err := villagepoints.Of(c.App).DecideClaim(c, c.Actor, id, approve, "")
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func objectionCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(pt.T("tap.stale"), false)
 	}
-	res, err := c.App.DecideObjection(c, c.Actor, id, uphold)
+	res, err := villagepoints.Of(c.App).DecideObjection(c, c.Actor, id, uphold)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func objectionCallback(c *Ctx) error {
 }
 
 func pendingHandler(c *Ctx) error {
-	pr, err := c.App.PendingClaims(c, c.Actor)
+	pr, err := villagepoints.Of(c.App).PendingClaims(c, c.Actor)
 	if err != nil {
 		return err
 	}
@@ -211,7 +212,7 @@ func pendingHandler(c *Ctx) error {
 			photo = " 📷"
 		}
 		b.WriteString(pt.T("pending.claim", "id", strconv.FormatInt(cl.ID, 10), "person", E(cl.PersonName), "household", E(cl.HouseholdName),
-			"item", E(app.PointsText(cl)), "photo", photo, "time", cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04")))
+			"item", E(villagepoints.PointsText(cl)), "photo", photo, "time", cl.ClaimedAt.In(c.App.Loc).Format("01-02 15:04")))
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
@@ -235,7 +236,7 @@ func pendingHandler(c *Ctx) error {
 		}
 		cl, o := oc.Claim, oc.Objection
 		b.WriteString(pt.T("pending.objection", "id", strconv.FormatInt(cl.ID, 10), "person", E(cl.PersonName), "household", E(cl.HouseholdName),
-			"item", E(app.PointsText(cl)), "objector", E(o.PersonName), "reason", E(cutRunes(o.Reason, 60))))
+			"item", E(villagepoints.PointsText(cl)), "objector", E(o.PersonName), "reason", E(cutRunes(o.Reason, 60))))
 		if i < 10 {
 			id := strconv.FormatInt(cl.ID, 10)
 			rows = append(rows, []map[string]string{
@@ -258,7 +259,7 @@ func deductHandler(c *Ctx) error {
 		}
 	}
 	args := c.Cmd.Args
-	req := app.DeductRequest{}
+	req := villagepoints.DeductRequest{}
 	// The act's date may close the command: /deduct H001 E01 2026-11-20.
 	if n := len(args); n > 2 {
 		if d, ok := command.ParseDate(args[n-1], c.App.Now(), c.App.Loc); ok {
@@ -272,20 +273,20 @@ func deductHandler(c *Ctx) error {
 		req.Item = args[1]
 		req.Note = strings.Join(args[2:], " ")
 	}
-	res, err := c.App.RecordDeduction(c, c.Actor, req)
+	res, err := villagepoints.Of(c.App).RecordDeduction(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
 	cl := res.Claim
 	if cl.Veto {
 		when := pt.T("veto.this_period")
-		if l := c.App.VetoLabel(cl); l != "" {
+		if l := villagepoints.Of(c.App).VetoLabel(cl); l != "" {
 			when = l
 		}
 		return c.Reply(pt.T("deduct.done_veto", "id", strconv.FormatInt(cl.ID, 10), "household", E(res.Household.Label()),
 			"item", E(cl.ItemCode+" "+cl.ItemName), "when", when), nil)
 	}
-	s := pt.T("deduct.done", "id", strconv.FormatInt(cl.ID, 10), "household", E(res.Household.Label()), "item", E(app.PointsText(cl)))
+	s := pt.T("deduct.done", "id", strconv.FormatInt(cl.ID, 10), "household", E(res.Household.Label()), "item", E(villagepoints.PointsText(cl)))
 	if res.Entry != nil && cl.DecidedAt != nil && res.Entry.EffectiveAt.After(*cl.DecidedAt) {
 		s += pt.T("deduct.done_publicity", "day", res.Entry.EffectiveAt.In(c.App.Loc).Format("1月2日"))
 	}
@@ -300,15 +301,15 @@ func objectHandler(c *Ctx) error {
 	if !ok {
 		return domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.refuse.bad_id"))
 	}
-	cl, err := c.App.ObjectClaim(c, c.Actor, id, strings.Join(c.Cmd.Args[1:], " "))
+	cl, err := villagepoints.Of(c.App).ObjectClaim(c, c.Actor, id, strings.Join(c.Cmd.Args[1:], " "))
 	if err != nil {
 		return err
 	}
 	if cl.Status == app.ClaimApproved {
 		// A villager's objection: the reviewers decide on it.
-		return c.Reply(pt.T("object.done_villager", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl))), nil)
+		return c.Reply(pt.T("object.done_villager", "id", strconv.FormatInt(cl.ID, 10), "item", E(villagepoints.PointsText(cl))), nil)
 	}
-	return c.Reply(pt.T("object.done_reviewer", "id", strconv.FormatInt(cl.ID, 10), "item", E(app.PointsText(cl))), nil)
+	return c.Reply(pt.T("object.done_reviewer", "id", strconv.FormatInt(cl.ID, 10), "item", E(villagepoints.PointsText(cl))), nil)
 }
 
 func redeemHandler(c *Ctx) error {
@@ -320,7 +321,7 @@ func redeemHandler(c *Ctx) error {
 	if err != nil {
 		return redeemGoods(c, args)
 	}
-	r, err := c.App.Redeem(c, c.Actor, app.RedeemRequest{Target: args[0], Points: n, Goods: strings.Join(args[2:], " ")})
+	r, err := villagepoints.Of(c.App).Redeem(c, c.Actor, villagepoints.RedeemRequest{Target: args[0], Points: n, Goods: strings.Join(args[2:], " ")})
 	if err != nil {
 		return err
 	}
@@ -346,7 +347,7 @@ func redeemGoods(c *Ctx, args []string) error {
 		}
 		qty = q
 	}
-	r, err := c.App.Redeem(c, c.Actor, app.RedeemRequest{Target: args[0], GoodsCode: code, Qty: qty})
+	r, err := villagepoints.Of(c.App).Redeem(c, c.Actor, villagepoints.RedeemRequest{Target: args[0], GoodsCode: code, Qty: qty})
 	if err != nil {
 		return err
 	}
@@ -368,7 +369,7 @@ func parseQty(s string) (int, bool) {
 }
 
 func goodsHandler(c *Ctx) error {
-	shops, err := c.App.ShopGoods(c, c.Actor)
+	shops, err := villagepoints.Of(c.App).ShopGoods(c, c.Actor)
 	if err != nil {
 		return err
 	}
@@ -420,7 +421,7 @@ var entryWords = map[string]string{
 }
 
 func pointsHandler(c *Ctx) error {
-	v, err := c.App.HouseholdPoints(c, c.Actor, c.Cmd.Rest)
+	v, err := villagepoints.Of(c.App).HouseholdPoints(c, c.Actor, c.Cmd.Rest)
 	if err != nil {
 		return err
 	}
@@ -459,13 +460,13 @@ func rankHandler(c *Ctx) error {
 	if len(c.Cmd.Args) > 0 {
 		code = c.Cmd.Args[0]
 	}
-	rk, err := c.App.VillageRanking(c, c.Actor, code)
+	rk, err := villagepoints.Of(c.App).VillageRanking(c, c.Actor, code)
 	if err != nil {
 		return err
 	}
 	title := pt.T("rank.title_now", "village", rk.Village.Name, "period", rk.Period.Label(), "time", c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
-	text := app.RankingText(title, rk.Rows, 30)
-	if hh, err := c.App.OwnHousehold(c, c.Actor); err == nil {
+	text := villagepoints.RankingText(title, rk.Rows, 30)
+	if hh, err := villagepoints.Of(c.App).OwnHousehold(c, c.Actor); err == nil {
 		for _, r := range rk.Rows {
 			if r.Household == hh.ID {
 				if r.Vetoed && !c.Private() {
@@ -488,7 +489,7 @@ var evidenceMarks = map[points.Evidence]string{
 }
 
 func itemsHandler(c *Ctx) error {
-	items, err := c.App.CatalogForActor(c, c.Actor)
+	items, err := villagepoints.Of(c.App).CatalogForActor(c, c.Actor)
 	if err != nil {
 		return err
 	}

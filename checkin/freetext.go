@@ -24,6 +24,7 @@ import (
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // textTTL is how long a reading of free text waits for 确认.
@@ -211,8 +212,8 @@ func periodsText(ps []health.Period) string {
 
 // ClaimReadingView is a villager's free-text claim shown for confirmation.
 type ClaimReadingView struct {
-	Item      *points.Item     // the item named; nil when candidates are offered
-	Choice    *app.ClaimChoice // the candidates, kept as a draft for the item buttons
+	Item      *points.Item               // the item named; nil when candidates are offered
+	Choice    *villagepoints.ClaimChoice // the candidates, kept as a draft for the item buttons
 	Note      string
 	PendingID int64
 	// NeedsPhoto says why the item cannot be claimed without a photo ("" when
@@ -228,7 +229,7 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return ClaimReadingView{}, false, nil
 	}
-	hh, err := a.VillagerHousehold(ctx, actor)
+	hh, err := villagepoints.Of(a.App).VillagerHousehold(ctx, actor)
 	var ue *domain.UserError
 	if errors.As(err, &ue) {
 		return ClaimReadingView{}, false, nil
@@ -248,7 +249,7 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 			return ClaimReadingView{}, false, nil
 		}
 	}
-	items, err := a.CatalogFor(ctx, hh.VillageID)
+	items, err := villagepoints.Of(a.App).CatalogFor(ctx, hh.VillageID)
 	if err != nil {
 		return ClaimReadingView{}, false, err
 	}
@@ -275,11 +276,11 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 		if err != nil {
 			return ClaimReadingView{}, false, err
 		}
-		v.Choice = &app.ClaimChoice{DraftID: id, Items: cr.Candidates}
+		v.Choice = &villagepoints.ClaimChoice{DraftID: id, Items: cr.Candidates}
 		return v, true, nil
 	}
 	if r := points.CheckEvidence(*cr.Item, msg.Photo != ""); r != nil {
-		v.NeedsPhoto = strings.ReplaceAll(app.RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
+		v.NeedsPhoto = strings.ReplaceAll(villagepoints.RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
 	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
@@ -370,7 +371,7 @@ func (a Service) ActOnText(ctx context.Context, actor domain.Actor, pendingID in
 			}
 			out.Command = strings.TrimSpace("申报 " + tc.Code + " " + tc.Note)
 			if action == callback.TextConfirm {
-				res, err := a.SubmitClaim(ctx, actor, app.ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
+				res, err := villagepoints.Of(a).SubmitClaim(ctx, actor, villagepoints.ClaimRequest{Words: append([]string{tc.Code}, strings.Fields(tc.Note)...),
 					Photo: tc.Photo, ChatID: p.ChatID})
 				if err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // subcommands is the binary's whole command table (`zhibu help` lists it).
@@ -28,16 +29,22 @@ var subcommands = map[string]subcommand{
 var importers = map[string]func(a *app.App, ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error){
 	"units":    (*app.App).ImportUnits,
 	"people":   (*app.App).ImportPeople,
-	"catalog":  (*app.App).ImportCatalog,
+	"catalog":  on(villagepoints.Of, villagepoints.Service.ImportCatalog),
 	"holidays": (*app.App).ImportHolidays,
-	"goods":    (*app.App).ImportGoods,
+	"goods":    on(villagepoints.Of, villagepoints.Service.ImportGoods),
 }
 
 // exporters maps `zhibu export <what>` to its exporter.
 var exporters = map[string]exporterFunc{
 	"checkins":    exportCheckins,
 	"lights":      exportLights,
-	"ledger":      exportPointsTable("积分台账", (*app.App).ExportLedger),
-	"claims":      exportPointsTable("积分申报", (*app.App).ExportClaims),
-	"settlements": exportPointsTable("积分结算", (*app.App).ExportSettlements),
+	"ledger":      exportPointsTable("积分台账", on(villagepoints.Of, villagepoints.Service.ExportLedger)),
+	"claims":      exportPointsTable("积分申报", on(villagepoints.Of, villagepoints.Service.ExportClaims)),
+	"settlements": exportPointsTable("积分结算", on(villagepoints.Of, villagepoints.Service.ExportSettlements)),
+}
+
+// on turns a use case of a feature's Service into a function of the shared
+// *app.App, the form the tables above hold.
+func on[S, X, Y, Z, R any](of func(*app.App) S, useCase func(S, X, Y, Z) (R, error)) func(*app.App, X, Y, Z) (R, error) {
+	return func(a *app.App, x X, y Y, z Z) (R, error) { return useCase(of(a), x, y, z) }
 }

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/scheduler"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // Village points on the command line:
@@ -27,21 +27,21 @@ import (
 // configured zone; villages already settled are skipped, so later runs only
 // catch up what a stopped service missed.
 func pointsJobs(s *Server) []scheduler.Job {
-	if err := app.CheckCatalogConfig(s.Config.Points.Catalog); err != nil {
+	if err := villagepoints.CheckCatalogConfig(s.Config.Points.Catalog); err != nil {
 		s.log.Error("points catalogue", slog.Any("err", err))
 	}
 	return []scheduler.Job{{
 		Name: "points-settlement",
-		Cron: app.SettlementCron,
+		Cron: villagepoints.SettlementCron,
 		Task: func(ctx context.Context, now time.Time) error {
-			_, err := s.App.Settle(ctx, domain.System, now)
+			_, err := villagepoints.Of(s.App).Settle(ctx, domain.System, now)
 			return err
 		},
 	}, {
 		Name: "points-publicity",
-		Cron: app.PublicityCron,
+		Cron: villagepoints.PublicityCron,
 		Task: func(ctx context.Context, now time.Time) error {
-			_, err := s.App.PostPublicity(ctx, domain.System, now)
+			_, err := villagepoints.Of(s.App).PostPublicity(ctx, domain.System, now)
 			return err
 		},
 	}}
@@ -88,13 +88,13 @@ func runPointsCatalog(ctx context.Context, env Env, args []string) error {
 	}
 	defer done()
 	if *clearOwn {
-		if err := a.ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
+		if err := villagepoints.Of(a).ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
 		return nil
 	}
-	res, err := a.ImportUnitCatalog(ctx, domain.Operator, *unit, t)
+	res, err := villagepoints.Of(a).ImportUnitCatalog(ctx, domain.Operator, *unit, t)
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := a.Settle(ctx, domain.Operator, now)
+	res, err := villagepoints.Of(a).Settle(ctx, domain.Operator, now)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := a.PostPublicity(ctx, domain.Operator, now)
+	res, err := villagepoints.Of(a).PostPublicity(ctx, domain.Operator, now)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func postedIn(runs []app.SettleRun) int {
+func postedIn(runs []villagepoints.SettleRun) int {
 	n := 0
 	for _, r := range runs {
 		n += r.Posted

@@ -14,6 +14,7 @@ import (
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // dash is what the dashboard use cases say (internal/texts/dashboard.yaml);
@@ -602,7 +603,7 @@ func (a Service) DashboardRanking(ctx context.Context, actor domain.Actor, unitC
 		}
 		return rb, nil
 	}
-	p, err := points.PeriodAt(a.PeriodKind(), now, a.Loc)
+	p, err := points.PeriodAt(villagepoints.Of(a.App).PeriodKind(), now, a.Loc)
 	if err != nil {
 		return RankingBoard{}, err
 	}
@@ -670,7 +671,7 @@ func (a Service) dashVillageHistory(ctx context.Context, rb *RankingBoard, now t
 			return err
 		}
 		kind, _ := points.ParsePeriodKind(st.Kind)
-		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: app.PeriodWords[kind],
+		sb := SettledBoard{Label: points.SettlementPeriod{Kind: kind, Start: st.Start.In(a.Loc)}.Label(), Kind: villagepoints.PeriodWords[kind],
 			Yearly: kind == points.Yearly, ClosedAt: st.ClosedAt}
 		for _, r := range rows {
 			sb.Rows = append(sb.Rows, SettledRow{Rank: r.Rank, Name: storage.HouseholdLabel(r.Head, r.Household, r.Members, ""),

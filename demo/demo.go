@@ -16,6 +16,7 @@ import (
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // DemoSeed is the seed of the demo county `zhibu demo` and the sandbox load.
@@ -584,7 +585,7 @@ func (a Service) demoPoints(ctx context.Context, d Demo, ids storage.DemoIDs) er
 	for i, h := range households {
 		villageID := units[h.unit]
 		if catalog == nil {
-			items, err := a.CatalogFor(ctx, villageID)
+			items, err := villagepoints.Of(a.App).CatalogFor(ctx, villageID)
 			if err != nil {
 				return err
 			}

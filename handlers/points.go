@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // Village points API (SPEC §4, §5), every route scoped to the token's unit
@@ -47,7 +48,7 @@ func (h *pointsHandlers) listClaims(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cs, err := h.app.ListClaims(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("status"), p.Limit+1, before)
+	cs, err := villagepoints.Of(h.app).ListClaims(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("status"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -84,7 +85,7 @@ func (h *pointsHandlers) decide(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "reason is longer than 2000 bytes")
 		return
 	}
-	res, err := h.app.DecideClaim(c.Request.Context(), ActorOf(c), id, approve, body.Reason)
+	res, err := villagepoints.Of(h.app).DecideClaim(c.Request.Context(), ActorOf(c), id, approve, body.Reason)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -105,7 +106,7 @@ func (h *pointsHandlers) ledger(c *gin.Context) {
 	if !ok {
 		return
 	}
-	v, err := h.app.HouseholdLedger(c.Request.Context(), ActorOf(c), c.Query("unit"), strings.TrimSpace(c.Query("household")))
+	v, err := villagepoints.Of(h.app).HouseholdLedger(c.Request.Context(), ActorOf(c), c.Query("unit"), strings.TrimSpace(c.Query("household")))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -157,20 +158,20 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "quantity needs goods_code")
 		return
 	}
-	if body.GoodsCode != "" && (body.Quantity < 0 || body.Quantity > app.MaxRedeemQty) {
+	if body.GoodsCode != "" && (body.Quantity < 0 || body.Quantity > villagepoints.MaxRedeemQty) {
 		Fail(c, http.StatusBadRequest, "quantity must be between 1 and 999")
 		return
 	}
 	actor := ActorOf(c)
 	if body.Unit != "" {
-		narrowed, err := h.app.NarrowActor(c.Request.Context(), actor, "points.redeem", body.Unit)
+		narrowed, err := villagepoints.Of(h.app).NarrowActor(c.Request.Context(), actor, "points.redeem", body.Unit)
 		if err != nil {
 			FailErr(c, h.log, err)
 			return
 		}
 		actor = narrowed
 	}
-	r, err := h.app.Redeem(c.Request.Context(), actor, app.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods,
+	r, err := villagepoints.Of(h.app).Redeem(c.Request.Context(), actor, villagepoints.RedeemRequest{Target: strings.TrimSpace(body.Household), Points: body.Points, Goods: body.Goods,
 		GoodsCode: strings.TrimSpace(body.GoodsCode), Qty: body.Quantity})
 	if err != nil {
 		FailErr(c, h.log, err)
@@ -185,14 +186,14 @@ func (h *pointsHandlers) redeem(c *gin.Context) {
 
 func (h *pointsHandlers) settlements(c *gin.Context) {
 	listWhole(c, h.log, "settlements", func(ctx context.Context, actor domain.Actor) ([]app.SettlementView, error) {
-		rows, err := h.app.Settlements(ctx, actor, c.Query("unit"), c.Query("period"))
+		rows, err := villagepoints.Of(h.app).Settlements(ctx, actor, c.Query("unit"), c.Query("period"))
 		return app.ViewSettlements(rows), err
 	}, func(s app.SettlementView) string { return strconv.FormatInt(s.ID, 10) })
 }
 
 func (h *pointsHandlers) goods(c *gin.Context) {
 	listWhole(c, h.log, "goods", func(ctx context.Context, actor domain.Actor) ([]app.GoodsView, error) {
-		rows, err := h.app.ListGoods(ctx, actor, c.Query("unit"))
+		rows, err := villagepoints.Of(h.app).ListGoods(ctx, actor, c.Query("unit"))
 		return app.ViewGoodsList(rows), err
 	}, func(g app.GoodsView) string { return g.VillageCode + "/" + g.Code })
 }

@@ -47,6 +47,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 func main() {
@@ -98,7 +99,7 @@ func main() {
 	a := app.New(store, cfg, func() time.Time { return at }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	switch *mode {
 	case "points":
-		var call func(context.Context, *app.App, int64) (app.PointsView, error)
+		var call func(context.Context, *app.App, int64) (villagepoints.PointsView, error)
 		switch *scope {
 		case "usecase":
 			call = useCaseCall(ctx, a, *households)
@@ -135,7 +136,7 @@ func fail(err error) {
 
 // useCaseCall is App.HouseholdPoints for a villager whose actor the router
 // resolved already (resolved here once per household, before timing).
-func useCaseCall(ctx context.Context, a *app.App, households int) func(context.Context, *app.App, int64) (app.PointsView, error) {
+func useCaseCall(ctx context.Context, a *app.App, households int) func(context.Context, *app.App, int64) (villagepoints.PointsView, error) {
 	actors := make([]domain.Actor, households)
 	for h := range actors {
 		actor, err := a.ActorByTelegram(ctx, 5000000001+int64(h))
@@ -144,37 +145,37 @@ func useCaseCall(ctx context.Context, a *app.App, households int) func(context.C
 		}
 		actors[h] = actor
 	}
-	return func(ctx context.Context, a *app.App, tgUser int64) (app.PointsView, error) {
-		return a.HouseholdPoints(ctx, actors[tgUser-5000000001], "")
+	return func(ctx context.Context, a *app.App, tgUser int64) (villagepoints.PointsView, error) {
+		return villagepoints.Of(a).HouseholdPoints(ctx, actors[tgUser-5000000001], "")
 	}
 }
 
 // updateCall is what the bot's router adds around it for one update: a
 // transaction and the sender's actor from their Telegram id.
-func updateCall(ctx context.Context, a *app.App, tgUser int64) (app.PointsView, error) {
-	var v app.PointsView
+func updateCall(ctx context.Context, a *app.App, tgUser int64) (villagepoints.PointsView, error) {
+	var v villagepoints.PointsView
 	err := a.InTx(ctx, func(a *app.App) error {
 		actor, err := a.ActorByTelegram(ctx, tgUser)
 		if err != nil {
 			return err
 		}
-		v, err = a.HouseholdPoints(ctx, actor, "")
+		v, err = villagepoints.Of(a).HouseholdPoints(ctx, actor, "")
 		return err
 	})
 	return v, err
 }
 
 // snapshotCall is the household snapshot statement alone (person = tg - 5000000000).
-func snapshotCall(ctx context.Context, a *app.App, tgUser int64) (app.PointsView, error) {
+func snapshotCall(ctx context.Context, a *app.App, tgUser int64) (villagepoints.PointsView, error) {
 	s, err := a.Store.HouseholdPoints(ctx, 0, tgUser-5000000000, a.Now(), 8)
 	if err != nil {
-		return app.PointsView{}, err
+		return villagepoints.PointsView{}, err
 	}
-	return app.PointsView{Household: s.Household, Balance: s.Balance, Publicity: s.Publicity, PendingClaims: s.PendingPoints,
+	return villagepoints.PointsView{Household: s.Household, Balance: s.Balance, Publicity: s.Publicity, PendingClaims: s.PendingPoints,
 		PendingCount: s.PendingCount, Entries: s.Entries}, nil
 }
 
-func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *app.App, int64) (app.PointsView, error), households, users int, d time.Duration) {
+func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *app.App, int64) (villagepoints.PointsView, error), households, users int, d time.Duration) {
 	// Sanity: a call answers with the seeded entries.
 	v, err := call(ctx, a, 5000000001)
 	if err != nil {
@@ -229,13 +230,13 @@ func benchPoints(ctx context.Context, a *app.App, call func(context.Context, *ap
 }
 
 func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.Time) {
-	period := a.CurrentPeriod(at).Prev().Key()
+	period := villagepoints.Of(a).CurrentPeriod(at).Prev().Key()
 	// Settlements are append-only (a trigger refuses DELETE); the bench
 	// database's owner bypasses triggers to run the same periods again:
 	// every configured kind's period just ended (with its posts), so that
 	// a run on 1 January settles the month and the year each time.
 	var keys []string
-	for _, kind := range a.SettleKinds() {
+	for _, kind := range villagepoints.Of(a).SettleKinds() {
 		p, err := points.PeriodAt(kind, at, a.Loc)
 		if err != nil {
 			fail(err)
@@ -263,7 +264,7 @@ func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.
 	}
 	fmt.Printf("settling %s\n", strings.Join(keys, ", "))
 	start := time.Now()
-	res, err := a.Settle(ctx, domain.System, at)
+	res, err := villagepoints.Of(a).Settle(ctx, domain.System, at)
 	if err != nil {
 		fail(err)
 	}
@@ -274,7 +275,7 @@ func benchSettle(ctx context.Context, a *app.App, store *storage.Store, at time.
 	}
 	fmt.Printf("settle period=%s villages=%d households=%d posted=%d wall=%.3fs\n", res.Period, villages, ranked, res.Posted, took.Seconds())
 	start = time.Now()
-	res, err = a.Settle(ctx, domain.System, at)
+	res, err = villagepoints.Of(a).Settle(ctx, domain.System, at)
 	if err != nil {
 		fail(err)
 	}

@@ -1,4 +1,4 @@
-package app_test
+package villagepoints_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 const pointsUnits = `code,name,kind,parent_code
@@ -98,11 +99,11 @@ func (f *pointsFixture) actor(phone string) domain.Actor {
 }
 
 // claim files a claim in its own transaction, as the chat router would.
-func (f *pointsFixture) claim(phone, text, photo string) (app.ClaimResult, error) {
-	var res app.ClaimResult
+func (f *pointsFixture) claim(phone, text, photo string) (villagepoints.ClaimResult, error) {
+	var res villagepoints.ClaimResult
 	actor := f.actor(phone) // outside the transaction: it reads on the pool
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		res, err = a.SubmitClaim(f.ctx, actor, app.ClaimRequest{Words: strings.Fields(text), Photo: photo, ChatID: 1})
+		res, err = villagepoints.Of(a).SubmitClaim(f.ctx, actor, villagepoints.ClaimRequest{Words: strings.Fields(text), Photo: photo, ChatID: 1})
 		return err
 	})
 	return res, err
@@ -117,17 +118,17 @@ func (f *pointsFixture) mustClaim(phone, text, photo string) storage.Claim {
 	return *res.Claim
 }
 
-func (f *pointsFixture) decide(phone string, id int64, approve bool) (app.DecisionResult, error) {
-	var res app.DecisionResult
+func (f *pointsFixture) decide(phone string, id int64, approve bool) (villagepoints.DecisionResult, error) {
+	var res villagepoints.DecisionResult
 	actor := f.actor(phone) // outside the transaction: it reads on the pool
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		res, err = a.DecideClaim(f.ctx, actor, id, approve, "")
+		res, err = villagepoints.Of(a).DecideClaim(f.ctx, actor, id, approve, "")
 		return err
 	})
 	return res, err
 }
 
-func (f *pointsFixture) mustDecide(phone string, id int64, approve bool) app.DecisionResult {
+func (f *pointsFixture) mustDecide(phone string, id int64, approve bool) villagepoints.DecisionResult {
 	f.t.Helper()
 	res, err := f.decide(phone, id, approve)
 	if err != nil {
@@ -248,19 +249,19 @@ func TestPickClaimItemOnce(t *testing.T) {
 	}
 	// Only the villager who claimed may pick.
 	err = f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, _, err := a.PickClaimItem(f.ctx, f.actor("13800000007"), res.Choice.DraftID, idx)
+		_, _, err := villagepoints.Of(a).PickClaimItem(f.ctx, f.actor("13800000007"), res.Choice.DraftID, idx)
 		return err
 	})
 	refused(t, err, "已失效")
 	var c storage.Claim
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		c, _, err = a.PickClaimItem(f.ctx, f.actor("13800000006"), res.Choice.DraftID, idx)
+		c, _, err = villagepoints.Of(a).PickClaimItem(f.ctx, f.actor("13800000006"), res.Choice.DraftID, idx)
 		return err
 	}); err != nil || c.ItemCode != "B01" || c.Note != "帮邻居照看" {
 		t.Fatalf("pick: %+v %v", c, err)
 	}
 	err = f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, _, err := a.PickClaimItem(f.ctx, f.actor("13800000006"), res.Choice.DraftID, idx)
+		_, _, err := villagepoints.Of(a).PickClaimItem(f.ctx, f.actor("13800000006"), res.Choice.DraftID, idx)
 		return err
 	})
 	refused(t, err, "已失效")
@@ -385,7 +386,7 @@ func TestConcurrentRedemptionsNeverOverdraw(t *testing.T) {
 				target = "13800000016" // the same household by a member's phone
 			}
 			err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-				_, err := a.Redeem(f.ctx, shop, app.RedeemRequest{Target: target, Points: 1, Goods: "肥皂"})
+				_, err := villagepoints.Of(a).Redeem(f.ctx, shop, villagepoints.RedeemRequest{Target: target, Points: 1, Goods: "肥皂"})
 				return err
 			})
 			switch {
@@ -411,13 +412,13 @@ func TestConcurrentRedemptionsNeverOverdraw(t *testing.T) {
 	}
 	// Receipts go to every linked member; none is linked here.
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.Redeem(f.ctx, shop, app.RedeemRequest{Target: "H001", Points: 0})
+		_, err := villagepoints.Of(a).Redeem(f.ctx, shop, villagepoints.RedeemRequest{Target: "H001", Points: 0})
 		return err
 	})
 	refused(t, err, "须为正整数")
 	// Only a shopkeeper of the village redeems.
 	err = f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.Redeem(f.ctx, f.actor("13800000005"), app.RedeemRequest{Target: "H001", Points: 1})
+		_, err := villagepoints.Of(a).Redeem(f.ctx, f.actor("13800000005"), villagepoints.RedeemRequest{Target: "H001", Points: 1})
 		return err
 	})
 	refused(t, err, "只有积分超市管理员")
@@ -439,7 +440,7 @@ func TestPublicityAndObjection(t *testing.T) {
 	object := func(phone, reason string) (storage.Claim, error) {
 		var cl storage.Claim
 		err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-			cl, err = a.ObjectClaim(f.ctx, f.actor(phone), c.ID, reason)
+			cl, err = villagepoints.Of(a).ObjectClaim(f.ctx, f.actor(phone), c.ID, reason)
 			return err
 		})
 		return cl, err
@@ -506,10 +507,10 @@ func TestVetoExcludesFromRankingAndFreezes(t *testing.T) {
 	h2 := f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", h2.ID, true)
 	pending := f.mustClaim("13800000007", "A02", "")
-	deduct := func(target, item string) (app.DecisionResult, error) {
-		var res app.DecisionResult
+	deduct := func(target, item string) (villagepoints.DecisionResult, error) {
+		var res villagepoints.DecisionResult
 		err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-			res, err = a.RecordDeduction(f.ctx, f.actor("13800000005"), app.DeductRequest{Target: target, Item: item, Note: "派出所通报"})
+			res, err = villagepoints.Of(a).RecordDeduction(f.ctx, f.actor("13800000005"), villagepoints.DeductRequest{Target: target, Item: item, Note: "派出所通报"})
 			return err
 		})
 		return res, err
@@ -531,7 +532,7 @@ func TestVetoExcludesFromRankingAndFreezes(t *testing.T) {
 	}
 	_, err = f.claim("13800000007", "C04", "p")
 	refused(t, err, "一票否决项目暂停积分申报")
-	rk, err := f.a.VillageRanking(f.ctx, f.actor("13800000006"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +556,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	// A redemption does not lower a rank.
 	f.set(time.Date(2026, 11, 30, 12, 0, 0, 0, shanghai))
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.Redeem(f.ctx, f.actor("13800000008"), app.RedeemRequest{Target: "H001", Points: 5})
+		_, err := villagepoints.Of(a).Redeem(f.ctx, f.actor("13800000008"), villagepoints.RedeemRequest{Target: "H001", Points: 5})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -565,7 +566,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	c = f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", c.ID, true)
 	at := time.Date(2026, 12, 1, 0, 5, 0, 0, shanghai)
-	res, err := f.a.Settle(f.ctx, domain.System, at)
+	res, err := villagepoints.Of(f.a).Settle(f.ctx, domain.System, at)
 	if err != nil || res.Period != "2026-11" || res.Settled != 2 {
 		t.Fatalf("first run: %+v %v", res, err)
 	}
@@ -578,7 +579,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	}
 	before := snapshot()
 	events := f.count(`SELECT count(*) FROM events WHERE type = 'settlement.closed'`)
-	res, err = f.a.Settle(f.ctx, domain.System, at.Add(time.Hour))
+	res, err = villagepoints.Of(f.a).Settle(f.ctx, domain.System, at.Add(time.Hour))
 	if err != nil || res.Settled != 0 {
 		t.Fatalf("second run: %+v %v", res, err)
 	}
@@ -588,7 +589,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM events WHERE type = 'settlement.closed'`); n != events || n != 2 {
 		t.Fatalf("settlement.closed events %d then %d", events, n)
 	}
-	ss, err := f.a.Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026-11")
+	ss, err := villagepoints.Of(f.a).Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026-11")
 	if err != nil || len(ss) != 1 {
 		t.Fatalf("settlements %v %v", ss, err)
 	}
@@ -601,9 +602,9 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 func TestObjectionToVetoUnfreezes(t *testing.T) {
 	f := newPointsFixture(t, nil) // publicity 3 days
 	pending := f.mustClaim("13800000007", "A02", "")
-	var veto app.DecisionResult
+	var veto villagepoints.DecisionResult
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		veto, err = a.RecordDeduction(f.ctx, f.actor("13800000005"), app.DeductRequest{Target: "H002", Item: "E03"})
+		veto, err = villagepoints.Of(a).RecordDeduction(f.ctx, f.actor("13800000005"), villagepoints.DeductRequest{Target: "H002", Item: "E03"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -613,7 +614,7 @@ func TestObjectionToVetoUnfreezes(t *testing.T) {
 	}
 	f.set(f.at().Add(time.Hour))
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.ObjectClaim(f.ctx, f.actor("13800000015"), veto.Claim.ID, "上访已依法处理，不属非正常上访")
+		_, err := villagepoints.Of(a).ObjectClaim(f.ctx, f.actor("13800000015"), veto.Claim.ID, "上访已依法处理，不属非正常上访")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -625,7 +626,7 @@ func TestObjectionToVetoUnfreezes(t *testing.T) {
 	f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", veto.Claim.ID, false)
 	f.mustDecide("13800000005", pending.ID, true)
-	rk, err := f.a.VillageRanking(f.ctx, f.actor("13800000007"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

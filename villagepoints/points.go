@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
@@ -27,13 +28,13 @@ const draftTTL = 24 * time.Hour
 
 // PeriodKind is the shortest configured settlement period (monthly by
 // default): the period /rank and the dashboard show.
-func (a *App) PeriodKind() points.PeriodKind {
+func (a Service) PeriodKind() points.PeriodKind {
 	return a.SettleKinds()[0]
 }
 
 // SettleKinds are the configured settlement periods, shortest first
 // (points.settle; points.settlement when set). Never empty.
-func (a *App) SettleKinds() []points.PeriodKind {
+func (a Service) SettleKinds() []points.PeriodKind {
 	var out []points.PeriodKind
 	for _, k := range a.Cfg.Points.SettleKinds() {
 		if pk, err := points.ParsePeriodKind(k); err == nil {
@@ -47,7 +48,7 @@ func (a *App) SettleKinds() []points.PeriodKind {
 }
 
 // vetoScope is points.veto_scope (a year by default).
-func (a *App) vetoScope() points.VetoScope {
+func (a Service) vetoScope() points.VetoScope {
 	v, err := points.ParseVetoScope(a.Cfg.Points.VetoScope)
 	if err != nil {
 		return points.VetoYear
@@ -56,7 +57,7 @@ func (a *App) vetoScope() points.VetoScope {
 }
 
 // CurrentPeriod is the settlement period containing t.
-func (a *App) CurrentPeriod(t time.Time) points.SettlementPeriod {
+func (a Service) CurrentPeriod(t time.Time) points.SettlementPeriod {
 	p, _ := points.PeriodAt(a.PeriodKind(), t, a.Loc)
 	return p
 }
@@ -89,7 +90,7 @@ type ClaimResult struct {
 // the item (points.Match over the claimable items of the village's
 // catalogue): the first word alone, else all of them; the rest is the note.
 // An ambiguous match keeps the claim as a draft and returns the candidates.
-func (a *App) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
+func (a Service) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
 	hh, err := a.VillagerHousehold(ctx, actor)
 	if err != nil {
 		return ClaimResult{}, a.Refused(ctx, actor, "claim.submit", "", err)
@@ -177,7 +178,7 @@ func names(it points.Item, w string) bool {
 
 // PickClaimItem completes an ambiguous claim with the villager's choice
 // (index into the draft's candidates). A draft is used once.
-func (a *App) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
+func (a Service) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
 	now := a.Now()
 	d, err := a.Store.TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
 	if errors.Is(err, domain.ErrNotFound) {
@@ -229,7 +230,7 @@ func refusalKind(r points.Reason) error {
 // household lock: the hourly rate, a veto this period, then the rules of
 // points.CheckClaim (claimable, evidence, same day, caps counting pending
 // and approved claims). It posts the review card and records the event.
-func (a *App) createClaim(ctx context.Context, actor domain.Actor, hh storage.Household, item points.Item, note, photo, source string) (storage.Claim, error) {
+func (a Service) createClaim(ctx context.Context, actor domain.Actor, hh storage.Household, item points.Item, note, photo, source string) (storage.Claim, error) {
 	if source == "" {
 		source = "telegram"
 	}
@@ -321,7 +322,7 @@ func cardChat(key string) int64 {
 // village has none, to each of its reviewers' private chats: with the
 // decision buttons while it awaits review, else with footer. The keys are
 // stored on the claim for later edits.
-func (a *App) postCards(ctx context.Context, c *storage.Claim, hh storage.Household, footer string) error {
+func (a Service) postCards(ctx context.Context, c *storage.Claim, hh storage.Household, footer string) error {
 	buttons := c.Status == storage.ClaimPending
 	var chats []int64
 	g, err := a.Store.GroupOfUnit(ctx, c.VillageID)
@@ -372,7 +373,7 @@ func (a *App) postCards(ctx context.Context, c *storage.Claim, hh storage.Househ
 
 // editCards rewrites a claim's cards with footer below the claim text and
 // no buttons; tag keeps each edit's dedupe key unique.
-func (a *App) editCards(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string) error {
+func (a Service) editCards(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string) error {
 	text := a.cardText(c, hh)
 	if footer != "" {
 		text += "\n\n" + footer
@@ -399,7 +400,7 @@ func (a *App) editCards(ctx context.Context, c storage.Claim, keys []string, hh 
 // household (SPEC §7.4). It locks the household, so that decisions on it
 // are serialised, and audits a refusal under action and subject with the
 // given Chinese text.
-func (a *App) reviewerOf(ctx context.Context, actor domain.Actor, c storage.Claim, action, subject, notReviewer, ownHousehold string) error {
+func (a Service) reviewerOf(ctx context.Context, actor domain.Actor, c storage.Claim, action, subject, notReviewer, ownHousehold string) error {
 	ok, err := a.mayInVillage(ctx, actor, c.VillageID, domain.RoleReviewer)
 	if err != nil {
 		return err
@@ -426,7 +427,7 @@ func (a *App) reviewerOf(ctx context.Context, actor domain.Actor, c storage.Clai
 // reverseAward appends the entry cancelling claim c's award e (an
 // objection holds its points back), effective when the award is, and
 // returns its id.
-func (a *App) reverseAward(ctx context.Context, actor domain.Actor, c storage.Claim, e storage.PointEntry, note string, now time.Time) (int64, error) {
+func (a Service) reverseAward(ctx context.Context, actor domain.Actor, c storage.Claim, e storage.PointEntry, note string, now time.Time) (int64, error) {
 	rev := storage.PointEntry{HouseholdID: e.HouseholdID, VillageID: e.VillageID, Kind: storage.EntryReversal, Points: -e.Points,
 		ClaimID: &c.ID, Reverses: &e.ID, ItemCode: e.ItemCode, ItemName: e.ItemName, Note: note,
 		RecordedAt: now, EffectiveAt: e.EffectiveAt, Actor: actor.Label}
@@ -437,7 +438,7 @@ func (a *App) reverseAward(ctx context.Context, actor domain.Actor, c storage.Cl
 }
 
 // tellPerson sends a notice to a person's private chat when it is linked.
-func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) error {
+func (a Service) tellPerson(ctx context.Context, personID int64, key, text string) error {
 	if personID == 0 {
 		return nil
 	}
@@ -454,7 +455,7 @@ func (a *App) tellPerson(ctx context.Context, personID int64, key, text string) 
 }
 
 // tellHousehold sends a notice to every linked member of a household.
-func (a *App) tellHousehold(ctx context.Context, householdID int64, key, text string) error {
+func (a Service) tellHousehold(ctx context.Context, householdID int64, key, text string) error {
 	chats, err := a.Store.HouseholdChats(ctx, householdID)
 	if err != nil {
 		return err
@@ -482,7 +483,7 @@ type DecisionResult struct {
 }
 
 // decider names whoever decides: the person's name, else the API token.
-func (a *App) decider(ctx context.Context, actor domain.Actor) (string, error) {
+func (a Service) decider(ctx context.Context, actor domain.Actor) (string, error) {
 	if actor.PersonID == 0 {
 		return actor.Label, nil
 	}
@@ -504,16 +505,16 @@ var statusWords = map[string]string{
 // refused with who decided. Approval appends the ledger entry, effective
 // after the publicity period; a veto freezes the household's other pending
 // claims. The cards are edited and the claimant is told.
-func (a *App) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
+func (a Service) DecideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
 	var res DecisionResult
-	err := a.InTxRefusable(ctx, func(a *App) (err error) {
-		res, err = a.decideClaim(ctx, actor, claimID, approve, reason)
+	err := a.InTxRefusable(ctx, func(a *app.App) (err error) {
+		res, err = Of(a).decideClaim(ctx, actor, claimID, approve, reason)
 		return err
 	})
 	return res, err
 }
 
-func (a *App) decideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
+func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
 	subject := claimSubject(claimID)
 	c, err := a.Store.ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -612,7 +613,7 @@ func derefID(p *int64) int64 {
 
 // bookClaim appends an approved claim's ledger entry, effective after the
 // publicity period, and applies a veto.
-func (a *App) bookClaim(ctx context.Context, actor domain.Actor, c storage.Claim, hh storage.Household) (storage.PointEntry, error) {
+func (a Service) bookClaim(ctx context.Context, actor domain.Actor, c storage.Claim, hh storage.Household) (storage.PointEntry, error) {
 	at := a.Now()
 	if c.DecidedAt != nil {
 		at = *c.DecidedAt
@@ -648,7 +649,7 @@ func (a *App) bookClaim(ctx context.Context, actor domain.Actor, c storage.Claim
 
 // freezeFor freezes the household's pending claims because of veto c and
 // rewrites their cards.
-func (a *App) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Household) error {
+func (a Service) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Household) error {
 	ids, err := a.Store.FreezeClaims(ctx, veto.HouseholdID, veto.ID)
 	if err != nil {
 		return err
@@ -673,7 +674,7 @@ func (a *App) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Hous
 // cancelled by a reversing entry (effective when it would have been, so the
 // balance never dips), the claim goes back to pending and its card is posted
 // again for a new review. Reopening a veto unfreezes the claims it froze.
-func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
+func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
 	subject := claimSubject(claimID)
 	reason = strings.TrimSpace(reason)
 	c, err := a.Store.ClaimByID(ctx, claimID)
@@ -788,7 +789,7 @@ func (a *App) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64
 // PendingClaims lists the claims awaiting review in the actor's villages
 // (a reviewer's), oldest first, and the claims held by a villager's open
 // objection, oldest objection first.
-func (a *App) PendingClaims(ctx context.Context, actor domain.Actor) (PendingReview, error) {
+func (a Service) PendingClaims(ctx context.Context, actor domain.Actor) (PendingReview, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
 	if err != nil {
 		return PendingReview{}, err
@@ -828,7 +829,7 @@ type DeductRequest struct {
 // meanwhile), and a veto disqualifies the household from this period's
 // ranking and freezes its pending claims. The card is posted to the review
 // group without buttons and the household is told.
-func (a *App) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
+func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
 	if err != nil {
 		return DecisionResult{}, err

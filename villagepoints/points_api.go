@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -25,7 +25,7 @@ var claimStatuses = []string{"", storage.ClaimPending, storage.ClaimApproved, st
 
 // ListClaims lists claims in scope, newest first; status "" is any;
 // beforeID > 0 lists those older than that claim (the next page).
-func (a *App) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int, beforeID int64) ([]storage.Claim, error) {
+func (a Service) ListClaims(ctx context.Context, actor domain.Actor, unitCode, status string, limit int, beforeID int64) ([]storage.Claim, error) {
 	if !slices.Contains(claimStatuses, status) {
 		return nil, domain.Refuse(domain.ErrInvalid, "%s", pt.T("api.refuse.status"))
 	}
@@ -55,7 +55,7 @@ type LedgerView struct {
 // HouseholdLedger returns a household's ledger (newest first, up to 1,000
 // entries) named by household code or phone within the actor's scope;
 // unitCode narrows the scope (a village, when household codes repeat).
-func (a *App) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode, household string) (LedgerView, error) {
+func (a Service) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCode, household string) (LedgerView, error) {
 	if household == "" {
 		return LedgerView{}, domain.Refuse(domain.ErrInvalid, "%s", pt.T("api.refuse.household"))
 	}
@@ -104,7 +104,7 @@ type ExportTable struct {
 	Rows   [][]any
 }
 
-func (a *App) exportRoot(ctx context.Context, actor domain.Actor, unitCode string) (int64, error) {
+func (a Service) exportRoot(ctx context.Context, actor domain.Actor, unitCode string) (int64, error) {
 	if unitCode == "" && actor.IsOperator() {
 		return 0, nil
 	}
@@ -125,7 +125,7 @@ var entryKindWords = map[string]string{
 // ExportLedger is the points ledger of the subtree of unitCode ("" = all),
 // one row per entry in order of effect, with each household's balance
 // after it: what a village accountant keeps.
-func (a *App) ExportLedger(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+func (a Service) ExportLedger(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
 	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
@@ -173,7 +173,7 @@ var claimStatusWords = map[string]string{
 
 // ExportClaims is every claim, deduction and veto of the subtree of
 // unitCode ("" = all), oldest first.
-func (a *App) ExportClaims(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+func (a Service) ExportClaims(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
 	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
@@ -231,7 +231,7 @@ func (s starsByYear) of(village, household string, year int) any {
 }
 
 // yearStars reads the stars of every yearly settlement in the subtree.
-func (a *App) yearStars(ctx context.Context, root int64) (starsByYear, error) {
+func (a Service) yearStars(ctx context.Context, root int64) (starsByYear, error) {
 	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root})
 	if err != nil {
 		return nil, err
@@ -261,7 +261,7 @@ func (a *App) yearStars(ctx context.Context, root int64) (starsByYear, error) {
 
 // ExportSettlements is every settled ranking of the subtree of unitCode
 // ("" = all), one row per household and period, with the yearly stars.
-func (a *App) ExportSettlements(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
+func (a Service) ExportSettlements(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
 	root, err := a.exportRoot(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err

@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
@@ -31,7 +32,7 @@ const lastEntries = 8
 // HouseholdPoints shows a household's points. target "" is the actor's own
 // household (a villager); otherwise a reviewer or shopkeeper of the village
 // (or an API token over it) names it by phone or household code.
-func (a *App) HouseholdPoints(ctx context.Context, actor domain.Actor, target string) (PointsView, error) {
+func (a Service) HouseholdPoints(ctx context.Context, actor domain.Actor, target string) (PointsView, error) {
 	if strings.TrimSpace(target) == "" {
 		// The sender's own household, in one statement: /points is the
 		// command villagers send most.
@@ -119,16 +120,16 @@ type RedeemRequest struct {
 // qty and take qty pieces of stock with a conditional UPDATE (never more
 // than is left, under concurrency); every refusal comes before any change.
 // Every linked member of the household gets a receipt.
-func (a *App) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
+func (a Service) Redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
 	var r Redemption
-	err := a.InTxRefusable(ctx, func(a *App) (err error) {
-		r, err = a.redeem(ctx, actor, req)
+	err := a.InTxRefusable(ctx, func(a *app.App) (err error) {
+		r, err = Of(a).redeem(ctx, actor, req)
 		return err
 	})
 	return r, err
 }
 
-func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
+func (a Service) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest) (Redemption, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleShopkeeper)
 	if err != nil {
 		return Redemption{}, err
@@ -153,7 +154,7 @@ func (a *App) redeem(ctx context.Context, actor domain.Actor, req RedeemRequest)
 				"%s", pt.T("redeem.refuse.qty", "max", strconv.Itoa(MaxRedeemQty))))
 		}
 		found, err := a.shopGoods(ctx, hh.VillageID, ref)
-		if IsRefusal(err) {
+		if app.IsRefusal(err) {
 			return Redemption{}, a.Refused(ctx, actor, "points.redeem", subject, err)
 		}
 		if err != nil {
@@ -286,7 +287,7 @@ func rank(totals []storage.PeriodTotal) []RankedHousehold {
 // VillageRanking is the live ranking of the actor's village for the current
 // settlement period: points in effect so far this period, vetoed households
 // apart. unitCode picks a village when the actor has several.
-func (a *App) VillageRanking(ctx context.Context, actor domain.Actor, unitCode string) (Ranking, error) {
+func (a Service) VillageRanking(ctx context.Context, actor domain.Actor, unitCode string) (Ranking, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleSecretary)
 	if err != nil {
 		return Ranking{}, err

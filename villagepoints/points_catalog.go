@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/points"
@@ -19,7 +20,7 @@ import (
 // import (`zhibu import catalog FILE`), else the file named by
 // points.catalog, else the built-in 39-item catalogue. unitID 0 skips the
 // unit scopes.
-func (a *App) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, error) {
+func (a Service) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, error) {
 	if unitID != 0 {
 		items, _, err := a.Store.CatalogFor(ctx, unitID)
 		if err == nil {
@@ -74,41 +75,41 @@ func CheckCatalogConfig(path string) error {
 // code,category,name,name_en,points,veto,evidence,cap,claimable,aliases) and
 // stores it as the deployment-wide catalogue: every row or none. Created
 // counts codes new to the scope, Updated codes it had before.
-func (a *App) ImportCatalog(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportCatalog(ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
 	return a.importCatalog(ctx, nil, t)
 }
 
 // ImportUnitCatalog stores a catalogue for one unit's subtree: a county's
 // own, or a village's override of the county's.
-func (a *App) ImportUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
 	return a.importCatalog(ctx, &u, t)
 }
 
-func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.Table) (ImportResult, error) {
-	res := ImportResult{File: t.File}
+func (a Service) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.Table) (app.ImportResult, error) {
+	res := app.ImportResult{File: t.File}
 	items, err := points.ParseRows(t.Header, t.Rows, t.File)
 	if err != nil {
 		return res, err
 	}
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		var before []points.Item
 		var unitID *int64
 		scope := "*"
 		if unit != nil {
 			unitID, scope = &unit.ID, unit.Code
-			before, err = a.CatalogFor(ctx, unit.ID)
+			before, err = Of(a).CatalogFor(ctx, unit.ID)
 		} else {
-			before, err = a.CatalogFor(ctx, 0)
+			before, err = Of(a).CatalogFor(ctx, 0)
 		}
 		if err != nil {
 			return err
@@ -136,7 +137,7 @@ func (a *App) importCatalog(ctx context.Context, unit *domain.Unit, t *tabular.T
 }
 
 // ClearUnitCatalog drops a unit's own catalogue: it inherits again.
-func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string) error {
+func (a Service) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode string) error {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode
 	if err != nil {
 		return err
 	}
-	return a.InTx(ctx, func(a *App) error {
+	return a.InTx(ctx, func(a *app.App) error {
 		if err := a.Store.ClearCatalog(ctx, u.ID); err != nil {
 			return err
 		}
@@ -154,7 +155,7 @@ func (a *App) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitCode
 
 // CatalogForActor is the catalogue of the actor's village (the first unit
 // they hold a role in), else the deployment-wide one.
-func (a *App) CatalogForActor(ctx context.Context, actor domain.Actor) ([]points.Item, error) {
+func (a Service) CatalogForActor(ctx context.Context, actor domain.Actor) ([]points.Item, error) {
 	for _, r := range actor.Roles {
 		if r.UnitKind == domain.KindVillage || r.UnitKind == domain.KindCommunity {
 			return a.CatalogFor(ctx, r.UnitID)

@@ -1,4 +1,4 @@
-package app_test
+package villagepoints_test
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 const (
@@ -52,17 +53,17 @@ func (f *pointsFixture) object(phone string, id int64, reason string) (storage.C
 	var cl storage.Claim
 	actor := f.actor(phone)
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		cl, err = a.ObjectClaim(f.ctx, actor, id, reason)
+		cl, err = villagepoints.Of(a).ObjectClaim(f.ctx, actor, id, reason)
 		return err
 	})
 	return cl, err
 }
 
-func (f *pointsFixture) decideObjection(phone string, id int64, uphold bool) (app.ObjectionResult, error) {
-	var res app.ObjectionResult
+func (f *pointsFixture) decideObjection(phone string, id int64, uphold bool) (villagepoints.ObjectionResult, error) {
+	var res villagepoints.ObjectionResult
 	actor := f.actor(phone)
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		res, err = a.DecideObjection(f.ctx, actor, id, uphold)
+		res, err = villagepoints.Of(a).DecideObjection(f.ctx, actor, id, uphold)
 		return err
 	})
 	return res, err
@@ -170,9 +171,9 @@ func TestReviewQuorumConcurrentTaps(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			var res app.DecisionResult
+			var res villagepoints.DecisionResult
 			err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-				res, err = a.DecideClaim(f.ctx, actors[phone], c.ID, true, "")
+				res, err = villagepoints.Of(a).DecideClaim(f.ctx, actors[phone], c.ID, true, "")
 				return err
 			})
 			mu.Lock()
@@ -296,20 +297,20 @@ func TestVillagerObjection(t *testing.T) {
 func TestVetoLastsTheActsYear(t *testing.T) {
 	f := newPointsFixture(t, func(c *config.Config) { c.Points.PublicityDays = 0 })
 	f.bindVillageGroups()
-	deduct := func(req app.DeductRequest) (app.DecisionResult, error) {
-		var res app.DecisionResult
+	deduct := func(req villagepoints.DeductRequest) (villagepoints.DecisionResult, error) {
+		var res villagepoints.DecisionResult
 		actor := f.actor("13800000005")
 		err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-			res, err = a.RecordDeduction(f.ctx, actor, req)
+			res, err = villagepoints.Of(a).RecordDeduction(f.ctx, actor, req)
 			return err
 		})
 		return res, err
 	}
-	_, err := deduct(app.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)})
+	_, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)})
 	refused(t, err, "还没到")
 	// Recorded in December 2026 for an act of 20 November.
 	f.set(time.Date(2026, 12, 3, 10, 0, 0, 0, shanghai))
-	res, err := deduct(app.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, shanghai)})
+	res, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, shanghai)})
 	if err != nil || res.Claim.ActDate == nil || res.Claim.VetoFrom == nil ||
 		!res.Claim.VetoFrom.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)) || !res.Claim.VetoUntil.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai)) {
 		t.Fatalf("veto %+v %v", res.Claim, err)
@@ -333,11 +334,11 @@ func TestVetoLastsTheActsYear(t *testing.T) {
 		}
 	}
 	// A public ranking leaves the household out without saying why.
-	rk, err := f.a.VillageRanking(f.ctx, f.actor("13800000006"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := app.RankingText("排名", rk.Rows, 30)
+	text := villagepoints.RankingText("排名", rk.Rows, 30)
 	if strings.Contains(text, "H002") || strings.Contains(text, "吴村民") || strings.Contains(text, "否决") {
 		t.Fatalf("ranking text %q", text)
 	}
@@ -345,10 +346,10 @@ func TestVetoLastsTheActsYear(t *testing.T) {
 
 func TestVetoScopeMonth(t *testing.T) {
 	f := newPointsFixture(t, func(c *config.Config) { c.Points.PublicityDays = 0; c.Points.VetoScope = "month" })
-	var res app.DecisionResult
+	var res villagepoints.DecisionResult
 	actor := f.actor("13800000005")
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		res, err = a.RecordDeduction(f.ctx, actor, app.DeductRequest{Target: "H002", Item: "E02"})
+		res, err = villagepoints.Of(a).RecordDeduction(f.ctx, actor, villagepoints.DeductRequest{Target: "H002", Item: "E02"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -376,17 +377,17 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	f.mustDecide("13800000005", c.ID, true)
 	actor := f.actor("13800000005")
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.RecordDeduction(f.ctx, actor, app.DeductRequest{Target: "H002", Item: "E02"})
+		_, err := villagepoints.Of(a).RecordDeduction(f.ctx, actor, villagepoints.DeductRequest{Target: "H002", Item: "E02"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai)
-	res, err := f.a.Settle(f.ctx, domain.System, at)
+	res, err := villagepoints.Of(f.a).Settle(f.ctx, domain.System, at)
 	if err != nil || len(res.Runs) != 2 || res.Runs[0].Period != "2026-12" || res.Runs[1].Period != "2026" || res.Runs[1].Settled != 2 {
 		t.Fatalf("settle %+v %v", res, err)
 	}
-	ss, err := f.a.Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026")
+	ss, err := villagepoints.Of(f.a).Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026")
 	if err != nil || len(ss) != 1 || ss[0].Kind != "yearly" {
 		t.Fatalf("yearly %+v %v", ss, err)
 	}
@@ -394,7 +395,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	if len(rows) != 2 || rows[0].Household != "H001" || rows[0].Stars != 3 || rows[1].Household != "H002" || !rows[1].Vetoed || rows[1].Stars != 0 {
 		t.Fatalf("yearly ranking %+v", rows)
 	}
-	monthly, _ := f.a.Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026-12")
+	monthly, _ := villagepoints.Of(f.a).Settlements(f.ctx, domain.Operator, "QA-RZ-XZ", "2026-12")
 	if mr, _ := monthly[0].Ranking(); len(mr) != 2 || mr[0].Stars != 0 {
 		t.Fatalf("monthly ranking %+v", mr)
 	}
@@ -404,13 +405,13 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	if res.Posted != 0 || lastContaining(f.texts(publicGroup), "积分排名") != "" {
 		t.Fatalf("posted in quiet hours: %+v", res)
 	}
-	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(7*time.Hour)); err != nil || res.Posted != 0 {
+	if res, err = villagepoints.Of(f.a).Settle(f.ctx, domain.System, at.Add(7*time.Hour)); err != nil || res.Posted != 0 {
 		t.Fatalf("07:05: %+v %v", res, err)
 	}
-	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(8*time.Hour)); err != nil || res.Posted != 2 || res.Settled != 0 {
+	if res, err = villagepoints.Of(f.a).Settle(f.ctx, domain.System, at.Add(8*time.Hour)); err != nil || res.Posted != 2 || res.Settled != 0 {
 		t.Fatalf("08:05: %+v %v", res, err)
 	}
-	if res, err = f.a.Settle(f.ctx, domain.System, at.Add(9*time.Hour)); err != nil || res.Posted != 0 {
+	if res, err = villagepoints.Of(f.a).Settle(f.ctx, domain.System, at.Add(9*time.Hour)); err != nil || res.Posted != 0 {
 		t.Fatalf("09:05: %+v %v", res, err)
 	}
 	post := lastContaining(f.texts(publicGroup), "2026年度 积分排名")
@@ -425,7 +426,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 		t.Fatalf("%d settlements of 2025", n)
 	}
 	// The ledger export carries the year's stars.
-	tab, err := f.a.ExportLedger(f.ctx, domain.Operator, "QA-RZ-XZ")
+	tab, err := villagepoints.Of(f.a).ExportLedger(f.ctx, domain.Operator, "QA-RZ-XZ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,16 +443,16 @@ func TestDailyPublicityList(t *testing.T) {
 	f.mustDecide("13800000005", c.ID, true)
 	actor := f.actor("13800000005")
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.RecordDeduction(f.ctx, actor, app.DeductRequest{Target: "H002", Item: "A08"})
+		_, err := villagepoints.Of(a).RecordDeduction(f.ctx, actor, villagepoints.DeductRequest{Target: "H002", Item: "A08"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	// Quiet hours, then Saturday (a day off): nothing posted.
-	if res, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 20, 22, 0, 0, 0, shanghai)); err != nil || res.Posted != 0 || res.Held == "" {
+	if res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 20, 22, 0, 0, 0, shanghai)); err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("quiet hours %+v %v", res, err)
 	}
-	res, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 21, 9, 0, 0, 0, shanghai))
+	res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 21, 9, 0, 0, 0, shanghai))
 	if err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("day off %+v %v", res, err)
 	}
@@ -459,7 +460,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatal("posted on a day off")
 	}
 	// Monday 23 November 09:00 the claim (公示 until 10:00) is listed.
-	res, err = f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
+	res, err = villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
 	if err != nil || res.Posted != 1 {
 		t.Fatalf("workday %+v %v", res, err)
 	}
@@ -468,7 +469,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatalf("list %q", list)
 	}
 	// Once a day.
-	if _, err := f.a.PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 30, 0, 0, shanghai)); err != nil {
+	if _, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 30, 0, 0, shanghai)); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(`SELECT count(*) FROM outbox WHERE kind = 'publicity'`); n != 1 {

@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/storage"
@@ -30,7 +31,7 @@ func rolesFor(actor domain.Actor, roles []string) []string {
 }
 
 // mayInVillage reports whether the actor holds one of roles for the village.
-func (a *App) mayInVillage(ctx context.Context, actor domain.Actor, villageID int64, roles ...string) (bool, error) {
+func (a Service) mayInVillage(ctx context.Context, actor domain.Actor, villageID int64, roles ...string) (bool, error) {
 	if actor.IsOperator() {
 		return true, nil
 	}
@@ -54,7 +55,7 @@ func (a *App) mayInVillage(ctx context.Context, actor domain.Actor, villageID in
 
 // villagesFor lists the villages (and communities) where the actor holds
 // one of roles, in a stable order.
-func (a *App) villagesFor(ctx context.Context, actor domain.Actor, roles ...string) ([]domain.Unit, error) {
+func (a Service) villagesFor(ctx context.Context, actor domain.Actor, roles ...string) ([]domain.Unit, error) {
 	var roots []int64
 	if actor.IsOperator() {
 		us, err := a.Store.AllUnits(ctx)
@@ -114,7 +115,7 @@ func unitIDs(us []domain.Unit) []int64 {
 
 // scopeRoot is the unit subtree an API listing covers: the token's unit, or
 // unitCode when it lies inside it. For a person, their role units decide.
-func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string, roles ...string) (root int64, villages []int64, err error) {
+func (a Service) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string, roles ...string) (root int64, villages []int64, err error) {
 	if actor.IsOperator() {
 		if unitCode == "" {
 			return 0, nil, nil
@@ -150,7 +151,7 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 			}
 			return u.ID, nil, nil
 		}
-		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.token", "roles", RoleNamesOf(actor)))
+		return 0, nil, domain.Refuse(domain.ErrForbidden, "%s", pt.T("scope.refuse.token", "roles", app.RoleNamesOf(actor)))
 	}
 	vs, err := a.villagesFor(ctx, actor, roles...)
 	if err != nil {
@@ -173,12 +174,12 @@ func (a *App) scopeRoot(ctx context.Context, actor domain.Actor, unitCode string
 
 // OwnHousehold is the household of a linked villager (a refusal otherwise,
 // not audited: callers use it to personalise, not to authorise).
-func (a *App) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
+func (a Service) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
 	return a.VillagerHousehold(ctx, actor)
 }
 
 // VillagerHousehold is the household a linked villager claims for.
-func (a *App) VillagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
+func (a Service) VillagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
 	notVillager := domain.Refuse(domain.ErrForbidden, "%s", pt.T("claim.refuse.not_villager"))
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return storage.Household{}, notVillager
@@ -205,7 +206,7 @@ func (a *App) VillagerHousehold(ctx context.Context, actor domain.Actor) (storag
 // code, looked up in the given villages. personID is the named person (0
 // for a household code). A phone of nobody in those villages gets the same
 // answer whether or not it is known elsewhere, naming nobody (SPEC §7.5).
-func (a *App) resolveHousehold(ctx context.Context, ref string, villages []domain.Unit) (hh storage.Household, personID int64, err error) {
+func (a Service) resolveHousehold(ctx context.Context, ref string, villages []domain.Unit) (hh storage.Household, personID int64, err error) {
 	phone, code := points.ParseMemberRef(ref)
 	if phone == "" && code == "" {
 		return hh, 0, domain.Refuse(domain.ErrInvalid, "%s", pt.T("household.refuse.which"))
@@ -261,7 +262,7 @@ func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10)
 // unit outside the actor's scope.
 //
 // A unit out of reach (or unknown) is a refusal of action, audited.
-func (a *App) NarrowActor(ctx context.Context, actor domain.Actor, action, unitCode string) (domain.Actor, error) {
+func (a Service) NarrowActor(ctx context.Context, actor domain.Actor, action, unitCode string) (domain.Actor, error) {
 	u, err := a.Store.UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.UnitNotFound(unitCode))

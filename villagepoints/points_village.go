@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -25,7 +25,7 @@ var vetoScopeWords = map[points.VetoScope]string{points.VetoMonth: pt.T("veto_sc
 
 // VetoLabel names the window a veto excludes its household for: 2026年度,
 // 2026年第四季度 or 2026年11月 ("" for an older veto without a window).
-func (a *App) VetoLabel(c storage.Claim) string {
+func (a Service) VetoLabel(c storage.Claim) string {
 	if c.VetoFrom == nil || c.VetoUntil == nil {
 		return ""
 	}
@@ -54,7 +54,7 @@ func approverKey(actor domain.Actor) string {
 // whether the quorum is reached; short of it, the cards are edited to show
 // the approvals with the buttons kept. A second approval by the same
 // reviewer is refused.
-func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c storage.Claim, name string, now time.Time) ([]string, bool, error) {
+func (a Service) approveTowardQuorum(ctx context.Context, actor domain.Actor, c storage.Claim, name string, now time.Time) ([]string, bool, error) {
 	subject := claimSubject(c.ID)
 	added, err := a.Store.AddApproval(ctx, c.ID, c.CardVersion, storage.Approval{Approver: approverKey(actor), Name: name, At: now})
 	if err != nil {
@@ -90,7 +90,7 @@ func (a *App) approveTowardQuorum(ctx context.Context, actor domain.Actor, c sto
 
 // editCardsWith rewrites a claim's cards with footer and the given inline
 // keyboard (nil = none).
-func (a *App) editCardsWith(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string, markup any) error {
+func (a Service) editCardsWith(ctx context.Context, c storage.Claim, keys []string, hh storage.Household, footer, tag string, markup any) error {
 	text := a.cardText(c, hh)
 	if footer != "" {
 		text += "\n\n" + footer
@@ -119,7 +119,7 @@ func (a *App) editCardsWith(ctx context.Context, c storage.Claim, keys []string,
 
 // reviewerChats are the chats a village's review cards go to: its
 // reviewers' group, else each reachable reviewer's private chat.
-func (a *App) reviewerChats(ctx context.Context, villageID int64) ([]int64, error) {
+func (a Service) reviewerChats(ctx context.Context, villageID int64) ([]int64, error) {
 	g, err := a.Store.GroupOfUnit(ctx, villageID)
 	switch {
 	case err == nil:
@@ -147,7 +147,7 @@ func objectionKey(id, chatID int64) string { return fmt.Sprintf("objection:%d:ca
 // village during 公示: the claim's points are held back (a reversing entry,
 // effective when the award would have been) and a card with 维持异议 /
 // 驳回异议 goes to the reviewers; the claim waits for them.
-func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c storage.Claim, reason string) (storage.Claim, error) {
+func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c storage.Claim, reason string) (storage.Claim, error) {
 	subject := claimSubject(c.ID)
 	id := strconv.FormatInt(c.ID, 10)
 	if reason == "" {
@@ -236,7 +236,7 @@ func (a *App) villagerObjection(ctx context.Context, actor domain.Actor, c stora
 }
 
 // objectionCardText is the reviewers' card of a villager's objection.
-func (a *App) objectionCardText(c storage.Claim, hh storage.Household, o storage.Objection, effective time.Time) string {
+func (a Service) objectionCardText(c storage.Claim, hh storage.Household, o storage.Objection, effective time.Time) string {
 	var b strings.Builder
 	b.WriteString(pt.T("objection.card_head", "id", strconv.FormatInt(c.ID, 10)))
 	b.WriteString(pt.T("card.village", "village", esc(c.VillageName)))
@@ -268,7 +268,7 @@ type ObjectionResult struct {
 // once under concurrent taps. Upheld: the claim is rejected (its points
 // stay reversed). Dismissed: its points are booked again, effective when
 // its 公示 would have ended (or now, when that has passed).
-func (a *App) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
+func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
 	subject := "objection:" + strconv.FormatInt(objectionID, 10)
 	o, err := a.Store.ObjectionByID(ctx, objectionID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -396,7 +396,7 @@ type PublicityResult struct {
 // (the claims are still listed the next working day), nor do quiet hours;
 // once per village and day (the dedupe key). The system's job, or the
 // operator's.
-func (a *App) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
+func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.publicity"); err != nil {
 		return PublicityResult{}, err
 	}
@@ -461,7 +461,7 @@ func (a *App) PostPublicity(ctx context.Context, actor domain.Actor, now time.Ti
 
 // sendRules are the health check's quiet hours and calendar (SPEC §7.2),
 // which the points' group posts keep too.
-func (a *App) sendRules(ctx context.Context) (health.Rules, error) {
+func (a Service) sendRules(ctx context.Context) (health.Rules, error) {
 	rules, err := a.HealthRules()
 	if err != nil {
 		return rules, err

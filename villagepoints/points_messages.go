@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"html"
@@ -39,11 +39,11 @@ func signed(n int) string {
 	return strconv.Itoa(n)
 }
 
-func (a *App) clock(t time.Time) string { return t.In(a.Loc).Format("01-02 15:04") }
+func (a Service) clock(t time.Time) string { return t.In(a.Loc).Format("01-02 15:04") }
 
 // day is a publicity date as villagers read it: to the day (公示至11月23日),
 // not the minute.
-func (a *App) day(t time.Time) string { return t.In(a.Loc).Format("1月2日") }
+func (a Service) day(t time.Time) string { return t.In(a.Loc).Format("1月2日") }
 
 // PointsText names a claim's item with its points: "A01 参加治安巡逻（+2 分）".
 func PointsText(c storage.Claim) string {
@@ -62,7 +62,7 @@ var evidenceWords = map[string]string{
 
 // cardText is a claim's review card: who, which household, what, how many
 // points, the note and the evidence.
-func (a *App) cardText(c storage.Claim, hh storage.Household) string {
+func (a Service) cardText(c storage.Claim, hh storage.Household) string {
 	var b strings.Builder
 	id := strconv.FormatInt(c.ID, 10)
 	switch {
@@ -107,7 +107,7 @@ func (a *App) cardText(c storage.Claim, hh storage.Household) string {
 }
 
 // decisionFooter is what a decided card shows below the claim.
-func (a *App) decisionFooter(c storage.Claim, effective *time.Time) string {
+func (a Service) decisionFooter(c storage.Claim, effective *time.Time) string {
 	at := ""
 	if c.DecidedAt != nil {
 		at = " " + a.clock(*c.DecidedAt)
@@ -147,7 +147,7 @@ func reviewKeyboard(claimID int64) map[string]any {
 }
 
 // claimantNotice tells the claimant what became of their claim.
-func (a *App) claimantNotice(c storage.Claim, effective *time.Time) string {
+func (a Service) claimantNotice(c storage.Claim, effective *time.Time) string {
 	what, id := esc(PointsText(c)), strconv.FormatInt(c.ID, 10)
 	switch c.Status {
 	case storage.ClaimApproved:
@@ -173,7 +173,7 @@ func (a *App) claimantNotice(c storage.Claim, effective *time.Time) string {
 }
 
 // householdDeductionNotice tells a household about a deduction or veto.
-func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) string {
+func (a Service) householdDeductionNotice(c storage.Claim, effective time.Time) string {
 	id := strconv.FormatInt(c.ID, 10)
 	if c.Veto {
 		when := pt.T("veto.this_period")
@@ -200,7 +200,7 @@ func (a *App) householdDeductionNotice(c storage.Claim, effective time.Time) str
 }
 
 // receiptText is the household's receipt for a redemption.
-func (a *App) receiptText(r Redemption) string {
+func (a Service) receiptText(r Redemption) string {
 	var b strings.Builder
 	b.WriteString(pt.T("receipt.head", "id", strconv.FormatInt(r.Entry.ID, 10)))
 	b.WriteString(pt.T("receipt.household", "household", esc(r.Household.Label()), "village", esc(r.Household.VillageName)))

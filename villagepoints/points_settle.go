@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/points"
@@ -54,7 +55,7 @@ const settleTxVillages = 50
 // group when none), by the first run outside quiet hours and days off.
 //
 // The system's job, or the operator's.
-func (a *App) Settle(ctx context.Context, actor domain.Actor, now time.Time) (SettleResult, error) {
+func (a Service) Settle(ctx context.Context, actor domain.Actor, now time.Time) (SettleResult, error) {
 	var res SettleResult
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.settle"); err != nil {
 		return res, err
@@ -101,7 +102,7 @@ func (a *App) Settle(ctx context.Context, actor domain.Actor, now time.Time) (Se
 }
 
 // settlePeriod settles one period for every village not settled for it.
-func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, now time.Time) (SettleRun, error) {
+func (a Service) settlePeriod(ctx context.Context, period points.SettlementPeriod, now time.Time) (SettleRun, error) {
 	res := SettleRun{Period: period.Key()}
 	villages, err := a.Store.UnsettledVillages(ctx, period.Key())
 	if err != nil {
@@ -124,9 +125,9 @@ func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, 
 			chunk := batch[:min(settleTxVillages, len(batch))]
 			batch = batch[len(chunk):]
 			n := 0
-			err := a.InTx(ctx, func(a *App) error {
+			err := a.InTx(ctx, func(a *app.App) error {
 				for _, v := range chunk {
-					settled, err := a.settleVillage(ctx, v, period, now, byVillage[v.ID])
+					settled, err := Of(a).settleVillage(ctx, v, period, now, byVillage[v.ID])
 					if err != nil {
 						return fmt.Errorf("settle %s %s: %w", v.Code, period.Key(), err)
 					}
@@ -152,7 +153,7 @@ func (a *App) settlePeriod(ctx context.Context, period points.SettlementPeriod, 
 // before the first point was recorded, or before monthly settlement was
 // configured), so that the yearly settlement does not read a year of
 // ledger again.
-func (a *App) periodTotals(ctx context.Context, villageIDs []int64, period points.SettlementPeriod) ([]storage.PeriodTotal, error) {
+func (a Service) periodTotals(ctx context.Context, villageIDs []int64, period points.SettlementPeriod) ([]storage.PeriodTotal, error) {
 	if period.Kind == points.Monthly {
 		return a.Store.PeriodTotals(ctx, villageIDs, period.Start, period.End)
 	}
@@ -175,7 +176,7 @@ func (a *App) periodTotals(ctx context.Context, villageIDs []int64, period point
 	return a.Store.PeriodTotalsFrom(ctx, villageIDs, period.Start, period.End, settled, gaps)
 }
 
-func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {
+func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {
 	ranked := rank(totals)
 	rows := make([]storage.SettlementRow, len(ranked))
 	active := false
@@ -187,7 +188,7 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 			Stars: ranked[i].Stars}
 		active = active || r.Points != 0 || r.Vetoed
 	}
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		id, inserted, err := a.Store.InsertSettlement(ctx, storage.Settlement{VillageID: v.ID, Period: period.Key(), Kind: string(period.Kind),
 			Start: period.Start, End: period.End, ClosedAt: now}, rows)
 		if err != nil || !inserted {
@@ -221,14 +222,14 @@ func (a *App) settleVillage(ctx context.Context, v domain.Unit, period points.Se
 // postSettlements announces the settlements still waiting for it, each in
 // its own transaction: to the village's villagers' group (its bound group
 // when none), priority Ranking; a village with no group is marked done.
-func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
+func (a Service) postSettlements(ctx context.Context) (map[string]int, error) {
 	ss, err := a.Store.PendingSettlementPosts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	posted := map[string]int{}
 	for _, st := range ss {
-		err := a.InTx(ctx, func(a *App) error {
+		err := a.InTx(ctx, func(a *app.App) error {
 			if ok, err := a.Store.MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
 				return err
 			}
@@ -253,7 +254,7 @@ func (a *App) postSettlements(ctx context.Context) (map[string]int, error) {
 			title := pt.T("settle.title", "village", st.VillageName, "period", period.Label(), "kind", PeriodWords[kind])
 			text := RankingText(title, ranked, 30)
 			if kind == points.Yearly {
-				text += "\n\n" + a.starsText(ranked)
+				text += "\n\n" + Of(a).starsText(ranked)
 			}
 			if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", st.VillageID, st.Period),
 				ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
@@ -281,7 +282,7 @@ const SettlementCron = "5 * * * *"
 
 // Settlements lists settled rankings in the actor's scope (API: the token's
 // subtree; a person: their villages).
-func (a *App) Settlements(ctx context.Context, actor domain.Actor, unitCode, period string) ([]storage.Settlement, error) {
+func (a Service) Settlements(ctx context.Context, actor domain.Actor, unitCode, period string) ([]storage.Settlement, error) {
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, domain.Roles...)
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "settlements.list", unitCode, err)
@@ -297,7 +298,7 @@ func isNotFoundErr(err error) bool { return errors.Is(err, domain.ErrNotFound) }
 
 // starsText lists the yearly 星级文明户 by stars, 5 first; vetoed
 // households are left out without naming why.
-func (a *App) starsText(rows []RankedHousehold) string {
+func (a Service) starsText(rows []RankedHousehold) string {
 	var b strings.Builder
 	b.WriteString(pt.T("stars.head"))
 	found := false

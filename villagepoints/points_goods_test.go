@@ -1,4 +1,4 @@
-package app_test
+package villagepoints_test
 
 import (
 	"strings"
@@ -11,6 +11,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 const goodsCSV = `unit_code,code,name,points,stock,active
@@ -28,7 +29,7 @@ func (f *pointsFixture) importGoods(name, csv string) (app.ImportResult, error) 
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return f.a.ImportGoods(f.ctx, domain.Operator, tab)
+	return villagepoints.Of(f.a).ImportGoods(f.ctx, domain.Operator, tab)
 }
 
 // credit gives a household points in effect now.
@@ -42,11 +43,11 @@ func (f *pointsFixture) credit(hh storage.Household, n int) {
 }
 
 // redeem redeems in its own transaction, as the chat router would.
-func (f *pointsFixture) redeem(phone string, req app.RedeemRequest) (app.Redemption, error) {
+func (f *pointsFixture) redeem(phone string, req villagepoints.RedeemRequest) (villagepoints.Redemption, error) {
 	actor := f.actor(phone)
-	var r app.Redemption
+	var r villagepoints.Redemption
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) (err error) {
-		r, err = a.Redeem(f.ctx, actor, req)
+		r, err = villagepoints.Of(a).Redeem(f.ctx, actor, req)
 		return err
 	})
 	return r, err
@@ -137,7 +138,7 @@ func TestRedeemGoods(t *testing.T) {
 	f.credit(hh, 100)
 	const shop = "13800000008"
 
-	r, err := f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "g01", Qty: 2})
+	r, err := f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "g01", Qty: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,24 +159,24 @@ func TestRedeemGoods(t *testing.T) {
 		t.Fatalf("event %s %v", ev, err)
 	}
 	// By name too; unlimited goods take no stock.
-	if r, err := f.redeem(shop, app.RedeemRequest{Target: "13800000006", GoodsCode: "酱油"}); err != nil || r.After != 55 || r.StockLeft != nil {
+	if r, err := f.redeem(shop, villagepoints.RedeemRequest{Target: "13800000006", GoodsCode: "酱油"}); err != nil || r.After != 55 || r.StockLeft != nil {
 		t.Fatalf("酱油: %+v %v", r, err)
 	}
 
 	// Refusals, each before any change.
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "G03", Qty: 2})
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G03", Qty: 2})
 	refused(t, err, "库存不足（剩 1 件）")
 	f.credit(f.household("QA-RZ-XZ", "H002"), 30)
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H002", GoodsCode: "G01", Qty: 2})
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H002", GoodsCode: "G01", Qty: 2})
 	refused(t, err, "积分不足（余额 30，需要 40）")
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "X99"})
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "X99"})
 	refused(t, err, "没有这个商品编号“X99”")
 	if !strings.Contains(err.Error(), "G01 洗衣粉") || !strings.Contains(err.Error(), "G03 毛巾") || strings.Contains(err.Error(), "G09") {
 		t.Fatalf("unknown code: %v; want the active codes listed", err)
 	}
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "G09"}) // inactive
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G09"}) // inactive
 	refused(t, err, "没有这个商品编号")
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "G01", Qty: -1})
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G01", Qty: -1})
 	refused(t, err, "兑换数量")
 	if b, _ := f.balance(hh); b != 55 {
 		t.Fatalf("balance %d after refusals, want 55", b)
@@ -184,14 +185,14 @@ func TestRedeemGoods(t *testing.T) {
 		t.Fatalf("G03 stock %d after a refusal", *g.Stock)
 	}
 	// Another village's goods are not this shop's: 和兴村's G01 is 食用油.
-	if r, err := f.redeem(shop, app.RedeemRequest{Target: "H001", GoodsCode: "G01"}); err != nil || r.Goods.Name != "洗衣粉" {
+	if r, err := f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G01"}); err != nil || r.Goods.Name != "洗衣粉" {
 		t.Fatalf("G01 in 幸福村: %+v %v", r.Goods, err)
 	}
 	// Only a shopkeeper redeems.
-	_, err = f.redeem("13800000005", app.RedeemRequest{Target: "H001", GoodsCode: "G01"})
+	_, err = f.redeem("13800000005", villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G01"})
 	refused(t, err, "只有积分超市管理员")
 	// The points form is unchanged.
-	_, err = f.redeem(shop, app.RedeemRequest{Target: "H001", Points: 1000, Goods: "电视"})
+	_, err = f.redeem(shop, villagepoints.RedeemRequest{Target: "H001", Points: 1000, Goods: "电视"})
 	refused(t, err, "积分余额不足：当前 35 分，需 1000 分。")
 }
 
@@ -207,7 +208,7 @@ func TestConcurrentGoodsRedemptionsNeverOversell(t *testing.T) {
 
 	// 20 at once against 7 pieces, from two households (two household
 	// locks): exactly 7 succeed.
-	run := func(n int, req func(i int) app.RedeemRequest, refusal string) (ok, short int32) {
+	run := func(n int, req func(i int) villagepoints.RedeemRequest, refusal string) (ok, short int32) {
 		var wg sync.WaitGroup
 		var okN, shortN atomic.Int32
 		start := make(chan struct{})
@@ -231,12 +232,12 @@ func TestConcurrentGoodsRedemptionsNeverOversell(t *testing.T) {
 		wg.Wait()
 		return okN.Load(), shortN.Load()
 	}
-	ok, short := run(20, func(i int) app.RedeemRequest {
+	ok, short := run(20, func(i int) villagepoints.RedeemRequest {
 		target := "H001"
 		if i%2 == 1 {
 			target = "H002"
 		}
-		return app.RedeemRequest{Target: target, GoodsCode: "G01"}
+		return villagepoints.RedeemRequest{Target: target, GoodsCode: "G01"}
 	}, "库存不足")
 	if ok != 7 || short != 13 {
 		t.Fatalf("%d redemptions succeeded, %d refused for stock; want 7 and 13", ok, short)
@@ -252,7 +253,9 @@ func TestConcurrentGoodsRedemptionsNeverOversell(t *testing.T) {
 	// 20 at once against a balance: H001 has 100 - 2k left; at 3 points
 	// each (unlimited stock) it never goes below zero.
 	left, _ := f.balance(h1)
-	ok, short = run(20, func(int) app.RedeemRequest { return app.RedeemRequest{Target: "H001", GoodsCode: "G02", Qty: 3} }, "积分不足")
+	ok, short = run(20, func(int) villagepoints.RedeemRequest {
+		return villagepoints.RedeemRequest{Target: "H001", GoodsCode: "G02", Qty: 3}
+	}, "积分不足")
 	want := int32(left / 9)
 	if ok != want || short != 20-want {
 		t.Fatalf("balance %d: %d succeeded, %d refused; want %d and %d", left, ok, short, want, 20-want)
@@ -271,7 +274,7 @@ func TestGoodsLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	// /goods: a villager sees the active goods of their own village.
-	shops, err := f.a.ShopGoods(f.ctx, f.actor("13800000006"))
+	shops, err := villagepoints.Of(f.a).ShopGoods(f.ctx, f.actor("13800000006"))
 	if err != nil || len(shops) != 1 || shops[0].Village.Code != "QA-RZ-XZ" || shops[0].Shopkeeper {
 		t.Fatalf("villager's shops %+v %v", shops, err)
 	}
@@ -282,12 +285,12 @@ func TestGoodsLists(t *testing.T) {
 	if strings.Join(codes, ",") != "G01,G02,G03" {
 		t.Fatalf("listed %v, want the active goods G01,G02,G03", codes)
 	}
-	if shops, err := f.a.ShopGoods(f.ctx, f.actor("13800000008")); err != nil || !shops[0].Shopkeeper {
+	if shops, err := villagepoints.Of(f.a).ShopGoods(f.ctx, f.actor("13800000008")); err != nil || !shops[0].Shopkeeper {
 		t.Fatalf("shopkeeper's shops %+v %v", shops, err)
 	}
 	// Nobody of the village: refused.
 	err = f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, err := a.ShopGoods(f.ctx, domain.Actor{PersonID: 0, Label: "tg:0"})
+		_, err := villagepoints.Of(a).ShopGoods(f.ctx, domain.Actor{PersonID: 0, Label: "tg:0"})
 		return err
 	})
 	refused(t, err, "只有本村村民")
@@ -299,17 +302,17 @@ func TestGoodsLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := domain.Actor{Label: "api:1", Roles: []domain.Role{{Role: domain.RoleVillager, UnitID: rz.ID, UnitCode: rz.Code, UnitKind: rz.Kind}}}
-	gs, err := f.a.ListGoods(f.ctx, tok, "")
+	gs, err := villagepoints.Of(f.a).ListGoods(f.ctx, tok, "")
 	if err != nil || len(gs) != 5 {
 		t.Fatalf("township token: %d goods %v", len(gs), err)
 	}
-	gs, err = f.a.ListGoods(f.ctx, tok, "QA-RZ-HX")
+	gs, err = villagepoints.Of(f.a).ListGoods(f.ctx, tok, "QA-RZ-HX")
 	if err != nil || len(gs) != 1 || gs[0].Name != "食用油" {
 		t.Fatalf("narrowed: %+v %v", gs, err)
 	}
 	xz, _ := f.a.Store.UnitByCode(f.ctx, "QA-RZ-XZ")
 	village := domain.Actor{Label: "api:2", Roles: []domain.Role{{Role: domain.RoleShopkeeper, UnitID: xz.ID, UnitCode: xz.Code, UnitKind: xz.Kind}}}
-	_, err = f.a.ListGoods(f.ctx, village, "QA-RZ-HX")
+	_, err = villagepoints.Of(f.a).ListGoods(f.ctx, village, "QA-RZ-HX")
 	refused(t, err, "不在您的管辖范围内")
 }
 
@@ -343,19 +346,19 @@ func TestPeopleImportHead(t *testing.T) {
 	}
 	// Shown by head in a redemption, /points and the ranking.
 	f.credit(hh, 10)
-	r, err := f.redeem("13800000008", app.RedeemRequest{Target: "H001", Points: 3})
+	r, err := f.redeem("13800000008", villagepoints.RedeemRequest{Target: "H001", Points: 3})
 	if err != nil || r.Household.Label() != "周村民户" {
 		t.Fatalf("redemption household %q %v", r.Household.Label(), err)
 	}
-	v, err := f.a.HouseholdPoints(f.ctx, f.actor("13800000016"), "")
+	v, err := villagepoints.Of(f.a).HouseholdPoints(f.ctx, f.actor("13800000016"), "")
 	if err != nil || v.Household.Label() != "周村民户" {
 		t.Fatalf("/points household %q %v", v.Household.Label(), err)
 	}
-	rk, err := f.a.VillageRanking(f.ctx, f.actor("13800000007"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := app.RankingText("排名", rk.Rows, 30)
+	text := villagepoints.RankingText("排名", rk.Rows, 30)
 	if !strings.Contains(text, "周村民户") || !strings.Contains(text, "吴村民家") || strings.Contains(text, "H00") {
 		t.Fatalf("ranking:\n%s", text)
 	}

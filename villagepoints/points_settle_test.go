@@ -1,4 +1,4 @@
-package app_test
+package villagepoints_test
 
 import (
 	"slices"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
+	"github.com/zhibu/zhibu/villagepoints"
 )
 
 // The yearly settlement sums the village's months settled already, frozen
@@ -26,7 +27,7 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	}
 	settle := func(at time.Time, want ...string) {
 		t.Helper()
-		res, err := f.a.Settle(f.ctx, domain.System, at)
+		res, err := villagepoints.Of(f.a).Settle(f.ctx, domain.System, at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +73,7 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	settle(time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai), "2026-12", "2026")
 	points := map[string]int{}
 	for _, village := range []string{"QA-RZ-XZ", "QA-RZ-HX"} {
-		ss, err := f.a.Settlements(f.ctx, domain.Operator, village, "2026")
+		ss, err := villagepoints.Of(f.a).Settlements(f.ctx, domain.Operator, village, "2026")
 		if err != nil || len(ss) != 1 || ss[0].Kind != "yearly" {
 			t.Fatalf("%s yearly %+v %v", village, ss, err)
 		}

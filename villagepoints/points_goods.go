@@ -1,4 +1,4 @@
-package app
+package villagepoints
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/tabular"
@@ -47,18 +48,18 @@ func cellErr(t *tabular.Table, i int, col, problem string) error {
 // (codes are case-insensitive and stored upper-cased): a re-import updates
 // name, price, stock and active; goods missing from the file stay as they
 // are. An empty stock cell means unlimited; an empty active cell means yes.
-func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.goods"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
-	res := ImportResult{File: t.File}
+	res := app.ImportResult{File: t.File}
 	col := map[string]string{}
 	for _, h := range t.Header {
 		name := h
 		if h == "village" {
 			name = "unit_code"
 		}
-		if !ContainsStr(goodsCols, name) {
+		if !app.ContainsStr(goodsCols, name) {
 			return res, domain.Refuse(domain.ErrInvalid, "%s", pt.T("goods_file.unknown_column", "file", t.File, "column", h))
 		}
 		if _, dup := col[name]; dup {
@@ -77,7 +78,7 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 		}
 		return ""
 	}
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		villages := map[string]int64{}
 		rowOf := map[string]int{}
 		var rows []storage.GoodsRow
@@ -113,8 +114,8 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 				return cellErr(t, i, col["code"], pt.T("goods_file.numeric_code", "code", code))
 			case name == "":
 				return cellErr(t, i, col["name"], pt.T("goods_file.no_name"))
-			case utf8.RuneCountInString(name) > MaxNameLen:
-				return cellErr(t, i, col["name"], pt.T("goods_file.long_name", "max", strconv.Itoa(MaxNameLen)))
+			case utf8.RuneCountInString(name) > app.MaxNameLen:
+				return cellErr(t, i, col["name"], pt.T("goods_file.long_name", "max", strconv.Itoa(app.MaxNameLen)))
 			}
 			key := unit + "\x00" + code
 			if prev, dup := rowOf[key]; dup {
@@ -134,7 +135,7 @@ func (a *App) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular.Ta
 				r.Stock = &n
 			}
 			if s := cell(i, "active"); s != "" {
-				v, ok := ParseYesNo(s)
+				v, ok := app.ParseYesNo(s)
 				if !ok {
 					return cellErr(t, i, col["active"], pt.T("goods_file.bad_active", "value", s))
 				}
@@ -161,7 +162,7 @@ type VillageGoods struct {
 
 // ShopGoods lists the active goods of the villages where the actor is a
 // villager, reviewer or shopkeeper (/goods).
-func (a *App) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGoods, error) {
+func (a Service) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGoods, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper)
 	if err != nil {
 		return nil, err
@@ -191,7 +192,7 @@ var goodsReaders = []string{domain.RoleVillager, domain.RoleReviewer, domain.Rol
 
 // ListGoods lists the goods (active or not) of the villages in the actor's
 // Scope, narrowed by unitCode: GET /api/v1/goods.
-func (a *App) ListGoods(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Goods, error) {
+func (a Service) ListGoods(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Goods, error) {
 	root, villages, err := a.scopeRoot(ctx, actor, unitCode, goodsReaders...)
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "goods.list", unitCode, err)
@@ -206,7 +207,7 @@ func (a *App) ListGoods(ctx context.Context, actor domain.Actor, unitCode string
 // shopGoods finds the goods a shopkeeper names in a village: by code
 // (case-insensitive) or exact name, active only. Not found is refused with
 // the village's codes.
-func (a *App) shopGoods(ctx context.Context, villageID int64, ref string) (storage.Goods, error) {
+func (a Service) shopGoods(ctx context.Context, villageID int64, ref string) (storage.Goods, error) {
 	g, err := a.Store.GoodsByCode(ctx, villageID, strings.ToUpper(ref))
 	if err == nil && g.Active {
 		return g, nil
