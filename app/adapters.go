@@ -16,16 +16,12 @@ import (
 // Store is the database handle the composition root holds and passes on.
 type Store = storage.Store
 
-// Messages through the outbox (ARCHITECTURE "Messages only through the outbox").
-type OutMessage = storage.OutMessage
-
-// PriorityReply is the outbox priority of a reply to a user's own message.
-const PriorityReply = storage.PriorityReply
-
-// The update log as the bot's ingest and router write it.
+// The update log as the bot's ingest and router write it (Inbox).
 type (
-	NewUpdate = storage.NewUpdate
-	Outcome   = storage.Outcome
+	NewUpdate     = storage.NewUpdate
+	StoredUpdate  = storage.StoredUpdate
+	PendingUpdate = storage.PendingUpdate
+	Outcome       = storage.Outcome
 )
 
 // IsBadData reports an error the database raised for the data itself, which
