@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"time"
 
@@ -16,16 +17,12 @@ import (
 // Store is the database handle the composition root holds and passes on.
 type Store = storage.Store
 
-// Messages through the outbox (ARCHITECTURE "Messages only through the outbox").
-type OutMessage = storage.OutMessage
-
-// PriorityReply is the outbox priority of a reply to a user's own message.
-const PriorityReply = storage.PriorityReply
-
-// The update log as the bot's ingest and router write it.
+// The update log as the bot's ingest and router write it (Inbox).
 type (
-	NewUpdate = storage.NewUpdate
-	Outcome   = storage.Outcome
+	NewUpdate     = storage.NewUpdate
+	StoredUpdate  = storage.StoredUpdate
+	PendingUpdate = storage.PendingUpdate
+	Outcome       = storage.Outcome
 )
 
 // IsBadData reports an error the database raised for the data itself, which
@@ -50,13 +47,6 @@ const (
 	EntryReversal   = storage.EntryReversal
 )
 
-// The sandbox's chat view.
-type ChatSend = storage.ChatSend
-
-// OutboxUncertain is the status of a message sent at most once whose call was
-// not answered.
-const OutboxUncertain = storage.OutboxUncertain
-
 // ConnOptions are the database.* bounds on every connection.
 func ConnOptions(cfg config.Config) storage.ConnOptions {
 	d := cfg.Database
@@ -77,6 +67,10 @@ func OpenDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*St
 	}
 	return store, nil
 }
+
+// SQLDB is the database/sql pool under store, for what takes one: the
+// leader's elector (its advisory lock) and the pool's metrics.
+func SQLDB(store *Store) *sql.DB { return store.DB().DB }
 
 // EnsureDatabase creates the database of dsn when it does not exist (sandbox).
 func EnsureDatabase(ctx context.Context, dsn string) error { return storage.EnsureDatabase(ctx, dsn) }

@@ -78,7 +78,7 @@ func relinkCallback(c *Ctx) error {
 		return c.Reply(acct.T("relink.cancelled"), nil)
 	}
 	if res.OldChatID != 0 {
-		if err := c.SendTo(res.OldChatID, acct.T("relink.notice"), nil, app.PriorityReply, "notice"); err != nil {
+		if err := c.SendTo(res.OldChatID, acct.T("relink.notice"), nil, "notice"); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -179,13 +178,8 @@ func checkinBranchCallback(c *Ctx) error {
 // editMessage replaces the text of a message the bot sent in this chat
 // (and drops its keyboard).
 func editMessage(c *Ctx, messageID int, text string) error {
-	c.n++
-	err := c.App.Store.Enqueue(c, app.OutMessage{
-		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText",
-		Payload: map[string]any{"message_id": messageID, "text": text, "parse_mode": "HTML"},
-	})
-	return err
+	return c.App.SendReply(c, app.Reply{Key: c.nextKey(), ChatID: c.ChatID(), Kind: "edit", Method: "editMessageText",
+		Payload: map[string]any{"message_id": messageID, "text": text, "parse_mode": "HTML"}})
 }
 
 func undoHandler(c *Ctx) error {

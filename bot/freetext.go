@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -67,8 +66,7 @@ func replyKeyed(c *Ctx, key, text string, markup any) error {
 			payload["message_thread_id"] = c.Msg.MessageThreadID
 		}
 	}
-	return c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: key, ChatID: c.ChatID(), Priority: app.PriorityReply,
-		Kind: "reply", Payload: payload})
+	return c.App.SendReply(c, app.Reply{Key: key, ChatID: c.ChatID(), Kind: "reply", Payload: payload})
 }
 
 // editKeyed replaces the text (and drops the buttons) of a message sent by replyKeyed.
@@ -77,13 +75,11 @@ func editKeyed(c *Ctx, key, text string) error { return editCard(c, key, text, n
 // editCard replaces the text and the buttons (none when markup is nil) of a
 // message sent by replyKeyed.
 func editCard(c *Ctx, key, text string, markup any) error {
-	c.n++
 	payload := map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML"}
 	if markup != nil {
 		payload["reply_markup"] = markup
 	}
-	return c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: app.PriorityReply, Kind: "edit", Method: "editMessageText", Payload: payload})
+	return c.App.SendReply(c, app.Reply{Key: c.nextKey(), ChatID: c.ChatID(), Kind: "edit", Method: "editMessageText", Payload: payload})
 }
 
 // checkinTextHook answers a secretary's free-text check-in with its reading.

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -50,21 +49,16 @@ func statusHandler(c *Ctx) error {
 		return c.Reply(text, nil)
 	}
 	if !c.Private() {
-		g, err := a.Store.GroupByChat(c, c.ChatID())
-		if err == nil {
-			u, err := a.Store.UnitByID(c, g.UnitID)
+		u, bound, err := a.GroupUnit(c, c.ChatID())
+		if err != nil {
+			return err
+		}
+		if bound && u.Kind == domain.KindBranch {
+			text, err := hcBranchStatusText(c, u)
 			if err != nil {
 				return err
 			}
-			if u.Kind == domain.KindBranch {
-				text, err := hcBranchStatusText(c, u)
-				if err != nil {
-					return err
-				}
-				return c.Reply(text, nil)
-			}
-		} else if !errors.Is(err, domain.ErrNotFound) {
-			return err
+			return c.Reply(text, nil)
 		}
 	}
 	var parts []string
@@ -80,7 +74,7 @@ func statusHandler(c *Ctx) error {
 			continue
 		}
 		seen[r.UnitID] = true
-		u, err := a.Store.UnitByID(c, r.UnitID)
+		u, err := a.UnitByID(c, r.UnitID)
 		if err != nil {
 			return err
 		}
@@ -102,7 +96,7 @@ func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
 		return hcBranchStatusText(c, u)
 	}
 	if u.Kind == domain.KindGroup && u.ParentID != nil {
-		b, err := c.App.Store.UnitByID(c, *u.ParentID)
+		b, err := c.App.UnitByID(c, *u.ParentID)
 		if err != nil {
 			return "", err
 		}
@@ -113,7 +107,7 @@ func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
 
 // hcUnitName is a unit's name, for replies (never its code).
 func hcUnitName(c *Ctx, id int64) (string, error) {
-	u, err := c.App.Store.UnitByID(c, id)
+	u, err := c.App.UnitByID(c, id)
 	if err != nil {
 		return "", fmt.Errorf("unit %d: %w", id, err)
 	}
@@ -272,10 +266,8 @@ func ackHandler(c *Ctx) error {
 		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("ack.unknown", "word", arg))
 	}
 	if !c.Private() {
-		if g, err := a.Store.GroupByChat(c, c.ChatID()); err == nil {
-			if u, err := a.Store.UnitByID(c, g.UnitID); err == nil && u.Kind == domain.KindBranch && c.Actor.Has(domain.RoleSecretary, u.ID) {
-				req.BranchID = u.ID
-			}
+		if u, bound, err := a.GroupUnit(c, c.ChatID()); err == nil && bound && u.Kind == domain.KindBranch && c.Actor.Has(domain.RoleSecretary, u.ID) {
+			req.BranchID = u.ID
 		}
 	}
 	res, err := a.Ack(c, c.Actor, req)

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -81,9 +80,7 @@ func claimHandler(c *Ctx) error {
 		if c.Msg != nil {
 			payload["reply_parameters"] = map[string]any{"message_id": c.Msg.ID, "allow_sending_without_reply": true}
 		}
-		err := c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: draftKey(res.Choice.DraftID), ChatID: c.ChatID(),
-			Priority: app.PriorityReply, Kind: "reply", Payload: payload})
-		return err
+		return c.App.SendReply(c, app.Reply{Key: draftKey(res.Choice.DraftID), ChatID: c.ChatID(), Kind: "reply", Payload: payload})
 	}
 	return c.Reply(noMatchText(c, strings.Join(c.Cmd.Args, " ")), nil)
 }
@@ -147,10 +144,8 @@ func pickCallback(c *Ctx) error {
 
 // editDraft replaces the choice message of a draft (and its buttons).
 func editDraft(c *Ctx, draftID int64, text string) error {
-	err := c.App.Store.Enqueue(c, app.OutMessage{DedupeKey: draftKey(draftID) + ":done", ChatID: c.ChatID(),
-		Priority: app.PriorityReply, Kind: "reply", Method: "editMessageText",
+	return c.App.SendReply(c, app.Reply{Key: draftKey(draftID) + ":done", ChatID: c.ChatID(), Kind: "reply", Method: "editMessageText",
 		Payload: map[string]any{"edit_of": draftKey(draftID), "text": text, "parse_mode": "HTML"}})
-	return err
 }
 
 func decideCallback(c *Ctx) error {
@@ -252,10 +247,12 @@ func deductHandler(c *Ctx) error {
 	if !c.Private() {
 		// A deduction or veto is a household's matter: never recorded (and
 		// answered) in the villagers' 公示 group.
-		if _, err := c.App.Store.PublicGroupByChat(c, c.ChatID()); err == nil {
-			return domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.public_group"))
-		} else if !errors.Is(err, domain.ErrNotFound) {
+		public, err := c.App.IsPublicGroup(c, c.ChatID())
+		if err != nil {
 			return err
+		}
+		if public {
+			return domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.public_group"))
 		}
 	}
 	args := c.Cmd.Args

@@ -24,7 +24,7 @@ var ErrMalformed = errors.New("malformed update")
 // order received; different chats proceed in parallel.
 type Pool struct {
 	router  *Router
-	store   *app.Store
+	inbox   app.Inbox
 	shards  []chan job
 	log     *slog.Logger
 	mu      sync.Mutex
@@ -72,10 +72,11 @@ type poolMetrics struct {
 	latency              prometheus.Histogram
 }
 
-// NewPool builds a pool with n workers; metrics go to reg when non-nil.
-func NewPool(router *Router, store *app.Store, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
+// NewPool builds a pool with n workers storing updates in the router's
+// update log; metrics go to reg when non-nil.
+func NewPool(router *Router, n int, log *slog.Logger, reg prometheus.Registerer) *Pool {
 	warmDecoders()
-	p := &Pool{router: router, store: store, log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
+	p := &Pool{router: router, inbox: router.app.Inbox(), log: log, queued: map[int64]bool{}, Rescan: 5 * time.Second,
 		ingestQ: make(chan ingestReq, 1024), closed: make(chan struct{}), kick: make(chan struct{}, 1)}
 	for i := 0; i < ingestBatchers; i++ {
 		go p.batcher()
@@ -163,7 +164,7 @@ func (p *Pool) flush(batch []ingestReq) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	inserted, err := p.store.InsertUpdates(ctx, us)
+	inserted, err := p.inbox.Add(ctx, us)
 	if err != nil && len(batch) > 1 && !app.IsUnavailable(err) {
 		// One update the database refuses (text that is not UTF-8, say)
 		// must not fail its batch-mates: store each on its own.
@@ -302,7 +303,7 @@ func (p *Pool) Run(ctx context.Context) {
 
 func (p *Pool) rescan(ctx context.Context) {
 	p.behind.Store(false)
-	pending, err := p.store.UnprocessedUpdates(ctx, 1000)
+	pending, err := p.inbox.Unprocessed(ctx, 1000)
 	if err != nil {
 		if ctx.Err() == nil {
 			p.log.Warn("rescan updates", slog.Any("err", err))
@@ -408,7 +409,7 @@ func (p *Pool) handle(ctx context.Context, batch []job) {
 // Drain processes every stored, unprocessed update now (tests, CLI).
 func (p *Pool) Drain(ctx context.Context) error {
 	for {
-		pending, err := p.store.UnprocessedUpdates(ctx, 1000)
+		pending, err := p.inbox.Unprocessed(ctx, 1000)
 		if err != nil {
 			return err
 		}

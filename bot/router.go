@@ -174,20 +174,21 @@ func (c *Ctx) Reply(text string, markup any) error {
 	if c.Msg != nil && c.Msg.IsTopicMessage {
 		payload["message_thread_id"] = c.Msg.MessageThreadID
 	}
-	return c.SendTo(c.ChatID(), text, payload, app.PriorityReply, "reply")
+	return c.SendTo(c.ChatID(), text, payload, "reply")
 }
 
 // SendTo enqueues a message to any chat as part of this update.
-func (c *Ctx) SendTo(chatID int64, text string, payload map[string]any, priority int, kind string) error {
-	c.n++
+func (c *Ctx) SendTo(chatID int64, text string, payload map[string]any, kind string) error {
 	if payload == nil {
 		payload = map[string]any{"text": text, "parse_mode": "HTML"}
 	}
-	err := c.App.Store.Enqueue(c, app.OutMessage{
-		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n),
-		ChatID:    chatID, Priority: priority, Kind: kind, Payload: payload,
-	})
-	return err
+	return c.App.SendReply(c, app.Reply{Key: c.nextKey(), ChatID: chatID, Kind: kind, Payload: payload})
+}
+
+// nextKey is the dedupe key of the update's next reply: upd:<update_id>:<n>.
+func (c *Ctx) nextKey() string {
+	c.n++
+	return fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n)
 }
 
 // Answer answers the callback query (once); Telegram shows a spinner until then.
@@ -196,17 +197,12 @@ func (c *Ctx) Answer(text string, alert bool) error {
 		return nil
 	}
 	c.answered = true
-	c.n++
 	p := map[string]any{"callback_query_id": c.Callback.ID}
 	if text != "" {
 		p["text"] = text
 		p["show_alert"] = alert
 	}
-	err := c.App.Store.Enqueue(c, app.OutMessage{
-		DedupeKey: fmt.Sprintf("upd:%d:%d", c.Update.ID, c.n), ChatID: c.ChatID(),
-		Priority: app.PriorityReply, Kind: "callback", Method: "answerCallbackQuery", Payload: p,
-	})
-	return err
+	return c.App.SendReply(c, app.Reply{Key: c.nextKey(), ChatID: c.ChatID(), Kind: "callback", Method: "answerCallbackQuery", Payload: p})
 }
 
 // E escapes user-provided text for HTML parse mode.
@@ -219,7 +215,7 @@ func E(s string) string { return html.EscapeString(s) }
 func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, err error) {
 	attempts := 0
 	err = r.app.InTx(ctx, func(a *app.App) error {
-		su, err := a.Store.LockUpdate(ctx, updateID)
+		su, err := a.Inbox().Lock(ctx, updateID)
 		if errors.Is(err, domain.ErrNotFound) {
 			outcome = "" // processed by someone else already
 			return nil
@@ -232,12 +228,12 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 		if err != nil {
 			return err
 		}
-		return a.Store.FinishUpdate(ctx, updateID, outcome, "")
+		return a.Inbox().Finish(ctx, updateID, outcome, "")
 	})
 	if err == nil {
 		return outcome, nil
 	}
-	if n, berr := r.app.Store.BumpAttempts(ctx, updateID); berr == nil {
+	if n, berr := r.app.Inbox().CountFailure(ctx, updateID); berr == nil {
 		attempts = n
 	} else {
 		attempts++
@@ -252,7 +248,7 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 		kind = OutcomePanic
 	}
 	ferr := r.app.InTx(ctx, func(a *app.App) error {
-		su, lerr := a.Store.LockUpdate(ctx, updateID)
+		su, lerr := a.Inbox().Lock(ctx, updateID)
 		if lerr != nil {
 			return lerr
 		}
@@ -266,7 +262,7 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 				}
 			}
 		}
-		return a.Store.FinishUpdate(ctx, updateID, kind, err.Error())
+		return a.Inbox().Finish(ctx, updateID, kind, err.Error())
 	})
 	if ferr != nil && !errors.Is(ferr, domain.ErrNotFound) {
 		return kind, errors.Join(err, ferr)
@@ -302,17 +298,8 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 			}
 		}
 		err := r.app.InTx(ctx, func(a *app.App) error {
-			locked, err := a.Store.LockUpdates(ctx, ids, known)
+			locked, err := a.Inbox().LockBatch(ctx, ids, known)
 			if err != nil {
-				return err
-			}
-			senders := make([]int64, 0, len(locked))
-			for _, su := range locked {
-				if su.UserID != 0 {
-					senders = append(senders, su.UserID)
-				}
-			}
-			if err := a.Store.PrefetchActors(ctx, senders); err != nil {
 				return err
 			}
 			done := make([]app.Outcome, 0, len(locked))
@@ -333,7 +320,7 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 				}
 				done = append(done, app.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
 			}
-			return a.Store.FinishUpdates(ctx, done)
+			return a.Inbox().FinishBatch(ctx, done)
 		})
 		if err == nil {
 			return outcomes, nil
@@ -383,7 +370,7 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 		if m.MigrateFromChatID != 0 {
 			from, to = m.MigrateFromChatID, m.Chat.ID
 		}
-		if _, err := a.Store.MigrateGroup(ctx, from, to); err != nil {
+		if err := a.MigrateChat(ctx, from, to); err != nil {
 			return "", err
 		}
 		return OutcomeOK, nil
@@ -393,7 +380,7 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 			return "", err
 		}
 		if c.Private() && c.Actor.PersonID != 0 {
-			if err := a.Store.MarkChatReachable(ctx, c.From.ID); err != nil {
+			if err := a.MarkChatReachable(ctx, c.From.ID); err != nil {
 				return "", err
 			}
 		}
@@ -406,7 +393,7 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 	// (audit entries); the refusal is then the reply. The update's other
 	// effects above and its batch-mates' stay.
 	answered := c.answered
-	err = a.Store.InTxUndoing(ctx, isUserError, func(*app.Store) error { return h(c) })
+	err = a.Inbox().Run(ctx, func() error { return h(c) })
 	if err != nil {
 		if errors.Is(err, errIgnored) {
 			return OutcomeIgnored, nil
@@ -427,12 +414,6 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 		}
 	}
 	return OutcomeOK, nil
-}
-
-// isUserError reports a refusal meant for the sender.
-func isUserError(err error) bool {
-	var ue *domain.UserError
-	return errors.As(err, &ue)
 }
 
 func (r *Router) newCtx(ctx context.Context, a *app.App, u *models.Update) *Ctx {

@@ -28,7 +28,7 @@ func jobs(s *Server) []scheduler.Job {
 // cannot start stops serve: a replica without its jobs would look healthy
 // and never send a reminder.
 func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) error {
-	el := leader.NewElector(s.Store.DB().DB, leader.Key("zhibu"), s.log)
+	el := leader.NewElector(app.SQLDB(s.Store), leader.Key("zhibu"), s.log)
 	s.Elector = el
 	// LISTEN connections get the pool's bounds and dialer (SPEC §7.7).
 	listenURL, listenDialer := app.ListenConn(s.Config)

@@ -60,12 +60,12 @@ func seedSandbox(ctx context.Context, s *Server) error {
 	if !s.Config.Sandbox.Demo {
 		return nil
 	}
-	units, err := s.Store.AllUnits(ctx)
+	loaded, err := demo.Of(s.App).Loaded(ctx)
 	if err != nil {
 		return err
 	}
 	d := demo.BuildDemo()
-	if len(units) == 0 {
+	if !loaded {
 		if d, err = demo.Of(s.App).LoadDemo(ctx, domain.Operator); err != nil {
 			return fmt.Errorf("sandbox: demo data: %w", err)
 		}
@@ -86,11 +86,11 @@ func seedSandbox(ctx context.Context, s *Server) error {
 // (or the service would take new messages for redeliveries and drop them),
 // and the bot's messages can still be edited and their buttons tapped.
 func (s *Server) resumeSandbox(ctx context.Context) error {
-	lastUpdate, lastMsg, err := s.Store.ConversationIDs(ctx)
+	lastUpdate, lastMsg, err := demo.Of(s.App).ConversationIDs(ctx)
 	if err != nil {
 		return err
 	}
-	sends, err := s.Store.ChatSends(ctx, s.sandbox.allChats(), sandboxResumeSends)
+	sends, err := demo.Of(s.App).ChatSends(ctx, s.sandbox.allChats(), sandboxResumeSends)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 			ids[i] = u.TelegramID
 		}
 	}
-	counts, err := s.Store.ChatMessageCounts(ctx, ids)
+	counts, err := demo.Of(s.App).ChatMessageCounts(ctx, ids)
 	if err != nil {
 		s.log.Error("sandbox page", slog.Any("err", err))
 	}
@@ -378,7 +378,7 @@ func (s *Server) deliverSandbox(ctx context.Context, u models.Update) {
 		return
 	}
 	for {
-		done, err := s.Store.UpdateSettled(ctx, id)
+		done, err := demo.Of(s.App).UpdateSettled(ctx, id)
 		if err != nil || done {
 			return
 		}

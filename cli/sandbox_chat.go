@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/demo"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tgfake"
@@ -57,7 +56,7 @@ type outPayload struct {
 // botMessages replays the outbox rows of some chats (oldest first): each
 // send is a message, each edit that went out changes the message it names
 // (by edit_of or message_id), like Telegram does.
-func botMessages(sends []app.ChatSend) []*botMsg {
+func botMessages(sends []demo.ChatSend) []*botMsg {
 	var out []*botMsg
 	byKey := map[string]*botMsg{}
 	type chatMsg struct {
@@ -183,11 +182,11 @@ type inbound struct {
 // people said and tapped (the updates table) and what the bot sent (the
 // outbox), in the order it happened. me is the person looking.
 func (s *Server) sandboxConversation(ctx context.Context, chat, me int64) ([]sandboxMsg, error) {
-	ups, err := s.Store.ChatUpdates(ctx, []int64{chat}, sandboxHistory)
+	ups, err := demo.Of(s.App).ChatUpdates(ctx, []int64{chat}, sandboxHistory)
 	if err != nil {
 		return nil, err
 	}
-	sends, err := s.Store.ChatSends(ctx, []int64{chat}, sandboxHistory)
+	sends, err := demo.Of(s.App).ChatSends(ctx, []int64{chat}, sandboxHistory)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +227,7 @@ func (s *Server) sandboxConversation(ctx context.Context, chat, me int64) ([]san
 			m.Note = sbx.T("note.sending")
 		case "failed":
 			m.Note = sbx.T("note.failed")
-		case app.OutboxUncertain: // sent at most once; its call was not answered
+		case demo.OutboxUncertain: // sent at most once; its call was not answered
 			m.Note = sbx.T("note.uncertain")
 		}
 		if b.Edited {

@@ -166,9 +166,9 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(store.DB().DB, "zhibu"))
+		collectors.NewDBStatsCollector(app.SQLDB(store), "zhibu"))
 	s.Router = bot.NewRouter(s.App, username, log)
-	s.Pool = bot.NewPool(s.Router, store, cfg.Telegram.Workers, log, reg)
+	s.Pool = bot.NewPool(s.Router, cfg.Telegram.Workers, log, reg)
 	s.shutdown = append(s.shutdown, s.Pool.Close)
 
 	if s.Fake != nil {
