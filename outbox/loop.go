@@ -85,7 +85,8 @@ func NewDispatcher(lanes ...Lane) *Dispatcher {
 	return d
 }
 
-// Add adds a lane; call it before Run.
+// Add adds a lane; call it before Run. A lane belongs to one dispatcher
+// (it keeps the state of the run under way).
 func (d *Dispatcher) Add(l Lane) {
 	d.lanes = append(d.lanes, l)
 	d.wakes = append(d.wakes, make(chan struct{}, 1))
