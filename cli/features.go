@@ -34,19 +34,17 @@ func startBackground(ctx context.Context, s *Server, reg prometheus.Registerer) 
 	listenURL, listenDialer := app.ListenConn(s.Config)
 	opts := outbox.FromConfig(s.Config.Delivery)
 	opts.ListenURL, opts.ListenDialer = listenURL, listenDialer
+	// One dispatcher, one loop per channel: Telegram; the group robots
+	// (WeCom, DingTalk, Feishu), each paced at its platform's own rate; the
+	// signed outbound webhooks from the events table.
 	s.Outbox = outbox.New(s.Store, outbox.NewTelegram(s.Bot), opts, s.log, reg)
-	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
-	// Group robots (WeCom, DingTalk, Feishu): one dispatcher per platform, so
-	// each robot is paced at its platform's own rate.
 	for _, ch := range outbox.NewRobotChannels(s.Store, safedial.Client(s.Config.Webhooks.AllowPrivateTargets)) {
-		d := outbox.New(s.Store, ch, outbox.RobotOptions(ch.Name(), opts), s.log, reg)
-		s.goBG(func() { _ = leader.Run(ctx, el, time.Second, d.Run) })
+		s.Outbox.Add(outbox.NewLane(s.Store, ch, outbox.RobotOptions(ch.Name(), opts), s.log, reg))
 	}
-	// Signed outbound webhooks from the events table.
 	wopts := webhooks.FromConfig(s.Config.Webhooks)
 	wopts.ListenURL, wopts.ListenDialer = listenURL, listenDialer
-	wh := webhooks.New(s.Store, wopts, s.log, reg)
-	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, wh.Run) })
+	s.Outbox.Add(webhooks.NewChannel(s.Store, wopts, s.log, reg))
+	s.goBG(func() { _ = leader.Run(ctx, el, time.Second, s.Outbox.Run) })
 
 	sch, err := scheduler.New(ctx, scheduler.Options{Location: s.Config.Location(), Clock: s.Clock, Elector: el, Log: s.log}, jobs(s)...)
 	if err != nil {

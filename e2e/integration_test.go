@@ -310,7 +310,7 @@ func TestIntegrationWebhookSubscriptionsAndDelivery(t *testing.T) {
 	// The delivery worker, wired as serve wires it (leader-only there).
 	opts := webhooks.FromConfig(h.Cfg.Webhooks)
 	opts.ListenURL, opts.PollInterval = h.DBURL, 200*time.Millisecond
-	w := webhooks.New(h.Srv.Store, opts, nil, nil)
+	w := outbox.NewDispatcher(webhooks.NewChannel(h.Srv.Store, opts, nil, nil))
 	ctx, cancel := context.WithCancel(h.Ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()
@@ -504,7 +504,7 @@ func TestIntegrationPrivateTargetsRefused(t *testing.T) {
 	}
 	opts := webhooks.FromConfig(h.Cfg.Webhooks)
 	opts.PollInterval = 100 * time.Millisecond
-	w := webhooks.New(h.Srv.Store, opts, nil, nil)
+	w := outbox.NewDispatcher(webhooks.NewChannel(h.Srv.Store, opts, nil, nil))
 	ctx, cancel := context.WithCancel(h.Ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(ctx) }()

@@ -111,9 +111,20 @@
 //	b, _ := bot.New(cfg.Telegram.Token, bot.WithServerURL(cfg.Telegram.APIURL), bot.WithSkipGetMe(),
 //		bot.WithHTTPClient(time.Minute, outbox.NewHTTPClient(opts)))
 //	d := outbox.New(store, outbox.NewTelegram(b), opts, log, prometheus.DefaultRegisterer)
+//	for _, ch := range outbox.NewRobotChannels(store, client) {
+//		d.Add(outbox.NewLane(store, ch, outbox.RobotOptions(ch.Name(), opts), log, reg))
+//	}
+//	d.Add(webhooks.NewChannel(store, wopts, log, reg)) // outbound webhooks: one more lane
 //	el := leader.NewElector(store.DB().DB, leader.Key("zhibu"), log)
 //	go leader.Run(ctx, el, time.Second, d.Run)        // only the leader sends
 //
+// One Dispatcher serves every channel. Each is a Lane: the loop (worker
+// pool, claims, wake-ups, fence, maintenance, stop) is the dispatcher's
+// and the same for all; a lane supplies its store's claims and results,
+// its send, its retries and its metrics. Each lane runs its own copy of
+// the loop, so a slow channel holds up no other, and a claim refused under
+// a superseded leadership stops them all.
+//
 // The leader lock holds one of the pool's connections for as long as it
-// leads; LISTEN holds one more outside the pool.
+// leads; LISTEN holds one more outside the pool per lane.
 package outbox

@@ -102,7 +102,7 @@ func TestPacerGlobalRate(t *testing.T) {
 }
 
 func TestAgeSlots(t *testing.T) {
-	d := &Dispatcher{opts: Options{OldestShare: 0.1}}
+	d := &rowLane{opts: Options{OldestShare: 0.1}}
 	total, age := 0, 0
 	for i := range 1000 {
 		room := 1 + i%5

@@ -6,7 +6,7 @@
 // # Rules
 //
 // Fan-out. Each active subscription has a durable cursor over the events
-// table. A Worker turns the events after it into deliveries (one row per
+// table. The Channel turns the events after it into deliveries (one row per
 // event and subscription, UNIQUE, so a fan-out repeated after a crash adds
 // nothing) when the event's type is subscribed (no types: every type) and
 // its unit lies in the subscription's unit subtree. Events are read in
@@ -43,16 +43,16 @@
 // other. Deliveries of one subscription may arrive out of order when one of
 // them is being retried.
 //
-// At least once. A claimed delivery is 'sending' with a lease; a worker that
+// At least once. A claimed delivery is 'sending' with a lease; a process that
 // dies mid-request leaves it to be taken back after the lease and sent
-// again (the attempt counts). Only the leader runs a Worker (leader.Run);
+// again (the attempt counts). Only the leader runs the Channel (leader.Run);
 // claims use SKIP LOCKED and results are recorded only while the delivery
 // is still that attempt's.
 //
 // Fenced. Under leader.Run each claim carries the leadership's fencing
 // epoch (leader.FenceFrom), as the outbox's do: the database refuses a
-// claim under a superseded epoch (storage.ErrStaleLeader) and the worker
-// stops, after recording the requests it has in flight. A worker starting
+// claim under a superseded epoch (storage.ErrStaleLeader) and the dispatcher
+// stops, after recording the requests it has in flight. A Channel starting
 // under a new epoch first puts back the deliveries claimed under older ones
 // (Store.RecoverWebhookFromOldLeaders), so a dead or cut-off leader's
 // deliveries go out again within a poll of the take-over, not after their
@@ -60,7 +60,7 @@
 // request was maybe made, so the receiver may get it twice, with the same
 // webhook-id: at most one per subscription, the one in flight.
 //
-// Wake-up. LISTEN events (storage.AppendEvent notifies it) wakes the worker
+// Wake-up. LISTEN events (storage.AppendEvent notifies it) wakes the Channel
 // at once; PollInterval polling is the fallback and brings retries that
 // came due.
 //
@@ -69,8 +69,14 @@
 //
 // # Wiring
 //
+// The Channel is a lane of the outbox dispatcher (outbox.Lane): the loop
+// — claims, worker pool, wake-ups, fence, stop — is outbox's; this package
+// holds what is webhooks' own: fan-out, signing, the request, its retry
+// schedule, the attempts log and the zhibu_webhooks_* metrics.
+//
 //	opts := webhooks.FromConfig(cfg.Webhooks)
 //	opts.ListenURL = cfg.Database.URL                  // LISTEN events; polling is the fallback
-//	w := webhooks.New(store, opts, log, reg)
-//	go leader.Run(ctx, el, time.Second, w.Run)          // only the leader delivers
+//	d := outbox.New(store, outbox.NewTelegram(b), oopts, log, reg)
+//	d.Add(webhooks.NewChannel(store, opts, log, reg))  // one more channel of the dispatcher
+//	go leader.Run(ctx, el, time.Second, d.Run)          // only the leader delivers
 package webhooks

@@ -2,7 +2,7 @@ package webhooks
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// metrics are the worker's Prometheus series.
+// metrics are the Channel's Prometheus series.
 //
 //	zhibu_webhooks_attempts_total{outcome}     attempts: delivered, retry, failed
 //	zhibu_webhooks_attempt_seconds             duration of one request (histogram)

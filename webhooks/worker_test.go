@@ -18,6 +18,7 @@ import (
 
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/leader"
+	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
 )
@@ -123,9 +124,14 @@ func (w *world) event(typ, unit string, data map[string]any) {
 	}
 }
 
+// newWorker is the outbox dispatcher with the webhooks lane alone.
+func newWorker(store *storage.Store, opts webhooks.Options) *outbox.Dispatcher {
+	return outbox.NewDispatcher(webhooks.NewChannel(store, opts, nil, nil))
+}
+
 // run starts a worker; it stops at the end of the test.
-func (w *world) run(opts webhooks.Options) *webhooks.Worker {
-	wk := webhooks.New(w.store, opts, nil, nil)
+func (w *world) run(opts webhooks.Options) *outbox.Dispatcher {
+	wk := newWorker(w.store, opts)
 	ctx, cancel := context.WithCancel(w.ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = wk.Run(ctx) }()
@@ -190,7 +196,7 @@ func TestLoopbackTargetsAreRefusedAtConnect(t *testing.T) {
 		w.waitFor("refused delivery", func() bool {
 			// Run again while the event horizon is held back by a
 			// transaction of another test that shares the server.
-			if _, err := webhooks.New(w.store, opts, nil, nil).RunOnce(w.ctx); err != nil {
+			if _, err := newWorker(w.store, opts).RunOnce(w.ctx); err != nil {
 				t.Fatal(err)
 			}
 			ds := w.deliveries(sub.ID)
@@ -218,7 +224,7 @@ func TestDeliversSignedVerifiableRequests(t *testing.T) {
 	// The first run that gets past the event horizon (another test's
 	// transaction on the shared server may hold it back a moment) sends it.
 	w.waitFor("the delivery", func() bool {
-		n, err := webhooks.New(w.store, fast(), nil, nil).RunOnce(w.ctx)
+		n, err := newWorker(w.store, fast()).RunOnce(w.ctx)
 		if err != nil || n > 1 {
 			t.Fatalf("RunOnce: %d %v", n, err)
 		}
@@ -258,7 +264,7 @@ func TestDeliversSignedVerifiableRequests(t *testing.T) {
 		t.Fatalf("attempts %+v", as)
 	}
 	// Nothing is sent twice.
-	if n, _ := webhooks.New(w.store, fast(), nil, nil).RunOnce(w.ctx); n != 0 || len(s.requests()) != 1 {
+	if n, _ := newWorker(w.store, fast()).RunOnce(w.ctx); n != 0 || len(s.requests()) != 1 {
 		t.Fatalf("second run: %d attempts, %d requests", n, len(s.requests()))
 	}
 }
@@ -404,7 +410,7 @@ func TestSubtreeAndTypeScoping(t *testing.T) {
 	w.event("claim.submitted", "QA-RZ", map[string]any{"n": 3})
 	// One request at a time per subscription: run until the county has all three.
 	w.waitFor("county's three", func() bool {
-		_, _ = webhooks.New(w.store, fast(), nil, nil).RunOnce(w.ctx)
+		_, _ = newWorker(w.store, fast()).RunOnce(w.ctx)
 		return len(county.requests()) == 3
 	})
 	got := rz.requests()
@@ -493,7 +499,7 @@ func TestAReplacedLeaderCannotClaimAndItsDeliveryIsTakenBackAtOnce(t *testing.T)
 	actx, stopA := context.WithCancel(leader.WithFence(ctx, fenceA))
 	defer stopA()
 	aDone := make(chan error, 1)
-	go func() { aDone <- webhooks.New(w.store, opts, nil, nil).Run(actx) }()
+	go func() { aDone <- newWorker(w.store, opts).Run(actx) }()
 	w.waitFor("the old leader's request", func() bool { return len(s.requests()) == 1 })
 
 	// The old leader's lock session dies; the other replica takes over.
@@ -510,7 +516,7 @@ func TestAReplacedLeaderCannotClaimAndItsDeliveryIsTakenBackAtOnce(t *testing.T)
 	took := time.Now()
 	bctx, stopB := context.WithCancel(leader.WithFence(ctx, fenceB))
 	bDone := make(chan error, 1)
-	go func() { bDone <- webhooks.New(storeB, opts, nil, nil).Run(bctx) }()
+	go func() { bDone <- newWorker(storeB, opts).Run(bctx) }()
 	defer func() { stopB(); <-bDone }()
 	w.waitFor("the new leader's delivery", func() bool {
 		ds := w.deliveries(sub.ID)

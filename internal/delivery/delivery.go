@@ -1,7 +1,7 @@
-// Package delivery is what the outbox dispatcher and the webhook worker
-// share: a pool of workers for claimed jobs, the leadership fence their
-// claims are made under, and writing a result so that it outlives the
-// caller's context.
+// Package delivery is what the outbox dispatcher's loop and its lanes
+// (the outbox table's, the webhooks') share: a pool of workers for
+// claimed jobs, the leadership fence their claims are made under, writing
+// a result so that it outlives the caller's context, and back-off.
 package delivery
 
 import (
@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/leader"
 	"github.com/zhibu/zhibu/storage"
@@ -111,6 +112,22 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Default sets an option left zero (or negative) to its default d.
+func Default[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// Clock is now, or the real clock's Now when now is nil (an option left
+// zero).
+func Clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return clock.Real().Now
+	}
+	return now
 }
 
 // Backoff is base·2^(n-1) for the n-th failure, capped at limit, with

@@ -2,12 +2,10 @@ package outbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -16,11 +14,10 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/delivery"
-	"github.com/zhibu/zhibu/internal/pgnotify"
 	"github.com/zhibu/zhibu/storage"
 )
 
-// Options tune a Dispatcher. Zero fields take the defaults shown.
+// Options tune a Channel's lane (NewLane). Zero fields take the defaults shown.
 type Options struct {
 	// Pacing (config delivery.*): the bot's global rate (30/s), private
 	// chats (1/s), groups (20/min).
@@ -71,20 +68,10 @@ func FromConfig(d config.Delivery) Options {
 }
 
 func (o Options) withDefaults() Options {
-	def := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	if o.GlobalPerSecond <= 0 {
-		o.GlobalPerSecond = 30
-	}
-	if o.ChatPerSecond <= 0 {
-		o.ChatPerSecond = 1
-	}
-	if o.GroupPerMinute <= 0 {
-		o.GroupPerMinute = 20
-	}
+	def := delivery.Default[time.Duration]
+	delivery.Default(&o.GlobalPerSecond, 30)
+	delivery.Default(&o.ChatPerSecond, 1)
+	delivery.Default(&o.GroupPerMinute, 20)
 	def(&o.MaxAge, 24*time.Hour)
 	def(&o.PollInterval, 500*time.Millisecond)
 	def(&o.Lease, time.Minute)
@@ -95,22 +82,18 @@ func (o Options) withDefaults() Options {
 	if o.Lease < 2*o.SendTimeout {
 		o.Lease = 2 * o.SendTimeout
 	}
-	if o.Workers <= 0 {
-		o.Workers = min(max(int(math.Ceil(o.GlobalPerSecond/2)), 8), 128)
-	}
-	if o.OldestShare <= 0 {
-		o.OldestShare = 0.1
-	}
+	delivery.Default(&o.Workers, min(max(int(math.Ceil(o.GlobalPerSecond/2)), 8), 128))
+	delivery.Default(&o.OldestShare, 0.1)
 	o.OldestShare = min(o.OldestShare, 1)
-	if o.Now == nil {
-		o.Now = clock.Real().Now
-	}
+	o.Now = delivery.Clock(o.Now)
 	return o
 }
 
-// Dispatcher sends the outbox rows of one channel. Create it with New, run
-// it with Run (under leader.Run when there are several replicas).
-type Dispatcher struct {
+// rowLane is the Lane of one Channel over the outbox table: claims by
+// priority and age within the platform's limits (the pacer), parts of a
+// split text, edits, at-most-once rows, and the outcomes as Channel
+// classifies them.
+type rowLane struct {
 	store  *storage.Store
 	ch     Channel
 	split  Splitter
@@ -120,28 +103,33 @@ type Dispatcher struct {
 	m      *metrics
 	pace   *pacer
 
-	running atomic.Bool
-	wake    chan struct{}
-	sent    chan storage.OutboxSentRecord // to the recorder of the current run
+	sent chan storage.OutboxSentRecord // to the recorder of the current run
 
-	ageDebt float64 // claim slots owed to the oldest rows (planner goroutine only)
+	ageDebt float64 // claim slots owed to the oldest rows (the loop's goroutine only)
 }
 
-// New returns a dispatcher for the rows whose channel column is ch.Name().
-// Its metrics are registered on reg (nil: not registered).
+// New returns a dispatcher of one lane: the rows whose channel column is
+// ch.Name() (NewLane). Its metrics are registered on reg (nil: not
+// registered).
 func New(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg prometheus.Registerer) *Dispatcher {
+	return NewDispatcher(NewLane(store, ch, opts, log, reg))
+}
+
+// NewLane returns the lane of the outbox rows whose channel column is
+// ch.Name(), sent through ch. Its metrics (zhibu_outbox_*, labelled with
+// the channel) are registered on reg (nil: not registered).
+func NewLane(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg prometheus.Registerer) Lane {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts = opts.withDefaults()
-	d := &Dispatcher{
+	d := &rowLane{
 		store: store,
 		ch:    ch,
 		opts:  opts,
 		log:   log.With(slog.String("component", "outbox"), slog.String("channel", ch.Name())),
 		m:     newMetrics(ch.Name(), reg),
 		pace:  newPacer(opts.GlobalPerSecond, opts.ChatPerSecond, opts.GroupPerMinute),
-		wake:  make(chan struct{}, 1),
 	}
 	if bw, ok := ch.(interface{ BotWideLimits() bool }); ok {
 		d.pace.botWide = bw.BotWideLimits()
@@ -155,93 +143,23 @@ func New(store *storage.Store, ch Channel, opts Options, log *slog.Logger, reg p
 	return d
 }
 
-// Options returns the effective options (defaults filled in).
-func (d *Dispatcher) Options() Options { return d.opts }
+func (d *rowLane) Name() string { return "outbox" }
 
-// Wake makes a waiting dispatcher look for due rows now (LISTEN does the
-// same across processes).
-func (d *Dispatcher) Wake() { pgnotify.Signal(d.wake) }
-
-// Run sends due rows until ctx is done, then puts back the rows it holds
-// that it has not started to send, finishes the call in flight and records
-// its result. It returns nil after a clean stop; it never stops on a
-// database or network error (it logs, backs off and goes on). Under
-// leader.Run it stops, with an error wrapping storage.ErrStaleLeader, when
-// a claim finds that another replica has taken over.
-func (d *Dispatcher) Run(ctx context.Context) error {
-	if !d.running.CompareAndSwap(false, true) {
-		return errors.New("outbox: dispatcher already running")
+func (d *rowLane) Loop() LoopOptions {
+	return LoopOptions{
+		Workers: d.opts.Workers, PollInterval: d.opts.PollInterval, MaintainEvery: d.opts.MaintainEvery,
+		ListenURL: d.opts.ListenURL, ListenDialer: d.opts.ListenDialer, ListenChannel: storage.OutboxNotifyChannel(d.ch.Name()),
+		Log: d.log,
 	}
-	defer d.running.Store(false)
-	if d.opts.ListenURL != "" {
-		stop := pgnotify.Listen(ctx, d.opts.ListenURL, d.opts.ListenDialer, storage.OutboxNotifyChannel(d.ch.Name()), d.wake, d.log)
-		defer stop()
-	}
-	_, err := d.loop(ctx, false)
-	return err
 }
 
-// RunOnce sends every row that is due now, paced like Run, and returns
-// when none is left that could go out within a few seconds (rows waiting
-// for a later not_before, a back-off or a long 429 pause stay). It
-// returns the number of rows delivered.
-func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
-	if !d.running.CompareAndSwap(false, true) {
-		return 0, errors.New("outbox: dispatcher already running")
-	}
-	defer d.running.Store(false)
-	return d.loop(ctx, true)
-}
-
-// onceMaxWait: RunOnce waits for a busy chat or a pause at most this long.
-const onceMaxWait = 5 * time.Second
-
-// fullWait bounds how long a saturated dispatcher gathers free workers
-// before it claims again.
-const fullWait = 50 * time.Millisecond
-
-// minClaimGap spaces claims so that a stream of completions does not turn
-// into one query per message.
-const minClaimGap = 5 * time.Millisecond
-
-// A claim that found less than it had room for is not repeated sooner than
-// claimDuty times its own duration (at most maxClaimGap): with a large
-// backlog held back by pacing, each claim walks many waiting rows, and
-// claiming on every wake-up would spend the database on finding nothing.
-const (
-	claimDuty   = 4
-	maxClaimGap = 200 * time.Millisecond
-)
-
-type job struct {
-	row storage.OutboxRow
-}
-
-func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
-	workers := d.opts.Workers
-	var sent atomic.Int64
-	pool := delivery.NewPool(workers, func(j job) {
-		if d.process(ctx, j) {
-			sent.Add(1)
-		}
-	})
-	d.sent = make(chan storage.OutboxSentRecord, workers)
+// Begin starts the recorder of sent rows, paces the chats sent to lately,
+// and takes back the rows of older leaderships.
+func (d *rowLane) Begin(ctx context.Context, fence storage.LeaderFence, _ bool) (end func()) {
+	d.sent = make(chan storage.OutboxSentRecord, d.opts.Workers)
 	recorded := d.recordSent(d.sent)
-	defer func() {
-		pool.Close()
-		close(d.sent)
-		<-recorded
-	}()
-
 	d.warmStart(ctx)
 	d.maintain(ctx)
-	nextMaintain := clock.Monotonic().Add(d.opts.MaintainEvery)
-	var lastClaim time.Time
-	claimGap := minClaimGap
-	dbErrors := 0
-	// Under leader.Run every claim carries the leadership's fencing epoch:
-	// the database refuses it once another replica has taken over.
-	fence := delivery.Fence(ctx)
 	if fence.Epoch != 0 {
 		// Rows a previous leader had in flight go back now, not after their
 		// lease: it is gone (this leadership superseded it).
@@ -251,123 +169,51 @@ func (d *Dispatcher) loop(ctx context.Context, once bool) (int, error) {
 			d.tookBack(n, "leader_changed", "outbox rows taken back from a previous leader", slog.Int64("epoch", fence.Epoch))
 		}
 	}
-	poll := time.NewTimer(d.opts.PollInterval)
-	defer poll.Stop()
-	for ctx.Err() == nil {
-		if clock.Monotonic().After(nextMaintain) {
-			d.maintain(ctx)
-			nextMaintain = clock.Monotonic().Add(d.opts.MaintainEvery)
-		}
-		if gap := time.Since(lastClaim); gap < claimGap {
-			_ = delivery.Sleep(ctx, claimGap-gap)
-		}
-		room := pool.Free()
-		claimed, full := 0, false
-		var next time.Time // when a busy chat or the bot frees up
-		now := clock.Monotonic()
-		if until := d.pace.pausedUntil(); until.After(now) {
-			next = until
-		} else if room > 0 {
-			skip, free := d.pace.busy(now)
-			next = free
-			byAge := d.ageSlots(room)
-			lastClaim = clock.Monotonic()
-			// Not cancelled by ctx: a claim cancelled after the server ran it
-			// would leave rows 'sending' that nobody sends until the lease ends.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			rows, err := d.store.ClaimOutbox(cctx, storage.OutboxClaim{
-				Channel: d.ch.Name(), Now: d.opts.Now(), Lease: d.opts.Lease, SkipChats: skip,
-				ByPriority: room - byAge, ByAge: byAge, Fence: fence,
-			})
-			cancel()
-			claimGap = minClaimGap
-			if took := time.Since(lastClaim); err == nil && len(rows) < room {
-				claimGap = min(max(minClaimGap, claimDuty*took), maxClaimGap)
-			}
-			if err != nil {
-				if ctx.Err() != nil {
-					break
-				}
-				if errors.Is(err, storage.ErrStaleLeader) {
-					// Not the leader any more: stop; leader.Run notices too.
-					d.log.Warn("outbox: leadership superseded; stopping delivery", slog.Any("err", err))
-					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
-				}
-				dbErrors++
-				if dbErrors == 1 || dbErrors%20 == 0 {
-					d.log.Warn("outbox claim failed", slog.Int("times", dbErrors), slog.Any("err", err))
-				}
-				if once && dbErrors >= 3 {
-					return int(sent.Load()), fmt.Errorf("outbox: %w", err)
-				}
-				_ = delivery.Sleep(ctx, max(time.Second, d.opts.PollInterval))
-				continue
-			}
-			dbErrors = 0
-			slices.SortFunc(rows, func(a, b storage.OutboxRow) int {
-				if a.Priority != b.Priority {
-					return a.Priority - b.Priority
-				}
-				return int(a.ID - b.ID)
-			})
-			for _, r := range rows {
-				pool.Submit(job{row: r})
-			}
-			claimed = len(rows)
-			full = claimed >= room
-		}
-		if once && claimed == 0 && pool.InFlight() == 0 && (next.IsZero() || time.Until(next) > onceMaxWait) {
-			break
-		}
-		if full {
-			// Every worker is busy: wait until a quarter of them are free
-			// (or fullWait passed), so that claims come in batches rather
-			// than one query per finished message.
-			want := max(1, workers/4)
-			deadline := time.NewTimer(fullWait)
-		wait:
-			for pool.Free() < want {
-				select {
-				case <-pool.Finished():
-				case <-deadline.C:
-					break wait
-				case <-ctx.Done():
-					break wait
-				}
-			}
-			deadline.Stop()
-			continue
-		}
-		var nextC <-chan time.Time
-		var nextT *time.Timer
-		if !next.IsZero() {
-			nextT = time.NewTimer(max(time.Until(next), minClaimGap))
-			nextC = nextT.C
-		}
-		if !poll.Stop() {
-			select {
-			case <-poll.C:
-			default:
-			}
-		}
-		poll.Reset(d.opts.PollInterval)
-		select {
-		case <-pool.Finished():
-		case <-d.wake:
-		case <-poll.C:
-		case <-nextC:
-		case <-ctx.Done():
-		}
-		if nextT != nil {
-			nextT.Stop()
-		}
+	return func() {
+		close(d.sent)
+		<-recorded
 	}
-	return int(sent.Load()), nil
+}
+
+func (d *rowLane) Maintain(ctx context.Context) { d.maintain(ctx) }
+
+// Claim claims due rows of chats that the pacer lets through, OldestShare
+// of them by age, and hands them out in (priority, id) order. next: when a
+// busy chat or a bot-wide pause frees up.
+func (d *rowLane) Claim(ctx context.Context, room int, fence storage.LeaderFence) ([]Job, time.Time, error) {
+	now := clock.Monotonic()
+	if until := d.pace.pausedUntil(); until.After(now) {
+		return nil, until, nil
+	}
+	skip, free := d.pace.busy(now)
+	byAge := d.ageSlots(room)
+	// Not cancelled by ctx: a claim cancelled after the server ran it
+	// would leave rows 'sending' that nobody sends until the lease ends.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	rows, err := d.store.ClaimOutbox(cctx, storage.OutboxClaim{
+		Channel: d.ch.Name(), Now: d.opts.Now(), Lease: d.opts.Lease, SkipChats: skip,
+		ByPriority: room - byAge, ByAge: byAge, Fence: fence,
+	})
+	if err != nil {
+		return nil, free, err
+	}
+	slices.SortFunc(rows, func(a, b storage.OutboxRow) int {
+		if a.Priority != b.Priority {
+			return a.Priority - b.Priority
+		}
+		return int(a.ID - b.ID)
+	})
+	jobs := make([]Job, len(rows))
+	for i, r := range rows {
+		jobs[i] = func(ctx context.Context) bool { return d.process(ctx, r) }
+	}
+	return jobs, free, nil
 }
 
 // ageSlots returns how many of room claim slots go to the oldest rows:
 // OldestShare of all slots over time.
-func (d *Dispatcher) ageSlots(room int) int {
+func (d *rowLane) ageSlots(room int) int {
 	d.ageDebt += float64(room) * d.opts.OldestShare
 	n := min(int(d.ageDebt), room)
 	d.ageDebt -= float64(n)
@@ -381,7 +227,7 @@ func paced(method string) bool { return method != MethodAnswerCallbackQuery }
 // warmStart paces the chats that a previous leader (or this process's last
 // run) sent to within the longest chat interval, so that a hand-over does not
 // send to a chat sooner than its limit allows.
-func (d *Dispatcher) warmStart(ctx context.Context) {
+func (d *rowLane) warmStart(ctx context.Context) {
 	interval := time.Duration(max(1/d.opts.ChatPerSecond, 60/d.opts.GroupPerMinute) * float64(time.Second))
 	recent, err := d.store.RecentOutboxSends(ctx, d.ch.Name(), d.opts.Now().Add(-interval))
 	if err != nil {
@@ -398,7 +244,7 @@ func (d *Dispatcher) warmStart(ctx context.Context) {
 
 // maintain recovers expired leases, expires rows past MaxAge and refreshes
 // the queue gauges.
-func (d *Dispatcher) maintain(ctx context.Context) {
+func (d *rowLane) maintain(ctx context.Context) {
 	now := d.opts.Now()
 	if n, err := d.store.RecoverOutboxLeases(ctx, d.ch.Name(), now); err != nil {
 		d.log.Warn("outbox lease recovery failed", slog.Any("err", err))
@@ -421,7 +267,7 @@ func (d *Dispatcher) maintain(ctx context.Context) {
 // tookBack logs and counts what a recovery took back (reason: the metric
 // label): rows sent again, and rows sent at most once that it ended
 // uncertain instead.
-func (d *Dispatcher) tookBack(n storage.OutboxTakenBack, reason, msg string, attrs ...any) {
+func (d *rowLane) tookBack(n storage.OutboxTakenBack, reason, msg string, attrs ...any) {
 	if n.Requeued > 0 {
 		d.log.Warn(msg, append([]any{slog.Int64("rows", n.Requeued)}, attrs...)...)
 		d.m.retried.WithLabelValues(reason).Add(float64(n.Requeued))
@@ -435,8 +281,7 @@ func (d *Dispatcher) tookBack(n storage.OutboxTakenBack, reason, msg string, att
 
 // process sends one claimed row (all its parts) and records the outcome.
 // It reports whether the row was delivered.
-func (d *Dispatcher) process(ctx context.Context, j job) bool {
-	r := j.row
+func (d *rowLane) process(ctx context.Context, r storage.OutboxRow) bool {
 	log := d.log.With(slog.Int64("outbox_id", r.ID), slog.String("dedupe_key", r.DedupeKey),
 		slog.Int64("chat_id", r.ChatID), slog.String("method", r.Method), slog.Int("attempt", r.Attempts))
 	leaseEnd := clock.Monotonic().Add(d.opts.Lease)
@@ -604,7 +449,7 @@ const (
 
 // recordSent writes what arrives on in until in is closed, then closes the
 // returned channel.
-func (d *Dispatcher) recordSent(in <-chan storage.OutboxSentRecord) <-chan struct{} {
+func (d *rowLane) recordSent(in <-chan storage.OutboxSentRecord) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -651,7 +496,7 @@ func (d *Dispatcher) recordSent(in <-chan storage.OutboxSentRecord) <-chan struc
 // failed records an unsuccessful call according to its outcome.
 // botWide says whether a 429 paused the whole bot (the pacer has recorded
 // the pause already).
-func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.OutboxRow, m Message, res Result, ids []int64, botWide bool) {
+func (d *rowLane) failed(ctx context.Context, log *slog.Logger, r storage.OutboxRow, m Message, res Result, ids []int64, botWide bool) {
 	now := d.opts.Now()
 	switch res.Outcome {
 	case RateLimited:
@@ -670,9 +515,10 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 			moved, err = d.store.OutboxMigrateChat(ctx, r.ID, r.Attempts, m.ChatID, res.NewChatID, ids, now)
 			return true, err
 		})
+		// The row is due again at once: the loop claims it when this job
+		// has finished.
 		log.Info("outbox chat migrated", slog.Int64("new_chat_id", res.NewChatID), slog.Bool("binding_moved", moved))
 		d.m.retried.WithLabelValues("migrated").Inc()
-		pgnotify.Signal(d.wake)
 	case Unreachable:
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -701,7 +547,7 @@ func (d *Dispatcher) failed(ctx context.Context, log *slog.Logger, r storage.Out
 // the global rate limiter and the send timeout. Answered, sends resume;
 // not answered in time (or refused), the bot pauses again, longer, and the
 // next call after that pause probes again.
-func (d *Dispatcher) probe(ctx context.Context, t *ticket, deadline time.Time) error {
+func (d *rowLane) probe(ctx context.Context, t *ticket, deadline time.Time) error {
 	ok, err := d.pace.waitGlobal(ctx, deadline)
 	if err != nil || !ok || !t.clear() {
 		t.done(false)
@@ -730,7 +576,7 @@ func (d *Dispatcher) probe(ctx context.Context, t *ticket, deadline time.Time) e
 // may be made only when it reports true. False: the row was taken back or
 // its leadership superseded. An error: nothing recorded, so no call either
 // (the row stays unmarked and goes out later).
-func (d *Dispatcher) calling(r storage.OutboxRow) (bool, error) {
+func (d *rowLane) calling(r storage.OutboxRow) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return d.store.OutboxCalling(ctx, r.ID, r.Attempts, d.opts.Now())
@@ -738,7 +584,7 @@ func (d *Dispatcher) calling(r storage.OutboxRow) (bool, error) {
 
 // retryLater backs off after a temporary failure, or fails the row once the
 // next try would come after MaxAge.
-func (d *Dispatcher) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int64, now time.Time, reason string) {
+func (d *rowLane) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int64, now time.Time, reason string) {
 	failures := r.Failures + 1
 	next := now.Add(d.backoff(failures))
 	if next.After(r.CreatedAt.Add(d.opts.MaxAge)) {
@@ -752,20 +598,20 @@ func (d *Dispatcher) retryLater(log *slog.Logger, r storage.OutboxRow, ids []int
 
 // backoff is the delay after the failures-th temporary failure
 // (delivery.Backoff of BackoffBase and BackoffMax).
-func (d *Dispatcher) backoff(failures int) time.Duration {
+func (d *rowLane) backoff(failures int) time.Duration {
 	return delivery.Backoff(d.opts.BackoffBase, d.opts.BackoffMax, failures)
 }
 
-func (d *Dispatcher) putBack(log *slog.Logger, r storage.OutboxRow, ids []int64, untried bool, notBefore time.Time, reason string) {
+func (d *rowLane) putBack(log *slog.Logger, r storage.OutboxRow, ids []int64, untried bool, notBefore time.Time, reason string) {
 	d.requeue(log, storage.OutboxRequeue{ID: r.ID, Attempt: r.Attempts, NotBefore: notBefore, Untried: untried, MessageIDs: ids}, reason)
 }
 
-func (d *Dispatcher) requeue(log *slog.Logger, q storage.OutboxRequeue, reason string) {
+func (d *rowLane) requeue(log *slog.Logger, q storage.OutboxRequeue, reason string) {
 	d.write(log, "requeue", func(ctx context.Context) (bool, error) { return d.store.OutboxRetry(ctx, q) })
 	d.m.retried.WithLabelValues(reason).Inc()
 }
 
-func (d *Dispatcher) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, metric, reason string) {
+func (d *rowLane) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, metric, reason string) {
 	lvl := slog.LevelWarn
 	if metric == "bad_request" || metric == "original_failed" {
 		lvl = slog.LevelError // a bug on our side: a message we built was refused
@@ -781,7 +627,7 @@ func (d *Dispatcher) fail(log *slog.Logger, r storage.OutboxRow, ids []int64, me
 // lose the result of a call already made), retrying over a database blip
 // (delivery.Write); if it still fails, the lease brings the row back and
 // it is sent again: at least once.
-func (d *Dispatcher) write(log *slog.Logger, what string, fn func(ctx context.Context) (bool, error)) {
+func (d *rowLane) write(log *slog.Logger, what string, fn func(ctx context.Context) (bool, error)) {
 	var ok bool
 	err := delivery.Write(func(ctx context.Context) error {
 		var err error
