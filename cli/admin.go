@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,13 +85,10 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(env.Stdout)
-	_ = w.Write([]string{"name", "phone", "role", "unit_code", "code", "link"})
-	for _, r := range rows {
-		_ = w.Write([]string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link})
-	}
-	w.Flush()
-	return w.Error()
+	return writeList(env.Stdout, []string{"name", "phone", "role", "unit_code", "code", "link"}, len(rows), func(i int) []string {
+		r := rows[i]
+		return []string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link}
+	})
 }
 
 // runToken is `zhibu token create|list|revoke` (SPEC §5.1, §7.5).
@@ -155,13 +152,11 @@ func runToken(ctx context.Context, env Env, args []string) error {
 			}
 			return t.In(a.Loc).Format(time.RFC3339)
 		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"})
-		for _, t := range ts {
-			_ = w.Write([]string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)})
-		}
-		w.Flush()
-		return w.Error()
+		return writeList(env.Stdout, []string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"}, len(ts),
+			func(i int) []string {
+				t := ts[i]
+				return []string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)}
+			})
 	default:
 		live, err := a.RevokeToken(ctx, domain.Operator, id)
 		if err != nil {
@@ -177,11 +172,4 @@ func runToken(ctx context.Context, env Env, args []string) error {
 }
 
 // importerNames lists `zhibu import`'s kinds in order.
-func importerNames() []string {
-	names := make([]string, 0, len(importers))
-	for n := range importers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func importerNames() []string { return slices.Sorted(maps.Keys(importers)) }

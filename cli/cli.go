@@ -5,15 +5,16 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -62,6 +63,31 @@ func parseID(what, arg, hint string) (int64, error) {
 		return 0, usagef("%s id %q: not a number%s", what, arg, hint)
 	}
 	return id, nil
+}
+
+// instant reads an --at flag: the command's now when it is empty, else an
+// RFC 3339 instant; badf formats the usage error from the flag's value.
+func (e Env) instant(at, badf string) (time.Time, error) {
+	if at == "" {
+		return e.clock().Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, usagef(badf, at)
+	}
+	return t, nil
+}
+
+// writeList prints the CSV a list subcommand answers: header, then the
+// record of each of the n rows.
+func writeList(w io.Writer, header []string, n int, record func(i int) []string) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(header)
+	for i := range n {
+		_ = cw.Write(record(i))
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // Run runs one command line and returns the exit status.
@@ -113,12 +139,7 @@ func errorLine(err error) string {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zhibu <command> [--config PATH] [flags]\n\ncommands:")
-	names := make([]string, 0, len(subcommands))
-	for n := range subcommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range Subcommands() {
 		fmt.Fprintf(w, "  %-12s %s\n", n, subcommands[n].summary)
 	}
 }

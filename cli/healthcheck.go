@@ -42,11 +42,9 @@ func runHealthcheck(ctx context.Context, env Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	at := env.clock().Now()
-	if *atFlag != "" {
-		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
-			return usagef("--at %q: not an RFC 3339 instant like 2026-11-30T09:00:00+08:00", *atFlag)
-		}
+	at, err := env.instant(*atFlag, "--at %q: not an RFC 3339 instant like 2026-11-30T09:00:00+08:00")
+	if err != nil {
+		return err
 	}
 	a, closeApp, err := openApp(ctx, f)
 	if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"strconv"
 	"strings"
@@ -80,17 +79,14 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"name", "unit", "role", "active", "last_used_at"})
-		for _, in := range ins {
+		return writeList(env.Stdout, []string{"name", "unit", "role", "active", "last_used_at"}, len(ins), func(i int) []string {
+			in := ins[i]
 			used := ""
 			if in.LastUsedAt != nil {
 				used = in.LastUsedAt.Format(time.RFC3339)
 			}
-			_ = w.Write([]string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used})
-		}
-		w.Flush()
-		return w.Error()
+			return []string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used}
+		})
 	default:
 		if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
 			return err
@@ -158,18 +154,15 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"})
-		for _, s := range ws {
+		return writeList(env.Stdout, []string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"}, len(ws), func(i int) []string {
+			s := ws[i]
 			reason := ""
 			if s.DisabledReason != nil {
 				reason = *s.DisabledReason
 			}
-			_ = w.Write([]string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
-				strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason})
-		}
-		w.Flush()
-		return w.Error()
+			return []string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
+				strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason}
+		})
 	default:
 		if err := a.DeleteWebhook(ctx, domain.Operator, id); err != nil {
 			return err
@@ -232,13 +225,10 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "kind", "active", "url"})
-		for _, r := range rs {
-			_ = w.Write([]string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)})
-		}
-		w.Flush()
-		return w.Error()
+		return writeList(env.Stdout, []string{"id", "unit", "kind", "active", "url"}, len(rs), func(i int) []string {
+			r := rs[i]
+			return []string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)}
+		})
 	default:
 		if err := a.SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
 			return err

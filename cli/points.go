@@ -112,11 +112,9 @@ func runPointsSettle(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("usage: zhibu points settle [--at RFC3339]")
 	}
-	now := env.clock().Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)", *at)
-		}
+	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)")
+	if err != nil {
+		return err
 	}
 	a, done, err := openApp(ctx, f)
 	if err != nil {
@@ -146,11 +144,9 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("usage: zhibu points publicity [--at RFC3339]")
 	}
-	now := env.clock().Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T09:00:00+08:00)", *at)
-		}
+	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. 2026-12-01T09:00:00+08:00)")
+	if err != nil {
+		return err
 	}
 	a, done, err := openApp(ctx, f)
 	if err != nil {
