@@ -103,48 +103,52 @@ func runPointsCatalog(ctx context.Context, env Env, args []string) error {
 }
 
 func runPointsSettle(ctx context.Context, env Env, args []string) error {
-	f := newFlags("points settle", env)
-	at := f.String("at", "", "settle the period that ended before this instant (RFC 3339; default now)")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("usage: zhibu points settle [--at RFC3339]")
-	}
-	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)")
-	if err != nil {
-		return err
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := a.Settle(ctx, domain.Operator, now)
-	if err != nil {
-		return err
-	}
-	for _, r := range res.Runs {
-		fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
-	}
-	if other := res.Posted - postedIn(res.Runs); other > 0 {
-		fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
-	}
-	return nil
+	return runPointsAt(ctx, env, args, "settle", "settle the period that ended before this instant (RFC 3339; default now)",
+		"2026-12-01T00:05:00+08:00", func(a *app.App, now time.Time) error {
+			res, err := a.Settle(ctx, domain.Operator, now)
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Runs {
+				fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
+			}
+			if other := res.Posted - postedIn(res.Runs); other > 0 {
+				fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
+			}
+			return nil
+		})
 }
 
 func runPointsPublicity(ctx context.Context, env Env, args []string) error {
-	f := newFlags("points publicity", env)
-	at := f.String("at", "", "post the 公示 list as of this instant (RFC 3339; default now)")
+	return runPointsAt(ctx, env, args, "publicity", "post the 公示 list as of this instant (RFC 3339; default now)",
+		"2026-12-01T09:00:00+08:00", func(a *app.App, now time.Time) error {
+			res, err := a.PostPublicity(ctx, domain.Operator, now)
+			if err != nil {
+				return err
+			}
+			if res.Held != "" {
+				fmt.Fprintf(env.Stdout, "publicity: nothing posted (%s)\n", res.Held)
+				return nil
+			}
+			fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
+			return nil
+		})
+}
+
+// runPointsAt runs a scheduled points job by hand: `zhibu points <name>
+// [--at RFC3339]` takes no argument, --at (atHelp; example in its usage
+// error) defaults to now.
+func runPointsAt(ctx context.Context, env Env, args []string, name, atHelp, example string, run func(a *app.App, now time.Time) error) error {
+	f := newFlags("points "+name, env)
+	at := f.String("at", "", atHelp)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("usage: zhibu points publicity [--at RFC3339]")
+		return usagef("usage: zhibu points %s [--at RFC3339]", name)
 	}
-	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. 2026-12-01T09:00:00+08:00)")
+	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. "+example+")")
 	if err != nil {
 		return err
 	}
@@ -153,16 +157,7 @@ func runPointsPublicity(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := a.PostPublicity(ctx, domain.Operator, now)
-	if err != nil {
-		return err
-	}
-	if res.Held != "" {
-		fmt.Fprintf(env.Stdout, "publicity: nothing posted (%s)\n", res.Held)
-		return nil
-	}
-	fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
-	return nil
+	return run(a, now)
 }
 
 func postedIn(runs []app.SettleRun) int {
