@@ -106,69 +106,68 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		return usagef(usage)
 	}
 	var id int64
-	switch pos[0] {
-	case "create":
-		if len(pos) != 1 {
-			return usagef("usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31]")
-		}
-		if *unit == "" || *role == "" {
-			return usagef("--unit and --role are required")
-		}
-	case "list":
-		if len(pos) != 1 || *role != "" || *expires != "" {
-			return usagef("usage: zhibu token list [--unit CODE]")
-		}
-	case "revoke":
-		if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
-			return usagef("usage: zhibu token revoke ID")
-		}
-		if id, err = parseID("token", pos[1], " (see zhibu token list)"); err != nil {
-			return err
-		}
-	default:
-		return usagef(usage)
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch pos[0] {
-	case "create":
-		token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.Stdout, token)
-		return nil
-	case "list":
-		ts, err := a.ListTokens(ctx, domain.Operator, *unit)
-		if err != nil {
-			return err
-		}
-		at := func(t *time.Time) string {
-			if t == nil {
-				return ""
-			}
-			return t.In(a.Loc).Format(time.RFC3339)
-		}
-		return writeList(env.Stdout, []string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"}, len(ts),
-			func(i int) []string {
-				t := ts[i]
-				return []string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)}
-			})
-	default:
-		live, err := a.RevokeToken(ctx, domain.Operator, id)
-		if err != nil {
-			return err
-		}
-		if live {
-			fmt.Fprintf(env.Stdout, "token %d revoked\n", id)
-		} else {
-			fmt.Fprintf(env.Stdout, "token %d was already revoked\n", id)
-		}
-		return nil
-	}
+	return runVerb(ctx, f, pos[0], usage, map[string]verb{
+		"create": {
+			check: func() error {
+				if len(pos) != 1 {
+					return usagef("usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31]")
+				}
+				if *unit == "" || *role == "" {
+					return usagef("--unit and --role are required")
+				}
+				return nil
+			},
+			run: func(a *app.App) error {
+				token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stdout, token)
+				return nil
+			},
+		},
+		"list": {
+			check: usageUnless(len(pos) != 1 || *role != "" || *expires != "", "usage: zhibu token list [--unit CODE]"),
+			run: func(a *app.App) error {
+				ts, err := a.ListTokens(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				at := func(t *time.Time) string {
+					if t == nil {
+						return ""
+					}
+					return t.In(a.Loc).Format(time.RFC3339)
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"}, len(ts),
+					func(i int) []string {
+						t := ts[i]
+						return []string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)}
+					})
+			},
+		},
+		"revoke": {
+			check: func() error {
+				if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
+					return usagef("usage: zhibu token revoke ID")
+				}
+				id, err = parseID("token", pos[1], " (see zhibu token list)")
+				return err
+			},
+			run: func(a *app.App) error {
+				live, err := a.RevokeToken(ctx, domain.Operator, id)
+				if err != nil {
+					return err
+				}
+				if live {
+					fmt.Fprintf(env.Stdout, "token %d revoked\n", id)
+				} else {
+					fmt.Fprintf(env.Stdout, "token %d was already revoked\n", id)
+				}
+				return nil
+			},
+		},
+	})
 }
 
 // importerNames lists `zhibu import`'s kinds in order.

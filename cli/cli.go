@@ -65,6 +65,44 @@ func parseID(what, arg, hint string) (int64, error) {
 	return id, nil
 }
 
+// verb is one verb of a command that has several (`zhibu robot add|list|…`):
+// check refuses bad arguments before the database is opened (nil: none to
+// check), run does the work.
+type verb struct {
+	check func() error
+	run   func(a *app.App) error
+}
+
+// runVerb checks and runs verbs[name] on the opened app; an unknown verb is
+// a usage error.
+func runVerb(ctx context.Context, f *flags, name, usage string, verbs map[string]verb) error {
+	v, ok := verbs[name]
+	if !ok {
+		return usageError{usage}
+	}
+	if v.check != nil {
+		if err := v.check(); err != nil {
+			return err
+		}
+	}
+	a, done, err := openApp(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return v.run(a)
+}
+
+// usageUnless is a check that refuses with usage when bad.
+func usageUnless(bad bool, usage string) func() error {
+	return func() error {
+		if bad {
+			return usageError{usage}
+		}
+		return nil
+	}
+}
+
 // instant reads an --at flag: the command's now when it is empty, else an
 // RFC 3339 instant; badf formats the usage error from the flag's value.
 func (e Env) instant(at, badf string) (time.Time, error) {
