@@ -52,18 +52,15 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := imp(a, ctx, domain.Operator, t)
-	if err != nil {
-		return err
-	}
-	a.Log.Info("import done", slog.String("what", pos[0]), slog.String("file", t.File), slog.Int("rows", res.Rows))
-	fmt.Fprintln(env.Stdout, res.String())
-	return nil
+	return withApp(ctx, f, func(a *app.App) error {
+		res, err := imp(a, ctx, domain.Operator, t)
+		if err != nil {
+			return err
+		}
+		a.Log.Info("import done", slog.String("what", pos[0]), slog.String("file", t.File), slog.Int("rows", res.Rows))
+		fmt.Fprintln(env.Stdout, res.String())
+		return nil
+	})
 }
 
 func runInvite(ctx context.Context, env Env, args []string) error {
@@ -72,22 +69,19 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	username, err := botUsername(ctx, a.Cfg)
-	if err != nil {
-		return err
-	}
-	rows, err := a.Invite(ctx, domain.Operator, *unit, username)
-	if err != nil {
-		return err
-	}
-	return writeList(env.Stdout, []string{"name", "phone", "role", "unit_code", "code", "link"}, len(rows), func(i int) []string {
-		r := rows[i]
-		return []string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link}
+	return withApp(ctx, f, func(a *app.App) error {
+		username, err := botUsername(ctx, a.Cfg)
+		if err != nil {
+			return err
+		}
+		rows, err := a.Invite(ctx, domain.Operator, *unit, username)
+		if err != nil {
+			return err
+		}
+		return writeList(env.Stdout, []string{"name", "phone", "role", "unit_code", "code", "link"}, len(rows), func(i int) []string {
+			r := rows[i]
+			return []string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link}
+		})
 	})
 }
 

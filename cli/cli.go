@@ -85,12 +85,7 @@ func runVerb(ctx context.Context, f *flags, name, usage string, verbs map[string
 			return err
 		}
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return v.run(a)
+	return withApp(ctx, f, v.run)
 }
 
 // usageUnless is a check that refuses with usage when bad.
@@ -260,18 +255,20 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// openApp loads config, connects and migrates: what the one-shot commands share.
-func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
+// withApp loads config, connects and migrates, runs use and closes the
+// database: what the one-shot commands share.
+func withApp(ctx context.Context, f *flags, use func(a *app.App) error) error {
 	cfg, err := f.loadConfig()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	log := newLogger(cfg, f.env.Stderr)
 	store, err := app.OpenDatabase(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return app.New(store, cfg, f.env.clock().Now, log), func() { store.Close() }, nil
+	defer store.Close()
+	return use(app.New(store, cfg, f.env.clock().Now, log))
 }
 
 // Main is the process entry point.

@@ -46,28 +46,25 @@ func runHealthcheck(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, closeApp, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer closeApp()
-	if _, err := a.HealthRules(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	var ev *app.Evaluation
-	if *dryRun {
-		ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
-	} else {
-		ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
-	}
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printHealthJSON(env.Stdout, ev, a)
-	}
-	printHealthTable(env.Stdout, ev, a)
-	return nil
+	return withApp(ctx, f, func(a *app.App) error {
+		if _, err := a.HealthRules(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		var ev *app.Evaluation
+		if *dryRun {
+			ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
+		} else {
+			ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printHealthJSON(env.Stdout, ev, a)
+		}
+		printHealthTable(env.Stdout, ev, a)
+		return nil
+	})
 }
 
 type healthJSON struct {

@@ -82,24 +82,21 @@ func runPointsCatalog(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if *clearOwn {
-		if err := a.ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
+	return withApp(ctx, f, func(a *app.App) error {
+		if *clearOwn {
+			if err := a.ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
+			return nil
+		}
+		res, err := a.ImportUnitCatalog(ctx, domain.Operator, *unit, t)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
+		fmt.Fprintf(env.Stdout, "%s (for %s)\n", res.String(), *unit)
 		return nil
-	}
-	res, err := a.ImportUnitCatalog(ctx, domain.Operator, *unit, t)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "%s (for %s)\n", res.String(), *unit)
-	return nil
+	})
 }
 
 func runPointsSettle(ctx context.Context, env Env, args []string) error {
@@ -152,12 +149,9 @@ func runPointsAt(ctx context.Context, env Env, args []string, name, atHelp, exam
 	if err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return run(a, now)
+	return withApp(ctx, f, func(a *app.App) error {
+		return run(a, now)
+	})
 }
 
 func postedIn(runs []app.SettleRun) int {
