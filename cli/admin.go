@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,18 +52,15 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := imp(a, ctx, domain.Operator, t)
-	if err != nil {
-		return err
-	}
-	a.Log.Info("import done", slog.String("what", pos[0]), slog.String("file", t.File), slog.Int("rows", res.Rows))
-	fmt.Fprintln(env.Stdout, res.String())
-	return nil
+	return withApp(ctx, f, func(a *app.App) error {
+		res, err := imp(a, ctx, domain.Operator, t)
+		if err != nil {
+			return err
+		}
+		a.Log.Info("import done", slog.String("what", pos[0]), slog.String("file", t.File), slog.Int("rows", res.Rows))
+		fmt.Fprintln(env.Stdout, res.String())
+		return nil
+	})
 }
 
 func runInvite(ctx context.Context, env Env, args []string) error {
@@ -72,26 +69,20 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	username, err := botUsername(ctx, a.Cfg)
-	if err != nil {
-		return err
-	}
-	rows, err := a.Invite(ctx, domain.Operator, *unit, username)
-	if err != nil {
-		return err
-	}
-	w := csv.NewWriter(env.Stdout)
-	_ = w.Write([]string{"name", "phone", "role", "unit_code", "code", "link"})
-	for _, r := range rows {
-		_ = w.Write([]string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link})
-	}
-	w.Flush()
-	return w.Error()
+	return withApp(ctx, f, func(a *app.App) error {
+		username, err := botUsername(ctx, a.Cfg)
+		if err != nil {
+			return err
+		}
+		rows, err := a.Invite(ctx, domain.Operator, *unit, username)
+		if err != nil {
+			return err
+		}
+		return writeList(env.Stdout, []string{"name", "phone", "role", "unit_code", "code", "link"}, len(rows), func(i int) []string {
+			r := rows[i]
+			return []string{r.Name, r.Phone, r.Role, r.UnitCode, r.Code, r.Link}
+		})
+	})
 }
 
 // runToken is `zhibu token create|list|revoke` (SPEC §5.1, §7.5).
@@ -109,79 +100,69 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		return usagef(usage)
 	}
 	var id int64
-	switch pos[0] {
-	case "create":
-		if len(pos) != 1 {
-			return usagef("usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31]")
-		}
-		if *unit == "" || *role == "" {
-			return usagef("--unit and --role are required")
-		}
-	case "list":
-		if len(pos) != 1 || *role != "" || *expires != "" {
-			return usagef("usage: zhibu token list [--unit CODE]")
-		}
-	case "revoke":
-		if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
-			return usagef("usage: zhibu token revoke ID")
-		}
-		if id, err = parseID("token", pos[1], " (see zhibu token list)"); err != nil {
-			return err
-		}
-	default:
-		return usagef(usage)
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch pos[0] {
-	case "create":
-		token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(env.Stdout, token)
-		return nil
-	case "list":
-		ts, err := a.ListTokens(ctx, domain.Operator, *unit)
-		if err != nil {
-			return err
-		}
-		at := func(t *time.Time) string {
-			if t == nil {
-				return ""
-			}
-			return t.In(a.Loc).Format(time.RFC3339)
-		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"})
-		for _, t := range ts {
-			_ = w.Write([]string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		live, err := a.RevokeToken(ctx, domain.Operator, id)
-		if err != nil {
-			return err
-		}
-		if live {
-			fmt.Fprintf(env.Stdout, "token %d revoked\n", id)
-		} else {
-			fmt.Fprintf(env.Stdout, "token %d was already revoked\n", id)
-		}
-		return nil
-	}
+	return runVerb(ctx, f, pos[0], usage, map[string]verb{
+		"create": {
+			check: func() error {
+				if len(pos) != 1 {
+					return usagef("usage: zhibu token create --unit CODE --role ROLE [--expires 30d|2027-01-31]")
+				}
+				if *unit == "" || *role == "" {
+					return usagef("--unit and --role are required")
+				}
+				return nil
+			},
+			run: func(a *app.App) error {
+				token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stdout, token)
+				return nil
+			},
+		},
+		"list": {
+			check: usageUnless(len(pos) != 1 || *role != "" || *expires != "", "usage: zhibu token list [--unit CODE]"),
+			run: func(a *app.App) error {
+				ts, err := a.ListTokens(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				at := func(t *time.Time) string {
+					if t == nil {
+						return ""
+					}
+					return t.In(a.Loc).Format(time.RFC3339)
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "role", "created_at", "expires_at", "last_used_at"}, len(ts),
+					func(i int) []string {
+						t := ts[i]
+						return []string{strconv.FormatInt(t.ID, 10), t.UnitCode, t.Role, at(&t.CreatedAt), at(t.ExpiresAt), at(t.LastUsedAt)}
+					})
+			},
+		},
+		"revoke": {
+			check: func() error {
+				if len(pos) != 2 || *unit != "" || *role != "" || *expires != "" {
+					return usagef("usage: zhibu token revoke ID")
+				}
+				id, err = parseID("token", pos[1], " (see zhibu token list)")
+				return err
+			},
+			run: func(a *app.App) error {
+				live, err := a.RevokeToken(ctx, domain.Operator, id)
+				if err != nil {
+					return err
+				}
+				if live {
+					fmt.Fprintf(env.Stdout, "token %d revoked\n", id)
+				} else {
+					fmt.Fprintf(env.Stdout, "token %d was already revoked\n", id)
+				}
+				return nil
+			},
+		},
+	})
 }
 
 // importerNames lists `zhibu import`'s kinds in order.
-func importerNames() []string {
-	names := make([]string, 0, len(importers))
-	for n := range importers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func importerNames() []string { return slices.Sorted(maps.Keys(importers)) }

@@ -5,15 +5,16 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -62,6 +63,64 @@ func parseID(what, arg, hint string) (int64, error) {
 		return 0, usagef("%s id %q: not a number%s", what, arg, hint)
 	}
 	return id, nil
+}
+
+// verb is one verb of a command that has several (`zhibu robot add|list|…`):
+// check refuses bad arguments before the database is opened (nil: none to
+// check), run does the work.
+type verb struct {
+	check func() error
+	run   func(a *app.App) error
+}
+
+// runVerb checks and runs verbs[name] on the opened app; an unknown verb is
+// a usage error.
+func runVerb(ctx context.Context, f *flags, name, usage string, verbs map[string]verb) error {
+	v, ok := verbs[name]
+	if !ok {
+		return usageError{usage}
+	}
+	if v.check != nil {
+		if err := v.check(); err != nil {
+			return err
+		}
+	}
+	return withApp(ctx, f, v.run)
+}
+
+// usageUnless is a check that refuses with usage when bad.
+func usageUnless(bad bool, usage string) func() error {
+	return func() error {
+		if bad {
+			return usageError{usage}
+		}
+		return nil
+	}
+}
+
+// instant reads an --at flag: the command's now when it is empty, else an
+// RFC 3339 instant; badf formats the usage error from the flag's value.
+func (e Env) instant(at, badf string) (time.Time, error) {
+	if at == "" {
+		return e.clock().Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		return time.Time{}, usagef(badf, at)
+	}
+	return t, nil
+}
+
+// writeList prints the CSV a list subcommand answers: header, then the
+// record of each of the n rows.
+func writeList(w io.Writer, header []string, n int, record func(i int) []string) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(header)
+	for i := range n {
+		_ = cw.Write(record(i))
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // Run runs one command line and returns the exit status.
@@ -113,12 +172,7 @@ func errorLine(err error) string {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: zhibu <command> [--config PATH] [flags]\n\ncommands:")
-	names := make([]string, 0, len(subcommands))
-	for n := range subcommands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range Subcommands() {
 		fmt.Fprintf(w, "  %-12s %s\n", n, subcommands[n].summary)
 	}
 }
@@ -201,18 +255,20 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// openApp loads config, connects and migrates: what the one-shot commands share.
-func openApp(ctx context.Context, f *flags) (*app.App, func(), error) {
+// withApp loads config, connects and migrates, runs use and closes the
+// database: what the one-shot commands share.
+func withApp(ctx context.Context, f *flags, use func(a *app.App) error) error {
 	cfg, err := f.loadConfig()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	log := newLogger(cfg, f.env.Stderr)
 	store, err := app.OpenDatabase(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return app.New(store, cfg, f.env.clock().Now, log), func() { store.Close() }, nil
+	defer store.Close()
+	return use(app.New(store, cfg, f.env.clock().Now, log))
 }
 
 // Main is the process entry point.

@@ -96,40 +96,37 @@ func runExport(ctx context.Context, env Env, args []string) error {
 	if kind != "csv" && kind != "xlsx" {
 		return usagef("--format %q: use csv or xlsx", *format)
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	t, err := exp(ctx, a, exportOptions{Unit: strings.TrimSpace(*unit), At: env.clock().Now()})
-	if err != nil {
-		return err
-	}
-	var w io.Writer = env.Stdout
-	var file *os.File
-	if *out != "" {
-		if file, err = os.Create(*out); err != nil {
-			return fmt.Errorf("%s: %w", *out, err)
+	return withApp(ctx, f, func(a *app.App) error {
+		t, err := exp(ctx, a, exportOptions{Unit: strings.TrimSpace(*unit), At: env.clock().Now()})
+		if err != nil {
+			return err
 		}
-		w = file
-	}
-	if kind == "xlsx" {
-		err = writeXLSX(w, t, a.Loc)
-	} else {
-		err = writeCSV(w, t, a.Loc)
-	}
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
+		var w io.Writer = env.Stdout
+		var file *os.File
+		if *out != "" {
+			if file, err = os.Create(*out); err != nil {
+				return fmt.Errorf("%s: %w", *out, err)
+			}
+			w = file
+		}
+		if kind == "xlsx" {
+			err = writeXLSX(w, t, a.Loc)
+		} else {
+			err = writeCSV(w, t, a.Loc)
+		}
+		if file != nil {
+			if cerr := file.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				os.Remove(*out)
+			}
 		}
 		if err != nil {
-			os.Remove(*out)
+			return fmt.Errorf("export %s: %w", pos[0], err)
 		}
-	}
-	if err != nil {
-		return fmt.Errorf("export %s: %w", pos[0], err)
-	}
-	return nil
+		return nil
+	})
 }
 
 func writeCSV(w io.Writer, t exportTable, loc *time.Location) error {

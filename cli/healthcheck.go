@@ -42,34 +42,29 @@ func runHealthcheck(ctx context.Context, env Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	at := env.clock().Now()
-	if *atFlag != "" {
-		if at, err = time.Parse(time.RFC3339, *atFlag); err != nil {
-			return usagef("--at %q: not an RFC 3339 instant like 2026-11-30T09:00:00+08:00", *atFlag)
+	at, err := env.instant(*atFlag, "--at %q: not an RFC 3339 instant like 2026-11-30T09:00:00+08:00")
+	if err != nil {
+		return err
+	}
+	return withApp(ctx, f, func(a *app.App) error {
+		if _, err := a.HealthRules(); err != nil {
+			return fmt.Errorf("config: %w", err)
 		}
-	}
-	a, closeApp, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer closeApp()
-	if _, err := a.HealthRules(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	var ev *app.Evaluation
-	if *dryRun {
-		ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
-	} else {
-		ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
-	}
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printHealthJSON(env.Stdout, ev, a)
-	}
-	printHealthTable(env.Stdout, ev, a)
-	return nil
+		var ev *app.Evaluation
+		if *dryRun {
+			ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
+		} else {
+			ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printHealthJSON(env.Stdout, ev, a)
+		}
+		printHealthTable(env.Stdout, ev, a)
+		return nil
+	})
 }
 
 type healthJSON struct {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,56 +47,46 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 	if len(pos) != 0 {
 		return usagef(usage)
 	}
-	switch args[0] {
-	case "create":
-		if *name == "" || *unit == "" {
-			return usagef("--name and --unit are required")
-		}
-	case "enable", "disable":
-		if *name == "" {
-			return usagef("--name is required")
-		}
-	case "list":
-	default:
-		return usagef(usage)
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch args[0] {
-	case "create":
-		in, secret, err := checkin.Of(a).CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "integration %q created for %s as %s; sign requests to POST /api/v1/integrations/checkins with this secret (shown once):\n", in.Name, in.UnitCode, in.Role)
-		fmt.Fprintln(env.Stdout, secret)
-		return nil
-	case "list":
-		ins, err := checkin.Of(a).ListIntegrations(ctx, domain.Operator)
-		if err != nil {
-			return err
-		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"name", "unit", "role", "active", "last_used_at"})
-		for _, in := range ins {
-			used := ""
-			if in.LastUsedAt != nil {
-				used = in.LastUsedAt.Format(time.RFC3339)
+	setActive := verb{
+		check: usageUnless(*name == "", "--name is required"),
+		run: func(a *app.App) error {
+			if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
+				return err
 			}
-			_ = w.Write([]string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])
-		return nil
+			fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])
+			return nil
+		},
 	}
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"create": {
+			check: usageUnless(*name == "" || *unit == "", "--name and --unit are required"),
+			run: func(a *app.App) error {
+				in, secret, err := checkin.Of(a).CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "integration %q created for %s as %s; sign requests to POST /api/v1/integrations/checkins with this secret (shown once):\n", in.Name, in.UnitCode, in.Role)
+				fmt.Fprintln(env.Stdout, secret)
+				return nil
+			},
+		},
+		"list": {run: func(a *app.App) error {
+			ins, err := checkin.Of(a).ListIntegrations(ctx, domain.Operator)
+			if err != nil {
+				return err
+			}
+			return writeList(env.Stdout, []string{"name", "unit", "role", "active", "last_used_at"}, len(ins), func(i int) []string {
+				in := ins[i]
+				used := ""
+				if in.LastUsedAt != nil {
+					used = in.LastUsedAt.Format(time.RFC3339)
+				}
+				return []string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used}
+			})
+		}},
+		"enable":  setActive,
+		"disable": setActive,
+	})
 }
 
 func runWebhook(ctx context.Context, env Env, args []string) error {
@@ -114,69 +103,60 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	var id int64
-	switch args[0] {
-	case "create":
-		if *target == "" || *unit == "" || len(pos) != 0 {
-			return usagef("usage: zhibu webhook create --url U --unit CODE [--events a,b]")
-		}
-	case "list":
-		if len(pos) != 0 {
-			return usagef(usage)
-		}
-	case "delete":
-		if len(pos) != 1 {
-			return usagef("usage: zhibu webhook delete ID")
-		}
-		if id, err = parseID("webhook", pos[0], ""); err != nil {
-			return err
-		}
-	default:
-		return usagef(usage)
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch args[0] {
-	case "create":
-		var types []string
-		for _, t := range strings.Split(*events, ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				types = append(types, t)
-			}
-		}
-		created, err := a.CreateWebhook(ctx, domain.Operator, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "webhook %d created for %s; verify its requests with this secret (shown once):\n", created.Subscription.ID, created.Subscription.UnitCode)
-		fmt.Fprintln(env.Stdout, created.Secret)
-		return nil
-	case "list":
-		ws, err := a.ListWebhooks(ctx, domain.Operator, *unit)
-		if err != nil {
-			return err
-		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"})
-		for _, s := range ws {
-			reason := ""
-			if s.DisabledReason != nil {
-				reason = *s.DisabledReason
-			}
-			_ = w.Write([]string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
-				strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		if err := a.DeleteWebhook(ctx, domain.Operator, id); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
-		return nil
-	}
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"create": {
+			check: usageUnless(*target == "" || *unit == "" || len(pos) != 0, "usage: zhibu webhook create --url U --unit CODE [--events a,b]"),
+			run: func(a *app.App) error {
+				var types []string
+				for _, t := range strings.Split(*events, ",") {
+					if t = strings.TrimSpace(t); t != "" {
+						types = append(types, t)
+					}
+				}
+				created, err := a.CreateWebhook(ctx, domain.Operator, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "webhook %d created for %s; verify its requests with this secret (shown once):\n", created.Subscription.ID, created.Subscription.UnitCode)
+				fmt.Fprintln(env.Stdout, created.Secret)
+				return nil
+			},
+		},
+		"list": {
+			check: usageUnless(len(pos) != 0, usage),
+			run: func(a *app.App) error {
+				ws, err := a.ListWebhooks(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"}, len(ws), func(i int) []string {
+					s := ws[i]
+					reason := ""
+					if s.DisabledReason != nil {
+						reason = *s.DisabledReason
+					}
+					return []string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
+						strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason}
+				})
+			},
+		},
+		"delete": {
+			check: func() error {
+				if len(pos) != 1 {
+					return usagef("usage: zhibu webhook delete ID")
+				}
+				id, err = parseID("webhook", pos[0], "")
+				return err
+			},
+			run: func(a *app.App) error {
+				if err := a.DeleteWebhook(ctx, domain.Operator, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
+				return nil
+			},
+		},
+	})
 }
 
 func runRobot(ctx context.Context, env Env, args []string) error {
@@ -194,58 +174,51 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	var id int64
-	switch args[0] {
-	case "add":
-		if *unit == "" || *kind == "" || *target == "" || len(pos) != 0 {
-			return usagef("usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]")
-		}
-	case "list":
-		if len(pos) != 0 {
-			return usagef(usage)
-		}
-	case "enable", "disable":
-		if len(pos) != 1 {
-			return usagef("usage: zhibu robot %s ID", args[0])
-		}
-		if id, err = parseID("robot", pos[0], ""); err != nil {
+	setActive := verb{
+		check: func() error {
+			if len(pos) != 1 {
+				return usagef("usage: zhibu robot %s ID", args[0])
+			}
+			id, err = parseID("robot", pos[0], "")
 			return err
-		}
-	default:
-		return usagef(usage)
+		},
+		run: func(a *app.App) error {
+			if err := a.SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])
+			return nil
+		},
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	switch args[0] {
-	case "add":
-		r, err := a.AddRobot(ctx, domain.Operator, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "%s robot %d added for %s\n", r.Kind, r.ID, r.UnitCode)
-		fmt.Fprintln(env.Stdout, r.ID)
-		return nil
-	case "list":
-		rs, err := a.ListRobots(ctx, domain.Operator, *unit)
-		if err != nil {
-			return err
-		}
-		w := csv.NewWriter(env.Stdout)
-		_ = w.Write([]string{"id", "unit", "kind", "active", "url"})
-		for _, r := range rs {
-			_ = w.Write([]string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)})
-		}
-		w.Flush()
-		return w.Error()
-	default:
-		if err := a.SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])
-		return nil
-	}
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"add": {
+			check: usageUnless(*unit == "" || *kind == "" || *target == "" || len(pos) != 0, "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]"),
+			run: func(a *app.App) error {
+				r, err := a.AddRobot(ctx, domain.Operator, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "%s robot %d added for %s\n", r.Kind, r.ID, r.UnitCode)
+				fmt.Fprintln(env.Stdout, r.ID)
+				return nil
+			},
+		},
+		"list": {
+			check: usageUnless(len(pos) != 0, usage),
+			run: func(a *app.App) error {
+				rs, err := a.ListRobots(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "kind", "active", "url"}, len(rs), func(i int) []string {
+					r := rs[i]
+					return []string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)}
+				})
+			},
+		},
+		"enable":  setActive,
+		"disable": setActive,
+	})
 }
 
 // maskKey hides a robot URL's query values (key=…, access_token=…): they

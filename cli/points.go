@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/scheduler"
@@ -82,91 +83,76 @@ func runPointsCatalog(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if *clearOwn {
-		if err := villagepoints.Of(a).ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
+	return withApp(ctx, f, func(a *app.App) error {
+		if *clearOwn {
+			if err := villagepoints.Of(a).ClearUnitCatalog(ctx, domain.Operator, *unit); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
+			return nil
+		}
+		res, err := villagepoints.Of(a).ImportUnitCatalog(ctx, domain.Operator, *unit, t)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "%s: own catalogue cleared; the catalogue above it applies\n", *unit)
+		fmt.Fprintf(env.Stdout, "%s (for %s)\n", res.String(), *unit)
 		return nil
-	}
-	res, err := villagepoints.Of(a).ImportUnitCatalog(ctx, domain.Operator, *unit, t)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "%s (for %s)\n", res.String(), *unit)
-	return nil
+	})
 }
 
 func runPointsSettle(ctx context.Context, env Env, args []string) error {
-	f := newFlags("points settle", env)
-	at := f.String("at", "", "settle the period that ended before this instant (RFC 3339; default now)")
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("usage: zhibu points settle [--at RFC3339]")
-	}
-	now := env.clock().Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T00:05:00+08:00)", *at)
-		}
-	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	res, err := villagepoints.Of(a).Settle(ctx, domain.Operator, now)
-	if err != nil {
-		return err
-	}
-	for _, r := range res.Runs {
-		fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
-	}
-	if other := res.Posted - postedIn(res.Runs); other > 0 {
-		fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
-	}
-	return nil
+	return runPointsAt(ctx, env, args, "settle", "settle the period that ended before this instant (RFC 3339; default now)",
+		"2026-12-01T00:05:00+08:00", func(a *app.App, now time.Time) error {
+			res, err := villagepoints.Of(a).Settle(ctx, domain.Operator, now)
+			if err != nil {
+				return err
+			}
+			for _, r := range res.Runs {
+				fmt.Fprintf(env.Stdout, "period %s: %d villages settled, %d rankings posted\n", r.Period, r.Settled, r.Posted)
+			}
+			if other := res.Posted - postedIn(res.Runs); other > 0 {
+				fmt.Fprintf(env.Stdout, "%d rankings of earlier periods posted\n", other)
+			}
+			return nil
+		})
 }
 
 func runPointsPublicity(ctx context.Context, env Env, args []string) error {
-	f := newFlags("points publicity", env)
-	at := f.String("at", "", "post the 公示 list as of this instant (RFC 3339; default now)")
+	return runPointsAt(ctx, env, args, "publicity", "post the 公示 list as of this instant (RFC 3339; default now)",
+		"2026-12-01T09:00:00+08:00", func(a *app.App, now time.Time) error {
+			res, err := villagepoints.Of(a).PostPublicity(ctx, domain.Operator, now)
+			if err != nil {
+				return err
+			}
+			if res.Held != "" {
+				fmt.Fprintf(env.Stdout, "publicity: nothing posted (%s)\n", res.Held)
+				return nil
+			}
+			fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
+			return nil
+		})
+}
+
+// runPointsAt runs a scheduled points job by hand: `zhibu points <name>
+// [--at RFC3339]` takes no argument, --at (atHelp; example in its usage
+// error) defaults to now.
+func runPointsAt(ctx context.Context, env Env, args []string, name, atHelp, example string, run func(a *app.App, now time.Time) error) error {
+	f := newFlags("points "+name, env)
+	at := f.String("at", "", atHelp)
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("usage: zhibu points publicity [--at RFC3339]")
+		return usagef("usage: zhibu points %s [--at RFC3339]", name)
 	}
-	now := env.clock().Now()
-	if *at != "" {
-		if now, err = time.Parse(time.RFC3339, *at); err != nil {
-			return usagef("--at %q: not an RFC 3339 time (e.g. 2026-12-01T09:00:00+08:00)", *at)
-		}
-	}
-	a, done, err := openApp(ctx, f)
+	now, err := env.instant(*at, "--at %q: not an RFC 3339 time (e.g. "+example+")")
 	if err != nil {
 		return err
 	}
-	defer done()
-	res, err := villagepoints.Of(a).PostPublicity(ctx, domain.Operator, now)
-	if err != nil {
-		return err
-	}
-	if res.Held != "" {
-		fmt.Fprintf(env.Stdout, "publicity: nothing posted (%s)\n", res.Held)
-		return nil
-	}
-	fmt.Fprintf(env.Stdout, "publicity: %d villages posted\n", res.Posted)
-	return nil
+	return withApp(ctx, f, func(a *app.App) error {
+		return run(a, now)
+	})
 }
 
 func postedIn(runs []villagepoints.SettleRun) int {

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/demo"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -35,22 +36,19 @@ func runDemo(ctx context.Context, env Env, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	a, done, err := openApp(ctx, f)
-	if err != nil {
-		return err
-	}
-	defer done()
-	d, err := demo.Of(a).LoadDemoSeed(ctx, domain.Operator, *seed)
-	if err != nil {
-		return err
-	}
-	if d.Existing {
-		fmt.Fprintln(env.Stdout, "demo county already loaded: nothing changed (load it into an empty database to start afresh)")
+	return withApp(ctx, f, func(a *app.App) error {
+		d, err := demo.Of(a).LoadDemoSeed(ctx, domain.Operator, *seed)
+		if err != nil {
+			return err
+		}
+		if d.Existing {
+			fmt.Fprintln(env.Stdout, "demo county already loaded: nothing changed (load it into an empty database to start afresh)")
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "demo county loaded: %d units, %d people, %d sandbox accounts, %d group chats\n",
+			len(d.Units)-1, len(d.People)-1, len(d.Users), len(d.Groups))
 		return nil
-	}
-	fmt.Fprintf(env.Stdout, "demo county loaded: %d units, %d people, %d sandbox accounts, %d group chats\n",
-		len(d.Units)-1, len(d.People)-1, len(d.Users), len(d.Groups))
-	return nil
+	})
 }
 
 // seedSandbox loads the demo county into an empty sandbox database, so

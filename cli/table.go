@@ -1,14 +1,10 @@
 package cli
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Subcommands lists the binary's subcommands, sorted (the table is
 // subcommands in commands.go): the access matrix test walks it.
-func Subcommands() []string {
-	out := make([]string, 0, len(subcommands))
-	for name := range subcommands {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+func Subcommands() []string { return slices.Sorted(maps.Keys(subcommands)) }

@@ -100,11 +100,7 @@ func (h *checkinHandlers) create(c *gin.Context) {
 }
 
 func (h *checkinHandlers) list(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	before, ok := checkinAfter(c, p)
+	p, before, ok := readPageAfter(c, checkinKey)
 	if !ok {
 		return
 	}

@@ -32,11 +32,7 @@ type holderJSON struct {
 
 // people: GET /api/v1/people?unit=CODE&role=ROLE — role holders in the subtree.
 func (h *directory) people(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	after, ok := holderAfter(c, p)
+	p, after, ok := readPageAfter(c, holderKey)
 	if !ok {
 		return
 	}
@@ -78,11 +74,7 @@ func (h *directory) bindCode(c *gin.Context) {
 
 // audit: GET /api/v1/audit?action=&limit= — admins only.
 func (h *directory) audit(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	before, ok := afterID(c, p)
+	p, before, ok := readPageAfter(c, idKey)
 	if !ok {
 		return
 	}

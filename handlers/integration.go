@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -71,14 +70,8 @@ type integrationCheckinBody struct {
 }
 
 func (h *integrationHandlers) checkin(c *gin.Context) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.limit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			Fail(c, http.StatusRequestEntityTooLarge, api.T("body.too_large"))
-			return
-		}
-		Fail(c, http.StatusBadRequest, "cannot read body")
+	body, ok := readBody(c, h.limit)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()

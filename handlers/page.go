@@ -32,6 +32,9 @@ type page struct {
 	After string
 }
 
+// badCursor answers a ?cursor= that is not a next_cursor this API gave.
+const badCursor = "cursor is not valid: pass next_cursor of the previous page as it is"
+
 // readPage reads ?limit= and ?cursor=; on bad input it answers 400 and
 // returns false.
 func readPage(c *gin.Context) (page, bool) {
@@ -47,7 +50,7 @@ func readPage(c *gin.Context) (page, bool) {
 	if s := c.Query("cursor"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		if err != nil || len(b) == 0 || !utf8.Valid(b) {
-			Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
+			Fail(c, http.StatusBadRequest, badCursor)
 			return p, false
 		}
 		p.After = string(b)
@@ -65,18 +68,28 @@ func nextCursor(more bool, lastKey string) any {
 	return encodeCursor(lastKey)
 }
 
-// afterID reads a cursor that holds an id (lists ordered by id, newest
-// first): 0 when there is none; on a bad one it answers 400.
-func afterID(c *gin.Context, p page) (int64, bool) {
-	if p.After == "" {
-		return 0, true
+// readPageAfter reads the page parameters of a list read from the database
+// after a sort key, and the key its cursor holds (the zero K from the
+// start); key parses a cursor's text. On bad input it answers 400 and
+// returns false.
+func readPageAfter[K any](c *gin.Context, key func(after string) (K, bool)) (page, K, bool) {
+	var zero K
+	p, ok := readPage(c)
+	if !ok || p.After == "" {
+		return p, zero, ok
 	}
-	n, err := strconv.ParseInt(p.After, 10, 64)
-	if err != nil || n < 1 {
-		Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
-		return 0, false
+	k, ok := key(p.After)
+	if !ok {
+		Fail(c, http.StatusBadRequest, badCursor)
+		return p, zero, false
 	}
-	return n, true
+	return p, k, true
+}
+
+// idKey reads a cursor that holds an id (lists ordered by id, newest first).
+func idKey(after string) (int64, bool) {
+	n, err := strconv.ParseInt(after, 10, 64)
+	return n, err == nil && n >= 1
 }
 
 // pageByID trims a list fetched with limit+1 rows to the page and says
@@ -139,12 +152,9 @@ func pageInMemory[T any](c *gin.Context, p page, items []T, key func(T) string) 
 	return items, nextCursor(true, key(items[len(items)-1])), true
 }
 
-// holderAfter reads a people cursor ("unit id/role/person id").
-func holderAfter(c *gin.Context, p page) (*app.HolderKey, bool) {
-	if p.After == "" {
-		return nil, true
-	}
-	f := strings.Split(p.After, "/")
+// holderKey reads a people cursor ("unit id/role/person id").
+func holderKey(after string) (*app.HolderKey, bool) {
+	f := strings.Split(after, "/")
 	if len(f) == 3 {
 		u, err1 := strconv.ParseInt(f[0], 10, 64)
 		pid, err2 := strconv.ParseInt(f[2], 10, 64)
@@ -152,20 +162,15 @@ func holderAfter(c *gin.Context, p page) (*app.HolderKey, bool) {
 			return &app.HolderKey{UnitID: u, Role: f[1], PersonID: pid}, true
 		}
 	}
-	Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
 	return nil, false
 }
 
-// checkinAfter reads a check-in cursor ("YYYY-MM-DD/id").
-func checkinAfter(c *gin.Context, p page) (*app.CheckinKey, bool) {
-	if p.After == "" {
-		return nil, true
-	}
-	day, id, ok := strings.Cut(p.After, "/")
+// checkinKey reads a check-in cursor ("YYYY-MM-DD/id").
+func checkinKey(after string) (*app.CheckinKey, bool) {
+	day, id, ok := strings.Cut(after, "/")
 	n, err := strconv.ParseInt(id, 10, 64)
 	_, derr := time.Parse(time.DateOnly, day)
 	if !ok || err != nil || n < 1 || derr != nil {
-		Fail(c, http.StatusBadRequest, "cursor is not valid: pass next_cursor of the previous page as it is")
 		return nil, false
 	}
 	return &app.CheckinKey{HeldOn: day, ID: n}, true

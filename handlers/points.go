@@ -40,11 +40,7 @@ type pointsHandlers struct {
 }
 
 func (h *pointsHandlers) listClaims(c *gin.Context) {
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	before, ok := afterID(c, p)
+	p, before, ok := readPageAfter(c, idKey)
 	if !ok {
 		return
 	}

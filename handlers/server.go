@@ -93,6 +93,22 @@ func Routes(d Deps) *gin.Engine {
 
 type handler struct{ d Deps }
 
+// readBody reads a request's body of at most limit bytes. On failure it has
+// answered, 413 over the limit and 400 otherwise, and returns false.
+func readBody(c *gin.Context, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			fail(c, http.StatusRequestEntityTooLarge, api.T("body.too_large"))
+			return nil, false
+		}
+		fail(c, http.StatusBadRequest, "cannot read body")
+		return nil, false
+	}
+	return body, true
+}
+
 // telegramWebhook stores the update before answering: 2xx only once it is
 // committed, so a crash or a database outage makes Telegram redeliver.
 func (h *handler) telegramWebhook(c *gin.Context) {
@@ -101,14 +117,8 @@ func (h *handler) telegramWebhook(c *gin.Context) {
 		fail(c, http.StatusUnauthorized, "secret token mismatch")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, h.d.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			fail(c, http.StatusRequestEntityTooLarge, api.T("body.too_large"))
-			return
-		}
-		fail(c, http.StatusBadRequest, "cannot read body")
+	body, ok := readBody(c, h.d.MaxBodyBytes)
+	if !ok {
 		return
 	}
 	// The sink hands the update to a batcher and returns when ctx ends,

@@ -77,11 +77,7 @@ func (h *webhookHandlers) attempts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	p, ok := readPage(c)
-	if !ok {
-		return
-	}
-	before, ok := afterID(c, p)
+	p, before, ok := readPageAfter(c, idKey)
 	if !ok {
 		return
 	}

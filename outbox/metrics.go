@@ -33,45 +33,30 @@ type metrics struct {
 }
 
 func newMetrics(channel string, reg prometheus.Registerer) *metrics {
-	cl := prometheus.Labels{"channel": channel}
+	// opts names a series zhibu_outbox_<name>{channel}.
+	opts := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "zhibu", Subsystem: "outbox", Name: name, Help: help,
+			ConstLabels: prometheus.Labels{"channel": channel}}
+	}
 	m := &metrics{
-		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "queue_depth", ConstLabels: cl,
-			Help: "Pending outbox rows by priority (0 replies … 6 bulk).",
-		}, []string{"priority"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "in_flight", ConstLabels: cl,
-			Help: "Outbox rows being sent.",
-		}),
-		oldest: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "oldest_due_seconds", ConstLabels: cl,
-			Help: "Age of the oldest pending row that is due (0 when none).",
-		}),
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "sent_total", ConstLabels: cl,
-			Help: "Outbox rows delivered.",
-		}, []string{"method"}),
-		retried: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "retried_total", ConstLabels: cl,
-			Help: "Outbox rows put back to pending, by reason.",
-		}, []string{"reason"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "failed_total", ConstLabels: cl,
-			Help: "Outbox rows that will not be delivered, by reason.",
-		}, []string{"reason"}),
-		uncertain: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "uncertain_total", ConstLabels: cl,
-			Help: "Outbox rows sent at most once (red notices) whose call may or may not have been delivered; not sent again.",
-		}, []string{"reason"}),
-		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "rate_limited_total", ConstLabels: cl,
-			Help: "429 Too Many Requests answers received.",
-		}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "zhibu", Subsystem: "outbox", Name: "send_seconds", ConstLabels: cl,
-			Help:    "Duration of one send call.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"method"}),
+		depth: prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("queue_depth",
+			"Pending outbox rows by priority (0 replies … 6 bulk).")), []string{"priority"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts(opts("in_flight",
+			"Outbox rows being sent."))),
+		oldest: prometheus.NewGauge(prometheus.GaugeOpts(opts("oldest_due_seconds",
+			"Age of the oldest pending row that is due (0 when none)."))),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts(opts("sent_total",
+			"Outbox rows delivered.")), []string{"method"}),
+		retried: prometheus.NewCounterVec(prometheus.CounterOpts(opts("retried_total",
+			"Outbox rows put back to pending, by reason.")), []string{"reason"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts(opts("failed_total",
+			"Outbox rows that will not be delivered, by reason.")), []string{"reason"}),
+		uncertain: prometheus.NewCounterVec(prometheus.CounterOpts(opts("uncertain_total",
+			"Outbox rows sent at most once (red notices) whose call may or may not have been delivered; not sent again.")), []string{"reason"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts(opts("rate_limited_total",
+			"429 Too Many Requests answers received."))),
+		latency: prometheus.NewHistogramVec(histogramOpts(opts("send_seconds", "Duration of one send call."),
+			[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}), []string{"method"}),
 	}
 	for p := storage.PriorityReply; p <= storage.PriorityBulk; p++ {
 		m.depth.WithLabelValues(strconv.Itoa(p))
@@ -80,6 +65,12 @@ func newMetrics(channel string, reg prometheus.Registerer) *metrics {
 		reg.MustRegister(m.depth, m.inFlight, m.oldest, m.sent, m.retried, m.failed, m.uncertain, m.rateLimited, m.latency)
 	}
 	return m
+}
+
+// histogramOpts is o for a histogram with these buckets.
+func histogramOpts(o prometheus.Opts, buckets []float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Namespace: o.Namespace, Subsystem: o.Subsystem, Name: o.Name, Help: o.Help,
+		ConstLabels: o.ConstLabels, Buckets: buckets}
 }
 
 // setStats publishes a queue snapshot.

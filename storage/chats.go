@@ -63,6 +63,9 @@ type GroupChat struct {
 	Unreachable bool   `db:"unreachable"`
 }
 
+// groupChatCols selects a GroupChat from group_chats or public_groups.
+const groupChatCols = `chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable`
+
 // BindGroup binds a group chat to a unit. A unit has one group and a group
 // one unit: earlier bindings of either are replaced.
 func (s *Store) BindGroup(ctx context.Context, chatID, unitID int64, title string, by int64) error {
@@ -79,14 +82,14 @@ func (s *Store) BindGroup(ctx context.Context, chatID, unitID int64, title strin
 // GroupByChat returns the binding of a group chat.
 func (s *Store) GroupByChat(ctx context.Context, chatID int64) (GroupChat, error) {
 	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable FROM group_chats WHERE chat_id = $1`, chatID)
+	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM group_chats WHERE chat_id = $1`, chatID)
 	return g, notFoundf(err, "group chat %d", chatID)
 }
 
 // GroupOfUnit returns the group chat bound to a unit.
 func (s *Store) GroupOfUnit(ctx context.Context, unitID int64) (GroupChat, error) {
 	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable FROM group_chats WHERE unit_id = $1`, unitID)
+	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM group_chats WHERE unit_id = $1`, unitID)
 	return g, notFoundf(err, "group of unit %d", unitID)
 }
 

@@ -108,6 +108,11 @@ func withParam(raw, key, value string) string {
 	if strings.Contains(raw, key+"=") {
 		return raw
 	}
+	return addParam(raw, key, value)
+}
+
+// addParam adds key=value to a URL's query or to a key=value DSN.
+func addParam(raw, key, value string) string {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {

@@ -610,6 +610,19 @@ func affected(res sql.Result, err error, what string) (bool, error) {
 	return n > 0, nil
 }
 
+// affectedOne is affected for a statement that names its row: touching none
+// is domain.ErrNotFound for subject.
+func affectedOne(res sql.Result, err error, what, subject string) error {
+	ok, err := affected(res, err, what)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(sql.ErrNoRows, subject)
+	}
+	return nil
+}
+
 // IsUnreachableReason reports a failed_reason written for a chat that refused the bot.
 func IsUnreachableReason(reason string) bool { return strings.HasPrefix(reason, UnreachablePrefix) }
 

@@ -117,12 +117,9 @@ type Holder struct {
 	Unreachable bool    `db:"unreachable"`
 }
 
-// HoldersInSubtree lists role holders of units in root's subtree (root 0 =
-// every unit); role "" means every role. unlinkedOnly keeps people without
-// a chat link.
-func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string, unlinkedOnly bool) ([]Holder, error) {
-	var hs []Holder
-	err := sqlxSelect(ctx, s, &hs, `
+// holdersOf selects the Holders of root $1's subtree (0 = every unit) with
+// role $2 ("" = every role); the caller adds its own conditions and order.
+const holdersOf = `
 		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
 		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
 		FROM roles r
@@ -130,7 +127,14 @@ func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string,
 		JOIN people p ON p.id = r.person_id
 		LEFT JOIN chat_links c ON c.person_id = p.id
 		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint])
-		  AND ($2 = '' OR r.role = $2)
+		  AND ($2 = '' OR r.role = $2)`
+
+// HoldersInSubtree lists role holders of units in root's subtree (root 0 =
+// every unit); role "" means every role. unlinkedOnly keeps people without
+// a chat link.
+func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string, unlinkedOnly bool) ([]Holder, error) {
+	var hs []Holder
+	err := sqlxSelect(ctx, s, &hs, holdersOf+`
 		  AND (NOT $3 OR c.person_id IS NULL)
 		ORDER BY u.path, r.role, p.name, p.id`, rootID, role, unlinkedOnly)
 	if err != nil {
@@ -156,15 +160,7 @@ func (s *Store) HoldersPage(ctx context.Context, rootID int64, role string, afte
 		au, ar, ap = after.UnitID, after.Role, after.PersonID
 	}
 	hs := []Holder{}
-	err := sqlxSelect(ctx, s, &hs, `
-		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
-		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
-		FROM roles r
-		JOIN units u ON u.id = r.unit_id
-		JOIN people p ON p.id = r.person_id
-		LEFT JOIN chat_links c ON c.person_id = p.id
-		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint])
-		  AND ($2 = '' OR r.role = $2)
+	err := sqlxSelect(ctx, s, &hs, holdersOf+`
 		  AND ($4::text IS NULL OR (u.path, r.role, p.name, p.id) >
 		       (SELECT cu.path, $4::text, cp.name, cp.id FROM units cu, people cp WHERE cu.id = $3 AND cp.id = $5))
 		ORDER BY u.path, r.role, p.name, p.id

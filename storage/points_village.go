@@ -49,7 +49,7 @@ func (s *Store) UnbindPublicChat(ctx context.Context, chatID int64) error {
 // PublicGroupByChat returns the 公示 binding of a chat.
 func (s *Store) PublicGroupByChat(ctx context.Context, chatID int64) (GroupChat, error) {
 	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable FROM public_groups WHERE chat_id = $1`, chatID)
+	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM public_groups WHERE chat_id = $1`, chatID)
 	return g, notFoundf(err, "public group chat %d", chatID)
 }
 

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -79,14 +78,7 @@ func (s *Store) RobotsIn(ctx context.Context, root int64) ([]Robot, error) {
 // SetRobotActive turns a robot on or off.
 func (s *Store) SetRobotActive(ctx context.Context, id int64, active bool) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE robots SET active = $2 WHERE id = $1`, id, active)
-	ok, err := affected(res, err, "set robot active")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return notFound(sql.ErrNoRows, fmt.Sprintf("robot %d", id))
-	}
-	return nil
+	return affectedOne(res, err, "set robot active", fmt.Sprintf("robot %d", id))
 }
 
 // RobotUnits lists the units that have at least one active robot.

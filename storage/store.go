@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -93,17 +92,7 @@ func DriverURL(raw string) string {
 	if strings.Contains(raw, "binary_parameters") {
 		return raw
 	}
-	if strings.Contains(raw, "://") {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return raw // the driver reports the error
-		}
-		q := u.Query()
-		q.Set("binary_parameters", "yes")
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return strings.TrimSpace(raw + " binary_parameters=yes")
+	return addParam(raw, "binary_parameters", "yes")
 }
 
 // DB returns the pool (for the leader lock and metrics).

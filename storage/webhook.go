@@ -91,14 +91,7 @@ func (s *Store) WebhookSubscriptionsIn(ctx context.Context, root int64) ([]Webho
 func (s *Store) DeleteWebhookSubscription(ctx context.Context, id int64, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE webhook_subscriptions SET active = false, deleted_at = $2
 		WHERE id = $1 AND deleted_at IS NULL`, id, at)
-	ok, err := affected(res, err, "delete webhook subscription")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return notFound(sql.ErrNoRows, fmt.Sprintf("webhook subscription %d", id))
-	}
-	return nil
+	return affectedOne(res, err, "delete webhook subscription", fmt.Sprintf("webhook subscription %d", id))
 }
 
 // FanOutWebhookEvents creates the deliveries of the events appended since

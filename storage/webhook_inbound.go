@@ -73,14 +73,7 @@ func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
 // SetIntegrationActive turns an integration on or off by name.
 func (s *Store) SetIntegrationActive(ctx context.Context, name string, active bool) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE integrations SET active = $2 WHERE name = $1`, name, active)
-	ok, err := affected(res, err, "set integration active")
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return notFound(sql.ErrNoRows, "integration "+name)
-	}
-	return nil
+	return affectedOne(res, err, "set integration active", "integration "+name)
 }
 
 // TouchIntegration notes that an integration was used.
@@ -107,41 +100,34 @@ func (s *Store) ForgetIntegrationMessages(ctx context.Context, before time.Time)
 // request with the same id waits for this one to commit or roll back, so a
 // message is processed once.
 func (s *Store) ClaimIntegrationMessage(ctx context.Context, integrationID int64, msgID string, now time.Time) (fresh bool, prior int64, err error) {
-	var one int
-	err = s.q.QueryRowxContext(ctx, `
-		INSERT INTO integration_messages (integration_id, msg_id, received_at) VALUES ($1, $2, $3)
-		ON CONFLICT (integration_id, msg_id) DO NOTHING RETURNING 1`, integrationID, msgID, now).Scan(&one)
-	if err == nil {
-		return true, 0, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: claim integration message: %w", err)
-	}
-	var c sql.NullInt64
-	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM integration_messages WHERE integration_id = $1 AND msg_id = $2`,
-		integrationID, msgID).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: integration message: %w", err)
-	}
-	return false, c.Int64, nil
+	return s.claimOnce(ctx, "integration_messages", "msg_id", "received_at", "integration message", integrationID, msgID, now)
 }
 
 // ClaimExternalID reserves an integration's external id like
 // ClaimIntegrationMessage reserves a message id, but for good.
 func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, externalID string, now time.Time) (fresh bool, prior int64, err error) {
+	return s.claimOnce(ctx, "integration_checkins", "external_id", "created_at", "external id", integrationID, externalID, now)
+}
+
+// claimOnce inserts (integration_id, keyCol, atCol) into table unless the
+// key is there; fresh is false when it was, prior is then the row's
+// checkin_id (0 if none yet). Its arguments are this file's constants,
+// never input. what names the key in errors.
+func (s *Store) claimOnce(ctx context.Context, table, keyCol, atCol, what string, integrationID int64, key string, now time.Time) (fresh bool, prior int64, err error) {
 	var one int
 	err = s.q.QueryRowxContext(ctx, `
-		INSERT INTO integration_checkins (integration_id, external_id, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING 1`, integrationID, externalID, now).Scan(&one)
+		INSERT INTO `+table+` (integration_id, `+keyCol+`, `+atCol+`) VALUES ($1, $2, $3)
+		ON CONFLICT (integration_id, `+keyCol+`) DO NOTHING RETURNING 1`, integrationID, key, now).Scan(&one)
 	if err == nil {
 		return true, 0, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: claim external id: %w", err)
+		return false, 0, fmt.Errorf("storage: claim %s: %w", what, err)
 	}
 	var c sql.NullInt64
-	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM integration_checkins WHERE integration_id = $1 AND external_id = $2`,
-		integrationID, externalID).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: external id: %w", err)
+	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM `+table+` WHERE integration_id = $1 AND `+keyCol+` = $2`,
+		integrationID, key).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, 0, fmt.Errorf("storage: %s: %w", what, err)
 	}
 	return false, c.Int64, nil
 }

@@ -63,15 +63,10 @@ func (s *Server) sendMessage(c *apiCall) (any, *Failure) {
 	if f != nil {
 		return nil, f
 	}
-	common, f := s.sendCommon(chatID, p)
-	if f != nil {
-		return nil, f
-	}
-	m := common
-	m.Text, m.ParseMode, m.Plain, m.Entities = p["text"], p["parse_mode"], plain, ents
-	m.LinkPreviewDisabled = linkPreviewDisabled(p)
-	s.storeSent(m)
-	return s.apiMessage(m, true), nil
+	return s.send(chatID, p, func(m *Message) {
+		m.Text, m.ParseMode, m.Plain, m.Entities = p["text"], p["parse_mode"], plain, ents
+		m.LinkPreviewDisabled = linkPreviewDisabled(p)
+	})
 }
 
 func (s *Server) sendPhoto(c *apiCall) (any, *Failure) {
@@ -98,11 +93,19 @@ func (s *Server) sendPhoto(c *apiCall) (any, *Failure) {
 	if f != nil {
 		return nil, f
 	}
+	return s.send(chatID, p, func(m *Message) {
+		m.Caption, m.ParseMode, m.Plain, m.Entities, m.Photo = p["caption"], p["parse_mode"], plain, ents, file.id
+	})
+}
+
+// send adds a message to chatID once sendCommon lets it through; content
+// fills in what is particular to the method. Callers hold s.mu.
+func (s *Server) send(chatID int64, p map[string]string, content func(*Message)) (any, *Failure) {
 	m, f := s.sendCommon(chatID, p)
 	if f != nil {
 		return nil, f
 	}
-	m.Caption, m.ParseMode, m.Plain, m.Entities, m.Photo = p["caption"], p["parse_mode"], plain, ents, file.id
+	content(m)
 	s.storeSent(m)
 	return s.apiMessage(m, true), nil
 }
@@ -195,21 +198,15 @@ func (s *Server) editContent(p map[string]string, caption bool) (any, *Failure) 
 	if plain == m.Plain && entitiesEqual(ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
 		return nil, badRequest(notModified)
 	}
-	if f := s.takeToken(m.ChatID); f != nil {
-		return nil, f
-	}
-	if caption {
-		m.Caption = p[field]
-	} else {
-		m.Text = p[field]
-		m.LinkPreviewDisabled = linkPreviewDisabled(p)
-	}
-	m.ParseMode, m.Plain, m.Entities = p["parse_mode"], plain, ents
-	// Like Telegram, an edit without reply_markup removes the inline keyboard.
-	m.ReplyMarkup, m.Keyboard = markup, kb
-	m.Edited, m.EditedAt = true, s.now()
-	s.notify()
-	return s.apiMessage(m, true), nil
+	return s.edit(m, markup, kb, func() {
+		if caption {
+			m.Caption = p[field]
+		} else {
+			m.Text = p[field]
+			m.LinkPreviewDisabled = linkPreviewDisabled(p)
+		}
+		m.ParseMode, m.Plain, m.Entities = p["parse_mode"], plain, ents
+	})
 }
 
 func (s *Server) editMessageReplyMarkup(c *apiCall) (any, *Failure) {
@@ -227,9 +224,18 @@ func (s *Server) editMessageReplyMarkup(c *apiCall) (any, *Failure) {
 	if sameMarkup(markup, m.ReplyMarkup) {
 		return nil, badRequest(notModified)
 	}
+	return s.edit(m, markup, kb, func() {})
+}
+
+// edit changes m once flood control lets the edit through: content sets
+// what is particular to the method, and the keyboard becomes markup (like
+// Telegram, an edit without reply_markup removes the inline keyboard).
+// Callers hold s.mu.
+func (s *Server) edit(m *Message, markup json.RawMessage, kb [][]models.InlineKeyboardButton, content func()) (any, *Failure) {
 	if f := s.takeToken(m.ChatID); f != nil {
 		return nil, f
 	}
+	content()
 	m.ReplyMarkup, m.Keyboard = markup, kb
 	m.Edited, m.EditedAt = true, s.now()
 	s.notify()
