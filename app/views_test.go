@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -77,7 +78,7 @@ func TestViewsJSON(t *testing.T) {
 		{"webhook delivery", app.ViewWebhookDeliveries([]storage.WebhookDelivery{filled[storage.WebhookDelivery]()})[0], `{"id":2,"subscription_id":3,"event_id":4,"type":"s5","status":"s6","attempts":7,"next_attempt_at":"2026-12-01T09:08:00+08:00","last_status":10,"last_error":"s12","created_at":"2026-12-01T09:13:00+08:00","delivered_at":"2026-12-01T09:15:00+08:00","failed_at":"2026-12-01T09:17:00+08:00"}`},
 		{"webhook attempt", app.ViewWebhookAttempts([]storage.WebhookAttemptRow{filled[storage.WebhookAttemptRow]()})[0], `{"delivery_id":2,"event_id":3,"attempt":4,"at":"2026-12-01T09:05:00+08:00","status_code":7,"error":"s9","duration_ms":10}`},
 	}
-	esc, ack := filled[app.Escalation](), filled[storage.Ack]()
+	esc, ack := filled[healthcheck.Escalation](), filled[storage.Ack]()
 	esc.Ack = app.ViewAck(&ack)
 	cases = append(cases, struct {
 		name string

@@ -11,6 +11,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/texts"
 )
 
@@ -123,14 +124,14 @@ func hcPeriodLabel(key string) string {
 }
 
 func hcObligationName(a *app.App, code string) string {
-	if ob, ok := a.Obligation(code); ok {
+	if ob, ok := healthcheck.Of(a).Obligation(code); ok {
 		return ob.Name
 	}
 	return code
 }
 
 // hcItemLine renders one item of a branch.
-func hcItemLine(c *Ctx, it app.ItemStatus) string {
+func hcItemLine(c *Ctx, it healthcheck.ItemStatus) string {
 	a := c.App
 	var b strings.Builder
 	b.WriteString(hcLightIcons[it.Light] + " " + E(hcObligationName(a, it.Obligation)))
@@ -162,7 +163,7 @@ func hcItemLine(c *Ctx, it app.ItemStatus) string {
 
 func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	st, err := a.BranchStatus(c, c.Actor, u.ID)
+	st, err := healthcheck.Of(a).BranchStatus(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -196,7 +197,7 @@ func hcBranchStatusText(c *Ctx, u domain.Unit) (string, error) {
 
 func hcSummaryText(c *Ctx, u domain.Unit) (string, error) {
 	a := c.App
-	counts, bs, err := a.UnitSummary(c, c.Actor, u.ID)
+	counts, bs, err := healthcheck.Of(a).UnitSummary(c, c.Actor, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -253,13 +254,13 @@ func ackHandler(c *Ctx) error {
 		return err
 	}
 	a := c.App
-	var req app.AckRequest
+	var req healthcheck.AckRequest
 	for _, arg := range c.Cmd.Args {
 		if d, ok := plannedDate(arg, a.Now(), a.Loc); ok && req.Planned == nil {
 			req.Planned = &d
 			continue
 		}
-		if code, ok := a.ObligationMatcher().Match(arg); ok && req.Obligation == "" {
+		if code, ok := healthcheck.Of(a).ObligationMatcher().Match(arg); ok && req.Obligation == "" {
 			req.Obligation = code
 			continue
 		}
@@ -270,14 +271,14 @@ func ackHandler(c *Ctx) error {
 			req.BranchID = u.ID
 		}
 	}
-	res, err := a.Ack(c, c.Actor, req)
+	res, err := healthcheck.Of(a).Ack(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
 	return c.Reply(hcAckText(a, res), nil)
 }
 
-func hcAckText(a *app.App, res app.AckResult) string {
+func hcAckText(a *app.App, res healthcheck.AckResult) string {
 	var items []string
 	for _, it := range res.Items {
 		s := E(hcObligationName(a, it.Obligation))
@@ -331,11 +332,11 @@ func ackCallback(c *Ctx) error {
 	if err := hcNeedLinked(c); err != nil {
 		return err
 	}
-	req, err := app.ParseAckData(c.Data)
+	req, err := healthcheck.ParseAckData(c.Data)
 	if err != nil {
 		return c.Answer(ht.T("ack.tap_stale"), false)
 	}
-	res, err := c.App.Ack(c, c.Actor, req)
+	res, err := healthcheck.Of(c.App).Ack(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
@@ -369,7 +370,7 @@ func exemptHandler(c *Ctx) error {
 	if len(words) < 3 || reason == "" {
 		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("exempt.usage"))
 	}
-	xs, err := c.App.Exempt(c, c.Actor, app.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
+	xs, err := healthcheck.Of(c.App).Exempt(c, c.Actor, healthcheck.ExemptRequest{UnitCode: words[0], Obligation: words[1], Period: words[2], Reason: reason})
 	if err != nil {
 		return err
 	}
@@ -397,7 +398,7 @@ func silenceHandler(c *Ctx) error {
 	if len(words) < 2 {
 		return usage
 	}
-	req := app.SilenceRequest{UnitCode: words[0]}
+	req := healthcheck.SilenceRequest{UnitCode: words[0]}
 	now := a.Now()
 	from, until, span, reason, ok := silenceSpan(words[1]+" "+rest, now, a.Loc)
 	if !ok && strings.ContainsAny(words[1], "0123456789０１２３４５６７８９至到~") {
@@ -426,7 +427,7 @@ func silenceHandler(c *Ctx) error {
 		req.From = from
 	}
 	req.Until, req.Reason = until.AddDate(0, 0, 1), reason
-	x, err := a.Silence(c, c.Actor, req)
+	x, err := healthcheck.Of(a).Silence(c, c.Actor, req)
 	if err != nil {
 		return err
 	}

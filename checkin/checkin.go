@@ -51,6 +51,7 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -169,7 +170,7 @@ func CheckinGate(actor domain.Actor) error {
 // names the group. allowBranch lets a branch code come first (private chats).
 // Errors are refusals (domain.ErrInvalid) whose text says what to correct.
 func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
-	m := a.ObligationMatcher()
+	m := healthcheck.Of(a.App).ObligationMatcher()
 	args, group := splitGroup(args, m)
 	args, makeUp := takeMakeUp(args)
 	pc, err := command.ParseCheckin(args, a.Now(), a.Loc, m, allowBranch)
@@ -346,7 +347,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 			"obligation", shortName(obs, true), "group", groups[0].Name, "choices", groupChoices(groups))))
 	}
 
-	cal, err := a.Calendar(ctx)
+	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
 		return CheckinResult{}, err
 	}
@@ -517,7 +518,7 @@ const maxMakeUpChoices = 6
 // unit before l's period: the periods a meeting might have been held late
 // for.
 func (a Service) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
-	st, err := a.BranchStatusOf(ctx, branch.ID)
+	st, err := healthcheck.Of(a.App).BranchStatusOf(ctx, branch.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -542,9 +543,9 @@ func (a Service) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLi
 // may send names or aliases too).
 func (a Service) requestObligations(words []string) ([]health.Obligation, error) {
 	if len(words) == 0 {
-		return nil, domain.Refuse(domain.ErrInvalid, "%s", app.Say(command.NoObligation(a.ObligationMatcher().Known())))
+		return nil, domain.Refuse(domain.ErrInvalid, "%s", app.Say(command.NoObligation(healthcheck.Of(a.App).ObligationMatcher().Known())))
 	}
-	m := a.ObligationMatcher()
+	m := healthcheck.Of(a.App).ObligationMatcher()
 	var out []health.Obligation
 	seen := map[string]bool{}
 	for _, w := range words {
@@ -556,7 +557,7 @@ func (a Service) requestObligations(words []string) ([]health.Obligation, error)
 			continue
 		}
 		seen[code] = true
-		ob, _ := a.Obligation(code)
+		ob, _ := healthcheck.Of(a.App).Obligation(code)
 		out = append(out, ob)
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -38,7 +39,7 @@ func (a Service) lightsView(ctx context.Context, branch domain.Unit) (LightsView
 	if err != nil {
 		return LightsView{}, err
 	}
-	cal, err := a.Calendar(ctx)
+	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
 		return LightsView{}, err
 	}
@@ -54,7 +55,7 @@ func (a Service) lightsView(ctx context.Context, branch domain.Unit) (LightsView
 // check's, which also know exemptions and read through a.Store, so inside
 // the check-in's transaction they see the new check-in.
 func (a Service) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
-	return a.BranchLightsOf(ctx, branch.ID)
+	return healthcheck.Of(a.App).BranchLightsOf(ctx, branch.ID)
 }
 
 // lightEmoji is the light as a coloured dot.
@@ -76,7 +77,7 @@ func lightEmoji(l health.Light) string {
 func (a Service) RenderLights(v LightsView) string {
 	order := map[string]int{}
 	obs := map[string]health.Obligation{}
-	for i, ob := range a.Obligations() {
+	for i, ob := range healthcheck.Of(a.App).Obligations() {
 		order[ob.Code], obs[ob.Code] = i, ob
 	}
 	var shown []health.ItemLight

@@ -6,6 +6,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -64,7 +65,7 @@ func (a Service) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode
 	out := make([]LedgerLine, len(rows))
 	for i, r := range rows {
 		l := LedgerLine{LedgerRow: r, ObligationName: r.Obligation, RecordedByName: "API"}
-		if ob, ok := a.Obligation(r.Obligation); ok {
+		if ob, ok := healthcheck.Of(a.App).Obligation(r.Obligation); ok {
 			l.ObligationName = ob.Name
 		}
 		if r.RecordedBy != nil {

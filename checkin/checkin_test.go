@@ -14,6 +14,7 @@ import (
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -265,10 +266,10 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 	if text := checkin.Of(f.app).CheckinConfirmation(res); !strings.Contains(text, "未过半数，不计为已召开") {
 		t.Fatalf("the reply does not say why it does not count:\n%s", text)
 	}
-	light := func(at time.Time) app.ItemStatus {
+	light := func(at time.Time) healthcheck.ItemStatus {
 		t.Helper()
 		f.now = at
-		st, err := f.app.BranchStatus(f.ctx, domain.Operator, f.branch.ID)
+		st, err := healthcheck.Of(f.app).BranchStatus(f.ctx, domain.Operator, f.branch.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +279,7 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 			}
 		}
 		t.Fatalf("no 2026-Q4 general_meeting item at %s: %+v", at, st.Items)
-		return app.ItemStatus{}
+		return healthcheck.ItemStatus{}
 	}
 	for _, at := range []time.Time{time.Date(2026, 11, 21, 10, 0, 0, 0, ciLoc), time.Date(2027, 1, 6, 10, 0, 0, 0, ciLoc)} {
 		if it := light(at); it.Light != "yellow" || !strings.Contains(it.Reason, "实到 3 人、应到 25 人") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -115,7 +116,7 @@ func itemNames(a Service, c storage.Checkin) string {
 	seen := map[string]bool{}
 	for _, it := range c.Items {
 		name := it.Obligation
-		if ob, ok := a.Obligation(it.Obligation); ok {
+		if ob, ok := healthcheck.Of(a.App).Obligation(it.Obligation); ok {
 			name = ob.Name
 		}
 		if !seen[name] {

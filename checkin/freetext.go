@@ -22,6 +22,7 @@ import (
 	"github.com/zhibu/zhibu/domain/command"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/villagepoints"
@@ -120,7 +121,7 @@ func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg Te
 			return CheckinReadingView{}, false, nil
 		}
 	}
-	m := a.ObligationMatcher()
+	m := healthcheck.Of(a.App).ObligationMatcher()
 	now := a.Now()
 	r, ok := command.ReadCheckin(msg.Text, now, a.Loc, m)
 	if !ok {
@@ -166,12 +167,12 @@ func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.
 	if r.MakeUp.Valid() {
 		v.MakeUp = r.MakeUp.Label()
 	}
-	cal, err := a.Calendar(ctx)
+	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
 		return CheckinReadingView{}, err
 	}
 	for _, code := range r.Obligations {
-		ob, _ := a.Obligation(code)
+		ob, _ := healthcheck.Of(a.App).Obligation(code)
 		v.Activities = append(v.Activities, ob.Name)
 		if r.MakeUp.Valid() && r.MakeUp.Rec == ob.Recurs {
 			v.Periods = append(v.Periods, texts.FreeText.T("checkin.period.makeup", "period", r.MakeUp.Label()))
@@ -428,7 +429,7 @@ func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg
 		if err := json.Unmarshal(p.Reading, &tc); err != nil {
 			return fmt.Errorf("app: pending text %d: %w", id, err)
 		}
-		m, now := a.ObligationMatcher(), a.Now()
+		m, now := healthcheck.Of(a).ObligationMatcher(), a.Now()
 		r, how := command.Correct(tc.reading(), msg.Text, now, a.Loc, m)
 		if p.PersonID != actor.PersonID || actor.PersonID == 0 {
 			if how != command.CorrectedFields {

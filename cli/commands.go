@@ -5,6 +5,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/villagepoints"
 )
@@ -30,7 +31,7 @@ var importers = map[string]func(a *app.App, ctx context.Context, actor domain.Ac
 	"units":    (*app.App).ImportUnits,
 	"people":   (*app.App).ImportPeople,
 	"catalog":  on(villagepoints.Of, villagepoints.Service.ImportCatalog),
-	"holidays": (*app.App).ImportHolidays,
+	"holidays": on(healthcheck.Of, healthcheck.Service.ImportHolidays),
 	"goods":    on(villagepoints.Of, villagepoints.Service.ImportGoods),
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/scheduler"
 )
 
@@ -24,7 +25,7 @@ func healthcheckJobs(s *Server) []scheduler.Job {
 		return nil
 	}
 	return []scheduler.Job{{Name: "healthcheck", Every: every, Task: func(ctx context.Context, now time.Time) error {
-		_, err := s.App.RunHealthcheck(ctx, domain.System, now, "", false)
+		_, err := healthcheck.Of(s.App).RunHealthcheck(ctx, domain.System, now, "", false)
 		return err
 	}}}
 }
@@ -47,14 +48,14 @@ func runHealthcheck(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	return withApp(ctx, f, func(a *app.App) error {
-		if _, err := a.HealthRules(); err != nil {
+		if _, err := healthcheck.Of(a).HealthRules(); err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
-		var ev *app.Evaluation
+		var ev *healthcheck.Evaluation
 		if *dryRun {
-			ev, err = a.Evaluate(ctx, domain.Operator, at, *unit)
+			ev, err = healthcheck.Of(a).Evaluate(ctx, domain.Operator, at, *unit)
 		} else {
-			ev, err = a.RunHealthcheck(ctx, domain.Operator, at, *unit, true)
+			ev, err = healthcheck.Of(a).RunHealthcheck(ctx, domain.Operator, at, *unit, true)
 		}
 		if err != nil {
 			return err
@@ -90,7 +91,7 @@ type healthJSONDigests struct {
 }
 
 // printHealthJSON prints the SPEC §5.1 shape.
-func printHealthJSON(w io.Writer, ev *app.Evaluation, a *app.App) error {
+func printHealthJSON(w io.Writer, ev *healthcheck.Evaluation, a *app.App) error {
 	out := healthJSON{At: ev.At.In(a.Loc).Format(time.RFC3339), Lights: make([]healthJSONLight, 0, len(ev.Lights)),
 		Digests: make([]healthJSONDigests, 0, len(ev.Digests))}
 	for _, l := range ev.Lights {
@@ -113,7 +114,7 @@ func printHealthJSON(w io.Writer, ev *app.Evaluation, a *app.App) error {
 var lightMarks = map[health.Light]string{health.Green: "🟢", health.Yellow: "🟡", health.Red: "🔴"}
 
 // printHealthTable prints the lights and digests for a person to read.
-func printHealthTable(w io.Writer, ev *app.Evaluation, a *app.App) {
+func printHealthTable(w io.Writer, ev *healthcheck.Evaluation, a *app.App) {
 	scope := "all units"
 	if ev.Root != nil {
 		scope = ev.Root.Code + " " + ev.Root.Name
@@ -168,12 +169,12 @@ func printHealthTable(w io.Writer, ev *app.Evaluation, a *app.App) {
 // branch (or party group), obligation and period that an evaluation shows —
 // the current periods and every missed one.
 func exportLights(ctx context.Context, a *app.App, o exportOptions) (exportTable, error) {
-	ev, err := a.Evaluate(ctx, domain.Operator, o.At, o.Unit)
+	ev, err := healthcheck.Of(a).Evaluate(ctx, domain.Operator, o.At, o.Unit)
 	if err != nil {
 		return exportTable{}, err
 	}
 	names := map[string]string{}
-	for _, ob := range a.Obligations() {
+	for _, ob := range healthcheck.Of(a).Obligations() {
 		names[ob.Code] = ob.Name
 	}
 	t := exportTable{

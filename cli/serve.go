@@ -25,6 +25,7 @@ import (
 	"github.com/zhibu/zhibu/bot"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/handlers"
+	"github.com/zhibu/zhibu/healthcheck"
 	zclock "github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/leader"
@@ -130,10 +131,10 @@ func StartServer(ctx context.Context, cfg config.Config, log *slog.Logger, clock
 	}
 	s.Config = cfg
 	// Refuse at launch what would otherwise fail every scheduler run.
-	if _, err := app.BuildObligations(cfg.Healthcheck); err != nil {
+	if _, err := healthcheck.BuildObligations(cfg.Healthcheck); err != nil {
 		return nil, err
 	}
-	if _, err := (&app.App{Cfg: cfg}).HealthRules(); err != nil {
+	if _, err := healthcheck.Of((&app.App{Cfg: cfg})).HealthRules(); err != nil {
 		return nil, fmt.Errorf("config: healthcheck: %w", err)
 	}
 

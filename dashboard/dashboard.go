@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/villagepoints"
@@ -77,10 +78,10 @@ func (c BoardChild) IsVillage() bool { return dashIsVillage(c.Unit.Kind) }
 // AttentionRow is a yellow or red branch on a board: how many items are
 // red and yellow, and the worst few of them.
 type AttentionRow struct {
-	app.BranchStatus
+	healthcheck.BranchStatus
 	Red, Yellow int
-	Shown       []app.ItemStatus // the first dashShownItems items, worst first
-	More        int              // items not shown
+	Shown       []healthcheck.ItemStatus // the first dashShownItems items, worst first
+	More        int                      // items not shown
 }
 
 // Len is the number of yellow and red items.
@@ -89,7 +90,7 @@ func (r AttentionRow) Len() int { return len(r.Items) }
 // dashShownItems is how many items an attention row names.
 const dashShownItems = 4
 
-func attentionRow(bs app.BranchStatus) AttentionRow {
+func attentionRow(bs healthcheck.BranchStatus) AttentionRow {
 	items := slices.Clone(bs.Items)
 	slices.SortStableFunc(items, worstItemFirst)
 	r := AttentionRow{BranchStatus: bs}
@@ -110,14 +111,14 @@ func attentionRow(bs app.BranchStatus) AttentionRow {
 // missed periods, and the next one once its yellow window is open), worst
 // first, with the check-ins behind them, and its last check-ins.
 type BranchBoard struct {
-	Status app.BranchStatus
+	Status healthcheck.BranchStatus
 	Items  []BoardItem
 	Recent []storage.Checkin
 }
 
 // BoardItem is one listed (obligation, period) of a branch or party group.
 type BoardItem struct {
-	app.ItemStatus
+	healthcheck.ItemStatus
 	Name string // the obligation's Chinese name
 	// Checkin is the active check-in that counts for the item (the first
 	// one filed for it), nil when none; Entry is its line for the item
@@ -170,7 +171,7 @@ func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string)
 	if err != nil {
 		return Board{}, err
 	}
-	counts, branches, err := a.UnitSummaryOf(ctx, u.ID)
+	counts, branches, err := healthcheck.Of(a.App).UnitSummaryOf(ctx, u.ID)
 	if err != nil {
 		return Board{}, err
 	}
@@ -239,13 +240,13 @@ func (a Service) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit
 
 // branchBoard lists a branch's obligations with their check-ins.
 func (a Service) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, error) {
-	st, err := a.BranchStatusOf(ctx, u.ID)
+	st, err := healthcheck.Of(a.App).BranchStatusOf(ctx, u.ID)
 	if err != nil {
 		return BranchBoard{}, err
 	}
 	bb := BranchBoard{Status: st}
 	names := map[string]string{}
-	for _, ob := range a.Obligations() {
+	for _, ob := range healthcheck.Of(a.App).Obligations() {
 		names[ob.Code] = ob.Name
 	}
 	// Check-ins are dated within (or after) the period they are filed
@@ -343,7 +344,7 @@ type EscalationGroup struct {
 
 // EscalationRow is a red item on the page, its party group named.
 type EscalationRow struct {
-	app.Escalation
+	healthcheck.Escalation
 	GroupName string
 }
 
@@ -393,14 +394,14 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 		return EscalationsBoard{}, err
 	}
 	if f.Obligation != "" {
-		if _, ok := a.Obligation(f.Obligation); !ok {
+		if _, ok := healthcheck.Of(a.App).Obligation(f.Obligation); !ok {
 			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.unknown_obligation", "obligation", f.Obligation))
 		}
 	}
 	if f.Page < 0 {
 		return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.page_number"))
 	}
-	es, err := a.EscalationsUnder(ctx, u.ID)
+	es, err := healthcheck.Of(a.App).EscalationsUnder(ctx, u.ID)
 	if err != nil {
 		return EscalationsBoard{}, err
 	}
@@ -445,7 +446,7 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 		return EscalationsBoard{}, domain.Refuse(domain.ErrNotFound, "%s", dash.T("refuse.no_township", "unit", u.Name, "township", f.Township))
 	}
 	type row struct {
-		app.Escalation
+		healthcheck.Escalation
 		town domain.Unit
 	}
 	rows := make([]row, 0, len(es))
@@ -462,7 +463,7 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 		rows = append(rows, row{e, t})
 	}
 	b.Total, b.Matched = len(es), len(rows)
-	for _, ob := range a.Obligations() {
+	for _, ob := range healthcheck.Of(a.App).Obligations() {
 		if n := obCount[ob.Code]; n > 0 || ob.Code == f.Obligation {
 			b.Obligations = append(b.Obligations, EscalationChoice{Code: ob.Code, Name: ob.Name, Count: n})
 		}
@@ -491,7 +492,7 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 		b.Townships[i].Count++
 		perOb[[2]string{r.town.Code, r.Obligation}]++
 	}
-	obs := a.Obligations()
+	obs := healthcheck.Of(a.App).Obligations()
 	for i := range b.Townships {
 		g := &b.Townships[i]
 		for _, ob := range obs {
@@ -684,7 +685,7 @@ func (a Service) dashVillageHistory(ctx context.Context, rb *RankingBoard, now t
 
 // worstItemFirst orders items red, yellow, green, keeping the order within
 // a light (obligation, then period).
-func worstItemFirst(x, y app.ItemStatus) int {
+func worstItemFirst(x, y healthcheck.ItemStatus) int {
 	return cmp.Compare(y.Light.Severity(), x.Light.Severity())
 }
 

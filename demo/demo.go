@@ -14,6 +14,7 @@ import (
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/tabular"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/villagepoints"
@@ -407,7 +408,7 @@ func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint
 // confirmations are sent for a made-up past.
 func (a Service) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, start time.Time) error {
 	now := a.Now()
-	cal, err := a.Calendar(ctx)
+	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
 		return err
 	}
@@ -429,7 +430,7 @@ func (a Service) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, s
 			secretaries[p[3]] = ids.People[p[1]]
 		}
 	}
-	obs := a.Obligations()
+	obs := healthcheck.Of(a.App).Obligations()
 	var batch []storage.DemoCheckin
 	for row, u := range d.Units[1:] {
 		if u[2] != domain.KindBranch {

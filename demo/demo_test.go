@@ -15,6 +15,7 @@ import (
 	"github.com/zhibu/zhibu/demo"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -92,7 +93,7 @@ func demoCounts(t *testing.T, st *storage.Store) string {
 // App's clock.
 func demoMix(t *testing.T, a *app.App, st *storage.Store) (items, branches health.Counts) {
 	t.Helper()
-	ev, err := a.Evaluate(context.Background(), domain.System, a.Now(), "QA")
+	ev, err := healthcheck.Of(a).Evaluate(context.Background(), domain.System, a.Now(), "QA")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -156,7 +157,7 @@ func (c *hcCounty) to(t time.Time) {
 func (c *hcCounty) evaluate(t time.Time) {
 	c.t.Helper()
 	c.to(t)
-	if _, err := c.Srv.App.RunHealthcheck(c.Ctx, domain.System, t, "", false); err != nil {
+	if _, err := healthcheck.Of(c.Srv.App).RunHealthcheck(c.Ctx, domain.System, t, "", false); err != nil {
 		c.t.Fatalf("healthcheck at %s: %v", t, err)
 	}
 }
@@ -486,7 +487,7 @@ func TestHealthSchedulerRestartAndReplicas(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = h.Srv.App.RunHealthcheck(h.Ctx, domain.System, hcAt(2026, 11, 2, 8, 0), "", false)
+			_, errs[i] = healthcheck.Of(h.Srv.App).RunHealthcheck(h.Ctx, domain.System, hcAt(2026, 11, 2, 8, 0), "", false)
 		}()
 	}
 	wg.Wait()

@@ -22,6 +22,7 @@ import (
 	"github.com/zhibu/zhibu/dashboard"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/texts"
 	"github.com/zhibu/zhibu/web"
 )
@@ -585,7 +586,7 @@ func (f dashFmt) Period(key string) string {
 
 // Obligation is the Chinese name of an obligation code.
 func (f dashFmt) Obligation(code string) string {
-	if ob, ok := f.app.Obligation(code); ok {
+	if ob, ok := healthcheck.Of(f.app).Obligation(code); ok {
 		return ob.Name
 	}
 	return code

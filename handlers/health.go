@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/healthcheck"
 )
 
 // Health-check API (SPEC §2, §5), scoped to the token's unit subtree:
@@ -45,7 +46,7 @@ func (h *healthHandlers) lights(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, ev, err := h.app.LightsOf(c.Request.Context(), ActorOf(c), c.Query("unit"))
+	u, ev, err := healthcheck.Of(h.app).LightsOf(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -73,15 +74,15 @@ func (h *healthHandlers) escalations(c *gin.Context) {
 	if !ok {
 		return
 	}
-	u, es, err := h.app.Escalations(c.Request.Context(), ActorOf(c), c.Query("unit"))
+	u, es, err := healthcheck.Of(h.app).Escalations(c.Request.Context(), ActorOf(c), c.Query("unit"))
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
 	if es == nil {
-		es = []app.Escalation{}
+		es = []healthcheck.Escalation{}
 	}
-	es, next, ok := pageInMemory(c, p, es, func(e app.Escalation) string {
+	es, next, ok := pageInMemory(c, p, es, func(e healthcheck.Escalation) string {
 		return e.Branch + "|" + e.Group + "|" + e.Obligation + "|" + e.Period
 	})
 	if !ok {
@@ -106,7 +107,7 @@ func (h *healthHandlers) exempt(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "branch, obligation and period are required")
 		return
 	}
-	xs, err := h.app.Exempt(c.Request.Context(), ActorOf(c), app.ExemptRequest{UnitCode: b.Branch, Obligation: b.Obligation, Period: b.Period, Reason: b.Reason})
+	xs, err := healthcheck.Of(h.app).Exempt(c.Request.Context(), ActorOf(c), healthcheck.ExemptRequest{UnitCode: b.Branch, Obligation: b.Obligation, Period: b.Period, Reason: b.Reason})
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -126,7 +127,7 @@ func (h *healthHandlers) revoke(c *gin.Context) {
 	if !decodeBody(c, h.log, &b) {
 		return
 	}
-	x, err := h.app.RevokeExemption(c.Request.Context(), ActorOf(c), id, b.Reason)
+	x, err := healthcheck.Of(h.app).RevokeExemption(c.Request.Context(), ActorOf(c), id, b.Reason)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -167,7 +168,7 @@ func (h *healthHandlers) silence(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "unit and until are required")
 		return
 	}
-	req := app.SilenceRequest{UnitCode: b.Unit, Obligation: b.Obligation, Reason: b.Reason}
+	req := healthcheck.SilenceRequest{UnitCode: b.Unit, Obligation: b.Obligation, Reason: b.Reason}
 	var ok bool
 	if req.Until, ok = hcParseWhen(b.Until, h.app.Loc, true); !ok {
 		Fail(c, http.StatusBadRequest, "until: want RFC 3339 or YYYY-MM-DD")
@@ -179,7 +180,7 @@ func (h *healthHandlers) silence(c *gin.Context) {
 			return
 		}
 	}
-	x, err := h.app.Silence(c.Request.Context(), ActorOf(c), req)
+	x, err := healthcheck.Of(h.app).Silence(c.Request.Context(), ActorOf(c), req)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -201,7 +202,7 @@ func (h *healthHandlers) misses(c *gin.Context) {
 		}
 		since = t
 	}
-	u, ms, err := h.app.Misses(c.Request.Context(), ActorOf(c), c.Query("unit"), since, 500)
+	u, ms, err := healthcheck.Of(h.app).Misses(c.Request.Context(), ActorOf(c), c.Query("unit"), since, 500)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/domain/points"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -462,10 +463,10 @@ func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time
 // sendRules are the health check's quiet hours and calendar (SPEC §7.2),
 // which the points' group posts keep too.
 func (a Service) sendRules(ctx context.Context) (health.Rules, error) {
-	rules, err := a.HealthRules()
+	rules, err := healthcheck.Of(a.App).HealthRules()
 	if err != nil {
 		return rules, err
 	}
-	rules.Calendar, err = a.Calendar(ctx)
+	rules.Calendar, err = healthcheck.Of(a.App).Calendar(ctx)
 	return rules, err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -99,14 +100,14 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
-	var ev *app.Evaluation
+	var ev *healthcheck.Evaluation
 	switch *mode {
 	case "dry":
-		ev, err = a.Evaluate(ctx, domain.System, at, "")
+		ev, err = healthcheck.Of(a).Evaluate(ctx, domain.System, at, "")
 	case "run":
-		ev, err = a.RunHealthcheck(ctx, domain.System, at, "", false)
+		ev, err = healthcheck.Of(a).RunHealthcheck(ctx, domain.System, at, "", false)
 	case "keep":
-		ev, err = a.RunHealthcheck(ctx, domain.System, at, "", true)
+		ev, err = healthcheck.Of(a).RunHealthcheck(ctx, domain.System, at, "", true)
 	default:
 		err = fmt.Errorf("unknown -mode %q", *mode)
 	}

@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/tabular"
 )
 
@@ -161,7 +162,7 @@ func TestImportUnitsBranchColumns(t *testing.T) {
 // lightsOf is the branch's lights as "obligation[/group] period light".
 func lightsOf(f *hcFixture, code string) string {
 	f.t.Helper()
-	ls, err := f.app.BranchLights(f.ctx, domain.Operator, mustUnit(f, code).ID)
+	ls, err := healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, mustUnit(f, code).ID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestObligationsBindBranches(t *testing.T) {
 	f.person("王书记", "secretary", "B2", 100)
 	f.person("赵委员", "organiser", "QA-RZ", 800)
 	f.person("刘书记", "secretary", "B5", 200)
-	ev, err := f.app.Evaluate(f.ctx, domain.System, f.now, "")
+	ev, err := healthcheck.Of(f.app).Evaluate(f.ctx, domain.System, f.now, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package app
+package healthcheck
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // Obligations returns the configured obligations: the built-in defaults,
 // overridden by code or extended by healthcheck.obligations, minus disabled
 // ones, with healthcheck.aliases added.
-func (a *App) Obligations() []health.Obligation {
+func (a Service) Obligations() []health.Obligation {
 	obs, _ := BuildObligations(a.Cfg.Healthcheck)
 	return obs
 }
@@ -103,7 +103,7 @@ func BuildObligations(hc config.Healthcheck) ([]health.Obligation, error) {
 }
 
 // ObligationMatcher matches /checkin words to obligation codes.
-func (a *App) ObligationMatcher() *command.Matcher {
+func (a Service) ObligationMatcher() *command.Matcher {
 	var es []command.MatcherEntry
 	for _, o := range a.Obligations() {
 		if o.TermEnd { // a reminder, not an activity one checks in
@@ -115,7 +115,7 @@ func (a *App) ObligationMatcher() *command.Matcher {
 }
 
 // Obligation finds a configured obligation by code.
-func (a *App) Obligation(code string) (health.Obligation, bool) {
+func (a Service) Obligation(code string) (health.Obligation, bool) {
 	for _, o := range a.Obligations() {
 		if o.Code == code {
 			return o, true

@@ -1,4 +1,4 @@
-package app
+package healthcheck
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
@@ -54,7 +55,7 @@ type AckResult struct {
 // notices stop repeating until the promised date (the end of that day), or
 // for healthcheck.ack_default; first notices and escalations still go out,
 // and organisers see who acknowledged and the promised date.
-func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckResult, error) {
+func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckResult, error) {
 	refuse := func(format string, args ...any) (AckResult, error) {
 		return AckResult{}, a.Refused(ctx, actor, "health.ack", "", domain.Refuse(domain.ErrForbidden, format, args...))
 	}
@@ -173,7 +174,7 @@ func (a *App) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckR
 }
 
 // hcMatchObligation finds an obligation by code, name or alias.
-func (a *App) hcMatchObligation(word string) (health.Obligation, bool) {
+func (a Service) hcMatchObligation(word string) (health.Obligation, bool) {
 	code, ok := a.ObligationMatcher().Match(word)
 	if !ok {
 		return health.Obligation{}, false
@@ -204,16 +205,16 @@ type ExemptRequest struct {
 // Exempt records an exemption, by an organiser or admin of a unit above the
 // branch; audited. For a per-group obligation named on a branch with
 // party groups every group is exempted.
-func (a *App) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
+func (a Service) Exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
 	var xs []storage.Exemption
-	err := a.InTxAudited(ctx, actor, "health.exempt", "unit:"+req.UnitCode, func(a *App) (err error) {
-		xs, err = a.exempt(ctx, actor, req)
+	err := a.InTxAudited(ctx, actor, "health.exempt", "unit:"+req.UnitCode, func(a *app.App) (err error) {
+		xs, err = Of(a).exempt(ctx, actor, req)
 		return err
 	})
 	return xs, err
 }
 
-func (a *App) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
+func (a Service) exempt(ctx context.Context, actor domain.Actor, req ExemptRequest) ([]storage.Exemption, error) {
 	subject := "unit:" + req.UnitCode
 	refuse := func(kind error, format string, args ...any) ([]storage.Exemption, error) {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, domain.Refuse(kind, format, args...))
@@ -321,16 +322,16 @@ type SilenceRequest struct {
 // Silence records a silence, by an organiser or admin of the unit or a unit
 // above it; audited. Silenced items are still shown (status, API, CLI) but
 // not sent.
-func (a *App) Silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
+func (a Service) Silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
 	var x storage.Silence
-	err := a.InTxAudited(ctx, actor, "health.silence", "unit:"+req.UnitCode, func(a *App) (err error) {
-		x, err = a.silence(ctx, actor, req)
+	err := a.InTxAudited(ctx, actor, "health.silence", "unit:"+req.UnitCode, func(a *app.App) (err error) {
+		x, err = Of(a).silence(ctx, actor, req)
 		return err
 	})
 	return x, err
 }
 
-func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
+func (a Service) silence(ctx context.Context, actor domain.Actor, req SilenceRequest) (storage.Silence, error) {
 	subject := "unit:" + req.UnitCode
 	refuse := func(kind error, format string, args ...any) (storage.Silence, error) {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, domain.Refuse(kind, format, args...))
@@ -379,16 +380,16 @@ func (a *App) silence(ctx context.Context, actor domain.Actor, req SilenceReques
 
 // Escalation is a red item as organisers follow it up.
 type Escalation struct {
-	Branch         string    `json:"branch"`
-	BranchName     string    `json:"branch_name"`
-	Group          string    `json:"group,omitempty"`
-	Obligation     string    `json:"obligation"`
-	ObligationName string    `json:"obligation_name"`
-	Period         string    `json:"period"`
-	Due            time.Time `json:"due"`
-	DaysOverdue    int       `json:"days_overdue"`
-	Escalated      bool      `json:"escalated"` // red for longer than escalate_after
-	Ack            *AckView  `json:"ack,omitempty"`
+	Branch         string       `json:"branch"`
+	BranchName     string       `json:"branch_name"`
+	Group          string       `json:"group,omitempty"`
+	Obligation     string       `json:"obligation"`
+	ObligationName string       `json:"obligation_name"`
+	Period         string       `json:"period"`
+	Due            time.Time    `json:"due"`
+	DaysOverdue    int          `json:"days_overdue"`
+	Escalated      bool         `json:"escalated"` // red for longer than escalate_after
+	Ack            *app.AckView `json:"ack,omitempty"`
 }
 
 // escalated reports whether an item red since due is past escalate_after
@@ -402,7 +403,7 @@ func escalated(r health.Rules, due, now time.Time, loc *time.Location) bool {
 // ("" = the actor's own) at a.Now(), longest overdue first, with who
 // acknowledged them and the promised date. It names people, so only roles
 // that may list people may read it.
-func (a *App) Escalations(ctx context.Context, actor domain.Actor, code string) (domain.Unit, []Escalation, error) {
+func (a Service) Escalations(ctx context.Context, actor domain.Actor, code string) (domain.Unit, []Escalation, error) {
 	u, err := a.Scope(ctx, actor, access.ListPeople, "escalations.list", code)
 	if err != nil {
 		return domain.Unit{}, nil, err
@@ -411,7 +412,7 @@ func (a *App) Escalations(ctx context.Context, actor domain.Actor, code string) 
 	return u, es, err
 }
 
-func (a *App) EscalationsUnder(ctx context.Context, unitID int64) ([]Escalation, error) {
+func (a Service) EscalationsUnder(ctx context.Context, unitID int64) ([]Escalation, error) {
 	_, bs, err := a.UnitSummaryOf(ctx, unitID)
 	if err != nil {
 		return nil, err
@@ -436,7 +437,7 @@ func (a *App) EscalationsUnder(ctx context.Context, unitID int64) ([]Escalation,
 			}
 			out = append(out, Escalation{Branch: b.Code, BranchName: b.Name, Group: it.GroupCode, Obligation: it.Obligation,
 				ObligationName: names[it.Obligation], Period: it.Period.Key(), Due: it.Due.In(a.Loc),
-				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: escalated(rules, it.Due, now, a.Loc), Ack: ViewAck(it.Ack)})
+				DaysOverdue: health.DaysOverdue(it.Due, now, a.Loc), Escalated: escalated(rules, it.Due, now, a.Loc), Ack: app.ViewAck(it.Ack)})
 		}
 	}
 	slices.SortStableFunc(out, func(x, y Escalation) int {
@@ -460,7 +461,7 @@ func ParseAckData(data string) (AckRequest, error) {
 // LightsOf lists the lights of the subtree of the unit code names ("" = the
 // actor's own) at a.Now() (no planning, nothing written): what the API
 // shows.
-func (a *App) LightsOf(ctx context.Context, actor domain.Actor, code string) (domain.Unit, *Evaluation, error) {
+func (a Service) LightsOf(ctx context.Context, actor domain.Actor, code string) (domain.Unit, *Evaluation, error) {
 	u, err := a.UnitForActor(ctx, actor, code)
 	if err != nil {
 		return domain.Unit{}, nil, err
@@ -472,16 +473,16 @@ func (a *App) LightsOf(ctx context.Context, actor domain.Actor, code string) (do
 // RevokeExemption withdraws an exemption (the row is marked, not deleted),
 // by an organiser or admin above the branch; audited. The item's light
 // falls back to what its check-ins say.
-func (a *App) RevokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
+func (a Service) RevokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
 	var x storage.Exemption
-	err := a.InTxAudited(ctx, actor, "health.exempt.revoke", "exemption:"+strconv.FormatInt(id, 10), func(a *App) (err error) {
-		x, err = a.revokeExemption(ctx, actor, id, reason)
+	err := a.InTxAudited(ctx, actor, "health.exempt.revoke", "exemption:"+strconv.FormatInt(id, 10), func(a *app.App) (err error) {
+		x, err = Of(a).revokeExemption(ctx, actor, id, reason)
 		return err
 	})
 	return x, err
 }
 
-func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
+func (a Service) revokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
 	subject := "exemption:" + strconv.FormatInt(id, 10)
 	x, err := a.Store.ExemptionByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -516,7 +517,7 @@ func (a *App) revokeExemption(ctx context.Context, actor domain.Actor, id int64,
 // actor's own) since a time that did not reach their person directly (group
 // fallback, no chat at all, or refused by Telegram), newest first. It names
 // people, so only roles that may list people may read it.
-func (a *App) Misses(ctx context.Context, actor domain.Actor, code string, since time.Time, limit int) (domain.Unit, []storage.Miss, error) {
+func (a Service) Misses(ctx context.Context, actor domain.Actor, code string, since time.Time, limit int) (domain.Unit, []storage.Miss, error) {
 	u, err := a.Scope(ctx, actor, access.ListPeople, "misses.list", code)
 	if err != nil {
 		return domain.Unit{}, nil, err

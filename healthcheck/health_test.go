@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -153,7 +154,7 @@ func TestBranchLights(t *testing.T) {
 	f.checkin("B1", "B1-G1", "group_meeting", "2026-11", hcDay(2026, 11, 2), "withdrawn")
 	f.exempt("B1", "party_lecture", "2026-Q3")
 
-	got, err := f.app.BranchLights(f.ctx, domain.Operator, f.units["B1"].ID)
+	got, err := healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, f.units["B1"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestBranchLights(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.now = hcAt(2026, 11, 29, 9, 0)
-	got, err = f.app.BranchLights(f.ctx, domain.Operator, f.units["B1"].ID)
+	got, err = healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, f.units["B1"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestLightsOwedFromStartOnly(t *testing.T) {
 	hcCounty(f, hcDay(2026, 11, 10))
 	// A branch without party groups owes no group meeting (SPEC §7.1).
 	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 11, 10))
-	got, err := f.app.BranchLights(f.ctx, domain.Operator, f.units["B2"].ID)
+	got, err := healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, f.units["B2"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,12 +224,12 @@ func TestLightsOwedFromStartOnly(t *testing.T) {
 	if err := f.st.SetStartedOn(f.ctx, f.units["B2"].ID, hcDay(2027, 1, 1)); err != nil {
 		t.Fatal(err)
 	}
-	got, err = f.app.BranchLights(f.ctx, domain.Operator, f.units["B2"].ID)
+	got, err = healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, f.units["B2"].ID)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("future start: %v %v", got, err)
 	}
 	// A unit that is not a branch is refused.
-	if _, err := f.app.BranchLights(f.ctx, domain.Operator, f.units["QA-RZ"].ID); err == nil {
+	if _, err := healthcheck.Of(f.app).BranchLights(f.ctx, domain.Operator, f.units["QA-RZ"].ID); err == nil {
 		t.Fatal("township accepted as a branch")
 	}
 }

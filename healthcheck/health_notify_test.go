@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"errors"
@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/healthcheck"
 )
 
 // hcOnlyCommittee keeps the monthly committee meeting alone, so that each
@@ -45,10 +45,10 @@ func hcNotifyCounty(t *testing.T, now time.Time, cfgs ...func(*config.Config)) *
 }
 
 // run evaluates and sends at t, returning the digests by person name.
-func (f *hcFixture) run(t time.Time) (*app.Evaluation, map[string]health.Digest) {
+func (f *hcFixture) run(t time.Time) (*healthcheck.Evaluation, map[string]health.Digest) {
 	f.t.Helper()
 	f.now = t
-	ev, err := f.app.RunHealthcheck(f.ctx, domain.System, t, "", true)
+	ev, err := healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, t, "", true)
 	if err != nil {
 		f.t.Fatalf("run at %s: %v", t, err)
 	}
@@ -188,7 +188,7 @@ func TestSchedulerTickInQuietHoursDoesNotPlan(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 1, 0, 30))
 	for _, at := range []time.Time{hcAt(2026, 11, 1, 0, 30), hcAt(2026, 11, 1, 7, 45)} {
 		f.now = at
-		ev, err := f.app.RunHealthcheck(f.ctx, domain.System, at, "", false)
+		ev, err := healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, at, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,13 +212,13 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	// Two replicas evaluate at once: one of them sends, the other waits on
 	// the lock and then finds everything logged.
 	var wg sync.WaitGroup
-	evs := make([]*app.Evaluation, 2)
+	evs := make([]*healthcheck.Evaluation, 2)
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			evs[i], errs[i] = f.app.RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 0), "", false)
+			evs[i], errs[i] = healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 0), "", false)
 		}()
 	}
 	wg.Wait()
@@ -242,7 +242,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	}
 	// A dry run afterwards plans nothing and writes nothing: everything due
 	// is in the memory, so no item even reaches the planner.
-	ev, err := f.app.Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 30), "")
+	ev, err := healthcheck.Of(f.app).Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 30), "")
 	if err != nil || len(ev.Digests) != 0 || ev.Items != 0 {
 		t.Fatalf("dry run after sending: %d digests, %d items planned, %v", len(ev.Digests), ev.Items, err)
 	}
@@ -257,7 +257,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	if _, err := f.st.DB().ExecContext(f.ctx, `UPDATE health_units SET memory = ''`); err != nil {
 		t.Fatal(err)
 	}
-	ev, err = f.app.RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 45), "", true)
+	ev, err = healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, hcAt(2026, 11, 1, 9, 45), "", true)
 	if err != nil || len(ev.Digests) != 0 || ev.Messages != 0 {
 		t.Fatalf("run without memory: %d digests, %d messages, %v", len(ev.Digests), ev.Messages, err)
 	}
@@ -265,7 +265,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 		t.Fatalf("outbox after a run without memory: %d %v", outbox, err)
 	}
 	// and the memory is back: the next run plans nothing at all.
-	if ev, err = f.app.Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 10, 0), ""); err != nil || ev.Items != 0 {
+	if ev, err = healthcheck.Of(f.app).Evaluate(f.ctx, domain.System, hcAt(2026, 11, 1, 10, 0), ""); err != nil || ev.Items != 0 {
 		t.Fatalf("memory not rebuilt: %d items planned, %v", ev.Items, err)
 	}
 	// The 收到 button rides on the secretary's red digest.
@@ -273,7 +273,7 @@ func TestNoticeLogAtMostOnce(t *testing.T) {
 	if err := f.st.DB().GetContext(f.ctx, &payload, `SELECT payload::text FROM outbox WHERE chat_id = 100`); err != nil {
 		t.Fatal(err)
 	}
-	want := app.AckData(f.units["B1"].ID, "committee_meeting", "2026-10")
+	want := healthcheck.AckData(f.units["B1"].ID, "committee_meeting", "2026-10")
 	if !strings.Contains(payload, want) || !strings.Contains(payload, "收到") {
 		t.Fatalf("secretary payload lacks the ack button %s: %s", want, payload)
 	}
@@ -284,7 +284,7 @@ func TestAckPausesRepeats(t *testing.T) {
 	f.run(hcAt(2026, 11, 1, 9, 0))
 	wang := f.actor("王书记")
 	planned := hcDay(2026, 11, 4)
-	res, err := f.app.Ack(f.ctx, wang, app.AckRequest{Planned: &planned})
+	res, err := healthcheck.Of(f.app).Ack(f.ctx, wang, healthcheck.AckRequest{Planned: &planned})
 	if err != nil || len(res.Items) != 1 || !res.Until.Equal(hcAt(2026, 11, 5, 0, 0)) {
 		t.Fatalf("ack: %+v %v", res, err)
 	}
@@ -301,15 +301,15 @@ func TestAckPausesRepeats(t *testing.T) {
 		t.Errorf("organiser text lacks the ack: %q", txt)
 	}
 	// Acknowledging needs a red item and a secretary of the branch.
-	if _, err := f.app.Ack(f.ctx, f.actor("赵委员"), app.AckRequest{}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := healthcheck.Of(f.app).Ack(f.ctx, f.actor("赵委员"), healthcheck.AckRequest{}); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("organiser ack: %v", err)
 	}
 	f.checkin("B1", "B1", "committee_meeting", "2026-10", hcDay(2026, 10, 30), "")
-	if _, err := f.app.Ack(f.ctx, wang, app.AckRequest{}); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := healthcheck.Of(f.app).Ack(f.ctx, wang, healthcheck.AckRequest{}); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("ack with nothing red: %v", err)
 	}
 	past := hcDay(2026, 10, 1)
-	if _, err := f.app.Ack(f.ctx, wang, app.AckRequest{Planned: &past}); !errors.Is(err, domain.ErrInvalid) {
+	if _, err := healthcheck.Of(f.app).Ack(f.ctx, wang, healthcheck.AckRequest{Planned: &past}); !errors.Is(err, domain.ErrInvalid) {
 		t.Errorf("ack with a past date: %v", err)
 	}
 }
@@ -327,13 +327,13 @@ func TestSilenceAndExemption(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 1, 9, 0))
 	zhao := f.actor("赵委员")
 	// A secretary may not silence or exempt.
-	if _, err := f.app.Silence(f.ctx, f.actor("王书记"), app.SilenceRequest{UnitCode: "QA-RZ", Until: hcAt(2026, 11, 3, 0, 0), Reason: "台风"}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := healthcheck.Of(f.app).Silence(f.ctx, f.actor("王书记"), healthcheck.SilenceRequest{UnitCode: "QA-RZ", Until: hcAt(2026, 11, 3, 0, 0), Reason: "台风"}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("secretary silence: %v", err)
 	}
-	if _, err := f.app.Exempt(f.ctx, f.actor("王书记"), app.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-10", Reason: "x"}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := healthcheck.Of(f.app).Exempt(f.ctx, f.actor("王书记"), healthcheck.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-10", Reason: "x"}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("secretary exempt: %v", err)
 	}
-	if _, err := f.app.Silence(f.ctx, zhao, app.SilenceRequest{UnitCode: "QA-RZ", Obligation: "支委会", Until: hcAt(2026, 11, 3, 0, 0), Reason: "台风"}); err != nil {
+	if _, err := healthcheck.Of(f.app).Silence(f.ctx, zhao, healthcheck.SilenceRequest{UnitCode: "QA-RZ", Obligation: "支委会", Until: hcAt(2026, 11, 3, 0, 0), Reason: "台风"}); err != nil {
 		t.Fatal(err)
 	}
 	ev, ds := f.run(hcAt(2026, 11, 1, 9, 0))
@@ -347,17 +347,17 @@ func TestSilenceAndExemption(t *testing.T) {
 	_, ds = f.run(hcAt(2026, 11, 3, 9, 0))
 	hcExpect(t, "after silence", ds, map[string]string{"王书记": "red,green", "李副书记": "red,green", "赵委员": "red@0"})
 	// The township exempts the month: green again, and 赵 is told.
-	if _, err := f.app.Exempt(f.ctx, zhao, app.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-Q4", Reason: "受灾"}); !errors.Is(err, domain.ErrInvalid) {
+	if _, err := healthcheck.Of(f.app).Exempt(f.ctx, zhao, healthcheck.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-Q4", Reason: "受灾"}); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("exempt with a quarter for a monthly obligation: %v", err)
 	}
-	if _, err := f.app.Exempt(f.ctx, zhao, app.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-09", Reason: "受灾"}); !errors.Is(err, domain.ErrInvalid) {
+	if _, err := healthcheck.Of(f.app).Exempt(f.ctx, zhao, healthcheck.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-09", Reason: "受灾"}); !errors.Is(err, domain.ErrInvalid) {
 		t.Fatalf("exempt before the start: %v", err)
 	}
-	xs, err := f.app.Exempt(f.ctx, zhao, app.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-10", Reason: "受灾"})
+	xs, err := healthcheck.Of(f.app).Exempt(f.ctx, zhao, healthcheck.ExemptRequest{UnitCode: "B1", Obligation: "支委会", Period: "2026-10", Reason: "受灾"})
 	if err != nil || len(xs) != 1 {
 		t.Fatalf("exempt: %v %v", xs, err)
 	}
-	if _, err := f.app.Exempt(f.ctx, zhao, app.ExemptRequest{UnitCode: "B1", Obligation: "committee_meeting", Period: "2026-10", Reason: "受灾"}); !errors.Is(err, domain.ErrConflict) {
+	if _, err := healthcheck.Of(f.app).Exempt(f.ctx, zhao, healthcheck.ExemptRequest{UnitCode: "B1", Obligation: "committee_meeting", Period: "2026-10", Reason: "受灾"}); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("exempt twice: %v", err)
 	}
 	_, ds = f.run(hcAt(2026, 11, 4, 9, 0))
@@ -387,14 +387,14 @@ func TestUnitSummaryAndEscalations(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
 	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 10, 1))
 	f.checkin("B2", "B2", "committee_meeting", "2026-10", hcDay(2026, 10, 30), "")
-	counts, bs, err := f.app.UnitSummary(f.ctx, domain.Operator, f.units["QA-RZ"].ID)
+	counts, bs, err := healthcheck.Of(f.app).UnitSummary(f.ctx, domain.Operator, f.units["QA-RZ"].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if counts != (health.Counts{Green: 1, Red: 1}) || len(bs) != 2 || bs[0].Code != "B1" || bs[0].Light != health.Red {
 		t.Fatalf("summary %+v %+v", counts, bs)
 	}
-	_, esc, err := f.app.Escalations(f.ctx, domain.Operator, "QA")
+	_, esc, err := healthcheck.Of(f.app).Escalations(f.ctx, domain.Operator, "QA")
 	if err != nil || len(esc) != 1 || esc[0].Branch != "B1" || !esc[0].Escalated || esc[0].DaysOverdue != 9 { // 11-01 is day 1, 11-09 day 9
 		t.Fatalf("escalations %+v %v", esc, err)
 	}

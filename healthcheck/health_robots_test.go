@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/internal/tabular"
 )
 
@@ -96,11 +97,11 @@ func TestMissingCalendarToldOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.app.ImportHolidays(f.ctx, domain.Operator, tab)
+	res, err := healthcheck.Of(f.app).ImportHolidays(f.ctx, domain.Operator, tab)
 	if err != nil || res.Rows != 2 {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	cal, err := f.app.Calendar(f.ctx)
+	cal, err := healthcheck.Of(f.app).Calendar(f.ctx)
 	if err != nil || !cal.Knows(2027) {
 		t.Fatalf("2027 not known after import: %v %v", cal, err)
 	}
@@ -117,13 +118,13 @@ func TestImportHolidaysRefusesBadRows(t *testing.T) {
 	} {
 		tab, err := tabular.ReadCSV(strings.NewReader(tt.csv), "x.csv")
 		if err == nil {
-			_, err = f.app.ImportHolidays(f.ctx, domain.Operator, tab)
+			_, err = healthcheck.Of(f.app).ImportHolidays(f.ctx, domain.Operator, tab)
 		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want an error naming %q", tt.csv, err, tt.want)
 		}
 	}
-	cal, err := f.app.Calendar(f.ctx)
+	cal, err := healthcheck.Of(f.app).Calendar(f.ctx)
 	if err != nil || cal.Knows(2027) {
 		t.Fatalf("a refused import left 2027 behind: %v", err)
 	}

@@ -1,10 +1,11 @@
-package app
+package healthcheck
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/health"
 )
@@ -74,10 +75,10 @@ func TestEngineLightAtMatchesDomain(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	a := &App{Cfg: cfg, Loc: loc}
+	a := &app.App{Cfg: cfg, Loc: loc}
 	cal := health.NewCalendar(health.OfficialDays())
 	for at := time.Date(2026, 10, 20, 0, 0, 0, 0, loc); at.Before(time.Date(2027, 1, 10, 0, 0, 0, 0, loc)); at = at.Add(37 * time.Hour) {
-		e, err := a.newEngine(context.Background(), nil, at, 0, evalMode{})
+		e, err := Of(a).newEngine(context.Background(), nil, at, 0, evalMode{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package app
+package healthcheck
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
@@ -101,7 +102,7 @@ type BranchStatus struct {
 var errConcurrentEvaluation = errors.New("app: healthcheck: another evaluation logged the same notices; rolled back")
 
 // rootOf resolves a unit code ("" = every unit).
-func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error) {
+func (a Service) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error) {
 	if unitCode == "" {
 		return nil, nil
 	}
@@ -118,17 +119,17 @@ func (a *App) rootOf(ctx context.Context, unitCode string) (*domain.Unit, error)
 // Evaluate runs one health check as of at over the subtree of unitCode
 // ("" = every unit) and changes nothing: it returns every light and the
 // digests that would be sent (a dry run). The system's job, or the operator's.
-func (a *App) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, unitCode string) (*Evaluation, error) {
+func (a Service) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, unitCode string) (*Evaluation, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
 		return nil, err
 	}
 	var ev *Evaluation
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		if err := a.Store.TuneForScan(ctx); err != nil {
 			return err
 		}
 		var err error
-		ev, err = a.evaluate(ctx, at, unitCode, evalMode{plan: true, keepLights: true, keepDigests: true})
+		ev, err = Of(a).evaluate(ctx, at, unitCode, evalMode{plan: true, keepLights: true, keepDigests: true})
 		return err
 	})
 	return ev, err
@@ -142,12 +143,12 @@ func (a *App) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, un
 // and digests in the result (the CLI prints them); the scheduler passes
 // false so that a province is evaluated in bounded memory. The system's
 // job, or the operator's.
-func (a *App) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
+func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
 		return nil, err
 	}
 	var ev *Evaluation
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		if err := a.Store.TuneForScan(ctx); err != nil {
 			return err
 		}
@@ -155,16 +156,16 @@ func (a *App) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Ti
 			return err
 		}
 		var err error
-		ev, err = a.evaluate(ctx, at, unitCode, evalMode{plan: true, record: true, keepLights: keep, keepDigests: keep})
+		ev, err = Of(a).evaluate(ctx, at, unitCode, evalMode{plan: true, record: true, keepLights: keep, keepDigests: keep})
 		if err != nil {
 			return err
 		}
 		if !ev.Deferred && unitCode == "" {
-			cal, err := a.Calendar(ctx)
+			cal, err := Of(a).Calendar(ctx)
 			if err != nil {
 				return err
 			}
-			if err := a.warnMissingCalendar(ctx, cal, at); err != nil {
+			if err := Of(a).warnMissingCalendar(ctx, cal, at); err != nil {
 				return err
 			}
 		}
@@ -184,7 +185,7 @@ func (a *App) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Ti
 	return ev, nil
 }
 
-func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode evalMode) (*Evaluation, error) {
+func (a Service) evaluate(ctx context.Context, at time.Time, unitCode string, mode evalMode) (*Evaluation, error) {
 	started := clock.Monotonic()
 	root, err := a.rootOf(ctx, unitCode)
 	if err != nil {
@@ -213,14 +214,14 @@ func (a *App) evaluate(ctx context.Context, at time.Time, unitCode string, mode 
 // window is open, and every missed past period. It reads through a.Store,
 // so inside a check-in's transaction it sees the new check-in (the done
 // summary is kept by triggers in that same transaction).
-func (a *App) BranchLights(ctx context.Context, actor domain.Actor, branchID int64) ([]health.ItemLight, error) {
+func (a Service) BranchLights(ctx context.Context, actor domain.Actor, branchID int64) ([]health.ItemLight, error) {
 	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.lights", branchID); err != nil {
 		return nil, err
 	}
 	return a.BranchLightsOf(ctx, branchID)
 }
 
-func (a *App) BranchLightsOf(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
+func (a Service) BranchLightsOf(ctx context.Context, branchID int64) ([]health.ItemLight, error) {
 	st, err := a.BranchStatusOf(ctx, branchID)
 	if err != nil {
 		return nil, err
@@ -233,14 +234,14 @@ func (a *App) BranchLightsOf(ctx context.Context, branchID int64) ([]health.Item
 }
 
 // BranchStatus is BranchLights with the facts behind each light.
-func (a *App) BranchStatus(ctx context.Context, actor domain.Actor, branchID int64) (BranchStatus, error) {
+func (a Service) BranchStatus(ctx context.Context, actor domain.Actor, branchID int64) (BranchStatus, error) {
 	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.status", branchID); err != nil {
 		return BranchStatus{}, err
 	}
 	return a.BranchStatusOf(ctx, branchID)
 }
 
-func (a *App) BranchStatusOf(ctx context.Context, branchID int64) (BranchStatus, error) {
+func (a Service) BranchStatusOf(ctx context.Context, branchID int64) (BranchStatus, error) {
 	u, err := a.Store.UnitByID(ctx, branchID)
 	if err != nil {
 		return BranchStatus{}, err
@@ -271,14 +272,14 @@ func (a *App) BranchStatusOf(ctx context.Context, branchID int64) (BranchStatus,
 
 // UnitSummary counts the branches of a unit's subtree per light at a.Now()
 // and returns every branch with its yellow and red items, worst first.
-func (a *App) UnitSummary(ctx context.Context, actor domain.Actor, unitID int64) (health.Counts, []BranchStatus, error) {
+func (a Service) UnitSummary(ctx context.Context, actor domain.Actor, unitID int64) (health.Counts, []BranchStatus, error) {
 	if err := a.AuthoriseID(ctx, actor, access.ViewUnit, "health.summary", unitID); err != nil {
 		return health.Counts{}, nil, err
 	}
 	return a.UnitSummaryOf(ctx, unitID)
 }
 
-func (a *App) UnitSummaryOf(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
+func (a Service) UnitSummaryOf(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
 	e, err := a.newEngine(ctx, a.Store, a.Now(), unitID, evalMode{statuses: true})
 	if err != nil {
 		return health.Counts{}, nil, err

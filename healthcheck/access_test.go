@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/villagepoints"
 )
 
@@ -35,26 +36,26 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 		}
 	}
 
-	_, err := f.app.BranchStatus(f.ctx, secretary, f.units["B1"].ID)
+	_, err := healthcheck.Of(f.app).BranchStatus(f.ctx, secretary, f.units["B1"].ID)
 	ok("secretary reads the own branch", err)
-	_, err = f.app.BranchStatus(f.ctx, other, f.units["B1"].ID)
+	_, err = healthcheck.Of(f.app).BranchStatus(f.ctx, other, f.units["B1"].ID)
 	forbidden("secretary of another branch", err, "不在您的管辖范围内")
-	_, _, err = f.app.UnitSummary(f.ctx, organiser, f.units["QA-RZ"].ID)
+	_, _, err = healthcheck.Of(f.app).UnitSummary(f.ctx, organiser, f.units["QA-RZ"].ID)
 	ok("organiser reads the own township", err)
-	_, _, err = f.app.UnitSummary(f.ctx, organiser, f.units["QA"].ID)
+	_, _, err = healthcheck.Of(f.app).UnitSummary(f.ctx, organiser, f.units["QA"].ID)
 	forbidden("organiser reads the county above", err, "乾安县 不在您的管辖范围内")
-	_, err = f.app.BranchLights(f.ctx, villager, f.units["B1"].ID)
+	_, err = healthcheck.Of(f.app).BranchLights(f.ctx, villager, f.units["B1"].ID)
 	ok("villager reads the lights of a branch in the village", err)
 
-	_, _, err = f.app.Escalations(f.ctx, organiser, "QA-RZ")
+	_, _, err = healthcheck.Of(f.app).Escalations(f.ctx, organiser, "QA-RZ")
 	ok("organiser lists escalations", err)
-	_, _, err = f.app.Escalations(f.ctx, secretary, "QA-RZ")
+	_, _, err = healthcheck.Of(f.app).Escalations(f.ctx, secretary, "QA-RZ")
 	forbidden("secretary lists the township's escalations", err, "单位 QA-RZ 不在您的管辖范围内")
-	_, _, err = f.app.Escalations(f.ctx, villager, "")
+	_, _, err = healthcheck.Of(f.app).Escalations(f.ctx, villager, "")
 	forbidden("villager lists escalations", err, "您的角色（村民）不能查看人员名单和联系方式")
-	_, _, err = f.app.Misses(f.ctx, villager, "QA-RZ-XZ", f.now.AddDate(0, 0, -30), 10)
+	_, _, err = healthcheck.Of(f.app).Misses(f.ctx, villager, "QA-RZ-XZ", f.now.AddDate(0, 0, -30), 10)
 	forbidden("villager lists misses", err, "不能查看人员名单")
-	u, _, err := f.app.LightsOf(f.ctx, villager, "")
+	u, _, err := healthcheck.Of(f.app).LightsOf(f.ctx, villager, "")
 	if err != nil || u.Code != "QA-RZ-XZ" {
 		t.Errorf("villager's lights default to the own unit: %s %v", u.Code, err)
 	}
@@ -120,9 +121,9 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 			t.Errorf("%s: %v, want the operator's refusal", what, err)
 		}
 	}
-	_, err := f.app.Evaluate(f.ctx, county, f.now, "")
+	_, err := healthcheck.Of(f.app).Evaluate(f.ctx, county, f.now, "")
 	only("county organiser evaluates", err)
-	_, err = f.app.RunHealthcheck(f.ctx, county, f.now, "", false)
+	_, err = healthcheck.Of(f.app).RunHealthcheck(f.ctx, county, f.now, "", false)
 	only("county organiser runs the health check", err)
 	_, err = villagepoints.Of(f.app).Settle(f.ctx, county, f.now)
 	only("county organiser settles", err)
@@ -134,7 +135,7 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	_, err = f.app.NewBindCode(f.ctx, domain.System, county.PersonID)
 	only("the system bootstraps a bind code", err)
 
-	if _, err := f.app.RunHealthcheck(f.ctx, domain.System, f.now, "", false); err != nil {
+	if _, err := healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, f.now, "", false); err != nil {
 		t.Errorf("the system runs the health check: %v", err)
 	}
 	if _, err := villagepoints.Of(f.app).Settle(f.ctx, domain.System, f.now); err != nil {

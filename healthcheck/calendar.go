@@ -1,4 +1,4 @@
-package app
+package healthcheck
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
@@ -21,7 +22,7 @@ import (
 // healthcheck.calendar official, the shipped State Council arrangements with
 // the imported years over them; with none, every day a working day. The
 // configuration's healthcheck.holidays are days off on top of either.
-func (a *App) Calendar(ctx context.Context) (*health.Calendar, error) {
+func (a Service) Calendar(ctx context.Context) (*health.Calendar, error) {
 	hol, err := health.ParseHolidays(a.Cfg.Healthcheck.Holidays)
 	if err != nil {
 		return nil, err
@@ -51,11 +52,11 @@ func civilUTC(t time.Time) time.Time {
 // every year that appears in the file replaces what was known of that year
 // (shipped or imported before), so a correction lists the whole year. All
 // rows or none.
-func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.holidays"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
-	res := ImportResult{File: t.File}
+	res := app.ImportResult{File: t.File}
 	if err := t.RequireHeader("date", "kind"); err != nil {
 		if err2 := t.RequireHeader("date", "kind", "name"); err2 != nil {
 			return res, fmt.Errorf("%w (or \"date,kind,name\")", err)
@@ -80,8 +81,8 @@ func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular
 		if wd := d.Weekday(); kind == health.DayWorkday && wd != time.Saturday && wd != time.Sunday {
 			return res, t.Err(i, "kind", "%s is a %s: only a weekend day can be a workday (调休上班)", ds, wd)
 		}
-		if utf8.RuneCountInString(name) > MaxNameLen {
-			return res, t.Err(i, "name", "is longer than %d characters", MaxNameLen)
+		if utf8.RuneCountInString(name) > app.MaxNameLen {
+			return res, t.Err(i, "name", "is longer than %d characters", app.MaxNameLen)
 		}
 		if prev, dup := rowOf[ds]; dup {
 			return res, t.Err(i, "date", "%s already appears in row %d", ds, prev+2)
@@ -94,7 +95,7 @@ func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular
 		return res, fmt.Errorf("%s: no days in the file", t.File)
 	}
 	ys := slices.Sorted(maps.Keys(years))
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		replaced, err := a.Store.ReplaceCalendarYears(ctx, ys, days)
 		if err != nil {
 			return err
@@ -112,7 +113,7 @@ func (a *App) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabular
 // warnMissingCalendar tells the organisers of the top units, once, when the
 // coming year's official calendar is missing from December on: until it is
 // imported, only weekends count as days off in that year.
-func (a *App) warnMissingCalendar(ctx context.Context, cal *health.Calendar, at time.Time) error {
+func (a Service) warnMissingCalendar(ctx context.Context, cal *health.Calendar, at time.Time) error {
 	lt := at.In(a.Loc)
 	next := lt.Year() + 1
 	if !cal.Official() || lt.Month() != time.December || cal.Knows(next) {

@@ -1,4 +1,4 @@
-package app_test
+package healthcheck_test
 
 import (
 	"fmt"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 )
 
 // The engine plans only items with a line not sent yet (its pre-filter, for
@@ -38,7 +38,7 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 	}
 	setTerm("B2", "2026-12-31")
 	setTerm("B1", "2026-11-15")
-	digests := func(ev *app.Evaluation) []string {
+	digests := func(ev *healthcheck.Evaluation) []string {
 		var out []string
 		for _, d := range ev.Digests {
 			out = append(out, fmt.Sprintf("%s→%d: %s", d.Name, d.ChatID, strings.Join(d.Texts(), "¶")))
@@ -55,7 +55,7 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 			f.checkin("B2", "B2", "committee_meeting", "2026-09", hcDay(2026, 10, 2), "")
 		case "2026-11-02T14": // the pause covers the escalation on 8 Nov
 			planned := hcDay(2026, 11, 9)
-			if _, err := f.app.Ack(f.ctx, f.actor("王书记"), app.AckRequest{Planned: &planned}); err != nil {
+			if _, err := healthcheck.Of(f.app).Ack(f.ctx, f.actor("王书记"), healthcheck.AckRequest{Planned: &planned}); err != nil {
 				t.Fatalf("ack at %s: %v", at, err)
 			}
 		case "2026-11-25T15":
@@ -63,11 +63,11 @@ func TestPreFilterNeverDropsWhatPlanSends(t *testing.T) {
 		case "2026-12-10T09":
 			f.checkin("B1", "B1", "general_meeting", "2026-Q3", hcDay(2026, 12, 9), "")
 		}
-		all, err := f.app.EvaluateUnfiltered(f.ctx, at)
+		all, err := healthcheck.Of(f.app).EvaluateUnfiltered(f.ctx, at)
 		if err != nil {
 			t.Fatal(err)
 		}
-		filtered, err := f.app.Evaluate(f.ctx, domain.System, at, "")
+		filtered, err := healthcheck.Of(f.app).Evaluate(f.ctx, domain.System, at, "")
 		if err != nil {
 			t.Fatal(err)
 		}

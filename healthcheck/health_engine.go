@@ -1,4 +1,4 @@
-package app
+package healthcheck
 
 import (
 	"context"
@@ -127,7 +127,7 @@ type pendingResolved struct {
 }
 
 type engine struct {
-	a  *App
+	a  Service
 	st *storage.Store
 	// robotUnits are the units with active group robots (nil: not read yet).
 	robotUnits map[int64]bool
@@ -185,13 +185,13 @@ type promptMemo struct {
 	wanted bool
 }
 
-func (a *App) newEngine(ctx context.Context, st *storage.Store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
+func (a Service) newEngine(ctx context.Context, st *storage.Store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
 	rules, err := a.HealthRules()
 	if err != nil {
 		return nil, err
 	}
 	if st != nil {
-		if rules.Calendar, err = a.With(st).Calendar(ctx); err != nil {
+		if rules.Calendar, err = Of(a.With(st)).Calendar(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -213,7 +213,7 @@ func (a *App) newEngine(ctx context.Context, st *storage.Store, at time.Time, ro
 // HealthRules are the notice rules from healthcheck.* in the configuration,
 // with the calendar's configured days off only (the engine adds the
 // official calendar, which needs the database: see Calendar).
-func (a *App) HealthRules() (health.Rules, error) {
+func (a Service) HealthRules() (health.Rules, error) {
 	hc := a.Cfg.Healthcheck
 	from, to, err := health.ParseQuietHours(hc.QuietHours)
 	if err != nil {

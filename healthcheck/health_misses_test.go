@@ -1,9 +1,10 @@
-package app_test
+package healthcheck_test
 
 import (
 	"testing"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -17,7 +18,7 @@ func TestUncertainRedNoticeIsAMiss(t *testing.T) {
 	if !ok {
 		t.Fatalf("no digest for the secretary: %v", digests)
 	}
-	_, before, err := f.app.Misses(f.ctx, domain.Operator, "QA", f.now.AddDate(0, 0, -1), 10)
+	_, before, err := healthcheck.Of(f.app).Misses(f.ctx, domain.Operator, "QA", f.now.AddDate(0, 0, -1), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestUncertainRedNoticeIsAMiss(t *testing.T) {
 	if n, _ := res.RowsAffected(); n == 0 {
 		t.Fatalf("no red outbox row for the secretary's chat %d", d.ChatID)
 	}
-	_, after, err := f.app.Misses(f.ctx, domain.Operator, "QA", f.now.AddDate(0, 0, -1), 10)
+	_, after, err := healthcheck.Of(f.app).Misses(f.ctx, domain.Operator, "QA", f.now.AddDate(0, 0, -1), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
