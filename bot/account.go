@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -30,8 +30,8 @@ func startHandler(c *Ctx) error {
 		// no account to link the code to.
 		return domain.Refuse(domain.ErrInvalid, "%s", acct.T("start.no_sender"))
 	}
-	p, err := c.App.RedeemBindCode(c, c.Cmd.Args[0], c.From.ID, c.Msg.Chat.ID, c.From.Username)
-	var relink *app.ErrConfirmRelink
+	p, err := accounts.Of(c.App).RedeemBindCode(c, c.Cmd.Args[0], c.From.ID, c.Msg.Chat.ID, c.From.Username)
+	var relink *accounts.ErrConfirmRelink
 	if errors.As(err, &relink) {
 		return c.Reply(acct.T("relink.ask", "person", E(relink.Person.Name)),
 			map[string]any{"inline_keyboard": [][]map[string]string{{
@@ -48,7 +48,7 @@ func startHandler(c *Ctx) error {
 // linked tells the sender who they now are (the text of key) and what they
 // may do.
 func (c *Ctx) linked(p domain.Person, key string) error {
-	actor, err := c.App.ActorByTelegram(c, c.From.ID)
+	actor, err := accounts.Of(c.App).ActorByTelegram(c, c.From.ID)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func relinkCallback(c *Ctx) error {
 	if !ok {
 		return c.Answer(bt.T("button.stale"), false)
 	}
-	res, err := c.App.ConfirmRelink(c, c.From.ID, id, confirm)
+	res, err := accounts.Of(c.App).ConfirmRelink(c, c.From.ID, id, confirm)
 	if err != nil {
 		return err
 	}
@@ -117,21 +117,21 @@ func bindHandler(c *Ctx) error {
 		return c.Reply(acct.T("bind.private"), nil)
 	}
 	args := c.Cmd.Args
-	purpose, word := app.GroupDefault, ""
+	purpose, word := accounts.GroupDefault, ""
 	if len(args) > 0 {
 		switch args[0] {
 		case "评议", "评议群":
-			purpose, word, args = app.GroupReview, "评议 ", args[1:]
+			purpose, word, args = accounts.GroupReview, "评议 ", args[1:]
 		case "公示", "公示群":
-			purpose, word, args = app.GroupPublic, "公示 ", args[1:]
+			purpose, word, args = accounts.GroupPublic, "公示 ", args[1:]
 		}
 	}
 	code := ""
 	if len(args) > 0 {
 		code = args[0]
 	}
-	u, replaced, err := c.App.BindGroupAs(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code, purpose)
-	var choose *app.ErrChooseUnit
+	u, replaced, err := accounts.Of(c.App).BindGroupAs(c, c.Actor, c.Msg.Chat.ID, c.Msg.Chat.Title, code, purpose)
+	var choose *accounts.ErrChooseUnit
 	if errors.As(err, &choose) {
 		lines := make([]string, 0, len(choose.Units))
 		for _, r := range choose.Units {
@@ -144,9 +144,9 @@ func bindHandler(c *Ctx) error {
 	}
 	key := "bind.done"
 	switch purpose {
-	case app.GroupPublic:
+	case accounts.GroupPublic:
 		key = "bind.done_public"
-	case app.GroupReview:
+	case accounts.GroupReview:
 		key = "bind.done_review"
 	}
 	msg := acct.T(key, "unit", E(u.Name))

@@ -12,6 +12,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/lib/pq"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/bot"
 	"github.com/zhibu/zhibu/config"
@@ -118,7 +119,7 @@ func TestBatchSeesBindingMadeEarlierInTheBatch(t *testing.T) {
 	if err := e.store.AddRole(e.ctx, pid, domain.RoleSecretary, unit.ID); err != nil {
 		t.Fatal(err)
 	}
-	code, err := e.app.NewBindCode(e.ctx, domain.Operator, pid)
+	code, err := accounts.Of(e.app).NewBindCode(e.ctx, domain.Operator, pid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/command"
@@ -376,7 +377,7 @@ func (r *Router) dispatch(ctx context.Context, a *app.App, raw []byte) (outcome 
 		return OutcomeOK, nil
 	}
 	if c.From != nil {
-		if c.Actor, err = a.ActorByTelegram(ctx, c.From.ID); err != nil {
+		if c.Actor, err = accounts.Of(a).ActorByTelegram(ctx, c.From.ID); err != nil {
 			return "", err
 		}
 		if c.Private() && c.Actor.PersonID != 0 {

@@ -44,6 +44,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
+	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -82,7 +83,7 @@ func (a Service) CreateIntegration(ctx context.Context, actor domain.Actor, name
 	if role == domain.RoleSecretary && !u.IsBranch() {
 		return storage.Integration{}, "", fmt.Errorf("--role secretary needs a branch, and %s is a %s", u.Code, u.Kind)
 	}
-	secret, err := app.NewWebhookSecret()
+	secret, err := integrations.NewWebhookSecret()
 	if err != nil {
 		return storage.Integration{}, "", err
 	}

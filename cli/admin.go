@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/internal/tabular"
@@ -74,7 +75,7 @@ func runInvite(ctx context.Context, env Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		rows, err := a.Invite(ctx, domain.Operator, *unit, username)
+		rows, err := accounts.Of(a).Invite(ctx, domain.Operator, *unit, username)
 		if err != nil {
 			return err
 		}
@@ -112,7 +113,7 @@ func runToken(ctx context.Context, env Env, args []string) error {
 				return nil
 			},
 			run: func(a *app.App) error {
-				token, err := a.CreateToken(ctx, domain.Operator, app.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
+				token, err := accounts.Of(a).CreateToken(ctx, domain.Operator, accounts.TokenRequest{UnitCode: *unit, Role: *role, Expires: *expires})
 				if err != nil {
 					return err
 				}
@@ -123,7 +124,7 @@ func runToken(ctx context.Context, env Env, args []string) error {
 		"list": {
 			check: usageUnless(len(pos) != 1 || *role != "" || *expires != "", "usage: zhibu token list [--unit CODE]"),
 			run: func(a *app.App) error {
-				ts, err := a.ListTokens(ctx, domain.Operator, *unit)
+				ts, err := accounts.Of(a).ListTokens(ctx, domain.Operator, *unit)
 				if err != nil {
 					return err
 				}
@@ -149,7 +150,7 @@ func runToken(ctx context.Context, env Env, args []string) error {
 				return err
 			},
 			run: func(a *app.App) error {
-				live, err := a.RevokeToken(ctx, domain.Operator, id)
+				live, err := accounts.Of(a).RevokeToken(ctx, domain.Operator, id)
 				if err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/healthcheck"
@@ -28,8 +29,8 @@ var subcommands = map[string]subcommand{
 
 // importers maps `zhibu import <what>` to the use case that applies a table.
 var importers = map[string]func(a *app.App, ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error){
-	"units":    (*app.App).ImportUnits,
-	"people":   (*app.App).ImportPeople,
+	"units":    on(accounts.Of, accounts.Service.ImportUnits),
+	"people":   on(accounts.Of, accounts.Service.ImportPeople),
 	"catalog":  on(villagepoints.Of, villagepoints.Service.ImportCatalog),
 	"holidays": on(healthcheck.Of, healthcheck.Service.ImportHolidays),
 	"goods":    on(villagepoints.Of, villagepoints.Service.ImportGoods),

@@ -10,6 +10,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/integrations"
 )
 
 // Integrations on the command line (SPEC §5 "Integrations"):
@@ -97,7 +98,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 	f := newFlags("webhook "+args[0], env)
 	target := f.String("url", "", "the subscriber's http(s) URL")
 	unit := f.String("unit", "", "unit code: events of this unit's subtree")
-	events := f.String("events", "", "comma-separated event types (default: all): "+strings.Join(app.WebhookEventTypes, ","))
+	events := f.String("events", "", "comma-separated event types (default: all): "+strings.Join(integrations.WebhookEventTypes, ","))
 	pos, err := f.parse(args[1:])
 	if err != nil {
 		return err
@@ -113,7 +114,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 						types = append(types, t)
 					}
 				}
-				created, err := a.CreateWebhook(ctx, domain.Operator, app.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
+				created, err := integrations.Of(a).CreateWebhook(ctx, domain.Operator, integrations.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
 				if err != nil {
 					return err
 				}
@@ -125,7 +126,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 		"list": {
 			check: usageUnless(len(pos) != 0, usage),
 			run: func(a *app.App) error {
-				ws, err := a.ListWebhooks(ctx, domain.Operator, *unit)
+				ws, err := integrations.Of(a).ListWebhooks(ctx, domain.Operator, *unit)
 				if err != nil {
 					return err
 				}
@@ -149,7 +150,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 				return err
 			},
 			run: func(a *app.App) error {
-				if err := a.DeleteWebhook(ctx, domain.Operator, id); err != nil {
+				if err := integrations.Of(a).DeleteWebhook(ctx, domain.Operator, id); err != nil {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
@@ -183,7 +184,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 			return err
 		},
 		run: func(a *app.App) error {
-			if err := a.SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
+			if err := integrations.Of(a).SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])
@@ -194,7 +195,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		"add": {
 			check: usageUnless(*unit == "" || *kind == "" || *target == "" || len(pos) != 0, "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]"),
 			run: func(a *app.App) error {
-				r, err := a.AddRobot(ctx, domain.Operator, app.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
+				r, err := integrations.Of(a).AddRobot(ctx, domain.Operator, integrations.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
 				if err != nil {
 					return err
 				}
@@ -206,7 +207,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 		"list": {
 			check: usageUnless(len(pos) != 0, usage),
 			run: func(a *app.App) error {
-				rs, err := a.ListRobots(ctx, domain.Operator, *unit)
+				rs, err := integrations.Of(a).ListRobots(ctx, domain.Operator, *unit)
 				if err != nil {
 					return err
 				}

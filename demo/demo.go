@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
@@ -352,7 +353,7 @@ func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint
 		} else if !errors.Is(err, domain.ErrNotFound) {
 			return err
 		}
-		if _, err := a.ImportUnits(ctx, domain.Operator, &tabular.Table{File: "demo-units", Header: d.Units[0], Rows: d.Units[1:]}); err != nil {
+		if _, err := accounts.Of(a).ImportUnits(ctx, domain.Operator, &tabular.Table{File: "demo-units", Header: d.Units[0], Rows: d.Units[1:]}); err != nil {
 			return err
 		}
 		people := make([]storage.DemoPerson, 0, len(d.People)-1)

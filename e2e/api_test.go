@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/domain"
 )
 
@@ -125,7 +126,7 @@ func TestAuditLogScoped(t *testing.T) {
 	if len(es) != 2 || es[0]["allowed"] != false || es[1]["allowed"] != true {
 		t.Fatalf("QA-RZ admin sees %v", es)
 	}
-	rows, err := h.Srv.App.AuditLog(h.Ctx, domain.Operator, "bind.code", 100)
+	rows, err := accounts.Of(h.Srv.App).AuditLog(h.Ctx, domain.Operator, "bind.code", 100)
 	if err != nil || len(rows) != 3 {
 		t.Fatalf("operator sees %d entries (%v)", len(rows), err)
 	}

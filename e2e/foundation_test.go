@@ -15,7 +15,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/internal/testdb"
 )
 
@@ -63,7 +63,7 @@ func TestBindCodeRefusalsDoNotRevealWhich(t *testing.T) {
 	h.waitMsg(li.ID, "绑定成功")
 
 	p, _ := h.Srv.Store.PersonByPhone(h.Ctx, "13800000006")
-	if err := h.Srv.Store.CreateBindCode(h.Ctx, p.ID, app.Hash("expiredcode1"), time.Now().Add(-time.Minute)); err != nil {
+	if err := h.Srv.Store.CreateBindCode(h.Ctx, p.ID, accounts.Hash("expiredcode1"), time.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]models.User{"wrongcode123": stray, used: zhou, "expiredcode1": zhou}
@@ -405,7 +405,7 @@ func TestImportXLSXAndInviteAndToken(t *testing.T) {
 		t.Fatalf("token %q", tok)
 	}
 	var n int
-	_ = h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM api_tokens WHERE token_hash = $1`, app.Hash(tok))
+	_ = h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM api_tokens WHERE token_hash = $1`, accounts.Hash(tok))
 	if n != 1 {
 		t.Fatal("token not stored hashed")
 	}

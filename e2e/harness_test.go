@@ -18,6 +18,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/cli"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
@@ -193,7 +194,7 @@ func (h *H) bindCode(phone string) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	code, err := h.Srv.App.NewBindCode(h.Ctx, domain.Operator, p.ID)
+	code, err := accounts.Of(h.Srv.App).NewBindCode(h.Ctx, domain.Operator, p.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

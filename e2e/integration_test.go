@@ -21,6 +21,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/notice"
+	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/internal/safedial"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
@@ -405,7 +406,7 @@ func TestIntegrationRobots(t *testing.T) {
 	b1, _ := h.Srv.Store.UnitByCode(h.Ctx, "QA-RZ-XZ-B1")
 	notify := func() {
 		if err := h.Srv.App.InTx(h.Ctx, func(a *app.App) error {
-			return a.NotifyUnitRobots(h.Ctx, b1.ID, "red:QA-RZ-XZ-B1:committee_meeting:2026-11",
+			return integrations.Of(a).NotifyUnitRobots(h.Ctx, b1.ID, "red:QA-RZ-XZ-B1:committee_meeting:2026-11",
 				notice.Message{Lines: []notice.Line{{notice.B("【红灯督办】"), notice.P("幸福村第一党支部 支部委员会 逾期")}}}, storage.PriorityRed)
 		}); err != nil {
 			t.Fatal(err)
@@ -443,7 +444,7 @@ func TestIntegrationRobots(t *testing.T) {
 	}
 	// A disabled robot gets nothing more.
 	h.mustCLI("robot", "disable", ding)
-	if err := h.Srv.App.NotifyUnitRobots(h.Ctx, b1.ID, "red:again", notice.Message{Lines: []notice.Line{{notice.P("再次提醒")}}}, storage.PriorityRed); err != nil {
+	if err := integrations.Of(h.Srv.App).NotifyUnitRobots(h.Ctx, b1.ID, "red:again", notice.Message{Lines: []notice.Line{{notice.P("再次提醒")}}}, storage.PriorityRed); err != nil {
 		t.Fatal(err)
 	}
 	if n := igCount(t, h, `SELECT count(*) FROM outbox WHERE kind = 'robot'`); n != 3 {
@@ -496,7 +497,7 @@ func TestIntegrationPrivateTargetsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _ := app.NewWebhookSecret()
+	secret, _ := integrations.NewWebhookSecret()
 	sub, err := h.Srv.Store.CreateWebhookSubscription(h.Ctx, storage.NewWebhookSubscription{
 		URL: inside.URL + "/hook", Secret: secret, UnitID: rz.ID, CreatedBy: "test"})
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/config"
 )
 
@@ -47,7 +47,7 @@ func tokenList(t *testing.T, h *H, args ...string) (header []string, rows map[st
 func tokenID(t *testing.T, h *H, token string) string {
 	t.Helper()
 	var id int64
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &id, `SELECT id FROM api_tokens WHERE token_hash = $1`, app.Hash(token)); err != nil {
+	if err := h.Srv.Store.DB().GetContext(h.Ctx, &id, `SELECT id FROM api_tokens WHERE token_hash = $1`, accounts.Hash(token)); err != nil {
 		t.Fatal(err)
 	}
 	return strconv.FormatInt(id, 10)
@@ -216,7 +216,7 @@ func TestDashboardSessions(t *testing.T) {
 	if err := h.Srv.Store.DB().GetContext(h.Ctx, &stored, `SELECT session_hash, created_at, expires_at, last_seen_at FROM dashboard_sessions WHERE token_id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	if string(stored.Hash) != string(app.Hash(sid)) || !stored.Created.Equal(fc.Now()) || !stored.Expires.Equal(fc.Now().Add(7*24*time.Hour)) {
+	if string(stored.Hash) != string(accounts.Hash(sid)) || !stored.Created.Equal(fc.Now()) || !stored.Expires.Equal(fc.Now().Add(7*24*time.Hour)) {
 		t.Fatalf("stored session %+v", stored)
 	}
 	fc.Advance(time.Hour)

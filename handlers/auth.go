@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 )
@@ -28,8 +29,8 @@ func bearerAuth(a *app.App, log *slog.Logger) gin.HandlerFunc {
 			fail(c, http.StatusUnauthorized, "missing bearer token")
 			return
 		}
-		actor, err := a.ActorByToken(c.Request.Context(), strings.TrimSpace(token))
-		if errors.Is(err, app.ErrTokenExpired) {
+		actor, err := accounts.Of(a).ActorByToken(c.Request.Context(), strings.TrimSpace(token))
+		if errors.Is(err, accounts.ErrTokenExpired) {
 			log.Warn("api: refused token", slog.String("path", c.FullPath()), slog.String("reason", "expired"))
 			fail(c, http.StatusUnauthorized, api.T("token.expired"))
 			return

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/dashboard"
 	"github.com/zhibu/zhibu/domain"
@@ -149,7 +150,7 @@ func (h *dashboardPages) page(fn func(*gin.Context, domain.Actor, dashPage)) gin
 			h.toLogin(c, "")
 			return
 		}
-		actor, err := h.app.DashboardActor(c.Request.Context(), sid)
+		actor, err := accounts.Of(h.app).DashboardActor(c.Request.Context(), sid)
 		if errors.Is(err, domain.ErrNotFound) {
 			h.clearCookie(c)
 			h.toLogin(c, "ended")
@@ -361,9 +362,9 @@ func (h *dashboardPages) tryLogin(c *gin.Context, token, next string) {
 		again(dash.T("login.empty"))
 		return
 	}
-	s, err := h.app.DashboardLogin(c.Request.Context(), token)
+	s, err := accounts.Of(h.app).DashboardLogin(c.Request.Context(), token)
 	switch {
-	case errors.Is(err, app.ErrTokenExpired):
+	case errors.Is(err, accounts.ErrTokenExpired):
 		h.log.Warn("dashboard: refused login", slog.String("reason", "expired token"))
 		again(loginReasons["expired"])
 		return
@@ -371,7 +372,7 @@ func (h *dashboardPages) tryLogin(c *gin.Context, token, next string) {
 		h.log.Warn("dashboard: refused login", slog.String("reason", "unknown token"))
 		again(loginReasons["revoked"])
 		return
-	case errors.Is(err, app.ErrNoDashboard):
+	case errors.Is(err, accounts.ErrNoDashboard):
 		h.log.Warn("dashboard: refused login", slog.String("reason", "role"))
 		again(loginReasons["role"])
 		return
@@ -381,7 +382,7 @@ func (h *dashboardPages) tryLogin(c *gin.Context, token, next string) {
 	}
 	// A session this browser had before ends: one login, one session.
 	if old, err := c.Cookie(dashCookie); err == nil && old != "" {
-		if err := h.app.DashboardLogout(c.Request.Context(), old); err != nil {
+		if err := accounts.Of(h.app).DashboardLogout(c.Request.Context(), old); err != nil {
 			h.log.Warn("dashboard: end previous session", slog.Any("err", err))
 		}
 	}
@@ -404,7 +405,7 @@ func (h *dashboardPages) logout(c *gin.Context) {
 		return
 	}
 	if sid, err := c.Cookie(dashCookie); err == nil && sid != "" {
-		if err := h.app.DashboardLogout(c.Request.Context(), sid); err != nil {
+		if err := accounts.Of(h.app).DashboardLogout(c.Request.Context(), sid); err != nil {
 			h.fail(c, dashPage{}, err)
 			return
 		}

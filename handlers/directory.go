@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 )
@@ -16,7 +17,7 @@ type directory struct{ d Deps }
 // units: GET /api/v1/units?unit=CODE — the subtree (default: the token's unit).
 func (h *directory) units(c *gin.Context) {
 	listWhole(c, h.d.Log, "units", func(ctx context.Context, actor domain.Actor) ([]domain.Unit, error) {
-		return h.d.App.UnitTree(ctx, actor, c.Query("unit"))
+		return accounts.Of(h.d.App).UnitTree(ctx, actor, c.Query("unit"))
 	}, func(u domain.Unit) string { return u.Code })
 }
 
@@ -36,7 +37,7 @@ func (h *directory) people(c *gin.Context) {
 	if !ok {
 		return
 	}
-	hs, err := h.d.App.DirectoryPage(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"), p.Limit+1, after)
+	hs, err := accounts.Of(h.d.App).DirectoryPage(c.Request.Context(), ActorOf(c), c.Query("unit"), c.Query("role"), p.Limit+1, after)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
@@ -64,7 +65,7 @@ func (h *directory) bindCode(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "body must be {\"phone\": \"...\"}")
 		return
 	}
-	code, err := h.d.App.IssueBindCode(c.Request.Context(), ActorOf(c), req.Phone)
+	code, err := accounts.Of(h.d.App).IssueBindCode(c.Request.Context(), ActorOf(c), req.Phone)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return
@@ -78,7 +79,7 @@ func (h *directory) audit(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := h.d.App.AuditLogBefore(c.Request.Context(), ActorOf(c), c.Query("action"), p.Limit+1, before)
+	rows, err := accounts.Of(h.d.App).AuditLogBefore(c.Request.Context(), ActorOf(c), c.Query("action"), p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.d.Log, err)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/integrations"
 )
 
 // Webhook subscription API (SPEC §5 "Integrations"), for admin tokens,
@@ -32,11 +33,11 @@ type webhookHandlers struct {
 }
 
 func (h *webhookHandlers) create(c *gin.Context) {
-	var body app.WebhookRequest
+	var body integrations.WebhookRequest
 	if !decodeBody(c, h.log, &body) {
 		return
 	}
-	created, err := h.app.CreateWebhook(c.Request.Context(), ActorOf(c), body)
+	created, err := integrations.Of(h.app).CreateWebhook(c.Request.Context(), ActorOf(c), body)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return
@@ -46,7 +47,7 @@ func (h *webhookHandlers) create(c *gin.Context) {
 
 func (h *webhookHandlers) list(c *gin.Context) {
 	listWhole(c, h.log, "webhooks", func(ctx context.Context, actor domain.Actor) ([]app.WebhookView, error) {
-		rows, err := h.app.ListWebhooks(ctx, actor, c.Query("unit"))
+		rows, err := integrations.Of(h.app).ListWebhooks(ctx, actor, c.Query("unit"))
 		return app.ViewWebhooks(rows), err
 	}, func(w app.WebhookView) string { return strconv.FormatInt(w.ID, 10) })
 }
@@ -65,7 +66,7 @@ func (h *webhookHandlers) delete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := h.app.DeleteWebhook(c.Request.Context(), ActorOf(c), id); err != nil {
+	if err := integrations.Of(h.app).DeleteWebhook(c.Request.Context(), ActorOf(c), id); err != nil {
 		FailErr(c, h.log, err)
 		return
 	}
@@ -81,7 +82,7 @@ func (h *webhookHandlers) attempts(c *gin.Context) {
 	if !ok {
 		return
 	}
-	drows, arows, err := h.app.WebhookLog(c.Request.Context(), ActorOf(c), id, p.Limit+1, before)
+	drows, arows, err := integrations.Of(h.app).WebhookLog(c.Request.Context(), ActorOf(c), id, p.Limit+1, before)
 	if err != nil {
 		FailErr(c, h.log, err)
 		return

@@ -5,10 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zhibu/zhibu/app"
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/healthcheck"
+	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/villagepoints"
 )
 
@@ -60,7 +61,7 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 		t.Errorf("villager's lights default to the own unit: %s %v", u.Code, err)
 	}
 
-	_, err = f.app.AddRobot(f.ctx, county, app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"})
+	_, err = integrations.Of(f.app).AddRobot(f.ctx, county, integrations.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=x"})
 	forbidden("county organiser adds a robot", err, "只有服务器管理员可以管理群机器人")
 	_, err = checkin.Of(f.app).ListIntegrations(f.ctx, county)
 	forbidden("county organiser lists integrations", err, "只有服务器管理员可以管理外部系统接入")
@@ -70,7 +71,7 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	if err := villagepoints.Of(f.app).ClearUnitCatalog(f.ctx, county, "QA"); err == nil || !strings.Contains(err.Error(), "只有服务器管理员可以导入数据") {
 		t.Errorf("county organiser clears a catalogue: %v", err)
 	}
-	if _, err := f.app.Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := accounts.Of(f.app).Invite(f.ctx, county, "QA", "zhibu_bot"); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("county organiser lists invitations: %v", err)
 	}
 	if _, err := villagepoints.Of(f.app).ExportLedger(f.ctx, villager, ""); !errors.Is(err, domain.ErrForbidden) {
@@ -130,9 +131,9 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	_, err = villagepoints.Of(f.app).PostPublicity(f.ctx, county, f.now)
 	only("county organiser posts the publicity", err)
 	only("county organiser applies retention", f.app.ApplyRetention(f.ctx, county, f.now))
-	_, err = f.app.NewBindCode(f.ctx, county, county.PersonID)
+	_, err = accounts.Of(f.app).NewBindCode(f.ctx, county, county.PersonID)
 	only("county organiser bootstraps a bind code", err)
-	_, err = f.app.NewBindCode(f.ctx, domain.System, county.PersonID)
+	_, err = accounts.Of(f.app).NewBindCode(f.ctx, domain.System, county.PersonID)
 	only("the system bootstraps a bind code", err)
 
 	if _, err := healthcheck.Of(f.app).RunHealthcheck(f.ctx, domain.System, f.now, "", false); err != nil {
@@ -147,7 +148,7 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 	if err := f.app.ApplyRetention(f.ctx, domain.System, f.now); err != nil {
 		t.Errorf("the system applies retention: %v", err)
 	}
-	if code, err := f.app.NewBindCode(f.ctx, domain.Operator, county.PersonID); err != nil || code == "" {
+	if code, err := accounts.Of(f.app).NewBindCode(f.ctx, domain.Operator, county.PersonID); err != nil || code == "" {
 		t.Errorf("the operator bootstraps a bind code: %q %v", code, err)
 	}
 	for action, want := range map[string]int{"healthcheck": 2, "points.settle": 1, "points.publicity": 1, "retention": 1, "bind.code": 2} {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/config"
@@ -34,7 +35,7 @@ func importCSV(f *hcFixture, name, text string) (app.ImportResult, error) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	res, err := f.app.ImportUnits(f.ctx, domain.Operator, tab)
+	res, err := accounts.Of(f.app).ImportUnits(f.ctx, domain.Operator, tab)
 	us, lerr := f.st.AllUnits(f.ctx)
 	if lerr != nil {
 		f.t.Fatal(lerr)
@@ -59,7 +60,7 @@ func branchInfos(f *hcFixture) map[string]domain.BranchInfo {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	us, err := f.app.UnitTree(f.ctx, domain.Actor{PersonID: pid, Label: "县管理员", Roles: roles}, "QA")
+	us, err := accounts.Of(f.app).UnitTree(f.ctx, domain.Actor{PersonID: pid, Label: "县管理员", Roles: roles}, "QA")
 	if err != nil {
 		f.t.Fatal(err)
 	}

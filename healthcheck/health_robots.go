@@ -10,6 +10,7 @@ import (
 
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -92,7 +93,7 @@ func (e *engine) notifyRobots(ctx context.Context, recs []storage.DigestRecord, 
 		for j, part := range dg.Parts {
 			part.Lines = part.Lines[dg.PreludeLines:]
 			part.Buttons = nil // the 收到 taps come back through Telegram only
-			if err := e.a.NotifyUnitRobots(ctx, target, key+":"+strconv.Itoa(j+1), part, d.Priority); err != nil {
+			if err := integrations.Of(e.a.App).NotifyUnitRobots(ctx, target, key+":"+strconv.Itoa(j+1), part, d.Priority); err != nil {
 				return err
 			}
 		}

@@ -7,9 +7,9 @@ import (
 
 	"errors"
 
-	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/notice"
+	"github.com/zhibu/zhibu/integrations"
 )
 
 // Units with group robots get the health check's notices there too: the
@@ -19,11 +19,11 @@ import (
 // nothing.
 func TestHealthNoticesReachUnitRobots(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 10, 24, 10, 0))
-	branch, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"})
+	branch, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, integrations.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	township, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "QA-RZ", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=rz", Secret: "SECabc"})
+	township, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, integrations.RobotRequest{UnitCode: "QA-RZ", Kind: "dingtalk", URL: "https://oapi.dingtalk.com/robot/send?access_token=rz", Secret: "SECabc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestRobotNoticeLeavesOutTheFallbackNote(t *testing.T) {
 	if err := f.st.BindGroup(f.ctx, -1001, f.units["B1"].ID, "一支部群", li); err != nil {
 		t.Fatal(err)
 	}
-	robot, err := f.app.AddRobot(f.ctx, domain.Operator, app.RobotRequest{UnitCode: "B1", Kind: "feishu", URL: "https://open.feishu.cn/open-apis/bot/v2/hook/b1"})
+	robot, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, integrations.RobotRequest{UnitCode: "B1", Kind: "feishu", URL: "https://open.feishu.cn/open-apis/bot/v2/hook/b1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,16 +117,16 @@ func TestRobotNoticeLeavesOutTheFallbackNote(t *testing.T) {
 // platform's Chinese name, and the first stays the only one.
 func TestAddRobotTwiceIsRefused(t *testing.T) {
 	f := hcNotifyCounty(t, hcAt(2026, 10, 24, 10, 0))
-	req := app.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"}
-	if _, err := f.app.AddRobot(f.ctx, domain.Operator, req); err != nil {
+	req := integrations.RobotRequest{UnitCode: "B1", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b1"}
+	if _, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, req); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.app.AddRobot(f.ctx, domain.Operator, req)
+	_, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, req)
 	var ue *domain.UserError
 	if !errors.As(err, &ue) || !errors.Is(err, domain.ErrConflict) || ue.Msg != "这个地址的企业微信群机器人已经登记过了。" {
 		t.Fatalf("second AddRobot: %v", err)
 	}
-	robots, err := f.app.ListRobots(f.ctx, domain.Operator, "")
+	robots, err := integrations.Of(f.app).ListRobots(f.ctx, domain.Operator, "")
 	if err != nil || len(robots) != 1 {
 		t.Fatalf("robots = %d, %v", len(robots), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/dashboard"
 	"github.com/zhibu/zhibu/domain"
@@ -323,7 +324,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.ImportPeople(f.ctx, domain.Operator, tab); err != nil {
+	if _, err := accounts.Of(f.a).ImportPeople(f.ctx, domain.Operator, tab); err != nil {
 		t.Fatal(err)
 	}
 	hh := f.household("QA-RZ-XZ", "H001")
@@ -391,7 +392,7 @@ func TestPeopleImportHead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.a.ImportPeople(f.ctx, domain.Operator, tab)
+		_, err = accounts.Of(f.a).ImportPeople(f.ctx, domain.Operator, tab)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("want an error containing %q, got %v", c.want, err)
 		}
@@ -407,7 +408,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.ImportPeople(f.ctx, domain.Operator, tab); err != nil {
+	if _, err := accounts.Of(f.a).ImportPeople(f.ctx, domain.Operator, tab); err != nil {
 		t.Fatal(err)
 	}
 	if h := f.household("QA-RZ-XZ", "H001"); h.Head != "" || h.Label() != "周家人家" {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
@@ -68,7 +69,7 @@ func newPointsFixture(t *testing.T, cfg func(*config.Config)) *pointsFixture {
 	for _, file := range []struct {
 		name, csv string
 		imp       func(context.Context, domain.Actor, *tabular.Table) (app.ImportResult, error)
-	}{{"units.csv", pointsUnits, f.a.ImportUnits}, {"people.csv", pointsPeople, f.a.ImportPeople}} {
+	}{{"units.csv", pointsUnits, accounts.Of(f.a).ImportUnits}, {"people.csv", pointsPeople, accounts.Of(f.a).ImportPeople}} {
 		tab, err := tabular.ReadCSV(strings.NewReader(file.csv), file.name)
 		if err != nil {
 			t.Fatal(err)

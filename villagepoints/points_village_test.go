@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
@@ -26,11 +27,11 @@ func (f *pointsFixture) bindVillageGroups() {
 	f.t.Helper()
 	for _, g := range []struct {
 		chat    int64
-		purpose app.GroupPurpose
-	}{{reviewGroup, app.GroupReview}, {publicGroup, app.GroupPublic}} {
+		purpose accounts.GroupPurpose
+	}{{reviewGroup, accounts.GroupReview}, {publicGroup, accounts.GroupPublic}} {
 		actor := f.actor("13800000005")
 		if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-			_, _, err := a.BindGroupAs(f.ctx, actor, g.chat, "群", "", g.purpose)
+			_, _, err := accounts.Of(a).BindGroupAs(f.ctx, actor, g.chat, "群", "", g.purpose)
 			return err
 		}); err != nil {
 			f.t.Fatal(err)
@@ -84,7 +85,7 @@ func TestBindReviewAndPublicGroups(t *testing.T) {
 	// A villager binds neither.
 	villager := f.actor("13800000006")
 	err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, _, err := a.BindGroupAs(f.ctx, villager, publicGroup, "群", "", app.GroupPublic)
+		_, _, err := accounts.Of(a).BindGroupAs(f.ctx, villager, publicGroup, "群", "", accounts.GroupPublic)
 		return err
 	})
 	refused(t, err, "积分评议员")
@@ -106,7 +107,7 @@ func TestBindReviewAndPublicGroups(t *testing.T) {
 	// chat has one binding, the village then posts publicly there too.
 	reviewer := f.actor("13800000005")
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
-		_, _, err := a.BindGroup(f.ctx, reviewer, publicGroup, "群", "")
+		_, _, err := accounts.Of(a).BindGroup(f.ctx, reviewer, publicGroup, "群", "")
 		return err
 	}); err != nil {
 		t.Fatal(err)

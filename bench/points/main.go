@@ -42,6 +42,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
@@ -139,7 +140,7 @@ func fail(err error) {
 func useCaseCall(ctx context.Context, a *app.App, households int) func(context.Context, *app.App, int64) (villagepoints.PointsView, error) {
 	actors := make([]domain.Actor, households)
 	for h := range actors {
-		actor, err := a.ActorByTelegram(ctx, 5000000001+int64(h))
+		actor, err := accounts.Of(a).ActorByTelegram(ctx, 5000000001+int64(h))
 		if err != nil {
 			fail(err)
 		}
@@ -155,7 +156,7 @@ func useCaseCall(ctx context.Context, a *app.App, households int) func(context.C
 func updateCall(ctx context.Context, a *app.App, tgUser int64) (villagepoints.PointsView, error) {
 	var v villagepoints.PointsView
 	err := a.InTx(ctx, func(a *app.App) error {
-		actor, err := a.ActorByTelegram(ctx, tgUser)
+		actor, err := accounts.Of(a).ActorByTelegram(ctx, tgUser)
 		if err != nil {
 			return err
 		}

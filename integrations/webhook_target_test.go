@@ -1,4 +1,4 @@
-package app_test
+package integrations_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/integrations"
 )
 
 // With the default configuration a robot (or subscription: same check)
@@ -33,7 +34,7 @@ func TestRobotTargetsMustBePublic(t *testing.T) {
 		"http://[fe80::1%25eth0]/x",
 		"http://[fd00::1]/x",
 	} {
-		_, err := a.AddRobot(context.Background(), domain.Operator, app.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: u})
+		_, err := integrations.Of(a).AddRobot(context.Background(), domain.Operator, integrations.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: u})
 		if !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), "内网") ||
 			!strings.Contains(err.Error(), "webhooks.allow_private_targets") {
 			t.Errorf("%s: %v", u, err)

@@ -1,4 +1,4 @@
-package app
+package accounts
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -58,7 +59,7 @@ func roleList() string {
 
 // CreateToken creates an API token scoped to a unit subtree and a role; the
 // token is returned once and stored hashed. Only the operator may.
-func (a *App) CreateToken(ctx context.Context, actor domain.Actor, req TokenRequest) (string, error) {
+func (a Service) CreateToken(ctx context.Context, actor domain.Actor, req TokenRequest) (string, error) {
 	if err := operatorOnly(actor); err != nil {
 		return "", err
 	}
@@ -86,7 +87,7 @@ func (a *App) CreateToken(ctx context.Context, actor domain.Actor, req TokenRequ
 	if expires != nil {
 		details["expires_at"] = expires.UTC().Format(time.RFC3339)
 	}
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		id, err := a.Store.CreateToken(ctx, Hash(token), u.ID, req.Role, now, expires)
 		if err != nil {
 			return err
@@ -103,7 +104,7 @@ func tokenSubject(id int64) string { return "token:" + strconv.FormatInt(id, 10)
 
 // ListTokens lists the live and expired (not revoked) tokens of unitCode's
 // subtree ("" = all). Only the operator may; no secret is ever shown.
-func (a *App) ListTokens(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.TokenRow, error) {
+func (a Service) ListTokens(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.TokenRow, error) {
 	if err := operatorOnly(actor); err != nil {
 		return nil, err
 	}
@@ -124,12 +125,12 @@ func (a *App) ListTokens(ctx context.Context, actor domain.Actor, unitCode strin
 // RevokeToken revokes a token at once: the API refuses it from the next
 // request on and its dashboard sessions end. It reports false when the
 // token had been revoked already. Only the operator may.
-func (a *App) RevokeToken(ctx context.Context, actor domain.Actor, id int64) (bool, error) {
+func (a Service) RevokeToken(ctx context.Context, actor domain.Actor, id int64) (bool, error) {
 	if err := operatorOnly(actor); err != nil {
 		return false, err
 	}
 	var live bool
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		var err error
 		live, err = a.Store.RevokeToken(ctx, id, a.Now())
 		if errors.Is(err, domain.ErrNotFound) {
@@ -145,7 +146,7 @@ func (a *App) RevokeToken(ctx context.Context, actor domain.Actor, id int64) (bo
 
 // ActorByToken authenticates an API token: ErrNotFound when it is unknown
 // or revoked, ErrTokenExpired when it has expired.
-func (a *App) ActorByToken(ctx context.Context, token string) (domain.Actor, error) {
+func (a Service) ActorByToken(ctx context.Context, token string) (domain.Actor, error) {
 	t, err := a.Store.TokenByHash(ctx, Hash(token), a.Now())
 	if err != nil {
 		return domain.Actor{}, err
@@ -156,7 +157,7 @@ func (a *App) ActorByToken(ctx context.Context, token string) (domain.Actor, err
 	return a.tokenActor(ctx, t)
 }
 
-func (a *App) tokenActor(ctx context.Context, t storage.APIToken) (domain.Actor, error) {
+func (a Service) tokenActor(ctx context.Context, t storage.APIToken) (domain.Actor, error) {
 	u, err := a.Store.UnitByID(ctx, t.UnitID)
 	if err != nil {
 		return domain.Actor{}, err
@@ -178,7 +179,7 @@ type DashSession struct {
 // unknown or revoked token, ErrTokenExpired, ErrNoDashboard (audited).
 // The session ends after DashSessionLifetime or when the token expires,
 // whichever comes first.
-func (a *App) DashboardLogin(ctx context.Context, token string) (DashSession, error) {
+func (a Service) DashboardLogin(ctx context.Context, token string) (DashSession, error) {
 	now := a.Now()
 	t, err := a.Store.TokenByHash(ctx, Hash(token), now)
 	if err != nil {
@@ -191,7 +192,7 @@ func (a *App) DashboardLogin(ctx context.Context, token string) (DashSession, er
 	if err != nil {
 		return DashSession{}, err
 	}
-	if !MayViewDashboard(actor) {
+	if !app.MayViewDashboard(actor) {
 		return DashSession{}, a.Refused(ctx, actor, "dashboard.login", tokenSubject(t.ID), ErrNoDashboard)
 	}
 	raw := make([]byte, 32)
@@ -202,7 +203,7 @@ func (a *App) DashboardLogin(ctx context.Context, token string) (DashSession, er
 	if t.ExpiresAt != nil && t.ExpiresAt.Before(s.Expires) {
 		s.Expires = *t.ExpiresAt
 	}
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		if _, err := a.Store.CreateSession(ctx, Hash(s.ID), t.ID, now, s.Expires); err != nil {
 			return err
 		}
@@ -217,7 +218,7 @@ func (a *App) DashboardLogin(ctx context.Context, token string) (DashSession, er
 // DashboardActor resolves a session id from the cookie: ErrNotFound when
 // the session is unknown, ended or expired, or its token is revoked or
 // expired (a dead session's row is deleted on the way).
-func (a *App) DashboardActor(ctx context.Context, sessionID string) (domain.Actor, error) {
+func (a Service) DashboardActor(ctx context.Context, sessionID string) (domain.Actor, error) {
 	if sessionID == "" {
 		return domain.Actor{}, fmt.Errorf("app: no session: %w", domain.ErrNotFound)
 	}
@@ -235,7 +236,7 @@ func (a *App) DashboardActor(ctx context.Context, sessionID string) (domain.Acto
 }
 
 // DashboardLogout ends a session; ending one that is gone is no error.
-func (a *App) DashboardLogout(ctx context.Context, sessionID string) error {
+func (a Service) DashboardLogout(ctx context.Context, sessionID string) error {
 	if sessionID == "" {
 		return nil
 	}

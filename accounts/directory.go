@@ -1,4 +1,4 @@
-package app
+package accounts
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 // UnitTree lists the units of a subtree the actor may see.
-func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]domain.Unit, error) {
+func (a Service) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]domain.Unit, error) {
 	u, err := a.UnitForActor(ctx, actor, code)
 	if err != nil {
 		return nil, err
@@ -28,13 +28,13 @@ func (a *App) UnitTree(ctx context.Context, actor domain.Actor, code string) ([]
 // (see UnitForActor), refusing (and auditing under action) an actor whose
 // roles there may not list people (SPEC §7.5: villager, reviewer and
 // shopkeeper tokens may not).
-func (a *App) PeopleScope(ctx context.Context, actor domain.Actor, action, code string) (domain.Unit, error) {
+func (a Service) PeopleScope(ctx context.Context, actor domain.Actor, action, code string) (domain.Unit, error) {
 	return a.Scope(ctx, actor, access.ListPeople, action, code)
 }
 
 // Directory lists role holders of a subtree the actor may see; only roles
 // that may list people may.
-func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role string) ([]storage.Holder, error) {
+func (a Service) Directory(ctx context.Context, actor domain.Actor, code, role string) ([]storage.Holder, error) {
 	u, err := a.PeopleScope(ctx, actor, "people.list", code)
 	if err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (a *App) Directory(ctx context.Context, actor domain.Actor, code, role stri
 
 // DirectoryPage is one page of Directory: at most limit holders after the
 // one at after (nil: from the first).
-func (a *App) DirectoryPage(ctx context.Context, actor domain.Actor, code, role string, limit int, after *storage.HolderKey) ([]storage.Holder, error) {
+func (a Service) DirectoryPage(ctx context.Context, actor domain.Actor, code, role string, limit int, after *storage.HolderKey) ([]storage.Holder, error) {
 	u, err := a.PeopleScope(ctx, actor, "people.list", code)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ type IssuedCode struct {
 // person's older unused codes. "No such person" and "not yours" get the
 // same answer, so that the endpoint does not tell whether a phone number
 // is known outside the admin's subtree (SPEC §7.5).
-func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
+func (a Service) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
 	// The refusal's audit entry names the phone asked for, never the
 	// person found: admins read the audit log of their subtree.
 	refuse := func() error {
@@ -116,14 +116,14 @@ func (a *App) IssueBindCode(ctx context.Context, actor domain.Actor, phone strin
 // AuditLog lists the audit log for an admin: only the entries of actors in
 // the admin's subtree (see Store.AuditLog for how an entry maps to a unit,
 // SPEC §7.5). The operator sees every entry.
-func (a *App) AuditLog(ctx context.Context, actor domain.Actor, action string, limit int) ([]storage.AuditRow, error) {
+func (a Service) AuditLog(ctx context.Context, actor domain.Actor, action string, limit int) ([]storage.AuditRow, error) {
 	return a.AuditLogBefore(ctx, actor, action, limit, 0)
 }
 
 // AuditLogBefore is AuditLog from the entry before beforeID on (0: from the
 // newest); limit is at most 1,001 (a page of 1,000 and one to tell whether
 // more follow).
-func (a *App) AuditLogBefore(ctx context.Context, actor domain.Actor, action string, limit int, beforeID int64) ([]storage.AuditRow, error) {
+func (a Service) AuditLogBefore(ctx context.Context, actor domain.Actor, action string, limit int, beforeID int64) ([]storage.AuditRow, error) {
 	if limit <= 0 || limit > 1001 {
 		limit = 100
 	}

@@ -1,4 +1,4 @@
-package app
+package integrations
 
 // Outbound webhook subscriptions (SPEC §5 "Integrations"). An admin (API
 // token or person with the admin role) manages the subscriptions of units
@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/safedial"
@@ -54,7 +55,7 @@ var errNotAdmin = domain.Refuse(domain.ErrForbidden, "%s", api.T("webhook.refuse
 
 // scopeUnit resolves the unit a request names ("" = the actor's only admin
 // unit) and checks that the actor administers it.
-func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
+func (a Service) scopeUnit(ctx context.Context, actor domain.Actor, code string) (domain.Unit, error) {
 	if code == "" {
 		admins := actor.UnitsWith(domain.RoleAdmin)
 		switch {
@@ -87,7 +88,7 @@ func (a *App) scopeUnit(ctx context.Context, actor domain.Actor, code string) (d
 // webhooks.allow_private_targets, it refuses localhost and literal
 // loopback, private, link-local and unspecified addresses (SPEC §7.5);
 // names are checked again on the resolved address at connect time.
-func (a *App) checkURL(raw string) (*url.URL, error) {
+func (a Service) checkURL(raw string) (*url.URL, error) {
 	if len(raw) > maxWebhookURL {
 		return nil, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.url_long", "max", strconv.Itoa(maxWebhookURL)))
 	}
@@ -113,15 +114,15 @@ func NewWebhookSecret() (string, error) {
 
 // CreateWebhook creates a subscription scoped to a unit the actor
 // administers and returns it with its secret.
-func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req WebhookRequest) (CreatedWebhook, error) {
+func (a Service) CreateWebhook(ctx context.Context, actor domain.Actor, req WebhookRequest) (CreatedWebhook, error) {
 	const action = "webhook.create"
 	var out CreatedWebhook
-	err := a.InTxRefusable(ctx, func(a *App) error {
-		u, err := a.scopeUnit(ctx, actor, strings.TrimSpace(req.UnitCode))
+	err := a.InTxRefusable(ctx, func(a *app.App) error {
+		u, err := Of(a).scopeUnit(ctx, actor, strings.TrimSpace(req.UnitCode))
 		if err != nil {
-			return a.refusedOr(ctx, actor, action, req.UnitCode, err)
+			return Of(a).refusedOr(ctx, actor, action, req.UnitCode, err)
 		}
-		target, err := a.checkURL(req.URL)
+		target, err := Of(a).checkURL(req.URL)
 		if err != nil {
 			return a.Refused(ctx, actor, action, u.Code, err)
 		}
@@ -154,7 +155,7 @@ func (a *App) CreateWebhook(ctx context.Context, actor domain.Actor, req Webhook
 }
 
 // refusedOr audits err when it is a refusal, and returns it.
-func (a *App) refusedOr(ctx context.Context, actor domain.Actor, action, subject string, err error) error {
+func (a Service) refusedOr(ctx context.Context, actor domain.Actor, action, subject string, err error) error {
 	var ue *domain.UserError
 	if errors.As(err, &ue) {
 		return a.Refused(ctx, actor, action, subject, err)
@@ -164,7 +165,7 @@ func (a *App) refusedOr(ctx context.Context, actor domain.Actor, action, subject
 
 // ListWebhooks lists the subscriptions in the subtree of unitCode ("" = the
 // actor's admin unit; the operator: all).
-func (a *App) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.WebhookSubscription, error) {
+func (a Service) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.WebhookSubscription, error) {
 	if actor.IsOperator() && unitCode == "" {
 		return a.Store.WebhookSubscriptionsIn(ctx, 0)
 	}
@@ -177,7 +178,7 @@ func (a *App) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode str
 
 // webhookOf returns subscription id when the actor administers its unit;
 // otherwise it does not exist for them.
-func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (storage.WebhookSubscription, error) {
+func (a Service) webhookOf(ctx context.Context, actor domain.Actor, id int64) (storage.WebhookSubscription, error) {
 	notFound := domain.Refuse(domain.ErrNotFound, "%s", api.T("webhook.refuse.no_such", "id", strconv.FormatInt(id, 10)))
 	w, err := a.Store.WebhookSubscription(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -198,12 +199,12 @@ func (a *App) webhookOf(ctx context.Context, actor domain.Actor, id int64) (stor
 
 // DeleteWebhook removes a subscription of a unit the actor administers.
 // Its deliveries and attempts stay on record.
-func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) error {
+func (a Service) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) error {
 	const action = "webhook.delete"
 	subject := "webhook:" + strconv.FormatInt(id, 10)
-	return a.InTxRefusable(ctx, func(a *App) error {
-		if _, err := a.webhookOf(ctx, actor, id); err != nil {
-			return a.refusedOr(ctx, actor, action, subject, err)
+	return a.InTxRefusable(ctx, func(a *app.App) error {
+		if _, err := Of(a).webhookOf(ctx, actor, id); err != nil {
+			return Of(a).refusedOr(ctx, actor, action, subject, err)
 		}
 		if err := a.Store.DeleteWebhookSubscription(ctx, id, a.Now()); err != nil {
 			return err
@@ -215,7 +216,7 @@ func (a *App) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64) e
 // WebhookLog returns a subscription's deliveries, newest first (limit of
 // them, older than beforeID when that is > 0: the next page), and the
 // attempts of those deliveries.
-func (a *App) WebhookLog(ctx context.Context, actor domain.Actor, id int64, limit int, beforeID int64) ([]storage.WebhookDelivery, []storage.WebhookAttemptRow, error) {
+func (a Service) WebhookLog(ctx context.Context, actor domain.Actor, id int64, limit int, beforeID int64) ([]storage.WebhookDelivery, []storage.WebhookAttemptRow, error) {
 	if _, err := a.webhookOf(ctx, actor, id); err != nil {
 		return nil, nil, err
 	}

@@ -1,4 +1,4 @@
-package app
+package integrations
 
 // Group robots (SPEC §5 "Integrations"): units that use WeCom (企业微信),
 // DingTalk (钉钉) or Feishu (飞书) register their group's webhook robot with
@@ -16,6 +16,7 @@ import (
 
 	"errors"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/notice"
@@ -35,7 +36,7 @@ type RobotRequest struct {
 var robotKindNames = map[string]string{"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 
 // AddRobot registers a unit's group robot (operator only).
-func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest) (storage.Robot, error) {
+func (a Service) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest) (storage.Robot, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.add"); err != nil {
 		return storage.Robot{}, err
 	}
@@ -55,7 +56,7 @@ func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest
 		return storage.Robot{}, err
 	}
 	var r storage.Robot
-	err = a.InTx(ctx, func(a *App) error {
+	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
 		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); errors.Is(err, storage.ErrRobotExists) {
 			return domain.Refuse(domain.ErrConflict, "%s", api.T("robot.refuse.exists", "platform", robotKindNames[kind]))
@@ -68,7 +69,7 @@ func (a *App) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequest
 }
 
 // ListRobots lists the robots of unitCode's subtree ("" = all; operator only).
-func (a *App) ListRobots(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Robot, error) {
+func (a Service) ListRobots(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.Robot, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.list"); err != nil {
 		return nil, err
 	}
@@ -84,11 +85,11 @@ func (a *App) ListRobots(ctx context.Context, actor domain.Actor, unitCode strin
 
 // SetRobotActive turns a robot on or off (operator only). Messages already
 // queued for an inactive robot fail rather than go out.
-func (a *App) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, active bool) error {
+func (a Service) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, active bool) error {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.active"); err != nil {
 		return err
 	}
-	return a.InTx(ctx, func(a *App) error {
+	return a.InTx(ctx, func(a *app.App) error {
 		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
 			return err
 		}
@@ -103,7 +104,7 @@ func (a *App) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, 
 // it again for the same notice adds nothing. Run it inside the transaction
 // of the change that causes the notice. A unit without robots is not an
 // error.
-func (a *App) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey string, m notice.Message, priority int) error {
+func (a Service) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey string, m notice.Message, priority int) error {
 	if dedupeKey == "" {
 		return fmt.Errorf("app: notify robots: empty dedupe key")
 	}

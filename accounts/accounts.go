@@ -1,4 +1,4 @@
-package app
+package accounts
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/internal/texts"
@@ -41,7 +42,7 @@ func Hash(s string) []byte {
 
 // ActorByTelegram resolves a Telegram user to an Actor; an unlinked user is
 // an Actor with PersonID 0 and no roles.
-func (a *App) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor, error) {
+func (a Service) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	pid, err := a.Store.PersonByTelegram(ctx, tgUserID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -61,7 +62,7 @@ func (a *App) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor
 // NewBindCode creates a fresh single-use bind code for a person: the
 // bootstrap of a first account, the operator's like Invite. An admin's door
 // is IssueBindCode, which checks the person's roles.
-func (a *App) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (string, error) {
+func (a Service) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (string, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
 		return "", err
 	}
@@ -70,7 +71,7 @@ func (a *App) NewBindCode(ctx context.Context, actor domain.Actor, personID int6
 
 // newBindCode is the step of the use cases that issue codes, once they
 // have authorised the actor.
-func (a *App) newBindCode(ctx context.Context, personID int64) (string, error) {
+func (a Service) newBindCode(ctx context.Context, personID int64) (string, error) {
 	code, err := randomCode(12)
 	if err != nil {
 		return "", err
@@ -110,7 +111,7 @@ func (e *ErrConfirmRelink) Error() string {
 // person is linked to another account it links nothing and returns
 // *ErrConfirmRelink; ConfirmRelink finishes it. Wrong codes are counted and,
 // past BindFailureLimit, refused without being looked at.
-func (a *App) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
+func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	now := a.Now()
 	n, oldest, err := a.Store.BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
@@ -178,7 +179,7 @@ var errRelinkGone = domain.Refuse(domain.ErrNotFound, "%s", acct.T("relink.refus
 // user who tapped: confirm moves the person's link to that account, cancel
 // leaves the old link as it was. Only the account that redeemed the code
 // may answer, once, within RelinkTTL.
-func (a *App) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
+func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	subject := "relink:" + strconv.FormatInt(requestID, 10)
 	req, err := a.Store.LockRelinkRequest(ctx, requestID)
@@ -271,14 +272,14 @@ const (
 // BindGroup binds a group chat to the sender's branch (secretary) or village
 // (reviewer); unitCode picks one when the sender has several. When the group
 // was bound to another unit, that unit is returned as replaced.
-func (a *App) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, *domain.Unit, error) {
+func (a Service) BindGroup(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string) (domain.Unit, *domain.Unit, error) {
 	return a.BindGroupAs(ctx, actor, chatID, title, unitCode, GroupDefault)
 }
 
 // BindGroupAs is BindGroup for a purpose: 评议 and 公示 bind a village's
 // reviewers' or villagers' group, by a reviewer of the village. A chat has
 // one binding: binding it for one purpose drops the other.
-func (a *App) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
+func (a Service) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,
@@ -384,20 +385,20 @@ type InviteRow struct {
 
 // Invite issues a fresh bind code to every unlinked person in the subtree of
 // unitCode ("" = everyone), one row per role held.
-func (a *App) Invite(ctx context.Context, actor domain.Actor, unitCode, botUsername string) ([]InviteRow, error) {
+func (a Service) Invite(ctx context.Context, actor domain.Actor, unitCode, botUsername string) ([]InviteRow, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "invite"); err != nil {
 		return nil, err
 	}
 	// One transaction: every code of the listing is issued, or none.
 	var rows []InviteRow
-	err := a.InTx(ctx, func(a *App) (err error) {
-		rows, err = a.invite(ctx, unitCode, botUsername)
+	err := a.InTx(ctx, func(a *app.App) (err error) {
+		rows, err = Of(a).invite(ctx, unitCode, botUsername)
 		return err
 	})
 	return rows, err
 }
 
-func (a *App) invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
+func (a Service) invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
 	var root int64 // 0 = everyone
 	if unitCode != "" {
 		u, err := a.Store.UnitByCode(ctx, unitCode)

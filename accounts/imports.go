@@ -1,4 +1,4 @@
-package app
+package accounts
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/health"
@@ -28,7 +29,7 @@ var (
 
 // StartDate is the day from which a newly imported branch owes obligations:
 // healthcheck.start when set, else today in the configured zone.
-func (a *App) StartDate() time.Time {
+func (a Service) StartDate() time.Time {
 	if a.Cfg.Healthcheck.Start != "" {
 		if d, err := time.ParseInLocation("2006-01-02", a.Cfg.Healthcheck.Start, a.Loc); err == nil {
 			return d
@@ -40,15 +41,15 @@ func (a *App) StartDate() time.Time {
 
 // ImportUnits validates every row, then applies them all in one
 // transaction: either every row is imported or none.
-func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.units"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
-	res := ImportResult{File: t.File}
+	res := app.ImportResult{File: t.File}
 	if err := unitsHeader(t); err != nil {
 		return res, err
 	}
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		existing, err := a.Store.UnitParents(ctx)
 		if err != nil {
 			return err
@@ -73,12 +74,12 @@ func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Ta
 				return t.Err(i, "code", "must not be empty")
 			case !unitCodeRe.MatchString(r.Code):
 				return t.Err(i, "code", "%q may contain only letters, digits, - and _", r.Code)
-			case utf8.RuneCountInString(r.Code) > MaxCodeLen:
-				return t.Err(i, "code", "is longer than %d characters", MaxCodeLen)
+			case utf8.RuneCountInString(r.Code) > app.MaxCodeLen:
+				return t.Err(i, "code", "is longer than %d characters", app.MaxCodeLen)
 			case r.Name == "":
 				return t.Err(i, "name", "must not be empty")
-			case utf8.RuneCountInString(r.Name) > MaxNameLen:
-				return t.Err(i, "name", "is longer than %d characters", MaxNameLen)
+			case utf8.RuneCountInString(r.Name) > app.MaxNameLen:
+				return t.Err(i, "name", "is longer than %d characters", app.MaxNameLen)
 			case !domain.ValidKind(r.Kind):
 				return t.Err(i, "kind", "%q is not one of %s", r.Kind, strings.Join(domain.UnitKinds, ", "))
 			case r.Kind == domain.KindCounty && r.ParentCode != "":
@@ -121,7 +122,7 @@ func (a *App) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular.Ta
 			}
 		}
 		res.Rows = len(rows)
-		res.Created, res.Updated, err = a.Store.UpsertUnits(ctx, rows, a.StartDate())
+		res.Created, res.Updated, err = a.Store.UpsertUnits(ctx, rows, Of(a).StartDate())
 		if err != nil {
 			return err
 		}
@@ -236,11 +237,11 @@ var roleKinds = map[string][]string{
 // transaction. A person is identified by phone, else by name within the unit.
 // An optional last column head (yes/是) marks a villager as the household's
 // head (户主); households are then shown by the head (张三户).
-func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.Table) (ImportResult, error) {
+func (a Service) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.Table) (app.ImportResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.people"); err != nil {
-		return ImportResult{File: t.File}, err
+		return app.ImportResult{File: t.File}, err
 	}
-	res := ImportResult{File: t.File}
+	res := app.ImportResult{File: t.File}
 	peopleCols := []string{"name", "phone", "role", "unit_code", "household"}
 	if len(t.Header) == len(peopleCols)+1 && t.Header[len(peopleCols)] == "head" {
 		peopleCols = append(peopleCols, "head")
@@ -248,7 +249,7 @@ func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.T
 	if err := t.RequireHeader(peopleCols...); err != nil {
 		return res, err
 	}
-	err := a.InTx(ctx, func(a *App) error {
+	err := a.InTx(ctx, func(a *app.App) error {
 		kinds, err := a.Store.UnitCodes(ctx)
 		if err != nil {
 			return err
@@ -270,10 +271,10 @@ func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.T
 			switch {
 			case r.name == "":
 				return t.Err(i, "name", "must not be empty")
-			case utf8.RuneCountInString(r.name) > MaxNameLen:
-				return t.Err(i, "name", "is longer than %d characters", MaxNameLen)
-			case utf8.RuneCountInString(r.household) > MaxCodeLen:
-				return t.Err(i, "household", "is longer than %d characters", MaxCodeLen)
+			case utf8.RuneCountInString(r.name) > app.MaxNameLen:
+				return t.Err(i, "name", "is longer than %d characters", app.MaxNameLen)
+			case utf8.RuneCountInString(r.household) > app.MaxCodeLen:
+				return t.Err(i, "household", "is longer than %d characters", app.MaxCodeLen)
 			case r.phone != "" && !phoneRe.MatchString(r.phone):
 				return t.Err(i, "phone", "%q is not a phone number", t.Cell(i, "phone"))
 			case !domain.ValidRole(r.role):
@@ -287,11 +288,11 @@ func (a *App) ImportPeople(ctx context.Context, actor domain.Actor, t *tabular.T
 			case r.role != domain.RoleVillager && r.household != "":
 				return t.Err(i, "household", "only villagers have a household")
 			}
-			if allowed, ok := roleKinds[r.role]; ok && !ContainsStr(allowed, kind) {
+			if allowed, ok := roleKinds[r.role]; ok && !app.ContainsStr(allowed, kind) {
 				return t.Err(i, "unit_code", "a %s belongs to a %s, but %q is a %s", r.role, strings.Join(allowed, " or "), r.unit, kind)
 			}
 			if h := t.Cell(i, "head"); h != "" {
-				v, ok := ParseYesNo(h)
+				v, ok := app.ParseYesNo(h)
 				switch {
 				case !ok:
 					return t.Err(i, "head", "%q must be yes or no (是/否)", h)
