@@ -57,23 +57,41 @@ var storeCalls = map[string]map[string]string{
 	"cli": {"Close": "serve and the CLI commands close the database they opened"},
 }
 
+// txMethods are the App methods that open (or join) a transaction. Only
+// services open transactions (issue #12): an adapter calls a use case that
+// opens its own (the bot's router: app.Inbox's Process, ProcessBatch and
+// GiveUp), never one of these.
+var txMethods = []string{"InTx", "With", "InTxRefusable", "InTxAudited"}
+
+// txCalls are the txMethods an adapter may still call, with the reason:
+// none.
+var txCalls = map[string]map[string]string{}
+
 // TestAdaptersDoNotReachAroundTheUseCases type-checks each adapter's
 // production files and fails on a selection of App.Store (the database
 // under the use cases, by whatever path: c.App.Store, an embedding
-// service's Store) and on a call of a Store method not in storeCalls.
+// service's Store), on a call of a Store method not in storeCalls and on
+// a selection of an App method of txMethods not in txCalls (by whatever
+// path too).
 func TestAdaptersDoNotReachAroundTheUseCases(t *testing.T) {
 	fset := token.NewFileSet()
 	imp := exportImporter(t, fset, adapters)
-	// The control: a file doing both is caught twice.
+	// The control: a file doing all three is caught each time, a
+	// transaction opened through an embedding service too.
 	probe := `package probe
 import "github.com/zhibu/zhibu/app"
-func f(a *app.App) error { _ = a.Store.Close; return nil }`
+type service struct{ *app.App }
+func f(a *app.App, s service) error {
+	_ = a.Store.Close
+	_ = s.InTxAudited
+	return a.InTx(nil, func(*app.App) error { return nil })
+}`
 	f, err := parser.ParseFile(fset, "probe.go", probe, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := reachesAround(t, fset, imp, "probe", []*ast.File{f}); len(got) != 2 {
-		t.Fatalf("the probe reaches for App.Store and calls Store.Close, found %q: the reading is broken", got)
+	if got := reachesAround(t, fset, imp, "probe", []*ast.File{f}); len(got) != 4 {
+		t.Fatalf("the probe reaches for App.Store, calls Store.Close and opens transactions with InTxAudited and InTx, found %q: the reading is broken", got)
 	}
 	for _, dir := range adapters {
 		p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
@@ -95,15 +113,17 @@ func f(a *app.App) error { _ = a.Store.Close; return nil }`
 }
 
 // reachesAround type-checks files as package dir and lists its selections
-// of App.Store and its calls of Store methods that storeCalls does not allow.
+// of App.Store, its calls of Store methods that storeCalls does not allow
+// and its selections of txMethods that txCalls does not allow.
 func reachesAround(t *testing.T, fset *token.FileSet, imp types.Importer, dir string, files []*ast.File) []string {
 	t.Helper()
 	ap, err := imp.Import(appPkg)
 	if err != nil {
 		t.Fatalf("import app: %v", err)
 	}
+	appType := ap.Scope().Lookup("App").Type()
 	var storeField types.Object
-	if st, ok := ap.Scope().Lookup("App").Type().Underlying().(*types.Struct); ok {
+	if st, ok := appType.Underlying().(*types.Struct); ok {
 		for i := range st.NumFields() {
 			if st.Field(i).Name() == "Store" {
 				storeField = st.Field(i)
@@ -112,6 +132,14 @@ func reachesAround(t *testing.T, fset *token.FileSet, imp types.Importer, dir st
 	}
 	if storeField == nil {
 		t.Fatal("app.App has no field Store: update this test")
+	}
+	txMethod := map[types.Object]string{}
+	for _, name := range txMethods {
+		m, _, _ := types.LookupFieldOrMethod(types.NewPointer(appType), false, ap, name)
+		if _, ok := m.(*types.Func); !ok {
+			t.Fatalf("*app.App has no method %s: update txMethods", name)
+		}
+		txMethod[m] = name
 	}
 	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}}
 	conf := types.Config{Importer: imp}
@@ -125,6 +153,10 @@ func reachesAround(t *testing.T, fset *token.FileSet, imp types.Importer, dir st
 		switch obj := sel.Obj(); {
 		case obj == storeField:
 			found = append(found, fmt.Sprintf("%s: selects App.Store", at))
+		case txMethod[obj] != "":
+			if _, ok := txCalls[dir][obj.Name()]; !ok {
+				found = append(found, fmt.Sprintf("%s: opens a transaction with App.%s", at, obj.Name()))
+			}
 		case sel.Kind() != types.FieldVal && isStoreMethod(obj):
 			if _, ok := storeCalls[dir][obj.Name()]; !ok {
 				found = append(found, fmt.Sprintf("%s: calls Store.%s", at, obj.Name()))

@@ -209,35 +209,17 @@ func (c *Ctx) Answer(text string, alert bool) error {
 // E escapes user-provided text for HTML parse mode.
 func E(s string) string { return html.EscapeString(s) }
 
-// Process handles one stored update in one transaction: lock the row, run
-// the handler, record the outcome. A handler error rolls everything back;
-// the failed attempt is then counted in its own statement, and the update
-// is retried up to maxAttempts, then recorded as failed with an apology.
+// Process handles one stored update in one transaction, which the update
+// log opens (app.Inbox.Process): lock the row, run the handler, record the
+// outcome. A handler error rolls everything back; the failed attempt is
+// then counted in its own statement, and the update is retried up to
+// maxAttempts, then recorded as failed with an apology.
 func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, err error) {
-	attempts := 0
-	err = r.app.InTx(ctx, func(a *app.App) error {
-		su, err := a.Inbox().Lock(ctx, updateID)
-		if errors.Is(err, domain.ErrNotFound) {
-			outcome = "" // processed by someone else already
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		attempts = su.Attempts
-		outcome, err = r.dispatch(ctx, a, su.Raw)
-		if err != nil {
-			return err
-		}
-		return a.Inbox().Finish(ctx, updateID, outcome, "")
+	outcome, attempts, err := r.app.Inbox().Process(ctx, updateID, func(a *app.App, su app.StoredUpdate) (string, error) {
+		return r.dispatch(ctx, a, su.Raw)
 	})
 	if err == nil {
 		return outcome, nil
-	}
-	if n, berr := r.app.Inbox().CountFailure(ctx, updateID); berr == nil {
-		attempts = n
-	} else {
-		attempts++
 	}
 	if attempts < maxAttempts {
 		return OutcomeError, err
@@ -248,22 +230,16 @@ func (r *Router) Process(ctx context.Context, updateID int64) (outcome string, e
 	if errors.As(err, &pe) {
 		kind = OutcomePanic
 	}
-	ferr := r.app.InTx(ctx, func(a *app.App) error {
-		su, lerr := a.Inbox().Lock(ctx, updateID)
-		if lerr != nil {
-			return lerr
-		}
+	ferr := r.app.Inbox().GiveUp(ctx, updateID, kind, err.Error(), func(a *app.App, su app.StoredUpdate) error {
 		var u models.Update
 		if json.Unmarshal(su.Raw, &u) == nil {
 			if c := r.newCtx(ctx, a, &u); c != nil && c.ChatID() != 0 {
 				c.n = 100 // keep clear of keys an earlier attempt might have used
 				_ = c.Answer("", false)
-				if rerr := c.Reply(bt.T("reply.apology"), nil); rerr != nil {
-					return rerr
-				}
+				return c.Reply(bt.T("reply.apology"), nil)
 			}
 		}
-		return a.Inbox().Finish(ctx, updateID, kind, err.Error())
+		return nil
 	})
 	if ferr != nil && !errors.Is(ferr, domain.ErrNotFound) {
 		return kind, errors.Join(err, ferr)
@@ -278,17 +254,16 @@ type Job struct {
 	Raw      []byte
 }
 
-// ProcessBatch handles several stored updates in one transaction, in the
-// order given (a chat's updates keep their order), and returns their
-// outcomes in that order ("" for one processed elsewhere). One commit for
-// many updates is what lets a busy bot keep up: a commit waits for the disk,
-// a statement does not. When any update of the batch fails (an error, a
-// panic, a deadlock) or has failed before, the batch rolls back and each
-// update is processed on its own by Process, so a bad update costs its
-// batch-mates a second run, never their effects, and its failures are
-// counted as usual.
+// ProcessBatch handles several stored updates in one transaction, which
+// the update log opens (app.Inbox.ProcessBatch), in the order given (a
+// chat's updates keep their order), and returns their outcomes in that
+// order ("" for one processed elsewhere). One commit for many updates is
+// what lets a busy bot keep up: a commit waits for the disk, a statement
+// does not. When any update of the batch fails (an error, a panic, a
+// deadlock) or has failed before, the batch rolls back and each update is
+// processed on its own by Process, so a bad update costs its batch-mates a
+// second run, never their effects, and its failures are counted as usual.
 func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error) {
-	outcomes := make([]string, len(jobs))
 	if len(jobs) > 1 {
 		ids := make([]int64, len(jobs))
 		var known []int64
@@ -298,38 +273,21 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 				known = append(known, j.UpdateID)
 			}
 		}
-		err := r.app.InTx(ctx, func(a *app.App) error {
-			locked, err := a.Inbox().LockBatch(ctx, ids, known)
-			if err != nil {
-				return err
+		outcomes, err := r.app.Inbox().ProcessBatch(ctx, ids, known, func(a *app.App, i int, su app.StoredUpdate) (string, error) {
+			raw := jobs[i].Raw
+			if raw == nil {
+				raw = su.Raw
 			}
-			done := make([]app.Outcome, 0, len(locked))
-			for i, j := range jobs {
-				su, ok := locked[j.UpdateID]
-				if !ok {
-					continue
-				}
-				if su.Attempts > 0 {
-					return errRetrySingly
-				}
-				raw := j.Raw
-				if raw == nil {
-					raw = su.Raw
-				}
-				if outcomes[i], err = r.dispatch(ctx, a, raw); err != nil {
-					return err
-				}
-				done = append(done, app.Outcome{UpdateID: j.UpdateID, Outcome: outcomes[i]})
-			}
-			return a.Inbox().FinishBatch(ctx, done)
+			return r.dispatch(ctx, a, raw)
 		})
 		if err == nil {
 			return outcomes, nil
 		}
-		if !errors.Is(err, errRetrySingly) {
+		if !errors.Is(err, app.ErrFailedBefore) {
 			r.log.Warn("batch failed; processing its updates one by one", slog.Int("updates", len(jobs)), slog.Any("err", err))
 		}
 	}
+	outcomes := make([]string, len(jobs))
 	var errs []error
 	for i, j := range jobs {
 		var err error
@@ -339,9 +297,6 @@ func (r *Router) ProcessBatch(ctx context.Context, jobs []Job) ([]string, error)
 	}
 	return outcomes, errors.Join(errs...)
 }
-
-// errRetrySingly sends a batch back to one-by-one processing.
-var errRetrySingly = errors.New("bot: batch holds an update that failed before")
 
 type panicError struct {
 	v     any
