@@ -243,15 +243,61 @@ func (e *Elector) take(ctx context.Context) (*sql.Conn, int64, error) {
 	if _, err := conn.ExecContext(ctx, `SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000`); err != nil {
 		e.log.Debug("leader: keepalive settings refused", slog.Any("err", err))
 	}
-	var epoch int64
-	if err := conn.QueryRowContext(ctx, `
-		INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)
-		ON CONFLICT (key) DO UPDATE SET epoch = leader_epoch.epoch + 1, taken_at = now()
-		RETURNING epoch`, e.key).Scan(&epoch); err != nil {
+	epoch, err := bumpEpoch(ctx, conn, e.key)
+	if isLockTimeout(err) {
+		// The epoch's row is share-locked by the old leader's fenced
+		// transactions (every claim reads it FOR SHARE). The lock is ours,
+		// so they are fenced out already; cut off from the network, the old
+		// leader would hold them open until the server's keepalives end its
+		// sessions. End them instead of waiting: what they claimed stays
+		// unclaimed or is recovered from the old epoch.
+		var ended int
+		if qerr := conn.QueryRowContext(ctx, `
+			SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+			WHERE locktype = 'relation' AND relation = 'leader_epoch'::regclass
+			  AND mode = 'RowShareLock' AND granted AND pid <> pg_backend_pid()`).Scan(&ended); qerr != nil {
+			err = errors.Join(err, qerr)
+		} else {
+			e.log.Warn("ended the old leader's transactions holding the fencing epoch", slog.Int("sessions", ended))
+			epoch, err = bumpEpoch(ctx, conn, e.key)
+		}
+	}
+	if err != nil {
 		discard(conn) // closing the session frees the lock
 		return nil, 0, fmt.Errorf("leader: fencing epoch: %w", err)
 	}
 	return conn, epoch, nil
+}
+
+// epochLockWait bounds how long a take-over waits for the epoch's row.
+const epochLockWait = 500 * time.Millisecond
+
+// bumpEpoch increments key's fencing epoch, waiting at most epochLockWait
+// for its row.
+func bumpEpoch(ctx context.Context, conn *sql.Conn, key int64) (int64, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, epochLockWait.Milliseconds())); err != nil {
+		return 0, err
+	}
+	var epoch int64
+	if err := tx.QueryRowContext(ctx, `
+		INSERT INTO leader_epoch (key, epoch) VALUES ($1, 1)
+		ON CONFLICT (key) DO UPDATE SET epoch = leader_epoch.epoch + 1, taken_at = now()
+		RETURNING epoch`, key).Scan(&epoch); err != nil {
+		return 0, err
+	}
+	return epoch, tx.Commit()
+}
+
+// isLockTimeout reports PostgreSQL's lock_not_available (55P03), what a
+// statement gets when lock_timeout runs out.
+func isLockTimeout(err error) bool {
+	var se interface{ SQLState() string }
+	return errors.As(err, &se) && se.SQLState() == "55P03"
 }
 
 // Fence returns the fencing token of the current leadership, without a

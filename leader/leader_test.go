@@ -265,3 +265,47 @@ func TestLeaderContextEndsWithTheLeadership(t *testing.T) {
 		t.Fatal("the leader context outlived the leadership")
 	}
 }
+
+// TestTakeOverEndsTheOldLeadersFencedTransactions: the old leader, cut off
+// mid-claim, leaves a transaction open on the server that read the epoch
+// FOR SHARE; its lock session is gone (the server's keepalives ended it).
+// The new leader does not wait for that transaction's session to die too:
+// it ends it and takes over at once.
+func TestTakeOverEndsTheOldLeadersFencedTransactions(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	key := leader.Key("test")
+	admin := pool(t, url)
+	a := leader.NewElector(pool(t, url), key, nil)
+	b := leader.NewElector(pool(t, url), key, nil)
+	if err := a.IsLeader(ctx); err != nil {
+		t.Fatal(err)
+	}
+	claims := pool(t, url)
+	claim, err := claims.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer claim.Rollback() //nolint:errcheck
+	var epoch int64
+	if err := claim.QueryRowContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, key).Scan(&epoch); err != nil {
+		t.Fatal(err)
+	}
+	var killed bool
+	if err := admin.QueryRowContext(ctx, `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate the leader's session: %v %v", killed, err)
+	}
+	start := time.Now()
+	eventually(t, 3*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("take-over took %s; the old leader's transaction should not hold it up", took)
+	}
+	if f, ok := b.Fence(); !ok || f.Epoch != epoch+1 {
+		t.Errorf("b's fence = %+v, %v; want epoch %d", f, ok, epoch+1)
+	}
+	if err := claim.Commit(); err == nil {
+		t.Error("the old leader's fenced transaction committed after the take-over")
+	}
+}
