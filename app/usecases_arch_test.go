@@ -1,10 +1,8 @@
 package app_test
 
 import (
-	"errors"
 	"fmt"
 	"go/ast"
-	"go/build"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -200,18 +198,7 @@ func f(ctx context.Context, a *app.App, u domain.Unit) {
 		t.Fatalf("the probe calls two steps, found %q: the reading is broken", got)
 	}
 	for _, dir := range adapters {
-		p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
-		if err != nil {
-			t.Fatalf("read %s/: %v", dir, err)
-		}
-		var files []*ast.File
-		for _, name := range p.GoFiles {
-			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files = append(files, f)
-		}
+		files, _ := productionFiles(t, fset, dir)
 		for _, msg := range stepCalls(t, fset, imp, dir, files, inside) {
 			t.Errorf("%s, a step of a use case that authorises: call the use case", msg)
 		}
@@ -256,21 +243,9 @@ func featurePackages(t *testing.T) []string {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || e.Name() == "app" {
 			continue
 		}
-		p, err := build.Default.ImportDir(filepath.Join("..", e.Name()), 0)
-		var none *build.NoGoError
-		if errors.As(err, &none) {
+		files, ok := productionFiles(t, token.NewFileSet(), e.Name())
+		if !ok {
 			continue
-		}
-		if err != nil {
-			t.Fatalf("read %s/: %v", e.Name(), err)
-		}
-		var files []*ast.File
-		for _, name := range p.GoFiles {
-			f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, name), nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files = append(files, f)
 		}
 		if embedsApp(files) {
 			out = append(out, e.Name())
