@@ -105,6 +105,20 @@ func (a *App) UnitForActor(ctx context.Context, actor domain.Actor, code string)
 	return a.Scope(ctx, actor, access.ViewUnit, string(access.ViewUnit), code)
 }
 
+// UnitByID returns a unit known by id (one of the actor's roles' units, a
+// parent, the unit of a record a use case returned) when the actor may see
+// it; domain.ErrNotFound when there is none.
+func (a *App) UnitByID(ctx context.Context, actor domain.Actor, id int64) (domain.Unit, error) {
+	u, err := a.Store.UnitByID(ctx, id)
+	if err != nil {
+		return domain.Unit{}, err
+	}
+	if err := a.Authorise(ctx, actor, access.ViewUnit, string(access.ViewUnit), u, u.Name); err != nil {
+		return domain.Unit{}, err
+	}
+	return u, nil
+}
+
 // MayViewDashboard reports whether the actor holds a role that may see the
 // dashboard: organiser or admin, of any unit.
 func MayViewDashboard(actor domain.Actor) bool {

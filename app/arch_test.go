@@ -48,6 +48,28 @@ func imports(t *testing.T, dir string) []string {
 	return p.Imports
 }
 
+// productionFiles parses the production files of the package in dir (a
+// directory of the module); ok is false when dir holds no Go package.
+func productionFiles(t *testing.T, fset *token.FileSet, dir string) (files []*ast.File, ok bool) {
+	t.Helper()
+	p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
+	var none *build.NoGoError
+	if errors.As(err, &none) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatalf("read %s/: %v", dir, err)
+	}
+	for _, name := range p.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return files, true
+}
+
 const appPkg = "github.com/zhibu/zhibu/app"
 
 // storeCalls are the Store methods an adapter may still call, with the
@@ -94,18 +116,7 @@ func f(a *app.App, s service) error {
 		t.Fatalf("the probe reaches for App.Store, calls Store.Close and opens transactions with InTxAudited and InTx, found %q: the reading is broken", got)
 	}
 	for _, dir := range adapters {
-		p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
-		if err != nil {
-			t.Fatalf("read %s/: %v", dir, err)
-		}
-		var files []*ast.File
-		for _, name := range p.GoFiles {
-			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files = append(files, f)
-		}
+		files, _ := productionFiles(t, fset, dir)
 		for _, msg := range reachesAround(t, fset, imp, dir, files) {
 			t.Errorf("%s: reach the database through a use case of app (or of a feature package)", msg)
 		}

@@ -37,13 +37,6 @@ func (a *App) IsPublicGroup(ctx context.Context, chatID int64) (bool, error) {
 	return err == nil, err
 }
 
-// UnitByID returns a unit known by id (one of the sender's roles' units, a
-// parent, the unit of a record already shown); domain.ErrNotFound when
-// there is none.
-func (a *App) UnitByID(ctx context.Context, id int64) (domain.Unit, error) {
-	return a.Store.UnitByID(ctx, id)
-}
-
 // MigrateChat moves a group's bindings (branch, reviewers', 公示) and the
 // messages queued for it to the supergroup it became, as Telegram reports
 // in either chat; a second report finds nothing to move.

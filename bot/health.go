@@ -75,7 +75,7 @@ func statusHandler(c *Ctx) error {
 			continue
 		}
 		seen[r.UnitID] = true
-		u, err := a.UnitByID(c, r.UnitID)
+		u, err := a.UnitByID(c, c.Actor, r.UnitID)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
 		return hcBranchStatusText(c, u)
 	}
 	if u.Kind == domain.KindGroup && u.ParentID != nil {
-		b, err := c.App.UnitByID(c, *u.ParentID)
+		b, err := c.App.UnitByID(c, c.Actor, *u.ParentID)
 		if err != nil {
 			return "", err
 		}
@@ -108,7 +108,7 @@ func hcUnitStatusText(c *Ctx, u domain.Unit) (string, error) {
 
 // hcUnitName is a unit's name, for replies (never its code).
 func hcUnitName(c *Ctx, id int64) (string, error) {
-	u, err := c.App.UnitByID(c, id)
+	u, err := c.App.UnitByID(c, c.Actor, id)
 	if err != nil {
 		return "", fmt.Errorf("unit %d: %w", id, err)
 	}
