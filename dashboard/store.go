@@ -9,8 +9,8 @@ import (
 )
 
 // store is what package dashboard needs of the database: the *storage.Store
-// methods its use cases call, and nothing else (issue #12). The list is
-// kept by /work/prompts/stores.py.
+// methods its use cases call, and nothing else (issue #12). A use case
+// reaches the database only through db() (TestFeaturesDeclareTheirStore).
 type store interface {
 	Ancestors(ctx context.Context, unitID int64) ([]domain.Unit, error)
 	Checkins(ctx context.Context, f storage.CheckinFilter) ([]storage.Checkin, error)

@@ -9,14 +9,16 @@ import (
 )
 
 // store is what package demo needs of the database: the *storage.Store
-// methods its use cases call, and nothing else (issue #12). The list is
-// kept by /work/prompts/stores.py.
+// methods its use cases call, and nothing else (issue #12). A use case
+// reaches the database only through db() (TestFeaturesDeclareTheirStore).
 type store interface {
 	AllUnits(ctx context.Context) ([]domain.Unit, error)
+	// BindGroup binds a group chat to a unit, replacing earlier bindings of either.
 	BindGroup(ctx context.Context, chatID, unitID int64, title string, by int64) error
 	ChatMessageCounts(ctx context.Context, chats []int64) (map[int64]int, error)
 	ChatSends(ctx context.Context, chats []int64, limit int) ([]storage.ChatSend, error)
 	ChatUpdates(ctx context.Context, chats []int64, limit int) ([]storage.ChatUpdate, error)
+	// ConversationIDs is the highest update id and, per chat, the highest message id stored.
 	ConversationIDs(ctx context.Context) (int64, map[int64]int, error)
 	InsertDemoCheckins(ctx context.Context, cs []storage.DemoCheckin) error
 	InsertDemoClaims(ctx context.Context, cs []storage.DemoClaim) error
@@ -24,6 +26,7 @@ type store interface {
 	LinkChat(ctx context.Context, personID, tgUserID, chatID int64, username string) error
 	SetAllStartedOn(ctx context.Context, d time.Time) error
 	UnitByCode(ctx context.Context, code string) (domain.Unit, error)
+	// UpdateSettled reports the update processed and nothing due waiting to go out.
 	UpdateSettled(ctx context.Context, id int64) (bool, error)
 }
 

@@ -9,13 +9,14 @@ import (
 )
 
 // store is what package integrations needs of the database: the *storage.Store
-// methods its use cases call, and nothing else (issue #12). The list is
-// kept by /work/prompts/stores.py.
+// methods its use cases call, and nothing else (issue #12). A use case
+// reaches the database only through db() (TestFeaturesDeclareTheirStore).
 type store interface {
 	ActiveRobotsOf(ctx context.Context, unitID int64) ([]storage.Robot, error)
 	CreateRobot(ctx context.Context, unitID int64, kind, url, secret string) (storage.Robot, error)
 	CreateWebhookSubscription(ctx context.Context, n storage.NewWebhookSubscription) (storage.WebhookSubscription, error)
 	DeleteWebhookSubscription(ctx context.Context, id int64, at time.Time) error
+	// Enqueue writes to the outbox in the change's transaction, idempotently on DedupeKey.
 	Enqueue(ctx context.Context, m storage.OutMessage) error
 	RobotsIn(ctx context.Context, root int64) ([]storage.Robot, error)
 	SetRobotActive(ctx context.Context, id int64, active bool) error
