@@ -54,19 +54,7 @@ func (k kept) g() error { return k.st.Close() }`
 		t.Fatalf("the probe selects App.Store twice outside db() and calls Store.Close three times, found %q: the reading is broken", got)
 	}
 	for _, dir := range features {
-		p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
-		if err != nil {
-			t.Fatalf("read %s/: %v", dir, err)
-		}
-		var files []*ast.File
-		for _, name := range p.GoFiles {
-			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files = append(files, f)
-		}
-		for _, msg := range storeOutsideDB(t, fset, imp, dir, files) {
+		for _, msg := range storeOutsideDB(t, fset, imp, dir, productionFiles(t, fset, dir)) {
 			t.Errorf("%s: go through the package's db() (and declare the method in %s/store.go)", msg, dir)
 		}
 	}
@@ -136,21 +124,7 @@ func embedsApp(f *ast.File) bool {
 // methods, and a missing store interface.
 func storeOutsideDB(t *testing.T, fset *token.FileSet, imp types.Importer, dir string, files []*ast.File) []string {
 	t.Helper()
-	ap, err := imp.Import(appPkg)
-	if err != nil {
-		t.Fatalf("import app: %v", err)
-	}
-	var storeField types.Object
-	if st, ok := ap.Scope().Lookup("App").Type().Underlying().(*types.Struct); ok {
-		for i := range st.NumFields() {
-			if st.Field(i).Name() == "Store" {
-				storeField = st.Field(i)
-			}
-		}
-	}
-	if storeField == nil {
-		t.Fatal("app.App has no field Store: update this test")
-	}
+	storeField := storeFieldOf(t, imp)
 	info := &types.Info{Selections: map[*ast.SelectorExpr]*types.Selection{}}
 	conf := types.Config{Importer: imp}
 	pkg, err := conf.Check(dir, fset, files, info)
@@ -186,4 +160,40 @@ func storeOutsideDB(t *testing.T, fset *token.FileSet, imp types.Importer, dir s
 	}
 	slices.Sort(found)
 	return found
+}
+
+// productionFiles parses the non-test files of the package in ../dir.
+func productionFiles(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
+	if err != nil {
+		t.Fatalf("read %s/: %v", dir, err)
+	}
+	var files []*ast.File
+	for _, name := range p.GoFiles {
+		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// storeFieldOf is app.App's field Store, the database under the use cases.
+func storeFieldOf(t *testing.T, imp types.Importer) types.Object {
+	t.Helper()
+	ap, err := imp.Import(appPkg)
+	if err != nil {
+		t.Fatalf("import app: %v", err)
+	}
+	if st, ok := ap.Scope().Lookup("App").Type().Underlying().(*types.Struct); ok {
+		for i := range st.NumFields() {
+			if st.Field(i).Name() == "Store" {
+				return st.Field(i)
+			}
+		}
+	}
+	t.Fatal("app.App has no field Store: update this test")
+	return nil
 }
