@@ -187,13 +187,9 @@ func storeFieldOf(t *testing.T, imp types.Importer) types.Object {
 	if err != nil {
 		t.Fatalf("import app: %v", err)
 	}
-	if st, ok := ap.Scope().Lookup("App").Type().Underlying().(*types.Struct); ok {
-		for i := range st.NumFields() {
-			if st.Field(i).Name() == "Store" {
-				return st.Field(i)
-			}
-		}
+	f, _, _ := types.LookupFieldOrMethod(ap.Scope().Lookup("App").Type(), false, ap, "Store")
+	if v, ok := f.(*types.Var); !ok || !v.IsField() {
+		t.Fatal("app.App has no field Store: update this test")
 	}
-	t.Fatal("app.App has no field Store: update this test")
-	return nil
+	return f
 }
