@@ -44,14 +44,14 @@ func Hash(s string) []byte {
 // an Actor with PersonID 0 and no roles.
 func (a Service) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Actor, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
-	pid, err := a.Store.PersonByTelegram(ctx, tgUserID)
+	pid, err := a.db().PersonByTelegram(ctx, tgUserID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return actor, nil
 	}
 	if err != nil {
 		return actor, err
 	}
-	roles, err := a.Store.RolesOf(ctx, pid)
+	roles, err := a.db().RolesOf(ctx, pid)
 	if err != nil {
 		return actor, err
 	}
@@ -76,7 +76,7 @@ func (a Service) newBindCode(ctx context.Context, personID int64) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := a.Store.CreateBindCode(ctx, personID, Hash(code), a.Now().Add(a.Cfg.Bind.CodeTTL.D())); err != nil {
+	if err := a.db().CreateBindCode(ctx, personID, Hash(code), a.Now().Add(a.Cfg.Bind.CodeTTL.D())); err != nil {
 		return "", err
 	}
 	return code, nil
@@ -114,7 +114,7 @@ func (e *ErrConfirmRelink) Error() string {
 func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	now := a.Now()
-	n, oldest, err := a.Store.BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
+	n, oldest, err := a.db().BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
 	if err != nil {
 		return domain.Person{}, err
 	}
@@ -128,9 +128,9 @@ func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chat
 			acct.T("start.refuse.too_many", "minutes", strconv.Itoa(int(BindFailureWindow/time.Minute)),
 				"count", strconv.Itoa(BindFailureLimit), "when", when)))
 	}
-	pid, err := a.Store.ConsumeBindCode(ctx, Hash(code), now)
+	pid, err := a.db().ConsumeBindCode(ctx, Hash(code), now)
 	if errors.Is(err, domain.ErrNotFound) {
-		if err := a.Store.RecordBindFailure(ctx, tgUserID, now); err != nil {
+		if err := a.db().RecordBindFailure(ctx, tgUserID, now); err != nil {
 			return domain.Person{}, err
 		}
 		return domain.Person{}, a.Refused(ctx, actor, "bind.person", "", ErrBadBindCode)
@@ -138,18 +138,18 @@ func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chat
 	if err != nil {
 		return domain.Person{}, err
 	}
-	p, err := a.Store.PersonByID(ctx, pid)
+	p, err := a.db().PersonByID(ctx, pid)
 	if err != nil {
 		return domain.Person{}, err
 	}
 	subject := "person:" + strconv.FormatInt(pid, 10)
-	cur, err := a.Store.ChatOf(ctx, pid)
+	cur, err := a.db().ChatOf(ctx, pid)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
 		return domain.Person{}, err
 	case cur.TGUserID != tgUserID:
-		id, err := a.Store.CreateRelinkRequest(ctx, storage.RelinkRequest{PersonID: pid, TGUserID: tgUserID, ChatID: chatID,
+		id, err := a.db().CreateRelinkRequest(ctx, storage.RelinkRequest{PersonID: pid, TGUserID: tgUserID, ChatID: chatID,
 			Username: username, CreatedAt: now, ExpiresAt: now.Add(RelinkTTL)})
 		if err != nil {
 			return domain.Person{}, err
@@ -159,7 +159,7 @@ func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chat
 		}
 		return p, &ErrConfirmRelink{RequestID: id, Person: p}
 	}
-	if err := a.Store.LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
+	if err := a.db().LinkChat(ctx, pid, tgUserID, chatID, username); err != nil {
 		return domain.Person{}, err
 	}
 	actor.PersonID = pid
@@ -182,7 +182,7 @@ var errRelinkGone = domain.Refuse(domain.ErrNotFound, "%s", acct.T("relink.refus
 func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	subject := "relink:" + strconv.FormatInt(requestID, 10)
-	req, err := a.Store.LockRelinkRequest(ctx, requestID)
+	req, err := a.db().LockRelinkRequest(ctx, requestID)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && req.TGUserID != tgUserID) {
 		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
 	}
@@ -195,19 +195,19 @@ func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, c
 	if !a.Now().Before(req.ExpiresAt) {
 		return Relinked{}, a.Refused(ctx, actor, "bind.relink", subject, errRelinkGone)
 	}
-	p, err := a.Store.PersonByID(ctx, req.PersonID)
+	p, err := a.db().PersonByID(ctx, req.PersonID)
 	if err != nil {
 		return Relinked{}, err
 	}
 	if !confirm {
-		if err := a.Store.FinishRelinkRequest(ctx, req.ID, "cancelled"); err != nil {
+		if err := a.db().FinishRelinkRequest(ctx, req.ID, "cancelled"); err != nil {
 			return Relinked{}, err
 		}
 		return Relinked{Person: p}, a.Audit(ctx, actor, "bind.relink_cancelled", subject, true, map[string]any{"person": req.PersonID})
 	}
 	var out Relinked
 	out.Person = p
-	old, err := a.Store.ChatOf(ctx, req.PersonID)
+	old, err := a.db().ChatOf(ctx, req.PersonID)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
@@ -215,10 +215,10 @@ func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, c
 	case old.TGUserID != tgUserID:
 		out.OldChatID = old.ChatID
 	}
-	if err := a.Store.LinkChat(ctx, req.PersonID, req.TGUserID, req.ChatID, req.Username); err != nil {
+	if err := a.db().LinkChat(ctx, req.PersonID, req.TGUserID, req.ChatID, req.Username); err != nil {
 		return Relinked{}, err
 	}
-	if err := a.Store.FinishRelinkRequest(ctx, req.ID, "confirmed"); err != nil {
+	if err := a.db().FinishRelinkRequest(ctx, req.ID, "confirmed"); err != nil {
 		return Relinked{}, err
 	}
 	actor.PersonID = req.PersonID
@@ -322,22 +322,22 @@ func (a Service) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int
 	// A group bound to another unit is re-bound only by someone holding a
 	// role at or above that unit (SPEC §7.5); the reply names what it replaced.
 	var replaced *domain.Unit
-	cur, err := a.Store.GroupByChat(ctx, chatID)
+	cur, err := a.db().GroupByChat(ctx, chatID)
 	if errors.Is(err, domain.ErrNotFound) {
-		cur, err = a.Store.PublicGroupByChat(ctx, chatID)
+		cur, err = a.db().PublicGroupByChat(ctx, chatID)
 	}
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 	case err != nil:
 		return domain.Unit{}, nil, err
 	case cur.UnitID != pick.UnitID:
-		old, err := a.Store.UnitByID(ctx, cur.UnitID)
+		old, err := a.db().UnitByID(ctx, cur.UnitID)
 		if err != nil {
 			return domain.Unit{}, nil, err
 		}
 		above := false
 		for _, r := range actor.Roles {
-			ok, err := a.Store.InSubtree(ctx, r.UnitID, old.ID)
+			ok, err := a.db().InSubtree(ctx, r.UnitID, old.ID)
 			if err != nil {
 				return domain.Unit{}, nil, err
 			}
@@ -353,18 +353,18 @@ func (a Service) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int
 		replaced = &old
 	}
 	if purpose == GroupPublic {
-		if err := a.Store.BindPublicGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+		if err := a.db().BindPublicGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
 			return domain.Unit{}, nil, err
 		}
 	} else {
-		if err := a.Store.UnbindPublicChat(ctx, chatID); err != nil {
+		if err := a.db().UnbindPublicChat(ctx, chatID); err != nil {
 			return domain.Unit{}, nil, err
 		}
-		if err := a.Store.BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
+		if err := a.db().BindGroup(ctx, chatID, pick.UnitID, title, actor.PersonID); err != nil {
 			return domain.Unit{}, nil, err
 		}
 	}
-	u, err := a.Store.UnitByID(ctx, pick.UnitID)
+	u, err := a.db().UnitByID(ctx, pick.UnitID)
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}
@@ -401,13 +401,13 @@ func (a Service) Invite(ctx context.Context, actor domain.Actor, unitCode, botUs
 func (a Service) invite(ctx context.Context, unitCode, botUsername string) ([]InviteRow, error) {
 	var root int64 // 0 = everyone
 	if unitCode != "" {
-		u, err := a.Store.UnitByCode(ctx, unitCode)
+		u, err := a.db().UnitByCode(ctx, unitCode)
 		if err != nil {
 			return nil, err
 		}
 		root = u.ID
 	}
-	holders, err := a.Store.HoldersInSubtree(ctx, root, "", true)
+	holders, err := a.db().HoldersInSubtree(ctx, root, "", true)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ func (a Service) UnitTree(ctx context.Context, actor domain.Actor, code string) 
 	if err != nil {
 		return nil, err
 	}
-	us, err := a.Store.Subtree(ctx, u.ID)
+	us, err := a.db().Subtree(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func (a Service) Directory(ctx context.Context, actor domain.Actor, code, role s
 	if role != "" && !domain.ValidRole(role) {
 		return nil, domain.Refuse(domain.ErrInvalid, "%s", acct.T("role.refuse.unknown", "role", role))
 	}
-	return a.Store.HoldersInSubtree(ctx, u.ID, role, false)
+	return a.db().HoldersInSubtree(ctx, u.ID, role, false)
 }
 
 // DirectoryPage is one page of Directory: at most limit holders after the
@@ -55,7 +55,7 @@ func (a Service) DirectoryPage(ctx context.Context, actor domain.Actor, code, ro
 	if role != "" && !domain.ValidRole(role) {
 		return nil, domain.Refuse(domain.ErrInvalid, "%s", acct.T("role.refuse.unknown", "role", role))
 	}
-	return a.Store.HoldersPage(ctx, u.ID, role, after, limit)
+	return a.db().HoldersPage(ctx, u.ID, role, after, limit)
 }
 
 // IssuedCode is a fresh bind code and its deep link.
@@ -78,14 +78,14 @@ func (a Service) IssueBindCode(ctx context.Context, actor domain.Actor, phone st
 		return a.Refused(ctx, actor, "bind.code", "phone:"+phone, domain.Refuse(domain.ErrForbidden, "%s",
 			acct.T("code.refuse.no_person", "phone", phone)))
 	}
-	p, err := a.Store.PersonByPhone(ctx, phone)
+	p, err := a.db().PersonByPhone(ctx, phone)
 	if errors.Is(err, domain.ErrNotFound) {
 		return IssuedCode{}, refuse()
 	}
 	if err != nil {
 		return IssuedCode{}, err
 	}
-	roles, err := a.Store.RolesOf(ctx, p.ID)
+	roles, err := a.db().RolesOf(ctx, p.ID)
 	if err != nil {
 		return IssuedCode{}, err
 	}
@@ -128,13 +128,13 @@ func (a Service) AuditLogBefore(ctx context.Context, actor domain.Actor, action 
 		limit = 100
 	}
 	if actor.IsOperator() {
-		return a.Store.AuditLogBefore(ctx, action, nil, limit, beforeID)
+		return a.db().AuditLogBefore(ctx, action, nil, limit, beforeID)
 	}
 	roots := access.Roots(actor, access.ReadAudit)
 	if len(roots) == 0 {
 		return nil, a.Refused(ctx, actor, string(access.ReadAudit), "", access.Refusal(actor, access.ReadAudit, ""))
 	}
-	rows, err := a.Store.AuditLogBefore(ctx, action, roots, limit, beforeID)
+	rows, err := a.db().AuditLogBefore(ctx, action, roots, limit, beforeID)
 	if rows == nil && err == nil {
 		rows = []storage.AuditRow{}
 	}

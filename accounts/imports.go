@@ -50,11 +50,11 @@ func (a Service) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular
 		return res, err
 	}
 	err := a.InTx(ctx, func(a *app.App) error {
-		existing, err := a.Store.UnitParents(ctx)
+		existing, err := Of(a).db().UnitParents(ctx)
 		if err != nil {
 			return err
 		}
-		kinds, err := a.Store.UnitCodes(ctx)
+		kinds, err := Of(a).db().UnitCodes(ctx)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (a Service) ImportUnits(ctx context.Context, actor domain.Actor, t *tabular
 			}
 		}
 		res.Rows = len(rows)
-		res.Created, res.Updated, err = a.Store.UpsertUnits(ctx, rows, Of(a).StartDate())
+		res.Created, res.Updated, err = Of(a).db().UpsertUnits(ctx, rows, Of(a).StartDate())
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func (a Service) ImportPeople(ctx context.Context, actor domain.Actor, t *tabula
 		return res, err
 	}
 	err := a.InTx(ctx, func(a *app.App) error {
-		kinds, err := a.Store.UnitCodes(ctx)
+		kinds, err := Of(a).db().UnitCodes(ctx)
 		if err != nil {
 			return err
 		}
@@ -312,11 +312,11 @@ func (a Service) ImportPeople(ctx context.Context, actor domain.Actor, t *tabula
 		}
 		seen := map[int64]bool{}
 		for _, r := range rows {
-			u, err := a.Store.UnitByCode(ctx, r.unit)
+			u, err := Of(a).db().UnitByCode(ctx, r.unit)
 			if err != nil {
 				return err
 			}
-			pid, created, err := a.Store.UpsertPerson(ctx, r.name, r.phone, u.ID)
+			pid, created, err := Of(a).db().UpsertPerson(ctx, r.name, r.phone, u.ID)
 			if err != nil {
 				return fmt.Errorf("%s: row %d: %w", t.File, r.i+2, err)
 			}
@@ -328,19 +328,19 @@ func (a Service) ImportPeople(ctx context.Context, actor domain.Actor, t *tabula
 					res.Updated++
 				}
 			}
-			if err := a.Store.AddRole(ctx, pid, r.role, u.ID); err != nil {
+			if err := Of(a).db().AddRole(ctx, pid, r.role, u.ID); err != nil {
 				return err
 			}
 			if r.household != "" {
-				hid, err := a.Store.EnsureHousehold(ctx, u.ID, r.household)
+				hid, err := Of(a).db().EnsureHousehold(ctx, u.ID, r.household)
 				if err != nil {
 					return err
 				}
-				if err := a.Store.SetHousehold(ctx, pid, hid); err != nil {
+				if err := Of(a).db().SetHousehold(ctx, pid, hid); err != nil {
 					return err
 				}
 				if r.head {
-					if err := a.Store.SetHouseholdHead(ctx, hid, pid); err != nil {
+					if err := Of(a).db().SetHouseholdHead(ctx, hid, pid); err != nil {
 						return err
 					}
 				}

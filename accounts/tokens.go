@@ -71,7 +71,7 @@ func (a Service) CreateToken(ctx context.Context, actor domain.Actor, req TokenR
 	if err != nil {
 		return "", err
 	}
-	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	u, err := a.db().UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return "", domain.UnitNotFound(req.UnitCode)
 	}
@@ -88,7 +88,7 @@ func (a Service) CreateToken(ctx context.Context, actor domain.Actor, req TokenR
 		details["expires_at"] = expires.UTC().Format(time.RFC3339)
 	}
 	err = a.InTx(ctx, func(a *app.App) error {
-		id, err := a.Store.CreateToken(ctx, Hash(token), u.ID, req.Role, now, expires)
+		id, err := Of(a).db().CreateToken(ctx, Hash(token), u.ID, req.Role, now, expires)
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (a Service) ListTokens(ctx context.Context, actor domain.Actor, unitCode st
 	}
 	var root int64
 	if unitCode != "" {
-		u, err := a.Store.UnitByCode(ctx, unitCode)
+		u, err := a.db().UnitByCode(ctx, unitCode)
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, domain.UnitNotFound(unitCode)
 		}
@@ -119,7 +119,7 @@ func (a Service) ListTokens(ctx context.Context, actor domain.Actor, unitCode st
 		}
 		root = u.ID
 	}
-	return a.Store.Tokens(ctx, root)
+	return a.db().Tokens(ctx, root)
 }
 
 // RevokeToken revokes a token at once: the API refuses it from the next
@@ -132,7 +132,7 @@ func (a Service) RevokeToken(ctx context.Context, actor domain.Actor, id int64) 
 	var live bool
 	err := a.InTx(ctx, func(a *app.App) error {
 		var err error
-		live, err = a.Store.RevokeToken(ctx, id, a.Now())
+		live, err = Of(a).db().RevokeToken(ctx, id, a.Now())
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "%s", acct.T("token.refuse.no_such", "id", strconv.FormatInt(id, 10)))
 		}
@@ -147,7 +147,7 @@ func (a Service) RevokeToken(ctx context.Context, actor domain.Actor, id int64) 
 // ActorByToken authenticates an API token: ErrNotFound when it is unknown
 // or revoked, ErrTokenExpired when it has expired.
 func (a Service) ActorByToken(ctx context.Context, token string) (domain.Actor, error) {
-	t, err := a.Store.TokenByHash(ctx, Hash(token), a.Now())
+	t, err := a.db().TokenByHash(ctx, Hash(token), a.Now())
 	if err != nil {
 		return domain.Actor{}, err
 	}
@@ -158,7 +158,7 @@ func (a Service) ActorByToken(ctx context.Context, token string) (domain.Actor, 
 }
 
 func (a Service) tokenActor(ctx context.Context, t storage.APIToken) (domain.Actor, error) {
-	u, err := a.Store.UnitByID(ctx, t.UnitID)
+	u, err := a.db().UnitByID(ctx, t.UnitID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
@@ -181,7 +181,7 @@ type DashSession struct {
 // whichever comes first.
 func (a Service) DashboardLogin(ctx context.Context, token string) (DashSession, error) {
 	now := a.Now()
-	t, err := a.Store.TokenByHash(ctx, Hash(token), now)
+	t, err := a.db().TokenByHash(ctx, Hash(token), now)
 	if err != nil {
 		return DashSession{}, err
 	}
@@ -204,7 +204,7 @@ func (a Service) DashboardLogin(ctx context.Context, token string) (DashSession,
 		s.Expires = *t.ExpiresAt
 	}
 	err = a.InTx(ctx, func(a *app.App) error {
-		if _, err := a.Store.CreateSession(ctx, Hash(s.ID), t.ID, now, s.Expires); err != nil {
+		if _, err := Of(a).db().CreateSession(ctx, Hash(s.ID), t.ID, now, s.Expires); err != nil {
 			return err
 		}
 		return a.Audit(ctx, actor, "dashboard.login", tokenSubject(t.ID), true, nil)
@@ -222,9 +222,9 @@ func (a Service) DashboardActor(ctx context.Context, sessionID string) (domain.A
 	if sessionID == "" {
 		return domain.Actor{}, fmt.Errorf("app: no session: %w", domain.ErrNotFound)
 	}
-	s, err := a.Store.SessionByHash(ctx, Hash(sessionID), a.Now())
+	s, err := a.db().SessionByHash(ctx, Hash(sessionID), a.Now())
 	if errors.Is(err, domain.ErrNotFound) {
-		if derr := a.Store.DeleteSession(ctx, Hash(sessionID)); derr != nil {
+		if derr := a.db().DeleteSession(ctx, Hash(sessionID)); derr != nil {
 			return domain.Actor{}, derr
 		}
 		return domain.Actor{}, err
@@ -240,5 +240,5 @@ func (a Service) DashboardLogout(ctx context.Context, sessionID string) error {
 	if sessionID == "" {
 		return nil
 	}
-	return a.Store.DeleteSession(ctx, Hash(sessionID))
+	return a.db().DeleteSession(ctx, Hash(sessionID))
 }

@@ -304,7 +304,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	themeDay := app.UnitTheme(branch)
 
 	// Party groups for per-group obligations.
-	groups, err := a.Store.GroupsOf(ctx, branch.ID)
+	groups, err := a.db().GroupsOf(ctx, branch.ID)
 	if err != nil {
 		return CheckinResult{}, err
 	}
@@ -397,15 +397,15 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	// Everything is allowed: record. The branch lock makes "first or extra"
 	// exact under concurrent check-ins; the album lock pairs with
 	// AttachAlbumPhoto for photos processed while we record.
-	if err := a.Store.LockCheckinBranch(ctx, branch.ID); err != nil {
+	if err := a.db().LockCheckinBranch(ctx, branch.ID); err != nil {
 		return CheckinResult{}, err
 	}
 	evidence := append([]string(nil), req.Evidence...)
 	if req.MediaGroupID != "" && req.ChatID != 0 {
-		if err := a.Store.LockAlbum(ctx, req.ChatID, req.MediaGroupID); err != nil {
+		if err := a.db().LockAlbum(ctx, req.ChatID, req.MediaGroupID); err != nil {
 			return CheckinResult{}, err
 		}
-		album, err := a.Store.AlbumPhotos(ctx, req.ChatID, req.MediaGroupID)
+		album, err := a.db().AlbumPhotos(ctx, req.ChatID, req.MediaGroupID)
 		if err != nil {
 			return CheckinResult{}, err
 		}
@@ -418,7 +418,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 		l := &lines[i]
 		l.Extra = true
 		for _, c := range l.candidates {
-			done, err := a.Store.CheckinDone(ctx, l.Unit.ID, l.Obligation.Code, c.Key())
+			done, err := a.db().CheckinDone(ctx, l.Unit.ID, l.Obligation.Code, c.Key())
 			if err != nil {
 				return CheckinResult{}, err
 			}
@@ -449,7 +449,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	if source == "" {
 		source = SourceTelegram
 	}
-	id, err := a.Store.InsertCheckin(ctx, storage.NewCheckin{
+	id, err := a.db().InsertCheckin(ctx, storage.NewCheckin{
 		BranchID: branch.ID, HeldOn: date.Format(time.DateOnly), Present: req.Present, Total: req.Total,
 		Topic: topic, Evidence: evidence, MediaGroupID: req.MediaGroupID, Source: source,
 		ChatID: req.ChatID, MessageID: req.MessageID, RecordedBy: actor.PersonID, RecordedAt: now,
@@ -458,12 +458,12 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 		return CheckinResult{}, err
 	}
 	for i, l := range lines {
-		if err := a.Store.InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
+		if err := a.db().InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
 			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, BelowQuorum: l.BelowQuorum, Pos: i}); err != nil {
 			return CheckinResult{}, err
 		}
 	}
-	c, err := a.Store.CheckinByID(ctx, id)
+	c, err := a.db().CheckinByID(ctx, id)
 	if err != nil {
 		return CheckinResult{}, err
 	}
@@ -471,7 +471,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	if err := a.Audit(ctx, actor, action, "checkin:"+strconv.FormatInt(id, 10), true, details); err != nil {
 		return CheckinResult{}, err
 	}
-	if err := a.Store.AppendEvent(ctx, "checkin.recorded", branch.ID, details); err != nil {
+	if err := a.db().AppendEvent(ctx, "checkin.recorded", branch.ID, details); err != nil {
 		return CheckinResult{}, err
 	}
 	lights, err := a.lightsView(ctx, branch)
@@ -571,20 +571,20 @@ func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req Chec
 	}
 	switch {
 	case req.BranchID != 0:
-		u, err := a.Store.UnitByID(ctx, req.BranchID)
+		u, err := a.db().UnitByID(ctx, req.BranchID)
 		if errors.Is(err, domain.ErrNotFound) || err == nil && !u.IsBranch() {
 			return domain.Unit{}, noSuch(strconv.FormatInt(req.BranchID, 10))
 		}
 		return u, err
 	case req.InGroup:
-		g, err := a.Store.GroupByChat(ctx, req.ChatID)
+		g, err := a.db().GroupByChat(ctx, req.ChatID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.group_chat_unbound"))
 		}
 		if err != nil {
 			return domain.Unit{}, err
 		}
-		u, err := a.Store.UnitByID(ctx, g.UnitID)
+		u, err := a.db().UnitByID(ctx, g.UnitID)
 		if err != nil {
 			return domain.Unit{}, err
 		}
@@ -593,7 +593,7 @@ func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req Chec
 		}
 		return u, nil
 	case req.BranchCode != "":
-		u, err := a.Store.UnitByCode(ctx, req.BranchCode)
+		u, err := a.db().UnitByCode(ctx, req.BranchCode)
 		if errors.Is(err, domain.ErrNotFound) || err == nil && !u.IsBranch() {
 			return domain.Unit{}, noSuch(req.BranchCode)
 		}
@@ -612,7 +612,7 @@ func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req Chec
 		}
 		return domain.Unit{}, errNotSecretary
 	case 1:
-		return a.Store.UnitByID(ctx, mine[0].UnitID)
+		return a.db().UnitByID(ctx, mine[0].UnitID)
 	}
 	return domain.Unit{}, &app.ErrChooseBranch{Branches: mine}
 }
@@ -711,7 +711,7 @@ func checkinPayload(c storage.Checkin) map[string]any {
 // SavePendingCheckin keeps a request while the sender chooses a branch and
 // returns its id for the buttons ("ci:<id>:<branch id>").
 func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
-	return a.Store.CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
+	return a.db().CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
 }
 
 // pendingTTL is how long a branch keyboard stays usable.
@@ -735,7 +735,7 @@ func (a Service) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor
 func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*CheckinRequest)) (CheckinResult, error) {
 	var res CheckinResult
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
-		p, err := a.Store.LockPendingCheckin(ctx, pendingID)
+		p, err := Of(a).db().LockPendingCheckin(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.pending_gone"))
 		}
@@ -761,7 +761,7 @@ func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingI
 		if err != nil {
 			return err
 		}
-		_, err = a.Store.UsePendingCheckin(ctx, pendingID, a.Now())
+		_, err = Of(a).db().UsePendingCheckin(ctx, pendingID, a.Now())
 		return err
 	})
 	return res, err
@@ -775,8 +775,8 @@ func (a Service) AttachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupI
 	if fileID == "" {
 		return nil
 	}
-	if err := a.Store.LockAlbum(ctx, chatID, mediaGroupID); err != nil {
+	if err := a.db().LockAlbum(ctx, chatID, mediaGroupID); err != nil {
 		return err
 	}
-	return a.Store.AddAlbumPhoto(ctx, chatID, mediaGroupID, fileID, updateID)
+	return a.db().AddAlbumPhoto(ctx, chatID, mediaGroupID, fileID, updateID)
 }

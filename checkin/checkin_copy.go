@@ -26,13 +26,13 @@ import (
 // copyOrganisers returns the organisers of the nearest unit above the
 // branch that has any (linked or not), nearest first in the unit's order.
 func (a Service) copyOrganisers(ctx context.Context, branch domain.Unit) ([]storage.Holder, error) {
-	anc, err := a.Store.Ancestors(ctx, branch.ID)
+	anc, err := a.db().Ancestors(ctx, branch.ID)
 	if err != nil || len(anc) == 0 {
 		return nil, err
 	}
 	// One query for the organisers of the whole tree under the top ancestor;
 	// organisers are few.
-	hs, err := a.Store.HoldersInSubtree(ctx, anc[0].ID, domain.RoleOrganiser, false)
+	hs, err := a.db().HoldersInSubtree(ctx, anc[0].ID, domain.RoleOrganiser, false)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r
 		if text == "" {
 			text = a.CheckinCopy(r)
 		}
-		err := a.Store.Enqueue(ctx, storage.OutMessage{
+		err := a.db().Enqueue(ctx, storage.OutMessage{
 			DedupeKey: fmt.Sprintf("cicopy:%d:%d", r.Checkin.ID, h.PersonID),
 			ChatID:    *h.ChatID, PersonID: h.PersonID, Priority: storage.PriorityDefault, Kind: "checkin_copy",
 			Payload: map[string]any{"text": text, "parse_mode": "HTML",
@@ -148,14 +148,14 @@ func (a Service) RejectPrompt(ctx context.Context, actor domain.Actor, id int64)
 // check-in, the actor is not an organiser or admin above its branch, or it
 // is withdrawn or rejected already.
 func (a Service) rejectable(ctx context.Context, actor domain.Actor, id int64) (storage.Checkin, domain.Unit, error) {
-	c, err := a.Store.CheckinByID(ctx, id)
+	c, err := a.db().CheckinByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return c, domain.Unit{}, domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.reject_no_such", "id", id64(id)))
 	}
 	if err != nil {
 		return c, domain.Unit{}, err
 	}
-	branch, err := a.Store.UnitByID(ctx, c.BranchID)
+	branch, err := a.db().UnitByID(ctx, c.BranchID)
 	if err != nil {
 		return c, branch, err
 	}

@@ -35,7 +35,7 @@ func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinCh
 		if actor.PersonID == 0 {
 			return a.Refused(ctx, actor, action, "", errNotLinked)
 		}
-		c, err := a.Store.LastCheckinBy(ctx, actor.PersonID)
+		c, err := Of(a).db().LastCheckinBy(ctx, actor.PersonID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return a.Refused(ctx, actor, action, "", domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.undo_none")))
 		}
@@ -48,24 +48,24 @@ func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinCh
 			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden, "%s",
 				ck.T("refuse.undo_late", "id", id64(c.ID), "at", c.RecordedAt.In(a.Loc).Format("2006-01-02 15:04"))))
 		}
-		ok, err := a.Store.WithdrawCheckin(ctx, c.ID, now)
+		ok, err := Of(a).db().WithdrawCheckin(ctx, c.ID, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.undo_gone", "id", id64(c.ID))))
 		}
-		if c, err = a.Store.CheckinByID(ctx, c.ID); err != nil {
+		if c, err = Of(a).db().CheckinByID(ctx, c.ID); err != nil {
 			return err
 		}
 		details := checkinPayload(c)
 		if err := a.Audit(ctx, actor, action, subject, true, details); err != nil {
 			return err
 		}
-		if err := a.Store.AppendEvent(ctx, "checkin.withdrawn", c.BranchID, details); err != nil {
+		if err := Of(a).db().AppendEvent(ctx, "checkin.withdrawn", c.BranchID, details); err != nil {
 			return err
 		}
-		branch, err := a.Store.UnitByID(ctx, c.BranchID)
+		branch, err := Of(a).db().UnitByID(ctx, c.BranchID)
 		if err != nil {
 			return err
 		}
@@ -111,14 +111,14 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 			return err
 		}
 		now := a.Now()
-		done, err := a.Store.RejectCheckin(ctx, id, actor.PersonID, reason, now)
+		done, err := Of(a).db().RejectCheckin(ctx, id, actor.PersonID, reason, now)
 		if err != nil {
 			return err
 		}
 		if !done {
 			return refuse(domain.Refuse(domain.ErrConflict, "%s", ck.T("refuse.reject_raced", "id", id64(id))))
 		}
-		c, err := a.Store.CheckinByID(ctx, id)
+		c, err := Of(a).db().CheckinByID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 		if err := a.Audit(ctx, actor, action, subject, true, details); err != nil {
 			return err
 		}
-		if err := a.Store.AppendEvent(ctx, "checkin.rejected", c.BranchID, details); err != nil {
+		if err := Of(a).db().AppendEvent(ctx, "checkin.rejected", c.BranchID, details); err != nil {
 			return err
 		}
 		lights, err := Of(a).lightsView(ctx, branch)
@@ -137,7 +137,7 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 		res = CheckinChange{Checkin: c, Branch: branch, Lights: lights}
 		by := actor.Label
 		if actor.PersonID != 0 {
-			if p, err := a.Store.PersonByID(ctx, actor.PersonID); err == nil {
+			if p, err := Of(a).db().PersonByID(ctx, actor.PersonID); err == nil {
 				by = p.Name
 			}
 		}
@@ -152,14 +152,14 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 // chat (0 when there is none to tell).
 func (a Service) notifyRejected(ctx context.Context, ch CheckinChange, by, reason string) (int64, error) {
 	var chatID, personID int64
-	g, err := a.Store.GroupOfUnit(ctx, ch.Branch.ID)
+	g, err := a.db().GroupOfUnit(ctx, ch.Branch.ID)
 	switch {
 	case err == nil:
 		chatID = g.ChatID
 	case !errors.Is(err, domain.ErrNotFound):
 		return 0, err
 	case ch.Checkin.RecordedBy != nil:
-		link, err := a.Store.ChatOf(ctx, *ch.Checkin.RecordedBy)
+		link, err := a.db().ChatOf(ctx, *ch.Checkin.RecordedBy)
 		if errors.Is(err, domain.ErrNotFound) {
 			return 0, nil
 		}
@@ -170,7 +170,7 @@ func (a Service) notifyRejected(ctx context.Context, ch CheckinChange, by, reaso
 	default:
 		return 0, nil
 	}
-	err = a.Store.Enqueue(ctx, storage.OutMessage{
+	err = a.db().Enqueue(ctx, storage.OutMessage{
 		DedupeKey: fmt.Sprintf("checkin:%d:rejected", ch.Checkin.ID),
 		ChatID:    chatID, PersonID: personID, Priority: storage.PriorityRed, Kind: "checkin_rejected",
 		Payload: map[string]any{"text": a.RejectedNotice(ch, by, reason), "parse_mode": "HTML",

@@ -31,11 +31,11 @@ func (a Service) lightsView(ctx context.Context, branch domain.Unit) (LightsView
 	if err != nil {
 		return LightsView{}, err
 	}
-	groups, err := a.Store.GroupsOf(ctx, branch.ID)
+	groups, err := a.db().GroupsOf(ctx, branch.ID)
 	if err != nil {
 		return LightsView{}, err
 	}
-	done, err := a.Store.CheckedIn(ctx, branch.ID)
+	done, err := a.db().CheckedIn(ctx, branch.ID)
 	if err != nil {
 		return LightsView{}, err
 	}
@@ -52,7 +52,7 @@ func (a Service) lightsView(ctx context.Context, branch domain.Unit) (LightsView
 }
 
 // checkinLights is the branch's lights for a check-in reply: the health
-// check's, which also know exemptions and read through a.Store, so inside
+// check's, which also know exemptions and read through a.db(), so inside
 // the check-in's transaction they see the new check-in.
 func (a Service) checkinLights(ctx context.Context, branch domain.Unit) ([]health.ItemLight, error) {
 	return healthcheck.Of(a.App).BranchLightsOf(ctx, branch.ID)

@@ -36,7 +36,7 @@ func (a Service) ListCheckins(ctx context.Context, actor domain.Actor, unitCode,
 	if limit <= 0 || limit > maxListedCheckins+1 {
 		limit = maxListedCheckins
 	}
-	return a.Store.Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: limit, Before: before})
+	return a.db().Checkins(ctx, storage.CheckinFilter{RootID: unit.ID, From: from, To: to, Limit: limit, Before: before})
 }
 
 // LedgerLine is one row of the check-in ledger (台账) export: one
@@ -58,7 +58,7 @@ func (a Service) CheckinLedger(ctx context.Context, actor domain.Actor, unitCode
 		}
 		root = u.ID
 	}
-	rows, err := a.Store.CheckinLedger(ctx, root)
+	rows, err := a.db().CheckinLedger(ctx, root)
 	if err != nil {
 		return nil, err
 	}

@@ -106,14 +106,14 @@ func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		return CheckinReadingView{}, false, nil
 	}
 	if msg.InGroup {
-		g, err := a.Store.GroupByChat(ctx, msg.ChatID)
+		g, err := a.db().GroupByChat(ctx, msg.ChatID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return CheckinReadingView{}, false, nil
 		}
 		if err != nil {
 			return CheckinReadingView{}, false, err
 		}
-		u, err := a.Store.UnitByID(ctx, g.UnitID)
+		u, err := a.db().UnitByID(ctx, g.UnitID)
 		if err != nil {
 			return CheckinReadingView{}, false, err
 		}
@@ -148,7 +148,7 @@ func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg Te
 	case health.Quarterly:
 		req.MakeUp = &health.MakeUp{Year: mp.Year, Quarter: mp.N}
 	}
-	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
+	id, err := a.db().SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
 		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command,
 		DateWritten: r.DateWritten, TopicToConfirm: r.TopicToConfirm})
 	if err != nil {
@@ -190,7 +190,7 @@ func (a Service) albumRead(ctx context.Context, msg TextMessage) (bool, error) {
 	if msg.MediaGroupID == "" {
 		return false, nil
 	}
-	return a.Store.AlbumHasPendingText(ctx, msg.ChatID, msg.MediaGroupID)
+	return a.db().AlbumHasPendingText(ctx, msg.ChatID, msg.MediaGroupID)
 }
 
 // mayCheckinFor reports whether actor is the secretary of branch u: in a
@@ -239,7 +239,7 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 		return ClaimReadingView{}, false, err
 	}
 	if msg.InGroup {
-		g, err := a.Store.GroupByChat(ctx, msg.ChatID)
+		g, err := a.db().GroupByChat(ctx, msg.ChatID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return ClaimReadingView{}, false, nil
 		}
@@ -272,7 +272,7 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 		if msg.Photo != "" {
 			photo = &msg.Photo
 		}
-		id, err := a.Store.InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: msg.ChatID,
+		id, err := a.db().InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: msg.ChatID,
 			Query: cr.Note, Note: cr.Note, Photo: photo, Candidates: codes, CreatedAt: now})
 		if err != nil {
 			return ClaimReadingView{}, false, err
@@ -284,7 +284,7 @@ func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg Text
 		v.NeedsPhoto = strings.ReplaceAll(villagepoints.RuleText(r), "申报命令", texts.FreeText.T("claim.photo_command"))
 		return v, true, nil
 	}
-	id, err := a.Store.SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
+	id, err := a.db().SavePendingText(ctx, storage.PendingText{ChatID: msg.ChatID, MessageID: msg.MessageID, PersonID: actor.PersonID,
 		Kind: storage.PendingTextClaim, CreatedAt: now},
 		TextClaim{Code: cr.Item.Code, Name: cr.Item.Name, Points: cr.Item.Points, Note: cr.Note, Photo: msg.Photo, MediaGroupID: msg.MediaGroupID})
 	if err != nil {
@@ -316,7 +316,7 @@ type TextOutcome struct {
 func (a Service) ActOnText(ctx context.Context, actor domain.Actor, pendingID int64, action string) (TextOutcome, error) {
 	var out TextOutcome
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
-		p, err := a.Store.LockPendingText(ctx, pendingID)
+		p, err := Of(a).db().LockPendingText(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return domain.Refuse(domain.ErrNotFound, "%s", texts.FreeText.T("refuse.gone"))
 		}
@@ -385,7 +385,7 @@ func (a Service) ActOnText(ctx context.Context, actor domain.Actor, pendingID in
 		default:
 			return fmt.Errorf("app: pending text %d: kind %q", pendingID, p.Kind)
 		}
-		_, err = a.Store.UsePendingText(ctx, pendingID, outcome, now)
+		_, err = Of(a).db().UsePendingText(ctx, pendingID, outcome, now)
 		return err
 	})
 	return out, err
@@ -412,13 +412,13 @@ func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg
 		id := card.PendingID
 		if id == 0 {
 			var err error
-			if id, err = a.Store.PendingTextOfCard(ctx, msg.ChatID, card.MessageID); errors.Is(err, domain.ErrNotFound) {
+			if id, err = Of(a).db().PendingTextOfCard(ctx, msg.ChatID, card.MessageID); errors.Is(err, domain.ErrNotFound) {
 				return nil
 			} else if err != nil {
 				return err
 			}
 		}
-		p, err := a.Store.LockPendingText(ctx, id)
+		p, err := Of(a).db().LockPendingText(ctx, id)
 		if errors.Is(err, domain.ErrNotFound) || err == nil && (p.Kind != storage.PendingTextCheckin || p.ChatID != msg.ChatID) {
 			return nil
 		}
@@ -458,7 +458,7 @@ func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg
 		}
 		tc.Request.Date, tc.Request.Present, tc.Request.Total, tc.Request.Topic = r.Date, r.Present, r.Total, r.Topic
 		tc.Command, tc.DateWritten, tc.TopicToConfirm = command.CheckinCommand(r, now, a.Loc, m), r.DateWritten, r.TopicToConfirm
-		if _, err := a.Store.UpdatePendingText(ctx, id, tc); err != nil {
+		if _, err := Of(a).db().UpdatePendingText(ctx, id, tc); err != nil {
 			return err
 		}
 		if v, err = Of(a).checkinView(ctx, r, m, now, len(tc.Request.Evidence) > 0, tc.Request.MediaGroupID != ""); err != nil {

@@ -76,7 +76,7 @@ func (a Service) CreateIntegration(ctx context.Context, actor domain.Actor, name
 	if !slices.Contains(IntegrationRoles, role) {
 		return storage.Integration{}, "", fmt.Errorf("--role %q: use admin (the unit's subtree) or secretary (one branch)", role)
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if err != nil {
 		return storage.Integration{}, "", err
 	}
@@ -90,7 +90,7 @@ func (a Service) CreateIntegration(ctx context.Context, actor domain.Actor, name
 	var in storage.Integration
 	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
-		if in, err = a.Store.CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
+		if in, err = Of(a).db().CreateIntegration(ctx, name, secret, u.ID, role); err != nil {
 			return err
 		}
 		return a.Audit(ctx, actor, "integration.create", "integration:"+name, true, map[string]any{"unit": u.Code, "role": role})
@@ -103,7 +103,7 @@ func (a Service) ListIntegrations(ctx context.Context, actor domain.Actor) ([]st
 	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.list"); err != nil {
 		return nil, err
 	}
-	return a.Store.Integrations(ctx)
+	return a.db().Integrations(ctx)
 }
 
 // SetIntegrationActive turns an integration on or off (operator only).
@@ -112,7 +112,7 @@ func (a Service) SetIntegrationActive(ctx context.Context, actor domain.Actor, n
 		return err
 	}
 	return a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.SetIntegrationActive(ctx, name, active); err != nil {
+		if err := Of(a).db().SetIntegrationActive(ctx, name, active); err != nil {
 			return err
 		}
 		return a.Audit(ctx, actor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
@@ -139,7 +139,7 @@ func (a Service) AuthenticateIntegration(ctx context.Context, h http.Header, bod
 	if d := a.Now().Sub(time.Unix(secs, 0)); d > tol || d < -tol {
 		return storage.Integration{}, &AuthError{fmt.Sprintf("webhook-timestamp is more than %s away from the server's time", tol)}
 	}
-	ins, err := a.Store.ActiveIntegrations(ctx)
+	ins, err := a.db().ActiveIntegrations(ctx)
 	if err != nil {
 		return storage.Integration{}, err
 	}
@@ -183,18 +183,18 @@ func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integr
 	req.Source = "integration:" + in.Name
 	req.ChatID, req.InGroup, req.MessageID, req.BranchID = 0, false, 0, 0
 	now := a.Now()
-	if err := a.Store.ForgetIntegrationMessages(ctx, now.Add(-2*a.Cfg.Webhooks.Tolerance.D())); err != nil {
+	if err := a.db().ForgetIntegrationMessages(ctx, now.Add(-2*a.Cfg.Webhooks.Tolerance.D())); err != nil {
 		return out, err
 	}
 	// Noted outside the transaction: a row lock on the integration would
 	// serialise its concurrent requests.
-	if err := a.Store.TouchIntegration(ctx, in.ID, now); err != nil {
+	if err := a.db().TouchIntegration(ctx, in.ID, now); err != nil {
 		return out, err
 	}
 	// A refusal (audited) undoes the claims of the ids with the rest: they
 	// stay free for a corrected request.
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
-		fresh, prior, err := a.Store.ClaimIntegrationMessage(ctx, in.ID, msgID, now)
+		fresh, prior, err := Of(a).db().ClaimIntegrationMessage(ctx, in.ID, msgID, now)
 		if err != nil {
 			return err
 		}
@@ -203,13 +203,13 @@ func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integr
 			return nil
 		}
 		if externalID != "" {
-			fresh, prior, err := a.Store.ClaimExternalID(ctx, in.ID, externalID, now)
+			fresh, prior, err := Of(a).db().ClaimExternalID(ctx, in.ID, externalID, now)
 			if err != nil {
 				return err
 			}
 			if !fresh {
 				out = IntegrationCheckinResult{Duplicate: true, CheckinID: prior}
-				return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, "", prior)
+				return Of(a).db().LinkIntegrationCheckin(ctx, in.ID, msgID, "", prior)
 			}
 		}
 		res, err := Of(a).RecordCheckin(ctx, actor, req)
@@ -217,7 +217,7 @@ func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integr
 			return err
 		}
 		out = IntegrationCheckinResult{CheckinID: res.Checkin.ID, Result: res}
-		return a.Store.LinkIntegrationCheckin(ctx, in.ID, msgID, externalID, res.Checkin.ID)
+		return Of(a).db().LinkIntegrationCheckin(ctx, in.ID, msgID, externalID, res.Checkin.ID)
 	})
 	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {

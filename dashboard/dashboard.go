@@ -152,7 +152,7 @@ func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string)
 	}
 	if u.Kind == domain.KindGroup && u.ParentID != nil {
 		// A party group is shown as its branch.
-		parent, err := a.Store.UnitByID(ctx, *u.ParentID)
+		parent, err := a.db().UnitByID(ctx, *u.ParentID)
 		if err != nil {
 			return Board{}, err
 		}
@@ -167,7 +167,7 @@ func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string)
 		b.Counts.Add(bb.Status.Light)
 		return b, nil
 	}
-	sub, err := a.Store.Subtree(ctx, u.ID)
+	sub, err := a.db().Subtree(ctx, u.ID)
 	if err != nil {
 		return Board{}, err
 	}
@@ -223,7 +223,7 @@ func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string)
 
 // dashPath is the breadcrumb trail of u as the actor may see it.
 func (a Service) dashPath(ctx context.Context, actor domain.Actor, u domain.Unit) ([]domain.Unit, error) {
-	anc, err := a.Store.Ancestors(ctx, u.ID)
+	anc, err := a.db().Ancestors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func (a Service) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, e
 	}
 	var cs []storage.Checkin
 	if !from.IsZero() {
-		cs, err = a.Store.Checkins(ctx, storage.CheckinFilter{RootID: u.ID, From: from.In(a.Loc).Format(time.DateOnly), Limit: dashCheckins})
+		cs, err = a.db().Checkins(ctx, storage.CheckinFilter{RootID: u.ID, From: from.In(a.Loc).Format(time.DateOnly), Limit: dashCheckins})
 		if err != nil {
 			return BranchBoard{}, err
 		}
@@ -299,7 +299,7 @@ func (a Service) branchBoard(ctx context.Context, u domain.Unit) (BranchBoard, e
 		bb.Items = append(bb.Items, bi)
 	}
 	slices.SortStableFunc(bb.Items, func(x, y BoardItem) int { return worstItemFirst(x.ItemStatus, y.ItemStatus) })
-	if bb.Recent, err = a.Store.Checkins(ctx, storage.CheckinFilter{RootID: u.ID, Limit: dashRecent}); err != nil {
+	if bb.Recent, err = a.db().Checkins(ctx, storage.CheckinFilter{RootID: u.ID, Limit: dashRecent}); err != nil {
 		return BranchBoard{}, err
 	}
 	return bb, nil
@@ -407,7 +407,7 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 	}
 	// Each branch's township: below a county, its ancestor right below
 	// the county; at a township or below, the township itself.
-	sub, err := a.Store.Subtree(ctx, u.ID)
+	sub, err := a.db().Subtree(ctx, u.ID)
 	if err != nil {
 		return EscalationsBoard{}, err
 	}
@@ -418,7 +418,7 @@ func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, u
 	}
 	own := u
 	if u.Kind != domain.KindCounty {
-		anc, err := a.Store.Ancestors(ctx, u.ID)
+		anc, err := a.db().Ancestors(ctx, u.ID)
 		if err != nil {
 			return EscalationsBoard{}, err
 		}
@@ -593,7 +593,7 @@ func (a Service) DashboardRanking(ctx context.Context, actor domain.Actor, unitC
 		return RankingBoard{}, err
 	}
 	if !dashIsVillage(u.Kind) {
-		sub, err := a.Store.Subtree(ctx, u.ID)
+		sub, err := a.db().Subtree(ctx, u.ID)
 		if err != nil {
 			return RankingBoard{}, err
 		}
@@ -610,7 +610,7 @@ func (a Service) DashboardRanking(ctx context.Context, actor domain.Actor, unitC
 	}
 	rb.Period, rb.From, rb.To = p.Key(), p.Start, p.End
 	// Up to and including now: timestamps are stored to the microsecond.
-	totals, err := a.Store.PeriodTotals(ctx, []int64{u.ID}, p.Start, now.Add(time.Microsecond))
+	totals, err := a.db().PeriodTotals(ctx, []int64{u.ID}, p.Start, now.Add(time.Microsecond))
 	if err != nil {
 		return RankingBoard{}, err
 	}
@@ -638,7 +638,7 @@ func (a Service) dashVillageHistory(ctx context.Context, rb *RankingBoard, now t
 	for range 11 {
 		first = first.Prev()
 	}
-	ms, err := a.Store.VillageMonthlyTotals(ctx, rb.Unit.ID, first.Start, now.Add(time.Microsecond), a.Loc.String())
+	ms, err := a.db().VillageMonthlyTotals(ctx, rb.Unit.ID, first.Start, now.Add(time.Microsecond), a.Loc.String())
 	if err != nil {
 		return err
 	}
@@ -662,7 +662,7 @@ func (a Service) dashVillageHistory(ctx context.Context, rb *RankingBoard, now t
 		}
 		m.Y = top + height - m.H
 	}
-	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{VillageIDs: []int64{rb.Unit.ID}, Limit: 6})
+	ss, err := a.db().Settlements(ctx, storage.SettlementFilter{VillageIDs: []int64{rb.Unit.ID}, Limit: 6})
 	if err != nil {
 		return err
 	}

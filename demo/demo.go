@@ -347,7 +347,7 @@ func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint
 		d.Units[row][8] = today.AddDate(0, 0, days).Format(time.DateOnly)
 	}
 	err := a.InTx(ctx, func(a *app.App) error {
-		if _, err := a.Store.UnitByCode(ctx, d.pinned); err == nil {
+		if _, err := Of(a).db().UnitByCode(ctx, d.pinned); err == nil {
 			d.Existing = true // loaded before
 			return nil
 		} else if !errors.Is(err, domain.ErrNotFound) {
@@ -360,18 +360,18 @@ func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint
 		for _, p := range d.People[1:] {
 			people = append(people, storage.DemoPerson{Name: p[0], Phone: p[1], Role: p[2], UnitCode: p[3], Household: p[4], Head: p[5] == "yes"})
 		}
-		ids, err := a.Store.InsertDemoPeople(ctx, people)
+		ids, err := Of(a).db().InsertDemoPeople(ctx, people)
 		if err != nil {
 			return err
 		}
 		// The month three back counted from the 1st: AddDate(0, -3, 0) on
 		// 12-31 gives "09-31", normalised to 10-01, only two months back.
 		start := time.Date(now.Year(), now.Month()-3, 1, 0, 0, 0, 0, time.UTC)
-		if err := a.Store.SetAllStartedOn(ctx, start); err != nil {
+		if err := Of(a).db().SetAllStartedOn(ctx, start); err != nil {
 			return err
 		}
 		for _, u := range d.Users {
-			if err := a.Store.LinkChat(ctx, ids.People[u.Phone], u.TelegramID, u.TelegramID, fmt.Sprintf("demo%d", u.TelegramID)); err != nil {
+			if err := Of(a).db().LinkChat(ctx, ids.People[u.Phone], u.TelegramID, u.TelegramID, fmt.Sprintf("demo%d", u.TelegramID)); err != nil {
 				return err
 			}
 		}
@@ -382,11 +382,11 @@ func (a Service) LoadDemoSeed(ctx context.Context, actor domain.Actor, seed uint
 			return err
 		}
 		for _, g := range d.Groups {
-			unit, err := a.Store.UnitByCode(ctx, g.UnitCode)
+			unit, err := Of(a).db().UnitByCode(ctx, g.UnitCode)
 			if err != nil {
 				return err
 			}
-			if err := a.Store.BindGroup(ctx, g.ChatID, unit.ID, g.Title, 0); err != nil {
+			if err := Of(a).db().BindGroup(ctx, g.ChatID, unit.ID, g.Title, 0); err != nil {
 				return err
 			}
 		}
@@ -413,7 +413,7 @@ func (a Service) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, s
 	if err != nil {
 		return err
 	}
-	units, err := a.Store.AllUnits(ctx)
+	units, err := a.db().AllUnits(ctx)
 	if err != nil {
 		return err
 	}
@@ -506,7 +506,7 @@ func (a Service) demoHistory(ctx context.Context, d Demo, ids storage.DemoIDs, s
 			}
 		}
 	}
-	return a.Store.InsertDemoCheckins(ctx, batch)
+	return a.db().InsertDemoCheckins(ctx, batch)
 }
 
 // demoHeldOn is the day a branch held ob for p: the 主题党日's fixed day,
@@ -575,7 +575,7 @@ func (a Service) demoPoints(ctx context.Context, d Demo, ids storage.DemoIDs) er
 			households = append(households, hh{p[3], p[4], p[1]})
 		}
 	}
-	all, err := a.Store.AllUnits(ctx)
+	all, err := a.db().AllUnits(ctx)
 	if err != nil {
 		return err
 	}
@@ -640,5 +640,5 @@ func (a Service) demoPoints(ctx context.Context, d Demo, ids storage.DemoIDs) er
 				Kind: storage.EntryRedemption, Points: -g.points, Goods: g.name, RecordedAt: redeemAt, EffectiveAt: redeemAt, RecordedBy: &shop, Actor: "积分超市管理员"}})
 		}
 	}
-	return a.Store.InsertDemoClaims(ctx, claims)
+	return a.db().InsertDemoClaims(ctx, claims)
 }

@@ -25,7 +25,7 @@ const OutboxUncertain = storage.OutboxUncertain
 // Loaded reports whether the database holds any unit: an empty one gets
 // the demo county when the sandbox starts.
 func (a Service) Loaded(ctx context.Context) (bool, error) {
-	units, err := a.Store.AllUnits(ctx)
+	units, err := a.db().AllUnits(ctx)
 	return len(units) > 0, err
 }
 
@@ -33,30 +33,30 @@ func (a Service) Loaded(ctx context.Context) (bool, error) {
 // highest message id seen in it: what the fake Bot API, which starts
 // empty, must continue after.
 func (a Service) ConversationIDs(ctx context.Context) (lastUpdate int64, lastMessage map[int64]int, err error) {
-	return a.Store.ConversationIDs(ctx)
+	return a.db().ConversationIDs(ctx)
 }
 
 // ChatUpdates returns the last limit messages and taps of the chats,
 // oldest first.
 func (a Service) ChatUpdates(ctx context.Context, chats []int64, limit int) ([]ChatUpdate, error) {
-	return a.Store.ChatUpdates(ctx, chats, limit)
+	return a.db().ChatUpdates(ctx, chats, limit)
 }
 
 // ChatSends returns the last limit Telegram messages and edits enqueued
 // for the chats (callback answers left out), oldest first.
 func (a Service) ChatSends(ctx context.Context, chats []int64, limit int) ([]ChatSend, error) {
-	return a.Store.ChatSends(ctx, chats, limit)
+	return a.db().ChatSends(ctx, chats, limit)
 }
 
 // ChatMessageCounts counts, per chat, the users' messages received and
 // the bot's messages enqueued.
 func (a Service) ChatMessageCounts(ctx context.Context, chats []int64) (map[int64]int, error) {
-	return a.Store.ChatMessageCounts(ctx, chats)
+	return a.db().ChatMessageCounts(ctx, chats)
 }
 
 // UpdateSettled reports whether update id is processed and no Telegram
 // message due now waits to go out: what the console waits for before it
 // shows the answer.
 func (a Service) UpdateSettled(ctx context.Context, id int64) (bool, error) {
-	return a.Store.UpdateSettled(ctx, id)
+	return a.db().UpdateSettled(ctx, id)
 }

@@ -29,7 +29,7 @@ func (a Service) Calendar(ctx context.Context) (*health.Calendar, error) {
 	}
 	var cal *health.Calendar
 	if a.Cfg.Healthcheck.Calendar != "none" {
-		rows, err := a.Store.CalendarDays(ctx)
+		rows, err := a.db().CalendarDays(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +96,7 @@ func (a Service) ImportHolidays(ctx context.Context, actor domain.Actor, t *tabu
 	}
 	ys := slices.Sorted(maps.Keys(years))
 	err := a.InTx(ctx, func(a *app.App) error {
-		replaced, err := a.Store.ReplaceCalendarYears(ctx, ys, days)
+		replaced, err := Of(a).db().ReplaceCalendarYears(ctx, ys, days)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (a Service) warnMissingCalendar(ctx context.Context, cal *health.Calendar, 
 	if !cal.Official() || lt.Month() != time.December || cal.Knows(next) {
 		return nil
 	}
-	orgs, err := a.Store.TopOrganisers(ctx)
+	orgs, err := a.db().TopOrganisers(ctx)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (a Service) warnMissingCalendar(ctx context.Context, cal *health.Calendar, 
 			continue
 		}
 		key := "calendar-missing:" + strconv.Itoa(next) + ":" + strconv.FormatInt(h.PersonID, 10)
-		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: *h.ChatID, PersonID: h.PersonID,
+		if err := a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: *h.ChatID, PersonID: h.PersonID,
 			Priority: storage.PriorityDefault, Kind: "calendar_missing", Payload: map[string]any{"text": text}}); err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func (a Service) rootOf(ctx context.Context, unitCode string) (*domain.Unit, err
 	if unitCode == "" {
 		return nil, nil
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, domain.UnitNotFound(unitCode)
 	}
@@ -125,7 +125,7 @@ func (a Service) Evaluate(ctx context.Context, actor domain.Actor, at time.Time,
 	}
 	var ev *Evaluation
 	err := a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.TuneForScan(ctx); err != nil {
+		if err := Of(a).db().TuneForScan(ctx); err != nil {
 			return err
 		}
 		var err error
@@ -149,10 +149,10 @@ func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time
 	}
 	var ev *Evaluation
 	err := a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.TuneForScan(ctx); err != nil {
+		if err := Of(a).db().TuneForScan(ctx); err != nil {
 			return err
 		}
-		if err := a.Store.LockHealthcheck(ctx); err != nil {
+		if err := Of(a).db().LockHealthcheck(ctx); err != nil {
 			return err
 		}
 		var err error
@@ -174,7 +174,7 @@ func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time
 		if ev.Root != nil {
 			run.RootID = ev.Root.ID
 		}
-		return a.Store.RecordHealthRun(ctx, run)
+		return Of(a).db().RecordHealthRun(ctx, run)
 	})
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (a Service) evaluate(ctx context.Context, at time.Time, unitCode string, mo
 	if root != nil {
 		rootID = root.ID
 	}
-	e, err := a.newEngine(ctx, a.Store, at, rootID, mode)
+	e, err := a.newEngine(ctx, a.db(), at, rootID, mode)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (a Service) evaluate(ctx context.Context, at time.Time, unitCode string, mo
 // BranchLights lists the lights of one branch at a.Now(): for each
 // obligation (per party group for a per-group one, or the branch itself
 // when it has no groups) the current period, the next when its yellow
-// window is open, and every missed past period. It reads through a.Store,
+// window is open, and every missed past period. It reads through a.db(),
 // so inside a check-in's transaction it sees the new check-in (the done
 // summary is kept by triggers in that same transaction).
 func (a Service) BranchLights(ctx context.Context, actor domain.Actor, branchID int64) ([]health.ItemLight, error) {
@@ -242,14 +242,14 @@ func (a Service) BranchStatus(ctx context.Context, actor domain.Actor, branchID 
 }
 
 func (a Service) BranchStatusOf(ctx context.Context, branchID int64) (BranchStatus, error) {
-	u, err := a.Store.UnitByID(ctx, branchID)
+	u, err := a.db().UnitByID(ctx, branchID)
 	if err != nil {
 		return BranchStatus{}, err
 	}
 	if u.Kind != domain.KindBranch {
 		return BranchStatus{}, domain.Refuse(domain.ErrInvalid, "%s 不是党支部。", u.Name)
 	}
-	e, err := a.newEngine(ctx, a.Store, a.Now(), branchID, evalMode{statuses: true, allItems: true})
+	e, err := a.newEngine(ctx, a.db(), a.Now(), branchID, evalMode{statuses: true, allItems: true})
 	if err != nil {
 		return BranchStatus{}, err
 	}
@@ -280,7 +280,7 @@ func (a Service) UnitSummary(ctx context.Context, actor domain.Actor, unitID int
 }
 
 func (a Service) UnitSummaryOf(ctx context.Context, unitID int64) (health.Counts, []BranchStatus, error) {
-	e, err := a.newEngine(ctx, a.Store, a.Now(), unitID, evalMode{statuses: true})
+	e, err := a.newEngine(ctx, a.db(), a.Now(), unitID, evalMode{statuses: true})
 	if err != nil {
 		return health.Counts{}, nil, err
 	}

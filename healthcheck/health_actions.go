@@ -85,7 +85,7 @@ func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (A
 	unitFilter := int64(0)
 	switch {
 	case req.UnitID != 0:
-		u, err := a.Store.UnitByID(ctx, req.UnitID)
+		u, err := a.db().UnitByID(ctx, req.UnitID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return refuse("%s", ht.T("ack.refuse.gone"))
 		}
@@ -125,7 +125,7 @@ func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (A
 		if err != nil {
 			return AckResult{}, err
 		}
-		unit, err := a.Store.UnitByID(ctx, b)
+		unit, err := a.db().UnitByID(ctx, b)
 		if err != nil {
 			return AckResult{}, err
 		}
@@ -149,7 +149,7 @@ func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (A
 			}
 			ack := storage.Ack{HealthItem: storage.HealthItem{UnitID: uid, Obligation: it.Obligation, Period: it.Period.Key()},
 				PersonID: actor.PersonID, At: now, PlannedOn: res.Planned, Until: res.Until}
-			if err := a.Store.AddAck(ctx, ack); err != nil {
+			if err := a.db().AddAck(ctx, ack); err != nil {
 				return AckResult{}, err
 			}
 			res.Items = append(res.Items, it)
@@ -219,7 +219,7 @@ func (a Service) exempt(ctx context.Context, actor domain.Actor, req ExemptReque
 	refuse := func(kind error, format string, args ...any) ([]storage.Exemption, error) {
 		return nil, a.Refused(ctx, actor, "health.exempt", subject, domain.Refuse(kind, format, args...))
 	}
-	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	u, err := a.db().UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return refuse(domain.ErrNotFound, "%s", ht.T("exempt.refuse.no_branch", "code", req.UnitCode))
 	}
@@ -228,7 +228,7 @@ func (a Service) exempt(ctx context.Context, actor domain.Actor, req ExemptReque
 	}
 	branch := u
 	if u.Kind == domain.KindGroup && u.ParentID != nil {
-		if branch, err = a.Store.UnitByID(ctx, *u.ParentID); err != nil {
+		if branch, err = a.db().UnitByID(ctx, *u.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -268,7 +268,7 @@ func (a Service) exempt(ctx context.Context, actor domain.Actor, req ExemptReque
 	}
 	units := []domain.Unit{u}
 	if ob.PerGroup && u.Kind == domain.KindBranch {
-		groups, err := a.Store.Subtree(ctx, u.ID)
+		groups, err := a.db().Subtree(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +286,7 @@ func (a Service) exempt(ctx context.Context, actor domain.Actor, req ExemptReque
 	for _, x := range units {
 		e := storage.Exemption{UnitID: x.ID, UnitCode: x.Code, Obligation: ob.Code, Period: p.Key(), Reason: strings.TrimSpace(req.Reason),
 			ByID: actor.PersonID, Actor: actor.Label, At: now}
-		id, created, err := a.Store.CreateExemption(ctx, e)
+		id, created, err := a.db().CreateExemption(ctx, e)
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +336,7 @@ func (a Service) silence(ctx context.Context, actor domain.Actor, req SilenceReq
 	refuse := func(kind error, format string, args ...any) (storage.Silence, error) {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, domain.Refuse(kind, format, args...))
 	}
-	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	u, err := a.db().UnitByCode(ctx, req.UnitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return refuse(domain.ErrNotFound, "%s", ht.T("silence.refuse.no_unit", "code", req.UnitCode))
 	}
@@ -371,7 +371,7 @@ func (a Service) silence(ctx context.Context, actor domain.Actor, req SilenceReq
 	if err := hcCheckReason(req.Reason); err != nil {
 		return storage.Silence{}, a.Refused(ctx, actor, "health.silence", subject, err)
 	}
-	if x.ID, err = a.Store.CreateSilence(ctx, x, actor.PersonID); err != nil {
+	if x.ID, err = a.db().CreateSilence(ctx, x, actor.PersonID); err != nil {
 		return storage.Silence{}, err
 	}
 	return x, a.Audit(ctx, actor, "health.silence", subject, true, map[string]any{
@@ -484,7 +484,7 @@ func (a Service) RevokeExemption(ctx context.Context, actor domain.Actor, id int
 
 func (a Service) revokeExemption(ctx context.Context, actor domain.Actor, id int64, reason string) (storage.Exemption, error) {
 	subject := "exemption:" + strconv.FormatInt(id, 10)
-	x, err := a.Store.ExemptionByID(ctx, id)
+	x, err := a.db().ExemptionByID(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, domain.Refuse(domain.ErrNotFound, "%s", ht.T("exempt.refuse.revoke_no_such", "id", strconv.FormatInt(id, 10))))
 	}
@@ -502,7 +502,7 @@ func (a Service) revokeExemption(ctx context.Context, actor domain.Actor, id int
 	if err := hcCheckReason(reason); err != nil {
 		return storage.Exemption{}, a.Refused(ctx, actor, "health.exempt.revoke", subject, err)
 	}
-	x, err = a.Store.RevokeExemption(ctx, id, actor.PersonID, strings.TrimSpace(reason), a.Now())
+	x, err = a.db().RevokeExemption(ctx, id, actor.PersonID, strings.TrimSpace(reason), a.Now())
 	if errors.Is(err, domain.ErrNotFound) {
 		return storage.Exemption{}, domain.Refuse(domain.ErrConflict, "%s", ht.T("exempt.refuse.revoked", "id", strconv.FormatInt(id, 10)))
 	}
@@ -522,6 +522,6 @@ func (a Service) Misses(ctx context.Context, actor domain.Actor, code string, si
 	if err != nil {
 		return domain.Unit{}, nil, err
 	}
-	ms, err := a.Store.HealthMisses(ctx, u.ID, since, limit)
+	ms, err := a.db().HealthMisses(ctx, u.ID, since, limit)
 	return u, ms, err
 }

@@ -128,7 +128,7 @@ type pendingResolved struct {
 
 type engine struct {
 	a  Service
-	st *storage.Store
+	st store // nil: no database (the rules alone)
 	// robotUnits are the units with active group robots (nil: not read yet).
 	robotUnits map[int64]bool
 	at         time.Time
@@ -185,13 +185,13 @@ type promptMemo struct {
 	wanted bool
 }
 
-func (a Service) newEngine(ctx context.Context, st *storage.Store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
+func (a Service) newEngine(ctx context.Context, st store, at time.Time, rootID int64, mode evalMode) (*engine, error) {
 	rules, err := a.HealthRules()
 	if err != nil {
 		return nil, err
 	}
 	if st != nil {
-		if rules.Calendar, err = Of(a.With(st)).Calendar(ctx); err != nil {
+		if rules.Calendar, err = a.Calendar(ctx); err != nil {
 			return nil, err
 		}
 	}

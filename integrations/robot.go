@@ -51,14 +51,14 @@ func (a Service) AddRobot(ctx context.Context, actor domain.Actor, req RobotRequ
 	if kind == "wecom" && secret != "" {
 		return storage.Robot{}, fmt.Errorf("--secret: WeCom robots are not signed; leave it out")
 	}
-	u, err := a.Store.UnitByCode(ctx, req.UnitCode)
+	u, err := a.db().UnitByCode(ctx, req.UnitCode)
 	if err != nil {
 		return storage.Robot{}, err
 	}
 	var r storage.Robot
 	err = a.InTx(ctx, func(a *app.App) error {
 		var err error
-		if r, err = a.Store.CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); errors.Is(err, storage.ErrRobotExists) {
+		if r, err = Of(a).db().CreateRobot(ctx, u.ID, kind, strings.TrimSpace(req.URL), secret); errors.Is(err, storage.ErrRobotExists) {
 			return domain.Refuse(domain.ErrConflict, "%s", api.T("robot.refuse.exists", "platform", robotKindNames[kind]))
 		} else if err != nil {
 			return err
@@ -74,13 +74,13 @@ func (a Service) ListRobots(ctx context.Context, actor domain.Actor, unitCode st
 		return nil, err
 	}
 	if unitCode == "" {
-		return a.Store.RobotsIn(ctx, 0)
+		return a.db().RobotsIn(ctx, 0)
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if err != nil {
 		return nil, err
 	}
-	return a.Store.RobotsIn(ctx, u.ID)
+	return a.db().RobotsIn(ctx, u.ID)
 }
 
 // SetRobotActive turns a robot on or off (operator only). Messages already
@@ -90,7 +90,7 @@ func (a Service) SetRobotActive(ctx context.Context, actor domain.Actor, id int6
 		return err
 	}
 	return a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.SetRobotActive(ctx, id, active); err != nil {
+		if err := Of(a).db().SetRobotActive(ctx, id, active); err != nil {
 			return err
 		}
 		return a.Audit(ctx, actor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
@@ -111,12 +111,12 @@ func (a Service) NotifyUnitRobots(ctx context.Context, unitID int64, dedupeKey s
 	if len(m.Lines) == 0 {
 		return fmt.Errorf("app: notify robots: empty notice")
 	}
-	robots, err := a.Store.ActiveRobotsOf(ctx, unitID)
+	robots, err := a.db().ActiveRobotsOf(ctx, unitID)
 	if err != nil {
 		return err
 	}
 	for _, r := range robots {
-		if err := a.Store.Enqueue(ctx, storage.OutMessage{
+		if err := a.db().Enqueue(ctx, storage.OutMessage{
 			DedupeKey: dedupeKey + "@robot:" + strconv.FormatInt(r.ID, 10),
 			Channel:   r.Kind,
 			ChatID:    r.ID,

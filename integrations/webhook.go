@@ -60,14 +60,14 @@ func (a Service) scopeUnit(ctx context.Context, actor domain.Actor, code string)
 		admins := actor.UnitsWith(domain.RoleAdmin)
 		switch {
 		case len(admins) == 1:
-			return a.Store.UnitByID(ctx, admins[0].UnitID)
+			return a.db().UnitByID(ctx, admins[0].UnitID)
 		case actor.IsOperator() || len(admins) > 1:
 			return domain.Unit{}, domain.Refuse(domain.ErrInvalid, "%s", api.T("webhook.refuse.no_unit"))
 		default:
 			return domain.Unit{}, errNotAdmin
 		}
 	}
-	u, err := a.Store.UnitByCode(ctx, code)
+	u, err := a.db().UnitByCode(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Unit{}, domain.UnitNotFound(code)
 	}
@@ -141,7 +141,7 @@ func (a Service) CreateWebhook(ctx context.Context, actor domain.Actor, req Webh
 		if err != nil {
 			return err
 		}
-		sub, err := a.Store.CreateWebhookSubscription(ctx, storage.NewWebhookSubscription{
+		sub, err := Of(a).db().CreateWebhookSubscription(ctx, storage.NewWebhookSubscription{
 			URL: target.String(), Secret: secret, EventTypes: types, UnitID: u.ID, CreatedBy: actor.Label})
 		if err != nil {
 			return err
@@ -167,20 +167,20 @@ func (a Service) refusedOr(ctx context.Context, actor domain.Actor, action, subj
 // actor's admin unit; the operator: all).
 func (a Service) ListWebhooks(ctx context.Context, actor domain.Actor, unitCode string) ([]storage.WebhookSubscription, error) {
 	if actor.IsOperator() && unitCode == "" {
-		return a.Store.WebhookSubscriptionsIn(ctx, 0)
+		return a.db().WebhookSubscriptionsIn(ctx, 0)
 	}
 	u, err := a.scopeUnit(ctx, actor, unitCode)
 	if err != nil {
 		return nil, err
 	}
-	return a.Store.WebhookSubscriptionsIn(ctx, u.ID)
+	return a.db().WebhookSubscriptionsIn(ctx, u.ID)
 }
 
 // webhookOf returns subscription id when the actor administers its unit;
 // otherwise it does not exist for them.
 func (a Service) webhookOf(ctx context.Context, actor domain.Actor, id int64) (storage.WebhookSubscription, error) {
 	notFound := domain.Refuse(domain.ErrNotFound, "%s", api.T("webhook.refuse.no_such", "id", strconv.FormatInt(id, 10)))
-	w, err := a.Store.WebhookSubscription(ctx, id)
+	w, err := a.db().WebhookSubscription(ctx, id)
 	if errors.Is(err, domain.ErrNotFound) {
 		return w, notFound
 	}
@@ -206,7 +206,7 @@ func (a Service) DeleteWebhook(ctx context.Context, actor domain.Actor, id int64
 		if _, err := Of(a).webhookOf(ctx, actor, id); err != nil {
 			return Of(a).refusedOr(ctx, actor, action, subject, err)
 		}
-		if err := a.Store.DeleteWebhookSubscription(ctx, id, a.Now()); err != nil {
+		if err := Of(a).db().DeleteWebhookSubscription(ctx, id, a.Now()); err != nil {
 			return err
 		}
 		return a.Audit(ctx, actor, action, subject, true, nil)
@@ -220,7 +220,7 @@ func (a Service) WebhookLog(ctx context.Context, actor domain.Actor, id int64, l
 	if _, err := a.webhookOf(ctx, actor, id); err != nil {
 		return nil, nil, err
 	}
-	ds, err := a.Store.WebhookDeliveries(ctx, id, limit, beforeID)
+	ds, err := a.db().WebhookDeliveries(ctx, id, limit, beforeID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -228,6 +228,6 @@ func (a Service) WebhookLog(ctx context.Context, actor domain.Actor, id int64, l
 	for i, d := range ds {
 		ids[i] = d.ID
 	}
-	as, err := a.Store.WebhookAttemptsOf(ctx, ids)
+	as, err := a.db().WebhookAttemptsOf(ctx, ids)
 	return ds, as, err
 }

@@ -121,7 +121,7 @@ func (a Service) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimR
 		if req.Photo != "" {
 			photo = &req.Photo
 		}
-		id, err := a.Store.InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: req.ChatID,
+		id, err := a.db().InsertDraft(ctx, storage.ClaimDraft{PersonID: actor.PersonID, ChatID: req.ChatID,
 			Query: strings.Join(req.Words, " "), Note: note, Photo: photo, Candidates: codes, CreatedAt: a.Now()})
 		if err != nil {
 			return res, err
@@ -180,7 +180,7 @@ func names(it points.Item, w string) bool {
 // (index into the draft's candidates). A draft is used once.
 func (a Service) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
 	now := a.Now()
-	d, err := a.Store.TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
+	d, err := a.db().TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
 	if errors.Is(err, domain.ErrNotFound) {
 		return storage.Claim{}, d, a.Refused(ctx, actor, "claim.submit", "", domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.draft_gone")))
 	}
@@ -235,11 +235,11 @@ func (a Service) createClaim(ctx context.Context, actor domain.Actor, hh storage
 		source = "telegram"
 	}
 	subject := "household:" + strconv.FormatInt(hh.ID, 10)
-	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
+	if err := a.db().LockHousehold(ctx, hh.ID); err != nil {
 		return storage.Claim{}, err
 	}
 	now := a.Now()
-	n, err := a.Store.CountClaimsSince(ctx, actor.PersonID, now.Add(-time.Hour))
+	n, err := a.db().CountClaimsSince(ctx, actor.PersonID, now.Add(-time.Hour))
 	if err != nil {
 		return storage.Claim{}, err
 	}
@@ -248,7 +248,7 @@ func (a Service) createClaim(ctx context.Context, actor domain.Actor, hh storage
 			"%s", pt.T("claim.refuse.hourly", "count", strconv.Itoa(n))))
 	}
 	period := a.CurrentPeriod(now)
-	vetoed, err := a.Store.VetoedIn(ctx, hh.ID, period.Start, period.End)
+	vetoed, err := a.db().VetoedIn(ctx, hh.ID, period.Start, period.End)
 	if err != nil {
 		return storage.Claim{}, err
 	}
@@ -256,28 +256,28 @@ func (a Service) createClaim(ctx context.Context, actor domain.Actor, hh storage
 		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(domain.ErrForbidden,
 			"%s", pt.T("claim.refuse.vetoed", "scope", vetoScopeWords[a.vetoScope()])))
 	}
-	existing, err := a.Store.LiveClaimTimes(ctx, hh.ID, item.Code)
+	existing, err := a.db().LiveClaimTimes(ctx, hh.ID, item.Code)
 	if err != nil {
 		return storage.Claim{}, err
 	}
 	if r := points.CheckClaim(item, existing, now, a.Loc, photo != ""); r != nil {
 		return storage.Claim{}, a.Refused(ctx, actor, "claim.submit", subject, domain.Refuse(refusalKind(r.Reason), "%s", RuleText(r)))
 	}
-	id, err := a.Store.InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: actor.PersonID,
+	id, err := a.db().InsertClaim(ctx, storage.NewClaim{VillageID: hh.VillageID, HouseholdID: hh.ID, PersonID: actor.PersonID,
 		RecordedBy: actor.PersonID, Kind: storage.ClaimKindClaim, ItemCode: item.Code, ItemName: item.Name, Category: item.Category,
 		Points: item.Points, Veto: item.Veto, Evidence: string(item.Evidence), Note: cut(note, 500), Photo: photo,
 		Status: storage.ClaimPending, ClaimedAt: now, Source: source})
 	if err != nil {
 		return storage.Claim{}, err
 	}
-	c, err := a.Store.ClaimByID(ctx, id)
+	c, err := a.db().ClaimByID(ctx, id)
 	if err != nil {
 		return storage.Claim{}, err
 	}
 	if err := a.postCards(ctx, &c, hh, ""); err != nil {
 		return c, err
 	}
-	if err := a.Store.AppendEvent(ctx, "claim.submitted", c.VillageID, claimEvent(c, hh, nil)); err != nil {
+	if err := a.db().AppendEvent(ctx, "claim.submitted", c.VillageID, claimEvent(c, hh, nil)); err != nil {
 		return c, err
 	}
 	return c, a.Audit(ctx, actor, "claim.submit", claimSubject(c.ID), true, map[string]any{"item": c.ItemCode, "points": c.Points, "household": hh.Code})
@@ -325,12 +325,12 @@ func cardChat(key string) int64 {
 func (a Service) postCards(ctx context.Context, c *storage.Claim, hh storage.Household, footer string) error {
 	buttons := c.Status == storage.ClaimPending
 	var chats []int64
-	g, err := a.Store.GroupOfUnit(ctx, c.VillageID)
+	g, err := a.db().GroupOfUnit(ctx, c.VillageID)
 	switch {
 	case err == nil:
 		chats = []int64{g.ChatID}
 	case errors.Is(err, domain.ErrNotFound):
-		hs, err := a.Store.HoldersInSubtree(ctx, c.VillageID, domain.RoleReviewer, false)
+		hs, err := a.db().HoldersInSubtree(ctx, c.VillageID, domain.RoleReviewer, false)
 		if err != nil {
 			return err
 		}
@@ -362,13 +362,13 @@ func (a Service) postCards(ctx context.Context, c *storage.Claim, hh storage.Hou
 			payload["link_preview_options"] = map[string]any{"is_disabled": true}
 		}
 		m.Payload = payload
-		if err := a.Store.Enqueue(ctx, m); err != nil {
+		if err := a.db().Enqueue(ctx, m); err != nil {
 			return err
 		}
 		keys = append(keys, key)
 	}
 	c.CardKeys = keys
-	return a.Store.SetClaimCards(ctx, c.ID, keys)
+	return a.db().SetClaimCards(ctx, c.ID, keys)
 }
 
 // editCards rewrites a claim's cards with footer below the claim text and
@@ -388,7 +388,7 @@ func (a Service) editCards(ctx context.Context, c storage.Claim, keys []string, 
 			m.Payload = map[string]any{"edit_of": key, "text": text, "parse_mode": "HTML",
 				"link_preview_options": map[string]any{"is_disabled": true}}
 		}
-		if err := a.Store.Enqueue(ctx, m); err != nil {
+		if err := a.db().Enqueue(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -408,13 +408,13 @@ func (a Service) reviewerOf(ctx context.Context, actor domain.Actor, c storage.C
 	if !ok {
 		return a.Refused(ctx, actor, action, subject, domain.Refuse(domain.ErrForbidden, "%s", notReviewer))
 	}
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
 		return err
 	}
 	if actor.PersonID == 0 {
 		return nil
 	}
-	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	p, err := a.db().PersonByID(ctx, actor.PersonID)
 	if err != nil {
 		return err
 	}
@@ -434,7 +434,7 @@ func (a Service) reverseAward(ctx context.Context, actor domain.Actor, c storage
 	if actor.PersonID != 0 {
 		rev.RecordedBy = &actor.PersonID
 	}
-	return a.Store.AppendPointEntry(ctx, rev)
+	return a.db().AppendPointEntry(ctx, rev)
 }
 
 // tellPerson sends a notice to a person's private chat when it is linked.
@@ -442,26 +442,26 @@ func (a Service) tellPerson(ctx context.Context, personID int64, key, text strin
 	if personID == 0 {
 		return nil
 	}
-	ch, err := a.Store.ChatOf(ctx, personID)
+	ch, err := a.db().ChatOf(ctx, personID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: ch.ChatID, PersonID: personID,
+	err = a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: ch.ChatID, PersonID: personID,
 		Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
 	return err
 }
 
 // tellHousehold sends a notice to every linked member of a household.
 func (a Service) tellHousehold(ctx context.Context, householdID int64, key, text string) error {
-	chats, err := a.Store.HouseholdChats(ctx, householdID)
+	chats, err := a.db().HouseholdChats(ctx, householdID)
 	if err != nil {
 		return err
 	}
 	for _, ch := range chats {
-		err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":" + strconv.FormatInt(ch.PersonID, 10), ChatID: ch.ChatID,
+		err := a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":" + strconv.FormatInt(ch.PersonID, 10), ChatID: ch.ChatID,
 			PersonID: ch.PersonID, Priority: storage.PriorityDefault, Kind: "points_notice", Payload: map[string]any{"text": text, "parse_mode": "HTML"}})
 		if err != nil {
 			return err
@@ -487,7 +487,7 @@ func (a Service) decider(ctx context.Context, actor domain.Actor) (string, error
 	if actor.PersonID == 0 {
 		return actor.Label, nil
 	}
-	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	p, err := a.db().PersonByID(ctx, actor.PersonID)
 	if err != nil {
 		return "", err
 	}
@@ -516,7 +516,7 @@ func (a Service) DecideClaim(ctx context.Context, actor domain.Actor, claimID in
 
 func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID int64, approve bool, reason string) (DecisionResult, error) {
 	subject := claimSubject(claimID)
-	c, err := a.Store.ClaimByID(ctx, claimID)
+	c, err := a.db().ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return DecisionResult{}, a.Refused(ctx, actor, "claim.decide", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.no_such", "id", strconv.FormatInt(claimID, 10))))
 	}
@@ -533,7 +533,7 @@ func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID in
 		return DecisionResult{}, err
 	}
 	now := a.Now()
-	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+	if c, err = a.db().ClaimByID(ctx, claimID); err != nil {
 		return DecisionResult{}, err
 	}
 	if approve && c.Status == storage.ClaimPending && a.Cfg.Points.ReviewQuorum > 1 {
@@ -549,12 +549,12 @@ func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID in
 	if approve {
 		d.Status = storage.ClaimApproved
 	}
-	taken, err := a.Store.DecideClaim(ctx, claimID, d)
+	taken, err := a.db().DecideClaim(ctx, claimID, d)
 	if err != nil {
 		return DecisionResult{}, err
 	}
 	if !taken {
-		cur, err := a.Store.ClaimByID(ctx, claimID)
+		cur, err := a.db().ClaimByID(ctx, claimID)
 		if err != nil {
 			return DecisionResult{}, err
 		}
@@ -566,10 +566,10 @@ func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID in
 			pt.T("decide.refuse.taken", "id", strconv.FormatInt(claimID, 10), "status", statusWords[cur.Status], "by", by)))
 	}
 	oldKeys := c.CardKeys
-	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+	if c, err = a.db().ClaimByID(ctx, claimID); err != nil {
 		return DecisionResult{}, err
 	}
-	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 	if err != nil {
 		return DecisionResult{}, err
 	}
@@ -598,7 +598,7 @@ func (a Service) decideClaim(ctx context.Context, actor domain.Actor, claimID in
 	} else if err := a.tellPerson(ctx, derefID(c.PersonID), fmt.Sprintf("claim:%d:told:%d:%s", c.ID, c.CardVersion, c.Status), a.claimantNotice(c, effective)); err != nil {
 		return res, err
 	}
-	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
+	if err := a.db().AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
 		return res, err
 	}
 	return res, a.Audit(ctx, actor, "claim.decide", subject, true, map[string]any{"status": c.Status, "reason": c.Reason})
@@ -634,7 +634,7 @@ func (a Service) bookClaim(ctx context.Context, actor domain.Actor, c storage.Cl
 	if c.Veto {
 		e.Points = 0
 	}
-	id, err := a.Store.AppendPointEntry(ctx, e)
+	id, err := a.db().AppendPointEntry(ctx, e)
 	if err != nil {
 		return e, err
 	}
@@ -650,12 +650,12 @@ func (a Service) bookClaim(ctx context.Context, actor domain.Actor, c storage.Cl
 // freezeFor freezes the household's pending claims because of veto c and
 // rewrites their cards.
 func (a Service) freezeFor(ctx context.Context, veto storage.Claim, hh storage.Household) error {
-	ids, err := a.Store.FreezeClaims(ctx, veto.HouseholdID, veto.ID)
+	ids, err := a.db().FreezeClaims(ctx, veto.HouseholdID, veto.ID)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		fc, err := a.Store.ClaimByID(ctx, id)
+		fc, err := a.db().ClaimByID(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -677,7 +677,7 @@ func (a Service) freezeFor(ctx context.Context, veto storage.Claim, hh storage.H
 func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
 	subject := claimSubject(claimID)
 	reason = strings.TrimSpace(reason)
-	c, err := a.Store.ClaimByID(ctx, claimID)
+	c, err := a.db().ClaimByID(ctx, claimID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("claim.refuse.no_such", "id", strconv.FormatInt(claimID, 10))))
 	}
@@ -696,7 +696,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if !ok {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden, "%s", pt.T("object.refuse.forbidden", "village", c.VillageName)))
 	}
-	if _, err := a.Store.OpenObjection(ctx, claimID); err == nil {
+	if _, err := a.db().OpenObjection(ctx, claimID); err == nil {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("object.refuse.villager_open", "id", strconv.FormatInt(claimID, 10))))
 	} else if !errors.Is(err, domain.ErrNotFound) {
@@ -705,17 +705,17 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if reason == "" {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.refuse.no_reason", "id", strconv.FormatInt(claimID, 10))))
 	}
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
 		return c, err
 	}
-	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+	if c, err = a.db().ClaimByID(ctx, claimID); err != nil {
 		return c, err
 	}
 	if c.Status != storage.ClaimApproved {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("object.refuse.not_approved", "id", strconv.FormatInt(claimID, 10), "status", statusWords[c.Status])))
 	}
-	e, err := a.Store.ClaimEntry(ctx, claimID)
+	e, err := a.db().ClaimEntry(ctx, claimID)
 	if err != nil {
 		return c, err
 	}
@@ -724,7 +724,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("object.refuse.publicity_over", "id", strconv.FormatInt(claimID, 10), "day", a.day(e.EffectiveAt))))
 	}
-	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
+	taken, err := a.db().ReopenClaim(ctx, claimID, cut(reason, 500))
 	if err != nil {
 		return c, err
 	}
@@ -735,7 +735,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if err != nil {
 		return c, err
 	}
-	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 	if err != nil {
 		return c, err
 	}
@@ -749,7 +749,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if err := a.editCards(ctx, c, oldKeys, hh, footer, "objected"); err != nil {
 		return c, err
 	}
-	if c, err = a.Store.ClaimByID(ctx, claimID); err != nil {
+	if c, err = a.db().ClaimByID(ctx, claimID); err != nil {
 		return c, err
 	}
 	if err := a.postCards(ctx, &c, hh, ""); err != nil {
@@ -760,16 +760,16 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	// the review queue stays right.
 	ev := claimEvent(c, hh, nil)
 	ev["reopened"], ev["objection"], ev["reversal_entry"] = true, cut(reason, 500), revID
-	if err := a.Store.AppendEvent(ctx, "claim.submitted", c.VillageID, ev); err != nil {
+	if err := a.db().AppendEvent(ctx, "claim.submitted", c.VillageID, ev); err != nil {
 		return c, err
 	}
 	if c.Veto {
-		ids, err := a.Store.UnfreezeClaims(ctx, c.ID)
+		ids, err := a.db().UnfreezeClaims(ctx, c.ID)
 		if err != nil {
 			return c, err
 		}
 		for _, id := range ids {
-			fc, err := a.Store.ClaimByID(ctx, id)
+			fc, err := a.db().ClaimByID(ctx, id)
 			if err != nil {
 				return c, err
 			}
@@ -798,10 +798,10 @@ func (a Service) PendingClaims(ctx context.Context, actor domain.Actor) (Pending
 		return PendingReview{}, a.Refused(ctx, actor, "claim.pending", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("pending.refuse.forbidden")))
 	}
 	var r PendingReview
-	if r.Claims, err = a.Store.Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200}); err != nil {
+	if r.Claims, err = a.db().Claims(ctx, storage.ClaimFilter{VillageIDs: unitIDs(vs), Status: storage.ClaimPending, Ascending: true, Limit: 200}); err != nil {
 		return r, err
 	}
-	r.Objections, err = a.Store.UnderObjection(ctx, unitIDs(vs), 200)
+	r.Objections, err = a.db().UnderObjection(ctx, unitIDs(vs), 200)
 	return r, err
 }
 
@@ -885,7 +885,7 @@ func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req De
 			"year", strconv.Itoa(y), "month", strconv.Itoa(int(mo)), "day", strconv.Itoa(d), "target", req.Target, "code", item.Code,
 			"today", now.In(a.Loc).Format("2006-01-02"))))
 	}
-	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
+	if err := a.db().LockHousehold(ctx, hh.ID); err != nil {
 		return DecisionResult{}, err
 	}
 	name, err := a.decider(ctx, actor)
@@ -900,11 +900,11 @@ func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req De
 		from, until := points.VetoWindow(a.vetoScope(), actDay, a.Loc)
 		nc.VetoFrom, nc.VetoUntil = &from, &until
 	}
-	id, err := a.Store.InsertClaim(ctx, nc)
+	id, err := a.db().InsertClaim(ctx, nc)
 	if err != nil {
 		return DecisionResult{}, err
 	}
-	c, err := a.Store.ClaimByID(ctx, id)
+	c, err := a.db().ClaimByID(ctx, id)
 	if err != nil {
 		return DecisionResult{}, err
 	}
@@ -918,7 +918,7 @@ func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req De
 	if err := a.tellHousehold(ctx, hh.ID, fmt.Sprintf("claim:%d:deducted", c.ID), a.householdDeductionNotice(c, e.EffectiveAt)); err != nil {
 		return DecisionResult{}, err
 	}
-	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
+	if err := a.db().AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, &e)); err != nil {
 		return DecisionResult{}, err
 	}
 	return DecisionResult{Claim: c, Household: hh, Entry: &e}, a.Audit(ctx, actor, "claim.deduct", claimSubject(c.ID), true,

@@ -44,7 +44,7 @@ func (a Service) mayInVillage(ctx context.Context, actor domain.Actor, villageID
 			return true, nil
 		}
 		if isAPI(actor) {
-			ok, err := a.Store.InSubtree(ctx, r.UnitID, villageID)
+			ok, err := a.db().InSubtree(ctx, r.UnitID, villageID)
 			if err != nil || ok {
 				return ok, err
 			}
@@ -58,7 +58,7 @@ func (a Service) mayInVillage(ctx context.Context, actor domain.Actor, villageID
 func (a Service) villagesFor(ctx context.Context, actor domain.Actor, roles ...string) ([]domain.Unit, error) {
 	var roots []int64
 	if actor.IsOperator() {
-		us, err := a.Store.AllUnits(ctx)
+		us, err := a.db().AllUnits(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +81,7 @@ func (a Service) villagesFor(ctx context.Context, actor domain.Actor, roles ...s
 		}
 	}
 	for _, root := range roots {
-		us, err := a.Store.Subtree(ctx, root)
+		us, err := a.db().Subtree(ctx, root)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func (a Service) scopeRoot(ctx context.Context, actor domain.Actor, unitCode str
 		if unitCode == "" {
 			return 0, nil, nil
 		}
-		u, err := a.Store.UnitByCode(ctx, unitCode)
+		u, err := a.db().UnitByCode(ctx, unitCode)
 		if err != nil {
 			return 0, nil, domain.UnitNotFound(unitCode)
 		}
@@ -135,14 +135,14 @@ func (a Service) scopeRoot(ctx context.Context, actor domain.Actor, unitCode str
 			if unitCode == "" {
 				return r.UnitID, nil, nil
 			}
-			u, err := a.Store.UnitByCode(ctx, unitCode)
+			u, err := a.db().UnitByCode(ctx, unitCode)
 			if errors.Is(err, domain.ErrNotFound) {
 				return 0, nil, domain.UnitNotFound(unitCode)
 			}
 			if err != nil {
 				return 0, nil, err
 			}
-			ok, err := a.Store.InSubtree(ctx, r.UnitID, u.ID)
+			ok, err := a.db().InSubtree(ctx, r.UnitID, u.ID)
 			if err != nil {
 				return 0, nil, err
 			}
@@ -184,14 +184,14 @@ func (a Service) VillagerHousehold(ctx context.Context, actor domain.Actor) (sto
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return storage.Household{}, notVillager
 	}
-	p, err := a.Store.PersonByID(ctx, actor.PersonID)
+	p, err := a.db().PersonByID(ctx, actor.PersonID)
 	if err != nil {
 		return storage.Household{}, err
 	}
 	if p.HouseholdID == nil {
 		return storage.Household{}, notVillager
 	}
-	hh, err := a.Store.HouseholdByID(ctx, *p.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, *p.HouseholdID)
 	if err != nil {
 		return storage.Household{}, err
 	}
@@ -213,7 +213,7 @@ func (a Service) resolveHousehold(ctx context.Context, ref string, villages []do
 	}
 	if phone != "" {
 		notHere := domain.Refuse(domain.ErrNotFound, "%s", pt.T("household.refuse.no_phone", "phone", phone))
-		p, err := a.Store.PersonByPhone(ctx, phone)
+		p, err := a.db().PersonByPhone(ctx, phone)
 		if errors.Is(err, domain.ErrNotFound) {
 			return hh, 0, notHere
 		}
@@ -222,7 +222,7 @@ func (a Service) resolveHousehold(ctx context.Context, ref string, villages []do
 		}
 		if p.HouseholdID == nil {
 			// Named only when the person holds a role in one of the villages.
-			roles, err := a.Store.RolesOf(ctx, p.ID)
+			roles, err := a.db().RolesOf(ctx, p.ID)
 			if err != nil {
 				return hh, 0, err
 			}
@@ -233,7 +233,7 @@ func (a Service) resolveHousehold(ctx context.Context, ref string, villages []do
 			}
 			return hh, 0, notHere
 		}
-		hh, err = a.Store.HouseholdByID(ctx, *p.HouseholdID)
+		hh, err = a.db().HouseholdByID(ctx, *p.HouseholdID)
 		if err != nil {
 			return hh, 0, err
 		}
@@ -242,7 +242,7 @@ func (a Service) resolveHousehold(ctx context.Context, ref string, villages []do
 		}
 		return hh, p.ID, nil
 	}
-	hs, err := a.Store.HouseholdsByCode(ctx, unitIDs(villages), code)
+	hs, err := a.db().HouseholdsByCode(ctx, unitIDs(villages), code)
 	if err != nil {
 		return hh, 0, err
 	}
@@ -263,7 +263,7 @@ func claimSubject(id int64) string { return "claim:" + strconv.FormatInt(id, 10)
 //
 // A unit out of reach (or unknown) is a refusal of action, audited.
 func (a Service) NarrowActor(ctx context.Context, actor domain.Actor, action, unitCode string) (domain.Actor, error) {
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if errors.Is(err, domain.ErrNotFound) {
 		return actor, a.Refused(ctx, actor, action, "unit:"+unitCode, domain.UnitNotFound(unitCode))
 	}
@@ -275,7 +275,7 @@ func (a Service) NarrowActor(ctx context.Context, actor domain.Actor, action, un
 	for _, r := range actor.Roles {
 		ok := r.UnitID == u.ID
 		if !ok && isAPI(actor) {
-			if ok, err = a.Store.InSubtree(ctx, r.UnitID, u.ID); err != nil {
+			if ok, err = a.db().InSubtree(ctx, r.UnitID, u.ID); err != nil {
 				return actor, err
 			}
 		}

@@ -36,7 +36,7 @@ func (a Service) ListClaims(ctx context.Context, actor domain.Actor, unitCode, s
 	if limit <= 0 || limit > 1001 {
 		limit = 1001
 	}
-	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit, BeforeID: beforeID})
+	cs, err := a.db().Claims(ctx, storage.ClaimFilter{RootID: root, VillageIDs: villages, Status: status, Limit: limit, BeforeID: beforeID})
 	if cs == nil && err == nil {
 		cs = []storage.Claim{}
 	}
@@ -71,9 +71,9 @@ func (a Service) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCo
 	} else {
 		var us []domain.Unit
 		if root == 0 {
-			us, err = a.Store.AllUnits(ctx)
+			us, err = a.db().AllUnits(ctx)
 		} else {
-			us, err = a.Store.Subtree(ctx, root)
+			us, err = a.db().Subtree(ctx, root)
 		}
 		if err != nil {
 			return LedgerView{}, err
@@ -85,10 +85,10 @@ func (a Service) HouseholdLedger(ctx context.Context, actor domain.Actor, unitCo
 		return LedgerView{}, a.Refused(ctx, actor, "ledger.read", household, err)
 	}
 	v := LedgerView{Household: hh}
-	if v.Balance, v.Publicity, err = a.Store.PointBalance(ctx, hh.ID, a.Now()); err != nil {
+	if v.Balance, v.Publicity, err = a.db().PointBalance(ctx, hh.ID, a.Now()); err != nil {
 		return v, err
 	}
-	v.Entries, err = a.Store.PointLedger(ctx, storage.PointLedgerFilter{HouseholdID: hh.ID, Limit: 1000})
+	v.Entries, err = a.db().PointLedger(ctx, storage.PointLedgerFilter{HouseholdID: hh.ID, Limit: 1000})
 	if v.Entries == nil {
 		v.Entries = []storage.PointLedgerRow{}
 	}
@@ -130,7 +130,7 @@ func (a Service) ExportLedger(ctx context.Context, actor domain.Actor, unitCode 
 	if err != nil {
 		return ExportTable{}, err
 	}
-	rows, err := a.Store.PointLedger(ctx, storage.PointLedgerFilter{RootID: root})
+	rows, err := a.db().PointLedger(ctx, storage.PointLedgerFilter{RootID: root})
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -178,7 +178,7 @@ func (a Service) ExportClaims(ctx context.Context, actor domain.Actor, unitCode 
 	if err != nil {
 		return ExportTable{}, err
 	}
-	cs, err := a.Store.Claims(ctx, storage.ClaimFilter{RootID: root, Ascending: true})
+	cs, err := a.db().Claims(ctx, storage.ClaimFilter{RootID: root, Ascending: true})
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -232,7 +232,7 @@ func (s starsByYear) of(village, household string, year int) any {
 
 // yearStars reads the stars of every yearly settlement in the subtree.
 func (a Service) yearStars(ctx context.Context, root int64) (starsByYear, error) {
-	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root})
+	ss, err := a.db().Settlements(ctx, storage.SettlementFilter{RootID: root})
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (a Service) ExportSettlements(ctx context.Context, actor domain.Actor, unit
 	if err != nil {
 		return ExportTable{}, err
 	}
-	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root})
+	ss, err := a.db().Settlements(ctx, storage.SettlementFilter{RootID: root})
 	if err != nil {
 		return ExportTable{}, err
 	}

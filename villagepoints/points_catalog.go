@@ -22,7 +22,7 @@ import (
 // unit scopes.
 func (a Service) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, error) {
 	if unitID != 0 {
-		items, _, err := a.Store.CatalogFor(ctx, unitID)
+		items, _, err := a.db().CatalogFor(ctx, unitID)
 		if err == nil {
 			return items, nil
 		}
@@ -30,7 +30,7 @@ func (a Service) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, e
 			return nil, err
 		}
 	} else {
-		items, err := a.Store.GlobalCatalog(ctx)
+		items, err := a.db().GlobalCatalog(ctx)
 		if err == nil {
 			return items, nil
 		}
@@ -88,7 +88,7 @@ func (a Service) ImportUnitCatalog(ctx context.Context, actor domain.Actor, unit
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return app.ImportResult{File: t.File}, err
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if err != nil {
 		return app.ImportResult{File: t.File}, err
 	}
@@ -126,7 +126,7 @@ func (a Service) importCatalog(ctx context.Context, unit *domain.Unit, t *tabula
 			}
 		}
 		res.Rows = len(items)
-		id, err := a.Store.SaveCatalog(ctx, unitID, t.File, items)
+		id, err := Of(a).db().SaveCatalog(ctx, unitID, t.File, items)
 		if err != nil {
 			return err
 		}
@@ -141,12 +141,12 @@ func (a Service) ClearUnitCatalog(ctx context.Context, actor domain.Actor, unitC
 	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "import.catalog"); err != nil {
 		return err
 	}
-	u, err := a.Store.UnitByCode(ctx, unitCode)
+	u, err := a.db().UnitByCode(ctx, unitCode)
 	if err != nil {
 		return err
 	}
 	return a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.ClearCatalog(ctx, u.ID); err != nil {
+		if err := Of(a).db().ClearCatalog(ctx, u.ID); err != nil {
 			return err
 		}
 		return a.Audit(ctx, domain.Operator, "catalog.clear", u.Code, true, nil)

@@ -93,7 +93,7 @@ func (a Service) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular
 			}
 			vid, known := villages[unit]
 			if !known {
-				u, err := a.Store.UnitByCode(ctx, unit)
+				u, err := Of(a).db().UnitByCode(ctx, unit)
 				if errors.Is(err, domain.ErrNotFound) {
 					return cellErr(t, i, uc, pt.T("goods_file.unknown_unit", "code", unit))
 				}
@@ -145,7 +145,7 @@ func (a Service) ImportGoods(ctx context.Context, actor domain.Actor, t *tabular
 		}
 		var err error
 		res.Rows = len(rows)
-		if res.Created, res.Updated, err = a.Store.UpsertGoods(ctx, rows); err != nil {
+		if res.Created, res.Updated, err = Of(a).db().UpsertGoods(ctx, rows); err != nil {
 			return err
 		}
 		return a.Audit(ctx, domain.Operator, "import.goods", t.File, true, map[string]any{"rows": res.Rows, "created": res.Created, "updated": res.Updated})
@@ -170,7 +170,7 @@ func (a Service) ShopGoods(ctx context.Context, actor domain.Actor) ([]VillageGo
 	if len(vs) == 0 {
 		return nil, a.Refused(ctx, actor, "goods.list", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("goods.refuse.forbidden")))
 	}
-	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{VillageIDs: unitIDs(vs), ActiveOnly: true})
+	gs, err := a.db().GoodsList(ctx, storage.GoodsFilter{VillageIDs: unitIDs(vs), ActiveOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (a Service) ListGoods(ctx context.Context, actor domain.Actor, unitCode str
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "goods.list", unitCode, err)
 	}
-	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{RootID: root, VillageIDs: villages})
+	gs, err := a.db().GoodsList(ctx, storage.GoodsFilter{RootID: root, VillageIDs: villages})
 	if gs == nil && err == nil {
 		gs = []storage.Goods{}
 	}
@@ -208,14 +208,14 @@ func (a Service) ListGoods(ctx context.Context, actor domain.Actor, unitCode str
 // (case-insensitive) or exact name, active only. Not found is refused with
 // the village's codes.
 func (a Service) shopGoods(ctx context.Context, villageID int64, ref string) (storage.Goods, error) {
-	g, err := a.Store.GoodsByCode(ctx, villageID, strings.ToUpper(ref))
+	g, err := a.db().GoodsByCode(ctx, villageID, strings.ToUpper(ref))
 	if err == nil && g.Active {
 		return g, nil
 	}
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return g, err
 	}
-	gs, err := a.Store.GoodsList(ctx, storage.GoodsFilter{VillageIDs: []int64{villageID}, ActiveOnly: true})
+	gs, err := a.db().GoodsList(ctx, storage.GoodsFilter{VillageIDs: []int64{villageID}, ActiveOnly: true})
 	if err != nil {
 		return storage.Goods{}, err
 	}

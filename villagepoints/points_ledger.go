@@ -39,7 +39,7 @@ func (a Service) HouseholdPoints(ctx context.Context, actor domain.Actor, target
 		var snap storage.PointsSnapshot
 		err := domain.ErrNotFound
 		if actor.PersonID != 0 && len(actor.UnitsWith(domain.RoleVillager)) > 0 {
-			snap, err = a.Store.HouseholdPoints(ctx, 0, actor.PersonID, a.Now(), lastEntries)
+			snap, err = a.db().HouseholdPoints(ctx, 0, actor.PersonID, a.Now(), lastEntries)
 			if err == nil && !actor.Has(domain.RoleVillager, snap.VillageID) {
 				err = domain.ErrNotFound
 			}
@@ -77,7 +77,7 @@ func (a Service) HouseholdPoints(ctx context.Context, actor domain.Actor, target
 	} else if !ok && (ownErr != nil || own.ID != hh.ID) {
 		return PointsView{}, a.Refused(ctx, actor, "points.view", "", domain.Refuse(domain.ErrForbidden, "%s", pt.T("points.refuse.own_only")))
 	}
-	snap, err := a.Store.HouseholdPoints(ctx, hh.ID, 0, a.Now(), lastEntries)
+	snap, err := a.db().HouseholdPoints(ctx, hh.ID, 0, a.Now(), lastEntries)
 	if err != nil {
 		return PointsView{}, err
 	}
@@ -164,11 +164,11 @@ func (a Service) redeem(ctx context.Context, actor domain.Actor, req RedeemReque
 		req.Points = g.Points * qty
 		goods = fmt.Sprintf("%s ×%d", g.Name, qty)
 	}
-	if err := a.Store.LockHousehold(ctx, hh.ID); err != nil {
+	if err := a.db().LockHousehold(ctx, hh.ID); err != nil {
 		return Redemption{}, err
 	}
 	now := a.Now()
-	balance, _, err := a.Store.PointBalance(ctx, hh.ID, now)
+	balance, _, err := a.db().PointBalance(ctx, hh.ID, now)
 	if err != nil {
 		return Redemption{}, err
 	}
@@ -182,7 +182,7 @@ func (a Service) redeem(ctx context.Context, actor domain.Actor, req RedeemReque
 				"balance", strconv.Itoa(balance), "need", strconv.Itoa(req.Points), "goods", g.Name, "points", strconv.Itoa(g.Points), "qty", strconv.Itoa(qty))))
 		}
 		if g.Stock != nil {
-			n, ok, err := a.Store.TakeStock(ctx, g.ID, qty)
+			n, ok, err := a.db().TakeStock(ctx, g.ID, qty)
 			if err != nil {
 				return Redemption{}, err
 			}
@@ -213,7 +213,7 @@ func (a Service) redeem(ctx context.Context, actor domain.Actor, req RedeemReque
 	if actor.PersonID != 0 {
 		e.RecordedBy = &actor.PersonID
 	}
-	if e.ID, err = a.Store.AppendPointEntry(ctx, e); err != nil {
+	if e.ID, err = a.db().AppendPointEntry(ctx, e); err != nil {
 		return Redemption{}, err
 	}
 	r := Redemption{Entry: e, Household: hh, Before: balance, After: balance - req.Points, Operator: name, Goods: g, Qty: qty, StockLeft: left}
@@ -232,7 +232,7 @@ func (a Service) redeem(ctx context.Context, actor domain.Actor, req RedeemReque
 			ev["stock_after"] = *left
 		}
 	}
-	if err := a.Store.AppendEvent(ctx, "points.redeemed", hh.VillageID, ev); err != nil {
+	if err := a.db().AppendEvent(ctx, "points.redeemed", hh.VillageID, ev); err != nil {
 		return r, err
 	}
 	return r, a.Audit(ctx, actor, "points.redeem", subject, true, detail)
@@ -305,7 +305,7 @@ func (a Service) VillageRanking(ctx context.Context, actor domain.Actor, unitCod
 	now := a.Now()
 	p := a.CurrentPeriod(now)
 	// Up to and including now: timestamps are stored to the microsecond.
-	totals, err := a.Store.PeriodTotals(ctx, []int64{v.ID}, p.Start, now.Add(time.Microsecond))
+	totals, err := a.db().PeriodTotals(ctx, []int64{v.ID}, p.Start, now.Add(time.Microsecond))
 	if err != nil {
 		return Ranking{}, err
 	}

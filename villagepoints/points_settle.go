@@ -60,7 +60,7 @@ func (a Service) Settle(ctx context.Context, actor domain.Actor, now time.Time) 
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.settle"); err != nil {
 		return res, err
 	}
-	first, err := a.Store.FirstPointAt(ctx)
+	first, err := a.db().FirstPointAt(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -104,7 +104,7 @@ func (a Service) Settle(ctx context.Context, actor domain.Actor, now time.Time) 
 // settlePeriod settles one period for every village not settled for it.
 func (a Service) settlePeriod(ctx context.Context, period points.SettlementPeriod, now time.Time) (SettleRun, error) {
 	res := SettleRun{Period: period.Key()}
-	villages, err := a.Store.UnsettledVillages(ctx, period.Key())
+	villages, err := a.db().UnsettledVillages(ctx, period.Key())
 	if err != nil {
 		return res, err
 	}
@@ -155,9 +155,9 @@ func (a Service) settlePeriod(ctx context.Context, period points.SettlementPerio
 // ledger again.
 func (a Service) periodTotals(ctx context.Context, villageIDs []int64, period points.SettlementPeriod) ([]storage.PeriodTotal, error) {
 	if period.Kind == points.Monthly {
-		return a.Store.PeriodTotals(ctx, villageIDs, period.Start, period.End)
+		return a.db().PeriodTotals(ctx, villageIDs, period.Start, period.End)
 	}
-	months, err := a.Store.SettledWithin(ctx, villageIDs, string(points.Monthly), period.Start, period.End)
+	months, err := a.db().SettledWithin(ctx, villageIDs, string(points.Monthly), period.Start, period.End)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (a Service) periodTotals(ctx context.Context, villageIDs []int64, period po
 			gaps = append(gaps, storage.LedgerGap{VillageID: v, From: g.From, To: g.To})
 		}
 	}
-	return a.Store.PeriodTotalsFrom(ctx, villageIDs, period.Start, period.End, settled, gaps)
+	return a.db().PeriodTotalsFrom(ctx, villageIDs, period.Start, period.End, settled, gaps)
 }
 
 func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points.SettlementPeriod, now time.Time, totals []storage.PeriodTotal) (settled bool, err error) {
@@ -189,7 +189,7 @@ func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points
 		active = active || r.Points != 0 || r.Vetoed
 	}
 	err = a.InTx(ctx, func(a *app.App) error {
-		id, inserted, err := a.Store.InsertSettlement(ctx, storage.Settlement{VillageID: v.ID, Period: period.Key(), Kind: string(period.Kind),
+		id, inserted, err := Of(a).db().InsertSettlement(ctx, storage.Settlement{VillageID: v.ID, Period: period.Key(), Kind: string(period.Kind),
 			Start: period.Start, End: period.End, ClosedAt: now}, rows)
 		if err != nil || !inserted {
 			return err
@@ -198,7 +198,7 @@ func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points
 		// A village where nothing happened is recorded, not announced; the
 		// announcement waits for a time when sending is allowed.
 		if active {
-			if err := a.Store.InsertSettlementPost(ctx, id); err != nil {
+			if err := Of(a).db().InsertSettlementPost(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -208,7 +208,7 @@ func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points
 				top = append(top, r)
 			}
 		}
-		if err := a.Store.AppendEvent(ctx, "settlement.closed", v.ID, map[string]any{
+		if err := Of(a).db().AppendEvent(ctx, "settlement.closed", v.ID, map[string]any{
 			"settlement_id": id, "village": v.Code, "period": period.Key(), "kind": period.Kind,
 			"period_start": period.Start, "period_end": period.End, "households": len(rows), "top": top,
 		}); err != nil {
@@ -223,17 +223,17 @@ func (a Service) settleVillage(ctx context.Context, v domain.Unit, period points
 // its own transaction: to the village's villagers' group (its bound group
 // when none), priority Ranking; a village with no group is marked done.
 func (a Service) postSettlements(ctx context.Context) (map[string]int, error) {
-	ss, err := a.Store.PendingSettlementPosts(ctx)
+	ss, err := a.db().PendingSettlementPosts(ctx)
 	if err != nil {
 		return nil, err
 	}
 	posted := map[string]int{}
 	for _, st := range ss {
 		err := a.InTx(ctx, func(a *app.App) error {
-			if ok, err := a.Store.MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
+			if ok, err := Of(a).db().MarkSettlementPosted(ctx, st.ID, a.Now()); err != nil || !ok {
 				return err
 			}
-			g, err := a.Store.PublicGroupOfUnit(ctx, st.VillageID)
+			g, err := Of(a).db().PublicGroupOfUnit(ctx, st.VillageID)
 			if isNotFoundErr(err) {
 				return nil
 			}
@@ -256,7 +256,7 @@ func (a Service) postSettlements(ctx context.Context) (map[string]int, error) {
 			if kind == points.Yearly {
 				text += "\n\n" + Of(a).starsText(ranked)
 			}
-			if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", st.VillageID, st.Period),
+			if err := Of(a).db().Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("settlement:%d:%s", st.VillageID, st.Period),
 				ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "settlement",
 				Payload: map[string]any{"text": text, "parse_mode": "HTML"}}); err != nil {
 				return err
@@ -287,7 +287,7 @@ func (a Service) Settlements(ctx context.Context, actor domain.Actor, unitCode, 
 	if err != nil {
 		return nil, a.Refused(ctx, actor, "settlements.list", unitCode, err)
 	}
-	ss, err := a.Store.Settlements(ctx, storage.SettlementFilter{RootID: root, VillageIDs: villages, Period: period, Limit: 1000})
+	ss, err := a.db().Settlements(ctx, storage.SettlementFilter{RootID: root, VillageIDs: villages, Period: period, Limit: 1000})
 	if ss == nil && err == nil {
 		ss = []storage.Settlement{}
 	}

@@ -57,11 +57,11 @@ func approverKey(actor domain.Actor) string {
 // reviewer is refused.
 func (a Service) approveTowardQuorum(ctx context.Context, actor domain.Actor, c storage.Claim, name string, now time.Time) ([]string, bool, error) {
 	subject := claimSubject(c.ID)
-	added, err := a.Store.AddApproval(ctx, c.ID, c.CardVersion, storage.Approval{Approver: approverKey(actor), Name: name, At: now})
+	added, err := a.db().AddApproval(ctx, c.ID, c.CardVersion, storage.Approval{Approver: approverKey(actor), Name: name, At: now})
 	if err != nil {
 		return nil, false, err
 	}
-	as, err := a.Store.Approvals(ctx, c.ID, c.CardVersion)
+	as, err := a.db().Approvals(ctx, c.ID, c.CardVersion)
 	if err != nil {
 		return nil, false, err
 	}
@@ -77,7 +77,7 @@ func (a Service) approveTowardQuorum(ctx context.Context, actor domain.Actor, c 
 	if done {
 		return names, true, nil
 	}
-	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 	if err != nil {
 		return names, false, err
 	}
@@ -111,7 +111,7 @@ func (a Service) editCardsWith(ctx context.Context, c storage.Claim, keys []stri
 			payload["reply_markup"] = markup
 		}
 		m.Payload = payload
-		if err := a.Store.Enqueue(ctx, m); err != nil {
+		if err := a.db().Enqueue(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -121,14 +121,14 @@ func (a Service) editCardsWith(ctx context.Context, c storage.Claim, keys []stri
 // reviewerChats are the chats a village's review cards go to: its
 // reviewers' group, else each reachable reviewer's private chat.
 func (a Service) reviewerChats(ctx context.Context, villageID int64) ([]int64, error) {
-	g, err := a.Store.GroupOfUnit(ctx, villageID)
+	g, err := a.db().GroupOfUnit(ctx, villageID)
 	switch {
 	case err == nil:
 		return []int64{g.ChatID}, nil
 	case !errors.Is(err, domain.ErrNotFound):
 		return nil, err
 	}
-	hs, err := a.Store.HoldersInSubtree(ctx, villageID, domain.RoleReviewer, false)
+	hs, err := a.db().HoldersInSubtree(ctx, villageID, domain.RoleReviewer, false)
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +155,14 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid,
 			"%s", pt.T("objection.refuse.no_reason", "id", id)))
 	}
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
 		return c, err
 	}
-	c, err := a.Store.ClaimByID(ctx, c.ID)
+	c, err := a.db().ClaimByID(ctx, c.ID)
 	if err != nil {
 		return c, err
 	}
-	if p, err := a.Store.PersonByID(ctx, actor.PersonID); err != nil {
+	if p, err := a.db().PersonByID(ctx, actor.PersonID); err != nil {
 		return c, err
 	} else if p.HouseholdID != nil && *p.HouseholdID == c.HouseholdID {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrForbidden,
@@ -176,13 +176,13 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("object.refuse.not_approved", "id", id, "status", statusWords[c.Status])))
 	}
-	if _, err := a.Store.OpenObjection(ctx, c.ID); err == nil {
+	if _, err := a.db().OpenObjection(ctx, c.ID); err == nil {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("objection.refuse.open", "id", id)))
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return c, err
 	}
-	e, err := a.Store.ClaimEntry(ctx, c.ID)
+	e, err := a.db().ClaimEntry(ctx, c.ID)
 	if err != nil {
 		return c, err
 	}
@@ -192,7 +192,7 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 			"%s", pt.T("objection.refuse.publicity_over", "id", id, "day", a.day(e.EffectiveAt))))
 	}
 	reason = cut(reason, 500)
-	oid, ok, err := a.Store.InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
+	oid, ok, err := a.db().InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
 	if err != nil {
 		return c, err
 	}
@@ -203,7 +203,7 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 	if _, err := a.reverseAward(ctx, actor, c, e, pt.T("objection.note", "reason", cut(reason, 200)), now); err != nil {
 		return c, err
 	}
-	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 	if err != nil {
 		return c, err
 	}
@@ -219,14 +219,14 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 	var keys []string
 	for _, chat := range chats {
 		key := objectionKey(oid, chat)
-		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: storage.PriorityDefault, Kind: "objection_card",
+		if err := a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: key, ChatID: chat, Priority: storage.PriorityDefault, Kind: "objection_card",
 			Payload: map[string]any{"text": a.objectionCardText(c, hh, o, e.EffectiveAt), "parse_mode": "HTML",
 				"reply_markup": objectionKeyboard(oid)}}); err != nil {
 			return c, err
 		}
 		keys = append(keys, key)
 	}
-	if err := a.Store.SetObjectionCards(ctx, oid, keys); err != nil {
+	if err := a.db().SetObjectionCards(ctx, oid, keys); err != nil {
 		return c, err
 	}
 	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:told", oid),
@@ -271,14 +271,14 @@ type ObjectionResult struct {
 // its 公示 would have ended (or now, when that has passed).
 func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
 	subject := "objection:" + strconv.FormatInt(objectionID, 10)
-	o, err := a.Store.ObjectionByID(ctx, objectionID)
+	o, err := a.db().ObjectionByID(ctx, objectionID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrNotFound, "%s", pt.T("objection.refuse.no_such")))
 	}
 	if err != nil {
 		return ObjectionResult{}, err
 	}
-	c, err := a.Store.ClaimByID(ctx, o.ClaimID)
+	c, err := a.db().ClaimByID(ctx, o.ClaimID)
 	if err != nil {
 		return ObjectionResult{}, err
 	}
@@ -296,34 +296,34 @@ func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, object
 	if uphold {
 		status = storage.ObjectionUpheld
 	}
-	taken, err := a.Store.DecideObjection(ctx, objectionID, status, now, name)
+	taken, err := a.db().DecideObjection(ctx, objectionID, status, now, name)
 	if err != nil {
 		return ObjectionResult{}, err
 	}
 	if !taken {
-		cur, err := a.Store.ObjectionByID(ctx, objectionID)
+		cur, err := a.db().ObjectionByID(ctx, objectionID)
 		if err != nil {
 			return ObjectionResult{}, err
 		}
 		return ObjectionResult{}, a.Refused(ctx, actor, "objection.decide", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("objection.refuse.taken", "decider", cur.Decider, "status", objectionWords[cur.Status])))
 	}
-	if o, err = a.Store.ObjectionByID(ctx, objectionID); err != nil {
+	if o, err = a.db().ObjectionByID(ctx, objectionID); err != nil {
 		return ObjectionResult{}, err
 	}
-	hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 	if err != nil {
 		return ObjectionResult{}, err
 	}
 	res := ObjectionResult{Objection: o}
-	last, err := a.Store.LastClaimEntry(ctx, c.ID)
+	last, err := a.db().LastClaimEntry(ctx, c.ID)
 	if err != nil {
 		return res, err
 	}
 	if uphold {
 		d := storage.ClaimDecision{Status: storage.ClaimRejected, At: now, By: actor.PersonID, Decider: name,
 			Reason: cut(pt.T("objection.upheld_reason", "reason", o.Reason), 500), FromState: storage.ClaimApproved}
-		if _, err := a.Store.DecideClaim(ctx, c.ID, d); err != nil {
+		if _, err := a.db().DecideClaim(ctx, c.ID, d); err != nil {
 			return res, err
 		}
 	} else {
@@ -336,12 +336,12 @@ func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, object
 		if actor.PersonID != 0 {
 			e.RecordedBy = &actor.PersonID
 		}
-		if e.ID, err = a.Store.AppendPointEntry(ctx, e); err != nil {
+		if e.ID, err = a.db().AppendPointEntry(ctx, e); err != nil {
 			return res, err
 		}
 		res.Entry = &e
 	}
-	if c, err = a.Store.ClaimByID(ctx, c.ID); err != nil {
+	if c, err = a.db().ClaimByID(ctx, c.ID); err != nil {
 		return res, err
 	}
 	res.Claim = c
@@ -351,7 +351,7 @@ func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, object
 		footer = pt.T("objection.footer_dismissed", "name", esc(name), "time", a.clock(now), "id", id, "effective", a.clock(res.Entry.EffectiveAt))
 	}
 	for _, key := range o.CardKeys {
-		if err := a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":decided", ChatID: cardChat(key), Priority: storage.PriorityDefault,
+		if err := a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: key + ":decided", ChatID: cardChat(key), Priority: storage.PriorityDefault,
 			Kind: "objection_card_edit", Method: "editMessageText", Payload: map[string]any{"edit_of": key, "parse_mode": "HTML",
 				"text": a.objectionCardText(c, hh, o, last.EffectiveAt) + "\n\n" + footer}}); err != nil {
 			return res, err
@@ -370,7 +370,7 @@ func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, object
 	if err := a.tellHousehold(ctx, c.HouseholdID, fmt.Sprintf("objection:%d:decided", o.ID), household); err != nil {
 		return res, err
 	}
-	if err := a.Store.AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
+	if err := a.db().AppendEvent(ctx, "claim.decided", c.VillageID, claimEvent(c, hh, res.Entry)); err != nil {
 		return res, err
 	}
 	return res, a.Audit(ctx, actor, "objection.decide", subject, true, map[string]any{"claim": c.ID, "status": status})
@@ -408,7 +408,7 @@ func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time
 	if held := rules.Hold(now, a.Loc); held != "" {
 		return PublicityResult{Held: held}, nil
 	}
-	gs, err := a.Store.PublicGroups(ctx)
+	gs, err := a.db().PublicGroups(ctx)
 	if err != nil {
 		return PublicityResult{}, err
 	}
@@ -418,14 +418,14 @@ func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time
 		if g.Unreachable {
 			continue
 		}
-		cs, err := a.Store.InPublicity(ctx, g.UnitID, now)
+		cs, err := a.db().InPublicity(ctx, g.UnitID, now)
 		if err != nil {
 			return res, err
 		}
 		if len(cs) == 0 {
 			continue
 		}
-		v, err := a.Store.UnitByID(ctx, g.UnitID)
+		v, err := a.db().UnitByID(ctx, g.UnitID)
 		if err != nil {
 			return res, err
 		}
@@ -435,7 +435,7 @@ func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time
 		for _, c := range cs {
 			label, ok := labels[c.HouseholdID]
 			if !ok {
-				hh, err := a.Store.HouseholdByID(ctx, c.HouseholdID)
+				hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
 				if err != nil {
 					return res, err
 				}
@@ -449,7 +449,7 @@ func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time
 			b.WriteString(pt.T("publicity.line", "id", strconv.FormatInt(c.ID, 10), "household", esc(label), "item", esc(PointsText(c)), "until", until))
 		}
 		b.WriteString(pt.T("publicity.how"))
-		err = a.Store.Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("publicity:%d:%s", g.UnitID, day.Format(time.DateOnly)),
+		err = a.db().Enqueue(ctx, storage.OutMessage{DedupeKey: fmt.Sprintf("publicity:%d:%s", g.UnitID, day.Format(time.DateOnly)),
 			ChatID: g.ChatID, Priority: storage.PriorityRanking, Kind: "publicity",
 			Payload: map[string]any{"text": b.String(), "parse_mode": "HTML"}})
 		if err != nil {
