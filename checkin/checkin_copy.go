@@ -91,12 +91,8 @@ func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r
 func (a Service) CheckinCopy(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
-	b.WriteString(ck.T("copy.head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
-	writeCheckinLines(&b, r)
-	b.WriteString(ck.T("copy.date", "day", c.HeldOn))
-	if c.Total != nil {
-		b.WriteString(ck.T("copy.attendance", "present", itoa(*c.Present), "total", itoa(*c.Total)))
-	} else {
+	writeCheckinHead(&b, r, "copy")
+	if c.Total == nil {
 		b.WriteString(ck.T("copy.attendance_none"))
 	}
 	if c.Topic != "" {

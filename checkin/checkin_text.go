@@ -42,6 +42,20 @@ func writeCheckinLines(b *strings.Builder, r CheckinResult) {
 	}
 }
 
+// writeCheckinHead writes what a confirmation and an organiser's copy
+// both open with: the head, the lines, the day and, when counted, the
+// attendance, in the texts of the catalogue section kind ("confirm" or
+// "copy": <kind>.head, <kind>.date, <kind>.attendance).
+func writeCheckinHead(b *strings.Builder, r CheckinResult, kind string) {
+	c := r.Checkin
+	b.WriteString(ck.T(kind+".head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
+	writeCheckinLines(b, r)
+	b.WriteString(ck.T(kind+".date", "day", c.HeldOn))
+	if c.Total != nil {
+		b.WriteString(ck.T(kind+".attendance", "present", itoa(*c.Present), "total", itoa(*c.Total)))
+	}
+}
+
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func id64(n int64) string { return strconv.FormatInt(n, 10) }
@@ -51,12 +65,7 @@ func id64(n int64) string { return strconv.FormatInt(n, 10) }
 func (a Service) CheckinConfirmation(r CheckinResult) string {
 	var b strings.Builder
 	c := r.Checkin
-	b.WriteString(ck.T("confirm.head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
-	writeCheckinLines(&b, r)
-	b.WriteString(ck.T("confirm.date", "day", c.HeldOn))
-	if c.Total != nil {
-		b.WriteString(ck.T("confirm.attendance", "present", itoa(*c.Present), "total", itoa(*c.Total)))
-	}
+	writeCheckinHead(&b, r, "confirm")
 	if n := len(c.Evidence); n > 0 {
 		b.WriteString(ck.T("confirm.photos", "count", itoa(n)))
 	}

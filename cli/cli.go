@@ -65,6 +65,20 @@ func parseID(what, arg, hint string) (int64, error) {
 	return id, nil
 }
 
+// idArg is the check of a verb whose one argument is an id of what
+// ("webhook delete 7"): it reads it into *id; usage is the error when the
+// arguments are not one.
+func idArg(id *int64, what string, pos []string, usage string) func() error {
+	return func() error {
+		if len(pos) != 1 {
+			return usageError{usage}
+		}
+		var err error
+		*id, err = parseID(what, pos[0], "")
+		return err
+	}
+}
+
 // verb is one verb of a command that has several (`zhibu robot add|list|…`):
 // check refuses bad arguments before the database is opened (nil: none to
 // check), run does the work.

@@ -142,13 +142,7 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 			},
 		},
 		"delete": {
-			check: func() error {
-				if len(pos) != 1 {
-					return usagef("usage: zhibu webhook delete ID")
-				}
-				id, err = parseID("webhook", pos[0], "")
-				return err
-			},
+			check: idArg(&id, "webhook", pos, "usage: zhibu webhook delete ID"),
 			run: func(a *app.App) error {
 				if err := integrations.Of(a).DeleteWebhook(ctx, domain.Operator, id); err != nil {
 					return err
@@ -176,13 +170,7 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 	}
 	var id int64
 	setActive := verb{
-		check: func() error {
-			if len(pos) != 1 {
-				return usagef("usage: zhibu robot %s ID", args[0])
-			}
-			id, err = parseID("robot", pos[0], "")
-			return err
-		},
+		check: idArg(&id, "robot", pos, "usage: zhibu robot "+args[0]+" ID"),
 		run: func(a *app.App) error {
 			if err := integrations.Of(a).SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
 				return err

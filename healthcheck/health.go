@@ -120,14 +120,8 @@ func (a Service) rootOf(ctx context.Context, unitCode string) (*domain.Unit, err
 // ("" = every unit) and changes nothing: it returns every light and the
 // digests that would be sent (a dry run). The system's job, or the operator's.
 func (a Service) Evaluate(ctx context.Context, actor domain.Actor, at time.Time, unitCode string) (*Evaluation, error) {
-	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
-		return nil, err
-	}
 	var ev *Evaluation
-	err := a.InTx(ctx, func(a *app.App) error {
-		if err := Of(a).db().TuneForScan(ctx); err != nil {
-			return err
-		}
+	err := a.inScan(ctx, actor, func(a *app.App) error {
 		var err error
 		ev, err = Of(a).evaluate(ctx, at, unitCode, evalMode{plan: true, keepLights: true, keepDigests: true})
 		return err
@@ -144,15 +138,9 @@ func (a Service) Evaluate(ctx context.Context, actor domain.Actor, at time.Time,
 // false so that a province is evaluated in bounded memory. The system's
 // job, or the operator's.
 func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
-	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
-		return nil, err
-	}
 	var ev *Evaluation
-	err := a.InTx(ctx, func(a *app.App) error {
-		if err := Of(a).db().TuneForScan(ctx); err != nil {
-			return err
-		}
-		if err := Of(a).db().LockHealthcheck(ctx); err != nil {
+	err := a.inScan(ctx, actor, func(a *app.App) error {
+		if err := a.Store.LockHealthcheck(ctx); err != nil {
 			return err
 		}
 		var err error
@@ -183,6 +171,20 @@ func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time
 		slog.Int("digests", ev.Sent), slog.Int("messages", ev.Messages), slog.Int("changes", ev.Changes),
 		slog.Bool("deferred", ev.Deferred), slog.Int64("took_ms", ev.Took.Milliseconds()))
 	return ev, nil
+}
+
+// inScan authorises the actor to run the check, then runs fn in one
+// transaction tuned for the scan: the dry run and the real one alike.
+func (a Service) inScan(ctx context.Context, actor domain.Actor, fn func(a *app.App) error) error {
+	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "healthcheck"); err != nil {
+		return err
+	}
+	return a.InTx(ctx, func(a *app.App) error {
+		if err := a.Store.TuneForScan(ctx); err != nil {
+			return err
+		}
+		return fn(a)
+	})
 }
 
 func (a Service) evaluate(ctx context.Context, at time.Time, unitCode string, mode evalMode) (*Evaluation, error) {

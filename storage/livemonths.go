@@ -24,13 +24,38 @@ type monthCache struct {
 	mu    sync.Mutex
 	month time.Time // first day, UTC; zero until read
 	uses  int
-	// oldMaxFrom and oldMax: the highest update_id stored in a partition
-	// before the month oldMaxFrom (a liveFrom literal), if read.
-	oldMaxFrom string
-	oldMax     int64
-	// claimFor and claimFrom: the first month the outbox claim searches
-	// (a date literal), worked out for the liveFrom literal claimFor.
-	claimFor, claimFrom string
+	// oldMax: the highest update_id stored in a partition before the
+	// month of its liveFrom literal, if read.
+	oldMax liveValue[int64]
+	// claimFrom: the first month the outbox claim searches (a date
+	// literal), worked out for its liveFrom literal.
+	claimFrom liveValue[string]
+}
+
+// liveValue is a value worked out for one liveFrom literal (lo); the zero
+// value holds none.
+type liveValue[T any] struct {
+	lo string
+	v  T
+}
+
+// forLive returns the value *slot holds for lo, else reads it and keeps it
+// for lo. c.mu guards *slot; read runs without it.
+func forLive[T any](c *monthCache, slot *liveValue[T], lo string, read func() (T, error)) (T, error) {
+	c.mu.Lock()
+	held := *slot
+	c.mu.Unlock()
+	if held.lo == lo {
+		return held.v, nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	*slot = liveValue[T]{lo: lo, v: v}
+	c.mu.Unlock()
+	return v, nil
 }
 
 // monthRefreshEvery: the cache is read again from the database after this
@@ -57,7 +82,7 @@ func (s *Store) liveFrom(ctx context.Context) (string, error) {
 	stale := m.IsZero() || c.uses >= monthRefreshEvery
 	if stale {
 		c.uses = 0
-		c.oldMaxFrom, c.claimFor = "", "" // read again with the month
+		c.oldMax.lo, c.claimFrom.lo = "", "" // read again with the month
 	}
 	c.mu.Unlock()
 	if stale {
@@ -99,20 +124,13 @@ func withLive(query, lo string) string { return strings.ReplaceAll(query, "{live
 // falls (when retention drops a partition), which makes the search wider,
 // never narrower; it is read again with the month.
 func (s *Store) oldUpdateMax(ctx context.Context, lo string) (int64, error) {
-	c := s.months
-	c.mu.Lock()
-	from, v := c.oldMaxFrom, c.oldMax
-	c.mu.Unlock()
-	if from == lo {
+	return forLive(s.months, &s.months.oldMax, lo, func() (int64, error) {
+		var v int64
+		if err := s.q.QueryRowxContext(ctx, withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo)).Scan(&v); err != nil {
+			return 0, fmt.Errorf("storage: highest update_id of past months: %w", err)
+		}
 		return v, nil
-	}
-	if err := s.q.QueryRowxContext(ctx, withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo)).Scan(&v); err != nil {
-		return 0, fmt.Errorf("storage: highest update_id of past months: %w", err)
-	}
-	c.mu.Lock()
-	c.oldMaxFrom, c.oldMax = lo, v
-	c.mu.Unlock()
-	return v, nil
+	})
 }
 
 // execLive runs query, a prepared statement whose {window} stands for a
@@ -157,25 +175,16 @@ func (s *Store) claimFrom(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := s.months
-	c.mu.Lock()
-	for_, from := c.claimFor, c.claimFrom
-	c.mu.Unlock()
-	if for_ == lo {
-		return from, nil
-	}
-	var oldest *time.Time
-	// The partial indexes on pending and on sending rows answer this.
-	if err := s.q.QueryRowxContext(ctx, withLive(`
+	return forLive(s.months, &s.months.claimFrom, lo, func() (string, error) {
+		var oldest *time.Time
+		// The partial indexes on pending and on sending rows answer this.
+		if err := s.q.QueryRowxContext(ctx, withLive(`
 		SELECT min(part_month) FROM outbox WHERE part_month < {live} AND (status = 'pending' OR status = 'sending')`, lo)).Scan(&oldest); err != nil {
-		return "", fmt.Errorf("storage: oldest month of pending messages: %w", err)
-	}
-	from = lo
-	if oldest != nil {
-		from = "'" + MonthOf(*oldest).Format(time.DateOnly) + "'"
-	}
-	c.mu.Lock()
-	c.claimFor, c.claimFrom = lo, from
-	c.mu.Unlock()
-	return from, nil
+			return "", fmt.Errorf("storage: oldest month of pending messages: %w", err)
+		}
+		if oldest != nil {
+			return "'" + MonthOf(*oldest).Format(time.DateOnly) + "'", nil
+		}
+		return lo, nil
+	})
 }

@@ -705,26 +705,18 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if reason == "" {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid, "%s", pt.T("object.refuse.no_reason", "id", strconv.FormatInt(claimID, 10))))
 	}
-	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
-		return c, err
-	}
-	if c, err = a.db().ClaimByID(ctx, claimID); err != nil {
+	if c, err = a.lockClaim(ctx, c); err != nil {
 		return c, err
 	}
 	if c.Status != storage.ClaimApproved {
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
 			"%s", pt.T("object.refuse.not_approved", "id", strconv.FormatInt(claimID, 10), "status", statusWords[c.Status])))
 	}
-	e, err := a.db().ClaimEntry(ctx, claimID)
+	e, now, err := a.publicityEntry(ctx, actor, c, "object.refuse.publicity_over")
 	if err != nil {
 		return c, err
 	}
-	now := a.Now()
-	if !now.Before(e.EffectiveAt) {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"%s", pt.T("object.refuse.publicity_over", "id", strconv.FormatInt(claimID, 10), "day", a.day(e.EffectiveAt))))
-	}
-	taken, err := a.db().ReopenClaim(ctx, claimID, cut(reason, 500))
+	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
 	if err != nil {
 		return c, err
 	}
@@ -735,11 +727,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if err != nil {
 		return c, err
 	}
-	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
-	if err != nil {
-		return c, err
-	}
-	name, err := a.decider(ctx, actor)
+	hh, name, err := a.householdAndDecider(ctx, actor, c.HouseholdID)
 	if err != nil {
 		return c, err
 	}

@@ -126,15 +126,11 @@ var entryKindWords = map[string]string{
 // one row per entry in order of effect, with each household's balance
 // after it: what a village accountant keeps.
 func (a Service) ExportLedger(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
-	root, err := a.exportRoot(ctx, actor, unitCode)
+	root, stars, err := a.exportStars(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
 	}
 	rows, err := a.db().PointLedger(ctx, storage.PointLedgerFilter{RootID: root})
-	if err != nil {
-		return ExportTable{}, err
-	}
-	stars, err := a.yearStars(ctx, root)
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -174,15 +170,11 @@ var claimStatusWords = map[string]string{
 // ExportClaims is every claim, deduction and veto of the subtree of
 // unitCode ("" = all), oldest first.
 func (a Service) ExportClaims(ctx context.Context, actor domain.Actor, unitCode string) (ExportTable, error) {
-	root, err := a.exportRoot(ctx, actor, unitCode)
+	root, stars, err := a.exportStars(ctx, actor, unitCode)
 	if err != nil {
 		return ExportTable{}, err
 	}
 	cs, err := a.db().Claims(ctx, storage.ClaimFilter{RootID: root, Ascending: true})
-	if err != nil {
-		return ExportTable{}, err
-	}
-	stars, err := a.yearStars(ctx, root)
 	if err != nil {
 		return ExportTable{}, err
 	}
@@ -228,6 +220,17 @@ func (s starsByYear) of(village, household string, year int) any {
 		return nil
 	}
 	return n
+}
+
+// exportStars is the root of an export of unitCode's subtree (see
+// exportRoot) and the yearly stars in it, which every row carries.
+func (a Service) exportStars(ctx context.Context, actor domain.Actor, unitCode string) (int64, starsByYear, error) {
+	root, err := a.exportRoot(ctx, actor, unitCode)
+	if err != nil {
+		return 0, nil, err
+	}
+	stars, err := a.yearStars(ctx, root)
+	return root, stars, err
 }
 
 // yearStars reads the stars of every yearly settlement in the subtree.

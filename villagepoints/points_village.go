@@ -155,10 +155,7 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrInvalid,
 			"%s", pt.T("objection.refuse.no_reason", "id", id)))
 	}
-	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
-		return c, err
-	}
-	c, err := a.db().ClaimByID(ctx, c.ID)
+	c, err := a.lockClaim(ctx, c)
 	if err != nil {
 		return c, err
 	}
@@ -182,14 +179,9 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return c, err
 	}
-	e, err := a.db().ClaimEntry(ctx, c.ID)
+	e, now, err := a.publicityEntry(ctx, actor, c, "objection.refuse.publicity_over")
 	if err != nil {
 		return c, err
-	}
-	now := a.Now()
-	if !now.Before(e.EffectiveAt) {
-		return c, a.Refused(ctx, actor, "claim.object", subject, domain.Refuse(domain.ErrConflict,
-			"%s", pt.T("objection.refuse.publicity_over", "id", id, "day", a.day(e.EffectiveAt))))
 	}
 	reason = cut(reason, 500)
 	oid, ok, err := a.db().InsertObjection(ctx, storage.Objection{ClaimID: c.ID, PersonID: &actor.PersonID, Reason: reason, CreatedAt: now})
@@ -203,11 +195,7 @@ func (a Service) villagerObjection(ctx context.Context, actor domain.Actor, c st
 	if _, err := a.reverseAward(ctx, actor, c, e, pt.T("objection.note", "reason", cut(reason, 200)), now); err != nil {
 		return c, err
 	}
-	hh, err := a.db().HouseholdByID(ctx, c.HouseholdID)
-	if err != nil {
-		return c, err
-	}
-	name, err := a.decider(ctx, actor)
+	hh, name, err := a.householdAndDecider(ctx, actor, c.HouseholdID)
 	if err != nil {
 		return c, err
 	}

@@ -17,11 +17,26 @@ const (
 
 // ParsePeriodKind reads "monthly", "quarterly" or "yearly".
 func ParsePeriodKind(s string) (PeriodKind, error) {
-	switch k := PeriodKind(s); k {
-	case Monthly, Quarterly, Yearly:
-		return k, nil
+	return oneOf("settlement period", s, Monthly, Quarterly, Yearly)
+}
+
+// oneOf reads s as one of vals; what names the value in the error.
+func oneOf[T ~string](what, s string, vals ...T) (T, error) {
+	if slices.Contains(vals, T(s)) {
+		return T(s), nil
 	}
-	return "", fmt.Errorf("points: settlement period %q is not monthly, quarterly or yearly", s)
+	var list string
+	for i, v := range vals {
+		switch {
+		case i == 0:
+		case i == len(vals)-1:
+			list += " or "
+		default:
+			list += ", "
+		}
+		list += string(v)
+	}
+	return "", fmt.Errorf("points: %s %q is not %s", what, s, list)
 }
 
 func (k PeriodKind) span() (Span, bool) {

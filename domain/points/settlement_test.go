@@ -120,3 +120,13 @@ func TestUncovered(t *testing.T) {
 		})
 	}
 }
+
+// The refusals list the accepted values as they always have.
+func TestParseErrorsListTheValues(t *testing.T) {
+	if _, err := ParsePeriodKind("weekly"); err == nil || err.Error() != `points: settlement period "weekly" is not monthly, quarterly or yearly` {
+		t.Errorf("ParsePeriodKind(weekly) = %v", err)
+	}
+	if _, err := ParseVetoScope("week"); err == nil || err.Error() != `points: veto scope "week" is not month, quarter or year` {
+		t.Errorf("ParseVetoScope(week) = %v", err)
+	}
+}

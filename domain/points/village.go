@@ -1,7 +1,6 @@
 package points
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -17,11 +16,7 @@ const (
 
 // ParseVetoScope reads "month", "quarter" or "year".
 func ParseVetoScope(s string) (VetoScope, error) {
-	switch v := VetoScope(s); v {
-	case VetoMonth, VetoQuarter, VetoYear:
-		return v, nil
-	}
-	return "", fmt.Errorf("points: veto scope %q is not month, quarter or year", s)
+	return oneOf("veto scope", s, VetoMonth, VetoQuarter, VetoYear)
 }
 
 // VetoWindow is the window [from, to) a veto of an act on actDate excludes

@@ -333,46 +333,46 @@ func (s *Server) setMyCommands(c *apiCall) (any, *Failure) {
 			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
 		}
 	}
-	key, f := commandsKey(c.p)
-	if f != nil {
-		return nil, f
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(cmds) == 0 {
-		delete(s.commands, key)
-	} else {
-		s.commands[key] = slices.Clone(cmds)
-	}
-	s.lastCmds = slices.Clone(cmds)
-	s.notify()
-	return true, nil
+	return s.withCommands(c, func(key string) any {
+		if len(cmds) == 0 {
+			delete(s.commands, key)
+		} else {
+			s.commands[key] = slices.Clone(cmds)
+		}
+		s.lastCmds = slices.Clone(cmds)
+		s.notify()
+		return true
+	})
 }
 
 func (s *Server) getMyCommands(c *apiCall) (any, *Failure) {
-	key, f := commandsKey(c.p)
-	if f != nil {
-		return nil, f
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cmds := slices.Clone(s.commands[key])
-	if cmds == nil {
-		cmds = []models.BotCommand{}
-	}
-	return cmds, nil
+	return s.withCommands(c, func(key string) any {
+		cmds := slices.Clone(s.commands[key])
+		if cmds == nil {
+			cmds = []models.BotCommand{}
+		}
+		return cmds
+	})
 }
 
 func (s *Server) deleteMyCommands(c *apiCall) (any, *Failure) {
+	return s.withCommands(c, func(key string) any {
+		delete(s.commands, key)
+		s.notify()
+		return true
+	})
+}
+
+// withCommands runs fn under s.mu on the command list key of the call's
+// scope and language (see commandsKey); fn's value is the method's result.
+func (s *Server) withCommands(c *apiCall, fn func(key string) any) (any, *Failure) {
 	key, f := commandsKey(c.p)
 	if f != nil {
 		return nil, f
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.commands, key)
-	s.notify()
-	return true, nil
+	return fn(key), nil
 }
 
 // CommandsFor returns the commands set for a scope (JSON like
