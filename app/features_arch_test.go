@@ -3,11 +3,9 @@ package app_test
 import (
 	"fmt"
 	"go/ast"
-	"go/build"
 	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -54,69 +52,10 @@ func (k kept) g() error { return k.st.Close() }`
 		t.Fatalf("the probe selects App.Store twice outside db() and calls Store.Close three times, found %q: the reading is broken", got)
 	}
 	for _, dir := range features {
-		for _, msg := range storeOutsideDB(t, fset, imp, dir, productionFiles(t, fset, dir)) {
+		for _, msg := range storeOutsideDB(t, fset, imp, dir, mustFiles(t, fset, dir)) {
 			t.Errorf("%s: go through the package's db() (and declare the method in %s/store.go)", msg, dir)
 		}
 	}
-}
-
-// featurePackages are the top-level directories whose production code
-// declares `type Service struct{ *app.App }`.
-func featurePackages(t *testing.T) []string {
-	t.Helper()
-	entries, err := os.ReadDir("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		p, err := build.Default.ImportDir(filepath.Join("..", e.Name()), 0)
-		if err != nil {
-			continue // no Go files
-		}
-		fset := token.NewFileSet()
-		for _, name := range p.GoFiles {
-			f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, parser.SkipObjectResolution)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if embedsApp(f) {
-				found = append(found, e.Name())
-				break
-			}
-		}
-	}
-	return found
-}
-
-// embedsApp reports a declaration of Service as a struct embedding *app.App.
-func embedsApp(f *ast.File) bool {
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.TYPE {
-			continue
-		}
-		for _, s := range g.Specs {
-			ts := s.(*ast.TypeSpec)
-			st, ok := ts.Type.(*ast.StructType)
-			if !ok || ts.Name.Name != "Service" {
-				continue
-			}
-			for _, fld := range st.Fields.List {
-				if star, ok := fld.Type.(*ast.StarExpr); ok && len(fld.Names) == 0 {
-					if sel, ok := star.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "App" {
-						if id, ok := sel.X.(*ast.Ident); ok && id.Name == "app" {
-							return true
-						}
-					}
-				}
-			}
-		}
-	}
-	return false
 }
 
 // storeOutsideDB type-checks files as package dir and lists its selections
@@ -162,24 +101,6 @@ func storeOutsideDB(t *testing.T, fset *token.FileSet, imp types.Importer, dir s
 	return found
 }
 
-// productionFiles parses the non-test files of the package in ../dir.
-func productionFiles(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
-	t.Helper()
-	p, err := build.Default.ImportDir(filepath.Join("..", dir), 0)
-	if err != nil {
-		t.Fatalf("read %s/: %v", dir, err)
-	}
-	var files []*ast.File
-	for _, name := range p.GoFiles {
-		f, err := parser.ParseFile(fset, filepath.Join(p.Dir, name), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	return files
-}
-
 // storeFieldOf is app.App's field Store, the database under the use cases.
 func storeFieldOf(t *testing.T, imp types.Importer) types.Object {
 	t.Helper()
@@ -192,4 +113,14 @@ func storeFieldOf(t *testing.T, imp types.Importer) types.Object {
 		t.Fatal("app.App has no field Store: update this test")
 	}
 	return f
+}
+
+// mustFiles is productionFiles of a directory that must hold Go files.
+func mustFiles(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	files, ok := productionFiles(t, fset, dir)
+	if !ok {
+		t.Fatalf("%s/ holds no Go files", dir)
+	}
+	return files
 }

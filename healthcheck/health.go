@@ -140,7 +140,7 @@ func (a Service) Evaluate(ctx context.Context, actor domain.Actor, at time.Time,
 func (a Service) RunHealthcheck(ctx context.Context, actor domain.Actor, at time.Time, unitCode string, keep bool) (*Evaluation, error) {
 	var ev *Evaluation
 	err := a.inScan(ctx, actor, func(a *app.App) error {
-		if err := a.Store.LockHealthcheck(ctx); err != nil {
+		if err := Of(a).db().LockHealthcheck(ctx); err != nil {
 			return err
 		}
 		var err error
@@ -180,7 +180,7 @@ func (a Service) inScan(ctx context.Context, actor domain.Actor, fn func(a *app.
 		return err
 	}
 	return a.InTx(ctx, func(a *app.App) error {
-		if err := a.Store.TuneForScan(ctx); err != nil {
+		if err := Of(a).db().TuneForScan(ctx); err != nil {
 			return err
 		}
 		return fn(a)

@@ -716,7 +716,7 @@ func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID in
 	if err != nil {
 		return c, err
 	}
-	taken, err := a.Store.ReopenClaim(ctx, claimID, cut(reason, 500))
+	taken, err := a.db().ReopenClaim(ctx, claimID, cut(reason, 500))
 	if err != nil {
 		return c, err
 	}

@@ -15,17 +15,17 @@ import (
 // lockClaim takes the claim's household lock and reads the claim again
 // under it: what was checked before the lock may have changed.
 func (a Service) lockClaim(ctx context.Context, c storage.Claim) (storage.Claim, error) {
-	if err := a.Store.LockHousehold(ctx, c.HouseholdID); err != nil {
+	if err := a.db().LockHousehold(ctx, c.HouseholdID); err != nil {
 		return c, err
 	}
-	return a.Store.ClaimByID(ctx, c.ID)
+	return a.db().ClaimByID(ctx, c.ID)
 }
 
 // publicityEntry is the award entry of claim c and the instant of the
 // check; an objection after 公示 (the entry already effective) is refused
 // with the text overKey.
 func (a Service) publicityEntry(ctx context.Context, actor domain.Actor, c storage.Claim, overKey string) (storage.PointEntry, time.Time, error) {
-	e, err := a.Store.ClaimEntry(ctx, c.ID)
+	e, err := a.db().ClaimEntry(ctx, c.ID)
 	if err != nil {
 		return e, time.Time{}, err
 	}
@@ -40,7 +40,7 @@ func (a Service) publicityEntry(ctx context.Context, actor domain.Actor, c stora
 // householdAndDecider is the claim's household and the name its cards
 // give the actor deciding.
 func (a Service) householdAndDecider(ctx context.Context, actor domain.Actor, householdID int64) (storage.Household, string, error) {
-	hh, err := a.Store.HouseholdByID(ctx, householdID)
+	hh, err := a.db().HouseholdByID(ctx, householdID)
 	if err != nil {
 		return hh, "", err
 	}
