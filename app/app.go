@@ -1,8 +1,12 @@
-// Package app holds zhibu's use cases, reachable from every door (chat, HTTP
-// API, CLI, scheduler): binding accounts, importing, checking in, claiming,
-// evaluating lights. Authorisation lives here, once. Each use case runs on the
-// Store it is given, which is a transaction when the caller opened one, so
-// that a state change, its messages and its audit entry commit together.
+// Package app is the kernel every feature shares: the dependencies of the
+// use cases (store, config, zone, clock, log), the one authorisation path
+// (access.go), audit, transactions that undo a refusal (tx.go), the update
+// log the bot drives (inbox.go), replies, units and the API's views. The use
+// cases themselves live in the feature packages (accounts, checkin,
+// healthcheck, integrations, villagepoints, dashboard, demo), each a Service
+// over *App. A use case runs on the Store it is given, which is a
+// transaction when the caller opened one, so that a state change, its
+// messages and its audit entry commit together.
 package app
 
 import (
