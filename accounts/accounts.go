@@ -62,11 +62,15 @@ func (a Service) ActorByTelegram(ctx context.Context, tgUserID int64) (domain.Ac
 // NewBindCode creates a fresh single-use bind code for a person: the
 // bootstrap of a first account, the operator's like Invite. An admin's door
 // is IssueBindCode, which checks the person's roles.
-func (a Service) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (string, error) {
-	if err := a.AuthoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
-		return "", err
-	}
-	return a.newBindCode(ctx, personID)
+func (a Service) NewBindCode(ctx context.Context, actor domain.Actor, personID int64) (code string, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error {
+		if err := tx.AuthoriseGlobal(ctx, actor, access.ImportData, "bind.code"); err != nil {
+			return err
+		}
+		code, err = Of(tx).newBindCode(ctx, personID)
+		return err
+	})
+	return code, err
 }
 
 // newBindCode is the step of the use cases that issue codes, once they
@@ -111,7 +115,24 @@ func (e *ErrConfirmRelink) Error() string {
 // person is linked to another account it links nothing and returns
 // *ErrConfirmRelink; ConfirmRelink finishes it. Wrong codes are counted and,
 // past BindFailureLimit, refused without being looked at.
-func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
+func (a Service) RedeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (p domain.Person, err error) {
+	// *ErrConfirmRelink is no refusal: the request it stored commits, for
+	// ConfirmRelink to find.
+	var relink *ErrConfirmRelink
+	err = a.InTxRefusable(ctx, func(tx *app.App) error {
+		if p, err = Of(tx).redeemBindCode(ctx, code, tgUserID, chatID, username); errors.As(err, &relink) {
+			return nil
+		}
+		return err
+	})
+	if err == nil && relink != nil {
+		return p, relink
+	}
+	return p, err
+}
+
+// redeemBindCode is RedeemBindCode in the transaction RedeemBindCode opens.
+func (a Service) redeemBindCode(ctx context.Context, code string, tgUserID, chatID int64, username string) (domain.Person, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	now := a.Now()
 	n, oldest, err := a.db().BindFailuresSince(ctx, tgUserID, now.Add(-BindFailureWindow))
@@ -179,7 +200,16 @@ var errRelinkGone = domain.Refuse(domain.ErrNotFound, "%s", acct.T("relink.refus
 // user who tapped: confirm moves the person's link to that account, cancel
 // leaves the old link as it was. Only the account that redeemed the code
 // may answer, once, within RelinkTTL.
-func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
+func (a Service) ConfirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (res Relinked, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error {
+		res, err = Of(tx).confirmRelink(ctx, tgUserID, requestID, confirm)
+		return err
+	})
+	return res, err
+}
+
+// confirmRelink is ConfirmRelink in the transaction ConfirmRelink opens.
+func (a Service) confirmRelink(ctx context.Context, tgUserID, requestID int64, confirm bool) (Relinked, error) {
 	actor := domain.Actor{Label: "tg:" + strconv.FormatInt(tgUserID, 10)}
 	subject := "relink:" + strconv.FormatInt(requestID, 10)
 	req, err := a.db().LockRelinkRequest(ctx, requestID)
@@ -279,7 +309,16 @@ func (a Service) BindGroup(ctx context.Context, actor domain.Actor, chatID int64
 // BindGroupAs is BindGroup for a purpose: 评议 and 公示 bind a village's
 // reviewers' or villagers' group, by a reviewer of the village. A chat has
 // one binding: binding it for one purpose drops the other.
-func (a Service) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
+func (a Service) BindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (u domain.Unit, replaced *domain.Unit, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error {
+		u, replaced, err = Of(tx).bindGroupAs(ctx, actor, chatID, title, unitCode, purpose)
+		return err
+	})
+	return u, replaced, err
+}
+
+// bindGroupAs is BindGroupAs in the transaction BindGroupAs opens.
+func (a Service) bindGroupAs(ctx context.Context, actor domain.Actor, chatID int64, title, unitCode string, purpose GroupPurpose) (domain.Unit, *domain.Unit, error) {
 	subject := "chat:" + strconv.FormatInt(chatID, 10)
 	if actor.PersonID == 0 {
 		return domain.Unit{}, nil, a.Refused(ctx, actor, "bind.group", subject,

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/storage"
@@ -71,7 +72,13 @@ type IssuedCode struct {
 // person's older unused codes. "No such person" and "not yours" get the
 // same answer, so that the endpoint does not tell whether a phone number
 // is known outside the admin's subtree (SPEC §7.5).
-func (a Service) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
+func (a Service) IssueBindCode(ctx context.Context, actor domain.Actor, phone string) (code IssuedCode, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { code, err = Of(tx).issueBindCode(ctx, actor, phone); return err })
+	return code, err
+}
+
+// issueBindCode is IssueBindCode in the transaction IssueBindCode opens.
+func (a Service) issueBindCode(ctx context.Context, actor domain.Actor, phone string) (IssuedCode, error) {
 	// The refusal's audit entry names the phone asked for, never the
 	// person found: admins read the audit log of their subtree.
 	refuse := func() error {

@@ -710,7 +710,13 @@ func checkinPayload(c storage.Checkin) map[string]any {
 
 // SavePendingCheckin keeps a request while the sender chooses a branch and
 // returns its id for the buttons ("ci:<id>:<branch id>").
-func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
+func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (id int64, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { id, err = Of(tx).savePendingCheckin(ctx, actor, req); return err })
+	return id, err
+}
+
+// savePendingCheckin is SavePendingCheckin in the transaction SavePendingCheckin opens.
+func (a Service) savePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
 	return a.db().CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
 }
 
@@ -772,6 +778,11 @@ func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingI
 // photos remembered before it. Album photos are not check-ins themselves,
 // so a photo from anyone in the chat is kept only as the album's evidence.
 func (a Service) AttachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
+	return a.InTxRefusable(ctx, func(tx *app.App) error { return Of(tx).attachAlbumPhoto(ctx, chatID, mediaGroupID, fileID, updateID) })
+}
+
+// attachAlbumPhoto is AttachAlbumPhoto in the transaction AttachAlbumPhoto opens.
+func (a Service) attachAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
 	if fileID == "" {
 		return nil
 	}

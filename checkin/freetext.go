@@ -101,7 +101,13 @@ type CheckinReadingView struct {
 // text is no check-in or the sender may not check in there: the bot then
 // stays silent. In a group only a secretary of the branch the group is bound
 // to (or an admin over it) is heard.
-func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
+func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (v CheckinReadingView, ok bool, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = Of(tx).readCheckinText(ctx, actor, msg); return err })
+	return v, ok, err
+}
+
+// readCheckinText is ReadCheckinText in the transaction ReadCheckinText opens.
+func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
 	if actor.PersonID == 0 || CheckinGate(actor) != nil {
 		return CheckinReadingView{}, false, nil
 	}
@@ -226,7 +232,13 @@ type ClaimReadingView struct {
 // it is kept for the sender's 确认. Several it may be: a draft claim offers
 // them as buttons (as /claim does). ok is false when the text claims nothing
 // or the sender is no villager of the village the group is bound to.
-func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
+func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (v ClaimReadingView, ok bool, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = Of(tx).readClaimText(ctx, actor, msg); return err })
+	return v, ok, err
+}
+
+// readClaimText is ReadClaimText in the transaction ReadClaimText opens.
+func (a Service) readClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
 	if actor.PersonID == 0 || len(actor.UnitsWith(domain.RoleVillager)) == 0 {
 		return ClaimReadingView{}, false, nil
 	}

@@ -55,7 +55,13 @@ type AckResult struct {
 // notices stop repeating until the promised date (the end of that day), or
 // for healthcheck.ack_default; first notices and escalations still go out,
 // and organisers see who acknowledged and the promised date.
-func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckResult, error) {
+func (a Service) Ack(ctx context.Context, actor domain.Actor, req AckRequest) (res AckResult, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { res, err = Of(tx).ack(ctx, actor, req); return err })
+	return res, err
+}
+
+// ack is Ack in the transaction Ack opens.
+func (a Service) ack(ctx context.Context, actor domain.Actor, req AckRequest) (AckResult, error) {
 	refuse := func(format string, args ...any) (AckResult, error) {
 		return AckResult{}, a.Refused(ctx, actor, "health.ack", "", domain.Refuse(domain.ErrForbidden, format, args...))
 	}

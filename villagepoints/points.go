@@ -90,7 +90,13 @@ type ClaimResult struct {
 // the item (points.Match over the claimable items of the village's
 // catalogue): the first word alone, else all of them; the rest is the note.
 // An ambiguous match keeps the claim as a draft and returns the candidates.
-func (a Service) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
+func (a Service) SubmitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (res ClaimResult, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { res, err = Of(tx).submitClaim(ctx, actor, req); return err })
+	return res, err
+}
+
+// submitClaim is SubmitClaim in the transaction SubmitClaim opens.
+func (a Service) submitClaim(ctx context.Context, actor domain.Actor, req ClaimRequest) (ClaimResult, error) {
 	hh, err := a.VillagerHousehold(ctx, actor)
 	if err != nil {
 		return ClaimResult{}, a.Refused(ctx, actor, "claim.submit", "", err)
@@ -178,7 +184,13 @@ func names(it points.Item, w string) bool {
 
 // PickClaimItem completes an ambiguous claim with the villager's choice
 // (index into the draft's candidates). A draft is used once.
-func (a Service) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
+func (a Service) PickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (c storage.Claim, d storage.ClaimDraft, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { c, d, err = Of(tx).pickClaimItem(ctx, actor, draftID, index); return err })
+	return c, d, err
+}
+
+// pickClaimItem is PickClaimItem in the transaction PickClaimItem opens.
+func (a Service) pickClaimItem(ctx context.Context, actor domain.Actor, draftID int64, index int) (storage.Claim, storage.ClaimDraft, error) {
 	now := a.Now()
 	d, err := a.db().TakeDraft(ctx, draftID, actor.PersonID, now, now.Add(-draftTTL))
 	if errors.Is(err, domain.ErrNotFound) {
@@ -674,7 +686,13 @@ func (a Service) freezeFor(ctx context.Context, veto storage.Claim, hh storage.H
 // cancelled by a reversing entry (effective when it would have been, so the
 // balance never dips), the claim goes back to pending and its card is posted
 // again for a new review. Reopening a veto unfreezes the claims it froze.
-func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
+func (a Service) ObjectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (c storage.Claim, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { c, err = Of(tx).objectClaim(ctx, actor, claimID, reason); return err })
+	return c, err
+}
+
+// objectClaim is ObjectClaim in the transaction ObjectClaim opens.
+func (a Service) objectClaim(ctx context.Context, actor domain.Actor, claimID int64, reason string) (storage.Claim, error) {
 	subject := claimSubject(claimID)
 	reason = strings.TrimSpace(reason)
 	c, err := a.db().ClaimByID(ctx, claimID)
@@ -817,7 +835,13 @@ type DeductRequest struct {
 // meanwhile), and a veto disqualifies the household from this period's
 // ranking and freezes its pending claims. The card is posted to the review
 // group without buttons and the household is told.
-func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
+func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (res DecisionResult, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { res, err = Of(tx).recordDeduction(ctx, actor, req); return err })
+	return res, err
+}
+
+// recordDeduction is RecordDeduction in the transaction RecordDeduction opens.
+func (a Service) recordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
 	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
 	if err != nil {
 		return DecisionResult{}, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/access"
 	"github.com/zhibu/zhibu/domain/callback"
@@ -257,7 +258,16 @@ type ObjectionResult struct {
 // once under concurrent taps. Upheld: the claim is rejected (its points
 // stay reversed). Dismissed: its points are booked again, effective when
 // its 公示 would have ended (or now, when that has passed).
-func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
+func (a Service) DecideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (res ObjectionResult, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error {
+		res, err = Of(tx).decideObjection(ctx, actor, objectionID, uphold)
+		return err
+	})
+	return res, err
+}
+
+// decideObjection is DecideObjection in the transaction DecideObjection opens.
+func (a Service) decideObjection(ctx context.Context, actor domain.Actor, objectionID int64, uphold bool) (ObjectionResult, error) {
 	subject := "objection:" + strconv.FormatInt(objectionID, 10)
 	o, err := a.db().ObjectionByID(ctx, objectionID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -385,7 +395,13 @@ type PublicityResult struct {
 // (the claims are still listed the next working day), nor do quiet hours;
 // once per village and day (the dedupe key). The system's job, or the
 // operator's.
-func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
+func (a Service) PostPublicity(ctx context.Context, actor domain.Actor, now time.Time) (res PublicityResult, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { res, err = Of(tx).postPublicity(ctx, actor, now); return err })
+	return res, err
+}
+
+// postPublicity is PostPublicity in the transaction PostPublicity opens.
+func (a Service) postPublicity(ctx context.Context, actor domain.Actor, now time.Time) (PublicityResult, error) {
 	if err := a.AuthoriseGlobal(ctx, actor, access.RunJobs, "points.publicity"); err != nil {
 		return PublicityResult{}, err
 	}
