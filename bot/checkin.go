@@ -70,7 +70,7 @@ func checkinHandler(c *Ctx) error {
 
 // replyCheckin answers a check-in: the confirmation, or the question the
 // use case asked (which branch, which period).
-func replyCheckin(c *Ctx, req checkin.CheckinRequest, res checkin.CheckinResult, err error) error {
+func replyCheckin(c *Ctx, req checkin.Request, res checkin.Result, err error) error {
 	var choose *app.ErrChooseBranch
 	if errors.As(err, &choose) {
 		return askBranch(c, req, choose.Branches)
@@ -127,7 +127,7 @@ func checkinPeriodCallback(c *Ctx) error {
 
 // periodChoice is the tapped period in the edited question, marked 补开
 // or 本期 as its button was.
-func periodChoice(l checkin.CheckinLine) string {
+func periodChoice(l checkin.Line) string {
 	if l.Late {
 		return ck.T("ask.period.makeup", "period", l.Period.Label())
 	}
@@ -135,7 +135,7 @@ func periodChoice(l checkin.CheckinLine) string {
 }
 
 // askBranch keeps the request and offers one button per branch.
-func askBranch(c *Ctx, req checkin.CheckinRequest, branches []domain.Role) error {
+func askBranch(c *Ctx, req checkin.Request, branches []domain.Role) error {
 	id, err := checkin.Of(c.App).SavePendingCheckin(c, c.Actor, req)
 	if err != nil {
 		return err

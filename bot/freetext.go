@@ -105,7 +105,7 @@ func checkinTextHook(c *Ctx) (bool, error) {
 }
 
 // checkinCard is the card that shows a reading for 确认.
-func checkinCard(v checkin.CheckinReadingView) string {
+func checkinCard(v checkin.ReadingView) string {
 	var b strings.Builder
 	b.WriteString(ft.T("checkin.reading.head") + "\n")
 	writeCheckinReading(&b, v)
@@ -136,7 +136,7 @@ func textReplyHook(c *Ctx) (bool, error) {
 	return true, c.Reply(ft.T("correct.done"), nil)
 }
 
-func writeCheckinReading(b *strings.Builder, v checkin.CheckinReadingView) {
+func writeCheckinReading(b *strings.Builder, v checkin.ReadingView) {
 	r := v.Reading
 	line := func(key string, pairs ...string) { b.WriteString(ft.T(key, pairs...) + "\n") }
 	for i, name := range v.Activities {

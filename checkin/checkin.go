@@ -67,10 +67,10 @@ const UndoWindow = 24 * time.Hour
 // maxRejectReason bounds a rejection reason, in runes.
 const maxRejectReason = 200
 
-// CheckinRequest is a check-in as a door submits it, before the branch is
+// Request is a check-in as a door submits it, before the branch is
 // resolved and the rules are applied. It is also what a pending check-in
 // keeps while the sender chooses a branch (hence the JSON tags).
-type CheckinRequest struct {
+type Request struct {
 	BranchCode  string    `json:"branch,omitempty"`    // typed by the sender; "" = implied
 	BranchID    int64     `json:"branch_id,omitempty"` // chosen from a keyboard
 	Obligations []string  `json:"obligations"`         // obligation codes
@@ -96,12 +96,12 @@ type CheckinRequest struct {
 	Period string         `json:"period,omitempty"`
 }
 
-// PeriodAsDated in CheckinRequest.Period files a check-in by its date: the
+// PeriodAsDated in Request.Period files a check-in by its date: the
 // sender chose 本期 rather than a 补开.
 const PeriodAsDated = "dated"
 
-// CheckinLine is one obligation (and party group) a check-in was filed for.
-type CheckinLine struct {
+// Line is one obligation (and party group) a check-in was filed for.
+type Line struct {
 	Obligation health.Obligation
 	Period     health.Period
 	Unit       domain.Unit // the branch, or the party group
@@ -120,12 +120,12 @@ type CheckinLine struct {
 	makeUp bool
 }
 
-// CheckinResult is an accepted check-in: what was stored, for which
+// Result is an accepted check-in: what was stored, for which
 // obligations, and the branch's lights afterwards.
-type CheckinResult struct {
+type Result struct {
 	Checkin storage.Checkin
 	Branch  domain.Unit
-	Lines   []CheckinLine
+	Lines   []Line
 	Lights  LightsView
 }
 
@@ -137,7 +137,7 @@ type ErrChoosePeriod struct {
 	Current    health.Period   // the period its date files it for
 	// Request is the check-in as asked (its branch resolved when it was
 	// chosen from a keyboard), to keep while the sender chooses.
-	Request CheckinRequest
+	Request Request
 }
 
 func (e *ErrChoosePeriod) Error() string { return "a red period is open: choose the period" }
@@ -169,7 +169,7 @@ func CheckinGate(actor domain.Actor) error {
 // group, "党小组会@第一党小组" (also "党小组会 @第一党小组", full-width ＠ too),
 // names the group. allowBranch lets a branch code come first (private chats).
 // Errors are refusals (domain.ErrInvalid) whose text says what to correct.
-func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (CheckinRequest, error) {
+func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (Request, error) {
 	m := healthcheck.Of(a.App).ObligationMatcher()
 	args, group := splitGroup(args, m)
 	args, makeUp := takeMakeUp(args)
@@ -177,11 +177,11 @@ func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (CheckinReque
 	if err != nil {
 		var pe *command.ParseError
 		if errors.As(err, &pe) {
-			return CheckinRequest{}, domain.Refuse(domain.ErrInvalid, "%s", app.Say(pe.Text))
+			return Request{}, domain.Refuse(domain.ErrInvalid, "%s", app.Say(pe.Text))
 		}
-		return CheckinRequest{}, err
+		return Request{}, err
 	}
-	return CheckinRequest{BranchCode: pc.BranchCode, Obligations: pc.Obligations, Group: group, Date: pc.Date,
+	return Request{BranchCode: pc.BranchCode, Obligations: pc.Obligations, Group: group, Date: pc.Date,
 		Present: pc.Present, Total: pc.Total, Topic: pc.Topic, MakeUp: makeUp}, nil
 }
 
@@ -246,8 +246,8 @@ func isJoiner(r rune) bool { return r == '+' || r == '＋' || r == '、' }
 // RecordCheckin applies the check-in rules (see the top of this file) and
 // stores the check-in. It returns *ErrChooseBranch when the sender must name
 // a branch, and a *domain.UserError for every refusal.
-func (a Service) RecordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
-	var res CheckinResult
+func (a Service) RecordCheckin(ctx context.Context, actor domain.Actor, req Request) (Result, error) {
+	var res Result
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		var err error
 		res, err = Of(a).recordCheckin(ctx, actor, req)
@@ -256,10 +256,10 @@ func (a Service) RecordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	return res, err
 }
 
-func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (CheckinResult, error) {
+func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Request) (Result, error) {
 	const action = "checkin.record"
-	refuse := func(subject string, err error) (CheckinResult, error) {
-		return CheckinResult{}, a.Refused(ctx, actor, action, subject, err)
+	refuse := func(subject string, err error) (Result, error) {
+		return Result{}, a.Refused(ctx, actor, action, subject, err)
 	}
 	if err := CheckinGate(actor); err != nil {
 		return refuse("", err)
@@ -274,12 +274,12 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 		if errors.As(err, &ue) {
 			return refuse("", err)
 		}
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	subject := "unit:" + branch.Code
 	ok, err := a.Can(ctx, actor, access.CheckIn, branch.ID)
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	if !ok {
 		return refuse(subject, domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.not_branch_secretary", "branch", branch.Name)))
@@ -306,14 +306,14 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	// Party groups for per-group obligations.
 	groups, err := a.db().GroupsOf(ctx, branch.ID)
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	// An obligation the branch does not owe (no committee, no party
 	// groups, another type of branch) is not checked in.
 	for _, ob := range obs {
 		why, err := a.NotOwedReason(ctx, branch, len(groups) > 0, ob)
 		if err != nil {
-			return CheckinResult{}, err
+			return Result{}, err
 		}
 		if why != "" {
 			return refuse(subject, domain.Refuse(domain.ErrInvalid, "%s", why))
@@ -349,9 +349,9 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 
 	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
-	var lines []CheckinLine
+	var lines []Line
 	for _, ob := range obs {
 		p := health.CheckinPeriod(ob, date, a.Loc)
 		if date.Before(p.Start(a.Loc)) {
@@ -390,7 +390,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 			p = *forced
 			_, due = health.Deadline(ob, p, themeDay, a.Loc, cal)
 		}
-		lines = append(lines, CheckinLine{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands, makeUp: forced != nil,
+		lines = append(lines, Line{Obligation: ob, Period: p, Unit: unit, Due: due, Late: !now.Before(due), candidates: cands, makeUp: forced != nil,
 			BelowQuorum: ob.Quorum && health.BelowQuorum(req.Present, req.Total)})
 	}
 
@@ -398,16 +398,16 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	// exact under concurrent check-ins; the album lock pairs with
 	// AttachAlbumPhoto for photos processed while we record.
 	if err := a.db().LockCheckinBranch(ctx, branch.ID); err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	evidence := append([]string(nil), req.Evidence...)
 	if req.MediaGroupID != "" && req.ChatID != 0 {
 		if err := a.db().LockAlbum(ctx, req.ChatID, req.MediaGroupID); err != nil {
-			return CheckinResult{}, err
+			return Result{}, err
 		}
 		album, err := a.db().AlbumPhotos(ctx, req.ChatID, req.MediaGroupID)
 		if err != nil {
-			return CheckinResult{}, err
+			return Result{}, err
 		}
 		evidence = mergeIDs(album, evidence)
 	}
@@ -420,7 +420,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 		for _, c := range l.candidates {
 			done, err := a.db().CheckinDone(ctx, l.Unit.ID, l.Obligation.Code, c.Key())
 			if err != nil {
-				return CheckinResult{}, err
+				return Result{}, err
 			}
 			if !done {
 				l.Period, l.Extra = c, false
@@ -439,10 +439,10 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 	if req.Source == SourceTelegram && req.Period == "" && req.MakeUp == nil && len(lines) == 1 && !lines[0].Late && !lines[0].Extra {
 		red, err := a.redPeriods(ctx, branch, lines[0])
 		if err != nil {
-			return CheckinResult{}, err
+			return Result{}, err
 		}
 		if len(red) > 0 {
-			return CheckinResult{}, &ErrChoosePeriod{Obligation: lines[0].Obligation, Red: red, Current: lines[0].Period, Request: req}
+			return Result{}, &ErrChoosePeriod{Obligation: lines[0].Obligation, Red: red, Current: lines[0].Period, Request: req}
 		}
 	}
 	source := req.Source
@@ -455,39 +455,39 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Chec
 		ChatID: req.ChatID, MessageID: req.MessageID, RecordedBy: actor.PersonID, RecordedAt: now,
 	})
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	for i, l := range lines {
 		if err := a.db().InsertCheckinItem(ctx, storage.CheckinItem{CheckinID: id, Obligation: l.Obligation.Code,
 			Period: l.Period.Key(), UnitID: l.Unit.ID, Late: l.Late, Extra: l.Extra, BelowQuorum: l.BelowQuorum, Pos: i}); err != nil {
-			return CheckinResult{}, err
+			return Result{}, err
 		}
 	}
 	c, err := a.db().CheckinByID(ctx, id)
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	details := checkinPayload(c)
 	if err := a.Audit(ctx, actor, action, "checkin:"+strconv.FormatInt(id, 10), true, details); err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	if err := a.db().AppendEvent(ctx, "checkin.recorded", branch.ID, details); err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	lights, err := a.lightsView(ctx, branch)
 	if err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
-	res := CheckinResult{Checkin: c, Branch: branch, Lines: lines, Lights: lights}
+	res := Result{Checkin: c, Branch: branch, Lines: lines, Lights: lights}
 	if err := a.enqueueCheckinCopies(ctx, actor, res); err != nil {
-		return CheckinResult{}, err
+		return Result{}, err
 	}
 	return res, nil
 }
 
 // namedPeriod is the period the request names for ob: a button's choice
 // or a typed 补开; nil when it names none (or chose the dated period).
-func (a Service) namedPeriod(ob health.Obligation, req CheckinRequest, now time.Time) (*health.Period, error) {
+func (a Service) namedPeriod(ob health.Obligation, req Request, now time.Time) (*health.Period, error) {
 	switch {
 	case req.Period != "" && req.Period != PeriodAsDated:
 		p, err := health.ParsePeriod(req.Period)
@@ -517,7 +517,7 @@ const maxMakeUpChoices = 6
 // redPeriods lists, newest first, the red periods of l's activity for l's
 // unit before l's period: the periods a meeting might have been held late
 // for.
-func (a Service) redPeriods(ctx context.Context, branch domain.Unit, l CheckinLine) ([]health.Period, error) {
+func (a Service) redPeriods(ctx context.Context, branch domain.Unit, l Line) ([]health.Period, error) {
 	st, err := healthcheck.Of(a.App).BranchStatusOf(ctx, branch.ID)
 	if err != nil {
 		return nil, err
@@ -565,7 +565,7 @@ func (a Service) requestObligations(words []string) ([]health.Obligation, error)
 
 // checkinBranch resolves the branch of a request (rule 2). Refusals are
 // *domain.UserError; several candidate branches give *ErrChooseBranch.
-func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req CheckinRequest) (domain.Unit, error) {
+func (a Service) checkinBranch(ctx context.Context, actor domain.Actor, req Request) (domain.Unit, error) {
 	noSuch := func(code string) error {
 		return domain.Refuse(domain.ErrNotFound, "%s", ck.T("refuse.no_such_branch", "code", code))
 	}
@@ -710,13 +710,13 @@ func checkinPayload(c storage.Checkin) map[string]any {
 
 // SavePendingCheckin keeps a request while the sender chooses a branch and
 // returns its id for the buttons ("ci:<id>:<branch id>").
-func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (id int64, err error) {
+func (a Service) SavePendingCheckin(ctx context.Context, actor domain.Actor, req Request) (id int64, err error) {
 	err = a.InTxRefusable(ctx, func(tx *app.App) error { id, err = Of(tx).savePendingCheckin(ctx, actor, req); return err })
 	return id, err
 }
 
 // savePendingCheckin is SavePendingCheckin in the transaction SavePendingCheckin opens.
-func (a Service) savePendingCheckin(ctx context.Context, actor domain.Actor, req CheckinRequest) (int64, error) {
+func (a Service) savePendingCheckin(ctx context.Context, actor domain.Actor, req Request) (int64, error) {
 	return a.db().CreatePendingCheckin(ctx, actor.PersonID, req.ChatID, req, a.Now())
 }
 
@@ -726,20 +726,20 @@ const pendingTTL = 24 * time.Hour
 // RecordPendingCheckin records a pending check-in for the branch its author
 // tapped. Only the author may tap, once; a refusal leaves it pending so that
 // another branch may be tapped.
-func (a Service) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (CheckinResult, error) {
-	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) {
+func (a Service) RecordPendingCheckin(ctx context.Context, actor domain.Actor, pendingID, branchID int64) (Result, error) {
+	return a.recordPending(ctx, actor, pendingID, func(req *Request) {
 		req.BranchID, req.BranchCode, req.InGroup = branchID, "", false
 	})
 }
 
 // RecordPendingCheckinFor records a pending check-in for the period its
 // author tapped: a red period's key (补开) or PeriodAsDated.
-func (a Service) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor, pendingID int64, period string) (CheckinResult, error) {
-	return a.recordPending(ctx, actor, pendingID, func(req *CheckinRequest) { req.Period = period })
+func (a Service) RecordPendingCheckinFor(ctx context.Context, actor domain.Actor, pendingID int64, period string) (Result, error) {
+	return a.recordPending(ctx, actor, pendingID, func(req *Request) { req.Period = period })
 }
 
-func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*CheckinRequest)) (CheckinResult, error) {
-	var res CheckinResult
+func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingID int64, choose func(*Request)) (Result, error) {
+	var res Result
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		p, err := Of(a).db().LockPendingCheckin(ctx, pendingID)
 		if errors.Is(err, domain.ErrNotFound) {
@@ -758,7 +758,7 @@ func (a Service) recordPending(ctx context.Context, actor domain.Actor, pendingI
 		case a.Now().Sub(p.CreatedAt) > pendingTTL:
 			return domain.Refuse(domain.ErrInvalid, "%s", ck.T("refuse.pending_expired"))
 		}
-		var req CheckinRequest
+		var req Request
 		if err := json.Unmarshal(p.Request, &req); err != nil {
 			return fmt.Errorf("app: pending check-in %d: %w", pendingID, err)
 		}

@@ -53,7 +53,7 @@ func (a Service) copyOrganisers(ctx context.Context, branch domain.Unit) ([]stor
 // enqueueCheckinCopies sends the organiser copies of an accepted check-in
 // when the configuration turns them on. The recorder gets none (they have
 // the confirmation), nor does anyone twice.
-func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r CheckinResult) error {
+func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r Result) error {
 	if !a.Cfg.Checkins.OrganiserCopies {
 		return nil
 	}
@@ -88,7 +88,7 @@ func (a Service) enqueueCheckinCopies(ctx context.Context, actor domain.Actor, r
 }
 
 // CheckinCopy is the text of an organiser's copy of a check-in.
-func (a Service) CheckinCopy(r CheckinResult) string {
+func (a Service) CheckinCopy(r Result) string {
 	var b strings.Builder
 	c := r.Checkin
 	writeCheckinHead(&b, r, "copy")

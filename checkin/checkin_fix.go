@@ -14,9 +14,9 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// CheckinChange is a withdrawn or rejected check-in and the branch's lights
+// Change is a withdrawn or rejected check-in and the branch's lights
 // afterwards.
-type CheckinChange struct {
+type Change struct {
 	Checkin storage.Checkin
 	Branch  domain.Unit
 	Lights  LightsView
@@ -28,8 +28,8 @@ type CheckinChange struct {
 // UndoCheckin withdraws the actor's most recent active check-in if it was
 // recorded less than UndoWindow ago (/undo). The check-in is kept, marked
 // withdrawn; its obligations count as not done again.
-func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinChange, error) {
-	var res CheckinChange
+func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (Change, error) {
+	var res Change
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		const action = "checkin.withdraw"
 		if actor.PersonID == 0 {
@@ -73,7 +73,7 @@ func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinCh
 		if err != nil {
 			return err
 		}
-		res = CheckinChange{Checkin: c, Branch: branch, Lights: lights}
+		res = Change{Checkin: c, Branch: branch, Lights: lights}
 		return nil
 	})
 	return res, err
@@ -83,8 +83,8 @@ func (a Service) UndoCheckin(ctx context.Context, actor domain.Actor) (CheckinCh
 // organiser of a unit above the branch, or an admin of the branch or a unit
 // above, may. The secretary is told why, in the branch's group when one is
 // bound, else privately (the recorder); the obligation's light goes back.
-func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (CheckinChange, error) {
-	var res CheckinChange
+func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64, reason string) (Change, error) {
+	var res Change
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		const action = "checkin.reject"
 		subject := "checkin:" + strconv.FormatInt(id, 10)
@@ -134,7 +134,7 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 		if err != nil {
 			return err
 		}
-		res = CheckinChange{Checkin: c, Branch: branch, Lights: lights}
+		res = Change{Checkin: c, Branch: branch, Lights: lights}
 		by := actor.Label
 		if actor.PersonID != 0 {
 			if p, err := Of(a).db().PersonByID(ctx, actor.PersonID); err == nil {
@@ -150,7 +150,7 @@ func (a Service) RejectCheckin(ctx context.Context, actor domain.Actor, id int64
 // notifyRejected tells the secretary why a check-in was rejected: in the
 // branch's bound group, else in the recorder's private chat. It returns the
 // chat (0 when there is none to tell).
-func (a Service) notifyRejected(ctx context.Context, ch CheckinChange, by, reason string) (int64, error) {
+func (a Service) notifyRejected(ctx context.Context, ch Change, by, reason string) (int64, error) {
 	var chatID, personID int64
 	g, err := a.db().GroupOfUnit(ctx, ch.Branch.ID)
 	switch {

@@ -71,12 +71,12 @@ func newCIFixture(t *testing.T) *ciFixture {
 	return f
 }
 
-func (f *ciFixture) req(date string, obligations ...string) checkin.CheckinRequest {
+func (f *ciFixture) req(date string, obligations ...string) checkin.Request {
 	d, err := time.ParseInLocation(time.DateOnly, date, ciLoc)
 	if err != nil {
 		panic(err)
 	}
-	return checkin.CheckinRequest{Obligations: obligations, Date: d, Source: checkin.SourceAPI}
+	return checkin.Request{Obligations: obligations, Date: d, Source: checkin.SourceAPI}
 }
 
 func TestCheckinLateAndThemeDay(t *testing.T) {

@@ -22,7 +22,7 @@ var ck = texts.Checkin
 // writeCheckinLines writes a check-in's obligations, a line each: the
 // obligation, the unit when not the branch itself, the period, and whether
 // it is a late or an extra record.
-func writeCheckinLines(b *strings.Builder, r CheckinResult) {
+func writeCheckinLines(b *strings.Builder, r Result) {
 	for _, l := range r.Lines {
 		b.WriteString(ck.T("line.item", "obligation", html.EscapeString(l.Obligation.Name)))
 		if l.Unit.ID != r.Branch.ID {
@@ -46,7 +46,7 @@ func writeCheckinLines(b *strings.Builder, r CheckinResult) {
 // both open with: the head, the lines, the day and, when counted, the
 // attendance, in the texts of the catalogue section kind ("confirm" or
 // "copy": <kind>.head, <kind>.date, <kind>.attendance).
-func writeCheckinHead(b *strings.Builder, r CheckinResult, kind string) {
+func writeCheckinHead(b *strings.Builder, r Result, kind string) {
 	c := r.Checkin
 	b.WriteString(ck.T(kind+".head", "id", id64(c.ID), "branch", html.EscapeString(r.Branch.Name)))
 	writeCheckinLines(b, r)
@@ -62,7 +62,7 @@ func id64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // CheckinConfirmation is the reply to an accepted check-in: what was
 // recorded, whether it is late or an extra record, and the branch's lights.
-func (a Service) CheckinConfirmation(r CheckinResult) string {
+func (a Service) CheckinConfirmation(r Result) string {
 	var b strings.Builder
 	c := r.Checkin
 	writeCheckinHead(&b, r, "confirm")
@@ -97,20 +97,20 @@ func (a Service) CheckinConfirmation(r CheckinResult) string {
 }
 
 // WithdrawnReply is the reply to /undo.
-func (a Service) WithdrawnReply(ch CheckinChange) string {
+func (a Service) WithdrawnReply(ch Change) string {
 	return ck.T("withdrawn", "id", id64(ch.Checkin.ID), "items", html.EscapeString(itemNames(a, ch.Checkin)),
 		"day", ch.Checkin.HeldOn, "lights", a.RenderLights(ch.Lights))
 }
 
 // RejectedNotice tells the secretary that a check-in was rejected and why.
-func (a Service) RejectedNotice(ch CheckinChange, by, reason string) string {
+func (a Service) RejectedNotice(ch Change, by, reason string) string {
 	return ck.T("rejected.notice", "branch", html.EscapeString(ch.Branch.Name), "id", id64(ch.Checkin.ID),
 		"items", html.EscapeString(itemNames(a, ch.Checkin)), "day", ch.Checkin.HeldOn,
 		"by", html.EscapeString(by), "reason", html.EscapeString(reason), "lights", a.RenderLights(ch.Lights))
 }
 
 // RejectedReply is the reply to the organiser who rejected.
-func (a Service) RejectedReply(ch CheckinChange) string {
+func (a Service) RejectedReply(ch Change) string {
 	key := "rejected.unnotified"
 	if ch.NotifiedChat != 0 {
 		key = "rejected.notified"

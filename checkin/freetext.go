@@ -33,7 +33,7 @@ const textTTL = 24 * time.Hour
 
 // TextCheckin is a check-in read from free text, as kept until 确认.
 type TextCheckin struct {
-	Request CheckinRequest `json:"request"`
+	Request Request `json:"request"`
 	// MakeUp is the period a 补开11月 asks for (its label), "" when none;
 	// it is shown, the check-in is filed by its date.
 	MakeUp string `json:"makeup,omitempty"`
@@ -81,8 +81,8 @@ type TextMessage struct {
 	MediaGroupID      string
 }
 
-// CheckinReadingView is a reading shown for confirmation.
-type CheckinReadingView struct {
+// ReadingView is a reading shown for confirmation.
+type ReadingView struct {
 	Reading     command.Reading
 	Activities  []string // the obligations' names
 	Periods     []string // per activity: the period it counts for, in Chinese
@@ -101,49 +101,49 @@ type CheckinReadingView struct {
 // text is no check-in or the sender may not check in there: the bot then
 // stays silent. In a group only a secretary of the branch the group is bound
 // to (or an admin over it) is heard.
-func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (v CheckinReadingView, ok bool, err error) {
+func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (v ReadingView, ok bool, err error) {
 	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = Of(tx).readCheckinText(ctx, actor, msg); return err })
 	return v, ok, err
 }
 
 // readCheckinText is ReadCheckinText in the transaction ReadCheckinText opens.
-func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (CheckinReadingView, bool, error) {
+func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (ReadingView, bool, error) {
 	if actor.PersonID == 0 || CheckinGate(actor) != nil {
-		return CheckinReadingView{}, false, nil
+		return ReadingView{}, false, nil
 	}
 	if msg.InGroup {
 		g, err := a.db().GroupByChat(ctx, msg.ChatID)
 		if errors.Is(err, domain.ErrNotFound) {
-			return CheckinReadingView{}, false, nil
+			return ReadingView{}, false, nil
 		}
 		if err != nil {
-			return CheckinReadingView{}, false, err
+			return ReadingView{}, false, err
 		}
 		u, err := a.db().UnitByID(ctx, g.UnitID)
 		if err != nil {
-			return CheckinReadingView{}, false, err
+			return ReadingView{}, false, err
 		}
 		if u.Kind != domain.KindBranch || !mayCheckinFor(actor, u) {
-			return CheckinReadingView{}, false, nil
+			return ReadingView{}, false, nil
 		}
 	}
 	m := healthcheck.Of(a.App).ObligationMatcher()
 	now := a.Now()
 	r, ok := command.ReadCheckin(msg.Text, now, a.Loc, m)
 	if !ok {
-		return CheckinReadingView{}, false, nil
+		return ReadingView{}, false, nil
 	}
 	if read, err := a.albumRead(ctx, msg); read || err != nil {
-		return CheckinReadingView{}, false, err
+		return ReadingView{}, false, err
 	}
 	v, err := a.checkinView(ctx, r, m, now, msg.Photo != "", msg.MediaGroupID != "")
 	if err != nil {
-		return CheckinReadingView{}, false, err
+		return ReadingView{}, false, err
 	}
 	if !r.Sure() {
 		return v, true, nil // asked, not kept
 	}
-	req := CheckinRequest{Obligations: r.Obligations, Date: r.Date, Present: r.Present, Total: r.Total, Topic: r.Topic,
+	req := Request{Obligations: r.Obligations, Date: r.Date, Present: r.Present, Total: r.Total, Topic: r.Topic,
 		ChatID: msg.ChatID, InGroup: msg.InGroup, MessageID: msg.MessageID, Source: SourceTelegram, MediaGroupID: msg.MediaGroupID}
 	if msg.Photo != "" {
 		req.Evidence = []string{msg.Photo}
@@ -158,7 +158,7 @@ func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		Kind: storage.PendingTextCheckin, CreatedAt: now}, TextCheckin{Request: req, MakeUp: v.MakeUp, Command: v.Command,
 		DateWritten: r.DateWritten, TopicToConfirm: r.TopicToConfirm})
 	if err != nil {
-		return CheckinReadingView{}, false, err
+		return ReadingView{}, false, err
 	}
 	v.PendingID = id
 	return v, true, nil
@@ -166,8 +166,8 @@ func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg Te
 
 // checkinView is reading r shown for confirmation (not kept: PendingID 0);
 // photo and album say what came with the text.
-func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.Matcher, now time.Time, photo, album bool) (CheckinReadingView, error) {
-	v := CheckinReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
+func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.Matcher, now time.Time, photo, album bool) (ReadingView, error) {
+	v := ReadingView{Reading: r, Day: texts.FreeText.T("checkin.day", "year", strconv.Itoa(r.Date.Year()),
 		"month", strconv.Itoa(int(r.Date.Month())), "day", strconv.Itoa(r.Date.Day())),
 		Command: command.CheckinCommand(r, now, a.Loc, m), HasEvidence: photo, Album: album}
 	if r.MakeUp.Valid() {
@@ -175,7 +175,7 @@ func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.
 	}
 	cal, err := healthcheck.Of(a.App).Calendar(ctx)
 	if err != nil {
-		return CheckinReadingView{}, err
+		return ReadingView{}, err
 	}
 	for _, code := range r.Obligations {
 		ob, _ := healthcheck.Of(a.App).Obligation(code)
@@ -310,14 +310,14 @@ func (a Service) readClaimText(ctx context.Context, actor domain.Actor, msg Text
 type TextOutcome struct {
 	Kind    string // storage.PendingTextCheckin or storage.PendingTextClaim
 	Action  string // callback.TextConfirm, TextEdit or TextCancel
-	Checkin *CheckinResult
+	Checkin *Result
 	// Choose is set when a secretary of several branches confirmed in a
 	// private chat: the request goes on to the branch keyboard.
 	Choose *app.ErrChooseBranch
 	// ChoosePeriod is set when a red period of the activity is open: the
 	// request goes on to the period keyboard (补开 or this period).
 	ChoosePeriod *ErrChoosePeriod
-	Request      CheckinRequest
+	Request      Request
 	Claim        *storage.Claim
 	Command      string // for 修改: the command to edit and send
 }
@@ -417,8 +417,8 @@ type TextCard struct {
 // confirmed, cancelled, edited or expired is refused with what to do. ok is
 // false when card is no check-in card of the chat, or when someone else's
 // reply corrects nothing (chatter under the card).
-func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage, card TextCard) (CheckinReadingView, bool, error) {
-	var v CheckinReadingView
+func (a Service) CorrectCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage, card TextCard) (ReadingView, bool, error) {
+	var v ReadingView
 	var ok bool
 	err := a.InTxRefusable(ctx, func(a *app.App) error {
 		id := card.PendingID

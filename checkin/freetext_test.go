@@ -26,7 +26,7 @@ func TestCorrectCheckinText(t *testing.T) {
 		return v.PendingID
 	}
 	id := read(1)
-	correct := func(actor domain.Actor, chatID int64, card checkin.TextCard, text string) (checkin.CheckinReadingView, bool, error) {
+	correct := func(actor domain.Actor, chatID int64, card checkin.TextCard, text string) (checkin.ReadingView, bool, error) {
 		return checkin.Of(f.app).CorrectCheckinText(f.ctx, actor, checkin.TextMessage{ChatID: chatID, MessageID: 9, Text: text}, card)
 	}
 	card := checkin.TextCard{MessageID: 2, PendingID: id}

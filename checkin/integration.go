@@ -166,7 +166,7 @@ func IntegrationActor(in storage.Integration) domain.Actor {
 type IntegrationCheckinResult struct {
 	Duplicate bool  // a replay or a repeated external id: nothing recorded
 	CheckinID int64 // the check-in recorded now, or by the original request
-	Result    CheckinResult
+	Result    Result
 }
 
 // maxExternalID bounds an external id.
@@ -174,7 +174,7 @@ const maxExternalID = 128
 
 // RecordIntegrationCheckin applies rules 4–6 (see the top of this file) to
 // a check-in that in sent with webhook-id msgID.
-func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req CheckinRequest) (IntegrationCheckinResult, error) {
+func (a Service) RecordIntegrationCheckin(ctx context.Context, in storage.Integration, msgID, externalID string, req Request) (IntegrationCheckinResult, error) {
 	var out IntegrationCheckinResult
 	if len(externalID) > maxExternalID {
 		return out, domain.Refuse(domain.ErrInvalid, "%s", api.T("checkin.refuse.external_id_long", "max", strconv.Itoa(maxExternalID)))

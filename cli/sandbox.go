@@ -135,7 +135,7 @@ func (sb *sandbox) allChats() []int64 {
 
 // defaultUser is the first branch secretary: the person the sandbox is
 // mostly about.
-func (sb *sandbox) defaultUser() demo.DemoUser {
+func (sb *sandbox) defaultUser() demo.User {
 	for _, u := range sb.demo.Users {
 		if u.Role == domain.RoleSecretary {
 			return u
@@ -162,7 +162,7 @@ type sandboxChatView struct {
 }
 
 // chatsOf lists u's chats: the private chat with the bot, then their groups.
-func (sb *sandbox) chatsOf(u demo.DemoUser) []sandboxChatView {
+func (sb *sandbox) chatsOf(u demo.User) []sandboxChatView {
 	cs := []sandboxChatView{{ID: 0, Title: sbx.T("chat.private")}}
 	for _, g := range sb.demo.ChatsOf(u) {
 		cs = append(cs, sandboxChatView{ID: g.ChatID, Title: g.Title})
@@ -188,9 +188,9 @@ func extraRoutes(s *Server) []func(*gin.Engine) {
 // sandboxUser reads the identity and the chat of a request: the default
 // secretary when none or an unknown one is named, the private chat when
 // the chat is not one of theirs.
-func (s *Server) sandboxUser(c *gin.Context) (demo.DemoUser, int64, bool) {
+func (s *Server) sandboxUser(c *gin.Context) (demo.User, int64, bool) {
 	if s.sandbox == nil || len(s.sandbox.demo.Users) == 0 {
-		return demo.DemoUser{}, 0, false
+		return demo.User{}, 0, false
 	}
 	id, _ := strconv.ParseInt(c.Request.FormValue("user"), 10, 64)
 	u := s.sandbox.defaultUser()
@@ -208,7 +208,7 @@ func (s *Server) sandboxUser(c *gin.Context) (demo.DemoUser, int64, bool) {
 	return u, 0, true
 }
 
-func (s *Server) sandboxChat(u demo.DemoUser, chatID int64) models.Chat {
+func (s *Server) sandboxChat(u demo.User, chatID int64) models.Chat {
 	for _, g := range s.sandbox.demo.Groups {
 		if g.ChatID == chatID {
 			return s.Fake.Group(g.ChatID, g.Title)
@@ -217,7 +217,7 @@ func (s *Server) sandboxChat(u demo.DemoUser, chatID int64) models.Chat {
 	return s.Fake.PrivateChat(tgUser(u))
 }
 
-func tgUser(u demo.DemoUser) models.User {
+func tgUser(u demo.User) models.User {
 	return models.User{ID: u.TelegramID, FirstName: u.Name, Username: fmt.Sprintf("demo%d", u.TelegramID)}
 }
 
@@ -251,10 +251,10 @@ func (s *Server) sandboxPage(c *gin.Context, tmpl *template.Template) {
 		chats[i].Count, chats[i].Selected = counts[ids[i]], chats[i].ID == chatID
 	}
 	type userView struct {
-		demo.DemoUser
+		demo.User
 		RoleName, UnitName string
 	}
-	view := func(x demo.DemoUser) userView {
+	view := func(x demo.User) userView {
 		return userView{x, domain.RoleNames[x.Role], s.sandbox.unitName(x.UnitCode)}
 	}
 	// The identities by role, those the sandbox is mostly about first.

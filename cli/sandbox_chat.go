@@ -249,7 +249,7 @@ type sandboxHint struct {
 // sandboxHints are the suggestions for u in a chat: commands that work for
 // their role with the demo data (the e2e tests send each one), and a
 // sentence on what the chat is for.
-func (s *Server) sandboxHints(u demo.DemoUser, chatID int64) ([]sandboxHint, string) {
+func (s *Server) sandboxHints(u demo.User, chatID int64) ([]sandboxHint, string) {
 	if chatID != 0 {
 		switch u.Role {
 		case domain.RoleReviewer:

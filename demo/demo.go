@@ -30,14 +30,14 @@ const (
 	DemoCompounds = 122
 )
 
-// DemoUser is a demo person with the Telegram account the sandbox gives them.
-type DemoUser struct {
+// User is a demo person with the Telegram account the sandbox gives them.
+type User struct {
 	Name, Phone, Role, UnitCode string
 	TelegramID                  int64
 }
 
-// DemoGroup is a sandbox group chat bound to a unit.
-type DemoGroup struct {
+// Group is a sandbox group chat bound to a unit.
+type Group struct {
 	ChatID   int64
 	UnitCode string
 	Title    string
@@ -57,8 +57,8 @@ type Demo struct {
 	Seed   uint64
 	Units  [][]string
 	People [][]string
-	Users  []DemoUser
-	Groups []DemoGroup
+	Users  []User
+	Groups []Group
 	// Existing is set by LoadDemoSeed when the demo was loaded before (it
 	// then changed nothing).
 	Existing bool
@@ -260,13 +260,13 @@ func (b *demoBuilder) person(role, unit, household string, head, inCast bool) {
 	}
 	b.d.People = append(b.d.People, []string{name, phone, role, unit, household, h})
 	if inCast {
-		b.d.Users = append(b.d.Users, DemoUser{Name: name, Phone: phone, Role: role, UnitCode: unit, TelegramID: int64(100000 + n)})
+		b.d.Users = append(b.d.Users, User{Name: name, Phone: phone, Role: role, UnitCode: unit, TelegramID: int64(100000 + n)})
 	}
 }
 
 // group adds a sandbox group chat of a cast unit.
 func (b *demoBuilder) group(unit, title string) {
-	b.d.Groups = append(b.d.Groups, DemoGroup{ChatID: -1001000000000 - int64(b.chats), UnitCode: unit, Title: title})
+	b.d.Groups = append(b.d.Groups, Group{ChatID: -1001000000000 - int64(b.chats), UnitCode: unit, Title: title})
 	b.chats++
 }
 
@@ -309,12 +309,12 @@ func demoVillageNames() map[string][]string {
 // branch's group for its secretary; the village's reviewer group for the
 // village's reviewer, shopkeeper and villagers, who see their claims reviewed
 // there) and, for a township's organisers, every group of the township.
-func (d Demo) ChatsOf(u DemoUser) []DemoGroup {
+func (d Demo) ChatsOf(u User) []Group {
 	township := false
 	for _, row := range d.Units[1:] {
 		township = township || row[0] == u.UnitCode && row[2] == "township"
 	}
-	var gs []DemoGroup
+	var gs []Group
 	for _, g := range d.Groups {
 		if g.UnitCode == u.UnitCode || township && strings.HasPrefix(g.UnitCode, u.UnitCode+"-") {
 			gs = append(gs, g)

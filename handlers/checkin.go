@@ -83,7 +83,7 @@ func (h *checkinHandlers) create(c *gin.Context) {
 		Fail(c, http.StatusBadRequest, "present needs total")
 		return
 	}
-	req := checkin.CheckinRequest{BranchCode: strings.TrimSpace(body.Branch), Obligations: obligations, Group: body.Group,
+	req := checkin.Request{BranchCode: strings.TrimSpace(body.Branch), Obligations: obligations, Group: body.Group,
 		Date: date, Present: body.Present, Total: body.Total, Topic: strings.TrimSpace(body.Topic),
 		Evidence: body.Evidence, Source: checkin.SourceAPI}
 	res, err := checkin.Of(h.app).RecordCheckin(c.Request.Context(), ActorOf(c), req)

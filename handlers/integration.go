@@ -116,7 +116,7 @@ func (h *integrationHandlers) checkin(c *gin.Context) {
 
 // request checks the body's fields and builds the check-in request; msg
 // says what is wrong.
-func (h *integrationHandlers) request(b integrationCheckinBody) (checkin.CheckinRequest, string) {
+func (h *integrationHandlers) request(b integrationCheckinBody) (checkin.Request, string) {
 	obligations := b.Obligations
 	if b.Obligation != "" {
 		obligations = append(obligations, strings.FieldsFunc(b.Obligation, func(r rune) bool {
@@ -124,25 +124,25 @@ func (h *integrationHandlers) request(b integrationCheckinBody) (checkin.Checkin
 		})...)
 	}
 	if len(b.Evidence) > maxEvidence {
-		return checkin.CheckinRequest{}, "at most 20 evidence items"
+		return checkin.Request{}, "at most 20 evidence items"
 	}
 	for _, e := range b.Evidence {
 		if e == "" || len(e) > maxEvidenceLen {
-			return checkin.CheckinRequest{}, "evidence items must be 1 to 1024 bytes"
+			return checkin.Request{}, "evidence items must be 1 to 1024 bytes"
 		}
 	}
 	if b.Total == 0 && b.Present != 0 {
-		return checkin.CheckinRequest{}, "present needs total"
+		return checkin.Request{}, "present needs total"
 	}
 	now := h.app.Now()
 	date := now
 	if b.Date != "" {
 		d, ok := command.ParseDate(b.Date, now, h.app.Loc)
 		if !ok {
-			return checkin.CheckinRequest{}, api.T("date.unknown", "date", b.Date)
+			return checkin.Request{}, api.T("date.unknown", "date", b.Date)
 		}
 		date = d
 	}
-	return checkin.CheckinRequest{BranchCode: strings.TrimSpace(b.Branch), Obligations: obligations, Group: b.Group,
+	return checkin.Request{BranchCode: strings.TrimSpace(b.Branch), Obligations: obligations, Group: b.Group,
 		Date: date, Present: b.Present, Total: b.Total, Topic: strings.TrimSpace(b.Topic), Evidence: b.Evidence}, ""
 }

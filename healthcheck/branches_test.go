@@ -255,13 +255,13 @@ func TestObligationsBindBranches(t *testing.T) {
 		{"王书记", "党小组会", "幸福村第二党支部没有党小组，不需要召开党小组会。"},
 		{"陈书记", "党费", "幸福社区党支部（社区党支部）不需要开展党费收缴。"},
 	} {
-		_, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf(c.who), checkin.CheckinRequest{Obligations: []string{c.word}, Date: day, Source: checkin.SourceAPI})
+		_, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf(c.who), checkin.Request{Obligations: []string{c.word}, Date: day, Source: checkin.SourceAPI})
 		var ue *domain.UserError
 		if !errors.As(err, &ue) || ue.Msg != c.want {
 			t.Errorf("%s %s: %v, want %q", c.who, c.word, err, c.want)
 		}
 	}
-	if _, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf("陈书记"), checkin.CheckinRequest{Obligations: []string{"支委会"}, Date: day, Source: checkin.SourceAPI}); err != nil {
+	if _, err := checkin.Of(f.app).RecordCheckin(f.ctx, actorOf("陈书记"), checkin.Request{Obligations: []string{"支委会"}, Date: day, Source: checkin.SourceAPI}); err != nil {
 		t.Errorf("B3 (12 members) 支委会: %v", err)
 	}
 
