@@ -28,21 +28,7 @@ func BenchmarkProcessBatchUseCase(b *testing.B) {
 				_, _, err := accounts.Of(c.App).BindGroupAs(c, c.Actor, c.ChatID(), "群", "", accounts.GroupDefault)
 				return err
 			}})
-			for range b.N {
-				b.StopTimer()
-				ids := make([]int64, 32)
-				for i := range ids {
-					ids[i] = e.say(int64(1000+i), cmd)
-				}
-				js := jobs(ids...)
-				for i := range js {
-					js[i].Raw = e.raws[ids[i]]
-				}
-				b.StartTimer()
-				if _, err := e.router.ProcessBatch(e.ctx, js); err != nil {
-					b.Fatal(err)
-				}
-			}
+			processBatches(b, e, cmd)
 		})
 	}
 }
