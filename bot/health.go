@@ -62,31 +62,17 @@ func statusHandler(c *Ctx) error {
 			return c.Reply(text, nil)
 		}
 	}
-	var parts []string
-	seen := map[int64]bool{}
-	for _, r := range c.Actor.Roles {
-		if seen[r.UnitID] {
-			continue
-		}
-		switch {
-		case r.Role == domain.RoleSecretary && r.UnitKind == domain.KindBranch:
-		case r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin:
-		default:
-			continue
-		}
-		seen[r.UnitID] = true
-		u, err := a.UnitByID(c, c.Actor, r.UnitID)
-		if err != nil {
-			return err
-		}
+	units, err := healthcheck.Of(a).StatusUnits(c, c.Actor)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, 0, len(units))
+	for _, u := range units {
 		text, err := hcUnitStatusText(c, u)
 		if err != nil {
 			return err
 		}
 		parts = append(parts, text)
-	}
-	if len(parts) == 0 {
-		return domain.Refuse(domain.ErrForbidden, "%s", ht.T("status.forbidden"))
 	}
 	return c.Reply(strings.Join(parts, "\n\n"), nil)
 }

@@ -272,6 +272,37 @@ func (a Service) BranchStatusOf(ctx context.Context, branchID int64) (BranchStat
 	return st, nil
 }
 
+// StatusUnits are the units whose status /status shows when neither the
+// command nor the chat names one: the branches the actor is secretary of
+// and the units they organise or administer, each once, in the order of
+// the actor's roles. An actor with none of those roles is refused (not
+// audited: nothing was asked of a unit).
+func (a Service) StatusUnits(ctx context.Context, actor domain.Actor) ([]domain.Unit, error) {
+	var units []domain.Unit
+	seen := map[int64]bool{}
+	for _, r := range actor.Roles {
+		if seen[r.UnitID] {
+			continue
+		}
+		switch {
+		case r.Role == domain.RoleSecretary && r.UnitKind == domain.KindBranch:
+		case r.Role == domain.RoleOrganiser || r.Role == domain.RoleAdmin:
+		default:
+			continue
+		}
+		seen[r.UnitID] = true
+		u, err := a.UnitByID(ctx, actor, r.UnitID)
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, u)
+	}
+	if len(units) == 0 {
+		return nil, domain.Refuse(domain.ErrForbidden, "%s", ht.T("status.forbidden"))
+	}
+	return units, nil
+}
+
 // UnitSummary counts the branches of a unit's subtree per light at a.Now()
 // and returns every branch with its yellow and red items, worst first.
 func (a Service) UnitSummary(ctx context.Context, actor domain.Actor, unitID int64) (health.Counts, []BranchStatus, error) {
