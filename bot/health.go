@@ -253,9 +253,7 @@ func ackHandler(c *Ctx) error {
 		return domain.Refuse(domain.ErrInvalid, "%s", ht.T("ack.unknown", "word", arg))
 	}
 	if !c.Private() {
-		if u, bound, err := a.GroupUnit(c, c.ChatID()); err == nil && bound && u.Kind == domain.KindBranch && c.Actor.Has(domain.RoleSecretary, u.ID) {
-			req.BranchID = u.ID
-		}
+		req.ChatID = c.ChatID()
 	}
 	res, err := healthcheck.Of(a).Ack(c, c.Actor, req)
 	if err != nil {

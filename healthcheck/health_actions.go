@@ -32,10 +32,13 @@ const (
 // AckRequest acknowledges red items (收到). With UnitID set (a button) it
 // names one item or, with Obligation "", every red item of that branch;
 // otherwise it covers the red items of the actor's branches (BranchID
-// narrows to one), optionally only one obligation.
+// narrows to one; so does a group chat bound to a branch the actor is
+// secretary of), optionally only one obligation.
 type AckRequest struct {
-	UnitID     int64
-	BranchID   int64
+	UnitID   int64
+	BranchID int64
+	// ChatID is the group chat the 收到 was said in; 0 in private.
+	ChatID     int64
 	Obligation string // code; "" = every red item
 	Period     string // period key; "" = every red period
 	// Planned is the promised completion date (00:00 in the zone); nil
@@ -85,6 +88,16 @@ func (a Service) ack(ctx context.Context, actor domain.Actor, req AckRequest) (A
 		res.Until = planned.AddDate(0, 0, 1)
 	} else {
 		res.Until = now.Add(a.Cfg.Healthcheck.AckDefault.D())
+	}
+	if req.UnitID == 0 && req.BranchID == 0 && req.ChatID != 0 {
+		// Said in its branch's group, 收到 is about that branch.
+		u, bound, err := a.GroupUnit(ctx, req.ChatID)
+		if err != nil {
+			return AckResult{}, err
+		}
+		if bound && u.Kind == domain.KindBranch && actor.Has(domain.RoleSecretary, u.ID) {
+			req.BranchID = u.ID
+		}
 	}
 	// Which branches, and which unit within them.
 	var branches []int64

@@ -60,6 +60,42 @@ func TestStatusUnitsFollowTheActorsRoles(t *testing.T) {
 	}
 }
 
+// 收到 said in a group bound to a branch is about that branch when the
+// sender is its secretary; elsewhere, or from a secretary of another
+// branch, it covers all the sender's branches.
+func TestAckInABranchGroupNarrowsToIt(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
+	f.unit("B2", "第二党支部", "branch", "QA-RZ-XZ", hcDay(2026, 10, 1))
+	f.person("王书记", "secretary", "B2", 0)
+	f.person("周书记", "secretary", "B2", 0)
+	const branchGroup, otherGroup = -1001, -1002 // -1001 is bound to B1
+
+	acked := func(name string, chat int64) string {
+		t.Helper()
+		res, err := healthcheck.Of(f.app).Ack(f.ctx, f.actor(name), healthcheck.AckRequest{ChatID: chat})
+		if err != nil {
+			t.Fatalf("%s acks in chat %d: %v", name, chat, err)
+		}
+		var out []string
+		for _, b := range res.Branches {
+			out = append(out, b.Code)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := acked("王书记", branchGroup); got != "B1" {
+		t.Errorf("the secretary of B1 and B2 in B1's group acked %q, want B1", got)
+	}
+	if got := acked("王书记", otherGroup); got != "B1 B2" {
+		t.Errorf("the secretary of B1 and B2 in an unbound group acked %q, want B1 B2", got)
+	}
+	if got := acked("王书记", 0); got != "B1 B2" {
+		t.Errorf("the secretary of B1 and B2 in private acked %q, want B1 B2", got)
+	}
+	if got := acked("周书记", branchGroup); got != "B2" {
+		t.Errorf("the secretary of B2 in B1's group acked %q, want B2", got)
+	}
+}
+
 // count runs a counting query.
 func (f *hcFixture) count(q string, args ...any) int {
 	f.t.Helper()
