@@ -28,15 +28,6 @@ func (a *App) GroupUnit(ctx context.Context, chatID int64) (u domain.Unit, ok bo
 	return u, true, nil
 }
 
-// IsPublicGroup reports whether a chat is a village's 公示 group (/bind 公示).
-func (a *App) IsPublicGroup(ctx context.Context, chatID int64) (bool, error) {
-	_, err := a.Store.PublicGroupByChat(ctx, chatID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // MigrateChat moves a group's bindings (branch, reviewers', 公示) and the
 // messages queued for it to the supergroup it became, as Telegram reports
 // in either chat; a second report finds nothing to move.

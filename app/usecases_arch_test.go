@@ -66,7 +66,7 @@ var withoutActor = []struct {
 	}},
 	{"the chat an update came from, as Telegram tells it (app/chats.go): what the bot then " +
 		"shows goes through use cases that authorise", false, []string{
-		"app.GroupUnit", "app.IsPublicGroup", "app.MigrateChat", "app.MarkChatReachable",
+		"app.GroupUnit", "app.MigrateChat", "app.MarkChatReachable",
 		"checkin.AttachAlbumPhoto", // an album's photo is the evidence of its check-in, whoever sent it
 	}},
 	{"the offline sandbox's console (cli/sandbox*.go), served in sandbox mode only to whoever runs it", false, []string{

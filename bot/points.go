@@ -244,19 +244,11 @@ func pendingHandler(c *Ctx) error {
 }
 
 func deductHandler(c *Ctx) error {
-	if !c.Private() {
-		// A deduction or veto is a household's matter: never recorded (and
-		// answered) in the villagers' 公示 group.
-		public, err := c.App.IsPublicGroup(c, c.ChatID())
-		if err != nil {
-			return err
-		}
-		if public {
-			return domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.public_group"))
-		}
-	}
 	args := c.Cmd.Args
 	req := villagepoints.DeductRequest{}
+	if !c.Private() {
+		req.ChatID = c.ChatID()
+	}
 	// The act's date may close the command: /deduct H001 E01 2026-11-20.
 	if n := len(args); n > 2 {
 		if d, ok := command.ParseDate(args[n-1], c.App.Now(), c.App.Loc); ok {

@@ -826,6 +826,9 @@ type DeductRequest struct {
 	// ActDate is the day the act happened (/deduct … 日期); zero = today.
 	// A veto excludes the household for points.veto_scope around it.
 	ActDate time.Time
+	// ChatID is the group chat the command was sent in; 0 in private or
+	// from no chat at all.
+	ChatID int64
 }
 
 // RecordDeduction records a deduction or veto (否决项目) against a household,
@@ -834,7 +837,8 @@ type DeductRequest struct {
 // publicity period like any approved points (another reviewer may object
 // meanwhile), and a veto disqualifies the household from this period's
 // ranking and freezes its pending claims. The card is posted to the review
-// group without buttons and the household is told.
+// group without buttons and the household is told. A deduction is the
+// household's matter: never recorded in the villagers' 公示 group.
 func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (res DecisionResult, err error) {
 	err = a.InTxRefusable(ctx, func(tx *app.App) error { res, err = Of(tx).recordDeduction(ctx, actor, req); return err })
 	return res, err
@@ -842,6 +846,17 @@ func (a Service) RecordDeduction(ctx context.Context, actor domain.Actor, req De
 
 // recordDeduction is RecordDeduction in the transaction RecordDeduction opens.
 func (a Service) recordDeduction(ctx context.Context, actor domain.Actor, req DeductRequest) (DecisionResult, error) {
+	if req.ChatID != 0 {
+		// Refused before anything is asked of the actor, and not audited:
+		// the command is said in the wrong place, by whomever.
+		_, err := a.db().PublicGroupByChat(ctx, req.ChatID)
+		switch {
+		case err == nil:
+			return DecisionResult{}, domain.Refuse(domain.ErrForbidden, "%s", pt.T("deduct.refuse.public_group"))
+		case !errors.Is(err, domain.ErrNotFound):
+			return DecisionResult{}, fmt.Errorf("the 公示 group of chat %d: %w", req.ChatID, err)
+		}
+	}
 	vs, err := a.villagesFor(ctx, actor, domain.RoleReviewer)
 	if err != nil {
 		return DecisionResult{}, err

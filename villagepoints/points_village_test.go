@@ -362,6 +362,36 @@ func TestVetoScopeMonth(t *testing.T) {
 	f.mustClaim("13800000007", "C04", "p")
 }
 
+// A deduction is the household's matter: RecordDeduction refuses it in the
+// villagers' 公示 group, whoever asks and whichever door it came by, before
+// anything is stored or audited; in the reviewers' group it is recorded.
+func TestDeductionNeverInThePublicGroup(t *testing.T) {
+	f := newPointsFixture(t, nil)
+	f.bindVillageGroups()
+	vp := villagepoints.Of(f.a) // on the pool: RecordDeduction's own transaction
+	stored := func() int {
+		return f.count(`SELECT count(*) FROM claims`) + f.count(`SELECT count(*) FROM point_ledger`) +
+			f.count(`SELECT count(*) FROM audit_log WHERE action = 'claim.deduct'`) + f.count(`SELECT count(*) FROM outbox`)
+	}
+	before := stored()
+	for _, phone := range []string{"13800000005", "13800000006"} { // a reviewer, a villager
+		_, err := vp.RecordDeduction(f.ctx, f.actor(phone), villagepoints.DeductRequest{Target: "H002", Item: "E01", ChatID: publicGroup})
+		refused(t, err, "扣分请在积分评议群或私聊中登记，不在公示群里登记。")
+		if !errors.Is(err, domain.ErrForbidden) {
+			t.Errorf("%s in the 公示 group: %v, want domain.ErrForbidden", phone, err)
+		}
+	}
+	if n := stored(); n != before {
+		t.Fatalf("refused deductions stored %d rows", n-before)
+	}
+	for _, chat := range []int64{reviewGroup, 0} {
+		res, err := vp.RecordDeduction(f.ctx, f.actor("13800000005"), villagepoints.DeductRequest{Target: "H002", Item: "E01", ChatID: chat})
+		if err != nil || res.Claim.ID == 0 {
+			t.Fatalf("deduction from chat %d: %+v %v", chat, res.Claim, err)
+		}
+	}
+}
+
 func TestSettleMonthAndYearWithStars(t *testing.T) {
 	f := newPointsFixture(t, func(c *config.Config) {
 		c.Points.PublicityDays = 0

@@ -78,6 +78,8 @@ type store interface {
 	// PointBalance is the balance at t and the points still in publicity.
 	PointBalance(ctx context.Context, householdID int64, t time.Time) (balance, publicity int, err error)
 	PointLedger(ctx context.Context, f storage.PointLedgerFilter) ([]storage.PointLedgerRow, error)
+	// PublicGroupByChat is the 公示 binding of a chat (domain.ErrNotFound: none).
+	PublicGroupByChat(ctx context.Context, chatID int64) (storage.GroupChat, error)
 	// PublicGroupOfUnit is the villagers' group of the village, else its bound group.
 	PublicGroupOfUnit(ctx context.Context, unitID int64) (storage.GroupChat, error)
 	// PublicGroups lists the villages with a chat for public posts (the daily 公示 list).
