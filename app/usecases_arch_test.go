@@ -52,7 +52,7 @@ var withoutActor = []struct {
 	{"renders or parses, pure: a result already authorised, or a request not yet made", false, []string{
 		"checkin.CheckinConfirmation", "checkin.CheckinCopy", "checkin.RejectPromptText",
 		"checkin.RejectedNotice", "checkin.RejectedReply", "checkin.RenderLights",
-		"checkin.WithdrawnReply", "checkin.ParseCheckinArgs", "villagepoints.VetoLabel",
+		"checkin.WithdrawnReply", "villagepoints.VetoLabel",
 	}},
 	{"reads the configuration or the rules, the same for every unit", false, []string{
 		"app.BotUsername", "app.SetBotUsername", "accounts.StartDate",

@@ -52,10 +52,7 @@ func albumPhotoHook(c *Ctx) (bool, error) {
 }
 
 func checkinHandler(c *Ctx) error {
-	if err := checkin.CheckinGate(c.Actor); err != nil {
-		return c.App.Refused(c, c.Actor, "checkin.record", "", err)
-	}
-	req, err := checkin.Of(c.App).ParseCheckinArgs(c.Cmd.Args, c.Private())
+	req, err := checkin.Of(c.App).ParseCheckinArgs(c, c.Actor, c.Cmd.Args, c.Private())
 	if err != nil {
 		return err
 	}

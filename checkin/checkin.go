@@ -151,10 +151,11 @@ var (
 	errNotSecretary = domain.Refuse(domain.ErrForbidden, "%s", ck.T("refuse.not_secretary"))
 )
 
-// CheckinGate is the first rule: whether the actor may check in anywhere at
-// all (a secretary, or an admin). The bot uses it to stay silent when
-// someone who is not a secretary happens to type "打卡…" in a group.
-func CheckinGate(actor domain.Actor) error {
+// checkinGate is the first rule: whether the actor may check in anywhere at
+// all (a secretary, or an admin). The free-text reader uses it to stay
+// silent when someone who is not a secretary happens to type "打卡…" in a
+// group.
+func checkinGate(actor domain.Actor) error {
 	if actor.PersonID == 0 && len(actor.Roles) == 0 {
 		return errNotLinked
 	}
@@ -169,7 +170,12 @@ func CheckinGate(actor domain.Actor) error {
 // group, "党小组会@第一党小组" (also "党小组会 @第一党小组", full-width ＠ too),
 // names the group. allowBranch lets a branch code come first (private chats).
 // Errors are refusals (domain.ErrInvalid) whose text says what to correct.
-func (a Service) ParseCheckinArgs(args []string, allowBranch bool) (Request, error) {
+// The gate comes first: someone who may check in nowhere is told so (and
+// the refusal audited, as RecordCheckin would) before the arguments are read.
+func (a Service) ParseCheckinArgs(ctx context.Context, actor domain.Actor, args []string, allowBranch bool) (Request, error) {
+	if err := checkinGate(actor); err != nil {
+		return Request{}, a.Refused(ctx, actor, "checkin.record", "", err)
+	}
 	m := healthcheck.Of(a.App).ObligationMatcher()
 	args, group := splitGroup(args, m)
 	args, makeUp := takeMakeUp(args)
@@ -261,7 +267,7 @@ func (a Service) recordCheckin(ctx context.Context, actor domain.Actor, req Requ
 	refuse := func(subject string, err error) (Result, error) {
 		return Result{}, a.Refused(ctx, actor, action, subject, err)
 	}
-	if err := CheckinGate(actor); err != nil {
+	if err := checkinGate(actor); err != nil {
 		return refuse("", err)
 	}
 	obs, err := a.requestObligations(req.Obligations)

@@ -298,3 +298,37 @@ func TestGeneralMeetingBelowQuorum(t *testing.T) {
 		t.Fatalf("after a quorate meeting: %s", it.Light)
 	}
 }
+
+// /checkin's gate comes before its arguments: someone who may check in
+// nowhere is told so whatever they wrote, and the refusal is audited as
+// RecordCheckin's; a secretary's mistakes are told and not audited.
+func TestParseCheckinArgsGatesTheActorFirst(t *testing.T) {
+	f := newCIFixture(t)
+	for _, c := range []struct {
+		who   domain.Actor
+		words string
+	}{
+		{f.org, "只有党支部书记才能打卡。"},
+		{domain.Actor{Label: "tg:1"}, "您还没有绑定账号"},
+	} {
+		_, err := checkin.Of(f.app).ParseCheckinArgs(f.ctx, c.who, []string{"无从说起"}, true)
+		var ue *domain.UserError
+		if !errors.As(err, &ue) || !errors.Is(err, domain.ErrForbidden) || !strings.Contains(ue.Msg, c.words) {
+			t.Errorf("%s: %v, want a refusal saying %q", c.who.Label, err, c.words)
+		}
+	}
+	if _, err := checkin.Of(f.app).ParseCheckinArgs(f.ctx, f.sec, []string{"无从说起"}, true); !errors.Is(err, domain.ErrInvalid) {
+		t.Errorf("the secretary's unreadable words: %v, want domain.ErrInvalid", err)
+	}
+	req, err := checkin.Of(f.app).ParseCheckinArgs(f.ctx, f.sec, []string{"支委会", "2026-11-25"}, true)
+	if err != nil || len(req.Obligations) != 1 || req.Obligations[0] != "committee_meeting" {
+		t.Errorf("the secretary's check-in: %+v %v", req, err)
+	}
+	rows, err := f.st.AuditLog(f.ctx, "checkin.record", nil, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Allowed || rows[1].Allowed {
+		t.Errorf("audited %+v, want the two refusals", rows)
+	}
+}

@@ -108,7 +108,7 @@ func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg Te
 
 // readCheckinText is ReadCheckinText in the transaction ReadCheckinText opens.
 func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (ReadingView, bool, error) {
-	if actor.PersonID == 0 || CheckinGate(actor) != nil {
+	if actor.PersonID == 0 || checkinGate(actor) != nil {
 		return ReadingView{}, false, nil
 	}
 	if msg.InGroup {
