@@ -1,11 +1,13 @@
 package bot
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/checkin"
+	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
 	"github.com/zhibu/zhibu/internal/texts"
 )
@@ -42,6 +44,16 @@ func textMessage(c *Ctx) (checkin.TextMessage, bool) {
 	}
 	return checkin.TextMessage{ChatID: m.Chat.ID, MessageID: int64(m.ID), InGroup: !c.Private(), Text: text,
 		Photo: largestPhoto(m.Photo), MediaGroupID: m.MediaGroupID}, true
+}
+
+// readText reads the update's free text with a use case's reader; ok is
+// false when there is no text or the reader passes it over (chatter).
+func readText[V any](c *Ctx, read func(context.Context, domain.Actor, checkin.TextMessage) (V, bool, error)) (v V, ok bool, err error) {
+	msg, ok := textMessage(c)
+	if !ok {
+		return v, false, nil
+	}
+	return read(c, c.Actor, msg)
 }
 
 // textButtons are the three buttons under a reading.
@@ -84,11 +96,7 @@ func editCard(c *Ctx, key, text string, markup any) error {
 
 // checkinTextHook answers a secretary's free-text check-in with its reading.
 func checkinTextHook(c *Ctx) (bool, error) {
-	msg, ok := textMessage(c)
-	if !ok {
-		return false, nil
-	}
-	v, ok, err := checkin.Of(c.App).ReadCheckinText(c, c.Actor, msg)
+	v, ok, err := readText(c, checkin.Of(c.App).ReadCheckinText)
 	if err != nil || !ok {
 		return false, err
 	}
@@ -173,11 +181,7 @@ func writeCheckinReading(b *strings.Builder, v checkin.ReadingView) {
 
 // claimTextHook answers a villager's free-text claim with its reading.
 func claimTextHook(c *Ctx) (bool, error) {
-	msg, ok := textMessage(c)
-	if !ok {
-		return false, nil
-	}
-	v, ok, err := checkin.Of(c.App).ReadClaimText(c, c.Actor, msg)
+	v, ok, err := readText(c, checkin.Of(c.App).ReadClaimText)
 	if err != nil || !ok {
 		return false, err
 	}
