@@ -242,13 +242,28 @@ func (f *flags) parse(args []string) ([]string, error) {
 }
 
 func (f *flags) loadConfig() (config.Config, error) {
-	explicit := false
+	return config.LoadFile(f.config, f.configGiven(), f.env.Environ)
+}
+
+// configGiven reports whether --config was on the command line (a missing
+// file it names is an error; the missing default file is not).
+func (f *flags) configGiven() bool {
+	given := false
 	f.Visit(func(fl *flag.Flag) {
 		if fl.Name == "config" {
-			explicit = true
+			given = true
 		}
 	})
-	return config.LoadFile(f.config, explicit, f.env.Environ)
+	return given
+}
+
+// parseConfig parses a command that takes no flag but --config (its
+// arguments are not looked at) and loads the configuration.
+func (f *flags) parseConfig(args []string) (config.Config, error) {
+	if _, err := f.parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return f.loadConfig()
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
