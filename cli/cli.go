@@ -102,21 +102,15 @@ func runVerb(ctx context.Context, f *flags, name, usage string, verbs map[string
 	return withApp(ctx, f, v.run)
 }
 
-// runVerbs runs a command whose first argument is its verb (`zhibu robot add
-// …`): it parses the flags and arguments after the verb and runs the verb
-// that verbs, given it and the arguments, answers for it; no verb is a usage
-// error, as are an unknown one and a nil map.
-func (f *flags) runVerbs(ctx context.Context, args []string, usage string, verbs func(name string, pos []string) map[string]verb) error {
+// parseVerb parses a command whose first argument is its verb (`zhibu robot
+// add …`): the flags and arguments after the verb; no verb is the usage
+// error. The verb joins the command's name, as -h's usage line shows it.
+func (f *flags) parseVerb(args []string, usage string) ([]string, error) {
 	if len(args) == 0 {
-		return usageError{usage}
+		return nil, usageError{usage}
 	}
-	// The verb joins the command's name, as -h's usage line shows it.
 	f.Init(f.Name()+" "+args[0], flag.ContinueOnError)
-	pos, err := f.parse(args[1:])
-	if err != nil {
-		return err
-	}
-	return runVerb(ctx, f, args[0], usage, verbs(args[0], pos))
+	return f.parse(args[1:])
 }
 
 // usageUnless is a check that refuses with usage when bad.

@@ -38,50 +38,52 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 	name := f.String("name", "", "the integration's name (the platform), unique")
 	unit := f.String("unit", "", "unit code: the integration acts in this unit's subtree")
 	role := f.String("role", "admin", "admin (any branch of the unit's subtree) or secretary (the unit is one branch)")
-	return f.runVerbs(ctx, args, usage, func(verbName string, pos []string) map[string]verb {
-		if len(pos) != 0 {
-			return nil // no verb takes an argument: the usage error
-		}
-		setActive := verb{
-			check: usageUnless(*name == "", "--name is required"),
+	pos, err := f.parseVerb(args, usage)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef(usage)
+	}
+	setActive := verb{
+		check: usageUnless(*name == "", "--name is required"),
+		run: func(a *app.App) error {
+			if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, args[0] == "enable"); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, args[0])
+			return nil
+		},
+	}
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"create": {
+			check: usageUnless(*name == "" || *unit == "", "--name and --unit are required"),
 			run: func(a *app.App) error {
-				if err := checkin.Of(a).SetIntegrationActive(ctx, domain.Operator, *name, verbName == "enable"); err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stdout, "integration %q %sd\n", *name, verbName)
-				return nil
-			},
-		}
-		return map[string]verb{
-			"create": {
-				check: usageUnless(*name == "" || *unit == "", "--name and --unit are required"),
-				run: func(a *app.App) error {
-					in, secret, err := checkin.Of(a).CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(env.Stderr, "integration %q created for %s as %s; sign requests to POST /api/v1/integrations/checkins with this secret (shown once):\n", in.Name, in.UnitCode, in.Role)
-					fmt.Fprintln(env.Stdout, secret)
-					return nil
-				},
-			},
-			"list": {run: func(a *app.App) error {
-				ins, err := checkin.Of(a).ListIntegrations(ctx, domain.Operator)
+				in, secret, err := checkin.Of(a).CreateIntegration(ctx, domain.Operator, *name, *unit, *role)
 				if err != nil {
 					return err
 				}
-				return writeList(env.Stdout, []string{"name", "unit", "role", "active", "last_used_at"}, len(ins), func(i int) []string {
-					in := ins[i]
-					used := ""
-					if in.LastUsedAt != nil {
-						used = in.LastUsedAt.Format(time.RFC3339)
-					}
-					return []string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used}
-				})
-			}},
-			"enable":  setActive,
-			"disable": setActive,
-		}
+				fmt.Fprintf(env.Stderr, "integration %q created for %s as %s; sign requests to POST /api/v1/integrations/checkins with this secret (shown once):\n", in.Name, in.UnitCode, in.Role)
+				fmt.Fprintln(env.Stdout, secret)
+				return nil
+			},
+		},
+		"list": {run: func(a *app.App) error {
+			ins, err := checkin.Of(a).ListIntegrations(ctx, domain.Operator)
+			if err != nil {
+				return err
+			}
+			return writeList(env.Stdout, []string{"name", "unit", "role", "active", "last_used_at"}, len(ins), func(i int) []string {
+				in := ins[i]
+				used := ""
+				if in.LastUsedAt != nil {
+					used = in.LastUsedAt.Format(time.RFC3339)
+				}
+				return []string{in.Name, in.UnitCode, in.Role, strconv.FormatBool(in.Active), used}
+			})
+		}},
+		"enable":  setActive,
+		"disable": setActive,
 	})
 }
 
@@ -91,56 +93,58 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 	target := f.String("url", "", "the subscriber's http(s) URL")
 	unit := f.String("unit", "", "unit code: events of this unit's subtree")
 	events := f.String("events", "", "comma-separated event types (default: all): "+strings.Join(integrations.WebhookEventTypes, ","))
-	return f.runVerbs(ctx, args, usage, func(_ string, pos []string) map[string]verb {
-		var id int64
-		return map[string]verb{
-			"create": {
-				check: usageUnless(*target == "" || *unit == "" || len(pos) != 0, "usage: zhibu webhook create --url U --unit CODE [--events a,b]"),
-				run: func(a *app.App) error {
-					var types []string
-					for _, t := range strings.Split(*events, ",") {
-						if t = strings.TrimSpace(t); t != "" {
-							types = append(types, t)
-						}
+	pos, err := f.parseVerb(args, usage)
+	if err != nil {
+		return err
+	}
+	var id int64
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"create": {
+			check: usageUnless(*target == "" || *unit == "" || len(pos) != 0, "usage: zhibu webhook create --url U --unit CODE [--events a,b]"),
+			run: func(a *app.App) error {
+				var types []string
+				for _, t := range strings.Split(*events, ",") {
+					if t = strings.TrimSpace(t); t != "" {
+						types = append(types, t)
 					}
-					created, err := integrations.Of(a).CreateWebhook(ctx, domain.Operator, integrations.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(env.Stderr, "webhook %d created for %s; verify its requests with this secret (shown once):\n", created.Subscription.ID, created.Subscription.UnitCode)
-					fmt.Fprintln(env.Stdout, created.Secret)
-					return nil
-				},
+				}
+				created, err := integrations.Of(a).CreateWebhook(ctx, domain.Operator, integrations.WebhookRequest{URL: *target, UnitCode: *unit, Events: types})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stderr, "webhook %d created for %s; verify its requests with this secret (shown once):\n", created.Subscription.ID, created.Subscription.UnitCode)
+				fmt.Fprintln(env.Stdout, created.Secret)
+				return nil
 			},
-			"list": {
-				check: usageUnless(len(pos) != 0, usage),
-				run: func(a *app.App) error {
-					ws, err := integrations.Of(a).ListWebhooks(ctx, domain.Operator, *unit)
-					if err != nil {
-						return err
+		},
+		"list": {
+			check: usageUnless(len(pos) != 0, usage),
+			run: func(a *app.App) error {
+				ws, err := integrations.Of(a).ListWebhooks(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"}, len(ws), func(i int) []string {
+					s := ws[i]
+					reason := ""
+					if s.DisabledReason != nil {
+						reason = *s.DisabledReason
 					}
-					return writeList(env.Stdout, []string{"id", "unit", "url", "events", "active", "failure_count", "disabled_reason"}, len(ws), func(i int) []string {
-						s := ws[i]
-						reason := ""
-						if s.DisabledReason != nil {
-							reason = *s.DisabledReason
-						}
-						return []string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
-							strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason}
-					})
-				},
+					return []string{strconv.FormatInt(s.ID, 10), s.UnitCode, s.URL, strings.Join(s.EventTypes, " "),
+						strconv.FormatBool(s.Active), strconv.Itoa(s.FailureCount), reason}
+				})
 			},
-			"delete": {
-				check: idArg(&id, "webhook", pos, "usage: zhibu webhook delete ID"),
-				run: func(a *app.App) error {
-					if err := integrations.Of(a).DeleteWebhook(ctx, domain.Operator, id); err != nil {
-						return err
-					}
-					fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
-					return nil
-				},
+		},
+		"delete": {
+			check: idArg(&id, "webhook", pos, "usage: zhibu webhook delete ID"),
+			run: func(a *app.App) error {
+				if err := integrations.Of(a).DeleteWebhook(ctx, domain.Operator, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "webhook %d deleted\n", id)
+				return nil
 			},
-		}
+		},
 	})
 }
 
@@ -151,47 +155,49 @@ func runRobot(ctx context.Context, env Env, args []string) error {
 	kind := f.String("kind", "", "wecom, dingtalk or feishu")
 	target := f.String("url", "", "the robot's webhook URL, key included")
 	secret := f.String("secret", "", "signing secret (DingTalk SEC…, Feishu); leave out when the robot does not check signatures")
-	return f.runVerbs(ctx, args, usage, func(verbName string, pos []string) map[string]verb {
-		var id int64
-		setActive := verb{
-			check: idArg(&id, "robot", pos, "usage: zhibu robot "+verbName+" ID"),
+	pos, err := f.parseVerb(args, usage)
+	if err != nil {
+		return err
+	}
+	var id int64
+	setActive := verb{
+		check: idArg(&id, "robot", pos, "usage: zhibu robot "+args[0]+" ID"),
+		run: func(a *app.App) error {
+			if err := integrations.Of(a).SetRobotActive(ctx, domain.Operator, id, args[0] == "enable"); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, args[0])
+			return nil
+		},
+	}
+	return runVerb(ctx, f, args[0], usage, map[string]verb{
+		"add": {
+			check: usageUnless(*unit == "" || *kind == "" || *target == "" || len(pos) != 0, "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]"),
 			run: func(a *app.App) error {
-				if err := integrations.Of(a).SetRobotActive(ctx, domain.Operator, id, verbName == "enable"); err != nil {
+				r, err := integrations.Of(a).AddRobot(ctx, domain.Operator, integrations.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(env.Stdout, "robot %d %sd\n", id, verbName)
+				fmt.Fprintf(env.Stderr, "%s robot %d added for %s\n", r.Kind, r.ID, r.UnitCode)
+				fmt.Fprintln(env.Stdout, r.ID)
 				return nil
 			},
-		}
-		return map[string]verb{
-			"add": {
-				check: usageUnless(*unit == "" || *kind == "" || *target == "" || len(pos) != 0, "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S]"),
-				run: func(a *app.App) error {
-					r, err := integrations.Of(a).AddRobot(ctx, domain.Operator, integrations.RobotRequest{UnitCode: *unit, Kind: *kind, URL: *target, Secret: *secret})
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(env.Stderr, "%s robot %d added for %s\n", r.Kind, r.ID, r.UnitCode)
-					fmt.Fprintln(env.Stdout, r.ID)
-					return nil
-				},
+		},
+		"list": {
+			check: usageUnless(len(pos) != 0, usage),
+			run: func(a *app.App) error {
+				rs, err := integrations.Of(a).ListRobots(ctx, domain.Operator, *unit)
+				if err != nil {
+					return err
+				}
+				return writeList(env.Stdout, []string{"id", "unit", "kind", "active", "url"}, len(rs), func(i int) []string {
+					r := rs[i]
+					return []string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)}
+				})
 			},
-			"list": {
-				check: usageUnless(len(pos) != 0, usage),
-				run: func(a *app.App) error {
-					rs, err := integrations.Of(a).ListRobots(ctx, domain.Operator, *unit)
-					if err != nil {
-						return err
-					}
-					return writeList(env.Stdout, []string{"id", "unit", "kind", "active", "url"}, len(rs), func(i int) []string {
-						r := rs[i]
-						return []string{strconv.FormatInt(r.ID, 10), r.UnitCode, r.Kind, strconv.FormatBool(r.Active), maskKey(r.URL)}
-					})
-				},
-			},
-			"enable":  setActive,
-			"disable": setActive,
-		}
+		},
+		"enable":  setActive,
+		"disable": setActive,
 	})
 }
 
