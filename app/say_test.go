@@ -8,16 +8,11 @@ import (
 
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/domain/command"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // ciLoc is the county's zone, Asia/Shanghai.
-var ciLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var ciLoc = testdb.Loc
 
 func sayMatcher() *command.Matcher {
 	return command.NewMatcher([]command.MatcherEntry{

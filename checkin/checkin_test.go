@@ -19,13 +19,8 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-var ciLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+// ciLoc is the county's zone, Asia/Shanghai.
+var ciLoc = testdb.Loc
 
 // ciFixture: county QA > township QA-RZ > branch B1 (started 2026-10-01),
 // at 2026-11-26 10:00 in Asia/Shanghai.

@@ -17,11 +17,7 @@ import (
 )
 
 func runMigrate(ctx context.Context, env Env, args []string) error {
-	f := newFlags("migrate", env)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	cfg, err := f.loadConfig()
+	cfg, err := newFlags("migrate", env).parseConfig(args)
 	if err != nil {
 		return err
 	}

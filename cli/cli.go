@@ -102,6 +102,17 @@ func runVerb(ctx context.Context, f *flags, name, usage string, verbs map[string
 	return withApp(ctx, f, v.run)
 }
 
+// parseVerb parses a command whose first argument is its verb (`zhibu robot
+// add …`): the flags and arguments after the verb; no verb is the usage
+// error. The verb joins the command's name, as -h's usage line shows it.
+func (f *flags) parseVerb(args []string, usage string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, usageError{usage}
+	}
+	f.Init(f.Name()+" "+args[0], flag.ContinueOnError)
+	return f.parse(args[1:])
+}
+
 // usageUnless is a check that refuses with usage when bad.
 func usageUnless(bad bool, usage string) func() error {
 	return func() error {
@@ -225,13 +236,28 @@ func (f *flags) parse(args []string) ([]string, error) {
 }
 
 func (f *flags) loadConfig() (config.Config, error) {
-	explicit := false
+	return config.LoadFile(f.config, f.configGiven(), f.env.Environ)
+}
+
+// configGiven reports whether --config was on the command line (a missing
+// file it names is an error; the missing default file is not).
+func (f *flags) configGiven() bool {
+	given := false
 	f.Visit(func(fl *flag.Flag) {
 		if fl.Name == "config" {
-			explicit = true
+			given = true
 		}
 	})
-	return config.LoadFile(f.config, explicit, f.env.Environ)
+	return given
+}
+
+// parseConfig parses a command that takes no flag but --config (its
+// arguments are not looked at) and loads the configuration.
+func (f *flags) parseConfig(args []string) (config.Config, error) {
+	if _, err := f.parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return f.loadConfig()
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -34,14 +34,11 @@ import (
 
 func runIntegration(ctx context.Context, env Env, args []string) error {
 	const usage = "usage: zhibu integration create --name N --unit CODE [--role admin|secretary] | list | enable --name N | disable --name N"
-	if len(args) == 0 {
-		return usagef(usage)
-	}
-	f := newFlags("integration "+args[0], env)
+	f := newFlags("integration", env)
 	name := f.String("name", "", "the integration's name (the platform), unique")
 	unit := f.String("unit", "", "unit code: the integration acts in this unit's subtree")
 	role := f.String("role", "admin", "admin (any branch of the unit's subtree) or secretary (the unit is one branch)")
-	pos, err := f.parse(args[1:])
+	pos, err := f.parseVerb(args, usage)
 	if err != nil {
 		return err
 	}
@@ -92,14 +89,11 @@ func runIntegration(ctx context.Context, env Env, args []string) error {
 
 func runWebhook(ctx context.Context, env Env, args []string) error {
 	const usage = "usage: zhibu webhook create --url U --unit CODE [--events a,b] | list [--unit CODE] | delete ID"
-	if len(args) == 0 {
-		return usagef(usage)
-	}
-	f := newFlags("webhook "+args[0], env)
+	f := newFlags("webhook", env)
 	target := f.String("url", "", "the subscriber's http(s) URL")
 	unit := f.String("unit", "", "unit code: events of this unit's subtree")
 	events := f.String("events", "", "comma-separated event types (default: all): "+strings.Join(integrations.WebhookEventTypes, ","))
-	pos, err := f.parse(args[1:])
+	pos, err := f.parseVerb(args, usage)
 	if err != nil {
 		return err
 	}
@@ -156,15 +150,12 @@ func runWebhook(ctx context.Context, env Env, args []string) error {
 
 func runRobot(ctx context.Context, env Env, args []string) error {
 	const usage = "usage: zhibu robot add --unit CODE --kind wecom|dingtalk|feishu --url URL [--secret S] | list [--unit CODE] | enable ID | disable ID"
-	if len(args) == 0 {
-		return usagef(usage)
-	}
-	f := newFlags("robot "+args[0], env)
+	f := newFlags("robot", env)
 	unit := f.String("unit", "", "unit code whose notices the robot's group gets")
 	kind := f.String("kind", "", "wecom, dingtalk or feishu")
 	target := f.String("url", "", "the robot's webhook URL, key included")
 	secret := f.String("secret", "", "signing secret (DingTalk SEC…, Feishu); leave out when the robot does not check signatures")
-	pos, err := f.parse(args[1:])
+	pos, err := f.parseVerb(args, usage)
 	if err != nil {
 		return err
 	}

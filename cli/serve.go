@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -38,10 +37,7 @@ const sandboxUsername = "zhibu_sandbox_bot"
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	f := newFlags("serve", env)
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	cfg, err := f.loadConfig()
+	cfg, err := f.parseConfig(args)
 	if err != nil {
 		return err
 	}
@@ -60,11 +56,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		si.FakeURL = srv.Fake.URL()
 		si.Demo = srv.sandbox != nil
 	}
-	f.Visit(func(fl *flag.Flag) {
-		if fl.Name == "config" {
-			si.ConfigFlag = " --config " + fl.Value.String()
-		}
-	})
+	if f.configGiven() {
+		si.ConfigFlag = " --config " + f.config
+	}
 	held.release(func(w io.Writer) { writeStartBlock(w, si) })
 	<-ctx.Done()
 	log.Info("shutting down")

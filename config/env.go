@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"sort"
@@ -141,21 +142,9 @@ func applyEnv(cfg *Config, env []string) error {
 }
 
 func setFromString(v reflect.Value, s string) error {
-	switch v.Interface().(type) {
-	case Duration:
-		d, err := parseDuration(s)
-		if err != nil {
-			return err
-		}
-		v.Set(reflect.ValueOf(Duration(d)))
-		return nil
-	case WorkingDays:
-		n, err := parseWorkingDays(s)
-		if err != nil {
-			return err
-		}
-		v.Set(reflect.ValueOf(WorkingDays(n)))
-		return nil
+	// Duration and WorkingDays read themselves, as they do from YAML.
+	if u, ok := v.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		return u.UnmarshalText([]byte(s))
 	}
 	switch v.Kind() {
 	case reflect.String:

@@ -20,16 +20,10 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-// demoApp is an App on a fresh database whose clock stands at now.
 // ciLoc is the county's zone, Asia/Shanghai.
-var ciLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var ciLoc = testdb.Loc
 
+// demoApp is an App on a fresh database whose clock stands at now.
 func demoApp(t *testing.T, now time.Time) (*app.App, *storage.Store) {
 	t.Helper()
 	st := testdb.New(t)
