@@ -51,25 +51,14 @@ const notModified = "message is not modified: specified new message content and 
 
 func (s *Server) getMe(*apiCall) (any, *Failure) { return s.me, nil }
 
-func (s *Server) sendMessage(c *apiCall) (any, *Failure) {
-	p := c.p
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	chatID, f := s.targetChat(p)
-	if f != nil {
-		return nil, f
-	}
-	plain, ents, f := renderText(p["text"], p["parse_mode"], p["entities"], false)
-	if f != nil {
-		return nil, f
-	}
-	return s.send(chatID, p, func(m *Message) {
-		m.Text, m.ParseMode, m.Plain, m.Entities = p["text"], p["parse_mode"], plain, ents
-		m.LinkPreviewDisabled = linkPreviewDisabled(p)
-	})
-}
+func (s *Server) sendMessage(c *apiCall) (any, *Failure) { return s.sendContent(c, false) }
 
-func (s *Server) sendPhoto(c *apiCall) (any, *Failure) {
+func (s *Server) sendPhoto(c *apiCall) (any, *Failure) { return s.sendContent(c, true) }
+
+// sendContent is sendMessage (caption=false) and sendPhoto: the same checks
+// and effects on a message's text or a photo's caption, the photo checked
+// before its caption.
+func (s *Server) sendContent(c *apiCall, caption bool) (any, *Failure) {
 	p := c.p
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,24 +67,70 @@ func (s *Server) sendPhoto(c *apiCall) (any, *Failure) {
 		return nil, f
 	}
 	var file *storedFile
-	if up, ok := c.uploads["photo"]; ok {
-		file = s.addFileLocked("", "photos", path.Ext(up.filename), up.data)
-	} else if v := strings.TrimSpace(p["photo"]); v != "" {
-		if u, err := url.Parse(v); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-			file = s.addFileLocked("", "photos", ".jpg", nil) // Telegram would download it
-		} else if file = s.files[v]; file == nil {
-			return nil, badRequest("wrong file identifier/HTTP URL specified")
+	if caption {
+		if file, f = s.photoParam(c); f != nil {
+			return nil, f
 		}
-	} else {
-		return nil, badRequest("there is no photo in the request")
 	}
-	plain, ents, f := renderText(p["caption"], p["parse_mode"], p["caption_entities"], true)
+	r, f := renderContent(p, caption)
 	if f != nil {
 		return nil, f
 	}
 	return s.send(chatID, p, func(m *Message) {
-		m.Caption, m.ParseMode, m.Plain, m.Entities, m.Photo = p["caption"], p["parse_mode"], plain, ents, file.id
+		r.apply(m)
+		if caption {
+			m.Photo = file.id
+		}
 	})
+}
+
+// rendered is a message's text (or a photo's caption) as sent and as shown.
+type rendered struct {
+	p       map[string]string
+	caption bool
+	plain   string
+	ents    []models.MessageEntity
+}
+
+// renderContent renders p's text (caption=false) or caption with its parse
+// mode or entities, under Telegram's length rules.
+func renderContent(p map[string]string, caption bool) (rendered, *Failure) {
+	field, entField := "text", "entities"
+	if caption {
+		field, entField = "caption", "caption_entities"
+	}
+	plain, ents, f := renderText(p[field], p["parse_mode"], p[entField], caption)
+	return rendered{p: p, caption: caption, plain: plain, ents: ents}, f
+}
+
+// apply writes the text or caption and its parameters into m.
+func (c rendered) apply(m *Message) {
+	if c.caption {
+		m.Caption = c.p["caption"]
+	} else {
+		m.Text = c.p["text"]
+		m.LinkPreviewDisabled = linkPreviewDisabled(c.p)
+	}
+	m.ParseMode, m.Plain, m.Entities = c.p["parse_mode"], c.plain, c.ents
+}
+
+// photoParam is sendPhoto's photo: an upload, a URL (Telegram would
+// download it) or the id of a file already sent. Callers hold s.mu.
+func (s *Server) photoParam(c *apiCall) (*storedFile, *Failure) {
+	if up, ok := c.uploads["photo"]; ok {
+		return s.addFileLocked("", "photos", path.Ext(up.filename), up.data), nil
+	}
+	v := strings.TrimSpace(c.p["photo"])
+	if v == "" {
+		return nil, badRequest("there is no photo in the request")
+	}
+	if u, err := url.Parse(v); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return s.addFileLocked("", "photos", ".jpg", nil), nil
+	}
+	if file := s.files[v]; file != nil {
+		return file, nil
+	}
+	return nil, badRequest("wrong file identifier/HTTP URL specified")
 }
 
 // send adds a message to chatID once sendCommon lets it through; content
@@ -177,17 +212,13 @@ func (s *Server) editContent(p map[string]string, caption bool) (any, *Failure) 
 	if f != nil {
 		return nil, f
 	}
-	field, entField := "text", "entities"
-	if caption {
-		field, entField = "caption", "caption_entities"
-	}
 	switch {
 	case caption && m.Photo == "":
 		return nil, badRequest("there is no caption in the message to edit")
 	case !caption && m.Photo != "":
 		return nil, badRequest("there is no text in the message to edit")
 	}
-	plain, ents, f := renderText(p[field], p["parse_mode"], p[entField], caption)
+	r, f := renderContent(p, caption)
 	if f != nil {
 		return nil, f
 	}
@@ -195,18 +226,10 @@ func (s *Server) editContent(p map[string]string, caption bool) (any, *Failure) 
 	if f != nil {
 		return nil, f
 	}
-	if plain == m.Plain && entitiesEqual(ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
+	if r.plain == m.Plain && entitiesEqual(r.ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
 		return nil, badRequest(notModified)
 	}
-	return s.edit(m, markup, kb, func() {
-		if caption {
-			m.Caption = p[field]
-		} else {
-			m.Text = p[field]
-			m.LinkPreviewDisabled = linkPreviewDisabled(p)
-		}
-		m.ParseMode, m.Plain, m.Entities = p["parse_mode"], plain, ents
-	})
+	return s.edit(m, markup, kb, func() { r.apply(m) })
 }
 
 func (s *Server) editMessageReplyMarkup(c *apiCall) (any, *Failure) {
