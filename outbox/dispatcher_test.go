@@ -599,6 +599,10 @@ func TestEditsAndCallbacks(t *testing.T) {
 	if n, err := d.RunOnce(ctx); err != nil || n != 2 {
 		t.Fatalf("RunOnce: %d %v", n, err)
 	}
+	// The keyboard goes out as enqueued (no copy_text added by the library's types).
+	if c := e.api.CallsTo("sendMessage"); len(c) != 1 || c[0].Params["reply_markup"] != string(kb) {
+		t.Fatalf("sendMessage calls: %+v", c)
+	}
 	card := e.row("claim:12:card")
 	m, ok := e.api.Message(chat, int(card.MessageID.Int64))
 	if !ok || !m.Edited || m.Plain != "积分申请 张三 +5 ✅ 已通过" || len(m.Keyboard) != 0 {

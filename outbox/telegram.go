@@ -127,9 +127,7 @@ func splitPlain(text string, limit int) []string {
 }
 
 // markup passes reply_markup on as the enqueuer wrote it (the library's
-// keyboard types would add an empty copy_text to every button). The
-// payload structs below declare ReplyMarkup json.RawMessage at the top
-// level, which shadows the library field when decoding.
+// keyboard types would add an empty copy_text to every button).
 func markup(raw json.RawMessage) models.ReplyMarkup {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil
@@ -141,81 +139,35 @@ func markup(raw json.RawMessage) models.ReplyMarkup {
 func (t *Telegram) Send(ctx context.Context, m Message) (Result, error) {
 	switch m.Method {
 	case MethodSendMessage:
-		var p struct {
-			bot.SendMessageParams
-			ReplyMarkup json.RawMessage `json:"reply_markup"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
+		var p bot.SendMessageParams
+		if err := decode(m, &p, &p.ChatID, &p.ReplyMarkup); err != nil {
 			return badPayload(err)
 		}
-		p.SendMessageParams.ChatID = m.ChatID
-		p.SendMessageParams.ReplyMarkup = markup(p.ReplyMarkup)
 		p.AllowPaidBroadcast = p.AllowPaidBroadcast || m.PaidBroadcast
-		msg, err := t.b.SendMessage(ctx, &p.SendMessageParams)
-		return sentOrClassify(msg, err)
+		return sentOrClassify(t.b.SendMessage(ctx, &p))
 	case MethodSendPhoto:
 		var p struct {
 			bot.SendPhotoParams
-			Photo       string          `json:"photo"`
-			ReplyMarkup json.RawMessage `json:"reply_markup"`
+			Photo string `json:"photo"` // shadows the library's InputFile when decoding
 		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
+		if err := decode(m, &p, &p.ChatID, &p.ReplyMarkup); err != nil {
 			return badPayload(err)
 		}
 		if p.Photo == "" {
 			return badPayload(errors.New("photo (a file_id or URL) is required"))
 		}
-		p.SendPhotoParams.ChatID = m.ChatID
 		p.SendPhotoParams.Photo = &models.InputFileString{Data: p.Photo}
-		p.SendPhotoParams.ReplyMarkup = markup(p.ReplyMarkup)
 		p.AllowPaidBroadcast = p.AllowPaidBroadcast || m.PaidBroadcast
-		msg, err := t.b.SendPhoto(ctx, &p.SendPhotoParams)
-		return sentOrClassify(msg, err)
+		return sentOrClassify(t.b.SendPhoto(ctx, &p.SendPhotoParams))
 	case MethodEditMessageText:
-		var p struct {
-			bot.EditMessageTextParams
-			ReplyMarkup json.RawMessage `json:"reply_markup"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
-			return badPayload(err)
-		}
-		p.EditMessageTextParams.ChatID = m.ChatID
-		if m.EditMessageID != 0 {
-			p.MessageID = int(m.EditMessageID)
-		}
-		p.EditMessageTextParams.ReplyMarkup = markup(p.ReplyMarkup)
-		_, err := t.b.EditMessageText(ctx, &p.EditMessageTextParams)
-		return editResult(int64(p.MessageID), err)
+		var p bot.EditMessageTextParams
+		return edit(ctx, m, &p, &p.ChatID, &p.MessageID, &p.ReplyMarkup, t.b.EditMessageText)
 	case MethodEditMessageCaption:
-		var p struct {
-			bot.EditMessageCaptionParams
-			ReplyMarkup json.RawMessage `json:"reply_markup"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
-			return badPayload(err)
-		}
-		p.EditMessageCaptionParams.ChatID = m.ChatID
-		if m.EditMessageID != 0 {
-			p.MessageID = int(m.EditMessageID)
-		}
-		p.EditMessageCaptionParams.ReplyMarkup = markup(p.ReplyMarkup)
-		_, err := t.b.EditMessageCaption(ctx, &p.EditMessageCaptionParams)
-		return editResult(int64(p.MessageID), err)
+		var p bot.EditMessageCaptionParams
+		return edit(ctx, m, &p, &p.ChatID, &p.MessageID, &p.ReplyMarkup, t.b.EditMessageCaption)
 	case MethodEditMessageReplyMarkup:
-		var p struct {
-			bot.EditMessageReplyMarkupParams
-			ReplyMarkup json.RawMessage `json:"reply_markup"`
-		}
-		if err := json.Unmarshal(m.Payload, &p); err != nil {
-			return badPayload(err)
-		}
-		p.EditMessageReplyMarkupParams.ChatID = m.ChatID
-		if m.EditMessageID != 0 {
-			p.MessageID = int(m.EditMessageID)
-		}
-		p.EditMessageReplyMarkupParams.ReplyMarkup = markup(p.ReplyMarkup)
-		_, err := t.b.EditMessageReplyMarkup(ctx, &p.EditMessageReplyMarkupParams)
-		return editResult(int64(p.MessageID), err)
+		var p bot.EditMessageReplyMarkupParams
+		return edit(ctx, m, &p, &p.ChatID, &p.MessageID, &p.ReplyMarkup, t.b.EditMessageReplyMarkup)
 	case MethodAnswerCallbackQuery:
 		var p bot.AnswerCallbackQueryParams
 		if err := json.Unmarshal(m.Payload, &p); err != nil {
@@ -230,6 +182,36 @@ func (t *Telegram) Send(ctx context.Context, m Message) (Result, error) {
 		err := fmt.Errorf("outbox: telegram: unsupported method %q", m.Method)
 		return Result{Outcome: Permanent, Reason: err.Error()}, err
 	}
+}
+
+// decode reads m's payload into the method's params p, whose chat_id and
+// reply_markup fields chatID and replyMarkup are, and aims them at m's
+// chat. reply_markup is kept as written (see markup): while decoding,
+// replyMarkup holds a *json.RawMessage, into which json decodes the bytes
+// rather than building a map in the interface.
+func decode(m Message, p any, chatID *any, replyMarkup *models.ReplyMarkup) error {
+	var raw json.RawMessage
+	*replyMarkup = &raw
+	if err := json.Unmarshal(m.Payload, p); err != nil {
+		return err
+	}
+	*chatID = m.ChatID
+	*replyMarkup = markup(raw)
+	return nil
+}
+
+// edit makes an edit call: its params P decoded from m's payload (see
+// decode) and aimed at the message m names, when it names one.
+func edit[P any](ctx context.Context, m Message, p *P, chatID *any, messageID *int, replyMarkup *models.ReplyMarkup,
+	call func(context.Context, *P) (*models.Message, error)) (Result, error) {
+	if err := decode(m, p, chatID, replyMarkup); err != nil {
+		return badPayload(err)
+	}
+	if m.EditMessageID != 0 {
+		*messageID = int(m.EditMessageID)
+	}
+	_, err := call(ctx, p)
+	return editResult(int64(*messageID), err)
 }
 
 func badPayload(err error) (Result, error) {
