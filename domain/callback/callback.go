@@ -53,64 +53,56 @@ func Prefix(data string) string {
 
 // Decision is the data of a claim card's 通过 (approve) or 驳回 button.
 func Decision(claimID int64, approve bool) string {
-	verb := "no"
-	if approve {
-		verb = "ok"
-	}
-	return ClaimDecision + ":" + id(claimID) + ":" + verb
+	return yesNo(ClaimDecision, claimID, approve, "ok")
 }
 
 // ParseDecision reads Decision's data.
 func ParseDecision(data string) (claimID int64, approve, ok bool) {
-	f, ok := fields(data, ClaimDecision, 2)
-	if !ok || (f[1] != "ok" && f[1] != "no") {
-		return 0, false, false
-	}
-	claimID, ok = positive(f[0])
-	return claimID, f[1] == "ok", ok
+	return parseYesNo(data, ClaimDecision, "ok")
 }
 
 // RelinkChoice is the data of the 确认改绑 (confirm) or 取消 button on the
 // question a re-link asks the new account.
 func RelinkChoice(requestID int64, confirm bool) string {
-	verb := "no"
-	if confirm {
-		verb = "ok"
-	}
-	return Relink + ":" + id(requestID) + ":" + verb
+	return yesNo(Relink, requestID, confirm, "ok")
 }
 
 // ParseRelink reads RelinkChoice's data.
 func ParseRelink(data string) (requestID int64, confirm, ok bool) {
-	f, ok := fields(data, Relink, 2)
-	if !ok || (f[1] != "ok" && f[1] != "no") {
-		return 0, false, false
-	}
-	requestID, ok = positive(f[0])
-	return requestID, f[1] == "ok", ok
+	return parseYesNo(data, Relink, "ok")
 }
 
-// Pick is the data of the button choosing item index of a draft claim;
-// index < 0 is the 取消 (cancel) button.
 // Objection is the data of 维持异议 (uphold) or 驳回异议 on an objection card.
 func Objection(objectionID int64, uphold bool) string {
-	verb := "no"
-	if uphold {
-		verb = "up"
-	}
-	return ObjectionDecision + ":" + id(objectionID) + ":" + verb
+	return yesNo(ObjectionDecision, objectionID, uphold, "up")
 }
 
 // ParseObjection reads Objection's data.
 func ParseObjection(data string) (objectionID int64, uphold, ok bool) {
-	f, ok := fields(data, ObjectionDecision, 2)
-	if !ok || (f[1] != "up" && f[1] != "no") {
-		return 0, false, false
-	}
-	objectionID, ok = positive(f[0])
-	return objectionID, f[1] == "up", ok
+	return parseYesNo(data, ObjectionDecision, "up")
 }
 
+// yesNo is the data of a yes-or-no button about record recordID:
+// "<prefix>:<recordID>:<verb>" for yes, "<prefix>:<recordID>:no" for no.
+func yesNo(prefix string, recordID int64, yes bool, verb string) string {
+	if !yes {
+		verb = "no"
+	}
+	return prefix + ":" + id(recordID) + ":" + verb
+}
+
+// parseYesNo reads yesNo's data.
+func parseYesNo(data, prefix, verb string) (recordID int64, yes, ok bool) {
+	f, ok := fields(data, prefix, 2)
+	if !ok || (f[1] != verb && f[1] != "no") {
+		return 0, false, false
+	}
+	recordID, ok = positive(f[0])
+	return recordID, f[1] == verb, ok
+}
+
+// Pick is the data of the button choosing item index of a draft claim;
+// index < 0 is the 取消 (cancel) button.
 func Pick(draftID int64, index int) string {
 	choice := "x"
 	if index >= 0 {
