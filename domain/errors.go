@@ -1,6 +1,10 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Missing is a lookup by a key the user gave that found nothing, worded so
 // that the user sees what is wrong: Missing("单位", "编码", "NOPE") says
@@ -42,4 +46,29 @@ func UserMessage(err error) (msg string, ok bool) {
 		return textInvalid, true
 	}
 	return "", false
+}
+
+// RowError is a fault in a file an operator imports (a catalogue, a units
+// or people file): File names it, Row is the 1-based line in the file (the
+// header is row 1), Column the column's header name, "" when the fault is
+// the row's. domain/points and internal/tabular report their files' faults
+// as one.
+type RowError struct {
+	File   string
+	Row    int
+	Column string
+	Msg    string
+}
+
+func (e *RowError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	fmt.Fprintf(&b, "row %d", e.Row)
+	if e.Column != "" {
+		fmt.Fprintf(&b, ", column %q", e.Column)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
 }

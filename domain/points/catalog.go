@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 // The five categories, in display order.
@@ -77,27 +79,8 @@ const maxPoints = 10000
 
 var reCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
 
-// RowError is a fault in a catalogue file. Row is the 1-based line number in the file (the
-// header is row 1); Column is the column's header name, or "" when the fault is the row's.
-type RowError struct {
-	File   string
-	Row    int
-	Column string
-	Msg    string
-}
-
-func (e *RowError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File + ": ")
-	}
-	fmt.Fprintf(&b, "row %d", e.Row)
-	if e.Column != "" {
-		fmt.Fprintf(&b, ", column %q", e.Column)
-	}
-	b.WriteString(": " + e.Msg)
-	return b.String()
-}
+// RowError is a fault in a catalogue file (domain.RowError).
+type RowError = domain.RowError
 
 // ParseCatalog reads a catalogue in CSV; name is the file name for error messages. See the
 // package documentation for the rules. A fault in the file is a *RowError.

@@ -13,23 +13,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/zhibu/zhibu/domain"
 )
 
 // RowError names the file, the 1-based row (the header is row 1) and the
-// column of a bad cell.
-type RowError struct {
-	File   string
-	Row    int
-	Column string
-	Msg    string
-}
-
-func (e *RowError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("%s: row %d: %s", e.File, e.Row, e.Msg)
-	}
-	return fmt.Sprintf("%s: row %d, column %q: %s", e.File, e.Row, e.Column, e.Msg)
-}
+// column of a bad cell (domain.RowError).
+type RowError = domain.RowError
 
 // Table is a file's header and data rows. Rows[i] is file row i+2.
 type Table struct {
