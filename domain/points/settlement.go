@@ -71,27 +71,28 @@ func PeriodAt(kind PeriodKind, t time.Time, loc *time.Location) (SettlementPerio
 
 // Key names the period: "2026-11", "2026-Q4" or "2026".
 func (p SettlementPeriod) Key() string {
-	y, m, _ := p.Start.Date()
-	switch p.Kind {
-	case Monthly:
-		return fmt.Sprintf("%04d-%02d", y, int(m))
-	case Quarterly:
-		return fmt.Sprintf("%04d-Q%d", y, (int(m)-1)/3+1)
-	}
-	return fmt.Sprintf("%04d", y)
+	key, _ := p.names()
+	return key
 }
 
 // Label is the Chinese name of the period people read: "2026年11月",
 // "2026年第四季度", "2026年度".
 func (p SettlementPeriod) Label() string {
+	_, label := p.names()
+	return label
+}
+
+// names is the period's Key and Label, both read off its kind and start.
+func (p SettlementPeriod) names() (key, label string) {
 	y, m, _ := p.Start.Date()
 	switch p.Kind {
 	case Monthly:
-		return fmt.Sprintf("%d年%d月", y, int(m))
+		return fmt.Sprintf("%04d-%02d", y, int(m)), fmt.Sprintf("%d年%d月", y, int(m))
 	case Quarterly:
-		return fmt.Sprintf("%d年第%s季度", y, [...]string{"一", "二", "三", "四"}[(int(m)-1)/3])
+		q := (int(m)-1)/3 + 1
+		return fmt.Sprintf("%04d-Q%d", y, q), fmt.Sprintf("%d年第%s季度", y, [...]string{"一", "二", "三", "四"}[q-1])
 	}
-	return fmt.Sprintf("%d年度", y)
+	return fmt.Sprintf("%04d", y), fmt.Sprintf("%d年度", y)
 }
 
 // Contains reports whether t falls in the period.
