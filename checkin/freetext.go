@@ -101,8 +101,13 @@ type ReadingView struct {
 // text is no check-in or the sender may not check in there: the bot then
 // stays silent. In a group only a secretary of the branch the group is bound
 // to (or an admin over it) is heard.
-func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (v ReadingView, ok bool, err error) {
-	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = Of(tx).readCheckinText(ctx, actor, msg); return err })
+func (a Service) ReadCheckinText(ctx context.Context, actor domain.Actor, msg TextMessage) (ReadingView, bool, error) {
+	return readInTx(ctx, a, func(tx Service) (ReadingView, bool, error) { return tx.readCheckinText(ctx, actor, msg) })
+}
+
+// readInTx runs read, a reading of free text, in the transaction it opens.
+func readInTx[V any](ctx context.Context, a Service, read func(Service) (V, bool, error)) (v V, ok bool, err error) {
+	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = read(Of(tx)); return err })
 	return v, ok, err
 }
 
@@ -112,19 +117,13 @@ func (a Service) readCheckinText(ctx context.Context, actor domain.Actor, msg Te
 		return ReadingView{}, false, nil
 	}
 	if msg.InGroup {
-		g, err := a.db().GroupByChat(ctx, msg.ChatID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ReadingView{}, false, nil
-		}
-		if err != nil {
+		unitID, bound, err := a.boundUnitID(ctx, msg.ChatID)
+		if err != nil || !bound {
 			return ReadingView{}, false, err
 		}
-		u, err := a.db().UnitByID(ctx, g.UnitID)
-		if err != nil {
+		u, err := a.db().UnitByID(ctx, unitID)
+		if err != nil || u.Kind != domain.KindBranch || !mayCheckinFor(actor, u) {
 			return ReadingView{}, false, err
-		}
-		if u.Kind != domain.KindBranch || !mayCheckinFor(actor, u) {
-			return ReadingView{}, false, nil
 		}
 	}
 	m := healthcheck.Of(a.App).ObligationMatcher()
@@ -189,6 +188,19 @@ func (a Service) checkinView(ctx context.Context, r command.Reading, m *command.
 	return v, nil
 }
 
+// boundUnitID returns the unit the group chatID is bound to; bound is false
+// when it is bound to none, and its free text then goes unread.
+func (a Service) boundUnitID(ctx context.Context, chatID int64) (unitID int64, bound bool, err error) {
+	g, err := a.db().GroupByChat(ctx, chatID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return g.UnitID, true, nil
+}
+
 // albumRead reports whether msg is the caption of an album another caption
 // of which was already read: an album is read once (SPEC §7.3), its photos
 // join what that reading records.
@@ -232,9 +244,8 @@ type ClaimReadingView struct {
 // it is kept for the sender's 确认. Several it may be: a draft claim offers
 // them as buttons (as /claim does). ok is false when the text claims nothing
 // or the sender is no villager of the village the group is bound to.
-func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (v ClaimReadingView, ok bool, err error) {
-	err = a.InTxRefusable(ctx, func(tx *app.App) error { v, ok, err = Of(tx).readClaimText(ctx, actor, msg); return err })
-	return v, ok, err
+func (a Service) ReadClaimText(ctx context.Context, actor domain.Actor, msg TextMessage) (ClaimReadingView, bool, error) {
+	return readInTx(ctx, a, func(tx Service) (ClaimReadingView, bool, error) { return tx.readClaimText(ctx, actor, msg) })
 }
 
 // readClaimText is ReadClaimText in the transaction ReadClaimText opens.
@@ -251,15 +262,9 @@ func (a Service) readClaimText(ctx context.Context, actor domain.Actor, msg Text
 		return ClaimReadingView{}, false, err
 	}
 	if msg.InGroup {
-		g, err := a.db().GroupByChat(ctx, msg.ChatID)
-		if errors.Is(err, domain.ErrNotFound) {
-			return ClaimReadingView{}, false, nil
-		}
-		if err != nil {
+		unitID, bound, err := a.boundUnitID(ctx, msg.ChatID)
+		if err != nil || !bound || unitID != hh.VillageID {
 			return ClaimReadingView{}, false, err
-		}
-		if g.UnitID != hh.VillageID {
-			return ClaimReadingView{}, false, nil
 		}
 	}
 	items, err := villagepoints.Of(a.App).CatalogFor(ctx, hh.VillageID)

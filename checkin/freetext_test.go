@@ -127,3 +127,24 @@ func countCheckins(t *testing.T, f *ciFixture) int {
 	}
 	return n
 }
+
+// In a group only a secretary of the branch the group is bound to is read.
+func TestReadCheckinTextInGroup(t *testing.T) {
+	f := newCIFixture(t)
+	const branchChat, townChat, unbound = -7101, -7102, -7103
+	for chat, unit := range map[int64]int64{branchChat: f.branch.ID, townChat: f.town.ID} {
+		if err := f.st.BindGroup(f.ctx, chat, unit, "群", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, tt := range []struct {
+		actor domain.Actor
+		chat  int64
+		want  bool
+	}{{f.sec, branchChat, true}, {f.org, branchChat, false}, {f.sec, townChat, false}, {f.sec, unbound, false}} {
+		msg := checkin.TextMessage{ChatID: tt.chat, MessageID: int64(i + 1), InGroup: true, Text: "昨天开了支委会，5个人都到了，商量冬季防火"}
+		if _, ok, err := checkin.Of(f.app).ReadCheckinText(f.ctx, tt.actor, msg); err != nil || ok != tt.want {
+			t.Errorf("%s in chat %d: read %v %v, want %v", tt.actor.Label, tt.chat, ok, err, tt.want)
+		}
+	}
+}
