@@ -139,17 +139,11 @@ func (it BoardItem) LastDay() time.Time { return it.Due.Add(-time.Second) }
 // a.Now(). A unit outside the actor's subtree is refused (ErrForbidden), an
 // unknown one is ErrNotFound.
 func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string) (Board, error) {
-	if !app.MayViewDashboard(actor) {
-		return Board{}, errNotManager
-	}
-	u, err := a.UnitForActor(ctx, actor, unitCode)
+	u, path, err := a.boardUnit(ctx, actor, unitCode)
 	if err != nil {
 		return Board{}, err
 	}
-	b := Board{At: a.Now(), Unit: u}
-	if b.Path, err = a.dashPath(ctx, actor, u); err != nil {
-		return Board{}, err
-	}
+	b := Board{At: a.Now(), Unit: u, Path: path}
 	if u.Kind == domain.KindGroup && u.ParentID != nil {
 		// A party group is shown as its branch.
 		parent, err := a.db().UnitByID(ctx, *u.ParentID)
@@ -219,6 +213,24 @@ func (a Service) Board(ctx context.Context, actor domain.Actor, unitCode string)
 	}
 	slices.SortStableFunc(b.Children, func(x, y BoardChild) int { return strings.Compare(x.Unit.Code, y.Unit.Code) })
 	return b, nil
+}
+
+// boardUnit is what every board starts from: the unit unitCode names ("" =
+// the actor's own), refused to an actor who may not see the dashboard or
+// the unit, and its dashPath.
+func (a Service) boardUnit(ctx context.Context, actor domain.Actor, unitCode string) (domain.Unit, []domain.Unit, error) {
+	if !app.MayViewDashboard(actor) {
+		return domain.Unit{}, nil, errNotManager
+	}
+	u, err := a.UnitForActor(ctx, actor, unitCode)
+	if err != nil {
+		return domain.Unit{}, nil, err
+	}
+	path, err := a.dashPath(ctx, actor, u)
+	if err != nil {
+		return domain.Unit{}, nil, err
+	}
+	return u, path, nil
 }
 
 // dashPath is the breadcrumb trail of u as the actor may see it.
@@ -382,17 +394,11 @@ func (b EscalationsBoard) Rows() int {
 // Escalations). An unknown obligation or a township outside the subtree
 // is refused naming it; a page past the last shows the last.
 func (a Service) DashboardEscalations(ctx context.Context, actor domain.Actor, unitCode string, f EscalationFilter) (EscalationsBoard, error) {
-	if !app.MayViewDashboard(actor) {
-		return EscalationsBoard{}, errNotManager
-	}
-	u, err := a.UnitForActor(ctx, actor, unitCode)
+	u, path, err := a.boardUnit(ctx, actor, unitCode)
 	if err != nil {
 		return EscalationsBoard{}, err
 	}
-	b := EscalationsBoard{Unit: u, Filter: f}
-	if b.Path, err = a.dashPath(ctx, actor, u); err != nil {
-		return EscalationsBoard{}, err
-	}
+	b := EscalationsBoard{Unit: u, Path: path, Filter: f}
 	if f.Obligation != "" {
 		if _, ok := healthcheck.Of(a.App).Obligation(f.Obligation); !ok {
 			return EscalationsBoard{}, domain.Refuse(domain.ErrInvalid, "%s", dash.T("refuse.unknown_obligation", "obligation", f.Obligation))
@@ -580,18 +586,12 @@ func (r RankingBoard) IsVillage() bool { return dashIsVillage(r.Unit.Kind) }
 // last with no rank. For a unit above villages ("" = the actor's own unit)
 // it lists the villages of its subtree.
 func (a Service) DashboardRanking(ctx context.Context, actor domain.Actor, unitCode string) (RankingBoard, error) {
-	if !app.MayViewDashboard(actor) {
-		return RankingBoard{}, errNotManager
-	}
-	u, err := a.UnitForActor(ctx, actor, unitCode)
+	u, path, err := a.boardUnit(ctx, actor, unitCode)
 	if err != nil {
 		return RankingBoard{}, err
 	}
 	now := a.Now()
-	rb := RankingBoard{At: now, Unit: u}
-	if rb.Path, err = a.dashPath(ctx, actor, u); err != nil {
-		return RankingBoard{}, err
-	}
+	rb := RankingBoard{At: now, Unit: u, Path: path}
 	if !dashIsVillage(u.Kind) {
 		sub, err := a.db().Subtree(ctx, u.ID)
 		if err != nil {
