@@ -54,6 +54,22 @@ func (a *App) AuthoriseGlobal(ctx context.Context, actor domain.Actor, action ac
 	return a.Refused(ctx, actor, useCase, "", access.Refusal(actor, action, ""))
 }
 
+// SetActive turns something global (an integration, a robot) on or off:
+// authorised as action (AuthoriseGlobal) under useCase, changed by set in
+// a transaction and audited there under useCase and subject with the new
+// state.
+func (a *App) SetActive(ctx context.Context, actor domain.Actor, action access.Action, useCase, subject string, active bool, set func(*App) error) error {
+	if err := a.AuthoriseGlobal(ctx, actor, action, useCase); err != nil {
+		return err
+	}
+	return a.InTx(ctx, func(a *App) error {
+		if err := set(a); err != nil {
+			return err
+		}
+		return a.Audit(ctx, actor, useCase, subject, true, map[string]any{"active": active})
+	})
+}
+
 // Scope resolves the unit a request names by code and authorises action on
 // it. Code "" means the first unit where the actor's roles allow the action.
 func (a *App) Scope(ctx context.Context, actor domain.Actor, action access.Action, useCase, code string) (domain.Unit, error) {

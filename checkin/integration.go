@@ -108,14 +108,8 @@ func (a Service) ListIntegrations(ctx context.Context, actor domain.Actor) ([]st
 
 // SetIntegrationActive turns an integration on or off (operator only).
 func (a Service) SetIntegrationActive(ctx context.Context, actor domain.Actor, name string, active bool) error {
-	if err := a.AuthoriseGlobal(ctx, actor, access.ManageIntegrations, "integration.active"); err != nil {
-		return err
-	}
-	return a.InTx(ctx, func(a *app.App) error {
-		if err := Of(a).db().SetIntegrationActive(ctx, name, active); err != nil {
-			return err
-		}
-		return a.Audit(ctx, actor, "integration.active", "integration:"+name, true, map[string]any{"active": active})
+	return a.SetActive(ctx, actor, access.ManageIntegrations, "integration.active", "integration:"+name, active, func(a *app.App) error {
+		return Of(a).db().SetIntegrationActive(ctx, name, active)
 	})
 }
 

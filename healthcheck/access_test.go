@@ -65,6 +65,14 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 	forbidden("county organiser adds a robot", err, "只有服务器管理员可以管理群机器人")
 	_, err = checkin.Of(f.app).ListIntegrations(f.ctx, county)
 	forbidden("county organiser lists integrations", err, "只有服务器管理员可以管理外部系统接入")
+	forbidden("county organiser turns a robot off", integrations.Of(f.app).SetRobotActive(f.ctx, county, 1, false), "只有服务器管理员可以管理群机器人")
+	forbidden("county organiser turns an integration off", checkin.Of(f.app).SetIntegrationActive(f.ctx, county, "crm", false), "只有服务器管理员可以管理外部系统接入")
+	robot, err := integrations.Of(f.app).AddRobot(f.ctx, domain.Operator, integrations.RobotRequest{UnitCode: "QA", Kind: "wecom", URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=y"})
+	ok("operator adds a robot", err)
+	ok("operator turns the robot off", integrations.Of(f.app).SetRobotActive(f.ctx, domain.Operator, robot.ID, false))
+	if rows, err := f.st.AuditLog(f.ctx, "robot.active", nil, 10); err != nil || len(rows) != 2 || !rows[0].Allowed || string(rows[0].Details) != `{"active": false}` {
+		t.Errorf("robot.active audited: %+v %v", rows, err)
+	}
 	if _, err := checkin.Of(f.app).ListIntegrations(f.ctx, domain.Operator); err != nil {
 		t.Errorf("operator lists integrations: %v", err)
 	}
@@ -87,7 +95,7 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 		t.Errorf("villager reads the check-in ledger: %v", err)
 	}
 
-	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "integration.list": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1, "points.export": 2} {
+	for action, want := range map[string]int{"escalations.list": 2, "misses.list": 1, "robot.add": 1, "robot.active": 1, "integration.list": 1, "integration.active": 1, "health.summary": 1, "health.status": 1, "import.catalog": 1, "invite": 1, "points.export": 2} {
 		if refused := f.refusals(action); refused != want {
 			t.Errorf("%s: %d refusals audited, want %d", action, refused, want)
 		}

@@ -86,14 +86,8 @@ func (a Service) ListRobots(ctx context.Context, actor domain.Actor, unitCode st
 // SetRobotActive turns a robot on or off (operator only). Messages already
 // queued for an inactive robot fail rather than go out.
 func (a Service) SetRobotActive(ctx context.Context, actor domain.Actor, id int64, active bool) error {
-	if err := a.AuthoriseGlobal(ctx, actor, access.ManageRobots, "robot.active"); err != nil {
-		return err
-	}
-	return a.InTx(ctx, func(a *app.App) error {
-		if err := Of(a).db().SetRobotActive(ctx, id, active); err != nil {
-			return err
-		}
-		return a.Audit(ctx, actor, "robot.active", "robot:"+strconv.FormatInt(id, 10), true, map[string]any{"active": active})
+	return a.SetActive(ctx, actor, access.ManageRobots, "robot.active", "robot:"+strconv.FormatInt(id, 10), active, func(a *app.App) error {
+		return Of(a).db().SetRobotActive(ctx, id, active)
 	})
 }
 
