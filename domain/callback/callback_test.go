@@ -116,3 +116,24 @@ func TestPeriodButtons(t *testing.T) {
 		}
 	}
 }
+
+// The yes-or-no buttons' data, as sent (and as buttons already in chats carry it).
+func TestYesNoData(t *testing.T) {
+	for got, want := range map[string]string{
+		Decision(5, true): "cl:5:ok", Decision(5, false): "cl:5:no",
+		RelinkChoice(3, true): "rl:3:ok", RelinkChoice(3, false): "rl:3:no",
+		Objection(2, true): "ob:2:up", Objection(2, false): "ob:2:no",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if id, confirm, ok := ParseRelink("rl:3:ok"); !ok || !confirm || id != 3 {
+		t.Errorf("ParseRelink: %d %v %v", id, confirm, ok)
+	}
+	for _, d := range []string{"rl:3:up", "rl:0:ok", "rl:03:no", "cl:3:ok"} {
+		if _, _, ok := ParseRelink(d); ok {
+			t.Errorf("ParseRelink(%q) accepted", d)
+		}
+	}
+}
