@@ -102,6 +102,22 @@ type Splitter interface {
 	Split(m Message) ([]Message, error)
 }
 
+// parts is m cut in len(texts) parts, numbered, part i's payload made by
+// payload from texts[i]: what every Splitter returns.
+func parts(m Message, texts []string, payload func(i int, text string) ([]byte, error)) ([]Message, error) {
+	out := make([]Message, len(texts))
+	for i, t := range texts {
+		b, err := payload(i, t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+		out[i].Payload = b
+		out[i].Part, out[i].Parts = i, len(texts)
+	}
+	return out, nil
+}
+
 // Prober is implemented by channels with a call that delivers nothing
 // (Telegram's getMe): after a bot-wide pause it goes first instead of a
 // message, so that a probe into an outage never makes a copy. Its Result

@@ -228,21 +228,13 @@ func (r *Robot) Split(m Message) ([]Message, error) {
 		return nil, fmt.Errorf("payload: %w", err)
 	}
 	texts := cutText(content, r.spec.limit, r.spec.measure)
-	parts := make([]Message, len(texts))
-	for i, t := range texts {
+	return parts(m, texts, func(i int, t string) ([]byte, error) {
 		pt := title
 		if len(texts) > 1 {
 			pt = fmt.Sprintf("%s（%d/%d）", title, i+1, len(texts))
 		}
-		b, err := json.Marshal(robotPayload{Title: pt, Formatted: t})
-		if err != nil {
-			return nil, err
-		}
-		parts[i] = m
-		parts[i].Payload = b
-		parts[i].Part, parts[i].Parts = i, len(texts)
-	}
-	return parts, nil
+		return json.Marshal(robotPayload{Title: pt, Formatted: t})
+	})
 }
 
 // robotTitle is the notice's title, else its first line with text, at most

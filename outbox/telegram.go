@@ -87,8 +87,7 @@ func (t *Telegram) Split(m Message) ([]Message, error) {
 	if len(texts) <= 1 {
 		return []Message{m}, nil
 	}
-	parts := make([]Message, len(texts))
-	for i, tx := range texts {
+	return parts(m, texts, func(i int, tx string) ([]byte, error) {
 		q := make(map[string]json.RawMessage, len(p))
 		for k, v := range p {
 			q[k] = v
@@ -100,15 +99,8 @@ func (t *Telegram) Split(m Message) ([]Message, error) {
 		if i < len(texts)-1 {
 			delete(q, "reply_markup")
 		}
-		payload, err := json.Marshal(q)
-		if err != nil {
-			return nil, err
-		}
-		parts[i] = m
-		parts[i].Payload = payload
-		parts[i].Part, parts[i].Parts = i, len(texts)
-	}
-	return parts, nil
+		return json.Marshal(q)
+	})
 }
 
 // splitPlain cuts a text without markup: SplitHTML on the escaped text,
