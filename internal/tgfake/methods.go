@@ -203,62 +203,56 @@ func (s *Server) editMessageText(c *apiCall) (any, *Failure) { return s.editCont
 // editMessageCaption changes the caption (and keyboard) of a photo the bot sent.
 func (s *Server) editMessageCaption(c *apiCall) (any, *Failure) { return s.editContent(c.p, true) }
 
+// editMessageReplyMarkup changes the keyboard alone.
+func (s *Server) editMessageReplyMarkup(c *apiCall) (any, *Failure) { return s.edit(c.p, nil) }
+
 // editContent is editMessageText (caption=false) and editMessageCaption:
 // the same checks and effects on a message's text or a photo's caption.
 func (s *Server) editContent(p map[string]string, caption bool) (any, *Failure) {
+	return s.edit(p, func(m *Message) (func(), bool, *Failure) {
+		switch {
+		case caption && m.Photo == "":
+			return nil, false, badRequest("there is no caption in the message to edit")
+		case !caption && m.Photo != "":
+			return nil, false, badRequest("there is no text in the message to edit")
+		}
+		r, f := renderContent(p, caption)
+		if f != nil {
+			return nil, false, f
+		}
+		return func() { r.apply(m) }, r.plain == m.Plain && entitiesEqual(r.ents, m.Entities), nil
+	})
+}
+
+// edit is every edit method: it finds the message p targets, has content
+// (nil for the keyboard alone) check it and say how its content changes
+// and whether it stays the same, and refuses an edit that changes neither
+// content nor keyboard. Flood control is charged last; like Telegram, an
+// edit without reply_markup removes the inline keyboard.
+func (s *Server) edit(p map[string]string, content func(*Message) (apply func(), same bool, f *Failure)) (any, *Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, f := s.editTarget(p)
 	if f != nil {
 		return nil, f
 	}
-	switch {
-	case caption && m.Photo == "":
-		return nil, badRequest("there is no caption in the message to edit")
-	case !caption && m.Photo != "":
-		return nil, badRequest("there is no text in the message to edit")
-	}
-	r, f := renderContent(p, caption)
-	if f != nil {
-		return nil, f
+	apply, same := func() {}, true
+	if content != nil {
+		if apply, same, f = content(m); f != nil {
+			return nil, f
+		}
 	}
 	markup, kb, f := parseMarkup(p["reply_markup"])
 	if f != nil {
 		return nil, f
 	}
-	if r.plain == m.Plain && entitiesEqual(r.ents, m.Entities) && sameMarkup(markup, m.ReplyMarkup) {
+	if same && sameMarkup(markup, m.ReplyMarkup) {
 		return nil, badRequest(notModified)
 	}
-	return s.edit(m, markup, kb, func() { r.apply(m) })
-}
-
-func (s *Server) editMessageReplyMarkup(c *apiCall) (any, *Failure) {
-	p := c.p
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, f := s.editTarget(p)
-	if f != nil {
-		return nil, f
-	}
-	markup, kb, f := parseMarkup(p["reply_markup"])
-	if f != nil {
-		return nil, f
-	}
-	if sameMarkup(markup, m.ReplyMarkup) {
-		return nil, badRequest(notModified)
-	}
-	return s.edit(m, markup, kb, func() {})
-}
-
-// edit changes m once flood control lets the edit through: content sets
-// what is particular to the method, and the keyboard becomes markup (like
-// Telegram, an edit without reply_markup removes the inline keyboard).
-// Callers hold s.mu.
-func (s *Server) edit(m *Message, markup json.RawMessage, kb [][]models.InlineKeyboardButton, content func()) (any, *Failure) {
 	if f := s.takeToken(m.ChatID); f != nil {
 		return nil, f
 	}
-	content()
+	apply()
 	m.ReplyMarkup, m.Keyboard = markup, kb
 	m.Edited, m.EditedAt = true, s.now()
 	s.notify()
