@@ -26,17 +26,12 @@ type ChatUpdate struct {
 // ChatUpdates returns the last limit messages and button taps stored for
 // the chats, oldest first.
 func (s *Store) ChatUpdates(ctx context.Context, chats []int64, limit int) ([]ChatUpdate, error) {
-	var us []ChatUpdate
-	err := sqlxSelect(ctx, s, &us, `
+	return selectAll[ChatUpdate](ctx, s, "chat updates", `
 		SELECT * FROM (
 			SELECT update_id, chat_id, kind, raw, received_at FROM updates
 			WHERE chat_id = ANY($1) AND kind IN ('message', 'callback_query')
 			ORDER BY update_id DESC LIMIT $2) AS t
 		ORDER BY update_id`, pq.Array(chats), limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: chat updates: %w", err)
-	}
-	return us, nil
 }
 
 // ChatSend is a stored outbound Telegram message or edit of one chat.
@@ -56,17 +51,12 @@ type ChatSend struct {
 // ChatSends returns the last limit Telegram messages and edits enqueued for
 // the chats (callback answers left out), oldest first.
 func (s *Store) ChatSends(ctx context.Context, chats []int64, limit int) ([]ChatSend, error) {
-	var ms []ChatSend
-	err := sqlxSelect(ctx, s, &ms, `
+	return selectAll[ChatSend](ctx, s, "chat sends", `
 		SELECT * FROM (
 			SELECT id, chat_id, dedupe_key, method, status, payload, tg_message_ids, edit_of, created_at, sent_at FROM outbox
 			WHERE channel = 'telegram' AND chat_id = ANY($1) AND method <> $2
 			ORDER BY id DESC LIMIT $3) AS t
 		ORDER BY id`, pq.Array(chats), MethodAnswerCallback, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: chat sends: %w", err)
-	}
-	return ms, nil
 }
 
 // ConversationIDs returns the highest update id stored and, per chat, the
@@ -126,12 +116,7 @@ func (s *Store) ChatMessageCounts(ctx context.Context, chats []int64) (map[int64
 // Telegram message that is due now waits to go out: what the offline
 // sandbox waits for before it shows the answer.
 func (s *Store) UpdateSettled(ctx context.Context, id int64) (bool, error) {
-	var ok bool
-	err := sqlxGet(ctx, s, &ok, `
+	return getValue[bool](ctx, s, fmt.Sprintf("update %d settled", id), `
 		SELECT EXISTS (SELECT 1 FROM updates WHERE update_id = $1 AND processed_at IS NOT NULL)
 		   AND NOT EXISTS (SELECT 1 FROM outbox WHERE channel = 'telegram' AND status IN ('pending', 'sending') AND not_before <= now())`, id)
-	if err != nil {
-		return false, fmt.Errorf("storage: update %d settled: %w", id, err)
-	}
-	return ok, nil
 }

@@ -71,20 +71,13 @@ func (s *Store) GoodsList(ctx context.Context, f GoodsFilter) ([]Goods, error) {
 	if f.VillageIDs != nil {
 		villages = pq.Array(f.VillageIDs)
 	}
-	var gs []Goods
-	err := sqlxSelect(ctx, s, &gs, goodsSelect+` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR g.village_id = ANY($2))
+	return selectAll[Goods](ctx, s, "goods", goodsSelect+` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR g.village_id = ANY($2))
 		AND (NOT $3 OR g.active) ORDER BY u.code, g.code`, f.RootID, villages, f.ActiveOnly)
-	if err != nil {
-		return nil, fmt.Errorf("storage: goods: %w", err)
-	}
-	return gs, nil
 }
 
 // GoodsByCode loads a village's goods by code (stored upper-cased).
 func (s *Store) GoodsByCode(ctx context.Context, villageID int64, code string) (Goods, error) {
-	var g Goods
-	err := sqlxGet(ctx, s, &g, goodsSelect+` WHERE g.village_id = $1 AND g.code = $2`, villageID, code)
-	return g, notFoundf(err, "goods %s", code)
+	return getOne[Goods](ctx, s, fmt.Sprintf("goods %s", code), goodsSelect+` WHERE g.village_id = $1 AND g.code = $2`, villageID, code)
 }
 
 // TakeStock takes qty pieces of limited goods in one conditional UPDATE

@@ -328,10 +328,7 @@ func (s *Store) LockHealthcheck(ctx context.Context) error {
 	if _, ok := s.q.(interface{ Commit() error }); !ok {
 		return fmt.Errorf("storage: lock healthcheck: not in a transaction")
 	}
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(healthLockKey)); err != nil {
-		return fmt.Errorf("storage: lock healthcheck: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "lock healthcheck", `SELECT pg_advisory_xact_lock($1)`, int64(healthLockKey))
 }
 
 // TuneForScan raises work_mem and turns JIT off for the current transaction:
@@ -342,8 +339,8 @@ func (s *Store) TuneForScan(ctx context.Context) error {
 		return nil
 	}
 	for _, q := range []string{`SET LOCAL work_mem = '64MB'`, `SET LOCAL jit = off`} {
-		if _, err := s.q.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("storage: %s: %w", strings.TrimPrefix(q, "SET LOCAL "), err)
+		if err := exec(ctx, s, strings.TrimPrefix(q, "SET LOCAL "), q); err != nil {
+			return err
 		}
 	}
 	return nil

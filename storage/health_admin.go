@@ -107,14 +107,9 @@ func (s *Store) CreateSilence(ctx context.Context, x Silence, byID int64) (int64
 	if x.Obligation != "" {
 		ob = x.Obligation
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, "create silence", `
 		INSERT INTO health_silences (unit_id, obligation, starts_at, ends_at, reason, created_by, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, x.UnitID, ob, x.From, x.Until, x.Reason, by, x.Actor).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: create silence: %w", err)
-	}
-	return id, nil
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, x.UnitID, ob, x.From, x.Until, x.Reason, by, x.Actor)
 }
 
 // AddAck records an acknowledgement of a red item.
@@ -123,12 +118,8 @@ func (s *Store) AddAck(ctx context.Context, a Ack) error {
 	if a.PlannedOn != nil {
 		planned = a.PlannedOn.Format(time.DateOnly)
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO health_acks (unit_id, obligation, period, person_id, acked_at, planned_on, until)
+	return exec(ctx, s, "add ack", `INSERT INTO health_acks (unit_id, obligation, period, person_id, acked_at, planned_on, until)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.UnitID, a.Obligation, a.Period, a.PersonID, a.At, planned, a.Until)
-	if err != nil {
-		return fmt.Errorf("storage: add ack: %w", err)
-	}
-	return nil
 }
 
 // Miss is a digest that did not reach its person directly: sent to their

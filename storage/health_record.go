@@ -293,10 +293,6 @@ func (s *Store) RecordHealthRun(ctx context.Context, r HealthRun) error {
 	if r.RootID != 0 {
 		root = r.RootID
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO health_runs (at, root_id, took_ms, items, digests, lines, changes, deferred)
+	return exec(ctx, s, "record health run", `INSERT INTO health_runs (at, root_id, took_ms, items, digests, lines, changes, deferred)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.At, root, r.Took.Milliseconds(), r.Items, r.Digests, r.Lines, r.Changes, r.Deferred)
-	if err != nil {
-		return fmt.Errorf("storage: record health run: %w", err)
-	}
-	return nil
 }

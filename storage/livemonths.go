@@ -125,11 +125,7 @@ func withLive(query, lo string) string { return strings.ReplaceAll(query, "{live
 // never narrower; it is read again with the month.
 func (s *Store) oldUpdateMax(ctx context.Context, lo string) (int64, error) {
 	return forLive(s.months, &s.months.oldMax, lo, func() (int64, error) {
-		var v int64
-		if err := s.q.QueryRowxContext(ctx, withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo)).Scan(&v); err != nil {
-			return 0, fmt.Errorf("storage: highest update_id of past months: %w", err)
-		}
-		return v, nil
+		return getValue[int64](ctx, s, "highest update_id of past months", withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo))
 	})
 }
 

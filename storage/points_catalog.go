@@ -43,10 +43,7 @@ func (s *Store) SaveCatalog(ctx context.Context, unitID *int64, file string, ite
 // ClearCatalog drops a unit's own catalogue: the unit falls back to the one
 // above it. The versions stay as a record.
 func (s *Store) ClearCatalog(ctx context.Context, unitID int64) error {
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO point_catalogs (unit_id, cleared) VALUES ($1, true)`, unitID); err != nil {
-		return fmt.Errorf("storage: clear catalogue: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "clear catalogue", `INSERT INTO point_catalogs (unit_id, cleared) VALUES ($1, true)`, unitID)
 }
 
 // CatalogSource says which stored catalogue applies to a unit.

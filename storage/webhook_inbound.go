@@ -51,23 +51,13 @@ func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unit
 // ActiveIntegrations lists the active integrations, by id (the inbound
 // endpoint tries their secrets in turn).
 func (s *Store) ActiveIntegrations(ctx context.Context) ([]Integration, error) {
-	out := []Integration{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
-		WHERE i.active ORDER BY i.id`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: integrations: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Integration](ctx, s, "integrations", `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
+		WHERE i.active ORDER BY i.id`))
 }
 
 // Integrations lists every integration, by id.
 func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
-	out := []Integration{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: integrations: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Integration](ctx, s, "integrations", `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`))
 }
 
 // SetIntegrationActive turns an integration on or off by name.
@@ -78,20 +68,14 @@ func (s *Store) SetIntegrationActive(ctx context.Context, name string, active bo
 
 // TouchIntegration notes that an integration was used.
 func (s *Store) TouchIntegration(ctx context.Context, id int64, at time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE integrations SET last_used_at = $2 WHERE id = $1`, id, at); err != nil {
-		return fmt.Errorf("storage: touch integration: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "touch integration", `UPDATE integrations SET last_used_at = $2 WHERE id = $1`, id, at)
 }
 
 // ForgetIntegrationMessages drops the message ids received before before:
 // their signed timestamps are out of tolerance by now, so a replay would be
 // refused as stale anyway.
 func (s *Store) ForgetIntegrationMessages(ctx context.Context, before time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE received_at < $1`, before); err != nil {
-		return fmt.Errorf("storage: forget integration messages: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "forget integration messages", `DELETE FROM integration_messages WHERE received_at < $1`, before)
 }
 
 // ClaimIntegrationMessage records that integration id received msgID at
@@ -135,16 +119,13 @@ func (s *Store) claimOnce(ctx context.Context, table, keyCol, atCol, what string
 // LinkIntegrationCheckin notes the check-in a message (and its external id,
 // if any) created.
 func (s *Store) LinkIntegrationCheckin(ctx context.Context, integrationID int64, msgID, externalID string, checkinID int64) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE integration_messages SET checkin_id = $3 WHERE integration_id = $1 AND msg_id = $2`,
+	if err := exec(ctx, s, "link integration message", `UPDATE integration_messages SET checkin_id = $3 WHERE integration_id = $1 AND msg_id = $2`,
 		integrationID, msgID, checkinID); err != nil {
-		return fmt.Errorf("storage: link integration message: %w", err)
+		return err
 	}
 	if externalID == "" {
 		return nil
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE integration_checkins SET checkin_id = $3 WHERE integration_id = $1 AND external_id = $2`,
-		integrationID, externalID, checkinID); err != nil {
-		return fmt.Errorf("storage: link external id: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "link external id", `UPDATE integration_checkins SET checkin_id = $3 WHERE integration_id = $1 AND external_id = $2`,
+		integrationID, externalID, checkinID)
 }
