@@ -29,10 +29,9 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("storage: audit details: %w", err)
 	}
-	_, err = s.q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5, $6)`,
-		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d))
-	if err != nil {
-		return fmt.Errorf("storage: audit %s: %w", e.Action, err)
+	if err := exec(ctx, s, "audit "+e.Action, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5, $6)`,
+		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d)); err != nil {
+		return err
 	}
 	if !e.Allowed {
 		s.keep(func(ctx context.Context, s *Store) error { return s.Audit(ctx, e) })

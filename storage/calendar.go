@@ -28,11 +28,10 @@ func (s *Store) ReplaceCalendarYears(ctx context.Context, years []int, days []Ca
 	for i, y := range years {
 		ys[i] = int64(y)
 	}
-	res, err := s.q.ExecContext(ctx, `DELETE FROM calendar_days WHERE extract(year FROM day)::int = ANY($1)`, pq.Array(ys))
+	n, err := execCount(ctx, s, fmt.Sprintf("clear calendar years %v", years), `DELETE FROM calendar_days WHERE extract(year FROM day)::int = ANY($1)`, pq.Array(ys))
 	if err != nil {
-		return 0, fmt.Errorf("storage: clear calendar years %v: %w", years, err)
+		return 0, err
 	}
-	n, _ := res.RowsAffected()
 	if len(days) == 0 {
 		return int(n), nil
 	}

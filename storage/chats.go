@@ -80,20 +80,18 @@ func (s *Store) GroupOfUnit(ctx context.Context, unitID int64) (GroupChat, error
 // MigrateGroup moves a binding to the supergroup a group became. It is
 // idempotent: a second call finds nothing to move.
 func (s *Store) MigrateGroup(ctx context.Context, oldID, newID int64) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `
+	n, err := execCount(ctx, s, fmt.Sprintf("migrate group %d", oldID), `
 		UPDATE group_chats SET chat_id = $2, migrated_from = $1
 		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM group_chats WHERE chat_id = $2)`, oldID, newID)
 	if err != nil {
-		return false, fmt.Errorf("storage: migrate group %d: %w", oldID, err)
+		return false, err
 	}
-	n, _ := res.RowsAffected()
-	pub, err := s.q.ExecContext(ctx, `
+	m, err := execCount(ctx, s, fmt.Sprintf("migrate public group %d", oldID), `
 		UPDATE public_groups SET chat_id = $2
 		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM public_groups WHERE chat_id = $2)`, oldID, newID)
 	if err != nil {
-		return false, fmt.Errorf("storage: migrate public group %d: %w", oldID, err)
+		return false, err
 	}
-	m, _ := pub.RowsAffected()
 	n += m
 	if n > 0 {
 		// Messages queued for the old id follow the group.

@@ -153,13 +153,12 @@ type DoneKey struct {
 // CheckedIn lists the (unit, obligation, period) of the branch (and its
 // party groups) that have an active check-in.
 func (s *Store) CheckedIn(ctx context.Context, branchID int64) (map[DoneKey]bool, error) {
-	var ks []DoneKey
-	err := sqlxSelect(ctx, s, &ks, `
+	ks, err := selectAll[DoneKey](ctx, s, fmt.Sprintf("checked-in items of %d", branchID), `
 		SELECT DISTINCT ci.unit_id, ci.obligation, ci.period
 		FROM checkin_items ci JOIN checkins c ON c.id = ci.checkin_id
 		WHERE c.branch_id = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum`, branchID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: checked-in items of %d: %w", branchID, err)
+		return nil, err
 	}
 	out := make(map[DoneKey]bool, len(ks))
 	for _, k := range ks {
@@ -199,29 +198,14 @@ func (s *Store) GroupsOf(ctx context.Context, branchID int64) ([]domain.Unit, er
 
 // CheckinByID loads a check-in with its items.
 func (s *Store) CheckinByID(ctx context.Context, id int64) (Checkin, error) {
-	var c Checkin
-	if err := sqlxGet(ctx, s, &c, `SELECT `+checkinCols+checkinFrom+` WHERE c.id = $1`, id); err != nil {
-		return Checkin{}, notFoundf(err, "check-in %d", id)
-	}
-	if err := s.loadItems(ctx, []*Checkin{&c}); err != nil {
-		return Checkin{}, err
-	}
-	return c, nil
+	return s.checkinWhere(ctx, fmt.Sprintf("check-in %d", id), `c.id = $1`, id)
 }
 
 // LastCheckinBy loads the most recent active check-in recorded by a person.
 func (s *Store) LastCheckinBy(ctx context.Context, personID int64) (Checkin, error) {
-	var c Checkin
-	err := sqlxGet(ctx, s, &c, `SELECT `+checkinCols+checkinFrom+`
-		WHERE c.recorded_by = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
+	return s.checkinWhere(ctx, fmt.Sprintf("last check-in of person %d", personID), `
+		c.recorded_by = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
 		ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1`, personID)
-	if err != nil {
-		return Checkin{}, notFoundf(err, "last check-in of person %d", personID)
-	}
-	if err := s.loadItems(ctx, []*Checkin{&c}); err != nil {
-		return Checkin{}, err
-	}
-	return c, nil
 }
 
 // CheckinFilter selects check-ins for listing.
@@ -251,16 +235,21 @@ func (s *Store) Checkins(ctx context.Context, f CheckinFilter) ([]Checkin, error
 	if f.Before != nil {
 		beforeDay, beforeID = f.Before.HeldOn, f.Before.ID
 	}
-	var cs []Checkin
-	err := sqlxSelect(ctx, s, &cs, `SELECT `+checkinCols+checkinFrom+`
-		WHERE ($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
+	return s.checkinsWhere(ctx, "check-ins", `
+		($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
 		  AND ($2 = '' OR c.held_on >= $2::date)
 		  AND ($3 = '' OR c.held_on <= $3::date)
 		  AND ($5::date IS NULL OR (c.held_on, c.id) < ($5::date, $6::bigint))
 		ORDER BY c.held_on DESC, c.id DESC
 		LIMIT $4`, f.RootID, f.From, f.To, limit, beforeDay, beforeID)
+}
+
+// checkinsWhere loads, with their items, the check-ins that cond selects
+// (what follows WHERE, order and limit included).
+func (s *Store) checkinsWhere(ctx context.Context, what, cond string, args ...any) ([]Checkin, error) {
+	cs, err := selectAll[Checkin](ctx, s, what, `SELECT `+checkinCols+checkinFrom+` WHERE `+cond, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: check-ins: %w", err)
+		return nil, err
 	}
 	ptrs := make([]*Checkin, len(cs))
 	for i := range cs {
@@ -270,6 +259,13 @@ func (s *Store) Checkins(ctx context.Context, f CheckinFilter) ([]Checkin, error
 		return nil, err
 	}
 	return cs, nil
+}
+
+// checkinWhere is checkinsWhere for the one check-in cond selects; none is
+// domain.ErrNotFound.
+func (s *Store) checkinWhere(ctx context.Context, what, cond string, args ...any) (Checkin, error) {
+	cs, err := s.checkinsWhere(ctx, what, cond, args...)
+	return only(what, cs, err)
 }
 
 func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
@@ -283,14 +279,13 @@ func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
 		byID[c.ID] = c
 		c.Items = []CheckinItem{}
 	}
-	var its []CheckinItem
-	err := sqlxSelect(ctx, s, &its, `
+	its, err := selectAll[CheckinItem](ctx, s, "check-in items", `
 		SELECT ci.checkin_id, ci.obligation, ci.period, ci.unit_id, u.code AS unit_code, u.name AS unit_name,
 		       ci.late, ci.extra, ci.pos, ci.below_quorum
 		FROM checkin_items ci JOIN units u ON u.id = ci.unit_id
 		WHERE ci.checkin_id = ANY($1) ORDER BY ci.checkin_id, ci.pos, ci.obligation, u.code`, pq.Array(ids))
 	if err != nil {
-		return fmt.Errorf("storage: check-in items: %w", err)
+		return err
 	}
 	for _, it := range its {
 		c := byID[it.CheckinID]
@@ -378,13 +373,8 @@ func (s *Store) CreatePendingCheckin(ctx context.Context, personID, chatID int64
 	if err != nil {
 		return 0, fmt.Errorf("storage: pending check-in: %w", err)
 	}
-	var id int64
-	err = s.q.QueryRowxContext(ctx, `INSERT INTO checkin_pending (person_id, chat_id, request, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		personID, chatID, string(raw), at).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: pending check-in: %w", err)
-	}
-	return id, nil
+	return getValue[int64](ctx, s, "pending check-in", `INSERT INTO checkin_pending (person_id, chat_id, request, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		personID, chatID, string(raw), at)
 }
 
 // LockPendingCheckin loads a pending check-in and locks it until the end of

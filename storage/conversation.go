@@ -63,16 +63,12 @@ func (s *Store) ChatSends(ctx context.Context, chats []int64, limit int) ([]Chat
 // highest message id seen in it (users' messages and the bot's): what a
 // Bot API that lost its memory must continue after.
 func (s *Store) ConversationIDs(ctx context.Context) (int64, map[int64]int, error) {
-	var last int64
-	if err := sqlxGet(ctx, s, &last, `SELECT COALESCE(max(update_id), 0) FROM updates`); err != nil {
-		return 0, nil, fmt.Errorf("storage: last update id: %w", err)
+	last, err := getValue[int64](ctx, s, "last update id", `SELECT COALESCE(max(update_id), 0) FROM updates`)
+	if err != nil {
+		return 0, nil, err
 	}
-	var rows []struct {
-		ChatID int64 `db:"chat_id"`
-		ID     int64 `db:"id"`
-	}
-	err := sqlxSelect(ctx, s, &rows, `
-		SELECT chat_id, max(id) AS id FROM (
+	ids, err := perChat[int](ctx, s, "last message ids", `
+		SELECT chat_id, max(id) AS v FROM (
 			SELECT chat_id, (COALESCE(raw->'message', raw->'edited_message')->>'message_id')::bigint AS id
 			FROM updates WHERE chat_id IS NOT NULL AND kind IN ('message', 'edited_message')
 			UNION ALL
@@ -80,11 +76,7 @@ func (s *Store) ConversationIDs(ctx context.Context) (int64, map[int64]int, erro
 			WHERE channel = 'telegram' AND cardinality(tg_message_ids) > 0
 		) AS t WHERE id IS NOT NULL GROUP BY chat_id`)
 	if err != nil {
-		return 0, nil, fmt.Errorf("storage: last message ids: %w", err)
-	}
-	ids := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		ids[r.ChatID] = int(r.ID)
+		return 0, nil, err
 	}
 	return last, ids, nil
 }
@@ -92,24 +84,12 @@ func (s *Store) ConversationIDs(ctx context.Context) (int64, map[int64]int, erro
 // ChatMessageCounts counts, per chat, the messages stored: the users'
 // messages received and the bot's messages enqueued.
 func (s *Store) ChatMessageCounts(ctx context.Context, chats []int64) (map[int64]int, error) {
-	var rows []struct {
-		ChatID int64 `db:"chat_id"`
-		N      int   `db:"n"`
-	}
-	err := sqlxSelect(ctx, s, &rows, `
-		SELECT chat_id, sum(n)::int AS n FROM (
+	return perChat[int](ctx, s, "chat message counts", `
+		SELECT chat_id, sum(n)::int AS v FROM (
 			SELECT chat_id, count(*) AS n FROM updates WHERE chat_id = ANY($1) AND kind = 'message' GROUP BY chat_id
 			UNION ALL
 			SELECT chat_id, count(*) FROM outbox WHERE channel = 'telegram' AND chat_id = ANY($1) AND method IN ('sendMessage', 'sendPhoto') GROUP BY chat_id
 		) AS t GROUP BY chat_id`, pq.Array(chats))
-	if err != nil {
-		return nil, fmt.Errorf("storage: chat message counts: %w", err)
-	}
-	out := make(map[int64]int, len(rows))
-	for _, r := range rows {
-		out[r.ChatID] = r.N
-	}
-	return out, nil
 }
 
 // UpdateSettled reports whether update id has been processed and no

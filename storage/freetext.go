@@ -39,16 +39,11 @@ func (s *Store) SavePendingText(ctx context.Context, p PendingText, reading any)
 	if err != nil {
 		return 0, fmt.Errorf("storage: pending text: %w", err)
 	}
-	var id int64
-	err = s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, fmt.Sprintf("pending text of message %d in chat %d", p.MessageID, p.ChatID), `
 		INSERT INTO freetext_pending (chat_id, message_id, person_id, kind, reading, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (chat_id, message_id) DO UPDATE SET chat_id = EXCLUDED.chat_id
-		RETURNING id`, p.ChatID, p.MessageID, p.PersonID, p.Kind, string(raw), p.CreatedAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: pending text of message %d in chat %d: %w", p.MessageID, p.ChatID, err)
-	}
-	return id, nil
+		RETURNING id`, p.ChatID, p.MessageID, p.PersonID, p.Kind, string(raw), p.CreatedAt)
 }
 
 // LockPendingText loads pending free text and locks it until the end of the
@@ -94,12 +89,11 @@ func (s *Store) PendingTextOfCard(ctx context.Context, chatID, messageID int64) 
 	if err != nil {
 		return 0, err
 	}
-	var key string
-	err = sqlxGet(ctx, s, &key, withLive(`
+	key, err := getOne[string](ctx, s, fmt.Sprintf("card %d in chat %d", messageID, chatID), withLive(`
 		SELECT dedupe_key FROM outbox
 		WHERE chat_id = $1 AND tg_message_id = $2 AND dedupe_key LIKE 'freetext:%' AND part_month >= {live}
 		ORDER BY id DESC LIMIT 1`, lo), chatID, messageID)
-	if err = notFoundf(err, "card %d in chat %d", messageID, chatID); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	id, err := strconv.ParseInt(key[len("freetext:"):], 10, 64)

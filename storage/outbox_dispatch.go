@@ -448,22 +448,10 @@ func (s *Store) ExpireOutbox(ctx context.Context, channel string, dueBefore, at 
 // was sent to it after since (callback answers aside). A dispatcher that
 // just became leader starts its pacing from there.
 func (s *Store) RecentOutboxSends(ctx context.Context, channel string, since time.Time) (map[int64]time.Time, error) {
-	var rows []struct {
-		ChatID int64     `db:"chat_id"`
-		At     time.Time `db:"at"`
-	}
-	err := sqlxSelect(ctx, s, &rows, `
-		SELECT chat_id, max(sent_at) AS at FROM outbox
+	return perChat[time.Time](ctx, s, "recent outbox sends", `
+		SELECT chat_id, max(sent_at) AS v FROM outbox
 		WHERE status = 'sent' AND sent_at > $2 AND channel = $1 AND method <> 'answerCallbackQuery'
 		GROUP BY chat_id`, channel, since)
-	if err != nil {
-		return nil, fmt.Errorf("storage: recent outbox sends: %w", err)
-	}
-	out := make(map[int64]time.Time, len(rows))
-	for _, r := range rows {
-		out[r.ChatID] = r.At
-	}
-	return out, nil
 }
 
 // OutboxStats is a snapshot of the queue for metrics.

@@ -16,9 +16,9 @@ type PersonRow struct {
 // hold a role in the unit, else creates one. It returns the id and whether
 // it was created.
 func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int64) (int64, bool, error) {
-	var id int64
-	var created bool
 	if phone != "" {
+		var id int64
+		var created bool
 		err := s.q.QueryRowxContext(ctx, `
 			INSERT INTO people (name, phone) VALUES ($1, $2)
 			ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
@@ -28,17 +28,14 @@ func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int
 		}
 		return id, created, nil
 	}
-	err := s.q.QueryRowxContext(ctx, `
+	id, found, err := getIfAny[int64](ctx, s, "person", `
 		SELECT p.id FROM people p JOIN roles r ON r.person_id = p.id
-		WHERE p.name = $1 AND r.unit_id = $2 ORDER BY p.id LIMIT 1`, name, unitID).Scan(&id)
-	if err == nil {
-		return id, false, nil
+		WHERE p.name = $1 AND r.unit_id = $2 ORDER BY p.id LIMIT 1`, name, unitID)
+	if err != nil || found {
+		return id, false, err
 	}
-	if err := notFound(err, "person"); !isNotFound(err) {
+	if id, err = getValue[int64](ctx, s, "create person "+name, `INSERT INTO people (name) VALUES ($1) RETURNING id`, name); err != nil {
 		return 0, false, err
-	}
-	if err := s.q.QueryRowxContext(ctx, `INSERT INTO people (name) VALUES ($1) RETURNING id`, name).Scan(&id); err != nil {
-		return 0, false, fmt.Errorf("storage: create person %s: %w", name, err)
 	}
 	return id, true, nil
 }

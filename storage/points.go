@@ -79,9 +79,8 @@ func (s *Store) HouseholdsByCode(ctx context.Context, villageIDs []int64, code s
 // under concurrency. FOR NO KEY UPDATE does not block inserts that merely
 // reference the household.
 func (s *Store) LockHousehold(ctx context.Context, id int64) error {
-	var got int64
-	err := s.q.QueryRowxContext(ctx, `SELECT id FROM households WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&got)
-	return notFoundf(err, "household %d", id)
+	_, err := getOne[int64](ctx, s, fmt.Sprintf("household %d", id), `SELECT id FROM households WHERE id = $1 FOR NO KEY UPDATE`, id)
+	return err
 }
 
 // HouseholdChats lists the linked private chats of a household's members.

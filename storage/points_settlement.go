@@ -58,18 +58,11 @@ func (s *Store) InsertSettlement(ctx context.Context, st Settlement, rows []Sett
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: settlement ranking: %w", err)
 	}
-	err = s.q.QueryRowxContext(ctx, `
+	return getIfAny[int64](ctx, s, "insert settlement", `
 		INSERT INTO settlements (village_id, period, kind, period_start, period_end, closed_at, households, ranking)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (village_id, period) DO NOTHING RETURNING id`,
-		st.VillageID, st.Period, st.Kind, st.Start, st.End, st.ClosedAt, len(rows), string(raw)).Scan(&id)
-	if err != nil {
-		if isNotFound(notFound(err, "")) {
-			return 0, false, nil
-		}
-		return 0, false, fmt.Errorf("storage: insert settlement: %w", err)
-	}
-	return id, true, nil
+		st.VillageID, st.Period, st.Kind, st.Start, st.End, st.ClosedAt, len(rows), string(raw))
 }
 
 // UnsettledVillages lists the villages and communities that have households

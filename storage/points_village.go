@@ -112,15 +112,8 @@ type Objection struct {
 // InsertObjection opens an objection; ok is false when the claim has an
 // open one already.
 func (s *Store) InsertObjection(ctx context.Context, o Objection) (id int64, ok bool, err error) {
-	err = s.q.QueryRowxContext(ctx, `INSERT INTO claim_objections (claim_id, person_id, reason, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (claim_id) WHERE status = 'open' DO NOTHING RETURNING id`, o.ClaimID, o.PersonID, o.Reason, o.CreatedAt).Scan(&id)
-	if isNotFound(notFound(err, "")) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: objection to claim %d: %w", o.ClaimID, err)
-	}
-	return id, true, nil
+	return getIfAny[int64](ctx, s, fmt.Sprintf("objection to claim %d", o.ClaimID), `INSERT INTO claim_objections (claim_id, person_id, reason, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (claim_id) WHERE status = 'open' DO NOTHING RETURNING id`, o.ClaimID, o.PersonID, o.Reason, o.CreatedAt)
 }
 
 const objectionSelect = `SELECT o.id, o.claim_id, o.person_id, COALESCE(p.name, '') AS person_name, o.reason, o.status, o.created_at,
@@ -145,22 +138,18 @@ type ObjectedClaim struct {
 // UnderObjection lists the villages' claims held by an open villager's
 // objection (公示异议), the oldest objection first, at most limit.
 func (s *Store) UnderObjection(ctx context.Context, villageIDs []int64, limit int) ([]ObjectedClaim, error) {
-	var os []Objection
-	err := sqlxSelect(ctx, s, &os, objectionSelect+` JOIN claims c ON c.id = o.claim_id
+	os, err := selectAll[Objection](ctx, s, "open objections", objectionSelect+` JOIN claims c ON c.id = o.claim_id
 		WHERE o.status = 'open' AND c.village_id = ANY($1) ORDER BY o.id LIMIT $2`, pq.Array(villageIDs), limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open objections: %w", err)
-	}
-	if len(os) == 0 {
-		return nil, nil
+	if err != nil || len(os) == 0 {
+		return nil, err
 	}
 	ids := make([]int64, len(os))
 	for i, o := range os {
 		ids[i] = o.ClaimID
 	}
-	var cs []Claim
-	if err := sqlxSelect(ctx, s, &cs, claimSelect+` WHERE c.id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, fmt.Errorf("storage: objected claims: %w", err)
+	cs, err := selectAll[Claim](ctx, s, "objected claims", claimSelect+` WHERE c.id = ANY($1)`, pq.Array(ids))
+	if err != nil {
+		return nil, err
 	}
 	byID := make(map[int64]Claim, len(cs))
 	for _, c := range cs {
@@ -200,14 +189,8 @@ func (s *Store) InPublicity(ctx context.Context, villageID int64, t time.Time) (
 // FirstPointAt is when the first ledger entry was recorded (zero when the
 // ledger is empty): no period that ended before it is settled.
 func (s *Store) FirstPointAt(ctx context.Context) (time.Time, error) {
-	var t []time.Time
-	if err := sqlxSelect(ctx, s, &t, `SELECT recorded_at FROM point_ledger ORDER BY id LIMIT 1`); err != nil {
-		return time.Time{}, fmt.Errorf("storage: first point: %w", err)
-	}
-	if len(t) == 0 {
-		return time.Time{}, nil
-	}
-	return t[0], nil
+	t, _, err := getIfAny[time.Time](ctx, s, "first point", `SELECT recorded_at FROM point_ledger ORDER BY id LIMIT 1`)
+	return t, err
 }
 
 // MonthlyTotal is a village's points effective in one month.

@@ -64,6 +64,39 @@ func getValue[T any](ctx context.Context, s *Store, what, q string, args ...any)
 	return v, nil
 }
 
+// getIfAny is getOne for a row that may rightly be missing (an INSERT …
+// ON CONFLICT DO NOTHING RETURNING, a lookup with a fallback): found is
+// false, and err nil, when there is none.
+func getIfAny[T any](ctx context.Context, s *Store, what, q string, args ...any) (v T, found bool, err error) {
+	if err := sqlxGet(ctx, s, &v, q, args...); err != nil {
+		var zero T
+		if errors.Is(err, sql.ErrNoRows) {
+			return zero, false, nil
+		}
+		return zero, false, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	return v, true, nil
+}
+
+// chatValue is one row of a per-chat aggregate, selected as chat_id and v.
+type chatValue[V any] struct {
+	ChatID int64 `db:"chat_id"`
+	V      V     `db:"v"`
+}
+
+// perChat runs q, an aggregate of (chat_id, v) rows, into a map by chat.
+func perChat[V any](ctx context.Context, s *Store, what, q string, args ...any) (map[int64]V, error) {
+	rows, err := selectAll[chatValue[V]](ctx, s, what, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]V, len(rows))
+	for _, r := range rows {
+		out[r.ChatID] = r.V
+	}
+	return out, nil
+}
+
 // scanAll lists the rows of q, each read into a T by scan (rows read
 // column by column rather than by db tags); nil when there are none.
 func scanAll[T any](ctx context.Context, s *Store, what string, scan func(*sql.Rows, *T) error, q string, args ...any) ([]T, error) {
@@ -84,6 +117,19 @@ func scanAll[T any](ctx context.Context, s *Store, what string, scan func(*sql.R
 		return nil, fmt.Errorf("storage: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// only is the one row of a list read for it (xs, err); none is
+// domain.ErrNotFound for what.
+func only[T any](what string, xs []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(xs) == 0 {
+		return zero, notFound(sql.ErrNoRows, what)
+	}
+	return xs[0], nil
 }
 
 // exec runs a statement.
@@ -109,13 +155,6 @@ func execCount(ctx context.Context, s *Store, what, q string, args ...any) (int6
 		return 0, fmt.Errorf("storage: %s: %w", what, err)
 	}
 	return res.RowsAffected()
-}
-
-func notFoundf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return notFound(err, fmt.Sprintf(format, args...))
 }
 
 func isNotFound(err error) bool { return errors.Is(err, domain.ErrNotFound) }

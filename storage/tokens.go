@@ -57,10 +57,9 @@ func (s *Store) Tokens(ctx context.Context, rootID int64) ([]TokenRow, error) {
 // sessions. It reports whether the token was live; ErrNotFound when there
 // is no token with that id.
 func (s *Store) RevokeToken(ctx context.Context, id int64, now time.Time) (bool, error) {
-	var revoked *time.Time
-	err := sqlxGet(ctx, s, &revoked, `SELECT revoked_at FROM api_tokens WHERE id = $1 FOR UPDATE`, id)
+	revoked, err := getOne[*time.Time](ctx, s, fmt.Sprintf("api token %d", id), `SELECT revoked_at FROM api_tokens WHERE id = $1 FOR UPDATE`, id)
 	if err != nil {
-		return false, notFoundf(err, "api token %d", id)
+		return false, err
 	}
 	if err := exec(ctx, s, fmt.Sprintf("end sessions of token %d", id), `DELETE FROM dashboard_sessions WHERE token_id = $1`, id); err != nil {
 		return false, err

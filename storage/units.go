@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -38,12 +36,11 @@ type UnitRow struct {
 func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.Time) (created, updated int, err error) {
 	s.accountsChanged()
 	for _, r := range rows {
-		var inserted bool
 		var termEnd any
 		if r.TermEnd != nil {
 			termEnd = r.TermEnd.Format(time.DateOnly)
 		}
-		err := s.q.QueryRowxContext(ctx, `
+		inserted, err := getValue[bool](ctx, s, "upsert unit "+r.Code, `
 			INSERT INTO units (code, name, kind, started_on, branch_type, members, committee, theme_day, theme_weekday, term_end)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date)
 			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
@@ -55,9 +52,9 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 				term_end = COALESCE(EXCLUDED.term_end, units.term_end),
 				updated_at = now()
 			RETURNING (xmax = 0)`, r.Code, r.Name, r.Kind, startedOn,
-			r.BranchType, r.Members, r.Committee, r.ThemeDay, r.ThemeWeekday, termEnd, r.Theme).Scan(&inserted)
+			r.BranchType, r.Members, r.Committee, r.ThemeDay, r.ThemeWeekday, termEnd, r.Theme)
 		if err != nil {
-			return 0, 0, fmt.Errorf("storage: upsert unit %s: %w", r.Code, err)
+			return 0, 0, err
 		}
 		if inserted {
 			created++
@@ -70,14 +67,12 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 		if r.ParentCode != "" {
 			parent = r.ParentCode
 		}
+		// The code is unique: one row, or none.
 		res, err := s.q.ExecContext(ctx, `
 			UPDATE units SET parent_id = (SELECT id FROM units WHERE code = $2)
 			WHERE code = $1`, r.Code, parent)
-		if err != nil {
-			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, domain.ErrNotFound)
+		if err := affectedOne(res, err, "link unit "+r.Code, "link unit "+r.Code); err != nil {
+			return 0, 0, err
 		}
 	}
 	if err := s.RecomputePaths(ctx); err != nil {
@@ -131,13 +126,12 @@ func (s *Store) SetStartedOn(ctx context.Context, unitID int64, d time.Time) err
 
 // UnitByCode finds a unit by its code.
 func (s *Store) UnitByCode(ctx context.Context, code string) (domain.Unit, error) {
-	var u domain.Unit
-	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
-	if errors.Is(err, sql.ErrNoRows) {
+	u, err := getOne[domain.Unit](ctx, s, "unit "+code, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
+	if isNotFound(err) {
 		// The code is what the user typed: say so in their words.
 		return u, fmt.Errorf("storage: unit %s: %w", code, domain.UnitNotFound(code))
 	}
-	return u, notFoundf(err, "unit %s", code)
+	return u, err
 }
 
 // UnitByID finds a unit by id.
@@ -211,13 +205,9 @@ func Int64s(ids []int64) any { return pq.Array(ids) }
 // UnitPath returns the ids from the root down to the unit itself: what the
 // access policy checks a role against.
 func (s *Store) UnitPath(ctx context.Context, unitID int64) ([]int64, error) {
-	var path pq.Int64Array
-	err := s.q.QueryRowxContext(ctx, `SELECT path FROM units WHERE id = $1`, unitID).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, domain.ErrNotFound)
-	}
+	path, err := getOne[pq.Int64Array](ctx, s, fmt.Sprintf("path of unit %d", unitID), `SELECT path FROM units WHERE id = $1`, unitID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, err)
+		return nil, err
 	}
 	return path, nil
 }

@@ -1,8 +1,9 @@
 package storage
 
 import (
-	"github.com/lib/pq"
 	"slices"
+
+	"github.com/lib/pq"
 
 	"context"
 	"encoding/json"
@@ -173,13 +174,9 @@ func (s *Store) UnprocessedUpdates(ctx context.Context, limit int) ([]PendingUpd
 
 // UpdateOutcome returns the outcome of a processed update ("" if pending).
 func (s *Store) UpdateOutcome(ctx context.Context, id int64) (string, error) {
-	var o *string
-	err := s.q.QueryRowxContext(ctx, `SELECT outcome FROM updates WHERE update_id = $1`, id).Scan(&o)
-	if err != nil {
-		return "", notFound(err, "update outcome")
-	}
-	if o == nil {
-		return "", nil
+	o, err := getOne[*string](ctx, s, "update outcome", `SELECT outcome FROM updates WHERE update_id = $1`, id)
+	if err != nil || o == nil {
+		return "", err
 	}
 	return *o, nil
 }

@@ -56,12 +56,11 @@ func (s *Store) CreateWebhookSubscription(ctx context.Context, n NewWebhookSubsc
 	if types == nil {
 		types = []string{}
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	id, err := getValue[int64](ctx, s, "create webhook subscription", `
 		INSERT INTO webhook_subscriptions (url, secret, event_types, unit_id, created_by)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.URL, n.Secret, pq.Array(types), n.UnitID, n.CreatedBy).Scan(&id)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.URL, n.Secret, pq.Array(types), n.UnitID, n.CreatedBy)
 	if err != nil {
-		return WebhookSubscription{}, fmt.Errorf("storage: create webhook subscription: %w", err)
+		return WebhookSubscription{}, err
 	}
 	return s.WebhookSubscription(ctx, id)
 }
@@ -230,15 +229,14 @@ type WebhookResult struct {
 func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o WebhookOutcome) (WebhookResult, error) {
 	var res WebhookResult
 	err := s.InTx(ctx, func(tx *Store) error {
-		if _, err := tx.q.ExecContext(ctx, `
+		if err := exec(ctx, tx, "log webhook attempt", `
 			INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
 			SELECT $1::bigint, $2::int, $3::timestamptz, NULLIF($4::int, 0), NULLIF($5::text, ''), $6::int
 			WHERE NOT EXISTS (SELECT 1 FROM webhook_attempts WHERE delivery_id = $1::bigint AND attempt = $2::int)
 			ON CONFLICT (delivery_id, attempt, part_month) DO NOTHING`,
 			a.DeliveryID, a.Attempt, a.At, a.StatusCode, a.Error, a.Duration.Milliseconds()); err != nil {
-			return fmt.Errorf("storage: log webhook attempt: %w", err)
+			return err
 		}
-		var subID int64
 		var q string
 		args := []any{a.DeliveryID, a.Attempt, a.At, a.StatusCode, a.Error}
 		switch {
@@ -257,12 +255,9 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o We
 				last_status = NULLIF($4, 0), last_error = NULLIF($5, '')
 				WHERE id = $1 AND attempts = $2 AND status = 'sending' RETURNING subscription_id`
 		}
-		err := tx.q.QueryRowxContext(ctx, q, args...).Scan(&subID)
-		if isNotFound(notFound(err, "")) {
-			return nil // taken back after its lease: only the attempt is logged
-		}
-		if err != nil {
-			return fmt.Errorf("storage: record webhook delivery: %w", err)
+		subID, current, err := getIfAny[int64](ctx, tx, "record webhook delivery", q, args...)
+		if err != nil || !current {
+			return err // not current: taken back after its lease, only the attempt is logged
 		}
 		res.Current = true
 		switch {
@@ -354,19 +349,16 @@ type WebhookAttemptRow struct {
 
 // WebhookAttemptsOf lists the attempts of the given deliveries, newest first.
 func (s *Store) WebhookAttemptsOf(ctx context.Context, deliveryIDs []int64) ([]WebhookAttemptRow, error) {
-	out := []WebhookAttemptRow{}
 	if len(deliveryIDs) == 0 {
-		return out, nil
+		return []WebhookAttemptRow{}, nil
 	}
-	err := sqlxSelect(ctx, s, &out, `
-		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
-		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-		WHERE a.delivery_id = ANY($1) ORDER BY a.at DESC, a.id DESC`, pq.Array(deliveryIDs))
-	if err != nil {
-		return nil, fmt.Errorf("storage: webhook attempts: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[WebhookAttemptRow](ctx, s, "webhook attempts", webhookAttemptSelect+`
+		WHERE a.delivery_id = ANY($1) ORDER BY a.at DESC, a.id DESC`, pq.Array(deliveryIDs)))
 }
+
+const webhookAttemptSelect = `
+		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
+		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id`
 
 // WebhookAttempts lists the attempts of a subscription's deliveries, newest
 // first.
@@ -374,9 +366,7 @@ func (s *Store) WebhookAttempts(ctx context.Context, subscriptionID int64, limit
 	if limit <= 0 {
 		limit = 100
 	}
-	return orEmpty(selectAll[WebhookAttemptRow](ctx, s, "webhook attempts", `
-		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
-		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+	return orEmpty(selectAll[WebhookAttemptRow](ctx, s, "webhook attempts", webhookAttemptSelect+`
 		WHERE d.subscription_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, subscriptionID, limit))
 }
 

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,9 +42,7 @@ func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unit
 	if err != nil {
 		return Integration{}, fmt.Errorf("storage: create integration: %w", err)
 	}
-	var in Integration
-	err = sqlxGet(ctx, s, &in, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id WHERE i.id = $1`, id)
-	return in, notFoundf(err, "integration %d", id)
+	return getOne[Integration](ctx, s, fmt.Sprintf("integration %d", id), `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id WHERE i.id = $1`, id)
 }
 
 // ActiveIntegrations lists the active integrations, by id (the inbound
@@ -98,22 +95,15 @@ func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, extern
 // checkin_id (0 if none yet). Its arguments are this file's constants,
 // never input. what names the key in errors.
 func (s *Store) claimOnce(ctx context.Context, table, keyCol, atCol, what string, integrationID int64, key string, now time.Time) (fresh bool, prior int64, err error) {
-	var one int
-	err = s.q.QueryRowxContext(ctx, `
+	_, fresh, err = getIfAny[int](ctx, s, "claim "+what, `
 		INSERT INTO `+table+` (integration_id, `+keyCol+`, `+atCol+`) VALUES ($1, $2, $3)
-		ON CONFLICT (integration_id, `+keyCol+`) DO NOTHING RETURNING 1`, integrationID, key, now).Scan(&one)
-	if err == nil {
-		return true, 0, nil
+		ON CONFLICT (integration_id, `+keyCol+`) DO NOTHING RETURNING 1`, integrationID, key, now)
+	if err != nil || fresh {
+		return fresh, 0, err
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: claim %s: %w", what, err)
-	}
-	var c sql.NullInt64
-	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM `+table+` WHERE integration_id = $1 AND `+keyCol+` = $2`,
-		integrationID, key).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: %s: %w", what, err)
-	}
-	return false, c.Int64, nil
+	c, _, err := getIfAny[sql.NullInt64](ctx, s, what, `SELECT checkin_id FROM `+table+` WHERE integration_id = $1 AND `+keyCol+` = $2`,
+		integrationID, key)
+	return false, c.Int64, err
 }
 
 // LinkIntegrationCheckin notes the check-in a message (and its external id,
