@@ -29,10 +29,9 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if err != nil {
 		return fmt.Errorf("storage: audit details: %w", err)
 	}
-	_, err = s.q.ExecContext(ctx, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5, $6)`,
-		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d))
-	if err != nil {
-		return fmt.Errorf("storage: audit %s: %w", e.Action, err)
+	if err := exec(ctx, s, "audit "+e.Action, `INSERT INTO audit_log (actor_id, actor, action, subject, allowed, details) VALUES (NULLIF($1::bigint, 0), $2, $3, $4, $5, $6)`,
+		e.ActorID, e.Actor, e.Action, e.Subject, e.Allowed, string(d)); err != nil {
+		return err
 	}
 	if !e.Allowed {
 		s.keep(func(ctx context.Context, s *Store) error { return s.Audit(ctx, e) })
@@ -66,8 +65,7 @@ func (s *Store) AuditLog(ctx context.Context, action string, roots []int64, limi
 // AuditLogBefore is AuditLog from the entry before beforeID on (0: from the
 // newest): the pages of GET /api/v1/audit.
 func (s *Store) AuditLogBefore(ctx context.Context, action string, roots []int64, limit int, beforeID int64) ([]AuditRow, error) {
-	var rs []AuditRow
-	err := sqlxSelect(ctx, s, &rs, `SELECT id, at, actor_id, actor, action, subject, allowed, details FROM audit_log a
+	return selectAll[AuditRow](ctx, s, "audit log", `SELECT id, at, actor_id, actor, action, subject, allowed, details FROM audit_log a
 		WHERE ($1 = '' OR action = $1)
 		  AND ($3::bigint[] IS NULL
 		    OR (EXISTS (SELECT 1 FROM roles r WHERE r.person_id = a.actor_id)
@@ -77,10 +75,6 @@ func (s *Store) AuditLogBefore(ctx context.Context, action string, roots []int64
 		               WHERE a.actor = 'api:' || t.id AND u.path && $3::bigint[]))
 		  AND ($4::bigint = 0 OR id < $4)
 		ORDER BY id DESC LIMIT $2`, action, limit, pq.Array(roots), beforeID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: audit log: %w", err)
-	}
-	return rs, nil
 }
 
 // AppendEvent appends a domain event (the source of outbound webhooks).
@@ -89,8 +83,8 @@ func (s *Store) AppendEvent(ctx context.Context, typ string, unitID int64, paylo
 	if err != nil {
 		return fmt.Errorf("storage: event payload: %w", err)
 	}
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO events (type, unit_id, payload) VALUES ($1, NULLIF($2::bigint, 0), $3)`, typ, unitID, string(p)); err != nil {
-		return fmt.Errorf("storage: append event %s: %w", typ, err)
+	if err := exec(ctx, s, fmt.Sprintf("append event %s", typ), `INSERT INTO events (type, unit_id, payload) VALUES ($1, NULLIF($2::bigint, 0), $3)`, typ, unitID, string(p)); err != nil {
+		return err
 	}
 	return s.notify(ctx, "events")
 }

@@ -10,31 +10,25 @@ import (
 // the same statement, revokes the person's older unused codes (SPEC §7.5):
 // only the newest code handed out works.
 func (s *Store) CreateBindCode(ctx context.Context, personID int64, hash []byte, expires time.Time) error {
-	_, err := s.q.ExecContext(ctx, `
+	return exec(ctx, s, "create bind code", `
 		WITH revoked AS (DELETE FROM bind_codes WHERE person_id = $1 AND used_at IS NULL)
 		INSERT INTO bind_codes (person_id, code_hash, expires_at) VALUES ($1, $2, $3)`, personID, hash, expires)
-	if err != nil {
-		return fmt.Errorf("storage: create bind code: %w", err)
-	}
-	return nil
 }
 
 // ConsumeBindCode marks an unused, unexpired code used and returns its
 // person. Wrong, used and expired codes all return domain.ErrNotFound, so
 // the caller cannot tell them apart (and cannot reveal which it was).
 func (s *Store) ConsumeBindCode(ctx context.Context, hash []byte, now time.Time) (int64, error) {
-	var personID int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getOne[int64](ctx, s, "bind code", `
 		UPDATE bind_codes SET used_at = $2
 		WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
-		RETURNING person_id`, hash, now).Scan(&personID)
-	return personID, notFoundf(err, "bind code")
+		RETURNING person_id`, hash, now)
 }
 
 // RecordBindFailure counts a failed /start attempt of a Telegram account.
 func (s *Store) RecordBindFailure(ctx context.Context, tgUserID int64, at time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO bind_failures (tg_user_id, at) VALUES ($1, $2)`, tgUserID, at); err != nil {
-		return fmt.Errorf("storage: record bind failure: %w", err)
+	if err := exec(ctx, s, "record bind failure", `INSERT INTO bind_failures (tg_user_id, at) VALUES ($1, $2)`, tgUserID, at); err != nil {
+		return err
 	}
 	s.keep(func(ctx context.Context, s *Store) error { return s.RecordBindFailure(ctx, tgUserID, at) })
 	return nil
@@ -72,33 +66,23 @@ type RelinkRequest struct {
 // CreateRelinkRequest stores a pending re-link and returns its id; the
 // person's earlier pending requests are cancelled (only the newest counts).
 func (s *Store) CreateRelinkRequest(ctx context.Context, r RelinkRequest) (int64, error) {
-	if _, err := s.q.ExecContext(ctx, `UPDATE relink_requests SET status = 'cancelled' WHERE person_id = $1 AND status = 'pending'`, r.PersonID); err != nil {
-		return 0, fmt.Errorf("storage: create relink request: %w", err)
+	if err := exec(ctx, s, "create relink request", `UPDATE relink_requests SET status = 'cancelled' WHERE person_id = $1 AND status = 'pending'`, r.PersonID); err != nil {
+		return 0, err
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, "create relink request", `
 		INSERT INTO relink_requests (person_id, tg_user_id, chat_id, username, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		r.PersonID, r.TGUserID, r.ChatID, r.Username, r.CreatedAt, r.ExpiresAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: create relink request: %w", err)
-	}
-	return id, nil
+		r.PersonID, r.TGUserID, r.ChatID, r.Username, r.CreatedAt, r.ExpiresAt)
 }
 
 // LockRelinkRequest reads a re-link request and locks it until the end of
 // the transaction, so that two taps decide it once.
 func (s *Store) LockRelinkRequest(ctx context.Context, id int64) (RelinkRequest, error) {
-	var r RelinkRequest
-	err := sqlxGet(ctx, s, &r, `SELECT id, person_id, tg_user_id, chat_id, username, created_at, expires_at, status
+	return getOne[RelinkRequest](ctx, s, fmt.Sprintf("relink request %d", id), `SELECT id, person_id, tg_user_id, chat_id, username, created_at, expires_at, status
 		FROM relink_requests WHERE id = $1 FOR UPDATE`, id)
-	return r, notFoundf(err, "relink request %d", id)
 }
 
 // FinishRelinkRequest marks a pending request confirmed or cancelled.
 func (s *Store) FinishRelinkRequest(ctx context.Context, id int64, status string) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE relink_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, id, status); err != nil {
-		return fmt.Errorf("storage: finish relink request %d: %w", id, err)
-	}
-	return nil
+	return exec(ctx, s, fmt.Sprintf("finish relink request %d", id), `UPDATE relink_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, id, status)
 }

@@ -17,11 +17,7 @@ type CalendarDay struct {
 
 // CalendarDays lists the imported days, oldest first.
 func (s *Store) CalendarDays(ctx context.Context) ([]CalendarDay, error) {
-	var out []CalendarDay
-	if err := sqlxSelect(ctx, s, &out, `SELECT day, kind, name FROM calendar_days ORDER BY day`); err != nil {
-		return nil, fmt.Errorf("storage: calendar days: %w", err)
-	}
-	return out, nil
+	return selectAll[CalendarDay](ctx, s, "calendar days", `SELECT day, kind, name FROM calendar_days ORDER BY day`)
 }
 
 // ReplaceCalendarYears replaces every imported day of the given years with
@@ -32,11 +28,10 @@ func (s *Store) ReplaceCalendarYears(ctx context.Context, years []int, days []Ca
 	for i, y := range years {
 		ys[i] = int64(y)
 	}
-	res, err := s.q.ExecContext(ctx, `DELETE FROM calendar_days WHERE extract(year FROM day)::int = ANY($1)`, pq.Array(ys))
+	n, err := execCount(ctx, s, fmt.Sprintf("clear calendar years %v", years), `DELETE FROM calendar_days WHERE extract(year FROM day)::int = ANY($1)`, pq.Array(ys))
 	if err != nil {
-		return 0, fmt.Errorf("storage: clear calendar years %v: %w", years, err)
+		return 0, err
 	}
-	n, _ := res.RowsAffected()
 	if len(days) == 0 {
 		return int(n), nil
 	}
@@ -46,10 +41,10 @@ func (s *Store) ReplaceCalendarYears(ctx context.Context, years []int, days []Ca
 	for i, d := range days {
 		dates[i], kinds[i], names[i] = d.Day.Format(time.DateOnly), d.Kind, d.Name
 	}
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO calendar_days (day, kind, name)
+	if err := exec(ctx, s, "store calendar days", `INSERT INTO calendar_days (day, kind, name)
 		SELECT d::date, k, n FROM unnest($1::text[], $2::text[], $3::text[]) AS t(d, k, n)`,
 		pq.Array(dates), pq.Array(kinds), pq.Array(names)); err != nil {
-		return 0, fmt.Errorf("storage: store calendar days: %w", err)
+		return 0, err
 	}
 	return int(n), nil
 }
@@ -57,8 +52,7 @@ func (s *Store) ReplaceCalendarYears(ctx context.Context, years []int, days []Ca
 // TopOrganisers lists the organisers of the units at the top of the tree
 // (no parent), linked or not.
 func (s *Store) TopOrganisers(ctx context.Context) ([]Holder, error) {
-	var hs []Holder
-	err := sqlxSelect(ctx, s, &hs, `
+	return selectAll[Holder](ctx, s, "top organisers", `
 		SELECT p.id AS person_id, p.name, p.phone, r.role, u.id AS unit_id, u.code AS unit_code,
 		       c.chat_id, (c.unreachable_at IS NOT NULL) AS unreachable
 		FROM roles r
@@ -67,8 +61,4 @@ func (s *Store) TopOrganisers(ctx context.Context) ([]Holder, error) {
 		LEFT JOIN chat_links c ON c.person_id = p.id
 		WHERE r.role = 'organiser'
 		ORDER BY u.id, p.name, p.id`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: top organisers: %w", err)
-	}
-	return hs, nil
 }

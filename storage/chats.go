@@ -20,18 +20,14 @@ type ChatLink struct {
 // one person: an earlier link of the same account is replaced.
 func (s *Store) LinkChat(ctx context.Context, personID, tgUserID, chatID int64, username string) error {
 	s.accountsChanged()
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM chat_links WHERE tg_user_id = $1 AND person_id <> $2`, tgUserID, personID); err != nil {
-		return fmt.Errorf("storage: link chat: %w", err)
+	if err := exec(ctx, s, "link chat", `DELETE FROM chat_links WHERE tg_user_id = $1 AND person_id <> $2`, tgUserID, personID); err != nil {
+		return err
 	}
-	_, err := s.q.ExecContext(ctx, `
+	return exec(ctx, s, "link chat", `
 		INSERT INTO chat_links (person_id, tg_user_id, chat_id, username) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (person_id) DO UPDATE SET tg_user_id = EXCLUDED.tg_user_id, chat_id = EXCLUDED.chat_id,
 			username = EXCLUDED.username, linked_at = now(), unreachable_at = NULL, unreachable_reason = NULL`,
 		personID, tgUserID, chatID, username)
-	if err != nil {
-		return fmt.Errorf("storage: link chat: %w", err)
-	}
-	return nil
 }
 
 // PersonByTelegram returns the person linked to a Telegram user.
@@ -42,17 +38,13 @@ func (s *Store) PersonByTelegram(ctx context.Context, tgUserID int64) (int64, er
 		}
 		return id, nil
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `SELECT person_id FROM chat_links WHERE tg_user_id = $1`, tgUserID).Scan(&id)
-	return id, notFoundf(err, "chat link")
+	return getOne[int64](ctx, s, "chat link", `SELECT person_id FROM chat_links WHERE tg_user_id = $1`, tgUserID)
 }
 
 // ChatOf returns a person's chat link.
 func (s *Store) ChatOf(ctx context.Context, personID int64) (ChatLink, error) {
-	var c ChatLink
-	err := sqlxGet(ctx, s, &c, `SELECT person_id, tg_user_id, chat_id, username, unreachable_at IS NOT NULL AS unreachable, unreachable_reason
+	return getOne[ChatLink](ctx, s, fmt.Sprintf("chat of person %d", personID), `SELECT person_id, tg_user_id, chat_id, username, unreachable_at IS NOT NULL AS unreachable, unreachable_reason
 		FROM chat_links WHERE person_id = $1`, personID)
-	return c, notFoundf(err, "chat of person %d", personID)
 }
 
 // GroupChat is a group chat bound to a unit.
@@ -69,55 +61,45 @@ const groupChatCols = `chat_id, unit_id, title, unreachable_at IS NOT NULL AS un
 // BindGroup binds a group chat to a unit. A unit has one group and a group
 // one unit: earlier bindings of either are replaced.
 func (s *Store) BindGroup(ctx context.Context, chatID, unitID int64, title string, by int64) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_chats WHERE (unit_id = $1 OR chat_id = $2)`, unitID, chatID); err != nil {
-		return fmt.Errorf("storage: bind group: %w", err)
+	if err := exec(ctx, s, "bind group", `DELETE FROM group_chats WHERE (unit_id = $1 OR chat_id = $2)`, unitID, chatID); err != nil {
+		return err
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO group_chats (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4::bigint, 0))`, chatID, unitID, title, by)
-	if err != nil {
-		return fmt.Errorf("storage: bind group: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "bind group", `INSERT INTO group_chats (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4::bigint, 0))`, chatID, unitID, title, by)
 }
 
 // GroupByChat returns the binding of a group chat.
 func (s *Store) GroupByChat(ctx context.Context, chatID int64) (GroupChat, error) {
-	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM group_chats WHERE chat_id = $1`, chatID)
-	return g, notFoundf(err, "group chat %d", chatID)
+	return getOne[GroupChat](ctx, s, fmt.Sprintf("group chat %d", chatID), `SELECT `+groupChatCols+` FROM group_chats WHERE chat_id = $1`, chatID)
 }
 
 // GroupOfUnit returns the group chat bound to a unit.
 func (s *Store) GroupOfUnit(ctx context.Context, unitID int64) (GroupChat, error) {
-	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM group_chats WHERE unit_id = $1`, unitID)
-	return g, notFoundf(err, "group of unit %d", unitID)
+	return getOne[GroupChat](ctx, s, fmt.Sprintf("group of unit %d", unitID), `SELECT `+groupChatCols+` FROM group_chats WHERE unit_id = $1`, unitID)
 }
 
 // MigrateGroup moves a binding to the supergroup a group became. It is
 // idempotent: a second call finds nothing to move.
 func (s *Store) MigrateGroup(ctx context.Context, oldID, newID int64) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `
+	n, err := execCount(ctx, s, fmt.Sprintf("migrate group %d", oldID), `
 		UPDATE group_chats SET chat_id = $2, migrated_from = $1
 		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM group_chats WHERE chat_id = $2)`, oldID, newID)
 	if err != nil {
-		return false, fmt.Errorf("storage: migrate group %d: %w", oldID, err)
+		return false, err
 	}
-	n, _ := res.RowsAffected()
-	pub, err := s.q.ExecContext(ctx, `
+	m, err := execCount(ctx, s, fmt.Sprintf("migrate public group %d", oldID), `
 		UPDATE public_groups SET chat_id = $2
 		WHERE chat_id = $1 AND NOT EXISTS (SELECT 1 FROM public_groups WHERE chat_id = $2)`, oldID, newID)
 	if err != nil {
-		return false, fmt.Errorf("storage: migrate public group %d: %w", oldID, err)
+		return false, err
 	}
-	m, _ := pub.RowsAffected()
 	n += m
 	if n > 0 {
 		// Messages queued for the old id follow the group.
 		if err := s.flushOutbox(ctx); err != nil {
 			return false, err
 		}
-		if _, err := s.q.ExecContext(ctx, `UPDATE outbox SET chat_id = $2 WHERE chat_id = $1 AND status = 'pending'`, oldID, newID); err != nil {
-			return false, fmt.Errorf("storage: migrate group outbox: %w", err)
+		if err := exec(ctx, s, "migrate group outbox", `UPDATE outbox SET chat_id = $2 WHERE chat_id = $1 AND status = 'pending'`, oldID, newID); err != nil {
+			return false, err
 		}
 	}
 	return n > 0, nil
@@ -125,22 +107,16 @@ func (s *Store) MigrateGroup(ctx context.Context, oldID, newID int64) (bool, err
 
 // MarkChatUnreachable records that a chat (private or group) refused the bot.
 func (s *Store) MarkChatUnreachable(ctx context.Context, chatID int64, reason string) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE chat_links SET unreachable_at = now(), unreachable_reason = $2 WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID, reason); err != nil {
-		return fmt.Errorf("storage: mark unreachable: %w", err)
+	if err := exec(ctx, s, "mark unreachable", `UPDATE chat_links SET unreachable_at = now(), unreachable_reason = $2 WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID, reason); err != nil {
+		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE group_chats SET unreachable_at = now(), unreachable_reason = $2 WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID, reason); err != nil {
-		return fmt.Errorf("storage: mark unreachable: %w", err)
+	if err := exec(ctx, s, "mark unreachable", `UPDATE group_chats SET unreachable_at = now(), unreachable_reason = $2 WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID, reason); err != nil {
+		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE public_groups SET unreachable_at = now() WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID); err != nil {
-		return fmt.Errorf("storage: mark unreachable: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "mark unreachable", `UPDATE public_groups SET unreachable_at = now() WHERE chat_id = $1 AND unreachable_at IS NULL`, chatID)
 }
 
 // MarkChatReachable clears the unreachable mark when a user writes again.
 func (s *Store) MarkChatReachable(ctx context.Context, chatID int64) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE chat_links SET unreachable_at = NULL, unreachable_reason = NULL WHERE chat_id = $1 AND unreachable_at IS NOT NULL`, chatID); err != nil {
-		return fmt.Errorf("storage: mark reachable: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "mark reachable", `UPDATE chat_links SET unreachable_at = NULL, unreachable_reason = NULL WHERE chat_id = $1 AND unreachable_at IS NOT NULL`, chatID)
 }

@@ -82,44 +82,30 @@ const checkinFrom = ` FROM checkins c JOIN units b ON b.id = c.branch_id LEFT JO
 // transaction, so that two check-ins for one period cannot both be taken as
 // the first (the second is an extra record).
 func (s *Store) LockCheckinBranch(ctx context.Context, branchID int64) error {
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('checkin-branch:' || $1::text, 0))`, branchID); err != nil {
-		return fmt.Errorf("storage: lock branch %d for check-in: %w", branchID, err)
-	}
-	return nil
+	return exec(ctx, s, fmt.Sprintf("lock branch %d for check-in", branchID), `SELECT pg_advisory_xact_lock(hashtextextended('checkin-branch:' || $1::text, 0))`, branchID)
 }
 
 // LockAlbum takes the per-album lock, until the end of the transaction, so
 // that recording an album's check-in and attaching its photos serialise.
 func (s *Store) LockAlbum(ctx context.Context, chatID int64, mediaGroupID string) error {
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('checkin-album:' || $1::text || ':' || $2, 0))`, chatID, mediaGroupID); err != nil {
-		return fmt.Errorf("storage: lock album: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "lock album", `SELECT pg_advisory_xact_lock(hashtextextended('checkin-album:' || $1::text || ':' || $2, 0))`, chatID, mediaGroupID)
 }
 
 // AlbumPhotos lists the file ids of an album's photos seen so far, in the
 // order their updates arrived.
 func (s *Store) AlbumPhotos(ctx context.Context, chatID int64, mediaGroupID string) ([]string, error) {
-	var ids []string
-	err := sqlxSelect(ctx, s, &ids, `SELECT file_id FROM checkin_album_photos WHERE chat_id = $1 AND media_group_id = $2 ORDER BY update_id, file_id`, chatID, mediaGroupID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: album photos: %w", err)
-	}
-	return ids, nil
+	return selectAll[string](ctx, s, "album photos", `SELECT file_id FROM checkin_album_photos WHERE chat_id = $1 AND media_group_id = $2 ORDER BY update_id, file_id`, chatID, mediaGroupID)
 }
 
 // AddAlbumPhoto remembers one photo of an album and appends it to the
 // album's check-in if that exists. Call it after LockAlbum.
 func (s *Store) AddAlbumPhoto(ctx context.Context, chatID int64, mediaGroupID, fileID string, updateID int64) error {
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO checkin_album_photos (chat_id, media_group_id, file_id, update_id)
+	if err := exec(ctx, s, "album photo", `INSERT INTO checkin_album_photos (chat_id, media_group_id, file_id, update_id)
 		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, chatID, mediaGroupID, fileID, updateID); err != nil {
-		return fmt.Errorf("storage: album photo: %w", err)
+		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE checkins SET evidence = evidence || $3::text
-		WHERE chat_id = $1 AND media_group_id = $2 AND NOT ($3 = ANY (evidence))`, chatID, mediaGroupID, fileID); err != nil {
-		return fmt.Errorf("storage: album photo: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "album photo", `UPDATE checkins SET evidence = evidence || $3::text
+		WHERE chat_id = $1 AND media_group_id = $2 AND NOT ($3 = ANY (evidence))`, chatID, mediaGroupID, fileID)
 }
 
 // InsertCheckin stores a check-in (without items) and returns its id.
@@ -131,44 +117,30 @@ func (s *Store) InsertCheckin(ctx context.Context, c NewCheckin) (int64, error) 
 	if c.Evidence == nil {
 		c.Evidence = []string{}
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, "insert check-in", `
 		INSERT INTO checkins (branch_id, held_on, present, total, topic, evidence, media_group_id, source,
 			chat_id, message_id, recorded_by, recorded_at)
 		VALUES ($1, $2::date, $3, $4, $5, $6, NULLIF($7, ''), $8, NULLIF($9::bigint, 0), NULLIF($10::bigint, 0), NULLIF($11::bigint, 0), $12)
 		RETURNING id`,
 		c.BranchID, c.HeldOn, present, total, c.Topic, pq.StringArray(c.Evidence), c.MediaGroupID, c.Source,
-		c.ChatID, c.MessageID, c.RecordedBy, c.RecordedAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: insert check-in: %w", err)
-	}
-	return id, nil
+		c.ChatID, c.MessageID, c.RecordedBy, c.RecordedAt)
 }
 
 // InsertCheckinItem stores one obligation/period of a check-in.
 func (s *Store) InsertCheckinItem(ctx context.Context, it CheckinItem) error {
-	_, err := s.q.ExecContext(ctx, `
+	return exec(ctx, s, "insert check-in item", `
 		INSERT INTO checkin_items (checkin_id, obligation, period, unit_id, late, extra, pos, below_quorum)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		it.CheckinID, it.Obligation, it.Period, it.UnitID, it.Late, it.Extra, it.Pos, it.BelowQuorum)
-	if err != nil {
-		return fmt.Errorf("storage: insert check-in item: %w", err)
-	}
-	return nil
 }
 
 // CheckinDone reports whether an active check-in (neither withdrawn nor
 // rejected) exists for the unit, obligation and period.
 func (s *Store) CheckinDone(ctx context.Context, unitID int64, obligation, period string) (bool, error) {
-	var ok bool
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[bool](ctx, s, "check-in done", `
 		SELECT EXISTS (SELECT 1 FROM checkin_items ci JOIN checkins c ON c.id = ci.checkin_id
 			WHERE ci.unit_id = $1 AND ci.obligation = $2 AND ci.period = $3
-			  AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum)`, unitID, obligation, period).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("storage: check-in done: %w", err)
-	}
-	return ok, nil
+			  AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum)`, unitID, obligation, period)
 }
 
 // DoneKey names one (unit, obligation, period) that has an active check-in.
@@ -181,13 +153,12 @@ type DoneKey struct {
 // CheckedIn lists the (unit, obligation, period) of the branch (and its
 // party groups) that have an active check-in.
 func (s *Store) CheckedIn(ctx context.Context, branchID int64) (map[DoneKey]bool, error) {
-	var ks []DoneKey
-	err := sqlxSelect(ctx, s, &ks, `
+	ks, err := selectAll[DoneKey](ctx, s, fmt.Sprintf("checked-in items of %d", branchID), `
 		SELECT DISTINCT ci.unit_id, ci.obligation, ci.period
 		FROM checkin_items ci JOIN checkins c ON c.id = ci.checkin_id
 		WHERE c.branch_id = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL AND NOT ci.below_quorum`, branchID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: checked-in items of %d: %w", branchID, err)
+		return nil, err
 	}
 	out := make(map[DoneKey]bool, len(ks))
 	for _, k := range ks {
@@ -208,8 +179,7 @@ type BelowQuorum struct {
 // active check-ins were all held below quorum. They are few: each one is a
 // meeting to be held again.
 func (s *Store) BelowQuorumItems(ctx context.Context, rootID int64) ([]BelowQuorum, error) {
-	var out []BelowQuorum
-	err := sqlxSelect(ctx, s, &out, `
+	return selectAll[BelowQuorum](ctx, s, "below-quorum items", `
 		SELECT DISTINCT ON (ci.unit_id, ci.obligation, ci.period) ci.unit_id, ci.obligation, ci.period,
 		       COALESCE(c.present, 0) AS present, COALESCE(c.total, 0) AS total
 		FROM checkin_items ci
@@ -218,48 +188,24 @@ func (s *Store) BelowQuorumItems(ctx context.Context, rootID int64) ([]BelowQuor
 		WHERE ci.below_quorum AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
 		  AND ($1 = 0 OR u.path @> ARRAY[$1::bigint])
 		ORDER BY ci.unit_id, ci.obligation, ci.period, c.present DESC NULLS LAST`, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: below-quorum items: %w", err)
-	}
-	return out, nil
 }
 
 // GroupsOf lists the party groups (units of kind group) directly under a
 // branch, by code.
 func (s *Store) GroupsOf(ctx context.Context, branchID int64) ([]domain.Unit, error) {
-	var us []domain.Unit
-	err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u WHERE u.parent_id = $1 AND u.kind = 'group' ORDER BY u.code`, branchID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: groups of %d: %w", branchID, err)
-	}
-	return us, nil
+	return selectAll[domain.Unit](ctx, s, fmt.Sprintf("groups of %d", branchID), `SELECT `+unitCols+` FROM units u WHERE u.parent_id = $1 AND u.kind = 'group' ORDER BY u.code`, branchID)
 }
 
 // CheckinByID loads a check-in with its items.
 func (s *Store) CheckinByID(ctx context.Context, id int64) (Checkin, error) {
-	var c Checkin
-	if err := sqlxGet(ctx, s, &c, `SELECT `+checkinCols+checkinFrom+` WHERE c.id = $1`, id); err != nil {
-		return Checkin{}, notFoundf(err, "check-in %d", id)
-	}
-	if err := s.loadItems(ctx, []*Checkin{&c}); err != nil {
-		return Checkin{}, err
-	}
-	return c, nil
+	return s.checkinWhere(ctx, fmt.Sprintf("check-in %d", id), `c.id = $1`, id)
 }
 
 // LastCheckinBy loads the most recent active check-in recorded by a person.
 func (s *Store) LastCheckinBy(ctx context.Context, personID int64) (Checkin, error) {
-	var c Checkin
-	err := sqlxGet(ctx, s, &c, `SELECT `+checkinCols+checkinFrom+`
-		WHERE c.recorded_by = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
+	return s.checkinWhere(ctx, fmt.Sprintf("last check-in of person %d", personID), `
+		c.recorded_by = $1 AND c.withdrawn_at IS NULL AND c.rejected_at IS NULL
 		ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1`, personID)
-	if err != nil {
-		return Checkin{}, notFoundf(err, "last check-in of person %d", personID)
-	}
-	if err := s.loadItems(ctx, []*Checkin{&c}); err != nil {
-		return Checkin{}, err
-	}
-	return c, nil
 }
 
 // CheckinFilter selects check-ins for listing.
@@ -289,16 +235,21 @@ func (s *Store) Checkins(ctx context.Context, f CheckinFilter) ([]Checkin, error
 	if f.Before != nil {
 		beforeDay, beforeID = f.Before.HeldOn, f.Before.ID
 	}
-	var cs []Checkin
-	err := sqlxSelect(ctx, s, &cs, `SELECT `+checkinCols+checkinFrom+`
-		WHERE ($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
+	return s.checkinsWhere(ctx, "check-ins", `
+		($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
 		  AND ($2 = '' OR c.held_on >= $2::date)
 		  AND ($3 = '' OR c.held_on <= $3::date)
 		  AND ($5::date IS NULL OR (c.held_on, c.id) < ($5::date, $6::bigint))
 		ORDER BY c.held_on DESC, c.id DESC
 		LIMIT $4`, f.RootID, f.From, f.To, limit, beforeDay, beforeID)
+}
+
+// checkinsWhere loads, with their items, the check-ins that cond selects
+// (what follows WHERE, order and limit included).
+func (s *Store) checkinsWhere(ctx context.Context, what, cond string, args ...any) ([]Checkin, error) {
+	cs, err := selectAll[Checkin](ctx, s, what, `SELECT `+checkinCols+checkinFrom+` WHERE `+cond, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: check-ins: %w", err)
+		return nil, err
 	}
 	ptrs := make([]*Checkin, len(cs))
 	for i := range cs {
@@ -308,6 +259,13 @@ func (s *Store) Checkins(ctx context.Context, f CheckinFilter) ([]Checkin, error
 		return nil, err
 	}
 	return cs, nil
+}
+
+// checkinWhere is checkinsWhere for the one check-in cond selects; none is
+// domain.ErrNotFound.
+func (s *Store) checkinWhere(ctx context.Context, what, cond string, args ...any) (Checkin, error) {
+	cs, err := s.checkinsWhere(ctx, what, cond, args...)
+	return only(what, cs, err)
 }
 
 func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
@@ -321,14 +279,13 @@ func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
 		byID[c.ID] = c
 		c.Items = []CheckinItem{}
 	}
-	var its []CheckinItem
-	err := sqlxSelect(ctx, s, &its, `
+	its, err := selectAll[CheckinItem](ctx, s, "check-in items", `
 		SELECT ci.checkin_id, ci.obligation, ci.period, ci.unit_id, u.code AS unit_code, u.name AS unit_name,
 		       ci.late, ci.extra, ci.pos, ci.below_quorum
 		FROM checkin_items ci JOIN units u ON u.id = ci.unit_id
 		WHERE ci.checkin_id = ANY($1) ORDER BY ci.checkin_id, ci.pos, ci.obligation, u.code`, pq.Array(ids))
 	if err != nil {
-		return fmt.Errorf("storage: check-in items: %w", err)
+		return err
 	}
 	for _, it := range its {
 		c := byID[it.CheckinID]
@@ -340,25 +297,15 @@ func (s *Store) loadItems(ctx context.Context, cs []*Checkin) error {
 // WithdrawCheckin marks an active check-in withdrawn (/undo). It reports
 // false when it was already withdrawn or rejected.
 func (s *Store) WithdrawCheckin(ctx context.Context, id int64, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE checkins SET withdrawn_at = $2
+	return execAffected(ctx, s, fmt.Sprintf("withdraw check-in %d", id), `UPDATE checkins SET withdrawn_at = $2
 		WHERE id = $1 AND withdrawn_at IS NULL AND rejected_at IS NULL`, id, at)
-	if err != nil {
-		return false, fmt.Errorf("storage: withdraw check-in %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // RejectCheckin marks an active check-in rejected (驳回) with a reason. It
 // reports false when it was already withdrawn or rejected.
 func (s *Store) RejectCheckin(ctx context.Context, id, by int64, reason string, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE checkins SET rejected_at = $4, rejected_by = NULLIF($2::bigint, 0), reject_reason = $3
+	return execAffected(ctx, s, fmt.Sprintf("reject check-in %d", id), `UPDATE checkins SET rejected_at = $4, rejected_by = NULLIF($2::bigint, 0), reject_reason = $3
 		WHERE id = $1 AND withdrawn_at IS NULL AND rejected_at IS NULL`, id, by, reason, at)
-	if err != nil {
-		return false, fmt.Errorf("storage: reject check-in %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // LedgerRow is one line of the check-in ledger (台账): one (check-in,
@@ -391,8 +338,7 @@ type LedgerRow struct {
 // CheckinLedger lists the ledger of the branches in root's subtree (0 =
 // every branch), by unit path, date and check-in, obligations as written.
 func (s *Store) CheckinLedger(ctx context.Context, rootID int64) ([]LedgerRow, error) {
-	var rs []LedgerRow
-	err := sqlxSelect(ctx, s, &rs, `
+	return selectAll[LedgerRow](ctx, s, "check-in ledger", `
 		SELECT c.id AS checkin_id,
 		       (SELECT string_agg(a.name, '/' ORDER BY x.n) FROM unnest(iu.path) WITH ORDINALITY AS x(id, n)
 		        JOIN units a ON a.id = x.id) AS unit_path,
@@ -409,10 +355,6 @@ func (s *Store) CheckinLedger(ctx context.Context, rootID int64) ([]LedgerRow, e
 		LEFT JOIN people p ON p.id = c.recorded_by
 		WHERE ($1::bigint = 0 OR b.path @> ARRAY[$1::bigint])
 		ORDER BY b.path, c.held_on, c.id, ci.pos, iu.code`, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: check-in ledger: %w", err)
-	}
-	return rs, nil
 }
 
 // PendingCheckin is a check-in waiting for the sender to choose a branch.
@@ -431,29 +373,17 @@ func (s *Store) CreatePendingCheckin(ctx context.Context, personID, chatID int64
 	if err != nil {
 		return 0, fmt.Errorf("storage: pending check-in: %w", err)
 	}
-	var id int64
-	err = s.q.QueryRowxContext(ctx, `INSERT INTO checkin_pending (person_id, chat_id, request, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		personID, chatID, string(raw), at).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: pending check-in: %w", err)
-	}
-	return id, nil
+	return getValue[int64](ctx, s, "pending check-in", `INSERT INTO checkin_pending (person_id, chat_id, request, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		personID, chatID, string(raw), at)
 }
 
 // LockPendingCheckin loads a pending check-in and locks it until the end of
 // the transaction, so that two taps on its buttons are taken one at a time.
 func (s *Store) LockPendingCheckin(ctx context.Context, id int64) (PendingCheckin, error) {
-	var p PendingCheckin
-	err := sqlxGet(ctx, s, &p, `SELECT id, person_id, chat_id, request, created_at, used_at FROM checkin_pending WHERE id = $1 FOR UPDATE`, id)
-	return p, notFoundf(err, "pending check-in %d", id)
+	return getOne[PendingCheckin](ctx, s, fmt.Sprintf("pending check-in %d", id), `SELECT id, person_id, chat_id, request, created_at, used_at FROM checkin_pending WHERE id = $1 FOR UPDATE`, id)
 }
 
 // UsePendingCheckin marks a pending check-in used; false when it already was.
 func (s *Store) UsePendingCheckin(ctx context.Context, id int64, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE checkin_pending SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, at)
-	if err != nil {
-		return false, fmt.Errorf("storage: use pending check-in %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return execAffected(ctx, s, fmt.Sprintf("use pending check-in %d", id), `UPDATE checkin_pending SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, at)
 }

@@ -17,10 +17,7 @@ const demoChunk = 2000
 
 // SetAllStartedOn sets every unit's start date (the day obligations are owed from).
 func (s *Store) SetAllStartedOn(ctx context.Context, d time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE units SET started_on = $1::date`, d.Format(time.DateOnly)); err != nil {
-		return fmt.Errorf("storage: set start dates: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "set start dates", `UPDATE units SET started_on = $1::date`, d.Format(time.DateOnly))
 }
 
 // DemoCheckin is a check-in with its one item.
@@ -31,11 +28,7 @@ type DemoCheckin struct {
 
 // nextIDs reserves n ids of a bigserial table's sequence, in order.
 func (s *Store) nextIDs(ctx context.Context, table string, n int) ([]int64, error) {
-	var ids []int64
-	if err := sqlxSelect(ctx, s, &ids, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, table, n); err != nil {
-		return nil, fmt.Errorf("storage: reserve %d %s ids: %w", n, table, err)
-	}
-	return ids, nil
+	return selectAll[int64](ctx, s, fmt.Sprintf("reserve %d %s ids", n, table), `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, table, n)
 }
 
 // InsertDemoCheckins stores check-ins with their items, in batches.
@@ -57,20 +50,20 @@ func (s *Store) InsertDemoCheckins(ctx context.Context, cs []DemoCheckin) error 
 			held[i], topic[i], source[i], at[i] = c.Checkin.HeldOn, c.Checkin.Topic, c.Checkin.Source, c.Checkin.RecordedAt
 			obligation[i], period[i], unit[i] = c.Item.Obligation, c.Item.Period, c.Item.UnitID
 		}
-		if _, err := s.q.ExecContext(ctx, `
+		if err := exec(ctx, s, "insert demo check-ins", `
 			INSERT INTO checkins (id, branch_id, held_on, present, total, topic, source, recorded_by, recorded_at)
 			SELECT id, b, h::date, NULLIF(p, 0), NULLIF(t, 0), tp, src, NULLIF(r, 0), a
 			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[])
 				AS x(id, b, h, p, t, tp, src, r, a)`,
 			pq.Array(ids), pq.Array(branch), pq.Array(held), pq.Array(present), pq.Array(total), pq.Array(topic), pq.Array(source),
 			pq.Array(by), pq.Array(at)); err != nil {
-			return fmt.Errorf("storage: insert demo check-ins: %w", err)
+			return err
 		}
-		if _, err := s.q.ExecContext(ctx, `
+		if err := exec(ctx, s, "insert demo check-in items", `
 			INSERT INTO checkin_items (checkin_id, obligation, period, unit_id)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[])`,
 			pq.Array(ids), pq.Array(obligation), pq.Array(period), pq.Array(unit)); err != nil {
-			return fmt.Errorf("storage: insert demo check-in items: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -116,7 +109,7 @@ func (s *Store) InsertDemoClaims(ctx context.Context, cs []DemoClaim) error {
 			}
 		}
 		if n > 0 {
-			if _, err := s.q.ExecContext(ctx, `
+			if err := exec(ctx, s, "insert demo claims", `
 				INSERT INTO claims (id, village_id, household_id, person_id, kind, item_code, item_name, category, points, evidence,
 					status, claimed_at, decided_at, decided_by, decider, reason, source)
 				SELECT id, v, h, NULLIF(p, 0), k, c, n, cat, pts, ev, st, ca, da, NULLIF(db, 0), dr, rs, src
@@ -126,7 +119,7 @@ func (s *Store) InsertDemoClaims(ctx context.Context, cs []DemoClaim) error {
 				pq.Array(ids), pq.Array(village), pq.Array(household), pq.Array(person), pq.Array(kind), pq.Array(code), pq.Array(name),
 				pq.Array(category), pq.Array(pts), pq.Array(evidence), pq.Array(status), pq.Array(claimed), pq.Array(decided),
 				pq.Array(decidedBy), pq.Array(decider), pq.Array(reason), pq.Array(source)); err != nil {
-				return fmt.Errorf("storage: insert demo claims: %w", err)
+				return err
 			}
 		}
 		var es []PointEntry
@@ -158,7 +151,7 @@ func (s *Store) InsertDemoClaims(ctx context.Context, cs []DemoClaim) error {
 			ek[i], ec[i], en[i], eg[i], ea[i] = e.Kind, e.ItemCode, e.ItemName, e.Goods, e.Actor
 			erec[i], eeff[i] = e.RecordedAt, e.EffectiveAt
 		}
-		if _, err := s.q.ExecContext(ctx, `
+		if err := exec(ctx, s, "insert demo ledger entries", `
 			INSERT INTO point_ledger (household_id, village_id, kind, points, claim_id, item_code, item_name, goods, recorded_at, effective_at, recorded_by, actor)
 			SELECT h, v, k, p, c, ic, iname, g, ra, ea, NULLIF(rb, 0), act
 			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],
@@ -166,7 +159,7 @@ func (s *Store) InsertDemoClaims(ctx context.Context, cs []DemoClaim) error {
 				AS x(h, v, k, p, c, ic, iname, g, ra, ea, rb, act)`,
 			pq.Array(eh), pq.Array(ev), pq.Array(ek), pq.Array(ep), pq.Array(claimIDs), pq.Array(ec), pq.Array(en), pq.Array(eg),
 			pq.Array(erec), pq.Array(eeff), pq.Array(eby), pq.Array(ea)); err != nil {
-			return fmt.Errorf("storage: insert demo ledger entries: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -210,12 +203,12 @@ func (s *Store) InsertDemoPeople(ctx context.Context, ps []DemoPerson) (DemoIDs,
 	for _, p := range people {
 		ids.People[p.Phone] = p.ID
 	}
-	if _, err := s.q.ExecContext(ctx, `
+	if err := exec(ctx, s, "insert demo roles", `
 		INSERT INTO roles (person_id, role, unit_id)
 		SELECT p.id, x.r, u.id FROM unnest($1::text[], $2::text[], $3::text[]) AS x(ph, r, uc)
 		JOIN people p ON p.phone = x.ph JOIN units u ON u.code = x.uc
 		ON CONFLICT DO NOTHING`, pq.Array(phone), pq.Array(role), pq.Array(unit)); err != nil {
-		return ids, fmt.Errorf("storage: insert demo roles: %w", err)
+		return ids, err
 	}
 	var households []struct {
 		ID   int64  `db:"id"`
@@ -231,17 +224,17 @@ func (s *Store) InsertDemoPeople(ctx context.Context, ps []DemoPerson) (DemoIDs,
 		RETURNING id, (SELECT code FROM units WHERE id = unit_id) AS unit, code`, arrays...); err != nil {
 		return ids, fmt.Errorf("storage: insert demo households: %w", err)
 	}
-	if _, err := s.q.ExecContext(ctx, `
+	if err := exec(ctx, s, "demo household members", `
 		UPDATE people p SET household_id = h.id, updated_at = now()
 		FROM `+x+` JOIN units u ON u.code = x.uc JOIN households h ON h.unit_id = u.id AND h.code = x.hh
 		WHERE p.phone = x.ph`, arrays...); err != nil {
-		return ids, fmt.Errorf("storage: demo household members: %w", err)
+		return ids, err
 	}
-	if _, err := s.q.ExecContext(ctx, `
+	if err := exec(ctx, s, "demo household heads", `
 		UPDATE households h SET head_id = p.id
 		FROM `+x+` JOIN units u ON u.code = x.uc JOIN people p ON p.phone = x.ph
 		WHERE x.head AND h.unit_id = u.id AND h.code = x.hh`, arrays...); err != nil {
-		return ids, fmt.Errorf("storage: demo household heads: %w", err)
+		return ids, err
 	}
 	for _, h := range households {
 		ids.Households[h.Unit+"/"+h.Code] = h.ID

@@ -39,51 +39,34 @@ func (s *Store) SavePendingText(ctx context.Context, p PendingText, reading any)
 	if err != nil {
 		return 0, fmt.Errorf("storage: pending text: %w", err)
 	}
-	var id int64
-	err = s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, fmt.Sprintf("pending text of message %d in chat %d", p.MessageID, p.ChatID), `
 		INSERT INTO freetext_pending (chat_id, message_id, person_id, kind, reading, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (chat_id, message_id) DO UPDATE SET chat_id = EXCLUDED.chat_id
-		RETURNING id`, p.ChatID, p.MessageID, p.PersonID, p.Kind, string(raw), p.CreatedAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: pending text of message %d in chat %d: %w", p.MessageID, p.ChatID, err)
-	}
-	return id, nil
+		RETURNING id`, p.ChatID, p.MessageID, p.PersonID, p.Kind, string(raw), p.CreatedAt)
 }
 
 // LockPendingText loads pending free text and locks it until the end of the
 // transaction, so that taps on its buttons are taken one at a time.
 func (s *Store) LockPendingText(ctx context.Context, id int64) (PendingText, error) {
-	var p PendingText
-	err := sqlxGet(ctx, s, &p, `
+	return getOne[PendingText](ctx, s, fmt.Sprintf("pending text %d", id), `
 		SELECT id, chat_id, message_id, person_id, kind, reading, created_at, used_at, outcome
 		FROM freetext_pending WHERE id = $1 FOR UPDATE`, id)
-	return p, notFoundf(err, "pending text %d", id)
 }
 
 // UsePendingText marks pending free text used with its outcome
 // ("confirmed", "edit", "cancelled"); false when it already was.
 func (s *Store) UsePendingText(ctx context.Context, id int64, outcome string, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE freetext_pending SET used_at = $2, outcome = $3 WHERE id = $1 AND used_at IS NULL`, id, at, outcome)
-	if err != nil {
-		return false, fmt.Errorf("storage: use pending text %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return execAffected(ctx, s, fmt.Sprintf("use pending text %d", id), `UPDATE freetext_pending SET used_at = $2, outcome = $3 WHERE id = $1 AND used_at IS NULL`, id, at, outcome)
 }
 
 // AlbumHasPendingText reports whether a message of the Telegram album
 // (chatID, mediaGroupID) was already read as free text, so that an album is
 // read once, not once per captioned photo.
 func (s *Store) AlbumHasPendingText(ctx context.Context, chatID int64, mediaGroupID string) (bool, error) {
-	var found bool
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[bool](ctx, s, fmt.Sprintf("pending text of album %q in chat %d", mediaGroupID, chatID), `
 		SELECT EXISTS (SELECT 1 FROM freetext_pending WHERE chat_id = $1
-			AND $2 IN (reading->>'media_group_id', reading->'request'->>'media_group_id'))`, chatID, mediaGroupID).Scan(&found)
-	if err != nil {
-		return false, fmt.Errorf("storage: pending text of album %q in chat %d: %w", mediaGroupID, chatID, err)
-	}
-	return found, nil
+			AND $2 IN (reading->>'media_group_id', reading->'request'->>'media_group_id'))`, chatID, mediaGroupID)
 }
 
 // UpdatePendingText replaces the reading of pending free text not yet used
@@ -93,12 +76,7 @@ func (s *Store) UpdatePendingText(ctx context.Context, id int64, reading any) (b
 	if err != nil {
 		return false, fmt.Errorf("storage: pending text %d: %w", id, err)
 	}
-	res, err := s.q.ExecContext(ctx, `UPDATE freetext_pending SET reading = $2 WHERE id = $1 AND used_at IS NULL`, id, string(raw))
-	if err != nil {
-		return false, fmt.Errorf("storage: update pending text %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return execAffected(ctx, s, fmt.Sprintf("update pending text %d", id), `UPDATE freetext_pending SET reading = $2 WHERE id = $1 AND used_at IS NULL`, id, string(raw))
 }
 
 // PendingTextOfCard is the id of the pending free text whose card
@@ -111,12 +89,11 @@ func (s *Store) PendingTextOfCard(ctx context.Context, chatID, messageID int64) 
 	if err != nil {
 		return 0, err
 	}
-	var key string
-	err = sqlxGet(ctx, s, &key, withLive(`
+	key, err := getOne[string](ctx, s, fmt.Sprintf("card %d in chat %d", messageID, chatID), withLive(`
 		SELECT dedupe_key FROM outbox
 		WHERE chat_id = $1 AND tg_message_id = $2 AND dedupe_key LIKE 'freetext:%' AND part_month >= {live}
 		ORDER BY id DESC LIMIT 1`, lo), chatID, messageID)
-	if err = notFoundf(err, "card %d in chat %d", messageID, chatID); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	id, err := strconv.ParseInt(key[len("freetext:"):], 10, 64)

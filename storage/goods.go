@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/lib/pq"
@@ -40,14 +38,13 @@ type GoodsRow struct {
 // many were created and updated.
 func (s *Store) UpsertGoods(ctx context.Context, rows []GoodsRow) (created, updated int, err error) {
 	for _, r := range rows {
-		var inserted bool
-		err := s.q.QueryRowxContext(ctx, `
+		inserted, err := getValue[bool](ctx, s, "goods "+r.Code, `
 			INSERT INTO goods (village_id, code, name, points, stock, active) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (village_id, code) DO UPDATE SET name = EXCLUDED.name, points = EXCLUDED.points,
 				stock = EXCLUDED.stock, active = EXCLUDED.active, updated_at = now()
-			RETURNING xmax = 0`, r.VillageID, r.Code, r.Name, r.Points, r.Stock, r.Active).Scan(&inserted)
+			RETURNING xmax = 0`, r.VillageID, r.Code, r.Name, r.Points, r.Stock, r.Active)
 		if err != nil {
-			return created, updated, fmt.Errorf("storage: goods %s: %w", r.Code, err)
+			return created, updated, err
 		}
 		if inserted {
 			created++
@@ -71,20 +68,13 @@ func (s *Store) GoodsList(ctx context.Context, f GoodsFilter) ([]Goods, error) {
 	if f.VillageIDs != nil {
 		villages = pq.Array(f.VillageIDs)
 	}
-	var gs []Goods
-	err := sqlxSelect(ctx, s, &gs, goodsSelect+` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR g.village_id = ANY($2))
+	return selectAll[Goods](ctx, s, "goods", goodsSelect+` WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) AND ($2::bigint[] IS NULL OR g.village_id = ANY($2))
 		AND (NOT $3 OR g.active) ORDER BY u.code, g.code`, f.RootID, villages, f.ActiveOnly)
-	if err != nil {
-		return nil, fmt.Errorf("storage: goods: %w", err)
-	}
-	return gs, nil
 }
 
 // GoodsByCode loads a village's goods by code (stored upper-cased).
 func (s *Store) GoodsByCode(ctx context.Context, villageID int64, code string) (Goods, error) {
-	var g Goods
-	err := sqlxGet(ctx, s, &g, goodsSelect+` WHERE g.village_id = $1 AND g.code = $2`, villageID, code)
-	return g, notFoundf(err, "goods %s", code)
+	return getOne[Goods](ctx, s, fmt.Sprintf("goods %s", code), goodsSelect+` WHERE g.village_id = $1 AND g.code = $2`, villageID, code)
 }
 
 // TakeStock takes qty pieces of limited goods in one conditional UPDATE
@@ -92,17 +82,13 @@ func (s *Store) GoodsByCode(ctx context.Context, villageID int64, code string) (
 // ok is false, and nothing changes, when fewer are left; left is what
 // remains (or remained). Unlimited goods (stock NULL) are always ok.
 func (s *Store) TakeStock(ctx context.Context, goodsID int64, qty int) (left *int, ok bool, err error) {
-	var n *int
-	err = s.q.QueryRowxContext(ctx, `UPDATE goods SET stock = stock - $2, updated_at = now()
-		WHERE id = $1 AND stock IS NOT NULL AND stock >= $2 RETURNING stock`, goodsID, qty).Scan(&n)
-	if err == nil {
-		return n, true, nil
+	n, taken, err := getIfAny[*int](ctx, s, "take stock", `UPDATE goods SET stock = stock - $2, updated_at = now()
+		WHERE id = $1 AND stock IS NOT NULL AND stock >= $2 RETURNING stock`, goodsID, qty)
+	if err != nil || taken {
+		return n, taken, err
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, false, fmt.Errorf("storage: take stock: %w", err)
-	}
-	if err := s.q.QueryRowxContext(ctx, `SELECT stock FROM goods WHERE id = $1`, goodsID).Scan(&n); err != nil {
-		return nil, false, fmt.Errorf("storage: stock: %w", err)
+	if n, err = getValue[*int](ctx, s, "stock", `SELECT stock FROM goods WHERE id = $1`, goodsID); err != nil {
+		return nil, false, err
 	}
 	return n, n == nil, nil
 }

@@ -128,13 +128,13 @@ func doneRuns(b []byte, runs []DoneRun) []DoneRun {
 // HealthTreeSize is how many rows HealthTree will give (an estimate for
 // every unit), to size the caller's arrays once.
 func (s *Store) HealthTreeSize(ctx context.Context, rootID int64) (int, error) {
-	var n int64
 	q := `SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'units'::regclass AND $1::bigint = 0`
 	if rootID != 0 {
 		q = `WITH ` + scopeCTE(rootID, true) + ` SELECT count(*) FROM scope`
 	}
-	if err := s.q.QueryRowxContext(ctx, q, rootID).Scan(&n); err != nil {
-		return 0, fmt.Errorf("storage: health tree size: %w", err)
+	n, err := getValue[int64](ctx, s, "health tree size", q, rootID)
+	if err != nil {
+		return 0, err
 	}
 	return int(min(n, 1<<24)), nil
 }
@@ -217,23 +217,9 @@ type HealthItem struct {
 func (s *Store) HealthExemptions(ctx context.Context, rootID int64) ([]HealthItem, error) {
 	q := `SELECT e.unit_id, e.obligation, e.period FROM health_exemptions e JOIN units u ON u.id = e.unit_id
 		WHERE e.revoked_at IS NULL AND ` + inSubtree("u", rootID)
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health exemptions: %w", err)
-	}
-	defer rows.Close()
-	var out []HealthItem
-	for rows.Next() {
-		var it HealthItem
-		if err := rows.Scan(&it.UnitID, &it.Obligation, &it.Period); err != nil {
-			return nil, fmt.Errorf("storage: health exemptions: %w", err)
-		}
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health exemptions: %w", err)
-	}
-	return out, nil
+	return scanAll(ctx, s, "health exemptions", func(rows *sql.Rows, it *HealthItem) error {
+		return rows.Scan(&it.UnitID, &it.Obligation, &it.Period)
+	}, q, rootID)
 }
 
 // Silence mutes notices about a unit subtree for a time range.
@@ -256,23 +242,9 @@ func (s *Store) HealthSilences(ctx context.Context, rootID int64, at time.Time) 
 		FROM health_silences s JOIN scope ON scope.id = s.unit_id JOIN units u ON u.id = s.unit_id
 		WHERE s.revoked_at IS NULL AND s.starts_at <= $2 AND s.ends_at > $2
 		ORDER BY s.id`
-	rows, err := s.q.QueryContext(ctx, q, rootID, at)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health silences: %w", err)
-	}
-	defer rows.Close()
-	var out []Silence
-	for rows.Next() {
-		var x Silence
-		if err := rows.Scan(&x.ID, &x.UnitID, &x.UnitCode, &x.Obligation, &x.From, &x.Until, &x.Reason, &x.Actor); err != nil {
-			return nil, fmt.Errorf("storage: health silences: %w", err)
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health silences: %w", err)
-	}
-	return out, nil
+	return scanAll(ctx, s, "health silences", func(rows *sql.Rows, x *Silence) error {
+		return rows.Scan(&x.ID, &x.UnitID, &x.UnitCode, &x.Obligation, &x.From, &x.Until, &x.Reason, &x.Actor)
+	}, q, rootID, at)
 }
 
 // Ack is a secretary's acknowledgement of a red item.
@@ -293,28 +265,10 @@ func (s *Store) HealthAcks(ctx context.Context, rootID int64) ([]Ack, error) {
 		FROM health_acks a JOIN units u ON u.id = a.unit_id JOIN people p ON p.id = a.person_id
 		WHERE ` + inSubtree("u", rootID) + `
 		ORDER BY a.unit_id, a.obligation, a.period, a.acked_at DESC, a.id DESC`
-	rows, err := s.q.QueryContext(ctx, q, rootID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health acks: %w", err)
-	}
-	defer rows.Close()
-	var out []Ack
-	for rows.Next() {
-		var a Ack
-		var planned sql.NullTime
-		if err := rows.Scan(&a.UnitID, &a.Obligation, &a.Period, &a.PersonID, &a.Person, &a.At, &planned, &a.Until); err != nil {
-			return nil, fmt.Errorf("storage: health acks: %w", err)
-		}
-		if planned.Valid {
-			t := planned.Time
-			a.PlannedOn = &t
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: health acks: %w", err)
-	}
-	return out, nil
+	return scanAll(ctx, s, "health acks", func(rows *sql.Rows, a *Ack) error {
+		// A NULL date scans into the pointer as nil.
+		return rows.Scan(&a.UnitID, &a.Obligation, &a.Period, &a.PersonID, &a.Person, &a.At, &a.PlannedOn, &a.Until)
+	}, q, rootID)
 }
 
 // healthLockKey is the advisory lock that serialises state-changing
@@ -328,10 +282,7 @@ func (s *Store) LockHealthcheck(ctx context.Context) error {
 	if _, ok := s.q.(interface{ Commit() error }); !ok {
 		return fmt.Errorf("storage: lock healthcheck: not in a transaction")
 	}
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(healthLockKey)); err != nil {
-		return fmt.Errorf("storage: lock healthcheck: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "lock healthcheck", `SELECT pg_advisory_xact_lock($1)`, int64(healthLockKey))
 }
 
 // TuneForScan raises work_mem and turns JIT off for the current transaction:
@@ -342,8 +293,8 @@ func (s *Store) TuneForScan(ctx context.Context) error {
 		return nil
 	}
 	for _, q := range []string{`SET LOCAL work_mem = '64MB'`, `SET LOCAL jit = off`} {
-		if _, err := s.q.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("storage: %s: %w", strings.TrimPrefix(q, "SET LOCAL "), err)
+		if err := exec(ctx, s, strings.TrimPrefix(q, "SET LOCAL "), q); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -2,10 +2,9 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/zhibu/zhibu/domain"
 )
 
 // Exemption excuses one item, with a reason, by an organiser or admin.
@@ -29,23 +28,17 @@ func (s *Store) CreateExemption(ctx context.Context, e Exemption) (id int64, cre
 	if e.ByID != 0 {
 		by = e.ByID
 	}
-	err = s.q.QueryRowxContext(ctx, `
+	id, created, err = getIfAny[int64](ctx, s, "create exemption", `
 		INSERT INTO health_exemptions (unit_id, obligation, period, reason, created_by, actor, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (unit_id, obligation, period) WHERE revoked_at IS NULL DO NOTHING
-		RETURNING id`, e.UnitID, e.Obligation, e.Period, e.Reason, by, e.Actor, e.At).Scan(&id)
-	if err == nil {
-		return id, true, nil
+		RETURNING id`, e.UnitID, e.Obligation, e.Period, e.Reason, by, e.Actor, e.At)
+	if err != nil || created {
+		return id, created, err
 	}
-	if !isNotFound(notFound(err, "")) {
-		return 0, false, fmt.Errorf("storage: create exemption: %w", err)
-	}
-	err = s.q.QueryRowxContext(ctx, `SELECT id FROM health_exemptions WHERE unit_id = $1 AND obligation = $2 AND period = $3 AND revoked_at IS NULL`,
-		e.UnitID, e.Obligation, e.Period).Scan(&id)
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: create exemption: existing: %w", err)
-	}
-	return id, false, nil
+	id, err = getValue[int64](ctx, s, "create exemption: existing", `SELECT id FROM health_exemptions WHERE unit_id = $1 AND obligation = $2 AND period = $3 AND revoked_at IS NULL`,
+		e.UnitID, e.Obligation, e.Period)
+	return id, false, err
 }
 
 // RevokeExemption marks a standing exemption revoked.
@@ -56,46 +49,31 @@ func (s *Store) RevokeExemption(ctx context.Context, id, byID int64, reason stri
 	}
 	res, err := s.q.ExecContext(ctx, `UPDATE health_exemptions SET revoked_at = $2, revoked_by = $3, revoke_reason = $4
 		WHERE id = $1 AND revoked_at IS NULL`, id, at, by, reason)
-	if err != nil {
-		return Exemption{}, fmt.Errorf("storage: revoke exemption: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return Exemption{}, fmt.Errorf("storage: revoke exemption %d: %w", id, domain.ErrNotFound)
+	if err := affectedOne(res, err, "revoke exemption", fmt.Sprintf("revoke exemption %d", id)); err != nil {
+		return Exemption{}, err
 	}
 	return s.ExemptionByID(ctx, id)
 }
 
+// exemptionSelect reads Exemptions (scanExemption) from health_exemptions e.
+const exemptionSelect = `SELECT e.id, e.unit_id, u.code, e.obligation, e.period, e.reason, COALESCE(e.created_by, 0), e.actor, e.created_at, e.revoked_at
+	FROM health_exemptions e JOIN units u ON u.id = e.unit_id`
+
+func scanExemption(rows *sql.Rows, e *Exemption) error {
+	return rows.Scan(&e.ID, &e.UnitID, &e.UnitCode, &e.Obligation, &e.Period, &e.Reason, &e.ByID, &e.Actor, &e.At, &e.RevokedAt)
+}
+
 // ExemptionByID loads an exemption.
 func (s *Store) ExemptionByID(ctx context.Context, id int64) (Exemption, error) {
-	var e Exemption
-	var by *int64
-	err := s.q.QueryRowxContext(ctx, `SELECT e.id, e.unit_id, u.code, e.obligation, e.period, e.reason, e.created_by, e.actor, e.created_at, e.revoked_at
-		FROM health_exemptions e JOIN units u ON u.id = e.unit_id WHERE e.id = $1`, id).
-		Scan(&e.ID, &e.UnitID, &e.UnitCode, &e.Obligation, &e.Period, &e.Reason, &by, &e.Actor, &e.At, &e.RevokedAt)
-	if by != nil {
-		e.ByID = *by
-	}
-	return e, notFoundf(err, "exemption %d", id)
+	what := fmt.Sprintf("exemption %d", id)
+	es, err := scanAll(ctx, s, what, scanExemption, exemptionSelect+` WHERE e.id = $1`, id)
+	return only(what, es, err)
 }
 
 // Exemptions lists the exemptions of root's subtree, newest first.
 func (s *Store) Exemptions(ctx context.Context, rootID int64, limit int) ([]Exemption, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT e.id, e.unit_id, u.code, e.obligation, e.period, e.reason, COALESCE(e.created_by, 0), e.actor, e.created_at, e.revoked_at
-		FROM health_exemptions e JOIN units u ON u.id = e.unit_id
+	return scanAll(ctx, s, "exemptions", scanExemption, exemptionSelect+`
 		WHERE `+inSubtree("u", rootID)+` ORDER BY e.id DESC LIMIT $2`, rootID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: exemptions: %w", err)
-	}
-	defer rows.Close()
-	var out []Exemption
-	for rows.Next() {
-		var e Exemption
-		if err := rows.Scan(&e.ID, &e.UnitID, &e.UnitCode, &e.Obligation, &e.Period, &e.Reason, &e.ByID, &e.Actor, &e.At, &e.RevokedAt); err != nil {
-			return nil, fmt.Errorf("storage: exemptions: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // CreateSilence records a silence and returns its id.
@@ -107,14 +85,9 @@ func (s *Store) CreateSilence(ctx context.Context, x Silence, byID int64) (int64
 	if x.Obligation != "" {
 		ob = x.Obligation
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, "create silence", `
 		INSERT INTO health_silences (unit_id, obligation, starts_at, ends_at, reason, created_by, actor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, x.UnitID, ob, x.From, x.Until, x.Reason, by, x.Actor).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: create silence: %w", err)
-	}
-	return id, nil
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, x.UnitID, ob, x.From, x.Until, x.Reason, by, x.Actor)
 }
 
 // AddAck records an acknowledgement of a red item.
@@ -123,12 +96,8 @@ func (s *Store) AddAck(ctx context.Context, a Ack) error {
 	if a.PlannedOn != nil {
 		planned = a.PlannedOn.Format(time.DateOnly)
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO health_acks (unit_id, obligation, period, person_id, acked_at, planned_on, until)
+	return exec(ctx, s, "add ack", `INSERT INTO health_acks (unit_id, obligation, period, person_id, acked_at, planned_on, until)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.UnitID, a.Obligation, a.Period, a.PersonID, a.At, planned, a.Until)
-	if err != nil {
-		return fmt.Errorf("storage: add ack: %w", err)
-	}
-	return nil
 }
 
 // Miss is a digest that did not reach its person directly: sent to their
@@ -164,40 +133,18 @@ func (s *Store) HealthMisses(ctx context.Context, rootID int64, since time.Time,
 		  AND EXISTS (SELECT 1 FROM notification_log l JOIN units u ON u.id = l.unit_id
 		              WHERE l.digest_id = d.id AND ` + inSubtree("u", rootID) + `)
 		ORDER BY d.at DESC, d.id DESC LIMIT $3`
-	rows, err := s.q.QueryContext(ctx, q, rootID, since, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: health misses: %w", err)
-	}
-	defer rows.Close()
-	var out []Miss
-	for rows.Next() {
-		var m Miss
-		if err := rows.Scan(&m.DigestID, &m.PersonID, &m.Person, &m.ChatID, &m.Level, &m.Items, &m.ViaFallback, &m.Undeliverable, &m.Failed, &m.Uncertain, &m.At); err != nil {
-			return nil, fmt.Errorf("storage: health misses: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return scanAll(ctx, s, "health misses", func(rows *sql.Rows, m *Miss) error {
+		return rows.Scan(&m.DigestID, &m.PersonID, &m.Person, &m.ChatID, &m.Level, &m.Items, &m.ViaFallback, &m.Undeliverable, &m.Failed, &m.Uncertain, &m.At)
+	}, q, rootID, since, limit)
 }
 
 // NoticeLog lists the logged lines of root's subtree sent at or after
 // since, oldest first (tests and the dashboard read it).
 func (s *Store) NoticeLog(ctx context.Context, rootID int64, since time.Time) ([]NoticeLine, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT l.person_id, l.unit_id, l.obligation, l.period, l.level, l.slot, l.role, l.org_level
+	return scanAll(ctx, s, "notice log", func(rows *sql.Rows, l *NoticeLine) error {
+		return rows.Scan(&l.PersonID, &l.UnitID, &l.Obligation, &l.Period, &l.Level, &l.Slot, &l.Role, &l.OrgLevel)
+	}, `SELECT l.person_id, l.unit_id, l.obligation, l.period, l.level, l.slot, l.role, l.org_level
 		FROM notification_log l JOIN units u ON u.id = l.unit_id
 		WHERE l.at >= $2 AND `+inSubtree("u", rootID)+`
 		ORDER BY l.at, l.digest_id, l.person_id, l.unit_id, l.obligation, l.period, l.level, l.slot`, rootID, since)
-	if err != nil {
-		return nil, fmt.Errorf("storage: notice log: %w", err)
-	}
-	defer rows.Close()
-	var out []NoticeLine
-	for rows.Next() {
-		var l NoticeLine
-		if err := rows.Scan(&l.PersonID, &l.UnitID, &l.Obligation, &l.Period, &l.Level, &l.Slot, &l.Role, &l.OrgLevel); err != nil {
-			return nil, fmt.Errorf("storage: notice log: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
 }

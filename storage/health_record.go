@@ -152,11 +152,11 @@ func (s *Store) RecordDigests(ctx context.Context, at time.Time, ds []DigestReco
 }
 
 func (s *Store) recordDigests(ctx context.Context, at time.Time, ds []DigestRecord) (int, error) {
-	var ids []int64
-	if err := sqlxSelect(ctx, s, &ids, `SELECT nextval('notification_digests_id_seq') FROM generate_series(1, $1)`, len(ds)); err != nil {
-		return 0, fmt.Errorf("storage: record digests: %w", err)
+	ids, err := selectAll[int64](ctx, s, "record digests", `SELECT nextval('notification_digests_id_seq') FROM generate_series(1, $1)`, len(ds))
+	if err != nil {
+		return 0, err
 	}
-	err := s.copyIn(ctx, "notification_digests",
+	err = s.copyIn(ctx, "notification_digests",
 		[]string{"id", "dedupe_key", "person_id", "person_name", "chat_id", "via_fallback", "undeliverable", "level", "items", "texts", "at"},
 		len(ds), func(i int, dst []any) []any {
 			d := &ds[i]
@@ -243,12 +243,11 @@ func (s *Store) SaveHealthMemory(ctx context.Context, units []int64, mems []Heal
 	}
 	for lo := 0; lo < len(units); lo += memoryChunk {
 		hi := min(lo+memoryChunk, len(units))
-		_, err := s.q.ExecContext(ctx, `
+		if err := exec(ctx, s, "save health memory", `
 			INSERT INTO health_units AS h (unit_id, memory)
 			SELECT u, d FROM unnest($1::bigint[], $2::text[]) AS t(u, d) ORDER BY u
-			ON CONFLICT (unit_id) DO UPDATE SET memory = EXCLUDED.memory`, pq.Int64Array(units[lo:hi]), pq.StringArray(data[lo:hi]))
-		if err != nil {
-			return fmt.Errorf("storage: save health memory: %w", err)
+			ON CONFLICT (unit_id) DO UPDATE SET memory = EXCLUDED.memory`, pq.Int64Array(units[lo:hi]), pq.StringArray(data[lo:hi])); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -293,10 +292,6 @@ func (s *Store) RecordHealthRun(ctx context.Context, r HealthRun) error {
 	if r.RootID != 0 {
 		root = r.RootID
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO health_runs (at, root_id, took_ms, items, digests, lines, changes, deferred)
+	return exec(ctx, s, "record health run", `INSERT INTO health_runs (at, root_id, took_ms, items, digests, lines, changes, deferred)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.At, root, r.Took.Milliseconds(), r.Items, r.Digests, r.Lines, r.Changes, r.Deferred)
-	if err != nil {
-		return fmt.Errorf("storage: record health run: %w", err)
-	}
-	return nil
 }

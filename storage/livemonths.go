@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -86,11 +85,11 @@ func (s *Store) liveFrom(ctx context.Context) (string, error) {
 	}
 	c.mu.Unlock()
 	if stale {
-		var now time.Time
 		// Outside the caller's transaction would be as good; inside it
 		// now() is the transaction's start, which is no later.
-		if err := s.q.QueryRowxContext(ctx, `SELECT now()`).Scan(&now); err != nil {
-			return "", fmt.Errorf("storage: database month: %w", err)
+		now, err := getValue[time.Time](ctx, s, "database month", `SELECT now()`)
+		if err != nil {
+			return "", err
 		}
 		c.seen(now)
 		c.mu.Lock()
@@ -125,11 +124,7 @@ func withLive(query, lo string) string { return strings.ReplaceAll(query, "{live
 // never narrower; it is read again with the month.
 func (s *Store) oldUpdateMax(ctx context.Context, lo string) (int64, error) {
 	return forLive(s.months, &s.months.oldMax, lo, func() (int64, error) {
-		var v int64
-		if err := s.q.QueryRowxContext(ctx, withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo)).Scan(&v); err != nil {
-			return 0, fmt.Errorf("storage: highest update_id of past months: %w", err)
-		}
-		return v, nil
+		return getValue[int64](ctx, s, "highest update_id of past months", withLive(`SELECT COALESCE(max(update_id), 0) FROM updates WHERE part_month < {live}`, lo))
 	})
 }
 
@@ -176,11 +171,11 @@ func (s *Store) claimFrom(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return forLive(s.months, &s.months.claimFrom, lo, func() (string, error) {
-		var oldest *time.Time
 		// The partial indexes on pending and on sending rows answer this.
-		if err := s.q.QueryRowxContext(ctx, withLive(`
-		SELECT min(part_month) FROM outbox WHERE part_month < {live} AND (status = 'pending' OR status = 'sending')`, lo)).Scan(&oldest); err != nil {
-			return "", fmt.Errorf("storage: oldest month of pending messages: %w", err)
+		oldest, err := getValue[*time.Time](ctx, s, "oldest month of pending messages", withLive(`
+		SELECT min(part_month) FROM outbox WHERE part_month < {live} AND (status = 'pending' OR status = 'sending')`, lo))
+		if err != nil {
+			return "", err
 		}
 		if oldest != nil {
 			return "'" + MonthOf(*oldest).Format(time.DateOnly) + "'", nil

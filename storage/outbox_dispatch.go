@@ -437,37 +437,21 @@ func (s *Store) RecoverOutboxFromOldLeaders(ctx context.Context, channel string,
 // original never went out, a row held up behind its chat), and rows
 // already tried that were created before dueBefore.
 func (s *Store) ExpireOutbox(ctx context.Context, channel string, dueBefore, at time.Time) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
+	return execCount(ctx, s, "expire outbox", `
 		UPDATE outbox SET status = 'failed', failed_at = $3,
 			failed_reason = 'expired: not sent in time' || COALESCE(' (last error: ' || last_error || ')', '')
 		WHERE status = 'pending' AND channel = $1
 		  AND (not_before < $2 OR (attempts > 0 AND created_at < $2))`, channel, dueBefore, at)
-	if err != nil {
-		return 0, fmt.Errorf("storage: expire outbox: %w", err)
-	}
-	return res.RowsAffected()
 }
 
 // RecentOutboxSends returns, per chat, the last time a message of channel
 // was sent to it after since (callback answers aside). A dispatcher that
 // just became leader starts its pacing from there.
 func (s *Store) RecentOutboxSends(ctx context.Context, channel string, since time.Time) (map[int64]time.Time, error) {
-	var rows []struct {
-		ChatID int64     `db:"chat_id"`
-		At     time.Time `db:"at"`
-	}
-	err := sqlxSelect(ctx, s, &rows, `
-		SELECT chat_id, max(sent_at) AS at FROM outbox
+	return perChat[time.Time](ctx, s, "recent outbox sends", `
+		SELECT chat_id, max(sent_at) AS v FROM outbox
 		WHERE status = 'sent' AND sent_at > $2 AND channel = $1 AND method <> 'answerCallbackQuery'
 		GROUP BY chat_id`, channel, since)
-	if err != nil {
-		return nil, fmt.Errorf("storage: recent outbox sends: %w", err)
-	}
-	out := make(map[int64]time.Time, len(rows))
-	for _, r := range rows {
-		out[r.ChatID] = r.At
-	}
-	return out, nil
 }
 
 // OutboxStats is a snapshot of the queue for metrics.
@@ -537,8 +521,7 @@ func (s *Store) FailedOutbox(ctx context.Context, q FailedQuery) ([]FailedMessag
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	var out []FailedMessage
-	err := sqlxSelect(ctx, s, &out, `
+	return selectAll[FailedMessage](ctx, s, "failed outbox", `
 		SELECT id, dedupe_key, channel, chat_id, person_id, kind, method, attempts, created_at,
 			COALESCE(failed_at, created_at) AS failed_at, COALESCE(failed_reason, '') AS failed_reason,
 			COALESCE(failed_reason, '') LIKE 'unreachable: %' AS unreachable
@@ -547,10 +530,6 @@ func (s *Store) FailedOutbox(ctx context.Context, q FailedQuery) ([]FailedMessag
 		  AND (NOT $2 OR failed_reason LIKE 'unreachable: %')
 		  AND ($3 = 0 OR person_id = $3)
 		ORDER BY failed_at DESC NULLS LAST, id DESC LIMIT $4`, q.Since, q.UnreachableOnly, q.PersonID, q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: failed outbox: %w", err)
-	}
-	return out, nil
 }
 
 // OutboxRecord is an outbox row's delivery state.
@@ -577,19 +556,12 @@ const outboxRecordCols = `id, dedupe_key, chat_id, priority, method, status, att
 
 // OutboxByKey returns the delivery state of the message with dedupe key.
 func (s *Store) OutboxByKey(ctx context.Context, key string) (OutboxRecord, error) {
-	var r OutboxRecord
-	err := sqlxGet(ctx, s, &r, `SELECT `+outboxRecordCols+` FROM outbox WHERE dedupe_key = $1`, key)
-	return r, notFoundf(err, "outbox %s", key)
+	return getOne[OutboxRecord](ctx, s, fmt.Sprintf("outbox %s", key), `SELECT `+outboxRecordCols+` FROM outbox WHERE dedupe_key = $1`, key)
 }
 
 // OutboxByStatus lists rows in status (all when status is ""), by id.
 func (s *Store) OutboxByStatus(ctx context.Context, status string) ([]OutboxRecord, error) {
-	var out []OutboxRecord
-	err := sqlxSelect(ctx, s, &out, `SELECT `+outboxRecordCols+` FROM outbox WHERE ($1 = '' OR status = $1) ORDER BY id`, status)
-	if err != nil {
-		return nil, fmt.Errorf("storage: outbox by status: %w", err)
-	}
-	return out, nil
+	return selectAll[OutboxRecord](ctx, s, "outbox by status", `SELECT `+outboxRecordCols+` FROM outbox WHERE ($1 = '' OR status = $1) ORDER BY id`, status)
 }
 
 func nonNil(ids []int64) []int64 {

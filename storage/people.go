@@ -16,9 +16,9 @@ type PersonRow struct {
 // hold a role in the unit, else creates one. It returns the id and whether
 // it was created.
 func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int64) (int64, bool, error) {
-	var id int64
-	var created bool
 	if phone != "" {
+		var id int64
+		var created bool
 		err := s.q.QueryRowxContext(ctx, `
 			INSERT INTO people (name, phone) VALUES ($1, $2)
 			ON CONFLICT (phone) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
@@ -28,17 +28,14 @@ func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int
 		}
 		return id, created, nil
 	}
-	err := s.q.QueryRowxContext(ctx, `
+	id, found, err := getIfAny[int64](ctx, s, "person", `
 		SELECT p.id FROM people p JOIN roles r ON r.person_id = p.id
-		WHERE p.name = $1 AND r.unit_id = $2 ORDER BY p.id LIMIT 1`, name, unitID).Scan(&id)
-	if err == nil {
-		return id, false, nil
+		WHERE p.name = $1 AND r.unit_id = $2 ORDER BY p.id LIMIT 1`, name, unitID)
+	if err != nil || found {
+		return id, false, err
 	}
-	if err := notFound(err, "person"); !isNotFound(err) {
+	if id, err = getValue[int64](ctx, s, "create person "+name, `INSERT INTO people (name) VALUES ($1) RETURNING id`, name); err != nil {
 		return 0, false, err
-	}
-	if err := s.q.QueryRowxContext(ctx, `INSERT INTO people (name) VALUES ($1) RETURNING id`, name).Scan(&id); err != nil {
-		return 0, false, fmt.Errorf("storage: create person %s: %w", name, err)
 	}
 	return id, true, nil
 }
@@ -46,47 +43,30 @@ func (s *Store) UpsertPerson(ctx context.Context, name, phone string, unitID int
 // AddRole grants role in unit; granting it twice is a no-op.
 func (s *Store) AddRole(ctx context.Context, personID int64, role string, unitID int64) error {
 	s.accountsChanged()
-	_, err := s.q.ExecContext(ctx, `INSERT INTO roles (person_id, role, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, personID, role, unitID)
-	if err != nil {
-		return fmt.Errorf("storage: add role: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "add role", `INSERT INTO roles (person_id, role, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, personID, role, unitID)
 }
 
 // EnsureHousehold returns the household with code in the village, creating it.
 func (s *Store) EnsureHousehold(ctx context.Context, villageID int64, code string) (int64, error) {
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, fmt.Sprintf("household %s", code), `
 		INSERT INTO households (unit_id, code) VALUES ($1, $2)
 		ON CONFLICT (unit_id, code) DO UPDATE SET code = EXCLUDED.code
-		RETURNING id`, villageID, code).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: household %s: %w", code, err)
-	}
-	return id, nil
+		RETURNING id`, villageID, code)
 }
 
 // SetHousehold puts a person in a household.
 func (s *Store) SetHousehold(ctx context.Context, personID, householdID int64) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE people SET household_id = $2, updated_at = now() WHERE id = $1`, personID, householdID)
-	if err != nil {
-		return fmt.Errorf("storage: set household: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "set household", `UPDATE people SET household_id = $2, updated_at = now() WHERE id = $1`, personID, householdID)
 }
 
 // PersonByID loads a person.
 func (s *Store) PersonByID(ctx context.Context, id int64) (domain.Person, error) {
-	var p domain.Person
-	err := sqlxGet(ctx, s, &p, `SELECT id, name, phone, household_id FROM people WHERE id = $1`, id)
-	return p, notFoundf(err, "person %d", id)
+	return getOne[domain.Person](ctx, s, fmt.Sprintf("person %d", id), `SELECT id, name, phone, household_id FROM people WHERE id = $1`, id)
 }
 
 // PersonByPhone loads a person by phone.
 func (s *Store) PersonByPhone(ctx context.Context, phone string) (domain.Person, error) {
-	var p domain.Person
-	err := sqlxGet(ctx, s, &p, `SELECT id, name, phone, household_id FROM people WHERE phone = $1`, phone)
-	return p, notFoundf(err, "person with phone")
+	return getOne[domain.Person](ctx, s, "person with phone", `SELECT id, name, phone, household_id FROM people WHERE phone = $1`, phone)
 }
 
 // RolesOf lists a person's roles with their units.
@@ -94,15 +74,10 @@ func (s *Store) RolesOf(ctx context.Context, personID int64) ([]domain.Role, err
 	if rs, ok := s.cachedRoles(personID); ok {
 		return rs, nil
 	}
-	var rs []domain.Role
-	err := sqlxSelect(ctx, s, &rs, `
+	return selectAll[domain.Role](ctx, s, fmt.Sprintf("roles of %d", personID), `
 		SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
 		FROM roles r JOIN units u ON u.id = r.unit_id
 		WHERE r.person_id = $1 ORDER BY r.role, u.code`, personID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: roles of %d: %w", personID, err)
-	}
-	return rs, nil
 }
 
 // Holder is a person holding a role in a unit, with their chat if linked.
@@ -133,14 +108,9 @@ const holdersOf = `
 // every unit); role "" means every role. unlinkedOnly keeps people without
 // a chat link.
 func (s *Store) HoldersInSubtree(ctx context.Context, rootID int64, role string, unlinkedOnly bool) ([]Holder, error) {
-	var hs []Holder
-	err := sqlxSelect(ctx, s, &hs, holdersOf+`
+	return selectAll[Holder](ctx, s, "holders", holdersOf+`
 		  AND (NOT $3 OR c.person_id IS NULL)
 		ORDER BY u.path, r.role, p.name, p.id`, rootID, role, unlinkedOnly)
-	if err != nil {
-		return nil, fmt.Errorf("storage: holders: %w", err)
-	}
-	return hs, nil
 }
 
 // HolderKey is a role holder's place in the order of HoldersInSubtree.
@@ -159,14 +129,9 @@ func (s *Store) HoldersPage(ctx context.Context, rootID int64, role string, afte
 	if after != nil {
 		au, ar, ap = after.UnitID, after.Role, after.PersonID
 	}
-	hs := []Holder{}
-	err := sqlxSelect(ctx, s, &hs, holdersOf+`
+	return orEmpty(selectAll[Holder](ctx, s, "holders page", holdersOf+`
 		  AND ($4::text IS NULL OR (u.path, r.role, p.name, p.id) >
 		       (SELECT cu.path, $4::text, cp.name, cp.id FROM units cu, people cp WHERE cu.id = $3 AND cp.id = $5))
 		ORDER BY u.path, r.role, p.name, p.id
-		LIMIT $6`, rootID, role, au, ar, ap, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: holders page: %w", err)
-	}
-	return hs, nil
+		LIMIT $6`, rootID, role, au, ar, ap, limit))
 }

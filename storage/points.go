@@ -64,20 +64,13 @@ const householdCols = `h.id, h.unit_id AS village_id, u.code AS village_code, u.
 
 // HouseholdByID loads a household.
 func (s *Store) HouseholdByID(ctx context.Context, id int64) (Household, error) {
-	var h Household
-	err := sqlxGet(ctx, s, &h, `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id = $1`, id)
-	return h, notFoundf(err, "household %d", id)
+	return getOne[Household](ctx, s, fmt.Sprintf("household %d", id), `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id WHERE h.id = $1`, id)
 }
 
 // HouseholdsByCode finds the households with code in any of the villages.
 func (s *Store) HouseholdsByCode(ctx context.Context, villageIDs []int64, code string) ([]Household, error) {
-	var hs []Household
-	err := sqlxSelect(ctx, s, &hs, `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id
+	return selectAll[Household](ctx, s, fmt.Sprintf("households %s", code), `SELECT `+householdCols+` FROM households h JOIN units u ON u.id = h.unit_id
 		WHERE h.unit_id = ANY($1) AND h.code = $2 ORDER BY h.id`, pq.Array(villageIDs), code)
-	if err != nil {
-		return nil, fmt.Errorf("storage: households %s: %w", code, err)
-	}
-	return hs, nil
 }
 
 // LockHousehold takes the household's row lock until the transaction ends.
@@ -86,22 +79,16 @@ func (s *Store) HouseholdsByCode(ctx context.Context, villageIDs []int64, code s
 // under concurrency. FOR NO KEY UPDATE does not block inserts that merely
 // reference the household.
 func (s *Store) LockHousehold(ctx context.Context, id int64) error {
-	var got int64
-	err := s.q.QueryRowxContext(ctx, `SELECT id FROM households WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&got)
-	return notFoundf(err, "household %d", id)
+	_, err := getOne[int64](ctx, s, fmt.Sprintf("household %d", id), `SELECT id FROM households WHERE id = $1 FOR NO KEY UPDATE`, id)
+	return err
 }
 
 // HouseholdChats lists the linked private chats of a household's members.
 func (s *Store) HouseholdChats(ctx context.Context, householdID int64) ([]ChatLink, error) {
-	var cs []ChatLink
-	err := sqlxSelect(ctx, s, &cs, `
+	return selectAll[ChatLink](ctx, s, "household chats", `
 		SELECT c.person_id, c.tg_user_id, c.chat_id, c.username, c.unreachable_at IS NOT NULL AS unreachable, c.unreachable_reason
 		FROM people p JOIN chat_links c ON c.person_id = p.id
 		WHERE p.household_id = $1 ORDER BY p.id`, householdID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: household chats: %w", err)
-	}
-	return cs, nil
 }
 
 // Claim is a stored claim with the names needed to show it.
@@ -198,60 +185,38 @@ func (s *Store) InsertClaim(ctx context.Context, c NewClaim) (int64, error) {
 			decidedBy = c.RecordedBy
 		}
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	return getValue[int64](ctx, s, "insert claim", `
 		INSERT INTO claims (village_id, household_id, person_id, recorded_by, kind, item_code, item_name, category, points, veto,
 			evidence, note, photo, status, claimed_at, decided_at, decided_by, decider, source, act_date, veto_from, veto_until)
 		VALUES ($1, $2, NULLIF($3, 0), NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''), $14, $15, $16, $17, $18, $19,
 			$20::date, $21, $22)
 		RETURNING id`,
 		c.VillageID, c.HouseholdID, c.PersonID, c.RecordedBy, c.Kind, c.ItemCode, c.ItemName, c.Category, c.Points, c.Veto,
-		c.Evidence, c.Note, c.Photo, c.Status, c.ClaimedAt, decidedAt, decidedBy, c.Decider, c.Source, dateArg(c.ActDate), c.VetoFrom, c.VetoUntil).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: insert claim: %w", err)
-	}
-	return id, nil
+		c.Evidence, c.Note, c.Photo, c.Status, c.ClaimedAt, decidedAt, decidedBy, c.Decider, c.Source, dateArg(c.ActDate), c.VetoFrom, c.VetoUntil)
 }
 
 // ClaimByID loads a claim.
 func (s *Store) ClaimByID(ctx context.Context, id int64) (Claim, error) {
-	var c Claim
-	err := sqlxGet(ctx, s, &c, claimSelect+` WHERE c.id = $1`, id)
-	return c, notFoundf(err, "claim %d", id)
+	return getOne[Claim](ctx, s, fmt.Sprintf("claim %d", id), claimSelect+` WHERE c.id = $1`, id)
 }
 
 // LiveClaimTimes returns when the household's pending and approved claims
 // of an item were made: what caps and duplicates count.
 func (s *Store) LiveClaimTimes(ctx context.Context, householdID int64, itemCode string) ([]time.Time, error) {
-	var ts []time.Time
-	err := sqlxSelect(ctx, s, &ts, `SELECT claimed_at FROM claims
+	return selectAll[time.Time](ctx, s, "claim times", `SELECT claimed_at FROM claims
 		WHERE household_id = $1 AND item_code = $2 AND status IN ('pending','approved') ORDER BY claimed_at`, householdID, itemCode)
-	if err != nil {
-		return nil, fmt.Errorf("storage: claim times: %w", err)
-	}
-	return ts, nil
 }
 
 // CountClaimsSince counts the claims a person submitted after since.
 func (s *Store) CountClaimsSince(ctx context.Context, personID int64, since time.Time) (int, error) {
-	var n int
-	err := s.q.QueryRowxContext(ctx, `SELECT count(*) FROM claims WHERE recorded_by = $1 AND kind = 'claim' AND claimed_at > $2`, personID, since).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("storage: count claims: %w", err)
-	}
-	return n, nil
+	return getValue[int](ctx, s, "count claims", `SELECT count(*) FROM claims WHERE recorded_by = $1 AND kind = 'claim' AND claimed_at > $2`, personID, since)
 }
 
 // VetoedIn reports whether the household has an approved veto whose window
 // overlaps [from, to) (a veto without a window: recorded in it).
 func (s *Store) VetoedIn(ctx context.Context, householdID int64, from, to time.Time) (bool, error) {
-	var ok bool
-	err := s.q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM claims WHERE household_id = $1 AND veto AND status = 'approved'
-		AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2))`, householdID, from, to).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("storage: vetoed: %w", err)
-	}
-	return ok, nil
+	return getValue[bool](ctx, s, "vetoed", `SELECT EXISTS (SELECT 1 FROM claims WHERE household_id = $1 AND veto AND status = 'approved'
+		AND (veto_from IS NULL AND claimed_at >= $2 AND claimed_at < $3 OR veto_from < $3 AND veto_until > $2))`, householdID, from, to)
 }
 
 // ClaimDecision is a claim's decision as DecideClaim writes it.
@@ -272,29 +237,19 @@ func (s *Store) DecideClaim(ctx context.Context, id int64, d ClaimDecision) (ok 
 	if from == "" {
 		from = ClaimPending
 	}
-	res, err := s.q.ExecContext(ctx, `
+	return execAffected(ctx, s, fmt.Sprintf("decide claim %d", id), `
 		UPDATE claims SET status = $3, decided_at = $4, decided_by = NULLIF($5, 0), decider = $6, reason = $7
 		WHERE id = $1 AND status = $2`, id, from, d.Status, d.At, d.By, d.Decider, d.Reason)
-	if err != nil {
-		return false, fmt.Errorf("storage: decide claim %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // ReopenClaim puts an approved claim back to pending for a new review round
 // (an objection during publicity), bumping its card version. ok is false when
 // the claim was not approved.
 func (s *Store) ReopenClaim(ctx context.Context, id int64, reason string) (ok bool, err error) {
-	res, err := s.q.ExecContext(ctx, `
+	return execAffected(ctx, s, fmt.Sprintf("reopen claim %d", id), `
 		UPDATE claims SET status = 'pending', decided_at = NULL, decided_by = NULL, decider = '', reason = $2,
 			objections = objections + 1, card_version = card_version + 1, card_keys = '{}'
 		WHERE id = $1 AND status = 'approved'`, id, reason)
-	if err != nil {
-		return false, fmt.Errorf("storage: reopen claim %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // SetClaimCards records the outbox dedupe keys of the claim's review cards.
@@ -302,34 +257,21 @@ func (s *Store) SetClaimCards(ctx context.Context, id int64, keys []string) erro
 	if keys == nil {
 		keys = []string{}
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE claims SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys)); err != nil {
-		return fmt.Errorf("storage: claim cards: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "claim cards", `UPDATE claims SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys))
 }
 
 // FreezeClaims freezes the household's pending claims because of a veto
 // and returns their ids.
 func (s *Store) FreezeClaims(ctx context.Context, householdID, vetoID int64) ([]int64, error) {
-	var ids []int64
-	err := sqlxSelect(ctx, s, &ids, `UPDATE claims SET status = 'frozen', frozen_by = $2
+	return selectAll[int64](ctx, s, "freeze claims", `UPDATE claims SET status = 'frozen', frozen_by = $2
 		WHERE household_id = $1 AND status = 'pending' AND id <> $2 RETURNING id`, householdID, vetoID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: freeze claims: %w", err)
-	}
-	return ids, nil
 }
 
 // UnfreezeClaims returns the claims a veto froze to pending (the veto was
 // reopened) with a new review round, and returns their ids.
 func (s *Store) UnfreezeClaims(ctx context.Context, vetoID int64) ([]int64, error) {
-	var ids []int64
-	err := sqlxSelect(ctx, s, &ids, `UPDATE claims SET status = 'pending', frozen_by = NULL, card_version = card_version + 1, card_keys = '{}'
+	return selectAll[int64](ctx, s, "unfreeze claims", `UPDATE claims SET status = 'pending', frozen_by = NULL, card_version = card_version + 1, card_keys = '{}'
 		WHERE frozen_by = $1 AND status = 'frozen' RETURNING id`, vetoID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: unfreeze claims: %w", err)
-	}
-	return ids, nil
 }
 
 // ClaimFilter selects claims for lists and exports.
@@ -360,11 +302,7 @@ func (s *Store) Claims(ctx context.Context, f ClaimFilter) ([]Claim, error) {
 	if f.VillageIDs != nil {
 		villages = pq.Array(f.VillageIDs)
 	}
-	var cs []Claim
-	if err := sqlxSelect(ctx, s, &cs, q, f.RootID, villages, f.Status, before); err != nil {
-		return nil, fmt.Errorf("storage: claims: %w", err)
-	}
-	return cs, nil
+	return selectAll[Claim](ctx, s, "claims", q, f.RootID, villages, f.Status, before)
 }
 
 // ClaimDraft is an ambiguous claim waiting for the villager's pick.
@@ -381,29 +319,19 @@ type ClaimDraft struct {
 
 // InsertDraft stores an ambiguous claim and returns its id.
 func (s *Store) InsertDraft(ctx context.Context, d ClaimDraft) (int64, error) {
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `INSERT INTO claim_drafts (person_id, chat_id, query, note, photo, candidates, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, d.PersonID, d.ChatID, d.Query, d.Note, d.Photo, d.Candidates, d.CreatedAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: insert claim draft: %w", err)
-	}
-	return id, nil
+	return getValue[int64](ctx, s, "insert claim draft", `INSERT INTO claim_drafts (person_id, chat_id, query, note, photo, candidates, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, d.PersonID, d.ChatID, d.Query, d.Note, d.Photo, d.Candidates, d.CreatedAt)
 }
 
 // TakeDraft marks a person's draft used, once: a second tap finds nothing
 // (domain.ErrNotFound), as does a draft created before notBefore.
 func (s *Store) TakeDraft(ctx context.Context, id, personID int64, at, notBefore time.Time) (ClaimDraft, error) {
-	var d ClaimDraft
-	err := sqlxGet(ctx, s, &d, `UPDATE claim_drafts SET used_at = $3
+	return getOne[ClaimDraft](ctx, s, fmt.Sprintf("claim draft %d", id), `UPDATE claim_drafts SET used_at = $3
 		WHERE id = $1 AND person_id = $2 AND used_at IS NULL AND created_at >= $4
 		RETURNING id, person_id, chat_id, query, note, photo, candidates, created_at`, id, personID, at, notBefore)
-	return d, notFoundf(err, "claim draft %d", id)
 }
 
 // SetHouseholdHead records personID as the head (户主) of a household.
 func (s *Store) SetHouseholdHead(ctx context.Context, householdID, personID int64) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE households SET head_id = $2 WHERE id = $1`, householdID, personID); err != nil {
-		return fmt.Errorf("storage: household head: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "household head", `UPDATE households SET head_id = $2 WHERE id = $1`, householdID, personID)
 }

@@ -16,9 +16,9 @@ import (
 // subtree). Run it inside InTx so that a catalogue is stored whole or not at
 // all. It returns the version id.
 func (s *Store) SaveCatalog(ctx context.Context, unitID *int64, file string, items []points.Item) (int64, error) {
-	var id int64
-	if err := s.q.QueryRowxContext(ctx, `INSERT INTO point_catalogs (unit_id, file) VALUES ($1, $2) RETURNING id`, unitID, file).Scan(&id); err != nil {
-		return 0, fmt.Errorf("storage: save catalogue: %w", err)
+	id, err := getValue[int64](ctx, s, "save catalogue", `INSERT INTO point_catalogs (unit_id, file) VALUES ($1, $2) RETURNING id`, unitID, file)
+	if err != nil {
+		return 0, err
 	}
 	for i, it := range items {
 		caps := make([]string, len(it.Caps))
@@ -29,12 +29,11 @@ func (s *Store) SaveCatalog(ctx context.Context, unitID *int64, file string, ite
 		if aliases == nil {
 			aliases = []string{}
 		}
-		_, err := s.q.ExecContext(ctx, `
+		if err := exec(ctx, s, "save catalogue item "+it.Code, `
 			INSERT INTO point_items (catalog_id, position, code, category, name, name_en, points, veto, evidence, caps, claimable, aliases)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			id, i, it.Code, it.Category, it.Name, it.NameEN, it.Points, it.Veto, string(it.Evidence), strings.Join(caps, ";"), it.Claimable, pq.StringArray(aliases))
-		if err != nil {
-			return 0, fmt.Errorf("storage: save catalogue item %s: %w", it.Code, err)
+			id, i, it.Code, it.Category, it.Name, it.NameEN, it.Points, it.Veto, string(it.Evidence), strings.Join(caps, ";"), it.Claimable, pq.StringArray(aliases)); err != nil {
+			return 0, err
 		}
 	}
 	return id, nil
@@ -43,10 +42,7 @@ func (s *Store) SaveCatalog(ctx context.Context, unitID *int64, file string, ite
 // ClearCatalog drops a unit's own catalogue: the unit falls back to the one
 // above it. The versions stay as a record.
 func (s *Store) ClearCatalog(ctx context.Context, unitID int64) error {
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO point_catalogs (unit_id, cleared) VALUES ($1, true)`, unitID); err != nil {
-		return fmt.Errorf("storage: clear catalogue: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "clear catalogue", `INSERT INTO point_catalogs (unit_id, cleared) VALUES ($1, true)`, unitID)
 }
 
 // CatalogSource says which stored catalogue applies to a unit.
@@ -61,8 +57,7 @@ type CatalogSource struct {
 // ancestors, then the deployment-wide one), skipping scopes whose newest
 // version clears them. It is domain.ErrNotFound when none was imported.
 func (s *Store) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, CatalogSource, error) {
-	var src CatalogSource
-	err := sqlxGet(ctx, s, &src, `
+	src, err := getOne[CatalogSource](ctx, s, fmt.Sprintf("catalogue for unit %d", unitID), `
 		WITH latest AS (
 			SELECT DISTINCT ON (c.unit_id) c.id, c.unit_id, c.file, c.cleared
 			FROM point_catalogs c
@@ -75,7 +70,7 @@ func (s *Store) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, Ca
 		ORDER BY COALESCE(array_position(u.path, l.unit_id), 0) DESC
 		LIMIT 1`, unitID)
 	if err != nil {
-		return nil, src, notFoundf(err, "catalogue for unit %d", unitID)
+		return nil, src, err
 	}
 	items, err := s.catalogItems(ctx, src.ID)
 	return items, src, err
@@ -84,10 +79,9 @@ func (s *Store) CatalogFor(ctx context.Context, unitID int64) ([]points.Item, Ca
 // GlobalCatalog returns the deployment-wide catalogue, domain.ErrNotFound
 // when none was imported.
 func (s *Store) GlobalCatalog(ctx context.Context) ([]points.Item, error) {
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `SELECT id FROM point_catalogs WHERE unit_id IS NULL AND NOT cleared ORDER BY id DESC LIMIT 1`).Scan(&id)
+	id, err := getOne[int64](ctx, s, "deployment-wide catalogue", `SELECT id FROM point_catalogs WHERE unit_id IS NULL AND NOT cleared ORDER BY id DESC LIMIT 1`)
 	if err != nil {
-		return nil, notFoundf(err, "deployment-wide catalogue")
+		return nil, err
 	}
 	return s.catalogItems(ctx, id)
 }

@@ -77,18 +77,14 @@ func (s *Store) AppendPointEntry(ctx context.Context, e PointEntry) (int64, erro
 
 // PointEntryByID loads an entry.
 func (s *Store) PointEntryByID(ctx context.Context, id int64) (PointEntry, error) {
-	var e PointEntry
-	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.id = $1`, id)
-	return e, notFoundf(err, "ledger entry %d", id)
+	return getOne[PointEntry](ctx, s, fmt.Sprintf("ledger entry %d", id), pointEntrySelect+` WHERE l.id = $1`, id)
 }
 
 // ClaimEntry returns the claim's entry (award, deduction or veto) that no
 // reversal cancels yet: what an objection reverses.
 func (s *Store) ClaimEntry(ctx context.Context, claimID int64) (PointEntry, error) {
-	var e PointEntry
-	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto')
+	return getOne[PointEntry](ctx, s, fmt.Sprintf("ledger entry of claim %d", claimID), pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto')
 		AND NOT EXISTS (SELECT 1 FROM point_ledger r WHERE r.reverses = l.id) ORDER BY l.id DESC LIMIT 1`, claimID)
-	return e, notFoundf(err, "ledger entry of claim %d", claimID)
 }
 
 // PointBalance returns a household's balance at t (entries effective at or
@@ -144,11 +140,7 @@ func (s *Store) PointLedger(ctx context.Context, f PointLedgerFilter) ([]PointLe
 	} else {
 		q += ` ORDER BY x.village_code, x.household_code, x.effective_at, x.id`
 	}
-	var rs []PointLedgerRow
-	if err := sqlxSelect(ctx, s, &rs, q, f.RootID, f.HouseholdID); err != nil {
-		return nil, fmt.Errorf("storage: ledger: %w", err)
-	}
-	return rs, nil
+	return selectAll[PointLedgerRow](ctx, s, "ledger", q, f.RootID, f.HouseholdID)
 }
 
 // PeriodTotal is a household's points in a period, for rankings.
@@ -169,17 +161,12 @@ type PeriodTotal struct {
 // recorded in it). Households without entries
 // count 0.
 func (s *Store) PeriodTotals(ctx context.Context, villageIDs []int64, from, to time.Time) ([]PeriodTotal, error) {
-	var ts []PeriodTotal
-	err := sqlxSelect(ctx, s, &ts, `
+	return selectAll[PeriodTotal](ctx, s, "period totals", `
 		WITH sums AS (
 			SELECT household_id, sum(points)::int AS points FROM point_ledger
 			WHERE village_id = ANY($1) AND effective_at >= $2 AND effective_at < $3 AND kind <> 'redemption'
 			GROUP BY household_id
 		), `+periodTotalsTail, pq.Array(villageIDs), from, to)
-	if err != nil {
-		return nil, fmt.Errorf("storage: period totals: %w", err)
-	}
-	return ts, nil
 }
 
 // periodTotalsTail completes a period-totals statement whose sums CTE
@@ -211,14 +198,9 @@ type SettledSpan struct {
 // SettledWithin lists the villages' settlements of kind whose period lies
 // within [from, to), by village and start.
 func (s *Store) SettledWithin(ctx context.Context, villageIDs []int64, kind string, from, to time.Time) ([]SettledSpan, error) {
-	var ss []SettledSpan
-	err := sqlxSelect(ctx, s, &ss, `SELECT id, village_id, period_start, period_end FROM settlements
+	return selectAll[SettledSpan](ctx, s, fmt.Sprintf("settlements within %s", kind), `SELECT id, village_id, period_start, period_end FROM settlements
 		WHERE village_id = ANY($1) AND kind = $2 AND period_start >= $3 AND period_end <= $4
 		ORDER BY village_id, period_start`, pq.Array(villageIDs), kind, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("storage: settlements within %s: %w", kind, err)
-	}
-	return ss, nil
 }
 
 // LedgerGap is a stretch of a village's ledger to sum.
@@ -239,8 +221,7 @@ func (s *Store) PeriodTotalsFrom(ctx context.Context, villageIDs []int64, from, 
 	for i, g := range gaps {
 		gv[i], gf[i], gt[i] = g.VillageID, g.From, g.To
 	}
-	var ts []PeriodTotal
-	err := sqlxSelect(ctx, s, &ts, `
+	return selectAll[PeriodTotal](ctx, s, "period totals from settlements", `
 		WITH parts AS (
 			SELECT h.id AS household_id, r.points FROM settlements st
 			CROSS JOIN LATERAL jsonb_to_recordset(st.ranking) AS r(household text, points int)
@@ -254,10 +235,6 @@ func (s *Store) PeriodTotalsFrom(ctx context.Context, villageIDs []int64, from, 
 		), sums AS (
 			SELECT household_id, sum(points)::int AS points FROM parts GROUP BY household_id
 		), `+periodTotalsTail, pq.Array(villageIDs), from, to, pq.Array(settled), pq.Array(gv), pq.Array(gf), pq.Array(gt))
-	if err != nil {
-		return nil, fmt.Errorf("storage: period totals from settlements: %w", err)
-	}
-	return ts, nil
 }
 
 // PointsSnapshot is what /points shows of a household, read in one round

@@ -58,33 +58,21 @@ func (s *Store) InsertSettlement(ctx context.Context, st Settlement, rows []Sett
 	if err != nil {
 		return 0, false, fmt.Errorf("storage: settlement ranking: %w", err)
 	}
-	err = s.q.QueryRowxContext(ctx, `
+	return getIfAny[int64](ctx, s, "insert settlement", `
 		INSERT INTO settlements (village_id, period, kind, period_start, period_end, closed_at, households, ranking)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (village_id, period) DO NOTHING RETURNING id`,
-		st.VillageID, st.Period, st.Kind, st.Start, st.End, st.ClosedAt, len(rows), string(raw)).Scan(&id)
-	if err != nil {
-		if isNotFound(notFound(err, "")) {
-			return 0, false, nil
-		}
-		return 0, false, fmt.Errorf("storage: insert settlement: %w", err)
-	}
-	return id, true, nil
+		st.VillageID, st.Period, st.Kind, st.Start, st.End, st.ClosedAt, len(rows), string(raw))
 }
 
 // UnsettledVillages lists the villages and communities that have households
 // and no settlement for period yet.
 func (s *Store) UnsettledVillages(ctx context.Context, period string) ([]domain.Unit, error) {
-	var us []domain.Unit
-	err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u
+	return selectAll[domain.Unit](ctx, s, "unsettled villages", `SELECT `+unitCols+` FROM units u
 		WHERE u.kind IN ('village','community')
 		  AND EXISTS (SELECT 1 FROM households h WHERE h.unit_id = u.id)
 		  AND NOT EXISTS (SELECT 1 FROM settlements st WHERE st.village_id = u.id AND st.period = $1)
 		ORDER BY u.path`, period)
-	if err != nil {
-		return nil, fmt.Errorf("storage: unsettled villages: %w", err)
-	}
-	return us, nil
 }
 
 // SettlementFilter selects settlements.
@@ -109,9 +97,5 @@ func (s *Store) Settlements(ctx context.Context, f SettlementFilter) ([]Settleme
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	var ss []Settlement
-	if err := sqlxSelect(ctx, s, &ss, q, f.RootID, villages, f.Period); err != nil {
-		return nil, fmt.Errorf("storage: settlements: %w", err)
-	}
-	return ss, nil
+	return selectAll[Settlement](ctx, s, "settlements", q, f.RootID, villages, f.Period)
 }

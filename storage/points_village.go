@@ -23,65 +23,49 @@ func dateArg(t *time.Time) any {
 // 公示). A village has one and a chat one binding: earlier bindings of
 // either, here or as a reviewers'/branch group, are replaced.
 func (s *Store) BindPublicGroup(ctx context.Context, chatID, unitID int64, title string, by int64) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM public_groups WHERE unit_id = $1 OR chat_id = $2`, unitID, chatID); err != nil {
-		return fmt.Errorf("storage: bind public group: %w", err)
+	if err := exec(ctx, s, "bind public group", `DELETE FROM public_groups WHERE unit_id = $1 OR chat_id = $2`, unitID, chatID); err != nil {
+		return err
 	}
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM group_chats WHERE chat_id = $1`, chatID); err != nil {
-		return fmt.Errorf("storage: bind public group: %w", err)
+	if err := exec(ctx, s, "bind public group", `DELETE FROM group_chats WHERE chat_id = $1`, chatID); err != nil {
+		return err
 	}
-	_, err := s.q.ExecContext(ctx, `INSERT INTO public_groups (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4::bigint, 0))`,
+	return exec(ctx, s, "bind public group", `INSERT INTO public_groups (chat_id, unit_id, title, bound_by) VALUES ($1, $2, $3, NULLIF($4::bigint, 0))`,
 		chatID, unitID, title, by)
-	if err != nil {
-		return fmt.Errorf("storage: bind public group: %w", err)
-	}
-	return nil
 }
 
 // UnbindPublicChat drops a chat's 公示 binding (the chat is being bound as a
 // reviewers' or branch group).
 func (s *Store) UnbindPublicChat(ctx context.Context, chatID int64) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM public_groups WHERE chat_id = $1`, chatID); err != nil {
-		return fmt.Errorf("storage: unbind public group: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "unbind public group", `DELETE FROM public_groups WHERE chat_id = $1`, chatID)
 }
 
 // PublicGroupByChat returns the 公示 binding of a chat.
 func (s *Store) PublicGroupByChat(ctx context.Context, chatID int64) (GroupChat, error) {
-	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `SELECT `+groupChatCols+` FROM public_groups WHERE chat_id = $1`, chatID)
-	return g, notFoundf(err, "public group chat %d", chatID)
+	return getOne[GroupChat](ctx, s, fmt.Sprintf("public group chat %d", chatID), `SELECT `+groupChatCols+` FROM public_groups WHERE chat_id = $1`, chatID)
 }
 
 // PublicGroupOfUnit returns where a village's public posts go: its
 // villagers' group (/bind 公示), else its bound (reviewers') group as before
 // two groups could be bound.
 func (s *Store) PublicGroupOfUnit(ctx context.Context, unitID int64) (GroupChat, error) {
-	var g GroupChat
-	err := sqlxGet(ctx, s, &g, `
+	return getOne[GroupChat](ctx, s, fmt.Sprintf("public group of unit %d", unitID), `
 		SELECT chat_id, unit_id, title, unreachable FROM (
 			SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable, 0 AS pref FROM public_groups WHERE unit_id = $1
 			UNION ALL
 			SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL, 1 FROM group_chats WHERE unit_id = $1
 		) g ORDER BY pref LIMIT 1`, unitID)
-	return g, notFoundf(err, "public group of unit %d", unitID)
 }
 
 // PublicGroups lists the villages with a group for public posts, its chat
 // (the villagers' group, else the bound group), for the daily 公示 list.
 func (s *Store) PublicGroups(ctx context.Context) ([]GroupChat, error) {
-	var gs []GroupChat
-	err := sqlxSelect(ctx, s, &gs, `
+	return selectAll[GroupChat](ctx, s, "public groups", `
 		SELECT DISTINCT ON (unit_id) chat_id, unit_id, title, unreachable FROM (
 			SELECT chat_id, unit_id, title, unreachable_at IS NOT NULL AS unreachable, 0 AS pref FROM public_groups
 			UNION ALL
 			SELECT g.chat_id, g.unit_id, g.title, g.unreachable_at IS NOT NULL, 1 FROM group_chats g
 			JOIN units u ON u.id = g.unit_id WHERE u.kind IN ('village','community')
 		) g ORDER BY unit_id, pref`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: public groups: %w", err)
-	}
-	return gs, nil
 }
 
 // Approval is one reviewer's 通过 toward the quorum.
@@ -94,24 +78,14 @@ type Approval struct {
 // AddApproval records a reviewer's approval of a claim in a review round
 // once; added is false when they had approved this round already.
 func (s *Store) AddApproval(ctx context.Context, claimID int64, round int, a Approval) (added bool, err error) {
-	res, err := s.q.ExecContext(ctx, `INSERT INTO claim_approvals (claim_id, round, approver, name, at) VALUES ($1, $2, $3, $4, $5)
+	return execAffected(ctx, s, fmt.Sprintf("approval of claim %d", claimID), `INSERT INTO claim_approvals (claim_id, round, approver, name, at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT DO NOTHING`, claimID, round, a.Approver, a.Name, a.At)
-	if err != nil {
-		return false, fmt.Errorf("storage: approval of claim %d: %w", claimID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // Approvals lists a claim's approvals in a review round in the order they came.
 func (s *Store) Approvals(ctx context.Context, claimID int64, round int) ([]Approval, error) {
-	var as []Approval
-	err := sqlxSelect(ctx, s, &as, `SELECT approver, name, at FROM claim_approvals WHERE claim_id = $1 AND round = $2 ORDER BY seq`,
+	return selectAll[Approval](ctx, s, fmt.Sprintf("approvals of claim %d", claimID), `SELECT approver, name, at FROM claim_approvals WHERE claim_id = $1 AND round = $2 ORDER BY seq`,
 		claimID, round)
-	if err != nil {
-		return nil, fmt.Errorf("storage: approvals of claim %d: %w", claimID, err)
-	}
-	return as, nil
 }
 
 // Objection statuses.
@@ -138,15 +112,8 @@ type Objection struct {
 // InsertObjection opens an objection; ok is false when the claim has an
 // open one already.
 func (s *Store) InsertObjection(ctx context.Context, o Objection) (id int64, ok bool, err error) {
-	err = s.q.QueryRowxContext(ctx, `INSERT INTO claim_objections (claim_id, person_id, reason, created_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (claim_id) WHERE status = 'open' DO NOTHING RETURNING id`, o.ClaimID, o.PersonID, o.Reason, o.CreatedAt).Scan(&id)
-	if isNotFound(notFound(err, "")) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("storage: objection to claim %d: %w", o.ClaimID, err)
-	}
-	return id, true, nil
+	return getIfAny[int64](ctx, s, fmt.Sprintf("objection to claim %d", o.ClaimID), `INSERT INTO claim_objections (claim_id, person_id, reason, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (claim_id) WHERE status = 'open' DO NOTHING RETURNING id`, o.ClaimID, o.PersonID, o.Reason, o.CreatedAt)
 }
 
 const objectionSelect = `SELECT o.id, o.claim_id, o.person_id, COALESCE(p.name, '') AS person_name, o.reason, o.status, o.created_at,
@@ -154,16 +121,12 @@ const objectionSelect = `SELECT o.id, o.claim_id, o.person_id, COALESCE(p.name, 
 
 // ObjectionByID loads an objection.
 func (s *Store) ObjectionByID(ctx context.Context, id int64) (Objection, error) {
-	var o Objection
-	err := sqlxGet(ctx, s, &o, objectionSelect+` WHERE o.id = $1`, id)
-	return o, notFoundf(err, "objection %d", id)
+	return getOne[Objection](ctx, s, fmt.Sprintf("objection %d", id), objectionSelect+` WHERE o.id = $1`, id)
 }
 
 // OpenObjection returns a claim's open objection.
 func (s *Store) OpenObjection(ctx context.Context, claimID int64) (Objection, error) {
-	var o Objection
-	err := sqlxGet(ctx, s, &o, objectionSelect+` WHERE o.claim_id = $1 AND o.status = 'open'`, claimID)
-	return o, notFoundf(err, "open objection of claim %d", claimID)
+	return getOne[Objection](ctx, s, fmt.Sprintf("open objection of claim %d", claimID), objectionSelect+` WHERE o.claim_id = $1 AND o.status = 'open'`, claimID)
 }
 
 // ObjectedClaim is a claim with its open villager's objection.
@@ -175,22 +138,18 @@ type ObjectedClaim struct {
 // UnderObjection lists the villages' claims held by an open villager's
 // objection (公示异议), the oldest objection first, at most limit.
 func (s *Store) UnderObjection(ctx context.Context, villageIDs []int64, limit int) ([]ObjectedClaim, error) {
-	var os []Objection
-	err := sqlxSelect(ctx, s, &os, objectionSelect+` JOIN claims c ON c.id = o.claim_id
+	os, err := selectAll[Objection](ctx, s, "open objections", objectionSelect+` JOIN claims c ON c.id = o.claim_id
 		WHERE o.status = 'open' AND c.village_id = ANY($1) ORDER BY o.id LIMIT $2`, pq.Array(villageIDs), limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: open objections: %w", err)
-	}
-	if len(os) == 0 {
-		return nil, nil
+	if err != nil || len(os) == 0 {
+		return nil, err
 	}
 	ids := make([]int64, len(os))
 	for i, o := range os {
 		ids[i] = o.ClaimID
 	}
-	var cs []Claim
-	if err := sqlxSelect(ctx, s, &cs, claimSelect+` WHERE c.id = ANY($1)`, pq.Array(ids)); err != nil {
-		return nil, fmt.Errorf("storage: objected claims: %w", err)
+	cs, err := selectAll[Claim](ctx, s, "objected claims", claimSelect+` WHERE c.id = ANY($1)`, pq.Array(ids))
+	if err != nil {
+		return nil, err
 	}
 	byID := make(map[int64]Claim, len(cs))
 	for _, c := range cs {
@@ -208,49 +167,30 @@ func (s *Store) SetObjectionCards(ctx context.Context, id int64, keys []string) 
 	if keys == nil {
 		keys = []string{}
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE claim_objections SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys)); err != nil {
-		return fmt.Errorf("storage: objection cards: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "objection cards", `UPDATE claim_objections SET card_keys = $2 WHERE id = $1`, id, pq.StringArray(keys))
 }
 
 // DecideObjection closes an open objection as upheld or dismissed with one
 // conditional UPDATE: of concurrent deciders exactly one wins (ok).
 func (s *Store) DecideObjection(ctx context.Context, id int64, status string, at time.Time, decider string) (ok bool, err error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE claim_objections SET status = $2, decided_at = $3, decider = $4 WHERE id = $1 AND status = 'open'`,
+	return execAffected(ctx, s, fmt.Sprintf("decide objection %d", id), `UPDATE claim_objections SET status = $2, decided_at = $3, decider = $4 WHERE id = $1 AND status = 'open'`,
 		id, status, at, decider)
-	if err != nil {
-		return false, fmt.Errorf("storage: decide objection %d: %w", id, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // InPublicity lists a village's villagers' claims approved and still in
 // 公示 at t (their award effective after t), oldest first.
 func (s *Store) InPublicity(ctx context.Context, villageID int64, t time.Time) ([]Claim, error) {
-	var cs []Claim
-	err := sqlxSelect(ctx, s, &cs, claimSelect+` WHERE c.village_id = $1 AND c.kind = 'claim' AND c.status = 'approved'
+	return selectAll[Claim](ctx, s, "claims in publicity", claimSelect+` WHERE c.village_id = $1 AND c.kind = 'claim' AND c.status = 'approved'
 		AND EXISTS (SELECT 1 FROM point_ledger l WHERE l.claim_id = c.id AND l.kind = 'award' AND l.effective_at > $2
 			AND NOT EXISTS (SELECT 1 FROM point_ledger r WHERE r.reverses = l.id))
 		ORDER BY c.id LIMIT 200`, villageID, t)
-	if err != nil {
-		return nil, fmt.Errorf("storage: claims in publicity: %w", err)
-	}
-	return cs, nil
 }
 
 // FirstPointAt is when the first ledger entry was recorded (zero when the
 // ledger is empty): no period that ended before it is settled.
 func (s *Store) FirstPointAt(ctx context.Context) (time.Time, error) {
-	var t []time.Time
-	if err := sqlxSelect(ctx, s, &t, `SELECT recorded_at FROM point_ledger ORDER BY id LIMIT 1`); err != nil {
-		return time.Time{}, fmt.Errorf("storage: first point: %w", err)
-	}
-	if len(t) == 0 {
-		return time.Time{}, nil
-	}
-	return t[0], nil
+	t, _, err := getIfAny[time.Time](ctx, s, "first point", `SELECT recorded_at FROM point_ledger ORDER BY id LIMIT 1`)
+	return t, err
 }
 
 // MonthlyTotal is a village's points effective in one month.
@@ -262,53 +202,33 @@ type MonthlyTotal struct {
 // VillageMonthlyTotals sums a village's awards and deductions (not
 // redemptions) per month effective in [from, to), in loc's months.
 func (s *Store) VillageMonthlyTotals(ctx context.Context, villageID int64, from, to time.Time, tz string) ([]MonthlyTotal, error) {
-	var ms []MonthlyTotal
-	err := sqlxSelect(ctx, s, &ms, `SELECT date_trunc('month', effective_at AT TIME ZONE $4) AS month, sum(points)::int AS points
+	return selectAll[MonthlyTotal](ctx, s, "monthly totals", `SELECT date_trunc('month', effective_at AT TIME ZONE $4) AS month, sum(points)::int AS points
 		FROM point_ledger WHERE village_id = $1 AND effective_at >= $2 AND effective_at < $3 AND kind <> 'redemption'
 		GROUP BY 1 ORDER BY 1`, villageID, from, to, tz)
-	if err != nil {
-		return nil, fmt.Errorf("storage: monthly totals: %w", err)
-	}
-	return ms, nil
 }
 
 // LastClaimEntry returns a claim's newest award, deduction or veto entry,
 // reversed or not (the award an objection held back).
 func (s *Store) LastClaimEntry(ctx context.Context, claimID int64) (PointEntry, error) {
-	var e PointEntry
-	err := sqlxGet(ctx, s, &e, pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto') ORDER BY l.id DESC LIMIT 1`, claimID)
-	return e, notFoundf(err, "ledger entry of claim %d", claimID)
+	return getOne[PointEntry](ctx, s, fmt.Sprintf("ledger entry of claim %d", claimID), pointEntrySelect+` WHERE l.claim_id = $1 AND l.kind IN ('award','deduction','veto') ORDER BY l.id DESC LIMIT 1`, claimID)
 }
 
 // InsertSettlementPost marks a settlement as to be announced.
 func (s *Store) InsertSettlementPost(ctx context.Context, settlementID int64) error {
-	if _, err := s.q.ExecContext(ctx, `INSERT INTO settlement_posts (settlement_id) VALUES ($1) ON CONFLICT DO NOTHING`, settlementID); err != nil {
-		return fmt.Errorf("storage: settlement post: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "settlement post", `INSERT INTO settlement_posts (settlement_id) VALUES ($1) ON CONFLICT DO NOTHING`, settlementID)
 }
 
 // PendingSettlementPosts lists the settlements waiting to be announced,
 // oldest first.
 func (s *Store) PendingSettlementPosts(ctx context.Context) ([]Settlement, error) {
-	var ss []Settlement
-	err := sqlxSelect(ctx, s, &ss, `SELECT st.id, st.village_id, u.code AS village_code, u.name AS village_name, st.period, st.kind,
+	return selectAll[Settlement](ctx, s, "pending settlement posts", `SELECT st.id, st.village_id, u.code AS village_code, u.name AS village_name, st.period, st.kind,
 		st.period_start, st.period_end, st.closed_at, st.households, st.ranking
 		FROM settlement_posts sp JOIN settlements st ON st.id = sp.settlement_id JOIN units u ON u.id = st.village_id
 		WHERE sp.posted_at IS NULL ORDER BY st.id LIMIT 5000`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: pending settlement posts: %w", err)
-	}
-	return ss, nil
 }
 
 // MarkSettlementPosted records that a settlement was announced; ok is false
 // when it was already (another run took it).
 func (s *Store) MarkSettlementPosted(ctx context.Context, settlementID int64, at time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE settlement_posts SET posted_at = $2 WHERE settlement_id = $1 AND posted_at IS NULL`, settlementID, at)
-	if err != nil {
-		return false, fmt.Errorf("storage: settlement posted: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return execAffected(ctx, s, "settlement posted", `UPDATE settlement_posts SET posted_at = $2 WHERE settlement_id = $1 AND posted_at IS NULL`, settlementID, at)
 }

@@ -117,12 +117,11 @@ func (s *Store) Partitions(ctx context.Context, table string) ([]Partition, erro
 	if err := checkRetained(table); err != nil {
 		return nil, err
 	}
-	var names []string
-	err := sqlxSelect(ctx, s, &names, `
+	names, err := selectAll[string](ctx, s, "partitions of "+table, `
 		SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = $1::regclass ORDER BY c.relname`, table)
 	if err != nil {
-		return nil, fmt.Errorf("storage: partitions of %s: %w", table, err)
+		return nil, err
 	}
 	var out []Partition
 	for _, n := range names {
@@ -141,11 +140,7 @@ func (s *Store) Partitions(ctx context.Context, table string) ([]Partition, erro
 
 // DatabaseNow is the database's clock: part_month follows it.
 func (s *Store) DatabaseNow(ctx context.Context) (time.Time, error) {
-	var now time.Time
-	if err := s.q.QueryRowxContext(ctx, `SELECT now()`).Scan(&now); err != nil {
-		return time.Time{}, fmt.Errorf("storage: database clock: %w", err)
-	}
-	return now, nil
+	return getValue[time.Time](ctx, s, "database clock", `SELECT now()`)
 }
 
 // DropPartition drops partition p unless it holds work still to do (an

@@ -48,31 +48,19 @@ func (s *Store) CreateRobot(ctx context.Context, unitID int64, kind, url, secret
 
 // RobotByID returns a robot, active or not.
 func (s *Store) RobotByID(ctx context.Context, id int64) (Robot, error) {
-	var r Robot
-	err := sqlxGet(ctx, s, &r, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id WHERE r.id = $1`, id)
-	return r, notFoundf(err, "robot %d", id)
+	return getOne[Robot](ctx, s, fmt.Sprintf("robot %d", id), `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id WHERE r.id = $1`, id)
 }
 
 // ActiveRobotsOf lists a unit's active robots, by id.
 func (s *Store) ActiveRobotsOf(ctx context.Context, unitID int64) ([]Robot, error) {
-	out := []Robot{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
-		WHERE r.unit_id = $1 AND r.active ORDER BY r.id`, unitID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: robots of %d: %w", unitID, err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Robot](ctx, s, fmt.Sprintf("robots of %d", unitID), `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
+		WHERE r.unit_id = $1 AND r.active ORDER BY r.id`, unitID))
 }
 
 // RobotsIn lists the robots of root's subtree (root 0: all), by id.
 func (s *Store) RobotsIn(ctx context.Context, root int64) ([]Robot, error) {
-	out := []Robot{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
-		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY r.id`, root)
-	if err != nil {
-		return nil, fmt.Errorf("storage: robots: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Robot](ctx, s, "robots", `SELECT `+robotCols+` FROM robots r JOIN units u ON u.id = r.unit_id
+		WHERE ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY r.id`, root))
 }
 
 // SetRobotActive turns a robot on or off.
@@ -83,19 +71,14 @@ func (s *Store) SetRobotActive(ctx context.Context, id int64, active bool) error
 
 // RobotUnits lists the units that have at least one active robot.
 func (s *Store) RobotUnits(ctx context.Context) ([]int64, error) {
-	var ids []int64
-	if err := sqlxSelect(ctx, s, &ids, `SELECT DISTINCT unit_id FROM robots WHERE active ORDER BY unit_id`); err != nil {
-		return nil, fmt.Errorf("storage: robot units: %w", err)
-	}
-	return ids, nil
+	return selectAll[int64](ctx, s, "robot units", `SELECT DISTINCT unit_id FROM robots WHERE active ORDER BY unit_id`)
 }
 
 // OrganiserUnitsOver answers, for each (persons[i], units[i]), in which of
 // the candidate units the person holds the organiser role over units[i]:
 // the nearest such unit at or above it, 0 when there is none.
 func (s *Store) OrganiserUnitsOver(ctx context.Context, persons, units, candidates []int64) ([]int64, error) {
-	var out []int64
-	err := sqlxSelect(ctx, s, &out, `
+	return selectAll[int64](ctx, s, "organiser units", `
 		SELECT COALESCE((
 			SELECT r.unit_id FROM roles r JOIN units a ON a.id = r.unit_id
 			WHERE r.person_id = t.person AND r.role = 'organiser' AND r.unit_id = ANY($3)
@@ -103,8 +86,4 @@ func (s *Store) OrganiserUnitsOver(ctx context.Context, persons, units, candidat
 			ORDER BY cardinality(a.path) DESC LIMIT 1), 0)
 		FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS t(person, unit, ord)
 		ORDER BY ord`, pq.Array(persons), pq.Array(units), pq.Array(candidates))
-	if err != nil {
-		return nil, fmt.Errorf("storage: organiser units: %w", err)
-	}
-	return out, nil
 }

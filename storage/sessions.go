@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -19,24 +18,18 @@ type DashSession struct {
 // CreateSession stores a new session of tokenID, opened at now, until
 // expires. Sessions that had expired at now are deleted on the way.
 func (s *Store) CreateSession(ctx context.Context, hash []byte, tokenID int64, now, expires time.Time) (int64, error) {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM dashboard_sessions WHERE expires_at <= $1`, now); err != nil {
-		return 0, fmt.Errorf("storage: prune sessions: %w", err)
+	if err := exec(ctx, s, "prune sessions", `DELETE FROM dashboard_sessions WHERE expires_at <= $1`, now); err != nil {
+		return 0, err
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `INSERT INTO dashboard_sessions (session_hash, token_id, created_at, expires_at, last_seen_at)
-		VALUES ($1, $2, $3, $4, $3) RETURNING id`, hash, tokenID, now, expires).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("storage: create session: %w", err)
-	}
-	return id, nil
+	return getValue[int64](ctx, s, "create session", `INSERT INTO dashboard_sessions (session_hash, token_id, created_at, expires_at, last_seen_at)
+		VALUES ($1, $2, $3, $4, $3) RETURNING id`, hash, tokenID, now, expires)
 }
 
 // SessionByHash finds a session that has not expired at now and whose token
 // is neither revoked nor expired, and notes its use (the session's last
 // seen, the token's last used). ErrNotFound otherwise.
 func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (DashSession, error) {
-	var ds DashSession
-	err := sqlxGet(ctx, s, &ds, `WITH live AS (
+	return getOne[DashSession](ctx, s, "dashboard session", `WITH live AS (
 			UPDATE dashboard_sessions s SET last_seen_at = $2
 			FROM api_tokens t
 			WHERE s.session_hash = $1 AND s.expires_at > $2 AND t.id = s.token_id
@@ -47,24 +40,15 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte, now time.Time) (
 		)
 		SELECT id AS session_id, expires_at AS session_expires_at, token_id AS "token.id", unit_id AS "token.unit_id",
 		       role AS "token.role", token_expires_at AS "token.expires_at" FROM live`, hash, now)
-	return ds, notFoundf(err, "dashboard session")
 }
 
 // DeleteSession ends a session (logout, or one found dead); deleting one
 // that is not there is no error.
 func (s *Store) DeleteSession(ctx context.Context, hash []byte) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM dashboard_sessions WHERE session_hash = $1`, hash); err != nil {
-		return fmt.Errorf("storage: delete session: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "delete session", `DELETE FROM dashboard_sessions WHERE session_hash = $1`, hash)
 }
 
 // SessionCount counts the stored sessions of a token (expired ones too).
 func (s *Store) SessionCount(ctx context.Context, tokenID int64) (int, error) {
-	var n int
-	err := sqlxGet(ctx, s, &n, `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID)
-	if err != nil {
-		return 0, fmt.Errorf("storage: count sessions: %w", err)
-	}
-	return n, nil
+	return getValue[int](ctx, s, "count sessions", `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID)
 }

@@ -69,8 +69,8 @@ func (s *Store) notify(ctx context.Context, channel string) error {
 			return nil
 		}
 	}
-	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, '')`, channel); err != nil {
-		return fmt.Errorf("storage: notify %s: %w", channel, err)
+	if err := exec(ctx, s, fmt.Sprintf("notify %s", channel), `SELECT pg_notify($1, '')`, channel); err != nil {
+		return err
 	}
 	if s.tx != nil {
 		s.tx.notified[channel] = true

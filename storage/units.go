@@ -2,8 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -38,12 +36,11 @@ type UnitRow struct {
 func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.Time) (created, updated int, err error) {
 	s.accountsChanged()
 	for _, r := range rows {
-		var inserted bool
 		var termEnd any
 		if r.TermEnd != nil {
 			termEnd = r.TermEnd.Format(time.DateOnly)
 		}
-		err := s.q.QueryRowxContext(ctx, `
+		inserted, err := getValue[bool](ctx, s, "upsert unit "+r.Code, `
 			INSERT INTO units (code, name, kind, started_on, branch_type, members, committee, theme_day, theme_weekday, term_end)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date)
 			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,
@@ -55,9 +52,9 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 				term_end = COALESCE(EXCLUDED.term_end, units.term_end),
 				updated_at = now()
 			RETURNING (xmax = 0)`, r.Code, r.Name, r.Kind, startedOn,
-			r.BranchType, r.Members, r.Committee, r.ThemeDay, r.ThemeWeekday, termEnd, r.Theme).Scan(&inserted)
+			r.BranchType, r.Members, r.Committee, r.ThemeDay, r.ThemeWeekday, termEnd, r.Theme)
 		if err != nil {
-			return 0, 0, fmt.Errorf("storage: upsert unit %s: %w", r.Code, err)
+			return 0, 0, err
 		}
 		if inserted {
 			created++
@@ -70,14 +67,12 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 		if r.ParentCode != "" {
 			parent = r.ParentCode
 		}
+		// The code is unique: one row, or none.
 		res, err := s.q.ExecContext(ctx, `
 			UPDATE units SET parent_id = (SELECT id FROM units WHERE code = $2)
 			WHERE code = $1`, r.Code, parent)
-		if err != nil {
-			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return 0, 0, fmt.Errorf("storage: link unit %s: %w", r.Code, domain.ErrNotFound)
+		if err := affectedOne(res, err, "link unit "+r.Code, "link unit "+r.Code); err != nil {
+			return 0, 0, err
 		}
 	}
 	if err := s.RecomputePaths(ctx); err != nil {
@@ -88,17 +83,13 @@ func (s *Store) UpsertUnits(ctx context.Context, rows []UnitRow, startedOn time.
 
 // RecomputePaths rebuilds every unit's root-to-self id path.
 func (s *Store) RecomputePaths(ctx context.Context) error {
-	_, err := s.q.ExecContext(ctx, `
+	return exec(ctx, s, "recompute unit paths", `
 		WITH RECURSIVE t(id, path) AS (
 			SELECT id, ARRAY[id] FROM units WHERE parent_id IS NULL
 			UNION ALL
 			SELECT u.id, t.path || u.id FROM units u JOIN t ON u.parent_id = t.id
 		)
 		UPDATE units u SET path = t.path FROM t WHERE u.id = t.id AND u.path IS DISTINCT FROM t.path`)
-	if err != nil {
-		return fmt.Errorf("storage: recompute unit paths: %w", err)
-	}
-	return nil
 }
 
 // CreateUnit inserts one unit under parent (nil for a root).
@@ -116,8 +107,8 @@ func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentI
 		}
 		return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, err)
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE units SET path = path || id WHERE id = $1`, id); err != nil {
-		return domain.Unit{}, fmt.Errorf("storage: create unit %s: %w", code, err)
+	if err := exec(ctx, s, fmt.Sprintf("create unit %s", code), `UPDATE units SET path = path || id WHERE id = $1`, id); err != nil {
+		return domain.Unit{}, err
 	}
 	return s.UnitByID(ctx, id)
 }
@@ -125,38 +116,27 @@ func (s *Store) CreateUnit(ctx context.Context, code, name, kind string, parentI
 // SetThemeDay sets a branch's fixed 主题党日 day of month and clears its
 // weekday rule (nil clears both).
 func (s *Store) SetThemeDay(ctx context.Context, unitID int64, day *int) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE units SET theme_day = $2, theme_weekday = NULL, updated_at = now() WHERE id = $1`, unitID, day)
-	if err != nil {
-		return fmt.Errorf("storage: set theme day: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "set theme day", `UPDATE units SET theme_day = $2, theme_weekday = NULL, updated_at = now() WHERE id = $1`, unitID, day)
 }
 
 // SetStartedOn sets the date from which a unit's obligations are owed.
 func (s *Store) SetStartedOn(ctx context.Context, unitID int64, d time.Time) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE units SET started_on = $2, updated_at = now() WHERE id = $1`, unitID, d)
-	if err != nil {
-		return fmt.Errorf("storage: set start date: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "set start date", `UPDATE units SET started_on = $2, updated_at = now() WHERE id = $1`, unitID, d)
 }
 
 // UnitByCode finds a unit by its code.
 func (s *Store) UnitByCode(ctx context.Context, code string) (domain.Unit, error) {
-	var u domain.Unit
-	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
-	if errors.Is(err, sql.ErrNoRows) {
+	u, err := getOne[domain.Unit](ctx, s, "unit "+code, `SELECT `+unitCols+` FROM units u WHERE u.code = $1`, code)
+	if isNotFound(err) {
 		// The code is what the user typed: say so in their words.
 		return u, fmt.Errorf("storage: unit %s: %w", code, domain.UnitNotFound(code))
 	}
-	return u, notFoundf(err, "unit %s", code)
+	return u, err
 }
 
 // UnitByID finds a unit by id.
 func (s *Store) UnitByID(ctx context.Context, id int64) (domain.Unit, error) {
-	var u domain.Unit
-	err := sqlxGet(ctx, s, &u, `SELECT `+unitCols+` FROM units u WHERE u.id = $1`, id)
-	return u, notFoundf(err, "unit %d", id)
+	return getOne[domain.Unit](ctx, s, fmt.Sprintf("unit %d", id), `SELECT `+unitCols+` FROM units u WHERE u.id = $1`, id)
 }
 
 // UnitCodes returns every unit code with its kind, for import validation.
@@ -197,45 +177,26 @@ func (s *Store) UnitParents(ctx context.Context) (map[string]string, error) {
 
 // Ancestors returns the unit's ancestors from the root down, excluding it.
 func (s *Store) Ancestors(ctx context.Context, unitID int64) ([]domain.Unit, error) {
-	var us []domain.Unit
-	err := sqlxSelect(ctx, s, &us, `
+	return selectAll[domain.Unit](ctx, s, fmt.Sprintf("ancestors of %d", unitID), `
 		SELECT `+unitCols+` FROM units me
 		JOIN LATERAL unnest(me.path) WITH ORDINALITY AS a(id, n) ON true
 		JOIN units u ON u.id = a.id
 		WHERE me.id = $1 AND u.id <> me.id ORDER BY a.n`, unitID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: ancestors of %d: %w", unitID, err)
-	}
-	return us, nil
 }
 
 // Subtree returns the unit and all units below it, ordered by path.
 func (s *Store) Subtree(ctx context.Context, unitID int64) ([]domain.Unit, error) {
-	var us []domain.Unit
-	err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u WHERE u.path @> ARRAY[$1::bigint] ORDER BY u.path`, unitID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: subtree of %d: %w", unitID, err)
-	}
-	return us, nil
+	return selectAll[domain.Unit](ctx, s, fmt.Sprintf("subtree of %d", unitID), `SELECT `+unitCols+` FROM units u WHERE u.path @> ARRAY[$1::bigint] ORDER BY u.path`, unitID)
 }
 
 // AllUnits returns every unit ordered by path.
 func (s *Store) AllUnits(ctx context.Context) ([]domain.Unit, error) {
-	var us []domain.Unit
-	if err := sqlxSelect(ctx, s, &us, `SELECT `+unitCols+` FROM units u ORDER BY u.path`); err != nil {
-		return nil, fmt.Errorf("storage: units: %w", err)
-	}
-	return us, nil
+	return selectAll[domain.Unit](ctx, s, "units", `SELECT `+unitCols+` FROM units u ORDER BY u.path`)
 }
 
 // InSubtree reports whether unit lies in root's subtree (root included).
 func (s *Store) InSubtree(ctx context.Context, root, unit int64) (bool, error) {
-	var ok bool
-	err := s.q.QueryRowxContext(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $2 AND path @> ARRAY[$1::bigint])`, root, unit).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("storage: in subtree: %w", err)
-	}
-	return ok, nil
+	return getValue[bool](ctx, s, "in subtree", `SELECT EXISTS (SELECT 1 FROM units WHERE id = $2 AND path @> ARRAY[$1::bigint])`, root, unit)
 }
 
 // Int64s adapts a slice for "= ANY($1)".
@@ -244,13 +205,9 @@ func Int64s(ids []int64) any { return pq.Array(ids) }
 // UnitPath returns the ids from the root down to the unit itself: what the
 // access policy checks a role against.
 func (s *Store) UnitPath(ctx context.Context, unitID int64) ([]int64, error) {
-	var path pq.Int64Array
-	err := s.q.QueryRowxContext(ctx, `SELECT path FROM units WHERE id = $1`, unitID).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, domain.ErrNotFound)
-	}
+	path, err := getOne[pq.Int64Array](ctx, s, fmt.Sprintf("path of unit %d", unitID), `SELECT path FROM units WHERE id = $1`, unitID)
 	if err != nil {
-		return nil, fmt.Errorf("storage: path of unit %d: %w", unitID, err)
+		return nil, err
 	}
 	return path, nil
 }

@@ -1,8 +1,9 @@
 package storage
 
 import (
-	"github.com/lib/pq"
 	"slices"
+
+	"github.com/lib/pq"
 
 	"context"
 	"encoding/json"
@@ -37,26 +38,18 @@ func (s *Store) InsertUpdate(ctx context.Context, id int64, raw []byte, chatID, 
 // transaction (which rolled back), so that an update that keeps failing is
 // given up after a few tries. attempts counts failures only.
 func (s *Store) BumpAttempts(ctx context.Context, id int64) (int, error) {
-	var n int
-	err := s.q.QueryRowxContext(ctx, `UPDATE updates SET attempts = attempts + 1 WHERE update_id = $1 AND processed_at IS NULL RETURNING attempts`, id).Scan(&n)
-	return n, notFoundf(err, "update %d", id)
+	return getOne[int](ctx, s, fmt.Sprintf("update %d", id), `UPDATE updates SET attempts = attempts + 1 WHERE update_id = $1 AND processed_at IS NULL RETURNING attempts`, id)
 }
 
 // LockUpdate locks an unprocessed update inside the processing transaction;
 // it returns domain.ErrNotFound when it is processed or another worker holds it.
 func (s *Store) LockUpdate(ctx context.Context, id int64) (StoredUpdate, error) {
-	var u StoredUpdate
-	err := sqlxGet(ctx, s, &u, `SELECT update_id, raw, attempts FROM updates WHERE update_id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`, id)
-	return u, notFoundf(err, "update %d", id)
+	return getOne[StoredUpdate](ctx, s, fmt.Sprintf("update %d", id), `SELECT update_id, raw, attempts FROM updates WHERE update_id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`, id)
 }
 
 // FinishUpdate records the outcome of processing.
 func (s *Store) FinishUpdate(ctx context.Context, id int64, outcome, errText string) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE updates SET processed_at = now(), outcome = $2, error = NULLIF($3, '') WHERE update_id = $1`, id, outcome, errText)
-	if err != nil {
-		return fmt.Errorf("storage: finish update %d: %w", id, err)
-	}
-	return nil
+	return exec(ctx, s, fmt.Sprintf("finish update %d", id), `UPDATE updates SET processed_at = now(), outcome = $2, error = NULLIF($3, '') WHERE update_id = $1`, id, outcome, errText)
 }
 
 // LockUpdates locks the unprocessed updates among ids, like LockUpdate,
@@ -176,23 +169,14 @@ type PendingUpdate struct {
 // UnprocessedUpdates lists stored but unprocessed updates, oldest first:
 // the work a restarted process picks up.
 func (s *Store) UnprocessedUpdates(ctx context.Context, limit int) ([]PendingUpdate, error) {
-	var us []PendingUpdate
-	err := sqlxSelect(ctx, s, &us, `SELECT update_id, COALESCE(chat_id, 0) AS chat_id FROM updates WHERE processed_at IS NULL ORDER BY update_id LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: unprocessed updates: %w", err)
-	}
-	return us, nil
+	return selectAll[PendingUpdate](ctx, s, "unprocessed updates", `SELECT update_id, COALESCE(chat_id, 0) AS chat_id FROM updates WHERE processed_at IS NULL ORDER BY update_id LIMIT $1`, limit)
 }
 
 // UpdateOutcome returns the outcome of a processed update ("" if pending).
 func (s *Store) UpdateOutcome(ctx context.Context, id int64) (string, error) {
-	var o *string
-	err := s.q.QueryRowxContext(ctx, `SELECT outcome FROM updates WHERE update_id = $1`, id).Scan(&o)
-	if err != nil {
-		return "", notFound(err, "update outcome")
-	}
-	if o == nil {
-		return "", nil
+	o, err := getOne[*string](ctx, s, "update outcome", `SELECT outcome FROM updates WHERE update_id = $1`, id)
+	if err != nil || o == nil {
+		return "", err
 	}
 	return *o, nil
 }

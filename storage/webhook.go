@@ -56,34 +56,26 @@ func (s *Store) CreateWebhookSubscription(ctx context.Context, n NewWebhookSubsc
 	if types == nil {
 		types = []string{}
 	}
-	var id int64
-	err := s.q.QueryRowxContext(ctx, `
+	id, err := getValue[int64](ctx, s, "create webhook subscription", `
 		INSERT INTO webhook_subscriptions (url, secret, event_types, unit_id, created_by)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.URL, n.Secret, pq.Array(types), n.UnitID, n.CreatedBy).Scan(&id)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.URL, n.Secret, pq.Array(types), n.UnitID, n.CreatedBy)
 	if err != nil {
-		return WebhookSubscription{}, fmt.Errorf("storage: create webhook subscription: %w", err)
+		return WebhookSubscription{}, err
 	}
 	return s.WebhookSubscription(ctx, id)
 }
 
 // WebhookSubscription returns a subscription that is not deleted.
 func (s *Store) WebhookSubscription(ctx context.Context, id int64) (WebhookSubscription, error) {
-	var w WebhookSubscription
-	err := sqlxGet(ctx, s, &w, `SELECT `+subscriptionCols+` FROM webhook_subscriptions w JOIN units u ON u.id = w.unit_id
+	return getOne[WebhookSubscription](ctx, s, fmt.Sprintf("webhook subscription %d", id), `SELECT `+subscriptionCols+` FROM webhook_subscriptions w JOIN units u ON u.id = w.unit_id
 		WHERE w.id = $1 AND w.deleted_at IS NULL`, id)
-	return w, notFoundf(err, "webhook subscription %d", id)
 }
 
 // WebhookSubscriptionsIn lists the subscriptions scoped to units in root's
 // subtree (root 0: all), by id.
 func (s *Store) WebhookSubscriptionsIn(ctx context.Context, root int64) ([]WebhookSubscription, error) {
-	out := []WebhookSubscription{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+subscriptionCols+` FROM webhook_subscriptions w JOIN units u ON u.id = w.unit_id
-		WHERE w.deleted_at IS NULL AND ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY w.id`, root)
-	if err != nil {
-		return nil, fmt.Errorf("storage: webhook subscriptions: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[WebhookSubscription](ctx, s, "webhook subscriptions", `SELECT `+subscriptionCols+` FROM webhook_subscriptions w JOIN units u ON u.id = w.unit_id
+		WHERE w.deleted_at IS NULL AND ($1 = 0 OR u.path @> ARRAY[$1::bigint]) ORDER BY w.id`, root))
 }
 
 // DeleteWebhookSubscription deactivates and hides a subscription; its
@@ -237,15 +229,14 @@ type WebhookResult struct {
 func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o WebhookOutcome) (WebhookResult, error) {
 	var res WebhookResult
 	err := s.InTx(ctx, func(tx *Store) error {
-		if _, err := tx.q.ExecContext(ctx, `
+		if err := exec(ctx, tx, "log webhook attempt", `
 			INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
 			SELECT $1::bigint, $2::int, $3::timestamptz, NULLIF($4::int, 0), NULLIF($5::text, ''), $6::int
 			WHERE NOT EXISTS (SELECT 1 FROM webhook_attempts WHERE delivery_id = $1::bigint AND attempt = $2::int)
 			ON CONFLICT (delivery_id, attempt, part_month) DO NOTHING`,
 			a.DeliveryID, a.Attempt, a.At, a.StatusCode, a.Error, a.Duration.Milliseconds()); err != nil {
-			return fmt.Errorf("storage: log webhook attempt: %w", err)
+			return err
 		}
-		var subID int64
 		var q string
 		args := []any{a.DeliveryID, a.Attempt, a.At, a.StatusCode, a.Error}
 		switch {
@@ -264,12 +255,9 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o We
 				last_status = NULLIF($4, 0), last_error = NULLIF($5, '')
 				WHERE id = $1 AND attempts = $2 AND status = 'sending' RETURNING subscription_id`
 		}
-		err := tx.q.QueryRowxContext(ctx, q, args...).Scan(&subID)
-		if isNotFound(notFound(err, "")) {
-			return nil // taken back after its lease: only the attempt is logged
-		}
-		if err != nil {
-			return fmt.Errorf("storage: record webhook delivery: %w", err)
+		subID, current, err := getIfAny[int64](ctx, tx, "record webhook delivery", q, args...)
+		if err != nil || !current {
+			return err // not current: taken back after its lease, only the attempt is logged
 		}
 		res.Current = true
 		switch {
@@ -296,14 +284,10 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt, o We
 // RecoverWebhookLeases puts deliveries whose lease ran out (the sender died
 // mid-request) back to pending; the attempt stays counted.
 func (s *Store) RecoverWebhookLeases(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
+	return execCount(ctx, s, "recover webhook leases", `
 		UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL, next_attempt_at = $1,
 			last_error = COALESCE(last_error, 'lease expired in flight')
 		WHERE status = 'sending' AND lease_until < $1`, now)
-	if err != nil {
-		return 0, fmt.Errorf("storage: recover webhook leases: %w", err)
-	}
-	return res.RowsAffected()
 }
 
 // RecoverWebhookFromOldLeaders puts back to pending the deliveries in
@@ -314,16 +298,12 @@ func (s *Store) RecoverWebhookLeases(ctx context.Context, now time.Time) (int64,
 // subscription's oldest due delivery. Their request was maybe made: the
 // receiver may get that event twice, with the same webhook-id.
 func (s *Store) RecoverWebhookFromOldLeaders(ctx context.Context, fence LeaderFence) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `
+	return execCount(ctx, s, "recover webhook deliveries from old leaders", `
 		WITH cur AS (SELECT epoch FROM leader_epoch WHERE key = $1 AND epoch = $2 FOR SHARE)
 		UPDATE webhook_deliveries SET status = 'pending', lease_until = NULL,
 			last_error = COALESCE(last_error, 'in flight when its leader was replaced')
 		WHERE status = 'sending' AND claim_key = $1 AND claim_epoch < $2
 		  AND EXISTS (SELECT 1 FROM cur)`, fence.Key, fence.Epoch)
-	if err != nil {
-		return 0, fmt.Errorf("storage: recover webhook deliveries from old leaders: %w", err)
-	}
-	return res.RowsAffected()
 }
 
 // WebhookDelivery is a delivery's state, for the API and tests.
@@ -348,17 +328,12 @@ func (s *Store) WebhookDeliveries(ctx context.Context, subscriptionID int64, lim
 	if limit <= 0 {
 		limit = 100
 	}
-	out := []WebhookDelivery{}
-	err := sqlxSelect(ctx, s, &out, `
+	return orEmpty(selectAll[WebhookDelivery](ctx, s, "webhook deliveries", `
 		SELECT d.id, d.subscription_id, d.event_id, e.type, d.status, d.attempts, d.next_attempt_at,
 			d.last_status, d.last_error, d.created_at, d.delivered_at, d.failed_at
 		FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.subscription_id = $1 AND ($3::bigint = 0 OR d.id < $3)
-		ORDER BY d.id DESC LIMIT $2`, subscriptionID, limit, beforeID)
-	if err != nil {
-		return nil, fmt.Errorf("storage: webhook deliveries: %w", err)
-	}
-	return out, nil
+		ORDER BY d.id DESC LIMIT $2`, subscriptionID, limit, beforeID))
 }
 
 // WebhookAttemptRow is a logged attempt with its duration in milliseconds.
@@ -374,19 +349,16 @@ type WebhookAttemptRow struct {
 
 // WebhookAttemptsOf lists the attempts of the given deliveries, newest first.
 func (s *Store) WebhookAttemptsOf(ctx context.Context, deliveryIDs []int64) ([]WebhookAttemptRow, error) {
-	out := []WebhookAttemptRow{}
 	if len(deliveryIDs) == 0 {
-		return out, nil
+		return []WebhookAttemptRow{}, nil
 	}
-	err := sqlxSelect(ctx, s, &out, `
-		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
-		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-		WHERE a.delivery_id = ANY($1) ORDER BY a.at DESC, a.id DESC`, pq.Array(deliveryIDs))
-	if err != nil {
-		return nil, fmt.Errorf("storage: webhook attempts: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[WebhookAttemptRow](ctx, s, "webhook attempts", webhookAttemptSelect+`
+		WHERE a.delivery_id = ANY($1) ORDER BY a.at DESC, a.id DESC`, pq.Array(deliveryIDs)))
 }
+
+const webhookAttemptSelect = `
+		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
+		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id`
 
 // WebhookAttempts lists the attempts of a subscription's deliveries, newest
 // first.
@@ -394,15 +366,8 @@ func (s *Store) WebhookAttempts(ctx context.Context, subscriptionID int64, limit
 	if limit <= 0 {
 		limit = 100
 	}
-	out := []WebhookAttemptRow{}
-	err := sqlxSelect(ctx, s, &out, `
-		SELECT a.delivery_id, d.event_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms
-		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-		WHERE d.subscription_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, subscriptionID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("storage: webhook attempts: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[WebhookAttemptRow](ctx, s, "webhook attempts", webhookAttemptSelect+`
+		WHERE d.subscription_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, subscriptionID, limit))
 }
 
 // WebhookQueueStats counts deliveries for metrics.

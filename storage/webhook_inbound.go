@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,31 +42,19 @@ func (s *Store) CreateIntegration(ctx context.Context, name, secret string, unit
 	if err != nil {
 		return Integration{}, fmt.Errorf("storage: create integration: %w", err)
 	}
-	var in Integration
-	err = sqlxGet(ctx, s, &in, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id WHERE i.id = $1`, id)
-	return in, notFoundf(err, "integration %d", id)
+	return getOne[Integration](ctx, s, fmt.Sprintf("integration %d", id), `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id WHERE i.id = $1`, id)
 }
 
 // ActiveIntegrations lists the active integrations, by id (the inbound
 // endpoint tries their secrets in turn).
 func (s *Store) ActiveIntegrations(ctx context.Context) ([]Integration, error) {
-	out := []Integration{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
-		WHERE i.active ORDER BY i.id`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: integrations: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Integration](ctx, s, "integrations", `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id
+		WHERE i.active ORDER BY i.id`))
 }
 
 // Integrations lists every integration, by id.
 func (s *Store) Integrations(ctx context.Context) ([]Integration, error) {
-	out := []Integration{}
-	err := sqlxSelect(ctx, s, &out, `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`)
-	if err != nil {
-		return nil, fmt.Errorf("storage: integrations: %w", err)
-	}
-	return out, nil
+	return orEmpty(selectAll[Integration](ctx, s, "integrations", `SELECT `+integrationCols+` FROM integrations i JOIN units u ON u.id = i.unit_id ORDER BY i.id`))
 }
 
 // SetIntegrationActive turns an integration on or off by name.
@@ -78,20 +65,14 @@ func (s *Store) SetIntegrationActive(ctx context.Context, name string, active bo
 
 // TouchIntegration notes that an integration was used.
 func (s *Store) TouchIntegration(ctx context.Context, id int64, at time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE integrations SET last_used_at = $2 WHERE id = $1`, id, at); err != nil {
-		return fmt.Errorf("storage: touch integration: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "touch integration", `UPDATE integrations SET last_used_at = $2 WHERE id = $1`, id, at)
 }
 
 // ForgetIntegrationMessages drops the message ids received before before:
 // their signed timestamps are out of tolerance by now, so a replay would be
 // refused as stale anyway.
 func (s *Store) ForgetIntegrationMessages(ctx context.Context, before time.Time) error {
-	if _, err := s.q.ExecContext(ctx, `DELETE FROM integration_messages WHERE received_at < $1`, before); err != nil {
-		return fmt.Errorf("storage: forget integration messages: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "forget integration messages", `DELETE FROM integration_messages WHERE received_at < $1`, before)
 }
 
 // ClaimIntegrationMessage records that integration id received msgID at
@@ -114,37 +95,27 @@ func (s *Store) ClaimExternalID(ctx context.Context, integrationID int64, extern
 // checkin_id (0 if none yet). Its arguments are this file's constants,
 // never input. what names the key in errors.
 func (s *Store) claimOnce(ctx context.Context, table, keyCol, atCol, what string, integrationID int64, key string, now time.Time) (fresh bool, prior int64, err error) {
-	var one int
-	err = s.q.QueryRowxContext(ctx, `
+	_, fresh, err = getIfAny[int](ctx, s, "claim "+what, `
 		INSERT INTO `+table+` (integration_id, `+keyCol+`, `+atCol+`) VALUES ($1, $2, $3)
-		ON CONFLICT (integration_id, `+keyCol+`) DO NOTHING RETURNING 1`, integrationID, key, now).Scan(&one)
-	if err == nil {
-		return true, 0, nil
+		ON CONFLICT (integration_id, `+keyCol+`) DO NOTHING RETURNING 1`, integrationID, key, now)
+	if err != nil || fresh {
+		return fresh, 0, err
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: claim %s: %w", what, err)
-	}
-	var c sql.NullInt64
-	if err := s.q.QueryRowxContext(ctx, `SELECT checkin_id FROM `+table+` WHERE integration_id = $1 AND `+keyCol+` = $2`,
-		integrationID, key).Scan(&c); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, 0, fmt.Errorf("storage: %s: %w", what, err)
-	}
-	return false, c.Int64, nil
+	c, _, err := getIfAny[sql.NullInt64](ctx, s, what, `SELECT checkin_id FROM `+table+` WHERE integration_id = $1 AND `+keyCol+` = $2`,
+		integrationID, key)
+	return false, c.Int64, err
 }
 
 // LinkIntegrationCheckin notes the check-in a message (and its external id,
 // if any) created.
 func (s *Store) LinkIntegrationCheckin(ctx context.Context, integrationID int64, msgID, externalID string, checkinID int64) error {
-	if _, err := s.q.ExecContext(ctx, `UPDATE integration_messages SET checkin_id = $3 WHERE integration_id = $1 AND msg_id = $2`,
+	if err := exec(ctx, s, "link integration message", `UPDATE integration_messages SET checkin_id = $3 WHERE integration_id = $1 AND msg_id = $2`,
 		integrationID, msgID, checkinID); err != nil {
-		return fmt.Errorf("storage: link integration message: %w", err)
+		return err
 	}
 	if externalID == "" {
 		return nil
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE integration_checkins SET checkin_id = $3 WHERE integration_id = $1 AND external_id = $2`,
-		integrationID, externalID, checkinID); err != nil {
-		return fmt.Errorf("storage: link external id: %w", err)
-	}
-	return nil
+	return exec(ctx, s, "link external id", `UPDATE integration_checkins SET checkin_id = $3 WHERE integration_id = $1 AND external_id = $2`,
+		integrationID, externalID, checkinID)
 }
