@@ -217,7 +217,9 @@ func (a Service) DashboardLogin(ctx context.Context, token string) (DashSession,
 
 // DashboardActor resolves a session id from the cookie: ErrNotFound when
 // the session is unknown, ended or expired, or its token is revoked or
-// expired (a dead session's row is deleted on the way).
+// expired (a dead session's row is deleted on the way); ErrNoDashboard,
+// not audited, when its actor may not see the dashboard, so that no door
+// serves a session DashboardLogin would not have opened.
 func (a Service) DashboardActor(ctx context.Context, sessionID string) (domain.Actor, error) {
 	if sessionID == "" {
 		return domain.Actor{}, fmt.Errorf("app: no session: %w", domain.ErrNotFound)
@@ -232,7 +234,14 @@ func (a Service) DashboardActor(ctx context.Context, sessionID string) (domain.A
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	return a.tokenActor(ctx, s.Token)
+	actor, err := a.tokenActor(ctx, s.Token)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if !app.MayViewDashboard(actor) {
+		return domain.Actor{}, ErrNoDashboard
+	}
+	return actor, nil
 }
 
 // DashboardLogout ends a session; ending one that is gone is no error.

@@ -445,30 +445,25 @@ func pointsHandler(c *Ctx) error {
 }
 
 func rankHandler(c *Ctx) error {
-	code := ""
+	req := villagepoints.RankingRequest{}
 	if len(c.Cmd.Args) > 0 {
-		code = c.Cmd.Args[0]
+		req.Unit = c.Cmd.Args[0]
 	}
-	rk, err := villagepoints.Of(c.App).VillageRanking(c, c.Actor, code)
+	if !c.Private() {
+		req.ChatID = c.ChatID()
+	}
+	rk, err := villagepoints.Of(c.App).VillageRanking(c, c.Actor, req)
 	if err != nil {
 		return err
 	}
 	title := pt.T("rank.title_now", "village", rk.Village.Name, "period", rk.Period.Label(), "time", c.App.Now().In(c.App.Loc).Format("01-02 15:04"))
 	text := villagepoints.RankingText(title, rk.Rows, 30)
-	if hh, err := villagepoints.Of(c.App).OwnHousehold(c, c.Actor); err == nil {
-		for _, r := range rk.Rows {
-			if r.Household == hh.ID {
-				if r.Vetoed && !c.Private() {
-					// A veto is the household's matter: not said in a group.
-					continue
-				}
-				if r.Vetoed {
-					text += pt.T("rank.own_vetoed")
-				} else {
-					text += pt.T("rank.own", "rank", strconv.Itoa(r.Rank), "points", strconv.Itoa(r.Points))
-				}
-			}
-		}
+	switch {
+	case rk.Own == nil:
+	case rk.Own.Vetoed:
+		text += pt.T("rank.own_vetoed")
+	default:
+		text += pt.T("rank.own", "rank", strconv.Itoa(rk.Own.Rank), "points", strconv.Itoa(rk.Own.Points))
 	}
 	return c.Reply(text, nil)
 }

@@ -156,13 +156,13 @@ func (h *dashboardPages) page(fn func(*gin.Context, domain.Actor, dashPage)) gin
 			h.toLogin(c, "ended")
 			return
 		}
-		if err != nil {
-			h.fail(c, dashPage{}, err)
-			return
-		}
-		if !app.MayViewDashboard(actor) {
+		if errors.Is(err, accounts.ErrNoDashboard) {
 			h.clearCookie(c)
 			h.toLogin(c, "role")
+			return
+		}
+		if err != nil {
+			h.fail(c, dashPage{}, err)
 			return
 		}
 		p := dashPage{Who: whoLabel(actor), Sandbox: h.sandbox(), At: h.app.Now(), F: h.fmt}

@@ -165,3 +165,57 @@ func TestJobsAndBootstrapAuthoriseTheActor(t *testing.T) {
 		}
 	}
 }
+
+// A dashboard session serves only an actor that may see the dashboard:
+// DashboardActor itself refuses, unaudited, one whose token's role may not
+// (a session DashboardLogin would not have opened), whichever door reads
+// the cookie.
+func TestDashboardSessionOnlyForDashboardRoles(t *testing.T) {
+	f := hcNotifyCounty(t, hcAt(2026, 11, 9, 9, 0))
+	token := func(unit, role string) string {
+		t.Helper()
+		tok, err := accounts.Of(f.app).CreateToken(f.ctx, domain.Operator, accounts.TokenRequest{UnitCode: unit, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	s, err := accounts.Of(f.app).DashboardLogin(f.ctx, token("QA", domain.RoleOrganiser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor, err := accounts.Of(f.app).DashboardActor(f.ctx, s.ID); err != nil || len(actor.Roles) != 1 {
+		t.Fatalf("organiser's session: %+v %v", actor, err)
+	}
+
+	// A reviewer's token opens no session; one stored for it all the same
+	// (as by an older release) is refused too.
+	reviewer := token("QA-RZ-XZ", domain.RoleReviewer)
+	if _, err := accounts.Of(f.app).DashboardLogin(f.ctx, reviewer); !errors.Is(err, accounts.ErrNoDashboard) {
+		t.Fatalf("reviewer's login: %v, want ErrNoDashboard", err)
+	}
+	tok, err := f.st.TokenByHash(f.ctx, accounts.Hash(reviewer), f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sid = "reviewer-session"
+	if _, err := f.st.CreateSession(f.ctx, accounts.Hash(sid), tok.ID, f.now, f.now.Add(accounts.DashSessionLifetime)); err != nil {
+		t.Fatal(err)
+	}
+	audited := func() int {
+		t.Helper()
+		rows, err := f.st.AuditLog(f.ctx, "", nil, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(rows)
+	}
+	before := audited()
+	actor, err := accounts.Of(f.app).DashboardActor(f.ctx, sid)
+	if !errors.Is(err, accounts.ErrNoDashboard) || len(actor.Roles) != 0 {
+		t.Fatalf("reviewer's session: %+v %v, want ErrNoDashboard and no actor", actor, err)
+	}
+	if n := audited(); n != before {
+		t.Fatalf("the refused session wrote %d audit rows", n-before)
+	}
+}

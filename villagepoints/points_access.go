@@ -172,12 +172,6 @@ func (a Service) scopeRoot(ctx context.Context, actor domain.Actor, unitCode str
 	return 0, ids, nil
 }
 
-// OwnHousehold is the household of a linked villager (a refusal otherwise,
-// not audited: callers use it to personalise, not to authorise).
-func (a Service) OwnHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
-	return a.VillagerHousehold(ctx, actor)
-}
-
 // VillagerHousehold is the household a linked villager claims for.
 func (a Service) VillagerHousehold(ctx context.Context, actor domain.Actor) (storage.Household, error) {
 	notVillager := domain.Refuse(domain.ErrForbidden, "%s", pt.T("claim.refuse.not_villager"))

@@ -355,7 +355,7 @@ func TestPeopleImportHead(t *testing.T) {
 	if err != nil || v.Household.Label() != "周村民户" {
 		t.Fatalf("/points household %q %v", v.Household.Label(), err)
 	}
-	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), villagepoints.RankingRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

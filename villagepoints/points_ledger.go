@@ -266,6 +266,18 @@ type Ranking struct {
 	Village domain.Unit
 	Period  points.SettlementPeriod
 	Rows    []RankedHousehold
+	// Own is the asking villager's household among Rows; nil when the
+	// actor has none there, or when it is vetoed and the ranking is asked
+	// in a group: a veto is the household's matter, not said in a group.
+	Own *RankedHousehold
+}
+
+// RankingRequest asks VillageRanking for a village's ranking.
+type RankingRequest struct {
+	Unit string // village code; "" = the actor's first village
+	// ChatID is the group chat the ranking is asked in; 0 in private or
+	// from no chat at all.
+	ChatID int64
 }
 
 // rank orders a village's period totals with points.Rank.
@@ -286,8 +298,10 @@ func rank(totals []storage.PeriodTotal) []RankedHousehold {
 
 // VillageRanking is the live ranking of the actor's village for the current
 // settlement period: points in effect so far this period, vetoed households
-// apart. unitCode picks a village when the actor has several.
-func (a Service) VillageRanking(ctx context.Context, actor domain.Actor, unitCode string) (Ranking, error) {
+// apart, with the actor's own household's place (Ranking.Own). req.Unit
+// picks a village when the actor has several.
+func (a Service) VillageRanking(ctx context.Context, actor domain.Actor, req RankingRequest) (Ranking, error) {
+	unitCode := req.Unit
 	vs, err := a.villagesFor(ctx, actor, domain.RoleVillager, domain.RoleReviewer, domain.RoleShopkeeper, domain.RoleSecretary)
 	if err != nil {
 		return Ranking{}, err
@@ -309,5 +323,21 @@ func (a Service) VillageRanking(ctx context.Context, actor domain.Actor, unitCod
 	if err != nil {
 		return Ranking{}, err
 	}
-	return Ranking{Village: *v, Period: p, Rows: rank(totals)}, nil
+	rk := Ranking{Village: *v, Period: p, Rows: rank(totals)}
+	// Only personalises the reply: an actor with no household of its own
+	// gets the ranking alone.
+	hh, err := a.VillagerHousehold(ctx, actor)
+	var refusal *domain.UserError
+	if errors.As(err, &refusal) || errors.Is(err, domain.ErrNotFound) {
+		return rk, nil
+	}
+	if err != nil {
+		return Ranking{}, fmt.Errorf("the household of person %d: %w", actor.PersonID, err)
+	}
+	for i, r := range rk.Rows {
+		if r.Household == hh.ID && (!r.Vetoed || req.ChatID == 0) {
+			rk.Own = &rk.Rows[i]
+		}
+	}
+	return rk, nil
 }

@@ -533,7 +533,7 @@ func TestVetoExcludesFromRankingAndFreezes(t *testing.T) {
 	}
 	_, err = f.claim("13800000007", "C04", "p")
 	refused(t, err, "一票否决项目暂停积分申报")
-	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), villagepoints.RankingRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,7 +627,7 @@ func TestObjectionToVetoUnfreezes(t *testing.T) {
 	f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", veto.Claim.ID, false)
 	f.mustDecide("13800000005", pending.ID, true)
-	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000007"), villagepoints.RankingRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -335,7 +335,7 @@ func TestVetoLastsTheActsYear(t *testing.T) {
 		}
 	}
 	// A public ranking leaves the household out without saying why.
-	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), "")
+	rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor("13800000006"), villagepoints.RankingRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,6 +388,49 @@ func TestDeductionNeverInThePublicGroup(t *testing.T) {
 		res, err := vp.RecordDeduction(f.ctx, f.actor("13800000005"), villagepoints.DeductRequest{Target: "H002", Item: "E01", ChatID: chat})
 		if err != nil || res.Claim.ID == 0 {
 			t.Fatalf("deduction from chat %d: %+v %v", chat, res.Claim, err)
+		}
+	}
+}
+
+// A veto is the household's matter: VillageRanking names the asker's own
+// place in any chat, but its veto only when asked in private (ChatID 0), so
+// that no door tells it in a group.
+func TestRankingOwnVetoOnlyInPrivate(t *testing.T) {
+	f := newPointsFixture(t, func(c *config.Config) { c.Points.PublicityDays = 0 })
+	f.bindVillageGroups()
+	f.mustDecide("13800000005", f.mustClaim("13800000006", "B01", "").ID, true) // H001
+	f.mustDecide("13800000005", f.mustClaim("13800000007", "B04", "").ID, true) // H002
+	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
+		_, err := villagepoints.Of(a).RecordDeduction(f.ctx, f.actor("13800000005"), villagepoints.DeductRequest{Target: "H002", Item: "E02"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	own := func(phone string, chat int64) *villagepoints.RankedHousehold {
+		t.Helper()
+		rk, err := villagepoints.Of(f.a).VillageRanking(f.ctx, f.actor(phone), villagepoints.RankingRequest{ChatID: chat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rk.Rows) != 2 {
+			t.Fatalf("%s in chat %d: ranking %+v", phone, chat, rk.Rows)
+		}
+		return rk.Own
+	}
+	for _, chat := range []int64{0, reviewGroup, publicGroup} {
+		if o := own("13800000006", chat); o == nil || o.Code != "H001" || o.Rank != 1 || o.Vetoed {
+			t.Errorf("H001's own place in chat %d: %+v", chat, o)
+		}
+		if o := own("13800000005", chat); o != nil {
+			t.Errorf("a reviewer of no household in chat %d: own %+v", chat, o)
+		}
+	}
+	if o := own("13800000007", 0); o == nil || o.Code != "H002" || !o.Vetoed {
+		t.Errorf("H002's own veto in private: %+v", o)
+	}
+	for _, chat := range []int64{reviewGroup, publicGroup} {
+		if o := own("13800000007", chat); o != nil {
+			t.Errorf("H002's veto told in group %d: %+v", chat, o)
 		}
 	}
 }
