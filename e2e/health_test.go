@@ -16,6 +16,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/healthcheck"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -25,16 +26,8 @@ import (
 // organisers are 7101-7103, the county organiser 7100. 书记C5 is not
 // linked: C5's branch group (-100555) gets its notices.
 
-var hcLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 func hcAt(y int, m time.Month, d, hh, mm int) time.Time {
-	return time.Date(y, m, d, hh, mm, 0, 0, hcLoc)
+	return time.Date(y, m, d, hh, mm, 0, 0, testdb.Loc)
 }
 
 const hcC5Group = -100555
@@ -139,7 +132,7 @@ func (c *hcCounty) doneExcept(missing ...string) {
 				if it.ob == "group_meeting" && branch == "QA-C-V-B2" {
 					unit = "QA-C-V-B2-G1"
 				}
-				held, _ := time.ParseInLocation(time.DateOnly, it.held, hcLoc)
+				held, _ := time.ParseInLocation(time.DateOnly, it.held, testdb.Loc)
 				c.checkin(branch, unit, it.ob, it.period, held)
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/internal/safedial"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
@@ -70,7 +71,7 @@ func TestIntegrationInboundCheckins(t *testing.T) {
 	// On a fake clock (the first minute of 2027 in Shanghai, still 2026 in
 	// UTC): the check-ins default to its local day and the signatures are
 	// checked against it, so nothing here depends on the day the test runs.
-	fc := clockwork.NewFakeClockAt(time.Date(2027, 1, 1, 0, 0, 0, 0, hcLoc))
+	fc := clockwork.NewFakeClockAt(time.Date(2027, 1, 1, 0, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	secret := strings.TrimSpace(h.mustCLI("integration", "create", "--name", "dangjian", "--unit", "QA-RZ"))

@@ -18,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -40,7 +41,7 @@ type ptH struct {
 }
 
 func ptAt(y int, m time.Month, d, hh, mm int) time.Time {
-	return time.Date(y, m, d, hh, mm, 0, 0, ciShanghai)
+	return time.Date(y, m, d, hh, mm, 0, 0, testdb.Loc)
 }
 
 // fastGroups lifts the dispatcher's 20/minute group pace so that a test's
@@ -656,7 +657,7 @@ func TestPointsSettlementJob(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	if got := p.fc.Now().In(ciShanghai); got.Hour() < 8 {
+	if got := p.fc.Now().In(testdb.Loc); got.Hour() < 8 {
 		t.Fatalf("posted at %s", got)
 	}
 	m := p.waitMsg(ptGroup, "2026年11月 积分排名（月度结算）")

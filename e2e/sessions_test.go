@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // SPEC §7.5: tokens are listed, revoked and expire from the CLI; the
@@ -23,7 +24,7 @@ import (
 // (Shanghai time), with the test county.
 func sessionsStart(t *testing.T) (*H, *clockwork.FakeClock) {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 20, 0, 0, 0, dashShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 20, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	return h, fc
