@@ -64,11 +64,7 @@ func ccAnswer(t *testing.T, h *H, from models.User, want string) tgfake.Callback
 
 func (c *ciH) copies() int {
 	c.t.Helper()
-	var n int
-	if err := c.Srv.Store.DB().GetContext(c.Ctx, &n, `SELECT count(*) FROM outbox WHERE kind = 'checkin_copy'`); err != nil {
-		c.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(c.t, c.Srv.Store, `SELECT count(*) FROM outbox WHERE kind = 'checkin_copy'`)
 }
 
 func TestCheckinOrganiserCopyAndRejectButton(t *testing.T) {

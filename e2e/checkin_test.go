@@ -98,11 +98,7 @@ func (c *ciH) last() storage.Checkin {
 
 func (c *ciH) count() int {
 	c.t.Helper()
-	var n int
-	if err := c.Srv.Store.DB().GetContext(c.Ctx, &n, `SELECT count(*) FROM checkins`); err != nil {
-		c.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(c.t, c.Srv.Store, `SELECT count(*) FROM checkins`)
 }
 
 // reply sends text and waits for the answer containing want.

@@ -85,11 +85,7 @@ func (p *ptH) private(from models.User, text, want string) tgfake.Message {
 
 func (p *ptH) count(q string, args ...any) int {
 	p.t.Helper()
-	var n int
-	if err := p.Srv.Store.DB().GetContext(p.Ctx, &n, q, args...); err != nil {
-		p.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(p.t, p.Srv.Store, q, args...)
 }
 
 // waitPlain waits for a message to chatID whose rendered text contains want.

@@ -163,11 +163,7 @@ func refused(t *testing.T, err error, want string) {
 
 func (f *pointsFixture) count(q string, args ...any) int {
 	f.t.Helper()
-	var n int
-	if err := f.a.Store.DB().GetContext(f.ctx, &n, q, args...); err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(f.t, f.a.Store, q, args...)
 }
 
 func TestClaimRefusals(t *testing.T) {
