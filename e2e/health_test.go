@@ -410,11 +410,7 @@ func hcAPI(t *testing.T, h *H, token, method, path, body string) (int, string) {
 // hcCount counts rows.
 func hcCount(t *testing.T, h *H, q string) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, q); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, q)
 }
 
 // hcTick advances the scheduler's clock a minute at a time until its

@@ -60,11 +60,7 @@ func igPost(t *testing.T, h *H, secret, id string, ts time.Time, body []byte) (i
 
 func igCount(t *testing.T, h *H, q string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, q, args...); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, q, args...)
 }
 
 func TestIntegrationInboundCheckins(t *testing.T) {

@@ -798,11 +798,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 
 	refusals := func() int {
-		var n int
-		if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM audit_log WHERE NOT allowed`); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM audit_log WHERE NOT allowed`)
 	}
 	cells := 0
 	for _, row := range rows {

@@ -320,11 +320,7 @@ func TestFaultKillNineOfTheLeaderProcess(t *testing.T) {
 	freeHook()
 	testdb.Eventually(t, 20*time.Second, "the notice", func() bool { return count(noticeChat, noticeText) >= 1 })
 	testdb.Eventually(t, 20*time.Second, "the outbox to drain", func() bool {
-		var n int
-		if err := store.DB().Get(&n, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`); err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
+		return testdb.Count(t, store, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`) == 0
 	})
 	time.Sleep(500 * time.Millisecond) // anything late would show now
 

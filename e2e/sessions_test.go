@@ -162,11 +162,7 @@ func TestTokenListRevokeExpires(t *testing.T) {
 
 func sessionCount(t *testing.T, h *H, tokenID string) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID)
 }
 
 // sessionCookie logs a client in and returns the session cookie's value.

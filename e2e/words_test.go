@@ -135,11 +135,7 @@ func TestSilenceDatesAhead(t *testing.T) {
 		return f.In(testdb.Loc).Format("2006-01-02 15:04"), u.In(testdb.Loc).Format("2006-01-02 15:04")
 	}
 	count := func() int {
-		var n int
-		if err := h.Srv.Store.DB().QueryRowContext(h.Ctx, `SELECT count(*) FROM health_silences`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM health_silences`)
 	}
 	for i, tc := range []struct {
 		cmd, reply, from, until string

@@ -41,11 +41,7 @@ func (e *env) red(key string, chat int64) faultreport.Want {
 func (e *env) waitSettled(timeout time.Duration) {
 	e.t.Helper()
 	testdb.Eventually(e.t, timeout, "every row to be sent or given up", func() bool {
-		var n int
-		if err := e.store.DB().Get(&n, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`); err != nil {
-			e.t.Fatal(err)
-		}
-		return n == 0
+		return testdb.Count(e.t, e.store, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`) == 0
 	})
 }
 
