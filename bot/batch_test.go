@@ -79,10 +79,7 @@ func (e *batchEnv) replies(chat int64) []string {
 // transaction (one now() for all), not one by one after a failed batch.
 func (e *batchEnv) sameTransaction(ids ...int64) {
 	e.t.Helper()
-	var n int
-	if err := e.store.DB().Get(&n, `SELECT count(DISTINCT processed_at) FROM updates WHERE update_id = ANY($1)`, pq.Array(ids)); err != nil {
-		e.t.Fatal(err)
-	}
+	n := testdb.Count(e.t, e.store, `SELECT count(DISTINCT processed_at) FROM updates WHERE update_id = ANY($1)`, pq.Array(ids))
 	if n != 1 {
 		e.t.Fatalf("updates %v processed in %d transactions, want 1 batch", ids, n)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/zhibu/zhibu/bot"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // registerWriters adds /keep, which creates a unit and replies, and /oops,
@@ -31,20 +32,12 @@ func (e *batchEnv) registerWriters() {
 
 func (e *batchEnv) units(prefix string) int {
 	e.t.Helper()
-	var n int
-	if err := e.store.DB().Get(&n, `SELECT count(*) FROM units WHERE code LIKE $1 || '%'`, prefix); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(e.t, e.store, `SELECT count(*) FROM units WHERE code LIKE $1 || '%'`, prefix)
 }
 
 func (e *batchEnv) refusalsAudited() int {
 	e.t.Helper()
-	var n int
-	if err := e.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'test.oops' AND NOT allowed`); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(e.t, e.store, `SELECT count(*) FROM audit_log WHERE action = 'test.oops' AND NOT allowed`)
 }
 
 // A handler that writes and then refuses leaves nothing but its audit

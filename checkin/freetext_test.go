@@ -9,6 +9,7 @@ import (
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -121,11 +122,7 @@ func TestCorrectCheckinText(t *testing.T) {
 
 func countCheckins(t *testing.T, f *ciFixture) int {
 	t.Helper()
-	var n int
-	if err := f.st.DB().GetContext(f.ctx, &n, `SELECT count(*) FROM checkins`); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, f.st, `SELECT count(*) FROM checkins`)
 }
 
 // In a group only a secretary of the branch the group is bound to is read.

@@ -9,15 +9,14 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // What each branch owes (SPEC §7.1): the units import's branch columns,
 // shown by the API, decide which obligations the health check charges.
 func TestBranchAttributesImportAPIAndHealthcheck(t *testing.T) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := testdb.Loc
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 10, 0, 0, 0, loc))
 	h := start(t, withClock(fc))
 	h.Env = append(h.Env, "ZHIBU_HEALTHCHECK_START=2026-10-01")

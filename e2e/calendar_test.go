@@ -10,14 +10,14 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // TestOfficialCalendarFromOutside: the shipped calendar holds notices on a
 // weekend; `zhibu import holidays` replaces a year, and the health check
 // follows it.
 func TestOfficialCalendarFromOutside(t *testing.T) {
-	sh, _ := time.LoadLocation("Asia/Shanghai")
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 5, 10, 0, 0, 0, sh)) // a Saturday
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 5, 10, 0, 0, 0, testdb.Loc)) // a Saturday
 	h := start(t, withClock(fc), withConfig(func(c *config.Config) { c.Healthcheck.Calendar = "official" }))
 	h.seed()
 

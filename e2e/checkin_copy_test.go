@@ -10,13 +10,14 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
 // ccStart is ciStart with checkins.organiser_copies set to copies.
 func ccStart(t *testing.T, copies bool) *ciH {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, ciShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc), withConfig(func(c *config.Config) { c.Checkins.OrganiserCopies = copies }))
 	h.seed()
 	c := &ciH{H: h, fc: fc, startDay: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
@@ -63,11 +64,7 @@ func ccAnswer(t *testing.T, h *H, from models.User, want string) tgfake.Callback
 
 func (c *ciH) copies() int {
 	c.t.Helper()
-	var n int
-	if err := c.Srv.Store.DB().GetContext(c.Ctx, &n, `SELECT count(*) FROM outbox WHERE kind = 'checkin_copy'`); err != nil {
-		c.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(c.t, c.Srv.Store, `SELECT count(*) FROM outbox WHERE kind = 'checkin_copy'`)
 }
 
 func TestCheckinOrganiserCopyAndRejectButton(t *testing.T) {

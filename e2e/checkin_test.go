@@ -15,6 +15,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 	"github.com/zhibu/zhibu/storage"
 )
@@ -34,14 +35,6 @@ const (
 	ciGroupB2 = -1001000000302 // bound to QA-RZ-XZ-B2
 )
 
-var ciShanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 type ciH struct {
 	*H
 	fc       *clockwork.FakeClock
@@ -53,7 +46,7 @@ type ciH struct {
 
 func ciStart(t *testing.T) *ciH {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, ciShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	c := &ciH{H: h, fc: fc, startDay: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
@@ -105,11 +98,7 @@ func (c *ciH) last() storage.Checkin {
 
 func (c *ciH) count() int {
 	c.t.Helper()
-	var n int
-	if err := c.Srv.Store.DB().GetContext(c.Ctx, &n, `SELECT count(*) FROM checkins`); err != nil {
-		c.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(c.t, c.Srv.Store, `SELECT count(*) FROM checkins`)
 }
 
 // reply sends text and waits for the answer containing want.

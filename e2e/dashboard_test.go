@@ -35,19 +35,11 @@ var (
 	dashZhao = user(5103, "赵") // organiser of township QA-RZ
 )
 
-var dashShanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 // dashStart starts zhibu with the seeded county, the history above and
 // some village points, and returns an organiser token of QA-RZ.
 func dashStart(t *testing.T) (*H, string) {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, dashShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	us, err := h.Srv.Store.AllUnits(h.Ctx)
@@ -356,7 +348,7 @@ func TestDashboardTemplatesNeedNoFuncs(t *testing.T) {
 // a fake clock on the last day of a year, where "three months back" is
 // 1 September (not 31 September = 1 October).
 func TestDashboardSandbox(t *testing.T) {
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 23, 59, 0, 0, dashShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 23, 59, 0, 0, testdb.Loc))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	dbURL := testdb.URL(t)

@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // zhibu demo loads the Qian'an-shaped county once, says what it loaded, and
 // leaves a database that holds it alone; a bad --seed is refused.
 func TestDemoCommand(t *testing.T) {
-	h := start(t, withClock(clockwork.NewFakeClockAt(time.Date(2026, 11, 16, 10, 0, 0, 0, dashShanghai))))
+	h := start(t, withClock(clockwork.NewFakeClockAt(time.Date(2026, 11, 16, 10, 0, 0, 0, testdb.Loc))))
 	out := h.mustCLI("demo", "--seed", "20260")
 	if want := "demo county loaded: 1074 units, 3692 people, 37 sandbox accounts, 10 group chats\n"; out != want {
 		t.Fatalf("zhibu demo printed %q, want %q", out, want)

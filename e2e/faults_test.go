@@ -134,7 +134,7 @@ func TestFaultLeaderPartitionedAloneTakeOverSendsANoticeOnce(t *testing.T) {
 	a := start(t, withDB(viaProxy))
 	t.Cleanup(proxy.Heal) // before the harness stops a
 	a.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
-	waitUntil(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
+	testdb.Eventually(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
 	b := start(t, withDB(url), withFake(a.Fake))
 	a.seed()
 	inflightChat, noticeChat, redChat := a.Fake.PrivateChat(li).ID, a.Fake.PrivateChat(wang).ID, a.Fake.PrivateChat(zhou).ID
@@ -168,9 +168,9 @@ func TestFaultLeaderPartitionedAloneTakeOverSendsANoticeOnce(t *testing.T) {
 	if !terminateLockSession(t, b.Srv.Store, lockHolder(t, b.Srv.Store)) {
 		t.Fatal("could not terminate the leader's lock session")
 	}
-	waitUntil(t, 10*time.Second, "b to take over", b.Srv.Elector.Leading)
+	testdb.Eventually(t, 10*time.Second, "b to take over", b.Srv.Elector.Leading)
 	tookOver := time.Since(cut)
-	waitUntil(t, 5*time.Second, "a to step down", func() bool { return !a.Srv.Elector.Leading() })
+	testdb.Eventually(t, 5*time.Second, "a to step down", func() bool { return !a.Srv.Elector.Leading() })
 	t.Logf("b took over %s after the cut; a stepped down %s after it", tookOver, time.Since(cut))
 
 	// The message a had in flight goes out again from b (its lease is
@@ -211,17 +211,5 @@ func TestFaultLeaderPartitionedAloneTakeOverSendsANoticeOnce(t *testing.T) {
 		if r, err := b.Srv.Store.OutboxByKey(b.Ctx, key); err != nil || r.Status != want {
 			t.Fatalf("%s: %+v %v, want %s", key, r, err, want)
 		}
-	}
-}
-
-// waitUntil polls cond every 10 ms until it holds or d has passed.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/healthcheck"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -25,16 +26,8 @@ import (
 // organisers are 7101-7103, the county organiser 7100. 书记C5 is not
 // linked: C5's branch group (-100555) gets its notices.
 
-var hcLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 func hcAt(y int, m time.Month, d, hh, mm int) time.Time {
-	return time.Date(y, m, d, hh, mm, 0, 0, hcLoc)
+	return time.Date(y, m, d, hh, mm, 0, 0, testdb.Loc)
 }
 
 const hcC5Group = -100555
@@ -139,7 +132,7 @@ func (c *hcCounty) doneExcept(missing ...string) {
 				if it.ob == "group_meeting" && branch == "QA-C-V-B2" {
 					unit = "QA-C-V-B2-G1"
 				}
-				held, _ := time.ParseInLocation(time.DateOnly, it.held, hcLoc)
+				held, _ := time.ParseInLocation(time.DateOnly, it.held, testdb.Loc)
 				c.checkin(branch, unit, it.ob, it.period, held)
 			}
 		}
@@ -417,11 +410,7 @@ func hcAPI(t *testing.T, h *H, token, method, path, body string) (int, string) {
 // hcCount counts rows.
 func hcCount(t *testing.T, h *H, q string) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, q); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, q)
 }
 
 // hcTick advances the scheduler's clock a minute at a time until its

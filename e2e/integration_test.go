@@ -23,6 +23,7 @@ import (
 	"github.com/zhibu/zhibu/domain/notice"
 	"github.com/zhibu/zhibu/integrations"
 	"github.com/zhibu/zhibu/internal/safedial"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/outbox"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/webhooks"
@@ -59,18 +60,14 @@ func igPost(t *testing.T, h *H, secret, id string, ts time.Time, body []byte) (i
 
 func igCount(t *testing.T, h *H, q string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, q, args...); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, q, args...)
 }
 
 func TestIntegrationInboundCheckins(t *testing.T) {
 	// On a fake clock (the first minute of 2027 in Shanghai, still 2026 in
 	// UTC): the check-ins default to its local day and the signatures are
 	// checked against it, so nothing here depends on the day the test runs.
-	fc := clockwork.NewFakeClockAt(time.Date(2027, 1, 1, 0, 0, 0, 0, hcLoc))
+	fc := clockwork.NewFakeClockAt(time.Date(2027, 1, 1, 0, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	secret := strings.TrimSpace(h.mustCLI("integration", "create", "--name", "dangjian", "--unit", "QA-RZ"))

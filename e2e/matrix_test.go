@@ -368,7 +368,7 @@ func at(kind string, f func(m *mx, role, unit string) mxOut) func(m *mx, role, s
 }
 
 func mxRows() []mxRow {
-	today := func(m *mx) string { return m.h.Clock.Now().In(hcLoc).Format("2006-01-02") }
+	today := func(m *mx) string { return m.h.Clock.Now().In(testdb.Loc).Format("2006-01-02") }
 	rows := []mxRow{
 		// Public doors.
 		{"GET /healthz", false, everyone, ownOnly(func(m *mx, r string) mxOut { return public(m, r, "GET", "/healthz") })},
@@ -442,7 +442,7 @@ func mxRows() []mxRow {
 			return m.api(r, "POST", "/api/v1/checkins", map[string]any{"branch": b, "obligations": []string{"party_lecture"}, "present": 5, "total": 7, "topic": "党课"})
 		})},
 		{"POST /api/v1/exemptions", true, by("organiser", "admin"), at("branch", func(m *mx, r, b string) mxOut {
-			return m.api(r, "POST", "/api/v1/exemptions", map[string]any{"branch": b, "obligation": "theme_day", "period": m.h.Clock.Now().In(hcLoc).Format("2006-01"), "reason": "抗洪"})
+			return m.api(r, "POST", "/api/v1/exemptions", map[string]any{"branch": b, "obligation": "theme_day", "period": m.h.Clock.Now().In(testdb.Loc).Format("2006-01"), "reason": "抗洪"})
 		})},
 		{"POST /api/v1/exemptions/:id/revoke", true, by("organiser", "admin"), at("branch", func(m *mx, r, b string) mxOut {
 			if _, ok := m.tokens[r]; !ok {
@@ -457,7 +457,7 @@ func mxRows() []mxRow {
 			return m.api(r, "POST", fmt.Sprintf("/api/v1/exemptions/%d/revoke", id), map[string]any{"reason": "误报"})
 		})},
 		{"POST /api/v1/silences", true, by("organiser", "admin"), at("unit", func(m *mx, r, u string) mxOut {
-			return m.api(r, "POST", "/api/v1/silences", map[string]any{"unit": u, "until": m.h.Clock.Now().In(hcLoc).AddDate(0, 0, 3).Format("2006-01-02"), "reason": "防汛"})
+			return m.api(r, "POST", "/api/v1/silences", map[string]any{"unit": u, "until": m.h.Clock.Now().In(testdb.Loc).AddDate(0, 0, 3).Format("2006-01-02"), "reason": "防汛"})
 		})},
 		{"POST /api/v1/claims/:id/decision", true, by("reviewer", "admin"), at("village", func(m *mx, r, v string) mxOut {
 			if _, ok := m.tokens[r]; !ok {
@@ -536,7 +536,7 @@ func mxRows() []mxRow {
 			return m.bot(r, nil, "/exempt "+b+" 党课 2026-Q4 抗洪抢险")
 		})},
 		{"/silence", true, by("organiser", "admin"), at("unit", func(m *mx, r, u string) mxOut {
-			return m.bot(r, nil, "/silence "+u+" "+m.h.Clock.Now().In(hcLoc).AddDate(0, 0, 3).Format("2006-01-02")+" 防汛")
+			return m.bot(r, nil, "/silence "+u+" "+m.h.Clock.Now().In(testdb.Loc).AddDate(0, 0, 3).Format("2006-01-02")+" 防汛")
 		})},
 		{"/claim", true, by("villager"), ownOnly(func(m *mx, r string) mxOut { return m.bot(r, nil, "/claim B04 捡到钱包") })},
 		// A villager sees their own household; reviewers and shopkeepers
@@ -748,7 +748,7 @@ func doors(t *testing.T, h *H) []string {
 }
 
 func TestAccessMatrix(t *testing.T) {
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, hcLoc))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
 	// Branches owe from September: October's meetings are red, so there
 	// is something to acknowledge.
 	h := start(t, withClock(fc), withConfig(func(c *config.Config) { c.Healthcheck.Start = "2026-09-01" }))
@@ -798,11 +798,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 
 	refusals := func() int {
-		var n int
-		if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM audit_log WHERE NOT allowed`); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM audit_log WHERE NOT allowed`)
 	}
 	cells := 0
 	for _, row := range rows {

@@ -18,6 +18,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -40,7 +41,7 @@ type ptH struct {
 }
 
 func ptAt(y int, m time.Month, d, hh, mm int) time.Time {
-	return time.Date(y, m, d, hh, mm, 0, 0, ciShanghai)
+	return time.Date(y, m, d, hh, mm, 0, 0, testdb.Loc)
 }
 
 // fastGroups lifts the dispatcher's 20/minute group pace so that a test's
@@ -84,11 +85,7 @@ func (p *ptH) private(from models.User, text, want string) tgfake.Message {
 
 func (p *ptH) count(q string, args ...any) int {
 	p.t.Helper()
-	var n int
-	if err := p.Srv.Store.DB().GetContext(p.Ctx, &n, q, args...); err != nil {
-		p.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(p.t, p.Srv.Store, q, args...)
 }
 
 // waitPlain waits for a message to chatID whose rendered text contains want.
@@ -656,7 +653,7 @@ func TestPointsSettlementJob(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	if got := p.fc.Now().In(ciShanghai); got.Hour() < 8 {
+	if got := p.fc.Now().In(testdb.Loc); got.Hour() < 8 {
 		t.Fatalf("posted at %s", got)
 	}
 	m := p.waitMsg(ptGroup, "2026年11月 积分排名（月度结算）")

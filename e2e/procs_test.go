@@ -96,7 +96,7 @@ func startReplica(t *testing.T, dbURL string, fake *tgfake.Server, env ...string
 			r.out.mu.Unlock()
 		}
 	})
-	waitUntil(t, 20*time.Second, "the replica at "+addr+" to be ready", func() bool {
+	testdb.Eventually(t, 20*time.Second, "the replica at "+addr+" to be ready", func() bool {
 		select {
 		case <-r.done:
 			t.Fatalf("the replica at %s exited", addr)
@@ -266,7 +266,7 @@ func TestFaultKillNineOfTheLeaderProcess(t *testing.T) {
 	}
 
 	a := startReplica(t, url, fake)
-	waitUntil(t, 10*time.Second, "a to lead", func() bool { return lockHolder(t, store) != 0 })
+	testdb.Eventually(t, 10*time.Second, "a to lead", func() bool { return lockHolder(t, store) != 0 })
 	oldHolder := lockHolder(t, store)
 	startReplica(t, url, fake)
 
@@ -299,17 +299,17 @@ func TestFaultKillNineOfTheLeaderProcess(t *testing.T) {
 	}
 	killed := time.Now()
 	<-a.done
-	waitUntil(t, 15*time.Second, "another replica to take the lock", func() bool {
+	testdb.Eventually(t, 15*time.Second, "another replica to take the lock", func() bool {
 		h := lockHolder(t, store)
 		return h != 0 && h != oldHolder
 	})
 	tookOver := time.Since(killed)
 
 	count := func(chat int64, text string) int { return countText(fake, chat, text) }
-	waitUntil(t, 20*time.Second, "the in-flight message from the new leader", func() bool { return count(inflightChat, inflightText) >= 1 })
+	testdb.Eventually(t, 20*time.Second, "the in-flight message from the new leader", func() bool { return count(inflightChat, inflightText) >= 1 })
 	resent := time.Since(killed) - tookOver
 	free() // the dead leader's call completes at the Bot API: Telegram would have delivered it too
-	waitUntil(t, 20*time.Second, "the webhook delivery from the new leader", func() bool {
+	testdb.Eventually(t, 20*time.Second, "the webhook delivery from the new leader", func() bool {
 		ds, err := store.WebhookDeliveries(ctx, sub.ID, 0, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -318,13 +318,9 @@ func TestFaultKillNineOfTheLeaderProcess(t *testing.T) {
 	})
 	hookResent := time.Since(killed) - tookOver
 	freeHook()
-	waitUntil(t, 20*time.Second, "the notice", func() bool { return count(noticeChat, noticeText) >= 1 })
-	waitUntil(t, 20*time.Second, "the outbox to drain", func() bool {
-		var n int
-		if err := store.DB().Get(&n, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`); err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
+	testdb.Eventually(t, 20*time.Second, "the notice", func() bool { return count(noticeChat, noticeText) >= 1 })
+	testdb.Eventually(t, 20*time.Second, "the outbox to drain", func() bool {
+		return testdb.Count(t, store, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`) == 0
 	})
 	time.Sleep(500 * time.Millisecond) // anything late would show now
 

@@ -197,7 +197,7 @@ func TestFaultThreeReplicasKillNineOfTheLeaderUnderLoad(t *testing.T) {
 	// connections each, replies paced at 400/s (paid broadcast).
 	env := []string{"ZHIBU_DATABASE_MAX_OPEN_CONNS=10", "ZHIBU_DELIVERY_GLOBAL_PER_SECOND=400", "ZHIBU_DELIVERY_PAID_BROADCAST=true"}
 	leaderProc := startReplica(t, url, fake, env...)
-	waitUntil(t, 10*time.Second, "the first replica to lead", func() bool { return lockHolder(t, store) != 0 })
+	testdb.Eventually(t, 10*time.Second, "the first replica to lead", func() bool { return lockHolder(t, store) != 0 })
 	oldHolder := lockHolder(t, store)
 	b, c := startReplica(t, url, fake, env...), startReplica(t, url, fake, env...)
 

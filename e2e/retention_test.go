@@ -7,6 +7,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -46,11 +47,7 @@ func TestRetentionJob(t *testing.T) {
 
 	oldName := func(table string, m time.Time) string { return storage.PartitionName(table, m) }
 	gone := func(name string) bool {
-		var n int
-		if err := st.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM pg_class WHERE relname = $1`, name); err != nil {
-			t.Fatal(err)
-		}
-		return n == 0
+		return testdb.Count(t, st, `SELECT count(*) FROM pg_class WHERE relname = $1`, name) == 0
 	}
 	if err := fc.BlockUntilContext(h.Ctx, 1); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ type sandboxRun struct {
 }
 
 func sandboxClock() *clockwork.FakeClock {
-	return clockwork.NewFakeClockAt(time.Date(2026, 11, 16, 10, 0, 0, 0, dashShanghai))
+	return clockwork.NewFakeClockAt(time.Date(2026, 11, 16, 10, 0, 0, 0, testdb.Loc))
 }
 
 // startSandbox starts serve in telegram.mode sandbox against dbURL: the offline

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zhibu/zhibu/accounts"
 	"github.com/zhibu/zhibu/config"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // SPEC §7.5: tokens are listed, revoked and expire from the CLI; the
@@ -23,7 +24,7 @@ import (
 // (Shanghai time), with the test county.
 func sessionsStart(t *testing.T) (*H, *clockwork.FakeClock) {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 20, 0, 0, 0, dashShanghai))
+	fc := clockwork.NewFakeClockAt(time.Date(2026, 12, 31, 20, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
 	return h, fc
@@ -161,11 +162,7 @@ func TestTokenListRevokeExpires(t *testing.T) {
 
 func sessionCount(t *testing.T, h *H, tokenID string) int {
 	t.Helper()
-	var n int
-	if err := h.Srv.Store.DB().GetContext(h.Ctx, &n, `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM dashboard_sessions WHERE token_id = $1`, tokenID)
 }
 
 // sessionCookie logs a client in and returns the session cookie's value.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
@@ -131,14 +132,10 @@ func TestSilenceDatesAhead(t *testing.T) {
 		if err := h.Srv.Store.DB().QueryRowContext(h.Ctx, `SELECT starts_at, ends_at FROM health_silences ORDER BY id DESC LIMIT 1`).Scan(&f, &u); err != nil {
 			t.Fatal(err)
 		}
-		return f.In(ciShanghai).Format("2006-01-02 15:04"), u.In(ciShanghai).Format("2006-01-02 15:04")
+		return f.In(testdb.Loc).Format("2006-01-02 15:04"), u.In(testdb.Loc).Format("2006-01-02 15:04")
 	}
 	count := func() int {
-		var n int
-		if err := h.Srv.Store.DB().QueryRowContext(h.Ctx, `SELECT count(*) FROM health_silences`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return testdb.Count(t, h.Srv.Store, `SELECT count(*) FROM health_silences`)
 	}
 	for i, tc := range []struct {
 		cmd, reply, from, until string

@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/health"
 	"github.com/zhibu/zhibu/healthcheck"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 // hcOnlyCommittee keeps the monthly committee meeting alone, so that each
@@ -490,9 +491,5 @@ func TestAckInABranchGroupNarrowsToIt(t *testing.T) {
 // count runs a counting query.
 func (f *hcFixture) count(q string, args ...any) int {
 	f.t.Helper()
-	var n int
-	if err := f.st.DB().QueryRowContext(f.ctx, q, args...).Scan(&n); err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(f.t, f.st, q, args...)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain/health"
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 func TestPeriodSeq(t *testing.T) {
@@ -70,10 +71,7 @@ func TestPeriodSeq(t *testing.T) {
 // against health.LightAt over every default obligation, fixed day and a
 // spread of instants around the periods' windows.
 func TestEngineLightAtMatchesDomain(t *testing.T) {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := testdb.Loc
 	cfg := config.Default()
 	a := &app.App{Cfg: cfg, Loc: loc}
 	cal := health.NewCalendar(health.OfficialDays())

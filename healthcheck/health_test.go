@@ -18,16 +18,8 @@ import (
 	"github.com/zhibu/zhibu/storage"
 )
 
-var hcLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 func hcAt(y int, m time.Month, d, h, min int) time.Time {
-	return time.Date(y, m, d, h, min, 0, 0, hcLoc)
+	return time.Date(y, m, d, h, min, 0, 0, testdb.Loc)
 }
 
 func hcDay(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }

@@ -28,18 +28,6 @@ func pool(t *testing.T, url string) *sql.DB {
 	return db
 }
 
-// eventually polls cond every 20ms until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestOneLeaderThenTheOther(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.URL(t)
@@ -92,7 +80,7 @@ func TestLeaderConnectionDies(t *testing.T) {
 	if err != nil || !killed {
 		t.Fatalf("terminate the leader's session: %v %v", killed, err)
 	}
-	eventually(t, 5*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
+	testdb.Eventually(t, 5*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
 	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
 		t.Fatalf("a after losing its session: %v", err)
 	}
@@ -129,7 +117,7 @@ func TestRunHandsOver(t *testing.T) {
 		defer wg.Done()
 		_ = leader.Run(ctxA, leader.NewElector(pool(t, url), key, nil), 100*time.Millisecond, task("a"))
 	}()
-	eventually(t, 5*time.Second, "a to lead", func() bool { return who.Load() == "a" })
+	testdb.Eventually(t, 5*time.Second, "a to lead", func() bool { return who.Load() == "a" })
 	go func() {
 		defer wg.Done()
 		_ = leader.Run(ctxB, leader.NewElector(pool(t, url), key, nil), 100*time.Millisecond, task("b"))
@@ -140,7 +128,7 @@ func TestRunHandsOver(t *testing.T) {
 	}
 	start := time.Now()
 	stopA()
-	eventually(t, 5*time.Second, "b to take over", func() bool { return who.Load() == "b" })
+	testdb.Eventually(t, 5*time.Second, "b to take over", func() bool { return who.Load() == "b" })
 	t.Logf("hand-over took %s", time.Since(start))
 	stopB()
 	wg.Wait()
@@ -198,13 +186,13 @@ func TestLeaderCutOffSilentlyStepsDownBeforeTakeover(t *testing.T) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = leader.Run(ctx, a, time.Second, task("a")) }()
-	eventually(t, 5*time.Second, "a to lead", func() bool { return !last("a").began.IsZero() })
+	testdb.Eventually(t, 5*time.Second, "a to lead", func() bool { return !last("a").began.IsZero() })
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = leader.Run(ctx, b, time.Second, task("b")) }()
 
 	proxy.Blackhole()
 	cut := time.Now()
-	eventually(t, 4*time.Second, "a to step down", func() bool { return !last("a").ended.IsZero() })
+	testdb.Eventually(t, 4*time.Second, "a to step down", func() bool { return !last("a").ended.IsZero() })
 	stepDown := last("a").ended.Sub(cut)
 	if bound := time.Second + a.CheckTimeout + 500*time.Millisecond; stepDown > bound {
 		t.Fatalf("a stepped down %s after the cut, want within %s", stepDown, bound)
@@ -218,7 +206,7 @@ func TestLeaderCutOffSilentlyStepsDownBeforeTakeover(t *testing.T) {
 	// The server gives up on a's silent session (its keepalives; 7-11 s in
 	// production): the lock is free and b takes it.
 	proxy.HangUpServer()
-	eventually(t, 5*time.Second, "b to take over", func() bool { return !last("b").began.IsZero() })
+	testdb.Eventually(t, 5*time.Second, "b to take over", func() bool { return !last("b").began.IsZero() })
 	la, lb := last("a"), last("b")
 	if !la.ended.Before(lb.began) {
 		t.Fatalf("two leaders at once: a until %s, b from %s", la.ended, lb.began)
@@ -298,7 +286,7 @@ func TestTakeOverEndsTheOldLeadersFencedTransactions(t *testing.T) {
 		t.Fatalf("terminate the leader's session: %v %v", killed, err)
 	}
 	start := time.Now()
-	eventually(t, 3*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
+	testdb.Eventually(t, 3*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("take-over took %s; the old leader's transaction should not hold it up", took)
 	}

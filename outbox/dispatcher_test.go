@@ -139,17 +139,6 @@ func (e *env) setEpoch(key, epoch int64) {
 }
 
 // waitFor polls cond (database state) until it holds.
-func (e *env) waitFor(timeout time.Duration, what string, cond func() bool) {
-	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (e *env) row(key string) storage.OutboxRecord {
 	e.t.Helper()
 	r, err := e.store.OutboxByKey(context.Background(), key)
@@ -162,7 +151,7 @@ func (e *env) row(key string) storage.OutboxRecord {
 func (e *env) waitStatus(key, status string, timeout time.Duration) storage.OutboxRecord {
 	e.t.Helper()
 	var r storage.OutboxRecord
-	e.waitFor(timeout, key+" "+status, func() bool { r = e.row(key); return r.Status == status })
+	testdb.Eventually(e.t, timeout, key+" "+status, func() bool { r = e.row(key); return r.Status == status })
 	return r
 }
 
@@ -248,7 +237,7 @@ func TestDeliversAllInOrderWithinLimits(t *testing.T) {
 			t.Errorf("chat %d: out of order: %v", chat, got)
 		}
 	}
-	e.waitFor(5*time.Second, "all rows sent", func() bool {
+	testdb.Eventually(e.t, 5*time.Second, "all rows sent", func() bool {
 		sent, _ := e.store.OutboxByStatus(context.Background(), storage.OutboxSent)
 		return len(sent) == n
 	})
@@ -849,7 +838,7 @@ func TestReplicasUnderLeader(t *testing.T) {
 	}
 	stopped := time.Now()
 	first.stop()
-	e.waitFor(3*time.Second, "the other replica to lead", second.el.Leading)
+	testdb.Eventually(e.t, 3*time.Second, "the other replica to lead", second.el.Leading)
 	t.Logf("took over in %s", time.Since(stopped))
 	msgs := e.waitMessages(n, 30*time.Second)
 	for key, c := range countByText(msgs) {
@@ -1119,7 +1108,7 @@ func TestRedNoticeInFlightAtATakeOverIsNotSentAgain(t *testing.T) {
 	defer func() { stop(); <-done }()
 	red := e.waitStatus("red", storage.OutboxUncertain, 10*time.Second)
 	// The fake records a call once it answers: the old leader's are held.
-	e.waitFor(10*time.Second, "the new leader to send the ordinary message again", func() bool { return callsWithText(e.api, "plain") == 1 })
+	testdb.Eventually(e.t, 10*time.Second, "the new leader to send the ordinary message again", func() bool { return callsWithText(e.api, "plain") == 1 })
 	e.waitStatus("plain", storage.OutboxSent, 10*time.Second)
 
 	// The old leader's calls complete (Telegram would have delivered both);
@@ -1200,7 +1189,7 @@ func TestRedNoticeWithoutAnAnswerIsNotSentAgain(t *testing.T) {
 	r := e.waitStatus("red-slow", storage.OutboxUncertain, 10*time.Second)
 	e.waitStatus("plain-slow", storage.OutboxSent, 10*time.Second)
 	e.waitStatus("red-500", storage.OutboxSent, 10*time.Second)
-	e.waitFor(5*time.Second, "the slow calls to be delivered", func() bool {
+	testdb.Eventually(e.t, 5*time.Second, "the slow calls to be delivered", func() bool {
 		got := countByText(e.api.Messages())
 		return got["red-slow"] == 1 && got["plain-slow"] == 2
 	})

@@ -40,12 +40,8 @@ func (e *env) red(key string, chat int64) faultreport.Want {
 // waitSettled waits until no row is pending or in flight.
 func (e *env) waitSettled(timeout time.Duration) {
 	e.t.Helper()
-	e.waitFor(timeout, "every row to be sent or given up", func() bool {
-		var n int
-		if err := e.store.DB().Get(&n, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`); err != nil {
-			e.t.Fatal(err)
-		}
-		return n == 0
+	testdb.Eventually(e.t, timeout, "every row to be sent or given up", func() bool {
+		return testdb.Count(e.t, e.store, `SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')`) == 0
 	})
 }
 

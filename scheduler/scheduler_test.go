@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/zhibu/zhibu/internal/testdb"
 )
 
 type elector struct{ leader atomic.Bool }
@@ -21,7 +23,7 @@ func (e *elector) IsLeader(context.Context) error {
 }
 
 func TestJobsRunOnFakeClockOnlyOnLeaderAndSurvivePanics(t *testing.T) {
-	loc, _ := time.LoadLocation("Asia/Shanghai")
+	loc := testdb.Loc
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 30, 23, 50, 0, 0, loc))
 	var el elector
 	el.leader.Store(true)

@@ -26,15 +26,6 @@ var days180 = storage.RetentionWindows{
 
 func month(t time.Time) string { return storage.MonthOf(t).Format(time.DateOnly) }
 
-func count(t *testing.T, s *storage.Store, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := s.DB().Get(&n, q, args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 func mustExec(t *testing.T, s *storage.Store, q string, args ...any) {
 	t.Helper()
 	if _, err := s.DB().Exec(q, args...); err != nil {
@@ -124,7 +115,7 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "live-prev", ChatID: 7, Payload: map[string]string{"text": "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'live-prev'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'live-prev'`); n != 1 {
 		t.Fatalf("outbox key of the previous month stored %d times, want once", n)
 	}
 	mustExec(t, s, `DELETE FROM outbox WHERE dedupe_key = 'live-prev'`)
@@ -143,10 +134,10 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if want := "outbox_p" + older.Format("200601"); !slices.Equal(rep.Kept, []string{want}) {
 		t.Errorf("kept %v, want [%s] (a pending row)", rep.Kept, want)
 	}
-	if n := count(t, s, `SELECT count(*) FROM updates WHERE update_id IN (1, 2)`); n != 0 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates WHERE update_id IN (1, 2)`); n != 0 {
 		t.Errorf("%d updates 200 days old left", n)
 	}
-	if n := count(t, s, `SELECT count(*) FROM updates WHERE update_id IN (3, 4)`); n != 2 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates WHERE update_id IN (3, 4)`); n != 2 {
 		t.Errorf("%d of the recent updates left, want 2", n)
 	}
 	var keys []string
@@ -156,7 +147,7 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 	if !slices.Equal(keys, []string{"older-pending", "older-sent", "recent-sent"}) {
 		t.Errorf("outbox keys after retention: %v", keys)
 	}
-	if n := count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 1 {
 		t.Errorf("%d webhook attempts left, want the recent one", n)
 	}
 	// The months ahead are ready, by the fake clock and by the database's.
@@ -201,7 +192,7 @@ func TestRetentionTrustsTheEarlierClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 1 || len(rep.Dropped) != 0 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox`); n != 1 || len(rep.Dropped) != 0 {
 		t.Fatalf("a clock 3 years ahead dropped %v; %d rows left", rep.Dropped, n)
 	}
 }
@@ -213,17 +204,17 @@ func TestEnsurePartitionMovesStrayRows(t *testing.T) {
 	s := testdb.New(t)
 	far := time.Date(2031, 5, 1, 0, 0, 0, 0, time.UTC)
 	mustExec(t, s, `INSERT INTO outbox (dedupe_key, chat_id, payload, part_month) VALUES ('far', 1, '{"edit_of": "x"}', $1)`, month(far))
-	if n := count(t, s, `SELECT count(*) FROM outbox_default`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox_default`); n != 1 {
 		t.Fatalf("default partition holds %d rows", n)
 	}
 	made, err := s.EnsurePartition(ctx, storage.TableOutbox, far)
 	if err != nil || !made {
 		t.Fatalf("ensure: %v %v", made, err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox_p203105 WHERE dedupe_key = 'far' AND edit_of = 'x'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox_p203105 WHERE dedupe_key = 'far' AND edit_of = 'x'`); n != 1 {
 		t.Fatalf("row not moved: %d", n)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox_default`); n != 0 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox_default`); n != 0 {
 		t.Fatalf("default partition still holds %d rows", n)
 	}
 	if made, err := s.EnsurePartition(ctx, storage.TableOutbox, far.AddDate(0, 0, 20)); err != nil || made {
@@ -232,7 +223,7 @@ func TestEnsurePartitionMovesStrayRows(t *testing.T) {
 	if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "far", ChatID: 1, Payload: map[string]string{"text": "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox`); n != 1 {
 		t.Fatalf("key of the moved row enqueued again: %d rows", n)
 	}
 }
@@ -264,19 +255,19 @@ func TestRetentionMigrationKeepsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := storage.New(db)
-	if n := count(t, s, `SELECT count(*) FROM updates_p202511 WHERE update_id = 10 AND raw::text = '{"a":1}'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates_p202511 WHERE update_id = 10 AND raw::text = '{"a":1}'`); n != 1 {
 		t.Errorf("update 10 not in its month's partition")
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox_p202510 WHERE dedupe_key = 'k-old'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox_p202510 WHERE dedupe_key = 'k-old'`); n != 1 {
 		t.Errorf("k-old not in its month's partition (October, UTC)")
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'k-new' AND edit_of = 'k-old' AND status = 'pending'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'k-new' AND edit_of = 'k-old' AND status = 'pending'`); n != 1 {
 		t.Errorf("k-new lost its columns")
 	}
-	if n := count(t, s, `SELECT count(*) FROM webhook_attempts_p202509`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM webhook_attempts_p202509`); n != 1 {
 		t.Errorf("webhook attempt not in its month's partition")
 	}
-	if n := count(t, s, `SELECT count(*) FROM updates`) + count(t, s, `SELECT count(*) FROM outbox`); n != 4 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates`) + testdb.Count(t, s, `SELECT count(*) FROM outbox`); n != 4 {
 		t.Errorf("%d rows after the migration, want 4", n)
 	}
 	// Keys, sequences and defaults carry over.
@@ -289,16 +280,16 @@ func TestRetentionMigrationKeepsRows(t *testing.T) {
 	if err := s.Enqueue(ctx, storage.OutMessage{DedupeKey: "k-3", ChatID: 5, Payload: map[string]string{}}); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox WHERE id > (SELECT id FROM outbox WHERE dedupe_key = 'k-new') AND dedupe_key = 'k-3'`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox WHERE id > (SELECT id FROM outbox WHERE dedupe_key = 'k-new') AND dedupe_key = 'k-3'`); n != 1 {
 		t.Errorf("outbox ids do not go on from the old sequence")
 	}
 	// k-old is in October 2025, before the live months (the previous
 	// month and later, by the database's clock): an outbox key is refused
 	// only within them (docs/ARCHITECTURE.md, Retention).
-	if n := count(t, s, `SELECT count(*) FROM outbox`); n != 4 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox`); n != 4 {
 		t.Errorf("%d outbox rows, want 4 (k-old again: outside the live months)", n)
 	}
-	if n := count(t, s, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'outbox'::regclass`); n < 4 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'outbox'::regclass`); n < 4 {
 		t.Errorf("outbox has %d partitions, want default, October, this month and the next", n)
 	}
 
@@ -306,11 +297,11 @@ func TestRetentionMigrationKeepsRows(t *testing.T) {
 	if _, err := p.DownTo(ctx, 17); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox`) + count(t, s, `SELECT count(*) FROM updates`) + count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 7 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox`) + testdb.Count(t, s, `SELECT count(*) FROM updates`) + testdb.Count(t, s, `SELECT count(*) FROM webhook_attempts`); n != 7 {
 		t.Errorf("%d rows after down, want 7", n)
 	}
 	// The older k-old took its month as a suffix, to keep the key unique.
-	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key IN ('k-old', 'k-old#2025-10')`); n != 2 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key IN ('k-old', 'k-old#2025-10')`); n != 2 {
 		t.Errorf("%d of k-old's two rows after down, want 2", n)
 	}
 	if _, err := db.Exec(`INSERT INTO updates (update_id, raw) VALUES (10, '{}') ON CONFLICT (update_id) DO NOTHING`); err != nil {
@@ -357,7 +348,7 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM updates WHERE outcome = 'ok' AND processed_at IS NOT NULL`); n != 2 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates WHERE outcome = 'ok' AND processed_at IS NOT NULL`); n != 2 {
 		t.Errorf("%d updates finished, want 2", n)
 	}
 
@@ -368,7 +359,7 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 	if ok, err := s.OutboxSent(ctx, rows[0].ID, rows[0].Attempts, []int64{42}, dbNow); err != nil || !ok {
 		t.Fatalf("sent: %v, %v", ok, err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'past-pending' AND status = 'sent' AND tg_message_id = 42`); n != 1 {
+	if n := testdb.Count(t, s, `SELECT count(*) FROM outbox WHERE dedupe_key = 'past-pending' AND status = 'sent' AND tg_message_id = 42`); n != 1 {
 		t.Errorf("the past month's message is not marked sent")
 	}
 }

@@ -51,11 +51,7 @@ func (e *undoEnv) enqueue(s *storage.Store, key string) {
 
 func (e *undoEnv) count(query string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.s.DB().GetContext(e.ctx, &n, query, args...); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(e.t, e.s, query, args...)
 }
 
 func (e *undoEnv) outboxKeys() []string {

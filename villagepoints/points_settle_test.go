@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/villagepoints"
 )
@@ -17,7 +18,7 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	f := newPointsFixture(t, nil) // points.settle: [month, year]
 	xz1, xz2 := f.household("QA-RZ-XZ", "H001"), f.household("QA-RZ-XZ", "H002")
 	hx1 := f.household("QA-RZ-HX", "H001")
-	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, shanghai) }
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, testdb.Loc) }
 	add := func(hh storage.Household, kind string, n int, at time.Time) {
 		t.Helper()
 		if _, err := f.a.Store.AppendPointEntry(f.ctx, storage.PointEntry{HouseholdID: hh.ID, VillageID: hh.VillageID, Kind: kind, Points: n,
@@ -53,14 +54,14 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	add(xz1, storage.EntryAward, 1, day(time.December, 10))
 	add(xz2, storage.EntryAward, 2, day(time.December, 11))
 
-	settle(time.Date(2026, 7, 1, 0, 5, 0, 0, shanghai), "2026-06")
-	settle(time.Date(2026, 12, 1, 0, 5, 0, 0, shanghai), "2026-11")
+	settle(time.Date(2026, 7, 1, 0, 5, 0, 0, testdb.Loc), "2026-06")
+	settle(time.Date(2026, 12, 1, 0, 5, 0, 0, testdb.Loc), "2026-11")
 	// 和兴村 alone has March settled, frozen at 7 where its ledger says 4.
 	hx, err := f.a.Store.UnitByCode(f.ctx, "QA-RZ-HX")
 	if err != nil {
 		t.Fatal(err)
 	}
-	march := time.Date(2026, 3, 1, 0, 0, 0, 0, shanghai)
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, testdb.Loc)
 	if _, ok, err := f.a.Store.InsertSettlement(f.ctx, storage.Settlement{VillageID: hx.ID, Period: "2026-03", Kind: "monthly",
 		Start: march, End: march.AddDate(0, 1, 0), ClosedAt: march.AddDate(0, 1, 0)},
 		[]storage.SettlementRow{{Rank: 1, Household: "H001", Points: 7}}); err != nil || !ok {
@@ -70,7 +71,7 @@ func TestYearlySettlementSumsSettledMonths(t *testing.T) {
 	// June as it was announced.
 	add(xz1, storage.EntryAward, 100, day(time.June, 20))
 
-	settle(time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai), "2026-12", "2026")
+	settle(time.Date(2027, 1, 1, 0, 5, 0, 0, testdb.Loc), "2026-12", "2026")
 	points := map[string]int{}
 	for _, village := range []string{"QA-RZ-XZ", "QA-RZ-HX"} {
 		ss, err := villagepoints.Of(f.a).Settlements(f.ctx, domain.Operator, village, "2026")

@@ -49,18 +49,10 @@ type pointsFixture struct {
 	now atomic.Pointer[time.Time]
 }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
-
 func newPointsFixture(t *testing.T, cfg func(*config.Config)) *pointsFixture {
 	t.Helper()
 	f := &pointsFixture{t: t, ctx: context.Background()}
-	f.set(time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 11, 20, 10, 0, 0, 0, testdb.Loc))
 	c := config.Default()
 	if cfg != nil {
 		cfg(&c)
@@ -171,11 +163,7 @@ func refused(t *testing.T, err error, want string) {
 
 func (f *pointsFixture) count(q string, args ...any) int {
 	f.t.Helper()
-	var n int
-	if err := f.a.Store.DB().GetContext(f.ctx, &n, q, args...); err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return testdb.Count(f.t, f.a.Store, q, args...)
 }
 
 func TestClaimRefusals(t *testing.T) {
@@ -272,39 +260,39 @@ func TestCapsAtWindowEdges(t *testing.T) {
 	f := newPointsFixture(t, nil)
 	// B04 拾金不昧: 3/month, witness (no photo needed).
 	for _, d := range []int{3, 10, 17} {
-		f.set(time.Date(2026, 11, d, 9, 0, 0, 0, shanghai))
+		f.set(time.Date(2026, 11, d, 9, 0, 0, 0, testdb.Loc))
 		f.mustClaim("13800000006", "B04", "")
 	}
-	f.set(time.Date(2026, 11, 30, 23, 59, 59, 999e6, shanghai))
+	f.set(time.Date(2026, 11, 30, 23, 59, 59, 999e6, testdb.Loc))
 	_, err := f.claim("13800000006", "B04", "")
 	refused(t, err, "每月最多 3 次，本月已申报 3 次")
 	// The first instant of December is a new window.
-	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, testdb.Loc))
 	f.mustClaim("13800000006", "B04", "")
 
 	// A rejected claim frees its place; pending and approved ones count.
 	// A01: 1/day; 8/month, photo.
-	f.set(time.Date(2026, 12, 2, 23, 59, 59, 0, shanghai))
+	f.set(time.Date(2026, 12, 2, 23, 59, 59, 0, testdb.Loc))
 	c := f.mustClaim("13800000006", "A01", "p1")
 	f.mustDecide("13800000005", c.ID, false)
 	f.mustClaim("13800000006", "A01", "p2")
-	f.set(time.Date(2026, 12, 3, 0, 0, 0, 0, shanghai)) // next day: the day cap resets
+	f.set(time.Date(2026, 12, 3, 0, 0, 0, 0, testdb.Loc)) // next day: the day cap resets
 	f.mustClaim("13800000006", "A01", "p3")
 
 	// C05 改厕: 1/ever.
 	c = f.mustClaim("13800000006", "C05", "p4")
 	f.mustDecide("13800000005", c.ID, true)
-	f.set(time.Date(2029, 6, 1, 12, 0, 0, 0, shanghai))
+	f.set(time.Date(2029, 6, 1, 12, 0, 0, 0, testdb.Loc))
 	_, err = f.claim("13800000006", "C05", "p5")
 	refused(t, err, "每户累计最多 1 次")
 
 	// B01 孝老爱亲: 1/quarter — the quarter's last instant and the next one.
-	f.set(time.Date(2029, 6, 29, 23, 0, 0, 0, shanghai))
+	f.set(time.Date(2029, 6, 29, 23, 0, 0, 0, testdb.Loc))
 	f.mustClaim("13800000006", "B01", "")
-	f.set(time.Date(2029, 6, 30, 23, 59, 59, 0, shanghai))
+	f.set(time.Date(2029, 6, 30, 23, 59, 59, 0, testdb.Loc))
 	_, err = f.claim("13800000016", "B01", "")
 	refused(t, err, "每季度最多 1 次")
-	f.set(time.Date(2029, 7, 1, 0, 0, 0, 0, shanghai))
+	f.set(time.Date(2029, 7, 1, 0, 0, 0, 0, testdb.Loc))
 	f.mustClaim("13800000016", "B01", "")
 }
 
@@ -430,7 +418,7 @@ func TestPublicityAndObjection(t *testing.T) {
 	hh := f.household("QA-RZ-XZ", "H001")
 	c := f.mustClaim("13800000006", "B01", "")
 	res := f.mustDecide("13800000005", c.ID, true)
-	want := time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai)
+	want := time.Date(2026, 11, 23, 10, 0, 0, 0, testdb.Loc)
 	if res.Entry == nil || !res.Entry.EffectiveAt.Equal(want) {
 		t.Fatalf("entry %+v, want effective %s", res.Entry, want)
 	}
@@ -450,7 +438,7 @@ func TestPublicityAndObjection(t *testing.T) {
 	refused(t, err, "本户的申报")
 	_, err = object("13800000015", " ")
 	refused(t, err, "请写明异议理由")
-	f.set(time.Date(2026, 11, 22, 9, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 11, 22, 9, 0, 0, 0, testdb.Loc))
 	cl, err := object("13800000015", "邻居反映并非本人照顾")
 	if err != nil || cl.Status != storage.ClaimPending || cl.Objections != 1 || cl.CardVersion != 1 {
 		t.Fatalf("objection: %+v %v", cl, err)
@@ -543,10 +531,10 @@ func TestVetoExcludesFromRankingAndFreezes(t *testing.T) {
 	}
 	// The veto lasts the settlement year of the act (points.veto_scope:
 	// year): next month still, next year no longer.
-	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, testdb.Loc))
 	_, err = f.claim("13800000007", "C04", "p")
 	refused(t, err, "一票否决项目暂停积分申报")
-	f.set(time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai))
+	f.set(time.Date(2027, 1, 1, 0, 0, 0, 0, testdb.Loc))
 	f.mustClaim("13800000007", "C04", "p")
 }
 
@@ -555,7 +543,7 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 	c := f.mustClaim("13800000006", "B01", "")
 	f.mustDecide("13800000005", c.ID, true)
 	// A redemption does not lower a rank.
-	f.set(time.Date(2026, 11, 30, 12, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 11, 30, 12, 0, 0, 0, testdb.Loc))
 	if err := f.a.InTxRefusable(f.ctx, func(a *app.App) error {
 		_, err := villagepoints.Of(a).Redeem(f.ctx, f.actor("13800000008"), villagepoints.RedeemRequest{Target: "H001", Points: 5})
 		return err
@@ -563,10 +551,10 @@ func TestSettlementRunTwiceChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Points effective in December do not count for November.
-	f.set(time.Date(2026, 12, 1, 0, 2, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 1, 0, 2, 0, 0, testdb.Loc))
 	c = f.mustClaim("13800000007", "B04", "")
 	f.mustDecide("13800000005", c.ID, true)
-	at := time.Date(2026, 12, 1, 0, 5, 0, 0, shanghai)
+	at := time.Date(2026, 12, 1, 0, 5, 0, 0, testdb.Loc)
 	res, err := villagepoints.Of(f.a).Settle(f.ctx, domain.System, at)
 	if err != nil || res.Period != "2026-11" || res.Settled != 2 {
 		t.Fatalf("first run: %+v %v", res, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/zhibu/zhibu/app"
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/domain"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/storage"
 	"github.com/zhibu/zhibu/villagepoints"
 )
@@ -276,7 +277,7 @@ func TestVillagerObjection(t *testing.T) {
 		t.Fatalf("dismissed: balance %d publicity %d", b, p)
 	}
 	// Upheld: the claim is rejected and its points never count.
-	f.set(time.Date(2026, 11, 25, 10, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 11, 25, 10, 0, 0, 0, testdb.Loc))
 	c2 := f.mustClaim("13800000006", "B04", "")
 	f.mustDecide("13800000005", c2.ID, true)
 	if _, err := f.object("13800000007", c2.ID, "没有这回事"); err != nil {
@@ -289,7 +290,7 @@ func TestVillagerObjection(t *testing.T) {
 	if err != nil || up.Claim.Status != storage.ClaimRejected || up.Entry != nil {
 		t.Fatalf("uphold %+v %v", up, err)
 	}
-	f.set(time.Date(2026, 12, 5, 10, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 5, 10, 0, 0, 0, testdb.Loc))
 	if b, _ := f.balance(hh); b != 5 {
 		t.Fatalf("upheld objection: balance %d, want 5", b)
 	}
@@ -307,25 +308,25 @@ func TestVetoLastsTheActsYear(t *testing.T) {
 		})
 		return res, err
 	}
-	_, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 21, 0, 0, 0, 0, shanghai)})
+	_, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 21, 0, 0, 0, 0, testdb.Loc)})
 	refused(t, err, "还没到")
 	// Recorded in December 2026 for an act of 20 November.
-	f.set(time.Date(2026, 12, 3, 10, 0, 0, 0, shanghai))
-	res, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, shanghai)})
+	f.set(time.Date(2026, 12, 3, 10, 0, 0, 0, testdb.Loc))
+	res, err := deduct(villagepoints.DeductRequest{Target: "H002", Item: "E02", ActDate: time.Date(2026, 11, 20, 0, 0, 0, 0, testdb.Loc)})
 	if err != nil || res.Claim.ActDate == nil || res.Claim.VetoFrom == nil ||
-		!res.Claim.VetoFrom.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)) || !res.Claim.VetoUntil.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai)) {
+		!res.Claim.VetoFrom.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, testdb.Loc)) || !res.Claim.VetoUntil.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, testdb.Loc)) {
 		t.Fatalf("veto %+v %v", res.Claim, err)
 	}
 	// November (before it was recorded) and December are both excluded.
 	hh := f.household("QA-RZ-XZ", "H002")
 	for _, m := range []time.Month{time.November, time.December} {
-		from := time.Date(2026, m, 1, 0, 0, 0, 0, shanghai)
+		from := time.Date(2026, m, 1, 0, 0, 0, 0, testdb.Loc)
 		ok, err := f.a.Store.VetoedIn(f.ctx, hh.ID, from, from.AddDate(0, 1, 0))
 		if err != nil || !ok {
 			t.Fatalf("%s: vetoed %v %v", m, ok, err)
 		}
 	}
-	if ok, _ := f.a.Store.VetoedIn(f.ctx, hh.ID, time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai), time.Date(2027, 2, 1, 0, 0, 0, 0, shanghai)); ok {
+	if ok, _ := f.a.Store.VetoedIn(f.ctx, hh.ID, time.Date(2027, 1, 1, 0, 0, 0, 0, testdb.Loc), time.Date(2027, 2, 1, 0, 0, 0, 0, testdb.Loc)); ok {
 		t.Fatal("vetoed in 2027")
 	}
 	// Told privately: nothing about it in the villagers' group.
@@ -355,10 +356,10 @@ func TestVetoScopeMonth(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Claim.VetoUntil.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai)) {
+	if !res.Claim.VetoUntil.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, testdb.Loc)) {
 		t.Fatalf("month veto until %s", res.Claim.VetoUntil)
 	}
-	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 1, 0, 0, 0, 0, testdb.Loc))
 	f.mustClaim("13800000007", "C04", "p")
 }
 
@@ -444,7 +445,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 		c.Healthcheck.Calendar = "none"
 	})
 	f.bindVillageGroups()
-	f.set(time.Date(2026, 12, 10, 10, 0, 0, 0, shanghai))
+	f.set(time.Date(2026, 12, 10, 10, 0, 0, 0, testdb.Loc))
 	c := f.mustClaim("13800000006", "B01", "") // +5: 3 stars
 	f.mustDecide("13800000005", c.ID, true)
 	c = f.mustClaim("13800000007", "B04", "")
@@ -456,7 +457,7 @@ func TestSettleMonthAndYearWithStars(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	at := time.Date(2027, 1, 1, 0, 5, 0, 0, shanghai)
+	at := time.Date(2027, 1, 1, 0, 5, 0, 0, testdb.Loc)
 	res, err := villagepoints.Of(f.a).Settle(f.ctx, domain.System, at)
 	if err != nil || len(res.Runs) != 2 || res.Runs[0].Period != "2026-12" || res.Runs[1].Period != "2026" || res.Runs[1].Settled != 2 {
 		t.Fatalf("settle %+v %v", res, err)
@@ -523,10 +524,10 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Quiet hours, then Saturday (a day off): nothing posted.
-	if res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 20, 22, 0, 0, 0, shanghai)); err != nil || res.Posted != 0 || res.Held == "" {
+	if res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 20, 22, 0, 0, 0, testdb.Loc)); err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("quiet hours %+v %v", res, err)
 	}
-	res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 21, 9, 0, 0, 0, shanghai))
+	res, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 21, 9, 0, 0, 0, testdb.Loc))
 	if err != nil || res.Posted != 0 || res.Held == "" {
 		t.Fatalf("day off %+v %v", res, err)
 	}
@@ -534,7 +535,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatal("posted on a day off")
 	}
 	// Monday 23 November 09:00 the claim (公示 until 10:00) is listed.
-	res, err = villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
+	res, err = villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 0, 0, 0, testdb.Loc))
 	if err != nil || res.Posted != 1 {
 		t.Fatalf("workday %+v %v", res, err)
 	}
@@ -543,7 +544,7 @@ func TestDailyPublicityList(t *testing.T) {
 		t.Fatalf("list %q", list)
 	}
 	// Once a day.
-	if _, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 30, 0, 0, shanghai)); err != nil {
+	if _, err := villagepoints.Of(f.a).PostPublicity(f.ctx, domain.System, time.Date(2026, 11, 23, 9, 30, 0, 0, testdb.Loc)); err != nil {
 		t.Fatal(err)
 	}
 	if n := f.count(`SELECT count(*) FROM outbox WHERE kind = 'publicity'`); n != 1 {

@@ -141,14 +141,7 @@ func (w *world) run(opts webhooks.Options) *outbox.Dispatcher {
 
 func (w *world) waitFor(what string, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	w.t.Fatalf("timed out waiting for %s", what)
+	testdb.Eventually(w.t, 15*time.Second, what, cond)
 }
 
 func (w *world) deliveries(sub int64) []storage.WebhookDelivery {
