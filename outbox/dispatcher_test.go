@@ -138,7 +138,7 @@ func (e *env) setEpoch(key, epoch int64) {
 	}
 }
 
-// waitFor polls cond (database state) until it holds.
+// row reads the outbox row of dedupe key key.
 func (e *env) row(key string) storage.OutboxRecord {
 	e.t.Helper()
 	r, err := e.store.OutboxByKey(context.Background(), key)
