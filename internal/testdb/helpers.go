@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zhibu/zhibu/internal/clock"
 	"github.com/zhibu/zhibu/storage"
 )
 
@@ -23,9 +24,9 @@ func Count(t testing.TB, s *storage.Store, q string, args ...any) int {
 // naming what it waited for, when timeout passes first.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := clock.Monotonic().Add(timeout)
 	for !cond() {
-		if time.Now().After(deadline) {
+		if clock.Monotonic().After(deadline) {
 			t.Fatalf("timed out after %s waiting for %s", timeout, what)
 		}
 		time.Sleep(10 * time.Millisecond)
