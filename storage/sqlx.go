@@ -154,7 +154,11 @@ func execCount(ctx context.Context, s *Store, what, q string, args ...any) (int6
 	if err != nil {
 		return 0, fmt.Errorf("storage: %s: %w", what, err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	return n, nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, domain.ErrNotFound) }
