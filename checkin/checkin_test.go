@@ -197,14 +197,7 @@ func TestCheckinUndoAndRejectRules(t *testing.T) {
 		t.Fatalf("undo with only rejected check-ins: %v", err)
 	}
 	// Every refusal is audited.
-	rows, _ := f.st.AuditLog(f.ctx, "checkin.reject", nil, 20)
-	refused := 0
-	for _, r := range rows {
-		if !r.Allowed {
-			refused++
-		}
-	}
-	if refused != 3 {
+	if _, refused := testdb.AuditTally(t, f.st, "checkin.reject", 20); refused != 3 {
 		t.Fatalf("%d refusals audited, want 3", refused)
 	}
 }

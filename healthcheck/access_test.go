@@ -10,6 +10,7 @@ import (
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/healthcheck"
 	"github.com/zhibu/zhibu/integrations"
+	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/villagepoints"
 )
 
@@ -105,17 +106,8 @@ func TestUseCasesAuthoriseTheActor(t *testing.T) {
 // refusals counts the refusals of action in the audit log.
 func (f *hcFixture) refusals(action string) int {
 	f.t.Helper()
-	rows, err := f.st.AuditLog(f.ctx, action, nil, 100)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	n := 0
-	for _, r := range rows {
-		if !r.Allowed {
-			n++
-		}
-	}
-	return n
+	_, refused := testdb.AuditTally(f.t, f.st, action, 100)
+	return refused
 }
 
 // The scheduler's jobs and the bind-code bootstrap are use cases too: the

@@ -368,19 +368,7 @@ func TestSilenceAndExemption(t *testing.T) {
 		t.Errorf("resolved text: %q", ds["赵委员"].Texts())
 	}
 	// Both are audited.
-	rows, err := f.st.AuditLog(f.ctx, "health.exempt", nil, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed, refused := 0, 0
-	for _, r := range rows {
-		if r.Allowed {
-			allowed++
-		} else {
-			refused++
-		}
-	}
-	if allowed != 1 || refused != 4 {
+	if allowed, refused := testdb.AuditTally(t, f.st, "health.exempt", 10); allowed != 1 || refused != 4 {
 		t.Fatalf("audit: %d allowed, %d refused", allowed, refused)
 	}
 }

@@ -32,3 +32,22 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// AuditTally counts the allowed and the refused entries among the newest
+// limit entries of action in s's audit log, failing the test when the log
+// cannot be read.
+func AuditTally(t testing.TB, s *storage.Store, action string, limit int) (allowed, refused int) {
+	t.Helper()
+	rows, err := s.AuditLog(context.Background(), action, nil, limit)
+	if err != nil {
+		t.Fatalf("audit log of %q: %v", action, err)
+	}
+	for _, r := range rows {
+		if r.Allowed {
+			allowed++
+		} else {
+			refused++
+		}
+	}
+	return allowed, refused
+}
