@@ -20,14 +20,27 @@ func (h *H) api(method, path, token string, body any) (int, map[string]any) {
 		b, _ := json.Marshal(body)
 		r = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, h.Base+path, r)
+	return h.apiBody(method, path, token, r)
+}
+
+// apiBody is api with the request body sent as it is, JSON or not.
+func (h *H) apiBody(method, path, token string, body io.Reader) (int, map[string]any) {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.Base+path, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return sendJSON(h.t, req)
+}
+
+// sendJSON sends req as JSON and decodes the answer (nil when it is not
+// JSON: the callers' assertions say what they expected).
+func sendJSON(t *testing.T, req *http.Request) (int, map[string]any) {
+	t.Helper()
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var out map[string]any

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -523,17 +522,7 @@ func TestCheckinAPI(t *testing.T) {
 	admin := strings.TrimSpace(h.mustCLI("token", "create", "--unit", "QA-RZ", "--role", "admin"))
 	call := func(method, path, token, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, h.Base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return h.apiBody(method, path, token, strings.NewReader(body))
 	}
 	code, out := call("POST", "/api/v1/checkins", b2, `{"obligation":"支委会","date":"2026-11-25","present":5,"total":7,"topic":"API 打卡","evidence":["https://example.org/1.jpg"]}`)
 	if code != 201 {

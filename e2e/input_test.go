@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"encoding/csv"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,18 +15,9 @@ func TestCheckinAPIBadInput(t *testing.T) {
 	b2 := strings.TrimSpace(h.mustCLI("token", "create", "--unit", "QA-RZ-XZ-B2", "--role", "secretary"))
 	call := func(body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", h.Base+"/api/v1/checkins", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+b2)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
+		code, out := h.apiBody("POST", "/api/v1/checkins", b2, strings.NewReader(body))
 		msg, _ := out["error"].(string)
-		return resp.StatusCode, msg
+		return code, msg
 	}
 	for _, c := range []struct{ body, field string }{
 		{`{"obligation":"支委会","date":"2026-11-25","present":5,"total":9999999999999}`, "total"},

@@ -34,7 +34,6 @@ import (
 func igPost(t *testing.T, h *H, secret, id string, ts time.Time, body []byte) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", h.Base+"/api/v1/integrations/checkins", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
 	if secret != "" {
 		wh, err := standardwebhooks.NewWebhook(secret)
 		if err != nil {
@@ -48,14 +47,7 @@ func igPost(t *testing.T, h *H, secret, id string, ts time.Time, body []byte) (i
 		req.Header.Set("webhook-timestamp", strconv.FormatInt(ts.Unix(), 10))
 		req.Header.Set("webhook-signature", sig)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return sendJSON(t, req)
 }
 
 func igCount(t *testing.T, h *H, q string, args ...any) int {
