@@ -22,15 +22,7 @@ func TestClaimUseCasesOpenTheirOwnTransaction(t *testing.T) {
 	if n := f.count(`SELECT count(*) FROM claim_drafts WHERE id = $1 AND used_at IS NULL`, draft); n != 1 {
 		t.Fatalf("draft %d not committed", draft)
 	}
-	idx := -1
-	for i, it := range res.Choice.Items {
-		if it.Code == "B01" {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		t.Fatalf("B01 not offered: %+v", res.Choice.Items)
-	}
+	idx := offered(t, res.Choice, "B01")
 
 	// The villager lost the role since: PickClaimItem takes the draft, then
 	// refuses. Taking it is undone, the refusal stays audited.

@@ -161,6 +161,22 @@ func refused(t *testing.T, err error, want string) {
 	}
 }
 
+// offered is the index of item code among the choice's items, failing
+// the test when the choice does not offer it.
+func offered(t *testing.T, c *villagepoints.ClaimChoice, code string) int {
+	t.Helper()
+	idx := -1
+	for i, it := range c.Items {
+		if it.Code == code {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		t.Fatalf("%s not offered: %+v", code, c.Items)
+	}
+	return idx
+}
+
 func (f *pointsFixture) count(q string, args ...any) int {
 	f.t.Helper()
 	return testdb.Count(f.t, f.a.Store, q, args...)
@@ -227,15 +243,7 @@ func TestPickClaimItemOnce(t *testing.T) {
 	if err != nil || res.Choice == nil {
 		t.Fatalf("%+v %v", res, err)
 	}
-	idx := -1
-	for i, it := range res.Choice.Items {
-		if it.Code == "B01" {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		t.Fatalf("B01 not offered: %+v", res.Choice.Items)
-	}
+	idx := offered(t, res.Choice, "B01")
 	// Only the villager who claimed may pick.
 	err = f.a.InTxRefusable(f.ctx, func(a *app.App) error {
 		_, _, err := villagepoints.Of(a).PickClaimItem(f.ctx, f.actor("13800000007"), res.Choice.DraftID, idx)
