@@ -107,17 +107,7 @@ func (p *ptH) waitPlain(chatID int64, want string) tgfake.Message {
 // answer waits for the answer to a callback query of userID containing want.
 func (p *ptH) answer(userID int64, want string) tgfake.CallbackAnswer {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, a := range p.Fake.CallbackAnswers() {
-			if a.UserID == userID && strings.Contains(a.Text, want) {
-				return a
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	p.t.Fatalf("no callback answer to %d containing %q: %+v", userID, want, p.Fake.CallbackAnswers())
-	return tgfake.CallbackAnswer{}
+	return waitAnswer(p.H, userID, want)
 }
 
 // current waits until the bot's message m satisfies ok and returns it.
