@@ -4,62 +4,25 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-telegram/bot/models"
-	"github.com/jonboulle/clockwork"
 
 	"github.com/zhibu/zhibu/config"
 	"github.com/zhibu/zhibu/internal/testdb"
 	"github.com/zhibu/zhibu/internal/tgfake"
 )
 
-// ccStart is ciStart with checkins.organiser_copies set to copies.
+// ccStart is ciStart with checkins.organiser_copies set to copies and
+// only B1's group bound.
 func ccStart(t *testing.T, copies bool) *ciH {
 	t.Helper()
-	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
-	h := start(t, withClock(fc), withConfig(func(c *config.Config) { c.Checkins.OrganiserCopies = copies }))
-	h.seed()
-	c := &ciH{H: h, fc: fc, startDay: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	us, err := h.Srv.Store.AllUnits(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, c.startDay); err != nil {
-			t.Fatal(err)
-		}
-		if u.Code == "QA-RZ-XZ-B1" {
-			c.b1ID = u.ID
-		}
-	}
-	h.link("13800000001", wang)
-	h.link("13800000002", li)
-	h.link("13800000003", ciZhao)
-	h.link("13800000004", ciQian)
-	h.link("13800000006", zhou)
-	h.link("13800000009", ciFeng)
-	c.b1 = h.Fake.Group(ciGroupB1, "第一支部群")
-	if err := h.Srv.Store.BindGroup(h.Ctx, ciGroupB1, c.b1ID, "第一支部群", 0); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return ciStartB1(t, withConfig(func(c *config.Config) { c.Checkins.OrganiserCopies = copies }))
 }
 
 // ccAnswer waits for the answer to a callback query of user containing want.
 func ccAnswer(t *testing.T, h *H, from models.User, want string) tgfake.CallbackAnswer {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, a := range h.Fake.CallbackAnswers() {
-			if a.UserID == from.ID && strings.Contains(a.Text, want) {
-				return a
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no callback answer to %d containing %q: %+v", from.ID, want, h.Fake.CallbackAnswers())
-	return tgfake.CallbackAnswer{}
+	return waitAnswer(h, from.ID, want)
 }
 
 func (c *ciH) copies() int {

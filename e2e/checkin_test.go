@@ -45,8 +45,19 @@ type ciH struct {
 
 func ciStart(t *testing.T) *ciH {
 	t.Helper()
+	c := ciStartB1(t)
+	c.b2 = c.Fake.Group(ciGroupB2, "第二支部群")
+	if err := c.Srv.Store.BindGroup(c.Ctx, ciGroupB2, c.b2ID, "第二支部群", 0); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ciStartB1 is ciStart with opts added and only B1's group bound.
+func ciStartB1(t *testing.T, opts ...option) *ciH {
+	t.Helper()
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
-	h := start(t, withClock(fc))
+	h := start(t, append([]option{withClock(fc)}, opts...)...)
 	h.seed()
 	c := &ciH{H: h, fc: fc, startDay: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	us, err := h.Srv.Store.AllUnits(h.Ctx)
@@ -71,11 +82,7 @@ func ciStart(t *testing.T) *ciH {
 	h.link("13800000006", zhou)
 	h.link("13800000009", ciFeng)
 	c.b1 = h.Fake.Group(ciGroupB1, "第一支部群")
-	c.b2 = h.Fake.Group(ciGroupB2, "第二支部群")
 	if err := h.Srv.Store.BindGroup(h.Ctx, ciGroupB1, c.b1ID, "第一支部群", 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Srv.Store.BindGroup(h.Ctx, ciGroupB2, c.b2ID, "第二支部群", 0); err != nil {
 		t.Fatal(err)
 	}
 	return c
