@@ -54,7 +54,7 @@ func waitCurrent(h *H, m tgfake.Message, what string, ok func(tgfake.Message) bo
 		time.Sleep(20 * time.Millisecond)
 	}
 	cur, _ := h.Fake.Message(m.ChatID, m.MessageID)
-	h.t.Fatalf("message %d in %d: %s; it is %q", m.MessageID, m.ChatID, what, cur.Text)
+	h.t.Fatalf("message %d in %d: %s; it is %q", m.MessageID, m.ChatID, what, cur.Text+cur.Caption)
 	return cur
 }
 

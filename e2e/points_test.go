@@ -113,16 +113,7 @@ func (p *ptH) answer(userID int64, want string) tgfake.CallbackAnswer {
 // current waits until the bot's message m satisfies ok and returns it.
 func (p *ptH) current(m tgfake.Message, what string, ok func(tgfake.Message) bool) tgfake.Message {
 	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if cur, found := p.Fake.Message(m.ChatID, m.MessageID); found && ok(cur) {
-			return cur
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cur, _ := p.Fake.Message(m.ChatID, m.MessageID)
-	p.t.Fatalf("message %d in %d: %s; it is %q", m.MessageID, m.ChatID, what, cur.Text+cur.Caption)
-	return cur
+	return waitCurrent(p.H, m, what, ok)
 }
 
 // postAll posts updates to the webhook at the same moment, as Telegram does
