@@ -13,24 +13,13 @@ import (
 
 func tokenUnits(t *testing.T, s *storage.Store, at time.Time) (county, township int64) {
 	t.Helper()
-	ctx := context.Background()
 	rows := []storage.UnitRow{
 		{Code: "QA", Name: "乾安县", Kind: "county"},
 		{Code: "QA-RZ", Name: "让字镇", Kind: "township", ParentCode: "QA"},
 		{Code: "QA-DB", Name: "大布苏镇", Kind: "township", ParentCode: "QA"},
 	}
-	if err := s.InTx(ctx, func(tx *storage.Store) error { _, _, err := tx.UpsertUnits(ctx, rows, at); return err }); err != nil {
-		t.Fatal(err)
-	}
-	c, err := s.UnitByCode(ctx, "QA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rz, err := s.UnitByCode(ctx, "QA-RZ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.ID, rz.ID
+	ids := importUnits(t, s, at, rows)
+	return ids["QA"], ids["QA-RZ"]
 }
 
 func TestTokensExpireListAndRevoke(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 // webhookTree imports QA > QA-RZ > QA-RZ-XZ > QA-RZ-XZ-B1 and QA > QA-DB.
 func webhookTree(t *testing.T, s *storage.Store) map[string]int64 {
 	t.Helper()
-	ctx := context.Background()
 	rows := []storage.UnitRow{
 		{Code: "QA", Name: "乾安县", Kind: "county"},
 		{Code: "QA-RZ", Name: "让字镇", Kind: "township", ParentCode: "QA"},
@@ -22,18 +21,7 @@ func webhookTree(t *testing.T, s *storage.Store) map[string]int64 {
 		{Code: "QA-RZ-XZ-B1", Name: "一支部", Kind: "branch", ParentCode: "QA-RZ-XZ"},
 		{Code: "QA-DB", Name: "大布苏镇", Kind: "township", ParentCode: "QA"},
 	}
-	if err := s.InTx(ctx, func(tx *storage.Store) error { _, _, err := tx.UpsertUnits(ctx, rows, time.Now()); return err }); err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]int64{}
-	for _, r := range rows {
-		u, err := s.UnitByCode(ctx, r.Code)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[r.Code] = u.ID
-	}
-	return ids
+	return importUnits(t, s, time.Now(), rows)
 }
 
 func subscribe(t *testing.T, s *storage.Store, unit int64, types ...string) storage.WebhookSubscription {
