@@ -92,3 +92,13 @@ var wording = func() *Wording {
 	}
 	return w
 }()
+
+// periodKeys joins the keys of ps with commas, for comparing lists of
+// periods in one string.
+func periodKeys(ps []Period) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.Key())
+	}
+	return strings.Join(s, ",")
+}

@@ -1,7 +1,6 @@
 package health
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -65,13 +64,6 @@ func TestCheckinPeriodAndOwed(t *testing.T) {
 
 func TestOpenPeriods(t *testing.T) {
 	sh := shanghai(t)
-	keys := func(ps []Period) string {
-		var s []string
-		for _, p := range ps {
-			s = append(s, p.Key())
-		}
-		return strings.Join(s, ",")
-	}
 	midYear := at(sh, 2026, 7, 15, 10, 0, 0)
 	tests := []struct {
 		name     string
@@ -92,7 +84,7 @@ func TestOpenPeriods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := keys(OpenPeriods(obligation(t, tt.ob), tt.themeDay, tt.start, tt.t, sh))
+			got := periodKeys(OpenPeriods(obligation(t, tt.ob), tt.themeDay, tt.start, tt.t, sh))
 			if got != tt.want {
 				t.Fatalf("OpenPeriods = %q, want %q", got, tt.want)
 			}

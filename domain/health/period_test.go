@@ -161,13 +161,6 @@ func TestPeriodNextPrevCompare(t *testing.T) {
 
 func TestPeriodsBetween(t *testing.T) {
 	sh := shanghai(t)
-	keys := func(ps []Period) string {
-		var s []string
-		for _, p := range ps {
-			s = append(s, p.Key())
-		}
-		return strings.Join(s, ",")
-	}
 	tests := []struct {
 		name     string
 		rec      Recurrence
@@ -182,7 +175,7 @@ func TestPeriodsBetween(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := keys(PeriodsBetween(tt.rec, tt.from, tt.to, sh)); got != tt.want {
+			if got := periodKeys(PeriodsBetween(tt.rec, tt.from, tt.to, sh)); got != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
 		})
