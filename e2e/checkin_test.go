@@ -60,14 +60,7 @@ func ciStartB1(t *testing.T, opts ...option) *ciH {
 	h := start(t, append([]option{withClock(fc)}, opts...)...)
 	h.seed()
 	c := &ciH{H: h, fc: fc, startDay: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	us, err := h.Srv.Store.AllUnits(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, c.startDay); err != nil {
-			t.Fatal(err)
-		}
+	for _, u := range h.startUnits(func(string) time.Time { return c.startDay }) {
 		switch u.Code {
 		case "QA-RZ-XZ-B1":
 			c.b1ID = u.ID

@@ -42,19 +42,12 @@ func dashStart(t *testing.T) (*H, string) {
 	fc := clockwork.NewFakeClockAt(time.Date(2026, 11, 26, 10, 0, 0, 0, testdb.Loc))
 	h := start(t, withClock(fc))
 	h.seed()
-	us, err := h.Srv.Store.AllUnits(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		started := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-		if u.Code == "QA-RZ-XZ-B2" {
-			started = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	h.startUnits(func(code string) time.Time {
+		if code == "QA-RZ-XZ-B2" {
+			return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 		}
-		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, started); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	})
 	h.link("13800000001", dashWang)
 	h.link("13800000002", dashLi)
 	h.link("13800000003", dashZhao)

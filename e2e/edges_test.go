@@ -147,14 +147,7 @@ func edgeRun(t *testing.T, tc edgeCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	us, err := h.Srv.Store.AllUnits(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, startDay); err != nil {
-			t.Fatal(err)
-		}
+	for _, u := range h.startUnits(func(string) time.Time { return startDay }) {
 		if u.Code == "QA-DB-HX-B1" && tc.hxTheme != 0 {
 			if err := h.Srv.Store.SetThemeDay(h.Ctx, u.ID, &tc.hxTheme); err != nil {
 				t.Fatal(err)

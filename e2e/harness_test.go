@@ -175,6 +175,22 @@ func (h *H) seed() {
 	h.mustCLI("import", "people", "testdata/people.csv")
 }
 
+// startUnits sets every unit's start date to startedOn(its code) and
+// returns the units.
+func (h *H) startUnits(startedOn func(code string) time.Time) []domain.Unit {
+	h.t.Helper()
+	us, err := h.Srv.Store.AllUnits(h.Ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, u := range us {
+		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, startedOn(u.Code)); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return us
+}
+
 // link binds a Telegram user to the person with phone, directly.
 func (h *H) link(phone string, user models.User) {
 	h.t.Helper()

@@ -15,15 +15,7 @@ func makeUpStart(t *testing.T) *H {
 	fc := clockwork.NewFakeClockAt(hcAt(2026, 12, 2, 10, 0))
 	h := start(t, withClock(fc))
 	h.seed()
-	us, err := h.Srv.Store.AllUnits(h.Ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		if err := h.Srv.Store.SetStartedOn(h.Ctx, u.ID, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.startUnits(func(string) time.Time { return time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) })
 	h.link("13800000002", li)
 	return h
 }
