@@ -19,10 +19,7 @@ import (
 // answered once, and a red notice and a notice enqueued during the
 // partition are each sent once. The fault suite's case db-silent.
 func TestFaultSilentDatabasePartitionAnswers503WithinTwoSeconds(t *testing.T) {
-	url := testdb.URL(t)
-	proxy, viaProxy := testdb.NewProxy(t, url)
-	h := start(t, withDB(viaProxy))
-	h.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
+	h, proxy, url := startViaProxy(t)
 	h.seed()
 	h.link("13800000002", li)
 
@@ -129,11 +126,8 @@ func TestFaultSilentDatabasePartitionAnswers503WithinTwoSeconds(t *testing.T) {
 // exactly once, by the new leader, and nothing more once the old leader is
 // back on the network. The fault suite's case partition-leader.
 func TestFaultLeaderPartitionedAloneTakeOverSendsANoticeOnce(t *testing.T) {
-	url := testdb.URL(t)
-	proxy, viaProxy := testdb.NewProxy(t, url)
-	a := start(t, withDB(viaProxy))
+	a, proxy, url := startViaProxy(t)
 	t.Cleanup(proxy.Heal) // before the harness stops a
-	a.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
 	testdb.Eventually(t, 5*time.Second, "a to lead", a.Srv.Elector.Leading)
 	b := start(t, withDB(url), withFake(a.Fake))
 	a.seed()

@@ -260,10 +260,7 @@ func TestWebhookStoresAnyJSONAndRefusesOnlyItsBadUpdate(t *testing.T) {
 }
 
 func TestWebhookAnswers503WhileDatabaseIsDown(t *testing.T) {
-	url := testdb.URL(t)
-	proxy, viaProxy := testdb.NewProxy(t, url)
-	h := start(t, withDB(viaProxy))
-	h.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
+	h, proxy, _ := startViaProxy(t)
 	h.seed()
 	h.link("13800000002", li)
 

@@ -175,6 +175,18 @@ func (h *H) seed() {
 	h.mustCLI("import", "people", "testdata/people.csv")
 }
 
+// startViaProxy starts the harness on a fresh database reached through a
+// proxy the test can cut; the CLI the test runs reaches it directly, at
+// url.
+func startViaProxy(t *testing.T) (h *H, proxy *testdb.Proxy, url string) {
+	t.Helper()
+	url = testdb.URL(t)
+	proxy, viaProxy := testdb.NewProxy(t, url)
+	h = start(t, withDB(viaProxy))
+	h.Env = []string{"ZHIBU_DATABASE_URL=" + url, "ZHIBU_TELEGRAM_BOT_USERNAME=" + username}
+	return h, proxy, url
+}
+
 // startUnits sets every unit's start date to startedOn(its code) and
 // returns the units.
 func (h *H) startUnits(startedOn func(code string) time.Time) []domain.Unit {
