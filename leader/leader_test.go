@@ -28,6 +28,18 @@ func pool(t *testing.T, url string) *sql.DB {
 	return db
 }
 
+// leaderAndRival makes two electors of key, each on a pool of its own, and
+// has a take the leadership.
+func leaderAndRival(t *testing.T, url string, key int64) (a, b *leader.Elector) {
+	t.Helper()
+	a = leader.NewElector(pool(t, url), key, nil)
+	b = leader.NewElector(pool(t, url), key, nil)
+	if err := a.IsLeader(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 // killLockSessions ends, from admin's session, the sessions holding an
 // advisory lock in this database (the leader's), as a crash or a network
 // cut would, and fails the test unless it ended one.
@@ -80,13 +92,8 @@ func TestOneLeaderThenTheOther(t *testing.T) {
 func TestLeaderConnectionDies(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.URL(t)
-	key := leader.Key("test")
 	admin := pool(t, url)
-	a := leader.NewElector(pool(t, url), key, nil)
-	b := leader.NewElector(pool(t, url), key, nil)
-	if err := a.IsLeader(ctx); err != nil {
-		t.Fatal(err)
-	}
+	a, b := leaderAndRival(t, url, leader.Key("test"))
 	killLockSessions(t, admin)
 	testdb.Eventually(t, 5*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
 	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
@@ -268,11 +275,7 @@ func TestTakeOverEndsTheOldLeadersFencedTransactions(t *testing.T) {
 	url := testdb.URL(t)
 	key := leader.Key("test")
 	admin := pool(t, url)
-	a := leader.NewElector(pool(t, url), key, nil)
-	b := leader.NewElector(pool(t, url), key, nil)
-	if err := a.IsLeader(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, b := leaderAndRival(t, url, key)
 	claims := pool(t, url)
 	claim, err := claims.BeginTx(ctx, nil)
 	if err != nil {
