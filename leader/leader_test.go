@@ -40,20 +40,6 @@ func leaderAndRival(t *testing.T, url string, key int64) (a, b *leader.Elector) 
 	return a, b
 }
 
-// killLockSessions ends, from admin's session, the sessions holding an
-// advisory lock in this database (the leader's), as a crash or a network
-// cut would, and fails the test unless it ended one.
-func killLockSessions(t *testing.T, admin *sql.DB) {
-	t.Helper()
-	var killed bool
-	err := admin.QueryRowContext(context.Background(), `
-		SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed)
-	if err != nil || !killed {
-		t.Fatalf("terminate the leader's session: %v %v", killed, err)
-	}
-}
-
 func TestOneLeaderThenTheOther(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.URL(t)
@@ -94,7 +80,7 @@ func TestLeaderConnectionDies(t *testing.T) {
 	url := testdb.URL(t)
 	admin := pool(t, url)
 	a, b := leaderAndRival(t, url, leader.Key("test"))
-	killLockSessions(t, admin)
+	testdb.KillLockSessions(t, admin)
 	testdb.Eventually(t, 5*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
 	if err := a.IsLeader(ctx); !errors.Is(err, leader.ErrNotLeader) {
 		t.Fatalf("a after losing its session: %v", err)
@@ -251,7 +237,7 @@ func TestLeaderContextEndsWithTheLeadership(t *testing.T) {
 	if f, has := leader.FenceFrom(lctx); !ok || !has || f.Epoch != 1 {
 		t.Fatalf("leader context: ok %v, fence %+v %v", ok, f, has)
 	}
-	killLockSessions(t, admin)
+	testdb.KillLockSessions(t, admin)
 	if lctx.Err() != nil {
 		t.Fatal("ended before anyone checked")
 	}
@@ -286,7 +272,7 @@ func TestTakeOverEndsTheOldLeadersFencedTransactions(t *testing.T) {
 	if err := claim.QueryRowContext(ctx, `SELECT epoch FROM leader_epoch WHERE key = $1 FOR SHARE`, key).Scan(&epoch); err != nil {
 		t.Fatal(err)
 	}
-	killLockSessions(t, admin)
+	testdb.KillLockSessions(t, admin)
 	start := time.Now()
 	testdb.Eventually(t, 3*time.Second, "b to take over", func() bool { return b.IsLeader(ctx) == nil })
 	if took := time.Since(start); took > 2*time.Second {

@@ -496,11 +496,7 @@ func TestAReplacedLeaderCannotClaimAndItsDeliveryIsTakenBackAtOnce(t *testing.T)
 	w.waitFor("the old leader's request", func() bool { return len(s.requests()) == 1 })
 
 	// The old leader's lock session dies; the other replica takes over.
-	if _, err := storeB.DB().ExecContext(ctx, `
-		SELECT pg_terminate_backend(pid) FROM pg_locks
-		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
-		t.Fatal(err)
-	}
+	testdb.KillLockSessions(t, storeB.DB())
 	w.waitFor("the new leader", func() bool { return elB.IsLeader(ctx) == nil })
 	fenceB, _ := elB.Fence()
 	if fenceB.Epoch <= fenceA.Epoch {

@@ -2,6 +2,7 @@ package testdb
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -50,4 +51,20 @@ func AuditTally(t testing.TB, s *storage.Store, action string, limit int) (allow
 		}
 	}
 	return allowed, refused
+}
+
+// KillLockSessions ends, from a session of db, the sessions holding an
+// advisory lock in this database (the leader's), as a crash or a network
+// cut would, and fails the test unless it ended one.
+func KillLockSessions(t testing.TB, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) {
+	t.Helper()
+	var killed bool
+	err := db.QueryRowContext(context.Background(), `
+		SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed)
+	if err != nil || !killed {
+		t.Fatalf("terminate the leader's session: %v %v", killed, err)
+	}
 }
