@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/lib/pq"
@@ -10,7 +11,7 @@ import (
 )
 
 // actorCache holds the chat links and roles of the senders of a batch of
-// updates, read ahead in two statements (PrefetchActors) so that handling
+// updates, read ahead in one statement (PrefetchActors) so that handling
 // each update does not cost a round trip to learn who sent it. It lives in
 // one transaction and is dropped by any write that could change what it
 // holds (links, roles, units), so reads through it see the same as reads
@@ -21,39 +22,46 @@ type actorCache struct {
 }
 
 // PrefetchActors reads ahead the links and roles of tgUserIDs for the rest
-// of the transaction (a no-op outside one).
+// of the transaction (a no-op outside one). Links and roles come in one
+// statement, a row per role (one with no role for a person who has none):
+// a batch costs one round trip whether its senders are linked or not.
 func (s *Store) PrefetchActors(ctx context.Context, tgUserIDs []int64) error {
 	if s.tx == nil || len(tgUserIDs) == 0 {
 		return nil
 	}
-	var links []struct {
-		TG     int64 `db:"tg_user_id"`
-		Person int64 `db:"person_id"`
+	var rows []struct {
+		TG       int64          `db:"tg_user_id"`
+		Person   int64          `db:"person_id"`
+		Role     sql.NullString `db:"role"`
+		UnitID   sql.NullInt64  `db:"unit_id"`
+		UnitCode sql.NullString `db:"unit_code"`
+		UnitName sql.NullString `db:"unit_name"`
+		UnitKind sql.NullString `db:"unit_kind"`
 	}
-	if err := s.selectP(ctx, &links, `SELECT tg_user_id, person_id FROM chat_links WHERE tg_user_id = ANY($1)`, pq.Array(tgUserIDs)); err != nil {
-		return fmt.Errorf("storage: prefetch chat links: %w", err)
+	// The same roles, in the same order, as RolesOf.
+	err := s.selectP(ctx, &rows, `
+		SELECT l.tg_user_id, l.person_id, r.role, r.unit_id, r.unit_code, r.unit_name, r.unit_kind
+		FROM chat_links l
+		LEFT JOIN (SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
+			FROM roles r JOIN units u ON u.id = r.unit_id) r ON r.person_id = l.person_id
+		WHERE l.tg_user_id = ANY($1) ORDER BY l.tg_user_id, r.role, r.unit_code`, pq.Array(tgUserIDs))
+	if err != nil {
+		return fmt.Errorf("storage: prefetch chat links and roles: %w", err)
 	}
 	c := actorCache{person: make(map[int64]int64, len(tgUserIDs)), roles: map[int64][]domain.Role{}}
 	for _, id := range tgUserIDs {
 		c.person[id] = 0
 	}
-	persons := make([]int64, 0, len(links))
-	for _, l := range links {
-		c.person[l.TG] = l.Person
-		c.roles[l.Person] = nil
-		persons = append(persons, l.Person)
-	}
-	if len(persons) > 0 {
-		var rs []domain.Role
-		err := s.selectP(ctx, &rs, `
-			SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
-			FROM roles r JOIN units u ON u.id = r.unit_id
-			WHERE r.person_id = ANY($1) ORDER BY r.person_id, r.role, u.code`, pq.Array(persons))
-		if err != nil {
-			return fmt.Errorf("storage: prefetch roles: %w", err)
+	// A link is one Telegram user to one person (both unique in
+	// chat_links), so a person's rows all come with the same user.
+	for _, r := range rows {
+		c.person[r.TG] = r.Person
+		if _, ok := c.roles[r.Person]; !ok {
+			c.roles[r.Person] = nil
 		}
-		for _, r := range rs {
-			c.roles[r.PersonID] = append(c.roles[r.PersonID], r)
+		if r.Role.Valid {
+			c.roles[r.Person] = append(c.roles[r.Person], domain.Role{PersonID: r.Person, Role: r.Role.String,
+				UnitID: r.UnitID.Int64, UnitCode: r.UnitCode.String, UnitName: r.UnitName.String, UnitKind: r.UnitKind.String})
 		}
 	}
 	s.tx.actors = &c
