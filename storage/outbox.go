@@ -131,8 +131,9 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 		return err
 	}
 	var res []struct {
-		Added   int64         `db:"added"`
-		Orphans pq.Int64Array `db:"orphans"`
+		Added    int64          `db:"added"`
+		Orphans  pq.Int64Array  `db:"orphans"`
+		Notified pq.StringArray `db:"notified"`
 	}
 	err = s.selectP(ctx, &res, withLive(insertOutboxSQL, lo),
 		pq.Array(keys), pq.Array(channels), pq.Array(chats), pq.Array(persons), pq.Array(priorities),
@@ -150,13 +151,12 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 		}
 		return fmt.Errorf("storage: enqueue %d messages (%s, …): %w", n, keys[0], err)
 	}
-	if len(res) == 1 && res[0].Added > 0 {
-		// Wake the dispatchers of the channels written to; delivered at
-		// commit, dropped on rollback.
-		for _, ch := range channels {
-			if err := s.notify(ctx, OutboxNotifyChannel(ch)); err != nil {
-				return err
-			}
+	if len(res) == 1 && s.tx != nil {
+		// The statement woke the dispatchers of the channels it wrote to
+		// (delivered at commit, dropped on rollback): not again in this
+		// transaction.
+		for _, ch := range res[0].Notified {
+			s.tx.notified[ch] = true
 		}
 	}
 	return nil
@@ -165,8 +165,10 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 // insertOutboxSQL is insertOutbox's statement: $1 keys, $2 channels, $3
 // chats, $4 persons, $5 priorities, $6 kinds, $7 methods, $8 payloads as
 // one JSON array, $9 not_before (RFC 3339, "" for now). It returns how many
-// rows it added, and the ids of the edits whose original it did not find
-// in the live months (orphans). An edit's edit_of_month is its original's
+// rows it added, the ids of the edits whose original it did not find in
+// the live months (orphans), and the NOTIFY channels it signalled: one
+// for each outbox channel it added rows to (OutboxNotifyChannel), sent in
+// the statement rather than after it to save a round trip. An edit's edit_of_month is its original's
 // month (migration 00026): the live months' row, else this month's when
 // the original is in the same statement.
 const insertOutboxSQL = `
@@ -182,8 +184,11 @@ const insertOutboxSQL = `
 		WHERE NOT (t.k = ANY (ARRAY(SELECT dedupe_key FROM outbox WHERE dedupe_key = ANY($1::text[]) AND part_month >= {live} AND ` + otherMonths + `)))
 		ORDER BY ord
 		ON CONFLICT (dedupe_key, part_month) DO NOTHING
-		RETURNING id, edit_of, edit_of_month)
-		SELECT count(*) AS added, COALESCE(array_agg(id) FILTER (WHERE edit_of IS NOT NULL AND edit_of_month IS NULL), '{}') AS orphans FROM ins`
+		RETURNING id, channel, edit_of, edit_of_month),
+		woken AS (SELECT 'outbox_' || channel AS name FROM ins GROUP BY channel)
+		SELECT (SELECT count(*) FROM ins) AS added,
+			COALESCE((SELECT array_agg(id) FROM ins WHERE edit_of IS NOT NULL AND edit_of_month IS NULL), '{}') AS orphans,
+			COALESCE((SELECT array_agg(name) FROM woken WHERE pg_notify(name, '') IS NOT NULL), '{}') AS notified`
 
 // OutboxNotifyChannel is the NOTIFY channel that announces new outbox rows
 // of an outbox channel ("telegram", "wecom", …). Each outbox channel has its
