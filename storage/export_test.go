@@ -56,8 +56,8 @@ func (s *Store) GenericInsertPlans(ctx context.Context) ([]string, error) {
 }
 
 // ExplainClaim runs the outbox claim of channel at now under EXPLAIN
-// (ANALYZE, FORMAT JSON) in a transaction that is rolled back, and returns
-// the plan.
+// (ANALYZE, FORMAT JSON), with the claim's planner settings, in a
+// transaction that is rolled back, and returns the plan.
 func (s *Store) ExplainClaim(ctx context.Context, channel string, now time.Time) (string, error) {
 	from, err := s.claimFrom(ctx)
 	if err != nil {
@@ -68,6 +68,9 @@ func (s *Store) ExplainClaim(ctx context.Context, channel string, now time.Time)
 		return "", err
 	}
 	defer tx.Rollback() //nolint:errcheck
+	if _, err := tx.ExecContext(ctx, claimSettings); err != nil {
+		return "", err
+	}
 	var plan string
 	err = tx.QueryRowxContext(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) `+withLive(claimSQL, from),
 		channel, now, now.Add(time.Minute), pq.Array([]int64{}), 10, 0, nil, nil).Scan(&plan)

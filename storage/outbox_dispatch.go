@@ -140,7 +140,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 		// and planning it costs as much as running it (6-18 ms with three
 		// partitions): PostgreSQL's choice between the two made a custom
 		// plan for about every other claim.
-		if _, err := tx.q.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+		if _, err := tx.q.ExecContext(ctx, claimSettings); err != nil {
 			return err
 		}
 		if err := tx.checkFence(ctx, c.Fence); err != nil {
@@ -165,6 +165,10 @@ func (s *Store) ClaimOutbox(ctx context.Context, c OutboxClaim) ([]OutboxRow, er
 	}
 	return rows, nil
 }
+
+// claimSettings are the planner settings of a claim's transaction (see
+// ClaimOutbox).
+const claimSettings = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan`
 
 // claimSQL: $1 channel, $2 now, $3 lease end, $4 chats to skip, $5 rows by
 // priority, $6 rows by age, $7 and $8 the fence's key and epoch (or NULL);
