@@ -343,13 +343,14 @@ func TestPastMonthsRowsAreStillFound(t *testing.T) {
 		if len(locked) != 2 || string(locked[500].Raw) != `{}` {
 			t.Errorf("locked %v, want updates 500 and 501", locked)
 		}
-		return tx.FinishUpdates(ctx, []storage.Outcome{{UpdateID: 500, Outcome: "ok"}, {UpdateID: 501, Outcome: "ok"}})
+		// Each its own outcome, one found in the live months, one after.
+		return tx.FinishUpdates(ctx, []storage.Outcome{{UpdateID: 500, Outcome: "ok"}, {UpdateID: 501, Outcome: "ignored"}})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := testdb.Count(t, s, `SELECT count(*) FROM updates WHERE outcome = 'ok' AND processed_at IS NOT NULL`); n != 2 {
-		t.Errorf("%d updates finished, want 2", n)
+	if n := testdb.Count(t, s, `SELECT count(*) FROM updates WHERE processed_at IS NOT NULL AND outcome = CASE update_id WHEN 500 THEN 'ok' WHEN 501 THEN 'ignored' END`); n != 2 {
+		t.Errorf("%d updates finished with their outcomes, want 2", n)
 	}
 
 	rows, err := s.ClaimOutbox(ctx, storage.OutboxClaim{Channel: "telegram", Now: dbNow.Add(time.Minute), Lease: time.Minute, ByPriority: 10})

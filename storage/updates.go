@@ -111,9 +111,12 @@ type Outcome struct {
 }
 
 // FinishUpdates records the outcomes of several updates in one statement.
-// The update_id = ANY condition lets each month's partition be searched by
-// its index: the join alone was planned as a hash join over a scan of every
-// stored update (13 ms a batch at 15,000 rows).
+// The rows are found by update_id = ANY, each month's partition searched by
+// its index, and each takes its outcome by its place in the ids: a join
+// with the unnested arrays was planned as a hash join over a scan of every
+// stored update (13 ms a batch at 15,000 rows) and, given the ANY as well,
+// as a nested loop that searched the index for every id once per row (0.6
+// against 0.4 ms a batch of 25).
 func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 	if len(os) == 0 {
 		return nil
@@ -130,9 +133,8 @@ func (s *Store) FinishUpdates(ctx context.Context, os []Outcome) error {
 		return err
 	}
 	const finish = `
-		UPDATE updates u SET processed_at = now(), outcome = t.outcome, error = NULL
-		FROM unnest($1::bigint[], $2::text[]) AS t(id, outcome)
-		WHERE u.update_id = t.id AND u.update_id = ANY($1::bigint[]) AND u.part_month %s {live}`
+		UPDATE updates u SET processed_at = now(), outcome = ($2::text[])[array_position($1::bigint[], u.update_id)], error = NULL
+		WHERE u.update_id = ANY($1::bigint[]) AND u.part_month %s {live}`
 	res, err := s.execP(ctx, withLive(fmt.Sprintf(finish, ">="), lo), pq.Array(ids), pq.Array(outs))
 	if err != nil {
 		return fmt.Errorf("storage: finish %d updates: %w", len(os), err)
