@@ -9,6 +9,7 @@ import (
 	"github.com/zhibu/zhibu/checkin"
 	"github.com/zhibu/zhibu/domain"
 	"github.com/zhibu/zhibu/domain/callback"
+	"github.com/zhibu/zhibu/domain/points"
 	"github.com/zhibu/zhibu/internal/texts"
 )
 
@@ -188,7 +189,7 @@ func claimTextHook(c *Ctx) (bool, error) {
 	if v.Choice != nil {
 		var rows [][]map[string]string
 		for i, it := range v.Choice.Items {
-			label := cutRunes(it.Name, 28) + " " + signed(it.Points)
+			label := cutRunes(it.Name, 28) + " " + points.Signed(it.Points)
 			rows = append(rows, []map[string]string{{"text": label, "callback_data": callback.Pick(v.Choice.DraftID, i)}})
 		}
 		rows = append(rows, []map[string]string{{"text": ft.T("button.cancel"), "callback_data": callback.Pick(v.Choice.DraftID, -1)}})
@@ -196,9 +197,9 @@ func claimTextHook(c *Ctx) (bool, error) {
 		return true, replyKeyed(c, draftKey(v.Choice.DraftID), text, map[string]any{"inline_keyboard": rows})
 	}
 	if v.NeedsPhoto != "" {
-		return true, c.Reply(ft.T("claim.needs_photo", "item", E(v.Item.Name), "points", signed(v.Item.Points), "why", E(v.NeedsPhoto)), nil)
+		return true, c.Reply(ft.T("claim.needs_photo", "item", E(v.Item.Name), "points", points.Signed(v.Item.Points), "why", E(v.NeedsPhoto)), nil)
 	}
-	text := ft.T("claim.reading", "item", E(v.Item.Name), "points", signed(v.Item.Points), "note", E(cutRunes(v.Note, 100)))
+	text := ft.T("claim.reading", "item", E(v.Item.Name), "points", points.Signed(v.Item.Points), "note", E(cutRunes(v.Note, 100)))
 	return true, replyKeyed(c, textKey(v.PendingID), text, textButtons(v.PendingID))
 }
 

@@ -53,13 +53,6 @@ func cutRunes(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-func signed(n int) string {
-	if n > 0 {
-		return "+" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
-}
-
 func claimHandler(c *Ctx) error {
 	res, err := villagepoints.Of(c.App).SubmitClaim(c, c.Actor, villagepoints.ClaimRequest{Words: c.Cmd.Args, Photo: claimPhoto(c.Msg), ChatID: c.ChatID()})
 	if err != nil {
@@ -71,7 +64,7 @@ func claimHandler(c *Ctx) error {
 	case res.Choice != nil:
 		var rows [][]map[string]string
 		for i, it := range res.Choice.Items {
-			label := cutRunes(it.Code+" "+it.Name, 28) + " " + signed(it.Points)
+			label := cutRunes(it.Code+" "+it.Name, 28) + " " + points.Signed(it.Points)
 			rows = append(rows, []map[string]string{{"text": label, "callback_data": callback.Pick(res.Choice.DraftID, i)}})
 		}
 		rows = append(rows, []map[string]string{{"text": pt.T("claim.cancel"), "callback_data": callback.Pick(res.Choice.DraftID, -1)}})
@@ -420,10 +413,10 @@ func pointsHandler(c *Ctx) error {
 	b.WriteString(pt.T("points.head", "household", E(v.Household.Label()), "village", E(v.Household.VillageName)))
 	b.WriteString(pt.T("points.balance", "balance", strconv.Itoa(v.Balance)))
 	if v.Publicity != 0 {
-		b.WriteString(pt.T("points.publicity", "points", signed(v.Publicity)))
+		b.WriteString(pt.T("points.publicity", "points", points.Signed(v.Publicity)))
 	}
 	if v.PendingCount > 0 {
-		b.WriteString(pt.T("points.pending", "points", signed(v.PendingClaims), "count", strconv.Itoa(v.PendingCount)))
+		b.WriteString(pt.T("points.pending", "points", points.Signed(v.PendingClaims), "count", strconv.Itoa(v.PendingCount)))
 	}
 	if len(v.Entries) == 0 {
 		b.WriteString(pt.T("points.none"))
@@ -435,7 +428,7 @@ func pointsHandler(c *Ctx) error {
 		if e.Kind == app.EntryRedemption {
 			what = e.Goods // "洗衣粉 ×2": the line reads "-40 兑换 洗衣粉 ×2"
 		}
-		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
+		line := fmt.Sprintf("%s %s %s %s", e.RecordedAt.In(loc).Format("01-02"), points.Signed(e.Points), entryWords[e.Kind], E(strings.TrimSpace(what)))
 		if e.EffectiveAt.After(now) {
 			line += pt.T("points.until", "day", e.EffectiveAt.In(loc).Format("1月2日"))
 		}
@@ -489,7 +482,7 @@ func itemsHandler(c *Ctx) error {
 				b.WriteString("\n<b>" + E(cat) + "</b>\n")
 				first = false
 			}
-			pts := pt.T("items.points", "points", signed(it.Points))
+			pts := pt.T("items.points", "points", points.Signed(it.Points))
 			if it.Veto {
 				pts = pt.T("items.veto")
 			}

@@ -88,14 +88,7 @@ func registerDashboard(r *gin.Engine, d Deps) {
 	})
 	// The offline sandbox registers its console after the feature routes;
 	// its presence is what tells the login page to explain the demo token.
-	h.sandbox = sync.OnceValue(func() bool {
-		for _, ri := range r.Routes() {
-			if ri.Method == http.MethodGet && ri.Path == "/sandbox" {
-				return true
-			}
-		}
-		return false
-	})
+	h.sandbox = sync.OnceValue(func() bool { return hasRoute(r, http.MethodGet, "/sandbox") })
 	h.fmt = dashFmt{loc: d.App.Loc, app: d.App, assets: h.assets}
 	h.tmpl = web.Templates(template.FuncMap{})
 	if !hasRoute(r, http.MethodGet, dashAssets+"/*filepath") {

@@ -41,6 +41,12 @@ type hcCountsJSON struct {
 	Red    int `json:"red"`
 }
 
+// hcItemCursor is the cursor of a health item, in the lights and the
+// escalations alike: the codes that name it.
+func hcItemCursor(branch, group, obligation, period string) string {
+	return branch + "|" + group + "|" + obligation + "|" + period
+}
+
 func (h *healthHandlers) lights(c *gin.Context) {
 	p, ok := readPage(c)
 	if !ok {
@@ -60,7 +66,7 @@ func (h *healthHandlers) lights(c *gin.Context) {
 		out = append(out, lj)
 	}
 	out, next, ok := pageInMemory(c, p, out, func(l hcLightJSON) string {
-		return l.Branch + "|" + l.Group + "|" + l.Obligation + "|" + l.Period
+		return hcItemCursor(l.Branch, l.Group, l.Obligation, l.Period)
 	})
 	if !ok {
 		return
@@ -83,7 +89,7 @@ func (h *healthHandlers) escalations(c *gin.Context) {
 		es = []healthcheck.Escalation{}
 	}
 	es, next, ok := pageInMemory(c, p, es, func(e healthcheck.Escalation) string {
-		return e.Branch + "|" + e.Group + "|" + e.Obligation + "|" + e.Period
+		return hcItemCursor(e.Branch, e.Group, e.Obligation, e.Period)
 	})
 	if !ok {
 		return

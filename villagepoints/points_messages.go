@@ -32,13 +32,6 @@ func cut(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-func signed(n int) string {
-	if n > 0 {
-		return "+" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
-}
-
 func (a Service) clock(t time.Time) string { return t.In(a.Loc).Format("01-02 15:04") }
 
 // day is a publicity date as villagers read it: to the day (公示至11月23日),
@@ -50,7 +43,7 @@ func PointsText(c storage.Claim) string {
 	if c.Veto {
 		return pt.T("item.veto", "code", c.ItemCode, "name", c.ItemName)
 	}
-	return pt.T("item.points", "code", c.ItemCode, "name", c.ItemName, "points", signed(c.Points))
+	return pt.T("item.points", "code", c.ItemCode, "name", c.ItemName, "points", points.Signed(c.Points))
 }
 
 var evidenceWords = map[string]string{
@@ -84,7 +77,7 @@ func (a Service) cardText(c storage.Claim, hh storage.Household) string {
 	if c.Veto {
 		b.WriteString(pt.T("card.category_veto", "category", esc(c.Category)))
 	} else {
-		b.WriteString(pt.T("card.category", "category", esc(c.Category), "points", signed(c.Points)))
+		b.WriteString(pt.T("card.category", "category", esc(c.Category), "points", points.Signed(c.Points)))
 	}
 	ev := evidenceWords[c.Evidence]
 	if c.HasPhoto() {

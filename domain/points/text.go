@@ -1,6 +1,7 @@
 package points
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -18,4 +19,12 @@ func fold(s string) string {
 // key normalises a word for comparison: trimmed, folded, lower-case.
 func key(s string) string {
 	return strings.ToLower(fold(strings.TrimFunc(s, unicode.IsSpace)))
+}
+
+// Signed writes a number of points as every text shows it: +5, 0, -3.
+func Signed(n int) string {
+	if n > 0 {
+		return "+" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
 }
