@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/lib/pq"
@@ -29,18 +28,15 @@ func (s *Store) PrefetchActors(ctx context.Context, tgUserIDs []int64) error {
 	if s.tx == nil || len(tgUserIDs) == 0 {
 		return nil
 	}
+	// A person without roles comes as one row with an empty role.
 	var rows []struct {
-		TG       int64          `db:"tg_user_id"`
-		Person   int64          `db:"person_id"`
-		Role     sql.NullString `db:"role"`
-		UnitID   sql.NullInt64  `db:"unit_id"`
-		UnitCode sql.NullString `db:"unit_code"`
-		UnitName sql.NullString `db:"unit_name"`
-		UnitKind sql.NullString `db:"unit_kind"`
+		TG int64 `db:"tg_user_id"`
+		domain.Role
 	}
 	// The same roles, in the same order, as RolesOf.
 	err := s.selectP(ctx, &rows, `
-		SELECT l.tg_user_id, l.person_id, r.role, r.unit_id, r.unit_code, r.unit_name, r.unit_kind
+		SELECT l.tg_user_id, l.person_id, COALESCE(r.role, '') AS role, COALESCE(r.unit_id, 0) AS unit_id,
+			COALESCE(r.unit_code, '') AS unit_code, COALESCE(r.unit_name, '') AS unit_name, COALESCE(r.unit_kind, '') AS unit_kind
 		FROM chat_links l
 		LEFT JOIN (SELECT r.person_id, r.role, r.unit_id, u.code AS unit_code, u.name AS unit_name, u.kind AS unit_kind
 			FROM roles r JOIN units u ON u.id = r.unit_id) r ON r.person_id = l.person_id
@@ -55,13 +51,12 @@ func (s *Store) PrefetchActors(ctx context.Context, tgUserIDs []int64) error {
 	// A link is one Telegram user to one person (both unique in
 	// chat_links), so a person's rows all come with the same user.
 	for _, r := range rows {
-		c.person[r.TG] = r.Person
-		if _, ok := c.roles[r.Person]; !ok {
-			c.roles[r.Person] = nil
+		c.person[r.TG] = r.PersonID
+		if _, ok := c.roles[r.PersonID]; !ok {
+			c.roles[r.PersonID] = nil
 		}
-		if r.Role.Valid {
-			c.roles[r.Person] = append(c.roles[r.Person], domain.Role{PersonID: r.Person, Role: r.Role.String,
-				UnitID: r.UnitID.Int64, UnitCode: r.UnitCode.String, UnitName: r.UnitName.String, UnitKind: r.UnitKind.String})
+		if r.Role.Role != "" {
+			c.roles[r.PersonID] = append(c.roles[r.PersonID], r.Role)
 		}
 	}
 	s.tx.actors = &c
