@@ -167,10 +167,11 @@ func (s *Store) insertOutbox(ctx context.Context, rows []outRow) error {
 // one JSON array, $9 not_before (RFC 3339, "" for now). It returns how many
 // rows it added, the ids of the edits whose original it did not find in
 // the live months (orphans), and the NOTIFY channels it signalled: one
-// for each outbox channel it added rows to (OutboxNotifyChannel), sent in
-// the statement rather than after it to save a round trip. An edit's edit_of_month is its original's
-// month (migration 00026): the live months' row, else this month's when
-// the original is in the same statement.
+// for each outbox channel it added rows to (named as OutboxNotifyChannel
+// names them), sent by the statement rather than after it to save a round
+// trip. An edit's edit_of_month is its original's month (migration
+// 00026): the live months' row, else this month's when the original is in
+// the same statement.
 const insertOutboxSQL = `
 		WITH ins AS (
 		INSERT INTO outbox (dedupe_key, channel, chat_id, person_id, priority, kind, method, payload, not_before, edit_of_month)
@@ -193,4 +194,6 @@ const insertOutboxSQL = `
 // OutboxNotifyChannel is the NOTIFY channel that announces new outbox rows
 // of an outbox channel ("telegram", "wecom", …). Each outbox channel has its
 // own, so that a Telegram reply does not wake the robot dispatchers.
+// insertOutboxSQL builds the same names in SQL; the savepoint tests,
+// listening here, receive its NOTIFYs.
 func OutboxNotifyChannel(channel string) string { return "outbox_" + channel }
