@@ -231,9 +231,13 @@ func Default() Config {
 			TrustedProxies:  []string{},
 		},
 		Telegram: Telegram{
-			APIURL:  "https://api.telegram.org",
-			Mode:    "webhook",
-			Workers: 4,
+			APIURL: "https://api.telegram.org",
+			Mode:   "webhook",
+			// Two, like the ingest batchers: batches grow with load, and
+			// on a two-core machine four workers split the same updates
+			// into smaller batches that contend (19 % fewer updates/s in
+			// bench/ingest, BENCHMARKS.md "2026-12-04").
+			Workers: 2,
 		},
 		Timezone: "Asia/Shanghai",
 		Log:      Log{Level: "info", Format: "auto"},

@@ -43,7 +43,7 @@ const helpUpdate = `{"update_id":%d,"message":{"message_id":%d,"from":{"id":%d,"
 func main() {
 	db := flag.String("db", "postgres://postgres@127.0.0.1:5432/zhibu_bench?sslmode=disable", "database URL (created if missing)")
 	clients := flag.Int("c", 32, "concurrent clients")
-	workers := flag.Int("workers", 4, "update-processing workers running meanwhile (telegram.workers)")
+	workers := flag.Int("workers", 0, "update-processing workers running meanwhile (telegram.workers; 0: its default)")
 	users := flag.Int("users", 10000, "distinct users (private chats) the updates come from")
 	dur := flag.Duration("d", 20*time.Second, "duration")
 	prof := flag.String("cpuprofile", "", "write a CPU profile here")
@@ -80,7 +80,10 @@ func run(db, client string, clients, workers, users int, dur time.Duration) erro
 	cfg.Telegram.WebhookSecret = "bench"
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Healthcheck.Every = 0
-	cfg.Telegram.Workers = workers
+	if workers > 0 {
+		cfg.Telegram.Workers = workers
+	}
+	workers = cfg.Telegram.Workers
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("BENCH_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

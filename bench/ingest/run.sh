@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-15}
 CLIENT=${CLIENT:-wrk}
-WORKERS=${WORKERS:-4} # telegram.workers: processing workers (fewer make bigger batches)
+WORKERS=${WORKERS:-0} # telegram.workers: processing workers (fewer make bigger batches; 0: the default)
 DB=zhibu_bench
 PGBENCH=$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
 PGBENCH=${PGBENCH:-pgbench}
