@@ -235,7 +235,7 @@ func Default() Config {
 			Mode:   "webhook",
 			// Two, like the ingest batchers: batches grow with load, and
 			// on a two-core machine four workers split the same updates
-			// into smaller batches that contend (19 % fewer updates/s in
+			// into smaller batches that contend (12-16 % fewer updates/s in
 			// bench/ingest, BENCHMARKS.md "2026-12-04").
 			Workers: 2,
 		},
