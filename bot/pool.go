@@ -45,11 +45,14 @@ type Pool struct {
 	kick   chan struct{}
 }
 
-// ingestBatchers is how many batches may be committing at once. Two keep
-// the disk busy (one batch fills while the other commits) and let batches
-// grow with load: measured with bench/ingest, four committed twice as many
-// smaller batches for 10-15 % fewer updates/s (BENCHMARKS.md).
-const ingestBatchers = 2
+// ingestBatchers is how many batches may be committing at once. One: a
+// batch takes all that queued up while the one before it committed, so
+// batches grow with load and a lone request still goes at once. Measured
+// with bench/ingest on two cores (BENCHMARKS.md), each extra batcher split
+// the same requests into smaller batches: two gave 11-13 % fewer updates/s
+// than one (0.17 against 0.12 transactions per update), four 10-15 % fewer
+// than two.
+const ingestBatchers = 1
 
 type ingestReq struct {
 	u    app.NewUpdate

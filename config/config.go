@@ -233,9 +233,10 @@ func Default() Config {
 		Telegram: Telegram{
 			APIURL: "https://api.telegram.org",
 			Mode:   "webhook",
-			// Two, like the ingest batchers: batches grow with load, and
-			// on a two-core machine four workers split the same updates
-			// into smaller batches that contend (12-16 % fewer updates/s in
+			// Two: each worker takes what has queued up for its chats as
+			// one transaction, so batches grow with load, and on a
+			// two-core machine four workers split the same updates into
+			// smaller batches that contend (12-16 % fewer updates/s in
 			// bench/ingest, BENCHMARKS.md "2026-12-04").
 			Workers: 2,
 		},
